@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ptsel core: translation formats as pure data structures.
+ *
+ * Nothing in the core allocates, sleeps, locks or traces on its own:
+ * table memory comes from struct ptsel_table_ops, and callers serialize
+ * updates. Lookups may run concurrently with updates (entries are
+ * published with release semantics and read once), provided the caller
+ * frees table memory only after a grace period. The same sources build
+ * in userspace (tools/testing/userspace) for unit tests and fuzzing.
+ */
+#ifndef _PTSEL_CORE_H
+#define _PTSEL_CORE_H
+
+#include <linux/types.h>
+
+#define PTSEL_SHIFT		12
+#define PTSEL_PAGE_SIZE		(1ULL << PTSEL_SHIFT)
+#define PTSEL_LEVEL_BITS	9
+#define PTSEL_ENTRIES		(1U << PTSEL_LEVEL_BITS)
+#define PTSEL_MAX_LEAF_LEVEL	2	/* 4K, 2M, 1G */
+
+/**
+ * struct ptsel_table_ops - where table memory comes from
+ * @alloc: return one zeroed, PTSEL_PAGE_SIZE-aligned table of
+ *	   PTSEL_ENTRIES entries, or NULL. May enforce a limit.
+ * @free: give back a table that is no longer reachable. Concurrent
+ *	  lookups may still read it, so a kernel implementation defers the
+ *	  release past an RCU grace period.
+ */
+struct ptsel_table_ops {
+	u64 *(*alloc)(void *priv);
+	void (*free)(void *priv, u64 *table);
+};
+
+/**
+ * struct ptsel_radix - a hierarchical (x86-64 style) table
+ * @root: top-level table, never NULL after init
+ * @levels: 4 or 5
+ * @nr_tables: tables currently allocated, root included
+ * @ops: table memory provider
+ * @priv: cookie for @ops
+ */
+struct ptsel_radix {
+	u64 *root;
+	unsigned int levels;
+	unsigned long nr_tables;
+	const struct ptsel_table_ops *ops;
+	void *priv;
+};
+
+/**
+ * struct ptsel_xlate - result of a translation
+ * @target: output address for the looked-up input address
+ * @prot: PTSEL_PROT_* of the leaf
+ * @level: level of the leaf (0 = 4K, 1 = 2M, 2 = 1G)
+ * @mem_refs: table entries read by the walk
+ */
+struct ptsel_xlate {
+	u64 target;
+	u32 prot;
+	u32 level;
+	u32 mem_refs;
+};
+
+static inline u64 ptsel_level_size(unsigned int level)
+{
+	return 1ULL << (PTSEL_SHIFT + PTSEL_LEVEL_BITS * level);
+}
+
+int ptsel_radix_init(struct ptsel_radix *r, unsigned int levels,
+		     const struct ptsel_table_ops *ops, void *priv);
+void ptsel_radix_destroy(struct ptsel_radix *r);
+u64 ptsel_radix_limit(const struct ptsel_radix *r);
+int ptsel_radix_map(struct ptsel_radix *r, u64 addr, u64 target, u64 size,
+		    u32 prot);
+int ptsel_radix_unmap(struct ptsel_radix *r, u64 addr, u64 size);
+int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
+			  struct ptsel_xlate *out);
+
+#endif /* _PTSEL_CORE_H */

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the ptsel core formats.
+ */
+#include <kunit/test.h>
+#include <linux/gfp.h>
+#include <linux/module.h>
+#include <linux/ptsel.h>
+
+#include "ptsel_core.h"
+
+#define SZ_4K_ULL	(1ULL << 12)
+#define SZ_2M_ULL	(1ULL << 21)
+#define SZ_1G_ULL	(1ULL << 30)
+#define RW		(PTSEL_PROT_READ | PTSEL_PROT_WRITE)
+
+/* Table provider that can fail the n-th allocation from now on. */
+struct test_mem {
+	long fail_after;	/* < 0: never fail */
+	unsigned long live;
+};
+
+static u64 *test_alloc(void *priv)
+{
+	struct test_mem *m = priv;
+	u64 *t;
+
+	if (m->fail_after == 0)
+		return NULL;
+	if (m->fail_after > 0)
+		m->fail_after--;
+	t = (u64 *)get_zeroed_page(GFP_KERNEL);
+	if (t)
+		m->live++;
+	return t;
+}
+
+static void test_free(void *priv, u64 *t)
+{
+	struct test_mem *m = priv;
+
+	m->live--;
+	free_page((unsigned long)t);
+}
+
+static const struct ptsel_table_ops test_ops = {
+	.alloc = test_alloc,
+	.free = test_free,
+};
+
+struct radix_fixture {
+	struct test_mem mem;
+	struct ptsel_radix r;
+};
+
+static struct radix_fixture *radix_setup(struct kunit *test, unsigned int levels)
+{
+	struct radix_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->mem.fail_after = -1;
+	KUNIT_ASSERT_EQ(test, ptsel_radix_init(&f->r, levels, &test_ops,
+					       &f->mem), 0);
+	return f;
+}
+
+static void radix_teardown(struct kunit *test, struct radix_fixture *f)
+{
+	ptsel_radix_destroy(&f->r);
+	KUNIT_EXPECT_EQ(test, f->mem.live, 0UL);
+}
+
+/* Expect @addr to translate to @target at leaf @level. */
+static void expect_xlate(struct kunit *test, struct ptsel_radix *r, u64 addr,
+			 u64 target, u32 level)
+{
+	struct ptsel_xlate x;
+
+	KUNIT_ASSERT_EQ_MSG(test, ptsel_radix_translate(r, addr, &x), 0,
+			    "addr 0x%llx", addr);
+	KUNIT_EXPECT_EQ_MSG(test, x.target, target, "addr 0x%llx", addr);
+	KUNIT_EXPECT_EQ_MSG(test, x.level, level, "addr 0x%llx", addr);
+}
+
+static void expect_unmapped(struct kunit *test, struct ptsel_radix *r, u64 addr)
+{
+	struct ptsel_xlate x;
+
+	KUNIT_EXPECT_EQ_MSG(test, ptsel_radix_translate(r, addr, &x), -ENOENT,
+			    "addr 0x%llx", addr);
+}
+
+static void radix_leaf_sizes(struct kunit *test)
+{
+	struct radix_fixture *f = radix_setup(test, 4);
+	struct ptsel_radix *r = &f->r;
+
+	/* 1G-aligned both sides: one 1G leaf, then a 2M and a 4K tail. */
+	KUNIT_ASSERT_EQ(test, ptsel_radix_map(r, SZ_1G_ULL, 4 * SZ_1G_ULL,
+					      SZ_1G_ULL + SZ_2M_ULL + SZ_4K_ULL,
+					      RW), 0);
+	expect_xlate(test, r, SZ_1G_ULL, 4 * SZ_1G_ULL, 2);
+	expect_xlate(test, r, SZ_1G_ULL + 0x12345, 4 * SZ_1G_ULL + 0x12345, 2);
+	expect_xlate(test, r, 2 * SZ_1G_ULL + 7, 5 * SZ_1G_ULL + 7, 1);
+	expect_xlate(test, r, 2 * SZ_1G_ULL + SZ_2M_ULL + 0xfff,
+		     5 * SZ_1G_ULL + SZ_2M_ULL + 0xfff, 0);
+	expect_unmapped(test, r, 2 * SZ_1G_ULL + SZ_2M_ULL + SZ_4K_ULL);
+	expect_unmapped(test, r, SZ_1G_ULL - 1);
+
+	/* Target only 4K-aligned: 4K leaves even where addr is 2M-aligned. */
+	KUNIT_ASSERT_EQ(test, ptsel_radix_map(r, 8 * SZ_1G_ULL, SZ_4K_ULL,
+					      SZ_2M_ULL, PTSEL_PROT_READ), 0);
+	expect_xlate(test, r, 8 * SZ_1G_ULL, SZ_4K_ULL, 0);
+	expect_xlate(test, r, 8 * SZ_1G_ULL + SZ_2M_ULL - 1, SZ_2M_ULL + SZ_4K_ULL - 1, 0);
+	radix_teardown(test, f);
+}
+
+static void radix_bad_input(struct kunit *test)
+{
+	struct radix_fixture *f = radix_setup(test, 4);
+	struct ptsel_radix *r = &f->r;
+	u64 lim = ptsel_radix_limit(r);
+	struct ptsel_xlate x;
+
+	KUNIT_EXPECT_EQ(test, lim, 1ULL << 48);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, 0x1000, 0, 0, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, 0x1001, 0, 0x1000, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, 0x1000, 0x10, 0x1000, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, 0x1000, 0, 0x1800, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, 0x1000, 0, 0x1000, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, 0x1000, 0, 0x1000, 0x100), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, lim, 0, 0x1000, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, lim - 0x1000, 0, 0x2000, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, -0x1000ULL, 0, 0x2000, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, 0, -0x1000ULL, 0x2000, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_unmap(r, 0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_unmap(r, 0x800, 0x1000), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_unmap(r, lim - 0x1000, 0x2000), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_translate(r, lim, &x), -EINVAL);
+	KUNIT_EXPECT_EQ(test, r->nr_tables, 1UL);
+
+	/* The very last page below the limit works, and so does its unmap. */
+	KUNIT_ASSERT_EQ(test, ptsel_radix_map(r, lim - 0x1000, 0x5000, 0x1000, RW), 0);
+	expect_xlate(test, r, lim - 1, 0x5fff, 0);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_unmap(r, lim - SZ_2M_ULL, SZ_2M_ULL), 0);
+	expect_unmapped(test, r, lim - 1);
+	KUNIT_EXPECT_EQ(test, r->nr_tables, 1UL);
+	radix_teardown(test, f);
+}
+
+static void radix_overlap(struct kunit *test)
+{
+	struct radix_fixture *f = radix_setup(test, 4);
+	struct ptsel_radix *r = &f->r;
+	unsigned long tables;
+
+	KUNIT_ASSERT_EQ(test, ptsel_radix_map(r, SZ_2M_ULL, 0, SZ_2M_ULL, RW), 0);
+	tables = r->nr_tables;
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, SZ_2M_ULL + SZ_4K_ULL, 0,
+					      SZ_4K_ULL, RW), -EEXIST);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, 0, 0, 2 * SZ_2M_ULL, RW), -EEXIST);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, 2 * SZ_2M_ULL - SZ_4K_ULL, 0,
+					      2 * SZ_4K_ULL, RW), -EEXIST);
+	/* Failed maps left nothing behind, not even the head of the range. */
+	expect_unmapped(test, r, 0);
+	KUNIT_EXPECT_EQ(test, r->nr_tables, tables);
+	expect_xlate(test, r, SZ_2M_ULL, 0, 1);
+	/* Adjacent ranges are fine. */
+	KUNIT_EXPECT_EQ(test, ptsel_radix_map(r, 2 * SZ_2M_ULL, SZ_1G_ULL,
+					      SZ_4K_ULL, RW), 0);
+	radix_teardown(test, f);
+}
+
+static void radix_split_and_free(struct kunit *test)
+{
+	struct radix_fixture *f = radix_setup(test, 4);
+	struct ptsel_radix *r = &f->r;
+	u64 hole = SZ_1G_ULL + 3 * SZ_2M_ULL + 5 * SZ_4K_ULL;
+
+	KUNIT_ASSERT_EQ(test, ptsel_radix_map(r, SZ_1G_ULL, 2 * SZ_1G_ULL,
+					      SZ_1G_ULL, RW), 0);
+	KUNIT_EXPECT_EQ(test, r->nr_tables, 2UL);	/* root + PUD table */
+	KUNIT_ASSERT_EQ(test, ptsel_radix_unmap(r, hole, SZ_4K_ULL), 0);
+	KUNIT_EXPECT_EQ(test, r->nr_tables, 4UL);	/* + PMD + PTE tables */
+	expect_unmapped(test, r, hole);
+	expect_unmapped(test, r, hole + SZ_4K_ULL - 1);
+	expect_xlate(test, r, hole - 1, 2 * SZ_1G_ULL + hole - SZ_1G_ULL - 1, 0);
+	expect_xlate(test, r, hole + SZ_4K_ULL, 2 * SZ_1G_ULL + hole + SZ_4K_ULL - SZ_1G_ULL, 0);
+	expect_xlate(test, r, SZ_1G_ULL, 2 * SZ_1G_ULL, 1);
+	expect_xlate(test, r, 2 * SZ_1G_ULL - 1, 3 * SZ_1G_ULL - 1, 1);
+
+	/* Unmapping the rest, with the hole inside, frees every table. */
+	KUNIT_ASSERT_EQ(test, ptsel_radix_unmap(r, SZ_1G_ULL, SZ_1G_ULL), 0);
+	expect_unmapped(test, r, SZ_1G_ULL);
+	KUNIT_EXPECT_EQ(test, r->nr_tables, 1UL);
+	KUNIT_EXPECT_EQ(test, f->mem.live, 1UL);
+	radix_teardown(test, f);
+}
+
+static void radix_five_levels(struct kunit *test)
+{
+	struct radix_fixture *f = radix_setup(test, 5);
+	struct ptsel_radix *r = &f->r;
+	u64 high = 1ULL << 52;
+	struct ptsel_xlate x;
+
+	KUNIT_EXPECT_EQ(test, ptsel_radix_limit(r), 1ULL << 57);
+	KUNIT_ASSERT_EQ(test, ptsel_radix_map(r, high, SZ_4K_ULL, SZ_4K_ULL, RW), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_radix_translate(r, high + 9, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.target, SZ_4K_ULL + 9);
+	KUNIT_EXPECT_EQ(test, x.mem_refs, 5U);
+	KUNIT_EXPECT_EQ(test, x.prot, (u32)RW);
+	KUNIT_EXPECT_EQ(test, r->nr_tables, 5UL);
+	radix_teardown(test, f);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_init(&f->r, 3, &test_ops, &f->mem),
+			-EINVAL);
+}
+
+/* Every allocation of a map can fail; each failure must leave no trace. */
+static void radix_map_alloc_failure(struct kunit *test)
+{
+	struct radix_fixture *f = radix_setup(test, 4);
+	struct ptsel_radix *r = &f->r;
+	/* Unaligned on purpose: 4K leaves over three PTE tables. */
+	u64 addr = SZ_1G_ULL - SZ_2M_ULL - 8 * SZ_4K_ULL;
+	u64 size = 2 * SZ_2M_ULL + 16 * SZ_4K_ULL;
+	unsigned long tables;
+	long n;
+
+	KUNIT_ASSERT_EQ(test, ptsel_radix_map(r, 0, 0, SZ_4K_ULL, RW), 0);
+	tables = r->nr_tables;
+	for (n = 0; ; n++) {
+		int ret;
+
+		f->mem.fail_after = n;
+		ret = ptsel_radix_map(r, addr, SZ_4K_ULL, size, RW);
+		if (!ret)
+			break;
+		KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
+		KUNIT_EXPECT_EQ_MSG(test, r->nr_tables, tables, "fail at %ld", n);
+		expect_unmapped(test, r, addr);
+		expect_unmapped(test, r, addr + size - 1);
+		expect_xlate(test, r, 0, 0, 0);
+		KUNIT_ASSERT_LT(test, n, 16L);
+	}
+	KUNIT_EXPECT_GT(test, n, 0L);
+	expect_xlate(test, r, addr + size - 1, SZ_4K_ULL + size - 1, 0);
+	radix_teardown(test, f);
+}
+
+static void radix_split_alloc_failure(struct kunit *test)
+{
+	struct radix_fixture *f = radix_setup(test, 4);
+	struct ptsel_radix *r = &f->r;
+	u64 mid = SZ_1G_ULL + SZ_2M_ULL + SZ_4K_ULL;
+
+	KUNIT_ASSERT_EQ(test, ptsel_radix_map(r, SZ_1G_ULL, 0, SZ_1G_ULL, RW), 0);
+	/* Needs a PMD and a PTE table per boundary; fail each in turn. */
+	f->mem.fail_after = 0;
+	KUNIT_EXPECT_EQ(test, ptsel_radix_unmap(r, mid, SZ_4K_ULL), -ENOMEM);
+	expect_xlate(test, r, mid, SZ_2M_ULL + SZ_4K_ULL, 2);
+	f->mem.fail_after = 1;
+	KUNIT_EXPECT_EQ(test, ptsel_radix_unmap(r, mid, SZ_4K_ULL), -ENOMEM);
+	expect_xlate(test, r, mid, SZ_2M_ULL + SZ_4K_ULL, 1);
+	expect_xlate(test, r, SZ_1G_ULL, 0, 1);
+	f->mem.fail_after = -1;
+	KUNIT_EXPECT_EQ(test, ptsel_radix_unmap(r, mid, SZ_4K_ULL), 0);
+	expect_unmapped(test, r, mid);
+	expect_xlate(test, r, mid - 1, SZ_2M_ULL + SZ_4K_ULL - 1, 0);
+	radix_teardown(test, f);
+}
+
+static struct kunit_case ptsel_radix_cases[] = {
+	KUNIT_CASE(radix_leaf_sizes),
+	KUNIT_CASE(radix_bad_input),
+	KUNIT_CASE(radix_overlap),
+	KUNIT_CASE(radix_split_and_free),
+	KUNIT_CASE(radix_five_levels),
+	KUNIT_CASE(radix_map_alloc_failure),
+	KUNIT_CASE(radix_split_alloc_failure),
+	{}
+};
+
+static struct kunit_suite ptsel_radix_suite = {
+	.name = "ptsel_radix",
+	.test_cases = ptsel_radix_cases,
+};
+kunit_test_suite(ptsel_radix_suite);
+
+MODULE_DESCRIPTION("KUnit tests for ptsel");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(PTSEL);

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptsel radix format: x86-64 style hierarchical tables, 4 or 5 levels
+ * of 512 entries, with 4K, 2M and 1G leaves.
+ *
+ * Entry layout (software format, one u64):
+ *   bit 0      present
+ *   bits 1-3   PTSEL_PROT_{READ,WRITE,EXEC} (leaves only)
+ *   bit 7      leaf (set on every leaf, whatever its level)
+ *   bits 12-63 output address (leaf) or address of the next table
+ *
+ * Invariant between operations: every table except the root holds at
+ * least one present entry, so table memory tracks what is mapped.
+ */
+#include <linux/bits.h>
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/compiler.h>
+#include <linux/ptsel.h>
+#include <asm/barrier.h>
+
+#include "ptsel_core.h"
+
+#define E_PRESENT	BIT_ULL(0)
+#define E_PROT_SHIFT	1
+#define E_LEAF		BIT_ULL(7)
+#define E_ADDR_MASK	(~(PTSEL_PAGE_SIZE - 1))
+
+static inline unsigned int level_shift(unsigned int level)
+{
+	return PTSEL_SHIFT + PTSEL_LEVEL_BITS * level;
+}
+
+static inline unsigned int level_index(u64 addr, unsigned int level)
+{
+	return (addr >> level_shift(level)) & (PTSEL_ENTRIES - 1);
+}
+
+static inline u64 *entry_table(u64 e)
+{
+	return (u64 *)(uintptr_t)(e & E_ADDR_MASK);
+}
+
+static inline u64 make_leaf(u64 target, u32 prot)
+{
+	return target | ((u64)prot << E_PROT_SHIFT) | E_LEAF | E_PRESENT;
+}
+
+static inline u32 entry_prot(u64 e)
+{
+	return (e >> E_PROT_SHIFT) & PTSEL_PROT_MASK;
+}
+
+/* Publish an entry so that a lockless walker sees a complete table. */
+static inline void set_entry(u64 *slot, u64 e)
+{
+	smp_store_release(slot, e);
+}
+
+static u64 *table_alloc(struct ptsel_radix *r)
+{
+	u64 *t = r->ops->alloc(r->priv);
+
+	if (t)
+		r->nr_tables++;
+	return t;
+}
+
+static void table_free(struct ptsel_radix *r, u64 *t)
+{
+	r->nr_tables--;
+	r->ops->free(r->priv, t);
+}
+
+static bool table_empty(const u64 *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < PTSEL_ENTRIES; i++)
+		if (t[i] & E_PRESENT)
+			return false;
+	return true;
+}
+
+/**
+ * ptsel_radix_limit() - first input address a radix table cannot map
+ * @r: the table
+ *
+ * Return: 2^48 for 4 levels, 2^57 for 5.
+ */
+u64 ptsel_radix_limit(const struct ptsel_radix *r)
+{
+	return 1ULL << level_shift(r->levels);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_radix_limit, PTSEL);
+
+/**
+ * ptsel_radix_init() - set up an empty radix table
+ * @r: table to initialize
+ * @levels: 4 (48-bit input addresses) or 5 (57-bit)
+ * @ops: table memory provider
+ * @priv: cookie passed to @ops
+ *
+ * Return: 0, -EINVAL for a bad level count, -ENOMEM if the root table
+ * cannot be allocated.
+ */
+int ptsel_radix_init(struct ptsel_radix *r, unsigned int levels,
+		     const struct ptsel_table_ops *ops, void *priv)
+{
+	if (levels != 4 && levels != 5)
+		return -EINVAL;
+	r->levels = levels;
+	r->ops = ops;
+	r->priv = priv;
+	r->nr_tables = 0;
+	r->root = table_alloc(r);
+	return r->root ? 0 : -ENOMEM;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_radix_init, PTSEL);
+
+static void free_subtree(struct ptsel_radix *r, u64 *t, unsigned int level)
+{
+	unsigned int i;
+
+	if (level > 0) {
+		for (i = 0; i < PTSEL_ENTRIES; i++) {
+			u64 e = t[i];
+
+			if ((e & E_PRESENT) && !(e & E_LEAF))
+				free_subtree(r, entry_table(e), level - 1);
+		}
+	}
+	table_free(r, t);
+}
+
+/**
+ * ptsel_radix_destroy() - free every table, root included
+ * @r: table to tear down; no lookup may start afterwards
+ */
+void ptsel_radix_destroy(struct ptsel_radix *r)
+{
+	if (r->root)
+		free_subtree(r, r->root, r->levels - 1);
+	r->root = NULL;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_radix_destroy, PTSEL);
+
+static bool range_ok(const struct ptsel_radix *r, u64 addr, u64 size)
+{
+	u64 end = addr + size;
+
+	if (!size || (addr | size) & (PTSEL_PAGE_SIZE - 1))
+		return false;
+	return end > addr && end <= ptsel_radix_limit(r);
+}
+
+/* Is any address of [start, end) mapped below table @t? */
+static bool range_mapped(const u64 *t, unsigned int level, u64 base,
+			 u64 start, u64 end)
+{
+	u64 sz = ptsel_level_size(level);
+	unsigned int i = level_index(start, level);
+
+	for (; i < PTSEL_ENTRIES; i++) {
+		u64 lo = base + i * sz, hi = lo + sz;
+		u64 e = t[i];
+
+		if (lo >= end)
+			break;
+		if (!(e & E_PRESENT))
+			continue;
+		if (e & E_LEAF)
+			return true;
+		if (range_mapped(entry_table(e), level - 1, lo,
+				 start > lo ? start : lo, end < hi ? end : hi))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Clear every leaf in [start, end) below @t and free tables that become
+ * empty. Leaves straddling the range boundaries must have been split.
+ * Returns true when @t ends up empty.
+ */
+static bool clear_range(struct ptsel_radix *r, u64 *t, unsigned int level,
+			u64 base, u64 start, u64 end)
+{
+	u64 sz = ptsel_level_size(level);
+	unsigned int i = level_index(start, level);
+
+	for (; i < PTSEL_ENTRIES; i++) {
+		u64 lo = base + i * sz, hi = lo + sz;
+		u64 e = t[i];
+		u64 *child;
+
+		if (lo >= end)
+			break;
+		if (!(e & E_PRESENT))
+			continue;
+		if (e & E_LEAF) {
+			WRITE_ONCE(t[i], 0);
+			continue;
+		}
+		child = entry_table(e);
+		if (clear_range(r, child, level - 1, lo,
+				start > lo ? start : lo, end < hi ? end : hi)) {
+			WRITE_ONCE(t[i], 0);
+			table_free(r, child);
+		}
+	}
+	return table_empty(t);
+}
+
+static void unmap_range(struct ptsel_radix *r, u64 start, u64 end)
+{
+	clear_range(r, r->root, r->levels - 1, 0, start, end);
+}
+
+/*
+ * Make sure no leaf larger than 4K straddles @addr: split the leaf that
+ * covers it, level by level, until @addr is a leaf boundary. A split
+ * does not change any translation, so a failure part way through leaves
+ * the mappings exactly as they were.
+ */
+static int split_at(struct ptsel_radix *r, u64 addr)
+{
+	unsigned int level = r->levels - 1;
+	u64 *t = r->root;
+
+	for (;;) {
+		u64 *slot = &t[level_index(addr, level)];
+		u64 e = *slot, sz, child_sz, target;
+		u64 *child;
+		unsigned int i;
+
+		if (!(e & E_PRESENT) || level == 0)
+			return 0;
+		if (!(e & E_LEAF)) {
+			t = entry_table(e);
+			level--;
+			continue;
+		}
+		sz = ptsel_level_size(level);
+		if (!(addr & (sz - 1)))
+			return 0;
+		child = table_alloc(r);
+		if (!child)
+			return -ENOMEM;
+		child_sz = ptsel_level_size(level - 1);
+		target = e & E_ADDR_MASK;
+		for (i = 0; i < PTSEL_ENTRIES; i++)
+			child[i] = make_leaf(target + i * child_sz, entry_prot(e));
+		set_entry(slot, (u64)(uintptr_t)child | E_PRESENT);
+		t = child;
+		level--;
+	}
+}
+
+/* Install one leaf of size ptsel_level_size(@leaf_level) at @addr. */
+static int install_leaf(struct ptsel_radix *r, u64 addr, u64 target,
+			unsigned int leaf_level, u32 prot)
+{
+	unsigned int level = r->levels - 1;
+	u64 *t = r->root;
+
+	while (level > leaf_level) {
+		u64 *slot = &t[level_index(addr, level)];
+		u64 e = *slot;
+
+		if (!(e & E_PRESENT)) {
+			u64 *child = table_alloc(r);
+
+			if (!child)
+				return -ENOMEM;
+			set_entry(slot, (u64)(uintptr_t)child | E_PRESENT);
+			e = *slot;
+		}
+		t = entry_table(e);
+		level--;
+	}
+	set_entry(&t[level_index(addr, level)], make_leaf(target, prot));
+	return 0;
+}
+
+/**
+ * ptsel_radix_map() - map an input range to an output range
+ * @r: the table; the caller serializes updates
+ * @addr: first input address, 4K aligned
+ * @target: first output address, 4K aligned
+ * @size: length in bytes, a non-zero multiple of 4K
+ * @prot: PTSEL_PROT_* bits, READ included
+ *
+ * Each step uses the largest leaf (1G, 2M, 4K) that the alignment of
+ * both addresses and the remaining length allow. The operation is all
+ * or nothing: on failure nothing of the range stays mapped and no
+ * table is left behind.
+ *
+ * Return: 0; -EINVAL for a misaligned, empty, overflowing or
+ * out-of-range request or bad @prot; -EEXIST if any part of the range
+ * is already mapped; -ENOMEM if table memory ran out.
+ */
+int ptsel_radix_map(struct ptsel_radix *r, u64 addr, u64 target, u64 size,
+		    u32 prot)
+{
+	u64 done = 0;
+	int ret;
+
+	if (!range_ok(r, addr, size) || (target & (PTSEL_PAGE_SIZE - 1)) ||
+	    target + size < target || !(prot & PTSEL_PROT_READ) ||
+	    (prot & ~PTSEL_PROT_MASK))
+		return -EINVAL;
+	if (range_mapped(r->root, r->levels - 1, 0, addr, addr + size))
+		return -EEXIST;
+
+	while (done < size) {
+		u64 a = addr + done, t = target + done, left = size - done;
+		unsigned int level = PTSEL_MAX_LEAF_LEVEL;
+
+		while (level > 0 && (((a | t) & (ptsel_level_size(level) - 1)) ||
+				     left < ptsel_level_size(level)))
+			level--;
+		ret = install_leaf(r, a, t, level, prot);
+		if (ret) {
+			/* Also prunes tables allocated for the failed leaf. */
+			unmap_range(r, addr, a + ptsel_level_size(level));
+			return ret;
+		}
+		done += ptsel_level_size(level);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_radix_map, PTSEL);
+
+/**
+ * ptsel_radix_unmap() - remove every mapping of an input range
+ * @r: the table; the caller serializes updates
+ * @addr: first input address, 4K aligned
+ * @size: length in bytes, a non-zero multiple of 4K
+ *
+ * Unmapped holes inside the range are fine. A huge leaf that the range
+ * covers only partly is split first, and tables left empty are freed.
+ *
+ * Return: 0; -EINVAL for a bad range; -ENOMEM if a split could not get
+ * a table, in which case every translation is unchanged.
+ */
+int ptsel_radix_unmap(struct ptsel_radix *r, u64 addr, u64 size)
+{
+	int ret;
+
+	if (!range_ok(r, addr, size))
+		return -EINVAL;
+	ret = split_at(r, addr);
+	if (!ret)
+		ret = split_at(r, addr + size);
+	if (ret)
+		return ret;
+	unmap_range(r, addr, addr + size);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_radix_unmap, PTSEL);
+
+/**
+ * ptsel_radix_translate() - walk the table for one input address
+ * @r: the table; may run concurrently with updates under RCU
+ * @addr: input address, any byte offset
+ * @out: translation, filled on success
+ *
+ * Return: 0; -ENOENT if @addr is not mapped; -EINVAL if it lies beyond
+ * ptsel_radix_limit().
+ */
+int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
+			  struct ptsel_xlate *out)
+{
+	unsigned int level = r->levels - 1;
+	const u64 *t = r->root;
+	u32 refs = 0;
+
+	if (addr >= ptsel_radix_limit(r))
+		return -EINVAL;
+	for (;;) {
+		u64 e = smp_load_acquire(&t[level_index(addr, level)]);
+
+		refs++;
+		if (!(e & E_PRESENT))
+			break;
+		if (e & E_LEAF) {
+			u64 sz = ptsel_level_size(level);
+
+			out->target = (e & E_ADDR_MASK & ~(sz - 1)) + (addr & (sz - 1));
+			out->prot = entry_prot(e);
+			out->level = level;
+			out->mem_refs = refs;
+			return 0;
+		}
+		if (!level)
+			break;
+		t = entry_table(e);
+		level--;
+	}
+	out->mem_refs = refs;
+	return -ENOENT;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_radix_translate, PTSEL);

@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# style.sh OUT: checkpatch (linux-source-6.12, --no-tree) over every C
+# source and header of the suite, and a sparse build (C=2) of every
+# module against the stock headers. TAP goes to OUT/results/style.tap.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$here/vm/lib.sh"
+out=$1
+rm -rf "$out"
+mkdir -p "$out/results"
+tap=$out/results/style.tap
+src=$("$here/linux-src.sh") || die "no linux source"
+
+cd "$repo"
+files=$(git ls-files -co --exclude-standard -- '*.c' '*.h' | grep -v '^build/' | sort)
+n=0
+{
+	echo "TAP version 13"
+	for f in $files; do
+		n=$((n + 1))
+		r=$(perl "$src/scripts/checkpatch.pl" --no-tree --terse --show-types \
+			--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "$f" 2>&1 |
+			grep -E '(ERROR|WARNING):')
+		# An SPDX line is required in every file, but checkpatch only
+		# checks it on patches; check it here instead.
+		head -n 2 "$f" | grep -q 'SPDX-License-Identifier: GPL-2.0' ||
+			r="$r${r:+$'\n'}$f: missing SPDX GPL-2.0 line"
+		if [ -z "$r" ]; then
+			echo "ok $n - checkpatch $f"
+		else
+			echo "not ok $n - checkpatch $f"
+			echo "$r" | sed 's/^/# /'
+		fi
+	done
+
+	# sparse over a private copy, so objects never land in the tree
+	n=$((n + 1))
+	rel=$(stock_release)
+	mkdir -p "$out/sparse"
+	tar -cf - --exclude=./build --exclude=./.git . | tar -xf - -C "$out/sparse"
+	make -C "/lib/modules/$rel/build" M="$out/sparse" C=2 modules \
+		> "$out/sparse.log" 2>&1
+	rc=$?
+	w=$(grep -E "^$out/sparse/[^:]+:[0-9]+:[0-9]+: (warning|error):" "$out/sparse.log")
+	if [ $rc = 0 ] && [ -z "$w" ]; then
+		echo "ok $n - sparse (C=2) build against $rel"
+	else
+		echo "not ok $n - sparse (C=2) build against $rel (rc $rc)"
+		{ echo "$w"; tail -n 15 "$out/sparse.log"; } | sed 's/^/# /'
+	fi
+	echo "1..$n"
+} > "$tap"
+! grep -q '^not ok' "$tap"

@@ -1,0 +1,195 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tier.sh stock|debug BUILD RESULTS   (runs inside the guest)
+#
+# BUILD holds mod/ (the suite built for the running kernel) and
+# selftests/ (kselftest binaries). One TAP file per suite is written to
+# RESULTS; the host side (summary.sh) counts them. Exit status is 0 only
+# if every suite passed.
+set -u
+tier=$1 build=$2 results=$3
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
+mkdir -p "$results"
+order="ptsel thp_encvm iommu_migrate maint_cmd pwsp nested_notify"
+export MEMVIRT_REPO=$repo MEMVIRT_BUILD=$build MEMVIRT_TIER=$tier
+# kselftests must not skip for want of a module the tier just loaded
+export MEMVIRT_REQUIRE=1
+
+mods=()
+for m in $order; do
+	[ -e "$build/mod/$m/$m.ko" ] && mods+=("$build/mod/$m/$m.ko")
+done
+
+note() { echo "tier[$tier]: $*"; }
+
+load_suite() {
+	local ko
+	for ko in "${mods[@]}"; do
+		insmod "$ko" || return 1
+	done
+}
+
+unload_suite() {
+	local i name rc=0
+	for ((i = ${#mods[@]} - 1; i >= 0; i--)); do
+		name=$(basename "${mods[$i]}" .ko)
+		grep -q "^$name " /proc/modules || continue
+		rmmod "$name" || rc=1
+	done
+	return $rc
+}
+
+# --- load/unload cycles -----------------------------------------------
+suite_modload() {
+	local out=$results/modload.tap n=0 cycle ko name
+	{
+		echo "TAP version 13"
+		echo "1..$(( ${#mods[@]} * 3 ))"
+		for cycle in 1 2 3; do
+			for ko in "${mods[@]}"; do
+				name=$(basename "$ko" .ko)
+				n=$((n + 1))
+				if insmod "$ko"; then
+					echo "ok $n - insmod $name (cycle $cycle)"
+				else
+					echo "not ok $n - insmod $name (cycle $cycle)"
+				fi
+			done
+			unload_suite || echo "# rmmod failed in cycle $cycle"
+			for ko in "${mods[@]}"; do
+				name=$(basename "$ko" .ko)
+				if grep -q "^$name " /proc/modules; then
+					echo "# $name still loaded after cycle $cycle"
+					echo "Bail out! rmmod"
+					return
+				fi
+			done
+		done
+	} > "$out" 2>&1
+}
+
+# --- KUnit (debug kernel) ---------------------------------------------
+suite_kunit() {
+	local ko name s
+	local kdir=/sys/kernel/debug/kunit
+	load_suite || note "suite failed to load before KUnit"
+	for ko in $(find "$build/mod" -name '*_kunit.ko' | sort); do
+		name=$(basename "$ko" .ko)
+		local before after
+		before=$(ls "$kdir" 2>/dev/null)
+		if ! insmod "$ko"; then
+			printf 'KTAP version 1\n1..1\nnot ok 1 %s # insmod failed\n' \
+				"$name" > "$results/kunit-$name.tap"
+			continue
+		fi
+		after=$(ls "$kdir")
+		for s in $after; do
+			echo "$before" | grep -qx "$s" && continue
+			cp "$kdir/$s/results" "$results/kunit-$s.tap"
+		done
+		rmmod "$name"
+	done
+	unload_suite
+}
+
+# --- kselftests --------------------------------------------------------
+suite_kselftest() {
+	local bin rel name rc tap
+	load_suite || note "suite failed to load before kselftests"
+	for bin in $(find "$build/selftests" -type f -perm -u+x 2>/dev/null | sort); do
+		rel=${bin#"$build"/selftests/}
+		name=kselftest-${rel//\//-}
+		tap=$results/$name.tap
+		( cd "$(dirname "$bin")" && timeout -k 10 600 "$bin" ) > "$tap" 2>&1
+		rc=$?
+		# A crash or a non-harness exit status must not pass silently.
+		if [ $rc != 0 ] && [ $rc != 4 ] && ! grep -q '^not ok' "$tap"; then
+			echo "not ok 9999 $rel exited with status $rc" >> "$tap"
+		fi
+	done
+	unload_suite
+}
+
+# --- bpftrace scripts (stock kernel) -----------------------------------
+# Each tools/bpftrace/*.bt names in its header:
+#   // trigger: <shell command that makes the traced events happen>
+#   // expect: <extended regex the script's output must match>
+suite_bpftrace() {
+	local out=$results/bpftrace.tap n=0 bt trig exp log pid i
+	local scripts=("$repo"/tools/bpftrace/*.bt)
+	[ -e "${scripts[0]}" ] || scripts=()
+	load_suite || note "suite failed to load before bpftrace"
+	{
+		echo "TAP version 13"
+		echo "1..${#scripts[@]}"
+		for bt in "${scripts[@]}"; do
+			n=$((n + 1))
+			trig=$(sed -n 's|^// trigger: ||p' "$bt" | head -n 1)
+			exp=$(sed -n 's|^// expect: ||p' "$bt" | head -n 1)
+			log=$results/bpftrace-$(basename "$bt" .bt).log
+			bpftrace "$bt" > "$log" 2>&1 &
+			pid=$!
+			for i in $(seq 120); do
+				grep -q '^Attaching' "$log" && break
+				kill -0 $pid 2>/dev/null || break
+				sleep 0.5
+			done
+			sleep 1
+			(cd "$repo" && bash -c "$trig") >> "$log.trigger" 2>&1
+			sleep 1
+			kill -INT $pid 2>/dev/null
+			wait $pid
+			if [ -n "$trig" ] && [ -n "$exp" ] && grep -Eq -- "$exp" "$log"; then
+				echo "ok $n - $(basename "$bt")"
+			else
+				echo "not ok $n - $(basename "$bt") (no expected event; see $log)"
+			fi
+		done
+	} > "$out" 2>&1
+	unload_suite
+}
+
+# --- kernel log and kmemleak -------------------------------------------
+suite_kernel_clean() {
+	local out=$results/kernel-log.tap kml=/sys/kernel/debug/kmemleak n=2
+	local pat='BUG:|WARNING:|KASAN|UBSAN|kmemleak|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|INFO: task .* blocked|soft lockup|Oops|general protection fault|Call Trace:'
+	[ -e $kml ] && n=3
+	{
+		echo "TAP version 13"
+		echo "1..$n"
+		if dmesg | grep -Eq "$pat"; then
+			echo "not ok 1 - kernel log has no splat"
+			dmesg | grep -E -B2 -A20 "$pat" | head -n 80 | sed 's/^/# /'
+		else
+			echo "ok 1 - kernel log has no splat"
+		fi
+		if grep -q '[1-9]' /proc/sys/kernel/tainted &&
+		   [ "$(( $(cat /proc/sys/kernel/tainted) & ~(4096 | 8192) ))" != 0 ]; then
+			echo "not ok 2 - kernel not tainted (mask $(cat /proc/sys/kernel/tainted))"
+		else
+			echo "ok 2 - kernel not tainted beyond out-of-tree/unsigned module"
+		fi
+		if [ -e $kml ]; then
+			echo scan > $kml; sleep 6; echo scan > $kml
+			if [ -s $kml ] && grep -q unreferenced $kml; then
+				echo "not ok 3 - kmemleak reports no leak"
+				head -n 60 $kml | sed 's/^/# /'
+			else
+				echo "ok 3 - kmemleak reports no leak"
+			fi
+		fi
+	} > "$out" 2>&1
+}
+
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	# Boot-time objects are not ours; only what the tests leave counts.
+	echo clear > /sys/kernel/debug/kmemleak
+fi
+note "modules: ${mods[*]:-none}"
+suite_modload
+[ "$tier" = debug ] && suite_kunit
+suite_kselftest
+[ "$tier" = stock ] && suite_bpftrace
+suite_kernel_clean
+! grep -qs -e '^\s*not ok' -e '^Bail out' "$results"/*.tap
