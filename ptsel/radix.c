@@ -51,9 +51,9 @@ static inline u32 entry_prot(u64 e)
 	return (e >> E_PROT_SHIFT) & PTSEL_PROT_MASK;
 }
 
-/* Publish an entry so that a lockless walker sees a complete table. */
 static inline void set_entry(u64 *slot, u64 e)
 {
+	/* Pairs with the acquire in the walk: a new table is complete. */
 	smp_store_release(slot, e);
 }
 
@@ -351,7 +351,8 @@ int ptsel_radix_unmap(struct ptsel_radix *r, u64 addr, u64 size)
 	if (!range_ok(r, addr, size))
 		return -EINVAL;
 	ret = split_at(r, addr);
-	if (!ret)
+	/* The end of the input space is a boundary of every leaf. */
+	if (!ret && addr + size < ptsel_radix_limit(r))
 		ret = split_at(r, addr + size);
 	if (ret)
 		return ret;
@@ -379,6 +380,7 @@ int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
 	if (addr >= ptsel_radix_limit(r))
 		return -EINVAL;
 	for (;;) {
+		/* Pairs with set_entry(): see the table the entry points to. */
 		u64 e = smp_load_acquire(&t[level_index(addr, level)]);
 
 		refs++;

@@ -337,9 +337,10 @@ TEST(sysfs_bad_writes)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
+/* Shared between the two threads; accessed with __atomic builtins. */
 struct xlate_loop {
 	int fd;
-	volatile int stop;
+	int stop;
 	long ok, ebadf, other;
 };
 
@@ -348,11 +349,11 @@ static void *xlate_thread(void *arg)
 	struct xlate_loop *l = arg;
 	struct ptsel_translate t;
 
-	while (!l->stop) {
+	while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
 		int ret = do_xlate(l->fd, SZ_4K, &t);
 
 		if (!ret && t.target == 0x7000)
-			l->ok++;
+			__atomic_add_fetch(&l->ok, 1, __ATOMIC_RELEASE);
 		else if (ret == -EBADF)
 			l->ebadf++;
 		else
@@ -376,11 +377,11 @@ TEST(close_while_translating)
 		ASSERT_LE(0, l.fd);
 		ASSERT_EQ(0, do_map(l.fd, SZ_4K, 0x7000, SZ_4K, RW));
 		ASSERT_EQ(0, pthread_create(&th, NULL, xlate_thread, &l));
-		while (!l.ok)
+		while (!__atomic_load_n(&l.ok, __ATOMIC_ACQUIRE))
 			usleep(100);
 		close(l.fd);
 		usleep(2000);
-		l.stop = 1;
+		__atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
 		ASSERT_EQ(0, pthread_join(th, NULL));
 		/* Before the close every lookup hit; after it, EBADF only. */
 		EXPECT_EQ(0, l.other);

@@ -3,7 +3,8 @@
 #
 # style.sh OUT: checkpatch (linux-source-6.12, --no-tree) over every C
 # source and header of the suite, and a sparse build (C=2) of every
-# module against the stock headers. TAP goes to OUT/results/style.tap.
+# module against the stock headers and the debug kernel. TAP goes to
+# OUT/results/style.tap.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -36,21 +37,28 @@ n=0
 		fi
 	done
 
-	# sparse over a private copy, so objects never land in the tree
-	n=$((n + 1))
+	# sparse over a private copy, so objects never land in the tree;
+	# against the stock headers, and against the debug kernel, where
+	# CONFIG_KUNIT brings the KUnit test modules in.
 	rel=$(stock_release)
-	mkdir -p "$out/sparse"
-	tar -cf - --exclude=./build --exclude=./.git . | tar -xf - -C "$out/sparse"
-	make -C "/lib/modules/$rel/build" M="$out/sparse" C=2 modules \
-		> "$out/sparse.log" 2>&1
-	rc=$?
-	w=$(grep -E "^$out/sparse/[^:]+:[0-9]+:[0-9]+: (warning|error):" "$out/sparse.log")
-	if [ $rc = 0 ] && [ -z "$w" ]; then
-		echo "ok $n - sparse (C=2) build against $rel"
-	else
-		echo "not ok $n - sparse (C=2) build against $rel (rc $rc)"
-		{ echo "$w"; tail -n 15 "$out/sparse.log"; } | sed 's/^/# /'
-	fi
+	for kdir in "/lib/modules/$rel/build" "$("$here/vm/build-debug-kernel.sh")"; do
+		n=$((n + 1))
+		name=$(make -s -C "$kdir" kernelrelease 2>/dev/null)
+		rm -rf "$out/sparse"
+		mkdir -p "$out/sparse"
+		tar -cf - --exclude=./build --exclude=./.git . | tar -xf - -C "$out/sparse"
+		make -C "$kdir" M="$out/sparse" C=2 modules > "$out/sparse-$name.log" 2>&1
+		rc=$?
+		w=$(grep -E "^$out/sparse/[^:]+:[0-9]+:[0-9]+: (warning|error):" \
+			"$out/sparse-$name.log")
+		if [ $rc = 0 ] && [ -z "$w" ] &&
+		   grep -q "^  CHECK " "$out/sparse-$name.log"; then
+			echo "ok $n - sparse (C=2) against $name"
+		else
+			echo "not ok $n - sparse (C=2) against $name (rc $rc)"
+			{ echo "$w"; tail -n 15 "$out/sparse-$name.log"; } | sed 's/^/# /'
+		fi
+	done
 	echo "1..$n"
 } > "$tap"
 ! grep -q '^not ok' "$tap"

@@ -70,6 +70,12 @@ ok=1
 step modules build_mods || ok=0
 step selftests build_selftests || ok=0
 step initramfs "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" $rel || ok=0
+echo "$kernel" > "$out/kernel"
+# make vm and make demo only want the build; they boot on their own.
+if [ -n "${MEMVIRT_NO_BOOT:-}" ]; then
+	[ $ok = 1 ]
+	exit
+fi
 if [ $ok = 1 ]; then
 	printf 'bash %q %q %q %q\n' "$here/tier.sh" "$tier" "$out" "$out/results" \
 		> "$out/guest-cmd.sh"

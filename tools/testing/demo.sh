@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make demo: boot the stock-kernel VM, load the suite and run each
+# module's demo scenario (tools/testing/demo/<module>_demo.c, built
+# here); print their "metric|before|after" rows as one table.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+out=$repo/build/demo
+mkdir -p "$out/bin"
+
+MEMVIRT_NO_BOOT=1 "$here/vm/tier-host.sh" stock "$out" ||
+	{ echo "demo: build failed; see $out/*.log" >&2; exit 1; }
+demos=()
+for src in "$here"/demo/*_demo.c; do
+	name=$(basename "$src" .c)
+	mod=${name%_demo}
+	[ -e "$out/mod/$mod/$mod.ko" ] || continue
+	cc -O2 -Wall -I"$repo/include/uapi" -o "$out/bin/$name" "$src"
+	demos+=("$name")
+done
+{
+	echo "set -e"
+	echo "for m in ptsel thp_encvm iommu_migrate maint_cmd pwsp nested_notify; do"
+	echo "	[ -e $out/mod/\$m/\$m.ko ] && insmod $out/mod/\$m/\$m.ko"
+	echo "done"
+	echo ": > $out/rows"
+	for d in "${demos[@]}"; do
+		echo "$out/bin/$d >> $out/rows"
+	done
+} > "$out/guest-cmd.sh"
+"$here/vm/run-vm.sh" --kernel "$(cat "$out/kernel")" \
+	--initrd "$out/initramfs.cpio.gz" --out "$out" \
+	--cmd "$out/guest-cmd.sh" --timeout 600 ||
+	{ echo "demo: VM run failed; see $out/console.log" >&2; exit 1; }
+printf '%-64s %8s %8s\n' metric before after
+while IFS='|' read -r metric before after; do
+	printf '%-64s %8s %8s\n' "$metric" "$before" "$after"
+done < "$out/rows"

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Op decoder and reference model for the ptsel core (see ptsel_ops.h).
+ * radix.c is compiled in here, as tools/testing/radix-tree does with
+ * lib/radix-tree.c, so the checks can walk its tables directly.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../../ptsel/radix.c"
+#include "ptsel_ops.h"
+
+#define PG		PTSEL_PAGE_SIZE
+#define WINDOW_PAGES	(1ULL << 20)	/* 4 GiB of input space */
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "ptsel_ops: %s:%d: check failed: %s: ",	\
+			__FILE__, __LINE__, #cond);			\
+		fprintf(stderr, __VA_ARGS__);				\
+		fputc('\n', stderr);					\
+		abort();						\
+	}								\
+} while (0)
+
+static u64 *ops_alloc(void *priv)
+{
+	struct ops_env *env = priv;
+	void *t;
+
+	if (env->fail_after == 0)
+		return NULL;
+	if (env->fail_after > 0)
+		env->fail_after--;
+	t = aligned_alloc(PG, PG);
+	if (!t)
+		return NULL;
+	memset(t, 0, PG);
+	env->live++;
+	return t;
+}
+
+static void ops_free(void *priv, u64 *t)
+{
+	struct ops_env *env = priv;
+
+	env->live--;
+	/* Poison: a walker that still used this table would go astray. */
+	memset(t, 0xa5, PG);
+	free(t);
+}
+
+const struct ptsel_table_ops ops_table_ops = {
+	.alloc = ops_alloc,
+	.free = ops_free,
+};
+
+int ops_env_init(struct ops_env *env, unsigned int levels, u64 base)
+{
+	memset(env, 0, sizeof(*env));
+	env->fail_after = -1;
+	env->base = base;
+	env->window = WINDOW_PAGES * PG;
+	return ptsel_radix_init(&env->r, levels, &ops_table_ops, env);
+}
+
+void ops_env_fini(struct ops_env *env)
+{
+	ptsel_radix_destroy(&env->r);
+	CHECK(env->live == 0, "%lu tables leaked", env->live);
+}
+
+static const struct ops_ext *model_find(const struct ops_env *env, u64 a)
+{
+	unsigned int i;
+
+	for (i = 0; i < env->n_ext; i++)
+		if (a >= env->ext[i].start && a < env->ext[i].end)
+			return &env->ext[i];
+	return NULL;
+}
+
+static bool model_overlaps(const struct ops_env *env, u64 s, u64 e)
+{
+	unsigned int i;
+
+	for (i = 0; i < env->n_ext; i++)
+		if (s < env->ext[i].end && env->ext[i].start < e)
+			return true;
+	return false;
+}
+
+static void model_remove(struct ops_env *env, u64 s, u64 e)
+{
+	unsigned int i = 0;
+
+	while (i < env->n_ext) {
+		struct ops_ext *x = &env->ext[i];
+
+		if (e <= x->start || x->end <= s) {
+			i++;
+			continue;
+		}
+		if (x->start < s && e < x->end) {	/* hole in the middle */
+			struct ops_ext *tail = &env->ext[env->n_ext++];
+
+			*tail = *x;
+			tail->start = e;
+			tail->target = x->target + (e - x->start);
+			x->end = s;
+			i++;
+		} else if (x->start < s) {
+			x->end = s;
+			i++;
+		} else if (e < x->end) {
+			x->target += e - x->start;
+			x->start = e;
+			i++;
+		} else {
+			*x = env->ext[--env->n_ext];
+		}
+	}
+}
+
+static void check_addr(struct ops_env *env, u64 a)
+{
+	const struct ops_ext *x = model_find(env, a);
+	struct ptsel_xlate out;
+	int ret = ptsel_radix_translate(&env->r, a, &out);
+
+	if (!x) {
+		CHECK(ret == -ENOENT, "addr %#llx: ret %d, model unmapped",
+		      (unsigned long long)a, ret);
+		return;
+	}
+	CHECK(ret == 0, "addr %#llx: ret %d, model mapped", (unsigned long long)a, ret);
+	CHECK(out.target == x->target + (a - x->start),
+	      "addr %#llx: target %#llx, model %#llx", (unsigned long long)a,
+	      (unsigned long long)out.target,
+	      (unsigned long long)(x->target + (a - x->start)));
+	CHECK(out.prot == x->prot, "addr %#llx: prot %u, model %u",
+	      (unsigned long long)a, out.prot, x->prot);
+	CHECK(out.mem_refs == env->r.levels - out.level,
+	      "addr %#llx: %u refs at level %u", (unsigned long long)a,
+	      out.mem_refs, out.level);
+}
+
+/* Tables below @t: none but the root may be empty; count them. */
+static unsigned long walk_tables(const u64 *t, unsigned int level, bool root)
+{
+	unsigned long n = 1;
+	unsigned int i;
+
+	CHECK(root || !table_empty(t), "empty table at level %u", level);
+	for (i = 0; i < PTSEL_ENTRIES; i++) {
+		u64 e = t[i];
+
+		if (!(e & E_PRESENT))
+			continue;
+		CHECK(level <= PTSEL_MAX_LEAF_LEVEL || !(e & E_LEAF),
+		      "leaf at level %u", level);
+		if (e & E_LEAF)
+			continue;
+		CHECK(level > 0, "table entry at level 0");
+		n += walk_tables(entry_table(e), level - 1, false);
+	}
+	return n;
+}
+
+void ops_check(struct ops_env *env)
+{
+	unsigned int i;
+
+	CHECK(env->r.nr_tables == env->live, "nr_tables %lu, live %lu",
+	      env->r.nr_tables, env->live);
+	CHECK(walk_tables(env->r.root, env->r.levels - 1, true) == env->live,
+	      "reachable tables differ from live ones");
+	for (i = 0; i < env->n_ext; i++) {
+		const struct ops_ext *x = &env->ext[i];
+
+		check_addr(env, x->start);
+		check_addr(env, x->end - 1);
+		check_addr(env, x->start + ((x->end - x->start) / 2 & ~7ULL));
+		if (x->start > env->base)
+			check_addr(env, x->start - 1);
+		if (x->end < env->base + env->window)
+			check_addr(env, x->end);
+	}
+}
+
+static u64 get_u32(const uint8_t *p)
+{
+	return (u64)p[0] | (u64)p[1] << 8 | (u64)p[2] << 16 | (u64)p[3] << 24;
+}
+
+/*
+ * Op layout: one header byte, then three little-endian u32 fields.
+ *   header bits 0-1: 0 map, 1 unmap, 2 translate, 3 fail the n-th next
+ *                    table allocation (n = field A % 8)
+ *   header bits 2-3: alignment of addresses and sizes: 4K, 2M, 1G, 4K
+ *   header bits 4-6: map prot (READ always added)
+ *   A: input page within the window, B: page count, C: target page
+ */
+size_t ops_step(struct ops_env *env, const uint8_t *buf, size_t len)
+{
+	static const u64 align_pages[4] = { 1, 512, 512 * 512, 1 };
+	u64 a, n, t, al, s, e;
+	unsigned int op;
+	int ret;
+
+	if (len < 13)
+		return 0;
+	op = buf[0] & 3;
+	al = align_pages[(buf[0] >> 2) & 3];
+	a = get_u32(buf + 1) % WINDOW_PAGES / al * al;
+	n = (get_u32(buf + 5) % (WINDOW_PAGES / 8) + al) / al * al;
+	t = get_u32(buf + 9) / al * al;
+	if (a + n > WINDOW_PAGES)
+		n = (WINDOW_PAGES - a) / al * al;
+	s = env->base + a * PG;
+	e = s + n * PG;
+	env->ops++;
+
+	switch (op) {
+	case 0: {
+		u32 prot = (((buf[0] >> 4) & 7) | PTSEL_PROT_READ) & PTSEL_PROT_MASK;
+		bool busy;
+
+		if (!n || env->n_ext >= OPS_MAX_EXT - 1)
+			break;
+		busy = model_overlaps(env, s, e);
+		ret = ptsel_radix_map(&env->r, s, t * PG, n * PG, prot);
+		env->maps++;
+		if (busy) {
+			CHECK(ret == -EEXIST, "map over mapped range: %d", ret);
+		} else if (ret == -ENOMEM) {
+			CHECK(env->fail_after == 0, "ENOMEM without injection");
+			env->enomem++;
+		} else {
+			CHECK(ret == 0, "map: %d", ret);
+			env->ext[env->n_ext++] = (struct ops_ext){ s, e, t * PG, prot };
+		}
+		break;
+	}
+	case 1:
+		if (!n || env->n_ext >= OPS_MAX_EXT - 1)
+			break;
+		ret = ptsel_radix_unmap(&env->r, s, n * PG);
+		env->unmaps++;
+		if (ret == -ENOMEM) {
+			CHECK(env->fail_after == 0, "ENOMEM without injection");
+			env->enomem++;
+		} else {
+			CHECK(ret == 0, "unmap: %d", ret);
+			model_remove(env, s, e);
+		}
+		break;
+	case 2:
+		env->xlates++;
+		check_addr(env, env->base + a * PG + (get_u32(buf + 9) & (PG - 1)));
+		break;
+	case 3:
+		env->fail_after = get_u32(buf + 1) % 8;
+		break;
+	}
+	if (op != 3 && env->fail_after == 0)
+		env->fail_after = -1;
+	CHECK(env->r.nr_tables == env->live, "nr_tables %lu, live %lu",
+	      env->r.nr_tables, env->live);
+	return 13;
+}

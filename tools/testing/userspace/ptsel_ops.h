@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Userspace harness for the ptsel core: a byte-stream op decoder that
+ * drives the radix format and checks every result against a simple
+ * extent-list reference model. Shared by the randomized test, the
+ * libFuzzer target and the benchmarks.
+ */
+#ifndef _PTSEL_OPS_H
+#define _PTSEL_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ptsel_core.h"
+
+#define OPS_MAX_EXT	256
+
+struct ops_ext {
+	u64 start, end, target;
+	u32 prot;
+};
+
+struct ops_env {
+	struct ptsel_radix r;
+	struct ops_ext ext[OPS_MAX_EXT];
+	unsigned int n_ext;
+	long fail_after;	/* table allocations until one fails; <0 never */
+	unsigned long live;	/* tables handed out and not freed */
+	u64 base;		/* the ops address a window starting here */
+	u64 window;
+	unsigned long ops, maps, unmaps, xlates, enomem;
+};
+
+extern const struct ptsel_table_ops ops_table_ops;
+
+int ops_env_init(struct ops_env *env, unsigned int levels, u64 base);
+void ops_env_fini(struct ops_env *env);
+/* Decode and apply one op; returns bytes used, 0 when @len is too short. */
+size_t ops_step(struct ops_env *env, const uint8_t *buf, size_t len);
+/* Full cross-check of table and model; aborts on any mismatch. */
+void ops_check(struct ops_env *env);
+
+#endif

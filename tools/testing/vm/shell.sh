@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# shell.sh [stock|debug]: build the suite for that kernel, boot the VM
+# and open an interactive shell in it with the suite loaded. The build
+# is left in build/vm-<tier>; poweroff with 'exit'.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../../.." && pwd)
+. "$here/lib.sh"
+tier=${1:-stock}
+out=$repo/build/vm-$tier
+
+MEMVIRT_NO_BOOT=1 "$here/tier-host.sh" "$tier" "$out" ||
+	die "build failed; see $out/*.log"
+cat > "$out/guest-cmd.sh" <<EOS
+for m in ptsel thp_encvm iommu_migrate maint_cmd pwsp nested_notify; do
+	[ -e "$out/mod/\$m/\$m.ko" ] && insmod "$out/mod/\$m/\$m.ko" && echo "loaded \$m"
+done
+export MEMVIRT_BUILD=$out
+echo "kselftests: $out/selftests   bpftrace scripts: $repo/tools/bpftrace"
+EOS
+exec "$here/run-vm.sh" --shell --kernel "$(cat "$out/kernel")" \
+	--initrd "$out/initramfs.cpio.gz" --out "$out" --cmd "$out/guest-cmd.sh"
