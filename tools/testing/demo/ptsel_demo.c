@@ -17,7 +17,7 @@
 #define SZ_2M	0x200000ULL
 #define SZ_1G	0x40000000ULL
 
-static long table_pages(void)
+static long read_table_pages(void)
 {
 	FILE *f = fopen("/sys/kernel/mm/ptsel/table_pages", "r");
 	long v = -1;
@@ -69,12 +69,12 @@ int main(void)
 			perror("/dev/ptsel");
 			return 1;
 		}
-		before = table_pages();
+		before = read_table_pages();
 		if (map(fd, SZ_1G, cases[i].target, SZ_1G)) {
 			perror("map");
 			return 1;
 		}
-		after = table_pages();
+		after = read_table_pages();
 		printf("ptsel: table pages, 1 GiB as %s|%ld|%ld\n",
 		       cases[i].name, before, after);
 		printf("ptsel: entries read per lookup, %s|-|%.2f\n",
