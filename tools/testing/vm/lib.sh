@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared settings for the VM harness scripts. Sourced, never executed.
 
-MEMVIRT_CACHE=${MEMVIRT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/memvirt}
+MEMVIRT_CACHE=${MEMVIRT_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/memvirt}
 LINUX_SRC_TARBALL=${LINUX_SRC_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 
 die() { echo "vm: $*" >&2; exit 1; }
