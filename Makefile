@@ -29,9 +29,13 @@ clean:
 	$(MAKE) -C selftests clean
 	rm -rf build
 
+# Debian's headers ask for signed modules but ship no key; without a key,
+# install unsigned rather than have sign-file fail noisily.
 install: modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	depmod -a $$($(MAKE) -s -C $(KDIR) kernelrelease)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install \
+		$(if $(wildcard $(KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=)
+	depmod -a $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) \
+		$$($(MAKE) -s -C $(KDIR) kernelrelease)
 
 deps:
 	$(TESTING)/deps.sh

@@ -80,5 +80,7 @@ if [ $ok = 1 ]; then
 	printf 'bash %q %q %q %q\n' "$here/tier.sh" "$tier" "$out" "$out/results" \
 		> "$out/guest-cmd.sh"
 	step boot-and-run boot_vm
+	up=$(sed -n 's/^MEMVIRT-GUEST-UP uptime=//p' "$out/console.log" 2>/dev/null)
+	[ -z "$up" ] || echo "# $tier: guest userspace up ${up}s after boot" >> "$vmtap"
 fi
 echo "1..$n" >> "$vmtap"

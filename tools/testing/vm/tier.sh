@@ -220,6 +220,8 @@ suite_kernel_clean() {
 	} > "$out" 2>&1
 }
 
+# KVM is built in on the debug kernel and a module on Debian's.
+modprobe kvm_amd 2>/dev/null
 if [ -e /sys/kernel/debug/kmemleak ]; then
 	# Boot-time objects are not ours; only what the tests leave counts.
 	echo clear > /sys/kernel/debug/kmemleak
