@@ -121,7 +121,7 @@ suite_kselftest() {
 #   // trigger: <shell command that makes the traced events happen>
 #   // expect: <extended regex the script's output must match>
 suite_bpftrace() {
-	local out=$results/bpftrace.tap n=0 bt trig exp log pid i
+	local out=$results/bpftrace.tap n=0 bt trig exp log
 	local scripts=("$repo"/tools/bpftrace/*.bt)
 	[ -e "${scripts[0]}" ] || scripts=()
 	load_suite || note "suite failed to load before bpftrace"
@@ -133,18 +133,12 @@ suite_bpftrace() {
 			trig=$(sed -n 's|^// trigger: ||p' "$bt" | head -n 1)
 			exp=$(sed -n 's|^// expect: ||p' "$bt" | head -n 1)
 			log=$results/bpftrace-$(basename "$bt" .bt).log
-			bpftrace "$bt" > "$log" 2>&1 &
-			pid=$!
-			for i in $(seq 120); do
-				grep -q '^Attaching' "$log" && break
-				kill -0 $pid 2>/dev/null || break
-				sleep 0.5
-			done
-			sleep 1
-			(cd "$repo" && bash -c "$trig") >> "$log.trigger" 2>&1
-			sleep 1
-			kill -INT $pid 2>/dev/null
-			wait $pid
+			# bpftrace -c starts the trigger once the probes are
+			# attached and stops when it exits; the timeout only
+			# guards against a wedged bpftrace.
+			printf 'cd %q\n%s\n' "$repo" "$trig" > "$log.trigger.sh"
+			timeout -k 10 600 bpftrace -c "/bin/bash $log.trigger.sh" "$bt" \
+				> "$log" 2>&1
 			if [ -n "$trig" ] && [ -n "$exp" ] && grep -Eq -- "$exp" "$log"; then
 				echo "ok $n - $(basename "$bt")"
 			else
