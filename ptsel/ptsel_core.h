@@ -63,6 +63,63 @@ struct ptsel_xlate {
 	u32 mem_refs;
 };
 
+/**
+ * struct ptsel_hpte - one entry of a hashed table
+ * @v: valid bit, secondary-hash bit, leaf level and the leaf's input
+ *     address; written last on insert (release), first on removal
+ * @r: output address and PTSEL_PROT_* bits
+ */
+struct ptsel_hpte {
+	u64 v;
+	u64 r;
+};
+
+#define PTSEL_HPTEG_SLOTS	8
+#define PTSEL_HASH_MIN_ORDER	4
+#define PTSEL_HASH_MAX_ORDER	26
+
+/**
+ * struct ptsel_htab - one generation of a hashed table
+ * @order: the table has 2^@order groups of PTSEL_HPTEG_SLOTS entries
+ * @e: the entries, group by group
+ */
+struct ptsel_htab {
+	unsigned int order;
+	struct ptsel_hpte e[];
+};
+
+/**
+ * struct ptsel_hash_ops - where hashed-table memory comes from
+ * @alloc: return @bytes of zeroed memory, or NULL. May enforce a limit.
+ * @free: give back a table generation that is no longer published;
+ *	  lookups may still read it (defer past an RCU grace period).
+ */
+struct ptsel_hash_ops {
+	void *(*alloc)(void *priv, size_t bytes);
+	void (*free)(void *priv, void *mem, size_t bytes);
+};
+
+/**
+ * struct ptsel_hash - a hashed (POWER style) table
+ * @tab: current generation; lookups load it with acquire semantics
+ * @nr_entries: valid entries
+ * @nr_level: valid entries per leaf level; an entry is counted before
+ *	      it is inserted and uncounted after it is removed
+ * @limit: first input address that cannot be mapped
+ * @resizes: generations replaced so far
+ * @ops: memory provider
+ * @priv: cookie for @ops
+ */
+struct ptsel_hash {
+	struct ptsel_htab *tab;
+	unsigned long nr_entries;
+	unsigned long nr_level[PTSEL_MAX_LEAF_LEVEL + 1];
+	u64 limit;
+	unsigned long resizes;
+	const struct ptsel_hash_ops *ops;
+	void *priv;
+};
+
 static inline u64 ptsel_level_size(unsigned int level)
 {
 	return 1ULL << (PTSEL_SHIFT + PTSEL_LEVEL_BITS * level);
@@ -77,5 +134,21 @@ int ptsel_radix_map(struct ptsel_radix *r, u64 addr, u64 target, u64 size,
 int ptsel_radix_unmap(struct ptsel_radix *r, u64 addr, u64 size);
 int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
 			  struct ptsel_xlate *out);
+
+static inline size_t ptsel_htab_bytes(unsigned int order)
+{
+	return sizeof(struct ptsel_htab) +
+	       (sizeof(struct ptsel_hpte) * PTSEL_HPTEG_SLOTS << order);
+}
+
+int ptsel_hash_init(struct ptsel_hash *h, unsigned int order, u64 limit,
+		    const struct ptsel_hash_ops *ops, void *priv);
+void ptsel_hash_destroy(struct ptsel_hash *h);
+int ptsel_hash_resize(struct ptsel_hash *h, unsigned int order);
+int ptsel_hash_map(struct ptsel_hash *h, u64 addr, u64 target, u64 size,
+		   u32 prot);
+int ptsel_hash_unmap(struct ptsel_hash *h, u64 addr, u64 size);
+int ptsel_hash_translate(const struct ptsel_hash *h, u64 addr,
+			 struct ptsel_xlate *out);
 
 #endif /* _PTSEL_CORE_H */

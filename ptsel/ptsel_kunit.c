@@ -5,6 +5,7 @@
 #include <kunit/test.h>
 #include <linux/gfp.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/ptsel.h>
 
 #include "ptsel_core.h"
@@ -270,6 +271,205 @@ static void radix_split_alloc_failure(struct kunit *test)
 	radix_teardown(test, f);
 }
 
+/* Hashed format: generations come from kzalloc; @live counts them. */
+static void *test_hash_alloc(void *priv, size_t bytes)
+{
+	struct test_mem *m = priv;
+	void *t;
+
+	if (m->fail_after == 0)
+		return NULL;
+	if (m->fail_after > 0)
+		m->fail_after--;
+	t = kvzalloc(bytes, GFP_KERNEL);
+	if (t)
+		m->live++;
+	return t;
+}
+
+static void test_hash_free(void *priv, void *mem, size_t bytes)
+{
+	struct test_mem *m = priv;
+
+	m->live--;
+	kvfree(mem);
+}
+
+static const struct ptsel_hash_ops test_hash_ops = {
+	.alloc = test_hash_alloc,
+	.free = test_hash_free,
+};
+
+struct hash_fixture {
+	struct test_mem mem;
+	struct ptsel_hash h;
+};
+
+static struct hash_fixture *hash_setup(struct kunit *test)
+{
+	struct hash_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->mem.fail_after = -1;
+	KUNIT_ASSERT_EQ(test, ptsel_hash_init(&f->h, PTSEL_HASH_MIN_ORDER,
+					      1ULL << 48, &test_hash_ops,
+					      &f->mem), 0);
+	return f;
+}
+
+static void hash_teardown(struct kunit *test, struct hash_fixture *f)
+{
+	ptsel_hash_destroy(&f->h);
+	KUNIT_EXPECT_EQ(test, f->mem.live, 0UL);
+}
+
+static void expect_hxlate(struct kunit *test, struct ptsel_hash *h, u64 addr,
+			  u64 target, u32 level)
+{
+	struct ptsel_xlate x;
+
+	KUNIT_ASSERT_EQ_MSG(test, ptsel_hash_translate(h, addr, &x), 0,
+			    "addr 0x%llx", addr);
+	KUNIT_EXPECT_EQ_MSG(test, x.target, target, "addr 0x%llx", addr);
+	KUNIT_EXPECT_EQ_MSG(test, x.level, level, "addr 0x%llx", addr);
+}
+
+static void expect_hunmapped(struct kunit *test, struct ptsel_hash *h, u64 addr)
+{
+	struct ptsel_xlate x;
+
+	KUNIT_EXPECT_EQ_MSG(test, ptsel_hash_translate(h, addr, &x), -ENOENT,
+			    "addr 0x%llx", addr);
+}
+
+static void hash_leaves_and_errors(struct kunit *test)
+{
+	struct hash_fixture *f = hash_setup(test);
+	struct ptsel_hash *h = &f->h;
+	struct ptsel_xlate x;
+
+	KUNIT_ASSERT_EQ(test, ptsel_hash_map(h, SZ_1G_ULL, 4 * SZ_1G_ULL,
+					     SZ_1G_ULL + SZ_2M_ULL + SZ_4K_ULL,
+					     RW), 0);
+	expect_hxlate(test, h, SZ_1G_ULL + 0x12345, 4 * SZ_1G_ULL + 0x12345, 2);
+	expect_hxlate(test, h, 2 * SZ_1G_ULL + 7, 5 * SZ_1G_ULL + 7, 1);
+	expect_hxlate(test, h, 2 * SZ_1G_ULL + SZ_2M_ULL + 1,
+		      5 * SZ_1G_ULL + SZ_2M_ULL + 1, 0);
+	expect_hunmapped(test, h, SZ_1G_ULL - 1);
+	expect_hunmapped(test, h, 2 * SZ_1G_ULL + SZ_2M_ULL + SZ_4K_ULL);
+	KUNIT_EXPECT_EQ(test, h->nr_entries, 3UL);
+
+	/* The radix format's rules, refusal for refusal. */
+	KUNIT_EXPECT_EQ(test, ptsel_hash_map(h, 0, 0, 0, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_hash_map(h, 0x800, 0, SZ_4K_ULL, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_hash_map(h, 0, 0, SZ_4K_ULL, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_hash_map(h, (1ULL << 48) - SZ_4K_ULL, 0,
+					     2 * SZ_4K_ULL, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_hash_map(h, 2 * SZ_1G_ULL - SZ_4K_ULL, 0,
+					     2 * SZ_4K_ULL, RW), -EEXIST);
+	expect_hunmapped(test, h, 2 * SZ_1G_ULL + SZ_2M_ULL + SZ_4K_ULL);
+	KUNIT_EXPECT_EQ(test, ptsel_hash_translate(h, 1ULL << 48, &x), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_hash_unmap(h, 0x800, SZ_4K_ULL), -EINVAL);
+	hash_teardown(test, f);
+}
+
+static void hash_split(struct kunit *test)
+{
+	struct hash_fixture *f = hash_setup(test);
+	struct ptsel_hash *h = &f->h;
+	u64 hole = SZ_1G_ULL + 3 * SZ_2M_ULL + 5 * SZ_4K_ULL;
+
+	KUNIT_ASSERT_EQ(test, ptsel_hash_map(h, SZ_1G_ULL, 2 * SZ_1G_ULL,
+					     SZ_1G_ULL, RW), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_hash_unmap(h, hole, SZ_4K_ULL), 0);
+	expect_hunmapped(test, h, hole);
+	expect_hxlate(test, h, hole - 1, SZ_1G_ULL + hole - 1, 0);
+	expect_hxlate(test, h, hole + SZ_4K_ULL, SZ_1G_ULL + hole + SZ_4K_ULL, 0);
+	expect_hxlate(test, h, SZ_1G_ULL, 2 * SZ_1G_ULL, 1);
+	/* 1G -> 511 2M + (2M -> 511 4K) */
+	KUNIT_EXPECT_EQ(test, h->nr_entries, 511UL + 511UL);
+	KUNIT_ASSERT_EQ(test, ptsel_hash_unmap(h, SZ_1G_ULL, SZ_1G_ULL), 0);
+	KUNIT_EXPECT_EQ(test, h->nr_entries, 0UL);
+	/* Emptied, the table went back to its smallest size. */
+	KUNIT_EXPECT_EQ(test, h->tab->order, (unsigned int)PTSEL_HASH_MIN_ORDER);
+	hash_teardown(test, f);
+}
+
+/* Growth that cannot get memory leaves the table as it was. */
+static void hash_grow_failure(struct kunit *test)
+{
+	struct hash_fixture *f = hash_setup(test);
+	struct ptsel_hash *h = &f->h;
+	unsigned int order = h->tab->order;
+	u64 n = (u64)PTSEL_HPTEG_SLOTS << order;	/* more than fits */
+
+	f->mem.fail_after = 0;
+	KUNIT_EXPECT_EQ(test, ptsel_hash_map(h, 0, SZ_4K_ULL, 2 * n * SZ_4K_ULL,
+					     RW), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, h->nr_entries, 0UL);
+	KUNIT_EXPECT_EQ(test, h->tab->order, order);
+	expect_hunmapped(test, h, 0);
+	f->mem.fail_after = -1;
+	KUNIT_ASSERT_EQ(test, ptsel_hash_map(h, 0, SZ_4K_ULL, 2 * n * SZ_4K_ULL,
+					     RW), 0);
+	KUNIT_EXPECT_GT(test, h->tab->order, order);
+	expect_hxlate(test, h, (2 * n - 1) * SZ_4K_ULL, 2 * n * SZ_4K_ULL, 0);
+
+	/* A 2M leaf split that cannot grow the table changes nothing. */
+	KUNIT_ASSERT_EQ(test, ptsel_hash_map(h, SZ_1G_ULL, 0, SZ_2M_ULL, RW), 0);
+	/* 2n + 1 entries in 64 groups: the 512 of the split do not fit. */
+	KUNIT_ASSERT_EQ(test, ptsel_hash_resize(h, 6), 0);
+	KUNIT_ASSERT_GT(test, h->nr_entries + PTSEL_ENTRIES,
+			(unsigned long)PTSEL_HPTEG_SLOTS << 6);
+	f->mem.fail_after = 0;
+	KUNIT_EXPECT_EQ(test, ptsel_hash_unmap(h, SZ_1G_ULL + SZ_4K_ULL,
+					       SZ_4K_ULL), -ENOMEM);
+	expect_hxlate(test, h, SZ_1G_ULL + SZ_4K_ULL, SZ_4K_ULL, 1);
+	f->mem.fail_after = -1;
+	hash_teardown(test, f);
+}
+
+static void hash_resize(struct kunit *test)
+{
+	struct hash_fixture *f = hash_setup(test);
+	struct ptsel_hash *h = &f->h;
+	unsigned int i;
+
+	for (i = 0; i < 100; i++)
+		KUNIT_ASSERT_EQ(test, ptsel_hash_map(h, i * SZ_2M_ULL,
+						     i * SZ_4K_ULL, SZ_4K_ULL,
+						     RW), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_hash_resize(h, 10), 0);
+	KUNIT_EXPECT_EQ(test, h->tab->order, 10U);
+	KUNIT_EXPECT_EQ(test, ptsel_hash_resize(h, PTSEL_HASH_MIN_ORDER - 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_hash_resize(h, PTSEL_HASH_MAX_ORDER + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_hash_resize(h, PTSEL_HASH_MIN_ORDER + 1), 0);
+	for (i = 0; i < 100; i++)
+		expect_hxlate(test, h, i * SZ_2M_ULL + 9, i * SZ_4K_ULL + 9, 0);
+	for (i = 100; i < 200; i++)
+		KUNIT_ASSERT_EQ(test, ptsel_hash_map(h, i * SZ_2M_ULL,
+						     i * SZ_4K_ULL, SZ_4K_ULL,
+						     RW), 0);
+	/* 200 entries do not fit in 128 slots. */
+	KUNIT_EXPECT_EQ(test, ptsel_hash_resize(h, PTSEL_HASH_MIN_ORDER), -ENOSPC);
+	for (i = 0; i < 200; i++)
+		expect_hxlate(test, h, i * SZ_2M_ULL, i * SZ_4K_ULL, 0);
+	hash_teardown(test, f);
+}
+
+static struct kunit_case ptsel_hash_cases[] = {
+	KUNIT_CASE(hash_leaves_and_errors),
+	KUNIT_CASE(hash_split),
+	KUNIT_CASE(hash_grow_failure),
+	KUNIT_CASE(hash_resize),
+	{}
+};
+
+static struct kunit_suite ptsel_hash_suite = {
+	.name = "ptsel_hash",
+	.test_cases = ptsel_hash_cases,
+};
+
 static struct kunit_case ptsel_radix_cases[] = {
 	KUNIT_CASE(radix_leaf_sizes),
 	KUNIT_CASE(radix_bad_input),
@@ -285,7 +485,7 @@ static struct kunit_suite ptsel_radix_suite = {
 	.name = "ptsel_radix",
 	.test_cases = ptsel_radix_cases,
 };
-kunit_test_suite(ptsel_radix_suite);
+kunit_test_suites(&ptsel_radix_suite, &ptsel_hash_suite);
 
 MODULE_DESCRIPTION("KUnit tests for ptsel");
 MODULE_LICENSE("GPL");

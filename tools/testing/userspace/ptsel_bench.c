@@ -78,7 +78,7 @@ int main(void)
 	keys = malloc(NPAGES * sizeof(*keys));
 	vals = malloc(NPAGES * sizeof(*vals));
 	probe = malloc(NLOOKUP * sizeof(*probe));
-	if (!keys || !vals || !probe || ops_env_init(&env, 4, 0))
+	if (!keys || !vals || !probe || ops_env_init(&env, OPS_RADIX, 4, 0))
 		return 1;
 	/* Scattered 4K targets, so the table needs 4K leaves throughout. */
 	for (i = 0; i < NPAGES; i++) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target: the input is a stream of ops (see ptsel_ops.c);
- * the first byte picks the depth and the window placement.
+ * the first byte picks the format, the depth and the window placement.
  */
 #include "ptsel_ops.h"
 
@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!size)
 		return 0;
-	if (ops_env_init(&env, 4 + (data[0] >> 7), bases[data[0] & 3]))
+	if (ops_env_init(&env, (data[0] >> 6) & 1, 4 + (data[0] >> 7),
+			 bases[data[0] & 3]))
 		return 0;
 	data++;
 	size--;

@@ -41,11 +41,30 @@ static u64 *ops_alloc(void *priv)
 	return t;
 }
 
+/* Returns true if @mem was parked for later. */
+static bool ops_park(struct ops_env *env, void *mem)
+{
+	void **p;
+
+	if (!env->defer_free)
+		return false;
+	/* Grow by doubling: whenever the count reaches a power of two. */
+	if (!(env->nr_parked & (env->nr_parked - 1))) {
+		p = realloc(env->parked, 2 * (env->nr_parked + 1) * sizeof(*p));
+		CHECK(p, "out of memory parking a table");
+		env->parked = p;
+	}
+	env->parked[env->nr_parked++] = mem;
+	return true;
+}
+
 static void ops_free(void *priv, u64 *t)
 {
 	struct ops_env *env = priv;
 
 	env->live--;
+	if (ops_park(env, t))
+		return;
 	/* Poison: a walker that still used this table would go astray. */
 	memset(t, 0xa5, PG);
 	free(t);
@@ -56,19 +75,87 @@ const struct ptsel_table_ops ops_table_ops = {
 	.free = ops_free,
 };
 
-int ops_env_init(struct ops_env *env, unsigned int levels, u64 base)
+/* Hashed tables: @live counts generations, like radix counts tables. */
+static void *ops_hash_alloc(void *priv, size_t bytes)
+{
+	struct ops_env *env = priv;
+	void *t;
+
+	if (env->fail_after == 0)
+		return NULL;
+	if (env->fail_after > 0)
+		env->fail_after--;
+	t = calloc(1, bytes);
+	if (t)
+		env->live++;
+	return t;
+}
+
+static void ops_hash_free(void *priv, void *mem, size_t bytes)
+{
+	struct ops_env *env = priv;
+
+	env->live--;
+	if (ops_park(env, mem))
+		return;
+	memset(mem, 0xa5, bytes);
+	free(mem);
+}
+
+const struct ptsel_hash_ops ops_hash_ops = {
+	.alloc = ops_hash_alloc,
+	.free = ops_hash_free,
+};
+
+int ops_env_init(struct ops_env *env, enum ops_fmt fmt, unsigned int levels,
+		 u64 base)
 {
 	memset(env, 0, sizeof(*env));
+	env->fmt = fmt;
 	env->fail_after = -1;
 	env->base = base;
 	env->window = WINDOW_PAGES * PG;
+	if (fmt == OPS_HASH)
+		return ptsel_hash_init(&env->h, PTSEL_HASH_MIN_ORDER,
+				       1ULL << (12 + 9 * levels), &ops_hash_ops, env);
 	return ptsel_radix_init(&env->r, levels, &ops_table_ops, env);
 }
 
 void ops_env_fini(struct ops_env *env)
 {
-	ptsel_radix_destroy(&env->r);
+	unsigned long i;
+
+	if (env->fmt == OPS_HASH)
+		ptsel_hash_destroy(&env->h);
+	else
+		ptsel_radix_destroy(&env->r);
 	CHECK(env->live == 0, "%lu tables leaked", env->live);
+	for (i = 0; i < env->nr_parked; i++)
+		free(env->parked[i]);
+	free(env->parked);
+	env->parked = NULL;
+	env->nr_parked = 0;
+}
+
+int ops_map(struct ops_env *env, u64 addr, u64 target, u64 size, u32 prot)
+{
+	if (env->fmt == OPS_HASH)
+		return ptsel_hash_map(&env->h, addr, target, size, prot);
+	return ptsel_radix_map(&env->r, addr, target, size, prot);
+}
+
+int ops_unmap(struct ops_env *env, u64 addr, u64 size)
+{
+	if (env->fmt == OPS_HASH)
+		return ptsel_hash_unmap(&env->h, addr, size);
+	return ptsel_radix_unmap(&env->r, addr, size);
+}
+
+int ops_translate(struct ops_env *env, u64 addr, struct ptsel_xlate *out)
+{
+	if (env->fmt == OPS_HASH)
+		return ptsel_hash_translate(&env->h, addr, out);
+	return ptsel_radix_translate(&env->r, addr, out);
 }
 
 static const struct ops_ext *model_find(const struct ops_env *env, u64 a)
@@ -127,7 +214,7 @@ static void check_addr(struct ops_env *env, u64 a)
 {
 	const struct ops_ext *x = model_find(env, a);
 	struct ptsel_xlate out;
-	int ret = ptsel_radix_translate(&env->r, a, &out);
+	int ret = ops_translate(env, a, &out);
 
 	if (!x) {
 		CHECK(ret == -ENOENT, "addr %#llx: ret %d, model unmapped",
@@ -141,9 +228,10 @@ static void check_addr(struct ops_env *env, u64 a)
 	      (unsigned long long)(x->target + (a - x->start)));
 	CHECK(out.prot == x->prot, "addr %#llx: prot %u, model %u",
 	      (unsigned long long)a, out.prot, x->prot);
-	CHECK(out.mem_refs == env->r.levels - out.level,
-	      "addr %#llx: %u refs at level %u", (unsigned long long)a,
-	      out.mem_refs, out.level);
+	if (env->fmt == OPS_RADIX)
+		CHECK(out.mem_refs == env->r.levels - out.level,
+		      "addr %#llx: %u refs at level %u", (unsigned long long)a,
+		      out.mem_refs, out.level);
 }
 
 /* Tables below @t: none but the root may be empty; count them. */
@@ -172,10 +260,15 @@ void ops_check(struct ops_env *env)
 {
 	unsigned int i;
 
-	CHECK(env->r.nr_tables == env->live, "nr_tables %lu, live %lu",
-	      env->r.nr_tables, env->live);
-	CHECK(walk_tables(env->r.root, env->r.levels - 1, true) == env->live,
-	      "reachable tables differ from live ones");
+	if (env->fmt == OPS_HASH) {
+		CHECK(env->live == 1, "%lu hashed generations live", env->live);
+		ops_check_hash(&env->h);
+	} else {
+		CHECK(env->r.nr_tables == env->live, "nr_tables %lu, live %lu",
+		      env->r.nr_tables, env->live);
+		CHECK(walk_tables(env->r.root, env->r.levels - 1, true) == env->live,
+		      "reachable tables differ from live ones");
+	}
 	for (i = 0; i < env->n_ext; i++) {
 		const struct ops_ext *x = &env->ext[i];
 
@@ -230,7 +323,7 @@ size_t ops_step(struct ops_env *env, const uint8_t *buf, size_t len)
 		if (!n || env->n_ext >= OPS_MAX_EXT - 1)
 			break;
 		busy = model_overlaps(env, s, e);
-		ret = ptsel_radix_map(&env->r, s, t * PG, n * PG, prot);
+		ret = ops_map(env, s, t * PG, n * PG, prot);
 		env->maps++;
 		if (busy) {
 			CHECK(ret == -EEXIST, "map over mapped range: %d", ret);
@@ -246,7 +339,7 @@ size_t ops_step(struct ops_env *env, const uint8_t *buf, size_t len)
 	case 1:
 		if (!n || env->n_ext >= OPS_MAX_EXT - 1)
 			break;
-		ret = ptsel_radix_unmap(&env->r, s, n * PG);
+		ret = ops_unmap(env, s, n * PG);
 		env->unmaps++;
 		if (ret == -ENOMEM) {
 			CHECK(env->fail_after == 0, "ENOMEM without injection");
@@ -266,7 +359,10 @@ size_t ops_step(struct ops_env *env, const uint8_t *buf, size_t len)
 	}
 	if (op != 3 && env->fail_after == 0)
 		env->fail_after = -1;
-	CHECK(env->r.nr_tables == env->live, "nr_tables %lu, live %lu",
-	      env->r.nr_tables, env->live);
+	if (env->fmt == OPS_RADIX)
+		CHECK(env->r.nr_tables == env->live, "nr_tables %lu, live %lu",
+		      env->r.nr_tables, env->live);
+	else
+		CHECK(env->live == 1, "%lu hashed generations live", env->live);
 	return 13;
 }

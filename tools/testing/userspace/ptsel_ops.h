@@ -20,8 +20,12 @@ struct ops_ext {
 	u32 prot;
 };
 
+enum ops_fmt { OPS_RADIX, OPS_HASH };
+
 struct ops_env {
+	enum ops_fmt fmt;
 	struct ptsel_radix r;
+	struct ptsel_hash h;
 	struct ops_ext ext[OPS_MAX_EXT];
 	unsigned int n_ext;
 	long fail_after;	/* table allocations until one fails; <0 never */
@@ -29,14 +33,29 @@ struct ops_env {
 	u64 base;		/* the ops address a window starting here */
 	u64 window;
 	unsigned long ops, maps, unmaps, xlates, enomem;
+	/*
+	 * Concurrent tests: frees are parked here until ops_env_fini(),
+	 * standing in for the RCU grace period the kernel glue waits for.
+	 */
+	bool defer_free;
+	void **parked;
+	unsigned long nr_parked;
 };
 
 extern const struct ptsel_table_ops ops_table_ops;
+extern const struct ptsel_hash_ops ops_hash_ops;
 
-int ops_env_init(struct ops_env *env, unsigned int levels, u64 base);
+/* @levels: radix depth; also sets the input limit of a hashed table. */
+int ops_env_init(struct ops_env *env, enum ops_fmt fmt, unsigned int levels,
+		 u64 base);
+int ops_map(struct ops_env *env, u64 addr, u64 target, u64 size, u32 prot);
+int ops_unmap(struct ops_env *env, u64 addr, u64 size);
+int ops_translate(struct ops_env *env, u64 addr, struct ptsel_xlate *out);
 void ops_env_fini(struct ops_env *env);
 /* Decode and apply one op; returns bytes used, 0 when @len is too short. */
 size_t ops_step(struct ops_env *env, const uint8_t *buf, size_t len);
+/* Structure of a hashed table (ptsel_ops_hash.c); aborts on error. */
+void ops_check_hash(const struct ptsel_hash *h);
 /* Full cross-check of table and model; aborts on any mismatch. */
 void ops_check(struct ops_env *env);
 

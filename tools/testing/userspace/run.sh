@@ -26,6 +26,13 @@ if [ $rc != 0 ]; then
 	sed 's/^/# /' "$out/ptsel_random.err" | head -n 40 >> "$res/ptsel_random.tap"
 fi
 
+"$out/ptsel_concurrent" > "$res/ptsel_concurrent.tap" 2> "$out/ptsel_concurrent.err"
+rc=$?
+if [ $rc != 0 ]; then
+	echo "not ok 9999 - ptsel_concurrent exited with status $rc" >> "$res/ptsel_concurrent.tap"
+	sed 's/^/# /' "$out/ptsel_concurrent.err" | head -n 40 >> "$res/ptsel_concurrent.tap"
+fi
+
 mkdir -p "$out/corpus/ptsel"
 "$out/ptsel_fuzz" -max_total_time="$secs" -max_len=4096 -rss_limit_mb=1024 \
 	-artifact_prefix="$out/" "$out/corpus/ptsel" > "$out/ptsel_fuzz.log" 2>&1

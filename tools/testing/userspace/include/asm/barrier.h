@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Userspace shim: kernel acquire/release on the C11 memory model. */
+/* Userspace shim: kernel barriers on the C11 memory model. */
 #ifndef _SHIM_ASM_BARRIER_H
 #define _SHIM_ASM_BARRIER_H
 
@@ -7,5 +7,9 @@
 #define smp_store_release(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
 /* Acquire load: later accesses are ordered after the load. */
 #define smp_load_acquire(p)	__atomic_load_n(p, __ATOMIC_ACQUIRE)
+/* Orders earlier stores before later stores. */
+#define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
+/* Orders earlier loads before later loads. */
+#define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
 
 #endif

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Structure checks for the ptsel hashed format; hash.c is compiled in
+ * here so its layout helpers are at hand (see ptsel_ops.c for radix).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../../../ptsel/hash.c"
+#include "ptsel_ops.h"
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "ptsel_ops: %s:%d: check failed: %s: ",	\
+			__FILE__, __LINE__, #cond);			\
+		fprintf(stderr, __VA_ARGS__);				\
+		fputc('\n', stderr);					\
+		abort();						\
+	}								\
+} while (0)
+
+/* Every valid entry sits in its primary or secondary group; counts add up. */
+void ops_check_hash(const struct ptsel_hash *h)
+{
+	const struct ptsel_htab *t = h->tab;
+	unsigned long i, n = 0, per[PTSEL_MAX_LEAF_LEVEL + 1] = { 0 };
+
+	for (i = 0; i < capacity(t->order); i++) {
+		u64 v = t->e[i].v;
+		unsigned int level = (v & V_LEVEL_MASK) >> V_LEVEL_SHIFT;
+		unsigned long g;
+
+		if (!(v & V_VALID))
+			continue;
+		n++;
+		CHECK(level <= PTSEL_MAX_LEAF_LEVEL, "bad level %u", level);
+		per[level]++;
+		g = hash_group(v & ADDR_MASK, level, t->order);
+		if (v & V_SECONDARY)
+			g ^= (1UL << t->order) - 1;
+		CHECK(i / PTSEL_HPTEG_SLOTS == g, "entry %lu in group %lu, not %lu",
+		      i, i / PTSEL_HPTEG_SLOTS, g);
+	}
+	CHECK(n == h->nr_entries, "%lu valid entries, nr_entries %lu", n,
+	      h->nr_entries);
+	for (i = 0; i <= PTSEL_MAX_LEAF_LEVEL; i++)
+		CHECK(per[i] == h->nr_level[i], "level %lu: %lu entries, count %lu",
+		      i, per[i], h->nr_level[i]);
+}
+
