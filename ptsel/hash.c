@@ -244,15 +244,6 @@ int ptsel_hash_resize(struct ptsel_hash *h, unsigned int order)
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_hash_resize, PTSEL);
 
-static bool range_ok(const struct ptsel_hash *h, u64 addr, u64 size)
-{
-	u64 end = addr + size;
-
-	if (!size || (addr | size) & (PTSEL_PAGE_SIZE - 1))
-		return false;
-	return end > addr && end <= h->limit;
-}
-
 /*
  * Find the leaves of @level that overlap [start, end), by probing each
  * aligned slot when the range is small against the table and by
@@ -365,21 +356,16 @@ int ptsel_hash_map(struct ptsel_hash *h, u64 addr, u64 target, u64 size,
 	u64 done = 0;
 	int ret;
 
-	if (!range_ok(h, addr, size) || (target & (PTSEL_PAGE_SIZE - 1)) ||
-	    target + size < target || !(prot & PTSEL_PROT_READ) ||
-	    (prot & ~PTSEL_PROT_MASK))
+	if (!ptsel_map_ok(addr, target, size, prot, h->limit))
 		return -EINVAL;
 	for (level = 0; level <= PTSEL_MAX_LEAF_LEVEL; level++)
 		if (overlap(h, level, addr, addr + size, false))
 			return -EEXIST;
 
 	while (done < size) {
-		u64 a = addr + done, t = target + done, left = size - done;
+		u64 a = addr + done, t = target + done;
 
-		level = PTSEL_MAX_LEAF_LEVEL;
-		while (level > 0 && (((a | t) & (level_size(level) - 1)) ||
-				     left < level_size(level)))
-			level--;
+		level = ptsel_leaf_level(a, t, size - done);
 		ret = insert(h, a, level, t | ((u64)prot << R_PROT_SHIFT));
 		if (ret) {
 			remove_range(h, addr, a);
@@ -407,7 +393,7 @@ int ptsel_hash_unmap(struct ptsel_hash *h, u64 addr, u64 size)
 {
 	int ret;
 
-	if (!range_ok(h, addr, size))
+	if (!ptsel_range_ok(addr, size, h->limit))
 		return -EINVAL;
 	ret = split_at(h, addr);
 	if (!ret && addr + size < h->limit)

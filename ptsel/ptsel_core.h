@@ -13,6 +13,7 @@
 #define _PTSEL_CORE_H
 
 #include <linux/types.h>
+#include <linux/ptsel.h>
 
 #define PTSEL_SHIFT		12
 #define PTSEL_PAGE_SIZE		(1ULL << PTSEL_SHIFT)
@@ -134,6 +135,36 @@ int ptsel_radix_map(struct ptsel_radix *r, u64 addr, u64 target, u64 size,
 int ptsel_radix_unmap(struct ptsel_radix *r, u64 addr, u64 size);
 int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
 			  struct ptsel_xlate *out);
+
+/* Is [addr, addr + size) a non-empty, 4K-aligned range below @limit? */
+static inline bool ptsel_range_ok(u64 addr, u64 size, u64 limit)
+{
+	u64 end = addr + size;
+
+	if (!size || (addr | size) & (PTSEL_PAGE_SIZE - 1))
+		return false;
+	return end > addr && end <= limit;
+}
+
+/* Every format accepts exactly these map requests. */
+static inline bool ptsel_map_ok(u64 addr, u64 target, u64 size, u32 prot,
+				u64 limit)
+{
+	return ptsel_range_ok(addr, size, limit) &&
+	       !(target & (PTSEL_PAGE_SIZE - 1)) && target + size >= target &&
+	       (prot & PTSEL_PROT_READ) && !(prot & ~PTSEL_PROT_MASK);
+}
+
+/* Largest leaf level that the alignment of @a and @t and @left allow. */
+static inline unsigned int ptsel_leaf_level(u64 a, u64 t, u64 left)
+{
+	unsigned int level = PTSEL_MAX_LEAF_LEVEL;
+
+	while (level > 0 && (((a | t) & (ptsel_level_size(level) - 1)) ||
+			     left < ptsel_level_size(level)))
+		level--;
+	return level;
+}
 
 static inline size_t ptsel_htab_bytes(unsigned int order)
 {

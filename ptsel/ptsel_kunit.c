@@ -21,15 +21,23 @@ struct test_mem {
 	unsigned long live;
 };
 
+/* Injected allocation failure: false once the countdown reaches 0. */
+static bool test_may_alloc(struct test_mem *m)
+{
+	if (m->fail_after == 0)
+		return false;
+	if (m->fail_after > 0)
+		m->fail_after--;
+	return true;
+}
+
 static u64 *test_alloc(void *priv)
 {
 	struct test_mem *m = priv;
 	u64 *t;
 
-	if (m->fail_after == 0)
+	if (!test_may_alloc(m))
 		return NULL;
-	if (m->fail_after > 0)
-		m->fail_after--;
 	t = (u64 *)get_zeroed_page(GFP_KERNEL);
 	if (t)
 		m->live++;
@@ -277,10 +285,8 @@ static void *test_hash_alloc(void *priv, size_t bytes)
 	struct test_mem *m = priv;
 	void *t;
 
-	if (m->fail_after == 0)
+	if (!test_may_alloc(m))
 		return NULL;
-	if (m->fail_after > 0)
-		m->fail_after--;
 	t = kvzalloc(bytes, GFP_KERNEL);
 	if (t)
 		m->live++;

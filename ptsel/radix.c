@@ -145,15 +145,6 @@ void ptsel_radix_destroy(struct ptsel_radix *r)
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_radix_destroy, PTSEL);
 
-static bool range_ok(const struct ptsel_radix *r, u64 addr, u64 size)
-{
-	u64 end = addr + size;
-
-	if (!size || (addr | size) & (PTSEL_PAGE_SIZE - 1))
-		return false;
-	return end > addr && end <= ptsel_radix_limit(r);
-}
-
 /* Is any address of [start, end) mapped below table @t? */
 static bool range_mapped(const u64 *t, unsigned int level, u64 base,
 			 u64 start, u64 end)
@@ -306,20 +297,15 @@ int ptsel_radix_map(struct ptsel_radix *r, u64 addr, u64 target, u64 size,
 	u64 done = 0;
 	int ret;
 
-	if (!range_ok(r, addr, size) || (target & (PTSEL_PAGE_SIZE - 1)) ||
-	    target + size < target || !(prot & PTSEL_PROT_READ) ||
-	    (prot & ~PTSEL_PROT_MASK))
+	if (!ptsel_map_ok(addr, target, size, prot, ptsel_radix_limit(r)))
 		return -EINVAL;
 	if (range_mapped(r->root, r->levels - 1, 0, addr, addr + size))
 		return -EEXIST;
 
 	while (done < size) {
-		u64 a = addr + done, t = target + done, left = size - done;
-		unsigned int level = PTSEL_MAX_LEAF_LEVEL;
+		u64 a = addr + done, t = target + done;
+		unsigned int level = ptsel_leaf_level(a, t, size - done);
 
-		while (level > 0 && (((a | t) & (ptsel_level_size(level) - 1)) ||
-				     left < ptsel_level_size(level)))
-			level--;
 		ret = install_leaf(r, a, t, level, prot);
 		if (ret) {
 			/* Also prunes tables allocated for the failed leaf. */
@@ -348,7 +334,7 @@ int ptsel_radix_unmap(struct ptsel_radix *r, u64 addr, u64 size)
 {
 	int ret;
 
-	if (!range_ok(r, addr, size))
+	if (!ptsel_range_ok(addr, size, ptsel_radix_limit(r)))
 		return -EINVAL;
 	ret = split_at(r, addr);
 	/* The end of the input space is a boundary of every leaf. */

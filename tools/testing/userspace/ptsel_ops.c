@@ -14,25 +14,23 @@
 #define PG		PTSEL_PAGE_SIZE
 #define WINDOW_PAGES	(1ULL << 20)	/* 4 GiB of input space */
 
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "ptsel_ops: %s:%d: check failed: %s: ",	\
-			__FILE__, __LINE__, #cond);			\
-		fprintf(stderr, __VA_ARGS__);				\
-		fputc('\n', stderr);					\
-		abort();						\
-	}								\
-} while (0)
+/* Injected allocation failure: false once the countdown reaches 0. */
+static bool ops_may_alloc(struct ops_env *env)
+{
+	if (env->fail_after == 0)
+		return false;
+	if (env->fail_after > 0)
+		env->fail_after--;
+	return true;
+}
 
 static u64 *ops_alloc(void *priv)
 {
 	struct ops_env *env = priv;
 	void *t;
 
-	if (env->fail_after == 0)
+	if (!ops_may_alloc(env))
 		return NULL;
-	if (env->fail_after > 0)
-		env->fail_after--;
 	t = aligned_alloc(PG, PG);
 	if (!t)
 		return NULL;
@@ -81,10 +79,8 @@ static void *ops_hash_alloc(void *priv, size_t bytes)
 	struct ops_env *env = priv;
 	void *t;
 
-	if (env->fail_after == 0)
+	if (!ops_may_alloc(env))
 		return NULL;
-	if (env->fail_after > 0)
-		env->fail_after--;
 	t = calloc(1, bytes);
 	if (t)
 		env->live++;

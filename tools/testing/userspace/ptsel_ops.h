@@ -10,10 +10,22 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "ptsel_core.h"
 
 #define OPS_MAX_EXT	256
+
+#define CHECK(cond, ...) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "ptsel_ops: %s:%d: check failed: %s: ",	\
+			__FILE__, __LINE__, #cond);			\
+		fprintf(stderr, __VA_ARGS__);				\
+		fputc('\n', stderr);					\
+		abort();						\
+	}								\
+} while (0)
 
 struct ops_ext {
 	u64 start, end, target;

@@ -9,16 +9,6 @@
 #include "../../../ptsel/hash.c"
 #include "ptsel_ops.h"
 
-#define CHECK(cond, ...) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "ptsel_ops: %s:%d: check failed: %s: ",	\
-			__FILE__, __LINE__, #cond);			\
-		fprintf(stderr, __VA_ARGS__);				\
-		fputc('\n', stderr);					\
-		abort();						\
-	}								\
-} while (0)
-
 /* Every valid entry sits in its primary or secondary group; counts add up. */
 void ops_check_hash(const struct ptsel_hash *h)
 {
