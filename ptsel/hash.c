@@ -246,8 +246,8 @@ EXPORT_SYMBOL_NS_GPL(ptsel_hash_resize, PTSEL);
 
 /*
  * Find the leaves of @level that overlap [start, end), by probing each
- * aligned slot when the range is small against the table and by
- * scanning the table otherwise. With @drop, remove them all; without,
+ * aligned slot when that reads less than the whole table, by scanning
+ * the table otherwise. With @drop, remove them all; without,
  * stop at the first. Returns whether there was any.
  */
 static bool overlap(struct ptsel_hash *h, unsigned int level, u64 start,
@@ -260,7 +260,8 @@ static bool overlap(struct ptsel_hash *h, unsigned int level, u64 start,
 
 	if (!h->nr_level[level])
 		return false;
-	if ((end - a) / sz <= capacity(t->order)) {
+	/* A probe reads up to two groups; a scan reads the whole table. */
+	if ((end - a) / sz * 2 * PTSEL_HPTEG_SLOTS <= capacity(t->order)) {
 		for (; a < end; a += sz) {
 			struct ptsel_hpte *e = find(t, a, level);
 

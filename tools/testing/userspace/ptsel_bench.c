@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Native benchmark of ptsel radix lookups. Every figure is reported as
- * a ratio to a baseline measured in the same run on the same keys: a
- * binary search over a sorted array of the same 4K mappings, the
- * simplest exact structure that answers the same question.
+ * Native benchmark of ptsel lookups, radix and hashed. Every time is
+ * reported as a ratio to a baseline measured in the same run on the
+ * same keys: a binary search over a sorted array of the same 4K
+ * mappings, the simplest exact structure that answers the question.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,15 +44,16 @@ static u64 bsearch_xlate(u64 a)
 	return vals[lo] + (a & (PG - 1));
 }
 
-static double run_radix(struct ops_env *env, u64 *sum)
+static double run_fmt(struct ops_env *env, u64 *sum, u64 *refs)
 {
 	struct ptsel_xlate x;
 	double t0 = now_ns();
 	unsigned long i;
 
 	for (i = 0; i < NLOOKUP; i++) {
-		ptsel_radix_translate(&env->r, probe[i], &x);
+		ops_translate(env, probe[i], &x);
 		*sum += x.target;
+		*refs += x.mem_refs;
 	}
 	return (now_ns() - t0) / NLOOKUP;
 }
@@ -69,43 +70,61 @@ static double run_bsearch(u64 *sum)
 
 int main(void)
 {
-	static struct ops_env env;
+	static struct ops_env env[2];
+	static const char * const fmt[2] = { "radix", "hash" };
 	const char *order[2] = { "sequential", "random" };
-	u64 base = 1ULL << 40, s1 = 0, s2 = 0;
+	u64 base = 1ULL << 40;
 	unsigned long i;
-	int o;
+	int o, f;
 
 	keys = malloc(NPAGES * sizeof(*keys));
 	vals = malloc(NPAGES * sizeof(*vals));
 	probe = malloc(NLOOKUP * sizeof(*probe));
-	if (!keys || !vals || !probe || ops_env_init(&env, OPS_RADIX, 4, 0))
+	if (!keys || !vals || !probe || ops_env_init(&env[0], OPS_RADIX, 4, 0) ||
+	    ops_env_init(&env[1], OPS_HASH, 4, 0))
 		return 1;
-	/* Scattered 4K targets, so the table needs 4K leaves throughout. */
+	/* Scattered 4K targets, so every mapping is a 4K leaf. */
 	for (i = 0; i < NPAGES; i++) {
 		keys[i] = base + i * PG;
 		vals[i] = ((i * 2654435761UL) % NPAGES) * PG + (1ULL << 36);
-		if (ptsel_radix_map(&env.r, keys[i], vals[i], PG, PTSEL_PROT_READ))
-			return 1;
+		for (f = 0; f < 2; f++)
+			if (ops_map(&env[f], keys[i], vals[i], PG, PTSEL_PROT_READ))
+				return 1;
 	}
-	printf("%-32s %10s %10s %8s\n", "translate (1M 4K mappings)", "ns/op",
-	       "base ns/op", "ratio");
+	printf("%-36s %9s %11s %7s %10s\n", "translate, 1M 4K mappings", "ns/op",
+	       "base ns/op", "ratio", "refs/op");
 	for (o = 0; o < 2; o++) {
-		double r, b;
+		double b;
+		u64 s0 = 0, s1;
 
 		srandom(42);
 		for (i = 0; i < NLOOKUP; i++)
 			probe[i] = base + (o ? (u64)random() % NPAGES : i % NPAGES) * PG +
 				   (i & (PG - 1));
-		r = run_radix(&env, &s1);
-		b = run_bsearch(&s2);
-		if (s1 != s2) {
-			fprintf(stderr, "radix and baseline disagree\n");
-			return 1;
+		b = run_bsearch(&s0);
+		for (f = 0; f < 2; f++) {
+			u64 refs = 0;
+			char label[64];
+			double r;
+
+			s1 = 0;
+			r = run_fmt(&env[f], &s1, &refs);
+			if (s1 != s0) {
+				fprintf(stderr, "%s and baseline disagree\n", fmt[f]);
+				return 1;
+			}
+			snprintf(label, sizeof(label), "%s, %s", fmt[f], order[o]);
+			printf("%-36s %9.1f %11.1f %7.2f %10.2f\n", label, r, b,
+			       r / b, (double)refs / NLOOKUP);
 		}
-		printf("%-32s %10.1f %10.1f %8.2f\n", order[o], r, b, r / b);
 	}
-	printf("%-32s %10.1f\n", "table bytes per mapped 4K page",
-	       (double)env.r.nr_tables * PG / NPAGES);
-	ops_env_fini(&env);
+	printf("%-36s %9.1f\n", "radix table bytes per mapped 4K page",
+	       (double)env[0].r.nr_tables * PG / NPAGES);
+	printf("%-36s %9.1f (load %.0f%%)\n", "hash table bytes per mapped 4K page",
+	       (double)ptsel_htab_bytes(env[1].h.tab->order) / NPAGES,
+	       100.0 * env[1].h.nr_entries /
+	       (double)((unsigned long)PTSEL_HPTEG_SLOTS << env[1].h.tab->order));
+	for (f = 0; f < 2; f++)
+		ops_env_fini(&env[f]);
 	return 0;
 }
