@@ -166,6 +166,39 @@ static inline unsigned int ptsel_leaf_level(u64 a, u64 t, u64 left)
 	return level;
 }
 
+/**
+ * struct ptsel_gwalk_ops - how the guest page-table walker reads
+ * @read: load the 8-byte entry at guest-physical @gpa into @val;
+ *	  0 or a negative errno (a KVM user calls kvm_read_guest())
+ */
+struct ptsel_gwalk_ops {
+	int (*read)(void *priv, u64 gpa, u64 *val);
+};
+
+/**
+ * struct ptsel_gwalk - result of a guest page-table walk
+ * @gpa: translated guest-physical address (valid when the walk returns 0)
+ * @level: leaf level on success (0 = 4K, 1 = 2M, 2 = 1G); on failure,
+ *	   the level of the entry that stopped the walk
+ * @prot: PTSEL_PROT_* allowed by every level of the walk
+ * @user: every level allows user-mode access
+ * @nr_ptes: entries read, top level first, in @pte and @pte_gpa
+ * @pte: the entries read
+ * @pte_gpa: where each entry was read from
+ */
+struct ptsel_gwalk {
+	u64 gpa;
+	u32 level;
+	u32 prot;
+	bool user;
+	u32 nr_ptes;
+	u64 pte[5];
+	u64 pte_gpa[5];
+};
+
+int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
+		     unsigned int levels, u64 gva, struct ptsel_gwalk *out);
+
 static inline size_t ptsel_htab_bytes(unsigned int order)
 {
 	return sizeof(struct ptsel_htab) +

@@ -476,6 +476,72 @@ static struct kunit_suite ptsel_hash_suite = {
 	.test_cases = ptsel_hash_cases,
 };
 
+/* Guest memory for the walker: a few pages, guest-physical 0 onwards. */
+struct gmem {
+	u64 *page[5];
+};
+
+static int gmem_read(void *priv, u64 gpa, u64 *val)
+{
+	struct gmem *g = priv;
+
+	if (gpa >= 5 * SZ_4K_ULL || gpa & 7)
+		return -EFAULT;
+	*val = g->page[gpa >> 12][(gpa & 0xfff) / 8];
+	return 0;
+}
+
+static const struct ptsel_gwalk_ops gmem_ops = { .read = gmem_read };
+
+static void guest_walk(struct kunit *test)
+{
+	struct gmem *g = kunit_kzalloc(test, sizeof(*g), GFP_KERNEL);
+	const u64 p = 1, rw = 2, us = 4, ps = 0x80;
+	struct ptsel_gwalk w;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, g);
+	for (i = 0; i < 5; i++) {
+		g->page[i] = kunit_kzalloc(test, SZ_4K_ULL, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, g->page[i]);
+	}
+	/* PML4 at 0, PDPT at 4K, PD at 8K, PT at 12K: gva 0x40201000. */
+	g->page[0][0] = 0x1000 | p | rw | us;
+	g->page[1][1] = 0x2000 | p | rw | us;
+	g->page[2][1] = 0x3000 | p | us;
+	g->page[3][1] = 0x7777000 | p | rw | us;
+	g->page[2][2] = 0x800000 | p | rw | ps;		/* 2M at 0x40400000 */
+
+	KUNIT_ASSERT_EQ(test, ptsel_guest_walk(&gmem_ops, g, 0, 4, 0x40201abc, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.gpa, 0x7777abcULL);
+	KUNIT_EXPECT_EQ(test, w.level, 0U);
+	KUNIT_EXPECT_EQ(test, w.nr_ptes, 4U);
+	KUNIT_EXPECT_EQ(test, w.prot, (u32)(PTSEL_PROT_READ | PTSEL_PROT_EXEC));
+	KUNIT_EXPECT_TRUE(test, w.user);
+
+	KUNIT_ASSERT_EQ(test, ptsel_guest_walk(&gmem_ops, g, 0, 4, 0x40412345, &w), 0);
+	KUNIT_EXPECT_EQ(test, w.gpa, 0x812345ULL);
+	KUNIT_EXPECT_EQ(test, w.level, 1U);
+	KUNIT_EXPECT_FALSE(test, w.user);
+
+	KUNIT_EXPECT_EQ(test, ptsel_guest_walk(&gmem_ops, g, 0, 4, 0x40202000, &w), -ENOENT);
+	g->page[0][3] = 0x200000 | p | ps;
+	KUNIT_EXPECT_EQ(test, ptsel_guest_walk(&gmem_ops, g, 0, 4, 3ULL << 39, &w), -EIO);
+	g->page[0][4] = 0x100000 | p;
+	KUNIT_EXPECT_EQ(test, ptsel_guest_walk(&gmem_ops, g, 0, 4, 4ULL << 39, &w), -EFAULT);
+	KUNIT_EXPECT_EQ(test, ptsel_guest_walk(&gmem_ops, g, 0, 4, 1ULL << 47, &w), -EINVAL);
+}
+
+static struct kunit_case ptsel_gwalk_cases[] = {
+	KUNIT_CASE(guest_walk),
+	{}
+};
+
+static struct kunit_suite ptsel_gwalk_suite = {
+	.name = "ptsel_gwalk",
+	.test_cases = ptsel_gwalk_cases,
+};
+
 static struct kunit_case ptsel_radix_cases[] = {
 	KUNIT_CASE(radix_leaf_sizes),
 	KUNIT_CASE(radix_bad_input),
@@ -491,7 +557,7 @@ static struct kunit_suite ptsel_radix_suite = {
 	.name = "ptsel_radix",
 	.test_cases = ptsel_radix_cases,
 };
-kunit_test_suites(&ptsel_radix_suite, &ptsel_hash_suite);
+kunit_test_suites(&ptsel_radix_suite, &ptsel_hash_suite, &ptsel_gwalk_suite);
 
 MODULE_DESCRIPTION("KUnit tests for ptsel");
 MODULE_LICENSE("GPL");

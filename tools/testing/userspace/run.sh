@@ -26,12 +26,14 @@ if [ $rc != 0 ]; then
 	sed 's/^/# /' "$out/ptsel_random.err" | head -n 40 >> "$res/ptsel_random.tap"
 fi
 
-"$out/ptsel_concurrent" > "$res/ptsel_concurrent.tap" 2> "$out/ptsel_concurrent.err"
-rc=$?
-if [ $rc != 0 ]; then
-	echo "not ok 9999 - ptsel_concurrent exited with status $rc" >> "$res/ptsel_concurrent.tap"
-	sed 's/^/# /' "$out/ptsel_concurrent.err" | head -n 40 >> "$res/ptsel_concurrent.tap"
-fi
+for t in ptsel_concurrent ptsel_gwalk; do
+	"$out/$t" > "$res/$t.tap" 2> "$out/$t.err"
+	rc=$?
+	if [ $rc != 0 ]; then
+		echo "not ok 9999 - $t exited with status $rc" >> "$res/$t.tap"
+		sed 's/^/# /' "$out/$t.err" | head -n 40 >> "$res/$t.tap"
+	fi
+done
 
 mkdir -p "$out/corpus/ptsel"
 "$out/ptsel_fuzz" -max_total_time="$secs" -max_len=4096 -rss_limit_mb=1024 \
