@@ -199,6 +199,87 @@ struct ptsel_gwalk {
 int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
 		     unsigned int levels, u64 gva, struct ptsel_gwalk *out);
 
+#define PTSEL_TLB_WAYS		4
+#define PTSEL_TLB_MAX_ASIDS	64
+
+/**
+ * struct ptsel_tlb_entry - one cached translation
+ * @tag: input address of the leaf | leaf level | valid bit
+ * @target: output address of the leaf
+ * @prot: PTSEL_PROT_* of the leaf
+ * @asid: slot of the address space it belongs to
+ * @gen: that slot's generation when the entry was filled
+ * @age: for LRU within the set
+ */
+struct ptsel_tlb_entry {
+	u64 tag;
+	u64 target;
+	u32 prot;
+	u16 asid;
+	u32 gen;
+	u64 age;
+};
+
+/**
+ * struct ptsel_tlb_asid - one slot of the recently-active list
+ * @ctx: address space it holds, if @used
+ * @used: the slot holds an address space
+ * @gen: bumped to drop every entry of the slot at once
+ * @last: when it was last switched to, for LRU (0 while unused)
+ */
+struct ptsel_tlb_asid {
+	u64 ctx;
+	bool used;
+	u32 gen;
+	u64 last;
+};
+
+/**
+ * struct ptsel_tlb_stats - counters of a TLB
+ * @hits: lookups answered from the TLB
+ * @misses: lookups that were not
+ * @fills: entries written
+ * @flushes_avoided: switches to an address space still in the list,
+ *	whose entries were kept
+ * @asid_evictions: switches that had to recycle a slot
+ * @invalidations: invalidation requests of any kind
+ */
+struct ptsel_tlb_stats {
+	u64 hits, misses, fills, flushes_avoided, asid_evictions, invalidations;
+};
+
+/**
+ * struct ptsel_tlb - software TLB tagged by address-space slot
+ * @entries: @nr_sets sets of PTSEL_TLB_WAYS entries
+ * @nr_sets: a power of two
+ * @asids: the recently-active list, @nr_asids slots
+ * @nr_asids: 1 to PTSEL_TLB_MAX_ASIDS
+ * @cur: slot of the current address space
+ * @clock: ticks on every access, for the LRU decisions
+ * @stats: counters
+ *
+ * Not thread safe: like a hardware TLB it belongs to one CPU or is used
+ * under its owner's lock.
+ */
+struct ptsel_tlb {
+	struct ptsel_tlb_entry *entries;
+	unsigned int nr_sets;
+	struct ptsel_tlb_asid asids[PTSEL_TLB_MAX_ASIDS];
+	unsigned int nr_asids;
+	unsigned int cur;
+	u64 clock;
+	struct ptsel_tlb_stats stats;
+};
+
+int ptsel_tlb_init(struct ptsel_tlb *tlb, struct ptsel_tlb_entry *entries,
+		   unsigned int nr_entries, unsigned int nr_asids);
+bool ptsel_tlb_switch(struct ptsel_tlb *tlb, u64 ctx);
+bool ptsel_tlb_lookup(struct ptsel_tlb *tlb, u64 addr, struct ptsel_xlate *out);
+void ptsel_tlb_fill(struct ptsel_tlb *tlb, u64 addr, const struct ptsel_xlate *x);
+void ptsel_tlb_flush_range(struct ptsel_tlb *tlb, u64 ctx, u64 addr, u64 size);
+void ptsel_tlb_flush_ctx(struct ptsel_tlb *tlb, u64 ctx);
+void ptsel_tlb_flush_all(struct ptsel_tlb *tlb);
+
 static inline size_t ptsel_htab_bytes(unsigned int order)
 {
 	return sizeof(struct ptsel_htab) +

@@ -532,6 +532,60 @@ static void guest_walk(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ptsel_guest_walk(&gmem_ops, g, 0, 4, 1ULL << 47, &w), -EINVAL);
 }
 
+static void tlb_retention(struct kunit *test)
+{
+	struct ptsel_tlb_entry *store;
+	struct ptsel_tlb *tlb;
+	struct ptsel_xlate x, y;
+	unsigned int c;
+
+	tlb = kunit_kzalloc(test, sizeof(*tlb), GFP_KERNEL);
+	store = kunit_kcalloc(test, 64, sizeof(*store), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, tlb);
+	KUNIT_ASSERT_NOT_NULL(test, store);
+	KUNIT_ASSERT_EQ(test, ptsel_tlb_init(tlb, store, 64, 6), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_tlb_init(tlb, store, 48, 6), -EINVAL);
+	KUNIT_ASSERT_EQ(test, ptsel_tlb_init(tlb, store, 64, 6), 0);
+
+	/* Six address spaces, one entry each: all fit in the list. */
+	for (c = 0; c < 6; c++) {
+		if (c)
+			KUNIT_EXPECT_FALSE(test, ptsel_tlb_switch(tlb, 100 + c));
+		x = (struct ptsel_xlate){ .target = (c + 1) * SZ_2M_ULL + 5,
+					  .prot = PTSEL_PROT_READ };
+		ptsel_tlb_fill(tlb, (c + 1) * SZ_4K_ULL + 5, &x);
+	}
+	for (c = 1; c < 6; c++) {
+		KUNIT_EXPECT_TRUE(test, ptsel_tlb_switch(tlb, 100 + c));
+		KUNIT_ASSERT_TRUE(test, ptsel_tlb_lookup(tlb, (c + 1) * SZ_4K_ULL + 9, &y));
+		KUNIT_EXPECT_EQ(test, y.target, (c + 1) * SZ_2M_ULL + 9);
+		/* Another space's entry is not ours. */
+		KUNIT_EXPECT_FALSE(test, ptsel_tlb_lookup(tlb, SZ_4K_ULL, &y));
+	}
+	KUNIT_EXPECT_EQ(test, tlb->stats.flushes_avoided, 5ULL);
+	/* Space 0 is now the least recently used: a 7th space evicts it. */
+	KUNIT_EXPECT_FALSE(test, ptsel_tlb_switch(tlb, 200));
+	KUNIT_EXPECT_FALSE(test, ptsel_tlb_switch(tlb, 0));
+	KUNIT_EXPECT_FALSE(test, ptsel_tlb_lookup(tlb, SZ_4K_ULL, &y));
+	/* Space 102 was kept; flushing it by ASID drops its entry. */
+	KUNIT_EXPECT_TRUE(test, ptsel_tlb_switch(tlb, 102));
+	KUNIT_EXPECT_TRUE(test, ptsel_tlb_lookup(tlb, 3 * SZ_4K_ULL, &y));
+	ptsel_tlb_flush_ctx(tlb, 102);
+	KUNIT_EXPECT_FALSE(test, ptsel_tlb_lookup(tlb, 3 * SZ_4K_ULL, &y));
+	KUNIT_EXPECT_EQ(test, tlb->stats.hits, 6ULL);
+	KUNIT_EXPECT_EQ(test, tlb->stats.misses, 7ULL);
+}
+
+static struct kunit_case ptsel_tlb_cases[] = {
+	KUNIT_CASE(tlb_retention),
+	{}
+};
+
+static struct kunit_suite ptsel_tlb_suite = {
+	.name = "ptsel_tlb",
+	.test_cases = ptsel_tlb_cases,
+};
+
 static struct kunit_case ptsel_gwalk_cases[] = {
 	KUNIT_CASE(guest_walk),
 	{}
@@ -557,7 +611,8 @@ static struct kunit_suite ptsel_radix_suite = {
 	.name = "ptsel_radix",
 	.test_cases = ptsel_radix_cases,
 };
-kunit_test_suites(&ptsel_radix_suite, &ptsel_hash_suite, &ptsel_gwalk_suite);
+kunit_test_suites(&ptsel_radix_suite, &ptsel_hash_suite, &ptsel_gwalk_suite,
+		  &ptsel_tlb_suite);
 
 MODULE_DESCRIPTION("KUnit tests for ptsel");
 MODULE_LICENSE("GPL");

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptsel TLB: a set-associative software TLB whose entries are tagged by
+ * address-space slot, and a bounded list of recently active address
+ * spaces (like the handful of dynamic ASIDs x86 keeps per CPU).
+ *
+ * Switching to an address space that is still in the list keeps its
+ * entries. Switching to one that is not recycles the least recently
+ * used slot: bumping the slot's generation invalidates all its entries
+ * at once, and they are overwritten lazily as sets refill. Entries of
+ * each leaf size live in the sets their own address bits pick, so a
+ * lookup probes at most one set per leaf size.
+ */
+#include <linux/bits.h>
+#include <linux/errno.h>
+#include <linux/export.h>
+
+#include "ptsel_core.h"
+
+#define TAG_VALID	BIT_ULL(0)
+#define TAG_LEVEL_SHIFT	1
+#define TAG_ADDR_MASK	(~(PTSEL_PAGE_SIZE - 1))
+
+static inline u64 leaf_base(u64 addr, unsigned int level)
+{
+	return addr & ~(ptsel_level_size(level) - 1);
+}
+
+static inline u64 make_tag(u64 addr, unsigned int level)
+{
+	return leaf_base(addr, level) | ((u64)level << TAG_LEVEL_SHIFT) | TAG_VALID;
+}
+
+static inline struct ptsel_tlb_entry *set_of(struct ptsel_tlb *tlb, u64 addr,
+					     unsigned int level)
+{
+	u64 key = (leaf_base(addr, level) >> PTSEL_SHIFT) ^ level;
+
+	key *= 0x9e3779b97f4a7c15ULL;
+	return &tlb->entries[(key >> 32) % tlb->nr_sets * PTSEL_TLB_WAYS];
+}
+
+static inline bool live(const struct ptsel_tlb *tlb,
+			const struct ptsel_tlb_entry *e)
+{
+	return (e->tag & TAG_VALID) && e->gen == tlb->asids[e->asid].gen;
+}
+
+/**
+ * ptsel_tlb_init() - set up an empty TLB
+ * @tlb: the TLB
+ * @entries: storage for @nr_entries entries, owned by the caller
+ * @nr_entries: a power of two, at least PTSEL_TLB_WAYS
+ * @nr_asids: size of the recently-active list, 1 to PTSEL_TLB_MAX_ASIDS
+ *
+ * The TLB starts in address space 0.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int ptsel_tlb_init(struct ptsel_tlb *tlb, struct ptsel_tlb_entry *entries,
+		   unsigned int nr_entries, unsigned int nr_asids)
+{
+	unsigned int i;
+
+	if (nr_entries < PTSEL_TLB_WAYS || (nr_entries & (nr_entries - 1)) ||
+	    !nr_asids || nr_asids > PTSEL_TLB_MAX_ASIDS)
+		return -EINVAL;
+	tlb->entries = entries;
+	tlb->nr_sets = nr_entries / PTSEL_TLB_WAYS;
+	tlb->nr_asids = nr_asids;
+	for (i = 0; i < nr_entries; i++)
+		entries[i].tag = 0;
+	for (i = 0; i < PTSEL_TLB_MAX_ASIDS; i++)
+		tlb->asids[i] = (struct ptsel_tlb_asid){ 0 };
+	tlb->asids[0].used = true;
+	tlb->asids[0].last = 1;
+	tlb->cur = 0;
+	tlb->clock = 1;
+	tlb->stats = (struct ptsel_tlb_stats){ 0 };
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_tlb_init, PTSEL);
+
+static int find_slot(const struct ptsel_tlb *tlb, u64 ctx)
+{
+	unsigned int i;
+
+	for (i = 0; i < tlb->nr_asids; i++)
+		if (tlb->asids[i].used && tlb->asids[i].ctx == ctx)
+			return i;
+	return -1;
+}
+
+/* Kill every entry of @slot; a wrapped generation clears them for real. */
+static void bump_gen(struct ptsel_tlb *tlb, unsigned int slot)
+{
+	unsigned int i;
+
+	if (++tlb->asids[slot].gen)
+		return;
+	for (i = 0; i < tlb->nr_sets * PTSEL_TLB_WAYS; i++)
+		if (tlb->entries[i].asid == slot)
+			tlb->entries[i].tag = 0;
+}
+
+/**
+ * ptsel_tlb_switch() - make @ctx the current address space
+ * @tlb: the TLB
+ * @ctx: address-space identifier; 0 is the initial one
+ *
+ * Return: true if @ctx was still in the recently-active list and its
+ * entries were kept, false if it had to take over a slot.
+ */
+bool ptsel_tlb_switch(struct ptsel_tlb *tlb, u64 ctx)
+{
+	int slot = find_slot(tlb, ctx);
+	unsigned int i;
+
+	if (slot >= 0) {
+		tlb->cur = slot;
+		tlb->asids[slot].last = ++tlb->clock;
+		tlb->stats.flushes_avoided++;
+		return true;
+	}
+	/* Unused slots have the oldest time of all. */
+	slot = 0;
+	for (i = 1; i < tlb->nr_asids; i++)
+		if (tlb->asids[i].last < tlb->asids[slot].last)
+			slot = i;
+	/* Every entry of the slot's previous owner dies here. */
+	bump_gen(tlb, slot);
+	tlb->asids[slot].used = true;
+	tlb->asids[slot].ctx = ctx;
+	tlb->asids[slot].last = ++tlb->clock;
+	tlb->cur = slot;
+	tlb->stats.asid_evictions++;
+	return false;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_tlb_switch, PTSEL);
+
+/**
+ * ptsel_tlb_lookup() - look up @addr in the current address space
+ * @tlb: the TLB
+ * @addr: input address
+ * @out: translation on a hit (@out->mem_refs is 0)
+ *
+ * Return: true on a hit.
+ */
+bool ptsel_tlb_lookup(struct ptsel_tlb *tlb, u64 addr, struct ptsel_xlate *out)
+{
+	int level;
+
+	for (level = PTSEL_MAX_LEAF_LEVEL; level >= 0; level--) {
+		struct ptsel_tlb_entry *e = set_of(tlb, addr, level);
+		u64 tag = make_tag(addr, level);
+		unsigned int w;
+
+		for (w = 0; w < PTSEL_TLB_WAYS; w++, e++) {
+			if (e->tag != tag || e->asid != tlb->cur || !live(tlb, e))
+				continue;
+			e->age = ++tlb->clock;
+			out->target = e->target + (addr - leaf_base(addr, level));
+			out->prot = e->prot;
+			out->level = level;
+			out->mem_refs = 0;
+			tlb->stats.hits++;
+			return true;
+		}
+	}
+	tlb->stats.misses++;
+	return false;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_tlb_lookup, PTSEL);
+
+/**
+ * ptsel_tlb_fill() - cache the translation a walk found for @addr
+ * @tlb: the TLB
+ * @addr: input address that was translated
+ * @x: the walk's result (its level decides the leaf size cached)
+ *
+ * Replaces a dead entry of the set if there is one, else the least
+ * recently used.
+ */
+void ptsel_tlb_fill(struct ptsel_tlb *tlb, u64 addr, const struct ptsel_xlate *x)
+{
+	struct ptsel_tlb_entry *e = set_of(tlb, addr, x->level), *victim = e;
+	u64 sz = ptsel_level_size(x->level);
+	unsigned int w;
+
+	for (w = 0; w < PTSEL_TLB_WAYS; w++, e++) {
+		if (!live(tlb, e)) {
+			victim = e;
+			break;
+		}
+		if (e->age < victim->age)
+			victim = e;
+	}
+	victim->tag = make_tag(addr, x->level);
+	victim->target = x->target - (addr & (sz - 1));
+	victim->prot = x->prot;
+	victim->asid = tlb->cur;
+	victim->gen = tlb->asids[tlb->cur].gen;
+	victim->age = ++tlb->clock;
+	tlb->stats.fills++;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_tlb_fill, PTSEL);
+
+/**
+ * ptsel_tlb_flush_range() - drop the entries of @ctx that overlap a range
+ * @tlb: the TLB
+ * @ctx: address space; nothing happens if it is not in the list
+ * @addr: start of the range
+ * @size: length of the range (a single page: its size)
+ */
+void ptsel_tlb_flush_range(struct ptsel_tlb *tlb, u64 ctx, u64 addr, u64 size)
+{
+	int slot = find_slot(tlb, ctx);
+	unsigned int i;
+
+	tlb->stats.invalidations++;
+	if (slot < 0)
+		return;
+	for (i = 0; i < tlb->nr_sets * PTSEL_TLB_WAYS; i++) {
+		struct ptsel_tlb_entry *e = &tlb->entries[i];
+		unsigned int level = (e->tag >> TAG_LEVEL_SHIFT) & 3;
+		u64 lo = e->tag & TAG_ADDR_MASK;
+
+		if (e->asid == slot && live(tlb, e) && lo < addr + size &&
+		    addr < lo + ptsel_level_size(level))
+			e->tag = 0;
+	}
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_tlb_flush_range, PTSEL);
+
+/**
+ * ptsel_tlb_flush_ctx() - drop every entry of one address space
+ * @tlb: the TLB
+ * @ctx: address space; nothing happens if it is not in the list
+ */
+void ptsel_tlb_flush_ctx(struct ptsel_tlb *tlb, u64 ctx)
+{
+	int slot = find_slot(tlb, ctx);
+
+	tlb->stats.invalidations++;
+	if (slot >= 0)
+		bump_gen(tlb, slot);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_tlb_flush_ctx, PTSEL);
+
+/**
+ * ptsel_tlb_flush_all() - drop every entry of every address space
+ * @tlb: the TLB
+ */
+void ptsel_tlb_flush_all(struct ptsel_tlb *tlb)
+{
+	unsigned int i;
+
+	tlb->stats.invalidations++;
+	for (i = 0; i < tlb->nr_asids; i++)
+		bump_gen(tlb, i);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_tlb_flush_all, PTSEL);

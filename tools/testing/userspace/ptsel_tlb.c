@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ptsel TLB against a model of what it caches. Each address space
+ * maps page p to a target derived from (context, p, version); a
+ * remap bumps the version and flushes, as the contract says. A TLB hit
+ * must then always equal the current translation, and switching back to
+ * a context still in the recently-active list must keep its entries.
+ * Prints TAP.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/ptsel.h>
+
+#include "ptsel_core.h"
+
+#define NCTX	10
+#define NPAGES	32
+#define PG	4096ULL
+
+static unsigned int tests, failed;
+static struct ptsel_tlb_entry store[256];
+static unsigned int version[NCTX][NPAGES];
+
+static void ok(int cond, const char *what)
+{
+	tests++;
+	if (!cond)
+		failed++;
+	printf("%sok %u - %s\n", cond ? "" : "not ", tests, what);
+}
+
+static u64 model(unsigned int ctx, unsigned int page)
+{
+	return ((u64)ctx << 40) + ((u64)version[ctx][page] << 28) + page * PG * 3;
+}
+
+/* What a table walk returns for byte @off of @page in @ctx. */
+static struct ptsel_xlate walk(unsigned int ctx, unsigned int page, u64 off)
+{
+	return (struct ptsel_xlate){ .target = model(ctx, page) + off,
+				     .prot = PTSEL_PROT_READ, .level = 0 };
+}
+
+static void retention(void)
+{
+	struct ptsel_tlb tlb;
+	struct ptsel_xlate x = walk(0, 1, 5), y;
+	unsigned int c;
+
+	ok(ptsel_tlb_init(&tlb, store, 256, 6) == 0, "init 256 entries, 6 ASIDs");
+	ok(ptsel_tlb_init(&tlb, store, 100, 6) == -EINVAL &&
+	   ptsel_tlb_init(&tlb, store, 256, 0) == -EINVAL &&
+	   ptsel_tlb_init(&tlb, store, 256, PTSEL_TLB_MAX_ASIDS + 1) == -EINVAL,
+	   "bad sizes refused");
+	ptsel_tlb_init(&tlb, store, 256, 6);
+	/* Context c fills page c + 1, so no set overflows. */
+	for (c = 0; c < 6; c++) {
+		if (c)
+			ptsel_tlb_switch(&tlb, c);
+		x = walk(c, c + 1, 5);
+		ptsel_tlb_fill(&tlb, (c + 1) * PG + 5, &x);
+	}
+	ok(ptsel_tlb_switch(&tlb, 0) && ptsel_tlb_lookup(&tlb, PG + 7, &y) &&
+	   y.target == model(0, 1) + 7, "back to a listed ASID: entries kept");
+	ok(tlb.stats.flushes_avoided == 1 && tlb.stats.asid_evictions == 5,
+	   "one flush avoided, five slots taken");
+	/* A 7th context recycles the least recently used slot: context 1. */
+	ok(!ptsel_tlb_switch(&tlb, 6), "7th context takes a slot");
+	/* ... and context 1 coming back takes the next oldest: context 2. */
+	ok(!ptsel_tlb_switch(&tlb, 1) && !ptsel_tlb_lookup(&tlb, PG, &y),
+	   "the evicted context comes back empty");
+	ok(ptsel_tlb_switch(&tlb, 3) && ptsel_tlb_lookup(&tlb, 4 * PG, &y) &&
+	   y.target == model(3, 4), "others kept theirs");
+	ptsel_tlb_flush_range(&tlb, 3, 4 * PG, PG);
+	ok(!ptsel_tlb_lookup(&tlb, 4 * PG, &y), "page flush");
+	x = walk(3, 1, 0);
+	ptsel_tlb_fill(&tlb, PG, &x);
+	ptsel_tlb_flush_ctx(&tlb, 3);
+	ok(!ptsel_tlb_lookup(&tlb, PG, &y), "ASID flush");
+	ptsel_tlb_switch(&tlb, 3);
+	ptsel_tlb_flush_all(&tlb);
+	ok(!ptsel_tlb_lookup(&tlb, PG, &y), "flush all");
+
+	/* Huge leaves: one 2M entry covers 512 pages. */
+	x = (struct ptsel_xlate){ .target = 0x40003456, .prot = 1, .level = 1 };
+	ptsel_tlb_fill(&tlb, 0x200000 + 0x3456, &x);
+	ok(ptsel_tlb_lookup(&tlb, 0x3fffff, &y) && y.target == 0x401fffff &&
+	   y.level == 1, "2M entry answers for the whole leaf");
+	ptsel_tlb_flush_range(&tlb, 3, 0x300000, PG);
+	ok(!ptsel_tlb_lookup(&tlb, 0x200000, &y), "range flush inside a 2M leaf drops it");
+}
+
+/* Random use: a hit must never be stale. */
+static void random_use(void)
+{
+	struct ptsel_tlb tlb;
+	unsigned int seed = 3, cur = 0, i, stale = 0;
+	unsigned long lookups = 0;
+
+	memset(version, 0, sizeof(version));
+	ptsel_tlb_init(&tlb, store, 256, 6);
+	for (i = 0; i < 200000; i++) {
+		unsigned int op = rand_r(&seed) % 100, page = rand_r(&seed) % NPAGES;
+		struct ptsel_xlate x;
+
+		if (op < 5) {
+			cur = rand_r(&seed) % NCTX;
+			ptsel_tlb_switch(&tlb, cur);
+		} else if (op < 10) {
+			/* Remap a page of some context, then flush it. */
+			unsigned int c = rand_r(&seed) % NCTX;
+
+			version[c][page]++;
+			ptsel_tlb_flush_range(&tlb, c, page * PG, PG);
+		} else if (op < 11) {
+			unsigned int c = rand_r(&seed) % NCTX, p;
+
+			for (p = 0; p < NPAGES; p++)
+				version[c][p]++;
+			ptsel_tlb_flush_ctx(&tlb, c);
+		} else {
+			lookups++;
+			if (ptsel_tlb_lookup(&tlb, page * PG + 9, &x)) {
+				if (x.target != model(cur, page) + 9 && !stale++)
+					printf("# stale: op %u ctx %u page %u got %llx want %llx\n",
+					       i, cur, page, (unsigned long long)x.target,
+					       (unsigned long long)model(cur, page) + 9);
+			} else {
+				x = walk(cur, page, 9);
+				ptsel_tlb_fill(&tlb, page * PG + 9, &x);
+			}
+		}
+	}
+	printf("# %lu lookups, %llu hits, %llu flushes avoided, %llu ASID evictions\n",
+	       lookups, (unsigned long long)tlb.stats.hits,
+	       (unsigned long long)tlb.stats.flushes_avoided,
+	       (unsigned long long)tlb.stats.asid_evictions);
+	ok(!stale && tlb.stats.hits + tlb.stats.misses == lookups &&
+	   tlb.stats.hits > lookups / 4 && tlb.stats.flushes_avoided > 0,
+	   "random switches, remaps and lookups: no stale hit");
+}
+
+int main(void)
+{
+	printf("TAP version 13\n");
+	retention();
+	random_use();
+	printf("1..%u\n", tests);
+	return failed != 0;
+}
