@@ -34,11 +34,6 @@
 #define ADDR_MASK	(~(PTSEL_PAGE_SIZE - 1))
 #define R_PROT_SHIFT	1
 
-static inline u64 level_size(unsigned int level)
-{
-	return ptsel_level_size(level);
-}
-
 static inline u64 make_v(u64 addr, unsigned int level, bool secondary)
 {
 	return addr | ((u64)level << V_LEVEL_SHIFT) |
@@ -136,7 +131,6 @@ static int rehash(struct ptsel_hash *h, unsigned int order)
 	/* Pairs with the acquire in ptsel_hash_translate(). */
 	smp_store_release(&h->tab, t);
 	h->ops->free(h->priv, old, ptsel_htab_bytes(old->order));
-	h->resizes++;
 	return 0;
 }
 
@@ -205,7 +199,6 @@ int ptsel_hash_init(struct ptsel_hash *h, unsigned int order, u64 limit,
 	h->priv = priv;
 	h->limit = limit;
 	h->nr_entries = 0;
-	h->resizes = 0;
 	for (i = 0; i <= PTSEL_MAX_LEAF_LEVEL; i++)
 		h->nr_level[i] = 0;
 	h->tab = ops->alloc(priv, ptsel_htab_bytes(order));
@@ -253,7 +246,7 @@ EXPORT_SYMBOL_NS_GPL(ptsel_hash_resize, PTSEL);
 static bool overlap(struct ptsel_hash *h, unsigned int level, u64 start,
 		    u64 end, bool drop)
 {
-	u64 sz = level_size(level), a = start & ~(sz - 1);
+	u64 sz = ptsel_level_size(level), a = start & ~(sz - 1);
 	struct ptsel_htab *t = h->tab;
 	bool found = false;
 	unsigned long i;
@@ -309,8 +302,8 @@ static int split_at(struct ptsel_hash *h, u64 addr)
 	unsigned int level;
 
 	for (level = PTSEL_MAX_LEAF_LEVEL; level > 0; level--) {
-		u64 sz = level_size(level), base = addr & ~(sz - 1);
-		u64 child = level_size(level - 1), r, target;
+		u64 sz = ptsel_level_size(level), base = addr & ~(sz - 1);
+		u64 child = ptsel_level_size(level - 1), r, target;
 		struct ptsel_hpte *e;
 		unsigned int i;
 		int ret;
@@ -373,7 +366,7 @@ int ptsel_hash_map(struct ptsel_hash *h, u64 addr, u64 target, u64 size,
 			maybe_shrink(h);
 			return ret;
 		}
-		done += level_size(level);
+		done += ptsel_level_size(level);
 	}
 	return 0;
 }
@@ -411,7 +404,7 @@ EXPORT_SYMBOL_NS_GPL(ptsel_hash_unmap, PTSEL);
 static bool lookup(const struct ptsel_htab *t, u64 addr, unsigned int level,
 		   u64 *r, u32 *refs)
 {
-	u64 want = make_v(addr & ~(level_size(level) - 1), level, false);
+	u64 want = make_v(addr & ~(ptsel_level_size(level) - 1), level, false);
 	unsigned long g = hash_group(want & ADDR_MASK, level, t->order);
 	unsigned int pass, i;
 
@@ -460,7 +453,7 @@ int ptsel_hash_translate(const struct ptsel_hash *h, u64 addr,
 		if (!READ_ONCE(h->nr_level[level]))
 			continue;
 		if (lookup(t, addr, level, &r, &refs)) {
-			u64 sz = level_size(level);
+			u64 sz = ptsel_level_size(level);
 
 			out->target = (r & ADDR_MASK) + (addr & (sz - 1));
 			out->prot = (r >> R_PROT_SHIFT) & PTSEL_PROT_MASK;

@@ -107,7 +107,6 @@ struct ptsel_hash_ops {
  * @nr_level: valid entries per leaf level; an entry is counted before
  *	      it is inserted and uncounted after it is removed
  * @limit: first input address that cannot be mapped
- * @resizes: generations replaced so far
  * @ops: memory provider
  * @priv: cookie for @ops
  */
@@ -116,7 +115,6 @@ struct ptsel_hash {
 	unsigned long nr_entries;
 	unsigned long nr_level[PTSEL_MAX_LEAF_LEVEL + 1];
 	u64 limit;
-	unsigned long resizes;
 	const struct ptsel_hash_ops *ops;
 	void *priv;
 };

@@ -79,24 +79,33 @@ static void radix_teardown(struct kunit *test, struct radix_fixture *f)
 	KUNIT_EXPECT_EQ(test, f->mem.live, 0UL);
 }
 
-/* Expect @addr to translate to @target at leaf @level. */
+/*
+ * Check a lookup of @addr that returned @ret and @x: mapped to @target
+ * at leaf @level, or, with @level < 0, not mapped. Shared by the formats.
+ */
+static void check_xlate(struct kunit *test, int ret, const struct ptsel_xlate *x,
+			u64 addr, u64 target, int level)
+{
+	if (level < 0) {
+		KUNIT_EXPECT_EQ_MSG(test, ret, -ENOENT, "addr 0x%llx", addr);
+		return;
+	}
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "addr 0x%llx", addr);
+	KUNIT_EXPECT_EQ_MSG(test, x->target, target, "addr 0x%llx", addr);
+	KUNIT_EXPECT_EQ_MSG(test, x->level, (u32)level, "addr 0x%llx", addr);
+}
+
 static void expect_xlate(struct kunit *test, struct ptsel_radix *r, u64 addr,
-			 u64 target, u32 level)
+			 u64 target, int level)
 {
 	struct ptsel_xlate x;
 
-	KUNIT_ASSERT_EQ_MSG(test, ptsel_radix_translate(r, addr, &x), 0,
-			    "addr 0x%llx", addr);
-	KUNIT_EXPECT_EQ_MSG(test, x.target, target, "addr 0x%llx", addr);
-	KUNIT_EXPECT_EQ_MSG(test, x.level, level, "addr 0x%llx", addr);
+	check_xlate(test, ptsel_radix_translate(r, addr, &x), &x, addr, target, level);
 }
 
 static void expect_unmapped(struct kunit *test, struct ptsel_radix *r, u64 addr)
 {
-	struct ptsel_xlate x;
-
-	KUNIT_EXPECT_EQ_MSG(test, ptsel_radix_translate(r, addr, &x), -ENOENT,
-			    "addr 0x%llx", addr);
+	expect_xlate(test, r, addr, 0, -1);
 }
 
 static void radix_leaf_sizes(struct kunit *test)
@@ -330,22 +339,16 @@ static void hash_teardown(struct kunit *test, struct hash_fixture *f)
 }
 
 static void expect_hxlate(struct kunit *test, struct ptsel_hash *h, u64 addr,
-			  u64 target, u32 level)
+			  u64 target, int level)
 {
 	struct ptsel_xlate x;
 
-	KUNIT_ASSERT_EQ_MSG(test, ptsel_hash_translate(h, addr, &x), 0,
-			    "addr 0x%llx", addr);
-	KUNIT_EXPECT_EQ_MSG(test, x.target, target, "addr 0x%llx", addr);
-	KUNIT_EXPECT_EQ_MSG(test, x.level, level, "addr 0x%llx", addr);
+	check_xlate(test, ptsel_hash_translate(h, addr, &x), &x, addr, target, level);
 }
 
 static void expect_hunmapped(struct kunit *test, struct ptsel_hash *h, u64 addr)
 {
-	struct ptsel_xlate x;
-
-	KUNIT_EXPECT_EQ_MSG(test, ptsel_hash_translate(h, addr, &x), -ENOENT,
-			    "addr 0x%llx", addr);
+	expect_hxlate(test, h, addr, 0, -1);
 }
 
 static void hash_leaves_and_errors(struct kunit *test)

@@ -375,7 +375,8 @@ int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
 		if (e & E_LEAF) {
 			u64 sz = ptsel_level_size(level);
 
-			out->target = (e & E_ADDR_MASK & ~(sz - 1)) + (addr & (sz - 1));
+			/* Leaf targets are aligned to the leaf size. */
+			out->target = (e & E_ADDR_MASK) + (addr & (sz - 1));
 			out->prot = entry_prot(e);
 			out->level = level;
 			out->mem_refs = refs;

@@ -41,7 +41,8 @@ debug)
 	if ! step debug-kernel "$here/build-debug-kernel.sh"; then
 		echo "1..$n" >> "$vmtap"; exit 1
 	fi
-	kdir=$("$here/build-debug-kernel.sh" 2>/dev/null)
+	# The script's last line of output is the build directory.
+	kdir=$(tail -n 1 "$out/debug-kernel.log")
 	kernel=$kdir/arch/x86/boot/bzImage
 	rel=
 	;;
