@@ -1,42 +1,82 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ptsel: state shared by the kernel glue (main.c) and the ABI files
- * (dev.c, sysfs.c). Not for other modules; they use ptsel.h.
+ * ptsel: state shared by the kernel glue (part.c, walker.c, main.c)
+ * and the ABI files (dev.c, sysfs.c). Not for other modules; they use
+ * <memvirt/ptsel.h>.
  */
 #ifndef _PTSEL_INTERNAL_H
 #define _PTSEL_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 
-#include "ptsel_core.h"
+#include <memvirt/ptsel.h>
+
+#define PTSEL_LIMIT	(1ULL << 48)	/* input space: 4-level radix */
 
 /**
- * struct ptsel_ctx - one partition, owned by one /dev/ptsel file
+ * struct ptsel_partition - one input address space
+ * @ref: references: the owner, and each walker currently switched to it
  * @lock: serializes updates; lookups run under RCU only
- * @radix: the translation table
- * @id: number for tracing
+ * @asid: never-reused tag of this address space in walkers
+ * @regions: the published region set (RCU)
+ * @radix: table of the radix-format addresses
+ * @hash: table of the hashed-format addresses
+ * @pending: radix table pages freed by the current update; they go to
+ *	     RCU only after every walk cache has forgotten them
+ * @mapped_pages: 4 KiB pages mapped
+ * @max_table_pages: own limit on table memory (0: the knob only)
+ * @max_mapped_pages: own limit on @mapped_pages (ULONG_MAX: the knob only)
+ * @radix_bytes: memory of @radix
+ * @hash_bytes: memory of @hash
+ * @conversions: completed conversions
+ * @hash_resizes: resizes of @hash
+ * @move_lock: protects @moves
+ * @moves: mappings moved by ptsel_partition_remap(), by generation
  */
-struct ptsel_ctx {
+struct ptsel_partition {
+	struct kref ref;
 	struct mutex lock;
+	u64 asid;
+	struct ptsel_region_set __rcu *regions;
 	struct ptsel_radix radix;
-	u32 id;
+	struct ptsel_hash hash;
+	struct list_head pending;
+	u64 mapped_pages;
+	unsigned long max_table_pages;
+	unsigned long max_mapped_pages;
+	unsigned long radix_bytes;
+	unsigned long hash_bytes;
+	u64 conversions;
+	u64 hash_resizes;
+	spinlock_t move_lock;
+	struct ptsel_move_log moves;
 };
 
 /* Knobs (sysfs.c) */
 extern unsigned long ptsel_max_table_pages;
+extern unsigned long ptsel_max_mapped_pages;
+extern unsigned int ptsel_max_partitions_per_fd;
+extern unsigned int ptsel_default_format;
+extern unsigned int ptsel_tlb_entries;
+extern unsigned int ptsel_retained_asids;
+extern unsigned int ptsel_walk_cache_size;
 
-/* Global counters (main.c), shown in sysfs */
+/* Global counters (part.c, walker.c), shown in sysfs */
 extern atomic_long_t ptsel_table_pages;
 extern atomic_long_t ptsel_nr_partitions;
+extern atomic64_t ptsel_nr_conversions;
+extern atomic64_t ptsel_nr_hash_resizes;
 
-struct ptsel_ctx *ptsel_ctx_create(void);
-void ptsel_ctx_destroy(struct ptsel_ctx *ctx);
-int ptsel_ctx_map(struct ptsel_ctx *ctx, u64 addr, u64 target, u64 size,
-		  u32 prot);
-int ptsel_ctx_unmap(struct ptsel_ctx *ctx, u64 addr, u64 size);
-int ptsel_ctx_translate(struct ptsel_ctx *ctx, u64 addr,
-			struct ptsel_xlate *out);
+void ptsel_walkers_invalidate(struct ptsel_partition *p, u64 addr, u64 size,
+			      bool tables);
+void ptsel_walkers_forget(struct ptsel_partition *p);
+void ptsel_walkers_stats(struct ptsel_walker_stats *st);
+int ptsel_partition_walk(struct ptsel_partition *p, struct ptsel_wcache *wc,
+			 u64 addr, struct ptsel_xlate *out);
 
 int ptsel_dev_init(void);
 void ptsel_dev_exit(void);

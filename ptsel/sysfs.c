@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ptsel ABI: /sys/kernel/mm/ptsel/ (see Documentation/ABI/testing/).
+ * ptsel ABI: /sys/kernel/mm/ptsel/ knobs and /sys/kernel/mm/ptsel/stats/
+ * counters (see Documentation/ABI/testing/sysfs-kernel-mm-ptsel).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kobject.h>
 #include <linux/mm.h>
+#include <linux/ptsel.h>
 #include <linux/sysfs.h>
 
 #include <memvirt/mm_kobj.h>
@@ -14,53 +16,117 @@
 
 /* 4096 tables map 1G with 4K leaves, or 2T with 2M leaves. */
 unsigned long ptsel_max_table_pages = 4096;
-#define PTSEL_MAX_TABLE_PAGES_LIMIT	(1UL << 20)
+unsigned long ptsel_max_mapped_pages = 1UL << 24;	/* 64 GiB */
+unsigned int ptsel_max_partitions_per_fd = 16;
+unsigned int ptsel_default_format = PTSEL_FORMAT_RADIX;
+unsigned int ptsel_tlb_entries = 512;
+unsigned int ptsel_retained_asids = 6;		/* like x86's dynamic ASIDs */
+unsigned int ptsel_walk_cache_size = 64;
 
 static struct kobject *ptsel_kobj;
+static struct kobject *ptsel_stats_kobj;
 
-static ssize_t max_table_pages_show(struct kobject *kobj,
-				    struct kobj_attribute *attr, char *buf)
+/* Knobs with a value range, stored as unsigned long or unsigned int. */
+struct knob {
+	struct kobj_attribute attr;
+	void *val;
+	bool is_long;
+	bool pow2;
+	unsigned long min, max;
+};
+
+static struct knob *to_knob(struct kobj_attribute *attr)
 {
-	return sysfs_emit(buf, "%lu\n", READ_ONCE(ptsel_max_table_pages));
+	return container_of(attr, struct knob, attr);
 }
 
-static ssize_t max_table_pages_store(struct kobject *kobj,
-				     struct kobj_attribute *attr,
-				     const char *buf, size_t count)
+static ssize_t knob_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
 {
+	struct knob *k = to_knob(attr);
+
+	if (k->is_long)
+		return sysfs_emit(buf, "%lu\n", READ_ONCE(*(unsigned long *)k->val));
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*(unsigned int *)k->val));
+}
+
+static ssize_t knob_store(struct kobject *kobj, struct kobj_attribute *attr,
+			  const char *buf, size_t count)
+{
+	struct knob *k = to_knob(attr);
 	unsigned long val;
 	int ret;
 
 	ret = kstrtoul(buf, 0, &val);
 	if (ret)
 		return ret;
-	/* A partition always owns its root table. */
-	if (val < 1 || val > PTSEL_MAX_TABLE_PAGES_LIMIT)
+	if (val < k->min || val > k->max || (k->pow2 && (val & (val - 1))))
 		return -EINVAL;
-	WRITE_ONCE(ptsel_max_table_pages, val);
+	if (k->is_long)
+		WRITE_ONCE(*(unsigned long *)k->val, val);
+	else
+		WRITE_ONCE(*(unsigned int *)k->val, val);
 	return count;
 }
 
-static ssize_t table_pages_show(struct kobject *kobj,
-				struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ptsel_table_pages));
+#define KNOB(_name, _long, _pow2, _min, _max)				\
+static struct knob _name##_knob = {					\
+	.attr = __ATTR(_name, 0600, knob_show, knob_store),		\
+	.val = &ptsel_##_name, .is_long = _long, .pow2 = _pow2,		\
+	.min = _min, .max = _max,					\
 }
 
-static ssize_t partitions_show(struct kobject *kobj,
-			       struct kobj_attribute *attr, char *buf)
+/* A partition always owns its radix root and its first hashed table. */
+KNOB(max_table_pages, true, false, 2, 1UL << 20);
+KNOB(max_mapped_pages, true, false, 1, 1UL << 36);
+KNOB(max_partitions_per_fd, false, false, 1, 256);
+KNOB(tlb_entries, false, true, PTSEL_TLB_WAYS, 65536);
+KNOB(retained_asids, false, false, 1, PTSEL_TLB_MAX_ASIDS);
+KNOB(walk_cache_size, false, false, 0, 65536);
+
+static const char * const format_names[] = {
+	[PTSEL_FORMAT_RADIX] = "radix",
+	[PTSEL_FORMAT_HASH] = "hash",
+};
+
+static ssize_t default_format_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&ptsel_nr_partitions));
+	unsigned int f = READ_ONCE(ptsel_default_format);
+	unsigned int i;
+	int n = 0;
+
+	/* Like the THP knobs: every choice, the current one in brackets. */
+	for (i = PTSEL_FORMAT_RADIX; i <= PTSEL_FORMAT_HASH; i++)
+		n += sysfs_emit_at(buf, n, i == f ? "%s[%s]" : "%s%s",
+				   i > PTSEL_FORMAT_RADIX ? " " : "",
+				   format_names[i]);
+	return n + sysfs_emit_at(buf, n, "\n");
 }
 
-static struct kobj_attribute max_table_pages_attr = __ATTR_RW_MODE(max_table_pages, 0600);
-static struct kobj_attribute table_pages_attr = __ATTR_RO(table_pages);
-static struct kobj_attribute partitions_attr = __ATTR_RO(partitions);
+static ssize_t default_format_store(struct kobject *kobj,
+				    struct kobj_attribute *attr,
+				    const char *buf, size_t count)
+{
+	int i = sysfs_match_string(format_names, buf);
+
+	if (i < 0)
+		return -EINVAL;
+	WRITE_ONCE(ptsel_default_format, i);
+	return count;
+}
+
+static struct kobj_attribute default_format_attr =
+	__ATTR_RW_MODE(default_format, 0600);
 
 static struct attribute *ptsel_attrs[] = {
-	&max_table_pages_attr.attr,
-	&table_pages_attr.attr,
-	&partitions_attr.attr,
+	&max_table_pages_knob.attr.attr,
+	&max_mapped_pages_knob.attr.attr,
+	&max_partitions_per_fd_knob.attr.attr,
+	&tlb_entries_knob.attr.attr,
+	&retained_asids_knob.attr.attr,
+	&walk_cache_size_knob.attr.attr,
+	&default_format_attr.attr,
 	NULL,
 };
 
@@ -68,10 +134,108 @@ static const struct attribute_group ptsel_attr_group = {
 	.attrs = ptsel_attrs,
 };
 
+/* stats/: read-only totals */
+enum stat_id {
+	ST_TABLE_PAGES, ST_PARTITIONS, ST_CONVERSIONS, ST_HASH_RESIZES,
+	ST_TLB_HITS, ST_TLB_MISSES, ST_TLB_FLUSHES_AVOIDED,
+	ST_TLB_ASID_EVICTIONS, ST_TLB_INVALIDATIONS, ST_WC_HITS, ST_WC_MISSES,
+	ST_WC_OVERRIDES, ST_WALKS, ST_WALK_MEM_REFS,
+};
+
+struct stat_attr {
+	struct kobj_attribute attr;
+	enum stat_id id;
+};
+
+static u64 walker_stat(const struct ptsel_walker_stats *w, enum stat_id id)
+{
+	switch (id) {
+	case ST_TLB_HITS:		return w->tlb.hits;
+	case ST_TLB_MISSES:		return w->tlb.misses;
+	case ST_TLB_FLUSHES_AVOIDED:	return w->tlb.flushes_avoided;
+	case ST_TLB_ASID_EVICTIONS:	return w->tlb.asid_evictions;
+	case ST_TLB_INVALIDATIONS:	return w->tlb.invalidations;
+	case ST_WC_HITS:		return w->wc_hits;
+	case ST_WC_MISSES:		return w->wc_misses;
+	case ST_WC_OVERRIDES:		return w->wc_overrides;
+	case ST_WALKS:			return w->walks;
+	default:			return w->walk_mem_refs;
+	}
+}
+
+static ssize_t stat_show(struct kobject *kobj, struct kobj_attribute *attr,
+			 char *buf)
+{
+	enum stat_id id = container_of(attr, struct stat_attr, attr)->id;
+	struct ptsel_walker_stats w;
+	u64 v;
+
+	switch (id) {
+	case ST_TABLE_PAGES:
+		v = atomic_long_read(&ptsel_table_pages);
+		break;
+	case ST_PARTITIONS:
+		v = atomic_long_read(&ptsel_nr_partitions);
+		break;
+	case ST_CONVERSIONS:
+		v = atomic64_read(&ptsel_nr_conversions);
+		break;
+	case ST_HASH_RESIZES:
+		v = atomic64_read(&ptsel_nr_hash_resizes);
+		break;
+	default:
+		ptsel_walkers_stats(&w);
+		v = walker_stat(&w, id);
+	}
+	return sysfs_emit(buf, "%llu\n", v);
+}
+
+#define STAT(_name, _id)						\
+static struct stat_attr _name##_stat = {				\
+	.attr = __ATTR(_name, 0444, stat_show, NULL), .id = _id,	\
+}
+
+STAT(table_pages, ST_TABLE_PAGES);
+STAT(partitions, ST_PARTITIONS);
+STAT(conversions, ST_CONVERSIONS);
+STAT(hash_resizes, ST_HASH_RESIZES);
+STAT(tlb_hits, ST_TLB_HITS);
+STAT(tlb_misses, ST_TLB_MISSES);
+STAT(tlb_flushes_avoided, ST_TLB_FLUSHES_AVOIDED);
+STAT(tlb_asid_evictions, ST_TLB_ASID_EVICTIONS);
+STAT(tlb_invalidations, ST_TLB_INVALIDATIONS);
+STAT(walk_cache_hits, ST_WC_HITS);
+STAT(walk_cache_misses, ST_WC_MISSES);
+STAT(walk_cache_overrides, ST_WC_OVERRIDES);
+STAT(walks, ST_WALKS);
+STAT(walk_mem_refs, ST_WALK_MEM_REFS);
+
+static struct attribute *ptsel_stat_attrs[] = {
+	&table_pages_stat.attr.attr,
+	&partitions_stat.attr.attr,
+	&conversions_stat.attr.attr,
+	&hash_resizes_stat.attr.attr,
+	&tlb_hits_stat.attr.attr,
+	&tlb_misses_stat.attr.attr,
+	&tlb_flushes_avoided_stat.attr.attr,
+	&tlb_asid_evictions_stat.attr.attr,
+	&tlb_invalidations_stat.attr.attr,
+	&walk_cache_hits_stat.attr.attr,
+	&walk_cache_misses_stat.attr.attr,
+	&walk_cache_overrides_stat.attr.attr,
+	&walks_stat.attr.attr,
+	&walk_mem_refs_stat.attr.attr,
+	NULL,
+};
+
+static const struct attribute_group ptsel_stat_group = {
+	.attrs = ptsel_stat_attrs,
+};
+
 int ptsel_sysfs_init(void)
 {
 	struct kobject *mm = memvirt_mm_kobj_get();
-	int ret;
+	int ret = -ENOMEM;
 
 	if (!mm)
 		return -ENOENT;
@@ -79,14 +243,27 @@ int ptsel_sysfs_init(void)
 	kobject_put(mm);
 	if (!ptsel_kobj)
 		return -ENOMEM;
+	ptsel_stats_kobj = kobject_create_and_add("stats", ptsel_kobj);
+	if (!ptsel_stats_kobj)
+		goto put;
 	ret = sysfs_create_group(ptsel_kobj, &ptsel_attr_group);
 	if (ret)
-		kobject_put(ptsel_kobj);
+		goto put_stats;
+	ret = sysfs_create_group(ptsel_stats_kobj, &ptsel_stat_group);
+	if (!ret)
+		return 0;
+	sysfs_remove_group(ptsel_kobj, &ptsel_attr_group);
+put_stats:
+	kobject_put(ptsel_stats_kobj);
+put:
+	kobject_put(ptsel_kobj);
 	return ret;
 }
 
 void ptsel_sysfs_exit(void)
 {
+	sysfs_remove_group(ptsel_stats_kobj, &ptsel_stat_group);
 	sysfs_remove_group(ptsel_kobj, &ptsel_attr_group);
+	kobject_put(ptsel_stats_kobj);
 	kobject_put(ptsel_kobj);
 }

@@ -284,7 +284,7 @@ TEST_F(ptsel, table_limit)
 	int i, ret = 0;
 
 	ASSERT_LT(0, before);
-	base = read_knob("table_pages");
+	base = read_knob("stats/table_pages");
 	ASSERT_LE(1, base);
 	ASSERT_EQ(0, write_knob("max_table_pages", "8"));
 	EXPECT_EQ(8, read_knob("max_table_pages"));
@@ -292,13 +292,418 @@ TEST_F(ptsel, table_limit)
 	for (i = 0; i < 8 && !ret; i++)
 		ret = do_map(self->fd, (uint64_t)i * SZ_1G, 0, SZ_4K, RW);
 	EXPECT_EQ(-ENOMEM, ret);
-	EXPECT_LE(read_knob("table_pages") - base, 7);
+	EXPECT_LE(read_knob("stats/table_pages") - base, 7);
 	/* The refused map left nothing half-built; earlier ones stand. */
 	EXPECT_EQ(-ENOENT, do_xlate(self->fd, (uint64_t)(i - 1) * SZ_1G, &t));
 	EXPECT_EQ(0, do_xlate(self->fd, 0, &t));
 	snprintf(val, sizeof(val), "%ld", before);
 	ASSERT_EQ(0, write_knob("max_table_pages", val));
 	EXPECT_EQ(0, do_map(self->fd, (uint64_t)(i - 1) * SZ_1G, 0, SZ_4K, RW));
+}
+
+static int do_region(int fd, unsigned long cmd, uint64_t addr, uint64_t size,
+		     uint32_t format, uint32_t *leaves)
+{
+	struct ptsel_region r = { .addr = addr, .size = size, .format = format };
+
+	if (ioctl(fd, cmd, &r))
+		return -errno;
+	if (leaves)
+		*leaves = r.leaves;
+	return 0;
+}
+
+static int do_switch(int fd, uint32_t asid, uint32_t *retained)
+{
+	struct ptsel_switch s = { .asid = asid };
+
+	if (ioctl(fd, PTSEL_IOC_SWITCH_AS, &s))
+		return -errno;
+	if (retained)
+		*retained = s.retained;
+	return 0;
+}
+
+static int do_stats(int fd, struct ptsel_stats *st)
+{
+	return ioctl(fd, PTSEL_IOC_GET_STATS, st) ? -errno : 0;
+}
+
+static int do_range(int fd, unsigned long cmd, uint64_t addr, uint64_t size,
+		    uint64_t target, uint32_t prot)
+{
+	struct ptsel_map m = {
+		.addr = addr, .target = target, .size = size, .prot = prot,
+	};
+
+	return ioctl(fd, cmd, &m) ? -errno : 0;
+}
+
+/* Restores a knob when the test ends, whatever happens. */
+struct knob_save {
+	const char *name;
+	char val[64];
+};
+
+static void knob_restore(struct knob_save *k)
+{
+	if (k->name)
+		write_knob(k->name, k->val);
+}
+
+#define SAVE_KNOB(var, knob)						\
+	struct knob_save var __attribute__((cleanup(knob_restore))) =	\
+		{ .name = knob };					\
+	snprintf(var.val, sizeof(var.val), "%ld", read_knob(knob))
+
+TEST_F(ptsel, regions_and_conversion)
+{
+	struct ptsel_region r = { 0 };
+	struct ptsel_translate t;
+	struct ptsel_stats st;
+	uint32_t leaves = 99;
+	uint64_t i;
+
+	/* [2G, 4G) hashed; a map across it lands in both formats. */
+	ASSERT_EQ(0, do_region(self->fd, PTSEL_IOC_SET_REGION, 2 * SZ_1G, 2 * SZ_1G,
+			       PTSEL_FORMAT_HASH, &leaves));
+	EXPECT_EQ(0, leaves);
+	ASSERT_EQ(0, do_map(self->fd, 2 * SZ_1G - 4 * SZ_4K, 0x100000, 8 * SZ_4K, RW));
+	ASSERT_EQ(0, do_xlate(self->fd, 2 * SZ_1G + 5, &t));
+	EXPECT_EQ(0x100000 + 4 * SZ_4K + 5, t.target);
+	/* A hashed 4K lookup reads one or two lines, a radix walk four. */
+	EXPECT_GE(2, t.mem_refs);
+	ASSERT_EQ(0, do_xlate(self->fd, 2 * SZ_1G - SZ_4K, &t));
+	EXPECT_EQ(4, t.mem_refs);
+	/* Convert the region to radix and back: every page stays. */
+	ASSERT_EQ(0, do_region(self->fd, PTSEL_IOC_CONVERT, 2 * SZ_1G, 2 * SZ_1G,
+			       PTSEL_FORMAT_RADIX, &leaves));
+	EXPECT_EQ(4, leaves);
+	ASSERT_EQ(0, do_region(self->fd, PTSEL_IOC_CONVERT, 2 * SZ_1G, 2 * SZ_1G,
+			       PTSEL_FORMAT_HASH, &leaves));
+	EXPECT_EQ(4, leaves);
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, do_xlate(self->fd, 2 * SZ_1G - 4 * SZ_4K + i * SZ_4K, &t));
+		EXPECT_EQ(0x100000 + i * SZ_4K, t.target);
+	}
+	ASSERT_EQ(0, do_stats(self->fd, &st));
+	EXPECT_EQ(1, st.regions);
+	EXPECT_EQ(3, st.conversions);
+	EXPECT_EQ(8, st.mapped_pages);
+	/* The default format of the partition. */
+	ASSERT_EQ(0, do_region(self->fd, PTSEL_IOC_SET_REGION, 0, 0,
+			       PTSEL_FORMAT_HASH, &leaves));
+	EXPECT_EQ(4, leaves);
+	ASSERT_EQ(0, do_region(self->fd, PTSEL_IOC_SET_REGION, 2 * SZ_1G, 2 * SZ_1G,
+			       PTSEL_FORMAT_DEFAULT, &leaves));
+	EXPECT_EQ(0, leaves);
+	ASSERT_EQ(0, do_xlate(self->fd, 2 * SZ_1G, &t));
+	EXPECT_EQ(0x100000 + 4 * SZ_4K, t.target);
+
+	/* Bad shapes, formats, overlaps and fields. */
+	EXPECT_EQ(-EINVAL, do_region(self->fd, PTSEL_IOC_SET_REGION, 0, 3 * SZ_4K, 1, NULL));
+	EXPECT_EQ(-EINVAL, do_region(self->fd, PTSEL_IOC_SET_REGION, SZ_4K, SZ_2M, 1, NULL));
+	EXPECT_EQ(-EINVAL, do_region(self->fd, PTSEL_IOC_SET_REGION, 0, SZ_2M, 3, NULL));
+	EXPECT_EQ(-EINVAL, do_region(self->fd, PTSEL_IOC_SET_REGION, 0, SZ_2M, ~0U, NULL));
+	EXPECT_EQ(-EINVAL, do_region(self->fd, PTSEL_IOC_SET_REGION, 0, 1ULL << 63, 1, NULL));
+	EXPECT_EQ(-EINVAL, do_region(self->fd, PTSEL_IOC_SET_REGION, 1ULL << 48, SZ_4K, 1, NULL));
+	EXPECT_EQ(-EINVAL, do_region(self->fd, PTSEL_IOC_SET_REGION, SZ_4K, 0, 1, NULL));
+	EXPECT_EQ(-EINVAL, do_region(self->fd, PTSEL_IOC_SET_REGION, 0, 0, 0, NULL));
+	EXPECT_EQ(-ENOENT, do_region(self->fd, PTSEL_IOC_SET_REGION, 0, SZ_2M, 0, NULL));
+	EXPECT_EQ(-ENOENT, do_region(self->fd, PTSEL_IOC_CONVERT, 0, SZ_2M, 1, NULL));
+	EXPECT_EQ(-EINVAL, do_region(self->fd, PTSEL_IOC_CONVERT, 0, 0, 1, NULL));
+	ASSERT_EQ(0, do_region(self->fd, PTSEL_IOC_SET_REGION, SZ_2M, SZ_2M, 1, NULL));
+	EXPECT_EQ(-EBUSY, do_region(self->fd, PTSEL_IOC_SET_REGION, 0, SZ_1G, 1, NULL));
+	EXPECT_EQ(-EBUSY, do_region(self->fd, PTSEL_IOC_CONVERT, SZ_2M, SZ_4K, 2, NULL));
+	r.addr = SZ_2M;
+	r.size = SZ_2M;
+	r.format = 2;
+	r.reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_CONVERT, &r));
+	EXPECT_EQ(EINVAL, errno);
+	r.reserved = 0;
+	r.leaves = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_CONVERT, &r));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_CONVERT, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	/* At most PTSEL_MAX_REGIONS (64) regions. */
+	for (i = 0; i < 63; i++)
+		ASSERT_EQ(0, do_region(self->fd, PTSEL_IOC_SET_REGION,
+				       SZ_1G + i * SZ_4K, SZ_4K, 1, NULL));
+	EXPECT_EQ(-ENOSPC, do_region(self->fd, PTSEL_IOC_SET_REGION,
+				     SZ_1G + i * SZ_4K, SZ_4K, 1, NULL));
+}
+
+TEST_F(ptsel, protect_remap_lookup_update)
+{
+	struct ptsel_lookup l = { 0 };
+	struct ptsel_translate t;
+	uint64_t gen;
+
+	ASSERT_EQ(0, do_map(self->fd, SZ_2M, 0x40000000, SZ_2M, RW));
+	ASSERT_EQ(0, do_xlate(self->fd, SZ_2M, &t));
+	EXPECT_EQ(RW, t.prot);
+	/* Protect one page inside the 2M leaf: the TLB must not keep RW. */
+	ASSERT_EQ(0, do_range(self->fd, PTSEL_IOC_PROTECT, SZ_2M, SZ_4K, 0,
+			      PTSEL_PROT_READ | PTSEL_PROT_EXEC));
+	ASSERT_EQ(0, do_xlate(self->fd, SZ_2M, &t));
+	EXPECT_EQ(PTSEL_PROT_READ | PTSEL_PROT_EXEC, t.prot);
+	EXPECT_EQ(0, t.level);
+	ASSERT_EQ(0, do_xlate(self->fd, SZ_2M + SZ_4K, &t));
+	EXPECT_EQ(RW, t.prot);
+	EXPECT_EQ(-EINVAL, do_range(self->fd, PTSEL_IOC_PROTECT, SZ_2M, SZ_4K, 0, 0));
+	EXPECT_EQ(-EINVAL, do_range(self->fd, PTSEL_IOC_PROTECT, SZ_2M, SZ_4K, SZ_4K, RW));
+	EXPECT_EQ(-EINVAL, do_range(self->fd, PTSEL_IOC_PROTECT, SZ_2M, 0, 0, RW));
+	EXPECT_EQ(0, do_range(self->fd, PTSEL_IOC_PROTECT, 0, SZ_2M, 0, RW));
+
+	/* The updatable lookup: nothing moved yet. */
+	l.addr = SZ_2M + SZ_4K + 9;
+	ASSERT_EQ(0, ioctl(self->fd, PTSEL_IOC_LOOKUP_UPDATE, &l));
+	EXPECT_EQ(0, l.moved);
+	EXPECT_EQ(0x40000000 + SZ_4K + 9, l.target);
+	gen = l.generation;
+	ASSERT_EQ(0, do_range(self->fd, PTSEL_IOC_REMAP, SZ_2M + SZ_4K, 2 * SZ_4K,
+			      0x7770000, 0));
+	ASSERT_EQ(0, do_xlate(self->fd, SZ_2M + SZ_4K + 9, &t));
+	EXPECT_EQ(0x7770000 + 9, t.target);
+	memset(&l, 0, sizeof(l));
+	l.addr = SZ_2M + 2 * SZ_4K;
+	l.generation = gen;
+	ASSERT_EQ(0, ioctl(self->fd, PTSEL_IOC_LOOKUP_UPDATE, &l));
+	EXPECT_EQ(1, l.moved);
+	EXPECT_EQ(0x7771000, l.target);
+	EXPECT_EQ(gen + 1, l.generation);
+	l.moved = 0;
+	l.target = 0;
+	l.prot = 0;
+	ASSERT_EQ(0, ioctl(self->fd, PTSEL_IOC_LOOKUP_UPDATE, &l));
+	EXPECT_EQ(0, l.moved);
+	/* Remap needs every page mapped, and a clean request. */
+	EXPECT_EQ(-ENOENT, do_range(self->fd, PTSEL_IOC_REMAP, 0, SZ_4K, 0, 0));
+	EXPECT_EQ(-ENOENT, do_range(self->fd, PTSEL_IOC_REMAP, 2 * SZ_2M - SZ_4K,
+				    2 * SZ_4K, 0, 0));
+	EXPECT_EQ(-EINVAL, do_range(self->fd, PTSEL_IOC_REMAP, SZ_2M, SZ_4K, 0x10, 0));
+	EXPECT_EQ(-EINVAL, do_range(self->fd, PTSEL_IOC_REMAP, SZ_2M, SZ_4K, 0, RW));
+	EXPECT_EQ(-EINVAL, do_range(self->fd, PTSEL_IOC_REMAP, SZ_2M, SZ_4K, -SZ_4K, 0));
+	l.moved = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_LOOKUP_UPDATE, &l));
+	EXPECT_EQ(EINVAL, errno);
+	memset(&l, 0, sizeof(l));
+	l.addr = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_LOOKUP_UPDATE, &l));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_LOOKUP_UPDATE, (void *)8));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(ptsel, translate_batch)
+{
+	static struct ptsel_translate e[PTSEL_BATCH_MAX + 1];
+	struct ptsel_translate_batch b = { 0 };
+	unsigned int i;
+
+	ASSERT_EQ(0, do_map(self->fd, 0, 0x123000000, 1024 * SZ_4K, RW));
+	for (i = 0; i < 1000; i++)
+		e[i] = (struct ptsel_translate){ .addr = i * SZ_4K + i };
+	b.entries = (uintptr_t)e;
+	b.count = 1000;
+	ASSERT_EQ(0, ioctl(self->fd, PTSEL_IOC_TRANSLATE_BATCH, &b));
+	EXPECT_EQ(1000, b.done);
+	for (i = 0; i < 1000; i++)
+		ASSERT_EQ(0x123000000 + i * SZ_4K + i, e[i].target);
+	/* Entry 700 is unmapped: the batch stops there and says so. */
+	e[700].addr = 5000 * SZ_4K;
+	e[701].target = 0xdead;
+	b.done = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_TRANSLATE_BATCH, &b));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(700, b.done);
+	EXPECT_EQ(0xdead, e[701].target);
+	e[700].reserved = 1;
+	b.done = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_TRANSLATE_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(700, b.done);
+	/* Counts and pointers. */
+	b.done = 0;
+	b.count = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_TRANSLATE_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.count = PTSEL_BATCH_MAX + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_TRANSLATE_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.count = ~0U;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_TRANSLATE_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.count = 4;
+	b.done = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_TRANSLATE_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.done = 0;
+	b.entries = 16;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_TRANSLATE_BATCH, &b));
+	EXPECT_EQ(EFAULT, errno);
+	b.entries = (uintptr_t)e;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_TRANSLATE_BATCH, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(ptsel, switch_and_tlb_retention)
+{
+	SAVE_KNOB(k, "max_partitions_per_fd");
+	struct ptsel_switch s = { .asid = 1, .reserved = 1 };
+	struct ptsel_stats st, st2;
+	struct ptsel_translate t;
+	uint32_t kept, i;
+
+	ASSERT_EQ(0, write_knob("max_partitions_per_fd", "8"));
+	/* Each address space maps the same input to its own target. */
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, do_switch(self->fd, i * 1000, &kept));
+		ASSERT_EQ(0, do_map(self->fd, SZ_1G, (i + 1) * SZ_1G, SZ_4K, RW));
+		ASSERT_EQ(0, do_xlate(self->fd, SZ_1G, &t));
+		EXPECT_EQ((i + 1) * SZ_1G, t.target);
+	}
+	EXPECT_EQ(-ENOSPC, do_switch(self->fd, 12345, NULL));
+	/* Back and forth between two: both stay listed, the TLB hits. */
+	ASSERT_EQ(0, do_switch(self->fd, 6000, &kept));
+	EXPECT_EQ(1, kept);
+	ASSERT_EQ(0, do_stats(self->fd, &st));
+	ASSERT_EQ(0, do_switch(self->fd, 7000, &kept));
+	EXPECT_EQ(1, kept);
+	ASSERT_EQ(0, do_xlate(self->fd, SZ_1G, &t));
+	EXPECT_EQ(8 * SZ_1G, t.target);
+	EXPECT_EQ(0, t.mem_refs);
+	ASSERT_EQ(0, do_switch(self->fd, 6000, &kept));
+	ASSERT_EQ(0, do_xlate(self->fd, SZ_1G, &t));
+	EXPECT_EQ(7 * SZ_1G, t.target);
+	EXPECT_EQ(0, t.mem_refs);
+	ASSERT_EQ(0, do_stats(self->fd, &st2));
+	EXPECT_EQ(st.tlb_hits + 2, st2.tlb_hits);
+	EXPECT_EQ(st.tlb_flushes_avoided + 2, st2.tlb_flushes_avoided);
+	/* ASID 0 was pushed out of the 6 retained by the 7 after it. */
+	ASSERT_EQ(0, do_switch(self->fd, 0, &kept));
+	EXPECT_EQ(0, kept);
+	ASSERT_EQ(0, do_xlate(self->fd, SZ_1G, &t));
+	EXPECT_EQ(SZ_1G, t.target);
+	EXPECT_NE(0, t.mem_refs);
+
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_SWITCH_AS, &s));
+	EXPECT_EQ(EINVAL, errno);
+	s.reserved = 0;
+	s.retained = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_SWITCH_AS, &s));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_SWITCH_AS, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, ioctl(self->fd, PTSEL_IOC_GET_STATS, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(ptsel, knobs_apply)
+{
+	SAVE_KNOB(k1, "max_mapped_pages");
+	SAVE_KNOB(k2, "walk_cache_size");
+	struct ptsel_translate t;
+	struct ptsel_stats st;
+	char buf[64] = "";
+	int fd, fd2, n;
+
+	/* default_format lists the choices and brackets the current one. */
+	fd = open(SYSFS "default_format", O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	EXPECT_STREQ("[radix] hash\n", buf);
+	ASSERT_EQ(0, write_knob("default_format", "hash"));
+	fd2 = open(DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_EQ(0, write_knob("default_format", "radix"));
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, do_map(fd2, 0, 0, SZ_4K, RW));
+	ASSERT_EQ(0, do_xlate(fd2, 0, &t));
+	EXPECT_GE(2, t.mem_refs);	/* hashed: one or two lines */
+	close(fd2);
+
+	ASSERT_EQ(0, write_knob("max_mapped_pages", "16"));
+	EXPECT_EQ(-ENOSPC, do_map(self->fd, 0, 0, 17 * SZ_4K, RW));
+	EXPECT_EQ(0, do_map(self->fd, 0, 0, 16 * SZ_4K, RW));
+	EXPECT_EQ(-ENOSPC, do_map(self->fd, SZ_1G, 0, SZ_4K, RW));
+	ASSERT_EQ(0, do_stats(self->fd, &st));
+	EXPECT_EQ(16, st.mapped_pages);
+
+	/* Walk cache off: every walk from the root. */
+	ASSERT_EQ(0, write_knob("walk_cache_size", "0"));
+	fd2 = open(DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, do_map(fd2, 0, 0, 2 * SZ_4K, RW));
+	ASSERT_EQ(0, do_xlate(fd2, 0, &t));
+	ASSERT_EQ(0, do_xlate(fd2, SZ_4K, &t));
+	EXPECT_EQ(4, t.mem_refs);
+	ASSERT_EQ(0, do_stats(fd2, &st));
+	EXPECT_EQ(0, st.wc_hits);
+	close(fd2);
+	ASSERT_EQ(0, write_knob("walk_cache_size", "64"));
+	fd2 = open(DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, do_map(fd2, 0, 0, 2 * SZ_4K, RW));
+	ASSERT_EQ(0, do_xlate(fd2, 0, &t));
+	ASSERT_EQ(0, do_xlate(fd2, SZ_4K, &t));
+	EXPECT_EQ(1, t.mem_refs);	/* the walk cache held the PTE table */
+	ASSERT_EQ(0, do_stats(fd2, &st));
+	EXPECT_EQ(1, st.wc_hits);
+	close(fd2);
+}
+
+/* A thread translates through the walker while regions convert. */
+struct conv_loop {
+	int fd;
+	int stop;
+	long rounds, bad;
+};
+
+static void *conv_reader(void *arg)
+{
+	static struct ptsel_translate e[256];
+	struct ptsel_translate_batch b = { .entries = (uintptr_t)e, .count = 256 };
+	struct conv_loop *l = arg;
+	unsigned int i;
+
+	while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
+		for (i = 0; i < 256; i++)
+			e[i] = (struct ptsel_translate){ .addr = SZ_1G + i * 0x3000 };
+		b.done = 0;
+		if (ioctl(l->fd, PTSEL_IOC_TRANSLATE_BATCH, &b))
+			l->bad++;
+		for (i = 0; i < b.done; i++)
+			l->bad += e[i].target != 0x50000000 + i * 0x3000;
+		__atomic_add_fetch(&l->rounds, 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+TEST_F(ptsel, convert_while_translating)
+{
+	struct conv_loop l = { .fd = self->fd };
+	pthread_t th;
+	long r;
+	int i;
+
+	ASSERT_EQ(0, do_map(self->fd, SZ_1G, 0x50000000, 256 * 0x3000, RW));
+	ASSERT_EQ(0, pthread_create(&th, NULL, conv_reader, &l));
+	for (i = 0; i < 30; i++) {
+		r = __atomic_load_n(&l.rounds, __ATOMIC_ACQUIRE);
+		ASSERT_EQ(0, do_region(self->fd, PTSEL_IOC_SET_REGION, SZ_1G, SZ_1G,
+				       i & 1 ? PTSEL_FORMAT_RADIX : PTSEL_FORMAT_HASH,
+				       NULL));
+		while (__atomic_load_n(&l.rounds, __ATOMIC_ACQUIRE) < r + 2)
+			usleep(200);
+	}
+	__atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(0, l.bad);
+	EXPECT_LE(60, l.rounds);
 }
 
 TEST(sysfs_bad_writes)
@@ -315,7 +720,7 @@ TEST(sysfs_bad_writes)
 	EXPECT_EQ(-EINVAL, write_knob("max_table_pages", "-1"));
 	EXPECT_EQ(-EINVAL, write_knob("max_table_pages", "1048577"));
 	EXPECT_EQ(-ERANGE, write_knob("max_table_pages", "99999999999999999999999"));
-	EXPECT_EQ(-EACCES, write_knob("table_pages", "1"));
+	EXPECT_EQ(-EACCES, write_knob("stats/table_pages", "1"));
 	EXPECT_EQ(before, read_knob("max_table_pages"));
 
 	/* Knobs and the device are root-only. */
@@ -364,7 +769,7 @@ static void *xlate_thread(void *arg)
 
 TEST(close_while_translating)
 {
-	long base = read_knob("table_pages");
+	long base = read_knob("stats/table_pages");
 	struct xlate_loop l = { 0 };
 	pthread_t th;
 	int i;
@@ -387,7 +792,7 @@ TEST(close_while_translating)
 		EXPECT_EQ(0, l.other);
 	}
 	/* All partitions gone: their tables went with them. */
-	EXPECT_EQ(base, read_knob("table_pages"));
+	EXPECT_EQ(base, read_knob("stats/table_pages"));
 }
 
 TEST_HARNESS_MAIN

@@ -164,6 +164,68 @@ static inline unsigned int ptsel_leaf_level(u64 a, u64 t, u64 left)
 	return level;
 }
 
+#define PTSEL_MAX_REGIONS	64
+
+/**
+ * struct ptsel_region_ent - one declared region of a partition
+ * @base: first input address, a multiple of @size
+ * @size: a power of two, at least PTSEL_PAGE_SIZE
+ * @format: PTSEL_FORMAT_RADIX or PTSEL_FORMAT_HASH
+ */
+struct ptsel_region_ent {
+	u64 base;
+	u64 size;
+	u32 format;
+};
+
+/**
+ * struct ptsel_region_set - how a partition routes input addresses
+ * @dflt: format of every address outside the regions
+ * @nr: regions in use
+ * @r: the regions, sorted by @base, never overlapping
+ *
+ * Updated by copy: the updater edits a private copy and publishes it
+ * whole, so a lookup sees one consistent set.
+ */
+struct ptsel_region_set {
+	u32 dflt;
+	unsigned int nr;
+	struct ptsel_region_ent r[PTSEL_MAX_REGIONS];
+};
+
+/* A span of input addresses that one format translates. */
+typedef int (*ptsel_span_fn)(void *priv, u64 start, u64 end, u32 format);
+
+u32 ptsel_region_format(const struct ptsel_region_set *s, u64 addr);
+int ptsel_region_find(const struct ptsel_region_set *s, u64 addr, u64 size,
+		      u64 limit);
+int ptsel_region_update(struct ptsel_region_set *s, u64 addr, u64 size,
+			u32 format, u64 limit);
+int ptsel_region_for_each_span(const struct ptsel_region_set *s, u64 start,
+			       u64 end, ptsel_span_fn fn, void *priv);
+
+#define PTSEL_MOVE_LOG		64
+
+/**
+ * struct ptsel_move_log - recent moves of mappings, by generation
+ * @gen: generation of the latest move (0: none yet)
+ * @dropped: latest generation whose record was overwritten
+ * @head: next record to write
+ * @e: the records: a moved input range and its generation
+ */
+struct ptsel_move_log {
+	u64 gen;
+	u64 dropped;
+	unsigned int head;
+	struct {
+		u64 addr, size, gen;
+	} e[PTSEL_MOVE_LOG];
+};
+
+u64 ptsel_move_log_add(struct ptsel_move_log *log, u64 addr, u64 size);
+bool ptsel_move_log_moved(const struct ptsel_move_log *log, u64 since,
+			  u64 addr);
+
 /**
  * struct ptsel_gwalk_ops - how the guest page-table walker reads
  * @read: load the 8-byte entry at guest-physical @gpa into @val;

@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptsel partitions: region routing, live conversion between formats,
+ * table memory and the updatable lookup.
+ *
+ * Every partition keeps one radix and one hashed table; its published
+ * region set decides which of the two translates an address. No leaf
+ * ever crosses a region boundary, so each update works span by span,
+ * and a conversion moves the leaves of a span from one table to the
+ * other in three steps: copy them into the new table, publish the new
+ * region set, and after a grace period remove them from the old table.
+ * A lookup that read either region set finds the address in the table
+ * it picked.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/err.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+
+#include "ptsel_internal.h"
+#include "trace.h"
+
+atomic_long_t ptsel_table_pages = ATOMIC_LONG_INIT(0);
+atomic_long_t ptsel_nr_partitions = ATOMIC_LONG_INIT(0);
+atomic64_t ptsel_nr_conversions = ATOMIC64_INIT(0);
+atomic64_t ptsel_nr_hash_resizes = ATOMIC64_INIT(0);
+static atomic64_t ptsel_next_asid = ATOMIC64_INIT(0);
+
+/*
+ * Table memory is charged to the caller's memcg and limited per
+ * partition. Radix tables freed by an update wait on @pending until
+ * every walk cache has dropped them; hashed generations do not enter
+ * walk caches and go straight to RCU.
+ */
+static bool table_room(struct ptsel_partition *p, size_t bytes)
+{
+	unsigned long pages = READ_ONCE(ptsel_max_table_pages);
+
+	if (p->max_table_pages)
+		pages = min(pages, p->max_table_pages);
+	return p->radix_bytes + p->hash_bytes + bytes <= pages * PAGE_SIZE;
+}
+
+static u64 *radix_alloc(void *priv)
+{
+	struct ptsel_partition *p = priv;
+	unsigned long page;
+
+	if (!table_room(p, PAGE_SIZE))
+		return NULL;
+	page = get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!page)
+		return NULL;
+	p->radix_bytes += PAGE_SIZE;
+	atomic_long_inc(&ptsel_table_pages);
+	return (u64 *)page;
+}
+
+static void radix_free(void *priv, u64 *table)
+{
+	struct ptsel_partition *p = priv;
+
+	p->radix_bytes -= PAGE_SIZE;
+	atomic_long_dec(&ptsel_table_pages);
+	list_add(&virt_to_page(table)->lru, &p->pending);
+}
+
+static const struct ptsel_table_ops radix_ops = {
+	.alloc = radix_alloc,
+	.free = radix_free,
+};
+
+static void *hash_alloc(void *priv, size_t bytes)
+{
+	struct ptsel_partition *p = priv;
+	void *mem;
+
+	if (!table_room(p, bytes))
+		return NULL;
+	mem = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!mem)
+		return NULL;
+	p->hash_bytes += bytes;
+	atomic_long_add(DIV_ROUND_UP(bytes, PAGE_SIZE), &ptsel_table_pages);
+	return mem;
+}
+
+static void hash_free(void *priv, void *mem, size_t bytes)
+{
+	struct ptsel_partition *p = priv;
+
+	p->hash_bytes -= bytes;
+	atomic_long_sub(DIV_ROUND_UP(bytes, PAGE_SIZE), &ptsel_table_pages);
+	kvfree_rcu_mightsleep(mem);
+}
+
+static const struct ptsel_hash_ops hash_ops = {
+	.alloc = hash_alloc,
+	.free = hash_free,
+};
+
+static void table_free_rcu(struct rcu_head *head)
+{
+	__free_page(container_of(head, struct page, rcu_head));
+}
+
+/*
+ * End of an update: drop what walkers cached of [@addr, @addr + @size)
+ * (@size 0: nothing; the TLB never caches a miss, so a map needs no
+ * flush), make walk caches forget freed radix tables, then let RCU
+ * free those.
+ */
+static void release_pending(struct ptsel_partition *p)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, &p->pending, lru) {
+		list_del(&page->lru);
+		call_rcu(&page->rcu_head, table_free_rcu);
+	}
+}
+
+static void part_finish(struct ptsel_partition *p, u64 addr, u64 size)
+{
+	bool tables = !list_empty(&p->pending);
+
+	if (size || tables)
+		ptsel_walkers_invalidate(p, addr, size, tables);
+	release_pending(p);
+}
+
+static struct ptsel_region_set *part_regions(struct ptsel_partition *p)
+{
+	return rcu_dereference_protected(p->regions, lockdep_is_held(&p->lock));
+}
+
+/* Count and trace resizes that an update of the hashed table did. */
+static void hash_note(struct ptsel_partition *p, unsigned int old_order)
+{
+	unsigned int order = p->hash.tab->order;
+
+	if (order == old_order)
+		return;
+	p->hash_resizes++;
+	atomic64_inc(&ptsel_nr_hash_resizes);
+	trace_ptsel_hash_resize(p->asid, old_order, order, p->hash.nr_entries);
+}
+
+/**
+ * ptsel_partition_create() - make an empty partition
+ * @format: default format, PTSEL_FORMAT_RADIX or _HASH;
+ *	    PTSEL_FORMAT_DEFAULT takes the default_format knob
+ *
+ * Return: the partition with one reference, or ERR_PTR(-EINVAL) for an
+ * unknown format, ERR_PTR(-ENOMEM).
+ */
+struct ptsel_partition *ptsel_partition_create(u32 format)
+{
+	struct ptsel_region_set *rs;
+	struct ptsel_partition *p;
+
+	if (format == PTSEL_FORMAT_DEFAULT)
+		format = READ_ONCE(ptsel_default_format);
+	if (format != PTSEL_FORMAT_RADIX && format != PTSEL_FORMAT_HASH)
+		return ERR_PTR(-EINVAL);
+	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+	rs = kzalloc(sizeof(*rs), GFP_KERNEL_ACCOUNT);
+	if (!p || !rs)
+		goto nomem;
+	rs->dflt = format;
+	RCU_INIT_POINTER(p->regions, rs);
+	kref_init(&p->ref);
+	mutex_init(&p->lock);
+	spin_lock_init(&p->move_lock);
+	INIT_LIST_HEAD(&p->pending);
+	p->asid = atomic64_inc_return(&ptsel_next_asid);
+	p->max_mapped_pages = ULONG_MAX;
+	if (ptsel_radix_init(&p->radix, 4, &radix_ops, p))
+		goto nomem;
+	if (ptsel_hash_init(&p->hash, PTSEL_HASH_MIN_ORDER, PTSEL_LIMIT,
+			    &hash_ops, p)) {
+		ptsel_radix_destroy(&p->radix);
+		release_pending(p);
+		goto nomem;
+	}
+	atomic_long_inc(&ptsel_nr_partitions);
+	return p;
+nomem:
+	kfree(rs);
+	kfree(p);
+	return ERR_PTR(-ENOMEM);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_create, PTSEL);
+
+static void part_release(struct kref *ref)
+{
+	struct ptsel_partition *p = container_of(ref, struct ptsel_partition, ref);
+
+	/* No walker is switched to @p, but their caches may hold it. */
+	mutex_lock(&p->lock);
+	ptsel_radix_destroy(&p->radix);
+	ptsel_hash_destroy(&p->hash);
+	ptsel_walkers_forget(p);
+	release_pending(p);
+	mutex_unlock(&p->lock);
+	mutex_destroy(&p->lock);
+	kfree(rcu_dereference_protected(p->regions, true));
+	atomic_long_dec(&ptsel_nr_partitions);
+	kfree(p);
+}
+
+/**
+ * ptsel_partition_set_limits() - bound one partition below the knobs
+ * @p: the partition
+ * @table_pages: most table memory, in pages; 0 for the knob alone
+ * @mapped_pages: most 4 KiB pages mapped; 0 for the knob alone
+ *
+ * The max_table_pages and max_mapped_pages knobs always apply as well;
+ * this lets a user of the API bound its own partitions further. Limits
+ * below what the partition holds already only stop it from growing.
+ */
+void ptsel_partition_set_limits(struct ptsel_partition *p,
+				unsigned long table_pages,
+				unsigned long mapped_pages)
+{
+	mutex_lock(&p->lock);
+	p->max_table_pages = table_pages;
+	p->max_mapped_pages = mapped_pages ?: ULONG_MAX;
+	mutex_unlock(&p->lock);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_set_limits, PTSEL);
+
+/**
+ * ptsel_partition_put() - drop a reference
+ * @p: the partition; freed with its tables when the last one goes
+ *
+ * Context: process context, may sleep.
+ */
+void ptsel_partition_put(struct ptsel_partition *p)
+{
+	kref_put(&p->ref, part_release);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_put, PTSEL);
+
+/*
+ * Per-span operations. A span is a range that one format translates;
+ * every table call below stays inside one span.
+ */
+struct span_op {
+	struct ptsel_partition *p;
+	u64 addr;		/* start of the whole request */
+	u64 target;		/* map, remap */
+	u32 prot;		/* map, protect */
+	bool dry;		/* remap: only prepare; conversion: undo */
+	u32 from;		/* conversion: format of the span before */
+	u64 done;		/* map: end of what is mapped so far */
+	u64 count;		/* pages counted, leaves moved */
+	u64 lo, hi;		/* clip for counting */
+	const struct ptsel_region_set *old;	/* conversion: from */
+};
+
+static int span_map(void *priv, u64 s, u64 e, u32 format)
+{
+	struct span_op *op = priv;
+	struct ptsel_partition *p = op->p;
+	u64 t = op->target + (s - op->addr);
+	int ret;
+
+	if (format == PTSEL_FORMAT_HASH)
+		ret = ptsel_hash_map(&p->hash, s, t, e - s, op->prot);
+	else
+		ret = ptsel_radix_map(&p->radix, s, t, e - s, op->prot);
+	if (!ret)
+		op->done = e;
+	return ret;
+}
+
+static int span_unmap(void *priv, u64 s, u64 e, u32 format)
+{
+	struct span_op *op = priv;
+
+	if (format == PTSEL_FORMAT_HASH)
+		return ptsel_hash_unmap(&op->p->hash, s, e - s);
+	return ptsel_radix_unmap(&op->p->radix, s, e - s);
+}
+
+static int span_protect(void *priv, u64 s, u64 e, u32 format)
+{
+	struct span_op *op = priv;
+
+	if (format == PTSEL_FORMAT_HASH)
+		return ptsel_hash_protect(&op->p->hash, s, e - s, op->prot);
+	return ptsel_radix_protect(&op->p->radix, s, e - s, op->prot);
+}
+
+static int span_remap(void *priv, u64 s, u64 e, u32 format)
+{
+	struct span_op *op = priv;
+	u64 t = op->target + (s - op->addr);
+
+	if (format == PTSEL_FORMAT_HASH)
+		return ptsel_hash_remap(&op->p->hash, s, e - s, t, op->dry);
+	return ptsel_radix_remap(&op->p->radix, s, e - s, t, op->dry);
+}
+
+static int count_leaf(void *priv, const struct ptsel_leaf *l)
+{
+	struct span_op *op = priv;
+	u64 lo = max(l->addr, op->lo), hi = min(l->addr + l->size, op->hi);
+
+	op->count += (hi - lo) >> PTSEL_SHIFT;
+	return 0;
+}
+
+static int span_count(void *priv, u64 s, u64 e, u32 format)
+{
+	struct span_op *op = priv;
+
+	op->lo = s;
+	op->hi = e;
+	if (format == PTSEL_FORMAT_HASH)
+		return ptsel_hash_for_each_leaf(&op->p->hash, s, e, count_leaf, op);
+	return ptsel_radix_for_each_leaf(&op->p->radix, s, e, count_leaf, op);
+}
+
+/* 4 KiB pages mapped in [@s, @e). */
+static u64 mapped_in(struct ptsel_partition *p, u64 s, u64 e)
+{
+	struct span_op op = { .p = p };
+
+	ptsel_region_for_each_span(part_regions(p), s, e, span_count, &op);
+	return op.count;
+}
+
+static int split(struct ptsel_partition *p, u32 format, u64 addr)
+{
+	if (format == PTSEL_FORMAT_HASH)
+		return ptsel_hash_split(&p->hash, addr);
+	return ptsel_radix_split(&p->radix, addr);
+}
+
+/*
+ * Make both ends of [@s, @e) leaf boundaries. A leaf never crosses a
+ * span, so the leaf that straddles an end lives in the table of the
+ * span around it. Splits keep every translation, so a failure here
+ * needs no undo.
+ */
+static int split_ends(struct ptsel_partition *p, u64 s, u64 e)
+{
+	const struct ptsel_region_set *rs = part_regions(p);
+	int ret;
+
+	ret = split(p, ptsel_region_format(rs, s), s);
+	if (!ret && e < PTSEL_LIMIT)
+		ret = split(p, ptsel_region_format(rs, e), e);
+	return ret;
+}
+
+/**
+ * ptsel_partition_map() - map an input range to an output range
+ * @p: the partition
+ * @addr: first input address, 4 KiB aligned
+ * @target: first output address, 4 KiB aligned
+ * @size: length, a non-zero multiple of 4 KiB
+ * @prot: PTSEL_PROT_* bits, READ included
+ *
+ * The range may cross regions; each part goes to its region's format,
+ * with the largest leaves that alignment allows. All or nothing.
+ *
+ * Return: 0; -EINVAL for a bad request; -EEXIST if part of the range is
+ * mapped; -ENOSPC beyond the max_mapped_pages knob; -ENOMEM beyond
+ * max_table_pages or when memory runs out.
+ */
+int ptsel_partition_map(struct ptsel_partition *p, u64 addr, u64 target,
+			u64 size, u32 prot)
+{
+	struct span_op op = {
+		.p = p, .addr = addr, .target = target, .prot = prot,
+		.done = addr,
+	};
+	unsigned int order;
+	int ret;
+
+	if (!ptsel_map_ok(addr, target, size, prot, PTSEL_LIMIT))
+		return -EINVAL;
+	mutex_lock(&p->lock);
+	if (p->mapped_pages + (size >> PTSEL_SHIFT) >
+	    min(READ_ONCE(ptsel_max_mapped_pages), p->max_mapped_pages)) {
+		ret = -ENOSPC;
+		goto out;
+	}
+	order = p->hash.tab->order;
+	ret = ptsel_region_for_each_span(part_regions(p), addr, addr + size,
+					 span_map, &op);
+	/* What was mapped ends on a span boundary: the undo cannot fail. */
+	if (ret && op.done > addr)
+		WARN_ON(ptsel_region_for_each_span(part_regions(p), addr,
+						   op.done, span_unmap, &op));
+	if (!ret)
+		p->mapped_pages += size >> PTSEL_SHIFT;
+	hash_note(p, order);
+	part_finish(p, 0, 0);
+out:
+	mutex_unlock(&p->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_map, PTSEL);
+
+/**
+ * ptsel_partition_unmap() - remove every mapping of an input range
+ * @p: the partition
+ * @addr: first input address, 4 KiB aligned
+ * @size: length, a non-zero multiple of 4 KiB
+ *
+ * Holes are fine; huge leaves covered in part are split first. Every
+ * walker forgets the range before this returns.
+ *
+ * Return: 0; -EINVAL for a bad range; -ENOMEM if a split failed, in
+ * which case every translation is unchanged.
+ */
+int ptsel_partition_unmap(struct ptsel_partition *p, u64 addr, u64 size)
+{
+	struct span_op op = { .p = p };
+	unsigned int order;
+	u64 pages;
+	int ret;
+
+	if (!ptsel_range_ok(addr, size, PTSEL_LIMIT))
+		return -EINVAL;
+	mutex_lock(&p->lock);
+	order = p->hash.tab->order;
+	ret = split_ends(p, addr, addr + size);
+	if (!ret) {
+		pages = mapped_in(p, addr, addr + size);
+		/* With both ends split no table needs memory: no failure. */
+		WARN_ON(ptsel_region_for_each_span(part_regions(p), addr,
+						   addr + size, span_unmap, &op));
+		p->mapped_pages -= pages;
+	}
+	hash_note(p, order);
+	part_finish(p, addr, size);
+	mutex_unlock(&p->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_unmap, PTSEL);
+
+/**
+ * ptsel_partition_protect() - change the protection of a range
+ * @p: the partition
+ * @addr: first input address, 4 KiB aligned
+ * @size: length, a non-zero multiple of 4 KiB
+ * @prot: new PTSEL_PROT_* bits, READ included
+ *
+ * Holes are skipped. Lookups see the old or the new protection of a
+ * page, and every walker forgets the range before this returns.
+ *
+ * Return: 0; -EINVAL for a bad request; -ENOMEM if a split failed, in
+ * which case nothing changed.
+ */
+int ptsel_partition_protect(struct ptsel_partition *p, u64 addr, u64 size,
+			    u32 prot)
+{
+	struct span_op op = { .p = p, .prot = prot };
+	unsigned int order;
+	int ret;
+
+	if (!ptsel_range_ok(addr, size, PTSEL_LIMIT) ||
+	    !(prot & PTSEL_PROT_READ) || (prot & ~PTSEL_PROT_MASK))
+		return -EINVAL;
+	mutex_lock(&p->lock);
+	order = p->hash.tab->order;
+	ret = split_ends(p, addr, addr + size);
+	if (!ret)
+		WARN_ON(ptsel_region_for_each_span(part_regions(p), addr,
+						   addr + size, span_protect, &op));
+	hash_note(p, order);
+	part_finish(p, addr, size);
+	mutex_unlock(&p->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_protect, PTSEL);
+
+/**
+ * ptsel_partition_remap() - move a mapped range to new output addresses
+ * @p: the partition
+ * @addr: first input address, 4 KiB aligned
+ * @size: length, a non-zero multiple of 4 KiB; all of it mapped
+ * @target: new first output address, 4 KiB aligned
+ *
+ * Each page keeps its protection. A lookup sees the old or the new
+ * target, never a miss. The move gets a new generation, which
+ * ptsel_partition_lookup_update() reports to holders of older ones.
+ *
+ * Return: 0; -EINVAL for a bad request; -ENOENT if part of the range is
+ * not mapped; -ENOMEM if leaves could not be split (nothing changed).
+ */
+int ptsel_partition_remap(struct ptsel_partition *p, u64 addr, u64 size,
+			  u64 target)
+{
+	struct span_op op = { .p = p, .addr = addr, .target = target };
+	const struct ptsel_region_set *rs;
+	unsigned int order;
+	int ret;
+
+	if (!ptsel_map_ok(addr, target, size, PTSEL_PROT_READ, PTSEL_LIMIT))
+		return -EINVAL;
+	mutex_lock(&p->lock);
+	rs = part_regions(p);
+	order = p->hash.tab->order;
+	if (mapped_in(p, addr, addr + size) != size >> PTSEL_SHIFT) {
+		ret = -ENOENT;
+		goto out;
+	}
+	/* First every split, which may fail; then the rewrite, which cannot. */
+	op.dry = true;
+	ret = ptsel_region_for_each_span(rs, addr, addr + size, span_remap, &op);
+	if (ret)
+		goto out;
+	op.dry = false;
+	WARN_ON(ptsel_region_for_each_span(rs, addr, addr + size, span_remap, &op));
+	/* The tables first: a reader that sees the generation sees them. */
+	spin_lock_irq(&p->move_lock);
+	ptsel_move_log_add(&p->moves, addr, size);
+	spin_unlock_irq(&p->move_lock);
+out:
+	hash_note(p, order);
+	part_finish(p, addr, ret ? 0 : size);
+	mutex_unlock(&p->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_remap, PTSEL);
+
+static int copy_leaf(void *priv, const struct ptsel_leaf *l)
+{
+	struct span_op *op = priv;
+	u64 lo = max(l->addr, op->lo), hi = min(l->addr + l->size, op->hi);
+	u64 t = l->target + (lo - l->addr);
+	int ret;
+
+	/* Conversion of a hashed span copies into the radix table. */
+	if (op->from == PTSEL_FORMAT_HASH)
+		ret = ptsel_radix_map(&op->p->radix, lo, t, hi - lo, l->prot);
+	else
+		ret = ptsel_hash_map(&op->p->hash, lo, t, hi - lo, l->prot);
+	if (!ret)
+		op->count++;
+	return ret;
+}
+
+/* Step 1 of a conversion: copy one span's leaves into the other table. */
+static int span_copy(void *priv, u64 s, u64 e, u32 format)
+{
+	struct span_op *op = priv;
+	u32 from = ptsel_region_format(op->old, s);
+	int ret;
+
+	if (from == format)
+		return 0;
+	/* The new table has nothing in the span: an undo may clear it all. */
+	op->done = e;
+	ret = split(op->p, from, s);
+	if (!ret && e < PTSEL_LIMIT)
+		ret = split(op->p, from, e);
+	if (ret)
+		return ret;
+	op->lo = s;
+	op->hi = e;
+	op->from = from;
+	if (from == PTSEL_FORMAT_HASH)
+		return ptsel_hash_for_each_leaf(&op->p->hash, s, e, copy_leaf, op);
+	return ptsel_radix_for_each_leaf(&op->p->radix, s, e, copy_leaf, op);
+}
+
+/* Step 3, or the undo of step 1: drop the span from one of the tables. */
+static int span_drop(void *priv, u64 s, u64 e, u32 format)
+{
+	struct span_op *op = priv;
+	u32 from = ptsel_region_format(op->old, s);
+
+	if (from == format || s >= op->done)
+		return 0;
+	/* @op->dry: undo, so drop the copies from the new table. */
+	return span_unmap(op, s, e, op->dry ? format : from);
+}
+
+static int set_region(struct ptsel_partition *p, u64 addr, u64 size,
+		      u32 format, u32 *leaves, bool must_exist)
+{
+	struct span_op op = { .p = p };
+	struct ptsel_region_set *old, *new;
+	u64 s = addr, e = addr + size;
+	unsigned int order;
+	u32 from, to;
+	int ret;
+
+	if (format > PTSEL_FORMAT_HASH || (!size && (addr || !format)))
+		return -EINVAL;
+	new = kmalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return -ENOMEM;
+	mutex_lock(&p->lock);
+	old = part_regions(p);
+	*new = *old;
+	if (size) {
+		ret = must_exist ? ptsel_region_find(new, addr, size, PTSEL_LIMIT) : 0;
+		if (ret >= 0)
+			ret = ptsel_region_update(new, addr, size, format,
+						  PTSEL_LIMIT);
+	} else {
+		new->dflt = format;
+		s = 0;
+		e = PTSEL_LIMIT;
+		ret = 0;
+	}
+	if (ret)
+		goto out;
+	from = size ? ptsel_region_format(old, addr) : old->dflt;
+	to = size ? ptsel_region_format(new, addr) : new->dflt;
+	order = p->hash.tab->order;
+	op.old = old;
+	op.done = s;
+	ret = ptsel_region_for_each_span(new, s, e, span_copy, &op);
+	if (ret) {
+		op.dry = true;
+		WARN_ON(ptsel_region_for_each_span(new, s, op.done, span_drop, &op));
+	} else {
+		rcu_assign_pointer(p->regions, new);
+		/* Nobody looks in the old tables after this. */
+		synchronize_rcu();
+		WARN_ON(ptsel_region_for_each_span(new, s, e, span_drop, &op));
+		swap(old, new);
+		p->conversions++;
+		atomic64_inc(&ptsel_nr_conversions);
+	}
+	hash_note(p, order);
+	part_finish(p, 0, 0);
+	trace_ptsel_region_convert(p->asid, addr, size, from, to, op.count, ret);
+	if (leaves)
+		*leaves = op.count;
+out:
+	mutex_unlock(&p->lock);
+	kfree(new);
+	return ret;
+}
+
+/**
+ * ptsel_partition_set_region() - declare, convert or drop a region
+ * @p: the partition
+ * @addr: first address, a multiple of @size; 0 with @size 0 for the
+ *	  partition's default format
+ * @size: a power of two, at least 4 KiB, or 0 (see @addr)
+ * @format: PTSEL_FORMAT_RADIX or _HASH; PTSEL_FORMAT_DEFAULT drops the
+ *	    region, and its addresses go back to the default format
+ * @leaves: if not NULL, the number of leaves moved between the formats
+ *
+ * Mappings of the affected addresses move to their new format while
+ * lookups go on: a lookup finds each mapped address in the old or in
+ * the new table. On failure nothing changed.
+ *
+ * Context: process context, may sleep (waits for an RCU grace period).
+ * Return: 0; -EINVAL for a bad shape or format; -EBUSY if another
+ * region overlaps; -ENOENT to drop an undeclared region; -ENOSPC if the
+ * partition has PTSEL_MAX_REGIONS regions; -ENOMEM.
+ */
+int ptsel_partition_set_region(struct ptsel_partition *p, u64 addr, u64 size,
+			       u32 format, u32 *leaves)
+{
+	return set_region(p, addr, size, format, leaves, false);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_set_region, PTSEL);
+
+/**
+ * ptsel_partition_convert() - convert a declared region to a format
+ * @p: the partition
+ * @addr: first address of the region
+ * @size: size of the region, as declared
+ * @format: PTSEL_FORMAT_RADIX or _HASH
+ * @leaves: if not NULL, the number of leaves moved between the formats
+ *
+ * Like ptsel_partition_set_region(), for a region that exists.
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -ENOENT if no region is declared so; -EBUSY if another
+ * region overlaps; -EINVAL; -ENOMEM.
+ */
+int ptsel_partition_convert(struct ptsel_partition *p, u64 addr, u64 size,
+			    u32 format, u32 *leaves)
+{
+	if (format == PTSEL_FORMAT_DEFAULT || !size)
+		return -EINVAL;
+	return set_region(p, addr, size, format, leaves, true);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_convert, PTSEL);
+
+
+/*
+ * Look @addr up in the table its region names; under rcu_read_lock().
+ * With a walk cache, the radix walk starts as deep as the cache allows.
+ */
+int ptsel_partition_walk(struct ptsel_partition *p, struct ptsel_wcache *wc,
+			 u64 addr, struct ptsel_xlate *out)
+{
+	const struct ptsel_region_set *rs = rcu_dereference(p->regions);
+
+	if (ptsel_region_format(rs, addr) == PTSEL_FORMAT_HASH)
+		return ptsel_hash_translate(&p->hash, addr, out);
+	if (!wc)
+		return ptsel_radix_translate(&p->radix, addr, out);
+	ptsel_wc_walk_begin(wc, 0);
+	return ptsel_radix_translate_wc(&p->radix, wc, p->asid, 0, addr, out);
+}
+
+/**
+ * ptsel_partition_translate() - translate one input address
+ * @p: the partition
+ * @addr: input address, any byte offset
+ * @out: the translation on success; @out->mem_refs on failure too
+ *
+ * Context: any context; runs under RCU alone, concurrently with updates.
+ * Return: 0; -ENOENT if @addr is not mapped; -EINVAL beyond 2^48.
+ */
+int ptsel_partition_translate(struct ptsel_partition *p, u64 addr,
+			      struct ptsel_xlate *out)
+{
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (addr >= PTSEL_LIMIT)
+		return -EINVAL;
+	rcu_read_lock();
+	ret = ptsel_partition_walk(p, NULL, addr, out);
+	rcu_read_unlock();
+	trace_ptsel_walk(p->asid, addr, ret, out->level, out->mem_refs, false);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_translate, PTSEL);
+
+/**
+ * ptsel_partition_lookup_update() - translate and report a move
+ * @p: the partition
+ * @addr: input address
+ * @gen: in: the generation the caller's cached translation of @addr is
+ *	 from (0 if it has none); out: the generation this lookup is from
+ * @out: the current translation
+ *
+ * For holders of output addresses that a ptsel_partition_remap() may
+ * move under them (DMA engines after a page migration): one call gives
+ * the translation and tells whether a cached one is stale.
+ *
+ * Context: any context.
+ * Return: 1 if a move since @gen covered @addr (replace the cached
+ * target by @out->target), 0 if not, or the negative errno of the
+ * translation.
+ */
+int ptsel_partition_lookup_update(struct ptsel_partition *p, u64 addr,
+				  u64 *gen, struct ptsel_xlate *out)
+{
+	unsigned long flags;
+	bool moved;
+	u64 now;
+	int ret;
+
+	/* Generation first: a later move makes the next call say so. */
+	spin_lock_irqsave(&p->move_lock, flags);
+	now = p->moves.gen;
+	moved = ptsel_move_log_moved(&p->moves, *gen, addr);
+	spin_unlock_irqrestore(&p->move_lock, flags);
+	ret = ptsel_partition_translate(p, addr, out);
+	if (ret)
+		return ret;
+	*gen = now;
+	return moved;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_lookup_update, PTSEL);
+
+/**
+ * ptsel_partition_stats() - read a partition's state
+ * @p: the partition
+ * @st: filled in
+ */
+void ptsel_partition_stats(struct ptsel_partition *p,
+			   struct ptsel_partition_stats *st)
+{
+	mutex_lock(&p->lock);
+	st->mapped_pages = p->mapped_pages;
+	st->table_bytes = p->radix_bytes + p->hash_bytes;
+	st->regions = part_regions(p)->nr;
+	st->conversions = p->conversions;
+	st->hash_resizes = p->hash_resizes;
+	spin_lock_irq(&p->move_lock);
+	st->generation = p->moves.gen;
+	spin_unlock_irq(&p->move_lock);
+	mutex_unlock(&p->lock);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_stats, PTSEL);
