@@ -6,6 +6,14 @@
  * primary is full. Leaves are 4K, 2M or 1G, like the radix format, and
  * the two formats accept and refuse exactly the same requests.
  *
+ * Cache lines: the table header is one 64-byte line and the memory is
+ * line aligned, so each group is two lines of four entries. A hash bit
+ * that the group index does not use gives every leaf a home line, one
+ * of the two halves of its group. Insert and lookup try the lines in
+ * the same order: primary home, primary other half, secondary home,
+ * secondary other half. Most leaves sit in their home line, and a
+ * lookup of them reads one line of table memory.
+ *
  * The table grows when an insert finds both groups full and shrinks
  * when it is mostly empty. A resize builds the next generation off to
  * the side and publishes it with one release store, so lookups keep
@@ -17,6 +25,9 @@
  * that was reused under it. Leaf levels are probed from 1G down to 4K
  * and a split inserts the small leaves before it removes the large
  * one, so a lookup concurrent with a split always finds one of them.
+ * A protection change rewrites @r in one store and keeps its target
+ * bits, so the second look at @v passes and the reader has the old or
+ * the new protection, with the right target either way.
  */
 #include <linux/bits.h>
 #include <linux/compiler.h>
@@ -40,19 +51,44 @@ static inline u64 make_v(u64 addr, unsigned int level, bool secondary)
 	       (secondary ? V_SECONDARY : 0) | V_VALID;
 }
 
-/* Primary group of a leaf; the secondary is primary ^ (groups - 1). */
-static inline unsigned long hash_group(u64 addr, unsigned int level,
-				       unsigned int order)
+static inline u64 hash_key(u64 addr, unsigned int level)
 {
 	u64 key = (addr >> (PTSEL_SHIFT + PTSEL_LEVEL_BITS * level)) ^
 		  ((u64)level << 60);
 
-	return (key * 0x9e3779b97f4a7c15ULL) >> (64 - order);
+	return key * 0x9e3779b97f4a7c15ULL;
 }
 
-static inline struct ptsel_hpte *group(struct ptsel_htab *t, unsigned long g)
+/* Primary group of a leaf; the secondary is primary ^ (groups - 1). */
+static inline unsigned long hash_group(u64 addr, unsigned int level,
+				       unsigned int order)
 {
-	return &t->e[g * PTSEL_HPTEG_SLOTS];
+	return hash_key(addr, level) >> (64 - order);
+}
+
+#define NR_PROBE_LINES	4	/* two halves of two groups */
+
+/*
+ * Line @i (0 to NR_PROBE_LINES - 1) of the probe order of the leaf whose
+ * hash_key() is @key: its home half, then the other half, of the
+ * primary group, then the same of the secondary group. The home half
+ * is picked by the bit just below the group index.
+ */
+static inline unsigned long probe_line(u64 key, unsigned int order,
+				       unsigned int i)
+{
+	unsigned long g = key >> (64 - order);
+	unsigned int half = (key >> (63 - order)) & 1;
+
+	if (i >= 2)
+		g ^= (1UL << order) - 1;
+	return g * 2 + (half ^ (i & 1));
+}
+
+static inline struct ptsel_hpte *line_entries(const struct ptsel_htab *t,
+					      unsigned long line)
+{
+	return (struct ptsel_hpte *)&t->e[line * PTSEL_HLINE_SLOTS];
 }
 
 static inline unsigned long capacity(unsigned int order)
@@ -61,41 +97,39 @@ static inline unsigned long capacity(unsigned int order)
 }
 
 /* The live entry for (@addr, @level) in @t, or NULL. Updaters only. */
-static struct ptsel_hpte *find(struct ptsel_htab *t, u64 addr,
+static struct ptsel_hpte *find(const struct ptsel_htab *t, u64 addr,
 			       unsigned int level)
 {
-	unsigned long g = hash_group(addr, level, t->order);
+	u64 key = hash_key(addr, level), want = make_v(addr, level, false);
 	unsigned int pass, i;
 
-	for (pass = 0; pass < 2; pass++) {
-		struct ptsel_hpte *e = group(t, g);
+	for (pass = 0; pass < NR_PROBE_LINES; pass++) {
+		struct ptsel_hpte *e = line_entries(t, probe_line(key, t->order, pass));
 
-		for (i = 0; i < PTSEL_HPTEG_SLOTS; i++)
-			if ((e[i].v & ~V_SECONDARY) == make_v(addr, level, false))
+		for (i = 0; i < PTSEL_HLINE_SLOTS; i++)
+			if ((e[i].v & ~V_SECONDARY) == want)
 				return &e[i];
-		g ^= (1UL << t->order) - 1;
 	}
 	return NULL;
 }
 
-/* Put a leaf into @t if one of its two groups has room. */
+/* Put a leaf into @t if one of its four lines has room. */
 static bool place(struct ptsel_htab *t, u64 addr, unsigned int level, u64 r)
 {
-	unsigned long g = hash_group(addr, level, t->order);
+	u64 key = hash_key(addr, level);
 	unsigned int pass, i;
 
-	for (pass = 0; pass < 2; pass++) {
-		struct ptsel_hpte *e = group(t, g);
+	for (pass = 0; pass < NR_PROBE_LINES; pass++) {
+		struct ptsel_hpte *e = line_entries(t, probe_line(key, t->order, pass));
 
-		for (i = 0; i < PTSEL_HPTEG_SLOTS; i++) {
+		for (i = 0; i < PTSEL_HLINE_SLOTS; i++) {
 			if (e[i].v & V_VALID)
 				continue;
 			WRITE_ONCE(e[i].r, r);
 			/* Pairs with the acquire in lookup(): @r is set. */
-			smp_store_release(&e[i].v, make_v(addr, level, pass));
+			smp_store_release(&e[i].v, make_v(addr, level, pass >= 2));
 			return true;
 		}
-		g ^= (1UL << t->order) - 1;
 	}
 	return false;
 }
@@ -237,35 +271,35 @@ int ptsel_hash_resize(struct ptsel_hash *h, unsigned int order)
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_hash_resize, PTSEL);
 
+/* Called for each leaf by visit(); non-zero stops the walk. */
+typedef int (*hpte_visit_fn)(void *priv, struct ptsel_hpte *e);
+
 /*
- * Find the leaves of @level that overlap [start, end), by probing each
- * aligned slot when that reads less than the whole table, by scanning
- * the table otherwise. With @drop, remove them all; without,
- * stop at the first. Returns whether there was any.
+ * Call @fn for each leaf of @level that overlaps [start, end), found by
+ * probing each aligned slot when that reads less than the whole table,
+ * by scanning the table otherwise. @fn may remove the entry it is
+ * given. Returns the first non-zero value of @fn, or 0.
  */
-static bool overlap(struct ptsel_hash *h, unsigned int level, u64 start,
-		    u64 end, bool drop)
+static int visit(const struct ptsel_hash *h, unsigned int level, u64 start,
+		 u64 end, hpte_visit_fn fn, void *priv)
 {
 	u64 sz = ptsel_level_size(level), a = start & ~(sz - 1);
-	struct ptsel_htab *t = h->tab;
-	bool found = false;
+	const struct ptsel_htab *t = h->tab;
 	unsigned long i;
+	int ret;
 
 	if (!h->nr_level[level])
-		return false;
+		return 0;
 	/* A probe reads up to two groups; a scan reads the whole table. */
 	if ((end - a) / sz * 2 * PTSEL_HPTEG_SLOTS <= capacity(t->order)) {
 		for (; a < end; a += sz) {
 			struct ptsel_hpte *e = find(t, a, level);
 
-			if (!e)
-				continue;
-			if (!drop)
-				return true;
-			remove_entry(h, e);
-			found = true;
+			ret = e ? fn(priv, e) : 0;
+			if (ret)
+				return ret;
 		}
-		return found;
+		return 0;
 	}
 	for (i = 0; i < capacity(t->order); i++) {
 		u64 v = t->e[i].v, lo = v & ADDR_MASK;
@@ -274,59 +308,110 @@ static bool overlap(struct ptsel_hash *h, unsigned int level, u64 start,
 			continue;
 		if (lo >= end || start >= lo + sz)
 			continue;
-		if (!drop)
-			return true;
-		remove_entry(h, &t->e[i]);
-		found = true;
+		ret = fn(priv, line_entries(t, 0) + i);
+		if (ret)
+			return ret;
 	}
-	return found;
+	return 0;
+}
+
+static int hpte_found(void *priv, struct ptsel_hpte *e)
+{
+	return 1;
+}
+
+static int hpte_drop(void *priv, struct ptsel_hpte *e)
+{
+	remove_entry(priv, e);
+	return 0;
+}
+
+/* Is any leaf of @level in [start, end)? */
+static bool overlap(const struct ptsel_hash *h, unsigned int level, u64 start,
+		    u64 end)
+{
+	return visit(h, level, start, end, hpte_found, NULL);
+}
+
+/* Remove every leaf of @level from @lo up to @hi. */
+static void remove_levels(struct ptsel_hash *h, unsigned int lo,
+			  unsigned int hi, u64 start, u64 end)
+{
+	unsigned int level;
+
+	for (level = lo; level <= hi; level++)
+		visit(h, level, start, end, hpte_drop, h);
 }
 
 /* Remove every leaf inside [start, end); none may straddle its ends. */
 static void remove_range(struct ptsel_hash *h, u64 start, u64 end)
 {
-	unsigned int level;
-
-	for (level = 0; level <= PTSEL_MAX_LEAF_LEVEL; level++)
-		overlap(h, level, start, end, true);
+	remove_levels(h, 0, PTSEL_MAX_LEAF_LEVEL, start, end);
 }
 
 /*
- * Replace the leaf that straddles @addr, if any, by leaves one level
- * down, and repeat until @addr is a leaf boundary. Each step inserts
- * the 512 smaller leaves before it removes the large one; a failed
- * step takes back its smaller leaves, so translations never change.
+ * Replace the leaf that straddles @addr, if any, by smaller leaves, so
+ * that @addr becomes a leaf boundary: at each level down from the
+ * leaf's, the 512 leaves one level smaller, but for the one that still
+ * straddles @addr, which is split in turn. Every small leaf is inserted
+ * before the large one is removed, and lookups probe the large level
+ * first, so translations never change. A failed insert takes back the
+ * leaves inserted so far: the table keeps its contents.
  */
 static int split_at(struct ptsel_hash *h, u64 addr)
 {
-	unsigned int level;
+	unsigned int top, level, i;
+	struct ptsel_hpte *e = NULL;
+	u64 sz = 0, base, r;
+	int ret;
 
-	for (level = PTSEL_MAX_LEAF_LEVEL; level > 0; level--) {
-		u64 sz = ptsel_level_size(level), base = addr & ~(sz - 1);
-		u64 child = ptsel_level_size(level - 1), r, target;
-		struct ptsel_hpte *e;
-		unsigned int i;
-		int ret;
-
+	for (top = PTSEL_MAX_LEAF_LEVEL; top > 0; top--) {
+		sz = ptsel_level_size(top);
 		if (!(addr & (sz - 1)))
 			return 0;
-		e = find(h->tab, base, level);
-		if (!e)
-			continue;
-		r = e->r;
-		target = r & ADDR_MASK;
+		e = find(h->tab, addr & ~(sz - 1), top);
+		if (e)
+			break;
+	}
+	if (!e)
+		return 0;
+	base = addr & ~(sz - 1);
+	r = e->r;
+	for (level = top; level > 0; level--) {
+		u64 lsz = ptsel_level_size(level), lbase = addr & ~(lsz - 1);
+		u64 child = ptsel_level_size(level - 1);
+		u64 target = (r & ADDR_MASK) + (lbase - base);
+
+		if (!(addr & (lsz - 1)))
+			break;
 		for (i = 0; i < PTSEL_ENTRIES; i++) {
-			ret = insert(h, base + i * child, level - 1,
+			u64 c = lbase + i * child;
+
+			/* The child that straddles @addr is split next. */
+			if ((addr & (child - 1)) && c == (addr & ~(child - 1)))
+				continue;
+			ret = insert(h, c, level - 1,
 				     (target + i * child) | (r & ~ADDR_MASK));
 			if (ret) {
-				overlap(h, level - 1, base, base + i * child, true);
+				remove_levels(h, 0, top - 1, base, base + sz);
+				maybe_shrink(h);
 				return ret;
 			}
 		}
-		/* Inserts may have moved everything to a new generation. */
-		remove_entry(h, find(h->tab, base, level));
 	}
+	/* Inserts may have moved everything to a new generation. */
+	remove_entry(h, find(h->tab, base, top));
 	return 0;
+}
+
+/* Make @start and @end leaf boundaries; a failure changes no translation. */
+static int split_range(struct ptsel_hash *h, u64 start, u64 end)
+{
+	int ret = split_at(h, start);
+
+	if (!ret && end < h->limit)
+		ret = split_at(h, end);
+	return ret;
 }
 
 /**
@@ -353,7 +438,7 @@ int ptsel_hash_map(struct ptsel_hash *h, u64 addr, u64 target, u64 size,
 	if (!ptsel_map_ok(addr, target, size, prot, h->limit))
 		return -EINVAL;
 	for (level = 0; level <= PTSEL_MAX_LEAF_LEVEL; level++)
-		if (overlap(h, level, addr, addr + size, false))
+		if (overlap(h, level, addr, addr + size))
 			return -EEXIST;
 
 	while (done < size) {
@@ -389,9 +474,7 @@ int ptsel_hash_unmap(struct ptsel_hash *h, u64 addr, u64 size)
 
 	if (!ptsel_range_ok(addr, size, h->limit))
 		return -EINVAL;
-	ret = split_at(h, addr);
-	if (!ret && addr + size < h->limit)
-		ret = split_at(h, addr + size);
+	ret = split_range(h, addr, addr + size);
 	if (ret)
 		return ret;
 	remove_range(h, addr, addr + size);
@@ -400,30 +483,47 @@ int ptsel_hash_unmap(struct ptsel_hash *h, u64 addr, u64 size)
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_hash_unmap, PTSEL);
 
-/* Lockless probe of one leaf level. */
+/* Lines of table memory a lookup read, each counted once. */
+struct line_set {
+	unsigned long line[NR_PROBE_LINES * (PTSEL_MAX_LEAF_LEVEL + 1)];
+	unsigned int n;
+};
+
+static void line_read(struct line_set *s, unsigned long line)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->line[i] == line)
+			return;
+	s->line[s->n++] = line;
+}
+
+/* Lockless probe of one leaf level, line by line in insert order. */
 static bool lookup(const struct ptsel_htab *t, u64 addr, unsigned int level,
-		   u64 *r, u32 *refs)
+		   u64 *r, struct line_set *lines)
 {
 	u64 want = make_v(addr & ~(ptsel_level_size(level) - 1), level, false);
-	unsigned long g = hash_group(want & ADDR_MASK, level, t->order);
+	u64 key = hash_key(want & ADDR_MASK, level);
 	unsigned int pass, i;
 
-	for (pass = 0; pass < 2; pass++) {
-		const struct ptsel_hpte *e = &t->e[g * PTSEL_HPTEG_SLOTS];
+	for (pass = 0; pass < NR_PROBE_LINES; pass++) {
+		unsigned long line = probe_line(key, t->order, pass);
+		const struct ptsel_hpte *e = line_entries(t, line);
 
-		for (i = 0; i < PTSEL_HPTEG_SLOTS; i++) {
+		line_read(lines, line);
+		for (i = 0; i < PTSEL_HLINE_SLOTS; i++) {
 			/* Pairs with the release in place()/remove_entry(). */
 			u64 v = smp_load_acquire(&e[i].v);
 
-			(*refs)++;
 			if ((v & ~V_SECONDARY) != want)
 				continue;
+			/* Old or new @r of a protection change: same target. */
 			*r = READ_ONCE(e[i].r);
 			smp_rmb();	/* @r before the second look at @v */
 			if (READ_ONCE(e[i].v) == v)
 				return true;
 		}
-		g ^= (1UL << t->order) - 1;
 	}
 	return false;
 }
@@ -433,7 +533,7 @@ static bool lookup(const struct ptsel_htab *t, u64 addr, unsigned int level,
  * @h: the table; may run concurrently with updates under RCU
  * @addr: input address, any byte offset
  * @out: translation, filled on success; @out->mem_refs counts the
- *	 entries read
+ *	 distinct lines (half groups) probed
  *
  * Return: 0; -ENOENT if @addr is not mapped; -EINVAL if it is at or
  * beyond the table's limit.
@@ -443,26 +543,138 @@ int ptsel_hash_translate(const struct ptsel_hash *h, u64 addr,
 {
 	/* Pairs with the release in rehash(): the generation is complete. */
 	const struct ptsel_htab *t = smp_load_acquire(&h->tab);
-	u32 refs = 0;
+	struct line_set lines;
 	int level;
 	u64 r;
 
 	if (addr >= h->limit)
 		return -EINVAL;
+	lines.n = 0;
 	for (level = PTSEL_MAX_LEAF_LEVEL; level >= 0; level--) {
 		if (!READ_ONCE(h->nr_level[level]))
 			continue;
-		if (lookup(t, addr, level, &r, &refs)) {
+		if (lookup(t, addr, level, &r, &lines)) {
 			u64 sz = ptsel_level_size(level);
 
 			out->target = (r & ADDR_MASK) + (addr & (sz - 1));
 			out->prot = (r >> R_PROT_SHIFT) & PTSEL_PROT_MASK;
 			out->level = level;
-			out->mem_refs = refs;
+			out->mem_refs = lines.n;
 			return 0;
 		}
 	}
-	out->mem_refs = refs;
+	out->mem_refs = lines.n;
 	return -ENOENT;
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_hash_translate, PTSEL);
+
+static int hpte_set_prot(void *priv, struct ptsel_hpte *e)
+{
+	u64 prot = *(u32 *)priv;
+	u64 r = e->r & ~((u64)PTSEL_PROT_MASK << R_PROT_SHIFT);
+
+	/* @v stays as it is; see lookup(). */
+	WRITE_ONCE(e->r, r | prot << R_PROT_SHIFT);
+	return 0;
+}
+
+/**
+ * ptsel_hash_protect() - change the protection of an input range
+ * @h: the table; the caller serializes updates
+ * @addr: first input address, 4K aligned
+ * @size: length in bytes, a non-zero multiple of 4K
+ * @prot: new PTSEL_PROT_* bits, READ included
+ *
+ * Same rules as ptsel_radix_protect(): holes are skipped, a huge leaf
+ * the range covers in part is split first, and concurrent lookups see
+ * the old or the new protection with the same target.
+ *
+ * Return: 0; -EINVAL for a bad range or @prot; -ENOMEM if a split could
+ * not grow the table, in which case every translation and protection
+ * is unchanged.
+ */
+int ptsel_hash_protect(struct ptsel_hash *h, u64 addr, u64 size, u32 prot)
+{
+	unsigned int level;
+	int ret;
+
+	if (!ptsel_range_ok(addr, size, h->limit) || !ptsel_prot_ok(prot))
+		return -EINVAL;
+	ret = split_range(h, addr, addr + size);
+	if (ret)
+		return ret;
+	for (level = 0; level <= PTSEL_MAX_LEAF_LEVEL; level++)
+		visit(h, level, addr, addr + size, hpte_set_prot, &prot);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_hash_protect, PTSEL);
+
+/**
+ * ptsel_hash_split() - make an input address a leaf boundary
+ * @h: the table; the caller serializes updates
+ * @addr: 4K-aligned input address, up to the table's limit
+ *
+ * The leaf that straddles @addr, if any, is replaced by smaller leaves
+ * so that none does; no translation changes.
+ *
+ * Return: 0; -EINVAL if @addr is misaligned or beyond the limit;
+ * -ENOMEM, in which case the table keeps every entry it had.
+ */
+int ptsel_hash_split(struct ptsel_hash *h, u64 addr)
+{
+	if (!ptsel_split_ok(addr, h->limit))
+		return -EINVAL;
+	if (addr == h->limit)
+		return 0;
+	return split_at(h, addr);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_hash_split, PTSEL);
+
+struct leaf_cb {
+	ptsel_leaf_fn fn;
+	void *priv;
+};
+
+static int hpte_report(void *priv, struct ptsel_hpte *e)
+{
+	const struct leaf_cb *cb = priv;
+	unsigned int level = (e->v & V_LEVEL_MASK) >> V_LEVEL_SHIFT;
+	struct ptsel_leaf leaf = {
+		.addr = e->v & ADDR_MASK,
+		.target = e->r & ADDR_MASK,
+		.size = ptsel_level_size(level),
+		.prot = (e->r >> R_PROT_SHIFT) & PTSEL_PROT_MASK,
+	};
+
+	return cb->fn(cb->priv, &leaf);
+}
+
+/**
+ * ptsel_hash_for_each_leaf() - call a function for each leaf of a range
+ * @h: the table; the caller serializes updates, and @fn must not
+ *     change the table
+ * @start: first input address of interest
+ * @end: end of the range (exclusive); clipped to the table's limit
+ * @fn: called, in no particular order, with every leaf that overlaps
+ *	[@start, @end), whole, not clipped to the range
+ * @priv: passed to @fn
+ *
+ * Return: the first non-zero value @fn returned, which stops the walk,
+ * or 0.
+ */
+int ptsel_hash_for_each_leaf(const struct ptsel_hash *h, u64 start,
+			     u64 end, ptsel_leaf_fn fn, void *priv)
+/* A function: checkpatch takes any *for_each*( for a loop statement. */
+{
+	struct leaf_cb cb = { .fn = fn, .priv = priv };
+	unsigned int level;
+	int ret = 0;
+
+	if (end > h->limit)
+		end = h->limit;
+	for (level = 0; !ret && start < end && level <= PTSEL_MAX_LEAF_LEVEL;
+	     level++)
+		ret = visit(h, level, start, end, hpte_report, &cb);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_hash_for_each_leaf, PTSEL);

@@ -145,12 +145,20 @@ void ptsel_radix_destroy(struct ptsel_radix *r)
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_radix_destroy, PTSEL);
 
-/* Is any address of [start, end) mapped below table @t? */
-static bool range_mapped(const u64 *t, unsigned int level, u64 base,
-			 u64 start, u64 end)
+/* Called for each leaf by visit_leaves(); non-zero stops the walk. */
+typedef int (*leaf_visit_fn)(void *priv, u64 *slot, u64 addr,
+			     unsigned int level);
+
+/*
+ * Call @fn, in address order, for every leaf below table @t (which maps
+ * [base, base + 512 leaves of @level)) that overlaps [start, end).
+ */
+static int visit_leaves(u64 *t, unsigned int level, u64 base, u64 start,
+			u64 end, leaf_visit_fn fn, void *priv)
 {
 	u64 sz = ptsel_level_size(level);
 	unsigned int i = level_index(start, level);
+	int ret;
 
 	for (; i < PTSEL_ENTRIES; i++) {
 		u64 lo = base + i * sz, hi = lo + sz;
@@ -161,12 +169,32 @@ static bool range_mapped(const u64 *t, unsigned int level, u64 base,
 		if (!(e & E_PRESENT))
 			continue;
 		if (e & E_LEAF)
-			return true;
-		if (range_mapped(entry_table(e), level - 1, lo,
-				 start > lo ? start : lo, end < hi ? end : hi))
-			return true;
+			ret = fn(priv, &t[i], lo, level);
+		else
+			ret = visit_leaves(entry_table(e), level - 1, lo,
+					   start > lo ? start : lo,
+					   end < hi ? end : hi, fn, priv);
+		if (ret)
+			return ret;
 	}
-	return false;
+	return 0;
+}
+
+static int visit_range(const struct ptsel_radix *r, u64 start, u64 end,
+		       leaf_visit_fn fn, void *priv)
+{
+	return visit_leaves(r->root, r->levels - 1, 0, start, end, fn, priv);
+}
+
+static int leaf_found(void *priv, u64 *slot, u64 addr, unsigned int level)
+{
+	return 1;
+}
+
+/* Is any address of [start, end) mapped? */
+static bool range_mapped(const struct ptsel_radix *r, u64 start, u64 end)
+{
+	return visit_range(r, start, end, leaf_found, NULL);
 }
 
 /*
@@ -209,43 +237,68 @@ static void unmap_range(struct ptsel_radix *r, u64 start, u64 end)
 }
 
 /*
- * Make sure no leaf larger than 4K straddles @addr: split the leaf that
- * covers it, level by level, until @addr is a leaf boundary. A split
- * does not change any translation, so a failure part way through leaves
- * the mappings exactly as they were.
+ * Make sure no leaf larger than 4K straddles @addr: replace the leaf
+ * that covers it by a table of smaller leaves, and so on down to the
+ * level where @addr is a leaf boundary. The new tables are filled off
+ * to the side and published with one store, so a lookup sees the old
+ * leaf or the new tables, and a failure changes nothing at all.
  */
 static int split_at(struct ptsel_radix *r, u64 addr)
 {
 	unsigned int level = r->levels - 1;
-	u64 *t = r->root;
+	u64 *t = r->root, *top = NULL, *link = NULL, *slot;
+	unsigned int leaf_level;
+	u64 e, target;
+	u32 prot;
 
 	for (;;) {
-		u64 *slot = &t[level_index(addr, level)];
-		u64 e = *slot, sz, child_sz, target;
-		u64 *child;
-		unsigned int i;
-
+		slot = &t[level_index(addr, level)];
+		e = *slot;
 		if (!(e & E_PRESENT) || level == 0)
 			return 0;
-		if (!(e & E_LEAF)) {
-			t = entry_table(e);
-			level--;
-			continue;
-		}
-		sz = ptsel_level_size(level);
-		if (!(addr & (sz - 1)))
-			return 0;
-		child = table_alloc(r);
-		if (!child)
-			return -ENOMEM;
-		child_sz = ptsel_level_size(level - 1);
-		target = e & E_ADDR_MASK;
-		for (i = 0; i < PTSEL_ENTRIES; i++)
-			child[i] = make_leaf(target + i * child_sz, entry_prot(e));
-		set_entry(slot, (u64)(uintptr_t)child | E_PRESENT);
-		t = child;
+		if (e & E_LEAF)
+			break;
+		t = entry_table(e);
 		level--;
 	}
+	if (!(addr & (ptsel_level_size(level) - 1)))
+		return 0;
+	leaf_level = level;
+	target = (e & E_ADDR_MASK) + (addr & (ptsel_level_size(level) - 1));
+	prot = entry_prot(e);
+	for (; level > 0 && (addr & (ptsel_level_size(level) - 1)); level--) {
+		u64 child_sz = ptsel_level_size(level - 1);
+		u64 base = target & ~(ptsel_level_size(level) - 1);
+		u64 *child = table_alloc(r);
+		unsigned int i;
+
+		if (!child) {
+			/* @link still holds a leaf: this frees just the new tables. */
+			if (top)
+				free_subtree(r, top, leaf_level - 1);
+			return -ENOMEM;
+		}
+		for (i = 0; i < PTSEL_ENTRIES; i++)
+			child[i] = make_leaf(base + i * child_sz, prot);
+		if (link)
+			*link = (u64)(uintptr_t)child | E_PRESENT;
+		else
+			top = child;
+		link = &child[level_index(addr, level - 1)];
+	}
+	set_entry(slot, (u64)(uintptr_t)top | E_PRESENT);
+	return 0;
+}
+
+/* Make @start and @end leaf boundaries; a failure changes no translation. */
+static int split_range(struct ptsel_radix *r, u64 start, u64 end)
+{
+	int ret = split_at(r, start);
+
+	/* The end of the input space is a boundary of every leaf. */
+	if (!ret && end < ptsel_radix_limit(r))
+		ret = split_at(r, end);
+	return ret;
 }
 
 /* Install one leaf of size ptsel_level_size(@leaf_level) at @addr. */
@@ -299,7 +352,7 @@ int ptsel_radix_map(struct ptsel_radix *r, u64 addr, u64 target, u64 size,
 
 	if (!ptsel_map_ok(addr, target, size, prot, ptsel_radix_limit(r)))
 		return -EINVAL;
-	if (range_mapped(r->root, r->levels - 1, 0, addr, addr + size))
+	if (range_mapped(r, addr, addr + size))
 		return -EEXIST;
 
 	while (done < size) {
@@ -336,10 +389,7 @@ int ptsel_radix_unmap(struct ptsel_radix *r, u64 addr, u64 size)
 
 	if (!ptsel_range_ok(addr, size, ptsel_radix_limit(r)))
 		return -EINVAL;
-	ret = split_at(r, addr);
-	/* The end of the input space is a boundary of every leaf. */
-	if (!ret && addr + size < ptsel_radix_limit(r))
-		ret = split_at(r, addr + size);
+	ret = split_range(r, addr, addr + size);
 	if (ret)
 		return ret;
 	unmap_range(r, addr, addr + size);
@@ -391,3 +441,110 @@ int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
 	return -ENOENT;
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_radix_translate, PTSEL);
+
+static int leaf_set_prot(void *priv, u64 *slot, u64 addr, unsigned int level)
+{
+	u32 prot = *(u32 *)priv;
+	u64 e = *slot & ~((u64)PTSEL_PROT_MASK << E_PROT_SHIFT);
+
+	/* One store: a concurrent walk sees the old or the new leaf. */
+	WRITE_ONCE(*slot, e | ((u64)prot << E_PROT_SHIFT));
+	return 0;
+}
+
+/**
+ * ptsel_radix_protect() - change the protection of an input range
+ * @r: the table; the caller serializes updates
+ * @addr: first input address, 4K aligned
+ * @size: length in bytes, a non-zero multiple of 4K
+ * @prot: new PTSEL_PROT_* bits, READ included
+ *
+ * Every leaf inside the range gets @prot; holes are skipped. A huge
+ * leaf that the range covers only partly is split first. Lookups that
+ * run concurrently see the old or the new protection of each leaf and
+ * always the same target.
+ *
+ * Return: 0; -EINVAL for a bad range or @prot; -ENOMEM if a split could
+ * not get a table, in which case every translation and protection is
+ * unchanged.
+ */
+int ptsel_radix_protect(struct ptsel_radix *r, u64 addr, u64 size, u32 prot)
+{
+	int ret;
+
+	if (!ptsel_range_ok(addr, size, ptsel_radix_limit(r)) ||
+	    !ptsel_prot_ok(prot))
+		return -EINVAL;
+	ret = split_range(r, addr, addr + size);
+	if (ret)
+		return ret;
+	return visit_range(r, addr, addr + size, leaf_set_prot, &prot);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_radix_protect, PTSEL);
+
+/**
+ * ptsel_radix_split() - make an input address a leaf boundary
+ * @r: the table; the caller serializes updates
+ * @addr: 4K-aligned input address, up to ptsel_radix_limit()
+ *
+ * The leaf that straddles @addr, if any, is replaced by smaller leaves
+ * so that none does; no translation changes.
+ *
+ * Return: 0; -EINVAL if @addr is misaligned or beyond the limit;
+ * -ENOMEM, in which case the table is unchanged.
+ */
+int ptsel_radix_split(struct ptsel_radix *r, u64 addr)
+{
+	if (!ptsel_split_ok(addr, ptsel_radix_limit(r)))
+		return -EINVAL;
+	if (addr == ptsel_radix_limit(r))
+		return 0;
+	return split_at(r, addr);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_radix_split, PTSEL);
+
+struct leaf_cb {
+	ptsel_leaf_fn fn;
+	void *priv;
+};
+
+static int leaf_report(void *priv, u64 *slot, u64 addr, unsigned int level)
+{
+	const struct leaf_cb *cb = priv;
+	u64 e = *slot;
+	struct ptsel_leaf leaf = {
+		.addr = addr,
+		.target = e & E_ADDR_MASK,
+		.size = ptsel_level_size(level),
+		.prot = entry_prot(e),
+	};
+
+	return cb->fn(cb->priv, &leaf);
+}
+
+/**
+ * ptsel_radix_for_each_leaf() - call a function for each leaf of a range
+ * @r: the table; the caller serializes updates, and @fn must not
+ *     change the table
+ * @start: first input address of interest
+ * @end: end of the range (exclusive); clipped to ptsel_radix_limit()
+ * @fn: called in address order with every leaf that overlaps
+ *	[@start, @end), whole, not clipped to the range
+ * @priv: passed to @fn
+ *
+ * Return: the first non-zero value @fn returned, which stops the walk,
+ * or 0.
+ */
+int ptsel_radix_for_each_leaf(const struct ptsel_radix *r, u64 start,
+			      u64 end, ptsel_leaf_fn fn, void *priv)
+/* A function: checkpatch takes any *for_each*( for a loop statement. */
+{
+	struct leaf_cb cb = { .fn = fn, .priv = priv };
+
+	if (end > ptsel_radix_limit(r))
+		end = ptsel_radix_limit(r);
+	if (start >= end)
+		return 0;
+	return visit_range(r, start, end, leaf_report, &cb);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_radix_for_each_leaf, PTSEL);

@@ -55,7 +55,10 @@ struct ptsel_radix {
  * @target: output address for the looked-up input address
  * @prot: PTSEL_PROT_* of the leaf
  * @level: level of the leaf (0 = 4K, 1 = 2M, 2 = 1G)
- * @mem_refs: table entries read by the walk
+ * @mem_refs: distinct 64-byte lines of table memory the lookup read:
+ *	      one per entry read for the radix format (each level's entry
+ *	      is in another table), one per half group (four entries)
+ *	      probed for the hashed format
  */
 struct ptsel_xlate {
 	u64 target;
@@ -76,22 +79,30 @@ struct ptsel_hpte {
 };
 
 #define PTSEL_HPTEG_SLOTS	8
+#define PTSEL_HLINE_BYTES	64	/* one cache line: half a group */
+#define PTSEL_HLINE_SLOTS	(PTSEL_HLINE_BYTES / sizeof(struct ptsel_hpte))
 #define PTSEL_HASH_MIN_ORDER	4
 #define PTSEL_HASH_MAX_ORDER	26
 
 /**
  * struct ptsel_htab - one generation of a hashed table
  * @order: the table has 2^@order groups of PTSEL_HPTEG_SLOTS entries
+ * @pad: fills the header to one line, so that with a table that starts
+ *	 PTSEL_HLINE_BYTES aligned (the memory providers must see to it)
+ *	 every half group is exactly one cache line
  * @e: the entries, group by group
  */
 struct ptsel_htab {
 	unsigned int order;
+	u8 pad[PTSEL_HLINE_BYTES - sizeof(unsigned int)];
 	struct ptsel_hpte e[];
 };
 
 /**
  * struct ptsel_hash_ops - where hashed-table memory comes from
- * @alloc: return @bytes of zeroed memory, or NULL. May enforce a limit.
+ * @alloc: return @bytes of zeroed, PTSEL_HLINE_BYTES-aligned memory, or
+ *	   NULL (a page-aligned allocator such as vzalloc() will do). May
+ *	   enforce a limit.
  * @free: give back a table generation that is no longer published;
  *	  lookups may still read it (defer past an RCU grace period).
  */
@@ -133,6 +144,28 @@ int ptsel_radix_map(struct ptsel_radix *r, u64 addr, u64 target, u64 size,
 int ptsel_radix_unmap(struct ptsel_radix *r, u64 addr, u64 size);
 int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
 			  struct ptsel_xlate *out);
+int ptsel_radix_protect(struct ptsel_radix *r, u64 addr, u64 size, u32 prot);
+int ptsel_radix_split(struct ptsel_radix *r, u64 addr);
+
+/**
+ * struct ptsel_leaf - one leaf mapping
+ * @addr: input address of the leaf's first byte
+ * @target: output address of the leaf's first byte
+ * @size: 4K, 2M or 1G
+ * @prot: PTSEL_PROT_* of the leaf
+ */
+struct ptsel_leaf {
+	u64 addr;
+	u64 target;
+	u64 size;
+	u32 prot;
+};
+
+/* Called once per leaf by the for_each_leaf walks; non-zero stops them. */
+typedef int (*ptsel_leaf_fn)(void *priv, const struct ptsel_leaf *leaf);
+
+int ptsel_radix_for_each_leaf(const struct ptsel_radix *r, u64 start, u64 end,
+			      ptsel_leaf_fn fn, void *priv);
 
 /* Is [addr, addr + size) a non-empty, 4K-aligned range below @limit? */
 static inline bool ptsel_range_ok(u64 addr, u64 size, u64 limit)
@@ -144,13 +177,25 @@ static inline bool ptsel_range_ok(u64 addr, u64 size, u64 limit)
 	return end > addr && end <= limit;
 }
 
+/* Every format accepts exactly these protections: READ and known bits. */
+static inline bool ptsel_prot_ok(u32 prot)
+{
+	return (prot & PTSEL_PROT_READ) && !(prot & ~PTSEL_PROT_MASK);
+}
+
 /* Every format accepts exactly these map requests. */
 static inline bool ptsel_map_ok(u64 addr, u64 target, u64 size, u32 prot,
 				u64 limit)
 {
 	return ptsel_range_ok(addr, size, limit) &&
 	       !(target & (PTSEL_PAGE_SIZE - 1)) && target + size >= target &&
-	       (prot & PTSEL_PROT_READ) && !(prot & ~PTSEL_PROT_MASK);
+	       ptsel_prot_ok(prot);
+}
+
+/* Is @addr a place where a split may put a leaf boundary? */
+static inline bool ptsel_split_ok(u64 addr, u64 limit)
+{
+	return !(addr & (PTSEL_PAGE_SIZE - 1)) && addr <= limit;
 }
 
 /* Largest leaf level that the alignment of @a and @t and @left allow. */
@@ -355,5 +400,9 @@ int ptsel_hash_map(struct ptsel_hash *h, u64 addr, u64 target, u64 size,
 int ptsel_hash_unmap(struct ptsel_hash *h, u64 addr, u64 size);
 int ptsel_hash_translate(const struct ptsel_hash *h, u64 addr,
 			 struct ptsel_xlate *out);
+int ptsel_hash_protect(struct ptsel_hash *h, u64 addr, u64 size, u32 prot);
+int ptsel_hash_split(struct ptsel_hash *h, u64 addr);
+int ptsel_hash_for_each_leaf(const struct ptsel_hash *h, u64 start, u64 end,
+			     ptsel_leaf_fn fn, void *priv);
 
 #endif /* _PTSEL_CORE_H */

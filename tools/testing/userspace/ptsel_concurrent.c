@@ -3,9 +3,10 @@
  * Lockless lookups against a live writer, for both formats. The reader
  * checks addresses whose translation never changes while the writer
  * punches 4K holes into the huge leaves around them (splits), fills the
- * holes again, and maps and unmaps a churn region (which makes a hashed
- * table grow and shrink). A lookup that misses or returns a wrong
- * target fails the test. Freed tables are parked until the end, which
+ * holes again, flips the protection of parts of them (splits too, and
+ * rewrites of live leaves), and maps and unmaps a churn region (which
+ * makes a hashed table grow and shrink). A lookup that misses, returns
+ * a wrong target or a protection never set fails the test. Freed tables are parked until the end, which
  * is what the kernel's RCU grace period provides. Prints TAP.
  */
 #include <pthread.h>
@@ -37,7 +38,8 @@ static void *reader(void *arg)
 		struct ptsel_xlate x;
 
 		if (ops_translate(&env, STABLE + off, &x) ||
-		    x.target != TARGET + off)
+		    x.target != TARGET + off ||
+		    (x.prot != RW && x.prot != PTSEL_PROT_READ))
 			__atomic_add_fetch(&bad, 1, __ATOMIC_RELAXED);
 		lookups++;
 	}
@@ -60,8 +62,13 @@ static int run(enum ops_fmt fmt, unsigned int rounds)
 	for (i = 0; i < rounds; i++) {
 		u64 hole = STABLE + (i % 1024) * SZ_2M + SZ_4K * (1 + i % 511);
 
+		u64 part = STABLE + (i * 7 % 1024) * SZ_2M + SZ_4K * (i % 3);
+
 		if (ops_unmap(&env, hole, SZ_4K) ||
 		    ops_map(&env, hole, TARGET + (hole - STABLE), SZ_4K, RW))
+			return -1;
+		if (ops_protect(&env, part, SZ_2M * (1 + i % 3),
+				i & 1 ? PTSEL_PROT_READ : RW))
 			return -1;
 		for (j = 0; j < 64; j++)
 			if (ops_map(&env, CHURN + (u64)(i % 8) * SZ_1G + j * SZ_2M,

@@ -81,9 +81,13 @@ static void *ops_hash_alloc(void *priv, size_t bytes)
 
 	if (!ops_may_alloc(env))
 		return NULL;
-	t = calloc(1, bytes);
-	if (t)
-		env->live++;
+	/* Line aligned, as the kernel's page-aligned memory is. */
+	bytes = (bytes + PTSEL_HLINE_BYTES - 1) & ~(size_t)(PTSEL_HLINE_BYTES - 1);
+	t = aligned_alloc(PTSEL_HLINE_BYTES, bytes);
+	if (!t)
+		return NULL;
+	memset(t, 0, bytes);
+	env->live++;
 	return t;
 }
 
@@ -154,6 +158,21 @@ int ops_translate(struct ops_env *env, u64 addr, struct ptsel_xlate *out)
 	return ptsel_radix_translate(&env->r, addr, out);
 }
 
+int ops_protect(struct ops_env *env, u64 addr, u64 size, u32 prot)
+{
+	if (env->fmt == OPS_HASH)
+		return ptsel_hash_protect(&env->h, addr, size, prot);
+	return ptsel_radix_protect(&env->r, addr, size, prot);
+}
+
+int ops_leaves(struct ops_env *env, u64 start, u64 end, ptsel_leaf_fn fn,
+	       void *priv)
+{
+	if (env->fmt == OPS_HASH)
+		return ptsel_hash_for_each_leaf(&env->h, start, end, fn, priv);
+	return ptsel_radix_for_each_leaf(&env->r, start, end, fn, priv);
+}
+
 static const struct ops_ext *model_find(const struct ops_env *env, u64 a)
 {
 	unsigned int i;
@@ -206,6 +225,47 @@ static void model_remove(struct ops_env *env, u64 s, u64 e)
 	}
 }
 
+/* Give every mapped part of [s, e) protection @prot. */
+static void model_protect(struct ops_env *env, u64 s, u64 e, u32 prot)
+{
+	struct ops_ext in[OPS_MAX_EXT];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < env->n_ext; i++) {
+		struct ops_ext x = env->ext[i];
+
+		if (e <= x.start || x.end <= s)
+			continue;
+		if (x.start < s) {
+			x.target += s - x.start;
+			x.start = s;
+		}
+		if (x.end > e)
+			x.end = e;
+		x.prot = prot;
+		in[n++] = x;
+	}
+	model_remove(env, s, e);
+	for (i = 0; i < n; i++)
+		env->ext[env->n_ext++] = in[i];
+}
+
+/* Bytes of [s, e) that the model maps. */
+static u64 model_bytes(const struct ops_env *env, u64 s, u64 e)
+{
+	u64 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < env->n_ext; i++) {
+		u64 lo = env->ext[i].start > s ? env->ext[i].start : s;
+		u64 hi = env->ext[i].end < e ? env->ext[i].end : e;
+
+		if (lo < hi)
+			sum += hi - lo;
+	}
+	return sum;
+}
+
 static void check_addr(struct ops_env *env, u64 a)
 {
 	const struct ops_ext *x = model_find(env, a);
@@ -252,6 +312,93 @@ static unsigned long walk_tables(const u64 *t, unsigned int level, bool root)
 	return n;
 }
 
+struct leaf_list {
+	struct ptsel_leaf *v;
+	unsigned long n, cap;
+	unsigned long stop_at;	/* return 1 from the n-th call; 0 never */
+};
+
+static int leaf_collect(void *priv, const struct ptsel_leaf *leaf)
+{
+	struct leaf_list *l = priv;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		CHECK(l->v, "out of memory collecting leaves");
+	}
+	l->v[l->n++] = *leaf;
+	return l->n == l->stop_at;
+}
+
+static int leaf_cmp(const void *a, const void *b)
+{
+	const struct ptsel_leaf *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * The leaves that the table enumerates for [s, e), clipped to it, are
+ * disjoint, well formed, agree with the model at every byte and cover
+ * all it maps there. Then the walk again, stopped after @stop leaves.
+ */
+static void check_leaves(struct ops_env *env, u64 s, u64 e, unsigned long stop)
+{
+	struct leaf_list l = { 0 };
+	u64 covered = 0, prev_end = 0;
+	unsigned long i;
+	int ret;
+
+	ret = ops_leaves(env, s, e, leaf_collect, &l);
+	CHECK(ret == 0, "for_each_leaf: %d", ret);
+	if (env->fmt == OPS_HASH && l.n)
+		qsort(l.v, l.n, sizeof(*l.v), leaf_cmp);
+	for (i = 0; i < l.n; i++) {
+		const struct ptsel_leaf *f = &l.v[i];
+		u64 lo = f->addr > s ? f->addr : s;
+		u64 hi = f->addr + f->size < e ? f->addr + f->size : e;
+		u64 a;
+
+		CHECK(f->size == PG || f->size == PG << 9 || f->size == PG << 18,
+		      "leaf %#llx: size %#llx", (unsigned long long)f->addr,
+		      (unsigned long long)f->size);
+		CHECK(!((f->addr | f->target) & (f->size - 1)),
+		      "leaf %#llx -> %#llx misaligned", (unsigned long long)f->addr,
+		      (unsigned long long)f->target);
+		CHECK(lo < hi, "leaf %#llx outside [%#llx, %#llx)",
+		      (unsigned long long)f->addr, (unsigned long long)s,
+		      (unsigned long long)e);
+		CHECK(!i || f->addr >= prev_end, "leaf %#llx overlaps or out of order",
+		      (unsigned long long)f->addr);
+		prev_end = f->addr + f->size;
+		for (a = lo; a < hi; ) {
+			const struct ops_ext *x = model_find(env, a);
+
+			CHECK(x, "leaf %#llx: %#llx not in the model",
+			      (unsigned long long)f->addr, (unsigned long long)a);
+			CHECK(x->target + (a - x->start) == f->target + (a - f->addr) &&
+			      x->prot == f->prot, "leaf %#llx differs from the model at %#llx",
+			      (unsigned long long)f->addr, (unsigned long long)a);
+			a = x->end < hi ? x->end : hi;
+		}
+		covered += hi - lo;
+	}
+	CHECK(covered == model_bytes(env, s, e),
+	      "leaves cover %#llx bytes of [%#llx, %#llx), the model %#llx",
+	      (unsigned long long)covered, (unsigned long long)s,
+	      (unsigned long long)e, (unsigned long long)model_bytes(env, s, e));
+
+	/* Stopped early: exactly @stop calls, and their non-zero return. */
+	i = l.n;
+	l.n = 0;
+	l.stop_at = stop;
+	ret = stop ? ops_leaves(env, s, e, leaf_collect, &l) : 0;
+	CHECK(!stop || (ret == (i >= stop) && l.n == (i >= stop ? stop : i)),
+	      "stop after %lu of %lu leaves: ret %d, %lu calls", stop, i, ret, l.n);
+	free(l.v);
+}
+
 void ops_check(struct ops_env *env)
 {
 	unsigned int i;
@@ -276,6 +423,19 @@ void ops_check(struct ops_env *env)
 		if (x->end < env->base + env->window)
 			check_addr(env, x->end);
 	}
+	check_leaves(env, env->base, env->base + env->window, 0);
+}
+
+/* Did an update that returned @ret go through? -ENOMEM must be injected. */
+static bool update_ok(struct ops_env *env, int ret, const char *what)
+{
+	if (ret == -ENOMEM) {
+		CHECK(env->fail_after == 0, "%s: ENOMEM without injection", what);
+		env->enomem++;
+		return false;
+	}
+	CHECK(ret == 0, "%s: %d", what, ret);
+	return true;
 }
 
 static u64 get_u32(const uint8_t *p)
@@ -286,9 +446,12 @@ static u64 get_u32(const uint8_t *p)
 /*
  * Op layout: one header byte, then three little-endian u32 fields.
  *   header bits 0-1: 0 map, 1 unmap, 2 translate, 3 fail the n-th next
- *                    table allocation (n = field A % 8)
+ *                    table allocation (n = field A % 8); with bit 7
+ *                    set, 0 is protect and 1 enumerates the leaves of
+ *                    the range (and once more, stopped after C % 8 + 1 leaves)
  *   header bits 2-3: alignment of addresses and sizes: 4K, 2M, 1G, 4K
- *   header bits 4-6: map prot (READ always added)
+ *   header bits 4-6: map prot (READ always added); protect prot, where
+ *                    0 stands for a prot without READ (-EINVAL)
  *   A: input page within the window, B: page count, C: target page
  */
 size_t ops_step(struct ops_env *env, const uint8_t *buf, size_t len)
@@ -300,7 +463,7 @@ size_t ops_step(struct ops_env *env, const uint8_t *buf, size_t len)
 
 	if (len < 13)
 		return 0;
-	op = buf[0] & 3;
+	op = (buf[0] & 3) | ((buf[0] >> 5) & 4);
 	al = align_pages[(buf[0] >> 2) & 3];
 	a = get_u32(buf + 1) % WINDOW_PAGES / al * al;
 	n = (get_u32(buf + 5) % (WINDOW_PAGES / 8) + al) / al * al;
@@ -321,15 +484,10 @@ size_t ops_step(struct ops_env *env, const uint8_t *buf, size_t len)
 		busy = model_overlaps(env, s, e);
 		ret = ops_map(env, s, t * PG, n * PG, prot);
 		env->maps++;
-		if (busy) {
+		if (busy)
 			CHECK(ret == -EEXIST, "map over mapped range: %d", ret);
-		} else if (ret == -ENOMEM) {
-			CHECK(env->fail_after == 0, "ENOMEM without injection");
-			env->enomem++;
-		} else {
-			CHECK(ret == 0, "map: %d", ret);
+		else if (update_ok(env, ret, "map"))
 			env->ext[env->n_ext++] = (struct ops_ext){ s, e, t * PG, prot };
-		}
 		break;
 	}
 	case 1:
@@ -337,23 +495,43 @@ size_t ops_step(struct ops_env *env, const uint8_t *buf, size_t len)
 			break;
 		ret = ops_unmap(env, s, n * PG);
 		env->unmaps++;
-		if (ret == -ENOMEM) {
-			CHECK(env->fail_after == 0, "ENOMEM without injection");
-			env->enomem++;
-		} else {
-			CHECK(ret == 0, "unmap: %d", ret);
+		if (update_ok(env, ret, "unmap"))
 			model_remove(env, s, e);
-		}
+		break;
+	case 4: {
+		u32 prot = (buf[0] >> 4) & 7;
+
+		if (!n || env->n_ext >= OPS_MAX_EXT - 3)
+			break;
+		prot = prot ? (prot | PTSEL_PROT_READ) & PTSEL_PROT_MASK : 0;
+		ret = ops_protect(env, s, n * PG, prot);
+		env->protects++;
+		if (!prot)
+			CHECK(ret == -EINVAL, "protect without READ: %d", ret);
+		else if (update_ok(env, ret, "protect"))
+			model_protect(env, s, e, prot);
+		/* Unchanged after a failure, changed after a success. */
+		check_addr(env, s);
+		check_addr(env, e - 1);
+		break;
+	}
+	case 5:
+		if (!n)
+			break;
+		env->walks++;
+		check_leaves(env, s, e, get_u32(buf + 9) % 8 + 1);
 		break;
 	case 2:
+	case 6:
 		env->xlates++;
 		check_addr(env, env->base + a * PG + (get_u32(buf + 9) & (PG - 1)));
 		break;
 	case 3:
+	case 7:
 		env->fail_after = get_u32(buf + 1) % 8;
 		break;
 	}
-	if (op != 3 && env->fail_after == 0)
+	if ((op & 3) != 3 && env->fail_after == 0)
 		env->fail_after = -1;
 	if (env->fmt == OPS_RADIX)
 		CHECK(env->r.nr_tables == env->live, "nr_tables %lu, live %lu",

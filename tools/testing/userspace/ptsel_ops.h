@@ -44,7 +44,7 @@ struct ops_env {
 	unsigned long live;	/* tables handed out and not freed */
 	u64 base;		/* the ops address a window starting here */
 	u64 window;
-	unsigned long ops, maps, unmaps, xlates, enomem;
+	unsigned long ops, maps, unmaps, xlates, enomem, protects, walks;
 	/*
 	 * Concurrent tests: frees are parked here until ops_env_fini(),
 	 * standing in for the RCU grace period the kernel glue waits for.
@@ -63,6 +63,10 @@ int ops_env_init(struct ops_env *env, enum ops_fmt fmt, unsigned int levels,
 int ops_map(struct ops_env *env, u64 addr, u64 target, u64 size, u32 prot);
 int ops_unmap(struct ops_env *env, u64 addr, u64 size);
 int ops_translate(struct ops_env *env, u64 addr, struct ptsel_xlate *out);
+int ops_protect(struct ops_env *env, u64 addr, u64 size, u32 prot);
+/* ptsel_*_for_each_leaf() of the format */
+int ops_leaves(struct ops_env *env, u64 start, u64 end, ptsel_leaf_fn fn,
+	       void *priv);
 void ops_env_fini(struct ops_env *env);
 /* Decode and apply one op; returns bytes used, 0 when @len is too short. */
 size_t ops_step(struct ops_env *env, const uint8_t *buf, size_t len);

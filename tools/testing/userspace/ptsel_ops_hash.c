@@ -9,15 +9,21 @@
 #include "../../../ptsel/hash.c"
 #include "ptsel_ops.h"
 
-/* Every valid entry sits in its primary or secondary group; counts add up. */
+/*
+ * The entries are line aligned; every valid entry sits in one of the
+ * probe lines of its leaf, in the primary or secondary group as its @v
+ * says; the counts add up.
+ */
 void ops_check_hash(const struct ptsel_hash *h)
 {
 	const struct ptsel_htab *t = h->tab;
 	unsigned long i, n = 0, per[PTSEL_MAX_LEAF_LEVEL + 1] = { 0 };
 
+	CHECK(!((uintptr_t)t->e % PTSEL_HLINE_BYTES), "entries at %p", t->e);
 	for (i = 0; i < capacity(t->order); i++) {
 		u64 v = t->e[i].v;
-		unsigned int level = (v & V_LEVEL_MASK) >> V_LEVEL_SHIFT;
+		unsigned int level = (v & V_LEVEL_MASK) >> V_LEVEL_SHIFT, p;
+		u64 key = hash_key(v & ADDR_MASK, level);
 		unsigned long g;
 
 		if (!(v & V_VALID))
@@ -30,6 +36,11 @@ void ops_check_hash(const struct ptsel_hash *h)
 			g ^= (1UL << t->order) - 1;
 		CHECK(i / PTSEL_HPTEG_SLOTS == g, "entry %lu in group %lu, not %lu",
 		      i, i / PTSEL_HPTEG_SLOTS, g);
+		for (p = 0; p < NR_PROBE_LINES; p++)
+			if (probe_line(key, t->order, p) == i / PTSEL_HLINE_SLOTS)
+				break;
+		CHECK(p < NR_PROBE_LINES && (p >= 2) == !!(v & V_SECONDARY),
+		      "entry %lu not in a probe line of its leaf", i);
 	}
 	CHECK(n == h->nr_entries, "%lu valid entries, nr_entries %lu", n,
 	      h->nr_entries);

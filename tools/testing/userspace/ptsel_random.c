@@ -58,9 +58,9 @@ static void run_one(unsigned int t, enum ops_fmt f, const struct placement *pl,
 			ops_check(&env);
 	}
 	ops_check(&env);
-	printf("ok %u - %s %s seed %u: %lu maps, %lu unmaps, %lu lookups, %lu injected ENOMEM\n",
-	       t, fmt_name[f], pl->name, seed, env.maps, env.unmaps, env.xlates,
-	       env.enomem);
+	printf("ok %u - %s %s seed %u: %lu maps, %lu unmaps, %lu protects, %lu leaf walks, %lu lookups, %lu injected ENOMEM\n",
+	       t, fmt_name[f], pl->name, seed, env.maps, env.unmaps,
+	       env.protects, env.walks, env.xlates, env.enomem);
 	ops_env_fini(&env);
 }
 
