@@ -397,24 +397,16 @@ int ptsel_radix_unmap(struct ptsel_radix *r, u64 addr, u64 size)
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_radix_unmap, PTSEL);
 
-/**
- * ptsel_radix_translate() - walk the table for one input address
- * @r: the table; may run concurrently with updates under RCU
- * @addr: input address, any byte offset
- * @out: translation, filled on success
- *
- * Return: 0; -ENOENT if @addr is not mapped; -EINVAL if it lies beyond
- * ptsel_radix_limit().
+/*
+ * Walk down from table @t at @level. With @wc, every table entered on
+ * the way is inserted into it for @walker; @wc may be NULL.
  */
-int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
-			  struct ptsel_xlate *out)
+static int walk_from(const u64 *t, unsigned int level, u64 addr,
+		     struct ptsel_xlate *out, struct ptsel_wcache *wc,
+		     u64 asid, unsigned int walker)
 {
-	unsigned int level = r->levels - 1;
-	const u64 *t = r->root;
 	u32 refs = 0;
 
-	if (addr >= ptsel_radix_limit(r))
-		return -EINVAL;
 	for (;;) {
 		/* Pairs with set_entry(): see the table the entry points to. */
 		u64 e = smp_load_acquire(&t[level_index(addr, level)]);
@@ -436,9 +428,28 @@ int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
 			break;
 		t = entry_table(e);
 		level--;
+		if (wc)
+			ptsel_wc_insert(wc, walker, asid, level, addr, t);
 	}
 	out->mem_refs = refs;
 	return -ENOENT;
+}
+
+/**
+ * ptsel_radix_translate() - walk the table for one input address
+ * @r: the table; may run concurrently with updates under RCU
+ * @addr: input address, any byte offset
+ * @out: translation, filled on success
+ *
+ * Return: 0; -ENOENT if @addr is not mapped; -EINVAL if it lies beyond
+ * ptsel_radix_limit().
+ */
+int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
+			  struct ptsel_xlate *out)
+{
+	if (addr >= ptsel_radix_limit(r))
+		return -EINVAL;
+	return walk_from(r->root, r->levels - 1, addr, out, NULL, 0, 0);
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_radix_translate, PTSEL);
 
@@ -548,3 +559,42 @@ int ptsel_radix_for_each_leaf(const struct ptsel_radix *r, u64 start,
 	return visit_range(r, start, end, leaf_report, &cb);
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_radix_for_each_leaf, PTSEL);
+
+/**
+ * ptsel_radix_translate_wc() - walk for one input address via a walk cache
+ * @r: the table; may run concurrently with updates under RCU
+ * @wc: walk cache holding tables of @r under @asid; the caller keeps it
+ *	to itself for the whole call (see the walk-cache rules in
+ *	ptsel_core.h: the flush after freeing tables takes the same lock)
+ * @asid: tag of @r in @wc
+ * @walker: search the walk belongs to (ptsel_wc_insert())
+ * @addr: input address, any byte offset
+ * @out: translation, filled on success
+ *
+ * Probes @wc for the deepest table covering @addr first (level 0, then
+ * up to @r->levels - 2; the root is never cached), walks down from the
+ * hit or from the root, and inserts every table it enters below that.
+ * @out->mem_refs counts the table entries read, so a level-0 hit costs
+ * one. Otherwise the result is exactly that of ptsel_radix_translate().
+ *
+ * Return: 0; -ENOENT if @addr is not mapped; -EINVAL if it lies beyond
+ * ptsel_radix_limit().
+ */
+int ptsel_radix_translate_wc(const struct ptsel_radix *r,
+			     struct ptsel_wcache *wc, u64 asid,
+			     unsigned int walker, u64 addr,
+			     struct ptsel_xlate *out)
+{
+	unsigned int level;
+	const u64 *t;
+
+	if (addr >= ptsel_radix_limit(r))
+		return -EINVAL;
+	for (level = 0; level + 1 < r->levels; level++) {
+		t = ptsel_wc_lookup(wc, asid, level, addr);
+		if (t)
+			return walk_from(t, level, addr, out, wc, asid, walker);
+	}
+	return walk_from(r->root, r->levels - 1, addr, out, wc, asid, walker);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_radix_translate_wc, PTSEL);

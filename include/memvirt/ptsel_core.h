@@ -405,4 +405,109 @@ int ptsel_hash_split(struct ptsel_hash *h, u64 addr);
 int ptsel_hash_for_each_leaf(const struct ptsel_hash *h, u64 start, u64 end,
 			     ptsel_leaf_fn fn, void *priv);
 
+/*
+ * Walk cache: intermediate radix tables keyed by (ASID, level, input
+ * address prefix), so a walk can start below the root.
+ *
+ * The cache holds table pointers. Whoever frees radix tables (an unmap
+ * that prunes, a map that fails and prunes, destroy) must first flush
+ * the ASID from every walk cache that may hold its tables, and free
+ * them only after readers are gone (the kernel user frees after an RCU
+ * grace period, and translates under rcu_read_lock()). A caller that
+ * looks up and inserts by itself must not insert a table found by a
+ * walk that started before an invalidation: sample @gen before the
+ * walk and insert only if it is unchanged. A walk cache is not thread
+ * safe: like a TLB it belongs to one CPU or is used under its owner's
+ * lock, and a flush that runs under that lock after the tables were
+ * unlinked is then ordered after every walk that could have seen them.
+ */
+#define PTSEL_WC_WALKERS	8
+#define PTSEL_WC_MAX_ENTRIES	65536
+#define PTSEL_WC_LEVELS		4	/* levels 0-3: all but a 5-level root */
+
+/**
+ * enum ptsel_wc_policy - default replacement policy of a walk cache
+ * @PTSEL_WC_LRU: evict the least recently used entry
+ * @PTSEL_WC_CLOCK: second chance: a hand sweeps the entries, clearing
+ *	reference bits, and evicts the first entry whose bit is clear
+ */
+enum ptsel_wc_policy { PTSEL_WC_LRU, PTSEL_WC_CLOCK };
+
+/**
+ * struct ptsel_wc_stats - counters of a walk cache
+ * @hits: lookups that found a table
+ * @misses: lookups that did not
+ * @inserts: insert calls that stored a table (refreshes included)
+ * @overrides: inserts that overwrote the entry their search inserted
+ *	last, instead of applying the default policy
+ * @evictions: inserts that replaced a valid entry by the default policy
+ * @flushes: flush_asid and flush_all calls
+ */
+struct ptsel_wc_stats {
+	u64 hits, misses, inserts, overrides, evictions, flushes;
+};
+
+/**
+ * struct ptsel_wc_entry - one cached table
+ * @asid: address-space tag
+ * @tag: input address prefix above the table's reach, and its level
+ * @table: the cached table; NULL while the entry is free
+ * @hnext: next entry in the hash bucket, or in the free list
+ * @prev: LRU neighbour towards the most recently used end
+ * @next: LRU neighbour towards the least recently used end
+ * @ref: CLOCK reference bit
+ * @owner: 1 + the walker whose tracked entry this is, or 0
+ */
+struct ptsel_wc_entry {
+	u64 asid;
+	u64 tag;
+	const u64 *table;
+	u32 hnext, prev, next;
+	u8 ref, owner;
+};
+
+/**
+ * struct ptsel_wcache - fully associative walk cache with hashed lookup
+ * @e: @nr_entries entries, in caller memory
+ * @bucket: heads of the hash chains, @bucket_mask + 1 of them
+ * @nr_entries: capacity
+ * @bucket_mask: number of buckets - 1 (a power of two >= @nr_entries)
+ * @policy: default replacement policy
+ * @tracking: override the policy with each search's tracked entry
+ * @free: head of the free-entry list
+ * @mru: most recently used end of the LRU list
+ * @lru: least recently used end of the LRU list
+ * @hand: CLOCK hand
+ * @track: per walker, the entry its current search inserted last
+ * @gen: bumped by every flush (see the rules above)
+ * @stats: counters
+ */
+struct ptsel_wcache {
+	struct ptsel_wc_entry *e;
+	u32 *bucket;
+	unsigned int nr_entries;
+	unsigned int bucket_mask;
+	enum ptsel_wc_policy policy;
+	bool tracking;
+	u32 free, mru, lru, hand;
+	u32 track[PTSEL_WC_WALKERS];
+	u64 gen;
+	struct ptsel_wc_stats stats;
+};
+
+size_t ptsel_wc_bytes(unsigned int nr_entries);
+int ptsel_wc_init(struct ptsel_wcache *wc, void *mem, unsigned int nr_entries,
+		  enum ptsel_wc_policy policy, bool tracking);
+void ptsel_wc_walk_begin(struct ptsel_wcache *wc, unsigned int walker);
+const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
+			   unsigned int level, u64 addr);
+void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
+		     unsigned int level, u64 addr, const u64 *table);
+void ptsel_wc_flush_asid(struct ptsel_wcache *wc, u64 asid);
+void ptsel_wc_flush_all(struct ptsel_wcache *wc);
+int ptsel_radix_translate_wc(const struct ptsel_radix *r,
+			     struct ptsel_wcache *wc, u64 asid,
+			     unsigned int walker, u64 addr,
+			     struct ptsel_xlate *out);
+
 #endif /* _PTSEL_CORE_H */

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptsel walk cache: a fully associative cache of intermediate radix
+ * tables, keyed by (ASID, level, input-address prefix), with replacement
+ * based on traversal tracking.
+ *
+ * Entries live in one array. A lookup hashes its key to a bucket and
+ * follows the bucket's index chain; there are at least as many buckets
+ * as entries, so chains stay short. The default replacement policy is
+ * LRU (an index-linked list, most recently used first) or CLOCK (a hand
+ * over the array and one reference bit per entry).
+ *
+ * Traversal tracking overrides the default policy: a tracking table
+ * remembers, per walker (a search in progress), the entry that search
+ * inserted last. The next insert of the same search overwrites that
+ * entry instead of evicting someone else's, so one search never holds
+ * more than one entry: a walk that fills levels 2, 1 and 0 keeps only
+ * the deepest table, and a walker streaming through memory recycles
+ * its own entry rather than flushing the cache.
+ */
+#include <linux/errno.h>
+#include <linux/export.h>
+
+#include "ptsel_core.h"
+
+#define WC_NIL		0xffffffffU
+#define TAG_LEVEL_BITS	2
+
+/* The key of the table at @level covering @addr: prefix and level. */
+static inline u64 make_tag(unsigned int level, u64 addr)
+{
+	return (addr >> (PTSEL_SHIFT + PTSEL_LEVEL_BITS * (level + 1))) <<
+	       TAG_LEVEL_BITS | level;
+}
+
+static inline u32 *bucket_of(const struct ptsel_wcache *wc, u64 asid, u64 tag)
+{
+	u64 h = (tag ^ (asid * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+
+	return &wc->bucket[(h >> 32) & wc->bucket_mask];
+}
+
+static unsigned int nr_buckets(unsigned int nr_entries)
+{
+	unsigned int n = 1;
+
+	while (n < nr_entries)
+		n <<= 1;
+	return n;
+}
+
+static bool size_ok(unsigned int nr_entries)
+{
+	return nr_entries >= 1 && nr_entries <= PTSEL_WC_MAX_ENTRIES;
+}
+
+/**
+ * ptsel_wc_bytes() - memory a walk cache of @nr_entries needs
+ * @nr_entries: capacity, 1 to PTSEL_WC_MAX_ENTRIES (any number)
+ *
+ * The caller provides this much memory, aligned for u64, to
+ * ptsel_wc_init() and frees it after the cache's last use.
+ *
+ * Return: bytes, or 0 for a capacity out of range.
+ */
+size_t ptsel_wc_bytes(unsigned int nr_entries)
+{
+	if (!size_ok(nr_entries))
+		return 0;
+	return nr_entries * sizeof(struct ptsel_wc_entry) +
+	       nr_buckets(nr_entries) * sizeof(u32);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_wc_bytes, PTSEL);
+
+/* Empty every entry and bucket, and forget every tracked entry. */
+static void wc_reset(struct ptsel_wcache *wc)
+{
+	unsigned int i;
+
+	for (i = 0; i < wc->nr_entries; i++) {
+		wc->e[i] = (struct ptsel_wc_entry){ 0 };
+		wc->e[i].hnext = i + 1 < wc->nr_entries ? i + 1 : WC_NIL;
+		wc->e[i].prev = WC_NIL;
+		wc->e[i].next = WC_NIL;
+	}
+	for (i = 0; i <= wc->bucket_mask; i++)
+		wc->bucket[i] = WC_NIL;
+	for (i = 0; i < PTSEL_WC_WALKERS; i++)
+		wc->track[i] = WC_NIL;
+	wc->free = 0;
+	wc->mru = WC_NIL;
+	wc->lru = WC_NIL;
+	wc->hand = 0;
+}
+
+/**
+ * ptsel_wc_init() - set up an empty walk cache
+ * @wc: the cache
+ * @mem: ptsel_wc_bytes(@nr_entries) bytes, aligned for u64
+ * @nr_entries: capacity, 1 to PTSEL_WC_MAX_ENTRIES (any number)
+ * @policy: default replacement policy
+ * @tracking: let each search overwrite the entry it inserted last
+ *
+ * Return: 0, or -EINVAL for a bad capacity or policy.
+ */
+int ptsel_wc_init(struct ptsel_wcache *wc, void *mem, unsigned int nr_entries,
+		  enum ptsel_wc_policy policy, bool tracking)
+{
+	if (!size_ok(nr_entries) ||
+	    (policy != PTSEL_WC_LRU && policy != PTSEL_WC_CLOCK))
+		return -EINVAL;
+	wc->e = mem;
+	wc->bucket = (u32 *)(wc->e + nr_entries);
+	wc->nr_entries = nr_entries;
+	wc->bucket_mask = nr_buckets(nr_entries) - 1;
+	wc->policy = policy;
+	wc->tracking = tracking;
+	wc->gen = 0;
+	wc->stats = (struct ptsel_wc_stats){ 0 };
+	wc_reset(wc);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_wc_init, PTSEL);
+
+static void lru_unlink(struct ptsel_wcache *wc, u32 i)
+{
+	struct ptsel_wc_entry *e = &wc->e[i];
+
+	if (e->prev != WC_NIL)
+		wc->e[e->prev].next = e->next;
+	else
+		wc->mru = e->next;
+	if (e->next != WC_NIL)
+		wc->e[e->next].prev = e->prev;
+	else
+		wc->lru = e->prev;
+}
+
+static void lru_push(struct ptsel_wcache *wc, u32 i)
+{
+	struct ptsel_wc_entry *e = &wc->e[i];
+
+	e->prev = WC_NIL;
+	e->next = wc->mru;
+	if (wc->mru != WC_NIL)
+		wc->e[wc->mru].prev = i;
+	else
+		wc->lru = i;
+	wc->mru = i;
+}
+
+/* A valid entry was used: make it most recent, or give it a chance. */
+static void touch(struct ptsel_wcache *wc, u32 i)
+{
+	if (wc->policy == PTSEL_WC_CLOCK) {
+		wc->e[i].ref = 1;
+	} else if (wc->mru != i) {
+		lru_unlink(wc, i);
+		lru_push(wc, i);
+	}
+}
+
+static void unhash(struct ptsel_wcache *wc, u32 i)
+{
+	struct ptsel_wc_entry *e = &wc->e[i];
+	u32 *p = bucket_of(wc, e->asid, e->tag);
+
+	while (*p != i)
+		p = &wc->e[*p].hnext;
+	*p = e->hnext;
+}
+
+/* The entry stops being its walker's tracked entry. */
+static void untrack(struct ptsel_wcache *wc, u32 i)
+{
+	struct ptsel_wc_entry *e = &wc->e[i];
+
+	if (e->owner && wc->track[e->owner - 1] == i)
+		wc->track[e->owner - 1] = WC_NIL;
+	e->owner = 0;
+}
+
+/* The default policy's victim; every entry is valid. */
+static u32 victim(struct ptsel_wcache *wc)
+{
+	u32 i;
+
+	if (wc->policy == PTSEL_WC_LRU)
+		return wc->lru;
+	for (;;) {
+		i = wc->hand;
+		wc->hand = i + 1 < wc->nr_entries ? i + 1 : 0;
+		if (!wc->e[i].ref)
+			return i;
+		wc->e[i].ref = 0;
+	}
+}
+
+/**
+ * ptsel_wc_walk_begin() - a new search starts on @walker
+ * @wc: the cache
+ * @walker: walker id, below PTSEL_WC_WALKERS
+ *
+ * The walker's next insert is placed by the default policy and becomes
+ * the entry the new search tracks. The previous search's entries stay
+ * cached. A caller that makes every translation its own search calls
+ * this before each walk; one that follows a stream (a sequential scan)
+ * calls it when the stream starts.
+ */
+void ptsel_wc_walk_begin(struct ptsel_wcache *wc, unsigned int walker)
+{
+	if (walker < PTSEL_WC_WALKERS && wc->track[walker] != WC_NIL)
+		untrack(wc, wc->track[walker]);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_wc_walk_begin, PTSEL);
+
+static u32 find(const struct ptsel_wcache *wc, u64 asid, u64 tag)
+{
+	u32 i = *bucket_of(wc, asid, tag);
+
+	while (i != WC_NIL && (wc->e[i].tag != tag || wc->e[i].asid != asid))
+		i = wc->e[i].hnext;
+	return i;
+}
+
+/**
+ * ptsel_wc_lookup() - find the cached table for @addr at @level
+ * @wc: the cache
+ * @asid: address-space tag
+ * @level: level of the table, 0 (the table that holds 4K leaves) to
+ *	   PTSEL_WC_LEVELS - 1
+ * @addr: input address the table must cover
+ *
+ * O(1) expected. A hit counts as a use for the replacement policy.
+ *
+ * Return: the table, or NULL (always for a level out of range).
+ */
+const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
+			   unsigned int level, u64 addr)
+{
+	u32 i = level < PTSEL_WC_LEVELS ?
+		find(wc, asid, make_tag(level, addr)) : WC_NIL;
+
+	if (i == WC_NIL) {
+		wc->stats.misses++;
+		return NULL;
+	}
+	wc->stats.hits++;
+	touch(wc, i);
+	return wc->e[i].table;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_wc_lookup, PTSEL);
+
+/* Take an entry for a new key: tracked, free, or the policy's victim. */
+static u32 place(struct ptsel_wcache *wc, unsigned int walker)
+{
+	bool tracked = wc->tracking && walker < PTSEL_WC_WALKERS;
+	u32 i;
+
+	if (tracked && wc->track[walker] != WC_NIL) {
+		i = wc->track[walker];
+		wc->stats.overrides++;
+		unhash(wc, i);
+		touch(wc, i);
+		return i;
+	}
+	if (wc->free != WC_NIL) {
+		i = wc->free;
+		wc->free = wc->e[i].hnext;
+		if (wc->policy == PTSEL_WC_LRU)
+			lru_push(wc, i);
+	} else {
+		i = victim(wc);
+		wc->stats.evictions++;
+		untrack(wc, i);
+		unhash(wc, i);
+		touch(wc, i);
+	}
+	if (tracked) {
+		wc->track[walker] = i;
+		wc->e[i].owner = walker + 1;
+	}
+	return i;
+}
+
+/**
+ * ptsel_wc_insert() - cache the table at @level that covers @addr
+ * @wc: the cache
+ * @walker: id of the search inserting it; ids from PTSEL_WC_WALKERS up
+ *	    are never tracked
+ * @asid: address-space tag
+ * @level: level of the table, 0 to PTSEL_WC_LEVELS - 1 (others are
+ *	   ignored)
+ * @addr: any input address the table covers
+ * @table: the table, read by a walk that started after the last flush
+ *	   (compare @wc->gen)
+ *
+ * A key already cached is refreshed in place. A new key overwrites the
+ * entry the walker's search inserted last when tracking is on and there
+ * is one; otherwise it takes a free entry or the default policy's
+ * victim, and becomes the search's tracked entry.
+ */
+void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
+		     unsigned int level, u64 addr, const u64 *table)
+{
+	u64 tag = make_tag(level, addr);
+	struct ptsel_wc_entry *e;
+	u32 i, *b;
+
+	if (level >= PTSEL_WC_LEVELS)
+		return;
+	wc->stats.inserts++;
+	i = find(wc, asid, tag);
+	if (i != WC_NIL) {
+		wc->e[i].table = table;
+		touch(wc, i);
+		return;
+	}
+	i = place(wc, walker);
+	e = &wc->e[i];
+	e->asid = asid;
+	e->tag = tag;
+	e->table = table;
+	e->ref = 1;
+	b = bucket_of(wc, asid, tag);
+	e->hnext = *b;
+	*b = i;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_wc_insert, PTSEL);
+
+/**
+ * ptsel_wc_flush_asid() - drop every entry of one address space
+ * @wc: the cache
+ * @asid: address-space tag
+ *
+ * O(capacity). Run it before any table of the address space is freed.
+ */
+void ptsel_wc_flush_asid(struct ptsel_wcache *wc, u64 asid)
+{
+	u32 i;
+
+	wc->stats.flushes++;
+	wc->gen++;
+	for (i = 0; i < wc->nr_entries; i++) {
+		struct ptsel_wc_entry *e = &wc->e[i];
+
+		if (!e->table || e->asid != asid)
+			continue;
+		untrack(wc, i);
+		unhash(wc, i);
+		if (wc->policy == PTSEL_WC_LRU)
+			lru_unlink(wc, i);
+		e->table = NULL;
+		e->ref = 0;
+		e->hnext = wc->free;
+		wc->free = i;
+	}
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_wc_flush_asid, PTSEL);
+
+/**
+ * ptsel_wc_flush_all() - drop every entry
+ * @wc: the cache
+ */
+void ptsel_wc_flush_all(struct ptsel_wcache *wc)
+{
+	wc->stats.flushes++;
+	wc->gen++;
+	wc_reset(wc);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_wc_flush_all, PTSEL);
