@@ -630,6 +630,71 @@ int ptsel_hash_split(struct ptsel_hash *h, u64 addr)
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_hash_split, PTSEL);
 
+/* Where a range moves to, and the first leaf found too big to move. */
+struct realign {
+	u64 addr, target;
+	u64 found;
+};
+
+static int hpte_misaligned(void *priv, struct ptsel_hpte *e)
+{
+	struct realign *ra = priv;
+	unsigned int level = (e->v & V_LEVEL_MASK) >> V_LEVEL_SHIFT;
+	u64 lo = e->v & ADDR_MASK;
+
+	if (!((ra->target + (lo - ra->addr)) & (ptsel_level_size(level) - 1)))
+		return 0;
+	ra->found = lo;
+	return 1;
+}
+
+static int hpte_retarget(void *priv, struct ptsel_hpte *e)
+{
+	struct realign *ra = priv;
+	u64 lo = e->v & ADDR_MASK;
+
+	/* @v stays as it is; see lookup(). */
+	WRITE_ONCE(e->r, (ra->target + (lo - ra->addr)) | (e->r & ~ADDR_MASK));
+	return 0;
+}
+
+/**
+ * ptsel_hash_remap() - move the mapped pages of a range to new targets
+ * @h: the table; the caller serializes updates
+ * @addr: first input address, 4K aligned
+ * @size: length in bytes, a non-zero multiple of 4K
+ * @target: new output address of @addr, 4K aligned
+ * @dry: only prepare: split the leaves that the move needs split
+ *
+ * Same rules as ptsel_radix_remap().
+ *
+ * Return: 0; -EINVAL for a bad range or @target; -ENOMEM if a split
+ * could not grow the table, in which case every translation is
+ * unchanged.
+ */
+int ptsel_hash_remap(struct ptsel_hash *h, u64 addr, u64 size, u64 target,
+		     bool dry)
+{
+	struct realign ra = { .addr = addr, .target = target };
+	unsigned int level;
+	int ret;
+
+	if (!ptsel_map_ok(addr, target, size, PTSEL_PROT_READ, h->limit))
+		return -EINVAL;
+	ret = split_range(h, addr, addr + size);
+	/* Largest leaves first: a split only makes smaller ones. */
+	for (level = PTSEL_MAX_LEAF_LEVEL; level > 0 && !ret; level--)
+		while (!ret && visit(h, level, addr, addr + size,
+				     hpte_misaligned, &ra))
+			ret = split_at(h, ra.found + ptsel_level_size(level - 1));
+	if (ret || dry)
+		return ret;
+	for (level = 0; level <= PTSEL_MAX_LEAF_LEVEL; level++)
+		visit(h, level, addr, addr + size, hpte_retarget, &ra);
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_hash_remap, PTSEL);
+
 struct leaf_cb {
 	ptsel_leaf_fn fn;
 	void *priv;

@@ -514,6 +514,75 @@ int ptsel_radix_split(struct ptsel_radix *r, u64 addr)
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_radix_split, PTSEL);
 
+/* Where a range moves to, and the first leaf found too big to move. */
+struct realign {
+	u64 addr, target;
+	u64 found;
+	unsigned int level;
+};
+
+static int leaf_misaligned(void *priv, u64 *slot, u64 lo, unsigned int level)
+{
+	struct realign *ra = priv;
+	u64 t = ra->target + (lo - ra->addr);
+
+	if (!(t & (ptsel_level_size(level) - 1)))
+		return 0;
+	ra->found = lo;
+	ra->level = level;
+	return 1;
+}
+
+static int leaf_retarget(void *priv, u64 *slot, u64 lo, unsigned int level)
+{
+	struct realign *ra = priv;
+
+	/* One store: a concurrent walk sees the old or the new target. */
+	set_entry(slot, make_leaf(ra->target + (lo - ra->addr), entry_prot(*slot)));
+	return 0;
+}
+
+/**
+ * ptsel_radix_remap() - move the mapped pages of a range to new targets
+ * @r: the table; the caller serializes updates
+ * @addr: first input address, 4K aligned
+ * @size: length in bytes, a non-zero multiple of 4K
+ * @target: new output address of @addr, 4K aligned
+ * @dry: only prepare: split the leaves that the move needs split
+ *
+ * Each page of the range keeps its protection and gets the output
+ * address @target + (page - @addr). Leaves that straddle the range's
+ * ends, or whose new target is not aligned to their size, are split
+ * first; only that step needs memory. So a caller that moves several
+ * ranges as one can prepare them all with @dry, then move them, and
+ * nothing can fail half way. Holes stay holes. Concurrent lookups see
+ * the old or the new target of each page.
+ *
+ * Return: 0; -EINVAL for a bad range or @target; -ENOMEM if a split
+ * failed, in which case every translation is unchanged.
+ */
+int ptsel_radix_remap(struct ptsel_radix *r, u64 addr, u64 size, u64 target,
+		      bool dry)
+{
+	struct realign ra = { .addr = addr, .target = target };
+	u64 from = addr;
+	int ret;
+
+	if (!ptsel_map_ok(addr, target, size, PTSEL_PROT_READ,
+			  ptsel_radix_limit(r)))
+		return -EINVAL;
+	ret = split_range(r, addr, addr + size);
+	while (!ret && visit_range(r, from, addr + size, leaf_misaligned, &ra)) {
+		/* One level down; the loop comes back for smaller ones. */
+		ret = split_at(r, ra.found + ptsel_level_size(ra.level - 1));
+		from = ra.found;
+	}
+	if (ret || dry)
+		return ret;
+	return visit_range(r, addr, addr + size, leaf_retarget, &ra);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_radix_remap, PTSEL);
+
 struct leaf_cb {
 	ptsel_leaf_fn fn;
 	void *priv;

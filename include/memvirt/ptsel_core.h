@@ -146,6 +146,8 @@ int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
 			  struct ptsel_xlate *out);
 int ptsel_radix_protect(struct ptsel_radix *r, u64 addr, u64 size, u32 prot);
 int ptsel_radix_split(struct ptsel_radix *r, u64 addr);
+int ptsel_radix_remap(struct ptsel_radix *r, u64 addr, u64 size, u64 target,
+		      bool dry);
 
 /**
  * struct ptsel_leaf - one leaf mapping
@@ -402,6 +404,8 @@ int ptsel_hash_translate(const struct ptsel_hash *h, u64 addr,
 			 struct ptsel_xlate *out);
 int ptsel_hash_protect(struct ptsel_hash *h, u64 addr, u64 size, u32 prot);
 int ptsel_hash_split(struct ptsel_hash *h, u64 addr);
+int ptsel_hash_remap(struct ptsel_hash *h, u64 addr, u64 size, u64 target,
+		     bool dry);
 int ptsel_hash_for_each_leaf(const struct ptsel_hash *h, u64 start, u64 end,
 			     ptsel_leaf_fn fn, void *priv);
 
