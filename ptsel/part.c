@@ -332,7 +332,7 @@ static u64 mapped_in(struct ptsel_partition *p, u64 s, u64 e)
 {
 	struct span_op op = { .p = p };
 
-	ptsel_region_for_each_span(part_regions(p), s, e, span_count, &op);
+	ptsel_region_spans(part_regions(p), s, e, span_count, &op);
 	return op.count;
 }
 
@@ -394,11 +394,11 @@ int ptsel_partition_map(struct ptsel_partition *p, u64 addr, u64 target,
 		goto out;
 	}
 	order = p->hash.tab->order;
-	ret = ptsel_region_for_each_span(part_regions(p), addr, addr + size,
+	ret = ptsel_region_spans(part_regions(p), addr, addr + size,
 					 span_map, &op);
 	/* What was mapped ends on a span boundary: the undo cannot fail. */
 	if (ret && op.done > addr)
-		WARN_ON(ptsel_region_for_each_span(part_regions(p), addr,
+		WARN_ON(ptsel_region_spans(part_regions(p), addr,
 						   op.done, span_unmap, &op));
 	if (!ret)
 		p->mapped_pages += size >> PTSEL_SHIFT;
@@ -437,7 +437,7 @@ int ptsel_partition_unmap(struct ptsel_partition *p, u64 addr, u64 size)
 	if (!ret) {
 		pages = mapped_in(p, addr, addr + size);
 		/* With both ends split no table needs memory: no failure. */
-		WARN_ON(ptsel_region_for_each_span(part_regions(p), addr,
+		WARN_ON(ptsel_region_spans(part_regions(p), addr,
 						   addr + size, span_unmap, &op));
 		p->mapped_pages -= pages;
 	}
@@ -475,7 +475,7 @@ int ptsel_partition_protect(struct ptsel_partition *p, u64 addr, u64 size,
 	order = p->hash.tab->order;
 	ret = split_ends(p, addr, addr + size);
 	if (!ret)
-		WARN_ON(ptsel_region_for_each_span(part_regions(p), addr,
+		WARN_ON(ptsel_region_spans(part_regions(p), addr,
 						   addr + size, span_protect, &op));
 	hash_note(p, order);
 	part_finish(p, addr, size);
@@ -517,11 +517,11 @@ int ptsel_partition_remap(struct ptsel_partition *p, u64 addr, u64 size,
 	}
 	/* First every split, which may fail; then the rewrite, which cannot. */
 	op.dry = true;
-	ret = ptsel_region_for_each_span(rs, addr, addr + size, span_remap, &op);
+	ret = ptsel_region_spans(rs, addr, addr + size, span_remap, &op);
 	if (ret)
 		goto out;
 	op.dry = false;
-	WARN_ON(ptsel_region_for_each_span(rs, addr, addr + size, span_remap, &op));
+	WARN_ON(ptsel_region_spans(rs, addr, addr + size, span_remap, &op));
 	/* The tables first: a reader that sees the generation sees them. */
 	spin_lock_irq(&p->move_lock);
 	ptsel_move_log_add(&p->moves, addr, size);
@@ -623,15 +623,15 @@ static int set_region(struct ptsel_partition *p, u64 addr, u64 size,
 	order = p->hash.tab->order;
 	op.old = old;
 	op.done = s;
-	ret = ptsel_region_for_each_span(new, s, e, span_copy, &op);
+	ret = ptsel_region_spans(new, s, e, span_copy, &op);
 	if (ret) {
 		op.dry = true;
-		WARN_ON(ptsel_region_for_each_span(new, s, op.done, span_drop, &op));
+		WARN_ON(ptsel_region_spans(new, s, op.done, span_drop, &op));
 	} else {
 		rcu_assign_pointer(p->regions, new);
 		/* Nobody looks in the old tables after this. */
 		synchronize_rcu();
-		WARN_ON(ptsel_region_for_each_span(new, s, e, span_drop, &op));
+		WARN_ON(ptsel_region_spans(new, s, e, span_drop, &op));
 		swap(old, new);
 		p->conversions++;
 		atomic64_inc(&ptsel_nr_conversions);

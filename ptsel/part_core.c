@@ -124,7 +124,7 @@ int ptsel_region_update(struct ptsel_region_set *s, u64 addr, u64 size,
 EXPORT_SYMBOL_NS_GPL(ptsel_region_update, PTSEL);
 
 /**
- * ptsel_region_for_each_span() - cut a range into single-format spans
+ * ptsel_region_spans() - cut a range into single-format spans
  * @s: region set
  * @start: first address of the range
  * @end: end of the range, above @start
@@ -137,7 +137,7 @@ EXPORT_SYMBOL_NS_GPL(ptsel_region_update, PTSEL);
  *
  * Return: 0 or the first non-zero return of @fn.
  */
-int ptsel_region_for_each_span(const struct ptsel_region_set *s, u64 start,
+int ptsel_region_spans(const struct ptsel_region_set *s, u64 start,
 			       u64 end, ptsel_span_fn fn, void *priv)
 {
 	unsigned int i = first_after(s, start);
@@ -164,7 +164,7 @@ int ptsel_region_for_each_span(const struct ptsel_region_set *s, u64 start,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_region_for_each_span, PTSEL);
+EXPORT_SYMBOL_NS_GPL(ptsel_region_spans, PTSEL);
 
 /**
  * ptsel_move_log_add() - record that the mappings of a range moved

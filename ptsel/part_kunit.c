@@ -232,7 +232,7 @@ static void convert_under_lookups(struct kunit *test)
 								  NULL), 0);
 		/* Let the readers run against each format in turn. */
 		for (i = 0; i < 100 && atomic_long_read(&lt[0].lookups) < before + 50; i++)
-			msleep(1);
+			usleep_range(1000, 2000);
 	}
 	for (i = 0; i < 2; i++) {
 		kthread_stop(t[i]);

@@ -84,10 +84,8 @@ KNOB(tlb_entries, false, true, PTSEL_TLB_WAYS, 65536);
 KNOB(retained_asids, false, false, 1, PTSEL_TLB_MAX_ASIDS);
 KNOB(walk_cache_size, false, false, 0, 65536);
 
-static const char * const format_names[] = {
-	[PTSEL_FORMAT_RADIX] = "radix",
-	[PTSEL_FORMAT_HASH] = "hash",
-};
+/* PTSEL_FORMAT_RADIX (1) and _HASH (2), in that order. */
+static const char * const format_names[] = { "radix", "hash" };
 
 static ssize_t default_format_show(struct kobject *kobj,
 				   struct kobj_attribute *attr, char *buf)
@@ -97,10 +95,9 @@ static ssize_t default_format_show(struct kobject *kobj,
 	int n = 0;
 
 	/* Like the THP knobs: every choice, the current one in brackets. */
-	for (i = PTSEL_FORMAT_RADIX; i <= PTSEL_FORMAT_HASH; i++)
-		n += sysfs_emit_at(buf, n, i == f ? "%s[%s]" : "%s%s",
-				   i > PTSEL_FORMAT_RADIX ? " " : "",
-				   format_names[i]);
+	for (i = 0; i < ARRAY_SIZE(format_names); i++)
+		n += sysfs_emit_at(buf, n, i + 1 == f ? "%s[%s]" : "%s%s",
+				   i ? " " : "", format_names[i]);
 	return n + sysfs_emit_at(buf, n, "\n");
 }
 
@@ -112,7 +109,7 @@ static ssize_t default_format_store(struct kobject *kobj,
 
 	if (i < 0)
 		return -EINVAL;
-	WRITE_ONCE(ptsel_default_format, i);
+	WRITE_ONCE(ptsel_default_format, i + 1);
 	return count;
 }
 

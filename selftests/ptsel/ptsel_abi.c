@@ -555,7 +555,7 @@ TEST_F(ptsel, switch_and_tlb_retention)
 	struct ptsel_switch s = { .asid = 1, .reserved = 1 };
 	struct ptsel_stats st, st2;
 	struct ptsel_translate t;
-	uint32_t kept, i;
+	uint32_t kept = 0, i;
 
 	ASSERT_EQ(0, write_knob("max_partitions_per_fd", "8"));
 	/* Each address space maps the same input to its own target. */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * make demo, ptsel scenario: map 1 GiB three ways in one partition and
- * show what each costs in table pages and in entries read per lookup.
+ * show what each costs in table pages and in table lines read per
+ * lookup, first as radix (walk cache on), then after a live conversion
+ * of the region to the hashed format.
  * Prints "metric|before|after" rows for demo.sh's table.
  */
 #include <fcntl.h>
@@ -19,7 +21,7 @@
 
 static long read_table_pages(void)
 {
-	FILE *f = fopen("/sys/kernel/mm/ptsel/table_pages", "r");
+	FILE *f = fopen("/sys/kernel/mm/ptsel/stats/table_pages", "r");
 	long v = -1;
 
 	if (f) {
@@ -63,6 +65,7 @@ int main(void)
 
 	for (i = 0; i < 3; i++) {
 		int fd = open("/dev/ptsel", O_RDWR);
+		struct ptsel_region r;
 		long before, after;
 
 		if (fd < 0) {
@@ -77,7 +80,19 @@ int main(void)
 		after = read_table_pages();
 		printf("ptsel: table pages, 1 GiB as %s|%ld|%ld\n",
 		       cases[i].name, before, after);
-		printf("ptsel: entries read per lookup, %s|-|%.2f\n",
+		printf("ptsel: lines read per lookup, radix, %s|-|%.2f\n",
+		       cases[i].name, avg_refs(fd, SZ_1G));
+		r = (struct ptsel_region){ .addr = SZ_1G, .size = SZ_1G,
+					   .format = PTSEL_FORMAT_HASH };
+		if (ioctl(fd, PTSEL_IOC_SET_REGION, &r)) {
+			perror("convert");
+			return 1;
+		}
+		printf("ptsel: leaves moved radix->hash, %s|-|%u\n",
+		       cases[i].name, r.leaves);
+		printf("ptsel: table pages after conversion, %s|%ld|%ld\n",
+		       cases[i].name, after, read_table_pages());
+		printf("ptsel: lines read per lookup, hashed, %s|-|%.2f\n",
 		       cases[i].name, avg_refs(fd, SZ_1G));
 		close(fd);
 	}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ptsel in-kernel benchmark (make bench loads it in the VM): lookups of
+ * the same keys in the kernel's xarray and in ptsel, timed in the same
+ * run, reported as ratios to the xarray. Loading it runs the benchmark
+ * and prints one "ptsel_bench:" line per measurement; it then stays
+ * loaded doing nothing until removed.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/err.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/random.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/vmalloc.h>
+#include <linux/xarray.h>
+
+#include <memvirt/ptsel.h>
+
+static unsigned int nr_keys = 1 << 16;
+module_param(nr_keys, uint, 0444);
+MODULE_PARM_DESC(nr_keys, "4 KiB pages mapped (default 65536, at most 2^20)");
+
+static unsigned int rounds = 9;
+module_param(rounds, uint, 0444);
+MODULE_PARM_DESC(rounds, "timed rounds per measurement; the median counts");
+
+#define BASE	(1ULL << 32)
+
+/* Keys are pages in a 4x larger range, so tables are 25% dense. */
+static u64 key_addr(u32 k)
+{
+	return BASE + ((u64)k << PTSEL_SHIFT);
+}
+
+static u64 key_target(u64 addr)
+{
+	return (addr ^ 0x5a5a5000ULL) + (1ULL << 40);
+}
+
+struct bench {
+	struct xarray xa;
+	struct ptsel_partition *radix, *hash;
+	struct ptsel_walker *walker;
+	u64 *order;		/* addresses in lookup order */
+	u32 n;
+	u64 sink;
+};
+
+static int lookup_xa(struct bench *b, u64 a)
+{
+	void *v = xa_load(&b->xa, a >> PTSEL_SHIFT);
+
+	b->sink += xa_to_value(v);
+	return v ? 0 : -ENOENT;
+}
+
+static int lookup_part(struct bench *b, struct ptsel_partition *p, u64 a)
+{
+	struct ptsel_xlate x;
+	int ret = ptsel_partition_translate(p, a, &x);
+
+	b->sink += x.target;
+	return ret;
+}
+
+static int lookup_walker(struct bench *b, u64 a)
+{
+	struct ptsel_xlate x;
+	int ret = ptsel_walker_translate(b->walker, a, &x);
+
+	b->sink += x.target;
+	return ret;
+}
+
+enum what { XA, RADIX, HASH, WALKER };
+
+static int one(struct bench *b, enum what w, u64 a)
+{
+	switch (w) {
+	case XA:	return lookup_xa(b, a);
+	case RADIX:	return lookup_part(b, b->radix, a);
+	case HASH:	return lookup_part(b, b->hash, a);
+	default:	return lookup_walker(b, a);
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median over @rounds of the ns per lookup, in 1/1000 ns. */
+static u64 measure(struct bench *b, enum what w, int *err)
+{
+	u64 t[32];
+	unsigned int r, i;
+
+	for (r = 0; r < rounds; r++) {
+		u64 start = ktime_get_ns();
+
+		rcu_read_lock();
+		for (i = 0; i < b->n; i++)
+			if (one(b, w, b->order[i]))
+				*err = -EIO;
+		rcu_read_unlock();
+		t[r] = (ktime_get_ns() - start) * 1000 / b->n;
+		cond_resched();
+	}
+	sort(t, rounds, sizeof(t[0]), cmp_u64, NULL);
+	return t[rounds / 2];
+}
+
+static void report(struct bench *b, const char *order)
+{
+	static const char * const names[] = {
+		"xarray", "radix", "hashed", "walker (TLB + walk cache)",
+	};
+	u64 base, v;
+	int err = 0;
+	enum what w;
+
+	base = measure(b, XA, &err);
+	pr_info("ptsel_bench: %s, %u keys: xarray %llu.%03llu ns/lookup (baseline)\n",
+		order, b->n, base / 1000, base % 1000);
+	for (w = RADIX; w <= WALKER; w++) {
+		v = measure(b, w, &err);
+		pr_info("ptsel_bench: %s: %s / xarray = %llu.%02llu%s\n", order,
+			names[w], v / base, v * 100 / base % 100,
+			w == WALKER ? " (target <= 1.00)" : "");
+	}
+	if (err)
+		pr_err("ptsel_bench: %s: a lookup failed\n", order);
+}
+
+static int setup(struct bench *b)
+{
+	u32 i;
+	int ret;
+
+	xa_init(&b->xa);
+	b->radix = ptsel_partition_create(PTSEL_FORMAT_RADIX);
+	b->hash = ptsel_partition_create(PTSEL_FORMAT_HASH);
+	b->walker = ptsel_walker_create();
+	b->order = vmalloc_array(b->n, sizeof(u64));
+	if (IS_ERR(b->radix) || IS_ERR(b->hash) || IS_ERR(b->walker) || !b->order)
+		return -ENOMEM;
+	/* No limit of the knobs should stop a benchmark that fits memory. */
+	ptsel_partition_set_limits(b->radix, 0, 0);
+	ptsel_walker_switch(b->walker, b->radix);
+	for (i = 0; i < b->n; i++) {
+		u64 a = key_addr(get_random_u32_below(4 * b->n));
+
+		/* Collisions just map fewer keys; all three see the same ones. */
+		if (xa_load(&b->xa, a >> PTSEL_SHIFT))
+			continue;
+		ret = xa_err(xa_store(&b->xa, a >> PTSEL_SHIFT,
+				      xa_mk_value(key_target(a)), GFP_KERNEL));
+		if (!ret)
+			ret = ptsel_partition_map(b->radix, a, key_target(a),
+						  PTSEL_PAGE_SIZE, PTSEL_PROT_READ);
+		if (!ret)
+			ret = ptsel_partition_map(b->hash, a, key_target(a),
+						  PTSEL_PAGE_SIZE, PTSEL_PROT_READ);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void teardown(struct bench *b)
+{
+	if (!IS_ERR_OR_NULL(b->walker))
+		ptsel_walker_destroy(b->walker);
+	if (!IS_ERR_OR_NULL(b->radix))
+		ptsel_partition_put(b->radix);
+	if (!IS_ERR_OR_NULL(b->hash))
+		ptsel_partition_put(b->hash);
+	xa_destroy(&b->xa);
+	vfree(b->order);
+}
+
+static int __init ptsel_bench_init(void)
+{
+	struct bench *b;
+	unsigned long idx;
+	void *v;
+	u32 i = 0;
+	int ret;
+
+	if (!nr_keys || nr_keys > (1U << 20) || !rounds || rounds > 32)
+		return -EINVAL;
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+	b->n = nr_keys;
+	ret = setup(b);
+	if (ret)
+		goto out;
+	/* Sequential: the keys in address order, as the xarray holds them. */
+	xa_for_each(&b->xa, idx, v)
+		b->order[i++] = (u64)idx << PTSEL_SHIFT;
+	b->n = i;
+	report(b, "sequential");
+	/* Random: the same keys, shuffled. */
+	for (i = b->n - 1; i > 0; i--)
+		swap(b->order[i], b->order[get_random_u32_below(i + 1)]);
+	report(b, "random");
+out:
+	if (ret)
+		pr_err("ptsel_bench: setup failed: %d\n", ret);
+	teardown(b);
+	kfree(b);
+	return ret;
+}
+
+static void __exit ptsel_bench_exit(void)
+{
+}
+
+module_init(ptsel_bench_init);
+module_exit(ptsel_bench_exit);
+MODULE_DESCRIPTION("ptsel lookups against the xarray, in the kernel");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(PTSEL);
