@@ -293,7 +293,7 @@ static u32 place(struct ptsel_wcache *wc, unsigned int walker)
  *	   ignored)
  * @addr: any input address the table covers
  * @table: the table, read by a walk that started after the last flush
- *	   (compare @wc->gen)
+ *	   (compare @wc->gen); NULL is ignored
  *
  * A key already cached is refreshed in place. A new key overwrites the
  * entry the walker's search inserted last when tracking is on and there
@@ -307,7 +307,7 @@ void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 	struct ptsel_wc_entry *e;
 	u32 i, *b;
 
-	if (level >= PTSEL_WC_LEVELS)
+	if (level >= PTSEL_WC_LEVELS || !table)
 		return;
 	wc->stats.inserts++;
 	i = find(wc, asid, tag);

@@ -28,19 +28,24 @@ static struct ptsel_wcache *wc_setup(struct kunit *test, unsigned int n,
 	return wc;
 }
 
-/* Is fake[@k] cached as the level-@level table of 1G region @k? */
+/*
+ * The policy tests cache fake[@k] for region @k, 512G at @k * 512G, so
+ * that its tables at levels 0 to 2 have keys of their own.
+ */
+#define REGION(k)	((u64)(k) << 39)
+
 static bool has(struct ptsel_wcache *wc, unsigned int level, unsigned int k)
 {
-	return ptsel_wc_lookup(wc, 1, level, k * SZ_1G_ULL) == &fake[k];
+	return ptsel_wc_lookup(wc, 1, level, REGION(k)) == &fake[k];
 }
 
 static void put(struct ptsel_wcache *wc, unsigned int walker,
 		unsigned int level, unsigned int k)
 {
-	ptsel_wc_insert(wc, walker, 1, level, k * SZ_1G_ULL, &fake[k]);
+	ptsel_wc_insert(wc, walker, 1, level, REGION(k), &fake[k]);
 }
 
-/* One walk of @walker down 1G region @k: tables at levels 2, 1, 0. */
+/* One walk of @walker down region @k: tables at levels 2, 1, 0. */
 static void walk3(struct ptsel_wcache *wc, unsigned int walker, unsigned int k)
 {
 	put(wc, walker, 2, k);
@@ -128,9 +133,15 @@ static void wc_tracking(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, has(wc, 0, 2));
 	KUNIT_EXPECT_EQ(test, wc->stats.evictions, 1ULL);
 	KUNIT_EXPECT_EQ(test, wc->stats.overrides, 7ULL);
+	/* A key another search holds is refreshed, not overridden. */
+	put(wc, 5, 0, 2);
+	KUNIT_EXPECT_TRUE(test, has(wc, 0, 2));
+	KUNIT_EXPECT_TRUE(test, has(wc, 0, 4));
+	KUNIT_EXPECT_EQ(test, wc->stats.overrides, 7ULL);
+	KUNIT_EXPECT_EQ(test, wc->stats.evictions, 1ULL);
 }
 
-/* Untracked inserts of the level-0 tables of 1G regions 0 to @n - 1. */
+/* Untracked inserts of the level-0 tables of regions 0 to @n - 1. */
 static void fill(struct ptsel_wcache *wc, unsigned int n)
 {
 	unsigned int k;

@@ -73,6 +73,11 @@ static void init_checks(void)
 	put(&wc, 4);
 	ok(!has(&wc, 3) && has(&wc, 4) && wc.stats.evictions == 1,
 	   "one entry: the second insert evicts the first");
+	ptsel_wc_insert(&wc, 0, 1, 0, 5 * SZ_2M, NULL);
+	ptsel_wc_insert(&wc, 0, 1, PTSEL_WC_LEVELS, 0, &fake[0]);
+	ok(has(&wc, 4) && wc.stats.inserts == 2 &&
+	   !ptsel_wc_lookup(&wc, 1, PTSEL_WC_LEVELS, 0),
+	   "a NULL table or a level out of range is not cached");
 	free(mem);
 }
 
