@@ -243,6 +243,8 @@ static void convert_under_lookups(struct kunit *test)
 }
 
 /* A walker keeps an address space's TLB entries while it is listed. */
+#define A(i)	(SZ_1G_ULL + (i) * SZ_2M_ULL)
+
 static void walker_retention(struct kunit *test)
 {
 	struct ptsel_partition *p[8];
@@ -257,23 +259,24 @@ static void walker_retention(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, 0, &x), -EINVAL);
 	for (i = 0; i < 8; i++) {
 		p[i] = new_part(test, i & 1 ? HASH : RADIX);
-		KUNIT_ASSERT_EQ(test, ptsel_partition_map(p[i], SZ_2M_ULL, tgt(SZ_2M_ULL) + i * SZ_1G_ULL,
+		/* Distinct pages, so no TLB set overflows with them. */
+		KUNIT_ASSERT_EQ(test, ptsel_partition_map(p[i], A(i), tgt(A(i)),
 							  SZ_4K_ULL, RW), 0);
 	}
 	KUNIT_EXPECT_FALSE(test, ptsel_walker_switch(w, p[0]));
-	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, SZ_2M_ULL, &x), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, A(0), &x), 0);
 	KUNIT_EXPECT_NE(test, x.mem_refs, 0U);
 	/* Five others: with the default six slots p[0] stays listed. */
 	for (i = 1; i < 6; i++) {
 		KUNIT_EXPECT_FALSE(test, ptsel_walker_switch(w, p[i]));
-		KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, SZ_2M_ULL, &x), 0);
-		KUNIT_EXPECT_EQ(test, x.target, tgt(SZ_2M_ULL) + i * SZ_1G_ULL);
+		KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, A(i), &x), 0);
+		KUNIT_EXPECT_EQ(test, x.target, tgt(A(i)));
 	}
 	ptsel_walker_stats(w, &st);
 	hits = st.tlb.hits;
 	KUNIT_EXPECT_TRUE(test, ptsel_walker_switch(w, p[0]));
-	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, SZ_2M_ULL, &x), 0);
-	KUNIT_EXPECT_EQ(test, x.target, tgt(SZ_2M_ULL));
+	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, A(0), &x), 0);
+	KUNIT_EXPECT_EQ(test, x.target, tgt(A(0)));
 	KUNIT_EXPECT_EQ(test, x.mem_refs, 0U);
 	ptsel_walker_stats(w, &st);
 	KUNIT_EXPECT_EQ(test, st.tlb.hits, hits + 1);
@@ -282,12 +285,14 @@ static void walker_retention(struct kunit *test)
 	for (i = 2; i < 8; i++)
 		ptsel_walker_switch(w, p[i]);
 	KUNIT_EXPECT_FALSE(test, ptsel_walker_switch(w, p[0]));
-	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, SZ_2M_ULL, &x), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, A(0), &x), 0);
 	KUNIT_EXPECT_NE(test, x.mem_refs, 0U);
 	ptsel_walker_destroy(w);
 	for (i = 0; i < 8; i++)
 		ptsel_partition_put(p[i]);
 }
+
+#undef A
 
 /* Updates reach the walker's TLB and walk cache at once. */
 static void walker_invalidation(struct kunit *test)

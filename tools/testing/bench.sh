@@ -3,6 +3,9 @@
 #
 # make bench: every benchmark reports ratios against a baseline that is
 # measured in the same run, never absolute targets.
+#  1. the native userspace build of the ptsel core;
+#  2. in the stock-kernel VM, the ptsel_bench module: lookups against
+#     the kernel's xarray on the same keys.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -11,3 +14,20 @@ mkdir -p "$out"
 make -s -C "$here/userspace" OUT="$out" bench
 echo "== ptsel, native userspace build (baseline: binary search, same keys)"
 "$out/ptsel_bench"
+
+echo
+echo "== ptsel, in the VM (TCG; baseline: xarray, same keys, same run)"
+vm=$out/vm
+MEMVIRT_NO_BOOT=1 "$here/vm/tier-host.sh" stock "$vm" > "$vm.log" 2>&1 ||
+	{ echo "bench: VM build failed; see $vm.log and $vm/*.log" >&2; exit 1; }
+cat > "$vm/guest-cmd.sh" <<CMD
+set -e
+insmod $vm/mod/ptsel/ptsel.ko
+insmod $vm/mod/ptsel/ptsel_bench.ko
+rmmod ptsel_bench
+dmesg | grep 'ptsel_bench: ' | sed 's/^\[[^]]*\] //' > $vm/rows
+CMD
+"$here/vm/run-vm.sh" --kernel "$(cat "$vm/kernel")" --initrd "$vm/initramfs.cpio.gz" \
+	--out "$vm" --cmd "$vm/guest-cmd.sh" --timeout 900 ||
+	{ echo "bench: VM run failed; see $vm/console.log" >&2; exit 1; }
+cat "$vm/rows"
