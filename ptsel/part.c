@@ -394,12 +394,12 @@ int ptsel_partition_map(struct ptsel_partition *p, u64 addr, u64 target,
 		goto out;
 	}
 	order = p->hash.tab->order;
-	ret = ptsel_region_spans(part_regions(p), addr, addr + size,
-					 span_map, &op);
+	ret = ptsel_region_spans(part_regions(p), addr, addr + size, span_map,
+				 &op);
 	/* What was mapped ends on a span boundary: the undo cannot fail. */
 	if (ret && op.done > addr)
-		WARN_ON(ptsel_region_spans(part_regions(p), addr,
-						   op.done, span_unmap, &op));
+		WARN_ON(ptsel_region_spans(part_regions(p), addr, op.done,
+					   span_unmap, &op));
 	if (!ret)
 		p->mapped_pages += size >> PTSEL_SHIFT;
 	hash_note(p, order);
@@ -409,6 +409,34 @@ out:
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_map, PTSEL);
+
+/*
+ * Unmap or protect: make both ends leaf boundaries, then run @fn over
+ * every span. The splits are the only step that needs memory, so
+ * after them nothing can fail.
+ */
+static int range_update(struct ptsel_partition *p, u64 addr, u64 size,
+			ptsel_span_fn fn, struct span_op *op)
+{
+	unsigned int order;
+	u64 pages = 0;
+	int ret;
+
+	mutex_lock(&p->lock);
+	order = p->hash.tab->order;
+	ret = split_ends(p, addr, addr + size);
+	if (!ret) {
+		if (fn == span_unmap)
+			pages = mapped_in(p, addr, addr + size);
+		WARN_ON(ptsel_region_spans(part_regions(p), addr, addr + size,
+					   fn, op));
+		p->mapped_pages -= pages;
+	}
+	hash_note(p, order);
+	part_finish(p, addr, size);
+	mutex_unlock(&p->lock);
+	return ret;
+}
 
 /**
  * ptsel_partition_unmap() - remove every mapping of an input range
@@ -425,26 +453,10 @@ EXPORT_SYMBOL_NS_GPL(ptsel_partition_map, PTSEL);
 int ptsel_partition_unmap(struct ptsel_partition *p, u64 addr, u64 size)
 {
 	struct span_op op = { .p = p };
-	unsigned int order;
-	u64 pages;
-	int ret;
 
 	if (!ptsel_range_ok(addr, size, PTSEL_LIMIT))
 		return -EINVAL;
-	mutex_lock(&p->lock);
-	order = p->hash.tab->order;
-	ret = split_ends(p, addr, addr + size);
-	if (!ret) {
-		pages = mapped_in(p, addr, addr + size);
-		/* With both ends split no table needs memory: no failure. */
-		WARN_ON(ptsel_region_spans(part_regions(p), addr,
-						   addr + size, span_unmap, &op));
-		p->mapped_pages -= pages;
-	}
-	hash_note(p, order);
-	part_finish(p, addr, size);
-	mutex_unlock(&p->lock);
-	return ret;
+	return range_update(p, addr, size, span_unmap, &op);
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_unmap, PTSEL);
 
@@ -465,22 +477,10 @@ int ptsel_partition_protect(struct ptsel_partition *p, u64 addr, u64 size,
 			    u32 prot)
 {
 	struct span_op op = { .p = p, .prot = prot };
-	unsigned int order;
-	int ret;
 
-	if (!ptsel_range_ok(addr, size, PTSEL_LIMIT) ||
-	    !(prot & PTSEL_PROT_READ) || (prot & ~PTSEL_PROT_MASK))
+	if (!ptsel_range_ok(addr, size, PTSEL_LIMIT) || !ptsel_prot_ok(prot))
 		return -EINVAL;
-	mutex_lock(&p->lock);
-	order = p->hash.tab->order;
-	ret = split_ends(p, addr, addr + size);
-	if (!ret)
-		WARN_ON(ptsel_region_spans(part_regions(p), addr,
-						   addr + size, span_protect, &op));
-	hash_note(p, order);
-	part_finish(p, addr, size);
-	mutex_unlock(&p->lock);
-	return ret;
+	return range_update(p, addr, size, span_protect, &op);
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_protect, PTSEL);
 

@@ -137,8 +137,8 @@ EXPORT_SYMBOL_NS_GPL(ptsel_region_update, PTSEL);
  *
  * Return: 0 or the first non-zero return of @fn.
  */
-int ptsel_region_spans(const struct ptsel_region_set *s, u64 start,
-			       u64 end, ptsel_span_fn fn, void *priv)
+int ptsel_region_spans(const struct ptsel_region_set *s, u64 start, u64 end,
+		       ptsel_span_fn fn, void *priv)
 {
 	unsigned int i = first_after(s, start);
 	u64 a = start;

@@ -248,8 +248,8 @@ int ptsel_region_find(const struct ptsel_region_set *s, u64 addr, u64 size,
 		      u64 limit);
 int ptsel_region_update(struct ptsel_region_set *s, u64 addr, u64 size,
 			u32 format, u64 limit);
-int ptsel_region_spans(const struct ptsel_region_set *s, u64 start,
-			       u64 end, ptsel_span_fn fn, void *priv);
+int ptsel_region_spans(const struct ptsel_region_set *s, u64 start, u64 end,
+		       ptsel_span_fn fn, void *priv);
 
 #define PTSEL_MOVE_LOG		64
 

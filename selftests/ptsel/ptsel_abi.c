@@ -723,6 +723,40 @@ TEST(sysfs_bad_writes)
 	EXPECT_EQ(-EACCES, write_knob("stats/table_pages", "1"));
 	EXPECT_EQ(before, read_knob("max_table_pages"));
 
+	/* Every other knob: out of range, not a number, not a power of two. */
+	static const struct { const char *knob, *val; } bad[] = {
+		{ "max_mapped_pages", "0" },
+		{ "max_mapped_pages", "68719476737" },
+		{ "max_partitions_per_fd", "0" },
+		{ "max_partitions_per_fd", "257" },
+		{ "tlb_entries", "0" },
+		{ "tlb_entries", "2" },
+		{ "tlb_entries", "24" },
+		{ "tlb_entries", "131072" },
+		{ "retained_asids", "0" },
+		{ "retained_asids", "65" },
+		{ "walk_cache_size", "65537" },
+		{ "walk_cache_size", "-1" },
+		{ "walk_cache_size", "1x" },
+		{ "default_format", "" },
+		{ "default_format", "radixx" },
+		{ "default_format", "0" },
+	};
+	static const char * const knobs[] = {
+		"max_table_pages", "max_mapped_pages", "max_partitions_per_fd",
+		"tlb_entries", "retained_asids", "walk_cache_size", "default_format",
+	};
+	long saved[6];
+	unsigned int k;
+
+	for (k = 0; k < 6; k++)
+		saved[k] = read_knob(knobs[k]);
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+		EXPECT_EQ(-EINVAL, write_knob(bad[k].knob, bad[k].val));
+	for (k = 0; k < 6; k++)
+		EXPECT_EQ(saved[k], read_knob(knobs[k]));
+	EXPECT_EQ(-EACCES, write_knob("stats/tlb_hits", "0"));
+
 	/* Knobs and the device are root-only. */
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -731,10 +765,12 @@ TEST(sysfs_bad_writes)
 			_exit(2);
 		if (open(DEV, O_RDWR) >= 0 || errno != EACCES)
 			_exit(3);
-		if (write_knob("max_table_pages", "5") != -EACCES)
-			_exit(4);
-		if (read_knob("max_table_pages") != -1)
-			_exit(5);
+		for (k = 0; k < sizeof(knobs) / sizeof(knobs[0]); k++) {
+			if (write_knob(knobs[k], "5") != -EACCES)
+				_exit(4);
+			if (read_knob(knobs[k]) != -1)
+				_exit(5);
+		}
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -793,6 +829,61 @@ TEST(close_while_translating)
 	}
 	/* All partitions gone: their tables went with them. */
 	EXPECT_EQ(base, read_knob("stats/table_pages"));
+}
+
+/* Walker sizes change under opens and lookups: every file stays sane. */
+struct knob_race {
+	int stop;
+	long opened, bad;
+};
+
+static void *knob_flipper(void *arg)
+{
+	static const char * const v[2][3] = {
+		{ "4", "1", "0" }, { "1024", "64", "4096" },
+	};
+	struct knob_race *r = arg;
+	unsigned int i = 0;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		write_knob("tlb_entries", v[i & 1][0]);
+		write_knob("retained_asids", v[i & 1][1]);
+		write_knob("walk_cache_size", v[i & 1][2]);
+		i++;
+	}
+	return NULL;
+}
+
+TEST(knob_writes_race_opens)
+{
+	SAVE_KNOB(k1, "tlb_entries");
+	SAVE_KNOB(k2, "retained_asids");
+	SAVE_KNOB(k3, "walk_cache_size");
+	struct knob_race r = { 0 };
+	struct ptsel_translate t;
+	pthread_t th;
+	int i, fd;
+
+	if (k1.val[0] == '-' && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "ptsel module not loaded");
+	ASSERT_EQ(0, pthread_create(&th, NULL, knob_flipper, &r));
+	for (i = 0; i < 200; i++) {
+		fd = open(DEV, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			r.bad++;
+			continue;
+		}
+		r.opened++;
+		if (do_map(fd, SZ_2M, 0x9000, 3 * SZ_4K, RW) ||
+		    do_xlate(fd, SZ_2M + SZ_4K, &t) || t.target != 0xa000 ||
+		    do_xlate(fd, SZ_2M + SZ_4K, &t) || t.target != 0xa000)
+			r.bad++;
+		close(fd);
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(0, r.bad);
+	EXPECT_EQ(200, r.opened);
 }
 
 TEST_HARNESS_MAIN
