@@ -6,6 +6,8 @@
 #include <linux/gfp.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
 #include <linux/vmalloc.h>
 #include <linux/ptsel.h>
 
@@ -401,17 +403,431 @@ static void hash_resize(struct kunit *test)
 	hash_teardown(test, f);
 }
 
+/*
+ * Average lines read by lookups of every mapped address of a hashed
+ * table loaded to 75% with 4K leaves at scattered addresses, at a fixed
+ * size: the home line layout keeps it at or below 1.3.
+ */
+static void hash_lines_at_75_percent(struct kunit *test)
+{
+	struct hash_fixture *f = hash_setup(test);
+	struct ptsel_hash *h = &f->h;
+	const unsigned int order = 10;
+	unsigned long cap = (unsigned long)PTSEL_HPTEG_SLOTS << order;
+	unsigned long i, n = cap * 3 / 4, refs = 0;
+	struct ptsel_xlate x;
+
+	KUNIT_ASSERT_EQ(test, ptsel_hash_resize(h, order), 0);
+	KUNIT_EXPECT_EQ(test, (uintptr_t)h->tab->e % PTSEL_HLINE_BYTES, 0UL);
+	/* One leaf alone sits in its home line; a miss reads all four. */
+	KUNIT_ASSERT_EQ(test, ptsel_hash_map(h, SZ_1G_ULL, 0, SZ_4K_ULL, RW), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_hash_translate(h, SZ_1G_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.mem_refs, 1U);
+	KUNIT_EXPECT_EQ(test, ptsel_hash_translate(h, 0, &x), -ENOENT);
+	KUNIT_EXPECT_EQ(test, x.mem_refs, 4U);
+	KUNIT_ASSERT_EQ(test, ptsel_hash_unmap(h, SZ_1G_ULL, SZ_4K_ULL), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_hash_resize(h, order), 0);
+
+	/* Page i at a multiplicative scatter of i: all distinct. */
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_EQ(test, ptsel_hash_map(h, ((i * 2654435761UL) & 0xffffff) *
+						     SZ_4K_ULL, i * SZ_4K_ULL, SZ_4K_ULL,
+						     RW), 0);
+	KUNIT_ASSERT_EQ(test, h->tab->order, order);
+	KUNIT_ASSERT_EQ(test, h->nr_entries, n);
+	for (i = 0; i < n; i++) {
+		u64 a = ((i * 2654435761UL) & 0xffffff) * SZ_4K_ULL;
+
+		KUNIT_ASSERT_EQ(test, ptsel_hash_translate(h, a + 5, &x), 0);
+		KUNIT_ASSERT_EQ(test, x.target, i * SZ_4K_ULL + 5);
+		KUNIT_ASSERT_GE(test, x.mem_refs, 1U);
+		KUNIT_ASSERT_LE(test, x.mem_refs, 4U);
+		refs += x.mem_refs;
+	}
+	kunit_info(test, "%lu entries in %lu slots: %lu.%02lu lines per lookup\n",
+		   n, cap, refs / n, refs * 100 / n % 100);
+	KUNIT_EXPECT_LE(test, refs * 10, n * 13);
+	hash_teardown(test, f);
+}
+
+/* Tests run on both formats through these. */
+struct fmt_fixture {
+	struct test_mem mem;
+	bool hash;
+	struct ptsel_radix r;
+	struct ptsel_hash h;
+	u64 limit;
+};
+
+static struct fmt_fixture *fmt_setup(struct kunit *test)
+{
+	struct fmt_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	const bool *hash = test->param_value;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->mem.fail_after = -1;
+	f->hash = *hash;
+	f->limit = 1ULL << 48;
+	if (f->hash)
+		KUNIT_ASSERT_EQ(test, ptsel_hash_init(&f->h, PTSEL_HASH_MIN_ORDER,
+						      f->limit, &test_hash_ops,
+						      &f->mem), 0);
+	else
+		KUNIT_ASSERT_EQ(test, ptsel_radix_init(&f->r, 4, &test_ops,
+						       &f->mem), 0);
+	return f;
+}
+
+static void fmt_teardown(struct kunit *test, struct fmt_fixture *f)
+{
+	if (f->hash)
+		ptsel_hash_destroy(&f->h);
+	else
+		ptsel_radix_destroy(&f->r);
+	KUNIT_EXPECT_EQ(test, f->mem.live, 0UL);
+}
+
+static int fmt_map(struct fmt_fixture *f, u64 addr, u64 target, u64 size,
+		   u32 prot)
+{
+	if (f->hash)
+		return ptsel_hash_map(&f->h, addr, target, size, prot);
+	return ptsel_radix_map(&f->r, addr, target, size, prot);
+}
+
+static int fmt_protect(struct fmt_fixture *f, u64 addr, u64 size, u32 prot)
+{
+	if (f->hash)
+		return ptsel_hash_protect(&f->h, addr, size, prot);
+	return ptsel_radix_protect(&f->r, addr, size, prot);
+}
+
+static int fmt_split(struct fmt_fixture *f, u64 addr)
+{
+	if (f->hash)
+		return ptsel_hash_split(&f->h, addr);
+	return ptsel_radix_split(&f->r, addr);
+}
+
+static int fmt_leaves(struct fmt_fixture *f, u64 start, u64 end,
+		      ptsel_leaf_fn fn, void *priv)
+{
+	if (f->hash)
+		return ptsel_hash_for_each_leaf(&f->h, start, end, fn, priv);
+	return ptsel_radix_for_each_leaf(&f->r, start, end, fn, priv);
+}
+
+static int fmt_translate(struct fmt_fixture *f, u64 addr, struct ptsel_xlate *x)
+{
+	if (f->hash)
+		return ptsel_hash_translate(&f->h, addr, x);
+	return ptsel_radix_translate(&f->r, addr, x);
+}
+
+#define ANY_LEVEL	(PTSEL_MAX_LEAF_LEVEL + 1)
+
+/*
+ * @addr translates to @target at leaf @level (any, with ANY_LEVEL) with
+ * @prot; with @level < 0, it is not mapped.
+ */
+static void expect_fmt(struct kunit *test, struct fmt_fixture *f, u64 addr,
+		       u64 target, int level, u32 prot)
+{
+	struct ptsel_xlate x;
+	int ret = fmt_translate(f, addr, &x);
+
+	if (level == ANY_LEVEL && !ret)
+		level = x.level;
+	check_xlate(test, ret, &x, addr, target, level);
+	if (level >= 0 && !ret)
+		KUNIT_EXPECT_EQ_MSG(test, x.prot, prot, "addr 0x%llx", addr);
+}
+
+/*
+ * [1G, 2G) is one 1G leaf to 4G, [2G, 2G + 2M) a hole, [2G + 2M,
+ * 2G + 4M) a 2M leaf to 8G, all RW. Protect a range from inside the
+ * 1G leaf to inside the 2M one: both are split at the range ends.
+ */
+#define PR_START	(SZ_1G_ULL + 3 * SZ_2M_ULL + 5 * SZ_4K_ULL)
+#define PR_END		(2 * SZ_1G_ULL + SZ_2M_ULL + 2 * SZ_4K_ULL)
+
+static void protect_layout(struct kunit *test, struct fmt_fixture *f)
+{
+	KUNIT_ASSERT_EQ(test, fmt_map(f, SZ_1G_ULL, 4 * SZ_1G_ULL, SZ_1G_ULL, RW), 0);
+	KUNIT_ASSERT_EQ(test, fmt_map(f, 2 * SZ_1G_ULL + SZ_2M_ULL, 8 * SZ_1G_ULL,
+				      SZ_2M_ULL, RW), 0);
+}
+
+enum layout { WHOLE, SPLIT, ANY };
+
+/* Leaf level @split or @whole as @l says, or any. */
+static int lv(enum layout l, int split, int whole)
+{
+	return l == ANY ? ANY_LEVEL : l == SPLIT ? split : whole;
+}
+
+/* The translations of protect_layout(), with @prot from PR_START to PR_END. */
+static void expect_protect_layout(struct kunit *test, struct fmt_fixture *f,
+				  u32 prot, enum layout l)
+{
+	u64 t1 = 3 * SZ_1G_ULL, t2 = 6 * SZ_1G_ULL - SZ_2M_ULL;
+
+	expect_fmt(test, f, SZ_1G_ULL, t1 + SZ_1G_ULL, lv(l, 1, 2), RW);
+	expect_fmt(test, f, PR_START - 1, t1 + PR_START - 1, lv(l, 0, 2), RW);
+	expect_fmt(test, f, PR_START, t1 + PR_START, lv(l, 0, 2), prot);
+	expect_fmt(test, f, PR_START + SZ_2M_ULL, t1 + PR_START + SZ_2M_ULL,
+		   lv(l, 1, 2), prot);
+	expect_fmt(test, f, 2 * SZ_1G_ULL - 1, t1 + 2 * SZ_1G_ULL - 1,
+		   lv(l, 1, 2), prot);
+	expect_fmt(test, f, 2 * SZ_1G_ULL, 0, -1, 0);
+	expect_fmt(test, f, 2 * SZ_1G_ULL + SZ_2M_ULL - 1, 0, -1, 0);
+	expect_fmt(test, f, 2 * SZ_1G_ULL + SZ_2M_ULL, t2 + 2 * SZ_1G_ULL + SZ_2M_ULL,
+		   lv(l, 0, 1), prot);
+	expect_fmt(test, f, PR_END - 1, t2 + PR_END - 1, lv(l, 0, 1), prot);
+	expect_fmt(test, f, PR_END, t2 + PR_END, lv(l, 0, 1), RW);
+	expect_fmt(test, f, 2 * SZ_1G_ULL + 2 * SZ_2M_ULL - 1,
+		   t2 + 2 * SZ_1G_ULL + 2 * SZ_2M_ULL - 1, lv(l, 0, 1), RW);
+}
+
+static void fmt_protect_range(struct kunit *test)
+{
+	struct fmt_fixture *f = fmt_setup(test);
+	const u32 rx = PTSEL_PROT_READ | PTSEL_PROT_EXEC;
+
+	protect_layout(test, f);
+	KUNIT_ASSERT_EQ(test, fmt_protect(f, PR_START, PR_END - PR_START,
+					  PTSEL_PROT_READ), 0);
+	expect_protect_layout(test, f, PTSEL_PROT_READ, SPLIT);
+	/* A whole leaf: no split; READ | EXEC over what was READ. */
+	KUNIT_ASSERT_EQ(test, fmt_protect(f, SZ_1G_ULL + 4 * SZ_2M_ULL, SZ_2M_ULL,
+					  rx), 0);
+	expect_fmt(test, f, SZ_1G_ULL + 4 * SZ_2M_ULL + 9,
+		   4 * SZ_1G_ULL + 4 * SZ_2M_ULL + 9, 1, rx);
+	expect_fmt(test, f, SZ_1G_ULL + 5 * SZ_2M_ULL, 4 * SZ_1G_ULL + 5 * SZ_2M_ULL,
+		   1, PTSEL_PROT_READ);
+	/* Only holes: nothing to do, and no error. */
+	KUNIT_EXPECT_EQ(test, fmt_protect(f, 2 * SZ_1G_ULL, SZ_2M_ULL, rx), 0);
+	expect_fmt(test, f, 2 * SZ_1G_ULL, 0, -1, 0);
+	fmt_teardown(test, f);
+}
+
+static void fmt_protect_bad_input(struct kunit *test)
+{
+	struct fmt_fixture *f = fmt_setup(test);
+	u64 lim = f->limit;
+
+	protect_layout(test, f);
+	KUNIT_EXPECT_EQ(test, fmt_protect(f, SZ_1G_ULL, 0, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fmt_protect(f, SZ_1G_ULL + 0x800, SZ_4K_ULL, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fmt_protect(f, SZ_1G_ULL, 0x1800, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fmt_protect(f, lim - SZ_4K_ULL, 2 * SZ_4K_ULL, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fmt_protect(f, lim, SZ_4K_ULL, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fmt_protect(f, -SZ_4K_ULL, 2 * SZ_4K_ULL, RW), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fmt_protect(f, PR_START, SZ_4K_ULL, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fmt_protect(f, PR_START, SZ_4K_ULL, PTSEL_PROT_WRITE),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, fmt_protect(f, PR_START, SZ_4K_ULL,
+					  PTSEL_PROT_READ | 0x100), -EINVAL);
+	/* Refused requests split nothing and change nothing. */
+	expect_protect_layout(test, f, RW, WHOLE);
+	fmt_teardown(test, f);
+}
+
+/* Every allocation of the splits of a protect can fail: no trace of it. */
+static void fmt_protect_alloc_failure(struct kunit *test)
+{
+	struct fmt_fixture *f = fmt_setup(test);
+	long n;
+
+	protect_layout(test, f);
+	for (n = 0; ; n++) {
+		int ret;
+
+		f->mem.fail_after = n;
+		ret = fmt_protect(f, PR_START, PR_END - PR_START, PTSEL_PROT_READ);
+		f->mem.fail_after = -1;
+		if (!ret)
+			break;
+		KUNIT_ASSERT_EQ(test, ret, -ENOMEM);
+		/* Some leaves may have been split, none has a new prot. */
+		expect_protect_layout(test, f, RW, ANY);
+		KUNIT_ASSERT_LT(test, n, 64L);
+	}
+	KUNIT_EXPECT_GT(test, n, 0L);
+	expect_protect_layout(test, f, PTSEL_PROT_READ, SPLIT);
+	fmt_teardown(test, f);
+}
+
+struct leaf_rec {
+	struct ptsel_leaf v[8];
+	unsigned int n, calls;
+	unsigned int stop_at;	/* return 5 from this call on; 0 never */
+	u64 bytes;
+};
+
+static int leaf_record(void *priv, const struct ptsel_leaf *leaf)
+{
+	struct leaf_rec *rec = priv;
+
+	if (rec->n < ARRAY_SIZE(rec->v))
+		rec->v[rec->n++] = *leaf;
+	rec->bytes += leaf->size;
+	return ++rec->calls == rec->stop_at ? 5 : 0;
+}
+
+static int leaf_cmp(const void *a, const void *b)
+{
+	const struct ptsel_leaf *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Walk [start, end) into @rec; hash leaves come in any order: sort them. */
+static int walk(struct fmt_fixture *f, u64 start, u64 end, struct leaf_rec *rec,
+		unsigned int stop_at)
+{
+	int ret;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->stop_at = stop_at;
+	ret = fmt_leaves(f, start, end, leaf_record, rec);
+	if (f->hash)
+		sort(rec->v, rec->n, sizeof(rec->v[0]), leaf_cmp, NULL);
+	return ret;
+}
+
+static void expect_leaf(struct kunit *test, const struct ptsel_leaf *l, u64 addr,
+			u64 target, u64 size, u32 prot)
+{
+	KUNIT_EXPECT_EQ(test, l->addr, addr);
+	KUNIT_EXPECT_EQ(test, l->target, target);
+	KUNIT_EXPECT_EQ(test, l->size, size);
+	KUNIT_EXPECT_EQ(test, l->prot, prot);
+}
+
+static void fmt_leaf_walk(struct kunit *test)
+{
+	struct fmt_fixture *f = fmt_setup(test);
+	struct leaf_rec rec;
+	u64 last = 2 * SZ_1G_ULL + 2 * SZ_2M_ULL;
+
+	protect_layout(test, f);
+	/* Two 4K leaves right after the 2M one, and one far above. */
+	KUNIT_ASSERT_EQ(test, fmt_map(f, last, SZ_4K_ULL, 2 * SZ_4K_ULL,
+				      PTSEL_PROT_READ), 0);
+	KUNIT_ASSERT_EQ(test, fmt_map(f, 64 * SZ_1G_ULL, 0, SZ_4K_ULL, RW), 0);
+
+	/* Both huge leaves clipped by the range come whole. */
+	KUNIT_EXPECT_EQ(test, walk(f, PR_START, PR_END, &rec, 0), 0);
+	KUNIT_ASSERT_EQ(test, rec.n, 2U);
+	expect_leaf(test, &rec.v[0], SZ_1G_ULL, 4 * SZ_1G_ULL, SZ_1G_ULL, RW);
+	expect_leaf(test, &rec.v[1], 2 * SZ_1G_ULL + SZ_2M_ULL, 8 * SZ_1G_ULL,
+		    SZ_2M_ULL, RW);
+	/* Unaligned ends; the second 4K leaf starts at the end: not in. */
+	KUNIT_EXPECT_EQ(test, walk(f, last - 1, last + SZ_4K_ULL, &rec, 0), 0);
+	KUNIT_ASSERT_EQ(test, rec.n, 2U);
+	expect_leaf(test, &rec.v[0], 2 * SZ_1G_ULL + SZ_2M_ULL, 8 * SZ_1G_ULL,
+		    SZ_2M_ULL, RW);
+	expect_leaf(test, &rec.v[1], last, SZ_4K_ULL, SZ_4K_ULL, PTSEL_PROT_READ);
+	/* Everything, the end clipped to the limit. */
+	KUNIT_EXPECT_EQ(test, walk(f, 0, U64_MAX, &rec, 0), 0);
+	KUNIT_ASSERT_EQ(test, rec.n, 5U);
+	expect_leaf(test, &rec.v[4], 64 * SZ_1G_ULL, 0, SZ_4K_ULL, RW);
+	KUNIT_EXPECT_EQ(test, rec.bytes, SZ_1G_ULL + SZ_2M_ULL + 3 * SZ_4K_ULL);
+	/* Holes and empty ranges: no call. */
+	KUNIT_EXPECT_EQ(test, walk(f, 2 * SZ_1G_ULL, 2 * SZ_1G_ULL + SZ_2M_ULL,
+				   &rec, 1), 0);
+	KUNIT_EXPECT_EQ(test, rec.calls, 0U);
+	KUNIT_EXPECT_EQ(test, walk(f, PR_START, PR_START, &rec, 1), 0);
+	KUNIT_EXPECT_EQ(test, rec.calls, 0U);
+	KUNIT_EXPECT_EQ(test, walk(f, f->limit, U64_MAX, &rec, 1), 0);
+	KUNIT_EXPECT_EQ(test, rec.calls, 0U);
+	/* A non-zero return stops the walk and is passed on. */
+	KUNIT_EXPECT_EQ(test, walk(f, 0, U64_MAX, &rec, 3), 5);
+	KUNIT_EXPECT_EQ(test, rec.calls, 3U);
+	KUNIT_EXPECT_EQ(test, walk(f, 0, U64_MAX, &rec, 1), 5);
+	KUNIT_EXPECT_EQ(test, rec.calls, 1U);
+	if (!f->hash)	/* radix reports in address order */
+		expect_leaf(test, &rec.v[0], SZ_1G_ULL, 4 * SZ_1G_ULL, SZ_1G_ULL, RW);
+	fmt_teardown(test, f);
+}
+
+static void fmt_split_leaf(struct kunit *test)
+{
+	struct fmt_fixture *f = fmt_setup(test);
+	u64 at = SZ_1G_ULL + 3 * SZ_2M_ULL + 5 * SZ_4K_ULL;
+	struct leaf_rec rec;
+
+	KUNIT_ASSERT_EQ(test, fmt_map(f, SZ_1G_ULL, 4 * SZ_1G_ULL, SZ_1G_ULL, RW), 0);
+	KUNIT_EXPECT_EQ(test, fmt_split(f, at + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fmt_split(f, f->limit + SZ_4K_ULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, fmt_split(f, f->limit), 0);
+	KUNIT_EXPECT_EQ(test, fmt_split(f, SZ_1G_ULL), 0);	/* a boundary already */
+	KUNIT_EXPECT_EQ(test, fmt_split(f, 8 * SZ_1G_ULL + SZ_4K_ULL), 0);	/* a hole */
+	expect_fmt(test, f, at, 3 * SZ_1G_ULL + at, 2, RW);
+
+	/* Failing the first allocation changes nothing. */
+	f->mem.fail_after = 0;
+	if (f->hash)	/* the split only allocates when the table grows */
+		KUNIT_ASSERT_EQ(test, f->h.tab->order, (unsigned int)PTSEL_HASH_MIN_ORDER);
+	KUNIT_EXPECT_EQ(test, fmt_split(f, at), -ENOMEM);
+	f->mem.fail_after = -1;
+	expect_fmt(test, f, at, 3 * SZ_1G_ULL + at, 2, RW);
+	KUNIT_EXPECT_EQ(test, walk(f, 0, U64_MAX, &rec, 0), 0);
+	KUNIT_EXPECT_EQ(test, rec.calls, 1U);
+	KUNIT_EXPECT_EQ(test, f->hash ? f->h.nr_entries : f->r.nr_tables, 1UL + !f->hash);
+
+	/* 1G -> 511 2M + 512 4K, @at a boundary, every byte where it was. */
+	KUNIT_ASSERT_EQ(test, fmt_split(f, at), 0);
+	KUNIT_EXPECT_EQ(test, walk(f, 0, U64_MAX, &rec, 0), 0);
+	KUNIT_EXPECT_EQ(test, rec.calls, 511U + 512U);
+	KUNIT_EXPECT_EQ(test, rec.bytes, SZ_1G_ULL);
+	KUNIT_EXPECT_EQ(test, walk(f, at - 1, at + 1, &rec, 0), 0);
+	KUNIT_ASSERT_EQ(test, rec.n, 2U);
+	expect_leaf(test, &rec.v[0], at - SZ_4K_ULL, 3 * SZ_1G_ULL + at - SZ_4K_ULL,
+		    SZ_4K_ULL, RW);
+	expect_leaf(test, &rec.v[1], at, 3 * SZ_1G_ULL + at, SZ_4K_ULL, RW);
+	expect_fmt(test, f, SZ_1G_ULL, 4 * SZ_1G_ULL, 1, RW);
+	expect_fmt(test, f, 2 * SZ_1G_ULL - 1, 5 * SZ_1G_ULL - 1, 1, RW);
+	expect_fmt(test, f, at + SZ_2M_ULL, 3 * SZ_1G_ULL + at + SZ_2M_ULL, 1, RW);
+	fmt_teardown(test, f);
+}
+
 static struct kunit_case ptsel_hash_cases[] = {
 	KUNIT_CASE(hash_leaves_and_errors),
 	KUNIT_CASE(hash_split),
 	KUNIT_CASE(hash_grow_failure),
 	KUNIT_CASE(hash_resize),
+	KUNIT_CASE(hash_lines_at_75_percent),
 	{}
 };
 
 static struct kunit_suite ptsel_hash_suite = {
 	.name = "ptsel_hash",
 	.test_cases = ptsel_hash_cases,
+};
+
+static const bool fmt_params[] = { false, true };
+
+static void fmt_param_desc(const bool *hash, char *desc)
+{
+	strscpy(desc, *hash ? "hash" : "radix", KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(fmt, fmt_params, fmt_param_desc);
+
+static struct kunit_case ptsel_fmt_cases[] = {
+	KUNIT_CASE_PARAM(fmt_protect_range, fmt_gen_params),
+	KUNIT_CASE_PARAM(fmt_protect_bad_input, fmt_gen_params),
+	KUNIT_CASE_PARAM(fmt_protect_alloc_failure, fmt_gen_params),
+	KUNIT_CASE_PARAM(fmt_leaf_walk, fmt_gen_params),
+	KUNIT_CASE_PARAM(fmt_split_leaf, fmt_gen_params),
+	{}
+};
+
+static struct kunit_suite ptsel_fmt_suite = {
+	.name = "ptsel_fmt",
+	.test_cases = ptsel_fmt_cases,
 };
 
 /* Guest memory for the walker: a few pages, guest-physical 0 onwards. */
@@ -549,8 +965,8 @@ static struct kunit_suite ptsel_radix_suite = {
 	.name = "ptsel_radix",
 	.test_cases = ptsel_radix_cases,
 };
-kunit_test_suites(&ptsel_radix_suite, &ptsel_hash_suite, &ptsel_gwalk_suite,
-		  &ptsel_tlb_suite);
+kunit_test_suites(&ptsel_radix_suite, &ptsel_hash_suite, &ptsel_fmt_suite,
+		  &ptsel_gwalk_suite, &ptsel_tlb_suite);
 
 MODULE_DESCRIPTION("KUnit tests for ptsel");
 MODULE_LICENSE("GPL");

@@ -338,6 +338,30 @@ static int leaf_cmp(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+static int ext_cmp(const void *a, const void *b)
+{
+	const struct ops_ext *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The extent of @sorted (by start, disjoint) that holds @a, or NULL. */
+static const struct ops_ext *sorted_find(const struct ops_ext *sorted,
+					 unsigned int n, u64 a)
+{
+	unsigned int lo = 0, hi = n;
+
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (sorted[mid].end <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && sorted[lo].start <= a ? &sorted[lo] : NULL;
+}
+
 /*
  * The leaves that the table enumerates for [s, e), clipped to it, are
  * disjoint, well formed, agree with the model at every byte and cover
@@ -347,9 +371,12 @@ static void check_leaves(struct ops_env *env, u64 s, u64 e, unsigned long stop)
 {
 	struct leaf_list l = { 0 };
 	u64 covered = 0, prev_end = 0;
+	struct ops_ext sorted[OPS_MAX_EXT];
 	unsigned long i;
 	int ret;
 
+	memcpy(sorted, env->ext, env->n_ext * sizeof(*sorted));
+	qsort(sorted, env->n_ext, sizeof(*sorted), ext_cmp);
 	ret = ops_leaves(env, s, e, leaf_collect, &l);
 	CHECK(ret == 0, "for_each_leaf: %d", ret);
 	if (env->fmt == OPS_HASH && l.n)
@@ -373,7 +400,7 @@ static void check_leaves(struct ops_env *env, u64 s, u64 e, unsigned long stop)
 		      (unsigned long long)f->addr);
 		prev_end = f->addr + f->size;
 		for (a = lo; a < hi; ) {
-			const struct ops_ext *x = model_find(env, a);
+			const struct ops_ext *x = sorted_find(sorted, env->n_ext, a);
 
 			CHECK(x, "leaf %#llx: %#llx not in the model",
 			      (unsigned long long)f->addr, (unsigned long long)a);

@@ -72,6 +72,8 @@ void ops_env_fini(struct ops_env *env);
 size_t ops_step(struct ops_env *env, const uint8_t *buf, size_t len);
 /* Structure of a hashed table (ptsel_ops_hash.c); aborts on error. */
 void ops_check_hash(const struct ptsel_hash *h);
+/* Would a 4K leaf at @addr fit in @h without making the table grow? */
+bool ops_hash_room(const struct ptsel_hash *h, u64 addr);
 /* Full cross-check of table and model; aborts on any mismatch. */
 void ops_check(struct ops_env *env);
 

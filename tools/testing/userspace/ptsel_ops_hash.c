@@ -49,3 +49,20 @@ void ops_check_hash(const struct ptsel_hash *h)
 		      i, per[i], h->nr_level[i]);
 }
 
+
+/* Would a 4K leaf at @addr fit in @h without making the table grow? */
+bool ops_hash_room(const struct ptsel_hash *h, u64 addr)
+{
+	u64 key = hash_key(addr, 0);
+	unsigned int p, i;
+
+	for (p = 0; p < NR_PROBE_LINES; p++) {
+		const struct ptsel_hpte *e = line_entries(h->tab,
+							  probe_line(key, h->tab->order, p));
+
+		for (i = 0; i < PTSEL_HLINE_SLOTS; i++)
+			if (!(e[i].v & V_VALID))
+				return true;
+	}
+	return false;
+}
