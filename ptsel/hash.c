@@ -36,7 +36,7 @@
 #include <linux/ptsel.h>
 #include <asm/barrier.h>
 
-#include "ptsel_core.h"
+#include <memvirt/ptsel_core.h>
 
 #define V_VALID		BIT_ULL(0)
 #define V_SECONDARY	BIT_ULL(1)
@@ -715,7 +715,7 @@ static int hpte_report(void *priv, struct ptsel_hpte *e)
 }
 
 /**
- * ptsel_hash_for_each_leaf() - call a function for each leaf of a range
+ * ptsel_hash_walk_leaves() - call a function for each leaf of a range
  * @h: the table; the caller serializes updates, and @fn must not
  *     change the table
  * @start: first input address of interest
@@ -727,9 +727,8 @@ static int hpte_report(void *priv, struct ptsel_hpte *e)
  * Return: the first non-zero value @fn returned, which stops the walk,
  * or 0.
  */
-int ptsel_hash_for_each_leaf(const struct ptsel_hash *h, u64 start,
-			     u64 end, ptsel_leaf_fn fn, void *priv)
-/* A function: checkpatch takes any *for_each*( for a loop statement. */
+int ptsel_hash_walk_leaves(const struct ptsel_hash *h, u64 start, u64 end,
+			     ptsel_leaf_fn fn, void *priv)
 {
 	struct leaf_cb cb = { .fn = fn, .priv = priv };
 	unsigned int level;
@@ -742,4 +741,4 @@ int ptsel_hash_for_each_leaf(const struct ptsel_hash *h, u64 start,
 		ret = visit(h, level, start, end, hpte_report, &cb);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_hash_for_each_leaf, PTSEL);
+EXPORT_SYMBOL_NS_GPL(ptsel_hash_walk_leaves, PTSEL);

@@ -323,8 +323,8 @@ static int span_count(void *priv, u64 s, u64 e, u32 format)
 	op->lo = s;
 	op->hi = e;
 	if (format == PTSEL_FORMAT_HASH)
-		return ptsel_hash_for_each_leaf(&op->p->hash, s, e, count_leaf, op);
-	return ptsel_radix_for_each_leaf(&op->p->radix, s, e, count_leaf, op);
+		return ptsel_hash_walk_leaves(&op->p->hash, s, e, count_leaf, op);
+	return ptsel_radix_walk_leaves(&op->p->radix, s, e, count_leaf, op);
 }
 
 /* 4 KiB pages mapped in [@s, @e). */
@@ -571,8 +571,8 @@ static int span_copy(void *priv, u64 s, u64 e, u32 format)
 	op->hi = e;
 	op->from = from;
 	if (from == PTSEL_FORMAT_HASH)
-		return ptsel_hash_for_each_leaf(&op->p->hash, s, e, copy_leaf, op);
-	return ptsel_radix_for_each_leaf(&op->p->radix, s, e, copy_leaf, op);
+		return ptsel_hash_walk_leaves(&op->p->hash, s, e, copy_leaf, op);
+	return ptsel_radix_walk_leaves(&op->p->radix, s, e, copy_leaf, op);
 }
 
 /* Step 3, or the undo of step 1: drop the span from one of the tables. */

@@ -9,7 +9,7 @@
 #include <linux/export.h>
 #include <linux/ptsel.h>
 
-#include "ptsel_core.h"
+#include <memvirt/ptsel_core.h>
 
 /* Index of the first region that ends after @addr (nr if none). */
 static unsigned int first_after(const struct ptsel_region_set *s, u64 addr)

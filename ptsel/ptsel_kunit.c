@@ -11,7 +11,7 @@
 #include <linux/vmalloc.h>
 #include <linux/ptsel.h>
 
-#include "ptsel_core.h"
+#include <memvirt/ptsel_core.h>
 #include "ptsel_kunit.h"
 
 /*
@@ -513,8 +513,8 @@ static int fmt_leaves(struct fmt_fixture *f, u64 start, u64 end,
 		      ptsel_leaf_fn fn, void *priv)
 {
 	if (f->hash)
-		return ptsel_hash_for_each_leaf(&f->h, start, end, fn, priv);
-	return ptsel_radix_for_each_leaf(&f->r, start, end, fn, priv);
+		return ptsel_hash_walk_leaves(&f->h, start, end, fn, priv);
+	return ptsel_radix_walk_leaves(&f->r, start, end, fn, priv);
 }
 
 static int fmt_translate(struct fmt_fixture *f, u64 addr, struct ptsel_xlate *x)

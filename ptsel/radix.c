@@ -19,7 +19,7 @@
 #include <linux/ptsel.h>
 #include <asm/barrier.h>
 
-#include "ptsel_core.h"
+#include <memvirt/ptsel_core.h>
 
 #define E_PRESENT	BIT_ULL(0)
 #define E_PROT_SHIFT	1
@@ -603,7 +603,7 @@ static int leaf_report(void *priv, u64 *slot, u64 addr, unsigned int level)
 }
 
 /**
- * ptsel_radix_for_each_leaf() - call a function for each leaf of a range
+ * ptsel_radix_walk_leaves() - call a function for each leaf of a range
  * @r: the table; the caller serializes updates, and @fn must not
  *     change the table
  * @start: first input address of interest
@@ -615,9 +615,8 @@ static int leaf_report(void *priv, u64 *slot, u64 addr, unsigned int level)
  * Return: the first non-zero value @fn returned, which stops the walk,
  * or 0.
  */
-int ptsel_radix_for_each_leaf(const struct ptsel_radix *r, u64 start,
-			      u64 end, ptsel_leaf_fn fn, void *priv)
-/* A function: checkpatch takes any *for_each*( for a loop statement. */
+int ptsel_radix_walk_leaves(const struct ptsel_radix *r, u64 start, u64 end,
+			      ptsel_leaf_fn fn, void *priv)
 {
 	struct leaf_cb cb = { .fn = fn, .priv = priv };
 
@@ -627,7 +626,7 @@ int ptsel_radix_for_each_leaf(const struct ptsel_radix *r, u64 start,
 		return 0;
 	return visit_range(r, start, end, leaf_report, &cb);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_radix_for_each_leaf, PTSEL);
+EXPORT_SYMBOL_NS_GPL(ptsel_radix_walk_leaves, PTSEL);
 
 /**
  * ptsel_radix_translate_wc() - walk for one input address via a walk cache

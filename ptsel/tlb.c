@@ -15,7 +15,7 @@
 #include <linux/errno.h>
 #include <linux/export.h>
 
-#include "ptsel_core.h"
+#include <memvirt/ptsel_core.h>
 
 #define TAG_VALID	BIT_ULL(0)
 #define TAG_LEVEL_SHIFT	1

@@ -21,7 +21,7 @@
 #include <linux/errno.h>
 #include <linux/export.h>
 
-#include "ptsel_core.h"
+#include <memvirt/ptsel_core.h>
 
 #define WC_NIL		0xffffffffU
 #define TAG_LEVEL_BITS	2

@@ -8,7 +8,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
-#include "ptsel_core.h"
+#include <memvirt/ptsel_core.h>
 #include "ptsel_kunit.h"
 
 #define UNTRACKED	PTSEL_WC_WALKERS

@@ -163,10 +163,10 @@ struct ptsel_leaf {
 	u32 prot;
 };
 
-/* Called once per leaf by the for_each_leaf walks; non-zero stops them. */
+/* Called once per leaf by the leaf walks; non-zero stops them. */
 typedef int (*ptsel_leaf_fn)(void *priv, const struct ptsel_leaf *leaf);
 
-int ptsel_radix_for_each_leaf(const struct ptsel_radix *r, u64 start, u64 end,
+int ptsel_radix_walk_leaves(const struct ptsel_radix *r, u64 start, u64 end,
 			      ptsel_leaf_fn fn, void *priv);
 
 /* Is [addr, addr + size) a non-empty, 4K-aligned range below @limit? */
@@ -406,7 +406,7 @@ int ptsel_hash_protect(struct ptsel_hash *h, u64 addr, u64 size, u32 prot);
 int ptsel_hash_split(struct ptsel_hash *h, u64 addr);
 int ptsel_hash_remap(struct ptsel_hash *h, u64 addr, u64 size, u64 target,
 		     bool dry);
-int ptsel_hash_for_each_leaf(const struct ptsel_hash *h, u64 start, u64 end,
+int ptsel_hash_walk_leaves(const struct ptsel_hash *h, u64 start, u64 end,
 			     ptsel_leaf_fn fn, void *priv);
 
 /*

@@ -751,7 +751,7 @@ TEST(sysfs_bad_writes)
 
 	for (k = 0; k < 6; k++)
 		saved[k] = read_knob(knobs[k]);
-	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+	for (k = 0; k < ARRAY_SIZE(bad); k++)
 		EXPECT_EQ(-EINVAL, write_knob(bad[k].knob, bad[k].val));
 	for (k = 0; k < 6; k++)
 		EXPECT_EQ(saved[k], read_knob(knobs[k]));
@@ -765,7 +765,7 @@ TEST(sysfs_bad_writes)
 			_exit(2);
 		if (open(DEV, O_RDWR) >= 0 || errno != EACCES)
 			_exit(3);
-		for (k = 0; k < sizeof(knobs) / sizeof(knobs[0]); k++) {
+		for (k = 0; k < ARRAY_SIZE(knobs); k++) {
 			if (write_knob(knobs[k], "5") != -EACCES)
 				_exit(4);
 			if (read_knob(knobs[k]) != -1)

@@ -53,7 +53,7 @@ struct ptsel_map {
  * @target: output: translated address
  * @prot: output: PTSEL_PROT_* of the mapping
  * @level: output: level of the leaf (0 = 4K, 1 = 2M, 2 = 1G)
- * @mem_refs: output: table entries read by the walk
+ * @mem_refs: output: 64-byte lines of table memory read (0 on a TLB hit)
  * @reserved: must be zero
  */
 struct ptsel_translate {

@@ -169,8 +169,8 @@ int ops_leaves(struct ops_env *env, u64 start, u64 end, ptsel_leaf_fn fn,
 	       void *priv)
 {
 	if (env->fmt == OPS_HASH)
-		return ptsel_hash_for_each_leaf(&env->h, start, end, fn, priv);
-	return ptsel_radix_for_each_leaf(&env->r, start, end, fn, priv);
+		return ptsel_hash_walk_leaves(&env->h, start, end, fn, priv);
+	return ptsel_radix_walk_leaves(&env->r, start, end, fn, priv);
 }
 
 static const struct ops_ext *model_find(const struct ops_env *env, u64 a)
@@ -378,7 +378,7 @@ static void check_leaves(struct ops_env *env, u64 s, u64 e, unsigned long stop)
 	memcpy(sorted, env->ext, env->n_ext * sizeof(*sorted));
 	qsort(sorted, env->n_ext, sizeof(*sorted), ext_cmp);
 	ret = ops_leaves(env, s, e, leaf_collect, &l);
-	CHECK(ret == 0, "for_each_leaf: %d", ret);
+	CHECK(ret == 0, "walk_leaves: %d", ret);
 	if (env->fmt == OPS_HASH && l.n)
 		qsort(l.v, l.n, sizeof(*l.v), leaf_cmp);
 	for (i = 0; i < l.n; i++) {

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ptsel_core.h"
+#include <memvirt/ptsel_core.h>
 
 #define OPS_MAX_EXT	256
 
@@ -64,7 +64,7 @@ int ops_map(struct ops_env *env, u64 addr, u64 target, u64 size, u32 prot);
 int ops_unmap(struct ops_env *env, u64 addr, u64 size);
 int ops_translate(struct ops_env *env, u64 addr, struct ptsel_xlate *out);
 int ops_protect(struct ops_env *env, u64 addr, u64 size, u32 prot);
-/* ptsel_*_for_each_leaf() of the format */
+/* ptsel_*_walk_leaves() of the format */
 int ops_leaves(struct ops_env *env, u64 start, u64 end, ptsel_leaf_fn fn,
 	       void *priv);
 void ops_env_fini(struct ops_env *env);
