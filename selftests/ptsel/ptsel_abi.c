@@ -738,7 +738,7 @@ TEST(sysfs_bad_writes)
 		{ "walk_cache_size", "65537" },
 		{ "walk_cache_size", "-1" },
 		{ "walk_cache_size", "1x" },
-		{ "default_format", "" },
+		{ "default_format", "\n" },
 		{ "default_format", "radixx" },
 		{ "default_format", "0" },
 	};
