@@ -156,7 +156,7 @@ static void convert_keeps_mappings(struct kunit *test)
 
 struct lookup_thread {
 	struct ptsel_partition *p;
-	u64 base, size;
+	u64 base, size, split;	/* 4K leaves below @split, 2M above */
 	bool use_walker;
 	atomic_long_t lookups, bad;
 	struct completion started;
@@ -183,7 +183,7 @@ static int lookup_fn(void *arg)
 
 		ret = w ? ptsel_walker_translate(w, a, &x) :
 			  ptsel_partition_translate(lt->p, a, &x);
-		if (ret || x.target != tgt(a))
+		if (ret || x.target != tgt(a) + (a < lt->split ? SZ_4K_ULL : 0))
 			atomic_long_inc(&lt->bad);
 		atomic_long_inc(&lt->lookups);
 		off = (off + 0x1f000) % lt->size;
@@ -199,30 +199,36 @@ static int lookup_fn(void *arg)
 /*
  * Convert a region back and forth while two kthreads translate it, one
  * straight from the tables and one through a walker: no lookup may
- * miss or see a wrong target.
+ * miss or see a wrong target. All three run on one CPU: under TCG the
+ * vCPUs take turns in long slices, so CPUs would rarely overlap, while
+ * a preemptible kernel switches between threads of one CPU at any
+ * tick, also in the middle of a conversion of 4096 leaves.
  */
 static void convert_under_lookups(struct kunit *test)
 {
 	struct ptsel_partition *p = new_part(test, RADIX);
-	u64 base = SZ_1G_ULL, size = 8 * SZ_2M_ULL;
+	u64 base = SZ_1G_ULL, split = base + 8 * SZ_2M_ULL;
 	struct lookup_thread lt[2] = { };
+	unsigned int cpu = raw_smp_processor_id();
 	struct task_struct *t[2];
 	long before;
 	int i, n;
 
-	/* Mixed leaves: 4K pages, then 2M leaves. */
-	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, base, tgt(base), 4 * SZ_2M_ULL, RW), 0);
-	KUNIT_ASSERT_EQ(test, ptsel_partition_unmap(p, base + SZ_2M_ULL, SZ_4K_ULL), 0);
-	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, base + SZ_2M_ULL, tgt(base + SZ_2M_ULL),
-						  SZ_4K_ULL, RW), 0);
-	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, base + 4 * SZ_2M_ULL,
-						  tgt(base + 4 * SZ_2M_ULL), 4 * SZ_2M_ULL, RW), 0);
+	set_cpus_allowed_ptr(current, cpumask_of(cpu));
+	/* 16M of 4K leaves (targets 4K off), then 16M of 2M leaves. */
+	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, base, tgt(base) + SZ_4K_ULL,
+						  split - base, RW), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, split, tgt(split),
+						  8 * SZ_2M_ULL, RW), 0);
 	for (i = 0; i < 2; i++) {
-		lt[i] = (struct lookup_thread){ .p = p, .base = base, .size = size,
-						.use_walker = i };
+		lt[i] = (struct lookup_thread){ .p = p, .base = base,
+						.size = 16 * SZ_2M_ULL,
+						.split = split, .use_walker = i };
 		init_completion(&lt[i].started);
-		t[i] = kthread_run(lookup_fn, &lt[i], "ptsel_lookup%d", i);
+		t[i] = kthread_create(lookup_fn, &lt[i], "ptsel_lookup%d", i);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(t[i]));
+		kthread_bind(t[i], cpu);
+		wake_up_process(t[i]);
 		wait_for_completion(&lt[i].started);
 	}
 	for (n = 0; n < 20; n++) {
@@ -239,6 +245,7 @@ static void convert_under_lookups(struct kunit *test)
 		KUNIT_EXPECT_GT(test, atomic_long_read(&lt[i].lookups), 100L);
 		KUNIT_EXPECT_EQ(test, atomic_long_read(&lt[i].bad), 0L);
 	}
+	set_cpus_allowed_ptr(current, cpu_possible_mask);
 	ptsel_partition_put(p);
 }
 
