@@ -11,6 +11,7 @@
 #include <linux/sysfs.h>
 
 #include <memvirt/mm_kobj.h>
+#include <memvirt/sysfs_knob.h>
 
 #include "ptsel_internal.h"
 
@@ -26,57 +27,10 @@ unsigned int ptsel_walk_cache_size = 64;
 static struct kobject *ptsel_kobj;
 static struct kobject *ptsel_stats_kobj;
 
-/* Knobs with a value range, stored as unsigned long or unsigned int. */
-struct knob {
-	struct kobj_attribute attr;
-	void *val;
-	bool is_long;
-	bool pow2;
-	unsigned long min, max;
-};
-
-static struct knob *to_knob(struct kobj_attribute *attr)
-{
-	return container_of(attr, struct knob, attr);
-}
-
-static ssize_t knob_show(struct kobject *kobj, struct kobj_attribute *attr,
-			 char *buf)
-{
-	struct knob *k = to_knob(attr);
-
-	if (k->is_long)
-		return sysfs_emit(buf, "%lu\n", READ_ONCE(*(unsigned long *)k->val));
-	return sysfs_emit(buf, "%u\n", READ_ONCE(*(unsigned int *)k->val));
-}
-
-static ssize_t knob_store(struct kobject *kobj, struct kobj_attribute *attr,
-			  const char *buf, size_t count)
-{
-	struct knob *k = to_knob(attr);
-	unsigned long val;
-	int ret;
-
-	ret = kstrtoul(buf, 0, &val);
-	if (ret)
-		return ret;
-	if (val < k->min || val > k->max || (k->pow2 && (val & (val - 1))))
-		return -EINVAL;
-	if (k->is_long)
-		WRITE_ONCE(*(unsigned long *)k->val, val);
-	else
-		WRITE_ONCE(*(unsigned int *)k->val, val);
-	return count;
-}
-
-#define KNOB(_name, _long, _pow2, _min, _max)				\
-static struct knob _name##_knob = {					\
-	.attr = __ATTR(_name, 0600, knob_show, knob_store),		\
-	.val = &ptsel_##_name, .is_long = _long, .pow2 = _pow2,		\
-	.min = _min, .max = _max,					\
-}
-
 /* A partition always owns its radix root and its first hashed table. */
+#define KNOB(_name, _long, _pow2, _min, _max)				\
+	MEMVIRT_KNOB(_name, ptsel_##_name, _long, _pow2, _min, _max, NULL)
+
 KNOB(max_table_pages, true, false, 2, 1UL << 20);
 KNOB(max_mapped_pages, true, false, 1, 1UL << 36);
 KNOB(max_partitions_per_fd, false, false, 1, 256);

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * thp_encvm: huge pages for encrypted-VM memory, user ABI.
+ *
+ * /dev/thp_encvm creates guest-memory objects. An object is a file of
+ * kernel-owned 4 KiB pages that a VMM mmaps (MAP_SHARED) and registers
+ * as a KVM memslot. Once attached to the VM, a collapse daemon re-forms
+ * 2 MiB pages: the guest copies its own data into a new 2 MiB page
+ * through a ring in the object's shared range, while the host tracks
+ * pages written during the copy. The host never reads or writes the
+ * object's private pages.
+ */
+#ifndef _UAPI_LINUX_THP_ENCVM_H
+#define _UAPI_LINUX_THP_ENCVM_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define THP_ENCVM_PAGE_SIZE	4096ULL
+#define THP_ENCVM_WINDOW_SIZE	(2ULL << 20)
+#define THP_ENCVM_WINDOW_PAGES	512
+
+/* struct thp_encvm_create.flags */
+#define THP_ENCVM_CREATE_SCATTER	(1U << 0)  /* no two neighbours contiguous */
+#define THP_ENCVM_CREATE_FLAGS		THP_ENCVM_CREATE_SCATTER
+
+/**
+ * struct thp_encvm_create - make a guest-memory object (returns its fd)
+ * @size: bytes, a non-zero multiple of 2 MiB, at most the max_object_mb knob
+ * @shared_offset: start of the shared (exclusion) range, 4 KiB aligned
+ * @shared_size: its length, 4 KiB aligned, non-zero; the host may read
+ *		 and write only here
+ * @ring_offset: the cooperation ring's page, inside the shared range
+ * @staging_offset: a 2 MiB window of the object, 2 MiB aligned, outside
+ *		    the shared range, that the guest gives up for copies
+ * @flags: THP_ENCVM_CREATE_*
+ * @node: NUMA node of the backing pages, or -1 for the caller's
+ * @reserved: must be zero
+ */
+struct thp_encvm_create {
+	__u64 size;
+	__u64 shared_offset;
+	__u64 shared_size;
+	__u64 ring_offset;
+	__u64 staging_offset;
+	__u32 flags;
+	__s32 node;
+	__u64 reserved[2];
+};
+
+/**
+ * struct thp_encvm_attach - tie an object to a KVM VM
+ * @vm_fd: the VM's file descriptor (from KVM_CREATE_VM)
+ * @eventfd: signalled when copy requests are posted (the VMM wires it
+ *	     as an irqfd), or -1 if the guest polls the ring
+ * @gpa: guest-physical address of the object's first byte, 2 MiB aligned
+ * @reserved: must be zero
+ */
+struct thp_encvm_attach {
+	__s32 vm_fd;
+	__s32 eventfd;
+	__u64 gpa;
+	__u64 reserved[2];
+};
+
+/* struct thp_encvm_info.state */
+#define THP_ENCVM_DETACHED	0
+#define THP_ENCVM_ATTACHED	1
+
+/**
+ * struct thp_encvm_info - state of an object
+ * @size: bytes
+ * @gpa: guest-physical base while attached
+ * @state: THP_ENCVM_DETACHED or THP_ENCVM_ATTACHED
+ * @windows: 2 MiB windows of the object
+ * @eligible: windows the daemon may collapse (not shared, not staging)
+ * @huge: windows whose pages are one aligned 2 MiB host page now
+ * @collapses: collapses of this object that completed
+ * @aborts: collapses of this object that were rolled back
+ * @reserved: zero
+ */
+struct thp_encvm_info {
+	__u64 size;
+	__u64 gpa;
+	__u32 state;
+	__u32 windows;
+	__u32 eligible;
+	__u32 huge;
+	__u64 collapses;
+	__u64 aborts;
+	__u64 reserved[2];
+};
+
+/*
+ * The cooperation ring, one page at ring_offset. The host writes
+ * @magic, @nr_slots and the requests and advances @prod; the guest
+ * copies @nr_pages pages from @src_gpa to @dst_gpa, sets @done to the
+ * request's @seq and advances @cons. Both counters run free; slot =
+ * counter % nr_slots. The host trusts nothing the guest writes here.
+ */
+#define THP_ENCVM_RING_MAGIC	0x54485045	/* "THPE" */
+#define THP_ENCVM_RING_SLOTS	64
+
+struct thp_encvm_copy_req {
+	__u64 src_gpa;
+	__u64 dst_gpa;
+	__u32 nr_pages;
+	__u32 seq;
+	__u32 done;
+	__u32 pad;
+};
+
+struct thp_encvm_ring {
+	__u32 magic;
+	__u32 nr_slots;
+	__u32 prod;
+	__u32 cons;
+	__u32 pad[4];
+	struct thp_encvm_copy_req req[THP_ENCVM_RING_SLOTS];
+};
+
+/* Bytes the daemon writes into a copy destination before the guest copies. */
+#define THP_ENCVM_POISON	0xdeadbeefU
+
+#define THP_ENCVM_IOC_MAGIC	0xB8
+/* On /dev/thp_encvm: returns a new object fd (O_CLOEXEC). */
+#define THP_ENCVM_IOC_CREATE	_IOW(THP_ENCVM_IOC_MAGIC, 0x01, struct thp_encvm_create)
+/* On an object fd: */
+#define THP_ENCVM_IOC_ATTACH	_IOW(THP_ENCVM_IOC_MAGIC, 0x02, struct thp_encvm_attach)
+#define THP_ENCVM_IOC_DETACH	_IO(THP_ENCVM_IOC_MAGIC, 0x03)
+#define THP_ENCVM_IOC_INFO	_IOR(THP_ENCVM_IOC_MAGIC, 0x04, struct thp_encvm_info)
+
+#endif /* _UAPI_LINUX_THP_ENCVM_H */

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The guest agent's view of the test VM (32-bit flat protected mode,
+ * no paging: guest-physical addresses are pointers) and the control
+ * block it shares with the VMM in the object's shared range.
+ */
+#ifndef _THP_ENCVM_AGENT_H
+#define _THP_ENCVM_AGENT_H
+
+#define AGENT_CODE	0x1000		/* slot 0: code ... */
+#define AGENT_VER	0x100000	/* ... the pages' versions ... */
+#define AGENT_STACK	0x1ff000	/* ... and the stack */
+#define SLOT0_SIZE	0x200000
+
+#define OBJ_GPA		0x40000000	/* slot 1: the object */
+#define OBJ_SIZE	(16 << 20)
+#define OBJ_SHARED	0x10000		/* shared range: the first 64K */
+#define OBJ_RING	0		/* page 0: the ring */
+#define OBJ_CTL		0x1000		/* page 1: the control block */
+#define OBJ_STAGING	(14 << 20)	/* the 8th window */
+#define OBJ_WINDOWS	8
+#define OBJ_ELIGIBLE	6		/* all but the shared and staging ones */
+
+#define PORT_FILLED	0x10
+#define PORT_VERIFIED	0x11
+
+/* ctl.mode */
+#define MODE_SERVE	0		/* service the ring */
+#define MODE_IGNORE	1		/* never answer */
+
+/**
+ * struct agent_ctl - the control block
+ * @mode: MODE_* (VMM)
+ * @stop: VMM: stop serving, verify and halt
+ * @phase: agent: 1 once memory is filled, 2 once verified
+ * @requests: agent: copy requests completed
+ * @pages: agent: pages copied
+ * @poison_ok: agent: destination pages found full of THP_ENCVM_POISON
+ * @poison_bad: agent: destination pages found holding anything else
+ * @dirty_writes: agent: writes to a source page right after copying it
+ * @hot_writes: agent: background rewrites of pages
+ * @bad_words: agent: 32-bit words that failed verification
+ * @bad_bytes: agent: bytes that failed verification
+ * @checked: agent: pages verified
+ */
+struct agent_ctl {
+	unsigned int mode;
+	unsigned int stop;
+	unsigned int phase;
+	unsigned int requests;
+	unsigned int pages;
+	unsigned int poison_ok;
+	unsigned int poison_bad;
+	unsigned int dirty_writes;
+	unsigned int hot_writes;
+	unsigned int bad_words;
+	unsigned int bad_bytes;
+	unsigned int checked;
+};
+
+/* Word @k of page @p at version @v: any lost or torn write shows. */
+static inline unsigned int agent_word(unsigned int p, unsigned int k,
+				      unsigned int v)
+{
+	return (p * 2654435761u) ^ (k * 40503u) ^ (v * 0x9e3779b9u) ^ 0x13579bdfu;
+}
+
+#endif /* _THP_ENCVM_AGENT_H */

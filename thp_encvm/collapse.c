@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * thp_encvm collapse daemon: a khugepaged-style kthread that scans the
+ * attached objects for windows that are guest-contiguous but not one
+ * host page, and re-forms them with the guest's help:
+ *
+ *  1. allocate a 2 MiB page on the object's node (split into 512
+ *     order-0 pages, so KVM can take references on each);
+ *  2. fill it with THP_ENCVM_POISON;
+ *  3. map its subpages as the object's staging window;
+ *  4. write-protect the source pages (zap; they refault read-only, so
+ *     KVM drops its writable entries and a guest write is tracked);
+ *  5. post copy requests (source GPA -> staging GPA) on the ring in the
+ *     shared range and signal the eventfd.
+ *
+ * Each completed page that was not written is switched to its new
+ * subpage; a written one is copied again, up to max_copy_retries. When
+ * all 512 are switched, the window's mapping is replaced, which frees
+ * its page table, and the next fault maps it with a PMD, so KVM
+ * installs a 2 MiB entry. Any failure rolls back: switched pages keep
+ * their new subpage (they hold the guest's data), the others their old
+ * page, so no guest data is lost and the host copies nothing.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/eventfd.h>
+#include <linux/freezer.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "thp_encvm_internal.h"
+#include "trace.h"
+
+LIST_HEAD(te_objs);
+DEFINE_MUTEX(te_objs_lock);
+struct te_stats te_stats;
+
+static struct task_struct *te_thread;
+static DECLARE_WAIT_QUEUE_HEAD(te_wait);
+static bool te_kicked;		/* wake up now: knobs or objects changed */
+static u32 te_pass = 1;	/* generation of the current full scan */
+
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+DECLARE_FAULT_ATTR(te_fail_alloc);
+#endif
+
+/**
+ * struct te_run - one collapse in progress
+ * @o: the object
+ * @c: copy state
+ * @first: first page of the window
+ * @new_pfn: first pfn of the new 2 MiB page
+ * @staged: the staging window maps the new page
+ * @saved: the staging window's own pfns meanwhile
+ * @old: old pfns of switched pages
+ * @dirty: snapshot of the window's dirty bits at a completion
+ * @to_switch: pages a completion lets switch
+ * @req: requests in flight: sequence, ring slot, run
+ * @nr_req: entries of @req
+ */
+struct te_run {
+	struct te_obj *o;
+	struct te_collapse c;
+	u64 first;
+	u64 new_pfn;
+	bool staged;
+	u64 saved[TE_WIN_PAGES];
+	u64 old[TE_WIN_PAGES];
+	DECLARE_BITMAP(dirty, TE_WIN_PAGES);
+	DECLARE_BITMAP(to_switch, TE_WIN_PAGES);
+	struct {
+		u32 seq, slot;
+		unsigned int first, n;
+	} req[THP_ENCVM_RING_SLOTS];
+	unsigned int nr_req;
+};
+
+void te_daemon_kick(void)
+{
+	WRITE_ONCE(te_kicked, true);
+	wake_up_interruptible(&te_wait);
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	wait_event_freezable_timeout(te_wait, kthread_should_stop() ||
+				     READ_ONCE(te_kicked), msecs_to_jiffies(ms));
+	WRITE_ONCE(te_kicked, false);
+}
+
+static struct thp_encvm_ring *ring_of(struct te_obj *o)
+{
+	return page_address(pfn_to_page(o->pfn[o->l.ring_page]));
+}
+
+static struct page *alloc_window_page(int node)
+{
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	if (should_fail(&te_fail_alloc, PMD_SIZE))
+		return NULL;
+#endif
+	return alloc_pages_node(node, GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN |
+				__GFP_NORETRY, PMD_ORDER);
+}
+
+/* Zap the runs of set bits of @bits (window relative). */
+static void zap_runs(struct te_run *r, const unsigned long *bits)
+{
+	unsigned int s, e = 0;
+
+	while ((s = find_next_bit(bits, TE_WIN_PAGES, e)) < TE_WIN_PAGES) {
+		e = find_next_zero_bit(bits, TE_WIN_PAGES, s);
+		te_obj_zap(r->o, r->first + s, e - s);
+	}
+}
+
+/* Steps 1 to 3. */
+static enum te_fail stage(struct te_run *r)
+{
+	struct te_obj *o = r->o;
+	u64 stg = o->l.staging_first;
+	struct page *page;
+	unsigned int i;
+
+	page = alloc_window_page(o->node);
+	if (!page)
+		return TE_FAIL_ALLOC;
+	split_page(page, PMD_ORDER);
+	r->new_pfn = page_to_pfn(page);
+	/* The only write to private memory: a copy destination's poison. */
+	for (i = 0; i < TE_WIN_PAGES; i++)
+		memset32(page_address(page + i), THP_ENCVM_POISON,
+			 PAGE_SIZE / sizeof(u32));
+	mutex_lock(&o->lock);
+	for (i = 0; i < TE_WIN_PAGES; i++) {
+		r->saved[i] = o->pfn[stg + i];
+		o->pfn[stg + i] = r->new_pfn + i;
+	}
+	r->staged = true;
+	mutex_unlock(&o->lock);
+	te_obj_zap(o, stg, TE_WIN_PAGES);
+	return TE_FAIL_NONE;
+}
+
+/* Step 4 for the pending pages, then step 5. */
+static enum te_fail post(struct te_run *r)
+{
+	struct te_obj *o = r->o;
+	struct thp_encvm_ring *ring = ring_of(o);
+	unsigned int i, first, n;
+	u32 prod;
+
+	mutex_lock(&o->lock);
+	for_each_set_bit(i, r->c.pending, TE_WIN_PAGES) {
+		/* Clear first, then zap: a write after the zap is tracked. */
+		__clear_bit(r->first + i, o->dirty);
+		__set_bit(r->first + i, o->wp);
+	}
+	mutex_unlock(&o->lock);
+	zap_runs(r, r->c.pending);
+
+	/* The host's own producer index: the ring copy is guest-writable. */
+	prod = o->prod;
+	r->nr_req = 0;
+	while (r->nr_req < THP_ENCVM_RING_SLOTS &&
+	       (n = te_collapse_next_run(&r->c, &first))) {
+		struct thp_encvm_copy_req *q = &ring->req[prod % THP_ENCVM_RING_SLOTS];
+		u32 seq = ++o->seq;
+
+		WRITE_ONCE(q->src_gpa, o->gpa + ((r->first + first) << PAGE_SHIFT));
+		WRITE_ONCE(q->dst_gpa, o->gpa + ((o->l.staging_first + first) << PAGE_SHIFT));
+		WRITE_ONCE(q->nr_pages, n);
+		WRITE_ONCE(q->done, 0);
+		WRITE_ONCE(q->seq, seq);
+		r->req[r->nr_req].seq = seq;
+		r->req[r->nr_req].slot = prod % THP_ENCVM_RING_SLOTS;
+		r->req[r->nr_req].first = first;
+		r->req[r->nr_req].n = n;
+		r->nr_req++;
+		trace_thp_encvm_copy_request(o->id, r->c.win, first, n, seq);
+		prod++;
+	}
+	o->prod = prod;
+	/* The slots before the producer index. */
+	smp_store_release(&ring->prod, prod);
+	if (o->notify)
+		eventfd_signal(o->notify);
+	return TE_FAIL_NONE;
+}
+
+/* Completion of request @k: switch its clean pages. */
+static enum te_fail complete_req(struct te_run *r, unsigned int k)
+{
+	unsigned int first = r->req[k].first, n = r->req[k].n, i;
+	struct te_obj *o = r->o;
+	int ret;
+
+	bitmap_zero(r->to_switch, TE_WIN_PAGES);
+	mutex_lock(&o->lock);
+	for (i = first; i < first + n; i++)
+		__assign_bit(i, r->dirty, test_bit(r->first + i, o->dirty));
+	ret = te_collapse_complete(&r->c, first, n, r->dirty, r->to_switch);
+	for_each_set_bit(i, r->to_switch, TE_WIN_PAGES) {
+		r->old[i] = o->pfn[r->first + i];
+		o->pfn[r->first + i] = r->new_pfn + i;
+		__clear_bit(r->first + i, o->wp);
+	}
+	mutex_unlock(&o->lock);
+	/* The old pages leave every mapping, KVM's included, right here. */
+	zap_runs(r, r->to_switch);
+	trace_thp_encvm_copy_complete(o->id, r->c.win, first, n,
+				      bitmap_weight(r->to_switch, TE_WIN_PAGES));
+	for (i = first; i < first + n; i++)
+		if (test_bit(i, r->dirty))
+			trace_thp_encvm_dirty_retry(o->id, r->c.win, i, r->c.retries[i]);
+	return ret ? TE_FAIL_RETRIES : TE_FAIL_NONE;
+}
+
+/* Wait for every request in flight; nothing the guest wrote is trusted. */
+static enum te_fail wait_copies(struct te_run *r)
+{
+	unsigned long deadline = jiffies +
+		msecs_to_jiffies(READ_ONCE(te_copy_timeout_ms));
+	struct thp_encvm_ring *ring = ring_of(r->o);
+	unsigned int k, left = r->nr_req;
+	enum te_fail f;
+	u64 done_mask = 0;
+
+	BUILD_BUG_ON(THP_ENCVM_RING_SLOTS > 64);
+	while (left) {
+		if (READ_ONCE(r->o->abort) || kthread_should_stop())
+			return TE_FAIL_DETACHED;
+		if (READ_ONCE(ring->magic) != THP_ENCVM_RING_MAGIC)
+			return TE_FAIL_RING;
+		for (k = 0; k < r->nr_req; k++) {
+			if (done_mask & BIT_ULL(k) ||
+			    !te_ring_done(&ring->req[r->req[k].slot], r->req[k].seq))
+				continue;
+			done_mask |= BIT_ULL(k);
+			left--;
+			f = complete_req(r, k);
+			if (f)
+				return f;
+		}
+		if (!left)
+			break;
+		if (time_after(jiffies, deadline))
+			return TE_FAIL_TIMEOUT;
+		usleep_range(500, 1000);
+	}
+	return TE_FAIL_NONE;
+}
+
+/* Put the staging window back on its own pages. */
+static void unstage(struct te_run *r)
+{
+	struct te_obj *o = r->o;
+	u64 stg = o->l.staging_first;
+	unsigned int i;
+
+	if (!r->staged)
+		return;
+	mutex_lock(&o->lock);
+	for (i = 0; i < TE_WIN_PAGES; i++)
+		o->pfn[stg + i] = r->saved[i];
+	mutex_unlock(&o->lock);
+	te_obj_zap(o, stg, TE_WIN_PAGES);
+	r->staged = false;
+}
+
+/*
+ * Replace the VMM's mapping of the window by a fresh one of the same
+ * file and offset. That frees the window's page table, which no
+ * exported helper can do otherwise, so the next fault takes the PMD
+ * path. The mapping is checked first; between the check and the
+ * replacement only the VMM itself could change it.
+ */
+static void promote(struct te_run *r)
+{
+	struct te_obj *o = r->o;
+	unsigned long addr, prot = 0;
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	bool ok = false;
+
+	mutex_lock(&o->lock);
+	mm = o->mm;
+	addr = o->hva + (r->first << PAGE_SHIFT);
+	if (mm && !mmget_not_zero(mm))
+		mm = NULL;
+	mutex_unlock(&o->lock);
+	if (!mm)
+		return;
+	kthread_use_mm(mm);
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->vm_file == o->file && !(addr & ~PMD_MASK) &&
+	    addr + PMD_SIZE <= vma->vm_end &&
+	    vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) == r->first) {
+		prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
+		       (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
+		ok = true;
+	}
+	mmap_read_unlock(mm);
+	if (ok && vm_mmap(o->file, addr, PMD_SIZE, prot, MAP_SHARED | MAP_FIXED,
+			  r->first << PAGE_SHIFT) != addr)
+		pr_warn_ratelimited("object %u: window %llu stays 4K-mapped\n",
+				    o->id, r->c.win);
+	kthread_unuse_mm(mm);
+	mmput(mm);
+}
+
+/* Roll back: every page keeps whichever copy holds the guest's data. */
+static void rollback(struct te_run *r)
+{
+	struct te_obj *o = r->o;
+	unsigned int i;
+
+	unstage(r);
+	mutex_lock(&o->lock);
+	for (i = 0; i < TE_WIN_PAGES; i++)
+		__clear_bit(r->first + i, o->wp);
+	mutex_unlock(&o->lock);
+	/* Read-only entries go; the pages refault writable. */
+	te_obj_zap(o, r->first, TE_WIN_PAGES);
+	if (!r->new_pfn)
+		return;
+	for (i = 0; i < TE_WIN_PAGES; i++)
+		__free_page(pfn_to_page(test_bit(i, r->c.switched) ? r->old[i] :
+					r->new_pfn + i));
+}
+
+static enum te_fail collapse(struct te_run *r)
+{
+	unsigned int i;
+	enum te_fail f;
+
+	f = stage(r);
+	while (!f && !te_collapse_done(&r->c)) {
+		f = post(r);
+		if (!f)
+			f = wait_copies(r);
+	}
+	if (f)
+		return f;
+	unstage(r);
+	promote(r);
+	/* Zapped when switched: no mapping refers to the old pages. */
+	for (i = 0; i < TE_WIN_PAGES; i++)
+		__free_page(pfn_to_page(r->old[i]));
+	return TE_FAIL_NONE;
+}
+
+/* Collapse window @win of @o; the caller holds a reference on @o. */
+static void collapse_window(struct te_obj *o, u64 win)
+{
+	struct te_run *r;
+	enum te_fail f;
+	u64 t0 = ktime_get_ns();
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return;
+	r->o = o;
+	r->first = win * TE_WIN_PAGES;
+	te_collapse_init(&r->c, win, READ_ONCE(te_max_copy_retries));
+	trace_thp_encvm_collapse_begin(o->id, win);
+	f = collapse(r);
+	if (f)
+		rollback(r);
+	atomic64_add(r->c.pages_copied, &te_stats.pages_copied);
+	atomic64_add(r->c.dirty_retries, &te_stats.dirty_retries);
+	mutex_lock(&o->lock);
+	if (f) {
+		o->aborts++;
+		atomic64_inc(&te_stats.failed[f]);
+	} else {
+		o->collapses++;
+		atomic64_inc(&te_stats.windows_collapsed);
+	}
+	mutex_unlock(&o->lock);
+	trace_thp_encvm_collapse_end(o->id, win, te_fail_names[f],
+				     r->c.pages_copied, r->c.dirty_retries,
+				     ktime_get_ns() - t0);
+	kfree(r);
+	if (f == TE_FAIL_ALLOC)
+		sleep_ms(READ_ONCE(te_alloc_sleep_ms));
+}
+
+/*
+ * Take @o for a collapse: it must still be attached and not being
+ * detached. The flag is what te_obj_detach() waits on.
+ */
+static bool claim(struct te_obj *o)
+{
+	bool ok;
+
+	mutex_lock(&o->lock);
+	ok = o->kvm && !o->abort;
+	if (ok)
+		WRITE_ONCE(o->collapsing, true);
+	mutex_unlock(&o->lock);
+	return ok;
+}
+
+static void unclaim(struct te_obj *o)
+{
+	WRITE_ONCE(o->collapsing, false);
+	wake_up_all(&o->idle);
+}
+
+/*
+ * Scan up to @budget pages of @o from its cursor. Returns the pages
+ * scanned; an object whose cursor goes round is marked as scanned in
+ * this pass.
+ */
+static unsigned int scan_obj(struct te_obj *o, unsigned int budget)
+{
+	u64 nr = o->l.nr_pages / TE_WIN_PAGES;
+	unsigned int scanned = 0, eligible = 0;
+	enum te_window_kind kind;
+
+	while (scanned < budget && !kthread_should_stop()) {
+		u64 win = o->scan_win;
+
+		if (!claim(o))
+			break;
+		mutex_lock(&o->lock);
+		kind = te_window_classify(&o->l, o->pfn, o->touched, win,
+					  READ_ONCE(te_max_ptes_none));
+		mutex_unlock(&o->lock);
+		if (kind == TE_WIN_ELIGIBLE) {
+			eligible++;
+			collapse_window(o, win);
+		}
+		unclaim(o);
+		scanned += TE_WIN_PAGES;
+		o->scan_win = (win + 1) % nr;
+		if (!o->scan_win) {
+			WRITE_ONCE(o->pass, te_pass);
+			break;
+		}
+		cond_resched();
+	}
+	trace_thp_encvm_scan(o->id, scanned / TE_WIN_PAGES, eligible);
+	return scanned;
+}
+
+/*
+ * One wakeup: pages_to_scan pages, object by object, round robin. A
+ * full scan is complete when every attached object went round once.
+ */
+static void scan(void)
+{
+	unsigned int budget = READ_ONCE(te_pages_to_scan), done = 0, n;
+	struct te_obj *o;
+	bool full;
+
+	while (done < budget && !kthread_should_stop()) {
+		mutex_lock(&te_objs_lock);
+		o = list_first_entry_or_null(&te_objs, struct te_obj, list);
+		if (o) {
+			list_rotate_left(&te_objs);
+			kref_get(&o->ref);
+		}
+		mutex_unlock(&te_objs_lock);
+		if (!o)
+			return;
+		n = scan_obj(o, budget - done);
+		te_obj_put(o);
+		if (!n)
+			break;
+		done += n;
+	}
+	mutex_lock(&te_objs_lock);
+	full = !list_empty(&te_objs);
+	list_for_each_entry(o, &te_objs, list)
+		full &= READ_ONCE(o->pass) == te_pass;
+	if (full) {
+		te_pass++;
+		atomic64_inc(&te_stats.full_scans);
+	}
+	mutex_unlock(&te_objs_lock);
+}
+
+static int te_daemon(void *unused)
+{
+	set_freezable();
+	while (!kthread_should_stop()) {
+		if (READ_ONCE(te_enabled))
+			scan();
+		sleep_ms(READ_ONCE(te_scan_sleep_ms));
+	}
+	return 0;
+}
+
+int te_daemon_start(void)
+{
+	te_thread = kthread_run(te_daemon, NULL, "thp_encvmd");
+	return PTR_ERR_OR_ZERO(te_thread);
+}
+
+void te_daemon_stop(void)
+{
+	kthread_stop(te_thread);
+}

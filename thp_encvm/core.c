@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * thp_encvm core: object layout, window selection and the per-window
+ * copy state machine (see thp_encvm_core.h).
+ */
+#include <linux/bitmap.h>
+#include <linux/compiler.h>
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/string.h>
+
+#include "thp_encvm_core.h"
+
+const char * const te_fail_names[TE_FAIL_NR] = {
+	[TE_FAIL_NONE] = "none",
+	[TE_FAIL_ALLOC] = "alloc",
+	[TE_FAIL_TIMEOUT] = "timeout",
+	[TE_FAIL_RETRIES] = "retries",
+	[TE_FAIL_DETACHED] = "detached",
+	[TE_FAIL_RING] = "ring",
+};
+
+static bool page_aligned(u64 v)
+{
+	return !(v & (THP_ENCVM_PAGE_SIZE - 1));
+}
+
+/**
+ * te_layout_init() - check a create request and derive the layout
+ * @l: layout to fill
+ * @c: the request
+ * @max_bytes: largest object allowed
+ *
+ * Return: 0, or -EINVAL for a size that is not a non-zero multiple of
+ * 2 MiB, a misaligned or out-of-range shared range, a ring outside it,
+ * or a staging window that is misaligned, outside the object or
+ * overlapping the shared range; -E2BIG above @max_bytes.
+ */
+int te_layout_init(struct te_layout *l, const struct thp_encvm_create *c,
+		   u64 max_bytes)
+{
+	u64 shared_end = c->shared_offset + c->shared_size;
+
+	if (!c->size || (c->size & (THP_ENCVM_WINDOW_SIZE - 1)))
+		return -EINVAL;
+	if (c->size > max_bytes)
+		return -E2BIG;
+	if (!c->shared_size || !page_aligned(c->shared_offset) ||
+	    !page_aligned(c->shared_size) || shared_end < c->shared_offset ||
+	    shared_end > c->size)
+		return -EINVAL;
+	if (!page_aligned(c->ring_offset) || c->ring_offset < c->shared_offset ||
+	    c->ring_offset >= shared_end)
+		return -EINVAL;
+	if (c->staging_offset & (THP_ENCVM_WINDOW_SIZE - 1) ||
+	    c->staging_offset >= c->size ||
+	    (c->staging_offset < shared_end &&
+	     c->shared_offset < c->staging_offset + THP_ENCVM_WINDOW_SIZE))
+		return -EINVAL;
+	l->nr_pages = c->size >> TE_PAGE_SHIFT;
+	l->shared_first = c->shared_offset >> TE_PAGE_SHIFT;
+	l->shared_count = c->shared_size >> TE_PAGE_SHIFT;
+	l->ring_page = c->ring_offset >> TE_PAGE_SHIFT;
+	l->staging_first = c->staging_offset >> TE_PAGE_SHIFT;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(te_layout_init, THP_ENCVM);
+
+/**
+ * te_page_shared() - may the host touch this page
+ * @l: layout
+ * @page: page index in the object
+ *
+ * Return: true inside the shared (exclusion) range.
+ */
+bool te_page_shared(const struct te_layout *l, u64 page)
+{
+	return page >= l->shared_first && page - l->shared_first < l->shared_count;
+}
+EXPORT_SYMBOL_NS_GPL(te_page_shared, THP_ENCVM);
+
+/**
+ * te_pfns_huge() - are a window's pages one aligned 2 MiB host page
+ * @pfn: the window's TE_WIN_PAGES host page frame numbers
+ *
+ * Return: true if they are contiguous and the first is 2 MiB aligned.
+ */
+bool te_pfns_huge(const u64 *pfn)
+{
+	unsigned int i;
+
+	if (pfn[0] & (TE_WIN_PAGES - 1))
+		return false;
+	for (i = 1; i < TE_WIN_PAGES; i++)
+		if (pfn[i] != pfn[0] + i)
+			return false;
+	return true;
+}
+EXPORT_SYMBOL_NS_GPL(te_pfns_huge, THP_ENCVM);
+
+/**
+ * te_window_classify() - what the daemon may do with a window
+ * @l: layout
+ * @pfn: host pfn of every page of the object
+ * @touched: pages the guest has accessed
+ * @win: window index
+ * @max_ptes_none: most untouched pages an eligible window may have
+ *
+ * Return: the window's kind; only TE_WIN_ELIGIBLE windows are collapsed.
+ */
+enum te_window_kind te_window_classify(const struct te_layout *l,
+				       const u64 *pfn,
+				       const unsigned long *touched, u64 win,
+				       unsigned int max_ptes_none)
+{
+	u64 first = win * TE_WIN_PAGES;
+	unsigned int none;
+
+	if (first == l->staging_first)
+		return TE_WIN_STAGING;
+	if (first < l->shared_first + l->shared_count &&
+	    l->shared_first < first + TE_WIN_PAGES)
+		return TE_WIN_SHARED;
+	if (te_pfns_huge(pfn + first))
+		return TE_WIN_HUGE;
+	/* Windows start on a long boundary: TE_WIN_PAGES is a multiple of 64. */
+	none = TE_WIN_PAGES - bitmap_weight(touched + first / BITS_PER_LONG,
+					    TE_WIN_PAGES);
+	return none > max_ptes_none ? TE_WIN_SPARSE : TE_WIN_ELIGIBLE;
+}
+EXPORT_SYMBOL_NS_GPL(te_window_classify, THP_ENCVM);
+
+/**
+ * te_collapse_init() - start the copy state of a window
+ * @c: state to set up
+ * @win: window index
+ * @max_retries: re-copies allowed per page
+ *
+ * Every page starts pending: the guest copies all of them.
+ */
+void te_collapse_init(struct te_collapse *c, u64 win, unsigned int max_retries)
+{
+	c->win = win;
+	c->max_retries = max_retries;
+	bitmap_fill(c->pending, TE_WIN_PAGES);
+	bitmap_zero(c->inflight, TE_WIN_PAGES);
+	bitmap_zero(c->switched, TE_WIN_PAGES);
+	memset(c->retries, 0, sizeof(c->retries));
+	c->nr_switched = 0;
+	c->pages_copied = 0;
+	c->dirty_retries = 0;
+	c->fail = TE_FAIL_NONE;
+}
+EXPORT_SYMBOL_NS_GPL(te_collapse_init, THP_ENCVM);
+
+/**
+ * te_collapse_next_run() - the next run of pages to request a copy of
+ * @c: state
+ * @first: set to the run's first page (window relative)
+ *
+ * The run moves from pending to in flight. One run is one ring request.
+ *
+ * Return: its length, 0 when nothing is pending.
+ */
+unsigned int te_collapse_next_run(struct te_collapse *c, unsigned int *first)
+{
+	unsigned int s = find_first_bit(c->pending, TE_WIN_PAGES), e;
+
+	if (s >= TE_WIN_PAGES)
+		return 0;
+	e = find_next_zero_bit(c->pending, TE_WIN_PAGES, s);
+	bitmap_clear(c->pending, s, e - s);
+	bitmap_set(c->inflight, s, e - s);
+	*first = s;
+	return e - s;
+}
+EXPORT_SYMBOL_NS_GPL(te_collapse_next_run, THP_ENCVM);
+
+/**
+ * te_collapse_complete() - the guest finished copying a run
+ * @c: state
+ * @first: the run's first page
+ * @n: its length
+ * @dirty: pages of the window written since they were write-protected
+ * @to_switch: set for each page whose copy is good: back it by its new
+ *	       subpage now
+ *
+ * A page written during its copy goes back to pending, up to
+ * @c->max_retries times.
+ *
+ * Return: 0; -EINVAL if the run was not in flight; -EBUSY when a page
+ * ran out of retries (@c->fail is then TE_FAIL_RETRIES).
+ */
+int te_collapse_complete(struct te_collapse *c, unsigned int first,
+			 unsigned int n, const unsigned long *dirty,
+			 unsigned long *to_switch)
+{
+	unsigned int i;
+
+	if (first >= TE_WIN_PAGES || n > TE_WIN_PAGES - first || !n ||
+	    find_next_zero_bit(c->inflight, first + n, first) < first + n)
+		return -EINVAL;
+	bitmap_clear(c->inflight, first, n);
+	c->pages_copied += n;
+	for (i = first; i < first + n; i++) {
+		if (!test_bit(i, dirty)) {
+			__set_bit(i, to_switch);
+			__set_bit(i, c->switched);
+			c->nr_switched++;
+			continue;
+		}
+		c->dirty_retries++;
+		if (++c->retries[i] > c->max_retries) {
+			c->fail = TE_FAIL_RETRIES;
+			return -EBUSY;
+		}
+		__set_bit(i, c->pending);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(te_collapse_complete, THP_ENCVM);
+
+/**
+ * te_collapse_done() - is every page of the window switched
+ * @c: state
+ *
+ * Return: true when the window can be mapped as one 2 MiB page.
+ */
+bool te_collapse_done(const struct te_collapse *c)
+{
+	return c->nr_switched == TE_WIN_PAGES;
+}
+EXPORT_SYMBOL_NS_GPL(te_collapse_done, THP_ENCVM);
+
+/**
+ * te_ring_done() - has the guest completed request @seq in slot @r
+ * @r: the slot, in guest-writable memory
+ * @seq: the sequence number the host gave the request
+ *
+ * Return: true if the slot says so.
+ */
+bool te_ring_done(const struct thp_encvm_copy_req *r, u32 seq)
+{
+	/* Pairs with the guest's store: read it once, compare only. */
+	return READ_ONCE(r->done) == seq;
+}
+EXPORT_SYMBOL_NS_GPL(te_ring_done, THP_ENCVM);

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the thp_encvm core: layout checks, window selection,
+ * and the copy state machine's retry and abort rules.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include "thp_encvm_core.h"
+
+#define MB	(1ULL << 20)
+
+static struct thp_encvm_create good = {
+	.size = 16 * MB,
+	.shared_offset = 0,
+	.shared_size = 64 * 1024,
+	.ring_offset = 0,
+	.staging_offset = 14 * MB,
+	.node = -1,
+};
+
+static void layout_checks(struct kunit *test)
+{
+	struct thp_encvm_create c;
+	struct te_layout l;
+
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &good, 16 * MB), 0);
+	KUNIT_EXPECT_EQ(test, l.nr_pages, 4096ULL);
+	KUNIT_EXPECT_EQ(test, l.staging_first, 3584ULL);
+	KUNIT_EXPECT_TRUE(test, te_page_shared(&l, 15));
+	KUNIT_EXPECT_FALSE(test, te_page_shared(&l, 16));
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &good, 8 * MB), -E2BIG);
+	c = good;
+	c.size = 3 * MB;
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, ~0ULL), -EINVAL);
+	c = good;
+	c.size = 0;
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, ~0ULL), -EINVAL);
+	c = good;
+	c.shared_size = 0;
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, ~0ULL), -EINVAL);
+	c = good;
+	c.shared_offset = ~0ULL - 4095;
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, ~0ULL), -EINVAL);
+	c = good;
+	c.ring_offset = 64 * 1024;	/* just past the shared range */
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, ~0ULL), -EINVAL);
+	c = good;
+	c.staging_offset = MB;		/* not 2M aligned */
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, ~0ULL), -EINVAL);
+	c = good;
+	c.staging_offset = 0;		/* overlaps the shared range */
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, ~0ULL), -EINVAL);
+	c = good;
+	c.staging_offset = 16 * MB;	/* outside */
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, ~0ULL), -EINVAL);
+}
+
+static void window_selection(struct kunit *test)
+{
+	unsigned long *touched = kunit_kzalloc(test, 4096 / 8, GFP_KERNEL);
+	u64 *pfn = kunit_kcalloc(test, 4096, sizeof(u64), GFP_KERNEL);
+	struct te_layout l;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, touched);
+	KUNIT_ASSERT_NOT_NULL(test, pfn);
+	KUNIT_ASSERT_EQ(test, te_layout_init(&l, &good, 16 * MB), 0);
+	/* Scattered everywhere, all touched ... */
+	for (i = 0; i < 4096; i++)
+		pfn[i] = 0x100000 + 4096 - i;
+	bitmap_fill(touched, 4096);
+	KUNIT_EXPECT_EQ(test, te_window_classify(&l, pfn, touched, 0, 511), TE_WIN_SHARED);
+	KUNIT_EXPECT_EQ(test, te_window_classify(&l, pfn, touched, 1, 511), TE_WIN_ELIGIBLE);
+	KUNIT_EXPECT_EQ(test, te_window_classify(&l, pfn, touched, 7, 511), TE_WIN_STAGING);
+	/* ... but window 2 is one aligned host page already ... */
+	for (i = 0; i < 512; i++)
+		pfn[1024 + i] = 0x200000 + i;
+	KUNIT_EXPECT_EQ(test, te_window_classify(&l, pfn, touched, 2, 511), TE_WIN_HUGE);
+	/* ... contiguous but misaligned is not huge ... */
+	for (i = 0; i < 512; i++)
+		pfn[1536 + i] = 0x200001 + 512 + i;
+	KUNIT_EXPECT_EQ(test, te_window_classify(&l, pfn, touched, 3, 511), TE_WIN_ELIGIBLE);
+	/* ... and max_ptes_none counts untouched pages. */
+	bitmap_clear(touched, 2048, 10);
+	KUNIT_EXPECT_EQ(test, te_window_classify(&l, pfn, touched, 4, 10), TE_WIN_ELIGIBLE);
+	KUNIT_EXPECT_EQ(test, te_window_classify(&l, pfn, touched, 4, 9), TE_WIN_SPARSE);
+}
+
+static void copy_state_machine(struct kunit *test)
+{
+	DECLARE_BITMAP(dirty, TE_WIN_PAGES);
+	DECLARE_BITMAP(sw, TE_WIN_PAGES);
+	struct te_collapse *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	unsigned int first, n;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	te_collapse_init(c, 3, 1);
+	n = te_collapse_next_run(c, &first);
+	KUNIT_EXPECT_EQ(test, first, 0U);
+	KUNIT_EXPECT_EQ(test, n, 512U);
+	KUNIT_EXPECT_EQ(test, te_collapse_next_run(c, &first), 0U);
+	/* A run that is not in flight is refused. */
+	bitmap_zero(dirty, TE_WIN_PAGES);
+	bitmap_zero(sw, TE_WIN_PAGES);
+	KUNIT_EXPECT_EQ(test, te_collapse_complete(c, 0, 513, dirty, sw), -EINVAL);
+	/* Pages 10 and 11 and 300 were written during the copy. */
+	__set_bit(10, dirty);
+	__set_bit(11, dirty);
+	__set_bit(300, dirty);
+	KUNIT_EXPECT_EQ(test, te_collapse_complete(c, 0, 512, dirty, sw), 0);
+	KUNIT_EXPECT_EQ(test, bitmap_weight(sw, TE_WIN_PAGES), 509U);
+	KUNIT_EXPECT_FALSE(test, test_bit(10, sw));
+	KUNIT_EXPECT_EQ(test, c->dirty_retries, 3ULL);
+	KUNIT_EXPECT_FALSE(test, te_collapse_done(c));
+	KUNIT_EXPECT_EQ(test, te_collapse_complete(c, 0, 512, dirty, sw), -EINVAL);
+	/* The dirty pages come back as two runs. */
+	KUNIT_EXPECT_EQ(test, te_collapse_next_run(c, &first), 2U);
+	KUNIT_EXPECT_EQ(test, first, 10U);
+	KUNIT_EXPECT_EQ(test, te_collapse_next_run(c, &first), 1U);
+	KUNIT_EXPECT_EQ(test, first, 300U);
+	bitmap_zero(sw, TE_WIN_PAGES);
+	bitmap_zero(dirty, TE_WIN_PAGES);
+	KUNIT_EXPECT_EQ(test, te_collapse_complete(c, 10, 2, dirty, sw), 0);
+	/* Page 300 is written again: its one retry is used up. */
+	__set_bit(300, dirty);
+	KUNIT_EXPECT_EQ(test, te_collapse_complete(c, 300, 1, dirty, sw), -EBUSY);
+	KUNIT_EXPECT_EQ(test, c->fail, TE_FAIL_RETRIES);
+	KUNIT_EXPECT_EQ(test, c->nr_switched, 511U);
+	KUNIT_EXPECT_EQ(test, c->pages_copied, 515ULL);
+	KUNIT_EXPECT_FALSE(test, te_collapse_done(c));
+	/* Rollback keeps switched pages on their new subpage. */
+	KUNIT_EXPECT_TRUE(test, test_bit(10, c->switched));
+	KUNIT_EXPECT_FALSE(test, test_bit(300, c->switched));
+}
+
+static void clean_copy_completes(struct kunit *test)
+{
+	DECLARE_BITMAP(dirty, TE_WIN_PAGES);
+	DECLARE_BITMAP(sw, TE_WIN_PAGES);
+	struct te_collapse *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct thp_encvm_copy_req req = { .seq = 7 };
+	unsigned int first;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	te_collapse_init(c, 1, 0);
+	KUNIT_EXPECT_EQ(test, te_collapse_next_run(c, &first), 512U);
+	bitmap_zero(dirty, TE_WIN_PAGES);
+	bitmap_zero(sw, TE_WIN_PAGES);
+	KUNIT_EXPECT_EQ(test, te_collapse_complete(c, 0, 512, dirty, sw), 0);
+	KUNIT_EXPECT_TRUE(test, te_collapse_done(c));
+	KUNIT_EXPECT_EQ(test, c->dirty_retries, 0ULL);
+	/* The ring: only the exact sequence number completes a request. */
+	KUNIT_EXPECT_FALSE(test, te_ring_done(&req, 7));
+	req.done = 6;
+	KUNIT_EXPECT_FALSE(test, te_ring_done(&req, 7));
+	req.done = 7;
+	KUNIT_EXPECT_TRUE(test, te_ring_done(&req, 7));
+}
+
+static struct kunit_case te_core_cases[] = {
+	KUNIT_CASE(layout_checks),
+	KUNIT_CASE(window_selection),
+	KUNIT_CASE(copy_state_machine),
+	KUNIT_CASE(clean_copy_completes),
+	{}
+};
+
+static struct kunit_suite te_core_suite = {
+	.name = "thp_encvm_core",
+	.test_cases = te_core_cases,
+};
+
+kunit_test_suites(&te_core_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the thp_encvm core");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(THP_ENCVM);

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * thp_encvm ABI: /dev/thp_encvm creates objects; an object's fd takes
+ * ATTACH, DETACH and INFO.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/thp_encvm.h>
+#include <linux/uaccess.h>
+
+#include "thp_encvm_internal.h"
+
+long te_obj_dev_ioctl(struct te_obj *o, unsigned int cmd, void __user *argp)
+{
+	struct thp_encvm_attach a;
+	struct thp_encvm_info info;
+
+	switch (cmd) {
+	case THP_ENCVM_IOC_ATTACH:
+		if (copy_from_user(&a, argp, sizeof(a)))
+			return -EFAULT;
+		return te_obj_attach(o, &a);
+	case THP_ENCVM_IOC_DETACH:
+		return te_obj_detach(o);
+	case THP_ENCVM_IOC_INFO:
+		te_obj_info(o, &info);
+		return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static long te_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct thp_encvm_create c;
+
+	if (cmd != THP_ENCVM_IOC_CREATE)
+		return -ENOTTY;
+	if (copy_from_user(&c, (void __user *)arg, sizeof(c)))
+		return -EFAULT;
+	return te_obj_create(&c);
+}
+
+static const struct file_operations te_dev_fops = {
+	.owner = THIS_MODULE,
+	.open = nonseekable_open,
+	.unlocked_ioctl = te_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice te_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "thp_encvm",
+	.fops = &te_dev_fops,
+	.mode = 0600,
+};
+
+int te_dev_init(void)
+{
+	return misc_register(&te_misc);
+}
+
+void te_dev_exit(void)
+{
+	misc_deregister(&te_misc);
+}

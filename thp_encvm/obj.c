@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * thp_encvm objects: kernel-owned 4 KiB pages behind a VM_PFNMAP
+ * mapping, faults (4 KiB, or 2 MiB where a window is one aligned host
+ * page), write tracking, and attachment to a KVM VM.
+ *
+ * Faults insert writable entries, except for pages of a window being
+ * copied (@wp): those are mapped read-only, and a write reaches
+ * ->pfn_mkwrite (for a guest write, through KVM's emulator), which
+ * marks the page dirty before allowing it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/gfp.h>
+#include <linux/kvm_host.h>
+#include <linux/mm.h>
+#include <linux/pfn_t.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+
+#include "thp_encvm_internal.h"
+#include "trace.h"
+
+static atomic_t te_next_id = ATOMIC_INIT(0);
+
+static const struct file_operations te_obj_fops;
+
+struct te_obj *te_obj_from_file(struct file *file)
+{
+	return file->f_op == &te_obj_fops ? file->private_data : NULL;
+}
+
+/* Drop every user mapping of pages [@first, @first + @n): KVM follows. */
+void te_obj_zap(struct te_obj *o, u64 first, u64 n)
+{
+	unmap_mapping_range(o->file->f_mapping, (loff_t)first << PAGE_SHIFT,
+			    (loff_t)n << PAGE_SHIFT, 1);
+}
+
+static void te_obj_free(struct kref *ref)
+{
+	struct te_obj *o = container_of(ref, struct te_obj, ref);
+	u64 i;
+
+	/* No mapping is left: VMAs hold the file, and the file is gone. */
+	for (i = 0; i < o->l.nr_pages; i++)
+		if (o->pfn[i])
+			__free_page(pfn_to_page(o->pfn[i]));
+	kvfree(o->pfn);
+	bitmap_free(o->touched);
+	bitmap_free(o->wp);
+	bitmap_free(o->dirty);
+	mutex_destroy(&o->lock);
+	atomic_dec(&te_stats.objects);
+	kfree(o);
+}
+
+void te_obj_put(struct te_obj *o)
+{
+	kref_put(&o->ref, te_obj_free);
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * Allocate the backing pages, zeroed (the guest sees them). With
+ * @scatter, each window's pages go in descending pfn order, so no two
+ * guest neighbours are host neighbours and no window is a huge page.
+ */
+static int te_obj_populate(struct te_obj *o, bool scatter)
+{
+	u64 i, w;
+
+	for (i = 0; i < o->l.nr_pages; i++) {
+		struct page *page;
+
+		page = alloc_pages_node(o->node, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+					__GFP_NOWARN, 0);
+		if (!page)
+			return -ENOMEM;
+		o->pfn[i] = page_to_pfn(page);
+		cond_resched();
+	}
+	if (scatter)
+		for (w = 0; w < o->l.nr_pages / TE_WIN_PAGES; w++)
+			sort(o->pfn + w * TE_WIN_PAGES, TE_WIN_PAGES,
+			     sizeof(u64), cmp_desc, NULL);
+	return 0;
+}
+
+/**
+ * te_obj_create() - make an object and install its file descriptor
+ * @c: the request, checked here
+ *
+ * Return: the new fd, or a negative errno.
+ */
+int te_obj_create(const struct thp_encvm_create *c)
+{
+	struct te_obj *o;
+	struct file *file;
+	int fd, ret;
+
+	if (c->flags & ~THP_ENCVM_CREATE_FLAGS || c->reserved[0] || c->reserved[1])
+		return -EINVAL;
+	if (c->node != NUMA_NO_NODE &&
+	    (c->node < 0 || c->node >= MAX_NUMNODES || !node_online(c->node)))
+		return -EINVAL;
+	o = kzalloc(sizeof(*o), GFP_KERNEL_ACCOUNT);
+	if (!o)
+		return -ENOMEM;
+	ret = te_layout_init(&o->l, c, (u64)READ_ONCE(te_max_object_mb) << 20);
+	if (ret) {
+		kfree(o);
+		return ret;
+	}
+	kref_init(&o->ref);
+	mutex_init(&o->lock);
+	init_waitqueue_head(&o->idle);
+	INIT_LIST_HEAD(&o->list);
+	atomic_inc(&te_stats.objects);
+	o->id = atomic_inc_return(&te_next_id);
+	o->node = c->node == NUMA_NO_NODE ? numa_node_id() : c->node;
+	o->pfn = kvcalloc(o->l.nr_pages, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	o->touched = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
+	o->wp = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
+	o->dirty = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
+	ret = -ENOMEM;
+	if (!o->pfn || !o->touched || !o->wp || !o->dirty)
+		goto put;
+	ret = te_obj_populate(o, c->flags & THP_ENCVM_CREATE_SCATTER);
+	if (ret)
+		goto put;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto put;
+	}
+	/* An inode of its own: unmap_mapping_range() then hits only us. */
+	file = anon_inode_create_getfile("[thp_encvm]", &te_obj_fops, o, O_RDWR,
+					 NULL);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		ret = PTR_ERR(file);
+		goto put;
+	}
+	o->file = file;
+	fd_install(fd, file);
+	return fd;
+put:
+	te_obj_put(o);
+	return ret;
+}
+
+static void te_obj_unattach(struct te_obj *o)
+{
+	if (o->notify)
+		eventfd_ctx_put(o->notify);
+	if (o->kvm)
+		kvm_put_kvm(o->kvm);
+	if (o->mm)
+		mmdrop(o->mm);
+	o->notify = NULL;
+	o->kvm = NULL;
+	o->mm = NULL;
+}
+
+/* The ring lives in the shared range: the host may write it. */
+static struct thp_encvm_ring *te_ring(struct te_obj *o)
+{
+	return page_address(pfn_to_page(o->pfn[o->l.ring_page]));
+}
+
+/**
+ * te_obj_attach() - tie an object to a KVM VM
+ * @o: the object
+ * @a: the request
+ *
+ * The VM's memslot must already map the object at @a->gpa through a
+ * mapping of the object's file: checked here, in the VMM's context.
+ *
+ * Return: 0; -EBADF for a bad fd; -EINVAL for a fd that is not a KVM
+ * VM, a misaligned or overflowing @a->gpa, or non-zero reserved fields;
+ * -EBUSY if attached already; -ENOENT if the memslot is not there.
+ */
+int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
+{
+	u64 size = o->l.nr_pages << PAGE_SHIFT;
+	struct eventfd_ctx *ev = NULL;
+	struct vm_area_struct *vma;
+	struct thp_encvm_ring *ring;
+	struct kvm *kvm;
+	unsigned long hva;
+	struct fd f;
+	int ret;
+
+	if (a->reserved[0] || a->reserved[1] || a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) ||
+	    a->gpa + size < a->gpa)
+		return -EINVAL;
+	f = fdget(a->vm_fd);
+	if (!fd_file(f))
+		return -EBADF;
+	if (!file_is_kvm(fd_file(f))) {
+		fdput(f);
+		return -EINVAL;
+	}
+	kvm = fd_file(f)->private_data;
+	ret = kvm_get_kvm_safe(kvm) ? 0 : -ENOENT;
+	fdput(f);
+	if (ret)
+		return ret;
+	if (a->eventfd >= 0) {
+		ev = eventfd_ctx_fdget(a->eventfd);
+		if (IS_ERR(ev)) {
+			kvm_put_kvm(kvm);
+			return PTR_ERR(ev);
+		}
+	}
+	/* The memslot at @gpa must be a mapping of this very object. */
+	ret = -ENOENT;
+	hva = gfn_to_hva(kvm, a->gpa >> PAGE_SHIFT);
+	if (!kvm_is_error_hva(hva) && kvm->mm == current->mm) {
+		mmap_read_lock(current->mm);
+		vma = vma_lookup(current->mm, hva);
+		if (vma && vma->vm_file == o->file &&
+		    vma->vm_pgoff + ((hva - vma->vm_start) >> PAGE_SHIFT) == 0)
+			ret = 0;
+		mmap_read_unlock(current->mm);
+	}
+	mutex_lock(&o->lock);
+	if (!ret && o->kvm)
+		ret = -EBUSY;
+	if (ret) {
+		mutex_unlock(&o->lock);
+		if (ev)
+			eventfd_ctx_put(ev);
+		kvm_put_kvm(kvm);
+		return ret;
+	}
+	o->kvm = kvm;
+	o->notify = ev;
+	o->gpa = a->gpa;
+	o->hva = hva;
+	mmgrab(current->mm);
+	o->mm = current->mm;
+	o->abort = false;
+	ring = te_ring(o);
+	o->prod = 0;
+	WRITE_ONCE(ring->prod, 0);
+	WRITE_ONCE(ring->cons, 0);
+	WRITE_ONCE(ring->nr_slots, THP_ENCVM_RING_SLOTS);
+	/* The guest sees a ready ring only with the magic set. */
+	smp_store_release(&ring->magic, THP_ENCVM_RING_MAGIC);
+	mutex_unlock(&o->lock);
+	kref_get(&o->ref);
+	mutex_lock(&te_objs_lock);
+	list_add_tail(&o->list, &te_objs);
+	mutex_unlock(&te_objs_lock);
+	te_daemon_kick();
+	return 0;
+}
+
+/**
+ * te_obj_detach() - untie an object from its VM
+ * @o: the object
+ *
+ * A collapse in progress is rolled back first, with guest data intact.
+ *
+ * Return: 0, or -ENOENT if not attached.
+ */
+int te_obj_detach(struct te_obj *o)
+{
+	bool listed;
+
+	mutex_lock(&te_objs_lock);
+	listed = !list_empty(&o->list);
+	list_del_init(&o->list);
+	mutex_unlock(&te_objs_lock);
+	mutex_lock(&o->lock);
+	o->abort = true;
+	mutex_unlock(&o->lock);
+	/* The daemon sees @abort at its next step and rolls back. */
+	wait_event(o->idle, !READ_ONCE(o->collapsing));
+	mutex_lock(&o->lock);
+	if (!o->kvm) {
+		mutex_unlock(&o->lock);
+		return -ENOENT;
+	}
+	WRITE_ONCE(te_ring(o)->magic, 0);
+	te_obj_unattach(o);
+	mutex_unlock(&o->lock);
+	if (listed)
+		te_obj_put(o);
+	return 0;
+}
+
+void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
+{
+	u64 w, nr = o->l.nr_pages / TE_WIN_PAGES;
+
+	memset(info, 0, sizeof(*info));
+	mutex_lock(&o->lock);
+	info->size = o->l.nr_pages << PAGE_SHIFT;
+	info->gpa = o->kvm ? o->gpa : 0;
+	info->state = o->kvm ? THP_ENCVM_ATTACHED : THP_ENCVM_DETACHED;
+	info->windows = nr;
+	for (w = 0; w < nr; w++) {
+		switch (te_window_classify(&o->l, o->pfn, o->touched, w,
+					   TE_WIN_PAGES)) {
+		case TE_WIN_HUGE:
+			info->huge++;
+			fallthrough;
+		case TE_WIN_ELIGIBLE:
+		case TE_WIN_SPARSE:
+			info->eligible++;
+			break;
+		default:
+			break;
+		}
+	}
+	info->collapses = o->collapses;
+	info->aborts = o->aborts;
+	mutex_unlock(&o->lock);
+}
+
+static int te_obj_release(struct inode *inode, struct file *file)
+{
+	struct te_obj *o = file->private_data;
+
+	te_obj_detach(o);
+	te_obj_put(o);
+	return 0;
+}
+
+/* ---- faults ------------------------------------------------------------ */
+
+static struct te_obj *vma_obj(struct vm_area_struct *vma)
+{
+	return vma->vm_file->private_data;
+}
+
+static vm_fault_t te_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct te_obj *o = vma_obj(vma);
+	pgoff_t i = vmf->pgoff;
+	pgprot_t prot;
+	vm_fault_t ret;
+
+	if (i >= o->l.nr_pages)
+		return VM_FAULT_SIGBUS;
+	mutex_lock(&o->lock);
+	__set_bit(i, o->touched);
+	if (test_bit(i, o->wp)) {
+		/* Read-only: a write comes back through ->pfn_mkwrite. */
+		prot = vma->vm_page_prot;
+	} else {
+		prot = vm_get_page_prot(vma->vm_flags);
+	}
+	ret = vmf_insert_pfn_prot(vma, vmf->address, o->pfn[i], prot);
+	mutex_unlock(&o->lock);
+	return ret;
+}
+
+static vm_fault_t te_pfn_mkwrite(struct vm_fault *vmf)
+{
+	struct te_obj *o = vma_obj(vmf->vma);
+	pgoff_t i = vmf->pgoff;
+	vm_fault_t ret = 0;
+
+	if (i >= o->l.nr_pages)
+		return VM_FAULT_SIGBUS;
+	mutex_lock(&o->lock);
+	if (pte_pfn(vmf->orig_pte) != o->pfn[i])
+		ret = VM_FAULT_NOPAGE;	/* switched under us: refault */
+	else if (test_bit(i, o->wp))
+		__set_bit(i, o->dirty);
+	mutex_unlock(&o->lock);
+	return ret;
+}
+
+/* A whole window that is one aligned host page is mapped with a PMD. */
+static vm_fault_t te_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct te_obj *o = vma_obj(vma);
+	unsigned long addr = vmf->address & PMD_MASK;
+	pgoff_t first;
+	vm_fault_t ret = VM_FAULT_FALLBACK;
+
+	if (order != PMD_ORDER || addr < vma->vm_start ||
+	    addr + PMD_SIZE > vma->vm_end)
+		return VM_FAULT_FALLBACK;
+	first = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	if (first % TE_WIN_PAGES || first >= o->l.nr_pages)
+		return VM_FAULT_FALLBACK;
+	mutex_lock(&o->lock);
+	if (te_pfns_huge(o->pfn + first) &&
+	    find_next_bit(o->wp, first + TE_WIN_PAGES, first) >= first + TE_WIN_PAGES) {
+		bitmap_set(o->touched, first, TE_WIN_PAGES);
+		ret = vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(o->pfn[first], PFN_DEV),
+					 true);
+	}
+	mutex_unlock(&o->lock);
+	return ret;
+}
+
+static const struct vm_operations_struct te_vm_ops = {
+	.fault = te_fault,
+	.huge_fault = te_huge_fault,
+	.pfn_mkwrite = te_pfn_mkwrite,
+};
+
+static int te_obj_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct te_obj *o = file->private_data;
+	u64 pages = vma_pages(vma);
+
+	/* A private writable pfnmap cannot be copied on write. */
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff >= o->l.nr_pages || pages > o->l.nr_pages - vma->vm_pgoff)
+		return -EINVAL;
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &te_vm_ops;
+	return 0;
+}
+
+static long te_obj_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return te_obj_dev_ioctl(file->private_data, cmd, (void __user *)arg);
+}
+
+static const struct file_operations te_obj_fops = {
+	.owner = THIS_MODULE,
+	.release = te_obj_release,
+	.mmap = te_obj_mmap,
+	.get_unmapped_area = thp_get_unmapped_area,
+	.unlocked_ioctl = te_obj_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * thp_encvm core: the object layout, which 2 MiB windows the daemon may
+ * collapse, and the per-window copy state machine. Pure logic: no
+ * locking, no allocation, no kernel glue; the same code is built in
+ * userspace (tools/testing/userspace) and tested by KUnit.
+ */
+#ifndef _THP_ENCVM_CORE_H
+#define _THP_ENCVM_CORE_H
+
+#include <linux/bitmap.h>
+#include <linux/types.h>
+#include <linux/thp_encvm.h>
+
+#define TE_WIN_PAGES	THP_ENCVM_WINDOW_PAGES
+#define TE_PAGE_SHIFT	12
+#define TE_WIN_SHIFT	21
+
+/**
+ * struct te_layout - an object's pages and what the host may touch
+ * @nr_pages: 4 KiB pages of the object
+ * @shared_first: first page of the shared range
+ * @shared_count: pages of the shared range
+ * @ring_page: page of the cooperation ring (inside the shared range)
+ * @staging_first: first page of the staging window (window aligned)
+ */
+struct te_layout {
+	u64 nr_pages;
+	u64 shared_first;
+	u64 shared_count;
+	u64 ring_page;
+	u64 staging_first;
+};
+
+int te_layout_init(struct te_layout *l, const struct thp_encvm_create *c,
+		   u64 max_bytes);
+bool te_page_shared(const struct te_layout *l, u64 page);
+
+/* What the daemon makes of a window. */
+enum te_window_kind {
+	TE_WIN_ELIGIBLE,	/* guest-contiguous, host-scattered: collapse */
+	TE_WIN_HUGE,		/* one aligned 2 MiB host page already */
+	TE_WIN_SHARED,		/* overlaps the shared range */
+	TE_WIN_STAGING,		/* the staging window */
+	TE_WIN_SPARSE,		/* more untouched pages than max_ptes_none */
+};
+
+bool te_pfns_huge(const u64 *pfn);
+enum te_window_kind te_window_classify(const struct te_layout *l,
+				       const u64 *pfn,
+				       const unsigned long *touched, u64 win,
+				       unsigned int max_ptes_none);
+
+/* Why a collapse was rolled back (the collapse_failed/ counters). */
+enum te_fail {
+	TE_FAIL_NONE,
+	TE_FAIL_ALLOC,		/* no 2 MiB page on the node */
+	TE_FAIL_TIMEOUT,	/* the guest did not answer in copy_timeout_ms */
+	TE_FAIL_RETRIES,	/* a page stayed dirty past max_copy_retries */
+	TE_FAIL_DETACHED,	/* detach, VM or object going away */
+	TE_FAIL_RING,		/* the ring was not set up or was corrupted */
+	TE_FAIL_NR,
+};
+
+extern const char * const te_fail_names[TE_FAIL_NR];
+
+/**
+ * struct te_collapse - the copy state of one window
+ * @win: window index in the object
+ * @max_retries: copies a page may need beyond the first
+ * @pending: pages still to be requested
+ * @inflight: pages requested, not yet completed
+ * @switched: pages now backed by their new subpage
+ * @retries: re-copies so far, per page
+ * @nr_switched: weight of @switched
+ * @pages_copied: copies the guest completed
+ * @dirty_retries: copies that had to be redone
+ * @fail: why the collapse stopped, or TE_FAIL_NONE
+ */
+struct te_collapse {
+	u64 win;
+	unsigned int max_retries;
+	DECLARE_BITMAP(pending, TE_WIN_PAGES);
+	DECLARE_BITMAP(inflight, TE_WIN_PAGES);
+	DECLARE_BITMAP(switched, TE_WIN_PAGES);
+	u8 retries[TE_WIN_PAGES];
+	unsigned int nr_switched;
+	u64 pages_copied;
+	u64 dirty_retries;
+	enum te_fail fail;
+};
+
+void te_collapse_init(struct te_collapse *c, u64 win, unsigned int max_retries);
+unsigned int te_collapse_next_run(struct te_collapse *c, unsigned int *first);
+int te_collapse_complete(struct te_collapse *c, unsigned int first,
+			 unsigned int n, const unsigned long *dirty,
+			 unsigned long *to_switch);
+bool te_collapse_done(const struct te_collapse *c);
+
+/* Ring slot validation: what the guest wrote is only ever compared. */
+bool te_ring_done(const struct thp_encvm_copy_req *r, u32 seq);
+
+#endif /* _THP_ENCVM_CORE_H */

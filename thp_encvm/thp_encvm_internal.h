@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * thp_encvm: state shared by the kernel glue (obj.c, collapse.c,
+ * main.c) and the ABI files (dev.c, sysfs.c).
+ */
+#ifndef _THP_ENCVM_INTERNAL_H
+#define _THP_ENCVM_INTERNAL_H
+
+#include <linux/fault-inject.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/wait.h>
+
+#include "thp_encvm_core.h"
+
+struct kvm;
+struct eventfd_ctx;
+
+/**
+ * struct te_obj - one guest-memory object
+ * @ref: the object file's reference, plus one per daemon user
+ * @file: the object's file (its own inode, so @file->f_mapping maps
+ *	  only this object)
+ * @id: number for tracing
+ * @lock: protects the page arrays and the attachment; taken by faults,
+ *	  so never held across vm_mmap() or mmap_lock
+ * @l: layout
+ * @node: NUMA node of the pages
+ * @pfn: host pfn of every page
+ * @touched: pages the guest (or the VMM) has faulted in
+ * @wp: pages being copied: mapped read-only, writes are tracked
+ * @dirty: pages written since they were write-protected
+ * @kvm: the VM, while attached (a reference)
+ * @notify: eventfd to signal on new requests, or NULL
+ * @gpa: guest-physical base while attached
+ * @mm: the VMM's mm while attached (mmgrab)
+ * @hva: where the VMM maps the object for its memslot
+ * @seq: last ring request sequence number
+ * @prod: the host's producer index (the ring's copy is guest-writable)
+ * @list: on te_objs while attached
+ * @scan_win: where the daemon's scan of this object goes on
+ * @pass: the last full-scan generation in which the scan went round
+ * @collapsing: the daemon works on this object right now
+ * @abort: a detach asks the running collapse to roll back
+ * @idle: woken when @collapsing drops
+ * @collapses: collapses completed
+ * @aborts: collapses rolled back
+ */
+struct te_obj {
+	struct kref ref;
+	struct file *file;
+	u32 id;
+	struct mutex lock;
+	struct te_layout l;
+	int node;
+	u64 *pfn;
+	unsigned long *touched;
+	unsigned long *wp;
+	unsigned long *dirty;
+	struct kvm *kvm;
+	struct eventfd_ctx *notify;
+	u64 gpa;
+	struct mm_struct *mm;
+	unsigned long hva;
+	u32 seq;
+	u32 prod;
+	struct list_head list;
+	u64 scan_win;
+	u32 pass;
+	bool collapsing;
+	bool abort;
+	wait_queue_head_t idle;
+	u64 collapses;
+	u64 aborts;
+};
+
+/* Knobs (sysfs.c) */
+extern unsigned int te_enabled;
+extern unsigned int te_pages_to_scan;
+extern unsigned int te_scan_sleep_ms;
+extern unsigned int te_alloc_sleep_ms;
+extern unsigned int te_max_ptes_none;
+extern unsigned int te_max_copy_retries;
+extern unsigned int te_copy_timeout_ms;
+extern unsigned int te_max_object_mb;
+
+/* Counters (collapse.c), shown in sysfs */
+struct te_stats {
+	atomic64_t full_scans;
+	atomic64_t windows_collapsed;
+	atomic64_t pages_copied;
+	atomic64_t dirty_retries;
+	atomic64_t failed[TE_FAIL_NR];
+	atomic_t objects;
+};
+extern struct te_stats te_stats;
+
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+extern struct fault_attr te_fail_alloc;
+#endif
+
+/* obj.c */
+int te_obj_create(const struct thp_encvm_create *c);
+void te_obj_put(struct te_obj *o);
+int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a);
+int te_obj_detach(struct te_obj *o);
+void te_obj_info(struct te_obj *o, struct thp_encvm_info *info);
+struct te_obj *te_obj_from_file(struct file *file);
+void te_obj_zap(struct te_obj *o, u64 first, u64 n);
+long te_obj_dev_ioctl(struct te_obj *o, unsigned int cmd, void __user *argp);
+
+/* collapse.c */
+extern struct list_head te_objs;
+extern struct mutex te_objs_lock;
+void te_daemon_kick(void);
+int te_daemon_start(void);
+void te_daemon_stop(void);
+
+/* dev.c, sysfs.c */
+int te_dev_init(void);
+void te_dev_exit(void);
+int te_sysfs_init(void);
+void te_sysfs_exit(void);
+
+#endif /* _THP_ENCVM_INTERNAL_H */
