@@ -173,9 +173,11 @@ suite_dkms() {
 		t "add" dkms add "$name/$ver"
 		t "build for $(uname -r)" dkms build "$name/$ver" -k "$(uname -r)"
 		t "install" dkms install "$name/$ver" -k "$(uname -r)"
-		t "modprobe finds the installed ptsel" \
-			bash -c 'modinfo -n ptsel | grep -q /updates/dkms/ && modprobe ptsel &&
-				 grep -q "^ptsel " /proc/modules && rmmod ptsel'
+		for m in $(sed -n 's/^BUILT_MODULE_NAME\[[0-9]*\]="\(.*\)"/\1/p' "$repo/dkms.conf"); do
+			t "modprobe finds the installed $m" \
+				bash -c "modinfo -n $m | grep -q /updates/dkms/ && modprobe $m &&
+					 grep -q '^$m ' /proc/modules && rmmod $m"
+		done
 		t "remove" dkms remove "$name/$ver" --all
 		echo "1..$n"
 	} > "$out" 2>&1

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the thp_encvm kselftests: knobs, counters, objects.
+ */
+#ifndef _TE_UTIL_H
+#define _TE_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/thp_encvm.h>
+
+#define DEV	"/dev/thp_encvm"
+#define SYSFS	"/sys/kernel/mm/thp_encvm/"
+#define MB	(1ULL << 20)
+
+static inline long read_knob(const char *name)
+{
+	char path[160], buf[64] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), SYSFS "%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 0) : -1;
+}
+
+/* 0 or -errno of the write. */
+static inline int write_path(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static inline int write_knob(const char *name, const char *val)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), SYSFS "%s", name);
+	return write_path(path, val);
+}
+
+static inline int write_knob_num(const char *name, long v)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%ld", v);
+	return write_knob(name, val);
+}
+
+/* Knobs a test changes, put back as they were when it ends. */
+struct knobs {
+	const char *name[8];
+	long val[8];
+	int n;
+};
+
+static inline void knobs_save(struct knobs *k, const char *name)
+{
+	k->name[k->n] = name;
+	k->val[k->n++] = read_knob(name);
+}
+
+static inline void knobs_restore(struct knobs *k)
+{
+	while (k->n--)
+		write_knob_num(k->name[k->n], k->val[k->n]);
+}
+
+static inline double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The default test object: 16 MiB, shared 64K, staging at 14M. */
+static inline struct thp_encvm_create te_default_create(void)
+{
+	return (struct thp_encvm_create){
+		.size = 16 * MB,
+		.shared_offset = 0,
+		.shared_size = 64 * 1024,
+		.ring_offset = 0,
+		.staging_offset = 14 * MB,
+		.flags = THP_ENCVM_CREATE_SCATTER,
+		.node = -1,
+	};
+}
+
+/* -errno, or the object fd. */
+static inline int te_create(int dev, const struct thp_encvm_create *c)
+{
+	int fd = ioctl(dev, THP_ENCVM_IOC_CREATE, c);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Map @size bytes of @obj at a 2 MiB aligned address, or MAP_FAILED. */
+static inline void *te_map(int obj, size_t size)
+{
+	char *r = mmap(NULL, size + 2 * MB, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *a;
+
+	if (r == MAP_FAILED)
+		return MAP_FAILED;
+	a = (char *)(((unsigned long)r + 2 * MB - 1) & ~(2 * MB - 1));
+	if (a > r)
+		munmap(r, a - r);
+	munmap(a + size, r + size + 2 * MB - (a + size));
+	return mmap(a, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, obj, 0);
+}
+
+#endif /* _TE_UTIL_H */

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * thp_encvm on real KVM: a VMM whose guest RAM is a scattered
+ * thp_encvm object runs the guest agent (agent.c). The daemon collapses
+ * the object's windows with the agent's help; the test checks KVM's own
+ * pages_2m statistic, the module's counters, the agent's byte-by-byte
+ * verification and its poison checks. Then the failure paths: a guest
+ * that never answers, a detach and a killed VMM in the middle of a
+ * collapse, an injected allocation failure (debug kernel), and
+ * teardown in any order.
+ */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "tvm.h"
+
+#define PRIVATE_PAGES	(OBJ_SIZE / 4096 - OBJ_SHARED / 4096 - 512)
+
+FIXTURE(kvm) {
+	struct tvm t;
+	struct knobs k;
+};
+
+FIXTURE_SETUP(kvm)
+{
+	memset(&self->t, 0, sizeof(self->t));
+	memset(&self->k, 0, sizeof(self->k));
+	if (access("/dev/kvm", R_OK | W_OK) || access(DEV, R_OK | W_OK)) {
+		if (!getenv("MEMVIRT_REQUIRE"))
+			SKIP(return, "no /dev/kvm or thp_encvm not loaded");
+		ASSERT_EQ(0, access(DEV, R_OK | W_OK));
+		ASSERT_EQ(0, access("/dev/kvm", R_OK | W_OK));
+	}
+	knobs_save(&self->k, "enabled");
+	knobs_save(&self->k, "scan_sleep_millisecs");
+	knobs_save(&self->k, "alloc_sleep_millisecs");
+	knobs_save(&self->k, "copy_timeout_ms");
+	knobs_save(&self->k, "max_copy_retries");
+	knobs_save(&self->k, "pages_to_scan");
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	ASSERT_EQ(0, write_knob("scan_sleep_millisecs", "50"));
+	ASSERT_EQ(0, write_knob("max_copy_retries", "8"));
+	ASSERT_EQ(0, write_knob("copy_timeout_ms", "120000"));
+}
+
+FIXTURE_TEARDOWN(kvm)
+{
+	write_knob("enabled", "0");
+	tvm_destroy(&self->t);
+	knobs_restore(&self->k);
+}
+
+/* Wait for counter @name to reach @want; returns its value. */
+static long wait_counter(const char *name, long want, double secs)
+{
+	double end = now_s() + secs;
+	long v;
+
+	while ((v = read_knob(name)) < want && now_s() < end)
+		usleep(20000);
+	return v;
+}
+
+TEST_F_TIMEOUT(kvm, guest_copies_windows_into_huge_pages, 1800)
+{
+	struct tvm *t = &self->t;
+	long collapsed0, copied0, retries0, p2m0, p2m;
+	struct thp_encvm_info info;
+	double end;
+
+	ASSERT_EQ(0, tvm_create(t, MODE_SERVE, true));
+	info = info_of(t->obj);
+	EXPECT_EQ(THP_ENCVM_ATTACHED, info.state);
+	EXPECT_EQ(OBJ_WINDOWS, info.windows);
+	EXPECT_EQ(OBJ_ELIGIBLE, info.eligible);
+	EXPECT_EQ(0, info.huge);	/* scattered */
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("exit %u", t->bad_exit);
+	collapsed0 = read_knob("windows_collapsed");
+	copied0 = read_knob("pages_copied");
+	retries0 = read_knob("dirty_retries");
+	p2m0 = vm_stat(t->vm, "pages_2m");
+	ASSERT_LE(0, p2m0);
+
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	end = now_s() + VM_WAIT_S;
+	while ((info = info_of(t->obj)).huge < OBJ_ELIGIBLE && now_s() < end &&
+	       __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) >= 0)
+		usleep(50000);
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
+	EXPECT_EQ(OBJ_ELIGIBLE, info.collapses);
+	EXPECT_EQ(0, info.aborts);
+
+	/* The agent verifies every byte, which also faults every window in. */
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("exit %u", t->bad_exit);
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(0, t->ctl->bad_bytes);
+	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
+	/* Every destination held the poison: the host copied nothing. */
+	EXPECT_EQ(0, t->ctl->poison_bad);
+	EXPECT_EQ(t->ctl->pages, t->ctl->poison_ok);
+	/* The module counts what the guest did. */
+	EXPECT_EQ(OBJ_ELIGIBLE, read_knob("windows_collapsed") - collapsed0);
+	EXPECT_EQ(t->ctl->pages, read_knob("pages_copied") - copied0);
+	EXPECT_LE(2 * OBJ_ELIGIBLE, read_knob("dirty_retries") - retries0);
+	EXPECT_EQ(2 * OBJ_ELIGIBLE, t->ctl->dirty_writes);
+	EXPECT_EQ(OBJ_ELIGIBLE * 512 + read_knob("dirty_retries") - retries0,
+		  t->ctl->pages);
+	/* KVM's own statistic: 2 MiB entries for the collapsed windows. */
+	p2m = vm_stat(t->vm, "pages_2m");
+	EXPECT_LE(p2m0 + OBJ_ELIGIBLE, p2m)
+		TH_LOG("pages_2m %ld before, %ld after", p2m0, p2m);
+	TH_LOG("pages_2m %ld -> %ld, %u pages copied, %u dirty writes, %u hot writes",
+	       p2m0, p2m, t->ctl->pages, t->ctl->dirty_writes, t->ctl->hot_writes);
+}
+
+TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 900)
+{
+	struct tvm *t = &self->t;
+	long timeouts0 = read_knob("collapse_failed/timeout");
+	struct thp_encvm_info info;
+
+	ASSERT_EQ(0, write_knob("copy_timeout_ms", "300"));
+	ASSERT_EQ(0, tvm_create(t, MODE_IGNORE, true));
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	EXPECT_LE(timeouts0 + 2, wait_counter("collapse_failed/timeout",
+					      timeouts0 + 2, VM_WAIT_S));
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	info = info_of(t->obj);
+	EXPECT_EQ(0, info.huge);
+	EXPECT_LE(2, info.aborts);
+	ASSERT_EQ(2, tvm_finish(t));
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
+}
+
+TEST_F_TIMEOUT(kvm, detach_during_collapse, 900)
+{
+	struct tvm *t = &self->t;
+	long detached0 = read_knob("collapse_failed/detached");
+	double end;
+
+	ASSERT_EQ(0, tvm_create(t, MODE_IGNORE, true));
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	end = now_s() + VM_WAIT_S;
+	while (!__atomic_load_n(&t->ring->prod, __ATOMIC_ACQUIRE) && now_s() < end)
+		usleep(10000);
+	ASSERT_NE(0, t->ring->prod);
+	/* Requests are out and unanswered: detach rolls the collapse back. */
+	ASSERT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(detached0 + 1, read_knob("collapse_failed/detached"));
+	EXPECT_EQ(THP_ENCVM_DETACHED, info_of(t->obj).state);
+	EXPECT_EQ(0, info_of(t->obj).huge);
+	EXPECT_EQ(-1, ioctl(t->obj, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(2, tvm_finish(t));
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
+}
+
+TEST_F_TIMEOUT(kvm, injected_alloc_failure, 1800)
+{
+	const char *fa = "/sys/kernel/debug/thp_encvm/fail_alloc/";
+	long alloc0 = read_knob("collapse_failed/alloc");
+	struct tvm *t = &self->t;
+	struct thp_encvm_info info;
+	char path[128];
+	double end;
+
+	snprintf(path, sizeof(path), "%sprobability", fa);
+	if (access(path, W_OK))
+		SKIP(return, "no fault injection in this kernel (debug tier only)");
+	ASSERT_EQ(0, write_knob("alloc_sleep_millisecs", "100"));
+	ASSERT_EQ(0, tvm_create(t, MODE_SERVE, true));
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S));
+	/* The next 2 MiB allocation fails, once. */
+	snprintf(path, sizeof(path), "%stimes", fa);
+	ASSERT_EQ(0, write_path(path, "1"));
+	snprintf(path, sizeof(path), "%sprobability", fa);
+	ASSERT_EQ(0, write_path(path, "100"));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	end = now_s() + VM_WAIT_S;
+	while ((info = info_of(t->obj)).huge < OBJ_ELIGIBLE && now_s() < end)
+		usleep(50000);
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	ASSERT_EQ(0, write_path(path, "0"));
+	EXPECT_EQ(alloc0 + 1, read_knob("collapse_failed/alloc"));
+	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
+	EXPECT_EQ(1, info.aborts);
+	ASSERT_EQ(2, tvm_finish(t));
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(0, t->ctl->poison_bad);
+}
+
+/* A VMM killed with requests in flight: nothing leaks, nothing splats. */
+TEST_F_TIMEOUT(kvm, vmm_killed_during_collapse, 900)
+{
+	long objects0 = read_knob("objects");
+	long detached0 = read_knob("collapse_failed/detached");
+	int pipefd[2], status;
+	double end;
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pipefd));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct tvm t;
+		double end = now_s() + VM_WAIT_S;
+
+		if (tvm_create(&t, MODE_IGNORE, true) || tvm_start(&t) ||
+		    tvm_wait(&t, 1, VM_WAIT_S) != 1)
+			_exit(1);
+		while (!__atomic_load_n(&t.ring->prod, __ATOMIC_ACQUIRE) && now_s() < end)
+			usleep(10000);
+		if (write(pipefd[1], "x", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	ASSERT_EQ(1, read(pipefd[0], &c, 1));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	close(pipefd[0]);
+	/* The last reference goes with the dead VMM's mm. */
+	end = now_s() + 120;
+	while (read_knob("objects") > objects0 && now_s() < end)
+		usleep(20000);
+	EXPECT_EQ(objects0, read_knob("objects"));
+	EXPECT_EQ(detached0 + 1, read_knob("collapse_failed/detached"));
+}
+
+/* Detach, VM close, object close and munmap, in several orders. */
+TEST_F(kvm, teardown_in_any_order)
+{
+	static const char orders[][5] = { "dvom", "vdmo", "omvd", "mvod", "vmo", "ovm" };
+	long objects0 = read_knob("objects");
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(orders); i++) {
+		struct tvm t;
+
+		ASSERT_EQ(0, tvm_create(&t, MODE_SERVE, true));
+		for (j = 0; orders[i][j]; j++) {
+			switch (orders[i][j]) {
+			case 'd':
+				EXPECT_EQ(0, ioctl(t.obj, THP_ENCVM_IOC_DETACH));
+				break;
+			case 'v':
+				munmap(t.run, t.run_size);
+				close(t.vcpu);
+				close(t.vm);
+				t.run = NULL;
+				t.vcpu = t.vm = -1;
+				break;
+			case 'o':
+				close(t.obj);
+				t.obj = -1;
+				break;
+			case 'm':
+				munmap(t.map, OBJ_SIZE);
+				t.map = NULL;
+				break;
+			}
+		}
+		tvm_destroy(&t);
+	}
+	EXPECT_EQ(objects0, read_knob("objects"));
+}
+
+TEST_HARNESS_MAIN

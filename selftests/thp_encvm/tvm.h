@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A minimal VMM for the thp_encvm tests and demo: one vCPU in 32-bit
+ * flat protected mode running the guest agent (agent.c, embedded as
+ * _binary_agent_bin_*), slot 0 for its code and data, slot 1 a
+ * scattered thp_encvm object.
+ */
+#ifndef _TE_TVM_H
+#define _TE_TVM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <linux/kvm.h>
+
+#include "agent.h"
+#include "te_util.h"
+
+extern const char _binary_agent_bin_start[], _binary_agent_bin_end[];
+
+#define VM_WAIT_S	900
+
+struct tvm {
+	int kvm, vm, vcpu, dev, obj;
+	struct kvm_run *run;
+	size_t run_size;
+	void *slot0;
+	char *map;
+	struct agent_ctl *ctl;
+	struct thp_encvm_ring *ring;
+	pthread_t th;
+	bool th_started;
+	int state;		/* 1 filled, 2 verified, 3 halted, <0 error */
+	unsigned int bad_exit;
+};
+
+static inline void *vcpu_thread(void *arg)
+{
+	struct tvm *t = arg;
+
+	for (;;) {
+		int ret = ioctl(t->vcpu, KVM_RUN, 0);
+
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0) {
+			__atomic_store_n(&t->state, -errno, __ATOMIC_RELEASE);
+			return NULL;
+		}
+		if (t->run->exit_reason == KVM_EXIT_IO &&
+		    t->run->io.port == PORT_FILLED) {
+			__atomic_store_n(&t->state, 1, __ATOMIC_RELEASE);
+		} else if (t->run->exit_reason == KVM_EXIT_IO &&
+			   t->run->io.port == PORT_VERIFIED) {
+			__atomic_store_n(&t->state, 2, __ATOMIC_RELEASE);
+		} else if (t->run->exit_reason == KVM_EXIT_HLT) {
+			return NULL;
+		} else {
+			t->bad_exit = t->run->exit_reason;
+			__atomic_store_n(&t->state, -1000, __ATOMIC_RELEASE);
+			return NULL;
+		}
+	}
+}
+
+static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned int sel)
+{
+	*s = (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel, .type = type,
+		.present = 1, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1,
+	};
+}
+
+/* The VM, its object and the agent, stopped before its first run. */
+static inline int tvm_create(struct tvm *t, unsigned int mode, bool attach)
+{
+	struct thp_encvm_create c = te_default_create();
+	struct kvm_userspace_memory_region slot = { 0 };
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = OBJ_GPA };
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rip = AGENT_CODE, .rsp = AGENT_STACK, .rflags = 2 };
+
+	memset(t, 0, sizeof(*t));
+	t->dev = open(DEV, O_RDWR | O_CLOEXEC);
+	t->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (t->dev < 0 || t->kvm < 0)
+		return -ENODEV;
+	t->obj = te_create(t->dev, &c);
+	if (t->obj < 0)
+		return t->obj;
+	t->map = te_map(t->obj, OBJ_SIZE);
+	if (t->map == MAP_FAILED)
+		return -ENOMEM;
+	t->ring = (void *)(t->map + OBJ_RING);
+	t->ctl = (void *)(t->map + OBJ_CTL);
+	t->ctl->mode = mode;
+	t->vm = ioctl(t->kvm, KVM_CREATE_VM, 0);
+	if (t->vm < 0)
+		return -errno;
+	t->slot0 = mmap(NULL, SLOT0_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t->slot0 == MAP_FAILED)
+		return -ENOMEM;
+	memcpy((char *)t->slot0 + AGENT_CODE, _binary_agent_bin_start,
+	       _binary_agent_bin_end - _binary_agent_bin_start);
+	slot.slot = 0;
+	slot.memory_size = SLOT0_SIZE;
+	slot.userspace_addr = (unsigned long)t->slot0;
+	if (ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot))
+		return -errno;
+	slot.slot = 1;
+	slot.guest_phys_addr = OBJ_GPA;
+	slot.memory_size = OBJ_SIZE;
+	slot.userspace_addr = (unsigned long)t->map;
+	if (ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot))
+		return -errno;
+	if (attach) {
+		a.vm_fd = t->vm;
+		if (ioctl(t->obj, THP_ENCVM_IOC_ATTACH, &a))
+			return -errno;
+	}
+	t->vcpu = ioctl(t->vm, KVM_CREATE_VCPU, 0);
+	if (t->vcpu < 0)
+		return -errno;
+	t->run_size = ioctl(t->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	t->run = mmap(NULL, t->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, t->vcpu, 0);
+	if (t->run == MAP_FAILED || ioctl(t->vcpu, KVM_GET_SREGS, &sregs))
+		return -errno;
+	flat_seg(&sregs.cs, 11, 8);
+	flat_seg(&sregs.ds, 3, 16);
+	sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+	sregs.cr0 |= 1;		/* protected mode, no paging */
+	if (ioctl(t->vcpu, KVM_SET_SREGS, &sregs) || ioctl(t->vcpu, KVM_SET_REGS, &regs))
+		return -errno;
+	return 0;
+}
+
+static inline int tvm_start(struct tvm *t)
+{
+	if (pthread_create(&t->th, NULL, vcpu_thread, t))
+		return -1;
+	t->th_started = true;
+	return 0;
+}
+
+/* Wait until the agent reached @state (or failed); returns the state. */
+static inline int tvm_wait(struct tvm *t, int state, double secs)
+{
+	double end = now_s() + secs;
+	int s;
+
+	while ((s = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE)) < state && s >= 0 &&
+	       now_s() < end)
+		usleep(10000);
+	return s;
+}
+
+/* Stop the agent, let it verify, and join its vCPU. */
+static inline int tvm_finish(struct tvm *t)
+{
+	int s;
+
+	__atomic_store_n(&t->ctl->stop, 1, __ATOMIC_RELEASE);
+	s = tvm_wait(t, 2, VM_WAIT_S);
+	if (t->th_started)
+		pthread_join(t->th, NULL);
+	t->th_started = false;
+	return s;
+}
+
+static inline void tvm_destroy(struct tvm *t)
+{
+	if (t->th_started) {
+		__atomic_store_n(&t->ctl->stop, 1, __ATOMIC_RELEASE);
+		pthread_join(t->th, NULL);
+	}
+	if (t->run && t->run != MAP_FAILED)
+		munmap(t->run, t->run_size);
+	if (t->vcpu > 0)
+		close(t->vcpu);
+	if (t->vm > 0)
+		close(t->vm);
+	if (t->map && t->map != MAP_FAILED)
+		munmap(t->map, OBJ_SIZE);
+	if (t->slot0 && t->slot0 != MAP_FAILED)
+		munmap(t->slot0, SLOT0_SIZE);
+	if (t->obj > 0)
+		close(t->obj);
+	if (t->dev > 0)
+		close(t->dev);
+	if (t->kvm > 0)
+		close(t->kvm);
+}
+
+/* A VM-wide KVM statistic, read from the binary stats fd. */
+static inline long vm_stat(int vm, const char *name)
+{
+	struct kvm_stats_header h;
+	long val = -1;
+	size_t dsz;
+	char *d;
+	int fd, i;
+
+	fd = ioctl(vm, KVM_GET_STATS_FD, NULL);
+	if (fd < 0)
+		return -1;
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
+		goto out;
+	dsz = sizeof(struct kvm_stats_desc) + h.name_size;
+	d = calloc(h.num_desc, dsz);
+	if (!d)
+		goto out;
+	if (pread(fd, d, dsz * h.num_desc, h.desc_offset) == (ssize_t)(dsz * h.num_desc)) {
+		for (i = 0; i < (int)h.num_desc; i++) {
+			struct kvm_stats_desc *sd = (void *)(d + i * dsz);
+			__u64 v;
+
+			if (strcmp(sd->name, name))
+				continue;
+			if (pread(fd, &v, sizeof(v), h.data_offset + sd->offset) == sizeof(v))
+				val = v;
+			break;
+		}
+	}
+	free(d);
+out:
+	close(fd);
+	return val;
+}
+
+static inline struct thp_encvm_info info_of(int obj)
+{
+	struct thp_encvm_info info = { 0 };
+
+	ioctl(obj, THP_ENCVM_IOC_INFO, &info);
+	return info;
+}
+
+#endif /* _TE_TVM_H */
