@@ -35,8 +35,8 @@
  * @phase: agent: 1 once memory is filled, 2 once verified
  * @requests: agent: copy requests completed
  * @pages: agent: pages copied
- * @poison_ok: agent: destination pages found full of THP_ENCVM_POISON
- * @poison_bad: agent: destination pages found holding anything else
+ * @poison_ok: agent: first-copy destinations found full of THP_ENCVM_POISON
+ * @poison_bad: agent: first-copy destinations holding anything else
  * @dirty_writes: agent: writes to a source page right after copying it
  * @hot_writes: agent: background rewrites of pages
  * @bad_words: agent: 32-bit words that failed verification

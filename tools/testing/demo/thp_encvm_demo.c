@@ -41,7 +41,7 @@ int main(void)
 		before[k] = read_knob(counters[k]);
 	write_knob("enabled", "1");
 	end = now_s() + VM_WAIT_S;
-	while ((i1 = info_of(t.obj)).huge < OBJ_ELIGIBLE && now_s() < end)
+	while ((i1 = info_of(t.obj)).collapses < OBJ_ELIGIBLE && now_s() < end)
 		usleep(50000);
 	write_knob("enabled", "0");
 	if (tvm_finish(&t) != 2) {

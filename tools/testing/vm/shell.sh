@@ -14,6 +14,8 @@ out=$repo/build/vm-$tier
 MEMVIRT_NO_BOOT=1 "$here/tier-host.sh" "$tier" "$out" ||
 	die "build failed; see $out/*.log"
 cat > "$out/guest-cmd.sh" <<EOS
+# The suite uses KVM's exports; Debian builds KVM as modules.
+modprobe kvm_amd 2>/dev/null
 for m in ptsel thp_encvm iommu_migrate maint_cmd pwsp nested_notify; do
 	[ -e "$out/mod/\$m/\$m.ko" ] && insmod "$out/mod/\$m/\$m.ko" && echo "loaded \$m"
 done
