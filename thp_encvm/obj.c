@@ -199,7 +199,7 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	struct kvm *kvm;
 	unsigned long hva;
 	struct fd f;
-	int ret;
+	int ret, idx;
 
 	if (a->reserved[0] || a->reserved[1] || a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) ||
 	    a->gpa + size < a->gpa)
@@ -225,7 +225,9 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	}
 	/* The memslot at @gpa must be a mapping of this very object. */
 	ret = -ENOENT;
+	idx = srcu_read_lock(&kvm->srcu);
 	hva = gfn_to_hva(kvm, a->gpa >> PAGE_SHIFT);
+	srcu_read_unlock(&kvm->srcu, idx);
 	if (!kvm_is_error_hva(hva) && kvm->mm == current->mm) {
 		mmap_read_lock(current->mm);
 		vma = vma_lookup(current->mm, hva);

@@ -22,6 +22,14 @@ static inline void barrier(void)
 	__asm__ __volatile__("" : : : "memory");
 }
 
+static inline unsigned long long rdtsc(void)
+{
+	unsigned int lo, hi;
+
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((unsigned long long)hi << 32) | lo;
+}
+
 static void port_out(unsigned short port, unsigned char v);
 static int private(unsigned int p);
 static void fill(unsigned int p, unsigned int v);
@@ -53,6 +61,7 @@ void start(void)
 			break;
 		if (ctl->mode == MODE_SERVE && ring->magic == THP_ENCVM_RING_MAGIC &&
 		    ring->cons != ring->prod) {
+			unsigned long long t0 = rdtsc();
 			struct thp_encvm_copy_req *q;
 
 			q = &ring->req[ring->cons % THP_ENCVM_RING_SLOTS];
@@ -62,6 +71,7 @@ void start(void)
 			barrier();
 			ring->cons++;
 			ctl->requests++;
+			ctl->copy_tsc += rdtsc() - t0;
 		}
 		/* Now and then rewrite one of a few pages in each window. */
 		if (++tick % (1 << 20) == 0) {

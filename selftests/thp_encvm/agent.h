@@ -42,6 +42,7 @@
  * @bad_words: agent: 32-bit words that failed verification
  * @bad_bytes: agent: bytes that failed verification
  * @checked: agent: pages verified
+ * @copy_tsc: agent: TSC cycles spent serving copy requests
  */
 struct agent_ctl {
 	unsigned int mode;
@@ -56,6 +57,7 @@ struct agent_ctl {
 	unsigned int bad_words;
 	unsigned int bad_bytes;
 	unsigned int checked;
+	unsigned long long copy_tsc;
 };
 
 /* Word @k of page @p at version @v: any lost or torn write shows. */

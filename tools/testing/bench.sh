@@ -5,7 +5,8 @@
 # measured in the same run, never absolute targets.
 #  1. the native userspace build of the ptsel core;
 #  2. in the stock-kernel VM, the ptsel_bench module: lookups against
-#     the kernel's xarray on the same keys.
+#     the kernel's xarray on the same keys;
+#  3. in the same VM, thp_encvm against MADV_COLLAPSE (bench/*.c).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -16,18 +17,24 @@ echo "== ptsel, native userspace build (baseline: binary search, same keys)"
 "$out/ptsel_bench"
 
 echo
-echo "== ptsel, in the VM (TCG; baseline: xarray, same keys, same run)"
+echo "== in the VM (TCG): ptsel against the xarray, thp_encvm against MADV_COLLAPSE"
 vm=$out/vm
 MEMVIRT_NO_BOOT=1 "$here/vm/tier-host.sh" stock "$vm" > "$vm.log" 2>&1 ||
 	{ echo "bench: VM build failed; see $vm.log and $vm/*.log" >&2; exit 1; }
+cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/thp_encvm" -Wl,-z,noexecstack \
+	-o "$vm/thp_encvm_bench" "$here/bench/thp_encvm_bench.c" \
+	"$vm/selftests/thp_encvm/agent/agent.o" -pthread
 cat > "$vm/guest-cmd.sh" <<CMD
 set -e
+modprobe kvm_amd
 insmod $vm/mod/ptsel/ptsel.ko
 insmod $vm/mod/ptsel/ptsel_bench.ko
 rmmod ptsel_bench
 dmesg | grep 'ptsel_bench: ' | sed 's/^\[[^]]*\] //' > $vm/rows
+insmod $vm/mod/thp_encvm/thp_encvm.ko
+$vm/thp_encvm_bench >> $vm/rows
 CMD
 "$here/vm/run-vm.sh" --kernel "$(cat "$vm/kernel")" --initrd "$vm/initramfs.cpio.gz" \
-	--out "$vm" --cmd "$vm/guest-cmd.sh" --timeout 900 ||
+	--out "$vm" --cmd "$vm/guest-cmd.sh" --timeout 2400 ||
 	{ echo "bench: VM run failed; see $vm/console.log" >&2; exit 1; }
 cat "$vm/rows"
