@@ -53,11 +53,12 @@ static inline void *vcpu_thread(void *arg)
 		} else if (t->run->exit_reason == KVM_EXIT_IO &&
 			   t->run->io.port == PORT_VERIFIED) {
 			__atomic_store_n(&t->state, 2, __ATOMIC_RELEASE);
-		} else if (t->run->exit_reason == KVM_EXIT_HLT) {
-			return NULL;
 		} else {
-			t->bad_exit = t->run->exit_reason;
-			__atomic_store_n(&t->state, -1000, __ATOMIC_RELEASE);
+			/* HLT ends the agent; anything else is a failure. */
+			if (t->run->exit_reason != KVM_EXIT_HLT) {
+				t->bad_exit = t->run->exit_reason;
+				__atomic_store_n(&t->state, -1000, __ATOMIC_RELEASE);
+			}
 			return NULL;
 		}
 	}

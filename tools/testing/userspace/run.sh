@@ -26,7 +26,7 @@ if [ $rc != 0 ]; then
 	sed 's/^/# /' "$out/ptsel_random.err" | head -n 40 >> "$res/ptsel_random.tap"
 fi
 
-for t in ptsel_concurrent ptsel_gwalk ptsel_tlb ptsel_wcache ptsel_regions; do
+for t in ptsel_concurrent ptsel_gwalk ptsel_tlb ptsel_wcache ptsel_regions thp_encvm_core; do
 	"$out/$t" > "$res/$t.tap" 2> "$out/$t.err"
 	rc=$?
 	if [ $rc != 0 ]; then

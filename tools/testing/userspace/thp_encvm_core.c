@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The thp_encvm copy state machine against a model: random rounds of
+ * requests, completions and dirty pages. Every page is always in
+ * exactly one of pending, in flight or switched; a page is switched
+ * only by a clean completion; retries never pass the limit; a collapse
+ * is done exactly when every page is switched. Prints TAP.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "thp_encvm_core.h"
+
+static unsigned int tests, failed;
+
+static void ok(int cond, const char *what)
+{
+	tests++;
+	if (!cond)
+		failed++;
+	printf("%sok %u - %s\n", cond ? "" : "not ", tests, what);
+}
+
+int main(void)
+{
+	static struct te_collapse c;
+	unsigned int trial, bad_part = 0, bad_switch = 0, bad_retry = 0;
+	unsigned int bad_done = 0, aborts = 0, dones = 0;
+
+	printf("TAP version 13\n");
+	srandom(3);
+	for (trial = 0; trial < 2000; trial++) {
+		unsigned int max = random() % 4, dirty_pct = random() % 30, i;
+		unsigned int model_retries[TE_WIN_PAGES] = { 0 };
+		bool model_sw[TE_WIN_PAGES] = { false };
+		int ret = 0;
+
+		te_collapse_init(&c, trial, max);
+		while (!ret && !te_collapse_done(&c)) {
+			struct { unsigned int first, n; } runs[TE_WIN_PAGES];
+			unsigned int nr = 0, k, first, n;
+
+			while ((n = te_collapse_next_run(&c, &first)))
+				runs[nr++] = (typeof(runs[0])){ first, n };
+			for (k = 0; k < nr && !ret; k++) {
+				DECLARE_BITMAP(dirty, TE_WIN_PAGES);
+				DECLARE_BITMAP(sw, TE_WIN_PAGES);
+
+				bitmap_zero(dirty, TE_WIN_PAGES);
+				bitmap_zero(sw, TE_WIN_PAGES);
+				for (i = runs[k].first; i < runs[k].first + runs[k].n; i++)
+					if ((unsigned int)(random() % 100) < dirty_pct)
+						__set_bit(i, dirty);
+				ret = te_collapse_complete(&c, runs[k].first, runs[k].n,
+							   dirty, sw);
+				/* An abort stops the run half way: nothing to model. */
+				if (ret)
+					break;
+				for (i = runs[k].first; i < runs[k].first + runs[k].n; i++) {
+					if (test_bit(i, dirty)) {
+						model_retries[i]++;
+						bad_switch += test_bit(i, sw);
+					} else {
+						bad_switch += !test_bit(i, sw);
+						model_sw[i] = true;
+					}
+				}
+			}
+			for (i = 0; i < TE_WIN_PAGES; i++) {
+				unsigned int where = test_bit(i, c.pending) +
+						     test_bit(i, c.inflight) +
+						     test_bit(i, c.switched);
+
+				if (ret)
+					break;
+				bad_part += where != 1 || test_bit(i, c.switched) != model_sw[i];
+				bad_retry += c.retries[i] != model_retries[i] ||
+					     c.retries[i] > max;
+			}
+		}
+		if (ret) {
+			aborts++;
+			bad_done += ret != -EBUSY || c.fail != TE_FAIL_RETRIES;
+		} else {
+			dones++;
+			bad_done += c.nr_switched != TE_WIN_PAGES;
+		}
+	}
+	ok(!bad_part, "every page is pending, in flight or switched, as modelled");
+	ok(!bad_switch, "only clean completions switch pages");
+	ok(!bad_retry, "retries are counted per page and stay within the limit");
+	ok(!bad_done, "done means all switched; aborts are retry aborts");
+	ok(aborts && dones, "both outcomes happened");
+	printf("1..%u\n", tests);
+	return failed ? 1 : 0;
+}
