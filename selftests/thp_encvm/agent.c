@@ -30,6 +30,25 @@ static inline unsigned long long rdtsc(void)
 	return ((unsigned long long)hi << 32) | lo;
 }
 
+/* String instructions: what a guest kernel's copy_page() would use. */
+static inline void copy_page(unsigned int *d, const unsigned int *s)
+{
+	unsigned int n = WORDS;
+
+	__asm__ __volatile__("rep movsl" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+}
+
+/* Does page @p hold @v in every word? */
+static inline int all_words(const unsigned int *p, unsigned int v)
+{
+	unsigned int n = WORDS;
+	unsigned char eq;
+
+	__asm__ __volatile__("repe scasl; sete %0"
+			     : "=q"(eq), "+D"(p), "+c"(n) : "a"(v) : "memory", "cc");
+	return eq;
+}
+
 static void port_out(unsigned short port, unsigned char v);
 static int private(unsigned int p);
 static void fill(unsigned int p, unsigned int v);
@@ -146,7 +165,7 @@ static void rewrite(unsigned int p)
 static void copy_req(struct agent_ctl *ctl,
 		     struct thp_encvm_copy_req *q)
 {
-	unsigned int n = q->nr_pages, i, k;
+	unsigned int n = q->nr_pages, i;
 	unsigned int src = (unsigned int)q->src_gpa;
 	unsigned int dst = (unsigned int)q->dst_gpa;
 
@@ -163,15 +182,13 @@ static void copy_req(struct agent_ctl *ctl,
 		 * Later requests re-copy into pages copied before.
 		 */
 		if (n == 512) {
-			for (k = 0; k < WORDS; k++)
-				poisoned &= d[k] == THP_ENCVM_POISON;
+			poisoned = all_words(d, THP_ENCVM_POISON);
 			if (poisoned)
 				ctl->poison_ok++;
 			else
 				ctl->poison_bad++;
 		}
-		for (k = 0; k < WORDS; k++)
-			d[k] = s[k];
+		copy_page(d, s);
 		ctl->pages++;
 	}
 	/* A whole window's first copy: write two sources after the fact. */
