@@ -10,6 +10,8 @@
  * teardown in any order.
  */
 #include <signal.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -145,9 +147,13 @@ TEST_F_TIMEOUT(kvm, detach_during_collapse, 900)
 {
 	struct tvm *t = &self->t;
 	long detached0 = read_knob("collapse_failed/detached");
+	int ev = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	uint64_t kicks = 0;
 	double end;
 
-	ASSERT_EQ(0, tvm_create(t, MODE_IGNORE, true));
+	/* This VMM asks to be told of requests through an eventfd. */
+	ASSERT_LE(0, ev);
+	ASSERT_EQ(0, tvm_create_ev(t, MODE_IGNORE, true, ev));
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S));
 	ASSERT_EQ(0, write_knob("enabled", "1"));
@@ -155,6 +161,10 @@ TEST_F_TIMEOUT(kvm, detach_during_collapse, 900)
 	while (!__atomic_load_n(&t->ring->prod, __ATOMIC_ACQUIRE) && now_s() < end)
 		usleep(10000);
 	ASSERT_NE(0, t->ring->prod);
+	/* Posting the requests signalled the eventfd (an irqfd's job). */
+	ASSERT_EQ(sizeof(kicks), read(ev, &kicks, sizeof(kicks)));
+	EXPECT_LE(1, kicks);
+	close(ev);
 	/* Requests are out and unanswered: detach rolls the collapse back. */
 	ASSERT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_DETACH));
 	EXPECT_EQ(detached0 + 1, read_knob("collapse_failed/detached"));

@@ -73,11 +73,12 @@ static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned i
 }
 
 /* The VM, its object and the agent, stopped before its first run. */
-static inline int tvm_create(struct tvm *t, unsigned int mode, bool attach)
+static inline int tvm_create_ev(struct tvm *t, unsigned int mode, bool attach,
+				int eventfd)
 {
 	struct thp_encvm_create c = te_default_create();
 	struct kvm_userspace_memory_region slot = { 0 };
-	struct thp_encvm_attach a = { .eventfd = -1, .gpa = OBJ_GPA };
+	struct thp_encvm_attach a = { .eventfd = eventfd, .gpa = OBJ_GPA };
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { .rip = AGENT_CODE, .rsp = AGENT_STACK, .rflags = 2 };
 
@@ -134,6 +135,12 @@ static inline int tvm_create(struct tvm *t, unsigned int mode, bool attach)
 	if (ioctl(t->vcpu, KVM_SET_SREGS, &sregs) || ioctl(t->vcpu, KVM_SET_REGS, &regs))
 		return -errno;
 	return 0;
+}
+
+/* The same, with the guest polling the ring (no eventfd). */
+static inline int tvm_create(struct tvm *t, unsigned int mode, bool attach)
+{
+	return tvm_create_ev(t, mode, attach, -1);
 }
 
 static inline int tvm_start(struct tvm *t)
