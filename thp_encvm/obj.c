@@ -159,17 +159,37 @@ put:
 	return ret;
 }
 
-static void te_obj_unattach(struct te_obj *o)
+/*
+ * What an attachment holds. It is taken out of the object under
+ * @o->lock and dropped after: the last VM reference destroys the VM,
+ * which takes KVM's locks, and those nest outside the object's (KVM
+ * faults in the object with them held).
+ */
+struct te_attachment {
+	struct kvm *kvm;
+	struct eventfd_ctx *notify;
+	struct mm_struct *mm;
+};
+
+static struct te_attachment te_obj_take(struct te_obj *o)
 {
-	if (o->notify)
-		eventfd_ctx_put(o->notify);
-	if (o->kvm)
-		kvm_put_kvm(o->kvm);
-	if (o->mm)
-		mmdrop(o->mm);
-	o->notify = NULL;
+	struct te_attachment a = { o->kvm, o->notify, o->mm };
+
+	lockdep_assert_held(&o->lock);
 	o->kvm = NULL;
+	o->notify = NULL;
 	o->mm = NULL;
+	return a;
+}
+
+static void te_attachment_put(struct te_attachment *a)
+{
+	if (a->notify)
+		eventfd_ctx_put(a->notify);
+	if (a->kvm)
+		kvm_put_kvm(a->kvm);
+	if (a->mm)
+		mmdrop(a->mm);
 }
 
 /* The ring lives in the shared range: the host may write it. */
@@ -279,6 +299,7 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
  */
 int te_obj_detach(struct te_obj *o)
 {
+	struct te_attachment a;
 	bool listed;
 
 	mutex_lock(&te_objs_lock);
@@ -296,8 +317,9 @@ int te_obj_detach(struct te_obj *o)
 		return -ENOENT;
 	}
 	WRITE_ONCE(te_ring(o)->magic, 0);
-	te_obj_unattach(o);
+	a = te_obj_take(o);
 	mutex_unlock(&o->lock);
+	te_attachment_put(&a);
 	if (listed)
 		te_obj_put(o);
 	return 0;
