@@ -7,7 +7,8 @@
  *  1. allocate a 2 MiB page on the object's node (split into 512
  *     order-0 pages, so KVM can take references on each);
  *  2. fill it with THP_ENCVM_POISON;
- *  3. map its subpages as the object's staging window;
+ *  3. map its subpages as the object's staging window (with a PMD, so
+ *     the guest's stores into it take one KVM fault, not 512);
  *  4. write-protect the source pages (zap; they refault read-only, so
  *     KVM drops its writable entries and a guest write is tracked);
  *  5. post copy requests (source GPA -> staging GPA) on the ring in the
@@ -20,6 +21,11 @@
  * installs a 2 MiB entry. Any failure rolls back: switched pages keep
  * their new subpage (they hold the guest's data), the others their old
  * page, so no guest data is lost and the host copies nothing.
+ *
+ * Every zap makes KVM flush its TLBs and the host flush the VMM's, so
+ * the daemon batches them: the pages one sweep of completions switches
+ * and the pages it re-protects for another copy go in one zap, and the
+ * last switch is left to the replacement of the window's mapping.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -60,6 +66,8 @@ DECLARE_FAULT_ATTR(te_fail_alloc);
  * @old: old pfns of switched pages
  * @dirty: snapshot of the window's dirty bits at a completion
  * @to_switch: pages a completion lets switch
+ * @armed: pending pages whose dirty bit was cleared while write-protected
+ * @zap: pages whose mappings must go before the next request or sleep
  * @req: requests in flight: sequence, ring slot, run
  * @nr_req: entries of @req
  */
@@ -73,6 +81,8 @@ struct te_run {
 	u64 old[TE_WIN_PAGES];
 	DECLARE_BITMAP(dirty, TE_WIN_PAGES);
 	DECLARE_BITMAP(to_switch, TE_WIN_PAGES);
+	DECLARE_BITMAP(armed, TE_WIN_PAGES);
+	DECLARE_BITMAP(zap, TE_WIN_PAGES);
 	struct {
 		u32 seq, slot;
 		unsigned int first, n;
@@ -108,15 +118,66 @@ static struct page *alloc_window_page(int node)
 				__GFP_NORETRY, PMD_ORDER);
 }
 
-/* Zap the runs of set bits of @bits (window relative). */
-static void zap_runs(struct te_run *r, const unsigned long *bits)
+/*
+ * Zap the pages gathered in @r->zap: one call from the first to the
+ * last, since each call costs a TLB flush in KVM and in the host, and
+ * the pages between refault at worst.
+ */
+static void flush_zap(struct te_run *r)
 {
-	unsigned int s, e = 0;
+	unsigned int s = find_first_bit(r->zap, TE_WIN_PAGES);
 
-	while ((s = find_next_bit(bits, TE_WIN_PAGES, e)) < TE_WIN_PAGES) {
-		e = find_next_zero_bit(bits, TE_WIN_PAGES, s);
-		te_obj_zap(r->o, r->first + s, e - s);
+	if (s < TE_WIN_PAGES)
+		te_obj_zap(r->o, r->first + s,
+			   find_last_bit(r->zap, TE_WIN_PAGES) + 1 - s);
+	bitmap_zero(r->zap, TE_WIN_PAGES);
+}
+
+/*
+ * Replace the VMM's mapping of the window at page @first by a fresh one
+ * of the same file and offset. That frees the window's page table,
+ * which no exported helper can do otherwise, so the next fault takes
+ * the PMD path; the unmap also drops every entry KVM had there. The
+ * mapping is checked first; between the check and the replacement only
+ * the VMM itself could change it.
+ *
+ * Return: true if the mapping was replaced.
+ */
+static bool remap_window(struct te_obj *o, u64 first)
+{
+	unsigned long addr, prot = 0;
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	bool ok = false;
+
+	mutex_lock(&o->lock);
+	mm = o->mm;
+	addr = o->hva + (first << PAGE_SHIFT);
+	if (mm && !mmget_not_zero(mm))
+		mm = NULL;
+	mutex_unlock(&o->lock);
+	if (!mm)
+		return false;
+	kthread_use_mm(mm);
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->vm_file == o->file && !(addr & ~PMD_MASK) &&
+	    addr + PMD_SIZE <= vma->vm_end &&
+	    vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) == first) {
+		prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
+		       (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
+		ok = true;
 	}
+	mmap_read_unlock(mm);
+	if (ok && vm_mmap(o->file, addr, PMD_SIZE, prot, MAP_SHARED | MAP_FIXED,
+			  first << PAGE_SHIFT) != addr) {
+		pr_warn_ratelimited("object %u: window at page %llu stays 4K-mapped\n",
+				    o->id, first);
+		ok = false;
+	}
+	kthread_unuse_mm(mm);
+	mmput(mm);
+	return ok;
 }
 
 /* Steps 1 to 3. */
@@ -126,6 +187,7 @@ static enum te_fail stage(struct te_run *r)
 	u64 stg = o->l.staging_first;
 	struct page *page;
 	unsigned int i;
+	bool remap;
 
 	page = alloc_window_page(o->node);
 	if (!page)
@@ -142,7 +204,16 @@ static enum te_fail stage(struct te_run *r)
 		o->pfn[stg + i] = r->new_pfn + i;
 	}
 	r->staged = true;
+	remap = o->staging_ptes;
+	o->staging_ptes = false;
 	mutex_unlock(&o->lock);
+	/*
+	 * A 4K fault left a page table under the staging window: replace
+	 * the mapping, so that the guest's stores take the PMD path. The
+	 * zap drops the old pages from every other mapping.
+	 */
+	if (remap)
+		remap_window(o, stg);
 	te_obj_zap(o, stg, TE_WIN_PAGES);
 	return TE_FAIL_NONE;
 }
@@ -157,12 +228,19 @@ static enum te_fail post(struct te_run *r)
 
 	mutex_lock(&o->lock);
 	for_each_set_bit(i, r->c.pending, TE_WIN_PAGES) {
-		/* Clear first, then zap: a write after the zap is tracked. */
+		if (test_bit(i, r->armed))
+			continue;
+		/*
+		 * Clear first, then zap: a write after the zap is tracked,
+		 * one before it is in the copy requested after it.
+		 */
 		__clear_bit(r->first + i, o->dirty);
 		__set_bit(r->first + i, o->wp);
+		__set_bit(i, r->armed);
+		__set_bit(i, r->zap);
 	}
 	mutex_unlock(&o->lock);
-	zap_runs(r, r->c.pending);
+	flush_zap(r);
 
 	/* The host's own producer index: the ring copy is guest-writable. */
 	prod = o->prod;
@@ -193,7 +271,11 @@ static enum te_fail post(struct te_run *r)
 	return TE_FAIL_NONE;
 }
 
-/* Completion of request @k: switch its clean pages. */
+/*
+ * Completion of request @k: switch its clean pages, and re-protect its
+ * written ones for another copy. Both are zapped by the caller, except
+ * for the last switch, which the replacement of the mapping zaps.
+ */
 static enum te_fail complete_req(struct te_run *r, unsigned int k)
 {
 	unsigned int first = r->req[k].first, n = r->req[k].n, i;
@@ -209,10 +291,18 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 		r->old[i] = o->pfn[r->first + i];
 		o->pfn[r->first + i] = r->new_pfn + i;
 		__clear_bit(r->first + i, o->wp);
+		__clear_bit(i, r->armed);
+	}
+	for (i = first; !ret && i < first + n; i++) {
+		if (!test_bit(i, r->dirty))
+			continue;
+		/* Armed again: clear it, zap, then request the copy. */
+		__clear_bit(r->first + i, o->dirty);
+		__set_bit(i, r->zap);
 	}
 	mutex_unlock(&o->lock);
-	/* The old pages leave every mapping, KVM's included, right here. */
-	zap_runs(r, r->to_switch);
+	if (!te_collapse_done(&r->c))
+		bitmap_or(r->zap, r->zap, r->to_switch, TE_WIN_PAGES);
 	trace_thp_encvm_copy_complete(o->id, r->c.win, first, n,
 				      bitmap_weight(r->to_switch, TE_WIN_PAGES));
 	for (i = first; i < first + n; i++)
@@ -247,6 +337,12 @@ static enum te_fail wait_copies(struct te_run *r)
 			if (f)
 				return f;
 		}
+		/*
+		 * Before sleeping: a guest store to a switched page waits
+		 * for this zap, and a re-protected page must be zapped
+		 * before its next request.
+		 */
+		flush_zap(r);
 		if (!left)
 			break;
 		if (time_after(jiffies, deadline))
@@ -271,48 +367,6 @@ static void unstage(struct te_run *r)
 	mutex_unlock(&o->lock);
 	te_obj_zap(o, stg, TE_WIN_PAGES);
 	r->staged = false;
-}
-
-/*
- * Replace the VMM's mapping of the window by a fresh one of the same
- * file and offset. That frees the window's page table, which no
- * exported helper can do otherwise, so the next fault takes the PMD
- * path. The mapping is checked first; between the check and the
- * replacement only the VMM itself could change it.
- */
-static void promote(struct te_run *r)
-{
-	struct te_obj *o = r->o;
-	unsigned long addr, prot = 0;
-	struct vm_area_struct *vma;
-	struct mm_struct *mm;
-	bool ok = false;
-
-	mutex_lock(&o->lock);
-	mm = o->mm;
-	addr = o->hva + (r->first << PAGE_SHIFT);
-	if (mm && !mmget_not_zero(mm))
-		mm = NULL;
-	mutex_unlock(&o->lock);
-	if (!mm)
-		return;
-	kthread_use_mm(mm);
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, addr);
-	if (vma && vma->vm_file == o->file && !(addr & ~PMD_MASK) &&
-	    addr + PMD_SIZE <= vma->vm_end &&
-	    vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) == r->first) {
-		prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
-		       (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
-		ok = true;
-	}
-	mmap_read_unlock(mm);
-	if (ok && vm_mmap(o->file, addr, PMD_SIZE, prot, MAP_SHARED | MAP_FIXED,
-			  r->first << PAGE_SHIFT) != addr)
-		pr_warn_ratelimited("object %u: window %llu stays 4K-mapped\n",
-				    o->id, r->c.win);
-	kthread_unuse_mm(mm);
-	mmput(mm);
 }
 
 /* Roll back: every page keeps whichever copy holds the guest's data. */
@@ -349,8 +403,13 @@ static enum te_fail collapse(struct te_run *r)
 	if (f)
 		return f;
 	unstage(r);
-	promote(r);
-	/* Zapped when switched: no mapping refers to the old pages. */
+	/*
+	 * The replacement unmaps the old pages from the VMM's mapping,
+	 * KVM's entries with them; the zap reaches any other mapping of
+	 * the object. Then nothing refers to the old pages.
+	 */
+	remap_window(r->o, r->first);
+	te_obj_zap(r->o, r->first, TE_WIN_PAGES);
 	for (i = 0; i < TE_WIN_PAGES; i++)
 		__free_page(pfn_to_page(r->old[i]));
 	return TE_FAIL_NONE;

@@ -382,6 +382,8 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	mutex_lock(&o->lock);
 	__set_bit(i, o->touched);
+	if (i - o->l.staging_first < TE_WIN_PAGES)
+		o->staging_ptes = true;
 	if (test_bit(i, o->wp)) {
 		/* Read-only: a write comes back through ->pfn_mkwrite. */
 		prot = vma->vm_page_prot;

@@ -31,6 +31,9 @@ struct eventfd_ctx;
  * @touched: pages the guest (or the VMM) has faulted in
  * @wp: pages being copied: mapped read-only, writes are tracked
  * @dirty: pages written since they were write-protected
+ * @staging_ptes: a 4 KiB fault in the staging window left a page table
+ *		  there, which keeps the next collapse from mapping the
+ *		  window with a PMD
  * @kvm: the VM, while attached (a reference)
  * @notify: eventfd to signal on new requests, or NULL
  * @gpa: guest-physical base while attached
@@ -58,6 +61,7 @@ struct te_obj {
 	unsigned long *touched;
 	unsigned long *wp;
 	unsigned long *dirty;
+	bool staging_ptes;
 	struct kvm *kvm;
 	struct eventfd_ctx *notify;
 	u64 gpa;
