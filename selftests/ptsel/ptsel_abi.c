@@ -18,6 +18,7 @@
 #include <linux/ptsel.h>
 
 #include "kselftest_harness.h"
+#include "memvirt_ksft.h"
 
 #define DEV		"/dev/ptsel"
 #define SYSFS		"/sys/kernel/mm/ptsel/"
@@ -62,33 +63,13 @@ static int do_xlate(int fd, uint64_t addr, struct ptsel_translate *t)
 
 static long read_knob(const char *name)
 {
-	char path[128], buf[64] = "";
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), SYSFS "%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? strtol(buf, NULL, 0) : -1;
+	return mv_read_knob(SYSFS, name);
 }
 
 /* Returns 0 or -errno of the write. */
 static int write_knob(const char *name, const char *val)
 {
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), SYSFS "%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return mv_write_knob(SYSFS, name, val);
 }
 
 FIXTURE(ptsel) {
@@ -340,21 +321,7 @@ static int do_range(int fd, unsigned long cmd, uint64_t addr, uint64_t size,
 }
 
 /* Restores a knob when the test ends, whatever happens. */
-struct knob_save {
-	const char *name;
-	char val[64];
-};
-
-static void knob_restore(struct knob_save *k)
-{
-	if (k->name)
-		write_knob(k->name, k->val);
-}
-
-#define SAVE_KNOB(var, knob)						\
-	struct knob_save var __attribute__((cleanup(knob_restore))) =	\
-		{ .name = knob };					\
-	snprintf(var.val, sizeof(var.val), "%ld", read_knob(knob))
+#define SAVE_KNOB(var, knob)	MV_SAVE_KNOB(var, SYSFS, knob)
 
 TEST_F(ptsel, regions_and_conversion)
 {
@@ -709,8 +676,6 @@ TEST_F(ptsel, convert_while_translating)
 TEST(sysfs_bad_writes)
 {
 	long before = read_knob("max_table_pages");
-	pid_t pid;
-	int status;
 
 	if (before < 0 && !getenv("MEMVIRT_REQUIRE"))
 		SKIP(return, "ptsel module not loaded");
@@ -758,24 +723,7 @@ TEST(sysfs_bad_writes)
 	EXPECT_EQ(-EACCES, write_knob("stats/tlb_hits", "0"));
 
 	/* Knobs and the device are root-only. */
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		if (setgid(65534) || setuid(65534))
-			_exit(2);
-		if (open(DEV, O_RDWR) >= 0 || errno != EACCES)
-			_exit(3);
-		for (k = 0; k < ARRAY_SIZE(knobs); k++) {
-			if (write_knob(knobs[k], "5") != -EACCES)
-				_exit(4);
-			if (read_knob(knobs[k]) != -1)
-				_exit(5);
-		}
-		_exit(0);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_ROOT_ONLY(DEV, SYSFS, knobs, ARRAY_SIZE(knobs), "5");
 }
 
 /* Shared between the two threads; accessed with __atomic builtins. */
@@ -864,7 +812,7 @@ TEST(knob_writes_race_opens)
 	pthread_t th;
 	int i, fd;
 
-	if (k1.val[0] == '-' && !getenv("MEMVIRT_REQUIRE"))
+	if (k1.val[0] < 0 && !getenv("MEMVIRT_REQUIRE"))
 		SKIP(return, "ptsel module not loaded");
 	ASSERT_EQ(0, pthread_create(&th, NULL, knob_flipper, &r));
 	for (i = 0; i < 200; i++) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers of the thp_encvm kselftests: knobs, counters, objects.
+ * Helpers of the thp_encvm kselftests: knobs (memvirt_ksft.h, under
+ * SYSFS), counters, objects.
  */
 #ifndef _TE_UTIL_H
 #define _TE_UTIL_H
@@ -17,71 +18,21 @@
 
 #include <linux/thp_encvm.h>
 
+#include "memvirt_ksft.h"
+
 #define DEV	"/dev/thp_encvm"
 #define SYSFS	"/sys/kernel/mm/thp_encvm/"
 #define MB	(1ULL << 20)
 
 static inline long read_knob(const char *name)
 {
-	char path[160], buf[64] = "";
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), SYSFS "%s", name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? strtol(buf, NULL, 0) : -1;
+	return mv_read_knob(SYSFS, name);
 }
 
 /* 0 or -errno of the write. */
-static inline int write_path(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static inline int write_knob(const char *name, const char *val)
 {
-	char path[160];
-
-	snprintf(path, sizeof(path), SYSFS "%s", name);
-	return write_path(path, val);
-}
-
-static inline int write_knob_num(const char *name, long v)
-{
-	char val[32];
-
-	snprintf(val, sizeof(val), "%ld", v);
-	return write_knob(name, val);
-}
-
-/* Knobs a test changes, put back as they were when it ends. */
-struct knobs {
-	const char *name[8];
-	long val[8];
-	int n;
-};
-
-static inline void knobs_save(struct knobs *k, const char *name)
-{
-	k->name[k->n] = name;
-	k->val[k->n++] = read_knob(name);
-}
-
-static inline void knobs_restore(struct knobs *k)
-{
-	while (k->n--)
-		write_knob_num(k->name[k->n], k->val[k->n]);
+	return mv_write_knob(SYSFS, name, val);
 }
 
 static inline double now_s(void)

@@ -21,25 +21,25 @@
 
 FIXTURE(kvm) {
 	struct tvm t;
-	struct knobs k;
+	struct mv_knobs k;
 };
 
 FIXTURE_SETUP(kvm)
 {
 	memset(&self->t, 0, sizeof(self->t));
-	memset(&self->k, 0, sizeof(self->k));
+	self->k = (struct mv_knobs){ .dir = SYSFS };
 	if (access("/dev/kvm", R_OK | W_OK) || access(DEV, R_OK | W_OK)) {
 		if (!getenv("MEMVIRT_REQUIRE"))
 			SKIP(return, "no /dev/kvm or thp_encvm not loaded");
 		ASSERT_EQ(0, access(DEV, R_OK | W_OK));
 		ASSERT_EQ(0, access("/dev/kvm", R_OK | W_OK));
 	}
-	knobs_save(&self->k, "enabled");
-	knobs_save(&self->k, "scan_sleep_millisecs");
-	knobs_save(&self->k, "alloc_sleep_millisecs");
-	knobs_save(&self->k, "copy_timeout_ms");
-	knobs_save(&self->k, "max_copy_retries");
-	knobs_save(&self->k, "pages_to_scan");
+	mv_knobs_save(&self->k, "enabled");
+	mv_knobs_save(&self->k, "scan_sleep_millisecs");
+	mv_knobs_save(&self->k, "alloc_sleep_millisecs");
+	mv_knobs_save(&self->k, "copy_timeout_ms");
+	mv_knobs_save(&self->k, "max_copy_retries");
+	mv_knobs_save(&self->k, "pages_to_scan");
 	ASSERT_EQ(0, write_knob("enabled", "0"));
 	ASSERT_EQ(0, write_knob("scan_sleep_millisecs", "50"));
 	ASSERT_EQ(0, write_knob("max_copy_retries", "8"));
@@ -50,7 +50,7 @@ FIXTURE_TEARDOWN(kvm)
 {
 	write_knob("enabled", "0");
 	tvm_destroy(&self->t);
-	knobs_restore(&self->k);
+	mv_knobs_restore(&self->k);
 }
 
 /* Wait for counter @name to reach @want; returns its value. */
@@ -195,17 +195,17 @@ TEST_F_TIMEOUT(kvm, injected_alloc_failure, 1800)
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S));
 	/* The next 2 MiB allocation fails, once, without a stack dump. */
 	snprintf(path, sizeof(path), "%sverbose", fa);
-	ASSERT_EQ(0, write_path(path, "0"));
+	ASSERT_EQ(0, mv_write_path(path, "0"));
 	snprintf(path, sizeof(path), "%stimes", fa);
-	ASSERT_EQ(0, write_path(path, "1"));
+	ASSERT_EQ(0, mv_write_path(path, "1"));
 	snprintf(path, sizeof(path), "%sprobability", fa);
-	ASSERT_EQ(0, write_path(path, "100"));
+	ASSERT_EQ(0, mv_write_path(path, "100"));
 	ASSERT_EQ(0, write_knob("enabled", "1"));
 	end = now_s() + VM_WAIT_S;
 	while ((info = info_of(t->obj)).collapses < OBJ_ELIGIBLE && now_s() < end)
 		usleep(50000);
 	ASSERT_EQ(0, write_knob("enabled", "0"));
-	ASSERT_EQ(0, write_path(path, "0"));
+	ASSERT_EQ(0, mv_write_path(path, "0"));
 	EXPECT_EQ(alloc0 + 1, read_knob("collapse_failed/alloc"));
 	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
 	EXPECT_EQ(1, info.aborts);

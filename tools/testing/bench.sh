@@ -21,7 +21,8 @@ echo "== in the VM (TCG): ptsel against the xarray, thp_encvm against MADV_COLLA
 vm=$out/vm
 MEMVIRT_NO_BOOT=1 "$here/vm/tier-host.sh" stock "$vm" > "$vm.log" 2>&1 ||
 	{ echo "bench: VM build failed; see $vm.log and $vm/*.log" >&2; exit 1; }
-cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/thp_encvm" -Wl,-z,noexecstack \
+cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
+	-I"$repo/selftests/thp_encvm" -Wl,-z,noexecstack \
 	-o "$vm/thp_encvm_bench" "$here/bench/thp_encvm_bench.c" \
 	"$vm/selftests/thp_encvm/agent/agent.o" -pthread
 cat > "$vm/guest-cmd.sh" <<CMD

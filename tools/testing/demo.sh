@@ -17,12 +17,13 @@ for src in "$here"/demo/*_demo.c; do
 	name=$(basename "$src" .c)
 	mod=${name%_demo}
 	[ -e "$out/mod/$mod/$mod.ko" ] || continue
-	# A demo may use its module's kselftest helpers and guest agent.
+	# A demo may use the shared kselftest helpers (selftests/include),
+	# and its module's own helpers and guest agent.
 	extra=()
 	[ -e "$out/selftests/$mod/agent/agent.o" ] &&
 		extra=(-I"$repo/selftests/$mod" "$out/selftests/$mod/agent/agent.o" -pthread)
-	cc -O2 -Wall -I"$repo/include/uapi" -Wl,-z,noexecstack -o "$out/bin/$name" \
-		"$src" "${extra[@]}"
+	cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
+		-Wl,-z,noexecstack -o "$out/bin/$name" "$src" "${extra[@]}"
 	demos+=("$name")
 done
 {

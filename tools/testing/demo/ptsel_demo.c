@@ -15,21 +15,16 @@
 
 #include <linux/ptsel.h>
 
+#include "memvirt_ksft.h"
+
+#define SYSFS	"/sys/kernel/mm/ptsel/"
 #define SZ_4K	0x1000ULL
 #define SZ_2M	0x200000ULL
 #define SZ_1G	0x40000000ULL
 
 static long read_table_pages(void)
 {
-	FILE *f = fopen("/sys/kernel/mm/ptsel/stats/table_pages", "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
+	return mv_read_knob(SYSFS, "stats/table_pages");
 }
 
 static int map(int fd, uint64_t addr, uint64_t target, uint64_t size)
