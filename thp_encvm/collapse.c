@@ -196,8 +196,9 @@ static enum te_fail stage(struct te_run *r)
 	r->new_pfn = page_to_pfn(page);
 	/* The only write to private memory: a copy destination's poison. */
 	for (i = 0; i < TE_WIN_PAGES; i++)
-		memset32(page_address(page + i), THP_ENCVM_POISON,
-			 PAGE_SIZE / sizeof(u32));
+		memset64(page_address(page + i),
+			 (u64)THP_ENCVM_POISON << 32 | THP_ENCVM_POISON,
+			 PAGE_SIZE / sizeof(u64));
 	mutex_lock(&o->lock);
 	for (i = 0; i < TE_WIN_PAGES; i++) {
 		r->saved[i] = o->pfn[stg + i];

@@ -6,11 +6,14 @@
  * (checking that every destination still holds the host's poison and
  * writing to some sources right after copying them, which must make
  * the host copy them again), keeps rewriting a few pages, and finally
- * verifies every byte.
+ * verifies every byte. It either spins on the ring or, with
+ * NOTIFY_IRQ, sleeps in HLT until the module's eventfd, wired by the
+ * VMM as an irqfd, raises an interrupt.
  */
 #include <linux/thp_encvm.h>
 
 #include "agent.h"
+
 
 #define PAGE	4096u
 #define WORDS	(PAGE / 4)
@@ -55,6 +58,11 @@ static void fill(unsigned int p, unsigned int v);
 static void rewrite(unsigned int p);
 static void copy_req(struct agent_ctl *ctl, struct thp_encvm_copy_req *q);
 static unsigned int *page_ptr(unsigned int p);
+static void irq_setup(void);
+static int ring_busy(struct agent_ctl *ctl, struct thp_encvm_ring *ring);
+
+/* Interrupts taken, counted by irq_entry; the loop reports it in ctl. */
+unsigned int wakeups;
 
 /* The entry point: first in the file, so first in the binary. */
 void start(void)
@@ -64,6 +72,8 @@ void start(void)
 	unsigned int *ver = (unsigned int *)AGENT_VER;
 	unsigned int p, k, tick = 0, hot = 0;
 
+	if (ctl->notify == NOTIFY_IRQ)
+		irq_setup();
 	for (p = 0; p < NPAGES; p++) {
 		if (!private(p))
 			continue;
@@ -78,8 +88,7 @@ void start(void)
 		barrier();
 		if (ctl->stop)
 			break;
-		if (ctl->mode == MODE_SERVE && ring->magic == THP_ENCVM_RING_MAGIC &&
-		    ring->cons != ring->prod) {
+		if (ring_busy(ctl, ring)) {
 			unsigned long long t0 = rdtsc();
 			struct thp_encvm_copy_req *q;
 
@@ -91,9 +100,23 @@ void start(void)
 			ring->cons++;
 			ctl->requests++;
 			ctl->copy_tsc += rdtsc() - t0;
+			continue;
+		}
+		if (ctl->notify == NOTIFY_IRQ) {
+			/*
+			 * Sleep unless there is work: STI takes effect after
+			 * HLT starts, so an interrupt raised after the checks
+			 * still wakes it. The handler returns with IF set.
+			 */
+			__asm__ __volatile__("cli" : : : "memory");
+			if (!ctl->stop && !ring_busy(ctl, ring))
+				__asm__ __volatile__("sti; hlt" : : : "memory");
+			else
+				__asm__ __volatile__("sti" : : : "memory");
+			ctl->wakeups = wakeups;
 		}
 		/* Now and then rewrite one of a few pages in each window. */
-		if (++tick % (1 << 20) == 0) {
+		if (ctl->notify == NOTIFY_IRQ || ++tick % (1 << 20) == 0) {
 			p = 512 * (1 + hot % (OBJ_ELIGIBLE)) + 17 + hot % 3;
 			rewrite(p);
 			ctl->hot_writes++;
@@ -125,6 +148,80 @@ void start(void)
 		__asm__ __volatile__("hlt");
 }
 
+
+/*
+ * Interrupts: a flat GDT (the gates and IRET load CS from it), an IDT
+ * whose PIC vectors all go to irq_entry, and the master 8259 with only
+ * AGENT_GSI unmasked. Nothing else raises interrupts: there is no PIT.
+ */
+/* An interrupt gate: naturally aligned, 8 bytes. */
+struct gate {
+	unsigned short off_lo, sel;
+	unsigned char zero, type;
+	unsigned short off_hi;
+};
+
+/* LGDT/LIDT operand: limit, then base, unaligned: as three halves. */
+static void load_dtr(int idt, const void *base, unsigned int size)
+{
+	unsigned short d[3] = { size - 1, (unsigned int)base & 0xffff,
+				(unsigned int)base >> 16 };
+
+	if (idt)
+		__asm__ __volatile__("lidt %0" : : "m"(d) : "memory");
+	else
+		__asm__ __volatile__("lgdt %0" : : "m"(d) : "memory");
+}
+
+static unsigned long long gdt[3] = {
+	0,
+	0x00cf9b000000ffffULL,	/* 0x08: code, flat */
+	0x00cf93000000ffffULL,	/* 0x10: data, flat */
+};
+static struct gate idt[AGENT_VEC_BASE + 16];
+
+static void __attribute__((naked)) irq_entry(void)
+{
+	__asm__ __volatile__("pushl %eax\n"
+			     "incl wakeups\n"
+			     "movb $0x20, %al\n"	/* non-specific EOI */
+			     "outb %al, $0x20\n"
+			     "outb %al, $0xa0\n"
+			     "popl %eax\n"
+			     "iret\n");
+}
+
+
+static void irq_setup(void)
+{
+	unsigned int v, h = (unsigned int)irq_entry;
+
+	load_dtr(0, gdt, sizeof(gdt));
+	__asm__ __volatile__("ljmp $0x08, $1f\n"
+			     "1: movl $0x10, %%eax\n"
+			     "movl %%eax, %%ds\n movl %%eax, %%es\n movl %%eax, %%ss\n"
+			     : : : "eax", "memory");
+	for (v = AGENT_VEC_BASE; v < AGENT_VEC_BASE + 16; v++)
+		idt[v] = (struct gate){ h & 0xffff, 0x08, 0, 0x8e, h >> 16 };
+	load_dtr(1, idt, sizeof(idt));
+	port_out(0x20, 0x11);		/* ICW1: edge, cascade, ICW4 */
+	port_out(0x21, AGENT_VEC_BASE);	/* ICW2: vectors */
+	port_out(0x21, 0x04);		/* ICW3: slave on IR2 */
+	port_out(0x21, 0x01);		/* ICW4: 8086 mode */
+	port_out(0xa0, 0x11);
+	port_out(0xa1, AGENT_VEC_BASE + 8);
+	port_out(0xa1, 0x02);
+	port_out(0xa1, 0x01);
+	port_out(0x21, (unsigned char)~(1u << AGENT_GSI));
+	port_out(0xa1, 0xff);
+}
+
+/* Is there a request to serve? */static int ring_busy(struct agent_ctl *ctl, struct thp_encvm_ring *ring)
+{
+	barrier();
+	return ctl->mode == MODE_SERVE && ring->magic == THP_ENCVM_RING_MAGIC &&
+	       ring->cons != ring->prod;
+}
 
 /* Tell the VMM: an I/O exit. */
 static void port_out(unsigned short port, unsigned char v)

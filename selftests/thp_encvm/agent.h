@@ -24,6 +24,19 @@
 #define PORT_FILLED	0x10
 #define PORT_VERIFIED	0x11
 
+/*
+ * With NOTIFY_IRQ the VMM creates KVM's in-kernel irqchip and wires the
+ * module's eventfd as an irqfd to AGENT_GSI, a pin of the 8259 PIC that
+ * the agent maps to vector AGENT_VEC_BASE + AGENT_GSI; the agent sleeps
+ * in HLT while the ring is empty.
+ */
+#define AGENT_GSI	5
+#define AGENT_VEC_BASE	0x20
+
+/* ctl.notify */
+#define NOTIFY_POLL	0		/* spin on the ring */
+#define NOTIFY_IRQ	1		/* HLT until the irqfd's interrupt */
+
 /* ctl.mode */
 #define MODE_SERVE	0		/* service the ring */
 #define MODE_IGNORE	1		/* never answer */
@@ -43,6 +56,8 @@
  * @bad_bytes: agent: bytes that failed verification
  * @checked: agent: pages verified
  * @copy_tsc: agent: TSC cycles spent serving copy requests
+ * @notify: NOTIFY_* (VMM)
+ * @wakeups: agent: interrupts taken (NOTIFY_IRQ)
  */
 struct agent_ctl {
 	unsigned int mode;
@@ -58,6 +73,8 @@ struct agent_ctl {
 	unsigned int bad_bytes;
 	unsigned int checked;
 	unsigned long long copy_tsc;
+	unsigned int notify;
+	unsigned int wakeups;
 };
 
 /* Word @k of page @p at version @v: any lost or torn write shows. */

@@ -4,10 +4,11 @@
  * thp_encvm object runs the guest agent (agent.c). The daemon collapses
  * the object's windows with the agent's help; the test checks KVM's own
  * pages_2m statistic, the module's counters, the agent's byte-by-byte
- * verification and its poison checks. Then the failure paths: a guest
- * that never answers, a detach and a killed VMM in the middle of a
- * collapse, an injected allocation failure (debug kernel), and
- * teardown in any order.
+ * verification and its poison checks, once with a polling agent and
+ * once with one the module wakes through an irqfd. Then the failure
+ * paths: a guest that never answers, a detach and a killed VMM in the
+ * middle of a collapse, an injected allocation failure (debug kernel),
+ * and teardown in any order.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -64,14 +65,19 @@ static long wait_counter(const char *name, long want, double secs)
 	return v;
 }
 
-TEST_F_TIMEOUT(kvm, guest_copies_windows_into_huge_pages, 1800)
+/*
+ * The whole scenario: the agent fills its memory, the daemon collapses
+ * every eligible window with its help, the agent verifies every byte.
+ * With @irq the agent sleeps until the irqfd interrupts it; otherwise
+ * it polls the ring.
+ */
+static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool irq)
 {
-	struct tvm *t = &self->t;
 	long collapsed0, copied0, retries0, p2m0, p2m;
 	struct thp_encvm_info info;
 	double end;
 
-	ASSERT_EQ(0, tvm_create(t, MODE_SERVE, true));
+	ASSERT_EQ(0, irq ? tvm_create_irq(t, MODE_SERVE) : tvm_create(t, MODE_SERVE, true));
 	info = info_of(t->obj);
 	EXPECT_EQ(THP_ENCVM_ATTACHED, info.state);
 	EXPECT_EQ(OBJ_WINDOWS, info.windows);
@@ -117,8 +123,29 @@ TEST_F_TIMEOUT(kvm, guest_copies_windows_into_huge_pages, 1800)
 	p2m = vm_stat(t->vm, "pages_2m");
 	EXPECT_LE(p2m0 + OBJ_ELIGIBLE, p2m)
 		TH_LOG("pages_2m %ld before, %ld after", p2m0, p2m);
-	TH_LOG("pages_2m %ld -> %ld, %u pages copied, %u dirty writes, %u hot writes",
-	       p2m0, p2m, t->ctl->pages, t->ctl->dirty_writes, t->ctl->hot_writes);
+	/*
+	 * Woken by the irqfd: once per posting at most, and the requests
+	 * were all served. A polling agent takes no interrupt.
+	 */
+	if (irq) {
+		EXPECT_LE(info.collapses + info.aborts, t->ctl->wakeups);
+		EXPECT_GE(t->ctl->requests + 1, t->ctl->wakeups);
+	} else {
+		EXPECT_EQ(0, t->ctl->wakeups);
+	}
+	TH_LOG("pages_2m %ld -> %ld, %u pages copied, %u dirty writes, %u hot writes, %u interrupts",
+	       p2m0, p2m, t->ctl->pages, t->ctl->dirty_writes, t->ctl->hot_writes,
+	       t->ctl->wakeups);
+}
+
+TEST_F_TIMEOUT(kvm, guest_copies_windows_into_huge_pages, 1800)
+{
+	guest_copies(_metadata, &self->t, false);
+}
+
+TEST_F_TIMEOUT(kvm, guest_woken_by_irqfd_copies_windows, 1800)
+{
+	guest_copies(_metadata, &self->t, true);
 }
 
 TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 900)

@@ -3,13 +3,17 @@
  * A minimal VMM for the thp_encvm tests and demo: one vCPU in 32-bit
  * flat protected mode running the guest agent (agent.c, embedded as
  * _binary_agent_bin_*), slot 0 for its code and data, slot 1 a
- * scattered thp_encvm object.
+ * scattered thp_encvm object. The agent either polls the ring or, as a
+ * guest kernel would, sleeps until the module's eventfd, wired as an
+ * irqfd into KVM's in-kernel PIC, interrupts it.
  */
 #ifndef _TE_TVM_H
 #define _TE_TVM_H
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
 
 #include <linux/kvm.h>
 
@@ -22,6 +26,7 @@ extern const char _binary_agent_bin_start[], _binary_agent_bin_end[];
 
 struct tvm {
 	int kvm, vm, vcpu, dev, obj;
+	int efd;		/* the irqfd, or -1 (0: never created) */
 	struct kvm_run *run;
 	size_t run_size;
 	void *slot0;
@@ -50,17 +55,20 @@ static inline void *vcpu_thread(void *arg)
 		if (t->run->exit_reason == KVM_EXIT_IO &&
 		    t->run->io.port == PORT_FILLED) {
 			__atomic_store_n(&t->state, 1, __ATOMIC_RELEASE);
-		} else if (t->run->exit_reason == KVM_EXIT_IO &&
-			   t->run->io.port == PORT_VERIFIED) {
+			continue;
+		}
+		if (t->run->exit_reason == KVM_EXIT_IO &&
+		    t->run->io.port == PORT_VERIFIED) {
+			/* Done: with an in-kernel irqchip, HLT never exits. */
 			__atomic_store_n(&t->state, 2, __ATOMIC_RELEASE);
-		} else {
-			/* HLT ends the agent; anything else is a failure. */
-			if (t->run->exit_reason != KVM_EXIT_HLT) {
-				t->bad_exit = t->run->exit_reason;
-				__atomic_store_n(&t->state, -1000, __ATOMIC_RELEASE);
-			}
 			return NULL;
 		}
+		/* HLT ends the agent; anything else is a failure. */
+		if (t->run->exit_reason != KVM_EXIT_HLT) {
+			t->bad_exit = t->run->exit_reason;
+			__atomic_store_n(&t->state, -1000, __ATOMIC_RELEASE);
+		}
+		return NULL;
 	}
 }
 
@@ -72,17 +80,22 @@ static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned i
 	};
 }
 
-/* The VM, its object and the agent, stopped before its first run. */
-static inline int tvm_create_ev(struct tvm *t, unsigned int mode, bool attach,
-				int eventfd)
+/*
+ * The VM, its object and the agent, stopped before its first run. With
+ * NOTIFY_IRQ the VM gets an in-kernel irqchip and an irqfd, which is
+ * the eventfd given to ATTACH; otherwise ATTACH gets @notify_fd.
+ */
+static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attach,
+				    unsigned int notify, int notify_fd)
 {
 	struct thp_encvm_create c = te_default_create();
 	struct kvm_userspace_memory_region slot = { 0 };
-	struct thp_encvm_attach a = { .eventfd = eventfd, .gpa = OBJ_GPA };
+	struct thp_encvm_attach a = { .eventfd = notify_fd, .gpa = OBJ_GPA };
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { .rip = AGENT_CODE, .rsp = AGENT_STACK, .rflags = 2 };
 
 	memset(t, 0, sizeof(*t));
+	t->efd = -1;
 	t->dev = open(DEV, O_RDWR | O_CLOEXEC);
 	t->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (t->dev < 0 || t->kvm < 0)
@@ -116,7 +129,23 @@ static inline int tvm_create_ev(struct tvm *t, unsigned int mode, bool attach,
 	slot.userspace_addr = (unsigned long)t->map;
 	if (ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot))
 		return -errno;
+	if (notify == NOTIFY_IRQ) {
+		struct kvm_irqfd irqfd = { .gsi = AGENT_GSI };
+
+		/* The PIC, IOAPIC and LAPICs; vCPUs come after. */
+		if (ioctl(t->vm, KVM_CREATE_IRQCHIP, 0))
+			return -errno;
+		t->efd = eventfd(0, EFD_CLOEXEC);
+		if (t->efd < 0)
+			return -errno;
+		irqfd.fd = t->efd;
+		if (ioctl(t->vm, KVM_IRQFD, &irqfd))
+			return -errno;
+		notify_fd = t->efd;
+		t->ctl->notify = NOTIFY_IRQ;
+	}
 	if (attach) {
+		a.eventfd = notify_fd;
 		a.vm_fd = t->vm;
 		if (ioctl(t->obj, THP_ENCVM_IOC_ATTACH, &a))
 			return -errno;
@@ -137,10 +166,32 @@ static inline int tvm_create_ev(struct tvm *t, unsigned int mode, bool attach,
 	return 0;
 }
 
-/* The same, with the guest polling the ring (no eventfd). */
+/* The guest polls the ring; ATTACH is given @eventfd. */
+static inline int tvm_create_ev(struct tvm *t, unsigned int mode, bool attach,
+				int eventfd)
+{
+	return tvm_create_notify(t, mode, attach, NOTIFY_POLL, eventfd);
+}
+
+/* The guest polls the ring (no eventfd). */
 static inline int tvm_create(struct tvm *t, unsigned int mode, bool attach)
 {
 	return tvm_create_ev(t, mode, attach, -1);
+}
+
+/* The guest sleeps until the module's eventfd interrupts it. */
+static inline int tvm_create_irq(struct tvm *t, unsigned int mode)
+{
+	return tvm_create_notify(t, mode, true, NOTIFY_IRQ, -1);
+}
+
+/* Wake a sleeping agent, as the module does when it posts requests. */
+static inline void tvm_kick(struct tvm *t)
+{
+	uint64_t one = 1;
+
+	if (t->efd > 0 && write(t->efd, &one, sizeof(one)) != sizeof(one))
+		perror("eventfd");
 }
 
 static inline int tvm_start(struct tvm *t)
@@ -169,6 +220,7 @@ static inline int tvm_finish(struct tvm *t)
 	int s;
 
 	__atomic_store_n(&t->ctl->stop, 1, __ATOMIC_RELEASE);
+	tvm_kick(t);
 	s = tvm_wait(t, 2, VM_WAIT_S);
 	if (t->th_started)
 		pthread_join(t->th, NULL);
@@ -180,6 +232,7 @@ static inline void tvm_destroy(struct tvm *t)
 {
 	if (t->th_started) {
 		__atomic_store_n(&t->ctl->stop, 1, __ATOMIC_RELEASE);
+		tvm_kick(t);
 		pthread_join(t->th, NULL);
 	}
 	if (t->run && t->run != MAP_FAILED)
@@ -198,26 +251,25 @@ static inline void tvm_destroy(struct tvm *t)
 		close(t->dev);
 	if (t->kvm > 0)
 		close(t->kvm);
+	if (t->efd > 0)
+		close(t->efd);
 }
 
-/* A VM-wide KVM statistic, read from the binary stats fd. */
-static inline long vm_stat(int vm, const char *name)
+/* Statistic @name from a KVM binary stats fd, or -1. */
+static inline long stats_read(int fd, const char *name)
 {
 	struct kvm_stats_header h;
 	long val = -1;
 	size_t dsz;
 	char *d;
-	int fd, i;
+	int i;
 
-	fd = ioctl(vm, KVM_GET_STATS_FD, NULL);
-	if (fd < 0)
-		return -1;
 	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
-		goto out;
+		return -1;
 	dsz = sizeof(struct kvm_stats_desc) + h.name_size;
 	d = calloc(h.num_desc, dsz);
 	if (!d)
-		goto out;
+		return -1;
 	if (pread(fd, d, dsz * h.num_desc, h.desc_offset) == (ssize_t)(dsz * h.num_desc)) {
 		for (i = 0; i < (int)h.num_desc; i++) {
 			struct kvm_stats_desc *sd = (void *)(d + i * dsz);
@@ -231,7 +283,22 @@ static inline long vm_stat(int vm, const char *name)
 		}
 	}
 	free(d);
-out:
+	return val;
+}
+
+/*
+ * A VM-wide KVM statistic. (A vCPU's stats fd must be taken before the
+ * vCPU runs: vCPU ioctls wait for KVM_RUN, which an agent sleeping in
+ * HLT does not leave.)
+ */
+static inline long vm_stat(int vm, const char *name)
+{
+	int fd = ioctl(vm, KVM_GET_STATS_FD, NULL);
+	long val;
+
+	if (fd < 0)
+		return -1;
+	val = stats_read(fd, name);
 	close(fd);
 	return val;
 }

@@ -30,7 +30,7 @@ int main(void)
 	write_knob("enabled", "0");
 	write_knob("scan_sleep_millisecs", "50");
 	write_knob("copy_timeout_ms", "120000");
-	if (tvm_create(&t, MODE_SERVE, true) || tvm_start(&t) ||
+	if (tvm_create_irq(&t, MODE_SERVE) || tvm_start(&t) ||
 	    tvm_wait(&t, 1, VM_WAIT_S) != 1) {
 		fprintf(stderr, "thp_encvm demo: VM setup failed\n");
 		return 1;
