@@ -62,6 +62,7 @@ int main(void)
 	row("guest: corrupted bytes after collapse", 0, t.ctl->bad_bytes);
 	row("guest: copy destinations still poisoned", 0, t.ctl->poison_ok);
 	row("guest: copy destinations not poisoned", 0, t.ctl->poison_bad);
+	row("guest: woken by the irqfd", 0, t.ctl->wakeups);
 	rc = t.ctl->bad_bytes || t.ctl->poison_bad || i1.huge < OBJ_ELIGIBLE;
 	tvm_destroy(&t);
 	return rc;
