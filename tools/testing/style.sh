@@ -43,7 +43,7 @@ n=0
 	rel=$(stock_release)
 	for kdir in "/lib/modules/$rel/build" "$("$here/vm/build-debug-kernel.sh")"; do
 		n=$((n + 1))
-		name=$(make -s -C "$kdir" kernelrelease 2>/dev/null)
+		name=$(make -s --no-print-directory -C "$kdir" kernelrelease 2>/dev/null)
 		rm -rf "$out/sparse"
 		mkdir -p "$out/sparse"
 		tar -cf - --exclude=./build --exclude=./.git . | tar -xf - -C "$out/sparse"
