@@ -31,6 +31,7 @@
 
 #include <linux/delay.h>
 #include <linux/eventfd.h>
+#include <linux/file.h>
 #include <linux/freezer.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
@@ -139,7 +140,8 @@ static void flush_zap(struct te_run *r)
  * which no exported helper can do otherwise, so the next fault takes
  * the PMD path; the unmap also drops every entry KVM had there. The
  * mapping is checked first; between the check and the replacement only
- * the VMM itself could change it.
+ * the VMM itself could change it. It may be through any file of the
+ * object; the new mapping uses the same file.
  *
  * Return: true if the mapping was replaced.
  */
@@ -148,6 +150,7 @@ static bool remap_window(struct te_obj *o, u64 first)
 	unsigned long addr, prot = 0;
 	struct vm_area_struct *vma;
 	struct mm_struct *mm;
+	struct file *file = NULL;
 	bool ok = false;
 
 	mutex_lock(&o->lock);
@@ -161,19 +164,21 @@ static bool remap_window(struct te_obj *o, u64 first)
 	kthread_use_mm(mm);
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, addr);
-	if (vma && vma->vm_file == o->file && !(addr & ~PMD_MASK) &&
-	    addr + PMD_SIZE <= vma->vm_end &&
+	if (vma && vma->vm_file && vma->vm_file->f_mapping == o->mapping &&
+	    !(addr & ~PMD_MASK) && addr + PMD_SIZE <= vma->vm_end &&
 	    vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) == first) {
 		prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
 		       (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
-		ok = true;
+		file = get_file(vma->vm_file);
 	}
 	mmap_read_unlock(mm);
-	if (ok && vm_mmap(o->file, addr, PMD_SIZE, prot, MAP_SHARED | MAP_FIXED,
-			  first << PAGE_SHIFT) != addr) {
-		pr_warn_ratelimited("object %u: window at page %llu stays 4K-mapped\n",
-				    o->id, first);
-		ok = false;
+	if (file) {
+		ok = vm_mmap(file, addr, PMD_SIZE, prot, MAP_SHARED | MAP_FIXED,
+			     first << PAGE_SHIFT) == addr;
+		if (!ok)
+			pr_warn_ratelimited("object %u: window at page %llu stays 4K-mapped\n",
+					    o->id, first);
+		fput(file);
 	}
 	kthread_unuse_mm(mm);
 	mmput(mm);

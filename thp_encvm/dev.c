@@ -12,17 +12,35 @@
 
 #include "thp_encvm_internal.h"
 
-long te_obj_dev_ioctl(struct te_obj *o, unsigned int cmd, void __user *argp)
+/**
+ * te_obj_dev_ioctl() - an ioctl on one of an object's files
+ * @o: the object
+ * @mode: the file's f_mode
+ * @cmd: the command
+ * @argp: its argument
+ *
+ * ATTACH and DETACH change the object (ATTACH writes its ring): they
+ * want a file open for writing, as a write to it would.
+ *
+ * Return: as the command, -EBADF for ATTACH or DETACH on a file not
+ * open for writing, -ENOTTY for an unknown command.
+ */
+long te_obj_dev_ioctl(struct te_obj *o, fmode_t mode, unsigned int cmd,
+		      void __user *argp)
 {
 	struct thp_encvm_attach a;
 	struct thp_encvm_info info;
 
 	switch (cmd) {
 	case THP_ENCVM_IOC_ATTACH:
+		if (!(mode & FMODE_WRITE))
+			return -EBADF;
 		if (copy_from_user(&a, argp, sizeof(a)))
 			return -EFAULT;
 		return te_obj_attach(o, &a);
 	case THP_ENCVM_IOC_DETACH:
+		if (!(mode & FMODE_WRITE))
+			return -EBADF;
 		return te_obj_detach(o);
 	case THP_ENCVM_IOC_INFO:
 		te_obj_info(o, &info);

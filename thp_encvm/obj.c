@@ -8,16 +8,28 @@
  * copied (@wp): those are mapped read-only, and a write reaches
  * ->pfn_mkwrite (for a guest write, through KVM's emulator), which
  * marks the page dirty before allowing it.
+ *
+ * Each object is an inode of a small pseudo filesystem of its own, so
+ * that its path (/proc/<pid>/fd/<n>) opens it again: a VMM that only
+ * takes a file name for guest RAM gets another file of the same
+ * object. The inode holds the object; the object is detached when the
+ * inode goes, with its last file and mapping. The filesystem's mount
+ * is pinned while objects exist, and its superblock pins the module,
+ * so no path to an object outlives the code behind it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/anon_inodes.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/kvm_host.h>
 #include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
 #include <linux/pfn_t.h>
+#include <linux/pseudo_fs.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 
@@ -27,16 +39,30 @@
 static atomic_t te_next_id = ATOMIC_INIT(0);
 
 static const struct file_operations te_obj_fops;
+static const struct inode_operations te_obj_iops;
+static struct file_system_type te_fs_type;
+
+/* The objects' filesystem: mounted while objects exist (one pin each). */
+static struct vfsmount *te_mnt;
+static int te_mnt_count;
 
 struct te_obj *te_obj_from_file(struct file *file)
 {
 	return file->f_op == &te_obj_fops ? file->private_data : NULL;
 }
 
-/* Drop every user mapping of pages [@first, @first + @n): KVM follows. */
+/**
+ * te_obj_zap() - drop every user mapping of some pages of an object
+ * @o: the object, attached (so its inode is there)
+ * @first: first page
+ * @n: number of pages
+ *
+ * Mappings through every file of the object go; KVM follows through
+ * its mmu notifier.
+ */
 void te_obj_zap(struct te_obj *o, u64 first, u64 n)
 {
-	unmap_mapping_range(o->file->f_mapping, (loff_t)first << PAGE_SHIFT,
+	unmap_mapping_range(o->mapping, (loff_t)first << PAGE_SHIFT,
 			    (loff_t)n << PAGE_SHIFT, 1);
 }
 
@@ -56,6 +82,12 @@ static void te_obj_free(struct kref *ref)
 	mutex_destroy(&o->lock);
 	atomic_dec(&te_stats.objects);
 	kfree(o);
+	/*
+	 * Not the mount's last reference when called from the inode's
+	 * eviction: its evicter holds the mount. From the daemon it may
+	 * be, and the module may go: te_exit() waits for the daemon.
+	 */
+	simple_release_fs(&te_mnt, &te_mnt_count);
 }
 
 void te_obj_put(struct te_obj *o)
@@ -104,8 +136,10 @@ static int te_obj_populate(struct te_obj *o, bool scatter)
  */
 int te_obj_create(const struct thp_encvm_create *c)
 {
+	struct inode *inode;
 	struct te_obj *o;
 	struct file *file;
+	char name[16];
 	int fd, ret;
 
 	if (c->flags & ~THP_ENCVM_CREATE_FLAGS || c->reserved[0] || c->reserved[1])
@@ -117,10 +151,13 @@ int te_obj_create(const struct thp_encvm_create *c)
 	if (!o)
 		return -ENOMEM;
 	ret = te_layout_init(&o->l, c, (u64)READ_ONCE(te_max_object_mb) << 20);
+	if (!ret)
+		ret = simple_pin_fs(&te_fs_type, &te_mnt, &te_mnt_count);
 	if (ret) {
 		kfree(o);
 		return ret;
 	}
+	/* From here on te_obj_free() releases the pin. */
 	kref_init(&o->ref);
 	mutex_init(&o->lock);
 	init_waitqueue_head(&o->idle);
@@ -143,15 +180,33 @@ int te_obj_create(const struct thp_encvm_create *c)
 		ret = fd;
 		goto put;
 	}
-	/* An inode of its own: unmap_mapping_range() then hits only us. */
-	file = anon_inode_create_getfile("[thp_encvm]", &te_obj_fops, o, O_RDWR,
-					 NULL);
-	if (IS_ERR(file)) {
+	inode = alloc_anon_inode(te_mnt->mnt_sb);
+	if (IS_ERR(inode)) {
 		put_unused_fd(fd);
-		ret = PTR_ERR(file);
+		ret = PTR_ERR(inode);
 		goto put;
 	}
-	o->file = file;
+	/*
+	 * Mode 0600, owned by the creator (alloc_anon_inode()), and no file
+	 * type: truncate and fallocate fail, lseek and stat see the size.
+	 * The inode's reference on @o is dropped when it is evicted.
+	 */
+	inode->i_private = o;
+	inode->i_fop = &te_obj_fops;
+	inode->i_op = &te_obj_iops;
+	inode->i_size = o->l.nr_pages << PAGE_SHIFT;
+	o->mapping = inode->i_mapping;
+	snprintf(name, sizeof(name), "%u", o->id);
+	/* The file's reference on its fops' module, which __fput() drops. */
+	__module_get(THIS_MODULE);
+	file = alloc_file_pseudo(inode, te_mnt, name, O_RDWR, &te_obj_fops);
+	if (IS_ERR(file)) {
+		module_put(THIS_MODULE);
+		put_unused_fd(fd);
+		iput(inode);	/* evicts it, and @o goes with it */
+		return PTR_ERR(file);
+	}
+	file->private_data = o;
 	fd_install(fd, file);
 	return fd;
 put:
@@ -198,28 +253,58 @@ static struct thp_encvm_ring *te_ring(struct te_obj *o)
 	return page_address(pfn_to_page(o->pfn[o->l.ring_page]));
 }
 
+/*
+ * The hva of @kvm's memslot at @gpa if a mapping of @o starts there,
+ * in the VM's own mm: the caller may be the VMM, or any process that
+ * holds the VM fd. Any file of the object may back the mapping. Called
+ * without @o->lock, which faults take under mmap_lock.
+ */
+static unsigned long te_obj_slot_hva(struct te_obj *o, struct kvm *kvm, u64 gpa)
+{
+	struct mm_struct *mm = kvm->mm;
+	struct vm_area_struct *vma;
+	unsigned long hva;
+	bool ok;
+	int idx;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	hva = gfn_to_hva(kvm, gpa >> PAGE_SHIFT);
+	srcu_read_unlock(&kvm->srcu, idx);
+	/* A VMM that has exited has no memslot mapping left to check. */
+	if (kvm_is_error_hva(hva) || !mmget_not_zero(mm))
+		return KVM_HVA_ERR_BAD;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, hva);
+	ok = vma && vma->vm_file && vma->vm_file->f_mapping == o->mapping &&
+	     vma->vm_pgoff + ((hva - vma->vm_start) >> PAGE_SHIFT) == 0;
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return ok ? hva : KVM_HVA_ERR_BAD;
+}
+
 /**
  * te_obj_attach() - tie an object to a KVM VM
  * @o: the object
  * @a: the request
  *
- * The VM's memslot must already map the object at @a->gpa through a
- * mapping of the object's file: checked here, in the VMM's context.
+ * The VM's memslot at @a->gpa must be a mapping of the object, starting
+ * at its first page, in the VM's mm (kvm->mm). The caller need not be
+ * the VMM: a process that holds the VM fd (pidfd_getfd()) may attach.
  *
  * Return: 0; -EBADF for a bad fd; -EINVAL for a fd that is not a KVM
  * VM, a misaligned or overflowing @a->gpa, or non-zero reserved fields;
- * -EBUSY if attached already; -ENOENT if the memslot is not there.
+ * -EBUSY if attached already; -ENOENT if the memslot is not there, does
+ * not map the object, or its VMM has exited.
  */
 int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 {
 	u64 size = o->l.nr_pages << PAGE_SHIFT;
 	struct eventfd_ctx *ev = NULL;
-	struct vm_area_struct *vma;
 	struct thp_encvm_ring *ring;
 	struct kvm *kvm;
 	unsigned long hva;
 	struct fd f;
-	int ret, idx;
+	int ret;
 
 	if (a->reserved[0] || a->reserved[1] || a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) ||
 	    a->gpa + size < a->gpa)
@@ -243,19 +328,8 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 			return PTR_ERR(ev);
 		}
 	}
-	/* The memslot at @gpa must be a mapping of this very object. */
-	ret = -ENOENT;
-	idx = srcu_read_lock(&kvm->srcu);
-	hva = gfn_to_hva(kvm, a->gpa >> PAGE_SHIFT);
-	srcu_read_unlock(&kvm->srcu, idx);
-	if (!kvm_is_error_hva(hva) && kvm->mm == current->mm) {
-		mmap_read_lock(current->mm);
-		vma = vma_lookup(current->mm, hva);
-		if (vma && vma->vm_file == o->file &&
-		    vma->vm_pgoff + ((hva - vma->vm_start) >> PAGE_SHIFT) == 0)
-			ret = 0;
-		mmap_read_unlock(current->mm);
-	}
+	hva = te_obj_slot_hva(o, kvm, a->gpa);
+	ret = kvm_is_error_hva(hva) ? -ENOENT : 0;
 	mutex_lock(&o->lock);
 	if (!ret && o->kvm)
 		ret = -EBUSY;
@@ -270,8 +344,8 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	o->notify = ev;
 	o->gpa = a->gpa;
 	o->hva = hva;
-	mmgrab(current->mm);
-	o->mm = current->mm;
+	mmgrab(kvm->mm);
+	o->mm = kvm->mm;
 	o->abort = false;
 	ring = te_ring(o);
 	o->prod = 0;
@@ -352,15 +426,6 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 	info->collapses = o->collapses;
 	info->aborts = o->aborts;
 	mutex_unlock(&o->lock);
-}
-
-static int te_obj_release(struct inode *inode, struct file *file)
-{
-	struct te_obj *o = file->private_data;
-
-	te_obj_detach(o);
-	te_obj_put(o);
-	return 0;
 }
 
 /* ---- faults ------------------------------------------------------------ */
@@ -449,8 +514,11 @@ static int te_obj_mmap(struct file *file, struct vm_area_struct *vma)
 	struct te_obj *o = file->private_data;
 	u64 pages = vma_pages(vma);
 
-	/* A private writable pfnmap cannot be copied on write. */
-	if (!(vma->vm_flags & VM_SHARED))
+	/*
+	 * A private pfnmap cannot be copied on write. A shared mapping of
+	 * a read-only file is fine: it can never be made writable.
+	 */
+	if (is_cow_mapping(vma->vm_flags))
 		return -EINVAL;
 	if (vma->vm_pgoff >= o->l.nr_pages || pages > o->l.nr_pages - vma->vm_pgoff)
 		return -EINVAL;
@@ -461,15 +529,99 @@ static int te_obj_mmap(struct file *file, struct vm_area_struct *vma)
 
 static long te_obj_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	return te_obj_dev_ioctl(file->private_data, cmd, (void __user *)arg);
+	return te_obj_dev_ioctl(file->private_data, file->f_mode, cmd,
+				(void __user *)arg);
 }
 
+/* lseek(SEEK_END) gives the size, as for a file (QEMU's mem-path). */
+static loff_t te_obj_llseek(struct file *file, loff_t offset, int whence)
+{
+	return fixed_size_llseek(file, offset, whence,
+				 i_size_read(file_inode(file)));
+}
+
+/*
+ * Every file of an object, the first and those opened by path. An open
+ * by path has passed may_open(): the inode's mode, 0600 and owned by
+ * the object's creator, decides who may open it and how.
+ */
 static const struct file_operations te_obj_fops = {
 	.owner = THIS_MODULE,
-	.release = te_obj_release,
+	.open = simple_open,
 	.mmap = te_obj_mmap,
 	.get_unmapped_area = thp_get_unmapped_area,
 	.unlocked_ioctl = te_obj_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = noop_llseek,
+	.llseek = te_obj_llseek,
+};
+
+/* The mode, owner and size of an object never change. */
+static int te_obj_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
+			  struct iattr *attr)
+{
+	return -EOPNOTSUPP;
+}
+
+static const struct inode_operations te_obj_iops = {
+	.setattr = te_obj_setattr,
+};
+
+/* ---- the objects' filesystem -------------------------------------------- */
+
+/*
+ * The last file and mapping of an object are gone: detach it, then
+ * drop the inode's reference. The root inode has no object.
+ */
+static void te_evict_inode(struct inode *inode)
+{
+	struct te_obj *o = inode->i_private;
+
+	if (o)
+		te_obj_detach(o);
+	truncate_inode_pages_final(&inode->i_data);
+	clear_inode(inode);
+	if (o)
+		te_obj_put(o);
+}
+
+static const struct super_operations te_sops = {
+	.statfs = simple_statfs,
+	.drop_inode = generic_delete_inode,
+	.evict_inode = te_evict_inode,
+};
+
+/* What /proc/<pid>/fd and /proc/<pid>/maps show: thp_encvm:[<id>]. */
+static char *te_dname(struct dentry *dentry, char *buf, int len)
+{
+	char name[32];
+	int n;
+
+	/* The name is the object's id; d_dname fills the buffer's end. */
+	n = snprintf(name, sizeof(name), "thp_encvm:[%s]", dentry->d_name.name) + 1;
+	if (n > sizeof(name) || n > len)
+		return ERR_PTR(-ENAMETOOLONG);
+	return memcpy(buf + len - n, name, n);
+}
+
+static const struct dentry_operations te_dops = {
+	.d_dname = te_dname,
+};
+
+static int te_init_fs_context(struct fs_context *fc)
+{
+	struct pseudo_fs_context *ctx = init_pseudo(fc, THP_ENCVM_MAGIC);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->ops = &te_sops;
+	ctx->dops = &te_dops;
+	return 0;
+}
+
+/* Never registered, so never mounted from user space. */
+static struct file_system_type te_fs_type = {
+	.owner = THIS_MODULE,
+	.name = "thp_encvm",
+	.init_fs_context = te_init_fs_context,
+	.kill_sb = kill_anon_super,
 };

@@ -19,9 +19,11 @@ struct eventfd_ctx;
 
 /**
  * struct te_obj - one guest-memory object
- * @ref: the object file's reference, plus one per daemon user
- * @file: the object's file (its own inode, so @file->f_mapping maps
- *	  only this object)
+ * @ref: the inode's reference, one while attached, plus one per
+ *	 daemon user
+ * @mapping: the mapping of the object's inode, which every file of
+ *	     the object shares; valid while the inode is, which is while
+ *	     the object is attached (the inode's eviction detaches it)
  * @id: number for tracing
  * @lock: protects the page arrays and the attachment; taken by faults,
  *	  so never held across vm_mmap() or mmap_lock
@@ -37,7 +39,7 @@ struct eventfd_ctx;
  * @kvm: the VM, while attached (a reference)
  * @notify: eventfd to signal on new requests, or NULL
  * @gpa: guest-physical base while attached
- * @mm: the VMM's mm while attached (mmgrab)
+ * @mm: the VM's mm (kvm->mm, the VMM's) while attached (mmgrab)
  * @hva: where the VMM maps the object for its memslot
  * @seq: last ring request sequence number
  * @prod: the host's producer index (the ring's copy is guest-writable)
@@ -52,7 +54,7 @@ struct eventfd_ctx;
  */
 struct te_obj {
 	struct kref ref;
-	struct file *file;
+	struct address_space *mapping;
 	u32 id;
 	struct mutex lock;
 	struct te_layout l;
@@ -112,7 +114,8 @@ int te_obj_detach(struct te_obj *o);
 void te_obj_info(struct te_obj *o, struct thp_encvm_info *info);
 struct te_obj *te_obj_from_file(struct file *file);
 void te_obj_zap(struct te_obj *o, u64 first, u64 n);
-long te_obj_dev_ioctl(struct te_obj *o, unsigned int cmd, void __user *argp);
+long te_obj_dev_ioctl(struct te_obj *o, fmode_t mode, unsigned int cmd,
+		      void __user *argp);
 
 /* collapse.c */
 extern struct list_head te_objs;

@@ -9,12 +9,23 @@
  * through a ring in the object's shared range, while the host tracks
  * pages written during the copy. The host never reads or writes the
  * object's private pages.
+ *
+ * An object fd's path (/proc/<pid>/fd/<n>) opens the same object
+ * again, within the object's mode (0600, its creator's): a VMM that
+ * takes guest RAM by file name, such as QEMU's memory-backend-file
+ * with share=on, can use it. A file opened read-only maps read-only
+ * and cannot ATTACH or DETACH. lseek(SEEK_END) and fstat() give the
+ * size; truncate and fallocate fail. The object is detached and freed
+ * when its last file and mapping are gone.
  */
 #ifndef _UAPI_LINUX_THP_ENCVM_H
 #define _UAPI_LINUX_THP_ENCVM_H
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
+
+/* statfs() f_type of an object's file */
+#define THP_ENCVM_MAGIC		0x54485046	/* "THPF" */
 
 #define THP_ENCVM_PAGE_SIZE	4096ULL
 #define THP_ENCVM_WINDOW_SIZE	(2ULL << 20)
@@ -125,7 +136,7 @@ struct thp_encvm_ring {
 #define THP_ENCVM_IOC_MAGIC	0xB8
 /* On /dev/thp_encvm: returns a new object fd (O_CLOEXEC). */
 #define THP_ENCVM_IOC_CREATE	_IOW(THP_ENCVM_IOC_MAGIC, 0x01, struct thp_encvm_create)
-/* On an object fd: */
+/* On an object fd (ATTACH and DETACH want it open for writing): */
 #define THP_ENCVM_IOC_ATTACH	_IOW(THP_ENCVM_IOC_MAGIC, 0x02, struct thp_encvm_attach)
 #define THP_ENCVM_IOC_DETACH	_IO(THP_ENCVM_IOC_MAGIC, 0x03)
 #define THP_ENCVM_IOC_INFO	_IOR(THP_ENCVM_IOC_MAGIC, 0x04, struct thp_encvm_info)
