@@ -65,6 +65,23 @@ static inline int te_create(int dev, const struct thp_encvm_create *c)
 	return fd < 0 ? -errno : fd;
 }
 
+/* The path that opens object fd @obj again (as QEMU's mem-path). */
+static inline void te_obj_path(int obj, char *path, size_t len)
+{
+	snprintf(path, len, "/proc/self/fd/%d", obj);
+}
+
+/* Another file of object @obj, opened by path with @flags, or -errno. */
+static inline int te_reopen(int obj, int flags)
+{
+	char path[64];
+	int fd;
+
+	te_obj_path(obj, path, sizeof(path));
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 /* Map @size bytes of @obj at a 2 MiB aligned address, or MAP_FAILED. */
 static inline void *te_map(int obj, size_t size)
 {

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * thp_encvm user ABI: object creation, mapping, attach and detach, and
+ * thp_encvm user ABI: object creation, mapping, attach and detach, an
+ * object opened again by path and attached from another process, and
  * the sysfs knobs, with bad input of every kind.
  */
+#define _GNU_SOURCE
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 
 #include <linux/kvm.h>
@@ -219,6 +223,294 @@ TEST_F(te, attach_bad_input)
 	close(nul);
 	close(obj);
 	munmap(m, 16 * MB);
+}
+
+/* Word @i of a pass: every page gets its own, every pass new ones. */
+static unsigned int seq_word(unsigned int i, unsigned int pass)
+{
+	return (i * 2654435761u) ^ (pass * 0x9e3779b9u);
+}
+
+/* Write one word a page through @w, then check them all through @r. */
+static unsigned int write_read(char *w, char *r, unsigned int pages,
+			       unsigned int pass)
+{
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < pages; i++)
+		__atomic_store_n((unsigned int *)(w + i * 4096 + (i % 1000) * 4),
+				 seq_word(i, pass), __ATOMIC_RELAXED);
+	for (i = 0; i < pages; i++)
+		bad += __atomic_load_n((unsigned int *)(r + i * 4096 + (i % 1000) * 4),
+				       __ATOMIC_RELAXED) != seq_word(i, pass);
+	return bad;
+}
+
+TEST_F(te, reopen_by_path_shares_pages)
+{
+	struct thp_encvm_create c = te_default_create();
+	struct thp_encvm_info info;
+	char path[64], link[64];
+	struct statfs sfs;
+	struct stat st;
+	char *m, *m2, *r;
+	int obj, fd2, ro;
+	ssize_t n;
+
+	obj = te_create(self->dev, &c);
+	ASSERT_LE(0, obj);
+	te_obj_path(obj, path, sizeof(path));
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = 0;
+	EXPECT_EQ(0, strncmp(link, "thp_encvm:[", 11)) TH_LOG("link %s", link);
+	fd2 = te_reopen(obj, O_RDWR);
+	ASSERT_LE(0, fd2);
+
+	/* What a VMM that takes a file name looks at. */
+	ASSERT_EQ(0, fstat(fd2, &st));
+	EXPECT_EQ(16 * MB, st.st_size);
+	EXPECT_EQ(0600, st.st_mode & 07777);
+	EXPECT_EQ(0, st.st_uid);
+	ASSERT_EQ(0, fstatfs(fd2, &sfs));
+	EXPECT_EQ(THP_ENCVM_MAGIC, sfs.f_type);
+	EXPECT_EQ(16 * MB, lseek(fd2, 0, SEEK_END));
+	EXPECT_EQ(4096, lseek(fd2, 4096, SEEK_SET));
+	EXPECT_EQ(-1, lseek(fd2, 1, SEEK_END));
+	EXPECT_EQ(EINVAL, errno);
+	/* The size and the mode never change. */
+	EXPECT_EQ(-1, ftruncate(fd2, 32 * MB));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, truncate(path, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, fallocate(fd2, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				0, 4096));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, fchmod(fd2, 0666));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, read(fd2, link, 1));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Both files map the same pages, in both directions. */
+	m = te_map(obj, 16 * MB);
+	ASSERT_NE(MAP_FAILED, m);
+	m2 = te_map(fd2, 16 * MB);
+	ASSERT_NE(MAP_FAILED, m2);
+	EXPECT_EQ(0, write_read(m, m2, 4096, 1));
+	EXPECT_EQ(0, write_read(m2, m, 4096, 2));
+	ASSERT_EQ(0, ioctl(fd2, THP_ENCVM_IOC_INFO, &info));
+	EXPECT_EQ(16 * MB, info.size);
+	EXPECT_EQ(6, info.eligible);
+
+	/* Read-only: maps read-only, never writable, and cannot attach. */
+	ro = te_reopen(obj, O_RDONLY);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED,
+				   ro, 0));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, ro, 0));
+	EXPECT_EQ(EINVAL, errno);
+	r = mmap(NULL, 16 * MB, PROT_READ, MAP_SHARED, ro, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	EXPECT_EQ(0, write_read(m, r, 4096, 3));
+	EXPECT_EQ(-1, mprotect(r, 4096, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ(-1, ioctl(ro, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, ioctl(ro, THP_ENCVM_IOC_ATTACH, &info));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(0, ioctl(ro, THP_ENCVM_IOC_INFO, &info));
+	munmap(r, 16 * MB);
+	close(ro);
+
+	/* The first fd closed, the other file and the mappings go on. */
+	close(obj);
+	EXPECT_EQ(self->objects0 + 1, read_knob("objects"));
+	EXPECT_EQ(0, write_read(m2, m, 4096, 4));
+	EXPECT_EQ(0, ioctl(fd2, THP_ENCVM_IOC_INFO, &info));
+	close(fd2);
+	EXPECT_EQ(0, write_read(m, m2, 4096, 5));
+	munmap(m, 16 * MB);
+	munmap(m2, 16 * MB);
+	EXPECT_EQ(self->objects0, read_knob("objects"));
+}
+
+TEST_F(te, reopen_is_for_the_owner_only)
+{
+	struct thp_encvm_create c = te_default_create();
+	int obj, status;
+	pid_t pid;
+
+	obj = te_create(self->dev, &c);
+	ASSERT_LE(0, obj);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int mfd;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		/* The magic link is ours to follow: a file of our own opens. */
+		mfd = memfd_create("te", 0);
+		if (mfd < 0 || te_reopen(mfd, O_RDWR) < 0)
+			_exit(3);
+		/* The object's inode is root's, mode 0600. */
+		if (te_reopen(obj, O_RDWR) != -EACCES ||
+		    te_reopen(obj, O_RDONLY) != -EACCES)
+			_exit(4);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	close(obj);
+}
+
+TEST_F(te, reopened_file_attaches_and_outlives_the_first)
+{
+	struct thp_encvm_create c = te_default_create();
+	struct kvm_userspace_memory_region slot = {
+		.slot = 0, .guest_phys_addr = 1ULL << 30, .memory_size = 16 * MB,
+	};
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = 1ULL << 30 };
+	struct thp_encvm_ring *ring;
+	struct thp_encvm_info info;
+	int kvm, vm, obj, fd2;
+	char *m;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		SKIP(return, "no /dev/kvm");
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, vm);
+	obj = te_create(self->dev, &c);
+	ASSERT_LE(0, obj);
+	fd2 = te_reopen(obj, O_RDWR);
+	ASSERT_LE(0, fd2);
+	/* The memslot maps the second file; the first attaches. */
+	m = te_map(fd2, 16 * MB);
+	ASSERT_NE(MAP_FAILED, m);
+	ring = (struct thp_encvm_ring *)m;
+	slot.userspace_addr = (unsigned long)m;
+	ASSERT_EQ(0, ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot));
+	a.vm_fd = vm;
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(-1, ioctl(fd2, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EBUSY, errno);
+	close(obj);
+	ASSERT_EQ(0, ioctl(fd2, THP_ENCVM_IOC_INFO, &info));
+	EXPECT_EQ(THP_ENCVM_ATTACHED, info.state);
+	EXPECT_EQ(THP_ENCVM_RING_MAGIC, ring->magic);
+	ASSERT_EQ(0, ioctl(fd2, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(0, ring->magic);
+	ASSERT_EQ(0, ioctl(fd2, THP_ENCVM_IOC_ATTACH, &a));
+	/* Only the mapping is left: still attached. */
+	close(fd2);
+	EXPECT_EQ(self->objects0 + 1, read_knob("objects"));
+	EXPECT_EQ(THP_ENCVM_RING_MAGIC, ring->magic);
+	/* The last mapping goes: detached and freed, the VM untouched. */
+	munmap(m, 16 * MB);
+	EXPECT_EQ(self->objects0, read_knob("objects"));
+	slot.memory_size = 0;
+	EXPECT_EQ(0, ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot));
+	close(vm);
+	close(kvm);
+}
+
+/* The VM fd number @pid uses, taken with pidfd_getfd(), or -errno. */
+static int steal_fd(pid_t pid, int fd)
+{
+	int pidfd = syscall(SYS_pidfd_open, pid, 0), ret;
+
+	if (pidfd < 0)
+		return -errno;
+	ret = syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	ret = ret < 0 ? -errno : ret;
+	close(pidfd);
+	return ret;
+}
+
+/*
+ * A VMM (the child) maps the object into its memslot; a helper that
+ * holds the VM fd (this process) attaches it. Not after the VMM is
+ * gone: its mapping went with it.
+ */
+TEST_F(te, attach_from_a_helper_process)
+{
+	struct thp_encvm_create c = te_default_create();
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = 1ULL << 30 };
+	int obj, vm, status, to_child[2], to_parent[2];
+	struct thp_encvm_info info;
+	char anon, go = 0;
+	pid_t pid;
+	int fds[2];
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	obj = te_create(self->dev, &c);
+	ASSERT_LE(0, obj);
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct kvm_userspace_memory_region slot = {
+			.slot = 0, .guest_phys_addr = 1ULL << 30, .memory_size = 16 * MB,
+		};
+		int kvm = open("/dev/kvm", O_RDWR);
+		char *m, *anon_m;
+
+		fds[0] = ioctl(kvm, KVM_CREATE_VM, 0);
+		m = te_map(obj, 16 * MB);
+		anon_m = mmap(NULL, 16 * MB, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (fds[0] < 0 || m == MAP_FAILED || anon_m == MAP_FAILED)
+			_exit(2);
+		/* First a memslot of anonymous memory, then the object. */
+		slot.userspace_addr = (unsigned long)anon_m;
+		if (ioctl(fds[0], KVM_SET_USER_MEMORY_REGION, &slot))
+			_exit(3);
+		fds[1] = fds[0];
+		if (write(to_parent[1], fds, sizeof(fds)) != sizeof(fds) ||
+		    read(to_child[0], &go, 1) != 1)
+			_exit(4);
+		slot.memory_size = 0;
+		if (ioctl(fds[0], KVM_SET_USER_MEMORY_REGION, &slot))
+			_exit(5);
+		slot.memory_size = 16 * MB;
+		slot.userspace_addr = (unsigned long)m;
+		if (ioctl(fds[0], KVM_SET_USER_MEMORY_REGION, &slot))
+			_exit(6);
+		if (write(to_parent[1], &go, 1) != 1 || read(to_child[0], &go, 1) != 1)
+			_exit(7);
+		_exit(0);
+	}
+	ASSERT_EQ(sizeof(fds), read(to_parent[0], fds, sizeof(fds)));
+	vm = steal_fd(pid, fds[0]);
+	ASSERT_LE(0, vm);
+	a.vm_fd = vm;
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(1, write(to_child[1], &go, 1));
+	ASSERT_EQ(1, read(to_parent[0], &anon, 1));
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+	EXPECT_EQ(THP_ENCVM_ATTACHED, info.state);
+	EXPECT_EQ(1ULL << 30, info.gpa);
+	EXPECT_EQ(0, ioctl(obj, THP_ENCVM_IOC_DETACH));
+	/* The VMM exits: its mapping is gone, the VM (our fd) is not. */
+	ASSERT_EQ(1, write(to_child[1], &go, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(ENOENT, errno);
+	close(vm);
+	close(obj);
+	close(to_child[0]);
+	close(to_child[1]);
+	close(to_parent[0]);
+	close(to_parent[1]);
 }
 
 TEST(sysfs_bad_writes_and_root_only)
