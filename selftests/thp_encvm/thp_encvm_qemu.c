@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * thp_encvm as QEMU's guest RAM: QEMU opens a scattered object by path
+ * (memory-backend-file, share=on, mem-path=/proc/self/fd/<n>) and
+ * boots a real kernel on it under KVM (nested in the test VM), with a
+ * static /init (l2_init.c) that fills a buffer and checks it later.
+ *
+ * The test finds the guest's buffer in the object, takes QEMU's VM fd
+ * with pidfd_getfd() and attaches the object from here, a process
+ * other than the VMM. The guest never answers the ring, so every
+ * collapse times out and rolls back; the guest then finds its buffer
+ * intact. Detach while QEMU runs, QEMU's exit while attached, and the
+ * last close after it are all clean: no splat in the kernel log.
+ *
+ * The guest's console goes to a file (-serial file:), which the test
+ * reads as it grows; the test tells the guest to go on through the
+ * object itself (struct l2_page).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <sched.h>
+#include <glob.h>
+#include <libgen.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "l2.h"
+#include "tvm.h"
+
+/*
+ * The object is 4 MiB larger than the guest's RAM: its staging and
+ * shared windows are past the end of RAM, where the guest never goes.
+ */
+#define RAM_MB		256
+#define STAGING_MB	RAM_MB
+#define SHARED_MB	(RAM_MB + 2)
+#define OBJ_MB		(RAM_MB + 4)
+#define BOOT_WAIT_S	300	/* boots in about 10s; the tier stops a test at 600s */
+#define STEP_WAIT_S	120
+
+/* One run of QEMU and what the test keeps of it. */
+struct qrun {
+	struct mv_knobs k;
+	int obj, vm, out, serial, kmsg;
+	char serial_path[64];
+	pid_t pid;
+	char *log;
+	size_t len;
+};
+
+FIXTURE(qemu) {
+	struct qrun r;
+};
+
+FIXTURE_SETUP(qemu)
+{
+	struct qrun *r = &self->r;
+
+	r->k = (struct mv_knobs){ .dir = SYSFS };
+	r->obj = r->vm = r->out = r->serial = r->kmsg = -1;
+	r->serial_path[0] = 0;
+	r->pid = 0;
+	r->log = calloc(1, 1);
+	r->len = 0;
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	if (access(DEV, R_OK | W_OK) && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "thp_encvm not loaded");
+	ASSERT_EQ(0, access(DEV, R_OK | W_OK));
+	mv_knobs_save(&r->k, "enabled");
+	mv_knobs_save(&r->k, "scan_sleep_millisecs");
+	mv_knobs_save(&r->k, "copy_timeout_ms");
+	mv_knobs_save(&r->k, "pages_to_scan");
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+}
+
+FIXTURE_TEARDOWN(qemu)
+{
+	struct qrun *r = &self->r;
+
+	if (r->pid > 0) {
+		kill(r->pid, SIGKILL);
+		waitpid(r->pid, NULL, 0);
+	}
+	if (r->k.n)
+		write_knob("enabled", "0");
+	mv_knobs_restore(&r->k);
+	if (r->vm >= 0)
+		close(r->vm);
+	if (r->obj >= 0)
+		close(r->obj);
+	if (r->out >= 0)
+		close(r->out);
+	if (r->serial >= 0)
+		close(r->serial);
+	if (r->serial_path[0])
+		unlink(r->serial_path);
+	if (r->kmsg >= 0)
+		close(r->kmsg);
+	free(r->log);
+}
+
+/* The guest kernel: the running one's image, else the newest 6.12. */
+static int find_kernel(char *path, size_t len)
+{
+	struct utsname u;
+	glob_t g;
+
+	uname(&u);
+	snprintf(path, len, "/boot/vmlinuz-%s", u.release);
+	if (!access(path, R_OK))
+		return 0;
+	if (glob("/boot/vmlinuz-6.12.*", 0, NULL, &g) || !g.gl_pathc)
+		return -1;
+	/* glob() sorts; the highest version sorts last in practice. */
+	snprintf(path, len, "%s", g.gl_pathv[g.gl_pathc - 1]);
+	globfree(&g);
+	return 0;
+}
+
+static void append(struct qrun *r, const char *buf, size_t n)
+{
+	r->log = realloc(r->log, r->len + n + 1);
+	memcpy(r->log + r->len, buf, n);
+	r->len += n;
+	r->log[r->len] = 0;
+}
+
+/*
+ * Append what QEMU and the guest's console printed since last time,
+ * waiting up to @ms; false once QEMU has closed its output.
+ */
+static bool pump(struct __test_metadata *_metadata, struct qrun *r,
+		 int ms)
+{
+	struct pollfd p = { .fd = r->out, .events = POLLIN };
+	bool alive = true;
+	char buf[4096];
+	ssize_t n;
+
+	if (poll(&p, 1, ms) > 0) {
+		n = read(r->out, buf, sizeof(buf));
+		if (n > 0)
+			append(r, buf, n);
+		else
+			alive = n < 0 && errno == EAGAIN;
+	}
+	while ((n = read(r->serial, buf, sizeof(buf))) > 0)
+		append(r, buf, n);
+	return alive;
+}
+
+/* Wait until QEMU printed @what; returns where, or NULL. */
+static const char *wait_for(struct __test_metadata *_metadata,
+			    struct qrun *r, const char *what, double secs)
+{
+	double end = now_s() + secs;
+	const char *at;
+
+	while (!strstr(r->log, what) && now_s() < end)
+		if (!pump(_metadata, r, 200))
+			break;
+	at = strstr(r->log, what);
+	if (!at)
+		TH_LOG("no \"%s\" after %.0fs; QEMU said:\n%s", what, secs,
+		       r->len > 3000 ? r->log + r->len - 3000 : r->log);
+	return at;
+}
+
+/* QEMU's VM fd, taken from it: the one whose link is anon_inode:kvm-vm. */
+static int take_vm_fd(pid_t pid)
+{
+	char dir[64], path[600], link[64];
+	int pidfd, vm = -1;
+	struct dirent *d;
+	ssize_t n;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	dp = opendir(dir);
+	if (!dp)
+		return -1;
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	while (pidfd >= 0 && vm < 0 && (d = readdir(dp))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		if (!strcmp(link, "anon_inode:kvm-vm"))
+			vm = syscall(SYS_pidfd_getfd, pidfd, atoi(d->d_name), 0);
+	}
+	closedir(dp);
+	if (pidfd >= 0)
+		close(pidfd);
+	return vm;
+}
+
+/*
+ * A statistic of QEMU's VM from debugfs (its VM ioctls, the stats fd
+ * among them, are for QEMU's own mm only), or -1.
+ */
+static long kvm_debugfs_stat(pid_t pid, const char *name)
+{
+	char pat[96];
+	long v = -1;
+	glob_t g;
+	FILE *f;
+
+	snprintf(pat, sizeof(pat), "/sys/kernel/debug/kvm/%d-*/%s", pid, name);
+	if (glob(pat, 0, NULL, &g))
+		return -1;
+	f = g.gl_pathc == 1 ? fopen(g.gl_pathv[0], "r") : NULL;
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	globfree(&g);
+	return v;
+}
+
+/*
+ * Pages of the guest's buffer found in the object, each counted once;
+ * @first is where its first page is.
+ */
+static unsigned int find_buffer(int obj, unsigned int nonce, off_t *first)
+{
+	static unsigned char seen[L2_PAGES];
+	unsigned int i, found = 0;
+	char *m;
+
+	m = te_map(obj, RAM_MB * MB);
+	if (m == MAP_FAILED)
+		return 0;
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < RAM_MB * MB / 4096; i++) {
+		const struct l2_page *p = (const void *)(m + i * 4096UL);
+
+		if (!memcmp(p->magic, L2_PAGE_MAGIC, sizeof(p->magic)) &&
+		    p->nonce == nonce && p->index < L2_PAGES && !seen[p->index]) {
+			seen[p->index] = 1;
+			found++;
+			if (!p->index)
+				*first = i * 4096UL;
+		}
+	}
+	munmap(m, RAM_MB * MB);
+	return found;
+}
+
+/* Tell the guest to go on: the nonce in its first page's header. */
+static int tell_guest(int obj, off_t first, unsigned int nonce)
+{
+	struct l2_page *p;
+
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, obj, first);
+	if (p == MAP_FAILED)
+		return -1;
+	__atomic_store_n(&p->go, nonce, __ATOMIC_RELEASE);
+	munmap(p, 4096);
+	return 0;
+}
+
+/* Kernel log lines since @fd was opened that look like a splat. */
+static int splats(struct __test_metadata *_metadata, int fd)
+{
+	static const char * const bad[] = {
+		"BUG:", "WARNING:", "KASAN", "UBSAN", "Oops", "Call Trace",
+		"possible circular locking", "possible recursive locking",
+		"inconsistent lock state", "suspicious RCU usage", "INFO: task",
+		"general protection fault", "soft lockup",
+	};
+	char rec[2048];
+	unsigned int i;
+	int found = 0;
+	ssize_t n;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = 0;
+		for (i = 0; i < ARRAY_SIZE(bad); i++)
+			if (strstr(rec, bad[i])) {
+				TH_LOG("kernel: %s", rec);
+				found++;
+				break;
+			}
+	}
+	return found;
+}
+
+static pid_t spawn_qemu(int obj, const char *kernel, const char *initrd,
+			const char *console, unsigned int nonce, int *out)
+{
+	char mem[160], append[96], size[16], serial[80];
+	int pout[2];
+	pid_t pid;
+
+	snprintf(size, sizeof(size), "%uM", RAM_MB);
+	snprintf(mem, sizeof(mem),
+		 "memory-backend-file,id=ram0,size=%uM,mem-path=/proc/self/fd/%d,share=on,align=2M",
+		 RAM_MB, obj);
+	snprintf(append, sizeof(append), "console=ttyS0 quiet panic=-1 te_nonce=%#x",
+		 nonce);
+	snprintf(serial, sizeof(serial), "file:%s", console);
+	if (pipe2(pout, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (!pid) {
+		/*
+		 * -cpu qemu64, not host: the test VM's TCG CPU reports XSAVE
+		 * sizes that the guest kernel finds inconsistent, and it
+		 * stops booting.
+		 */
+		char *const argv[] = {
+			"qemu-system-x86_64", "-nodefaults", "-no-reboot",
+			"-display", "none", "-accel", "kvm", "-cpu", "qemu64",
+			"-smp", "1", "-m", size,
+			"-machine", "pc,memory-backend=ram0", "-object", mem,
+			"-kernel", (char *)kernel, "-initrd", (char *)initrd,
+			"-append", append, "-serial", serial, NULL,
+		};
+		int nul = open("/dev/null", O_RDONLY);
+		cpu_set_t cpus;
+
+		/*
+		 * One CPU of the test VM for all of QEMU: a vCPU that moves
+		 * between its CPUs sees its TSC offset rewritten (the TCG
+		 * TSC is unstable), and the guest kernel may stall for good.
+		 */
+		CPU_ZERO(&cpus);
+		CPU_SET(sched_getcpu() > 0 ? sched_getcpu() : 0, &cpus);
+		sched_setaffinity(0, sizeof(cpus), &cpus);
+		/* The object fd stays open across exec: QEMU opens its path. */
+		if (nul < 0 || dup2(nul, 0) < 0 || dup2(pout[1], 1) < 0 ||
+		    dup2(pout[1], 2) < 0 || fcntl(obj, F_SETFD, 0))
+			_exit(126);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(pout[1]);
+	if (pid < 0) {
+		close(pout[0]);
+		return -1;
+	}
+	*out = pout[0];
+	return pid;
+}
+
+/* Wait up to @secs for QEMU to exit; its wait status, or -1. */
+static int wait_exit(struct __test_metadata *_metadata, struct qrun *r,
+		     double secs)
+{
+	double end = now_s() + secs;
+	int status;
+
+	while (now_s() < end) {
+		pid_t w = waitpid(r->pid, &status, WNOHANG);
+
+		if (w == r->pid) {
+			r->pid = 0;
+			return status;
+		}
+		pump(_metadata, r, 100);
+	}
+	return -1;
+}
+
+TEST_F_TIMEOUT(qemu, boots_on_an_object, 900)
+{
+	struct thp_encvm_create c = {
+		.size = OBJ_MB * MB,
+		.shared_offset = SHARED_MB * MB,
+		.shared_size = 64 * 1024,
+		.ring_offset = SHARED_MB * MB,
+		.staging_offset = STAGING_MB * MB,
+		.flags = THP_ENCVM_CREATE_SCATTER,
+		.node = -1,
+	};
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = 0 };
+	char kernel[256], initrd[PATH_MAX], exe[PATH_MAX];
+	long objects0, timeouts0, pages4k;
+	unsigned int nonce, found, bad = ~0u;
+	struct thp_encvm_info info;
+	double t0, t_up, end;
+	off_t first = -1;
+	struct qrun *r = &self->r;
+	const char *at;
+	int dev, status, got;
+	ssize_t n;
+
+	ASSERT_EQ(0, find_kernel(kernel, sizeof(kernel)));
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ASSERT_LT(0, n);
+	exe[n] = 0;
+	snprintf(initrd, sizeof(initrd), "%s/l2/initramfs.cpio", dirname(exe));
+	ASSERT_EQ(0, access(initrd, R_OK)) TH_LOG("no %s", initrd);
+	r->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, r->kmsg);
+	lseek(r->kmsg, 0, SEEK_END);
+	objects0 = read_knob("objects");
+	timeouts0 = read_knob("collapse_failed/timeout");
+
+	dev = open(DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	r->obj = te_create(dev, &c);
+	close(dev);
+	ASSERT_LE(0, r->obj);
+	nonce = (getpid() * 2654435761u) ^ (unsigned int)time(NULL);
+	snprintf(r->serial_path, sizeof(r->serial_path), "/tmp/thp_encvm_qemu.XXXXXX");
+	r->serial = mkstemp(r->serial_path);
+	ASSERT_LE(0, r->serial);
+	t0 = now_s();
+	r->pid = spawn_qemu(r->obj, kernel, initrd, r->serial_path, nonce,
+			       &r->out);
+	ASSERT_LT(0, r->pid);
+	fcntl(r->out, F_SETFL, O_NONBLOCK);
+	ASSERT_NE(NULL, wait_for(_metadata, r, L2_MARK " up", BOOT_WAIT_S));
+	t_up = now_s() - t0;
+	ASSERT_NE(NULL, wait_for(_metadata, r, L2_MARK " filled", STEP_WAIT_S));
+	TH_LOG("%s: init up after %.1fs, buffer filled after %.1fs", kernel, t_up,
+	       now_s() - t0);
+
+	/* The guest's RAM is the object: its buffer is in there. */
+	found = find_buffer(r->obj, nonce, &first);
+	EXPECT_EQ(L2_PAGES, found);
+	ASSERT_LE(0, first);
+
+	/* Attach from here, with QEMU's VM fd; KVM maps the object. */
+	r->vm = take_vm_fd(r->pid);
+	ASSERT_LE(0, r->vm);
+	/* KVM maps the guest's RAM 4 KiB at a time: the object is scattered. */
+	pages4k = kvm_debugfs_stat(r->pid, "pages_4k");
+	if (!access("/sys/kernel/debug/kvm", R_OK))
+		EXPECT_LT(0, pages4k);
+	a.vm_fd = r->vm;
+	ASSERT_EQ(0, ioctl(r->obj, THP_ENCVM_IOC_ATTACH, &a));
+	info = info_of(r->obj);
+	EXPECT_EQ(THP_ENCVM_ATTACHED, info.state);
+	EXPECT_EQ(0, info.gpa);
+
+	/* The guest never answers: collapses time out and roll back. */
+	ASSERT_EQ(0, write_knob("copy_timeout_ms", "50"));
+	ASSERT_EQ(0, write_knob("scan_sleep_millisecs", "10"));
+	ASSERT_EQ(0, write_knob("pages_to_scan", "4096"));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	end = now_s() + STEP_WAIT_S;
+	while ((info = info_of(r->obj)).aborts < 4 && now_s() < end &&
+	       pump(_metadata, r, 50))
+		;
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	EXPECT_LE(4, info.aborts);
+	EXPECT_EQ(0, info.collapses);
+	EXPECT_EQ(0, info.huge);
+	EXPECT_LE(timeouts0 + 4, read_knob("collapse_failed/timeout"));
+	TH_LOG("%llu collapses rolled back, KVM had %ld 4K mappings",
+	       (unsigned long long)info.aborts, pages4k);
+
+	/* Detach while QEMU runs; attach again, and QEMU exits attached. */
+	ASSERT_EQ(0, ioctl(r->obj, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(THP_ENCVM_DETACHED, info_of(r->obj).state);
+	ASSERT_EQ(0, ioctl(r->obj, THP_ENCVM_IOC_ATTACH, &a));
+
+	/* The guest checks its buffer and powers off. */
+	ASSERT_EQ(0, tell_guest(r->obj, first, nonce));
+	at = wait_for(_metadata, r, L2_MARK " verified", STEP_WAIT_S);
+	ASSERT_NE(NULL, at);
+	got = sscanf(at, L2_MARK " verified %*u bad %u", &bad);
+	EXPECT_EQ(1, got);
+	EXPECT_EQ(0, bad);
+	status = wait_exit(_metadata, r, STEP_WAIT_S);
+	ASSERT_NE(-1, status) TH_LOG("QEMU did not exit");
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("QEMU said:\n%s", r->log);
+	TH_LOG("QEMU exited %.1fs after it started", now_s() - t0);
+
+	/* QEMU is gone; the object, still attached, holds its VM. */
+	EXPECT_EQ(THP_ENCVM_ATTACHED, info_of(r->obj).state);
+	close(r->vm);
+	r->vm = -1;
+	/* The last close detaches and frees the object, and the VM goes. */
+	close(r->obj);
+	r->obj = -1;
+	EXPECT_EQ(objects0, read_knob("objects"));
+	EXPECT_EQ(0, splats(_metadata, r->kmsg));
+}
+
+TEST_HARNESS_MAIN
