@@ -10,7 +10,9 @@
  *  3. map its subpages as the object's staging window (with a PMD, so
  *     the guest's stores into it take one KVM fault, not 512);
  *  4. write-protect the source pages (zap; they refault read-only, so
- *     KVM drops its writable entries and a guest write is tracked);
+ *     KVM drops its writable entries and a guest write is tracked), or,
+ *     for an object attached with THP_ENCVM_ATTACH_KVM_WRITE_TRACK,
+ *     have KVM write-track them (track.c), which keeps them readable;
  *  5. post copy requests (source GPA -> staging GPA) on the ring in the
  *     shared range and signal the eventfd.
  *
@@ -21,6 +23,12 @@
  * installs a 2 MiB entry. Any failure rolls back: switched pages keep
  * their new subpage (they hold the guest's data), the others their old
  * page, so no guest data is lost and the host copies nothing.
+ *
+ * KVM reports a tracked write only after it is done, so with KVM
+ * write tracking the pages of completed requests are fenced before
+ * they may switch: zapped, which sends later writes through
+ * ->pfn_mkwrite, and kvm->srcu synchronized, which waits for the
+ * reports of the writes emulated before.
  *
  * Every zap makes KVM flush its TLBs and the host flush the VMM's, so
  * the daemon batches them: the pages one sweep of completions switches
@@ -61,6 +69,7 @@ DECLARE_FAULT_ATTR(te_fail_alloc);
  * @o: the object
  * @c: copy state
  * @first: first page of the window
+ * @kvm_wt: guest writes are tracked by KVM, not through the host mapping
  * @new_pfn: first pfn of the new 2 MiB page
  * @staged: the staging window maps the new page
  * @saved: the staging window's own pfns meanwhile
@@ -76,6 +85,7 @@ struct te_run {
 	struct te_obj *o;
 	struct te_collapse c;
 	u64 first;
+	bool kvm_wt;
 	u64 new_pfn;
 	bool staged;
 	u64 saved[TE_WIN_PAGES];
@@ -230,22 +240,33 @@ static enum te_fail post(struct te_run *r)
 	struct te_obj *o = r->o;
 	struct thp_encvm_ring *ring = ring_of(o);
 	unsigned int i, first, n;
+	int ret = 0;
 	u32 prod;
 
 	mutex_lock(&o->lock);
 	for_each_set_bit(i, r->c.pending, TE_WIN_PAGES) {
-		if (test_bit(i, r->armed))
-			continue;
 		/*
-		 * Clear first, then zap: a write after the zap is tracked,
-		 * one before it is in the copy requested after it.
+		 * Clear first, then zap or track: a write after that is
+		 * tracked, one before it is in the copy requested after it.
+		 * A page to copy again was cleared when it completed, and
+		 * it left KVM's tracking if the guest wrote it.
 		 */
-		__clear_bit(r->first + i, o->dirty);
-		__set_bit(r->first + i, o->wp);
-		__set_bit(i, r->armed);
-		__set_bit(i, r->zap);
+		if (!test_bit(i, r->armed)) {
+			__clear_bit(r->first + i, o->dirty);
+			__set_bit(r->first + i, o->wp);
+			__set_bit(i, r->armed);
+			if (!r->kvm_wt)
+				__set_bit(i, r->zap);
+		}
+		if (r->kvm_wt) {
+			ret = te_track_page(o, r->first + i);
+			if (ret)
+				break;
+		}
 	}
 	mutex_unlock(&o->lock);
+	if (ret)
+		return TE_FAIL_DETACHED;
 	flush_zap(r);
 
 	/* The host's own producer index: the ring copy is guest-writable. */
@@ -317,6 +338,24 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 	return ret ? TE_FAIL_RETRIES : TE_FAIL_NONE;
 }
 
+/*
+ * With KVM write tracking: make sure that every guest write to the
+ * pages of the requests in @mask is marked dirty before they switch.
+ * After the zap a write faults into ->pfn_mkwrite, which marks the page
+ * before the write lands; the writes KVM emulated before the zap are
+ * reported within kvm->srcu, so after its grace period they are marked.
+ */
+static void fence(struct te_run *r, u64 mask)
+{
+	unsigned int k;
+
+	for (k = 0; k < r->nr_req; k++)
+		if (mask & BIT_ULL(k))
+			bitmap_set(r->zap, r->req[k].first, r->req[k].n);
+	flush_zap(r);
+	te_track_sync(r->o);
+}
+
 /* Wait for every request in flight; nothing the guest wrote is trusted. */
 static enum te_fail wait_copies(struct te_run *r)
 {
@@ -324,21 +363,29 @@ static enum te_fail wait_copies(struct te_run *r)
 		msecs_to_jiffies(READ_ONCE(te_copy_timeout_ms));
 	struct thp_encvm_ring *ring = ring_of(r->o);
 	unsigned int k, left = r->nr_req;
+	u64 done_mask = 0, newly;
 	enum te_fail f;
-	u64 done_mask = 0;
 
 	BUILD_BUG_ON(THP_ENCVM_RING_SLOTS > 64);
 	while (left) {
 		if (READ_ONCE(r->o->abort) || kthread_should_stop())
 			return TE_FAIL_DETACHED;
+		if (READ_ONCE(r->o->track_lost))
+			return TE_FAIL_DETACHED;
 		if (READ_ONCE(ring->magic) != THP_ENCVM_RING_MAGIC)
 			return TE_FAIL_RING;
+		newly = 0;
+		for (k = 0; k < r->nr_req; k++)
+			if (!(done_mask & BIT_ULL(k)) &&
+			    te_ring_done(&ring->req[r->req[k].slot], r->req[k].seq))
+				newly |= BIT_ULL(k);
+		done_mask |= newly;
+		left -= hweight64(newly);
+		if (newly && r->kvm_wt)
+			fence(r, newly);
 		for (k = 0; k < r->nr_req; k++) {
-			if (done_mask & BIT_ULL(k) ||
-			    !te_ring_done(&ring->req[r->req[k].slot], r->req[k].seq))
+			if (!(newly & BIT_ULL(k)))
 				continue;
-			done_mask |= BIT_ULL(k);
-			left--;
 			f = complete_req(r, k);
 			if (f)
 				return f;
@@ -386,6 +433,8 @@ static void rollback(struct te_run *r)
 	for (i = 0; i < TE_WIN_PAGES; i++)
 		__clear_bit(r->first + i, o->wp);
 	mutex_unlock(&o->lock);
+	if (r->kvm_wt)
+		te_track_release(o, r->first, TE_WIN_PAGES);
 	/* Read-only entries go; the pages refault writable. */
 	te_obj_zap(o, r->first, TE_WIN_PAGES);
 	if (!r->new_pfn)
@@ -409,6 +458,9 @@ static enum te_fail collapse(struct te_run *r)
 	if (f)
 		return f;
 	unstage(r);
+	/* Before the remap: KVM maps no tracked gfn huge. */
+	if (r->kvm_wt)
+		te_track_release(r->o, r->first, TE_WIN_PAGES);
 	/*
 	 * The replacement unmaps the old pages from the VMM's mapping,
 	 * KVM's entries with them; the zap reaches any other mapping of
@@ -433,6 +485,13 @@ static void collapse_window(struct te_obj *o, u64 win)
 		return;
 	r->o = o;
 	r->first = win * TE_WIN_PAGES;
+	/* Stable while the object is claimed: detach waits for the daemon. */
+	r->kvm_wt = !!o->track;
+	if (r->kvm_wt) {
+		mutex_lock(&o->lock);
+		o->track_lost = false;
+		mutex_unlock(&o->lock);
+	}
 	te_collapse_init(&r->c, win, READ_ONCE(te_max_copy_retries));
 	trace_thp_encvm_collapse_begin(o->id, win);
 	f = collapse(r);

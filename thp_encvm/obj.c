@@ -32,6 +32,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/string.h>
 
 #include "thp_encvm_internal.h"
 #include "trace.h"
@@ -79,6 +80,7 @@ static void te_obj_free(struct kref *ref)
 	bitmap_free(o->touched);
 	bitmap_free(o->wp);
 	bitmap_free(o->dirty);
+	bitmap_free(o->ktrack);
 	mutex_destroy(&o->lock);
 	atomic_dec(&te_stats.objects);
 	kfree(o);
@@ -169,8 +171,9 @@ int te_obj_create(const struct thp_encvm_create *c)
 	o->touched = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->wp = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->dirty = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
+	o->ktrack = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	ret = -ENOMEM;
-	if (!o->pfn || !o->touched || !o->wp || !o->dirty)
+	if (!o->pfn || !o->touched || !o->wp || !o->dirty || !o->ktrack)
 		goto put;
 	ret = te_obj_populate(o, c->flags & THP_ENCVM_CREATE_SCATTER);
 	if (ret)
@@ -224,23 +227,28 @@ struct te_attachment {
 	struct kvm *kvm;
 	struct eventfd_ctx *notify;
 	struct mm_struct *mm;
+	struct te_track *track;
 };
 
 static struct te_attachment te_obj_take(struct te_obj *o)
 {
-	struct te_attachment a = { o->kvm, o->notify, o->mm };
+	struct te_attachment a = { o->kvm, o->notify, o->mm, o->track };
 
 	lockdep_assert_held(&o->lock);
 	o->kvm = NULL;
 	o->notify = NULL;
 	o->mm = NULL;
+	o->track = NULL;
 	return a;
 }
 
+/* Without the object's lock: KVM's page-track notifiers take it. */
 static void te_attachment_put(struct te_attachment *a)
 {
 	if (a->notify)
 		eventfd_ctx_put(a->notify);
+	if (a->track)
+		te_track_unregister(a->kvm, a->track);
 	if (a->kvm)
 		kvm_put_kvm(a->kvm);
 	if (a->mm)
@@ -291,24 +299,33 @@ static unsigned long te_obj_slot_hva(struct te_obj *o, struct kvm *kvm, u64 gpa)
  * at its first page, in the VM's mm (kvm->mm). The caller need not be
  * the VMM: a process that holds the VM fd (pidfd_getfd()) may attach.
  *
+ * With THP_ENCVM_ATTACH_KVM_WRITE_TRACK, the guest's writes to pages
+ * being copied are tracked by KVM (track.c) rather than through the
+ * host mapping.
+ *
  * Return: 0; -EBADF for a bad fd; -EINVAL for a fd that is not a KVM
- * VM, a misaligned or overflowing @a->gpa, or non-zero reserved fields;
- * -EBUSY if attached already; -ENOENT if the memslot is not there, does
- * not map the object, or its VMM has exited.
+ * VM, a misaligned or overflowing @a->gpa, unknown flags or non-zero
+ * reserved fields; -EOPNOTSUPP for KVM write tracking on a kernel
+ * without it; -EBUSY if attached already; -ENOENT if the memslot is
+ * not there, does not map the object, or its VMM has exited; -ENOMEM.
  */
 int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 {
 	u64 size = o->l.nr_pages << PAGE_SHIFT;
 	struct eventfd_ctx *ev = NULL;
+	struct te_track *track = NULL;
 	struct thp_encvm_ring *ring;
 	struct kvm *kvm;
 	unsigned long hva;
 	struct fd f;
 	int ret;
 
-	if (a->reserved[0] || a->reserved[1] || a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) ||
-	    a->gpa + size < a->gpa)
+	if (a->flags & ~THP_ENCVM_ATTACH_FLAGS || memchr_inv(a->reserved, 0, sizeof(a->reserved)) ||
+	    a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) || a->gpa + size < a->gpa)
 		return -EINVAL;
+	if (a->flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK &&
+	    !IS_ENABLED(CONFIG_KVM_EXTERNAL_WRITE_TRACKING))
+		return -EOPNOTSUPP;
 	f = fdget(a->vm_fd);
 	if (!fd_file(f))
 		return -EBADF;
@@ -330,11 +347,20 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	}
 	hva = te_obj_slot_hva(o, kvm, a->gpa);
 	ret = kvm_is_error_hva(hva) ? -ENOENT : 0;
+	/* Registered before the lock: KVM's notifiers take it. */
+	if (!ret && a->flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK) {
+		track = te_track_register(o, kvm, a->gpa);
+		ret = PTR_ERR_OR_ZERO(track);
+		if (ret)
+			track = NULL;
+	}
 	mutex_lock(&o->lock);
 	if (!ret && o->kvm)
 		ret = -EBUSY;
 	if (ret) {
 		mutex_unlock(&o->lock);
+		if (track)
+			te_track_unregister(kvm, track);
 		if (ev)
 			eventfd_ctx_put(ev);
 		kvm_put_kvm(kvm);
@@ -342,6 +368,8 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	}
 	o->kvm = kvm;
 	o->notify = ev;
+	o->track = track;
+	o->track_lost = false;
 	o->gpa = a->gpa;
 	o->hva = hva;
 	mmgrab(kvm->mm);
@@ -425,6 +453,7 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 	}
 	info->collapses = o->collapses;
 	info->aborts = o->aborts;
+	info->attach_flags = o->track ? THP_ENCVM_ATTACH_KVM_WRITE_TRACK : 0;
 	mutex_unlock(&o->lock);
 }
 

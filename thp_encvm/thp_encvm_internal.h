@@ -6,6 +6,7 @@
 #ifndef _THP_ENCVM_INTERNAL_H
 #define _THP_ENCVM_INTERNAL_H
 
+#include <linux/err.h>
 #include <linux/fault-inject.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -16,6 +17,7 @@
 
 struct kvm;
 struct eventfd_ctx;
+struct te_track;
 
 /**
  * struct te_obj - one guest-memory object
@@ -33,11 +35,16 @@ struct eventfd_ctx;
  * @touched: pages the guest (or the VMM) has faulted in
  * @wp: pages being copied: mapped read-only, writes are tracked
  * @dirty: pages written since they were write-protected
+ * @ktrack: pages this object added to KVM's write tracking (track.c)
  * @staging_ptes: a 4 KiB fault in the staging window left a page table
  *		  there, which keeps the next collapse from mapping the
  *		  window with a PMD
  * @kvm: the VM, while attached (a reference)
  * @notify: eventfd to signal on new requests, or NULL
+ * @track: KVM page-track registration, while attached with
+ *	   THP_ENCVM_ATTACH_KVM_WRITE_TRACK, or NULL
+ * @track_lost: KVM dropped some of @ktrack (memslot deleted or moved):
+ *		the collapse in progress rolls back
  * @gpa: guest-physical base while attached
  * @mm: the VM's mm (kvm->mm, the VMM's) while attached (mmgrab)
  * @hva: where the VMM maps the object for its memslot
@@ -63,9 +70,12 @@ struct te_obj {
 	unsigned long *touched;
 	unsigned long *wp;
 	unsigned long *dirty;
+	unsigned long *ktrack;
 	bool staging_ptes;
 	struct kvm *kvm;
 	struct eventfd_ctx *notify;
+	struct te_track *track;
+	bool track_lost;
 	u64 gpa;
 	struct mm_struct *mm;
 	unsigned long hva;
@@ -116,6 +126,31 @@ struct te_obj *te_obj_from_file(struct file *file);
 void te_obj_zap(struct te_obj *o, u64 first, u64 n);
 long te_obj_dev_ioctl(struct te_obj *o, fmode_t mode, unsigned int cmd,
 		      void __user *argp);
+
+/* track.c: guest writes tracked by KVM (THP_ENCVM_ATTACH_KVM_WRITE_TRACK) */
+#ifdef CONFIG_KVM_EXTERNAL_WRITE_TRACKING
+struct te_track *te_track_register(struct te_obj *o, struct kvm *kvm, u64 gpa);
+void te_track_unregister(struct kvm *kvm, struct te_track *t);
+int te_track_page(struct te_obj *o, u64 page);
+void te_track_sync(struct te_obj *o);
+void te_track_release(struct te_obj *o, u64 first, u64 n);
+#else
+static inline struct te_track *te_track_register(struct te_obj *o,
+						 struct kvm *kvm, u64 gpa)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline void te_track_unregister(struct kvm *kvm, struct te_track *t) { }
+
+static inline int te_track_page(struct te_obj *o, u64 page)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void te_track_sync(struct te_obj *o) { }
+static inline void te_track_release(struct te_obj *o, u64 first, u64 n) { }
+#endif
 
 /* collapse.c */
 extern struct list_head te_objs;

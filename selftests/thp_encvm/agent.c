@@ -33,12 +33,39 @@ static inline unsigned long long rdtsc(void)
 	return ((unsigned long long)hi << 32) | lo;
 }
 
-/* String instructions: what a guest kernel's copy_page() would use. */
+/*
+ * What a 64-bit guest kernel's copy_page() does on this CPU, which has
+ * no fast string instructions (copy_page_regs): eight 8-byte loads,
+ * then eight stores, 64 bytes a turn. Without 64-bit registers in
+ * protected mode, the agent moves through the MMX registers.
+ */
 static inline void copy_page(unsigned int *d, const unsigned int *s)
 {
-	unsigned int n = WORDS;
+	unsigned int n = PAGE / 64;
 
-	__asm__ __volatile__("rep movsl" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+	__asm__ __volatile__("1:\n\t"
+			     "movq 0(%1), %%mm0\n\t"
+			     "movq 8(%1), %%mm1\n\t"
+			     "movq 16(%1), %%mm2\n\t"
+			     "movq 24(%1), %%mm3\n\t"
+			     "movq 32(%1), %%mm4\n\t"
+			     "movq 40(%1), %%mm5\n\t"
+			     "movq 48(%1), %%mm6\n\t"
+			     "movq 56(%1), %%mm7\n\t"
+			     "movq %%mm0, 0(%0)\n\t"
+			     "movq %%mm1, 8(%0)\n\t"
+			     "movq %%mm2, 16(%0)\n\t"
+			     "movq %%mm3, 24(%0)\n\t"
+			     "movq %%mm4, 32(%0)\n\t"
+			     "movq %%mm5, 40(%0)\n\t"
+			     "movq %%mm6, 48(%0)\n\t"
+			     "movq %%mm7, 56(%0)\n\t"
+			     "addl $64, %1\n\t"
+			     "addl $64, %0\n\t"
+			     "decl %2\n\t"
+			     "jnz 1b\n\t"
+			     "emms"
+			     : "+r"(d), "+r"(s), "+r"(n) : : "memory", "cc");
 }
 
 /* Does page @p hold @v in every word? */
@@ -278,7 +305,7 @@ static void copy_req(struct agent_ctl *ctl,
 		 * every destination must still hold the host's poison.
 		 * Later requests re-copy into pages copied before.
 		 */
-		if (n == 512) {
+		if (n == 512 && !ctl->no_poison_check) {
 			poisoned = all_words(d, THP_ENCVM_POISON);
 			if (poisoned)
 				ctl->poison_ok++;

@@ -58,6 +58,8 @@
  * @copy_tsc: agent: TSC cycles spent serving copy requests
  * @notify: NOTIFY_* (VMM)
  * @wakeups: agent: interrupts taken (NOTIFY_IRQ)
+ * @no_poison_check: VMM: copy as a guest kernel would, without looking
+ *		     at the destinations first (make bench)
  */
 struct agent_ctl {
 	unsigned int mode;
@@ -75,6 +77,7 @@ struct agent_ctl {
 	unsigned long long copy_tsc;
 	unsigned int notify;
 	unsigned int wakeups;
+	unsigned int no_poison_check;
 };
 
 /* Word @k of page @p at version @v: any lost or torn write shows. */

@@ -136,6 +136,16 @@ TEST_F(te, object_mapping_and_info)
 	munmap(m, 16 * MB);
 }
 
+/* THP_ENCVM_ATTACH_* of the object's attachment, or -1. */
+static int info_flags(int obj)
+{
+	struct thp_encvm_info info;
+
+	if (ioctl(obj, THP_ENCVM_IOC_INFO, &info))
+		return -1;
+	return info.attach_flags;
+}
+
 TEST_F(te, attach_bad_input)
 {
 	struct thp_encvm_create c = te_default_create();
@@ -179,6 +189,17 @@ TEST_F(te, attach_bad_input)
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(EINVAL, errno);
 	a.reserved[0] = 0;
+	a.reserved[2] = 1U << 31;
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.reserved[2] = 0;
+	a.flags = THP_ENCVM_ATTACH_FLAGS + 1;	/* unknown */
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.flags = ~0U;
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.flags = 0;
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, NULL));
 	EXPECT_EQ(EFAULT, errno);
 
@@ -211,11 +232,25 @@ TEST_F(te, attach_bad_input)
 	/* The ring is ready for the guest. */
 	EXPECT_EQ(THP_ENCVM_RING_MAGIC, ((struct thp_encvm_ring *)m)->magic);
 	EXPECT_EQ(THP_ENCVM_RING_SLOTS, ((struct thp_encvm_ring *)m)->nr_slots);
+	EXPECT_EQ(0, info_flags(obj));
 	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_DETACH));
 	EXPECT_EQ(0, ((struct thp_encvm_ring *)m)->magic);
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_DETACH));
 	EXPECT_EQ(ENOENT, errno);
+	/* With KVM write tracking; attaching twice still fails. */
+	a.flags = THP_ENCVM_ATTACH_KVM_WRITE_TRACK;
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(THP_ENCVM_ATTACH_KVM_WRITE_TRACK, info_flags(obj));
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EBUSY, errno);
+	a.flags = 0;
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(THP_ENCVM_ATTACH_KVM_WRITE_TRACK, info_flags(obj));
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(0, info_flags(obj));
 	/* Attached again, then everything closed while attached. */
+	a.flags = THP_ENCVM_ATTACH_KVM_WRITE_TRACK;
 	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
 	close(ev);
 	close(vm);
@@ -497,12 +532,21 @@ TEST_F(te, attach_from_a_helper_process)
 	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
 	EXPECT_EQ(THP_ENCVM_ATTACHED, info.state);
 	EXPECT_EQ(1ULL << 30, info.gpa);
+	EXPECT_EQ(0, info.attach_flags);
+	EXPECT_EQ(0, ioctl(obj, THP_ENCVM_IOC_DETACH));
+	/* KVM write tracking is set up in the VMM's mm, not this one. */
+	a.flags = THP_ENCVM_ATTACH_KVM_WRITE_TRACK;
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(THP_ENCVM_ATTACH_KVM_WRITE_TRACK, info_flags(obj));
 	EXPECT_EQ(0, ioctl(obj, THP_ENCVM_IOC_DETACH));
 	/* The VMM exits: its mapping is gone, the VM (our fd) is not. */
 	ASSERT_EQ(1, write(to_child[1], &go, 1));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(ENOENT, errno);
+	a.flags = 0;
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(ENOENT, errno);
 	close(vm);

@@ -4,11 +4,13 @@
  * thp_encvm object runs the guest agent (agent.c). The daemon collapses
  * the object's windows with the agent's help; the test checks KVM's own
  * pages_2m statistic, the module's counters, the agent's byte-by-byte
- * verification and its poison checks, once with a polling agent and
- * once with one the module wakes through an irqfd. Then the failure
- * paths: a guest that never answers, a detach and a killed VMM in the
- * middle of a collapse, an injected allocation failure (debug kernel),
- * and teardown in any order.
+ * verification and its poison checks, once with a polling agent, once
+ * with one the module wakes through an irqfd, and once with the
+ * guest's writes tracked by KVM (THP_ENCVM_ATTACH_KVM_WRITE_TRACK).
+ * Then the failure paths: a guest that never answers, a detach and a
+ * killed VMM in the middle of a collapse, a memslot deleted under KVM
+ * write tracking, an injected allocation failure (debug kernel), and
+ * teardown in any order.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -69,20 +71,28 @@ static long wait_counter(const char *name, long want, double secs)
  * The whole scenario: the agent fills its memory, the daemon collapses
  * every eligible window with its help, the agent verifies every byte.
  * With @irq the agent sleeps until the irqfd interrupts it; otherwise
- * it polls the ring.
+ * it polls the ring. ATTACH gets @flags.
  */
-static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool irq)
+static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool irq,
+			 unsigned int flags)
 {
-	long collapsed0, copied0, retries0, p2m0, p2m;
+	bool kvm_wt = flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK;
+	long collapsed0, copied0, retries0, p2m0, p2m, pf0, pf;
 	struct thp_encvm_info info;
+	int vstats = -1;
 	double end;
 
-	ASSERT_EQ(0, irq ? tvm_create_irq(t, MODE_SERVE) : tvm_create(t, MODE_SERVE, true));
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, irq ? NOTIFY_IRQ : NOTIFY_POLL,
+				       -1, flags));
 	info = info_of(t->obj);
 	EXPECT_EQ(THP_ENCVM_ATTACHED, info.state);
+	EXPECT_EQ(flags, info.attach_flags);
 	EXPECT_EQ(OBJ_WINDOWS, info.windows);
 	EXPECT_EQ(OBJ_ELIGIBLE, info.eligible);
 	EXPECT_EQ(0, info.huge);	/* scattered */
+	/* Taken before KVM_RUN, which vCPU ioctls would wait for. */
+	vstats = ioctl(t->vcpu, KVM_GET_STATS_FD, NULL);
+	ASSERT_LE(0, vstats);
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("exit %u", t->bad_exit);
 	collapsed0 = read_knob("windows_collapsed");
@@ -90,6 +100,8 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	retries0 = read_knob("dirty_retries");
 	p2m0 = vm_stat(t->vm, "pages_2m");
 	ASSERT_LE(0, p2m0);
+	pf0 = stats_read(vstats, "pf_taken");
+	ASSERT_LE(0, pf0);
 
 	ASSERT_EQ(0, write_knob("enabled", "1"));
 	end = now_s() + VM_WAIT_S;
@@ -100,6 +112,17 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
 	EXPECT_EQ(OBJ_ELIGIBLE, info.collapses);
 	EXPECT_EQ(0, info.aborts);
+	/*
+	 * KVM page faults while the windows were copied. Write-protected
+	 * in the host mapping, every source page lost its NPT entry and
+	 * the guest's read of it faulted. Write-tracked by KVM, the pages
+	 * stayed readable: the faults left are the staging window's, the
+	 * written pages' and their second copies'.
+	 */
+	pf = stats_read(vstats, "pf_taken") - pf0;
+	close(vstats);
+	EXPECT_TRUE(kvm_wt || pf >= 512 * OBJ_ELIGIBLE) TH_LOG("%ld KVM page faults", pf);
+	EXPECT_TRUE(!kvm_wt || pf < 64 * OBJ_ELIGIBLE) TH_LOG("%ld KVM page faults", pf);
 
 	/* The agent verifies every byte, which also faults every window in. */
 	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("exit %u", t->bad_exit);
@@ -133,34 +156,103 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	} else {
 		EXPECT_EQ(0, t->ctl->wakeups);
 	}
-	TH_LOG("pages_2m %ld -> %ld, %u pages copied, %u dirty writes, %u hot writes, %u interrupts",
+	TH_LOG("pages_2m %ld -> %ld, %u pages copied, %u dirty writes, %u hot writes, %u interrupts, %ld KVM page faults",
 	       p2m0, p2m, t->ctl->pages, t->ctl->dirty_writes, t->ctl->hot_writes,
-	       t->ctl->wakeups);
+	       t->ctl->wakeups, pf);
 }
 
 TEST_F_TIMEOUT(kvm, guest_copies_windows_into_huge_pages, 1800)
 {
-	guest_copies(_metadata, &self->t, false);
+	guest_copies(_metadata, &self->t, false, 0);
 }
 
 TEST_F_TIMEOUT(kvm, guest_woken_by_irqfd_copies_windows, 1800)
 {
-	guest_copies(_metadata, &self->t, true);
+	guest_copies(_metadata, &self->t, true, 0);
 }
 
-TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 900)
+TEST_F_TIMEOUT(kvm, kvm_write_tracking_copies_windows, 1800)
 {
-	struct tvm *t = &self->t;
+	guest_copies(_metadata, &self->t, false, THP_ENCVM_ATTACH_KVM_WRITE_TRACK);
+}
+
+/*
+ * A VM, attached with @flags, whose agent never answers the ring: with
+ * the daemon running, two collapses time out and roll back.
+ */
+static void unanswered(struct __test_metadata *_metadata, struct tvm *t,
+		       unsigned int flags)
+{
 	long timeouts0 = read_knob("collapse_failed/timeout");
-	struct thp_encvm_info info;
 
 	ASSERT_EQ(0, write_knob("copy_timeout_ms", "300"));
-	ASSERT_EQ(0, tvm_create(t, MODE_IGNORE, true));
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_IGNORE, true, NOTIFY_POLL, -1, flags));
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S));
 	ASSERT_EQ(0, write_knob("enabled", "1"));
 	EXPECT_LE(timeouts0 + 2, wait_counter("collapse_failed/timeout",
 					      timeouts0 + 2, VM_WAIT_S));
+}
+
+/*
+ * Under KVM write tracking, an unanswered collapse times out and rolls
+ * back; then the VMM deletes the object's memslot in the middle of a
+ * collapse, which takes KVM's tracking of its gfns with it: the
+ * collapse rolls back, and every page still holds what the guest
+ * wrote, read through the VMM's mapping.
+ */
+TEST_F_TIMEOUT(kvm, kvm_write_tracking_rolls_back, 1800)
+{
+	struct kvm_userspace_memory_region slot = {
+		.slot = 1, .guest_phys_addr = OBJ_GPA, .memory_size = 0,
+	};
+	long detached0 = read_knob("collapse_failed/detached");
+	const unsigned int *ver;
+	struct tvm *t = &self->t;
+	unsigned int p, k, bad = 0, checked = 0;
+	uint32_t prod;
+	double end;
+
+	unanswered(_metadata, t, THP_ENCVM_ATTACH_KVM_WRITE_TRACK);
+	/* The next collapse waits until the memslot goes. */
+	ASSERT_EQ(0, write_knob("copy_timeout_ms", "600000"));
+	prod = __atomic_load_n(&t->ring->prod, __ATOMIC_ACQUIRE);
+	end = now_s() + VM_WAIT_S;
+	while (__atomic_load_n(&t->ring->prod, __ATOMIC_ACQUIRE) == prod && now_s() < end)
+		usleep(10000);
+	ASSERT_NE(prod, t->ring->prod);
+	/* The agent verifies while it can still reach its memory. */
+	ASSERT_EQ(2, tvm_finish(t));
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
+	ASSERT_EQ(0, ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot));
+	/* Later collapses find no memslot to track and roll back too. */
+	EXPECT_LE(detached0 + 1, wait_counter("collapse_failed/detached",
+					      detached0 + 1, VM_WAIT_S));
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	EXPECT_EQ(0, info_of(t->obj).huge);
+	/* Every private page holds its last version, in the VMM's view. */
+	ver = (const unsigned int *)((char *)t->slot0 + AGENT_VER);
+	for (p = OBJ_SHARED / 4096; p < OBJ_SIZE / 4096; p++) {
+		const unsigned int *w = (const unsigned int *)(t->map + (size_t)p * 4096);
+
+		if (p * 4096ULL - OBJ_STAGING < 2 << 20)
+			continue;
+		for (k = 0; k < 1024; k++)
+			bad += w[k] != agent_word(p, k, ver[p]);
+		checked++;
+	}
+	EXPECT_EQ(PRIVATE_PAGES, checked);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_DETACH));
+}
+
+TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 900)
+{
+	struct tvm *t = &self->t;
+	struct thp_encvm_info info;
+
+	unanswered(_metadata, t, 0);
 	ASSERT_EQ(0, write_knob("enabled", "0"));
 	info = info_of(t->obj);
 	EXPECT_EQ(0, info.huge);

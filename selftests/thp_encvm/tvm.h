@@ -84,13 +84,17 @@ static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned i
  * The VM, its object and the agent, stopped before its first run. With
  * NOTIFY_IRQ the VM gets an in-kernel irqchip and an irqfd, which is
  * the eventfd given to ATTACH; otherwise ATTACH gets @notify_fd.
+ * ATTACH gets @flags (THP_ENCVM_ATTACH_*).
  */
 static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attach,
-				    unsigned int notify, int notify_fd)
+				    unsigned int notify, int notify_fd,
+				    unsigned int flags)
 {
 	struct thp_encvm_create c = te_default_create();
 	struct kvm_userspace_memory_region slot = { 0 };
-	struct thp_encvm_attach a = { .eventfd = notify_fd, .gpa = OBJ_GPA };
+	struct thp_encvm_attach a = {
+		.eventfd = notify_fd, .gpa = OBJ_GPA, .flags = flags,
+	};
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { .rip = AGENT_CODE, .rsp = AGENT_STACK, .rflags = 2 };
 
@@ -170,7 +174,7 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 static inline int tvm_create_ev(struct tvm *t, unsigned int mode, bool attach,
 				int eventfd)
 {
-	return tvm_create_notify(t, mode, attach, NOTIFY_POLL, eventfd);
+	return tvm_create_notify(t, mode, attach, NOTIFY_POLL, eventfd, 0);
 }
 
 /* The guest polls the ring (no eventfd). */
@@ -182,7 +186,7 @@ static inline int tvm_create(struct tvm *t, unsigned int mode, bool attach)
 /* The guest sleeps until the module's eventfd interrupts it. */
 static inline int tvm_create_irq(struct tvm *t, unsigned int mode)
 {
-	return tvm_create_notify(t, mode, true, NOTIFY_IRQ, -1);
+	return tvm_create_notify(t, mode, true, NOTIFY_IRQ, -1, 0);
 }
 
 /* Wake a sleeping agent, as the module does when it posts requests. */

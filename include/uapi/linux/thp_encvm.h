@@ -59,19 +59,36 @@ struct thp_encvm_create {
 	__u64 reserved[2];
 };
 
+/*
+ * struct thp_encvm_attach.flags
+ *
+ * THP_ENCVM_ATTACH_KVM_WRITE_TRACK: only the guest writes the object's
+ * private pages (as with an encrypted guest, whose private memory the
+ * host cannot usefully write). Pages being copied are write-tracked by
+ * KVM (its external write tracking) instead of being write-protected
+ * in the host mapping, so they stay readable in the NPT and the guest's
+ * copy takes no faults. A write through the VMM's mapping during a
+ * copy is not tracked in this mode. Needs a kernel with
+ * CONFIG_KVM_EXTERNAL_WRITE_TRACKING (EOPNOTSUPP otherwise).
+ */
+#define THP_ENCVM_ATTACH_KVM_WRITE_TRACK	(1U << 0)
+#define THP_ENCVM_ATTACH_FLAGS			THP_ENCVM_ATTACH_KVM_WRITE_TRACK
+
 /**
  * struct thp_encvm_attach - tie an object to a KVM VM
  * @vm_fd: the VM's file descriptor (from KVM_CREATE_VM)
  * @eventfd: signalled when copy requests are posted (the VMM wires it
  *	     as an irqfd), or -1 if the guest polls the ring
  * @gpa: guest-physical address of the object's first byte, 2 MiB aligned
+ * @flags: THP_ENCVM_ATTACH_*
  * @reserved: must be zero
  */
 struct thp_encvm_attach {
 	__s32 vm_fd;
 	__s32 eventfd;
 	__u64 gpa;
-	__u64 reserved[2];
+	__u32 flags;
+	__u32 reserved[3];
 };
 
 /* struct thp_encvm_info.state */
@@ -88,6 +105,7 @@ struct thp_encvm_attach {
  * @huge: windows whose pages are one aligned 2 MiB host page now
  * @collapses: collapses of this object that completed
  * @aborts: collapses of this object that were rolled back
+ * @attach_flags: THP_ENCVM_ATTACH_* of the attachment, while attached
  * @reserved: zero
  */
 struct thp_encvm_info {
@@ -99,7 +117,8 @@ struct thp_encvm_info {
 	__u32 huge;
 	__u64 collapses;
 	__u64 aborts;
-	__u64 reserved[2];
+	__u32 attach_flags;
+	__u32 reserved[3];
 };
 
 /*
