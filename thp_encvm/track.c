@@ -124,6 +124,22 @@ struct te_track_reg {
 	int ret;
 };
 
+/*
+ * The first registration on a VM walks its memslots, which takes
+ * kvm->srcu or slots_lock; KVM takes neither there. Its memslot updates
+ * drop slots_arch_lock before synchronizing kvm->srcu, so that lock may
+ * be taken within it.
+ */
+static int te_track_register_notifier(struct kvm *kvm, struct te_track *t)
+{
+	int idx, ret;
+
+	idx = srcu_read_lock(&kvm->srcu);
+	ret = kvm_page_track_register_notifier(kvm, &t->node);
+	srcu_read_unlock(&kvm->srcu, idx);
+	return ret;
+}
+
 /* KVM registers page-track notifiers only from the VM's own mm. */
 static void te_track_reg_work(struct work_struct *work)
 {
@@ -134,7 +150,7 @@ static void te_track_reg_work(struct work_struct *work)
 	if (!mmget_not_zero(mm))
 		return;
 	kthread_use_mm(mm);
-	r->ret = kvm_page_track_register_notifier(r->kvm, &r->t->node);
+	r->ret = te_track_register_notifier(r->kvm, r->t);
 	kthread_unuse_mm(mm);
 	mmput(mm);
 }
@@ -166,7 +182,7 @@ struct te_track *te_track_register(struct te_obj *o, struct kvm *kvm, u64 gpa)
 	t->node.track_remove_region = te_track_remove_region;
 	r.t = t;
 	if (current->mm == kvm->mm) {
-		r.ret = kvm_page_track_register_notifier(kvm, &t->node);
+		r.ret = te_track_register_notifier(kvm, t);
 	} else {
 		INIT_WORK_ONSTACK(&r.work, te_track_reg_work);
 		schedule_work(&r.work);

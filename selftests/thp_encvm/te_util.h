@@ -43,6 +43,20 @@ static inline double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Wait up to a minute for the object count to fall to @n or below;
+ * returns the count. Objects go when their last file reference does,
+ * which may be a while after a test that killed its VMM.
+ */
+static inline long wait_objects(long n)
+{
+	double end = now_s() + 60;
+
+	while (read_knob("objects") > n && now_s() < end)
+		usleep(20000);
+	return read_knob("objects");
+}
+
 /* The default test object: 16 MiB, shared 64K, staging at 14M. */
 static inline struct thp_encvm_create te_default_create(void)
 {
