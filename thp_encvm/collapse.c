@@ -400,7 +400,11 @@ static enum te_fail wait_copies(struct te_run *r)
 			break;
 		if (time_after(jiffies, deadline))
 			return TE_FAIL_TIMEOUT;
-		usleep_range(500, 1000);
+		/*
+		 * A guest copies a window in a few ms, and a second copy of
+		 * a written page in far less: look again soon.
+		 */
+		usleep_range(200, 400);
 	}
 	return TE_FAIL_NONE;
 }
