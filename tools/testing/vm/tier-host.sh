@@ -78,8 +78,9 @@ if [ -n "${MEMVIRT_NO_BOOT:-}" ]; then
 	exit
 fi
 if [ $ok = 1 ]; then
-	printf 'bash %q %q %q %q\n' "$here/tier.sh" "$tier" "$out" "$out/results" \
-		> "$out/guest-cmd.sh"
+	# MEMVIRT_QEMU_BOOT=1 opts into thp_encvm_qemu (see its header).
+	printf 'MEMVIRT_QEMU_BOOT=%q bash %q %q %q %q\n' "${MEMVIRT_QEMU_BOOT:-}" \
+		"$here/tier.sh" "$tier" "$out" "$out/results" > "$out/guest-cmd.sh"
 	step boot-and-run boot_vm
 	up=$(sed -n 's/^MEMVIRT-GUEST-UP uptime=//p' "$out/console.log" 2>/dev/null)
 	[ -z "$up" ] || echo "# $tier: guest userspace up ${up}s after boot" >> "$vmtap"
