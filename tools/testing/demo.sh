@@ -41,7 +41,7 @@ done
 	--initrd "$out/initramfs.cpio.gz" --out "$out" \
 	--cmd "$out/guest-cmd.sh" --timeout 1800 ||
 	{ echo "demo: VM run failed; see $out/console.log" >&2; exit 1; }
-printf '%-64s %8s %8s\n' metric before after
+printf '%-72s %8s %8s\n' metric before after
 while IFS='|' read -r metric before after; do
-	printf '%-64s %8s %8s\n' "$metric" "$before" "$after"
+	printf '%-72s %8s %8s\n' "$metric" "$before" "$after"
 done < "$out/rows"
