@@ -43,8 +43,9 @@ struct te_track;
  * @notify: eventfd to signal on new requests, or NULL
  * @track: KVM page-track registration, while attached with
  *	   THP_ENCVM_ATTACH_KVM_WRITE_TRACK, or NULL
- * @track_lost: KVM dropped some of @ktrack (memslot deleted or moved):
- *		the collapse in progress rolls back
+ * @track_lost: KVM dropped some of @ktrack (memslot deleted), or the
+ *		memslot was gone or moved when a page was armed: the
+ *		collapse in progress rolls back
  * @gpa: guest-physical base while attached
  * @mm: the VM's mm (kvm->mm, the VMM's) while attached (mmgrab)
  * @hva: where the VMM maps the object for its memslot
