@@ -49,7 +49,7 @@
 #define STAGING_MB	RAM_MB
 #define SHARED_MB	(RAM_MB + 2)
 #define OBJ_MB		(RAM_MB + 4)
-#define BOOT_WAIT_S	120	/* boots in 10 to 30 s; the tier stops a test at 600s */
+#define BOOT_WAIT_S	120	/* boots in 10 to 30 s; the tier stops a suite at 1500s */
 #define BOOT_TRIES	3
 #define SILENT_S	12	/* a boot is stuck: below the soft-lockup watchdog's 20 s */
 #define STEP_WAIT_S	120
