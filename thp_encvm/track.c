@@ -21,7 +21,9 @@
  * The object's @ktrack bitmap records the gfns it added to KVM's
  * tracking, under the object's lock, like KVMGT's table: a memslot
  * deletion (te_track_remove_region()) drops them, and the collapse in
- * progress rolls back. A page written during its copy leaves the
+ * progress rolls back. KVM refuses KVM_MR_MOVE while an external
+ * notifier is registered, so a memslot cannot take the tracking
+ * elsewhere silently. A page written during its copy leaves the
  * tracking until its next copy is requested.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -272,7 +274,11 @@ static void te_track_drop(struct te_obj *o, u64 page)
 	if (!o->kvm || !test_bit(page, o->ktrack))
 		return;
 	__clear_bit(page, o->ktrack);
-	/* A moved memslot took its tracking counts along. */
+	/*
+	 * KVM refuses to move a memslot while the notifier is registered,
+	 * and a deleted one cleared its bits in te_track_remove_region():
+	 * the check in te_track_gfn() is only a guard.
+	 */
 	te_track_gfn(o, page, false);
 }
 

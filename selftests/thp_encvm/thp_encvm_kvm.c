@@ -206,8 +206,9 @@ static void unanswered(struct __test_metadata *_metadata, struct tvm *t,
 
 /*
  * Under KVM write tracking, an unanswered collapse times out and rolls
- * back; then the VMM deletes the object's memslot in the middle of a
- * collapse, which takes KVM's tracking of its gfns with it: the
+ * back. In the middle of the next collapse, KVM refuses to move the
+ * object's memslot; the VMM deletes it, which takes KVM's tracking of
+ * its gfns with it: the
  * collapse rolls back, and every page still holds what the guest
  * wrote, read through the VMM's mapping.
  */
@@ -215,6 +216,9 @@ TEST_F_TIMEOUT(kvm, kvm_write_tracking_rolls_back, 1800)
 {
 	struct kvm_userspace_memory_region slot = {
 		.slot = 1, .guest_phys_addr = OBJ_GPA, .memory_size = 0,
+	};
+	struct kvm_userspace_memory_region move = {
+		.slot = 1, .guest_phys_addr = 2ULL * OBJ_GPA, .memory_size = OBJ_SIZE,
 	};
 	long detached0 = read_knob("collapse_failed/detached");
 	const unsigned int *ver;
@@ -231,6 +235,13 @@ TEST_F_TIMEOUT(kvm, kvm_write_tracking_rolls_back, 1800)
 	while (__atomic_load_n(&t->ring->prod, __ATOMIC_ACQUIRE) == prod && now_s() < end)
 		usleep(10000);
 	ASSERT_NE(prod, t->ring->prod);
+	/*
+	 * KVM refuses to move a memslot while a page-track notifier is
+	 * registered, which would drop the tracking without a word.
+	 */
+	move.userspace_addr = (unsigned long)t->map;
+	EXPECT_EQ(-1, ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &move));
+	EXPECT_EQ(EINVAL, errno);
 	/* The agent verifies while it can still reach its memory. */
 	ASSERT_EQ(2, tvm_finish(t));
 	EXPECT_EQ(0, t->ctl->bad_words);
@@ -255,6 +266,11 @@ TEST_F_TIMEOUT(kvm, kvm_write_tracking_rolls_back, 1800)
 	EXPECT_EQ(PRIVATE_PAGES, checked);
 	EXPECT_EQ(0, bad);
 	EXPECT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_DETACH));
+	/* Detached, the notifier is gone: the same move goes through. */
+	slot.memory_size = OBJ_SIZE;
+	slot.userspace_addr = (unsigned long)t->map;
+	ASSERT_EQ(0, ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot));
+	EXPECT_EQ(0, ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &move));
 }
 
 TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 900)
