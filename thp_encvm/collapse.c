@@ -202,7 +202,7 @@ static enum te_fail stage(struct te_run *r)
 	u64 stg = o->l.staging_first;
 	struct page *page;
 	unsigned int i;
-	bool remap;
+	bool remap, mapped;
 
 	page = alloc_window_page(o->node);
 	if (!page)
@@ -222,15 +222,20 @@ static enum te_fail stage(struct te_run *r)
 	r->staged = true;
 	remap = o->staging_ptes;
 	o->staging_ptes = false;
+	mapped = o->staging_mapped;
+	o->staging_mapped = false;
 	mutex_unlock(&o->lock);
 	/*
 	 * A 4K fault left a page table under the staging window: replace
 	 * the mapping, so that the guest's stores take the PMD path. The
-	 * zap drops the old pages from every other mapping.
+	 * zap drops the old pages from every other mapping; it is skipped
+	 * when no fault mapped them since the last zap, which is the rule
+	 * after a collapse that nobody touched the staging window since.
 	 */
 	if (remap)
 		remap_window(o, stg);
-	te_obj_zap(o, stg, TE_WIN_PAGES);
+	if (mapped)
+		te_obj_zap(o, stg, TE_WIN_PAGES);
 	return TE_FAIL_NONE;
 }
 
@@ -415,14 +420,18 @@ static void unstage(struct te_run *r)
 	struct te_obj *o = r->o;
 	u64 stg = o->l.staging_first;
 	unsigned int i;
+	bool mapped;
 
 	if (!r->staged)
 		return;
 	mutex_lock(&o->lock);
 	for (i = 0; i < TE_WIN_PAGES; i++)
 		o->pfn[stg + i] = r->saved[i];
+	mapped = o->staging_mapped;
+	o->staging_mapped = false;
 	mutex_unlock(&o->lock);
-	te_obj_zap(o, stg, TE_WIN_PAGES);
+	if (mapped)
+		te_obj_zap(o, stg, TE_WIN_PAGES);
 	r->staged = false;
 }
 

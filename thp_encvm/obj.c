@@ -476,8 +476,10 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	mutex_lock(&o->lock);
 	__set_bit(i, o->touched);
-	if (i - o->l.staging_first < TE_WIN_PAGES)
+	if (i - o->l.staging_first < TE_WIN_PAGES) {
 		o->staging_ptes = true;
+		o->staging_mapped = true;
+	}
 	if (test_bit(i, o->wp)) {
 		/* Read-only: a write comes back through ->pfn_mkwrite. */
 		prot = vma->vm_page_prot;
@@ -525,6 +527,8 @@ static vm_fault_t te_huge_fault(struct vm_fault *vmf, unsigned int order)
 	if (te_pfns_huge(o->pfn + first) &&
 	    find_next_bit(o->wp, first + TE_WIN_PAGES, first) >= first + TE_WIN_PAGES) {
 		bitmap_set(o->touched, first, TE_WIN_PAGES);
+		if (first == o->l.staging_first)
+			o->staging_mapped = true;
 		ret = vmf_insert_pfn_pmd(vmf, __pfn_to_pfn_t(o->pfn[first], PFN_DEV),
 					 true);
 	}

@@ -39,6 +39,8 @@ struct te_track;
  * @staging_ptes: a 4 KiB fault in the staging window left a page table
  *		  there, which keeps the next collapse from mapping the
  *		  window with a PMD
+ * @staging_mapped: the staging window may be mapped somewhere: it was
+ *		    faulted in since its pages last changed
  * @kvm: the VM, while attached (a reference)
  * @notify: eventfd to signal on new requests, or NULL
  * @track: KVM page-track registration, while attached with
@@ -73,6 +75,7 @@ struct te_obj {
 	unsigned long *dirty;
 	unsigned long *ktrack;
 	bool staging_ptes;
+	bool staging_mapped;
 	struct kvm *kvm;
 	struct eventfd_ctx *notify;
 	struct te_track *track;
