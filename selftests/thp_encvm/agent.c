@@ -243,7 +243,8 @@ static void irq_setup(void)
 	port_out(0xa1, 0xff);
 }
 
-/* Is there a request to serve? */static int ring_busy(struct agent_ctl *ctl, struct thp_encvm_ring *ring)
+/* Is there a request to serve? */
+static int ring_busy(struct agent_ctl *ctl, struct thp_encvm_ring *ring)
 {
 	barrier();
 	return ctl->mode == MODE_SERVE && ring->magic == THP_ENCVM_RING_MAGIC &&

@@ -7,6 +7,11 @@
 #  2. in the stock-kernel VM, the ptsel_bench module: lookups against
 #     the kernel's xarray on the same keys;
 #  3. in the same VM, thp_encvm against MADV_COLLAPSE (bench/*.c).
+# The VM's RAM is populated on the host before it boots (--prealloc):
+# under TCG the first touch of a guest-physical page costs a host page
+# fault, several ms per 2 MiB, which would land on whichever side of a
+# comparison is given fresh memory (the daemon's new 2 MiB pages, not
+# MADV_COLLAPSE's, which reuse the huge pages its earlier runs freed).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -36,6 +41,6 @@ insmod $vm/mod/thp_encvm/thp_encvm.ko
 $vm/thp_encvm_bench >> $vm/rows
 CMD
 "$here/vm/run-vm.sh" --kernel "$(cat "$vm/kernel")" --initrd "$vm/initramfs.cpio.gz" \
-	--out "$vm" --cmd "$vm/guest-cmd.sh" --timeout 2400 ||
+	--out "$vm" --cmd "$vm/guest-cmd.sh" --timeout 2400 --prealloc ||
 	{ echo "bench: VM run failed; see $vm/console.log" >&2; exit 1; }
 cat "$vm/rows"

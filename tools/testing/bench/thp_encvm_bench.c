@@ -215,12 +215,21 @@ static double madv_collapse_median(void)
 	return b[0] < 0 ? -1 : b[1];
 }
 
-int main(void)
+/* Both modes, or the one named by the argument: "host" or "kvm". */
+int main(int argc, char **argv)
 {
+	const char *only = argc > 1 ? argv[1] : "";
 	double hz = tsc_hz();
-	int ret;
+	int ret = 0;
 
-	ret = run("host-mapping write protection", 0, madv_collapse_median(), hz);
-	ret |= run("KVM write tracking", THP_ENCVM_ATTACH_KVM_WRITE_TRACK, madv_collapse_median(), hz);
+	if (*only && strcmp(only, "host") && strcmp(only, "kvm")) {
+		fprintf(stderr, "usage: %s [host|kvm]\n", argv[0]);
+		return 2;
+	}
+	if (strcmp(only, "kvm"))
+		ret |= run("host-mapping write protection", 0, madv_collapse_median(), hz);
+	if (strcmp(only, "host"))
+		ret |= run("KVM write tracking", THP_ENCVM_ATTACH_KVM_WRITE_TRACK,
+			   madv_collapse_median(), hz);
 	return ret;
 }

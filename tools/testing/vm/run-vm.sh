@@ -3,6 +3,7 @@
 #
 # run-vm.sh --kernel BZIMAGE --initrd CPIO --out DIR [--cmd SCRIPT]
 #           [--shell] [--timeout SECONDS] [--mem MB] [--append ARGS]
+#           [--prealloc]
 #
 # Boots BZIMAGE under QEMU with 2 vCPUs on 2 NUMA nodes, -cpu max
 # (nested SVM + NPT) and single-threaded TCG unless the KVM probe showed
@@ -10,12 +11,16 @@
 # guest's root (read-only 9p + tmpfs overlay); DIR is shared read-write
 # at the same path. SCRIPT runs in the guest with DIR as cwd; its exit
 # status is this script's. Console output goes to DIR/console.log.
+# --prealloc populates guest RAM on the host before the guest boots:
+# for benchmarks, where the first touch of a guest-physical page would
+# otherwise cost a host page fault to whichever side of a comparison
+# happens to be given fresh memory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
 
-kernel= initrd= out= cmd= shell=0 tmo=1800 mem=3072 append=
+kernel= initrd= out= cmd= shell=0 tmo=1800 mem=3072 append= prealloc=off
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift ;;
@@ -26,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--timeout) tmo=$2; shift ;;
 	--mem) mem=$2; shift ;;
 	--append) append=$2; shift ;;
+	--prealloc) prealloc=on ;;
 	*) die "unknown argument $1" ;;
 	esac
 	shift
@@ -44,8 +50,8 @@ accel=$("$here/probe-accel.sh" "$kernel" "$initrd")
 # KASAN runs into the AML loop timeout and virtio ends up without IRQs.
 half=$((mem / 2))
 qemu=(qemu-system-x86_64 -M pc -accel "$accel" -cpu max -smp 2,sockets=2,cores=1,threads=1 -m "$mem"
-	-object memory-backend-ram,id=m0,size="$half"M
-	-object memory-backend-ram,id=m1,size="$((mem - half))"M
+	-object memory-backend-ram,id=m0,size="$half"M,prealloc=$prealloc
+	-object memory-backend-ram,id=m1,size="$((mem - half))"M,prealloc=$prealloc
 	-numa node,nodeid=0,cpus=0,memdev=m0
 	-numa node,nodeid=1,cpus=1,memdev=m1
 	-kernel "$kernel" -initrd "$initrd" -no-reboot -nic none -vga none
