@@ -40,7 +40,10 @@ struct te_track;
  *		  there, which keeps the next collapse from mapping the
  *		  window with a PMD
  * @staging_mapped: the staging window may be mapped somewhere: it was
- *		    faulted in since its pages last changed
+ *		    faulted in since its pages last changed. Entries come
+ *		    only from faults, or from fork() and mremap() moving
+ *		    or copying entries that faults made, so it is set
+ *		    whenever one exists
  * @kvm: the VM, while attached (a reference)
  * @notify: eventfd to signal on new requests, or NULL
  * @track: KVM page-track registration, while attached with
