@@ -208,9 +208,8 @@ static void unanswered(struct __test_metadata *_metadata, struct tvm *t,
  * Under KVM write tracking, an unanswered collapse times out and rolls
  * back. In the middle of the next collapse, KVM refuses to move the
  * object's memslot; the VMM deletes it, which takes KVM's tracking of
- * its gfns with it: the
- * collapse rolls back, and every page still holds what the guest
- * wrote, read through the VMM's mapping.
+ * its gfns with it: the collapse rolls back, and every page still
+ * holds what the guest wrote, read through the VMM's mapping.
  */
 TEST_F_TIMEOUT(kvm, kvm_write_tracking_rolls_back, 1800)
 {

@@ -125,7 +125,7 @@ static long long daemon_ns(void)
 static int run(const char *name, unsigned int flags, double base, double hz,
 	       double *ratio)
 {
-	double t0, t1 = 0, frac[3];
+	double t0, t1 = 0, frac[3] = { 0 };
 	long scans0, exits0, exits1 = 0, pf0, pf1 = 0;
 	long long cpu0, cpu1 = 0;
 	int vstats = -1;
@@ -133,6 +133,7 @@ static int run(const char *name, unsigned int flags, double base, double hz,
 	struct tvm t;
 	int s;
 
+	*ratio = -1;
 	/* One wakeup scans the whole object: a full scan per wakeup. */
 	write_knob("enabled", "0");
 	write_knob("pages_to_scan", "4096");
@@ -228,14 +229,22 @@ static double madv_collapse_median(void)
 
 static int mode(const char *name, unsigned int flags, double hz)
 {
-	double ratio[REPS] = { 0 };
+	double ratio[REPS];
 	int i, ret = 0;
 
-	for (i = 0; i < REPS; i++)
+	for (i = 0; i < REPS; i++) {
 		ret |= run(name, flags, madv_collapse_median(), hz, &ratio[i]);
+		/* No window collapsed, or no baseline: no ratio at all. */
+		if (ratio[i] <= 0)
+			ret = 1;
+	}
 	qsort(ratio, REPS, sizeof(ratio[0]), cmp_double);
-	printf("thp_encvm_bench: %s, collapse time per window against MADV_COLLAPSE: median ratio of %d runs %.2f (target <= 1.5)\n",
-	       name, REPS, ratio[REPS / 2]);
+	if (ret)
+		printf("thp_encvm_bench: %s, collapse time per window against MADV_COLLAPSE: no median, a run failed\n",
+		       name);
+	else
+		printf("thp_encvm_bench: %s, collapse time per window against MADV_COLLAPSE: median ratio of %d runs %.2f (target <= 1.5)\n",
+		       name, REPS, ratio[REPS / 2]);
 	return ret;
 }
 
