@@ -229,8 +229,8 @@ static enum te_fail stage(struct te_run *r)
 	 * A 4K fault left a page table under the staging window: replace
 	 * the mapping, so that the guest's stores take the PMD path. The
 	 * zap drops the old pages from every other mapping; it is skipped
-	 * when no fault mapped them since the last zap, which is the rule
-	 * after a collapse that nobody touched the staging window since.
+	 * when no fault mapped them since the last zap, which is the usual
+	 * case: nothing touches the staging window between collapses.
 	 */
 	if (remap)
 		remap_window(o, stg);
