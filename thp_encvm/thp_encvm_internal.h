@@ -49,8 +49,8 @@ struct te_track;
  * @track: KVM page-track registration, while attached with
  *	   THP_ENCVM_ATTACH_KVM_WRITE_TRACK, or NULL
  * @track_lost: KVM dropped some of @ktrack (memslot deleted), or the
- *		memslot was gone or moved when a page was armed: the
- *		collapse in progress rolls back
+ *		memslot was gone (or recreated elsewhere) when a page was
+ *		armed: the collapse in progress rolls back
  * @gpa: guest-physical base while attached
  * @mm: the VM's mm (kvm->mm, the VMM's) while attached (mmgrab)
  * @hva: where the VMM maps the object for its memslot

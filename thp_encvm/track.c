@@ -238,7 +238,8 @@ static int te_track_gfn(struct te_obj *o, u64 page, bool add)
  * @o: the object, attached with KVM write tracking, locked
  * @page: the page
  *
- * Return: 0, or -ENOENT if the object's memslot has gone or moved.
+ * Return: 0, or -ENOENT if the object's memslot is gone, or was recreated
+ * at another address.
  */
 int te_track_page(struct te_obj *o, u64 page)
 {

@@ -106,8 +106,8 @@ suite_kselftest() {
 		rel=${bin#"$build"/selftests/}
 		name=kselftest-${rel//\//-}
 		tap=$results/$name.tap
-		# A suite may take this long: thp_encvm_kvm runs ten VM scenarios,
-		# several minutes on the debug kernel (KASAN, lockdep).
+		# A suite may take this long: thp_encvm_qemu, when opted into,
+		# boots a nested guest up to three times (TEST_F_TIMEOUT 900).
 		( cd "$(dirname "$bin")" && timeout -k 10 1500 "$bin" ) > "$tap" 2>&1
 		rc=$?
 		# A crash or a non-harness exit status must not pass silently.
