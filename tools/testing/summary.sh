@@ -9,9 +9,11 @@
 # first indentation level counts and the top level only adds a failure
 # that no subtest explains; otherwise the top level counts. Results
 # missing from a plan, a "Bail out!" and a file with no plan or result
-# each count as a failure.
+# each count as a failure. Every failure is named again just above the
+# last line, so that the tail of a CI log says what failed.
 set -u
 tp=0 tf=0 ts=0
+failed=()
 printf '%-44s %7s %7s %7s\n' suite passed failed skipped
 for arg in "$@"; do
 	label=${arg%%=*} dir=${arg#*=}
@@ -40,19 +42,30 @@ for arg in "$@"; do
 				}
 				if (d != (sub_ind > 0 ? sub_ind : 0)) continue
 				if (l ~ /#[ \t]*(SKIP|skip)/) s++
-				else if (l ~ /^[ \t]*not ok/) f++
-				else p++
+				else if (l ~ /^[ \t]*not ok/) {
+					f++
+					sub(/^[ \t]*not ok[ \t]*[0-9]*[ \t-]*/, "", l)
+					why = why "|" l
+				} else p++
 			}
-			if (topfail && f == 0) f++
-			if (bail) f++
-			if (plan > seen) f += plan - seen
-			if (plan < 0 && p + f + s == 0) f++
-			print p, f, s
+			if (topfail && f == 0) { f++; why = why "|top-level result" }
+			if (bail) { f++; why = why "|Bail out!" }
+			if (plan > seen) {
+				f += plan - seen
+				why = why "|" plan - seen " result(s) missing from the plan"
+			}
+			if (plan < 0 && p + f + s == 0) { f++; why = why "|no plan, no result" }
+			print p, f, s, why
 		}' "$f")
-		read -r p fl s <<< "$line"
+		read -r p fl s why <<< "$line"
+		if [ -n "$why" ]; then
+			IFS='|' read -ra ws <<< "${why#|}"
+			for w in "${ws[@]}"; do failed+=("$label/${rel%.tap}: $w"); done
+		fi
 		printf '%-44s %7d %7d %7d\n' "$label/${rel%.tap}" "$p" "$fl" "$s"
 		tp=$((tp + p)); tf=$((tf + fl)); ts=$((ts + s))
 	done < <(find "$dir" -name '*.tap' | sort)
 done
+for w in ${failed[@]+"${failed[@]}"}; do echo "FAILED $w"; done
 echo "$tp passed, $tf failed, $ts skipped"
 [ $tf = 0 ]
