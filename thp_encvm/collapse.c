@@ -59,6 +59,7 @@ static struct task_struct *te_thread;
 static DECLARE_WAIT_QUEUE_HEAD(te_wait);
 static bool te_kicked;		/* wake up now: knobs or objects changed */
 static u32 te_pass = 1;	/* generation of the current full scan */
+static u32 te_wakeup;		/* generation of the current wakeup */
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 DECLARE_FAULT_ATTR(te_fail_alloc);
@@ -280,12 +281,27 @@ static enum te_fail post(struct te_run *r)
 	while (r->nr_req < THP_ENCVM_RING_SLOTS &&
 	       (n = te_collapse_next_run(&r->c, &first))) {
 		struct thp_encvm_copy_req *q = &ring->req[prod % THP_ENCVM_RING_SLOTS];
-		u32 seq = ++o->seq;
+		u32 seq;
 
+		/* 0 is the guest's "not busy" and "no request". */
+		if (!++o->seq)
+			++o->seq;
+		seq = o->seq;
+		WRITE_ONCE(q->seq, 0);
+		/*
+		 * Like a seqcount: a guest that reads the same sequence
+		 * number before and after the other fields read this
+		 * request's. One that read the old number and then finds
+		 * @done or @flags reset reads @seq 0 or the new one.
+		 */
+		smp_wmb();
 		WRITE_ONCE(q->src_gpa, o->gpa + ((r->first + first) << PAGE_SHIFT));
 		WRITE_ONCE(q->dst_gpa, o->gpa + ((o->l.staging_first + first) << PAGE_SHIFT));
 		WRITE_ONCE(q->nr_pages, n);
 		WRITE_ONCE(q->done, 0);
+		WRITE_ONCE(q->flags, 0);
+		/* The request before its sequence number. */
+		smp_wmb();
 		WRITE_ONCE(q->seq, seq);
 		r->req[r->nr_req].seq = seq;
 		r->req[r->nr_req].slot = prod % THP_ENCVM_RING_SLOTS;
@@ -435,12 +451,53 @@ static void unstage(struct te_run *r)
 	r->staged = false;
 }
 
+/*
+ * Cancel the unfinished requests of a collapse that rolls back: a guest
+ * does not start them, and stops copying one at the next page. Earlier
+ * batches of the collapse were all completed, and a guest does not copy
+ * a completed request again.
+ */
+static void cancel(struct te_run *r)
+{
+	struct thp_encvm_ring *ring = ring_of(r->o);
+	unsigned int k;
+
+	for (k = 0; k < r->nr_req; k++) {
+		struct thp_encvm_copy_req *q = &ring->req[r->req[k].slot];
+
+		if (!te_ring_done(q, r->req[k].seq))
+			WRITE_ONCE(q->flags, THP_ENCVM_REQ_CANCELLED);
+	}
+	/*
+	 * The cancellations before any later read of the guest's @busy
+	 * (guest_busy()); the guest stores @busy before it reads @flags.
+	 */
+	smp_mb();
+}
+
+/*
+ * Is the guest busy with a request? No collapse is in progress, so the
+ * request is an old one, which the guest will not copy (any further):
+ * cancelled, which it notices at its next page, or completed, which it
+ * skips. Until it notices, its stores may still land in the staging
+ * window, which must not take a new page yet. Every old request was
+ * cancelled or completed before this read, so a guest that publishes
+ * @busy after it also sees that (or the slot being written again). The
+ * guest clears @busy before it completes a request: a collapse that
+ * just finished leaves it clear.
+ */
+static bool guest_busy(struct te_obj *o)
+{
+	return READ_ONCE(ring_of(o)->busy) != 0;
+}
+
 /* Roll back: every page keeps whichever copy holds the guest's data. */
 static void rollback(struct te_run *r)
 {
 	struct te_obj *o = r->o;
 	unsigned int i;
 
+	cancel(r);
 	unstage(r);
 	mutex_lock(&o->lock);
 	for (i = 0; i < TE_WIN_PAGES; i++)
@@ -553,8 +610,9 @@ static void unclaim(struct te_obj *o)
 
 /*
  * Scan up to @budget pages of @o from its cursor. Returns the pages
- * scanned; an object whose cursor goes round is marked as scanned in
- * this pass.
+ * scanned (a window's worth for a window skipped because the guest is
+ * busy); an object whose cursor goes round, or whose guest is busy, is
+ * marked as scanned in this pass.
  */
 static unsigned int scan_obj(struct te_obj *o, unsigned int budget)
 {
@@ -565,12 +623,30 @@ static unsigned int scan_obj(struct te_obj *o, unsigned int budget)
 	while (scanned < budget && !kthread_should_stop()) {
 		u64 win = o->scan_win;
 
-		if (!claim(o))
+		/* Disabled: stop after the window worked on. */
+		if (!READ_ONCE(te_enabled) || !claim(o))
 			break;
 		mutex_lock(&o->lock);
 		kind = te_window_classify(&o->l, o->pfn, o->touched, win,
 					  READ_ONCE(te_max_ptes_none));
 		mutex_unlock(&o->lock);
+		if (kind == TE_WIN_ELIGIBLE && guest_busy(o)) {
+			/*
+			 * Not a collapse: nothing was done. The scan goes on
+			 * with the other objects, and comes back to this
+			 * window when it comes back to this object; it
+			 * counts once a wakeup, and the object as scanned in
+			 * this pass.
+			 */
+			if (o->busy_wakeup != te_wakeup) {
+				o->busy_wakeup = te_wakeup;
+				atomic64_inc(&te_stats.failed[TE_FAIL_BUSY]);
+			}
+			WRITE_ONCE(o->pass, te_pass);
+			unclaim(o);
+			scanned += TE_WIN_PAGES;
+			break;
+		}
 		if (kind == TE_WIN_ELIGIBLE) {
 			eligible++;
 			collapse_window(o, win);
@@ -598,6 +674,7 @@ static void scan(void)
 	struct te_obj *o;
 	bool full;
 
+	te_wakeup++;
 	while (done < budget && !kthread_should_stop()) {
 		mutex_lock(&te_objs_lock);
 		o = list_first_entry_or_null(&te_objs, struct te_obj, list);

@@ -18,6 +18,7 @@ const char * const te_fail_names[TE_FAIL_NR] = {
 	[TE_FAIL_RETRIES] = "retries",
 	[TE_FAIL_DETACHED] = "detached",
 	[TE_FAIL_RING] = "ring",
+	[TE_FAIL_BUSY] = "guest_busy",
 };
 
 static bool page_aligned(u64 v)

@@ -376,6 +376,12 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	o->mm = kvm->mm;
 	o->abort = false;
 	ring = te_ring(o);
+	WRITE_ONCE(ring->epoch, ++o->epoch);
+	/*
+	 * The new epoch before the reset: a guest that reads the same epoch
+	 * before and after the producer index read that epoch's index.
+	 */
+	smp_wmb();
 	o->prod = 0;
 	WRITE_ONCE(ring->prod, 0);
 	WRITE_ONCE(ring->cons, 0);

@@ -67,6 +67,7 @@ COUNTER(timeout, &te_stats.failed[TE_FAIL_TIMEOUT]);
 COUNTER(retries, &te_stats.failed[TE_FAIL_RETRIES]);
 COUNTER(detached, &te_stats.failed[TE_FAIL_DETACHED]);
 COUNTER(ring, &te_stats.failed[TE_FAIL_RING]);
+COUNTER(guest_busy, &te_stats.failed[TE_FAIL_BUSY]);
 
 static ssize_t objects_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -103,6 +104,7 @@ static struct attribute *te_failed_attrs[] = {
 	&retries_counter.attr.attr,
 	&detached_counter.attr.attr,
 	&ring_counter.attr.attr,
+	&guest_busy_counter.attr.attr,
 	NULL,
 };
 

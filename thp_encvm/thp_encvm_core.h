@@ -59,6 +59,7 @@ enum te_fail {
 	TE_FAIL_RETRIES,	/* a page stayed dirty past max_copy_retries */
 	TE_FAIL_DETACHED,	/* detach, VM or object going away */
 	TE_FAIL_RING,		/* the ring was not set up or was corrupted */
+	TE_FAIL_BUSY,		/* not started: the guest is busy with an old request */
 	TE_FAIL_NR,
 };
 

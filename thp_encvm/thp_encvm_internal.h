@@ -56,9 +56,11 @@ struct te_track;
  * @hva: where the VMM maps the object for its memslot
  * @seq: last ring request sequence number
  * @prod: the host's producer index (the ring's copy is guest-writable)
+ * @epoch: attachments so far, published in the ring
  * @list: on te_objs while attached
  * @scan_win: where the daemon's scan of this object goes on
  * @pass: the last full-scan generation in which the scan went round
+ * @busy_wakeup: the last daemon wakeup that found the guest busy
  * @collapsing: the daemon works on this object right now
  * @abort: a detach asks the running collapse to roll back
  * @idle: woken when @collapsing drops
@@ -88,9 +90,11 @@ struct te_obj {
 	unsigned long hva;
 	u32 seq;
 	u32 prod;
+	u32 epoch;
 	struct list_head list;
 	u64 scan_win;
 	u32 pass;
+	u32 busy_wakeup;
 	bool collapsing;
 	bool abort;
 	wait_queue_head_t idle;

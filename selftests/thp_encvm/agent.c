@@ -83,13 +83,23 @@ static void port_out(unsigned short port, unsigned char v);
 static int private(unsigned int p);
 static void fill(unsigned int p, unsigned int v);
 static void rewrite(unsigned int p);
-static void copy_req(struct agent_ctl *ctl, struct thp_encvm_copy_req *q);
+static void copy_req(struct agent_ctl *ctl, struct thp_encvm_copy_req *q,
+		     unsigned int seq);
 static unsigned int *page_ptr(unsigned int p);
 static void irq_setup(void);
 static int ring_busy(struct agent_ctl *ctl, struct thp_encvm_ring *ring);
+static void hold(struct agent_ctl *ctl, unsigned int where);
+static void serve(struct agent_ctl *ctl, struct thp_encvm_ring *ring);
 
 /* Interrupts taken, counted by irq_entry; the loop reports it in ctl. */
 unsigned int wakeups;
+
+/*
+ * The agent's own consumer index and the ring epoch it belongs to. The
+ * ring's copy of the index is only reported: a re-attach resets it, and
+ * an increment racing with that would leave it past the producer.
+ */
+static unsigned int cons, epoch;
 
 /* The entry point: first in the file, so first in the binary. */
 void start(void)
@@ -99,6 +109,8 @@ void start(void)
 	unsigned int *ver = (unsigned int *)AGENT_VER;
 	unsigned int p, k, tick = 0, hot = 0;
 
+	/* A driver starting up copies nothing. */
+	ring->busy = 0;
 	if (ctl->notify == NOTIFY_IRQ)
 		irq_setup();
 	for (p = 0; p < NPAGES; p++) {
@@ -117,15 +129,8 @@ void start(void)
 			break;
 		if (ring_busy(ctl, ring)) {
 			unsigned long long t0 = rdtsc();
-			struct thp_encvm_copy_req *q;
 
-			q = &ring->req[ring->cons % THP_ENCVM_RING_SLOTS];
-			copy_req(ctl, q);
-			barrier();
-			q->done = q->seq;
-			barrier();
-			ring->cons++;
-			ctl->requests++;
+			serve(ctl, ring);
 			ctl->copy_tsc += rdtsc() - t0;
 			continue;
 		}
@@ -143,6 +148,10 @@ void start(void)
 			ctl->wakeups = wakeups;
 		}
 		/* Now and then rewrite one of a few pages in each window. */
+		ctl->quiet_ack = ctl->quiet;
+		barrier();
+		if (ctl->quiet)
+			continue;
 		if (ctl->notify == NOTIFY_IRQ || ++tick % (1 << 20) == 0) {
 			p = 512 * (1 + hot % (OBJ_ELIGIBLE)) + 17 + hot % 3;
 			rewrite(p);
@@ -243,12 +252,35 @@ static void irq_setup(void)
 	port_out(0xa1, 0xff);
 }
 
-/* Is there a request to serve? */
+/*
+ * Is there a request to serve? The host bumps the epoch before it
+ * resets the producer index, so a producer index read between two equal
+ * epochs belongs to that epoch. A new epoch starts over at slot 0, and
+ * so does a rewind the VMM asks for.
+ */
 static int ring_busy(struct agent_ctl *ctl, struct thp_encvm_ring *ring)
 {
-	barrier();
-	return ctl->mode == MODE_SERVE && ring->magic == THP_ENCVM_RING_MAGIC &&
-	       ring->cons != ring->prod;
+	unsigned int e, prod;
+
+	for (;;) {
+		barrier();
+		if (ctl->mode != MODE_SERVE)
+			return 0;
+		e = ring->epoch;
+		barrier();
+		if (ring->magic != THP_ENCVM_RING_MAGIC)
+			return 0;
+		prod = ring->prod;
+		barrier();
+		if (ring->epoch == e)
+			break;
+	}
+	if (e != epoch || ctl->rewind) {
+		epoch = e;
+		cons = 0;
+		ctl->rewind = 0;
+	}
+	return cons != prod;
 }
 
 /* Tell the VMM: an I/O exit. */
@@ -287,13 +319,86 @@ static void rewrite(unsigned int p)
 	fill(p, ver[p]);
 }
 
-static void copy_req(struct agent_ctl *ctl,
-		     struct thp_encvm_copy_req *q)
+/* Wait while the VMM holds requests at point @where. */
+static void hold(struct agent_ctl *ctl, unsigned int where)
+{
+	barrier();
+	if (ctl->hold != where)
+		return;
+	ctl->held++;
+	do
+		barrier();
+	while (ctl->hold == where && !ctl->stop);
+}
+
+/*
+ * Is request @q, taken as @seq, still wanted: not cancelled, and its
+ * slot not taken by another? The flags first: the host clears them
+ * only after it has cleared the sequence number.
+ */
+static int live(struct thp_encvm_copy_req *q, unsigned int seq)
+{
+	unsigned int flags;
+
+	barrier();
+	flags = q->flags;
+	barrier();
+	return !(flags & THP_ENCVM_REQ_CANCELLED) && q->seq == seq;
+}
+
+/*
+ * Serve the request at the agent's consumer index. Its sequence number
+ * is read first and published as busy before anything else of it is
+ * read (with a full barrier between): the host stages no new page while
+ * busy is set, and every request it is not waiting for is either
+ * cancelled or completed by then, which the guest sees. A completed
+ * request is never copied again: a slot the agent comes back to (after
+ * a restart, a re-attach, or falling a ring behind) holds either that
+ * or a new request. Busy is cleared before the completion, so that the
+ * host never finds it set once it saw the last request of a collapse
+ * completed.
+ */
+static void serve(struct agent_ctl *ctl, struct thp_encvm_ring *ring)
+{
+	struct thp_encvm_copy_req *q = &ring->req[cons % THP_ENCVM_RING_SLOTS];
+	/* One load, kept: the host may rewrite the slot at any time. */
+	unsigned int seq = __atomic_load_n(&q->seq, __ATOMIC_RELAXED), e = epoch;
+
+	cons++;
+	if (!seq)	/* the host is writing the slot again */
+		goto out;
+	ring->busy = seq;
+	__asm__ __volatile__("mfence" : : : "memory");
+	hold(ctl, HOLD_BEFORE);
+	if (q->done != seq) {
+		copy_req(ctl, q, seq);
+		hold(ctl, HOLD_AFTER);
+	} else {
+		ctl->repeats++;
+	}
+	ring->busy = 0;
+	barrier();
+	if (q->seq == seq)
+		q->done = seq;
+	ctl->requests++;
+out:
+	barrier();
+	if (ring->epoch == e)
+		ring->cons = cons;
+}
+
+static void copy_req(struct agent_ctl *ctl, struct thp_encvm_copy_req *q,
+		     unsigned int seq)
 {
 	unsigned int n = q->nr_pages, i;
 	unsigned int src = (unsigned int)q->src_gpa;
 	unsigned int dst = (unsigned int)q->dst_gpa;
 
+	/* The fields are the request's if its sequence number still is. */
+	if (!live(q, seq)) {
+		ctl->cancelled++;
+		return;
+	}
 	if (n > 512)
 		n = 512;
 	for (i = 0; i < n; i++) {
@@ -301,6 +406,11 @@ static void copy_req(struct agent_ctl *ctl,
 		unsigned int *d = (unsigned int *)(dst + i * PAGE);
 		unsigned int poisoned = 1;
 
+		/* A cancelled request stops here: the host reuses @dst. */
+		if (!live(q, seq)) {
+			ctl->cancelled++;
+			return;
+		}
 		/*
 		 * A window's first request copies into a fresh 2 MiB page:
 		 * every destination must still hold the host's poison.
@@ -313,6 +423,9 @@ static void copy_req(struct agent_ctl *ctl,
 			else
 				ctl->poison_bad++;
 		}
+		/* The store that a cancellation may come too late for. */
+		if (i == HOLD_MID_PAGE)
+			hold(ctl, HOLD_MID);
 		copy_page(d, s);
 		ctl->pages++;
 	}

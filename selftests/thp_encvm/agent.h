@@ -37,6 +37,12 @@
 #define NOTIFY_POLL	0		/* spin on the ring */
 #define NOTIFY_IRQ	1		/* HLT until the irqfd's interrupt */
 
+/* ctl.hold: where the agent waits, busy with a request */
+#define HOLD_BEFORE	1		/* before copying it */
+#define HOLD_AFTER	2		/* after copying it, before completing it */
+#define HOLD_MID	3		/* before copying its page HOLD_MID_PAGE */
+#define HOLD_MID_PAGE	100
+
 /* ctl.mode */
 #define MODE_SERVE	0		/* service the ring */
 #define MODE_IGNORE	1		/* never answer */
@@ -60,6 +66,13 @@
  * @wakeups: agent: interrupts taken (NOTIFY_IRQ)
  * @no_poison_check: VMM: copy as a guest kernel would, without looking
  *		     at the destinations first (make bench)
+ * @hold: VMM: HOLD_BEFORE or HOLD_AFTER: requests wait there (busy)
+ * @held: agent: times a request started waiting at @hold
+ * @cancelled: agent: requests abandoned: cancelled, or their slot reused
+ * @repeats: agent: requests found already completed, and not copied again
+ * @rewind: VMM: go back to slot 0 of the ring (as a restarted driver would)
+ * @quiet: VMM: while set, no background rewrites of private pages
+ * @quiet_ack: agent: @quiet as last seen before a background rewrite
  */
 struct agent_ctl {
 	unsigned int mode;
@@ -78,6 +91,13 @@ struct agent_ctl {
 	unsigned int notify;
 	unsigned int wakeups;
 	unsigned int no_poison_check;
+	unsigned int hold;
+	unsigned int held;
+	unsigned int cancelled;
+	unsigned int repeats;
+	unsigned int rewind;
+	unsigned int quiet;
+	unsigned int quiet_ack;
 };
 
 /* Word @k of page @p at version @v: any lost or torn write shows. */

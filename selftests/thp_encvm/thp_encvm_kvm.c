@@ -8,9 +8,10 @@
  * with one the module wakes through an irqfd, and once with the
  * guest's writes tracked by KVM (THP_ENCVM_ATTACH_KVM_WRITE_TRACK).
  * Then the failure paths: a guest that never answers, a detach and a
- * killed VMM in the middle of a collapse, a memslot deleted under KVM
- * write tracking, an injected allocation failure (debug kernel), and
- * teardown in any order.
+ * killed VMM in the middle of a collapse, a re-attach while the guest
+ * is busy with a request, a guest that falls rings behind, a memslot
+ * deleted under KVM write tracking, an injected allocation failure
+ * (debug kernel), and teardown in any order.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -56,6 +57,32 @@ FIXTURE_TEARDOWN(kvm)
 	mv_knobs_restore(&self->k);
 }
 
+/* Wait until the guest or the host sets *@p; returns its value. */
+static unsigned int wait_set(const unsigned int *p, double secs)
+{
+	double end = now_s() + secs;
+	unsigned int v;
+
+	while (!(v = __atomic_load_n(p, __ATOMIC_ACQUIRE)) && now_s() < end)
+		usleep(10000);
+	return v;
+}
+
+/*
+ * With the daemon running: wait until every eligible window of @t was
+ * collapsed, or its vCPU failed; returns the object's info.
+ */
+static struct thp_encvm_info collapse_all(struct tvm *t)
+{
+	double end = now_s() + VM_WAIT_S;
+	struct thp_encvm_info info;
+
+	while ((info = info_of(t->obj)).collapses < OBJ_ELIGIBLE && now_s() < end &&
+	       __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) >= 0)
+		usleep(50000);
+	return info;
+}
+
 /* Wait for counter @name to reach @want; returns its value. */
 static long wait_counter(const char *name, long want, double secs)
 {
@@ -80,7 +107,6 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	long collapsed0, copied0, retries0, p2m0, p2m, pf0, pf, hot;
 	struct thp_encvm_info info;
 	int vstats = -1;
-	double end;
 
 	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, irq ? NOTIFY_IRQ : NOTIFY_POLL,
 				       -1, flags));
@@ -94,7 +120,7 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	vstats = ioctl(t->vcpu, KVM_GET_STATS_FD, NULL);
 	ASSERT_LE(0, vstats);
 	ASSERT_EQ(0, tvm_start(t));
-	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("exit %u", t->bad_exit);
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
 	collapsed0 = read_knob("windows_collapsed");
 	copied0 = read_knob("pages_copied");
 	retries0 = read_knob("dirty_retries");
@@ -104,10 +130,7 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	ASSERT_LE(0, pf0);
 
 	ASSERT_EQ(0, write_knob("enabled", "1"));
-	end = now_s() + VM_WAIT_S;
-	while ((info = info_of(t->obj)).collapses < OBJ_ELIGIBLE && now_s() < end &&
-	       __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) >= 0)
-		usleep(50000);
+	info = collapse_all(t);
 	ASSERT_EQ(0, write_knob("enabled", "0"));
 	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
 	EXPECT_EQ(OBJ_ELIGIBLE, info.collapses);
@@ -130,7 +153,7 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 		TH_LOG("%ld KVM page faults, %ld pages rewritten", pf, hot);
 
 	/* The agent verifies every byte, which also faults every window in. */
-	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("exit %u", t->bad_exit);
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
 	EXPECT_EQ(0, t->ctl->bad_words);
 	EXPECT_EQ(0, t->ctl->bad_bytes);
 	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
@@ -198,7 +221,7 @@ static void unanswered(struct __test_metadata *_metadata, struct tvm *t,
 	ASSERT_EQ(0, write_knob("copy_timeout_ms", "300"));
 	ASSERT_EQ(0, tvm_create_notify(t, MODE_IGNORE, true, NOTIFY_POLL, -1, flags));
 	ASSERT_EQ(0, tvm_start(t));
-	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
 	ASSERT_EQ(0, write_knob("enabled", "1"));
 	EXPECT_LE(timeouts0 + 2, wait_counter("collapse_failed/timeout",
 					      timeouts0 + 2, VM_WAIT_S));
@@ -244,14 +267,20 @@ TEST_F_TIMEOUT(kvm, kvm_write_tracking_rolls_back, 1800)
 	ASSERT_NE(prod, t->ring->prod);
 	/*
 	 * KVM refuses to move a memslot while a page-track notifier is
-	 * registered, which would drop the tracking without a word.
+	 * registered, which would drop the tracking without a word. It
+	 * refuses late: the memslot is briefly invalid, and a guest write
+	 * KVM emulates meanwhile (any write to a tracked page) exits to
+	 * the VMM as MMIO. This VMM takes no MMIO, so the agent is quiet
+	 * while the move is tried.
 	 */
+	__atomic_store_n(&t->ctl->quiet, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(1, wait_set(&t->ctl->quiet_ack, VM_WAIT_S));
 	move.userspace_addr = (unsigned long)t->map;
 	EXPECT_EQ(-1, ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &move));
 	EXPECT_EQ(EINVAL, errno);
+	__atomic_store_n(&t->ctl->quiet, 0, __ATOMIC_RELEASE);
 	/* The agent verifies while it can still reach its memory. */
-	ASSERT_EQ(2, tvm_finish(t))
-		TH_LOG("vCPU exit %u", t->bad_exit);
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
 	EXPECT_EQ(0, t->ctl->bad_words);
 	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
 	ASSERT_EQ(0, ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot));
@@ -281,6 +310,183 @@ TEST_F_TIMEOUT(kvm, kvm_write_tracking_rolls_back, 1800)
 	EXPECT_EQ(0, ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &move));
 }
 
+/*
+ * The VMM detaches the object while the guest is busy with a request,
+ * and attaches it again, with KVM write tracking both times. The detach
+ * rolls the collapse back and cancels the request. The guest is held
+ * at @where (before its copy, just before it stores page HOLD_MID_PAGE,
+ * or after its copy) with the request's sequence number in the ring's
+ * busy field: until it lets go, the daemon must not stage another
+ * window (collapse_failed/guest_busy). Released in the middle, the
+ * guest makes its store, which would land in a new staging page and
+ * show as a destination without poison; then it sees the cancellation
+ * and stops, as one released before the copy does at once. Either way
+ * it completes the old request, starts over at slot 0 of the new epoch,
+ * and every window is collapsed with every byte intact, each fresh
+ * destination still full of poison when the guest got there.
+ */
+static void reattach_busy(struct __test_metadata *_metadata, struct tvm *t,
+			  unsigned int where)
+{
+	struct thp_encvm_attach a = {
+		.eventfd = -1, .gpa = OBJ_GPA, .flags = THP_ENCVM_ATTACH_KVM_WRITE_TRACK,
+	};
+	long detached0 = read_knob("collapse_failed/detached");
+	long timeouts0 = read_knob("collapse_failed/timeout");
+	long busy0 = read_knob("collapse_failed/guest_busy");
+	/* Poisoned destinations the held request found, its rewrites. */
+	unsigned int checked = where == HOLD_AFTER ? 512 :
+			       where == HOLD_MID ? HOLD_MID_PAGE + 1 : 0;
+	unsigned int rewrites = where == HOLD_AFTER ? 2 : 0;
+	struct thp_encvm_info info;
+	uint32_t seq;
+
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1, a.flags));
+	t->ctl->hold = where;
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	/* The first request, in slot 0, is held. */
+	ASSERT_EQ(1, wait_set(&t->ctl->held, VM_WAIT_S));
+	seq = t->ring->req[0].seq;
+	EXPECT_EQ(seq, t->ring->busy);
+	EXPECT_EQ(0, t->ring->req[0].flags);
+	ASSERT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(detached0 + 1, read_knob("collapse_failed/detached"));
+	EXPECT_EQ(THP_ENCVM_REQ_CANCELLED, t->ring->req[0].flags);
+	a.vm_fd = t->vm;
+	ASSERT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(THP_ENCVM_ATTACH_KVM_WRITE_TRACK, info_of(t->obj).attach_flags);
+	/* Twice refused while the guest is busy, and nothing posted. */
+	EXPECT_LE(busy0 + 2, wait_counter("collapse_failed/guest_busy", busy0 + 2, 60));
+	EXPECT_EQ(0, t->ring->prod);
+	EXPECT_EQ(seq, t->ring->busy);
+	EXPECT_EQ(0, info_of(t->obj).collapses);
+	__atomic_store_n(&t->ctl->hold, 0, __ATOMIC_RELEASE);
+
+	info = collapse_all(t);
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
+	EXPECT_EQ(OBJ_ELIGIBLE, info.collapses);
+	EXPECT_EQ(timeouts0, read_knob("collapse_failed/timeout"));
+	EXPECT_EQ(0, t->ring->busy);
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
+	EXPECT_EQ(where != HOLD_AFTER, t->ctl->cancelled);
+	EXPECT_EQ(0, t->ctl->poison_bad);
+	EXPECT_EQ(512 * info.collapses + checked, t->ctl->poison_ok);
+	EXPECT_EQ(2 * info.collapses + rewrites, t->ctl->dirty_writes);
+	TH_LOG("%ld refusals while busy",
+	       read_knob("collapse_failed/guest_busy") - busy0);
+}
+
+TEST_F_TIMEOUT(kvm, reattached_while_guest_holds_copy, 1800)
+{
+	reattach_busy(_metadata, &self->t, HOLD_AFTER);
+}
+
+TEST_F_TIMEOUT(kvm, reattached_before_guest_copies, 1800)
+{
+	reattach_busy(_metadata, &self->t, HOLD_BEFORE);
+}
+
+TEST_F_TIMEOUT(kvm, reattached_in_the_middle_of_a_copy, 1800)
+{
+	reattach_busy(_metadata, &self->t, HOLD_MID);
+}
+
+/*
+ * A guest that falls more than two rings behind: it ignores the ring
+ * while collapse after collapse times out, then starts serving from
+ * its old index. Each slot holds a cancelled request, which it
+ * abandons (and completes) the first time round and finds completed
+ * the next: it copies nothing, and no fresh 2 MiB page of the
+ * collapses that follow finds anything but poison, nor any page a byte
+ * the guest did not write. Sent back to slot 0 after them, it finds
+ * every request completed and copies none again.
+ */
+TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 1800)
+{
+	struct tvm *t = &self->t;
+	struct thp_encvm_info info;
+	unsigned int pages, repeats;
+	uint32_t prod, last;
+	uint64_t aborts;
+	double end;
+
+	ASSERT_EQ(0, write_knob("copy_timeout_ms", "100"));
+	ASSERT_EQ(0, write_knob("scan_sleep_millisecs", "10"));
+	ASSERT_EQ(0, tvm_create(t, MODE_IGNORE, true));
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	end = now_s() + VM_WAIT_S;
+	while (__atomic_load_n(&t->ring->prod, __ATOMIC_ACQUIRE) < 2 * THP_ENCVM_RING_SLOTS + 8 &&
+	       now_s() < end)
+		usleep(50000);
+	/*
+	 * Disabled, the daemon stops after the window it works on, which
+	 * times out too. Each collapse posted one request and rolled back:
+	 * quiet when they match, and stay so for ten timeouts.
+	 */
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	do {
+		prod = __atomic_load_n(&t->ring->prod, __ATOMIC_ACQUIRE);
+		aborts = info_of(t->obj).aborts;
+		usleep(1000000);
+	} while ((prod != aborts || prod != __atomic_load_n(&t->ring->prod, __ATOMIC_ACQUIRE) ||
+		  aborts != info_of(t->obj).aborts) && now_s() < end);
+	ASSERT_EQ(aborts, prod);
+	ASSERT_LE(2 * THP_ENCVM_RING_SLOTS + 8, prod);
+	last = (prod - 1) % THP_ENCVM_RING_SLOTS;
+	ASSERT_EQ(THP_ENCVM_REQ_CANCELLED, t->ring->req[last].flags);
+	EXPECT_EQ(0, info_of(t->obj).collapses);
+
+	/* More than two laps of cancelled requests: all skipped. */
+	__atomic_store_n(&t->ctl->mode, MODE_SERVE, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&t->ring->cons, __ATOMIC_ACQUIRE) != prod && now_s() < end)
+		usleep(10000);
+	ASSERT_EQ(prod, t->ring->cons);
+	EXPECT_EQ(THP_ENCVM_RING_SLOTS, t->ctl->cancelled);
+	EXPECT_EQ(prod - THP_ENCVM_RING_SLOTS, t->ctl->repeats);
+	EXPECT_EQ(0, t->ctl->pages);
+	EXPECT_EQ(0, t->ring->busy);
+
+	/* Then every window collapses as usual. */
+	ASSERT_EQ(0, write_knob("copy_timeout_ms", "120000"));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	info = collapse_all(t);
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
+	EXPECT_EQ(OBJ_ELIGIBLE, info.collapses);
+	EXPECT_EQ(THP_ENCVM_RING_SLOTS, t->ctl->cancelled);
+	EXPECT_EQ(prod - THP_ENCVM_RING_SLOTS, t->ctl->repeats);
+	EXPECT_EQ(512 * info.collapses, t->ctl->poison_ok);
+
+	/*
+	 * Back to slot 0, as a restarted driver: every request since the
+	 * start is there, completed (copied, or abandoned), and none is
+	 * copied again.
+	 */
+	pages = t->ctl->pages;
+	repeats = t->ctl->repeats;
+	prod = __atomic_load_n(&t->ring->prod, __ATOMIC_ACQUIRE);
+	__atomic_store_n(&t->ctl->rewind, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&t->ctl->repeats, __ATOMIC_ACQUIRE) < repeats + prod &&
+	       now_s() < end)
+		usleep(10000);
+	EXPECT_EQ(repeats + prod, t->ctl->repeats);
+	EXPECT_EQ(pages, t->ctl->pages);
+	EXPECT_EQ(0, t->ring->busy);
+
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
+	EXPECT_EQ(THP_ENCVM_RING_SLOTS, t->ctl->cancelled);
+	EXPECT_EQ(0, t->ctl->poison_bad);
+}
+
 TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 900)
 {
 	struct tvm *t = &self->t;
@@ -291,7 +497,7 @@ TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 900)
 	info = info_of(t->obj);
 	EXPECT_EQ(0, info.huge);
 	EXPECT_LE(2, info.aborts);
-	ASSERT_EQ(2, tvm_finish(t));
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
 	EXPECT_EQ(0, t->ctl->bad_words);
 	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
 }
@@ -302,18 +508,14 @@ TEST_F_TIMEOUT(kvm, detach_during_collapse, 900)
 	long detached0 = read_knob("collapse_failed/detached");
 	int ev = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	uint64_t kicks = 0;
-	double end;
 
 	/* This VMM asks to be told of requests through an eventfd. */
 	ASSERT_LE(0, ev);
 	ASSERT_EQ(0, tvm_create_ev(t, MODE_IGNORE, true, ev));
 	ASSERT_EQ(0, tvm_start(t));
-	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
 	ASSERT_EQ(0, write_knob("enabled", "1"));
-	end = now_s() + VM_WAIT_S;
-	while (!__atomic_load_n(&t->ring->prod, __ATOMIC_ACQUIRE) && now_s() < end)
-		usleep(10000);
-	ASSERT_NE(0, t->ring->prod);
+	ASSERT_NE(0, wait_set(&t->ring->prod, VM_WAIT_S));
 	/* Posting the requests signalled the eventfd (an irqfd's job). */
 	ASSERT_EQ(sizeof(kicks), read(ev, &kicks, sizeof(kicks)));
 	EXPECT_LE(1, kicks);
@@ -325,7 +527,7 @@ TEST_F_TIMEOUT(kvm, detach_during_collapse, 900)
 	EXPECT_EQ(0, info_of(t->obj).huge);
 	EXPECT_EQ(-1, ioctl(t->obj, THP_ENCVM_IOC_DETACH));
 	EXPECT_EQ(ENOENT, errno);
-	ASSERT_EQ(2, tvm_finish(t));
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
 	EXPECT_EQ(0, t->ctl->bad_words);
 	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
 }
@@ -337,7 +539,6 @@ TEST_F_TIMEOUT(kvm, injected_alloc_failure, 1800)
 	struct tvm *t = &self->t;
 	struct thp_encvm_info info;
 	char path[128];
-	double end;
 
 	snprintf(path, sizeof(path), "%sprobability", fa);
 	if (access(path, W_OK))
@@ -345,7 +546,7 @@ TEST_F_TIMEOUT(kvm, injected_alloc_failure, 1800)
 	ASSERT_EQ(0, write_knob("alloc_sleep_millisecs", "100"));
 	ASSERT_EQ(0, tvm_create(t, MODE_SERVE, true));
 	ASSERT_EQ(0, tvm_start(t));
-	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
 	/* The next 2 MiB allocation fails, once, without a stack dump. */
 	snprintf(path, sizeof(path), "%sverbose", fa);
 	ASSERT_EQ(0, mv_write_path(path, "0"));
@@ -354,15 +555,13 @@ TEST_F_TIMEOUT(kvm, injected_alloc_failure, 1800)
 	snprintf(path, sizeof(path), "%sprobability", fa);
 	ASSERT_EQ(0, mv_write_path(path, "100"));
 	ASSERT_EQ(0, write_knob("enabled", "1"));
-	end = now_s() + VM_WAIT_S;
-	while ((info = info_of(t->obj)).collapses < OBJ_ELIGIBLE && now_s() < end)
-		usleep(50000);
+	info = collapse_all(t);
 	ASSERT_EQ(0, write_knob("enabled", "0"));
 	ASSERT_EQ(0, mv_write_path(path, "0"));
 	EXPECT_EQ(alloc0 + 1, read_knob("collapse_failed/alloc"));
 	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
 	EXPECT_EQ(1, info.aborts);
-	ASSERT_EQ(2, tvm_finish(t));
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
 	EXPECT_EQ(0, t->ctl->bad_words);
 	EXPECT_EQ(0, t->ctl->poison_bad);
 }
@@ -381,7 +580,6 @@ TEST_F_TIMEOUT(kvm, vmm_killed_during_collapse, 900)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		struct tvm t;
-		double end;
 		char r = 'c';
 
 		/*
@@ -395,10 +593,7 @@ TEST_F_TIMEOUT(kvm, vmm_killed_during_collapse, 900)
 		}
 		if (write(pipefd[1], &r, 1) != 1 || r != 'f')
 			_exit(1);
-		end = now_s() + VM_WAIT_S;
-		while (!__atomic_load_n(&t.ring->prod, __ATOMIC_ACQUIRE) && now_s() < end)
-			usleep(10000);
-		r = t.ring->prod ? 'x' : 't';
+		r = wait_set(&t.ring->prod, VM_WAIT_S) ? 'x' : 't';
 		if (write(pipefd[1], &r, 1) != 1)
 			_exit(2);
 		pause();

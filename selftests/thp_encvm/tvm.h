@@ -37,7 +37,30 @@ struct tvm {
 	bool th_started;
 	int state;		/* 1 filled, 2 verified, 3 halted, <0 error */
 	unsigned int bad_exit;
+	char why[128];		/* what ended the vCPU, for the log */
 };
+
+/* Say what the vCPU's last exit was, and where. */
+static inline void tvm_explain(struct tvm *t)
+{
+	struct kvm_run *r = t->run;
+	struct kvm_regs regs = { 0 };
+	int n;
+
+	ioctl(t->vcpu, KVM_GET_REGS, &regs);
+	n = snprintf(t->why, sizeof(t->why), "exit %u at rip %#llx", r->exit_reason,
+		     (unsigned long long)regs.rip);
+	if (r->exit_reason == KVM_EXIT_INTERNAL_ERROR)
+		snprintf(t->why + n, sizeof(t->why) - n, ", suberror %u, data %#llx %#llx",
+			 r->internal.suberror,
+			 r->internal.ndata > 0 ? (unsigned long long)r->internal.data[0] : 0ULL,
+			 r->internal.ndata > 1 ? (unsigned long long)r->internal.data[1] : 0ULL);
+	else if (r->exit_reason == KVM_EXIT_IO)
+		snprintf(t->why + n, sizeof(t->why) - n, ", port %#x", r->io.port);
+	else if (r->exit_reason == KVM_EXIT_MMIO)
+		snprintf(t->why + n, sizeof(t->why) - n, ", gpa %#llx",
+			 (unsigned long long)r->mmio.phys_addr);
+}
 
 static inline void *vcpu_thread(void *arg)
 {
@@ -49,6 +72,7 @@ static inline void *vcpu_thread(void *arg)
 		if (ret < 0 && errno == EINTR)
 			continue;
 		if (ret < 0) {
+			snprintf(t->why, sizeof(t->why), "KVM_RUN: %s", strerror(errno));
 			__atomic_store_n(&t->state, -errno, __ATOMIC_RELEASE);
 			return NULL;
 		}
@@ -66,6 +90,7 @@ static inline void *vcpu_thread(void *arg)
 		/* HLT ends the agent; anything else is a failure. */
 		if (t->run->exit_reason != KVM_EXIT_HLT) {
 			t->bad_exit = t->run->exit_reason;
+			tvm_explain(t);
 			__atomic_store_n(&t->state, -1000, __ATOMIC_RELEASE);
 		}
 		return NULL;

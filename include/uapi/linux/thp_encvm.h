@@ -123,11 +123,29 @@ struct thp_encvm_info {
 
 /*
  * The cooperation ring, one page at ring_offset. The host writes
- * @magic, @nr_slots and the requests and advances @prod; the guest
- * copies @nr_pages pages from @src_gpa to @dst_gpa, sets @done to the
- * request's @seq and advances @cons. Both counters run free; slot =
- * counter % nr_slots. The host trusts nothing the guest writes here.
+ * @magic, @nr_slots, @epoch and the requests and advances @prod; the
+ * guest copies @nr_pages pages from @src_gpa to @dst_gpa, sets @done to
+ * the request's @seq and advances @cons. Both counters run free; slot =
+ * counter % nr_slots. Every ATTACH starts both at 0 and bumps @epoch:
+ * a guest that sees @epoch change starts over at slot 0. Detaching
+ * clears @magic.
+ *
+ * One guest thread serves the ring. It reads a request's @seq first
+ * (0: the slot is being written, skip it), stores it in @busy, and only
+ * then, after a full barrier, reads the rest: a request whose @done is
+ * already @seq is not copied again, one with THP_ENCVM_REQ_CANCELLED in
+ * @flags (set when its collapse rolls back) is not copied, and a copy
+ * stops at the next page once @flags has it or @seq changes (read
+ * @flags before @seq; the host rewrites a slot @seq first, @flags after).
+ * The guest clears @busy, then sets @done to the @seq it read if the
+ * slot still holds it. The host stages no new copy destination while
+ * @busy is set, so a late copy cannot land in a later collapse's pages;
+ * a guest driver clears @busy when it starts. @seq is never 0 and does
+ * not repeat within 2^32 - 1 requests of an object. The host trusts nothing the guest writes here;
+ * a guest that lies only keeps its own memory from being collapsed.
  */
+#define THP_ENCVM_REQ_CANCELLED	(1U << 0)
+
 #define THP_ENCVM_RING_MAGIC	0x54485045	/* "THPE" */
 #define THP_ENCVM_RING_SLOTS	64
 
@@ -137,7 +155,7 @@ struct thp_encvm_copy_req {
 	__u32 nr_pages;
 	__u32 seq;
 	__u32 done;
-	__u32 pad;
+	__u32 flags;
 };
 
 struct thp_encvm_ring {
@@ -145,7 +163,9 @@ struct thp_encvm_ring {
 	__u32 nr_slots;
 	__u32 prod;
 	__u32 cons;
-	__u32 pad[4];
+	__u32 epoch;
+	__u32 busy;
+	__u32 pad[2];
 	struct thp_encvm_copy_req req[THP_ENCVM_RING_SLOTS];
 };
 

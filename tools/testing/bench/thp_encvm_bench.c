@@ -146,7 +146,7 @@ static int run(const char *name, unsigned int flags, double base, double hz,
 		t.ctl->no_poison_check = 1;
 	}
 	if (vstats < 0 || tvm_start(&t) || tvm_wait(&t, 1, VM_WAIT_S) != 1) {
-		fprintf(stderr, "thp_encvm_bench: VM setup failed (%s)\n", name);
+		fprintf(stderr, "thp_encvm_bench: VM setup failed (%s) %s\n", name, t.why);
 		return 1;
 	}
 	scans0 = read_knob("full_scans");
@@ -169,7 +169,8 @@ static int run(const char *name, unsigned int flags, double base, double hz,
 	}
 	write_knob("enabled", "0");
 	if (tvm_finish(&t) != 2 || t.ctl->bad_bytes) {
-		fprintf(stderr, "thp_encvm_bench: the guest failed its check (%s)\n", name);
+		fprintf(stderr, "thp_encvm_bench: the guest failed its check (%s) %s\n",
+			name, t.why);
 		return 1;
 	}
 	info = info_of(t.obj);

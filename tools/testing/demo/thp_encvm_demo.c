@@ -39,7 +39,7 @@ static int scenario(const char *tag, unsigned int flags, bool all)
 	if (!tvm_create_notify(&t, MODE_SERVE, true, NOTIFY_IRQ, -1, flags))
 		vstats = ioctl(t.vcpu, KVM_GET_STATS_FD, NULL);
 	if (vstats < 0 || tvm_start(&t) || tvm_wait(&t, 1, VM_WAIT_S) != 1) {
-		fprintf(stderr, "thp_encvm demo: VM setup failed (%s)\n", tag);
+		fprintf(stderr, "thp_encvm demo: VM setup failed (%s) %s\n", tag, t.why);
 		return 1;
 	}
 	i0 = info_of(t.obj);
@@ -55,7 +55,7 @@ static int scenario(const char *tag, unsigned int flags, bool all)
 	pf1 = stats_read(vstats, "pf_taken");
 	close(vstats);
 	if (tvm_finish(&t) != 2) {
-		fprintf(stderr, "thp_encvm demo: the guest did not finish (%s)\n", tag);
+		fprintf(stderr, "thp_encvm demo: the guest did not finish (%s) %s\n", tag, t.why);
 		return 1;
 	}
 	p2m1 = vm_stat(t.vm, "pages_2m");
