@@ -22,7 +22,11 @@
  * its page table, and the next fault maps it with a PMD, so KVM
  * installs a 2 MiB entry. Any failure rolls back: switched pages keep
  * their new subpage (they hold the guest's data), the others their old
- * page, so no guest data is lost and the host copies nothing.
+ * page, so no guest data is lost and the host copies nothing. A
+ * rollback cancels the requests the guest has not completed, and no
+ * window is staged while the guest says, in the ring's busy field,
+ * that it is still working on an earlier request: its late stores
+ * would land in the new page (see guest_busy()).
  *
  * KVM reports a tracked write only after it is done, so with KVM
  * write tracking the pages of completed requests are fenced before
