@@ -36,7 +36,6 @@ struct tvm {
 	pthread_t th;
 	bool th_started;
 	int state;		/* 1 filled, 2 verified, 3 halted, <0 error */
-	unsigned int bad_exit;
 	char why[128];		/* what ended the vCPU, for the log */
 };
 
@@ -89,7 +88,6 @@ static inline void *vcpu_thread(void *arg)
 		}
 		/* HLT ends the agent; anything else is a failure. */
 		if (t->run->exit_reason != KVM_EXIT_HLT) {
-			t->bad_exit = t->run->exit_reason;
 			tvm_explain(t);
 			__atomic_store_n(&t->state, -1000, __ATOMIC_RELEASE);
 		}

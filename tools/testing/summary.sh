@@ -45,7 +45,7 @@ for arg in "$@"; do
 				else if (l ~ /^[ \t]*not ok/) {
 					f++
 					sub(/^[ \t]*not ok[ \t]*[0-9]*[ \t-]*/, "", l)
-					why = why "|" l
+					why = why "|" (l == "" ? "unnamed result" : l)
 				} else p++
 			}
 			if (topfail && f == 0) { f++; why = why "|top-level result" }
