@@ -43,7 +43,7 @@ deps:
 style: deps
 	$(TESTING)/style.sh build/style
 
-check: deps
+check:
 	$(TESTING)/check.sh
 
 demo: deps

@@ -5,7 +5,7 @@
 
 SELFTESTS_DIR := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 TOP ?= $(abspath $(SELFTESTS_DIR)/..)
-KSFT_DIR ?= $(shell $(TOP)/tools/testing/linux-src.sh)/tools/testing/selftests
+KSFT_DIR ?= $(shell $(TOP)/tools/testing/ksft-headers.sh)
 OUTPUT ?= $(TOP)/build/selftests/$(notdir $(CURDIR))
 
 # Helpers shared by every module's tests (memvirt_ksft.h).
@@ -18,9 +18,13 @@ LDLIBS += -pthread
 
 all: $(addprefix $(OUTPUT)/,$(TEST_GEN_PROGS))
 
+# Runs what is built; it never builds (the VM's tree is read-only).
+run_tests:
+	@OUTPUT=$(OUTPUT) $(SELFTESTS_DIR)/run_tests.sh $(CURDIR) $(TEST_GEN_PROGS)
+
 $(OUTPUT)/%: %.c $(wildcard *.h) $(MEMVIRT_KSFT_HDRS) \
 	     $(wildcard $(TOP)/include/uapi/linux/*.h)
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
-.PHONY: all
+.PHONY: all run_tests

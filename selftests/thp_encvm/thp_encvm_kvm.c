@@ -189,22 +189,22 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	       t->ctl->wakeups, pf);
 }
 
-TEST_F_TIMEOUT(kvm, guest_copies_windows_into_huge_pages, 1800)
+TEST_F_TIMEOUT(kvm, guest_copies_windows_into_huge_pages, 600)
 {
 	guest_copies(_metadata, &self->t, false, 0);
 }
 
-TEST_F_TIMEOUT(kvm, guest_woken_by_irqfd_copies_windows, 1800)
+TEST_F_TIMEOUT(kvm, guest_woken_by_irqfd_copies_windows, 600)
 {
 	guest_copies(_metadata, &self->t, true, 0);
 }
 
-TEST_F_TIMEOUT(kvm, kvm_write_tracking_copies_windows, 1800)
+TEST_F_TIMEOUT(kvm, kvm_write_tracking_copies_windows, 600)
 {
 	guest_copies(_metadata, &self->t, false, THP_ENCVM_ATTACH_KVM_WRITE_TRACK);
 }
 
-TEST_F_TIMEOUT(kvm, kvm_write_tracking_woken_by_irqfd, 1800)
+TEST_F_TIMEOUT(kvm, kvm_write_tracking_woken_by_irqfd, 600)
 {
 	guest_copies(_metadata, &self->t, true, THP_ENCVM_ATTACH_KVM_WRITE_TRACK);
 }
@@ -235,7 +235,7 @@ static void unanswered(struct __test_metadata *_metadata, struct tvm *t,
  * and every page still holds what the guest wrote, read through the
  * VMM's mapping.
  */
-TEST_F_TIMEOUT(kvm, kvm_write_tracking_rolls_back, 1800)
+TEST_F_TIMEOUT(kvm, kvm_write_tracking_rolls_back, 600)
 {
 	struct kvm_userspace_memory_region slot = {
 		.slot = 1, .guest_phys_addr = OBJ_GPA, .memory_size = 0,
@@ -381,17 +381,17 @@ static void reattach_busy(struct __test_metadata *_metadata, struct tvm *t,
 	       read_knob("collapse_failed/guest_busy") - busy0);
 }
 
-TEST_F_TIMEOUT(kvm, reattached_while_guest_holds_copy, 1800)
+TEST_F_TIMEOUT(kvm, reattached_while_guest_holds_copy, 600)
 {
 	reattach_busy(_metadata, &self->t, HOLD_AFTER);
 }
 
-TEST_F_TIMEOUT(kvm, reattached_before_guest_copies, 1800)
+TEST_F_TIMEOUT(kvm, reattached_before_guest_copies, 600)
 {
 	reattach_busy(_metadata, &self->t, HOLD_BEFORE);
 }
 
-TEST_F_TIMEOUT(kvm, reattached_in_the_middle_of_a_copy, 1800)
+TEST_F_TIMEOUT(kvm, reattached_in_the_middle_of_a_copy, 600)
 {
 	reattach_busy(_metadata, &self->t, HOLD_MID);
 }
@@ -406,7 +406,7 @@ TEST_F_TIMEOUT(kvm, reattached_in_the_middle_of_a_copy, 1800)
  * the guest did not write. Sent back to slot 0 after them, it finds
  * every request completed and copies none again.
  */
-TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 1800)
+TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 600)
 {
 	struct tvm *t = &self->t;
 	struct thp_encvm_info info;
@@ -487,7 +487,7 @@ TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 1800)
 	EXPECT_EQ(0, t->ctl->poison_bad);
 }
 
-TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 900)
+TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 300)
 {
 	struct tvm *t = &self->t;
 	struct thp_encvm_info info;
@@ -502,7 +502,7 @@ TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 900)
 	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
 }
 
-TEST_F_TIMEOUT(kvm, detach_during_collapse, 900)
+TEST_F_TIMEOUT(kvm, detach_during_collapse, 300)
 {
 	struct tvm *t = &self->t;
 	long detached0 = read_knob("collapse_failed/detached");
@@ -532,7 +532,7 @@ TEST_F_TIMEOUT(kvm, detach_during_collapse, 900)
 	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
 }
 
-TEST_F_TIMEOUT(kvm, injected_alloc_failure, 1800)
+TEST_F_TIMEOUT(kvm, injected_alloc_failure, 600)
 {
 	const char *fa = "/sys/kernel/debug/thp_encvm/fail_alloc/";
 	long alloc0 = read_knob("collapse_failed/alloc");
@@ -567,7 +567,7 @@ TEST_F_TIMEOUT(kvm, injected_alloc_failure, 1800)
 }
 
 /* A VMM killed with requests in flight: nothing leaks, nothing splats. */
-TEST_F_TIMEOUT(kvm, vmm_killed_during_collapse, 900)
+TEST_F_TIMEOUT(kvm, vmm_killed_during_collapse, 300)
 {
 	long detached0 = read_knob("collapse_failed/detached");
 	long objects0 = wait_objects(0);

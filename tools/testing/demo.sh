@@ -12,11 +12,12 @@ mkdir -p "$out/bin"
 
 MEMVIRT_NO_BOOT=1 "$here/vm/tier-host.sh" stock "$out" ||
 	{ echo "demo: build failed; see $out/*.log" >&2; exit 1; }
+mods=$(MEMVIRT_REPO=$repo bash -c ". '$here/vm/suite-lib.sh'; suite_modules")
 demos=()
-for src in "$here"/demo/*_demo.c; do
-	name=$(basename "$src" .c)
-	mod=${name%_demo}
-	[ -e "$out/mod/$mod/$mod.ko" ] || continue
+for mod in $mods; do
+	src=$here/demo/${mod}_demo.c
+	name=${mod}_demo
+	[ -e "$src" ] || { echo "demo: $mod has no $src" >&2; exit 1; }
 	# A demo may use the shared kselftest helpers (selftests/include),
 	# and its module's own helpers and guest agent.
 	extra=()
@@ -29,9 +30,9 @@ done
 {
 	echo "set -e"
 	echo "modprobe kvm_amd 2>/dev/null || true	# the suite uses KVM's exports"
-	echo "for m in ptsel thp_encvm iommu_migrate maint_cmd pwsp nested_notify; do"
-	echo "	[ -e $out/mod/\$m/\$m.ko ] && insmod $out/mod/\$m/\$m.ko"
-	echo "done"
+	for m in $mods; do
+		echo "insmod $out/mod/$m/$m.ko"
+	done
 	echo ": > $out/rows"
 	for d in "${demos[@]}"; do
 		echo "$out/bin/$d >> $out/rows"

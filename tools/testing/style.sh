@@ -16,10 +16,19 @@ tap=$out/results/style.tap
 src=$("$here/linux-src.sh") || die "no linux source"
 
 cd "$repo"
-files=$(git ls-files -co --exclude-standard -- '*.c' '*.h' | grep -v '^build/' | sort)
+# Not from git: a tarball, a checkout git refuses to read (another
+# owner) or a machine without git must check the same files.
+files=$(find . \( -path ./build -o -path ./.git \) -prune -o \
+	-type f \( -name '*.c' -o -name '*.h' \) -print | sed 's|^\./||' | sort)
 n=0
 {
 	echo "TAP version 13"
+	n=$((n + 1))
+	if [ "$(echo "$files" | grep -c .)" -ge 10 ]; then
+		echo "ok $n - style: $(echo "$files" | grep -c .) C files to check"
+	else
+		echo "not ok $n - style: found only $(echo "$files" | grep -c .) C files in $repo"
+	fi
 	for f in $files; do
 		n=$((n + 1))
 		r=$(perl "$src/scripts/checkpatch.pl" --no-tree --terse --show-types \

@@ -48,4 +48,8 @@ for t in $fuzz; do
 		fi
 	} > "$res/$t.tap"
 done
+# make check's own checks: its TAP reader, tier verdicts, load/unload
+# checks and kselftest runner on made-up input, and the one module list.
+"$here/../harness/selftest.sh" > "$res/harness-selftest.tap" 2>&1
+"$here/../harness/modules-check.sh" > "$res/modules.tap" 2>&1
 ! grep -q '^not ok' "$res"/*.tap

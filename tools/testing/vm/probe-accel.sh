@@ -14,7 +14,9 @@ if [ -n "${MEMVIRT_ACCEL:-}" ]; then
 	[ "$MEMVIRT_ACCEL" = tcg ] && echo "$tcg" || echo "$MEMVIRT_ACCEL"
 	exit 0
 fi
-if [ ! -w /dev/kvm ]; then
+# The guest needs nested SVM from -cpu max: with KVM that is the host
+# CPU's, so an Intel or SVM-less host stays on TCG.
+if [ ! -w /dev/kvm ] || ! grep -qw svm /proc/cpuinfo; then
 	echo "$tcg"
 	exit 0
 fi

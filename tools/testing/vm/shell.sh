@@ -16,8 +16,8 @@ MEMVIRT_NO_BOOT=1 "$here/tier-host.sh" "$tier" "$out" ||
 cat > "$out/guest-cmd.sh" <<EOS
 # The suite uses KVM's exports; Debian builds KVM as modules.
 modprobe kvm_amd 2>/dev/null
-for m in ptsel thp_encvm iommu_migrate maint_cmd pwsp nested_notify; do
-	[ -e "$out/mod/\$m/\$m.ko" ] && insmod "$out/mod/\$m/\$m.ko" && echo "loaded \$m"
+for m in $(MEMVIRT_REPO=$repo bash -c ". '$here/suite-lib.sh'; suite_modules" | tr '\n' ' '); do
+	insmod "$out/mod/\$m/\$m.ko" && echo "loaded \$m"
 done
 export MEMVIRT_BUILD=$out
 echo "kselftests: $out/selftests   bpftrace scripts: $repo/tools/bpftrace"

@@ -3,18 +3,26 @@
 #
 # tier-host.sh stock|debug OUT
 #
-# Builds the suite for the tier's kernel (stock Debian 6.12, or the
-# cached debug kernel), builds the kselftests, boots the VM and runs
-# tier.sh in it. TAP results land in OUT/results; OUT/vm.tap records
-# whether the build and the boot themselves worked.
+# Builds the suite (with its test modules) for the tier's kernel (stock
+# Debian 6.12, or the cached debug kernel), builds the kselftests and,
+# on the stock tier, builds and installs the suite with DKMS into trees
+# of its own under OUT/dkms. Then boots the VM, runs tier.sh in it and
+# scans the whole console log for splats. TAP results land in
+# OUT/results; OUT/results/vm.tap records whether the host-side steps
+# and the boot worked.
+#
+# MEMVIRT_VM_TIMEOUT (seconds, default 2100) bounds the VM: it must
+# stay above every selftests/*/settings timeout and below CI's limit.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
+export MEMVIRT_REPO=$repo
+. "$here/suite-lib.sh"
 tier=$1 out=$2
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -rf "$out/results" "$out/mod" "$out/selftests"
+rm -rf "$out/results" "$out/mod" "$out/selftests" "$out/dkms" "$out/timing.tsv"
 mkdir -p "$out/results"
 vmtap=$out/results/vm.tap
 n=0
@@ -55,22 +63,94 @@ build_mods() {
 	mkdir -p "$out/mod"
 	(cd "$repo" && tar -cf - --exclude=./build --exclude=./.git .) |
 		tar -xf - -C "$out/mod"
-	make -C "$out/mod" KDIR="$kdir" modules
+	make -C "$out/mod" KDIR="$kdir" MEMVIRT_TEST_MODULES=m modules
 }
 build_selftests() {
 	make -C "$repo/selftests" OUTPUT="$out/selftests"
 }
+
+# DKMS on the host, in trees of its own: add, build, install, then check
+# that each module is where DKMS said and that remove takes it away
+# again. The guest modprobes the installed copies (tier.sh).
+dkms_host() {
+	local d=$out/dkms t=$out/results/dkms.tap k=0 name ver m root
+	name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"/\1/p' "$repo/dkms.conf")
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$repo/dkms.conf")
+	root=$d/root
+	mkdir -p "$d/tree" "$d/source/$name-$ver" "$root/lib/modules/$rel" "$d/installed"
+	(cd "$repo" && tar -cf - --exclude=./build --exclude=./.git .) |
+		tar -xf - -C "$d/source/$name-$ver"
+	dk() {
+		dkms --dkmstree "$d/tree" --sourcetree "$d/source" \
+			--installtree "$root/lib/modules" --no-depmod \
+			--kernelsourcedir "/lib/modules/$rel/build" "$@"
+	}
+	t() {	# t DESCRIPTION CMD...
+		local desc=$1; shift
+		k=$((k + 1))
+		if "$@" >> "$d/dkms.log" 2>&1; then
+			echo "ok $k - dkms: $desc"
+		else
+			echo "not ok $k - dkms: $desc (see $d/dkms.log)"
+		fi
+	}
+	found() {	# found MODULE: modinfo finds it in the DKMS tree
+		depmod -b "$root" "$rel" &&
+		modinfo -b "$root" -k "$rel" -n "$1" | grep -q "/updates/dkms/$1.ko"
+	}
+	gone() { depmod -b "$root" "$rel" && ! modinfo -b "$root" -k "$rel" -n "$1"; }
+	{
+		echo "TAP version 13"
+		t "add $name/$ver" dk add "$name/$ver"
+		t "build for $rel" dk build "$name/$ver" -k "$rel"
+		t "install for $rel" dk install "$name/$ver" -k "$rel"
+		for m in $(suite_modules); do
+			t "modinfo finds the installed $m" found "$m"
+		done
+		# What the guest modprobes: the tree as DKMS installed it,
+		# with its own modules.dep (depmod -a over all of Debian's
+		# modules would take minutes under TCG).
+		cp -a "$root/." "$d/installed/"
+		t "remove $name/$ver" dk remove "$name/$ver" --all
+		for m in $(suite_modules); do
+			t "modinfo no longer finds $m after remove" gone "$m"
+		done
+		echo "1..$k"
+	} > "$t"
+	! grep -q '^not ok' "$t"
+}
+
 # Passes when the guest ran to the end; its verdict is in its TAP files.
 boot_vm() {
 	"$here/run-vm.sh" --kernel "$kernel" --initrd "$out/initramfs.cpio.gz" \
 		--out "$out" --cmd "$out/guest-cmd.sh" \
-		--timeout "${MEMVIRT_VM_TIMEOUT:-2400}"
+		--timeout "${MEMVIRT_VM_TIMEOUT:-2100}"
 	[ -s "$out/guest-rc" ]
 }
+
+# The whole console, not just what the guest's ring buffer still held.
+scan_console() {
+	local t=$out/results/console.tap pat
+	pat=$(cat "$here/splat-patterns")
+	{
+		echo "TAP version 13"
+		echo "1..1"
+		if grep -Eq "$pat" "$out/console.log"; then
+			echo "not ok 1 - $tier: console log has no splat"
+			grep -E -B2 -A20 "$pat" "$out/console.log" | head -n 80 | sed 's/^/# /'
+		else
+			echo "ok 1 - $tier: console log has no splat"
+		fi
+	} > "$t"
+}
+
 ok=1
 step modules build_mods || ok=0
 step selftests build_selftests || ok=0
 step initramfs "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" $rel || ok=0
+if [ "$tier" = stock ] && [ -z "${MEMVIRT_NO_BOOT:-}" ]; then
+	step dkms dkms_host || ok=0
+fi
 echo "$kernel" > "$out/kernel"
 # make vm and make demo only want the build; they boot on their own.
 if [ -n "${MEMVIRT_NO_BOOT:-}" ]; then
@@ -82,7 +162,9 @@ if [ $ok = 1 ]; then
 	printf 'MEMVIRT_QEMU_BOOT=%q bash %q %q %q %q\n' "${MEMVIRT_QEMU_BOOT:-}" \
 		"$here/tier.sh" "$tier" "$out" "$out/results" > "$out/guest-cmd.sh"
 	step boot-and-run boot_vm
+	scan_console
 	up=$(sed -n 's/^MEMVIRT-GUEST-UP uptime=//p' "$out/console.log" 2>/dev/null)
 	[ -z "$up" ] || echo "# $tier: guest userspace up ${up}s after boot" >> "$vmtap"
 fi
 echo "1..$n" >> "$vmtap"
+! grep -qs -e '^\s*not ok' "$out"/results/*.tap
