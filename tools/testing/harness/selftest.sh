@@ -44,7 +44,7 @@ tap beyond 'TAP version 13\n1..1\nok 1 a\nnot ok 9999 crashed\n'
 out=$(counts "$tmp/beyond.tap" "1 2 0"); res $? "a result past the plan fails" "$out"
 
 tap skip-binary 'TAP version 13\n1..0 # SKIP no /dev/kvm\n'
-out=$(counts "$tmp/skip-binary.tap" "0 0 1"); res $? "a whole-binary skip (1..0 # SKIP) counts as a skip" "$out"
+out=$(counts "$tmp/skip-binary.tap" "0 0 1"); res $? "a whole-binary skip (plan 1..0 with SKIP) counts as one skip" "$out"
 
 tap stray 'TAP version 13\n1..3\nok 1 a\n  ok 7 printed by the test\nok 2 b\nok 3 c\n'
 out=$(counts "$tmp/stray.tap" "3 1 0"); res $? "a stray indented ok fails and does not shift the counted level" "$out"
@@ -61,7 +61,7 @@ out=$(python3 "$ktap" count "$tmp/orphan.tap" | sed -n 1p)
 res $? "a suite cut off before its own result fails" "counted $out"
 
 tap todo 'TAP version 13\n1..1\nnot ok 1 a # TODO later\n'
-out=$(counts "$tmp/todo.tap" "0 1 0"); res $? "not ok # TODO is a failure" "$out"
+out=$(counts "$tmp/todo.tap" "0 1 0"); res $? "a not-ok result with a TODO directive is a failure" "$out"
 
 tap bail 'TAP version 13\n1..2\nok 1 a\nBail out! rmmod\n'
 out=$(python3 "$ktap" count "$tmp/bail.tap" | sed -n 1p)
