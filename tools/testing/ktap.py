@@ -15,11 +15,12 @@
 #  * Results are counted at the leaves. A result whose subtests precede
 #    it (indented deeper) counts through its subtests; if the parent says
 #    "not ok" while every subtest passed, the parent is one failure.
-#  * Every test block, top level or nested, is checked against its plan:
-#    a result missing from the plan, or one more than planned, is a
-#    failure. A nested block needs a plan of its own, so a stray
-#    indented result line is a failure and never shifts the level that
-#    is counted.
+#  * Every test block, top level or nested, is checked against its plan
+#    where it has one: a result missing from the plan, or one more than
+#    planned, is a failure. A nested block must open with a version
+#    line or have a plan (KUnit's parameterized tests have no plan), so
+#    a stray indented result line is a failure and never shifts the
+#    level that is counted.
 #  * "1..0 # SKIP reason" skips the whole file: one skip.
 #  * "not ok ... # TODO" is a failure; "Bail out!" is a failure; a file
 #    with neither plan nor result is a failure.
@@ -100,7 +101,7 @@ def parse_block(lines, prefix, tally):
 		if dm:
 			desc, directive, reason = dm.group(1), dm.group(2).upper(), dm.group(3)
 		name = prefix + (desc or f'result {m.group(2) or results}')
-		if child and plan_of(child) is None:
+		if child and not subtest_block(child):
 			# Not a subtest block: stray lines. Fail, and count
 			# the result itself at this level.
 			tally.fail(f'{name}: stray indented line(s) before it')
@@ -135,13 +136,13 @@ def parse_block(lines, prefix, tally):
 	return results
 
 
-def plan_of(lines):
+def subtest_block(lines):
+	"""A subtest block opens with a version line or has a plan (KUnit's
+	parameterized tests print no plan); anything else is stray."""
 	rows = [(indent_of(l), l.strip()) for l in lines if structural(l)]
 	level = min(d for d, _ in rows)
-	for d, s in rows:
-		if d == level and PLAN.match(s):
-			return s
-	return None
+	top = [s for d, s in rows if d == level]
+	return bool(VERSION.match(top[0]) or any(PLAN.match(s) for s in top))
 
 
 def count_file(path):

@@ -52,6 +52,9 @@ out=$(counts "$tmp/stray.tap" "3 1 0"); res $? "a stray indented ok fails and do
 tap kunit 'KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n    1..3\n    ok 1 a\n    not ok 2 b\n    ok 3 c # SKIP no numa\nnot ok 1 s\n'
 out=$(counts "$tmp/kunit.tap" "1 1 1"); res $? "KUnit subtests count at the leaves" "$out"
 
+tap param 'KTAP version 1\n1..1\n    KTAP version 1\n    # Subtest: s\n    1..1\n        KTAP version 1\n        # Subtest: p\n        ok 1 radix\n        ok 2 hash\n    ok 1 p\nok 1 s\n'
+out=$(counts "$tmp/param.tap" "2 0 0"); res $? "KUnit parameterized cases (no plan) count at the leaves" "$out"
+
 tap parent 'KTAP version 1\n1..1\n    1..1\n    ok 1 a\nnot ok 1 s\n'
 out=$(counts "$tmp/parent.tap" "1 1 0"); res $? "a failed parent with passing subtests fails" "$out"
 
