@@ -431,6 +431,7 @@ TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 600)
 	 * quiet when they match, and stay so for ten timeouts.
 	 */
 	ASSERT_EQ(0, write_knob("enabled", "0"));
+	end = now_s() + VM_WAIT_S;	/* each step waits on its own */
 	do {
 		prod = __atomic_load_n(&t->ring->prod, __ATOMIC_ACQUIRE);
 		aborts = info_of(t->obj).aborts;
@@ -445,6 +446,7 @@ TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 600)
 
 	/* More than two laps of cancelled requests: all skipped. */
 	__atomic_store_n(&t->ctl->mode, MODE_SERVE, __ATOMIC_RELEASE);
+	end = now_s() + VM_WAIT_S;
 	while (__atomic_load_n(&t->ring->cons, __ATOMIC_ACQUIRE) != prod && now_s() < end)
 		usleep(10000);
 	ASSERT_EQ(prod, t->ring->cons);
@@ -473,6 +475,7 @@ TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 600)
 	repeats = t->ctl->repeats;
 	prod = __atomic_load_n(&t->ring->prod, __ATOMIC_ACQUIRE);
 	__atomic_store_n(&t->ctl->rewind, 1, __ATOMIC_RELEASE);
+	end = now_s() + VM_WAIT_S;
 	while (__atomic_load_n(&t->ctl->repeats, __ATOMIC_ACQUIRE) < repeats + prod &&
 	       now_s() < end)
 		usleep(10000);
