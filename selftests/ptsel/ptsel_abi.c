@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,20 +73,59 @@ static int write_knob(const char *name, const char *val)
 	return mv_write_knob(SYSFS, name, val);
 }
 
+/* default_format's current choice, the one in brackets, into @buf. */
+static int read_format(char *buf, size_t size)
+{
+	char line[64] = "", *lb, *rb;
+	int fd = open(SYSFS "default_format", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	lb = n > 0 ? strchr(line, '[') : NULL;
+	rb = lb ? strchr(lb, ']') : NULL;
+	if (!rb || (size_t)(rb - lb) > size)
+		return -EINVAL;
+	snprintf(buf, size, "%.*s", (int)(rb - lb - 1), lb + 1);
+	return 0;
+}
+
+/*
+ * A test that changes a knob saves it first (SAVE_KNOB(), SAVE_FORMAT()),
+ * and the teardown puts it back, however the test ends: a failed
+ * ASSERT leaves the test with longjmp(), past any cleanup attribute,
+ * and a crash ends its process. So the fixture lives in shared memory
+ * and the teardown runs in the parent (FIXTURE_TEARDOWN_PARENT).
+ */
 FIXTURE(ptsel) {
 	int fd;
+	pid_t pid;
+	struct mv_knobs knobs;
+	char format[16];
 };
 
 FIXTURE_SETUP(ptsel)
 {
+	self->pid = getpid();
+	self->knobs = (struct mv_knobs){ .dir = SYSFS };
+	self->format[0] = 0;
 	self->fd = open_dev(_metadata);
 }
 
-FIXTURE_TEARDOWN(ptsel)
+FIXTURE_TEARDOWN_PARENT(ptsel)
 {
-	if (self->fd >= 0)
+	/* The file belongs to the test's process, which closed it. */
+	if (self->fd >= 0 && getpid() == self->pid)
 		close(self->fd);
+	mv_knobs_restore(&self->knobs);
+	if (self->format[0])
+		write_knob("default_format", self->format);
 }
+
+#define SAVE_KNOB(knob)	mv_knobs_save(&self->knobs, knob)
+#define SAVE_FORMAT()	ASSERT_EQ(0, read_format(self->format, sizeof(self->format)))
 
 TEST_F(ptsel, map_translate)
 {
@@ -265,6 +305,7 @@ TEST_F(ptsel, table_limit)
 	int i, ret = 0;
 
 	ASSERT_LT(0, before);
+	SAVE_KNOB("max_table_pages");
 	base = read_knob("stats/table_pages");
 	ASSERT_LE(1, base);
 	ASSERT_EQ(0, write_knob("max_table_pages", "8"));
@@ -319,9 +360,6 @@ static int do_range(int fd, unsigned long cmd, uint64_t addr, uint64_t size,
 
 	return ioctl(fd, cmd, &m) ? -errno : 0;
 }
-
-/* Restores a knob when the test ends, whatever happens. */
-#define SAVE_KNOB(var, knob)	MV_SAVE_KNOB(var, SYSFS, knob)
 
 TEST_F(ptsel, regions_and_conversion)
 {
@@ -518,12 +556,12 @@ TEST_F(ptsel, translate_batch)
 
 TEST_F(ptsel, switch_and_tlb_retention)
 {
-	SAVE_KNOB(k, "max_partitions_per_fd");
 	struct ptsel_switch s = { .asid = 1, .reserved = 1 };
 	struct ptsel_stats st, st2;
 	struct ptsel_translate t;
 	uint32_t kept = 0, i;
 
+	SAVE_KNOB("max_partitions_per_fd");
 	ASSERT_EQ(0, write_knob("max_partitions_per_fd", "8"));
 	/* Each address space maps the same input to its own target. */
 	for (i = 0; i < 8; i++) {
@@ -570,13 +608,14 @@ TEST_F(ptsel, switch_and_tlb_retention)
 
 TEST_F(ptsel, knobs_apply)
 {
-	SAVE_KNOB(k1, "max_mapped_pages");
-	SAVE_KNOB(k2, "walk_cache_size");
 	struct ptsel_translate t;
 	struct ptsel_stats st;
 	char buf[64] = "";
 	int fd, fd2, n;
 
+	SAVE_KNOB("max_mapped_pages");
+	SAVE_KNOB("walk_cache_size");
+	SAVE_FORMAT();
 	/* default_format lists the choices and brackets the current one. */
 	fd = open(SYSFS "default_format", O_RDONLY);
 	ASSERT_LE(0, fd);
@@ -673,13 +712,19 @@ TEST_F(ptsel, convert_while_translating)
 	EXPECT_LE(60, l.rounds);
 }
 
-TEST(sysfs_bad_writes)
+TEST_F(ptsel, sysfs_bad_writes)
 {
 	long before = read_knob("max_table_pages");
 
-	if (before < 0 && !getenv("MEMVIRT_REQUIRE"))
-		SKIP(return, "ptsel module not loaded");
 	ASSERT_LT(0, before);
+	/* Were a bad write taken, the next tests would not see it. */
+	SAVE_KNOB("max_table_pages");
+	SAVE_KNOB("max_mapped_pages");
+	SAVE_KNOB("max_partitions_per_fd");
+	SAVE_KNOB("tlb_entries");
+	SAVE_KNOB("retained_asids");
+	SAVE_KNOB("walk_cache_size");
+	SAVE_FORMAT();
 	EXPECT_EQ(-EINVAL, write_knob("max_table_pages", "0"));
 	EXPECT_EQ(-EINVAL, write_knob("max_table_pages", "abc"));
 	EXPECT_EQ(-EINVAL, write_knob("max_table_pages", "-1"));
@@ -802,18 +847,16 @@ static void *knob_flipper(void *arg)
 	return NULL;
 }
 
-TEST(knob_writes_race_opens)
+TEST_F(ptsel, knob_writes_race_opens)
 {
-	SAVE_KNOB(k1, "tlb_entries");
-	SAVE_KNOB(k2, "retained_asids");
-	SAVE_KNOB(k3, "walk_cache_size");
 	struct knob_race r = { 0 };
 	struct ptsel_translate t;
 	pthread_t th;
 	int i, fd;
 
-	if (k1.val[0] < 0 && !getenv("MEMVIRT_REQUIRE"))
-		SKIP(return, "ptsel module not loaded");
+	SAVE_KNOB("tlb_entries");
+	SAVE_KNOB("retained_asids");
+	SAVE_KNOB("walk_cache_size");
 	ASSERT_EQ(0, pthread_create(&th, NULL, knob_flipper, &r));
 	for (i = 0; i < 200; i++) {
 		fd = open(DEV, O_RDWR | O_CLOEXEC);
