@@ -344,19 +344,19 @@ static int split(struct ptsel_partition *p, u32 format, u64 addr)
 }
 
 /*
- * Make both ends of [@s, @e) leaf boundaries. A leaf never crosses a
- * span, so the leaf that straddles an end lives in the table of the
- * span around it. Splits keep every translation, so a failure here
- * needs no undo.
+ * Make both ends of the span [@s, @e) leaf boundaries. A leaf never
+ * crosses a region boundary, so a leaf that straddles an end lies in
+ * the span, in its table. Splits keep every translation, so a failure
+ * here needs no undo.
  */
-static int split_ends(struct ptsel_partition *p, u64 s, u64 e)
+static int span_split(void *priv, u64 s, u64 e, u32 format)
 {
-	const struct ptsel_region_set *rs = part_regions(p);
+	struct span_op *op = priv;
 	int ret;
 
-	ret = split(p, ptsel_region_format(rs, s), s);
+	ret = split(op->p, format, s);
 	if (!ret && e < PTSEL_LIMIT)
-		ret = split(p, ptsel_region_format(rs, e), e);
+		ret = split(op->p, format, e);
 	return ret;
 }
 
@@ -396,12 +396,18 @@ int ptsel_partition_map(struct ptsel_partition *p, u64 addr, u64 target,
 	order = p->hash.tab->order;
 	ret = ptsel_region_spans(part_regions(p), addr, addr + size, span_map,
 				 &op);
-	/* What was mapped ends on a span boundary: the undo cannot fail. */
-	if (ret && op.done > addr)
-		WARN_ON(ptsel_region_spans(part_regions(p), addr, op.done,
-					   span_unmap, &op));
-	if (!ret)
+	if (!ret) {
 		p->mapped_pages += size >> PTSEL_SHIFT;
+	} else if (op.done > addr) {
+		/*
+		 * Each span mapped so far is whole, and the range was free:
+		 * its ends are leaf boundaries and the undo splits nothing.
+		 * Should a page stay mapped all the same, it stays counted.
+		 */
+		ptsel_region_spans(part_regions(p), addr, op.done, span_unmap,
+				   &op);
+		p->mapped_pages += mapped_in(p, addr, op.done);
+	}
 	hash_note(p, order);
 	part_finish(p, 0, 0);
 out:
@@ -411,25 +417,29 @@ out:
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_map, PTSEL);
 
 /*
- * Unmap or protect: make both ends leaf boundaries, then run @fn over
- * every span. The splits are the only step that needs memory, so
- * after them nothing can fail.
+ * Unmap or protect: first make both ends of every span leaf
+ * boundaries, which is the only step that needs memory and changes no
+ * translation; then run @fn over every span, which splits nothing.
+ * Should @fn fail all the same, the count follows what it did.
  */
 static int range_update(struct ptsel_partition *p, u64 addr, u64 size,
 			ptsel_span_fn fn, struct span_op *op)
 {
+	const struct ptsel_region_set *rs;
+	u64 end = addr + size, pages = 0;
 	unsigned int order;
-	u64 pages = 0;
 	int ret;
 
 	mutex_lock(&p->lock);
+	rs = part_regions(p);
 	order = p->hash.tab->order;
-	ret = split_ends(p, addr, addr + size);
+	ret = ptsel_region_spans(rs, addr, end, span_split, op);
 	if (!ret) {
 		if (fn == span_unmap)
-			pages = mapped_in(p, addr, addr + size);
-		WARN_ON(ptsel_region_spans(part_regions(p), addr, addr + size,
-					   fn, op));
+			pages = mapped_in(p, addr, end);
+		ret = ptsel_region_spans(rs, addr, end, fn, op);
+		if (ret && fn == span_unmap)
+			pages -= mapped_in(p, addr, end);
 		p->mapped_pages -= pages;
 	}
 	hash_note(p, order);
@@ -504,6 +514,7 @@ int ptsel_partition_remap(struct ptsel_partition *p, u64 addr, u64 size,
 	struct span_op op = { .p = p, .addr = addr, .target = target };
 	const struct ptsel_region_set *rs;
 	unsigned int order;
+	u64 moved = 0;
 	int ret;
 
 	if (!ptsel_map_ok(addr, target, size, PTSEL_PROT_READ, PTSEL_LIMIT))
@@ -520,15 +531,21 @@ int ptsel_partition_remap(struct ptsel_partition *p, u64 addr, u64 size,
 	ret = ptsel_region_spans(rs, addr, addr + size, span_remap, &op);
 	if (ret)
 		goto out;
+	/*
+	 * The dry pass split every leaf that the move needs split, so this
+	 * one needs no memory. Should it fail all the same, what it moved
+	 * is logged like a whole move.
+	 */
 	op.dry = false;
-	WARN_ON(ptsel_region_spans(rs, addr, addr + size, span_remap, &op));
+	ret = ptsel_region_spans(rs, addr, addr + size, span_remap, &op);
+	moved = size;
 	/* The tables first: a reader that sees the generation sees them. */
 	spin_lock_irq(&p->move_lock);
 	ptsel_move_log_add(&p->moves, addr, size);
 	spin_unlock_irq(&p->move_lock);
 out:
 	hash_note(p, order);
-	part_finish(p, addr, ret ? 0 : size);
+	part_finish(p, addr, moved);
 	mutex_unlock(&p->lock);
 	return ret;
 }
@@ -558,15 +575,20 @@ static int span_copy(void *priv, u64 s, u64 e, u32 format)
 	u32 from = ptsel_region_format(op->old, s);
 	int ret;
 
-	if (from == format)
-		return 0;
-	/* The new table has nothing in the span: an undo may clear it all. */
-	op->done = e;
+	/*
+	 * The edges of a new region are new region boundaries, which no
+	 * leaf may cross, whether or not the format changes: later updates
+	 * rely on it to need no split inside their range. The old region
+	 * set gives the whole span one format, so a leaf that straddles
+	 * either end lies in the table of @from.
+	 */
 	ret = split(op->p, from, s);
 	if (!ret && e < PTSEL_LIMIT)
 		ret = split(op->p, from, e);
-	if (ret)
+	if (ret || from == format)
 		return ret;
+	/* The new table has nothing in the span: an undo may clear it all. */
+	op->done = e;
 	op->lo = s;
 	op->hi = e;
 	op->from = from;
@@ -575,7 +597,12 @@ static int span_copy(void *priv, u64 s, u64 e, u32 format)
 	return ptsel_radix_walk_leaves(&op->p->radix, s, e, copy_leaf, op);
 }
 
-/* Step 3, or the undo of step 1: drop the span from one of the tables. */
+/*
+ * Step 3, or the undo of step 1: drop the span from one of the tables.
+ * Step 1 made both ends of the span leaf boundaries in the old table,
+ * and copied leaves inside the span into the new one, so neither table
+ * needs a split here and nothing can fail.
+ */
 static int span_drop(void *priv, u64 s, u64 e, u32 format)
 {
 	struct span_op *op = priv;
@@ -626,12 +653,12 @@ static int set_region(struct ptsel_partition *p, u64 addr, u64 size,
 	ret = ptsel_region_spans(new, s, e, span_copy, &op);
 	if (ret) {
 		op.dry = true;
-		WARN_ON(ptsel_region_spans(new, s, op.done, span_drop, &op));
+		ptsel_region_spans(new, s, op.done, span_drop, &op);
 	} else {
 		rcu_assign_pointer(p->regions, new);
 		/* Nobody looks in the old tables after this. */
 		synchronize_rcu();
-		WARN_ON(ptsel_region_spans(new, s, e, span_drop, &op));
+		ptsel_region_spans(new, s, e, span_drop, &op);
 		swap(old, new);
 		p->conversions++;
 		atomic64_inc(&ptsel_nr_conversions);
