@@ -655,6 +655,10 @@ static int set_region(struct ptsel_partition *p, u64 addr, u64 size,
 		op.dry = true;
 		ptsel_region_spans(new, s, op.done, span_drop, &op);
 	} else {
+		/*
+		 * Release: a lookup that sees @new sees the leaves step 1
+		 * copied. Pairs with the smp_rmb() in ptsel_partition_walk().
+		 */
 		rcu_assign_pointer(p->regions, new);
 		/* Nobody looks in the old tables after this. */
 		synchronize_rcu();
@@ -732,6 +736,17 @@ int ptsel_partition_walk(struct ptsel_partition *p, struct ptsel_wcache *wc,
 			 u64 addr, struct ptsel_xlate *out)
 {
 	const struct ptsel_region_set *rs = rcu_dereference(p->regions);
+
+	/*
+	 * The tables are reached through @p, not through @rs, so no
+	 * address dependency orders their loads after the load of @rs: a
+	 * weakly ordered CPU could pair a new region set with a table
+	 * from before the copy it routes to, and miss. Pairs with the
+	 * release of rcu_assign_pointer() in set_region(), which follows
+	 * the copy; the loads below then see the copied leaves (and the
+	 * hashed generation that holds them).
+	 */
+	smp_rmb();
 
 	if (ptsel_region_format(rs, addr) == PTSEL_FORMAT_HASH)
 		return ptsel_hash_translate(&p->hash, addr, out);
