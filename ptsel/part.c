@@ -79,9 +79,16 @@ static void *hash_alloc(void *priv, size_t bytes)
 	struct ptsel_partition *p = priv;
 	void *mem;
 
+	/* kvzalloc() refuses more, and PTSEL_HASH_MAX_ORDER stays below. */
+	BUILD_BUG_ON(ptsel_htab_bytes(PTSEL_HASH_MAX_ORDER) > INT_MAX);
 	if (!table_room(p, bytes))
 		return NULL;
-	mem = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
+	/*
+	 * User space makes the table grow (with keys that collide, a few
+	 * leaves suffice): running out of memory is an answer for it, not
+	 * a reason to warn.
+	 */
+	mem = kvzalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!mem)
 		return NULL;
 	p->hash_bytes += bytes;

@@ -755,6 +755,65 @@ TEST_F(ptsel, failed_split_changes_nothing)
 	EXPECT_NO_NEW_WARN(tainted);
 }
 
+static long mem_available_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * 4 KiB keys whose hash shares the top 23 bits: KEY0 + i * KEY_STEP,
+ * for the multiplier of hash.c, differ by i * 49665041905 after the
+ * multiplication, all seventeen inside one 2^41-wide band. They share
+ * one pair of groups (16 slots) at every order up to 23.
+ */
+#define KEY0		3ULL
+#define KEY_STEP	165580141ULL
+
+/*
+ * Seventeen colliding leaves make the hashed table double up to its
+ * largest order, 1 GiB, and then fail with ENOMEM. Before, it went on
+ * to 2 GiB + 64 bytes, above what kvmalloc() hands out, and warned.
+ */
+/* Copying and zeroing 2 GiB of tables takes minutes under emulation. */
+TEST_F_TIMEOUT(ptsel, hash_growth_stops_at_cap, 900)
+{
+	long tainted = read_tainted(), avail = mem_available_kib();
+	struct ptsel_translate t;
+	struct ptsel_stats st;
+	unsigned int i;
+
+	/* The 1 GiB table, and the generations still waiting for RCU. */
+	if (avail < 3L << 20)
+		SKIP(return, "needs 3 GiB available, %ld KiB are", avail);
+	SAVE_KNOB("max_table_pages");
+	ASSERT_EQ(0, do_region(self->fd, PTSEL_IOC_SET_REGION, 0, 0,
+			       PTSEL_FORMAT_HASH, NULL));
+	/* The most: room for 2 GiB + 64 bytes. */
+	ASSERT_EQ(0, write_knob("max_table_pages", "1048576"));
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(0, do_map(self->fd, (KEY0 + i * KEY_STEP) * SZ_4K,
+				    (uint64_t)i * SZ_4K, SZ_4K, RW));
+	EXPECT_EQ(-ENOMEM, do_map(self->fd, (KEY0 + i * KEY_STEP) * SZ_4K, 0,
+				  SZ_4K, RW));
+	ASSERT_EQ(0, do_stats(self->fd, &st));
+	EXPECT_EQ(16, st.mapped_pages);
+	for (i = 0; i < 16; i++) {
+		ASSERT_EQ(0, do_xlate(self->fd, (KEY0 + i * KEY_STEP) * SZ_4K + 9, &t));
+		EXPECT_EQ((uint64_t)i * SZ_4K + 9, t.target);
+	}
+	EXPECT_NO_NEW_WARN(tainted);
+}
+
 /* A thread translates through the walker while regions convert. */
 struct conv_loop {
 	int fd;
