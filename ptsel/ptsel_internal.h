@@ -77,6 +77,7 @@ void ptsel_walkers_forget(struct ptsel_partition *p);
 void ptsel_walkers_stats(struct ptsel_walker_stats *st);
 int ptsel_partition_walk(struct ptsel_partition *p, struct ptsel_wcache *wc,
 			 u64 addr, struct ptsel_xlate *out);
+struct ptsel_partition *ptsel_walker_partition(struct ptsel_walker *w);
 
 int ptsel_dev_init(void);
 void ptsel_dev_exit(void);

@@ -814,6 +814,85 @@ TEST_F_TIMEOUT(ptsel, hash_growth_stops_at_cap, 900)
 	EXPECT_NO_NEW_WARN(tainted);
 }
 
+/*
+ * A thread switches one file back and forth between two partitions
+ * (switch k goes to partition 1 for an odd k, 2 for an even one; 2 is
+ * current before the first) and counts the switches it started and
+ * finished. Meanwhile the test translates an address through the
+ * file's walker (TRANSLATE) and then looks it up in the file's current
+ * partition (LOOKUP_UPDATE, which goes where MAP and the other updates
+ * go); each partition maps it to a target of its own. When at most one
+ * switch can have taken effect between the two, they must not see its
+ * new partition and then the old one: the file acts on one partition
+ * at a time, whichever ioctl asks.
+ */
+struct switch_race {
+	int fd;
+	int stop;
+	long started, finished;
+};
+
+static void *switcher(void *arg)
+{
+	struct switch_race *r = arg;
+	long k = 0;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_SEQ_CST)) {
+		k++;
+		__atomic_store_n(&r->started, k, __ATOMIC_SEQ_CST);
+		if (do_switch(r->fd, k % 2 ? 1 : 2, NULL))
+			break;
+		__atomic_store_n(&r->finished, k, __ATOMIC_SEQ_CST);
+	}
+	return NULL;
+}
+
+/* The partition (1 or 2) whose target @target is, 0 if neither. */
+static int part_of(uint64_t target)
+{
+	return target == SZ_1G ? 1 : target == 2 * SZ_1G ? 2 : 0;
+}
+
+TEST_F(ptsel, switch_is_atomic)
+{
+	struct switch_race r = { .fd = self->fd };
+	struct ptsel_translate t;
+	struct ptsel_lookup l;
+	long f0, s1, n, bad = 0, odd = 0;
+	int a, b, from, to;
+	pthread_t th;
+
+	ASSERT_EQ(0, do_switch(self->fd, 1, NULL));
+	ASSERT_EQ(0, do_map(self->fd, 0, SZ_1G, SZ_4K, RW));
+	ASSERT_EQ(0, do_switch(self->fd, 2, NULL));
+	ASSERT_EQ(0, do_map(self->fd, 0, 2 * SZ_1G, SZ_4K, RW));
+	ASSERT_EQ(0, pthread_create(&th, NULL, switcher, &r));
+	for (n = 0; n < 20000; n++) {
+		f0 = __atomic_load_n(&r.finished, __ATOMIC_SEQ_CST);
+		if (do_xlate(self->fd, 0, &t))
+			break;
+		memset(&l, 0, sizeof(l));
+		if (ioctl(self->fd, PTSEL_IOC_LOOKUP_UPDATE, &l))
+			break;
+		s1 = __atomic_load_n(&r.started, __ATOMIC_SEQ_CST);
+		a = part_of(t.target);
+		b = part_of(l.target);
+		from = f0 % 2 ? 1 : 2;
+		to = from == 1 ? 2 : 1;
+		odd += !a || !b;
+		if (s1 == f0)
+			bad += a != from || b != from;
+		else if (s1 == f0 + 1)
+			bad += a == to && b == from;
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_SEQ_CST);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(20000, n);
+	EXPECT_EQ(0, odd);
+	EXPECT_EQ(0, bad);
+	EXPECT_LT(0, __atomic_load_n(&r.finished, __ATOMIC_SEQ_CST));
+}
+
 /* A thread translates through the walker while regions convert. */
 struct conv_loop {
 	int fd;
