@@ -783,7 +783,7 @@ int ptsel_partition_translate(struct ptsel_partition *p, u64 addr,
 	rcu_read_lock();
 	ret = ptsel_partition_walk(p, NULL, addr, out);
 	rcu_read_unlock();
-	trace_ptsel_walk(p->asid, addr, ret, out->level, out->mem_refs, false);
+	trace_ptsel_lookup(p->asid, addr, ret, out->level, out->mem_refs);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_translate, PTSEL);

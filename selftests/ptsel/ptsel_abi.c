@@ -105,6 +105,7 @@ FIXTURE(ptsel) {
 	pid_t pid;
 	struct mv_knobs knobs;
 	char format[16];
+	char trace[128];
 };
 
 FIXTURE_SETUP(ptsel)
@@ -112,6 +113,7 @@ FIXTURE_SETUP(ptsel)
 	self->pid = getpid();
 	self->knobs = (struct mv_knobs){ .dir = SYSFS };
 	self->format[0] = 0;
+	self->trace[0] = 0;
 	self->fd = open_dev(_metadata);
 }
 
@@ -123,6 +125,8 @@ FIXTURE_TEARDOWN_PARENT(ptsel)
 	mv_knobs_restore(&self->knobs);
 	if (self->format[0])
 		write_knob("default_format", self->format);
+	if (self->trace[0])
+		rmdir(self->trace);
 }
 
 #define SAVE_KNOB(knob)	mv_knobs_save(&self->knobs, knob)
@@ -891,6 +895,69 @@ TEST_F(ptsel, switch_is_atomic)
 	EXPECT_EQ(0, odd);
 	EXPECT_EQ(0, bad);
 	EXPECT_LT(0, __atomic_load_n(&r.finished, __ATOMIC_SEQ_CST));
+}
+
+/* Enable ptsel's @event in the trace instance @dir. */
+static int trace_on(const char *dir, const char *event)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/events/ptsel/%s/enable", dir, event);
+	return mv_write_path(path, "1");
+}
+
+/* Lines of the instance's trace buffer that contain @what. */
+static int trace_count(const char *dir, const char *what)
+{
+	char path[256], line[512];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/trace", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += line[0] != '#' && strstr(line, what) != NULL;
+	fclose(f);
+	return n;
+}
+
+/*
+ * ptsel_walk says whether a walker's TLB answered; a lookup straight in
+ * a partition (LOOKUP_UPDATE) consults no TLB and must not show up there
+ * as a miss, or the hit rate ptsel_walk.bt prints is off. It goes to
+ * ptsel_lookup instead.
+ */
+TEST_F(ptsel, lookup_is_not_a_tlb_miss)
+{
+	static const char * const roots[] = {
+		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
+	};
+	struct ptsel_translate t;
+	struct ptsel_lookup l = { .addr = SZ_4K };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(roots); i++) {
+		snprintf(self->trace, sizeof(self->trace), "%s/instances/ptsel_abi.%d",
+			 roots[i], getpid());
+		if (!mkdir(self->trace, 0700))
+			break;
+	}
+	if (i == ARRAY_SIZE(roots)) {
+		self->trace[0] = 0;
+		SKIP(return, "no tracefs instances");
+	}
+	ASSERT_EQ(0, trace_on(self->trace, "ptsel_walk"));
+	EXPECT_EQ(0, trace_on(self->trace, "ptsel_lookup"));
+	ASSERT_EQ(0, do_map(self->fd, SZ_4K, SZ_1G, SZ_4K, RW));
+	ASSERT_EQ(0, ioctl(self->fd, PTSEL_IOC_LOOKUP_UPDATE, &l));
+	ASSERT_EQ(0, do_xlate(self->fd, SZ_4K, &t));	/* TLB miss */
+	ASSERT_EQ(0, do_xlate(self->fd, SZ_4K, &t));	/* TLB hit */
+	EXPECT_EQ(2, trace_count(self->trace, "ptsel_walk:"));
+	EXPECT_EQ(1, trace_count(self->trace, "tlb_hit=0"));
+	EXPECT_EQ(1, trace_count(self->trace, "tlb_hit=1"));
+	EXPECT_EQ(1, trace_count(self->trace, "ptsel_lookup:"));
 }
 
 /* A thread translates through the walker while regions convert. */
