@@ -45,11 +45,18 @@ static bool table_room(struct ptsel_partition *p, size_t bytes)
 	return p->radix_bytes + p->hash_bytes + bytes <= pages * PAGE_SIZE;
 }
 
+/*
+ * The core's "the caller serializes updates" is @p->lock: every update
+ * of a table reaches these providers or the span functions below, and
+ * they check it.
+ */
+
 static u64 *radix_alloc(void *priv)
 {
 	struct ptsel_partition *p = priv;
 	unsigned long page;
 
+	lockdep_assert_held(&p->lock);
 	if (!table_room(p, PAGE_SIZE))
 		return NULL;
 	page = get_zeroed_page(GFP_KERNEL_ACCOUNT);
@@ -64,6 +71,7 @@ static void radix_free(void *priv, u64 *table)
 {
 	struct ptsel_partition *p = priv;
 
+	lockdep_assert_held(&p->lock);
 	p->radix_bytes -= PAGE_SIZE;
 	atomic_long_dec(&ptsel_table_pages);
 	list_add(&virt_to_page(table)->lru, &p->pending);
@@ -81,6 +89,7 @@ static void *hash_alloc(void *priv, size_t bytes)
 
 	/* kvzalloc() refuses more, and PTSEL_HASH_MAX_ORDER stays below. */
 	BUILD_BUG_ON(ptsel_htab_bytes(PTSEL_HASH_MAX_ORDER) > INT_MAX);
+	lockdep_assert_held(&p->lock);
 	if (!table_room(p, bytes))
 		return NULL;
 	/*
@@ -100,6 +109,7 @@ static void hash_free(void *priv, void *mem, size_t bytes)
 {
 	struct ptsel_partition *p = priv;
 
+	lockdep_assert_held(&p->lock);
 	p->hash_bytes -= bytes;
 	atomic_long_sub(DIV_ROUND_UP(bytes, PAGE_SIZE), &ptsel_table_pages);
 	kvfree_rcu_mightsleep(mem);
@@ -135,6 +145,7 @@ static void part_finish(struct ptsel_partition *p, u64 addr, u64 size)
 {
 	bool tables = !list_empty(&p->pending);
 
+	lockdep_assert_held(&p->lock);
 	if (size || tables)
 		ptsel_walkers_invalidate(p, addr, size, tables);
 	release_pending(p);
@@ -150,6 +161,7 @@ static void hash_note(struct ptsel_partition *p, unsigned int old_order)
 {
 	unsigned int order = p->hash.tab->order;
 
+	lockdep_assert_held(&p->lock);
 	if (order == old_order)
 		return;
 	p->hash_resizes++;
@@ -186,16 +198,22 @@ struct ptsel_partition *ptsel_partition_create(u32 format)
 	INIT_LIST_HEAD(&p->pending);
 	p->asid = atomic64_inc_return(&ptsel_next_asid);
 	p->max_mapped_pages = ULONG_MAX;
+	/* Nobody else sees @p yet; the lock is for the providers' checks. */
+	mutex_lock(&p->lock);
 	if (ptsel_radix_init(&p->radix, 4, &radix_ops, p))
-		goto nomem;
+		goto unlock;
 	if (ptsel_hash_init(&p->hash, PTSEL_HASH_MIN_ORDER, PTSEL_LIMIT,
 			    &hash_ops, p)) {
 		ptsel_radix_destroy(&p->radix);
 		release_pending(p);
-		goto nomem;
+		goto unlock;
 	}
+	mutex_unlock(&p->lock);
 	atomic_long_inc(&ptsel_nr_partitions);
 	return p;
+unlock:
+	mutex_unlock(&p->lock);
+	mutex_destroy(&p->lock);
 nomem:
 	kfree(rs);
 	kfree(p);
@@ -277,6 +295,7 @@ static int span_map(void *priv, u64 s, u64 e, u32 format)
 	u64 t = op->target + (s - op->addr);
 	int ret;
 
+	lockdep_assert_held(&p->lock);
 	if (format == PTSEL_FORMAT_HASH)
 		ret = ptsel_hash_map(&p->hash, s, t, e - s, op->prot);
 	else
@@ -290,6 +309,7 @@ static int span_unmap(void *priv, u64 s, u64 e, u32 format)
 {
 	struct span_op *op = priv;
 
+	lockdep_assert_held(&op->p->lock);
 	if (format == PTSEL_FORMAT_HASH)
 		return ptsel_hash_unmap(&op->p->hash, s, e - s);
 	return ptsel_radix_unmap(&op->p->radix, s, e - s);
@@ -299,6 +319,7 @@ static int span_protect(void *priv, u64 s, u64 e, u32 format)
 {
 	struct span_op *op = priv;
 
+	lockdep_assert_held(&op->p->lock);
 	if (format == PTSEL_FORMAT_HASH)
 		return ptsel_hash_protect(&op->p->hash, s, e - s, op->prot);
 	return ptsel_radix_protect(&op->p->radix, s, e - s, op->prot);
@@ -309,6 +330,7 @@ static int span_remap(void *priv, u64 s, u64 e, u32 format)
 	struct span_op *op = priv;
 	u64 t = op->target + (s - op->addr);
 
+	lockdep_assert_held(&op->p->lock);
 	if (format == PTSEL_FORMAT_HASH)
 		return ptsel_hash_remap(&op->p->hash, s, e - s, t, op->dry);
 	return ptsel_radix_remap(&op->p->radix, s, e - s, t, op->dry);
@@ -339,12 +361,14 @@ static u64 mapped_in(struct ptsel_partition *p, u64 s, u64 e)
 {
 	struct span_op op = { .p = p };
 
+	lockdep_assert_held(&p->lock);
 	ptsel_region_spans(part_regions(p), s, e, span_count, &op);
 	return op.count;
 }
 
 static int split(struct ptsel_partition *p, u32 format, u64 addr)
 {
+	lockdep_assert_held(&p->lock);
 	if (format == PTSEL_FORMAT_HASH)
 		return ptsel_hash_split(&p->hash, addr);
 	return ptsel_radix_split(&p->radix, addr);
