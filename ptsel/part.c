@@ -38,11 +38,10 @@ static atomic64_t ptsel_next_asid = ATOMIC64_INIT(0);
  */
 static bool table_room(struct ptsel_partition *p, size_t bytes)
 {
-	unsigned long pages = READ_ONCE(ptsel_max_table_pages);
+	unsigned long pages = p->max_table_pages ?: READ_ONCE(ptsel_max_table_pages);
 
-	if (p->max_table_pages)
-		pages = min(pages, p->max_table_pages);
-	return p->radix_bytes + p->hash_bytes + bytes <= pages * PAGE_SIZE;
+	return DIV_ROUND_UP(p->radix_bytes + p->hash_bytes + bytes, PAGE_SIZE) <=
+	       pages;
 }
 
 /*
@@ -197,7 +196,6 @@ struct ptsel_partition *ptsel_partition_create(u32 format)
 	spin_lock_init(&p->move_lock);
 	INIT_LIST_HEAD(&p->pending);
 	p->asid = atomic64_inc_return(&ptsel_next_asid);
-	p->max_mapped_pages = ULONG_MAX;
 	/* Nobody else sees @p yet; the lock is for the providers' checks. */
 	mutex_lock(&p->lock);
 	if (ptsel_radix_init(&p->radix, 4, &radix_ops, p))
@@ -239,21 +237,28 @@ static void part_release(struct kref *ref)
 }
 
 /**
- * ptsel_partition_set_limits() - bound one partition below the knobs
+ * ptsel_partition_set_limits() - give a partition limits of its own
  * @p: the partition
- * @table_pages: most table memory, in pages; 0 for the knob alone
- * @mapped_pages: most 4 KiB pages mapped; 0 for the knob alone
+ * @table_pages: most table memory, in pages; 0 for no limit
+ * @mapped_pages: most 4 KiB pages mapped; 0 for no limit
  *
- * The max_table_pages and max_mapped_pages knobs always apply as well;
- * this lets a user of the API bound its own partitions further. Limits
- * below what the partition holds already only stop it from growing.
+ * A partition starts out bounded by the max_table_pages and
+ * max_mapped_pages knobs, which bound what user space can make the
+ * kernel allocate through /dev/ptsel. The in-kernel owner of a
+ * partition sets its own bounds instead: after this call, @table_pages
+ * and @mapped_pages replace both knobs for @p, and a 0 leaves the
+ * partition bounded only by memory (table memory is charged to the
+ * memcg of the task that makes it grow). Limits below what the
+ * partition holds already only stop it from growing.
+ *
+ * Context: process context, may sleep.
  */
 void ptsel_partition_set_limits(struct ptsel_partition *p,
 				unsigned long table_pages,
 				unsigned long mapped_pages)
 {
 	mutex_lock(&p->lock);
-	p->max_table_pages = table_pages;
+	p->max_table_pages = table_pages ?: ULONG_MAX;
 	p->max_mapped_pages = mapped_pages ?: ULONG_MAX;
 	mutex_unlock(&p->lock);
 }
@@ -420,7 +425,7 @@ int ptsel_partition_map(struct ptsel_partition *p, u64 addr, u64 target,
 		return -EINVAL;
 	mutex_lock(&p->lock);
 	if (p->mapped_pages + (size >> PTSEL_SHIFT) >
-	    min(READ_ONCE(ptsel_max_mapped_pages), p->max_mapped_pages)) {
+	    (p->max_mapped_pages ?: READ_ONCE(ptsel_max_mapped_pages))) {
 		ret = -ENOSPC;
 		goto out;
 	}

@@ -478,6 +478,36 @@ static void failed_split_changes_nothing(struct kunit *test)
 	}
 }
 
+/*
+ * Limits of its own replace the knobs for a partition, and 0 lifts
+ * them. With the knobs at their defaults (4096 table pages, 2^24
+ * mapped pages), this partition goes past both.
+ */
+static void own_limits_replace_knobs(struct kunit *test)
+{
+	struct ptsel_partition *p = new_part(test, RADIX);
+	struct ptsel_partition_stats st;
+	int i, ret = 0;
+
+	ptsel_partition_set_limits(p, 0, 0);
+	/* 65 GiB in 1 GiB leaves: more pages than 64 GiB, few tables. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_map(p, 0, 0, 65 * SZ_1G_ULL, RW), 0);
+	/* 4 KiB pages 1 GiB apart take a PMD and a PTE table each. */
+	for (i = 0; i < 2100 && !ret; i++)
+		ret = ptsel_partition_map(p, (128 + i) * SZ_1G_ULL, 0, SZ_4K_ULL, RW);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	ptsel_partition_stats(p, &st);
+	KUNIT_EXPECT_GT(test, st.table_bytes, 4096ULL * PAGE_SIZE);
+	/* And limits of its own bound it again, below the knobs. */
+	ptsel_partition_set_limits(p, table_pages(p), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_map(p, 4096 * SZ_1G_ULL, 0, SZ_4K_ULL, RW),
+			-ENOMEM);
+	ptsel_partition_set_limits(p, 0, st.mapped_pages);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_map(p, 65 * SZ_1G_ULL, 0, SZ_4K_ULL, RW),
+			-ENOSPC);
+	ptsel_partition_put(p);
+}
+
 static struct kunit_case ptsel_part_cases[] = {
 	KUNIT_CASE(region_set),
 	KUNIT_CASE(move_log),
@@ -490,6 +520,7 @@ static struct kunit_case ptsel_part_cases[] = {
 	KUNIT_CASE(limits_mid_update),
 	KUNIT_CASE(same_format_region_splits),
 	KUNIT_CASE(failed_split_changes_nothing),
+	KUNIT_CASE(own_limits_replace_knobs),
 	{}
 };
 
