@@ -20,14 +20,13 @@
  * @lock: serializes switches and the creation of partitions
  * @parts: the partitions by ASID; each holds the file's reference
  * @nr_parts: entries in @parts
- * @cur: the current partition
- * @walker: translates for the file (TRANSLATE, TRANSLATE_BATCH)
+ * @walker: translates for the file (TRANSLATE, TRANSLATE_BATCH); the
+ *	    partition it is switched to is the file's current one
  */
 struct ptsel_file {
 	struct mutex lock;
 	struct xarray parts;
 	unsigned int nr_parts;
-	struct ptsel_partition *cur;
 	struct ptsel_walker *walker;
 };
 
@@ -58,7 +57,6 @@ static int ptsel_open(struct inode *inode, struct file *file)
 		goto walker;
 	}
 	f->nr_parts = 1;
-	WRITE_ONCE(f->cur, p);
 	ptsel_walker_switch(f->walker, p);
 	file->private_data = f;
 	return nonseekable_open(inode, file);
@@ -86,12 +84,15 @@ static int ptsel_release(struct inode *inode, struct file *file)
 }
 
 /*
- * The current partition. Switches keep every partition of the file
- * alive until release, so the pointer stays valid for the whole ioctl.
+ * The current partition: the walker's, so that the ioctls that go
+ * through the walker (TRANSLATE) and the others (MAP, GET_STATS...)
+ * never act on different partitions around a switch. The file keeps
+ * every partition alive until release, so the pointer stays valid for
+ * the whole ioctl.
  */
 static struct ptsel_partition *cur(struct ptsel_file *f)
 {
-	return READ_ONCE(f->cur);
+	return ptsel_walker_partition(f->walker);
 }
 
 static long ioctl_map(struct ptsel_file *f, unsigned int cmd, void __user *argp)
@@ -263,7 +264,6 @@ static long ioctl_switch(struct ptsel_file *f, void __user *argp)
 		f->nr_parts++;
 	}
 	s.retained = ptsel_walker_switch(f->walker, p);
-	WRITE_ONCE(f->cur, p);
 out:
 	mutex_unlock(&f->lock);
 	if (ret)

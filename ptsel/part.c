@@ -38,18 +38,24 @@ static atomic64_t ptsel_next_asid = ATOMIC64_INIT(0);
  */
 static bool table_room(struct ptsel_partition *p, size_t bytes)
 {
-	unsigned long pages = READ_ONCE(ptsel_max_table_pages);
+	unsigned long pages = p->max_table_pages ?: READ_ONCE(ptsel_max_table_pages);
 
-	if (p->max_table_pages)
-		pages = min(pages, p->max_table_pages);
-	return p->radix_bytes + p->hash_bytes + bytes <= pages * PAGE_SIZE;
+	return DIV_ROUND_UP(p->radix_bytes + p->hash_bytes + bytes, PAGE_SIZE) <=
+	       pages;
 }
+
+/*
+ * The core's "the caller serializes updates" is @p->lock: every update
+ * of a table reaches these providers or the span functions below, and
+ * they check it.
+ */
 
 static u64 *radix_alloc(void *priv)
 {
 	struct ptsel_partition *p = priv;
 	unsigned long page;
 
+	lockdep_assert_held(&p->lock);
 	if (!table_room(p, PAGE_SIZE))
 		return NULL;
 	page = get_zeroed_page(GFP_KERNEL_ACCOUNT);
@@ -64,6 +70,7 @@ static void radix_free(void *priv, u64 *table)
 {
 	struct ptsel_partition *p = priv;
 
+	lockdep_assert_held(&p->lock);
 	p->radix_bytes -= PAGE_SIZE;
 	atomic_long_dec(&ptsel_table_pages);
 	list_add(&virt_to_page(table)->lru, &p->pending);
@@ -79,9 +86,17 @@ static void *hash_alloc(void *priv, size_t bytes)
 	struct ptsel_partition *p = priv;
 	void *mem;
 
+	/* kvzalloc() refuses more, and PTSEL_HASH_MAX_ORDER stays below. */
+	BUILD_BUG_ON(ptsel_htab_bytes(PTSEL_HASH_MAX_ORDER) > INT_MAX);
+	lockdep_assert_held(&p->lock);
 	if (!table_room(p, bytes))
 		return NULL;
-	mem = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
+	/*
+	 * User space makes the table grow (with keys that collide, a few
+	 * leaves suffice): running out of memory is an answer for it, not
+	 * a reason to warn.
+	 */
+	mem = kvzalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!mem)
 		return NULL;
 	p->hash_bytes += bytes;
@@ -93,6 +108,7 @@ static void hash_free(void *priv, void *mem, size_t bytes)
 {
 	struct ptsel_partition *p = priv;
 
+	lockdep_assert_held(&p->lock);
 	p->hash_bytes -= bytes;
 	atomic_long_sub(DIV_ROUND_UP(bytes, PAGE_SIZE), &ptsel_table_pages);
 	kvfree_rcu_mightsleep(mem);
@@ -128,6 +144,7 @@ static void part_finish(struct ptsel_partition *p, u64 addr, u64 size)
 {
 	bool tables = !list_empty(&p->pending);
 
+	lockdep_assert_held(&p->lock);
 	if (size || tables)
 		ptsel_walkers_invalidate(p, addr, size, tables);
 	release_pending(p);
@@ -143,6 +160,7 @@ static void hash_note(struct ptsel_partition *p, unsigned int old_order)
 {
 	unsigned int order = p->hash.tab->order;
 
+	lockdep_assert_held(&p->lock);
 	if (order == old_order)
 		return;
 	p->hash_resizes++;
@@ -178,17 +196,22 @@ struct ptsel_partition *ptsel_partition_create(u32 format)
 	spin_lock_init(&p->move_lock);
 	INIT_LIST_HEAD(&p->pending);
 	p->asid = atomic64_inc_return(&ptsel_next_asid);
-	p->max_mapped_pages = ULONG_MAX;
+	/* Nobody else sees @p yet; the lock is for the providers' checks. */
+	mutex_lock(&p->lock);
 	if (ptsel_radix_init(&p->radix, 4, &radix_ops, p))
-		goto nomem;
+		goto unlock;
 	if (ptsel_hash_init(&p->hash, PTSEL_HASH_MIN_ORDER, PTSEL_LIMIT,
 			    &hash_ops, p)) {
 		ptsel_radix_destroy(&p->radix);
 		release_pending(p);
-		goto nomem;
+		goto unlock;
 	}
+	mutex_unlock(&p->lock);
 	atomic_long_inc(&ptsel_nr_partitions);
 	return p;
+unlock:
+	mutex_unlock(&p->lock);
+	mutex_destroy(&p->lock);
 nomem:
 	kfree(rs);
 	kfree(p);
@@ -214,21 +237,28 @@ static void part_release(struct kref *ref)
 }
 
 /**
- * ptsel_partition_set_limits() - bound one partition below the knobs
+ * ptsel_partition_set_limits() - give a partition limits of its own
  * @p: the partition
- * @table_pages: most table memory, in pages; 0 for the knob alone
- * @mapped_pages: most 4 KiB pages mapped; 0 for the knob alone
+ * @table_pages: most table memory, in pages; 0 for no limit
+ * @mapped_pages: most 4 KiB pages mapped; 0 for no limit
  *
- * The max_table_pages and max_mapped_pages knobs always apply as well;
- * this lets a user of the API bound its own partitions further. Limits
- * below what the partition holds already only stop it from growing.
+ * A partition starts out bounded by the max_table_pages and
+ * max_mapped_pages knobs, which bound what user space can make the
+ * kernel allocate through /dev/ptsel. The in-kernel owner of a
+ * partition sets its own bounds instead: after this call, @table_pages
+ * and @mapped_pages replace both knobs for @p, and a 0 leaves the
+ * partition bounded only by memory (table memory is charged to the
+ * memcg of the task that makes it grow). Limits below what the
+ * partition holds already only stop it from growing.
+ *
+ * Context: process context, may sleep.
  */
 void ptsel_partition_set_limits(struct ptsel_partition *p,
 				unsigned long table_pages,
 				unsigned long mapped_pages)
 {
 	mutex_lock(&p->lock);
-	p->max_table_pages = table_pages;
+	p->max_table_pages = table_pages ?: ULONG_MAX;
 	p->max_mapped_pages = mapped_pages ?: ULONG_MAX;
 	mutex_unlock(&p->lock);
 }
@@ -270,6 +300,7 @@ static int span_map(void *priv, u64 s, u64 e, u32 format)
 	u64 t = op->target + (s - op->addr);
 	int ret;
 
+	lockdep_assert_held(&p->lock);
 	if (format == PTSEL_FORMAT_HASH)
 		ret = ptsel_hash_map(&p->hash, s, t, e - s, op->prot);
 	else
@@ -283,6 +314,7 @@ static int span_unmap(void *priv, u64 s, u64 e, u32 format)
 {
 	struct span_op *op = priv;
 
+	lockdep_assert_held(&op->p->lock);
 	if (format == PTSEL_FORMAT_HASH)
 		return ptsel_hash_unmap(&op->p->hash, s, e - s);
 	return ptsel_radix_unmap(&op->p->radix, s, e - s);
@@ -292,6 +324,7 @@ static int span_protect(void *priv, u64 s, u64 e, u32 format)
 {
 	struct span_op *op = priv;
 
+	lockdep_assert_held(&op->p->lock);
 	if (format == PTSEL_FORMAT_HASH)
 		return ptsel_hash_protect(&op->p->hash, s, e - s, op->prot);
 	return ptsel_radix_protect(&op->p->radix, s, e - s, op->prot);
@@ -302,6 +335,7 @@ static int span_remap(void *priv, u64 s, u64 e, u32 format)
 	struct span_op *op = priv;
 	u64 t = op->target + (s - op->addr);
 
+	lockdep_assert_held(&op->p->lock);
 	if (format == PTSEL_FORMAT_HASH)
 		return ptsel_hash_remap(&op->p->hash, s, e - s, t, op->dry);
 	return ptsel_radix_remap(&op->p->radix, s, e - s, t, op->dry);
@@ -332,31 +366,33 @@ static u64 mapped_in(struct ptsel_partition *p, u64 s, u64 e)
 {
 	struct span_op op = { .p = p };
 
+	lockdep_assert_held(&p->lock);
 	ptsel_region_spans(part_regions(p), s, e, span_count, &op);
 	return op.count;
 }
 
 static int split(struct ptsel_partition *p, u32 format, u64 addr)
 {
+	lockdep_assert_held(&p->lock);
 	if (format == PTSEL_FORMAT_HASH)
 		return ptsel_hash_split(&p->hash, addr);
 	return ptsel_radix_split(&p->radix, addr);
 }
 
 /*
- * Make both ends of [@s, @e) leaf boundaries. A leaf never crosses a
- * span, so the leaf that straddles an end lives in the table of the
- * span around it. Splits keep every translation, so a failure here
- * needs no undo.
+ * Make both ends of the span [@s, @e) leaf boundaries. A leaf never
+ * crosses a region boundary, so a leaf that straddles an end lies in
+ * the span, in its table. Splits keep every translation, so a failure
+ * here needs no undo.
  */
-static int split_ends(struct ptsel_partition *p, u64 s, u64 e)
+static int span_split(void *priv, u64 s, u64 e, u32 format)
 {
-	const struct ptsel_region_set *rs = part_regions(p);
+	struct span_op *op = priv;
 	int ret;
 
-	ret = split(p, ptsel_region_format(rs, s), s);
+	ret = split(op->p, format, s);
 	if (!ret && e < PTSEL_LIMIT)
-		ret = split(p, ptsel_region_format(rs, e), e);
+		ret = split(op->p, format, e);
 	return ret;
 }
 
@@ -389,19 +425,25 @@ int ptsel_partition_map(struct ptsel_partition *p, u64 addr, u64 target,
 		return -EINVAL;
 	mutex_lock(&p->lock);
 	if (p->mapped_pages + (size >> PTSEL_SHIFT) >
-	    min(READ_ONCE(ptsel_max_mapped_pages), p->max_mapped_pages)) {
+	    (p->max_mapped_pages ?: READ_ONCE(ptsel_max_mapped_pages))) {
 		ret = -ENOSPC;
 		goto out;
 	}
 	order = p->hash.tab->order;
 	ret = ptsel_region_spans(part_regions(p), addr, addr + size, span_map,
 				 &op);
-	/* What was mapped ends on a span boundary: the undo cannot fail. */
-	if (ret && op.done > addr)
-		WARN_ON(ptsel_region_spans(part_regions(p), addr, op.done,
-					   span_unmap, &op));
-	if (!ret)
+	if (!ret) {
 		p->mapped_pages += size >> PTSEL_SHIFT;
+	} else if (op.done > addr) {
+		/*
+		 * Each span mapped so far is whole, and the range was free:
+		 * its ends are leaf boundaries and the undo splits nothing.
+		 * Should a page stay mapped all the same, it stays counted.
+		 */
+		ptsel_region_spans(part_regions(p), addr, op.done, span_unmap,
+				   &op);
+		p->mapped_pages += mapped_in(p, addr, op.done);
+	}
 	hash_note(p, order);
 	part_finish(p, 0, 0);
 out:
@@ -411,25 +453,29 @@ out:
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_map, PTSEL);
 
 /*
- * Unmap or protect: make both ends leaf boundaries, then run @fn over
- * every span. The splits are the only step that needs memory, so
- * after them nothing can fail.
+ * Unmap or protect: first make both ends of every span leaf
+ * boundaries, which is the only step that needs memory and changes no
+ * translation; then run @fn over every span, which splits nothing.
+ * Should @fn fail all the same, the count follows what it did.
  */
 static int range_update(struct ptsel_partition *p, u64 addr, u64 size,
 			ptsel_span_fn fn, struct span_op *op)
 {
+	const struct ptsel_region_set *rs;
+	u64 end = addr + size, pages = 0;
 	unsigned int order;
-	u64 pages = 0;
 	int ret;
 
 	mutex_lock(&p->lock);
+	rs = part_regions(p);
 	order = p->hash.tab->order;
-	ret = split_ends(p, addr, addr + size);
+	ret = ptsel_region_spans(rs, addr, end, span_split, op);
 	if (!ret) {
 		if (fn == span_unmap)
-			pages = mapped_in(p, addr, addr + size);
-		WARN_ON(ptsel_region_spans(part_regions(p), addr, addr + size,
-					   fn, op));
+			pages = mapped_in(p, addr, end);
+		ret = ptsel_region_spans(rs, addr, end, fn, op);
+		if (ret && fn == span_unmap)
+			pages -= mapped_in(p, addr, end);
 		p->mapped_pages -= pages;
 	}
 	hash_note(p, order);
@@ -504,6 +550,7 @@ int ptsel_partition_remap(struct ptsel_partition *p, u64 addr, u64 size,
 	struct span_op op = { .p = p, .addr = addr, .target = target };
 	const struct ptsel_region_set *rs;
 	unsigned int order;
+	u64 moved = 0;
 	int ret;
 
 	if (!ptsel_map_ok(addr, target, size, PTSEL_PROT_READ, PTSEL_LIMIT))
@@ -520,15 +567,21 @@ int ptsel_partition_remap(struct ptsel_partition *p, u64 addr, u64 size,
 	ret = ptsel_region_spans(rs, addr, addr + size, span_remap, &op);
 	if (ret)
 		goto out;
+	/*
+	 * The dry pass split every leaf that the move needs split, so this
+	 * one needs no memory. Should it fail all the same, what it moved
+	 * is logged like a whole move.
+	 */
 	op.dry = false;
-	WARN_ON(ptsel_region_spans(rs, addr, addr + size, span_remap, &op));
+	ret = ptsel_region_spans(rs, addr, addr + size, span_remap, &op);
+	moved = size;
 	/* The tables first: a reader that sees the generation sees them. */
 	spin_lock_irq(&p->move_lock);
 	ptsel_move_log_add(&p->moves, addr, size);
 	spin_unlock_irq(&p->move_lock);
 out:
 	hash_note(p, order);
-	part_finish(p, addr, ret ? 0 : size);
+	part_finish(p, addr, moved);
 	mutex_unlock(&p->lock);
 	return ret;
 }
@@ -558,15 +611,20 @@ static int span_copy(void *priv, u64 s, u64 e, u32 format)
 	u32 from = ptsel_region_format(op->old, s);
 	int ret;
 
-	if (from == format)
-		return 0;
-	/* The new table has nothing in the span: an undo may clear it all. */
-	op->done = e;
+	/*
+	 * The edges of a new region are new region boundaries, which no
+	 * leaf may cross, whether or not the format changes: later updates
+	 * rely on it to need no split inside their range. The old region
+	 * set gives the whole span one format, so a leaf that straddles
+	 * either end lies in the table of @from.
+	 */
 	ret = split(op->p, from, s);
 	if (!ret && e < PTSEL_LIMIT)
 		ret = split(op->p, from, e);
-	if (ret)
+	if (ret || from == format)
 		return ret;
+	/* The new table has nothing in the span: an undo may clear it all. */
+	op->done = e;
 	op->lo = s;
 	op->hi = e;
 	op->from = from;
@@ -575,7 +633,12 @@ static int span_copy(void *priv, u64 s, u64 e, u32 format)
 	return ptsel_radix_walk_leaves(&op->p->radix, s, e, copy_leaf, op);
 }
 
-/* Step 3, or the undo of step 1: drop the span from one of the tables. */
+/*
+ * Step 3, or the undo of step 1: drop the span from one of the tables.
+ * Step 1 made both ends of the span leaf boundaries in the old table,
+ * and copied leaves inside the span into the new one, so neither table
+ * needs a split here and nothing can fail.
+ */
 static int span_drop(void *priv, u64 s, u64 e, u32 format)
 {
 	struct span_op *op = priv;
@@ -626,12 +689,16 @@ static int set_region(struct ptsel_partition *p, u64 addr, u64 size,
 	ret = ptsel_region_spans(new, s, e, span_copy, &op);
 	if (ret) {
 		op.dry = true;
-		WARN_ON(ptsel_region_spans(new, s, op.done, span_drop, &op));
+		ptsel_region_spans(new, s, op.done, span_drop, &op);
 	} else {
+		/*
+		 * Release: a lookup that sees @new sees the leaves step 1
+		 * copied. Pairs with the smp_rmb() in ptsel_partition_walk().
+		 */
 		rcu_assign_pointer(p->regions, new);
 		/* Nobody looks in the old tables after this. */
 		synchronize_rcu();
-		WARN_ON(ptsel_region_spans(new, s, e, span_drop, &op));
+		ptsel_region_spans(new, s, e, span_drop, &op);
 		swap(old, new);
 		p->conversions++;
 		atomic64_inc(&ptsel_nr_conversions);
@@ -706,6 +773,17 @@ int ptsel_partition_walk(struct ptsel_partition *p, struct ptsel_wcache *wc,
 {
 	const struct ptsel_region_set *rs = rcu_dereference(p->regions);
 
+	/*
+	 * The tables are reached through @p, not through @rs, so no
+	 * address dependency orders their loads after the load of @rs: a
+	 * weakly ordered CPU could pair a new region set with a table
+	 * from before the copy it routes to, and miss. Pairs with the
+	 * release of rcu_assign_pointer() in set_region(), which follows
+	 * the copy; the loads below then see the copied leaves (and the
+	 * hashed generation that holds them).
+	 */
+	smp_rmb();
+
 	if (ptsel_region_format(rs, addr) == PTSEL_FORMAT_HASH)
 		return ptsel_hash_translate(&p->hash, addr, out);
 	if (!wc)
@@ -734,7 +812,7 @@ int ptsel_partition_translate(struct ptsel_partition *p, u64 addr,
 	rcu_read_lock();
 	ret = ptsel_partition_walk(p, NULL, addr, out);
 	rcu_read_unlock();
-	trace_ptsel_walk(p->asid, addr, ret, out->level, out->mem_refs, false);
+	trace_ptsel_lookup(p->asid, addr, ret, out->level, out->mem_refs);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_translate, PTSEL);

@@ -15,6 +15,7 @@
 #include <memvirt/ptsel.h>
 
 #define SZ_4K_ULL	(1ULL << 12)
+#define SZ_1M_ULL	(1ULL << 20)
 #define SZ_2M_ULL	(1ULL << 21)
 #define SZ_1G_ULL	(1ULL << 30)
 #define RW		(PTSEL_PROT_READ | PTSEL_PROT_WRITE)
@@ -400,6 +401,113 @@ static void limits_mid_update(struct kunit *test)
 	ptsel_partition_put(p);
 }
 
+/* Table pages @p holds, as ptsel_partition_set_limits() counts them. */
+static unsigned long table_pages(struct ptsel_partition *p)
+{
+	struct ptsel_partition_stats st;
+
+	ptsel_partition_stats(p, &st);
+	return DIV_ROUND_UP(st.table_bytes, PAGE_SIZE);
+}
+
+/*
+ * Declaring a region in the format it has already cuts the leaves that
+ * straddle its edges, as any region declaration does. Then an unmap
+ * across an edge needs no table; before, it needed a split in the
+ * middle of its range, whose failure kept the mapping and still took
+ * the pages off the count.
+ */
+static void same_format_region_splits(struct kunit *test)
+{
+	struct ptsel_partition *p = new_part(test, RADIX);
+	struct ptsel_partition_stats st;
+	struct ptsel_xlate x;
+
+	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, 0, tgt(0), SZ_2M_ULL, RW), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_set_region(p, SZ_1M_ULL, SZ_1M_ULL,
+							 RADIX, NULL), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_translate(p, SZ_1M_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.level, 0U);
+	expect_mapped(test, p, 0, SZ_2M_ULL, RW);
+	/* Not one table more from here on. */
+	ptsel_partition_set_limits(p, table_pages(p), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_unmap(p, 0, SZ_2M_ULL), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_translate(p, 0, &x), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_translate(p, SZ_1M_ULL, &x), -ENOENT);
+	ptsel_partition_stats(p, &st);
+	KUNIT_EXPECT_EQ(test, st.mapped_pages, 0ULL);
+	/* Unmapping again takes nothing off: maps still fit. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_unmap(p, 0, SZ_2M_ULL), 0);
+	ptsel_partition_set_limits(p, 0, 0);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_map(p, 0, tgt(0), SZ_4K_ULL, RW), 0);
+	ptsel_partition_stats(p, &st);
+	KUNIT_EXPECT_EQ(test, st.mapped_pages, 1ULL);
+	ptsel_partition_put(p);
+}
+
+/*
+ * Unmap, protect and remap of part of a huge leaf need a split; when it
+ * cannot get memory they fail with -ENOMEM and change nothing: every
+ * page keeps its translation and protection, and the count stays.
+ */
+static void failed_split_changes_nothing(struct kunit *test)
+{
+	static const u32 formats[] = { RADIX, HASH };
+	struct ptsel_partition_stats st;
+	struct ptsel_partition *p;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(formats); i++) {
+		p = new_part(test, formats[i]);
+		KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, 0, tgt(0), SZ_2M_ULL, RW), 0);
+		ptsel_partition_set_limits(p, table_pages(p), 0);
+		KUNIT_EXPECT_EQ(test, ptsel_partition_unmap(p, SZ_4K_ULL, SZ_4K_ULL),
+				-ENOMEM);
+		KUNIT_EXPECT_EQ(test, ptsel_partition_protect(p, SZ_4K_ULL, SZ_4K_ULL,
+							      PTSEL_PROT_READ), -ENOMEM);
+		KUNIT_EXPECT_EQ(test, ptsel_partition_remap(p, SZ_4K_ULL, SZ_4K_ULL, 0),
+				-ENOMEM);
+		ptsel_partition_stats(p, &st);
+		KUNIT_EXPECT_EQ(test, st.mapped_pages, 512ULL);
+		expect_mapped(test, p, 0, SZ_2M_ULL, RW);
+		ptsel_partition_set_limits(p, 0, 0);
+		KUNIT_EXPECT_EQ(test, ptsel_partition_unmap(p, SZ_4K_ULL, SZ_4K_ULL), 0);
+		ptsel_partition_stats(p, &st);
+		KUNIT_EXPECT_EQ(test, st.mapped_pages, 511ULL);
+		ptsel_partition_put(p);
+	}
+}
+
+/*
+ * Limits of its own replace the knobs for a partition, and 0 lifts
+ * them. With the knobs at their defaults (4096 table pages, 2^24
+ * mapped pages), this partition goes past both.
+ */
+static void own_limits_replace_knobs(struct kunit *test)
+{
+	struct ptsel_partition *p = new_part(test, RADIX);
+	struct ptsel_partition_stats st;
+	int i, ret = 0;
+
+	ptsel_partition_set_limits(p, 0, 0);
+	/* 65 GiB in 1 GiB leaves: more pages than 64 GiB, few tables. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_map(p, 0, 0, 65 * SZ_1G_ULL, RW), 0);
+	/* 4 KiB pages 1 GiB apart take a PMD and a PTE table each. */
+	for (i = 0; i < 2100 && !ret; i++)
+		ret = ptsel_partition_map(p, (128 + i) * SZ_1G_ULL, 0, SZ_4K_ULL, RW);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	ptsel_partition_stats(p, &st);
+	KUNIT_EXPECT_GT(test, st.table_bytes, 4096ULL * PAGE_SIZE);
+	/* And limits of its own bound it again, below the knobs. */
+	ptsel_partition_set_limits(p, table_pages(p), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_map(p, 4096 * SZ_1G_ULL, 0, SZ_4K_ULL, RW),
+			-ENOMEM);
+	ptsel_partition_set_limits(p, 0, st.mapped_pages);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_map(p, 65 * SZ_1G_ULL, 0, SZ_4K_ULL, RW),
+			-ENOSPC);
+	ptsel_partition_put(p);
+}
+
 static struct kunit_case ptsel_part_cases[] = {
 	KUNIT_CASE(region_set),
 	KUNIT_CASE(move_log),
@@ -410,6 +518,9 @@ static struct kunit_case ptsel_part_cases[] = {
 	KUNIT_CASE(walker_invalidation),
 	KUNIT_CASE(lookup_update),
 	KUNIT_CASE(limits_mid_update),
+	KUNIT_CASE(same_format_region_splits),
+	KUNIT_CASE(failed_split_changes_nothing),
+	KUNIT_CASE(own_limits_replace_knobs),
 	{}
 };
 

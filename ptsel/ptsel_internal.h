@@ -28,8 +28,10 @@
  * @pending: radix table pages freed by the current update; they go to
  *	     RCU only after every walk cache has forgotten them
  * @mapped_pages: 4 KiB pages mapped
- * @max_table_pages: own limit on table memory (0: the knob only)
- * @max_mapped_pages: own limit on @mapped_pages (ULONG_MAX: the knob only)
+ * @max_table_pages: own limit on table memory, in pages, in place of the
+ *		     max_table_pages knob (0: the knob; ULONG_MAX: none)
+ * @max_mapped_pages: own limit on @mapped_pages, in place of the
+ *		      max_mapped_pages knob (0: the knob; ULONG_MAX: none)
  * @radix_bytes: memory of @radix
  * @hash_bytes: memory of @hash
  * @conversions: completed conversions
@@ -77,6 +79,7 @@ void ptsel_walkers_forget(struct ptsel_partition *p);
 void ptsel_walkers_stats(struct ptsel_walker_stats *st);
 int ptsel_partition_walk(struct ptsel_partition *p, struct ptsel_wcache *wc,
 			 u64 addr, struct ptsel_xlate *out);
+struct ptsel_partition *ptsel_walker_partition(struct ptsel_walker *w);
 
 int ptsel_dev_init(void);
 void ptsel_dev_exit(void);

@@ -32,6 +32,33 @@ TRACE_EVENT(ptsel_walk,
 		  __entry->mem_refs, __entry->tlb_hit)
 );
 
+/*
+ * A lookup that went straight to the tables, with no walker and so no
+ * TLB (ptsel_partition_translate()): ptsel_walk counts only walker
+ * translations, so that its tlb_hit says how often a TLB answered.
+ */
+TRACE_EVENT(ptsel_lookup,
+	TP_PROTO(u64 asid, u64 addr, int ret, u32 level, u32 mem_refs),
+	TP_ARGS(asid, addr, ret, level, mem_refs),
+	TP_STRUCT__entry(
+		__field(u64, asid)
+		__field(u64, addr)
+		__field(int, ret)
+		__field(u32, level)
+		__field(u32, mem_refs)
+	),
+	TP_fast_assign(
+		__entry->asid = asid;
+		__entry->addr = addr;
+		__entry->ret = ret;
+		__entry->level = level;
+		__entry->mem_refs = mem_refs;
+	),
+	TP_printk("asid=%llu addr=0x%llx ret=%d level=%u mem_refs=%u",
+		  __entry->asid, __entry->addr, __entry->ret, __entry->level,
+		  __entry->mem_refs)
+);
+
 TRACE_EVENT(ptsel_tlb_flush,
 	TP_PROTO(u64 asid, u64 addr, u64 size, bool tables, unsigned int walkers),
 	TP_ARGS(asid, addr, size, tables, walkers),

@@ -160,6 +160,22 @@ bool ptsel_walker_switch(struct ptsel_walker *w, struct ptsel_partition *p)
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_walker_switch, PTSEL);
 
+/*
+ * The partition @w is switched to, or NULL. The one pointer that says
+ * which address space the walker's user is in: /dev/ptsel acts on it
+ * for every ioctl, so a switch moves them all at once. The caller
+ * keeps the partition alive (a file holds all of its partitions).
+ */
+struct ptsel_partition *ptsel_walker_partition(struct ptsel_walker *w)
+{
+	struct ptsel_partition *p;
+
+	spin_lock(&w->lock);
+	p = w->cur;
+	spin_unlock(&w->lock);
+	return p;
+}
+
 /**
  * ptsel_walker_translate() - translate in the current address space
  * @w: the walker, switched to a partition

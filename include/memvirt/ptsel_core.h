@@ -82,7 +82,11 @@ struct ptsel_hpte {
 #define PTSEL_HLINE_BYTES	64	/* one cache line: half a group */
 #define PTSEL_HLINE_SLOTS	(PTSEL_HLINE_BYTES / sizeof(struct ptsel_hpte))
 #define PTSEL_HASH_MIN_ORDER	4
-#define PTSEL_HASH_MAX_ORDER	26
+/*
+ * 2^23 groups take 1 GiB + 64 bytes: one order more would be above
+ * INT_MAX bytes, more than kvmalloc() hands out.
+ */
+#define PTSEL_HASH_MAX_ORDER	23
 
 /**
  * struct ptsel_htab - one generation of a hashed table

@@ -112,8 +112,11 @@ static inline void mv_knobs_restore(struct mv_knobs *k)
 
 /*
  * Declares @var holding knob @knob of directory @sysfs, which is put
- * back when @var goes out of scope, whatever happens; var.val[0] is
- * the value read (-1 when the knob could not be read).
+ * back when @var goes out of scope; var.val[0] is the value read (-1
+ * when the knob could not be read). A failed ASSERT_*() of
+ * kselftest_harness.h leaves the test with longjmp(), which skips the
+ * cleanup: harness tests keep their struct mv_knobs in the fixture and
+ * restore it in FIXTURE_TEARDOWN_PARENT() instead.
  */
 #define MV_SAVE_KNOB(var, sysfs, knob)					\
 	struct mv_knobs var __attribute__((cleanup(mv_knobs_restore))) = \
