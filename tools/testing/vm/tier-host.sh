@@ -11,7 +11,9 @@
 # OUT/results; OUT/results/vm.tap records whether the host-side steps
 # and the boot worked.
 #
-# MEMVIRT_VM_TIMEOUT (seconds, default 2100) bounds the VM: it must
+# The VM has 5 GiB: ptsel's hash_growth_stops_at_cap grows a hashed
+# table to its 1 GiB cap. MEMVIRT_VM_TIMEOUT (seconds, default 2100)
+# bounds the VM: it must
 # stay above every selftests/*/settings timeout and below CI's limit.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -123,7 +125,7 @@ dkms_host() {
 # Passes when the guest ran to the end; its verdict is in its TAP files.
 boot_vm() {
 	"$here/run-vm.sh" --kernel "$kernel" --initrd "$out/initramfs.cpio.gz" \
-		--out "$out" --cmd "$out/guest-cmd.sh" \
+		--out "$out" --cmd "$out/guest-cmd.sh" --mem 5120 \
 		--timeout "${MEMVIRT_VM_TIMEOUT:-2100}"
 	[ -s "$out/guest-rc" ]
 }
