@@ -70,6 +70,9 @@ tap bail 'TAP version 13\n1..2\nok 1 a\nBail out! rmmod\n'
 out=$(python3 "$ktap" count "$tmp/bail.tap" | sed -n 1p)
 [ "$(echo "$out" | cut -d' ' -f2)" -ge 1 ]; res $? "Bail out! fails" "counted $out"
 
+tap zero 'TAP version 13\n1..0\n'
+out=$(counts "$tmp/zero.tap" "0 1 0"); res $? "a plan of 1..0 without SKIP fails" "$out"
+
 : > "$tmp/empty.tap"
 out=$(counts "$tmp/empty.tap" "0 1 0"); res $? "an empty TAP file fails" "$out"
 
