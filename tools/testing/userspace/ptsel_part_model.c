@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The partition model test (ptsel/part_model.c) on part.c and walker.c
+ * built in userspace: random operations on two partitions (radix and
+ * hashed by default) and three walkers, with injected allocation
+ * failures, every step checked against the model. Prints TAP, one line
+ * per run; each names its seed and window, and
+ *
+ *	ptsel_part_model -s SEED -w WINDOW -n OPS
+ *
+ * runs it again alone. Without -s, the seed comes from the clock.
+ * PTSEL_MODEL_SKIP and PTSEL_MODEL_NOINJECT take comma-separated
+ * operation classes (map, unmap, protect, remap, region, default,
+ * convert, lookup, switch, limit) to leave out, or to run without
+ * injected failures.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kernel.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+
+#include "part_model.h"
+
+static const u64 windows[] = {
+	0,				/* low */
+	(1ULL << 39) - (4ULL << 30),	/* across a top-level radix entry */
+	(1ULL << 48) - (8ULL << 30),	/* right below the limit */
+	37ULL << 30,
+};
+
+#define HISTORY	8
+
+struct run {
+	char history[HISTORY][sizeof(((struct pm *)0)->desc)];
+	char report[PM_MSG];
+};
+
+static void fail_allocs(void *priv, int n)
+{
+	shim_fail_after = n;
+}
+
+static void report(void *priv, const char *msg)
+{
+	struct run *r = priv;
+
+	snprintf(r->report, sizeof(r->report), "%s", msg);
+}
+
+static u64 splitmix(u64 *s)
+{
+	u64 z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static u32 parse_ops(const char *env)
+{
+	const char *s = getenv(env);
+	u32 mask = 0;
+	int i;
+
+	if (!s)
+		return 0;
+	for (i = 0; i < PM_NR_OPS; i++) {
+		const char *p = strstr(s, pm_op_name[i]);
+		size_t n = strlen(pm_op_name[i]);
+
+		if (p && (p == s || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			mask |= 1U << i;
+	}
+	return mask;
+}
+
+/* One run; prints its TAP line. Returns 0 if it passed. */
+static int run_one(unsigned int t, u64 seed, unsigned int wi, unsigned long nops)
+{
+	static struct pm m;
+	static struct run r;
+	struct pm_hooks hooks = { fail_allocs, report, &r };
+	unsigned long i, warnings = shim_warnings;
+	u64 state = seed;
+	u8 op[PM_OP_BYTES];
+	unsigned int k;
+	int ok = 1;
+
+	memset(&m, 0, sizeof(m));
+	memset(&r, 0, sizeof(r));
+	m.skip = parse_ops("PTSEL_MODEL_SKIP");
+	m.noinject = parse_ops("PTSEL_MODEL_NOINJECT");
+	if (pm_init(&m, &hooks, windows[wi], seed)) {
+		printf("not ok %u - seed %#llx window %u: init failed\n", t,
+		       (unsigned long long)seed, wi);
+		return 1;
+	}
+	for (i = 0; i < nops && ok; i++) {
+		for (k = 0; k < PM_OP_BYTES; k += 8) {
+			u64 v = splitmix(&state);
+
+			memcpy(op + k, &v, 8);
+		}
+		ok = pm_step(&m, op);
+		snprintf(r.history[i % HISTORY], sizeof(r.history[0]), "%s", m.desc);
+		/* Between operations no reader is inside a read-side section. */
+		shim_rcu_quiesce();
+		if (ok && shim_warnings != warnings) {
+			snprintf(r.report, sizeof(r.report), "step %lu (%s): WARN",
+				 m.steps, m.desc);
+			ok = 0;
+		}
+	}
+	if (ok)
+		ok = pm_check_all(&m);
+	pm_fini(&m);
+	rcu_barrier();
+	if (ok && shim_live_allocs) {
+		snprintf(r.report, sizeof(r.report), "%lu allocations leaked",
+			 shim_live_allocs);
+		ok = 0;
+	}
+	if (!ok) {
+		printf("not ok %u - seed %#llx window %u: %s\n", t,
+		       (unsigned long long)seed, wi, r.report);
+		printf("# reproduce: ptsel_part_model -s %#llx -w %u -n %lu\n",
+		       (unsigned long long)seed, wi, m.steps);
+		for (k = 0; k < HISTORY && k < m.steps; k++)
+			printf("# step %lu: %s\n", m.steps - k,
+			       r.history[(m.steps - 1 - k) % HISTORY]);
+		/* A fresh start for the next run. */
+		shim_fail_after = -1;
+		shim_live_allocs = 0;
+		shim_warnings = 0;
+		return 1;
+	}
+	printf("ok %u - seed %#llx window %u: %lu steps", t,
+	       (unsigned long long)seed, wi, m.steps);
+	for (k = 0; k < PM_NR_OPS; k++)
+		printf(", %s %lu/%lu/%lu", pm_op_name[k], m.ok[k], m.enomem[k],
+		       m.ops[k]);
+	printf(" (ok/ENOMEM/all)\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long nops = 50000;
+	unsigned int wi = ARRAY_SIZE(windows), w, t = 0, bad = 0;
+	bool seeded = false;
+	u64 seed = 0;
+	int c;
+
+	while ((c = getopt(argc, argv, "s:w:n:")) != -1) {
+		switch (c) {
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			seeded = true;
+			break;
+		case 'w':
+			wi = strtoul(optarg, NULL, 0) % ARRAY_SIZE(windows);
+			break;
+		case 'n':
+			nops = strtoul(optarg, NULL, 0);
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-s seed] [-w window] [-n ops]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (!seeded)
+		seed = (u64)time(NULL) * 1000003 ^ (u64)getpid();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("TAP version 13\n");
+	if (wi < ARRAY_SIZE(windows)) {
+		printf("1..1\n");
+		return run_one(1, seed, wi, nops);
+	}
+	printf("1..%zu\n# seed %#llx\n", ARRAY_SIZE(windows),
+	       (unsigned long long)seed);
+	for (w = 0; w < ARRAY_SIZE(windows); w++) {
+		u64 s = seed + w;
+
+		bad += run_one(++t, splitmix(&s), w, nops);
+	}
+	return bad ? 1 : 0;
+}
