@@ -41,6 +41,13 @@ const char * const pm_op_name[PM_NR_OPS] = {
 	[PM_LIMIT] = "limit",
 };
 
+const u64 pm_window[PM_WINDOWS] = {
+	0,				/* low */
+	(1ULL << 39) - (4ULL << 30),	/* across a top-level radix entry */
+	PM_SPACE - PM_WINDOW,		/* right below the limit */
+	37ULL << 30,
+};
+
 #define pm_fail(m, fmt, ...) do {					\
 	snprintf((m)->msg, sizeof((m)->msg), "step %lu (%s): " fmt,	\
 		 (m)->steps, (m)->desc, ##__VA_ARGS__);			\
@@ -55,14 +62,36 @@ static void pm_report(struct pm *m)
 	m->hooks->report(m->hooks->priv, m->msg);
 }
 
-/* splitmix64: picks the checked addresses, reproducibly. */
-static u64 pm_rand(struct pm *m)
+/* splitmix64: the same numbers in the kernel and in userspace. */
+static u64 splitmix64(u64 *state)
 {
-	u64 z = (m->rng += 0x9e3779b97f4a7c15ULL);
+	u64 z = (*state += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
+}
+
+/* Picks the checked addresses, reproducibly. */
+static u64 pm_rand(struct pm *m)
+{
+	return splitmix64(&m->rng);
+}
+
+/**
+ * pm_random_op() - the next operation of a seeded random run
+ * @state: generator state, the seed at first
+ * @op: filled in
+ */
+void pm_random_op(u64 *state, u8 op[PM_OP_BYTES])
+{
+	unsigned int i;
+
+	for (i = 0; i < PM_OP_BYTES; i += 8) {
+		u64 v = splitmix64(state);
+
+		memcpy(op + i, &v, 8);
+	}
 }
 
 static u64 get32(const u8 *p)
@@ -135,10 +164,10 @@ static void model_remove(struct pm_part *pp, u64 s, u64 e)
  * Rewrite the mapped parts of [s, e): a new protection (@prot non-zero)
  * or, for a remap, the target @t + offset in the range.
  */
-static void model_rewrite(struct pm_part *pp, u64 s, u64 e, u32 prot, bool remap,
-			  u64 t)
+static void model_rewrite(struct pm *m, struct pm_part *pp, u64 s, u64 e,
+			  u32 prot, bool remap, u64 t)
 {
-	struct pm_ext in[PM_MAX_EXT];
+	struct pm_ext *in = m->scratch;
 	unsigned int i, n = 0;
 
 	for (i = 0; i < pp->n_ext; i++) {
@@ -512,7 +541,7 @@ static void op_protect(struct pm *m, struct pm_args *r)
 	prime(m, r->pi, r->s, r->e);
 	ret = ptsel_partition_protect(pp->p, r->s, r->e - r->s, r->prot);
 	if (result(m, PM_PROTECT, ret, want))
-		model_rewrite(pp, r->s, r->e, r->prot, false, 0);
+		model_rewrite(m, pp, r->s, r->e, r->prot, false, 0);
 }
 
 static void op_remap(struct pm *m, const u8 *op, struct pm_args *r)
@@ -542,7 +571,7 @@ static void op_remap(struct pm *m, const u8 *op, struct pm_args *r)
 	prime(m, r->pi, r->s, r->e);
 	ret = ptsel_partition_remap(pp->p, r->s, r->e - r->s, r->t);
 	if (result(m, PM_REMAP, ret, want))
-		model_rewrite(pp, r->s, r->e, 0, true, r->t);
+		model_rewrite(m, pp, r->s, r->e, 0, true, r->t);
 }
 
 static void op_region(struct pm *m, const u8 *op, struct pm_args *r, bool convert)

@@ -74,6 +74,7 @@ struct pm_part {
  * @ops: per class: operations tried
  * @ok: per class: operations that succeeded
  * @enomem: per class: operations that failed with -ENOMEM
+ * @scratch: room for the model's rewrites
  * @desc: the current operation, for reports
  * @msg: buffer for reports
  */
@@ -90,10 +91,16 @@ struct pm {
 	struct ptsel_walker *w[PM_WALKERS];
 	unsigned int wpart[PM_WALKERS];
 	unsigned long ops[PM_NR_OPS], ok[PM_NR_OPS], enomem[PM_NR_OPS];
+	struct pm_ext scratch[PM_MAX_EXT];
 	char desc[160];
 	char msg[PM_MSG];
 };
 
+/* Windows of input addresses a run may use, PM_WINDOWS of them. */
+#define PM_WINDOWS	4
+extern const u64 pm_window[PM_WINDOWS];
+
+void pm_random_op(u64 *state, u8 op[PM_OP_BYTES]);
 int pm_init(struct pm *m, const struct pm_hooks *hooks, u64 base, u64 seed);
 void pm_fini(struct pm *m);
 bool pm_step(struct pm *m, const u8 op[PM_OP_BYTES]);

@@ -8,7 +8,9 @@
  *
  *	ptsel_part_model -s SEED -w WINDOW -n OPS
  *
- * runs it again alone. Without -s, the seed comes from the clock.
+ * runs it again alone. Without -s, the seed comes from the clock. With
+ * -l, failures are injected through the partitions' table limit only,
+ * as the KUnit suite does, so that a seed it reports runs the same.
  * PTSEL_MODEL_SKIP and PTSEL_MODEL_NOINJECT take comma-separated
  * operation classes (map, unmap, protect, remap, region, default,
  * convert, lookup, switch, limit) to leave out, or to run without
@@ -26,14 +28,10 @@
 
 #include "part_model.h"
 
-static const u64 windows[] = {
-	0,				/* low */
-	(1ULL << 39) - (4ULL << 30),	/* across a top-level radix entry */
-	(1ULL << 48) - (8ULL << 30),	/* right below the limit */
-	37ULL << 30,
-};
-
 #define HISTORY	8
+
+/* Inject through the table limit alone, as the KUnit suite does. */
+static bool limits_only;
 
 struct run {
 	char history[HISTORY][sizeof(((struct pm *)0)->desc)];
@@ -50,15 +48,6 @@ static void report(void *priv, const char *msg)
 	struct run *r = priv;
 
 	snprintf(r->report, sizeof(r->report), "%s", msg);
-}
-
-static u64 splitmix(u64 *s)
-{
-	u64 z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
 }
 
 static u32 parse_ops(const char *env)
@@ -84,7 +73,7 @@ static int run_one(unsigned int t, u64 seed, unsigned int wi, unsigned long nops
 {
 	static struct pm m;
 	static struct run r;
-	struct pm_hooks hooks = { fail_allocs, report, &r };
+	struct pm_hooks hooks = { limits_only ? NULL : fail_allocs, report, &r };
 	unsigned long i, warnings = shim_warnings;
 	u64 state = seed;
 	u8 op[PM_OP_BYTES];
@@ -95,17 +84,13 @@ static int run_one(unsigned int t, u64 seed, unsigned int wi, unsigned long nops
 	memset(&r, 0, sizeof(r));
 	m.skip = parse_ops("PTSEL_MODEL_SKIP");
 	m.noinject = parse_ops("PTSEL_MODEL_NOINJECT");
-	if (pm_init(&m, &hooks, windows[wi], seed)) {
+	if (pm_init(&m, &hooks, pm_window[wi], seed)) {
 		printf("not ok %u - seed %#llx window %u: init failed\n", t,
 		       (unsigned long long)seed, wi);
 		return 1;
 	}
 	for (i = 0; i < nops && ok; i++) {
-		for (k = 0; k < PM_OP_BYTES; k += 8) {
-			u64 v = splitmix(&state);
-
-			memcpy(op + k, &v, 8);
-		}
+		pm_random_op(&state, op);
 		ok = pm_step(&m, op);
 		snprintf(r.history[i % HISTORY], sizeof(r.history[0]), "%s", m.desc);
 		/* Between operations no reader is inside a read-side section. */
@@ -151,25 +136,28 @@ static int run_one(unsigned int t, u64 seed, unsigned int wi, unsigned long nops
 int main(int argc, char **argv)
 {
 	unsigned long nops = 50000;
-	unsigned int wi = ARRAY_SIZE(windows), w, t = 0, bad = 0;
+	unsigned int wi = PM_WINDOWS, w, t = 0, bad = 0;
 	bool seeded = false;
 	u64 seed = 0;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:w:n:")) != -1) {
+	while ((c = getopt(argc, argv, "s:w:n:l")) != -1) {
 		switch (c) {
 		case 's':
 			seed = strtoull(optarg, NULL, 0);
 			seeded = true;
 			break;
 		case 'w':
-			wi = strtoul(optarg, NULL, 0) % ARRAY_SIZE(windows);
+			wi = strtoul(optarg, NULL, 0) % PM_WINDOWS;
 			break;
 		case 'n':
 			nops = strtoul(optarg, NULL, 0);
 			break;
+		case 'l':
+			limits_only = true;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-s seed] [-w window] [-n ops]\n",
+			fprintf(stderr, "usage: %s [-s seed] [-w window] [-n ops] [-l]\n",
 				argv[0]);
 			return 2;
 		}
@@ -178,16 +166,20 @@ int main(int argc, char **argv)
 		seed = (u64)time(NULL) * 1000003 ^ (u64)getpid();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("TAP version 13\n");
-	if (wi < ARRAY_SIZE(windows)) {
+	if (wi < PM_WINDOWS) {
 		printf("1..1\n");
 		return run_one(1, seed, wi, nops);
 	}
-	printf("1..%zu\n# seed %#llx\n", ARRAY_SIZE(windows),
+	printf("1..%u\n# seed %#llx\n", PM_WINDOWS,
 	       (unsigned long long)seed);
-	for (w = 0; w < ARRAY_SIZE(windows); w++) {
+	for (w = 0; w < PM_WINDOWS; w++) {
 		u64 s = seed + w;
+		u8 op[PM_OP_BYTES];
 
-		bad += run_one(++t, splitmix(&s), w, nops);
+		/* A seed of its own per window, from the run's seed. */
+		pm_random_op(&s, op);
+		memcpy(&s, op, sizeof(s));
+		bad += run_one(++t, s, w, nops);
 	}
 	return bad ? 1 : 0;
 }

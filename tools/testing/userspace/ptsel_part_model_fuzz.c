@@ -16,10 +16,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const u64 windows[4] = {
-	0, (1ULL << 39) - (4ULL << 30), (1ULL << 48) - (8ULL << 30), 37ULL << 30,
-};
-
 static void fail_allocs(void *priv, int n)
 {
 	shim_fail_after = n;
@@ -39,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!size)
 		return 0;
 	memset(&m, 0, sizeof(m));
-	if (pm_init(&m, &hooks, windows[data[0] & 3], data[0]))
+	if (pm_init(&m, &hooks, pm_window[data[0] % PM_WINDOWS], data[0]))
 		return 0;
 	data++;
 	size--;
