@@ -547,6 +547,7 @@ static void op_protect(struct pm *m, struct pm_args *r)
 static void op_remap(struct pm *m, const u8 *op, struct pm_args *r)
 {
 	struct pm_part *pp = &m->part[r->pi];
+	unsigned int i;
 	int ret, want;
 
 	/* Mostly a part of an extent, which is all mapped. */
@@ -562,6 +563,15 @@ static void op_remap(struct pm *m, const u8 *op, struct pm_args *r)
 		}
 		r->s = x->start + off * PG;
 		r->e = min(r->s + len * PG, x->end);
+		/* Sometimes on to the end of the extents right after it. */
+		for (i = 0; (op[15] & 3) == 3 && r->e == x->end && i < 4; i++) {
+			const struct pm_ext *next = model_find(pp, x->end);
+
+			if (!next)
+				break;
+			x = next;
+			r->e = x->end;
+		}
 		/* Large moves keep 2M leaves possible: few 4K leaves. */
 		if (r->e - r->s > 2 * SZ_2M)
 			r->t = (r->t & ~(SZ_2M - 1)) + (r->s & (SZ_2M - 1));
