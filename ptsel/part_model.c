@@ -208,6 +208,17 @@ static int region_find(const struct pm_part *pp, u64 base, u64 size)
 	return -ENOENT;
 }
 
+/* The format that translates @a. */
+static u32 model_format(const struct pm_part *pp, u64 a)
+{
+	unsigned int i;
+
+	for (i = 0; i < pp->n_reg; i++)
+		if (a >= pp->reg[i].base && a - pp->reg[i].base < pp->reg[i].size)
+			return pp->reg[i].format;
+	return pp->dflt;
+}
+
 /* Expected result of declaring (@format != 0) or dropping a region. */
 static int region_want(const struct pm_part *pp, u64 base, u64 size, u32 format)
 {
@@ -385,7 +396,8 @@ static void inject(struct pm *m, unsigned int pi, u8 b)
 	struct ptsel_partition_stats st;
 	int n = b & 7;
 
-	if ((b & 0xe0) != 0xe0)
+	/* One operation in four. */
+	if ((b & 0xc0) != 0xc0)
 		return;
 	m->injected = true;
 	if ((b & 8) && m->hooks->fail_allocs) {
@@ -597,7 +609,10 @@ static void op_region(struct pm *m, const u8 *op, struct pm_args *r, bool conver
 
 	if (convert)
 		format = 1 + format % 2;
-	switch ((op[14] >> 4) & 3) {
+	/* Past 16 regions, drop one half the time, so that few -ENOSPC. */
+	if (!convert && pp->n_reg >= 16 && (a & BIT(24)))
+		format = PTSEL_FORMAT_DEFAULT;
+	switch (format ? (op[14] >> 4) & 3 : 0) {
 	case 0:
 		/* An existing region: convert, re-declare or drop it. */
 		if (pp->n_reg) {
@@ -609,12 +624,18 @@ static void op_region(struct pm *m, const u8 *op, struct pm_args *r, bool conver
 		}
 		fallthrough;
 	case 1:
-		/* Around a mapped address, so leaves straddle its edges. */
+	case 2:
+		/*
+		 * Around a mapped address, so leaves straddle its edges,
+		 * half the time in the format the address has already.
+		 */
 		if (pp->n_ext) {
 			const struct pm_ext *x = &pp->ext[a % pp->n_ext];
 
 			r->s = (x->start + get32(op + 6) % (x->end - x->start)) &
 			       ~(size - 1);
+			if (!convert && (op[14] & 0x20) && format)
+				format = model_format(pp, r->s);
 			break;
 		}
 		fallthrough;
