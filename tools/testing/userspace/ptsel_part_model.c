@@ -113,8 +113,9 @@ static int run_one(unsigned int t, u64 seed, unsigned int wi, unsigned long nops
 	if (!ok) {
 		printf("not ok %u - seed %#llx window %u: %s\n", t,
 		       (unsigned long long)seed, wi, r.report);
-		printf("# reproduce: ptsel_part_model -s %#llx -w %u -n %lu\n",
-		       (unsigned long long)seed, wi, m.steps);
+		printf("# reproduce: ptsel_part_model%s -s %#llx -w %u -n %lu\n",
+		       limits_only ? " -l" : "", (unsigned long long)seed, wi,
+		       m.steps);
 		for (k = 0; k < HISTORY && k < m.steps; k++)
 			printf("# step %lu: %s\n", m.steps - k,
 			       r.history[(m.steps - 1 - k) % HISTORY]);
