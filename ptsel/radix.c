@@ -21,35 +21,7 @@
 
 #include <memvirt/ptsel_core.h>
 
-#define E_PRESENT	BIT_ULL(0)
-#define E_PROT_SHIFT	1
-#define E_LEAF		BIT_ULL(7)
-#define E_ADDR_MASK	(~(PTSEL_PAGE_SIZE - 1))
-
-static inline unsigned int level_shift(unsigned int level)
-{
-	return PTSEL_SHIFT + PTSEL_LEVEL_BITS * level;
-}
-
-static inline unsigned int level_index(u64 addr, unsigned int level)
-{
-	return (addr >> level_shift(level)) & (PTSEL_ENTRIES - 1);
-}
-
-static inline u64 *entry_table(u64 e)
-{
-	return (u64 *)(uintptr_t)(e & E_ADDR_MASK);
-}
-
-static inline u64 make_leaf(u64 target, u32 prot)
-{
-	return target | ((u64)prot << E_PROT_SHIFT) | E_LEAF | E_PRESENT;
-}
-
-static inline u32 entry_prot(u64 e)
-{
-	return (e >> E_PROT_SHIFT) & PTSEL_PROT_MASK;
-}
+#include "radix_entry.h"
 
 static inline void set_entry(u64 *slot, u64 e)
 {

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Op decoder and reference model for the ptsel core (see ptsel_ops.h).
- * radix.c is compiled in here, as tools/testing/radix-tree does with
- * lib/radix-tree.c, so the checks can walk its tables directly.
+ * The checks walk the radix tables directly, through the entry layout
+ * that radix.c shares in radix_entry.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../ptsel/radix.c"
+#include <linux/errno.h>
+
+#include "radix_entry.h"
 #include "ptsel_ops.h"
 
 #define PG		PTSEL_PAGE_SIZE
@@ -288,6 +290,16 @@ static void check_addr(struct ops_env *env, u64 a)
 		CHECK(out.mem_refs == env->r.levels - out.level,
 		      "addr %#llx: %u refs at level %u", (unsigned long long)a,
 		      out.mem_refs, out.level);
+}
+
+static bool table_empty(const u64 *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < PTSEL_ENTRIES; i++)
+		if (t[i] & E_PRESENT)
+			return false;
+	return true;
 }
 
 /* Tables below @t: none but the root may be empty; count them. */

@@ -15,4 +15,10 @@ typedef __u64 u64;
 typedef __s32 s32;
 typedef __s64 s64;
 
+/* Annotations of the kernel's compiler_types.h, here for every file. */
+#define __rcu
+#define __init
+#define __exit
+#define fallthrough	__attribute__((__fallthrough__))
+
 #endif

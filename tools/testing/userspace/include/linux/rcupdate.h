@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Userspace shim: RCU for single-threaded tests. Readers are free;
+ * call_rcu() queues its callback, and the queue runs at
+ * synchronize_rcu(), rcu_barrier() and shim_rcu_quiesce() (which a
+ * test calls between operations, when no reader can be inside a
+ * read-side section). Memory freed through RCU thus stays valid for
+ * the rest of the update, and ASan catches any use after the next
+ * quiescent state.
+ */
+#ifndef _SHIM_LINUX_RCUPDATE_H
+#define _SHIM_LINUX_RCUPDATE_H
+
+#include <linux/compiler.h>
+#include <asm/barrier.h>
+
+struct rcu_head {
+	struct rcu_head *next;
+	void (*func)(struct rcu_head *head);
+};
+
+extern int shim_rcu_depth;
+void shim_bug(const char *file, int line, const char *what);
+void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
+void synchronize_rcu(void);
+void rcu_barrier(void);
+void shim_rcu_quiesce(void);
+void kvfree_rcu_mightsleep(void *mem);
+
+static inline void rcu_read_lock(void)
+{
+	shim_rcu_depth++;
+}
+
+static inline void rcu_read_unlock(void)
+{
+	if (--shim_rcu_depth < 0)
+		shim_bug(__FILE__, __LINE__, "read-side section closed twice");
+}
+
+/* Pairs with rcu_assign_pointer(): the pointee is initialized. */
+#define rcu_dereference(p)	smp_load_acquire(&(p))
+#define rcu_dereference_protected(p, c) ({				\
+	if (!(c))							\
+		shim_bug(__FILE__, __LINE__, "unprotected: " #c);	\
+	(p);								\
+})
+/* Pairs with rcu_dereference(): initialize, then publish. */
+#define rcu_assign_pointer(p, v)	smp_store_release(&(p), (v))
+#define RCU_INIT_POINTER(p, v)		((p) = (v))
+
+#endif
