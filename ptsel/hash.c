@@ -41,7 +41,7 @@
 #include "hash_layout.h"
 
 /* The live entry for (@addr, @level) in @t, or NULL. Updaters only. */
-static struct ptsel_hpte *find(const struct ptsel_htab *t, u64 addr,
+static struct ptsel_hpte *hpte_find(const struct ptsel_htab *t, u64 addr,
 			       unsigned int level)
 {
 	u64 key = hash_key(addr, level), want = make_v(addr, level, false);
@@ -58,7 +58,7 @@ static struct ptsel_hpte *find(const struct ptsel_htab *t, u64 addr,
 }
 
 /* Put a leaf into @t if one of its four lines has room. */
-static bool place(struct ptsel_htab *t, u64 addr, unsigned int level, u64 r)
+static bool hpte_place(struct ptsel_htab *t, u64 addr, unsigned int level, u64 r)
 {
 	u64 key = hash_key(addr, level);
 	unsigned int pass, i;
@@ -100,7 +100,7 @@ static int rehash(struct ptsel_hash *h, unsigned int order)
 
 		if (!(v & V_VALID))
 			continue;
-		if (!place(t, v & ADDR_MASK, (v & V_LEVEL_MASK) >> V_LEVEL_SHIFT,
+		if (!hpte_place(t, v & ADDR_MASK, (v & V_LEVEL_MASK) >> V_LEVEL_SHIFT,
 			   old->e[i].r)) {
 			h->ops->free(h->priv, t, ptsel_htab_bytes(order));
 			return -ENOSPC;
@@ -121,7 +121,7 @@ static int insert(struct ptsel_hash *h, u64 addr, unsigned int level, u64 r)
 	/* Counted first: a lookup that can see the entry sees the count. */
 	WRITE_ONCE(h->nr_level[level], h->nr_level[level] + 1);
 	smp_wmb();	/* the count before the entry: see ptsel_hash_translate() */
-	while (!place(h->tab, addr, level, r)) {
+	while (!hpte_place(h->tab, addr, level, r)) {
 		do {
 			ret = order < PTSEL_HASH_MAX_ORDER ? rehash(h, ++order) : -ENOMEM;
 		} while (ret == -ENOSPC);
@@ -237,7 +237,7 @@ static int visit(const struct ptsel_hash *h, unsigned int level, u64 start,
 	/* A probe reads up to two groups; a scan reads the whole table. */
 	if ((end - a) / sz * 2 * PTSEL_HPTEG_SLOTS <= capacity(t->order)) {
 		for (; a < end; a += sz) {
-			struct ptsel_hpte *e = find(t, a, level);
+			struct ptsel_hpte *e = hpte_find(t, a, level);
 
 			ret = e ? fn(priv, e) : 0;
 			if (ret)
@@ -313,7 +313,7 @@ static int split_at(struct ptsel_hash *h, u64 addr)
 		sz = ptsel_level_size(top);
 		if (!(addr & (sz - 1)))
 			return 0;
-		e = find(h->tab, addr & ~(sz - 1), top);
+		e = hpte_find(h->tab, addr & ~(sz - 1), top);
 		if (e)
 			break;
 	}
@@ -344,7 +344,7 @@ static int split_at(struct ptsel_hash *h, u64 addr)
 		}
 	}
 	/* Inserts may have moved everything to a new generation. */
-	remove_entry(h, find(h->tab, base, top));
+	remove_entry(h, hpte_find(h->tab, base, top));
 	return 0;
 }
 
@@ -457,7 +457,7 @@ static bool lookup(const struct ptsel_htab *t, u64 addr, unsigned int level,
 
 		line_read(lines, line);
 		for (i = 0; i < PTSEL_HLINE_SLOTS; i++) {
-			/* Pairs with the release in place()/remove_entry(). */
+			/* Pairs with the release in hpte_place()/remove_entry(). */
 			u64 v = smp_load_acquire(&e[i].v);
 
 			if ((v & ~V_SECONDARY) != want)
@@ -575,14 +575,14 @@ int ptsel_hash_split(struct ptsel_hash *h, u64 addr)
 EXPORT_SYMBOL_NS_GPL(ptsel_hash_split, PTSEL);
 
 /* Where a range moves to, and the first leaf found too big to move. */
-struct realign {
+struct hash_remap_ctx {
 	u64 addr, target;
 	u64 found;
 };
 
 static int hpte_misaligned(void *priv, struct ptsel_hpte *e)
 {
-	struct realign *ra = priv;
+	struct hash_remap_ctx *ra = priv;
 	unsigned int level = (e->v & V_LEVEL_MASK) >> V_LEVEL_SHIFT;
 	u64 lo = e->v & ADDR_MASK;
 
@@ -594,7 +594,7 @@ static int hpte_misaligned(void *priv, struct ptsel_hpte *e)
 
 static int hpte_retarget(void *priv, struct ptsel_hpte *e)
 {
-	struct realign *ra = priv;
+	struct hash_remap_ctx *ra = priv;
 	u64 lo = e->v & ADDR_MASK;
 
 	/* @v stays as it is; see lookup(). */
@@ -619,7 +619,7 @@ static int hpte_retarget(void *priv, struct ptsel_hpte *e)
 int ptsel_hash_remap(struct ptsel_hash *h, u64 addr, u64 size, u64 target,
 		     bool dry)
 {
-	struct realign ra = { .addr = addr, .target = target };
+	struct hash_remap_ctx ra = { .addr = addr, .target = target };
 	unsigned int level;
 	int ret;
 

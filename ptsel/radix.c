@@ -487,7 +487,7 @@ int ptsel_radix_split(struct ptsel_radix *r, u64 addr)
 EXPORT_SYMBOL_NS_GPL(ptsel_radix_split, PTSEL);
 
 /* Where a range moves to, and the first leaf found too big to move. */
-struct realign {
+struct radix_remap_ctx {
 	u64 addr, target;
 	u64 found;
 	unsigned int level;
@@ -495,7 +495,7 @@ struct realign {
 
 static int leaf_misaligned(void *priv, u64 *slot, u64 lo, unsigned int level)
 {
-	struct realign *ra = priv;
+	struct radix_remap_ctx *ra = priv;
 	u64 t = ra->target + (lo - ra->addr);
 
 	if (!(t & (ptsel_level_size(level) - 1)))
@@ -507,7 +507,7 @@ static int leaf_misaligned(void *priv, u64 *slot, u64 lo, unsigned int level)
 
 static int leaf_retarget(void *priv, u64 *slot, u64 lo, unsigned int level)
 {
-	struct realign *ra = priv;
+	struct radix_remap_ctx *ra = priv;
 
 	/* One store: a concurrent walk sees the old or the new target. */
 	set_entry(slot, make_leaf(ra->target + (lo - ra->addr), entry_prot(*slot)));
@@ -536,7 +536,7 @@ static int leaf_retarget(void *priv, u64 *slot, u64 lo, unsigned int level)
 int ptsel_radix_remap(struct ptsel_radix *r, u64 addr, u64 size, u64 target,
 		      bool dry)
 {
-	struct realign ra = { .addr = addr, .target = target };
+	struct radix_remap_ctx ra = { .addr = addr, .target = target };
 	u64 from = addr;
 	int ret;
 
