@@ -177,6 +177,7 @@ struct ptsel_partition *ptsel_partition_create(u32 format)
 	mutex_init(&p->lock);
 	spin_lock_init(&p->move_lock);
 	INIT_LIST_HEAD(&p->pending);
+	ptsel_walkers_part_init(p);
 	p->asid = atomic64_inc_return(&ptsel_next_asid);
 	p->max_mapped_pages = ULONG_MAX;
 	if (ptsel_radix_init(&p->radix, 4, &radix_ops, p))

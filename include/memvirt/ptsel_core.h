@@ -308,6 +308,7 @@ int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
 
 #define PTSEL_TLB_WAYS		4
 #define PTSEL_TLB_MAX_ASIDS	64
+#define PTSEL_TLB_FLUSH_CEILING	64	/* default; see ptsel_tlb_flush_range() */
 
 /**
  * struct ptsel_tlb_entry - one cached translation
@@ -363,6 +364,9 @@ struct ptsel_tlb_stats {
  * @nr_asids: 1 to PTSEL_TLB_MAX_ASIDS
  * @cur: slot of the current address space
  * @clock: ticks on every access, for the LRU decisions
+ * @flush_ceiling: most set probes a range flush makes before it drops
+ *		   the whole address space instead (PTSEL_TLB_FLUSH_CEILING
+ *		   after init; the owner may change it)
  * @stats: counters
  *
  * Not thread safe: like a hardware TLB it belongs to one CPU or is used
@@ -375,6 +379,7 @@ struct ptsel_tlb {
 	unsigned int nr_asids;
 	unsigned int cur;
 	u64 clock;
+	u64 flush_ceiling;
 	struct ptsel_tlb_stats stats;
 };
 
