@@ -398,13 +398,41 @@ int ptsel_radix_unmap(struct ptsel_radix *r, u64 addr, u64 size)
 EXPORT_SYMBOL_NS_GPL(ptsel_radix_unmap, PTSEL);
 
 /*
+ * Cache the tables a walk entered, @seen[@from - 1] down to @seen[@to].
+ * With tracking, the search keeps the deepest one as its tracked entry
+ * and the upper ones go in cold, so they stay only if other searches
+ * share them; the deepest upper table goes in last, as the one a cold
+ * insert of this walk does not evict. Without tracking, each goes in by
+ * the default policy, top down.
+ */
+static void wc_fill(struct ptsel_wcache *wc, u64 asid, unsigned int walker,
+		    u64 addr, const u64 *const *seen, unsigned int from,
+		    unsigned int to)
+{
+	unsigned int level;
+
+	if (!wc->tracking) {
+		for (level = from; level-- > to;)
+			ptsel_wc_insert(wc, walker, asid, level, addr, seen[level]);
+		return;
+	}
+	ptsel_wc_insert(wc, walker, asid, to, addr, seen[to]);
+	for (level = from; level-- > to + 1;)
+		ptsel_wc_insert_cold(wc, asid, level, addr, seen[level]);
+}
+
+/*
  * Walk down from table @t at @level. With @wc, every table entered on
- * the way is inserted into it for @walker; @wc may be NULL.
+ * the way is inserted into it for @walker once the walk is done (see
+ * wc_fill()); @wc may be NULL.
  */
 static int walk_from(const u64 *t, unsigned int level, u64 addr,
 		     struct ptsel_xlate *out, struct ptsel_wcache *wc,
 		     u64 asid, unsigned int walker)
 {
+	const u64 *seen[PTSEL_WC_LEVELS];
+	unsigned int top = level < PTSEL_WC_LEVELS ? level : PTSEL_WC_LEVELS;
+	int ret = -ENOENT;
 	u32 refs = 0;
 
 	for (;;) {
@@ -421,18 +449,20 @@ static int walk_from(const u64 *t, unsigned int level, u64 addr,
 			out->target = (e & E_ADDR_MASK) + (addr & (sz - 1));
 			out->prot = entry_prot(e);
 			out->level = level;
-			out->mem_refs = refs;
-			return 0;
+			ret = 0;
+			break;
 		}
 		if (!level)
 			break;
 		t = entry_table(e);
 		level--;
-		if (wc)
-			ptsel_wc_insert(wc, walker, asid, level, addr, t);
+		if (level < PTSEL_WC_LEVELS)
+			seen[level] = t;
 	}
 	out->mem_refs = refs;
-	return -ENOENT;
+	if (wc && level < top)
+		wc_fill(wc, asid, walker, addr, seen, top, level);
+	return ret;
 }
 
 /**

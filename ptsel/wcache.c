@@ -329,6 +329,57 @@ void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 EXPORT_SYMBOL_NS_GPL(ptsel_wc_insert, PTSEL);
 
 /**
+ * ptsel_wc_insert_cold() - cache a table at the lowest priority
+ * @wc: the cache
+ * @asid: address-space tag
+ * @level: level of the table, 0 to PTSEL_WC_LEVELS - 1 (others are
+ *	   ignored)
+ * @addr: any input address the table covers
+ * @table: as for ptsel_wc_insert(); NULL is ignored
+ *
+ * For the upper tables a search passed through on its way to the one it
+ * tracks: they are worth keeping only if other searches share them. A
+ * new key takes a free entry or the default policy's victim, like an
+ * untracked insert, but enters as the next victim itself: at the least
+ * recently used end, or with its reference bit clear. A lookup that
+ * hits it before it is evicted promotes it as usual. A key already
+ * cached only gets its table refreshed.
+ */
+void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
+			  unsigned int level, u64 addr, const u64 *table)
+{
+	u64 tag = make_tag(level, addr);
+	struct ptsel_wc_entry *e;
+	u32 i, *b;
+
+	if (level >= PTSEL_WC_LEVELS || !table)
+		return;
+	wc->stats.inserts++;
+	i = find(wc, asid, tag);
+	if (i != WC_NIL) {
+		wc->e[i].table = table;
+		return;
+	}
+	i = place(wc, PTSEL_WC_WALKERS);
+	e = &wc->e[i];
+	e->asid = asid;
+	e->tag = tag;
+	e->table = table;
+	e->ref = 0;
+	if (wc->policy == PTSEL_WC_LRU && wc->lru != i) {
+		lru_unlink(wc, i);
+		e->next = WC_NIL;
+		e->prev = wc->lru;
+		wc->e[wc->lru].next = i;
+		wc->lru = i;
+	}
+	b = bucket_of(wc, asid, tag);
+	e->hnext = *b;
+	*b = i;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_wc_insert_cold, PTSEL);
+
+/**
  * ptsel_wc_flush_asid() - drop every entry of one address space
  * @wc: the cache
  * @asid: address-space tag

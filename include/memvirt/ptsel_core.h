@@ -512,6 +512,8 @@ const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 			   unsigned int level, u64 addr);
 void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 		     unsigned int level, u64 addr, const u64 *table);
+void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
+			  unsigned int level, u64 addr, const u64 *table);
 void ptsel_wc_flush_asid(struct ptsel_wcache *wc, u64 asid);
 void ptsel_wc_flush_all(struct ptsel_wcache *wc);
 int ptsel_radix_translate_wc(const struct ptsel_radix *r,

@@ -130,6 +130,35 @@ static void policies(void)
 	ok(!has(&wc, 5) && has(&wc, 6) && wc.stats.overrides == 3,
 	   "tracking: a flushed entry is not overridden, the next one is");
 	free(mem);
+
+	/* Cold inserts enter as the next victim; a hit promotes them. */
+	mem = wc_new(&wc, 3, PTSEL_WC_LRU, true);
+	put(&wc, 0);
+	put(&wc, 1);
+	ptsel_wc_insert_cold(&wc, 1, 0, 2 * SZ_2M, &fake[2]);
+	put(&wc, 3);
+	ok(has(&wc, 0) && has(&wc, 1) && !has(&wc, 2) && has(&wc, 3),
+	   "LRU: a cold entry is the next victim");
+	ptsel_wc_insert_cold(&wc, 1, 0, 4 * SZ_2M, &fake[4]);
+	ok(has(&wc, 4) && !has(&wc, 0),
+	   "LRU: a cold entry evicts the least recently used");
+	/* The hit made 4 most recent: 1 is the victim now. */
+	put(&wc, 5);
+	ok(!has(&wc, 1) && has(&wc, 3) && has(&wc, 4) && has(&wc, 5),
+	   "LRU: a cold entry that was hit is promoted");
+	ptsel_wc_insert_cold(&wc, 1, 0, 4 * SZ_2M, &fake[6]);
+	ok(ptsel_wc_lookup(&wc, 1, 0, 4 * SZ_2M) == &fake[6] && !wc.stats.overrides,
+	   "cold insert of a cached key refreshes it, tracks nothing");
+	free(mem);
+
+	mem = wc_new(&wc, 2, PTSEL_WC_CLOCK, true);
+	put(&wc, 0);
+	ptsel_wc_insert_cold(&wc, 1, 0, SZ_2M, &fake[1]);
+	/* 0 is referenced, 1 is not: the hand spares 0 and takes 1. */
+	put(&wc, 2);
+	ok(has(&wc, 0) && !has(&wc, 1) && has(&wc, 2),
+	   "CLOCK: a cold entry has its reference bit clear");
+	free(mem);
 }
 
 struct side {
