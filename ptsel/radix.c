@@ -671,7 +671,9 @@ EXPORT_SYMBOL_NS_GPL(ptsel_radix_walk_leaves, PTSEL);
  *
  * Probes @wc for the deepest table covering @addr first (level 0, then
  * up to @r->levels - 2; the root is never cached), walks down from the
- * hit or from the root, and inserts every table it enters below that.
+ * hit or from the root, and inserts every table it enters below that;
+ * unless ptsel_wc_bypass() says that @wc does not help this trace, and
+ * the walk leaves it alone.
  * @out->mem_refs counts the table entries read, so a level-0 hit costs
  * one. Otherwise the result is exactly that of ptsel_radix_translate().
  *
@@ -688,6 +690,8 @@ int ptsel_radix_translate_wc(const struct ptsel_radix *r,
 
 	if (addr >= ptsel_radix_limit(r))
 		return -EINVAL;
+	if (ptsel_wc_bypass(wc))
+		return walk_from(r->root, r->levels - 1, addr, out, NULL, 0, 0);
 	for (level = 0; level + 1 < r->levels; level++) {
 		t = ptsel_wc_lookup(wc, asid, level, addr);
 		if (t)

@@ -37,7 +37,8 @@ static inline struct ptsel_tlb_entry *set_of(struct ptsel_tlb *tlb, u64 addr,
 	u64 key = (leaf_base(addr, level) >> PTSEL_SHIFT) ^ level;
 
 	key *= 0x9e3779b97f4a7c15ULL;
-	return &tlb->entries[(key >> 32) % tlb->nr_sets * PTSEL_TLB_WAYS];
+	/* nr_sets is a power of two: a mask, not a division. */
+	return &tlb->entries[((key >> 32) & (tlb->nr_sets - 1)) * PTSEL_TLB_WAYS];
 }
 
 static inline bool live(const struct ptsel_tlb *tlb,
@@ -77,6 +78,7 @@ int ptsel_tlb_init(struct ptsel_tlb *tlb, struct ptsel_tlb_entry *entries,
 	tlb->cur = 0;
 	tlb->clock = 1;
 	tlb->flush_ceiling = PTSEL_TLB_FLUSH_CEILING;
+	tlb->levels = 0;
 	tlb->stats = (struct ptsel_tlb_stats){ 0 };
 	return 0;
 }
@@ -149,15 +151,21 @@ EXPORT_SYMBOL_NS_GPL(ptsel_tlb_switch, PTSEL);
  */
 bool ptsel_tlb_lookup(struct ptsel_tlb *tlb, u64 addr, struct ptsel_xlate *out)
 {
+	u32 gen = tlb->asids[tlb->cur].gen;
 	int level;
 
 	for (level = PTSEL_MAX_LEAF_LEVEL; level >= 0; level--) {
-		struct ptsel_tlb_entry *e = set_of(tlb, addr, level);
-		u64 tag = make_tag(addr, level);
+		struct ptsel_tlb_entry *e;
+		u64 tag;
 		unsigned int w;
 
+		/* No entry of this size was ever filled: nothing to probe. */
+		if (!(tlb->levels & (1U << level)))
+			continue;
+		e = set_of(tlb, addr, level);
+		tag = make_tag(addr, level);
 		for (w = 0; w < PTSEL_TLB_WAYS; w++, e++) {
-			if (e->tag != tag || e->asid != tlb->cur || !live(tlb, e))
+			if (e->tag != tag || e->asid != tlb->cur || e->gen != gen)
 				continue;
 			e->age = ++tlb->clock;
 			out->target = e->target + (addr - leaf_base(addr, level));
@@ -193,9 +201,11 @@ void ptsel_tlb_fill(struct ptsel_tlb *tlb, u64 addr, const struct ptsel_xlate *x
 			victim = e;
 			break;
 		}
-		if (e->age < victim->age)
+		/* Ages are truncated: a wrap costs one poor choice, no more. */
+		if ((s32)(e->age - victim->age) < 0)
 			victim = e;
 	}
+	tlb->levels |= 1U << x->level;
 	victim->tag = make_tag(addr, x->level);
 	victim->target = x->target - (addr & (sz - 1));
 	victim->prot = x->prot;
