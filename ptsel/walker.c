@@ -269,15 +269,19 @@ int ptsel_walker_translate(struct ptsel_walker *w, u64 addr,
 		hit = true;
 		ret = 0;
 	} else {
-		u64 wc_hits = w->wc.stats.hits, wc_misses = w->wc.stats.misses;
+		u64 wc_hits = w->wc.stats.hits;
+		u64 wc_misses = w->wc.stats.misses + w->wc.stats.bypassed;
 
 		rcu_read_lock();
 		ret = ptsel_partition_walk(p, w->wc_mem ? &w->wc : NULL, addr, out);
 		rcu_read_unlock();
-		/* A walk stops probing the walk cache at its first hit. */
+		/*
+		 * A walk stops probing the walk cache at its first hit; one
+		 * that bypassed it started at the root like a miss.
+		 */
 		if (w->wc.stats.hits != wc_hits)
 			w->wc_hits++;
-		else if (w->wc.stats.misses != wc_misses)
+		else if (w->wc.stats.misses + w->wc.stats.bypassed != wc_misses)
 			w->wc_misses++;
 		if (!ret)
 			ptsel_tlb_fill(&w->tlb, addr, out);
