@@ -166,23 +166,35 @@ void ptsel_walker_destroy(struct ptsel_walker *w)
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_walker_destroy, PTSEL);
 
-/* Take the users locks of @a and @b (either may be NULL or both the same). */
+/*
+ * Take the users locks of @a and @b, lower ASID first; @a may be NULL
+ * or @b itself, and then only @b's is taken (the other is faked for
+ * sparse, as double_rq_lock() does).
+ */
 static void users_lock2(struct ptsel_partition *a, struct ptsel_partition *b)
+	__acquires(&a->users_lock) __acquires(&b->users_lock)
 {
 	if (!a || a == b) {
 		spin_lock(&b->users_lock);
+		__acquire(&a->users_lock);
 		return;
 	}
-	if (a->asid > b->asid)
-		swap(a, b);
-	spin_lock(&a->users_lock);
-	spin_lock_nested(&b->users_lock, SINGLE_DEPTH_NESTING);
+	if (a->asid > b->asid) {
+		spin_lock(&b->users_lock);
+		spin_lock_nested(&a->users_lock, SINGLE_DEPTH_NESTING);
+	} else {
+		spin_lock(&a->users_lock);
+		spin_lock_nested(&b->users_lock, SINGLE_DEPTH_NESTING);
+	}
 }
 
 static void users_unlock2(struct ptsel_partition *a, struct ptsel_partition *b)
+	__releases(&a->users_lock) __releases(&b->users_lock)
 {
 	if (a && a != b)
 		spin_unlock(&a->users_lock);
+	else
+		__release(&a->users_lock);
 	spin_unlock(&b->users_lock);
 }
 
