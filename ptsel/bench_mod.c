@@ -2,9 +2,19 @@
 /*
  * ptsel in-kernel benchmark (make bench loads it in the VM): lookups of
  * the same keys in the kernel's xarray and in ptsel, timed in the same
- * run, reported as ratios to the xarray. Loading it runs the benchmark
- * and prints one "ptsel_bench:" line per measurement; it then stays
- * loaded doing nothing until removed.
+ * run, reported as ratios to the xarray, each side stated:
+ *  - uncached against uncached: xa_load() from the root against a
+ *    partition's radix or hashed walk from the root;
+ *  - cached against cached: an xarray lookup that reuses the leaf node
+ *    of the previous one when the index falls in it (xas_reload())
+ *    against the radix format behind a 64-entry walk cache;
+ *  - the walker (lock, TLB, walk cache, fill) against xa_load(), the
+ *    target of an IOTLB: at most 1.5 times.
+ * Then the cost of an unmap in a partition that one walker uses, with
+ * 0 and with 63 walkers busy on 63 other partitions: invalidation is
+ * scoped, so the ratio must stay near 1.
+ * Loading it runs the benchmark and prints one "ptsel_bench:" line per
+ * measurement; it then stays loaded doing nothing until removed.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -43,6 +53,7 @@ static u64 key_target(u64 addr)
 
 struct bench {
 	struct xarray xa;
+	struct xa_state xas;	/* the cached xarray path */
 	struct ptsel_partition *radix, *hash;
 	struct ptsel_walker *walker;
 	struct ptsel_radix core;	/* the bare format, with ... */
@@ -57,6 +68,24 @@ static int lookup_xa(struct bench *b, u64 a)
 {
 	void *v = xa_load(&b->xa, a >> PTSEL_SHIFT);
 
+	b->sink += xa_to_value(v);
+	return v ? 0 : -ENOENT;
+}
+
+/* Reuse the leaf node of the last lookup if @a's index falls in it. */
+static int lookup_xa_cached(struct bench *b, u64 a)
+{
+	unsigned long idx = a >> PTSEL_SHIFT;
+	void *v;
+
+	if (b->xas.xa_node && !xas_invalid(&b->xas) &&
+	    (b->xas.xa_index >> XA_CHUNK_SHIFT) == (idx >> XA_CHUNK_SHIFT)) {
+		b->xas.xa_index = idx;
+		v = xas_reload(&b->xas);
+	} else {
+		xas_set(&b->xas, idx);
+		v = xas_load(&b->xas);
+	}
 	b->sink += xa_to_value(v);
 	return v ? 0 : -ENOENT;
 }
@@ -91,12 +120,13 @@ static int lookup_walker(struct bench *b, u64 a)
 	return ret;
 }
 
-enum what { XA, RADIX, HASH, CORE_WC, WALKER };
+enum what { XA, RADIX, HASH, XA_CACHED, CORE_WC, WALKER };
 
 static int one(struct bench *b, enum what w, u64 a)
 {
 	switch (w) {
 	case XA:	return lookup_xa(b, a);
+	case XA_CACHED:	return lookup_xa_cached(b, a);
 	case RADIX:	return lookup_part(b, b->radix, a);
 	case HASH:	return lookup_part(b, b->hash, a);
 	case CORE_WC:	return lookup_core_wc(b, a);
@@ -132,27 +162,170 @@ static u64 measure(struct bench *b, enum what w, int *err)
 	return t[rounds / 2];
 }
 
-static void report(struct bench *b, const char *order)
+static void ratio(const char *order, const char *what, u64 v, u64 base,
+		  const char *target, bool *met)
 {
-	static const char * const names[] = {
-		"xarray", "partition, radix", "partition, hashed",
-		"radix + 64-entry walk cache", "walker (lock, TLB, walk cache)",
-	};
-	u64 base, v;
+	pr_info("%s: %s = %llu.%02llu%s%s\n", order, what, v / base,
+		v * 100 / base % 100, target ? target : "",
+		!met ? "" : *met ? ": met" : ": NOT met");
+}
+
+/* Returns whether the walker met its target. */
+static bool report(struct bench *b, const char *order)
+{
+	u64 t[WALKER + 1];
+	bool met;
 	int err = 0;
 	enum what w;
 
-	base = measure(b, XA, &err);
-	pr_info("%s, %u keys: xarray %llu.%03llu ns/lookup (baseline)\n",
-		order, b->n, base / 1000, base % 1000);
-	for (w = RADIX; w <= WALKER; w++) {
-		v = measure(b, w, &err);
-		pr_info("%s: %s / xarray = %llu.%02llu%s\n", order,
-			names[w], v / base, v * 100 / base % 100,
-			w == CORE_WC ? " (target <= 1.00)" : "");
+	for (w = XA; w <= WALKER; w++) {
+		if (w == XA_CACHED)
+			xas_set(&b->xas, 0);
+		t[w] = measure(b, w, &err);
 	}
+	pr_info("%s, %u keys: xa_load %llu.%03llu ns/lookup (baseline), cached xarray path %llu.%03llu\n",
+		order, b->n, t[XA] / 1000, t[XA] % 1000, t[XA_CACHED] / 1000,
+		t[XA_CACHED] % 1000);
+	ratio(order, "uncached: partition radix walk / xa_load", t[RADIX], t[XA],
+	      NULL, NULL);
+	ratio(order, "uncached: partition hashed lookup / xa_load", t[HASH],
+	      t[XA], NULL, NULL);
+	ratio(order, "cached: radix + 64-entry walk cache / xarray with cached leaf node",
+	      t[CORE_WC], t[XA_CACHED], NULL, NULL);
+	met = t[WALKER] * 2 <= t[XA] * 3;
+	ratio(order, "walker (lock, TLB, walk cache) / xa_load", t[WALKER], t[XA],
+	      " (target <= 1.50)", &met);
+	ratio(order, "walker (lock, TLB, walk cache) / cached xarray path",
+	      t[WALKER], t[XA_CACHED], NULL, NULL);
 	if (err)
 		pr_err("%s: a lookup failed\n", order);
+	return met && !err;
+}
+
+/*
+ * Invalidation: a walker on its own partition, which maps and unmaps
+ * one 4K page in a mapped 2M range; each unmap invalidates. Median ns
+ * per map+unmap pair, with @nr_other walkers each switched to its own
+ * partition and holding a full TLB and walk cache of it.
+ */
+#define INV_OTHERS	63
+#define INV_PAIRS	512
+
+struct inval {
+	struct ptsel_partition *p[INV_OTHERS + 1];
+	struct ptsel_walker *w[INV_OTHERS + 1];
+};
+
+static u64 inval_round(struct inval *iv, int *err)
+{
+	u64 t[32], a = BASE + 5 * PTSEL_PAGE_SIZE;
+	struct ptsel_xlate x;
+	unsigned int r, i;
+
+	for (r = 0; r < rounds; r++) {
+		u64 start = ktime_get_ns();
+
+		for (i = 0; i < INV_PAIRS; i++) {
+			if (ptsel_partition_map(iv->p[0], a, key_target(a),
+						PTSEL_PAGE_SIZE, PTSEL_PROT_READ) ||
+			    ptsel_walker_translate(iv->w[0], a, &x) ||
+			    ptsel_partition_unmap(iv->p[0], a, PTSEL_PAGE_SIZE))
+				*err = -EIO;
+		}
+		t[r] = (ktime_get_ns() - start) * 1000 / INV_PAIRS;
+		cond_resched();
+	}
+	sort(t, rounds, sizeof(t[0]), cmp_u64, NULL);
+	return t[rounds / 2];
+}
+
+/* Partition @i with 2M mapped but one page, and a walker that read it. */
+static int inval_add(struct inval *iv, unsigned int i)
+{
+	struct ptsel_xlate x;
+	u64 a;
+	int ret;
+
+	iv->p[i] = ptsel_partition_create(PTSEL_FORMAT_RADIX);
+	if (IS_ERR(iv->p[i]))
+		return PTR_ERR(iv->p[i]);
+	iv->w[i] = ptsel_walker_create();
+	if (IS_ERR(iv->w[i]))
+		return PTR_ERR(iv->w[i]);
+	ptsel_walker_switch(iv->w[i], iv->p[i]);
+	for (a = BASE; a < BASE + (2ULL << 20); a += PTSEL_PAGE_SIZE) {
+		if (a == BASE + 5 * PTSEL_PAGE_SIZE)
+			continue;
+		ret = ptsel_partition_map(iv->p[i], a, key_target(a),
+					  PTSEL_PAGE_SIZE, PTSEL_PROT_READ);
+		if (!ret)
+			ret = ptsel_walker_translate(iv->w[i], a, &x);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void inval_del(struct inval *iv, unsigned int i)
+{
+	if (!IS_ERR_OR_NULL(iv->w[i]))
+		ptsel_walker_destroy(iv->w[i]);
+	if (!IS_ERR_OR_NULL(iv->p[i]))
+		ptsel_partition_put(iv->p[i]);
+	iv->w[i] = NULL;
+	iv->p[i] = NULL;
+}
+
+#define INV_TURNS	5
+
+/*
+ * Turns of: time alone, bring the 63 others up, time again, take them
+ * down. The median of the turns' ratios cancels drifts of the host.
+ */
+static int bench_inval(void)
+{
+	struct inval *iv = kzalloc(sizeof(*iv), GFP_KERNEL);
+	u64 alone[INV_TURNS], crowd[INV_TURNS], ratios[INV_TURNS], q;
+	unsigned int i, k;
+	int err = 0;
+	bool met;
+
+	if (!iv)
+		return -ENOMEM;
+	err = inval_add(iv, 0);
+	for (k = 0; k < INV_TURNS && !err; k++) {
+		alone[k] = inval_round(iv, &err);
+		for (i = 1; i <= INV_OTHERS && !err; i++)
+			err = inval_add(iv, i);
+		if (err)
+			break;
+		crowd[k] = inval_round(iv, &err);
+		for (i = 1; i <= INV_OTHERS; i++)
+			inval_del(iv, i);
+		ratios[k] = crowd[k] * 1000 / max(alone[k], 1ULL);
+	}
+	if (err)
+		goto out;
+	sort(alone, INV_TURNS, sizeof(alone[0]), cmp_u64, NULL);
+	sort(crowd, INV_TURNS, sizeof(crowd[0]), cmp_u64, NULL);
+	sort(ratios, INV_TURNS, sizeof(ratios[0]), cmp_u64, NULL);
+	pr_info("invalidation: map+translate+unmap of a page one walker uses: %llu.%03llu ns with 0 other walkers, %llu.%03llu ns with %u on %u other partitions (medians of %u turns)\n",
+		alone[INV_TURNS / 2] / 1000, alone[INV_TURNS / 2] % 1000,
+		crowd[INV_TURNS / 2] / 1000, crowd[INV_TURNS / 2] % 1000,
+		INV_OTHERS, INV_OTHERS, INV_TURNS);
+	q = ratios[INV_TURNS / 2];
+	met = q <= 1200;
+	pr_info("invalidation: unmap cost with 63 unrelated walkers / with 0 = %llu.%02llu (median of the turns' ratios, %llu.%02llu to %llu.%02llu; target <= 1.20): %s\n",
+		q / 1000, q / 10 % 100, ratios[0] / 1000, ratios[0] / 10 % 100,
+		ratios[INV_TURNS - 1] / 1000, ratios[INV_TURNS - 1] / 10 % 100,
+		met ? "met" : "NOT met");
+out:
+	for (i = 0; i <= INV_OTHERS; i++)
+		inval_del(iv, i);
+	kfree(iv);
+	if (err)
+		pr_err("invalidation benchmark failed: %d\n", err);
+	return err;
 }
 
 static u64 *core_alloc(void *priv)
@@ -184,6 +357,7 @@ static int setup(struct bench *b)
 		return -ENOMEM;
 
 	xa_init(&b->xa);
+	b->xas = (struct xa_state)__XA_STATE(&b->xa, 0, 0, 0);
 	b->radix = ptsel_partition_create(PTSEL_FORMAT_RADIX);
 	b->hash = ptsel_partition_create(PTSEL_FORMAT_HASH);
 	b->walker = ptsel_walker_create();
@@ -235,6 +409,7 @@ static int __init ptsel_bench_init(void)
 {
 	struct bench *b;
 	unsigned long idx;
+	bool met;
 	void *v;
 	u32 i = 0;
 	int ret;
@@ -252,11 +427,14 @@ static int __init ptsel_bench_init(void)
 	xa_for_each(&b->xa, idx, v)
 		b->order[i++] = (u64)idx << PTSEL_SHIFT;
 	b->n = i;
-	report(b, "sequential");
+	met = report(b, "sequential");
 	/* Random: the same keys, shuffled. */
 	for (i = b->n - 1; i > 0; i--)
 		swap(b->order[i], b->order[get_random_u32_below(i + 1)]);
-	report(b, "random");
+	met &= report(b, "random");
+	pr_info("verdict: walker <= 1.5x xa_load, sequential and random: %s\n",
+		met ? "met" : "NOT met");
+	ret = bench_inval();
 out:
 	if (ret)
 		pr_err("setup failed: %d\n", ret);

@@ -196,6 +196,7 @@ struct ptsel_partition *ptsel_partition_create(u32 format)
 	mutex_init(&p->lock);
 	spin_lock_init(&p->move_lock);
 	INIT_LIST_HEAD(&p->pending);
+	ptsel_walkers_part_init(p);
 	p->asid = atomic64_inc_return(&ptsel_next_asid);
 	/* Nobody else sees @p yet; the lock is for the providers' checks. */
 	mutex_lock(&p->lock);

@@ -334,6 +334,93 @@ static void walker_invalidation(struct kunit *test)
 	ptsel_partition_put(p);
 }
 
+/*
+ * A walker that switched away from a partition keeps what it cached of
+ * it, but an update made meanwhile must not reach it through that: not
+ * through a kept TLB entry (protect, remap, unmap) and not through a
+ * kept walk-cache table (an unmap that freed the tables, then a map that
+ * built new ones). Walkers of other partitions are not invalidated.
+ */
+static void walker_switch_back(struct kunit *test)
+{
+	struct ptsel_partition *p = new_part(test, RADIX);
+	struct ptsel_partition *q = new_part(test, RADIX);
+	struct ptsel_partition *r[6];
+	struct ptsel_walker *w = ptsel_walker_create();
+	struct ptsel_walker *u = ptsel_walker_create();
+	u64 a = 9 * SZ_1G_ULL + 3 * SZ_2M_ULL, inval;
+	struct ptsel_walker_stats st;
+	struct ptsel_xlate x;
+	int i;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(w));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(u));
+	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, a, tgt(a), 2 * SZ_4K_ULL, RW), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_map(q, a, tgt(a), SZ_4K_ULL, RW), 0);
+	ptsel_walker_switch(u, q);
+	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(u, a, &x), 0);
+	ptsel_walker_stats(u, &st);
+	inval = st.tlb.invalidations;
+
+	/* Protect while away: the kept TLB entry must go. */
+	ptsel_walker_switch(w, p);
+	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, a, &x), 0);
+	ptsel_walker_switch(w, q);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_protect(p, a, SZ_4K_ULL, PTSEL_PROT_READ), 0);
+	KUNIT_EXPECT_FALSE(test, ptsel_walker_switch(w, p));
+	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, a, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.prot, (u32)PTSEL_PROT_READ);
+
+	/* No update while away: the entries are kept. */
+	ptsel_walker_switch(w, q);
+	KUNIT_EXPECT_TRUE(test, ptsel_walker_switch(w, p));
+	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, a, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.mem_refs, 0U);
+
+	/* Remap while away. */
+	ptsel_walker_switch(w, q);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_remap(p, a, SZ_4K_ULL, tgt(a) + SZ_1G_ULL), 0);
+	ptsel_walker_switch(w, p);
+	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, a + 1, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.target, tgt(a) + SZ_1G_ULL + 1);
+
+	/* Unmap (tables freed) and map again (new tables) while away. */
+	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, a + SZ_4K_ULL, &x), 0);
+	ptsel_walker_switch(w, q);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_unmap(p, a, 2 * SZ_4K_ULL), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, a + SZ_4K_ULL, tgt(a) + 2 * SZ_1G_ULL,
+						  SZ_4K_ULL, RW), 0);
+	ptsel_walker_switch(w, p);
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, a, &x), -ENOENT);
+	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, a + SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.target, tgt(a) + 2 * SZ_1G_ULL);
+
+	/* Away long enough for the TLB to recycle p's slot. */
+	for (i = 0; i < ARRAY_SIZE(r); i++) {
+		r[i] = new_part(test, RADIX);
+		ptsel_walker_switch(w, r[i]);
+	}
+	KUNIT_ASSERT_EQ(test, ptsel_partition_unmap(p, a + SZ_4K_ULL, SZ_4K_ULL), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, a + SZ_4K_ULL, tgt(a),
+						  SZ_4K_ULL, RW), 0);
+	KUNIT_EXPECT_FALSE(test, ptsel_walker_switch(w, p));
+	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(w, a + SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.target, tgt(a));
+
+	/* None of that invalidated the walker of q. */
+	ptsel_walker_stats(u, &st);
+	KUNIT_EXPECT_EQ(test, st.tlb.invalidations, inval);
+	KUNIT_ASSERT_EQ(test, ptsel_walker_translate(u, a, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.mem_refs, 0U);
+
+	ptsel_walker_destroy(w);
+	ptsel_walker_destroy(u);
+	for (i = 0; i < ARRAY_SIZE(r); i++)
+		ptsel_partition_put(r[i]);
+	ptsel_partition_put(q);
+	ptsel_partition_put(p);
+}
+
 static void lookup_update(struct kunit *test)
 {
 	struct ptsel_partition *p = new_part(test, HASH);
@@ -516,6 +603,7 @@ static struct kunit_case ptsel_part_cases[] = {
 	KUNIT_CASE_SLOW(convert_under_lookups),
 	KUNIT_CASE(walker_retention),
 	KUNIT_CASE(walker_invalidation),
+	KUNIT_CASE(walker_switch_back),
 	KUNIT_CASE(lookup_update),
 	KUNIT_CASE(limits_mid_update),
 	KUNIT_CASE(same_format_region_splits),

@@ -38,6 +38,11 @@
  * @hash_resizes: resizes of @hash
  * @move_lock: protects @moves
  * @moves: mappings moved by ptsel_partition_remap(), by generation
+ * @users_lock: protects @users and @flush_gen; taken before a walker's lock
+ * @users: walkers switched to this partition (like mm_cpumask): the
+ *	   only ones an update invalidates synchronously
+ * @flush_gen: bumped by every invalidation; a walker that switched away
+ *	       and comes back with an older one drops what it kept
  */
 struct ptsel_partition {
 	struct kref ref;
@@ -56,6 +61,9 @@ struct ptsel_partition {
 	u64 hash_resizes;
 	spinlock_t move_lock;
 	struct ptsel_move_log moves;
+	spinlock_t users_lock;
+	struct list_head users;
+	u64 flush_gen;
 };
 
 /* Knobs (sysfs.c) */
@@ -66,6 +74,7 @@ extern unsigned int ptsel_default_format;
 extern unsigned int ptsel_tlb_entries;
 extern unsigned int ptsel_retained_asids;
 extern unsigned int ptsel_walk_cache_size;
+extern unsigned int ptsel_tlb_flush_ceiling;
 
 /* Global counters (part.c, walker.c), shown in sysfs */
 extern atomic_long_t ptsel_table_pages;
@@ -75,6 +84,7 @@ extern atomic64_t ptsel_nr_hash_resizes;
 
 void ptsel_walkers_invalidate(struct ptsel_partition *p, u64 addr, u64 size,
 			      bool tables);
+void ptsel_walkers_part_init(struct ptsel_partition *p);
 void ptsel_walkers_forget(struct ptsel_partition *p);
 void ptsel_walkers_stats(struct ptsel_walker_stats *st);
 int ptsel_partition_walk(struct ptsel_partition *p, struct ptsel_wcache *wc,

@@ -370,13 +370,41 @@ int ptsel_radix_unmap(struct ptsel_radix *r, u64 addr, u64 size)
 EXPORT_SYMBOL_NS_GPL(ptsel_radix_unmap, PTSEL);
 
 /*
+ * Cache the tables a walk entered, @seen[@from - 1] down to @seen[@to].
+ * With tracking, the search keeps the deepest one as its tracked entry
+ * and the upper ones go in cold, so they stay only if other searches
+ * share them; the deepest upper table goes in last, as the one a cold
+ * insert of this walk does not evict. Without tracking, each goes in by
+ * the default policy, top down.
+ */
+static void wc_fill(struct ptsel_wcache *wc, u64 asid, unsigned int walker,
+		    u64 addr, const u64 *const *seen, unsigned int from,
+		    unsigned int to)
+{
+	unsigned int level;
+
+	if (!wc->tracking) {
+		for (level = from; level-- > to;)
+			ptsel_wc_insert(wc, walker, asid, level, addr, seen[level]);
+		return;
+	}
+	ptsel_wc_insert(wc, walker, asid, to, addr, seen[to]);
+	for (level = from; level-- > to + 1;)
+		ptsel_wc_insert_cold(wc, asid, level, addr, seen[level]);
+}
+
+/*
  * Walk down from table @t at @level. With @wc, every table entered on
- * the way is inserted into it for @walker; @wc may be NULL.
+ * the way is inserted into it for @walker once the walk is done (see
+ * wc_fill()); @wc may be NULL.
  */
 static int walk_from(const u64 *t, unsigned int level, u64 addr,
 		     struct ptsel_xlate *out, struct ptsel_wcache *wc,
 		     u64 asid, unsigned int walker)
 {
+	const u64 *seen[PTSEL_WC_LEVELS];
+	unsigned int top = level < PTSEL_WC_LEVELS ? level : PTSEL_WC_LEVELS;
+	int ret = -ENOENT;
 	u32 refs = 0;
 
 	for (;;) {
@@ -393,18 +421,20 @@ static int walk_from(const u64 *t, unsigned int level, u64 addr,
 			out->target = (e & E_ADDR_MASK) + (addr & (sz - 1));
 			out->prot = entry_prot(e);
 			out->level = level;
-			out->mem_refs = refs;
-			return 0;
+			ret = 0;
+			break;
 		}
 		if (!level)
 			break;
 		t = entry_table(e);
 		level--;
-		if (wc)
-			ptsel_wc_insert(wc, walker, asid, level, addr, t);
+		if (level < PTSEL_WC_LEVELS)
+			seen[level] = t;
 	}
 	out->mem_refs = refs;
-	return -ENOENT;
+	if (wc && level < top)
+		wc_fill(wc, asid, walker, addr, seen, top, level);
+	return ret;
 }
 
 /**
@@ -613,7 +643,9 @@ EXPORT_SYMBOL_NS_GPL(ptsel_radix_walk_leaves, PTSEL);
  *
  * Probes @wc for the deepest table covering @addr first (level 0, then
  * up to @r->levels - 2; the root is never cached), walks down from the
- * hit or from the root, and inserts every table it enters below that.
+ * hit or from the root, and inserts every table it enters below that;
+ * unless ptsel_wc_bypass() says that @wc does not help this trace, and
+ * the walk leaves it alone.
  * @out->mem_refs counts the table entries read, so a level-0 hit costs
  * one. Otherwise the result is exactly that of ptsel_radix_translate().
  *
@@ -630,6 +662,8 @@ int ptsel_radix_translate_wc(const struct ptsel_radix *r,
 
 	if (addr >= ptsel_radix_limit(r))
 		return -EINVAL;
+	if (ptsel_wc_bypass(wc))
+		return walk_from(r->root, r->levels - 1, addr, out, NULL, 0, 0);
 	for (level = 0; level + 1 < r->levels; level++) {
 		t = ptsel_wc_lookup(wc, asid, level, addr);
 		if (t)

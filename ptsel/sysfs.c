@@ -23,6 +23,7 @@ unsigned int ptsel_default_format = PTSEL_FORMAT_RADIX;
 unsigned int ptsel_tlb_entries = 512;
 unsigned int ptsel_retained_asids = 6;		/* like x86's dynamic ASIDs */
 unsigned int ptsel_walk_cache_size = 64;
+unsigned int ptsel_tlb_flush_ceiling = PTSEL_TLB_FLUSH_CEILING;
 
 static struct kobject *ptsel_kobj;
 static struct kobject *ptsel_stats_kobj;
@@ -37,6 +38,7 @@ KNOB(max_partitions_per_fd, false, false, 1, 256);
 KNOB(tlb_entries, false, true, PTSEL_TLB_WAYS, 65536);
 KNOB(retained_asids, false, false, 1, PTSEL_TLB_MAX_ASIDS);
 KNOB(walk_cache_size, false, false, 0, 65536);
+KNOB(tlb_flush_ceiling, false, false, 0, 1U << 20);
 
 /* PTSEL_FORMAT_RADIX (1) and _HASH (2), in that order. */
 static const char * const format_names[] = { "radix", "hash" };
@@ -77,6 +79,7 @@ static struct attribute *ptsel_attrs[] = {
 	&tlb_entries_knob.attr.attr,
 	&retained_asids_knob.attr.attr,
 	&walk_cache_size_knob.attr.attr,
+	&tlb_flush_ceiling_knob.attr.attr,
 	&default_format_attr.attr,
 	NULL,
 };

@@ -37,7 +37,8 @@ static inline struct ptsel_tlb_entry *set_of(struct ptsel_tlb *tlb, u64 addr,
 	u64 key = (leaf_base(addr, level) >> PTSEL_SHIFT) ^ level;
 
 	key *= 0x9e3779b97f4a7c15ULL;
-	return &tlb->entries[(key >> 32) % tlb->nr_sets * PTSEL_TLB_WAYS];
+	/* nr_sets is a power of two: a mask, not a division. */
+	return &tlb->entries[((key >> 32) & (tlb->nr_sets - 1)) * PTSEL_TLB_WAYS];
 }
 
 static inline bool live(const struct ptsel_tlb *tlb,
@@ -76,6 +77,8 @@ int ptsel_tlb_init(struct ptsel_tlb *tlb, struct ptsel_tlb_entry *entries,
 	tlb->asids[0].last = 1;
 	tlb->cur = 0;
 	tlb->clock = 1;
+	tlb->flush_ceiling = PTSEL_TLB_FLUSH_CEILING;
+	tlb->levels = 0;
 	tlb->stats = (struct ptsel_tlb_stats){ 0 };
 	return 0;
 }
@@ -148,15 +151,21 @@ EXPORT_SYMBOL_NS_GPL(ptsel_tlb_switch, PTSEL);
  */
 bool ptsel_tlb_lookup(struct ptsel_tlb *tlb, u64 addr, struct ptsel_xlate *out)
 {
+	u32 gen = tlb->asids[tlb->cur].gen;
 	int level;
 
 	for (level = PTSEL_MAX_LEAF_LEVEL; level >= 0; level--) {
-		struct ptsel_tlb_entry *e = set_of(tlb, addr, level);
-		u64 tag = make_tag(addr, level);
+		struct ptsel_tlb_entry *e;
+		u64 tag;
 		unsigned int w;
 
+		/* No entry of this size was ever filled: nothing to probe. */
+		if (!(tlb->levels & (1U << level)))
+			continue;
+		e = set_of(tlb, addr, level);
+		tag = make_tag(addr, level);
 		for (w = 0; w < PTSEL_TLB_WAYS; w++, e++) {
-			if (e->tag != tag || e->asid != tlb->cur || !live(tlb, e))
+			if (e->tag != tag || e->asid != tlb->cur || e->gen != gen)
 				continue;
 			e->age = ++tlb->clock;
 			out->target = e->target + (addr - leaf_base(addr, level));
@@ -192,9 +201,11 @@ void ptsel_tlb_fill(struct ptsel_tlb *tlb, u64 addr, const struct ptsel_xlate *x
 			victim = e;
 			break;
 		}
-		if (e->age < victim->age)
+		/* Ages are truncated: a wrap costs one poor choice, no more. */
+		if ((s32)(e->age - victim->age) < 0)
 			victim = e;
 	}
+	tlb->levels |= 1U << x->level;
 	victim->tag = make_tag(addr, x->level);
 	victim->target = x->target - (addr & (sz - 1));
 	victim->prot = x->prot;
@@ -205,29 +216,58 @@ void ptsel_tlb_fill(struct ptsel_tlb *tlb, u64 addr, const struct ptsel_xlate *x
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_tlb_fill, PTSEL);
 
+/* Set probes an entry-by-entry flush of [@addr, @addr + @size) takes. */
+static u64 flush_probes(u64 addr, u64 size)
+{
+	u64 n = 0;
+	int level;
+
+	for (level = 0; level <= PTSEL_MAX_LEAF_LEVEL; level++)
+		n += (leaf_base(addr + size - 1, level) - leaf_base(addr, level)) /
+		     ptsel_level_size(level) + 1;
+	return n;
+}
+
 /**
  * ptsel_tlb_flush_range() - drop the entries of @ctx that overlap a range
  * @tlb: the TLB
  * @ctx: address space; nothing happens if it is not in the list
  * @addr: start of the range
- * @size: length of the range (a single page: its size)
+ * @size: length of the range (a single page: its size), not 0
+ *
+ * A range that takes at most @tlb->flush_ceiling set probes (one per
+ * 4K page, 2M and 1G leaf the range touches) is flushed entry by entry,
+ * like INVLPG; a larger one drops every entry of @ctx at once, in O(1),
+ * by bumping its slot's generation. Either way no entry of @ctx that
+ * overlaps the range survives.
  */
 void ptsel_tlb_flush_range(struct ptsel_tlb *tlb, u64 ctx, u64 addr, u64 size)
 {
 	int slot = find_slot(tlb, ctx);
-	unsigned int i;
+	int level;
 
 	tlb->stats.invalidations++;
-	if (slot < 0)
+	if (slot < 0 || !size)
 		return;
-	for (i = 0; i < tlb->nr_sets * PTSEL_TLB_WAYS; i++) {
-		struct ptsel_tlb_entry *e = &tlb->entries[i];
-		unsigned int level = (e->tag >> TAG_LEVEL_SHIFT) & 3;
-		u64 lo = e->tag & TAG_ADDR_MASK;
+	if (flush_probes(addr, size) > tlb->flush_ceiling) {
+		bump_gen(tlb, slot);
+		return;
+	}
+	for (level = 0; level <= PTSEL_MAX_LEAF_LEVEL; level++) {
+		u64 sz = ptsel_level_size(level);
+		u64 b = leaf_base(addr, level), last = leaf_base(addr + size - 1, level);
 
-		if (e->asid == slot && live(tlb, e) && lo < addr + size &&
-		    addr < lo + ptsel_level_size(level))
-			e->tag = 0;
+		for (;; b += sz) {
+			struct ptsel_tlb_entry *e = set_of(tlb, b, level);
+			u64 tag = make_tag(b, level);
+			unsigned int w;
+
+			for (w = 0; w < PTSEL_TLB_WAYS; w++, e++)
+				if (e->tag == tag && e->asid == slot)
+					e->tag = 0;
+			if (b == last)
+				break;
+		}
 	}
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_tlb_flush_range, PTSEL);

@@ -4,13 +4,26 @@
  * front of the partitions, like a CPU's MMU in front of page tables.
  *
  * A walker is used by one thread at a time and does a whole lookup,
- * from the TLB probe to the fill, under its own lock. Partition
- * updates change the tables first and then invalidate every walker
- * under that walker's lock, so a fill can only race with an
- * invalidation by coming entirely before it (and being flushed) or
- * entirely after it (and seeing the new tables). Radix tables freed by
- * an update reach RCU only after that invalidation, so no walk cache
- * ever hands out a table that a grace period could free under a walk.
+ * from the TLB probe to the fill, under its own lock.
+ *
+ * Invalidation is scoped like mm_cpumask: a partition lists the walkers
+ * switched to it (@users), and an update invalidates those alone, each
+ * under its own lock, so a fill can only race with an invalidation by
+ * coming entirely before it (and being flushed) or entirely after it
+ * (and seeing the new tables). Radix tables freed by an update reach
+ * RCU only after that invalidation. Walkers that switched away keep
+ * what they cached of the partition, TLB entries and walk-cache tables
+ * that may be freed: they never read them while switched elsewhere,
+ * because both are tagged by the partition's never-reused ASID, and
+ * every invalidation bumps the partition's @flush_gen. A walker records
+ * the generation it was in sync with when it leaves, and one that comes
+ * back to an older generation drops all it kept of the partition before
+ * its first lookup, like a CPU that finds its ASID's tlb_gen behind.
+ * A walker whose TLB recycled the partition's slot in the meantime has
+ * no record; it drops the partition's walk-cache tables on the switch.
+ *
+ * Lock order: partition users_lock (two of them, lower ASID first,
+ * while a walker switches), then walker lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -24,8 +37,14 @@
 /**
  * struct ptsel_walker - TLB and walk cache of one user
  * @lock: held for a whole lookup, a switch and an invalidation
+ * @switch_lock: serializes switches and destroy, so @cur is stable
+ *		 under it
  * @node: on ptsel_walkers
- * @cur: partition switched to (a reference), NULL before the first switch
+ * @user: on @cur's users list
+ * @cur: partition switched to (a reference), NULL before the first switch;
+ *	 changes under @lock and both partitions' users_lock
+ * @synced: per TLB slot, the flush_gen of the slot's partition when the
+ *	    walker switched away from it
  * @tlb: the TLB
  * @tlb_mem: its entries
  * @wc: the walk cache, if @wc_mem
@@ -37,8 +56,11 @@
  */
 struct ptsel_walker {
 	spinlock_t lock;
+	struct mutex switch_lock;
 	struct list_head node;
+	struct list_head user;
 	struct ptsel_partition *cur;
+	u64 synced[PTSEL_TLB_MAX_ASIDS];
 	struct ptsel_tlb tlb;
 	struct ptsel_tlb_entry *tlb_mem;
 	struct ptsel_wcache wc;
@@ -84,6 +106,8 @@ struct ptsel_walker *ptsel_walker_create(void)
 			goto nomem;
 	}
 	spin_lock_init(&w->lock);
+	mutex_init(&w->switch_lock);
+	INIT_LIST_HEAD(&w->user);
 	spin_lock(&ptsel_walkers_lock);
 	list_add(&w->node, &ptsel_walkers);
 	spin_unlock(&ptsel_walkers_lock);
@@ -117,31 +141,77 @@ static void add_stats(struct ptsel_walker_stats *sum,
  * ptsel_walker_destroy() - free a walker
  * @w: the walker; drops its reference on the current partition
  *
- * Context: process context, may sleep.
+ * Context: process context, may sleep. No other call on @w may be
+ * running or follow.
  */
 void ptsel_walker_destroy(struct ptsel_walker *w)
 {
+	struct ptsel_partition *p = w->cur;
+
+	if (p) {
+		spin_lock(&p->users_lock);
+		list_del(&w->user);
+		spin_unlock(&p->users_lock);
+	}
 	spin_lock(&ptsel_walkers_lock);
 	list_del(&w->node);
 	add_stats(&ptsel_dead_stats, w);
 	spin_unlock(&ptsel_walkers_lock);
-	if (w->cur)
-		ptsel_partition_put(w->cur);
+	if (p)
+		ptsel_partition_put(p);
+	mutex_destroy(&w->switch_lock);
 	kvfree(w->wc_mem);
 	kvfree(w->tlb_mem);
 	kfree(w);
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_walker_destroy, PTSEL);
 
+/*
+ * Take the users locks of @a and @b, lower ASID first; @a may be NULL
+ * or @b itself, and then only @b's is taken (the other is faked for
+ * sparse, as double_rq_lock() does).
+ */
+static void users_lock2(struct ptsel_partition *a, struct ptsel_partition *b)
+	__acquires(&a->users_lock) __acquires(&b->users_lock)
+{
+	if (!a || a == b) {
+		spin_lock(&b->users_lock);
+		__acquire(&a->users_lock);
+		return;
+	}
+	if (a->asid > b->asid) {
+		spin_lock(&b->users_lock);
+		spin_lock_nested(&a->users_lock, SINGLE_DEPTH_NESTING);
+	} else {
+		spin_lock(&a->users_lock);
+		spin_lock_nested(&b->users_lock, SINGLE_DEPTH_NESTING);
+	}
+}
+
+static void users_unlock2(struct ptsel_partition *a, struct ptsel_partition *b)
+	__releases(&a->users_lock) __releases(&b->users_lock)
+{
+	if (a && a != b)
+		spin_unlock(&a->users_lock);
+	else
+		__release(&a->users_lock);
+	spin_unlock(&b->users_lock);
+}
+
 /**
  * ptsel_walker_switch() - make @p the walker's current address space
  * @w: the walker
  * @p: the partition; the walker takes a reference
  *
+ * The walker joins @p's users (and leaves those of its previous
+ * partition), so that updates of @p invalidate it synchronously from
+ * now on. What it kept of @p from an earlier visit survives only if no
+ * update of @p invalidated anything in between.
+ *
  * Context: process context, may sleep (it may drop the last reference
  * to the previous partition).
  * Return: true if @p was still in the walker's list of recently active
- * address spaces, so its TLB entries were kept.
+ * address spaces and its TLB entries were kept.
  */
 bool ptsel_walker_switch(struct ptsel_walker *w, struct ptsel_partition *p)
 {
@@ -149,11 +219,31 @@ bool ptsel_walker_switch(struct ptsel_walker *w, struct ptsel_partition *p)
 	bool kept;
 
 	kref_get(&p->ref);
-	spin_lock(&w->lock);
-	kept = ptsel_tlb_switch(&w->tlb, p->asid);
+	mutex_lock(&w->switch_lock);
 	old = w->cur;
+	users_lock2(old, p);
+	spin_lock(&w->lock);
+	if (old) {
+		/* Invalidations of @old up to here reached us. */
+		w->synced[w->tlb.cur] = old->flush_gen;
+		list_del(&w->user);
+	}
+	list_add(&w->user, &p->users);
+	kept = ptsel_tlb_switch(&w->tlb, p->asid);
+	if (kept && w->synced[w->tlb.cur] != p->flush_gen) {
+		/* @p changed while we were away: forget it all. */
+		ptsel_tlb_flush_ctx(&w->tlb, p->asid);
+		kept = false;
+		if (w->wc_mem)
+			ptsel_wc_flush_asid(&w->wc, p->asid);
+	} else if (!kept && w->wc_mem) {
+		/* No record of when we left: its tables may be stale. */
+		ptsel_wc_flush_asid(&w->wc, p->asid);
+	}
 	w->cur = p;
 	spin_unlock(&w->lock);
+	users_unlock2(old, p);
+	mutex_unlock(&w->switch_lock);
 	if (old)
 		ptsel_partition_put(old);
 	return kept;
@@ -207,15 +297,19 @@ int ptsel_walker_translate(struct ptsel_walker *w, u64 addr,
 		hit = true;
 		ret = 0;
 	} else {
-		u64 wc_hits = w->wc.stats.hits, wc_misses = w->wc.stats.misses;
+		u64 wc_hits = w->wc.stats.hits;
+		u64 wc_misses = w->wc.stats.misses + w->wc.stats.bypassed;
 
 		rcu_read_lock();
 		ret = ptsel_partition_walk(p, w->wc_mem ? &w->wc : NULL, addr, out);
 		rcu_read_unlock();
-		/* A walk stops probing the walk cache at its first hit. */
+		/*
+		 * A walk stops probing the walk cache at its first hit; one
+		 * that bypassed it started at the root like a miss.
+		 */
 		if (w->wc.stats.hits != wc_hits)
 			w->wc_hits++;
-		else if (w->wc.stats.misses != wc_misses)
+		else if (w->wc.stats.misses + w->wc.stats.bypassed != wc_misses)
 			w->wc_misses++;
 		if (!ret)
 			ptsel_tlb_fill(&w->tlb, addr, out);
@@ -257,46 +351,52 @@ void ptsel_walkers_stats(struct ptsel_walker_stats *st)
 	spin_unlock(&ptsel_walkers_lock);
 }
 
+/* Set up the walker bookkeeping of a new partition. */
+void ptsel_walkers_part_init(struct ptsel_partition *p)
+{
+	spin_lock_init(&p->users_lock);
+	INIT_LIST_HEAD(&p->users);
+	p->flush_gen = 0;
+}
+
 /*
- * After an update of @p: every walker drops its TLB entries of @p in
- * [@addr, @addr + @size) and, with @tables, every walk-cache entry of
- * @p, because radix tables of @p are about to be freed.
+ * After an update of @p: the walkers switched to @p drop their TLB
+ * entries of @p in [@addr, @addr + @size) and, with @tables, every
+ * walk-cache entry of @p, because radix tables of @p are about to be
+ * freed. Walkers elsewhere are left alone; @flush_gen tells them when
+ * they come back. The cost grows with @p's users, not with the walkers
+ * of other partitions.
  */
 void ptsel_walkers_invalidate(struct ptsel_partition *p, u64 addr, u64 size,
 			      bool tables)
 {
+	u64 ceiling = READ_ONCE(ptsel_tlb_flush_ceiling);
 	struct ptsel_walker *w;
 	unsigned int n = 0;
 
-	spin_lock(&ptsel_walkers_lock);
-	list_for_each_entry(w, &ptsel_walkers, node) {
+	spin_lock(&p->users_lock);
+	p->flush_gen++;
+	list_for_each_entry(w, &p->users, user) {
 		spin_lock(&w->lock);
-		if (size)
+		if (size) {
+			w->tlb.flush_ceiling = ceiling;
 			ptsel_tlb_flush_range(&w->tlb, p->asid, addr, size);
+		}
 		if (tables && w->wc_mem)
 			ptsel_wc_flush_asid(&w->wc, p->asid);
 		spin_unlock(&w->lock);
 		n++;
 	}
-	spin_unlock(&ptsel_walkers_lock);
+	spin_unlock(&p->users_lock);
 	trace_ptsel_tlb_flush(p->asid, addr, size, tables, n);
 }
 
-/* @p is going away: every walker drops all it holds of it. */
+/*
+ * @p is going away. No walker is switched to it (each holds a
+ * reference), and what others kept of it is tagged by an ASID that is
+ * never used again, so no lookup can reach it: nothing to flush.
+ */
 void ptsel_walkers_forget(struct ptsel_partition *p)
 {
-	struct ptsel_walker *w;
-	unsigned int n = 0;
-
-	spin_lock(&ptsel_walkers_lock);
-	list_for_each_entry(w, &ptsel_walkers, node) {
-		spin_lock(&w->lock);
-		ptsel_tlb_flush_ctx(&w->tlb, p->asid);
-		if (w->wc_mem)
-			ptsel_wc_flush_asid(&w->wc, p->asid);
-		spin_unlock(&w->lock);
-		n++;
-	}
-	spin_unlock(&ptsel_walkers_lock);
-	trace_ptsel_tlb_flush(p->asid, 0, 0, true, n);
+	trace_ptsel_tlb_flush(p->asid, 0, 0, true, 0);
 }

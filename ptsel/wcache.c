@@ -17,6 +17,14 @@
  * more than one entry: a walk that fills levels 2, 1 and 0 keeps only
  * the deepest table, and a walker streaming through memory recycles
  * its own entry rather than flushing the cache.
+ *
+ * A cache must not slow down the walks it cannot help. Probing and
+ * filling cost more than reading upper tables that the CPU caches
+ * anyway, so a walk cache that finds the level-0 table in fewer than
+ * one probed walk in four over a window of PTSEL_WC_WINDOW walks
+ * (a trace without locality) is bypassed for the next window: only
+ * one walk in PTSEL_WC_SAMPLE probes it, to notice when locality
+ * comes back.
  */
 #include <linux/errno.h>
 #include <linux/export.h>
@@ -87,6 +95,8 @@ static void wc_reset(struct ptsel_wcache *wc)
 		wc->bucket[i] = WC_NIL;
 	for (i = 0; i < PTSEL_WC_WALKERS; i++)
 		wc->track[i] = WC_NIL;
+	for (i = 0; i < PTSEL_WC_LEVELS; i++)
+		wc->hint[i] = WC_NIL;
 	wc->free = 0;
 	wc->mru = WC_NIL;
 	wc->lru = WC_NIL;
@@ -117,6 +127,11 @@ int ptsel_wc_init(struct ptsel_wcache *wc, void *mem, unsigned int nr_entries,
 	wc->tracking = tracking;
 	wc->gen = 0;
 	wc->stats = (struct ptsel_wc_stats){ 0 };
+	wc->win_walks = 0;
+	wc->win_probed = 0;
+	wc->win_hits = 0;
+	wc->adaptive = true;
+	wc->bypass = false;
 	wc_reset(wc);
 	return 0;
 }
@@ -238,14 +253,28 @@ static u32 find(const struct ptsel_wcache *wc, u64 asid, u64 tag)
 const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 			   unsigned int level, u64 addr)
 {
-	u32 i = level < PTSEL_WC_LEVELS ?
-		find(wc, asid, make_tag(level, addr)) : WC_NIL;
+	u64 tag;
+	u32 i;
 
-	if (i == WC_NIL) {
+	if (level >= PTSEL_WC_LEVELS) {
 		wc->stats.misses++;
 		return NULL;
 	}
+	tag = make_tag(level, addr);
+	i = wc->hint[level];
+	/* Free entries have no table; any other holding the key is it. */
+	if (i == WC_NIL || !wc->e[i].table || wc->e[i].tag != tag ||
+	    wc->e[i].asid != asid) {
+		i = find(wc, asid, tag);
+		if (i == WC_NIL) {
+			wc->stats.misses++;
+			return NULL;
+		}
+		wc->hint[level] = i;
+	}
 	wc->stats.hits++;
+	if (!level)
+		wc->win_hits++;
 	touch(wc, i);
 	return wc->e[i].table;
 }
@@ -327,6 +356,88 @@ void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 	*b = i;
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_wc_insert, PTSEL);
+
+/**
+ * ptsel_wc_insert_cold() - cache a table at the lowest priority
+ * @wc: the cache
+ * @asid: address-space tag
+ * @level: level of the table, 0 to PTSEL_WC_LEVELS - 1 (others are
+ *	   ignored)
+ * @addr: any input address the table covers
+ * @table: as for ptsel_wc_insert(); NULL is ignored
+ *
+ * For the upper tables a search passed through on its way to the one it
+ * tracks: they are worth keeping only if other searches share them. A
+ * new key takes a free entry or the default policy's victim, like an
+ * untracked insert, but enters as the next victim itself: at the least
+ * recently used end, or with its reference bit clear. A lookup that
+ * hits it before it is evicted promotes it as usual. A key already
+ * cached only gets its table refreshed.
+ */
+void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
+			  unsigned int level, u64 addr, const u64 *table)
+{
+	u64 tag = make_tag(level, addr);
+	struct ptsel_wc_entry *e;
+	u32 i, *b;
+
+	if (level >= PTSEL_WC_LEVELS || !table)
+		return;
+	wc->stats.inserts++;
+	i = find(wc, asid, tag);
+	if (i != WC_NIL) {
+		wc->e[i].table = table;
+		return;
+	}
+	i = place(wc, PTSEL_WC_WALKERS);
+	e = &wc->e[i];
+	e->asid = asid;
+	e->tag = tag;
+	e->table = table;
+	e->ref = 0;
+	if (wc->policy == PTSEL_WC_LRU && wc->lru != i) {
+		lru_unlink(wc, i);
+		e->next = WC_NIL;
+		e->prev = wc->lru;
+		wc->e[wc->lru].next = i;
+		wc->lru = i;
+	}
+	b = bucket_of(wc, asid, tag);
+	e->hnext = *b;
+	*b = i;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_wc_insert_cold, PTSEL);
+
+/**
+ * ptsel_wc_bypass() - should the next walk leave the cache alone?
+ * @wc: the cache
+ *
+ * Called once per walk by a walker that would probe @wc. Every
+ * PTSEL_WC_WINDOW walks it decides from the window's level-0 hit rate
+ * whether the next window uses the cache (see the top of this file).
+ * A bypassed walk starts at the root and inserts nothing, which is
+ * always correct.
+ *
+ * Return: true if the walk should not probe or fill @wc.
+ */
+bool ptsel_wc_bypass(struct ptsel_wcache *wc)
+{
+	if (!wc->adaptive)
+		return false;
+	if (++wc->win_walks >= PTSEL_WC_WINDOW) {
+		wc->bypass = wc->win_hits * 4 < wc->win_probed;
+		wc->win_walks = 0;
+		wc->win_probed = 0;
+		wc->win_hits = 0;
+	}
+	if (wc->bypass && wc->win_walks % PTSEL_WC_SAMPLE) {
+		wc->stats.bypassed++;
+		return true;
+	}
+	wc->win_probed++;
+	return false;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_wc_bypass, PTSEL);
 
 /**
  * ptsel_wc_flush_asid() - drop every entry of one address space

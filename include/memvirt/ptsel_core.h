@@ -312,6 +312,7 @@ int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
 
 #define PTSEL_TLB_WAYS		4
 #define PTSEL_TLB_MAX_ASIDS	64
+#define PTSEL_TLB_FLUSH_CEILING	64	/* default; see ptsel_tlb_flush_range() */
 
 /**
  * struct ptsel_tlb_entry - one cached translation
@@ -320,7 +321,9 @@ int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
  * @prot: PTSEL_PROT_* of the leaf
  * @asid: slot of the address space it belongs to
  * @gen: that slot's generation when the entry was filled
- * @age: for LRU within the set
+ * @age: for LRU within the set (the low bits of the TLB's clock)
+ *
+ * 32 bytes: a set of PTSEL_TLB_WAYS entries spans two cache lines.
  */
 struct ptsel_tlb_entry {
 	u64 tag;
@@ -328,7 +331,7 @@ struct ptsel_tlb_entry {
 	u32 prot;
 	u16 asid;
 	u32 gen;
-	u64 age;
+	u32 age;
 };
 
 /**
@@ -367,6 +370,11 @@ struct ptsel_tlb_stats {
  * @nr_asids: 1 to PTSEL_TLB_MAX_ASIDS
  * @cur: slot of the current address space
  * @clock: ticks on every access, for the LRU decisions
+ * @levels: bit n set once an entry of leaf level n was filled; lookups
+ *	    probe the sets of those levels only
+ * @flush_ceiling: most set probes a range flush makes before it drops
+ *		   the whole address space instead (PTSEL_TLB_FLUSH_CEILING
+ *		   after init; the owner may change it)
  * @stats: counters
  *
  * Not thread safe: like a hardware TLB it belongs to one CPU or is used
@@ -379,6 +387,8 @@ struct ptsel_tlb {
 	unsigned int nr_asids;
 	unsigned int cur;
 	u64 clock;
+	unsigned int levels;
+	u64 flush_ceiling;
 	struct ptsel_tlb_stats stats;
 };
 
@@ -432,6 +442,8 @@ int ptsel_hash_walk_leaves(const struct ptsel_hash *h, u64 start, u64 end,
 #define PTSEL_WC_WALKERS	8
 #define PTSEL_WC_MAX_ENTRIES	65536
 #define PTSEL_WC_LEVELS		4	/* levels 0-3: all but a 5-level root */
+#define PTSEL_WC_WINDOW		256	/* walks per bypass decision */
+#define PTSEL_WC_SAMPLE		16	/* a bypassed window still probes 1 in 16 */
 
 /**
  * enum ptsel_wc_policy - default replacement policy of a walk cache
@@ -450,9 +462,10 @@ enum ptsel_wc_policy { PTSEL_WC_LRU, PTSEL_WC_CLOCK };
  *	last, instead of applying the default policy
  * @evictions: inserts that replaced a valid entry by the default policy
  * @flushes: flush_asid and flush_all calls
+ * @bypassed: walks that did not use the cache (ptsel_wc_bypass())
  */
 struct ptsel_wc_stats {
-	u64 hits, misses, inserts, overrides, evictions, flushes;
+	u64 hits, misses, inserts, overrides, evictions, flushes, bypassed;
 };
 
 /**
@@ -487,6 +500,14 @@ struct ptsel_wc_entry {
  * @lru: least recently used end of the LRU list
  * @hand: CLOCK hand
  * @track: per walker, the entry its current search inserted last
+ * @hint: per level, the entry the last hit found: checked before the
+ *	  hash chain, it is valid if it holds the key looked up
+ * @win_walks: walks in the current window of PTSEL_WC_WINDOW
+ * @win_probed: of those, walks that probed the cache
+ * @win_hits: of those, walks that found a level-0 table
+ * @adaptive: bypass the cache in windows without locality (true after
+ *	      init; a test that must exercise the cache turns it off)
+ * @bypass: this window probes only one walk in PTSEL_WC_SAMPLE
  * @gen: bumped by every flush (see the rules above)
  * @stats: counters
  */
@@ -499,6 +520,9 @@ struct ptsel_wcache {
 	bool tracking;
 	u32 free, mru, lru, hand;
 	u32 track[PTSEL_WC_WALKERS];
+	u32 hint[PTSEL_WC_LEVELS];
+	u32 win_walks, win_probed, win_hits;
+	bool adaptive, bypass;
 	u64 gen;
 	struct ptsel_wc_stats stats;
 };
@@ -511,6 +535,9 @@ const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 			   unsigned int level, u64 addr);
 void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 		     unsigned int level, u64 addr, const u64 *table);
+void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
+			  unsigned int level, u64 addr, const u64 *table);
+bool ptsel_wc_bypass(struct ptsel_wcache *wc);
 void ptsel_wc_flush_asid(struct ptsel_wcache *wc, u64 asid);
 void ptsel_wc_flush_all(struct ptsel_wcache *wc);
 int ptsel_radix_translate_wc(const struct ptsel_radix *r,

@@ -1046,22 +1046,25 @@ TEST_F(ptsel, sysfs_bad_writes)
 		{ "walk_cache_size", "65537" },
 		{ "walk_cache_size", "-1" },
 		{ "walk_cache_size", "1x" },
+		{ "tlb_flush_ceiling", "1048577" },
+		{ "tlb_flush_ceiling", "-1" },
 		{ "default_format", "\n" },
 		{ "default_format", "radixx" },
 		{ "default_format", "0" },
 	};
 	static const char * const knobs[] = {
 		"max_table_pages", "max_mapped_pages", "max_partitions_per_fd",
-		"tlb_entries", "retained_asids", "walk_cache_size", "default_format",
+		"tlb_entries", "retained_asids", "walk_cache_size",
+		"tlb_flush_ceiling", "default_format",
 	};
-	long saved[6];
+	long saved[7];
 	unsigned int k;
 
-	for (k = 0; k < 6; k++)
+	for (k = 0; k < 7; k++)
 		saved[k] = read_knob(knobs[k]);
 	for (k = 0; k < ARRAY_SIZE(bad); k++)
 		EXPECT_EQ(-EINVAL, write_knob(bad[k].knob, bad[k].val));
-	for (k = 0; k < 6; k++)
+	for (k = 0; k < 7; k++)
 		EXPECT_EQ(saved[k], read_knob(knobs[k]));
 	EXPECT_EQ(-EACCES, write_knob("stats/tlb_hits", "0"));
 

@@ -142,11 +142,86 @@ static void random_use(void)
 	   "random switches, remaps and lookups: no stale hit");
 }
 
+/*
+ * Range flushes against a log of them: leaves of every size are filled
+ * in several contexts, each with its fill time encoded in the target
+ * (above bit 31, past any leaf offset). A hit is stale if a flush of
+ * its context that overlaps the leaf came after its fill. Small ranges
+ * take the entry-by-entry path, large ones the whole-context one.
+ */
+#define RF_OPS		40000
+#define RF_SPACE	(4ULL << 30)
+
+struct rf_flush {
+	unsigned int ctx;
+	u64 addr, size;
+};
+
+static struct rf_flush rf_log[RF_OPS];
+
+static void range_flush(u64 ceiling)
+{
+	unsigned int seed = 11, cur = 0, i, stale = 0, nr = 0;
+	unsigned long hits = 0, small = 0;
+	struct ptsel_tlb tlb;
+
+	ptsel_tlb_init(&tlb, store, 256, 6);
+	tlb.flush_ceiling = ceiling;
+	for (i = 1; i < RF_OPS; i++) {
+		unsigned int op = rand_r(&seed) % 100, level = rand_r(&seed) % 3;
+		u64 sz = ptsel_level_size(level);
+		u64 a = (u64)rand_r(&seed) * PG % RF_SPACE;
+		struct ptsel_xlate x = { .level = level, .prot = PTSEL_PROT_READ };
+
+		rf_log[i].size = 0;
+		if (op < 5) {
+			cur = rand_r(&seed) % NCTX;
+			ptsel_tlb_switch(&tlb, cur);
+		} else if (op < 15) {
+			/* 1 to 1023 pages, or up to 1G more: both paths. */
+			u64 len = (1 + rand_r(&seed) % 1023) * PG;
+
+			if (op < 8)
+				len += (u64)rand_r(&seed) % 512 * (2ULL << 20);
+			rf_log[i] = (struct rf_flush){ rand_r(&seed) % NCTX, a, len };
+			nr++;
+			small += len / PG < ceiling;
+			ptsel_tlb_flush_range(&tlb, rf_log[i].ctx, a, len);
+		} else if (op < 50) {
+			x.target = (u64)i << 31;
+			ptsel_tlb_fill(&tlb, a & ~(sz - 1), &x);
+		} else if (ptsel_tlb_lookup(&tlb, a, &x)) {
+			unsigned int seq = x.target >> 31, j;
+			u64 lo = a & ~(ptsel_level_size(x.level) - 1);
+
+			hits++;
+			for (j = seq + 1; j < i; j++) {
+				struct rf_flush *f = &rf_log[j];
+
+				if (f->size && f->ctx == cur && f->addr < lo +
+				    ptsel_level_size(x.level) && lo < f->addr + f->size)
+					break;
+			}
+			if (j < i && !stale++)
+				printf("# stale: op %u ctx %u addr %llx level %u filled at %u, flushed at %u\n",
+				       i, cur, (unsigned long long)a, x.level, seq, j);
+		}
+	}
+	printf("# ceiling %llu: %u flushes (%lu small), %lu hits\n",
+	       (unsigned long long)ceiling, nr, small, hits);
+	ok(!stale && hits > 1000, !ceiling ? "range flushes, always whole: no stale hit" :
+	   ceiling > PTSEL_TLB_FLUSH_CEILING ? "range flushes, entry by entry: no stale hit" :
+	   "range flushes, entry by entry and whole: no stale hit");
+}
+
 int main(void)
 {
 	printf("TAP version 13\n");
 	retention();
 	random_use();
+	range_flush(PTSEL_TLB_FLUSH_CEILING);
+	range_flush(1 << 20);
+	range_flush(0);
 	printf("1..%u\n", tests);
 	return failed != 0;
 }

@@ -130,6 +130,35 @@ static void policies(void)
 	ok(!has(&wc, 5) && has(&wc, 6) && wc.stats.overrides == 3,
 	   "tracking: a flushed entry is not overridden, the next one is");
 	free(mem);
+
+	/* Cold inserts enter as the next victim; a hit promotes them. */
+	mem = wc_new(&wc, 3, PTSEL_WC_LRU, true);
+	put(&wc, 0);
+	put(&wc, 1);
+	ptsel_wc_insert_cold(&wc, 1, 0, 2 * SZ_2M, &fake[2]);
+	put(&wc, 3);
+	ok(has(&wc, 0) && has(&wc, 1) && !has(&wc, 2) && has(&wc, 3),
+	   "LRU: a cold entry is the next victim");
+	ptsel_wc_insert_cold(&wc, 1, 0, 4 * SZ_2M, &fake[4]);
+	ok(has(&wc, 4) && !has(&wc, 0),
+	   "LRU: a cold entry evicts the least recently used");
+	/* The hit made 4 most recent: 1 is the victim now. */
+	put(&wc, 5);
+	ok(!has(&wc, 1) && has(&wc, 3) && has(&wc, 4) && has(&wc, 5),
+	   "LRU: a cold entry that was hit is promoted");
+	ptsel_wc_insert_cold(&wc, 1, 0, 4 * SZ_2M, &fake[6]);
+	ok(ptsel_wc_lookup(&wc, 1, 0, 4 * SZ_2M) == &fake[6] && !wc.stats.overrides,
+	   "cold insert of a cached key refreshes it, tracks nothing");
+	free(mem);
+
+	mem = wc_new(&wc, 2, PTSEL_WC_CLOCK, true);
+	put(&wc, 0);
+	ptsel_wc_insert_cold(&wc, 1, 0, SZ_2M, &fake[1]);
+	/* 0 is referenced, 1 is not: the hand spares 0 and takes 1. */
+	put(&wc, 2);
+	ok(has(&wc, 0) && !has(&wc, 1) && has(&wc, 2),
+	   "CLOCK: a cold entry has its reference bit clear");
+	free(mem);
 }
 
 struct side {
@@ -179,14 +208,17 @@ static bool same(int r1, const struct ptsel_xlate *x1, int r2,
 }
 
 static void randomized(unsigned int n, enum ptsel_wc_policy policy,
-		       bool tracking, unsigned int seed)
+		       bool tracking, bool adaptive, unsigned int seed)
 {
 	static struct side side[2];
 	unsigned long xl = 0, bad = 0, i, refs = 0, refs_wc = 0;
 	struct ptsel_wcache wc;
 	void *mem = wc_new(&wc, n, policy, tracking);
-	char what[160];
+	char what[200];
 	unsigned int k;
+
+	/* Random addresses rarely reuse a table: they would bypass it. */
+	wc.adaptive = adaptive;
 
 	side[0].asid = 11;
 	side[0].lo = (1ULL << 39) - 4 * SZ_1G;
@@ -246,14 +278,17 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 		ops_env_fini(&side[k].env);
 	}
 	snprintf(what, sizeof(what),
-		 "%u entries, %s%s: %lu translations equal (refs %.2f -> %.2f), %llu hits, %llu evictions, %llu overrides",
+		 "%u entries, %s%s%s: %lu translations equal (refs %.2f -> %.2f), %llu hits, %llu evictions, %llu overrides, %llu bypassed",
 		 n, policy == PTSEL_WC_LRU ? "LRU" : "CLOCK",
-		 tracking ? "+tracking" : "", xl, (double)refs / xl,
-		 (double)refs_wc / xl, (unsigned long long)wc.stats.hits,
+		 tracking ? "+tracking" : "", adaptive ? ", adaptive" : "", xl,
+		 (double)refs / xl, (double)refs_wc / xl,
+		 (unsigned long long)wc.stats.hits,
 		 (unsigned long long)wc.stats.evictions,
-		 (unsigned long long)wc.stats.overrides);
-	ok(!bad && wc.stats.hits > 0 && wc.stats.evictions > 0 &&
-	   (tracking == (wc.stats.overrides > 0)), what);
+		 (unsigned long long)wc.stats.overrides,
+		 (unsigned long long)wc.stats.bypassed);
+	ok(!bad && wc.stats.hits > 0 && (adaptive ? wc.stats.bypassed > 0 :
+	   wc.stats.evictions > 0 && !wc.stats.bypassed &&
+	   tracking == (wc.stats.overrides > 0)), what);
 	free(mem);
 }
 
@@ -269,7 +304,8 @@ int main(void)
 		for (p = 0; p < 2; p++)
 			for (t = 0; t < 2; t++)
 				randomized(n[i], p ? PTSEL_WC_CLOCK : PTSEL_WC_LRU, t,
-					   i * 4 + p * 2 + t + 1);
+					   false, i * 4 + p * 2 + t + 1);
+	randomized(24, PTSEL_WC_CLOCK, true, true, 99);
 	printf("1..%u\n", tests);
 	return failed != 0;
 }
