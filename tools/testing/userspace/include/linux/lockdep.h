@@ -15,6 +15,8 @@ void shim_bug(const char *file, int line, const char *what);
 #define lockdep_is_held(l)						\
 	(__atomic_load_n(&(l)->held, __ATOMIC_RELAXED) &&		\
 	 pthread_equal((l)->owner, pthread_self()))
+#define SINGLE_DEPTH_NESTING	1
+
 #define lockdep_assert_held(l) do {					\
 	if (!lockdep_is_held(l))					\
 		shim_bug(__FILE__, __LINE__, "lock not held: " #l);	\
