@@ -30,6 +30,8 @@
 
 #include <memvirt/ptsel.h>
 
+#include "ptsel_core.h"
+
 static unsigned int nr_keys = 1 << 16;
 module_param(nr_keys, uint, 0444);
 MODULE_PARM_DESC(nr_keys, "4 KiB pages mapped (default 65536, at most 2^20)");
@@ -452,3 +454,4 @@ module_exit(ptsel_bench_exit);
 MODULE_DESCRIPTION("ptsel lookups against the xarray, in the kernel");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PTSEL);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

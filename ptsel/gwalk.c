@@ -11,7 +11,7 @@
 #include <linux/export.h>
 #include <linux/ptsel.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 #define X86_P		BIT_ULL(0)
 #define X86_RW		BIT_ULL(1)

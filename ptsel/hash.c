@@ -36,7 +36,7 @@
 #include <linux/ptsel.h>
 #include <asm/barrier.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 #include "hash_layout.h"
 
@@ -185,7 +185,7 @@ int ptsel_hash_init(struct ptsel_hash *h, unsigned int order, u64 limit,
 	h->tab->order = order;
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_hash_init, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_hash_init);
 
 /**
  * ptsel_hash_destroy() - free the table
@@ -197,7 +197,7 @@ void ptsel_hash_destroy(struct ptsel_hash *h)
 		h->ops->free(h->priv, h->tab, ptsel_htab_bytes(h->tab->order));
 	h->tab = NULL;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_hash_destroy, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_hash_destroy);
 
 /**
  * ptsel_hash_resize() - move the table to 2^@order groups
@@ -213,7 +213,7 @@ int ptsel_hash_resize(struct ptsel_hash *h, unsigned int order)
 		return 0;
 	return rehash(h, order);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_hash_resize, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_hash_resize);
 
 /* Called for each leaf by visit(); non-zero stops the walk. */
 typedef int (*hpte_visit_fn)(void *priv, struct ptsel_hpte *e);
@@ -399,7 +399,7 @@ int ptsel_hash_map(struct ptsel_hash *h, u64 addr, u64 target, u64 size,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_hash_map, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_hash_map);
 
 /**
  * ptsel_hash_unmap() - remove every mapping of an input range
@@ -425,7 +425,7 @@ int ptsel_hash_unmap(struct ptsel_hash *h, u64 addr, u64 size)
 	maybe_shrink(h);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_hash_unmap, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_hash_unmap);
 
 /* Lines of table memory a lookup read, each counted once. */
 struct line_set {
@@ -510,7 +510,7 @@ int ptsel_hash_translate(const struct ptsel_hash *h, u64 addr,
 	out->mem_refs = lines.n;
 	return -ENOENT;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_hash_translate, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_hash_translate);
 
 static int hpte_set_prot(void *priv, struct ptsel_hpte *e)
 {
@@ -551,7 +551,7 @@ int ptsel_hash_protect(struct ptsel_hash *h, u64 addr, u64 size, u32 prot)
 		visit(h, level, addr, addr + size, hpte_set_prot, &prot);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_hash_protect, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_hash_protect);
 
 /**
  * ptsel_hash_split() - make an input address a leaf boundary
@@ -572,7 +572,7 @@ int ptsel_hash_split(struct ptsel_hash *h, u64 addr)
 		return 0;
 	return split_at(h, addr);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_hash_split, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_hash_split);
 
 /* Where a range moves to, and the first leaf found too big to move. */
 struct hash_remap_ctx {
@@ -637,7 +637,7 @@ int ptsel_hash_remap(struct ptsel_hash *h, u64 addr, u64 size, u64 target,
 		visit(h, level, addr, addr + size, hpte_retarget, &ra);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_hash_remap, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_hash_remap);
 
 struct leaf_cb {
 	ptsel_leaf_fn fn;
@@ -685,4 +685,4 @@ int ptsel_hash_walk_leaves(const struct ptsel_hash *h, u64 start, u64 end,
 		ret = visit(h, level, start, end, hpte_report, &cb);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_hash_walk_leaves, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_hash_walk_leaves);

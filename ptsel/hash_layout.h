@@ -10,7 +10,7 @@
 #include <linux/bits.h>
 #include <linux/types.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 #define V_VALID		BIT_ULL(0)
 #define V_SECONDARY	BIT_ULL(1)

@@ -91,3 +91,4 @@ kunit_test_suites(&ptsel_model_suite);
 MODULE_DESCRIPTION("KUnit model test of ptsel partitions and walkers");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PTSEL);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -9,7 +9,7 @@
 #include <linux/export.h>
 #include <linux/ptsel.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 /* Index of the first region that ends after @addr (nr if none). */
 static unsigned int first_after(const struct ptsel_region_set *s, u64 addr)
@@ -42,7 +42,7 @@ u32 ptsel_region_format(const struct ptsel_region_set *s, u64 addr)
 		return s->r[i].format;
 	return s->dflt;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_region_format, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_region_format);
 
 static bool region_shape_ok(u64 addr, u64 size, u64 limit)
 {
@@ -75,7 +75,7 @@ int ptsel_region_find(const struct ptsel_region_set *s, u64 addr, u64 size,
 		return i;
 	return -EBUSY;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_region_find, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_region_find);
 
 /**
  * ptsel_region_update() - declare, change or drop a region
@@ -121,7 +121,7 @@ int ptsel_region_update(struct ptsel_region_set *s, u64 addr, u64 size,
 	s->nr--;
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_region_update, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_region_update);
 
 /**
  * ptsel_region_spans() - cut a range into single-format spans
@@ -164,7 +164,7 @@ int ptsel_region_spans(const struct ptsel_region_set *s, u64 start, u64 end,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_region_spans, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_region_spans);
 
 /**
  * ptsel_move_log_add() - record that the mappings of a range moved
@@ -186,7 +186,7 @@ u64 ptsel_move_log_add(struct ptsel_move_log *log, u64 addr, u64 size)
 	log->head = (i + 1) % PTSEL_MOVE_LOG;
 	return log->gen;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_move_log_add, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_move_log_add);
 
 /**
  * ptsel_move_log_moved() - did a move after generation @since cover @addr
@@ -215,4 +215,4 @@ bool ptsel_move_log_moved(const struct ptsel_move_log *log, u64 since,
 			return true;
 	return false;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_move_log_moved, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_move_log_moved);

@@ -14,6 +14,8 @@
 
 #include <memvirt/ptsel.h>
 
+#include "ptsel_core.h"
+
 #define SZ_4K_ULL	(1ULL << 12)
 #define SZ_1M_ULL	(1ULL << 20)
 #define SZ_2M_ULL	(1ULL << 21)
@@ -622,3 +624,4 @@ kunit_test_suites(&ptsel_part_suite);
 MODULE_DESCRIPTION("KUnit tests for ptsel partitions and walkers");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PTSEL);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -13,6 +13,8 @@
 #include <linux/types.h>
 #include <memvirt/ptsel.h>
 
+#include "ptsel_core.h"
+
 #define PM_PARTS	2	/* one radix by default, one hashed */
 #define PM_WALKERS	3	/* one on each partition, one that roams */
 #define PM_MAX_EXT	64

@@ -15,6 +15,8 @@
 
 #include <memvirt/ptsel.h>
 
+#include "ptsel_core.h"
+
 #define PTSEL_LIMIT	(1ULL << 48)	/* input space: 4-level radix */
 
 /**

@@ -11,7 +11,7 @@
 #include <linux/vmalloc.h>
 #include <linux/ptsel.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 #include "ptsel_kunit.h"
 
 /*
@@ -971,3 +971,4 @@ kunit_test_suites(&ptsel_radix_suite, &ptsel_hash_suite, &ptsel_fmt_suite,
 MODULE_DESCRIPTION("KUnit tests for ptsel");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PTSEL);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

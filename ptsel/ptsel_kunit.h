@@ -10,7 +10,7 @@
 #include <linux/gfp.h>
 #include <linux/ptsel.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 #define SZ_4K_ULL	(1ULL << 12)
 #define SZ_2M_ULL	(1ULL << 21)

@@ -19,7 +19,7 @@
 #include <linux/ptsel.h>
 #include <asm/barrier.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 #include "radix_entry.h"
 
@@ -64,7 +64,7 @@ u64 ptsel_radix_limit(const struct ptsel_radix *r)
 {
 	return 1ULL << level_shift(r->levels);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_radix_limit, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_radix_limit);
 
 /**
  * ptsel_radix_init() - set up an empty radix table
@@ -88,7 +88,7 @@ int ptsel_radix_init(struct ptsel_radix *r, unsigned int levels,
 	r->root = table_alloc(r);
 	return r->root ? 0 : -ENOMEM;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_radix_init, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_radix_init);
 
 static void free_subtree(struct ptsel_radix *r, u64 *t, unsigned int level)
 {
@@ -115,7 +115,7 @@ void ptsel_radix_destroy(struct ptsel_radix *r)
 		free_subtree(r, r->root, r->levels - 1);
 	r->root = NULL;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_radix_destroy, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_radix_destroy);
 
 /* Called for each leaf by visit_leaves(); non-zero stops the walk. */
 typedef int (*leaf_visit_fn)(void *priv, u64 *slot, u64 addr,
@@ -341,7 +341,7 @@ int ptsel_radix_map(struct ptsel_radix *r, u64 addr, u64 target, u64 size,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_radix_map, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_radix_map);
 
 /**
  * ptsel_radix_unmap() - remove every mapping of an input range
@@ -367,7 +367,7 @@ int ptsel_radix_unmap(struct ptsel_radix *r, u64 addr, u64 size)
 	unmap_range(r, addr, addr + size);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_radix_unmap, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_radix_unmap);
 
 /*
  * Cache the tables a walk entered, @seen[@from - 1] down to @seen[@to].
@@ -453,7 +453,7 @@ int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
 		return -EINVAL;
 	return walk_from(r->root, r->levels - 1, addr, out, NULL, 0, 0);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_radix_translate, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_radix_translate);
 
 static int leaf_set_prot(void *priv, u64 *slot, u64 addr, unsigned int level)
 {
@@ -493,7 +493,7 @@ int ptsel_radix_protect(struct ptsel_radix *r, u64 addr, u64 size, u32 prot)
 		return ret;
 	return visit_range(r, addr, addr + size, leaf_set_prot, &prot);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_radix_protect, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_radix_protect);
 
 /**
  * ptsel_radix_split() - make an input address a leaf boundary
@@ -514,7 +514,7 @@ int ptsel_radix_split(struct ptsel_radix *r, u64 addr)
 		return 0;
 	return split_at(r, addr);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_radix_split, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_radix_split);
 
 /* Where a range moves to, and the first leaf found too big to move. */
 struct radix_remap_ctx {
@@ -583,7 +583,7 @@ int ptsel_radix_remap(struct ptsel_radix *r, u64 addr, u64 size, u64 target,
 		return ret;
 	return visit_range(r, addr, addr + size, leaf_retarget, &ra);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_radix_remap, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_radix_remap);
 
 struct leaf_cb {
 	ptsel_leaf_fn fn;
@@ -628,7 +628,7 @@ int ptsel_radix_walk_leaves(const struct ptsel_radix *r, u64 start, u64 end,
 		return 0;
 	return visit_range(r, start, end, leaf_report, &cb);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_radix_walk_leaves, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_radix_walk_leaves);
 
 /**
  * ptsel_radix_translate_wc() - walk for one input address via a walk cache
@@ -671,4 +671,4 @@ int ptsel_radix_translate_wc(const struct ptsel_radix *r,
 	}
 	return walk_from(r->root, r->levels - 1, addr, out, wc, asid, walker);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_radix_translate_wc, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_radix_translate_wc);

@@ -9,7 +9,7 @@
 #include <linux/bits.h>
 #include <linux/types.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 #define E_PRESENT	BIT_ULL(0)
 #define E_PROT_SHIFT	1

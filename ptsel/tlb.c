@@ -15,7 +15,7 @@
 #include <linux/errno.h>
 #include <linux/export.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 #define TAG_VALID	BIT_ULL(0)
 #define TAG_LEVEL_SHIFT	1
@@ -26,7 +26,7 @@ static inline u64 leaf_base(u64 addr, unsigned int level)
 	return addr & ~(ptsel_level_size(level) - 1);
 }
 
-static inline u64 make_tag(u64 addr, unsigned int level)
+static inline u64 tlb_tag(u64 addr, unsigned int level)
 {
 	return leaf_base(addr, level) | ((u64)level << TAG_LEVEL_SHIFT) | TAG_VALID;
 }
@@ -82,7 +82,7 @@ int ptsel_tlb_init(struct ptsel_tlb *tlb, struct ptsel_tlb_entry *entries,
 	tlb->stats = (struct ptsel_tlb_stats){ 0 };
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_tlb_init, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_tlb_init);
 
 static int find_slot(const struct ptsel_tlb *tlb, u64 ctx)
 {
@@ -139,7 +139,7 @@ bool ptsel_tlb_switch(struct ptsel_tlb *tlb, u64 ctx)
 	tlb->stats.asid_evictions++;
 	return false;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_tlb_switch, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_tlb_switch);
 
 /**
  * ptsel_tlb_lookup() - look up @addr in the current address space
@@ -163,7 +163,7 @@ bool ptsel_tlb_lookup(struct ptsel_tlb *tlb, u64 addr, struct ptsel_xlate *out)
 		if (!(tlb->levels & (1U << level)))
 			continue;
 		e = set_of(tlb, addr, level);
-		tag = make_tag(addr, level);
+		tag = tlb_tag(addr, level);
 		for (w = 0; w < PTSEL_TLB_WAYS; w++, e++) {
 			if (e->tag != tag || e->asid != tlb->cur || e->gen != gen)
 				continue;
@@ -179,7 +179,7 @@ bool ptsel_tlb_lookup(struct ptsel_tlb *tlb, u64 addr, struct ptsel_xlate *out)
 	tlb->stats.misses++;
 	return false;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_tlb_lookup, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_tlb_lookup);
 
 /**
  * ptsel_tlb_fill() - cache the translation a walk found for @addr
@@ -206,7 +206,7 @@ void ptsel_tlb_fill(struct ptsel_tlb *tlb, u64 addr, const struct ptsel_xlate *x
 			victim = e;
 	}
 	tlb->levels |= 1U << x->level;
-	victim->tag = make_tag(addr, x->level);
+	victim->tag = tlb_tag(addr, x->level);
 	victim->target = x->target - (addr & (sz - 1));
 	victim->prot = x->prot;
 	victim->asid = tlb->cur;
@@ -214,7 +214,7 @@ void ptsel_tlb_fill(struct ptsel_tlb *tlb, u64 addr, const struct ptsel_xlate *x
 	victim->age = ++tlb->clock;
 	tlb->stats.fills++;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_tlb_fill, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_tlb_fill);
 
 /* Set probes an entry-by-entry flush of [@addr, @addr + @size) takes. */
 static u64 flush_probes(u64 addr, u64 size)
@@ -259,7 +259,7 @@ void ptsel_tlb_flush_range(struct ptsel_tlb *tlb, u64 ctx, u64 addr, u64 size)
 
 		for (;; b += sz) {
 			struct ptsel_tlb_entry *e = set_of(tlb, b, level);
-			u64 tag = make_tag(b, level);
+			u64 tag = tlb_tag(b, level);
 			unsigned int w;
 
 			for (w = 0; w < PTSEL_TLB_WAYS; w++, e++)
@@ -270,7 +270,7 @@ void ptsel_tlb_flush_range(struct ptsel_tlb *tlb, u64 ctx, u64 addr, u64 size)
 		}
 	}
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_tlb_flush_range, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_tlb_flush_range);
 
 /**
  * ptsel_tlb_flush_ctx() - drop every entry of one address space
@@ -285,7 +285,7 @@ void ptsel_tlb_flush_ctx(struct ptsel_tlb *tlb, u64 ctx)
 	if (slot >= 0)
 		bump_gen(tlb, slot);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_tlb_flush_ctx, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_tlb_flush_ctx);
 
 /**
  * ptsel_tlb_flush_all() - drop every entry of every address space
@@ -299,4 +299,4 @@ void ptsel_tlb_flush_all(struct ptsel_tlb *tlb)
 	for (i = 0; i < tlb->nr_asids; i++)
 		bump_gen(tlb, i);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_tlb_flush_all, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_tlb_flush_all);

@@ -29,13 +29,13 @@
 #include <linux/errno.h>
 #include <linux/export.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 #define WC_NIL		0xffffffffU
 #define TAG_LEVEL_BITS	2
 
 /* The key of the table at @level covering @addr: prefix and level. */
-static inline u64 make_tag(unsigned int level, u64 addr)
+static inline u64 wc_tag(unsigned int level, u64 addr)
 {
 	return (addr >> (PTSEL_SHIFT + PTSEL_LEVEL_BITS * (level + 1))) <<
 	       TAG_LEVEL_BITS | level;
@@ -78,7 +78,7 @@ size_t ptsel_wc_bytes(unsigned int nr_entries)
 	return nr_entries * sizeof(struct ptsel_wc_entry) +
 	       nr_buckets(nr_entries) * sizeof(u32);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_wc_bytes, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_bytes);
 
 /* Empty every entry and bucket, and forget every tracked entry. */
 static void wc_reset(struct ptsel_wcache *wc)
@@ -135,7 +135,7 @@ int ptsel_wc_init(struct ptsel_wcache *wc, void *mem, unsigned int nr_entries,
 	wc_reset(wc);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_wc_init, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_init);
 
 static void lru_unlink(struct ptsel_wcache *wc, u32 i)
 {
@@ -227,9 +227,9 @@ void ptsel_wc_walk_begin(struct ptsel_wcache *wc, unsigned int walker)
 	if (walker < PTSEL_WC_WALKERS && wc->track[walker] != WC_NIL)
 		untrack(wc, wc->track[walker]);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_wc_walk_begin, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_walk_begin);
 
-static u32 find(const struct ptsel_wcache *wc, u64 asid, u64 tag)
+static u32 wc_find(const struct ptsel_wcache *wc, u64 asid, u64 tag)
 {
 	u32 i = *bucket_of(wc, asid, tag);
 
@@ -260,12 +260,12 @@ const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 		wc->stats.misses++;
 		return NULL;
 	}
-	tag = make_tag(level, addr);
+	tag = wc_tag(level, addr);
 	i = wc->hint[level];
 	/* Free entries have no table; any other holding the key is it. */
 	if (i == WC_NIL || !wc->e[i].table || wc->e[i].tag != tag ||
 	    wc->e[i].asid != asid) {
-		i = find(wc, asid, tag);
+		i = wc_find(wc, asid, tag);
 		if (i == WC_NIL) {
 			wc->stats.misses++;
 			return NULL;
@@ -278,10 +278,10 @@ const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 	touch(wc, i);
 	return wc->e[i].table;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_wc_lookup, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_lookup);
 
 /* Take an entry for a new key: tracked, free, or the policy's victim. */
-static u32 place(struct ptsel_wcache *wc, unsigned int walker)
+static u32 wc_place(struct ptsel_wcache *wc, unsigned int walker)
 {
 	bool tracked = wc->tracking && walker < PTSEL_WC_WALKERS;
 	u32 i;
@@ -332,20 +332,20 @@ static u32 place(struct ptsel_wcache *wc, unsigned int walker)
 void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 		     unsigned int level, u64 addr, const u64 *table)
 {
-	u64 tag = make_tag(level, addr);
+	u64 tag = wc_tag(level, addr);
 	struct ptsel_wc_entry *e;
 	u32 i, *b;
 
 	if (level >= PTSEL_WC_LEVELS || !table)
 		return;
 	wc->stats.inserts++;
-	i = find(wc, asid, tag);
+	i = wc_find(wc, asid, tag);
 	if (i != WC_NIL) {
 		wc->e[i].table = table;
 		touch(wc, i);
 		return;
 	}
-	i = place(wc, walker);
+	i = wc_place(wc, walker);
 	e = &wc->e[i];
 	e->asid = asid;
 	e->tag = tag;
@@ -355,7 +355,7 @@ void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 	e->hnext = *b;
 	*b = i;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_wc_insert, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert);
 
 /**
  * ptsel_wc_insert_cold() - cache a table at the lowest priority
@@ -377,19 +377,19 @@ EXPORT_SYMBOL_NS_GPL(ptsel_wc_insert, PTSEL);
 void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 			  unsigned int level, u64 addr, const u64 *table)
 {
-	u64 tag = make_tag(level, addr);
+	u64 tag = wc_tag(level, addr);
 	struct ptsel_wc_entry *e;
 	u32 i, *b;
 
 	if (level >= PTSEL_WC_LEVELS || !table)
 		return;
 	wc->stats.inserts++;
-	i = find(wc, asid, tag);
+	i = wc_find(wc, asid, tag);
 	if (i != WC_NIL) {
 		wc->e[i].table = table;
 		return;
 	}
-	i = place(wc, PTSEL_WC_WALKERS);
+	i = wc_place(wc, PTSEL_WC_WALKERS);
 	e = &wc->e[i];
 	e->asid = asid;
 	e->tag = tag;
@@ -406,7 +406,7 @@ void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 	e->hnext = *b;
 	*b = i;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_wc_insert_cold, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert_cold);
 
 /**
  * ptsel_wc_bypass() - should the next walk leave the cache alone?
@@ -437,7 +437,7 @@ bool ptsel_wc_bypass(struct ptsel_wcache *wc)
 	wc->win_probed++;
 	return false;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_wc_bypass, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_bypass);
 
 /**
  * ptsel_wc_flush_asid() - drop every entry of one address space
@@ -467,7 +467,7 @@ void ptsel_wc_flush_asid(struct ptsel_wcache *wc, u64 asid)
 		wc->free = i;
 	}
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_wc_flush_asid, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_flush_asid);
 
 /**
  * ptsel_wc_flush_all() - drop every entry
@@ -479,4 +479,4 @@ void ptsel_wc_flush_all(struct ptsel_wcache *wc)
 	wc->gen++;
 	wc_reset(wc);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_wc_flush_all, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_flush_all);

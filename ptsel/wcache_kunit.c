@@ -8,7 +8,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 #include "ptsel_kunit.h"
 
 #define UNTRACKED	PTSEL_WC_WALKERS
@@ -372,3 +372,4 @@ kunit_test_suites(&ptsel_wcache_suite);
 MODULE_DESCRIPTION("KUnit tests for the ptsel walk cache");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PTSEL);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -7,6 +7,7 @@
 #include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <kunit/visibility.h>
 #include <linux/string.h>
 
 #include "thp_encvm_core.h"
@@ -65,7 +66,7 @@ int te_layout_init(struct te_layout *l, const struct thp_encvm_create *c,
 	l->staging_first = c->staging_offset >> TE_PAGE_SHIFT;
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(te_layout_init, THP_ENCVM);
+EXPORT_SYMBOL_IF_KUNIT(te_layout_init);
 
 /**
  * te_page_shared() - may the host touch this page
@@ -78,7 +79,7 @@ bool te_page_shared(const struct te_layout *l, u64 page)
 {
 	return page >= l->shared_first && page - l->shared_first < l->shared_count;
 }
-EXPORT_SYMBOL_NS_GPL(te_page_shared, THP_ENCVM);
+EXPORT_SYMBOL_IF_KUNIT(te_page_shared);
 
 /**
  * te_pfns_huge() - are a window's pages one aligned 2 MiB host page
@@ -97,7 +98,7 @@ bool te_pfns_huge(const u64 *pfn)
 			return false;
 	return true;
 }
-EXPORT_SYMBOL_NS_GPL(te_pfns_huge, THP_ENCVM);
+EXPORT_SYMBOL_IF_KUNIT(te_pfns_huge);
 
 /**
  * te_window_classify() - what the daemon may do with a window
@@ -129,7 +130,7 @@ enum te_window_kind te_window_classify(const struct te_layout *l,
 					    TE_WIN_PAGES);
 	return none > max_ptes_none ? TE_WIN_SPARSE : TE_WIN_ELIGIBLE;
 }
-EXPORT_SYMBOL_NS_GPL(te_window_classify, THP_ENCVM);
+EXPORT_SYMBOL_IF_KUNIT(te_window_classify);
 
 /**
  * te_collapse_init() - start the copy state of a window
@@ -152,7 +153,7 @@ void te_collapse_init(struct te_collapse *c, u64 win, unsigned int max_retries)
 	c->dirty_retries = 0;
 	c->fail = TE_FAIL_NONE;
 }
-EXPORT_SYMBOL_NS_GPL(te_collapse_init, THP_ENCVM);
+EXPORT_SYMBOL_IF_KUNIT(te_collapse_init);
 
 /**
  * te_collapse_next_run() - the next run of pages to request a copy of
@@ -175,7 +176,7 @@ unsigned int te_collapse_next_run(struct te_collapse *c, unsigned int *first)
 	*first = s;
 	return e - s;
 }
-EXPORT_SYMBOL_NS_GPL(te_collapse_next_run, THP_ENCVM);
+EXPORT_SYMBOL_IF_KUNIT(te_collapse_next_run);
 
 /**
  * te_collapse_complete() - the guest finished copying a run
@@ -219,7 +220,7 @@ int te_collapse_complete(struct te_collapse *c, unsigned int first,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(te_collapse_complete, THP_ENCVM);
+EXPORT_SYMBOL_IF_KUNIT(te_collapse_complete);
 
 /**
  * te_collapse_done() - is every page of the window switched
@@ -231,7 +232,7 @@ bool te_collapse_done(const struct te_collapse *c)
 {
 	return c->nr_switched == TE_WIN_PAGES;
 }
-EXPORT_SYMBOL_NS_GPL(te_collapse_done, THP_ENCVM);
+EXPORT_SYMBOL_IF_KUNIT(te_collapse_done);
 
 /**
  * te_ring_done() - has the guest completed request @seq in slot @r
@@ -245,4 +246,4 @@ bool te_ring_done(const struct thp_encvm_copy_req *r, u32 seq)
 	/* Pairs with the guest's store: read it once, compare only. */
 	return READ_ONCE(r->done) == seq;
 }
-EXPORT_SYMBOL_NS_GPL(te_ring_done, THP_ENCVM);
+EXPORT_SYMBOL_IF_KUNIT(te_ring_done);

@@ -176,4 +176,4 @@ kunit_test_suites(&te_core_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the thp_encvm core");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(THP_ENCVM);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -20,10 +20,75 @@
 #define _MEMVIRT_PTSEL_H
 
 #include <linux/types.h>
-#include <memvirt/ptsel_core.h>
+#include <linux/ptsel.h>
 
 struct ptsel_partition;
 struct ptsel_walker;
+
+/**
+ * struct ptsel_xlate - result of a translation
+ * @target: output address for the looked-up input address
+ * @prot: PTSEL_PROT_* of the leaf
+ * @level: level of the leaf (0 = 4K, 1 = 2M, 2 = 1G)
+ * @mem_refs: distinct 64-byte lines of table memory the lookup read:
+ *	      one per entry read for the radix format (each level's entry
+ *	      is in another table), one per half group (four entries)
+ *	      probed for the hashed format
+ */
+struct ptsel_xlate {
+	u64 target;
+	u32 prot;
+	u32 level;
+	u32 mem_refs;
+};
+
+/**
+ * struct ptsel_tlb_stats - counters of a TLB
+ * @hits: lookups answered from the TLB
+ * @misses: lookups that were not
+ * @fills: entries written
+ * @flushes_avoided: switches to an address space still in the list,
+ *	whose entries were kept
+ * @asid_evictions: switches that had to recycle a slot
+ * @invalidations: invalidation requests of any kind
+ */
+struct ptsel_tlb_stats {
+	u64 hits, misses, fills, flushes_avoided, asid_evictions, invalidations;
+};
+
+/**
+ * struct ptsel_gwalk_ops - how the guest page-table walker reads
+ * @read: load the 8-byte entry at guest-physical @gpa into @val;
+ *	  0 or a negative errno (a KVM user calls kvm_read_guest())
+ */
+struct ptsel_gwalk_ops {
+	int (*read)(void *priv, u64 gpa, u64 *val);
+};
+
+/**
+ * struct ptsel_gwalk - result of a guest page-table walk
+ * @gpa: translated guest-physical address (valid when the walk returns 0)
+ * @level: leaf level on success (0 = 4K, 1 = 2M, 2 = 1G); on failure,
+ *	   the level of the entry that stopped the walk
+ * @prot: PTSEL_PROT_* allowed by every level of the walk
+ * @user: every level allows user-mode access
+ * @nr_ptes: entries read, top level first, in @pte and @pte_gpa
+ * @pte: the entries read
+ * @pte_gpa: where each entry was read from
+ */
+struct ptsel_gwalk {
+	u64 gpa;
+	u32 level;
+	u32 prot;
+	bool user;
+	u32 nr_ptes;
+	u64 pte[5];
+	u64 pte_gpa[5];
+};
+
+int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
+		     unsigned int levels, u64 gva, struct ptsel_gwalk *out);
+
 
 /**
  * struct ptsel_partition_stats - state of one partition

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <linux/ptsel.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 #define MEM_SIZE	(64ULL << 20)
 #define P		(1ULL << 0)

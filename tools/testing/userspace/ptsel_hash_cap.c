@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <linux/ptsel.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 /*
  * hash.c's key of a 4 KiB leaf is (addr >> 12) * 0x9e3779b97f4a7c15.

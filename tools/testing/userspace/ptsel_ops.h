@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 #define OPS_MAX_EXT	256
 

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <linux/ptsel.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 #define PAGES	4096			/* 16 MiB input space */
 #define LIMIT	((u64)PAGES << PTSEL_SHIFT)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <linux/ptsel.h>
 
-#include <memvirt/ptsel_core.h>
+#include "ptsel_core.h"
 
 #define NCTX	10
 #define NPAGES	32

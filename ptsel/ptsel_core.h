@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ptsel core: translation formats as pure data structures.
+ * ptsel core: translation formats as pure data structures. Private to
+ * ptsel and its tests.
  *
  * Nothing in the core allocates, sleeps, locks or traces on its own:
  * table memory comes from struct ptsel_table_ops, and callers serialize
@@ -14,6 +15,22 @@
 
 #include <linux/types.h>
 #include <linux/ptsel.h>
+#include <kunit/visibility.h>
+#include <memvirt/ptsel.h>
+
+/*
+ * The core's entry points are internal to ptsel: consumers use the
+ * partition and walker API of <memvirt/ptsel.h>. They are exported for
+ * the KUnit suites (EXPORT_SYMBOL_IF_KUNIT) and, in a build that asks
+ * for the test modules (make MEMVIRT_TEST_MODULES=m), for the
+ * benchmark module too, in the same namespace.
+ */
+#ifdef PTSEL_TEST_EXPORTS
+#define PTSEL_EXPORT_FOR_TESTS(sym)	\
+	EXPORT_SYMBOL_NS_GPL(sym, EXPORTED_FOR_KUNIT_TESTING)
+#else
+#define PTSEL_EXPORT_FOR_TESTS(sym)	EXPORT_SYMBOL_IF_KUNIT(sym)
+#endif
 
 #define PTSEL_SHIFT		12
 #define PTSEL_PAGE_SIZE		(1ULL << PTSEL_SHIFT)
@@ -48,23 +65,6 @@ struct ptsel_radix {
 	unsigned long nr_tables;
 	const struct ptsel_table_ops *ops;
 	void *priv;
-};
-
-/**
- * struct ptsel_xlate - result of a translation
- * @target: output address for the looked-up input address
- * @prot: PTSEL_PROT_* of the leaf
- * @level: level of the leaf (0 = 4K, 1 = 2M, 2 = 1G)
- * @mem_refs: distinct 64-byte lines of table memory the lookup read:
- *	      one per entry read for the radix format (each level's entry
- *	      is in another table), one per half group (four entries)
- *	      probed for the hashed format
- */
-struct ptsel_xlate {
-	u64 target;
-	u32 prot;
-	u32 level;
-	u32 mem_refs;
 };
 
 /**
@@ -277,39 +277,6 @@ u64 ptsel_move_log_add(struct ptsel_move_log *log, u64 addr, u64 size);
 bool ptsel_move_log_moved(const struct ptsel_move_log *log, u64 since,
 			  u64 addr);
 
-/**
- * struct ptsel_gwalk_ops - how the guest page-table walker reads
- * @read: load the 8-byte entry at guest-physical @gpa into @val;
- *	  0 or a negative errno (a KVM user calls kvm_read_guest())
- */
-struct ptsel_gwalk_ops {
-	int (*read)(void *priv, u64 gpa, u64 *val);
-};
-
-/**
- * struct ptsel_gwalk - result of a guest page-table walk
- * @gpa: translated guest-physical address (valid when the walk returns 0)
- * @level: leaf level on success (0 = 4K, 1 = 2M, 2 = 1G); on failure,
- *	   the level of the entry that stopped the walk
- * @prot: PTSEL_PROT_* allowed by every level of the walk
- * @user: every level allows user-mode access
- * @nr_ptes: entries read, top level first, in @pte and @pte_gpa
- * @pte: the entries read
- * @pte_gpa: where each entry was read from
- */
-struct ptsel_gwalk {
-	u64 gpa;
-	u32 level;
-	u32 prot;
-	bool user;
-	u32 nr_ptes;
-	u64 pte[5];
-	u64 pte_gpa[5];
-};
-
-int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
-		     unsigned int levels, u64 gva, struct ptsel_gwalk *out);
-
 #define PTSEL_TLB_WAYS		4
 #define PTSEL_TLB_MAX_ASIDS	64
 #define PTSEL_TLB_FLUSH_CEILING	64	/* default; see ptsel_tlb_flush_range() */
@@ -346,20 +313,6 @@ struct ptsel_tlb_asid {
 	bool used;
 	u32 gen;
 	u64 last;
-};
-
-/**
- * struct ptsel_tlb_stats - counters of a TLB
- * @hits: lookups answered from the TLB
- * @misses: lookups that were not
- * @fills: entries written
- * @flushes_avoided: switches to an address space still in the list,
- *	whose entries were kept
- * @asid_evictions: switches that had to recycle a slot
- * @invalidations: invalidation requests of any kind
- */
-struct ptsel_tlb_stats {
-	u64 hits, misses, fills, flushes_avoided, asid_evictions, invalidations;
 };
 
 /**
