@@ -7,10 +7,10 @@
 #define WRITE_ONCE(x, val)	__atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
 
 /* sparse's lock context annotations; nothing to check here. */
-#define __acquires(x)
-#define __releases(x)
-#define __must_hold(x)
-#define __acquire(x)	((void)0)
-#define __release(x)	((void)0)
+#define __acquires(...)
+#define __releases(...)
+#define __must_hold(...)
+#define __acquire(...)	((void)0)
+#define __release(...)	((void)0)
 
 #endif

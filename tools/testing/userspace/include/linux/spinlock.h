@@ -42,7 +42,11 @@ static inline void spin_unlock(spinlock_t *l)
 }
 
 /* The lockdep subclass only matters to lockdep. */
-#define spin_lock_nested(l, subclass)	spin_lock(l)
+static inline void spin_lock_nested(spinlock_t *l, int subclass)
+{
+	spin_lock(l);
+}
+
 #define spin_lock_irq(l)		spin_lock(l)
 #define spin_unlock_irq(l)		spin_unlock(l)
 #define spin_lock_irqsave(l, f)		do { (f) = 0; spin_lock(l); } while (0)
