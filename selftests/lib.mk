@@ -18,6 +18,9 @@ LDLIBS += -pthread
 
 all: $(addprefix $(OUTPUT)/,$(TEST_GEN_PROGS))
 
+print-progs:
+	@echo $(TEST_GEN_PROGS)
+
 # Runs what is built; it never builds (the VM's tree is read-only).
 run_tests:
 	@OUTPUT=$(OUTPUT) $(SELFTESTS_DIR)/run_tests.sh $(CURDIR) $(TEST_GEN_PROGS)
@@ -27,4 +30,4 @@ $(OUTPUT)/%: %.c $(wildcard *.h) $(MEMVIRT_KSFT_HDRS) \
 	@mkdir -p $(OUTPUT)
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
-.PHONY: all run_tests
+.PHONY: all run_tests print-progs

@@ -789,7 +789,7 @@ static long mem_available_kib(void)
  * to 2 GiB + 64 bytes, above what kvmalloc() hands out, and warned.
  */
 /* Copying and zeroing 2 GiB of tables takes minutes under emulation. */
-TEST_F_TIMEOUT(ptsel, hash_growth_stops_at_cap, 900)
+TEST_F_TIMEOUT(ptsel, hash_growth_stops_at_cap, 300)
 {
 	long tainted = read_tainted(), avail = mem_available_kib();
 	struct ptsel_translate t;

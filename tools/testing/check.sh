@@ -58,6 +58,12 @@ fi
 if has style || has debug; then
 	timed debug-kernel "$here/vm/build-debug-kernel.sh"
 	report debug-kernel
+	if [ "$(cut -d' ' -f1 "$b/debug-kernel.status")" = 0 ]; then
+		hres ok "debug-kernel: built or cached"
+	else
+		tail -n 20 "$b/debug-kernel.log" >&2
+		hres not-ok "debug-kernel: built (see build/check/debug-kernel.log)"
+	fi
 fi
 
 src_ver=$(linux_source_version 2>/dev/null)
@@ -122,6 +128,11 @@ default_budget=$(awk '$1 == "*" { print $2 }' "$budget_file")
 			has $t || continue
 			# "suite": every step no module of the list owns
 			# (DKMS, the platform kselftest).
+			if [ ! -s "$b/$t/timing.tsv" ]; then
+				printf ' %8s' none
+				hres not-ok "$m: the $t tier recorded no timing"
+				continue
+			fi
 			s=$(awk -v m="$m" -v mods=" $mods " '
 				$1 == m || (m == "suite" && index(mods, " " $1 " ") == 0) { s += $3 }
 				END { print s + 0 }' "$b/$t/timing.tsv" 2>/dev/null)

@@ -21,12 +21,16 @@
 #    line or have a plan (KUnit's parameterized tests have no plan), so
 #    a stray indented result line is a failure and never shifts the
 #    level that is counted.
+#  * Results are numbered 1, 2, ... in each block; a number out of
+#    sequence (a repeated result standing in for a missing one) fails.
+#  * A file needs a plan; only nested blocks that open with a version
+#    line may do without.
 #  * "1..0 # SKIP reason" skips the whole file: one skip.
 #  * "not ok ... # TODO" is a failure; "Bail out!" is a failure; a file
 #    with neither plan nor result is a failure.
 #  * A skip must match a line of the expected-skips file (a shell
-#    pattern over "LABEL/FILE/TEST", then the reason); any other skip
-#    is a failure.
+#    pattern over "LABEL/FILE/TEST: REASON-GIVEN", then why it is
+#    accepted); any other skip is a failure.
 # Lines that are none of version, plan, result or "Bail out!" are
 # program output and are ignored, whatever their indentation.
 
@@ -37,7 +41,7 @@ import sys
 
 VERSION = re.compile(r'^(KTAP|TAP) version \d+\s*$')
 PLAN = re.compile(r'^1\.\.(\d+)\s*(?:#\s*(.*))?$')
-RESULT = re.compile(r'^(ok|not ok)(?:\s+(\d+))?(?:\s*-)?\s*(.*?)\s*$')
+RESULT = re.compile(r'^(ok|not ok)(?=\s|$)(?:\s+(\d+))?(?:\s*-)?\s*(.*?)\s*$')
 DIRECTIVE = re.compile(r'^(.*?)\s*#\s*(SKIP|TODO)\b[\s:]*(.*)$', re.I)
 BAIL = re.compile(r'^Bail out!')
 
@@ -96,6 +100,9 @@ def parse_block(lines, prefix, tally):
 		m = RESULT.match(s)
 		results += 1
 		status, desc = m.group(1), m.group(3)
+		if m.group(2) is None or int(m.group(2)) != results:
+			tally.fail(f'{where}: result {results} is numbered '
+				   f'{m.group(2) or "nothing"} ({s[:60]})')
 		directive = reason = None
 		dm = DIRECTIVE.match(desc)
 		if dm:
@@ -128,6 +135,11 @@ def parse_block(lines, prefix, tally):
 				      plan_skip or 'no reason given'))
 	elif results == 0 and not plan:
 		tally.fail(f'{where}: no result, and no SKIP to say why')
+	elif plan is None and not prefix:
+		# Only a nested block that opened with a version line may
+		# go without a plan; a file must say how many results to
+		# expect, or a run cut short would pass.
+		tally.fail(f'{where}: no plan')
 	elif plan is not None and results < plan:
 		tally.fail(f'{where}: {plan - results} result(s) missing from plan 1..{plan}')
 	elif plan is not None and results > plan:
@@ -194,7 +206,8 @@ def summary(args):
 			for name, reason in t.skipped:
 				full = f'{suite}/{name}'
 				why = next((r for p, r in expected
-					    if fnmatch.fnmatchcase(full, p)), None)
+					    if fnmatch.fnmatchcase(f'{full}: {reason}', p)),
+					   None)
 				if why is None:
 					t.fail(f'unexpected skip of {name}: {reason}')
 				else:

@@ -31,9 +31,13 @@ n=0
 	fi
 	for f in $files; do
 		n=$((n + 1))
-		r=$(perl "$src/scripts/checkpatch.pl" --no-tree --terse --show-types \
-			--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "$f" 2>&1 |
-			grep -E '(ERROR|WARNING):')
+		out=$(perl "$src/scripts/checkpatch.pl" --no-tree --terse --show-types \
+			--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "$f" 2>&1)
+		rc=$?
+		r=$(echo "$out" | grep -E '(ERROR|WARNING):')
+		# 0 is clean, 1 found something; anything else is
+		# checkpatch itself failing, which must not read as clean.
+		[ $rc -le 1 ] || r="$r${r:+$'\n'}$f: checkpatch exited with status $rc"
 		# An SPDX line is required in every file, but checkpatch only
 		# checks it on patches; check it here instead.
 		head -n 2 "$f" | grep -q 'SPDX-License-Identifier: GPL-2.0' ||
@@ -47,8 +51,9 @@ n=0
 	done
 
 	# sparse over a private copy, so objects never land in the tree;
-	# against the stock headers, and against the debug kernel, where
-	# CONFIG_KUNIT brings the KUnit test modules in.
+	# against the stock headers and against the debug kernel, with the
+	# test modules (the benchmark, and the KUnit suites where the
+	# kernel has CONFIG_KUNIT).
 	rel=$(stock_release)
 	for kdir in "/lib/modules/$rel/build" "$("$here/vm/build-debug-kernel.sh")"; do
 		n=$((n + 1))
@@ -56,7 +61,8 @@ n=0
 		rm -rf "$out/sparse"
 		mkdir -p "$out/sparse"
 		tar -cf - --exclude=./build --exclude=./.git . | tar -xf - -C "$out/sparse"
-		make -C "$kdir" M="$out/sparse" C=2 modules > "$out/sparse-$name.log" 2>&1
+		make -C "$kdir" M="$out/sparse" C=2 MEMVIRT_TEST_MODULES=m modules \
+			> "$out/sparse-$name.log" 2>&1
 		rc=$?
 		w=$(grep -E "^$out/sparse/[^:]+:[0-9]+:[0-9]+: (warning|error):" \
 			"$out/sparse-$name.log")

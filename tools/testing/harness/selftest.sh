@@ -41,7 +41,16 @@ tap top-missing 'TAP version 13\n1..3\nok 1 a\n'
 out=$(counts "$tmp/top-missing.tap" "1 1 0"); res $? "results missing from the top-level plan fail" "$out"
 
 tap beyond 'TAP version 13\n1..1\nok 1 a\nnot ok 9999 crashed\n'
-out=$(counts "$tmp/beyond.tap" "1 2 0"); res $? "a result past the plan fails" "$out"
+out=$(counts "$tmp/beyond.tap" "1 3 0"); res $? "a result past the plan fails" "$out"
+
+tap repeated 'TAP version 13\n1..3\nok 1 a\nok 1 a\nok 1 a\n'
+out=$(counts "$tmp/repeated.tap" "3 2 0"); res $? "a repeated result number standing in for a missing one fails" "$out"
+
+tap okay 'TAP version 13\n1..2\nok 1 a\nokay, printed by the test\n'
+out=$(counts "$tmp/okay.tap" "1 1 0"); res $? "a line that merely starts with ok is no result" "$out"
+
+tap noplan 'TAP version 13\nok 1 a\nok 2 b\n'
+out=$(counts "$tmp/noplan.tap" "2 1 0"); res $? "a file without a plan fails" "$out"
 
 tap skip-binary 'TAP version 13\n1..0 # SKIP no /dev/kvm\n'
 out=$(counts "$tmp/skip-binary.tap" "0 0 1"); res $? "a whole-binary skip (plan 1..0 with SKIP) counts as one skip" "$out"

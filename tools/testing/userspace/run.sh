@@ -22,17 +22,23 @@ fi
 tests=$(make -s --no-print-directory -C "$here" print-tests)
 fuzz=$(make -s --no-print-directory -C "$here" print-fuzz)
 
+# One test may take this long (the longest takes about a minute).
+tmo=${MEMVIRT_USERSPACE_TIMEOUT:-600}
 for t in $tests; do
-	"$out/$t" > "$res/$t.tap" 2> "$out/$t.err"
+	timeout -k 10 "$tmo" "$out/$t" > "$res/$t.tap" 2> "$out/$t.err"
 	rc=$?
-	if [ $rc != 0 ]; then
-		echo "not ok 9999 - $t exited with status $rc" >> "$res/$t.tap"
+	n=$(grep -cE '^(not )?ok ' "$res/$t.tap")
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		echo "not ok $((n + 1)) - $t: killed after ${tmo}s" >> "$res/$t.tap"
+	elif [ $rc != 0 ]; then
+		echo "not ok $((n + 1)) - $t exited with status $rc" >> "$res/$t.tap"
 		sed 's/^/# /' "$out/$t.err" | head -n 40 >> "$res/$t.tap"
 	fi
 done
 
 for t in $fuzz; do
 	mkdir -p "$out/corpus/$t"
+	timeout -k 10 $((secs + 120)) \
 	"$out/$t" -max_total_time="$secs" -max_len=4096 -rss_limit_mb=1024 \
 		-artifact_prefix="$out/$t-" "$out/corpus/$t" > "$out/$t.log" 2>&1
 	rc=$?
@@ -50,6 +56,6 @@ for t in $fuzz; do
 done
 # make check's own checks: its TAP reader, tier verdicts, load/unload
 # checks and kselftest runner on made-up input, and the one module list.
-"$here/../harness/selftest.sh" > "$res/harness-selftest.tap" 2>&1
-"$here/../harness/modules-check.sh" > "$res/modules.tap" 2>&1
+timeout -k 10 300 "$here/../harness/selftest.sh" > "$res/harness-selftest.tap" 2>&1
+timeout -k 10 300 "$here/../harness/modules-check.sh" > "$res/modules.tap" 2>&1
 ! grep -q '^not ok' "$res"/*.tap

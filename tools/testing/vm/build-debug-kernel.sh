@@ -17,6 +17,11 @@ recipe=1
 key=$( (echo "$srcver recipe $recipe"; cat "$here/debug.config") | sha256sum | cut -c1-16)
 obj=$MEMVIRT_CACHE/debug-$key
 
+# style.sh and the debug tier may ask at the same time: one builds,
+# the other waits for it and takes the result.
+mkdir -p "$MEMVIRT_CACHE"
+exec 9> "$MEMVIRT_CACHE/debug-build.lock"
+flock 9
 if [ -e "$obj/.memvirt-complete" ]; then
 	echo "$obj"
 	exit 0

@@ -122,12 +122,42 @@ dkms_host() {
 	! grep -q '^not ok' "$t"
 }
 
-# Passes when the guest ran to the end; its verdict is in its TAP files.
+# Passes when the guest ran to the end; its verdict is in its TAP files
+# and in guest-rc, which becomes this script's exit status.
 boot_vm() {
 	"$here/run-vm.sh" --kernel "$kernel" --initrd "$out/initramfs.cpio.gz" \
 		--out "$out" --cmd "$out/guest-cmd.sh" --mem 5120 \
 		--timeout "${MEMVIRT_VM_TIMEOUT:-2100}"
 	[ -s "$out/guest-rc" ]
+}
+
+# Every result file the guest should have written: tier.sh's end
+# marker, and one per kselftest program of every folder it runs.
+check_manifest() {
+	local t=$out/results/manifest.tap k=0 d p f
+	{
+		echo "TAP version 13"
+		for f in tier-done; do
+			k=$((k + 1))
+			if [ -s "$out/results/$f.tap" ]; then
+				echo "ok $k - $tier: $f.tap written"
+			else
+				echo "not ok $k - $tier: $f.tap written (tier.sh did not run to its end)"
+			fi
+		done
+		for d in platform $(suite_modules); do
+			for p in $(make -s --no-print-directory -C "$repo/selftests/$d" print-progs); do
+				k=$((k + 1))
+				f=kselftest-$d-$p.tap
+				if [ -s "$out/results/$f" ]; then
+					echo "ok $k - $tier: $f written"
+				else
+					echo "not ok $k - $tier: $f written"
+				fi
+			done
+		done
+		echo "1..$k"
+	} > "$t"
 }
 
 # The whole console, not just what the guest's ring buffer still held.
@@ -165,8 +195,12 @@ if [ $ok = 1 ]; then
 		"$here/tier.sh" "$tier" "$out" "$out/results" > "$out/guest-cmd.sh"
 	step boot-and-run boot_vm
 	scan_console
+	check_manifest
 	up=$(sed -n 's/^MEMVIRT-GUEST-UP uptime=//p' "$out/console.log" 2>/dev/null)
 	[ -z "$up" ] || echo "# $tier: guest userspace up ${up}s after boot" >> "$vmtap"
 fi
 echo "1..$n" >> "$vmtap"
-! grep -qs -e '^\s*not ok' "$out"/results/*.tap
+# Non-zero if the guest's tier.sh said so, even where no result does:
+# check.sh then fails the tier for an exit status nothing explains.
+grc=$(cat "$out/guest-rc" 2>/dev/null || echo 0)
+! grep -qs -e '^\s*not ok' "$out"/results/*.tap && [ "$grc" = 0 ]

@@ -105,7 +105,14 @@ kselftest_all() {
 		start=$(now)
 		KSFT_RESULTS=$results KSFT_TIMING=$timing \
 			make -s --no-print-directory -C "$repo/selftests/$d" \
-			OUTPUT="$build/selftests/$d" TOP="$repo" run_tests > /dev/null 2>&1
+			OUTPUT="$build/selftests/$d" TOP="$repo" run_tests \
+			> "$build/kselftest-$d.log" 2>&1
+		# run_tests.sh writes one file per program; if make
+		# failed before it could, say so.
+		if [ $? != 0 ] && ! ls "$results/kselftest-$d-"*.tap > /dev/null 2>&1; then
+			printf 'TAP version 13\n1..1\nnot ok 1 %s: make run_tests failed (see %s)\n' \
+				"$d" "$build/kselftest-$d.log" > "$results/kselftest-$d.tap"
+		fi
 	done
 }
 
@@ -236,8 +243,9 @@ suite_kernel_clean() {
 			dmesg | grep -i kmemleak | tail -n 5 | sed 's/^/# /'
 		else
 			sleep 6
-			echo scan > $kml
-			if grep -q unreferenced $kml; then
+			if ! echo scan > $kml; then
+				echo "not ok 3 - kmemleak scan ran (the second write to $kml failed)"
+			elif grep -q unreferenced $kml; then
 				echo "not ok 3 - kmemleak scan ran and reports no leak"
 				head -n 60 $kml | sed 's/^/# /'
 			else
@@ -263,4 +271,7 @@ if [ "$tier" = stock ]; then
 fi
 with_suite abi-docs abi_docs_all
 suite_kernel_clean
+# The host checks for this: a tier.sh that died on the way loses the
+# results it had not written yet, and must not pass for it.
+printf 'TAP version 13\n1..1\nok 1 - tier.sh ran to its end\n' > "$results/tier-done.tap"
 ! grep -qs -e '^\s*not ok' -e '^Bail out' "$results"/*.tap
