@@ -73,6 +73,9 @@ struct pm_part {
  * @failed: a check failed; the run stops
  * @injected: failures are armed for the current operation
  * @refused: the current operation returned an error
+ * @part: the partitions under test, each with its model
+ * @w: the walkers, translating through the partitions
+ * @wpart: per walker: the index in @part it is switched to
  * @ops: per class: operations tried
  * @ok: per class: operations that succeeded
  * @enomem: per class: operations that failed with -ENOMEM

@@ -38,7 +38,8 @@ KNOB(max_partitions_per_fd, false, false, 1, 256);
 KNOB(tlb_entries, false, true, PTSEL_TLB_WAYS, 65536);
 KNOB(retained_asids, false, false, 1, PTSEL_TLB_MAX_ASIDS);
 KNOB(walk_cache_size, false, false, 0, 65536);
-KNOB(tlb_flush_ceiling, false, false, 0, 1U << 20);
+/* Past the largest TLB (65536 entries) a full flush is always cheaper. */
+KNOB(tlb_flush_ceiling, false, false, 0, 65536);
 
 /* PTSEL_FORMAT_RADIX (1) and _HASH (2), in that order. */
 static const char * const format_names[] = { "radix", "hash" };

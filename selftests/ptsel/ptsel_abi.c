@@ -1046,7 +1046,7 @@ TEST_F(ptsel, sysfs_bad_writes)
 		{ "walk_cache_size", "65537" },
 		{ "walk_cache_size", "-1" },
 		{ "walk_cache_size", "1x" },
-		{ "tlb_flush_ceiling", "1048577" },
+		{ "tlb_flush_ceiling", "65537" },
 		{ "tlb_flush_ceiling", "-1" },
 		{ "default_format", "\n" },
 		{ "default_format", "radixx" },
