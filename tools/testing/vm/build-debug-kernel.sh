@@ -59,6 +59,9 @@ fi
 cp "$obj/vmlinux.symvers" "$obj/Module.symvers"
 # CPU time (user and system, of all children) does not depend on what
 # else the machine is doing, so it is what to compare between configs.
-log "debug kernel built in $(( $(date +%s) - start ))s; CPU time of the build: $(times | tail -n 1)"
+# (Not through $(times): a subshell has no children's times.)
+times > "$obj/cpu-times"
+log "debug kernel built in $(( $(date +%s) - start ))s;" \
+    "CPU time of the build (user, system): $(tail -n 1 "$obj/cpu-times")"
 touch "$obj/.memvirt-complete"
 echo "$obj"
