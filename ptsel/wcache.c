@@ -312,6 +312,22 @@ static u32 wc_place(struct ptsel_wcache *wc, unsigned int walker)
 	return i;
 }
 
+/* Give entry @i, just placed, its key and table, and hash it in. */
+static struct ptsel_wc_entry *wc_fill(struct ptsel_wcache *wc, u32 i, u64 asid,
+				      u64 tag, const u64 *table, u8 ref)
+{
+	struct ptsel_wc_entry *e = &wc->e[i];
+	u32 *b = bucket_of(wc, asid, tag);
+
+	e->asid = asid;
+	e->tag = tag;
+	e->table = table;
+	e->ref = ref;
+	e->hnext = *b;
+	*b = i;
+	return e;
+}
+
 /**
  * ptsel_wc_insert() - cache the table at @level that covers @addr
  * @wc: the cache
@@ -333,8 +349,7 @@ void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 		     unsigned int level, u64 addr, const u64 *table)
 {
 	u64 tag = wc_tag(level, addr);
-	struct ptsel_wc_entry *e;
-	u32 i, *b;
+	u32 i;
 
 	if (level >= PTSEL_WC_LEVELS || !table)
 		return;
@@ -345,15 +360,7 @@ void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 		touch(wc, i);
 		return;
 	}
-	i = wc_place(wc, walker);
-	e = &wc->e[i];
-	e->asid = asid;
-	e->tag = tag;
-	e->table = table;
-	e->ref = 1;
-	b = bucket_of(wc, asid, tag);
-	e->hnext = *b;
-	*b = i;
+	wc_fill(wc, wc_place(wc, walker), asid, tag, table, 1);
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert);
 
@@ -379,7 +386,7 @@ void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 {
 	u64 tag = wc_tag(level, addr);
 	struct ptsel_wc_entry *e;
-	u32 i, *b;
+	u32 i;
 
 	if (level >= PTSEL_WC_LEVELS || !table)
 		return;
@@ -390,11 +397,7 @@ void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 		return;
 	}
 	i = wc_place(wc, PTSEL_WC_WALKERS);
-	e = &wc->e[i];
-	e->asid = asid;
-	e->tag = tag;
-	e->table = table;
-	e->ref = 0;
+	e = wc_fill(wc, i, asid, tag, table, 0);
 	if (wc->policy == PTSEL_WC_LRU && wc->lru != i) {
 		lru_unlink(wc, i);
 		e->next = WC_NIL;
@@ -402,9 +405,6 @@ void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 		wc->e[wc->lru].next = i;
 		wc->lru = i;
 	}
-	b = bucket_of(wc, asid, tag);
-	e->hnext = *b;
-	*b = i;
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert_cold);
 
