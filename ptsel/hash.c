@@ -379,7 +379,8 @@ int ptsel_hash_map(struct ptsel_hash *h, u64 addr, u64 target, u64 size,
 	u64 done = 0;
 	int ret;
 
-	if (!ptsel_map_ok(addr, target, size, prot, h->limit))
+	/* Software bits are for conversions that carry them over. */
+	if (!ptsel_map_ok(addr, target, size, prot & ~PTSEL_SW_MASK, h->limit))
 		return -EINVAL;
 	for (level = 0; level <= PTSEL_MAX_LEAF_LEVEL; level++)
 		if (overlap(h, level, addr, addr + size))
@@ -501,7 +502,7 @@ int ptsel_hash_translate(const struct ptsel_hash *h, u64 addr,
 			u64 sz = ptsel_level_size(level);
 
 			out->target = (r & ADDR_MASK) + (addr & (sz - 1));
-			out->prot = (r >> R_PROT_SHIFT) & PTSEL_PROT_MASK;
+			out->prot = (r >> R_PROT_SHIFT) & PTSEL_LEAF_BITS;
 			out->level = level;
 			out->mem_refs = lines.n;
 			return 0;
@@ -652,7 +653,7 @@ static int hpte_report(void *priv, struct ptsel_hpte *e)
 		.addr = e->v & ADDR_MASK,
 		.target = e->r & ADDR_MASK,
 		.size = ptsel_level_size(level),
-		.prot = (e->r >> R_PROT_SHIFT) & PTSEL_PROT_MASK,
+		.prot = (e->r >> R_PROT_SHIFT) & PTSEL_LEAF_BITS,
 	};
 
 	return cb->fn(cb->priv, &leaf);
@@ -686,3 +687,56 @@ int ptsel_hash_walk_leaves(const struct ptsel_hash *h, u64 start, u64 end,
 	return ret;
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_hash_walk_leaves);
+
+static int hpte_cmpxchg(void *priv, struct ptsel_hpte *e)
+{
+	struct ptsel_leaf_cx *cx = priv;
+	u64 r = e->r;
+
+	if ((r & ADDR_MASK) != cx->old_target ||
+	    ((r >> R_PROT_SHIFT) & PTSEL_LEAF_BITS) != cx->old_prot)
+		cx->ret = -EAGAIN;
+	else
+		cx->ret = 0;
+	/* @v stays as it is; see lookup(). */
+	if (!cx->ret)
+		WRITE_ONCE(e->r, cx->new_target |
+			   (u64)cx->new_prot << R_PROT_SHIFT);
+	return 1;
+}
+
+/**
+ * ptsel_hash_leaf_cmpxchg() - replace one 4K leaf if it is as expected
+ * @h: the table; the caller serializes updates
+ * @addr: input address of the leaf, 4K aligned
+ * @old_target: output address the leaf must hold
+ * @old_prot: PTSEL_PROT_* and software bits the leaf must hold
+ * @new_target: new output address, 4K aligned
+ * @new_prot: new PTSEL_PROT_* (READ included) and software bits
+ *
+ * Same rules as ptsel_radix_leaf_cmpxchg(): one store of @r, which a
+ * concurrent lookup sees whole.
+ *
+ * Return: 0; -EINVAL for a bad request; -ENOENT if @addr is not mapped;
+ * -EBUSY if a huge leaf maps it (split first); -EAGAIN if the leaf
+ * holds something else (it is left alone).
+ */
+int ptsel_hash_leaf_cmpxchg(struct ptsel_hash *h, u64 addr, u64 old_target,
+			    u32 old_prot, u64 new_target, u32 new_prot)
+{
+	struct ptsel_leaf_cx cx = {
+		.old_target = old_target, .new_target = new_target,
+		.old_prot = old_prot, .new_prot = new_prot, .ret = -ENOENT,
+	};
+	unsigned int level;
+
+	if (!ptsel_map_ok(addr, new_target, PTSEL_PAGE_SIZE,
+			  new_prot & ~PTSEL_SW_MASK, h->limit))
+		return -EINVAL;
+	for (level = 1; level <= PTSEL_MAX_LEAF_LEVEL; level++)
+		if (overlap(h, level, addr, addr + PTSEL_PAGE_SIZE))
+			return -EBUSY;
+	visit(h, 0, addr, addr + PTSEL_PAGE_SIZE, hpte_cmpxchg, &cx);
+	return cx.ret;
+}
+PTSEL_EXPORT_FOR_TESTS(ptsel_hash_leaf_cmpxchg);

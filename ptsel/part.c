@@ -877,3 +877,145 @@ void ptsel_partition_stats(struct ptsel_partition *p,
 	mutex_unlock(&p->lock);
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_stats, PTSEL);
+
+/**
+ * ptsel_partition_leaf_cmpxchg() - compare and exchange one 4K leaf
+ * @p: the partition
+ * @addr: input address of the page, 4 KiB aligned
+ * @old_target: output address the page must be mapped to
+ * @old_sw: software state (0..PTSEL_SW_MAX) its leaf must hold
+ * @new_target: new output address, 4 KiB aligned
+ * @new_sw: new software state
+ * @gen: if not NULL, set to the partition's move generation after the
+ *	 exchange (a new one if the target changed)
+ *
+ * The leaf keeps its protection. A huge leaf that maps @addr is split
+ * first, without changing any translation, so the exchange acts on
+ * this page alone. A lookup sees the old or the new leaf, target and
+ * state together. Every walker switched to @p, and only those, forgets
+ * the page before this returns; the others on their next switch to
+ * @p. A change of target is a move: ptsel_partition_lookup_update()
+ * reports it to holders of older generations, as after
+ * ptsel_partition_remap().
+ *
+ * Return: 0; -EINVAL for a bad request; -ENOENT if @addr is not mapped;
+ * -EAGAIN if the page is mapped to another target or holds another
+ * state (nothing changed); -ENOMEM if a huge leaf could not be split.
+ */
+int ptsel_partition_leaf_cmpxchg(struct ptsel_partition *p, u64 addr,
+				 u64 old_target, u32 old_sw, u64 new_target,
+				 u32 new_sw, u64 *gen)
+{
+	struct span_op op = { .p = p };
+	const struct ptsel_region_set *rs;
+	struct ptsel_xlate x;
+	u32 format, old_prot, new_prot;
+	bool moved = false;
+	unsigned int order;
+	int ret;
+
+	if (!ptsel_map_ok(addr, new_target, PTSEL_PAGE_SIZE, PTSEL_PROT_READ,
+			  PTSEL_LIMIT) || (old_target & (PTSEL_PAGE_SIZE - 1)) ||
+	    old_sw > PTSEL_SW_MAX || new_sw > PTSEL_SW_MAX)
+		return -EINVAL;
+	mutex_lock(&p->lock);
+	rs = part_regions(p);
+	order = p->hash.tab->order;
+	format = ptsel_region_format(rs, addr);
+	rcu_read_lock();
+	ret = ptsel_partition_walk(p, NULL, addr, &x);
+	rcu_read_unlock();
+	if (ret)
+		goto out;
+	if (x.target != old_target || ptsel_sw(x.prot) != old_sw) {
+		ret = -EAGAIN;
+		goto out;
+	}
+	if (x.level) {
+		ret = span_split(&op, addr, addr + PTSEL_PAGE_SIZE, format);
+		if (ret)
+			goto out;
+	}
+	old_prot = x.prot;
+	new_prot = (x.prot & ~PTSEL_SW_MASK) | new_sw << PTSEL_SW_SHIFT;
+	if (format == PTSEL_FORMAT_HASH)
+		ret = ptsel_hash_leaf_cmpxchg(&p->hash, addr, old_target,
+					      old_prot, new_target, new_prot);
+	else
+		ret = ptsel_radix_leaf_cmpxchg(&p->radix, addr, old_target,
+					       old_prot, new_target, new_prot);
+	if (ret)
+		goto out;
+	moved = new_target != old_target;
+	spin_lock_irq(&p->move_lock);
+	/* The table first: a reader that sees the generation sees it. */
+	if (moved)
+		ptsel_move_log_add(&p->moves, addr, PTSEL_PAGE_SIZE);
+	if (gen)
+		*gen = p->moves.gen;
+	spin_unlock_irq(&p->move_lock);
+out:
+	hash_note(p, order);
+	part_finish(p, addr, ret ? 0 : PTSEL_PAGE_SIZE);
+	mutex_unlock(&p->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaf_cmpxchg, PTSEL);
+
+struct leaf_iter {
+	ptsel_part_leaf_fn fn;
+	void *priv;
+};
+
+static int iter_leaf(void *priv, const struct ptsel_leaf *l)
+{
+	struct leaf_iter *it = priv;
+
+	return it->fn(it->priv, l->addr, l->target, l->size, l->prot);
+}
+
+struct part_iter {
+	struct ptsel_partition *p;
+	struct leaf_iter it;
+};
+
+static int span_leaves(void *priv, u64 s, u64 e, u32 format)
+{
+	struct part_iter *si = priv;
+
+	lockdep_assert_held(&si->p->lock);
+	if (format == PTSEL_FORMAT_HASH)
+		return ptsel_hash_walk_leaves(&si->p->hash, s, e, iter_leaf,
+					      &si->it);
+	return ptsel_radix_walk_leaves(&si->p->radix, s, e, iter_leaf, &si->it);
+}
+
+/**
+ * ptsel_partition_leaves() - call a function for each leaf
+ * @p: the partition
+ * @start: first input address of interest
+ * @end: end of the range (exclusive), at most 2^48
+ * @fn: called with every leaf that overlaps [@start, @end), whole, with
+ *	its PTSEL_PROT_* and software bits; region by region in address
+ *	order, in no particular order inside a hashed region. It runs
+ *	under the partition's update lock and must not update @p.
+ * @priv: passed to @fn
+ *
+ * Context: may sleep (takes the partition's mutex).
+ * Return: the first non-zero value of @fn, which stops the iteration;
+ * 0; -EINVAL for an empty or out-of-range interval.
+ */
+int ptsel_partition_leaves(struct ptsel_partition *p, u64 start, u64 end,
+				  ptsel_part_leaf_fn fn, void *priv)
+{
+	struct part_iter si = { .p = p, .it = { .fn = fn, .priv = priv } };
+	int ret;
+
+	if (start >= end || end > PTSEL_LIMIT)
+		return -EINVAL;
+	mutex_lock(&p->lock);
+	ret = ptsel_region_spans(part_regions(p), start, end, span_leaves, &si);
+	mutex_unlock(&p->lock);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaves, PTSEL);

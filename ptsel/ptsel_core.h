@@ -498,4 +498,35 @@ int ptsel_radix_translate_wc(const struct ptsel_radix *r,
 			     unsigned int walker, u64 addr,
 			     struct ptsel_xlate *out);
 
+/**
+ * struct ptsel_leaf_cx - one leaf compare-and-exchange, as the formats
+ *			  carry it out
+ * @old_target: output address the leaf must hold
+ * @new_target: output address it gets
+ * @old_prot: PTSEL_PROT_* and software bits it must hold
+ * @new_prot: those it gets
+ * @ret: the outcome (-ENOENT until the leaf is found)
+ */
+struct ptsel_leaf_cx {
+	u64 old_target, new_target;
+	u32 old_prot, new_prot;
+	int ret;
+};
+
+/*
+ * One 4K leaf replaced in one store if it holds what the caller saw:
+ * @old_prot and @new_prot carry PTSEL_PROT_* and the software bits
+ * (PTSEL_LEAF_BITS). The leaf must be a 4K one (split first).
+ */
+int ptsel_radix_leaf_cmpxchg(struct ptsel_radix *r, u64 addr, u64 old_target,
+			     u32 old_prot, u64 new_target, u32 new_prot);
+int ptsel_hash_leaf_cmpxchg(struct ptsel_hash *h, u64 addr, u64 old_target,
+			    u32 old_prot, u64 new_target, u32 new_prot);
+
+/* Protections plus software bits: what a leaf may hold. */
+static inline bool ptsel_leaf_prot_ok(u32 prot)
+{
+	return ptsel_prot_ok(prot & ~PTSEL_SW_MASK) && !(prot & ~PTSEL_LEAF_BITS);
+}
+
 #endif /* _PTSEL_CORE_H */

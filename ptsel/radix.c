@@ -6,6 +6,7 @@
  * Entry layout (software format, one u64):
  *   bit 0      present
  *   bits 1-3   PTSEL_PROT_{READ,WRITE,EXEC} (leaves only)
+ *   bits 4-5   software state (PTSEL_SW_MASK >> 1; leaves only)
  *   bit 7      leaf (set on every leaf, whatever its level)
  *   bits 12-63 output address (leaf) or address of the next table
  *
@@ -322,7 +323,9 @@ int ptsel_radix_map(struct ptsel_radix *r, u64 addr, u64 target, u64 size,
 	u64 done = 0;
 	int ret;
 
-	if (!ptsel_map_ok(addr, target, size, prot, ptsel_radix_limit(r)))
+	/* Software bits are for conversions that carry them over. */
+	if (!ptsel_map_ok(addr, target, size, prot & ~PTSEL_SW_MASK,
+			  ptsel_radix_limit(r)))
 		return -EINVAL;
 	if (range_mapped(r, addr, addr + size))
 		return -EEXIST;
@@ -672,3 +675,52 @@ int ptsel_radix_translate_wc(const struct ptsel_radix *r,
 	return walk_from(r->root, r->levels - 1, addr, out, wc, asid, walker);
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_radix_translate_wc);
+
+static int leaf_cmpxchg(void *priv, u64 *slot, u64 addr, unsigned int level)
+{
+	struct ptsel_leaf_cx *cx = priv;
+	u64 e = *slot;
+
+	if (level)
+		cx->ret = -EBUSY;
+	else if ((e & E_ADDR_MASK) != cx->old_target ||
+		 entry_prot(e) != cx->old_prot)
+		cx->ret = -EAGAIN;
+	else
+		cx->ret = 0;
+	/* One store: a concurrent walk sees the old or the new leaf. */
+	if (!cx->ret)
+		set_entry(slot, make_leaf(cx->new_target, cx->new_prot));
+	return 1;
+}
+
+/**
+ * ptsel_radix_leaf_cmpxchg() - replace one 4K leaf if it is as expected
+ * @r: the table; the caller serializes updates
+ * @addr: input address of the leaf, 4K aligned
+ * @old_target: output address the leaf must hold
+ * @old_prot: PTSEL_PROT_* and software bits the leaf must hold
+ * @new_target: new output address, 4K aligned
+ * @new_prot: new PTSEL_PROT_* (READ included) and software bits
+ *
+ * Concurrent lookups see the old or the new leaf, never a mix.
+ *
+ * Return: 0; -EINVAL for a bad request; -ENOENT if @addr is not mapped;
+ * -EBUSY if a huge leaf maps it (split first); -EAGAIN if the leaf
+ * holds something else (it is left alone).
+ */
+int ptsel_radix_leaf_cmpxchg(struct ptsel_radix *r, u64 addr, u64 old_target,
+			     u32 old_prot, u64 new_target, u32 new_prot)
+{
+	struct ptsel_leaf_cx cx = {
+		.old_target = old_target, .new_target = new_target,
+		.old_prot = old_prot, .new_prot = new_prot, .ret = -ENOENT,
+	};
+
+	if (!ptsel_map_ok(addr, new_target, PTSEL_PAGE_SIZE,
+			  new_prot & ~PTSEL_SW_MASK, ptsel_radix_limit(r)))
+		return -EINVAL;
+	visit_range(r, addr, addr + PTSEL_PAGE_SIZE, leaf_cmpxchg, &cx);
+	return cx.ret;
+}
+PTSEL_EXPORT_FOR_TESTS(ptsel_radix_leaf_cmpxchg);

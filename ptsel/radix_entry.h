@@ -38,7 +38,7 @@ static inline u64 make_leaf(u64 target, u32 prot)
 
 static inline u32 entry_prot(u64 e)
 {
-	return (e >> E_PROT_SHIFT) & PTSEL_PROT_MASK;
+	return (e >> E_PROT_SHIFT) & PTSEL_LEAF_BITS;
 }
 
 #endif /* _PTSEL_RADIX_ENTRY_H */

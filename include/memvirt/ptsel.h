@@ -153,4 +153,36 @@ int ptsel_walker_translate(struct ptsel_walker *w, u64 addr,
 			   struct ptsel_xlate *out);
 void ptsel_walker_stats(struct ptsel_walker *w, struct ptsel_walker_stats *st);
 
+/*
+ * Per-leaf software state: two bits a consumer keeps in each leaf next
+ * to its protection (an IOMMU's migration state, say). They travel with
+ * the leaf through splits, protection changes and region conversions,
+ * and come back in struct ptsel_xlate.prot above the PTSEL_PROT_* bits.
+ * Only ptsel_partition_leaf_cmpxchg() changes them; a map starts with 0.
+ */
+#define PTSEL_SW_SHIFT		3
+#define PTSEL_SW_MASK		(3U << PTSEL_SW_SHIFT)
+#define PTSEL_SW_MAX		3U
+#define PTSEL_LEAF_BITS		(PTSEL_PROT_MASK | PTSEL_SW_MASK)
+
+/* The software state of a translation's or a leaf's @prot. */
+static inline u32 ptsel_sw(u32 prot)
+{
+	return (prot & PTSEL_SW_MASK) >> PTSEL_SW_SHIFT;
+}
+
+/*
+ * Called once per leaf by ptsel_partition_leaves(): the leaf's
+ * first input address, its output address, its size (4K, 2M or 1G) and
+ * its PTSEL_PROT_* and software bits. Non-zero stops the iteration.
+ */
+typedef int (*ptsel_part_leaf_fn)(void *priv, u64 addr, u64 target, u64 size,
+				  u32 prot);
+
+int ptsel_partition_leaf_cmpxchg(struct ptsel_partition *p, u64 addr,
+				 u64 old_target, u32 old_sw, u64 new_target,
+				 u32 new_sw, u64 *gen);
+int ptsel_partition_leaves(struct ptsel_partition *p, u64 start, u64 end,
+				  ptsel_part_leaf_fn fn, void *priv);
+
 #endif /* _MEMVIRT_PTSEL_H */

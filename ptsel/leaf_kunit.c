@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for ptsel's per-leaf software state, the one-leaf
+ * compare-and-exchange (both formats, on huge leaves too) and the
+ * partition-level leaf iteration; walkers must forget an exchanged
+ * leaf, and a change of target must be reported as a move.
+ */
+#include <kunit/test.h>
+#include <linux/err.h>
+#include <linux/module.h>
+#include <linux/ptsel.h>
+
+#include <memvirt/ptsel.h>
+
+#include "ptsel_core.h"
+
+#define SZ_4K_ULL	(1ULL << 12)
+#define SZ_2M_ULL	(1ULL << 21)
+#define T0		(1ULL << 32)
+#define RW		(PTSEL_PROT_READ | PTSEL_PROT_WRITE)
+
+static struct ptsel_partition *new_part(struct kunit *test, u32 format)
+{
+	struct ptsel_partition *p = ptsel_partition_create(format);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(p));
+	return p;
+}
+
+static void exchange(struct kunit *test, u32 format)
+{
+	struct ptsel_partition *p = new_part(test, format);
+	struct ptsel_walker *w = ptsel_walker_create();
+	struct ptsel_xlate x;
+	u64 gen = 0, seen = 0;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(w));
+	ptsel_walker_switch(w, p);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, 0, T0, SZ_2M_ULL, RW), 0);
+	/* The walker caches the huge leaf, state 0. */
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 0U);
+	KUNIT_EXPECT_EQ(test, x.level, 1U);
+
+	/* Wrong expectations change nothing. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_cmpxchg(p, SZ_4K_ULL, T0, 0,
+							   T0, 1, NULL), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_cmpxchg(p, SZ_4K_ULL,
+							   T0 + SZ_4K_ULL, 2,
+							   T0, 1, NULL), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_cmpxchg(p, SZ_2M_ULL, 0, 0,
+							   0, 1, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_cmpxchg(p, SZ_4K_ULL, T0, 0,
+							   T0, PTSEL_SW_MAX + 1,
+							   NULL), -EINVAL);
+
+	/* A state change: split, visible through the walker at once. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_cmpxchg(p, SZ_4K_ULL,
+							   T0 + SZ_4K_ULL, 0,
+							   T0 + SZ_4K_ULL, 1,
+							   &gen), 0);
+	KUNIT_EXPECT_EQ(test, gen, 0ULL);
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 1U);
+	KUNIT_EXPECT_EQ(test, x.prot & PTSEL_PROT_MASK, RW);
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, 2 * SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 0U);
+
+	/* Protection changes keep the state. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_protect(p, 0, SZ_2M_ULL,
+						      PTSEL_PROT_READ), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_translate(p, SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 1U);
+
+	/* A new target with the state back to 0: a move with a generation. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_cmpxchg(p, SZ_4K_ULL,
+							   T0 + SZ_4K_ULL, 1,
+							   5 * SZ_4K_ULL, 0,
+							   &gen), 0);
+	KUNIT_EXPECT_EQ(test, gen, 1ULL);
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.target, 5 * SZ_4K_ULL);
+	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 0U);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_lookup_update(p, SZ_4K_ULL, &seen,
+							    &x), 1);
+	KUNIT_EXPECT_EQ(test, seen, 1ULL);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_lookup_update(p, SZ_4K_ULL, &seen,
+							    &x), 0);
+
+	ptsel_walker_destroy(w);
+	ptsel_partition_put(p);
+}
+
+static void exchange_radix(struct kunit *test)
+{
+	exchange(test, PTSEL_FORMAT_RADIX);
+}
+
+static void exchange_hash(struct kunit *test)
+{
+	exchange(test, PTSEL_FORMAT_HASH);
+}
+
+struct count {
+	u64 pages, marked;
+};
+
+static int count_leaf(void *priv, u64 addr, u64 target, u64 size, u32 prot)
+{
+	struct count *c = priv;
+
+	c->pages += size / SZ_4K_ULL;
+	if (ptsel_sw(prot) == 2)
+		c->marked += size / SZ_4K_ULL;
+	return 0;
+}
+
+static int stop_leaf(void *priv, u64 addr, u64 target, u64 size, u32 prot)
+{
+	return 7;
+}
+
+static void iterate_and_convert(struct kunit *test)
+{
+	struct ptsel_partition *p = new_part(test, PTSEL_FORMAT_RADIX);
+	struct count c = {};
+	struct ptsel_xlate x;
+	u64 a;
+
+	KUNIT_ASSERT_EQ(test, ptsel_partition_set_region(p, 0, SZ_2M_ULL,
+							 PTSEL_FORMAT_RADIX,
+							 NULL), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, 0, T0, 16 * SZ_4K_ULL,
+						  RW), 0);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, SZ_2M_ULL, 2 * T0,
+						  SZ_2M_ULL, RW), 0);
+	for (a = 0; a < 16 * SZ_4K_ULL; a += 2 * SZ_4K_ULL)
+		KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_cmpxchg(p, a, T0 + a,
+								   0, T0 + a,
+								   2, NULL), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaves(p, 0, 2 * SZ_2M_ULL,
+							    count_leaf, &c), 0);
+	KUNIT_EXPECT_EQ(test, c.pages, 16ULL + 512);
+	KUNIT_EXPECT_EQ(test, c.marked, 8ULL);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaves(p, 0, SZ_2M_ULL,
+							    stop_leaf, NULL), 7);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaves(p, 1, 1, count_leaf,
+							    &c), -EINVAL);
+
+	/* The states survive a conversion to the hashed format and back. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_convert(p, 0, SZ_2M_ULL,
+						      PTSEL_FORMAT_HASH, NULL), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_translate(p, 2 * SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 2U);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_translate(p, 3 * SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 0U);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_convert(p, 0, SZ_2M_ULL,
+						      PTSEL_FORMAT_RADIX, NULL), 0);
+	memset(&c, 0, sizeof(c));
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaves(p, 0, SZ_2M_ULL,
+							    count_leaf, &c), 0);
+	KUNIT_EXPECT_EQ(test, c.marked, 8ULL);
+	/* A user's map may not set software bits. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_map(p, 64 * SZ_4K_ULL, T0,
+						  SZ_4K_ULL,
+						  RW | PTSEL_SW_MASK), -EINVAL);
+	ptsel_partition_put(p);
+}
+
+static struct kunit_case ptsel_leaf_cases[] = {
+	KUNIT_CASE(exchange_radix),
+	KUNIT_CASE(exchange_hash),
+	KUNIT_CASE(iterate_and_convert),
+	{}
+};
+
+static struct kunit_suite ptsel_leaf_suite = {
+	.name = "ptsel_leaf",
+	.test_cases = ptsel_leaf_cases,
+};
+
+kunit_test_suites(&ptsel_leaf_suite);
+
+MODULE_DESCRIPTION("KUnit tests for ptsel's leaf state and exchange");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(PTSEL);
