@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * iommu_migrate: migration of pages under live DMA, user ABI.
+ *
+ * /dev/iommu_migrate (root only) models an IOMMU with migration states
+ * in its PTEs, a reverse map table (RMT) and a page migration engine
+ * (PME). Each open file description holds its own IOMMU domains (I/O
+ * page tables built with ptsel), emulated DMA engines and the buffer
+ * mappings made through it; closing it stops the engines and tears the
+ * domains down. IO buffers are separate file descriptors
+ * (IOMMU_MIGRATE_IOC_BUF_CREATE), mmap-able by their owner, so a page
+ * stays readable from the CPU while it moves. Reserved fields and
+ * unknown flags must be zero. Limits come from the knobs in
+ * /sys/kernel/mm/iommu_migrate/ (max_domains, max_engines,
+ * max_buffer_mb).
+ */
+#ifndef _UAPI_LINUX_IOMMU_MIGRATE_H
+#define _UAPI_LINUX_IOMMU_MIGRATE_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define IOMMU_MIGRATE_PAGE_SIZE		4096ULL
+
+/* DMA permissions of a buffer mapping (struct iommu_migrate_map.prot) */
+#define IOMMU_MIGRATE_PROT_READ		(1U << 0)
+#define IOMMU_MIGRATE_PROT_WRITE	(1U << 1)
+
+/* I/O page-table formats (struct iommu_migrate_domain.format), as ptsel's */
+#define IOMMU_MIGRATE_FORMAT_RADIX	1
+#define IOMMU_MIGRATE_FORMAT_HASH	2
+
+/**
+ * struct iommu_migrate_domain - create an IOMMU domain
+ * @format: IOMMU_MIGRATE_FORMAT_*
+ * @id: output: the domain's id in this file
+ * @reserved: must be zero
+ */
+struct iommu_migrate_domain {
+	__u32 format;
+	__u32 id;
+	__u64 reserved;
+};
+
+/**
+ * struct iommu_migrate_buf - create an IO buffer
+ * @size: bytes, a non-zero multiple of 4 KiB, at most max_buffer_mb
+ * @node: NUMA node of its pages, or -1 for the caller's
+ * @flags: must be zero
+ *
+ * Return of the ioctl: a new file descriptor (O_CLOEXEC) for the buffer.
+ */
+struct iommu_migrate_buf {
+	__u64 size;
+	__s32 node;
+	__u32 flags;
+};
+
+/**
+ * struct iommu_migrate_map - map a whole buffer into a domain, or unmap it
+ * @buf_fd: the buffer's file descriptor
+ * @domain: domain id
+ * @iova: I/O virtual address of the buffer's first byte, 4 KiB aligned
+ *	  (MAP); zero for UNMAP
+ * @prot: IOMMU_MIGRATE_PROT_* (MAP, READ included); zero for UNMAP
+ * @reserved: must be zero
+ *
+ * A buffer is mapped in at most one domain at a time: the RMT has one
+ * owner per page.
+ */
+struct iommu_migrate_map {
+	__s32 buf_fd;
+	__u32 domain;
+	__u64 iova;
+	__u32 prot;
+	__u32 reserved;
+};
+
+/* Access patterns of an emulated DMA engine */
+#define IOMMU_MIGRATE_PATTERN_SEQ_WRITE	0	/* records, in slot order */
+#define IOMMU_MIGRATE_PATTERN_READ_VERIFY 1	/* random slots, checked */
+#define IOMMU_MIGRATE_PATTERN_MIXED	2	/* a write, then a check */
+#define IOMMU_MIGRATE_NR_PATTERNS	3
+
+/**
+ * struct iommu_migrate_engine - start an emulated DMA engine
+ * @domain: domain it translates through
+ * @pattern: IOMMU_MIGRATE_PATTERN_*
+ * @iova: first byte of its window, 64-byte aligned
+ * @size: window length, a non-zero multiple of 64 bytes
+ * @count: operations before it idles; 0: until stopped
+ * @rate: operations per second at most; 0: as fast as it can
+ * @id: output: the engine's id (also the @engine of its records)
+ * @reserved: must be zero
+ *
+ * The window is an array of struct iommu_migrate_record slots. Writes
+ * put the record with sequence number n in slot n % slots; checks read
+ * a random slot and verify its checksum and placement.
+ */
+struct iommu_migrate_engine {
+	__u32 domain;
+	__u32 pattern;
+	__u64 iova;
+	__u64 size;
+	__u64 count;
+	__u32 rate;
+	__u32 id;
+	__u64 reserved;
+};
+
+#define IOMMU_MIGRATE_RECORD_MAGIC	0x494d4d52	/* "IMMR" */
+
+/**
+ * struct iommu_migrate_record - what a DMA engine writes, 64 bytes
+ * @magic: IOMMU_MIGRATE_RECORD_MAGIC
+ * @engine: id of the writer
+ * @seq: sequence number, from 0 per engine
+ * @iova: where the writer meant it to land
+ * @data: iommu_migrate_record_data(@seq, i)
+ * @pad: zero
+ * @csum: iommu_migrate_record_csum() of the bytes before it
+ */
+struct iommu_migrate_record {
+	__u32 magic;
+	__u32 engine;
+	__u64 seq;
+	__u64 iova;
+	__u64 data[4];
+	__u32 pad;
+	__u32 csum;
+};
+
+static inline __u64 iommu_migrate_record_data(__u64 seq, unsigned int i)
+{
+	return (seq + i + 1) * 0x9e3779b97f4a7c15ULL;
+}
+
+/* FNV-1a over everything but @csum. */
+static inline __u32 iommu_migrate_record_csum(const struct iommu_migrate_record *r)
+{
+	const unsigned char *p = (const unsigned char *)r;
+	__u32 h = 2166136261U;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(*r) - sizeof(r->csum); i++)
+		h = (h ^ p[i]) * 16777619U;
+	return h;
+}
+
+/**
+ * struct iommu_migrate_engine_stats - an engine's counters
+ * @id: the engine (input)
+ * @running: 1 while it has operations left, 0 once idle or stopped
+ * @ops: operations done
+ * @writes: records written; the last one has sequence @writes - 1
+ * @checks: records read and checked
+ * @check_errors: records that failed a check (torn, misplaced)
+ * @stalls: accesses that met a migrating PTE or RMT entry and waited
+ * @stall_ns: time spent waiting
+ * @faults: accesses refused (unmapped, blocked, no write permission)
+ * @rmt_violations: accesses whose RMT entry disagreed with them
+ * @refreshes: translations replaced after a move (ptsel lookup_update)
+ */
+struct iommu_migrate_engine_stats {
+	__u32 id;
+	__u32 running;
+	__u64 ops;
+	__u64 writes;
+	__u64 checks;
+	__u64 check_errors;
+	__u64 stalls;
+	__u64 stall_ns;
+	__u64 faults;
+	__u64 rmt_violations;
+	__u64 refreshes;
+};
+
+/**
+ * struct iommu_migrate_id - name a domain or an engine
+ * @id: its id
+ * @reserved: must be zero
+ */
+struct iommu_migrate_id {
+	__u32 id;
+	__u32 reserved;
+};
+
+/**
+ * struct iommu_migrate_migrate - move buffer pages to a NUMA node
+ * @buf_fd: the buffer
+ * @node: destination node
+ * @offset: first byte, 4 KiB aligned
+ * @size: length, a non-zero multiple of 4 KiB inside the buffer
+ * @moved: output: pages moved
+ * @aborted: output: pages left where they were (allocation failure,
+ *	     drain timeout); devices went on using them
+ * @already: output: pages already on @node
+ * @flags: must be zero
+ * @reserved: must be zero
+ *
+ * Runs on the PME kthread, in batches of pme_batch_pages; the call
+ * waits for it. A fatal signal cancels what has not started, and the
+ * call returns -EINTR; the counts say how far it got.
+ */
+struct iommu_migrate_migrate {
+	__s32 buf_fd;
+	__s32 node;
+	__u64 offset;
+	__u64 size;
+	__u64 moved;
+	__u64 aborted;
+	__u64 already;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/**
+ * struct iommu_migrate_evacuate - move every domain-mapped page out of
+ *				   a physical range
+ * @start_pfn: first page frame
+ * @nr_pages: frames, non-zero
+ * @node: destination node, or -1 for any
+ * @reserved: must be zero
+ * @mapped: output: mapped pages found in the range
+ * @moved: output: pages moved out
+ * @failed: output: pages still in the range
+ */
+struct iommu_migrate_evacuate {
+	__u64 start_pfn;
+	__u64 nr_pages;
+	__s32 node;
+	__u32 reserved;
+	__u64 mapped;
+	__u64 moved;
+	__u64 failed;
+};
+
+/**
+ * struct iommu_migrate_page - where one buffer page is now
+ * @buf_fd: the buffer
+ * @reserved: must be zero
+ * @index: page index in the buffer
+ * @pfn: output: its frame
+ * @node: output: its NUMA node
+ * @state: output: its RMT state (0 normal, 1 migrating, 2 blocked;
+ *	   -1 if the buffer is not mapped)
+ */
+struct iommu_migrate_page {
+	__s32 buf_fd;
+	__u32 reserved;
+	__u64 index;
+	__u64 pfn;
+	__s32 node;
+	__s32 state;
+};
+
+/**
+ * struct iommu_migrate_probe - one DMA access to an explicit frame
+ * @domain: domain the access claims to come from
+ * @reserved: must be zero
+ * @iova: address the access claims to translate
+ * @pfn: frame it goes to (a stale or forged translation)
+ *
+ * The RMT check alone decides: 0 if the RMT entry of @pfn agrees
+ * (nothing is read or written), -EFAULT and an rmt_violation if not.
+ */
+struct iommu_migrate_probe {
+	__u32 domain;
+	__u32 reserved;
+	__u64 iova;
+	__u64 pfn;
+};
+
+/**
+ * struct iommu_migrate_stats - the module's counters (as in sysfs)
+ * @pages_migrated: pages the PME switched to a new frame
+ * @bytes_migrated: their bytes
+ * @dma_stalls: device accesses that waited on a migrating page
+ * @dma_stall_ns: time they waited
+ * @rmt_violations: device accesses the RMT refused
+ * @migrations_aborted: page migrations given up (old page kept)
+ * @alloc_failures: destination allocations that failed
+ * @drain_timeouts: pages whose accesses did not drain in time
+ */
+struct iommu_migrate_stats {
+	__u64 pages_migrated;
+	__u64 bytes_migrated;
+	__u64 dma_stalls;
+	__u64 dma_stall_ns;
+	__u64 rmt_violations;
+	__u64 migrations_aborted;
+	__u64 alloc_failures;
+	__u64 drain_timeouts;
+};
+
+#define IOMMU_MIGRATE_IOC_MAGIC		0xB9
+#define IOMMU_MIGRATE_IOC_DOMAIN_CREATE	_IOWR(IOMMU_MIGRATE_IOC_MAGIC, 0x01, struct iommu_migrate_domain)
+#define IOMMU_MIGRATE_IOC_DOMAIN_DESTROY _IOW(IOMMU_MIGRATE_IOC_MAGIC, 0x02, struct iommu_migrate_id)
+#define IOMMU_MIGRATE_IOC_BUF_CREATE	_IOW(IOMMU_MIGRATE_IOC_MAGIC, 0x03, struct iommu_migrate_buf)
+#define IOMMU_MIGRATE_IOC_MAP		_IOW(IOMMU_MIGRATE_IOC_MAGIC, 0x04, struct iommu_migrate_map)
+#define IOMMU_MIGRATE_IOC_UNMAP		_IOW(IOMMU_MIGRATE_IOC_MAGIC, 0x05, struct iommu_migrate_map)
+#define IOMMU_MIGRATE_IOC_ENGINE_START	_IOWR(IOMMU_MIGRATE_IOC_MAGIC, 0x06, struct iommu_migrate_engine)
+#define IOMMU_MIGRATE_IOC_ENGINE_STOP	_IOW(IOMMU_MIGRATE_IOC_MAGIC, 0x07, struct iommu_migrate_id)
+#define IOMMU_MIGRATE_IOC_ENGINE_STATS	_IOWR(IOMMU_MIGRATE_IOC_MAGIC, 0x08, struct iommu_migrate_engine_stats)
+#define IOMMU_MIGRATE_IOC_MIGRATE	_IOWR(IOMMU_MIGRATE_IOC_MAGIC, 0x09, struct iommu_migrate_migrate)
+#define IOMMU_MIGRATE_IOC_EVACUATE	_IOWR(IOMMU_MIGRATE_IOC_MAGIC, 0x0a, struct iommu_migrate_evacuate)
+#define IOMMU_MIGRATE_IOC_PAGE		_IOWR(IOMMU_MIGRATE_IOC_MAGIC, 0x0b, struct iommu_migrate_page)
+#define IOMMU_MIGRATE_IOC_PROBE		_IOW(IOMMU_MIGRATE_IOC_MAGIC, 0x0c, struct iommu_migrate_probe)
+#define IOMMU_MIGRATE_IOC_STATS		_IOR(IOMMU_MIGRATE_IOC_MAGIC, 0x0d, struct iommu_migrate_stats)
+
+#endif /* _UAPI_LINUX_IOMMU_MIGRATE_H */

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu_migrate core: state machine of I/O PTEs and RMT entries, the
+ * RMT check of device accesses, the PME's per-page protocol and the DMA
+ * records. See imm_core.h.
+ *
+ * Every function leaves its arguments unchanged when it refuses a
+ * request, so a caller that gets -EINVAL has nothing to undo.
+ */
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+
+#include "imm_core.h"
+
+/*
+ * The legal transitions: the state an event leads to from each state,
+ * -1 where the event is illegal.
+ */
+static const int imm_next[IMM_NR_STATES][IMM_NR_EVENTS] = {
+	[IMM_NORMAL] = {
+		[IMM_EV_BEGIN] = IMM_MIGRATING, [IMM_EV_COMMIT] = -1,
+		[IMM_EV_ABORT] = -1, [IMM_EV_BLOCK] = IMM_BLOCKED,
+		[IMM_EV_UNBLOCK] = -1,
+	},
+	[IMM_MIGRATING] = {
+		[IMM_EV_BEGIN] = -1, [IMM_EV_COMMIT] = IMM_NORMAL,
+		[IMM_EV_ABORT] = IMM_NORMAL, [IMM_EV_BLOCK] = -1,
+		[IMM_EV_UNBLOCK] = -1,
+	},
+	[IMM_BLOCKED] = {
+		[IMM_EV_BEGIN] = -1, [IMM_EV_COMMIT] = -1,
+		[IMM_EV_ABORT] = -1, [IMM_EV_BLOCK] = -1,
+		[IMM_EV_UNBLOCK] = IMM_NORMAL,
+	},
+};
+
+/**
+ * imm_state_next() - the state an event leads to
+ * @state: current enum imm_state
+ * @event: enum imm_event
+ *
+ * Return: the new state, or -EINVAL if @event is illegal in @state (or
+ * either is out of range).
+ */
+int imm_state_next(u32 state, u32 event)
+{
+	if (state >= IMM_NR_STATES || event >= IMM_NR_EVENTS ||
+	    imm_next[state][event] < 0)
+		return -EINVAL;
+	return imm_next[state][event];
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_state_next);
+
+/**
+ * imm_rmt_check() - the RMT check of one device access
+ * @e: the RMT entry of the page the access translated to
+ * @domain: domain the access comes from
+ * @iova: its IOVA, 4 KiB aligned
+ * @dev_gen: generation of the device's translation (the partition's
+ *	     move generation when it last refreshed)
+ *
+ * Ownership first: an access whose domain or IOVA disagrees with the
+ * entry is a violation, whatever the state. Then the state: migrating
+ * stalls, blocked refuses. Last the generation: a page switched in
+ * after the device's translation was made means the translation
+ * predates the move and must be refreshed before use.
+ *
+ * Return: enum imm_verdict.
+ */
+enum imm_verdict imm_rmt_check(const struct imm_rmt *e, u32 domain, u64 iova,
+			       u64 dev_gen)
+{
+	if (!e->domain || e->domain != domain || e->iova != iova)
+		return IMM_ACCESS_VIOLATION;
+	if (e->state == IMM_MIGRATING)
+		return IMM_ACCESS_STALL;
+	if (e->state != IMM_NORMAL)
+		return IMM_ACCESS_BLOCKED;
+	if (e->gen > dev_gen)
+		return IMM_ACCESS_STALE;
+	return IMM_ACCESS_OK;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_rmt_check);
+
+/* Apply @event to @e's state; the caller checked it is legal. */
+static int rmt_event(struct imm_rmt *e, u32 event)
+{
+	int next = imm_state_next(e->state, event);
+
+	if (next < 0)
+		return next;
+	e->state = next;
+	return 0;
+}
+
+/**
+ * imm_mig_mark() - step 1: the page becomes migrating
+ * @m: the migration, idle
+ * @e: the page's RMT entry, normal and owned
+ *
+ * The caller then marks the PTE (ptsel_partition_leaf_cmpxchg(), which
+ * invalidates the IOTLBs).
+ *
+ * Return: 0; -EINVAL if @m is not idle or @e not owned and normal.
+ */
+int imm_mig_mark(struct imm_mig *m, struct imm_rmt *e)
+{
+	if (m->phase != IMM_PH_IDLE || !e->domain)
+		return -EINVAL;
+	if (rmt_event(e, IMM_EV_BEGIN))
+		return -EINVAL;
+	m->phase = IMM_PH_MARKED;
+	m->gen = e->gen;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_mig_mark);
+
+/* One step forward, from exactly @from. */
+static int mig_step(struct imm_mig *m, u32 from)
+{
+	if (m->phase != from)
+		return -EINVAL;
+	m->phase = from + 1;
+	return 0;
+}
+
+/**
+ * imm_mig_drained() - step 2 done: no access to the page in flight
+ * @m: the migration, marked
+ *
+ * Return: 0; -EINVAL out of order.
+ */
+int imm_mig_drained(struct imm_mig *m)
+{
+	return mig_step(m, IMM_PH_MARKED);
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_mig_drained);
+
+/**
+ * imm_mig_copied() - step 3 done: the destination holds the contents
+ * @m: the migration, drained
+ *
+ * Return: 0; -EINVAL out of order.
+ */
+int imm_mig_copied(struct imm_mig *m)
+{
+	return mig_step(m, IMM_PH_DRAINED);
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_mig_copied);
+
+/**
+ * imm_mig_switch() - step 4: the RMT moves to the new page
+ * @m: the migration, copied
+ * @old: RMT entry of the old page, migrating
+ * @new: RMT entry of the new page: free, or migrating with the same
+ *	 owner and IOVA (the caller may publish it before the PTE moves,
+ *	 so that an access through the new PTE stalls until this)
+ * @gen: the move's generation (from the PTE's exchange), newer than the
+ *	 page's
+ *
+ * @new becomes normal with @old's owner and IOVA and generation @gen;
+ * @old loses its owner, so an access through a stale translation is a
+ * violation.
+ *
+ * Return: 0; -EINVAL out of order, for a stale @gen or a @new owned by
+ * something else.
+ */
+int imm_mig_switch(struct imm_mig *m, struct imm_rmt *old, struct imm_rmt *new,
+		   u64 gen)
+{
+	if (m->phase != IMM_PH_COPIED || old->state != IMM_MIGRATING ||
+	    gen <= m->gen || old->gen != m->gen)
+		return -EINVAL;
+	if (new->domain && (new->domain != old->domain ||
+			    new->iova != old->iova ||
+			    new->state != IMM_MIGRATING))
+		return -EINVAL;
+	*new = *old;
+	if (rmt_event(new, IMM_EV_COMMIT))
+		return -EINVAL;
+	new->gen = gen;
+	memset(old, 0, sizeof(*old));
+	m->phase = IMM_PH_SWITCHED;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_mig_switch);
+
+/**
+ * imm_mig_release() - step 5: stalled devices may go on
+ * @m: the migration, switched
+ *
+ * Return: 0; -EINVAL out of order.
+ */
+int imm_mig_release(struct imm_mig *m)
+{
+	return mig_step(m, IMM_PH_SWITCHED);
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_mig_release);
+
+/**
+ * imm_mig_abort() - give up before the switch
+ * @m: the migration, marked, drained or copied
+ * @e: the page's RMT entry, migrating
+ *
+ * The page stays where it was with its generation; the caller puts its
+ * PTE back to normal and releases the devices, which go on using it.
+ *
+ * Return: 0; -EINVAL if @m is idle, switched or finished, or @e is not
+ * migrating with the generation it was marked with.
+ */
+int imm_mig_abort(struct imm_mig *m, struct imm_rmt *e)
+{
+	if (m->phase < IMM_PH_MARKED || m->phase > IMM_PH_COPIED ||
+	    e->gen != m->gen || e->state != IMM_MIGRATING)
+		return -EINVAL;
+	rmt_event(e, IMM_EV_ABORT);
+	m->phase = IMM_PH_ABORTED;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_mig_abort);
+
+/**
+ * imm_rec_fill() - build a DMA record
+ * @r: the record
+ * @engine: the writer
+ * @seq: its sequence number
+ * @iova: where it is meant to land
+ */
+void imm_rec_fill(struct iommu_migrate_record *r, u32 engine, u64 seq,
+		  u64 iova)
+{
+	unsigned int i;
+
+	memset(r, 0, sizeof(*r));
+	r->magic = IOMMU_MIGRATE_RECORD_MAGIC;
+	r->engine = engine;
+	r->seq = seq;
+	r->iova = iova;
+	for (i = 0; i < ARRAY_SIZE(r->data); i++)
+		r->data[i] = iommu_migrate_record_data(seq, i);
+	r->csum = iommu_migrate_record_csum(r);
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_rec_fill);
+
+/**
+ * imm_rec_check() - check a DMA record read back
+ * @r: what was read
+ * @engine: the engine whose window it is in
+ * @base: IOVA of the window's first slot
+ * @slot: the slot it was read from
+ * @slots: slots in the window; record n belongs in slot n % @slots
+ *
+ * Return: enum imm_rec_verdict. An all-zero record is empty.
+ */
+enum imm_rec_verdict imm_rec_check(const struct iommu_migrate_record *r,
+				   u32 engine, u64 base, u64 slot, u64 slots)
+{
+	static const struct iommu_migrate_record zero;
+	unsigned int i;
+
+	if (!memcmp(r, &zero, sizeof(zero)))
+		return IMM_REC_EMPTY;
+	if (r->magic != IOMMU_MIGRATE_RECORD_MAGIC ||
+	    r->csum != iommu_migrate_record_csum(r))
+		return IMM_REC_TORN;
+	for (i = 0; i < ARRAY_SIZE(r->data); i++)
+		if (r->data[i] != iommu_migrate_record_data(r->seq, i))
+			return IMM_REC_TORN;
+	if (r->engine != engine || !slots || r->seq % slots != slot ||
+	    r->iova != base + slot * IMM_REC_SIZE)
+		return IMM_REC_MISPLACED;
+	return IMM_REC_OK;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_rec_check);

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the iommu_migrate core: every (state, event) pair of
+ * the PTE/RMT state machine (only the legal transitions pass), the PME
+ * protocol's order and generations, each abort path, the RMT check,
+ * and the randomized model (core_model.h) that the userspace tier and
+ * the fuzzer also run.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/prandom.h>
+
+#include "imm_core.h"
+#include "core_model.h"
+
+static void every_transition(struct kunit *test)
+{
+	unsigned int s, e, legal = 0;
+
+	for (s = 0; s <= IMM_NR_STATES; s++)
+		for (e = 0; e <= IMM_NR_EVENTS; e++) {
+			int r = imm_state_next(s, e);
+
+			KUNIT_EXPECT_EQ_MSG(test, r, imm_model_next(s, e),
+					    "state %u event %u", s, e);
+			legal += r >= 0;
+		}
+	KUNIT_EXPECT_EQ(test, legal, 5U);
+}
+
+static void generations(struct kunit *test)
+{
+	struct imm_rmt e = { .domain = 9, .iova = 0x7000, .gen = 3 };
+	struct imm_rmt spare = { .domain = 9, .iova = 0x7000,
+				 .state = IMM_MIGRATING };
+	struct imm_rmt other = { .domain = 8, .iova = 0x7000,
+				 .state = IMM_MIGRATING };
+	struct imm_mig m = {};
+
+	KUNIT_ASSERT_EQ(test, imm_mig_mark(&m, &e), 0);
+	KUNIT_EXPECT_EQ(test, imm_rmt_check(&e, 9, 0x7000, 3), IMM_ACCESS_STALL);
+	KUNIT_ASSERT_EQ(test, imm_mig_drained(&m), 0);
+	KUNIT_ASSERT_EQ(test, imm_mig_copied(&m), 0);
+	KUNIT_EXPECT_EQ(test, imm_mig_switch(&m, &e, &other, 4), -EINVAL);
+	KUNIT_EXPECT_EQ(test, imm_mig_switch(&m, &e, &spare, 3), -EINVAL);
+	KUNIT_EXPECT_EQ(test, e.state, (u32)IMM_MIGRATING);
+	/* The spare was published early, migrating: devices stalled on it. */
+	KUNIT_EXPECT_EQ(test, imm_rmt_check(&spare, 9, 0x7000, 0),
+			IMM_ACCESS_STALL);
+	KUNIT_ASSERT_EQ(test, imm_mig_switch(&m, &e, &spare, 4), 0);
+	KUNIT_EXPECT_EQ(test, spare.gen, 4ULL);
+	KUNIT_EXPECT_EQ(test, imm_rmt_check(&spare, 9, 0x7000, 3),
+			IMM_ACCESS_STALE);
+	KUNIT_EXPECT_EQ(test, imm_rmt_check(&spare, 9, 0x7000, 4), IMM_ACCESS_OK);
+	KUNIT_EXPECT_EQ(test, imm_rmt_check(&spare, 9, 0x8000, 4),
+			IMM_ACCESS_VIOLATION);
+	KUNIT_EXPECT_EQ(test, imm_rmt_check(&e, 9, 0x7000, 4),
+			IMM_ACCESS_VIOLATION);
+	KUNIT_EXPECT_EQ(test, imm_mig_abort(&m, &spare), -EINVAL);
+	KUNIT_EXPECT_EQ(test, imm_mig_release(&m), 0);
+}
+
+static void aborts(struct kunit *test)
+{
+	unsigned int at;
+
+	for (at = IMM_PH_IDLE; at < IMM_NR_PHASES; at++) {
+		struct imm_rmt e = { .domain = 1, .gen = 5 };
+		struct imm_rmt n = {};
+		struct imm_mig m = {};
+		bool legal = at >= IMM_PH_MARKED && at <= IMM_PH_COPIED;
+
+		if (at >= IMM_PH_MARKED)
+			KUNIT_ASSERT_EQ(test, imm_mig_mark(&m, &e), 0);
+		if (at >= IMM_PH_DRAINED)
+			imm_mig_drained(&m);
+		if (at >= IMM_PH_COPIED)
+			imm_mig_copied(&m);
+		if (at >= IMM_PH_SWITCHED && at != IMM_PH_ABORTED)
+			KUNIT_ASSERT_EQ(test, imm_mig_switch(&m, &e, &n, 6), 0);
+		if (at == IMM_PH_RELEASED)
+			imm_mig_release(&m);
+		if (at == IMM_PH_ABORTED)
+			KUNIT_ASSERT_EQ(test, imm_mig_abort(&m, &e), 0);
+		KUNIT_EXPECT_EQ_MSG(test, m.phase, at, "reached");
+		KUNIT_EXPECT_EQ_MSG(test, imm_mig_abort(&m, &e),
+				    legal ? 0 : -EINVAL, "abort at %u", at);
+		if (legal) {
+			KUNIT_EXPECT_EQ(test, e.state, (u32)IMM_NORMAL);
+			KUNIT_EXPECT_EQ(test, e.gen, 5ULL);
+			KUNIT_EXPECT_EQ(test, imm_rmt_check(&e, 1, 0, 5),
+					IMM_ACCESS_OK);
+		}
+	}
+}
+
+static void blocked(struct kunit *test)
+{
+	struct imm_rmt e = { .domain = 2, .state = IMM_BLOCKED };
+	struct imm_mig m = {};
+
+	KUNIT_EXPECT_EQ(test, imm_rmt_check(&e, 2, 0, 0), IMM_ACCESS_BLOCKED);
+	KUNIT_EXPECT_EQ(test, imm_mig_mark(&m, &e), -EINVAL);
+	KUNIT_EXPECT_EQ(test, e.state, (u32)IMM_BLOCKED);
+	e.domain = 0;
+	e.state = IMM_NORMAL;
+	KUNIT_EXPECT_EQ(test, imm_mig_mark(&m, &e), -EINVAL);
+	KUNIT_EXPECT_EQ(test, imm_rmt_check(&e, 0, 0, 0), IMM_ACCESS_VIOLATION);
+}
+
+static void records(struct kunit *test)
+{
+	struct iommu_migrate_record r;
+
+	imm_rec_fill(&r, 1, 77, 0x1000 + 13 * IMM_REC_SIZE);
+	KUNIT_EXPECT_EQ(test, imm_rec_check(&r, 1, 0x1000, 13, 64), IMM_REC_OK);
+	KUNIT_EXPECT_EQ(test, imm_rec_check(&r, 1, 0x1000, 12, 64),
+			IMM_REC_MISPLACED);
+	r.seq++;
+	KUNIT_EXPECT_EQ(test, imm_rec_check(&r, 1, 0x1000, 14, 64), IMM_REC_TORN);
+}
+
+static void model(struct kunit *test)
+{
+	static struct imm_model m;
+	struct rnd_state rs;
+	unsigned long i;
+	bool good = true;
+
+	prandom_seed_state(&rs, 42);
+	imm_model_init(&m);
+	for (i = 0; i < 100000 && good; i++) {
+		u64 r = (u64)prandom_u32_state(&rs) << 32 | prandom_u32_state(&rs);
+
+		good = imm_model_step(&m, r & 0xff, (r >> 8) & 0xff, r >> 16);
+	}
+	KUNIT_EXPECT_TRUE_MSG(test, good, "op %lu: %s", i, m.why);
+	KUNIT_EXPECT_GT(test, m.legal, 1000UL);
+	KUNIT_EXPECT_GT(test, m.illegal, 1000UL);
+}
+
+static struct kunit_case imm_core_cases[] = {
+	KUNIT_CASE(every_transition),
+	KUNIT_CASE(generations),
+	KUNIT_CASE(aborts),
+	KUNIT_CASE(blocked),
+	KUNIT_CASE(records),
+	KUNIT_CASE(model),
+	{}
+};
+
+static struct kunit_suite imm_core_suite = {
+	.name = "iommu_migrate_core",
+	.test_cases = imm_core_cases,
+};
+
+kunit_test_suites(&imm_core_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the iommu_migrate core");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

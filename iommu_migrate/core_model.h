@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Reference model of the iommu_migrate core (core.c), shared by the
+ * KUnit suite and, in userspace, the randomized test and the fuzz
+ * target: a handful of pages, each with an RMT entry, a spare entry
+ * for its next frame and a migration; every operation is applied to the core and to a model
+ * written from the protocol's rules alone, and their results and
+ * states must agree.
+ */
+#ifndef _IMM_CORE_MODEL_H
+#define _IMM_CORE_MODEL_H
+
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+
+#include "imm_core.h"
+
+#define IMM_MODEL_PAGES	4
+
+struct imm_model_page {
+	struct imm_rmt rmt, spare;	/* the core's */
+	struct imm_mig mig;
+	/* the model's own view */
+	u32 owner, state, phase;
+	u64 iova, gen, mgen;
+};
+
+struct imm_model {
+	struct imm_model_page pg[IMM_MODEL_PAGES];
+	u64 gen;			/* the partition's move generation */
+	unsigned long legal, illegal;	/* operations of each kind seen */
+	char why[128];
+};
+
+static inline void imm_model_init(struct imm_model *m)
+{
+	unsigned int i;
+
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < IMM_MODEL_PAGES; i++) {
+		struct imm_model_page *p = &m->pg[i];
+
+		p->owner = p->rmt.domain = i + 1;
+		p->iova = p->rmt.iova = (u64)(i + 16) << 12;
+	}
+}
+
+/* Does the model's page state match the core's? */
+static inline bool imm_model_same(struct imm_model *m, unsigned int i)
+{
+	struct imm_model_page *p = &m->pg[i];
+
+	if (p->rmt.domain != p->owner || p->rmt.state != p->state ||
+	    p->rmt.gen != p->gen || (p->owner && p->rmt.iova != p->iova) ||
+	    p->mig.phase != p->phase) {
+		snprintf(m->why, sizeof(m->why),
+			 "page %u: core {dom %u st %u gen %llu ph %u} model {dom %u st %u gen %llu ph %u}",
+			 i, p->rmt.domain, p->rmt.state,
+			 (unsigned long long)p->rmt.gen, p->mig.phase, p->owner,
+			 p->state, (unsigned long long)p->gen, p->phase);
+		return false;
+	}
+	return true;
+}
+
+/* The legal transitions, listed, as the protocol describes them. */
+static inline int imm_model_next(u32 state, u32 event)
+{
+	if (state == IMM_NORMAL && event == IMM_EV_BEGIN)
+		return IMM_MIGRATING;
+	if (state == IMM_MIGRATING &&
+	    (event == IMM_EV_COMMIT || event == IMM_EV_ABORT))
+		return IMM_NORMAL;
+	if (state == IMM_NORMAL && event == IMM_EV_BLOCK)
+		return IMM_BLOCKED;
+	if (state == IMM_BLOCKED && event == IMM_EV_UNBLOCK)
+		return IMM_NORMAL;
+	return -EINVAL;
+}
+
+static inline bool imm_model_fail(struct imm_model *m, const char *what,
+				  int got, int want)
+{
+	snprintf(m->why, sizeof(m->why), "%s: core %d, model %d", what, got,
+		 want);
+	return false;
+}
+
+/*
+ * One operation, chosen by @op with arguments @a and @b. Returns false
+ * (with m->why) when the core and the model disagree.
+ */
+static inline bool imm_model_step(struct imm_model *m, u8 op, u8 a, u64 b)
+{
+	struct imm_model_page *p = &m->pg[a % IMM_MODEL_PAGES];
+	unsigned int i = a % IMM_MODEL_PAGES;
+	int got, want;
+
+	switch (op % 9) {
+	case 0: {	/* the transition table, on any state and event */
+		u32 s = a % (IMM_NR_STATES + 1), e = b % (IMM_NR_EVENTS + 1);
+
+		got = imm_state_next(s, e);
+		want = imm_model_next(s, e);
+		if (got != want)
+			return imm_model_fail(m, "state_next", got, want);
+		return true;
+	}
+	case 1:		/* step 1 */
+		got = imm_mig_mark(&p->mig, &p->rmt);
+		want = p->phase == IMM_PH_IDLE && p->owner &&
+		       p->state == IMM_NORMAL ? 0 : -EINVAL;
+		if (!want) {
+			p->state = IMM_MIGRATING;
+			p->phase = IMM_PH_MARKED;
+			p->mgen = p->gen;
+		}
+		break;
+	case 2:		/* step 2 */
+		got = imm_mig_drained(&p->mig);
+		want = p->phase == IMM_PH_MARKED ? 0 : -EINVAL;
+		if (!want)
+			p->phase = IMM_PH_DRAINED;
+		break;
+	case 3:		/* step 3 */
+		got = imm_mig_copied(&p->mig);
+		want = p->phase == IMM_PH_DRAINED ? 0 : -EINVAL;
+		if (!want)
+			p->phase = IMM_PH_COPIED;
+		break;
+	case 4: {	/* step 4, with a fresh or a stale generation */
+		u64 gen = b & 1 ? m->gen + 1 : (b & 2 || !p->gen ? p->gen : p->gen - 1);
+		bool spare_ok;
+
+		/* a spare that is free, or published early as migrating */
+		memset(&p->spare, 0, sizeof(p->spare));
+		if (b & 4)
+			p->spare = p->rmt;
+		if (b & 8)
+			p->spare.domain = p->owner + 100;
+		spare_ok = !(b & 8) && (!(b & 4) || p->state == IMM_MIGRATING);
+		got = imm_mig_switch(&p->mig, &p->rmt, &p->spare, gen);
+		want = p->phase == IMM_PH_COPIED && p->state == IMM_MIGRATING &&
+		       gen > p->mgen && p->gen == p->mgen && spare_ok ?
+		       0 : -EINVAL;
+		if (!want) {
+			if (gen > m->gen)
+				m->gen = gen;
+			/* The page is now the spare; the old entry is free. */
+			if (p->rmt.domain || p->rmt.gen || p->rmt.state)
+				return imm_model_fail(m, "old entry kept", 1, 0);
+			p->rmt = p->spare;
+			p->state = IMM_NORMAL;
+			p->gen = gen;
+			p->phase = IMM_PH_SWITCHED;
+		}
+		break;
+	}
+	case 5:		/* step 5; a finished migration starts afresh */
+		got = imm_mig_release(&p->mig);
+		want = p->phase == IMM_PH_SWITCHED ? 0 : -EINVAL;
+		if (!want)
+			p->phase = IMM_PH_RELEASED;
+		break;
+	case 6:		/* abort */
+		got = imm_mig_abort(&p->mig, &p->rmt);
+		want = p->phase >= IMM_PH_MARKED && p->phase <= IMM_PH_COPIED &&
+		       p->state == IMM_MIGRATING && p->gen == p->mgen ?
+		       0 : -EINVAL;
+		if (!want) {
+			p->state = IMM_NORMAL;
+			p->phase = IMM_PH_ABORTED;
+		}
+		break;
+	case 7:		/* a new migration after the last one ended */
+		if (p->phase == IMM_PH_RELEASED || p->phase == IMM_PH_ABORTED) {
+			p->mig.phase = IMM_PH_IDLE;
+			p->phase = IMM_PH_IDLE;
+		}
+		return imm_model_same(m, i);
+	default: {	/* a device access: right or wrong owner, IOVA, gen */
+		u32 dom = b & 1 ? p->owner : p->owner + 1;
+		u64 iova = b & 2 ? p->iova : p->iova + 4096;
+		u64 dgen = b & 4 ? m->gen : p->gen - (p->gen ? 1 : 0);
+		enum imm_verdict v = imm_rmt_check(&p->rmt, dom, iova, dgen), w;
+
+		if (!p->owner || dom != p->owner || iova != p->iova)
+			w = IMM_ACCESS_VIOLATION;
+		else if (p->state == IMM_MIGRATING)
+			w = IMM_ACCESS_STALL;
+		else if (p->state == IMM_BLOCKED)
+			w = IMM_ACCESS_BLOCKED;
+		else if (p->gen > dgen)
+			w = IMM_ACCESS_STALE;
+		else
+			w = IMM_ACCESS_OK;
+		if (v != w)
+			return imm_model_fail(m, "rmt_check", v, w);
+		return true;
+	}
+	}
+	if (got != want)
+		return imm_model_fail(m, "protocol step", got, want);
+	if (got)
+		m->illegal++;
+	else
+		m->legal++;
+	return imm_model_same(m, i);
+}
+
+#endif /* _IMM_CORE_MODEL_H */

@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu_migrate glue: IOMMU domains over ptsel partitions, IO buffers
+ * (module-owned pages behind a file, mmap-able by their owner) and the
+ * reverse map table (RMT) that every mapped page has an entry in.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/err.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/nodemask.h>
+#include <linux/slab.h>
+
+#include "imm_internal.h"
+#include "trace.h"
+
+DEFINE_XARRAY(imm_rmt_xa);
+static atomic_t imm_next_domain = ATOMIC_INIT(0);
+
+/**
+ * imm_rmt_publish() - write an RMT entry's checked fields
+ * @e: the entry
+ * @val: the new fields
+ *
+ * Owner, IOVA and generation first, the state last with release: a
+ * device that reads the state with acquire (imm_rmt_snapshot()) sees
+ * the fields that go with it.
+ */
+void imm_rmt_publish(struct imm_rmt_ent *e, const struct imm_rmt *val)
+{
+	WRITE_ONCE(e->r.domain, val->domain);
+	WRITE_ONCE(e->r.iova, val->iova);
+	WRITE_ONCE(e->r.gen, val->gen);
+	/* Pairs with the acquire in imm_rmt_snapshot(). */
+	smp_store_release(&e->r.state, val->state);
+}
+
+/**
+ * imm_rmt_snapshot() - read an RMT entry's checked fields
+ * @e: the entry
+ * @val: filled in
+ */
+void imm_rmt_snapshot(struct imm_rmt_ent *e, struct imm_rmt *val)
+{
+	/* Pairs with the release in imm_rmt_publish(). */
+	val->state = smp_load_acquire(&e->r.state);
+	val->domain = READ_ONCE(e->r.domain);
+	val->iova = READ_ONCE(e->r.iova);
+	val->gen = READ_ONCE(e->r.gen);
+}
+
+/**
+ * imm_domain_create() - a new IOMMU domain
+ * @format: IOMMU_MIGRATE_FORMAT_* of its I/O page tables
+ *
+ * Return: the domain, or ERR_PTR(-EINVAL or -ENOMEM).
+ */
+struct imm_domain *imm_domain_create(u32 format)
+{
+	struct imm_domain *d;
+
+	if (format != IOMMU_MIGRATE_FORMAT_RADIX &&
+	    format != IOMMU_MIGRATE_FORMAT_HASH)
+		return ERR_PTR(-EINVAL);
+	d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
+	if (!d)
+		return ERR_PTR(-ENOMEM);
+	/* Formats are ptsel's: the uapi values are the same. */
+	d->part = ptsel_partition_create(format);
+	if (IS_ERR(d->part)) {
+		int ret = PTR_ERR(d->part);
+
+		kfree(d);
+		return ERR_PTR(ret);
+	}
+	/* Enough table memory for the largest buffers a file may map. */
+	ptsel_partition_set_limits(d->part, ULONG_MAX, ULONG_MAX);
+	kref_init(&d->ref);
+	d->id = atomic_inc_return(&imm_next_domain);
+	return d;
+}
+
+static void domain_release(struct kref *ref)
+{
+	struct imm_domain *d = container_of(ref, struct imm_domain, ref);
+
+	ptsel_partition_put(d->part);
+	kfree(d);
+}
+
+/**
+ * imm_domain_put() - drop a reference to a domain
+ * @d: the domain
+ */
+void imm_domain_put(struct imm_domain *d)
+{
+	kref_put(&d->ref, domain_release);
+}
+
+static void buf_release(struct kref *ref)
+{
+	struct imm_buf *b = container_of(ref, struct imm_buf, ref);
+	unsigned long i;
+
+	/* Unmapped before the last reference went: no RMT entry is left. */
+	for (i = 0; i < b->nr_pages; i++)
+		if (b->pages[i])
+			put_page(b->pages[i]);
+	kvfree(b->pages);
+	kvfree(b->rmt);
+	kfree(b);
+}
+
+/**
+ * imm_buf_put() - drop a reference to a buffer
+ * @b: the buffer
+ */
+void imm_buf_put(struct imm_buf *b)
+{
+	kref_put(&b->ref, buf_release);
+}
+
+/*
+ * CPU faults map the buffer's current page. The PME zaps the CPU
+ * mapping of a page before it copies it and holds the buffer's lock
+ * until the switch, so a CPU access waits here for the move and then
+ * lands on the new page.
+ */
+static vm_fault_t buf_fault(struct vm_fault *vmf)
+{
+	struct imm_buf *b = vmf->vma->vm_file->private_data;
+	struct page *page;
+
+	if (vmf->pgoff >= b->nr_pages)
+		return VM_FAULT_SIGBUS;
+	mutex_lock(&b->lock);
+	page = b->pages[vmf->pgoff];
+	get_page(page);
+	mutex_unlock(&b->lock);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct buf_vm_ops = {
+	.fault = buf_fault,
+};
+
+static int buf_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct imm_buf *b = file->private_data;
+	unsigned long pages = vma_pages(vma);
+
+	/* Shared only: a private copy would not follow the moves. */
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (vma->vm_pgoff >= b->nr_pages || pages > b->nr_pages - vma->vm_pgoff)
+		return -EINVAL;
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &buf_vm_ops;
+	return 0;
+}
+
+static int buf_file_release(struct inode *inode, struct file *file)
+{
+	imm_buf_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations buf_fops = {
+	.owner = THIS_MODULE,
+	.mmap = buf_mmap,
+	.release = buf_file_release,
+};
+
+/**
+ * imm_buf_create() - a new IO buffer and its file descriptor
+ * @req: size and node
+ *
+ * Return: the new fd; -EINVAL for a bad request; -E2BIG above
+ * max_buffer_mb; -ENOMEM.
+ */
+int imm_buf_create(const struct iommu_migrate_buf *req)
+{
+	gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT | __GFP_NOWARN;
+	int nid = req->node, fd, ret = -ENOMEM;
+	struct imm_buf *b;
+	struct file *file;
+	unsigned long i;
+
+	if (req->flags || !req->size || req->size % PAGE_SIZE)
+		return -EINVAL;
+	if (nid == NUMA_NO_NODE)
+		nid = numa_node_id();
+	else if (nid < 0 || nid >= MAX_NUMNODES || !node_state(nid, N_MEMORY))
+		return -EINVAL;
+	if (req->size > (u64)READ_ONCE(imm_max_buffer_mb) << 20)
+		return -E2BIG;
+	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+	if (!b)
+		return -ENOMEM;
+	kref_init(&b->ref);
+	mutex_init(&b->lock);
+	b->nid = nid;
+	b->nr_pages = req->size >> PAGE_SHIFT;
+	b->pages = kvcalloc(b->nr_pages, sizeof(*b->pages), GFP_KERNEL_ACCOUNT);
+	b->rmt = kvcalloc(b->nr_pages, sizeof(*b->rmt), GFP_KERNEL_ACCOUNT);
+	if (!b->pages || !b->rmt)
+		goto put;
+	for (i = 0; i < b->nr_pages; i++) {
+		b->pages[i] = alloc_pages_node(nid, gfp | __GFP_THISNODE, 0);
+		if (!b->pages[i])
+			goto put;
+		cond_resched();
+	}
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto put;
+	}
+	file = anon_inode_create_getfile("[iommu_migrate_buf]", &buf_fops, b,
+					 O_RDWR, NULL);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		ret = PTR_ERR(file);
+		goto put;
+	}
+	b->mapping = file->f_mapping;
+	fd_install(fd, file);
+	return fd;
+put:
+	imm_buf_put(b);
+	return ret;
+}
+
+/**
+ * imm_buf_from_fd() - the buffer behind a file descriptor
+ * @fd: the descriptor
+ *
+ * Return: the buffer with a reference, or ERR_PTR(-EBADF) if @fd is not
+ * a buffer's.
+ */
+struct imm_buf *imm_buf_from_fd(int fd)
+{
+	struct file *file = fget(fd);
+	struct imm_buf *b;
+
+	if (!file)
+		return ERR_PTR(-EBADF);
+	if (file->f_op != &buf_fops) {
+		fput(file);
+		return ERR_PTR(-EBADF);
+	}
+	b = file->private_data;
+	kref_get(&b->ref);
+	fput(file);
+	return b;
+}
+
+/* Drop the RMT entries of pages [0, @n) and wait out their accesses. */
+static void rmt_drop(struct imm_buf *b, unsigned long n)
+{
+	unsigned long i;
+
+	lockdep_assert_held(&b->lock);
+	for (i = 0; i < n; i++) {
+		struct imm_rmt_ent *e = b->rmt[i];
+
+		if (!e)
+			continue;
+		xa_erase(&imm_rmt_xa, page_to_pfn(b->pages[i]));
+		kfree_rcu(e, rcu);
+		b->rmt[i] = NULL;
+	}
+	/* Device accesses run under RCU: none is left on these pages. */
+	synchronize_rcu();
+}
+
+/**
+ * imm_buf_map() - map a whole buffer into a domain
+ * @b: the buffer
+ * @d: the domain; the mapping takes a reference
+ * @iova: IOVA of the first page
+ * @prot: IOMMU_MIGRATE_PROT_*, READ included
+ *
+ * Return: 0; -EINVAL for a bad request; -EBUSY if @b is mapped already;
+ * -EEXIST if the IOVA range is in use; -ENOMEM.
+ */
+int imm_buf_map(struct imm_buf *b, struct imm_domain *d, u64 iova, u32 prot)
+{
+	u32 pprot = PTSEL_PROT_READ;
+	unsigned long i;
+	int ret = 0;
+
+	if (!(prot & IOMMU_MIGRATE_PROT_READ) ||
+	    prot & ~(IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE) ||
+	    iova % PAGE_SIZE)
+		return -EINVAL;
+	if (prot & IOMMU_MIGRATE_PROT_WRITE)
+		pprot |= PTSEL_PROT_WRITE;
+	mutex_lock(&b->lock);
+	if (b->dom) {
+		ret = -EBUSY;
+		goto out;
+	}
+	for (i = 0; i < b->nr_pages; i++) {
+		struct imm_rmt_ent *e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+		struct imm_rmt r = {
+			.domain = d->id, .iova = iova + i * PAGE_SIZE,
+			.state = IMM_NORMAL,
+		};
+
+		if (!e) {
+			ret = -ENOMEM;
+			break;
+		}
+		e->buf = b;
+		e->idx = i;
+		imm_rmt_publish(e, &r);
+		/* A page is in one buffer, mapped once: the slot is free. */
+		ret = xa_insert(&imm_rmt_xa, page_to_pfn(b->pages[i]), e,
+				GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			kfree(e);
+			break;
+		}
+		b->rmt[i] = e;
+	}
+	if (ret) {
+		rmt_drop(b, i);
+		goto out;
+	}
+	for (i = 0; i < b->nr_pages; i++) {
+		ret = ptsel_partition_map(d->part, iova + i * PAGE_SIZE,
+					  (u64)page_to_pfn(b->pages[i]) << PAGE_SHIFT,
+					  PAGE_SIZE, pprot);
+		if (ret)
+			break;
+		cond_resched();
+	}
+	if (ret) {
+		if (i)
+			ptsel_partition_unmap(d->part, iova, i * PAGE_SIZE);
+		rmt_drop(b, b->nr_pages);
+		goto out;
+	}
+	kref_get(&d->ref);
+	kref_get(&b->ref);
+	b->dom = d;
+	b->iova = iova;
+	b->prot = pprot;
+out:
+	mutex_unlock(&b->lock);
+	return ret;
+}
+
+/**
+ * imm_buf_unmap() - remove a buffer's mapping from its domain
+ * @b: the buffer
+ * @d: the domain it must be mapped in
+ *
+ * Devices that translate the range from now on fault; accesses in
+ * flight finish first.
+ *
+ * Return: 0; -ENOENT if @b is not mapped in @d.
+ */
+int imm_buf_unmap(struct imm_buf *b, struct imm_domain *d)
+{
+	mutex_lock(&b->lock);
+	if (b->dom != d) {
+		mutex_unlock(&b->lock);
+		return -ENOENT;
+	}
+	/* Holes are fine and no split is needed: 4K leaves, whole range. */
+	ptsel_partition_unmap(d->part, b->iova, b->nr_pages << PAGE_SHIFT);
+	rmt_drop(b, b->nr_pages);
+	b->dom = NULL;
+	mutex_unlock(&b->lock);
+	imm_domain_put(d);
+	imm_buf_put(b);
+	return 0;
+}
+
+/**
+ * imm_buf_page() - where one page of a buffer is
+ * @b: the buffer
+ * @pg: @pg->index in; frame, node and RMT state out
+ *
+ * Return: 0; -EINVAL for an index beyond the buffer.
+ */
+int imm_buf_page(struct imm_buf *b, struct iommu_migrate_page *pg)
+{
+	if (pg->index >= b->nr_pages)
+		return -EINVAL;
+	mutex_lock(&b->lock);
+	pg->pfn = page_to_pfn(b->pages[pg->index]);
+	pg->node = page_to_nid(b->pages[pg->index]);
+	pg->state = b->rmt[pg->index] ? READ_ONCE(b->rmt[pg->index]->r.state) : -1;
+	mutex_unlock(&b->lock);
+	return 0;
+}
+
+/**
+ * imm_probe() - the RMT check of one forged device access
+ * @d: domain the access claims to come from
+ * @iova: IOVA it claims
+ * @pfn: frame it goes to
+ *
+ * Return: 0 if the RMT agrees (nothing is accessed); -EFAULT, counted
+ * as an RMT violation, if not; -EAGAIN if the page is migrating;
+ * -EACCES if it is blocked.
+ */
+int imm_probe(struct imm_domain *d, u64 iova, u64 pfn)
+{
+	enum imm_verdict v = IMM_ACCESS_VIOLATION;
+	struct imm_rmt_ent *e;
+	struct imm_rmt r;
+
+	rcu_read_lock();
+	e = xa_load(&imm_rmt_xa, pfn);
+	if (e) {
+		imm_rmt_snapshot(e, &r);
+		v = imm_rmt_check(&r, d->id, iova & PAGE_MASK, U64_MAX);
+	}
+	rcu_read_unlock();
+	if (v == IMM_ACCESS_STALL)
+		return -EAGAIN;
+	if (v == IMM_ACCESS_BLOCKED)
+		return -EACCES;
+	if (v == IMM_ACCESS_OK)
+		return 0;
+	atomic64_inc(&imm_stats.rmt_violations);
+	trace_iommu_migrate_rmt_violation(d->id, iova, pfn, v);
+	return -EFAULT;
+}

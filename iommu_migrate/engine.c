@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu_migrate glue: emulated DMA engines. Each is a kthread that
+ * reads and writes through the IOMMU as a device would: IOVA -> IOTLB
+ * (a ptsel walker) or I/O page table -> RMT check -> page. A PTE or
+ * RMT entry in the migrating state makes it stall and translate again;
+ * after a move it refreshes its translation with ptsel's
+ * lookup_update. It never touches a page whose RMT entry it has not
+ * checked, and holds the entry's in-flight count for the access so
+ * that the PME can drain it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/highmem.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/prandom.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "imm_internal.h"
+#include "trace.h"
+
+DECLARE_WAIT_QUEUE_HEAD(imm_release_wq);
+DECLARE_WAIT_QUEUE_HEAD(imm_drain_wq);
+atomic64_t imm_release_seq = ATOMIC64_INIT(0);
+
+/* Wait for the PME to release a migrating page, then refresh. */
+static void dev_stall(struct imm_engine *e, u64 iova, u64 seq)
+{
+	ktime_t t0 = ktime_get();
+	struct ptsel_xlate x;
+	u64 ns;
+
+	wait_event_interruptible_timeout(imm_release_wq,
+					 atomic64_read(&imm_release_seq) != seq ||
+					 kthread_should_stop(),
+					 msecs_to_jiffies(10));
+	ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
+	e->st.stalls++;
+	e->st.stall_ns += ns;
+	atomic64_inc(&imm_stats.dma_stalls);
+	atomic64_add(ns, &imm_stats.dma_stall_ns);
+	trace_iommu_migrate_dma_stall(e->st.id, iova, ns);
+	/* The IOTLB was invalidated; refresh what the device holds. */
+	if (ptsel_partition_lookup_update(e->dom->part, iova, &e->gen, &x) > 0)
+		e->st.refreshes++;
+}
+
+enum { DEV_OK, DEV_FAULT, DEV_VIOLATION };
+
+/*
+ * The access is over. The decrement is a full barrier: either the PME,
+ * which marks the entry migrating before it looks at the count, sees
+ * zero, or this sees the mark and wakes it.
+ */
+static void access_done(struct imm_rmt_ent *ent)
+{
+	if (!atomic_dec_and_test(&ent->inflight))
+		return;
+	/* Pairs with the release in imm_rmt_publish() of the mark. */
+	if (smp_load_acquire(&ent->r.state) == IMM_MIGRATING)
+		wake_up(&imm_drain_wq);
+}
+
+/*
+ * One device access of @len bytes (inside one page) at @iova: copy
+ * @buf to the page (@write) or the page to @buf.
+ */
+static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
+		      bool write)
+{
+	u64 page_iova = iova & PAGE_MASK;
+
+	for (;;) {
+		u64 seq = atomic64_read(&imm_release_seq);
+		struct imm_rmt_ent *ent;
+		struct ptsel_xlate x;
+		enum imm_verdict v;
+		struct imm_rmt r;
+		void *va;
+
+		if (kthread_should_stop())
+			return DEV_FAULT;
+		if (ptsel_walker_translate(e->walker, iova, &x))
+			return DEV_FAULT;
+		if (ptsel_sw(x.prot) == IMM_MIGRATING) {
+			dev_stall(e, page_iova, seq);
+			continue;
+		}
+		if (ptsel_sw(x.prot) != IMM_NORMAL ||
+		    (write && !(x.prot & PTSEL_PROT_WRITE)))
+			return DEV_FAULT;
+
+		rcu_read_lock();
+		ent = xa_load(&imm_rmt_xa, x.target >> PAGE_SHIFT);
+		if (!ent) {
+			rcu_read_unlock();
+			trace_iommu_migrate_rmt_violation(e->dom->id, iova,
+							  x.target >> PAGE_SHIFT,
+							  IMM_ACCESS_VIOLATION);
+			return DEV_VIOLATION;
+		}
+		atomic_inc(&ent->inflight);
+		/* Pairs with the PME's barrier between marking and draining. */
+		smp_mb__after_atomic();
+		imm_rmt_snapshot(ent, &r);
+		v = imm_rmt_check(&r, e->dom->id, page_iova, e->gen);
+		if (v != IMM_ACCESS_OK) {
+			access_done(ent);
+			rcu_read_unlock();
+			if (v == IMM_ACCESS_STALL) {
+				dev_stall(e, page_iova, seq);
+				continue;
+			}
+			if (v == IMM_ACCESS_STALE) {
+				ptsel_partition_lookup_update(e->dom->part, iova,
+							      &e->gen, &x);
+				e->st.refreshes++;
+				continue;
+			}
+			if (v == IMM_ACCESS_BLOCKED)
+				return DEV_FAULT;
+			trace_iommu_migrate_rmt_violation(e->dom->id, iova,
+							  x.target >> PAGE_SHIFT,
+							  v);
+			return DEV_VIOLATION;
+		}
+		va = kmap_local_pfn(x.target >> PAGE_SHIFT);
+		if (write)
+			memcpy(va + offset_in_page(x.target), buf, len);
+		else
+			memcpy(buf, va + offset_in_page(x.target), len);
+		kunmap_local(va);
+		access_done(ent);
+		rcu_read_unlock();
+		return DEV_OK;
+	}
+}
+
+static void count_outcome(struct imm_engine *e, int ret)
+{
+	if (ret == DEV_FAULT) {
+		e->st.faults++;
+	} else if (ret == DEV_VIOLATION) {
+		e->st.rmt_violations++;
+		atomic64_inc(&imm_stats.rmt_violations);
+	}
+}
+
+/* Write the next record, with sequence number e->st.writes. */
+static void op_write(struct imm_engine *e)
+{
+	u64 seq = e->st.writes, iova = e->base + (seq % e->slots) * IMM_REC_SIZE;
+	struct iommu_migrate_record rec;
+	int ret;
+
+	imm_rec_fill(&rec, e->st.id, seq, iova);
+	ret = dev_access(e, iova, &rec, sizeof(rec), true);
+	if (ret == DEV_OK)
+		e->st.writes++;
+	count_outcome(e, ret);
+}
+
+/*
+ * Read a random slot and check it. A read-verify engine checks records
+ * any engine wrote; a mixed one, only its own, among the slots written.
+ */
+static void op_check(struct imm_engine *e, struct rnd_state *rs)
+{
+	u64 range = e->slots, slot, iova;
+	u32 owner = U32_MAX;
+	struct iommu_migrate_record rec;
+	enum imm_rec_verdict v;
+	int ret;
+
+	if (e->pattern == IOMMU_MIGRATE_PATTERN_MIXED) {
+		owner = e->st.id;
+		range = min(e->st.writes, e->slots);
+		if (!range)
+			return;
+	}
+	slot = ((u64)prandom_u32_state(rs) << 32 | prandom_u32_state(rs)) % range;
+	iova = e->base + slot * IMM_REC_SIZE;
+	ret = dev_access(e, iova, &rec, sizeof(rec), false);
+	count_outcome(e, ret);
+	if (ret != DEV_OK)
+		return;
+	e->st.checks++;
+	v = imm_rec_check(&rec, owner == U32_MAX ? rec.engine : owner, e->base,
+			  slot, e->slots);
+	if (v == IMM_REC_TORN || v == IMM_REC_MISPLACED ||
+	    (v == IMM_REC_EMPTY && owner != U32_MAX))
+		e->st.check_errors++;
+}
+
+/* Keep to @e->rate operations per second. */
+static void pace(struct imm_engine *e, ktime_t start)
+{
+	ktime_t due, now;
+
+	if (!e->rate) {
+		cond_resched();
+		return;
+	}
+	due = ktime_add_ns(start, div_u64(e->st.ops * NSEC_PER_SEC, e->rate));
+	now = ktime_get();
+	if (ktime_after(due, now))
+		schedule_timeout_interruptible(nsecs_to_jiffies(ktime_to_ns(ktime_sub(due, now))) + 1);
+}
+
+static int engine_fn(void *arg)
+{
+	struct imm_engine *e = arg;
+	ktime_t start = ktime_get();
+	struct rnd_state rs;
+
+	prandom_seed_state(&rs, e->st.id);
+	while (!kthread_should_stop() && (!e->count || e->st.ops < e->count)) {
+		switch (e->pattern) {
+		case IOMMU_MIGRATE_PATTERN_SEQ_WRITE:
+			op_write(e);
+			break;
+		case IOMMU_MIGRATE_PATTERN_READ_VERIFY:
+			op_check(e, &rs);
+			break;
+		default:
+			if (e->st.ops & 1)
+				op_check(e, &rs);
+			else
+				op_write(e);
+			break;
+		}
+		e->st.ops++;
+		pace(e, start);
+	}
+	WRITE_ONCE(e->st.running, 0);
+	/* Idle until stopped: the file reads the counters until then. */
+	while (!kthread_should_stop()) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule();
+		__set_current_state(TASK_RUNNING);
+	}
+	return 0;
+}
+
+/**
+ * imm_engine_start() - start an emulated DMA engine
+ * @d: its domain; the engine takes a reference
+ * @req: pattern, window, count and rate
+ * @id: its id (in its file; also the @engine of its records)
+ *
+ * Return: the engine, or ERR_PTR(-EINVAL for a bad request, -ENOMEM).
+ */
+struct imm_engine *imm_engine_start(struct imm_domain *d,
+				    const struct iommu_migrate_engine *req,
+				    u32 id)
+{
+	struct imm_engine *e;
+	int ret;
+
+	if (req->pattern >= IOMMU_MIGRATE_NR_PATTERNS || req->reserved ||
+	    !req->size || req->size % IMM_REC_SIZE || req->iova % IMM_REC_SIZE ||
+	    req->iova + req->size < req->iova ||
+	    req->rate > READ_ONCE(imm_max_engine_rate))
+		return ERR_PTR(-EINVAL);
+	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e)
+		return ERR_PTR(-ENOMEM);
+	e->walker = ptsel_walker_create();
+	if (IS_ERR(e->walker)) {
+		ret = PTR_ERR(e->walker);
+		goto free;
+	}
+	ptsel_walker_switch(e->walker, d->part);
+	kref_get(&d->ref);
+	e->dom = d;
+	e->pattern = req->pattern;
+	e->rate = req->rate;
+	e->base = req->iova;
+	e->slots = req->size / IMM_REC_SIZE;
+	e->count = req->count;
+	e->st.id = id;
+	e->st.running = 1;
+	e->task = kthread_create(engine_fn, e, "imm_dma/%u", id);
+	if (IS_ERR(e->task)) {
+		ret = PTR_ERR(e->task);
+		goto put;
+	}
+	get_task_struct(e->task);
+	wake_up_process(e->task);
+	return e;
+put:
+	imm_domain_put(d);
+	ptsel_walker_destroy(e->walker);
+free:
+	kfree(e);
+	return ERR_PTR(ret);
+}
+
+/**
+ * imm_engine_stop() - stop an engine and free it
+ * @e: the engine
+ */
+void imm_engine_stop(struct imm_engine *e)
+{
+	kthread_stop(e->task);
+	put_task_struct(e->task);
+	ptsel_walker_destroy(e->walker);
+	imm_domain_put(e->dom);
+	kfree(e);
+}
+
+/**
+ * imm_engine_stats() - read an engine's counters
+ * @e: the engine
+ * @st: filled in (a racy copy while it runs; exact once it idles)
+ */
+void imm_engine_stats(struct imm_engine *e,
+		      struct iommu_migrate_engine_stats *st)
+{
+	*st = e->st;
+	st->running = READ_ONCE(e->st.running);
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iommu_migrate core: the migration states of I/O PTEs and RMT
+ * entries, the check every device access goes through, the per-page
+ * protocol of the page migration engine, and the DMA records. Pure
+ * code: no locks, no allocation; the same file builds in userspace
+ * (tools/testing/userspace) for the model test and the fuzzer.
+ */
+#ifndef _IMM_CORE_H
+#define _IMM_CORE_H
+
+#include <linux/types.h>
+#include <linux/iommu_migrate.h>
+#include <kunit/visibility.h>
+
+/*
+ * Migration state of a PTE (kept in the leaf's ptsel software bits)
+ * and of its RMT entry; both always move together.
+ */
+enum imm_state {
+	IMM_NORMAL = 0,
+	IMM_MIGRATING = 1,
+	IMM_BLOCKED = 2,
+	IMM_NR_STATES
+};
+
+/* What may happen to a page's state. */
+enum imm_event {
+	IMM_EV_BEGIN,		/* PME step 1: normal -> migrating */
+	IMM_EV_COMMIT,		/* PME step 4: migrating -> normal, new page */
+	IMM_EV_ABORT,		/* migrating -> normal, old page, same gen */
+	IMM_EV_BLOCK,		/* normal -> blocked: devices refused */
+	IMM_EV_UNBLOCK,		/* blocked -> normal */
+	IMM_NR_EVENTS
+};
+
+int imm_state_next(u32 state, u32 event);
+
+/**
+ * struct imm_rmt - the checked part of one RMT entry
+ * @domain: owner domain id (0: no owner, every access faults)
+ * @state: enum imm_state
+ * @iova: the IOVA of the page, 4 KiB aligned
+ * @gen: generation of the mapping: the partition's move generation
+ *	 when the page was switched in (0 when first mapped)
+ */
+struct imm_rmt {
+	u32 domain;
+	u32 state;
+	u64 iova;
+	u64 gen;
+};
+
+/* The outcome of a device access's RMT check. */
+enum imm_verdict {
+	IMM_ACCESS_OK,		/* go ahead */
+	IMM_ACCESS_STALL,	/* migrating: wait and translate again */
+	IMM_ACCESS_STALE,	/* translation older than the page: refresh */
+	IMM_ACCESS_BLOCKED,	/* refused; counted as a fault */
+	IMM_ACCESS_VIOLATION,	/* owner or IOVA disagree: fault, counted */
+};
+
+enum imm_verdict imm_rmt_check(const struct imm_rmt *e, u32 domain, u64 iova,
+			       u64 dev_gen);
+
+/* Steps of the PME protocol for one page, in order. */
+enum imm_phase {
+	IMM_PH_IDLE,
+	IMM_PH_MARKED,		/* 1: PTE and RMT migrating, IOTLB invalidated */
+	IMM_PH_DRAINED,		/* 2: no device access in flight */
+	IMM_PH_COPIED,		/* 3: contents on the destination */
+	IMM_PH_SWITCHED,	/* 4: PTE and RMT on the new page, new gen */
+	IMM_PH_RELEASED,	/* 5: stalled devices released */
+	IMM_PH_ABORTED,		/* given up before step 4: old page kept */
+	IMM_NR_PHASES
+};
+
+/**
+ * struct imm_mig - one page's migration
+ * @phase: enum imm_phase
+ * @gen: the generation the page had when marked
+ */
+struct imm_mig {
+	u32 phase;
+	u64 gen;
+};
+
+int imm_mig_mark(struct imm_mig *m, struct imm_rmt *e);
+int imm_mig_drained(struct imm_mig *m);
+int imm_mig_copied(struct imm_mig *m);
+int imm_mig_switch(struct imm_mig *m, struct imm_rmt *old, struct imm_rmt *new,
+		   u64 gen);
+int imm_mig_release(struct imm_mig *m);
+int imm_mig_abort(struct imm_mig *m, struct imm_rmt *e);
+
+/* DMA records (struct iommu_migrate_record) */
+#define IMM_REC_SIZE	sizeof(struct iommu_migrate_record)
+
+/* What a check of a record found. */
+enum imm_rec_verdict {
+	IMM_REC_OK,
+	IMM_REC_EMPTY,		/* never written */
+	IMM_REC_TORN,		/* bad magic or checksum */
+	IMM_REC_MISPLACED,	/* another engine's, or meant for elsewhere */
+};
+
+void imm_rec_fill(struct iommu_migrate_record *r, u32 engine, u64 seq,
+		  u64 iova);
+enum imm_rec_verdict imm_rec_check(const struct iommu_migrate_record *r,
+				   u32 engine, u64 base, u64 slot, u64 slots);
+
+#endif /* _IMM_CORE_H */

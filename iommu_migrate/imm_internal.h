@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iommu_migrate: state shared by the kernel glue (domain.c, engine.c,
+ * pme.c, main.c) and the ABI files (dev.c, sysfs.c).
+ *
+ * Locking, outermost first: imm_ctx.lock (a file's domains and
+ * engines), imm_buf.lock (a buffer's pages, its mapping and its RMT
+ * entries; the PME holds it for a whole batch), then ptsel's partition
+ * lock inside ptsel calls. Devices (engine kthreads) take none of
+ * these: they translate through a ptsel walker and check the RMT under
+ * RCU, holding the entry's in-flight count for the access itself.
+ */
+#ifndef _IMM_INTERNAL_H
+#define _IMM_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/idr.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+#include <linux/iommu_migrate.h>
+
+#include <memvirt/iommu_migrate.h>
+#include <memvirt/ptsel.h>
+
+#include "imm_core.h"
+
+#define IMM_MAX_BATCH	512
+
+/* Knobs (sysfs.c) */
+extern unsigned int imm_pme_batch_pages;
+extern unsigned int imm_max_drain_wait_ms;
+extern unsigned int imm_max_engines;
+extern unsigned int imm_max_domains;
+extern unsigned int imm_max_buffer_mb;
+extern unsigned int imm_max_engine_rate;
+extern unsigned int imm_fail_next_allocs;
+
+/* Counters (sysfs.c shows them, IOMMU_MIGRATE_IOC_STATS copies them) */
+struct imm_counters {
+	atomic64_t pages_migrated, bytes_migrated, dma_stalls, dma_stall_ns;
+	atomic64_t rmt_violations, migrations_aborted, alloc_failures;
+	atomic64_t drain_timeouts;
+};
+extern struct imm_counters imm_stats;
+
+/**
+ * struct imm_rmt_ent - one RMT entry: a host page a domain maps
+ * @r: the checked fields; written by the PME and map/unmap under the
+ *     buffer's lock (imm_rmt_publish()), read by devices locklessly
+ * @inflight: device accesses to the page in progress
+ * @buf: the buffer the page belongs to
+ * @idx: its index there
+ * @rcu: freed after a grace period: devices look entries up under RCU
+ */
+struct imm_rmt_ent {
+	struct imm_rmt r;
+	atomic_t inflight;
+	struct imm_buf *buf;
+	unsigned long idx;
+	struct rcu_head rcu;
+};
+
+/* The RMT: page frame number -> struct imm_rmt_ent. */
+extern struct xarray imm_rmt_xa;
+
+void imm_rmt_publish(struct imm_rmt_ent *e, const struct imm_rmt *val);
+void imm_rmt_snapshot(struct imm_rmt_ent *e, struct imm_rmt *val);
+
+/**
+ * struct imm_domain - an IOMMU domain: I/O page tables and an owner id
+ * @ref: the file's, and one per engine and per mapped buffer
+ * @id: RMT owner id, unique while the module is loaded, never 0
+ * @part: the I/O page tables (a ptsel partition)
+ */
+struct imm_domain {
+	struct kref ref;
+	u32 id;
+	struct ptsel_partition *part;
+};
+
+/**
+ * struct imm_buf - a module-owned IO buffer
+ * @ref: its file's, the mapping's, and one per queued PME item
+ * @lock: protects @pages, @rmt, @dom, @iova and @prot
+ * @mapping: its file's address space: CPU mappings to zap on a move
+ * @nid: node it was created on
+ * @nr_pages: size in pages
+ * @pages: the pages
+ * @rmt: while mapped, each page's RMT entry
+ * @dom: domain it is mapped in, or NULL
+ * @iova: where
+ * @prot: PTSEL_PROT_* of the mapping
+ */
+struct imm_buf {
+	struct kref ref;
+	struct mutex lock;
+	struct address_space *mapping;
+	int nid;
+	unsigned long nr_pages;
+	struct page **pages;
+	struct imm_rmt_ent **rmt;
+	struct imm_domain *dom;
+	u64 iova;
+	u32 prot;
+};
+
+/**
+ * struct imm_engine - an emulated DMA engine
+ * @ctx_id: id in its file
+ * @dom: domain it translates through (a reference)
+ * @walker: its IOTLB (a ptsel walker switched to @dom's partition)
+ * @task: its kthread
+ * @pattern: IOMMU_MIGRATE_PATTERN_*
+ * @rate: operations per second at most, 0 for no limit
+ * @base: IOVA of its window
+ * @slots: records in the window
+ * @count: operations before it idles, 0 for never
+ * @gen: generation of its translations (ptsel lookup_update)
+ * @st: its counters, written by the kthread only
+ */
+struct imm_engine {
+	u32 ctx_id;
+	struct imm_domain *dom;
+	struct ptsel_walker *walker;
+	struct task_struct *task;
+	u32 pattern, rate;
+	u64 base, slots, count;
+	u64 gen;
+	struct iommu_migrate_engine_stats st;
+};
+
+/**
+ * struct imm_ctx - one open file of /dev/iommu_migrate
+ * @lock: protects the idrs and the counts
+ * @domains: id -> struct imm_domain
+ * @engines: id -> struct imm_engine
+ * @bufs: mapped buffers (each with a reference), for teardown
+ */
+struct imm_ctx {
+	struct mutex lock;
+	struct idr domains;
+	struct idr engines;
+	struct xarray bufs;
+};
+
+/* domain.c */
+struct imm_domain *imm_domain_create(u32 format);
+void imm_domain_put(struct imm_domain *d);
+int imm_buf_create(const struct iommu_migrate_buf *req);
+struct imm_buf *imm_buf_from_fd(int fd);
+void imm_buf_put(struct imm_buf *b);
+int imm_buf_map(struct imm_buf *b, struct imm_domain *d, u64 iova, u32 prot);
+int imm_buf_unmap(struct imm_buf *b, struct imm_domain *d);
+int imm_buf_page(struct imm_buf *b, struct iommu_migrate_page *pg);
+int imm_probe(struct imm_domain *d, u64 iova, u64 pfn);
+
+/* engine.c */
+struct imm_engine *imm_engine_start(struct imm_domain *d,
+				    const struct iommu_migrate_engine *req,
+				    u32 id);
+void imm_engine_stop(struct imm_engine *e);
+void imm_engine_stats(struct imm_engine *e,
+		      struct iommu_migrate_engine_stats *st);
+extern wait_queue_head_t imm_release_wq;
+extern wait_queue_head_t imm_drain_wq;
+extern atomic64_t imm_release_seq;
+
+/* pme.c */
+int imm_pme_start(void);
+void imm_pme_stop(void);
+int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);
+
+/* dev.c, sysfs.c */
+int imm_dev_init(void);
+void imm_dev_exit(void);
+int imm_sysfs_init(void);
+void imm_sysfs_exit(void);
+
+#endif /* _IMM_INTERNAL_H */

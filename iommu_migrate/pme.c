@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu_migrate glue: the page migration engine (PME), a kthread that
+ * takes migration requests and moves their pages in batches while
+ * devices keep doing DMA, with the five-step protocol of the core
+ * (imm_mig_*): mark the PTE and RMT entry migrating and invalidate the
+ * IOTLBs; drain the accesses in flight; copy; switch PTE and RMT to the
+ * new page with a new generation; release the stalled devices. A page
+ * whose destination cannot be allocated, or whose accesses do not
+ * drain in time, is given up: its PTE and RMT entry go back to normal
+ * on the old page, which devices go on using.
+ *
+ * Also the in-kernel evacuation API of <memvirt/iommu_migrate.h>.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/err.h>
+#include <linux/highmem.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/nodemask.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+
+#include "imm_internal.h"
+#include "trace.h"
+
+/* One page to move. */
+struct imm_item {
+	struct imm_buf *buf;
+	unsigned long idx;
+};
+
+/**
+ * struct imm_req - one migration request
+ * @node: in the PME's queue
+ * @items: the pages, grouped by buffer (a reference on each item's)
+ * @nr: number of @items
+ * @nid: destination node, NUMA_NO_NODE for any
+ * @avoid_lo: evacuation: first frame the pages must leave
+ * @avoid_hi: evacuation: end of that range (0: not an evacuation)
+ * @moved: pages moved
+ * @aborted: pages given up
+ * @already: pages already where they should be
+ * @cancel: stop before the next batch
+ * @done: completed by the PME
+ */
+struct imm_req {
+	struct list_head node;
+	struct imm_item *items;
+	unsigned long nr;
+	int nid;
+	unsigned long avoid_lo, avoid_hi;
+	u64 moved, aborted, already;
+	bool cancel;
+	struct completion done;
+};
+
+static LIST_HEAD(pme_queue);
+static DEFINE_SPINLOCK(pme_lock);
+static DECLARE_WAIT_QUEUE_HEAD(pme_wq);
+static struct task_struct *pme_task;
+
+/* Per page of a batch. */
+struct pme_page {
+	unsigned long idx;
+	struct page *old, *new;
+	struct imm_rmt_ent *ent, *nent;
+	struct imm_mig mig;
+	struct imm_rmt snap;
+	bool live;		/* still being moved */
+};
+
+static bool in_avoid(const struct imm_req *rq, struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+
+	return rq->avoid_hi && pfn >= rq->avoid_lo && pfn < rq->avoid_hi;
+}
+
+/* The destination page; an evacuation never takes one in its range. */
+static struct page *alloc_dest(const struct imm_req *rq)
+{
+	gfp_t gfp = GFP_HIGHUSER | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
+	struct page *page, *reject[8];
+	unsigned int n = 0, i;
+	unsigned int fail = READ_ONCE(imm_fail_next_allocs);
+
+	/* The test knob: fail this many allocations from now on. */
+	if (fail && cmpxchg(&imm_fail_next_allocs, fail, fail - 1) == fail)
+		return NULL;
+	for (;;) {
+		if (rq->nid == NUMA_NO_NODE)
+			page = alloc_page(gfp);
+		else
+			page = alloc_pages_node(rq->nid, gfp | __GFP_THISNODE, 0);
+		if (!page || !in_avoid(rq, page) || n == ARRAY_SIZE(reject))
+			break;
+		reject[n++] = page;
+	}
+	for (i = 0; i < n; i++)
+		__free_page(reject[i]);
+	if (page && in_avoid(rq, page)) {
+		__free_page(page);
+		page = NULL;
+	}
+	return page;
+}
+
+/* Put the PTE and RMT entry of @pp back to normal on the old page. */
+static void pme_abort(struct imm_req *rq, struct imm_buf *b,
+		      struct pme_page *pp)
+{
+	u64 iova = b->iova + pp->idx * PAGE_SIZE;
+	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
+
+	if (pp->ent) {
+		/* The PTE first: no device can see normal before the RMT. */
+		ptsel_partition_leaf_cmpxchg(b->dom->part, iova, old,
+					     IMM_MIGRATING, old, IMM_NORMAL,
+					     NULL);
+		if (!imm_mig_abort(&pp->mig, &pp->snap))
+			imm_rmt_publish(pp->ent, &pp->snap);
+	}
+	if (pp->nent) {
+		xa_erase(&imm_rmt_xa, page_to_pfn(pp->new));
+		kfree_rcu(pp->nent, rcu);
+	}
+	if (pp->new)
+		__free_page(pp->new);
+	pp->live = false;
+	rq->aborted++;
+	atomic64_inc(&imm_stats.migrations_aborted);
+}
+
+/* Step 1 for one page: PTE and RMT migrating, IOTLBs invalidated. */
+static int pme_mark(struct imm_buf *b, struct pme_page *pp)
+{
+	u64 iova = b->iova + pp->idx * PAGE_SIZE;
+	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
+
+	pp->ent = b->rmt[pp->idx];
+	if (!pp->ent)
+		return 0;	/* not device-mapped: a plain move */
+	imm_rmt_snapshot(pp->ent, &pp->snap);
+	if (imm_mig_mark(&pp->mig, &pp->snap)) {
+		pp->ent = NULL;
+		return -EINVAL;
+	}
+	imm_rmt_publish(pp->ent, &pp->snap);
+	trace_iommu_migrate_migrate_begin(pp->snap.domain, iova,
+					  page_to_pfn(pp->old));
+	if (ptsel_partition_leaf_cmpxchg(b->dom->part, iova, old, IMM_NORMAL,
+					 old, IMM_MIGRATING, NULL))
+		return -EIO;
+	return 0;
+}
+
+/* Step 2: wait until no device access to the page is in flight. */
+static int pme_drain(struct imm_buf *b, struct pme_page *pp)
+{
+	ktime_t t0 = ktime_get();
+	long left;
+
+	if (!pp->ent)
+		return 0;
+	left = wait_event_timeout(imm_drain_wq,
+				  !atomic_read(&pp->ent->inflight),
+				  msecs_to_jiffies(READ_ONCE(imm_max_drain_wait_ms)));
+	trace_iommu_migrate_drain_wait(page_to_pfn(pp->old),
+				       ktime_to_ns(ktime_sub(ktime_get(), t0)),
+				       left > 0);
+	if (!left) {
+		atomic64_inc(&imm_stats.drain_timeouts);
+		return -ETIMEDOUT;
+	}
+	return imm_mig_drained(&pp->mig);
+}
+
+/* Step 3: the destination, its RMT entry (published migrating), a copy. */
+static int pme_copy(struct imm_req *rq, struct imm_buf *b, struct pme_page *pp)
+{
+	pp->new = alloc_dest(rq);
+	if (!pp->new) {
+		atomic64_inc(&imm_stats.alloc_failures);
+		return -ENOMEM;
+	}
+	if (pp->ent) {
+		struct imm_rmt r = pp->snap;
+
+		pp->nent = kzalloc(sizeof(*pp->nent), GFP_KERNEL_ACCOUNT);
+		if (!pp->nent)
+			return -ENOMEM;
+		r.gen = 0;
+		pp->nent->buf = b;
+		pp->nent->idx = pp->idx;
+		imm_rmt_publish(pp->nent, &r);
+		if (xa_insert(&imm_rmt_xa, page_to_pfn(pp->new), pp->nent,
+			      GFP_KERNEL_ACCOUNT)) {
+			kfree(pp->nent);
+			pp->nent = NULL;
+			return -ENOMEM;
+		}
+	}
+	copy_highpage(pp->new, pp->old);
+	trace_iommu_migrate_copy(page_to_pfn(pp->old), page_to_pfn(pp->new),
+				 page_to_nid(pp->new));
+	return pp->ent ? imm_mig_copied(&pp->mig) : 0;
+}
+
+/* Step 4: PTE and RMT to the new page, with the move's generation. */
+static int pme_switch(struct imm_buf *b, struct pme_page *pp)
+{
+	u64 iova = b->iova + pp->idx * PAGE_SIZE;
+	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
+	u64 new = (u64)page_to_pfn(pp->new) << PAGE_SHIFT;
+	struct imm_rmt nr;
+	u64 gen;
+
+	if (pp->ent) {
+		imm_rmt_snapshot(pp->nent, &nr);
+		if (ptsel_partition_leaf_cmpxchg(b->dom->part, iova, old,
+						 IMM_MIGRATING, new, IMM_NORMAL,
+						 &gen))
+			return -EIO;
+		/* Cannot fail: copied, migrating, and @gen is a new move. */
+		WARN_ON_ONCE(imm_mig_switch(&pp->mig, &pp->snap, &nr, gen));
+		imm_rmt_publish(pp->nent, &nr);
+		imm_rmt_publish(pp->ent, &pp->snap);
+		xa_erase(&imm_rmt_xa, page_to_pfn(pp->old));
+		kfree_rcu(pp->ent, rcu);
+		b->rmt[pp->idx] = pp->nent;
+		trace_iommu_migrate_switch(nr.domain, iova, page_to_pfn(pp->old),
+					   page_to_pfn(pp->new), gen);
+		imm_mig_release(&pp->mig);
+	}
+	b->pages[pp->idx] = pp->new;
+	put_page(pp->old);
+	return 0;
+}
+
+/* Steps 1-5 for up to imm_pme_batch_pages pages of one buffer. */
+static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
+		      struct pme_page *pp)
+{
+	struct imm_buf *b = it[0].buf;
+	unsigned int i;
+
+	mutex_lock(&b->lock);
+	for (i = 0; i < n; i++) {
+		struct page *old = b->pages[it[i].idx];
+
+		memset(&pp[i], 0, sizeof(pp[i]));
+		pp[i].idx = it[i].idx;
+		pp[i].old = old;
+		if (rq->avoid_hi ? !in_avoid(rq, old) :
+		    page_to_nid(old) == rq->nid) {
+			rq->already++;
+			continue;
+		}
+		pp[i].live = true;
+		if (pme_mark(b, &pp[i]))
+			pme_abort(rq, b, &pp[i]);
+	}
+	/* The CPU faults again after the move and waits for it on b->lock. */
+	for (i = 0; i < n; i++)
+		if (pp[i].live)
+			unmap_mapping_range(b->mapping,
+					    (loff_t)pp[i].idx << PAGE_SHIFT,
+					    PAGE_SIZE, 1);
+	/* Pairs with the device's barrier between in-flight and RMT check. */
+	smp_mb();
+	for (i = 0; i < n; i++)
+		if (pp[i].live && pme_drain(b, &pp[i]))
+			pme_abort(rq, b, &pp[i]);
+	for (i = 0; i < n; i++)
+		if (pp[i].live && pme_copy(rq, b, &pp[i]))
+			pme_abort(rq, b, &pp[i]);
+	for (i = 0; i < n; i++) {
+		if (!pp[i].live)
+			continue;
+		if (pme_switch(b, &pp[i])) {
+			pme_abort(rq, b, &pp[i]);
+			continue;
+		}
+		rq->moved++;
+		atomic64_inc(&imm_stats.pages_migrated);
+		atomic64_add(PAGE_SIZE, &imm_stats.bytes_migrated);
+	}
+	mutex_unlock(&b->lock);
+	/* Step 5: release the stalled devices (aborted pages' too). */
+	atomic64_inc(&imm_release_seq);
+	wake_up_all(&imm_release_wq);
+}
+
+static void pme_run(struct imm_req *rq, struct pme_page *pp)
+{
+	unsigned long i = 0;
+
+	while (i < rq->nr && !READ_ONCE(rq->cancel)) {
+		unsigned int max = clamp(READ_ONCE(imm_pme_batch_pages), 1U,
+					 (unsigned int)IMM_MAX_BATCH);
+		unsigned int n = 1;
+
+		while (i + n < rq->nr && n < max &&
+		       rq->items[i + n].buf == rq->items[i].buf)
+			n++;
+		pme_batch(rq, &rq->items[i], n, pp);
+		i += n;
+		cond_resched();
+	}
+}
+
+static int pme_fn(void *unused)
+{
+	struct pme_page *pp = kvcalloc(IMM_MAX_BATCH, sizeof(*pp), GFP_KERNEL);
+
+	while (!kthread_should_stop()) {
+		struct imm_req *rq = NULL;
+
+		wait_event_interruptible(pme_wq, !list_empty_careful(&pme_queue) ||
+					 kthread_should_stop());
+		spin_lock(&pme_lock);
+		if (!list_empty(&pme_queue)) {
+			rq = list_first_entry(&pme_queue, struct imm_req, node);
+			list_del_init(&rq->node);
+		}
+		spin_unlock(&pme_lock);
+		if (!rq)
+			continue;
+		if (pp)
+			pme_run(rq, pp);
+		else
+			rq->aborted = rq->nr;
+		complete(&rq->done);
+	}
+	kvfree(pp);
+	return 0;
+}
+
+/* Queue @rq and wait; a fatal signal cancels the batches not started. */
+static int pme_submit(struct imm_req *rq, bool killable)
+{
+	int ret = 0;
+
+	init_completion(&rq->done);
+	spin_lock(&pme_lock);
+	list_add_tail(&rq->node, &pme_queue);
+	spin_unlock(&pme_lock);
+	wake_up(&pme_wq);
+	if (killable && wait_for_completion_killable(&rq->done)) {
+		WRITE_ONCE(rq->cancel, true);
+		ret = -EINTR;
+	}
+	wait_for_completion(&rq->done);
+	return ret;
+}
+
+static void req_put_items(struct imm_req *rq)
+{
+	unsigned long i;
+
+	for (i = 0; i < rq->nr; i++)
+		imm_buf_put(rq->items[i].buf);
+	kvfree(rq->items);
+}
+
+/**
+ * imm_migrate() - move a range of a buffer's pages to a node
+ * @b: the buffer
+ * @req: the range and node in; the counts out
+ *
+ * Return: 0; -EINVAL for a bad request; -EINTR if a fatal signal
+ * cancelled part of it; -ENOMEM.
+ */
+int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
+{
+	struct imm_req rq = { .nid = req->node };
+	unsigned long i, first;
+	int ret;
+
+	if (req->flags || req->reserved || !req->size ||
+	    (req->offset | req->size) % PAGE_SIZE ||
+	    req->offset + req->size < req->offset ||
+	    req->offset + req->size > (u64)b->nr_pages << PAGE_SHIFT ||
+	    req->node < 0 || req->node >= MAX_NUMNODES ||
+	    !node_state(req->node, N_MEMORY))
+		return -EINVAL;
+	first = req->offset >> PAGE_SHIFT;
+	rq.nr = req->size >> PAGE_SHIFT;
+	rq.items = kvmalloc_array(rq.nr, sizeof(*rq.items), GFP_KERNEL_ACCOUNT);
+	if (!rq.items)
+		return -ENOMEM;
+	for (i = 0; i < rq.nr; i++) {
+		kref_get(&b->ref);
+		rq.items[i] = (struct imm_item){ b, first + i };
+	}
+	ret = pme_submit(&rq, true);
+	req->moved = rq.moved;
+	req->aborted = rq.aborted;
+	req->already = rq.already;
+	req_put_items(&rq);
+	return ret;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct imm_item *x = a, *y = b;
+
+	if (x->buf != y->buf)
+		return x->buf < y->buf ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/**
+ * iommu_migrate_pfn_mapped() - is a page frame mapped by an IOMMU domain?
+ * @pfn: the frame
+ *
+ * Context: any context.
+ * Return: true if the RMT has an owned entry for @pfn.
+ */
+bool iommu_migrate_pfn_mapped(unsigned long pfn)
+{
+	struct imm_rmt_ent *e;
+	bool mapped;
+
+	rcu_read_lock();
+	e = xa_load(&imm_rmt_xa, pfn);
+	mapped = e && READ_ONCE(e->r.domain);
+	rcu_read_unlock();
+	return mapped;
+}
+EXPORT_SYMBOL_GPL(iommu_migrate_pfn_mapped);
+
+/**
+ * iommu_migrate_evacuate() - move every domain-mapped page out of a range
+ * @start_pfn: first page frame of the range
+ * @nr_pages: frames in the range, non-zero
+ * @nid: node to move the pages to, or NUMA_NO_NODE for any; never
+ *	 into the range itself
+ * @res: what was found and done
+ *
+ * For maint_cmd, before it repairs or offlines memory: each page in the
+ * range that an IOMMU domain maps moves out with the PME's protocol,
+ * under DMA; devices stall on it for the move only. Pages mapped into
+ * the range while this runs are not seen. @res->failed counts the
+ * pages still in the range (destination allocation failed, accesses
+ * did not drain in time).
+ *
+ * Context: process context, may sleep for as long as the moves take.
+ * Return: 0 (see @res); -EINVAL for a bad range or node; -ENOMEM.
+ */
+int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
+			   int nid, struct iommu_migrate_evac_result *res)
+{
+	unsigned long end = start_pfn + nr_pages, pfn, n = 0, cap = 0;
+	struct imm_req rq = { .nid = nid };
+	struct imm_rmt_ent *e;
+	int ret;
+
+	if (!res || !nr_pages || end < start_pfn ||
+	    (nid != NUMA_NO_NODE &&
+	     (nid < 0 || nid >= MAX_NUMNODES || !node_state(nid, N_MEMORY))))
+		return -EINVAL;
+	memset(res, 0, sizeof(*res));
+	/* Count, allocate, then collect: the RMT may change in between. */
+	rcu_read_lock();
+	xa_for_each_range(&imm_rmt_xa, pfn, e, start_pfn, end - 1)
+		cap++;
+	rcu_read_unlock();
+	if (!cap)
+		return 0;
+	rq.items = kvmalloc_array(cap, sizeof(*rq.items), GFP_KERNEL);
+	if (!rq.items)
+		return -ENOMEM;
+	rcu_read_lock();
+	xa_for_each_range(&imm_rmt_xa, pfn, e, start_pfn, end - 1) {
+		struct imm_buf *b = READ_ONCE(e->buf);
+
+		if (n == cap)
+			break;
+		if (!READ_ONCE(e->r.domain) || !kref_get_unless_zero(&b->ref))
+			continue;
+		rq.items[n++] = (struct imm_item){ b, e->idx };
+	}
+	rcu_read_unlock();
+	rq.nr = n;
+	rq.avoid_lo = start_pfn;
+	rq.avoid_hi = end;
+	sort(rq.items, n, sizeof(*rq.items), item_cmp, NULL);
+	ret = pme_submit(&rq, false);
+	res->mapped = n;
+	res->moved = rq.moved + rq.already;
+	res->failed = rq.aborted;
+	req_put_items(&rq);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iommu_migrate_evacuate);
+
+/**
+ * imm_pme_start() - start the PME kthread
+ *
+ * Return: 0 or the kthread_run() error.
+ */
+int imm_pme_start(void)
+{
+	pme_task = kthread_run(pme_fn, NULL, "imm_pme");
+	return PTR_ERR_OR_ZERO(pme_task);
+}
+
+/**
+ * imm_pme_stop() - stop the PME kthread
+ *
+ * Nothing is queued: requests wait for their completion, and their
+ * callers hold the module.
+ */
+void imm_pme_stop(void)
+{
+	kthread_stop(pme_task);
+}

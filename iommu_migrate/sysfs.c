@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu_migrate ABI: /sys/kernel/mm/iommu_migrate/ knobs and counters
+ * (see Documentation/ABI/testing/sysfs-kernel-mm-iommu_migrate).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kobject.h>
+#include <linux/sysfs.h>
+
+#include <memvirt/mm_kobj.h>
+#include <memvirt/sysfs_knob.h>
+
+#include "imm_internal.h"
+
+unsigned int imm_pme_batch_pages = 16;
+unsigned int imm_max_drain_wait_ms = 1000;
+unsigned int imm_max_engines = 8;
+unsigned int imm_max_domains = 8;
+unsigned int imm_max_buffer_mb = 256;
+unsigned int imm_max_engine_rate = 1000000;
+unsigned int imm_fail_next_allocs;
+
+struct imm_counters imm_stats;
+
+static struct kobject *imm_kobj;
+
+#define KNOB(_name, _var, _min, _max)					\
+	MEMVIRT_KNOB(_name, _var, false, false, _min, _max, NULL)
+
+KNOB(pme_batch_pages, imm_pme_batch_pages, 1, IMM_MAX_BATCH);
+KNOB(max_drain_wait_ms, imm_max_drain_wait_ms, 1, 60 * 1000);
+KNOB(max_engines, imm_max_engines, 1, 64);
+KNOB(max_domains, imm_max_domains, 1, 64);
+KNOB(max_buffer_mb, imm_max_buffer_mb, 1, 4096);
+KNOB(max_engine_rate, imm_max_engine_rate, 1, 100 * 1000 * 1000);
+KNOB(fail_next_allocs, imm_fail_next_allocs, 0, 1000 * 1000);
+
+/* Counters: the attribute points at its atomic. */
+struct counter {
+	struct kobj_attribute attr;
+	atomic64_t *v;
+};
+
+static ssize_t counter_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(container_of(attr, struct counter, attr)->v));
+}
+
+#define COUNTER(_name)							\
+static struct counter _name##_counter = {				\
+	.attr = __ATTR(_name, 0444, counter_show, NULL),		\
+	.v = &imm_stats._name,						\
+}
+
+COUNTER(pages_migrated);
+COUNTER(bytes_migrated);
+COUNTER(dma_stalls);
+COUNTER(dma_stall_ns);
+COUNTER(rmt_violations);
+COUNTER(migrations_aborted);
+COUNTER(alloc_failures);
+COUNTER(drain_timeouts);
+
+static struct attribute *imm_attrs[] = {
+	&pme_batch_pages_knob.attr.attr,
+	&max_drain_wait_ms_knob.attr.attr,
+	&max_engines_knob.attr.attr,
+	&max_domains_knob.attr.attr,
+	&max_buffer_mb_knob.attr.attr,
+	&max_engine_rate_knob.attr.attr,
+	&fail_next_allocs_knob.attr.attr,
+	&pages_migrated_counter.attr.attr,
+	&bytes_migrated_counter.attr.attr,
+	&dma_stalls_counter.attr.attr,
+	&dma_stall_ns_counter.attr.attr,
+	&rmt_violations_counter.attr.attr,
+	&migrations_aborted_counter.attr.attr,
+	&alloc_failures_counter.attr.attr,
+	&drain_timeouts_counter.attr.attr,
+	NULL,
+};
+
+static const struct attribute_group imm_group = {
+	.attrs = imm_attrs,
+};
+
+int imm_sysfs_init(void)
+{
+	struct kobject *mm = memvirt_mm_kobj_get();
+	int ret;
+
+	if (!mm)
+		return -ENOENT;
+	imm_kobj = kobject_create_and_add("iommu_migrate", mm);
+	kobject_put(mm);
+	if (!imm_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(imm_kobj, &imm_group);
+	if (ret)
+		kobject_put(imm_kobj);
+	return ret;
+}
+
+void imm_sysfs_exit(void)
+{
+	sysfs_remove_group(imm_kobj, &imm_group);
+	kobject_put(imm_kobj);
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM iommu_migrate
+
+#if !defined(_IOMMU_MIGRATE_TRACE_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _IOMMU_MIGRATE_TRACE_H
+
+#include <linux/tracepoint.h>
+
+TRACE_EVENT(iommu_migrate_migrate_begin,
+	TP_PROTO(u32 domain, u64 iova, u64 pfn),
+	TP_ARGS(domain, iova, pfn),
+	TP_STRUCT__entry(
+		__field(u32, domain)
+		__field(u64, iova)
+		__field(u64, pfn)
+	),
+	TP_fast_assign(
+		__entry->domain = domain;
+		__entry->iova = iova;
+		__entry->pfn = pfn;
+	),
+	TP_printk("domain=%u iova=0x%llx pfn=0x%llx", __entry->domain,
+		  __entry->iova, __entry->pfn)
+);
+
+TRACE_EVENT(iommu_migrate_drain_wait,
+	TP_PROTO(u64 pfn, u64 ns, bool drained),
+	TP_ARGS(pfn, ns, drained),
+	TP_STRUCT__entry(
+		__field(u64, pfn)
+		__field(u64, ns)
+		__field(bool, drained)
+	),
+	TP_fast_assign(
+		__entry->pfn = pfn;
+		__entry->ns = ns;
+		__entry->drained = drained;
+	),
+	TP_printk("pfn=0x%llx ns=%llu drained=%d", __entry->pfn, __entry->ns,
+		  __entry->drained)
+);
+
+TRACE_EVENT(iommu_migrate_copy,
+	TP_PROTO(u64 old_pfn, u64 new_pfn, int nid),
+	TP_ARGS(old_pfn, new_pfn, nid),
+	TP_STRUCT__entry(
+		__field(u64, old_pfn)
+		__field(u64, new_pfn)
+		__field(int, nid)
+	),
+	TP_fast_assign(
+		__entry->old_pfn = old_pfn;
+		__entry->new_pfn = new_pfn;
+		__entry->nid = nid;
+	),
+	TP_printk("old=0x%llx new=0x%llx nid=%d", __entry->old_pfn,
+		  __entry->new_pfn, __entry->nid)
+);
+
+TRACE_EVENT(iommu_migrate_switch,
+	TP_PROTO(u32 domain, u64 iova, u64 old_pfn, u64 new_pfn, u64 gen),
+	TP_ARGS(domain, iova, old_pfn, new_pfn, gen),
+	TP_STRUCT__entry(
+		__field(u32, domain)
+		__field(u64, iova)
+		__field(u64, old_pfn)
+		__field(u64, new_pfn)
+		__field(u64, gen)
+	),
+	TP_fast_assign(
+		__entry->domain = domain;
+		__entry->iova = iova;
+		__entry->old_pfn = old_pfn;
+		__entry->new_pfn = new_pfn;
+		__entry->gen = gen;
+	),
+	TP_printk("domain=%u iova=0x%llx old=0x%llx new=0x%llx gen=%llu",
+		  __entry->domain, __entry->iova, __entry->old_pfn,
+		  __entry->new_pfn, __entry->gen)
+);
+
+TRACE_EVENT(iommu_migrate_dma_stall,
+	TP_PROTO(u32 engine, u64 iova, u64 ns),
+	TP_ARGS(engine, iova, ns),
+	TP_STRUCT__entry(
+		__field(u32, engine)
+		__field(u64, iova)
+		__field(u64, ns)
+	),
+	TP_fast_assign(
+		__entry->engine = engine;
+		__entry->iova = iova;
+		__entry->ns = ns;
+	),
+	TP_printk("engine=%u iova=0x%llx ns=%llu", __entry->engine,
+		  __entry->iova, __entry->ns)
+);
+
+TRACE_EVENT(iommu_migrate_rmt_violation,
+	TP_PROTO(u32 domain, u64 iova, u64 pfn, int verdict),
+	TP_ARGS(domain, iova, pfn, verdict),
+	TP_STRUCT__entry(
+		__field(u32, domain)
+		__field(u64, iova)
+		__field(u64, pfn)
+		__field(int, verdict)
+	),
+	TP_fast_assign(
+		__entry->domain = domain;
+		__entry->iova = iova;
+		__entry->pfn = pfn;
+		__entry->verdict = verdict;
+	),
+	TP_printk("domain=%u iova=0x%llx pfn=0x%llx verdict=%d",
+		  __entry->domain, __entry->iova, __entry->pfn,
+		  __entry->verdict)
+);
+
+#endif /* _IOMMU_MIGRATE_TRACE_H */
+
+#undef TRACE_INCLUDE_PATH
+#define TRACE_INCLUDE_PATH .
+#undef TRACE_INCLUDE_FILE
+#define TRACE_INCLUDE_FILE trace
+#include <trace/define_trace.h>

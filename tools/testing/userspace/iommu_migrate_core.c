@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The iommu_migrate core against its reference model
+ * (iommu_migrate/core_model.h): random operations, legal and illegal, on
+ * the state machine, the PME protocol and the RMT check; then fixed
+ * checks of every illegal transition and of the DMA records. Prints
+ * TAP; -s SEED runs one seed again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core_model.h"
+
+static unsigned int tests, failed;
+
+static void ok(bool cond, const char *what)
+{
+	tests++;
+	failed += !cond;
+	printf("%sok %u - %s\n", cond ? "" : "not ", tests, what);
+}
+
+static u64 rng;
+
+static u64 rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void random_run(u64 seed, unsigned long nops)
+{
+	static struct imm_model m;
+	unsigned long i;
+	char what[96];
+	bool good = true;
+
+	rng = seed | 1;
+	imm_model_init(&m);
+	for (i = 0; i < nops && good; i++) {
+		u64 r = rnd();
+
+		good = imm_model_step(&m, r & 0xff, (r >> 8) & 0xff, r >> 16);
+	}
+	if (!good)
+		printf("# seed %llu op %lu: %s\n", (unsigned long long)seed,
+		       i, m.why);
+	snprintf(what, sizeof(what), "model run, seed %llu (%lu legal, %lu illegal)",
+		 (unsigned long long)seed, m.legal, m.illegal);
+	ok(good && m.legal > 1000 && m.illegal > 1000, what);
+}
+
+/* Every (state, event) pair: only the four listed transitions pass. */
+static void transitions(void)
+{
+	unsigned int s, e, legal = 0, bad = 0;
+
+	for (s = 0; s <= IMM_NR_STATES; s++)
+		for (e = 0; e <= IMM_NR_EVENTS; e++) {
+			int r = imm_state_next(s, e);
+
+			legal += r >= 0;
+			bad += r != imm_model_next(s, e);
+		}
+	ok(legal == 5 && !bad, "exactly the five legal state changes pass");
+}
+
+static void protocol_order(void)
+{
+	struct imm_rmt e = { .domain = 3, .iova = 0x5000, .gen = 7 };
+	struct imm_rmt n = {}, saved;
+	struct imm_mig mg = {};
+
+	ok(imm_mig_drained(&mg) == -EINVAL && imm_mig_copied(&mg) == -EINVAL &&
+	   imm_mig_release(&mg) == -EINVAL && imm_mig_abort(&mg, &e) == -EINVAL &&
+	   imm_mig_switch(&mg, &e, &n, 8) == -EINVAL && mg.phase == IMM_PH_IDLE,
+	   "an idle migration refuses every step but the first");
+	ok(!imm_mig_mark(&mg, &e) && e.state == IMM_MIGRATING &&
+	   imm_mig_mark(&mg, &e) == -EINVAL, "mark once");
+	ok(imm_mig_copied(&mg) == -EINVAL && !imm_mig_drained(&mg) &&
+	   !imm_mig_copied(&mg), "drain before copy");
+	saved = e;
+	ok(imm_mig_switch(&mg, &e, &n, 7) == -EINVAL &&
+	   !memcmp(&saved, &e, sizeof(e)), "a switch without a newer generation is refused");
+	ok(!imm_mig_switch(&mg, &e, &n, 9) && n.gen == 9 && n.domain == 3 &&
+	   n.state == IMM_NORMAL && !e.domain, "switch moves the owner to the new page");
+	ok(imm_mig_abort(&mg, &n) == -EINVAL, "no abort after the switch");
+	ok(imm_rmt_check(&e, 3, 0x5000, 9) == IMM_ACCESS_VIOLATION,
+	   "an access through the old page is a violation");
+	ok(imm_rmt_check(&n, 3, 0x5000, 8) == IMM_ACCESS_STALE &&
+	   imm_rmt_check(&n, 3, 0x5000, 9) == IMM_ACCESS_OK,
+	   "a translation older than the switch must be refreshed");
+	ok(!imm_mig_release(&mg) && imm_mig_release(&mg) == -EINVAL, "release once");
+}
+
+static void abort_paths(void)
+{
+	unsigned int at;
+
+	for (at = IMM_PH_MARKED; at <= IMM_PH_COPIED; at++) {
+		struct imm_rmt e = { .domain = 1, .iova = 0, .gen = 4 };
+		struct imm_mig mg = {};
+		char what[64];
+
+		imm_mig_mark(&mg, &e);
+		if (at >= IMM_PH_DRAINED)
+			imm_mig_drained(&mg);
+		if (at >= IMM_PH_COPIED)
+			imm_mig_copied(&mg);
+		snprintf(what, sizeof(what), "abort from phase %u keeps the page", at);
+		ok(!imm_mig_abort(&mg, &e) && e.state == IMM_NORMAL && e.gen == 4 &&
+		   e.domain == 1 && imm_mig_abort(&mg, &e) == -EINVAL &&
+		   imm_rmt_check(&e, 1, 0, 4) == IMM_ACCESS_OK, what);
+	}
+}
+
+static void records(void)
+{
+	struct iommu_migrate_record r, z = {};
+	u64 base = 0x10000, slots = 64;
+
+	imm_rec_fill(&r, 2, 130, base + 2 * IMM_REC_SIZE);
+	ok(imm_rec_check(&r, 2, base, 2, slots) == IMM_REC_OK, "a record checks");
+	ok(imm_rec_check(&z, 2, base, 2, slots) == IMM_REC_EMPTY, "zero is empty");
+	ok(imm_rec_check(&r, 3, base, 2, slots) == IMM_REC_MISPLACED,
+	   "another engine's record is misplaced");
+	ok(imm_rec_check(&r, 2, base, 3, slots) == IMM_REC_MISPLACED,
+	   "a record in the wrong slot is misplaced");
+	r.data[1] ^= 1;
+	ok(imm_rec_check(&r, 2, base, 2, slots) == IMM_REC_TORN, "a flipped bit is torn");
+	imm_rec_fill(&r, 2, 130, base + 2 * IMM_REC_SIZE);
+	imm_rec_fill(&z, 2, 66, base + 2 * IMM_REC_SIZE);
+	memcpy(&r, &z, 32);	/* half of one record, half of another */
+	ok(imm_rec_check(&r, 2, base, 2, slots) == IMM_REC_TORN, "a mix is torn");
+}
+
+int main(int argc, char **argv)
+{
+	u64 seed = time(NULL);
+	int c, runs = 16;
+
+	while ((c = getopt(argc, argv, "s:")) != -1)
+		if (c == 's') {
+			seed = strtoull(optarg, NULL, 0);
+			runs = 1;
+		}
+	printf("TAP version 13\n");
+	transitions();
+	protocol_order();
+	abort_paths();
+	records();
+	for (c = 0; c < runs; c++)
+		random_run(seed + c, 200000);
+	printf("1..%u\n", tests);
+	return failed ? 1 : 0;
+}
