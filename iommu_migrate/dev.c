@@ -39,7 +39,7 @@ static int imm_release(struct inode *inode, struct file *file)
 
 	/* Devices first, then what they used. */
 	idr_for_each_entry(&c->engines, e, id)
-		imm_engine_stop(e);
+		imm_engine_stop(e, NULL);
 	xa_for_each(&c->bufs, i, b) {
 		if (b->dom)
 			imm_buf_unmap(b, b->dom);
@@ -205,22 +205,21 @@ out:
 
 static long do_engine_stop(struct imm_ctx *c, void __user *argp)
 {
-	struct iommu_migrate_id req;
+	struct iommu_migrate_engine_stats st;
 	struct imm_engine *e;
+	u32 id;
 
-	if (copy_from_user(&req, argp, sizeof(req)))
+	if (get_user(id, (u32 __user *)argp))
 		return -EFAULT;
-	if (req.reserved)
-		return -EINVAL;
 	mutex_lock(&c->lock);
-	e = idr_find(&c->engines, req.id);
+	e = idr_find(&c->engines, id);
 	if (e)
-		idr_remove(&c->engines, req.id);
+		idr_remove(&c->engines, id);
 	mutex_unlock(&c->lock);
 	if (!e)
 		return -ENOENT;
-	imm_engine_stop(e);
-	return 0;
+	imm_engine_stop(e, &st);
+	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
 static long do_engine_stats(struct imm_ctx *c, void __user *argp)

@@ -304,10 +304,16 @@ free:
 /**
  * imm_engine_stop() - stop an engine and free it
  * @e: the engine
+ * @st: if not NULL, its final counters
  */
-void imm_engine_stop(struct imm_engine *e)
+void imm_engine_stop(struct imm_engine *e,
+		     struct iommu_migrate_engine_stats *st)
 {
 	kthread_stop(e->task);
+	if (st) {
+		*st = e->st;
+		st->running = 0;
+	}
 	put_task_struct(e->task);
 	ptsel_walker_destroy(e->walker);
 	imm_domain_put(e->dom);

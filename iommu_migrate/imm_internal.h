@@ -164,7 +164,8 @@ int imm_probe(struct imm_domain *d, u64 iova, u64 pfn);
 struct imm_engine *imm_engine_start(struct imm_domain *d,
 				    const struct iommu_migrate_engine *req,
 				    u32 id);
-void imm_engine_stop(struct imm_engine *e);
+void imm_engine_stop(struct imm_engine *e,
+		     struct iommu_migrate_engine_stats *st);
 void imm_engine_stats(struct imm_engine *e,
 		      struct iommu_migrate_engine_stats *st);
 extern wait_queue_head_t imm_release_wq;

@@ -44,6 +44,8 @@ struct imm_item {
  * @aborted: pages given up
  * @already: pages already where they should be
  * @cancel: stop before the next batch
+ * @rejects: evacuation: pages in the range the allocator offered
+ * @nr_rejects: how many
  * @done: completed by the PME
  */
 struct imm_req {
@@ -54,6 +56,8 @@ struct imm_req {
 	unsigned long avoid_lo, avoid_hi;
 	u64 moved, aborted, already;
 	bool cancel;
+	struct list_head rejects;
+	unsigned long nr_rejects;
 	struct completion done;
 };
 
@@ -79,13 +83,16 @@ static bool in_avoid(const struct imm_req *rq, struct page *page)
 	return rq->avoid_hi && pfn >= rq->avoid_lo && pfn < rq->avoid_hi;
 }
 
-/* The destination page; an evacuation never takes one in its range. */
-static struct page *alloc_dest(const struct imm_req *rq)
+/*
+ * The destination page. An evacuation never takes one in its range: it
+ * keeps the in-range pages the allocator hands out (the range's pages
+ * it has just freed come back first) until the request ends.
+ */
+static struct page *alloc_dest(struct imm_req *rq)
 {
 	gfp_t gfp = GFP_HIGHUSER | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
-	struct page *page, *reject[8];
-	unsigned int n = 0, i;
 	unsigned int fail = READ_ONCE(imm_fail_next_allocs);
+	struct page *page;
 
 	/* The test knob: fail this many allocations from now on. */
 	if (fail && cmpxchg(&imm_fail_next_allocs, fail, fail - 1) == fail)
@@ -95,17 +102,15 @@ static struct page *alloc_dest(const struct imm_req *rq)
 			page = alloc_page(gfp);
 		else
 			page = alloc_pages_node(rq->nid, gfp | __GFP_THISNODE, 0);
-		if (!page || !in_avoid(rq, page) || n == ARRAY_SIZE(reject))
-			break;
-		reject[n++] = page;
+		if (!page || !in_avoid(rq, page))
+			return page;
+		if (rq->nr_rejects >= rq->avoid_hi - rq->avoid_lo) {
+			__free_page(page);
+			return NULL;
+		}
+		list_add(&page->lru, &rq->rejects);
+		rq->nr_rejects++;
 	}
-	for (i = 0; i < n; i++)
-		__free_page(reject[i]);
-	if (page && in_avoid(rq, page)) {
-		__free_page(page);
-		page = NULL;
-	}
-	return page;
 }
 
 /* Put the PTE and RMT entry of @pp back to normal on the old page. */
@@ -296,6 +301,7 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 
 static void pme_run(struct imm_req *rq, struct pme_page *pp)
 {
+	struct page *page, *next;
 	unsigned long i = 0;
 
 	while (i < rq->nr && !READ_ONCE(rq->cancel)) {
@@ -309,6 +315,10 @@ static void pme_run(struct imm_req *rq, struct pme_page *pp)
 		pme_batch(rq, &rq->items[i], n, pp);
 		i += n;
 		cond_resched();
+	}
+	list_for_each_entry_safe(page, next, &rq->rejects, lru) {
+		list_del(&page->lru);
+		__free_page(page);
 	}
 }
 
@@ -344,16 +354,19 @@ static int pme_submit(struct imm_req *rq, bool killable)
 {
 	int ret = 0;
 
+	INIT_LIST_HEAD(&rq->rejects);
 	init_completion(&rq->done);
 	spin_lock(&pme_lock);
 	list_add_tail(&rq->node, &pme_queue);
 	spin_unlock(&pme_lock);
 	wake_up(&pme_wq);
-	if (killable && wait_for_completion_killable(&rq->done)) {
-		WRITE_ONCE(rq->cancel, true);
-		ret = -EINTR;
+	if (!killable || wait_for_completion_killable(&rq->done)) {
+		if (killable) {
+			WRITE_ONCE(rq->cancel, true);
+			ret = -EINTR;
+		}
+		wait_for_completion(&rq->done);
 	}
-	wait_for_completion(&rq->done);
 	return ret;
 }
 

@@ -149,6 +149,10 @@ static inline __u32 iommu_migrate_record_csum(const struct iommu_migrate_record 
 
 /**
  * struct iommu_migrate_engine_stats - an engine's counters
+ *
+ * ENGINE_STATS reads them while the engine runs; ENGINE_STOP stops it
+ * and returns the final ones.
+ *
  * @id: the engine (input)
  * @running: 1 while it has operations left, 0 once idle or stopped
  * @ops: operations done
@@ -176,7 +180,7 @@ struct iommu_migrate_engine_stats {
 };
 
 /**
- * struct iommu_migrate_id - name a domain or an engine
+ * struct iommu_migrate_id - name a domain
  * @id: its id
  * @reserved: must be zero
  */
@@ -300,7 +304,7 @@ struct iommu_migrate_stats {
 #define IOMMU_MIGRATE_IOC_MAP		_IOW(IOMMU_MIGRATE_IOC_MAGIC, 0x04, struct iommu_migrate_map)
 #define IOMMU_MIGRATE_IOC_UNMAP		_IOW(IOMMU_MIGRATE_IOC_MAGIC, 0x05, struct iommu_migrate_map)
 #define IOMMU_MIGRATE_IOC_ENGINE_START	_IOWR(IOMMU_MIGRATE_IOC_MAGIC, 0x06, struct iommu_migrate_engine)
-#define IOMMU_MIGRATE_IOC_ENGINE_STOP	_IOW(IOMMU_MIGRATE_IOC_MAGIC, 0x07, struct iommu_migrate_id)
+#define IOMMU_MIGRATE_IOC_ENGINE_STOP	_IOWR(IOMMU_MIGRATE_IOC_MAGIC, 0x07, struct iommu_migrate_engine_stats)
 #define IOMMU_MIGRATE_IOC_ENGINE_STATS	_IOWR(IOMMU_MIGRATE_IOC_MAGIC, 0x08, struct iommu_migrate_engine_stats)
 #define IOMMU_MIGRATE_IOC_MIGRATE	_IOWR(IOMMU_MIGRATE_IOC_MAGIC, 0x09, struct iommu_migrate_migrate)
 #define IOMMU_MIGRATE_IOC_EVACUATE	_IOWR(IOMMU_MIGRATE_IOC_MAGIC, 0x0a, struct iommu_migrate_evacuate)

@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu_migrate user ABI: every ioctl with bad input (sizes, overflows,
+ * bad fds, unknown ids, limits), the RMT check of forged accesses, the
+ * CPU mapping across moves, a migration aborted by failed destination
+ * allocations, and the sysfs knobs.
+ */
+#include "kselftest_harness.h"
+#include "imm_util.h"
+
+FIXTURE(imm) {
+	int dev;
+	struct mv_knobs knobs;
+};
+
+FIXTURE_SETUP(imm)
+{
+	self->knobs.dir = SYSFS;
+	self->dev = open(DEV, O_RDWR | O_CLOEXEC);
+	if (self->dev < 0 && errno == ENOENT && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "iommu_migrate not loaded");
+	ASSERT_LE(0, self->dev);
+}
+
+FIXTURE_TEARDOWN(imm)
+{
+	if (self->dev >= 0)
+		close(self->dev);
+	mv_knobs_restore(&self->knobs);
+}
+
+TEST_F(imm, domain_bad_input)
+{
+	struct iommu_migrate_domain d = { .format = IOMMU_MIGRATE_FORMAT_RADIX };
+	struct iommu_migrate_id id = { 0 };
+	long max, i, dom;
+
+	EXPECT_EQ(-EINVAL, imm_domain(self->dev, 0));
+	EXPECT_EQ(-EINVAL, imm_domain(self->dev, 3));
+	d.reserved = 1;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_DOMAIN_CREATE, &d));
+	d.reserved = 0;
+	d.id = 5;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_DOMAIN_CREATE, &d));
+	EXPECT_EQ(-EFAULT, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_DOMAIN_CREATE, NULL));
+	/* The limit: max_domains per file, then -EMFILE. */
+	mv_knobs_save(&self->knobs, "max_domains");
+	ASSERT_EQ(0, write_knob("max_domains", "3"));
+	max = 3;
+	for (i = 0; i < max; i++)
+		EXPECT_LT(0, imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_HASH));
+	EXPECT_EQ(-EMFILE, imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX));
+	id.id = 99;
+	EXPECT_EQ(-ENOENT, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_DOMAIN_DESTROY, &id));
+	id.id = 1;
+	id.reserved = 1;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_DOMAIN_DESTROY, &id));
+	id.reserved = 0;
+	EXPECT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_DOMAIN_DESTROY, &id));
+	EXPECT_EQ(-ENOENT, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_DOMAIN_DESTROY, &id));
+	dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+	EXPECT_LT(0, dom);
+	EXPECT_EQ(-ENOTTY, imm_ioctl(self->dev, _IO(IOMMU_MIGRATE_IOC_MAGIC, 0x7f), NULL));
+}
+
+TEST_F(imm, buffer_bad_input)
+{
+	struct iommu_migrate_buf b = { .size = PAGE, .node = -1, .flags = 1 };
+	struct iommu_migrate_map m = { 0 };
+	struct iommu_migrate_id id = { 0 };
+	int dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX), buf, other;
+	long max_mb = read_knob("max_buffer_mb");
+	void *p;
+
+	ASSERT_LT(0, dom);
+	EXPECT_EQ(-EINVAL, imm_buf(self->dev, 0, -1));
+	EXPECT_EQ(-EINVAL, imm_buf(self->dev, 100, -1));
+	EXPECT_EQ(-E2BIG, imm_buf(self->dev, (max_mb + 1) * MB, -1));
+	EXPECT_EQ(-E2BIG, imm_buf(self->dev, -PAGE, -1));
+	EXPECT_EQ(-EINVAL, imm_buf(self->dev, PAGE, 4096));
+	EXPECT_EQ(-EINVAL, imm_buf(self->dev, PAGE, -2));
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_BUF_CREATE, &b));
+	buf = imm_buf(self->dev, 4 * PAGE, -1);
+	ASSERT_LE(0, buf);
+	other = imm_buf(self->dev, PAGE, -1);
+	ASSERT_LE(0, other);
+
+	/* mmap: shared only, inside the buffer. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, buf, 0));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 5 * PAGE, PROT_READ, MAP_SHARED, buf, 0));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ, MAP_SHARED, buf, 4 * PAGE));
+	p = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, ((char *)p)[3 * PAGE]);
+	munmap(p, 4 * PAGE);
+
+	/* map: prot, alignment, range, fds, twice. */
+	EXPECT_EQ(-EINVAL, imm_map(self->dev, buf, dom, 0, 0));
+	EXPECT_EQ(-EINVAL, imm_map(self->dev, buf, dom, 0, IOMMU_MIGRATE_PROT_WRITE));
+	EXPECT_EQ(-EINVAL, imm_map(self->dev, buf, dom, 0, 7));
+	EXPECT_EQ(-EINVAL, imm_map(self->dev, buf, dom, 100, IOMMU_MIGRATE_PROT_READ));
+	EXPECT_EQ(-EINVAL, imm_map(self->dev, buf, dom, 1ULL << 48, IOMMU_MIGRATE_PROT_READ));
+	EXPECT_EQ(-EINVAL, imm_map(self->dev, buf, dom, -PAGE, IOMMU_MIGRATE_PROT_READ));
+	EXPECT_EQ(-EBADF, imm_map(self->dev, -1, dom, 0, IOMMU_MIGRATE_PROT_READ));
+	EXPECT_EQ(-EBADF, imm_map(self->dev, self->dev, dom, 0, IOMMU_MIGRATE_PROT_READ));
+	EXPECT_EQ(-ENOENT, imm_map(self->dev, buf, 77, 0, IOMMU_MIGRATE_PROT_READ));
+	EXPECT_EQ(0, imm_map(self->dev, buf, dom, 0x100000, IOMMU_MIGRATE_PROT_READ));
+	EXPECT_EQ(-EBUSY, imm_map(self->dev, buf, dom, 0x200000, IOMMU_MIGRATE_PROT_READ));
+	EXPECT_EQ(-EEXIST, imm_map(self->dev, other, dom, 0x102000, IOMMU_MIGRATE_PROT_READ));
+	EXPECT_EQ(-ENOENT, imm_unmap(self->dev, other, dom));
+	m.buf_fd = buf;
+	m.domain = dom;
+	m.iova = 1;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_UNMAP, &m));
+	id.id = dom;
+	EXPECT_EQ(-EBUSY, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_DOMAIN_DESTROY, &id));
+	EXPECT_EQ(0, imm_unmap(self->dev, buf, dom));
+	EXPECT_EQ(-ENOENT, imm_unmap(self->dev, buf, dom));
+	/* The range is free again. */
+	EXPECT_EQ(0, imm_map(self->dev, other, dom, 0x102000, IOMMU_MIGRATE_PROT_READ));
+	close(buf);
+	close(other);
+}
+
+TEST_F(imm, engine_bad_input)
+{
+	struct iommu_migrate_engine e = { 0 };
+	struct iommu_migrate_engine_stats st;
+	int dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX), i;
+	long id;
+
+	ASSERT_LT(0, dom);
+	EXPECT_EQ(-EINVAL, imm_engine(self->dev, dom, 3, 0, 4096, 1, 0));
+	EXPECT_EQ(-EINVAL, imm_engine(self->dev, dom, 0, 0, 0, 1, 0));
+	EXPECT_EQ(-EINVAL, imm_engine(self->dev, dom, 0, 0, 100, 1, 0));
+	EXPECT_EQ(-EINVAL, imm_engine(self->dev, dom, 0, 32, 4096, 1, 0));
+	EXPECT_EQ(-EINVAL, imm_engine(self->dev, dom, 0, -64ULL, 4096, 1, 0));
+	EXPECT_EQ(-EINVAL, imm_engine(self->dev, dom, 0, 0, 4096, 1,
+				      read_knob("max_engine_rate") + 1));
+	EXPECT_EQ(-ENOENT, imm_engine(self->dev, dom + 1, 0, 0, 4096, 1, 0));
+	e.domain = dom;
+	e.size = 4096;
+	e.reserved = 1;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_START, &e));
+	e.reserved = 0;
+	e.id = 1;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_START, &e));
+	EXPECT_EQ(-ENOENT, imm_engine_stop(self->dev, 42, &st));
+	st.id = 42;
+	EXPECT_EQ(-ENOENT, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, &st));
+
+	/* Engines on nothing fault and count it; the limit holds. */
+	mv_knobs_save(&self->knobs, "max_engines");
+	ASSERT_EQ(0, write_knob("max_engines", "2"));
+	id = imm_engine(self->dev, dom, 0, 0, 4096, 10, 0);
+	ASSERT_LT(0, id);
+	EXPECT_LT(0, imm_engine(self->dev, dom, 1, 0, 4096, 10, 0));
+	EXPECT_EQ(-EMFILE, imm_engine(self->dev, dom, 2, 0, 4096, 10, 0));
+	for (i = 0; i < 1000; i++) {
+		st.id = id;
+		ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, &st));
+		if (!st.running)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(0, imm_engine_stop(self->dev, id, &st));
+	EXPECT_EQ(10, st.ops);
+	EXPECT_EQ(10, st.faults);
+	EXPECT_EQ(0, st.writes);
+	EXPECT_EQ(0, st.rmt_violations);
+	EXPECT_EQ(-ENOENT, imm_engine_stop(self->dev, id, &st));
+}
+
+TEST_F(imm, migrate_and_evacuate_bad_input)
+{
+	struct iommu_migrate_evacuate ev = { .nr_pages = 0, .node = -1 };
+	struct iommu_migrate_migrate m;
+	struct iommu_migrate_page pg;
+	int buf = imm_buf(self->dev, 4 * PAGE, -1);
+
+	ASSERT_LE(0, buf);
+	EXPECT_EQ(-EINVAL, imm_migrate(self->dev, buf, 0, 1, PAGE, &m));
+	EXPECT_EQ(-EINVAL, imm_migrate(self->dev, buf, 0, 0, 0, &m));
+	EXPECT_EQ(-EINVAL, imm_migrate(self->dev, buf, 0, 0, 5 * PAGE, &m));
+	EXPECT_EQ(-EINVAL, imm_migrate(self->dev, buf, 0, 4 * PAGE, PAGE, &m));
+	EXPECT_EQ(-EINVAL, imm_migrate(self->dev, buf, 0, -PAGE, 2 * PAGE, &m));
+	EXPECT_EQ(-EINVAL, imm_migrate(self->dev, buf, -1, 0, PAGE, &m));
+	EXPECT_EQ(-EINVAL, imm_migrate(self->dev, buf, 4096, 0, PAGE, &m));
+	EXPECT_EQ(-EBADF, imm_migrate(self->dev, -1, 0, 0, PAGE, &m));
+	EXPECT_EQ(-EBADF, imm_migrate(self->dev, self->dev, 0, 0, PAGE, &m));
+	m.buf_fd = buf;
+	m.flags = 1;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_MIGRATE, &m));
+	EXPECT_EQ(0, imm_migrate(self->dev, buf, 0, 0, 4 * PAGE, &m));
+	EXPECT_EQ(4, m.moved + m.already);
+
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	ev.nr_pages = 2;
+	ev.start_pfn = -1ULL;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	ev.start_pfn = 0;
+	ev.node = 4096;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	ev.node = -2;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	ev.node = -1;
+	ev.reserved = 1;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	EXPECT_EQ(-EFAULT, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, (void *)8));
+
+	EXPECT_EQ(-EINVAL, imm_page(self->dev, buf, 4, &pg));
+	EXPECT_EQ(-EBADF, imm_page(self->dev, 12345, 0, &pg));
+	EXPECT_EQ(0, imm_page(self->dev, buf, 3, &pg));
+	EXPECT_EQ(-1, pg.state);	/* not mapped */
+	close(buf);
+}
+
+/*
+ * The RMT refuses, and counts, accesses whose owner or IOVA disagree
+ * with it: a stale or forged translation never reaches the page.
+ */
+TEST_F(imm, rmt_refuses_forged_accesses)
+{
+	int d1 = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+	int d2 = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_HASH);
+	int buf = imm_buf(self->dev, 2 * PAGE, -1), lone = imm_buf(self->dev, PAGE, -1);
+	struct iommu_migrate_page pg, lp;
+	struct iommu_migrate_probe pr = { 0 };
+	long v0 = read_knob("rmt_violations");
+
+	ASSERT_LT(0, d1);
+	ASSERT_LT(0, d2);
+	ASSERT_LE(0, buf);
+	ASSERT_LE(0, lone);
+	ASSERT_EQ(0, imm_map(self->dev, buf, d1, 0x40000, IOMMU_MIGRATE_PROT_READ));
+	ASSERT_EQ(0, imm_page(self->dev, buf, 1, &pg));
+	ASSERT_EQ(0, imm_page(self->dev, lone, 0, &lp));
+	EXPECT_EQ(0, pg.state);
+	pr.domain = d1;
+	pr.iova = 0x41000;
+	pr.pfn = pg.pfn;
+	EXPECT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_PROBE, &pr));
+	pr.iova = 0x40000;			/* another page's IOVA */
+	EXPECT_EQ(-EFAULT, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_PROBE, &pr));
+	pr.domain = d2;				/* another domain */
+	pr.iova = 0x41000;
+	EXPECT_EQ(-EFAULT, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_PROBE, &pr));
+	pr.domain = d1;				/* a page no domain maps */
+	pr.pfn = lp.pfn;
+	EXPECT_EQ(-EFAULT, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_PROBE, &pr));
+	pr.domain = 99;
+	EXPECT_EQ(-ENOENT, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_PROBE, &pr));
+	EXPECT_EQ(v0 + 3, read_knob("rmt_violations"));
+	close(buf);
+	close(lone);
+}
+
+/* The CPU mapping follows a page to its new node, data intact. */
+TEST_F(imm, cpu_mapping_follows_moves)
+{
+	const unsigned long n = 16;
+	int buf = imm_buf(self->dev, n * PAGE, 0), status[16], to;
+	struct iommu_migrate_migrate m;
+	unsigned long i;
+	uint64_t *p;
+
+	if (nr_nodes() < 2)
+		SKIP(return, "one NUMA node");
+	ASSERT_LE(0, buf);
+	p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < n * PAGE / 8; i++)
+		p[i] = i * 0x9e3779b97f4a7c15ULL;
+	for (to = 1; to >= 0; to--) {
+		ASSERT_EQ(0, imm_migrate(self->dev, buf, to, 0, n * PAGE, &m));
+		EXPECT_EQ(n, m.moved);
+		for (i = 0; i < n * PAGE / 8; i++)
+			if (p[i] != i * 0x9e3779b97f4a7c15ULL)
+				break;
+		EXPECT_EQ(n * PAGE / 8, i);
+		ASSERT_EQ(0, query_nodes(p, n, status));
+		for (i = 0; i < n; i++)
+			EXPECT_EQ(to, status[i]);
+	}
+	munmap(p, n * PAGE);
+	close(buf);
+}
+
+/*
+ * Destination allocations that fail abort their pages' migrations: the
+ * pages stay where they were and the device goes on using them, with
+ * no record lost.
+ */
+TEST_F(imm, failed_allocation_aborts)
+{
+	const unsigned long n = 16;
+	struct iommu_migrate_engine_stats st;
+	struct iommu_migrate_migrate m;
+	struct iommu_migrate_page pg;
+	struct rec_result r;
+	long a0 = read_knob("migrations_aborted"), f0 = read_knob("alloc_failures");
+	int dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+	int buf = imm_buf(self->dev, n * PAGE, 0), eng, i, on_old = 0;
+
+	if (nr_nodes() < 2)
+		SKIP(return, "one NUMA node");
+	ASSERT_LE(0, buf);
+	ASSERT_EQ(0, imm_map(self->dev, buf, dom, 0, IOMMU_MIGRATE_PROT_READ |
+			     IOMMU_MIGRATE_PROT_WRITE));
+	eng = imm_engine(self->dev, dom, IOMMU_MIGRATE_PATTERN_MIXED, 0,
+			 n * PAGE, 0, 0);
+	ASSERT_LT(0, eng);
+	mv_knobs_save(&self->knobs, "fail_next_allocs");
+	ASSERT_EQ(0, write_knob("fail_next_allocs", "5"));
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, n * PAGE, &m));
+	EXPECT_EQ(5, m.aborted);
+	EXPECT_EQ(n - 5, m.moved);
+	EXPECT_EQ(a0 + 5, read_knob("migrations_aborted"));
+	EXPECT_EQ(f0 + 5, read_knob("alloc_failures"));
+	for (i = 0; i < (int)n; i++) {
+		ASSERT_EQ(0, imm_page(self->dev, buf, i, &pg));
+		EXPECT_EQ(0, pg.state);
+		on_old += pg.node == 0;
+	}
+	EXPECT_EQ(5, on_old);
+	ASSERT_EQ(0, stop_and_check(self->dev, eng, buf, n * PAGE, 0, &st, &r));
+	EXPECT_LT(0, st.writes);
+	EXPECT_EQ(0, st.check_errors);
+	EXPECT_EQ(0, st.rmt_violations);
+	EXPECT_EQ(0, st.faults);
+	EXPECT_EQ(0, r.lost + r.torn + r.misplaced);
+	close(buf);
+}
+
+TEST(sysfs_bad_writes_and_root_only)
+{
+	static const struct { const char *knob, *val; } bad[] = {
+		{ "pme_batch_pages", "0" }, { "pme_batch_pages", "513" },
+		{ "max_drain_wait_ms", "0" }, { "max_drain_wait_ms", "60001" },
+		{ "max_engines", "0" }, { "max_engines", "65" },
+		{ "max_domains", "0" }, { "max_domains", "-1" },
+		{ "max_buffer_mb", "4097" }, { "max_buffer_mb", "x" },
+		{ "max_engine_rate", "0" }, { "fail_next_allocs", "1000001" },
+		{ "pme_batch_pages", "99999999999999999999" },
+	};
+	static const char * const knobs[] = {
+		"pme_batch_pages", "max_drain_wait_ms", "max_engines",
+		"max_domains", "max_buffer_mb", "max_engine_rate",
+		"fail_next_allocs",
+	};
+	static const char * const counters[] = {
+		"pages_migrated", "bytes_migrated", "dma_stalls", "dma_stall_ns",
+		"rmt_violations", "migrations_aborted", "alloc_failures",
+		"drain_timeouts",
+	};
+	long saved[ARRAY_SIZE(knobs)];
+	unsigned int k;
+	int ret;
+
+	if (read_knob("pme_batch_pages") < 0 && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "iommu_migrate not loaded");
+	for (k = 0; k < ARRAY_SIZE(knobs); k++)
+		saved[k] = read_knob(knobs[k]);
+	for (k = 0; k < ARRAY_SIZE(bad); k++) {
+		ret = write_knob(bad[k].knob, bad[k].val);
+		EXPECT_TRUE(ret == -EINVAL || ret == -ERANGE) TH_LOG("%s", bad[k].knob);
+	}
+	for (k = 0; k < ARRAY_SIZE(knobs); k++)
+		EXPECT_EQ(saved[k], read_knob(knobs[k]));
+	for (k = 0; k < ARRAY_SIZE(counters); k++) {
+		EXPECT_LE(0, read_knob(counters[k])) TH_LOG("%s", counters[k]);
+		EXPECT_EQ(-EACCES, write_knob(counters[k], "0")) TH_LOG("%s", counters[k]);
+	}
+	EXPECT_ROOT_ONLY(DEV, SYSFS, knobs, ARRAY_SIZE(knobs), "1");
+}
+
+TEST_HARNESS_MAIN

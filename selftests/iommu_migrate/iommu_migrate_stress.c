@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu_migrate under DMA: four emulated engines write sequence-numbered
+ * records (three sequential writers and a mixed writer-checker) into a
+ * 64 MiB buffer while the PME moves every page back and forth between
+ * node 0 and node 1; then, from the CPU mapping, no record may be lost,
+ * torn or misplaced, no access may have violated the RMT, every page
+ * must be on the node of the last move (move_pages() query), and the
+ * counters must agree. An rmmod attempted mid-stress must fail and
+ * change nothing. Also the evacuation of a PFN range under DMA.
+ *
+ * IMM_STRESS_SECONDS sets the duration of the stress (default 30).
+ */
+#include <sys/wait.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "imm_util.h"
+
+#define ENGINES		4
+#define STRESS_BYTES	(64 * MB)
+
+FIXTURE(stress) {
+	int dev;
+};
+
+FIXTURE_SETUP(stress)
+{
+	self->dev = open(DEV, O_RDWR | O_CLOEXEC);
+	if (self->dev < 0 && errno == ENOENT && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "iommu_migrate not loaded");
+	ASSERT_LE(0, self->dev);
+	if (nr_nodes() < 2)
+		SKIP(return, "needs two NUMA nodes");
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes, 600)
+{
+	const unsigned long long win = STRESS_BYTES / ENGINES;
+	const unsigned long pages = STRESS_BYTES / PAGE;
+	struct iommu_migrate_engine_stats st[ENGINES];
+	struct iommu_migrate_stats s0, s1;
+	unsigned long long moved = 0, aborted = 0, stalls = 0, passes = 0;
+	double secs = getenv("IMM_STRESS_SECONDS") ?
+		      atof(getenv("IMM_STRESS_SECONDS")) : 30, t0;
+	int dom, buf, eng[ENGINES], to = 0, i, rmmod = -1;
+	int *status = calloc(pages, sizeof(int));
+	struct rec_result r;
+	void *p;
+
+	ASSERT_NE(NULL, status);
+	dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+	ASSERT_LT(0, dom);
+	buf = imm_buf(self->dev, STRESS_BYTES, 0);
+	ASSERT_LE(0, buf);
+	ASSERT_EQ(0, imm_map(self->dev, buf, dom, 1ULL << 32,
+			     IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
+	for (i = 0; i < ENGINES; i++) {
+		eng[i] = imm_engine(self->dev, dom,
+				    i == ENGINES - 1 ? IOMMU_MIGRATE_PATTERN_MIXED :
+				    IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+				    (1ULL << 32) + i * win, win, 0, 0);
+		ASSERT_LT(0, eng[i]);
+	}
+	t0 = now();
+	while (now() - t0 < secs || passes < 2) {
+		struct iommu_migrate_migrate m;
+
+		to = !to;
+		ASSERT_EQ(0, imm_migrate(self->dev, buf, to, 0, STRESS_BYTES, &m));
+		moved += m.moved;
+		aborted += m.aborted;
+		EXPECT_EQ(pages, m.moved + m.aborted + m.already);
+		passes++;
+		if (passes == 1) {
+			/* Held by this file: rmmod must fail, and harm nothing. */
+			rmmod = system("rmmod iommu_migrate 2>/dev/null");
+		}
+	}
+	for (i = 0; i < ENGINES; i++) {
+		ASSERT_EQ(0, imm_engine_stop(self->dev, eng[i], &st[i]));
+		stalls += st[i].stalls;
+	}
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
+	TH_LOG("%.0f s: %llu passes, %llu pages moved, %llu aborted, %llu stalls",
+	       now() - t0, passes, moved, aborted, stalls);
+	EXPECT_NE(0, rmmod);
+	EXPECT_EQ(0, aborted);
+
+	p = mmap(NULL, STRESS_BYTES, PROT_READ, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < ENGINES; i++) {
+		TH_LOG("engine %d: %llu writes, %llu checks, %llu stalls, %llu refreshes",
+		       eng[i], (unsigned long long)st[i].writes,
+		       (unsigned long long)st[i].checks,
+		       (unsigned long long)st[i].stalls,
+		       (unsigned long long)st[i].refreshes);
+		EXPECT_LT(win / REC, st[i].writes) TH_LOG("engine %d wrapped", i);
+		EXPECT_EQ(0, st[i].rmt_violations);
+		EXPECT_EQ(0, st[i].faults);
+		EXPECT_EQ(0, st[i].check_errors);
+		check_records((char *)p + i * win, (1ULL << 32) + i * win,
+			      win / REC, eng[i], st[i].writes, &r);
+		EXPECT_EQ(win / REC, r.ok);
+		EXPECT_EQ(0, r.lost);
+		EXPECT_EQ(0, r.torn);
+		EXPECT_EQ(0, r.misplaced);
+	}
+	EXPECT_LT(0, stalls);
+	/* Every page where the last pass put it, as move_pages() sees it. */
+	ASSERT_EQ(0, query_nodes(p, pages, status));
+	for (i = 0; i < (int)pages; i++)
+		if (status[i] != to)
+			break;
+	EXPECT_EQ(pages, i) TH_LOG("page %d on node %d, not %d", i, status[i], to);
+	munmap(p, STRESS_BYTES);
+
+	/* The counters agree with what the calls and engines reported. */
+	EXPECT_EQ(moved, s1.pages_migrated - s0.pages_migrated);
+	EXPECT_EQ(moved * PAGE, s1.bytes_migrated - s0.bytes_migrated);
+	EXPECT_EQ(stalls, s1.dma_stalls - s0.dma_stalls);
+	EXPECT_EQ(0, s1.rmt_violations - s0.rmt_violations);
+	EXPECT_EQ(aborted, s1.migrations_aborted - s0.migrations_aborted);
+	EXPECT_EQ(s1.pages_migrated, read_knob("pages_migrated"));
+	EXPECT_EQ(s1.dma_stalls, read_knob("dma_stalls"));
+	close(buf);
+	free(status);
+}
+
+/* Evacuate the frames of a buffer's pages while an engine writes them. */
+TEST_F_TIMEOUT(stress, evacuate_pfn_range_under_dma, 300)
+{
+	const unsigned long n = 1024;
+	unsigned long long lo = ~0ULL, hi = 0;
+	struct iommu_migrate_evacuate ev = { .node = -1 };
+	struct iommu_migrate_engine_stats st;
+	struct iommu_migrate_page pg;
+	struct rec_result r;
+	int dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_HASH);
+	int buf = imm_buf(self->dev, n * PAGE, 0), eng;
+	unsigned long i, inside = 0;
+
+	ASSERT_LE(0, buf);
+	ASSERT_EQ(0, imm_map(self->dev, buf, dom, 0x200000,
+			     IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE));
+	eng = imm_engine(self->dev, dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+			 0x200000, n * PAGE, 0, 0);
+	ASSERT_LT(0, eng);
+	/* The range: the middle half of the frames the buffer occupies. */
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, imm_page(self->dev, buf, i, &pg));
+		lo = pg.pfn < lo ? pg.pfn : lo;
+		hi = pg.pfn > hi ? pg.pfn : hi;
+	}
+	ev.start_pfn = lo + (hi - lo) / 4;
+	ev.nr_pages = (hi - lo) / 2 + 1;
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, imm_page(self->dev, buf, i, &pg));
+		inside += pg.pfn >= ev.start_pfn && pg.pfn < ev.start_pfn + ev.nr_pages;
+	}
+	ASSERT_LT(0, inside);
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	EXPECT_LE(inside, ev.mapped);
+	EXPECT_EQ(ev.mapped, ev.moved);
+	EXPECT_EQ(0, ev.failed);
+	/* No mapped page lies in the range any more. */
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, imm_page(self->dev, buf, i, &pg));
+		EXPECT_FALSE(pg.pfn >= ev.start_pfn &&
+			     pg.pfn < ev.start_pfn + ev.nr_pages) TH_LOG("page %lu", i);
+	}
+	ev.mapped = ev.moved = ev.failed = 0;
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	EXPECT_EQ(0, ev.mapped);
+	ASSERT_EQ(0, stop_and_check(self->dev, eng, buf, n * PAGE, 0x200000,
+				    &st, &r));
+	EXPECT_EQ(0, st.rmt_violations);
+	EXPECT_EQ(0, st.faults);
+	EXPECT_EQ(0, r.lost + r.torn + r.misplaced);
+	close(buf);
+}
+
+TEST_HARNESS_MAIN
