@@ -15,6 +15,7 @@
 #include <linux/err.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/prandom.h>
 #include <linux/sched.h>
@@ -41,6 +42,8 @@ static void dev_stall(struct imm_engine *e, u64 iova, u64 seq)
 	ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
 	e->st.stalls++;
 	e->st.stall_ns += ns;
+	e->st.stall_hist[min_t(unsigned int, ns ? ilog2(ns) : 0,
+			       IOMMU_MIGRATE_STALL_BUCKETS - 1)]++;
 	atomic64_inc(&imm_stats.dma_stalls);
 	atomic64_add(ns, &imm_stats.dma_stall_ns);
 	trace_iommu_migrate_dma_stall(e->st.id, iova, ns);

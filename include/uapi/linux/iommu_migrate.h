@@ -147,6 +147,8 @@ static inline __u32 iommu_migrate_record_csum(const struct iommu_migrate_record 
 	return h;
 }
 
+#define IOMMU_MIGRATE_STALL_BUCKETS	40
+
 /**
  * struct iommu_migrate_engine_stats - an engine's counters
  *
@@ -164,6 +166,8 @@ static inline __u32 iommu_migrate_record_csum(const struct iommu_migrate_record 
  * @faults: accesses refused (unmapped, blocked, no write permission)
  * @rmt_violations: accesses whose RMT entry disagreed with them
  * @refreshes: translations replaced after a move (ptsel lookup_update)
+ * @stall_hist: stalls by duration: entry i counts those of less than
+ *		2^(i+1) ns (the last one, the longer ones too)
  */
 struct iommu_migrate_engine_stats {
 	__u32 id;
@@ -177,6 +181,7 @@ struct iommu_migrate_engine_stats {
 	__u64 faults;
 	__u64 rmt_violations;
 	__u64 refreshes;
+	__u64 stall_hist[IOMMU_MIGRATE_STALL_BUCKETS];
 };
 
 /**
