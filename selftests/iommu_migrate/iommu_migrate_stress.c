@@ -10,6 +10,9 @@
  * change nothing. Also the evacuation of a PFN range under DMA.
  *
  * IMM_STRESS_SECONDS sets the duration of the stress (default 30).
+ * With IMM_ALLOC_FAILURES=1 (the debug tier sets fail_page_alloc on the
+ * PME kthread), aborted page migrations are expected: the records must
+ * still be intact, and each page must be where the module says it is.
  */
 #include <sys/wait.h>
 #include <time.h>
@@ -59,6 +62,9 @@ TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes, 600)
 		      atof(getenv("IMM_STRESS_SECONDS")) : 30, t0;
 	int dom, buf, eng[ENGINES], to = 0, i, rmmod = -1;
 	int *status = calloc(pages, sizeof(int));
+	bool failures = getenv("IMM_ALLOC_FAILURES");
+	unsigned long long last_aborted = 0, off_node = 0;
+	struct iommu_migrate_page pg;
 	struct rec_result r;
 	void *p;
 
@@ -85,6 +91,7 @@ TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes, 600)
 		ASSERT_EQ(0, imm_migrate(self->dev, buf, to, 0, STRESS_BYTES, &m));
 		moved += m.moved;
 		aborted += m.aborted;
+		last_aborted = m.aborted;
 		EXPECT_EQ(pages, m.moved + m.aborted + m.already);
 		passes++;
 		if (passes == 1) {
@@ -100,10 +107,13 @@ TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes, 600)
 	TH_LOG("%.0f s: %llu passes, %llu pages moved, %llu aborted, %llu stalls",
 	       now() - t0, passes, moved, aborted, stalls);
 	EXPECT_NE(0, rmmod);
-	EXPECT_EQ(0, aborted);
+	if (!failures)
+		EXPECT_EQ(0, aborted);
 
 	p = mmap(NULL, STRESS_BYTES, PROT_READ, MAP_SHARED, buf, 0);
 	ASSERT_NE(MAP_FAILED, p);
+	if (failures)
+		EXPECT_LT(0, aborted);
 	for (i = 0; i < ENGINES; i++) {
 		TH_LOG("engine %d: %llu writes, %llu checks, %llu stalls, %llu refreshes",
 		       eng[i], (unsigned long long)st[i].writes,
@@ -124,10 +134,16 @@ TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes, 600)
 	EXPECT_LT(0, stalls);
 	/* Every page where the last pass put it, as move_pages() sees it. */
 	ASSERT_EQ(0, query_nodes(p, pages, status));
-	for (i = 0; i < (int)pages; i++)
-		if (status[i] != to)
+	for (i = 0; i < (int)pages; i++) {
+		ASSERT_EQ(0, imm_page(self->dev, buf, i, &pg));
+		if (status[i] != pg.node)
 			break;
-	EXPECT_EQ(pages, i) TH_LOG("page %d on node %d, not %d", i, status[i], to);
+		off_node += status[i] != to;
+	}
+	EXPECT_EQ(pages, i) TH_LOG("page %d: node %d, module says %d", i,
+				   status[i], pg.node);
+	/* A page is off the last pass's node only if that pass gave it up. */
+	EXPECT_GE(last_aborted, off_node);
 	munmap(p, STRESS_BYTES);
 
 	/* The counters agree with what the calls and engines reported. */
