@@ -52,7 +52,8 @@ static void dev_stall(struct imm_engine *e, u64 iova, u64 seq)
 		e->st.refreshes++;
 }
 
-enum { DEV_OK, DEV_FAULT, DEV_VIOLATION };
+/* Outcomes of an access; one cut short by the engine's stop is no fault. */
+enum { DEV_OK, DEV_FAULT, DEV_VIOLATION, DEV_STOPPED };
 
 /*
  * The access is over. The decrement is a full barrier: either the PME,
@@ -86,7 +87,7 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		void *va;
 
 		if (kthread_should_stop())
-			return DEV_FAULT;
+			return DEV_STOPPED;
 		if (ptsel_walker_translate(e->walker, iova, &x))
 			return DEV_FAULT;
 		if (ptsel_sw(x.prot) == IMM_MIGRATING) {
