@@ -10,10 +10,10 @@
  * change nothing. Also the evacuation of a PFN range under DMA.
  *
  * IMM_STRESS_SECONDS sets the duration of the stress (default 30).
- * With IMM_ALLOC_FAILURES=1 (the debug tier sets fail_page_alloc on the
- * PME kthread), aborted page migrations are expected: the records must
- * still be intact, and each page must be where the module says it is.
+ * The same stress runs again, shorter, with destination allocations
+ * failing (fail_page_alloc, on the debug kernel).
  */
+#include <dirent.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -51,33 +51,38 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes, 600)
+/*
+ * The stress itself, for @secs (at least two passes). With @failures,
+ * destination allocations fail now and then (fail_page_alloc on the
+ * PME kthread): aborted page migrations are expected, the records must
+ * still be intact, and each page must be where the module says it is.
+ */
+static void stress(struct __test_metadata *_metadata, int dev, double secs,
+		   bool failures)
 {
 	const unsigned long long win = STRESS_BYTES / ENGINES;
 	const unsigned long pages = STRESS_BYTES / PAGE;
 	struct iommu_migrate_engine_stats st[ENGINES];
 	struct iommu_migrate_stats s0, s1;
 	unsigned long long moved = 0, aborted = 0, stalls = 0, passes = 0;
-	double secs = getenv("IMM_STRESS_SECONDS") ?
-		      atof(getenv("IMM_STRESS_SECONDS")) : 30, t0;
 	int dom, buf, eng[ENGINES], to = 0, i, rmmod = -1;
 	int *status = calloc(pages, sizeof(int));
-	bool failures = getenv("IMM_ALLOC_FAILURES");
+	double t0;
 	unsigned long long last_aborted = 0, off_node = 0;
 	struct iommu_migrate_page pg;
 	struct rec_result r;
 	void *p;
 
 	ASSERT_NE(NULL, status);
-	dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+	dom = imm_domain(dev, IOMMU_MIGRATE_FORMAT_RADIX);
 	ASSERT_LT(0, dom);
-	buf = imm_buf(self->dev, STRESS_BYTES, 0);
+	buf = imm_buf(dev, STRESS_BYTES, 0);
 	ASSERT_LE(0, buf);
-	ASSERT_EQ(0, imm_map(self->dev, buf, dom, 1ULL << 32,
+	ASSERT_EQ(0, imm_map(dev, buf, dom, 1ULL << 32,
 			     IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE));
-	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
+	ASSERT_EQ(0, imm_ioctl(dev, IOMMU_MIGRATE_IOC_STATS, &s0));
 	for (i = 0; i < ENGINES; i++) {
-		eng[i] = imm_engine(self->dev, dom,
+		eng[i] = imm_engine(dev, dom,
 				    i == ENGINES - 1 ? IOMMU_MIGRATE_PATTERN_MIXED :
 				    IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
 				    (1ULL << 32) + i * win, win, 0, 0);
@@ -88,7 +93,7 @@ TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes, 600)
 		struct iommu_migrate_migrate m;
 
 		to = !to;
-		ASSERT_EQ(0, imm_migrate(self->dev, buf, to, 0, STRESS_BYTES, &m));
+		ASSERT_EQ(0, imm_migrate(dev, buf, to, 0, STRESS_BYTES, &m));
 		moved += m.moved;
 		aborted += m.aborted;
 		last_aborted = m.aborted;
@@ -100,10 +105,10 @@ TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes, 600)
 		}
 	}
 	for (i = 0; i < ENGINES; i++) {
-		ASSERT_EQ(0, imm_engine_stop(self->dev, eng[i], &st[i]));
+		ASSERT_EQ(0, imm_engine_stop(dev, eng[i], &st[i]));
 		stalls += st[i].stalls;
 	}
-	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
+	ASSERT_EQ(0, imm_ioctl(dev, IOMMU_MIGRATE_IOC_STATS, &s1));
 	TH_LOG("%.0f s: %llu passes, %llu pages moved, %llu aborted, %llu stalls",
 	       now() - t0, passes, moved, aborted, stalls);
 	EXPECT_NE(0, rmmod);
@@ -135,7 +140,7 @@ TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes, 600)
 	/* Every page where the last pass put it, as move_pages() sees it. */
 	ASSERT_EQ(0, query_nodes(p, pages, status));
 	for (i = 0; i < (int)pages; i++) {
-		ASSERT_EQ(0, imm_page(self->dev, buf, i, &pg));
+		ASSERT_EQ(0, imm_page(dev, buf, i, &pg));
 		if (status[i] != pg.node)
 			break;
 		off_node += status[i] != to;
@@ -156,6 +161,70 @@ TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes, 600)
 	EXPECT_EQ(s1.dma_stalls, read_knob("dma_stalls"));
 	close(buf);
 	free(status);
+}
+
+TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes, 600)
+{
+	const char *secs = getenv("IMM_STRESS_SECONDS");
+
+	stress(_metadata, self->dev, secs ? atof(secs) : 30, false);
+}
+
+/* Write @val to @path; false if it cannot be. */
+static bool put(const char *path, const char *val)
+{
+	return !mv_write_path(path, val);
+}
+
+/* The pid of the PME kthread, or -1. */
+static int pme_pid(void)
+{
+	DIR *d = opendir("/proc");
+	char path[300], comm[32];
+	struct dirent *e;
+	int pid = -1;
+
+	while (d && pid < 0 && (e = readdir(d))) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%s/comm", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "imm_pme\n"))
+			pid = atoi(e->d_name);
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return pid;
+}
+
+/*
+ * The stress with fail_page_alloc failing 1 in 20 of the PME's page
+ * allocations (the destinations; a debug kernel has fault injection).
+ */
+TEST_F_TIMEOUT(stress, dma_with_failing_destinations, 600)
+{
+	const char *fpa = "/sys/kernel/debug/fail_page_alloc/";
+	char path[128], mif[64];
+	int pid = pme_pid();
+
+	snprintf(path, sizeof(path), "%sprobability", fpa);
+	if (access(path, W_OK))
+		SKIP(return, "no fault injection (fail_page_alloc)");
+	ASSERT_LT(0, pid);
+	snprintf(mif, sizeof(mif), "/proc/%d/make-it-fail", pid);
+	ASSERT_TRUE(put("/sys/kernel/debug/fail_page_alloc/verbose", "0"));
+	ASSERT_TRUE(put("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N"));
+	ASSERT_TRUE(put("/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N"));
+	ASSERT_TRUE(put("/sys/kernel/debug/fail_page_alloc/task-filter", "Y"));
+	ASSERT_TRUE(put("/sys/kernel/debug/fail_page_alloc/times", "-1"));
+	ASSERT_TRUE(put(path, "5"));
+	ASSERT_TRUE(put(mif, "1"));
+	stress(_metadata, self->dev, 5, true);
+	put(mif, "0");
+	put(path, "0");
 }
 
 /* Evacuate the frames of a buffer's pages while an engine writes them. */
