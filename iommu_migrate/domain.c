@@ -266,6 +266,7 @@ static void rmt_drop(struct imm_buf *b, unsigned long n)
 	unsigned long i;
 
 	lockdep_assert_held(&b->lock);
+	imm_rmt_retire();
 	for (i = 0; i < n; i++) {
 		struct imm_rmt_ent *e = b->rmt[i];
 

@@ -27,6 +27,42 @@
 DECLARE_WAIT_QUEUE_HEAD(imm_release_wq);
 DECLARE_WAIT_QUEUE_HEAD(imm_drain_wq);
 atomic64_t imm_release_seq = ATOMIC64_INIT(0);
+atomic64_t imm_move_seq = ATOMIC64_INIT(0);
+
+/**
+ * imm_rmt_retire() - say that RMT entries are about to go or change owner
+ *
+ * Called before a frame's entry is erased (a switch, an unmap). A device
+ * that translated before and finds the entry gone or someone else's
+ * afterwards sees the count move: its translation was stale, not a
+ * violation, and it translates again.
+ */
+void imm_rmt_retire(void)
+{
+	atomic64_inc(&imm_move_seq);
+	/* Orders the count before the erase that follows. */
+	smp_mb__after_atomic();
+}
+
+/*
+ * A lookup that found no entry, or another page's: a violation, unless
+ * an entry was retired since the device translated (@moves).
+ */
+static bool translation_stale(u64 moves)
+{
+	/* Pairs with the barrier in imm_rmt_retire(). */
+	smp_rmb();
+	return atomic64_read(&imm_move_seq) != moves;
+}
+
+/* Replace a stale translation (ptsel's updatable lookup). */
+static void refresh(struct imm_engine *e, u64 iova)
+{
+	struct ptsel_xlate x;
+
+	ptsel_partition_lookup_update(e->dom->part, iova, &e->gen, &x);
+	e->st.refreshes++;
+}
 
 /* Wait for the PME to release a migrating page, then refresh. */
 static void dev_stall(struct imm_engine *e, u64 iova, u64 seq)
@@ -80,6 +116,7 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 
 	for (;;) {
 		u64 seq = atomic64_read(&imm_release_seq);
+		u64 moves = atomic64_read(&imm_move_seq);
 		struct imm_rmt_ent *ent;
 		struct ptsel_xlate x;
 		enum imm_verdict v;
@@ -102,6 +139,10 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		ent = xa_load(&imm_rmt_xa, x.target >> PAGE_SHIFT);
 		if (!ent) {
 			rcu_read_unlock();
+			if (translation_stale(moves)) {
+				refresh(e, iova);
+				continue;
+			}
 			trace_iommu_migrate_rmt_violation(e->dom->id, iova,
 							  x.target >> PAGE_SHIFT,
 							  IMM_ACCESS_VIOLATION);
@@ -120,13 +161,15 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 				continue;
 			}
 			if (v == IMM_ACCESS_STALE) {
-				ptsel_partition_lookup_update(e->dom->part, iova,
-							      &e->gen, &x);
-				e->st.refreshes++;
+				refresh(e, iova);
 				continue;
 			}
 			if (v == IMM_ACCESS_BLOCKED)
 				return DEV_FAULT;
+			if (translation_stale(moves)) {
+				refresh(e, iova);
+				continue;
+			}
 			trace_iommu_migrate_rmt_violation(e->dom->id, iova,
 							  x.target >> PAGE_SHIFT,
 							  v);

@@ -171,6 +171,8 @@ void imm_engine_stats(struct imm_engine *e,
 extern wait_queue_head_t imm_release_wq;
 extern wait_queue_head_t imm_drain_wq;
 extern atomic64_t imm_release_seq;
+extern atomic64_t imm_move_seq;
+void imm_rmt_retire(void);
 
 /* pme.c */
 int imm_pme_start(void);

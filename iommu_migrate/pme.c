@@ -231,6 +231,7 @@ static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 			return -EIO;
 		/* Cannot fail: copied, migrating, and @gen is a new move. */
 		WARN_ON_ONCE(imm_mig_switch(&pp->mig, &pp->snap, &nr, gen));
+		imm_rmt_retire();
 		imm_rmt_publish(pp->nent, &nr);
 		imm_rmt_publish(pp->ent, &pp->snap);
 		xa_erase(&imm_rmt_xa, page_to_pfn(pp->old));

@@ -21,7 +21,21 @@
 #include "imm_util.h"
 
 #define ENGINES		4
-#define STRESS_BYTES	(64 * MB)
+#define FAIL_PAGE_ALLOC	"/sys/kernel/debug/fail_page_alloc/"
+
+/*
+ * 64 MiB, or IMM_STRESS_MB. On a kernel with fault injection (the
+ * debug tier) 16 MiB: with KASAN and lockdep under TCG one pass over
+ * 64 MiB takes over a minute, and two must fit the tier's budget.
+ */
+static unsigned long long stress_bytes(void)
+{
+	const char *mb = getenv("IMM_STRESS_MB");
+
+	if (mb)
+		return strtoull(mb, NULL, 0) * MB;
+	return access(FAIL_PAGE_ALLOC, F_OK) ? 64 * MB : 16 * MB;
+}
 
 FIXTURE(stress) {
 	int dev;
@@ -60,8 +74,9 @@ static double now(void)
 static void stress(struct __test_metadata *_metadata, int dev, double secs,
 		   bool failures)
 {
-	const unsigned long long win = STRESS_BYTES / ENGINES;
-	const unsigned long pages = STRESS_BYTES / PAGE;
+	const unsigned long long bytes = stress_bytes();
+	const unsigned long long win = bytes / ENGINES;
+	const unsigned long pages = bytes / PAGE;
 	struct iommu_migrate_engine_stats st[ENGINES];
 	struct iommu_migrate_stats s0, s1;
 	unsigned long long moved = 0, aborted = 0, stalls = 0, passes = 0;
@@ -76,7 +91,7 @@ static void stress(struct __test_metadata *_metadata, int dev, double secs,
 	ASSERT_NE(NULL, status);
 	dom = imm_domain(dev, IOMMU_MIGRATE_FORMAT_RADIX);
 	ASSERT_LT(0, dom);
-	buf = imm_buf(dev, STRESS_BYTES, 0);
+	buf = imm_buf(dev, bytes, 0);
 	ASSERT_LE(0, buf);
 	ASSERT_EQ(0, imm_map(dev, buf, dom, 1ULL << 32,
 			     IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE));
@@ -93,7 +108,7 @@ static void stress(struct __test_metadata *_metadata, int dev, double secs,
 		struct iommu_migrate_migrate m;
 
 		to = !to;
-		ASSERT_EQ(0, imm_migrate(dev, buf, to, 0, STRESS_BYTES, &m));
+		ASSERT_EQ(0, imm_migrate(dev, buf, to, 0, bytes, &m));
 		moved += m.moved;
 		aborted += m.aborted;
 		last_aborted = m.aborted;
@@ -115,7 +130,7 @@ static void stress(struct __test_metadata *_metadata, int dev, double secs,
 	if (!failures)
 		EXPECT_EQ(0, aborted);
 
-	p = mmap(NULL, STRESS_BYTES, PROT_READ, MAP_SHARED, buf, 0);
+	p = mmap(NULL, bytes, PROT_READ, MAP_SHARED, buf, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	if (failures)
 		EXPECT_LT(0, aborted);
@@ -149,7 +164,7 @@ static void stress(struct __test_metadata *_metadata, int dev, double secs,
 				   status[i], pg.node);
 	/* A page is off the last pass's node only if that pass gave it up. */
 	EXPECT_GE(last_aborted, off_node);
-	munmap(p, STRESS_BYTES);
+	munmap(p, bytes);
 
 	/* The counters agree with what the calls and engines reported. */
 	EXPECT_EQ(moved, s1.pages_migrated - s0.pages_migrated);
@@ -206,20 +221,19 @@ static int pme_pid(void)
  */
 TEST_F_TIMEOUT(stress, dma_with_failing_destinations, 600)
 {
-	const char *fpa = "/sys/kernel/debug/fail_page_alloc/";
 	char path[128], mif[64];
 	int pid = pme_pid();
 
-	snprintf(path, sizeof(path), "%sprobability", fpa);
+	snprintf(path, sizeof(path), "%sprobability", FAIL_PAGE_ALLOC);
 	if (access(path, W_OK))
 		SKIP(return, "no fault injection (fail_page_alloc)");
 	ASSERT_LT(0, pid);
 	snprintf(mif, sizeof(mif), "/proc/%d/make-it-fail", pid);
-	ASSERT_TRUE(put("/sys/kernel/debug/fail_page_alloc/verbose", "0"));
-	ASSERT_TRUE(put("/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N"));
-	ASSERT_TRUE(put("/sys/kernel/debug/fail_page_alloc/ignore-gfp-highmem", "N"));
-	ASSERT_TRUE(put("/sys/kernel/debug/fail_page_alloc/task-filter", "Y"));
-	ASSERT_TRUE(put("/sys/kernel/debug/fail_page_alloc/times", "-1"));
+	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "verbose", "0"));
+	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "ignore-gfp-wait", "N"));
+	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "ignore-gfp-highmem", "N"));
+	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "task-filter", "Y"));
+	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "times", "-1"));
 	ASSERT_TRUE(put(path, "5"));
 	ASSERT_TRUE(put(mif, "1"));
 	stress(_metadata, self->dev, 5, true);
