@@ -71,10 +71,9 @@ static double now(void)
  * PME kthread): aborted page migrations are expected, the records must
  * still be intact, and each page must be where the module says it is.
  */
-static void stress(struct __test_metadata *_metadata, int dev, double secs,
-		   bool failures)
+static void stress(struct __test_metadata *_metadata, int dev,
+		   unsigned long long bytes, double secs, bool failures)
 {
-	const unsigned long long bytes = stress_bytes();
 	const unsigned long long win = bytes / ENGINES;
 	const unsigned long pages = bytes / PAGE;
 	struct iommu_migrate_engine_stats st[ENGINES];
@@ -182,7 +181,8 @@ TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes, 600)
 {
 	const char *secs = getenv("IMM_STRESS_SECONDS");
 
-	stress(_metadata, self->dev, secs ? atof(secs) : 30, false);
+	stress(_metadata, self->dev, stress_bytes(), secs ? atof(secs) : 30,
+	       false);
 }
 
 /* Write @val to @path; false if it cannot be. */
@@ -216,8 +216,9 @@ static int pme_pid(void)
 }
 
 /*
- * The stress with fail_page_alloc failing 1 in 20 of the PME's page
- * allocations (the destinations; a debug kernel has fault injection).
+ * The stress, on half the memory, with fail_page_alloc failing 1 in 20
+ * of the PME kthread's page allocations, order 0 included (the
+ * destinations; a debug kernel has fault injection).
  */
 TEST_F_TIMEOUT(stress, dma_with_failing_destinations, 600)
 {
@@ -234,9 +235,10 @@ TEST_F_TIMEOUT(stress, dma_with_failing_destinations, 600)
 	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "ignore-gfp-highmem", "N"));
 	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "task-filter", "Y"));
 	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "times", "-1"));
+	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "min-order", "0"));
 	ASSERT_TRUE(put(path, "5"));
 	ASSERT_TRUE(put(mif, "1"));
-	stress(_metadata, self->dev, 5, true);
+	stress(_metadata, self->dev, stress_bytes() / 2, 5, true);
 	put(mif, "0");
 	put(path, "0");
 }
