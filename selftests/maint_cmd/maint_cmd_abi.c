@@ -111,7 +111,7 @@ TEST_F(mc, knobs_reject_bad_values)
 	EXPECT_EQ(-EINVAL, mc_dev_write(d, "mem_repair0/persist_mode", "2"));
 	EXPECT_EQ(-EINVAL, mc_dev_write(d, "mem_repair0/nibble_mask", "0x1000000"));
 	EXPECT_EQ(-EINVAL, mc_dev_write_num(d, "mem_repair0/dpa", 1024 * MC_PAGE));
-	EXPECT_EQ(-EINVAL, mc_dev_write(d, "mem_repair0/dpa", "0x10000000000000000"));
+	EXPECT_EQ(-ERANGE, mc_dev_write(d, "mem_repair0/dpa", "0x10000000000000000"));
 	EXPECT_EQ(-EINVAL, mc_dev_write_num(d, "mem_repair0/hpa",
 					    mc_dev_read(d, "mem_repair0/min_hpa") - 1));
 	EXPECT_EQ(-EINVAL, mc_dev_write_num(d, "mem_repair0/hpa",
