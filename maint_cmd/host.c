@@ -314,15 +314,39 @@ drop:
 }
 
 /* Drains one event log; false when the device's answers are unusable. */
+/*
+ * Clears the records of @log the host has acted on. Until the device
+ * confirms, they are remembered, so a retry does not act twice.
+ */
+static int mc_clear_acked(struct mc_host *h, u8 log)
+{
+	u8 in[MC_CLEAR_HDR + 2 * MC_EVENTS_MAX];
+	int n, ret;
+
+	if (!h->nr_acked[log])
+		return 0;
+	n = mc_clear_encode(in, sizeof(in), log, h->acked[log], h->nr_acked[log]);
+	ret = mc_mbox_send(h, MC_OP_CLEAR_EVENTS, in, n, NULL, 0, NULL);
+	if (!ret)
+		h->nr_acked[log] = 0;
+	return ret;
+}
+
+/*
+ * Drains one event log. Return: false when it should be tried again
+ * (the mailbox was busy or timed out), true when done or hopeless.
+ */
 static bool mc_drain_log(struct mc_host *h, u8 log, u8 *buf, struct mc_event *ev)
 {
-	u16 handles[MC_EVENTS_MAX];
+	u8 in[MC_CLEAR_HDR];
 	struct mc_events_hdr hdr;
 	unsigned int round, i;
 	size_t len;
-	u8 in[MC_CLEAR_HDR + 2 * MC_EVENTS_MAX];
 	int ret, n;
 
+	ret = mc_clear_acked(h, log);
+	if (ret)
+		return ret == -EOPNOTSUPP;
 	/* A device that always says "more" is not followed for ever. */
 	for (round = 0; round < 64; round++) {
 		u64 t0 = ktime_get_ns();
@@ -330,7 +354,7 @@ static bool mc_drain_log(struct mc_host *h, u8 log, u8 *buf, struct mc_event *ev
 		ret = mc_mbox_send(h, MC_OP_GET_EVENTS, &log, 1, buf,
 				   MC_PAYLOAD_MAX, &len);
 		if (ret)
-			return false;
+			return ret == -EOPNOTSUPP || ret == -ENODEV;
 		ret = mc_events_decode(&hdr, ev, MC_EVENTS_MAX, buf, len,
 				       h->capacity);
 		if (ret) {
@@ -338,19 +362,18 @@ static bool mc_drain_log(struct mc_host *h, u8 log, u8 *buf, struct mc_event *ev
 			atomic64_inc(&h->stat[MC_ST_MALFORMED]);
 			n = mc_clear_encode(in, sizeof(in), log, NULL, 0);
 			mc_mbox_send(h, MC_OP_CLEAR_EVENTS, in, n, NULL, 0, NULL);
-			return false;
+			return true;
 		}
 		if (hdr.flags & MC_EVENTS_OVERFLOW)
 			atomic64_add(hdr.overflow, &h->stat[MC_ST_EVENTS_DROPPED]);
 		for (i = 0; i < hdr.count; i++) {
-			handles[i] = ev[i].handle;
+			h->acked[log][i] = ev[i].handle;
 			mc_indication(h, &ev[i], t0);
 		}
-		if (hdr.count) {
-			n = mc_clear_encode(in, sizeof(in), log, handles, hdr.count);
-			if (mc_mbox_send(h, MC_OP_CLEAR_EVENTS, in, n, NULL, 0, NULL))
-				return false;
-		}
+		h->nr_acked[log] = hdr.count;
+		ret = mc_clear_acked(h, log);
+		if (ret)
+			return ret == -EOPNOTSUPP;
 		if (!(hdr.flags & MC_EVENTS_MORE))
 			return true;
 	}
@@ -359,19 +382,28 @@ static bool mc_drain_log(struct mc_host *h, u8 log, u8 *buf, struct mc_event *ev
 
 static void mc_event_work(struct work_struct *w)
 {
-	struct mc_host *h = container_of(w, struct mc_host, event_work);
+	struct mc_host *h = container_of(to_delayed_work(w), struct mc_host,
+					 event_work);
 	struct mc_event *ev;
+	bool ok = false;
 	u8 *buf;
 	int log;
 
 	buf = kmalloc(MC_PAYLOAD_MAX, GFP_KERNEL);
 	ev = kmalloc_array(MC_EVENTS_MAX, sizeof(*ev), GFP_KERNEL);
 	if (buf && ev)
-		for (log = MC_LOG_FATAL; log >= MC_LOG_INFO; log--)
-			if (!mc_drain_log(h, log, buf, ev))
-				break;
+		for (ok = true, log = MC_LOG_FATAL; ok && log >= MC_LOG_INFO; log--)
+			ok = mc_drain_log(h, log, buf, ev);
 	kfree(ev);
 	kfree(buf);
+	/*
+	 * The records stay in the device until cleared: a drain cut short
+	 * (busy or stalled mailbox, no memory) is tried again, since no
+	 * new interrupt may come.
+	 */
+	if (!ok && !READ_ONCE(h->dead))
+		mod_delayed_work(system_unbound_wq, &h->event_work,
+				 msecs_to_jiffies(50));
 }
 
 /* --- discovery ---------------------------------------------------------------- */
@@ -649,7 +681,7 @@ static void mc_host_teardown(struct mc_host *h)
 	debugfs_remove_recursive(h->dbg);
 	WRITE_ONCE(h->regs->ctrl, READ_ONCE(h->regs->ctrl) & ~MC_CTRL_IRQ_EN);
 	irq_work_sync(&h->model->irq);
-	cancel_work_sync(&h->event_work);
+	cancel_delayed_work_sync(&h->event_work);
 	if (h->wq)
 		destroy_workqueue(h->wq);
 	mc_model_destroy(h->model);
@@ -688,7 +720,7 @@ int mc_host_create(struct mc_model *m, bool simulated)
 	mutex_init(&h->repair_lock);
 	init_completion(&h->mbox_done);
 	init_completion(&h->bg_done);
-	INIT_WORK(&h->event_work, mc_event_work);
+	INIT_DELAYED_WORK(&h->event_work, mc_event_work);
 	xa_init(&h->reported);
 	spin_lock_init(&h->ev_lock);
 	init_waitqueue_head(&h->ev_wait);
@@ -744,7 +776,7 @@ int mc_host_create(struct mc_model *m, bool simulated)
 	mutex_unlock(&mc_hosts_lock);
 	kfree(buf);
 	/* Records the device logged before the host came. */
-	queue_work(system_unbound_wq, &h->event_work);
+	mod_delayed_work(system_unbound_wq, &h->event_work, 0);
 	return id;
 fail:
 	kfree(buf);

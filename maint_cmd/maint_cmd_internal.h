@@ -153,7 +153,9 @@ enum mc_stat {
  * @bg_lock: one background command at a time
  * @mbox_done: the mailbox interrupt
  * @bg_done: the background-completion interrupt
- * @event_work: drains the event logs
+ * @event_work: drains the event logs; again later if the mailbox failed
+ * @acked: handles of records acted on, not yet cleared (@event_work's)
+ * @nr_acked: entries in @acked, per log
  * @wq: runs the actions, max_actions at once
  * @pending: actions queued or running
  * @dead: going away; no new command or action
@@ -193,7 +195,9 @@ struct mc_host {
 	struct mutex mbox_lock;
 	struct mutex bg_lock;
 	struct completion mbox_done, bg_done;
-	struct work_struct event_work;
+	struct delayed_work event_work;
+	u16 acked[MC_NR_LOGS][MC_EVENTS_MAX];
+	u8 nr_acked[MC_NR_LOGS];
 	struct workqueue_struct *wq;
 	atomic_t pending;
 	bool dead;

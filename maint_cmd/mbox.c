@@ -165,5 +165,5 @@ void mc_host_irq(struct mc_host *h)
 	if (test_and_clear_bit(MC_IRQ_BG, &r->irq_status))
 		complete(&h->bg_done);
 	if (test_and_clear_bit(MC_IRQ_EVENT, &r->irq_status) && !READ_ONCE(h->dead))
-		queue_work(system_unbound_wq, &h->event_work);
+		mod_delayed_work(system_unbound_wq, &h->event_work, 0);
 }

@@ -156,9 +156,11 @@ static u16 fw_get_events(struct mc_model *m, u8 *in, u32 len, u8 *out, u32 *olen
 		ev[i] = m->log[log][(m->log_first[log] + i) % MC_MODEL_LOG];
 	if (m->log_n[log] > h.count)
 		h.flags |= MC_EVENTS_MORE;
+	/* Each lost record is reported once. */
 	if (m->log_overflow[log]) {
 		h.flags |= MC_EVENTS_OVERFLOW;
 		h.overflow = m->log_overflow[log];
+		m->log_overflow[log] = 0;
 	}
 	spin_unlock(&m->lock);
 	*olen = mc_events_encode(out, MC_PAYLOAD_MAX, &h, ev);

@@ -264,7 +264,14 @@ TEST_F(mc, nothing_goes_out_that_the_device_did_not_advertise)
 /* A device whose firmware stops answering: commands time out cleanly. */
 TEST_F(mc, stalled_firmware_times_out)
 {
+	long long n;
+
 	mv_knobs_save(&self->knobs, "cmd_timeout_ms");
+	/* Idle first: the host drains the new device's logs when it binds. */
+	do {
+		n = mc_dev_read(self->dev, "commands");
+		usleep(200 * 1000);
+	} while (n != mc_dev_read(self->dev, "commands"));
 	ASSERT_EQ(0, mv_write_knob(MC_MM, "cmd_timeout_ms", "50"));
 	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_stall", "1"));
 	EXPECT_EQ(-ETIMEDOUT, mc_dev_write(self->dev, "trigger_poison_list", "1"));
