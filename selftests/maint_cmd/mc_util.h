@@ -167,6 +167,17 @@ static inline int mc_wait_event(int fd, struct maint_cmd_event *e, uint32_t kind
 	return ret;
 }
 
+/* Until the device's mailbox has been quiet for 200 ms. */
+static inline void mc_wait_idle(const char *dev)
+{
+	long long n;
+
+	do {
+		n = mc_dev_read(dev, "commands");
+		usleep(200 * 1000);
+	} while (n != mc_dev_read(dev, "commands"));
+}
+
 /* The pfn behind our @addr (root reads pfns), 0 if not present. */
 static inline uint64_t mc_pfn_of(void *addr)
 {
