@@ -73,6 +73,63 @@ TEST_F(mc, create_rejects_bad_input)
 	EXPECT_EQ(-EINVAL, mc_destroy("zz"));
 }
 
+/*
+ * Every allocation of a device's creation fails in turn (fail-nth,
+ * slab and page allocator): each failure is a clean error, and the
+ * tier's kmemleak and log checks see no leak and no splat.
+ */
+TEST_F(mc, create_survives_allocation_failures)
+{
+	const char *fs = "/sys/kernel/debug/failslab/ignore-gfp-wait";
+	const char *fp = "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait";
+	const char *vs = "/sys/kernel/debug/failslab/verbose";
+	const char *vp = "/sys/kernel/debug/fail_page_alloc/verbose";
+	int nth, fd, nfd, ret, failed = 0, done = 0;
+	char val[16], name[16], old_s[8] = "", old_p[8] = "";
+	char old_vs[8] = "", old_vp[8] = "";
+
+	nfd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (nfd < 0 || access(fs, W_OK))
+		SKIP(return, "no fault injection in this kernel");
+	mc_read_file(fs, old_s, sizeof(old_s));
+	mc_read_file(fp, old_p, sizeof(old_p));
+	mc_read_file(vs, old_vs, sizeof(old_vs));
+	mc_read_file(vp, old_vp, sizeof(old_vp));
+	/* No stack dump per injected failure: the log must stay clean. */
+	ASSERT_EQ(0, mc_write_file(vs, "0"));
+	mc_write_file(vp, "0");
+	ASSERT_EQ(0, mc_write_file(fs, "N"));
+	mc_write_file(fp, "N");
+	for (nth = 1; nth < 200 && !done; nth++) {
+		fd = open(MC_DBG "create", O_RDWR);
+		ASSERT_LE(0, fd);
+		snprintf(val, sizeof(val), "%d", nth);
+		ASSERT_LT(0, pwrite(nfd, val, strlen(val), 0));
+		ret = write(fd, "nid=1 pages=64", 14) < 0 ? -errno : 0;
+		/* Not consumed: creation makes fewer than nth allocations. */
+		ASSERT_LT(0, pread(nfd, val, sizeof(val) - 1, 0));
+		done = atoi(val) != 0;
+		pwrite(nfd, "0", 1, 0);
+		close(fd);
+		if (ret) {
+			EXPECT_EQ(-ENOMEM, ret) TH_LOG("allocation %d", nth);
+			failed++;
+		} else {
+			ASSERT_EQ(0, mc_read_file(MC_DBG "create", name, sizeof(name)));
+			name[strcspn(name, "\n")] = 0;
+			EXPECT_EQ(0, mc_destroy(name));
+		}
+	}
+	close(nfd);
+	mc_write_file(fs, old_s[0] == 'Y' ? "Y" : "N");
+	mc_write_file(fp, old_p[0] == 'Y' ? "Y" : "N");
+	mc_write_file(vs, old_vs[0] ? old_vs : "2");
+	mc_write_file(vp, old_vp[0] ? old_vp : "2");
+	TH_LOG("%d allocations, %d failed cleanly", nth - 1, failed);
+	EXPECT_TRUE(done);
+	EXPECT_LE(3, failed);
+}
+
 TEST_F(mc, device_reports_discovery)
 {
 	char path[256], buf[512];

@@ -137,7 +137,7 @@ TEST_F(mf, evacuation_path_through_iommu_migrate_api)
 {
 	long long dpa, used0, absent0, ev0;
 	struct maint_cmd_event e;
-	char cmd[96], params[64], path[96];
+	char cmd[96], params[64], path[96], val[32];
 	uint64_t pfn;
 	uint8_t *buf;
 	int fd, ret;
@@ -170,8 +170,8 @@ TEST_F(mf, evacuation_path_through_iommu_migrate_api)
 	EXPECT_EQ(used0 + 1, mv_read_knob(MC_MM, "evac_path_iommu_migrate"));
 	EXPECT_EQ(absent0, mv_read_knob(MC_MM, "evac_path_absent"));
 	snprintf(path, sizeof(path), "/sys/module/maint_cmd_evac_fake/parameters/evacuated");
-	EXPECT_EQ(0, mc_read_file(path, cmd, sizeof(cmd)));
-	EXPECT_EQ(1, atoi(cmd));
+	EXPECT_EQ(0, mc_read_file(path, val, sizeof(val)));
+	EXPECT_EQ(1, atoi(val));
 	EXPECT_EQ(0, mc_hwpoisoned(pfn));
 	EXPECT_EQ(pfn, mc_pfn_of(buf + MC_PAGE));
 	/* A failed evacuation: no offline of a page a device maps. */
