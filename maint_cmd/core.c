@@ -53,6 +53,8 @@ const u8 mc_feat_uuid[MC_NR_FEATS][16] = {
 			       0x80, 0x01, 0x68, 0x70, 0x70, 0x72, 0x00, 0x02 },
 	[MC_FEAT_HOST_CAPS] = { 0x6d, 0x63, 0x68, 0x6f, 0x73, 0x74, 0x4d, 0x43,
 				0x80, 0x01, 0x63, 0x61, 0x70, 0x73, 0x00, 0x03 },
+	[MC_FEAT_ROW_SPARING] = { 0x6d, 0x63, 0x73, 0x70, 0x61, 0x72, 0x4d, 0x43,
+				  0x80, 0x01, 0x72, 0x6f, 0x77, 0x73, 0x00, 0x04 },
 };
 EXPORT_SYMBOL_IF_KUNIT(mc_feat_uuid);
 
@@ -63,6 +65,7 @@ static const struct {
 	[MC_FEAT_SOFT_PPR] = { MC_MAINT_FEAT_LEN, 1, MC_MAINT_PPR, MC_MAINT_SOFT_PPR },
 	[MC_FEAT_HARD_PPR] = { MC_MAINT_FEAT_LEN, 1, MC_MAINT_PPR, MC_MAINT_HARD_PPR },
 	[MC_FEAT_HOST_CAPS] = { MC_HOST_CAPS_LEN, MC_HOST_CAPS_LEN, 0, 0 },
+	[MC_FEAT_ROW_SPARING] = { MC_MAINT_FEAT_LEN, 1, MC_MAINT_SPARING, MC_SPARE_ROW },
 };
 
 /* Little-endian fields of a payload. */
@@ -108,6 +111,21 @@ static u32 get32(const u8 *p)
 static u64 get64(const u8 *p)
 {
 	return get32(p) | (u64)get32(p + 4) << 32;
+}
+
+/* A maintenance class and subclass CXL 3.2 defines (0/0: none). */
+static bool mc_maint_op_valid(u8 op_class, u8 op_subclass)
+{
+	switch (op_class) {
+	case MC_MAINT_NONE:
+		return !op_subclass;
+	case MC_MAINT_PPR:
+		return op_subclass <= MC_MAINT_HARD_PPR;
+	case MC_MAINT_SPARING:
+		return op_subclass <= MC_SPARE_RANK;
+	default:
+		return false;
+	}
 }
 
 static bool all_zero(const u8 *p, size_t n)
@@ -430,7 +448,7 @@ int mc_maint_feat_decode(struct mc_maint_feat *m, const u8 *p, size_t len,
 			 enum mc_feature_id f)
 {
 	if (len != MC_MAINT_FEAT_LEN || p[3] || get16(p + 6) ||
-	    f > MC_FEAT_HARD_PPR)
+	    f == MC_FEAT_HOST_CAPS || f >= MC_NR_FEATS)
 		return -EPROTO;
 	m->op_class = p[0];
 	m->op_subclass = p[1];
@@ -498,9 +516,7 @@ int mc_event_decode(struct mc_event *ev, const u8 *p, size_t len,
 	ev->timestamp = get64(p + 24);
 	ev->maint_class = p[32];
 	ev->maint_subclass = p[33];
-	if (ev->maint_class > MC_MAINT_PPR ||
-	    (ev->maint_class == MC_MAINT_NONE && ev->maint_subclass) ||
-	    ev->maint_subclass > MC_MAINT_HARD_PPR)
+	if (!mc_maint_op_valid(ev->maint_class, ev->maint_subclass))
 		return -EPROTO;
 	dpa = get64(p + 48);
 	if ((dpa & (MC_LINE - 1)) & ~DPAF_VALID)
@@ -729,7 +745,8 @@ int mc_maint_decode(struct mc_maint *m, const u8 *p, size_t len, u64 capacity)
 	m->flags = p[2];
 	m->dpa = get64(p + 3);
 	m->nibble_mask = get24(p + 11);
-	if (m->op_class != MC_MAINT_PPR || m->op_subclass > MC_MAINT_HARD_PPR ||
+	if (m->op_class == MC_MAINT_NONE ||
+	    !mc_maint_op_valid(m->op_class, m->op_subclass) ||
 	    m->flags & ~(MC_MAINTF_QUERY | MC_MAINTF_NIBBLE) ||
 	    (!(m->flags & MC_MAINTF_NIBBLE) && m->nibble_mask))
 		return -EINVAL;
@@ -768,6 +785,13 @@ bool mc_caps_can_repair(const struct mc_caps *c, bool hard)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_caps_can_repair);
 
+bool mc_caps_can_spare(const struct mc_caps *c)
+{
+	return mc_caps_allow(c, MC_OP_PERFORM_MAINT) &&
+	       c->feats & (1U << MC_FEAT_ROW_SPARING);
+}
+EXPORT_SYMBOL_IF_KUNIT(mc_caps_can_spare);
+
 /* --- Policy ------------------------------------------------------------- */
 
 /**
@@ -779,7 +803,9 @@ EXPORT_SYMBOL_IF_KUNIT(mc_caps_can_repair);
  * when it maps it and the data is good, soft-offlined when the error
  * was corrected, hard-offlined (memory_failure) when the data is lost.
  * A repair follows when auto_repair is on, the device advertises the
- * repair mode chosen and did not flag the address as not repairable;
+ * repair and did not flag the address as not repairable: row sparing
+ * when the device asks for it and both sides handle it, otherwise PPR
+ * in the repair mode chosen;
  * an uncorrectable address then has its poison cleared, and a page
  * that was taken offline comes back.
  *
@@ -792,6 +818,8 @@ u32 mc_policy(const struct mc_policy_in *in)
 	bool lost = ev->descriptor & MC_DESC_UNCORRECTABLE;
 	bool needs = ev->flags & MC_EVF_MAINT_NEEDED;
 	u32 act = 0, offline = 0;
+	enum mc_feature_id feat;
+	bool spare;
 
 	if (!lost && !needs)
 		return 0;
@@ -805,22 +833,28 @@ u32 mc_policy(const struct mc_policy_in *in)
 			offline = c->host & MC_HOST_SOFT_OFFLINE ?
 				  MAINT_CMD_ACT_SOFT_OFFLINE : 0;
 	}
-	if (!in->auto_repair || !(c->host & MC_HOST_PPR) ||
-	    !mc_caps_can_repair(c, in->hard_repair) ||
-	    ev->dpa_flags & MC_DPAF_NOT_REPAIRABLE)
+	/* The device asks for sparing: done if both sides can. */
+	spare = ev->maint_class == MC_MAINT_SPARING &&
+		c->host & MC_HOST_SPARING && mc_caps_can_spare(c);
+	feat = spare ? MC_FEAT_ROW_SPARING :
+	       in->hard_repair ? MC_FEAT_HARD_PPR : MC_FEAT_SOFT_PPR;
+	if (!in->auto_repair || ev->dpa_flags & MC_DPAF_NOT_REPAIRABLE ||
+	    (!spare && (!(c->host & MC_HOST_PPR) ||
+			!mc_caps_can_repair(c, in->hard_repair))))
 		return act | offline;
 	if (in->page_online && !offline) {
 		/* A page still in service is not repaired under its user. */
 		if (!(act & MAINT_CMD_ACT_EVACUATE))
 			return act;
 		/* Evacuated: repairs that want the memory idle take it out. */
-		if (c->ppr[in->hard_repair].flags & MC_MFEAT_OFFLINE_ONLY) {
+		if (c->mfeat[feat].flags & MC_MFEAT_OFFLINE_ONLY) {
 			if (!(c->host & MC_HOST_SOFT_OFFLINE))
 				return act;
 			offline = MAINT_CMD_ACT_SOFT_OFFLINE;
 		}
 	}
-	act |= in->hard_repair ? MAINT_CMD_ACT_HARD_PPR : MAINT_CMD_ACT_SOFT_PPR;
+	act |= spare ? MAINT_CMD_ACT_SPARE : in->hard_repair ?
+	       MAINT_CMD_ACT_HARD_PPR : MAINT_CMD_ACT_SOFT_PPR;
 	/* Lost data stays out of service until the device drops its poison. */
 	if (lost) {
 		if (!mc_caps_allow(c, MC_OP_CLEAR_POISON))

@@ -128,6 +128,11 @@ static void caps_gating(struct kunit *test)
 	c.feats = 1U << MC_FEAT_SOFT_PPR;
 	KUNIT_EXPECT_TRUE(test, mc_caps_can_repair(&c, false));
 	KUNIT_EXPECT_FALSE(test, mc_caps_can_repair(&c, true));
+	KUNIT_EXPECT_FALSE(test, mc_caps_can_spare(&c));
+	c.feats |= 1U << MC_FEAT_ROW_SPARING;
+	KUNIT_EXPECT_TRUE(test, mc_caps_can_spare(&c));
+	c.ops &= ~(1U << MC_I_PERFORM_MAINT);
+	KUNIT_EXPECT_FALSE(test, mc_caps_can_spare(&c));
 }
 
 /* The policy table, row by row. */
@@ -169,6 +174,14 @@ static void policy_table(struct kunit *test)
 		{ 0, 1, 0, 0, 1, 0, 0, MC_HOST_ALL, 3, MAINT_CMD_ACT_SOFT_PPR },
 		/* the host said it does not soft-offline: the page stays */
 		{ 0, 1, 1, 0, 1, 0, 0, MC_HOST_ALL & ~MC_HOST_SOFT_OFFLINE, 3, 0 },
+		/* the device asks for row sparing: spared instead of PPR */
+		{ 0, 1, 1, 0, 1, 1, 0, MC_HOST_ALL, 0xb,
+		  MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SPARE |
+		  MAINT_CMD_ACT_UNPOISON },
+		/* ... but the host does not spare: PPR after all */
+		{ 0, 1, 1, 0, 1, 0, 0, MC_HOST_ALL & ~MC_HOST_SPARING, 0xb,
+		  MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+		  MAINT_CMD_ACT_UNPOISON },
 	};
 	unsigned int i;
 
@@ -185,7 +198,12 @@ static void policy_table(struct kunit *test)
 
 		ev.flags = rows[i].needs ? MC_EVF_MAINT_NEEDED : 0;
 		ev.descriptor = rows[i].lost ? MC_DESC_UNCORRECTABLE : 0;
-		c.ppr[0].flags = rows[i].offline_only ? MC_MFEAT_OFFLINE_ONLY : 0;
+		c.mfeat[MC_FEAT_SOFT_PPR].flags = rows[i].offline_only ?
+						  MC_MFEAT_OFFLINE_ONLY : 0;
+		if (rows[i].feats & (1U << MC_FEAT_ROW_SPARING)) {
+			ev.maint_class = MC_MAINT_SPARING;
+			ev.maint_subclass = MC_SPARE_ROW;
+		}
 		KUNIT_EXPECT_EQ_MSG(test, mc_policy(&in), rows[i].want, "row %u", i);
 	}
 	KUNIT_EXPECT_TRUE(test, mc_repair_allowed(true, false));

@@ -189,25 +189,27 @@ static int mc_hard_offline(struct mc_host *h, unsigned long pfn)
 	return ret;
 }
 
-static int mc_ppr(struct mc_host *h, u64 dpa, bool hard, u32 nibble)
+/* Perform Maintenance: PPR (soft or hard) or, with @spare, row sparing. */
+static int mc_ppr(struct mc_host *h, u64 dpa, bool hard, bool spare, u32 nibble)
 {
 	struct mc_maint m = {
-		.op_class = MC_MAINT_PPR,
-		.op_subclass = hard ? MC_MAINT_HARD_PPR : MC_MAINT_SOFT_PPR,
+		.op_class = spare ? MC_MAINT_SPARING : MC_MAINT_PPR,
+		.op_subclass = spare ? MC_SPARE_ROW :
+			       hard ? MC_MAINT_HARD_PPR : MC_MAINT_SOFT_PPR,
 		.flags = nibble ? MC_MAINTF_NIBBLE : 0,
 		.dpa = dpa, .nibble_mask = nibble,
 	};
 	u8 in[MC_MAINT_IN_LEN];
 	int ret;
 
-	if (!mc_caps_can_repair(&h->caps, hard)) {
+	if (spare ? !mc_caps_can_spare(&h->caps) : !mc_caps_can_repair(&h->caps, hard)) {
 		atomic64_inc(&h->stat[MC_ST_UNSUPPORTED]);
 		return -EOPNOTSUPP;
 	}
 	mc_maint_encode(in, &m);
 	ret = mc_mbox_send(h, MC_OP_PERFORM_MAINT, in, sizeof(in), NULL, 0, NULL);
 	if (!ret)
-		atomic64_inc(&h->stat[MC_ST_REPAIRED]);
+		atomic64_inc(&h->stat[spare ? MC_ST_SPARED : MC_ST_REPAIRED]);
 	return ret;
 }
 
@@ -262,9 +264,12 @@ static void mc_action_fn(struct work_struct *w)
 		done |= ret ? 0 : MAINT_CMD_ACT_HARD_OFFLINE;
 	}
 	/* Reported by the device just now: the repair rule holds. */
-	if (!ret && plan & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR)) {
-		ret = mc_ppr(h, a->ev.dpa, hard, a->ev.nibble_mask);
-		done |= ret ? 0 : plan & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR);
+	if (!ret && plan & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR |
+			    MAINT_CMD_ACT_SPARE)) {
+		ret = mc_ppr(h, a->ev.dpa, hard, plan & MAINT_CMD_ACT_SPARE,
+			     a->ev.nibble_mask);
+		done |= ret ? 0 : plan & (MAINT_CMD_ACT_SOFT_PPR |
+					  MAINT_CMD_ACT_HARD_PPR | MAINT_CMD_ACT_SPARE);
 	}
 	if (!ret && plan & MAINT_CMD_ACT_CLEAR_POISON) {
 		ret = mc_clear_poison(h, a->ev.dpa);
@@ -452,16 +457,16 @@ static int mc_discover(struct mc_host *h, u8 *buf)
 		ret = mc_supp_feat_decode(buf, len, &h->caps.feats, &total);
 	if (ret)
 		return ret;
-	for (f = MC_FEAT_SOFT_PPR; f <= MC_FEAT_HARD_PPR; f++) {
+	for (f = 0; f < MC_NR_FEATS; f++) {
 		u8 on = MC_MFEAT_INDICATE;
 
-		if (!(h->caps.feats & (1U << f)))
+		if (f == MC_FEAT_HOST_CAPS || !(h->caps.feats & (1U << f)))
 			continue;
 		mc_get_feat_encode(in, f, 0, MC_MAINT_FEAT_LEN);
 		ret = mc_mbox_send(h, MC_OP_GET_FEATURE, in, MC_GET_FEAT_IN_LEN,
 				   buf, MC_PAYLOAD_MAX, &len);
 		if (!ret)
-			ret = mc_maint_feat_decode(&h->caps.ppr[f], buf, len, f);
+			ret = mc_maint_feat_decode(&h->caps.mfeat[f], buf, len, f);
 		/* A feature the host cannot read is one it does not use. */
 		if (ret) {
 			h->caps.feats &= ~(1U << f);
@@ -508,7 +513,7 @@ int mc_host_repair(struct mc_host *h, u64 dpa, bool hard, u32 nibble)
 
 	if (!mc_repair_allowed(xa_load(&h->reported, dpa / MC_LINE), offline))
 		return -EPERM;
-	ret = mc_ppr(h, dpa, hard, nibble);
+	ret = mc_ppr(h, dpa, hard, false, nibble);
 	if (!ret)
 		done = plan;
 	if (!ret && page && PageHWPoison(page)) {

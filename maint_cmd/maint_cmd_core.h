@@ -101,6 +101,7 @@ enum mc_feature_id {
 	MC_FEAT_SOFT_PPR,	/* Perform Maintenance class 1, subclass 0 */
 	MC_FEAT_HARD_PPR,	/* class 1, subclass 1 */
 	MC_FEAT_HOST_CAPS,	/* what the host handles (host -> device) */
+	MC_FEAT_ROW_SPARING,	/* Perform Maintenance class 2, subclass 1 */
 	MC_NR_FEATS,
 };
 
@@ -127,7 +128,8 @@ struct mc_maint_feat {
 #define MC_HOST_HARD_OFFLINE	(1U << 1)
 #define MC_HOST_EVACUATE	(1U << 2)
 #define MC_HOST_PPR		(1U << 3)
-#define MC_HOST_ALL		((1U << 4) - 1)
+#define MC_HOST_SPARING		(1U << 4)
+#define MC_HOST_ALL		((1U << 5) - 1)
 
 int mc_supp_feat_in_encode(u8 *in, u32 out_size, u16 start);
 int mc_supp_feat_in_decode(const u8 *p, size_t len, u32 *out_size, u16 *start);
@@ -179,6 +181,11 @@ int mc_feature_lookup(const u8 *uuid);
 #define MC_MAINT_PPR		1
 #define MC_MAINT_SOFT_PPR	0	/* subclasses of MC_MAINT_PPR */
 #define MC_MAINT_HARD_PPR	1
+#define MC_MAINT_SPARING	2
+#define MC_SPARE_CACHELINE	0	/* subclasses of MC_MAINT_SPARING */
+#define MC_SPARE_ROW		1
+#define MC_SPARE_BANK		2
+#define MC_SPARE_RANK		3
 
 /* Flags in the low bits of a record's DPA */
 #define MC_DPAF_VOLATILE	(1U << 0)
@@ -281,7 +288,11 @@ int mc_dpa_encode(u8 *in, u64 dpa);
 int mc_dpa_decode(const u8 *p, size_t len, size_t want, u64 capacity,
 		  u64 *dpa);
 
-/* --- Perform Maintenance (0600h) -------------------------------------- */
+/*
+ * --- Perform Maintenance (0600h) --------------------------------------
+ * PPR and sparing take the same input here: the model addresses a row
+ * by a DPA inside it (CXL's sparing names channel, rank, bank, row).
+ */
 #define MC_MAINT_IN_LEN		14	/* class, subclass, flags, dpa, nibble[3] */
 #define MC_MAINTF_QUERY		(1U << 0)	/* only ask if resources remain */
 #define MC_MAINTF_NIBBLE	(1U << 1)	/* nibble_mask is valid */
@@ -307,20 +318,21 @@ int mc_maint_decode(struct mc_maint *m, const u8 *p, size_t len, u64 capacity);
  * struct mc_caps - what the host learnt from the device and told it
  * @ops: opcodes the command effects log lists (bit = enum mc_op_idx)
  * @feats: features Get Supported Features lists (bit = mc_feature_id)
- * @ppr: the PPR features' data, by MC_FEAT_SOFT_PPR / MC_FEAT_HARD_PPR
+ * @mfeat: the maintenance features' data, by feature id
  * @host: MC_HOST_* the host told the device it handles
  * @discovered: @ops is known; before that only mandatory opcodes go out
  */
 struct mc_caps {
 	u32 ops;
 	u32 feats;
-	struct mc_maint_feat ppr[2];
+	struct mc_maint_feat mfeat[MC_NR_FEATS];
 	u32 host;
 	bool discovered;
 };
 
 bool mc_caps_allow(const struct mc_caps *c, u16 opcode);
 bool mc_caps_can_repair(const struct mc_caps *c, bool hard);
+bool mc_caps_can_spare(const struct mc_caps *c);
 
 /* --- Indication -> action policy --------------------------------------- */
 /**

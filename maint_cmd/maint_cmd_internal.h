@@ -73,6 +73,7 @@ struct mc_host;
  * @ops: opcodes it advertises (enum mc_op_idx bits)
  * @feats: features it advertises
  * @ppr_flags: MC_MFEAT_* of the soft and hard PPR features
+ * @ppr_indicate: features (bits) the host enabled indications for
  * @host_caps: what the host said it handles
  * @capacity: media size
  * @base_pfn: first pfn of its media
@@ -94,6 +95,7 @@ struct mc_host;
  * @stall: the firmware stops answering (tests timeouts)
  * @unadvertised: commands received that it did not advertise
  * @ppr_done: PPR operations completed, soft and hard
+ * @spare_done: row sparing operations completed
  */
 struct mc_model {
 	struct mc_regs regs;
@@ -126,12 +128,13 @@ struct mc_model {
 	bool stall;
 	atomic64_t unadvertised;
 	atomic64_t ppr_done[2];
+	atomic64_t spare_done;
 };
 
 /* Per-device counters (sysfs). */
 enum mc_stat {
 	MC_ST_INDICATIONS, MC_ST_OFFLINED, MC_ST_HARD_OFFLINED, MC_ST_EVACUATED,
-	MC_ST_REPAIRED, MC_ST_UNPOISONED, MC_ST_POISON_CLEARED, MC_ST_FAILED,
+	MC_ST_REPAIRED, MC_ST_SPARED, MC_ST_UNPOISONED, MC_ST_POISON_CLEARED, MC_ST_FAILED,
 	MC_ST_COMMANDS, MC_ST_TIMEOUTS, MC_ST_ABORTS, MC_ST_UNSUPPORTED,
 	MC_ST_MALFORMED, MC_ST_EVENTS_DROPPED, MC_NR_STATS,
 };

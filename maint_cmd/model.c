@@ -22,6 +22,7 @@
 
 #define MC_SOFT_PPR_MS	20	/* typical sPPR time */
 #define MC_HARD_PPR_MS	100	/* typical hPPR time */
+#define MC_SPARE_MS	50	/* typical row sparing time */
 #define MC_ROW		4096	/* the model's DRAM row: one page of DPA */
 
 static u64 now_ms(void)
@@ -236,12 +237,15 @@ static u16 fw_features(struct mc_model *m, u16 op, u8 *in, u32 len, u8 *out,
 			data[2] = m->host_caps >> 16;
 			data[3] = m->host_caps >> 24;
 		} else {
-			mf.op_class = MC_MAINT_PPR;
-			mf.op_subclass = f == MC_FEAT_HARD_PPR;
-			mf.flags = m->ppr_flags[f] | (m->ppr_indicate & (1U << f) ?
-						      MC_MFEAT_INDICATE : 0);
-			mf.latency_ms = f == MC_FEAT_HARD_PPR ? MC_HARD_PPR_MS :
-				m->ppr_latency_ms;
+			mf.op_class = f == MC_FEAT_ROW_SPARING ? MC_MAINT_SPARING :
+				      MC_MAINT_PPR;
+			mf.op_subclass = f == MC_FEAT_ROW_SPARING ? MC_SPARE_ROW :
+					 f == MC_FEAT_HARD_PPR;
+			mf.flags = (f == MC_FEAT_ROW_SPARING ? 0 : m->ppr_flags[f]) |
+				   (m->ppr_indicate & (1U << f) ? MC_MFEAT_INDICATE : 0);
+			mf.latency_ms = f == MC_FEAT_ROW_SPARING ? MC_SPARE_MS :
+					f == MC_FEAT_HARD_PPR ? MC_HARD_PPR_MS :
+					m->ppr_latency_ms;
 			mc_maint_feat_encode(data, &mf);
 		}
 		spin_unlock(&m->lock);
@@ -331,15 +335,20 @@ static u16 fw_background(struct mc_model *m, u16 op, u8 *in, u32 len)
 {
 	struct mc_maint mt;
 	u64 dpa, lines, dur;
+	int f;
 
 	if (op == MC_OP_PERFORM_MAINT) {
 		if (mc_maint_decode(&mt, in, len, m->capacity))
 			return MC_RC_INVALID_INPUT;
-		if (!(m->feats & (1U << (mt.op_subclass ? MC_FEAT_HARD_PPR :
-					 MC_FEAT_SOFT_PPR))))
+		/* The model spares rows only. */
+		f = mt.op_class == MC_MAINT_SPARING ?
+		    (mt.op_subclass == MC_SPARE_ROW ? MC_FEAT_ROW_SPARING : -1) :
+		    mt.op_subclass ? MC_FEAT_HARD_PPR : MC_FEAT_SOFT_PPR;
+		if (f < 0 || !(m->feats & (1U << f)))
 			return MC_RC_UNSUPPORTED;
-		dur = mt.op_subclass ? MC_HARD_PPR_MS :
-			min_t(u32, READ_ONCE(m->ppr_latency_ms), 60000);
+		dur = f == MC_FEAT_ROW_SPARING ? MC_SPARE_MS :
+		      f == MC_FEAT_HARD_PPR ? MC_HARD_PPR_MS :
+		      min_t(u32, READ_ONCE(m->ppr_latency_ms), 60000);
 	} else {
 		if (len != MC_SCAN_IN_LEN || in[16] & ~1 ||
 		    mc_range_decode(in, MC_POISON_IN_LEN, m->capacity, &dpa, &lines))
@@ -372,7 +381,10 @@ static void fw_bg_finish(struct mc_model *m)
 	if (m->bg.opcode == MC_OP_PERFORM_MAINT && m->bg.rc == MC_RC_SUCCESS) {
 		/* The row is replaced: its poison is gone. */
 		mc_poison_clear(m, round_down(m->bg_maint.dpa, MC_ROW), MC_ROW);
-		atomic64_inc(&m->ppr_done[m->bg_maint.op_subclass]);
+		if (m->bg_maint.op_class == MC_MAINT_SPARING)
+			atomic64_inc(&m->spare_done);
+		else
+			atomic64_inc(&m->ppr_done[m->bg_maint.op_subclass]);
 	} else if (m->bg.opcode == MC_OP_SCAN_MEDIA && m->bg.rc == MC_RC_SUCCESS) {
 		m->nr_scan = mc_poison_collect(m, m->bg_scan[0], m->bg_scan[1],
 					       m->scan, MC_POISON_MAX, &more);
@@ -573,8 +585,8 @@ void mc_model_destroy(struct mc_model *m)
 /* --- debugfs: error and indication injection ----------------------------- */
 
 /*
- * inject_event: "gm|dram DPA SEVERITY [maint] [uncorrectable] [threshold]
- * [hard] [norepair] [row=N] [nibble=N]"
+ * inject_event: "gm|dram DPA SEVERITY [maint] [spare] [uncorrectable]
+ * [threshold] [hard] [norepair] [row=N] [nibble=N]"
  */
 static ssize_t inject_event_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
@@ -611,13 +623,18 @@ static ssize_t inject_event_write(struct file *file, const char __user *ubuf,
 			ev.severity = sev;
 		} else if (!strcmp(tok, "maint")) {
 			ev.flags |= MC_EVF_MAINT_NEEDED;
-			ev.maint_class = MC_MAINT_PPR;
+			if (ev.maint_class != MC_MAINT_SPARING)
+				ev.maint_class = MC_MAINT_PPR;
 		} else if (!strcmp(tok, "uncorrectable")) {
 			ev.descriptor |= MC_DESC_UNCORRECTABLE;
 		} else if (!strcmp(tok, "threshold")) {
 			ev.descriptor |= MC_DESC_THRESHOLD;
-		} else if (!strcmp(tok, "hard")) {
+		} else if (!strcmp(tok, "hard") && ev.maint_class != MC_MAINT_SPARING) {
 			ev.maint_subclass = MC_MAINT_HARD_PPR;
+		} else if (!strcmp(tok, "spare")) {
+			ev.flags |= MC_EVF_MAINT_NEEDED;
+			ev.maint_class = MC_MAINT_SPARING;
+			ev.maint_subclass = MC_SPARE_ROW;
 		} else if (!strcmp(tok, "norepair")) {
 			ev.dpa_flags |= MC_DPAF_NOT_REPAIRABLE;
 		} else if (!strncmp(tok, "row=", 4) && !kstrtou32(tok + 4, 0, &v) &&
@@ -663,9 +680,10 @@ static int model_stats_show(struct seq_file *s, void *unused)
 {
 	struct mc_model *m = s->private;
 
-	seq_printf(s, "unadvertised %lld\nsoft_ppr %lld\nhard_ppr %lld\n",
+	seq_printf(s, "unadvertised %lld\nsoft_ppr %lld\nhard_ppr %lld\nrow_sparing %lld\n",
 		   atomic64_read(&m->unadvertised),
-		   atomic64_read(&m->ppr_done[0]), atomic64_read(&m->ppr_done[1]));
+		   atomic64_read(&m->ppr_done[0]), atomic64_read(&m->ppr_done[1]),
+		   atomic64_read(&m->spare_done));
 	seq_printf(s, "ops %#x\nfeats %#x\nhost_caps %#x\n", m->ops, m->feats,
 		   m->host_caps);
 	return 0;

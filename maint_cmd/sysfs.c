@@ -34,6 +34,7 @@ const char * const mc_stat_names[MC_NR_STATS] = {
 	[MC_ST_HARD_OFFLINED] = "hard_offlined",
 	[MC_ST_EVACUATED] = "evacuated",
 	[MC_ST_REPAIRED] = "repaired",
+	[MC_ST_SPARED] = "spared",
 	[MC_ST_UNPOISONED] = "unpoisoned",
 	[MC_ST_POISON_CLEARED] = "poison_cleared",
 	[MC_ST_FAILED] = "failed",
@@ -64,7 +65,7 @@ static ssize_t features_show(struct device *dev, struct device_attribute *a,
 			     char *buf)
 {
 	static const char * const names[MC_NR_FEATS] = {
-		"soft_ppr", "hard_ppr", "host_caps",
+		"soft_ppr", "hard_ppr", "host_caps", "row_sparing",
 	};
 	struct mc_host *h = to_mc_host(dev);
 	int f, n = 0;
@@ -80,7 +81,7 @@ static ssize_t host_capabilities_show(struct device *dev,
 				      struct device_attribute *a, char *buf)
 {
 	static const char * const names[] = {
-		"soft_offline", "hard_offline", "evacuate", "ppr",
+		"soft_offline", "hard_offline", "evacuate", "ppr", "sparing",
 	};
 	struct mc_host *h = to_mc_host(dev);
 	int i, n = 0;
@@ -256,6 +257,7 @@ MC_STAT(offlined, MC_ST_OFFLINED);
 MC_STAT(hard_offlined, MC_ST_HARD_OFFLINED);
 MC_STAT(evacuated, MC_ST_EVACUATED);
 MC_STAT(repaired, MC_ST_REPAIRED);
+MC_STAT(spared, MC_ST_SPARED);
 MC_STAT(unpoisoned, MC_ST_UNPOISONED);
 MC_STAT(poison_cleared, MC_ST_POISON_CLEARED);
 MC_STAT(failed, MC_ST_FAILED);
@@ -284,6 +286,7 @@ static struct attribute *mc_dev_attrs[] = {
 	&mc_stat_hard_offlined.attr.attr,
 	&mc_stat_evacuated.attr.attr,
 	&mc_stat_repaired.attr.attr,
+	&mc_stat_spared.attr.attr,
 	&mc_stat_unpoisoned.attr.attr,
 	&mc_stat_poison_cleared.attr.attr,
 	&mc_stat_failed.attr.attr,

@@ -59,7 +59,7 @@ TEST_F(mc, create_rejects_bad_input)
 	EXPECT_EQ(-EINVAL, mc_create("pages=1", name, sizeof(name)));
 	EXPECT_EQ(-EINVAL, mc_create("nid=1 bogus=1", name, sizeof(name)));
 	EXPECT_EQ(-EINVAL, mc_create("nid=1 ops=0xffffffff", name, sizeof(name)));
-	EXPECT_EQ(-EINVAL, mc_create("nid=1 feats=8", name, sizeof(name)));
+	EXPECT_EQ(-EINVAL, mc_create("nid=1 feats=16", name, sizeof(name)));
 	EXPECT_EQ(-EINVAL, mc_create("nid=1 offline_only=4", name, sizeof(name)));
 	EXPECT_EQ(-ERANGE, mc_create("nid=1 first=0xffffffffffff", name, sizeof(name)));
 	EXPECT_EQ(-ERANGE, mc_create("nid=1 pages=99999999999999999999999", name,
@@ -141,11 +141,11 @@ TEST_F(mc, device_reports_discovery)
 	EXPECT_NE(NULL, strstr(buf, "get_events"));
 	snprintf(path, sizeof(path), MC_CLASS "%s/features", self->dev);
 	ASSERT_EQ(0, mc_read_file(path, buf, sizeof(buf)));
-	EXPECT_STREQ("soft_ppr hard_ppr host_caps\n", buf);
+	EXPECT_STREQ("soft_ppr hard_ppr host_caps row_sparing\n", buf);
 	EXPECT_EQ(1024 * MC_PAGE, mc_dev_read(self->dev, "capacity"));
 	EXPECT_EQ(1, mc_dev_read(self->dev, "media_node"));
 	/* The host told the device what it handles. */
-	EXPECT_EQ(15, mc_model_stat(self->dev, "host_caps"));
+	EXPECT_EQ(31, mc_model_stat(self->dev, "host_caps"));
 	EXPECT_EQ(0, mc_model_stat(self->dev, "unadvertised"));
 }
 

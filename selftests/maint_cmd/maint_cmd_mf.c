@@ -101,6 +101,62 @@ TEST_F(mf, corrected_error_soft_offlines_repairs_and_returns_the_page)
 	munmap(buf, PAGES * MC_PAGE);
 }
 
+/*
+ * The device asks for row sparing: the page leaves, the row is spared
+ * rather than PPR'd, the page comes back with its data. A device
+ * without the sparing feature gets the PPR of repair_mode instead.
+ */
+TEST_F(mf, device_requested_sparing)
+{
+	struct maint_cmd_event e;
+	char cmd[96], dev2[16];
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf;
+	int fd;
+
+	buf = mc_node_pages(2, 1);
+	ASSERT_NE(NULL, buf);
+	mc_fill(buf, 5);
+	pfn = mc_pfn_of(buf);
+	dpa = mc_dpa_of(self->dev, pfn);
+	ASSERT_LE(0, dpa);
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	snprintf(cmd, sizeof(cmd), "dram %#llx 1 spare row=9", dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_DRAM, dpa, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SPARE |
+		  MAINT_CMD_ACT_UNPOISON, e.actions);
+	EXPECT_EQ(1, mc_dev_read(self->dev, "spared"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "repaired"));
+	EXPECT_EQ(1, mc_model_stat(self->dev, "row_sparing"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_TRUE(mc_check(buf, 5));
+	close(fd);
+	/* No sparing feature (soft and hard PPR, host caps only). */
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	ASSERT_EQ(0, mc_create("nid=1 feats=7", dev2, sizeof(dev2)));
+	memcpy(self->dev, dev2, sizeof(dev2));
+	pfn = mc_pfn_of(buf);
+	dpa = mc_dpa_of(self->dev, pfn);
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	snprintf(cmd, sizeof(cmd), "dram %#llx 1 spare", dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_DRAM, dpa, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+		  MAINT_CMD_ACT_UNPOISON, e.actions);
+	EXPECT_EQ(0, mc_model_stat(self->dev, "row_sparing"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "unadvertised"));
+	EXPECT_TRUE(mc_check(buf, 5));
+	close(fd);
+	munmap(buf, 2 * MC_PAGE);
+}
+
 static int load_fake(const char *params)
 {
 	const char *b = getenv("MEMVIRT_BUILD");

@@ -37,8 +37,9 @@
 #define MAINT_CMD_ACT_HARD_OFFLINE	(1U << 2)	/* memory_failure(): mappers lose it */
 #define MAINT_CMD_ACT_SOFT_PPR		(1U << 3)	/* Perform Maintenance, soft PPR */
 #define MAINT_CMD_ACT_HARD_PPR		(1U << 4)	/* Perform Maintenance, hard PPR */
-#define MAINT_CMD_ACT_CLEAR_POISON	(1U << 5)	/* Clear Poison sent */
+#define MAINT_CMD_ACT_CLEAR_POISON	(1U << 5)	/* Clear Poison sent, after the repair */
 #define MAINT_CMD_ACT_UNPOISON		(1U << 6)	/* page back in service */
+#define MAINT_CMD_ACT_SPARE		(1U << 7)	/* Perform Maintenance, row sparing */
 
 /**
  * struct maint_cmd_event - one record of /dev/maint_cmd/mcN

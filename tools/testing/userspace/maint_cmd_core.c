@@ -39,8 +39,9 @@ static void random_event(struct mc_event *ev)
 	ev->flags = (random() & MC_EVF_VALID) & ~MC_EVF_SEV_MASK;
 	ev->handle = random();
 	ev->timestamp = rnd64();
-	ev->maint_class = random() % 2;
-	ev->maint_subclass = ev->maint_class ? random() % 2 : 0;
+	ev->maint_class = random() % 3;
+	ev->maint_subclass = ev->maint_class == MC_MAINT_SPARING ? random() % 4 :
+			     ev->maint_class ? random() % 2 : 0;
 	ev->dpa = (rnd64() % CAP) & ~63ULL;
 	ev->dpa_flags = random() & 3;
 	ev->descriptor = random() & MC_DESC_VALID;
@@ -59,7 +60,7 @@ static bool event_sane(const struct mc_event *ev)
 	return ev->dpa < CAP && !(ev->dpa % 64) && ev->severity < 4 &&
 	       !(ev->flags & ~MC_EVF_VALID) && ev->type < 3 &&
 	       ev->transaction < 7 && !(ev->descriptor & ~MC_DESC_VALID) &&
-	       ev->maint_class <= 1 && ev->maint_subclass <= 1 &&
+	       ev->maint_class <= 2 && ev->maint_subclass <= 3 &&
 	       ev->nibble_mask < (1U << 24) && ev->row < (1U << 24) &&
 	       (ev->kind == MC_EV_DRAM || ev->kind == MC_EV_GENERAL_MEDIA);
 }
@@ -189,9 +190,16 @@ static void codec_small(void)
 	   "perform maintenance of a wrong length is -EINVAL");
 	ok(mc_maint_decode(&mb, buf, n, 4096) == -ERANGE,
 	   "perform maintenance past the capacity is -ERANGE");
-	buf[0] = 2;
+	buf[0] = 3;
 	ok(mc_maint_decode(&mb, buf, n, CAP) == -EINVAL,
 	   "an unknown maintenance class is -EINVAL");
+	buf[0] = MC_MAINT_SPARING;
+	buf[1] = MC_SPARE_RANK + 1;
+	ok(mc_maint_decode(&mb, buf, n, CAP) == -EINVAL,
+	   "an unknown sparing subclass is -EINVAL");
+	buf[1] = MC_SPARE_ROW;
+	ok(!mc_maint_decode(&mb, buf, n, CAP) && mb.op_class == MC_MAINT_SPARING,
+	   "row sparing decodes");
 	n = mc_identify_encode(buf, &id);
 	ok(!mc_identify_decode(&ib, buf, n) && ib.capacity == id.capacity,
 	   "identify round-trips");
@@ -209,8 +217,8 @@ static void codec_small(void)
 	ok(!mc_cel_decode(buf, n, &mask) && mask == (0x5a5a & MC_ALL_OPS),
 	   "the command effects log round-trips");
 	ok(mc_cel_decode(buf, n - 1, &mask) == -EPROTO, "a ragged CEL is -EPROTO");
-	n = mc_supp_feat_encode(buf, sizeof(buf), 5, 0);
-	ok(!mc_supp_feat_decode(buf, n, &mask, &total) && mask == 5 && total == 2,
+	n = mc_supp_feat_encode(buf, sizeof(buf), 13, 0);
+	ok(!mc_supp_feat_decode(buf, n, &mask, &total) && mask == 13 && total == 3,
 	   "supported features round-trip");
 	buf[MC_SUPP_FEAT_HDR + 18]++;
 	ok(mc_supp_feat_decode(buf, n, &mask, &total) == -EPROTO,
@@ -222,12 +230,13 @@ static void policy_rules(void)
 {
 	unsigned int x, bad = 0, n = 0, repairs = 0;
 
-	for (x = 0; x < (1U << 18); x++) {
+	for (x = 0; x < (1U << 22); x++) {
 		struct mc_event ev = { 0 };
 		struct mc_caps c = { .discovered = true };
 		struct mc_policy_in in = { .ev = &ev, .caps = &c };
 		bool lost = x & 1, needs = x & 2, canclear, canppr, offline_only;
-		u32 a, page;
+		bool askspare = x & (1 << 18), canspare, spare;
+		u32 a, page, fix;
 
 		ev.descriptor = lost ? MC_DESC_UNCORRECTABLE : 0;
 		ev.flags = needs ? MC_EVF_MAINT_NEEDED : 0;
@@ -241,9 +250,16 @@ static void policy_rules(void)
 			c.ops &= ~(1U << MC_I_PERFORM_MAINT);
 		if (x & (1 << 11))
 			c.ops &= ~(1U << MC_I_CLEAR_POISON);
-		c.feats = (x >> 12) & 3;
-		c.ppr[0].flags = x & (1 << 14) ? MC_MFEAT_OFFLINE_ONLY : 0;
-		c.ppr[1].flags = x & (1 << 15) ? MC_MFEAT_OFFLINE_ONLY : 0;
+		c.feats = ((x >> 12) & 3) | (x & (1 << 19) ? 1U << MC_FEAT_ROW_SPARING : 0);
+		if (x & (1 << 20))
+			c.host |= MC_HOST_SPARING;
+		c.mfeat[MC_FEAT_SOFT_PPR].flags = x & (1 << 14) ? MC_MFEAT_OFFLINE_ONLY : 0;
+		c.mfeat[MC_FEAT_HARD_PPR].flags = x & (1 << 15) ? MC_MFEAT_OFFLINE_ONLY : 0;
+		c.mfeat[MC_FEAT_ROW_SPARING].flags = x & (1 << 21) ? MC_MFEAT_OFFLINE_ONLY : 0;
+		if (askspare) {
+			ev.maint_class = MC_MAINT_SPARING;
+			ev.maint_subclass = MC_SPARE_ROW;
+		}
 		ev.dpa_flags = x & (1 << 16) ? MC_DPAF_NOT_REPAIRABLE : 0;
 		if (x & (1 << 17))
 			c.discovered = false;
@@ -254,11 +270,23 @@ static void policy_rules(void)
 		canppr = mc_caps_allow(&c, MC_OP_PERFORM_MAINT) &&
 			 c.feats & (1U << (in.hard_repair ? MC_FEAT_HARD_PPR : MC_FEAT_SOFT_PPR));
 		canclear = mc_caps_allow(&c, MC_OP_CLEAR_POISON);
-		offline_only = c.ppr[in.hard_repair].flags & MC_MFEAT_OFFLINE_ONLY;
+		canspare = mc_caps_allow(&c, MC_OP_PERFORM_MAINT) &&
+			   c.feats & (1U << MC_FEAT_ROW_SPARING);
+		spare = askspare && canspare && (c.host & MC_HOST_SPARING);
+		offline_only = c.mfeat[spare ? MC_FEAT_ROW_SPARING : in.hard_repair ?
+				       MC_FEAT_HARD_PPR : MC_FEAT_SOFT_PPR].flags &
+			       MC_MFEAT_OFFLINE_ONLY;
+		fix = MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR | MAINT_CMD_ACT_SPARE;
+		/* sparing: only when asked and both sides can, never with PPR */
+		bad += (a & MAINT_CMD_ACT_SPARE) && !(spare && in.auto_repair);
+		bad += (a & MAINT_CMD_ACT_SPARE) &&
+		       (a & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR));
+		bad += spare && (a & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR));
 		/* informational records are only logged */
 		bad += !lost && !needs && a;
 		/* nothing the device did not advertise */
 		bad += (a & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR)) && !canppr;
+		bad += (a & MAINT_CMD_ACT_SPARE) && !canspare;
 		bad += (a & MAINT_CMD_ACT_CLEAR_POISON) && !canclear;
 		/* nothing the host did not say it handles */
 		bad += (a & MAINT_CMD_ACT_EVACUATE) && !(c.host & MC_HOST_EVACUATE);
@@ -266,11 +294,11 @@ static void policy_rules(void)
 		bad += (a & MAINT_CMD_ACT_HARD_OFFLINE) && !(c.host & MC_HOST_HARD_OFFLINE);
 		bad += (a & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR)) &&
 		       !(c.host & MC_HOST_PPR);
+		bad += (a & MAINT_CMD_ACT_SPARE) && !(c.host & MC_HOST_SPARING);
 		/* the repair mode is the knob's, and only with auto_repair */
 		bad += (a & MAINT_CMD_ACT_HARD_PPR) && !(in.auto_repair && in.hard_repair);
 		bad += (a & MAINT_CMD_ACT_SOFT_PPR) && !(in.auto_repair && !in.hard_repair);
-		bad += (a & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR)) &&
-		       (ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE);
+		bad += (a & fix) && (ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE);
 		/* lost data is never copied elsewhere, always hard-offlined */
 		bad += lost && (a & (MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_OFFLINE));
 		bad += lost && in.page_online && (c.host & MC_HOST_HARD_OFFLINE) &&
@@ -284,25 +312,24 @@ static void policy_rules(void)
 		       !(in.evac_mapped && (c.host & MC_HOST_EVACUATE)) &&
 		       (c.host & MC_HOST_SOFT_OFFLINE) && !(a & MAINT_CMD_ACT_SOFT_OFFLINE);
 		/* an online page is repaired only once out of service */
-		bad += in.page_online && (a & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR)) &&
-		       !page;
-		bad += in.page_online && offline_only &&
-		       (a & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR)) &&
+		bad += in.page_online && (a & fix) && !page;
+		bad += in.page_online && offline_only && (a & fix) &&
 		       !(a & (MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_HARD_OFFLINE));
 		/* back in service only after a repair, and lost data after a clear */
-		bad += (a & MAINT_CMD_ACT_UNPOISON) &&
-		       !(a & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR));
+		bad += (a & MAINT_CMD_ACT_UNPOISON) && !(a & fix);
 		bad += (a & MAINT_CMD_ACT_UNPOISON) && lost &&
 		       !(a & MAINT_CMD_ACT_CLEAR_POISON);
 		bad += (a & MAINT_CMD_ACT_UNPOISON) &&
 		       !(a & (MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_HARD_OFFLINE));
 		bad += (a & MAINT_CMD_ACT_CLEAR_POISON) && !lost;
 		/* and it does repair when everything allows it */
-		if (needs && !lost && in.auto_repair && canppr &&
-		    (c.host & MC_HOST_PPR) && (c.host & MC_HOST_SOFT_OFFLINE) &&
+		if (needs && !lost && in.auto_repair &&
+		    (spare || (canppr && (c.host & MC_HOST_PPR))) &&
+		    (c.host & MC_HOST_SOFT_OFFLINE) &&
 		    !in.evac_mapped && !(ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE)) {
 			repairs++;
-			bad += !(a & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR));
+			bad += !(a & (spare ? MAINT_CMD_ACT_SPARE :
+				      MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR));
 			bad += in.page_online && !(a & MAINT_CMD_ACT_UNPOISON);
 		}
 	}
