@@ -9,7 +9,9 @@
 #  3. in the same VM, thp_encvm against MADV_COLLAPSE (bench/*.c);
 #  4. iommu_migrate: migration under DMA against move_pages() of
 #     unpinned memory, DMA stalls against a 4 KiB copy, and move_pages()
-#     on FOLL_LONGTERM-pinned memory (bench/iommu_migrate_bench.c).
+#     on FOLL_LONGTERM-pinned memory (bench/iommu_migrate_bench.c);
+#  5. maint_cmd's indication path against the kernel's soft offline
+#     (bench/maint_cmd_bench.c).
 # The VM's RAM is populated on the host before it boots (--prealloc):
 # under TCG the first touch of a guest-physical page costs a host page
 # fault, several ms per 2 MiB, which would land on whichever side of a
@@ -35,6 +37,8 @@ cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
 	"$vm/selftests/thp_encvm/agent/agent.o" -pthread
 cc -O2 -Wall -I"$repo/include/uapi" -Wl,-z,noexecstack \
 	-o "$vm/iommu_migrate_bench" "$here/bench/iommu_migrate_bench.c"
+cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
+	-o "$vm/maint_cmd_bench" "$here/bench/maint_cmd_bench.c"
 cat > "$vm/guest-cmd.sh" <<CMD
 set -e
 modprobe kvm_amd
@@ -46,6 +50,8 @@ insmod $vm/mod/thp_encvm/thp_encvm.ko
 $vm/thp_encvm_bench >> $vm/rows
 insmod $vm/mod/iommu_migrate/iommu_migrate.ko
 $vm/iommu_migrate_bench >> $vm/rows
+insmod $vm/mod/maint_cmd/maint_cmd.ko
+$vm/maint_cmd_bench >> $vm/rows
 CMD
 "$here/vm/run-vm.sh" --kernel "$(cat "$vm/kernel")" --initrd "$vm/initramfs.cpio.gz" \
 	--out "$vm" --cmd "$vm/guest-cmd.sh" --timeout 2400 --prealloc ||

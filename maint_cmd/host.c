@@ -1,0 +1,830 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * maint_cmd host driver: discovery (Identify, command effects log,
+ * features, telling the device what the host handles), draining the
+ * event logs on interrupt, and the actions an indication leads to:
+ * DPA -> HPA, evacuation through iommu_migrate when it maps the page,
+ * soft or hard offline otherwise, PPR, clearing the poison and putting
+ * the page back in service. Host-initiated repair follows the rule
+ * upstream CXL repair uses: an address the device reported this boot,
+ * or memory that is offline.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/memory_hotplug.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/unaligned.h>
+
+#include <memvirt/iommu_migrate.h>
+
+#include "maint_cmd_internal.h"
+#include "trace.h"
+
+static DEFINE_MUTEX(mc_hosts_lock);
+static struct mc_host *mc_hosts[MC_MAX_DEVICES];
+
+/**
+ * struct mc_action - one indication on its way to resolution
+ * @work: runs on the device's action workqueue
+ * @h: the device
+ * @ev: the decoded record
+ * @t0: when the host received it (ns, monotonic)
+ */
+struct mc_action {
+	struct work_struct work;
+	struct mc_host *h;
+	struct mc_event ev;
+	u64 t0;
+};
+
+static unsigned long mc_pfn(struct mc_host *h, u64 dpa)
+{
+	return h->base_pfn + (dpa >> PAGE_SHIFT);
+}
+
+static u64 mc_hpa(struct mc_host *h, u64 dpa)
+{
+	return PFN_PHYS(h->base_pfn) + dpa;
+}
+
+/**
+ * mc_host_event() - append a record to the device's event stream
+ * @h: the device
+ * @e: the record; its seq and lost fields are filled in here
+ *
+ * When the ring is full the oldest record goes, and the next oldest
+ * says how many went before it.
+ */
+void mc_host_event(struct mc_host *h, const struct maint_cmd_event *e)
+{
+	struct maint_cmd_event *slot;
+
+	spin_lock(&h->ev_lock);
+	if (h->ev_n == MC_EVENT_RING) {
+		h->ev_first = (h->ev_first + 1) % MC_EVENT_RING;
+		h->ev_n--;
+		h->ring[h->ev_first].lost++;
+		atomic64_inc(&h->stat[MC_ST_EVENTS_DROPPED]);
+	}
+	slot = &h->ring[(h->ev_first + h->ev_n) % MC_EVENT_RING];
+	*slot = *e;
+	slot->seq = ++h->ev_seq;
+	slot->lost = 0;
+	h->ev_n++;
+	spin_unlock(&h->ev_lock);
+	wake_up_interruptible(&h->ev_wait);
+}
+
+static void mc_emit(struct mc_host *h, u32 kind, const struct mc_event *ev,
+		    u64 dpa, u64 t0, u32 planned, u32 done, int result)
+{
+	struct maint_cmd_event e = {
+		.timestamp_ns = t0, .dpa = dpa, .hpa = mc_hpa(h, dpa),
+		.kind = kind, .flags = MAINT_CMD_EVF_HPA_VALID,
+		.actions = done, .planned = planned, .result = result,
+		.latency_ns = ktime_get_ns() - t0,
+	};
+
+	if (ev) {
+		e.severity = ev->severity;
+		e.handle = ev->handle;
+		if (ev->flags & MC_EVF_MAINT_NEEDED)
+			e.flags |= MAINT_CMD_EVF_MAINT_NEEDED;
+		if (ev->descriptor & MC_DESC_UNCORRECTABLE)
+			e.flags |= MAINT_CMD_EVF_UNCORRECTABLE;
+		if (ev->descriptor & MC_DESC_THRESHOLD)
+			e.flags |= MAINT_CMD_EVF_THRESHOLD;
+	}
+	mc_host_event(h, &e);
+}
+
+/* --- iommu_migrate, when it is loaded ------------------------------------ */
+
+static bool mc_evac_mapped(unsigned long pfn)
+{
+	bool (*mapped)(unsigned long pfn) = symbol_get(iommu_migrate_pfn_mapped);
+	bool ret;
+
+	if (!mapped) {
+		atomic64_inc(&mc_evac_absent);
+		return false;
+	}
+	atomic64_inc(&mc_evac_iommu_migrate);
+	ret = mapped(pfn);
+	symbol_put(iommu_migrate_pfn_mapped);
+	return ret;
+}
+
+static int mc_evacuate(struct mc_host *h, unsigned long pfn)
+{
+	int (*evac)(unsigned long start_pfn, unsigned long nr_pages, int nid,
+		    struct iommu_migrate_evac_result *res);
+	struct iommu_migrate_evac_result res = { 0 };
+	int nid, target = NUMA_NO_NODE, ret;
+
+	evac = symbol_get(iommu_migrate_evacuate);
+	if (!evac) {
+		trace_maint_cmd_page_evacuate(h->id, pfn, false, 0, -ENODEV);
+		return -ENODEV;
+	}
+	/* Out of the device's node, if there is another. */
+	for_each_node_state(nid, N_MEMORY) {
+		if (nid != h->nid) {
+			target = nid;
+			break;
+		}
+	}
+	ret = evac(pfn, 1, target, &res);
+	symbol_put(iommu_migrate_evacuate);
+	if (!ret && res.failed)
+		ret = -EBUSY;
+	atomic64_add(res.moved, &h->stat[MC_ST_EVACUATED]);
+	trace_maint_cmd_page_evacuate(h->id, pfn, true, res.moved, ret);
+	return ret;
+}
+
+/* --- page actions ----------------------------------------------------------- */
+
+static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(READ_ONCE(mc_offline_timeout_ms));
+	struct page *page = pfn_to_online_page(pfn);
+	int ret = 0;
+
+	if (!page)
+		return -ENXIO;
+	/* soft_offline_page() is not exported: queue it, and see it done. */
+	memory_failure_queue(pfn, MF_SOFT_OFFLINE);
+	while (!PageHWPoison(page)) {
+		if (time_after(jiffies, end)) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		usleep_range(1000, 2000);
+	}
+	if (!ret)
+		atomic64_inc(&h->stat[MC_ST_OFFLINED]);
+	trace_maint_cmd_page_offline(h->id, pfn, false, ret);
+	return ret;
+}
+
+static int mc_hard_offline(struct mc_host *h, unsigned long pfn)
+{
+	int ret;
+
+	/*
+	 * The model's errors are simulated: saying so keeps
+	 * unpoison_memory() usable for the rest of the boot.
+	 */
+	ret = memory_failure(pfn, h->simulated ? MF_SW_SIMULATED : 0);
+	if (ret == -EHWPOISON)
+		ret = 0;
+	if (!ret)
+		atomic64_inc(&h->stat[MC_ST_HARD_OFFLINED]);
+	trace_maint_cmd_page_offline(h->id, pfn, true, ret);
+	return ret;
+}
+
+/* Perform Maintenance: PPR (soft or hard) or, with @spare, row sparing. */
+static int mc_ppr(struct mc_host *h, u64 dpa, bool hard, bool spare, u32 nibble)
+{
+	struct mc_maint m = {
+		.op_class = spare ? MC_MAINT_SPARING : MC_MAINT_PPR,
+		.op_subclass = spare ? MC_SPARE_ROW :
+			       hard ? MC_MAINT_HARD_PPR : MC_MAINT_SOFT_PPR,
+		.flags = nibble ? MC_MAINTF_NIBBLE : 0,
+		.dpa = dpa, .nibble_mask = nibble,
+	};
+	u8 in[MC_MAINT_IN_LEN];
+	int ret;
+
+	if (spare ? !mc_caps_can_spare(&h->caps) : !mc_caps_can_repair(&h->caps, hard)) {
+		atomic64_inc(&h->stat[MC_ST_UNSUPPORTED]);
+		return -EOPNOTSUPP;
+	}
+	mc_maint_encode(in, &m);
+	ret = mc_mbox_send(h, MC_OP_PERFORM_MAINT, in, sizeof(in), NULL, 0, NULL);
+	if (!ret)
+		atomic64_inc(&h->stat[spare ? MC_ST_SPARED : MC_ST_REPAIRED]);
+	return ret;
+}
+
+static int mc_clear_poison(struct mc_host *h, u64 dpa)
+{
+	u8 in[MC_CLEAR_POISON_LEN] = { 0 };
+	int ret;
+
+	mc_dpa_encode(in, dpa);
+	ret = mc_mbox_send(h, MC_OP_CLEAR_POISON, in, sizeof(in), NULL, 0, NULL);
+	if (!ret)
+		atomic64_inc(&h->stat[MC_ST_POISON_CLEARED]);
+	return ret;
+}
+
+static int mc_unpoison(struct mc_host *h, unsigned long pfn)
+{
+	int ret = unpoison_memory(pfn);
+
+	if (!ret)
+		atomic64_inc(&h->stat[MC_ST_UNPOISONED]);
+	return ret;
+}
+
+static void mc_action_fn(struct work_struct *w)
+{
+	struct mc_action *a = container_of(w, struct mc_action, work);
+	struct mc_host *h = a->h;
+	unsigned long pfn = mc_pfn(h, a->ev.dpa);
+	struct page *page = pfn_to_online_page(pfn);
+	struct mc_policy_in in = {
+		.ev = &a->ev, .page_online = page,
+		.evac_mapped = page && mc_evac_mapped(pfn),
+		.auto_repair = READ_ONCE(h->auto_repair),
+		.hard_repair = READ_ONCE(h->hard_repair),
+		.caps = &h->caps,
+	};
+	u32 plan = mc_policy(&in), done = 0;
+	bool hard = plan & MAINT_CMD_ACT_HARD_PPR;
+	int ret = 0;
+
+	if (plan & MAINT_CMD_ACT_EVACUATE) {
+		ret = mc_evacuate(h, pfn);
+		done |= ret ? 0 : MAINT_CMD_ACT_EVACUATE;
+	}
+	if (!ret && plan & MAINT_CMD_ACT_SOFT_OFFLINE) {
+		ret = mc_soft_offline(h, pfn);
+		done |= ret ? 0 : MAINT_CMD_ACT_SOFT_OFFLINE;
+	}
+	if (!ret && plan & MAINT_CMD_ACT_HARD_OFFLINE) {
+		ret = mc_hard_offline(h, pfn);
+		done |= ret ? 0 : MAINT_CMD_ACT_HARD_OFFLINE;
+	}
+	/* Reported by the device just now: the repair rule holds. */
+	if (!ret && plan & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR |
+			    MAINT_CMD_ACT_SPARE)) {
+		ret = mc_ppr(h, a->ev.dpa, hard, plan & MAINT_CMD_ACT_SPARE,
+			     a->ev.nibble_mask);
+		done |= ret ? 0 : plan & (MAINT_CMD_ACT_SOFT_PPR |
+					  MAINT_CMD_ACT_HARD_PPR | MAINT_CMD_ACT_SPARE);
+	}
+	if (!ret && plan & MAINT_CMD_ACT_CLEAR_POISON) {
+		ret = mc_clear_poison(h, a->ev.dpa);
+		done |= ret ? 0 : MAINT_CMD_ACT_CLEAR_POISON;
+	}
+	if (!ret && plan & MAINT_CMD_ACT_UNPOISON) {
+		ret = mc_unpoison(h, pfn);
+		done |= ret ? 0 : MAINT_CMD_ACT_UNPOISON;
+	}
+	if (ret)
+		atomic64_inc(&h->stat[MC_ST_FAILED]);
+	mc_emit(h, a->ev.kind, &a->ev, a->ev.dpa, a->t0, plan, done, ret);
+	trace_maint_cmd_repair_done(h->id, a->ev.dpa, a->ev.handle, plan, done,
+				    ret, ktime_get_ns() - a->t0);
+	atomic_dec(&h->pending);
+	kfree(a);
+}
+
+static void mc_indication(struct mc_host *h, const struct mc_event *ev, u64 t0)
+{
+	struct mc_action *a;
+
+	atomic64_inc(&h->stat[MC_ST_INDICATIONS]);
+	trace_maint_cmd_indication(h->id, ev->kind, ev->dpa, mc_hpa(h, ev->dpa),
+				   ev->severity, ev->flags, ev->descriptor,
+				   ev->handle);
+	if (!xa_load(&h->reported, ev->dpa / MC_LINE) &&
+	    atomic_inc_return(&h->nr_reported) <= MC_REPORTED_MAX &&
+	    xa_err(xa_store(&h->reported, ev->dpa / MC_LINE, xa_mk_value(1),
+			    GFP_KERNEL)))
+		atomic_dec(&h->nr_reported);
+	if (atomic_inc_return(&h->pending) > READ_ONCE(mc_max_pending))
+		goto drop;
+	a = kmalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		goto drop;
+	a->h = h;
+	a->ev = *ev;
+	a->t0 = t0;
+	INIT_WORK(&a->work, mc_action_fn);
+	queue_work(h->wq, &a->work);
+	return;
+drop:
+	atomic_dec(&h->pending);
+	atomic64_inc(&h->stat[MC_ST_FAILED]);
+	mc_emit(h, ev->kind, ev, ev->dpa, t0, 0, 0, -ENOSPC);
+}
+
+/* Drains one event log; false when the device's answers are unusable. */
+/*
+ * Clears the records of @log the host has acted on. Until the device
+ * confirms, they are remembered, so a retry does not act twice.
+ */
+static int mc_clear_acked(struct mc_host *h, u8 log)
+{
+	u8 in[MC_CLEAR_HDR + 2 * MC_EVENTS_MAX];
+	int n, ret;
+
+	if (!h->nr_acked[log])
+		return 0;
+	n = mc_clear_encode(in, sizeof(in), log, h->acked[log], h->nr_acked[log]);
+	ret = mc_mbox_send(h, MC_OP_CLEAR_EVENTS, in, n, NULL, 0, NULL);
+	if (!ret)
+		h->nr_acked[log] = 0;
+	return ret;
+}
+
+/*
+ * Drains one event log. Return: false when it should be tried again
+ * (the mailbox was busy or timed out), true when done or hopeless.
+ */
+static bool mc_drain_log(struct mc_host *h, u8 log, u8 *buf, struct mc_event *ev)
+{
+	u8 in[MC_CLEAR_HDR];
+	struct mc_events_hdr hdr;
+	unsigned int round, i;
+	size_t len;
+	int ret, n;
+
+	ret = mc_clear_acked(h, log);
+	if (ret)
+		return ret == -EOPNOTSUPP;
+	/* A device that always says "more" is not followed for ever. */
+	for (round = 0; round < 64; round++) {
+		u64 t0 = ktime_get_ns();
+
+		ret = mc_mbox_send(h, MC_OP_GET_EVENTS, &log, 1, buf,
+				   MC_PAYLOAD_MAX, &len);
+		if (ret)
+			return ret == -EOPNOTSUPP || ret == -ENODEV;
+		ret = mc_events_decode(&hdr, ev, MC_EVENTS_MAX, buf, len,
+				       h->capacity);
+		if (ret) {
+			/* Its handles cannot be trusted: clear the log. */
+			atomic64_inc(&h->stat[MC_ST_MALFORMED]);
+			n = mc_clear_encode(in, sizeof(in), log, NULL, 0);
+			mc_mbox_send(h, MC_OP_CLEAR_EVENTS, in, n, NULL, 0, NULL);
+			return true;
+		}
+		if (hdr.flags & MC_EVENTS_OVERFLOW)
+			atomic64_add(hdr.overflow, &h->stat[MC_ST_EVENTS_DROPPED]);
+		for (i = 0; i < hdr.count; i++) {
+			h->acked[log][i] = ev[i].handle;
+			mc_indication(h, &ev[i], t0);
+		}
+		h->nr_acked[log] = hdr.count;
+		ret = mc_clear_acked(h, log);
+		if (ret)
+			return ret == -EOPNOTSUPP;
+		if (!(hdr.flags & MC_EVENTS_MORE))
+			return true;
+	}
+	return true;
+}
+
+static void mc_event_work(struct work_struct *w)
+{
+	struct mc_host *h = container_of(to_delayed_work(w), struct mc_host,
+					 event_work);
+	struct mc_event *ev;
+	bool ok = false;
+	u8 *buf;
+	int log;
+
+	buf = kmalloc(MC_PAYLOAD_MAX, GFP_KERNEL);
+	ev = kmalloc_array(MC_EVENTS_MAX, sizeof(*ev), GFP_KERNEL);
+	if (buf && ev)
+		for (ok = true, log = MC_LOG_FATAL; ok && log >= MC_LOG_INFO; log--)
+			ok = mc_drain_log(h, log, buf, ev);
+	kfree(ev);
+	kfree(buf);
+	/*
+	 * The records stay in the device until cleared: a drain cut short
+	 * (busy or stalled mailbox, no memory) is tried again, since no
+	 * new interrupt may come.
+	 */
+	if (!ok && !READ_ONCE(h->dead))
+		mod_delayed_work(system_unbound_wq, &h->event_work,
+				 msecs_to_jiffies(50));
+}
+
+/* --- discovery ---------------------------------------------------------------- */
+
+static int mc_set_feature(struct mc_host *h, enum mc_feature_id f,
+			  const u8 *data, u16 n, u8 *buf)
+{
+	int len = mc_set_feat_encode(buf, MC_PAYLOAD_MAX, f, data, n);
+
+	if (len < 0)
+		return len;
+	return mc_mbox_send(h, MC_OP_SET_FEATURE, buf, len, NULL, 0, NULL);
+}
+
+/* Caller holds nothing; the device is not yet visible. */
+static int mc_discover(struct mc_host *h, u8 *buf)
+{
+	u8 in[MC_GET_FEAT_IN_LEN], host[MC_HOST_CAPS_LEN];
+	u16 total;
+	size_t len;
+	int ret, f;
+
+	ret = mc_mbox_send(h, MC_OP_IDENTIFY, NULL, 0, buf, MC_PAYLOAD_MAX, &len);
+	if (!ret)
+		ret = mc_identify_decode(&h->ident, buf, len);
+	if (ret)
+		return ret;
+	if (h->ident.capacity > h->model->capacity)
+		return -EPROTO;
+	h->capacity = h->ident.capacity;
+	mc_get_log_encode(in, MC_LOG_CEL, 0, MC_PAYLOAD_MAX);
+	ret = mc_mbox_send(h, MC_OP_GET_LOG, in, MC_GET_LOG_IN_LEN, buf,
+			   MC_PAYLOAD_MAX, &len);
+	if (!ret)
+		ret = mc_cel_decode(buf, len, &h->caps.ops);
+	if (ret)
+		return ret;
+	h->caps.discovered = true;
+	h->caps.host = MC_HOST_ALL;
+	if (!mc_caps_allow(&h->caps, MC_OP_GET_SUPP_FEAT))
+		return 0;
+	mc_supp_feat_in_encode(in, MC_PAYLOAD_MAX, 0);
+	ret = mc_mbox_send(h, MC_OP_GET_SUPP_FEAT, in, MC_SUPP_FEAT_IN_LEN, buf,
+			   MC_PAYLOAD_MAX, &len);
+	if (!ret)
+		ret = mc_supp_feat_decode(buf, len, &h->caps.feats, &total);
+	if (ret)
+		return ret;
+	for (f = 0; f < MC_NR_FEATS; f++) {
+		u8 on = MC_MFEAT_INDICATE;
+
+		if (f == MC_FEAT_HOST_CAPS || !(h->caps.feats & (1U << f)))
+			continue;
+		mc_get_feat_encode(in, f, 0, MC_MAINT_FEAT_LEN);
+		ret = mc_mbox_send(h, MC_OP_GET_FEATURE, in, MC_GET_FEAT_IN_LEN,
+				   buf, MC_PAYLOAD_MAX, &len);
+		if (!ret)
+			ret = mc_maint_feat_decode(&h->caps.mfeat[f], buf, len, f);
+		/* A feature the host cannot read is one it does not use. */
+		if (ret) {
+			h->caps.feats &= ~(1U << f);
+			continue;
+		}
+		/* The device may ask for this repair: the host handles it. */
+		if (mc_caps_allow(&h->caps, MC_OP_SET_FEATURE))
+			mc_set_feature(h, f, &on, 1, buf);
+	}
+	if (h->caps.feats & (1U << MC_FEAT_HOST_CAPS) &&
+	    mc_caps_allow(&h->caps, MC_OP_SET_FEATURE)) {
+		host[0] = h->caps.host;
+		host[1] = 0;
+		host[2] = 0;
+		host[3] = 0;
+		mc_set_feature(h, MC_FEAT_HOST_CAPS, host, sizeof(host), buf);
+	}
+	return 0;
+}
+
+/* --- host-initiated operations ---------------------------------------------- */
+
+/**
+ * mc_host_repair() - a repair the administrator asked for (mem_repair0)
+ * @h: the device
+ * @dpa: the address
+ * @hard: hard PPR rather than soft
+ * @nibble: nibble mask, 0 for none
+ *
+ * Online memory is repaired only at an address the device reported
+ * this boot; a page the host took offline comes back afterwards.
+ *
+ * Return: 0, -EPERM when the repair rule forbids it, -EOPNOTSUPP when
+ * the device does not advertise the repair, or the command's error.
+ */
+int mc_host_repair(struct mc_host *h, u64 dpa, bool hard, u32 nibble)
+{
+	unsigned long pfn = mc_pfn(h, dpa);
+	struct page *page = pfn_to_online_page(pfn);
+	bool offline = !page || PageHWPoison(page);
+	u64 t0 = ktime_get_ns();
+	u32 plan = hard ? MAINT_CMD_ACT_HARD_PPR : MAINT_CMD_ACT_SOFT_PPR, done = 0;
+	int ret;
+
+	if (!mc_repair_allowed(xa_load(&h->reported, dpa / MC_LINE), offline))
+		return -EPERM;
+	ret = mc_ppr(h, dpa, hard, false, nibble);
+	if (!ret)
+		done = plan;
+	if (!ret && page && PageHWPoison(page)) {
+		plan |= MAINT_CMD_ACT_UNPOISON;
+		if (mc_caps_allow(&h->caps, MC_OP_CLEAR_POISON)) {
+			plan |= MAINT_CMD_ACT_CLEAR_POISON;
+			ret = mc_clear_poison(h, dpa);
+			done |= ret ? 0 : MAINT_CMD_ACT_CLEAR_POISON;
+		}
+		if (!ret) {
+			ret = mc_unpoison(h, pfn);
+			done |= ret ? 0 : MAINT_CMD_ACT_UNPOISON;
+		}
+	}
+	if (ret)
+		atomic64_inc(&h->stat[MC_ST_FAILED]);
+	mc_emit(h, MAINT_CMD_EV_REPAIR, NULL, dpa, t0, plan, done, ret);
+	trace_maint_cmd_repair_done(h->id, dpa, 0, plan, done, ret,
+				    ktime_get_ns() - t0);
+	return ret;
+}
+
+/* Inject Poison or Clear Poison, as CXL's debugfs files send them. */
+int mc_host_inject_poison(struct mc_host *h, u64 dpa, bool clear)
+{
+	u8 in[MC_CLEAR_POISON_LEN] = { 0 };
+
+	if (dpa % MC_LINE || dpa >= h->capacity)
+		return -EINVAL;
+	mc_dpa_encode(in, dpa);
+	if (clear)
+		return mc_clear_poison(h, dpa);
+	return mc_mbox_send(h, MC_OP_INJECT_POISON, in, MC_INJECT_LEN, NULL, 0, NULL);
+}
+
+/* Records of a poison list or scan result reply go to the stream. */
+static int mc_report_poison(struct mc_host *h, u32 kind, u8 *buf, size_t len,
+			    struct mc_poison_hdr *hdr)
+{
+	struct mc_poison *rec;
+	u64 t0 = ktime_get_ns();
+	unsigned int i;
+	int ret;
+
+	rec = kmalloc_array(MC_POISON_MAX, sizeof(*rec), GFP_KERNEL);
+	if (!rec)
+		return -ENOMEM;
+	ret = mc_poison_decode(hdr, rec, MC_POISON_MAX, buf, len, h->capacity);
+	if (ret)
+		atomic64_inc(&h->stat[MC_ST_MALFORMED]);
+	for (i = 0; !ret && i < hdr->count; i++) {
+		struct maint_cmd_event e = {
+			.timestamp_ns = t0, .dpa = rec[i].dpa,
+			.hpa = mc_hpa(h, rec[i].dpa), .kind = kind,
+			.flags = MAINT_CMD_EVF_HPA_VALID | MAINT_CMD_EVF_UNCORRECTABLE,
+		};
+
+		trace_maint_cmd_poison(h->id, rec[i].dpa, rec[i].lines, rec[i].source);
+		mc_host_event(h, &e);
+	}
+	kfree(rec);
+	return ret;
+}
+
+/* trigger_poison_list: the whole list, into the stream and the trace. */
+int mc_host_poison_list(struct mc_host *h)
+{
+	struct mc_poison_hdr hdr;
+	u8 *buf, in[MC_POISON_IN_LEN];
+	u64 dpa = 0;
+	unsigned int round;
+	size_t len;
+	int ret = 0;
+
+	buf = kmalloc(MC_PAYLOAD_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (round = 0; round < 1024 && dpa < h->capacity; round++) {
+		mc_range_encode(in, dpa, (h->capacity - dpa) / MC_LINE);
+		ret = mc_mbox_send(h, MC_OP_GET_POISON, in, sizeof(in), buf,
+				   MC_PAYLOAD_MAX, &len);
+		if (!ret)
+			ret = mc_report_poison(h, MAINT_CMD_EV_POISON, buf, len, &hdr);
+		if (ret || !(hdr.flags & MC_POISON_MORE) || !hdr.count)
+			break;
+		/* Go on after the last record. */
+		dpa = get_unaligned_le64(buf + MC_POISON_HDR +
+					 (hdr.count - 1) * MC_POISON_REC_LEN) &
+		      ~(u64)(MC_LINE - 1);
+		dpa += MC_LINE;
+	}
+	kfree(buf);
+	return ret;
+}
+
+/* scan_media: a background Scan Media of the device, then its results. */
+int mc_host_scan_media(struct mc_host *h)
+{
+	struct mc_poison_hdr hdr;
+	u8 *buf, in[MC_SCAN_IN_LEN];
+	size_t len;
+	int ret;
+
+	buf = kmalloc(MC_PAYLOAD_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	mc_range_encode(in, 0, h->capacity / MC_LINE);
+	in[MC_POISON_IN_LEN] = 0;
+	ret = mc_mbox_send(h, MC_OP_SCAN_MEDIA, in, sizeof(in), NULL, 0, NULL);
+	if (!ret)
+		ret = mc_mbox_send(h, MC_OP_SCAN_RESULTS, NULL, 0, buf,
+				   MC_PAYLOAD_MAX, &len);
+	if (!ret)
+		ret = mc_report_poison(h, MAINT_CMD_EV_SCAN, buf, len, &hdr);
+	kfree(buf);
+	return ret;
+}
+
+/* --- lifetime --------------------------------------------------------------- */
+
+static void mc_host_release(struct device *dev)
+{
+	struct mc_host *h = to_mc_host(dev);
+
+	xa_destroy(&h->reported);
+	kfree(h->ring);
+	kfree(h);
+}
+
+static ssize_t host_poison_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos, bool clear)
+{
+	struct mc_host *h = file->private_data;
+	u64 dpa;
+	int ret;
+
+	ret = kstrtou64_from_user(ubuf, count, 0, &dpa);
+	if (!ret)
+		ret = mc_host_inject_poison(h, dpa, clear);
+	return ret ? ret : count;
+}
+
+static ssize_t inject_poison_write(struct file *file, const char __user *ubuf,
+				   size_t count, loff_t *ppos)
+{
+	return host_poison_write(file, ubuf, count, ppos, false);
+}
+
+static ssize_t clear_poison_write(struct file *file, const char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	return host_poison_write(file, ubuf, count, ppos, true);
+}
+
+static const struct file_operations inject_poison_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = inject_poison_write,
+};
+
+static const struct file_operations clear_poison_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = clear_poison_write,
+};
+
+static void mc_host_teardown(struct mc_host *h)
+{
+	WRITE_ONCE(h->dead, true);
+	debugfs_remove_recursive(h->dbg);
+	WRITE_ONCE(h->regs->ctrl, READ_ONCE(h->regs->ctrl) & ~MC_CTRL_IRQ_EN);
+	irq_work_sync(&h->model->irq);
+	cancel_delayed_work_sync(&h->event_work);
+	if (h->wq)
+		destroy_workqueue(h->wq);
+	mc_model_destroy(h->model);
+	h->model = NULL;
+	wake_up_interruptible(&h->ev_wait);
+}
+
+/**
+ * mc_host_create() - bring up the host driver over a device model
+ * @m: the model; owned by the host from here on, even on failure
+ * @simulated: the device's errors are simulated (memory_failure())
+ *
+ * Return: the new device's number N (mcN), or -errno.
+ */
+int mc_host_create(struct mc_model *m, bool simulated)
+{
+	struct mc_host *h;
+	u8 *buf = NULL;
+	int id, ret;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h) {
+		mc_model_destroy(m);
+		return -ENOMEM;
+	}
+	h->model = m;
+	h->regs = &m->regs;
+	h->simulated = simulated;
+	h->base_pfn = m->base_pfn;
+	h->nid = m->nid;
+	h->auto_repair = 1;
+	h->max_actions = 4;
+	h->use_irq = 1;
+	mutex_init(&h->mbox_lock);
+	mutex_init(&h->bg_lock);
+	mutex_init(&h->repair_lock);
+	init_completion(&h->mbox_done);
+	init_completion(&h->bg_done);
+	INIT_DELAYED_WORK(&h->event_work, mc_event_work);
+	xa_init(&h->reported);
+	spin_lock_init(&h->ev_lock);
+	init_waitqueue_head(&h->ev_wait);
+	device_initialize(&h->dev);
+	h->dev.class = &mc_class;
+	h->dev.groups = mc_dev_groups;
+	h->dev.release = mc_host_release;
+
+	mutex_lock(&mc_hosts_lock);
+	for (id = 0; id < MC_MAX_DEVICES && mc_hosts[id]; id++)
+		;
+	if (id == MC_MAX_DEVICES) {
+		mutex_unlock(&mc_hosts_lock);
+		mc_model_destroy(m);
+		put_device(&h->dev);
+		return -ENOSPC;
+	}
+	h->id = id;
+	/* Reserved: not destroyable until it is complete. */
+	mc_hosts[id] = ERR_PTR(-EBUSY);
+	mutex_unlock(&mc_hosts_lock);
+
+	h->dev.devt = MKDEV(MAJOR(mc_devt), id);
+	ret = dev_set_name(&h->dev, "mc%d", id);
+	h->ring = kcalloc(MC_EVENT_RING, sizeof(*h->ring), GFP_KERNEL);
+	h->wq = alloc_workqueue("maint_cmd_mc%d", WQ_UNBOUND, h->max_actions, id);
+	buf = kmalloc(MC_PAYLOAD_MAX, GFP_KERNEL);
+	if (ret || !h->ring || !h->wq || !buf) {
+		ret = ret ?: -ENOMEM;
+		goto fail;
+	}
+	mc_model_start(m, h);
+	if (IS_ERR(m->fw)) {
+		ret = PTR_ERR(m->fw);
+		goto fail;
+	}
+	WRITE_ONCE(h->regs->ctrl, MC_CTRL_IRQ_EN);
+	ret = mc_discover(h, buf);
+	if (ret)
+		goto fail;
+	cdev_init(&h->cdev, &mc_ev_fops);
+	h->cdev.owner = THIS_MODULE;
+	ret = cdev_device_add(&h->cdev, &h->dev);
+	if (ret)
+		goto fail;
+	h->dbg = debugfs_create_dir(dev_name(&h->dev), mc_debugfs);
+	debugfs_create_file("inject_poison", 0200, h->dbg, h, &inject_poison_fops);
+	debugfs_create_file("clear_poison", 0200, h->dbg, h, &clear_poison_fops);
+	mc_model_debugfs(m, h->dbg);
+	atomic_inc(&mc_nr_devices);
+	mutex_lock(&mc_hosts_lock);
+	mc_hosts[id] = h;
+	mutex_unlock(&mc_hosts_lock);
+	kfree(buf);
+	/* Records the device logged before the host came. */
+	mod_delayed_work(system_unbound_wq, &h->event_work, 0);
+	return id;
+fail:
+	kfree(buf);
+	mc_host_teardown(h);
+	mutex_lock(&mc_hosts_lock);
+	mc_hosts[id] = NULL;
+	mutex_unlock(&mc_hosts_lock);
+	put_device(&h->dev);
+	return ret;
+}
+
+static void mc_host_destroy(struct mc_host *h)
+{
+	cdev_device_del(&h->cdev, &h->dev);
+	mc_host_teardown(h);
+	atomic_dec(&mc_nr_devices);
+	put_device(&h->dev);
+}
+
+/* Return: 0, -ENOENT if there is no device @id, -EBUSY while it is made. */
+int mc_host_destroy_id(int id)
+{
+	struct mc_host *h = NULL;
+
+	mutex_lock(&mc_hosts_lock);
+	if (id >= 0 && id < MC_MAX_DEVICES) {
+		h = mc_hosts[id];
+		if (!IS_ERR(h))
+			mc_hosts[id] = NULL;
+	}
+	mutex_unlock(&mc_hosts_lock);
+	if (IS_ERR(h))
+		return PTR_ERR(h);
+	if (!h)
+		return -ENOENT;
+	mc_host_destroy(h);
+	return 0;
+}
+
+void mc_host_destroy_all(void)
+{
+	int id;
+
+	for (id = 0; id < MC_MAX_DEVICES; id++)
+		mc_host_destroy_id(id);
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * maint_cmd host transport: the mailbox registers (doorbell, command,
+ * status, payload, background status), one foreground command at a
+ * time, one background command at a time, completion by interrupt or
+ * by polling the doorbell, and abort of a background command that
+ * overruns its time. Nothing goes out that the device did not
+ * advertise (mc_caps_allow()).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+
+#include "maint_cmd_internal.h"
+#include "trace.h"
+
+/* Waits until @done() holds; the interrupt or a poll wakes the wait. */
+static int mc_wait(struct mc_host *h, struct completion *c,
+		   bool (*done)(struct mc_host *h, u16 op), u16 op,
+		   unsigned int timeout_ms)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(timeout_ms);
+
+	for (;;) {
+		if (done(h, op))
+			return 0;
+		if (time_after(jiffies, end))
+			return -ETIMEDOUT;
+		if (READ_ONCE(h->use_irq))
+			wait_for_completion_timeout(c, msecs_to_jiffies(10));
+		else
+			usleep_range(100, 200);
+	}
+}
+
+static bool mc_doorbell_clear(struct mc_host *h, u16 op)
+{
+	return !(READ_ONCE(h->regs->ctrl) & MC_CTRL_DOORBELL);
+}
+
+static bool mc_bg_finished(struct mc_host *h, u16 op)
+{
+	u64 r = READ_ONCE(h->regs->bg_status);
+
+	return !(r & MC_BGREG_RUNNING) && MC_BGREG_OPCODE(r) == op;
+}
+
+/* Caller holds h->bg_lock: waits for the background command @op. */
+static int mc_bg_wait(struct mc_host *h, u16 op)
+{
+	int ret;
+
+	lockdep_assert_held(&h->bg_lock);
+	ret = mc_wait(h, &h->bg_done, mc_bg_finished, op,
+		      READ_ONCE(mc_bg_timeout_ms));
+	if (ret) {
+		/* Overran: abort it, and the abort is awaited too. */
+		atomic64_inc(&h->stat[MC_ST_TIMEOUTS]);
+		atomic64_inc(&h->stat[MC_ST_ABORTS]);
+		mc_mbox_send(h, MC_OP_BG_ABORT, NULL, 0, NULL, 0, NULL);
+		mc_wait(h, &h->bg_done, mc_bg_finished, op,
+			READ_ONCE(mc_cmd_timeout_ms));
+		return -ETIMEDOUT;
+	}
+	smp_rmb();	/* the result after the status said "done" */
+	return mc_rc_errno(MC_BGREG_RC(READ_ONCE(h->regs->bg_status)));
+}
+
+/**
+ * mc_mbox_send() - run one mailbox command
+ * @h: the device
+ * @opcode: the command
+ * @in: its input payload
+ * @in_len: bytes of @in
+ * @out: where the output payload goes, or NULL
+ * @out_size: bytes @out holds
+ * @out_len: bytes the device returned, or NULL
+ *
+ * A background command returns when it has completed, or after it was
+ * aborted for overrunning /sys/kernel/mm/maint_cmd/bg_timeout_ms.
+ *
+ * Return: 0, -EOPNOTSUPP for a command the device did not advertise,
+ * -EBUSY while the device still works on an earlier one, -ETIMEDOUT,
+ * -EPROTO for a malformed answer, -ENODEV when the device goes away,
+ * or the errno of the device's return code.
+ */
+int mc_mbox_send(struct mc_host *h, u16 opcode, const void *in, size_t in_len,
+		 void *out, size_t out_size, size_t *out_len)
+{
+	struct mc_regs *r = h->regs;
+	int idx = mc_op_index(opcode), ret;
+	u64 t0 = ktime_get_ns();
+	bool bg;
+	u32 len;
+	u16 rc = MC_RC_INTERNAL;
+
+	if (!mc_caps_allow(&h->caps, opcode)) {
+		atomic64_inc(&h->stat[MC_ST_UNSUPPORTED]);
+		return -EOPNOTSUPP;
+	}
+	if (in_len > MC_PAYLOAD_MAX)
+		return -EINVAL;
+	bg = mc_ops[idx].background;
+	if (bg)
+		mutex_lock(&h->bg_lock);
+	mutex_lock(&h->mbox_lock);
+	if (READ_ONCE(h->dead)) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	if (READ_ONCE(r->ctrl) & MC_CTRL_DOORBELL) {
+		ret = -EBUSY;
+		goto unlock;
+	}
+	if (in_len)
+		memcpy(r->payload, in, in_len);
+	WRITE_ONCE(r->cmd, MC_CMD(opcode, in_len));
+	reinit_completion(&h->mbox_done);
+	if (bg)
+		reinit_completion(&h->bg_done);
+	smp_wmb();	/* command and payload before the doorbell */
+	WRITE_ONCE(r->ctrl, READ_ONCE(r->ctrl) | MC_CTRL_DOORBELL);
+	mc_model_doorbell(h->model);
+	atomic64_inc(&h->stat[MC_ST_COMMANDS]);
+	trace_maint_cmd_command_submit(h->id, opcode, in_len);
+	ret = mc_wait(h, &h->mbox_done, mc_doorbell_clear, opcode,
+		      READ_ONCE(mc_cmd_timeout_ms));
+	if (ret) {
+		atomic64_inc(&h->stat[MC_ST_TIMEOUTS]);
+		goto unlock;
+	}
+	smp_rmb();	/* the answer after the doorbell cleared */
+	rc = MC_STATUS_RC(READ_ONCE(r->status));
+	len = MC_CMD_LEN(READ_ONCE(r->cmd));
+	ret = mc_rc_errno(rc);
+	if ((rc == MC_RC_BG_STARTED && !bg) || len > MC_PAYLOAD_MAX ||
+	    (!ret && len > out_size)) {
+		atomic64_inc(&h->stat[MC_ST_MALFORMED]);
+		ret = -EPROTO;
+		goto unlock;
+	}
+	if (!ret && len)
+		memcpy(out, r->payload, len);
+	if (out_len)
+		*out_len = ret ? 0 : len;
+unlock:
+	mutex_unlock(&h->mbox_lock);
+	if (!ret && rc == MC_RC_BG_STARTED)
+		ret = mc_bg_wait(h, opcode);
+	if (bg)
+		mutex_unlock(&h->bg_lock);
+	trace_maint_cmd_command_complete(h->id, opcode, rc, ret,
+					 (ktime_get_ns() - t0) / NSEC_PER_USEC);
+	return ret;
+}
+
+/* The device's interrupt (hard-irq context). */
+void mc_host_irq(struct mc_host *h)
+{
+	struct mc_regs *r = h->regs;
+
+	if (test_and_clear_bit(MC_IRQ_MBOX, &r->irq_status))
+		complete(&h->mbox_done);
+	if (test_and_clear_bit(MC_IRQ_BG, &r->irq_status))
+		complete(&h->bg_done);
+	if (test_and_clear_bit(MC_IRQ_EVENT, &r->irq_status) && !READ_ONCE(h->dead))
+		mod_delayed_work(system_unbound_wq, &h->event_work, 0);
+}

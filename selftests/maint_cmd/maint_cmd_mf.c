@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * maint_cmd and Linux memory-failure handling, on pages of NUMA node 1
+ * (the model's media):
+ *  - a corrected error with maintenance needed on a page this process
+ *    uses: the page is soft-offlined, the data is intact at its new
+ *    place (every word checked), the PPR runs, the page comes back;
+ *  - uncorrectable poison on a page a child maps: the child gets
+ *    SIGBUS only when it touches that page, and the page stays
+ *    isolated until the administrator repairs it;
+ *  - a flood of indications while commands time out, the module
+ *    refuses to unload, and the device is removed under the flood.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "memvirt_ksft.h"
+#include "mc_util.h"
+
+#define PAGES	16
+
+FIXTURE(mf) {
+	char dev[16];
+	struct mv_knobs knobs;
+	bool fake;
+};
+
+FIXTURE_SETUP(mf)
+{
+	self->dev[0] = 0;
+	self->fake = false;
+	self->knobs = (struct mv_knobs){ .dir = MC_MM };
+	if (access(MC_DBG "create", W_OK) && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "maint_cmd not loaded");
+	ASSERT_EQ(0, access("/sys/devices/system/node/node1", F_OK));
+	/* The whole of node 1. */
+	ASSERT_EQ(0, mc_create("nid=1", self->dev, sizeof(self->dev)));
+}
+
+FIXTURE_TEARDOWN_PARENT(mf)
+{
+	mv_knobs_restore(&self->knobs);
+	if (self->dev[0])
+		mc_destroy(self->dev);
+	if (self->fake)
+		syscall(SYS_delete_module, "maint_cmd_evac_fake", O_NONBLOCK);
+}
+
+TEST_F(mf, corrected_error_soft_offlines_repairs_and_returns_the_page)
+{
+	struct maint_cmd_event e;
+	uint64_t pfn[PAGES], old;
+	long long dpa, off0, rep0, unp0;
+	char cmd[96];
+	uint8_t *buf;
+	int fd, i, k = 5;
+
+	buf = mc_node_pages(PAGES, 1);
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < PAGES; i++) {
+		mc_fill(buf + i * MC_PAGE, 1000 + i);
+		pfn[i] = mc_pfn_of(buf + i * MC_PAGE);
+		ASSERT_NE(0, pfn[i]);
+	}
+	old = pfn[k];
+	dpa = mc_dpa_of(self->dev, old);
+	ASSERT_LE(0, dpa) TH_LOG("pfn %#llx is not on node 1's device",
+				 (unsigned long long)old);
+	off0 = mc_dev_read(self->dev, "offlined");
+	rep0 = mc_dev_read(self->dev, "repaired");
+	unp0 = mc_dev_read(self->dev, "unpoisoned");
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	snprintf(cmd, sizeof(cmd), "gm %#llx 1 maint threshold", dpa + 0x80);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa + 0x80, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+		  MAINT_CMD_ACT_UNPOISON, e.actions);
+	EXPECT_EQ(e.planned, e.actions);
+	EXPECT_EQ(old * MC_PAGE + 0x80, e.hpa);
+	EXPECT_TRUE(e.flags & MAINT_CMD_EVF_MAINT_NEEDED);
+	/* The data moved and is intact, every word of every page. */
+	EXPECT_NE(old, mc_pfn_of(buf + k * MC_PAGE));
+	for (i = 0; i < PAGES; i++)
+		EXPECT_TRUE(mc_check(buf + i * MC_PAGE, 1000 + i)) TH_LOG("page %d", i);
+	/* Repaired and back in service. */
+	EXPECT_EQ(0, mc_hwpoisoned(old));
+	EXPECT_EQ(off0 + 1, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(rep0 + 1, mc_dev_read(self->dev, "repaired"));
+	EXPECT_EQ(unp0 + 1, mc_dev_read(self->dev, "unpoisoned"));
+	EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "unadvertised"));
+	/* Still ours, still writable. */
+	mc_fill(buf + k * MC_PAGE, 7);
+	EXPECT_TRUE(mc_check(buf + k * MC_PAGE, 7));
+	close(fd);
+	munmap(buf, PAGES * MC_PAGE);
+}
+
+/*
+ * The device asks for row sparing: the page leaves, the row is spared
+ * rather than PPR'd, the page comes back with its data. A device
+ * without the sparing feature gets the PPR of repair_mode instead.
+ */
+TEST_F(mf, device_requested_sparing)
+{
+	struct maint_cmd_event e;
+	char cmd[96], dev2[16];
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf;
+	int fd;
+
+	buf = mc_node_pages(2, 1);
+	ASSERT_NE(NULL, buf);
+	mc_fill(buf, 5);
+	pfn = mc_pfn_of(buf);
+	dpa = mc_dpa_of(self->dev, pfn);
+	ASSERT_LE(0, dpa);
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	snprintf(cmd, sizeof(cmd), "dram %#llx 1 spare row=9", dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_DRAM, dpa, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SPARE |
+		  MAINT_CMD_ACT_UNPOISON, e.actions);
+	EXPECT_EQ(1, mc_dev_read(self->dev, "spared"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "repaired"));
+	EXPECT_EQ(1, mc_model_stat(self->dev, "row_sparing"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_TRUE(mc_check(buf, 5));
+	close(fd);
+	/* No sparing feature (soft and hard PPR, host caps only). */
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	ASSERT_EQ(0, mc_create("nid=1 feats=7", dev2, sizeof(dev2)));
+	memcpy(self->dev, dev2, sizeof(dev2));
+	pfn = mc_pfn_of(buf);
+	dpa = mc_dpa_of(self->dev, pfn);
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	snprintf(cmd, sizeof(cmd), "dram %#llx 1 spare", dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_DRAM, dpa, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+		  MAINT_CMD_ACT_UNPOISON, e.actions);
+	EXPECT_EQ(0, mc_model_stat(self->dev, "row_sparing"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "unadvertised"));
+	EXPECT_TRUE(mc_check(buf, 5));
+	close(fd);
+	munmap(buf, 2 * MC_PAGE);
+}
+
+static int load_fake(const char *params)
+{
+	const char *b = getenv("MEMVIRT_BUILD");
+	char path[512];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/mod/maint_cmd/maint_cmd_evac_fake.ko",
+		 b ? b : ".");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -ENOENT;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static int write_param(const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path),
+		 "/sys/module/maint_cmd_evac_fake/parameters/%s", name);
+	return mc_write_file(path, val);
+}
+
+/*
+ * With iommu_migrate's API present (here a stand-in that claims to map
+ * the page and moves nothing), an indication evacuates instead of
+ * offlining, then repairs; a failed evacuation leaves the page alone
+ * rather than migrating it under a device. The data check of a real
+ * evacuation under DMA belongs to the test with iommu_migrate itself.
+ */
+TEST_F(mf, evacuation_path_through_iommu_migrate_api)
+{
+	long long dpa, used0, absent0, ev0;
+	struct maint_cmd_event e;
+	char cmd[96], params[64], path[96], val[32];
+	uint64_t pfn;
+	uint8_t *buf;
+	int fd, ret;
+
+	if (!access("/sys/module/iommu_migrate", F_OK))
+		SKIP(return, "iommu_migrate loaded: its own test drives this path");
+	buf = mc_node_pages(4, 1);
+	ASSERT_NE(NULL, buf);
+	mc_fill(buf + MC_PAGE, 77);
+	pfn = mc_pfn_of(buf + MC_PAGE);
+	dpa = mc_dpa_of(self->dev, pfn);
+	ASSERT_LE(0, dpa);
+	snprintf(params, sizeof(params), "start=%llu nr=1", (unsigned long long)pfn);
+	ret = load_fake(params);
+	if (ret == -ENOENT)
+		SKIP(return, "no stand-in built: iommu_migrate is in the tree");
+	ASSERT_EQ(0, ret);
+	self->fake = true;
+	used0 = mv_read_knob(MC_MM, "evac_path_iommu_migrate");
+	absent0 = mv_read_knob(MC_MM, "evac_path_absent");
+	ev0 = mc_dev_read(self->dev, "evacuated");
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	snprintf(cmd, sizeof(cmd), "gm %#llx 1 maint", dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_PPR, e.actions);
+	EXPECT_EQ(ev0 + 1, mc_dev_read(self->dev, "evacuated"));
+	EXPECT_EQ(used0 + 1, mv_read_knob(MC_MM, "evac_path_iommu_migrate"));
+	EXPECT_EQ(absent0, mv_read_knob(MC_MM, "evac_path_absent"));
+	snprintf(path, sizeof(path), "/sys/module/maint_cmd_evac_fake/parameters/evacuated");
+	EXPECT_EQ(0, mc_read_file(path, val, sizeof(val)));
+	EXPECT_EQ(1, atoi(val));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_EQ(pfn, mc_pfn_of(buf + MC_PAGE));
+	/* A failed evacuation: no offline of a page a device maps. */
+	ASSERT_EQ(0, write_param("fail", "1"));
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
+	EXPECT_EQ(-EBUSY, e.result);
+	EXPECT_EQ(0, e.actions);
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	/* Gone: the same indication soft-offlines. */
+	ASSERT_EQ(0, syscall(SYS_delete_module, "maint_cmd_evac_fake", O_NONBLOCK));
+	self->fake = false;
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+		  MAINT_CMD_ACT_UNPOISON, e.actions);
+	EXPECT_EQ(absent0 + 1, mv_read_knob(MC_MM, "evac_path_absent"));
+	EXPECT_TRUE(mc_check(buf + MC_PAGE, 77));
+	close(fd);
+	munmap(buf, 4 * MC_PAGE);
+}
+
+static sigjmp_buf bus_jmp;
+static int bus_code;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	bus_code = si->si_code;
+	siglongjmp(bus_jmp, 1);
+}
+
+/*
+ * The child: maps PAGES pages on node 1, sends their pfns, then on
+ * each byte from the parent reads the page it names. It exits 0 after
+ * the last read, or with 100 + the page on SIGBUS (BUS_MCEERR_AR).
+ */
+static void child(int in, int out)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigbus, .sa_flags = SA_SIGINFO };
+	uint64_t pfn[PAGES];
+	uint8_t *buf;
+	uint8_t page;
+	int i;
+
+	buf = mc_node_pages(PAGES, 1);
+	if (!buf)
+		_exit(2);
+	for (i = 0; i < PAGES; i++) {
+		mc_fill(buf + i * MC_PAGE, i);
+		pfn[i] = mc_pfn_of(buf + i * MC_PAGE);
+	}
+	sigaction(SIGBUS, &sa, NULL);
+	if (write(out, pfn, sizeof(pfn)) != sizeof(pfn))
+		_exit(3);
+	while (read(in, &page, 1) == 1) {
+		if (page == 0xff)
+			_exit(0);
+		if (sigsetjmp(bus_jmp, 1))
+			_exit(bus_code == BUS_MCEERR_AR ? 100 + page : 4);
+		if (!mc_check(buf + page * MC_PAGE, page))
+			_exit(5);
+		if (write(out, &page, 1) != 1)
+			_exit(6);
+	}
+	_exit(7);
+}
+
+TEST_F(mf, uncorrectable_poison_sigbus_on_touch_then_repair)
+{
+	int to[2], from[2], status, fd, k = 3;
+	struct maint_cmd_event e;
+	uint64_t pfn[PAGES];
+	long long dpa;
+	char cmd[96];
+	uint8_t b;
+	pid_t pid;
+
+	ASSERT_EQ(0, mc_dev_write(self->dev, "auto_repair", "0"));
+	ASSERT_EQ(0, pipe(to));
+	ASSERT_EQ(0, pipe(from));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(to[1]);
+		close(from[0]);
+		child(to[0], from[1]);
+	}
+	close(to[0]);
+	close(from[1]);
+	ASSERT_EQ(sizeof(pfn), read(from[0], pfn, sizeof(pfn)));
+	dpa = mc_dpa_of(self->dev, pfn[k]);
+	ASSERT_LE(0, dpa);
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	snprintf(cmd, sizeof(cmd), "gm %#llx 2 uncorrectable", dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_HARD_OFFLINE, e.actions);
+	/* Isolated, and the child is alive: no early kill. */
+	EXPECT_EQ(1, mc_hwpoisoned(pfn[k]));
+	EXPECT_EQ(0, waitpid(pid, &status, WNOHANG));
+	/* Other pages read fine. */
+	for (b = 0; b < PAGES; b++) {
+		uint8_t back;
+
+		if (b == k)
+			continue;
+		ASSERT_EQ(1, write(to[1], &b, 1));
+		ASSERT_EQ(1, read(from[0], &back, 1));
+		EXPECT_EQ(b, back);
+	}
+	/* The poisoned one: SIGBUS, BUS_MCEERR_AR. */
+	b = k;
+	ASSERT_EQ(1, write(to[1], &b, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(100 + k, WEXITSTATUS(status));
+	close(to[1]);
+	close(from[0]);
+	EXPECT_EQ(1, mc_hwpoisoned(pfn[k]));
+	EXPECT_EQ(1, mc_dev_read(self->dev, "hard_offlined"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "repaired"));
+
+	/* The administrator repairs it: PPR, poison cleared, page back. */
+	ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
+	ASSERT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_REPAIR, dpa, 5000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_CLEAR_POISON |
+		  MAINT_CMD_ACT_UNPOISON, e.actions);
+	EXPECT_EQ(0, mc_hwpoisoned(pfn[k]));
+	EXPECT_EQ(1, mc_dev_read(self->dev, "unpoisoned"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "unadvertised"));
+	close(fd);
+}
+
+/*
+ * Indications on 64 pages of ours while every repair overruns and is
+ * aborted and the firmware stalls now and then; the module will not
+ * unload while its stream is open; the device goes away under the
+ * flood. Then the pages that stayed offline are repaired and return.
+ */
+TEST_F(mf, flood_with_timeouts_and_removal)
+{
+	enum { N = 64 };
+	struct pollfd pfd = { .events = POLLIN };
+	struct maint_cmd_event e;
+	uint64_t pfn[N];
+	long long dpa[N];
+	char cmd[96], dev2[16];
+	uint8_t *buf;
+	int fd, i, got = 0, back = 0, refused = 0, lost = 0;
+
+	mv_knobs_save(&self->knobs, "bg_timeout_ms");
+	mv_knobs_save(&self->knobs, "cmd_timeout_ms");
+	ASSERT_EQ(0, mv_write_knob(MC_MM, "bg_timeout_ms", "20"));
+	ASSERT_EQ(0, mv_write_knob(MC_MM, "cmd_timeout_ms", "100"));
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_ppr_latency_ms", "1000"));
+	buf = mc_node_pages(N, 1);
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < N; i++) {
+		mc_fill(buf + i * MC_PAGE, i);
+		pfn[i] = mc_pfn_of(buf + i * MC_PAGE);
+		dpa[i] = mc_dpa_of(self->dev, pfn[i]);
+		ASSERT_LE(0, dpa[i]);
+	}
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < N; i++) {
+		snprintf(cmd, sizeof(cmd), "dram %#llx 1 maint", dpa[i]);
+		/* A full device log refuses it, and says so later. */
+		if (mc_dbg_write(self->dev, "inject_event", cmd))
+			refused++;
+		if (i % 16 == 8)
+			mc_dbg_write(self->dev, "model_stall", "1");
+		if (i % 16 == 12)
+			mc_dbg_write(self->dev, "model_stall", "0");
+	}
+	mc_dbg_write(self->dev, "model_stall", "0");
+	/* The stream is open: the module stays. */
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "maint_cmd", O_NONBLOCK));
+	EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY);
+	/* Every record the device took is acted on once, none is lost. */
+	while (got < N - refused && !mc_next_event(fd, &e, 20000)) {
+		got += e.kind == MAINT_CMD_EV_DRAM;
+		lost += e.lost;
+	}
+	EXPECT_EQ(N - refused, got);
+	EXPECT_EQ(0, lost);
+	EXPECT_EQ(-ETIMEDOUT, mc_next_event(fd, &e, 500));
+	EXPECT_EQ(N - refused, mc_dev_read(self->dev, "indications"));
+	EXPECT_EQ(refused, mc_dev_read(self->dev, "events_dropped"));
+	EXPECT_LE(1, mc_dev_read(self->dev, "aborts"));
+	/* Another burst, and the device goes while it is handled. */
+	for (i = 0; i < N / 2; i++) {
+		snprintf(cmd, sizeof(cmd), "gm %#llx 1 maint", dpa[i]);
+		mc_dbg_write(self->dev, "inject_event", cmd);
+	}
+	/* Gone while records and actions may still be on their way. */
+	EXPECT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	pfd.fd = fd;
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_TRUE(pfd.revents & POLLHUP);
+	close(fd);
+	/* The data survived every move. */
+	for (i = 0; i < N; i++)
+		EXPECT_TRUE(mc_check(buf + i * MC_PAGE, i)) TH_LOG("page %d", i);
+	/* Pages left offline are repaired by a new device: it is allowed. */
+	ASSERT_EQ(0, mv_write_knob(MC_MM, "bg_timeout_ms", "5000"));
+	ASSERT_EQ(0, mc_create("nid=1", dev2, sizeof(dev2)));
+	for (i = 0; i < N; i++) {
+		if (!mc_hwpoisoned(pfn[i]))
+			continue;
+		EXPECT_EQ(0, mc_dev_write_num(dev2, "mem_repair0/dpa", dpa[i]));
+		EXPECT_EQ(0, mc_dev_write(dev2, "mem_repair0/repair", "1"));
+		EXPECT_EQ(0, mc_hwpoisoned(pfn[i]));
+		back++;
+	}
+	TH_LOG("%d records, %d refused by a full log, %d pages repaired after",
+	       got, refused, back);
+	EXPECT_EQ(0, mc_model_stat(dev2, "unadvertised"));
+	mc_destroy(dev2);
+	munmap(buf, N * MC_PAGE);
+}
+
+TEST_HARNESS_MAIN

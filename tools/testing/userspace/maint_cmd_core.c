@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The maint_cmd core against models, randomized: payloads round-trip
+ * through encode and decode; a truncated, extended or mutated payload
+ * decodes to fields inside their bounds or not at all (ASan watches
+ * the reads); the policy keeps its rules over every input; the
+ * background-operation state machine follows a model through random
+ * starts, ticks and aborts. Prints TAP.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "maint_cmd_core.h"
+
+static unsigned int tests, failed;
+
+static void ok(int cond, const char *what)
+{
+	tests++;
+	if (!cond)
+		failed++;
+	printf("%sok %u - %s\n", cond ? "" : "not ", tests, what);
+}
+
+static u64 rnd64(void)
+{
+	return (u64)random() << 33 ^ (u64)random() << 11 ^ random();
+}
+
+#define CAP	(1ULL << 30)
+
+static void random_event(struct mc_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = random() & 1 ? MC_EV_DRAM : MC_EV_GENERAL_MEDIA;
+	ev->severity = random() & 3;
+	ev->flags = (random() & MC_EVF_VALID) & ~MC_EVF_SEV_MASK;
+	ev->handle = random();
+	ev->timestamp = rnd64();
+	ev->maint_class = random() % 3;
+	ev->maint_subclass = ev->maint_class == MC_MAINT_SPARING ? random() % 4 :
+			     ev->maint_class ? random() % 2 : 0;
+	ev->dpa = (rnd64() % CAP) & ~63ULL;
+	ev->dpa_flags = random() & 3;
+	ev->descriptor = random() & MC_DESC_VALID;
+	ev->type = random() % 3;
+	ev->transaction = random() % 7;
+	ev->channel = random();
+	ev->rank = random();
+	if (ev->kind == MC_EV_DRAM) {
+		ev->nibble_mask = random() & 0xffffff;
+		ev->row = random() & 0xffffff;
+	}
+}
+
+static bool event_sane(const struct mc_event *ev)
+{
+	return ev->dpa < CAP && !(ev->dpa % 64) && ev->severity < 4 &&
+	       !(ev->flags & ~MC_EVF_VALID) && ev->type < 3 &&
+	       ev->transaction < 7 && !(ev->descriptor & ~MC_DESC_VALID) &&
+	       ev->maint_class <= 2 && ev->maint_subclass <= 3 &&
+	       ev->nibble_mask < (1U << 24) && ev->row < (1U << 24) &&
+	       (ev->kind == MC_EV_DRAM || ev->kind == MC_EV_GENERAL_MEDIA);
+}
+
+static void codec_events(void)
+{
+	static u8 buf[MC_PAYLOAD_MAX + 64];
+	struct mc_event ev[MC_EVENTS_MAX], back[MC_EVENTS_MAX];
+	unsigned int trial, bad_rt = 0, bad_trunc = 0, bad_mut = 0, accepted = 0;
+
+	for (trial = 0; trial < 20000; trial++) {
+		struct mc_events_hdr h = { .flags = random() & 3,
+					   .overflow = random(),
+					   .count = random() % (MC_EVENTS_MAX + 1) };
+		struct mc_events_hdr hb;
+		unsigned int i, k;
+		int n;
+
+		for (i = 0; i < h.count; i++)
+			random_event(&ev[i]);
+		n = mc_events_encode(buf, MC_PAYLOAD_MAX, &h, ev);
+		memset(back, 0, sizeof(back));
+		if (n < 0 || mc_events_decode(&hb, back, MC_EVENTS_MAX, buf, n, CAP) ||
+		    hb.count != h.count || hb.flags != h.flags ||
+		    hb.overflow != h.overflow) {
+			bad_rt++;
+			continue;
+		}
+		for (i = 0; i < h.count; i++)
+			bad_rt += memcmp(&ev[i], &back[i], sizeof(ev[i])) != 0;
+		/* Any other length is refused. */
+		k = random() % (n + 64);
+		if (k != (unsigned int)n &&
+		    !mc_events_decode(&hb, back, MC_EVENTS_MAX, buf, k, CAP))
+			bad_trunc++;
+		/* A mutated reply is refused or decodes to sane fields. */
+		for (k = 0; k < 1 + random() % 4; k++)
+			buf[random() % n] ^= 1 << (random() % 8);
+		if (!mc_events_decode(&hb, back, MC_EVENTS_MAX, buf, n, CAP)) {
+			accepted++;
+			for (i = 0; i < hb.count; i++)
+				bad_mut += !event_sane(&back[i]);
+			bad_mut += hb.count > MC_EVENTS_MAX ||
+				   (size_t)n != MC_EVENTS_HDR + hb.count * MC_EVENT_LEN;
+		}
+	}
+	ok(!bad_rt, "event records round-trip");
+	ok(!bad_trunc, "event payloads of a wrong length are refused");
+	ok(!bad_mut && accepted, "mutated event payloads decode to sane fields or fail");
+	/* A device that claims more records than the host's array holds. */
+	{
+		struct mc_events_hdr h = { .count = 3 }, hb;
+		int n;
+
+		random_event(&ev[0]);
+		ev[1] = ev[0];
+		ev[2] = ev[0];
+		n = mc_events_encode(buf, MC_PAYLOAD_MAX, &h, ev);
+		ok(mc_events_decode(&hb, back, 2, buf, n, CAP) == -EPROTO,
+		   "more records than the host asked for is -EPROTO");
+		ok(mc_events_decode(&hb, back, 3, buf, n, ev[0].dpa) == -EPROTO,
+		   "a record past the device's capacity is -EPROTO");
+	}
+}
+
+static void codec_poison(void)
+{
+	static u8 buf[MC_PAYLOAD_MAX];
+	struct mc_poison rec[MC_POISON_MAX], back[MC_POISON_MAX];
+	unsigned int trial, bad_rt = 0, bad_mut = 0, accepted = 0;
+
+	for (trial = 0; trial < 20000; trial++) {
+		struct mc_poison_hdr h = { .flags = random() & 7,
+					   .count = random() % (MC_POISON_MAX + 1) };
+		struct mc_poison_hdr hb;
+		unsigned int i, k;
+		int n;
+
+		h.restart_dpa = (rnd64() % CAP) & ~63ULL;
+		for (i = 0; i < h.count; i++) {
+			rec[i].dpa = (rnd64() % CAP) & ~63ULL;
+			rec[i].lines = 1 + random() % ((CAP - rec[i].dpa) / 64);
+			rec[i].source = random() % 4;
+		}
+		n = mc_poison_encode(buf, sizeof(buf), &h, rec);
+		if (n < 0 || mc_poison_decode(&hb, back, MC_POISON_MAX, buf, n, CAP) ||
+		    hb.count != h.count || hb.flags != h.flags ||
+		    hb.restart_dpa != h.restart_dpa) {
+			bad_rt++;
+			continue;
+		}
+		for (i = 0; i < h.count; i++)
+			bad_rt += back[i].dpa != rec[i].dpa ||
+				  back[i].lines != rec[i].lines ||
+				  back[i].source != rec[i].source;
+		for (k = 0; k < 1 + random() % 4; k++)
+			buf[random() % n] ^= 1 << (random() % 8);
+		if (!mc_poison_decode(&hb, back, MC_POISON_MAX, buf, n, CAP)) {
+			accepted++;
+			for (i = 0; i < hb.count; i++)
+				bad_mut += back[i].dpa >= CAP || back[i].dpa % 64 ||
+					   !back[i].lines ||
+					   back[i].lines > (CAP - back[i].dpa) / 64;
+		}
+	}
+	ok(!bad_rt, "poison lists round-trip");
+	ok(!bad_mut && accepted, "mutated poison lists decode to ranges inside the device or fail");
+}
+
+static void codec_small(void)
+{
+	u8 buf[MC_PAYLOAD_MAX];
+	struct mc_maint m = { MC_MAINT_PPR, MC_MAINT_HARD_PPR, MC_MAINTF_NIBBLE,
+			      4096, 0x123456 }, mb;
+	struct mc_identify id = { "fw", 1ULL << 30, 64, 8 }, ib;
+	u64 dpa, lines;
+	u32 mask;
+	u16 total;
+	int n;
+
+	n = mc_maint_encode(buf, &m);
+	ok(!mc_maint_decode(&mb, buf, n, CAP) && mb.dpa == m.dpa &&
+	   mb.nibble_mask == m.nibble_mask && mb.op_subclass == 1,
+	   "perform maintenance round-trips");
+	ok(mc_maint_decode(&mb, buf, n - 1, CAP) == -EINVAL &&
+	   mc_maint_decode(&mb, buf, n + 1, CAP) == -EINVAL,
+	   "perform maintenance of a wrong length is -EINVAL");
+	ok(mc_maint_decode(&mb, buf, n, 4096) == -ERANGE,
+	   "perform maintenance past the capacity is -ERANGE");
+	buf[0] = 3;
+	ok(mc_maint_decode(&mb, buf, n, CAP) == -EINVAL,
+	   "an unknown maintenance class is -EINVAL");
+	buf[0] = MC_MAINT_SPARING;
+	buf[1] = MC_SPARE_RANK + 1;
+	ok(mc_maint_decode(&mb, buf, n, CAP) == -EINVAL,
+	   "an unknown sparing subclass is -EINVAL");
+	buf[1] = MC_SPARE_ROW;
+	ok(!mc_maint_decode(&mb, buf, n, CAP) && mb.op_class == MC_MAINT_SPARING,
+	   "row sparing decodes");
+	n = mc_identify_encode(buf, &id);
+	ok(!mc_identify_decode(&ib, buf, n) && ib.capacity == id.capacity,
+	   "identify round-trips");
+	ok(mc_identify_decode(&ib, buf, n - 1) == -EPROTO, "short identify is -EPROTO");
+	buf[16] = 1;
+	ok(mc_identify_decode(&ib, buf, n) == -EPROTO,
+	   "a capacity that is not whole pages is -EPROTO");
+	n = mc_range_encode(buf, CAP - 64, 2);
+	ok(mc_range_decode(buf, n, CAP, &dpa, &lines) == -ERANGE,
+	   "a range past the end is -ERANGE");
+	n = mc_range_encode(buf, 64, ~0ULL);
+	ok(mc_range_decode(buf, n, CAP, &dpa, &lines) == -ERANGE,
+	   "a range whose length overflows is -ERANGE");
+	n = mc_cel_encode(buf, sizeof(buf), 0x5a5a & MC_ALL_OPS);
+	ok(!mc_cel_decode(buf, n, &mask) && mask == (0x5a5a & MC_ALL_OPS),
+	   "the command effects log round-trips");
+	ok(mc_cel_decode(buf, n - 1, &mask) == -EPROTO, "a ragged CEL is -EPROTO");
+	n = mc_supp_feat_encode(buf, sizeof(buf), 13, 0);
+	ok(!mc_supp_feat_decode(buf, n, &mask, &total) && mask == 13 && total == 3,
+	   "supported features round-trip");
+	buf[MC_SUPP_FEAT_HDR + 18]++;
+	ok(mc_supp_feat_decode(buf, n, &mask, &total) == -EPROTO,
+	   "a known feature with the wrong size is -EPROTO");
+}
+
+/* The policy's rules, over every combination of its inputs. */
+static void policy_rules(void)
+{
+	unsigned int x, bad = 0, n = 0, repairs = 0;
+
+	for (x = 0; x < (1U << 22); x++) {
+		struct mc_event ev = { 0 };
+		struct mc_caps c = { .discovered = true };
+		struct mc_policy_in in = { .ev = &ev, .caps = &c };
+		bool lost = x & 1, needs = x & 2, canclear, canppr, offline_only;
+		bool askspare = x & (1 << 18), canspare, spare;
+		u32 a, page, fix;
+
+		ev.descriptor = lost ? MC_DESC_UNCORRECTABLE : 0;
+		ev.flags = needs ? MC_EVF_MAINT_NEEDED : 0;
+		in.page_online = x & 4;
+		in.evac_mapped = x & 8;
+		in.auto_repair = x & 16;
+		in.hard_repair = x & 32;
+		c.host = (x >> 6) & 15;
+		c.ops = MC_ALL_OPS;
+		if (x & (1 << 10))
+			c.ops &= ~(1U << MC_I_PERFORM_MAINT);
+		if (x & (1 << 11))
+			c.ops &= ~(1U << MC_I_CLEAR_POISON);
+		c.feats = ((x >> 12) & 3) | (x & (1 << 19) ? 1U << MC_FEAT_ROW_SPARING : 0);
+		if (x & (1 << 20))
+			c.host |= MC_HOST_SPARING;
+		c.mfeat[MC_FEAT_SOFT_PPR].flags = x & (1 << 14) ? MC_MFEAT_OFFLINE_ONLY : 0;
+		c.mfeat[MC_FEAT_HARD_PPR].flags = x & (1 << 15) ? MC_MFEAT_OFFLINE_ONLY : 0;
+		c.mfeat[MC_FEAT_ROW_SPARING].flags = x & (1 << 21) ? MC_MFEAT_OFFLINE_ONLY : 0;
+		if (askspare) {
+			ev.maint_class = MC_MAINT_SPARING;
+			ev.maint_subclass = MC_SPARE_ROW;
+		}
+		ev.dpa_flags = x & (1 << 16) ? MC_DPAF_NOT_REPAIRABLE : 0;
+		if (x & (1 << 17))
+			c.discovered = false;
+		a = mc_policy(&in);
+		n++;
+		page = a & (MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_OFFLINE |
+			    MAINT_CMD_ACT_HARD_OFFLINE);
+		canppr = mc_caps_allow(&c, MC_OP_PERFORM_MAINT) &&
+			 c.feats & (1U << (in.hard_repair ? MC_FEAT_HARD_PPR : MC_FEAT_SOFT_PPR));
+		canclear = mc_caps_allow(&c, MC_OP_CLEAR_POISON);
+		canspare = mc_caps_allow(&c, MC_OP_PERFORM_MAINT) &&
+			   c.feats & (1U << MC_FEAT_ROW_SPARING);
+		spare = askspare && canspare && (c.host & MC_HOST_SPARING);
+		offline_only = c.mfeat[spare ? MC_FEAT_ROW_SPARING : in.hard_repair ?
+				       MC_FEAT_HARD_PPR : MC_FEAT_SOFT_PPR].flags &
+			       MC_MFEAT_OFFLINE_ONLY;
+		fix = MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR | MAINT_CMD_ACT_SPARE;
+		/* sparing: only when asked and both sides can, never with PPR */
+		bad += (a & MAINT_CMD_ACT_SPARE) && !(spare && in.auto_repair);
+		bad += (a & MAINT_CMD_ACT_SPARE) &&
+		       (a & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR));
+		bad += spare && (a & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR));
+		/* informational records are only logged */
+		bad += !lost && !needs && a;
+		/* nothing the device did not advertise */
+		bad += (a & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR)) && !canppr;
+		bad += (a & MAINT_CMD_ACT_SPARE) && !canspare;
+		bad += (a & MAINT_CMD_ACT_CLEAR_POISON) && !canclear;
+		/* nothing the host did not say it handles */
+		bad += (a & MAINT_CMD_ACT_EVACUATE) && !(c.host & MC_HOST_EVACUATE);
+		bad += (a & MAINT_CMD_ACT_SOFT_OFFLINE) && !(c.host & MC_HOST_SOFT_OFFLINE);
+		bad += (a & MAINT_CMD_ACT_HARD_OFFLINE) && !(c.host & MC_HOST_HARD_OFFLINE);
+		bad += (a & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR)) &&
+		       !(c.host & MC_HOST_PPR);
+		bad += (a & MAINT_CMD_ACT_SPARE) && !(c.host & MC_HOST_SPARING);
+		/* the repair mode is the knob's, and only with auto_repair */
+		bad += (a & MAINT_CMD_ACT_HARD_PPR) && !(in.auto_repair && in.hard_repair);
+		bad += (a & MAINT_CMD_ACT_SOFT_PPR) && !(in.auto_repair && !in.hard_repair);
+		bad += (a & fix) && (ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE);
+		/* lost data is never copied elsewhere, always hard-offlined */
+		bad += lost && (a & (MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_OFFLINE));
+		bad += lost && in.page_online && (c.host & MC_HOST_HARD_OFFLINE) &&
+		       !(a & MAINT_CMD_ACT_HARD_OFFLINE);
+		/* no page action on memory that is not online */
+		bad += !in.page_online && page;
+		/* a corrected error needing repair takes the page out */
+		bad += !lost && needs && in.page_online && in.evac_mapped &&
+		       (c.host & MC_HOST_EVACUATE) && !(a & MAINT_CMD_ACT_EVACUATE);
+		bad += !lost && needs && in.page_online &&
+		       !(in.evac_mapped && (c.host & MC_HOST_EVACUATE)) &&
+		       (c.host & MC_HOST_SOFT_OFFLINE) && !(a & MAINT_CMD_ACT_SOFT_OFFLINE);
+		/* an online page is repaired only once out of service */
+		bad += in.page_online && (a & fix) && !page;
+		bad += in.page_online && offline_only && (a & fix) &&
+		       !(a & (MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_HARD_OFFLINE));
+		/* back in service only after a repair, and lost data after a clear */
+		bad += (a & MAINT_CMD_ACT_UNPOISON) && !(a & fix);
+		bad += (a & MAINT_CMD_ACT_UNPOISON) && lost &&
+		       !(a & MAINT_CMD_ACT_CLEAR_POISON);
+		bad += (a & MAINT_CMD_ACT_UNPOISON) &&
+		       !(a & (MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_HARD_OFFLINE));
+		bad += (a & MAINT_CMD_ACT_CLEAR_POISON) && !lost;
+		/* and it does repair when everything allows it */
+		if (needs && !lost && in.auto_repair &&
+		    (spare || (canppr && (c.host & MC_HOST_PPR))) &&
+		    (c.host & MC_HOST_SOFT_OFFLINE) &&
+		    !in.evac_mapped && !(ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE)) {
+			repairs++;
+			bad += !(a & (spare ? MAINT_CMD_ACT_SPARE :
+				      MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR));
+			bad += in.page_online && !(a & MAINT_CMD_ACT_UNPOISON);
+		}
+	}
+	printf("# policy: %u inputs, %u with a repair expected\n", n, repairs);
+	ok(!bad && repairs, "the policy keeps its rules over every input");
+	ok(mc_repair_allowed(true, false) && mc_repair_allowed(false, true) &&
+	   !mc_repair_allowed(false, false),
+	   "repair: reported this boot, or offline memory");
+}
+
+static void caps_gating(void)
+{
+	struct mc_caps c = { 0 };
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < MC_NR_OPS; i++)
+		bad += mc_caps_allow(&c, mc_ops[i].opcode) != mc_ops[i].mandatory;
+	ok(!bad, "before discovery only Identify and Get Log go out");
+	for (i = 0; i < 2000; i++) {
+		unsigned int k;
+
+		c.discovered = true;
+		c.ops = random() & MC_ALL_OPS;
+		for (k = 0; k < MC_NR_OPS; k++)
+			bad += mc_caps_allow(&c, mc_ops[k].opcode) != !!(c.ops & (1U << k));
+		bad += mc_caps_allow(&c, random() | 0x8000);
+	}
+	ok(!bad, "after discovery exactly the advertised opcodes go out");
+}
+
+/* The background state machine against a model. */
+static void bg_model(void)
+{
+	unsigned int trial, bad = 0, busy = 0, aborts = 0, done = 0;
+
+	for (trial = 0; trial < 200; trial++) {
+		struct mc_bg bg = { 0 };
+		bool running = false;
+		u64 now = 0, end = 0;
+		u8 last = 0;
+		unsigned int step;
+
+		for (step = 0; step < 500; step++) {
+			unsigned int op = random() % 4;
+			u8 sbuf[MC_BG_STATUS_LEN], pct;
+			u16 opc, rc;
+			bool run;
+
+			now += random() % 20;
+			if (op == 0) {
+				u64 dur = 1 + random() % 100;
+				int ret = mc_bg_start(&bg, MC_OP_PERFORM_MAINT, now, dur);
+
+				bad += (ret == -EBUSY) != running;
+				busy += ret == -EBUSY;
+				if (!ret) {
+					running = true;
+					end = now + dur;
+					last = 0;
+				}
+			} else if (op == 1) {
+				int ret = mc_bg_abort(&bg);
+
+				bad += (ret == 0) != running;
+				if (!ret) {
+					aborts++;
+					bad += bg.rc != MC_RC_ABORTED;
+				}
+				running = false;
+			} else {
+				bool fin = mc_bg_tick(&bg, now);
+
+				bad += fin != (running && now >= end);
+				if (fin) {
+					done++;
+					running = false;
+					bad += bg.rc != MC_RC_SUCCESS || bg.percent != 100;
+				} else if (running) {
+					bad += bg.percent < last || bg.percent >= 100;
+					last = bg.percent;
+				}
+			}
+			mc_bg_status_encode(sbuf, &bg);
+			if (mc_bg_status_decode(sbuf, sizeof(sbuf), &opc, &pct, &run, &rc))
+				bad++;
+			bad += run != running || !!(mc_bg_reg(&bg) & MC_BGREG_RUNNING) != running;
+			bad += MC_BGREG_PERCENT(mc_bg_reg(&bg)) != bg.percent;
+			bad += !running && bg.state == MC_BG_DONE &&
+			       MC_BGREG_RC(mc_bg_reg(&bg)) != bg.rc;
+		}
+	}
+	printf("# bg: %u busy, %u aborted, %u completed\n", busy, aborts, done);
+	ok(!bad && busy && aborts && done,
+	   "background operations: BUSY while one runs, abort, completion, progress");
+	ok(mc_bg_expired(10, 20, 10) && !mc_bg_expired(10, 19, 10) &&
+	   !mc_bg_expired(20, 10, 1), "timeouts");
+}
+
+int main(void)
+{
+	printf("TAP version 13\n");
+	srandom(14);
+	codec_events();
+	codec_poison();
+	codec_small();
+	policy_rules();
+	caps_gating();
+	bg_model();
+	printf("1..%u\n", tests);
+	return failed ? 1 : 0;
+}
