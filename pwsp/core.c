@@ -465,7 +465,8 @@ static void page_free(struct pwsp_core *c, struct pwsp_page *p)
 	while (*pp != p)
 		pp = &(*pp)->next;
 	*pp = p->next;
-	c->ops->track(c->priv, p->gfn, false);
+	if (!p->lost)
+		c->ops->track(c->priv, p->gfn, false);
 	c->nr_pages--;
 	kfree(p->shadow);
 	kfree(p);
@@ -859,12 +860,24 @@ EXPORT_SYMBOL_IF_KUNIT(pwsp_core_rescan);
  * @gfn: first frame (a deleted memslot)
  * @nr: frames
  *
- * The protected trees keep their pages; a write to those frames can no
- * longer be seen, which the caller reports.
+ * The protected trees keep their pages, but a write to them can no
+ * longer be seen, and their tracking must not be dropped a second time.
+ *
+ * Return: the V pages in the range.
  */
-void pwsp_core_forget_range(struct pwsp_core *c, u64 gfn, u64 nr)
+u64 pwsp_core_forget_range(struct pwsp_core *c, u64 gfn, u64 nr)
 {
-	/* Nothing to undo in the core: page_free()'s untrack then fails harmlessly. */
+	struct pwsp_page *p;
+	u64 n = 0;
+	u32 b;
+
+	for (b = 0; b < (1U << PWSP_HASH_BITS); b++)
+		for (p = c->hash[b]; p; p = p->next)
+			if (p->gfn >= gfn && p->gfn - gfn < nr && !p->lost) {
+				p->lost = true;
+				n++;
+			}
+	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(pwsp_core_forget_range);
 
@@ -882,7 +895,8 @@ void pwsp_core_destroy(struct pwsp_core *c)
 			c->ops->state(c->priv, p->gfn, p->st.level,
 				      PWSP_STATE_V, PWSP_STATE_W);
 			c->hash[b] = p->next;
-			c->ops->track(c->priv, p->gfn, false);
+			if (!p->lost)
+				c->ops->track(c->priv, p->gfn, false);
 			kfree(p->shadow);
 			kfree(p);
 		}

@@ -121,11 +121,13 @@ struct pwsp_core_ops {
  * @combo: per rights combination, the (entry, combination) pairs of
  *	   its parents that give it; the page's rights are the non-zero ones
  * @shadow: its last verified contents
+ * @lost: KVM dropped its tracking with its memslot; never untrack it
  */
 struct pwsp_page {
 	struct pwsp_page *next;
 	u64 gfn;
 	struct pwsp_pstate st;
+	bool lost;
 	u32 combo[8];
 	u64 *shadow;
 };
@@ -171,7 +173,7 @@ void pwsp_core_write(struct pwsp_core *c, u64 gpa, unsigned int bytes,
 int pwsp_core_rescan(struct pwsp_core *c);
 bool pwsp_core_is_v(struct pwsp_core *c, u64 gfn);
 struct pwsp_page *pwsp_core_find(struct pwsp_core *c, u64 gfn);
-void pwsp_core_forget_range(struct pwsp_core *c, u64 gfn, u64 nr);
+u64 pwsp_core_forget_range(struct pwsp_core *c, u64 gfn, u64 nr);
 void pwsp_core_destroy(struct pwsp_core *c);
 
 #endif /* _PWSP_CORE_H */
