@@ -25,6 +25,8 @@
 #include "pwsp_core.h"
 
 #define ENTRY_BYTES	8
+/* Accessed and dirty: the guest's MMU (KVM's walker) sets them in place. */
+#define PTE_AD		0x60ULL
 
 static const u32 gpte_reason[] = {
 	[PTSEL_GPTE_OK] = 0,
@@ -719,15 +721,28 @@ int pwsp_core_unprotect_root(struct pwsp_core *c, u64 gpa)
 }
 EXPORT_SYMBOL_IF_KUNIT(pwsp_core_unprotect_root);
 
-static void refuse(struct pwsp_core *c, u64 gpa, int level, u64 old, u64 val,
+/*
+ * Report a refused entry and, with @revert, write back the last verified
+ * value, which the shadow at @slot then holds.
+ */
+static void refuse(struct pwsp_core *c, u64 gpa, int level, u64 *slot, u64 val,
 		   u32 reason, bool revert)
 {
+	u64 old = *slot;
 	struct pwsp_violation v = {
 		.gpa = gpa, .old_val = old, .new_val = val, .reason = reason,
 		.level = level,
 	};
 
+	/*
+	 * The walker sets A/D in guest memory without a write KVM reports,
+	 * so the shadow may lack them: a present entry keeps the ones the
+	 * refused value has.
+	 */
+	if (old & 1)
+		old |= val & PTE_AD;
 	if (revert && !c->ops->write(c->priv, gpa, old)) {
+		*slot = old;
 		v.reverted = true;
 		c->ops->count(c->priv, PWSP_CNT_REVERTS, 1);
 	}
@@ -747,11 +762,14 @@ static void verify_entry(struct pwsp_core *c, struct pwsp_page *p, int i,
 
 	c->ops->count(c->priv, PWSP_CNT_WRITES, 1);
 	if (c->ops->read(c->priv, gpa, &val, ENTRY_BYTES)) {
-		refuse(c, gpa, p->st.level, old, 0, PWSP_R_FAULT, false);
+		refuse(c, gpa, p->st.level, &p->shadow[i], 0, PWSP_R_FAULT, false);
 		return;
 	}
-	if (val == old)
+	if (!((val ^ old) & ~PTE_AD)) {
+		/* nothing but A/D changed: no rights change either */
+		p->shadow[i] = val;
 		return;
+	}
 	r = pwsp_check_entry(&c->pol, p->st.level, p->gfn, val, mask, &g);
 	if (!r) {
 		r = link_verify(c, &lv, p->st.level, val, mask, c->max_link_pages);
@@ -766,7 +784,7 @@ static void verify_entry(struct pwsp_core *c, struct pwsp_page *p, int i,
 		}
 	}
 	if (r) {
-		refuse(c, gpa, p->st.level, old, val, r, revert);
+		refuse(c, gpa, p->st.level, &p->shadow[i], val, r, revert);
 		return;
 	}
 	/* Link the new target before the old one goes: it may be the same. */

@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r < 0)
 			abort();
 		pwsp_core_write(&m.core, gpa, bytes, true);
-		if (m.mem[t * 512 + i] != (r ? old : val))
+		if (m.mem[t * 512 + i] != (r ? revert_value(old, val) : val))
 			abort();
 		if (r)
 			ref_verify(&m, root);

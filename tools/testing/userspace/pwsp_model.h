@@ -124,6 +124,12 @@ static void model_init(struct model *m, unsigned int maxphyaddr, bool nxe)
 	pwsp_core_set_policy(&m->core, &m->pol);
 }
 
+/* What a refused write leaves: the old entry, with A/D the MMU may have set. */
+static inline u64 revert_value(u64 old, u64 val)
+{
+	return (old & M_P) ? old | (val & 0x60) : old;
+}
+
 /* --- the reference verifier ------------------------------------------ */
 
 static bool r_in(u64 a, u64 n, u64 first, u64 count)

@@ -15,6 +15,7 @@ static unsigned int tests, failed;
 static u64 next_table;
 static bool was_v[M_FRAMES];
 
+
 static void ok(int cond, const char *what)
 {
 	tests++;
@@ -248,12 +249,18 @@ int main(int argc, char **argv)
 			pwsp_core_write(&m.core, gpa, bytes, true);
 			if (r == 0) {
 				w_kept++;
-				if (m.mem[t * 512 + i] != val || m.reverts != rev0)
-					write_mismatch++;
+				if (m.mem[t * 512 + i] != val || m.reverts != rev0) {
+					if (!write_mismatch++)
+						printf("# kept? old %#llx val %#llx now %#llx reason %u\n",
+						       old, val, m.mem[t * 512 + i], m.last_reason);
+				}
 			} else {
 				w_reverted++;
-				if (m.mem[t * 512 + i] != old)
-					write_mismatch++;
+				if (m.mem[t * 512 + i] != revert_value(old, val)) {
+					if (!write_mismatch++)
+						printf("# reverted? old %#llx val %#llx now %#llx\n",
+						       old, val, m.mem[t * 512 + i]);
+				}
 				if (m.reverts != rev0 + 1)
 					rev_count_bad++;
 				ref_verify(&m, root);
