@@ -15,145 +15,108 @@ typedef unsigned long long u64;
 typedef unsigned int u32;
 typedef unsigned short u16;
 
-#define CTL	((volatile struct agent_ctl *)CTL_GPA)
-#define PTE(t, i)	((volatile u64 *)((t) + (u64)(i) * 8))
+#define CTL	((struct agent_ctl *)CTL_GPA)
+/* the guest-physical (and virtual: identity-mapped) address of an entry */
+#define PTE(t, i)	((t) + (u64)(i) * 8)
 
-/* The entry point must be the first byte of the image. */
-asm(".text\n"
-    ".globl start\n"
-    "start:\n"
-    "	call agent_main\n"
-    "	outb %al, $" "0xf0" "\n"
-    "1:	hlt\n"
-    "	jmp 1b\n");
+_Static_assert(__builtin_offsetof(struct agent_ctl, pf_count) == CTL_PF_COUNT, "pf_count");
+_Static_assert(__builtin_offsetof(struct agent_ctl, fail_line) == CTL_FAIL_LINE, "fail_line");
 
 /*
- * Touching an address: a #PF in probe_read or probe_write resumes at
- * probe_fixup (returning -1) and counts in ctl.pf_count; a fault
- * anywhere else, or any other exception, fails the agent.
+ * Page-table entries change under the agent (reverts, the MMU's A/D
+ * bits): every access is an instruction of its own.
  */
-asm(".text\n"
-    ".globl probe_read\n"
-    "probe_read:\n"
-    "probe_insn_r:\n"
-    "	movq (%rdi), %rax\n"
-    "	ret\n"
-    ".globl probe_write\n"
-    "probe_write:\n"
-    "probe_insn_w:\n"
-    "	movq %rsi, (%rdi)\n"
-    "	xorl %eax, %eax\n"
-    "	ret\n"
-    "probe_fixup:\n"
-    "	movq $-1, %rax\n"
-    "	ret\n"
-    ".globl pf_entry\n"
-    "pf_entry:\n"
-    "	addq $8, %rsp\n"
-    "	lock incl 0x10024\n"		/* CTL_GPA + offsetof(pf_count) */
-    "	cmpq $probe_insn_r, (%rsp)\n"
-    "	je 2f\n"
-    "	cmpq $probe_insn_w, (%rsp)\n"
-    "	je 2f\n"
-    "	jmp bad_entry\n"
-    "2:	movq $probe_fixup, (%rsp)\n"
-    "	iretq\n"
-    ".globl bad_entry\n"
-    "bad_entry:\n"
-    "	movl $0xdead, 0x10028\n"	/* CTL_GPA + offsetof(fail_line) */
-    "	outb %al, $0xf1\n"
-    "3:	hlt\n"
-    "	jmp 3b\n");
+static u64 rd(u64 va)
+{
+	u64 v;
 
-_Static_assert(__builtin_offsetof(struct agent_ctl, pf_count) == 0x24, "pf_count");
-_Static_assert(__builtin_offsetof(struct agent_ctl, fail_line) == 0x28, "fail_line");
+	__asm__ __volatile__("movq (%1), %0" : "=r"(v) : "r"(va) : "memory");
+	return v;
+}
 
-u64 probe_read(u64 va);
-u64 probe_write(u64 va, u64 val);
-void pf_entry(void);
-void bad_entry(void);
+static void wr(u64 va, u64 v)
+{
+	__asm__ __volatile__("movq %1, (%0)" : : "r"(va), "r"(v) : "memory");
+}
+
+static void wr32(u64 va, u32 v)
+{
+	__asm__ __volatile__("movl %1, (%0)" : : "r"(va), "r"(v) : "memory");
+}
 
 static void fail(unsigned int line)
 {
 	CTL->fail_line = line;
-	asm volatile("outb %%al, %0" : : "i"(PORT_FAIL) : "memory");
+	__asm__ __volatile__("outb %%al, %0" : : "i"(PORT_FAIL) : "memory");
 	for (;;)
-		asm volatile("hlt");
+		__asm__ __volatile__("hlt");
 }
 
 #define CHECK(c)	do { if (!(c)) fail(__LINE__); } while (0)
 
 static void set_gate(int vec, void (*fn)(void))
 {
-	volatile u64 *g = (volatile u64 *)(IDT_GPA + vec * 16);
-	u64 a = (u64)fn;
+	u64 g = IDT_GPA + vec * 16, a = (u64)fn;
 
-	g[0] = (a & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) |
-	       ((a >> 16) & 0xffff) << 48;
-	g[1] = a >> 32;
+	wr(g, (a & 0xffff) | (0x08ULL << 16) | (0x8eULL << 40) |
+	      ((a >> 16) & 0xffff) << 48);
+	wr(g + 8, a >> 32);
 }
 
 static void setup_idt(void)
 {
-	struct { u16 limit; u64 base; } __attribute__((packed)) idtr = {
-		4095, IDT_GPA,
-	};
+	/* the IDTR: a 16-bit limit, then the 64-bit base */
+	u16 idtr[5] = { 4095, IDT_GPA & 0xffff, (IDT_GPA >> 16) & 0xffff, 0, 0 };
 	int v;
 
 	for (v = 0; v < 256; v++)
 		set_gate(v, v == 14 ? pf_entry : bad_entry);
-	asm volatile("lidt %0" : : "m"(idtr));
+	__asm__ __volatile__("lidt %0" : : "m"(idtr) : "memory");
 }
 
-static void invlpg(u64 va)
+static void flush_va(u64 va)
 {
-	asm volatile("invlpg (%0)" : : "r"(va) : "memory");
+	__asm__ __volatile__("invlpg (%0)" : : "r"(va) : "memory");
 }
 
-static void w_mov(volatile u64 *e, u64 v)
+static void w_cmpxchg(u64 e, u64 old, u64 v)
 {
-	asm volatile("movq %1, %0" : "=m"(*e) : "r"(v) : "memory");
-}
-
-static void w_cmpxchg(volatile u64 *e, u64 old, u64 v)
-{
-	asm volatile("lock cmpxchgq %2, %0" : "+m"(*e), "+a"(old) : "r"(v) : "memory");
+	__asm__ __volatile__("lock cmpxchgq %2, (%1)"
+			     : "+a"(old) : "r"(e), "r"(v) : "memory");
 }
 
 /*
  * Write the half of @v that differs from the entry (low half if both):
  * an illegal write of one half.
  */
-static void w_half(volatile u64 *e, u64 v)
+static void w_half(u64 e, u64 v)
 {
-	volatile u32 *h = (volatile u32 *)e;
-	int hi = ((*e ^ v) & 0xffffffffULL) == 0;
-	u32 x = hi ? (u32)(v >> 32) : (u32)v;
+	int hi = ((rd(e) ^ v) & 0xffffffffULL) == 0;
 
-	asm volatile("movl %1, %0" : "=m"(h[hi]) : "r"(x) : "memory");
+	wr32(e + 4 * hi, hi ? (u32)(v >> 32) : (u32)v);
 }
 
-static void do_write(volatile u64 *e, u64 v, int method)
+static void do_write(u64 e, u64 v, int method)
 {
 	if (method == 0)
-		w_mov(e, v);
+		wr(e, v);
 	else if (method == 1)
-		w_cmpxchg(e, *e, v);
+		w_cmpxchg(e, rd(e), v);
 	else
 		w_half(e, v);
 }
 
 /* An illegal write: it must be gone when the agent reads the entry again. */
-static void illegal(volatile u64 *e, u64 bad, int method, int which)
+static void illegal(u64 e, u64 bad, int method, int which)
 {
-	u64 old = *e;
+	u64 old = rd(e);
 
 	/* with the A/D bits the MMU set, so that one half differs */
 	bad |= old & X_AD;
 	CHECK(old != bad);
 	CTL->illegal++;
 	do_write(e, bad, method);
-	if (*e == old)
+	if (rd(e) == old)
 		CTL->reverted++;
 	else
 		CTL->miss |= 1ULL << (method * 8 + which);
@@ -164,21 +127,19 @@ static void illegal(volatile u64 *e, u64 bad, int method, int which)
  * half first while it is not present, or the low half (P) first when
  * it goes; every intermediate entry is sound too.
  */
-static void legal(volatile u64 *e, u64 v, int method)
+static void legal(u64 e, u64 v, int method)
 {
-	volatile u32 *h = (volatile u32 *)e;
-
 	CTL->legal++;
 	if (method < 2) {
 		do_write(e, v, method);
 	} else if (v & X_P) {
-		h[1] = v >> 32;
-		h[0] = (u32)v;
+		wr32(e + 4, v >> 32);
+		wr32(e, (u32)v);
 	} else {
-		h[0] = (u32)v;
-		h[1] = v >> 32;
+		wr32(e, (u32)v);
+		wr32(e + 4, v >> 32);
 	}
-	if ((*e & ~X_AD) == v)
+	if ((rd(e) & ~X_AD) == v)
 		CTL->kept++;
 }
 
@@ -188,7 +149,7 @@ static void touch(u64 va, int fault, u64 want)
 	unsigned int pf = CTL->pf_count;
 	u64 v;
 
-	invlpg(va);
+	flush_va(va);
 	v = probe_read(va);
 	if (fault && CTL->pf_count == pf + 1)
 		CTL->faults_ok++;
@@ -202,7 +163,7 @@ static void touch_write(u64 va)
 {
 	unsigned int pf = CTL->pf_count;
 
-	invlpg(va);
+	flush_va(va);
 	probe_write(va, 0);
 	if (CTL->pf_count == pf + 1)
 		CTL->faults_ok++;
@@ -215,7 +176,7 @@ static void zero_page(u64 gpa)
 	int i;
 
 	for (i = 0; i < 512; i++)
-		*PTE(gpa, i) = 0;
+		wr(PTE(gpa, i), 0);
 }
 
 static void scenario_enforce(void)
@@ -224,7 +185,7 @@ static void scenario_enforce(void)
 	int m;
 
 	CHECK(CTL->maxphyaddr >= 32 && CTL->maxphyaddr < 52);
-	*(volatile u64 *)DATA_GPA = MAGIC;
+	wr(DATA_GPA, MAGIC);
 	for (m = 0; m < 3; m++) {
 		/* legal map, use, unmap */
 		legal(PTE(PT0_GPA, SPARE_VA >> 12), DATA_GPA | X_P | X_RW | X_NX, m);
@@ -241,7 +202,7 @@ static void scenario_enforce(void)
 		/* U on a kernel-only page */
 		illegal(PTE(PT0_GPA, KONLY_GPA >> 12),
 			KONLY_GPA | X_P | X_RW | X_US | X_NX, m, 2);
-		touch(KONLY_GPA, 0, *(volatile u64 *)KONLY_GPA);
+		touch(KONLY_GPA, 0, rd(KONLY_GPA));
 		/* a reserved bit */
 		illegal(PTE(PT0_GPA, DATA_GPA >> 12), DATA_GPA | X_P | X_RW | X_NX | rsvd, m, 3);
 		touch(DATA_GPA, 0, MAGIC);
@@ -256,8 +217,8 @@ static void scenario_enforce(void)
 	/* fill-before-link: a clean subtree is linked and works */
 	zero_page(POOL_GPA);
 	zero_page(POOL_GPA + 0x1000);
-	*PTE(POOL_GPA + 0x1000, 0) = DATA_GPA | X_P | X_RW | X_NX;
-	*PTE(POOL_GPA, 0) = (POOL_GPA + 0x1000) | X_P | X_RW;
+	wr(PTE(POOL_GPA + 0x1000, 0), DATA_GPA | X_P | X_RW | X_NX);
+	wr(PTE(POOL_GPA, 0), (POOL_GPA + 0x1000) | X_P | X_RW);
 	legal(PTE(PDPT_GPA, 1), POOL_GPA | X_P | X_RW, 0);
 	touch(WIN_VA, 0, MAGIC);
 	/* its PT is now protected too */
@@ -267,38 +228,38 @@ static void scenario_enforce(void)
 	/* ... and one with a single bad entry is refused as a whole */
 	zero_page(POOL_GPA + 0x2000);
 	zero_page(POOL_GPA + 0x3000);
-	*PTE(POOL_GPA + 0x3000, 0) = DATA_GPA | X_P | X_RW | X_NX;
-	*PTE(POOL_GPA + 0x3000, 7) = TEXT_SPARE | X_P | X_RW;
-	*PTE(POOL_GPA + 0x2000, 0) = (POOL_GPA + 0x3000) | X_P | X_RW;
+	wr(PTE(POOL_GPA + 0x3000, 0), DATA_GPA | X_P | X_RW | X_NX);
+	wr(PTE(POOL_GPA + 0x3000, 7), TEXT_SPARE | X_P | X_RW);
+	wr(PTE(POOL_GPA + 0x2000, 0), (POOL_GPA + 0x3000) | X_P | X_RW);
 	illegal(PTE(PDPT_GPA, 1), (POOL_GPA + 0x2000) | X_P | X_RW, 0, 7);
 	touch(WIN_VA, 1, 0);
 	/* after unlinking, the first subtree is W again: written untracked */
-	*PTE(POOL_GPA + 0x1000, 1) = PROT_GPA | X_P;
-	CHECK(*PTE(POOL_GPA + 0x1000, 1) == (PROT_GPA | X_P));
+	wr(PTE(POOL_GPA + 0x1000, 1), PROT_GPA | X_P);
+	CHECK(rd(PTE(POOL_GPA + 0x1000, 1)) == (PROT_GPA | X_P));
 
 	/* a CR3 load of an unprotected root (a copy of the real one) */
 	for (m = 0; m < 512; m++)
-		*PTE(ALT_PML4_GPA, m) = *PTE(PML4_GPA, m);
+		wr(PTE(ALT_PML4_GPA, m), rd(PTE(PML4_GPA, m)));
 	CTL->cr3_bad++;
-	asm volatile("mov %0, %%cr3" : : "r"(ALT_PML4_GPA) : "memory");
-	CHECK(*(volatile u64 *)DATA_GPA == MAGIC);
-	asm volatile("mov %0, %%cr3" : : "r"(PML4_GPA) : "memory");
+	__asm__ __volatile__("mov %0, %%cr3" : : "r"(ALT_PML4_GPA) : "memory");
+	CHECK(rd(DATA_GPA) == MAGIC);
+	__asm__ __volatile__("mov %0, %%cr3" : : "r"(PML4_GPA) : "memory");
 }
 
 /* Audit: bad entries stay until the VMM verifies, then are undone here. */
 static void scenario_audit(void)
 {
-	u64 text_old = *PTE(PT0_GPA, TEXT_SPARE >> 12);
+	u64 text_old = rd(PTE(PT0_GPA, TEXT_SPARE >> 12));
 
-	*PTE(PT0_GPA, SPARE_VA >> 12) = DATA_GPA | X_P | X_RW | X_NX;	/* legal */
-	*PTE(PT0_GPA, TEXT_SPARE >> 12) = text_old | X_RW;
+	wr(PTE(PT0_GPA, SPARE_VA >> 12), DATA_GPA | X_P | X_RW | X_NX);	/* legal */
+	wr(PTE(PT0_GPA, TEXT_SPARE >> 12), text_old | X_RW);
 	CTL->audit_bad++;
-	*PTE(PML4_GPA, 2) = X_P | X_PS;
+	wr(PTE(PML4_GPA, 2), X_P | X_PS);
 	CTL->audit_bad++;
-	CHECK(*PTE(PT0_GPA, TEXT_SPARE >> 12) == (text_old | X_RW));
-	asm volatile("outb %%al, %0" : : "i"(PORT_SYNC) : "memory");
-	*PTE(PT0_GPA, TEXT_SPARE >> 12) = text_old;
-	*PTE(PML4_GPA, 2) = 0;
+	CHECK(rd(PTE(PT0_GPA, TEXT_SPARE >> 12)) == (text_old | X_RW));
+	__asm__ __volatile__("outb %%al, %0" : : "i"(PORT_SYNC) : "memory");
+	wr(PTE(PT0_GPA, TEXT_SPARE >> 12), text_old);
+	wr(PTE(PML4_GPA, 2), 0);
 }
 
 /* make bench: map/unmap pairs of one PTE */
@@ -307,19 +268,17 @@ static void scenario_bench(void)
 	unsigned int i;
 
 	for (i = 0; i < CTL->rounds; i++) {
-		*PTE(PT0_GPA, SPARE_VA >> 12) = DATA_GPA | X_P | X_RW | X_NX;
-		*PTE(PT0_GPA, SPARE_VA >> 12) = 0;
+		wr(PTE(PT0_GPA, SPARE_VA >> 12), DATA_GPA | X_P | X_RW | X_NX);
+		wr(PTE(PT0_GPA, SPARE_VA >> 12), 0);
 	}
 }
-
-void agent_main(void);
 
 void agent_main(void)
 {
 	u32 a, b, c, d;
 
 	setup_idt();
-	asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000008));
+	__asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000008));
 	CTL->maxphyaddr = a & 0xff;
 	if (CTL->scenario == SC_ENFORCE)
 		scenario_enforce();

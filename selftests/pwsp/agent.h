@@ -50,6 +50,11 @@
 #define SC_AUDIT	2		/* bad entries left for PWSP_IOC_VERIFY */
 #define SC_BENCH	3		/* ctl.rounds map/unmap pairs */
 
+/* Offsets in struct agent_ctl for agent_entry.S (checked in agent.c) */
+#define CTL_PF_COUNT	0x24
+#define CTL_FAIL_LINE	0x28
+
+#ifndef __ASSEMBLY__
 /**
  * struct agent_ctl - shared by the VMM and the agent (at CTL_GPA)
  * @scenario: SC_* (VMM)
@@ -86,5 +91,13 @@ struct agent_ctl {
 	unsigned int audit_bad;
 	unsigned long long miss;
 };
+
+/* agent_entry.S, for the agent */
+unsigned long long probe_read(unsigned long long va);
+unsigned long long probe_write(unsigned long long va, unsigned long long val);
+void pf_entry(void);
+void bad_entry(void);
+void agent_main(void);
+#endif /* __ASSEMBLY__ */
 
 #endif /* _PWSP_AGENT_H */

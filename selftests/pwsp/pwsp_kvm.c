@@ -20,10 +20,22 @@
 #include "pvm.h"
 
 static int npt_at_start = -1;
+static pid_t main_pid;
 
 __attribute__((constructor)) static void remember_npt(void)
 {
 	npt_at_start = npt_enabled();
+	main_pid = getpid();
+}
+
+/*
+ * Put kvm_amd back as it was once every test is done: the harness ends
+ * with exit(), in the parent once every test child is gone.
+ */
+__attribute__((destructor)) static void restore_npt(void)
+{
+	if (getpid() == main_pid && npt_at_start >= 0 && npt_set(npt_at_start))
+		fprintf(stderr, "# could not set kvm_amd npt back to %d\n", npt_at_start);
 }
 
 static long knob(const char *name)
@@ -239,12 +251,4 @@ TEST_F_TIMEOUT(kvm, teardown_any_order, 300)
 	EXPECT_EQ(TEXT_SPARE | X_P | X_RW, *pvm_pte(p, PT0_GPA, TEXT_SPARE >> 12) & ~X_AD);
 }
 
-/* Put kvm_amd back as it was once every test is done. */
-int main(int argc, char **argv)
-{
-	int ret = test_harness_run(argc, argv);
-
-	if (npt_at_start >= 0 && npt_set(npt_at_start))
-		fprintf(stderr, "# could not set kvm_amd npt back to %d\n", npt_at_start);
-	return ret;
-}
+TEST_HARNESS_MAIN
