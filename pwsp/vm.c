@@ -214,7 +214,7 @@ static void pwsp_track_write(gpa_t gpa, const u8 *new, int bytes,
 	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
 	u64 t0;
 
-	if (bytes <= 0)
+	if (bytes <= 0 || (v->flags & PWSP_ATTACH_TRACK_ONLY))
 		return;
 	mutex_lock(&v->lock);
 	if (!pwsp_core_is_v(&v->core, gpa >> PAGE_SHIFT) &&

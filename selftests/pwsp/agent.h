@@ -54,7 +54,7 @@
 #define CTL_PF_COUNT	0x24
 #define CTL_FAIL_LINE	0x28
 
-#ifndef __ASSEMBLY__
+#ifndef __ASSEMBLER__
 /**
  * struct agent_ctl - shared by the VMM and the agent (at CTL_GPA)
  * @scenario: SC_* (VMM)
@@ -98,6 +98,6 @@ unsigned long long probe_write(unsigned long long va, unsigned long long val);
 void pf_entry(void);
 void bad_entry(void);
 void agent_main(void);
-#endif /* __ASSEMBLY__ */
+#endif /* __ASSEMBLER__ */
 
 #endif /* _PWSP_AGENT_H */

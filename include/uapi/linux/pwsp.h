@@ -30,7 +30,13 @@
 /* struct pwsp_attach.flags */
 #define PWSP_ATTACH_STOP_VM	(1U << 0)	/* a violation stops the VM */
 #define PWSP_ATTACH_AUDIT	(1U << 1)	/* audit mode even under npt=0 */
-#define PWSP_ATTACH_FLAGS	(PWSP_ATTACH_STOP_VM | PWSP_ATTACH_AUDIT)
+/*
+ * Benchmark baseline: pages are tracked as in enforcement mode, but
+ * guest writes are not verified (make bench compares the two).
+ */
+#define PWSP_ATTACH_TRACK_ONLY	(1U << 2)
+#define PWSP_ATTACH_FLAGS	(PWSP_ATTACH_STOP_VM | PWSP_ATTACH_AUDIT | \
+				 PWSP_ATTACH_TRACK_ONLY)
 
 /* struct pwsp_attach.mode (out) and the sysfs effective_mode */
 #define PWSP_MODE_ENFORCE	1
