@@ -115,10 +115,12 @@ static void pwsp_report(struct pwsp_vm *v, const struct pwsp_log_entry *e)
 
 /* --- the core's host operations ------------------------------------- */
 
+/* The core runs under the session's lock, within kvm->srcu. */
 static int pwsp_op_read(void *priv, u64 gpa, void *buf, unsigned int len)
 {
 	struct pwsp_vm *v = priv;
 
+	lockdep_assert_held(&v->lock);
 	return kvm_read_guest(v->kvm, gpa, buf, len);
 }
 
@@ -126,6 +128,7 @@ static int pwsp_op_write(void *priv, u64 gpa, u64 val)
 {
 	struct pwsp_vm *v = priv;
 
+	lockdep_assert_held(&v->lock);
 	return kvm_write_guest(v->kvm, gpa, &val, sizeof(val));
 }
 
@@ -133,6 +136,7 @@ static int pwsp_op_track(void *priv, u64 gfn, bool on)
 {
 	struct pwsp_vm *v = priv;
 
+	lockdep_assert_held(&v->lock);
 	if (!v->tracking)
 		return 0;
 	return on ? kvm_write_track_add_gfn(v->kvm, gfn) :

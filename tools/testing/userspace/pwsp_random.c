@@ -9,6 +9,8 @@
  * the old entry. After every step the V pages are exactly the reachable
  * tables, tracked, with shadows equal to memory. Prints TAP.
  */
+#include <linux/slab.h>
+
 #include "pwsp_model.h"
 
 static unsigned int tests, failed;
@@ -286,6 +288,64 @@ int main(int argc, char **argv)
 		    model_invariants(&m, false))
 			inv_bad++;
 		pwsp_core_destroy(&m.core);
+	}
+	/*
+	 * Allocation failures (the shim's fault injection) during protect
+	 * and link verification: refused as PWSP_R_FAULT, reverted, the
+	 * pages stay W, and nothing leaks.
+	 */
+	{
+		unsigned int nomem = 0, nomem_bad = 0, leaks = 0, k;
+		unsigned long live0 = shim_live_allocs;
+
+		for (k = 0; k < 300; k++) {
+			u64 root = M_TABLES, gpa, old;
+			u32 reason;
+			int rv;
+
+			model_init(&m, 40, true);
+			next_table = M_TABLES + 1;
+			fill(&m, root, 3, 0, 3);
+			if (ref_verify(&m, root))
+				continue;
+			shim_fail_after = k % 2 ? -1 : random() % 8;
+			rv = pwsp_core_protect_root(&m.core, root << 12, &reason);
+			if (rv) {
+				nomem++;
+				if (reason != PWSP_R_FAULT || model_invariants(&m, false))
+					nomem_bad++;
+			} else if (k % 2) {
+				/* link a fresh subtree while allocations fail */
+				u64 c = new_table(&m);
+
+				fill(&m, c, 2, 0, 3);
+				gpa = root * 4096 + 511 * 8;
+				old = m.mem[root * 512 + 511];
+				m.mem[root * 512 + 511] = M_P | M_RW | (c << 12);
+				shim_fail_after = random() % 4;
+				pwsp_core_write(&m.core, gpa, 8, true);
+				shim_fail_after = -1;
+				if (m.mem[root * 512 + 511] != old) {
+					/* it had enough allocations: kept */
+					ref_verify(&m, root);
+				} else {
+					nomem++;
+					if (m.last_reason != PWSP_R_FAULT)
+						nomem_bad++;
+					ref_verify(&m, root);
+				}
+				if (model_invariants(&m, true))
+					nomem_bad++;
+			}
+			shim_fail_after = -1;
+			pwsp_core_destroy(&m.core);
+			if (shim_live_allocs != live0)
+				leaks++;
+		}
+		printf("# %u operations refused for want of memory\n", nomem);
+		ok(nomem > 50 && !nomem_bad,
+		   "allocation failures refuse the tree or link as fault, pages stay W");
+		ok(!leaks, "no allocation leaks across failures and teardown");
 	}
 	printf("# %u trees accepted, %u refused, %u skipped; writes kept %u, reverted %u, %u halves\n",
 	       accepted, refused, skipped, w_kept, w_reverted, halves);
