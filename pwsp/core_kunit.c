@@ -209,7 +209,10 @@ static void entry_rules(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, CHECK(1, P | RW | (40ULL << 12), kern_rw), (u32)PWSP_R_SELF_MAP);
 	KUNIT_EXPECT_EQ(test, CHECK(0, P | NX | (40ULL << 12), kern_rw), (u32)PWSP_R_SELF_MAP);
 	KUNIT_EXPECT_EQ(test, CHECK(0, P | NX | (41ULL << 12), kern_rw), 0);
-	KUNIT_EXPECT_EQ(test, CHECK(1, P | PS | NX, kern_ro), (u32)PWSP_R_PROTECTED);
+	/* a 2M leaf over its own table is a self-map; elsewhere, over PROT */
+	KUNIT_EXPECT_EQ(test, CHECK(1, P | PS | NX, kern_ro), (u32)PWSP_R_SELF_MAP);
+	KUNIT_EXPECT_EQ(test, pwsp_check_entry(pol, 1, 600, P | PS | NX, kern_ro, &g),
+			(u32)PWSP_R_PROTECTED);
 	/* protected frames, and the read-only one */
 	KUNIT_EXPECT_EQ(test, CHECK(0, P | NX | (PROT << 12), kern_ro), (u32)PWSP_R_PROTECTED);
 	KUNIT_EXPECT_EQ(test, CHECK(0, P | NX | ((PROT - 1) << 12), kern_rw), 0);

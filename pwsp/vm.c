@@ -26,6 +26,7 @@
 #include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/tracepoint.h>
+#include <linux/workqueue.h>
 #include <asm/kvm_page_track.h>
 
 #include "pwsp_internal.h"
@@ -331,28 +332,26 @@ void pwsp_cr3_exit(void)
 
 /* --- sessions ------------------------------------------------------------- */
 
-/**
- * pwsp_host_mode() - the mode KVM's MMU allows
- *
- * Enforcement needs KVM's shadow MMU: kvm_amd npt=0 or kvm_intel ept=0.
- * KVM keeps the choice to itself (tdp_enabled is not exported), so this
- * reads the vendor module's parameter.
- *
- * Return: PWSP_MODE_ENFORCE or PWSP_MODE_AUDIT (also when neither
- * vendor module is loaded).
- */
-int pwsp_host_mode(void)
+struct pwsp_mode_read {
+	struct work_struct work;
+	int mode;
+};
+
+/* Read the vendor module's parameter; see pwsp_host_mode(). */
+static void pwsp_mode_work(struct work_struct *work)
 {
 	static const char * const params[] = {
 		"/sys/module/kvm_amd/parameters/npt",
 		"/sys/module/kvm_intel/parameters/ept",
 	};
+	struct pwsp_mode_read *r = container_of(work, struct pwsp_mode_read, work);
 	char buf[4] = "";
 	struct file *f;
 	loff_t pos;
 	ssize_t n;
 	int i;
 
+	r->mode = PWSP_MODE_AUDIT;
 	for (i = 0; i < ARRAY_SIZE(params); i++) {
 		f = filp_open(params[i], O_RDONLY, 0);
 		if (IS_ERR(f))
@@ -360,11 +359,35 @@ int pwsp_host_mode(void)
 		pos = 0;
 		n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
 		filp_close(f, NULL);
-		if (n > 0)
-			return buf[0] == 'N' || buf[0] == '0' ? PWSP_MODE_ENFORCE :
-								PWSP_MODE_AUDIT;
+		if (n > 0) {
+			r->mode = buf[0] == 'N' || buf[0] == '0' ? PWSP_MODE_ENFORCE :
+								   PWSP_MODE_AUDIT;
+			return;
+		}
 	}
-	return PWSP_MODE_AUDIT;
+}
+
+/**
+ * pwsp_host_mode() - the mode KVM's MMU allows
+ *
+ * Enforcement needs KVM's shadow MMU: kvm_amd npt=0 or kvm_intel ept=0.
+ * KVM keeps the choice to itself (tdp_enabled is not exported), so this
+ * reads the vendor module's parameter file. A worker reads it: the
+ * caller may be a sysfs show (effective_mode), which holds its own
+ * file's seq_file lock.
+ *
+ * Return: PWSP_MODE_ENFORCE or PWSP_MODE_AUDIT (also when neither
+ * vendor module is loaded).
+ */
+int pwsp_host_mode(void)
+{
+	struct pwsp_mode_read r;
+
+	INIT_WORK_ONSTACK(&r.work, pwsp_mode_work);
+	schedule_work(&r.work);
+	flush_work(&r.work);
+	destroy_work_on_stack(&r.work);
+	return r.mode;
 }
 
 /**
