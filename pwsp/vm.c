@@ -19,6 +19,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/completion.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -334,6 +335,7 @@ void pwsp_cr3_exit(void)
 
 struct pwsp_mode_read {
 	struct work_struct work;
+	struct completion done;
 	int mode;
 };
 
@@ -362,9 +364,10 @@ static void pwsp_mode_work(struct work_struct *work)
 		if (n > 0) {
 			r->mode = buf[0] == 'N' || buf[0] == '0' ? PWSP_MODE_ENFORCE :
 								   PWSP_MODE_AUDIT;
-			return;
+			break;
 		}
 	}
+	complete(&r->done);
 }
 
 /**
@@ -374,20 +377,28 @@ static void pwsp_mode_work(struct work_struct *work)
  * KVM keeps the choice to itself (tdp_enabled is not exported), so this
  * reads the vendor module's parameter file. A worker reads it: the
  * caller may be a sysfs show (effective_mode), which holds its own
- * file's seq_file lock.
+ * file's seq_file lock, of the class the read takes again. The caller
+ * waits on a completion, not with flush_work(): lockdep would tie the
+ * work to that class too, though the two files' locks are distinct.
  *
  * Return: PWSP_MODE_ENFORCE or PWSP_MODE_AUDIT (also when neither
  * vendor module is loaded).
  */
 int pwsp_host_mode(void)
 {
-	struct pwsp_mode_read r;
+	struct pwsp_mode_read *r = kzalloc(sizeof(*r), GFP_KERNEL);
+	int mode;
 
-	INIT_WORK_ONSTACK(&r.work, pwsp_mode_work);
-	schedule_work(&r.work);
-	flush_work(&r.work);
-	destroy_work_on_stack(&r.work);
-	return r.mode;
+	if (!r)
+		return PWSP_MODE_AUDIT;
+	INIT_WORK(&r->work, pwsp_mode_work);
+	init_completion(&r->done);
+	schedule_work(&r->work);
+	wait_for_completion(&r->done);
+	/* complete() was the worker's last access to @r */
+	mode = r->mode;
+	kfree(r);
+	return mode;
 }
 
 /**
