@@ -40,23 +40,7 @@ KNOB(max_copy_retries, te_max_copy_retries, 0, 255);
 KNOB(copy_timeout_ms, te_copy_timeout_ms, 10, 600 * 1000);
 KNOB(max_object_mb, te_max_object_mb, 2, 1U << 20);
 
-/* Counters: the attribute points at its atomic. */
-struct counter {
-	struct kobj_attribute attr;
-	atomic64_t *v;
-};
-
-static ssize_t counter_show(struct kobject *kobj, struct kobj_attribute *attr,
-			    char *buf)
-{
-	return sysfs_emit(buf, "%lld\n",
-			  atomic64_read(container_of(attr, struct counter, attr)->v));
-}
-
-#define COUNTER(_name, _v)						\
-static struct counter _name##_counter = {				\
-	.attr = __ATTR(_name, 0444, counter_show, NULL), .v = _v,	\
-}
+#define COUNTER(_name, _v)	MEMVIRT_COUNTER(_name, _v)
 
 COUNTER(full_scans, &te_stats.full_scans);
 COUNTER(windows_collapsed, &te_stats.windows_collapsed);

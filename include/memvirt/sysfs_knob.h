@@ -6,6 +6,7 @@
 #ifndef _MEMVIRT_SYSFS_KNOB_H
 #define _MEMVIRT_SYSFS_KNOB_H
 
+#include <linux/atomic.h>
 #include <linux/kobject.h>
 #include <linux/kstrtox.h>
 #include <linux/sysfs.h>
@@ -67,6 +68,30 @@ static struct memvirt_knob _name##_knob = {				\
 	.attr = __ATTR(_name, 0600, memvirt_knob_show, memvirt_knob_store), \
 	.val = &(_var), .is_long = _long, .pow2 = _pow2,		\
 	.min = _min, .max = _max, .changed = _changed,			\
+}
+
+/**
+ * struct memvirt_counter - a read-only counter
+ * @attr: the sysfs attribute (mode 0444)
+ * @v: the counter
+ */
+struct memvirt_counter {
+	struct kobj_attribute attr;
+	atomic64_t *v;
+};
+
+static inline ssize_t memvirt_counter_show(struct kobject *kobj,
+					   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(container_of(attr, struct memvirt_counter,
+						     attr)->v));
+}
+
+/* A counter file named @_name showing the atomic64_t at @_v. */
+#define MEMVIRT_COUNTER(_name, _v)					\
+static struct memvirt_counter _name##_counter = {			\
+	.attr = __ATTR(_name, 0444, memvirt_counter_show, NULL), .v = _v, \
 }
 
 #endif /* _MEMVIRT_SYSFS_KNOB_H */

@@ -11,7 +11,9 @@
 #     unpinned memory, DMA stalls against a 4 KiB copy, and move_pages()
 #     on FOLL_LONGTERM-pinned memory (bench/iommu_migrate_bench.c);
 #  5. maint_cmd's indication path against the kernel's soft offline
-#     (bench/maint_cmd_bench.c).
+#     (bench/maint_cmd_bench.c);
+#  6. pwsp against plain KVM page tracking, and that against untracked
+#     page tables (bench/pwsp_bench.c).
 # The VM's RAM is populated on the host before it boots (--prealloc):
 # under TCG the first touch of a guest-physical page costs a host page
 # fault, several ms per 2 MiB, which would land on whichever side of a
@@ -39,6 +41,9 @@ cc -O2 -Wall -I"$repo/include/uapi" -Wl,-z,noexecstack \
 	-o "$vm/iommu_migrate_bench" "$here/bench/iommu_migrate_bench.c"
 cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
 	-o "$vm/maint_cmd_bench" "$here/bench/maint_cmd_bench.c"
+cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
+	-I"$repo/selftests/pwsp" -Wl,-z,noexecstack \
+	-o "$vm/pwsp_bench" "$here/bench/pwsp_bench.c" "$vm/selftests/pwsp/agent/agent.o"
 cat > "$vm/guest-cmd.sh" <<CMD
 set -e
 modprobe kvm_amd
@@ -52,6 +57,8 @@ insmod $vm/mod/iommu_migrate/iommu_migrate.ko
 $vm/iommu_migrate_bench >> $vm/rows
 insmod $vm/mod/maint_cmd/maint_cmd.ko
 $vm/maint_cmd_bench >> $vm/rows
+insmod $vm/mod/pwsp/pwsp.ko
+$vm/pwsp_bench >> $vm/rows
 CMD
 "$here/vm/run-vm.sh" --kernel "$(cat "$vm/kernel")" --initrd "$vm/initramfs.cpio.gz" \
 	--out "$vm" --cmd "$vm/guest-cmd.sh" --timeout 2400 --prealloc ||
