@@ -315,15 +315,34 @@ static void vmcb_setup(void)
 	VMCB(0x668, u64) = 0x0007040600070406ULL;	/* g_pat */
 }
 
+/* L2's general-purpose registers while L1 runs: rbx rcx rdx rsi rdi rbp r8-r15. */
+static u64 l2_gpr[14];
+
+/*
+ * VMRUN restores only rsp, rip and rax of L1 on #VMEXIT: swap the other
+ * registers with L2's by hand, as a hypervisor does.
+ */
 static void vmrun(void)
 {
-	/* VMRUN keeps rsp, rip and rax for L1; everything else is L2's. */
-	__asm__ __volatile__("push %%rbp; push %%rbx; push %%r12; push %%r13;"
-			     "push %%r14; push %%r15; vmrun %%rax;"
-			     "pop %%r15; pop %%r14; pop %%r13; pop %%r12; pop %%rbx; pop %%rbp"
-			     : : "a"(AG_VMCB)
-			     : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11",
-			       "memory", "cc");
+	__asm__ __volatile__(
+		"push %%rbp; push %%rbx; push %%r12; push %%r13; push %%r14; push %%r15\n\t"
+		"push %%rax; push %%rdi\n\t"
+		"mov 0(%%rdi), %%rbx; mov 8(%%rdi), %%rcx; mov 16(%%rdi), %%rdx\n\t"
+		"mov 24(%%rdi), %%rsi; mov 40(%%rdi), %%rbp; mov 48(%%rdi), %%r8\n\t"
+		"mov 56(%%rdi), %%r9; mov 64(%%rdi), %%r10; mov 72(%%rdi), %%r11\n\t"
+		"mov 80(%%rdi), %%r12; mov 88(%%rdi), %%r13; mov 96(%%rdi), %%r14\n\t"
+		"mov 104(%%rdi), %%r15; mov 32(%%rdi), %%rdi\n\t"
+		"vmrun %%rax\n\t"
+		"push %%rdi; mov 8(%%rsp), %%rdi; popq 32(%%rdi)\n\t"
+		"mov %%rbx, 0(%%rdi); mov %%rcx, 8(%%rdi); mov %%rdx, 16(%%rdi)\n\t"
+		"mov %%rsi, 24(%%rdi); mov %%rbp, 40(%%rdi); mov %%r8, 48(%%rdi)\n\t"
+		"mov %%r9, 56(%%rdi); mov %%r10, 64(%%rdi); mov %%r11, 72(%%rdi)\n\t"
+		"mov %%r12, 80(%%rdi); mov %%r13, 88(%%rdi); mov %%r14, 96(%%rdi)\n\t"
+		"mov %%r15, 104(%%rdi)\n\t"
+		"pop %%rdi; pop %%rax\n\t"
+		"pop %%r15; pop %%r14; pop %%r13; pop %%r12; pop %%rbx; pop %%rbp"
+		: : "a"(AG_VMCB), "D"(l2_gpr)
+		: "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");
 }
 
 /* B1: L1 writes the record of an intercepted doorbell itself. */

@@ -14,6 +14,7 @@
  * Counts only, no timing.
  */
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -134,6 +135,22 @@ static void check_delivery(struct __test_metadata *_metadata, struct vmm *v,
 	EXPECT_EQ(info.interrupts, c->irqs);
 }
 
+/* As check_delivery(), when some deliveries faulted. */
+static void check_delivery_faulted(struct __test_metadata *_metadata, struct vmm *v,
+				   unsigned int n)
+{
+	struct nested_notify_info info = vmm_info(v);
+	struct ag_ctl *c = v->ctl;
+
+	EXPECT_EQ(n, c->l2_rung);
+	EXPECT_EQ(c->l2_rung + c->flushes, c->consumed);
+	EXPECT_EQ(0, c->bad_seq);
+	EXPECT_EQ(0, c->bad_check);
+	EXPECT_EQ(c->consumed, info.doorbells);
+	EXPECT_EQ(0, info.pending);
+	EXPECT_EQ(info.doorbells, info.delivered);
+}
+
 static void zero_exits(struct __test_metadata *_metadata, unsigned int flags,
 		       unsigned int mode, unsigned int n)
 {
@@ -163,7 +180,7 @@ TEST_F_TIMEOUT(nn, c_port_doorbells_in_order_zero_l1_exits, 300)
 
 TEST_F_TIMEOUT(nn, c_mmio_doorbells_in_order_zero_l1_exits, 300)
 {
-	zero_exits(_metadata, VMM_MMIO_DB, MODE_MMIO, N_DOORBELLS / 4);
+	zero_exits(_metadata, VMM_MMIO_DB, MODE_MMIO, N_DOORBELLS);
 }
 
 TEST_F_TIMEOUT(nn, c_full_ring_overflows_and_loses_nothing, 300)
@@ -247,6 +264,46 @@ TEST_F_TIMEOUT(nn, c_killed_vmm_leaks_nothing, 300)
 	for (i = 0; i < 3000 && mv_read_knob(NN_SYSFS, "contexts") != before; i++)
 		usleep(10000);
 	EXPECT_EQ(before, mv_read_knob(NN_SYSFS, "contexts"));
+}
+
+#define FAIL_READ	"/sys/kernel/debug/nested_notify/fail_read/"
+
+/* Debug kernel: reads of L1 memory fail for a while; nothing is lost. */
+TEST_F_TIMEOUT(nn, c_injected_read_faults_lose_nothing, 300)
+{
+	struct ag_ctl c = { .mode = MODE_PORT, .n = 300, .slots = 64 };
+	struct nested_notify_info info;
+	struct vmm v;
+
+	require(_metadata, true);
+	if (access(FAIL_READ "probability", W_OK))
+		SKIP(return, "no fault injection (stock kernel)");
+	ASSERT_EQ(0, vmm_create(&v, VMM_MODULE, &c));
+	ASSERT_EQ(0, mv_write_knob(FAIL_READ, "probability", "100"));
+	ASSERT_EQ(0, mv_write_knob(FAIL_READ, "interval", "1"));
+	ASSERT_EQ(0, mv_write_knob(FAIL_READ, "times", "50"));
+	ASSERT_EQ(0, run(&v));
+	mv_write_knob(FAIL_READ, "probability", "0");
+	info = vmm_info(&v);
+	EXPECT_EQ(50, info.faults);
+	check_delivery_faulted(_metadata, &v, 300);
+	EXPECT_LT(0, info.coalesced);
+	vmm_destroy(&v);
+}
+
+/* The module stays while a context holds it; it unloads once all are gone. */
+TEST_F_TIMEOUT(nn, c_rmmod_refused_while_in_use, 120)
+{
+	struct ag_ctl c = { .mode = MODE_PORT, .n = 10, .slots = 64 };
+	struct vmm v;
+
+	require(_metadata, true);
+	ASSERT_EQ(0, vmm_create(&v, VMM_MODULE, &c));
+	ASSERT_EQ(0, run(&v));
+	EXPECT_NE(0, syscall(__NR_delete_module, "nested_notify", O_NONBLOCK));
+	EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY);
+	EXPECT_EQ(0, access(NN_DEV, F_OK));
+	vmm_destroy(&v);
 }
 
 TEST_HARNESS_MAIN
