@@ -25,17 +25,17 @@ typedef unsigned int u32;
 typedef unsigned short u16;
 typedef unsigned char u8;
 
-#define CTL	((volatile struct ag_ctl *)AG_CTL)
-#define RING	((volatile struct nested_notify_ring *)RING_VA)
-#define REC(i)	((volatile struct nested_notify_record *)(RING_VA + 64 + (u64)(i) * 32))
-#define ENTRY	((volatile struct nested_notify_entry *)(AG_TABLE + AG_ENTRY * 64))
+#define CTL	((struct ag_ctl *)AG_CTL)
+#define RING	((struct nested_notify_ring *)RING_VA)
+#define REC(i)	((struct nested_notify_record *)(RING_VA + 64 + (u64)(i) * 32))
+#define ENTRY	((struct nested_notify_entry *)(AG_TABLE + AG_ENTRY * 64))
 
 struct iframe;
 static void hypervisor(void);
 static void consumer(void);
 
 /* The entry: first in the image (-fno-toplevel-reorder). */
-void __attribute__((noreturn)) start(long cpu)
+void start(long cpu)
 {
 	if (cpu)
 		consumer();
@@ -45,7 +45,7 @@ void __attribute__((noreturn)) start(long cpu)
 		__asm__ __volatile__("cli; hlt");
 }
 
-static inline void outl(u16 port, u32 v)
+static inline void out32(u16 port, u32 v)
 {
 	__asm__ __volatile__("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
 }
@@ -76,16 +76,22 @@ static inline void mfence(void)
 	__asm__ __volatile__("mfence" : : : "memory");
 }
 
+/* Shared memory is read again after it (the agent uses no volatile). */
+static inline void barrier(void)
+{
+	__asm__ __volatile__("" : : : "memory");
+}
+
 static inline void pause(void)
 {
 	__asm__ __volatile__("pause" : : : "memory");
 }
 
-static void __attribute__((noreturn)) fail(u32 why, u32 val)
+static void fail(u32 why, u32 val)
 {
 	CTL->why = why;
 	CTL->why_val = val;
-	outl(PORT_FAIL, why);
+	out32(PORT_FAIL, why);
 	for (;;)
 		__asm__ __volatile__("cli; hlt");
 }
@@ -109,8 +115,9 @@ __attribute__((interrupt)) static void isr_ipi(struct iframe *f)
 
 static void cpu_setup(void)
 {
-	volatile u64 *idt = (volatile u64 *)AG_IDT;
-	struct { u16 limit; u64 base; } __attribute__((packed)) idtr = { 4095, AG_IDT };
+	u64 *idt = (u64 *)AG_IDT;
+	/* limit, then the 64-bit base, unaligned */
+	u16 idtr[5] = { 4095, AG_IDT & 0xffff, AG_IDT >> 16 & 0xffff, 0, 0 };
 	unsigned int v;
 
 	for (v = 0; v < 256; v++) {
@@ -121,7 +128,7 @@ static void cpu_setup(void)
 			     ((h >> 16 & 0xffff) << 48);
 		idt[2 * v + 1] = h >> 32;
 	}
-	__asm__ __volatile__("lidt %0" : : "m"(idtr));
+	__asm__ __volatile__("lidt %0" : : "m"(idtr) : "memory");
 	/* x2APIC on, software-enabled, spurious vector 0xff. */
 	wrmsr(0x1b, rdmsr(0x1b) | (1 << 11) | (1 << 10));
 	wrmsr(0x80f, 0x1ff);
@@ -139,7 +146,7 @@ static inline void vmmcall(u64 what)
 	__asm__ __volatile__("vmmcall" : : "a"(what) : "memory");
 }
 
-static void __attribute__((noreturn)) l2_main(void)
+static void l2_main(void)
 {
 	u32 i, n = CTL->n, mode = CTL->mode;
 	u64 t0 = rdtsc();
@@ -148,9 +155,9 @@ static void __attribute__((noreturn)) l2_main(void)
 		vmmcall(0);
 	for (i = 0; i < n; i++) {
 		if (mode == MODE_MMIO)
-			*(volatile u32 *)AG_MMIO_DB = i;
+			__asm__ __volatile__("movl %0, (%1)" : : "r"(i), "r"(AG_MMIO_DB) : "memory");
 		else
-			outl(PORT_DB, i);
+			out32(PORT_DB, i);
 		CTL->l2_rung = i + 1;
 		if (CTL->remap_at && i + 1 == CTL->remap_at)
 			vmmcall(1);
@@ -168,9 +175,15 @@ static void drain(void)
 {
 	u32 slots = CTL->slots;
 
-	while (RING->cons != RING->prod) {
-		volatile struct nested_notify_record *r = REC(RING->cons & (slots - 1));
-		u64 seq = r->seq;
+	for (;;) {
+		struct nested_notify_record *r;
+		u64 seq;
+
+		barrier();	/* L0 moves prod behind the compiler's back */
+		if (RING->cons == RING->prod)
+			break;
+		r = REC(RING->cons & (slots - 1));
+		seq = r->seq;
 		u32 count = r->count;
 
 		if (seq != expected)
@@ -191,19 +204,19 @@ static void drain(void)
 		CTL->overflows_seen++;
 		/* What waited for room comes with the next doorbell: ring it. */
 		CTL->flushes++;
-		outl(PORT_DB, 0);
+		out32(PORT_DB, 0);
 	}
 }
 
 /* Move the ring to AG_RING_GPA2 and bump the generation (L2 is paused). */
 static void remap(void)
 {
-	volatile u64 *pt = (volatile u64 *)AG_RING_PT;
+	u64 *pt = (u64 *)AG_RING_PT;
 	u32 i, k;
 
 	for (i = 0; i < RING_PAGES; i++) {
-		volatile u64 *from = (volatile u64 *)(AG_RING_GPA + i * 4096ULL);
-		volatile u64 *to = (volatile u64 *)(AG_RING_GPA2 + i * 4096ULL);
+		u64 *from = (u64 *)(AG_RING_GPA + i * 4096ULL);
+		u64 *to = (u64 *)(AG_RING_GPA2 + i * 4096ULL);
 
 		for (k = 0; k < 512; k++) {
 			to[k] = from[k];
@@ -222,7 +235,7 @@ static void consumer(void)
 	CTL->phase1 = 1;
 	if (!CTL->slots) {		/* no ring: nothing to consume */
 		CTL->phase1 = 2;
-		outl(PORT_DONE, 1);
+		out32(PORT_DONE, 1);
 		return;
 	}
 	while (!ENTRY->flags)
@@ -232,9 +245,11 @@ static void consumer(void)
 			pause();
 		drain();
 		if (CTL->remap_req && !CTL->remaps) {
-			while (RING->cons != RING->prod ||
-			       (RING->flags & NESTED_NOTIFY_RING_OVERFLOW))
+			do {
 				drain();
+				barrier();
+			} while (RING->cons != RING->prod ||
+				 (RING->flags & NESTED_NOTIFY_RING_OVERFLOW));
 			remap();
 			continue;
 		}
@@ -250,12 +265,12 @@ static void consumer(void)
 		__asm__ __volatile__("sti; hlt; cli" : : : "memory");
 	}
 	CTL->phase1 = 2;
-	outl(PORT_DONE, 1);
+	out32(PORT_DONE, 1);
 }
 
 /* ---- vCPU 0: the hypervisor ---- */
 
-#define VMCB(off, type)	(*(volatile type *)(AG_VMCB + (off)))
+#define VMCB(off, type)	(*(type *)(AG_VMCB + (off)))
 
 static void seg(u32 off, u16 sel, u16 attr)
 {
@@ -267,7 +282,7 @@ static void seg(u32 off, u16 sel, u16 attr)
 
 static void vmcb_setup(void)
 {
-	volatile u64 *npt = (volatile u64 *)AG_NPT;
+	u64 *npt = (u64 *)AG_NPT;
 	u64 cr0, cr4;
 	u32 i;
 
@@ -279,7 +294,7 @@ static void vmcb_setup(void)
 		npt[1024 + i] = ((u64)i << 21) | 0x87;
 
 	if (CTL->l1_intercept) {	/* B1: the doorbell port exits to L1 */
-		volatile u8 *iopm = (volatile u8 *)AG_IOPM;
+		u8 *iopm = (u8 *)AG_IOPM;
 
 		iopm[PORT_DB / 8] |= 0xf << (PORT_DB % 8);
 	}
@@ -322,7 +337,7 @@ static u64 l2_gpr[14];
  * VMRUN restores only rsp, rip and rax of L1 on #VMEXIT: swap the other
  * registers with L2's by hand, as a hypervisor does.
  */
-static void vmrun(void)
+static void run_l2(void)
 {
 	__asm__ __volatile__(
 		"push %%rbp; push %%rbx; push %%r12; push %%r13; push %%r14; push %%r15\n\t"
@@ -351,7 +366,7 @@ static u64 b1_seq = 1;
 static void b1_record(void)
 {
 	u32 slots = CTL->slots, prod = RING->prod;
-	volatile struct nested_notify_record *r = REC(prod & (slots - 1));
+	struct nested_notify_record *r = REC(prod & (slots - 1));
 
 	while (prod - RING->cons >= slots)
 		pause();		/* B1 waits for room: it owns the ring */
@@ -369,7 +384,7 @@ static void b1_record(void)
 
 static void hypervisor(void)
 {
-	volatile struct nested_notify_entry *e = ENTRY;
+	struct nested_notify_entry *e = ENTRY;
 	u64 exits = 0;
 
 	cpu_setup();
@@ -378,14 +393,14 @@ static void hypervisor(void)
 	e->slots = CTL->slots;
 	e->generation = 1;
 	e->flags = CTL->slots ? NESTED_NOTIFY_ENTRY_VALID : 0;
-	outl(PORT_TABLE, AG_TABLE);	/* the VMM passes it on (SET_TABLE) */
+	out32(PORT_TABLE, AG_TABLE);	/* the VMM passes it on (SET_TABLE) */
 	CTL->phase0 = 1;
 	if (CTL->mode == MODE_IDLE) {
 		while (!CTL->stop)
 			pause();
 		CTL->phase0 = 2;
 		ipi_consumer();
-		outl(PORT_DONE, 0);
+		out32(PORT_DONE, 0);
 		return;
 	}
 	wrmsr(0xc0000080, rdmsr(0xc0000080) | (1 << 12));	/* EFER.SVME */
@@ -394,7 +409,7 @@ static void hypervisor(void)
 	for (;;) {
 		u32 code;
 
-		vmrun();
+		run_l2();
 		CTL->l1_exits = ++exits;
 		code = VMCB(0x70, u32);
 		if (exits == 1)
@@ -424,5 +439,5 @@ static void hypervisor(void)
 	}
 	CTL->phase0 = 2;
 	ipi_consumer();
-	outl(PORT_DONE, 0);
+	out32(PORT_DONE, 0);
 }

@@ -213,7 +213,7 @@ TEST(root_only_device_read_only_counters)
 	if (access(NN_DEV, F_OK))
 		SKIP(return, "nested_notify not loaded");
 	EXPECT_ROOT_ONLY(NN_DEV, NN_SYSFS, counters, 0, "1");
-	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(counters); i++) {
 		EXPECT_LE(0, mv_read_knob(NN_SYSFS, counters[i]));
 		EXPECT_GT(0, mv_write_knob(NN_SYSFS, counters[i], "0"));
 	}

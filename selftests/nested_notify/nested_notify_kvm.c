@@ -281,6 +281,7 @@ TEST_F_TIMEOUT(nn, c_injected_read_faults_lose_nothing, 300)
 	ASSERT_EQ(0, vmm_create(&v, VMM_MODULE, &c));
 	ASSERT_EQ(0, mv_write_knob(FAIL_READ, "probability", "100"));
 	ASSERT_EQ(0, mv_write_knob(FAIL_READ, "interval", "1"));
+	mv_write_knob(FAIL_READ, "verbose", "0");
 	ASSERT_EQ(0, mv_write_knob(FAIL_READ, "times", "50"));
 	ASSERT_EQ(0, run(&v));
 	mv_write_knob(FAIL_READ, "probability", "0");

@@ -176,12 +176,30 @@ static void hostile(struct nn_dev *d, struct nn_table *t, struct nn_stats *st)
 
 	ent->generation++;
 	switch (k) {
-	case 0: ent->flags = 0; want = -EINVAL; break;
-	case 1: ent->flags |= NESTED_NOTIFY_ENTRY_LA57; want = -EOPNOTSUPP; break;
-	case 2: ent->slots = NESTED_NOTIFY_MAX_SLOTS * 2; want = -E2BIG; break;
-	case 3: ent->slots = 3; want = -EINVAL; break;
-	case 4: ent->ring_gva = 0x0000800000000000ULL; want = -EINVAL; break;
-	case 5: ent->ring_gva = 0x100000000ULL; want = -ENOENT; break;	/* unmapped */
+	case 0:
+		ent->flags = 0;
+		want = -EINVAL;
+		break;
+	case 1:
+		ent->flags |= NESTED_NOTIFY_ENTRY_LA57;
+		want = -EOPNOTSUPP;
+		break;
+	case 2:
+		ent->slots = NESTED_NOTIFY_MAX_SLOTS * 2;
+		want = -E2BIG;
+		break;
+	case 3:
+		ent->slots = 3;
+		want = -EINVAL;
+		break;
+	case 4:
+		ent->ring_gva = 0x0000800000000000ULL;
+		want = -EINVAL;
+		break;
+	case 5:	/* unmapped */
+		ent->ring_gva = 0x100000000ULL;
+		want = -ENOENT;
+		break;
 	case 6:	/* one ring page read-only */
 		k = random() % nr_ring_pages;
 		pte = nnm_map(&m, cr3, (ring_gva & ~4095ULL) + k * 4096ULL,
@@ -190,8 +208,14 @@ static void hostile(struct nn_dev *d, struct nn_table *t, struct nn_stats *st)
 		k = 6;
 		want = -EACCES;
 		break;
-	case 7: hdr()->cons = hdr()->prod + 5; want = -EPROTO; break;
-	default: tt.nr_entries = d->index; want = -ENXIO; break;
+	case 7:
+		hdr()->cons = hdr()->prod + 5;
+		want = -EPROTO;
+		break;
+	default:
+		tt.nr_entries = d->index;
+		want = -ENXIO;
+		break;
 	}
 	ret = deliver(d, &tt, st, 1);
 	s.hostile++;
