@@ -154,6 +154,7 @@ static void l2_main(void)
 	if (mode == MODE_VMMCALL)
 		vmmcall(0);
 	for (i = 0; i < n; i++) {
+		((u64 *)AG_TSC)[i % AG_TSC_N] = rdtsc();
 		if (mode == MODE_MMIO)
 			__asm__ __volatile__("movl %0, (%1)" : : "r"(i), "r"(AG_MMIO_DB) : "memory");
 		else
@@ -194,6 +195,14 @@ static void drain(void)
 			CTL->bad_entry++;
 		if (count > 1)
 			CTL->coalesced_records++;
+		if (seq + count - 1 <= CTL->l2_rung + 1) {	/* not a flush */
+			u64 now = rdtsc(), k;
+
+			for (k = seq; k < seq + count && k - 1 < CTL->n; k++) {
+				CTL->lat_tsc += now - ((u64 *)AG_TSC)[(k - 1) % AG_TSC_N];
+				CTL->lat_n++;
+			}
+		}
 		expected = seq + count;
 		CTL->consumed += count;
 		CTL->records++;

@@ -36,6 +36,8 @@
 #define AG_STACK1	0x3e0000ULL
 #define AG_RING_GPA	0x500000ULL	/* ring pages, first mapping */
 #define AG_RING_GPA2	0x600000ULL	/* after the remap */
+#define AG_TSC		0x700000ULL	/* L2's TSC at each doorbell, AG_TSC_N of them */
+#define AG_TSC_N	4096
 #define AG_MEM		0x800000ULL	/* slot 0 size */
 
 #define RING_VA		0x8000000000ULL	/* PML4 slot 1 */
@@ -86,6 +88,8 @@ struct ag_ctl {
 	unsigned long long sleeps;	/* HLTs of vCPU 1 */
 	unsigned long long remaps;
 	unsigned long long l2_tsc;	/* TSC cycles L2 spent ringing */
+	unsigned long long lat_tsc;	/* sum over doorbells: TSC from ringing to L1 seeing it */
+	unsigned long long lat_n;	/* doorbells in lat_tsc */
 	unsigned int why;		/* PORT_FAIL reason */
 	unsigned int why_val;
 };

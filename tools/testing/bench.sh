@@ -6,7 +6,9 @@
 #  1. the native userspace build of the ptsel core;
 #  2. in the stock-kernel VM, the ptsel_bench module: lookups against
 #     the kernel's xarray on the same keys;
-#  3. in the same VM, thp_encvm against MADV_COLLAPSE (bench/*.c).
+#  3. in the same VM, thp_encvm against MADV_COLLAPSE, and nested_notify
+#     against B1 (L1 intercepts the doorbell) and B2 (a VMM relay thread)
+#     (bench/*.c).
 # The VM's RAM is populated on the host before it boots (--prealloc):
 # under TCG the first touch of a guest-physical page costs a host page
 # fault, several ms per 2 MiB, which would land on whichever side of a
@@ -30,6 +32,10 @@ cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
 	-I"$repo/selftests/thp_encvm" -Wl,-z,noexecstack \
 	-o "$vm/thp_encvm_bench" "$here/bench/thp_encvm_bench.c" \
 	"$vm/selftests/thp_encvm/agent/agent.o" -pthread
+cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
+	-I"$repo/selftests/nested_notify" -Wl,-z,noexecstack \
+	-o "$vm/nested_notify_bench" "$here/bench/nested_notify_bench.c" \
+	"$vm/selftests/nested_notify/agent/agent.o" -pthread
 cat > "$vm/guest-cmd.sh" <<CMD
 set -e
 modprobe kvm_amd
@@ -39,6 +45,8 @@ rmmod ptsel_bench
 dmesg | grep 'ptsel_bench: ' | sed 's/^\[[^]]*\] //' > $vm/rows
 insmod $vm/mod/thp_encvm/thp_encvm.ko
 $vm/thp_encvm_bench >> $vm/rows
+insmod $vm/mod/nested_notify/nested_notify.ko
+$vm/nested_notify_bench >> $vm/rows
 CMD
 "$here/vm/run-vm.sh" --kernel "$(cat "$vm/kernel")" --initrd "$vm/initramfs.cpio.gz" \
 	--out "$vm" --cmd "$vm/guest-cmd.sh" --timeout 2400 --prealloc ||
