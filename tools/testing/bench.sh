@@ -13,7 +13,9 @@
 #  5. maint_cmd's indication path against the kernel's soft offline
 #     (bench/maint_cmd_bench.c);
 #  6. pwsp against plain KVM page tracking, and that against untracked
-#     page tables (bench/pwsp_bench.c).
+#     page tables (bench/pwsp_bench.c);
+#  7. nested_notify against B1 (L1 intercepts the doorbell) and B2 (a
+#     VMM relay thread) (bench/nested_notify_bench.c).
 # The VM's RAM is populated on the host before it boots (--prealloc):
 # under TCG the first touch of a guest-physical page costs a host page
 # fault, several ms per 2 MiB, which would land on whichever side of a
@@ -44,6 +46,10 @@ cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
 cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
 	-I"$repo/selftests/pwsp" -Wl,-z,noexecstack \
 	-o "$vm/pwsp_bench" "$here/bench/pwsp_bench.c" "$vm/selftests/pwsp/agent/agent.o"
+cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
+	-I"$repo/selftests/nested_notify" -Wl,-z,noexecstack \
+	-o "$vm/nested_notify_bench" "$here/bench/nested_notify_bench.c" \
+	"$vm/selftests/nested_notify/agent/agent.o" -pthread
 cat > "$vm/guest-cmd.sh" <<CMD
 set -e
 modprobe kvm_amd
@@ -59,6 +65,8 @@ insmod $vm/mod/maint_cmd/maint_cmd.ko
 $vm/maint_cmd_bench >> $vm/rows
 insmod $vm/mod/pwsp/pwsp.ko
 $vm/pwsp_bench >> $vm/rows
+insmod $vm/mod/nested_notify/nested_notify.ko
+$vm/nested_notify_bench >> $vm/rows
 CMD
 "$here/vm/run-vm.sh" --kernel "$(cat "$vm/kernel")" --initrd "$vm/initramfs.cpio.gz" \
 	--out "$vm" --cmd "$vm/guest-cmd.sh" --timeout 2400 --prealloc ||

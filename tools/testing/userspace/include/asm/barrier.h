@@ -11,5 +11,7 @@
 #define smp_wmb()		__atomic_thread_fence(__ATOMIC_RELEASE)
 /* Orders earlier loads before later loads. */
 #define smp_rmb()		__atomic_thread_fence(__ATOMIC_ACQUIRE)
+/* Orders earlier loads and stores before later loads and stores. */
+#define smp_mb()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
 
 #endif

@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nested_notify kernel glue: contexts (one per VM), their devices, and
+ * the path from a doorbell to a record in L1 memory.
+ *
+ * A device consumes its doorbell eventfd the way KVM's irqfd does: an
+ * exclusive priority waiter on the eventfd's wait queue (vfs_poll()
+ * registers it), which reads the count in the wakeup itself, so no one
+ * else sees the doorbell. The wakeup runs inside eventfd_signal(), under
+ * the eventfd's lock and with current->in_eventfd set: it may neither
+ * sleep (kvm_write_guest() faults pages in) nor signal the irqfd
+ * (eventfd_signal_mask() WARNs on nesting). When a vCPU of the VM rang
+ * (kvm_io_bus_write() from an L2 exit that L0 completed), the wakeup
+ * runs in that vCPU's thread with the vCPU loaded; it queues the
+ * delivery there with task_work_add(TWA_RESUME), which KVM runs from
+ * xfer_to_guest_mode_handle_work() before the vCPU re-enters L2. The
+ * delivery thus writes guest memory with a running vCPU, in the VM's
+ * mm, as mark_page_dirty_in_slot() wants (it WARNs when there is no
+ * running vCPU and dirty tracking is on), and signals the irqfd from
+ * plain task context.
+ *
+ * A doorbell signalled from anywhere else (another VM's vCPU, a write
+ * to the eventfd from user space) is counted but left pending: stock
+ * 6.12 gives a module no way to write guest memory there without the
+ * dirty-tracking WARN. The next doorbell rung by a vCPU delivers it.
+ *
+ * Locking: ctx->lock (a mutex) serializes a context's table, devices,
+ * counters and every delivery into it. nn_consumers_lock guards the
+ * set of eventfds consumed, one consumer per eventfd.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/kvm_host.h>
+#include <linux/lockdep.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
+
+#include "nn_ctx.h"
+#include "trace.h"
+
+DECLARE_FAULT_ATTR(nn_fail_read);
+
+static DEFINE_MUTEX(nn_consumers_lock);
+static LIST_HEAD(nn_consumers);
+static atomic_t nn_ctx_ids = ATOMIC_INIT(0);
+
+#define NN_QUEUED	0	/* nn_device.flags: a task work is queued */
+
+/**
+ * struct nn_device - one device: a doorbell tied to a table entry
+ * @ctx: its context (holds a reference)
+ * @core: delivery state (ctx->lock)
+ * @db: the doorbell eventfd
+ * @irq: the interrupt eventfd, or NULL
+ * @wait: the waiter on @db's wait queue
+ * @wqh: that wait queue
+ * @pt: the poll table that registers @wait
+ * @signalled: doorbells consumed from @db, not yet given to the core
+ * @flags: NN_QUEUED
+ * @twork: the delivery queued on a vCPU thread
+ * @ref: references: the context's list, a queued @twork
+ * @node: in ctx->devs (ctx->lock)
+ * @consumer: in nn_consumers (nn_consumers_lock)
+ * @dead: removed from the context (ctx->lock)
+ */
+struct nn_device {
+	struct nn_ctx *ctx;
+	struct nn_dev core;
+	struct eventfd_ctx *db;
+	struct eventfd_ctx *irq;
+	wait_queue_entry_t wait;
+	wait_queue_head_t *wqh;
+	poll_table pt;
+	atomic64_t signalled;
+	unsigned long flags;
+	struct callback_head twork;
+	struct kref ref;
+	struct list_head node;
+	struct list_head consumer;
+	bool dead;
+};
+
+static void nn_ctx_free(struct kref *ref)
+{
+	struct nn_ctx *ctx = container_of(ref, struct nn_ctx, ref);
+
+	kvm_put_kvm(ctx->kvm);
+	kfree(ctx);
+	atomic_dec(&nn_stats.contexts);
+	module_put(THIS_MODULE);
+}
+
+static void nn_ctx_put(struct nn_ctx *ctx)
+{
+	kref_put(&ctx->ref, nn_ctx_free);
+}
+
+static void nn_device_free(struct kref *ref)
+{
+	struct nn_device *nd = container_of(ref, struct nn_device, ref);
+
+	eventfd_ctx_put(nd->db);
+	if (nd->irq)
+		eventfd_ctx_put(nd->irq);
+	nn_ctx_put(nd->ctx);
+	kfree(nd);
+}
+
+static void nn_device_put(struct nn_device *nd)
+{
+	kref_put(&nd->ref, nn_device_free);
+}
+
+static int nn_kvm_read(void *priv, u64 gpa, void *buf, unsigned int len)
+{
+	struct kvm *kvm = priv;
+
+	if (should_fail(&nn_fail_read, len))
+		return -EFAULT;
+	return kvm_read_guest(kvm, gpa, buf, len);
+}
+
+static int nn_kvm_write(void *priv, u64 gpa, const void *buf, unsigned int len)
+{
+	return kvm_write_guest(priv, gpa, buf, len);
+}
+
+/* Add what one delivery did to the module's counters. */
+static void nn_account(const struct nn_stats *a, const struct nn_stats *b)
+{
+	atomic64_add(b->records - a->records, &nn_stats.records);
+	atomic64_add(b->delivered - a->delivered, &nn_stats.delivered);
+	atomic64_add(b->coalesced - a->coalesced, &nn_stats.coalesced);
+	atomic64_add(b->overflows - a->overflows, &nn_stats.overflowed);
+	atomic64_add(b->faults - a->faults, &nn_stats.faults);
+	atomic64_add(b->walk_hits - a->walk_hits, &nn_stats.walk_hits);
+}
+
+/*
+ * Deliver what @nd has pending. Runs in a vCPU thread of the context's
+ * VM, with that vCPU loaded (the task work), so that kvm_write_guest()
+ * dirties pages through it.
+ */
+static void nn_device_deliver(struct nn_device *nd)
+{
+	struct nn_ctx *ctx = nd->ctx;
+	struct kvm *kvm = ctx->kvm;
+	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
+	struct nn_env env = { nn_kvm_read, nn_kvm_write, kvm };
+	struct nn_stats before;
+	u64 seq, n;
+	int ret, idx;
+
+	if (!vcpu || vcpu->kvm != kvm)
+		return;
+	mutex_lock(&ctx->lock);
+	if (nd->dead) {
+		mutex_unlock(&ctx->lock);
+		return;
+	}
+	n = atomic64_xchg(&nd->signalled, 0);
+	before = ctx->st;
+	seq = nd->core.next_seq;
+	idx = srcu_read_lock(&kvm->srcu);
+	ret = nn_deliver(&nd->core, &ctx->table, &env, n, ktime_get_ns(), &ctx->st);
+	srcu_read_unlock(&kvm->srcu, idx);
+	nn_account(&before, &ctx->st);
+	ctx->deferred++;
+	if (ret > 0 && (ret & NN_IRQ) && nd->irq)
+		ctx->interrupts++;
+	else
+		ret &= ~NN_IRQ;
+	mutex_unlock(&ctx->lock);
+
+	atomic64_inc(&nn_stats.deferred);
+	if (ret < 0) {
+		trace_nn_fault(ctx->id, nd->core.index, ret, nd->core.pending);
+		return;
+	}
+	if (ret & NN_WROTE)
+		trace_nn_deliver(ctx->id, nd->core.index, seq,
+				 nd->core.next_seq - seq, ret);
+	/* Plain task context: signalling the irqfd cannot nest. */
+	if (ret & NN_IRQ) {
+		eventfd_signal(nd->irq);
+		atomic64_inc(&nn_stats.interrupts);
+	}
+}
+
+static void nn_twork_fn(struct callback_head *cb)
+{
+	struct nn_device *nd = container_of(cb, struct nn_device, twork);
+
+	clear_bit(NN_QUEUED, &nd->flags);
+	/* A doorbell after the clear queues again; one before is ours. */
+	smp_mb__after_atomic();
+	if (!(current->flags & PF_EXITING))
+		nn_device_deliver(nd);
+	nn_device_put(nd);
+}
+
+/*
+ * The doorbell's wakeup: under the eventfd's wait-queue lock. Consume
+ * the count; when a vCPU of the VM rang, queue the delivery on its
+ * thread. Returning 1 ends the wakeup here (exclusive waiter).
+ */
+static int nn_wake(wait_queue_entry_t *wait, unsigned int mode, int sync, void *key)
+{
+	struct nn_device *nd = container_of(wait, struct nn_device, wait);
+	struct kvm_vcpu *vcpu;
+	bool own;
+	u64 cnt;
+
+	if (!(key_to_poll(key) & EPOLLIN))
+		return 0;
+	eventfd_ctx_do_read(nd->db, &cnt);
+	atomic64_add(cnt, &nd->signalled);
+	atomic64_add(cnt, &nn_stats.doorbells);
+	vcpu = kvm_get_running_vcpu();
+	own = vcpu && vcpu->kvm == nd->ctx->kvm && !(current->flags & PF_EXITING);
+	trace_nn_doorbell(nd->ctx->id, nd->core.index, cnt, own);
+	if (!own) {
+		atomic64_add(cnt, &nn_stats.unowned);
+		return 1;
+	}
+	if (test_and_set_bit(NN_QUEUED, &nd->flags))
+		return 1;
+	/* The list's reference outlives this wakeup: never the last here. */
+	kref_get(&nd->ref);
+	init_task_work(&nd->twork, nn_twork_fn);
+	if (task_work_add(current, &nd->twork, TWA_RESUME)) {
+		clear_bit(NN_QUEUED, &nd->flags);
+		kref_put(&nd->ref, nn_device_free);
+	}
+	return 1;
+}
+
+static void nn_queue_proc(struct file *file, wait_queue_head_t *wqh, poll_table *pt)
+{
+	struct nn_device *nd = container_of(pt, struct nn_device, pt);
+
+	nd->wqh = wqh;
+	add_wait_queue_priority(wqh, &nd->wait);
+}
+
+/**
+ * nn_ctx_alloc() - a context for a VM
+ * @c: what user space asked for
+ *
+ * Return: the context, holding a reference to the VM, or ERR_PTR:
+ * -EINVAL for flags or a file that is no VM, -EBADF for a bad fd,
+ * -ENOENT for a VM being destroyed, -ENOMEM.
+ */
+struct nn_ctx *nn_ctx_alloc(const struct nested_notify_create *c)
+{
+	struct nn_ctx *ctx;
+	struct kvm *kvm;
+
+	if (c->flags)
+		return ERR_PTR(-EINVAL);
+	CLASS(fd, f)(c->vm_fd);
+	if (fd_empty(f))
+		return ERR_PTR(-EBADF);
+	if (!file_is_kvm(fd_file(f)))
+		return ERR_PTR(-EINVAL);
+	kvm = fd_file(f)->private_data;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return ERR_PTR(-ENOMEM);
+	if (!kvm_get_kvm_safe(kvm)) {
+		kfree(ctx);
+		return ERR_PTR(-ENOENT);
+	}
+	__module_get(THIS_MODULE);
+	ctx->kvm = kvm;
+	ctx->id = atomic_inc_return(&nn_ctx_ids);
+	mutex_init(&ctx->lock);
+	INIT_LIST_HEAD(&ctx->devs);
+	kref_init(&ctx->ref);
+	atomic_inc(&nn_stats.contexts);
+	return ctx;
+}
+
+/**
+ * nn_ctx_set_table() - where L1's I/O translation table is
+ * @ctx: the context
+ * @t: its base and size
+ *
+ * Return: 0, or -EINVAL for flags, a misaligned base, a size out of
+ * 1..NESTED_NOTIFY_MAX_ENTRIES or a table that wraps.
+ */
+int nn_ctx_set_table(struct nn_ctx *ctx, const struct nested_notify_table *t)
+{
+	if (t->flags || (t->gpa & 63) || !t->gpa || !t->nr_entries ||
+	    t->nr_entries > NESTED_NOTIFY_MAX_ENTRIES ||
+	    t->gpa + (u64)t->nr_entries * NN_ENTRY_SIZE < t->gpa)
+		return -EINVAL;
+	mutex_lock(&ctx->lock);
+	ctx->table.gpa = t->gpa;
+	ctx->table.nr_entries = t->nr_entries;
+	mutex_unlock(&ctx->lock);
+	return 0;
+}
+
+static struct nn_device *nn_ctx_find(struct nn_ctx *ctx, u32 entry)
+{
+	struct nn_device *nd;
+
+	lockdep_assert_held(&ctx->lock);
+	list_for_each_entry(nd, &ctx->devs, node)
+		if (nd->core.index == entry)
+			return nd;
+	return NULL;
+}
+
+/* Take @nd off its eventfd and its context; drops the list's reference. */
+static void nn_device_unlink(struct nn_ctx *ctx, struct nn_device *nd)
+{
+	u64 cnt;
+
+	lockdep_assert_held(&ctx->lock);
+	/* After this no wakeup runs: a queued task work finds @dead. */
+	eventfd_ctx_remove_wait_queue(nd->db, &nd->wait, &cnt);
+	nd->dead = true;
+	list_del(&nd->node);
+	ctx->nr_devs--;
+	mutex_lock(&nn_consumers_lock);
+	list_del(&nd->consumer);
+	mutex_unlock(&nn_consumers_lock);
+	nn_device_put(nd);
+}
+
+/**
+ * nn_ctx_add_device() - tie a doorbell eventfd to a table entry
+ * @ctx: the context
+ * @a: the device
+ *
+ * Return: 0; -EINVAL for flags or an entry out of range; -EBADF or
+ * -EINVAL for an fd that is no eventfd; -EEXIST for an entry that has
+ * a device; -EBUSY for a doorbell that has a consumer already; -ENOSPC
+ * past NESTED_NOTIFY_MAX_DEVICES; -ENOMEM.
+ */
+int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
+{
+	struct nn_device *nd, *other;
+	struct file *file;
+	__poll_t events;
+	int ret;
+
+	if (a->flags || a->entry >= NESTED_NOTIFY_MAX_ENTRIES)
+		return -EINVAL;
+	nd = kzalloc(sizeof(*nd), GFP_KERNEL_ACCOUNT);
+	if (!nd)
+		return -ENOMEM;
+	file = eventfd_fget(a->doorbell_fd);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto free;
+	}
+	nd->db = eventfd_ctx_fileget(file);
+	if (IS_ERR(nd->db)) {
+		ret = PTR_ERR(nd->db);
+		goto fput;
+	}
+	if (a->irq_fd != -1) {
+		nd->irq = eventfd_ctx_fdget(a->irq_fd);
+		if (IS_ERR(nd->irq)) {
+			ret = PTR_ERR(nd->irq);
+			nd->irq = NULL;
+			goto put_db;
+		}
+	}
+	nd->ctx = ctx;
+	nn_dev_init(&nd->core, a->entry);
+	kref_init(&nd->ref);
+	init_waitqueue_func_entry(&nd->wait, nn_wake);
+	init_poll_funcptr(&nd->pt, nn_queue_proc);
+
+	mutex_lock(&ctx->lock);
+	ret = -ENOSPC;
+	if (ctx->nr_devs >= NESTED_NOTIFY_MAX_DEVICES)
+		goto unlock;
+	ret = -EEXIST;
+	if (nn_ctx_find(ctx, a->entry))
+		goto unlock;
+	mutex_lock(&nn_consumers_lock);
+	list_for_each_entry(other, &nn_consumers, consumer) {
+		if (other->db == nd->db) {
+			mutex_unlock(&nn_consumers_lock);
+			ret = -EBUSY;
+			goto unlock;
+		}
+	}
+	list_add(&nd->consumer, &nn_consumers);
+	mutex_unlock(&nn_consumers_lock);
+	kref_get(&ctx->ref);
+	list_add(&nd->node, &ctx->devs);
+	ctx->nr_devs++;
+	events = vfs_poll(file, &nd->pt);
+	if (events & EPOLLIN) {
+		u64 cnt = 0;
+
+		/* Rung before we listened: pending, as any unowned doorbell. */
+		spin_lock_irq(&nd->wqh->lock);
+		eventfd_ctx_do_read(nd->db, &cnt);
+		spin_unlock_irq(&nd->wqh->lock);
+		atomic64_add(cnt, &nd->signalled);
+		atomic64_add(cnt, &nn_stats.doorbells);
+		atomic64_add(cnt, &nn_stats.unowned);
+	}
+	mutex_unlock(&ctx->lock);
+	fput(file);
+	return 0;
+unlock:
+	mutex_unlock(&ctx->lock);
+	if (nd->irq)
+		eventfd_ctx_put(nd->irq);
+put_db:
+	eventfd_ctx_put(nd->db);
+fput:
+	fput(file);
+free:
+	kfree(nd);
+	return ret;
+}
+
+/**
+ * nn_ctx_remove_device() - remove the device of a table entry
+ * @ctx: the context
+ * @a: names the entry (other fields ignored but for @flags)
+ *
+ * Doorbells still pending in it are dropped with it: no one consumes
+ * them any more.
+ *
+ * Return: 0, -EINVAL for flags, -ENOENT for an entry with no device.
+ */
+int nn_ctx_remove_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
+{
+	struct nn_device *nd;
+
+	if (a->flags)
+		return -EINVAL;
+	mutex_lock(&ctx->lock);
+	nd = nn_ctx_find(ctx, a->entry);
+	if (nd)
+		nn_device_unlink(ctx, nd);
+	mutex_unlock(&ctx->lock);
+	return nd ? 0 : -ENOENT;
+}
+
+/**
+ * nn_ctx_info() - a context's counters
+ * @ctx: the context
+ * @info: filled in
+ */
+void nn_ctx_info(struct nn_ctx *ctx, struct nested_notify_info *info)
+{
+	struct nn_device *nd;
+
+	memset(info, 0, sizeof(*info));
+	mutex_lock(&ctx->lock);
+	info->doorbells = ctx->st.doorbells;
+	info->records = ctx->st.records;
+	info->delivered = ctx->st.delivered;
+	info->coalesced = ctx->st.coalesced;
+	info->overflows = ctx->st.overflows;
+	info->faults = ctx->st.faults;
+	info->walk_hits = ctx->st.walk_hits;
+	info->walks = ctx->st.walks;
+	info->deferred = ctx->deferred;
+	info->interrupts = ctx->interrupts;
+	info->devices = ctx->nr_devs;
+	info->table_gpa = ctx->table.gpa;
+	info->nr_entries = ctx->table.nr_entries;
+	/* Consumed from the eventfds but not yet given to the core, too. */
+	list_for_each_entry(nd, &ctx->devs, node) {
+		u64 sig = atomic64_read(&nd->signalled);
+
+		info->pending += nd->core.pending + sig;
+		info->doorbells += sig;
+	}
+	mutex_unlock(&ctx->lock);
+}
+
+/**
+ * nn_ctx_release() - the context's fd is closed
+ * @ctx: the context
+ *
+ * Removes every device; a delivery still queued on a vCPU thread holds
+ * its device, and so the context and the VM, until it has run.
+ */
+void nn_ctx_release(struct nn_ctx *ctx)
+{
+	struct nn_device *nd, *tmp;
+
+	mutex_lock(&ctx->lock);
+	list_for_each_entry_safe(nd, tmp, &ctx->devs, node)
+		nn_device_unlink(ctx, nd);
+	mutex_unlock(&ctx->lock);
+	nn_ctx_put(ctx);
+}

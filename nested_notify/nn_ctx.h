@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nested_notify contexts: what the ABI (dev.c) calls in the glue (ctx.c).
+ */
+#ifndef _NN_CTX_H
+#define _NN_CTX_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+
+#include "nn_internal.h"
+
+struct kvm;
+
+/**
+ * struct nn_ctx - one VM's nested_notify state
+ * @kvm: the VM (referenced)
+ * @id: a number for tracepoints
+ * @lock: serializes everything below and all deliveries into the VM
+ * @table: L1's table
+ * @st: the core's counters
+ * @deferred: deliveries run in a vCPU thread
+ * @interrupts: interrupts raised
+ * @devs: the devices
+ * @nr_devs: their number
+ * @ref: the fd's reference and one per device
+ */
+struct nn_ctx {
+	struct kvm *kvm;
+	u32 id;
+	struct mutex lock;
+	struct nn_table table;
+	struct nn_stats st;
+	u64 deferred;
+	u64 interrupts;
+	struct list_head devs;
+	unsigned int nr_devs;
+	struct kref ref;
+};
+
+struct nn_ctx *nn_ctx_alloc(const struct nested_notify_create *c);
+int nn_ctx_set_table(struct nn_ctx *ctx, const struct nested_notify_table *t);
+int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a);
+int nn_ctx_remove_device(struct nn_ctx *ctx, const struct nested_notify_device *a);
+void nn_ctx_info(struct nn_ctx *ctx, struct nested_notify_info *info);
+void nn_ctx_release(struct nn_ctx *ctx);
+
+#endif /* _NN_CTX_H */

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * L1 agent of the nested_notify tests: a freestanding 64-bit program
+ * that the VMM enters in long mode with paging (nn_agent.h).
+ *
+ * vCPU 0 is a minimal SVM hypervisor: it sets EFER.SVME, builds a VMCB
+ * (intercepting VMRUN, VMMCALL, INTR, HLT and shutdown), a 4-level
+ * nested page table and runs L2 with VMRUN; no VMLOAD or VMSAVE. Its
+ * exit handler counts every call. L2 rings the doorbell (a port L1's
+ * IOPM leaves alone, or an MMIO page that the nested page table maps to
+ * an L1 address with no memslot) and ends with VMMCALL. In the B1 mode
+ * L1 intercepts the port and writes the record itself.
+ *
+ * vCPU 1 consumes the ring through its L1-virtual mapping, checks
+ * every record, arms the ring and sleeps in HLT until the MSI comes;
+ * its handler ends with an x2APIC EOI. After an overflow it rings the
+ * doorbell once itself so that what waited is delivered.
+ */
+#include <linux/nested_notify.h>
+
+#include "nn_agent.h"
+
+typedef unsigned long long u64;
+typedef unsigned int u32;
+typedef unsigned short u16;
+typedef unsigned char u8;
+
+#define CTL	((struct ag_ctl *)AG_CTL)
+#define RING	((struct nested_notify_ring *)RING_VA)
+#define REC(i)	((struct nested_notify_record *)(RING_VA + 64 + (u64)(i) * 32))
+#define ENTRY	((struct nested_notify_entry *)(AG_TABLE + AG_ENTRY * 64))
+
+struct iframe;
+static void hypervisor(void);
+static void consumer(void);
+
+/* The entry: first in the image (-fno-toplevel-reorder). */
+void start(long cpu)
+{
+	if (cpu)
+		consumer();
+	else
+		hypervisor();
+	for (;;)
+		__asm__ __volatile__("cli; hlt");
+}
+
+static inline void out32(u16 port, u32 v)
+{
+	__asm__ __volatile__("outl %0, %1" : : "a"(v), "Nd"(port) : "memory");
+}
+
+static inline void wrmsr(u32 msr, u64 v)
+{
+	__asm__ __volatile__("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
+static inline u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	__asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (u64)hi << 32 | lo;
+}
+
+static inline u64 rdtsc(void)
+{
+	u32 lo, hi;
+
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+	return (u64)hi << 32 | lo;
+}
+
+static inline void mfence(void)
+{
+	__asm__ __volatile__("mfence" : : : "memory");
+}
+
+/* Shared memory is read again after it (the agent uses no volatile). */
+static inline void barrier(void)
+{
+	__asm__ __volatile__("" : : : "memory");
+}
+
+static inline void pause(void)
+{
+	__asm__ __volatile__("pause" : : : "memory");
+}
+
+static void fail(u32 why, u32 val)
+{
+	CTL->why = why;
+	CTL->why_val = val;
+	out32(PORT_FAIL, why);
+	for (;;)
+		__asm__ __volatile__("cli; hlt");
+}
+
+__attribute__((interrupt)) static void isr_fault(struct iframe *f)
+{
+	fail(0xe0, 0);
+}
+
+__attribute__((interrupt)) static void isr_msi(struct iframe *f)
+{
+	CTL->irqs++;
+	wrmsr(0x80b, 0);	/* x2APIC EOI */
+}
+
+__attribute__((interrupt)) static void isr_ipi(struct iframe *f)
+{
+	CTL->ipis++;
+	wrmsr(0x80b, 0);
+}
+
+static void cpu_setup(void)
+{
+	u64 *idt = (u64 *)AG_IDT;
+	/* limit, then the 64-bit base, unaligned */
+	u16 idtr[5] = { 4095, AG_IDT & 0xffff, AG_IDT >> 16 & 0xffff, 0, 0 };
+	unsigned int v;
+
+	for (v = 0; v < 256; v++) {
+		u64 h = v == AG_VEC ? (u64)isr_msi :
+			v == AG_VEC_IPI ? (u64)isr_ipi : (u64)isr_fault;
+
+		idt[2 * v] = (h & 0xffff) | (8ULL << 16) | (0x8eULL << 40) |
+			     ((h >> 16 & 0xffff) << 48);
+		idt[2 * v + 1] = h >> 32;
+	}
+	__asm__ __volatile__("lidt %0" : : "m"(idtr) : "memory");
+	/* x2APIC on, software-enabled, spurious vector 0xff. */
+	wrmsr(0x1b, rdmsr(0x1b) | (1 << 11) | (1 << 10));
+	wrmsr(0x80f, 0x1ff);
+}
+
+static void ipi_consumer(void)
+{
+	wrmsr(0x830, (1ULL << 32) | AG_VEC_IPI);	/* fixed, physical, APIC ID 1 */
+}
+
+/* ---- L2 ---- */
+
+static inline void vmmcall(u64 what)
+{
+	__asm__ __volatile__("vmmcall" : : "a"(what) : "memory");
+}
+
+static void l2_main(void)
+{
+	u32 i, n = CTL->n, mode = CTL->mode;
+	u64 t0 = rdtsc();
+
+	if (mode == MODE_VMMCALL)
+		vmmcall(0);
+	for (i = 0; i < n; i++) {
+		((u64 *)AG_TSC)[i % AG_TSC_N] = rdtsc();
+		if (mode == MODE_MMIO)
+			__asm__ __volatile__("movl %0, (%1)" : : "r"(i), "r"(AG_MMIO_DB) : "memory");
+		else
+			out32(PORT_DB, i);
+		CTL->l2_rung = i + 1;
+		if (CTL->remap_at && i + 1 == CTL->remap_at)
+			vmmcall(1);
+	}
+	CTL->l2_tsc = rdtsc() - t0;
+	for (;;)
+		vmmcall(0);
+}
+
+/* ---- vCPU 1: the consumer ---- */
+
+static u64 expected = 1;
+
+static void drain(void)
+{
+	u32 slots = CTL->slots;
+
+	for (;;) {
+		struct nested_notify_record *r;
+		u64 seq;
+
+		barrier();	/* L0 moves prod behind the compiler's back */
+		if (RING->cons == RING->prod)
+			break;
+		r = REC(RING->cons & (slots - 1));
+		seq = r->seq;
+		u32 count = r->count;
+
+		if (seq != expected)
+			CTL->bad_seq++;
+		if (r->check != nested_notify_record_check(seq, count, r->entry, r->time_ns))
+			CTL->bad_check++;
+		if (r->entry != AG_ENTRY)
+			CTL->bad_entry++;
+		if (count > 1)
+			CTL->coalesced_records++;
+		if (seq + count - 1 <= CTL->l2_rung + 1) {	/* not a flush */
+			u64 now = rdtsc(), k;
+
+			for (k = seq; k < seq + count && k - 1 < CTL->n; k++) {
+				CTL->lat_tsc += now - ((u64 *)AG_TSC)[(k - 1) % AG_TSC_N];
+				CTL->lat_n++;
+			}
+		}
+		expected = seq + count;
+		CTL->consumed += count;
+		CTL->records++;
+		RING->cons = RING->cons + 1;
+	}
+	if (RING->flags & NESTED_NOTIFY_RING_OVERFLOW) {
+		RING->flags = RING->flags & ~NESTED_NOTIFY_RING_OVERFLOW;
+		CTL->overflows_seen++;
+		/* What waited for room comes with the next doorbell: ring it. */
+		CTL->flushes++;
+		out32(PORT_DB, 0);
+	}
+}
+
+/* Move the ring to AG_RING_GPA2 and bump the generation (L2 is paused). */
+static void remap(void)
+{
+	u64 *pt = (u64 *)AG_RING_PT;
+	u32 i, k;
+
+	for (i = 0; i < RING_PAGES; i++) {
+		u64 *from = (u64 *)(AG_RING_GPA + i * 4096ULL);
+		u64 *to = (u64 *)(AG_RING_GPA2 + i * 4096ULL);
+
+		for (k = 0; k < 512; k++) {
+			to[k] = from[k];
+			from[k] = 0xaaaaaaaaaaaaaaaaULL;
+		}
+		pt[i] = (AG_RING_GPA2 + i * 4096ULL) | 3;
+		__asm__ __volatile__("invlpg (%0)" : : "r"(RING_VA + i * 4096ULL) : "memory");
+	}
+	ENTRY->generation = ENTRY->generation + 1;
+	CTL->remaps++;
+}
+
+static void consumer(void)
+{
+	cpu_setup();
+	CTL->phase1 = 1;
+	if (!CTL->slots) {		/* no ring: nothing to consume */
+		CTL->phase1 = 2;
+		out32(PORT_DONE, 1);
+		return;
+	}
+	while (!ENTRY->flags)
+		pause();
+	for (;;) {
+		while (CTL->hold && !CTL->stop)
+			pause();
+		drain();
+		if (CTL->remap_req && !CTL->remaps) {
+			do {
+				drain();
+				barrier();
+			} while (RING->cons != RING->prod ||
+				 (RING->flags & NESTED_NOTIFY_RING_OVERFLOW));
+			remap();
+			continue;
+		}
+		if (CTL->phase0 == 2 && CTL->consumed == CTL->l2_rung + CTL->flushes)
+			break;
+		RING->armed = 1;
+		mfence();
+		if (RING->cons != RING->prod)
+			continue;
+		if (CTL->phase0 == 2 && CTL->consumed == CTL->l2_rung + CTL->flushes)
+			break;
+		CTL->sleeps++;
+		__asm__ __volatile__("sti; hlt; cli" : : : "memory");
+	}
+	CTL->phase1 = 2;
+	out32(PORT_DONE, 1);
+}
+
+/* ---- vCPU 0: the hypervisor ---- */
+
+#define VMCB(off, type)	(*(type *)(AG_VMCB + (off)))
+
+static void seg(u32 off, u16 sel, u16 attr)
+{
+	VMCB(off, u16) = sel;
+	VMCB(off + 2, u16) = attr;
+	VMCB(off + 4, u32) = 0xffffffff;
+	VMCB(off + 8, u64) = 0;
+}
+
+static void vmcb_setup(void)
+{
+	u64 *npt = (u64 *)AG_NPT;
+	u64 cr0, cr4;
+	u32 i;
+
+	/* Nested page table: identity 0..2G, 2M pages, user bit set. */
+	npt[0] = (AG_NPT + 0x1000) | 7;
+	npt[512] = (AG_NPT + 0x2000) | 7;
+	npt[513] = (AG_NPT + 0x3000) | 7;
+	for (i = 0; i < 1024; i++)
+		npt[1024 + i] = ((u64)i << 21) | 0x87;
+
+	if (CTL->l1_intercept) {	/* B1: the doorbell port exits to L1 */
+		u8 *iopm = (u8 *)AG_IOPM;
+
+		iopm[PORT_DB / 8] |= 0xf << (PORT_DB % 8);
+	}
+	VMCB(0x0c, u32) = 1 | (1U << 24) | (1U << 31) |		/* INTR, HLT, SHUTDOWN */
+			  (CTL->l1_intercept ? 1U << 27 : 0);	/* IOIO */
+	VMCB(0x10, u32) = 3;				/* VMRUN, VMMCALL */
+	VMCB(0x40, u64) = AG_IOPM;
+	VMCB(0x48, u64) = AG_MSRPM;
+	VMCB(0x58, u32) = 1;				/* ASID */
+	VMCB(0x60, u32) = 1U << 24;			/* V_INTR_MASKING */
+	VMCB(0x90, u64) = 1;				/* nested paging */
+	VMCB(0xb0, u64) = AG_NPT;
+
+	__asm__ __volatile__("mov %%cr0, %0; mov %%cr4, %1" : "=r"(cr0), "=r"(cr4));
+	seg(0x400, 16, 0xc93);		/* es */
+	seg(0x410, 8, 0xa9b);		/* cs */
+	seg(0x420, 16, 0xc93);		/* ss */
+	seg(0x430, 16, 0xc93);		/* ds */
+	VMCB(0x460, u32) = 0;		/* gdtr */
+	VMCB(0x464, u32) = 23;
+	VMCB(0x468, u64) = AG_GDT;
+	VMCB(0x484, u32) = 4095;	/* idtr */
+	VMCB(0x488, u64) = AG_IDT;
+	VMCB(0x4d0, u64) = 0x1500;	/* efer: SVME, LMA, LME */
+	VMCB(0x548, u64) = cr4;
+	VMCB(0x550, u64) = AG_PML4;
+	VMCB(0x558, u64) = cr0;
+	VMCB(0x560, u64) = 0x400;	/* dr7 */
+	VMCB(0x568, u64) = 0xffff0ff0;	/* dr6 */
+	VMCB(0x570, u64) = 2;		/* rflags */
+	VMCB(0x578, u64) = (u64)l2_main;
+	VMCB(0x5d8, u64) = AG_L2_STACK - 8;
+	VMCB(0x668, u64) = 0x0007040600070406ULL;	/* g_pat */
+}
+
+/* L2's general-purpose registers while L1 runs: rbx rcx rdx rsi rdi rbp r8-r15. */
+static u64 l2_gpr[14];
+
+/*
+ * VMRUN restores only rsp, rip and rax of L1 on #VMEXIT: swap the other
+ * registers with L2's by hand, as a hypervisor does.
+ */
+static void run_l2(void)
+{
+	__asm__ __volatile__(
+		"push %%rbp; push %%rbx; push %%r12; push %%r13; push %%r14; push %%r15\n\t"
+		"push %%rax; push %%rdi\n\t"
+		"mov 0(%%rdi), %%rbx; mov 8(%%rdi), %%rcx; mov 16(%%rdi), %%rdx\n\t"
+		"mov 24(%%rdi), %%rsi; mov 40(%%rdi), %%rbp; mov 48(%%rdi), %%r8\n\t"
+		"mov 56(%%rdi), %%r9; mov 64(%%rdi), %%r10; mov 72(%%rdi), %%r11\n\t"
+		"mov 80(%%rdi), %%r12; mov 88(%%rdi), %%r13; mov 96(%%rdi), %%r14\n\t"
+		"mov 104(%%rdi), %%r15; mov 32(%%rdi), %%rdi\n\t"
+		"vmrun %%rax\n\t"
+		"push %%rdi; mov 8(%%rsp), %%rdi; popq 32(%%rdi)\n\t"
+		"mov %%rbx, 0(%%rdi); mov %%rcx, 8(%%rdi); mov %%rdx, 16(%%rdi)\n\t"
+		"mov %%rsi, 24(%%rdi); mov %%rbp, 40(%%rdi); mov %%r8, 48(%%rdi)\n\t"
+		"mov %%r9, 56(%%rdi); mov %%r10, 64(%%rdi); mov %%r11, 72(%%rdi)\n\t"
+		"mov %%r12, 80(%%rdi); mov %%r13, 88(%%rdi); mov %%r14, 96(%%rdi)\n\t"
+		"mov %%r15, 104(%%rdi)\n\t"
+		"pop %%rdi; pop %%rax\n\t"
+		"pop %%r15; pop %%r14; pop %%r13; pop %%r12; pop %%rbx; pop %%rbp"
+		: : "a"(AG_VMCB), "D"(l2_gpr)
+		: "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");
+}
+
+/* B1: L1 writes the record of an intercepted doorbell itself. */
+static u64 b1_seq = 1;
+
+static void b1_record(void)
+{
+	u32 slots = CTL->slots, prod = RING->prod;
+	struct nested_notify_record *r = REC(prod & (slots - 1));
+
+	while (prod - RING->cons >= slots)
+		pause();		/* B1 waits for room: it owns the ring */
+	r->count = 1;
+	r->entry = AG_ENTRY;
+	r->time_ns = 0;
+	r->check = nested_notify_record_check(b1_seq, 1, AG_ENTRY, 0);
+	r->seq = b1_seq++;
+	RING->prod = prod + 1;
+	if (RING->armed) {
+		RING->armed = 0;
+		ipi_consumer();
+	}
+}
+
+static void hypervisor(void)
+{
+	struct nested_notify_entry *e = ENTRY;
+	u64 exits = 0;
+
+	cpu_setup();
+	e->cr3 = AG_PML4;
+	e->ring_gva = RING_VA;
+	e->slots = CTL->slots;
+	e->generation = 1;
+	e->flags = CTL->slots ? NESTED_NOTIFY_ENTRY_VALID : 0;
+	out32(PORT_TABLE, AG_TABLE);	/* the VMM passes it on (SET_TABLE) */
+	CTL->phase0 = 1;
+	if (CTL->mode == MODE_IDLE) {
+		while (!CTL->stop)
+			pause();
+		CTL->phase0 = 2;
+		ipi_consumer();
+		out32(PORT_DONE, 0);
+		return;
+	}
+	wrmsr(0xc0000080, rdmsr(0xc0000080) | (1 << 12));	/* EFER.SVME */
+	wrmsr(0xc0010117, AG_HSAVE);				/* VM_HSAVE_PA */
+	vmcb_setup();
+	for (;;) {
+		u32 code;
+
+		run_l2();
+		CTL->l1_exits = ++exits;
+		code = VMCB(0x70, u32);
+		if (exits == 1)
+			CTL->first_exit = code;
+		CTL->last_exit = code;
+		if (code == 0x81) {			/* VMMCALL */
+			u64 what = VMCB(0x5f8, u64);
+
+			VMCB(0x578, u64) = VMCB(0x578, u64) + 3;
+			if (!what)
+				break;
+			/* L2 paused: let the consumer drain and move the ring. */
+			CTL->remap_req = 1;
+			ipi_consumer();
+			while (!CTL->remaps)
+				pause();
+		} else if (code == 0x7b && CTL->l1_intercept) {	/* IOIO */
+			CTL->l1_exits_other++;
+			b1_record();
+			VMCB(0x578, u64) = VMCB(0x80, u64);	/* exit_info_2: next rip */
+		} else if (code == 0x60) {		/* INTR: take it */
+			CTL->l1_exits_other++;
+			__asm__ __volatile__("stgi; sti; nop; cli" : : : "memory");
+		} else {
+			fail(code, (u32)VMCB(0x78, u64));
+		}
+	}
+	CTL->phase0 = 2;
+	ipi_consumer();
+	out32(PORT_DONE, 0);
+}
