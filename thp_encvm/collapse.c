@@ -46,6 +46,8 @@
 #include <linux/file.h>
 #include <linux/freezer.h>
 #include <linux/kthread.h>
+#include <linux/kvm_host.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
@@ -68,6 +70,7 @@ static u32 te_wakeup;		/* generation of the current wakeup */
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 DECLARE_FAULT_ATTR(te_fail_alloc);
 #endif
+u32 te_hold_ref;
 
 /**
  * struct te_run - one collapse in progress
@@ -85,6 +88,8 @@ DECLARE_FAULT_ATTR(te_fail_alloc);
  * @zap: pages whose mappings must go before the next request or sleep
  * @req: requests in flight: sequence, ring slot, run
  * @nr_req: entries of @req
+ * @slots_gen: the VM's memslot generation when the window was staged
+ * @pinned: a page of the last completion was referenced by someone else
  */
 struct te_run {
 	struct te_obj *o;
@@ -104,6 +109,8 @@ struct te_run {
 		unsigned int first, n;
 	} req[THP_ENCVM_RING_SLOTS];
 	unsigned int nr_req;
+	u64 slots_gen;
+	bool pinned;
 };
 
 void te_daemon_kick(void)
@@ -124,14 +131,21 @@ static struct thp_encvm_ring *ring_of(struct te_obj *o)
 	return page_address(pfn_to_page(o->pfn[o->l.ring_page]));
 }
 
-static struct page *alloc_window_page(int node)
+/* Charged to the object's memory cgroup, as its 4 KiB pages are. */
+static struct page *alloc_window_page(struct te_obj *o)
 {
+	struct mem_cgroup *old;
+	struct page *page;
+
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	if (should_fail(&te_fail_alloc, PMD_SIZE))
 		return NULL;
 #endif
-	return alloc_pages_node(node, GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN |
-				__GFP_NORETRY, PMD_ORDER);
+	old = set_active_memcg(o->memcg);
+	page = alloc_pages_node(o->node, GFP_KERNEL_ACCOUNT | __GFP_THISNODE |
+				__GFP_NOWARN | __GFP_NORETRY, PMD_ORDER);
+	set_active_memcg(old);
+	return page;
 }
 
 /*
@@ -207,9 +221,20 @@ static enum te_fail stage(struct te_run *r)
 	u64 stg = o->l.staging_first;
 	struct page *page;
 	unsigned int i;
-	bool remap, mapped;
+	bool remap, mapped, ok;
+	int idx;
 
-	page = alloc_window_page(o->node);
+	/*
+	 * The memslots must map the whole object, staging window included,
+	 * where the attach found it; their generation tells complete_req()
+	 * whether they changed while the guest copied.
+	 */
+	idx = srcu_read_lock(&o->kvm->srcu);
+	ok = te_obj_slots_ok(o, o->kvm, o->gpa, o->hva, &r->slots_gen);
+	srcu_read_unlock(&o->kvm->srcu, idx);
+	if (!ok)
+		return TE_FAIL_MEMSLOT;
+	page = alloc_window_page(o);
 	if (!page)
 		return TE_FAIL_ALLOC;
 	split_page(page, PMD_ORDER);
@@ -332,12 +357,44 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 {
 	unsigned int first = r->req[k].first, n = r->req[k].n, i;
 	struct te_obj *o = r->o;
-	int ret;
+	enum te_fail f;
+	int ret, idx;
 
 	bitmap_zero(r->to_switch, TE_WIN_PAGES);
 	mutex_lock(&o->lock);
-	for (i = first; i < first + n; i++)
+	/*
+	 * Under the lock that te_track_remove_region() takes: KVM dropped
+	 * the tracking of some pages, so their writes may be unseen.
+	 */
+	if (o->track_lost) {
+		mutex_unlock(&o->lock);
+		return TE_FAIL_DETACHED;
+	}
+	/*
+	 * The guest copied through the memslots of the staging time, and
+	 * the pages switch within the same srcu section as the check: a
+	 * memslot update meanwhile waits for it.
+	 */
+	idx = srcu_read_lock(&o->kvm->srcu);
+	if (kvm_memslots(o->kvm)->generation != r->slots_gen) {
+		srcu_read_unlock(&o->kvm->srcu, idx);
+		mutex_unlock(&o->lock);
+		return TE_FAIL_MEMSLOT;
+	}
+	r->pinned = false;
+	for (i = first; i < first + n; i++) {
 		__assign_bit(i, r->dirty, test_bit(r->first + i, o->dirty));
+		/*
+		 * Only the object refers to its pages (faults map them
+		 * without a reference); another reference, such as a
+		 * kvm_vcpu_map() of the page, may still write it: copy it
+		 * again, as khugepaged's is_refcount_suitable() refuses.
+		 */
+		if (page_ref_count(pfn_to_page(o->pfn[r->first + i])) != 1) {
+			__set_bit(i, r->dirty);
+			r->pinned = true;
+		}
+	}
 	ret = te_collapse_complete(&r->c, first, n, r->dirty, r->to_switch);
 	for_each_set_bit(i, r->to_switch, TE_WIN_PAGES) {
 		r->old[i] = o->pfn[r->first + i];
@@ -352,6 +409,7 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 		__clear_bit(r->first + i, o->dirty);
 		__set_bit(i, r->zap);
 	}
+	srcu_read_unlock(&o->kvm->srcu, idx);
 	mutex_unlock(&o->lock);
 	if (!te_collapse_done(&r->c))
 		bitmap_or(r->zap, r->zap, r->to_switch, TE_WIN_PAGES);
@@ -360,7 +418,8 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 	for (i = first; i < first + n; i++)
 		if (test_bit(i, r->dirty))
 			trace_thp_encvm_dirty_retry(o->id, r->c.win, i, r->c.retries[i]);
-	return ret ? TE_FAIL_RETRIES : TE_FAIL_NONE;
+	f = r->pinned ? TE_FAIL_PINNED : TE_FAIL_RETRIES;
+	return ret ? f : TE_FAIL_NONE;
 }
 
 /*
@@ -547,16 +606,22 @@ static enum te_fail collapse(struct te_run *r)
 	return TE_FAIL_NONE;
 }
 
-/* Collapse window @win of @o; the caller holds a reference on @o. */
-static void collapse_window(struct te_obj *o, u64 win)
+/*
+ * Collapse window @win of @o; the caller holds a reference on @o and has
+ * claimed it. Returns why it failed, or TE_FAIL_NONE; it does not sleep
+ * after a failed allocation, the caller does, with @o released.
+ */
+static enum te_fail collapse_window(struct te_obj *o, u64 win)
 {
+	u32 hold = READ_ONCE(te_hold_ref);
+	struct page *held = NULL;
 	struct te_run *r;
 	enum te_fail f;
 	u64 t0 = ktime_get_ns();
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
-		return;
+		return TE_FAIL_ALLOC;
 	r->o = o;
 	r->first = win * TE_WIN_PAGES;
 	/* Stable while the object is claimed: detach waits for the daemon. */
@@ -567,10 +632,19 @@ static void collapse_window(struct te_obj *o, u64 win)
 		mutex_unlock(&o->lock);
 	}
 	te_collapse_init(&r->c, win, READ_ONCE(te_max_copy_retries));
+	if (hold && hold <= TE_WIN_PAGES) {
+		/* debugfs: hold a source page, as a kvm_vcpu_map() user would. */
+		mutex_lock(&o->lock);
+		held = pfn_to_page(o->pfn[r->first + hold - 1]);
+		get_page(held);
+		mutex_unlock(&o->lock);
+	}
 	trace_thp_encvm_collapse_begin(o->id, win);
 	f = collapse(r);
 	if (f)
 		rollback(r);
+	if (held)
+		put_page(held);
 	atomic64_add(r->c.pages_copied, &te_stats.pages_copied);
 	atomic64_add(r->c.dirty_retries, &te_stats.dirty_retries);
 	mutex_lock(&o->lock);
@@ -586,8 +660,7 @@ static void collapse_window(struct te_obj *o, u64 win)
 				     r->c.pages_copied, r->c.dirty_retries,
 				     ktime_get_ns() - t0);
 	kfree(r);
-	if (f == TE_FAIL_ALLOC)
-		sleep_ms(READ_ONCE(te_alloc_sleep_ms));
+	return f;
 }
 
 /*
@@ -618,7 +691,8 @@ static void unclaim(struct te_obj *o)
  * busy); an object whose cursor goes round, or whose guest is busy, is
  * marked as scanned in this pass.
  */
-static unsigned int scan_obj(struct te_obj *o, unsigned int budget)
+static unsigned int scan_obj(struct te_obj *o, unsigned int budget,
+			     bool *alloc_failed)
 {
 	u64 nr = o->l.nr_pages / TE_WIN_PAGES;
 	unsigned int scanned = 0, eligible = 0;
@@ -653,9 +727,12 @@ static unsigned int scan_obj(struct te_obj *o, unsigned int budget)
 		}
 		if (kind == TE_WIN_ELIGIBLE) {
 			eligible++;
-			collapse_window(o, win);
+			*alloc_failed = collapse_window(o, win) == TE_FAIL_ALLOC;
 		}
 		unclaim(o);
+		/* The daemon sleeps in scan()'s caller, @o released. */
+		if (*alloc_failed)
+			break;
 		scanned += TE_WIN_PAGES;
 		o->scan_win = (win + 1) % nr;
 		if (!o->scan_win) {
@@ -671,12 +748,13 @@ static unsigned int scan_obj(struct te_obj *o, unsigned int budget)
 /*
  * One wakeup: pages_to_scan pages, object by object, round robin. A
  * full scan is complete when every attached object went round once.
+ * Returns true if it stopped on a failed 2 MiB allocation.
  */
-static void scan(void)
+static bool scan(void)
 {
 	unsigned int budget = READ_ONCE(te_pages_to_scan), done = 0, n;
+	bool full, alloc_failed = false;
 	struct te_obj *o;
-	bool full;
 
 	te_wakeup++;
 	while (done < budget && !kthread_should_stop()) {
@@ -688,9 +766,11 @@ static void scan(void)
 		}
 		mutex_unlock(&te_objs_lock);
 		if (!o)
-			return;
-		n = scan_obj(o, budget - done);
+			return false;
+		n = scan_obj(o, budget - done, &alloc_failed);
 		te_obj_put(o);
+		if (alloc_failed)
+			return true;
 		if (!n)
 			break;
 		done += n;
@@ -704,15 +784,21 @@ static void scan(void)
 		atomic64_inc(&te_stats.full_scans);
 	}
 	mutex_unlock(&te_objs_lock);
+	return false;
 }
 
 static int te_daemon(void *unused)
 {
 	set_freezable();
 	while (!kthread_should_stop()) {
-		if (READ_ONCE(te_enabled))
-			scan();
-		sleep_ms(READ_ONCE(te_scan_sleep_ms));
+		/*
+		 * After a failed allocation, as khugepaged: a longer sleep,
+		 * holding no object (a detach or a knob write cuts it short).
+		 */
+		if (READ_ONCE(te_enabled) && scan())
+			sleep_ms(READ_ONCE(te_alloc_sleep_ms));
+		else
+			sleep_ms(READ_ONCE(te_scan_sleep_ms));
 	}
 	return 0;
 }

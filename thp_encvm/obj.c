@@ -24,6 +24,7 @@
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/kvm_host.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mount.h>
@@ -81,6 +82,7 @@ static void te_obj_free(struct kref *ref)
 	bitmap_free(o->wp);
 	bitmap_free(o->dirty);
 	bitmap_free(o->ktrack);
+	mem_cgroup_put(o->memcg);
 	mutex_destroy(&o->lock);
 	atomic_dec(&te_stats.objects);
 	kfree(o);
@@ -144,7 +146,7 @@ int te_obj_create(const struct thp_encvm_create *c)
 	char name[16];
 	int fd, ret;
 
-	if (c->flags & ~THP_ENCVM_CREATE_FLAGS || c->reserved[0] || c->reserved[1])
+	if (c->flags & ~THP_ENCVM_CREATE_FLAGS)
 		return -EINVAL;
 	if (c->node != NUMA_NO_NODE &&
 	    (c->node < 0 || c->node >= MAX_NUMNODES || !node_online(c->node)))
@@ -166,6 +168,8 @@ int te_obj_create(const struct thp_encvm_create *c)
 	INIT_LIST_HEAD(&o->list);
 	atomic_inc(&te_stats.objects);
 	o->id = atomic_inc_return(&te_next_id);
+	/* The object's pages are charged here; so are the new 2 MiB pages. */
+	o->memcg = get_mem_cgroup_from_mm(current->mm);
 	o->node = c->node == NUMA_NO_NODE ? numa_node_id() : c->node;
 	o->pfn = kvcalloc(o->l.nr_pages, sizeof(u64), GFP_KERNEL_ACCOUNT);
 	o->touched = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
@@ -230,11 +234,20 @@ struct te_attachment {
 	struct te_track *track;
 };
 
+/*
+ * The attachment, and with it the reference the attachment holds on the
+ * object and the object's place on te_objs, are taken under @o->lock by
+ * exactly one caller: the one that finds @o->kvm set. It drops the
+ * reference after te_attachment_put().
+ */
 static struct te_attachment te_obj_take(struct te_obj *o)
 {
 	struct te_attachment a = { o->kvm, o->notify, o->mm, o->track };
 
 	lockdep_assert_held(&o->lock);
+	mutex_lock(&te_objs_lock);
+	list_del_init(&o->list);
+	mutex_unlock(&te_objs_lock);
 	o->kvm = NULL;
 	o->notify = NULL;
 	o->mm = NULL;
@@ -261,30 +274,89 @@ static struct thp_encvm_ring *te_ring(struct te_obj *o)
 	return page_address(pfn_to_page(o->pfn[o->l.ring_page]));
 }
 
+/**
+ * te_obj_slots_ok() - do @kvm's memslots map all of @o at one offset
+ * @o: the object
+ * @kvm: the VM, in a kvm->srcu read section
+ * @gpa: the object's guest-physical base
+ * @hva: where its first page must be mapped
+ * @gen: set to the memslots' generation
+ *
+ * Every page of the object, staging window and shared range included,
+ * must be in a valid memslot, at @hva plus its offset in the object:
+ * one memslot or several, as long as the offset is the same. A
+ * memslot update in progress counts as a mismatch.
+ *
+ * Return: true if so.
+ */
+bool te_obj_slots_ok(struct te_obj *o, struct kvm *kvm, u64 gpa,
+		     unsigned long hva, u64 *gen)
+{
+	struct kvm_memslots *slots = kvm_memslots(kvm);
+	gfn_t gfn0 = gpa >> PAGE_SHIFT, gfn = gfn0, end = gfn0 + o->l.nr_pages;
+	struct kvm_memory_slot *slot;
+
+	*gen = slots->generation;
+	if (*gen & KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS)
+		return false;
+	while (gfn < end) {
+		slot = __gfn_to_memslot(slots, gfn);
+		if (!slot || slot->flags & KVM_MEMSLOT_INVALID ||
+		    slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT) !=
+		    hva + ((gfn - gfn0) << PAGE_SHIFT))
+			return false;
+		gfn = slot->base_gfn + slot->npages;
+	}
+	return true;
+}
+
 /*
- * The hva of @kvm's memslot at @gpa if a mapping of @o starts there,
- * in the VM's own mm: the caller may be the VMM, or any process that
- * holds the VM fd. Any file of the object may back the mapping. Called
- * without @o->lock, which faults take under mmap_lock.
+ * Is [@hva, @hva + object size) in @mm a mapping of @o, page i at
+ * object offset i, through one VMA or several (a collapsed window is a
+ * VMA of its own)? Any file of the object may back each VMA.
+ */
+static bool te_obj_mapped_at(struct te_obj *o, struct mm_struct *mm,
+			     unsigned long hva)
+{
+	unsigned long addr = hva, end = hva + (o->l.nr_pages << PAGE_SHIFT);
+	struct vm_area_struct *vma;
+
+	mmap_assert_locked(mm);
+	while (addr < end) {
+		vma = vma_lookup(mm, addr);
+		if (!vma || !vma->vm_file || vma->vm_file->f_mapping != o->mapping ||
+		    vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) !=
+		    (addr - hva) >> PAGE_SHIFT)
+			return false;
+		addr = vma->vm_end;
+	}
+	return true;
+}
+
+/*
+ * The hva of @kvm's memslot at @gpa if the VM's memslots map the whole
+ * object there (te_obj_slots_ok()), through mappings of @o in the VM's
+ * own mm: the caller may be the VMM, or any process that holds the VM
+ * fd. Any file of the object may back the mapping. Called without
+ * @o->lock, which faults take under mmap_lock.
  */
 static unsigned long te_obj_slot_hva(struct te_obj *o, struct kvm *kvm, u64 gpa)
 {
 	struct mm_struct *mm = kvm->mm;
-	struct vm_area_struct *vma;
 	unsigned long hva;
 	bool ok;
+	u64 gen;
 	int idx;
 
 	idx = srcu_read_lock(&kvm->srcu);
 	hva = gfn_to_hva(kvm, gpa >> PAGE_SHIFT);
+	ok = !kvm_is_error_hva(hva) && te_obj_slots_ok(o, kvm, gpa, hva, &gen);
 	srcu_read_unlock(&kvm->srcu, idx);
 	/* A VMM that has exited has no memslot mapping left to check. */
-	if (kvm_is_error_hva(hva) || !mmget_not_zero(mm))
+	if (!ok || !mmget_not_zero(mm))
 		return KVM_HVA_ERR_BAD;
 	mmap_read_lock(mm);
-	vma = vma_lookup(mm, hva);
-	ok = vma && vma->vm_file && vma->vm_file->f_mapping == o->mapping &&
-	     vma->vm_pgoff + ((hva - vma->vm_start) >> PAGE_SHIFT) == 0;
+	ok = te_obj_mapped_at(o, mm, hva);
 	mmap_read_unlock(mm);
 	mmput(mm);
 	return ok ? hva : KVM_HVA_ERR_BAD;
@@ -388,11 +460,12 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	WRITE_ONCE(ring->nr_slots, THP_ENCVM_RING_SLOTS);
 	/* The guest sees a ready ring only with the magic set. */
 	smp_store_release(&ring->magic, THP_ENCVM_RING_MAGIC);
-	mutex_unlock(&o->lock);
+	/* The attachment's reference, dropped by whoever takes @o->kvm. */
 	kref_get(&o->ref);
 	mutex_lock(&te_objs_lock);
 	list_add_tail(&o->list, &te_objs);
 	mutex_unlock(&te_objs_lock);
+	mutex_unlock(&o->lock);
 	te_daemon_kick();
 	return 0;
 }
@@ -408,18 +481,21 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 int te_obj_detach(struct te_obj *o)
 {
 	struct te_attachment a;
-	bool listed;
 
-	mutex_lock(&te_objs_lock);
-	listed = !list_empty(&o->list);
-	list_del_init(&o->list);
-	mutex_unlock(&te_objs_lock);
 	mutex_lock(&o->lock);
-	o->abort = true;
-	mutex_unlock(&o->lock);
-	/* The daemon sees @abort at its next step and rolls back. */
-	wait_event(o->idle, !READ_ONCE(o->collapsing));
-	mutex_lock(&o->lock);
+	/*
+	 * The daemon sees @abort at its next step and rolls back; it claims
+	 * no object with @abort set. An attach while this waits (after
+	 * another detach took the attachment) clears @abort, so it is set
+	 * again each time round.
+	 */
+	while (o->kvm && READ_ONCE(o->collapsing)) {
+		o->abort = true;
+		mutex_unlock(&o->lock);
+		te_daemon_kick();
+		wait_event(o->idle, !READ_ONCE(o->collapsing));
+		mutex_lock(&o->lock);
+	}
 	if (!o->kvm) {
 		mutex_unlock(&o->lock);
 		return -ENOENT;
@@ -428,8 +504,7 @@ int te_obj_detach(struct te_obj *o)
 	a = te_obj_take(o);
 	mutex_unlock(&o->lock);
 	te_attachment_put(&a);
-	if (listed)
-		te_obj_put(o);
+	te_obj_put(o);
 	return 0;
 }
 

@@ -68,6 +68,8 @@ COUNTER(retries, &te_stats.failed[TE_FAIL_RETRIES]);
 COUNTER(detached, &te_stats.failed[TE_FAIL_DETACHED]);
 COUNTER(ring, &te_stats.failed[TE_FAIL_RING]);
 COUNTER(guest_busy, &te_stats.failed[TE_FAIL_BUSY]);
+COUNTER(memslot, &te_stats.failed[TE_FAIL_MEMSLOT]);
+COUNTER(pinned, &te_stats.failed[TE_FAIL_PINNED]);
 
 static ssize_t objects_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -105,6 +107,8 @@ static struct attribute *te_failed_attrs[] = {
 	&detached_counter.attr.attr,
 	&ring_counter.attr.attr,
 	&guest_busy_counter.attr.attr,
+	&memslot_counter.attr.attr,
+	&pinned_counter.attr.attr,
 	NULL,
 };
 
@@ -136,6 +140,7 @@ int te_sysfs_init(void)
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	fault_create_debugfs_attr("fail_alloc", te_debugfs, &te_fail_alloc);
 #endif
+	debugfs_create_u32("hold_ref", 0600, te_debugfs, &te_hold_ref);
 	return 0;
 remove:
 	sysfs_remove_group(te_kobj, &te_group);

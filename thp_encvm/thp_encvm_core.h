@@ -23,6 +23,10 @@
  * @shared_count: pages of the shared range
  * @ring_page: page of the cooperation ring (inside the shared range)
  * @staging_first: first page of the staging window (window aligned)
+ * @encrypted: the object is encrypted (THP_ENCVM_CREATE_ENCRYPTED)
+ * @tweak_first: encrypted: first page of the frame-tweak table
+ * @tweak_count: encrypted: its pages
+ * @secret_page: encrypted: the launch-secret page
  */
 struct te_layout {
 	u64 nr_pages;
@@ -30,6 +34,10 @@ struct te_layout {
 	u64 shared_count;
 	u64 ring_page;
 	u64 staging_first;
+	bool encrypted;
+	u64 tweak_first;
+	u64 tweak_count;
+	u64 secret_page;
 };
 
 int te_layout_init(struct te_layout *l, const struct thp_encvm_create *c,
@@ -60,6 +68,8 @@ enum te_fail {
 	TE_FAIL_DETACHED,	/* detach, VM or object going away */
 	TE_FAIL_RING,		/* the ring was not set up or was corrupted */
 	TE_FAIL_BUSY,		/* not started: the guest is busy with an old request */
+	TE_FAIL_MEMSLOT,	/* the VM's memslots changed, or do not map the object */
+	TE_FAIL_PINNED,		/* a page stayed referenced by someone else */
 	TE_FAIL_NR,
 };
 

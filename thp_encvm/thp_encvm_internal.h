@@ -17,6 +17,7 @@
 
 struct kvm;
 struct eventfd_ctx;
+struct mem_cgroup;
 struct te_track;
 
 /**
@@ -31,6 +32,8 @@ struct te_track;
  *	  so never held across vm_mmap() or mmap_lock
  * @l: layout
  * @node: NUMA node of the pages
+ * @memcg: the creator's memory cgroup, which the object's pages and the
+ *	   daemon's new 2 MiB pages for it are charged to (a reference)
  * @pfn: host pfn of every page
  * @touched: pages the guest (or the VMM) has faulted in
  * @wp: pages being copied: mapped read-only, writes are tracked
@@ -74,6 +77,7 @@ struct te_obj {
 	struct mutex lock;
 	struct te_layout l;
 	int node;
+	struct mem_cgroup *memcg;
 	u64 *pfn;
 	unsigned long *touched;
 	unsigned long *wp;
@@ -126,6 +130,12 @@ extern struct te_stats te_stats;
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 extern struct fault_attr te_fail_alloc;
 #endif
+/*
+ * debugfs hold_ref: 0, or 1 + a page of each window (window relative)
+ * on which a collapse holds an extra reference, as a kvm_vcpu_map()
+ * user of the page would.
+ */
+extern u32 te_hold_ref;
 
 /* obj.c */
 int te_obj_create(const struct thp_encvm_create *c);
@@ -135,6 +145,8 @@ int te_obj_detach(struct te_obj *o);
 void te_obj_info(struct te_obj *o, struct thp_encvm_info *info);
 struct te_obj *te_obj_from_file(struct file *file);
 void te_obj_zap(struct te_obj *o, u64 first, u64 n);
+bool te_obj_slots_ok(struct te_obj *o, struct kvm *kvm, u64 gpa,
+		     unsigned long hva, u64 *gen);
 long te_obj_dev_ioctl(struct te_obj *o, fmode_t mode, unsigned int cmd,
 		      void __user *argp);
 

@@ -16,12 +16,62 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "tvm.h"
 
 #define PRIVATE_PAGES	(OBJ_SIZE / 4096 - OBJ_SHARED / 4096 - 512)
+
+#define CG_ROOT	"/sys/fs/cgroup"
+#define CG_TEST	CG_ROOT "/thp_encvm_kvm"
+
+/*
+ * Move this process (the test's own, forked by the harness) into a
+ * memory cgroup of its own, mounting cgroup2 first if need be. The
+ * fixture's teardown moves it back and removes the cgroup.
+ */
+static int memcg_enter(void)
+{
+	char pid[32];
+
+	if (access(CG_ROOT "/cgroup.controllers", R_OK) &&
+	    mount("none", CG_ROOT, "cgroup2", 0, NULL))
+		return -1;
+	if (mv_write_path(CG_ROOT "/cgroup.subtree_control", "+memory"))
+		return -1;
+	if (mkdir(CG_TEST, 0755) && errno != EEXIST)
+		return -1;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return mv_write_path(CG_TEST "/cgroup.procs", pid) ? -1 : 0;
+}
+
+static void memcg_leave(void)
+{
+	char pid[32];
+
+	if (access(CG_TEST, F_OK))
+		return;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	mv_write_path(CG_ROOT "/cgroup.procs", pid);
+	rmdir(CG_TEST);
+}
+
+/* Bytes charged to the test's memory cgroup, or -1. */
+static long long memcg_current(void)
+{
+	long long v = -1;
+	FILE *f = fopen(CG_TEST "/memory.current", "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
 
 FIXTURE(kvm) {
 	struct tvm t;
@@ -55,6 +105,8 @@ FIXTURE_TEARDOWN(kvm)
 	write_knob("enabled", "0");
 	tvm_destroy(&self->t);
 	mv_knobs_restore(&self->k);
+	mv_write_path("/sys/kernel/debug/thp_encvm/hold_ref", "0");
+	memcg_leave();
 }
 
 /* Wait until the guest or the host sets *@p; returns its value. */
@@ -105,8 +157,17 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 {
 	bool kvm_wt = flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK;
 	long collapsed0, copied0, retries0, p2m0, p2m, pf0, pf, hot;
+	long long mem0 = -1, mem;
 	struct thp_encvm_info info;
 	int vstats = -1;
+
+	/*
+	 * The VMM runs in a memory cgroup of its own, which its object's
+	 * pages are charged to: the new 2 MiB pages must be charged there
+	 * too, as the old ones are uncharged.
+	 */
+	if (!irq && !kvm_wt)
+		ASSERT_EQ(0, memcg_enter()) TH_LOG("no memory cgroup");
 
 	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, irq ? NOTIFY_IRQ : NOTIFY_POLL,
 				       -1, flags));
@@ -128,10 +189,20 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	ASSERT_LE(0, p2m0);
 	pf0 = stats_read(vstats, "pf_taken");
 	ASSERT_LE(0, pf0);
+	if (!irq && !kvm_wt)
+		mem0 = memcg_current();
 
 	ASSERT_EQ(0, write_knob("enabled", "1"));
 	info = collapse_all(t);
 	ASSERT_EQ(0, write_knob("enabled", "0"));
+	if (mem0 >= 0) {
+		/* 12 MiB changed hands; the rest is noise of a few pages. */
+		mem = memcg_current();
+		EXPECT_LE(mem0 - (long long)(2 * MB), mem)
+			TH_LOG("memory.current %lld before, %lld after", mem0, mem);
+		EXPECT_GE(mem0 + (long long)(2 * MB), mem)
+			TH_LOG("memory.current %lld before, %lld after", mem0, mem);
+	}
 	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
 	EXPECT_EQ(OBJ_ELIGIBLE, info.collapses);
 	EXPECT_EQ(0, info.aborts);
@@ -170,9 +241,13 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	EXPECT_EQ(2 * (info.collapses + info.aborts), t->ctl->dirty_writes);
 	EXPECT_LE(t->ctl->dirty_writes, read_knob("dirty_retries") - retries0);
 	EXPECT_LE(512 * OBJ_ELIGIBLE + t->ctl->dirty_writes, t->ctl->pages);
-	/* KVM's own statistic: 2 MiB entries for the collapsed windows. */
+	/*
+	 * KVM's own statistic: one more 2 MiB entry for each collapsed
+	 * window, no more (slot 0 is never huge, the staging window is
+	 * unmapped again after each collapse), no fewer.
+	 */
 	p2m = vm_stat(t->vm, "pages_2m");
-	EXPECT_LE(p2m0 + OBJ_ELIGIBLE, p2m)
+	EXPECT_EQ(p2m0 + OBJ_ELIGIBLE, p2m)
 		TH_LOG("pages_2m %ld before, %ld after", p2m0, p2m);
 	/*
 	 * Woken by the irqfd: once per posting at most, and the requests
@@ -490,19 +565,31 @@ TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 600)
 	EXPECT_EQ(0, t->ctl->poison_bad);
 }
 
-TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 300)
+/*
+ * Stop the daemon; no window of @t was collapsed, at least @aborts
+ * collapses rolled back, and the agent finds every byte it wrote.
+ */
+static void nothing_collapsed(struct __test_metadata *_metadata, struct tvm *t,
+			      unsigned int aborts)
 {
-	struct tvm *t = &self->t;
 	struct thp_encvm_info info;
 
-	unanswered(_metadata, t, 0);
 	ASSERT_EQ(0, write_knob("enabled", "0"));
 	info = info_of(t->obj);
 	EXPECT_EQ(0, info.huge);
-	EXPECT_LE(2, info.aborts);
+	EXPECT_EQ(0, info.collapses);
+	EXPECT_LE(aborts, info.aborts);
 	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
 	EXPECT_EQ(0, t->ctl->bad_words);
 	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
+}
+
+TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 300)
+{
+	struct tvm *t = &self->t;
+
+	unanswered(_metadata, t, 0);
+	nothing_collapsed(_metadata, t, 2);
 }
 
 TEST_F_TIMEOUT(kvm, detach_during_collapse, 300)
@@ -535,6 +622,24 @@ TEST_F_TIMEOUT(kvm, detach_during_collapse, 300)
 	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
 }
 
+/*
+ * The next 2 MiB allocation fails, once, without a stack dump; @path
+ * is left naming the probability, which turns it off with "0".
+ */
+static int fail_alloc_once(char *path, size_t len)
+{
+	const char *fa = "/sys/kernel/debug/thp_encvm/fail_alloc/";
+
+	snprintf(path, len, "%sverbose", fa);
+	if (mv_write_path(path, "0"))
+		return -1;
+	snprintf(path, len, "%stimes", fa);
+	if (mv_write_path(path, "1"))
+		return -1;
+	snprintf(path, len, "%sprobability", fa);
+	return mv_write_path(path, "100");
+}
+
 TEST_F_TIMEOUT(kvm, injected_alloc_failure, 600)
 {
 	const char *fa = "/sys/kernel/debug/thp_encvm/fail_alloc/";
@@ -550,13 +655,7 @@ TEST_F_TIMEOUT(kvm, injected_alloc_failure, 600)
 	ASSERT_EQ(0, tvm_create(t, MODE_SERVE, true));
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
-	/* The next 2 MiB allocation fails, once, without a stack dump. */
-	snprintf(path, sizeof(path), "%sverbose", fa);
-	ASSERT_EQ(0, mv_write_path(path, "0"));
-	snprintf(path, sizeof(path), "%stimes", fa);
-	ASSERT_EQ(0, mv_write_path(path, "1"));
-	snprintf(path, sizeof(path), "%sprobability", fa);
-	ASSERT_EQ(0, mv_write_path(path, "100"));
+	ASSERT_EQ(0, fail_alloc_once(path, sizeof(path)));
 	ASSERT_EQ(0, write_knob("enabled", "1"));
 	info = collapse_all(t);
 	ASSERT_EQ(0, write_knob("enabled", "0"));
@@ -656,6 +755,117 @@ TEST_F(kvm, teardown_in_any_order)
 		tvm_destroy(&t);
 	}
 	EXPECT_LE(wait_objects(objects0), objects0);
+}
+
+static void *detach_thread(void *arg)
+{
+	struct tvm *t = arg;
+	long ret = ioctl(t->obj, THP_ENCVM_IOC_DETACH) ? -errno : 0;
+
+	return (void *)ret;
+}
+
+/*
+ * After a failed 2 MiB allocation the daemon sleeps alloc_sleep_millisecs
+ * (here a day): not with the object claimed, so a detach meanwhile
+ * returns at once instead of waiting out the sleep. (The bound below is
+ * a hang check: a day against VM_WAIT_S.)
+ */
+TEST_F_TIMEOUT(kvm, detach_right_after_alloc_failure, 300)
+{
+	const char *fa = "/sys/kernel/debug/thp_encvm/fail_alloc/";
+	long alloc0 = read_knob("collapse_failed/alloc");
+	struct tvm *t = &self->t;
+	char path[128];
+	pthread_t th;
+	void *ret = (void *)1L;
+	double end;
+
+	snprintf(path, sizeof(path), "%sprobability", fa);
+	if (access(path, W_OK))
+		SKIP(return, "no fault injection in this kernel (debug tier only)");
+	ASSERT_EQ(0, write_knob("alloc_sleep_millisecs", "86400000"));
+	ASSERT_EQ(0, tvm_create(t, MODE_SERVE, true));
+	ASSERT_EQ(0, fail_alloc_once(path, sizeof(path)));
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	EXPECT_EQ(alloc0 + 1, wait_counter("collapse_failed/alloc", alloc0 + 1, VM_WAIT_S));
+	mv_write_path(path, "0");
+	ASSERT_EQ(0, pthread_create(&th, NULL, detach_thread, t));
+	end = now_s() + 30;
+	while (info_of(t->obj).state == THP_ENCVM_ATTACHED && now_s() < end)
+		usleep(20000);
+	EXPECT_EQ(THP_ENCVM_DETACHED, info_of(t->obj).state);
+	/* A knob write wakes the daemon: the detach returns either way. */
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	pthread_join(th, &ret);
+	EXPECT_EQ(0, (long)ret);
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+}
+
+/*
+ * A source page someone else still holds a reference on (debugfs
+ * hold_ref, standing in for a kvm_vcpu_map() user) does not switch
+ * away: it is copied again, and once out of retries the collapse rolls
+ * back (collapse_failed/pinned). Without the reference, it collapses.
+ */
+TEST_F_TIMEOUT(kvm, referenced_page_is_not_switched, 300)
+{
+	const char *hold = "/sys/kernel/debug/thp_encvm/hold_ref";
+	long pinned0 = read_knob("collapse_failed/pinned");
+	struct tvm *t = &self->t;
+
+	ASSERT_EQ(0, write_knob("max_copy_retries", "2"));
+	ASSERT_EQ(0, tvm_create(t, MODE_SERVE, true));
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	ASSERT_EQ(0, mv_write_path(hold, "42"));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	EXPECT_LE(pinned0 + 1, wait_counter("collapse_failed/pinned", pinned0 + 1, 120));
+	ASSERT_EQ(0, mv_write_path(hold, "0"));
+	nothing_collapsed(_metadata, t, 1);
+}
+
+/*
+ * The VMM changes its memslots while the guest copies a window (here it
+ * adds one elsewhere): the collapse rolls back before any page switches
+ * (collapse_failed/memslot), since the guest may have copied through
+ * the old ones. The next collapse of the window goes through.
+ */
+TEST_F_TIMEOUT(kvm, memslot_change_rolls_collapse_back, 300)
+{
+	struct kvm_userspace_memory_region extra = {
+		.slot = 2, .guest_phys_addr = 2ULL * OBJ_GPA, .memory_size = 2 * MB,
+	};
+	long memslot0 = read_knob("collapse_failed/memslot");
+	struct tvm *t = &self->t;
+	struct thp_encvm_info info;
+	void *anon;
+
+	anon = mmap(NULL, 2 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	extra.userspace_addr = (unsigned long)anon;
+	ASSERT_EQ(0, tvm_create(t, MODE_SERVE, true));
+	t->ctl->hold = HOLD_AFTER;
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	ASSERT_EQ(1, wait_set(&t->ctl->held, VM_WAIT_S));
+	ASSERT_EQ(0, ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &extra));
+	__atomic_store_n(&t->ctl->hold, 0, __ATOMIC_RELEASE);
+	EXPECT_EQ(memslot0 + 1, wait_counter("collapse_failed/memslot", memslot0 + 1, 60));
+	info = collapse_all(t);
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
+	EXPECT_EQ(1, info.aborts);
+	EXPECT_EQ(memslot0 + 1, read_knob("collapse_failed/memslot"));
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
+	EXPECT_EQ(0, t->ctl->poison_bad);
+	munmap(anon, 2 * MB);
 }
 
 TEST_HARNESS_MAIN

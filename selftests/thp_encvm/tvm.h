@@ -148,6 +148,8 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t->slot0 == MAP_FAILED)
 		return -ENOMEM;
+	/* Never huge: KVM's pages_2m counts only the object's windows. */
+	madvise(t->slot0, SLOT0_SIZE, MADV_NOHUGEPAGE);
 	memcpy((char *)t->slot0 + AGENT_CODE, _binary_agent_bin_start,
 	       _binary_agent_bin_end - _binary_agent_bin_start);
 	slot.slot = 0;

@@ -33,7 +33,17 @@
 
 /* struct thp_encvm_create.flags */
 #define THP_ENCVM_CREATE_SCATTER	(1U << 0)  /* no two neighbours contiguous */
-#define THP_ENCVM_CREATE_FLAGS		THP_ENCVM_CREATE_SCATTER
+/*
+ * A software model of SEV-style memory encryption (see the admin guide):
+ * each ATTACH launches the object with a fresh per-VM key, encrypts its
+ * private pages in place (AES-128 in counter mode, the counter block
+ * bound to the page's host frame), writes the key into the launch-secret
+ * page for the guest and keeps the frame tweak of every page in a table
+ * in the shared (exclusion) range. DETACH wipes the key.
+ */
+#define THP_ENCVM_CREATE_ENCRYPTED	(1U << 1)
+#define THP_ENCVM_CREATE_FLAGS		(THP_ENCVM_CREATE_SCATTER | \
+					 THP_ENCVM_CREATE_ENCRYPTED)
 
 /**
  * struct thp_encvm_create - make a guest-memory object (returns its fd)
@@ -46,7 +56,12 @@
  *		    the shared range, that the guest gives up for copies
  * @flags: THP_ENCVM_CREATE_*
  * @node: NUMA node of the backing pages, or -1 for the caller's
- * @reserved: must be zero
+ * @tweak_offset: ENCRYPTED: where struct thp_encvm_tweaks goes, 4 KiB
+ *		  aligned, all of it inside the shared range and off the
+ *		  ring's page; otherwise 0
+ * @secret_offset: ENCRYPTED: the launch-secret page (struct
+ *		   thp_encvm_secret), 4 KiB aligned, a private page outside
+ *		   the staging window; otherwise 0
  */
 struct thp_encvm_create {
 	__u64 size;
@@ -56,7 +71,8 @@ struct thp_encvm_create {
 	__u64 staging_offset;
 	__u32 flags;
 	__s32 node;
-	__u64 reserved[2];
+	__u64 tweak_offset;
+	__u64 secret_offset;
 };
 
 /*
@@ -106,6 +122,7 @@ struct thp_encvm_attach {
  * @collapses: collapses of this object that completed
  * @aborts: collapses of this object that were rolled back
  * @attach_flags: THP_ENCVM_ATTACH_* of the attachment, while attached
+ * @enc_state: THP_ENCVM_ENC_*
  * @reserved: zero
  */
 struct thp_encvm_info {
@@ -118,7 +135,42 @@ struct thp_encvm_info {
 	__u64 collapses;
 	__u64 aborts;
 	__u32 attach_flags;
-	__u32 reserved[3];
+	__u32 enc_state;
+	__u32 reserved[2];
+};
+
+/* struct thp_encvm_info.enc_state */
+#define THP_ENCVM_ENC_ENCRYPTED	(1U << 0)	/* created with ..._ENCRYPTED */
+#define THP_ENCVM_ENC_KEY	(1U << 1)	/* launched: the VM's key is loaded */
+
+/*
+ * The frame tweaks, at tweak_offset in the shared range of an encrypted
+ * object, written by the module only. @tweak[i] is the host frame (pfn)
+ * of object page i, which the counter blocks of its ciphertext carry:
+ * block b (16 bytes) of the page is XORed with AES-128(key, pfn as
+ * 8 bytes little endian, b as 4 bytes little endian, 4 zero bytes).
+ * Shared pages have tweak 0 and are not encrypted. @seq is odd while
+ * frames change: a guest reads @seq (waiting while odd), the tweaks,
+ * accesses the page and reads @seq again, and redoes the access if it
+ * changed.
+ */
+struct thp_encvm_tweaks {
+	__u32 seq;
+	__u32 nr_pages;
+	__u64 tweak[];
+};
+
+/*
+ * The launch-secret page of an encrypted object: the module writes the
+ * VM's key there at ATTACH, in plaintext, and zeroes it at DETACH. The
+ * VMM's own faults on the page fail (SIGBUS).
+ */
+#define THP_ENCVM_SECRET_MAGIC	0x54485053	/* "THPS" */
+
+struct thp_encvm_secret {
+	__u32 magic;
+	__u32 key_len;
+	__u8 key[16];
 };
 
 /*
