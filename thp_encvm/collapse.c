@@ -71,6 +71,7 @@ static u32 te_wakeup;		/* generation of the current wakeup */
 DECLARE_FAULT_ATTR(te_fail_alloc);
 #endif
 u32 te_hold_ref;
+bool te_host_copy;
 
 /**
  * struct te_run - one collapse in progress
@@ -128,7 +129,7 @@ static void sleep_ms(unsigned int ms)
 
 static struct thp_encvm_ring *ring_of(struct te_obj *o)
 {
-	return page_address(pfn_to_page(o->pfn[o->l.ring_page]));
+	return te_host_page(o, o->l.ring_page);
 }
 
 /* Charged to the object's memory cgroup, as its 4 KiB pages are. */
@@ -214,6 +215,34 @@ static bool remap_window(struct te_obj *o, u64 first)
 	return ok;
 }
 
+/* The frames changed are unmapped: the tweak table is stable again. */
+static void tweaks_end(struct te_obj *o)
+{
+	mutex_lock(&o->lock);
+	te_fw_tweaks_end(o);
+	mutex_unlock(&o->lock);
+}
+
+/*
+ * debugfs host_copy: copy the run [@first, @first + @n) of the window
+ * from its frames to the new ones, as a host that ignores the guest
+ * would, and complete request @q for the guest. This bypasses
+ * te_host_page() on purpose: it is the injected fault.
+ */
+static void host_copy(struct te_run *r, unsigned int first, unsigned int n,
+		      struct thp_encvm_copy_req *q, u32 seq)
+{
+	struct te_obj *o = r->o;
+	unsigned int i;
+
+	mutex_lock(&o->lock);
+	for (i = first; i < first + n; i++)
+		copy_page(page_address(pfn_to_page(r->new_pfn + i)),
+			  page_address(pfn_to_page(o->pfn[r->first + i])));
+	mutex_unlock(&o->lock);
+	WRITE_ONCE(q->done, seq);
+}
+
 /* Steps 1 to 3. */
 static enum te_fail stage(struct te_run *r)
 {
@@ -241,14 +270,16 @@ static enum te_fail stage(struct te_run *r)
 	r->new_pfn = page_to_pfn(page);
 	/* The only write to private memory: a copy destination's poison. */
 	for (i = 0; i < TE_WIN_PAGES; i++)
-		memset64(page_address(page + i),
+		memset64(te_host_fresh(page + i),
 			 (u64)THP_ENCVM_POISON << 32 | THP_ENCVM_POISON,
 			 PAGE_SIZE / sizeof(u64));
 	mutex_lock(&o->lock);
+	te_fw_tweaks_begin(o);
 	for (i = 0; i < TE_WIN_PAGES; i++) {
 		r->saved[i] = o->pfn[stg + i];
 		o->pfn[stg + i] = r->new_pfn + i;
 	}
+	te_fw_tweaks_update(o, stg, TE_WIN_PAGES);
 	r->staged = true;
 	remap = o->staging_ptes;
 	o->staging_ptes = false;
@@ -266,6 +297,7 @@ static enum te_fail stage(struct te_run *r)
 		remap_window(o, stg);
 	if (mapped)
 		te_obj_zap(o, stg, TE_WIN_PAGES);
+	tweaks_end(o);
 	return TE_FAIL_NONE;
 }
 
@@ -338,6 +370,8 @@ static enum te_fail post(struct te_run *r)
 		r->req[r->nr_req].n = n;
 		r->nr_req++;
 		trace_thp_encvm_copy_request(o->id, r->c.win, first, n, seq);
+		if (READ_ONCE(te_host_copy))
+			host_copy(r, first, n, q, seq);
 		prod++;
 	}
 	o->prod = prod;
@@ -399,6 +433,7 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 	for_each_set_bit(i, r->to_switch, TE_WIN_PAGES) {
 		r->old[i] = o->pfn[r->first + i];
 		o->pfn[r->first + i] = r->new_pfn + i;
+		te_fw_tweaks_update(o, r->first + i, 1);
 		__clear_bit(r->first + i, o->wp);
 		__clear_bit(i, r->armed);
 	}
@@ -411,7 +446,8 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 	}
 	srcu_read_unlock(&o->kvm->srcu, idx);
 	mutex_unlock(&o->lock);
-	if (!te_collapse_done(&r->c))
+	/* An encrypted object's tweaks must not wait for the remap. */
+	if (!te_collapse_done(&r->c) || o->enc)
 		bitmap_or(r->zap, r->zap, r->to_switch, TE_WIN_PAGES);
 	trace_thp_encvm_copy_complete(o->id, r->c.win, first, n,
 				      bitmap_weight(r->to_switch, TE_WIN_PAGES));
@@ -467,19 +503,26 @@ static enum te_fail wait_copies(struct te_run *r)
 		left -= hweight64(newly);
 		if (newly && r->kvm_wt)
 			fence(r, newly);
-		for (k = 0; k < r->nr_req; k++) {
-			if (!(newly & BIT_ULL(k)))
-				continue;
-			f = complete_req(r, k);
-			if (f)
-				return f;
+		if (newly) {
+			mutex_lock(&r->o->lock);
+			te_fw_tweaks_begin(r->o);
+			mutex_unlock(&r->o->lock);
 		}
+		f = TE_FAIL_NONE;
+		for (k = 0; !f && k < r->nr_req; k++)
+			if (newly & BIT_ULL(k))
+				f = complete_req(r, k);
 		/*
 		 * Before sleeping: a guest store to a switched page waits
 		 * for this zap, and a re-protected page must be zapped
-		 * before its next request.
+		 * before its next request. Then the frames in the tweak
+		 * table are the mapped ones again.
 		 */
 		flush_zap(r);
+		if (newly)
+			tweaks_end(r->o);
+		if (f)
+			return f;
 		if (!left)
 			break;
 		if (time_after(jiffies, deadline))
@@ -504,13 +547,16 @@ static void unstage(struct te_run *r)
 	if (!r->staged)
 		return;
 	mutex_lock(&o->lock);
+	te_fw_tweaks_begin(o);
 	for (i = 0; i < TE_WIN_PAGES; i++)
 		o->pfn[stg + i] = r->saved[i];
+	te_fw_tweaks_update(o, stg, TE_WIN_PAGES);
 	mapped = o->staging_mapped;
 	o->staging_mapped = false;
 	mutex_unlock(&o->lock);
 	if (mapped)
 		te_obj_zap(o, stg, TE_WIN_PAGES);
+	tweaks_end(o);
 	r->staged = false;
 }
 

@@ -160,6 +160,9 @@ enum te_window_kind te_window_classify(const struct te_layout *l,
 	if (first < l->shared_first + l->shared_count &&
 	    l->shared_first < first + TE_WIN_PAGES)
 		return TE_WIN_SHARED;
+	/* The launch-secret page is the firmware's: it never moves. */
+	if (l->encrypted && l->secret_page - first < TE_WIN_PAGES)
+		return TE_WIN_SHARED;
 	if (te_pfns_huge(pfn + first))
 		return TE_WIN_HUGE;
 	/* Windows start on a long boundary: TE_WIN_PAGES is a multiple of 64. */

@@ -62,6 +62,37 @@ struct te_obj *te_obj_from_file(struct file *file)
  * Mappings through every file of the object go; KVM follows through
  * its mmu notifier.
  */
+/**
+ * te_host_page() - the module's access to a page of an object
+ * @o: the object
+ * @page: a page of its shared (exclusion) range
+ *
+ * Every access of the module to an object's pages goes through here
+ * or te_host_fresh(), except the firmware model's (fw.c): the host
+ * never touches private memory. The callers pass pages that the
+ * layout (te_layout_init()) put in the shared range.
+ *
+ * Return: the page's kernel address, or NULL (with a warning) for a
+ * private page.
+ */
+void *te_host_page(struct te_obj *o, u64 page)
+{
+	if (WARN_ON_ONCE(!te_page_shared(&o->l, page)))
+		return NULL;
+	return page_address(pfn_to_page(o->pfn[page]));
+}
+
+/**
+ * te_host_fresh() - the module's access to a page it just allocated
+ * @page: the page, which no guest has seen yet
+ *
+ * Return: its kernel address.
+ */
+void *te_host_fresh(struct page *page)
+{
+	return page_address(page);
+}
+
 void te_obj_zap(struct te_obj *o, u64 first, u64 n)
 {
 	unmap_mapping_range(o->mapping, (loff_t)first << PAGE_SHIFT,
@@ -82,6 +113,7 @@ static void te_obj_free(struct kref *ref)
 	bitmap_free(o->wp);
 	bitmap_free(o->dirty);
 	bitmap_free(o->ktrack);
+	te_fw_free(o->enc);
 	mem_cgroup_put(o->memcg);
 	mutex_destroy(&o->lock);
 	atomic_dec(&te_stats.objects);
@@ -176,6 +208,12 @@ int te_obj_create(const struct thp_encvm_create *c)
 	o->wp = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->dirty = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->ktrack = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
+	o->enc = te_fw_alloc(&o->l);
+	if (IS_ERR(o->enc)) {
+		o->enc = NULL;
+		ret = -ENOMEM;
+		goto put;
+	}
 	ret = -ENOMEM;
 	if (!o->pfn || !o->touched || !o->wp || !o->dirty || !o->ktrack)
 		goto put;
@@ -271,7 +309,7 @@ static void te_attachment_put(struct te_attachment *a)
 /* The ring lives in the shared range: the host may write it. */
 static struct thp_encvm_ring *te_ring(struct te_obj *o)
 {
-	return page_address(pfn_to_page(o->pfn[o->l.ring_page]));
+	return te_host_page(o, o->l.ring_page);
 }
 
 /**
@@ -447,6 +485,8 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	mmgrab(kvm->mm);
 	o->mm = kvm->mm;
 	o->abort = false;
+	/* An encrypted object: the VM's launch. */
+	te_fw_launch(o);
 	ring = te_ring(o);
 	WRITE_ONCE(ring->epoch, ++o->epoch);
 	/*
@@ -501,6 +541,7 @@ int te_obj_detach(struct te_obj *o)
 		return -ENOENT;
 	}
 	WRITE_ONCE(te_ring(o)->magic, 0);
+	te_fw_wipe(o);
 	a = te_obj_take(o);
 	mutex_unlock(&o->lock);
 	te_attachment_put(&a);
@@ -535,6 +576,8 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 	info->collapses = o->collapses;
 	info->aborts = o->aborts;
 	info->attach_flags = o->track ? THP_ENCVM_ATTACH_KVM_WRITE_TRACK : 0;
+	info->enc_state = (o->enc ? THP_ENCVM_ENC_ENCRYPTED : 0) |
+			  (te_fw_loaded(o->enc) ? THP_ENCVM_ENC_KEY : 0);
 	mutex_unlock(&o->lock);
 }
 
@@ -556,6 +599,16 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 	if (i >= o->l.nr_pages)
 		return VM_FAULT_SIGBUS;
 	mutex_lock(&o->lock);
+	/*
+	 * The launch-secret page is for the guest while it holds a key:
+	 * KVM's faults on it (not FAULT_FLAG_USER) map it, the VMM's own
+	 * do not.
+	 */
+	if (i == o->l.secret_page && te_fw_loaded(o->enc) &&
+	    vmf->flags & FAULT_FLAG_USER) {
+		mutex_unlock(&o->lock);
+		return VM_FAULT_SIGBUS;
+	}
 	__set_bit(i, o->touched);
 	if (i - o->l.staging_first < TE_WIN_PAGES) {
 		o->staging_ptes = true;
@@ -603,6 +656,9 @@ static vm_fault_t te_huge_fault(struct vm_fault *vmf, unsigned int order)
 		return VM_FAULT_FALLBACK;
 	first = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	if (first % TE_WIN_PAGES || first >= o->l.nr_pages)
+		return VM_FAULT_FALLBACK;
+	if (o->enc && o->l.secret_page - first < TE_WIN_PAGES &&
+	    vmf->flags & FAULT_FLAG_USER)
 		return VM_FAULT_FALLBACK;
 	mutex_lock(&o->lock);
 	if (te_pfns_huge(o->pfn + first) &&

@@ -141,6 +141,7 @@ int te_sysfs_init(void)
 	fault_create_debugfs_attr("fail_alloc", te_debugfs, &te_fail_alloc);
 #endif
 	debugfs_create_u32("hold_ref", 0600, te_debugfs, &te_hold_ref);
+	debugfs_create_bool("host_copy", 0600, te_debugfs, &te_host_copy);
 	return 0;
 remove:
 	sysfs_remove_group(te_kobj, &te_group);

@@ -48,7 +48,7 @@ bool te_page_shared(const struct te_layout *l, u64 page);
 enum te_window_kind {
 	TE_WIN_ELIGIBLE,	/* guest-contiguous, host-scattered: collapse */
 	TE_WIN_HUGE,		/* one aligned 2 MiB host page already */
-	TE_WIN_SHARED,		/* overlaps the shared range */
+	TE_WIN_SHARED,		/* overlaps the shared range, or holds the secret page */
 	TE_WIN_STAGING,		/* the staging window */
 	TE_WIN_SPARSE,		/* more untouched pages than max_ptes_none */
 };

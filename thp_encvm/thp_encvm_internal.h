@@ -19,6 +19,7 @@ struct kvm;
 struct eventfd_ctx;
 struct mem_cgroup;
 struct te_track;
+struct te_enc;
 
 /**
  * struct te_obj - one guest-memory object
@@ -69,6 +70,8 @@ struct te_track;
  * @idle: woken when @collapsing drops
  * @collapses: collapses completed
  * @aborts: collapses rolled back
+ * @enc: firmware state of an encrypted object (fw.c), or NULL
+ * @tweaks_busy: nesting of te_fw_tweaks_begin()
  */
 struct te_obj {
 	struct kref ref;
@@ -104,6 +107,8 @@ struct te_obj {
 	wait_queue_head_t idle;
 	u64 collapses;
 	u64 aborts;
+	struct te_enc *enc;
+	unsigned int tweaks_busy;
 };
 
 /* Knobs (sysfs.c) */
@@ -136,6 +141,12 @@ extern struct fault_attr te_fail_alloc;
  * user of the page would.
  */
 extern u32 te_hold_ref;
+/*
+ * debugfs host_copy: the daemon copies windows itself, byte for byte,
+ * instead of asking the guest: a fault injection whose result the
+ * guest must detect on an encrypted object.
+ */
+extern bool te_host_copy;
 
 /* obj.c */
 int te_obj_create(const struct thp_encvm_create *c);
@@ -149,6 +160,20 @@ bool te_obj_slots_ok(struct te_obj *o, struct kvm *kvm, u64 gpa,
 		     unsigned long hva, u64 *gen);
 long te_obj_dev_ioctl(struct te_obj *o, fmode_t mode, unsigned int cmd,
 		      void __user *argp);
+
+void *te_host_page(struct te_obj *o, u64 page);
+void *te_host_fresh(struct page *page);
+
+/* fw.c: the firmware model of an encrypted object */
+struct te_enc *te_fw_alloc(const struct te_layout *l);
+void te_fw_free(struct te_enc *e);
+bool te_fw_loaded(const struct te_enc *e);
+void te_fw_launch(struct te_obj *o);
+void te_fw_wipe(struct te_obj *o);
+void te_fw_crypt_page(struct te_obj *o, void *kaddr, u64 pfn);
+void te_fw_tweaks_begin(struct te_obj *o);
+void te_fw_tweaks_update(struct te_obj *o, u64 first, u64 n);
+void te_fw_tweaks_end(struct te_obj *o);
 
 /* track.c: guest writes tracked by KVM (THP_ENCVM_ATTACH_KVM_WRITE_TRACK) */
 #ifdef CONFIG_KVM_EXTERNAL_WRITE_TRACKING

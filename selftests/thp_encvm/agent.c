@@ -9,10 +9,18 @@
  * verifies every byte. It either spins on the ring or, with
  * NOTIFY_IRQ, sleeps in HLT until the module's eventfd, wired by the
  * VMM as an irqfd, raises an interrupt.
+ *
+ * On an encrypted object (ctl->enc) every load and store of private
+ * memory goes through the accessors below, the stand-in for SEV's
+ * memory controller: AES-128 in counter mode with the key from the
+ * launch-secret page and, for each page, the tweak (host frame) the
+ * module publishes in the exclusion range. A copy decrypts with the
+ * source's tweak and encrypts with the destination's.
  */
 #include <linux/thp_encvm.h>
 
 #include "agent.h"
+#include "agent_aes.h"
 
 
 #define PAGE	4096u
@@ -80,6 +88,8 @@ static inline int all_words(const unsigned int *p, unsigned int v)
 }
 
 static void port_out(unsigned short port, unsigned char v);
+static void enc_setup(void);
+static void enc_read(unsigned int p, unsigned int *buf);
 static int private(unsigned int p);
 static void fill(unsigned int p, unsigned int v);
 static void rewrite(unsigned int p);
@@ -93,6 +103,11 @@ static void serve(struct agent_ctl *ctl, struct thp_encvm_ring *ring);
 
 /* Interrupts taken, counted by irq_entry; the loop reports it in ctl. */
 unsigned int wakeups;
+
+/* Encrypted: the key, and a page decrypted for verification. */
+static int enc;
+static struct aes128 aes;
+static unsigned int plain[WORDS];
 
 /*
  * The agent's own consumer index and the ring epoch it belongs to. The
@@ -111,6 +126,8 @@ void start(void)
 
 	/* A driver starting up copies nothing. */
 	ring->busy = 0;
+	if (ctl->enc)
+		enc_setup();
 	if (ctl->notify == NOTIFY_IRQ)
 		irq_setup();
 	for (p = 0; p < NPAGES; p++) {
@@ -165,6 +182,10 @@ void start(void)
 
 		if (!private(p))
 			continue;
+		if (enc) {
+			enc_read(p, plain);
+			w = plain;
+		}
 		for (k = 0; k < WORDS; k++) {
 			unsigned int want = agent_word(p, k, ver[p]), got = w[k];
 
@@ -295,11 +316,119 @@ static unsigned int *page_ptr(unsigned int p)
 	return (unsigned int *)(OBJ_GPA + p * PAGE);
 }
 
-/* Private pages: not shared, not the staging window. */
+/* Private pages: not shared, not the staging window, not the secret. */
 static int private(unsigned int p)
 {
-	return p >= OBJ_SHARED / PAGE &&
+	return p >= OBJ_SHARED / PAGE && !(enc && p == OBJ_SECRET / PAGE) &&
 	       (p < OBJ_STAGING / PAGE || p >= OBJ_STAGING / PAGE + 512);
+}
+
+/* ---- the memory controller's stand-in (encrypted objects) ---- */
+
+static struct thp_encvm_tweaks *tweaks(void)
+{
+	return (struct thp_encvm_tweaks *)(OBJ_GPA + OBJ_TWEAKS);
+}
+
+/* The key, which only the firmware writes, in the launch-secret page. */
+static void enc_setup(void)
+{
+	struct thp_encvm_secret *s = (void *)(OBJ_GPA + OBJ_SECRET);
+
+	do
+		barrier();
+	while (s->magic != THP_ENCVM_SECRET_MAGIC);
+	barrier();
+	aes128_init(&aes, s->key);
+	enc = 1;
+}
+
+/* Wait while the frames change; returns the table's sequence number. */
+static unsigned int tweak_begin(void)
+{
+	unsigned int seq;
+
+	for (;;) {
+		barrier();
+		seq = __atomic_load_n(&tweaks()->seq, __ATOMIC_ACQUIRE);
+		if (!(seq & 1))
+			return seq;
+	}
+}
+
+/* Did the frames change since tweak_begin() returned @seq? */
+static int tweak_retry(unsigned int seq)
+{
+	barrier();
+	if (__atomic_load_n(&tweaks()->seq, __ATOMIC_ACQUIRE) == seq)
+		return 0;
+	((struct agent_ctl *)(OBJ_GPA + OBJ_CTL))->tweak_retries++;
+	return 1;
+}
+
+static unsigned long long tweak(unsigned int p)
+{
+	const unsigned int *t = (const unsigned int *)&tweaks()->tweak[p];
+
+	return __atomic_load_n(&t[0], __ATOMIC_RELAXED) |
+	       (unsigned long long)__atomic_load_n(&t[1], __ATOMIC_RELAXED) << 32;
+}
+
+/*
+ * @dst = @src XOR the key stream of page @p's frame: @src is page @p
+ * (decrypt into @dst) or @dst is (encrypt @src into it).
+ */
+static void enc_xor(unsigned int *dst, const unsigned int *src, unsigned int p)
+{
+	unsigned int b, j, ks[4], seq;
+	unsigned long long t;
+
+	do {
+		seq = tweak_begin();
+		t = tweak(p);
+		for (b = 0; b < WORDS / 4; b++) {
+			aes128_ctr_words(&aes, t, b, ks);
+			for (j = 0; j < 4; j++)
+				dst[4 * b + j] = src[4 * b + j] ^ ks[j];
+		}
+	} while (tweak_retry(seq));
+}
+
+/* Store page @p at version @v, encrypted for its frame. */
+static void enc_fill(unsigned int p, unsigned int v)
+{
+	unsigned int k;
+
+	for (k = 0; k < WORDS; k++)
+		plain[k] = agent_word(p, k, v);
+	enc_xor(page_ptr(p), plain, p);
+}
+
+/* Load page @p, decrypted, into @buf. */
+static void enc_read(unsigned int p, unsigned int *buf)
+{
+	enc_xor(buf, page_ptr(p), p);
+}
+
+/* Copy page @sp to page @dp: decrypt for one frame, encrypt for the other. */
+static void enc_copy(unsigned int dp, unsigned int sp)
+{
+	const unsigned int *s = page_ptr(sp);
+	unsigned int *d = page_ptr(dp);
+	unsigned int b, j, ks[4], kd[4], seq;
+	unsigned long long ts, td;
+
+	do {
+		seq = tweak_begin();
+		ts = tweak(sp);
+		td = tweak(dp);
+		for (b = 0; b < WORDS / 4; b++) {
+			aes128_ctr_words(&aes, ts, b, ks);
+			aes128_ctr_words(&aes, td, b, kd);
+			for (j = 0; j < 4; j++)
+				d[4 * b + j] = s[4 * b + j] ^ ks[j] ^ kd[j];
+		}
+	} while (tweak_retry(seq));
 }
 
 static void fill(unsigned int p, unsigned int v)
@@ -307,6 +436,10 @@ static void fill(unsigned int p, unsigned int v)
 	unsigned int *w = page_ptr(p);
 	unsigned int k;
 
+	if (enc) {
+		enc_fill(p, v);
+		return;
+	}
 	for (k = 0; k < WORDS; k++)
 		w[k] = agent_word(p, k, v);
 }
@@ -426,7 +559,10 @@ static void copy_req(struct agent_ctl *ctl, struct thp_encvm_copy_req *q,
 		/* The store that a cancellation may come too late for. */
 		if (i == HOLD_MID_PAGE)
 			hold(ctl, HOLD_MID);
-		copy_page(d, s);
+		if (enc)
+			enc_copy((dst - OBJ_GPA) / PAGE + i, (src - OBJ_GPA) / PAGE + i);
+		else
+			copy_page(d, s);
 		ctl->pages++;
 	}
 	/* A whole window's first copy: write two sources after the fact. */

@@ -17,6 +17,8 @@
 #define OBJ_SHARED	0x10000		/* shared range: the first 64K */
 #define OBJ_RING	0		/* page 0: the ring */
 #define OBJ_CTL		0x1000		/* page 1: the control block */
+#define OBJ_TWEAKS	0x2000		/* pages 2-10: the tweak table (encrypted) */
+#define OBJ_SECRET	OBJ_SHARED	/* the launch-secret page (encrypted) */
 #define OBJ_STAGING	(14 << 20)	/* the 8th window */
 #define OBJ_WINDOWS	8
 #define OBJ_ELIGIBLE	6		/* all but the shared and staging ones */
@@ -73,6 +75,10 @@
  * @rewind: VMM: go back to slot 0 of the ring (as a restarted driver would)
  * @quiet: VMM: while set, no background rewrites of private pages
  * @quiet_ack: agent: @quiet as last seen before a background rewrite
+ * @enc: VMM: the object is encrypted: every access to private memory
+ *	 goes through the agent's encrypt/decrypt accessors, with the key
+ *	 from the launch-secret page (OBJ_SECRET, not a data page then)
+ * @tweak_retries: agent: accesses redone because frames changed meanwhile
  */
 struct agent_ctl {
 	unsigned int mode;
@@ -98,6 +104,8 @@ struct agent_ctl {
 	unsigned int rewind;
 	unsigned int quiet;
 	unsigned int quiet_ack;
+	unsigned int enc;
+	unsigned int tweak_retries;
 };
 
 /* Word @k of page @p at version @v: any lost or torn write shows. */

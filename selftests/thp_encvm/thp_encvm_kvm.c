@@ -106,6 +106,7 @@ FIXTURE_TEARDOWN(kvm)
 	tvm_destroy(&self->t);
 	mv_knobs_restore(&self->k);
 	mv_write_path("/sys/kernel/debug/thp_encvm/hold_ref", "0");
+	mv_write_path("/sys/kernel/debug/thp_encvm/host_copy", "0");
 	memcg_leave();
 }
 
@@ -866,6 +867,161 @@ TEST_F_TIMEOUT(kvm, memslot_change_rolls_collapse_back, 300)
 	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
 	EXPECT_EQ(0, t->ctl->poison_bad);
 	munmap(anon, 2 * MB);
+}
+
+/*
+ * Read a byte at @p in a child: 1 if that died of SIGBUS, 0 if it read,
+ * -1 otherwise.
+ */
+static int sigbus_on_read(const char *p)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid) {
+		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
+		return 1;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+/*
+ * Words of the guest's private pages that the VMM reads, through its
+ * mapping, as the agent's plaintext; the OBJ_SECRET page, a data page
+ * of a plaintext object, is left out.
+ */
+static unsigned long plaintext_words(struct tvm *t)
+{
+	const unsigned int *ver = (const unsigned int *)((char *)t->slot0 + AGENT_VER);
+	unsigned long n = 0;
+	unsigned int p, k;
+
+	for (p = OBJ_SHARED / 4096; p < OBJ_SIZE / 4096; p++) {
+		const unsigned int *w = (const unsigned int *)(t->map + (size_t)p * 4096);
+
+		if (p == OBJ_SECRET / 4096 || p * 4096ULL - OBJ_STAGING < 2 << 20)
+			continue;
+		for (k = 0; k < 1024; k++)
+			n += w[k] == agent_word(p, k, ver[p]);
+	}
+	return n;
+}
+
+/*
+ * An encrypted object: ATTACH launches it with a key only the guest
+ * (its agent, through the launch-secret page) learns; the VMM's fault
+ * on the secret page fails, and no word of private memory it reads is
+ * the guest's plaintext, before or after the collapses. The guest's
+ * copies decrypt with each source frame's tweak and encrypt with the
+ * new frame's: every window collapses and every byte verifies. DETACH
+ * wipes the key (the secret page reads zero, the state has no key),
+ * and the next ATTACH loads another.
+ */
+TEST_F_TIMEOUT(kvm, encrypted_guest_copies_windows, 600)
+{
+	struct tvm *t = &self->t;
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = OBJ_GPA };
+	const struct thp_encvm_secret *s;
+	struct thp_encvm_info info;
+	unsigned int k, nonzero = 0;
+
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1, TVM_ENCRYPTED));
+	EXPECT_EQ(THP_ENCVM_ENC_ENCRYPTED | THP_ENCVM_ENC_KEY, info_of(t->obj).enc_state);
+	EXPECT_EQ(1, sigbus_on_read(t->map + OBJ_SECRET));
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, plaintext_words(t));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	info = collapse_all(t);
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
+	EXPECT_EQ(OBJ_ELIGIBLE, info.collapses);
+	EXPECT_EQ(0, info.aborts);
+	EXPECT_EQ(0, plaintext_words(t));
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES - 1, t->ctl->checked);
+	EXPECT_EQ(0, t->ctl->poison_bad);
+	EXPECT_EQ(512 * OBJ_ELIGIBLE, t->ctl->poison_ok);
+	EXPECT_EQ(2 * OBJ_ELIGIBLE, t->ctl->dirty_writes);
+	TH_LOG("%u accesses redone for changed frames", t->ctl->tweak_retries);
+
+	ASSERT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(THP_ENCVM_ENC_ENCRYPTED, info_of(t->obj).enc_state);
+	ASSERT_EQ(0, sigbus_on_read(t->map + OBJ_SECRET));
+	s = (const struct thp_encvm_secret *)(t->map + OBJ_SECRET);
+	for (k = 0; k < 4096; k++)
+		nonzero += ((const unsigned char *)s)[k] != 0;
+	EXPECT_EQ(0, nonzero);
+	EXPECT_EQ(0, plaintext_words(t));
+	a.vm_fd = t->vm;
+	ASSERT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(THP_ENCVM_ENC_ENCRYPTED | THP_ENCVM_ENC_KEY, info_of(t->obj).enc_state);
+	EXPECT_EQ(1, sigbus_on_read(t->map + OBJ_SECRET));
+}
+
+/*
+ * Fault injection (debugfs host_copy): the daemon copies windows itself,
+ * frame to frame, and completes the requests for the guest, which copies
+ * nothing. On a plaintext object nothing notices, and the VMM reads the
+ * guest's data: the model without encryption has no teeth. On an
+ * encrypted object the ciphertext, bound to the old frames, decrypts to
+ * garbage in the new ones, and the agent's verification fails on every
+ * page of every window so collapsed.
+ */
+static void host_copies(struct __test_metadata *_metadata, struct tvm *t,
+			unsigned int flags)
+{
+	const char *hc = "/sys/kernel/debug/thp_encvm/host_copy";
+	bool enc = flags & TVM_ENCRYPTED;
+	struct thp_encvm_info info;
+	double end;
+
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1, flags));
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	ASSERT_EQ(0, mv_write_path(hc, "1"));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	end = now_s() + VM_WAIT_S;
+	while (info_of(t->obj).collapses < 1 && now_s() < end)
+		usleep(20000);
+	/*
+	 * Disabled, the daemon stops after the window it works on, which
+	 * the host copies too (host_copy stays set until the teardown).
+	 */
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	do {
+		info = info_of(t->obj);
+		usleep(300000);
+	} while (info.collapses + info.aborts !=
+		 info_of(t->obj).collapses + info_of(t->obj).aborts);
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	ASSERT_LE(1, info.collapses);
+	EXPECT_EQ(info.collapses, info.huge);
+	/* The agent is done: nothing changes the pages under the VMM's eyes. */
+	if (enc)
+		EXPECT_EQ(0, plaintext_words(t));
+	if (!enc)
+		EXPECT_EQ((PRIVATE_PAGES - 1) * 1024UL, plaintext_words(t));
+	EXPECT_EQ(0, t->ctl->pages);	/* the guest copied nothing */
+	EXPECT_LE(enc ? info.collapses * 512 * 1000 : 0, t->ctl->bad_words);
+	EXPECT_TRUE(enc || !t->ctl->bad_words);
+	TH_LOG("%llu windows copied by the host, %u words failed verification",
+	       (unsigned long long)info.collapses, t->ctl->bad_words);
+}
+
+TEST_F_TIMEOUT(kvm, host_copy_goes_unnoticed_in_plaintext, 300)
+{
+	host_copies(_metadata, &self->t, 0);
+}
+
+TEST_F_TIMEOUT(kvm, host_copy_fails_encrypted_verification, 300)
+{
+	host_copies(_metadata, &self->t, TVM_ENCRYPTED);
 }
 
 TEST_HARNESS_MAIN

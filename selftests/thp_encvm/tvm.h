@@ -108,11 +108,16 @@ static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned i
 	};
 }
 
+/* In tvm_create_notify()'s @flags: an encrypted object. */
+#define TVM_ENCRYPTED	(1U << 31)
+
 /*
  * The VM, its object and the agent, stopped before its first run. With
  * NOTIFY_IRQ the VM gets an in-kernel irqchip and an irqfd, which is
  * the eventfd given to ATTACH; otherwise ATTACH gets @notify_fd.
- * ATTACH gets @flags (THP_ENCVM_ATTACH_*).
+ * ATTACH gets @flags (THP_ENCVM_ATTACH_*); with TVM_ENCRYPTED in them
+ * the object is THP_ENCVM_CREATE_ENCRYPTED, and its agent uses its
+ * accessors.
  */
 static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attach,
 				    unsigned int notify, int notify_fd,
@@ -121,7 +126,7 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 	struct thp_encvm_create c = te_default_create();
 	struct kvm_userspace_memory_region slot = { 0 };
 	struct thp_encvm_attach a = {
-		.eventfd = notify_fd, .gpa = OBJ_GPA, .flags = flags,
+		.eventfd = notify_fd, .gpa = OBJ_GPA, .flags = flags & ~TVM_ENCRYPTED,
 	};
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { .rip = AGENT_CODE, .rsp = AGENT_STACK, .rflags = 2 };
@@ -132,6 +137,11 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 	t->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (t->dev < 0 || t->kvm < 0)
 		return -ENODEV;
+	if (flags & TVM_ENCRYPTED) {
+		c.flags |= THP_ENCVM_CREATE_ENCRYPTED;
+		c.tweak_offset = OBJ_TWEAKS;
+		c.secret_offset = OBJ_SECRET;
+	}
 	t->obj = te_create(t->dev, &c);
 	if (t->obj < 0)
 		return t->obj;
@@ -141,6 +151,7 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 	t->ring = (void *)(t->map + OBJ_RING);
 	t->ctl = (void *)(t->map + OBJ_CTL);
 	t->ctl->mode = mode;
+	t->ctl->enc = !!(flags & TVM_ENCRYPTED);
 	t->vm = ioctl(t->kvm, KVM_CREATE_VM, 0);
 	if (t->vm < 0)
 		return -errno;
