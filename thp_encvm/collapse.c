@@ -91,6 +91,10 @@ bool te_host_copy;
  * @nr_req: entries of @req
  * @slots_gen: the VM's memslot generation when the window was staged
  * @pinned: a page of the last completion was referenced by someone else
+ * @in_place: the window's 2 MiB block is its home: only the pages in
+ *	      @copy, displaced from it, are copied back into their home
+ *	      frames (@new_pfn is the block)
+ * @copy: the pages the guest copies
  */
 struct te_run {
 	struct te_obj *o;
@@ -112,6 +116,8 @@ struct te_run {
 	unsigned int nr_req;
 	u64 slots_gen;
 	bool pinned;
+	bool in_place;
+	DECLARE_BITMAP(copy, TE_WIN_PAGES);
 };
 
 void te_daemon_kick(void)
@@ -263,13 +269,18 @@ static enum te_fail stage(struct te_run *r)
 	srcu_read_unlock(&o->kvm->srcu, idx);
 	if (!ok)
 		return TE_FAIL_MEMSLOT;
-	page = alloc_window_page(o);
-	if (!page)
-		return TE_FAIL_ALLOC;
-	split_page(page, PMD_ORDER);
-	r->new_pfn = page_to_pfn(page);
+	if (r->in_place) {
+		/* The home frames: reserved, scrubbed, free. */
+		page = pfn_to_page(r->new_pfn);
+	} else {
+		page = alloc_window_page(o);
+		if (!page)
+			return TE_FAIL_ALLOC;
+		split_page(page, PMD_ORDER);
+		r->new_pfn = page_to_pfn(page);
+	}
 	/* The only write to private memory: a copy destination's poison. */
-	for (i = 0; i < TE_WIN_PAGES; i++)
+	for_each_set_bit(i, r->copy, TE_WIN_PAGES)
 		memset64(te_host_fresh(page + i),
 			 (u64)THP_ENCVM_POISON << 32 | THP_ENCVM_POISON,
 			 PAGE_SIZE / sizeof(u64));
@@ -277,7 +288,8 @@ static enum te_fail stage(struct te_run *r)
 	te_fw_tweaks_begin(o);
 	for (i = 0; i < TE_WIN_PAGES; i++) {
 		r->saved[i] = o->pfn[stg + i];
-		o->pfn[stg + i] = r->new_pfn + i;
+		if (test_bit(i, r->copy))
+			o->pfn[stg + i] = r->new_pfn + i;
 	}
 	te_fw_tweaks_update(o, stg, TE_WIN_PAGES);
 	r->staged = true;
@@ -434,6 +446,7 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 		r->old[i] = o->pfn[r->first + i];
 		o->pfn[r->first + i] = r->new_pfn + i;
 		te_fw_tweaks_update(o, r->first + i, 1);
+		__clear_bit(r->first + i, o->away);
 		__clear_bit(r->first + i, o->wp);
 		__clear_bit(i, r->armed);
 	}
@@ -618,9 +631,36 @@ static void rollback(struct te_run *r)
 	te_obj_zap(o, r->first, TE_WIN_PAGES);
 	if (!r->new_pfn)
 		return;
-	for (i = 0; i < TE_WIN_PAGES; i++)
-		__free_page(pfn_to_page(test_bit(i, r->c.switched) ? r->old[i] :
-					r->new_pfn + i));
+	/* In place, an unswitched page's home frame stays reserved. */
+	for_each_set_bit(i, r->copy, TE_WIN_PAGES) {
+		if (test_bit(i, r->c.switched))
+			__free_page(pfn_to_page(r->old[i]));
+		else if (!r->in_place)
+			__free_page(pfn_to_page(r->new_pfn + i));
+	}
+}
+
+/*
+ * A window collapsed into a fresh block: that is its home now. The old
+ * block's frames still reserved for displaced pages go.
+ */
+static void rehome(struct te_run *r)
+{
+	DECLARE_BITMAP(away, TE_WIN_PAGES);
+	struct te_obj *o = r->o;
+	u64 i, old_home;
+
+	mutex_lock(&o->lock);
+	old_home = o->home[r->c.win];
+	for (i = 0; i < TE_WIN_PAGES; i++) {
+		__assign_bit(i, away, test_bit(r->first + i, o->away));
+		__clear_bit(r->first + i, o->away);
+		__clear_bit(r->first + i, o->home_bad);
+	}
+	o->home[r->c.win] = r->new_pfn;
+	mutex_unlock(&o->lock);
+	for_each_set_bit(i, away, TE_WIN_PAGES)
+		__free_page(pfn_to_page(old_home + i));
 }
 
 static enum te_fail collapse(struct te_run *r)
@@ -647,9 +687,34 @@ static enum te_fail collapse(struct te_run *r)
 	 */
 	remap_window(r->o, r->first);
 	te_obj_zap(r->o, r->first, TE_WIN_PAGES);
-	for (i = 0; i < TE_WIN_PAGES; i++)
+	for_each_set_bit(i, r->copy, TE_WIN_PAGES)
 		__free_page(pfn_to_page(r->old[i]));
+	if (!r->in_place)
+		rehome(r);
 	return TE_FAIL_NONE;
+}
+
+/*
+ * Can window @win of @o collapse in place: every page in its home frame
+ * of the window's block but the displaced ones, set in @copy, whose home
+ * frames are still there? The caller holds @o->lock.
+ */
+static bool in_place(struct te_obj *o, u64 win, unsigned long *copy)
+{
+	u64 first = win * TE_WIN_PAGES, i;
+
+	lockdep_assert_held(&o->lock);
+	bitmap_zero(copy, TE_WIN_PAGES);
+	if (!o->home[win])
+		return false;
+	for (i = 0; i < TE_WIN_PAGES; i++) {
+		if (o->pfn[first + i] == o->home[win] + i)
+			continue;
+		if (!test_bit(first + i, o->away) || test_bit(first + i, o->home_bad))
+			return false;
+		__set_bit(i, copy);
+	}
+	return !bitmap_empty(copy, TE_WIN_PAGES);
 }
 
 /*
@@ -677,7 +742,14 @@ static enum te_fail collapse_window(struct te_obj *o, u64 win)
 		o->track_lost = false;
 		mutex_unlock(&o->lock);
 	}
-	te_collapse_init(&r->c, win, READ_ONCE(te_max_copy_retries));
+	mutex_lock(&o->lock);
+	r->in_place = in_place(o, win, r->copy);
+	if (r->in_place)
+		r->new_pfn = o->home[win];
+	else
+		bitmap_fill(r->copy, TE_WIN_PAGES);
+	mutex_unlock(&o->lock);
+	te_collapse_init_subset(&r->c, win, READ_ONCE(te_max_copy_retries), r->copy);
 	if (hold && hold <= TE_WIN_PAGES) {
 		/* debugfs: hold a source page, as a kvm_vcpu_map() user would. */
 		mutex_lock(&o->lock);
@@ -700,6 +772,8 @@ static enum te_fail collapse_window(struct te_obj *o, u64 win)
 	} else {
 		o->collapses++;
 		atomic64_inc(&te_stats.windows_collapsed);
+		atomic64_inc(r->in_place ? &te_stats.windows_in_place :
+			     &te_stats.windows_fresh);
 	}
 	mutex_unlock(&o->lock);
 	trace_thp_encvm_collapse_end(o->id, win, te_fail_names[f],

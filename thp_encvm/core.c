@@ -196,6 +196,30 @@ void te_collapse_init(struct te_collapse *c, u64 win, unsigned int max_retries)
 EXPORT_SYMBOL_IF_KUNIT(te_collapse_init);
 
 /**
+ * te_collapse_init_subset() - start the copy state of a window in place
+ * @c: state to set up
+ * @win: window index
+ * @max_retries: re-copies allowed per page
+ * @copy: the pages to copy (the displaced ones); the others are in
+ *	  their frames already and count as switched
+ */
+void te_collapse_init_subset(struct te_collapse *c, u64 win, unsigned int max_retries,
+			     const unsigned long *copy)
+{
+	unsigned int i;
+
+	te_collapse_init(c, win, max_retries);
+	for (i = 0; i < TE_WIN_PAGES; i++) {
+		if (test_bit(i, copy))
+			continue;
+		__clear_bit(i, c->pending);
+		__set_bit(i, c->switched);
+		c->nr_switched++;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(te_collapse_init_subset);
+
+/**
  * te_collapse_next_run() - the next run of pages to request a copy of
  * @c: state
  * @first: set to the run's first page (window relative)

@@ -5,10 +5,12 @@
  *
  * At each ATTACH (the VM's launch) the firmware takes a fresh key from
  * get_random_bytes() and encrypts the object's private pages in place:
- * every 16-byte block of a page is XORed with AES-128 of a counter block
+ * every 32-byte block of a page is XORed with keyed BLAKE2s (the kernel
+ * library's, a PRF: a stream cipher in counter mode) of a counter block
  * that holds the page's host frame number and the block's index, so
  * ciphertext is bound to the host frame, as SEV binds it to the system
- * physical address. The shared range is the VM's exclusion range: left
+ * physical address. (AES, as in SEV, is not in every kernel this builds
+ * for; BLAKE2s is, since the random driver uses it.) The shared range is the VM's exclusion range: left
  * in plaintext, and reserved for the ring and the tweak table, where the
  * firmware publishes the frame of every page. The key goes into the
  * launch-secret page for the guest's accessors (the stand-in for the
@@ -21,7 +23,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <crypto/aes.h>
+#include <crypto/blake2s.h>
+#include <crypto/internal/blake2s.h>
 #include <crypto/utils.h>
 #include <linux/unaligned.h>
 #include <linux/mm.h>
@@ -33,13 +36,14 @@
 
 /**
  * struct te_enc - an encrypted object's firmware state
- * @aes: the expanded key, while loaded
- * @loaded: a VM is launched: @aes holds its key
+ * @keyed: BLAKE2s keyed with the VM's key, its key block compressed,
+ *	   while loaded
+ * @loaded: a VM is launched: @keyed holds its key
  * @excl_first: exclusion range register: first page (the shared range)
  * @excl_count: its pages
  */
 struct te_enc {
-	struct crypto_aes_ctx aes;
+	struct blake2s_state keyed;
 	bool loaded;
 	u64 excl_first;
 	u64 excl_count;
@@ -70,18 +74,24 @@ bool te_fw_loaded(const struct te_enc *e)
 	return e && e->loaded;
 }
 
-/* XOR page @kaddr, whose frame is @pfn, with the key stream of @e. */
+/*
+ * XOR page @kaddr, whose frame is @pfn, with the key stream of @e:
+ * block b (32 bytes) with BLAKE2s(key; pfn, le64; b, le32; 0, le32).
+ */
 static void te_fw_crypt(const struct te_enc *e, void *kaddr, u64 pfn)
 {
-	u8 ctr[AES_BLOCK_SIZE] = { 0 }, ks[AES_BLOCK_SIZE];
+	u8 ctr[16] = { 0 }, ks[BLAKE2S_HASH_SIZE];
+	struct blake2s_state st;
 	u8 *p = kaddr;
 	u32 b;
 
 	put_unaligned_le64(pfn, ctr);
-	for (b = 0; b < PAGE_SIZE / AES_BLOCK_SIZE; b++) {
+	for (b = 0; b < PAGE_SIZE / BLAKE2S_HASH_SIZE; b++) {
 		put_unaligned_le32(b, ctr + 8);
-		aes_encrypt(&e->aes, ks, ctr);
-		crypto_xor(p + b * AES_BLOCK_SIZE, ks, AES_BLOCK_SIZE);
+		st = e->keyed;
+		blake2s_update(&st, ctr, sizeof(ctr));
+		blake2s_final(&st, ks);		/* wipes @st */
+		crypto_xor(p + b * BLAKE2S_HASH_SIZE, ks, BLAKE2S_HASH_SIZE);
 	}
 	memzero_explicit(ks, sizeof(ks));
 }
@@ -97,6 +107,28 @@ static void te_fw_crypt(const struct te_enc *e, void *kaddr, u64 pfn)
 void te_fw_crypt_page(struct te_obj *o, void *kaddr, u64 pfn)
 {
 	te_fw_crypt(o->enc, kaddr, pfn);
+}
+
+/**
+ * te_fw_move() - move a page's contents to another frame
+ * @o: the object, locked
+ * @to: the new frame, which nothing maps
+ * @from: the old frame, unmapped
+ *
+ * On an encrypted object with a key, decrypted for @from and encrypted
+ * for @to, as SNP firmware's page move does; the old frame is scrubbed.
+ */
+void te_fw_move(struct te_obj *o, u64 to, u64 from)
+{
+	void *dst = page_address(pfn_to_page(to)), *src = page_address(pfn_to_page(from));
+
+	lockdep_assert_held(&o->lock);
+	copy_page(dst, src);
+	if (te_fw_loaded(o->enc)) {
+		te_fw_crypt(o->enc, dst, from);
+		te_fw_crypt(o->enc, dst, to);
+	}
+	memzero_explicit(src, PAGE_SIZE);
 }
 
 static struct thp_encvm_tweaks *te_fw_tweaks(struct te_obj *o)
@@ -183,7 +215,7 @@ void te_fw_launch(struct te_obj *o)
 	struct te_enc *e = o->enc;
 	struct thp_encvm_secret *s;
 	struct thp_encvm_tweaks *t;
-	u8 key[AES_KEYSIZE_128];
+	u8 key[BLAKE2S_KEY_SIZE];
 	u64 i;
 
 	lockdep_assert_held(&o->lock);
@@ -196,7 +228,10 @@ void te_fw_launch(struct te_obj *o)
 	e->loaded = true;
 	te_obj_zap(o, o->l.secret_page, 1);
 	get_random_bytes(key, sizeof(key));
-	aes_expandkey(&e->aes, key, sizeof(key));
+	/* The key block once: each block of key stream is one compression. */
+	blake2s_init_key(&e->keyed, BLAKE2S_HASH_SIZE, key, sizeof(key));
+	blake2s_compress_generic(&e->keyed, e->keyed.buf, 1, BLAKE2S_BLOCK_SIZE);
+	e->keyed.buflen = 0;
 	for (i = 0; i < o->l.nr_pages; i++) {
 		if (i - e->excl_first < e->excl_count)
 			continue;
@@ -229,7 +264,7 @@ void te_fw_wipe(struct te_obj *o)
 	lockdep_assert_held(&o->lock);
 	if (!te_fw_loaded(e))
 		return;
-	memzero_explicit(&e->aes, sizeof(e->aes));
+	memzero_explicit(&e->keyed, sizeof(e->keyed));
 	memzero_explicit(page_address(pfn_to_page(o->pfn[o->l.secret_page])), PAGE_SIZE);
 	e->loaded = false;
 }

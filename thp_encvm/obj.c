@@ -34,6 +34,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "thp_encvm_internal.h"
 #include "trace.h"
@@ -105,10 +106,17 @@ static void te_obj_free(struct kref *ref)
 	u64 i;
 
 	/* No mapping is left: VMAs hold the file, and the file is gone. */
-	for (i = 0; i < o->l.nr_pages; i++)
+	for (i = 0; o->pfn && i < o->l.nr_pages; i++) {
 		if (o->pfn[i])
 			__free_page(pfn_to_page(o->pfn[i]));
+		/* A displaced page's reserved home frame */
+		if (o->away && test_bit(i, o->away))
+			__free_page(pfn_to_page(te_home_pfn(o, i)));
+	}
 	kvfree(o->pfn);
+	kvfree(o->home);
+	bitmap_free(o->away);
+	bitmap_free(o->home_bad);
 	bitmap_free(o->touched);
 	bitmap_free(o->wp);
 	bitmap_free(o->dirty);
@@ -139,17 +147,34 @@ static int cmp_desc(const void *a, const void *b)
 }
 
 /*
- * Allocate the backing pages, zeroed (the guest sees them). With
- * @scatter, each window's pages go in descending pfn order, so no two
+ * Allocate the backing pages, zeroed (the guest sees them): each window
+ * one 2 MiB block, split, when the node has one; its pfn is the window's
+ * home. With @scatter, or without a block, 4 KiB pages one by one; with
+ * @scatter each window's pages go in descending pfn order, so no two
  * guest neighbours are host neighbours and no window is a huge page.
  */
 static int te_obj_populate(struct te_obj *o, bool scatter)
 {
-	u64 i, w;
+	u64 i, w, j;
 
+	for (w = 0; !scatter && w < o->l.nr_pages / TE_WIN_PAGES; w++) {
+		struct page *blk;
+
+		blk = alloc_pages_node(o->node, GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_THISNODE |
+				       __GFP_NOWARN | __GFP_NORETRY, PMD_ORDER);
+		if (!blk)
+			continue;
+		split_page(blk, PMD_ORDER);
+		o->home[w] = page_to_pfn(blk);
+		for (j = 0; j < TE_WIN_PAGES; j++)
+			o->pfn[w * TE_WIN_PAGES + j] = o->home[w] + j;
+		cond_resched();
+	}
 	for (i = 0; i < o->l.nr_pages; i++) {
 		struct page *page;
 
+		if (o->pfn[i])
+			continue;
 		page = alloc_pages_node(o->node, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
 					__GFP_NOWARN, 0);
 		if (!page)
@@ -208,6 +233,9 @@ int te_obj_create(const struct thp_encvm_create *c)
 	o->wp = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->dirty = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->ktrack = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
+	o->home = kvcalloc(o->l.nr_pages / TE_WIN_PAGES, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	o->away = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
+	o->home_bad = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->enc = te_fw_alloc(&o->l);
 	if (IS_ERR(o->enc)) {
 		o->enc = NULL;
@@ -215,7 +243,8 @@ int te_obj_create(const struct thp_encvm_create *c)
 		goto put;
 	}
 	ret = -ENOMEM;
-	if (!o->pfn || !o->touched || !o->wp || !o->dirty || !o->ktrack)
+	if (!o->pfn || !o->touched || !o->wp || !o->dirty || !o->ktrack || !o->home ||
+	    !o->away || !o->home_bad)
 		goto put;
 	ret = te_obj_populate(o, c->flags & THP_ENCVM_CREATE_SCATTER);
 	if (ret)
@@ -549,6 +578,131 @@ int te_obj_detach(struct te_obj *o)
 	return 0;
 }
 
+/**
+ * te_obj_xfer() - copy between a caller's buffer and the exclusion range
+ * @o: the object
+ * @x: the request
+ *
+ * The hypervisor's only way to the guest's data: the exclusion (shared)
+ * range, by guest-physical address, through te_host_page(). The bytes
+ * go through a bounce buffer, so that no user fault (which may be on
+ * this very object) happens under the object's lock.
+ *
+ * Return: 0; -EINVAL for a bad length, @write or reserved field;
+ * -ENOENT if not attached; -EACCES if any byte lies outside the
+ * exclusion range; -EFAULT; -ENOMEM.
+ */
+int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
+{
+	void __user *ubuf = u64_to_user_ptr(x->buf);
+	u64 first = o->l.shared_first << PAGE_SHIFT, off, done, n;
+	u64 end = (o->l.shared_first + o->l.shared_count) << PAGE_SHIFT;
+	int ret = 0;
+	char *buf;
+
+	if (!x->len || x->len > THP_ENCVM_XFER_MAX || x->write > 1 || x->reserved)
+		return -EINVAL;
+	buf = kvmalloc(x->len, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	if (x->write && copy_from_user(buf, ubuf, x->len)) {
+		kvfree(buf);
+		return -EFAULT;
+	}
+	mutex_lock(&o->lock);
+	off = x->gpa - o->gpa;
+	if (!o->kvm)
+		ret = -ENOENT;
+	else if (x->gpa < o->gpa || off < first || off > end || x->len > end - off)
+		ret = -EACCES;
+	for (done = 0; !ret && done < x->len; done += n) {
+		u64 in = (off + done) & ~PAGE_MASK;
+		char *p = te_host_page(o, (off + done) >> PAGE_SHIFT);
+
+		n = min_t(u64, PAGE_SIZE - in, x->len - done);
+		if (x->write)
+			memcpy(p + in, buf + done, n);
+		else
+			memcpy(buf + done, p + in, n);
+	}
+	mutex_unlock(&o->lock);
+	if (!ret && !x->write && copy_to_user(ubuf, buf, x->len))
+		ret = -EFAULT;
+	kvfree(buf);
+	return ret;
+}
+
+/* The home frame of page @i: its place in its window's 2 MiB block. */
+u64 te_home_pfn(struct te_obj *o, u64 i)
+{
+	return o->home[i / TE_WIN_PAGES] + i % TE_WIN_PAGES;
+}
+
+/**
+ * te_obj_displace() - move one page out of its 2 MiB block
+ * @o: the object
+ * @d: the request
+ *
+ * A model of the events that do this to a guest page: a private ->
+ * shared -> private conversion, a soft-offline, a NUMA migration. The
+ * firmware model moves the contents to a new frame; the home frame
+ * stays reserved for the page (not after a soft-offline), so that a
+ * collapse can copy it back in place.
+ *
+ * Return: 0; -EINVAL for a bad offset, event, node or reserved field,
+ * a shared, staging or secret page, or a window without a block; -EBUSY
+ * while the daemon works on the object; -ENOMEM.
+ */
+int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
+{
+	bool migrate = d->event == THP_ENCVM_DISPLACE_MIGRATE;
+	u64 i = d->offset >> PAGE_SHIFT, old, to_free = 0;
+	int node = migrate ? d->node : o->node, ret = 0;
+	struct mem_cgroup *memcg;
+	struct page *np;
+
+	if (d->offset & ~PAGE_MASK || i >= o->l.nr_pages || d->reserved ||
+	    d->event > THP_ENCVM_DISPLACE_MIGRATE || (!migrate && d->node != NUMA_NO_NODE) ||
+	    node < 0 || node >= MAX_NUMNODES || !node_online(node))
+		return -EINVAL;
+	if (te_page_shared(&o->l, i) || i - o->l.staging_first < TE_WIN_PAGES ||
+	    (o->enc && i == o->l.secret_page) || !o->home[i / TE_WIN_PAGES])
+		return -EINVAL;
+	memcg = set_active_memcg(o->memcg);
+	np = alloc_pages_node(node, GFP_KERNEL_ACCOUNT | __GFP_THISNODE | __GFP_NOWARN, 0);
+	set_active_memcg(memcg);
+	if (!np)
+		return -ENOMEM;
+	mutex_lock(&o->lock);
+	if (READ_ONCE(o->collapsing)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	/* No mapping while the contents move: accesses wait in the fault. */
+	te_fw_tweaks_begin(o);
+	te_obj_zap(o, i, 1);
+	old = o->pfn[i];
+	te_fw_move(o, page_to_pfn(np), old);
+	o->pfn[i] = page_to_pfn(np);
+	te_fw_tweaks_update(o, i, 1);
+	te_fw_tweaks_end(o);
+	np = NULL;
+	if (old == te_home_pfn(o, i)) {
+		__set_bit(i, o->away);
+		if (d->event == THP_ENCVM_DISPLACE_SOFT_OFFLINE)
+			__set_bit(i, o->home_bad);
+	} else {
+		to_free = old;
+	}
+out:
+	mutex_unlock(&o->lock);
+	if (np)
+		__free_page(np);
+	if (to_free)
+		__free_page(pfn_to_page(to_free));
+	return ret;
+}
+
 void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 {
 	u64 w, nr = o->l.nr_pages / TE_WIN_PAGES;
@@ -576,6 +730,7 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 	info->collapses = o->collapses;
 	info->aborts = o->aborts;
 	info->attach_flags = o->track ? THP_ENCVM_ATTACH_KVM_WRITE_TRACK : 0;
+	info->displaced = bitmap_weight(o->away, o->l.nr_pages);
 	info->enc_state = (o->enc ? THP_ENCVM_ENC_ENCRYPTED : 0) |
 			  (te_fw_loaded(o->enc) ? THP_ENCVM_ENC_KEY : 0);
 	mutex_unlock(&o->lock);

@@ -62,6 +62,8 @@ COUNTER(full_scans, &te_stats.full_scans);
 COUNTER(windows_collapsed, &te_stats.windows_collapsed);
 COUNTER(pages_copied, &te_stats.pages_copied);
 COUNTER(dirty_retries, &te_stats.dirty_retries);
+COUNTER(windows_in_place, &te_stats.windows_in_place);
+COUNTER(windows_fresh, &te_stats.windows_fresh);
 COUNTER(alloc, &te_stats.failed[TE_FAIL_ALLOC]);
 COUNTER(timeout, &te_stats.failed[TE_FAIL_TIMEOUT]);
 COUNTER(retries, &te_stats.failed[TE_FAIL_RETRIES]);
@@ -92,6 +94,8 @@ static struct attribute *te_attrs[] = {
 	&windows_collapsed_counter.attr.attr,
 	&pages_copied_counter.attr.attr,
 	&dirty_retries_counter.attr.attr,
+	&windows_in_place_counter.attr.attr,
+	&windows_fresh_counter.attr.attr,
 	&objects_attr.attr,
 	NULL,
 };

@@ -102,6 +102,8 @@ struct te_collapse {
 };
 
 void te_collapse_init(struct te_collapse *c, u64 win, unsigned int max_retries);
+void te_collapse_init_subset(struct te_collapse *c, u64 win, unsigned int max_retries,
+			     const unsigned long *copy);
 unsigned int te_collapse_next_run(struct te_collapse *c, unsigned int *first);
 int te_collapse_complete(struct te_collapse *c, unsigned int first,
 			 unsigned int n, const unsigned long *dirty,

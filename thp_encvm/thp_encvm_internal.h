@@ -72,6 +72,10 @@ struct te_enc;
  * @aborts: collapses rolled back
  * @enc: firmware state of an encrypted object (fw.c), or NULL
  * @tweaks_busy: nesting of te_fw_tweaks_begin()
+ * @home: per window, the first pfn of the 2 MiB block it was allocated
+ *	  as, or 0
+ * @away: pages displaced from their home frame, which stays reserved
+ * @home_bad: of those, pages whose home frame was soft-offlined
  */
 struct te_obj {
 	struct kref ref;
@@ -109,6 +113,9 @@ struct te_obj {
 	u64 aborts;
 	struct te_enc *enc;
 	unsigned int tweaks_busy;
+	u64 *home;
+	unsigned long *away;
+	unsigned long *home_bad;
 };
 
 /* Knobs (sysfs.c) */
@@ -127,6 +134,8 @@ struct te_stats {
 	atomic64_t windows_collapsed;
 	atomic64_t pages_copied;
 	atomic64_t dirty_retries;
+	atomic64_t windows_in_place;
+	atomic64_t windows_fresh;
 	atomic64_t failed[TE_FAIL_NR];
 	atomic_t objects;
 };
@@ -154,6 +163,9 @@ void te_obj_put(struct te_obj *o);
 int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a);
 int te_obj_detach(struct te_obj *o);
 void te_obj_info(struct te_obj *o, struct thp_encvm_info *info);
+int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x);
+int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d);
+u64 te_home_pfn(struct te_obj *o, u64 i);
 struct te_obj *te_obj_from_file(struct file *file);
 void te_obj_zap(struct te_obj *o, u64 first, u64 n);
 bool te_obj_slots_ok(struct te_obj *o, struct kvm *kvm, u64 gpa,
@@ -171,6 +183,7 @@ bool te_fw_loaded(const struct te_enc *e);
 void te_fw_launch(struct te_obj *o);
 void te_fw_wipe(struct te_obj *o);
 void te_fw_crypt_page(struct te_obj *o, void *kaddr, u64 pfn);
+void te_fw_move(struct te_obj *o, u64 to, u64 from);
 void te_fw_tweaks_begin(struct te_obj *o);
 void te_fw_tweaks_update(struct te_obj *o, u64 first, u64 n);
 void te_fw_tweaks_end(struct te_obj *o);

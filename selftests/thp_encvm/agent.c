@@ -12,7 +12,7 @@
  *
  * On an encrypted object (ctl->enc) every load and store of private
  * memory goes through the accessors below, the stand-in for SEV's
- * memory controller: AES-128 in counter mode with the key from the
+ * memory controller: keyed BLAKE2s in counter mode with the key from the
  * launch-secret page and, for each page, the tweak (host frame) the
  * module publishes in the exclusion range. A copy decrypts with the
  * source's tweak and encrypts with the destination's.
@@ -20,7 +20,6 @@
 #include <linux/thp_encvm.h>
 
 #include "agent.h"
-#include "agent_aes.h"
 
 
 #define PAGE	4096u
@@ -89,6 +88,7 @@ static inline int all_words(const unsigned int *p, unsigned int v)
 
 static void port_out(unsigned short port, unsigned char v);
 static void enc_setup(void);
+static void pio(struct agent_ctl *ctl);
 static void enc_read(unsigned int p, unsigned int *buf);
 static int private(unsigned int p);
 static void fill(unsigned int p, unsigned int v);
@@ -104,9 +104,8 @@ static void serve(struct agent_ctl *ctl, struct thp_encvm_ring *ring);
 /* Interrupts taken, counted by irq_entry; the loop reports it in ctl. */
 unsigned int wakeups;
 
-/* Encrypted: the key, and a page decrypted for verification. */
+/* Encrypted: a page decrypted for verification (the key is below). */
 static int enc;
-static struct aes128 aes;
 static unsigned int plain[WORDS];
 
 /*
@@ -138,6 +137,8 @@ void start(void)
 	}
 	ctl->phase = 1;
 	port_out(PORT_FILLED, 1);
+	if (ctl->pio)
+		pio(ctl);
 
 	for (;;) {
 		/* The VMM and the host write these: load them afresh. */
@@ -325,6 +326,14 @@ static int private(unsigned int p)
 
 /* ---- the memory controller's stand-in (encrypted objects) ---- */
 
+/*
+ * Here, not at the top: with -fno-toplevel-reorder, a function of the
+ * header the compiler does not inline would come before start().
+ */
+#include "agent_blake2s.h"
+
+static struct b2s_key key;
+
 static struct thp_encvm_tweaks *tweaks(void)
 {
 	return (struct thp_encvm_tweaks *)(OBJ_GPA + OBJ_TWEAKS);
@@ -339,7 +348,7 @@ static void enc_setup(void)
 		barrier();
 	while (s->magic != THP_ENCVM_SECRET_MAGIC);
 	barrier();
-	aes128_init(&aes, s->key);
+	b2s_setup(&key, (const unsigned int *)s->key);
 	enc = 1;
 }
 
@@ -380,16 +389,16 @@ static unsigned long long tweak(unsigned int p)
  */
 static void enc_xor(unsigned int *dst, const unsigned int *src, unsigned int p)
 {
-	unsigned int b, j, ks[4], seq;
+	unsigned int b, j, ks[8], seq;
 	unsigned long long t;
 
 	do {
 		seq = tweak_begin();
 		t = tweak(p);
-		for (b = 0; b < WORDS / 4; b++) {
-			aes128_ctr_words(&aes, t, b, ks);
-			for (j = 0; j < 4; j++)
-				dst[4 * b + j] = src[4 * b + j] ^ ks[j];
+		for (b = 0; b < WORDS / 8; b++) {
+			b2s_ctr_words(&key, t, b, ks);
+			for (j = 0; j < 8; j++)
+				dst[8 * b + j] = src[8 * b + j] ^ ks[j];
 		}
 	} while (tweak_retry(seq));
 }
@@ -415,18 +424,18 @@ static void enc_copy(unsigned int dp, unsigned int sp)
 {
 	const unsigned int *s = page_ptr(sp);
 	unsigned int *d = page_ptr(dp);
-	unsigned int b, j, ks[4], kd[4], seq;
+	unsigned int b, j, ks[8], kd[8], seq;
 	unsigned long long ts, td;
 
 	do {
 		seq = tweak_begin();
 		ts = tweak(sp);
 		td = tweak(dp);
-		for (b = 0; b < WORDS / 4; b++) {
-			aes128_ctr_words(&aes, ts, b, ks);
-			aes128_ctr_words(&aes, td, b, kd);
-			for (j = 0; j < 4; j++)
-				d[4 * b + j] = s[4 * b + j] ^ ks[j] ^ kd[j];
+		for (b = 0; b < WORDS / 8; b++) {
+			b2s_ctr_words(&key, ts, b, ks);
+			b2s_ctr_words(&key, td, b, kd);
+			for (j = 0; j < 8; j++)
+				d[8 * b + j] = s[8 * b + j] ^ ks[j] ^ kd[j];
 		}
 	} while (tweak_retry(seq));
 }
@@ -575,3 +584,34 @@ static void copy_req(struct agent_ctl *ctl, struct thp_encvm_copy_req *q,
 	}
 }
 
+
+/*
+ * Intercepted string I/O: from private memory the VMM gets what is
+ * there (ciphertext, if encrypted); through the exclusion range it gets
+ * the plaintext, and hands data back the same way.
+ */
+static void pio(struct agent_ctl *ctl)
+{
+	unsigned char *out = (unsigned char *)(OBJ_GPA + OBJ_PIO);
+	unsigned char *in = out + PIO_LEN, *reply = out + 2 * PIO_LEN;
+	const unsigned char *src = (const unsigned char *)page_ptr(PIO_PAGE);
+	unsigned int n = PIO_LEN, i, ok = 1;
+
+	__asm__ __volatile__("rep outsb" : "+S"(src), "+c"(n) : "d"(PORT_PIO) : "memory");
+	if (enc)
+		enc_read(PIO_PAGE, plain);
+	else
+		for (i = 0; i < PIO_LEN / 4; i++)
+			plain[i] = page_ptr(PIO_PAGE)[i];
+	for (i = 0; i < PIO_LEN; i++)
+		out[i] = ((unsigned char *)plain)[i];
+	src = out;
+	n = PIO_LEN;
+	__asm__ __volatile__("rep outsb" : "+S"(src), "+c"(n) : "d"(PORT_PIO) : "memory");
+	n = PIO_LEN;
+	__asm__ __volatile__("rep insb" : "+D"(in), "+c"(n) : "d"(PORT_PIO) : "memory");
+	in = out + PIO_LEN;
+	for (i = 0; i < PIO_LEN; i++)
+		ok &= in[i] == pio_byte(i, 0) && reply[i] == pio_byte(i, 1);
+	ctl->pio_in_ok = ok;
+}

@@ -676,6 +676,75 @@ TEST_F(te, attach_checks_every_memslot)
 	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
 }
 
+static int xfer(int obj, unsigned long long gpa, void *buf, unsigned long long len,
+		unsigned int write)
+{
+	struct thp_encvm_xfer x = {
+		.gpa = gpa, .len = len, .buf = (unsigned long)buf, .write = write,
+	};
+
+	return ioctl(obj, THP_ENCVM_IOC_XFER, &x) ? -errno : 0;
+}
+
+/*
+ * THP_ENCVM_IOC_XFER copies to and from the exclusion (shared) range
+ * only, while attached, and refuses every byte outside it.
+ */
+TEST_F(te, xfer_reaches_only_the_exclusion_range)
+{
+	struct thp_encvm_xfer bad = { .gpa = 1ULL << 30, .len = 16 };
+	unsigned long long g = 1ULL << 30;
+	static char buf[THP_ENCVM_XFER_MAX + 1], back[64 * 1024];
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = g };
+	struct te_vm v;
+	int ro;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	ASSERT_EQ(0, te_vm_open(&v, self->dev));
+	ASSERT_EQ(0, set_slot(v.vm, 0, g, 16 * MB, v.m));
+	EXPECT_EQ(-ENOENT, xfer(v.obj, g + 4096, buf, 16, 0));
+	a.vm_fd = v.vm;
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	memset(buf, 0x5a, sizeof(buf));
+	/* The shared range is the first 64K: all of it, in and out. */
+	ASSERT_EQ(0, xfer(v.obj, g + 8192, buf, 56 * 1024, 1));
+	EXPECT_EQ(0, memcmp(v.m + 8192, buf, 56 * 1024));
+	memset(v.m + 8192, 0xa5, 100);
+	ASSERT_EQ(0, xfer(v.obj, g, back, 64 * 1024, 0));
+	EXPECT_EQ(0, memcmp(back + 8192, v.m + 8192, 56 * 1024));
+	EXPECT_EQ((char)0xa5, back[8192 + 99]);
+	/* Not one byte outside. */
+	EXPECT_EQ(-EACCES, xfer(v.obj, g + 64 * 1024, buf, 1, 0));
+	EXPECT_EQ(-EACCES, xfer(v.obj, g + 64 * 1024 - 1, buf, 2, 1));
+	EXPECT_EQ(-EACCES, xfer(v.obj, g - 1, buf, 2, 0));
+	EXPECT_EQ(-EACCES, xfer(v.obj, g + 15 * MB, buf, 16, 0));
+	EXPECT_EQ(-EACCES, xfer(v.obj, -4096ULL, buf, 8192, 0));
+	/* Bad lengths, directions, fields and buffers. */
+	EXPECT_EQ(-EINVAL, xfer(v.obj, g, buf, 0, 0));
+	EXPECT_EQ(-EINVAL, xfer(v.obj, g, buf, THP_ENCVM_XFER_MAX + 1, 0));
+	EXPECT_EQ(-EINVAL, xfer(v.obj, g + 4096, buf, -4096ULL, 0));
+	EXPECT_EQ(-EINVAL, xfer(v.obj, g, buf, 16, 2));
+	bad.reserved = 1;
+	bad.buf = (unsigned long)buf;
+	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_XFER, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_XFER, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-EFAULT, xfer(v.obj, g, NULL, 16, 0));
+	EXPECT_EQ(-EFAULT, xfer(v.obj, g, NULL, 16, 1));
+	/* A read-only file reads, and does not write. */
+	ro = te_reopen(v.obj, O_RDONLY);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(0, xfer(ro, g, back, 16, 0));
+	EXPECT_EQ(-EBADF, xfer(ro, g, buf, 16, 1));
+	close(ro);
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(-ENOENT, xfer(v.obj, g, back, 16, 0));
+	te_vm_close(&v);
+	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
+}
+
 struct detacher {
 	pthread_barrier_t *go;
 	int obj, rounds, ok, enoent, other;

@@ -912,6 +912,33 @@ static unsigned long plaintext_words(struct tvm *t)
 }
 
 /*
+ * The agent's port I/O (ctl.pio): from the private page, rep outsb
+ * delivers ciphertext if @enc (no word of the plaintext), plaintext if
+ * not; through the exclusion range it delivers the plaintext, which
+ * THP_ENCVM_IOC_XFER reads there too, while it refuses the private
+ * page; rep insb and the XFER reply reach the guest.
+ */
+static void check_pio(struct __test_metadata *_metadata, struct tvm *t, bool enc)
+{
+	unsigned int want[PIO_LEN / 4], k, same = 0;
+	double end = now_s() + VM_WAIT_S;
+
+	while (__atomic_load_n(&t->pio_ins, __ATOMIC_ACQUIRE) < PIO_LEN && now_s() < end)
+		usleep(10000);
+	ASSERT_EQ(PIO_LEN, t->pio_ins);
+	ASSERT_EQ(2 * PIO_LEN, t->pio_outs);
+	for (k = 0; k < PIO_LEN / 4; k++) {
+		want[k] = agent_word(PIO_PAGE, k, 1);
+		same += ((unsigned int *)t->pio_out[0])[k] == want[k];
+	}
+	EXPECT_EQ(enc ? 0 : PIO_LEN / 4, same);
+	EXPECT_EQ(0, memcmp(t->pio_out[1], want, PIO_LEN));
+	EXPECT_EQ(0, t->pio_xfer_err[0]);
+	EXPECT_EQ(0, memcmp(t->pio_xfer, want, PIO_LEN));
+	EXPECT_EQ(EACCES, t->pio_xfer_err[1]);
+}
+
+/*
  * An encrypted object: ATTACH launches it with a key only the guest
  * (its agent, through the launch-secret page) learns; the VMM's fault
  * on the secret page fails, and no word of private memory it reads is
@@ -932,8 +959,10 @@ TEST_F_TIMEOUT(kvm, encrypted_guest_copies_windows, 600)
 	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1, TVM_ENCRYPTED));
 	EXPECT_EQ(THP_ENCVM_ENC_ENCRYPTED | THP_ENCVM_ENC_KEY, info_of(t->obj).enc_state);
 	EXPECT_EQ(1, sigbus_on_read(t->map + OBJ_SECRET));
+	t->ctl->pio = 1;
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	check_pio(_metadata, t, true);
 	EXPECT_EQ(0, plaintext_words(t));
 	ASSERT_EQ(0, write_knob("enabled", "1"));
 	info = collapse_all(t);
@@ -948,6 +977,7 @@ TEST_F_TIMEOUT(kvm, encrypted_guest_copies_windows, 600)
 	EXPECT_EQ(0, t->ctl->poison_bad);
 	EXPECT_EQ(512 * OBJ_ELIGIBLE, t->ctl->poison_ok);
 	EXPECT_EQ(2 * OBJ_ELIGIBLE, t->ctl->dirty_writes);
+	EXPECT_EQ(1, t->ctl->pio_in_ok);
 	TH_LOG("%u accesses redone for changed frames", t->ctl->tweak_retries);
 
 	ASSERT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_DETACH));
@@ -982,8 +1012,11 @@ static void host_copies(struct __test_metadata *_metadata, struct tvm *t,
 	double end;
 
 	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1, flags));
+	t->ctl->pio = !enc;
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	if (!enc)
+		check_pio(_metadata, t, false);
 	ASSERT_EQ(0, mv_write_path(hc, "1"));
 	ASSERT_EQ(0, write_knob("enabled", "1"));
 	end = now_s() + VM_WAIT_S;
@@ -1022,6 +1055,82 @@ TEST_F_TIMEOUT(kvm, host_copy_goes_unnoticed_in_plaintext, 300)
 TEST_F_TIMEOUT(kvm, host_copy_fails_encrypted_verification, 300)
 {
 	host_copies(_metadata, &self->t, TVM_ENCRYPTED);
+}
+
+static int displace(struct tvm *t, unsigned long long off, unsigned int event, int node)
+{
+	struct thp_encvm_displace d = { .offset = off, .event = event, .node = node };
+
+	return ioctl(t->obj, THP_ENCVM_IOC_DISPLACE, &d) ? -errno : 0;
+}
+
+#define WIN(w)	((unsigned long long)(w) * 2 * MB)
+
+/*
+ * An object without SCATTER is one 2 MiB block a window, huge from the
+ * start. Events move single pages out (models of a NUMA migration, a
+ * private -> shared -> private conversion, a soft-offline), which the
+ * firmware model re-encrypts for their new frames; their home frames
+ * stay reserved. A collapse then has the guest copy only the displaced
+ * pages back home (1 and 16 pages), or, where a home frame was lost,
+ * the whole window into a fresh block (512): every window is huge
+ * again, with every byte intact.
+ */
+TEST_F_TIMEOUT(kvm, displaced_pages_copied_back_in_place, 300)
+{
+	long inplace0 = read_knob("windows_in_place"), fresh0 = read_knob("windows_fresh");
+	struct tvm *t = &self->t;
+	struct thp_encvm_info info;
+	long copied0, retries0;
+	unsigned int i;
+	double end;
+
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1,
+				       TVM_ENCRYPTED | TVM_BLOCKS));
+	if (info_of(t->obj).huge != OBJ_ELIGIBLE)
+		SKIP(return, "no free 2 MiB blocks for the object");
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, displace(t, WIN(1) + 5 * 4096, THP_ENCVM_DISPLACE_MIGRATE, 0));
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ(0, displace(t, WIN(2) + (100 + i) * 4096, THP_ENCVM_DISPLACE_CONVERT, -1));
+	EXPECT_EQ(0, displace(t, WIN(3) + 7 * 4096, THP_ENCVM_DISPLACE_SOFT_OFFLINE, -1));
+	/* Bad requests: shared, staging and secret pages, bad fields. */
+	EXPECT_EQ(-EINVAL, displace(t, 4096, THP_ENCVM_DISPLACE_CONVERT, -1));
+	EXPECT_EQ(-EINVAL, displace(t, OBJ_STAGING, THP_ENCVM_DISPLACE_CONVERT, -1));
+	EXPECT_EQ(-EINVAL, displace(t, OBJ_SECRET, THP_ENCVM_DISPLACE_CONVERT, -1));
+	EXPECT_EQ(-EINVAL, displace(t, OBJ_SIZE, THP_ENCVM_DISPLACE_CONVERT, -1));
+	EXPECT_EQ(-EINVAL, displace(t, WIN(1) + 1, THP_ENCVM_DISPLACE_CONVERT, -1));
+	EXPECT_EQ(-EINVAL, displace(t, WIN(1), 3, -1));
+	EXPECT_EQ(-EINVAL, displace(t, WIN(1), THP_ENCVM_DISPLACE_MIGRATE, -1));
+	EXPECT_EQ(-EINVAL, displace(t, WIN(1), THP_ENCVM_DISPLACE_MIGRATE, 4096));
+	EXPECT_EQ(-EINVAL, displace(t, WIN(1), THP_ENCVM_DISPLACE_CONVERT, 0));
+	info = info_of(t->obj);
+	EXPECT_EQ(OBJ_ELIGIBLE - 3, info.huge);
+	EXPECT_EQ(18, info.displaced);
+
+	copied0 = read_knob("pages_copied");
+	retries0 = read_knob("dirty_retries");
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	end = now_s() + VM_WAIT_S;
+	while (info_of(t->obj).collapses < 3 && now_s() < end &&
+	       __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) >= 0)
+		usleep(50000);
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	info = info_of(t->obj);
+	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
+	EXPECT_EQ(3, info.collapses);
+	EXPECT_EQ(0, info.aborts);
+	EXPECT_EQ(0, info.displaced);
+	EXPECT_EQ(inplace0 + 2, read_knob("windows_in_place"));
+	EXPECT_EQ(fresh0 + 1, read_knob("windows_fresh"));
+	/* Copies that stuck: the displaced pages, and the fresh window's. */
+	EXPECT_EQ(1 + 16 + 512, read_knob("pages_copied") - copied0 -
+				(read_knob("dirty_retries") - retries0));
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES - 1, t->ctl->checked);
+	EXPECT_EQ(0, t->ctl->poison_bad);
 }
 
 TEST_HARNESS_MAIN

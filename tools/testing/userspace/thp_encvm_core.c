@@ -76,7 +76,7 @@ int main(void)
 {
 	static struct te_collapse c;
 	unsigned int trial, bad_part = 0, bad_switch = 0, bad_retry = 0;
-	unsigned int bad_done = 0, aborts = 0, dones = 0;
+	unsigned int bad_done = 0, aborts = 0, dones = 0, subsets = 0, bad_subset = 0;
 
 	printf("TAP version 13\n");
 	srandom(3);
@@ -86,7 +86,25 @@ int main(void)
 		bool model_sw[TE_WIN_PAGES] = { false };
 		int ret = 0;
 
-		te_collapse_init(&c, trial, max);
+		/* Half the trials copy a random subset (displaced pages). */
+		if (trial % 2) {
+			DECLARE_BITMAP(copy, TE_WIN_PAGES);
+			unsigned int every = random() % 64 + 1;
+
+			bitmap_zero(copy, TE_WIN_PAGES);
+			for (i = 0; i < TE_WIN_PAGES; i++) {
+				if (random() % every)
+					continue;
+				__set_bit(i, copy);
+			}
+			for (i = 0; i < TE_WIN_PAGES; i++)
+				model_sw[i] = !test_bit(i, copy);
+			te_collapse_init_subset(&c, trial, max, copy);
+			subsets++;
+			bad_subset += c.nr_switched != TE_WIN_PAGES - bitmap_weight(copy, TE_WIN_PAGES);
+		} else {
+			te_collapse_init(&c, trial, max);
+		}
 		while (!ret && !te_collapse_done(&c)) {
 			struct { unsigned int first, n; } runs[TE_WIN_PAGES];
 			unsigned int nr = 0, k, first, n;
@@ -142,6 +160,7 @@ int main(void)
 	ok(!bad_retry, "retries are counted per page and stay within the limit");
 	ok(!bad_done, "done means all switched; aborts are retry aborts");
 	ok(aborts && dones, "both outcomes happened");
+	ok(subsets && !bad_subset, "in place: only the displaced pages are copied");
 	layouts();
 	printf("1..%u\n", tests);
 	return failed ? 1 : 0;
