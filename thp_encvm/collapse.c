@@ -46,6 +46,8 @@
 #include <linux/file.h>
 #include <linux/freezer.h>
 #include <linux/kthread.h>
+#include <linux/kvm_host.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
@@ -68,6 +70,8 @@ static u32 te_wakeup;		/* generation of the current wakeup */
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 DECLARE_FAULT_ATTR(te_fail_alloc);
 #endif
+u32 te_hold_ref;
+bool te_host_copy;
 
 /**
  * struct te_run - one collapse in progress
@@ -85,6 +89,12 @@ DECLARE_FAULT_ATTR(te_fail_alloc);
  * @zap: pages whose mappings must go before the next request or sleep
  * @req: requests in flight: sequence, ring slot, run
  * @nr_req: entries of @req
+ * @slots_gen: the VM's memslot generation when the window was staged
+ * @pinned: a page of the last completion was referenced by someone else
+ * @in_place: the window's 2 MiB block is its home: only the pages in
+ *	      @copy, displaced from it, are copied back into their home
+ *	      frames (@new_pfn is the block)
+ * @copy: the pages the guest copies
  */
 struct te_run {
 	struct te_obj *o;
@@ -104,6 +114,10 @@ struct te_run {
 		unsigned int first, n;
 	} req[THP_ENCVM_RING_SLOTS];
 	unsigned int nr_req;
+	u64 slots_gen;
+	bool pinned;
+	bool in_place;
+	DECLARE_BITMAP(copy, TE_WIN_PAGES);
 };
 
 void te_daemon_kick(void)
@@ -121,17 +135,24 @@ static void sleep_ms(unsigned int ms)
 
 static struct thp_encvm_ring *ring_of(struct te_obj *o)
 {
-	return page_address(pfn_to_page(o->pfn[o->l.ring_page]));
+	return te_host_page(o, o->l.ring_page);
 }
 
-static struct page *alloc_window_page(int node)
+/* Charged to the object's memory cgroup, as its 4 KiB pages are. */
+static struct page *alloc_window_page(struct te_obj *o)
 {
+	struct mem_cgroup *old;
+	struct page *page;
+
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	if (should_fail(&te_fail_alloc, PMD_SIZE))
 		return NULL;
 #endif
-	return alloc_pages_node(node, GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN |
-				__GFP_NORETRY, PMD_ORDER);
+	old = set_active_memcg(o->memcg);
+	page = alloc_pages_node(o->node, GFP_KERNEL_ACCOUNT | __GFP_THISNODE |
+				__GFP_NOWARN | __GFP_NORETRY, PMD_ORDER);
+	set_active_memcg(old);
+	return page;
 }
 
 /*
@@ -200,6 +221,34 @@ static bool remap_window(struct te_obj *o, u64 first)
 	return ok;
 }
 
+/* The frames changed are unmapped: the tweak table is stable again. */
+static void tweaks_end(struct te_obj *o)
+{
+	mutex_lock(&o->lock);
+	te_fw_tweaks_end(o);
+	mutex_unlock(&o->lock);
+}
+
+/*
+ * debugfs host_copy: copy the run [@first, @first + @n) of the window
+ * from its frames to the new ones, as a host that ignores the guest
+ * would, and complete request @q for the guest. This bypasses
+ * te_host_page() on purpose: it is the injected fault.
+ */
+static void host_copy(struct te_run *r, unsigned int first, unsigned int n,
+		      struct thp_encvm_copy_req *q, u32 seq)
+{
+	struct te_obj *o = r->o;
+	unsigned int i;
+
+	mutex_lock(&o->lock);
+	for (i = first; i < first + n; i++)
+		copy_page(page_address(pfn_to_page(r->new_pfn + i)),
+			  page_address(pfn_to_page(o->pfn[r->first + i])));
+	mutex_unlock(&o->lock);
+	WRITE_ONCE(q->done, seq);
+}
+
 /* Steps 1 to 3. */
 static enum te_fail stage(struct te_run *r)
 {
@@ -207,23 +256,42 @@ static enum te_fail stage(struct te_run *r)
 	u64 stg = o->l.staging_first;
 	struct page *page;
 	unsigned int i;
-	bool remap, mapped;
+	bool remap, mapped, ok;
+	int idx;
 
-	page = alloc_window_page(o->node);
-	if (!page)
-		return TE_FAIL_ALLOC;
-	split_page(page, PMD_ORDER);
-	r->new_pfn = page_to_pfn(page);
+	/*
+	 * The memslots must map the whole object, staging window included,
+	 * where the attach found it; their generation tells complete_req()
+	 * whether they changed while the guest copied.
+	 */
+	idx = srcu_read_lock(&o->kvm->srcu);
+	ok = te_obj_slots_ok(o, o->kvm, o->gpa, o->hva, &r->slots_gen);
+	srcu_read_unlock(&o->kvm->srcu, idx);
+	if (!ok)
+		return TE_FAIL_MEMSLOT;
+	if (r->in_place) {
+		/* The home frames: reserved, scrubbed, free. */
+		page = pfn_to_page(r->new_pfn);
+	} else {
+		page = alloc_window_page(o);
+		if (!page)
+			return TE_FAIL_ALLOC;
+		split_page(page, PMD_ORDER);
+		r->new_pfn = page_to_pfn(page);
+	}
 	/* The only write to private memory: a copy destination's poison. */
-	for (i = 0; i < TE_WIN_PAGES; i++)
-		memset64(page_address(page + i),
+	for_each_set_bit(i, r->copy, TE_WIN_PAGES)
+		memset64(te_host_fresh(page + i),
 			 (u64)THP_ENCVM_POISON << 32 | THP_ENCVM_POISON,
 			 PAGE_SIZE / sizeof(u64));
 	mutex_lock(&o->lock);
+	te_fw_tweaks_begin(o);
 	for (i = 0; i < TE_WIN_PAGES; i++) {
 		r->saved[i] = o->pfn[stg + i];
-		o->pfn[stg + i] = r->new_pfn + i;
+		if (test_bit(i, r->copy))
+			o->pfn[stg + i] = r->new_pfn + i;
 	}
+	te_fw_tweaks_update(o, stg, TE_WIN_PAGES);
 	r->staged = true;
 	remap = o->staging_ptes;
 	o->staging_ptes = false;
@@ -241,6 +309,7 @@ static enum te_fail stage(struct te_run *r)
 		remap_window(o, stg);
 	if (mapped)
 		te_obj_zap(o, stg, TE_WIN_PAGES);
+	tweaks_end(o);
 	return TE_FAIL_NONE;
 }
 
@@ -313,6 +382,8 @@ static enum te_fail post(struct te_run *r)
 		r->req[r->nr_req].n = n;
 		r->nr_req++;
 		trace_thp_encvm_copy_request(o->id, r->c.win, first, n, seq);
+		if (READ_ONCE(te_host_copy))
+			host_copy(r, first, n, q, seq);
 		prod++;
 	}
 	o->prod = prod;
@@ -332,16 +403,50 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 {
 	unsigned int first = r->req[k].first, n = r->req[k].n, i;
 	struct te_obj *o = r->o;
-	int ret;
+	enum te_fail f;
+	int ret, idx;
 
 	bitmap_zero(r->to_switch, TE_WIN_PAGES);
 	mutex_lock(&o->lock);
-	for (i = first; i < first + n; i++)
+	/*
+	 * Under the lock that te_track_remove_region() takes: KVM dropped
+	 * the tracking of some pages, so their writes may be unseen.
+	 */
+	if (o->track_lost) {
+		mutex_unlock(&o->lock);
+		return TE_FAIL_DETACHED;
+	}
+	/*
+	 * The guest copied through the memslots of the staging time, and
+	 * the pages switch within the same srcu section as the check: a
+	 * memslot update meanwhile waits for it.
+	 */
+	idx = srcu_read_lock(&o->kvm->srcu);
+	if (kvm_memslots(o->kvm)->generation != r->slots_gen) {
+		srcu_read_unlock(&o->kvm->srcu, idx);
+		mutex_unlock(&o->lock);
+		return TE_FAIL_MEMSLOT;
+	}
+	r->pinned = false;
+	for (i = first; i < first + n; i++) {
 		__assign_bit(i, r->dirty, test_bit(r->first + i, o->dirty));
+		/*
+		 * Only the object refers to its pages (faults map them
+		 * without a reference); another reference, such as a
+		 * kvm_vcpu_map() of the page, may still write it: copy it
+		 * again, as khugepaged's is_refcount_suitable() refuses.
+		 */
+		if (page_ref_count(pfn_to_page(o->pfn[r->first + i])) != 1) {
+			__set_bit(i, r->dirty);
+			r->pinned = true;
+		}
+	}
 	ret = te_collapse_complete(&r->c, first, n, r->dirty, r->to_switch);
 	for_each_set_bit(i, r->to_switch, TE_WIN_PAGES) {
 		r->old[i] = o->pfn[r->first + i];
 		o->pfn[r->first + i] = r->new_pfn + i;
+		te_fw_tweaks_update(o, r->first + i, 1);
+		__clear_bit(r->first + i, o->away);
 		__clear_bit(r->first + i, o->wp);
 		__clear_bit(i, r->armed);
 	}
@@ -352,15 +457,18 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 		__clear_bit(r->first + i, o->dirty);
 		__set_bit(i, r->zap);
 	}
+	srcu_read_unlock(&o->kvm->srcu, idx);
 	mutex_unlock(&o->lock);
-	if (!te_collapse_done(&r->c))
+	/* An encrypted object's tweaks must not wait for the remap. */
+	if (!te_collapse_done(&r->c) || o->enc)
 		bitmap_or(r->zap, r->zap, r->to_switch, TE_WIN_PAGES);
 	trace_thp_encvm_copy_complete(o->id, r->c.win, first, n,
 				      bitmap_weight(r->to_switch, TE_WIN_PAGES));
 	for (i = first; i < first + n; i++)
 		if (test_bit(i, r->dirty))
 			trace_thp_encvm_dirty_retry(o->id, r->c.win, i, r->c.retries[i]);
-	return ret ? TE_FAIL_RETRIES : TE_FAIL_NONE;
+	f = r->pinned ? TE_FAIL_PINNED : TE_FAIL_RETRIES;
+	return ret ? f : TE_FAIL_NONE;
 }
 
 /*
@@ -408,19 +516,26 @@ static enum te_fail wait_copies(struct te_run *r)
 		left -= hweight64(newly);
 		if (newly && r->kvm_wt)
 			fence(r, newly);
-		for (k = 0; k < r->nr_req; k++) {
-			if (!(newly & BIT_ULL(k)))
-				continue;
-			f = complete_req(r, k);
-			if (f)
-				return f;
+		if (newly) {
+			mutex_lock(&r->o->lock);
+			te_fw_tweaks_begin(r->o);
+			mutex_unlock(&r->o->lock);
 		}
+		f = TE_FAIL_NONE;
+		for (k = 0; !f && k < r->nr_req; k++)
+			if (newly & BIT_ULL(k))
+				f = complete_req(r, k);
 		/*
 		 * Before sleeping: a guest store to a switched page waits
 		 * for this zap, and a re-protected page must be zapped
-		 * before its next request.
+		 * before its next request. Then the frames in the tweak
+		 * table are the mapped ones again.
 		 */
 		flush_zap(r);
+		if (newly)
+			tweaks_end(r->o);
+		if (f)
+			return f;
 		if (!left)
 			break;
 		if (time_after(jiffies, deadline))
@@ -445,13 +560,16 @@ static void unstage(struct te_run *r)
 	if (!r->staged)
 		return;
 	mutex_lock(&o->lock);
+	te_fw_tweaks_begin(o);
 	for (i = 0; i < TE_WIN_PAGES; i++)
 		o->pfn[stg + i] = r->saved[i];
+	te_fw_tweaks_update(o, stg, TE_WIN_PAGES);
 	mapped = o->staging_mapped;
 	o->staging_mapped = false;
 	mutex_unlock(&o->lock);
 	if (mapped)
 		te_obj_zap(o, stg, TE_WIN_PAGES);
+	tweaks_end(o);
 	r->staged = false;
 }
 
@@ -513,9 +631,36 @@ static void rollback(struct te_run *r)
 	te_obj_zap(o, r->first, TE_WIN_PAGES);
 	if (!r->new_pfn)
 		return;
-	for (i = 0; i < TE_WIN_PAGES; i++)
-		__free_page(pfn_to_page(test_bit(i, r->c.switched) ? r->old[i] :
-					r->new_pfn + i));
+	/* In place, an unswitched page's home frame stays reserved. */
+	for_each_set_bit(i, r->copy, TE_WIN_PAGES) {
+		if (test_bit(i, r->c.switched))
+			__free_page(pfn_to_page(r->old[i]));
+		else if (!r->in_place)
+			__free_page(pfn_to_page(r->new_pfn + i));
+	}
+}
+
+/*
+ * A window collapsed into a fresh block: that is its home now. The old
+ * block's frames still reserved for displaced pages go.
+ */
+static void rehome(struct te_run *r)
+{
+	DECLARE_BITMAP(away, TE_WIN_PAGES);
+	struct te_obj *o = r->o;
+	u64 i, old_home;
+
+	mutex_lock(&o->lock);
+	old_home = o->home[r->c.win];
+	for (i = 0; i < TE_WIN_PAGES; i++) {
+		__assign_bit(i, away, test_bit(r->first + i, o->away));
+		__clear_bit(r->first + i, o->away);
+		__clear_bit(r->first + i, o->home_bad);
+	}
+	o->home[r->c.win] = r->new_pfn;
+	mutex_unlock(&o->lock);
+	for_each_set_bit(i, away, TE_WIN_PAGES)
+		__free_page(pfn_to_page(old_home + i));
 }
 
 static enum te_fail collapse(struct te_run *r)
@@ -542,21 +687,52 @@ static enum te_fail collapse(struct te_run *r)
 	 */
 	remap_window(r->o, r->first);
 	te_obj_zap(r->o, r->first, TE_WIN_PAGES);
-	for (i = 0; i < TE_WIN_PAGES; i++)
+	for_each_set_bit(i, r->copy, TE_WIN_PAGES)
 		__free_page(pfn_to_page(r->old[i]));
+	if (!r->in_place)
+		rehome(r);
 	return TE_FAIL_NONE;
 }
 
-/* Collapse window @win of @o; the caller holds a reference on @o. */
-static void collapse_window(struct te_obj *o, u64 win)
+/*
+ * Can window @win of @o collapse in place: every page in its home frame
+ * of the window's block but the displaced ones, set in @copy, whose home
+ * frames are still there? The caller holds @o->lock.
+ */
+static bool in_place(struct te_obj *o, u64 win, unsigned long *copy)
 {
+	u64 first = win * TE_WIN_PAGES, i;
+
+	lockdep_assert_held(&o->lock);
+	bitmap_zero(copy, TE_WIN_PAGES);
+	if (!o->home[win])
+		return false;
+	for (i = 0; i < TE_WIN_PAGES; i++) {
+		if (o->pfn[first + i] == o->home[win] + i)
+			continue;
+		if (!test_bit(first + i, o->away) || test_bit(first + i, o->home_bad))
+			return false;
+		__set_bit(i, copy);
+	}
+	return !bitmap_empty(copy, TE_WIN_PAGES);
+}
+
+/*
+ * Collapse window @win of @o; the caller holds a reference on @o and has
+ * claimed it. Returns why it failed, or TE_FAIL_NONE; it does not sleep
+ * after a failed allocation, the caller does, with @o released.
+ */
+static enum te_fail collapse_window(struct te_obj *o, u64 win)
+{
+	u32 hold = READ_ONCE(te_hold_ref);
+	struct page *held = NULL;
 	struct te_run *r;
 	enum te_fail f;
 	u64 t0 = ktime_get_ns();
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
-		return;
+		return TE_FAIL_ALLOC;
 	r->o = o;
 	r->first = win * TE_WIN_PAGES;
 	/* Stable while the object is claimed: detach waits for the daemon. */
@@ -566,11 +742,27 @@ static void collapse_window(struct te_obj *o, u64 win)
 		o->track_lost = false;
 		mutex_unlock(&o->lock);
 	}
-	te_collapse_init(&r->c, win, READ_ONCE(te_max_copy_retries));
+	mutex_lock(&o->lock);
+	r->in_place = in_place(o, win, r->copy);
+	if (r->in_place)
+		r->new_pfn = o->home[win];
+	else
+		bitmap_fill(r->copy, TE_WIN_PAGES);
+	mutex_unlock(&o->lock);
+	te_collapse_init_subset(&r->c, win, READ_ONCE(te_max_copy_retries), r->copy);
+	if (hold && hold <= TE_WIN_PAGES) {
+		/* debugfs: hold a source page, as a kvm_vcpu_map() user would. */
+		mutex_lock(&o->lock);
+		held = pfn_to_page(o->pfn[r->first + hold - 1]);
+		get_page(held);
+		mutex_unlock(&o->lock);
+	}
 	trace_thp_encvm_collapse_begin(o->id, win);
 	f = collapse(r);
 	if (f)
 		rollback(r);
+	if (held)
+		put_page(held);
 	atomic64_add(r->c.pages_copied, &te_stats.pages_copied);
 	atomic64_add(r->c.dirty_retries, &te_stats.dirty_retries);
 	mutex_lock(&o->lock);
@@ -580,14 +772,15 @@ static void collapse_window(struct te_obj *o, u64 win)
 	} else {
 		o->collapses++;
 		atomic64_inc(&te_stats.windows_collapsed);
+		atomic64_inc(r->in_place ? &te_stats.windows_in_place :
+			     &te_stats.windows_fresh);
 	}
 	mutex_unlock(&o->lock);
 	trace_thp_encvm_collapse_end(o->id, win, te_fail_names[f],
 				     r->c.pages_copied, r->c.dirty_retries,
 				     ktime_get_ns() - t0);
 	kfree(r);
-	if (f == TE_FAIL_ALLOC)
-		sleep_ms(READ_ONCE(te_alloc_sleep_ms));
+	return f;
 }
 
 /*
@@ -618,7 +811,8 @@ static void unclaim(struct te_obj *o)
  * busy); an object whose cursor goes round, or whose guest is busy, is
  * marked as scanned in this pass.
  */
-static unsigned int scan_obj(struct te_obj *o, unsigned int budget)
+static unsigned int scan_obj(struct te_obj *o, unsigned int budget,
+			     bool *alloc_failed)
 {
 	u64 nr = o->l.nr_pages / TE_WIN_PAGES;
 	unsigned int scanned = 0, eligible = 0;
@@ -653,9 +847,12 @@ static unsigned int scan_obj(struct te_obj *o, unsigned int budget)
 		}
 		if (kind == TE_WIN_ELIGIBLE) {
 			eligible++;
-			collapse_window(o, win);
+			*alloc_failed = collapse_window(o, win) == TE_FAIL_ALLOC;
 		}
 		unclaim(o);
+		/* The daemon sleeps in scan()'s caller, @o released. */
+		if (*alloc_failed)
+			break;
 		scanned += TE_WIN_PAGES;
 		o->scan_win = (win + 1) % nr;
 		if (!o->scan_win) {
@@ -671,12 +868,13 @@ static unsigned int scan_obj(struct te_obj *o, unsigned int budget)
 /*
  * One wakeup: pages_to_scan pages, object by object, round robin. A
  * full scan is complete when every attached object went round once.
+ * Returns true if it stopped on a failed 2 MiB allocation.
  */
-static void scan(void)
+static bool scan(void)
 {
 	unsigned int budget = READ_ONCE(te_pages_to_scan), done = 0, n;
+	bool full, alloc_failed = false;
 	struct te_obj *o;
-	bool full;
 
 	te_wakeup++;
 	while (done < budget && !kthread_should_stop()) {
@@ -688,9 +886,11 @@ static void scan(void)
 		}
 		mutex_unlock(&te_objs_lock);
 		if (!o)
-			return;
-		n = scan_obj(o, budget - done);
+			return false;
+		n = scan_obj(o, budget - done, &alloc_failed);
 		te_obj_put(o);
+		if (alloc_failed)
+			return true;
 		if (!n)
 			break;
 		done += n;
@@ -704,15 +904,21 @@ static void scan(void)
 		atomic64_inc(&te_stats.full_scans);
 	}
 	mutex_unlock(&te_objs_lock);
+	return false;
 }
 
 static int te_daemon(void *unused)
 {
 	set_freezable();
 	while (!kthread_should_stop()) {
-		if (READ_ONCE(te_enabled))
-			scan();
-		sleep_ms(READ_ONCE(te_scan_sleep_ms));
+		/*
+		 * After a failed allocation, as khugepaged: a longer sleep,
+		 * holding no object (a detach or a knob write cuts it short).
+		 */
+		if (READ_ONCE(te_enabled) && scan())
+			sleep_ms(READ_ONCE(te_alloc_sleep_ms));
+		else
+			sleep_ms(READ_ONCE(te_scan_sleep_ms));
 	}
 	return 0;
 }

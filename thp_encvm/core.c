@@ -20,11 +20,39 @@ const char * const te_fail_names[TE_FAIL_NR] = {
 	[TE_FAIL_DETACHED] = "detached",
 	[TE_FAIL_RING] = "ring",
 	[TE_FAIL_BUSY] = "guest_busy",
+	[TE_FAIL_MEMSLOT] = "memslot",
+	[TE_FAIL_PINNED] = "pinned",
 };
 
 static bool page_aligned(u64 v)
 {
 	return !(v & (THP_ENCVM_PAGE_SIZE - 1));
+}
+
+/*
+ * An encrypted object's tweak table lies in the shared range, off the
+ * ring's page; its launch-secret page is private, outside the staging
+ * window.
+ */
+static int te_layout_init_enc(struct te_layout *l, const struct thp_encvm_create *c)
+{
+	u64 bytes = sizeof(struct thp_encvm_tweaks) + l->nr_pages * sizeof(u64);
+	u64 first = c->tweak_offset >> TE_PAGE_SHIFT;
+	u64 count = (bytes + THP_ENCVM_PAGE_SIZE - 1) >> TE_PAGE_SHIFT;
+	u64 secret = c->secret_offset >> TE_PAGE_SHIFT;
+
+	if (!page_aligned(c->tweak_offset) || !page_aligned(c->secret_offset) ||
+	    c->tweak_offset >= c->size || c->secret_offset >= c->size)
+		return -EINVAL;
+	if (!te_page_shared(l, first) || !te_page_shared(l, first + count - 1) ||
+	    (l->ring_page >= first && l->ring_page < first + count))
+		return -EINVAL;
+	if (te_page_shared(l, secret) || secret - l->staging_first < TE_WIN_PAGES)
+		return -EINVAL;
+	l->tweak_first = first;
+	l->tweak_count = count;
+	l->secret_page = secret;
+	return 0;
 }
 
 /**
@@ -36,7 +64,10 @@ static bool page_aligned(u64 v)
  * Return: 0, or -EINVAL for a size that is not a non-zero multiple of
  * 2 MiB, a misaligned or out-of-range shared range, a ring outside it,
  * or a staging window that is misaligned, outside the object or
- * overlapping the shared range; -E2BIG above @max_bytes.
+ * overlapping the shared range, an encrypted object's tweak table not
+ * inside the shared range or on the ring's page, or its secret page
+ * shared, in the staging window or outside the object, or either offset
+ * set on an object that is not encrypted; -E2BIG above @max_bytes.
  */
 int te_layout_init(struct te_layout *l, const struct thp_encvm_create *c,
 		   u64 max_bytes)
@@ -64,7 +95,13 @@ int te_layout_init(struct te_layout *l, const struct thp_encvm_create *c,
 	l->shared_count = c->shared_size >> TE_PAGE_SHIFT;
 	l->ring_page = c->ring_offset >> TE_PAGE_SHIFT;
 	l->staging_first = c->staging_offset >> TE_PAGE_SHIFT;
-	return 0;
+	l->encrypted = c->flags & THP_ENCVM_CREATE_ENCRYPTED;
+	l->tweak_first = 0;
+	l->tweak_count = 0;
+	l->secret_page = 0;
+	if (!l->encrypted)
+		return c->tweak_offset || c->secret_offset ? -EINVAL : 0;
+	return te_layout_init_enc(l, c);
 }
 EXPORT_SYMBOL_IF_KUNIT(te_layout_init);
 
@@ -123,6 +160,9 @@ enum te_window_kind te_window_classify(const struct te_layout *l,
 	if (first < l->shared_first + l->shared_count &&
 	    l->shared_first < first + TE_WIN_PAGES)
 		return TE_WIN_SHARED;
+	/* The launch-secret page is the firmware's: it never moves. */
+	if (l->encrypted && l->secret_page - first < TE_WIN_PAGES)
+		return TE_WIN_SHARED;
 	if (te_pfns_huge(pfn + first))
 		return TE_WIN_HUGE;
 	/* Windows start on a long boundary: TE_WIN_PAGES is a multiple of 64. */
@@ -154,6 +194,30 @@ void te_collapse_init(struct te_collapse *c, u64 win, unsigned int max_retries)
 	c->fail = TE_FAIL_NONE;
 }
 EXPORT_SYMBOL_IF_KUNIT(te_collapse_init);
+
+/**
+ * te_collapse_init_subset() - start the copy state of a window in place
+ * @c: state to set up
+ * @win: window index
+ * @max_retries: re-copies allowed per page
+ * @copy: the pages to copy (the displaced ones); the others are in
+ *	  their frames already and count as switched
+ */
+void te_collapse_init_subset(struct te_collapse *c, u64 win, unsigned int max_retries,
+			     const unsigned long *copy)
+{
+	unsigned int i;
+
+	te_collapse_init(c, win, max_retries);
+	for (i = 0; i < TE_WIN_PAGES; i++) {
+		if (test_bit(i, copy))
+			continue;
+		__clear_bit(i, c->pending);
+		__set_bit(i, c->switched);
+		c->nr_switched++;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(te_collapse_init_subset);
 
 /**
  * te_collapse_next_run() - the next run of pages to request a copy of

@@ -57,6 +57,39 @@ static void layout_checks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, ~0ULL), -EINVAL);
 }
 
+/* An encrypted object's tweak table and secret page. */
+static void encrypted_layout_checks(struct kunit *test)
+{
+	struct thp_encvm_create c = good;
+	struct te_layout l;
+
+	c.flags = THP_ENCVM_CREATE_ENCRYPTED;
+	c.tweak_offset = 0x2000;
+	c.secret_offset = 64 * 1024;
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, 16 * MB), 0);
+	KUNIT_EXPECT_TRUE(test, l.encrypted);
+	KUNIT_EXPECT_EQ(test, l.tweak_first, 2ULL);
+	/* 16 bytes of header and 4096 tweaks: 9 pages */
+	KUNIT_EXPECT_EQ(test, l.tweak_count, 9ULL);
+	KUNIT_EXPECT_EQ(test, l.secret_page, 16ULL);
+	c.tweak_offset = 0;		/* on the ring's page */
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, 16 * MB), -EINVAL);
+	c.tweak_offset = 0x8000;	/* runs past the shared range */
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, 16 * MB), -EINVAL);
+	c.tweak_offset = 0x2001;
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, 16 * MB), -EINVAL);
+	c.tweak_offset = 0x2000;
+	c.secret_offset = 0x1000;	/* shared */
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, 16 * MB), -EINVAL);
+	c.secret_offset = 15 * MB;	/* in the staging window */
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, 16 * MB), -EINVAL);
+	c.secret_offset = 16 * MB;	/* outside */
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, 16 * MB), -EINVAL);
+	c = good;			/* offsets without encryption */
+	c.secret_offset = 64 * 1024;
+	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, 16 * MB), -EINVAL);
+}
+
 static void window_selection(struct kunit *test)
 {
 	unsigned long *touched = kunit_kzalloc(test, 4096 / 8, GFP_KERNEL);
@@ -161,6 +194,7 @@ static void clean_copy_completes(struct kunit *test)
 
 static struct kunit_case te_core_cases[] = {
 	KUNIT_CASE(layout_checks),
+	KUNIT_CASE(encrypted_layout_checks),
 	KUNIT_CASE(window_selection),
 	KUNIT_CASE(copy_state_machine),
 	KUNIT_CASE(clean_copy_completes),

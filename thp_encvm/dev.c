@@ -22,14 +22,17 @@
  * ATTACH and DETACH change the object (ATTACH writes its ring): they
  * want a file open for writing, as a write to it would.
  *
- * Return: as the command, -EBADF for ATTACH or DETACH on a file not
- * open for writing, -ENOTTY for an unknown command.
+ * Return: as the command, -EBADF for ATTACH, DETACH, DISPLACE or a
+ * writing XFER on a file not open for writing, -ENOTTY for an unknown
+ * command.
  */
 long te_obj_dev_ioctl(struct te_obj *o, fmode_t mode, unsigned int cmd,
 		      void __user *argp)
 {
 	struct thp_encvm_attach a;
 	struct thp_encvm_info info;
+	struct thp_encvm_xfer x;
+	struct thp_encvm_displace d;
 
 	switch (cmd) {
 	case THP_ENCVM_IOC_ATTACH:
@@ -45,6 +48,18 @@ long te_obj_dev_ioctl(struct te_obj *o, fmode_t mode, unsigned int cmd,
 	case THP_ENCVM_IOC_INFO:
 		te_obj_info(o, &info);
 		return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+	case THP_ENCVM_IOC_XFER:
+		if (copy_from_user(&x, argp, sizeof(x)))
+			return -EFAULT;
+		if (x.write && !(mode & FMODE_WRITE))
+			return -EBADF;
+		return te_obj_xfer(o, &x);
+	case THP_ENCVM_IOC_DISPLACE:
+		if (!(mode & FMODE_WRITE))
+			return -EBADF;
+		if (copy_from_user(&d, argp, sizeof(d)))
+			return -EFAULT;
+		return te_obj_displace(o, &d);
 	default:
 		return -ENOTTY;
 	}

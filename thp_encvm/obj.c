@@ -24,6 +24,7 @@
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/kvm_host.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/mount.h>
@@ -33,6 +34,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "thp_encvm_internal.h"
 #include "trace.h"
@@ -61,6 +63,37 @@ struct te_obj *te_obj_from_file(struct file *file)
  * Mappings through every file of the object go; KVM follows through
  * its mmu notifier.
  */
+/**
+ * te_host_page() - the module's access to a page of an object
+ * @o: the object
+ * @page: a page of its shared (exclusion) range
+ *
+ * Every access of the module to an object's pages goes through here
+ * or te_host_fresh(), except the firmware model's (fw.c): the host
+ * never touches private memory. The callers pass pages that the
+ * layout (te_layout_init()) put in the shared range.
+ *
+ * Return: the page's kernel address, or NULL (with a warning) for a
+ * private page.
+ */
+void *te_host_page(struct te_obj *o, u64 page)
+{
+	if (WARN_ON_ONCE(!te_page_shared(&o->l, page)))
+		return NULL;
+	return page_address(pfn_to_page(o->pfn[page]));
+}
+
+/**
+ * te_host_fresh() - the module's access to a page it just allocated
+ * @page: the page, which no guest has seen yet
+ *
+ * Return: its kernel address.
+ */
+void *te_host_fresh(struct page *page)
+{
+	return page_address(page);
+}
+
 void te_obj_zap(struct te_obj *o, u64 first, u64 n)
 {
 	unmap_mapping_range(o->mapping, (loff_t)first << PAGE_SHIFT,
@@ -73,14 +106,23 @@ static void te_obj_free(struct kref *ref)
 	u64 i;
 
 	/* No mapping is left: VMAs hold the file, and the file is gone. */
-	for (i = 0; i < o->l.nr_pages; i++)
+	for (i = 0; o->pfn && i < o->l.nr_pages; i++) {
 		if (o->pfn[i])
 			__free_page(pfn_to_page(o->pfn[i]));
+		/* A displaced page's reserved home frame */
+		if (o->away && test_bit(i, o->away))
+			__free_page(pfn_to_page(te_home_pfn(o, i)));
+	}
 	kvfree(o->pfn);
+	kvfree(o->home);
+	bitmap_free(o->away);
+	bitmap_free(o->home_bad);
 	bitmap_free(o->touched);
 	bitmap_free(o->wp);
 	bitmap_free(o->dirty);
 	bitmap_free(o->ktrack);
+	te_fw_free(o->enc);
+	mem_cgroup_put(o->memcg);
 	mutex_destroy(&o->lock);
 	atomic_dec(&te_stats.objects);
 	kfree(o);
@@ -105,17 +147,34 @@ static int cmp_desc(const void *a, const void *b)
 }
 
 /*
- * Allocate the backing pages, zeroed (the guest sees them). With
- * @scatter, each window's pages go in descending pfn order, so no two
+ * Allocate the backing pages, zeroed (the guest sees them): each window
+ * one 2 MiB block, split, when the node has one; its pfn is the window's
+ * home. With @scatter, or without a block, 4 KiB pages one by one; with
+ * @scatter each window's pages go in descending pfn order, so no two
  * guest neighbours are host neighbours and no window is a huge page.
  */
 static int te_obj_populate(struct te_obj *o, bool scatter)
 {
-	u64 i, w;
+	u64 i, w, j;
 
+	for (w = 0; !scatter && w < o->l.nr_pages / TE_WIN_PAGES; w++) {
+		struct page *blk;
+
+		blk = alloc_pages_node(o->node, GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_THISNODE |
+				       __GFP_NOWARN | __GFP_NORETRY, PMD_ORDER);
+		if (!blk)
+			continue;
+		split_page(blk, PMD_ORDER);
+		o->home[w] = page_to_pfn(blk);
+		for (j = 0; j < TE_WIN_PAGES; j++)
+			o->pfn[w * TE_WIN_PAGES + j] = o->home[w] + j;
+		cond_resched();
+	}
 	for (i = 0; i < o->l.nr_pages; i++) {
 		struct page *page;
 
+		if (o->pfn[i])
+			continue;
 		page = alloc_pages_node(o->node, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
 					__GFP_NOWARN, 0);
 		if (!page)
@@ -144,7 +203,7 @@ int te_obj_create(const struct thp_encvm_create *c)
 	char name[16];
 	int fd, ret;
 
-	if (c->flags & ~THP_ENCVM_CREATE_FLAGS || c->reserved[0] || c->reserved[1])
+	if (c->flags & ~THP_ENCVM_CREATE_FLAGS)
 		return -EINVAL;
 	if (c->node != NUMA_NO_NODE &&
 	    (c->node < 0 || c->node >= MAX_NUMNODES || !node_online(c->node)))
@@ -166,14 +225,26 @@ int te_obj_create(const struct thp_encvm_create *c)
 	INIT_LIST_HEAD(&o->list);
 	atomic_inc(&te_stats.objects);
 	o->id = atomic_inc_return(&te_next_id);
+	/* The object's pages are charged here; so are the new 2 MiB pages. */
+	o->memcg = get_mem_cgroup_from_mm(current->mm);
 	o->node = c->node == NUMA_NO_NODE ? numa_node_id() : c->node;
 	o->pfn = kvcalloc(o->l.nr_pages, sizeof(u64), GFP_KERNEL_ACCOUNT);
 	o->touched = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->wp = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->dirty = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->ktrack = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
+	o->home = kvcalloc(o->l.nr_pages / TE_WIN_PAGES, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	o->away = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
+	o->home_bad = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
+	o->enc = te_fw_alloc(&o->l);
+	if (IS_ERR(o->enc)) {
+		o->enc = NULL;
+		ret = -ENOMEM;
+		goto put;
+	}
 	ret = -ENOMEM;
-	if (!o->pfn || !o->touched || !o->wp || !o->dirty || !o->ktrack)
+	if (!o->pfn || !o->touched || !o->wp || !o->dirty || !o->ktrack || !o->home ||
+	    !o->away || !o->home_bad)
 		goto put;
 	ret = te_obj_populate(o, c->flags & THP_ENCVM_CREATE_SCATTER);
 	if (ret)
@@ -230,11 +301,20 @@ struct te_attachment {
 	struct te_track *track;
 };
 
+/*
+ * The attachment, and with it the reference the attachment holds on the
+ * object and the object's place on te_objs, are taken under @o->lock by
+ * exactly one caller: the one that finds @o->kvm set. It drops the
+ * reference after te_attachment_put().
+ */
 static struct te_attachment te_obj_take(struct te_obj *o)
 {
 	struct te_attachment a = { o->kvm, o->notify, o->mm, o->track };
 
 	lockdep_assert_held(&o->lock);
+	mutex_lock(&te_objs_lock);
+	list_del_init(&o->list);
+	mutex_unlock(&te_objs_lock);
 	o->kvm = NULL;
 	o->notify = NULL;
 	o->mm = NULL;
@@ -258,33 +338,92 @@ static void te_attachment_put(struct te_attachment *a)
 /* The ring lives in the shared range: the host may write it. */
 static struct thp_encvm_ring *te_ring(struct te_obj *o)
 {
-	return page_address(pfn_to_page(o->pfn[o->l.ring_page]));
+	return te_host_page(o, o->l.ring_page);
+}
+
+/**
+ * te_obj_slots_ok() - do @kvm's memslots map all of @o at one offset
+ * @o: the object
+ * @kvm: the VM, in a kvm->srcu read section
+ * @gpa: the object's guest-physical base
+ * @hva: where its first page must be mapped
+ * @gen: set to the memslots' generation
+ *
+ * Every page of the object, staging window and shared range included,
+ * must be in a valid memslot, at @hva plus its offset in the object:
+ * one memslot or several, as long as the offset is the same. A
+ * memslot update in progress counts as a mismatch.
+ *
+ * Return: true if so.
+ */
+bool te_obj_slots_ok(struct te_obj *o, struct kvm *kvm, u64 gpa,
+		     unsigned long hva, u64 *gen)
+{
+	struct kvm_memslots *slots = kvm_memslots(kvm);
+	gfn_t gfn0 = gpa >> PAGE_SHIFT, gfn = gfn0, end = gfn0 + o->l.nr_pages;
+	struct kvm_memory_slot *slot;
+
+	*gen = slots->generation;
+	if (*gen & KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS)
+		return false;
+	while (gfn < end) {
+		slot = __gfn_to_memslot(slots, gfn);
+		if (!slot || slot->flags & KVM_MEMSLOT_INVALID ||
+		    slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT) !=
+		    hva + ((gfn - gfn0) << PAGE_SHIFT))
+			return false;
+		gfn = slot->base_gfn + slot->npages;
+	}
+	return true;
 }
 
 /*
- * The hva of @kvm's memslot at @gpa if a mapping of @o starts there,
- * in the VM's own mm: the caller may be the VMM, or any process that
- * holds the VM fd. Any file of the object may back the mapping. Called
- * without @o->lock, which faults take under mmap_lock.
+ * Is [@hva, @hva + object size) in @mm a mapping of @o, page i at
+ * object offset i, through one VMA or several (a collapsed window is a
+ * VMA of its own)? Any file of the object may back each VMA.
+ */
+static bool te_obj_mapped_at(struct te_obj *o, struct mm_struct *mm,
+			     unsigned long hva)
+{
+	unsigned long addr = hva, end = hva + (o->l.nr_pages << PAGE_SHIFT);
+	struct vm_area_struct *vma;
+
+	mmap_assert_locked(mm);
+	while (addr < end) {
+		vma = vma_lookup(mm, addr);
+		if (!vma || !vma->vm_file || vma->vm_file->f_mapping != o->mapping ||
+		    vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) !=
+		    (addr - hva) >> PAGE_SHIFT)
+			return false;
+		addr = vma->vm_end;
+	}
+	return true;
+}
+
+/*
+ * The hva of @kvm's memslot at @gpa if the VM's memslots map the whole
+ * object there (te_obj_slots_ok()), through mappings of @o in the VM's
+ * own mm: the caller may be the VMM, or any process that holds the VM
+ * fd. Any file of the object may back the mapping. Called without
+ * @o->lock, which faults take under mmap_lock.
  */
 static unsigned long te_obj_slot_hva(struct te_obj *o, struct kvm *kvm, u64 gpa)
 {
 	struct mm_struct *mm = kvm->mm;
-	struct vm_area_struct *vma;
 	unsigned long hva;
 	bool ok;
+	u64 gen;
 	int idx;
 
 	idx = srcu_read_lock(&kvm->srcu);
 	hva = gfn_to_hva(kvm, gpa >> PAGE_SHIFT);
+	ok = !kvm_is_error_hva(hva) && te_obj_slots_ok(o, kvm, gpa, hva, &gen);
 	srcu_read_unlock(&kvm->srcu, idx);
 	/* A VMM that has exited has no memslot mapping left to check. */
-	if (kvm_is_error_hva(hva) || !mmget_not_zero(mm))
+	if (!ok || !mmget_not_zero(mm))
 		return KVM_HVA_ERR_BAD;
 	mmap_read_lock(mm);
-	vma = vma_lookup(mm, hva);
-	ok = vma && vma->vm_file && vma->vm_file->f_mapping == o->mapping &&
-	     vma->vm_pgoff + ((hva - vma->vm_start) >> PAGE_SHIFT) == 0;
+	ok = te_obj_mapped_at(o, mm, hva);
 	mmap_read_unlock(mm);
 	mmput(mm);
 	return ok ? hva : KVM_HVA_ERR_BAD;
@@ -375,6 +514,8 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	mmgrab(kvm->mm);
 	o->mm = kvm->mm;
 	o->abort = false;
+	/* An encrypted object: the VM's launch. */
+	te_fw_launch(o);
 	ring = te_ring(o);
 	WRITE_ONCE(ring->epoch, ++o->epoch);
 	/*
@@ -388,11 +529,12 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	WRITE_ONCE(ring->nr_slots, THP_ENCVM_RING_SLOTS);
 	/* The guest sees a ready ring only with the magic set. */
 	smp_store_release(&ring->magic, THP_ENCVM_RING_MAGIC);
-	mutex_unlock(&o->lock);
+	/* The attachment's reference, dropped by whoever takes @o->kvm. */
 	kref_get(&o->ref);
 	mutex_lock(&te_objs_lock);
 	list_add_tail(&o->list, &te_objs);
 	mutex_unlock(&te_objs_lock);
+	mutex_unlock(&o->lock);
 	te_daemon_kick();
 	return 0;
 }
@@ -408,29 +550,157 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 int te_obj_detach(struct te_obj *o)
 {
 	struct te_attachment a;
-	bool listed;
 
-	mutex_lock(&te_objs_lock);
-	listed = !list_empty(&o->list);
-	list_del_init(&o->list);
-	mutex_unlock(&te_objs_lock);
 	mutex_lock(&o->lock);
-	o->abort = true;
-	mutex_unlock(&o->lock);
-	/* The daemon sees @abort at its next step and rolls back. */
-	wait_event(o->idle, !READ_ONCE(o->collapsing));
-	mutex_lock(&o->lock);
+	/*
+	 * The daemon sees @abort at its next step and rolls back; it claims
+	 * no object with @abort set. An attach while this waits (after
+	 * another detach took the attachment) clears @abort, so it is set
+	 * again each time round.
+	 */
+	while (o->kvm && READ_ONCE(o->collapsing)) {
+		o->abort = true;
+		mutex_unlock(&o->lock);
+		te_daemon_kick();
+		wait_event(o->idle, !READ_ONCE(o->collapsing));
+		mutex_lock(&o->lock);
+	}
 	if (!o->kvm) {
 		mutex_unlock(&o->lock);
 		return -ENOENT;
 	}
 	WRITE_ONCE(te_ring(o)->magic, 0);
+	te_fw_wipe(o);
 	a = te_obj_take(o);
 	mutex_unlock(&o->lock);
 	te_attachment_put(&a);
-	if (listed)
-		te_obj_put(o);
+	te_obj_put(o);
 	return 0;
+}
+
+/**
+ * te_obj_xfer() - copy between a caller's buffer and the exclusion range
+ * @o: the object
+ * @x: the request
+ *
+ * The hypervisor's only way to the guest's data: the exclusion (shared)
+ * range, by guest-physical address, through te_host_page(). The bytes
+ * go through a bounce buffer, so that no user fault (which may be on
+ * this very object) happens under the object's lock.
+ *
+ * Return: 0; -EINVAL for a bad length, @write or reserved field;
+ * -ENOENT if not attached; -EACCES if any byte lies outside the
+ * exclusion range; -EFAULT; -ENOMEM.
+ */
+int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
+{
+	void __user *ubuf = u64_to_user_ptr(x->buf);
+	u64 first = o->l.shared_first << PAGE_SHIFT, off, done, n;
+	u64 end = (o->l.shared_first + o->l.shared_count) << PAGE_SHIFT;
+	int ret = 0;
+	char *buf;
+
+	if (!x->len || x->len > THP_ENCVM_XFER_MAX || x->write > 1 || x->reserved)
+		return -EINVAL;
+	buf = kvmalloc(x->len, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return -ENOMEM;
+	if (x->write && copy_from_user(buf, ubuf, x->len)) {
+		kvfree(buf);
+		return -EFAULT;
+	}
+	mutex_lock(&o->lock);
+	off = x->gpa - o->gpa;
+	if (!o->kvm)
+		ret = -ENOENT;
+	else if (x->gpa < o->gpa || off < first || off > end || x->len > end - off)
+		ret = -EACCES;
+	for (done = 0; !ret && done < x->len; done += n) {
+		u64 in = (off + done) & ~PAGE_MASK;
+		char *p = te_host_page(o, (off + done) >> PAGE_SHIFT);
+
+		n = min_t(u64, PAGE_SIZE - in, x->len - done);
+		if (x->write)
+			memcpy(p + in, buf + done, n);
+		else
+			memcpy(buf + done, p + in, n);
+	}
+	mutex_unlock(&o->lock);
+	if (!ret && !x->write && copy_to_user(ubuf, buf, x->len))
+		ret = -EFAULT;
+	kvfree(buf);
+	return ret;
+}
+
+/* The home frame of page @i: its place in its window's 2 MiB block. */
+u64 te_home_pfn(struct te_obj *o, u64 i)
+{
+	return o->home[i / TE_WIN_PAGES] + i % TE_WIN_PAGES;
+}
+
+/**
+ * te_obj_displace() - move one page out of its 2 MiB block
+ * @o: the object
+ * @d: the request
+ *
+ * A model of the events that do this to a guest page: a private ->
+ * shared -> private conversion, a soft-offline, a NUMA migration. The
+ * firmware model moves the contents to a new frame; the home frame
+ * stays reserved for the page (not after a soft-offline), so that a
+ * collapse can copy it back in place.
+ *
+ * Return: 0; -EINVAL for a bad offset, event, node or reserved field,
+ * a shared, staging or secret page, or a window without a block; -EBUSY
+ * while the daemon works on the object; -ENOMEM.
+ */
+int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
+{
+	bool migrate = d->event == THP_ENCVM_DISPLACE_MIGRATE;
+	u64 i = d->offset >> PAGE_SHIFT, old, to_free = 0;
+	int node = migrate ? d->node : o->node, ret = 0;
+	struct mem_cgroup *memcg;
+	struct page *np;
+
+	if (d->offset & ~PAGE_MASK || i >= o->l.nr_pages || d->reserved ||
+	    d->event > THP_ENCVM_DISPLACE_MIGRATE || (!migrate && d->node != NUMA_NO_NODE) ||
+	    node < 0 || node >= MAX_NUMNODES || !node_online(node))
+		return -EINVAL;
+	if (te_page_shared(&o->l, i) || i - o->l.staging_first < TE_WIN_PAGES ||
+	    (o->enc && i == o->l.secret_page) || !o->home[i / TE_WIN_PAGES])
+		return -EINVAL;
+	memcg = set_active_memcg(o->memcg);
+	np = alloc_pages_node(node, GFP_KERNEL_ACCOUNT | __GFP_THISNODE | __GFP_NOWARN, 0);
+	set_active_memcg(memcg);
+	if (!np)
+		return -ENOMEM;
+	mutex_lock(&o->lock);
+	if (READ_ONCE(o->collapsing)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	/* No mapping while the contents move: accesses wait in the fault. */
+	te_fw_tweaks_begin(o);
+	te_obj_zap(o, i, 1);
+	old = o->pfn[i];
+	te_fw_move(o, page_to_pfn(np), old);
+	o->pfn[i] = page_to_pfn(np);
+	te_fw_tweaks_update(o, i, 1);
+	te_fw_tweaks_end(o);
+	np = NULL;
+	if (old == te_home_pfn(o, i)) {
+		__set_bit(i, o->away);
+		if (d->event == THP_ENCVM_DISPLACE_SOFT_OFFLINE)
+			__set_bit(i, o->home_bad);
+	} else {
+		to_free = old;
+	}
+out:
+	mutex_unlock(&o->lock);
+	if (np)
+		__free_page(np);
+	if (to_free)
+		__free_page(pfn_to_page(to_free));
+	return ret;
 }
 
 void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
@@ -460,6 +730,9 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 	info->collapses = o->collapses;
 	info->aborts = o->aborts;
 	info->attach_flags = o->track ? THP_ENCVM_ATTACH_KVM_WRITE_TRACK : 0;
+	info->displaced = bitmap_weight(o->away, o->l.nr_pages);
+	info->enc_state = (o->enc ? THP_ENCVM_ENC_ENCRYPTED : 0) |
+			  (te_fw_loaded(o->enc) ? THP_ENCVM_ENC_KEY : 0);
 	mutex_unlock(&o->lock);
 }
 
@@ -481,6 +754,16 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 	if (i >= o->l.nr_pages)
 		return VM_FAULT_SIGBUS;
 	mutex_lock(&o->lock);
+	/*
+	 * The launch-secret page is for the guest while it holds a key:
+	 * KVM's faults on it (not FAULT_FLAG_USER) map it, the VMM's own
+	 * do not.
+	 */
+	if (i == o->l.secret_page && te_fw_loaded(o->enc) &&
+	    vmf->flags & FAULT_FLAG_USER) {
+		mutex_unlock(&o->lock);
+		return VM_FAULT_SIGBUS;
+	}
 	__set_bit(i, o->touched);
 	if (i - o->l.staging_first < TE_WIN_PAGES) {
 		o->staging_ptes = true;
@@ -528,6 +811,9 @@ static vm_fault_t te_huge_fault(struct vm_fault *vmf, unsigned int order)
 		return VM_FAULT_FALLBACK;
 	first = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	if (first % TE_WIN_PAGES || first >= o->l.nr_pages)
+		return VM_FAULT_FALLBACK;
+	if (o->enc && o->l.secret_page - first < TE_WIN_PAGES &&
+	    vmf->flags & FAULT_FLAG_USER)
 		return VM_FAULT_FALLBACK;
 	mutex_lock(&o->lock);
 	if (te_pfns_huge(o->pfn + first) &&

@@ -46,12 +46,16 @@ COUNTER(full_scans, &te_stats.full_scans);
 COUNTER(windows_collapsed, &te_stats.windows_collapsed);
 COUNTER(pages_copied, &te_stats.pages_copied);
 COUNTER(dirty_retries, &te_stats.dirty_retries);
+COUNTER(windows_in_place, &te_stats.windows_in_place);
+COUNTER(windows_fresh, &te_stats.windows_fresh);
 COUNTER(alloc, &te_stats.failed[TE_FAIL_ALLOC]);
 COUNTER(timeout, &te_stats.failed[TE_FAIL_TIMEOUT]);
 COUNTER(retries, &te_stats.failed[TE_FAIL_RETRIES]);
 COUNTER(detached, &te_stats.failed[TE_FAIL_DETACHED]);
 COUNTER(ring, &te_stats.failed[TE_FAIL_RING]);
 COUNTER(guest_busy, &te_stats.failed[TE_FAIL_BUSY]);
+COUNTER(memslot, &te_stats.failed[TE_FAIL_MEMSLOT]);
+COUNTER(pinned, &te_stats.failed[TE_FAIL_PINNED]);
 
 static ssize_t objects_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -74,6 +78,8 @@ static struct attribute *te_attrs[] = {
 	&windows_collapsed_counter.attr.attr,
 	&pages_copied_counter.attr.attr,
 	&dirty_retries_counter.attr.attr,
+	&windows_in_place_counter.attr.attr,
+	&windows_fresh_counter.attr.attr,
 	&objects_attr.attr,
 	NULL,
 };
@@ -89,6 +95,8 @@ static struct attribute *te_failed_attrs[] = {
 	&detached_counter.attr.attr,
 	&ring_counter.attr.attr,
 	&guest_busy_counter.attr.attr,
+	&memslot_counter.attr.attr,
+	&pinned_counter.attr.attr,
 	NULL,
 };
 
@@ -120,6 +128,8 @@ int te_sysfs_init(void)
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	fault_create_debugfs_attr("fail_alloc", te_debugfs, &te_fail_alloc);
 #endif
+	debugfs_create_u32("hold_ref", 0600, te_debugfs, &te_hold_ref);
+	debugfs_create_bool("host_copy", 0600, te_debugfs, &te_host_copy);
 	return 0;
 remove:
 	sysfs_remove_group(te_kobj, &te_group);

@@ -23,6 +23,10 @@
  * @shared_count: pages of the shared range
  * @ring_page: page of the cooperation ring (inside the shared range)
  * @staging_first: first page of the staging window (window aligned)
+ * @encrypted: the object is encrypted (THP_ENCVM_CREATE_ENCRYPTED)
+ * @tweak_first: encrypted: first page of the frame-tweak table
+ * @tweak_count: encrypted: its pages
+ * @secret_page: encrypted: the launch-secret page
  */
 struct te_layout {
 	u64 nr_pages;
@@ -30,6 +34,10 @@ struct te_layout {
 	u64 shared_count;
 	u64 ring_page;
 	u64 staging_first;
+	bool encrypted;
+	u64 tweak_first;
+	u64 tweak_count;
+	u64 secret_page;
 };
 
 int te_layout_init(struct te_layout *l, const struct thp_encvm_create *c,
@@ -40,7 +48,7 @@ bool te_page_shared(const struct te_layout *l, u64 page);
 enum te_window_kind {
 	TE_WIN_ELIGIBLE,	/* guest-contiguous, host-scattered: collapse */
 	TE_WIN_HUGE,		/* one aligned 2 MiB host page already */
-	TE_WIN_SHARED,		/* overlaps the shared range */
+	TE_WIN_SHARED,		/* overlaps the shared range, or holds the secret page */
 	TE_WIN_STAGING,		/* the staging window */
 	TE_WIN_SPARSE,		/* more untouched pages than max_ptes_none */
 };
@@ -60,6 +68,8 @@ enum te_fail {
 	TE_FAIL_DETACHED,	/* detach, VM or object going away */
 	TE_FAIL_RING,		/* the ring was not set up or was corrupted */
 	TE_FAIL_BUSY,		/* not started: the guest is busy with an old request */
+	TE_FAIL_MEMSLOT,	/* the VM's memslots changed, or do not map the object */
+	TE_FAIL_PINNED,		/* a page stayed referenced by someone else */
 	TE_FAIL_NR,
 };
 
@@ -92,6 +102,8 @@ struct te_collapse {
 };
 
 void te_collapse_init(struct te_collapse *c, u64 win, unsigned int max_retries);
+void te_collapse_init_subset(struct te_collapse *c, u64 win, unsigned int max_retries,
+			     const unsigned long *copy);
 unsigned int te_collapse_next_run(struct te_collapse *c, unsigned int *first);
 int te_collapse_complete(struct te_collapse *c, unsigned int first,
 			 unsigned int n, const unsigned long *dirty,

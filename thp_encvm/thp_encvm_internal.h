@@ -17,7 +17,9 @@
 
 struct kvm;
 struct eventfd_ctx;
+struct mem_cgroup;
 struct te_track;
+struct te_enc;
 
 /**
  * struct te_obj - one guest-memory object
@@ -31,6 +33,8 @@ struct te_track;
  *	  so never held across vm_mmap() or mmap_lock
  * @l: layout
  * @node: NUMA node of the pages
+ * @memcg: the creator's memory cgroup, which the object's pages and the
+ *	   daemon's new 2 MiB pages for it are charged to (a reference)
  * @pfn: host pfn of every page
  * @touched: pages the guest (or the VMM) has faulted in
  * @wp: pages being copied: mapped read-only, writes are tracked
@@ -66,6 +70,12 @@ struct te_track;
  * @idle: woken when @collapsing drops
  * @collapses: collapses completed
  * @aborts: collapses rolled back
+ * @enc: firmware state of an encrypted object (fw.c), or NULL
+ * @tweaks_busy: nesting of te_fw_tweaks_begin()
+ * @home: per window, the first pfn of the 2 MiB block it was allocated
+ *	  as, or 0
+ * @away: pages displaced from their home frame, which stays reserved
+ * @home_bad: of those, pages whose home frame was soft-offlined
  */
 struct te_obj {
 	struct kref ref;
@@ -74,6 +84,7 @@ struct te_obj {
 	struct mutex lock;
 	struct te_layout l;
 	int node;
+	struct mem_cgroup *memcg;
 	u64 *pfn;
 	unsigned long *touched;
 	unsigned long *wp;
@@ -100,6 +111,11 @@ struct te_obj {
 	wait_queue_head_t idle;
 	u64 collapses;
 	u64 aborts;
+	struct te_enc *enc;
+	unsigned int tweaks_busy;
+	u64 *home;
+	unsigned long *away;
+	unsigned long *home_bad;
 };
 
 /* Knobs (sysfs.c) */
@@ -118,6 +134,8 @@ struct te_stats {
 	atomic64_t windows_collapsed;
 	atomic64_t pages_copied;
 	atomic64_t dirty_retries;
+	atomic64_t windows_in_place;
+	atomic64_t windows_fresh;
 	atomic64_t failed[TE_FAIL_NR];
 	atomic_t objects;
 };
@@ -126,6 +144,18 @@ extern struct te_stats te_stats;
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 extern struct fault_attr te_fail_alloc;
 #endif
+/*
+ * debugfs hold_ref: 0, or 1 + a page of each window (window relative)
+ * on which a collapse holds an extra reference, as a kvm_vcpu_map()
+ * user of the page would.
+ */
+extern u32 te_hold_ref;
+/*
+ * debugfs host_copy: the daemon copies windows itself, byte for byte,
+ * instead of asking the guest: a fault injection whose result the
+ * guest must detect on an encrypted object.
+ */
+extern bool te_host_copy;
 
 /* obj.c */
 int te_obj_create(const struct thp_encvm_create *c);
@@ -133,10 +163,30 @@ void te_obj_put(struct te_obj *o);
 int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a);
 int te_obj_detach(struct te_obj *o);
 void te_obj_info(struct te_obj *o, struct thp_encvm_info *info);
+int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x);
+int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d);
+u64 te_home_pfn(struct te_obj *o, u64 i);
 struct te_obj *te_obj_from_file(struct file *file);
 void te_obj_zap(struct te_obj *o, u64 first, u64 n);
+bool te_obj_slots_ok(struct te_obj *o, struct kvm *kvm, u64 gpa,
+		     unsigned long hva, u64 *gen);
 long te_obj_dev_ioctl(struct te_obj *o, fmode_t mode, unsigned int cmd,
 		      void __user *argp);
+
+void *te_host_page(struct te_obj *o, u64 page);
+void *te_host_fresh(struct page *page);
+
+/* fw.c: the firmware model of an encrypted object */
+struct te_enc *te_fw_alloc(const struct te_layout *l);
+void te_fw_free(struct te_enc *e);
+bool te_fw_loaded(const struct te_enc *e);
+void te_fw_launch(struct te_obj *o);
+void te_fw_wipe(struct te_obj *o);
+void te_fw_crypt_page(struct te_obj *o, void *kaddr, u64 pfn);
+void te_fw_move(struct te_obj *o, u64 to, u64 from);
+void te_fw_tweaks_begin(struct te_obj *o);
+void te_fw_tweaks_update(struct te_obj *o, u64 first, u64 n);
+void te_fw_tweaks_end(struct te_obj *o);
 
 /* track.c: guest writes tracked by KVM (THP_ENCVM_ATTACH_KVM_WRITE_TRACK) */
 #ifdef CONFIG_KVM_EXTERNAL_WRITE_TRACKING

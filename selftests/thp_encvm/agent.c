@@ -9,6 +9,13 @@
  * verifies every byte. It either spins on the ring or, with
  * NOTIFY_IRQ, sleeps in HLT until the module's eventfd, wired by the
  * VMM as an irqfd, raises an interrupt.
+ *
+ * On an encrypted object (ctl->enc) every load and store of private
+ * memory goes through the accessors below, the stand-in for SEV's
+ * memory controller: keyed BLAKE2s in counter mode with the key from the
+ * launch-secret page and, for each page, the tweak (host frame) the
+ * module publishes in the exclusion range. A copy decrypts with the
+ * source's tweak and encrypts with the destination's.
  */
 #include <linux/thp_encvm.h>
 
@@ -80,6 +87,9 @@ static inline int all_words(const unsigned int *p, unsigned int v)
 }
 
 static void port_out(unsigned short port, unsigned char v);
+static void enc_setup(void);
+static void pio(struct agent_ctl *ctl);
+static void enc_read(unsigned int p, unsigned int *buf);
 static int private(unsigned int p);
 static void fill(unsigned int p, unsigned int v);
 static void rewrite(unsigned int p);
@@ -93,6 +103,10 @@ static void serve(struct agent_ctl *ctl, struct thp_encvm_ring *ring);
 
 /* Interrupts taken, counted by irq_entry; the loop reports it in ctl. */
 unsigned int wakeups;
+
+/* Encrypted: a page decrypted for verification (the key is below). */
+static int enc;
+static unsigned int plain[WORDS];
 
 /*
  * The agent's own consumer index and the ring epoch it belongs to. The
@@ -111,6 +125,8 @@ void start(void)
 
 	/* A driver starting up copies nothing. */
 	ring->busy = 0;
+	if (ctl->enc)
+		enc_setup();
 	if (ctl->notify == NOTIFY_IRQ)
 		irq_setup();
 	for (p = 0; p < NPAGES; p++) {
@@ -121,6 +137,8 @@ void start(void)
 	}
 	ctl->phase = 1;
 	port_out(PORT_FILLED, 1);
+	if (ctl->pio)
+		pio(ctl);
 
 	for (;;) {
 		/* The VMM and the host write these: load them afresh. */
@@ -165,6 +183,10 @@ void start(void)
 
 		if (!private(p))
 			continue;
+		if (enc) {
+			enc_read(p, plain);
+			w = plain;
+		}
 		for (k = 0; k < WORDS; k++) {
 			unsigned int want = agent_word(p, k, ver[p]), got = w[k];
 
@@ -295,11 +317,127 @@ static unsigned int *page_ptr(unsigned int p)
 	return (unsigned int *)(OBJ_GPA + p * PAGE);
 }
 
-/* Private pages: not shared, not the staging window. */
+/* Private pages: not shared, not the staging window, not the secret. */
 static int private(unsigned int p)
 {
-	return p >= OBJ_SHARED / PAGE &&
+	return p >= OBJ_SHARED / PAGE && !(enc && p == OBJ_SECRET / PAGE) &&
 	       (p < OBJ_STAGING / PAGE || p >= OBJ_STAGING / PAGE + 512);
+}
+
+/* ---- the memory controller's stand-in (encrypted objects) ---- */
+
+/*
+ * Here, not at the top: with -fno-toplevel-reorder, a function of the
+ * header the compiler does not inline would come before start().
+ */
+#include "agent_blake2s.h"
+
+static struct b2s_key key;
+
+static struct thp_encvm_tweaks *tweaks(void)
+{
+	return (struct thp_encvm_tweaks *)(OBJ_GPA + OBJ_TWEAKS);
+}
+
+/* The key, which only the firmware writes, in the launch-secret page. */
+static void enc_setup(void)
+{
+	struct thp_encvm_secret *s = (void *)(OBJ_GPA + OBJ_SECRET);
+
+	do
+		barrier();
+	while (s->magic != THP_ENCVM_SECRET_MAGIC);
+	barrier();
+	b2s_setup(&key, (const unsigned int *)s->key);
+	enc = 1;
+}
+
+/* Wait while the frames change; returns the table's sequence number. */
+static unsigned int tweak_begin(void)
+{
+	unsigned int seq;
+
+	for (;;) {
+		barrier();
+		seq = __atomic_load_n(&tweaks()->seq, __ATOMIC_ACQUIRE);
+		if (!(seq & 1))
+			return seq;
+	}
+}
+
+/* Did the frames change since tweak_begin() returned @seq? */
+static int tweak_retry(unsigned int seq)
+{
+	barrier();
+	if (__atomic_load_n(&tweaks()->seq, __ATOMIC_ACQUIRE) == seq)
+		return 0;
+	((struct agent_ctl *)(OBJ_GPA + OBJ_CTL))->tweak_retries++;
+	return 1;
+}
+
+static unsigned long long tweak(unsigned int p)
+{
+	const unsigned int *t = (const unsigned int *)&tweaks()->tweak[p];
+
+	return __atomic_load_n(&t[0], __ATOMIC_RELAXED) |
+	       (unsigned long long)__atomic_load_n(&t[1], __ATOMIC_RELAXED) << 32;
+}
+
+/*
+ * @dst = @src XOR the key stream of page @p's frame: @src is page @p
+ * (decrypt into @dst) or @dst is (encrypt @src into it).
+ */
+static void enc_xor(unsigned int *dst, const unsigned int *src, unsigned int p)
+{
+	unsigned int b, j, ks[8], seq;
+	unsigned long long t;
+
+	do {
+		seq = tweak_begin();
+		t = tweak(p);
+		for (b = 0; b < WORDS / 8; b++) {
+			b2s_ctr_words(&key, t, b, ks);
+			for (j = 0; j < 8; j++)
+				dst[8 * b + j] = src[8 * b + j] ^ ks[j];
+		}
+	} while (tweak_retry(seq));
+}
+
+/* Store page @p at version @v, encrypted for its frame. */
+static void enc_fill(unsigned int p, unsigned int v)
+{
+	unsigned int k;
+
+	for (k = 0; k < WORDS; k++)
+		plain[k] = agent_word(p, k, v);
+	enc_xor(page_ptr(p), plain, p);
+}
+
+/* Load page @p, decrypted, into @buf. */
+static void enc_read(unsigned int p, unsigned int *buf)
+{
+	enc_xor(buf, page_ptr(p), p);
+}
+
+/* Copy page @sp to page @dp: decrypt for one frame, encrypt for the other. */
+static void enc_copy(unsigned int dp, unsigned int sp)
+{
+	const unsigned int *s = page_ptr(sp);
+	unsigned int *d = page_ptr(dp);
+	unsigned int b, j, ks[8], kd[8], seq;
+	unsigned long long ts, td;
+
+	do {
+		seq = tweak_begin();
+		ts = tweak(sp);
+		td = tweak(dp);
+		for (b = 0; b < WORDS / 8; b++) {
+			b2s_ctr_words(&key, ts, b, ks);
+			b2s_ctr_words(&key, td, b, kd);
+			for (j = 0; j < 8; j++)
+				d[8 * b + j] = s[8 * b + j] ^ ks[j] ^ kd[j];
+		}
+	} while (tweak_retry(seq));
 }
 
 static void fill(unsigned int p, unsigned int v)
@@ -307,6 +445,10 @@ static void fill(unsigned int p, unsigned int v)
 	unsigned int *w = page_ptr(p);
 	unsigned int k;
 
+	if (enc) {
+		enc_fill(p, v);
+		return;
+	}
 	for (k = 0; k < WORDS; k++)
 		w[k] = agent_word(p, k, v);
 }
@@ -426,7 +568,10 @@ static void copy_req(struct agent_ctl *ctl, struct thp_encvm_copy_req *q,
 		/* The store that a cancellation may come too late for. */
 		if (i == HOLD_MID_PAGE)
 			hold(ctl, HOLD_MID);
-		copy_page(d, s);
+		if (enc)
+			enc_copy((dst - OBJ_GPA) / PAGE + i, (src - OBJ_GPA) / PAGE + i);
+		else
+			copy_page(d, s);
 		ctl->pages++;
 	}
 	/* A whole window's first copy: write two sources after the fact. */
@@ -439,3 +584,34 @@ static void copy_req(struct agent_ctl *ctl, struct thp_encvm_copy_req *q,
 	}
 }
 
+
+/*
+ * Intercepted string I/O: from private memory the VMM gets what is
+ * there (ciphertext, if encrypted); through the exclusion range it gets
+ * the plaintext, and hands data back the same way.
+ */
+static void pio(struct agent_ctl *ctl)
+{
+	unsigned char *out = (unsigned char *)(OBJ_GPA + OBJ_PIO);
+	unsigned char *in = out + PIO_LEN, *reply = out + 2 * PIO_LEN;
+	const unsigned char *src = (const unsigned char *)page_ptr(PIO_PAGE);
+	unsigned int n = PIO_LEN, i, ok = 1;
+
+	__asm__ __volatile__("rep outsb" : "+S"(src), "+c"(n) : "d"(PORT_PIO) : "memory");
+	if (enc)
+		enc_read(PIO_PAGE, plain);
+	else
+		for (i = 0; i < PIO_LEN / 4; i++)
+			plain[i] = page_ptr(PIO_PAGE)[i];
+	for (i = 0; i < PIO_LEN; i++)
+		out[i] = ((unsigned char *)plain)[i];
+	src = out;
+	n = PIO_LEN;
+	__asm__ __volatile__("rep outsb" : "+S"(src), "+c"(n) : "d"(PORT_PIO) : "memory");
+	n = PIO_LEN;
+	__asm__ __volatile__("rep insb" : "+D"(in), "+c"(n) : "d"(PORT_PIO) : "memory");
+	in = out + PIO_LEN;
+	for (i = 0; i < PIO_LEN; i++)
+		ok &= in[i] == pio_byte(i, 0) && reply[i] == pio_byte(i, 1);
+	ctl->pio_in_ok = ok;
+}

@@ -17,12 +17,24 @@
 #define OBJ_SHARED	0x10000		/* shared range: the first 64K */
 #define OBJ_RING	0		/* page 0: the ring */
 #define OBJ_CTL		0x1000		/* page 1: the control block */
+#define OBJ_TWEAKS	0x2000		/* pages 2-10: the tweak table (encrypted) */
+#define OBJ_PIO		0xc000		/* page 12: port I/O buffers */
+#define OBJ_SECRET	OBJ_SHARED	/* the launch-secret page (encrypted) */
+#define PIO_PAGE	17		/* the private page port I/O sends */
+#define PIO_LEN		256
 #define OBJ_STAGING	(14 << 20)	/* the 8th window */
 #define OBJ_WINDOWS	8
 #define OBJ_ELIGIBLE	6		/* all but the shared and staging ones */
 
 #define PORT_FILLED	0x10
 #define PORT_VERIFIED	0x11
+#define PORT_PIO	0x12		/* rep outsb / rep insb (ctl.pio) */
+
+/* Byte @i the VMM hands the guest's rep insb, and writes after it. */
+static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
+{
+	return (unsigned char)(i * 7 + 3 + xfer * 0x55);
+}
 
 /*
  * With NOTIFY_IRQ the VMM creates KVM's in-kernel irqchip and wires the
@@ -73,6 +85,16 @@
  * @rewind: VMM: go back to slot 0 of the ring (as a restarted driver would)
  * @quiet: VMM: while set, no background rewrites of private pages
  * @quiet_ack: agent: @quiet as last seen before a background rewrite
+ * @enc: VMM: the object is encrypted: every access to private memory
+ *	 goes through the agent's encrypt/decrypt accessors, with the key
+ *	 from the launch-secret page (OBJ_SECRET, not a data page then)
+ * @tweak_retries: agent: accesses redone because frames changed meanwhile
+ * @pio: VMM: after filling, do port I/O: rep outsb of PIO_LEN bytes of
+ *	 page PIO_PAGE straight from private memory, then of the same
+ *	 bytes (decrypted) from OBJ_PIO in the exclusion range, then rep
+ *	 insb of PIO_LEN bytes into OBJ_PIO + PIO_LEN
+ * @pio_in_ok: agent: the rep insb bytes, and the ones the VMM wrote with
+ *	       THP_ENCVM_IOC_XFER at OBJ_PIO + 2 * PIO_LEN, were pio_byte()
  */
 struct agent_ctl {
 	unsigned int mode;
@@ -98,6 +120,10 @@ struct agent_ctl {
 	unsigned int rewind;
 	unsigned int quiet;
 	unsigned int quiet_ack;
+	unsigned int enc;
+	unsigned int tweak_retries;
+	unsigned int pio;
+	unsigned int pio_in_ok;
 };
 
 /* Word @k of page @p at version @v: any lost or torn write shows. */

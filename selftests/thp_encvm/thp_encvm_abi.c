@@ -5,6 +5,8 @@
  * the sysfs knobs, with bad input of every kind.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
+#include <stdbool.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -53,10 +55,10 @@ TEST_F(te, create_bad_input)
 	c.size = -2 * MB;
 	EXPECT_EQ(-E2BIG, te_create(self->dev, &c));
 	c = te_default_create();
-	c.flags = 2;
+	c.flags = 4;
 	EXPECT_EQ(-EINVAL, te_create(self->dev, &c));
 	c = te_default_create();
-	c.reserved[1] = 1;
+	c.secret_offset = 64 * 1024;	/* not encrypted */
 	EXPECT_EQ(-EINVAL, te_create(self->dev, &c));
 	c = te_default_create();
 	c.node = 4096;
@@ -144,6 +146,16 @@ static int info_flags(int obj)
 	if (ioctl(obj, THP_ENCVM_IOC_INFO, &info))
 		return -1;
 	return info.attach_flags;
+}
+
+/* THP_ENCVM_ATTACHED or THP_ENCVM_DETACHED, or -1. */
+static int info_state(int obj)
+{
+	struct thp_encvm_info info;
+
+	if (ioctl(obj, THP_ENCVM_IOC_INFO, &info))
+		return -1;
+	return info.state;
 }
 
 TEST_F(te, attach_bad_input)
@@ -564,6 +576,261 @@ TEST_F(te, attach_from_a_helper_process)
 	close(to_parent[1]);
 }
 
+/* A VM and a mapped object for the attach tests. */
+struct te_vm {
+	int kvm, vm, obj;
+	char *m;
+};
+
+static int te_vm_open(struct te_vm *v, int dev)
+{
+	struct thp_encvm_create c = te_default_create();
+
+	v->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (v->kvm < 0)
+		return -1;
+	v->vm = ioctl(v->kvm, KVM_CREATE_VM, 0);
+	v->obj = te_create(dev, &c);
+	v->m = v->obj < 0 ? MAP_FAILED : te_map(v->obj, 16 * MB);
+	return v->vm < 0 || v->obj < 0 || v->m == MAP_FAILED ? -2 : 0;
+}
+
+static void te_vm_close(struct te_vm *v)
+{
+	close(v->vm);
+	close(v->kvm);
+	close(v->obj);
+	munmap(v->m, 16 * MB);
+}
+
+/* Memslot @slot: @size bytes at @gpa, mapped at @hva (0 bytes: delete). */
+static int set_slot(int vm, unsigned int slot, unsigned long long gpa,
+		    unsigned long long size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (unsigned long)hva,
+	};
+
+	return ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
+/*
+ * ATTACH checks the whole object, not only its first page: every page
+ * must be mapped by a memslot at the same offset from the object's
+ * mapping, through a mapping of this object. Two memslots that do so
+ * are fine; memslots that cover part of the object, split it around a
+ * hole in guest-physical space (as QEMU does around the PCI hole), or
+ * map something else over part of it are refused.
+ */
+TEST_F(te, attach_checks_every_memslot)
+{
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = 1ULL << 30 };
+	unsigned long long g = 1ULL << 30;
+	struct te_vm v;
+	char *anon;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	ASSERT_EQ(0, te_vm_open(&v, self->dev));
+	a.vm_fd = v.vm;
+	anon = mmap(NULL, 8 * MB, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+
+	/* Only the first half has a memslot. */
+	ASSERT_EQ(0, set_slot(v.vm, 0, g, 8 * MB, v.m));
+	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(ENOENT, errno);
+	/* The second half elsewhere in guest-physical space. */
+	ASSERT_EQ(0, set_slot(v.vm, 1, g + 64 * MB, 8 * MB, v.m + 8 * MB));
+	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(ENOENT, errno);
+	/* Right after the first, but anonymous memory. */
+	ASSERT_EQ(0, set_slot(v.vm, 1, 0, 0, NULL));
+	ASSERT_EQ(0, set_slot(v.vm, 1, g + 8 * MB, 8 * MB, anon));
+	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(ENOENT, errno);
+	/* Right after the first, the object's second half at another hva. */
+	ASSERT_EQ(0, set_slot(v.vm, 1, 0, 0, NULL));
+	ASSERT_EQ(0, set_slot(v.vm, 1, g + 8 * MB, 6 * MB, v.m + 10 * MB));
+	ASSERT_EQ(0, set_slot(v.vm, 2, g + 14 * MB, 2 * MB, v.m + 8 * MB));
+	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(ENOENT, errno);
+	/* Two memslots at one offset: the object as a whole. */
+	ASSERT_EQ(0, set_slot(v.vm, 1, 0, 0, NULL));
+	ASSERT_EQ(0, set_slot(v.vm, 2, 0, 0, NULL));
+	ASSERT_EQ(0, set_slot(v.vm, 1, g + 8 * MB, 8 * MB, v.m + 8 * MB));
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_DETACH));
+	/* The object's mapping with anonymous memory over its last 2M. */
+	ASSERT_EQ(0, set_slot(v.vm, 1, 0, 0, NULL));
+	ASSERT_EQ(0, set_slot(v.vm, 0, 0, 0, NULL));
+	ASSERT_EQ(v.m + 14 * MB, mmap(v.m + 14 * MB, 2 * MB, PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	ASSERT_EQ(0, set_slot(v.vm, 0, g, 16 * MB, v.m));
+	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(ENOENT, errno);
+	munmap(anon, 8 * MB);
+	te_vm_close(&v);
+	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
+}
+
+static int xfer(int obj, unsigned long long gpa, void *buf, unsigned long long len,
+		unsigned int write)
+{
+	struct thp_encvm_xfer x = {
+		.gpa = gpa, .len = len, .buf = (unsigned long)buf, .write = write,
+	};
+
+	return ioctl(obj, THP_ENCVM_IOC_XFER, &x) ? -errno : 0;
+}
+
+/*
+ * THP_ENCVM_IOC_XFER copies to and from the exclusion (shared) range
+ * only, while attached, and refuses every byte outside it.
+ */
+TEST_F(te, xfer_reaches_only_the_exclusion_range)
+{
+	struct thp_encvm_xfer bad = { .gpa = 1ULL << 30, .len = 16 };
+	unsigned long long g = 1ULL << 30;
+	static char buf[THP_ENCVM_XFER_MAX + 1], back[64 * 1024];
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = g };
+	struct te_vm v;
+	int ro;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	ASSERT_EQ(0, te_vm_open(&v, self->dev));
+	ASSERT_EQ(0, set_slot(v.vm, 0, g, 16 * MB, v.m));
+	EXPECT_EQ(-ENOENT, xfer(v.obj, g + 4096, buf, 16, 0));
+	a.vm_fd = v.vm;
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	memset(buf, 0x5a, sizeof(buf));
+	/* The shared range is the first 64K: all of it, in and out. */
+	ASSERT_EQ(0, xfer(v.obj, g + 8192, buf, 56 * 1024, 1));
+	EXPECT_EQ(0, memcmp(v.m + 8192, buf, 56 * 1024));
+	memset(v.m + 8192, 0xa5, 100);
+	ASSERT_EQ(0, xfer(v.obj, g, back, 64 * 1024, 0));
+	EXPECT_EQ(0, memcmp(back + 8192, v.m + 8192, 56 * 1024));
+	EXPECT_EQ((char)0xa5, back[8192 + 99]);
+	/* Not one byte outside. */
+	EXPECT_EQ(-EACCES, xfer(v.obj, g + 64 * 1024, buf, 1, 0));
+	EXPECT_EQ(-EACCES, xfer(v.obj, g + 64 * 1024 - 1, buf, 2, 1));
+	EXPECT_EQ(-EACCES, xfer(v.obj, g - 1, buf, 2, 0));
+	EXPECT_EQ(-EACCES, xfer(v.obj, g + 15 * MB, buf, 16, 0));
+	EXPECT_EQ(-EACCES, xfer(v.obj, -4096ULL, buf, 8192, 0));
+	/* Bad lengths, directions, fields and buffers. */
+	EXPECT_EQ(-EINVAL, xfer(v.obj, g, buf, 0, 0));
+	EXPECT_EQ(-EINVAL, xfer(v.obj, g, buf, THP_ENCVM_XFER_MAX + 1, 0));
+	EXPECT_EQ(-EINVAL, xfer(v.obj, g + 4096, buf, -4096ULL, 0));
+	EXPECT_EQ(-EINVAL, xfer(v.obj, g, buf, 16, 2));
+	bad.reserved = 1;
+	bad.buf = (unsigned long)buf;
+	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_XFER, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_XFER, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-EFAULT, xfer(v.obj, g, NULL, 16, 0));
+	EXPECT_EQ(-EFAULT, xfer(v.obj, g, NULL, 16, 1));
+	/* A read-only file reads, and does not write. */
+	ro = te_reopen(v.obj, O_RDONLY);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(0, xfer(ro, g, back, 16, 0));
+	EXPECT_EQ(-EBADF, xfer(ro, g, buf, 16, 1));
+	close(ro);
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(-ENOENT, xfer(v.obj, g, back, 16, 0));
+	te_vm_close(&v);
+	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
+}
+
+struct detacher {
+	pthread_barrier_t *go;
+	int obj, rounds, ok, enoent, other;
+	bool attach;
+};
+
+/*
+ * @rounds times: wait at the barrier, DETACH (or ATTACH), and wait at
+ * the barrier again for the other thread's call.
+ */
+static void *detach_thread(void *arg)
+{
+	struct detacher *d = arg;
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = 1ULL << 30 };
+	int i, ret;
+
+	a.vm_fd = d->other;
+	d->other = 0;
+	for (i = 0; i < d->rounds; i++) {
+		pthread_barrier_wait(d->go);
+		ret = d->attach ? ioctl(d->obj, THP_ENCVM_IOC_ATTACH, &a) :
+				  ioctl(d->obj, THP_ENCVM_IOC_DETACH);
+		if (!ret)
+			d->ok++;
+		else if (errno == (d->attach ? EBUSY : ENOENT))
+			d->enoent++;
+		else
+			d->other++;
+		pthread_barrier_wait(d->go);
+	}
+	return NULL;
+}
+
+/*
+ * Two DETACHes at once, and ATTACH against DETACH: exactly one DETACH
+ * of an attachment succeeds, and once everything is closed every
+ * object is gone, so none kept its attachment's reference.
+ */
+TEST_F(te, racing_attach_and_detach_leak_nothing)
+{
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = 1ULL << 30 };
+	struct detacher d[2];
+	pthread_barrier_t go;
+	pthread_t th[2];
+	struct te_vm v;
+	int i, round, rounds = 300;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	ASSERT_EQ(0, te_vm_open(&v, self->dev));
+	ASSERT_EQ(0, set_slot(v.vm, 0, 1ULL << 30, 16 * MB, v.m));
+	a.vm_fd = v.vm;
+	for (round = 0; round < 2; round++) {
+		/* Round 0: DETACH and DETACH; round 1: ATTACH and DETACH. */
+		ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 3));
+		for (i = 0; i < 2; i++) {
+			d[i] = (struct detacher){ .go = &go, .obj = v.obj, .rounds = rounds,
+						  .attach = round && !i, .other = v.vm };
+			ASSERT_EQ(0, pthread_create(&th[i], NULL, detach_thread, &d[i]));
+		}
+		for (i = 0; i < rounds; i++) {
+			if (!round)
+				ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+			pthread_barrier_wait(&go);
+			pthread_barrier_wait(&go);
+		}
+		for (i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&go);
+		EXPECT_EQ(0, d[0].other + d[1].other);
+		if (!round) {
+			EXPECT_EQ(rounds, d[0].ok + d[1].ok);
+			EXPECT_EQ(rounds, d[0].enoent + d[1].enoent);
+		} else {
+			EXPECT_EQ(rounds, d[0].ok + d[0].enoent);
+			EXPECT_EQ(rounds, d[1].ok + d[1].enoent);
+			ioctl(v.obj, THP_ENCVM_IOC_DETACH);
+		}
+		EXPECT_EQ(THP_ENCVM_DETACHED, info_state(v.obj));
+	}
+	/* Attached once more, then closed: the last file detaches. */
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	te_vm_close(&v);
+	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
+}
+
 TEST(sysfs_bad_writes_and_root_only)
 {
 	static const struct { const char *knob, *val; } bad[] = {
@@ -583,6 +850,7 @@ TEST(sysfs_bad_writes_and_root_only)
 	};
 	static const char * const reasons[] = {
 		"alloc", "timeout", "retries", "detached", "ring", "guest_busy",
+		"memslot", "pinned",
 	};
 	long saved[ARRAY_SIZE(knobs)];
 	unsigned int k;

@@ -16,12 +16,72 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "tvm.h"
 
 #define PRIVATE_PAGES	(OBJ_SIZE / 4096 - OBJ_SHARED / 4096 - 512)
+
+#define CG_ROOT	"/sys/fs/cgroup"
+#define CG_TEST	CG_ROOT "/thp_encvm_kvm"
+
+/*
+ * Move this process (the test's own, forked by the harness) into a
+ * memory cgroup of its own, mounting cgroup2 first if need be. The
+ * fixture's teardown moves it back and removes the cgroup. Returns 0,
+ * 1 if the kernel has no memory controller (the debug tier's), or -1.
+ */
+static int memcg_enter(void)
+{
+	char pid[32], ctl[256] = "";
+	FILE *f;
+
+	if (access(CG_ROOT "/cgroup.controllers", R_OK) &&
+	    mount("none", CG_ROOT, "cgroup2", 0, NULL))
+		return access("/proc/cgroups", R_OK) ? 1 : -1;
+	f = fopen(CG_ROOT "/cgroup.controllers", "r");
+	if (!f)
+		return -1;
+	if (!fgets(ctl, sizeof(ctl), f))
+		ctl[0] = 0;
+	fclose(f);
+	if (!strstr(ctl, "memory"))
+		return 1;
+	if (mv_write_path(CG_ROOT "/cgroup.subtree_control", "+memory"))
+		return -1;
+	if (mkdir(CG_TEST, 0755) && errno != EEXIST)
+		return -1;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return mv_write_path(CG_TEST "/cgroup.procs", pid) ? -1 : 0;
+}
+
+static void memcg_leave(void)
+{
+	char pid[32];
+
+	if (access(CG_TEST, F_OK))
+		return;
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	mv_write_path(CG_ROOT "/cgroup.procs", pid);
+	rmdir(CG_TEST);
+}
+
+/* Bytes charged to the test's memory cgroup, or -1. */
+static long long memcg_current(void)
+{
+	long long v = -1;
+	FILE *f = fopen(CG_TEST "/memory.current", "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
 
 FIXTURE(kvm) {
 	struct tvm t;
@@ -55,6 +115,9 @@ FIXTURE_TEARDOWN(kvm)
 	write_knob("enabled", "0");
 	tvm_destroy(&self->t);
 	mv_knobs_restore(&self->k);
+	mv_write_path("/sys/kernel/debug/thp_encvm/hold_ref", "0");
+	mv_write_path("/sys/kernel/debug/thp_encvm/host_copy", "0");
+	memcg_leave();
 }
 
 /* Wait until the guest or the host sets *@p; returns its value. */
@@ -69,18 +132,24 @@ static unsigned int wait_set(const unsigned int *p, double secs)
 }
 
 /*
- * With the daemon running: wait until every eligible window of @t was
- * collapsed, or its vCPU failed; returns the object's info.
+ * With the daemon running: wait until @n windows of @t were collapsed,
+ * or its vCPU failed; returns the object's info.
  */
-static struct thp_encvm_info collapse_all(struct tvm *t)
+static struct thp_encvm_info collapse_n(struct tvm *t, uint64_t n)
 {
 	double end = now_s() + VM_WAIT_S;
 	struct thp_encvm_info info;
 
-	while ((info = info_of(t->obj)).collapses < OBJ_ELIGIBLE && now_s() < end &&
+	while ((info = info_of(t->obj)).collapses < n && now_s() < end &&
 	       __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) >= 0)
 		usleep(50000);
 	return info;
+}
+
+/* ... every eligible window. */
+static struct thp_encvm_info collapse_all(struct tvm *t)
+{
+	return collapse_n(t, OBJ_ELIGIBLE);
 }
 
 /* Wait for counter @name to reach @want; returns its value. */
@@ -105,8 +174,20 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 {
 	bool kvm_wt = flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK;
 	long collapsed0, copied0, retries0, p2m0, p2m, pf0, pf, hot;
+	long long mem0 = -1, mem;
 	struct thp_encvm_info info;
 	int vstats = -1;
+
+	/*
+	 * The VMM runs in a memory cgroup of its own, which its object's
+	 * pages are charged to: the new 2 MiB pages must be charged there
+	 * too, as the old ones are uncharged.
+	 */
+	int memcg = irq || kvm_wt ? 1 : memcg_enter();
+
+	ASSERT_LE(0, memcg) TH_LOG("no memory cgroup");
+	if (memcg && !irq && !kvm_wt)
+		TH_LOG("not checking memory cgroup charges: no memory controller");
 
 	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, irq ? NOTIFY_IRQ : NOTIFY_POLL,
 				       -1, flags));
@@ -128,10 +209,20 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	ASSERT_LE(0, p2m0);
 	pf0 = stats_read(vstats, "pf_taken");
 	ASSERT_LE(0, pf0);
+	if (!memcg)
+		mem0 = memcg_current();
 
 	ASSERT_EQ(0, write_knob("enabled", "1"));
 	info = collapse_all(t);
 	ASSERT_EQ(0, write_knob("enabled", "0"));
+	if (mem0 >= 0) {
+		/* 12 MiB changed hands; the rest is noise of a few pages. */
+		mem = memcg_current();
+		EXPECT_LE(mem0 - (long long)(2 * MB), mem)
+			TH_LOG("memory.current %lld before, %lld after", mem0, mem);
+		EXPECT_GE(mem0 + (long long)(2 * MB), mem)
+			TH_LOG("memory.current %lld before, %lld after", mem0, mem);
+	}
 	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
 	EXPECT_EQ(OBJ_ELIGIBLE, info.collapses);
 	EXPECT_EQ(0, info.aborts);
@@ -170,9 +261,13 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	EXPECT_EQ(2 * (info.collapses + info.aborts), t->ctl->dirty_writes);
 	EXPECT_LE(t->ctl->dirty_writes, read_knob("dirty_retries") - retries0);
 	EXPECT_LE(512 * OBJ_ELIGIBLE + t->ctl->dirty_writes, t->ctl->pages);
-	/* KVM's own statistic: 2 MiB entries for the collapsed windows. */
+	/*
+	 * KVM's own statistic: one more 2 MiB entry for each collapsed
+	 * window, no more (slot 0 is never huge, the staging window is
+	 * unmapped again after each collapse), no fewer.
+	 */
 	p2m = vm_stat(t->vm, "pages_2m");
-	EXPECT_LE(p2m0 + OBJ_ELIGIBLE, p2m)
+	EXPECT_EQ(p2m0 + OBJ_ELIGIBLE, p2m)
 		TH_LOG("pages_2m %ld before, %ld after", p2m0, p2m);
 	/*
 	 * Woken by the irqfd: once per posting at most, and the requests
@@ -490,19 +585,31 @@ TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 600)
 	EXPECT_EQ(0, t->ctl->poison_bad);
 }
 
-TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 300)
+/*
+ * Stop the daemon; no window of @t was collapsed, at least @aborts
+ * collapses rolled back, and the agent finds every byte it wrote.
+ */
+static void nothing_collapsed(struct __test_metadata *_metadata, struct tvm *t,
+			      unsigned int aborts)
 {
-	struct tvm *t = &self->t;
 	struct thp_encvm_info info;
 
-	unanswered(_metadata, t, 0);
 	ASSERT_EQ(0, write_knob("enabled", "0"));
 	info = info_of(t->obj);
 	EXPECT_EQ(0, info.huge);
-	EXPECT_LE(2, info.aborts);
+	EXPECT_EQ(0, info.collapses);
+	EXPECT_LE(aborts, info.aborts);
 	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
 	EXPECT_EQ(0, t->ctl->bad_words);
 	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
+}
+
+TEST_F_TIMEOUT(kvm, unanswered_collapse_times_out, 300)
+{
+	struct tvm *t = &self->t;
+
+	unanswered(_metadata, t, 0);
+	nothing_collapsed(_metadata, t, 2);
 }
 
 TEST_F_TIMEOUT(kvm, detach_during_collapse, 300)
@@ -535,6 +642,24 @@ TEST_F_TIMEOUT(kvm, detach_during_collapse, 300)
 	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
 }
 
+/*
+ * The next 2 MiB allocation fails, once, without a stack dump; @path
+ * is left naming the probability, which turns it off with "0".
+ */
+static int fail_alloc_once(char *path, size_t len)
+{
+	const char *fa = "/sys/kernel/debug/thp_encvm/fail_alloc/";
+
+	snprintf(path, len, "%sverbose", fa);
+	if (mv_write_path(path, "0"))
+		return -1;
+	snprintf(path, len, "%stimes", fa);
+	if (mv_write_path(path, "1"))
+		return -1;
+	snprintf(path, len, "%sprobability", fa);
+	return mv_write_path(path, "100");
+}
+
 TEST_F_TIMEOUT(kvm, injected_alloc_failure, 600)
 {
 	const char *fa = "/sys/kernel/debug/thp_encvm/fail_alloc/";
@@ -550,13 +675,7 @@ TEST_F_TIMEOUT(kvm, injected_alloc_failure, 600)
 	ASSERT_EQ(0, tvm_create(t, MODE_SERVE, true));
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
-	/* The next 2 MiB allocation fails, once, without a stack dump. */
-	snprintf(path, sizeof(path), "%sverbose", fa);
-	ASSERT_EQ(0, mv_write_path(path, "0"));
-	snprintf(path, sizeof(path), "%stimes", fa);
-	ASSERT_EQ(0, mv_write_path(path, "1"));
-	snprintf(path, sizeof(path), "%sprobability", fa);
-	ASSERT_EQ(0, mv_write_path(path, "100"));
+	ASSERT_EQ(0, fail_alloc_once(path, sizeof(path)));
 	ASSERT_EQ(0, write_knob("enabled", "1"));
 	info = collapse_all(t);
 	ASSERT_EQ(0, write_knob("enabled", "0"));
@@ -656,6 +775,387 @@ TEST_F(kvm, teardown_in_any_order)
 		tvm_destroy(&t);
 	}
 	EXPECT_LE(wait_objects(objects0), objects0);
+}
+
+static void *detach_thread(void *arg)
+{
+	struct tvm *t = arg;
+	long ret = ioctl(t->obj, THP_ENCVM_IOC_DETACH) ? -errno : 0;
+
+	return (void *)ret;
+}
+
+/*
+ * After a failed 2 MiB allocation the daemon sleeps alloc_sleep_millisecs
+ * (here a day): not with the object claimed, so a detach meanwhile
+ * returns at once instead of waiting out the sleep. (The bound below is
+ * a hang check: a day against VM_WAIT_S.)
+ */
+TEST_F_TIMEOUT(kvm, detach_right_after_alloc_failure, 300)
+{
+	const char *fa = "/sys/kernel/debug/thp_encvm/fail_alloc/";
+	long alloc0 = read_knob("collapse_failed/alloc");
+	struct tvm *t = &self->t;
+	char path[128];
+	pthread_t th;
+	void *ret = (void *)1L;
+	double end;
+
+	snprintf(path, sizeof(path), "%sprobability", fa);
+	if (access(path, W_OK))
+		SKIP(return, "no fault injection in this kernel (debug tier only)");
+	ASSERT_EQ(0, write_knob("alloc_sleep_millisecs", "86400000"));
+	ASSERT_EQ(0, tvm_create(t, MODE_SERVE, true));
+	ASSERT_EQ(0, fail_alloc_once(path, sizeof(path)));
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	EXPECT_EQ(alloc0 + 1, wait_counter("collapse_failed/alloc", alloc0 + 1, VM_WAIT_S));
+	mv_write_path(path, "0");
+	ASSERT_EQ(0, pthread_create(&th, NULL, detach_thread, t));
+	end = now_s() + 30;
+	while (info_of(t->obj).state == THP_ENCVM_ATTACHED && now_s() < end)
+		usleep(20000);
+	EXPECT_EQ(THP_ENCVM_DETACHED, info_of(t->obj).state);
+	/* A knob write wakes the daemon: the detach returns either way. */
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	pthread_join(th, &ret);
+	EXPECT_EQ(0, (long)ret);
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+}
+
+/*
+ * A source page someone else still holds a reference on (debugfs
+ * hold_ref, standing in for a kvm_vcpu_map() user) does not switch
+ * away: it is copied again, and once out of retries the collapse rolls
+ * back (collapse_failed/pinned). Without the reference, it collapses.
+ */
+TEST_F_TIMEOUT(kvm, referenced_page_is_not_switched, 300)
+{
+	const char *hold = "/sys/kernel/debug/thp_encvm/hold_ref";
+	long pinned0 = read_knob("collapse_failed/pinned");
+	struct tvm *t = &self->t;
+
+	ASSERT_EQ(0, write_knob("max_copy_retries", "2"));
+	ASSERT_EQ(0, tvm_create(t, MODE_SERVE, true));
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	ASSERT_EQ(0, mv_write_path(hold, "42"));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	EXPECT_LE(pinned0 + 1, wait_counter("collapse_failed/pinned", pinned0 + 1, 120));
+	ASSERT_EQ(0, mv_write_path(hold, "0"));
+	nothing_collapsed(_metadata, t, 1);
+}
+
+/*
+ * The VMM changes its memslots while the guest copies a window (here it
+ * adds one elsewhere): the collapse rolls back before any page switches
+ * (collapse_failed/memslot), since the guest may have copied through
+ * the old ones. The next collapse of the window goes through.
+ */
+TEST_F_TIMEOUT(kvm, memslot_change_rolls_collapse_back, 300)
+{
+	struct kvm_userspace_memory_region extra = {
+		.slot = 2, .guest_phys_addr = 2ULL * OBJ_GPA, .memory_size = 2 * MB,
+	};
+	long memslot0 = read_knob("collapse_failed/memslot");
+	struct tvm *t = &self->t;
+	struct thp_encvm_info info;
+	void *anon;
+
+	anon = mmap(NULL, 2 * MB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	extra.userspace_addr = (unsigned long)anon;
+	ASSERT_EQ(0, tvm_create(t, MODE_SERVE, true));
+	t->ctl->hold = HOLD_AFTER;
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	ASSERT_EQ(1, wait_set(&t->ctl->held, VM_WAIT_S));
+	ASSERT_EQ(0, ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &extra));
+	__atomic_store_n(&t->ctl->hold, 0, __ATOMIC_RELEASE);
+	EXPECT_EQ(memslot0 + 1, wait_counter("collapse_failed/memslot", memslot0 + 1, 60));
+	/* The next collapse goes through; that is enough. */
+	info = collapse_n(t, 1);
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	info = info_of(t->obj);
+	EXPECT_EQ(info.collapses, info.huge);
+	EXPECT_LE(1, info.collapses);
+	EXPECT_EQ(1, info.aborts);
+	EXPECT_EQ(memslot0 + 1, read_knob("collapse_failed/memslot"));
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
+	EXPECT_EQ(0, t->ctl->poison_bad);
+	munmap(anon, 2 * MB);
+}
+
+/*
+ * Read a byte at @p in a child: 1 if that died of SIGBUS, 0 if it read,
+ * -1 otherwise.
+ */
+static int sigbus_on_read(const char *p)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid) {
+		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
+		return 1;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+/*
+ * Words of the guest's private pages that the VMM reads, through its
+ * mapping, as the agent's plaintext; the OBJ_SECRET page, a data page
+ * of a plaintext object, is left out.
+ */
+static unsigned long plaintext_words(struct tvm *t)
+{
+	const unsigned int *ver = (const unsigned int *)((char *)t->slot0 + AGENT_VER);
+	unsigned long n = 0;
+	unsigned int p, k;
+
+	for (p = OBJ_SHARED / 4096; p < OBJ_SIZE / 4096; p++) {
+		const unsigned int *w = (const unsigned int *)(t->map + (size_t)p * 4096);
+
+		if (p == OBJ_SECRET / 4096 || p * 4096ULL - OBJ_STAGING < 2 << 20)
+			continue;
+		for (k = 0; k < 1024; k++)
+			n += w[k] == agent_word(p, k, ver[p]);
+	}
+	return n;
+}
+
+/*
+ * The agent's port I/O (ctl.pio): from the private page, rep outsb
+ * delivers ciphertext if @enc (no word of the plaintext), plaintext if
+ * not; through the exclusion range it delivers the plaintext, which
+ * THP_ENCVM_IOC_XFER reads there too, while it refuses the private
+ * page; rep insb and the XFER reply reach the guest.
+ */
+static void check_pio(struct __test_metadata *_metadata, struct tvm *t, bool enc)
+{
+	unsigned int want[PIO_LEN / 4], k, same = 0;
+	double end = now_s() + VM_WAIT_S;
+
+	while (__atomic_load_n(&t->pio_ins, __ATOMIC_ACQUIRE) < PIO_LEN && now_s() < end)
+		usleep(10000);
+	ASSERT_EQ(PIO_LEN, t->pio_ins);
+	ASSERT_EQ(2 * PIO_LEN, t->pio_outs);
+	for (k = 0; k < PIO_LEN / 4; k++) {
+		want[k] = agent_word(PIO_PAGE, k, 1);
+		same += ((unsigned int *)t->pio_out[0])[k] == want[k];
+	}
+	EXPECT_EQ(enc ? 0 : PIO_LEN / 4, same);
+	EXPECT_EQ(0, memcmp(t->pio_out[1], want, PIO_LEN));
+	EXPECT_EQ(0, t->pio_xfer_err[0]);
+	EXPECT_EQ(0, memcmp(t->pio_xfer, want, PIO_LEN));
+	EXPECT_EQ(EACCES, t->pio_xfer_err[1]);
+}
+
+/*
+ * An encrypted object: ATTACH launches it with a key only the guest
+ * (its agent, through the launch-secret page) learns; the VMM's fault
+ * on the secret page fails, and no word of private memory it reads is
+ * the guest's plaintext, before or after the collapses. The guest's
+ * copies decrypt with each source frame's tweak and encrypt with the
+ * new frame's: windows collapse and every byte verifies. DETACH
+ * wipes the key (the secret page reads zero, the state has no key),
+ * and the next ATTACH loads another.
+ */
+TEST_F_TIMEOUT(kvm, encrypted_guest_copies_windows, 600)
+{
+	struct tvm *t = &self->t;
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = OBJ_GPA };
+	const struct thp_encvm_secret *s;
+	struct thp_encvm_info info;
+	unsigned int k, nonzero = 0;
+
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1, TVM_ENCRYPTED));
+	EXPECT_EQ(THP_ENCVM_ENC_ENCRYPTED | THP_ENCVM_ENC_KEY, info_of(t->obj).enc_state);
+	EXPECT_EQ(1, sigbus_on_read(t->map + OBJ_SECRET));
+	t->ctl->pio = 1;
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	check_pio(_metadata, t, true);
+	EXPECT_EQ(0, plaintext_words(t));
+	/* Two windows tell as much as six, in a third of the time. */
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	collapse_n(t, 2);
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	info = info_of(t->obj);
+	EXPECT_LE(2, info.collapses);
+	EXPECT_EQ(info.collapses, info.huge);
+	EXPECT_EQ(0, info.aborts);
+	EXPECT_EQ(0, plaintext_words(t));
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES - 1, t->ctl->checked);
+	EXPECT_EQ(0, t->ctl->poison_bad);
+	EXPECT_EQ(512 * info.collapses, t->ctl->poison_ok);
+	EXPECT_EQ(2 * info.collapses, t->ctl->dirty_writes);
+	EXPECT_EQ(1, t->ctl->pio_in_ok);
+	TH_LOG("%u accesses redone for changed frames", t->ctl->tweak_retries);
+
+	ASSERT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(THP_ENCVM_ENC_ENCRYPTED, info_of(t->obj).enc_state);
+	ASSERT_EQ(0, sigbus_on_read(t->map + OBJ_SECRET));
+	s = (const struct thp_encvm_secret *)(t->map + OBJ_SECRET);
+	for (k = 0; k < 4096; k++)
+		nonzero += ((const unsigned char *)s)[k] != 0;
+	EXPECT_EQ(0, nonzero);
+	EXPECT_EQ(0, plaintext_words(t));
+	/* A new launch: a key again, which the VMM cannot fault in. */
+	a.vm_fd = t->vm;
+	ASSERT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(THP_ENCVM_ENC_ENCRYPTED | THP_ENCVM_ENC_KEY, info_of(t->obj).enc_state);
+	EXPECT_EQ(1, sigbus_on_read(t->map + OBJ_SECRET));
+}
+
+/*
+ * Fault injection (debugfs host_copy): the daemon copies windows itself,
+ * frame to frame, and completes the requests for the guest, which copies
+ * nothing. On a plaintext object nothing notices, and the VMM reads the
+ * guest's data: the model without encryption has no teeth. On an
+ * encrypted object the ciphertext, bound to the old frames, decrypts to
+ * garbage in the new ones, and the agent's verification fails on every
+ * page of every window so collapsed.
+ */
+static void host_copies(struct __test_metadata *_metadata, struct tvm *t,
+			unsigned int flags)
+{
+	const char *hc = "/sys/kernel/debug/thp_encvm/host_copy";
+	bool enc = flags & TVM_ENCRYPTED;
+	struct thp_encvm_info info;
+	double end;
+
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1, flags));
+	t->ctl->pio = !enc;
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	if (!enc)
+		check_pio(_metadata, t, false);
+	ASSERT_EQ(0, mv_write_path(hc, "1"));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	end = now_s() + VM_WAIT_S;
+	while (info_of(t->obj).collapses < 1 && now_s() < end)
+		usleep(20000);
+	/*
+	 * Disabled, the daemon stops after the window it works on, which
+	 * the host copies too (host_copy stays set until the teardown).
+	 */
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	do {
+		info = info_of(t->obj);
+		usleep(300000);
+	} while (info.collapses + info.aborts !=
+		 info_of(t->obj).collapses + info_of(t->obj).aborts);
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	ASSERT_LE(1, info.collapses);
+	EXPECT_EQ(info.collapses, info.huge);
+	/* The agent is done: nothing changes the pages under the VMM's eyes. */
+	if (enc)
+		EXPECT_EQ(0, plaintext_words(t));
+	if (!enc)
+		EXPECT_EQ((PRIVATE_PAGES - 1) * 1024UL, plaintext_words(t));
+	EXPECT_EQ(0, t->ctl->pages);	/* the guest copied nothing */
+	EXPECT_LE(enc ? info.collapses * 512 * 1000 : 0, t->ctl->bad_words);
+	EXPECT_TRUE(enc || !t->ctl->bad_words);
+	TH_LOG("%llu windows copied by the host, %u words failed verification",
+	       (unsigned long long)info.collapses, t->ctl->bad_words);
+}
+
+TEST_F_TIMEOUT(kvm, host_copy_goes_unnoticed_in_plaintext, 300)
+{
+	host_copies(_metadata, &self->t, 0);
+}
+
+TEST_F_TIMEOUT(kvm, host_copy_fails_encrypted_verification, 300)
+{
+	host_copies(_metadata, &self->t, TVM_ENCRYPTED);
+}
+
+static int displace(struct tvm *t, unsigned long long off, unsigned int event, int node)
+{
+	struct thp_encvm_displace d = { .offset = off, .event = event, .node = node };
+
+	return ioctl(t->obj, THP_ENCVM_IOC_DISPLACE, &d) ? -errno : 0;
+}
+
+#define WIN(w)	((unsigned long long)(w) * 2 * MB)
+
+/*
+ * An object without SCATTER is one 2 MiB block a window, huge from the
+ * start. Events move single pages out (models of a NUMA migration, a
+ * private -> shared -> private conversion, a soft-offline), which the
+ * firmware model re-encrypts for their new frames; their home frames
+ * stay reserved. A collapse then has the guest copy only the displaced
+ * pages back home (1 and 16 pages), or, where a home frame was lost,
+ * the whole window into a fresh block (512): every window is huge
+ * again, with every byte intact.
+ */
+TEST_F_TIMEOUT(kvm, displaced_pages_copied_back_in_place, 300)
+{
+	long inplace0 = read_knob("windows_in_place"), fresh0 = read_knob("windows_fresh");
+	struct tvm *t = &self->t;
+	struct thp_encvm_info info;
+	long copied0, retries0;
+	unsigned int i;
+	double end;
+
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1,
+				       TVM_ENCRYPTED | TVM_BLOCKS));
+	if (info_of(t->obj).huge != OBJ_ELIGIBLE)
+		SKIP(return, "no free 2 MiB blocks for the object");
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, displace(t, WIN(1) + 5 * 4096, THP_ENCVM_DISPLACE_MIGRATE, 0));
+	for (i = 0; i < 16; i++)
+		EXPECT_EQ(0, displace(t, WIN(2) + (100 + i) * 4096, THP_ENCVM_DISPLACE_CONVERT, -1));
+	EXPECT_EQ(0, displace(t, WIN(3) + 7 * 4096, THP_ENCVM_DISPLACE_SOFT_OFFLINE, -1));
+	/* Bad requests: shared, staging and secret pages, bad fields. */
+	EXPECT_EQ(-EINVAL, displace(t, 4096, THP_ENCVM_DISPLACE_CONVERT, -1));
+	EXPECT_EQ(-EINVAL, displace(t, OBJ_STAGING, THP_ENCVM_DISPLACE_CONVERT, -1));
+	EXPECT_EQ(-EINVAL, displace(t, OBJ_SECRET, THP_ENCVM_DISPLACE_CONVERT, -1));
+	EXPECT_EQ(-EINVAL, displace(t, OBJ_SIZE, THP_ENCVM_DISPLACE_CONVERT, -1));
+	EXPECT_EQ(-EINVAL, displace(t, WIN(1) + 1, THP_ENCVM_DISPLACE_CONVERT, -1));
+	EXPECT_EQ(-EINVAL, displace(t, WIN(1), 3, -1));
+	EXPECT_EQ(-EINVAL, displace(t, WIN(1), THP_ENCVM_DISPLACE_MIGRATE, -1));
+	EXPECT_EQ(-EINVAL, displace(t, WIN(1), THP_ENCVM_DISPLACE_MIGRATE, 4096));
+	EXPECT_EQ(-EINVAL, displace(t, WIN(1), THP_ENCVM_DISPLACE_CONVERT, 0));
+	info = info_of(t->obj);
+	EXPECT_EQ(OBJ_ELIGIBLE - 3, info.huge);
+	EXPECT_EQ(18, info.displaced);
+
+	copied0 = read_knob("pages_copied");
+	retries0 = read_knob("dirty_retries");
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	end = now_s() + VM_WAIT_S;
+	while (info_of(t->obj).collapses < 3 && now_s() < end &&
+	       __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) >= 0)
+		usleep(50000);
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	info = info_of(t->obj);
+	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
+	EXPECT_EQ(3, info.collapses);
+	EXPECT_EQ(0, info.aborts);
+	EXPECT_EQ(0, info.displaced);
+	EXPECT_EQ(inplace0 + 2, read_knob("windows_in_place"));
+	EXPECT_EQ(fresh0 + 1, read_knob("windows_fresh"));
+	/* Copies that stuck: the displaced pages, and the fresh window's. */
+	EXPECT_EQ(1 + 16 + 512, read_knob("pages_copied") - copied0 -
+				(read_knob("dirty_retries") - retries0));
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES - 1, t->ctl->checked);
+	EXPECT_EQ(0, t->ctl->poison_bad);
 }
 
 TEST_HARNESS_MAIN

@@ -41,6 +41,10 @@ struct tvm {
 	pthread_t th;
 	bool th_started;
 	int state;		/* 1 filled, 2 verified, 3 halted, <0 error */
+	unsigned char pio_out[2][PIO_LEN];	/* the guest's rep outsb */
+	unsigned int pio_outs, pio_ins;		/* bytes so far */
+	unsigned char pio_xfer[PIO_LEN];	/* OBJ_PIO, read with IOC_XFER */
+	int pio_xfer_err[2];	/* errno of IOC_XFER: exclusion range, private */
 	char why[128];		/* what ended the vCPU, for the log */
 };
 
@@ -66,6 +70,51 @@ static inline void tvm_explain(struct tvm *t)
 			 (unsigned long long)r->mmio.phys_addr);
 }
 
+static inline int tvm_xfer(struct tvm *t, unsigned long long gpa, void *buf,
+			   unsigned int len, unsigned int write)
+{
+	struct thp_encvm_xfer x = {
+		.gpa = gpa, .len = len, .buf = (unsigned long)buf, .write = write,
+	};
+
+	return ioctl(t->obj, THP_ENCVM_IOC_XFER, &x) ? errno : 0;
+}
+
+/*
+ * The guest's string I/O on PORT_PIO: keep what it sends (KVM read it
+ * from the guest's buffer), and read the exclusion range's copy with
+ * THP_ENCVM_IOC_XFER, as a VMM of an encrypted guest must; a private
+ * page is refused. For rep insb, hand over pio_byte() and write the
+ * reply after the guest's buffer, again through the exclusion range.
+ */
+static inline void tvm_pio(struct tvm *t)
+{
+	unsigned char *data = (unsigned char *)t->run + t->run->io.data_offset;
+	unsigned int n = t->run->io.size * t->run->io.count, i;
+	unsigned char reply[PIO_LEN];
+
+	/* KVM may split the string into several exits (one a byte, out). */
+	if (t->run->io.direction == KVM_EXIT_IO_OUT) {
+		for (i = 0; i < n && t->pio_outs < 2 * PIO_LEN; i++, t->pio_outs++)
+			t->pio_out[t->pio_outs / PIO_LEN][t->pio_outs % PIO_LEN] = data[i];
+		if (t->pio_outs == 2 * PIO_LEN) {
+			t->pio_xfer_err[0] = tvm_xfer(t, OBJ_GPA + OBJ_PIO, t->pio_xfer,
+						      PIO_LEN, 0);
+			t->pio_xfer_err[1] = tvm_xfer(t, OBJ_GPA + PIO_PAGE * 4096ULL,
+						      reply, PIO_LEN, 0);
+		}
+		return;
+	}
+	if (!t->pio_ins) {
+		for (i = 0; i < PIO_LEN; i++)
+			reply[i] = pio_byte(i, 1);
+		tvm_xfer(t, OBJ_GPA + OBJ_PIO + 2 * PIO_LEN, reply, PIO_LEN, 1);
+	}
+	for (i = 0; i < n; i++)
+		data[i] = pio_byte(t->pio_ins + i, 0);
+	__atomic_store_n(&t->pio_ins, t->pio_ins + n, __ATOMIC_RELEASE);
+}
+
 static inline void *vcpu_thread(void *arg)
 {
 	struct tvm *t = arg;
@@ -79,6 +128,11 @@ static inline void *vcpu_thread(void *arg)
 			snprintf(t->why, sizeof(t->why), "KVM_RUN: %s", strerror(errno));
 			__atomic_store_n(&t->state, -errno, __ATOMIC_RELEASE);
 			return NULL;
+		}
+		if (t->run->exit_reason == KVM_EXIT_IO &&
+		    t->run->io.port == PORT_PIO) {
+			tvm_pio(t);
+			continue;
 		}
 		if (t->run->exit_reason == KVM_EXIT_IO &&
 		    t->run->io.port == PORT_FILLED) {
@@ -108,11 +162,17 @@ static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned i
 	};
 }
 
+/* In tvm_create_notify()'s @flags: an encrypted object; one in blocks. */
+#define TVM_ENCRYPTED	(1U << 31)
+#define TVM_BLOCKS	(1U << 30)
+
 /*
  * The VM, its object and the agent, stopped before its first run. With
  * NOTIFY_IRQ the VM gets an in-kernel irqchip and an irqfd, which is
  * the eventfd given to ATTACH; otherwise ATTACH gets @notify_fd.
- * ATTACH gets @flags (THP_ENCVM_ATTACH_*).
+ * ATTACH gets @flags (THP_ENCVM_ATTACH_*); with TVM_ENCRYPTED in them
+ * the object is THP_ENCVM_CREATE_ENCRYPTED, and its agent uses its
+ * accessors.
  */
 static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attach,
 				    unsigned int notify, int notify_fd,
@@ -121,7 +181,8 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 	struct thp_encvm_create c = te_default_create();
 	struct kvm_userspace_memory_region slot = { 0 };
 	struct thp_encvm_attach a = {
-		.eventfd = notify_fd, .gpa = OBJ_GPA, .flags = flags,
+		.eventfd = notify_fd, .gpa = OBJ_GPA,
+		.flags = flags & ~(TVM_ENCRYPTED | TVM_BLOCKS),
 	};
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { .rip = AGENT_CODE, .rsp = AGENT_STACK, .rflags = 2 };
@@ -132,6 +193,13 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 	t->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (t->dev < 0 || t->kvm < 0)
 		return -ENODEV;
+	if (flags & TVM_BLOCKS)
+		c.flags &= ~THP_ENCVM_CREATE_SCATTER;
+	if (flags & TVM_ENCRYPTED) {
+		c.flags |= THP_ENCVM_CREATE_ENCRYPTED;
+		c.tweak_offset = OBJ_TWEAKS;
+		c.secret_offset = OBJ_SECRET;
+	}
 	t->obj = te_create(t->dev, &c);
 	if (t->obj < 0)
 		return t->obj;
@@ -141,6 +209,7 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 	t->ring = (void *)(t->map + OBJ_RING);
 	t->ctl = (void *)(t->map + OBJ_CTL);
 	t->ctl->mode = mode;
+	t->ctl->enc = !!(flags & TVM_ENCRYPTED);
 	t->vm = ioctl(t->kvm, KVM_CREATE_VM, 0);
 	if (t->vm < 0)
 		return -errno;
@@ -148,6 +217,8 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t->slot0 == MAP_FAILED)
 		return -ENOMEM;
+	/* Never huge: KVM's pages_2m counts only the object's windows. */
+	madvise(t->slot0, SLOT0_SIZE, MADV_NOHUGEPAGE);
 	memcpy((char *)t->slot0 + AGENT_CODE, _binary_agent_bin_start,
 	       _binary_agent_bin_end - _binary_agent_bin_start);
 	slot.slot = 0;

@@ -32,8 +32,23 @@
 #define THP_ENCVM_WINDOW_PAGES	512
 
 /* struct thp_encvm_create.flags */
-#define THP_ENCVM_CREATE_SCATTER	(1U << 0)  /* no two neighbours contiguous */
-#define THP_ENCVM_CREATE_FLAGS		THP_ENCVM_CREATE_SCATTER
+/*
+ * SCATTER: no two neighbours contiguous (for tests). Without it, each
+ * window is one 2 MiB block when the node has one (huge from the start),
+ * and THP_ENCVM_IOC_DISPLACE fragments it.
+ */
+#define THP_ENCVM_CREATE_SCATTER	(1U << 0)
+/*
+ * A software model of SEV-style memory encryption (see the admin guide):
+ * each ATTACH launches the object with a fresh per-VM key, encrypts its
+ * private pages in place (a keyed BLAKE2s key stream in counter mode,
+ * the counter block bound to the page's host frame), writes the key into the launch-secret
+ * page for the guest and keeps the frame tweak of every page in a table
+ * in the shared (exclusion) range. DETACH wipes the key.
+ */
+#define THP_ENCVM_CREATE_ENCRYPTED	(1U << 1)
+#define THP_ENCVM_CREATE_FLAGS		(THP_ENCVM_CREATE_SCATTER | \
+					 THP_ENCVM_CREATE_ENCRYPTED)
 
 /**
  * struct thp_encvm_create - make a guest-memory object (returns its fd)
@@ -46,7 +61,12 @@
  *		    the shared range, that the guest gives up for copies
  * @flags: THP_ENCVM_CREATE_*
  * @node: NUMA node of the backing pages, or -1 for the caller's
- * @reserved: must be zero
+ * @tweak_offset: ENCRYPTED: where struct thp_encvm_tweaks goes, 4 KiB
+ *		  aligned, all of it inside the shared range and off the
+ *		  ring's page; otherwise 0
+ * @secret_offset: ENCRYPTED: the launch-secret page (struct
+ *		   thp_encvm_secret), 4 KiB aligned, a private page outside
+ *		   the staging window; otherwise 0
  */
 struct thp_encvm_create {
 	__u64 size;
@@ -56,7 +76,8 @@ struct thp_encvm_create {
 	__u64 staging_offset;
 	__u32 flags;
 	__s32 node;
-	__u64 reserved[2];
+	__u64 tweak_offset;
+	__u64 secret_offset;
 };
 
 /*
@@ -106,6 +127,8 @@ struct thp_encvm_attach {
  * @collapses: collapses of this object that completed
  * @aborts: collapses of this object that were rolled back
  * @attach_flags: THP_ENCVM_ATTACH_* of the attachment, while attached
+ * @enc_state: THP_ENCVM_ENC_*
+ * @displaced: pages away from their home frame (THP_ENCVM_IOC_DISPLACE)
  * @reserved: zero
  */
 struct thp_encvm_info {
@@ -118,7 +141,44 @@ struct thp_encvm_info {
 	__u64 collapses;
 	__u64 aborts;
 	__u32 attach_flags;
-	__u32 reserved[3];
+	__u32 enc_state;
+	__u32 displaced;
+	__u32 reserved;
+};
+
+/* struct thp_encvm_info.enc_state */
+#define THP_ENCVM_ENC_ENCRYPTED	(1U << 0)	/* created with ..._ENCRYPTED */
+#define THP_ENCVM_ENC_KEY	(1U << 1)	/* launched: the VM's key is loaded */
+
+/*
+ * The frame tweaks, at tweak_offset in the shared range of an encrypted
+ * object, written by the module only. @tweak[i] is the host frame (pfn)
+ * of object page i, which the counter blocks of its ciphertext carry:
+ * block b (32 bytes) of the page is XORed with BLAKE2s-256 keyed with
+ * the VM's key, of (pfn as 8 bytes little endian, b as 4 bytes little
+ * endian, 4 zero bytes).
+ * Shared pages have tweak 0 and are not encrypted. @seq is odd while
+ * frames change: a guest reads @seq (waiting while odd), the tweaks,
+ * accesses the page and reads @seq again, and redoes the access if it
+ * changed.
+ */
+struct thp_encvm_tweaks {
+	__u32 seq;
+	__u32 nr_pages;
+	__u64 tweak[];
+};
+
+/*
+ * The launch-secret page of an encrypted object: the module writes the
+ * VM's key there at ATTACH, in plaintext, and zeroes it at DETACH. The
+ * VMM's own faults on the page fail (SIGBUS).
+ */
+#define THP_ENCVM_SECRET_MAGIC	0x54485053	/* "THPS" */
+
+struct thp_encvm_secret {
+	__u32 magic;
+	__u32 key_len;
+	__u8 key[32];
 };
 
 /*
@@ -172,6 +232,54 @@ struct thp_encvm_ring {
 /* Bytes the daemon writes into a copy destination before the guest copies. */
 #define THP_ENCVM_POISON	0xdeadbeefU
 
+/**
+ * struct thp_encvm_xfer - the hypervisor's copy to or from the guest,
+ *			   through the exclusion range only
+ * @gpa: guest-physical address of the first byte, while attached
+ * @len: bytes, 1 to THP_ENCVM_XFER_MAX; [@gpa, @gpa + @len) must lie
+ *	 inside the object's shared (exclusion) range
+ * @buf: the caller's buffer
+ * @write: 1: copy @buf into the guest; 0: copy the guest's bytes to @buf
+ * @reserved: must be zero
+ *
+ * What a VMM uses for the data of an intercepted instruction, such as
+ * string port I/O, whose buffer the guest placed in the exclusion range.
+ */
+struct thp_encvm_xfer {
+	__u64 gpa;
+	__u64 len;
+	__u64 buf;
+	__u32 write;
+	__u32 reserved;
+};
+
+#define THP_ENCVM_XFER_MAX	65536
+
+/* struct thp_encvm_displace.event: models of what moves one page */
+#define THP_ENCVM_DISPLACE_CONVERT	0	/* private -> shared -> private */
+#define THP_ENCVM_DISPLACE_SOFT_OFFLINE	1	/* the home frame is lost */
+#define THP_ENCVM_DISPLACE_MIGRATE	2	/* to another NUMA node */
+
+/**
+ * struct thp_encvm_displace - move one page out of its 2 MiB block
+ * @offset: the page, 4 KiB aligned: a private page of a window that
+ *	    was allocated as one 2 MiB block (not SCATTER)
+ * @event: THP_ENCVM_DISPLACE_*
+ * @node: MIGRATE: the node of the new frame; otherwise -1
+ * @reserved: must be zero
+ *
+ * The firmware model moves the page's contents to a new 4 KiB frame
+ * (re-encrypting them for it, on an encrypted object) and scrubs the
+ * old one. The page's home frame in its block stays reserved for it,
+ * except after SOFT_OFFLINE; a collapse copies the page back there.
+ */
+struct thp_encvm_displace {
+	__u64 offset;
+	__u32 event;
+	__s32 node;
+	__u64 reserved;
+};
+
 #define THP_ENCVM_IOC_MAGIC	0xB8
 /* On /dev/thp_encvm: returns a new object fd (O_CLOEXEC). */
 #define THP_ENCVM_IOC_CREATE	_IOW(THP_ENCVM_IOC_MAGIC, 0x01, struct thp_encvm_create)
@@ -179,5 +287,8 @@ struct thp_encvm_ring {
 #define THP_ENCVM_IOC_ATTACH	_IOW(THP_ENCVM_IOC_MAGIC, 0x02, struct thp_encvm_attach)
 #define THP_ENCVM_IOC_DETACH	_IO(THP_ENCVM_IOC_MAGIC, 0x03)
 #define THP_ENCVM_IOC_INFO	_IOR(THP_ENCVM_IOC_MAGIC, 0x04, struct thp_encvm_info)
+/* Writing to the guest wants a file open for writing. */
+#define THP_ENCVM_IOC_XFER	_IOW(THP_ENCVM_IOC_MAGIC, 0x05, struct thp_encvm_xfer)
+#define THP_ENCVM_IOC_DISPLACE	_IOW(THP_ENCVM_IOC_MAGIC, 0x06, struct thp_encvm_displace)
 
 #endif /* _UAPI_LINUX_THP_ENCVM_H */

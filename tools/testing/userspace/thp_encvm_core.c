@@ -4,13 +4,14 @@
  * requests, completions and dirty pages. Every page is always in
  * exactly one of pending, in flight or switched; a page is switched
  * only by a clean completion; retries never pass the limit; a collapse
- * is done exactly when every page is switched. Prints TAP.
+ * is done exactly when every page is switched. Then random create
+ * requests, plain and encrypted, against the layout model. Prints TAP.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "thp_encvm_core.h"
+#include "thp_encvm_layout_model.h"
 
 static unsigned int tests, failed;
 
@@ -22,11 +23,60 @@ static void ok(int cond, const char *what)
 	printf("%sok %u - %s\n", cond ? "" : "not ", tests, what);
 }
 
+/* A random offset: mostly small and aligned, now and then anything. */
+static u64 rnd_off(u64 size)
+{
+	switch (random() % 8) {
+	case 0:
+		return ((u64)random() << 32) | random();
+	case 1:
+		return random() % (size + 1);
+	case 2:
+		return random() % (size / 4096 + 2) * 4096 - 4096 * (random() % 2);
+	default:
+		return random() % (size / 4096 + 1) * 4096;
+	}
+}
+
+static void layouts(void)
+{
+	unsigned int trial, bad = 0, accepted = 0, enc_ok = 0;
+	const char *why = NULL, *w;
+
+	for (trial = 0; trial < 200000; trial++) {
+		struct thp_encvm_create c = { 0 };
+		u64 max = (random() % 64 + 1) << 20;
+
+		c.size = (random() % 33) << 20;
+		c.shared_offset = random() % 4 ? 0 : rnd_off(c.size);
+		c.shared_size = random() % 4 ? (random() % 16 + 1) << 14 : rnd_off(c.size);
+		c.ring_offset = random() % 4 ? c.shared_offset : rnd_off(c.size);
+		c.staging_offset = random() % 2 ? c.size - (2 << 20) : rnd_off(c.size);
+		if (random() % 2) {
+			c.flags = THP_ENCVM_CREATE_ENCRYPTED;
+			c.tweak_offset = random() % 2 ? c.shared_offset + 4096 : rnd_off(c.size);
+			c.secret_offset = random() % 2 ? c.shared_offset + c.shared_size :
+					  rnd_off(c.size);
+		} else if (!(random() % 8)) {
+			c.secret_offset = rnd_off(c.size);
+		}
+		w = te_layout_check(&c, max);
+		if (w) {
+			bad++;
+			why = w;
+		}
+		accepted += !te_layout_model(&c, max);
+		enc_ok += !te_layout_model(&c, max) && c.flags;
+	}
+	ok(!bad, why ? why : "create requests: the code agrees with the model");
+	ok(accepted > 1000 && enc_ok > 100, "create requests: some accepted, encrypted among them");
+}
+
 int main(void)
 {
 	static struct te_collapse c;
 	unsigned int trial, bad_part = 0, bad_switch = 0, bad_retry = 0;
-	unsigned int bad_done = 0, aborts = 0, dones = 0;
+	unsigned int bad_done = 0, aborts = 0, dones = 0, subsets = 0, bad_subset = 0;
 
 	printf("TAP version 13\n");
 	srandom(3);
@@ -36,7 +86,25 @@ int main(void)
 		bool model_sw[TE_WIN_PAGES] = { false };
 		int ret = 0;
 
-		te_collapse_init(&c, trial, max);
+		/* Half the trials copy a random subset (displaced pages). */
+		if (trial % 2) {
+			DECLARE_BITMAP(copy, TE_WIN_PAGES);
+			unsigned int every = random() % 64 + 1;
+
+			bitmap_zero(copy, TE_WIN_PAGES);
+			for (i = 0; i < TE_WIN_PAGES; i++) {
+				if (random() % every)
+					continue;
+				__set_bit(i, copy);
+			}
+			for (i = 0; i < TE_WIN_PAGES; i++)
+				model_sw[i] = !test_bit(i, copy);
+			te_collapse_init_subset(&c, trial, max, copy);
+			subsets++;
+			bad_subset += c.nr_switched != TE_WIN_PAGES - bitmap_weight(copy, TE_WIN_PAGES);
+		} else {
+			te_collapse_init(&c, trial, max);
+		}
 		while (!ret && !te_collapse_done(&c)) {
 			struct { unsigned int first, n; } runs[TE_WIN_PAGES];
 			unsigned int nr = 0, k, first, n;
@@ -92,6 +160,8 @@ int main(void)
 	ok(!bad_retry, "retries are counted per page and stay within the limit");
 	ok(!bad_done, "done means all switched; aborts are retry aborts");
 	ok(aborts && dones, "both outcomes happened");
+	ok(subsets && !bad_subset, "in place: only the displaced pages are copied");
+	layouts();
 	printf("1..%u\n", tests);
 	return failed ? 1 : 0;
 }
