@@ -385,6 +385,7 @@ static void b1_record(void)
 	r->check = nested_notify_record_check(b1_seq, 1, AG_ENTRY, 0);
 	r->seq = b1_seq++;
 	RING->prod = prod + 1;
+	mfence();		/* the arming handshake, as L0 does it */
 	if (RING->armed) {
 		RING->armed = 0;
 		ipi_consumer();
