@@ -332,6 +332,12 @@ static int mc_clear_acked(struct mc_host *h, u8 log)
 		return 0;
 	n = mc_clear_encode(in, sizeof(in), log, h->acked[log], h->nr_acked[log]);
 	ret = mc_mbox_send(h, MC_OP_CLEAR_EVENTS, in, n, NULL, 0, NULL);
+	/*
+	 * Refused: the handles are no longer the oldest records, so a
+	 * clear that timed out reached the device after all. Gone either way.
+	 */
+	if (ret == -EINVAL)
+		ret = 0;
 	if (!ret)
 		h->nr_acked[log] = 0;
 	return ret;
