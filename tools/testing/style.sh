@@ -31,10 +31,10 @@ n=0
 	fi
 	for f in $files; do
 		n=$((n + 1))
-		out=$(perl "$src/scripts/checkpatch.pl" --no-tree --terse --show-types \
+		cp=$(perl "$src/scripts/checkpatch.pl" --no-tree --terse --show-types \
 			--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f "$f" 2>&1)
 		rc=$?
-		r=$(echo "$out" | grep -E '(ERROR|WARNING):')
+		r=$(echo "$cp" | grep -E '(ERROR|WARNING):')
 		# 0 is clean, 1 found something; anything else is
 		# checkpatch itself failing, which must not read as clean.
 		[ $rc -le 1 ] || r="$r${r:+$'\n'}$f: checkpatch exited with status $rc"
