@@ -34,7 +34,7 @@ static double run(int flags)
 	s = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
 out:
 	if (s < 0)
-		fprintf(stderr, "pwsp_bench: run failed (flags %d): %s\n", flags, p.why);
+		fprintf(stderr, "pwsp_bench: a measurement failed (flags %d): %s\n", flags, p.why);
 	pvm_destroy(&p);
 	return s;
 }

@@ -171,6 +171,19 @@ static u64 rnd_write(struct model *m, u64 t, int level, int i, u64 root)
 	}
 }
 
+/* PWSP_DEBUG=1: the frames where the core and the reference disagree. */
+static void dump_frames(struct model *m)
+{
+	for (u64 f = 0; f < M_FRAMES; f++) {
+		struct pwsp_page *p = pwsp_core_find(&m->core, f);
+
+		if (!!p != (m->ref_level[f] >= 0))
+			printf("#  frame %llu (was V %d): core %d ref %d refs %u\n",
+			       f, was_v[f], p ? p->st.level : -1, m->ref_level[f],
+			       p ? p->st.refs : 0);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct model m;
@@ -273,14 +286,7 @@ int main(int argc, char **argv)
 				printf("# trial %u step %u: %s (t %llu level %d i %d old %#llx val %#llx bytes %u r %d reason %u)\n",
 				       trial, step, why, t, level, i, old, val, bytes, r, m.last_reason);
 				if (getenv("PWSP_DEBUG"))
-					for (u64 f = 0; f < M_FRAMES; f++) {
-						struct pwsp_page *p = pwsp_core_find(&m.core, f);
-
-						if (!!p != (m.ref_level[f] >= 0))
-							printf("#  frame %llu (was V %d): core %d ref %d refs %u\n", f, was_v[f],
-							       p ? p->st.level : -1, m.ref_level[f],
-							       p ? p->st.refs : 0);
-					}
+					dump_frames(&m);
 			}
 		}
 		memset(m.prev_level, -1, sizeof(m.prev_level));
