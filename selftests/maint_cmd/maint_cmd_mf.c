@@ -25,13 +25,11 @@
 FIXTURE(mf) {
 	char dev[16];
 	struct mv_knobs knobs;
-	bool fake;
 };
 
 FIXTURE_SETUP(mf)
 {
 	self->dev[0] = 0;
-	self->fake = false;
 	self->knobs = (struct mv_knobs){ .dir = MC_MM };
 	if (access(MC_DBG "create", W_OK) && !getenv("MEMVIRT_REQUIRE"))
 		SKIP(return, "maint_cmd not loaded");
@@ -45,8 +43,6 @@ FIXTURE_TEARDOWN_PARENT(mf)
 	mv_knobs_restore(&self->knobs);
 	if (self->dev[0])
 		mc_destroy(self->dev);
-	if (self->fake)
-		syscall(SYS_delete_module, "maint_cmd_evac_fake", O_NONBLOCK);
 }
 
 TEST_F(mf, corrected_error_soft_offlines_repairs_and_returns_the_page)
@@ -155,100 +151,6 @@ TEST_F(mf, device_requested_sparing)
 	EXPECT_TRUE(mc_check(buf, 5));
 	close(fd);
 	munmap(buf, 2 * MC_PAGE);
-}
-
-static int load_fake(const char *params)
-{
-	const char *b = getenv("MEMVIRT_BUILD");
-	char path[512];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "%s/mod/maint_cmd/maint_cmd_evac_fake.ko",
-		 b ? b : ".");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -ENOENT;
-	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
-static int write_param(const char *name, const char *val)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path),
-		 "/sys/module/maint_cmd_evac_fake/parameters/%s", name);
-	return mc_write_file(path, val);
-}
-
-/*
- * With iommu_migrate's API present (here a stand-in that claims to map
- * the page and moves nothing), an indication evacuates instead of
- * offlining, then repairs; a failed evacuation leaves the page alone
- * rather than migrating it under a device. The data check of a real
- * evacuation under DMA belongs to the test with iommu_migrate itself.
- */
-TEST_F(mf, evacuation_path_through_iommu_migrate_api)
-{
-	long long dpa, used0, absent0, ev0;
-	struct maint_cmd_event e;
-	char cmd[96], params[64], path[96], val[32];
-	uint64_t pfn;
-	uint8_t *buf;
-	int fd, ret;
-
-	if (!access("/sys/module/iommu_migrate", F_OK))
-		SKIP(return, "iommu_migrate loaded: its own test drives this path");
-	buf = mc_node_pages(4, 1);
-	ASSERT_NE(NULL, buf);
-	mc_fill(buf + MC_PAGE, 77);
-	pfn = mc_pfn_of(buf + MC_PAGE);
-	dpa = mc_dpa_of(self->dev, pfn);
-	ASSERT_LE(0, dpa);
-	snprintf(params, sizeof(params), "start=%llu nr=1", (unsigned long long)pfn);
-	ret = load_fake(params);
-	if (ret == -ENOENT)
-		SKIP(return, "no stand-in built: iommu_migrate is in the tree");
-	ASSERT_EQ(0, ret);
-	self->fake = true;
-	used0 = mv_read_knob(MC_MM, "evac_path_iommu_migrate");
-	absent0 = mv_read_knob(MC_MM, "evac_path_absent");
-	ev0 = mc_dev_read(self->dev, "evacuated");
-	fd = mc_open_events(self->dev, O_RDONLY);
-	ASSERT_LE(0, fd);
-	snprintf(cmd, sizeof(cmd), "gm %#llx 1 maint", dpa);
-	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
-	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
-	EXPECT_EQ(0, e.result);
-	EXPECT_EQ(MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_PPR, e.actions);
-	EXPECT_EQ(ev0 + 1, mc_dev_read(self->dev, "evacuated"));
-	EXPECT_EQ(used0 + 1, mv_read_knob(MC_MM, "evac_path_iommu_migrate"));
-	EXPECT_EQ(absent0, mv_read_knob(MC_MM, "evac_path_absent"));
-	snprintf(path, sizeof(path), "/sys/module/maint_cmd_evac_fake/parameters/evacuated");
-	EXPECT_EQ(0, mc_read_file(path, val, sizeof(val)));
-	EXPECT_EQ(1, atoi(val));
-	EXPECT_EQ(0, mc_hwpoisoned(pfn));
-	EXPECT_EQ(pfn, mc_pfn_of(buf + MC_PAGE));
-	/* A failed evacuation: no offline of a page a device maps. */
-	ASSERT_EQ(0, write_param("fail", "1"));
-	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
-	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
-	EXPECT_EQ(-EBUSY, e.result);
-	EXPECT_EQ(0, e.actions);
-	EXPECT_EQ(0, mc_hwpoisoned(pfn));
-	/* Gone: the same indication soft-offlines. */
-	ASSERT_EQ(0, syscall(SYS_delete_module, "maint_cmd_evac_fake", O_NONBLOCK));
-	self->fake = false;
-	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
-	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
-	EXPECT_EQ(0, e.result);
-	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
-		  MAINT_CMD_ACT_UNPOISON, e.actions);
-	EXPECT_EQ(absent0 + 1, mv_read_knob(MC_MM, "evac_path_absent"));
-	EXPECT_TRUE(mc_check(buf + MC_PAGE, 77));
-	close(fd);
-	munmap(buf, 4 * MC_PAGE);
 }
 
 static sigjmp_buf bus_jmp;

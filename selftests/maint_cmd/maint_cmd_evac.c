@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * maint_cmd with iommu_migrate itself: emulated DMA engines write
+ * sequence-numbered records into an iommu_migrate buffer on NUMA node 1
+ * (the model device's media); the device reports corrected errors with
+ * maintenance needed on pages of that buffer. Each page must be
+ * evacuated through iommu_migrate_evacuate() (found by maint_cmd with
+ * symbol_get()) while the DMA goes on, then repaired (soft PPR) and
+ * left in service; from the CPU mapping of the buffer no record may be
+ * lost, torn or misplaced, and the counters of both modules must agree.
+ * A failed evacuation (a destination allocation refused) must leave the
+ * page where it is, neither offlined nor repaired under its device.
+ *
+ * Three engines share the buffer: one writes without end (DMA during
+ * the moves), one writes its window exactly once before the first
+ * indication (records at rest, which only a correct copy keeps), one
+ * writes and reads back, checking what it reads through the new
+ * translations.
+ */
+#include "kselftest_harness.h"
+#include "../iommu_migrate/imm_util.h"
+#include "mc_util.h"
+
+#define WIN_PAGES	32
+#define WINS		3
+#define BUF_PAGES	(WIN_PAGES * WINS)
+#define WIN_BYTES	(WIN_PAGES * PAGE)
+#define SLOTS		(WIN_BYTES / REC)
+#define IOVA		0x40000000ULL
+#define HITS		2	/* indications per window */
+
+enum { ENG_RUN, ENG_ONCE, ENG_MIXED };
+
+FIXTURE(evac) {
+	int imm, dom, buf, eng[WINS];
+	char dev[16];
+	struct mv_knobs knobs;
+};
+
+FIXTURE_SETUP(evac)
+{
+	int i;
+
+	self->imm = -1;
+	self->buf = -1;
+	self->dev[0] = 0;
+	for (i = 0; i < WINS; i++)
+		self->eng[i] = -1;
+	self->knobs = (struct mv_knobs){ .dir = SYSFS };
+	if (access(MC_DBG "create", W_OK) && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "maint_cmd not loaded");
+	self->imm = open(DEV, O_RDWR | O_CLOEXEC);
+	if (self->imm < 0 && errno == ENOENT && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "iommu_migrate not loaded");
+	ASSERT_LE(0, self->imm);
+	ASSERT_EQ(0, access("/sys/devices/system/node/node1", F_OK));
+	mv_knobs_save(&self->knobs, "fail_next_allocs");
+	/* The whole of node 1. */
+	ASSERT_EQ(0, mc_create("nid=1", self->dev, sizeof(self->dev)));
+	self->dom = imm_domain(self->imm, IOMMU_MIGRATE_FORMAT_RADIX);
+	ASSERT_LT(0, self->dom);
+	self->buf = imm_buf(self->imm, BUF_PAGES * PAGE, 1);
+	ASSERT_LE(0, self->buf);
+	ASSERT_EQ(0, imm_map(self->imm, self->buf, self->dom, IOVA,
+			     IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE));
+}
+
+FIXTURE_TEARDOWN_PARENT(evac)
+{
+	struct iommu_migrate_engine_stats st;
+	int i;
+
+	for (i = 0; i < WINS; i++)
+		if (self->eng[i] > 0)
+			imm_engine_stop(self->imm, self->eng[i], &st);
+	mv_knobs_restore(&self->knobs);
+	if (self->buf >= 0)
+		close(self->buf);
+	if (self->imm >= 0)
+		close(self->imm);
+	if (self->dev[0])
+		mc_destroy(self->dev);
+}
+
+static long engine_stats(int imm, int id, struct iommu_migrate_engine_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->id = id;
+	return imm_ioctl(imm, IOMMU_MIGRATE_IOC_ENGINE_STATS, st);
+}
+
+/*
+ * Starts the three engines and waits until the bounded one has written
+ * its window once and the others have wrapped theirs.
+ */
+static void start_engines(struct __test_metadata *_metadata, int imm,
+			  int dom, int *eng)
+{
+	static const unsigned int pattern[WINS] = {
+		[ENG_RUN] = IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+		[ENG_ONCE] = IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+		[ENG_MIXED] = IOMMU_MIGRATE_PATTERN_MIXED,
+	};
+	struct iommu_migrate_engine_stats st;
+	int i, tries;
+
+	for (i = 0; i < WINS; i++) {
+		eng[i] = imm_engine(imm, dom, pattern[i],
+					  IOVA + i * WIN_BYTES, WIN_BYTES,
+					  i == ENG_ONCE ? SLOTS : 0, 0);
+		ASSERT_LT(0, eng[i]);
+	}
+	for (i = 0; i < WINS; i++) {
+		for (tries = 0; tries < 3000; tries++) {
+			ASSERT_EQ(0, engine_stats(imm, eng[i], &st));
+			if (i == ENG_ONCE ? !st.running : st.writes > SLOTS)
+				break;
+			usleep(10000);
+		}
+		ASSERT_LT(tries, 3000) TH_LOG("engine %d: %llu writes", i,
+					      (unsigned long long)st.writes);
+	}
+	ASSERT_EQ(0, engine_stats(imm, eng[ENG_ONCE], &st));
+	ASSERT_EQ(SLOTS, st.writes);
+}
+
+/* Stops the engines and checks every window from the CPU mapping. */
+static void stop_and_check_all(struct __test_metadata *_metadata, int imm,
+			       int buf, int *eng)
+{
+	struct iommu_migrate_engine_stats st;
+	struct rec_result r;
+	void *p;
+	int i;
+
+	p = mmap(NULL, BUF_PAGES * PAGE, PROT_READ, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < WINS; i++) {
+		ASSERT_EQ(0, imm_engine_stop(imm, eng[i], &st));
+		eng[i] = -1;
+		EXPECT_EQ(0, st.rmt_violations);
+		EXPECT_EQ(0, st.faults);
+		EXPECT_EQ(0, st.check_errors);
+		if (i == ENG_MIXED)
+			EXPECT_LT(0, st.checks);
+		check_records((char *)p + i * WIN_BYTES, IOVA + i * WIN_BYTES,
+			      SLOTS, st.id, st.writes, &r);
+		TH_LOG("engine %d: %llu writes, %llu stalls: %lu ok, %lu lost, %lu torn, %lu misplaced",
+		       i, (unsigned long long)st.writes,
+		       (unsigned long long)st.stalls, r.ok, r.lost, r.torn,
+		       r.misplaced);
+		EXPECT_EQ(SLOTS, r.ok);
+		EXPECT_EQ(0, r.lost);
+		EXPECT_EQ(0, r.torn);
+		EXPECT_EQ(0, r.misplaced);
+	}
+	munmap(p, BUF_PAGES * PAGE);
+}
+
+/* Buffer page @idx: frame, node, RMT state. */
+static void where(struct __test_metadata *_metadata, int imm, int buf,
+		  int idx, struct iommu_migrate_page *pg)
+{
+	ASSERT_EQ(0, imm_page(imm, buf, idx, pg));
+}
+
+/*
+ * How many domain-mapped pages frame @pfn holds, by an evacuation of
+ * it: only for frames that should hold none (it moves what it finds).
+ */
+static long frame_mapped(int imm, uint64_t pfn)
+{
+	struct iommu_migrate_evacuate ev = {
+		.start_pfn = pfn, .nr_pages = 1, .node = -1,
+	};
+	long ret = imm_ioctl(imm, IOMMU_MIGRATE_IOC_EVACUATE, &ev);
+
+	return ret ? ret : (long)ev.mapped;
+}
+
+/* Injects "gm <dpa> 1 maint": corrected, maintenance needed. */
+static int inject(const char *dev, long long dpa)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "gm %#llx 1 maint", dpa);
+	return mc_dbg_write(dev, "inject_event", cmd);
+}
+
+TEST_F_TIMEOUT(evac, indications_on_dma_pages_evacuate_repair_and_return, 240)
+{
+	static const int page[WINS * HITS] = { 3, 28, 32 + 7, 32 + 21, 64 + 1, 64 + 30 };
+	const int n = WINS * HITS;
+	long long dpa[WINS * HITS], ev0, rep0, off0, fail0, used0, absent0;
+	uint64_t old[WINS * HITS];
+	struct iommu_migrate_stats s0, s1;
+	struct iommu_migrate_engine_stats st0, st1;
+	struct iommu_migrate_page pg;
+	struct maint_cmd_event e;
+	int fd, i, got = 0, seen[WINS * HITS] = { 0 };
+
+	for (i = 0; i < BUF_PAGES; i++) {
+		where(_metadata, self->imm, self->buf, i, &pg);
+		ASSERT_EQ(1, pg.node) TH_LOG("page %d", i);
+	}
+	start_engines(_metadata, self->imm, self->dom, self->eng);
+	for (i = 0; i < n; i++) {
+		where(_metadata, self->imm, self->buf, page[i], &pg);
+		old[i] = pg.pfn;
+		dpa[i] = mc_dpa_of(self->dev, old[i]);
+		ASSERT_LE(0, dpa[i]) TH_LOG("pfn %#llx is not on node 1's device",
+					    (unsigned long long)old[i]);
+	}
+	ev0 = mc_dev_read(self->dev, "evacuated");
+	rep0 = mc_dev_read(self->dev, "repaired");
+	off0 = mc_dev_read(self->dev, "offlined");
+	fail0 = mc_dev_read(self->dev, "failed");
+	used0 = mv_read_knob(MC_MM, "evac_path_iommu_migrate");
+	absent0 = mv_read_knob(MC_MM, "evac_path_absent");
+	ASSERT_EQ(0, imm_ioctl(self->imm, IOMMU_MIGRATE_IOC_STATS, &s0));
+	ASSERT_EQ(0, engine_stats(self->imm, self->eng[ENG_RUN], &st0));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	/* All at once: the actions may run side by side. */
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, inject(self->dev, dpa[i]));
+	while (got < n && !mc_next_event(fd, &e, 30000)) {
+		for (i = 0; i < n; i++)
+			if (e.kind == MAINT_CMD_EV_GENERAL_MEDIA && e.dpa == dpa[i])
+				break;
+		if (i == n)
+			continue;
+		EXPECT_EQ(0, seen[i]++) TH_LOG("page %d reported twice", page[i]);
+		EXPECT_EQ(0, e.result) TH_LOG("page %d", page[i]);
+		EXPECT_EQ(MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_PPR, e.actions)
+			TH_LOG("page %d", page[i]);
+		EXPECT_EQ(e.planned, e.actions);
+		EXPECT_EQ(old[i] * MC_PAGE, e.hpa);
+		EXPECT_TRUE(e.flags & MAINT_CMD_EVF_MAINT_NEEDED);
+		got++;
+	}
+	ASSERT_EQ(n, got);
+	/* The DMA went on meanwhile. */
+	ASSERT_EQ(0, engine_stats(self->imm, self->eng[ENG_RUN], &st1));
+	EXPECT_LT(st0.writes, st1.writes);
+	EXPECT_EQ(1, st1.running);
+
+	/* Each page left its frame for node 0; the old frame is in service. */
+	for (i = 0; i < n; i++) {
+		where(_metadata, self->imm, self->buf, page[i], &pg);
+		EXPECT_NE(old[i], pg.pfn) TH_LOG("page %d not moved", page[i]);
+		EXPECT_EQ(0, pg.node) TH_LOG("page %d", page[i]);
+		EXPECT_EQ(0, pg.state) TH_LOG("page %d", page[i]);
+		EXPECT_EQ(0, frame_mapped(self->imm, old[i])) TH_LOG("page %d", page[i]);
+		EXPECT_EQ(0, mc_hwpoisoned(old[i])) TH_LOG("page %d", page[i]);
+	}
+	/* The other pages stayed where they were. */
+	for (i = 0; i < BUF_PAGES; i++) {
+		int k, hit = 0;
+
+		for (k = 0; k < n; k++)
+			hit |= page[k] == i;
+		where(_metadata, self->imm, self->buf, i, &pg);
+		if (!hit)
+			EXPECT_EQ(1, pg.node) TH_LOG("page %d", i);
+	}
+
+	/* The counters of both modules agree. */
+	ASSERT_EQ(0, imm_ioctl(self->imm, IOMMU_MIGRATE_IOC_STATS, &s1));
+	EXPECT_EQ(ev0 + n, mc_dev_read(self->dev, "evacuated"));
+	EXPECT_EQ(rep0 + n, mc_dev_read(self->dev, "repaired"));
+	EXPECT_EQ(off0, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(fail0, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(used0 + n, mv_read_knob(MC_MM, "evac_path_iommu_migrate"));
+	EXPECT_EQ(absent0, mv_read_knob(MC_MM, "evac_path_absent"));
+	EXPECT_EQ(n, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "unadvertised"));
+	EXPECT_EQ(n, s1.pages_migrated - s0.pages_migrated);
+	EXPECT_EQ(n * PAGE, s1.bytes_migrated - s0.bytes_migrated);
+	EXPECT_EQ(0, s1.migrations_aborted - s0.migrations_aborted);
+	EXPECT_EQ(0, s1.rmt_violations - s0.rmt_violations);
+	EXPECT_EQ(s1.pages_migrated, read_knob("pages_migrated"));
+
+	/* Not one record lost, torn or misplaced. */
+	stop_and_check_all(_metadata, self->imm, self->buf, self->eng);
+	close(fd);
+}
+
+/*
+ * iommu_migrate cannot move the page (its destination allocation is
+ * refused): the action fails with EBUSY, the page stays on its frame
+ * under its device, not offlined, not repaired. The next indication
+ * moves it.
+ */
+TEST_F_TIMEOUT(evac, failed_evacuation_leaves_the_page_in_place, 240)
+{
+	const int k = 32 + 9;
+	long long dpa, ev0, rep0, off0, fail0;
+	struct iommu_migrate_stats s0, s1;
+	struct iommu_migrate_page pg;
+	struct maint_cmd_event e;
+	uint64_t old;
+	int fd;
+
+	start_engines(_metadata, self->imm, self->dom, self->eng);
+	where(_metadata, self->imm, self->buf, k, &pg);
+	old = pg.pfn;
+	dpa = mc_dpa_of(self->dev, old);
+	ASSERT_LE(0, dpa);
+	ev0 = mc_dev_read(self->dev, "evacuated");
+	rep0 = mc_dev_read(self->dev, "repaired");
+	off0 = mc_dev_read(self->dev, "offlined");
+	fail0 = mc_dev_read(self->dev, "failed");
+	ASSERT_EQ(0, imm_ioctl(self->imm, IOMMU_MIGRATE_IOC_STATS, &s0));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+
+	ASSERT_EQ(0, write_knob("fail_next_allocs", "1"));
+	ASSERT_EQ(0, inject(self->dev, dpa));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
+	EXPECT_EQ(-EBUSY, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_PPR, e.planned);
+	EXPECT_EQ(0, e.actions);
+	where(_metadata, self->imm, self->buf, k, &pg);
+	EXPECT_EQ(old, pg.pfn);
+	EXPECT_EQ(0, pg.state);
+	EXPECT_EQ(0, mc_hwpoisoned(old));
+	EXPECT_EQ(ev0, mc_dev_read(self->dev, "evacuated"));
+	EXPECT_EQ(rep0, mc_dev_read(self->dev, "repaired"));
+	EXPECT_EQ(off0, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(fail0 + 1, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	ASSERT_EQ(0, imm_ioctl(self->imm, IOMMU_MIGRATE_IOC_STATS, &s1));
+	EXPECT_EQ(1, s1.migrations_aborted - s0.migrations_aborted);
+	EXPECT_EQ(0, s1.pages_migrated - s0.pages_migrated);
+
+	/* Again, with the allocator willing: moved, repaired. */
+	ASSERT_EQ(0, inject(self->dev, dpa));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_PPR, e.actions);
+	where(_metadata, self->imm, self->buf, k, &pg);
+	EXPECT_NE(old, pg.pfn);
+	EXPECT_EQ(ev0 + 1, mc_dev_read(self->dev, "evacuated"));
+	EXPECT_EQ(rep0 + 1, mc_dev_read(self->dev, "repaired"));
+	ASSERT_EQ(0, imm_ioctl(self->imm, IOMMU_MIGRATE_IOC_STATS, &s1));
+	EXPECT_EQ(1, s1.pages_migrated - s0.pages_migrated);
+	EXPECT_EQ(0, s1.rmt_violations - s0.rmt_violations);
+
+	stop_and_check_all(_metadata, self->imm, self->buf, self->eng);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
