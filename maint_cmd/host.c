@@ -142,6 +142,13 @@ static int mc_evacuate(struct mc_host *h, unsigned long pfn)
 	symbol_put(iommu_migrate_evacuate);
 	if (!ret && res.failed)
 		ret = -EBUSY;
+	/*
+	 * The page left every domain between the caller's look and the
+	 * evacuation: nothing was moved, and its new user may be anyone.
+	 * The caller must not go on to repair it as if it were vacated.
+	 */
+	else if (!ret && !res.mapped)
+		ret = -EAGAIN;
 	atomic64_add(res.moved, &h->stat[MC_ST_EVACUATED]);
 	trace_maint_cmd_page_evacuate(h->id, pfn, true, res.moved, ret);
 	return ret;

@@ -162,6 +162,8 @@ static u16 fw_get_events(struct mc_model *m, u8 *in, u32 len, u8 *out, u32 *olen
 		h.flags |= MC_EVENTS_OVERFLOW;
 		h.overflow = m->log_overflow[log];
 		m->log_overflow[log] = 0;
+		if (!m->log_n[log])
+			m->regs.event_status &= ~(1U << log);
 	}
 	spin_unlock(&m->lock);
 	*olen = mc_events_encode(out, MC_PAYLOAD_MAX, &h, ev);
@@ -172,7 +174,7 @@ static u16 fw_clear_events(struct mc_model *m, u8 *in, u32 len)
 {
 	u16 handles[MC_CLEAR_MAX];
 	unsigned int i, log_n;
-	bool all;
+	bool all, pending;
 	u8 log;
 	int n;
 
@@ -195,11 +197,17 @@ static u16 fw_clear_events(struct mc_model *m, u8 *in, u32 len)
 			m->log_n[log]--;
 		}
 	}
-	if (!m->log_n[log]) {
-		m->log_overflow[log] = 0;
+	/*
+	 * A record refused since the last Get Event Records stays counted
+	 * until a Get reports it; the log's status bit stays up for it.
+	 */
+	pending = !m->log_n[log] && m->log_overflow[log];
+	if (!m->log_n[log] && !pending)
 		m->regs.event_status &= ~(1U << log);
-	}
 	spin_unlock(&m->lock);
+	/* The host drained what it saw; tell it about what it did not. */
+	if (pending)
+		mc_model_raise(m, MC_IRQ_EVENT);
 	return MC_RC_SUCCESS;
 }
 
