@@ -374,8 +374,9 @@ static void nn_device_unlink(struct nn_ctx *ctx, struct nn_device *nd)
  * @ctx: the context
  * @a: the device
  *
- * Return: 0; -EINVAL for flags or an entry out of range; -EBADF or
- * -EINVAL for an fd that is no eventfd; -EEXIST for an entry that has
+ * Return: 0; -EINVAL for flags, an entry out of range or an interrupt
+ * eventfd that is the doorbell; -EBADF or -EINVAL for an fd that is no
+ * eventfd; -EEXIST for an entry that has
  * a device; -EBUSY for a doorbell that has a consumer already; -ENOSPC
  * past NESTED_NOTIFY_MAX_DEVICES; -ENOMEM.
  */
@@ -408,6 +409,10 @@ int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
 			nd->irq = NULL;
 			goto put_db;
 		}
+		/* Its own interrupt would ring it again: a device loop. */
+		ret = -EINVAL;
+		if (nd->irq == nd->db)
+			goto put_irq;
 	}
 	nd->ctx = ctx;
 	nn_dev_init(&nd->core, a->entry);
@@ -452,6 +457,7 @@ int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
 	return 0;
 unlock:
 	mutex_unlock(&ctx->lock);
+put_irq:
 	if (nd->irq)
 		eventfd_ctx_put(nd->irq);
 put_db:
