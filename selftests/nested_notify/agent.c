@@ -270,7 +270,10 @@ static void drain(void)
 		CTL->overflows_seen++;
 		/* What waited for room comes with the next doorbell: ring it. */
 		CTL->flushes++;
-		out32(PORT_DB, 0);
+		if (CTL->mode == MODE_MMIO)	/* the doorbell the VMM registered */
+			__asm__ __volatile__("movl %0, (%1)" : : "r"(0), "r"(AG_MMIO_DB) : "memory");
+		else
+			out32(PORT_DB, 0);
 	}
 }
 
