@@ -145,11 +145,22 @@ static int nn_append(struct nn_dev *d, const struct nn_env *env, u64 now_ns,
 	rec.time_ns = now_ns;
 	rec.check = nested_notify_record_check(rec.seq, rec.count, rec.entry, rec.time_ns);
 	rec_gpa = nn_ring_gpa(d, NN_RING_HDR + (u64)(hdr.prod & (d->key.slots - 1)) * NN_REC_SIZE);
-	/* The body, then the sequence number, then the producer index. */
+	/*
+	 * The body, then the sequence number, then the producer index. L1
+	 * reads them on another vCPU in the opposite order; each write is
+	 * an ordinary store (or a string of them) to the same physical
+	 * pages L1 maps, so smp_wmb() between them orders them as L1 sees
+	 * them. (On x86 it only keeps the compiler from merging: stores
+	 * are seen in program order, and those of one string operation
+	 * all before those of a later one.) L1 pairs it with a read
+	 * barrier between prod and the record (smp_rmb(): none on x86).
+	 */
 	ret = env->write(env->priv, rec_gpa + offsetof(struct nested_notify_record, count),
 			 &rec.count, sizeof(rec) - offsetof(struct nested_notify_record, count));
+	smp_wmb();	/* body before seq: pairs with L1's read of seq */
 	if (!ret)
 		ret = env->write(env->priv, rec_gpa, &rec.seq, sizeof(rec.seq));
+	smp_wmb();	/* seq before prod: pairs with L1's read of prod */
 	if (!ret)
 		ret = nn_put32(env, hdr_gpa + offsetof(struct nested_notify_ring, prod),
 			       hdr.prod + 1);

@@ -84,14 +84,49 @@ struct nn_device {
 	bool dead;
 };
 
+/*
+ * The last reference to a context can go in a vCPU thread's task work,
+ * with no file of the module open. Dropping the module reference there
+ * would let rmmod free the code the task work still returns through:
+ * drop it in a work item of nn_free_wq instead, which nn_ctx_exit()
+ * destroys, waiting for the work to have returned.
+ */
+static struct workqueue_struct *nn_free_wq;
+
+static void nn_ctx_free_work(struct work_struct *work)
+{
+	kfree(container_of(work, struct nn_ctx, free_work));
+	module_put(THIS_MODULE);
+}
+
 static void nn_ctx_free(struct kref *ref)
 {
 	struct nn_ctx *ctx = container_of(ref, struct nn_ctx, ref);
 
+	/* Here, not in the work: in the VMM's mm, KVM unmaps its own slots. */
 	kvm_put_kvm(ctx->kvm);
-	kfree(ctx);
 	atomic_dec(&nn_stats.contexts);
-	module_put(THIS_MODULE);
+	INIT_WORK(&ctx->free_work, nn_ctx_free_work);
+	queue_work(nn_free_wq, &ctx->free_work);
+}
+
+/**
+ * nn_ctx_init() - set up what contexts need
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int nn_ctx_init(void)
+{
+	nn_free_wq = alloc_workqueue(KBUILD_MODNAME, 0, 0);
+	return nn_free_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * nn_ctx_exit() - wait for the last context's release to have returned
+ */
+void nn_ctx_exit(void)
+{
+	destroy_workqueue(nn_free_wq);
 }
 
 static void nn_ctx_put(struct nn_ctx *ctx)
@@ -339,8 +374,9 @@ static void nn_device_unlink(struct nn_ctx *ctx, struct nn_device *nd)
  * @ctx: the context
  * @a: the device
  *
- * Return: 0; -EINVAL for flags or an entry out of range; -EBADF or
- * -EINVAL for an fd that is no eventfd; -EEXIST for an entry that has
+ * Return: 0; -EINVAL for flags, an entry out of range or an interrupt
+ * eventfd that is the doorbell; -EBADF or -EINVAL for an fd that is no
+ * eventfd; -EEXIST for an entry that has
  * a device; -EBUSY for a doorbell that has a consumer already; -ENOSPC
  * past NESTED_NOTIFY_MAX_DEVICES; -ENOMEM.
  */
@@ -373,6 +409,10 @@ int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
 			nd->irq = NULL;
 			goto put_db;
 		}
+		/* Its own interrupt would ring it again: a device loop. */
+		ret = -EINVAL;
+		if (nd->irq == nd->db)
+			goto put_irq;
 	}
 	nd->ctx = ctx;
 	nn_dev_init(&nd->core, a->entry);
@@ -417,6 +457,7 @@ int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
 	return 0;
 unlock:
 	mutex_unlock(&ctx->lock);
+put_irq:
 	if (nd->irq)
 		eventfd_ctx_put(nd->irq);
 put_db:

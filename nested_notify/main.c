@@ -8,6 +8,7 @@
 
 #include <linux/module.h>
 
+#include "nn_ctx.h"
 #include "nn_internal.h"
 
 #define CREATE_TRACE_POINTS
@@ -17,12 +18,20 @@ static int __init nn_init(void)
 {
 	int ret;
 
-	ret = nn_sysfs_init();
+	ret = nn_ctx_init();
 	if (ret)
 		return ret;
+	ret = nn_sysfs_init();
+	if (ret)
+		goto ctx;
 	ret = nn_dev_init_misc();
 	if (ret)
-		nn_sysfs_exit();
+		goto sysfs;
+	return 0;
+sysfs:
+	nn_sysfs_exit();
+ctx:
+	nn_ctx_exit();
 	return ret;
 }
 
@@ -31,6 +40,7 @@ static void __exit nn_exit(void)
 	/* No context is left: each holds a module reference. */
 	nn_dev_exit_misc();
 	nn_sysfs_exit();
+	nn_ctx_exit();
 }
 
 module_init(nn_init);

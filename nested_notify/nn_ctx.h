@@ -8,6 +8,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/workqueue.h>
 
 #include "nn_internal.h"
 
@@ -25,6 +26,7 @@ struct kvm;
  * @devs: the devices
  * @nr_devs: their number
  * @ref: the fd's reference and one per device
+ * @free_work: frees it and drops the module reference (nn_free_wq)
  */
 struct nn_ctx {
 	struct kvm *kvm;
@@ -37,6 +39,7 @@ struct nn_ctx {
 	struct list_head devs;
 	unsigned int nr_devs;
 	struct kref ref;
+	struct work_struct free_work;
 };
 
 struct nn_ctx *nn_ctx_alloc(const struct nested_notify_create *c);
@@ -45,5 +48,7 @@ int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a);
 int nn_ctx_remove_device(struct nn_ctx *ctx, const struct nested_notify_device *a);
 void nn_ctx_info(struct nn_ctx *ctx, struct nested_notify_info *info);
 void nn_ctx_release(struct nn_ctx *ctx);
+int nn_ctx_init(void);
+void nn_ctx_exit(void);
 
 #endif /* _NN_CTX_H */

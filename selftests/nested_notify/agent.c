@@ -30,7 +30,11 @@ typedef unsigned char u8;
 #define REC(i)	((struct nested_notify_record *)(RING_VA + 64 + (u64)(i) * 32))
 #define ENTRY	((struct nested_notify_entry *)(AG_TABLE + AG_ENTRY * 64))
 
-struct iframe;
+/* What the CPU pushes for an interrupt (no error code). */
+struct iframe {
+	u64 ip, cs, flags, sp, ss;
+};
+
 static void hypervisor(void);
 static void consumer(void);
 
@@ -101,10 +105,63 @@ __attribute__((interrupt)) static void isr_fault(struct iframe *f)
 	fail(0xe0, 0);
 }
 
+__attribute__((interrupt)) static void isr_msi(struct iframe *f);
+
+/*
+ * The device's MSI. A delivery the local APIC made has AG_VEC in
+ * service (x2APIC ISR bits 64..95: MSR 0x812, bit 0): count it and end
+ * it with an EOI. A run with AG_VEC not in service was not accepted by
+ * the APIC: count it apart (irqs_unacked), with no EOI, which would end
+ * some other interrupt. irqs_at_entry counts those whose frame returns
+ * to this handler's first instruction: the same event delivered twice
+ * in a row before the first delivery ran any of the handler.
+ */
 __attribute__((interrupt)) static void isr_msi(struct iframe *f)
 {
-	CTL->irqs++;
-	wrmsr(0x80b, 0);	/* x2APIC EOI */
+	if (rdmsr(0x812) & 1) {
+		CTL->irqs++;
+		wrmsr(0x80b, 0);	/* x2APIC EOI */
+		return;
+	}
+	CTL->irqs_unacked++;
+	CTL->unacked_ip = f->ip;
+	CTL->unacked_irr = rdmsr(0x822);
+	if (f->ip == (u64)isr_msi)
+		CTL->irqs_at_entry++;
+}
+
+/*
+ * Arm the ring (or disarm it, @v 0, at the end). L0 clears armed
+ * exactly when it raises the MSI, and only this vCPU sets it, with an
+ * exchange: each clear by L0 is seen, so @disarms counts L0's
+ * interrupts exactly. A clear seen before arming again is waited for
+ * (its MSI taken) first: an MSI raised while another still sits in the
+ * IRR would merge with it in the APIC, and irqs == disarms would not
+ * hold. (Only a clear between the read and the exchange is waited for
+ * with the ring armed again: a window of a few instructions.)
+ */
+static u32 armed_by_me;
+
+static void disarmed(void)
+{
+	CTL->disarms++;
+	while (CTL->irqs < CTL->disarms)
+		__asm__ __volatile__("sti; hlt; cli" : : : "memory");
+}
+
+static void arm(u32 v)
+{
+	u32 old;
+
+	barrier();
+	if (armed_by_me && !RING->armed) {
+		armed_by_me = 0;
+		disarmed();
+	}
+	old = __atomic_exchange_n(&RING->armed, v, __ATOMIC_SEQ_CST);
+	if (armed_by_me && !old)
+		disarmed();
+	armed_by_me = v;
 }
 
 __attribute__((interrupt)) static void isr_ipi(struct iframe *f)
@@ -213,7 +270,10 @@ static void drain(void)
 		CTL->overflows_seen++;
 		/* What waited for room comes with the next doorbell: ring it. */
 		CTL->flushes++;
-		out32(PORT_DB, 0);
+		if (CTL->mode == MODE_MMIO)	/* the doorbell the VMM registered */
+			__asm__ __volatile__("movl %0, (%1)" : : "r"(0), "r"(AG_MMIO_DB) : "memory");
+		else
+			out32(PORT_DB, 0);
 	}
 }
 
@@ -264,8 +324,7 @@ static void consumer(void)
 		}
 		if (CTL->phase0 == 2 && CTL->consumed == CTL->l2_rung + CTL->flushes)
 			break;
-		RING->armed = 1;
-		mfence();
+		arm(1);
 		if (RING->cons != RING->prod)
 			continue;
 		if (CTL->phase0 == 2 && CTL->consumed == CTL->l2_rung + CTL->flushes)
@@ -273,6 +332,7 @@ static void consumer(void)
 		CTL->sleeps++;
 		__asm__ __volatile__("sti; hlt; cli" : : : "memory");
 	}
+	arm(0);
 	CTL->phase1 = 2;
 	out32(PORT_DONE, 1);
 }

@@ -120,6 +120,8 @@ TEST_F(abi, add_and_remove_devices)
 	EXPECT_EQ(-EINVAL, ioc(self->ctx, NESTED_NOTIFY_IOC_ADD_DEVICE, &d));
 	d.irq_fd = -2;
 	EXPECT_EQ(-EBADF, ioc(self->ctx, NESTED_NOTIFY_IOC_ADD_DEVICE, &d));
+	d.irq_fd = db;				/* its own interrupt: a loop */
+	EXPECT_EQ(-EINVAL, ioc(self->ctx, NESTED_NOTIFY_IOC_ADD_DEVICE, &d));
 	d.irq_fd = irq;
 	d.entry = NESTED_NOTIFY_MAX_ENTRIES;
 	EXPECT_EQ(-EINVAL, ioc(self->ctx, NESTED_NOTIFY_IOC_ADD_DEVICE, &d));

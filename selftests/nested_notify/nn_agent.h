@@ -83,7 +83,12 @@ struct ag_ctl {
 	unsigned long long bad_seq, bad_check, bad_entry;
 	unsigned long long overflows_seen;
 	unsigned long long flushes;	/* doorbells L1 rang after an overflow */
-	unsigned long long irqs;	/* MSIs vCPU 1's handler took */
+	unsigned long long irqs;	/* MSIs vCPU 1's APIC delivered (AG_VEC in service) */
+	unsigned long long irqs_unacked;	/* handler runs with AG_VEC not in service */
+	unsigned long long irqs_at_entry;	/* of which returning to the handler's entry */
+	unsigned long long disarms;	/* armed cleared by L0: interrupts it raised */
+	unsigned long long unacked_ip;	/* last unacked run: the interrupted rip */
+	unsigned long long unacked_irr;	/* ... and IRR bits 64..95 then */
 	unsigned long long ipis;	/* wakeups from vCPU 0 */
 	unsigned long long sleeps;	/* HLTs of vCPU 1 */
 	unsigned long long remaps;
