@@ -12,8 +12,9 @@
  * PWSP_ATTACH_TRACK_ONLY session, which tracks in any mode and
  * verifies nothing. The vCPU's KVM statistics (insn_emulation, exits,
  * pf_emulate) are read at each of the agent's syncs: untracked, a batch
- * of reads emulates nothing; tracked, every read emulates at least once
- * and the second batch costs about three times the first.
+ * of reads emulates nothing. Tracked, what 6.12 does is worse than the
+ * claim: every instruction's walk faults into the emulator and the
+ * agent does not even get through its setup (see the test).
  */
 #include <signal.h>
 #include <sys/time.h>
@@ -39,9 +40,14 @@ static const char *const stat_names[] = { "insn_emulation", "exits", "pf_emulate
  * @va_ok: the reads that saw the agent's word
  * @pages_v: the session's tracked-or-verified pages
  * @mode: the session's mode
+ * @stalled: the run stalled (see run_watched()); @at its statistics then
+ * @rip: the vCPU's RIP then
  */
 struct probe {
 	long batch[NSTATS][2];
+	bool stalled;
+	long at[NSTATS];
+	unsigned long long rip;
 	unsigned int va_ok;
 	unsigned long long pages_v;
 	unsigned int mode;
@@ -72,9 +78,9 @@ static void kick(int sig)
  * or -1 with p->why set.
  */
 #define STALL_EXITS	20000
-#define SETUP_EXITS	1000000
+#define SETUP_EXITS	200000
 
-static int run_watched(struct pvm *p, int sfd, unsigned int stop)
+static int run_watched(struct pvm *p, int sfd, unsigned int stop, struct probe *out)
 {
 	struct itimerval it = { { 1, 0 }, { 1, 0 } };
 	long v[NSTATS], base = -1;
@@ -103,9 +109,16 @@ static int run_watched(struct pvm *p, int sfd, unsigned int stop)
 			base = v[S_EXITS];
 			ok = p->ctl->va_ok;
 		} else if (v[S_EXITS] - base > (stop ? STALL_EXITS : SETUP_EXITS)) {
+			struct kvm_regs regs = { 0 };
+
+			ioctl(p->vcpu, KVM_GET_REGS, &regs);
+			out->stalled = true;
+			out->rip = regs.rip;
+			memcpy(out->at, v, sizeof(v));
 			snprintf(p->why, sizeof(p->why),
-				 "stall before stop %u: %ld exits, no read done; reads %u, insn_emulation %ld, pf_emulate %ld",
-				 stop, v[S_EXITS] - base, ok, v[S_EMUL], v[S_PFEMU]);
+				 "stall before stop %u at rip %#llx: %ld exits, no read done; reads %u, insn_emulation %ld, pf_emulate %ld",
+				 stop, (unsigned long long)regs.rip, v[S_EXITS] - base, ok,
+				 v[S_EMUL], v[S_PFEMU]);
 			break;
 		}
 	}
@@ -135,7 +148,7 @@ static int probe_run(struct pvm *p, unsigned int flags, struct probe *out)
 	if (r)
 		goto out;
 	for (i = 0; i < 3; i++) {
-		r = run_watched(p, sfd, i);
+		r = run_watched(p, sfd, i, out);
 		if (r != ports[i]) {
 			snprintf(p->why + strlen(p->why), sizeof(p->why) - strlen(p->why),
 				 " (stop %d: port %d; agent line %u)", i, r, p->ctl->fail_line);
@@ -186,34 +199,34 @@ TEST_F_TIMEOUT(npt, tracked_tables_emulate_every_walk, 240)
 	ASSERT_EQ(0, probe_run(p, PWSP_ATTACH_AUDIT, &off)) TH_LOG("%s", p->why);
 	pvm_destroy(p);
 	/* tracked: the same tables write-tracked, no write verified */
-	ASSERT_EQ(0, probe_run(p, PWSP_ATTACH_TRACK_ONLY, &on)) TH_LOG("%s", p->why);
+	probe_run(p, PWSP_ATTACH_TRACK_ONLY, &on);
+	TH_LOG("tracked: %s", on.stalled ? p->why : "ran to the end");
 	log_probe(_metadata, "untracked", &off);
-	log_probe(_metadata, "tracked", &on);
 
 	/* NPT keeps the session in audit mode, both times */
 	EXPECT_EQ(PWSP_MODE_AUDIT, off.mode);
 	EXPECT_EQ(PWSP_MODE_AUDIT, on.mode);
-	/* PML4, PDPT, PD, PT0: the tables every read walks */
-	EXPECT_EQ(4, off.pages_v);
-	EXPECT_EQ(4, on.pages_v);
-	/* every read saw the word */
+	/* untracked: every read saw the word, and none was emulated */
 	EXPECT_EQ(4 * ROUNDS, off.va_ok);
-	EXPECT_EQ(4 * ROUNDS, on.va_ok);
-
+	EXPECT_EQ(4, off.pages_v);	/* PML4, PDPT, PD, PT0 */
 	for (i = 0; i < 2; i++) {
-		/* untracked, reads walk in hardware: nothing emulated */
 		EXPECT_EQ(0, off.batch[S_EMUL][i]);
 		EXPECT_EQ(0, off.batch[S_PFEMU][i]);
 		/* the sync's port I/O, little else */
 		EXPECT_GT(ROUNDS / 4, off.batch[S_EXITS][i]);
-		/* tracked: each read (and its INVLPG) goes through the emulator */
-		EXPECT_LE((i ? 3 : 1) * ROUNDS, on.batch[S_EMUL][i]);
-		EXPECT_LE((i ? 3 : 1) * ROUNDS, on.batch[S_PFEMU][i]);
-		EXPECT_LE(on.batch[S_EMUL][i], on.batch[S_EXITS][i]);
 	}
-	/* in proportion to the reads: 3x the reads, about 3x the emulations */
-	EXPECT_LE(2 * on.batch[S_EMUL][0], on.batch[S_EMUL][1]);
-	EXPECT_GE(4 * on.batch[S_EMUL][0], on.batch[S_EMUL][1]);
+	/*
+	 * Tracked, as measured on 6.12: worse than "every walk emulated".
+	 * The agent never finishes its setup (a few thousand instructions,
+	 * before any read): SETUP_EXITS exits pass, each an NPT fault sent
+	 * to the emulator (pf_emulate follows insn_emulation), with no
+	 * progress to its first stop. Audit mode under NPT is a necessity.
+	 */
+	EXPECT_TRUE(on.stalled);
+	EXPECT_EQ(0, on.va_ok);
+	EXPECT_LE(SETUP_EXITS, on.at[S_EXITS]);
+	EXPECT_LE(SETUP_EXITS, on.at[S_EMUL]);
+	EXPECT_LE(on.at[S_EMUL] - 2, on.at[S_PFEMU]);
 }
 
 TEST_HARNESS_MAIN
