@@ -11,7 +11,9 @@
  * is written back with kvm_write_guest() before the vCPU runs on.
  *
  * In audit mode (two-dimensional paging) nothing is tracked: the VMM
- * asks for a verification (PWSP_IOC_VERIFY).
+ * asks for a verification (PWSP_IOC_VERIFY). A PWSP_ATTACH_TRACK_ONLY
+ * session tracks in either mode and verifies no write: the benchmark's
+ * baseline, and the probe of what tracking costs under NPT.
  *
  * The CR3 check runs on KVM's kvm_entry tracepoint, before each entry
  * into the guest, with interrupts off: it only compares the vCPU's CR3
@@ -516,7 +518,8 @@ int pwsp_vm_attach(struct pwsp_vm *v, struct pwsp_attach *a)
 	ret = -ENOENT;
 	if (!kvm_get_kvm_safe(kvm))
 		goto unlock;
-	if (mode == PWSP_MODE_ENFORCE) {
+	/* TRACK_ONLY tracks in either mode: it is a baseline and a probe */
+	if (mode == PWSP_MODE_ENFORCE || (a->flags & PWSP_ATTACH_TRACK_ONLY)) {
 		ret = pwsp_register(v, kvm);
 		if (ret) {
 			kvm_put_kvm(kvm);

@@ -2,7 +2,7 @@
 /*
  * Helpers shared by the memvirt kselftests, benchmarks and demos: a
  * module's sysfs knobs (read, write, save and restore), and the check
- * that its device node and knobs are root-only.
+ * that its device node and knobs are root-only; a KVM statistic.
  *
  * Every helper takes the module's sysfs directory, with its trailing
  * slash ("/sys/kernel/mm/<module>/"); a module's tests wrap them in
@@ -20,6 +20,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/kvm.h>
 
 /* The file @name under @dir; false if it does not fit in @path. */
 static inline bool mv_knob_path(char *path, size_t size, const char *dir,
@@ -166,5 +168,36 @@ static inline pid_t mv_root_only_fork(const char *dev, const char *dir,
 	EXPECT_TRUE(WIFEXITED(__mv_status));				\
 	EXPECT_EQ(0, WEXITSTATUS(__mv_status));				\
 } while (0)
+
+/* Statistic @name from a KVM binary stats fd (KVM_GET_STATS_FD), or -1. */
+static inline long mv_kvm_stat(int fd, const char *name)
+{
+	struct kvm_stats_header h;
+	long val = -1;
+	size_t dsz;
+	char *d;
+	int i;
+
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
+		return -1;
+	dsz = sizeof(struct kvm_stats_desc) + h.name_size;
+	d = calloc(h.num_desc, dsz);
+	if (!d)
+		return -1;
+	if (pread(fd, d, dsz * h.num_desc, h.desc_offset) == (ssize_t)(dsz * h.num_desc)) {
+		for (i = 0; i < (int)h.num_desc; i++) {
+			struct kvm_stats_desc *sd = (void *)(d + i * dsz);
+			__u64 v;
+
+			if (strcmp(sd->name, name))
+				continue;
+			if (pread(fd, &v, sizeof(v), h.data_offset + sd->offset) == sizeof(v))
+				val = v;
+			break;
+		}
+	}
+	free(d);
+	return val;
+}
 
 #endif /* _MEMVIRT_KSFT_H */

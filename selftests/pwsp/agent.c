@@ -273,6 +273,32 @@ static void scenario_bench(void)
 	}
 }
 
+/*
+ * The NPT probe: reads of one data word, each after INVLPG so that it
+ * walks the tables; only reads, no page-table write. A sync before, one
+ * between ctl.rounds and 3 * ctl.rounds reads, so that the VMM counts
+ * each batch alone. va_ok counts the reads that saw the word.
+ */
+static void probe_reads(unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		flush_va(DATA_GPA);
+		if (probe_read(DATA_GPA) == MAGIC)
+			CTL->va_ok++;
+	}
+}
+
+static void scenario_probe(void)
+{
+	wr(DATA_GPA, MAGIC);
+	__asm__ __volatile__("outb %%al, %0" : : "i"(PORT_SYNC) : "memory");
+	probe_reads(CTL->rounds);
+	__asm__ __volatile__("outb %%al, %0" : : "i"(PORT_SYNC) : "memory");
+	probe_reads(3 * CTL->rounds);
+}
+
 void agent_main(void)
 {
 	u32 a, b, c, d;
@@ -286,6 +312,8 @@ void agent_main(void)
 		scenario_audit();
 	else if (CTL->scenario == SC_BENCH)
 		scenario_bench();
+	else if (CTL->scenario == SC_PROBE)
+		scenario_probe();
 	else
 		fail(__LINE__);
 }

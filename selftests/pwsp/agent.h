@@ -49,6 +49,7 @@
 #define SC_ENFORCE	1		/* everything, expecting reverts */
 #define SC_AUDIT	2		/* bad entries left for PWSP_IOC_VERIFY */
 #define SC_BENCH	3		/* ctl.rounds map/unmap pairs */
+#define SC_PROBE	4		/* NPT probe: ctl.rounds, then 3x, reads */
 
 /* Offsets in struct agent_ctl for agent_entry.S (checked in agent.c) */
 #define CTL_PF_COUNT	0x24

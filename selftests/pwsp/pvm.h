@@ -262,4 +262,41 @@ static inline int npt_set(int on)
 	return npt_enabled() == on ? 0 : -1;
 }
 
+/*
+ * For the kselftests (after kselftest_harness.h): the fixture @name with
+ * a struct pvm, skipping without /dev/kvm or pwsp (failing under
+ * MEMVIRT_REQUIRE), and kvm_amd's npt put back as found once every test
+ * is done (the harness ends with exit(), in the parent).
+ */
+#define PVM_TEST_FIXTURE(name)						\
+static int npt_at_start = -1;						\
+static pid_t main_pid;							\
+__attribute__((constructor)) static void remember_npt(void)		\
+{									\
+	npt_at_start = npt_enabled();					\
+	main_pid = getpid();						\
+}									\
+__attribute__((destructor)) static void restore_npt(void)		\
+{									\
+	if (getpid() == main_pid && npt_at_start >= 0 && npt_set(npt_at_start)) \
+		fprintf(stderr, "# could not set kvm_amd npt back to %d\n", npt_at_start); \
+}									\
+FIXTURE(name) {								\
+	struct pvm p;							\
+};									\
+FIXTURE_SETUP(name)							\
+{									\
+	self->p.kvm = self->p.vm = self->p.vcpu = self->p.dev = -1;	\
+	if (access("/dev/kvm", R_OK | W_OK) || access(DEV, R_OK | W_OK)) { \
+		if (!getenv("MEMVIRT_REQUIRE"))				\
+			SKIP(return, "no /dev/kvm or pwsp not loaded");	\
+		ASSERT_EQ(0, access(DEV, R_OK | W_OK));			\
+		ASSERT_EQ(0, access("/dev/kvm", R_OK | W_OK));		\
+	}								\
+}									\
+FIXTURE_TEARDOWN(name)							\
+{									\
+	pvm_destroy(&self->p);						\
+}
+
 #endif /* _PWSP_PVM_H */

@@ -19,24 +19,7 @@
 #include "memvirt_ksft.h"
 #include "pvm.h"
 
-static int npt_at_start = -1;
-static pid_t main_pid;
-
-__attribute__((constructor)) static void remember_npt(void)
-{
-	npt_at_start = npt_enabled();
-	main_pid = getpid();
-}
-
-/*
- * Put kvm_amd back as it was once every test is done: the harness ends
- * with exit(), in the parent once every test child is gone.
- */
-__attribute__((destructor)) static void restore_npt(void)
-{
-	if (getpid() == main_pid && npt_at_start >= 0 && npt_set(npt_at_start))
-		fprintf(stderr, "# could not set kvm_amd npt back to %d\n", npt_at_start);
-}
+PVM_TEST_FIXTURE(kvm)
 
 static long knob(const char *name)
 {
@@ -60,26 +43,6 @@ static const char *const reasons[PWSP_R_MAX + 1] = {
 	[PWSP_R_TOO_LARGE] = "violations/too_large", [PWSP_R_CR3] = "violations/cr3",
 	[PWSP_R_FAULT] = "violations/fault",
 };
-
-FIXTURE(kvm) {
-	struct pvm p;
-};
-
-FIXTURE_SETUP(kvm)
-{
-	self->p.kvm = self->p.vm = self->p.vcpu = self->p.dev = -1;
-	if (access("/dev/kvm", R_OK | W_OK) || access(DEV, R_OK | W_OK)) {
-		if (!getenv("MEMVIRT_REQUIRE"))
-			SKIP(return, "no /dev/kvm or pwsp not loaded");
-		ASSERT_EQ(0, access(DEV, R_OK | W_OK));
-		ASSERT_EQ(0, access("/dev/kvm", R_OK | W_OK));
-	}
-}
-
-FIXTURE_TEARDOWN(kvm)
-{
-	pvm_destroy(&self->p);
-}
 
 /* Enforcement needs the shadow MMU: reload kvm_amd with npt=0. */
 #define NEED_SHADOW_MMU()						\

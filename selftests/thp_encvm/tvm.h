@@ -361,32 +361,7 @@ static inline void tvm_destroy(struct tvm *t)
 /* Statistic @name from a KVM binary stats fd, or -1. */
 static inline long stats_read(int fd, const char *name)
 {
-	struct kvm_stats_header h;
-	long val = -1;
-	size_t dsz;
-	char *d;
-	int i;
-
-	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
-		return -1;
-	dsz = sizeof(struct kvm_stats_desc) + h.name_size;
-	d = calloc(h.num_desc, dsz);
-	if (!d)
-		return -1;
-	if (pread(fd, d, dsz * h.num_desc, h.desc_offset) == (ssize_t)(dsz * h.num_desc)) {
-		for (i = 0; i < (int)h.num_desc; i++) {
-			struct kvm_stats_desc *sd = (void *)(d + i * dsz);
-			__u64 v;
-
-			if (strcmp(sd->name, name))
-				continue;
-			if (pread(fd, &v, sizeof(v), h.data_offset + sd->offset) == sizeof(v))
-				val = v;
-			break;
-		}
-	}
-	free(d);
-	return val;
+	return mv_kvm_stat(fd, name);
 }
 
 /*

@@ -31,8 +31,9 @@
 #define PWSP_ATTACH_STOP_VM	(1U << 0)	/* a violation stops the VM */
 #define PWSP_ATTACH_AUDIT	(1U << 1)	/* audit mode even under npt=0 */
 /*
- * Benchmark baseline: pages are tracked as in enforcement mode, but
- * guest writes are not verified (make bench compares the two).
+ * Benchmark baseline and NPT probe: pages are tracked as in enforcement
+ * mode, in either mode, but guest writes are not verified (make bench
+ * compares the two; selftests/pwsp/pwsp_npt measures tracking under NPT).
  */
 #define PWSP_ATTACH_TRACK_ONLY	(1U << 2)
 #define PWSP_ATTACH_FLAGS	(PWSP_ATTACH_STOP_VM | PWSP_ATTACH_AUDIT | \
