@@ -45,11 +45,7 @@ static const char *const reasons[PWSP_R_MAX + 1] = {
 };
 
 /* Enforcement needs the shadow MMU: reload kvm_amd with npt=0. */
-#define NEED_SHADOW_MMU()						\
-	do {								\
-		if (npt_set(0))						\
-			SKIP(return, "kvm_amd npt=1 and cannot be reloaded (built in: boot with kvm_amd.npt=0)"); \
-	} while (0)
+#define NO_SHADOW_MMU "kvm_amd npt=1 and cannot be reloaded (built in: boot with kvm_amd.npt=0)"
 
 TEST_F_TIMEOUT(kvm, enforce, 300)
 {
@@ -62,7 +58,8 @@ TEST_F_TIMEOUT(kvm, enforce, 300)
 	uint64_t n = 0;
 	int efd, r;
 
-	NEED_SHADOW_MMU();
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
 	for (i = 1; i <= PWSP_R_MAX; i++)
 		before[i] = knob(reasons[i]);
 	ASSERT_EQ(0, pvm_create(p, SC_ENFORCE));
@@ -171,7 +168,8 @@ TEST_F_TIMEOUT(kvm, violation_stops_vm, 300)
 	struct pvm *p = &self->p;
 	struct pwsp_stats st;
 
-	NEED_SHADOW_MMU();
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
 	ASSERT_EQ(0, pvm_create(p, SC_ENFORCE));
 	ASSERT_EQ(0, pvm_protect(p, PWSP_ATTACH_STOP_VM, -1, NULL));
 	EXPECT_EQ(-EIO, pvm_run(p)) TH_LOG("%s", p->why);
@@ -189,7 +187,8 @@ TEST_F_TIMEOUT(kvm, teardown_any_order, 300)
 	struct pvm *p = &self->p;
 	long v0 = knob("pages_v");
 
-	NEED_SHADOW_MMU();
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
 	/* the VM goes first: the session keeps it until closed */
 	ASSERT_EQ(0, pvm_create(p, SC_ENFORCE));
 	ASSERT_EQ(0, pvm_protect(p, 0, -1, NULL));
