@@ -999,8 +999,15 @@ TEST_F_TIMEOUT(kvm, encrypted_guest_copies_windows, 600)
 	EXPECT_EQ(0, t->ctl->bad_words);
 	EXPECT_EQ(PRIVATE_PAGES - 1, t->ctl->checked);
 	EXPECT_EQ(0, t->ctl->poison_bad);
-	EXPECT_EQ(512 * info.collapses, t->ctl->poison_ok);
-	EXPECT_EQ(2 * info.collapses, t->ctl->dirty_writes);
+	/*
+	 * Every window the guest copied was copied whole: 512 verified
+	 * pages and 2 dirty writes each. The daemon may have asked for one
+	 * more window before "enabled" went to 0; the guest copies it and
+	 * nothing switches it (seen on the debug kernel).
+	 */
+	EXPECT_EQ(256 * t->ctl->dirty_writes, t->ctl->poison_ok);
+	EXPECT_LE(512 * info.collapses, t->ctl->poison_ok);
+	EXPECT_GE(512 * (info.collapses + 1), t->ctl->poison_ok);
 	EXPECT_EQ(1, t->ctl->pio_in_ok);
 	TH_LOG("%u accesses redone for changed frames", t->ctl->tweak_retries);
 
