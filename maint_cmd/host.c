@@ -382,8 +382,15 @@ static bool mc_drain_log(struct mc_host *h, u8 log, u8 *buf, struct mc_event *ev
 			mc_mbox_send(h, MC_OP_CLEAR_EVENTS, in, n, NULL, 0, NULL);
 			return true;
 		}
-		if (hdr.flags & MC_EVENTS_OVERFLOW)
-			atomic64_add(hdr.overflow, &h->stat[MC_ST_EVENTS_DROPPED]);
+		/*
+		 * A running total: what it grew by since the last answer
+		 * we read is new, whatever answers were lost in between.
+		 */
+		if (hdr.flags & MC_EVENTS_OVERFLOW) {
+			atomic64_add((u16)(hdr.overflow - h->overflow_seen[log]),
+				     &h->stat[MC_ST_EVENTS_DROPPED]);
+			h->overflow_seen[log] = hdr.overflow;
+		}
 		for (i = 0; i < hdr.count; i++) {
 			h->acked[log][i] = ev[i].handle;
 			mc_indication(h, &ev[i], t0);

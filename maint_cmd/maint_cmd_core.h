@@ -235,7 +235,7 @@ int mc_event_decode(struct mc_event *ev, const u8 *p, size_t len,
 
 struct mc_events_hdr {
 	u8 flags;		/* MC_EVENTS_* */
-	u16 overflow;		/* records the device dropped */
+	u16 overflow;		/* running total of records dropped, mod 2^16 */
 	u16 count;
 };
 int mc_events_encode(u8 *out, size_t size, const struct mc_events_hdr *h,

@@ -88,7 +88,9 @@ struct mc_host;
  * @log: the event logs, rings of MC_MODEL_LOG records
  * @log_first: oldest record of each log
  * @log_n: records in each log
- * @log_overflow: records each log dropped
+ * @log_overflow: records each log dropped since the device was created,
+ *	modulo 2^16; Get Event Records reports this running total
+ * @log_overflow_told: the total the last Get Event Records reported
  * @next_handle: handle of the next record
  * @buf: the firmware's copy of a command's payload
  * @cmd_latency_us: how long a foreground command takes
@@ -120,7 +122,7 @@ struct mc_model {
 	unsigned int nr_poison;
 	struct mc_event log[MC_NR_LOGS][MC_MODEL_LOG];
 	unsigned int log_first[MC_NR_LOGS], log_n[MC_NR_LOGS];
-	u16 log_overflow[MC_NR_LOGS];
+	u16 log_overflow[MC_NR_LOGS], log_overflow_told[MC_NR_LOGS];
 	u16 next_handle;
 	u8 buf[MC_PAYLOAD_MAX];
 	u32 cmd_latency_us;
@@ -159,6 +161,7 @@ enum mc_stat {
  * @event_work: drains the event logs; again later if the mailbox failed
  * @acked: handles of records acted on, not yet cleared (@event_work's)
  * @nr_acked: entries in @acked, per log
+ * @overflow_seen: the device's dropped-record total last read, per log
  * @wq: runs the actions, max_actions at once
  * @pending: actions queued or running
  * @dead: going away; no new command or action
@@ -201,6 +204,7 @@ struct mc_host {
 	struct delayed_work event_work;
 	u16 acked[MC_NR_LOGS][MC_EVENTS_MAX];
 	u8 nr_acked[MC_NR_LOGS];
+	u16 overflow_seen[MC_NR_LOGS];
 	struct workqueue_struct *wq;
 	atomic_t pending;
 	bool dead;

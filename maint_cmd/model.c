@@ -157,11 +157,17 @@ static u16 fw_get_events(struct mc_model *m, u8 *in, u32 len, u8 *out, u32 *olen
 		ev[i] = m->log[log][(m->log_first[log] + i) % MC_MODEL_LOG];
 	if (m->log_n[log] > h.count)
 		h.flags |= MC_EVENTS_MORE;
-	/* Each lost record is reported once. */
-	if (m->log_overflow[log]) {
+	/*
+	 * The running total, never reset by reading it: a host that gave
+	 * up on this answer (a stalled or aborted command) learns the
+	 * same total, or a larger one, from its next Get. The flag stays
+	 * up once the log has dropped a record; the total may wrap to 0.
+	 */
+	if (m->log_overflow[log] != m->log_overflow_told[log] ||
+	    m->log_overflow[log]) {
 		h.flags |= MC_EVENTS_OVERFLOW;
 		h.overflow = m->log_overflow[log];
-		m->log_overflow[log] = 0;
+		m->log_overflow_told[log] = m->log_overflow[log];
 		if (!m->log_n[log])
 			m->regs.event_status &= ~(1U << log);
 	}
@@ -198,10 +204,11 @@ static u16 fw_clear_events(struct mc_model *m, u8 *in, u32 len)
 		}
 	}
 	/*
-	 * A record refused since the last Get Event Records stays counted
-	 * until a Get reports it; the log's status bit stays up for it.
+	 * A record refused since the last Get Event Records is not yet in
+	 * any answer; the log's status bit stays up for it.
 	 */
-	pending = !m->log_n[log] && m->log_overflow[log];
+	pending = !m->log_n[log] &&
+		  m->log_overflow[log] != m->log_overflow_told[log];
 	if (!m->log_n[log] && !pending)
 		m->regs.event_status &= ~(1U << log);
 	spin_unlock(&m->lock);

@@ -364,4 +364,46 @@ TEST_F(mf, flood_with_timeouts_and_removal)
 	munmap(buf, N * MC_PAGE);
 }
 
+/*
+ * The firmware stalls while a Get Event Records is outstanding, so the
+ * host gives up on it; the log fills and refuses 8 records; then the
+ * firmware answers the abandoned Get. The refused records must still
+ * reach events_dropped, through the next Get the host sends.
+ */
+TEST_F(mf, dropped_records_survive_an_abandoned_get)
+{
+	enum { LOG = 32, EXTRA = 8 };
+	struct maint_cmd_event e;
+	int fd, i, refused = 0, got = 0;
+	char cmd[64];
+
+	mv_knobs_save(&self->knobs, "cmd_timeout_ms");
+	ASSERT_EQ(0, mv_write_knob(MC_MM, "cmd_timeout_ms", "100"));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_stall", "1"));
+	for (i = 0; i < LOG + EXTRA; i++) {
+		/*
+		 * The fatal log, which the host reads first: its abandoned
+		 * Get is for this log. Nothing to repair: logged only.
+		 */
+		snprintf(cmd, sizeof(cmd), "gm %#x 3", i * 64);
+		if (mc_dbg_write(self->dev, "inject_event", cmd))
+			refused++;
+	}
+	ASSERT_EQ(EXTRA, refused);
+	/* Longer than cmd_timeout_ms: the host's Get was abandoned. */
+	usleep(400 * 1000);
+	EXPECT_LE(1, mc_dev_read(self->dev, "timeouts"));
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_stall", "0"));
+	while (got < LOG && !mc_next_event(fd, &e, 20000))
+		got += e.kind == MAINT_CMD_EV_GENERAL_MEDIA;
+	EXPECT_EQ(LOG, got);
+	for (i = 0; i < 1000 && mc_dev_read(self->dev, "events_dropped") < EXTRA; i++)
+		usleep(10000);
+	EXPECT_EQ(EXTRA, mc_dev_read(self->dev, "events_dropped"));
+	EXPECT_EQ(LOG, mc_dev_read(self->dev, "indications"));
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
