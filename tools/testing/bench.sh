@@ -10,7 +10,8 @@
 #  4. iommu_migrate: migration under DMA against move_pages() of
 #     unpinned memory, DMA stalls against a 4 KiB copy, and move_pages()
 #     on FOLL_LONGTERM-pinned memory (bench/iommu_migrate_bench.c);
-#  5. maint_cmd's indication path against the kernel's soft offline
+#  5. maint_cmd: its indication path against the kernel's soft offline,
+#     and evacuate+repair under DMA against soft offline+repair
 #     (bench/maint_cmd_bench.c);
 #  6. pwsp against plain KVM page tracking, and that against untracked
 #     page tables (bench/pwsp_bench.c);
@@ -42,7 +43,7 @@ cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
 cc -O2 -Wall -I"$repo/include/uapi" -Wl,-z,noexecstack \
 	-o "$vm/iommu_migrate_bench" "$here/bench/iommu_migrate_bench.c"
 cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
-	-o "$vm/maint_cmd_bench" "$here/bench/maint_cmd_bench.c"
+	-I"$repo/selftests/iommu_migrate" -o "$vm/maint_cmd_bench" "$here/bench/maint_cmd_bench.c"
 cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
 	-I"$repo/selftests/pwsp" -Wl,-z,noexecstack \
 	-o "$vm/pwsp_bench" "$here/bench/pwsp_bench.c" "$vm/selftests/pwsp/agent/agent.o"
