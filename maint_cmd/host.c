@@ -510,11 +510,10 @@ static int mc_discover(struct mc_host *h, u8 *buf)
 /* --- host-initiated operations ---------------------------------------------- */
 
 /**
- * mc_host_repair() - a repair the administrator asked for (mem_repair0)
+ * mc_host_repair() - a repair the administrator asked for (mem_repairN)
  * @h: the device
- * @dpa: the address
- * @hard: hard PPR rather than soft
- * @nibble: nibble mask, 0 for none
+ * @fn: PPR (mem_repair0) or row sparing (mem_repair1)
+ * @r: its address, nibble mask and persist mode
  *
  * Online memory is repaired only at an address the device reported
  * this boot; a page the host took offline comes back afterwards.
@@ -522,25 +521,29 @@ static int mc_discover(struct mc_host *h, u8 *buf)
  * Return: 0, -EPERM when the repair rule forbids it, -EOPNOTSUPP when
  * the device does not advertise the repair, or the command's error.
  */
-int mc_host_repair(struct mc_host *h, u64 dpa, bool hard, u32 nibble)
+int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
+		   const struct mc_repair_fn *r)
 {
-	unsigned long pfn = mc_pfn(h, dpa);
+	bool spare = fn == MC_REPAIR_SPARE;
+	unsigned long pfn = mc_pfn(h, r->dpa);
 	struct page *page = pfn_to_online_page(pfn);
 	bool offline = !page || PageHWPoison(page);
 	u64 t0 = ktime_get_ns();
-	u32 plan = hard ? MAINT_CMD_ACT_HARD_PPR : MAINT_CMD_ACT_SOFT_PPR, done = 0;
+	u32 plan, done = 0;
 	int ret;
 
-	if (!mc_repair_allowed(xa_load(&h->reported, dpa / MC_LINE), offline))
+	if (!mc_repair_allowed(xa_load(&h->reported, r->dpa / MC_LINE), offline))
 		return -EPERM;
-	ret = mc_ppr(h, dpa, hard, false, nibble);
+	plan = spare ? MAINT_CMD_ACT_SPARE :
+	       r->hard ? MAINT_CMD_ACT_HARD_PPR : MAINT_CMD_ACT_SOFT_PPR;
+	ret = mc_ppr(h, r->dpa, r->hard, spare, r->nibble);
 	if (!ret)
 		done = plan;
 	if (!ret && page && PageHWPoison(page)) {
 		plan |= MAINT_CMD_ACT_UNPOISON;
 		if (mc_caps_allow(&h->caps, MC_OP_CLEAR_POISON)) {
 			plan |= MAINT_CMD_ACT_CLEAR_POISON;
-			ret = mc_clear_poison(h, dpa);
+			ret = mc_clear_poison(h, r->dpa);
 			done |= ret ? 0 : MAINT_CMD_ACT_CLEAR_POISON;
 		}
 		if (!ret) {
@@ -550,8 +553,8 @@ int mc_host_repair(struct mc_host *h, u64 dpa, bool hard, u32 nibble)
 	}
 	if (ret)
 		atomic64_inc(&h->stat[MC_ST_FAILED]);
-	mc_emit(h, MAINT_CMD_EV_REPAIR, NULL, dpa, t0, plan, done, ret);
-	trace_maint_cmd_repair_done(h->id, dpa, 0, plan, done, ret,
+	mc_emit(h, MAINT_CMD_EV_REPAIR, NULL, r->dpa, t0, plan, done, ret);
+	trace_maint_cmd_repair_done(h->id, r->dpa, 0, plan, done, ret,
 				    ktime_get_ns() - t0);
 	return ret;
 }
@@ -740,6 +743,8 @@ int mc_host_create(struct mc_model *m, bool simulated)
 	h->auto_repair = 1;
 	h->max_actions = 4;
 	h->use_irq = 1;
+	/* The model's row sparing is permanent only. */
+	h->repair[MC_REPAIR_SPARE].hard = 1;
 	mutex_init(&h->mbox_lock);
 	mutex_init(&h->bg_lock);
 	mutex_init(&h->repair_lock);

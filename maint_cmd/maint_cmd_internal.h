@@ -141,6 +141,25 @@ enum mc_stat {
 	MC_ST_MALFORMED, MC_ST_EVENTS_DROPPED, MC_NR_STATS,
 };
 
+/* The host-initiated repair functions, after EDAC's mem_repairN. */
+enum mc_repair_fn_id {
+	MC_REPAIR_PPR,		/* mem_repair0: soft or hard PPR */
+	MC_REPAIR_SPARE,	/* mem_repair1: row sparing */
+	MC_NR_REPAIR_FNS
+};
+
+/**
+ * struct mc_repair_fn - what the administrator set for one repair function
+ * @dpa: the address, 64-byte aligned
+ * @nibble: nibble mask, 0 for none
+ * @hard: persist_mode: 1 permanent, 0 until the next reset
+ */
+struct mc_repair_fn {
+	u64 dpa;
+	u32 nibble;
+	unsigned int hard;
+};
+
 /**
  * struct mc_host - the host driver of one device, /sys/class/maint_cmd/mcN
  * @dev: the class device
@@ -179,10 +198,8 @@ enum mc_stat {
  * @ev_lost: records dropped since the reader last got one
  * @ev_wait: readers wait here
  * @ev_open: the stream has its reader
- * @repair_lock: the mem_repair0 attributes
- * @repair_dpa: mem_repair0/dpa
- * @repair_nibble: mem_repair0/nibble_mask
- * @repair_hard: mem_repair0/persist_mode
+ * @repair_lock: the mem_repairN attributes
+ * @repair: mem_repair0 (PPR) and mem_repair1 (row sparing)
  * @stat: counters
  * @dbg: debugfs directory
  */
@@ -219,9 +236,7 @@ struct mc_host {
 	wait_queue_head_t ev_wait;
 	atomic_t ev_open;
 	struct mutex repair_lock;
-	u64 repair_dpa;
-	u32 repair_nibble;
-	unsigned int repair_hard;
+	struct mc_repair_fn repair[MC_NR_REPAIR_FNS];
 	atomic64_t stat[MC_NR_STATS];
 	struct dentry *dbg;
 };
@@ -253,7 +268,8 @@ void mc_host_irq(struct mc_host *h);
 int mc_host_create(struct mc_model *m, bool simulated);
 int mc_host_destroy_id(int id);
 void mc_host_destroy_all(void);
-int mc_host_repair(struct mc_host *h, u64 dpa, bool hard, u32 nibble);
+int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
+		   const struct mc_repair_fn *r);
 int mc_host_inject_poison(struct mc_host *h, u64 dpa, bool clear);
 int mc_host_poison_list(struct mc_host *h);
 int mc_host_scan_media(struct mc_host *h);

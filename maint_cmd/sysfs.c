@@ -130,20 +130,24 @@ static int mc_store_uint(const char *buf, unsigned int lo, unsigned int hi,
 	return 0;
 }
 
-static ssize_t auto_repair_show(struct device *dev, struct device_attribute *a,
-				char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(to_mc_host(dev)->auto_repair));
-}
+/* A per-device knob: an unsigned int field of the host in [lo, hi]. */
+#define MC_UINT_KNOB(_name, _lo, _hi)					\
+static ssize_t _name##_show(struct device *dev, struct device_attribute *a, \
+			    char *buf)					\
+{									\
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_mc_host(dev)->_name)); \
+}									\
+static ssize_t _name##_store(struct device *dev, struct device_attribute *a, \
+			     const char *buf, size_t count)		\
+{									\
+	int ret = mc_store_uint(buf, _lo, _hi, &to_mc_host(dev)->_name);	\
+									\
+	return ret ? ret : count;					\
+}									\
+static DEVICE_ATTR_ADMIN_RW(_name)
 
-static ssize_t auto_repair_store(struct device *dev, struct device_attribute *a,
-				 const char *buf, size_t count)
-{
-	int ret = mc_store_uint(buf, 0, 1, &to_mc_host(dev)->auto_repair);
-
-	return ret ? ret : count;
-}
-static DEVICE_ATTR_ADMIN_RW(auto_repair);
+MC_UINT_KNOB(auto_repair, 0, 1);
+MC_UINT_KNOB(use_irq, 0, 1);
 
 static ssize_t repair_mode_show(struct device *dev, struct device_attribute *a,
 				char *buf)
@@ -185,21 +189,6 @@ static ssize_t max_actions_store(struct device *dev, struct device_attribute *a,
 	return count;
 }
 static DEVICE_ATTR_ADMIN_RW(max_actions);
-
-static ssize_t use_irq_show(struct device *dev, struct device_attribute *a,
-			    char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(to_mc_host(dev)->use_irq));
-}
-
-static ssize_t use_irq_store(struct device *dev, struct device_attribute *a,
-			     const char *buf, size_t count)
-{
-	int ret = mc_store_uint(buf, 0, 1, &to_mc_host(dev)->use_irq);
-
-	return ret ? ret : count;
-}
-static DEVICE_ATTR_ADMIN_RW(use_irq);
 
 static ssize_t trigger_poison_list_store(struct device *dev,
 					 struct device_attribute *a,
@@ -303,129 +292,139 @@ static const struct attribute_group mc_dev_group = {
 	.attrs = mc_dev_attrs,
 };
 
-/* --- per device: mem_repair0, after EDAC's memory repair ------------------- */
+/* --- per device: mem_repairN, after EDAC's memory repair ------------------- */
+
+/*
+ * One set of files per repair function: mem_repair0 is PPR, mem_repair1
+ * row sparing (shown only when the device advertises it). Each file
+ * knows its function by the attribute it is.
+ */
+struct mc_repair_attr {
+	struct device_attribute attr;
+	enum mc_repair_fn_id fn;
+};
+
+#define to_fn(a)	(container_of(a, struct mc_repair_attr, attr)->fn)
 
 static ssize_t repair_type_show(struct device *dev, struct device_attribute *a,
 				char *buf)
 {
-	return sysfs_emit(buf, "ppr\n");
+	return sysfs_emit(buf, "%s\n", to_fn(a) == MC_REPAIR_SPARE ?
+			  "row_sparing" : "ppr");
 }
-static DEVICE_ATTR_RO(repair_type);
 
 static ssize_t persist_mode_show(struct device *dev, struct device_attribute *a,
 				 char *buf)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(to_mc_host(dev)->repair_hard));
+	struct mc_host *h = to_mc_host(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(h->repair[to_fn(a)].hard));
 }
 
+/* PPR may be soft or hard; the model's sparing is permanent only. */
 static ssize_t persist_mode_store(struct device *dev, struct device_attribute *a,
 				  const char *buf, size_t count)
 {
-	int ret = mc_store_uint(buf, 0, 1, &to_mc_host(dev)->repair_hard);
+	struct mc_host *h = to_mc_host(dev);
+	enum mc_repair_fn_id fn = to_fn(a);
+	int ret = mc_store_uint(buf, fn == MC_REPAIR_SPARE, 1, &h->repair[fn].hard);
 
 	return ret ? ret : count;
 }
-static DEVICE_ATTR_ADMIN_RW(persist_mode);
 
-static ssize_t mc_addr_show(struct mc_host *h, char *buf, u64 base)
+static ssize_t mc_addr_show(struct device *dev, struct device_attribute *a,
+			    char *buf, u64 base)
 {
+	struct mc_host *h = to_mc_host(dev);
 	u64 dpa;
 
 	mutex_lock(&h->repair_lock);
-	dpa = h->repair_dpa;
+	dpa = h->repair[to_fn(a)].dpa;
 	mutex_unlock(&h->repair_lock);
 	return sysfs_emit(buf, "%#llx\n", base + dpa);
 }
 
 /* An address in [base, base + capacity): its 64-byte line is repaired. */
-static ssize_t mc_addr_store(struct mc_host *h, const char *buf, size_t count,
-			     u64 base)
+static ssize_t mc_addr_store(struct device *dev, struct device_attribute *a,
+			     const char *buf, size_t count, u64 base)
 {
-	u64 a;
-	int ret = kstrtou64(buf, 0, &a);
+	struct mc_host *h = to_mc_host(dev);
+	u64 addr;
+	int ret = kstrtou64(buf, 0, &addr);
 
 	if (ret)
 		return ret;
-	if (a < base || a - base >= h->capacity)
+	if (addr < base || addr - base >= h->capacity)
 		return -EINVAL;
 	mutex_lock(&h->repair_lock);
-	h->repair_dpa = round_down(a - base, MC_LINE);
+	h->repair[to_fn(a)].dpa = round_down(addr - base, MC_LINE);
 	mutex_unlock(&h->repair_lock);
 	return count;
 }
 
 static ssize_t dpa_show(struct device *dev, struct device_attribute *a, char *buf)
 {
-	return mc_addr_show(to_mc_host(dev), buf, 0);
+	return mc_addr_show(dev, a, buf, 0);
 }
 
 static ssize_t dpa_store(struct device *dev, struct device_attribute *a,
 			 const char *buf, size_t count)
 {
-	return mc_addr_store(to_mc_host(dev), buf, count, 0);
+	return mc_addr_store(dev, a, buf, count, 0);
 }
-static DEVICE_ATTR_ADMIN_RW(dpa);
 
 static ssize_t hpa_show(struct device *dev, struct device_attribute *a, char *buf)
 {
-	struct mc_host *h = to_mc_host(dev);
-
-	return mc_addr_show(h, buf, PFN_PHYS(h->base_pfn));
+	return mc_addr_show(dev, a, buf, PFN_PHYS(to_mc_host(dev)->base_pfn));
 }
 
 static ssize_t hpa_store(struct device *dev, struct device_attribute *a,
 			 const char *buf, size_t count)
 {
-	struct mc_host *h = to_mc_host(dev);
-
-	return mc_addr_store(h, buf, count, PFN_PHYS(h->base_pfn));
+	return mc_addr_store(dev, a, buf, count,
+			     PFN_PHYS(to_mc_host(dev)->base_pfn));
 }
-static DEVICE_ATTR_ADMIN_RW(hpa);
 
 static ssize_t nibble_mask_show(struct device *dev, struct device_attribute *a,
 				char *buf)
 {
-	return sysfs_emit(buf, "%#x\n", READ_ONCE(to_mc_host(dev)->repair_nibble));
+	struct mc_host *h = to_mc_host(dev);
+
+	return sysfs_emit(buf, "%#x\n", READ_ONCE(h->repair[to_fn(a)].nibble));
 }
 
 static ssize_t nibble_mask_store(struct device *dev, struct device_attribute *a,
 				 const char *buf, size_t count)
 {
+	struct mc_host *h = to_mc_host(dev);
 	int ret = mc_store_uint(buf, 0, (1U << 24) - 1,
-				&to_mc_host(dev)->repair_nibble);
+				&h->repair[to_fn(a)].nibble);
 
 	return ret ? ret : count;
 }
-static DEVICE_ATTR_ADMIN_RW(nibble_mask);
 
-#define MC_RANGE_ATTR(_name, _expr)					\
+#define MC_RANGE_SHOW(_name, _expr)					\
 static ssize_t _name##_show(struct device *dev, struct device_attribute *a, \
 			    char *buf)					\
 {									\
-	struct mc_host *h = to_mc_host(dev);				\
+	struct mc_host *h __maybe_unused = to_mc_host(dev);		\
 									\
 	return sysfs_emit(buf, "%#llx\n", (u64)(_expr));		\
-}									\
-static DEVICE_ATTR_RO(_name)
-
-static ssize_t min_dpa_show(struct device *dev, struct device_attribute *a,
-			    char *buf)
-{
-	return sysfs_emit(buf, "0x0\n");
 }
-static DEVICE_ATTR_RO(min_dpa);
 
-MC_RANGE_ATTR(max_dpa, h->capacity - 1);
-MC_RANGE_ATTR(min_hpa, PFN_PHYS(h->base_pfn));
-MC_RANGE_ATTR(max_hpa, PFN_PHYS(h->base_pfn) + h->capacity - 1);
+MC_RANGE_SHOW(min_dpa, 0);
+MC_RANGE_SHOW(max_dpa, h->capacity - 1);
+MC_RANGE_SHOW(min_hpa, PFN_PHYS(h->base_pfn));
+MC_RANGE_SHOW(max_hpa, PFN_PHYS(h->base_pfn) + h->capacity - 1);
 
 /* Writing 1 (EDAC_DO_MEM_REPAIR) repairs the address set in dpa or hpa. */
 static ssize_t repair_store(struct device *dev, struct device_attribute *a,
 			    const char *buf, size_t count)
 {
 	struct mc_host *h = to_mc_host(dev);
+	enum mc_repair_fn_id fn = to_fn(a);
+	struct mc_repair_fn r;
 	unsigned int v;
-	u64 dpa;
 	int ret = kstrtouint(buf, 0, &v);
 
 	if (ret)
@@ -433,36 +432,73 @@ static ssize_t repair_store(struct device *dev, struct device_attribute *a,
 	if (v != 1)
 		return -EINVAL;
 	mutex_lock(&h->repair_lock);
-	dpa = h->repair_dpa;
+	r.dpa = h->repair[fn].dpa;
 	mutex_unlock(&h->repair_lock);
-	ret = mc_host_repair(h, dpa, READ_ONCE(h->repair_hard),
-			     READ_ONCE(h->repair_nibble));
+	r.hard = READ_ONCE(h->repair[fn].hard);
+	r.nibble = READ_ONCE(h->repair[fn].nibble);
+	ret = mc_host_repair(h, fn, &r);
 	return ret ? ret : count;
 }
-static DEVICE_ATTR_WO(repair);
 
-static struct attribute *mc_repair_attrs[] = {
-	&dev_attr_repair_type.attr,
-	&dev_attr_persist_mode.attr,
-	&dev_attr_dpa.attr,
-	&dev_attr_hpa.attr,
-	&dev_attr_nibble_mask.attr,
-	&dev_attr_min_dpa.attr,
-	&dev_attr_max_dpa.attr,
-	&dev_attr_min_hpa.attr,
-	&dev_attr_max_hpa.attr,
-	&dev_attr_repair.attr,
-	NULL,
+#define MC_REPAIR_ATTR(_fn, _name, _mode, _show, _store)		\
+static struct mc_repair_attr mc_repair##_fn##_##_name = {		\
+	.attr = __ATTR(_name, _mode, _show, _store), .fn = _fn,		\
+}
+#define MC_REPAIR_RW(_fn, _name)					\
+	MC_REPAIR_ATTR(_fn, _name, 0600, _name##_show, _name##_store)
+#define MC_REPAIR_RO(_fn, _name)					\
+	MC_REPAIR_ATTR(_fn, _name, 0444, _name##_show, NULL)
+
+#define MC_REPAIR_FN(_fn)						\
+MC_REPAIR_RO(_fn, repair_type);						\
+MC_REPAIR_RW(_fn, persist_mode);					\
+MC_REPAIR_RW(_fn, dpa);							\
+MC_REPAIR_RW(_fn, hpa);							\
+MC_REPAIR_RW(_fn, nibble_mask);						\
+MC_REPAIR_RO(_fn, min_dpa);						\
+MC_REPAIR_RO(_fn, max_dpa);						\
+MC_REPAIR_RO(_fn, min_hpa);						\
+MC_REPAIR_RO(_fn, max_hpa);						\
+MC_REPAIR_ATTR(_fn, repair, 0200, NULL, repair_store);			\
+static struct attribute *mc_repair##_fn##_attrs[] = {			\
+	&mc_repair##_fn##_repair_type.attr.attr,			\
+	&mc_repair##_fn##_persist_mode.attr.attr,			\
+	&mc_repair##_fn##_dpa.attr.attr,				\
+	&mc_repair##_fn##_hpa.attr.attr,				\
+	&mc_repair##_fn##_nibble_mask.attr.attr,			\
+	&mc_repair##_fn##_min_dpa.attr.attr,				\
+	&mc_repair##_fn##_max_dpa.attr.attr,				\
+	&mc_repair##_fn##_min_hpa.attr.attr,				\
+	&mc_repair##_fn##_max_hpa.attr.attr,				\
+	&mc_repair##_fn##_repair.attr.attr,				\
+	NULL,								\
+}
+
+MC_REPAIR_FN(0);
+MC_REPAIR_FN(1);
+
+/* mem_repair1 exists only on a device that advertises row sparing. */
+static bool mc_spare_group_visible(struct kobject *kobj)
+{
+	return mc_caps_can_spare(&to_mc_host(kobj_to_dev(kobj))->caps);
+}
+DEFINE_SIMPLE_SYSFS_GROUP_VISIBLE(mc_spare);
+
+static const struct attribute_group mc_repair0_group = {
+	.name = "mem_repair0",
+	.attrs = mc_repair0_attrs,
 };
 
-static const struct attribute_group mc_repair_group = {
-	.name = "mem_repair0",
-	.attrs = mc_repair_attrs,
+static const struct attribute_group mc_repair1_group = {
+	.name = "mem_repair1",
+	.attrs = mc_repair1_attrs,
+	.is_visible = SYSFS_GROUP_VISIBLE(mc_spare),
 };
 
 const struct attribute_group *mc_dev_groups[] = {
 	&mc_dev_group,
-	&mc_repair_group,
+	&mc_repair0_group,
+	&mc_repair1_group,
 	NULL,
 };
 

@@ -183,6 +183,21 @@ TEST_F(mc, knobs_reject_bad_values)
 	/* Read-only files refuse writes. */
 	EXPECT_EQ(-EACCES, mc_dev_write(d, "capacity", "1"));
 	EXPECT_EQ(-EACCES, mc_dev_write(d, "mem_repair0/max_dpa", "1"));
+	/* mem_repair1, row sparing: permanent only, its own address. */
+	EXPECT_EQ(1, mc_dev_read(d, "mem_repair1/persist_mode"));
+	EXPECT_EQ(-EINVAL, mc_dev_write(d, "mem_repair1/persist_mode", "0"));
+	EXPECT_EQ(-EINVAL, mc_dev_write(d, "mem_repair1/persist_mode", "2"));
+	EXPECT_EQ(-EINVAL, mc_dev_write_num(d, "mem_repair1/dpa", 1024 * MC_PAGE));
+	EXPECT_EQ(-EINVAL, mc_dev_write_num(d, "mem_repair1/hpa",
+					    mc_dev_read(d, "mem_repair1/max_hpa") + 1));
+	EXPECT_EQ(-EINVAL, mc_dev_write(d, "mem_repair1/nibble_mask", "0x1000000"));
+	EXPECT_EQ(0, mc_dev_write(d, "mem_repair1/dpa", "0x2047"));
+	EXPECT_EQ(0x2040, mc_dev_read(d, "mem_repair1/dpa"));
+	EXPECT_EQ(0x1200, mc_dev_read(d, "mem_repair0/dpa"));
+	EXPECT_EQ(-EINVAL, mc_dev_write(d, "mem_repair1/repair", "0"));
+	EXPECT_EQ(-EPERM, mc_dev_write(d, "mem_repair1/repair", "1"));
+	EXPECT_EQ(0, mc_model_stat(d, "row_sparing"));
+	EXPECT_EQ(-EACCES, mc_dev_write(d, "mem_repair1/repair_type", "ppr"));
 }
 
 TEST_F(mc, global_knobs_reject_bad_values)
@@ -458,6 +473,7 @@ TEST_F(mc, every_device_file_is_documented)
 	snprintf(dir, sizeof(dir), MC_CLASS "%s/", self->dev);
 	EXPECT_EQ(0, count_undocumented(dir, "", doc));
 	EXPECT_EQ(0, count_undocumented(dir, "mem_repair0/", doc));
+	EXPECT_EQ(0, count_undocumented(dir, "mem_repair1/", doc));
 }
 
 TEST_HARNESS_MAIN

@@ -153,6 +153,78 @@ TEST_F(mf, device_requested_sparing)
 	munmap(buf, 2 * MC_PAGE);
 }
 
+static int read_str(const char *dev, const char *file, char *buf, size_t size)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), MC_CLASS "%s/%s", dev, file);
+	return mc_read_file(path, buf, size);
+}
+
+/*
+ * Host-initiated row sparing through mem_repair1: refused for online
+ * memory the device never reported; allowed for a page the host took
+ * offline after the device reported it, which then comes back with its
+ * data. A device without the sparing feature has no mem_repair1.
+ */
+TEST_F(mf, host_initiated_sparing)
+{
+	struct maint_cmd_event e;
+	char cmd[96], dev2[16], type[32];
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf;
+	int fd;
+
+	ASSERT_EQ(0, read_str(self->dev, "mem_repair1/repair_type", type, sizeof(type)));
+	EXPECT_STREQ("row_sparing\n", type);
+	buf = mc_node_pages(2, 1);
+	ASSERT_NE(NULL, buf);
+	mc_fill(buf, 11);
+	pfn = mc_pfn_of(buf);
+	dpa = mc_dpa_of(self->dev, pfn);
+	ASSERT_LE(0, dpa);
+	/* Online and never reported: not repaired under its user. */
+	ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair1/dpa", dpa));
+	EXPECT_EQ(-EPERM, mc_dev_write(self->dev, "mem_repair1/repair", "1"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "row_sparing"));
+	/* Reported, auto_repair off: the page leaves and waits. */
+	ASSERT_EQ(0, mc_dev_write(self->dev, "auto_repair", "0"));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	snprintf(cmd, sizeof(cmd), "dram %#llx 1 maint", dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_DRAM, dpa, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE, e.actions);
+	EXPECT_EQ(1, mc_hwpoisoned(pfn));
+	/* The administrator spares the row; the page comes back. */
+	ASSERT_EQ(0, mc_dev_write(self->dev, "mem_repair1/repair", "1"));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_REPAIR, dpa, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(e.planned, e.actions);
+	EXPECT_TRUE(e.actions & MAINT_CMD_ACT_SPARE);
+	EXPECT_TRUE(e.actions & MAINT_CMD_ACT_UNPOISON);
+	EXPECT_FALSE(e.actions & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR));
+	EXPECT_EQ(1, mc_model_stat(self->dev, "row_sparing"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(1, mc_dev_read(self->dev, "spared"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "repaired"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_TRUE(mc_check(buf, 11));
+	close(fd);
+	/* No sparing feature: no mem_repair1, nothing unadvertised sent. */
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	ASSERT_EQ(0, mc_create("nid=1 feats=7", dev2, sizeof(dev2)));
+	memcpy(self->dev, dev2, sizeof(dev2));
+	EXPECT_EQ(-ENOENT, read_str(self->dev, "mem_repair1/repair_type", type,
+				    sizeof(type)));
+	EXPECT_EQ(0, read_str(self->dev, "mem_repair0/repair_type", type, sizeof(type)));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "unadvertised"));
+	munmap(buf, 2 * MC_PAGE);
+}
+
 static sigjmp_buf bus_jmp;
 static int bus_code;
 
