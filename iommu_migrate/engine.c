@@ -181,6 +181,14 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		else
 			memcpy(buf, va + offset_in_page(x.target), len);
 		kunmap_local(va);
+		/*
+		 * A slow device: the access stays in flight a while. It
+		 * spins, as it is inside the RCU read side that keeps @ent.
+		 */
+		if (e->hold_us) {
+			mdelay(e->hold_us / USEC_PER_MSEC);
+			udelay(e->hold_us % USEC_PER_MSEC);
+		}
 		access_done(ent);
 		rcu_read_unlock();
 		return DEV_OK;
@@ -312,7 +320,8 @@ struct imm_engine *imm_engine_start(struct imm_domain *d,
 	if (req->pattern >= IOMMU_MIGRATE_NR_PATTERNS || req->reserved ||
 	    !req->size || req->size % IMM_REC_SIZE || req->iova % IMM_REC_SIZE ||
 	    req->iova + req->size < req->iova ||
-	    req->rate > READ_ONCE(imm_max_engine_rate))
+	    req->rate > READ_ONCE(imm_max_engine_rate) ||
+	    req->hold_us > IOMMU_MIGRATE_MAX_HOLD_US)
 		return ERR_PTR(-EINVAL);
 	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
 	if (!e)
@@ -327,6 +336,7 @@ struct imm_engine *imm_engine_start(struct imm_domain *d,
 	e->dom = d;
 	e->pattern = req->pattern;
 	e->rate = req->rate;
+	e->hold_us = req->hold_us;
 	e->base = req->iova;
 	e->slots = req->size / IMM_REC_SIZE;
 	e->count = req->count;

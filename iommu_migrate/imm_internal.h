@@ -129,7 +129,7 @@ struct imm_engine {
 	struct imm_domain *dom;
 	struct ptsel_walker *walker;
 	struct task_struct *task;
-	u32 pattern, rate;
+	u32 pattern, rate, hold_us;
 	u64 base, slots, count;
 	u64 gen;
 	struct iommu_migrate_engine_stats st;

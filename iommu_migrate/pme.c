@@ -458,9 +458,11 @@ EXPORT_SYMBOL_GPL(iommu_migrate_pfn_mapped);
  * For maint_cmd, before it repairs or offlines memory: each page in the
  * range that an IOMMU domain maps moves out with the PME's protocol,
  * under DMA; devices stall on it for the move only. Pages mapped into
- * the range while this runs are not seen. @res->failed counts the
- * pages still in the range (destination allocation failed, accesses
- * did not drain in time).
+ * the range while this runs are not seen. @res->moved counts the pages
+ * this call moved; @res->failed the pages still in the range
+ * (destination allocation failed, accesses did not drain in time); the
+ * rest of @res->mapped had left the range by other means (another
+ * request moved them) before the PME reached them.
  *
  * Context: process context, may sleep for as long as the moves take.
  * Return: 0 (see @res); -EINVAL for a bad range or node; -ENOMEM.
@@ -505,7 +507,8 @@ int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 	sort(rq.items, n, sizeof(*rq.items), item_cmp, NULL);
 	ret = pme_submit(&rq, false);
 	res->mapped = n;
-	res->moved = rq.moved + rq.already;
+	/* Pages another request moved out first are not this one's. */
+	res->moved = rq.moved;
 	res->failed = rq.aborted;
 	req_put_items(&rq);
 	return ret;

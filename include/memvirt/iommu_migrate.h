@@ -12,8 +12,11 @@
 /**
  * struct iommu_migrate_evac_result - what one evacuation did
  * @mapped: domain-mapped pages found in the range
- * @moved: pages migrated out of the range
+ * @moved: pages this call migrated out of the range
  * @failed: pages that could not be moved (still in the range)
+ *
+ * @mapped - @moved - @failed pages left the range by other means (another
+ * migration or evacuation) before this one reached them.
  */
 struct iommu_migrate_evac_result {
 	unsigned long mapped;

@@ -143,6 +143,9 @@ TEST_F(imm, engine_bad_input)
 	e.reserved = 1;
 	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_START, &e));
 	e.reserved = 0;
+	e.hold_us = IOMMU_MIGRATE_MAX_HOLD_US + 1;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_START, &e));
+	e.hold_us = 0;
 	e.id = 1;
 	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_START, &e));
 	EXPECT_EQ(-ENOENT, imm_engine_stop(self->dev, 42, &st));

@@ -91,6 +91,8 @@ struct iommu_migrate_map {
  * @count: operations before it idles; 0: until stopped
  * @rate: operations per second at most; 0: as fast as it can
  * @id: output: the engine's id (also the @engine of its records)
+ * @hold_us: a slow device: each access keeps its page in flight this
+ *	     many microseconds, up to IOMMU_MIGRATE_MAX_HOLD_US; 0: none
  * @reserved: must be zero
  *
  * The window is an array of struct iommu_migrate_record slots. Writes
@@ -105,8 +107,11 @@ struct iommu_migrate_engine {
 	__u64 count;
 	__u32 rate;
 	__u32 id;
-	__u64 reserved;
+	__u32 hold_us;
+	__u32 reserved;
 };
+
+#define IOMMU_MIGRATE_MAX_HOLD_US	100000
 
 #define IOMMU_MIGRATE_RECORD_MAGIC	0x494d4d52	/* "IMMR" */
 
@@ -231,8 +236,11 @@ struct iommu_migrate_migrate {
  * @node: destination node, or -1 for any
  * @reserved: must be zero
  * @mapped: output: mapped pages found in the range
- * @moved: output: pages moved out
+ * @moved: output: pages this call moved out
  * @failed: output: pages still in the range
+ *
+ * The other @mapped - @moved - @failed pages had left the range by other
+ * means (another request moved them) before this call reached them.
  */
 struct iommu_migrate_evacuate {
 	__u64 start_pfn;

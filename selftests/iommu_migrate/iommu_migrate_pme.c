@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The PME's edges, each under DMA with sequence-numbered records:
+ *  - two evacuations of one range, queued together: each page is
+ *    counted moved by exactly one of them;
+ *  - a fatal signal to the task that asked for a migration cancels the
+ *    batches not yet started; the pages moved so far are where the
+ *    module says, the rest stayed, nothing was aborted or lost, and the
+ *    PME serves the next request;
+ *  - a page whose device access does not drain within
+ *    max_drain_wait_ms is given up: the migration aborts, the device
+ *    goes on with the old page, and a later migration moves it.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "imm_util.h"
+
+FIXTURE(pme) {
+	int dev, dom;
+	struct mv_knobs knobs;
+};
+
+FIXTURE_SETUP(pme)
+{
+	self->knobs = (struct mv_knobs){ .dir = SYSFS };
+	self->dev = open(DEV, O_RDWR | O_CLOEXEC);
+	if (self->dev < 0 && errno == ENOENT && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "iommu_migrate not loaded");
+	ASSERT_LE(0, self->dev);
+	if (nr_nodes() < 2)
+		SKIP(return, "needs two NUMA nodes");
+	self->dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+	ASSERT_LT(0, self->dom);
+}
+
+FIXTURE_TEARDOWN_PARENT(pme)
+{
+	mv_knobs_restore(&self->knobs);
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+/* A buffer of @pages on @node, mapped at @iova. */
+static int mapped_buf(struct __test_metadata *_metadata, int dev, int dom,
+		      unsigned long pages, int node, unsigned long long iova)
+{
+	int buf = imm_buf(dev, pages * PAGE, node);
+
+	ASSERT_LE(0, buf);
+	ASSERT_EQ(0, imm_map(dev, buf, dom, iova,
+			     IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE));
+	return buf;
+}
+
+/* Pages of @buf on @node. */
+static unsigned long on_node(struct __test_metadata *_metadata, int dev,
+			     int buf, unsigned long pages, int node)
+{
+	struct iommu_migrate_page pg;
+	unsigned long i, n = 0;
+
+	for (i = 0; i < pages; i++) {
+		EXPECT_EQ(0, imm_page(dev, buf, i, &pg));
+		n += pg.node == node;
+	}
+	return n;
+}
+
+static void expect_intact(struct __test_metadata *_metadata, int dev, int eng,
+			  int buf, unsigned long pages, unsigned long long iova)
+{
+	struct iommu_migrate_engine_stats st;
+	struct rec_result r;
+
+	ASSERT_EQ(0, stop_and_check(dev, eng, buf, pages * PAGE, iova, &st, &r));
+	EXPECT_LT(0, st.writes);
+	EXPECT_EQ(0, st.rmt_violations);
+	EXPECT_EQ(0, st.faults);
+	EXPECT_EQ(0, r.lost);
+	EXPECT_EQ(0, r.torn);
+	EXPECT_EQ(0, r.misplaced);
+}
+
+struct ioc {
+	int dev;
+	unsigned long cmd;
+	void *arg;
+	long ret;
+};
+
+static void *run_ioctl(void *arg)
+{
+	struct ioc *c = arg;
+
+	c->ret = imm_ioctl(c->dev, c->cmd, c->arg);
+	return NULL;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a;
+	unsigned long long y = *(const unsigned long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A long migration keeps the PME busy while two evacuations of the
+ * same range queue behind it; both collect the range's pages before
+ * either runs. The second finds them gone: it moved none of them.
+ */
+TEST_F_TIMEOUT(pme, concurrent_evacuations_count_each_page_once, 240)
+{
+	enum { BIG = 2048, N = 64 };
+	struct iommu_migrate_evacuate ev[2] = { { .node = -1 }, { .node = -1 } };
+	struct iommu_migrate_migrate m = { .node = 1, .size = BIG * PAGE };
+	unsigned long long pfns[N];
+	struct iommu_migrate_page pg;
+	struct ioc c[3];
+	pthread_t t[3];
+	long migrated0;
+	int big, small, eng, i, k;
+
+	big = mapped_buf(_metadata, self->dev, self->dom, BIG, 0, 1ULL << 32);
+	small = mapped_buf(_metadata, self->dev, self->dom, N, 0, 1ULL << 36);
+	eng = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+			 1ULL << 36, N * PAGE, 0, 0);
+	ASSERT_LT(0, eng);
+	for (i = 0; i < N; i++) {
+		ASSERT_EQ(0, imm_page(self->dev, small, i, &pg));
+		pfns[i] = pg.pfn;
+	}
+	qsort(pfns, N, sizeof(pfns[0]), cmp_u64);
+	for (k = 0; k < 2; k++) {
+		ev[k].start_pfn = pfns[0];
+		ev[k].nr_pages = pfns[N - 1] - pfns[0] + 1;
+	}
+	m.buf_fd = big;
+	migrated0 = read_knob("pages_migrated");
+	c[0] = (struct ioc){ self->dev, IOMMU_MIGRATE_IOC_MIGRATE, &m };
+	ASSERT_EQ(0, pthread_create(&t[0], NULL, run_ioctl, &c[0]));
+	/* The PME is on the long one. */
+	for (i = 0; i < 3000 && read_knob("pages_migrated") == migrated0; i++)
+		usleep(1000);
+	for (k = 0; k < 2; k++) {
+		c[k + 1] = (struct ioc){ self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev[k] };
+		ASSERT_EQ(0, pthread_create(&t[k + 1], NULL, run_ioctl, &c[k + 1]));
+	}
+	for (k = 0; k < 3; k++) {
+		pthread_join(t[k], NULL);
+		EXPECT_EQ(0, c[k].ret);
+	}
+	EXPECT_EQ(BIG, m.moved);
+	TH_LOG("evacuations: mapped %llu/%llu, moved %llu/%llu",
+	       ev[0].mapped, ev[1].mapped, ev[0].moved, ev[1].moved);
+	/* Each of the small buffer's pages moved once, by one of them. */
+	EXPECT_EQ(N, ev[0].moved + ev[1].moved);
+	for (k = 0; k < 2; k++) {
+		EXPECT_EQ(0, ev[k].failed);
+		EXPECT_LE(ev[k].moved, ev[k].mapped);
+	}
+	for (i = 0; i < N; i++) {
+		ASSERT_EQ(0, imm_page(self->dev, small, i, &pg));
+		EXPECT_FALSE(pg.pfn >= pfns[0] && pg.pfn <= pfns[N - 1]) TH_LOG("page %d", i);
+	}
+	expect_intact(_metadata, self->dev, eng, small, N, 1ULL << 36);
+	close(small);
+	close(big);
+}
+
+/*
+ * A child asks for a long migration with the parent's files and is
+ * killed once the PME has started on it: the request stops between
+ * batches. No page is half-moved, none aborted, every record intact,
+ * and the next request moves exactly the pages that stayed.
+ */
+TEST_F_TIMEOUT(pme, fatal_signal_cancels_the_rest, 240)
+{
+	enum { PAGES = 8192 };
+	struct iommu_migrate_stats s0, s1;
+	struct iommu_migrate_migrate m;
+	unsigned long moved, there;
+	long migrated0;
+	int buf, eng, status, i;
+	pid_t pid;
+
+	buf = mapped_buf(_metadata, self->dev, self->dom, PAGES, 0, 1ULL << 32);
+	eng = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+			 1ULL << 32, PAGES * PAGE, 0, 0);
+	ASSERT_LT(0, eng);
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
+	migrated0 = read_knob("pages_migrated");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		imm_migrate(self->dev, buf, 1, 0, PAGES * PAGE, &m);
+		_exit(0);
+	}
+	for (i = 0; i < 3000 && read_knob("pages_migrated") == migrated0; i++)
+		usleep(1000);
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
+	moved = s1.pages_migrated - s0.pages_migrated;
+	TH_LOG("%lu of %d pages moved before the signal took effect", moved, PAGES);
+	EXPECT_LT(0, moved);
+	EXPECT_GT(PAGES, moved);
+	EXPECT_EQ(0, s1.migrations_aborted - s0.migrations_aborted);
+	there = on_node(_metadata, self->dev, buf, PAGES, 1);
+	EXPECT_EQ(moved, there);
+	/* The PME is free, and only the rest moves now. */
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, PAGES * PAGE, &m));
+	EXPECT_EQ(PAGES - moved, m.moved);
+	EXPECT_EQ(moved, m.already);
+	EXPECT_EQ(0, m.aborted);
+	EXPECT_EQ(PAGES, on_node(_metadata, self->dev, buf, PAGES, 1));
+	expect_intact(_metadata, self->dev, eng, buf, PAGES, 1ULL << 32);
+	close(buf);
+}
+
+/*
+ * A slow device holds each access to its one page for 50 ms; the PME
+ * waits 1 ms for the drain, gives up and aborts: the page stays on its
+ * frame in normal state, the device goes on writing to it. With a wait
+ * longer than one access the next migration moves it.
+ */
+TEST_F_TIMEOUT(pme, drain_timeout_aborts_and_dma_goes_on, 120)
+{
+	struct iommu_migrate_engine e = {
+		.domain = self->dom, .pattern = IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+		.iova = 1ULL << 32, .size = PAGE, .hold_us = 50000,
+	};
+	struct iommu_migrate_engine_stats st0, st1;
+	struct iommu_migrate_stats s0, s1;
+	struct iommu_migrate_migrate m;
+	struct iommu_migrate_page pg0, pg;
+	int buf;
+
+	mv_knobs_save(&self->knobs, "max_drain_wait_ms");
+	buf = mapped_buf(_metadata, self->dev, self->dom, 1, 0, 1ULL << 32);
+	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg0));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_START, &e));
+	ASSERT_EQ(0, write_knob("max_drain_wait_ms", "1"));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
+	/* Let the device start its first access. */
+	usleep(20000);
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, PAGE, &m));
+	EXPECT_EQ(0, m.moved);
+	EXPECT_EQ(1, m.aborted);
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
+	EXPECT_EQ(1, s1.drain_timeouts - s0.drain_timeouts);
+	EXPECT_EQ(1, s1.migrations_aborted - s0.migrations_aborted);
+	EXPECT_EQ(0, s1.pages_migrated - s0.pages_migrated);
+	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg));
+	EXPECT_EQ(pg0.pfn, pg.pfn);
+	EXPECT_EQ(0, pg.node);
+	EXPECT_EQ(0, pg.state);
+	/* The device goes on with the old page. */
+	memset(&st0, 0, sizeof(st0));
+	st0.id = e.id;
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, &st0));
+	usleep(300000);
+	memset(&st1, 0, sizeof(st1));
+	st1.id = e.id;
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, &st1));
+	EXPECT_LT(st0.writes, st1.writes);
+	/* Longer than one access: this time it drains and moves. */
+	ASSERT_EQ(0, write_knob("max_drain_wait_ms", "2000"));
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, PAGE, &m));
+	EXPECT_EQ(1, m.moved);
+	EXPECT_EQ(1, on_node(_metadata, self->dev, buf, 1, 1));
+	expect_intact(_metadata, self->dev, e.id, buf, 1, 1ULL << 32);
+	close(buf);
+}
+
+TEST_HARNESS_MAIN
