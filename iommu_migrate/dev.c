@@ -323,7 +323,10 @@ static long do_stats(void __user *argp)
 		.alloc_failures = atomic64_read(&imm_stats.alloc_failures),
 		.drain_timeouts = atomic64_read(&imm_stats.drain_timeouts),
 	};
+	int i;
 
+	for (i = 0; i < IOMMU_MIGRATE_STALL_BUCKETS; i++)
+		st.blocked_hist[i] = atomic64_read(&imm_stats.blocked_hist[i]);
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 

@@ -46,6 +46,7 @@ struct imm_counters {
 	atomic64_t pages_migrated, bytes_migrated, dma_stalls, dma_stall_ns;
 	atomic64_t rmt_violations, migrations_aborted, alloc_failures;
 	atomic64_t drain_timeouts;
+	atomic64_t blocked_hist[IOMMU_MIGRATE_STALL_BUCKETS];
 };
 extern struct imm_counters imm_stats;
 

@@ -183,14 +183,9 @@ static int pme_drain(struct imm_buf *b, struct pme_page *pp)
 	return imm_mig_drained(&pp->mig);
 }
 
-/* Step 3: the destination, its RMT entry (published migrating), a copy. */
-static int pme_copy(struct imm_req *rq, struct imm_buf *b, struct pme_page *pp)
+/* Step 3: the destination's RMT entry (published migrating), a copy. */
+static int pme_copy(struct imm_buf *b, struct pme_page *pp)
 {
-	pp->new = alloc_dest(rq);
-	if (!pp->new) {
-		atomic64_inc(&imm_stats.alloc_failures);
-		return -ENOMEM;
-	}
 	if (pp->ent) {
 		struct imm_rmt r = pp->snap;
 
@@ -246,7 +241,20 @@ static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 	return 0;
 }
 
-/* Steps 1-5 for up to imm_pme_batch_pages pages of one buffer. */
+/* Step 5: release the devices stalled on a page (moved or given up). */
+static void pme_release(void)
+{
+	atomic64_inc(&imm_release_seq);
+	wake_up_all(&imm_release_wq);
+}
+
+/*
+ * Up to imm_pme_batch_pages pages of one buffer, under its lock: their
+ * destinations are allocated first, so a page that cannot get one is
+ * never marked and its devices never stall; then steps 1-5 run page by
+ * page, so a device stalls for the move of its own page only, not for
+ * the rest of the batch.
+ */
 static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		      struct pme_page *pp)
 {
@@ -266,38 +274,51 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 			continue;
 		}
 		pp[i].live = true;
-		if (pme_mark(b, &pp[i]))
+		pp[i].new = alloc_dest(rq);
+		if (!pp[i].new) {
+			atomic64_inc(&imm_stats.alloc_failures);
 			pme_abort(rq, b, &pp[i]);
+		}
 	}
-	/* The CPU faults again after the move and waits for it on b->lock. */
+	/*
+	 * The CPU mapping goes first, outside the devices' window: the CPU
+	 * faults again and waits on b->lock until the batch is done.
+	 */
 	for (i = 0; i < n; i++)
 		if (pp[i].live)
 			unmap_mapping_range(b->mapping,
 					    (loff_t)pp[i].idx << PAGE_SHIFT,
 					    PAGE_SIZE, 1);
-	/* Pairs with the device's barrier between in-flight and RMT check. */
-	smp_mb();
-	for (i = 0; i < n; i++)
-		if (pp[i].live && pme_drain(b, &pp[i]))
-			pme_abort(rq, b, &pp[i]);
-	for (i = 0; i < n; i++)
-		if (pp[i].live && pme_copy(rq, b, &pp[i]))
-			pme_abort(rq, b, &pp[i]);
 	for (i = 0; i < n; i++) {
+		ktime_t t0 = ktime_get();
+		u64 ns;
+
 		if (!pp[i].live)
 			continue;
-		if (pme_switch(b, &pp[i])) {
+		if (pme_mark(b, &pp[i])) {
 			pme_abort(rq, b, &pp[i]);
+			pme_release();
+			continue;
+		}
+		/* Pairs with the device's barrier between in-flight and RMT check. */
+		smp_mb();
+		if (pme_drain(b, &pp[i]) || pme_copy(b, &pp[i]) ||
+		    pme_switch(b, &pp[i])) {
+			pme_abort(rq, b, &pp[i]);
+			pme_release();
 			continue;
 		}
 		rq->moved++;
 		atomic64_inc(&imm_stats.pages_migrated);
 		atomic64_add(PAGE_SIZE, &imm_stats.bytes_migrated);
+		pme_release();
+		if (pp[i].ent) {
+			ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
+			atomic64_inc(&imm_stats.blocked_hist[min_t(unsigned int,
+				ns ? ilog2(ns) : 0, IOMMU_MIGRATE_STALL_BUCKETS - 1)]);
+		}
 	}
 	mutex_unlock(&b->lock);
-	/* Step 5: release the stalled devices (aborted pages' too). */
-	atomic64_inc(&imm_release_seq);
-	wake_up_all(&imm_release_wq);
 }
 
 static void pme_run(struct imm_req *rq, struct pme_page *pp)

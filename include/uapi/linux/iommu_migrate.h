@@ -298,6 +298,10 @@ struct iommu_migrate_probe {
  * @migrations_aborted: page migrations given up (old page kept)
  * @alloc_failures: destination allocations that failed
  * @drain_timeouts: pages whose accesses did not drain in time
+ * @blocked_hist: per device-mapped page migrated, how long its IOMMU
+ *		  PTE said "migrating" (no device could access it): from
+ *		  the mark to the release, in log2 buckets of ns as
+ *		  @stall_hist of struct iommu_migrate_engine_stats
  */
 struct iommu_migrate_stats {
 	__u64 pages_migrated;
@@ -308,6 +312,7 @@ struct iommu_migrate_stats {
 	__u64 migrations_aborted;
 	__u64 alloc_failures;
 	__u64 drain_timeouts;
+	__u64 blocked_hist[IOMMU_MIGRATE_STALL_BUCKETS];
 };
 
 #define IOMMU_MIGRATE_IOC_MAGIC		0xB9
