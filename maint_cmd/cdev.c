@@ -57,32 +57,53 @@ static ssize_t mc_ev_read(struct file *file, char __user *buf, size_t count,
 
 	if (count < sizeof(e))
 		return -EINVAL;
+	if (mutex_lock_interruptible(&h->ev_read_lock))
+		return -ERESTARTSYS;
 	while (done + sizeof(e) <= count) {
 		spin_lock(&h->ev_lock);
 		if (!h->ev_n) {
 			spin_unlock(&h->ev_lock);
 			if (done)
 				break;
+			ret = -ENODEV;
 			if (READ_ONCE(h->dead))
-				return -ENODEV;
+				goto out;
+			ret = -EAGAIN;
 			if (file->f_flags & O_NONBLOCK)
-				return -EAGAIN;
+				goto out;
 			ret = wait_event_interruptible(h->ev_wait,
 						       READ_ONCE(h->ev_n) ||
 						       READ_ONCE(h->dead));
 			if (ret)
-				return ret;
+				goto out;
 			continue;
 		}
+		/*
+		 * Taken off the ring only once the reader has it: a bad
+		 * buffer loses nothing. ev_read_lock keeps other threads
+		 * of the reader from taking the same record meanwhile.
+		 */
 		e = h->ring[h->ev_first];
-		h->ev_first = (h->ev_first + 1) % MC_EVENT_RING;
-		h->ev_n--;
 		spin_unlock(&h->ev_lock);
-		if (copy_to_user(buf + done, &e, sizeof(e)))
-			return done ? done : -EFAULT;
+		if (copy_to_user(buf + done, &e, sizeof(e))) {
+			ret = done ? done : -EFAULT;
+			goto out;
+		}
+		spin_lock(&h->ev_lock);
+		if (h->ev_n && h->ring[h->ev_first].seq == e.seq) {
+			h->ev_first = (h->ev_first + 1) % MC_EVENT_RING;
+			h->ev_n--;
+		} else if (h->ev_n && h->ring[h->ev_first].lost) {
+			/* A full ring dropped it meanwhile, yet it was read. */
+			h->ring[h->ev_first].lost--;
+		}
+		spin_unlock(&h->ev_lock);
 		done += sizeof(e);
 	}
-	return done;
+	ret = done;
+out:
+	mutex_unlock(&h->ev_read_lock);
+	return ret;
 }
 
 static __poll_t mc_ev_poll(struct file *file, poll_table *wait)

@@ -13,6 +13,7 @@
 
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/hash.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -119,6 +120,16 @@ static bool mc_evac_mapped(unsigned long pfn)
 	return ret;
 }
 
+static bool mc_evac_present(void)
+{
+	void *evac = symbol_get(iommu_migrate_evacuate);
+
+	if (!evac)
+		return false;
+	symbol_put(iommu_migrate_evacuate);
+	return true;
+}
+
 static int mc_evacuate(struct mc_host *h, unsigned long pfn)
 {
 	int (*evac)(unsigned long start_pfn, unsigned long nr_pages, int nid,
@@ -144,10 +155,11 @@ static int mc_evacuate(struct mc_host *h, unsigned long pfn)
 		ret = -EBUSY;
 	/*
 	 * The page left every domain between the caller's look and the
-	 * evacuation: nothing was moved, and its new user may be anyone.
-	 * The caller must not go on to repair it as if it were vacated.
+	 * evacuation (unmapped, or moved out by another request): this
+	 * call moved nothing, and the frame's user may now be anyone. The
+	 * caller takes the plain path instead of repairing it as vacated.
 	 */
-	else if (!ret && !res.mapped)
+	else if (!ret && !res.moved)
 		ret = -EAGAIN;
 	atomic64_add(res.moved, &h->stat[MC_ST_EVACUATED]);
 	trace_maint_cmd_page_evacuate(h->id, pfn, true, res.moved, ret);
@@ -169,6 +181,11 @@ static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 	while (!PageHWPoison(page)) {
 		if (time_after(jiffies, end)) {
 			ret = -ETIMEDOUT;
+			break;
+		}
+		/* The device is going: do not hold its removal up. */
+		if (READ_ONCE(h->dead)) {
+			ret = -ENODEV;
 			break;
 		}
 		usleep_range(1000, 2000);
@@ -241,26 +258,54 @@ static int mc_unpoison(struct mc_host *h, unsigned long pfn)
 	return ret;
 }
 
+/*
+ * Actions and administrator repairs of one page run one at a time: a
+ * second record for a page must see the state the first one left (the
+ * page offline, or back in service), not race it.
+ */
+static struct mutex *mc_page_lock(struct mc_host *h, unsigned long pfn)
+{
+	return &h->page_lock[hash_long(pfn, MC_PAGE_LOCK_BITS)];
+}
+
 static void mc_action_fn(struct work_struct *w)
 {
 	struct mc_action *a = container_of(w, struct mc_action, work);
 	struct mc_host *h = a->h;
 	unsigned long pfn = mc_pfn(h, a->ev.dpa);
-	struct page *page = pfn_to_online_page(pfn);
+	struct mutex *lock = mc_page_lock(h, pfn);
+	struct page *page;
 	struct mc_policy_in in = {
-		.ev = &a->ev, .page_online = page,
-		.evac_mapped = page && mc_evac_mapped(pfn),
+		.ev = &a->ev,
 		.auto_repair = READ_ONCE(h->auto_repair),
 		.hard_repair = READ_ONCE(h->hard_repair),
 		.caps = &h->caps,
 	};
-	u32 plan = mc_policy(&in), done = 0;
-	bool hard = plan & MAINT_CMD_ACT_HARD_PPR;
+	u32 plan, done = 0;
+	unsigned int delay;
+	bool hard;
 	int ret = 0;
 
+	mutex_lock(lock);
+	page = pfn_to_online_page(pfn);
+	in.page_online = page && !PageHWPoison(page);
+	in.evac_mapped = in.page_online && mc_evac_mapped(pfn);
+	plan = mc_policy(&in);
+	hard = plan & MAINT_CMD_ACT_HARD_PPR;
 	if (plan & MAINT_CMD_ACT_EVACUATE) {
+		/* Test hook (debugfs action_delay_ms): a slow start. */
+		delay = min(READ_ONCE(h->action_delay_ms), 10000U);
+		if (delay)
+			msleep(delay);
 		ret = mc_evacuate(h, pfn);
-		done |= ret ? 0 : MAINT_CMD_ACT_EVACUATE;
+		if (ret == -EAGAIN) {
+			/* No domain maps the frame now: the plain path. */
+			in.evac_mapped = false;
+			plan = mc_policy(&in);
+			hard = plan & MAINT_CMD_ACT_HARD_PPR;
+			ret = 0;
+		}
+		done |= ret ? 0 : plan & MAINT_CMD_ACT_EVACUATE;
 	}
 	if (!ret && plan & MAINT_CMD_ACT_SOFT_OFFLINE) {
 		ret = mc_soft_offline(h, pfn);
@@ -286,6 +331,7 @@ static void mc_action_fn(struct work_struct *w)
 		ret = mc_unpoison(h, pfn);
 		done |= ret ? 0 : MAINT_CMD_ACT_UNPOISON;
 	}
+	mutex_unlock(lock);
 	if (ret)
 		atomic64_inc(&h->stat[MC_ST_FAILED]);
 	mc_emit(h, a->ev.kind, &a->ev, a->ev.dpa, a->t0, plan, done, ret);
@@ -323,6 +369,8 @@ drop:
 	atomic_dec(&h->pending);
 	atomic64_inc(&h->stat[MC_ST_FAILED]);
 	mc_emit(h, ev->kind, ev, ev->dpa, t0, 0, 0, -ENOSPC);
+	trace_maint_cmd_repair_done(h->id, ev->dpa, ev->handle, 0, 0, -ENOSPC,
+				    ktime_get_ns() - t0);
 }
 
 /* Drains one event log; false when the device's answers are unusable. */
@@ -467,7 +515,10 @@ static int mc_discover(struct mc_host *h, u8 *buf)
 	if (ret)
 		return ret;
 	h->caps.discovered = true;
-	h->caps.host = MC_HOST_ALL;
+	h->caps.host = MC_HOST_ALL & h->host_mask;
+	/* Evacuation needs iommu_migrate: offered only when it is there. */
+	if (!mc_evac_present())
+		h->caps.host &= ~MC_HOST_EVACUATE;
 	if (!mc_caps_allow(&h->caps, MC_OP_GET_SUPP_FEAT))
 		return 0;
 	mc_supp_feat_in_encode(in, MC_PAYLOAD_MAX, 0);
@@ -502,7 +553,11 @@ static int mc_discover(struct mc_host *h, u8 *buf)
 		host[1] = 0;
 		host[2] = 0;
 		host[3] = 0;
-		mc_set_feature(h, MC_FEAT_HOST_CAPS, host, sizeof(host), buf);
+		ret = mc_set_feature(h, MC_FEAT_HOST_CAPS, host, sizeof(host), buf);
+		/* Not told, the device goes on asking for everything. */
+		if (ret)
+			dev_warn(&h->dev, "device refused the host capabilities: %d\n",
+				 ret);
 	}
 	return 0;
 }
@@ -526,14 +581,20 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 {
 	bool spare = fn == MC_REPAIR_SPARE;
 	unsigned long pfn = mc_pfn(h, r->dpa);
-	struct page *page = pfn_to_online_page(pfn);
-	bool offline = !page || PageHWPoison(page);
+	struct mutex *lock = mc_page_lock(h, pfn);
+	struct page *page;
 	u64 t0 = ktime_get_ns();
 	u32 plan, done = 0;
+	bool offline;
 	int ret;
 
-	if (!mc_repair_allowed(xa_load(&h->reported, r->dpa / MC_LINE), offline))
+	mutex_lock(lock);
+	page = pfn_to_online_page(pfn);
+	offline = !page || PageHWPoison(page);
+	if (!mc_repair_allowed(xa_load(&h->reported, r->dpa / MC_LINE), offline)) {
+		mutex_unlock(lock);
 		return -EPERM;
+	}
 	plan = spare ? MAINT_CMD_ACT_SPARE :
 	       r->hard ? MAINT_CMD_ACT_HARD_PPR : MAINT_CMD_ACT_SOFT_PPR;
 	ret = mc_ppr(h, r->dpa, r->hard, spare, r->nibble);
@@ -551,6 +612,7 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 			done |= ret ? 0 : MAINT_CMD_ACT_UNPOISON;
 		}
 	}
+	mutex_unlock(lock);
 	if (ret)
 		atomic64_inc(&h->stat[MC_ST_FAILED]);
 	mc_emit(h, MAINT_CMD_EV_REPAIR, NULL, r->dpa, t0, plan, done, ret);
@@ -721,14 +783,15 @@ static void mc_host_teardown(struct mc_host *h)
  * mc_host_create() - bring up the host driver over a device model
  * @m: the model; owned by the host from here on, even on failure
  * @simulated: the device's errors are simulated (memory_failure())
+ * @host_mask: MC_HOST_* the host may offer the device at most
  *
  * Return: the new device's number N (mcN), or -errno.
  */
-int mc_host_create(struct mc_model *m, bool simulated)
+int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 {
 	struct mc_host *h;
 	u8 *buf = NULL;
-	int id, ret;
+	int id, ret, i;
 
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h) {
@@ -738,6 +801,7 @@ int mc_host_create(struct mc_model *m, bool simulated)
 	h->model = m;
 	h->regs = &m->regs;
 	h->simulated = simulated;
+	h->host_mask = host_mask;
 	h->base_pfn = m->base_pfn;
 	h->nid = m->nid;
 	h->auto_repair = 1;
@@ -748,11 +812,14 @@ int mc_host_create(struct mc_model *m, bool simulated)
 	mutex_init(&h->mbox_lock);
 	mutex_init(&h->bg_lock);
 	mutex_init(&h->repair_lock);
+	for (i = 0; i < ARRAY_SIZE(h->page_lock); i++)
+		mutex_init(&h->page_lock[i]);
 	init_completion(&h->mbox_done);
 	init_completion(&h->bg_done);
 	INIT_DELAYED_WORK(&h->event_work, mc_event_work);
 	xa_init(&h->reported);
 	spin_lock_init(&h->ev_lock);
+	mutex_init(&h->ev_read_lock);
 	init_waitqueue_head(&h->ev_wait);
 	device_initialize(&h->dev);
 	h->dev.class = &mc_class;
@@ -799,6 +866,7 @@ int mc_host_create(struct mc_model *m, bool simulated)
 	h->dbg = debugfs_create_dir(dev_name(&h->dev), mc_debugfs);
 	debugfs_create_file("inject_poison", 0200, h->dbg, h, &inject_poison_fops);
 	debugfs_create_file("clear_poison", 0200, h->dbg, h, &clear_poison_fops);
+	debugfs_create_u32("action_delay_ms", 0600, h->dbg, &h->action_delay_ms);
 	mc_model_debugfs(m, h->dbg);
 	atomic_inc(&mc_nr_devices);
 	mutex_lock(&mc_hosts_lock);

@@ -23,6 +23,7 @@
 #define MC_MAX_DEVICES		16
 #define MC_EVENT_RING		256	/* records kept for /dev/maint_cmd/mcN */
 #define MC_MODEL_LOG		32	/* records per event log in the model */
+#define MC_PAGE_LOCK_BITS	4	/* 16 locks serialise the actions by page */
 #define MC_MODEL_POISON_MAX	256	/* the model's poison list */
 #define MC_REPORTED_MAX		65536	/* DPAs remembered as reported */
 
@@ -168,6 +169,7 @@ struct mc_repair_fn {
  * @model: the device behind the mailbox
  * @regs: its mailbox
  * @simulated: memory_failure() is told the error is simulated
+ * @host_mask: MC_HOST_* the host may offer (create's host_caps=)
  * @base_pfn: first pfn of the device's memory (its HDM range)
  * @capacity: bytes, from Identify
  * @nid: NUMA node of its memory
@@ -191,6 +193,7 @@ struct mc_repair_fn {
  * @reported: DPAs (/64) the device reported this boot
  * @nr_reported: entries in @reported
  * @ev_lock: the event ring
+ * @ev_read_lock: one read() at a time takes records off the ring
  * @ring: the event ring
  * @ev_first: oldest record in @ring
  * @ev_n: records in @ring
@@ -199,6 +202,8 @@ struct mc_repair_fn {
  * @ev_wait: readers wait here
  * @ev_open: the stream has its reader
  * @repair_lock: the mem_repairN attributes
+ * @page_lock: actions and repairs of one page run one at a time (hashed)
+ * @action_delay_ms: debugfs test hook: an action waits before evacuating
  * @repair: mem_repair0 (PPR) and mem_repair1 (row sparing)
  * @stat: counters
  * @dbg: debugfs directory
@@ -210,6 +215,7 @@ struct mc_host {
 	struct mc_model *model;
 	struct mc_regs *regs;
 	bool simulated;
+	u32 host_mask;
 	unsigned long base_pfn;
 	u64 capacity;
 	int nid;
@@ -229,6 +235,7 @@ struct mc_host {
 	struct xarray reported;
 	atomic_t nr_reported;
 	spinlock_t ev_lock;
+	struct mutex ev_read_lock;
 	struct maint_cmd_event *ring;
 	unsigned int ev_first, ev_n;
 	u64 ev_seq;
@@ -237,6 +244,8 @@ struct mc_host {
 	atomic_t ev_open;
 	struct mutex repair_lock;
 	struct mc_repair_fn repair[MC_NR_REPAIR_FNS];
+	struct mutex page_lock[1 << MC_PAGE_LOCK_BITS];
+	u32 action_delay_ms;
 	atomic64_t stat[MC_NR_STATS];
 	struct dentry *dbg;
 };
@@ -265,7 +274,7 @@ int mc_mbox_send(struct mc_host *h, u16 opcode, const void *in, size_t in_len,
 void mc_host_irq(struct mc_host *h);
 
 /* host.c */
-int mc_host_create(struct mc_model *m, bool simulated);
+int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask);
 int mc_host_destroy_id(int id);
 void mc_host_destroy_all(void);
 int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,

@@ -129,6 +129,17 @@ int mc_model_inject_event(struct mc_model *m, const struct mc_event *ev)
 	r->timestamp = ktime_get_real_ns();
 	if (!m->ppr_indicate)
 		r->flags &= ~MC_EVF_MAINT_NEEDED;
+	/*
+	 * It asks only for what the host said it handles (Set Feature,
+	 * host capabilities): a host that cannot spare gets a PPR request
+	 * instead, a host that repairs nothing gets no request at all.
+	 */
+	if (r->maint_class == MC_MAINT_SPARING && !(m->host_caps & MC_HOST_SPARING)) {
+		r->maint_class = MC_MAINT_PPR;
+		r->maint_subclass = MC_MAINT_SOFT_PPR;
+	}
+	if (!(m->host_caps & (MC_HOST_PPR | MC_HOST_SPARING)))
+		r->flags &= ~MC_EVF_MAINT_NEEDED;
 	m->log_n[log]++;
 	if (ev->descriptor & MC_DESC_UNCORRECTABLE)
 		mc_poison_add(m, ev->dpa, MC_SRC_INTERNAL);
@@ -573,6 +584,8 @@ struct mc_model *mc_model_create(int nid, unsigned long first, unsigned long pag
 	m->ppr_flags[1] = offline_only & 2 ? MC_MFEAT_OFFLINE_ONLY : 0;
 	m->cmd_latency_us = 50;
 	m->ppr_latency_ms = MC_SOFT_PPR_MS;
+	/* Until the host says otherwise, it is taken to handle everything. */
+	m->host_caps = MC_HOST_ALL;
 	spin_lock_init(&m->lock);
 	init_waitqueue_head(&m->fw_wait);
 	init_irq_work(&m->irq, mc_model_irq);

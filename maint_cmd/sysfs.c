@@ -551,14 +551,16 @@ static const struct attribute_group mc_global_group = {
 static int mc_last_created = -1;
 
 /*
- * "nid=N [first=PAGE] [pages=N] [ops=MASK] [feats=MASK] [offline_only=B]"
- * makes a model over node N's RAM and its host driver.
+ * "nid=N [first=PAGE] [pages=N] [ops=MASK] [feats=MASK] [offline_only=B]
+ * [host_caps=MASK]" makes a model over node N's RAM and its host driver,
+ * which offers the device at most the MC_HOST_* of host_caps.
  */
 static ssize_t create_write(struct file *file, const char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
 	unsigned long first = 0, pages = 0;
 	u32 ops = MC_ALL_OPS, feats = (1U << MC_NR_FEATS) - 1, oo = 0;
+	u32 host = MC_HOST_ALL;
 	char buf[160], *p = buf, *tok;
 	struct mc_model *m;
 	int nid = -1, ret = 0;
@@ -583,15 +585,19 @@ static ssize_t create_write(struct file *file, const char __user *ubuf,
 			ret = kstrtou32(tok + 6, 0, &feats);
 		else if (!strncmp(tok, "offline_only=", 13))
 			ret = kstrtou32(tok + 13, 0, &oo);
+		else if (!strncmp(tok, "host_caps=", 10))
+			ret = kstrtou32(tok + 10, 0, &host);
 		else
 			ret = -EINVAL;
 	}
+	if (!ret && host & ~MC_HOST_ALL)
+		ret = -EINVAL;
 	if (ret)
 		return ret;
 	m = mc_model_create(nid, first, pages, ops, feats, oo);
 	if (IS_ERR(m))
 		return PTR_ERR(m);
-	ret = mc_host_create(m, true);
+	ret = mc_host_create(m, true, host);
 	if (ret < 0)
 		return ret;
 	WRITE_ONCE(mc_last_created, ret);

@@ -351,4 +351,52 @@ TEST_F_TIMEOUT(evac, failed_evacuation_leaves_the_page_in_place, 240)
 	close(fd);
 }
 
+/*
+ * The page leaves its frame (another migration moves it) after the
+ * policy chose evacuation and before the evacuation runs: the action
+ * finds nothing to move and takes the plain path on the frame, which
+ * no device maps any more: soft offline, repair, back in service.
+ */
+TEST_F_TIMEOUT(evac, page_gone_before_evacuation_takes_the_plain_path, 240)
+{
+	const int k = 64 + 5;
+	long long dpa, ev0, off0, fail0;
+	struct iommu_migrate_migrate m;
+	struct iommu_migrate_page pg;
+	struct maint_cmd_event e;
+	uint64_t old;
+	int fd;
+
+	start_engines(_metadata, self->imm, self->dom, self->eng);
+	where(_metadata, self->imm, self->buf, k, &pg);
+	old = pg.pfn;
+	dpa = mc_dpa_of(self->dev, old);
+	ASSERT_LE(0, dpa);
+	ev0 = mc_dev_read(self->dev, "evacuated");
+	off0 = mc_dev_read(self->dev, "offlined");
+	fail0 = mc_dev_read(self->dev, "failed");
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "action_delay_ms", "1500"));
+	ASSERT_EQ(0, inject(self->dev, dpa));
+	/* The action has planned the evacuation and waits: move it first. */
+	usleep(500 * 1000);
+	ASSERT_EQ(0, imm_migrate(self->imm, self->buf, 0, k * PAGE, PAGE, &m));
+	EXPECT_EQ(1, m.moved);
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
+	mc_dbg_write(self->dev, "action_delay_ms", "0");
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+		  MAINT_CMD_ACT_UNPOISON, e.actions);
+	EXPECT_EQ(e.planned, e.actions);
+	EXPECT_EQ(ev0, mc_dev_read(self->dev, "evacuated"));
+	EXPECT_EQ(off0 + 1, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(fail0, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(0, mc_hwpoisoned(old));
+	where(_metadata, self->imm, self->buf, k, &pg);
+	EXPECT_EQ(0, pg.node);
+	stop_and_check_all(_metadata, self->imm, self->buf, self->eng);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

@@ -153,6 +153,121 @@ TEST_F(mf, device_requested_sparing)
 	munmap(buf, 2 * MC_PAGE);
 }
 
+/* A page of node 1 holding pattern @seq; its pfn and the device's DPA. */
+static uint8_t *mf_page(struct __test_metadata *_metadata, const char *dev,
+			int seq, uint64_t *pfn, long long *dpa)
+{
+	uint8_t *buf = mc_node_pages(1, 1);
+
+	ASSERT_NE(NULL, buf);
+	mc_fill(buf, seq);
+	*pfn = mc_pfn_of(buf);
+	*dpa = mc_dpa_of(dev, *pfn);
+	ASSERT_LE(0, *dpa);
+	return buf;
+}
+
+/* Injects "@kind @dpa @rest" and waits for the record of its action. */
+static void mf_inject_wait(struct __test_metadata *_metadata, const char *dev,
+			   int fd, const char *kind, long long dpa,
+			   const char *rest, struct maint_cmd_event *e)
+{
+	char cmd[96];
+
+	snprintf(cmd, sizeof(cmd), "%s %#llx %s", kind, dpa, rest);
+	ASSERT_EQ(0, mc_dbg_write(dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(fd, e, strcmp(kind, "gm") ?
+				   MAINT_CMD_EV_DRAM : MAINT_CMD_EV_GENERAL_MEDIA,
+				   dpa, 30000));
+}
+
+/*
+ * Two records for one page, back to back: their actions run one after
+ * the other, the second on the page the first returned to service.
+ * Both succeed; each record is offlined and repaired once.
+ */
+TEST_F(mf, two_records_on_one_page_are_handled_in_turn)
+{
+	struct maint_cmd_event e;
+	int fd, i, got = 0;
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf = mf_page(_metadata, self->dev, 21, &pfn, &dpa);
+	char cmd[96];
+
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof(cmd), "gm %#llx 1 maint", dpa + i * 64);
+		ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	}
+	while (got < 2 && !mc_next_event(fd, &e, 30000)) {
+		if (e.kind != MAINT_CMD_EV_GENERAL_MEDIA)
+			continue;
+		EXPECT_EQ(0, e.result) TH_LOG("record at %#llx", (unsigned long long)e.dpa);
+		EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+			  MAINT_CMD_ACT_UNPOISON, e.actions);
+		got++;
+	}
+	EXPECT_EQ(2, got);
+	EXPECT_EQ(2, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(2, mc_dev_read(self->dev, "repaired"));
+	EXPECT_EQ(2, mc_dev_read(self->dev, "unpoisoned"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_TRUE(mc_check(buf, 21));
+	close(fd);
+	munmap(buf, MC_PAGE);
+}
+
+/*
+ * A host that says it cannot spare (host_caps without sparing) gets a
+ * PPR request where the device would have asked for sparing.
+ */
+TEST_F(mf, device_asks_only_what_the_host_handles)
+{
+	struct maint_cmd_event e;
+	char dev2[16];
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf;
+	int fd;
+
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	ASSERT_EQ(-EINVAL, mc_create("nid=1 host_caps=0x20", dev2, sizeof(dev2)));
+	ASSERT_EQ(0, mc_create("nid=1 host_caps=0xf", dev2, sizeof(dev2)));
+	memcpy(self->dev, dev2, sizeof(dev2));
+	EXPECT_EQ(0xf, mc_model_stat(self->dev, "host_caps"));
+	buf = mf_page(_metadata, self->dev, 31, &pfn, &dpa);
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	mf_inject_wait(_metadata, self->dev, fd, "dram", dpa, "1 spare", &e);
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+		  MAINT_CMD_ACT_UNPOISON, e.actions);
+	EXPECT_EQ(0, mc_model_stat(self->dev, "row_sparing"));
+	EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "unadvertised"));
+	EXPECT_TRUE(mc_check(buf, 31));
+	close(fd);
+	/* A host that repairs nothing is not asked for maintenance. */
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	ASSERT_EQ(0, mc_create("nid=1 host_caps=0x7", dev2, sizeof(dev2)));
+	memcpy(self->dev, dev2, sizeof(dev2));
+	EXPECT_EQ(0x7, mc_model_stat(self->dev, "host_caps"));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "1 maint", &e);
+	EXPECT_EQ(0, e.result);
+	EXPECT_FALSE(e.flags & MAINT_CMD_EVF_MAINT_NEEDED);
+	EXPECT_EQ(0, e.actions);
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	close(fd);
+	munmap(buf, MC_PAGE);
+}
+
 static int read_str(const char *dev, const char *file, char *buf, size_t size)
 {
 	char path[256];
@@ -170,7 +285,7 @@ static int read_str(const char *dev, const char *file, char *buf, size_t size)
 TEST_F(mf, host_initiated_sparing)
 {
 	struct maint_cmd_event e;
-	char cmd[96], dev2[16], type[32];
+	char dev2[16], type[32];
 	long long dpa;
 	uint64_t pfn;
 	uint8_t *buf;
@@ -178,12 +293,7 @@ TEST_F(mf, host_initiated_sparing)
 
 	ASSERT_EQ(0, read_str(self->dev, "mem_repair1/repair_type", type, sizeof(type)));
 	EXPECT_STREQ("row_sparing\n", type);
-	buf = mc_node_pages(2, 1);
-	ASSERT_NE(NULL, buf);
-	mc_fill(buf, 11);
-	pfn = mc_pfn_of(buf);
-	dpa = mc_dpa_of(self->dev, pfn);
-	ASSERT_LE(0, dpa);
+	buf = mf_page(_metadata, self->dev, 11, &pfn, &dpa);
 	/* Online and never reported: not repaired under its user. */
 	ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair1/dpa", dpa));
 	EXPECT_EQ(-EPERM, mc_dev_write(self->dev, "mem_repair1/repair", "1"));
@@ -192,9 +302,7 @@ TEST_F(mf, host_initiated_sparing)
 	ASSERT_EQ(0, mc_dev_write(self->dev, "auto_repair", "0"));
 	fd = mc_open_events(self->dev, O_RDONLY);
 	ASSERT_LE(0, fd);
-	snprintf(cmd, sizeof(cmd), "dram %#llx 1 maint", dpa);
-	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
-	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_DRAM, dpa, 30000));
+	mf_inject_wait(_metadata, self->dev, fd, "dram", dpa, "1 maint", &e);
 	EXPECT_EQ(0, e.result);
 	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE, e.actions);
 	EXPECT_EQ(1, mc_hwpoisoned(pfn));
@@ -222,7 +330,7 @@ TEST_F(mf, host_initiated_sparing)
 				    sizeof(type)));
 	EXPECT_EQ(0, read_str(self->dev, "mem_repair0/repair_type", type, sizeof(type)));
 	EXPECT_EQ(0, mc_model_stat(self->dev, "unadvertised"));
-	munmap(buf, 2 * MC_PAGE);
+	munmap(buf, MC_PAGE);
 }
 
 static sigjmp_buf bus_jmp;

@@ -43,7 +43,8 @@
 
 /**
  * struct maint_cmd_event - one record of /dev/maint_cmd/mcN
- * @seq: record number on this device, from 1, without gaps
+ * @seq: record number on this device, from 1; a gap before this record
+ *	 is the records counted in @lost
  * @timestamp_ns: CLOCK_MONOTONIC time the host received the indication
  * @dpa: device physical address (64-byte aligned)
  * @hpa: host physical address, if MAINT_CMD_EVF_HPA_VALID
