@@ -309,6 +309,7 @@ struct linkv {
 	struct pend *list;
 	u64 new_pages;
 	u64 limit;
+	bool nomem;		/* an allocation failed */
 	/* where it failed */
 	u64 bad_gpa;
 	u64 bad_val;
@@ -380,7 +381,7 @@ static u32 verify_table(struct linkv *lv, u64 gfn, int level, u8 mask)
 			return PWSP_R_TOO_LARGE;
 		p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
 		if (!p)
-			return PWSP_R_FAULT;
+			goto nomem;
 		p->gfn = gfn;
 		p->level = level;
 		p->v = v;
@@ -390,11 +391,11 @@ static u32 verify_table(struct linkv *lv, u64 gfn, int level, u8 mask)
 			lv->new_pages++;
 			p->page = kzalloc(sizeof(*p->page), GFP_KERNEL_ACCOUNT);
 			if (!p->page)
-				return PWSP_R_FAULT;
+				goto nomem;
 			p->page->shadow = kmalloc(PWSP_ENTRIES * ENTRY_BYTES,
 						  GFP_KERNEL_ACCOUNT);
 			if (!p->page->shadow)
-				return PWSP_R_FAULT;
+				goto nomem;
 			/* Tracked before it is read: no write goes unseen. */
 			if (c->ops->track(c->priv, gfn, true))
 				return PWSP_R_NOT_RAM;
@@ -422,6 +423,9 @@ static u32 verify_table(struct linkv *lv, u64 gfn, int level, u8 mask)
 		}
 	}
 	return 0;
+nomem:
+	lv->nomem = true;
+	return PWSP_R_FAULT;
 }
 
 static void set_combo(struct pwsp_core *c, struct pwsp_page *p, int combo, int d);
@@ -656,8 +660,8 @@ static void root_combo(struct pwsp_core *c, struct pwsp_page *root)
  *
  * Return: 0; -EINVAL without a policy, for an unaligned @gpa, or when
  * the page is a lower-level table already; -EEXIST if it is a root;
- * -ENOSPC beyond PWSP_MAX_ROOTS; -EACCES when the tree breaks the
- * policy (*@reason says how).
+ * -ENOSPC beyond PWSP_MAX_ROOTS; -ENOMEM, nothing changed; -EACCES
+ * when the tree breaks the policy (*@reason says how).
  */
 int pwsp_core_protect_root(struct pwsp_core *c, u64 gpa, u32 *reason)
 {
@@ -685,6 +689,8 @@ int pwsp_core_protect_root(struct pwsp_core *c, u64 gpa, u32 *reason)
 	r = verify_table(&lv, gfn, top, 1U << PWSP_ROOT_COMBO);
 	if (r) {
 		pend_free(&lv, true);
+		if (lv.nomem)
+			return -ENOMEM;
 		*reason = r;
 		return -EACCES;
 	}
@@ -721,76 +727,159 @@ int pwsp_core_unprotect_root(struct pwsp_core *c, u64 gpa)
 }
 EXPORT_SYMBOL_IF_KUNIT(pwsp_core_unprotect_root);
 
-/*
- * Report a refused entry and, with @revert, write back the last verified
- * value, which the shadow at @slot then holds.
- */
-static void refuse(struct pwsp_core *c, u64 gpa, int level, u64 *slot, u64 val,
-		   u32 reason, bool revert)
+/* Report a refused entry: @old verified, @val refused. */
+static void report(struct pwsp_core *c, u64 gpa, int level, u64 old, u64 val,
+		   u32 reason, bool reverted)
 {
-	u64 old = *slot;
 	struct pwsp_violation v = {
 		.gpa = gpa, .old_val = old, .new_val = val, .reason = reason,
-		.level = level,
+		.level = level, .reverted = reverted,
 	};
 
-	/*
-	 * The walker sets A/D in guest memory without a write KVM reports,
-	 * so the shadow may lack them: a present entry keeps the ones the
-	 * refused value has.
-	 */
-	if (old & 1)
-		old |= val & PTE_AD;
-	if (revert && !c->ops->write(c->priv, gpa, old)) {
-		*slot = old;
-		v.reverted = true;
+	if (reverted)
 		c->ops->count(c->priv, PWSP_CNT_REVERTS, 1);
-	}
 	c->ops->violation(c->priv, &v);
 }
 
-/* Entry @i of V page @p may have changed in guest memory: verify it. */
-static void verify_entry(struct pwsp_core *c, struct pwsp_page *p, int i,
-			 bool revert)
+/*
+ * The walker sets A/D in guest memory without a write KVM reports, so
+ * a value the core writes back keeps the ones @cur has, if present.
+ */
+static u64 keep_ad(u64 val, u64 cur)
 {
-	u64 gpa = (p->gfn << PWSP_PAGE_SHIFT) + i * ENTRY_BYTES;
-	u64 old = p->shadow[i], val;
-	struct ptsel_gpte g;
-	struct linkv lv;
+	return val & 1 ? val | (cur & PTE_AD) : val;
+}
+
+static bool same_but_ad(u64 a, u64 b)
+{
+	return !((a ^ b) & ~PTE_AD);
+}
+
+/*
+ * Is @val sound as entry of V page @p? 0 with the subtree it links
+ * verified and pending in @lv (for entry_commit()), or the reason.
+ */
+static u32 entry_verify(struct pwsp_core *c, struct pwsp_page *p, u64 val,
+			struct linkv *lv)
+{
 	u8 mask = page_mask(p);
+	struct ptsel_gpte g;
 	u32 r;
 
-	c->ops->count(c->priv, PWSP_CNT_WRITES, 1);
-	if (c->ops->read(c->priv, gpa, &val, ENTRY_BYTES)) {
-		refuse(c, gpa, p->st.level, &p->shadow[i], 0, PWSP_R_FAULT, false);
-		return;
-	}
-	if (!((val ^ old) & ~PTE_AD)) {
-		/* nothing but A/D changed: no rights change either */
-		p->shadow[i] = val;
-		return;
-	}
+	memset(lv, 0, sizeof(*lv));
+	lv->c = c;
 	r = pwsp_check_entry(&c->pol, p->st.level, p->gfn, val, mask, &g);
-	if (!r) {
-		r = link_verify(c, &lv, p->st.level, val, mask, c->max_link_pages);
-		if (!r && c->nr_pages + lv.new_pages > c->max_pages)
-			r = PWSP_R_TOO_LARGE;
-		if (r) {
-			pend_free(&lv, true);
-		} else {
-			if (lv.list)
-				commit_pages(&lv);
-			pend_free(&lv, false);
-		}
-	}
-	if (r) {
-		refuse(c, gpa, p->st.level, &p->shadow[i], val, r, revert);
-		return;
-	}
+	if (r)
+		return r;
+	r = link_verify(c, lv, p->st.level, val, mask, c->max_link_pages);
+	if (!r && c->nr_pages + lv->new_pages > c->max_pages)
+		r = PWSP_R_TOO_LARGE;
+	if (r)
+		pend_free(lv, true);
+	return r;
+}
+
+/* Entry @i of @p is now @val, which entry_verify() passed with @lv. */
+static void entry_commit(struct pwsp_core *c, struct pwsp_page *p, int i,
+			 u64 val, struct linkv *lv)
+{
+	u64 old = p->shadow[i];
+
+	if (lv->list)
+		commit_pages(lv);
+	pend_free(lv, false);
 	/* Link the new target before the old one goes: it may be the same. */
 	p->shadow[i] = val;
 	link_entry_refs(c, p, val);
 	unlink_entry_refs(c, p, old);
+}
+
+/*
+ * What to write over a refused entry @cur: the bits of this write
+ * (@mine) undone, keeping what other writes put in the rest since the
+ * last verification, if that is sound; else only this write's bits
+ * kept, if sound (the other writes broke the entry); else the last
+ * verified value. A candidate other than the last verified value comes
+ * back verified, its subtree pending in @lv.
+ */
+static u64 repair(struct pwsp_core *c, struct pwsp_page *p, int i, u64 cur,
+		  u64 mine, struct linkv *lv, bool *verified)
+{
+	u64 s = p->shadow[i], cand;
+
+	*verified = true;
+	cand = keep_ad((cur & ~mine) | (s & mine), cur);
+	if (!same_but_ad(cand, s) && !entry_verify(c, p, cand, lv))
+		return cand;
+	cand = keep_ad((s & ~mine) | (cur & mine), cur);
+	if (!same_but_ad(cand, s) && !same_but_ad(cand, cur) &&
+	    !entry_verify(c, p, cand, lv))
+		return cand;
+	*verified = false;
+	memset(lv, 0, sizeof(*lv));
+	return keep_ad(s, cur);
+}
+
+/* Another vCPU keeps changing the entry: each change brings a check of its own. */
+#define PWSP_REVERT_TRIES	16
+
+/*
+ * Entry @i of V page @p may have changed in guest memory (@mine: the
+ * bits the write covered): verify it. A refused entry is repaired with
+ * a compare-and-exchange, so that a write another vCPU made to the
+ * entry between the read and the repair is not overwritten: when the
+ * exchange finds another value, that value is verified in turn.
+ */
+static void verify_entry(struct pwsp_core *c, struct pwsp_page *p, int i,
+			 bool revert, u64 mine)
+{
+	u64 gpa = (p->gfn << PWSP_PAGE_SHIFT) + i * ENTRY_BYTES;
+	int level = p->st.level, tries, ret;
+	u64 cur, want, seen, s;
+	bool verified;
+	struct linkv lv;
+	u32 r = 0;
+
+	c->ops->count(c->priv, PWSP_CNT_WRITES, 1);
+	if (c->ops->read(c->priv, gpa, &cur, ENTRY_BYTES)) {
+		report(c, gpa, level, p->shadow[i], 0, PWSP_R_FAULT, false);
+		return;
+	}
+	for (tries = 0; tries < PWSP_REVERT_TRIES; tries++) {
+		s = p->shadow[i];
+		if (same_but_ad(cur, s)) {
+			/* nothing but A/D changed: no rights change either */
+			p->shadow[i] = cur;
+			return;
+		}
+		r = entry_verify(c, p, cur, &lv);
+		if (!r) {
+			entry_commit(c, p, i, cur, &lv);
+			return;
+		}
+		if (!revert) {
+			report(c, gpa, level, s, cur, r, false);
+			return;
+		}
+		want = repair(c, p, i, cur, mine, &lv, &verified);
+		seen = cur;
+		ret = c->ops->write_if(c->priv, gpa, &seen, want);
+		if (!ret) {
+			if (verified)
+				entry_commit(c, p, i, want, &lv);
+			else
+				p->shadow[i] = want;
+			report(c, gpa, level, s, cur, r, true);
+			return;
+		}
+		pend_free(&lv, true);
+		if (ret != -EAGAIN)
+			break;
+		c->ops->count(c->priv, PWSP_CNT_RACED, 1);
+		/* a racing write, or the MMU's A/D: verify what is there now */
+		cur = seen;
+	}
+	report(c, gpa, level, p->shadow[i], cur, r, false);
 }
 
 /**
@@ -802,22 +891,30 @@ static void verify_entry(struct pwsp_core *c, struct pwsp_page *p, int i,
  *
  * Every entry the write touched, of every V page, is re-read from guest
  * memory and verified; the notifier's bytes are not trusted, so a write
- * of half an entry is verified as the whole entry it leaves.
+ * of half an entry is verified as the whole entry it leaves. A refused
+ * entry is repaired with ops->write_if(): see verify_entry().
  */
 void pwsp_core_write(struct pwsp_core *c, u64 gpa, unsigned int bytes,
 		     bool revert)
 {
-	u64 a, first = gpa & ~(u64)(ENTRY_BYTES - 1);
+	u64 a, first = gpa & ~(u64)(ENTRY_BYTES - 1), lo, hi, mine;
 	struct pwsp_page *p;
 
 	if (!bytes || !c->nr_pages)
 		return;
 	for (a = first; a < gpa + bytes; a += ENTRY_BYTES) {
 		p = pwsp_core_find(c, a >> PWSP_PAGE_SHIFT);
-		if (p)
-			verify_entry(c, p,
-				     (a & ((1ULL << PWSP_PAGE_SHIFT) - 1)) / ENTRY_BYTES,
-				     revert);
+		if (!p)
+			continue;
+		/* the bits of this entry the write covered */
+		lo = gpa > a ? gpa - a : 0;
+		hi = gpa + bytes - a;
+		if (hi > ENTRY_BYTES)
+			hi = ENTRY_BYTES;
+		mine = (hi == ENTRY_BYTES ? ~0ULL : (1ULL << (hi * 8)) - 1) &
+		       ~((1ULL << (lo * 8)) - 1);
+		verify_entry(c, p, (a & ((1ULL << PWSP_PAGE_SHIFT) - 1)) / ENTRY_BYTES,
+			     revert, mine);
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(pwsp_core_write);
@@ -859,7 +956,7 @@ int pwsp_core_rescan(struct pwsp_core *c)
 		for (i = 0; i < PWSP_ENTRIES; i++) {
 			if (buf[i] == p->shadow[i])
 				continue;
-			verify_entry(c, p, i, false);
+			verify_entry(c, p, i, false, ~0ULL);
 			/* The entry may have unlinked its own page. */
 			p = pwsp_core_find(c, gfns[k]);
 			if (!p)

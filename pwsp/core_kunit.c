@@ -25,6 +25,7 @@ struct kmem {
 	u64 *mem;
 	unsigned long tracked[BITS_TO_LONGS(K_FRAMES)];
 	unsigned int violations, reverts, last_reason;
+	u64 race_gpa, race_val;
 };
 
 static int k_read(void *priv, u64 gpa, void *buf, unsigned int len)
@@ -37,11 +38,21 @@ static int k_read(void *priv, u64 gpa, void *buf, unsigned int len)
 	return 0;
 }
 
-static int k_write(void *priv, u64 gpa, u64 val)
+static int k_cmpxchg(void *priv, u64 gpa, u64 *old, u64 val)
 {
 	struct kmem *k = priv;
+	u64 *e = (u64 *)((char *)k->mem + gpa);
 
-	memcpy((char *)k->mem + gpa, &val, 8);
+	if (k->race_gpa == gpa) {
+		/* another vCPU's write lands between the read and the write-back */
+		*e = k->race_val;
+		k->race_gpa = 0;
+	}
+	if (*e != *old) {
+		*old = *e;
+		return -EAGAIN;
+	}
+	*e = val;
 	return 0;
 }
 
@@ -79,7 +90,7 @@ static void k_count(void *priv, unsigned int what, u64 n)
 }
 
 static const struct pwsp_core_ops k_ops = {
-	.read = k_read, .write = k_write, .track = k_track, .state = k_state,
+	.read = k_read, .write_if = k_cmpxchg, .track = k_track, .state = k_state,
 	.violation = k_violation, .count = k_count,
 };
 
@@ -302,6 +313,22 @@ static struct kmem *k_mem(struct kunit *test, struct pwsp_core *c)
 
 #define E(f, i)		(k->mem[(f) * 512 + (i)])
 
+/* Guest memory with root 20 -> 21 -> 22 -> PT 23, entry @i of 23 @leaf, protected. */
+static struct kmem *k_chain(struct kunit *test, struct pwsp_core *c, int i, u64 leaf)
+{
+	struct kmem *k;
+	u32 reason;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	k = k_mem(test, c);
+	E(20, 0) = P | RW | (21 << 12);
+	E(21, 0) = P | RW | (22 << 12);
+	E(22, 0) = P | RW | (23 << 12);
+	E(23, i) = leaf;
+	KUNIT_ASSERT_EQ(test, pwsp_core_protect_root(c, 20 << 12, &reason), 0);
+	return k;
+}
+
 static void link_verification(struct kunit *test)
 {
 	struct pwsp_core *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
@@ -309,14 +336,8 @@ static void link_verification(struct kunit *test)
 	u32 reason;
 	int i;
 
-	KUNIT_ASSERT_NOT_NULL(test, c);
-	k = k_mem(test, c);
 	/* root 20 -> 21 -> 22 -> 23 -> a data page */
-	E(20, 0) = P | RW | (21 << 12);
-	E(21, 0) = P | RW | (22 << 12);
-	E(22, 0) = P | RW | (23 << 12);
-	E(23, 0) = P | RW | NX | (30 << 12);
-	KUNIT_ASSERT_EQ(test, pwsp_core_protect_root(c, 20 << 12, &reason), 0);
+	k = k_chain(test, c, 0, P | RW | NX | (30 << 12));
 	KUNIT_EXPECT_EQ(test, c->nr_pages, 4ULL);
 	KUNIT_EXPECT_TRUE(test, test_bit(23, k->tracked));
 	KUNIT_EXPECT_EQ(test, pwsp_core_protect_root(c, 20 << 12, &reason), -EEXIST);
@@ -412,11 +433,72 @@ static void link_verification(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, find_first_bit(k->tracked, K_FRAMES), (unsigned long)K_FRAMES);
 }
 
+/*
+ * A refused entry is repaired with a compare-and-exchange: a legal
+ * write another vCPU makes between the read and the repair stays, to
+ * the same entry or to its other half, and its own check finds nothing.
+ */
+static void racing_repair(struct kunit *test)
+{
+	struct pwsp_core *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	const u64 text = P | ((u64)TEXT << 12), seq = 0x5ULL << 52;
+	u64 gpa = (23 << 12) + 3 * 8;
+	struct kmem *k = k_chain(test, c, 3, text);
+
+	/* A: RW on text (low half); B: the whole entry, to a data page */
+	E(23, 3) |= RW;
+	k->race_gpa = gpa;
+	k->race_val = P | NX | (30ULL << 12);
+	pwsp_core_write(c, gpa, 4, true);
+	KUNIT_EXPECT_EQ(test, E(23, 3), P | NX | (30ULL << 12));
+	KUNIT_EXPECT_EQ(test, pwsp_core_find(c, 23)->shadow[3], E(23, 3));
+	/* nothing of A's write was left to undo: no violation */
+	KUNIT_EXPECT_EQ(test, k->violations, 0U);
+	KUNIT_EXPECT_EQ(test, k->reverts, 0U);
+	/* B's own check: nothing to do */
+	pwsp_core_write(c, gpa, 8, true);
+	KUNIT_EXPECT_EQ(test, E(23, 3), P | NX | (30ULL << 12));
+	KUNIT_EXPECT_EQ(test, k->violations, 0U);
+
+	/* A: RW on text (low half); B: software bits in the high half */
+	E(23, 3) = text;
+	pwsp_core_write(c, gpa, 8, true);
+	E(23, 3) |= RW;
+	k->race_gpa = gpa;
+	k->race_val = E(23, 3) | seq;
+	pwsp_core_write(c, gpa, 4, true);
+	KUNIT_EXPECT_EQ(test, E(23, 3), text | seq);
+	KUNIT_EXPECT_EQ(test, pwsp_core_find(c, 23)->shadow[3], text | seq);
+	KUNIT_EXPECT_EQ(test, k->violations, 1U);
+	KUNIT_EXPECT_EQ(test, k->reverts, 1U);
+	pwsp_core_write(c, gpa + 4, 4, true);
+	KUNIT_EXPECT_EQ(test, k->violations, 1U);
+
+	/* both halves in memory, B's check first: B's half stays, A's goes */
+	E(23, 3) = text | RW | (seq << 1);
+	pwsp_core_write(c, gpa + 4, 4, true);
+	KUNIT_EXPECT_EQ(test, E(23, 3), text | (seq << 1));
+	KUNIT_EXPECT_EQ(test, k->violations, 2U);
+	pwsp_core_write(c, gpa, 4, true);
+	KUNIT_EXPECT_EQ(test, E(23, 3), text | (seq << 1));
+	KUNIT_EXPECT_EQ(test, k->violations, 2U);
+
+	/* the racing write is illegal too (a protected frame): the last verified value */
+	k->race_gpa = gpa;
+	k->race_val = P | ((u64)PROT << 12) | (seq << 1);
+	E(23, 3) = text | RW | (seq << 1);
+	pwsp_core_write(c, gpa, 4, true);
+	KUNIT_EXPECT_EQ(test, E(23, 3), text | (seq << 1));
+	KUNIT_EXPECT_EQ(test, k->violations, 3U);
+	pwsp_core_destroy(c);
+}
+
 static struct kunit_case pwsp_core_cases[] = {
 	KUNIT_CASE(policy_validation),
 	KUNIT_CASE(entry_rules),
 	KUNIT_CASE(state_machine),
 	KUNIT_CASE(link_verification),
+	KUNIT_CASE(racing_repair),
 	{}
 };
 

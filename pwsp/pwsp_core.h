@@ -93,12 +93,15 @@ enum pwsp_count {
 	PWSP_CNT_WRITES,	/* entries re-read and verified after a write */
 	PWSP_CNT_LINKS,		/* subtrees verified and linked */
 	PWSP_CNT_REVERTS,	/* entries written back */
+	PWSP_CNT_RACED,		/* repairs that found the entry changed again */
 };
 
 /**
  * struct pwsp_core_ops - what the core needs from its host
  * @read: read @len bytes of guest memory at @gpa (8 or 4096, aligned)
- * @write: write the 8-byte entry @val at @gpa back
+ * @write_if: replace the 8-byte entry at @gpa with @val if it still
+ *	     holds *@old: 0, or -EAGAIN with *@old set to what it holds,
+ *	     or another -errno
  * @track: start (@on) or stop write tracking of @gfn
  * @state: page @gfn went from state @from to @to (at @level)
  * @violation: an entry was refused
@@ -106,7 +109,7 @@ enum pwsp_count {
  */
 struct pwsp_core_ops {
 	int (*read)(void *priv, u64 gpa, void *buf, unsigned int len);
-	int (*write)(void *priv, u64 gpa, u64 val);
+	int (*write_if)(void *priv, u64 gpa, u64 *old, u64 val);
 	int (*track)(void *priv, u64 gfn, bool on);
 	void (*state)(void *priv, u64 gfn, int level, int from, int to);
 	void (*violation)(void *priv, const struct pwsp_violation *v);

@@ -24,6 +24,7 @@ struct pwsp_counters {
 	atomic64_t writes_verified;
 	atomic64_t links_verified;
 	atomic64_t reverts;
+	atomic64_t repairs_raced;
 	atomic64_t cr3_checks;
 	atomic64_t tracking_lost;
 	atomic64_t violations[PWSP_R_MAX + 1];

@@ -50,9 +50,11 @@ static struct kobj_attribute mode_attr = __ATTR(mode, 0600, mode_show, mode_stor
 static ssize_t effective_mode_show(struct kobject *kobj, struct kobj_attribute *attr,
 				   char *buf)
 {
-	bool audit = READ_ONCE(pwsp_force_audit) || pwsp_host_mode() == PWSP_MODE_AUDIT;
+	int mode = READ_ONCE(pwsp_force_audit) ? PWSP_MODE_AUDIT : pwsp_host_mode();
 
-	return sysfs_emit(buf, "%s\n", audit ? "audit" : "enforce");
+	if (mode < 0)
+		return mode;
+	return sysfs_emit(buf, "%s\n", mode == PWSP_MODE_AUDIT ? "audit" : "enforce");
 }
 
 static struct kobj_attribute effective_mode_attr = __ATTR_RO(effective_mode);
@@ -65,6 +67,7 @@ COUNTER(pages_to_w, &pwsp_cnt.to_w);
 COUNTER(writes_verified, &pwsp_cnt.writes_verified);
 COUNTER(links_verified, &pwsp_cnt.links_verified);
 COUNTER(reverts, &pwsp_cnt.reverts);
+COUNTER(repairs_raced, &pwsp_cnt.repairs_raced);
 COUNTER(cr3_checks, &pwsp_cnt.cr3_checks);
 COUNTER(tracking_lost, &pwsp_cnt.tracking_lost);
 COUNTER(rsvd, &pwsp_cnt.violations[PWSP_R_RSVD]);
@@ -93,6 +96,7 @@ static struct attribute *pwsp_attrs[] = {
 	&writes_verified_counter.attr.attr,
 	&links_verified_counter.attr.attr,
 	&reverts_counter.attr.attr,
+	&repairs_raced_counter.attr.attr,
 	&cr3_checks_counter.attr.attr,
 	&tracking_lost_counter.attr.attr,
 	NULL,

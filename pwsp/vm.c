@@ -8,7 +8,9 @@
  * context, within kvm->srcu and the notifier list's SRCU, with no
  * spinlock held. There the write is verified (sleeping on the session's
  * mutex, reading guest memory with kvm_read_guest()) and a refused entry
- * is written back with kvm_write_guest() before the vCPU runs on.
+ * is repaired with a compare-and-exchange on the VMM's mapping of the
+ * frame (pwsp_op_cmpxchg()) before the vCPU runs on; KVM then drops its
+ * shadow entries for the written entry, as for any tracked write.
  *
  * In audit mode (two-dimensional paging) nothing is tracked: the VMM
  * asks for a verification (PWSP_IOC_VERIFY). A PWSP_ATTACH_TRACK_ONLY
@@ -128,12 +130,32 @@ static int pwsp_op_read(void *priv, u64 gpa, void *buf, unsigned int len)
 	return kvm_read_guest(v->kvm, gpa, buf, len);
 }
 
-static int pwsp_op_write(void *priv, u64 gpa, u64 val)
+/*
+ * As KVM's emulator does for a guest's CMPXCHG (emulator_cmpxchg_emulated()):
+ * an atomic exchange on the VMM's mapping of the frame. The core writes
+ * back only from the page-track notifier, which runs in a vCPU thread,
+ * in the VMM's mm. The caller is in kvm->srcu (the memslots).
+ */
+static int pwsp_op_cmpxchg(void *priv, u64 gpa, u64 *old, u64 val)
 {
 	struct pwsp_vm *v = priv;
+	u64 __user *uptr;
+	unsigned long hva;
+	int ret;
 
 	lockdep_assert_held(&v->lock);
-	return kvm_write_guest(v->kvm, gpa, &val, sizeof(val));
+	if (current->mm != v->kvm->mm || !IS_ALIGNED(gpa, sizeof(u64)))
+		return -EFAULT;
+	hva = gfn_to_hva(v->kvm, gpa_to_gfn(gpa));
+	if (kvm_is_error_hva(hva))
+		return -EFAULT;
+	uptr = (u64 __user *)(hva + offset_in_page(gpa));
+	ret = __try_cmpxchg_user(uptr, old, val, efault);
+	if (ret < 0)
+		return ret;
+	/* as KVM does, dirty either way: a failed CMPXCHG writes too */
+	mark_page_dirty(v->kvm, gpa_to_gfn(gpa));
+	return ret ? -EAGAIN : 0;
 }
 
 static int pwsp_op_track(void *priv, u64 gfn, bool on)
@@ -193,13 +215,16 @@ static void pwsp_op_count(void *priv, unsigned int what, u64 n)
 		v->st.reverts += n;
 		atomic64_add(n, &pwsp_cnt.reverts);
 		break;
+	case PWSP_CNT_RACED:
+		atomic64_add(n, &pwsp_cnt.repairs_raced);
+		break;
 	}
 	spin_unlock_irqrestore(&v->slock, flags);
 }
 
 static const struct pwsp_core_ops pwsp_kvm_ops = {
 	.read = pwsp_op_read,
-	.write = pwsp_op_write,
+	.write_if = pwsp_op_cmpxchg,
 	.track = pwsp_op_track,
 	.state = pwsp_op_state,
 	.violation = pwsp_op_violation,
@@ -384,7 +409,7 @@ static void pwsp_mode_work(struct work_struct *work)
  * work to that class too, though the two files' locks are distinct.
  *
  * Return: PWSP_MODE_ENFORCE or PWSP_MODE_AUDIT (also when neither
- * vendor module is loaded).
+ * vendor module is loaded); -ENOMEM.
  */
 int pwsp_host_mode(void)
 {
@@ -392,7 +417,7 @@ int pwsp_host_mode(void)
 	int mode;
 
 	if (!r)
-		return PWSP_MODE_AUDIT;
+		return -ENOMEM;
 	INIT_WORK(&r->work, pwsp_mode_work);
 	init_completion(&r->done);
 	schedule_work(&r->work);
@@ -510,6 +535,10 @@ int pwsp_vm_attach(struct pwsp_vm *v, struct pwsp_attach *a)
 	}
 	mode = (a->flags & PWSP_ATTACH_AUDIT) || READ_ONCE(pwsp_force_audit) ?
 	       PWSP_MODE_AUDIT : pwsp_host_mode();
+	if (mode < 0) {
+		ret = mode;
+		goto free_log;
+	}
 
 	mutex_lock(&v->lock);
 	ret = -EBUSY;
@@ -541,6 +570,7 @@ int pwsp_vm_attach(struct pwsp_vm *v, struct pwsp_attach *a)
 	return 0;
 unlock:
 	mutex_unlock(&v->lock);
+free_log:
 	kvfree(log);
 put_efd:
 	if (efd)

@@ -44,6 +44,14 @@ static void wr32(u64 va, u32 v)
 	__asm__ __volatile__("movl %1, (%0)" : : "r"(va), "r"(v) : "memory");
 }
 
+static u32 rd32(u64 va)
+{
+	u32 v;
+
+	__asm__ __volatile__("movl (%1), %0" : "=r"(v) : "r"(va) : "memory");
+	return v;
+}
+
 static void fail(unsigned int line)
 {
 	CTL->fail_line = line;
@@ -299,11 +307,50 @@ static void scenario_probe(void)
 	probe_reads(3 * CTL->rounds);
 }
 
-void agent_main(void)
+/*
+ * Two vCPUs on one leaf (read-only kernel text): vCPU 0 sets RW in the
+ * low half, illegal, ctl.rounds times, and must find each reverted;
+ * vCPU 1 meanwhile writes a sequence number to the software bits 52-58
+ * in the high half, legal, and must find each of its writes in place
+ * when it makes the next: a revert of vCPU 0's half may not undo it.
+ */
+static void scenario_race(u32 cpu)
+{
+	u64 e = PTE(PT0_GPA, RACE_VA >> 12);
+	u32 lo = (u32)rd(e), seq = 0, n;
+
+	if (cpu == 0) {
+		while (!rd32((u64)&CTL->b_ready))
+			__asm__ __volatile__("pause");
+		for (n = 0; n < CTL->rounds; n++) {
+			CTL->illegal++;
+			wr32(e, lo | X_RW);
+			if (!(rd(e) & X_RW))
+				CTL->reverted++;
+		}
+		wr32((u64)&CTL->a_done, 1);
+		return;
+	}
+	wr32((u64)&CTL->b_ready, 1);
+	do {
+		if (((rd(e) >> 52) & 0x7f) != (seq & 0x7f))
+			CTL->b_lost++;
+		seq++;
+		wr32(e + 4, (seq & 0x7f) << 20);
+		CTL->b_writes++;
+	} while (!rd32((u64)&CTL->a_done));
+	if (((rd(e) >> 52) & 0x7f) != (seq & 0x7f))
+		CTL->b_lost++;
+}
+
+/* @cpu: the vCPU's index, in RDI from the VMM */
+void agent_main(u64 cpu)
 {
 	u32 a, b, c, d;
 
 	setup_idt();
+	if (CTL->scenario == SC_RACE)
+		return scenario_race(cpu);
 	__asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000008));
 	CTL->maxphyaddr = a & 0xff;
 	if (CTL->scenario == SC_ENFORCE)

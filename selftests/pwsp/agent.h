@@ -50,6 +50,11 @@
 #define SC_AUDIT	2		/* bad entries left for PWSP_IOC_VERIFY */
 #define SC_BENCH	3		/* ctl.rounds map/unmap pairs */
 #define SC_PROBE	4		/* NPT probe: ctl.rounds, then 3x, reads */
+#define SC_RACE		5		/* two vCPUs write halves of one entry */
+
+/* SC_RACE: the entry, and vCPU 1's stack */
+#define RACE_VA		TEXT_SPARE
+#define STACK1_TOP	0x20000ULL
 
 /* Offsets in struct agent_ctl for agent_entry.S (checked in agent.c) */
 #define CTL_PF_COUNT	0x24
@@ -74,6 +79,10 @@
  * @audit_bad: SC_AUDIT: bad entries left in place
  * @miss: bit 8 * method + case of each illegal write found in place
  *	  (cases in scenario_enforce() order), for the log
+ * @b_ready: SC_RACE: vCPU 1 writes
+ * @a_done: SC_RACE: vCPU 0 made its ctl.rounds illegal writes
+ * @b_writes: SC_RACE: vCPU 1's legal writes
+ * @b_lost: SC_RACE: of them, the ones not found in place at its next write
  */
 struct agent_ctl {
 	unsigned int scenario;
@@ -91,6 +100,10 @@ struct agent_ctl {
 	unsigned int cr3_bad;
 	unsigned int audit_bad;
 	unsigned long long miss;
+	unsigned int b_ready;
+	unsigned int a_done;
+	unsigned int b_writes;
+	unsigned int b_lost;
 };
 
 /* agent_entry.S, for the agent */
@@ -98,7 +111,7 @@ unsigned long long probe_read(unsigned long long va);
 unsigned long long probe_write(unsigned long long va, unsigned long long val);
 void pf_entry(void);
 void bad_entry(void);
-void agent_main(void);
+void agent_main(unsigned long long cpu);
 #endif /* __ASSEMBLER__ */
 
 #endif /* _PWSP_AGENT_H */

@@ -12,7 +12,7 @@
 	.text
 	.globl start
 start:
-	call agent_main
+	call agent_main			/* %rdi: the vCPU's index */
 	outb %al, $PORT_DONE
 1:	hlt
 	jmp 1b

@@ -13,6 +13,7 @@
  * counters, log and eventfd equal the agent's counts. Audit mode
  * verifies on request and reverts nothing.
  */
+#include <pthread.h>
 #include <sys/eventfd.h>
 
 #include "kselftest_harness.h"
@@ -211,6 +212,397 @@ TEST_F_TIMEOUT(kvm, teardown_any_order, 300)
 	EXPECT_LT(0, p->ctl->illegal);
 	EXPECT_EQ(1, p->ctl->miss & 1);
 	EXPECT_EQ(TEXT_SPARE | X_P | X_RW, *pvm_pte(p, PT0_GPA, TEXT_SPARE >> 12) & ~X_AD);
+}
+
+/* --- two vCPUs on one entry ---------------------------------------------- */
+
+struct vcpu_thread {
+	int fd;
+	struct kvm_run *run;
+	int port;		/* the agent's, or -errno, or -1000 - exit reason */
+};
+
+static void *vcpu_loop(void *arg)
+{
+	struct vcpu_thread *t = arg;
+
+	for (;;) {
+		if (ioctl(t->fd, KVM_RUN, 0)) {
+			if (errno == EINTR)
+				continue;
+			t->port = -errno;
+			break;
+		}
+		t->port = t->run->exit_reason == KVM_EXIT_IO ? t->run->io.port :
+			  -1000 - (int)t->run->exit_reason;
+		break;
+	}
+	return NULL;
+}
+
+/* vCPU @id as vCPU 0 is now (not run yet), on its own stack, RDI = @id */
+static int add_vcpu(struct pvm *p, int id, struct vcpu_thread *t, size_t *run_size)
+{
+	struct kvm_regs regs = { .rip = AGENT_CODE, .rsp = STACK1_TOP, .rdi = id, .rflags = 2 };
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 200 * sizeof(c->entries[0]));
+	struct kvm_sregs sregs;
+	int ret = -1;
+
+	if (!c)
+		return -1;
+	c->nent = 200;
+	t->fd = ioctl(p->vm, KVM_CREATE_VCPU, id);
+	*run_size = p->run_size;
+	if (t->fd >= 0 && !ioctl(p->vcpu, KVM_GET_CPUID2, c) &&
+	    !ioctl(t->fd, KVM_SET_CPUID2, c) && !ioctl(p->vcpu, KVM_GET_SREGS, &sregs) &&
+	    !ioctl(t->fd, KVM_SET_SREGS, &sregs) && !ioctl(t->fd, KVM_SET_REGS, &regs)) {
+		t->run = mmap(NULL, *run_size, PROT_READ | PROT_WRITE, MAP_SHARED, t->fd, 0);
+		ret = t->run == MAP_FAILED ? -1 : 0;
+	}
+	free(c);
+	return ret;
+}
+
+#define RACE_ROUNDS	8000
+
+/*
+ * vCPU 0 writes RW into the low half of a read-only text leaf, illegal,
+ * while vCPU 1 writes a sequence number into the software bits of its
+ * high half, legal (see scenario_race()). Every illegal write is
+ * reverted, once, and no legal write is lost: a revert does not
+ * overwrite what the other vCPU wrote since the entry was read.
+ */
+TEST_F_TIMEOUT(kvm, two_vcpus_one_entry, 300)
+{
+	struct pvm *p = &self->p;
+	long raced0 = knob("repairs_raced");
+	struct vcpu_thread t[2] = { { .fd = -1 }, { .fd = -1 } };
+	pthread_t th[2];
+	struct pwsp_stats st;
+	size_t run_size = 0;
+	uint64_t e;
+	int i;
+
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
+	ASSERT_EQ(0, pvm_create(p, SC_RACE));
+	p->ctl->rounds = RACE_ROUNDS;
+	ASSERT_EQ(0, add_vcpu(p, 1, &t[1], &run_size));
+	ASSERT_EQ(0, pvm_protect(p, 0, -1, NULL));
+	t[0].fd = p->vcpu;
+	t[0].run = p->run;
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, vcpu_loop, &t[i]));
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	EXPECT_EQ(PORT_DONE, t[0].port);
+	EXPECT_EQ(PORT_DONE, t[1].port);
+	EXPECT_EQ(0, p->ctl->fail_line);
+	TH_LOG("vCPU 1: %u legal writes; repairs that met a racing write: %ld",
+	       p->ctl->b_writes, knob("repairs_raced") - raced0);
+	EXPECT_EQ(RACE_ROUNDS, p->ctl->illegal);
+	EXPECT_EQ(p->ctl->illegal, p->ctl->reverted);
+	/* the sequence check: each legal write still there at the next */
+	EXPECT_EQ(0, p->ctl->b_lost);
+	EXPECT_LT(100, p->ctl->b_writes);
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+	EXPECT_EQ(p->ctl->illegal, st.violations);
+	EXPECT_EQ(p->ctl->illegal, st.by_reason[PWSP_R_TEXT_WRITABLE]);
+	EXPECT_EQ(p->ctl->illegal, st.reverts);
+	e = *pvm_pte(p, PT0_GPA, RACE_VA >> 12);
+	EXPECT_EQ(RACE_VA | X_P, e & 0xffffffffULL & ~X_AD);
+	EXPECT_EQ(p->ctl->b_writes & 0x7f, (e >> 52) & 0x7f);
+	munmap(t[1].run, run_size);
+	close(t[1].fd);
+}
+
+/* --- memslot deletion ------------------------------------------------------ */
+
+#define SLOT1_GPA	MEM_SIZE		/* a second memslot, after the first */
+#define SLOT1_SIZE	(1ULL << 20)
+
+static long taint_flags(void)
+{
+	long t = -1;
+	FILE *f = fopen("/proc/sys/kernel/tainted", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &t) != 1)
+			t = -1;
+		fclose(f);
+	}
+	return t;
+}
+
+/*
+ * A page table in a second memslot, linked into the protected tree,
+ * loses KVM's tracking when the memslot is deleted: pwsp counts it
+ * (tracking_lost) and keeps the page, and never drops a tracking it
+ * no longer holds, even when a new memslot takes the same frames
+ * (dropping it there would underflow KVM's count for the new slot,
+ * which WARNs and taints the kernel).
+ */
+TEST_F_TIMEOUT(kvm, memslot_deleted_under_tracked_tables, 300)
+{
+	struct pvm *p = &self->p;
+	struct kvm_userspace_memory_region slot1 = {
+		.slot = 1, .guest_phys_addr = SLOT1_GPA, .memory_size = SLOT1_SIZE,
+	};
+	struct pwsp_range r[] = {
+		{ .gfn = 0, .nr_pages = (MEM_SIZE + SLOT1_SIZE) >> 12, .type = PWSP_RANGE_RAM },
+		{ .gfn = TEXT_FIRST, .nr_pages = TEXT_PAGES, .type = PWSP_RANGE_TEXT },
+	};
+	struct pwsp_attach a = { .eventfd = -1 };
+	struct pwsp_root root = { .gpa = PML4_GPA };
+	long lost0 = knob("tracking_lost"), v0 = knob("pages_v"), taint0 = taint_flags();
+	struct pwsp_policy pol = { .nxe = 1, .levels = 4, .gbpages = 1, .nr_ranges = 2,
+				   .ranges = (unsigned long)r };
+	bool check_w = taint0 >= 0 && !(taint0 & (1L << 9));
+	struct pwsp_stats st;
+	uint64_t *pt;
+	char *mem1;
+	int i;
+
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
+	ASSERT_EQ(0, pvm_create(p, SC_ENFORCE));
+	a.vm_fd = p->vm;
+	mem1 = mmap(NULL, SLOT1_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, mem1);
+	/* a page table at the slot's start: 4-6M mapped as data */
+	pt = (uint64_t *)mem1;
+	for (i = 0; i < 512; i++)
+		pt[i] = ((4ULL << 20) + ((uint64_t)i << 12)) | X_P | X_RW | X_NX;
+	*pvm_pte(p, PD_GPA, 2) = SLOT1_GPA | X_P | X_RW;
+	slot1.userspace_addr = (unsigned long)mem1;
+	ASSERT_EQ(0, ioctl(p->vm, KVM_SET_USER_MEMORY_REGION, &slot1));
+	p->dev = open(DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, p->dev);
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_ATTACH, &a));
+	ASSERT_EQ(PWSP_MODE_ENFORCE, a.mode);
+	pol.maxphyaddr = p->maxphyaddr;
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_SET_POLICY, &pol));
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_PROTECT_ROOT, &root));
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+	/* PML4, PDPT, PD, PT0 and the table in slot 1 */
+	EXPECT_EQ(5, st.pages_v);
+
+	/* the memslot goes: its one V page loses KVM's tracking */
+	slot1.memory_size = 0;
+	ASSERT_EQ(0, ioctl(p->vm, KVM_SET_USER_MEMORY_REGION, &slot1));
+	EXPECT_EQ(lost0 + 1, knob("tracking_lost"));
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+	EXPECT_EQ(5, st.pages_v);
+	EXPECT_EQ(0, st.violations);
+	/* audit of the tree: the page is not readable, nothing breaks */
+	EXPECT_EQ(0, ioctl(p->dev, PWSP_IOC_VERIFY));
+
+	/* a new memslot on the same frames, then the session goes */
+	slot1.memory_size = SLOT1_SIZE;
+	ASSERT_EQ(0, ioctl(p->vm, KVM_SET_USER_MEMORY_REGION, &slot1));
+	EXPECT_EQ(lost0 + 1, knob("tracking_lost"));
+	close(p->dev);
+	p->dev = -1;
+	EXPECT_EQ(v0, knob("pages_v"));
+	/* the new slot's frames are tracked and untracked by a new session */
+	p->dev = open(DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, p->dev);
+	a.mode = 0;
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_ATTACH, &a));
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_SET_POLICY, &pol));
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_PROTECT_ROOT, &root));
+	EXPECT_EQ(v0 + 5, knob("pages_v"));
+	close(p->dev);
+	p->dev = -1;
+	EXPECT_EQ(v0, knob("pages_v"));
+	/* no WARN (taint bit 9) from KVM's write-track counts */
+	EXPECT_EQ(0, check_w ? taint_flags() & (1L << 9) : 0);
+	if (!check_w)
+		TH_LOG("kernel tainted with W before the test (%ld): not checked", taint0);
+	slot1.memory_size = 0;
+	ASSERT_EQ(0, ioctl(p->vm, KVM_SET_USER_MEMORY_REGION, &slot1));
+	munmap(mem1, SLOT1_SIZE);
+}
+
+/* --- allocation failures (fail-nth: the debug kernel's fault injection) --- */
+
+#define FI_SLAB	"/sys/kernel/debug/failslab/"
+#define FI_PAGE	"/sys/kernel/debug/fail_page_alloc/"
+
+/* The session's steps, in order; a test fails allocations in one. */
+enum { ST_OPEN, ST_ATTACH, ST_POLICY, ST_PROTECT, ST_VERIFY, ST_LOG, ST_NR };
+
+static const char *const st_name[ST_NR] = {
+	"open", "attach", "set_policy", "protect", "verify", "read_log",
+};
+
+/* Step @st of a session on @p's VM: 0 or -errno. */
+static int session_step(struct pvm *p, int st)
+{
+	struct pwsp_attach a = { .vm_fd = p->vm, .eventfd = -1 };
+	struct pwsp_root root = { .gpa = PML4_GPA };
+	struct pwsp_log_entry log[16];
+	struct pwsp_log_read lr = { .entries = (unsigned long)log, .nr = 16 };
+
+	switch (st) {
+	case ST_OPEN:
+		p->dev = open(DEV, O_RDWR | O_CLOEXEC);
+		return p->dev < 0 ? -errno : 0;
+	case ST_ATTACH:
+		if (ioctl(p->dev, PWSP_IOC_ATTACH, &a))
+			return -errno;
+		return a.mode == PWSP_MODE_ENFORCE ? 0 : -EPROTO;
+	case ST_POLICY:
+		return pvm_policy(p);
+	case ST_PROTECT:
+		return ioctl(p->dev, PWSP_IOC_PROTECT_ROOT, &root) ? -errno : 0;
+	case ST_VERIFY:
+		return ioctl(p->dev, PWSP_IOC_VERIFY) ? -errno : 0;
+	default:
+		return ioctl(p->dev, PWSP_IOC_READ_LOG, &lr) ? -errno : 0;
+	}
+}
+
+/* Fail this thread's @nth next allocation (0: none); -1 on error. */
+static int fail_nth(int nfd, int nth)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "%d", nth);
+	return pwrite(nfd, val, strlen(val), 0) > 0 ? 0 : -1;
+}
+
+/* Was the armed failure spent? Disarms it. */
+static bool fail_spent(int nfd)
+{
+	char val[16] = "";
+	bool spent = pread(nfd, val, sizeof(val) - 1, 0) > 0 && atoi(val) == 0;
+
+	fail_nth(nfd, 0);
+	return spent;
+}
+
+struct fi_saved {
+	char v[4][8];
+};
+
+static const char *const fi_files[4] = {
+	FI_SLAB "ignore-gfp-wait", FI_PAGE "ignore-gfp-wait",
+	FI_SLAB "verbose", FI_PAGE "verbose",
+};
+
+/* Sleeping allocations may fail, without a stack dump per failure. */
+static int fi_setup(struct fi_saved *s)
+{
+	static const char *const want[4] = { "N", "N", "0", "0" };
+	int i, fd;
+	ssize_t n;
+
+	for (i = 0; i < 4; i++) {
+		fd = open(fi_files[i], O_RDONLY);
+		if (fd < 0)
+			return -1;
+		n = read(fd, s->v[i], sizeof(s->v[i]) - 1);
+		close(fd);
+		s->v[i][n > 0 ? n : 0] = 0;
+		if (mv_write_path(fi_files[i], want[i]))
+			return -1;
+	}
+	return 0;
+}
+
+static void fi_restore(struct fi_saved *s)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (s->v[i][0])
+			mv_write_path(fi_files[i], s->v[i]);
+}
+
+/*
+ * Each allocation of each session step fails in turn (fail-nth, slab
+ * and page allocator): the step fails with ENOMEM, or succeeds when
+ * the allocation had a fallback; a failed step leaves no state (no V
+ * page, no root, no violation) and succeeds when retried; and a session
+ * built after all of it enforces as before. The tier's kmemleak scan
+ * and log check see no leak and no splat.
+ */
+TEST_F_TIMEOUT(kvm, alloc_failures_leave_no_state, 300)
+{
+	struct pvm *p = &self->p;
+	long v0 = knob("pages_v"), log_size = knob("log_size");
+	int nfd, st, step, nth, ret, failed[ST_NR] = { 0 };
+	struct pwsp_stats stats;
+	struct fi_saved saved;
+	bool spent, retried;
+
+	nfd = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (nfd < 0 || access(FI_SLAB "ignore-gfp-wait", W_OK))
+		SKIP(return, "no fault injection in this kernel (debug tier only)");
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
+	ASSERT_EQ(0, pvm_create(p, SC_ENFORCE));
+	ASSERT_EQ(0, fi_setup(&saved));
+	/* a log of one page or less: kvcalloc() then has no vmalloc fallback */
+	ASSERT_EQ(0, mv_write_knob(SYSFS, "log_size", "16"));
+	for (st = 0; st < ST_NR; st++) {
+		spent = true;
+		for (nth = 1; spent && nth < 100; nth++) {
+			ret = 0;
+			for (step = 0; step < st && !ret; step++)
+				ret = session_step(p, step);
+			ASSERT_EQ(0, ret) TH_LOG("%s, no injection", st_name[step - 1]);
+			ASSERT_EQ(0, fail_nth(nfd, nth));
+			ret = session_step(p, st);
+			spent = fail_spent(nfd);
+			retried = ret;
+			if (ret) {
+				ASSERT_EQ(-ENOMEM, ret) TH_LOG("%s, allocation %d", st_name[st], nth);
+				ASSERT_TRUE(spent);
+				failed[st]++;
+				/* nothing changed: no V page, no root, nothing logged */
+				if (p->dev >= 0) {
+					ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &stats));
+					EXPECT_EQ(st > ST_PROTECT ? 4 : 0, stats.pages_v);
+					EXPECT_EQ(st > ST_PROTECT ? 1 : 0, stats.roots);
+					EXPECT_EQ(0, stats.violations);
+				}
+				/* the same step again, without injection, and the rest */
+				ret = 0;
+				for (step = st; step < ST_NR && !ret; step++)
+					ret = session_step(p, step) == 0 ? 0 : step + 1;
+				EXPECT_EQ(0, ret) TH_LOG("%s failed on retry", st_name[ret - 1]);
+			}
+			if (p->dev >= 0) {
+				ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &stats));
+				EXPECT_EQ(st >= ST_PROTECT || retried ? 4 : 0, stats.pages_v);
+				close(p->dev);
+				p->dev = -1;
+			}
+			EXPECT_EQ(v0, knob("pages_v"));
+		}
+		TH_LOG("%s: %d allocations, %d failed with ENOMEM", st_name[st], nth - 2,
+		       failed[st]);
+		EXPECT_FALSE(spent) TH_LOG("%s makes 100 allocations or more", st_name[st]);
+		/* each step was driven into at least one ENOMEM */
+		EXPECT_LE(1, failed[st]) TH_LOG("%s", st_name[st]);
+	}
+	close(nfd);
+	fi_restore(&saved);
+	ASSERT_EQ(0, mv_write_knob_num(SYSFS, "log_size", log_size));
+
+	/* enforcement is whole after every failure */
+	for (step = 0; step < ST_VERIFY; step++)
+		ASSERT_EQ(0, session_step(p, step));
+	ASSERT_EQ(PORT_DONE, pvm_run(p)) TH_LOG("%s; agent line %u", p->why, p->ctl->fail_line);
+	EXPECT_EQ(N_ILLEGAL, p->ctl->illegal);
+	EXPECT_EQ(p->ctl->illegal, p->ctl->reverted);
+	EXPECT_EQ(N_LEGAL, p->ctl->kept);
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &stats));
+	EXPECT_EQ(p->ctl->illegal + p->ctl->cr3_bad, stats.violations);
+	EXPECT_EQ(p->ctl->illegal, stats.reverts);
 }
 
 TEST_HARNESS_MAIN

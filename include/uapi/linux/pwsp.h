@@ -8,8 +8,10 @@
  * guest's page tables (PWSP_IOC_PROTECT_ROOT). From then on every guest
  * page-table page reachable from a protected root is write-tracked by
  * KVM; each guest write to one is verified entry by entry against the
- * policy and reverted if it breaks it. Violations are counted, traced
- * and kept in a log the VMM reads with PWSP_IOC_READ_LOG.
+ * policy and reverted if it breaks it (with a compare-and-exchange that
+ * keeps other vCPUs' writes to the entry). Violations are counted,
+ * traced and kept in a log the VMM reads with PWSP_IOC_READ_LOG. Every
+ * ioctl may fail with ENOMEM, and then changes nothing.
  *
  * Enforcement needs KVM's shadow MMU (kvm_amd npt=0, kvm_intel ept=0).
  * Under two-dimensional paging the session runs in audit mode: the
@@ -114,11 +116,11 @@ struct pwsp_policy {
 #define PWSP_R_USER_KERNEL	10	/* a kernel-only frame on a user path */
 #define PWSP_R_TOO_LARGE	11	/* subtree beyond max_link_pages */
 #define PWSP_R_CR3		12	/* CR3 loaded with an unprotected root */
-#define PWSP_R_FAULT		13	/* guest memory unreadable, or no memory */
+#define PWSP_R_FAULT		13	/* guest memory unreadable, or no memory for a link */
 #define PWSP_R_MAX		13
 
 /* struct pwsp_log_entry.flags */
-#define PWSP_LOG_REVERTED	(1U << 0)	/* the entry was written back */
+#define PWSP_LOG_REVERTED	(1U << 0)	/* the entry was repaired */
 
 /**
  * struct pwsp_log_entry - one violation

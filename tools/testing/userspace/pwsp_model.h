@@ -39,6 +39,9 @@ struct model {
 	signed char ref_level[M_FRAMES];
 	signed char prev_level[M_FRAMES];	/* tables before the write */
 	unsigned long ref_paths;
+	/* an interleaved write for m_cmpxchg(), and its break-proof switch */
+	void (*race)(struct model *m, u64 gpa);
+	bool plain_write;
 };
 
 static int m_read(void *priv, u64 gpa, void *buf, unsigned int len)
@@ -51,12 +54,26 @@ static int m_read(void *priv, u64 gpa, void *buf, unsigned int len)
 	return 0;
 }
 
-static int m_write(void *priv, u64 gpa, u64 val)
+/*
+ * With m->race set, another vCPU's write lands first: between the
+ * core's read of the entry and its write-back (once, then cleared).
+ */
+static int m_cmpxchg(void *priv, u64 gpa, u64 *old, u64 val)
 {
 	struct model *m = priv;
+	u64 cur;
 
 	if (gpa + 8 > (u64)M_FRAMES * 4096)
 		return -EFAULT;
+	if (m->race) {
+		m->race(m, gpa);
+		m->race = NULL;
+	}
+	memcpy(&cur, (char *)m->mem + gpa, 8);
+	if (cur != *old && !m->plain_write) {
+		*old = cur;
+		return -EAGAIN;
+	}
 	memcpy((char *)m->mem + gpa, &val, 8);
 	return 0;
 }
@@ -94,7 +111,7 @@ static void m_count(void *priv, unsigned int what, u64 n)
 }
 
 static const struct pwsp_core_ops m_ops = {
-	.read = m_read, .write = m_write, .track = m_track, .state = m_state,
+	.read = m_read, .write_if = m_cmpxchg, .track = m_track, .state = m_state,
 	.violation = m_violation, .count = m_count,
 };
 
@@ -113,6 +130,7 @@ static void model_init(struct model *m, unsigned int maxphyaddr, bool nxe)
 	};
 
 	memset(m->tracked, 0, sizeof(m->tracked));
+	m->race = NULL;
 	memset(m->prev_level, -1, sizeof(m->prev_level));
 	m->bad_track = m->violations = m->reverts = 0;
 	memset(m->mem, 0, (size_t)M_FRAMES * 4096);
