@@ -282,7 +282,8 @@ bool ptsel_move_log_moved(const struct ptsel_move_log *log, u64 since,
  * struct ptsel_sampler - lets a cache bypass itself where it does not hit
  * @skip: uses left to bypass before the next sample
  * @win_uses: uses in the current window of PTSEL_SAMPLER_WINDOW
- * @win_hits: of those, hits (the cache counts them)
+ * @win_misses: of those that probed, misses (the cache counts them,
+ *		on its slower miss path)
  * @min_rate: a window with fewer than one hit in @min_rate uses that
  *	      probed makes the next one bypassed
  * @adaptive: bypass at all (true after init; a test that counts every
@@ -295,7 +296,7 @@ bool ptsel_move_log_moved(const struct ptsel_move_log *log, u64 since,
  * use costs one decrement.
  */
 struct ptsel_sampler {
-	u32 skip, win_uses, win_hits;
+	u32 skip, win_uses, win_misses;
 	u8 min_rate;
 	bool adaptive, bypass;
 };
@@ -466,11 +467,11 @@ static inline bool ptsel_tlb_lookup(struct ptsel_tlb *tlb, u64 addr,
 			out->level = level;
 			out->mem_refs = 0;
 			tlb->stats.hits++;
-			tlb->sampler.win_hits++;
 			return true;
 		}
 	}
 	tlb->stats.misses++;
+	tlb->sampler.win_misses++;
 	return false;
 }
 
@@ -664,8 +665,10 @@ struct ptsel_wc_front {
  * @front: per level, PTSEL_WC_FRONT slots in caller memory: a
  *	   direct-mapped index of entries in use, probed before the hash
  *	   chain (see struct ptsel_wc_front)
- * @sampler: bypasses the cache in windows without locality; its hits
- *	     are walks that found a level-0 table
+ * @sampler: bypasses the cache in windows without locality; its
+ *	     misses are walks that found no level-0 table
+ * @fast: walks left in the sampler's window that may take the fast
+ *	  path of ptsel_radix_translate_wc(), already counted as uses
  * @gen: bumped by every flush (see the rules above)
  * @stats: counters
  */
@@ -680,6 +683,7 @@ struct ptsel_wcache {
 	u32 track[PTSEL_WC_WALKERS];
 	struct ptsel_wc_front *front;
 	struct ptsel_sampler sampler;
+	u32 fast;
 	u64 gen;
 	struct ptsel_wc_stats stats;
 };
@@ -735,8 +739,6 @@ static inline const u64 *ptsel_wc_front_probe(struct ptsel_wcache *wc,
 	if (f->tag != tag || f->asid != asid)
 		return NULL;
 	wc->stats.hits++;
-	if (!level)
-		wc->sampler.win_hits++;
 	if (wc->policy == PTSEL_WC_CLOCK)
 		*f->ref = 1;
 	else

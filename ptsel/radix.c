@@ -683,10 +683,20 @@ static noinline int translate_wc_full(const struct ptsel_radix *r,
 				      unsigned int walker, u64 addr,
 				      struct ptsel_xlate *out)
 {
+	struct ptsel_sampler *s = &wc->sampler;
 	const u64 *t;
 
 	if (ptsel_wc_bypass(wc))
 		return walk_plain(r->root, r->levels - 1, addr, out);
+	/*
+	 * A window that uses the cache on every walk, under CLOCK (a hit
+	 * sets a bit, no list to reorder): its walks up to the last but
+	 * one take the fast path, counted as uses here.
+	 */
+	if (s->adaptive && !s->bypass && wc->policy == PTSEL_WC_CLOCK) {
+		wc->fast = PTSEL_SAMPLER_WINDOW - 1 - s->win_uses;
+		s->win_uses += wc->fast;
+	}
 	t = ptsel_wc_front_probe(wc, asid, 0, addr);
 	if (t)
 		return walk_plain(t, 0, addr, out);
@@ -727,27 +737,24 @@ int ptsel_radix_translate_wc(const struct ptsel_radix *r,
 		return -EINVAL;
 	/*
 	 * The fast paths make no call, so they need no stack frame: a walk
-	 * in a bypassed window, and one that finds its level-0 table in the
-	 * front index, under CLOCK in the middle of a window. Each is
-	 * exactly what ptsel_wc_bypass() and ptsel_wc_front_probe() do;
-	 * anything else goes the whole way, out of line.
+	 * in a bypassed window, and, while @wc->fast lasts, one that finds
+	 * its level-0 table in the front index. Each does exactly what
+	 * ptsel_wc_bypass() and ptsel_wc_front_probe() do; anything else
+	 * goes the whole way, out of line.
 	 */
 	if (wc->sampler.skip) {
 		wc->sampler.skip--;
 		wc->stats.bypassed++;
 		return walk_plain(r->root, r->levels - 1, addr, out);
 	}
-	if (!wc->sampler.adaptive || wc->sampler.bypass ||
-	    wc->sampler.win_uses + 1 >= PTSEL_SAMPLER_WINDOW ||
-	    wc->policy != PTSEL_WC_CLOCK)
+	if (!wc->fast)
 		return translate_wc_full(r, wc, asid, walker, addr, out);
-	wc->sampler.win_uses++;
+	wc->fast--;
 	tag = ptsel_wc_tag(0, addr);
 	f = ptsel_wc_front_of(wc, 0, tag);
 	if (f->tag != tag || f->asid != asid)
 		return translate_wc_probe(r, wc, asid, walker, addr, out);
 	wc->stats.hits++;
-	wc->sampler.win_hits++;
 	*f->ref = 1;
 	return walk_plain(f->table, 0, addr, out);
 }

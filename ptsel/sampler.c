@@ -7,6 +7,7 @@
  */
 #include <linux/build_bug.h>
 #include <linux/export.h>
+#include <linux/kernel.h>
 
 #include "ptsel_core.h"
 
@@ -33,8 +34,8 @@ void ptsel_sampler_window_end(struct ptsel_sampler *s)
 	u32 probed = s->bypass ? PTSEL_SAMPLER_WINDOW / PTSEL_SAMPLER_SAMPLE :
 				 PTSEL_SAMPLER_WINDOW;
 
-	s->bypass = s->win_hits * s->min_rate < probed;
+	s->bypass = (probed - min(s->win_misses, probed)) * s->min_rate < probed;
 	s->win_uses = 0;
-	s->win_hits = 0;
+	s->win_misses = 0;
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_sampler_window_end);

@@ -141,6 +141,7 @@ int ptsel_wc_init(struct ptsel_wcache *wc, void *mem, unsigned int nr_entries,
 	wc->gen = 0;
 	wc->stats = (struct ptsel_wc_stats){ 0 };
 	ptsel_sampler_init(&wc->sampler, PTSEL_WC_MIN_HIT_RATE);
+	wc->fast = 0;
 	wc_reset(wc);
 	return 0;
 }
@@ -301,12 +302,12 @@ const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 	i = wc_find(wc, asid, tag);
 	if (i == WC_NIL) {
 		wc->stats.misses++;
+		if (!level)
+			wc->sampler.win_misses++;
 		return NULL;
 	}
 	front_set(wc, i);
 	wc->stats.hits++;
-	if (!level)
-		wc->sampler.win_hits++;
 	touch(wc, i);
 	return wc->e[i].table;
 }
