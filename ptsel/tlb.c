@@ -14,6 +14,7 @@
 #include <linux/bits.h>
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <linux/kernel.h>
 
 #include "ptsel_core.h"
 
@@ -148,7 +149,8 @@ static u64 flush_probes(u64 addr, u64 size)
  * @size: length of the range (a single page: its size), not 0
  *
  * A range that takes at most @tlb->flush_ceiling set probes (one per
- * 4K page, 2M and 1G leaf the range touches) is flushed entry by entry,
+ * 4K page, 2M and 1G leaf the range touches), and no more than the TLB
+ * has entries, is flushed entry by entry,
  * like INVLPG; a larger one drops every entry of @ctx at once, in O(1),
  * by bumping its slot's generation. Either way no entry of @ctx that
  * overlaps the range survives.
@@ -161,7 +163,9 @@ void ptsel_tlb_flush_range(struct ptsel_tlb *tlb, u64 ctx, u64 addr, u64 size)
 	tlb->stats.invalidations++;
 	if (slot < 0 || !size)
 		return;
-	if (flush_probes(addr, size) > tlb->flush_ceiling) {
+	/* More probes than entries: the whole drop is cheaper in any TLB. */
+	if (flush_probes(addr, size) >
+	    min_t(u64, tlb->flush_ceiling, (u64)tlb->nr_sets * PTSEL_TLB_WAYS)) {
 		bump_gen(tlb, slot);
 		return;
 	}

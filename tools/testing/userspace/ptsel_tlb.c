@@ -287,6 +287,28 @@ static void self_bypass(void)
 	ok(tlb.stats.fills == 4 * WIN, "not adaptive: every miss fills");
 }
 
+/*
+ * A range needing more set probes than the TLB has entries is dropped
+ * whole, whatever the ceiling: a page outside it goes too. One needing
+ * fewer is flushed entry by entry: a page outside it stays.
+ */
+static void ceiling_cap(void)
+{
+	struct ptsel_xlate x = walk(0, 1, 0), y;
+	struct ptsel_tlb tlb;
+	bool kept_small, kept_large;
+
+	ptsel_tlb_init(&tlb, store, 256, 6);
+	tlb.flush_ceiling = 1 << 20;
+	ptsel_tlb_fill(&tlb, PG, &x);
+	ptsel_tlb_flush_range(&tlb, 0, 1ULL << 30, 200 * PG);
+	kept_small = ptsel_tlb_lookup(&tlb, PG, &y);
+	ptsel_tlb_flush_range(&tlb, 0, 1ULL << 30, 300 * PG);
+	kept_large = ptsel_tlb_lookup(&tlb, PG, &y);
+	ok(kept_small && !kept_large,
+	   "flush ceiling capped at the TLB's entries: 200 pages one by one, 300 whole");
+}
+
 int main(void)
 {
 	printf("TAP version 13\n");
@@ -296,6 +318,7 @@ int main(void)
 	range_flush(1 << 20);
 	range_flush(0);
 	self_bypass();
+	ceiling_cap();
 	printf("1..%u\n", tests);
 	return failed != 0;
 }
