@@ -695,7 +695,8 @@ static int set_region(struct ptsel_partition *p, u64 addr, u64 size,
 	} else {
 		/*
 		 * Release: a lookup that sees @new sees the leaves step 1
-		 * copied. Pairs with the smp_rmb() in ptsel_partition_walk().
+		 * copied. Pairs with the smp_rmb() in ptsel_partition_walk()
+		 * (ptsel_internal.h).
 		 */
 		rcu_assign_pointer(p->regions, new);
 		/* Nobody looks in the old tables after this. */
@@ -765,34 +766,6 @@ int ptsel_partition_convert(struct ptsel_partition *p, u64 addr, u64 size,
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_convert, PTSEL);
 
-
-/*
- * Look @addr up in the table its region names; under rcu_read_lock().
- * With a walk cache, the radix walk starts as deep as the cache allows.
- */
-int ptsel_partition_walk(struct ptsel_partition *p, struct ptsel_wcache *wc,
-			 u64 addr, struct ptsel_xlate *out)
-{
-	const struct ptsel_region_set *rs = rcu_dereference(p->regions);
-
-	/*
-	 * The tables are reached through @p, not through @rs, so no
-	 * address dependency orders their loads after the load of @rs: a
-	 * weakly ordered CPU could pair a new region set with a table
-	 * from before the copy it routes to, and miss. Pairs with the
-	 * release of rcu_assign_pointer() in set_region(), which follows
-	 * the copy; the loads below then see the copied leaves (and the
-	 * hashed generation that holds them).
-	 */
-	smp_rmb();
-
-	if (ptsel_region_format(rs, addr) == PTSEL_FORMAT_HASH)
-		return ptsel_hash_translate(&p->hash, addr, out);
-	if (!wc)
-		return ptsel_radix_translate(&p->radix, addr, out);
-	ptsel_wc_walk_begin(wc, 0);
-	return ptsel_radix_translate_wc(&p->radix, wc, p->asid, 0, addr, out);
-}
 
 /**
  * ptsel_partition_translate() - translate one input address

@@ -13,6 +13,7 @@
 #ifndef _PTSEL_CORE_H
 #define _PTSEL_CORE_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/ptsel.h>
 #include <kunit/visibility.h>
@@ -277,9 +278,58 @@ u64 ptsel_move_log_add(struct ptsel_move_log *log, u64 addr, u64 size);
 bool ptsel_move_log_moved(const struct ptsel_move_log *log, u64 since,
 			  u64 addr);
 
+/**
+ * struct ptsel_sampler - lets a cache bypass itself where it does not hit
+ * @skip: uses left to bypass before the next sample
+ * @win_uses: uses in the current window of PTSEL_SAMPLER_WINDOW
+ * @win_misses: of those that probed, misses (the cache counts them,
+ *		on its slower miss path)
+ * @min_rate: a window with fewer than one hit in @min_rate uses that
+ *	      probed makes the next one bypassed
+ * @adaptive: bypass at all (true after init; a test that counts every
+ *	      probe turns it off)
+ * @bypass: this window uses the cache once in PTSEL_SAMPLER_SAMPLE, to
+ *	    notice when hits come back
+ *
+ * A cache must not slow down the lookups it cannot help: where nothing
+ * is reused, probing and filling cost more than they save. A bypassed
+ * use costs one decrement.
+ */
+struct ptsel_sampler {
+	u32 skip, win_uses, win_misses;
+	u8 min_rate;
+	bool adaptive, bypass;
+};
+
+#define PTSEL_SAMPLER_WINDOW	1024	/* uses per bypass decision */
+#define PTSEL_SAMPLER_SAMPLE	64	/* a bypassed window uses 1 in 64 */
+
+void ptsel_sampler_init(struct ptsel_sampler *s, u8 min_rate);
+void ptsel_sampler_window_end(struct ptsel_sampler *s);
+
+/* Should this use of the cache be bypassed? Once per use. */
+static inline bool ptsel_sampler_skip(struct ptsel_sampler *s)
+{
+	if (s->skip) {
+		s->skip--;
+		return true;
+	}
+	if (!s->adaptive)
+		return false;
+	if (++s->win_uses >= PTSEL_SAMPLER_WINDOW)
+		ptsel_sampler_window_end(s);
+	if (s->bypass) {
+		/* The next PTSEL_SAMPLER_SAMPLE - 1 uses of the window skip. */
+		s->skip = PTSEL_SAMPLER_SAMPLE - 1;
+		s->win_uses += PTSEL_SAMPLER_SAMPLE - 1;
+	}
+	return false;
+}
+
 #define PTSEL_TLB_WAYS		4
 #define PTSEL_TLB_MAX_ASIDS	64
 #define PTSEL_TLB_FLUSH_CEILING	64	/* default; see ptsel_tlb_flush_range() */
+#define PTSEL_TLB_MIN_HIT_RATE	8	/* bypass below 1 hit in 8 */
 
 /**
  * struct ptsel_tlb_entry - one cached translation
@@ -328,6 +378,7 @@ struct ptsel_tlb_asid {
  * @flush_ceiling: most set probes a range flush makes before it drops
  *		   the whole address space instead (PTSEL_TLB_FLUSH_CEILING
  *		   after init; the owner may change it)
+ * @sampler: bypasses the TLB in windows where it does not hit
  * @stats: counters
  *
  * Not thread safe: like a hardware TLB it belongs to one CPU or is used
@@ -342,17 +393,149 @@ struct ptsel_tlb {
 	u64 clock;
 	unsigned int levels;
 	u64 flush_ceiling;
+	struct ptsel_sampler sampler;
 	struct ptsel_tlb_stats stats;
 };
 
 int ptsel_tlb_init(struct ptsel_tlb *tlb, struct ptsel_tlb_entry *entries,
 		   unsigned int nr_entries, unsigned int nr_asids);
 bool ptsel_tlb_switch(struct ptsel_tlb *tlb, u64 ctx);
-bool ptsel_tlb_lookup(struct ptsel_tlb *tlb, u64 addr, struct ptsel_xlate *out);
-void ptsel_tlb_fill(struct ptsel_tlb *tlb, u64 addr, const struct ptsel_xlate *x);
 void ptsel_tlb_flush_range(struct ptsel_tlb *tlb, u64 ctx, u64 addr, u64 size);
 void ptsel_tlb_flush_ctx(struct ptsel_tlb *tlb, u64 ctx);
 void ptsel_tlb_flush_all(struct ptsel_tlb *tlb);
+
+/*
+ * The TLB's lookup path, inline in the walkers: a hit, a miss and a
+ * fill are each a few dozen instructions with no call.
+ */
+#define PTSEL_TLB_TAG_VALID	BIT_ULL(0)
+#define PTSEL_TLB_TAG_LEVEL_SHIFT	1
+
+static inline u64 ptsel_tlb_leaf_base(u64 addr, unsigned int level)
+{
+	return addr & ~(ptsel_level_size(level) - 1);
+}
+
+static inline u64 ptsel_tlb_tag(u64 addr, unsigned int level)
+{
+	return ptsel_tlb_leaf_base(addr, level) |
+	       ((u64)level << PTSEL_TLB_TAG_LEVEL_SHIFT) | PTSEL_TLB_TAG_VALID;
+}
+
+/* The set of @addr's leaf of @level: each leaf size has its own sets. */
+static inline struct ptsel_tlb_entry *ptsel_tlb_set(struct ptsel_tlb *tlb,
+						    u64 addr, unsigned int level)
+{
+	u64 key = (ptsel_tlb_leaf_base(addr, level) >> PTSEL_SHIFT) ^ level;
+
+	key *= 0x9e3779b97f4a7c15ULL;
+	/* nr_sets is a power of two: a mask, not a division. */
+	return &tlb->entries[((key >> 32) & (tlb->nr_sets - 1)) * PTSEL_TLB_WAYS];
+}
+
+/**
+ * ptsel_tlb_lookup() - look up @addr in the current address space
+ * @tlb: the TLB
+ * @addr: input address
+ * @out: translation on a hit (@out->mem_refs is 0)
+ *
+ * Return: true on a hit.
+ */
+static inline bool ptsel_tlb_lookup(struct ptsel_tlb *tlb, u64 addr,
+				    struct ptsel_xlate *out)
+{
+	u32 gen = tlb->asids[tlb->cur].gen;
+	int level;
+
+	for (level = PTSEL_MAX_LEAF_LEVEL; level >= 0; level--) {
+		struct ptsel_tlb_entry *e;
+		u64 tag;
+		unsigned int w;
+
+		/* No entry of this size was ever filled: nothing to probe. */
+		if (!(tlb->levels & (1U << level)))
+			continue;
+		e = ptsel_tlb_set(tlb, addr, level);
+		tag = ptsel_tlb_tag(addr, level);
+		for (w = 0; w < PTSEL_TLB_WAYS; w++, e++) {
+			if (e->tag != tag || e->asid != tlb->cur || e->gen != gen)
+				continue;
+			e->age = ++tlb->clock;
+			out->target = e->target +
+				      (addr - ptsel_tlb_leaf_base(addr, level));
+			out->prot = e->prot;
+			out->level = level;
+			out->mem_refs = 0;
+			tlb->stats.hits++;
+			return true;
+		}
+	}
+	tlb->stats.misses++;
+	tlb->sampler.win_misses++;
+	return false;
+}
+
+/**
+ * ptsel_tlb_fill() - cache the translation a walk found for @addr
+ * @tlb: the TLB
+ * @addr: input address that was translated
+ * @x: the walk's result (its level decides the leaf size cached)
+ *
+ * Replaces a dead entry of the set if there is one, else the least
+ * recently used.
+ */
+static inline void ptsel_tlb_fill(struct ptsel_tlb *tlb, u64 addr,
+				  const struct ptsel_xlate *x)
+{
+	struct ptsel_tlb_entry *e = ptsel_tlb_set(tlb, addr, x->level), *victim = e;
+	u64 sz = ptsel_level_size(x->level);
+	unsigned int w;
+
+	for (w = 0; w < PTSEL_TLB_WAYS; w++, e++) {
+		/* Dead: never filled, or its slot's generation moved on. */
+		if (!(e->tag & PTSEL_TLB_TAG_VALID) ||
+		    e->gen != tlb->asids[e->asid].gen) {
+			victim = e;
+			break;
+		}
+		/* Ages are truncated: a wrap costs one poor choice, no more. */
+		if ((s32)(e->age - victim->age) < 0)
+			victim = e;
+	}
+	tlb->levels |= 1U << x->level;
+	victim->tag = ptsel_tlb_tag(addr, x->level);
+	victim->target = x->target - (addr & (sz - 1));
+	victim->prot = x->prot;
+	victim->asid = tlb->cur;
+	victim->gen = tlb->asids[tlb->cur].gen;
+	victim->age = ++tlb->clock;
+	tlb->stats.fills++;
+}
+
+/**
+ * ptsel_tlb_bypass() - should the next translation leave the TLB alone?
+ * @tlb: the TLB
+ *
+ * Like a walk cache (ptsel_wc_bypass()), a TLB must not slow down the
+ * lookups it cannot help: probing and filling cost more than they save
+ * when almost nothing hits (addresses that are never reused, as an
+ * IOMMU streaming through fresh buffers sees them). Every
+ * PTSEL_SAMPLER_WINDOW lookups decide from the window's hit rate
+ * whether the next window probes and fills only one lookup in
+ * PTSEL_SAMPLER_SAMPLE, to notice when reuse comes back (struct
+ * ptsel_sampler). Called once per translation by a
+ * walker that would probe @tlb; a bypassed one counts as a miss and
+ * walks, which is always correct.
+ *
+ * Return: true if the translation should neither probe nor fill @tlb.
+ */
+static inline bool ptsel_tlb_bypass(struct ptsel_tlb *tlb)
+{
+	if (!ptsel_sampler_skip(&tlb->sampler))
+		return false;
+	tlb->stats.misses++;
+	return true;
+}
 
 static inline size_t ptsel_htab_bytes(unsigned int order)
 {
@@ -395,8 +578,7 @@ int ptsel_hash_walk_leaves(const struct ptsel_hash *h, u64 start, u64 end,
 #define PTSEL_WC_WALKERS	8
 #define PTSEL_WC_MAX_ENTRIES	65536
 #define PTSEL_WC_LEVELS		4	/* levels 0-3: all but a 5-level root */
-#define PTSEL_WC_WINDOW		256	/* walks per bypass decision */
-#define PTSEL_WC_SAMPLE		16	/* a bypassed window still probes 1 in 16 */
+#define PTSEL_WC_MIN_HIT_RATE	4	/* bypass below 1 level-0 hit in 4 */
 
 /**
  * enum ptsel_wc_policy - default replacement policy of a walk cache
@@ -416,9 +598,12 @@ enum ptsel_wc_policy { PTSEL_WC_LRU, PTSEL_WC_CLOCK };
  * @evictions: inserts that replaced a valid entry by the default policy
  * @flushes: flush_asid and flush_all calls
  * @bypassed: walks that did not use the cache (ptsel_wc_bypass())
+ * @root_walks: walks that used it, found no table and started at the
+ *		root (ptsel_radix_translate_wc())
  */
 struct ptsel_wc_stats {
 	u64 hits, misses, inserts, overrides, evictions, flushes, bypassed;
+	u64 root_walks;
 };
 
 /**
@@ -441,6 +626,30 @@ struct ptsel_wc_entry {
 };
 
 /**
+ * struct ptsel_wc_front - one slot of a walk cache's front index
+ * @tag: key of the entry (PTSEL_WC_NO_TAG: the slot is empty)
+ * @asid: address-space tag of the entry
+ * @table: the entry's table
+ * @ref: the entry's CLOCK reference bit
+ *
+ * A copy of an entry's key and table, so that a probe reads one line
+ * and no chain: a slot is emptied or refreshed whenever its entry is
+ * freed, replaced or refreshed, and so always agrees with the entry.
+ * A hit in the front is a hit of the entry, for the policy and the
+ * counters alike.
+ */
+struct ptsel_wc_front {
+	u64 tag;
+	u64 asid;
+	const u64 *table;
+	u8 *ref;
+};
+
+#define PTSEL_WC_FRONT_BITS	8
+#define PTSEL_WC_FRONT		(1U << PTSEL_WC_FRONT_BITS)	/* slots per level */
+#define PTSEL_WC_NO_TAG		(~0ULL)	/* no key is all ones */
+
+/**
  * struct ptsel_wcache - fully associative walk cache with hashed lookup
  * @e: @nr_entries entries, in caller memory
  * @bucket: heads of the hash chains, @bucket_mask + 1 of them
@@ -453,14 +662,13 @@ struct ptsel_wc_entry {
  * @lru: least recently used end of the LRU list
  * @hand: CLOCK hand
  * @track: per walker, the entry its current search inserted last
- * @hint: per level, the entry the last hit found: checked before the
- *	  hash chain, it is valid if it holds the key looked up
- * @win_walks: walks in the current window of PTSEL_WC_WINDOW
- * @win_probed: of those, walks that probed the cache
- * @win_hits: of those, walks that found a level-0 table
- * @adaptive: bypass the cache in windows without locality (true after
- *	      init; a test that must exercise the cache turns it off)
- * @bypass: this window probes only one walk in PTSEL_WC_SAMPLE
+ * @front: per level, PTSEL_WC_FRONT slots in caller memory: a
+ *	   direct-mapped index of entries in use, probed before the hash
+ *	   chain (see struct ptsel_wc_front)
+ * @sampler: bypasses the cache in windows without locality; its
+ *	     misses are walks that found no level-0 table
+ * @fast: walks left in the sampler's window that may take the fast
+ *	  path of ptsel_radix_translate_wc(), already counted as uses
  * @gen: bumped by every flush (see the rules above)
  * @stats: counters
  */
@@ -473,9 +681,9 @@ struct ptsel_wcache {
 	bool tracking;
 	u32 free, mru, lru, hand;
 	u32 track[PTSEL_WC_WALKERS];
-	u32 hint[PTSEL_WC_LEVELS];
-	u32 win_walks, win_probed, win_hits;
-	bool adaptive, bypass;
+	struct ptsel_wc_front *front;
+	struct ptsel_sampler sampler;
+	u32 fast;
 	u64 gen;
 	struct ptsel_wc_stats stats;
 };
@@ -483,16 +691,101 @@ struct ptsel_wcache {
 size_t ptsel_wc_bytes(unsigned int nr_entries);
 int ptsel_wc_init(struct ptsel_wcache *wc, void *mem, unsigned int nr_entries,
 		  enum ptsel_wc_policy policy, bool tracking);
-void ptsel_wc_walk_begin(struct ptsel_wcache *wc, unsigned int walker);
+void ptsel_wc_end_search(struct ptsel_wcache *wc, unsigned int walker);
 const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 			   unsigned int level, u64 addr);
 void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 		     unsigned int level, u64 addr, const u64 *table);
 void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 			  unsigned int level, u64 addr, const u64 *table);
-bool ptsel_wc_bypass(struct ptsel_wcache *wc);
+void ptsel_wc_touch(struct ptsel_wcache *wc, u8 *ref);
 void ptsel_wc_flush_asid(struct ptsel_wcache *wc, u64 asid);
 void ptsel_wc_flush_all(struct ptsel_wcache *wc);
+/*
+ * The walk cache's fast paths, inline in the walkers' lookup: a walk
+ * that bypasses the cache or hits its front index costs a handful of
+ * instructions, so the CPU still overlaps the misses of consecutive
+ * walks as it does without a cache.
+ */
+
+/* The key of the table at @level covering @addr: prefix and level. */
+static inline u64 ptsel_wc_tag(unsigned int level, u64 addr)
+{
+	return (addr >> (PTSEL_SHIFT + PTSEL_LEVEL_BITS * (level + 1))) << 2 |
+	       level;
+}
+
+static inline struct ptsel_wc_front *ptsel_wc_front_of(struct ptsel_wcache *wc,
+						       unsigned int level,
+						       u64 tag)
+{
+	return &wc->front[level * PTSEL_WC_FRONT +
+			  ((tag * 0x9e3779b97f4a7c15ULL) >> (64 - PTSEL_WC_FRONT_BITS))];
+}
+
+/*
+ * Probe the front index for the table at @level (below
+ * PTSEL_WC_LEVELS) covering @addr. A hit counts, and is a use for the
+ * policy, as in ptsel_wc_lookup(); a miss counts nothing (the caller
+ * goes on to ptsel_wc_lookup()).
+ */
+static inline const u64 *ptsel_wc_front_probe(struct ptsel_wcache *wc,
+					      u64 asid, unsigned int level,
+					      u64 addr)
+{
+	u64 tag = ptsel_wc_tag(level, addr);
+	const struct ptsel_wc_front *f = ptsel_wc_front_of(wc, level, tag);
+
+	if (f->tag != tag || f->asid != asid)
+		return NULL;
+	wc->stats.hits++;
+	if (wc->policy == PTSEL_WC_CLOCK)
+		*f->ref = 1;
+	else
+		ptsel_wc_touch(wc, f->ref);
+	return f->table;
+}
+
+#define PTSEL_WC_NIL		0xffffffffU	/* no entry */
+
+/**
+ * ptsel_wc_walk_begin() - a new search starts on @walker
+ * @wc: the cache
+ * @walker: walker id, below PTSEL_WC_WALKERS
+ *
+ * The walker's next insert is placed by the default policy and becomes
+ * the entry the new search tracks. The previous search's entries stay
+ * cached. A caller that makes every translation its own search calls
+ * this before each walk; one that follows a stream (a sequential scan)
+ * calls it when the stream starts.
+ */
+static inline void ptsel_wc_walk_begin(struct ptsel_wcache *wc,
+				       unsigned int walker)
+{
+	if (walker < PTSEL_WC_WALKERS && wc->track[walker] != PTSEL_WC_NIL)
+		ptsel_wc_end_search(wc, walker);
+}
+
+/**
+ * ptsel_wc_bypass() - should the next walk leave the cache alone?
+ * @wc: the cache
+ *
+ * Called once per walk by a walker that would probe @wc. Every
+ * PTSEL_SAMPLER_WINDOW walks decide from the window's level-0 hit rate
+ * whether the next window uses the cache (see wcache.c and struct
+ * ptsel_sampler). A bypassed walk starts at the root and inserts
+ * nothing, which is always correct.
+ *
+ * Return: true if the walk should not probe or fill @wc.
+ */
+static inline bool ptsel_wc_bypass(struct ptsel_wcache *wc)
+{
+	if (!ptsel_sampler_skip(&wc->sampler))
+		return false;
+	wc->stats.bypassed++;
+	return true;
+}
+
 int ptsel_radix_translate_wc(const struct ptsel_radix *r,
 			     struct ptsel_wcache *wc, u64 asid,
 			     unsigned int walker, u64 addr,

@@ -11,6 +11,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 
 #include <memvirt/ptsel.h>
@@ -89,8 +90,38 @@ void ptsel_walkers_invalidate(struct ptsel_partition *p, u64 addr, u64 size,
 void ptsel_walkers_part_init(struct ptsel_partition *p);
 void ptsel_walkers_forget(struct ptsel_partition *p);
 void ptsel_walkers_stats(struct ptsel_walker_stats *st);
-int ptsel_partition_walk(struct ptsel_partition *p, struct ptsel_wcache *wc,
-			 u64 addr, struct ptsel_xlate *out);
+/*
+ * Look @addr up in the table its region names; under rcu_read_lock().
+ * With a walk cache, the radix walk starts as deep as the cache allows.
+ * Inline: it is the walkers' miss path.
+ */
+static inline int ptsel_partition_walk(struct ptsel_partition *p,
+				       struct ptsel_wcache *wc, u64 addr,
+				       struct ptsel_xlate *out)
+{
+	const struct ptsel_region_set *rs = rcu_dereference(p->regions);
+
+	/*
+	 * The tables are reached through @p, not through @rs, so no
+	 * address dependency orders their loads after the load of @rs: a
+	 * weakly ordered CPU could pair a new region set with a table
+	 * from before the copy it routes to, and miss. Pairs with the
+	 * release of rcu_assign_pointer() in set_region(), which follows
+	 * the copy; the loads below then see the copied leaves (and the
+	 * hashed generation that holds them).
+	 */
+	smp_rmb();
+
+	/* Most partitions declare no region: no search for the format. */
+	if ((rs->nr ? ptsel_region_format(rs, addr) : rs->dflt) ==
+	    PTSEL_FORMAT_HASH)
+		return ptsel_hash_translate(&p->hash, addr, out);
+	if (!wc)
+		return ptsel_radix_translate(&p->radix, addr, out);
+	ptsel_wc_walk_begin(wc, 0);
+	return ptsel_radix_translate_wc(&p->radix, wc, p->asid, 0, addr, out);
+}
+
 struct ptsel_partition *ptsel_walker_partition(struct ptsel_walker *w);
 
 int ptsel_dev_init(void);

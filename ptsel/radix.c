@@ -397,16 +397,15 @@ static void wc_fill(struct ptsel_wcache *wc, u64 asid, unsigned int walker,
 }
 
 /*
- * Walk down from table @t at @level. With @wc, every table entered on
- * the way is inserted into it for @walker once the walk is done (see
- * wc_fill()); @wc may be NULL.
+ * Walk down from table @t at @level; with @seen, note every table
+ * entered below @level there, by level. Returns the level it stopped
+ * at in @stop. Inline: without @seen it is the whole translation of a
+ * walk that caches nothing, and compiles to the bare loop.
  */
-static int walk_from(const u64 *t, unsigned int level, u64 addr,
-		     struct ptsel_xlate *out, struct ptsel_wcache *wc,
-		     u64 asid, unsigned int walker)
+static inline int walk_down(const u64 *t, unsigned int level, u64 addr,
+			    struct ptsel_xlate *out, const u64 **seen,
+			    unsigned int *stop)
 {
-	const u64 *seen[PTSEL_WC_LEVELS];
-	unsigned int top = level < PTSEL_WC_LEVELS ? level : PTSEL_WC_LEVELS;
 	int ret = -ENOENT;
 	u32 refs = 0;
 
@@ -431,11 +430,34 @@ static int walk_from(const u64 *t, unsigned int level, u64 addr,
 			break;
 		t = entry_table(e);
 		level--;
-		if (level < PTSEL_WC_LEVELS)
+		if (seen && level < PTSEL_WC_LEVELS)
 			seen[level] = t;
 	}
 	out->mem_refs = refs;
-	if (wc && level < top)
+	if (stop)
+		*stop = level;
+	return ret;
+}
+
+static inline int walk_plain(const u64 *t, unsigned int level, u64 addr,
+			     struct ptsel_xlate *out)
+{
+	return walk_down(t, level, addr, out, NULL, NULL);
+}
+
+/*
+ * Walk down from table @t at @level, and insert every table entered on
+ * the way into @wc for @walker once the walk is done (see wc_fill()).
+ */
+static int walk_from(const u64 *t, unsigned int level, u64 addr,
+		     struct ptsel_xlate *out, struct ptsel_wcache *wc,
+		     u64 asid, unsigned int walker)
+{
+	const u64 *seen[PTSEL_WC_LEVELS];
+	unsigned int top = level < PTSEL_WC_LEVELS ? level : PTSEL_WC_LEVELS;
+	int ret = walk_down(t, level, addr, out, seen, &level);
+
+	if (level < top)
 		wc_fill(wc, asid, walker, addr, seen, top, level);
 	return ret;
 }
@@ -454,7 +476,7 @@ int ptsel_radix_translate(const struct ptsel_radix *r, u64 addr,
 {
 	if (addr >= ptsel_radix_limit(r))
 		return -EINVAL;
-	return walk_from(r->root, r->levels - 1, addr, out, NULL, 0, 0);
+	return walk_plain(r->root, r->levels - 1, addr, out);
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_radix_translate);
 
@@ -633,6 +655,54 @@ int ptsel_radix_walk_leaves(const struct ptsel_radix *r, u64 start, u64 end,
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_radix_walk_leaves);
 
+/*
+ * The rest of ptsel_radix_translate_wc(), out of line so that its fast
+ * paths need no stack frame: probe every level through the hash
+ * chains, then walk from the deepest table found and fill.
+ */
+static noinline int translate_wc_probe(const struct ptsel_radix *r,
+				       struct ptsel_wcache *wc, u64 asid,
+				       unsigned int walker, u64 addr,
+				       struct ptsel_xlate *out)
+{
+	unsigned int level;
+	const u64 *t;
+
+	for (level = 0; level + 1 < r->levels; level++) {
+		t = ptsel_wc_lookup(wc, asid, level, addr);
+		if (t)
+			return walk_from(t, level, addr, out, wc, asid, walker);
+	}
+	wc->stats.root_walks++;
+	return walk_from(r->root, r->levels - 1, addr, out, wc, asid, walker);
+}
+
+/* ptsel_radix_translate_wc() by the book: bypass, front, hash chains. */
+static noinline int translate_wc_full(const struct ptsel_radix *r,
+				      struct ptsel_wcache *wc, u64 asid,
+				      unsigned int walker, u64 addr,
+				      struct ptsel_xlate *out)
+{
+	struct ptsel_sampler *s = &wc->sampler;
+	const u64 *t;
+
+	if (ptsel_wc_bypass(wc))
+		return walk_plain(r->root, r->levels - 1, addr, out);
+	/*
+	 * A window that uses the cache on every walk, under CLOCK (a hit
+	 * sets a bit, no list to reorder): its walks up to the last but
+	 * one take the fast path, counted as uses here.
+	 */
+	if (s->adaptive && !s->bypass && wc->policy == PTSEL_WC_CLOCK) {
+		wc->fast = PTSEL_SAMPLER_WINDOW - 1 - s->win_uses;
+		s->win_uses += wc->fast;
+	}
+	t = ptsel_wc_front_probe(wc, asid, 0, addr);
+	if (t)
+		return walk_plain(t, 0, addr, out);
+	return translate_wc_probe(r, wc, asid, walker, addr, out);
+}
+
 /**
  * ptsel_radix_translate_wc() - walk for one input address via a walk cache
  * @r: the table; may run concurrently with updates under RCU
@@ -660,19 +730,33 @@ int ptsel_radix_translate_wc(const struct ptsel_radix *r,
 			     unsigned int walker, u64 addr,
 			     struct ptsel_xlate *out)
 {
-	unsigned int level;
-	const u64 *t;
+	const struct ptsel_wc_front *f;
+	u64 tag;
 
 	if (addr >= ptsel_radix_limit(r))
 		return -EINVAL;
-	if (ptsel_wc_bypass(wc))
-		return walk_from(r->root, r->levels - 1, addr, out, NULL, 0, 0);
-	for (level = 0; level + 1 < r->levels; level++) {
-		t = ptsel_wc_lookup(wc, asid, level, addr);
-		if (t)
-			return walk_from(t, level, addr, out, wc, asid, walker);
+	/*
+	 * The fast paths make no call, so they need no stack frame: a walk
+	 * in a bypassed window, and, while @wc->fast lasts, one that finds
+	 * its level-0 table in the front index. Each does exactly what
+	 * ptsel_wc_bypass() and ptsel_wc_front_probe() do; anything else
+	 * goes the whole way, out of line.
+	 */
+	if (wc->sampler.skip) {
+		wc->sampler.skip--;
+		wc->stats.bypassed++;
+		return walk_plain(r->root, r->levels - 1, addr, out);
 	}
-	return walk_from(r->root, r->levels - 1, addr, out, wc, asid, walker);
+	if (!wc->fast)
+		return translate_wc_full(r, wc, asid, walker, addr, out);
+	wc->fast--;
+	tag = ptsel_wc_tag(0, addr);
+	f = ptsel_wc_front_of(wc, 0, tag);
+	if (f->tag != tag || f->asid != asid)
+		return translate_wc_probe(r, wc, asid, walker, addr, out);
+	wc->stats.hits++;
+	*f->ref = 1;
+	return walk_plain(f->table, 0, addr, out);
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_radix_translate_wc);
 

@@ -14,37 +14,24 @@
 #include <linux/bits.h>
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <linux/kernel.h>
 
 #include "ptsel_core.h"
 
-#define TAG_VALID	BIT_ULL(0)
-#define TAG_LEVEL_SHIFT	1
-#define TAG_ADDR_MASK	(~(PTSEL_PAGE_SIZE - 1))
-
 static inline u64 leaf_base(u64 addr, unsigned int level)
 {
-	return addr & ~(ptsel_level_size(level) - 1);
+	return ptsel_tlb_leaf_base(addr, level);
 }
 
 static inline u64 tlb_tag(u64 addr, unsigned int level)
 {
-	return leaf_base(addr, level) | ((u64)level << TAG_LEVEL_SHIFT) | TAG_VALID;
+	return ptsel_tlb_tag(addr, level);
 }
 
 static inline struct ptsel_tlb_entry *set_of(struct ptsel_tlb *tlb, u64 addr,
 					     unsigned int level)
 {
-	u64 key = (leaf_base(addr, level) >> PTSEL_SHIFT) ^ level;
-
-	key *= 0x9e3779b97f4a7c15ULL;
-	/* nr_sets is a power of two: a mask, not a division. */
-	return &tlb->entries[((key >> 32) & (tlb->nr_sets - 1)) * PTSEL_TLB_WAYS];
-}
-
-static inline bool live(const struct ptsel_tlb *tlb,
-			const struct ptsel_tlb_entry *e)
-{
-	return (e->tag & TAG_VALID) && e->gen == tlb->asids[e->asid].gen;
+	return ptsel_tlb_set(tlb, addr, level);
 }
 
 /**
@@ -79,6 +66,7 @@ int ptsel_tlb_init(struct ptsel_tlb *tlb, struct ptsel_tlb_entry *entries,
 	tlb->clock = 1;
 	tlb->flush_ceiling = PTSEL_TLB_FLUSH_CEILING;
 	tlb->levels = 0;
+	ptsel_sampler_init(&tlb->sampler, PTSEL_TLB_MIN_HIT_RATE);
 	tlb->stats = (struct ptsel_tlb_stats){ 0 };
 	return 0;
 }
@@ -141,81 +129,6 @@ bool ptsel_tlb_switch(struct ptsel_tlb *tlb, u64 ctx)
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_tlb_switch);
 
-/**
- * ptsel_tlb_lookup() - look up @addr in the current address space
- * @tlb: the TLB
- * @addr: input address
- * @out: translation on a hit (@out->mem_refs is 0)
- *
- * Return: true on a hit.
- */
-bool ptsel_tlb_lookup(struct ptsel_tlb *tlb, u64 addr, struct ptsel_xlate *out)
-{
-	u32 gen = tlb->asids[tlb->cur].gen;
-	int level;
-
-	for (level = PTSEL_MAX_LEAF_LEVEL; level >= 0; level--) {
-		struct ptsel_tlb_entry *e;
-		u64 tag;
-		unsigned int w;
-
-		/* No entry of this size was ever filled: nothing to probe. */
-		if (!(tlb->levels & (1U << level)))
-			continue;
-		e = set_of(tlb, addr, level);
-		tag = tlb_tag(addr, level);
-		for (w = 0; w < PTSEL_TLB_WAYS; w++, e++) {
-			if (e->tag != tag || e->asid != tlb->cur || e->gen != gen)
-				continue;
-			e->age = ++tlb->clock;
-			out->target = e->target + (addr - leaf_base(addr, level));
-			out->prot = e->prot;
-			out->level = level;
-			out->mem_refs = 0;
-			tlb->stats.hits++;
-			return true;
-		}
-	}
-	tlb->stats.misses++;
-	return false;
-}
-PTSEL_EXPORT_FOR_TESTS(ptsel_tlb_lookup);
-
-/**
- * ptsel_tlb_fill() - cache the translation a walk found for @addr
- * @tlb: the TLB
- * @addr: input address that was translated
- * @x: the walk's result (its level decides the leaf size cached)
- *
- * Replaces a dead entry of the set if there is one, else the least
- * recently used.
- */
-void ptsel_tlb_fill(struct ptsel_tlb *tlb, u64 addr, const struct ptsel_xlate *x)
-{
-	struct ptsel_tlb_entry *e = set_of(tlb, addr, x->level), *victim = e;
-	u64 sz = ptsel_level_size(x->level);
-	unsigned int w;
-
-	for (w = 0; w < PTSEL_TLB_WAYS; w++, e++) {
-		if (!live(tlb, e)) {
-			victim = e;
-			break;
-		}
-		/* Ages are truncated: a wrap costs one poor choice, no more. */
-		if ((s32)(e->age - victim->age) < 0)
-			victim = e;
-	}
-	tlb->levels |= 1U << x->level;
-	victim->tag = tlb_tag(addr, x->level);
-	victim->target = x->target - (addr & (sz - 1));
-	victim->prot = x->prot;
-	victim->asid = tlb->cur;
-	victim->gen = tlb->asids[tlb->cur].gen;
-	victim->age = ++tlb->clock;
-	tlb->stats.fills++;
-}
-PTSEL_EXPORT_FOR_TESTS(ptsel_tlb_fill);
-
 /* Set probes an entry-by-entry flush of [@addr, @addr + @size) takes. */
 static u64 flush_probes(u64 addr, u64 size)
 {
@@ -236,7 +149,8 @@ static u64 flush_probes(u64 addr, u64 size)
  * @size: length of the range (a single page: its size), not 0
  *
  * A range that takes at most @tlb->flush_ceiling set probes (one per
- * 4K page, 2M and 1G leaf the range touches) is flushed entry by entry,
+ * 4K page, 2M and 1G leaf the range touches), and no more than the TLB
+ * has entries, is flushed entry by entry,
  * like INVLPG; a larger one drops every entry of @ctx at once, in O(1),
  * by bumping its slot's generation. Either way no entry of @ctx that
  * overlaps the range survives.
@@ -249,7 +163,9 @@ void ptsel_tlb_flush_range(struct ptsel_tlb *tlb, u64 ctx, u64 addr, u64 size)
 	tlb->stats.invalidations++;
 	if (slot < 0 || !size)
 		return;
-	if (flush_probes(addr, size) > tlb->flush_ceiling) {
+	/* More probes than entries: the whole drop is cheaper in any TLB. */
+	if (flush_probes(addr, size) >
+	    min_t(u64, tlb->flush_ceiling, (u64)tlb->nr_sets * PTSEL_TLB_WAYS)) {
 		bump_gen(tlb, slot);
 		return;
 	}

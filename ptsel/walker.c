@@ -51,8 +51,6 @@
  * @wc_mem: its memory, NULL when walk_cache_size was 0
  * @walks: lookups that reached the tables
  * @walk_mem_refs: table cache lines they read
- * @wc_hits: radix walks that the walk cache let start below the root
- * @wc_misses: radix walks that started at the root
  */
 struct ptsel_walker {
 	spinlock_t lock;
@@ -67,8 +65,6 @@ struct ptsel_walker {
 	void *wc_mem;
 	u64 walks;
 	u64 walk_mem_refs;
-	u64 wc_hits;
-	u64 wc_misses;
 };
 
 static LIST_HEAD(ptsel_walkers);
@@ -129,10 +125,13 @@ static void add_stats(struct ptsel_walker_stats *sum,
 	sum->tlb.flushes_avoided += w->tlb.stats.flushes_avoided;
 	sum->tlb.asid_evictions += w->tlb.stats.asid_evictions;
 	sum->tlb.invalidations += w->tlb.stats.invalidations;
-	if (w->wc_mem)
+	if (w->wc_mem) {
 		sum->wc_overrides += w->wc.stats.overrides;
-	sum->wc_hits += w->wc_hits;
-	sum->wc_misses += w->wc_misses;
+		/* A walk stops probing the walk cache at its first hit. */
+		sum->wc_hits += w->wc.stats.hits;
+		/* One that bypassed it started at the root like a miss. */
+		sum->wc_misses += w->wc.stats.bypassed + w->wc.stats.root_walks;
+	}
 	sum->walks += w->walks;
 	sum->walk_mem_refs += w->walk_mem_refs;
 }
@@ -281,7 +280,7 @@ int ptsel_walker_translate(struct ptsel_walker *w, u64 addr,
 			   struct ptsel_xlate *out)
 {
 	struct ptsel_partition *p;
-	bool hit = false;
+	bool hit = false, use_tlb;
 	u64 asid;
 	int ret;
 
@@ -293,25 +292,16 @@ int ptsel_walker_translate(struct ptsel_walker *w, u64 addr,
 		return -EINVAL;
 	}
 	asid = p->asid;
-	if (ptsel_tlb_lookup(&w->tlb, addr, out)) {
+	/* A TLB that does not hit on this trace is neither probed nor filled. */
+	use_tlb = !ptsel_tlb_bypass(&w->tlb);
+	if (use_tlb && ptsel_tlb_lookup(&w->tlb, addr, out)) {
 		hit = true;
 		ret = 0;
 	} else {
-		u64 wc_hits = w->wc.stats.hits;
-		u64 wc_misses = w->wc.stats.misses + w->wc.stats.bypassed;
-
 		rcu_read_lock();
 		ret = ptsel_partition_walk(p, w->wc_mem ? &w->wc : NULL, addr, out);
 		rcu_read_unlock();
-		/*
-		 * A walk stops probing the walk cache at its first hit; one
-		 * that bypassed it started at the root like a miss.
-		 */
-		if (w->wc.stats.hits != wc_hits)
-			w->wc_hits++;
-		else if (w->wc.stats.misses + w->wc.stats.bypassed != wc_misses)
-			w->wc_misses++;
-		if (!ret)
+		if (!ret && use_tlb)
 			ptsel_tlb_fill(&w->tlb, addr, out);
 		w->walks++;
 		w->walk_mem_refs += out->mem_refs;

@@ -18,27 +18,37 @@
  * the deepest table, and a walker streaming through memory recycles
  * its own entry rather than flushing the cache.
  *
+ * Lookups probe a front index first: per level, a direct-mapped array
+ * of copies of entries' keys and tables (struct ptsel_wc_front), so a
+ * hit reads one line and follows no chain. It holds nothing of its
+ * own: a slot names an entry, and is emptied or refreshed with it.
+ *
  * A cache must not slow down the walks it cannot help. Probing and
  * filling cost more than reading upper tables that the CPU caches
  * anyway, so a walk cache that finds the level-0 table in fewer than
- * one probed walk in four over a window of PTSEL_WC_WINDOW walks
- * (a trace without locality) is bypassed for the next window: only
- * one walk in PTSEL_WC_SAMPLE probes it, to notice when locality
- * comes back.
+ * one probed walk in PTSEL_WC_MIN_HIT_RATE over a window of
+ * PTSEL_SAMPLER_WINDOW walks (a trace without locality) is bypassed
+ * for the next window: only one walk in PTSEL_SAMPLER_SAMPLE probes
+ * it, to notice when locality comes back (struct ptsel_sampler).
  */
+#include <linux/build_bug.h>
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <linux/kernel.h>
 
 #include "ptsel_core.h"
 
-#define WC_NIL		0xffffffffU
+#define WC_NIL		PTSEL_WC_NIL
 #define TAG_LEVEL_BITS	2
 
-/* The key of the table at @level covering @addr: prefix and level. */
 static inline u64 wc_tag(unsigned int level, u64 addr)
 {
-	return (addr >> (PTSEL_SHIFT + PTSEL_LEVEL_BITS * (level + 1))) <<
-	       TAG_LEVEL_BITS | level;
+	return ptsel_wc_tag(level, addr);
+}
+
+static inline unsigned int tag_level(u64 tag)
+{
+	return tag & ((1U << TAG_LEVEL_BITS) - 1);
 }
 
 static inline u32 *bucket_of(const struct ptsel_wcache *wc, u64 asid, u64 tag)
@@ -75,7 +85,8 @@ size_t ptsel_wc_bytes(unsigned int nr_entries)
 {
 	if (!size_ok(nr_entries))
 		return 0;
-	return nr_entries * sizeof(struct ptsel_wc_entry) +
+	return PTSEL_WC_LEVELS * PTSEL_WC_FRONT * sizeof(struct ptsel_wc_front) +
+	       nr_entries * sizeof(struct ptsel_wc_entry) +
 	       nr_buckets(nr_entries) * sizeof(u32);
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_wc_bytes);
@@ -95,8 +106,8 @@ static void wc_reset(struct ptsel_wcache *wc)
 		wc->bucket[i] = WC_NIL;
 	for (i = 0; i < PTSEL_WC_WALKERS; i++)
 		wc->track[i] = WC_NIL;
-	for (i = 0; i < PTSEL_WC_LEVELS; i++)
-		wc->hint[i] = WC_NIL;
+	for (i = 0; i < PTSEL_WC_LEVELS * PTSEL_WC_FRONT; i++)
+		wc->front[i].tag = PTSEL_WC_NO_TAG;
 	wc->free = 0;
 	wc->mru = WC_NIL;
 	wc->lru = WC_NIL;
@@ -116,10 +127,12 @@ static void wc_reset(struct ptsel_wcache *wc)
 int ptsel_wc_init(struct ptsel_wcache *wc, void *mem, unsigned int nr_entries,
 		  enum ptsel_wc_policy policy, bool tracking)
 {
+	BUILD_BUG_ON(PTSEL_WC_LEVELS > 1 << TAG_LEVEL_BITS);
 	if (!size_ok(nr_entries) ||
 	    (policy != PTSEL_WC_LRU && policy != PTSEL_WC_CLOCK))
 		return -EINVAL;
-	wc->e = mem;
+	wc->front = mem;
+	wc->e = (struct ptsel_wc_entry *)(wc->front + PTSEL_WC_LEVELS * PTSEL_WC_FRONT);
 	wc->bucket = (u32 *)(wc->e + nr_entries);
 	wc->nr_entries = nr_entries;
 	wc->bucket_mask = nr_buckets(nr_entries) - 1;
@@ -127,11 +140,8 @@ int ptsel_wc_init(struct ptsel_wcache *wc, void *mem, unsigned int nr_entries,
 	wc->tracking = tracking;
 	wc->gen = 0;
 	wc->stats = (struct ptsel_wc_stats){ 0 };
-	wc->win_walks = 0;
-	wc->win_probed = 0;
-	wc->win_hits = 0;
-	wc->adaptive = true;
-	wc->bypass = false;
+	ptsel_sampler_init(&wc->sampler, PTSEL_WC_MIN_HIT_RATE);
+	wc->fast = 0;
 	wc_reset(wc);
 	return 0;
 }
@@ -175,10 +185,42 @@ static void touch(struct ptsel_wcache *wc, u32 i)
 	}
 }
 
+/* A front hit under LRU of the entry with reference bit @ref. */
+void ptsel_wc_touch(struct ptsel_wcache *wc, u8 *ref)
+{
+	touch(wc, container_of(ref, struct ptsel_wc_entry, ref) - wc->e);
+}
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_touch);
+
+/* Point the front slot of entry @i's key at it: it holds its table. */
+static void front_set(struct ptsel_wcache *wc, u32 i)
+{
+	const struct ptsel_wc_entry *e = &wc->e[i];
+	struct ptsel_wc_front *f = ptsel_wc_front_of(wc, tag_level(e->tag), e->tag);
+
+	f->tag = e->tag;
+	f->asid = e->asid;
+	f->table = e->table;
+	f->ref = &wc->e[i].ref;
+}
+
+/* Entry @i is being freed or replaced: its front slot forgets it. */
+static void front_drop(struct ptsel_wcache *wc, u32 i)
+{
+	const struct ptsel_wc_entry *e = &wc->e[i];
+	struct ptsel_wc_front *f = ptsel_wc_front_of(wc, tag_level(e->tag), e->tag);
+
+	if (f->tag != PTSEL_WC_NO_TAG && f->ref == &e->ref)
+		f->tag = PTSEL_WC_NO_TAG;
+}
+
+/* Take entry @i out of its hash chain and out of the front. */
 static void unhash(struct ptsel_wcache *wc, u32 i)
 {
 	struct ptsel_wc_entry *e = &wc->e[i];
 	u32 *p = bucket_of(wc, e->asid, e->tag);
+
+	front_drop(wc, i);
 
 	while (*p != i)
 		p = &wc->e[*p].hnext;
@@ -211,23 +253,15 @@ static u32 victim(struct ptsel_wcache *wc)
 	}
 }
 
-/**
- * ptsel_wc_walk_begin() - a new search starts on @walker
- * @wc: the cache
- * @walker: walker id, below PTSEL_WC_WALKERS
- *
- * The walker's next insert is placed by the default policy and becomes
- * the entry the new search tracks. The previous search's entries stay
- * cached. A caller that makes every translation its own search calls
- * this before each walk; one that follows a stream (a sequential scan)
- * calls it when the stream starts.
+/*
+ * The search on @walker ends (ptsel_wc_walk_begin()): its tracked entry
+ * stays cached but is no longer its own.
  */
-void ptsel_wc_walk_begin(struct ptsel_wcache *wc, unsigned int walker)
+void ptsel_wc_end_search(struct ptsel_wcache *wc, unsigned int walker)
 {
-	if (walker < PTSEL_WC_WALKERS && wc->track[walker] != WC_NIL)
-		untrack(wc, wc->track[walker]);
+	untrack(wc, wc->track[walker]);
 }
-PTSEL_EXPORT_FOR_TESTS(ptsel_wc_walk_begin);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_end_search);
 
 static u32 wc_find(const struct ptsel_wcache *wc, u64 asid, u64 tag)
 {
@@ -253,6 +287,7 @@ static u32 wc_find(const struct ptsel_wcache *wc, u64 asid, u64 tag)
 const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 			   unsigned int level, u64 addr)
 {
+	const u64 *t;
 	u64 tag;
 	u32 i;
 
@@ -260,21 +295,19 @@ const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 		wc->stats.misses++;
 		return NULL;
 	}
+	t = ptsel_wc_front_probe(wc, asid, level, addr);
+	if (t)
+		return t;
 	tag = wc_tag(level, addr);
-	i = wc->hint[level];
-	/* Free entries have no table; any other holding the key is it. */
-	if (i == WC_NIL || !wc->e[i].table || wc->e[i].tag != tag ||
-	    wc->e[i].asid != asid) {
-		i = wc_find(wc, asid, tag);
-		if (i == WC_NIL) {
-			wc->stats.misses++;
-			return NULL;
-		}
-		wc->hint[level] = i;
+	i = wc_find(wc, asid, tag);
+	if (i == WC_NIL) {
+		wc->stats.misses++;
+		if (!level)
+			wc->sampler.win_misses++;
+		return NULL;
 	}
+	front_set(wc, i);
 	wc->stats.hits++;
-	if (!level)
-		wc->win_hits++;
 	touch(wc, i);
 	return wc->e[i].table;
 }
@@ -325,6 +358,7 @@ static struct ptsel_wc_entry *wc_fill(struct ptsel_wcache *wc, u32 i, u64 asid,
 	e->ref = ref;
 	e->hnext = *b;
 	*b = i;
+	front_set(wc, i);
 	return e;
 }
 
@@ -357,6 +391,7 @@ void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 	i = wc_find(wc, asid, tag);
 	if (i != WC_NIL) {
 		wc->e[i].table = table;
+		front_set(wc, i);
 		touch(wc, i);
 		return;
 	}
@@ -394,6 +429,7 @@ void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 	i = wc_find(wc, asid, tag);
 	if (i != WC_NIL) {
 		wc->e[i].table = table;
+		front_set(wc, i);
 		return;
 	}
 	i = wc_place(wc, PTSEL_WC_WALKERS);
@@ -408,36 +444,6 @@ void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert_cold);
 
-/**
- * ptsel_wc_bypass() - should the next walk leave the cache alone?
- * @wc: the cache
- *
- * Called once per walk by a walker that would probe @wc. Every
- * PTSEL_WC_WINDOW walks it decides from the window's level-0 hit rate
- * whether the next window uses the cache (see the top of this file).
- * A bypassed walk starts at the root and inserts nothing, which is
- * always correct.
- *
- * Return: true if the walk should not probe or fill @wc.
- */
-bool ptsel_wc_bypass(struct ptsel_wcache *wc)
-{
-	if (!wc->adaptive)
-		return false;
-	if (++wc->win_walks >= PTSEL_WC_WINDOW) {
-		wc->bypass = wc->win_hits * 4 < wc->win_probed;
-		wc->win_walks = 0;
-		wc->win_probed = 0;
-		wc->win_hits = 0;
-	}
-	if (wc->bypass && wc->win_walks % PTSEL_WC_SAMPLE) {
-		wc->stats.bypassed++;
-		return true;
-	}
-	wc->win_probed++;
-	return false;
-}
-PTSEL_EXPORT_FOR_TESTS(ptsel_wc_bypass);
 
 /**
  * ptsel_wc_flush_asid() - drop every entry of one address space

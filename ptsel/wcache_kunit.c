@@ -26,7 +26,7 @@ static struct ptsel_wcache *wc_setup(struct kunit *test, unsigned int n,
 	KUNIT_ASSERT_NOT_NULL(test, mem);
 	KUNIT_ASSERT_EQ(test, ptsel_wc_init(wc, mem, n, policy, tracking), 0);
 	/* The tests count every probe: no bypassed windows. */
-	wc->adaptive = false;
+	wc->sampler.adaptive = false;
 	return wc;
 }
 

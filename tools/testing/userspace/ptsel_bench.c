@@ -287,9 +287,9 @@ static int bytes_per_page(unsigned int pct)
 }
 
 /*
- * What a walker does, less its lock and counters: a 512-entry TLB, then
- * the radix format through a 64-entry CLOCK+tracking walk cache, and a
- * fill (the walker's defaults).
+ * What a walker does, less its lock and counters: a 512-entry TLB
+ * (unless it bypasses itself), then the radix format through a 64-entry
+ * CLOCK+tracking walk cache, and a fill (the walker's defaults).
  */
 static struct ptsel_tlb wk_tlb;
 static struct ptsel_tlb_entry wk_tlb_mem[512];
@@ -314,10 +314,13 @@ static double run_walker(const struct ptsel_radix *r, u64 *sum, u64 *refs)
 	unsigned long i;
 
 	for (i = 0; i < NLOOKUP; i++) {
-		if (!ptsel_tlb_lookup(&wk_tlb, probe[i], &x)) {
+		bool use_tlb = !ptsel_tlb_bypass(&wk_tlb);
+
+		if (!use_tlb || !ptsel_tlb_lookup(&wk_tlb, probe[i], &x)) {
 			ptsel_wc_walk_begin(&wk_wc, 0);
 			ptsel_radix_translate_wc(r, &wk_wc, 1, 0, probe[i], &x);
-			ptsel_tlb_fill(&wk_tlb, probe[i], &x);
+			if (use_tlb)
+				ptsel_tlb_fill(&wk_tlb, probe[i], &x);
 		}
 		*sum += x.target;
 		*refs += x.mem_refs;
@@ -467,31 +470,75 @@ static int bench_tlb(void)
 }
 
 /*
- * Translate every probe through @wc (or none); sums targets and refs,
- * walk-cache probes included: each is a memory reference too.
+ * A recorded trace: addresses, and per access whether a search starts
+ * (REC_BEGIN) and on which walker (REC_WALKER1). Recording it first
+ * keeps its generator out of the timed loops.
  */
-static double run_wc(const struct ptsel_radix *r, struct ptsel_wcache *wc,
-		     u64 *sum, u64 *refs)
+#define REC_BEGIN	1
+#define REC_WALKER1	2
+
+static u8 *rec_flag;
+
+/* Translate accesses [@from, @to) of the trace through @wc (or none). */
+static void trace_span(const struct ptsel_radix *r, struct ptsel_wcache *wc,
+		       unsigned long from, unsigned long to, u64 *sum, u64 *refs)
 {
-	u64 probes = wc ? wc->stats.hits + wc->stats.misses : 0;
 	struct ptsel_xlate x;
-	double t0 = now_ns();
 	unsigned long i;
 
-	for (i = 0; i < NLOOKUP; i++) {
+	for (i = from; i < to; i++) {
 		if (!wc) {
 			ptsel_radix_translate(r, probe[i], &x);
 		} else {
-			ptsel_wc_walk_begin(wc, 0);
-			ptsel_radix_translate_wc(r, wc, 1, 0, probe[i], &x);
+			unsigned int walker = !!(rec_flag[i] & REC_WALKER1);
+
+			if (rec_flag[i] & REC_BEGIN)
+				ptsel_wc_walk_begin(wc, walker);
+			ptsel_radix_translate_wc(r, wc, 1, walker, probe[i], &x);
 		}
 		*sum += x.target;
 		*refs += x.mem_refs;
 	}
-	t0 = (now_ns() - t0) / NLOOKUP;
-	if (wc)
-		*refs += wc->stats.hits + wc->stats.misses - probes;
-	return t0;
+}
+
+#define CHUNK	(1UL << 16)
+#define NCHUNK	(NLOOKUP / CHUNK)
+
+/*
+ * Run the recorded trace through each of @nv caches (NULL: none) in
+ * turn, CHUNK accesses at a time, so that all of them see the machine
+ * in the same state: on a shared host, a run timed after another sees
+ * other load. At any turn they run chunks far apart, so that none
+ * finds the tables in the CPU caches because another just read them;
+ * each still runs every chunk once. @ns gets ns per access, @sum the
+ * targets, @refs the table entries read and walk-cache probes (each a
+ * memory reference).
+ */
+static void run_interleaved(const struct ptsel_radix *r,
+			    struct ptsel_wcache *const *wc, unsigned int nv,
+			    double *ns, u64 *sum, u64 *refs)
+{
+	unsigned int v, turn;
+	u64 probes[8];
+
+	for (v = 0; v < nv; v++) {
+		ns[v] = 0;
+		probes[v] = wc[v] ? wc[v]->stats.hits + wc[v]->stats.misses : 0;
+	}
+	for (turn = 0; turn < NCHUNK; turn++) {
+		for (v = 0; v < nv; v++) {
+			unsigned long from = (turn + v * NCHUNK / nv) % NCHUNK * CHUNK;
+			double t0 = now_ns();
+
+			trace_span(r, wc[v], from, from + CHUNK, &sum[v], &refs[v]);
+			ns[v] += now_ns() - t0;
+		}
+	}
+	for (v = 0; v < nv; v++) {
+		ns[v] /= NLOOKUP;
+		if (wc[v])
+			refs[v] += wc[v]->stats.hits + wc[v]->stats.misses - probes[v];
+	}
 }
 
 static const char * const wc_name[] = {
@@ -519,7 +566,8 @@ static int bench_wc_translate(const struct ptsel_radix *r, u64 base,
 	static struct ptsel_wcache wc[4];
 	static const unsigned int vs[] = { 0, 2, 3 };
 	const char *order[2] = { "sequential", "random" };
-	double t[4][REPS];
+	struct ptsel_wcache *run[4] = { NULL };
+	double t[4][REPS], ns[4];
 	void *mem[4];
 	unsigned int o, v, k, i;
 
@@ -531,46 +579,44 @@ static int bench_wc_translate(const struct ptsel_radix *r, u64 base,
 	printf("\n%-36s %9s %6s %11s %7s %10s\n",
 	       "radix translate, 64-entry walk cache", "ns/op", "spread",
 	       "no-wc ns/op", "ratio", "refs/op");
+	/* Every translation is its own search, on walker 0. */
+	memset(rec_flag, REC_BEGIN, NLOOKUP);
 	for (o = 0; o < 2; o++) {
-		u64 s0 = 0, refs0 = 0, refs[4] = { 0 };
+		u64 refs[4] = { 0 };
 		struct stat none, st;
 
 		fill_probes(base, o);
 		for (k = 0; k < REPS; k++) {
-			u64 sum = 0;
+			u64 sum[4] = { 0 };
 
-			t[3][k] = run_wc(r, NULL, &sum, &refs0);
-			if (k && sum != s0) {
-				fprintf(stderr, "runs disagree\n");
-				return 1;
-			}
-			s0 = sum;
 			for (i = 0; i < ARRAY_SIZE(vs); i++) {
-				u64 s1 = 0;
-
 				v = vs[i];
 				if (wc_variant(&wc[v], mem[v], v))
 					return 1;
-				t[i][k] = run_wc(r, &wc[v], &s1, &refs[v]);
-				if (s1 != s0) {
+				run[i + 1] = &wc[v];
+			}
+			run_interleaved(r, run, 4, ns, sum, refs);
+			for (i = 0; i < 4; i++) {
+				t[i][k] = ns[i];
+				if (sum[i] != sum[0]) {
 					fprintf(stderr, "walk cache changed a translation\n");
 					return 1;
 				}
 			}
 		}
-		none = stat_of(t[3]);
+		none = stat_of(t[0]);
 		printf("%-36s %9.1f %5.1f%% %11.1f %7.2f %10.2f\n", order[o],
 		       none.med, 100 * none.spread, none.med, 1.0,
-		       (double)refs0 / NLOOKUP / REPS);
+		       (double)refs[0] / NLOOKUP / REPS);
 		for (i = 0; i < ARRAY_SIZE(vs); i++) {
 			char label[64];
 
 			v = vs[i];
-			st = stat_of(t[i]);
+			st = stat_of(t[i + 1]);
 			snprintf(label, sizeof(label), "%s, wc %s", order[o], wc_name[v]);
 			printf("%-36s %9.1f %5.1f%% %11.1f %7.2f %10.2f\n", label,
 			       st.med, 100 * st.spread, none.med, st.med / none.med,
-			       (double)refs[v] / NLOOKUP / REPS);
+			       (double)refs[i + 1] / NLOOKUP / REPS);
 			if (o == 1 && v == 3) {
 				*met = st.med <= WC_TARGET * none.med;
 				printf("no locality (random): walkers' wc (CLOCK+tracking) <= %.1fx no wc (%.2f): %s\n",
@@ -635,37 +681,19 @@ static unsigned long trace_next(struct trace *t, unsigned int *walker,
 	return page;
 }
 
-/*
- * Runs the trace through @wc (or no cache): memory references per walk,
- * table entries read and walk-cache probes. Its time goes to @ns.
- */
-static double run_trace(const struct ptsel_radix *r, struct ptsel_wcache *wc,
-			u64 base, u64 *sum, double *ns)
+/* Record the dense trace in probe[] and rec_flag[]. */
+static void record_dense(u64 base)
 {
-	double t0 = now_ns();
 	struct trace t = { .rng = 0x9e3779b97f4a7c15ULL };
-	unsigned long i, refs = 0;
-	struct ptsel_xlate x;
+	unsigned long i;
 
 	for (i = 0; i < TRACE_LEN; i++) {
 		unsigned int walker;
 		bool begin;
-		u64 a = base + trace_next(&t, &walker, &begin) * PG + (i & (PG - 1));
 
-		if (!wc) {
-			ptsel_radix_translate(r, a, &x);
-		} else {
-			if (begin)
-				ptsel_wc_walk_begin(wc, walker);
-			ptsel_radix_translate_wc(r, wc, 1, walker, a, &x);
-		}
-		*sum += x.target;
-		refs += x.mem_refs;
+		probe[i] = base + trace_next(&t, &walker, &begin) * PG + (i & (PG - 1));
+		rec_flag[i] = (begin ? REC_BEGIN : 0) | (walker ? REC_WALKER1 : 0);
 	}
-	*ns = (now_ns() - t0) / TRACE_LEN;
-	if (wc)
-		refs += wc->stats.hits + wc->stats.misses;
-	return (double)refs / TRACE_LEN;
 }
 
 /*
@@ -680,13 +708,11 @@ static double run_trace(const struct ptsel_radix *r, struct ptsel_wcache *wc,
 #define SPARSE_HOT	48
 #define SPARSE_SLOT	(1ULL << 39)
 
-static double run_sparse(const struct ptsel_radix *r, struct ptsel_wcache *wc,
-			 u64 *sum, double *ns)
+/* Record the sparse trace in probe[] and rec_flag[]. */
+static void record_sparse(void)
 {
-	double t0 = now_ns();
 	struct trace t = { .rng = 0x2545f4914f6cdd1dULL };
-	unsigned long i, refs = 0, left = 0;
-	struct ptsel_xlate x;
+	unsigned long i, left = 0;
 	u64 a = 0;
 
 	for (i = 0; i < TRACE_LEN; i++) {
@@ -697,22 +723,11 @@ static double run_sparse(const struct ptsel_radix *r, struct ptsel_wcache *wc,
 			    trace_rand(&t) % 505 * PG;
 			left = 1 + trace_rand(&t) % 8;
 		}
-		if (!wc) {
-			ptsel_radix_translate(r, a, &x);
-		} else {
-			if (begin)
-				ptsel_wc_walk_begin(wc, 0);
-			ptsel_radix_translate_wc(r, wc, 1, 0, a, &x);
-		}
-		*sum += x.target;
-		refs += x.mem_refs;
+		probe[i] = a;
+		rec_flag[i] = begin ? REC_BEGIN : 0;
 		a += PG;
 		left--;
 	}
-	*ns = (now_ns() - t0) / TRACE_LEN;
-	if (wc)
-		refs += wc->stats.hits + wc->stats.misses;
-	return (double)refs / TRACE_LEN;
 }
 
 /*
@@ -723,9 +738,9 @@ static int trace_table(const char *title, const struct ptsel_radix *r,
 		       u64 base, bool sparse, double *ref, double *tm)
 {
 	static struct ptsel_wcache wc[4];
-	double t[5][REPS], none = 0;
+	struct ptsel_wcache *run[5] = { NULL };
+	double t[5][REPS], ns[5], none = 0;
 	void *mem[4];
-	u64 s0 = 0;
 	unsigned int v, k;
 
 	for (v = 0; v < 4; v++) {
@@ -733,21 +748,28 @@ static int trace_table(const char *title, const struct ptsel_radix *r,
 		if (!mem[v])
 			return 1;
 	}
+	if (sparse)
+		record_sparse();
+	else
+		record_dense(base);
 	for (k = 0; k < REPS; k++) {
-		s0 = 0;
-		none = sparse ? run_sparse(r, NULL, &s0, &t[4][k]) :
-				run_trace(r, NULL, base, &s0, &t[4][k]);
-		for (v = 0; v < 4; v++) {
-			u64 s1 = 0;
+		u64 sum[5] = { 0 }, refs[5] = { 0 };
 
+		for (v = 0; v < 4; v++) {
 			if (wc_variant(&wc[v], mem[v], v))
 				return 1;
-			ref[v] = sparse ? run_sparse(r, &wc[v], &s1, &t[v][k]) :
-					  run_trace(r, &wc[v], base, &s1, &t[v][k]);
-			if (s1 != s0) {
+			run[v + 1] = &wc[v];
+		}
+		run_interleaved(r, run, 5, ns, sum, refs);
+		none = (double)refs[0] / TRACE_LEN;
+		t[4][k] = ns[0];
+		for (v = 0; v < 4; v++) {
+			if (sum[v + 1] != sum[0]) {
 				fprintf(stderr, "walk cache changed a translation\n");
 				return 1;
 			}
+			ref[v] = (double)refs[v + 1] / TRACE_LEN;
+			t[v][k] = ns[v + 1];
 		}
 	}
 	tm[4] = stat_of(t[4]).med;
@@ -821,7 +843,13 @@ static int bench_wc_trace(const struct ptsel_radix *r, u64 base, bool *met)
 	return 0;
 }
 
-int main(void)
+/* With an argument, only that part runs: "lookup", "wc" or "layout". */
+static bool part(int argc, char **argv, const char *name)
+{
+	return argc < 2 || !strcmp(argv[1], name);
+}
+
+int main(int argc, char **argv)
 {
 	static struct ops_env env[2];
 	static const char * const fmt[2] = { "radix", "hash" };
@@ -834,8 +862,9 @@ int main(void)
 	keys = malloc(NPAGES * sizeof(*keys));
 	vals = malloc(NPAGES * sizeof(*vals));
 	probe = malloc(NLOOKUP * sizeof(*probe));
+	rec_flag = malloc(NLOOKUP);
 	hm = calloc(1UL << HM_ORDER, sizeof(*hm));
-	if (!keys || !vals || !probe || !hm || ops_env_init(&env[0], OPS_RADIX, 4, 0) ||
+	if (!keys || !vals || !probe || !rec_flag || !hm || ops_env_init(&env[0], OPS_RADIX, 4, 0) ||
 	    ops_env_init(&env[1], OPS_HASH, 4, 0))
 		return 1;
 	if (walker_init())
@@ -857,7 +886,7 @@ int main(void)
 	       REPS);
 	printf("%-40s %7s %6s %8s %8s %8s %8s %7s\n", "", "ns/op", "spread",
 	       "/bsearch", "/hashmap", "/xa64", "/xa512", "refs/op");
-	for (o = 0; o < 2; o++) {
+	for (o = 0; o < 2 && part(argc, argv, "lookup"); o++) {
 		double t[NR_BASE + 3][REPS];
 		struct stat st[NR_BASE + 3];
 		u64 s0 = 0, refs[3] = { 0 };
@@ -917,13 +946,18 @@ int main(void)
 	       (double)ptsel_htab_bytes(env[1].h.tab->order) / NPAGES,
 	       100.0 * env[1].h.nr_entries /
 	       (double)((unsigned long)PTSEL_HPTEG_SLOTS << env[1].h.tab->order));
-	if (bench_tlb() || bench_wc_translate(&env[0].r, base, &wc_met) ||
-	    bench_wc_trace(&env[0].r, base, &trace_met))
+	if (part(argc, argv, "wc") &&
+	    (bench_tlb() || bench_wc_translate(&env[0].r, base, &wc_met) ||
+	     bench_wc_trace(&env[0].r, base, &trace_met)))
 		return 1;
 	for (f = 0; f < 2; f++)
 		ops_env_fini(&env[f]);
-	printf("verdict: walk cache without locality <= %.1fx no cache: %s; wins on the locality traces and tracking >= plain: %s\n",
-	       WC_TARGET, wc_met ? "met" : "NOT met", trace_met ? "met" : "NOT met");
+	if (part(argc, argv, "wc"))
+		printf("verdict: walk cache without locality <= %.1fx no cache: %s; wins on the locality traces and tracking >= plain: %s\n",
+		       WC_TARGET, wc_met ? "met" : "NOT met",
+		       trace_met ? "met" : "NOT met");
+	if (!part(argc, argv, "layout"))
+		return 0;
 
 	srandom(7);
 	for (f = 0; f < 2; f++) {

@@ -8,6 +8,7 @@
  * Prints TAP.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -214,6 +215,100 @@ static void range_flush(u64 ceiling)
 	   "range flushes, entry by entry and whole: no stale hit");
 }
 
+/*
+ * One translation the way a walker makes it: unless the TLB bypasses
+ * itself, probe it, and fill it after a walk. Returns whether it hit;
+ * counts a stale hit in @stale.
+ */
+static bool walker_lookup(struct ptsel_tlb *tlb, unsigned int page,
+			  unsigned int *stale)
+{
+	bool use = !ptsel_tlb_bypass(tlb);
+	struct ptsel_xlate x;
+
+	u64 target = (1ULL << 40) + page * PG * 7;
+
+	if (use && ptsel_tlb_lookup(tlb, page * PG + 3, &x)) {
+		*stale += x.target != target + 3;
+		return true;
+	}
+	x = (struct ptsel_xlate){ .target = target + 3, .prot = PTSEL_PROT_READ };
+	if (use)
+		ptsel_tlb_fill(tlb, page * PG + 3, &x);
+	return false;
+}
+
+#define WIN	PTSEL_SAMPLER_WINDOW
+
+/*
+ * A TLB must not cost its lookups where nothing is reused, and must
+ * come back when reuse does: a stream of pages never seen again makes
+ * it stop probing and filling but one lookup in PTSEL_SAMPLER_SAMPLE;
+ * then a working set that fits it makes it hit again within a few
+ * windows, and hits stay exact throughout.
+ */
+static void self_bypass(void)
+{
+	unsigned int i, w, stale = 0, back = 0, hits = 0;
+	static u64 fills[40];
+	struct ptsel_tlb tlb;
+
+	ptsel_tlb_init(&tlb, store, 256, 6);
+	/* 8 windows of pages that never come back. */
+	for (w = 0; w < 8; w++) {
+		u64 f = tlb.stats.fills;
+
+		for (i = 0; i < WIN; i++)
+			walker_lookup(&tlb, 1000 + w * WIN + i, &stale);
+		fills[w] = tlb.stats.fills - f;
+	}
+	printf("# stream: fills per window %llu, %llu, ... %llu\n",
+	       (unsigned long long)fills[0], (unsigned long long)fills[1],
+	       (unsigned long long)fills[7]);
+	ok(fills[0] == WIN && fills[7] == WIN / PTSEL_SAMPLER_SAMPLE &&
+	   tlb.stats.hits + tlb.stats.misses == 8 * WIN,
+	   "no reuse: the TLB fills one lookup in PTSEL_SAMPLER_SAMPLE, and every lookup counts");
+	/* Now 64 pages, over and over: the TLB must come back to them. */
+	for (w = 0; w < 40 && !back; w++) {
+		hits = 0;
+		for (i = 0; i < WIN; i++)
+			hits += walker_lookup(&tlb, i % 64, &stale);
+		if (hits > WIN * 9 / 10)
+			back = w + 1;
+	}
+	printf("# working set of 64 pages: hit 9 in 10 again after %u windows\n", back);
+	ok(back && back <= 32 && !stale,
+	   "reuse comes back: the TLB hits again within 32 windows, never stale");
+	/* Off: a TLB that may not bypass fills every miss. */
+	ptsel_tlb_init(&tlb, store, 256, 6);
+	tlb.sampler.adaptive = false;
+	for (i = 0; i < 4 * WIN; i++)
+		walker_lookup(&tlb, 5000 + i, &stale);
+	ok(tlb.stats.fills == 4 * WIN, "not adaptive: every miss fills");
+}
+
+/*
+ * A range needing more set probes than the TLB has entries is dropped
+ * whole, whatever the ceiling: a page outside it goes too. One needing
+ * fewer is flushed entry by entry: a page outside it stays.
+ */
+static void ceiling_cap(void)
+{
+	struct ptsel_xlate x = walk(0, 1, 0), y;
+	struct ptsel_tlb tlb;
+	bool kept_small, kept_large;
+
+	ptsel_tlb_init(&tlb, store, 256, 6);
+	tlb.flush_ceiling = 1 << 20;
+	ptsel_tlb_fill(&tlb, PG, &x);
+	ptsel_tlb_flush_range(&tlb, 0, 1ULL << 30, 200 * PG);
+	kept_small = ptsel_tlb_lookup(&tlb, PG, &y);
+	ptsel_tlb_flush_range(&tlb, 0, 1ULL << 30, 300 * PG);
+	kept_large = ptsel_tlb_lookup(&tlb, PG, &y);
+	ok(kept_small && !kept_large,
+	   "flush ceiling capped at the TLB's entries: 200 pages one by one, 300 whole");
+}
+
 int main(void)
 {
 	printf("TAP version 13\n");
@@ -222,6 +317,8 @@ int main(void)
 	range_flush(PTSEL_TLB_FLUSH_CEILING);
 	range_flush(1 << 20);
 	range_flush(0);
+	self_bypass();
+	ceiling_cap();
 	printf("1..%u\n", tests);
 	return failed != 0;
 }

@@ -218,7 +218,7 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 	unsigned int k;
 
 	/* Random addresses rarely reuse a table: they would bypass it. */
-	wc.adaptive = adaptive;
+	wc.sampler.adaptive = adaptive;
 
 	side[0].asid = 11;
 	side[0].lo = (1ULL << 39) - 4 * SZ_1G;

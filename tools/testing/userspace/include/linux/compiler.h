@@ -13,4 +13,6 @@
 #define __acquire(...)	((void)0)
 #define __release(...)	((void)0)
 
+#define noinline	__attribute__((__noinline__))
+
 #endif

@@ -14,6 +14,7 @@
 #define ARRAY_SIZE(arr)	(sizeof(arr) / sizeof((arr)[0]))
 
 #define min(a, b)	((a) < (b) ? (a) : (b))
+#define min_t(type, a, b)	min((type)(a), (type)(b))
 #define max(a, b)	((a) > (b) ? (a) : (b))
 #define swap(a, b)	do { __typeof__(a) __t = (a); (a) = (b); (b) = __t; } while (0)
 #define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
