@@ -268,6 +268,83 @@ TEST_F(mf, device_asks_only_what_the_host_handles)
 	munmap(buf, MC_PAGE);
 }
 
+/*
+ * The same flow with the mailbox polled (use_irq 0) instead of
+ * interrupt-driven: the repair's completion is found by polling.
+ */
+TEST_F(mf, polled_mailbox_completes_the_flow)
+{
+	struct maint_cmd_event e;
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf = mf_page(_metadata, self->dev, 41, &pfn, &dpa);
+	int fd;
+
+	ASSERT_EQ(0, mc_dev_write(self->dev, "use_irq", "0"));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "1 maint", &e);
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+		  MAINT_CMD_ACT_UNPOISON, e.actions);
+	EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_TRUE(mc_check(buf, 41));
+	close(fd);
+	munmap(buf, MC_PAGE);
+}
+
+/*
+ * More indications than max_pending while the actions are slow: the
+ * ones over the bound are refused with ENOSPC, reported in the stream
+ * and counted failed; none is lost unreported.
+ */
+TEST_F(mf, indications_over_max_pending_are_refused_and_reported)
+{
+	enum { N = 6 };
+	struct maint_cmd_event e;
+	int fd, i, got = 0, refused = 0, done = 0;
+	uint8_t *buf = mc_node_pages(N, 1);
+	long long dpa;
+	char cmd[96];
+
+	ASSERT_NE(NULL, buf);
+	mv_knobs_save(&self->knobs, "max_pending");
+	ASSERT_EQ(0, mv_write_knob(MC_MM, "max_pending", "2"));
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_ppr_latency_ms", "500"));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < N; i++) {
+		mc_fill(buf + i * MC_PAGE, 50 + i);
+		dpa = mc_dpa_of(self->dev, mc_pfn_of(buf + i * MC_PAGE));
+		ASSERT_LE(0, dpa);
+		snprintf(cmd, sizeof(cmd), "gm %#llx 1 maint", dpa);
+		ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	}
+	while (got < N && !mc_next_event(fd, &e, 30000)) {
+		if (e.kind != MAINT_CMD_EV_GENERAL_MEDIA)
+			continue;
+		got++;
+		if (e.result == -ENOSPC) {
+			EXPECT_EQ(0, e.actions);
+			refused++;
+		} else {
+			EXPECT_EQ(0, e.result);
+			done++;
+		}
+	}
+	EXPECT_EQ(N, got);
+	EXPECT_LE(1, refused);
+	EXPECT_LE(2, done);
+	EXPECT_EQ(refused, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(N, mc_dev_read(self->dev, "indications"));
+	TH_LOG("%d acted on, %d refused over max_pending 2", done, refused);
+	for (i = 0; i < N; i++)
+		EXPECT_TRUE(mc_check(buf + i * MC_PAGE, 50 + i)) TH_LOG("page %d", i);
+	close(fd);
+	munmap(buf, N * MC_PAGE);
+}
+
 static int read_str(const char *dev, const char *file, char *buf, size_t size)
 {
 	char path[256];
