@@ -86,6 +86,7 @@ struct ag_ctl {
 	unsigned long long irqs;	/* MSIs vCPU 1's APIC delivered (AG_VEC in service) */
 	unsigned long long irqs_unacked;	/* handler runs with AG_VEC not in service */
 	unsigned long long irqs_at_entry;	/* of which returning to the handler's entry */
+	unsigned long long irqs_nested;	/* APIC-delivered runs that interrupted the handler's entry */
 	unsigned long long disarms;	/* armed cleared by L0: interrupts it raised */
 	unsigned long long unacked_ip;	/* last unacked run: the interrupted rip */
 	unsigned long long unacked_irr;	/* ... and IRR bits 64..95 then */
