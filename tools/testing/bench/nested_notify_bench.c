@@ -15,6 +15,7 @@
  */
 #include <poll.h>
 
+#include "memvirt_ksft.h"
 #include "nn_vmm.h"
 
 #define N	4000
@@ -23,31 +24,6 @@
 struct result {
 	double stall, latency, rate, l1_exits, l0_exits, vmm_exits;
 };
-
-static long stat_of(int fd, const char *name)
-{
-	struct kvm_stats_header h;
-	long val = -1;
-	size_t dsz;
-	char *d;
-	int i;
-
-	if (pread(fd, &h, sizeof(h), 0) != sizeof(h))
-		return -1;
-	dsz = sizeof(struct kvm_stats_desc) + h.name_size;
-	d = calloc(h.num_desc, dsz);
-	if (d && pread(fd, d, dsz * h.num_desc, h.desc_offset) == (ssize_t)(dsz * h.num_desc))
-		for (i = 0; i < (int)h.num_desc; i++) {
-			struct kvm_stats_desc *sd = (void *)(d + i * dsz);
-			__u64 v;
-
-			if (!strcmp(sd->name, name) &&
-			    pread(fd, &v, sizeof(v), h.data_offset + sd->offset) == sizeof(v))
-				val = v;
-		}
-	free(d);
-	return val;
-}
 
 /* B2: the relay writes records as the module does, from user space. */
 struct relay {
@@ -107,7 +83,7 @@ static int one_run(const char *name, struct result *res)
 	struct ag_ctl c = { .mode = MODE_PORT, .n = N, .slots = 1024, .l1_intercept = b1 };
 	struct relay r = { 0 };
 	pthread_t rt;
-	long x0, xu0;
+	long x0;
 	struct vmm v;
 	int sfd, ret;
 
@@ -118,8 +94,7 @@ static int one_run(const char *name, struct result *res)
 		return -1;
 	}
 	sfd = ioctl(v.vcpu[0], KVM_GET_STATS_FD, NULL);
-	x0 = stat_of(sfd, "exits");
-	xu0 = stat_of(sfd, "io_exits");
+	x0 = mv_kvm_stat(sfd, "exits");
 	r.v = &v;
 	if (!nn && !b1)
 		pthread_create(&rt, NULL, relay_thread, &r);
@@ -140,10 +115,9 @@ static int one_run(const char *name, struct result *res)
 	res->rate = 1e6 * N / (double)v.ctl->l2_tsc;	/* doorbells per million TSC */
 	res->l1_exits = (double)v.ctl->l1_exits_other / N;
 	/* L0 exits while L2 ran, per doorbell (L1's own exits included). */
-	res->l0_exits = (double)(stat_of(sfd, "exits") - x0) / N;
+	res->l0_exits = (double)(mv_kvm_stat(sfd, "exits") - x0) / N;
 	/* Exits to the VMM: ioeventfd doorbells never leave the kernel. */
 	res->vmm_exits = nn || b1 ? 0 : (double)r.wakeups / N;
-	(void)xu0;
 	close(sfd);
 	vmm_destroy(&v);
 	return 0;
@@ -164,7 +138,7 @@ static double median(double *v)
 
 static int measure(const char *name, struct result *med)
 {
-	double s[RUNS], l[RUNS], r[RUNS];
+	double s[RUNS], l[RUNS], r[RUNS], x1[RUNS], x0[RUNS], xv[RUNS];
 	struct result res;
 	int i;
 
@@ -174,11 +148,16 @@ static int measure(const char *name, struct result *med)
 		s[i] = res.stall;
 		l[i] = res.latency;
 		r[i] = res.rate;
+		x1[i] = res.l1_exits;
+		x0[i] = res.l0_exits;
+		xv[i] = res.vmm_exits;
 	}
-	*med = res;
 	med->stall = median(s);
 	med->latency = median(l);
 	med->rate = median(r);
+	med->l1_exits = median(x1);
+	med->l0_exits = median(x0);
+	med->vmm_exits = median(xv);
 	printf("nested_notify_bench: %s, %d doorbells, medians of %d: L2 stall %.0f TSC/doorbell, doorbell to L1 consumer %.0f TSC, burst %.1f doorbells/Mcycle; exits per doorbell: L1 %.2f, L0 %.2f, VMM %.2f\n",
 	       name, N, RUNS, med->stall, med->latency, med->rate, med->l1_exits,
 	       med->l0_exits, med->vmm_exits);
