@@ -321,4 +321,65 @@ TEST_F_TIMEOUT(nn, c_rmmod_refused_while_in_use, 120)
 	vmm_destroy(&v);
 }
 
+#define NN_DEBUGFS	"/sys/kernel/debug/nested_notify/"
+
+/* Wait until the held delivery reads @stage in hold_delivery: true if so. */
+static bool held_at(long stage)
+{
+	int i;
+
+	for (i = 0; i < 6000; i++) {
+		if (mv_read_knob(NN_DEBUGFS, "hold_delivery") == stage)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * The unload race: a delivery in a vCPU thread's task work can drop the
+ * context's last reference after the VMM closed every fd of the module.
+ * Held there (debugfs hold_delivery), after it dropped its references
+ * and before it returns, the module must still refuse rmmod: its code is
+ * still running. Then the context goes once the delivery returned.
+ */
+TEST_F_TIMEOUT(nn, c_rmmod_waits_for_a_held_delivery, 300)
+{
+	struct ag_ctl c = { .mode = MODE_PORT, .n = 50, .slots = 64 };
+	long before = mv_read_knob(NN_SYSFS, "contexts");
+	unsigned int i, refused = 0;
+	struct vmm v;
+
+	require(_metadata, true);
+	if (access(NN_DEBUGFS "hold_delivery", W_OK))
+		SKIP(return, "no debugfs hold_delivery");
+	ASSERT_EQ(0, vmm_create(&v, VMM_MODULE, &c));
+	ASSERT_EQ(0, mv_write_knob(NN_DEBUGFS, "hold_delivery", "1"));
+	ASSERT_EQ(0, vmm_start(&v));
+	/* A delivery holds its device and the context's file. */
+	ASSERT_TRUE(held_at(1));
+	close(v.ctx);
+	close(v.dev);
+	v.ctx = v.dev = -1;
+	EXPECT_EQ(before + 1, mv_read_knob(NN_SYSFS, "contexts"));
+	/* It dropped them, the last ones; its code has not returned yet. */
+	ASSERT_EQ(0, mv_write_knob(NN_DEBUGFS, "hold_delivery", "2"));
+	ASSERT_TRUE(held_at(2));
+	for (i = 0; i < 50; i++) {
+		if (syscall(__NR_delete_module, "nested_notify", O_NONBLOCK) &&
+		    (errno == EWOULDBLOCK || errno == EBUSY))
+			refused++;
+		usleep(10000);
+	}
+	EXPECT_EQ(50, refused);
+	EXPECT_EQ(0, access(NN_DEV, F_OK));
+	ASSERT_EQ(0, mv_write_knob(NN_DEBUGFS, "hold_delivery", "0"));
+	/* Returned: the context goes with its file; nothing is left. */
+	for (i = 0; i < 3000 && mv_read_knob(NN_SYSFS, "contexts") != before; i++)
+		usleep(10000);
+	EXPECT_EQ(before, mv_read_knob(NN_SYSFS, "contexts"));
+	EXPECT_EQ(0, mv_read_knob(NN_DEBUGFS, "hold_delivery"));
+	vmm_destroy(&v);
+}
+
 TEST_HARNESS_MAIN
