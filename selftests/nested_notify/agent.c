@@ -154,7 +154,8 @@ static u32 armed_by_me;
 static void disarmed(void)
 {
 	CTL->disarms++;
-	while (CTL->irqs < CTL->disarms)
+	/* B1's wakeup is vCPU 0's IPI (ipis also counts its other ones). */
+	while ((CTL->l1_intercept ? CTL->ipis : CTL->irqs) < CTL->disarms)
 		__asm__ __volatile__("sti; hlt; cli" : : : "memory");
 }
 

@@ -113,6 +113,28 @@ TEST_F_TIMEOUT(nn, b_l2_mmio_doorbell_completed_by_l0, 120)
 	l0_completes(_metadata, VMM_MMIO_DB, MODE_MMIO);
 }
 
+/*
+ * B1, the bench's and the demo's baseline: L1 intercepts the port and
+ * writes each record itself, one L1 exit per doorbell, no module.
+ */
+TEST_F_TIMEOUT(nn, b_l1_intercept_baseline_writes_every_record, 120)
+{
+	struct ag_ctl c = { .mode = MODE_PORT, .n = 200, .slots = 64, .l1_intercept = 1 };
+	struct vmm v;
+
+	require(_metadata, false);
+	ASSERT_EQ(0, vmm_create(&v, 0, &c));
+	ASSERT_EQ(0, run(&v));
+	EXPECT_EQ(200, v.ctl->l2_rung);
+	EXPECT_EQ(200, v.ctl->consumed);
+	EXPECT_EQ(200, v.ctl->records);
+	EXPECT_EQ(0, v.ctl->bad_seq);
+	EXPECT_EQ(0, v.ctl->bad_check);
+	EXPECT_EQ(200, v.ctl->l1_exits_other);
+	EXPECT_EQ(0, eventfd_count(v.db));
+	vmm_destroy(&v);
+}
+
 /* Every record checked by L1, all doorbells accounted for, both ways. */
 static void check_delivery(struct __test_metadata *_metadata, struct vmm *v,
 			   unsigned int n)
