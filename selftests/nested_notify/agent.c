@@ -227,6 +227,9 @@ static void l2_main(void)
 		else
 			out32(PORT_DB, i);
 		CTL->l2_rung = i + 1;
+		/* Latency runs: one doorbell in flight at a time, no queue. */
+		while (CTL->paced && CTL->consumed < i + 1)
+			pause();
 		if (CTL->remap_at && i + 1 == CTL->remap_at)
 			vmmcall(1);
 	}

@@ -69,6 +69,7 @@ struct ag_ctl {
 	unsigned int l1_intercept;	/* B1: L1 intercepts PORT_DB, writes the record */
 	unsigned int hold;		/* consumer waits while set (ring fills) */
 	unsigned int stop;		/* MODE_IDLE: stop */
+	unsigned int paced;		/* L2 rings once L1's consumer saw the last doorbell */
 	unsigned int remap_req;		/* vCPU 0 -> 1: L2 paused, move the ring */
 	/* agent -> VMM */
 	unsigned int phase0, phase1;	/* 1 up, 2 done */
