@@ -22,7 +22,7 @@
 #include "nn_vmm.h"
 
 #define N	4000
-#define N_PACED	200
+#define N_PACED	50
 #define RUNS	3
 
 /* latency: one doorbell in flight (paced run); burst_latency: in the burst */
