@@ -25,6 +25,7 @@
 void nn_dev_init(struct nn_dev *d, u32 index)
 {
 	*d = (struct nn_dev){ .index = index, .next_seq = 1 };
+	ptsel_gwalk_cache_init(&d->walk, d->page_gpa, NN_RING_MAX_PAGES);
 }
 EXPORT_SYMBOL_IF_KUNIT(nn_dev_init);
 
@@ -66,42 +67,32 @@ static int nn_walk_read(void *priv, u64 gpa, u64 *val)
 
 static const struct ptsel_gwalk_ops nn_gwalk_ops = { .read = nn_walk_read };
 
-/* Translate every page of @e's ring into @d->page_gpa. */
+/* The walk of @e's ring, from the cache when @e's key did not change. */
 static int nn_walk_ring(struct nn_dev *d, const struct nested_notify_entry *e,
 			const struct nn_env *env, struct nn_stats *st)
 {
-	u64 first = e->ring_gva & ~(NN_PAGE_SIZE - 1);
-	u64 last = e->ring_gva + NN_RING_HDR + (u64)e->slots * NN_REC_SIZE - 1;
-	unsigned int i, n;
+	struct ptsel_gwalk_key key = {
+		.cr3 = e->cr3,
+		.generation = e->generation,
+		.gva = e->ring_gva,
+		.len = NN_RING_HDR + (u64)e->slots * NN_REC_SIZE,
+		.levels = 4,
+		.prot = PTSEL_PROT_WRITE,
+	};
+	u64 walks = d->walk.walks;
+	int ret;
 
-	if (last < e->ring_gva)
-		return -EINVAL;
-	n = ((last & ~(NN_PAGE_SIZE - 1)) - first) / NN_PAGE_SIZE + 1;
-	st->walks++;
-	for (i = 0; i < n; i++) {
-		struct ptsel_gwalk w;
-		int ret;
-
-		ret = ptsel_guest_walk(&nn_gwalk_ops, (void *)env, e->cr3, 4,
-				       first + i * NN_PAGE_SIZE, &w);
-		if (ret)
-			return ret;
-		if (!(w.prot & PTSEL_PROT_WRITE))
-			return -EACCES;
-		d->page_gpa[i] = w.gpa & ~(NN_PAGE_SIZE - 1);
-	}
-	d->key = *e;
-	d->cached = true;
-	return 0;
+	ret = ptsel_gwalk_cache_get(&d->walk, &nn_gwalk_ops, (void *)env, &key);
+	st->walks += d->walk.walks - walks;
+	if (ret == 1)
+		st->walk_hits++;
+	return ret < 0 ? ret : 0;
 }
 
-/* L1 guest-physical address of byte @off of the ring (no page crossing). */
-static u64 nn_ring_gpa(const struct nn_dev *d, u64 off)
+/* L1 guest-physical address of @len bytes at @off in the ring (one page). */
+static int nn_ring_gpa(const struct nn_dev *d, u64 off, u32 len, u64 *gpa)
 {
-	u64 va = d->key.ring_gva + off;
-	u64 page = (va - (d->key.ring_gva & ~(NN_PAGE_SIZE - 1))) / NN_PAGE_SIZE;
-
-	return d->page_gpa[page] + (va & (NN_PAGE_SIZE - 1));
+	return ptsel_gwalk_cache_gpa(&d->walk, d->walk.key.gva + off, len, gpa);
 }
 
 static int nn_put32(const struct nn_env *env, u64 gpa, u32 v)
@@ -113,22 +104,25 @@ static int nn_put32(const struct nn_env *env, u64 gpa, u32 v)
  * Append one record for everything pending to the ring of the cached
  * walk. Returns NN_* bits or -errno.
  */
-static int nn_append(struct nn_dev *d, const struct nn_env *env, u64 now_ns,
-		     struct nn_stats *st)
+static int nn_append(struct nn_dev *d, u32 slots, const struct nn_env *env,
+		     u64 now_ns, struct nn_stats *st)
 {
 	struct nested_notify_ring hdr;
 	struct nested_notify_record rec;
-	u64 hdr_gpa = nn_ring_gpa(d, 0), rec_gpa;
+	u64 hdr_gpa, rec_gpa;
 	u32 used, armed;
 	int ret;
 
+	ret = nn_ring_gpa(d, 0, NN_RING_HDR, &hdr_gpa);
+	if (ret)
+		return ret;
 	ret = env->read(env->priv, hdr_gpa, &hdr, offsetof(struct nested_notify_ring, reserved));
 	if (ret)
 		return ret;
 	used = hdr.prod - hdr.cons;
-	if (used > d->key.slots)
+	if (used > slots)
 		return -EPROTO;
-	if (used == d->key.slots) {
+	if (used == slots) {
 		st->overflows++;
 		if (!(hdr.flags & NESTED_NOTIFY_RING_OVERFLOW)) {
 			ret = nn_put32(env, hdr_gpa + offsetof(struct nested_notify_ring, flags),
@@ -144,7 +138,10 @@ static int nn_append(struct nn_dev *d, const struct nn_env *env, u64 now_ns,
 	rec.entry = d->index;
 	rec.time_ns = now_ns;
 	rec.check = nested_notify_record_check(rec.seq, rec.count, rec.entry, rec.time_ns);
-	rec_gpa = nn_ring_gpa(d, NN_RING_HDR + (u64)(hdr.prod & (d->key.slots - 1)) * NN_REC_SIZE);
+	ret = nn_ring_gpa(d, NN_RING_HDR + (u64)(hdr.prod & (slots - 1)) * NN_REC_SIZE,
+			  NN_REC_SIZE, &rec_gpa);
+	if (ret)
+		return ret;
 	/*
 	 * The body, then the sequence number, then the producer index. L1
 	 * reads them on another vCPU in the opposite order; each write is
@@ -205,7 +202,7 @@ static int nn_append(struct nn_dev *d, const struct nn_env *env, u64 now_ns,
  * them; the rest waits for the next call.
  *
  * Return: NN_* bits (0 when nothing was pending), or -errno of what
- * stopped the delivery (see nn_entry_check(), ptsel_guest_walk();
+ * stopped the delivery (see nn_entry_check(), ptsel_gwalk_cache_get();
  * -ENXIO: no table or the entry is past its end; -EACCES: a ring page
  * is read-only; -EPROTO: the ring's indices say more records than
  * slots; or @env's error).
@@ -229,20 +226,15 @@ int nn_deliver(struct nn_dev *d, const struct nn_table *t, const struct nn_env *
 		ret = nn_entry_check(&e);
 	if (ret)
 		goto fault;
-	if (d->cached && !memcmp(&d->key, &e, sizeof(e))) {
-		st->walk_hits++;
-	} else {
-		d->cached = false;
-		ret = nn_walk_ring(d, &e, env, st);
-		if (ret)
-			goto fault;
-	}
-	ret = nn_append(d, env, now_ns, st);
+	ret = nn_walk_ring(d, &e, env, st);
+	if (ret)
+		goto fault;
+	ret = nn_append(d, e.slots, env, now_ns, st);
 	if (ret >= 0)
 		return ret;
 fault:
 	/* The next delivery walks again: the fault may be L1 remapping. */
-	d->cached = false;
+	ptsel_gwalk_cache_invalidate(&d->walk);
 	st->faults++;
 	return ret;
 }

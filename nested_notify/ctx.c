@@ -24,12 +24,23 @@
  * 6.12 gives a module no way to write guest memory there without the
  * dirty-tracking WARN. The next doorbell rung by a vCPU delivers it.
  *
+ * Lifetime: a context lives as long as its file; the file's module
+ * reference (its fops owner) keeps the module. A queued delivery holds
+ * a reference to the file, not only to its device: the task work may
+ * drop the file's last reference, and then fput() defers the release
+ * (nn_ctx_release()) and the module reference to a task work of its
+ * own, run after this one has returned. So no module code runs after
+ * the module's last reference is gone, and rmmod waits for a delivery
+ * until it has returned (the kselftest holds one there through the
+ * debugfs file hold_delivery).
+ *
  * Locking: ctx->lock (a mutex) serializes a context's table, devices,
  * counters and every delivery into it. nn_consumers_lock guards the
  * set of eventfds consumed, one consumer per eventfd.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/kvm_host.h>
@@ -62,7 +73,8 @@ static atomic_t nn_ctx_ids = ATOMIC_INIT(0);
  * @signalled: doorbells consumed from @db, not yet given to the core
  * @flags: NN_QUEUED
  * @twork: the delivery queued on a vCPU thread
- * @ref: references: the context's list, a queued @twork
+ * @ref: references: the context's list, a queued @twork (which also
+ *	 holds the context's file)
  * @node: in ctx->devs (ctx->lock)
  * @consumer: in nn_consumers (nn_consumers_lock)
  * @dead: removed from the context (ctx->lock)
@@ -85,48 +97,16 @@ struct nn_device {
 };
 
 /*
- * The last reference to a context can go in a vCPU thread's task work,
- * with no file of the module open. Dropping the module reference there
- * would let rmmod free the code the task work still returns through:
- * drop it in a work item of nn_free_wq instead, which nn_ctx_exit()
- * destroys, waiting for the work to have returned.
+ * Runs from the file's release (or the failed creation of the file): a
+ * delivery still queued holds the file, so none is left.
  */
-static struct workqueue_struct *nn_free_wq;
-
-static void nn_ctx_free_work(struct work_struct *work)
-{
-	kfree(container_of(work, struct nn_ctx, free_work));
-	module_put(THIS_MODULE);
-}
-
 static void nn_ctx_free(struct kref *ref)
 {
 	struct nn_ctx *ctx = container_of(ref, struct nn_ctx, ref);
 
-	/* Here, not in the work: in the VMM's mm, KVM unmaps its own slots. */
 	kvm_put_kvm(ctx->kvm);
 	atomic_dec(&nn_stats.contexts);
-	INIT_WORK(&ctx->free_work, nn_ctx_free_work);
-	queue_work(nn_free_wq, &ctx->free_work);
-}
-
-/**
- * nn_ctx_init() - set up what contexts need
- *
- * Return: 0 or -ENOMEM.
- */
-int nn_ctx_init(void)
-{
-	nn_free_wq = alloc_workqueue(KBUILD_MODNAME, 0, 0);
-	return nn_free_wq ? 0 : -ENOMEM;
-}
-
-/**
- * nn_ctx_exit() - wait for the last context's release to have returned
- */
-void nn_ctx_exit(void)
-{
-	destroy_workqueue(nn_free_wq);
+	kfree(ctx);
 }
 
 static void nn_ctx_put(struct nn_ctx *ctx)
@@ -226,16 +206,93 @@ static void nn_device_deliver(struct nn_device *nd)
 	}
 }
 
+/*
+ * Test hook, debugfs hold_delivery (root only): writing 1 makes the
+ * next delivery wait before it drops its references (reads 1 then);
+ * writing 2 lets it drop them and wait again, just before it returns
+ * (reads 2); writing 0 lets it return. A held delivery waits at most
+ * NN_HOLD_MAX, and not for a fatal signal.
+ */
+#define NN_HOLD_MAX	(60 * HZ)
+static DECLARE_WAIT_QUEUE_HEAD(nn_hold_wq);
+static unsigned int nn_hold_mode;	/* what user space wrote */
+static unsigned int nn_held;		/* where a delivery waits, or 0 */
+static bool nn_hold_armed;		/* the next delivery is held */
+
+static void nn_hold_at(unsigned int stage)
+{
+	if (READ_ONCE(nn_hold_mode) != stage)
+		return;
+	WRITE_ONCE(nn_held, stage);
+	wait_event_killable_timeout(nn_hold_wq, READ_ONCE(nn_hold_mode) != stage,
+				    NN_HOLD_MAX);
+	WRITE_ONCE(nn_held, 0);
+}
+
+static ssize_t nn_hold_write(struct file *file, const char __user *buf,
+			     size_t len, loff_t *ppos)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint_from_user(buf, len, 0, &v);
+	if (ret)
+		return ret;
+	if (v > 2)
+		return -EINVAL;
+	WRITE_ONCE(nn_hold_armed, v == 1);
+	WRITE_ONCE(nn_hold_mode, v);
+	wake_up_all(&nn_hold_wq);
+	return len;
+}
+
+static ssize_t nn_hold_read(struct file *file, char __user *buf, size_t len,
+			    loff_t *ppos)
+{
+	char s[4];
+
+	return simple_read_from_buffer(buf, len, ppos, s,
+				       scnprintf(s, sizeof(s), "%u\n", READ_ONCE(nn_held)));
+}
+
+static const struct file_operations nn_hold_fops = {
+	.owner = THIS_MODULE,
+	.read = nn_hold_read,
+	.write = nn_hold_write,
+	.llseek = default_llseek,
+};
+
+/**
+ * nn_ctx_debugfs() - the contexts' debugfs files
+ * @dir: the module's debugfs directory
+ */
+void nn_ctx_debugfs(struct dentry *dir)
+{
+	debugfs_create_file("hold_delivery", 0600, dir, NULL, &nn_hold_fops);
+}
+
+/*
+ * The delivery, in the vCPU thread that rang. It holds @nd and the
+ * context's file; when its fput() is the last, the release and the
+ * module reference wait for a task work queued behind this one.
+ */
 static void nn_twork_fn(struct callback_head *cb)
 {
 	struct nn_device *nd = container_of(cb, struct nn_device, twork);
+	struct file *file = nd->ctx->file;
+	bool hold = xchg(&nn_hold_armed, false);
 
 	clear_bit(NN_QUEUED, &nd->flags);
 	/* A doorbell after the clear queues again; one before is ours. */
 	smp_mb__after_atomic();
 	if (!(current->flags & PF_EXITING))
 		nn_device_deliver(nd);
+	if (hold)
+		nn_hold_at(1);
 	nn_device_put(nd);
+	fput(file);
+	if (hold)
+		nn_hold_at(2);
 }
 
 /*
@@ -247,6 +304,7 @@ static int nn_wake(wait_queue_entry_t *wait, unsigned int mode, int sync, void *
 {
 	struct nn_device *nd = container_of(wait, struct nn_device, wait);
 	struct kvm_vcpu *vcpu;
+	struct file *file;
 	bool own;
 	u64 cnt;
 
@@ -264,12 +322,24 @@ static int nn_wake(wait_queue_entry_t *wait, unsigned int mode, int sync, void *
 	}
 	if (test_and_set_bit(NN_QUEUED, &nd->flags))
 		return 1;
+	/*
+	 * The file is not freed before its release has taken @nd off this
+	 * wait queue; with no reference left it is being released, and the
+	 * doorbells go with the device.
+	 */
+	file = get_file_active(&nd->ctx->file);
+	if (!file) {
+		clear_bit(NN_QUEUED, &nd->flags);
+		return 1;
+	}
 	/* The list's reference outlives this wakeup: never the last here. */
 	kref_get(&nd->ref);
 	init_task_work(&nd->twork, nn_twork_fn);
 	if (task_work_add(current, &nd->twork, TWA_RESUME)) {
 		clear_bit(NN_QUEUED, &nd->flags);
 		kref_put(&nd->ref, nn_device_free);
+		/* A last reference is released from a work item: no sleep here. */
+		fput(file);
 	}
 	return 1;
 }
@@ -310,7 +380,6 @@ struct nn_ctx *nn_ctx_alloc(const struct nested_notify_create *c)
 		kfree(ctx);
 		return ERR_PTR(-ENOENT);
 	}
-	__module_get(THIS_MODULE);
 	ctx->kvm = kvm;
 	ctx->id = atomic_inc_return(&nn_ctx_ids);
 	mutex_init(&ctx->lock);
@@ -528,11 +597,11 @@ void nn_ctx_info(struct nn_ctx *ctx, struct nested_notify_info *info)
 }
 
 /**
- * nn_ctx_release() - the context's fd is closed
+ * nn_ctx_release() - the context's file is released
  * @ctx: the context
  *
- * Removes every device; a delivery still queued on a vCPU thread holds
- * its device, and so the context and the VM, until it has run.
+ * Removes every device and frees the context: a delivery queued on a
+ * vCPU thread holds the file, so none is left by now.
  */
 void nn_ctx_release(struct nn_ctx *ctx)
 {

@@ -7,6 +7,7 @@
 
 #include <linux/anon_inodes.h>
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/uaccess.h>
@@ -60,6 +61,7 @@ static long nn_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct nested_notify_create c;
 	struct nn_ctx *ctx;
+	struct file *cf;
 	int fd;
 
 	if (cmd != NESTED_NOTIFY_IOC_CREATE)
@@ -69,9 +71,20 @@ static long nn_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	ctx = nn_ctx_alloc(&c);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
-	fd = anon_inode_getfd("[nested_notify]", &nn_ctx_fops, ctx, O_RDWR | O_CLOEXEC);
+	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
-		nn_ctx_release(ctx);
+		goto release;
+	cf = anon_inode_getfile("[nested_notify]", &nn_ctx_fops, ctx, O_RDWR);
+	if (IS_ERR(cf)) {
+		put_unused_fd(fd);
+		fd = PTR_ERR(cf);
+		goto release;
+	}
+	ctx->file = cf;
+	fd_install(fd, cf);
+	return fd;
+release:
+	nn_ctx_release(ctx);
 	return fd;
 }
 

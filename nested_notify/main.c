@@ -8,7 +8,6 @@
 
 #include <linux/module.h>
 
-#include "nn_ctx.h"
 #include "nn_internal.h"
 
 #define CREATE_TRACE_POINTS
@@ -18,29 +17,20 @@ static int __init nn_init(void)
 {
 	int ret;
 
-	ret = nn_ctx_init();
-	if (ret)
-		return ret;
 	ret = nn_sysfs_init();
 	if (ret)
-		goto ctx;
+		return ret;
 	ret = nn_dev_init_misc();
 	if (ret)
-		goto sysfs;
-	return 0;
-sysfs:
-	nn_sysfs_exit();
-ctx:
-	nn_ctx_exit();
+		nn_sysfs_exit();
 	return ret;
 }
 
 static void __exit nn_exit(void)
 {
-	/* No context is left: each holds a module reference. */
+	/* No context is left: each file holds a module reference. */
 	nn_dev_exit_misc();
 	nn_sysfs_exit();
-	nn_ctx_exit();
 }
 
 module_init(nn_init);

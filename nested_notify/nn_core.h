@@ -2,8 +2,8 @@
 /*
  * nested_notify core: the delivery of doorbells into an L1 ring, as
  * pure code. It reads the device's table entry, checks it, translates
- * the ring through L1's page tables with ptsel's guest walker (caching
- * the walk per entry generation), and appends one record for all the
+ * the ring through L1's page tables with ptsel's guest walker (its
+ * guest-walk cache keeps the walk per entry generation), and appends one record for all the
  * doorbells still pending. It neither allocates, locks, sleeps nor
  * traces: guest memory is read and written through struct nn_env, and
  * the caller serializes the deliveries of one device. The same source
@@ -16,6 +16,7 @@
 #include <linux/types.h>
 #include <linux/nested_notify.h>
 #include <kunit/visibility.h>
+#include <memvirt/ptsel.h>
 
 #define NN_PAGE_SIZE		4096ULL
 #define NN_RING_HDR		sizeof(struct nested_notify_ring)
@@ -66,16 +67,16 @@ struct nn_stats {
  * @index: its table entry
  * @pending: doorbells not in a record yet
  * @next_seq: number of the first pending doorbell
- * @cached: @key and @page_gpa hold a valid walk
- * @key: the entry the walk was made for
- * @page_gpa: L1 guest-physical address of each page the ring touches
+ * @walk: ptsel's guest-walk cache of the ring, keyed by the entry's CR3,
+ *	  generation, ring address and size
+ * @page_gpa: @walk's storage: L1 guest-physical address of each page
+ *	      the ring touches
  */
 struct nn_dev {
 	u32 index;
 	u64 pending;
 	u64 next_seq;
-	bool cached;
-	struct nested_notify_entry key;
+	struct ptsel_gwalk_cache walk;
 	u64 page_gpa[NN_RING_MAX_PAGES];
 };
 

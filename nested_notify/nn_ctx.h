@@ -8,10 +8,11 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/workqueue.h>
 
 #include "nn_internal.h"
 
+struct dentry;
+struct file;
 struct kvm;
 
 /**
@@ -25,8 +26,8 @@ struct kvm;
  * @interrupts: interrupts raised
  * @devs: the devices
  * @nr_devs: their number
- * @ref: the fd's reference and one per device
- * @free_work: frees it and drops the module reference (nn_free_wq)
+ * @ref: the file's reference and one per device
+ * @file: its file (which owns it); a queued delivery holds a reference
  */
 struct nn_ctx {
 	struct kvm *kvm;
@@ -39,7 +40,7 @@ struct nn_ctx {
 	struct list_head devs;
 	unsigned int nr_devs;
 	struct kref ref;
-	struct work_struct free_work;
+	struct file *file;
 };
 
 struct nn_ctx *nn_ctx_alloc(const struct nested_notify_create *c);
@@ -48,7 +49,6 @@ int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a);
 int nn_ctx_remove_device(struct nn_ctx *ctx, const struct nested_notify_device *a);
 void nn_ctx_info(struct nn_ctx *ctx, struct nested_notify_info *info);
 void nn_ctx_release(struct nn_ctx *ctx);
-int nn_ctx_init(void);
-void nn_ctx_exit(void);
+void nn_ctx_debugfs(struct dentry *dir);
 
 #endif /* _NN_CTX_H */

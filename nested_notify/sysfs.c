@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nested_notify ABI: /sys/kernel/mm/nested_notify/ counters, and the
- * debugfs fault-injection point on the reads of L1 memory (see
- * Documentation/ABI/testing/sysfs-kernel-mm-nested_notify).
+ * nested_notify ABI: /sys/kernel/mm/nested_notify/ counters, and in
+ * debugfs the fault-injection point on the reads of L1 memory (see
+ * Documentation/ABI/testing/sysfs-kernel-mm-nested_notify) and the
+ * test hook that holds a delivery (ctx.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -12,6 +13,7 @@
 
 #include <memvirt/mm_kobj.h>
 
+#include "nn_ctx.h"
 #include "nn_internal.h"
 
 struct nn_global_stats nn_stats;
@@ -95,6 +97,7 @@ int nn_sysfs_init(void)
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	fault_create_debugfs_attr("fail_read", nn_debugfs, &nn_fail_read);
 #endif
+	nn_ctx_debugfs(nn_debugfs);
 	return 0;
 }
 

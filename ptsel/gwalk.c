@@ -5,6 +5,7 @@
  * memory, read through a caller-provided reader. pwsp and nested_notify
  * walk KVM guests' tables with it, so nothing here may trust what it
  * reads: every entry is checked for reserved bits before it is used.
+ * Also the guest-walk cache: a range's walk kept per generation.
  */
 #include <linux/bits.h>
 #include <linux/errno.h>
@@ -96,3 +97,130 @@ int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
 	return 0;
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_guest_walk, PTSEL);
+
+/*
+ * The guest-walk cache: the translations of one guest-virtual range,
+ * kept as long as the caller's key (CR3, generation, range, levels,
+ * permissions) stays the same. A consumer that translates the same
+ * guest structure over and over (a ring L1 keeps resident, say) walks
+ * it once per generation instead of once per access.
+ */
+
+/**
+ * ptsel_gwalk_cache_init() - an empty guest-walk cache
+ * @c: the cache
+ * @page_gpa: storage for the translations, @max_pages entries
+ * @max_pages: the most pages a cached range may span
+ */
+void ptsel_gwalk_cache_init(struct ptsel_gwalk_cache *c, u64 *page_gpa,
+			    u32 max_pages)
+{
+	*c = (struct ptsel_gwalk_cache){ .page_gpa = page_gpa,
+					 .max_pages = max_pages };
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_gwalk_cache_init, PTSEL);
+
+/**
+ * ptsel_gwalk_cache_invalidate() - drop the cached walk
+ * @c: the cache
+ *
+ * The next ptsel_gwalk_cache_get() walks whatever its key: for a
+ * consumer that saw the guest's mapping fail, which may be the guest
+ * remapping.
+ */
+void ptsel_gwalk_cache_invalidate(struct ptsel_gwalk_cache *c)
+{
+	c->valid = false;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_gwalk_cache_invalidate, PTSEL);
+
+static bool gwalk_key_eq(const struct ptsel_gwalk_key *a,
+			 const struct ptsel_gwalk_key *b)
+{
+	return a->cr3 == b->cr3 && a->generation == b->generation &&
+	       a->gva == b->gva && a->len == b->len &&
+	       a->levels == b->levels && a->prot == b->prot;
+}
+
+/**
+ * ptsel_gwalk_cache_get() - make sure @c holds the walk of @key
+ * @c: the cache
+ * @ops: reader for guest-physical memory
+ * @priv: cookie for @ops
+ * @key: the range, its CR3 and generation, and the permissions wanted
+ *
+ * When @c holds a walk made for the same key, nothing is read: that is
+ * a hit. Otherwise every 4 KiB page of the range is walked with
+ * ptsel_guest_walk() and must allow @key->prot (PTSEL_PROT_WRITE: every
+ * level writable; PTSEL_PROT_EXEC: no level NX). A failed walk leaves
+ * @c empty. The work is bounded by @c->max_pages walks whatever the
+ * guest's tables hold.
+ *
+ * Return: 1 for a hit; 0 after a walk; -EINVAL for an empty or wrapping
+ * range or a @key->prot outside PTSEL_PROT_MASK; -E2BIG for a range of
+ * more than @c->max_pages pages; -EACCES for a page without @key->prot;
+ * or ptsel_guest_walk()'s error.
+ */
+int ptsel_gwalk_cache_get(struct ptsel_gwalk_cache *c,
+			  const struct ptsel_gwalk_ops *ops, void *priv,
+			  const struct ptsel_gwalk_key *key)
+{
+	u64 first = key->gva & ~(PTSEL_PAGE_SIZE - 1), last;
+	u64 i, n;
+
+	if (c->valid && gwalk_key_eq(&c->key, key)) {
+		c->hits++;
+		return 1;
+	}
+	c->valid = false;
+	last = key->gva + key->len - 1;
+	if (!key->len || last < key->gva || (key->prot & ~PTSEL_PROT_MASK))
+		return -EINVAL;
+	n = ((last & ~(PTSEL_PAGE_SIZE - 1)) - first) / PTSEL_PAGE_SIZE + 1;
+	if (n > c->max_pages)
+		return -E2BIG;
+	c->walks++;
+	for (i = 0; i < n; i++) {
+		struct ptsel_gwalk w;
+		int ret;
+
+		ret = ptsel_guest_walk(ops, priv, key->cr3, key->levels,
+				       first + i * PTSEL_PAGE_SIZE, &w);
+		if (ret)
+			return ret;
+		if ((w.prot & key->prot) != key->prot)
+			return -EACCES;
+		c->page_gpa[i] = w.gpa & ~(PTSEL_PAGE_SIZE - 1);
+	}
+	c->key = *key;
+	c->valid = true;
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_gwalk_cache_get, PTSEL);
+
+/**
+ * ptsel_gwalk_cache_gpa() - translate through the cached walk
+ * @c: the cache
+ * @gva: first byte to translate
+ * @len: bytes, all within the page of @gva
+ * @gpa: the guest-physical address of @gva
+ *
+ * Return: 0; -ENOENT when @c holds no walk; -ERANGE for bytes outside
+ * the cached range or crossing a page boundary.
+ */
+int ptsel_gwalk_cache_gpa(const struct ptsel_gwalk_cache *c, u64 gva, u32 len,
+			  u64 *gpa)
+{
+	u64 off = gva - c->key.gva, base = c->key.gva & ~(PTSEL_PAGE_SIZE - 1);
+
+	if (!c->valid)
+		return -ENOENT;
+	if (gva < c->key.gva || !len || off >= c->key.len ||
+	    len > c->key.len - off ||
+	    (gva & (PTSEL_PAGE_SIZE - 1)) + len > PTSEL_PAGE_SIZE)
+		return -ERANGE;
+	*gpa = c->page_gpa[(gva - base) / PTSEL_PAGE_SIZE] +
+	       (gva & (PTSEL_PAGE_SIZE - 1));
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_gwalk_cache_gpa, PTSEL);

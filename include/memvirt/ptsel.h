@@ -89,6 +89,58 @@ struct ptsel_gwalk {
 int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
 		     unsigned int levels, u64 gva, struct ptsel_gwalk *out);
 
+/**
+ * struct ptsel_gwalk_key - what a cached guest walk was made for
+ * @cr3: guest CR3 of the walk
+ * @generation: the guest's generation of the mapping: the guest bumps
+ *		it before it remaps the range, and a new value drops the
+ *		cached walk. ptsel never reads page tables to notice a
+ *		remap: a range remapped under the same generation keeps
+ *		its old translation.
+ * @gva: first byte of the guest-virtual range
+ * @len: its length in bytes, at least 1
+ * @levels: 4 or 5 (CR4.LA57)
+ * @prot: PTSEL_PROT_* that every page of the range must allow
+ */
+struct ptsel_gwalk_key {
+	u64 cr3;
+	u64 generation;
+	u64 gva;
+	u64 len;
+	u32 levels;
+	u32 prot;
+};
+
+/**
+ * struct ptsel_gwalk_cache - the guest walk of one range, per key
+ * @key: the key of the walk held (meaningful only when @valid)
+ * @valid: @page_gpa holds the walk of @key
+ * @max_pages: capacity of @page_gpa
+ * @page_gpa: guest-physical address of each 4 KiB page of the range,
+ *	      in the caller's storage
+ * @hits: lookups answered from the cache
+ * @walks: lookups that walked the guest's tables
+ *
+ * One user at a time: the caller serializes the calls on one cache.
+ */
+struct ptsel_gwalk_cache {
+	struct ptsel_gwalk_key key;
+	bool valid;
+	u32 max_pages;
+	u64 *page_gpa;
+	u64 hits;
+	u64 walks;
+};
+
+void ptsel_gwalk_cache_init(struct ptsel_gwalk_cache *c, u64 *page_gpa,
+			    u32 max_pages);
+int ptsel_gwalk_cache_get(struct ptsel_gwalk_cache *c,
+			  const struct ptsel_gwalk_ops *ops, void *priv,
+			  const struct ptsel_gwalk_key *key);
+int ptsel_gwalk_cache_gpa(const struct ptsel_gwalk_cache *c, u64 gva, u32 len,
+			  u64 *gpa);
+void ptsel_gwalk_cache_invalidate(struct ptsel_gwalk_cache *c);
+
 
 /**
  * struct ptsel_partition_stats - state of one partition

@@ -69,6 +69,7 @@ struct ag_ctl {
 	unsigned int l1_intercept;	/* B1: L1 intercepts PORT_DB, writes the record */
 	unsigned int hold;		/* consumer waits while set (ring fills) */
 	unsigned int stop;		/* MODE_IDLE: stop */
+	unsigned int paced;		/* L2 rings once L1's consumer saw the last doorbell */
 	unsigned int remap_req;		/* vCPU 0 -> 1: L2 paused, move the ring */
 	/* agent -> VMM */
 	unsigned int phase0, phase1;	/* 1 up, 2 done */
@@ -86,6 +87,7 @@ struct ag_ctl {
 	unsigned long long irqs;	/* MSIs vCPU 1's APIC delivered (AG_VEC in service) */
 	unsigned long long irqs_unacked;	/* handler runs with AG_VEC not in service */
 	unsigned long long irqs_at_entry;	/* of which returning to the handler's entry */
+	unsigned long long irqs_nested;	/* APIC-delivered runs that interrupted the handler's entry */
 	unsigned long long disarms;	/* armed cleared by L0: interrupts it raised */
 	unsigned long long unacked_ip;	/* last unacked run: the interrupted rip */
 	unsigned long long unacked_irr;	/* ... and IRR bits 64..95 then */

@@ -50,9 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (m.reads - reads > 8 * NN_RING_MAX_PAGES + 8)
 			abort();
 		if (ret > 0 && (ret & NN_WROTE)) {
-			hdr_gpa = d.page_gpa[0] + (d.key.ring_gva & 4095);
+			hdr_gpa = d.page_gpa[0] + (d.walk.key.gva & 4095);
 			if (nnm_read(&m, hdr_gpa, &after, 8) ||
-			    after.prod - after.cons > d.key.slots)
+			    after.prod - after.cons >
+			    (d.walk.key.len - NN_RING_HDR) / NN_REC_SIZE)
 				abort();
 		}
 	}
