@@ -338,7 +338,13 @@ static int edu_session_start(struct imm_edu *e, struct imm_buf *b,
 	e->count = req->count;
 	e->held = EDU_NONE;
 	e->inflight = EDU_NONE;
-	memset(&e->st, 0, sizeof(e->st));
+	atomic64_set(&e->st.written, 0);
+	atomic64_set(&e->st.dma_ops, 0);
+	atomic64_set(&e->st.stalls, 0);
+	atomic64_set(&e->st.stall_ns, 0);
+	atomic64_set(&e->st.migrated, 0);
+	atomic64_set(&e->st.aborted, 0);
+	atomic64_set(&e->st.dma_errors, 0);
 	WRITE_ONCE(e->running, true);
 	task = kthread_run(edu_session_fn, e, "imm_edu");
 	if (IS_ERR(task)) {
@@ -441,7 +447,8 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx, int nid)
 {
 	struct imm_buf *b = e->buf;
 	u64 iova = e->iova + idx * PAGE_SIZE;
-	struct page *old, *new;
+	unsigned int fail = READ_ONCE(imm_fail_next_allocs);
+	struct page *old, *new = NULL;
 	ktime_t t0;
 	long left;
 	int ret;
@@ -452,8 +459,10 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx, int nid)
 	mutex_unlock(&b->lock);
 	if (page_to_nid(old) == nid)
 		return 1;
-	new = alloc_pages_node(nid, GFP_HIGHUSER | __GFP_THISNODE |
-			       __GFP_NOWARN | __GFP_RETRY_MAYFAIL, 0);
+	/* The test knob, as for the PME: fail this many allocations. */
+	if (!fail || cmpxchg(&imm_fail_next_allocs, fail, fail - 1) != fail)
+		new = alloc_pages_node(nid, GFP_HIGHUSER | __GFP_THISNODE |
+				       __GFP_NOWARN | __GFP_RETRY_MAYFAIL, 0);
 	if (!new) {
 		atomic64_inc(&imm_stats.alloc_failures);
 		ret = -ENOMEM;

@@ -254,6 +254,60 @@ TEST_F_TIMEOUT(edu, records_survive_migrations, 240)
 	close(buf);
 }
 
+/*
+ * A move whose destination cannot be allocated aborts: the IOVA keeps
+ * the old page, the device goes on writing there, nothing is lost.
+ */
+TEST_F_TIMEOUT(edu, failed_allocation_keeps_the_old_page, 120)
+{
+	const unsigned long long count = PAGE / REC - 1;	/* one load */
+	struct iommu_migrate_stats s0, s1;
+	struct iommu_migrate_edu_stats st;
+	struct iommu_migrate_migrate m;
+	struct iommu_migrate_page pg;
+	struct rec_result r;
+	long faults0;
+	int buf;
+	void *map;
+
+	if (nr_nodes() < 2)
+		SKIP(return, "one NUMA node");
+	faults0 = dmar_faults();
+	ASSERT_LE(0, faults0);
+	mv_knobs_save(&self->knobs, "fail_next_allocs");
+	buf = imm_buf(self->dev, 2 * PAGE, 0);
+	ASSERT_LE(0, buf);
+	map = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
+	ASSERT_EQ(0, edu_start(self->dev, buf, EDU_IOVA, count));
+	ASSERT_EQ(0, write_knob("fail_next_allocs", "1"));
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, 2 * PAGE, &m));
+	EXPECT_EQ(1, m.aborted);
+	EXPECT_EQ(1, m.moved);
+	EXPECT_EQ(0, read_knob("fail_next_allocs"));
+	ASSERT_EQ(0, edu_wait(self->dev, &st));
+	ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
+	EXPECT_EQ(1, st.aborted);
+	EXPECT_EQ(1, st.migrated);
+	EXPECT_EQ(0, st.dma_errors);
+	EXPECT_EQ(1, s1.alloc_failures - s0.alloc_failures);
+	EXPECT_EQ(1, s1.migrations_aborted - s0.migrations_aborted);
+	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg));
+	EXPECT_EQ(0, pg.node);
+	ASSERT_EQ(0, imm_page(self->dev, buf, 1, &pg));
+	EXPECT_EQ(1, pg.node);
+	check_records(map, EDU_IOVA, 2 * PAGE / REC, IOMMU_MIGRATE_EDU_ENGINE,
+		      st.written, &r);
+	EXPECT_EQ(count, st.written);
+	EXPECT_EQ(count, r.ok);
+	EXPECT_EQ(0, r.lost + r.torn + r.misplaced);
+	EXPECT_EQ(faults0, dmar_faults());
+	munmap(map, 2 * PAGE);
+	close(buf);
+}
+
 TEST_F(edu, bad_input)
 {
 	struct iommu_migrate_edu_stats st;
