@@ -550,6 +550,9 @@ int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 	struct imm_edu *e = edu_get();
 	int ret = 0;
 
+	req->moved = 0;
+	req->aborted = 0;
+	req->already = 0;
 	if (!e)
 		return -EAGAIN;
 	mutex_lock(&e->mutex);

@@ -378,6 +378,14 @@ TEST_F(edu, bad_input)
 	EXPECT_EQ(-EINVAL, imm_migrate(dev2, buf, -1, 0, PAGE, &m));
 	EXPECT_EQ(0, imm_migrate(dev2, buf, 0, 0, 2 * PAGE, &m));
 	EXPECT_EQ(2, m.moved + m.already);
+	/* The counts are outputs: what the caller left there is ignored. */
+	m = (struct iommu_migrate_migrate){
+		.buf_fd = buf, .node = 1, .size = 2 * PAGE,
+		.moved = 7, .aborted = 7, .already = 7,
+	};
+	EXPECT_EQ(0, imm_ioctl(dev2, IOMMU_MIGRATE_IOC_MIGRATE, &m));
+	EXPECT_EQ(2, m.moved + m.already);
+	EXPECT_EQ(0, m.aborted);
 	/* Unbinding the device ends the session under the file. */
 	ASSERT_EQ(0, write_file("/sys/bus/pci/drivers/" EDU_DRV "/unbind", self->bdf));
 	EXPECT_EQ(-ENODEV, edu_stats(dev2, IOMMU_MIGRATE_IOC_EDU_STATS, &st));
