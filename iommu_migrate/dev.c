@@ -38,6 +38,7 @@ static int imm_release(struct inode *inode, struct file *file)
 	int id;
 
 	/* Devices first, then what they used. */
+	imm_edu_release(c);
 	idr_for_each_entry(&c->engines, e, id)
 		imm_engine_stop(e, NULL);
 	xa_for_each(&c->bufs, i, b) {
@@ -364,6 +365,10 @@ static long imm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return do_probe(c, argp);
 	case IOMMU_MIGRATE_IOC_STATS:
 		return do_stats(argp);
+	case IOMMU_MIGRATE_IOC_EDU_START:
+	case IOMMU_MIGRATE_IOC_EDU_STOP:
+	case IOMMU_MIGRATE_IOC_EDU_STATS:
+		return imm_edu_ioctl(c, cmd, argp);
 	default:
 		return -ENOTTY;
 	}

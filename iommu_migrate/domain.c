@@ -303,7 +303,7 @@ int imm_buf_map(struct imm_buf *b, struct imm_domain *d, u64 iova, u32 prot)
 	if (prot & IOMMU_MIGRATE_PROT_WRITE)
 		pprot |= PTSEL_PROT_WRITE;
 	mutex_lock(&b->lock);
-	if (b->dom) {
+	if (b->dom || b->edu) {
 		ret = -EBUSY;
 		goto out;
 	}

@@ -40,6 +40,7 @@ extern unsigned int imm_max_domains;
 extern unsigned int imm_max_buffer_mb;
 extern unsigned int imm_max_engine_rate;
 extern unsigned int imm_fail_next_allocs;
+extern unsigned int imm_edu_copy_delay_ms;
 
 /* Counters (sysfs.c shows them, IOMMU_MIGRATE_IOC_STATS copies them) */
 struct imm_counters {
@@ -97,6 +98,8 @@ struct imm_domain {
  * @dom: domain it is mapped in, or NULL
  * @iova: where
  * @prot: PTSEL_PROT_* of the mapping
+ * @edu: the edu device's session that maps it, or NULL (edu.c); it
+ *	 and a domain of the model exclude each other
  */
 struct imm_buf {
 	struct kref ref;
@@ -109,6 +112,7 @@ struct imm_buf {
 	struct imm_domain *dom;
 	u64 iova;
 	u32 prot;
+	struct imm_edu *edu;
 };
 
 /**
@@ -179,6 +183,13 @@ void imm_rmt_retire(void);
 int imm_pme_start(void);
 void imm_pme_stop(void);
 int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);
+
+/* edu.c: QEMU's edu device behind a real IOMMU */
+int imm_edu_init(void);
+void imm_edu_exit(void);
+long imm_edu_ioctl(void *owner, unsigned int cmd, void __user *argp);
+void imm_edu_release(void *owner);
+int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);
 
 /* dev.c, sysfs.c */
 int imm_dev_init(void);

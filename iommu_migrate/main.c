@@ -2,8 +2,9 @@
 /*
  * iommu_migrate: migrates pages while emulated devices keep doing DMA
  * to them, with migration states in the I/O PTEs (ptsel partitions), a
- * reverse map table and a page migration engine. Module lifetime; the
- * parts live in domain.c, engine.c, pme.c, dev.c and sysfs.c.
+ * reverse map table and a page migration engine; and the same protocol
+ * on QEMU's edu device behind a real IOMMU. Module lifetime; the parts
+ * live in domain.c, engine.c, pme.c, edu.c, dev.c and sysfs.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -24,9 +25,14 @@ static int __init imm_init(void)
 	ret = imm_pme_start();
 	if (ret)
 		goto sysfs;
+	ret = imm_edu_init();
+	if (ret)
+		goto pme;
 	ret = imm_dev_init();
 	if (!ret)
 		return 0;
+	imm_edu_exit();
+pme:
 	imm_pme_stop();
 sysfs:
 	imm_sysfs_exit();
@@ -40,6 +46,7 @@ static void __exit imm_exit(void)
 	 * mapping or request is left; RMT entries went with the mappings.
 	 */
 	imm_dev_exit();
+	imm_edu_exit();
 	imm_pme_stop();
 	imm_sysfs_exit();
 	rcu_barrier();	/* the kfree_rcu() of RMT entries */

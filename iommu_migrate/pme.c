@@ -262,6 +262,13 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 	unsigned int i;
 
 	mutex_lock(&b->lock);
+	if (b->edu) {
+		/* Queued before the edu device took the buffer: edu.c moves it. */
+		rq->aborted += n;
+		atomic64_add(n, &imm_stats.migrations_aborted);
+		mutex_unlock(&b->lock);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		struct page *old = b->pages[it[i].idx];
 
@@ -422,6 +429,9 @@ int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 	    req->node < 0 || req->node >= MAX_NUMNODES ||
 	    !node_state(req->node, N_MEMORY))
 		return -EINVAL;
+	/* The edu device's buffer moves under its driver (edu.c). */
+	if (READ_ONCE(b->edu))
+		return imm_edu_migrate(b, req);
 	first = req->offset >> PAGE_SHIFT;
 	rq.nr = req->size >> PAGE_SHIFT;
 	rq.items = kvmalloc_array(rq.nr, sizeof(*rq.items), GFP_KERNEL_ACCOUNT);

@@ -20,6 +20,7 @@ unsigned int imm_max_domains = 8;
 unsigned int imm_max_buffer_mb = 256;
 unsigned int imm_max_engine_rate = 1000000;
 unsigned int imm_fail_next_allocs;
+unsigned int imm_edu_copy_delay_ms;
 
 struct imm_counters imm_stats;
 
@@ -35,6 +36,7 @@ KNOB(max_domains, imm_max_domains, 1, 64);
 KNOB(max_buffer_mb, imm_max_buffer_mb, 1, 4096);
 KNOB(max_engine_rate, imm_max_engine_rate, 1, 100 * 1000 * 1000);
 KNOB(fail_next_allocs, imm_fail_next_allocs, 0, 1000 * 1000);
+KNOB(edu_copy_delay_ms, imm_edu_copy_delay_ms, 0, 10 * 1000);
 
 /* Counters: the attribute points at its atomic. */
 struct counter {
@@ -72,6 +74,7 @@ static struct attribute *imm_attrs[] = {
 	&max_buffer_mb_knob.attr.attr,
 	&max_engine_rate_knob.attr.attr,
 	&fail_next_allocs_knob.attr.attr,
+	&edu_copy_delay_ms_knob.attr.attr,
 	&pages_migrated_counter.attr.attr,
 	&bytes_migrated_counter.attr.attr,
 	&dma_stalls_counter.attr.attr,

@@ -345,11 +345,12 @@ TEST(sysfs_bad_writes_and_root_only)
 		{ "max_buffer_mb", "4097" }, { "max_buffer_mb", "x" },
 		{ "max_engine_rate", "0" }, { "fail_next_allocs", "1000001" },
 		{ "pme_batch_pages", "99999999999999999999" },
+		{ "edu_copy_delay_ms", "10001" }, { "edu_copy_delay_ms", "-1" },
 	};
 	static const char * const knobs[] = {
 		"pme_batch_pages", "max_drain_wait_ms", "max_engines",
 		"max_domains", "max_buffer_mb", "max_engine_rate",
-		"fail_next_allocs",
+		"fail_next_allocs", "edu_copy_delay_ms",
 	};
 	static const char * const counters[] = {
 		"pages_migrated", "bytes_migrated", "dma_stalls", "dma_stall_ns",

@@ -315,6 +315,79 @@ struct iommu_migrate_stats {
 	__u64 blocked_hist[IOMMU_MIGRATE_STALL_BUCKETS];
 };
 
+/*
+ * The real device: QEMU's "edu" PCI device (1234:11e8) behind the
+ * machine's real IOMMU (intel-iommu), driven by the iommu_migrate_edu
+ * PCI driver of this module. The driver binds only where the
+ * administrator asks for it, through driver_override (see
+ * Documentation/admin-guide/iommu_migrate.rst). It gives the device an
+ * IOMMU domain of its own and maps an IO buffer there; the device then
+ * writes struct iommu_migrate_record records into the buffer with its
+ * DMA engine. IOMMU_MIGRATE_IOC_MIGRATE on that buffer moves its pages
+ * with the same protocol as the model's, the driver being the device's
+ * side of it: new DMA commands to the page are held, the one in flight
+ * drains, the page is copied, the IOVA is switched with iommu_unmap()
+ * and iommu_map(), and the held commands resume.
+ */
+
+/* IOVAs the buffer may use: edu's DMA engine has 28 address bits. */
+#define IOMMU_MIGRATE_EDU_IOVA_MIN	0x100000ULL
+#define IOMMU_MIGRATE_EDU_IOVA_END	0x10000000ULL
+/* The @engine of the records the edu device writes. */
+#define IOMMU_MIGRATE_EDU_ENGINE	0xed0
+
+/**
+ * struct iommu_migrate_edu - start the edu device on a buffer
+ * @buf_fd: the buffer; not mapped in a domain of the model
+ * @flags: must be zero
+ * @iova: where the buffer goes in the device's IOMMU domain: 4 KiB
+ *	  aligned, the whole buffer in [IOMMU_MIGRATE_EDU_IOVA_MIN,
+ *	  IOMMU_MIGRATE_EDU_IOVA_END)
+ * @count: records to write, from 1 to the buffer's slots (size / 64):
+ *	   the record with sequence n goes to slot n, so each slot is
+ *	   written once and a lost write stays visible
+ * @reserved: must be zero
+ *
+ * One session per device; the file that started it owns it until
+ * IOMMU_MIGRATE_IOC_EDU_STOP or its release. Return of the ioctl: 0;
+ * -ENODEV if no edu device is bound to the driver; -EBUSY if a session
+ * runs or the buffer is mapped in a model domain; -EINVAL for a bad
+ * request.
+ */
+struct iommu_migrate_edu {
+	__s32 buf_fd;
+	__u32 flags;
+	__u64 iova;
+	__u64 count;
+	__u64 reserved;
+};
+
+/**
+ * struct iommu_migrate_edu_stats - the edu session's counters
+ * @running: 1 while records are left to write
+ * @reserved: zero
+ * @written: records the device wrote (their DMA completed)
+ * @dma_ops: DMA commands completed: record writes and the loads of the
+ *	     device's buffer that precede them
+ * @stalls: commands held because their page was migrating
+ * @stall_ns: time they were held
+ * @migrated: pages moved under the device
+ * @aborted: page moves given up (the device went on with the old page)
+ * @dma_errors: commands the device did not complete in time; the
+ *		session stops at the first
+ */
+struct iommu_migrate_edu_stats {
+	__u32 running;
+	__u32 reserved;
+	__u64 written;
+	__u64 dma_ops;
+	__u64 stalls;
+	__u64 stall_ns;
+	__u64 migrated;
+	__u64 aborted;
+	__u64 dma_errors;
+};
+
 #define IOMMU_MIGRATE_IOC_MAGIC		0xB9
 #define IOMMU_MIGRATE_IOC_DOMAIN_CREATE	_IOWR(IOMMU_MIGRATE_IOC_MAGIC, 0x01, struct iommu_migrate_domain)
 #define IOMMU_MIGRATE_IOC_DOMAIN_DESTROY _IOW(IOMMU_MIGRATE_IOC_MAGIC, 0x02, struct iommu_migrate_id)
@@ -329,5 +402,8 @@ struct iommu_migrate_stats {
 #define IOMMU_MIGRATE_IOC_PAGE		_IOWR(IOMMU_MIGRATE_IOC_MAGIC, 0x0b, struct iommu_migrate_page)
 #define IOMMU_MIGRATE_IOC_PROBE		_IOW(IOMMU_MIGRATE_IOC_MAGIC, 0x0c, struct iommu_migrate_probe)
 #define IOMMU_MIGRATE_IOC_STATS		_IOR(IOMMU_MIGRATE_IOC_MAGIC, 0x0d, struct iommu_migrate_stats)
+#define IOMMU_MIGRATE_IOC_EDU_START	_IOW(IOMMU_MIGRATE_IOC_MAGIC, 0x0e, struct iommu_migrate_edu)
+#define IOMMU_MIGRATE_IOC_EDU_STOP	_IOR(IOMMU_MIGRATE_IOC_MAGIC, 0x0f, struct iommu_migrate_edu_stats)
+#define IOMMU_MIGRATE_IOC_EDU_STATS	_IOR(IOMMU_MIGRATE_IOC_MAGIC, 0x10, struct iommu_migrate_edu_stats)
 
 #endif /* _UAPI_LINUX_IOMMU_MIGRATE_H */

@@ -3,7 +3,7 @@
 #
 # run-vm.sh --kernel BZIMAGE --initrd CPIO --out DIR [--cmd SCRIPT]
 #           [--shell] [--timeout SECONDS] [--mem MB] [--append ARGS]
-#           [--prealloc]
+#           [--prealloc] [--machine QEMU-ARGS]
 #
 # Boots BZIMAGE under QEMU with 2 vCPUs on 2 NUMA nodes, -cpu max
 # (nested SVM + NPT) and single-threaded TCG unless the KVM probe showed
@@ -15,12 +15,16 @@
 # for benchmarks, where the first touch of a guest-physical page would
 # otherwise cost a host page fault to whichever side of a comparison
 # happens to be given fresh memory.
+# --machine replaces "-M pc" with QEMU-ARGS (split at blanks): a machine
+# type and the devices on it, e.g. "-M q35 -device intel-iommu -device edu"
+# for a test that needs a device the default machine lacks.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 . "$here/lib.sh"
 
 kernel= initrd= out= cmd= shell=0 tmo=1800 mem=3072 append= prealloc=off
+machine="-M pc"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift ;;
@@ -32,6 +36,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift ;;
 	--append) append=$2; shift ;;
 	--prealloc) prealloc=on ;;
+	--machine) machine=$2; shift ;;
 	*) die "unknown argument $1" ;;
 	esac
 	shift
@@ -52,7 +57,8 @@ accel=$("$here/probe-accel.sh" "$kernel" "$initrd")
 # debug kernel, interpreting the _PRT AML under TCG with lockdep and
 # KASAN runs into the AML loop timeout and virtio ends up without IRQs.
 half=$((mem / 2))
-qemu=(qemu-system-x86_64 -M pc -accel "$accel" -cpu max -smp 2,sockets=2,cores=1,threads=1 -m "$mem"
+read -ra machine <<< "$machine"
+qemu=(qemu-system-x86_64 "${machine[@]}" -accel "$accel" -cpu max -smp 2,sockets=2,cores=1,threads=1 -m "$mem"
 	-object memory-backend-ram,id=m0,size="$half"M,prealloc=$prealloc
 	-object memory-backend-ram,id=m1,size="$((mem - half))"M,prealloc=$prealloc
 	-numa node,nodeid=0,cpus=0,memdev=m0

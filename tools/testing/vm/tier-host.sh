@@ -156,18 +156,18 @@ check_manifest() {
 				fi
 			done
 		done
-		for d in $(param_dirs); do
-			for p in tier-done $(make -s --no-print-directory -C "$repo/selftests/$d" print-progs); do
+		while read -r b d; do
+			for p in tier-done $(boot_progs "$b" "$d"); do
 				k=$((k + 1))
-				f=boot-$d/$p.tap
-				[ "$p" = tier-done ] || f=boot-$d/kselftest-$d-$p.tap
+				f=$b/$p.tap
+				[ "$p" = tier-done ] || f=$b/kselftest-$d-$p.tap
 				if [ -s "$out/results/$f" ]; then
 					echo "ok $k - $tier: $f written"
 				else
 					echo "not ok $k - $tier: $f written"
 				fi
 			done
-		done
+		done < <(extra_boots)
 		echo "1..$k"
 	} > "$t"
 }
@@ -200,25 +200,73 @@ param_dirs() {
 	done
 }
 
-# boot_params DIR: boot once more with DIR's kernel parameters and run
-# DIR's kselftests alone (tier.sh with MEMVIRT_PASS_DIRS). Its results
-# go to results/boot-DIR, its timing into the tier's timing.tsv.
-boot_params() {
-	local d=$1 o=$out/boot-$1 params rc
-	params=$(sed -e 's/#.*//' "$repo/selftests/$d/kernel-params" | xargs)
+# Kselftest folders whose selftests/<d>/machine names this tier get a
+# boot on another QEMU machine (iommu_migrate: q35 with intel-iommu and
+# the edu device). The file's lines, "key: value":
+#   tiers:  the tiers that boot it
+#   qemu:   what replaces "-M pc" (run-vm.sh --machine)
+#   append: kernel parameters
+#   progs:  the programs of <d> to run there (the others run in the
+#           tier's main boot)
+machine_dirs() {
+	local d
+	for d in $(suite_modules); do
+		machine_key "$d" tiers | grep -qw "$tier" && echo "$d"
+	done
+}
+
+machine_key() {	# machine_key DIR KEY: KEY's value in DIR's machine file
+	[ -f "$repo/selftests/$1/machine" ] &&
+		sed -n "s/^$2:[[:space:]]*//p" "$repo/selftests/$1/machine" | head -n 1
+}
+
+# The programs a boot of DIR runs: its own list, or every one of DIR.
+boot_progs() {	# boot_progs NAME DIR
+	case $1 in
+	machine-*) machine_key "$2" progs ;;
+	*) make -s --no-print-directory -C "$repo/selftests/$2" print-progs ;;
+	esac
+}
+
+# boot_extra NAME DIR PARAMS [MACHINE PROGS]: boot once more with
+# kernel parameters PARAMS (and QEMU machine MACHINE) and run DIR's
+# kselftests (PROGS of them, if given) alone (tier.sh with
+# MEMVIRT_PASS_DIRS). Its results go to results/NAME, its timing into
+# the tier's timing.tsv.
+boot_extra() {
+	local name=$1 d=$2 params=$3 machine=${4:-"-M pc"} progs=${5:-}
+	local o=$out/$1 rc
 	rm -rf "$o"
 	mkdir -p "$o/results"
-	printf 'MEMVIRT_PASS_DIRS=%q MEMVIRT_TIMING=%q bash %q %q %q %q\n' "$d" \
-		"$o/timing.tsv" "$here/tier.sh" "$tier" "$out" "$o/results" > "$o/guest-cmd.sh"
+	printf 'MEMVIRT_PASS_DIRS=%q MEMVIRT_PASS_PROGS=%q MEMVIRT_TIMING=%q bash %q %q %q %q\n' \
+		"$d" "$progs" "$o/timing.tsv" "$here/tier.sh" "$tier" "$out" \
+		"$o/results" > "$o/guest-cmd.sh"
 	"$here/run-vm.sh" --kernel "$kernel" --initrd "$out/initramfs.cpio.gz" \
 		--out "$o" --cmd "$o/guest-cmd.sh" --mem 5120 --append "$params" \
-		--timeout "${MEMVIRT_VM_TIMEOUT:-2100}"
+		--machine "$machine" --timeout "${MEMVIRT_VM_TIMEOUT:-2100}"
 	rc=$?
-	rm -rf "$out/results/boot-$d"
-	cp -r "$o/results" "$out/results/boot-$d"
-	scan_console "$o/console.log" "$out/results/boot-$d/console.tap"
+	rm -rf "$out/results/$name"
+	cp -r "$o/results" "$out/results/$name"
+	scan_console "$o/console.log" "$out/results/$name/console.tap"
 	cat "$o/timing.tsv" >> "$out/timing.tsv" 2>/dev/null
 	[ $rc = 0 ] && [ -s "$o/guest-rc" ]
+}
+
+boot_params() {	# boot_params DIR: DIR's kernel-params boot
+	boot_extra "boot-$1" "$1" \
+		"$(sed -e 's/#.*//' "$repo/selftests/$1/kernel-params" | xargs)"
+}
+
+boot_machine() {	# boot_machine DIR: DIR's machine boot
+	boot_extra "machine-$1" "$1" "$(machine_key "$1" append)" \
+		"$(machine_key "$1" qemu)" "$(machine_key "$1" progs)"
+}
+
+# Every extra boot as "NAME DIR", for the manifest and the verdict.
+extra_boots() {
+	local d
+	for d in $(param_dirs); do echo "boot-$d $d"; done
+	for d in $(machine_dirs); do echo "machine-$d $d"; done
 }
 
 ok=1
@@ -243,6 +291,9 @@ if [ $ok = 1 ]; then
 	for d in $(param_dirs); do
 		step "boot-$d" boot_params "$d"
 	done
+	for d in $(machine_dirs); do
+		step "machine-$d" boot_machine "$d"
+	done
 	check_manifest
 	up=$(sed -n 's/^MEMVIRT-GUEST-UP uptime=//p' "$out/console.log" 2>/dev/null)
 	[ -z "$up" ] || echo "# $tier: guest userspace up ${up}s after boot" >> "$vmtap"
@@ -251,7 +302,7 @@ echo "1..$n" >> "$vmtap"
 # Non-zero if the guest's tier.sh said so, even where no result does:
 # check.sh then fails the tier for an exit status nothing explains.
 grc=$(cat "$out/guest-rc" 2>/dev/null || echo 0)
-for d in $(param_dirs); do
-	[ "$(cat "$out/boot-$d/guest-rc" 2>/dev/null || echo 1)" = 0 ] || grc=1
-done
+while read -r b d; do
+	[ "$(cat "$out/$b/guest-rc" 2>/dev/null || echo 1)" = 0 ] || grc=1
+done < <(extra_boots)
 ! grep -qs -e '^\s*not ok' "$out"/results/*.tap "$out"/results/*/*.tap && [ "$grc" = 0 ]

@@ -22,6 +22,8 @@ mods=$(suite_modules)
 # A second boot with other kernel parameters (tier-host.sh) runs only
 # the kselftests of MEMVIRT_PASS_DIRS and appends to its own timing file.
 pass_dirs=${MEMVIRT_PASS_DIRS:-}
+# ... and of those, only MEMVIRT_PASS_PROGS if set (a machine boot).
+pass_progs=${MEMVIRT_PASS_PROGS:-}
 timing=${MEMVIRT_TIMING:-$build/timing.tsv}
 [ -n "$pass_dirs" ] || : > "$timing"
 
@@ -108,7 +110,8 @@ kselftest_all() {
 		start=$(now)
 		KSFT_RESULTS=$results KSFT_TIMING=$timing \
 			make -s --no-print-directory -C "$repo/selftests/$d" \
-			OUTPUT="$build/selftests/$d" TOP="$repo" run_tests \
+			OUTPUT="$build/selftests/$d" TOP="$repo" \
+			${pass_progs:+TEST_GEN_PROGS="$pass_progs"} run_tests \
 			> "$build/kselftest-$d.log" 2>&1
 		# run_tests.sh writes one file per program; if make
 		# failed before it could, say so.
@@ -266,7 +269,7 @@ if [ "$tier" = debug ]; then
 fi
 note "modules: $(echo $mods)"
 if [ -n "$pass_dirs" ]; then
-	note "boot with $(cat /proc/cmdline | grep -o 'kvm[^ ]*' | xargs): kselftests of $pass_dirs"
+	note "boot with $(grep -oE '(kvm|intel_iommu|iommu)[^ ]*' /proc/cmdline | xargs): kselftests of $pass_dirs ${pass_progs:+($pass_progs)}"
 	with_suite kselftest kselftest_all
 	suite_kernel_clean
 	printf 'TAP version 13\n1..1\nok 1 - tier.sh ran to its end\n' > "$results/tier-done.tap"

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iommu_migrate on a real device behind a real IOMMU: QEMU's edu PCI
+ * device on a q35 machine with intel-iommu (the stock tier's machine
+ * boot, selftests/iommu_migrate/machine). The test binds the module's
+ * edu driver through driver_override, has the device write
+ * sequence-numbered records into an IO buffer through the module's
+ * IOMMU domain, and moves the buffer's pages between node 0 and node 1
+ * over and over meanwhile. Afterwards, from the CPU mapping: every
+ * record is where it belongs, none lost, torn or misplaced; every page
+ * is on the node of the last move; the counters agree; and the kernel
+ * logged no DMAR fault. edu_copy_delay_ms keeps each page 150 ms
+ * between copy and switch, longer than one of edu's DMA commands
+ * (100 ms), so a move without the hold or the drain loses records.
+ *
+ * Skips where there is no edu device.
+ */
+#define _GNU_SOURCE	/* strcasestr() */
+#include <dirent.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "imm_util.h"
+
+#define PCI_DEVS	"/sys/bus/pci/devices/"
+#define EDU_DRV		"iommu_migrate_edu"
+#define EDU_PAGES	4
+#define EDU_RECORDS	(EDU_PAGES * PAGE / REC)	/* every slot once */
+#define EDU_IOVA	0x200000ULL
+
+/* The first edu device's PCI address into @bdf; false if there is none. */
+static bool find_edu(char *bdf, size_t size)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(PCI_DEVS);
+
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		char path[512];
+		long ven, dev;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), PCI_DEVS "%s/", de->d_name);
+		ven = mv_read_knob(path, "vendor");
+		dev = mv_read_knob(path, "device");
+		if (ven == 0x1234 && dev == 0x11e8) {
+			snprintf(bdf, size, "%s", de->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* The name of the driver bound to @bdf into @drv ("" if none). */
+static void bound_driver(const char *bdf, char *drv, size_t size)
+{
+	char path[512], link[512];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_DEVS "%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	drv[0] = 0;
+	if (n > 0) {
+		link[n] = 0;
+		snprintf(drv, size, "%s", strrchr(link, '/') + 1);
+	}
+}
+
+static int write_file(const char *path, const char *val)
+{
+	return mv_write_path(path, val);
+}
+
+/* Lines of the kernel log that report a DMAR (VT-d) fault. */
+static long dmar_faults(void)
+{
+	FILE *f = popen("dmesg", "r");
+	char line[1024];
+	long n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "DMAR") && strcasestr(line, "fault"))
+			n++;
+	return pclose(f) ? -1 : n;
+}
+
+static long edu_start(int dev, int buf, unsigned long long iova,
+		      unsigned long long count)
+{
+	struct iommu_migrate_edu e = {
+		.buf_fd = buf, .iova = iova, .count = count,
+	};
+
+	return imm_ioctl(dev, IOMMU_MIGRATE_IOC_EDU_START, &e);
+}
+
+static long edu_stats(int dev, unsigned long cmd,
+		      struct iommu_migrate_edu_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	return imm_ioctl(dev, cmd, st);
+}
+
+/* Wait until the session has written all its records. */
+static long edu_wait(int dev, struct iommu_migrate_edu_stats *st)
+{
+	long ret;
+
+	while (!(ret = edu_stats(dev, IOMMU_MIGRATE_IOC_EDU_STATS, st)) &&
+	       st->running)
+		usleep(20000);
+	return ret;
+}
+
+FIXTURE(edu) {
+	int dev;
+	char bdf[256];
+	struct mv_knobs knobs;
+};
+
+FIXTURE_SETUP(edu)
+{
+	char drv[64], path[512];
+
+	self->knobs = (struct mv_knobs){ .dir = SYSFS };
+	self->bdf[0] = 0;
+	self->dev = open(DEV, O_RDWR | O_CLOEXEC);
+	if (self->dev < 0 && errno == ENOENT && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "iommu_migrate not loaded");
+	ASSERT_LE(0, self->dev);
+	if (!find_edu(self->bdf, sizeof(self->bdf)))
+		SKIP(return, "no edu device (QEMU -device edu on q35 with intel-iommu)");
+	bound_driver(self->bdf, drv, sizeof(drv));
+	if (strcmp(drv, EDU_DRV)) {
+		/* Nothing else claims an edu device; the driver only this way. */
+		ASSERT_STREQ("", drv);
+		snprintf(path, sizeof(path), PCI_DEVS "%s/driver_override", self->bdf);
+		ASSERT_EQ(0, write_file(path, EDU_DRV));
+		ASSERT_EQ(0, write_file("/sys/bus/pci/drivers_probe", self->bdf));
+		bound_driver(self->bdf, drv, sizeof(drv));
+	}
+	ASSERT_STREQ(EDU_DRV, drv);
+	mv_knobs_save(&self->knobs, "edu_copy_delay_ms");
+}
+
+FIXTURE_TEARDOWN(edu)
+{
+	char path[512], drv[64];
+
+	if (self->dev >= 0)
+		close(self->dev);
+	mv_knobs_restore(&self->knobs);
+	if (!self->bdf[0])
+		return;
+	bound_driver(self->bdf, drv, sizeof(drv));
+	if (!strcmp(drv, EDU_DRV))
+		write_file("/sys/bus/pci/drivers/" EDU_DRV "/unbind", self->bdf);
+	snprintf(path, sizeof(path), PCI_DEVS "%s/driver_override", self->bdf);
+	write_file(path, "\n");
+}
+
+/* Every page of @buf on @node, as the module and move_pages() see it. */
+static int pages_on(int dev, int buf, const void *map, int node)
+{
+	int status[EDU_PAGES], bad = 0;
+	struct iommu_migrate_page pg;
+	unsigned int i;
+
+	for (i = 0; i < EDU_PAGES; i++)
+		if (imm_page(dev, buf, i, &pg) || pg.node != node)
+			bad++;
+	/* The query faults the CPU mapping in: read it first. */
+	for (i = 0; i < EDU_PAGES; i++)
+		__atomic_load_n((const char *)map + i * PAGE, __ATOMIC_RELAXED);
+	if (query_nodes((void *)map, EDU_PAGES, status))
+		return -1;
+	for (i = 0; i < EDU_PAGES; i++)
+		if (status[i] != node)
+			bad++;
+	return bad;
+}
+
+TEST_F_TIMEOUT(edu, records_survive_migrations, 240)
+{
+	struct iommu_migrate_stats s0, s1;
+	struct iommu_migrate_edu_stats st;
+	struct iommu_migrate_migrate m;
+	unsigned long long moved = 0;
+	struct rec_result r;
+	long faults0, ret;
+	int buf, node = 0, rounds = 0, misnoded = 0;
+	void *map;
+
+	if (nr_nodes() < 2)
+		SKIP(return, "one NUMA node");
+	faults0 = dmar_faults();
+	ASSERT_LE(0, faults0);
+	ASSERT_EQ(0, write_knob("edu_copy_delay_ms", "150"));
+	buf = imm_buf(self->dev, EDU_PAGES * PAGE, 0);
+	ASSERT_LE(0, buf);
+	map = mmap(NULL, EDU_PAGES * PAGE, PROT_READ, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
+	ASSERT_EQ(0, edu_start(self->dev, buf, EDU_IOVA, EDU_RECORDS));
+	/* Move the whole buffer to the other node until the device is done. */
+	do {
+		node = !node;
+		ret = imm_migrate(self->dev, buf, node, 0, EDU_PAGES * PAGE, &m);
+		ASSERT_EQ(0, ret);
+		EXPECT_EQ(0, m.aborted);
+		EXPECT_EQ(EDU_PAGES, m.moved + m.already);
+		moved += m.moved;
+		if (pages_on(self->dev, buf, map, node))
+			misnoded++;
+		rounds++;
+		ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STATS, &st));
+	} while (st.running);
+	ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
+
+	check_records(map, EDU_IOVA, EDU_PAGES * PAGE / REC,
+		      IOMMU_MIGRATE_EDU_ENGINE, st.written, &r);
+	TH_LOG("%d rounds, %llu pages moved, %llu records, %llu DMA commands, %llu stalls (%llu us)",
+	       rounds, moved, st.written, st.dma_ops, st.stalls,
+	       st.stall_ns / 1000);
+	EXPECT_EQ(0, st.dma_errors);
+	EXPECT_EQ(EDU_RECORDS, st.written);
+	EXPECT_EQ(EDU_RECORDS, r.ok);
+	EXPECT_EQ(0, r.lost);
+	EXPECT_EQ(0, r.torn);
+	EXPECT_EQ(0, r.misplaced);
+	/* The moves happened under DMA: several rounds, commands held. */
+	EXPECT_LE(2, rounds);
+	EXPECT_LE(2 * EDU_PAGES, moved);
+	EXPECT_LT(0, st.stalls);
+	EXPECT_EQ(moved, st.migrated);
+	EXPECT_EQ(0, st.aborted);
+	EXPECT_EQ(0, misnoded);
+	EXPECT_EQ(0, pages_on(self->dev, buf, map, node));
+	/* This test alone moves pages in this boot. */
+	EXPECT_EQ(moved, s1.pages_migrated - s0.pages_migrated);
+	EXPECT_EQ(moved * PAGE, s1.bytes_migrated - s0.bytes_migrated);
+	EXPECT_EQ(st.stalls, s1.dma_stalls - s0.dma_stalls);
+	EXPECT_EQ(0, s1.migrations_aborted - s0.migrations_aborted);
+	EXPECT_EQ(faults0, dmar_faults());
+	munmap(map, EDU_PAGES * PAGE);
+	close(buf);
+}
+
+/*
+ * A move whose destination cannot be allocated aborts: the IOVA keeps
+ * the old page, the device goes on writing there, nothing is lost.
+ */
+TEST_F_TIMEOUT(edu, failed_allocation_keeps_the_old_page, 120)
+{
+	const unsigned long long count = PAGE / REC - 1;	/* one load */
+	struct iommu_migrate_stats s0, s1;
+	struct iommu_migrate_edu_stats st;
+	struct iommu_migrate_migrate m;
+	struct iommu_migrate_page pg;
+	struct rec_result r;
+	long faults0;
+	int buf;
+	void *map;
+
+	if (nr_nodes() < 2)
+		SKIP(return, "one NUMA node");
+	faults0 = dmar_faults();
+	ASSERT_LE(0, faults0);
+	mv_knobs_save(&self->knobs, "fail_next_allocs");
+	buf = imm_buf(self->dev, 2 * PAGE, 0);
+	ASSERT_LE(0, buf);
+	map = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
+	ASSERT_EQ(0, edu_start(self->dev, buf, EDU_IOVA, count));
+	ASSERT_EQ(0, write_knob("fail_next_allocs", "1"));
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, 2 * PAGE, &m));
+	EXPECT_EQ(1, m.aborted);
+	EXPECT_EQ(1, m.moved);
+	EXPECT_EQ(0, read_knob("fail_next_allocs"));
+	ASSERT_EQ(0, edu_wait(self->dev, &st));
+	ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
+	EXPECT_EQ(1, st.aborted);
+	EXPECT_EQ(1, st.migrated);
+	EXPECT_EQ(0, st.dma_errors);
+	EXPECT_EQ(1, s1.alloc_failures - s0.alloc_failures);
+	EXPECT_EQ(1, s1.migrations_aborted - s0.migrations_aborted);
+	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg));
+	EXPECT_EQ(0, pg.node);
+	ASSERT_EQ(0, imm_page(self->dev, buf, 1, &pg));
+	EXPECT_EQ(1, pg.node);
+	check_records(map, EDU_IOVA, 2 * PAGE / REC, IOMMU_MIGRATE_EDU_ENGINE,
+		      st.written, &r);
+	EXPECT_EQ(count, st.written);
+	EXPECT_EQ(count, r.ok);
+	EXPECT_EQ(0, r.lost + r.torn + r.misplaced);
+	EXPECT_EQ(faults0, dmar_faults());
+	munmap(map, 2 * PAGE);
+	close(buf);
+}
+
+TEST_F(edu, bad_input)
+{
+	struct iommu_migrate_edu_stats st;
+	struct iommu_migrate_migrate m;
+	struct iommu_migrate_edu e;
+	unsigned long long slots = 2 * PAGE / REC;
+	int buf, buf2, dev2, dom, null;
+
+	buf = imm_buf(self->dev, 2 * PAGE, -1);
+	ASSERT_LE(0, buf);
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, null);
+
+	e = (struct iommu_migrate_edu){ .buf_fd = buf, .iova = EDU_IOVA, .count = 1, .flags = 1 };
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EDU_START, &e));
+	e = (struct iommu_migrate_edu){ .buf_fd = buf, .iova = EDU_IOVA, .count = 1, .reserved = 1 };
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EDU_START, &e));
+	EXPECT_EQ(-EFAULT, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EDU_START, NULL));
+	EXPECT_EQ(-EBADF, edu_start(self->dev, -1, EDU_IOVA, 1));
+	EXPECT_EQ(-EBADF, edu_start(self->dev, null, EDU_IOVA, 1));
+	EXPECT_EQ(-EBADF, edu_start(self->dev, self->dev, EDU_IOVA, 1));
+	EXPECT_EQ(-EINVAL, edu_start(self->dev, buf, EDU_IOVA + 64, 1));
+	EXPECT_EQ(-EINVAL, edu_start(self->dev, buf, IOMMU_MIGRATE_EDU_IOVA_MIN - PAGE, 1));
+	EXPECT_EQ(-EINVAL, edu_start(self->dev, buf, 0, 1));
+	EXPECT_EQ(-EINVAL, edu_start(self->dev, buf, IOMMU_MIGRATE_EDU_IOVA_END - PAGE, 1));
+	EXPECT_EQ(-EINVAL, edu_start(self->dev, buf, ~0ULL & ~(PAGE - 1), 1));
+	EXPECT_EQ(-EINVAL, edu_start(self->dev, buf, EDU_IOVA, 0));
+	EXPECT_EQ(-EINVAL, edu_start(self->dev, buf, EDU_IOVA, slots + 1));
+	EXPECT_EQ(-EINVAL, edu_start(self->dev, buf, EDU_IOVA, ~0ULL));
+	EXPECT_EQ(-ENOENT, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	EXPECT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STATS, &st));
+	EXPECT_EQ(0, st.running);
+	EXPECT_EQ(-EFAULT, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EDU_STATS, (void *)1));
+
+	/* A buffer in a domain of the model is not the device's, and back. */
+	dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+	ASSERT_LT(0, dom);
+	ASSERT_EQ(0, imm_map(self->dev, buf, dom, 0, IOMMU_MIGRATE_PROT_READ));
+	EXPECT_EQ(-EBUSY, edu_start(self->dev, buf, EDU_IOVA, 1));
+	ASSERT_EQ(0, imm_unmap(self->dev, buf, dom));
+
+	/* The last slot ends at the buffer's end, at the top IOVA. */
+	ASSERT_EQ(0, edu_start(self->dev, buf, IOMMU_MIGRATE_EDU_IOVA_END - 2 * PAGE, slots));
+	EXPECT_EQ(-EBUSY, imm_map(self->dev, buf, dom, 0, IOMMU_MIGRATE_PROT_READ));
+	buf2 = imm_buf(self->dev, PAGE, -1);
+	ASSERT_LE(0, buf2);
+	EXPECT_EQ(-EBUSY, edu_start(self->dev, buf2, EDU_IOVA, 1));
+	/* Another file neither stops nor restarts it; closing it ends it. */
+	dev2 = open(DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev2);
+	EXPECT_EQ(-ENOENT, edu_stats(dev2, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	EXPECT_EQ(-EBUSY, edu_start(dev2, buf2, EDU_IOVA, 1));
+	EXPECT_EQ(0, edu_stats(dev2, IOMMU_MIGRATE_IOC_EDU_STATS, &st));
+	EXPECT_EQ(1, st.running);
+	close(self->dev);
+	self->dev = dev2;
+	ASSERT_EQ(0, edu_start(dev2, buf2, EDU_IOVA, 1));
+	ASSERT_EQ(0, edu_wait(dev2, &st));
+	EXPECT_EQ(0, edu_stats(dev2, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	EXPECT_EQ(1, st.written);
+	EXPECT_EQ(0, st.dma_errors);
+
+	/* Migrate requests are checked as the model's. */
+	ASSERT_EQ(0, edu_start(dev2, buf, EDU_IOVA, 1));
+	EXPECT_EQ(-EINVAL, imm_migrate(dev2, buf, 0, 64, PAGE, &m));
+	EXPECT_EQ(-EINVAL, imm_migrate(dev2, buf, 0, 0, 3 * PAGE, &m));
+	EXPECT_EQ(-EINVAL, imm_migrate(dev2, buf, 99, 0, PAGE, &m));
+	EXPECT_EQ(-EINVAL, imm_migrate(dev2, buf, -1, 0, PAGE, &m));
+	EXPECT_EQ(0, imm_migrate(dev2, buf, 0, 0, 2 * PAGE, &m));
+	EXPECT_EQ(2, m.moved + m.already);
+	/* The counts are outputs: what the caller left there is ignored. */
+	m = (struct iommu_migrate_migrate){
+		.buf_fd = buf, .node = 1, .size = 2 * PAGE,
+		.moved = 7, .aborted = 7, .already = 7,
+	};
+	EXPECT_EQ(0, imm_ioctl(dev2, IOMMU_MIGRATE_IOC_MIGRATE, &m));
+	EXPECT_EQ(2, m.moved + m.already);
+	EXPECT_EQ(0, m.aborted);
+	/* Unbinding the device ends the session under the file. */
+	ASSERT_EQ(0, write_file("/sys/bus/pci/drivers/" EDU_DRV "/unbind", self->bdf));
+	EXPECT_EQ(-ENODEV, edu_stats(dev2, IOMMU_MIGRATE_IOC_EDU_STATS, &st));
+	EXPECT_EQ(-ENODEV, edu_start(dev2, buf2, EDU_IOVA, 1));
+	EXPECT_EQ(-ENODEV, edu_stats(dev2, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	/* The buffer is free for the model again. */
+	dom = imm_domain(dev2, IOMMU_MIGRATE_FORMAT_RADIX);
+	ASSERT_LT(0, dom);
+	EXPECT_EQ(0, imm_map(dev2, buf, dom, 0, IOMMU_MIGRATE_PROT_READ));
+	close(buf2);
+	close(buf);
+	close(null);
+}
+
+TEST_HARNESS_MAIN
