@@ -66,6 +66,9 @@ static DECLARE_WAIT_QUEUE_HEAD(te_wait);
 static bool te_kicked;		/* wake up now: knobs or objects changed */
 static u32 te_pass = 1;	/* generation of the current full scan */
 static u32 te_wakeup;		/* generation of the current wakeup */
+/* The daemon works on a window (see te_daemon_quiesce()). */
+static bool te_working;
+static DECLARE_WAIT_QUEUE_HEAD(te_idle);
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 DECLARE_FAULT_ATTR(te_fail_alloc);
@@ -124,6 +127,47 @@ void te_daemon_kick(void)
 {
 	WRITE_ONCE(te_kicked, true);
 	wake_up_interruptible(&te_wait);
+}
+
+/* The daemon is done with its window. */
+static void work_end(void)
+{
+	WRITE_ONCE(te_working, false);
+	wake_up_all(&te_idle);
+}
+
+/*
+ * May the daemon take a window? It says it works first, then reads
+ * "enabled": with te_daemon_quiesce(), which writes "enabled" and then
+ * reads te_working, either it sees 0 or the writer sees it working.
+ */
+static bool work_begin(void)
+{
+	WRITE_ONCE(te_working, true);
+	/* te_working before "enabled"; pairs with te_daemon_quiesce(). */
+	smp_mb();
+	if (READ_ONCE(te_enabled))
+		return true;
+	work_end();
+	return false;
+}
+
+/**
+ * te_daemon_quiesce() - "enabled" was written
+ *
+ * Wake the daemon; if it was turned off, wait until it is done with the
+ * window it works on. A collapse in progress sees "enabled" 0 at its
+ * next look at the ring and rolls back (collapse_failed/disabled), so
+ * when the write returns, every collapse the daemon started has been
+ * counted as collapsed or rolled back, and no new one starts.
+ */
+void te_daemon_quiesce(void)
+{
+	te_daemon_kick();
+	/* Pairs with work_begin(): "enabled" before te_working. */
+	smp_mb();
+	if (!READ_ONCE(te_enabled))
+		wait_event_killable(te_idle, !READ_ONCE(te_working));
 }
 
 static void sleep_ms(unsigned int ms)
@@ -417,6 +461,15 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 		return TE_FAIL_DETACHED;
 	}
 	/*
+	 * The guest, or the VMM, registered a page of the window for
+	 * KVM's own writes (steal time, kvmclock...) since the scan: they
+	 * bypass the tracking, so no page may switch.
+	 */
+	if (r->kvm_wt && te_track_kvm_writes(o, r->first, TE_WIN_PAGES)) {
+		mutex_unlock(&o->lock);
+		return TE_FAIL_KVM_WRITES;
+	}
+	/*
 	 * The guest copied through the memslots of the staging time, and
 	 * the pages switch within the same srcu section as the check: a
 	 * memslot update meanwhile waits for it.
@@ -505,6 +558,9 @@ static enum te_fail wait_copies(struct te_run *r)
 			return TE_FAIL_DETACHED;
 		if (READ_ONCE(r->o->track_lost))
 			return TE_FAIL_DETACHED;
+		/* Turned off: te_daemon_quiesce() waits for the rollback. */
+		if (!READ_ONCE(te_enabled))
+			return TE_FAIL_DISABLED;
 		if (READ_ONCE(ring->magic) != THP_ENCVM_RING_MAGIC)
 			return TE_FAIL_RING;
 		newly = 0;
@@ -821,9 +877,13 @@ static unsigned int scan_obj(struct te_obj *o, unsigned int budget,
 	while (scanned < budget && !kthread_should_stop()) {
 		u64 win = o->scan_win;
 
-		/* Disabled: stop after the window worked on. */
-		if (!READ_ONCE(te_enabled) || !claim(o))
+		/* Turned off: stop (te_daemon_quiesce() waits for this). */
+		if (!work_begin())
 			break;
+		if (!claim(o)) {
+			work_end();
+			break;
+		}
 		mutex_lock(&o->lock);
 		kind = te_window_classify(&o->l, o->pfn, o->touched, win,
 					  READ_ONCE(te_max_ptes_none));
@@ -842,14 +902,24 @@ static unsigned int scan_obj(struct te_obj *o, unsigned int budget,
 			}
 			WRITE_ONCE(o->pass, te_pass);
 			unclaim(o);
+			work_end();
 			scanned += TE_WIN_PAGES;
 			break;
 		}
-		if (kind == TE_WIN_ELIGIBLE) {
+		if (kind == TE_WIN_ELIGIBLE && o->track &&
+		    te_track_kvm_writes(o, win * TE_WIN_PAGES, TE_WIN_PAGES)) {
+			/*
+			 * KVM writes a page of it itself, unseen by its
+			 * write tracking: not a collapse, counted each time
+			 * the scan passes the window.
+			 */
+			atomic64_inc(&te_stats.failed[TE_FAIL_KVM_WRITES]);
+		} else if (kind == TE_WIN_ELIGIBLE) {
 			eligible++;
 			*alloc_failed = collapse_window(o, win) == TE_FAIL_ALLOC;
 		}
 		unclaim(o);
+		work_end();
 		/* The daemon sleeps in scan()'s caller, @o released. */
 		if (*alloc_failed)
 			break;

@@ -22,6 +22,8 @@ const char * const te_fail_names[TE_FAIL_NR] = {
 	[TE_FAIL_BUSY] = "guest_busy",
 	[TE_FAIL_MEMSLOT] = "memslot",
 	[TE_FAIL_PINNED] = "pinned",
+	[TE_FAIL_DISABLED] = "disabled",
+	[TE_FAIL_KVM_WRITES] = "kvm_writes",
 };
 
 static bool page_aligned(u64 v)

@@ -31,7 +31,8 @@ static struct dentry *te_debugfs;
 #define KNOB(_name, _var, _min, _max)					\
 	MEMVIRT_KNOB(_name, _var, false, false, _min, _max, te_daemon_kick)
 
-KNOB(enabled, te_enabled, 0, 1);
+/* Writing 0 returns once the daemon is done with its window. */
+MEMVIRT_KNOB(enabled, te_enabled, false, false, 0, 1, te_daemon_quiesce);
 KNOB(pages_to_scan, te_pages_to_scan, TE_WIN_PAGES, 1U << 24);
 KNOB(scan_sleep_millisecs, te_scan_sleep_ms, 0, 24 * 3600 * 1000);
 KNOB(alloc_sleep_millisecs, te_alloc_sleep_ms, 0, 24 * 3600 * 1000);
@@ -56,6 +57,8 @@ COUNTER(ring, &te_stats.failed[TE_FAIL_RING]);
 COUNTER(guest_busy, &te_stats.failed[TE_FAIL_BUSY]);
 COUNTER(memslot, &te_stats.failed[TE_FAIL_MEMSLOT]);
 COUNTER(pinned, &te_stats.failed[TE_FAIL_PINNED]);
+COUNTER(disabled, &te_stats.failed[TE_FAIL_DISABLED]);
+COUNTER(kvm_writes, &te_stats.failed[TE_FAIL_KVM_WRITES]);
 
 static ssize_t objects_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -97,6 +100,8 @@ static struct attribute *te_failed_attrs[] = {
 	&guest_busy_counter.attr.attr,
 	&memslot_counter.attr.attr,
 	&pinned_counter.attr.attr,
+	&disabled_counter.attr.attr,
+	&kvm_writes_counter.attr.attr,
 	NULL,
 };
 

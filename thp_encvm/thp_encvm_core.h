@@ -70,6 +70,8 @@ enum te_fail {
 	TE_FAIL_BUSY,		/* not started: the guest is busy with an old request */
 	TE_FAIL_MEMSLOT,	/* the VM's memslots changed, or do not map the object */
 	TE_FAIL_PINNED,		/* a page stayed referenced by someone else */
+	TE_FAIL_DISABLED,	/* "enabled" went to 0 during the collapse */
+	TE_FAIL_KVM_WRITES,	/* KVM itself writes a page (KVM write tracking) */
 	TE_FAIL_NR,
 };
 

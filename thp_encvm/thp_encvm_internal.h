@@ -195,6 +195,7 @@ void te_track_unregister(struct kvm *kvm, struct te_track *t);
 int te_track_page(struct te_obj *o, u64 page);
 void te_track_sync(struct te_obj *o);
 void te_track_release(struct te_obj *o, u64 first, u64 n);
+bool te_track_kvm_writes(struct te_obj *o, u64 first, u64 n);
 #else
 static inline struct te_track *te_track_register(struct te_obj *o,
 						 struct kvm *kvm, u64 gpa)
@@ -211,12 +212,18 @@ static inline int te_track_page(struct te_obj *o, u64 page)
 
 static inline void te_track_sync(struct te_obj *o) { }
 static inline void te_track_release(struct te_obj *o, u64 first, u64 n) { }
+
+static inline bool te_track_kvm_writes(struct te_obj *o, u64 first, u64 n)
+{
+	return false;
+}
 #endif
 
 /* collapse.c */
 extern struct list_head te_objs;
 extern struct mutex te_objs_lock;
 void te_daemon_kick(void);
+void te_daemon_quiesce(void);
 int te_daemon_start(void);
 void te_daemon_stop(void);
 

@@ -34,6 +34,9 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
+#include <asm/kvm_para.h>
+#include <asm/pvclock-abi.h>
+
 #include "thp_encvm_internal.h"
 
 #ifdef CONFIG_KVM_EXTERNAL_WRITE_TRACKING
@@ -300,6 +303,63 @@ void te_track_release(struct te_obj *o, u64 first, u64 n)
 	for_each_set_bit_from(i, o->ktrack, end)
 		te_track_drop(o, i);
 	mutex_unlock(&o->lock);
+}
+
+/* Does [@gpa, @gpa + @len) overlap [@lo, @hi)? */
+static bool gpa_overlaps(u64 gpa, u64 len, u64 lo, u64 hi)
+{
+	return gpa < hi && gpa + len > lo;
+}
+
+/**
+ * te_track_kvm_writes() - does KVM itself write some of these pages?
+ * @o: the object, attached with KVM write tracking, claimed by the
+ *     daemon (so @o->kvm stays)
+ * @first: first page
+ * @n: number of pages
+ *
+ * KVM writes some guest memory itself, at addresses the guest (or the
+ * VMM) registered with an MSR: each vCPU's steal time, kvmclock
+ * (pvclock), PV EOI flag and async page fault data, and the VM's wall
+ * clock. These writes bypass KVM's write tracking, so a page holding
+ * one must not be copied in this mode. The MSR values are read without
+ * KVM's locks: each is one aligned word, written by its vCPU's thread,
+ * and the caller checks again before any page switches.
+ *
+ * Return: true if a registered area overlaps the pages.
+ */
+bool te_track_kvm_writes(struct te_obj *o, u64 first, u64 n)
+{
+	u64 lo = o->gpa + (first << PAGE_SHIFT), hi = lo + (n << PAGE_SHIFT), v;
+	struct kvm *kvm = o->kvm;
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+
+	v = READ_ONCE(kvm->arch.wall_clock);
+	if (v && gpa_overlaps(v, sizeof(struct pvclock_wall_clock), lo, hi))
+		return true;
+	kvm_for_each_vcpu(i, vcpu, kvm) {
+		v = READ_ONCE(vcpu->arch.st.msr_val);
+		if ((v & KVM_MSR_ENABLED) &&
+		    gpa_overlaps(v & KVM_STEAL_VALID_BITS,
+				 sizeof(struct kvm_steal_time), lo, hi))
+			return true;
+		v = READ_ONCE(vcpu->arch.time);
+		if ((v & 1) && gpa_overlaps(v & ~1ULL,
+					    sizeof(struct pvclock_vcpu_time_info),
+					    lo, hi))
+			return true;
+		v = READ_ONCE(vcpu->arch.pv_eoi.msr_val);
+		if ((v & KVM_MSR_ENABLED) &&
+		    gpa_overlaps(v & ~(u64)KVM_MSR_ENABLED, sizeof(u32), lo, hi))
+			return true;
+		v = READ_ONCE(vcpu->arch.apf.msr_en_val);
+		if ((v & KVM_ASYNC_PF_ENABLED) &&
+		    gpa_overlaps(v & ~0x3fULL,
+				 sizeof(struct kvm_vcpu_pv_apf_data), lo, hi))
+			return true;
+	}
+	return false;
 }
 
 #endif /* CONFIG_KVM_EXTERNAL_WRITE_TRACKING */

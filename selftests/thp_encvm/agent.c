@@ -93,9 +93,12 @@ static void enc_read(unsigned int p, unsigned int *buf);
 static int private(unsigned int p);
 static void fill(unsigned int p, unsigned int v);
 static void rewrite(unsigned int p);
+static void rewrite_avx(unsigned int p);
+static void avx_setup(void);
 static void copy_req(struct agent_ctl *ctl, struct thp_encvm_copy_req *q,
 		     unsigned int seq);
 static unsigned int *page_ptr(unsigned int p);
+static void exc_setup(void);
 static void irq_setup(void);
 static int ring_busy(struct agent_ctl *ctl, struct thp_encvm_ring *ring);
 static void hold(struct agent_ctl *ctl, unsigned int where);
@@ -115,6 +118,9 @@ static unsigned int plain[WORDS];
  */
 static unsigned int cons, epoch;
 
+/* ctl->kvm_page: pages KVM writes, which are not the agent's. */
+static unsigned int kvm_page[2];
+
 /* The entry point: first in the file, so first in the binary. */
 void start(void)
 {
@@ -125,8 +131,13 @@ void start(void)
 
 	/* A driver starting up copies nothing. */
 	ring->busy = 0;
+	kvm_page[0] = ctl->kvm_page[0];
+	kvm_page[1] = ctl->kvm_page[1];
 	if (ctl->enc)
 		enc_setup();
+	exc_setup();
+	if (ctl->avx)
+		avx_setup();
 	if (ctl->notify == NOTIFY_IRQ)
 		irq_setup();
 	for (p = 0; p < NPAGES; p++) {
@@ -250,15 +261,85 @@ static void __attribute__((naked)) irq_entry(void)
 }
 
 
-static void irq_setup(void)
+/*
+ * Exceptions 0-31: a stub each, 8 bytes apart, pushes its vector; the
+ * common part passes it and the two words above it (EIP, or the error
+ * code and EIP) to exc_report(), and halts.
+ */
+__asm__(".text\n"
+	".balign 8\n"
+	"exc_stubs:\n"
+	".irp v,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n"
+	".balign 8\n"
+	"pushl $\\v\n"
+	"jmp exc_common\n"
+	".endr\n"
+	"exc_common:\n"
+	"pushl %eax\n"
+	"pushl %ecx\n"
+	"pushl %edx\n"
+	"pushl 20(%esp)\n"
+	"pushl 20(%esp)\n"
+	"pushl 20(%esp)\n"
+	"call exc_report\n"
+	"addl $12, %esp\n"
+	"testl %eax, %eax\n"
+	"popl %edx\n"
+	"popl %ecx\n"
+	"popl %eax\n"
+	"jz 1f\n"
+	"leal 4(%esp), %esp\n"
+	"iret\n"
+	"1: hlt\n"
+	"jmp 1b\n");
+
+/*
+ * Called by exc_common (cdecl: global, so it is emitted) with the
+ * vector and the two words above it. Nested TCG loses the vCPU's AVX
+ * state across some exits to KVM, and the next AVX instruction raises
+ * #UD: with ctl->avx, XCR0 is loaded again (XSETBV exits to KVM, which
+ * restores it) and the instruction retried, a few times at most.
+ * Returns 1 to retry, 0 to halt.
+ */
+int exc_report(unsigned int vec, unsigned int w1, unsigned int w2)
 {
-	unsigned int v, h = (unsigned int)irq_entry;
+	struct agent_ctl *ctl = (void *)(OBJ_GPA + OBJ_CTL);
+
+	if (vec == 6 && ctl->avx && ctl->avx_ud < 16) {
+		ctl->avx_ud++;
+		avx_setup();
+		return 1;
+	}
+	ctl->exc[0] = vec;
+	ctl->exc[1] = w1;
+	ctl->exc[2] = w2;
+	port_out(PORT_EXC, 1);
+	return 0;
+}
+
+extern const char exc_stubs[];
+
+/* A flat GDT, and the exception vectors in the IDT. */
+static void exc_setup(void)
+{
+	unsigned int v, h;
 
 	load_dtr(0, gdt, sizeof(gdt));
 	__asm__ __volatile__("ljmp $0x08, $1f\n"
 			     "1: movl $0x10, %%eax\n"
 			     "movl %%eax, %%ds\n movl %%eax, %%es\n movl %%eax, %%ss\n"
 			     : : : "eax", "memory");
+	for (v = 0; v < 32; v++) {
+		h = (unsigned int)exc_stubs + 8 * v;
+		idt[v] = (struct gate){ h & 0xffff, 0x08, 0, 0x8e, h >> 16 };
+	}
+	load_dtr(1, idt, sizeof(idt));
+}
+
+static void irq_setup(void)
+{
+	unsigned int v, h = (unsigned int)irq_entry;
+
 	for (v = AGENT_VEC_BASE; v < AGENT_VEC_BASE + 16; v++)
 		idt[v] = (struct gate){ h & 0xffff, 0x08, 0, 0x8e, h >> 16 };
 	load_dtr(1, idt, sizeof(idt));
@@ -317,10 +398,14 @@ static unsigned int *page_ptr(unsigned int p)
 	return (unsigned int *)(OBJ_GPA + p * PAGE);
 }
 
-/* Private pages: not shared, not the staging window, not the secret. */
+/*
+ * Private pages: not shared, not the staging window, not the secret,
+ * not written by KVM.
+ */
 static int private(unsigned int p)
 {
 	return p >= OBJ_SHARED / PAGE && !(enc && p == OBJ_SECRET / PAGE) &&
+	       p != kvm_page[0] && p != kvm_page[1] &&
 	       (p < OBJ_STAGING / PAGE || p >= OBJ_STAGING / PAGE + 512);
 }
 
@@ -461,6 +546,66 @@ static void rewrite(unsigned int p)
 	fill(p, ver[p]);
 }
 
+/*
+ * Copy a page with 32-byte AVX loads and stores: VEX-encoded, which
+ * KVM's instruction emulator does not decode. Needs avx_setup().
+ */
+static void avx_copy_page(unsigned int *d, const unsigned int *s)
+{
+	unsigned int n = PAGE / 32;
+
+	__asm__ __volatile__("1:\n\t"
+			     "vmovdqu (%1), %%ymm0\n\t"
+			     "vmovdqu %%ymm0, (%0)\n\t"
+			     "addl $32, %1\n\t"
+			     "addl $32, %0\n\t"
+			     "decl %2\n\t"
+			     "jnz 1b\n\t"
+			     "vzeroupper"
+			     : "+r"(d), "+r"(s), "+r"(n) : : "memory", "cc");
+}
+
+/*
+ * Enable AVX: CR4.OSFXSR and CR4.OSXSAVE (the vCPU's CPUID must have
+ * XSAVE, or KVM refuses the bit), then XCR0 = x87 | SSE | AVX.
+ */
+static void avx_setup(void)
+{
+	unsigned int cr4;
+
+	__asm__ __volatile__("mov %%cr4, %0" : "=r"(cr4));
+	cr4 |= (1u << 9) | (1u << 18);
+	__asm__ __volatile__("mov %0, %%cr4" : : "r"(cr4) : "memory");
+	__asm__ __volatile__("xsetbv" : : "a"(7), "d"(0), "c"(0) : "memory");
+	__asm__ __volatile__("vmovdqa %%ymm0, %%ymm1\n\tvzeroupper" : : : "memory");
+}
+
+/* Encrypted page contents, staged for rewrite_avx(). */
+static unsigned int cipher[WORDS];
+
+/*
+ * rewrite(), with the page's stores all AVX: the new contents are made
+ * in a buffer of slot 0 (encrypted for the page's frame, if the object
+ * is), then copied into the page with avx_copy_page().
+ */
+static void rewrite_avx(unsigned int p)
+{
+	unsigned int *ver = (unsigned int *)AGENT_VER;
+	unsigned int k, seq = 0;
+
+	ver[p]++;
+	for (k = 0; k < WORDS; k++)
+		plain[k] = agent_word(p, k, ver[p]);
+	do {
+		if (enc) {
+			seq = tweak_begin();
+			enc_xor(cipher, plain, p);
+		}
+		avx_copy_page(page_ptr(p), enc ? cipher : plain);
+	} while (enc && tweak_retry(seq));
+	((struct agent_ctl *)(OBJ_GPA + OBJ_CTL))->avx_writes++;
+}
+
 /* Wait while the VMM holds requests at point @where. */
 static void hold(struct agent_ctl *ctl, unsigned int where)
 {
@@ -538,9 +683,14 @@ static void copy_req(struct agent_ctl *ctl, struct thp_encvm_copy_req *q,
 
 	/* The fields are the request's if its sequence number still is. */
 	if (!live(q, seq)) {
+		barrier();
+		if (q->seq == seq && n == 512)
+			ctl->windows++;
 		ctl->cancelled++;
 		return;
 	}
+	if (n == 512)
+		ctl->windows++;
 	if (n > 512)
 		n = 512;
 	for (i = 0; i < n; i++) {
@@ -578,8 +728,13 @@ static void copy_req(struct agent_ctl *ctl, struct thp_encvm_copy_req *q,
 	if (n == 512) {
 		unsigned int p = (src - OBJ_GPA) / PAGE;
 
-		rewrite(p + 5);
-		rewrite(p + 300);
+		if (ctl->avx) {
+			rewrite_avx(p + 5);
+			rewrite_avx(p + 300);
+		} else {
+			rewrite(p + 5);
+			rewrite(p + 300);
+		}
 		ctl->dirty_writes += 2;
 	}
 }

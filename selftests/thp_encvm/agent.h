@@ -29,6 +29,7 @@
 #define PORT_FILLED	0x10
 #define PORT_VERIFIED	0x11
 #define PORT_PIO	0x12		/* rep outsb / rep insb (ctl.pio) */
+#define PORT_EXC	0x13		/* an exception: ctl.exc, then HLT */
 
 /* Byte @i the VMM hands the guest's rep insb, and writes after it. */
 static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
@@ -95,6 +96,20 @@ static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
  *	 insb of PIO_LEN bytes into OBJ_PIO + PIO_LEN
  * @pio_in_ok: agent: the rep insb bytes, and the ones the VMM wrote with
  *	       THP_ENCVM_IOC_XFER at OBJ_PIO + 2 * PIO_LEN, were pio_byte()
+ * @avx: VMM: the dirty writes after a window's first copy are AVX stores
+ *	 (vmovdqu from %ymm0), which KVM's emulator cannot handle; the
+ *	 agent enables AVX (CR4.OSXSAVE, XCR0 = x87|SSE|AVX) at start,
+ *	 which needs a vCPU with XSAVE and AVX in its CPUID
+ * @avx_writes: agent: pages rewritten with AVX stores
+ * @avx_ud: agent: #UD taken on AVX instructions and retried with XCR0
+ *	    loaded again (nested TCG loses it across exits)
+ * @windows: agent: requests of a whole window (512 pages, a fresh
+ *	     collapse's first request) taken, cancelled or not
+ * @kvm_page: VMM: pages the agent leaves alone (neither fills nor
+ *	      verifies), since KVM writes them: the VMM registered them
+ *	      for steal time or kvmclock; 0 for none
+ * @exc: agent: the vector of an exception the agent took, and the two
+ *	 words above it on the stack (EIP, or the error code and EIP)
  */
 struct agent_ctl {
 	unsigned int mode;
@@ -124,6 +139,12 @@ struct agent_ctl {
 	unsigned int tweak_retries;
 	unsigned int pio;
 	unsigned int pio_in_ok;
+	unsigned int avx;
+	unsigned int avx_writes;
+	unsigned int avx_ud;
+	unsigned int windows;
+	unsigned int kvm_page[2];
+	unsigned int exc[3];
 };
 
 /* Word @k of page @p at version @v: any lost or torn write shows. */

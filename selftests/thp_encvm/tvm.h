@@ -135,6 +135,14 @@ static inline void *vcpu_thread(void *arg)
 			continue;
 		}
 		if (t->run->exit_reason == KVM_EXIT_IO &&
+		    t->run->io.port == PORT_EXC) {
+			snprintf(t->why, sizeof(t->why),
+				 "guest exception %u, stack %#x %#x",
+				 t->ctl->exc[0], t->ctl->exc[1], t->ctl->exc[2]);
+			__atomic_store_n(&t->state, -1001, __ATOMIC_RELEASE);
+			return NULL;
+		}
+		if (t->run->exit_reason == KVM_EXIT_IO &&
 		    t->run->io.port == PORT_FILLED) {
 			__atomic_store_n(&t->state, 1, __ATOMIC_RELEASE);
 			continue;
@@ -162,9 +170,42 @@ static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned i
 	};
 }
 
-/* In tvm_create_notify()'s @flags: an encrypted object; one in blocks. */
+/*
+ * In tvm_create_notify()'s @flags: an encrypted object; one in blocks;
+ * a vCPU with KVM's supported CPUID (XSAVE, AVX, KVM's PV features)
+ * whose agent makes its dirty writes with AVX stores.
+ */
 #define TVM_ENCRYPTED	(1U << 31)
 #define TVM_BLOCKS	(1U << 30)
+#define TVM_AVX		(1U << 29)
+#define TVM_FLAGS	(TVM_ENCRYPTED | TVM_BLOCKS | TVM_AVX)
+
+/* Give the vCPU every CPUID feature KVM supports. */
+static inline int tvm_set_cpuid(struct tvm *t)
+{
+	struct kvm_cpuid2 *c = NULL;
+	unsigned int n = 64;
+	int ret;
+
+	for (;;) {
+		free(c);
+		c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+		if (!c)
+			return -ENOMEM;
+		c->nent = n;
+		if (!ioctl(t->kvm, KVM_GET_SUPPORTED_CPUID, c))
+			break;
+		ret = -errno;
+		if (ret != -E2BIG || n >= 4096) {
+			free(c);
+			return ret;
+		}
+		n *= 2;
+	}
+	ret = ioctl(t->vcpu, KVM_SET_CPUID2, c) ? -errno : 0;
+	free(c);
+	return ret;
+}
 
 /*
  * The VM, its object and the agent, stopped before its first run. With
@@ -182,7 +223,7 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 	struct kvm_userspace_memory_region slot = { 0 };
 	struct thp_encvm_attach a = {
 		.eventfd = notify_fd, .gpa = OBJ_GPA,
-		.flags = flags & ~(TVM_ENCRYPTED | TVM_BLOCKS),
+		.flags = flags & ~TVM_FLAGS,
 	};
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = { .rip = AGENT_CODE, .rsp = AGENT_STACK, .rflags = 2 };
@@ -256,6 +297,13 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 	t->vcpu = ioctl(t->vm, KVM_CREATE_VCPU, 0);
 	if (t->vcpu < 0)
 		return -errno;
+	if (flags & TVM_AVX) {
+		int ret = tvm_set_cpuid(t);
+
+		if (ret)
+			return ret;
+		t->ctl->avx = 1;
+	}
 	t->run_size = ioctl(t->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	t->run = mmap(NULL, t->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, t->vcpu, 0);
 	if (t->run == MAP_FAILED || ioctl(t->vcpu, KVM_GET_SREGS, &sregs))

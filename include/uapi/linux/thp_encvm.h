@@ -91,6 +91,23 @@ struct thp_encvm_create {
  * copy takes no faults. A write through the VMM's mapping during a
  * copy is not tracked in this mode. Needs a kernel with
  * CONFIG_KVM_EXTERNAL_WRITE_TRACKING (EOPNOTSUPP otherwise).
+ *
+ * Limit, in this mode and in the default one: KVM emulates the guest's
+ * writes to a page under copy (here the page is tracked; by default the
+ * guest's read during the copy left it mapped read-only in the host,
+ * and KVM emulates a write to a read-only PFN mapping). A store its
+ * emulator cannot decode, such as an AVX store (vmovdqu from a %ymm
+ * register), fails: KVM_RUN returns with exit reason
+ * KVM_EXIT_INTERNAL_ERROR, suberror KVM_INTERNAL_ERROR_EMULATION, and
+ * the vCPU cannot go on. The collapse then rolls back when it times out
+ * or the VMM detaches or tears the VM down. A guest must not use such
+ * stores on private memory while the daemon runs.
+ *
+ * KVM's own writes into guest memory (steal time, kvmclock, PV EOI,
+ * async page fault data, wall clock, at the addresses registered with
+ * their MSRs) bypass KVM's write tracking: in this mode a window
+ * holding such an address is not collapsed, and a collapse rolls back
+ * if one is registered before its pages switch.
  */
 #define THP_ENCVM_ATTACH_KVM_WRITE_TRACK	(1U << 0)
 #define THP_ENCVM_ATTACH_FLAGS			THP_ENCVM_ATTACH_KVM_WRITE_TRACK
