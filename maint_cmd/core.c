@@ -143,6 +143,14 @@ static bool range_ok(u64 dpa, u64 lines, u64 capacity)
 	       lines <= (capacity - dpa) / MC_LINE;
 }
 
+/**
+ * mc_op_index() - position of an opcode in mc_ops[]
+ * @opcode: a mailbox opcode (enum mc_opcode)
+ *
+ * Context: any; pure lookup.
+ * Return: the index (enum mc_op_idx), which is also the opcode's bit in
+ * a capability mask, or -1 if the command set has no such opcode.
+ */
 int mc_op_index(u16 opcode)
 {
 	int i;
@@ -154,6 +162,16 @@ int mc_op_index(u16 opcode)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_op_index);
 
+/**
+ * mc_rc_errno() - the errno a mailbox return code maps to
+ * @rc: the device's return code (enum mc_rc)
+ *
+ * Context: any; pure.
+ * Return: 0 for success and "background command started"; -EINVAL for
+ * invalid input or invalid payload length; -EOPNOTSUPP for unsupported;
+ * -EAGAIN for retry; -EBUSY for busy; -ERANGE for an invalid physical
+ * address; -ECANCELED for aborted; -EIO for any other code.
+ */
 int mc_rc_errno(u16 rc)
 {
 	switch (rc) {
@@ -181,6 +199,14 @@ EXPORT_SYMBOL_IF_KUNIT(mc_rc_errno);
 
 /* --- Identify --------------------------------------------------------- */
 
+/**
+ * mc_identify_encode() - build an Identify reply
+ * @out: payload buffer of at least MC_IDENTIFY_LEN bytes
+ * @id: what to report; @id->fw is copied as 16 bytes
+ *
+ * Reserved bytes are zeroed. Context: any; pure.
+ * Return: MC_IDENTIFY_LEN, the payload length.
+ */
 int mc_identify_encode(u8 *out, const struct mc_identify *id)
 {
 	memset(out, 0, MC_IDENTIFY_LEN);
@@ -192,6 +218,17 @@ int mc_identify_encode(u8 *out, const struct mc_identify *id)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_identify_encode);
 
+/**
+ * mc_identify_decode() - check and parse an Identify reply
+ * @id: filled in; @id->fw is always NUL-terminated
+ * @p: the reply payload
+ * @len: its length as the device reported it
+ *
+ * Context: any; pure. Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EPROTO if @len is not MC_IDENTIFY_LEN, a
+ * reserved byte is set, the capacity is 0 or not a multiple of 4 KiB, or
+ * the poison list holds no entries. @id may be partly written on error.
+ */
 int mc_identify_decode(struct mc_identify *id, const u8 *p, size_t len)
 {
 	if (len != MC_IDENTIFY_LEN || !all_zero(p + 28, 4))
@@ -209,6 +246,16 @@ EXPORT_SYMBOL_IF_KUNIT(mc_identify_decode);
 
 /* --- Get Log: command effects log ------------------------------------- */
 
+/**
+ * mc_get_log_encode() - build a Get Log request
+ * @in: payload buffer of at least MC_GET_LOG_IN_LEN bytes
+ * @log: log id (MC_LOG_CEL)
+ * @offset: byte offset into the log
+ * @length: bytes wanted
+ *
+ * Context: any; pure.
+ * Return: MC_GET_LOG_IN_LEN, the payload length.
+ */
 int mc_get_log_encode(u8 *in, u32 log, u16 offset, u16 length)
 {
 	put32(in, log);
@@ -218,6 +265,20 @@ int mc_get_log_encode(u8 *in, u32 log, u16 offset, u16 length)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_get_log_encode);
 
+/**
+ * mc_get_log_decode_in() - check and parse a Get Log request (device side)
+ * @p: the request payload
+ * @len: its length
+ * @log: the log id
+ * @offset: byte offset into the log
+ * @length: bytes wanted
+ *
+ * Context: any; pure. Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EINVAL if @len is not MC_GET_LOG_IN_LEN, the
+ * log is not the command effects log, @offset is not a multiple of
+ * MC_CEL_ENTRY_LEN or @length exceeds MC_PAYLOAD_MAX. The outputs may be
+ * written on error.
+ */
 int mc_get_log_decode_in(const u8 *p, size_t len, u32 *log, u16 *offset,
 			 u16 *length)
 {
@@ -233,6 +294,17 @@ int mc_get_log_decode_in(const u8 *p, size_t len, u32 *log, u16 *offset,
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_get_log_decode_in);
 
+/**
+ * mc_cel_encode() - build a command effects log
+ * @out: payload buffer
+ * @size: bytes available at @out
+ * @ops_mask: the opcodes to list, bit n = mc_ops[n]
+ *
+ * One MC_CEL_ENTRY_LEN entry per opcode in @ops_mask, in mc_ops[]
+ * order, with no effects bits. Context: any; pure.
+ * Return: the payload length, or -ENOSPC if the entries do not fit in
+ * @size (@out may then hold some of them).
+ */
 int mc_cel_encode(u8 *out, size_t size, u32 ops_mask)
 {
 	size_t n = 0;
@@ -251,7 +323,17 @@ int mc_cel_encode(u8 *out, size_t size, u32 ops_mask)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_cel_encode);
 
-/* Opcodes the host does not know are the device's business: skipped. */
+/**
+ * mc_cel_decode() - check and parse a command effects log
+ * @p: the Get Log reply payload
+ * @len: its length
+ * @ops_mask: set to the opcodes listed, bit n = mc_ops[n]
+ *
+ * Opcodes the host does not know are the device's business and are
+ * skipped; effects bits are ignored. Context: any; pure.
+ * Return: 0 on success; -EPROTO if @len is not a multiple of
+ * MC_CEL_ENTRY_LEN or exceeds MC_PAYLOAD_MAX (@ops_mask untouched).
+ */
 int mc_cel_decode(const u8 *p, size_t len, u32 *ops_mask)
 {
 	size_t off;
@@ -271,6 +353,14 @@ EXPORT_SYMBOL_IF_KUNIT(mc_cel_decode);
 
 /* --- Features ----------------------------------------------------------- */
 
+/**
+ * mc_feature_lookup() - the feature a UUID names
+ * @uuid: 16 bytes
+ *
+ * Context: any; pure.
+ * Return: the enum mc_feature_id of @uuid, or -1 if the host does not
+ * know the feature.
+ */
 int mc_feature_lookup(const u8 *uuid)
 {
 	int f;
@@ -282,6 +372,15 @@ int mc_feature_lookup(const u8 *uuid)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_feature_lookup);
 
+/**
+ * mc_supp_feat_in_encode() - build a Get Supported Features request
+ * @in: payload buffer of at least MC_SUPP_FEAT_IN_LEN bytes
+ * @out_size: the reply size the host accepts
+ * @start: index of the first feature entry wanted
+ *
+ * Context: any; pure.
+ * Return: MC_SUPP_FEAT_IN_LEN, the payload length.
+ */
 int mc_supp_feat_in_encode(u8 *in, u32 out_size, u16 start)
 {
 	put32(in, out_size);
@@ -291,6 +390,18 @@ int mc_supp_feat_in_encode(u8 *in, u32 out_size, u16 start)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_supp_feat_in_encode);
 
+/**
+ * mc_supp_feat_in_decode() - check and parse a Get Supported Features
+ *	request (device side)
+ * @p: the request payload
+ * @len: its length
+ * @out_size: the reply size the host accepts
+ * @start: index of the first feature entry wanted
+ *
+ * Context: any; pure. Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EINVAL if @len is not MC_SUPP_FEAT_IN_LEN, the
+ * reserved field is set, or @out_size is below MC_SUPP_FEAT_HDR.
+ */
 int mc_supp_feat_in_decode(const u8 *p, size_t len, u32 *out_size, u16 *start)
 {
 	if (len != MC_SUPP_FEAT_IN_LEN || get16(p + 6))
@@ -303,6 +414,18 @@ int mc_supp_feat_in_decode(const u8 *p, size_t len, u32 *out_size, u16 *start)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_supp_feat_in_decode);
 
+/**
+ * mc_supp_feat_encode() - build a Get Supported Features reply
+ * @out: payload buffer
+ * @size: bytes available at @out, the host's out_size
+ * @feats_mask: the features the device supports, bit = mc_feature_id
+ * @start: index of the first entry to return
+ *
+ * The header counts every supported feature; entries from @start on
+ * follow as long as they fit in @size. Context: any; pure.
+ * Return: the payload length, or -ENOSPC if @size is below
+ * MC_SUPP_FEAT_HDR.
+ */
 int mc_supp_feat_encode(u8 *out, size_t size, u32 feats_mask, u16 start)
 {
 	size_t n = MC_SUPP_FEAT_HDR;
@@ -337,6 +460,20 @@ int mc_supp_feat_encode(u8 *out, size_t size, u32 feats_mask, u16 start)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_supp_feat_encode);
 
+/**
+ * mc_supp_feat_decode() - check and parse a Get Supported Features reply
+ * @p: the reply payload
+ * @len: its length
+ * @feats_mask: set to the known features listed, bit = mc_feature_id
+ * @device_total: set to the number of features the device supports
+ *
+ * Entries with a UUID the host does not know are skipped. Context: any;
+ * pure. Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EPROTO if @len is shorter than the header or
+ * does not match the entry count, a reserved byte is set, more entries
+ * are returned than the device supports, or a known feature reports a
+ * get or set size other than the host's.
+ */
 int mc_supp_feat_decode(const u8 *p, size_t len, u32 *feats_mask,
 			u16 *device_total)
 {
@@ -369,6 +506,16 @@ int mc_supp_feat_decode(const u8 *p, size_t len, u32 *feats_mask,
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_supp_feat_decode);
 
+/**
+ * mc_get_feat_encode() - build a Get Feature request for the current value
+ * @in: payload buffer of at least MC_GET_FEAT_IN_LEN bytes
+ * @f: the feature, below MC_NR_FEATS
+ * @offset: byte offset into the feature data
+ * @count: bytes wanted
+ *
+ * Context: any; pure.
+ * Return: MC_GET_FEAT_IN_LEN, the payload length.
+ */
 int mc_get_feat_encode(u8 *in, enum mc_feature_id f, u16 offset, u16 count)
 {
 	memcpy(in, mc_feat_uuid[f], 16);
@@ -379,6 +526,20 @@ int mc_get_feat_encode(u8 *in, enum mc_feature_id f, u16 offset, u16 count)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_get_feat_encode);
 
+/**
+ * mc_get_feat_decode_in() - check and parse a Get Feature request
+ *	(device side)
+ * @p: the request payload
+ * @len: its length
+ * @f: the feature asked for
+ * @offset: byte offset into the feature data
+ * @count: bytes wanted
+ *
+ * Context: any; pure. Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EINVAL if @len is not MC_GET_FEAT_IN_LEN, the
+ * selection is above 2, @count is 0 or @offset + @count runs past the
+ * feature's data; -ENOENT if the UUID names no known feature.
+ */
 int mc_get_feat_decode_in(const u8 *p, size_t len, enum mc_feature_id *f,
 			  u16 *offset, u16 *count)
 {
@@ -399,6 +560,18 @@ int mc_get_feat_decode_in(const u8 *p, size_t len, enum mc_feature_id *f,
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_get_feat_decode_in);
 
+/**
+ * mc_set_feat_encode() - build a Set Feature request (full transfer)
+ * @in: payload buffer
+ * @size: bytes available at @in
+ * @f: the feature, below MC_NR_FEATS
+ * @data: the feature data
+ * @n: bytes of @data
+ *
+ * Context: any; pure.
+ * Return: the payload length, MC_SET_FEAT_HDR + @n, or -ENOSPC if that
+ * exceeds @size (@in untouched).
+ */
 int mc_set_feat_encode(u8 *in, size_t size, enum mc_feature_id f,
 		       const u8 *data, u16 n)
 {
@@ -412,6 +585,22 @@ int mc_set_feat_encode(u8 *in, size_t size, enum mc_feature_id f,
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_set_feat_encode);
 
+/**
+ * mc_set_feat_decode_in() - check and parse a Set Feature request
+ *	(device side)
+ * @p: the request payload
+ * @len: its length
+ * @f: the feature to set
+ * @data: set to the feature data inside @p
+ * @n: bytes at @data
+ *
+ * Only full transfers of version 1 are accepted. Context: any; pure.
+ * Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EINVAL if @len is shorter than the header, a
+ * flag, offset or reserved byte is set, the version is not 1, or the
+ * data length is not the feature's set size; -ENOENT if the UUID names
+ * no known feature.
+ */
 int mc_set_feat_decode_in(const u8 *p, size_t len, enum mc_feature_id *f,
 			  const u8 **data, u16 *n)
 {
@@ -433,6 +622,14 @@ int mc_set_feat_decode_in(const u8 *p, size_t len, enum mc_feature_id *f,
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_set_feat_decode_in);
 
+/**
+ * mc_maint_feat_encode() - build a maintenance feature's data
+ * @out: buffer of at least MC_MAINT_FEAT_LEN bytes
+ * @m: class, subclass, MC_MFEAT_* flags and typical latency
+ *
+ * Context: any; pure.
+ * Return: MC_MAINT_FEAT_LEN, the data length.
+ */
 int mc_maint_feat_encode(u8 *out, const struct mc_maint_feat *m)
 {
 	memset(out, 0, MC_MAINT_FEAT_LEN);
@@ -444,6 +641,19 @@ int mc_maint_feat_encode(u8 *out, const struct mc_maint_feat *m)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_maint_feat_encode);
 
+/**
+ * mc_maint_feat_decode() - check and parse a maintenance feature's data
+ * @m: filled in
+ * @p: the Get Feature reply
+ * @len: its length
+ * @f: the feature that was read
+ *
+ * Context: any; pure. Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EPROTO if @len is not MC_MAINT_FEAT_LEN, a
+ * reserved byte is set, @f is MC_FEAT_HOST_CAPS or out of range, the
+ * class or subclass is not the one @f stands for, or an unknown flag is
+ * set. @m may be partly written on error.
+ */
 int mc_maint_feat_decode(struct mc_maint_feat *m, const u8 *p, size_t len,
 			 enum mc_feature_id f)
 {
@@ -468,6 +678,14 @@ EXPORT_SYMBOL_IF_KUNIT(mc_maint_feat_decode);
 #define DRAM_VALID	0xff	/* channel .. correction mask */
 #define DPAF_VALID	(MC_DPAF_VOLATILE | MC_DPAF_NOT_REPAIRABLE)
 
+/**
+ * mc_event_encode() - build a general media or DRAM event record
+ * @out: buffer of at least MC_EVENT_LEN bytes
+ * @ev: the record; @ev->kind selects the UUID and the DRAM fields
+ *
+ * Context: any; pure.
+ * Return: MC_EVENT_LEN, the record length.
+ */
 int mc_event_encode(u8 *out, const struct mc_event *ev)
 {
 	memset(out, 0, MC_EVENT_LEN);
@@ -494,6 +712,21 @@ int mc_event_encode(u8 *out, const struct mc_event *ev)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_event_encode);
 
+/**
+ * mc_event_decode() - check and parse one event record
+ * @ev: filled in
+ * @p: the record
+ * @len: its length
+ * @capacity: the device's capacity; the DPA must lie below it
+ *
+ * Context: any; pure. Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EPROTO if @len or the record's length byte is
+ * not MC_EVENT_LEN, the UUID is neither general media nor DRAM, an
+ * unknown header flag, reserved byte or valid bit is set, the
+ * maintenance class/subclass is not one CXL defines, the DPA has unknown
+ * low flag bits or lies at or past @capacity, or the descriptor, type or
+ * transaction type is out of range. @ev may be partly written on error.
+ */
 int mc_event_decode(struct mc_event *ev, const u8 *p, size_t len,
 		    u64 capacity)
 {
@@ -549,6 +782,17 @@ int mc_event_decode(struct mc_event *ev, const u8 *p, size_t len,
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_event_decode);
 
+/**
+ * mc_events_encode() - build a Get Event Records reply
+ * @out: payload buffer
+ * @size: bytes available at @out
+ * @h: header: flags, overflow total and record count
+ * @ev: @h->count records
+ *
+ * Context: any; pure.
+ * Return: the payload length, or -ENOSPC if @h->count exceeds
+ * MC_EVENTS_MAX or the payload does not fit in @size (@out untouched).
+ */
 int mc_events_encode(u8 *out, size_t size, const struct mc_events_hdr *h,
 		     const struct mc_event *ev)
 {
@@ -568,6 +812,21 @@ int mc_events_encode(u8 *out, size_t size, const struct mc_events_hdr *h,
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_events_encode);
 
+/**
+ * mc_events_decode() - check and parse a Get Event Records reply
+ * @h: the header, filled in
+ * @ev: room for @max records
+ * @max: records @ev holds
+ * @p: the reply payload
+ * @len: its length
+ * @capacity: the device's capacity, for each record's DPA
+ *
+ * Context: any; pure. Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EPROTO if @len is shorter than the header or
+ * does not match the record count, a reserved byte or unknown flag is
+ * set, the count exceeds @max or MC_EVENTS_MAX, or any record fails
+ * mc_event_decode().
+ */
 int mc_events_decode(struct mc_events_hdr *h, struct mc_event *ev,
 		     unsigned int max, const u8 *p, size_t len, u64 capacity)
 {
@@ -594,7 +853,18 @@ int mc_events_decode(struct mc_events_hdr *h, struct mc_event *ev,
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_events_decode);
 
-/* @n handles, or with @n == 0 "clear all". */
+/**
+ * mc_clear_encode() - build a Clear Event Records request
+ * @in: payload buffer
+ * @size: bytes available at @in
+ * @log: the event log (MC_LOG_*)
+ * @handles: @n record handles to clear
+ * @n: number of handles; 0 means "clear all"
+ *
+ * Context: any; pure.
+ * Return: the payload length, or -ENOSPC if it exceeds @size (@in
+ * untouched).
+ */
 int mc_clear_encode(u8 *in, size_t size, u8 log, const u16 *handles, u8 n)
 {
 	size_t len = MC_CLEAR_HDR + 2 * (size_t)n;
@@ -612,6 +882,23 @@ int mc_clear_encode(u8 *in, size_t size, u8 log, const u16 *handles, u8 n)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_clear_encode);
 
+/**
+ * mc_clear_decode() - check and parse a Clear Event Records request
+ *	(device side)
+ * @p: the request payload
+ * @len: its length
+ * @log: the event log
+ * @all: set if every record of @log is to be cleared
+ * @handles: room for @max handles
+ * @max: handles @handles holds
+ *
+ * Context: any; pure. Reads no more than @len bytes of @p.
+ * Return: the number of handles (0 with @all set) on success; -EINVAL if
+ * @len is shorter than the header or does not match the handle count,
+ * the log id is not below MC_NR_LOGS, the clear-all flag is not 0 or 1,
+ * a reserved byte is set, clear-all comes with handles or neither is
+ * given, or there are more than @max handles.
+ */
 int mc_clear_decode(const u8 *p, size_t len, u8 *log, bool *all,
 		    u16 *handles, unsigned int max)
 {
@@ -634,6 +921,15 @@ EXPORT_SYMBOL_IF_KUNIT(mc_clear_decode);
 
 /* --- Poison list and Scan Media ---------------------------------------- */
 
+/**
+ * mc_range_encode() - build a DPA range request (Get Poison List, Scan Media)
+ * @in: payload buffer of at least MC_POISON_IN_LEN bytes
+ * @dpa: start of the range
+ * @lines: length in 64-byte lines
+ *
+ * Context: any; pure.
+ * Return: MC_POISON_IN_LEN, the payload length.
+ */
 int mc_range_encode(u8 *in, u64 dpa, u64 lines)
 {
 	put64(in, dpa);
@@ -642,6 +938,19 @@ int mc_range_encode(u8 *in, u64 dpa, u64 lines)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_range_encode);
 
+/**
+ * mc_range_decode() - check and parse a DPA range request (device side)
+ * @p: the request payload
+ * @len: its length
+ * @capacity: the device's capacity
+ * @dpa: start of the range
+ * @lines: length in 64-byte lines
+ *
+ * Context: any; pure. Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EINVAL if @len is not MC_POISON_IN_LEN;
+ * -ERANGE if @dpa is not 64-byte aligned, @lines is 0 or the range does
+ * not lie inside @capacity (@dpa and @lines are still set).
+ */
 int mc_range_decode(const u8 *p, size_t len, u64 capacity, u64 *dpa,
 		    u64 *lines)
 {
@@ -653,6 +962,17 @@ int mc_range_decode(const u8 *p, size_t len, u64 capacity, u64 *dpa,
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_range_decode);
 
+/**
+ * mc_poison_encode() - build a Get Poison List or Scan Media results reply
+ * @out: payload buffer
+ * @size: bytes available at @out
+ * @h: header: flags, restart DPA and record count
+ * @rec: @h->count records
+ *
+ * Context: any; pure.
+ * Return: the payload length, or -ENOSPC if @h->count exceeds
+ * MC_POISON_MAX or the payload does not fit in @size (@out untouched).
+ */
 int mc_poison_encode(u8 *out, size_t size, const struct mc_poison_hdr *h,
 		     const struct mc_poison *rec)
 {
@@ -675,6 +995,22 @@ int mc_poison_encode(u8 *out, size_t size, const struct mc_poison_hdr *h,
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_poison_encode);
 
+/**
+ * mc_poison_decode() - check and parse a poison list reply
+ * @h: the header, filled in
+ * @rec: room for @max records
+ * @max: records @rec holds
+ * @p: the reply payload
+ * @len: its length
+ * @capacity: the device's capacity
+ *
+ * Context: any; pure. Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EPROTO if @len is shorter than the header or
+ * does not match the record count, a reserved byte or unknown flag is
+ * set, the restart DPA is unaligned or past @capacity, the count exceeds
+ * @max or MC_POISON_MAX, or a record has reserved bits, an unknown
+ * source or a range outside @capacity.
+ */
 int mc_poison_decode(struct mc_poison_hdr *h, struct mc_poison *rec,
 		     unsigned int max, const u8 *p, size_t len, u64 capacity)
 {
@@ -705,6 +1041,15 @@ int mc_poison_decode(struct mc_poison_hdr *h, struct mc_poison *rec,
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_poison_decode);
 
+/**
+ * mc_dpa_encode() - build an Inject Poison request
+ * @in: payload buffer of at least MC_INJECT_LEN bytes
+ * @dpa: the address
+ *
+ * Clear Poison uses the same leading DPA and appends the new data.
+ * Context: any; pure.
+ * Return: MC_INJECT_LEN, the length of the DPA field.
+ */
 int mc_dpa_encode(u8 *in, u64 dpa)
 {
 	put64(in, dpa);
@@ -712,7 +1057,21 @@ int mc_dpa_encode(u8 *in, u64 dpa)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_dpa_encode);
 
-/* Inject Poison (@want 8) and Clear Poison (@want 72: dpa + new data). */
+/**
+ * mc_dpa_decode() - check and parse an Inject or Clear Poison request
+ *	(device side)
+ * @p: the request payload
+ * @len: its length
+ * @want: the length the command takes: MC_INJECT_LEN for Inject Poison,
+ *	MC_CLEAR_POISON_LEN (DPA and new data) for Clear Poison
+ * @capacity: the device's capacity
+ * @dpa: the address
+ *
+ * Context: any; pure. Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EINVAL if @len is not @want or @want is below
+ * MC_INJECT_LEN; -ERANGE if @dpa is not 64-byte aligned or not below
+ * @capacity (@dpa is still set).
+ */
 int mc_dpa_decode(const u8 *p, size_t len, size_t want, u64 capacity,
 		  u64 *dpa)
 {
@@ -725,6 +1084,14 @@ EXPORT_SYMBOL_IF_KUNIT(mc_dpa_decode);
 
 /* --- Perform Maintenance ------------------------------------------------ */
 
+/**
+ * mc_maint_encode() - build a Perform Maintenance request
+ * @in: payload buffer of at least MC_MAINT_IN_LEN bytes
+ * @m: class, subclass, MC_MAINTF_* flags, DPA and nibble mask
+ *
+ * Context: any; pure.
+ * Return: MC_MAINT_IN_LEN, the payload length.
+ */
 int mc_maint_encode(u8 *in, const struct mc_maint *m)
 {
 	in[0] = m->op_class;
@@ -736,6 +1103,20 @@ int mc_maint_encode(u8 *in, const struct mc_maint *m)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_maint_encode);
 
+/**
+ * mc_maint_decode() - check and parse a Perform Maintenance request
+ *	(device side)
+ * @m: filled in
+ * @p: the request payload
+ * @len: its length
+ * @capacity: the device's capacity
+ *
+ * Context: any; pure. Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EINVAL if @len is not MC_MAINT_IN_LEN, the
+ * class is none or not one CXL defines with that subclass, an unknown
+ * flag is set, or a nibble mask comes without MC_MAINTF_NIBBLE; -ERANGE
+ * if the DPA is not 64-byte aligned or not below @capacity.
+ */
 int mc_maint_decode(struct mc_maint *m, const u8 *p, size_t len, u64 capacity)
 {
 	if (len != MC_MAINT_IN_LEN)
@@ -778,6 +1159,15 @@ bool mc_caps_allow(const struct mc_caps *c, u16 opcode)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_caps_allow);
 
+/**
+ * mc_caps_can_repair() - can the device do a PPR of this kind?
+ * @c: what discovery found
+ * @hard: hard PPR rather than soft
+ *
+ * Context: any; pure.
+ * Return: true if Perform Maintenance may be sent (see mc_caps_allow())
+ * and the device lists the soft or hard PPR feature @hard selects.
+ */
 bool mc_caps_can_repair(const struct mc_caps *c, bool hard)
 {
 	return mc_caps_allow(c, MC_OP_PERFORM_MAINT) &&
@@ -785,6 +1175,14 @@ bool mc_caps_can_repair(const struct mc_caps *c, bool hard)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_caps_can_repair);
 
+/**
+ * mc_caps_can_spare() - can the device do row sparing?
+ * @c: what discovery found
+ *
+ * Context: any; pure.
+ * Return: true if Perform Maintenance may be sent (see mc_caps_allow())
+ * and the device lists the row sparing feature.
+ */
 bool mc_caps_can_spare(const struct mc_caps *c)
 {
 	return mc_caps_allow(c, MC_OP_PERFORM_MAINT) &&
@@ -906,7 +1304,17 @@ int mc_bg_start(struct mc_bg *bg, u16 opcode, u64 now, u64 duration)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_bg_start);
 
-/* Advances progress; true when the operation completes with this tick. */
+/**
+ * mc_bg_tick() - advance a background operation's progress
+ * @bg: the device's background state
+ * @now: current time, ms, same clock as mc_bg_start()
+ *
+ * A clock that went backwards counts as no time elapsed. Once the
+ * duration has elapsed the operation is done with MC_RC_SUCCESS and
+ * 100 percent. Context: any; pure; the caller serializes access to @bg.
+ * Return: true if the operation completed with this tick, false if it
+ * is still running or none was running.
+ */
 bool mc_bg_tick(struct mc_bg *bg, u64 now)
 {
 	u64 el;
@@ -925,7 +1333,14 @@ bool mc_bg_tick(struct mc_bg *bg, u64 now)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_bg_tick);
 
-/* Return: 0 when a running operation was aborted, -ENOENT if none ran. */
+/**
+ * mc_bg_abort() - abort the running background operation
+ * @bg: the device's background state
+ *
+ * The operation ends with MC_RC_ABORTED; its progress is kept.
+ * Context: any; pure; the caller serializes access to @bg.
+ * Return: 0 if a running operation was aborted, -ENOENT if none ran.
+ */
 int mc_bg_abort(struct mc_bg *bg)
 {
 	if (bg->state != MC_BG_RUNNING)
@@ -936,6 +1351,15 @@ int mc_bg_abort(struct mc_bg *bg)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_bg_abort);
 
+/**
+ * mc_bg_reg() - the background status register's value
+ * @bg: the device's background state
+ *
+ * Context: any; pure.
+ * Return: opcode in bits 15:0, percent in bits 22:16, MC_BGREG_RUNNING
+ * while running, and once done the return code in bits 47:32 (read them
+ * with the MC_BGREG_* macros).
+ */
 u64 mc_bg_reg(const struct mc_bg *bg)
 {
 	u64 r = bg->opcode | (u64)(bg->percent & 0x7f) << 16;
@@ -948,6 +1372,15 @@ u64 mc_bg_reg(const struct mc_bg *bg)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_bg_reg);
 
+/**
+ * mc_bg_status_encode() - build a Background Operation Status reply
+ * @out: payload buffer of at least MC_BG_STATUS_LEN bytes
+ * @bg: the device's background state
+ *
+ * The return code is reported only once the operation is done.
+ * Context: any; pure.
+ * Return: MC_BG_STATUS_LEN, the payload length.
+ */
 int mc_bg_status_encode(u8 *out, const struct mc_bg *bg)
 {
 	memset(out, 0, MC_BG_STATUS_LEN);
@@ -959,6 +1392,22 @@ int mc_bg_status_encode(u8 *out, const struct mc_bg *bg)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_bg_status_encode);
 
+/**
+ * mc_bg_status_decode() - check and parse a Background Operation Status
+ *	reply
+ * @p: the reply payload
+ * @len: its length
+ * @opcode: the command running or last run, 0 if none
+ * @percent: progress, 0..100
+ * @running: whether it still runs
+ * @rc: its return code
+ *
+ * Context: any; pure. Reads no more than @len bytes of @p.
+ * Return: 0 on success; -EPROTO if @len is not MC_BG_STATUS_LEN, the
+ * running byte is above 1 or the percentage above 100, the opcode is not
+ * one that runs in the background, or no opcode is given while running
+ * or with progress.
+ */
 int mc_bg_status_decode(const u8 *p, size_t len, u16 *opcode, u8 *percent,
 			bool *running, u16 *rc)
 {
@@ -979,6 +1428,16 @@ int mc_bg_status_decode(const u8 *p, size_t len, u16 *opcode, u8 *percent,
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_bg_status_decode);
 
+/**
+ * mc_bg_expired() - has a wait run out?
+ * @start: when it began
+ * @now: current time, same clock and unit
+ * @timeout: how long it may take
+ *
+ * Context: any; pure.
+ * Return: true once @timeout has elapsed since @start; false before, and
+ * false if @now is before @start (a clock that went backwards).
+ */
 bool mc_bg_expired(u64 start, u64 now, u64 timeout)
 {
 	return now >= start && now - start >= timeout;

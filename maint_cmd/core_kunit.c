@@ -7,7 +7,9 @@
  */
 #include <kunit/test.h>
 #include <linux/module.h>
+#include <linux/bitops.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
 #include "maint_cmd_core.h"
 
@@ -253,12 +255,349 @@ static void bg_state_machine(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mc_rc_errno(MC_RC_BUSY), -EBUSY);
 }
 
+static void identify_codec(struct kunit *test)
+{
+	struct mc_identify id = { "fw", CAP, 64, 8 }, ib;
+	u8 buf[MC_IDENTIFY_LEN + 1];
+	int n;
+
+	memcpy(id.fw, "0123456789abcdef", 16);	/* no NUL of its own */
+	n = mc_identify_encode(buf, &id);
+	KUNIT_ASSERT_EQ(test, n, MC_IDENTIFY_LEN);
+	KUNIT_ASSERT_EQ(test, mc_identify_decode(&ib, buf, n), 0);
+	KUNIT_EXPECT_EQ(test, ib.capacity, CAP);
+	KUNIT_EXPECT_EQ(test, ib.poison_max, 64);
+	KUNIT_EXPECT_EQ(test, ib.inject_limit, 8);
+	KUNIT_EXPECT_EQ(test, strnlen(ib.fw, sizeof(ib.fw)), 15);
+	KUNIT_EXPECT_MEMEQ(test, ib.fw, "0123456789abcde", 15);
+	/* malformed lengths */
+	KUNIT_EXPECT_EQ(test, mc_identify_decode(&ib, buf, n - 1), -EPROTO);
+	KUNIT_EXPECT_EQ(test, mc_identify_decode(&ib, buf, n + 1), -EPROTO);
+	KUNIT_EXPECT_EQ(test, mc_identify_decode(&ib, buf, 0), -EPROTO);
+	/* malformed fields: reserved, capacity not whole pages, zero sizes */
+	buf[28] = 1;
+	KUNIT_EXPECT_EQ(test, mc_identify_decode(&ib, buf, n), -EPROTO);
+	buf[28] = 0;
+	buf[16] = 1;
+	KUNIT_EXPECT_EQ(test, mc_identify_decode(&ib, buf, n), -EPROTO);
+	id.capacity = 0;
+	mc_identify_encode(buf, &id);
+	KUNIT_EXPECT_EQ(test, mc_identify_decode(&ib, buf, n), -EPROTO);
+	id.capacity = CAP;
+	id.poison_max = 0;
+	mc_identify_encode(buf, &id);
+	KUNIT_EXPECT_EQ(test, mc_identify_decode(&ib, buf, n), -EPROTO);
+}
+
+static void cel_codec(struct kunit *test)
+{
+	u8 *buf = kunit_kzalloc(test, MC_PAYLOAD_MAX + MC_CEL_ENTRY_LEN, GFP_KERNEL);
+	u32 mask, log, want = 0x5a5a & MC_ALL_OPS;
+	u16 off, length;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	/* the Get Log request */
+	n = mc_get_log_encode(buf, MC_LOG_CEL, 2 * MC_CEL_ENTRY_LEN, 64);
+	KUNIT_ASSERT_EQ(test, n, MC_GET_LOG_IN_LEN);
+	KUNIT_ASSERT_EQ(test, mc_get_log_decode_in(buf, n, &log, &off, &length), 0);
+	KUNIT_EXPECT_EQ(test, log, MC_LOG_CEL);
+	KUNIT_EXPECT_EQ(test, off, 2 * MC_CEL_ENTRY_LEN);
+	KUNIT_EXPECT_EQ(test, length, 64);
+	KUNIT_EXPECT_EQ(test, mc_get_log_decode_in(buf, n - 1, &log, &off, &length), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_get_log_decode_in(buf, n + 1, &log, &off, &length), -EINVAL);
+	mc_get_log_encode(buf, 1, 0, 64);
+	KUNIT_EXPECT_EQ(test, mc_get_log_decode_in(buf, n, &log, &off, &length), -EINVAL);
+	mc_get_log_encode(buf, MC_LOG_CEL, 2, 64);
+	KUNIT_EXPECT_EQ(test, mc_get_log_decode_in(buf, n, &log, &off, &length), -EINVAL);
+	mc_get_log_encode(buf, MC_LOG_CEL, 0, MC_PAYLOAD_MAX + 1);
+	KUNIT_EXPECT_EQ(test, mc_get_log_decode_in(buf, n, &log, &off, &length), -EINVAL);
+	/* the log itself */
+	n = mc_cel_encode(buf, MC_PAYLOAD_MAX, want);
+	KUNIT_ASSERT_EQ(test, n, hweight32(want) * MC_CEL_ENTRY_LEN);
+	KUNIT_ASSERT_EQ(test, mc_cel_decode(buf, n, &mask), 0);
+	KUNIT_EXPECT_EQ(test, mask, want);
+	KUNIT_EXPECT_EQ(test, mc_cel_encode(buf, n - 1, want), -ENOSPC);
+	/* an opcode the host does not know is skipped */
+	buf[0] = 0x34;
+	buf[1] = 0x12;
+	KUNIT_ASSERT_EQ(test, mc_cel_decode(buf, n, &mask), 0);
+	KUNIT_EXPECT_EQ(test, mask, want & ~(want & -want));
+	/* malformed lengths: ragged, larger than the payload register */
+	mask = 0xdead;
+	KUNIT_EXPECT_EQ(test, mc_cel_decode(buf, n - 1, &mask), -EPROTO);
+	KUNIT_EXPECT_EQ(test, mc_cel_decode(buf, n + 2, &mask), -EPROTO);
+	KUNIT_EXPECT_EQ(test, mc_cel_decode(buf, MC_PAYLOAD_MAX + MC_CEL_ENTRY_LEN, &mask),
+			-EPROTO);
+	KUNIT_EXPECT_EQ(test, mask, 0xdead);
+}
+
+static void supp_feat_codec(struct kunit *test)
+{
+	u8 *buf = kunit_kzalloc(test, MC_PAYLOAD_MAX, GFP_KERNEL);
+	u32 size, mask;
+	u16 start, total;
+	u8 *e;
+	int n;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	/* the request */
+	n = mc_supp_feat_in_encode(buf, 256, 1);
+	KUNIT_ASSERT_EQ(test, n, MC_SUPP_FEAT_IN_LEN);
+	KUNIT_ASSERT_EQ(test, mc_supp_feat_in_decode(buf, n, &size, &start), 0);
+	KUNIT_EXPECT_EQ(test, size, 256U);
+	KUNIT_EXPECT_EQ(test, start, 1);
+	KUNIT_EXPECT_EQ(test, mc_supp_feat_in_decode(buf, n - 1, &size, &start), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_supp_feat_in_decode(buf, n + 1, &size, &start), -EINVAL);
+	buf[6] = 1;
+	KUNIT_EXPECT_EQ(test, mc_supp_feat_in_decode(buf, n, &size, &start), -EINVAL);
+	mc_supp_feat_in_encode(buf, MC_SUPP_FEAT_HDR - 1, 0);
+	KUNIT_EXPECT_EQ(test, mc_supp_feat_in_decode(buf, n, &size, &start), -EINVAL);
+	/* the reply: all features, from an index on, cut by the size */
+	n = mc_supp_feat_encode(buf, MC_PAYLOAD_MAX, 0xf, 0);
+	KUNIT_ASSERT_EQ(test, n, MC_SUPP_FEAT_HDR + 4 * MC_FEAT_ENTRY_LEN);
+	KUNIT_ASSERT_EQ(test, mc_supp_feat_decode(buf, n, &mask, &total), 0);
+	KUNIT_EXPECT_EQ(test, mask, 0xfU);
+	KUNIT_EXPECT_EQ(test, total, 4);
+	n = mc_supp_feat_encode(buf, MC_PAYLOAD_MAX, 0xf, 2);
+	KUNIT_ASSERT_EQ(test, n, MC_SUPP_FEAT_HDR + 2 * MC_FEAT_ENTRY_LEN);
+	KUNIT_ASSERT_EQ(test, mc_supp_feat_decode(buf, n, &mask, &total), 0);
+	KUNIT_EXPECT_EQ(test, mask, 0xcU);
+	KUNIT_EXPECT_EQ(test, total, 4);
+	n = mc_supp_feat_encode(buf, MC_SUPP_FEAT_HDR + MC_FEAT_ENTRY_LEN + 1, 0xb, 0);
+	KUNIT_ASSERT_EQ(test, n, MC_SUPP_FEAT_HDR + MC_FEAT_ENTRY_LEN);
+	KUNIT_ASSERT_EQ(test, mc_supp_feat_decode(buf, n, &mask, &total), 0);
+	KUNIT_EXPECT_EQ(test, mask, 1U);
+	KUNIT_EXPECT_EQ(test, total, 3);
+	KUNIT_EXPECT_EQ(test, mc_supp_feat_encode(buf, MC_SUPP_FEAT_HDR - 1, 0xf, 0), -ENOSPC);
+	/* malformed lengths */
+	n = mc_supp_feat_encode(buf, MC_PAYLOAD_MAX, 0xf, 0);
+	KUNIT_EXPECT_EQ(test, mc_supp_feat_decode(buf, n - 1, &mask, &total), -EPROTO);
+	KUNIT_EXPECT_EQ(test, mc_supp_feat_decode(buf, n + 1, &mask, &total), -EPROTO);
+	KUNIT_EXPECT_EQ(test, mc_supp_feat_decode(buf, MC_SUPP_FEAT_HDR - 1, &mask, &total),
+			-EPROTO);
+	/* malformed fields: more entries than features, reserved bytes */
+	buf[2] = 3;
+	KUNIT_EXPECT_EQ(test, mc_supp_feat_decode(buf, n, &mask, &total), -EPROTO);
+	buf[2] = 4;
+	buf[4] = 1;
+	KUNIT_EXPECT_EQ(test, mc_supp_feat_decode(buf, n, &mask, &total), -EPROTO);
+	buf[4] = 0;
+	e = buf + MC_SUPP_FEAT_HDR + MC_FEAT_ENTRY_LEN;
+	e[MC_FEAT_ENTRY_LEN - 1] = 1;
+	KUNIT_EXPECT_EQ(test, mc_supp_feat_decode(buf, n, &mask, &total), -EPROTO);
+	e[MC_FEAT_ENTRY_LEN - 1] = 0;
+	/* a known feature of the wrong get or set size */
+	e[18]++;
+	KUNIT_EXPECT_EQ(test, mc_supp_feat_decode(buf, n, &mask, &total), -EPROTO);
+	e[18]--;
+	e[20]++;
+	KUNIT_EXPECT_EQ(test, mc_supp_feat_decode(buf, n, &mask, &total), -EPROTO);
+	e[20]--;
+	/* an unknown feature is skipped, its sizes are its own business */
+	e[0] ^= 0xff;
+	e[18]++;
+	KUNIT_ASSERT_EQ(test, mc_supp_feat_decode(buf, n, &mask, &total), 0);
+	KUNIT_EXPECT_EQ(test, mask, 0xfU & ~(1U << MC_FEAT_HARD_PPR));
+}
+
+static void get_set_feat_codec(struct kunit *test)
+{
+	u8 in[MC_SET_FEAT_HDR + MC_HOST_CAPS_LEN + 1];
+	const u8 caps[MC_HOST_CAPS_LEN] = { 0x1f, 0, 0, 0 };
+	enum mc_feature_id f;
+	const u8 *data;
+	u16 off, cnt;
+	int n;
+
+	/* Get Feature */
+	n = mc_get_feat_encode(in, MC_FEAT_HARD_PPR, 0, MC_MAINT_FEAT_LEN);
+	KUNIT_ASSERT_EQ(test, n, MC_GET_FEAT_IN_LEN);
+	KUNIT_ASSERT_EQ(test, mc_get_feat_decode_in(in, n, &f, &off, &cnt), 0);
+	KUNIT_EXPECT_EQ(test, f, MC_FEAT_HARD_PPR);
+	KUNIT_EXPECT_EQ(test, off, 0);
+	KUNIT_EXPECT_EQ(test, cnt, MC_MAINT_FEAT_LEN);
+	KUNIT_EXPECT_EQ(test, mc_get_feat_decode_in(in, n - 1, &f, &off, &cnt), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_get_feat_decode_in(in, n + 1, &f, &off, &cnt), -EINVAL);
+	in[20] = 3;	/* selection */
+	KUNIT_EXPECT_EQ(test, mc_get_feat_decode_in(in, n, &f, &off, &cnt), -EINVAL);
+	mc_get_feat_encode(in, MC_FEAT_HARD_PPR, 0, 0);
+	KUNIT_EXPECT_EQ(test, mc_get_feat_decode_in(in, n, &f, &off, &cnt), -EINVAL);
+	mc_get_feat_encode(in, MC_FEAT_HARD_PPR, 1, MC_MAINT_FEAT_LEN);
+	KUNIT_EXPECT_EQ(test, mc_get_feat_decode_in(in, n, &f, &off, &cnt), -EINVAL);
+	mc_get_feat_encode(in, MC_FEAT_HOST_CAPS, 2, 2);
+	KUNIT_ASSERT_EQ(test, mc_get_feat_decode_in(in, n, &f, &off, &cnt), 0);
+	KUNIT_EXPECT_EQ(test, f, MC_FEAT_HOST_CAPS);
+	KUNIT_EXPECT_EQ(test, off, 2);
+	in[15] ^= 0xff;	/* unknown UUID */
+	KUNIT_EXPECT_EQ(test, mc_get_feat_decode_in(in, n, &f, &off, &cnt), -ENOENT);
+	/* Set Feature */
+	KUNIT_EXPECT_EQ(test, mc_set_feat_encode(in, MC_SET_FEAT_HDR + 3, MC_FEAT_HOST_CAPS,
+						 caps, sizeof(caps)), -ENOSPC);
+	n = mc_set_feat_encode(in, sizeof(in), MC_FEAT_HOST_CAPS, caps, sizeof(caps));
+	KUNIT_ASSERT_EQ(test, n, MC_SET_FEAT_HDR + MC_HOST_CAPS_LEN);
+	KUNIT_ASSERT_EQ(test, mc_set_feat_decode_in(in, n, &f, &data, &cnt), 0);
+	KUNIT_EXPECT_EQ(test, f, MC_FEAT_HOST_CAPS);
+	KUNIT_EXPECT_EQ(test, cnt, MC_HOST_CAPS_LEN);
+	KUNIT_EXPECT_PTR_EQ(test, data, (const u8 *)in + MC_SET_FEAT_HDR);
+	KUNIT_EXPECT_MEMEQ(test, data, caps, sizeof(caps));
+	/* malformed lengths: header cut, data not the feature's size */
+	KUNIT_EXPECT_EQ(test, mc_set_feat_decode_in(in, n - 1, &f, &data, &cnt), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_set_feat_decode_in(in, n + 1, &f, &data, &cnt), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_set_feat_decode_in(in, MC_SET_FEAT_HDR - 1, &f, &data, &cnt),
+			-EINVAL);
+	/* malformed fields: flags, offset, version, reserved */
+	in[16] = 1;
+	KUNIT_EXPECT_EQ(test, mc_set_feat_decode_in(in, n, &f, &data, &cnt), -EINVAL);
+	in[16] = 0;
+	in[20] = 1;
+	KUNIT_EXPECT_EQ(test, mc_set_feat_decode_in(in, n, &f, &data, &cnt), -EINVAL);
+	in[20] = 0;
+	in[22] = 2;
+	KUNIT_EXPECT_EQ(test, mc_set_feat_decode_in(in, n, &f, &data, &cnt), -EINVAL);
+	in[22] = 1;
+	in[31] = 1;
+	KUNIT_EXPECT_EQ(test, mc_set_feat_decode_in(in, n, &f, &data, &cnt), -EINVAL);
+	in[31] = 0;
+	in[0] ^= 0xff;
+	KUNIT_EXPECT_EQ(test, mc_set_feat_decode_in(in, n, &f, &data, &cnt), -ENOENT);
+	/* a PPR feature takes one byte */
+	n = mc_set_feat_encode(in, sizeof(in), MC_FEAT_SOFT_PPR, caps, 1);
+	KUNIT_ASSERT_EQ(test, mc_set_feat_decode_in(in, n, &f, &data, &cnt), 0);
+	KUNIT_EXPECT_EQ(test, f, MC_FEAT_SOFT_PPR);
+	KUNIT_EXPECT_EQ(test, cnt, 1);
+	KUNIT_EXPECT_EQ(test, mc_set_feat_decode_in(in, n + 1, &f, &data, &cnt), -EINVAL);
+}
+
+static void maint_feat_codec(struct kunit *test)
+{
+	struct mc_maint_feat m = { MC_MAINT_PPR, MC_MAINT_HARD_PPR,
+				   MC_MFEAT_OFFLINE_ONLY | MC_MFEAT_INDICATE, 1500 }, mb;
+	struct mc_maint_feat spare = { MC_MAINT_SPARING, MC_SPARE_ROW, 0, 40 };
+	u8 buf[MC_MAINT_FEAT_LEN + 1];
+	int n;
+
+	n = mc_maint_feat_encode(buf, &m);
+	KUNIT_ASSERT_EQ(test, n, MC_MAINT_FEAT_LEN);
+	KUNIT_ASSERT_EQ(test, mc_maint_feat_decode(&mb, buf, n, MC_FEAT_HARD_PPR), 0);
+	KUNIT_EXPECT_EQ(test, mb.op_class, MC_MAINT_PPR);
+	KUNIT_EXPECT_EQ(test, mb.op_subclass, MC_MAINT_HARD_PPR);
+	KUNIT_EXPECT_EQ(test, mb.flags, m.flags);
+	KUNIT_EXPECT_EQ(test, mb.latency_ms, 1500);
+	/* the data of another feature */
+	KUNIT_EXPECT_EQ(test, mc_maint_feat_decode(&mb, buf, n, MC_FEAT_SOFT_PPR), -EPROTO);
+	KUNIT_EXPECT_EQ(test, mc_maint_feat_decode(&mb, buf, n, MC_FEAT_ROW_SPARING), -EPROTO);
+	KUNIT_EXPECT_EQ(test, mc_maint_feat_decode(&mb, buf, n, MC_FEAT_HOST_CAPS), -EPROTO);
+	KUNIT_EXPECT_EQ(test, mc_maint_feat_decode(&mb, buf, n, MC_NR_FEATS), -EPROTO);
+	/* malformed lengths */
+	KUNIT_EXPECT_EQ(test, mc_maint_feat_decode(&mb, buf, n - 1, MC_FEAT_HARD_PPR), -EPROTO);
+	KUNIT_EXPECT_EQ(test, mc_maint_feat_decode(&mb, buf, n + 1, MC_FEAT_HARD_PPR), -EPROTO);
+	/* malformed fields: reserved bytes, unknown flag */
+	buf[3] = 1;
+	KUNIT_EXPECT_EQ(test, mc_maint_feat_decode(&mb, buf, n, MC_FEAT_HARD_PPR), -EPROTO);
+	buf[3] = 0;
+	buf[7] = 1;
+	KUNIT_EXPECT_EQ(test, mc_maint_feat_decode(&mb, buf, n, MC_FEAT_HARD_PPR), -EPROTO);
+	buf[7] = 0;
+	buf[2] |= 0x4;
+	KUNIT_EXPECT_EQ(test, mc_maint_feat_decode(&mb, buf, n, MC_FEAT_HARD_PPR), -EPROTO);
+	n = mc_maint_feat_encode(buf, &spare);
+	KUNIT_ASSERT_EQ(test, mc_maint_feat_decode(&mb, buf, n, MC_FEAT_ROW_SPARING), 0);
+	KUNIT_EXPECT_EQ(test, mb.op_class, MC_MAINT_SPARING);
+	KUNIT_EXPECT_EQ(test, mb.latency_ms, 40);
+}
+
+static void clear_events_codec(struct kunit *test)
+{
+	static const u16 handles[] = { 3, 0x1234, 0xffff };
+	u8 in[MC_CLEAR_HDR + 2 * ARRAY_SIZE(handles) + 1];
+	u16 back[ARRAY_SIZE(handles)];
+	bool all;
+	u8 log;
+	int n;
+
+	n = mc_clear_encode(in, sizeof(in), MC_LOG_WARN, handles, ARRAY_SIZE(handles));
+	KUNIT_ASSERT_EQ(test, n, MC_CLEAR_HDR + 2 * (int)ARRAY_SIZE(handles));
+	KUNIT_ASSERT_EQ(test, mc_clear_decode(in, n, &log, &all, back, ARRAY_SIZE(back)),
+			(int)ARRAY_SIZE(handles));
+	KUNIT_EXPECT_EQ(test, log, MC_LOG_WARN);
+	KUNIT_EXPECT_FALSE(test, all);
+	KUNIT_EXPECT_MEMEQ(test, back, handles, sizeof(handles));
+	KUNIT_EXPECT_EQ(test, mc_clear_encode(in, n - 1, MC_LOG_WARN, handles,
+					      ARRAY_SIZE(handles)), -ENOSPC);
+	/* malformed lengths, more handles than the caller holds */
+	KUNIT_EXPECT_EQ(test, mc_clear_decode(in, n - 1, &log, &all, back, 3), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_clear_decode(in, n + 1, &log, &all, back, 3), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_clear_decode(in, MC_CLEAR_HDR - 1, &log, &all, back, 3),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_clear_decode(in, n, &log, &all, back, 2), -EINVAL);
+	/* malformed fields: log id, clear-all flag, reserved, all + handles */
+	in[0] = MC_NR_LOGS;
+	KUNIT_EXPECT_EQ(test, mc_clear_decode(in, n, &log, &all, back, 3), -EINVAL);
+	in[0] = MC_LOG_FATAL;
+	KUNIT_EXPECT_EQ(test, mc_clear_decode(in, n, &log, &all, back, 3), 3);
+	in[1] = 2;
+	KUNIT_EXPECT_EQ(test, mc_clear_decode(in, n, &log, &all, back, 3), -EINVAL);
+	in[1] = 1;
+	KUNIT_EXPECT_EQ(test, mc_clear_decode(in, n, &log, &all, back, 3), -EINVAL);
+	in[1] = 0;
+	in[5] = 1;
+	KUNIT_EXPECT_EQ(test, mc_clear_decode(in, n, &log, &all, back, 3), -EINVAL);
+	/* clear all, and neither all nor a handle */
+	n = mc_clear_encode(in, sizeof(in), MC_LOG_INFO, NULL, 0);
+	KUNIT_ASSERT_EQ(test, n, MC_CLEAR_HDR);
+	KUNIT_EXPECT_EQ(test, mc_clear_decode(in, n, &log, &all, back, 3), 0);
+	KUNIT_EXPECT_TRUE(test, all);
+	KUNIT_EXPECT_EQ(test, log, MC_LOG_INFO);
+	in[1] = 0;
+	KUNIT_EXPECT_EQ(test, mc_clear_decode(in, n, &log, &all, back, 3), -EINVAL);
+}
+
+static void range_codec(struct kunit *test)
+{
+	u8 in[MC_POISON_IN_LEN + 1];
+	u64 dpa, lines;
+	int n;
+
+	n = mc_range_encode(in, 0x1000, 4);
+	KUNIT_ASSERT_EQ(test, n, MC_POISON_IN_LEN);
+	KUNIT_ASSERT_EQ(test, mc_range_decode(in, n, CAP, &dpa, &lines), 0);
+	KUNIT_EXPECT_EQ(test, dpa, 0x1000ULL);
+	KUNIT_EXPECT_EQ(test, lines, 4ULL);
+	/* the last line is inside, one more is not */
+	mc_range_encode(in, CAP - MC_LINE, 1);
+	KUNIT_EXPECT_EQ(test, mc_range_decode(in, n, CAP, &dpa, &lines), 0);
+	mc_range_encode(in, CAP - MC_LINE, 2);
+	KUNIT_EXPECT_EQ(test, mc_range_decode(in, n, CAP, &dpa, &lines), -ERANGE);
+	mc_range_encode(in, CAP, 1);
+	KUNIT_EXPECT_EQ(test, mc_range_decode(in, n, CAP, &dpa, &lines), -ERANGE);
+	/* a length that overflows, none, an unaligned start */
+	mc_range_encode(in, MC_LINE, ~0ULL);
+	KUNIT_EXPECT_EQ(test, mc_range_decode(in, n, CAP, &dpa, &lines), -ERANGE);
+	mc_range_encode(in, MC_LINE, 0);
+	KUNIT_EXPECT_EQ(test, mc_range_decode(in, n, CAP, &dpa, &lines), -ERANGE);
+	mc_range_encode(in, MC_LINE + 1, 1);
+	KUNIT_EXPECT_EQ(test, mc_range_decode(in, n, CAP, &dpa, &lines), -ERANGE);
+	/* malformed lengths */
+	mc_range_encode(in, 0x1000, 4);
+	KUNIT_EXPECT_EQ(test, mc_range_decode(in, n - 1, CAP, &dpa, &lines), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_range_decode(in, n + 1, CAP, &dpa, &lines), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_range_decode(in, 0, CAP, &dpa, &lines), -EINVAL);
+}
+
 static struct kunit_case mc_core_cases[] = {
 	KUNIT_CASE(event_codec),
 	KUNIT_CASE(poison_and_maint_codec),
 	KUNIT_CASE(caps_gating),
 	KUNIT_CASE(policy_table),
 	KUNIT_CASE(bg_state_machine),
+	KUNIT_CASE(identify_codec),
+	KUNIT_CASE(cel_codec),
+	KUNIT_CASE(supp_feat_codec),
+	KUNIT_CASE(get_set_feat_codec),
+	KUNIT_CASE(maint_feat_codec),
+	KUNIT_CASE(clear_events_codec),
+	KUNIT_CASE(range_codec),
 	{}
 };
 

@@ -95,6 +95,8 @@ struct mc_host;
  * @next_handle: handle of the next record
  * @buf: the firmware's copy of a command's payload
  * @cmd_latency_us: how long a foreground command takes
+ * @ppr_latency_ms: how long a soft PPR takes, as its maintenance feature
+ *	reports it (capped at 60 s when run)
  * @stall: the firmware stops answering (tests timeouts)
  * @unadvertised: commands received that it did not advertise
  * @ppr_done: PPR operations completed, soft and hard

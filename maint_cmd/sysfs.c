@@ -296,7 +296,7 @@ static const struct attribute_group mc_dev_group = {
 
 /*
  * One set of files per repair function: mem_repair0 is PPR, mem_repair1
- * row sparing (shown only when the device advertises it). Each file
+ * row sparing (each shown only when the device advertises it). Each file
  * knows its function by the attribute it is.
  */
 struct mc_repair_attr {
@@ -477,6 +477,15 @@ static struct attribute *mc_repair##_fn##_attrs[] = {			\
 MC_REPAIR_FN(0);
 MC_REPAIR_FN(1);
 
+/* mem_repair0 exists only on a device that advertises soft or hard PPR. */
+static bool mc_ppr_group_visible(struct kobject *kobj)
+{
+	const struct mc_caps *c = &to_mc_host(kobj_to_dev(kobj))->caps;
+
+	return mc_caps_can_repair(c, false) || mc_caps_can_repair(c, true);
+}
+DEFINE_SIMPLE_SYSFS_GROUP_VISIBLE(mc_ppr);
+
 /* mem_repair1 exists only on a device that advertises row sparing. */
 static bool mc_spare_group_visible(struct kobject *kobj)
 {
@@ -487,6 +496,7 @@ DEFINE_SIMPLE_SYSFS_GROUP_VISIBLE(mc_spare);
 static const struct attribute_group mc_repair0_group = {
 	.name = "mem_repair0",
 	.attrs = mc_repair0_attrs,
+	.is_visible = SYSFS_GROUP_VISIBLE(mc_ppr),
 };
 
 static const struct attribute_group mc_repair1_group = {

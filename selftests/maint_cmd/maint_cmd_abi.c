@@ -284,6 +284,35 @@ TEST_F(mc, poison_list_round_trip)
 	close(fd);
 }
 
+/* Whether the device's sysfs folder has the subdirectory @name. */
+static bool mc_has_dir(const char *dev, const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), MC_CLASS "%s/%s", dev, name);
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Each repair function's files exist only when the device advertises
+ * it: the full device has both, a device with row sparing only has no
+ * mem_repair0, and its mem_repair1 is row sparing.
+ */
+TEST_F(mc, repair_dirs_follow_the_advertised_features)
+{
+	EXPECT_TRUE(mc_has_dir(self->dev, "mem_repair0"));
+	EXPECT_TRUE(mc_has_dir(self->dev, "mem_repair1"));
+	ASSERT_EQ(0, mc_create("nid=1 pages=1024 feats=0x8", self->dev2,
+			       sizeof(self->dev2)));
+	EXPECT_FALSE(mc_has_dir(self->dev2, "mem_repair0"));
+	EXPECT_EQ(-ENOENT, mc_dev_write(self->dev2, "mem_repair0/dpa", "0x3000"));
+	ASSERT_TRUE(mc_has_dir(self->dev2, "mem_repair1"));
+	EXPECT_EQ(1, mc_dev_read(self->dev2, "mem_repair1/persist_mode"));
+	EXPECT_EQ(0, mc_dev_write(self->dev2, "mem_repair1/dpa", "0x3000"));
+	EXPECT_EQ(0x3000, mc_dev_read(self->dev2, "mem_repair1/dpa"));
+}
+
 /*
  * A device without Perform Maintenance and Inject Poison: the host
  * refuses both without sending them; the full device repairs an online
@@ -308,13 +337,14 @@ TEST_F(mc, nothing_goes_out_that_the_device_did_not_advertise)
 	EXPECT_EQ(0, e.planned);
 	EXPECT_EQ(0, e.result);
 	close(fd);
-	ASSERT_EQ(0, mc_dev_write(self->dev2, "mem_repair0/dpa", "0x3000"));
-	/* ... but not by this device. */
-	EXPECT_EQ(-EOPNOTSUPP, mc_dev_write(self->dev2, "mem_repair0/repair", "1"));
+	/* ... but not by this device: it shows no repair files at all. */
+	EXPECT_FALSE(mc_has_dir(self->dev2, "mem_repair0"));
+	EXPECT_FALSE(mc_has_dir(self->dev2, "mem_repair1"));
+	EXPECT_EQ(-ENOENT, mc_dev_write(self->dev2, "mem_repair0/repair", "1"));
 	EXPECT_EQ(-EOPNOTSUPP, mc_dbg_write(self->dev2, "inject_poison", "0x3000"));
 	EXPECT_EQ(0, mc_model_stat(self->dev2, "unadvertised"));
 	EXPECT_EQ(0, mc_model_stat(self->dev2, "soft_ppr"));
-	EXPECT_LE(2, mc_dev_read(self->dev2, "unsupported"));
+	EXPECT_LE(1, mc_dev_read(self->dev2, "unsupported"));
 
 	/* The full device: unreported -> EPERM, reported -> repaired. */
 	ASSERT_EQ(0, mc_dev_write(self->dev, "mem_repair0/dpa", "0x3000"));
