@@ -480,6 +480,18 @@ void pwsp_vm_release(struct pwsp_vm *v)
 	kvfree(v);
 }
 
+/* Has @kvm a session already? The caller holds pwsp_vms_lock. */
+static bool pwsp_vm_attached(struct kvm *kvm)
+{
+	struct pwsp_vm *o;
+
+	lockdep_assert_held(&pwsp_vms_lock);
+	list_for_each_entry(o, &pwsp_vms, link)
+		if (o->kvm == kvm)
+			return true;
+	return false;
+}
+
 static int pwsp_register(struct pwsp_vm *v, struct kvm *kvm)
 {
 	int idx, ret;
@@ -498,7 +510,8 @@ static int pwsp_register(struct pwsp_vm *v, struct kvm *kvm)
  * @v: the session
  * @a: the request; @a->mode is set on success
  *
- * Return: 0; -EBUSY if attached already; -EINVAL for bad flags, reserved
+ * Return: 0; -EBUSY if attached already, or if the VM has a session
+ * already; -EINVAL for bad flags, reserved
  * fields or an fd that is no VM; -EBADF for a bad fd; -EPERM if the
  * caller is not the VM's VMM; -ENOENT if the VM is going away; -ENOMEM;
  * or the error of the eventfd lookup.
@@ -540,8 +553,17 @@ int pwsp_vm_attach(struct pwsp_vm *v, struct pwsp_attach *a)
 		goto free_log;
 	}
 
-	mutex_lock(&v->lock);
+	/*
+	 * One session per VM: the CR3 probe stops at the first one, and
+	 * each session's tracking adds to KVM's per-gfn count (a u16
+	 * that WARNs when it overflows). pwsp_vms_lock is held until the
+	 * session is on the list, so two attaches cannot both pass.
+	 */
+	mutex_lock(&pwsp_vms_lock);
 	ret = -EBUSY;
+	if (pwsp_vm_attached(kvm))
+		goto unlock_vms;
+	mutex_lock(&v->lock);
 	if (v->kvm)
 		goto unlock;
 	ret = -ENOENT;
@@ -563,13 +585,14 @@ int pwsp_vm_attach(struct pwsp_vm *v, struct pwsp_attach *a)
 	v->log = log;
 	v->log_size = size;
 	mutex_unlock(&v->lock);
-	mutex_lock(&pwsp_vms_lock);
 	list_add_rcu(&v->link, &pwsp_vms);
 	mutex_unlock(&pwsp_vms_lock);
 	a->mode = mode;
 	return 0;
 unlock:
 	mutex_unlock(&v->lock);
+unlock_vms:
+	mutex_unlock(&pwsp_vms_lock);
 free_log:
 	kvfree(log);
 put_efd:

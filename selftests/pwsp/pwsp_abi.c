@@ -113,6 +113,24 @@ TEST_F(abi, attach_bad_input)
 	close(null);
 }
 
+/* One session per VM: a second one is refused until the first goes. */
+TEST_F(abi, one_session_per_vm)
+{
+	struct pwsp_attach a = { .vm_fd = self->p.vm, .eventfd = -1 };
+	int second = open(DEV, O_RDWR | O_CLOEXEC);
+
+	ASSERT_LE(0, second);
+	EXPECT_EQ(0, attach(&self->p, &a));
+	a.mode = 0;
+	EXPECT_EQ(-EBUSY, ioctl(second, PWSP_IOC_ATTACH, &a) ? -errno : 0);
+	a.flags = PWSP_ATTACH_AUDIT;
+	EXPECT_EQ(-EBUSY, ioctl(second, PWSP_IOC_ATTACH, &a) ? -errno : 0);
+	close(self->p.dev);
+	self->p.dev = second;
+	a.flags = 0;
+	EXPECT_EQ(0, attach(&self->p, &a));
+}
+
 TEST_F(abi, order_and_policy)
 {
 	struct pwsp_attach a = { .vm_fd = self->p.vm, .eventfd = -1 };
