@@ -4,8 +4,8 @@
  *
  * A VMM opens /dev/pwsp (root only); the file is one session. It
  * attaches the session to a VM fd (PWSP_IOC_ATTACH; one session per VM,
- * EBUSY for a second), sets the VM's
- * policy once (PWSP_IOC_SET_POLICY) and protects the roots of the
+ * EBUSY for a second), sets the VM's policy once (PWSP_IOC_SET_POLICY)
+ * and protects the roots of the
  * guest's page tables (PWSP_IOC_PROTECT_ROOT). From then on every guest
  * page-table page reachable from a protected root is write-tracked by
  * KVM; each guest write to one is verified entry by entry against the
