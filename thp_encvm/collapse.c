@@ -18,9 +18,11 @@
  *
  * Each completed page that was not written is switched to its new
  * subpage; a written one is copied again, up to max_copy_retries. When
- * all 512 are switched, the window's mapping is replaced, which frees
- * its page table, and the next fault maps it with a PMD, so KVM
- * installs a 2 MiB entry. Any failure rolls back: switched pages keep
+ * all 512 are switched, the window is unmapped; once the VMM has
+ * replaced its mapping (THP_ENCVM_IOC_REMAP, in its own context, which
+ * frees the window's 4 KiB page table), the next fault maps it with a
+ * PMD, so KVM installs a 2 MiB entry. The daemon never changes the
+ * VMM's address space itself. Any failure rolls back: switched pages keep
  * their new subpage (they hold the guest's data), the others their old
  * page, so no guest data is lost and the host copies nothing. A
  * rollback cancels the requests the guest has not completed, and no
@@ -43,14 +45,11 @@
 
 #include <linux/delay.h>
 #include <linux/eventfd.h>
-#include <linux/file.h>
 #include <linux/freezer.h>
 #include <linux/kthread.h>
 #include <linux/kvm_host.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
-#include <linux/mman.h>
-#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -122,6 +121,7 @@ struct te_run {
 	bool in_place;
 	DECLARE_BITMAP(copy, TE_WIN_PAGES);
 };
+
 
 void te_daemon_kick(void)
 {
@@ -214,57 +214,6 @@ static void flush_zap(struct te_run *r)
 	bitmap_zero(r->zap, TE_WIN_PAGES);
 }
 
-/*
- * Replace the VMM's mapping of the window at page @first by a fresh one
- * of the same file and offset. That frees the window's page table,
- * which no exported helper can do otherwise, so the next fault takes
- * the PMD path; the unmap also drops every entry KVM had there. The
- * mapping is checked first; between the check and the replacement only
- * the VMM itself could change it. It may be through any file of the
- * object; the new mapping uses the same file.
- *
- * Return: true if the mapping was replaced.
- */
-static bool remap_window(struct te_obj *o, u64 first)
-{
-	unsigned long addr, prot = 0;
-	struct vm_area_struct *vma;
-	struct mm_struct *mm;
-	struct file *file = NULL;
-	bool ok = false;
-
-	mutex_lock(&o->lock);
-	mm = o->mm;
-	addr = o->hva + (first << PAGE_SHIFT);
-	if (mm && !mmget_not_zero(mm))
-		mm = NULL;
-	mutex_unlock(&o->lock);
-	if (!mm)
-		return false;
-	kthread_use_mm(mm);
-	mmap_read_lock(mm);
-	vma = vma_lookup(mm, addr);
-	if (vma && vma->vm_file && vma->vm_file->f_mapping == o->mapping &&
-	    !(addr & ~PMD_MASK) && addr + PMD_SIZE <= vma->vm_end &&
-	    vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT) == first) {
-		prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
-		       (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0);
-		file = get_file(vma->vm_file);
-	}
-	mmap_read_unlock(mm);
-	if (file) {
-		ok = vm_mmap(file, addr, PMD_SIZE, prot, MAP_SHARED | MAP_FIXED,
-			     first << PAGE_SHIFT) == addr;
-		if (!ok)
-			pr_warn_ratelimited("object %u: window at page %llu stays 4K-mapped\n",
-					    o->id, first);
-		fput(file);
-	}
-	kthread_unuse_mm(mm);
-	mmput(mm);
-	return ok;
-}
-
 /* The frames changed are unmapped: the tweak table is stable again. */
 static void tweaks_end(struct te_obj *o)
 {
@@ -300,7 +249,7 @@ static enum te_fail stage(struct te_run *r)
 	u64 stg = o->l.staging_first;
 	struct page *page;
 	unsigned int i;
-	bool remap, mapped, ok;
+	bool mapped, ok;
 	int idx;
 
 	/*
@@ -337,20 +286,17 @@ static enum te_fail stage(struct te_run *r)
 	}
 	te_fw_tweaks_update(o, stg, TE_WIN_PAGES);
 	r->staged = true;
-	remap = o->staging_ptes;
-	o->staging_ptes = false;
 	mapped = o->staging_mapped;
 	o->staging_mapped = false;
 	mutex_unlock(&o->lock);
 	/*
-	 * A 4K fault left a page table under the staging window: replace
-	 * the mapping, so that the guest's stores take the PMD path. The
-	 * zap drops the old pages from every other mapping; it is skipped
+	 * The zap drops the old pages from every mapping; it is skipped
 	 * when no fault mapped them since the last zap, which is the usual
-	 * case: nothing touches the staging window between collapses.
+	 * case: nothing touches the staging window between collapses. (A
+	 * page table a 4K fault left there stays until the VMM's next
+	 * THP_ENCVM_IOC_REMAP: until then the guest's stores take 4K
+	 * faults.)
 	 */
-	if (remap)
-		remap_window(o, stg);
 	if (mapped)
 		te_obj_zap(o, stg, TE_WIN_PAGES);
 	tweaks_end(o);
@@ -737,11 +683,12 @@ static enum te_fail collapse(struct te_run *r)
 	if (r->kvm_wt)
 		te_track_release(r->o, r->first, TE_WIN_PAGES);
 	/*
-	 * The replacement unmaps the old pages from the VMM's mapping,
-	 * KVM's entries with them; the zap reaches any other mapping of
-	 * the object. Then nothing refers to the old pages.
+	 * The zap unmaps the old pages from every mapping of the object,
+	 * KVM's entries with them. Then nothing refers to the old pages.
+	 * The window's empty page table stays in the VMM's mapping, and
+	 * keeps the next fault from mapping it with a PMD, until the VMM
+	 * replaces its mapping (THP_ENCVM_IOC_REMAP, te_obj_remap()).
 	 */
-	remap_window(r->o, r->first);
 	te_obj_zap(r->o, r->first, TE_WIN_PAGES);
 	for_each_set_bit(i, r->copy, TE_WIN_PAGES)
 		__free_page(pfn_to_page(r->old[i]));
@@ -827,6 +774,7 @@ static enum te_fail collapse_window(struct te_obj *o, u64 win)
 		atomic64_inc(&te_stats.failed[f]);
 	} else {
 		o->collapses++;
+		o->remap_pending++;
 		atomic64_inc(&te_stats.windows_collapsed);
 		atomic64_inc(r->in_place ? &te_stats.windows_in_place :
 			     &te_stats.windows_fresh);

@@ -60,6 +60,8 @@ long te_obj_dev_ioctl(struct te_obj *o, fmode_t mode, unsigned int cmd,
 		if (copy_from_user(&d, argp, sizeof(d)))
 			return -EFAULT;
 		return te_obj_displace(o, &d);
+	case THP_ENCVM_IOC_REMAP:
+		return te_obj_remap(o);
 	default:
 		return -ENOTTY;
 	}

@@ -26,6 +26,7 @@
 #include <linux/kvm_host.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/pfn_t.h>
@@ -123,6 +124,7 @@ static void te_obj_free(struct kref *ref)
 	bitmap_free(o->ktrack);
 	te_fw_free(o->enc);
 	mem_cgroup_put(o->memcg);
+	mutex_destroy(&o->remap_lock);
 	mutex_destroy(&o->lock);
 	atomic_dec(&te_stats.objects);
 	kfree(o);
@@ -221,6 +223,7 @@ int te_obj_create(const struct thp_encvm_create *c)
 	/* From here on te_obj_free() releases the pin. */
 	kref_init(&o->ref);
 	mutex_init(&o->lock);
+	mutex_init(&o->remap_lock);
 	init_waitqueue_head(&o->idle);
 	INIT_LIST_HEAD(&o->list);
 	atomic_inc(&te_stats.objects);
@@ -379,8 +382,8 @@ bool te_obj_slots_ok(struct te_obj *o, struct kvm *kvm, u64 gpa,
 
 /*
  * Is [@hva, @hva + object size) in @mm a mapping of @o, page i at
- * object offset i, through one VMA or several (a collapsed window is a
- * VMA of its own)? Any file of the object may back each VMA.
+ * object offset i, through one VMA or several? Any file of the object
+ * may back each VMA.
  */
 static bool te_obj_mapped_at(struct te_obj *o, struct mm_struct *mm,
 			     unsigned long hva)
@@ -703,6 +706,114 @@ out:
 	return ret;
 }
 
+/* A mapping of an object, as te_obj_remap() replaces it. */
+struct te_obj_vma {
+	unsigned long start, end, pgoff, prot;
+	vm_flags_t keep;
+	struct file *file;
+};
+
+/* What a mapping's replacement keeps of the VMM's madvise() calls. */
+#define TE_REMAP_KEEP	(VM_DONTCOPY | VM_HUGEPAGE | VM_NOHUGEPAGE)
+
+/*
+ * The first mapping of @o in @mm from @start on: its range, offset,
+ * protection, flags to keep, and file (a reference). Returns false if
+ * there is none.
+ */
+static bool te_obj_next_vma(struct te_obj *o, struct mm_struct *mm,
+			    unsigned long start, struct te_obj_vma *v)
+{
+	struct vm_area_struct *vma;
+
+	mmap_assert_locked(mm);
+	for (vma = find_vma(mm, start); vma; vma = find_vma(mm, vma->vm_end)) {
+		if (!vma->vm_file || vma->vm_file->f_mapping != o->mapping)
+			continue;
+		v->start = vma->vm_start;
+		v->end = vma->vm_end;
+		v->pgoff = vma->vm_pgoff;
+		v->prot = (vma->vm_flags & VM_READ ? PROT_READ : 0) |
+			  (vma->vm_flags & VM_WRITE ? PROT_WRITE : 0) |
+			  (vma->vm_flags & VM_EXEC ? PROT_EXEC : 0);
+		v->keep = vma->vm_flags & TE_REMAP_KEEP;
+		v->file = get_file(vma->vm_file);
+		return true;
+	}
+	return false;
+}
+
+/**
+ * te_obj_remap() - replace the caller's mappings of an object
+ * @o: the object
+ *
+ * A collapsed window is unmapped, but its empty 4 KiB page table stays,
+ * and a fault under a page table never takes the PMD path; only an
+ * unmap frees it, and no exported helper does that within a VMA in
+ * 6.12. So the VMM asks for it, in its own context, when the object's
+ * remap_pending count says windows were collapsed: each VMA of the
+ * object in its mm is replaced whole, by a fresh mapping of the same
+ * file, offset and protection (MAP_FIXED), which keeps the VMM's
+ * MADV_DONTFORK and MADV_[NO]HUGEPAGE (te_obj_mmap() sets them, so
+ * the new VMA has them from the start), and the number of VMAs. The
+ * daemon never changes an address space; like any mmap(MAP_FIXED) of
+ * the VMM, this one must not race the VMM's own changes to the range.
+ * The VMAs' memory policies are not kept (the object's node decides
+ * where its pages are).
+ *
+ * Return: the number of mappings replaced, or a negative errno (-EINTR
+ * on a fatal signal, or vm_mmap()'s, e.g. -EPERM for a sealed mapping);
+ * remap_pending drops only when every mapping was replaced.
+ */
+int te_obj_remap(struct te_obj *o)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long start = 0, addr;
+	struct te_obj_vma v;
+	u32 pending;
+	bool found;
+	int n = 0;
+
+	mutex_lock(&o->remap_lock);
+	mutex_lock(&o->lock);
+	pending = o->remap_pending;
+	mutex_unlock(&o->lock);
+	while (pending && n >= 0) {
+		if (mmap_read_lock_killable(mm)) {
+			n = -EINTR;
+			break;
+		}
+		found = te_obj_next_vma(o, mm, start, &v);
+		mmap_read_unlock(mm);
+		if (!found)
+			break;
+		mutex_lock(&o->lock);
+		o->remap_mm = mm;
+		o->remap_start = v.start;
+		o->remap_keep = v.keep;
+		mutex_unlock(&o->lock);
+		addr = vm_mmap(v.file, v.start, v.end - v.start, v.prot,
+			       MAP_SHARED | MAP_FIXED, v.pgoff << PAGE_SHIFT);
+		mutex_lock(&o->lock);
+		o->remap_mm = NULL;
+		mutex_unlock(&o->lock);
+		fput(v.file);
+		if (IS_ERR_VALUE(addr))
+			n = (int)addr;
+		else
+			n++;
+		start = v.end;
+	}
+	if (pending && n >= 0) {
+		mutex_lock(&o->lock);
+		o->remap_pending -= pending;
+		o->staging_ptes = false;
+		mutex_unlock(&o->lock);
+	}
+	mutex_unlock(&o->remap_lock);
+	return n;
+}
+
 void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 {
 	u64 w, nr = o->l.nr_pages / TE_WIN_PAGES;
@@ -731,6 +842,7 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 	info->aborts = o->aborts;
 	info->attach_flags = o->track ? THP_ENCVM_ATTACH_KVM_WRITE_TRACK : 0;
 	info->displaced = bitmap_weight(o->away, o->l.nr_pages);
+	info->remap_pending = o->remap_pending;
 	info->enc_state = (o->enc ? THP_ENCVM_ENC_ENCRYPTED : 0) |
 			  (te_fw_loaded(o->enc) ? THP_ENCVM_ENC_KEY : 0);
 	mutex_unlock(&o->lock);
@@ -848,6 +960,11 @@ static int te_obj_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff >= o->l.nr_pages || pages > o->l.nr_pages - vma->vm_pgoff)
 		return -EINVAL;
 	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	/* te_obj_remap()'s replacement keeps the old mapping's madvise(). */
+	mutex_lock(&o->lock);
+	if (o->remap_mm == current->mm && o->remap_start == vma->vm_start)
+		vm_flags_set(vma, o->remap_keep);
+	mutex_unlock(&o->lock);
 	vma->vm_ops = &te_vm_ops;
 	return 0;
 }

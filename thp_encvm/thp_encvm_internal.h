@@ -76,6 +76,13 @@ struct te_enc;
  *	  as, or 0
  * @away: pages displaced from their home frame, which stays reserved
  * @home_bad: of those, pages whose home frame was soft-offlined
+ * @remap_pending: windows collapsed since the last THP_ENCVM_IOC_REMAP,
+ *		   whose empty 4 KiB page table may keep them from a PMD
+ * @remap_lock: serializes THP_ENCVM_IOC_REMAP on the object
+ * @remap_mm: the mm whose mapping at @remap_start te_obj_remap() is
+ *	      replacing, or NULL
+ * @remap_start: start of that mapping
+ * @remap_keep: its flags that the new mapping keeps (MADV_DONTFORK...)
  */
 struct te_obj {
 	struct kref ref;
@@ -116,6 +123,11 @@ struct te_obj {
 	u64 *home;
 	unsigned long *away;
 	unsigned long *home_bad;
+	u32 remap_pending;
+	struct mutex remap_lock;
+	struct mm_struct *remap_mm;
+	unsigned long remap_start;
+	vm_flags_t remap_keep;
 };
 
 /* Knobs (sysfs.c) */
@@ -165,6 +177,7 @@ int te_obj_detach(struct te_obj *o);
 void te_obj_info(struct te_obj *o, struct thp_encvm_info *info);
 int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x);
 int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d);
+int te_obj_remap(struct te_obj *o);
 u64 te_home_pfn(struct te_obj *o, u64 i);
 struct te_obj *te_obj_from_file(struct file *file);
 void te_obj_zap(struct te_obj *o, u64 first, u64 n);

@@ -7,6 +7,7 @@
 #define _TE_UTIL_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,56 @@ static inline void *te_map(int obj, size_t size)
 		munmap(r, a - r);
 	munmap(a + size, r + size + 2 * MB - (a + size));
 	return mmap(a, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, obj, 0);
+}
+
+/*
+ * VMAs of this process: all of them, and in *@obj those of thp_encvm
+ * objects (thp_encvm:[<id>] in /proc/self/maps); -1 if unreadable.
+ */
+static inline int count_vmas(int *obj)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	char line[512];
+	int n = 0;
+
+	*obj = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		n++;
+		*obj += !!strstr(line, "thp_encvm:[");
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * Does the VMA at @addr have VmFlags @flag ("dc": MADV_DONTFORK)?
+ * 1, 0, or -1 if there is no such VMA.
+ */
+static inline int vma_has_flag(const void *addr, const char *flag)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	unsigned long a = (unsigned long)addr, start, end;
+	char line[512], want[8];
+	bool in = false;
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), " %s ", flag);
+	while (fgets(line, sizeof(line), f)) {
+		/* A VMA's first line: "start-end perms ..." */
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			in = start <= a && a < end;
+		} else if (in && !strncmp(line, "VmFlags:", 8)) {
+			line[strcspn(line, "\n")] = ' ';
+			ret = !!strstr(line, want);
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
 }
 
 #endif /* _TE_UTIL_H */

@@ -126,6 +126,10 @@ TEST_F(te, object_mapping_and_info)
 	EXPECT_EQ(8, info.windows);
 	EXPECT_EQ(6, info.eligible);
 	EXPECT_EQ(0, info.huge);	/* SCATTER: no window is contiguous */
+	EXPECT_EQ(0, info.remap_pending);
+	/* Nothing collapsed: REMAP leaves the mapping alone. */
+	EXPECT_EQ(0, ioctl(obj, THP_ENCVM_IOC_REMAP));
+	EXPECT_EQ(8 * 2654435761u, *(unsigned int *)(m + 8 * 4096 + 8));
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_INFO, NULL));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_CREATE, &c));

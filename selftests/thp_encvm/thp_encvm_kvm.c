@@ -166,6 +166,48 @@ static long wait_counter(const char *name, long want, double secs)
 }
 
 /*
+ * Another thread of the VMM changing its address space while the daemon
+ * collapses: anonymous mappings, and mappings of the object's first
+ * window, each checked for its contents before it goes.
+ */
+struct mmap_racer {
+	int obj;
+	bool go, stop;
+	unsigned long rounds, bad;
+	pthread_t th;
+};
+
+static void *mmap_racer(void *arg)
+{
+	struct mmap_racer *r = arg;
+	size_t len = 64 * 1024, i;
+
+	while (!__atomic_load_n(&r->go, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		unsigned long *a = mmap(NULL, len, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct thp_encvm_ring *o = mmap(NULL, 2 * MB, PROT_READ, MAP_SHARED, r->obj, 0);
+
+		if (a == MAP_FAILED || o == MAP_FAILED) {
+			r->bad++;
+			break;
+		}
+		for (i = 0; i < len / sizeof(*a); i++)
+			a[i] = r->rounds + i;
+		mprotect(a, len, PROT_READ);
+		for (i = 0; i < len / sizeof(*a); i++)
+			r->bad += a[i] != r->rounds + i;
+		r->bad += o->magic != THP_ENCVM_RING_MAGIC;
+		munmap(a, len);
+		munmap(o, 2 * MB);
+		r->rounds++;
+		usleep(5000);
+	}
+	return NULL;
+}
+
+/*
  * The whole scenario: the agent fills its memory, the daemon collapses
  * every eligible window with its help, the agent verifies every byte.
  * With @irq the agent sleeps until the irqfd interrupts it; otherwise
@@ -176,9 +218,11 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 {
 	bool kvm_wt = flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK;
 	long collapsed0, copied0, retries0, p2m0, p2m, pf0, pf, hot;
+	struct mmap_racer racer = { 0 };
 	long long mem0 = -1, mem;
 	struct thp_encvm_info info;
-	int vstats = -1;
+	int vstats = -1, vmas0, ovmas0, vmas, ovmas, status;
+	pid_t child;
 
 	/*
 	 * The VMM runs in a memory cgroup of its own, which its object's
@@ -214,9 +258,54 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	if (!memcg)
 		mem0 = memcg_current();
 
+	/*
+	 * The VMM's own setting on its guest RAM, which the collapses must
+	 * keep, and its VMAs, whose number they must not change, while
+	 * another of its threads maps and unmaps memory.
+	 */
+	ASSERT_EQ(0, madvise(t->map, OBJ_SIZE, MADV_DONTFORK));
+	racer.obj = t->obj;
+	ASSERT_EQ(0, pthread_create(&racer.th, NULL, mmap_racer, &racer));
+	/* With the racer's stack, which stays cached after the join. */
+	vmas0 = count_vmas(&ovmas0);
+	ASSERT_LT(0, vmas0);
+	EXPECT_EQ(1, ovmas0);
+	__atomic_store_n(&racer.go, true, __ATOMIC_RELEASE);
+
 	ASSERT_EQ(0, write_knob("enabled", "1"));
 	info = collapse_all(t);
 	ASSERT_EQ(0, write_knob("enabled", "0"));
+	__atomic_store_n(&racer.stop, true, __ATOMIC_RELEASE);
+	pthread_join(racer.th, NULL);
+	EXPECT_LT(0, racer.rounds);
+	EXPECT_EQ(0, racer.bad);
+	/* The daemon changed no mapping of the VMM's. */
+	vmas = count_vmas(&ovmas);
+	EXPECT_EQ(vmas0, vmas);
+	EXPECT_EQ(1, ovmas);
+	EXPECT_EQ(1, vma_has_flag(t->map, "dc"));
+	/*
+	 * The VMM replaces its mapping, one VMA, which frees the collapsed
+	 * windows' page tables: the number of VMAs stays, and so does
+	 * MADV_DONTFORK, which a child shows by having no mapping there.
+	 */
+	EXPECT_EQ(OBJ_ELIGIBLE, info.remap_pending);
+	EXPECT_EQ(1, ioctl(t->obj, THP_ENCVM_IOC_REMAP));
+	EXPECT_EQ(0, info_of(t->obj).remap_pending);
+	EXPECT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_REMAP));	/* nothing left */
+	vmas = count_vmas(&ovmas);
+	EXPECT_EQ(vmas0, vmas);
+	EXPECT_EQ(1, ovmas);
+	EXPECT_EQ(1, vma_has_flag(t->map, "dc"));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		count_vmas(&ovmas);
+		_exit(ovmas);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 	if (mem0 >= 0) {
 		/* 12 MiB changed hands; the rest is noise of a few pages. */
 		mem = memcg_current();
@@ -268,7 +357,8 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	/*
 	 * KVM's own statistic: one more 2 MiB entry for each collapsed
 	 * window, no more (slot 0 is never huge, the staging window is
-	 * unmapped again after each collapse), no fewer.
+	 * unmapped again after each collapse), no fewer: the remap freed
+	 * every window's page table.
 	 */
 	p2m = vm_stat(t->vm, "pages_2m");
 	EXPECT_EQ(p2m0 + OBJ_ELIGIBLE, p2m)

@@ -146,7 +146,8 @@ struct thp_encvm_attach {
  * @attach_flags: THP_ENCVM_ATTACH_* of the attachment, while attached
  * @enc_state: THP_ENCVM_ENC_*
  * @displaced: pages away from their home frame (THP_ENCVM_IOC_DISPLACE)
- * @reserved: zero
+ * @remap_pending: windows collapsed since the last THP_ENCVM_IOC_REMAP:
+ *		   KVM maps them with 2 MiB entries only after it
  */
 struct thp_encvm_info {
 	__u64 size;
@@ -160,7 +161,7 @@ struct thp_encvm_info {
 	__u32 attach_flags;
 	__u32 enc_state;
 	__u32 displaced;
-	__u32 reserved;
+	__u32 remap_pending;
 };
 
 /* struct thp_encvm_info.enc_state */
@@ -307,5 +308,15 @@ struct thp_encvm_displace {
 /* Writing to the guest wants a file open for writing. */
 #define THP_ENCVM_IOC_XFER	_IOW(THP_ENCVM_IOC_MAGIC, 0x05, struct thp_encvm_xfer)
 #define THP_ENCVM_IOC_DISPLACE	_IOW(THP_ENCVM_IOC_MAGIC, 0x06, struct thp_encvm_displace)
+/*
+ * Replace the caller's own mappings of the object, each VMA whole, by
+ * fresh ones of the same file, offset, protection and MADV_DONTFORK /
+ * MADV_[NO]HUGEPAGE state, if windows were collapsed since the last
+ * call (remap_pending). That frees their empty 4 KiB page tables, so
+ * that collapsed windows fault in with PMDs. Like mmap(MAP_FIXED), it
+ * must not race the caller's own changes to those ranges. Returns the
+ * number of VMAs replaced.
+ */
+#define THP_ENCVM_IOC_REMAP	_IO(THP_ENCVM_IOC_MAGIC, 0x07)
 
 #endif /* _UAPI_LINUX_THP_ENCVM_H */

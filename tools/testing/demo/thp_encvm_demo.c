@@ -52,6 +52,8 @@ static int scenario(const char *tag, unsigned int flags, bool all)
 	while ((i1 = info_of(t.obj)).collapses < OBJ_ELIGIBLE && now_s() < end)
 		usleep(50000);
 	write_knob("enabled", "0");
+	/* As a VMM does: replace the mapping, so the windows map with PMDs. */
+	ioctl(t.obj, THP_ENCVM_IOC_REMAP);
 	pf1 = stats_read(vstats, "pf_taken");
 	close(vstats);
 	if (tvm_finish(&t) != 2) {
