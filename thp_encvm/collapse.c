@@ -75,6 +75,10 @@ DECLARE_FAULT_ATTR(te_fail_alloc);
 u32 te_hold_ref;
 bool te_host_copy;
 
+/* The phases of a collapse, timed for trace_thp_encvm_collapse_phases(). */
+enum te_phase { TE_PH_STAGE, TE_PH_POST, TE_PH_GUEST, TE_PH_FENCE, TE_PH_SWITCH,
+		TE_PH_FINISH, TE_PH_NR };
+
 /**
  * struct te_run - one collapse in progress
  * @o: the object
@@ -97,6 +101,8 @@ bool te_host_copy;
  *	      @copy, displaced from it, are copied back into their home
  *	      frames (@new_pfn is the block)
  * @copy: the pages the guest copies
+ * @ns: time spent in each phase (enum te_phase)
+ * @t: the end of the last phase timed
  */
 struct te_run {
 	struct te_obj *o;
@@ -120,8 +126,18 @@ struct te_run {
 	bool pinned;
 	bool in_place;
 	DECLARE_BITMAP(copy, TE_WIN_PAGES);
+	u64 ns[TE_PH_NR];
+	u64 t;
 };
 
+/* The time since the last phase ended goes to phase @ph. */
+static void phase(struct te_run *r, enum te_phase ph)
+{
+	u64 now = ktime_get_ns();
+
+	r->ns[ph] += now - r->t;
+	r->t = now;
+}
 
 void te_daemon_kick(void)
 {
@@ -516,8 +532,11 @@ static enum te_fail wait_copies(struct te_run *r)
 				newly |= BIT_ULL(k);
 		done_mask |= newly;
 		left -= hweight64(newly);
-		if (newly && r->kvm_wt)
+		phase(r, TE_PH_GUEST);
+		if (newly && r->kvm_wt) {
 			fence(r, newly);
+			phase(r, TE_PH_FENCE);
+		}
 		if (newly) {
 			mutex_lock(&r->o->lock);
 			te_fw_tweaks_begin(r->o);
@@ -536,6 +555,7 @@ static enum te_fail wait_copies(struct te_run *r)
 		flush_zap(r);
 		if (newly)
 			tweaks_end(r->o);
+		phase(r, TE_PH_SWITCH);
 		if (f)
 			return f;
 		if (!left)
@@ -670,9 +690,12 @@ static enum te_fail collapse(struct te_run *r)
 	unsigned int i;
 	enum te_fail f;
 
+	r->t = ktime_get_ns();
 	f = stage(r);
+	phase(r, TE_PH_STAGE);
 	while (!f && !te_collapse_done(&r->c)) {
 		f = post(r);
+		phase(r, TE_PH_POST);
 		if (!f)
 			f = wait_copies(r);
 	}
@@ -694,6 +717,8 @@ static enum te_fail collapse(struct te_run *r)
 		__free_page(pfn_to_page(r->old[i]));
 	if (!r->in_place)
 		rehome(r);
+	phase(r, TE_PH_FINISH);
+	trace_thp_encvm_collapse_phases(r->o->id, r->c.win, r->ns);
 	return TE_FAIL_NONE;
 }
 

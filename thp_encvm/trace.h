@@ -113,6 +113,30 @@ TRACE_EVENT(thp_encvm_collapse_end,
 		  __entry->copied, __entry->retries, __entry->ns)
 );
 
+/*
+ * Where one collapse's time went, in ns: staging the window, arming
+ * (write-protecting or tracking) its pages and posting the requests,
+ * waiting for the guest, fencing completed pages (KVM write tracking),
+ * switching them, and finishing (unstage, release, unmap, free).
+ */
+TRACE_EVENT(thp_encvm_collapse_phases,
+	TP_PROTO(u32 obj, u64 win, const u64 *ns),
+	TP_ARGS(obj, win, ns),
+	TP_STRUCT__entry(
+		__field(u32, obj)
+		__field(u64, win)
+		__array(u64, ns, 6)
+	),
+	TP_fast_assign(
+		__entry->obj = obj;
+		__entry->win = win;
+		memcpy(__entry->ns, ns, sizeof(__entry->ns));
+	),
+	TP_printk("obj=%u win=%llu stage=%llu post=%llu guest=%llu fence=%llu switch=%llu finish=%llu",
+		  __entry->obj, __entry->win, __entry->ns[0], __entry->ns[1],
+		  __entry->ns[2], __entry->ns[3], __entry->ns[4], __entry->ns[5])
+);
+
 #endif /* _THP_ENCVM_TRACE_H */
 
 #undef TRACE_INCLUDE_PATH
