@@ -74,6 +74,8 @@ DECLARE_FAULT_ATTR(te_fail_alloc);
 #endif
 u32 te_hold_ref;
 bool te_host_copy;
+bool te_hold_complete;
+u32 te_complete_held;
 
 /* The phases of a collapse, timed for trace_thp_encvm_collapse_phases(). */
 enum te_phase { TE_PH_STAGE, TE_PH_POST, TE_PH_GUEST, TE_PH_FENCE, TE_PH_SWITCH,
@@ -504,6 +506,23 @@ static void fence(struct te_run *r, u64 mask)
 	te_track_sync(r->o);
 }
 
+/*
+ * debugfs hold_complete: stop between the look at the ring, which saw
+ * track_lost clear, and complete_req(), holding no lock, until it is
+ * cleared (or the collapse must end), so that a test can make KVM drop
+ * the tracking right there. complete_held says the daemon waits here.
+ */
+static void hold_complete(struct te_run *r)
+{
+	if (!READ_ONCE(te_hold_complete))
+		return;
+	WRITE_ONCE(te_complete_held, 1);
+	while (READ_ONCE(te_hold_complete) && !READ_ONCE(r->o->abort) &&
+	       !kthread_should_stop())
+		msleep(20);
+	WRITE_ONCE(te_complete_held, 0);
+}
+
 /* Wait for every request in flight; nothing the guest wrote is trusted. */
 static enum te_fail wait_copies(struct te_run *r)
 {
@@ -538,6 +557,7 @@ static enum te_fail wait_copies(struct te_run *r)
 			phase(r, TE_PH_FENCE);
 		}
 		if (newly) {
+			hold_complete(r);
 			mutex_lock(&r->o->lock);
 			te_fw_tweaks_begin(r->o);
 			mutex_unlock(&r->o->lock);

@@ -168,6 +168,13 @@ extern u32 te_hold_ref;
  * guest must detect on an encrypted object.
  */
 extern bool te_host_copy;
+/*
+ * debugfs hold_complete: a collapse waits, holding no lock, before it
+ * takes the object's lock to complete the requests it found done;
+ * complete_held (read-only) is set while it waits there.
+ */
+extern bool te_hold_complete;
+extern u32 te_complete_held;
 
 /* obj.c */
 int te_obj_create(const struct thp_encvm_create *c);

@@ -6,12 +6,16 @@
  * pages_2m statistic, the module's counters, the agent's byte-by-byte
  * verification and its poison checks, once with a polling agent, once
  * with one the module wakes through an irqfd, and once with the
- * guest's writes tracked by KVM (THP_ENCVM_ATTACH_KVM_WRITE_TRACK).
+ * guest's writes tracked by KVM (THP_ENCVM_ATTACH_KVM_WRITE_TRACK),
+ * each while another VMM thread changes its address space, which the
+ * daemon leaves alone (the VMM's THP_ENCVM_IOC_REMAP keeps its VMAs and
+ * MADV_DONTFORK).
  * Then the failure paths: a guest that never answers, a detach and a
  * killed VMM in the middle of a collapse, a re-attach while the guest
  * is busy with a request, a guest that falls rings behind, a memslot
- * deleted under KVM write tracking, an injected allocation failure
- * (debug kernel), and teardown in any order.
+ * deleted under KVM write tracking (also right before a completion),
+ * an injected allocation failure (debug kernel), and teardown in any
+ * order.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -26,6 +30,7 @@
 #include "tvm.h"
 
 #define PRIVATE_PAGES	(OBJ_SIZE / 4096 - OBJ_SHARED / 4096 - 512)
+#define DEBUGFS		"/sys/kernel/debug/thp_encvm/"
 
 #define CG_ROOT	"/sys/fs/cgroup"
 #define CG_TEST	CG_ROOT "/thp_encvm_kvm"
@@ -119,6 +124,7 @@ FIXTURE_TEARDOWN(kvm)
 	mv_knobs_restore(&self->k);
 	mv_write_path("/sys/kernel/debug/thp_encvm/hold_ref", "0");
 	mv_write_path("/sys/kernel/debug/thp_encvm/host_copy", "0");
+	mv_write_path(DEBUGFS "hold_complete", "0");
 	memcg_leave();
 }
 
@@ -1108,6 +1114,64 @@ TEST_F_TIMEOUT(kvm, memslot_change_rolls_collapse_back, 300)
 	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
 	EXPECT_EQ(0, t->ctl->poison_bad);
 	munmap(anon, 2 * MB);
+}
+
+/*
+ * KVM drops its write tracking of the object (its memslot is deleted,
+ * and created again at the same place) after the daemon's lock-free
+ * look at the ring found track_lost clear, and before it completes the
+ * requests it found done: the check of track_lost again under the
+ * object's lock in complete_req() rolls the collapse back, counted as
+ * "detached", and no page switches. debugfs hold_complete stops the
+ * daemon right there. The agent, woken only by the irqfd and quiet,
+ * sleeps in HLT meanwhile, so it never reaches the memslot while it is
+ * gone. (The memslot generation check after it would catch this case
+ * too, as "memslot"; the counters tell which one did.)
+ */
+TEST_F_TIMEOUT(kvm, tracking_lost_before_completion_rolls_back, 300)
+{
+	struct kvm_userspace_memory_region slot = { .slot = 1, .guest_phys_addr = OBJ_GPA };
+	long detached0 = read_knob("collapse_failed/detached");
+	long memslot0 = read_knob("collapse_failed/memslot");
+	struct tvm *t = &self->t;
+	struct thp_encvm_info info;
+	double end;
+	int vstats;
+
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_IRQ, -1,
+				       THP_ENCVM_ATTACH_KVM_WRITE_TRACK));
+	t->ctl->quiet = 1;
+	vstats = ioctl(t->vcpu, KVM_GET_STATS_FD, NULL);
+	ASSERT_LE(0, vstats);
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_complete", "1"));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	end = now_s() + VM_WAIT_S;
+	while (mv_read_knob(DEBUGFS, "complete_held") != 1 && now_s() < end)
+		usleep(10000);
+	ASSERT_EQ(1, mv_read_knob(DEBUGFS, "complete_held"));
+	/* The agent served the request and sleeps: KVM blocks its vCPU. */
+	while (stats_read(vstats, "blocking") != 1 && now_s() < end)
+		usleep(10000);
+	ASSERT_EQ(1, stats_read(vstats, "blocking"));
+	slot.userspace_addr = (unsigned long)t->map;
+	ASSERT_EQ(0, ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot));
+	slot.memory_size = OBJ_SIZE;
+	ASSERT_EQ(0, ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot));
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_complete", "0"));
+	EXPECT_EQ(detached0 + 1, wait_counter("collapse_failed/detached", detached0 + 1, 60));
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	close(vstats);
+	EXPECT_EQ(memslot0, read_knob("collapse_failed/memslot"));
+	info = info_of(t->obj);
+	EXPECT_LE(1, info.aborts);
+	EXPECT_EQ(info.collapses, info.huge);
+	__atomic_store_n(&t->ctl->quiet, 0, __ATOMIC_RELEASE);
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
+	EXPECT_EQ(0, t->ctl->poison_bad);
 }
 
 /*
