@@ -190,7 +190,7 @@ static void *mmap_racer(void *arg)
 
 	while (!__atomic_load_n(&r->go, __ATOMIC_ACQUIRE))
 		usleep(1000);
-	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+	do {
 		unsigned long *a = mmap(NULL, len, PROT_READ | PROT_WRITE,
 					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		struct thp_encvm_ring *o = mmap(NULL, 2 * MB, PROT_READ, MAP_SHARED, r->obj, 0);
@@ -208,8 +208,9 @@ static void *mmap_racer(void *arg)
 		munmap(a, len);
 		munmap(o, 2 * MB);
 		r->rounds++;
-		usleep(5000);
-	}
+		/* Now and then: under TCG it takes CPU from the guest. */
+		usleep(20000);
+	} while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE));
 	return NULL;
 }
 
