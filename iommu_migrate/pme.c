@@ -249,6 +249,25 @@ static void pme_release(void)
 }
 
 /*
+ * The migrating window of a moved, device-mapped page: @t holds the
+ * times of the mark, the end of each of steps 1-4 and the release.
+ */
+static void pme_account(struct imm_buf *b, struct pme_page *pp,
+			const ktime_t *t)
+{
+	u64 ns = ktime_to_ns(ktime_sub(t[5], t[0]));
+
+	atomic64_inc(&imm_stats.blocked_hist[min_t(unsigned int,
+		ns ? ilog2(ns) : 0, IOMMU_MIGRATE_STALL_BUCKETS - 1)]);
+	trace_iommu_migrate_window(b->iova + pp->idx * PAGE_SIZE,
+				   ktime_to_ns(ktime_sub(t[1], t[0])),
+				   ktime_to_ns(ktime_sub(t[2], t[1])),
+				   ktime_to_ns(ktime_sub(t[3], t[2])),
+				   ktime_to_ns(ktime_sub(t[4], t[3])),
+				   ktime_to_ns(ktime_sub(t[5], t[4])), ns);
+}
+
+/*
  * Up to imm_pme_batch_pages pages of one buffer, under its lock: their
  * destinations are allocated first, so a page that cannot get one is
  * never marked and its devices never stall; then steps 1-5 run page by
@@ -297,11 +316,11 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 					    (loff_t)pp[i].idx << PAGE_SHIFT,
 					    PAGE_SIZE, 1);
 	for (i = 0; i < n; i++) {
-		ktime_t t0 = ktime_get();
-		u64 ns;
+		ktime_t t[6];
 
 		if (!pp[i].live)
 			continue;
+		t[0] = ktime_get();
 		if (pme_mark(b, &pp[i])) {
 			pme_abort(rq, b, &pp[i]);
 			pme_release();
@@ -309,21 +328,28 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		}
 		/* Pairs with the device's barrier between in-flight and RMT check. */
 		smp_mb();
-		if (pme_drain(b, &pp[i]) || pme_copy(b, &pp[i]) ||
-		    pme_switch(b, &pp[i])) {
-			pme_abort(rq, b, &pp[i]);
-			pme_release();
-			continue;
-		}
+		t[1] = ktime_get();
+		if (pme_drain(b, &pp[i]))
+			goto abort;
+		t[2] = ktime_get();
+		if (pme_copy(b, &pp[i]))
+			goto abort;
+		t[3] = ktime_get();
+		if (pme_switch(b, &pp[i]))
+			goto abort;
+		t[4] = ktime_get();
 		rq->moved++;
 		atomic64_inc(&imm_stats.pages_migrated);
 		atomic64_add(PAGE_SIZE, &imm_stats.bytes_migrated);
 		pme_release();
 		if (pp[i].ent) {
-			ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
-			atomic64_inc(&imm_stats.blocked_hist[min_t(unsigned int,
-				ns ? ilog2(ns) : 0, IOMMU_MIGRATE_STALL_BUCKETS - 1)]);
+			t[5] = ktime_get();
+			pme_account(b, &pp[i], t);
 		}
+		continue;
+abort:
+		pme_abort(rq, b, &pp[i]);
+		pme_release();
 	}
 	mutex_unlock(&b->lock);
 }
