@@ -20,6 +20,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/nodemask.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 
@@ -73,6 +74,7 @@ struct pme_page {
 	struct imm_rmt_ent *ent, *nent;
 	struct imm_mig mig;
 	struct imm_rmt snap;
+	u64 gen;		/* the move's, from the switch */
 	bool live;		/* still being moved */
 };
 
@@ -183,61 +185,72 @@ static int pme_drain(struct imm_buf *b, struct pme_page *pp)
 	return imm_mig_drained(&pp->mig);
 }
 
-/* Step 3: the destination's RMT entry (published migrating), a copy. */
-static int pme_copy(struct imm_buf *b, struct pme_page *pp)
+/*
+ * Before the window: the destination's RMT entry, published migrating
+ * with the page's owner and IOVA. No PTE leads to the new page yet, so
+ * no device meets it; its allocation stays out of the devices' wait.
+ */
+static int pme_prepare(struct imm_buf *b, struct pme_page *pp)
 {
-	if (pp->ent) {
-		struct imm_rmt r = pp->snap;
+	struct imm_rmt_ent *ent = b->rmt[pp->idx];
+	struct imm_rmt r;
 
-		pp->nent = kzalloc(sizeof(*pp->nent), GFP_KERNEL_ACCOUNT);
-		if (!pp->nent)
-			return -ENOMEM;
-		r.gen = 0;
-		pp->nent->buf = b;
-		pp->nent->idx = pp->idx;
-		imm_rmt_publish(pp->nent, &r);
-		if (xa_insert(&imm_rmt_xa, page_to_pfn(pp->new), pp->nent,
-			      GFP_KERNEL_ACCOUNT)) {
-			kfree(pp->nent);
-			pp->nent = NULL;
-			return -ENOMEM;
-		}
+	if (!ent)
+		return 0;
+	imm_rmt_snapshot(ent, &r);
+	r.state = IMM_MIGRATING;
+	r.gen = 0;
+	pp->nent = kzalloc(sizeof(*pp->nent), GFP_KERNEL_ACCOUNT);
+	if (!pp->nent)
+		return -ENOMEM;
+	pp->nent->buf = b;
+	pp->nent->idx = pp->idx;
+	imm_rmt_publish(pp->nent, &r);
+	if (xa_insert(&imm_rmt_xa, page_to_pfn(pp->new), pp->nent,
+		      GFP_KERNEL_ACCOUNT)) {
+		kfree(pp->nent);
+		pp->nent = NULL;
+		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* Step 3: the copy. */
+static int pme_copy(struct pme_page *pp)
+{
 	copy_highpage(pp->new, pp->old);
 	trace_iommu_migrate_copy(page_to_pfn(pp->old), page_to_pfn(pp->new),
 				 page_to_nid(pp->new));
 	return pp->ent ? imm_mig_copied(&pp->mig) : 0;
 }
 
-/* Step 4: PTE and RMT to the new page, with the move's generation. */
+/*
+ * Step 4: PTE and RMT to the new page, with the move's generation. The
+ * old entry is left unowned in the RMT until pme_retire_old(), after
+ * the release.
+ */
 static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 {
 	u64 iova = b->iova + pp->idx * PAGE_SIZE;
 	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
 	u64 new = (u64)page_to_pfn(pp->new) << PAGE_SHIFT;
 	struct imm_rmt nr;
-	u64 gen;
 
 	if (pp->ent) {
 		imm_rmt_snapshot(pp->nent, &nr);
 		if (ptsel_partition_leaf_cmpxchg(b->dom->part, iova, old,
 						 IMM_MIGRATING, new, IMM_NORMAL,
-						 &gen))
+						 &pp->gen))
 			return -EIO;
-		/* Cannot fail: copied, migrating, and @gen is a new move. */
-		WARN_ON_ONCE(imm_mig_switch(&pp->mig, &pp->snap, &nr, gen));
+		/* Cannot fail: copied, migrating, and the gen is a new move. */
+		WARN_ON_ONCE(imm_mig_switch(&pp->mig, &pp->snap, &nr, pp->gen));
 		imm_rmt_retire();
 		imm_rmt_publish(pp->nent, &nr);
 		imm_rmt_publish(pp->ent, &pp->snap);
-		xa_erase(&imm_rmt_xa, page_to_pfn(pp->old));
-		kfree_rcu(pp->ent, rcu);
 		b->rmt[pp->idx] = pp->nent;
-		trace_iommu_migrate_switch(nr.domain, iova, page_to_pfn(pp->old),
-					   page_to_pfn(pp->new), gen);
 		imm_mig_release(&pp->mig);
 	}
 	b->pages[pp->idx] = pp->new;
-	put_page(pp->old);
 	return 0;
 }
 
@@ -245,21 +258,39 @@ static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 static void pme_release(void)
 {
 	atomic64_inc(&imm_release_seq);
-	wake_up_all(&imm_release_wq);
+	/* Full barrier: a device that did not see the count is queued. */
+	if (wq_has_sleeper(&imm_release_wq))
+		wake_up_all(&imm_release_wq);
+}
+
+/* After the release: the old page's RMT entry and the page itself go. */
+static void pme_retire_old(struct imm_buf *b, struct pme_page *pp)
+{
+	if (pp->ent) {
+		xa_erase(&imm_rmt_xa, page_to_pfn(pp->old));
+		kfree_rcu(pp->ent, rcu);
+		trace_iommu_migrate_switch(b->dom->id,
+					   b->iova + pp->idx * PAGE_SIZE,
+					   page_to_pfn(pp->old),
+					   page_to_pfn(pp->new), pp->gen);
+	}
+	put_page(pp->old);
 }
 
 /*
  * The migrating window of a moved, device-mapped page: @t holds the
- * times of the mark, the end of each of steps 1-4 and the release.
+ * times of the mark and the release and, with @steps (the window
+ * tracepoint is on), the end of each of steps 1-4.
  */
 static void pme_account(struct imm_buf *b, struct pme_page *pp,
-			const ktime_t *t)
+			const ktime_t *t, bool steps)
 {
 	u64 ns = ktime_to_ns(ktime_sub(t[5], t[0]));
 
 	atomic64_inc(&imm_stats.blocked_hist[min_t(unsigned int,
 		ns ? ilog2(ns) : 0, IOMMU_MIGRATE_STALL_BUCKETS - 1)]);
-	trace_iommu_migrate_window(b->iova + pp->idx * PAGE_SIZE,
+	if (steps)
+		trace_iommu_migrate_window(b->iova + pp->idx * PAGE_SIZE,
 				   ktime_to_ns(ktime_sub(t[1], t[0])),
 				   ktime_to_ns(ktime_sub(t[2], t[1])),
 				   ktime_to_ns(ktime_sub(t[3], t[2])),
@@ -269,10 +300,12 @@ static void pme_account(struct imm_buf *b, struct pme_page *pp,
 
 /*
  * Up to imm_pme_batch_pages pages of one buffer, under its lock: their
- * destinations are allocated first, so a page that cannot get one is
- * never marked and its devices never stall; then steps 1-5 run page by
- * page, so a device stalls for the move of its own page only, not for
- * the rest of the batch.
+ * destinations and RMT entries are allocated first, so a page that
+ * cannot get them is never marked and its devices never stall; then
+ * steps 1-5 run page by page, so a device stalls for the move of its
+ * own page only, not for the rest of the batch. The window of a page,
+ * from its mark to its release, holds only what the protocol needs:
+ * the old page's RMT entry and the page itself go after the release.
  */
 static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		      struct pme_page *pp)
@@ -301,7 +334,7 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		}
 		pp[i].live = true;
 		pp[i].new = alloc_dest(rq);
-		if (!pp[i].new) {
+		if (!pp[i].new || pme_prepare(b, &pp[i])) {
 			atomic64_inc(&imm_stats.alloc_failures);
 			pme_abort(rq, b, &pp[i]);
 		}
@@ -316,36 +349,43 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 					    (loff_t)pp[i].idx << PAGE_SHIFT,
 					    PAGE_SIZE, 1);
 	for (i = 0; i < n; i++) {
+		bool mapped, steps;
 		ktime_t t[6];
 
 		if (!pp[i].live)
 			continue;
-		t[0] = ktime_get();
-		if (pme_mark(b, &pp[i])) {
-			pme_abort(rq, b, &pp[i]);
-			pme_release();
-			continue;
-		}
+		/* Timed: the windows of device-mapped pages only. */
+		mapped = b->rmt[pp[i].idx];
+		steps = mapped && trace_iommu_migrate_window_enabled();
+		if (mapped)
+			t[0] = ktime_get();
+		if (pme_mark(b, &pp[i]))
+			goto abort;
 		/* Pairs with the device's barrier between in-flight and RMT check. */
 		smp_mb();
-		t[1] = ktime_get();
+		if (steps)
+			t[1] = ktime_get();
 		if (pme_drain(b, &pp[i]))
 			goto abort;
-		t[2] = ktime_get();
-		if (pme_copy(b, &pp[i]))
+		if (steps)
+			t[2] = ktime_get();
+		if (pme_copy(&pp[i]))
 			goto abort;
-		t[3] = ktime_get();
+		if (steps)
+			t[3] = ktime_get();
 		if (pme_switch(b, &pp[i]))
 			goto abort;
-		t[4] = ktime_get();
+		if (steps)
+			t[4] = ktime_get();
+		pme_release();
+		if (mapped) {
+			t[5] = ktime_get();
+			pme_account(b, &pp[i], t, steps);
+		}
+		pme_retire_old(b, &pp[i]);
 		rq->moved++;
 		atomic64_inc(&imm_stats.pages_migrated);
 		atomic64_add(PAGE_SIZE, &imm_stats.bytes_migrated);
-		pme_release();
-		if (pp[i].ent) {
-			t[5] = ktime_get();
-			pme_account(b, &pp[i], t);
-		}
 		continue;
 abort:
 		pme_abort(rq, b, &pp[i]);
@@ -579,8 +619,17 @@ EXPORT_SYMBOL_GPL(iommu_migrate_evacuate);
  */
 int imm_pme_start(void)
 {
-	pme_task = kthread_run(pme_fn, NULL, "imm_pme");
-	return PTR_ERR_OR_ZERO(pme_task);
+	pme_task = kthread_create(pme_fn, NULL, "imm_pme");
+	if (IS_ERR(pme_task))
+		return PTR_ERR(pme_task);
+	/*
+	 * Devices wait on the PME while a page is migrating: a PME that
+	 * the engines' wake-ups preempt inside that window makes them wait
+	 * for their own time slices. Above SCHED_NORMAL, lowest FIFO.
+	 */
+	sched_set_fifo_low(pme_task);
+	wake_up_process(pme_task);
+	return 0;
 }
 
 /**
