@@ -167,11 +167,17 @@ static int pme_mark(struct imm_buf *b, struct pme_page *pp)
 /* Step 2: wait until no device access to the page is in flight. */
 static int pme_drain(struct imm_buf *b, struct pme_page *pp)
 {
-	ktime_t t0 = ktime_get();
+	ktime_t t0;
 	long left;
 
 	if (!pp->ent)
 		return 0;
+	/* Nothing in flight, the common case: no clock read, no wait. */
+	if (!atomic_read(&pp->ent->inflight)) {
+		trace_iommu_migrate_drain_wait(page_to_pfn(pp->old), 0, true);
+		return imm_mig_drained(&pp->mig);
+	}
+	t0 = ktime_get();
 	left = wait_event_timeout(imm_drain_wq,
 				  !atomic_read(&pp->ent->inflight),
 				  msecs_to_jiffies(READ_ONCE(imm_max_drain_wait_ms)));

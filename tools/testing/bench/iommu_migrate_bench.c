@@ -267,16 +267,16 @@ static void windows_print(const char *what, unsigned long long (*w)[MAX_WIN],
  * CPU lets them) while the buffer hops nodes ROUNDS times. Seconds per
  * migrated page; the engines' stall histograms are added to @hist.
  */
-static double run(int dev, int buf, unsigned int dom, unsigned int rate,
-		  unsigned long long *hist, unsigned long long *blocked,
-		  unsigned long long *moved)
+static double run(int dev, int buf, unsigned int dom, int engines,
+		  unsigned int rate, unsigned long long *hist,
+		  unsigned long long *blocked, unsigned long long *moved)
 {
 	struct iommu_migrate_stats s0, s1;
 	int ids[ENGINES], i, r;
 	double t;
 
 	*moved = 0;
-	for (i = 0; i < ENGINES; i++) {
+	for (i = 0; i < engines; i++) {
 		struct iommu_migrate_engine e = {
 			.domain = dom, .iova = i * (BYTES / ENGINES),
 			.size = BYTES / ENGINES, .rate = rate,
@@ -303,7 +303,7 @@ static double run(int dev, int buf, unsigned int dom, unsigned int rate,
 		return -1;
 	for (i = 0; i < IOMMU_MIGRATE_STALL_BUCKETS; i++)
 		blocked[i] += s1.blocked_hist[i] - s0.blocked_hist[i];
-	for (i = 0; i < ENGINES; i++) {
+	for (i = 0; i < engines; i++) {
 		struct iommu_migrate_engine_stats st = { .id = ids[i] };
 		int k;
 
@@ -319,12 +319,12 @@ int main(void)
 {
 	struct iommu_migrate_domain d = { .format = IOMMU_MIGRATE_FORMAT_RADIX };
 	struct iommu_migrate_buf b = { .size = BYTES, .node = 0 };
-	unsigned long long hist[2][IOMMU_MIGRATE_STALL_BUCKETS] = { { 0 } };
-	unsigned long long blocked[2][IOMMU_MIGRATE_STALL_BUCKETS] = { { 0 } };
-	static unsigned long long win[2][NSTEPS][MAX_WIN];
-	unsigned long nwin[2] = { 0 };
-	unsigned long long moved[2];
-	double ours[2], anon, copy, pinned;
+	unsigned long long hist[3][IOMMU_MIGRATE_STALL_BUCKETS] = { { 0 } };
+	unsigned long long blocked[3][IOMMU_MIGRATE_STALL_BUCKETS] = { { 0 } };
+	static unsigned long long win[3][NSTEPS][MAX_WIN];
+	unsigned long nwin[3] = { 0 };
+	unsigned long long moved[3];
+	double ours[3], anon, copy, pinned;
 	int dev, buf, k, tracing;
 
 	dev = open("/dev/iommu_migrate", O_RDWR);
@@ -340,22 +340,26 @@ int main(void)
 		if (buf < 0 || ioctl(dev, IOMMU_MIGRATE_IOC_MAP, &m))
 			return perror("iommu_migrate_bench: buffer"), 1;
 	}
-	tracing = !windows_start();
-	ours[0] = run(dev, buf, d.id, RATE, hist[0], blocked[0], &moved[0]);
-	if (tracing)
-		nwin[0] = windows_read(win[0]);
-	tracing = tracing && !windows_start();
-	ours[1] = run(dev, buf, d.id, 0, hist[1], blocked[1], &moved[1]);
-	if (tracing)
-		nwin[1] = windows_read(win[1]);
-	if (ours[0] < 0 || ours[1] < 0)
-		return 1;
+	/* Paced engines, unthrottled engines, then no DMA at all. */
+	for (k = 0; k < 3; k++) {
+		tracing = !windows_start();
+		ours[k] = run(dev, buf, d.id, k < 2 ? ENGINES : 0,
+			      k ? 0 : RATE, hist[k], blocked[k], &moved[k]);
+		if (ours[k] < 0)
+			return 1;
+		if (tracing)
+			nwin[k] = windows_read(win[k]);
+	}
 	anon = anon_baseline();
 	copy = copy_4k_ns();
 	pinned = pinned_fraction();
-	for (k = 0; k < 2; k++) {
-		const char *what = k ? "engines unthrottled (they take the CPU the PME needs)" :
-				       "engines at " RATE_S " ops/s each";
+	for (k = 0; k < 3; k++) {
+		static const char *const whats[] = {
+			"engines at " RATE_S " ops/s each",
+			"engines unthrottled (they take the CPU the PME needs)",
+			"no DMA running (the protocol alone)",
+		};
+		const char *what = whats[k];
 		double b50 = percentile(blocked[k], 0.5), b99 = percentile(blocked[k], 0.99);
 
 		printf("iommu_migrate_bench: %s: migration under DMA %.1f us/page, move_pages() of unpinned anon %.1f us/page: throughput ratio %.2f (target >= 0.5)\n",
