@@ -20,7 +20,6 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/nodemask.h>
-#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 
@@ -625,17 +624,8 @@ EXPORT_SYMBOL_GPL(iommu_migrate_evacuate);
  */
 int imm_pme_start(void)
 {
-	pme_task = kthread_create(pme_fn, NULL, "imm_pme");
-	if (IS_ERR(pme_task))
-		return PTR_ERR(pme_task);
-	/*
-	 * Devices wait on the PME while a page is migrating: a PME that
-	 * the engines' wake-ups preempt inside that window makes them wait
-	 * for their own time slices. Above SCHED_NORMAL, lowest FIFO.
-	 */
-	sched_set_fifo_low(pme_task);
-	wake_up_process(pme_task);
-	return 0;
+	pme_task = kthread_run(pme_fn, NULL, "imm_pme");
+	return PTR_ERR_OR_ZERO(pme_task);
 }
 
 /**
