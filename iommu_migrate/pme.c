@@ -37,27 +37,21 @@ struct imm_item {
  * @node: in the PME's queue
  * @items: the pages, grouped by buffer (a reference on each item's)
  * @nr: number of @items
- * @nid: destination node, NUMA_NO_NODE for any
- * @avoid_lo: evacuation: first frame the pages must leave
- * @avoid_hi: evacuation: end of that range (0: not an evacuation)
+ * @dest: where the pages go (a node, and for an evacuation the range
+ *	  they leave)
  * @moved: pages moved
  * @aborted: pages given up
  * @already: pages already where they should be
  * @cancel: stop before the next batch
- * @rejects: evacuation: pages in the range the allocator offered
- * @nr_rejects: how many
  * @done: completed by the PME
  */
 struct imm_req {
 	struct list_head node;
 	struct imm_item *items;
 	unsigned long nr;
-	int nid;
-	unsigned long avoid_lo, avoid_hi;
+	struct imm_dest dest;
 	u64 moved, aborted, already;
 	bool cancel;
-	struct list_head rejects;
-	unsigned long nr_rejects;
 	struct completion done;
 };
 
@@ -77,19 +71,61 @@ struct pme_page {
 	bool live;		/* still being moved */
 };
 
-static bool in_avoid(const struct imm_req *rq, struct page *page)
+/**
+ * imm_dest_init() - where the pages of a request go
+ * @d: filled in
+ * @nid: destination node, NUMA_NO_NODE for any
+ * @avoid_lo: evacuation: first frame the pages must leave
+ * @avoid_hi: evacuation: end of that range; 0 if not an evacuation
+ */
+void imm_dest_init(struct imm_dest *d, int nid, unsigned long avoid_lo,
+		   unsigned long avoid_hi)
+{
+	*d = (struct imm_dest){ .nid = nid, .avoid_lo = avoid_lo,
+				.avoid_hi = avoid_hi };
+	INIT_LIST_HEAD(&d->rejects);
+}
+
+/**
+ * imm_dest_avoids() - must @page leave (an evacuation's range)?
+ * @d: the destination
+ * @page: a page
+ *
+ * Return: true if @d is an evacuation and @page lies in its range.
+ */
+bool imm_dest_avoids(const struct imm_dest *d, struct page *page)
 {
 	unsigned long pfn = page_to_pfn(page);
 
-	return rq->avoid_hi && pfn >= rq->avoid_lo && pfn < rq->avoid_hi;
+	return d->avoid_hi && pfn >= d->avoid_lo && pfn < d->avoid_hi;
 }
 
-/*
- * The destination page. An evacuation never takes one in its range: it
- * keeps the in-range pages the allocator hands out (the range's pages
- * it has just freed come back first) until the request ends.
+/**
+ * imm_dest_wanted() - does @page need a move to reach @d?
+ * @d: the destination
+ * @page: where a buffer page is now
+ *
+ * Return: true if it lies in the evacuated range, or, for a migration,
+ * on another node than @d's.
  */
-static struct page *alloc_dest(struct imm_req *rq)
+bool imm_dest_wanted(const struct imm_dest *d, struct page *page)
+{
+	return d->avoid_hi ? imm_dest_avoids(d, page) :
+			     page_to_nid(page) != d->nid;
+}
+
+/**
+ * imm_alloc_dest() - a destination page
+ * @d: the destination
+ *
+ * An evacuation never takes one in its range: it keeps the in-range
+ * pages the allocator hands out (the range's pages it has just freed
+ * come back first) until imm_dest_release().
+ *
+ * Return: the page, or NULL (also when the fail_next_allocs test knob
+ * says so).
+ */
+struct page *imm_alloc_dest(struct imm_dest *d)
 {
 	gfp_t gfp = GFP_HIGHUSER | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 	unsigned int fail = READ_ONCE(imm_fail_next_allocs);
@@ -99,19 +135,34 @@ static struct page *alloc_dest(struct imm_req *rq)
 	if (fail && cmpxchg(&imm_fail_next_allocs, fail, fail - 1) == fail)
 		return NULL;
 	for (;;) {
-		if (rq->nid == NUMA_NO_NODE)
+		if (d->nid == NUMA_NO_NODE)
 			page = alloc_page(gfp);
 		else
-			page = alloc_pages_node(rq->nid, gfp | __GFP_THISNODE, 0);
-		if (!page || !in_avoid(rq, page))
+			page = alloc_pages_node(d->nid, gfp | __GFP_THISNODE, 0);
+		if (!page || !imm_dest_avoids(d, page))
 			return page;
-		if (rq->nr_rejects >= rq->avoid_hi - rq->avoid_lo) {
+		if (d->nr_rejects >= d->avoid_hi - d->avoid_lo) {
 			__free_page(page);
 			return NULL;
 		}
-		list_add(&page->lru, &rq->rejects);
-		rq->nr_rejects++;
+		list_add(&page->lru, &d->rejects);
+		d->nr_rejects++;
 	}
+}
+
+/**
+ * imm_dest_release() - free the pages an evacuation set aside
+ * @d: the destination
+ */
+void imm_dest_release(struct imm_dest *d)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, &d->rejects, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	d->nr_rejects = 0;
 }
 
 /* Put the PTE and RMT entry of @pp back to normal on the old page. */
@@ -332,13 +383,12 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		memset(&pp[i], 0, sizeof(pp[i]));
 		pp[i].idx = it[i].idx;
 		pp[i].old = old;
-		if (rq->avoid_hi ? !in_avoid(rq, old) :
-		    page_to_nid(old) == rq->nid) {
+		if (!imm_dest_wanted(&rq->dest, old)) {
 			rq->already++;
 			continue;
 		}
 		pp[i].live = true;
-		pp[i].new = alloc_dest(rq);
+		pp[i].new = imm_alloc_dest(&rq->dest);
 		if (!pp[i].new || pme_prepare(b, &pp[i])) {
 			atomic64_inc(&imm_stats.alloc_failures);
 			pme_abort(rq, b, &pp[i]);
@@ -401,7 +451,6 @@ abort:
 
 static void pme_run(struct imm_req *rq, struct pme_page *pp)
 {
-	struct page *page, *next;
 	unsigned long i = 0;
 
 	while (i < rq->nr && !READ_ONCE(rq->cancel)) {
@@ -416,10 +465,7 @@ static void pme_run(struct imm_req *rq, struct pme_page *pp)
 		i += n;
 		cond_resched();
 	}
-	list_for_each_entry_safe(page, next, &rq->rejects, lru) {
-		list_del(&page->lru);
-		__free_page(page);
-	}
+	imm_dest_release(&rq->dest);
 }
 
 static int pme_fn(void *unused)
@@ -454,7 +500,6 @@ static int pme_submit(struct imm_req *rq, bool killable)
 {
 	int ret = 0;
 
-	INIT_LIST_HEAD(&rq->rejects);
 	init_completion(&rq->done);
 	spin_lock(&pme_lock);
 	list_add_tail(&rq->node, &pme_queue);
@@ -489,7 +534,7 @@ static void req_put_items(struct imm_req *rq)
  */
 int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 {
-	struct imm_req rq = { .nid = req->node };
+	struct imm_req rq = { };
 	unsigned long i, first;
 	int ret;
 
@@ -503,6 +548,7 @@ int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 	/* The edu device's buffer moves under its driver (edu.c). */
 	if (READ_ONCE(b->edu))
 		return imm_edu_migrate(b, req);
+	imm_dest_init(&rq.dest, req->node, 0, 0);
 	first = req->offset >> PAGE_SHIFT;
 	rq.nr = req->size >> PAGE_SHIFT;
 	rq.items = kvmalloc_array(rq.nr, sizeof(*rq.items), GFP_KERNEL_ACCOUNT);
@@ -559,7 +605,9 @@ EXPORT_SYMBOL_GPL(iommu_migrate_pfn_mapped);
  *
  * For maint_cmd, before it repairs or offlines memory: each page in the
  * range that an IOMMU domain maps moves out with the PME's protocol,
- * under DMA; devices stall on it for the move only. Pages mapped into
+ * under DMA; devices stall on it for the move only. The pages the edu
+ * device writes to (behind the real IOMMU) move out too, with its
+ * driver's hold and drain. Pages mapped into
  * the range while this runs are not seen. @res->moved counts the pages
  * this call moved; @res->failed the pages still in the range
  * (destination allocation failed, accesses did not drain in time); the
@@ -573,9 +621,10 @@ int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 			   int nid, struct iommu_migrate_evac_result *res)
 {
 	unsigned long end = start_pfn + nr_pages, pfn, n = 0, cap = 0;
-	struct imm_req rq = { .nid = nid };
+	struct imm_req rq = { };
 	struct imm_rmt_ent *e;
-	int ret;
+	struct imm_dest d;
+	int ret = 0;
 
 	if (!res || !nr_pages || end < start_pfn ||
 	    (nid != NUMA_NO_NODE &&
@@ -588,7 +637,7 @@ int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 		cap++;
 	rcu_read_unlock();
 	if (!cap)
-		return 0;
+		goto edu;
 	rq.items = kvmalloc_array(cap, sizeof(*rq.items), GFP_KERNEL);
 	if (!rq.items)
 		return -ENOMEM;
@@ -604,8 +653,7 @@ int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 	}
 	rcu_read_unlock();
 	rq.nr = n;
-	rq.avoid_lo = start_pfn;
-	rq.avoid_hi = end;
+	imm_dest_init(&rq.dest, nid, start_pfn, end);
 	sort(rq.items, n, sizeof(*rq.items), item_cmp, NULL);
 	ret = pme_submit(&rq, false);
 	res->mapped = n;
@@ -613,6 +661,11 @@ int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 	res->moved = rq.moved;
 	res->failed = rq.aborted;
 	req_put_items(&rq);
+edu:
+	/* The edu device's pages: no RMT entries, the real IOMMU's. */
+	imm_dest_init(&d, nid, start_pfn, end);
+	imm_edu_evacuate(&d, &res->mapped, &res->moved, &res->failed);
+	imm_dest_release(&d);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(iommu_migrate_evacuate);
