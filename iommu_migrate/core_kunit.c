@@ -162,7 +162,7 @@ static void hold(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, imm_hold_end(&h), -EINVAL);
 	KUNIT_EXPECT_FALSE(test, imm_hold_drained(&h));
 	KUNIT_EXPECT_EQ(test, imm_hold_issue(&h, 1), 0);
-	KUNIT_EXPECT_EQ(test, imm_hold_issue(&h, IMM_HOLD_NONE), -EBUSY);
+	KUNIT_EXPECT_EQ(test, imm_hold_issue(&h, IMM_HOLD_NONE), -EINVAL);
 	KUNIT_EXPECT_EQ(test, imm_hold_begin(&h, IMM_HOLD_NONE), -EINVAL);
 
 	prandom_seed_state(&rs, 7);
