@@ -237,8 +237,19 @@ TEST_F_TIMEOUT(pme, drain_timeout_aborts_and_dma_goes_on, 120)
 	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_START, &e));
 	ASSERT_EQ(0, write_knob("max_drain_wait_ms", "1"));
 	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
-	/* Let the device start its first access. */
-	usleep(20000);
+	/*
+	 * Once its first write is done the device is in its next access
+	 * almost all the time: each holds the page 50 ms, the gaps are
+	 * a translation long. (The first access also sets the PTE's A/D
+	 * bits, which on a slow kernel can take longer than the 20 ms
+	 * this used to wait.)
+	 */
+	do {
+		usleep(20000);
+		memset(&st0, 0, sizeof(st0));
+		st0.id = e.id;
+		ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, &st0));
+	} while (!st0.writes);
 	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, PAGE, &m));
 	EXPECT_EQ(0, m.moved);
 	EXPECT_EQ(1, m.aborted);
