@@ -222,6 +222,100 @@ int imm_mig_abort(struct imm_mig *m, struct imm_rmt *e)
 EXPORT_SYMBOL_IF_KUNIT(imm_mig_abort);
 
 /**
+ * imm_hold_init() - no page held, no command in flight
+ * @h: the device's hold state
+ */
+void imm_hold_init(struct imm_hold *h)
+{
+	h->held = IMM_HOLD_NONE;
+	h->inflight = IMM_HOLD_NONE;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_hold_init);
+
+/**
+ * imm_hold_issue() - may the device start a command to @page?
+ * @h: the device's hold state
+ * @page: the page the command targets
+ *
+ * Return: 0, and @page is in flight; -EAGAIN if @page is held (wait
+ * for imm_hold_end() and ask again); -EBUSY if a command is in flight
+ * already (one at a time); -EINVAL for IMM_HOLD_NONE.
+ */
+int imm_hold_issue(struct imm_hold *h, u64 page)
+{
+	if (page == IMM_HOLD_NONE)
+		return -EINVAL;
+	if (h->inflight != IMM_HOLD_NONE)
+		return -EBUSY;
+	if (h->held == page)
+		return -EAGAIN;
+	h->inflight = page;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_hold_issue);
+
+/**
+ * imm_hold_complete() - the command in flight completed
+ * @h: the device's hold state
+ *
+ * Return: 0; -EINVAL if none was in flight.
+ */
+int imm_hold_complete(struct imm_hold *h)
+{
+	if (h->inflight == IMM_HOLD_NONE)
+		return -EINVAL;
+	h->inflight = IMM_HOLD_NONE;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_hold_complete);
+
+/**
+ * imm_hold_begin() - step 1: hold @page, no new command may target it
+ * @h: the device's hold state
+ * @page: the page to move
+ *
+ * Return: 0; -EBUSY if a page is held already (one move at a time);
+ * -EINVAL for IMM_HOLD_NONE.
+ */
+int imm_hold_begin(struct imm_hold *h, u64 page)
+{
+	if (page == IMM_HOLD_NONE)
+		return -EINVAL;
+	if (h->held != IMM_HOLD_NONE)
+		return -EBUSY;
+	h->held = page;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_hold_begin);
+
+/**
+ * imm_hold_drained() - step 2: may the held page be copied?
+ * @h: the device's hold state
+ *
+ * Return: true if a page is held and no command in flight targets it.
+ */
+bool imm_hold_drained(const struct imm_hold *h)
+{
+	return h->held != IMM_HOLD_NONE && h->inflight != h->held;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_hold_drained);
+
+/**
+ * imm_hold_end() - step 5: release the held page (moved or not)
+ * @h: the device's hold state
+ *
+ * Return: 0; -EINVAL if no page was held.
+ */
+int imm_hold_end(struct imm_hold *h)
+{
+	if (h->held == IMM_HOLD_NONE)
+		return -EINVAL;
+	h->held = IMM_HOLD_NONE;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_hold_end);
+
+/**
  * imm_rec_fill() - build a DMA record
  * @r: the record
  * @engine: the writer

@@ -3,8 +3,8 @@
  * KUnit tests for the iommu_migrate core: every (state, event) pair of
  * the PTE/RMT state machine (only the legal transitions pass), the PME
  * protocol's order and generations, each abort path, the RMT check,
- * and the randomized model (core_model.h) that the userspace tier and
- * the fuzzer also run.
+ * the randomized model (core_model.h) that the userspace tier and the
+ * fuzzer also run, and the edu hold and drain with its memory model.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -139,6 +139,44 @@ static void model(struct kunit *test)
 	KUNIT_EXPECT_GT(test, m.illegal, 1000UL);
 }
 
+/* The edu hold and drain: its rules, then its memory model. */
+static void hold(struct kunit *test)
+{
+	static struct imm_hold_model m;
+	struct imm_hold h;
+	struct rnd_state rs;
+	unsigned long i;
+	bool good = true;
+
+	imm_hold_init(&h);
+	KUNIT_EXPECT_EQ(test, imm_hold_issue(&h, 1), 0);
+	KUNIT_EXPECT_EQ(test, imm_hold_issue(&h, 2), -EBUSY);
+	KUNIT_EXPECT_EQ(test, imm_hold_begin(&h, 1), 0);
+	KUNIT_EXPECT_FALSE(test, imm_hold_drained(&h));
+	KUNIT_EXPECT_EQ(test, imm_hold_begin(&h, 2), -EBUSY);
+	KUNIT_EXPECT_EQ(test, imm_hold_complete(&h), 0);
+	KUNIT_EXPECT_TRUE(test, imm_hold_drained(&h));
+	KUNIT_EXPECT_EQ(test, imm_hold_complete(&h), -EINVAL);
+	KUNIT_EXPECT_EQ(test, imm_hold_issue(&h, 1), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, imm_hold_end(&h), 0);
+	KUNIT_EXPECT_EQ(test, imm_hold_end(&h), -EINVAL);
+	KUNIT_EXPECT_FALSE(test, imm_hold_drained(&h));
+	KUNIT_EXPECT_EQ(test, imm_hold_issue(&h, 1), 0);
+	KUNIT_EXPECT_EQ(test, imm_hold_issue(&h, IMM_HOLD_NONE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, imm_hold_begin(&h, IMM_HOLD_NONE), -EINVAL);
+
+	prandom_seed_state(&rs, 7);
+	imm_hold_model_init(&m);
+	for (i = 0; i < 100000 && good; i++) {
+		u32 r = prandom_u32_state(&rs);
+
+		good = imm_hold_model_step(&m, r & 0xff, (r >> 8) & 0xff);
+	}
+	KUNIT_EXPECT_TRUE_MSG(test, good, "op %lu: %s", i, m.why);
+	KUNIT_EXPECT_GT(test, m.moves, 100UL);
+	KUNIT_EXPECT_GT(test, m.waits, 100UL);
+}
+
 static struct kunit_case imm_core_cases[] = {
 	KUNIT_CASE(every_transition),
 	KUNIT_CASE(generations),
@@ -146,6 +184,7 @@ static struct kunit_case imm_core_cases[] = {
 	KUNIT_CASE(blocked),
 	KUNIT_CASE(records),
 	KUNIT_CASE(model),
+	KUNIT_CASE(hold),
 	{}
 };
 

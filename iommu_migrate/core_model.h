@@ -209,4 +209,133 @@ static inline bool imm_model_step(struct imm_model *m, u8 op, u8 a, u64 b)
 	return imm_model_same(m, i);
 }
 
+/*
+ * The edu hold and drain (imm_hold_*) against a model of the device's
+ * memory: each page has two frames, the one mapped and the spare a
+ * move copies to. A command writes the value it carries to the frame
+ * its page was mapped to when it was issued, when it completes. A
+ * mover holds a page, copies it once drained, switches the mapping to
+ * the copy and ends the hold (or ends it without a move). After every
+ * step, every page's mapped frame must hold the last value written to
+ * it: a write that lands on a frame the page left is lost.
+ */
+#define IMM_HOLD_PAGES	4
+
+struct imm_hold_model {
+	struct imm_hold h;		/* the core's */
+	u64 held, inflight;		/* the model's view */
+	u8 frame[IMM_HOLD_PAGES];	/* the frame each page is mapped to */
+	u32 val[IMM_HOLD_PAGES][2];	/* what each frame holds */
+	u32 expect[IMM_HOLD_PAGES];	/* the last value written */
+	u8 cmd_frame;			/* frame the command in flight writes */
+	u32 cmd_val, seq;
+	bool copied;
+	unsigned long legal, illegal, moves, waits;
+	char why[128];
+};
+
+static inline void imm_hold_model_init(struct imm_hold_model *m)
+{
+	memset(m, 0, sizeof(*m));
+	imm_hold_init(&m->h);
+	m->held = IMM_HOLD_NONE;
+	m->inflight = IMM_HOLD_NONE;
+}
+
+static inline bool imm_hold_model_fail(struct imm_hold_model *m,
+				       const char *what, int got, int want)
+{
+	snprintf(m->why, sizeof(m->why), "%s: core %d, model %d", what, got,
+		 want);
+	return false;
+}
+
+/*
+ * One step: @op picks the device's issue or completion or the mover's
+ * hold, copy, switch or end; @a the page. Returns false (with m->why)
+ * when the core disagrees with the model or a write was lost.
+ */
+static inline bool imm_hold_model_step(struct imm_hold_model *m, u8 op, u8 a)
+{
+	u64 page = a % (IMM_HOLD_PAGES + 1);
+	unsigned int i;
+	int got, want;
+
+	/* IMM_HOLD_PAGES stands for IMM_HOLD_NONE: a bad argument. */
+	if (page == IMM_HOLD_PAGES)
+		page = IMM_HOLD_NONE;
+	switch (op % 6) {
+	case 0:		/* the device issues a command to @page */
+		got = imm_hold_issue(&m->h, page);
+		want = page == IMM_HOLD_NONE ? -EINVAL :
+		       m->inflight != IMM_HOLD_NONE ? -EBUSY :
+		       m->held == page ? -EAGAIN : 0;
+		if (!want) {
+			m->inflight = page;
+			m->cmd_frame = m->frame[page];
+			m->cmd_val = ++m->seq;
+		}
+		m->waits += want == -EAGAIN;
+		break;
+	case 1:		/* the command completes: its write lands */
+		got = imm_hold_complete(&m->h);
+		want = m->inflight == IMM_HOLD_NONE ? -EINVAL : 0;
+		if (!want) {
+			m->val[m->inflight][m->cmd_frame] = m->cmd_val;
+			m->expect[m->inflight] = m->cmd_val;
+			m->inflight = IMM_HOLD_NONE;
+		}
+		break;
+	case 2:		/* the mover holds @page */
+		got = imm_hold_begin(&m->h, page);
+		want = page == IMM_HOLD_NONE ? -EINVAL :
+		       m->held != IMM_HOLD_NONE ? -EBUSY : 0;
+		if (!want) {
+			m->held = page;
+			m->copied = false;
+		}
+		break;
+	case 3:		/* once drained, it copies to the spare frame */
+		got = imm_hold_drained(&m->h);
+		want = m->held != IMM_HOLD_NONE && m->inflight != m->held;
+		if (got != want)
+			return imm_hold_model_fail(m, "drained", got, want);
+		if (got) {
+			u8 f = m->frame[m->held];
+
+			m->val[m->held][!f] = m->val[m->held][f];
+			m->copied = true;
+		}
+		return true;
+	case 4:		/* it switches a copied page and ends the hold */
+	default:	/* it ends the hold without a move */
+		if (op % 6 == 4 && m->held != IMM_HOLD_NONE && m->copied) {
+			m->frame[m->held] = !m->frame[m->held];
+			m->moves++;
+		}
+		got = imm_hold_end(&m->h);
+		want = m->held == IMM_HOLD_NONE ? -EINVAL : 0;
+		if (!want)
+			m->held = IMM_HOLD_NONE;
+		m->copied = false;
+		break;
+	}
+	if (got != want)
+		return imm_hold_model_fail(m, "hold step", got, want);
+	if (got)
+		m->illegal++;
+	else
+		m->legal++;
+	if (m->h.held != m->held || m->h.inflight != m->inflight)
+		return imm_hold_model_fail(m, "hold state", 0, 1);
+	for (i = 0; i < IMM_HOLD_PAGES; i++)
+		if (m->val[i][m->frame[i]] != m->expect[i]) {
+			snprintf(m->why, sizeof(m->why),
+				 "page %u: write %u lost (mapped frame holds %u)",
+				 i, m->expect[i], m->val[i][m->frame[i]]);
+			return false;
+		}
+	return true;
+}
+
 #endif /* _IMM_CORE_MODEL_H */

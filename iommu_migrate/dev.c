@@ -204,21 +204,38 @@ out:
 	return ret;
 }
 
-static long do_engine_stop(struct imm_ctx *c, void __user *argp)
+/*
+ * The engine whose id @argp starts with. With @st, its counters are
+ * read while the file's lock keeps it; without, it leaves the file and
+ * the caller stops it.
+ *
+ * Return: the engine, or ERR_PTR(-EFAULT or -ENOENT).
+ */
+static struct imm_engine *imm_engine_get(struct imm_ctx *c, void __user *argp,
+					 struct iommu_migrate_engine_stats *st)
 {
-	struct iommu_migrate_engine_stats st;
 	struct imm_engine *e;
 	u32 id;
 
 	if (get_user(id, (u32 __user *)argp))
-		return -EFAULT;
+		return ERR_PTR(-EFAULT);
 	mutex_lock(&c->lock);
 	e = idr_find(&c->engines, id);
-	if (e)
+	if (e && st)
+		imm_engine_stats(e, st);
+	else if (e)
 		idr_remove(&c->engines, id);
 	mutex_unlock(&c->lock);
-	if (!e)
-		return -ENOENT;
+	return e ?: ERR_PTR(-ENOENT);
+}
+
+static long do_engine_stop(struct imm_ctx *c, void __user *argp)
+{
+	struct iommu_migrate_engine_stats st;
+	struct imm_engine *e = imm_engine_get(c, argp, NULL);
+
+	if (IS_ERR(e))
+		return PTR_ERR(e);
 	imm_engine_stop(e, &st);
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
@@ -226,18 +243,10 @@ static long do_engine_stop(struct imm_ctx *c, void __user *argp)
 static long do_engine_stats(struct imm_ctx *c, void __user *argp)
 {
 	struct iommu_migrate_engine_stats st;
-	struct imm_engine *e;
-	u32 id;
+	struct imm_engine *e = imm_engine_get(c, argp, &st);
 
-	if (get_user(id, (u32 __user *)argp))
-		return -EFAULT;
-	mutex_lock(&c->lock);
-	e = idr_find(&c->engines, id);
-	if (e)
-		imm_engine_stats(e, &st);
-	mutex_unlock(&c->lock);
-	if (!e)
-		return -ENOENT;
+	if (IS_ERR(e))
+		return PTR_ERR(e);
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
@@ -262,7 +271,7 @@ static long do_buf_op(unsigned int cmd, void __user *argp)
 	}
 	if (copy_from_user(&pg, argp, sizeof(pg)))
 		return -EFAULT;
-	if (pg.reserved)
+	if (pg.reserved || pg.flags & ~IOMMU_MIGRATE_PAGE_CLEAR_AD)
 		return -EINVAL;
 	b = imm_buf_from_fd(pg.buf_fd);
 	if (IS_ERR(b))

@@ -385,23 +385,56 @@ int imm_buf_unmap(struct imm_buf *b, struct imm_domain *d)
 	return 0;
 }
 
+/* The A/D bits of a mapped page's PTE, cleared with @clear. */
+static int buf_page_ad(struct imm_buf *b, unsigned long idx, bool clear,
+		       u32 *ad)
+{
+	u64 iova = b->iova + idx * PAGE_SIZE;
+	u64 target = (u64)page_to_pfn(b->pages[idx]) << PAGE_SHIFT;
+	struct ptsel_xlate x;
+	u32 prot;
+	int ret;
+
+	lockdep_assert_held(&b->lock);
+	/* The PME holds the lock for its moves: the target is current. */
+	if (clear) {
+		ret = ptsel_partition_leaf_ad(b->dom->part, iova, target, 0,
+					      PTSEL_AD_MASK, &prot);
+	} else {
+		ret = ptsel_partition_translate(b->dom->part, iova, &x);
+		prot = x.prot;
+	}
+	if (ret)
+		return ret;
+	*ad = (prot & PTSEL_LEAF_ACCESSED ? IOMMU_MIGRATE_AD_ACCESSED : 0) |
+	      (prot & PTSEL_LEAF_DIRTY ? IOMMU_MIGRATE_AD_DIRTY : 0);
+	return 0;
+}
+
 /**
  * imm_buf_page() - where one page of a buffer is
  * @b: the buffer
- * @pg: @pg->index in; frame, node and RMT state out
+ * @pg: @pg->index and @pg->flags in; frame, node, RMT state and A/D
+ *	bits out
  *
- * Return: 0; -EINVAL for an index beyond the buffer.
+ * Return: 0; -EINVAL for an index beyond the buffer; -ENOMEM.
  */
 int imm_buf_page(struct imm_buf *b, struct iommu_migrate_page *pg)
 {
+	int ret = 0;
+
 	if (pg->index >= b->nr_pages)
 		return -EINVAL;
 	mutex_lock(&b->lock);
 	pg->pfn = page_to_pfn(b->pages[pg->index]);
 	pg->node = page_to_nid(b->pages[pg->index]);
 	pg->state = b->rmt[pg->index] ? READ_ONCE(b->rmt[pg->index]->r.state) : -1;
+	pg->ad = 0;
+	if (b->dom)
+		ret = buf_page_ad(b, pg->index,
+				  pg->flags & IOMMU_MIGRATE_PAGE_CLEAR_AD, &pg->ad);
 	mutex_unlock(&b->lock);
-	return 0;
+	return ret;
 }
 
 /**

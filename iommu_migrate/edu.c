@@ -64,7 +64,6 @@
 #define EDU_STAGE_IOVA		0x1000ULL
 /* A command completes after 100 ms of virtual time; allow for TCG. */
 #define EDU_CMD_TIMEOUT_MS	5000
-#define EDU_NONE		ULONG_MAX
 
 /**
  * struct imm_edu - one bound edu device
@@ -81,10 +80,10 @@
  * @owner: the file that started the session
  * @task: the session kthread
  * @count: records to write
- * @lock: protects @held and @inflight
- * @held: page index of @buf held for a move, or EDU_NONE
- * @inflight: page index the command in flight writes to, or EDU_NONE
- * @wq: waits for @held and @inflight to change
+ * @lock: protects @hold
+ * @hold: the page of @buf held for a move and the page the command in
+ *	  flight writes to (the core's imm_hold_*)
+ * @wq: waits for @hold to change
  * @running: records are left to write
  * @moves: page moves so far: the generation of the switch tracepoint
  * @st: the session's counters
@@ -104,7 +103,7 @@ struct imm_edu {
 	struct task_struct *task;
 	u64 count;
 	spinlock_t lock;
-	unsigned long held, inflight;
+	struct imm_hold hold;
 	wait_queue_head_t wq;
 	bool running;
 	u64 moves;
@@ -181,20 +180,28 @@ static int edu_dma(struct imm_edu *e, u64 src, u64 dst, u64 cnt, bool to_ram)
 	return 0;
 }
 
-/* Wait while page @idx is held for a move; then mark it in flight. */
+/* Is page @idx held? For wait conditions, which read without the lock. */
+static bool edu_holds(struct imm_edu *e, unsigned long idx)
+{
+	return READ_ONCE(e->hold.held) == idx;
+}
+
+/*
+ * Wait while page @idx is held for a move; then mark it in flight. The
+ * session thread alone issues, one command at a time: never -EBUSY.
+ */
 static void edu_issue(struct imm_edu *e, unsigned long idx)
 {
 	ktime_t t0 = 0;
 
 	spin_lock(&e->lock);
-	while (e->held == idx) {
+	while (imm_hold_issue(&e->hold, idx) == -EAGAIN) {
 		spin_unlock(&e->lock);
 		if (!t0)
 			t0 = ktime_get();
-		wait_event(e->wq, READ_ONCE(e->held) != idx);
+		wait_event(e->wq, !edu_holds(e, idx));
 		spin_lock(&e->lock);
 	}
-	e->inflight = idx;
 	spin_unlock(&e->lock);
 	if (t0) {
 		u64 ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
@@ -210,9 +217,20 @@ static void edu_issue(struct imm_edu *e, unsigned long idx)
 static void edu_complete(struct imm_edu *e)
 {
 	spin_lock(&e->lock);
-	e->inflight = EDU_NONE;
+	imm_hold_complete(&e->hold);
 	spin_unlock(&e->lock);
 	wake_up_all(&e->wq);
+}
+
+/* May the held page be copied: no command in flight to it? */
+static bool edu_drained(struct imm_edu *e)
+{
+	bool drained;
+
+	spin_lock(&e->lock);
+	drained = imm_hold_drained(&e->hold);
+	spin_unlock(&e->lock);
+	return drained;
 }
 
 /* The device's side: records 0..count-1, record n into slot n. */
@@ -336,8 +354,7 @@ static int edu_session_start(struct imm_edu *e, struct imm_buf *b,
 	e->iova = req->iova;
 	e->owner = owner;
 	e->count = req->count;
-	e->held = EDU_NONE;
-	e->inflight = EDU_NONE;
+	imm_hold_init(&e->hold);
 	atomic64_set(&e->st.written, 0);
 	atomic64_set(&e->st.dma_ops, 0);
 	atomic64_set(&e->st.stalls, 0);
@@ -442,13 +459,16 @@ void imm_edu_release(void *owner)
 	edu_put(e);
 }
 
-/* Steps 1-5 for page @idx of the session's buffer. */
-static int edu_move_page(struct imm_edu *e, unsigned long idx, int nid)
+/*
+ * Steps 1-5 for page @idx of the session's buffer, towards @d.
+ * Return: 0 moved; 1 already where @d wants it; a negative errno.
+ */
+static int edu_move_page(struct imm_edu *e, unsigned long idx,
+			 struct imm_dest *d)
 {
 	struct imm_buf *b = e->buf;
 	u64 iova = e->iova + idx * PAGE_SIZE;
-	unsigned int fail = READ_ONCE(imm_fail_next_allocs);
-	struct page *old, *new = NULL;
+	struct page *old, *new;
 	ktime_t t0;
 	long left;
 	int ret;
@@ -457,25 +477,26 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx, int nid)
 	mutex_lock(&b->lock);
 	old = b->pages[idx];
 	mutex_unlock(&b->lock);
-	if (page_to_nid(old) == nid)
+	if (!imm_dest_wanted(d, old))
 		return 1;
-	/* The test knob, as for the PME: fail this many allocations. */
-	if (!fail || cmpxchg(&imm_fail_next_allocs, fail, fail - 1) != fail)
-		new = alloc_pages_node(nid, GFP_HIGHUSER | __GFP_THISNODE |
-				       __GFP_NOWARN | __GFP_RETRY_MAYFAIL, 0);
+	/* As for the PME, with its test knob (fail_next_allocs). */
+	new = imm_alloc_dest(d);
 	if (!new) {
 		atomic64_inc(&imm_stats.alloc_failures);
 		ret = -ENOMEM;
 		goto abort;
 	}
-	/* 1. Hold: the session issues no new command to the page. */
+	/*
+	 * 1. Hold: the session issues no new command to the page. Moves
+	 * are serialized by e->mutex: nothing else is held.
+	 */
 	trace_iommu_migrate_migrate_begin(0, iova, page_to_pfn(old));
 	spin_lock(&e->lock);
-	e->held = idx;
+	imm_hold_begin(&e->hold, idx);
 	spin_unlock(&e->lock);
 	/* 2. Drain: the command in flight to the page completes. */
 	t0 = ktime_get();
-	left = wait_event_timeout(e->wq, READ_ONCE(e->inflight) != idx,
+	left = wait_event_timeout(e->wq, edu_drained(e),
 				  msecs_to_jiffies(READ_ONCE(imm_max_drain_wait_ms)));
 	trace_iommu_migrate_drain_wait(page_to_pfn(old),
 				       ktime_to_ns(ktime_sub(ktime_get(), t0)),
@@ -490,7 +511,8 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx, int nid)
 	mutex_lock(&b->lock);
 	unmap_mapping_range(b->mapping, (loff_t)idx << PAGE_SHIFT, PAGE_SIZE, 1);
 	copy_highpage(new, old);
-	trace_iommu_migrate_copy(page_to_pfn(old), page_to_pfn(new), nid);
+	trace_iommu_migrate_copy(page_to_pfn(old), page_to_pfn(new),
+				 page_to_nid(new));
 	/* The test knob: a slower copy, a wider window for 1 and 2 to cover. */
 	if (READ_ONCE(imm_edu_copy_delay_ms))
 		msleep(READ_ONCE(imm_edu_copy_delay_ms));
@@ -516,7 +538,7 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx, int nid)
 resume:
 	/* 5. Resume the held commands. */
 	spin_lock(&e->lock);
-	e->held = EDU_NONE;
+	imm_hold_end(&e->hold);
 	spin_unlock(&e->lock);
 	wake_up_all(&e->wq);
 	if (!ret) {
@@ -548,8 +570,10 @@ int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 	unsigned long i, first = req->offset >> PAGE_SHIFT;
 	unsigned long n = req->size >> PAGE_SHIFT;
 	struct imm_edu *e = edu_get();
+	struct imm_dest d;
 	int ret = 0;
 
+	imm_dest_init(&d, req->node, 0, 0);
 	req->moved = 0;
 	req->aborted = 0;
 	req->already = 0;
@@ -567,7 +591,7 @@ int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 			ret = -EINTR;
 			break;
 		}
-		r = edu_move_page(e, first + i, req->node);
+		r = edu_move_page(e, first + i, &d);
 		if (r > 0)
 			req->already++;
 		else if (r)
@@ -577,8 +601,51 @@ int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 	}
 out:
 	mutex_unlock(&e->mutex);
+	imm_dest_release(&d);
 	edu_put(e);
 	return ret;
+}
+
+/**
+ * imm_edu_evacuate() - move the edu session's pages out of a frame range
+ * @d: the destination: a node and the range (imm_dest_init())
+ * @mapped: incremented per session page found in the range
+ * @moved: per page moved out
+ * @failed: per page still in it
+ *
+ * The edu half of iommu_migrate_evacuate(): the pages the device
+ * writes to have no RMT entry, their IOMMU is the real one. Each moves
+ * with the hold and drain of the device's commands, in the caller's
+ * context.
+ */
+void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
+		      unsigned long *moved, unsigned long *failed)
+{
+	struct imm_edu *e = edu_get();
+	unsigned long i;
+
+	if (!e)
+		return;
+	mutex_lock(&e->mutex);
+	for (i = 0; e->buf && i < e->buf->nr_pages; i++) {
+		struct page *page;
+		int r;
+
+		mutex_lock(&e->buf->lock);
+		page = e->buf->pages[i];
+		mutex_unlock(&e->buf->lock);
+		if (!imm_dest_avoids(d, page))
+			continue;
+		(*mapped)++;
+		r = edu_move_page(e, i, d);
+		if (!r)
+			(*moved)++;
+		else if (r < 0)
+			(*failed)++;
+		cond_resched();
+	}
+	mutex_unlock(&e->mutex);
+	edu_put(e);
 }
 
 static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -602,8 +669,7 @@ static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	spin_lock_init(&e->lock);
 	init_waitqueue_head(&e->wq);
 	init_waitqueue_head(&e->irq_wq);
-	e->held = EDU_NONE;
-	e->inflight = EDU_NONE;
+	imm_hold_init(&e->hold);
 
 	ret = pci_enable_device(pdev);
 	if (ret)

@@ -121,7 +121,9 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		struct ptsel_xlate x;
 		enum imm_verdict v;
 		struct imm_rmt r;
+		u32 want;
 		void *va;
+		int ret;
 
 		if (kthread_should_stop())
 			return DEV_STOPPED;
@@ -134,6 +136,22 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		if (ptsel_sw(x.prot) != IMM_NORMAL ||
 		    (write && !(x.prot & PTSEL_PROT_WRITE)))
 			return DEV_FAULT;
+		/*
+		 * A translation without the accessed (or, for a write, the
+		 * dirty) bit: set it in the PTE, as an IOMMU with A/D
+		 * tracking does, and translate again.
+		 */
+		want = PTSEL_LEAF_ACCESSED | (write ? PTSEL_LEAF_DIRTY : 0);
+		if ((x.prot & want) != want) {
+			ret = ptsel_partition_leaf_ad(e->dom->part, page_iova,
+						      x.target & PAGE_MASK,
+						      want, 0, NULL);
+			if (ret == -EAGAIN)
+				refresh(e, iova);
+			else if (ret)
+				return DEV_FAULT;
+			continue;
+		}
 
 		rcu_read_lock();
 		ent = xa_load(&imm_rmt_xa, x.target >> PAGE_SHIFT);

@@ -93,6 +93,31 @@ int imm_mig_switch(struct imm_mig *m, struct imm_rmt *old, struct imm_rmt *new,
 int imm_mig_release(struct imm_mig *m);
 int imm_mig_abort(struct imm_mig *m, struct imm_rmt *e);
 
+/*
+ * The edu driver's side of the protocol, for a device that runs one
+ * command at a time: a page is held for a move (step 1), the command
+ * in flight to it drains (step 2), the page is copied and switched
+ * (3, 4) and released (5). The caller serializes the calls.
+ */
+#define IMM_HOLD_NONE	(~0ULL)
+
+/**
+ * struct imm_hold - held page and command in flight of one device
+ * @held: page index held for a move, or IMM_HOLD_NONE
+ * @inflight: page index the command in flight targets, or IMM_HOLD_NONE
+ */
+struct imm_hold {
+	u64 held;
+	u64 inflight;
+};
+
+void imm_hold_init(struct imm_hold *h);
+int imm_hold_issue(struct imm_hold *h, u64 page);
+int imm_hold_complete(struct imm_hold *h);
+int imm_hold_begin(struct imm_hold *h, u64 page);
+bool imm_hold_drained(const struct imm_hold *h);
+int imm_hold_end(struct imm_hold *h);
+
 /* DMA records (struct iommu_migrate_record) */
 #define IMM_REC_SIZE	sizeof(struct iommu_migrate_record)
 

@@ -179,7 +179,28 @@ extern atomic64_t imm_release_seq;
 extern atomic64_t imm_move_seq;
 void imm_rmt_retire(void);
 
+/**
+ * struct imm_dest - where a request's pages go
+ * @nid: destination node, NUMA_NO_NODE for any
+ * @avoid_lo: evacuation: first frame the pages must leave
+ * @avoid_hi: evacuation: end of that range (0: not an evacuation)
+ * @rejects: evacuation: pages in the range the allocator offered
+ * @nr_rejects: how many
+ */
+struct imm_dest {
+	int nid;
+	unsigned long avoid_lo, avoid_hi;
+	struct list_head rejects;
+	unsigned long nr_rejects;
+};
+
 /* pme.c */
+void imm_dest_init(struct imm_dest *d, int nid, unsigned long avoid_lo,
+		   unsigned long avoid_hi);
+bool imm_dest_avoids(const struct imm_dest *d, struct page *page);
+bool imm_dest_wanted(const struct imm_dest *d, struct page *page);
+struct page *imm_alloc_dest(struct imm_dest *d);
+void imm_dest_release(struct imm_dest *d);
 int imm_pme_start(void);
 void imm_pme_stop(void);
 int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);
@@ -190,6 +211,8 @@ void imm_edu_exit(void);
 long imm_edu_ioctl(void *owner, unsigned int cmd, void __user *argp);
 void imm_edu_release(void *owner);
 int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);
+void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
+		      unsigned long *moved, unsigned long *failed);
 
 /* dev.c, sysfs.c */
 int imm_dev_init(void);

@@ -37,27 +37,21 @@ struct imm_item {
  * @node: in the PME's queue
  * @items: the pages, grouped by buffer (a reference on each item's)
  * @nr: number of @items
- * @nid: destination node, NUMA_NO_NODE for any
- * @avoid_lo: evacuation: first frame the pages must leave
- * @avoid_hi: evacuation: end of that range (0: not an evacuation)
+ * @dest: where the pages go (a node, and for an evacuation the range
+ *	  they leave)
  * @moved: pages moved
  * @aborted: pages given up
  * @already: pages already where they should be
  * @cancel: stop before the next batch
- * @rejects: evacuation: pages in the range the allocator offered
- * @nr_rejects: how many
  * @done: completed by the PME
  */
 struct imm_req {
 	struct list_head node;
 	struct imm_item *items;
 	unsigned long nr;
-	int nid;
-	unsigned long avoid_lo, avoid_hi;
+	struct imm_dest dest;
 	u64 moved, aborted, already;
 	bool cancel;
-	struct list_head rejects;
-	unsigned long nr_rejects;
 	struct completion done;
 };
 
@@ -73,22 +67,65 @@ struct pme_page {
 	struct imm_rmt_ent *ent, *nent;
 	struct imm_mig mig;
 	struct imm_rmt snap;
+	u64 gen;		/* the move's, from the switch */
 	bool live;		/* still being moved */
 };
 
-static bool in_avoid(const struct imm_req *rq, struct page *page)
+/**
+ * imm_dest_init() - where the pages of a request go
+ * @d: filled in
+ * @nid: destination node, NUMA_NO_NODE for any
+ * @avoid_lo: evacuation: first frame the pages must leave
+ * @avoid_hi: evacuation: end of that range; 0 if not an evacuation
+ */
+void imm_dest_init(struct imm_dest *d, int nid, unsigned long avoid_lo,
+		   unsigned long avoid_hi)
+{
+	*d = (struct imm_dest){ .nid = nid, .avoid_lo = avoid_lo,
+				.avoid_hi = avoid_hi };
+	INIT_LIST_HEAD(&d->rejects);
+}
+
+/**
+ * imm_dest_avoids() - must @page leave (an evacuation's range)?
+ * @d: the destination
+ * @page: a page
+ *
+ * Return: true if @d is an evacuation and @page lies in its range.
+ */
+bool imm_dest_avoids(const struct imm_dest *d, struct page *page)
 {
 	unsigned long pfn = page_to_pfn(page);
 
-	return rq->avoid_hi && pfn >= rq->avoid_lo && pfn < rq->avoid_hi;
+	return d->avoid_hi && pfn >= d->avoid_lo && pfn < d->avoid_hi;
 }
 
-/*
- * The destination page. An evacuation never takes one in its range: it
- * keeps the in-range pages the allocator hands out (the range's pages
- * it has just freed come back first) until the request ends.
+/**
+ * imm_dest_wanted() - does @page need a move to reach @d?
+ * @d: the destination
+ * @page: where a buffer page is now
+ *
+ * Return: true if it lies in the evacuated range, or, for a migration,
+ * on another node than @d's.
  */
-static struct page *alloc_dest(struct imm_req *rq)
+bool imm_dest_wanted(const struct imm_dest *d, struct page *page)
+{
+	return d->avoid_hi ? imm_dest_avoids(d, page) :
+			     page_to_nid(page) != d->nid;
+}
+
+/**
+ * imm_alloc_dest() - a destination page
+ * @d: the destination
+ *
+ * An evacuation never takes one in its range: it keeps the in-range
+ * pages the allocator hands out (the range's pages it has just freed
+ * come back first) until imm_dest_release().
+ *
+ * Return: the page, or NULL (also when the fail_next_allocs test knob
+ * says so).
+ */
+struct page *imm_alloc_dest(struct imm_dest *d)
 {
 	gfp_t gfp = GFP_HIGHUSER | __GFP_NOWARN | __GFP_RETRY_MAYFAIL;
 	unsigned int fail = READ_ONCE(imm_fail_next_allocs);
@@ -98,19 +135,34 @@ static struct page *alloc_dest(struct imm_req *rq)
 	if (fail && cmpxchg(&imm_fail_next_allocs, fail, fail - 1) == fail)
 		return NULL;
 	for (;;) {
-		if (rq->nid == NUMA_NO_NODE)
+		if (d->nid == NUMA_NO_NODE)
 			page = alloc_page(gfp);
 		else
-			page = alloc_pages_node(rq->nid, gfp | __GFP_THISNODE, 0);
-		if (!page || !in_avoid(rq, page))
+			page = alloc_pages_node(d->nid, gfp | __GFP_THISNODE, 0);
+		if (!page || !imm_dest_avoids(d, page))
 			return page;
-		if (rq->nr_rejects >= rq->avoid_hi - rq->avoid_lo) {
+		if (d->nr_rejects >= d->avoid_hi - d->avoid_lo) {
 			__free_page(page);
 			return NULL;
 		}
-		list_add(&page->lru, &rq->rejects);
-		rq->nr_rejects++;
+		list_add(&page->lru, &d->rejects);
+		d->nr_rejects++;
 	}
+}
+
+/**
+ * imm_dest_release() - free the pages an evacuation set aside
+ * @d: the destination
+ */
+void imm_dest_release(struct imm_dest *d)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, &d->rejects, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	d->nr_rejects = 0;
 }
 
 /* Put the PTE and RMT entry of @pp back to normal on the old page. */
@@ -165,11 +217,17 @@ static int pme_mark(struct imm_buf *b, struct pme_page *pp)
 /* Step 2: wait until no device access to the page is in flight. */
 static int pme_drain(struct imm_buf *b, struct pme_page *pp)
 {
-	ktime_t t0 = ktime_get();
+	ktime_t t0;
 	long left;
 
 	if (!pp->ent)
 		return 0;
+	/* Nothing in flight, the common case: no clock read, no wait. */
+	if (!atomic_read(&pp->ent->inflight)) {
+		trace_iommu_migrate_drain_wait(page_to_pfn(pp->old), 0, true);
+		return imm_mig_drained(&pp->mig);
+	}
+	t0 = ktime_get();
 	left = wait_event_timeout(imm_drain_wq,
 				  !atomic_read(&pp->ent->inflight),
 				  msecs_to_jiffies(READ_ONCE(imm_max_drain_wait_ms)));
@@ -183,61 +241,72 @@ static int pme_drain(struct imm_buf *b, struct pme_page *pp)
 	return imm_mig_drained(&pp->mig);
 }
 
-/* Step 3: the destination's RMT entry (published migrating), a copy. */
-static int pme_copy(struct imm_buf *b, struct pme_page *pp)
+/*
+ * Before the window: the destination's RMT entry, published migrating
+ * with the page's owner and IOVA. No PTE leads to the new page yet, so
+ * no device meets it; its allocation stays out of the devices' wait.
+ */
+static int pme_prepare(struct imm_buf *b, struct pme_page *pp)
 {
-	if (pp->ent) {
-		struct imm_rmt r = pp->snap;
+	struct imm_rmt_ent *ent = b->rmt[pp->idx];
+	struct imm_rmt r;
 
-		pp->nent = kzalloc(sizeof(*pp->nent), GFP_KERNEL_ACCOUNT);
-		if (!pp->nent)
-			return -ENOMEM;
-		r.gen = 0;
-		pp->nent->buf = b;
-		pp->nent->idx = pp->idx;
-		imm_rmt_publish(pp->nent, &r);
-		if (xa_insert(&imm_rmt_xa, page_to_pfn(pp->new), pp->nent,
-			      GFP_KERNEL_ACCOUNT)) {
-			kfree(pp->nent);
-			pp->nent = NULL;
-			return -ENOMEM;
-		}
+	if (!ent)
+		return 0;
+	imm_rmt_snapshot(ent, &r);
+	r.state = IMM_MIGRATING;
+	r.gen = 0;
+	pp->nent = kzalloc(sizeof(*pp->nent), GFP_KERNEL_ACCOUNT);
+	if (!pp->nent)
+		return -ENOMEM;
+	pp->nent->buf = b;
+	pp->nent->idx = pp->idx;
+	imm_rmt_publish(pp->nent, &r);
+	if (xa_insert(&imm_rmt_xa, page_to_pfn(pp->new), pp->nent,
+		      GFP_KERNEL_ACCOUNT)) {
+		kfree(pp->nent);
+		pp->nent = NULL;
+		return -ENOMEM;
 	}
+	return 0;
+}
+
+/* Step 3: the copy. */
+static int pme_copy(struct pme_page *pp)
+{
 	copy_highpage(pp->new, pp->old);
 	trace_iommu_migrate_copy(page_to_pfn(pp->old), page_to_pfn(pp->new),
 				 page_to_nid(pp->new));
 	return pp->ent ? imm_mig_copied(&pp->mig) : 0;
 }
 
-/* Step 4: PTE and RMT to the new page, with the move's generation. */
+/*
+ * Step 4: PTE and RMT to the new page, with the move's generation. The
+ * old entry is left unowned in the RMT until pme_retire_old(), after
+ * the release.
+ */
 static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 {
 	u64 iova = b->iova + pp->idx * PAGE_SIZE;
 	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
 	u64 new = (u64)page_to_pfn(pp->new) << PAGE_SHIFT;
 	struct imm_rmt nr;
-	u64 gen;
 
 	if (pp->ent) {
 		imm_rmt_snapshot(pp->nent, &nr);
 		if (ptsel_partition_leaf_cmpxchg(b->dom->part, iova, old,
 						 IMM_MIGRATING, new, IMM_NORMAL,
-						 &gen))
+						 &pp->gen))
 			return -EIO;
-		/* Cannot fail: copied, migrating, and @gen is a new move. */
-		WARN_ON_ONCE(imm_mig_switch(&pp->mig, &pp->snap, &nr, gen));
+		/* Cannot fail: copied, migrating, and the gen is a new move. */
+		WARN_ON_ONCE(imm_mig_switch(&pp->mig, &pp->snap, &nr, pp->gen));
 		imm_rmt_retire();
 		imm_rmt_publish(pp->nent, &nr);
 		imm_rmt_publish(pp->ent, &pp->snap);
-		xa_erase(&imm_rmt_xa, page_to_pfn(pp->old));
-		kfree_rcu(pp->ent, rcu);
 		b->rmt[pp->idx] = pp->nent;
-		trace_iommu_migrate_switch(nr.domain, iova, page_to_pfn(pp->old),
-					   page_to_pfn(pp->new), gen);
 		imm_mig_release(&pp->mig);
 	}
 	b->pages[pp->idx] = pp->new;
-	put_page(pp->old);
 	return 0;
 }
 
@@ -245,15 +314,54 @@ static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 static void pme_release(void)
 {
 	atomic64_inc(&imm_release_seq);
-	wake_up_all(&imm_release_wq);
+	/* Full barrier: a device that did not see the count is queued. */
+	if (wq_has_sleeper(&imm_release_wq))
+		wake_up_all(&imm_release_wq);
+}
+
+/* After the release: the old page's RMT entry and the page itself go. */
+static void pme_retire_old(struct imm_buf *b, struct pme_page *pp)
+{
+	if (pp->ent) {
+		xa_erase(&imm_rmt_xa, page_to_pfn(pp->old));
+		kfree_rcu(pp->ent, rcu);
+		trace_iommu_migrate_switch(b->dom->id,
+					   b->iova + pp->idx * PAGE_SIZE,
+					   page_to_pfn(pp->old),
+					   page_to_pfn(pp->new), pp->gen);
+	}
+	put_page(pp->old);
+}
+
+/*
+ * The migrating window of a moved, device-mapped page: @t holds the
+ * times of the mark and the release and, with @steps (the window
+ * tracepoint is on), the end of each of steps 1-4.
+ */
+static void pme_account(struct imm_buf *b, struct pme_page *pp,
+			const ktime_t *t, bool steps)
+{
+	u64 ns = ktime_to_ns(ktime_sub(t[5], t[0]));
+
+	atomic64_inc(&imm_stats.blocked_hist[min_t(unsigned int,
+		ns ? ilog2(ns) : 0, IOMMU_MIGRATE_STALL_BUCKETS - 1)]);
+	if (steps)
+		trace_iommu_migrate_window(b->iova + pp->idx * PAGE_SIZE,
+				   ktime_to_ns(ktime_sub(t[1], t[0])),
+				   ktime_to_ns(ktime_sub(t[2], t[1])),
+				   ktime_to_ns(ktime_sub(t[3], t[2])),
+				   ktime_to_ns(ktime_sub(t[4], t[3])),
+				   ktime_to_ns(ktime_sub(t[5], t[4])), ns);
 }
 
 /*
  * Up to imm_pme_batch_pages pages of one buffer, under its lock: their
- * destinations are allocated first, so a page that cannot get one is
- * never marked and its devices never stall; then steps 1-5 run page by
- * page, so a device stalls for the move of its own page only, not for
- * the rest of the batch.
+ * destinations and RMT entries are allocated first, so a page that
+ * cannot get them is never marked and its devices never stall; then
+ * steps 1-5 run page by page, so a device stalls for the move of its
+ * own page only, not for the rest of the batch. The window of a page,
+ * from its mark to its release, holds only what the protocol needs:
+ * the old page's RMT entry and the page itself go after the release.
  */
 static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		      struct pme_page *pp)
@@ -275,14 +383,13 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		memset(&pp[i], 0, sizeof(pp[i]));
 		pp[i].idx = it[i].idx;
 		pp[i].old = old;
-		if (rq->avoid_hi ? !in_avoid(rq, old) :
-		    page_to_nid(old) == rq->nid) {
+		if (!imm_dest_wanted(&rq->dest, old)) {
 			rq->already++;
 			continue;
 		}
 		pp[i].live = true;
-		pp[i].new = alloc_dest(rq);
-		if (!pp[i].new) {
+		pp[i].new = imm_alloc_dest(&rq->dest);
+		if (!pp[i].new || pme_prepare(b, &pp[i])) {
 			atomic64_inc(&imm_stats.alloc_failures);
 			pme_abort(rq, b, &pp[i]);
 		}
@@ -297,40 +404,53 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 					    (loff_t)pp[i].idx << PAGE_SHIFT,
 					    PAGE_SIZE, 1);
 	for (i = 0; i < n; i++) {
-		ktime_t t0 = ktime_get();
-		u64 ns;
+		bool mapped, steps;
+		ktime_t t[6];
 
 		if (!pp[i].live)
 			continue;
-		if (pme_mark(b, &pp[i])) {
-			pme_abort(rq, b, &pp[i]);
-			pme_release();
-			continue;
-		}
+		/* Timed: the windows of device-mapped pages only. */
+		mapped = b->rmt[pp[i].idx];
+		steps = mapped && trace_iommu_migrate_window_enabled();
+		if (mapped)
+			t[0] = ktime_get();
+		if (pme_mark(b, &pp[i]))
+			goto abort;
 		/* Pairs with the device's barrier between in-flight and RMT check. */
 		smp_mb();
-		if (pme_drain(b, &pp[i]) || pme_copy(b, &pp[i]) ||
-		    pme_switch(b, &pp[i])) {
-			pme_abort(rq, b, &pp[i]);
-			pme_release();
-			continue;
+		if (steps)
+			t[1] = ktime_get();
+		if (pme_drain(b, &pp[i]))
+			goto abort;
+		if (steps)
+			t[2] = ktime_get();
+		if (pme_copy(&pp[i]))
+			goto abort;
+		if (steps)
+			t[3] = ktime_get();
+		if (pme_switch(b, &pp[i]))
+			goto abort;
+		if (steps)
+			t[4] = ktime_get();
+		pme_release();
+		if (mapped) {
+			t[5] = ktime_get();
+			pme_account(b, &pp[i], t, steps);
 		}
+		pme_retire_old(b, &pp[i]);
 		rq->moved++;
 		atomic64_inc(&imm_stats.pages_migrated);
 		atomic64_add(PAGE_SIZE, &imm_stats.bytes_migrated);
+		continue;
+abort:
+		pme_abort(rq, b, &pp[i]);
 		pme_release();
-		if (pp[i].ent) {
-			ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
-			atomic64_inc(&imm_stats.blocked_hist[min_t(unsigned int,
-				ns ? ilog2(ns) : 0, IOMMU_MIGRATE_STALL_BUCKETS - 1)]);
-		}
 	}
 	mutex_unlock(&b->lock);
 }
 
 static void pme_run(struct imm_req *rq, struct pme_page *pp)
 {
-	struct page *page, *next;
 	unsigned long i = 0;
 
 	while (i < rq->nr && !READ_ONCE(rq->cancel)) {
@@ -345,10 +465,7 @@ static void pme_run(struct imm_req *rq, struct pme_page *pp)
 		i += n;
 		cond_resched();
 	}
-	list_for_each_entry_safe(page, next, &rq->rejects, lru) {
-		list_del(&page->lru);
-		__free_page(page);
-	}
+	imm_dest_release(&rq->dest);
 }
 
 static int pme_fn(void *unused)
@@ -383,7 +500,6 @@ static int pme_submit(struct imm_req *rq, bool killable)
 {
 	int ret = 0;
 
-	INIT_LIST_HEAD(&rq->rejects);
 	init_completion(&rq->done);
 	spin_lock(&pme_lock);
 	list_add_tail(&rq->node, &pme_queue);
@@ -418,7 +534,7 @@ static void req_put_items(struct imm_req *rq)
  */
 int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 {
-	struct imm_req rq = { .nid = req->node };
+	struct imm_req rq = { };
 	unsigned long i, first;
 	int ret;
 
@@ -432,6 +548,7 @@ int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 	/* The edu device's buffer moves under its driver (edu.c). */
 	if (READ_ONCE(b->edu))
 		return imm_edu_migrate(b, req);
+	imm_dest_init(&rq.dest, req->node, 0, 0);
 	first = req->offset >> PAGE_SHIFT;
 	rq.nr = req->size >> PAGE_SHIFT;
 	rq.items = kvmalloc_array(rq.nr, sizeof(*rq.items), GFP_KERNEL_ACCOUNT);
@@ -488,7 +605,9 @@ EXPORT_SYMBOL_GPL(iommu_migrate_pfn_mapped);
  *
  * For maint_cmd, before it repairs or offlines memory: each page in the
  * range that an IOMMU domain maps moves out with the PME's protocol,
- * under DMA; devices stall on it for the move only. Pages mapped into
+ * under DMA; devices stall on it for the move only. The pages the edu
+ * device writes to (behind the real IOMMU) move out too, with its
+ * driver's hold and drain. Pages mapped into
  * the range while this runs are not seen. @res->moved counts the pages
  * this call moved; @res->failed the pages still in the range
  * (destination allocation failed, accesses did not drain in time); the
@@ -502,9 +621,10 @@ int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 			   int nid, struct iommu_migrate_evac_result *res)
 {
 	unsigned long end = start_pfn + nr_pages, pfn, n = 0, cap = 0;
-	struct imm_req rq = { .nid = nid };
+	struct imm_req rq = { };
 	struct imm_rmt_ent *e;
-	int ret;
+	struct imm_dest d;
+	int ret = 0;
 
 	if (!res || !nr_pages || end < start_pfn ||
 	    (nid != NUMA_NO_NODE &&
@@ -517,7 +637,7 @@ int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 		cap++;
 	rcu_read_unlock();
 	if (!cap)
-		return 0;
+		goto edu;
 	rq.items = kvmalloc_array(cap, sizeof(*rq.items), GFP_KERNEL);
 	if (!rq.items)
 		return -ENOMEM;
@@ -533,8 +653,7 @@ int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 	}
 	rcu_read_unlock();
 	rq.nr = n;
-	rq.avoid_lo = start_pfn;
-	rq.avoid_hi = end;
+	imm_dest_init(&rq.dest, nid, start_pfn, end);
 	sort(rq.items, n, sizeof(*rq.items), item_cmp, NULL);
 	ret = pme_submit(&rq, false);
 	res->mapped = n;
@@ -542,6 +661,11 @@ int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 	res->moved = rq.moved;
 	res->failed = rq.aborted;
 	req_put_items(&rq);
+edu:
+	/* The edu device's pages: no RMT entries, the real IOMMU's. */
+	imm_dest_init(&d, nid, start_pfn, end);
+	imm_edu_evacuate(&d, &res->mapped, &res->moved, &res->failed);
+	imm_dest_release(&d);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(iommu_migrate_evacuate);

@@ -80,6 +80,40 @@ TRACE_EVENT(iommu_migrate_switch,
 		  __entry->new_pfn, __entry->gen)
 );
 
+/*
+ * Where the time of one page's migrating window went: each step's ns
+ * (mark with the IOTLB invalidation, drain, copy, switch, release) and
+ * the whole window, from the mark to the release of the devices.
+ */
+TRACE_EVENT(iommu_migrate_window,
+	TP_PROTO(u64 iova, u64 mark_ns, u64 drain_ns, u64 copy_ns,
+		 u64 switch_ns, u64 release_ns, u64 window_ns),
+	TP_ARGS(iova, mark_ns, drain_ns, copy_ns, switch_ns, release_ns,
+		window_ns),
+	TP_STRUCT__entry(
+		__field(u64, iova)
+		__field(u64, mark_ns)
+		__field(u64, drain_ns)
+		__field(u64, copy_ns)
+		__field(u64, switch_ns)
+		__field(u64, release_ns)
+		__field(u64, window_ns)
+	),
+	TP_fast_assign(
+		__entry->iova = iova;
+		__entry->mark_ns = mark_ns;
+		__entry->drain_ns = drain_ns;
+		__entry->copy_ns = copy_ns;
+		__entry->switch_ns = switch_ns;
+		__entry->release_ns = release_ns;
+		__entry->window_ns = window_ns;
+	),
+	TP_printk("iova=0x%llx mark_ns=%llu drain_ns=%llu copy_ns=%llu switch_ns=%llu release_ns=%llu window_ns=%llu",
+		  __entry->iova, __entry->mark_ns, __entry->drain_ns,
+		  __entry->copy_ns, __entry->switch_ns, __entry->release_ns,
+		  __entry->window_ns)
+);
+
 TRACE_EVENT(iommu_migrate_dma_stall,
 	TP_PROTO(u32 engine, u64 iova, u64 ns),
 	TP_ARGS(engine, iova, ns),

@@ -379,8 +379,8 @@ int ptsel_hash_map(struct ptsel_hash *h, u64 addr, u64 target, u64 size,
 	u64 done = 0;
 	int ret;
 
-	/* Software bits are for conversions that carry them over. */
-	if (!ptsel_map_ok(addr, target, size, prot & ~PTSEL_SW_MASK, h->limit))
+	/* Software and A/D bits are for conversions that carry them over. */
+	if (!ptsel_map_ok(addr, target, size, prot & ~PTSEL_STATE_MASK, h->limit))
 		return -EINVAL;
 	for (level = 0; level <= PTSEL_MAX_LEAF_LEVEL; level++)
 		if (overlap(h, level, addr, addr + size))
@@ -731,7 +731,7 @@ int ptsel_hash_leaf_cmpxchg(struct ptsel_hash *h, u64 addr, u64 old_target,
 	unsigned int level;
 
 	if (!ptsel_map_ok(addr, new_target, PTSEL_PAGE_SIZE,
-			  new_prot & ~PTSEL_SW_MASK, h->limit))
+			  new_prot & ~PTSEL_STATE_MASK, h->limit))
 		return -EINVAL;
 	for (level = 1; level <= PTSEL_MAX_LEAF_LEVEL; level++)
 		if (overlap(h, level, addr, addr + PTSEL_PAGE_SIZE))

@@ -2,8 +2,9 @@
 /*
  * KUnit tests for ptsel's per-leaf software state, the one-leaf
  * compare-and-exchange (both formats, on huge leaves too) and the
- * partition-level leaf iteration; walkers must forget an exchanged
- * leaf, and a change of target must be reported as a move.
+ * partition-level leaf iteration, the accessed/dirty bits; walkers must
+ * forget an exchanged leaf, and a change of target must be reported as
+ * a move.
  */
 #include <kunit/test.h>
 #include <linux/err.h>
@@ -167,10 +168,72 @@ static void iterate_and_convert(struct kunit *test)
 	ptsel_partition_put(p);
 }
 
+/* A/D bits: set by a "device", tested and cleared by the owner. */
+static void accessed_dirty(struct kunit *test, u32 format)
+{
+	struct ptsel_partition *p = new_part(test, format);
+	struct ptsel_walker *w = ptsel_walker_create();
+	struct ptsel_xlate x;
+	u32 prot = 0;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(w));
+	ptsel_walker_switch(w, p);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, 0, T0, SZ_2M_ULL, RW), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.prot & PTSEL_AD_MASK, 0U);
+	/* Only A/D bits, and only for the target the caller translated. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_ad(p, SZ_4K_ULL, T0 + SZ_4K_ULL,
+						      PTSEL_SW_MASK, 0, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_ad(p, SZ_4K_ULL, T0,
+						      PTSEL_LEAF_DIRTY, 0, NULL),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_ad(p, SZ_2M_ULL, T0, 0, 0, NULL),
+			-ENOENT);
+	/* A write: the huge leaf splits, the walker forgets the page. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_ad(p, SZ_4K_ULL, T0 + SZ_4K_ULL,
+						      PTSEL_AD_MASK, 0, NULL), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.prot & PTSEL_AD_MASK, PTSEL_AD_MASK);
+	KUNIT_EXPECT_EQ(test, x.level, 0U);
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, 2 * SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.prot & PTSEL_AD_MASK, 0U);
+	/* A migration state and a move keep them. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_cmpxchg(p, SZ_4K_ULL,
+							   T0 + SZ_4K_ULL, 0,
+							   SZ_2M_ULL, 1, NULL), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.prot & PTSEL_AD_MASK, PTSEL_AD_MASK);
+	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 1U);
+	/* Test and clear dirty: the old bits come back, the walker forgets. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_ad(p, SZ_4K_ULL, SZ_2M_ULL, 0,
+						      PTSEL_LEAF_DIRTY, &prot), 0);
+	KUNIT_EXPECT_EQ(test, prot & PTSEL_AD_MASK, PTSEL_AD_MASK);
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, SZ_4K_ULL, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.prot & PTSEL_AD_MASK, PTSEL_LEAF_ACCESSED);
+	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 1U);
+	/* A user's map may not set them. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_map(p, 64 * SZ_2M_ULL, T0, SZ_4K_ULL,
+						  RW | PTSEL_LEAF_DIRTY), -EINVAL);
+	ptsel_walker_destroy(w);
+	ptsel_partition_put(p);
+}
+
+static void accessed_dirty_radix(struct kunit *test)
+{
+	accessed_dirty(test, PTSEL_FORMAT_RADIX);
+}
+
+static void accessed_dirty_hash(struct kunit *test)
+{
+	accessed_dirty(test, PTSEL_FORMAT_HASH);
+}
+
 static struct kunit_case ptsel_leaf_cases[] = {
 	KUNIT_CASE(exchange_radix),
 	KUNIT_CASE(exchange_hash),
 	KUNIT_CASE(iterate_and_convert),
+	KUNIT_CASE(accessed_dirty_radix),
+	KUNIT_CASE(accessed_dirty_hash),
 	{}
 };
 

@@ -851,6 +851,75 @@ void ptsel_partition_stats(struct ptsel_partition *p,
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_stats, PTSEL);
 
+/*
+ * One 4K leaf at @addr: if it maps @old_target and its bits under
+ * @mask are @match, it maps @new_target with its bits under @clear
+ * replaced by @set. A huge leaf is split first. @seen gets the leaf's
+ * bits as found; @gen the move generation afterwards. An exchange that
+ * would change nothing stores nothing and invalidates nothing.
+ */
+static int leaf_update(struct ptsel_partition *p, u64 addr, u64 old_target,
+		       u32 mask, u32 match, u64 new_target, u32 clear, u32 set,
+		       u64 *gen, u32 *seen)
+{
+	struct span_op op = { .p = p };
+	const struct ptsel_region_set *rs;
+	struct ptsel_xlate x;
+	u32 format, new_prot;
+	bool moved = false, changed = false;
+	unsigned int order;
+	int ret;
+
+	mutex_lock(&p->lock);
+	rs = part_regions(p);
+	order = p->hash.tab->order;
+	format = ptsel_region_format(rs, addr);
+	rcu_read_lock();
+	ret = ptsel_partition_walk(p, NULL, addr, &x);
+	rcu_read_unlock();
+	if (ret)
+		goto out;
+	if (seen)
+		*seen = x.prot;
+	if (x.target != old_target || (x.prot & mask) != match) {
+		ret = -EAGAIN;
+		goto out;
+	}
+	new_prot = (x.prot & ~clear) | set;
+	moved = new_target != old_target;
+	changed = moved || new_prot != x.prot;
+	if (!changed)
+		goto gen;
+	if (x.level) {
+		ret = span_split(&op, addr, addr + PTSEL_PAGE_SIZE, format);
+		if (ret)
+			goto out;
+	}
+	if (format == PTSEL_FORMAT_HASH)
+		ret = ptsel_hash_leaf_cmpxchg(&p->hash, addr, old_target,
+					      x.prot, new_target, new_prot);
+	else
+		ret = ptsel_radix_leaf_cmpxchg(&p->radix, addr, old_target,
+					       x.prot, new_target, new_prot);
+	if (ret)
+		goto out;
+gen:
+	if (!moved && !gen)
+		goto out;
+	spin_lock_irq(&p->move_lock);
+	/* The table first: a reader that sees the generation sees it. */
+	if (moved)
+		ptsel_move_log_add(&p->moves, addr, PTSEL_PAGE_SIZE);
+	if (gen)
+		*gen = p->moves.gen;
+	spin_unlock_irq(&p->move_lock);
+out:
+	hash_note(p, order);
+	part_finish(p, addr, !ret && changed ? PTSEL_PAGE_SIZE : 0);
+	mutex_unlock(&p->lock);
+	return ret;
+}
+
 /**
  * ptsel_partition_leaf_cmpxchg() - compare and exchange one 4K leaf
  * @p: the partition
@@ -862,14 +931,14 @@ EXPORT_SYMBOL_NS_GPL(ptsel_partition_stats, PTSEL);
  * @gen: if not NULL, set to the partition's move generation after the
  *	 exchange (a new one if the target changed)
  *
- * The leaf keeps its protection. A huge leaf that maps @addr is split
- * first, without changing any translation, so the exchange acts on
- * this page alone. A lookup sees the old or the new leaf, target and
- * state together. Every walker switched to @p, and only those, forgets
- * the page before this returns; the others on their next switch to
- * @p. A change of target is a move: ptsel_partition_lookup_update()
- * reports it to holders of older generations, as after
- * ptsel_partition_remap().
+ * The leaf keeps its protection and its A/D bits. A huge leaf that
+ * maps @addr is split first, without changing any translation, so the
+ * exchange acts on this page alone. A lookup sees the old or the new
+ * leaf, target and state together. Every walker switched to @p, and
+ * only those, forgets the page before this returns; the others on
+ * their next switch to @p. A change of target is a move:
+ * ptsel_partition_lookup_update() reports it to holders of older
+ * generations, as after ptsel_partition_remap().
  *
  * Return: 0; -EINVAL for a bad request; -ENOENT if @addr is not mapped;
  * -EAGAIN if the page is mapped to another target or holds another
@@ -879,61 +948,50 @@ int ptsel_partition_leaf_cmpxchg(struct ptsel_partition *p, u64 addr,
 				 u64 old_target, u32 old_sw, u64 new_target,
 				 u32 new_sw, u64 *gen)
 {
-	struct span_op op = { .p = p };
-	const struct ptsel_region_set *rs;
-	struct ptsel_xlate x;
-	u32 format, old_prot, new_prot;
-	bool moved = false;
-	unsigned int order;
-	int ret;
-
 	if (!ptsel_map_ok(addr, new_target, PTSEL_PAGE_SIZE, PTSEL_PROT_READ,
 			  PTSEL_LIMIT) || (old_target & (PTSEL_PAGE_SIZE - 1)) ||
 	    old_sw > PTSEL_SW_MAX || new_sw > PTSEL_SW_MAX)
 		return -EINVAL;
-	mutex_lock(&p->lock);
-	rs = part_regions(p);
-	order = p->hash.tab->order;
-	format = ptsel_region_format(rs, addr);
-	rcu_read_lock();
-	ret = ptsel_partition_walk(p, NULL, addr, &x);
-	rcu_read_unlock();
-	if (ret)
-		goto out;
-	if (x.target != old_target || ptsel_sw(x.prot) != old_sw) {
-		ret = -EAGAIN;
-		goto out;
-	}
-	if (x.level) {
-		ret = span_split(&op, addr, addr + PTSEL_PAGE_SIZE, format);
-		if (ret)
-			goto out;
-	}
-	old_prot = x.prot;
-	new_prot = (x.prot & ~PTSEL_SW_MASK) | new_sw << PTSEL_SW_SHIFT;
-	if (format == PTSEL_FORMAT_HASH)
-		ret = ptsel_hash_leaf_cmpxchg(&p->hash, addr, old_target,
-					      old_prot, new_target, new_prot);
-	else
-		ret = ptsel_radix_leaf_cmpxchg(&p->radix, addr, old_target,
-					       old_prot, new_target, new_prot);
-	if (ret)
-		goto out;
-	moved = new_target != old_target;
-	spin_lock_irq(&p->move_lock);
-	/* The table first: a reader that sees the generation sees it. */
-	if (moved)
-		ptsel_move_log_add(&p->moves, addr, PTSEL_PAGE_SIZE);
-	if (gen)
-		*gen = p->moves.gen;
-	spin_unlock_irq(&p->move_lock);
-out:
-	hash_note(p, order);
-	part_finish(p, addr, ret ? 0 : PTSEL_PAGE_SIZE);
-	mutex_unlock(&p->lock);
-	return ret;
+	return leaf_update(p, addr, old_target, PTSEL_SW_MASK,
+			   old_sw << PTSEL_SW_SHIFT, new_target, PTSEL_SW_MASK,
+			   new_sw << PTSEL_SW_SHIFT, gen, NULL);
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaf_cmpxchg, PTSEL);
+
+/**
+ * ptsel_partition_leaf_ad() - set or clear the A/D bits of one 4K leaf
+ * @p: the partition
+ * @addr: input address of the page, 4 KiB aligned
+ * @target: output address the page must be mapped to (what the caller
+ *	    translated it to)
+ * @set: PTSEL_LEAF_ACCESSED and/or PTSEL_LEAF_DIRTY to set
+ * @clear: those to clear (@set wins where both name a bit)
+ * @prot: if not NULL, the leaf's PTSEL_LEAF_BITS as found, before the
+ *	  change: a test-and-clear reads the bits it clears here
+ *
+ * For a device that translated @addr and is about to access it, and for
+ * the owner that reads what devices did. Target, protection and
+ * software state stay. A huge leaf is split first. A change makes every
+ * walker switched to @p forget the page, as ptsel_partition_leaf_cmpxchg()
+ * does, so a device whose translation lacks a bit sets it again on its
+ * next access; no change stores nothing and invalidates nothing.
+ *
+ * Context: process context, may sleep.
+ * Return: 0; -EINVAL for a bad request; -ENOENT if @addr is not mapped;
+ * -EAGAIN if it is mapped elsewhere than @target (nothing changed: the
+ * caller's translation is stale); -ENOMEM if a huge leaf could not be
+ * split.
+ */
+int ptsel_partition_leaf_ad(struct ptsel_partition *p, u64 addr, u64 target,
+			    u32 set, u32 clear, u32 *prot)
+{
+	if (!ptsel_map_ok(addr, target, PTSEL_PAGE_SIZE, PTSEL_PROT_READ,
+			  PTSEL_LIMIT) || ((set | clear) & ~PTSEL_AD_MASK))
+		return -EINVAL;
+	return leaf_update(p, addr, target, 0, 0, target, clear | set, set,
+			   NULL, prot);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaf_ad, PTSEL);
 
 struct leaf_iter {
 	ptsel_part_leaf_fn fn;

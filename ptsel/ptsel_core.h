@@ -816,10 +816,10 @@ int ptsel_radix_leaf_cmpxchg(struct ptsel_radix *r, u64 addr, u64 old_target,
 int ptsel_hash_leaf_cmpxchg(struct ptsel_hash *h, u64 addr, u64 old_target,
 			    u32 old_prot, u64 new_target, u32 new_prot);
 
-/* Protections plus software bits: what a leaf may hold. */
+/* Protections plus software and A/D bits: what a leaf may hold. */
 static inline bool ptsel_leaf_prot_ok(u32 prot)
 {
-	return ptsel_prot_ok(prot & ~PTSEL_SW_MASK) && !(prot & ~PTSEL_LEAF_BITS);
+	return ptsel_prot_ok(prot & ~PTSEL_STATE_MASK) && !(prot & ~PTSEL_LEAF_BITS);
 }
 
 #endif /* _PTSEL_CORE_H */

@@ -8,6 +8,7 @@
  *   bits 1-3   PTSEL_PROT_{READ,WRITE,EXEC} (leaves only)
  *   bits 4-5   software state (PTSEL_SW_MASK >> 1; leaves only)
  *   bit 7      leaf (set on every leaf, whatever its level)
+ *   bits 8-9   accessed, dirty (PTSEL_AD_MASK >> 5; leaves only)
  *   bits 12-63 output address (leaf) or address of the next table
  *
  * Invariant between operations: every table except the root holds at
@@ -323,8 +324,8 @@ int ptsel_radix_map(struct ptsel_radix *r, u64 addr, u64 target, u64 size,
 	u64 done = 0;
 	int ret;
 
-	/* Software bits are for conversions that carry them over. */
-	if (!ptsel_map_ok(addr, target, size, prot & ~PTSEL_SW_MASK,
+	/* Software and A/D bits are for conversions that carry them over. */
+	if (!ptsel_map_ok(addr, target, size, prot & ~PTSEL_STATE_MASK,
 			  ptsel_radix_limit(r)))
 		return -EINVAL;
 	if (range_mapped(r, addr, addr + size))
@@ -802,7 +803,7 @@ int ptsel_radix_leaf_cmpxchg(struct ptsel_radix *r, u64 addr, u64 old_target,
 	};
 
 	if (!ptsel_map_ok(addr, new_target, PTSEL_PAGE_SIZE,
-			  new_prot & ~PTSEL_SW_MASK, ptsel_radix_limit(r)))
+			  new_prot & ~PTSEL_STATE_MASK, ptsel_radix_limit(r)))
 		return -EINVAL;
 	visit_range(r, addr, addr + PTSEL_PAGE_SIZE, leaf_cmpxchg, &cx);
 	return cx.ret;

@@ -14,6 +14,10 @@
 #define E_PRESENT	BIT_ULL(0)
 #define E_PROT_SHIFT	1
 #define E_LEAF		BIT_ULL(7)
+/* PTSEL_AD_MASK sits above E_LEAF: bits 8-9 of a leaf. */
+#define E_AD_SHIFT	8
+#define E_AD_MASK	(3ULL << E_AD_SHIFT)
+#define PROT_AD_SHIFT	5
 #define E_ADDR_MASK	(~(PTSEL_PAGE_SIZE - 1))
 
 static inline unsigned int level_shift(unsigned int level)
@@ -31,14 +35,20 @@ static inline u64 *entry_table(u64 e)
 	return (u64 *)(uintptr_t)(e & E_ADDR_MASK);
 }
 
+/* @prot: PTSEL_PROT_*, software and A/D bits (PTSEL_LEAF_BITS). */
 static inline u64 make_leaf(u64 target, u32 prot)
 {
-	return target | ((u64)prot << E_PROT_SHIFT) | E_LEAF | E_PRESENT;
+	u64 ad = (u64)((prot & PTSEL_AD_MASK) >> PROT_AD_SHIFT) << E_AD_SHIFT;
+
+	return target | ((u64)(prot & ~PTSEL_AD_MASK) << E_PROT_SHIFT) | ad |
+	       E_LEAF | E_PRESENT;
 }
 
 static inline u32 entry_prot(u64 e)
 {
-	return (e >> E_PROT_SHIFT) & PTSEL_LEAF_BITS;
+	u32 ad = ((e & E_AD_MASK) >> E_AD_SHIFT) << PROT_AD_SHIFT;
+
+	return ((e >> E_PROT_SHIFT) & (PTSEL_PROT_MASK | PTSEL_SW_MASK)) | ad;
 }
 
 #endif /* _PTSEL_RADIX_ENTRY_H */

@@ -215,7 +215,22 @@ void ptsel_walker_stats(struct ptsel_walker *w, struct ptsel_walker_stats *st);
 #define PTSEL_SW_SHIFT		3
 #define PTSEL_SW_MASK		(3U << PTSEL_SW_SHIFT)
 #define PTSEL_SW_MAX		3U
-#define PTSEL_LEAF_BITS		(PTSEL_PROT_MASK | PTSEL_SW_MASK)
+
+/*
+ * Accessed and dirty bits of a leaf, as an IOMMU with A/D support
+ * keeps them: a device sets them (ptsel_partition_leaf_ad()) when the
+ * translation it holds lacks them, and their owner tests and clears
+ * them. They travel with the leaf like the software state (a split
+ * gives them to every part) and come back in struct ptsel_xlate.prot.
+ * A map starts with both clear.
+ */
+#define PTSEL_LEAF_ACCESSED	(1U << 5)
+#define PTSEL_LEAF_DIRTY	(1U << 6)
+#define PTSEL_AD_MASK		(PTSEL_LEAF_ACCESSED | PTSEL_LEAF_DIRTY)
+
+/* What a leaf holds besides its PTSEL_PROT_* bits. */
+#define PTSEL_STATE_MASK	(PTSEL_SW_MASK | PTSEL_AD_MASK)
+#define PTSEL_LEAF_BITS		(PTSEL_PROT_MASK | PTSEL_STATE_MASK)
 
 /* The software state of a translation's or a leaf's @prot. */
 static inline u32 ptsel_sw(u32 prot)
@@ -234,6 +249,8 @@ typedef int (*ptsel_part_leaf_fn)(void *priv, u64 addr, u64 target, u64 size,
 int ptsel_partition_leaf_cmpxchg(struct ptsel_partition *p, u64 addr,
 				 u64 old_target, u32 old_sw, u64 new_target,
 				 u32 new_sw, u64 *gen);
+int ptsel_partition_leaf_ad(struct ptsel_partition *p, u64 addr, u64 target,
+			    u32 set, u32 clear, u32 *prot);
 int ptsel_partition_leaves(struct ptsel_partition *p, u64 start, u64 end,
 				  ptsel_part_leaf_fn fn, void *priv);
 

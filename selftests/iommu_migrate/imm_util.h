@@ -134,6 +134,36 @@ static inline int nr_nodes(void)
 }
 
 /* Nodes of @n pages at @addr, by move_pages() with no target: a query. */
+/* For qsort() of unsigned long long. */
+static inline int cmp_u64(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a;
+	unsigned long long y = *(const unsigned long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#ifdef __KSELFTEST_HARNESS_H
+/*
+ * A fixture's setup: the device, on a machine with two NUMA nodes.
+ * Return: its fd; -1 when the test is skipped (module not loaded,
+ * unless MEMVIRT_REQUIRE is set; one node).
+ */
+static inline int imm_open_two_nodes(struct __test_metadata *_metadata)
+{
+	int dev = open(DEV, O_RDWR | O_CLOEXEC);
+
+	if (dev < 0 && errno == ENOENT && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return -1, "iommu_migrate not loaded");
+	ASSERT_LE(0, dev);
+	if (nr_nodes() < 2) {
+		close(dev);
+		SKIP(return -1, "needs two NUMA nodes");
+	}
+	return dev;
+}
+#endif
+
 static inline long query_nodes(void *addr, unsigned long n, int *status)
 {
 	void **pages = calloc(n, sizeof(*pages));

@@ -215,6 +215,16 @@ TEST_F(imm, migrate_and_evacuate_bad_input)
 	EXPECT_EQ(-EBADF, imm_page(self->dev, 12345, 0, &pg));
 	EXPECT_EQ(0, imm_page(self->dev, buf, 3, &pg));
 	EXPECT_EQ(-1, pg.state);	/* not mapped */
+	EXPECT_EQ(0, pg.ad);
+	pg = (struct iommu_migrate_page){ .buf_fd = buf, .flags = 2 };
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_PAGE, &pg));
+	pg = (struct iommu_migrate_page){ .buf_fd = buf, .reserved = 1 };
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_PAGE, &pg));
+	pg = (struct iommu_migrate_page){
+		.buf_fd = buf, .flags = IOMMU_MIGRATE_PAGE_CLEAR_AD,
+	};
+	EXPECT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_PAGE, &pg));
+	EXPECT_EQ(0, pg.ad);	/* not mapped: nothing to clear */
 	close(buf);
 }
 

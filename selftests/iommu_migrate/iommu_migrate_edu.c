@@ -9,7 +9,8 @@
  * over and over meanwhile. Afterwards, from the CPU mapping: every
  * record is where it belongs, none lost, torn or misplaced; every page
  * is on the node of the last move; the counters agree; and the kernel
- * logged no DMAR fault. edu_copy_delay_ms keeps each page 150 ms
+ * logged no DMAR fault. An evacuation of a frame range moves the
+ * device's pages out the same way. edu_copy_delay_ms keeps each page 150 ms
  * between copy and switch, longer than one of edu's DMA commands
  * (100 ms), so a move without the hold or the drain loses records.
  *
@@ -255,6 +256,27 @@ TEST_F_TIMEOUT(edu, records_survive_migrations, 240)
 }
 
 /*
+ * A two-page buffer on node 0, its CPU mapping in @map, the DMAR fault
+ * lines logged so far in @faults0. Return: its fd, or -1 when the test
+ * is skipped (one node).
+ */
+static int mapped_pair(struct __test_metadata *_metadata, int dev, void **map,
+		       long *faults0)
+{
+	int buf;
+
+	if (nr_nodes() < 2)
+		SKIP(return -1, "one NUMA node");
+	*faults0 = dmar_faults();
+	ASSERT_LE(0, *faults0);
+	buf = imm_buf(dev, 2 * PAGE, 0);
+	ASSERT_LE(0, buf);
+	*map = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, *map);
+	return buf;
+}
+
+/*
  * A move whose destination cannot be allocated aborts: the IOVA keeps
  * the old page, the device goes on writing there, nothing is lost.
  */
@@ -270,15 +292,10 @@ TEST_F_TIMEOUT(edu, failed_allocation_keeps_the_old_page, 120)
 	int buf;
 	void *map;
 
-	if (nr_nodes() < 2)
-		SKIP(return, "one NUMA node");
-	faults0 = dmar_faults();
-	ASSERT_LE(0, faults0);
+	buf = mapped_pair(_metadata, self->dev, &map, &faults0);
+	if (buf < 0)
+		return;
 	mv_knobs_save(&self->knobs, "fail_next_allocs");
-	buf = imm_buf(self->dev, 2 * PAGE, 0);
-	ASSERT_LE(0, buf);
-	map = mmap(NULL, 2 * PAGE, PROT_READ, MAP_SHARED, buf, 0);
-	ASSERT_NE(MAP_FAILED, map);
 	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
 	ASSERT_EQ(0, edu_start(self->dev, buf, EDU_IOVA, count));
 	ASSERT_EQ(0, write_knob("fail_next_allocs", "1"));
@@ -398,6 +415,70 @@ TEST_F(edu, bad_input)
 	close(buf2);
 	close(buf);
 	close(null);
+}
+
+/*
+ * An evacuation of a frame range finds the pages the device writes to
+ * (they have no RMT entry: the real IOMMU maps them) and moves them
+ * out under its DMA, with the hold and the drain; nothing is lost.
+ */
+TEST_F_TIMEOUT(edu, evacuation_moves_device_pages, 120)
+{
+	const unsigned long long count = PAGE / REC - 1;	/* one load */
+	struct iommu_migrate_evacuate ev;
+	struct iommu_migrate_edu_stats st;
+	struct iommu_migrate_page pg0, pg1, pg;
+	struct rec_result r;
+	long faults0;
+	int buf;
+	void *map;
+
+	buf = mapped_pair(_metadata, self->dev, &map, &faults0);
+	if (buf < 0)
+		return;
+	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg0));
+	ASSERT_EQ(0, imm_page(self->dev, buf, 1, &pg1));
+	ASSERT_EQ(0, edu_start(self->dev, buf, EDU_IOVA, count));
+	/* Page 0's frame, to any node, while the device writes page 0. */
+	ev = (struct iommu_migrate_evacuate){
+		.start_pfn = pg0.pfn, .nr_pages = 1, .node = -1,
+	};
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	EXPECT_EQ(1, ev.mapped);
+	EXPECT_EQ(1, ev.moved);
+	EXPECT_EQ(0, ev.failed);
+	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg));
+	EXPECT_NE(pg0.pfn, pg.pfn);
+	/* Page 1's frame, to node 1. */
+	ev = (struct iommu_migrate_evacuate){
+		.start_pfn = pg1.pfn, .nr_pages = 1, .node = 1,
+	};
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	EXPECT_EQ(1, ev.mapped);
+	EXPECT_EQ(1, ev.moved);
+	ASSERT_EQ(0, imm_page(self->dev, buf, 1, &pg));
+	EXPECT_NE(pg1.pfn, pg.pfn);
+	EXPECT_EQ(1, pg.node);
+	/* Nothing of the session is left in the frames it left. */
+	ev = (struct iommu_migrate_evacuate){
+		.start_pfn = pg0.pfn, .nr_pages = 1, .node = -1,
+	};
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	EXPECT_EQ(0, ev.mapped);
+	ASSERT_EQ(0, edu_wait(self->dev, &st));
+	ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	EXPECT_EQ(2, st.migrated);
+	EXPECT_EQ(0, st.dma_errors);
+	check_records(map, EDU_IOVA, 2 * PAGE / REC, IOMMU_MIGRATE_EDU_ENGINE,
+		      st.written, &r);
+	EXPECT_EQ(count, st.written);
+	EXPECT_EQ(count, r.ok);
+	EXPECT_EQ(0, r.lost);
+	EXPECT_EQ(0, r.torn);
+	EXPECT_EQ(0, r.misplaced);
+	EXPECT_EQ(faults0, dmar_faults());
+	munmap(map, 2 * PAGE);
+	close(buf);
 }
 
 TEST_HARNESS_MAIN

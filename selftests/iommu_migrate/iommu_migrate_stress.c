@@ -43,12 +43,7 @@ FIXTURE(stress) {
 
 FIXTURE_SETUP(stress)
 {
-	self->dev = open(DEV, O_RDWR | O_CLOEXEC);
-	if (self->dev < 0 && errno == ENOENT && !getenv("MEMVIRT_REQUIRE"))
-		SKIP(return, "iommu_migrate not loaded");
-	ASSERT_LE(0, self->dev);
-	if (nr_nodes() < 2)
-		SKIP(return, "needs two NUMA nodes");
+	self->dev = imm_open_two_nodes(_metadata);
 }
 
 FIXTURE_TEARDOWN(stress)
@@ -241,14 +236,6 @@ TEST_F_TIMEOUT(stress, dma_with_failing_destinations, 600)
 	stress(_metadata, self->dev, stress_bytes() / 2, 5, true);
 	put(mif, "0");
 	put(path, "0");
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	unsigned long long x = *(const unsigned long long *)a;
-	unsigned long long y = *(const unsigned long long *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* Evacuate the frames of a buffer's pages while an engine writes them. */

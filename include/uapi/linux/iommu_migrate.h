@@ -252,23 +252,38 @@ struct iommu_migrate_evacuate {
 	__u64 failed;
 };
 
+/* Flags of struct iommu_migrate_page */
+#define IOMMU_MIGRATE_PAGE_CLEAR_AD	(1U << 0)
+
+/* Bits of iommu_migrate_page.ad: what devices did since the last clear */
+#define IOMMU_MIGRATE_AD_ACCESSED	(1U << 0)
+#define IOMMU_MIGRATE_AD_DIRTY		(1U << 1)
+
 /**
  * struct iommu_migrate_page - where one buffer page is now
  * @buf_fd: the buffer
- * @reserved: must be zero
+ * @flags: IOMMU_MIGRATE_PAGE_CLEAR_AD: clear the accessed and dirty
+ *	   bits of the page's I/O PTE after reading them into @ad
  * @index: page index in the buffer
  * @pfn: output: its frame
  * @node: output: its NUMA node
  * @state: output: its RMT state (0 normal, 1 migrating, 2 blocked;
  *	   -1 if the buffer is not mapped)
+ * @ad: output: IOMMU_MIGRATE_AD_* of its I/O PTE: a device read or
+ *	wrote the page (ACCESSED), or wrote it (DIRTY), since the bits
+ *	were last cleared or the buffer mapped; moves keep them. 0 if
+ *	the buffer is not mapped in a domain of the model.
+ * @reserved: must be zero
  */
 struct iommu_migrate_page {
 	__s32 buf_fd;
-	__u32 reserved;
+	__u32 flags;
 	__u64 index;
 	__u64 pfn;
 	__s32 node;
 	__s32 state;
+	__u32 ad;
+	__u32 reserved;
 };
 
 /**

@@ -8,6 +8,8 @@
  *  2. DMA stall per stall, p50 and p99 (from the engines' log2
  *     histograms, upper bounds), against the time of one 4 KiB copy
  *     measured here (target p99 <= 3x);
+ *     The iommu_migrate_window tracepoint splits each page's window
+ *     into its steps (mark, drain, copy, switch, release), exact ns;
  *  3. what plain Linux does with DMA-pinned pages: move_pages() of
  *     anonymous memory pinned with FOLL_LONGTERM (io_uring registered
  *     buffers pin that way), fraction moved, beside ours.
@@ -173,21 +175,108 @@ static double percentile(const unsigned long long *hist, double q)
 	return 0;
 }
 
+/* The steps of the iommu_migrate_window tracepoint, and the whole. */
+#define NSTEPS	6
+static const char *const step_name[NSTEPS] = {
+	"mark", "drain", "copy", "switch", "release", "window",
+};
+#define TRACING	"/sys/kernel/tracing/"
+#define WIN_EVENT	TRACING "events/iommu_migrate/iommu_migrate_window/enable"
+#define MAX_WIN	(2 * ROUNDS * PAGES)
+
+static int put_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Record the window tracepoint from now on; 0 or -1 if tracefs is not there. */
+static int windows_start(void)
+{
+	if (put_file(TRACING "buffer_size_kb", "8192") ||
+	    put_file(TRACING "trace", "") || put_file(WIN_EVENT, "1"))
+		return -1;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	unsigned long long x = *(const unsigned long long *)a;
+	unsigned long long y = *(const unsigned long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Stop recording and read the windows: @w[step][i], sorted per step.
+ * Returns how many pages were seen.
+ */
+static unsigned long windows_read(unsigned long long (*w)[MAX_WIN])
+{
+	FILE *f;
+	char line[512];
+	unsigned long n = 0;
+	int k;
+
+	put_file(WIN_EVENT, "0");
+	f = fopen(TRACING "trace", "r");
+	if (!f)
+		return 0;
+	while (n < MAX_WIN && fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "iommu_migrate_window:");
+		unsigned long long iova;
+
+		if (p && sscanf(p, "iommu_migrate_window: iova=%llx mark_ns=%llu drain_ns=%llu copy_ns=%llu switch_ns=%llu release_ns=%llu window_ns=%llu",
+				&iova, &w[0][n], &w[1][n], &w[2][n], &w[3][n],
+				&w[4][n], &w[5][n]) == 7)
+			n++;
+	}
+	fclose(f);
+	put_file(TRACING "trace", "");
+	for (k = 0; k < NSTEPS; k++)
+		qsort(w[k], n, sizeof(w[k][0]), cmp_u64);
+	return n;
+}
+
+static void windows_print(const char *what, unsigned long long (*w)[MAX_WIN],
+			  unsigned long n, double copy)
+{
+	char row[512];
+	int k, len = 0;
+
+	if (!n) {
+		printf("iommu_migrate_bench: %s: no iommu_migrate_window events (tracefs?)\n",
+		       what);
+		return;
+	}
+	for (k = 0; k < NSTEPS; k++)
+		len += snprintf(row + len, sizeof(row) - len, "%s%s %llu/%llu",
+				k ? ", " : "", step_name[k], w[k][n / 2],
+				w[k][n * 99 / 100]);
+	printf("iommu_migrate_bench: %s: migrating window per page, tracepoint, %lu pages, p50/p99 ns: %s; one 4 KiB copy %.0f ns: window p50 ratio %.1f, p99 ratio %.1f (target <= 3)\n",
+	       what, n, row, copy, w[5][n / 2] / copy, w[5][n * 99 / 100] / copy);
+}
+
 /*
  * One run: @rate operations per second per engine (0: as fast as the
  * CPU lets them) while the buffer hops nodes ROUNDS times. Seconds per
  * migrated page; the engines' stall histograms are added to @hist.
  */
-static double run(int dev, int buf, unsigned int dom, unsigned int rate,
-		  unsigned long long *hist, unsigned long long *blocked,
-		  unsigned long long *moved)
+static double run(int dev, int buf, unsigned int dom, int engines,
+		  unsigned int rate, unsigned long long *hist,
+		  unsigned long long *blocked, unsigned long long *moved)
 {
 	struct iommu_migrate_stats s0, s1;
 	int ids[ENGINES], i, r;
 	double t;
 
 	*moved = 0;
-	for (i = 0; i < ENGINES; i++) {
+	for (i = 0; i < engines; i++) {
 		struct iommu_migrate_engine e = {
 			.domain = dom, .iova = i * (BYTES / ENGINES),
 			.size = BYTES / ENGINES, .rate = rate,
@@ -214,7 +303,7 @@ static double run(int dev, int buf, unsigned int dom, unsigned int rate,
 		return -1;
 	for (i = 0; i < IOMMU_MIGRATE_STALL_BUCKETS; i++)
 		blocked[i] += s1.blocked_hist[i] - s0.blocked_hist[i];
-	for (i = 0; i < ENGINES; i++) {
+	for (i = 0; i < engines; i++) {
 		struct iommu_migrate_engine_stats st = { .id = ids[i] };
 		int k;
 
@@ -230,11 +319,13 @@ int main(void)
 {
 	struct iommu_migrate_domain d = { .format = IOMMU_MIGRATE_FORMAT_RADIX };
 	struct iommu_migrate_buf b = { .size = BYTES, .node = 0 };
-	unsigned long long hist[2][IOMMU_MIGRATE_STALL_BUCKETS] = { { 0 } };
-	unsigned long long blocked[2][IOMMU_MIGRATE_STALL_BUCKETS] = { { 0 } };
-	unsigned long long moved[2];
-	double ours[2], anon, copy, pinned;
-	int dev, buf, k;
+	unsigned long long hist[3][IOMMU_MIGRATE_STALL_BUCKETS] = { { 0 } };
+	unsigned long long blocked[3][IOMMU_MIGRATE_STALL_BUCKETS] = { { 0 } };
+	static unsigned long long win[3][NSTEPS][MAX_WIN];
+	unsigned long nwin[3] = { 0 };
+	unsigned long long moved[3];
+	double ours[3], anon, copy, pinned;
+	int dev, buf, k, tracing;
 
 	dev = open("/dev/iommu_migrate", O_RDWR);
 	if (dev < 0 || ioctl(dev, IOMMU_MIGRATE_IOC_DOMAIN_CREATE, &d))
@@ -249,16 +340,26 @@ int main(void)
 		if (buf < 0 || ioctl(dev, IOMMU_MIGRATE_IOC_MAP, &m))
 			return perror("iommu_migrate_bench: buffer"), 1;
 	}
-	ours[0] = run(dev, buf, d.id, RATE, hist[0], blocked[0], &moved[0]);
-	ours[1] = run(dev, buf, d.id, 0, hist[1], blocked[1], &moved[1]);
-	if (ours[0] < 0 || ours[1] < 0)
-		return 1;
+	/* Paced engines, unthrottled engines, then no DMA at all. */
+	for (k = 0; k < 3; k++) {
+		tracing = !windows_start();
+		ours[k] = run(dev, buf, d.id, k < 2 ? ENGINES : 0,
+			      k ? 0 : RATE, hist[k], blocked[k], &moved[k]);
+		if (ours[k] < 0)
+			return 1;
+		if (tracing)
+			nwin[k] = windows_read(win[k]);
+	}
 	anon = anon_baseline();
 	copy = copy_4k_ns();
 	pinned = pinned_fraction();
-	for (k = 0; k < 2; k++) {
-		const char *what = k ? "engines unthrottled (they take the CPU the PME needs)" :
-				       "engines at " RATE_S " ops/s each";
+	for (k = 0; k < 3; k++) {
+		static const char *const whats[] = {
+			"engines at " RATE_S " ops/s each",
+			"engines unthrottled (they take the CPU the PME needs)",
+			"no DMA running (the protocol alone)",
+		};
+		const char *what = whats[k];
 		double b50 = percentile(blocked[k], 0.5), b99 = percentile(blocked[k], 0.99);
 
 		printf("iommu_migrate_bench: %s: migration under DMA %.1f us/page, move_pages() of unpinned anon %.1f us/page: throughput ratio %.2f (target >= 0.5)\n",
@@ -267,6 +368,7 @@ int main(void)
 		       what, b50, b99, copy, copy ? b99 / copy : 0);
 		printf("iommu_migrate_bench: %s: stall seen by the emulated engines p50 <= %.0f ns, p99 <= %.0f ns (adds the engine kthread's wake-up, across vCPUs under single-threaded TCG)\n",
 		       what, percentile(hist[k], 0.5), percentile(hist[k], 0.99));
+		windows_print(what, win[k], nwin[k], copy);
 	}
 	printf("iommu_migrate_bench: FOLL_LONGTERM-pinned pages moved by move_pages(): %.0f%%; device-mapped pages moved here: %.0f%%\n",
 	       pinned * 100, (moved[0] + moved[1]) * 100.0 / (2 * ROUNDS * PAGES));

@@ -3,8 +3,9 @@
  * The iommu_migrate core against its reference model
  * (iommu_migrate/core_model.h): random operations, legal and illegal, on
  * the state machine, the PME protocol and the RMT check; then fixed
- * checks of every illegal transition and of the DMA records. Prints
- * TAP; -s SEED runs one seed again.
+ * checks of every illegal transition and of the DMA records; the edu
+ * hold and drain against its memory model, and its rules. Prints TAP;
+ * -s SEED runs one seed again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,26 +34,97 @@ static u64 rnd(void)
 	return rng;
 }
 
+/*
+ * @nops random steps of a model (@step on @m, its reason in @why); the
+ * test passes if no step disagrees and @enough says the run covered
+ * enough; @what names it, after the seed.
+ */
+static void run_model(u64 seed, unsigned long nops, void *m, const char *why,
+		      bool (*step)(void *m, u64 r), bool (*enough)(void *m, char *what,
+								   size_t len))
+{
+	char what[160];
+	unsigned long i;
+	bool good = true;
+	int n;
+
+	rng = seed | 1;
+	for (i = 0; i < nops && good; i++)
+		good = step(m, rnd());
+	if (!good)
+		printf("# seed %llu op %lu: %s\n", (unsigned long long)seed,
+		       i, why);
+	n = snprintf(what, sizeof(what), "seed %llu, ", (unsigned long long)seed);
+	ok(enough(m, what + n, sizeof(what) - n) && good, what);
+}
+
+static bool core_step(void *p, u64 r)
+{
+	return imm_model_step(p, r & 0xff, (r >> 8) & 0xff, r >> 16);
+}
+
+static bool core_enough(void *p, char *what, size_t len)
+{
+	struct imm_model *m = p;
+
+	snprintf(what, len, "model run (%lu legal, %lu illegal)", m->legal,
+		 m->illegal);
+	return m->legal > 1000 && m->illegal > 1000;
+}
+
 static void random_run(u64 seed, unsigned long nops)
 {
 	static struct imm_model m;
-	unsigned long i;
-	char what[96];
-	bool good = true;
 
-	rng = seed | 1;
 	imm_model_init(&m);
-	for (i = 0; i < nops && good; i++) {
-		u64 r = rnd();
+	run_model(seed, nops, &m, m.why, core_step, core_enough);
+}
 
-		good = imm_model_step(&m, r & 0xff, (r >> 8) & 0xff, r >> 16);
-	}
-	if (!good)
-		printf("# seed %llu op %lu: %s\n", (unsigned long long)seed,
-		       i, m.why);
-	snprintf(what, sizeof(what), "model run, seed %llu (%lu legal, %lu illegal)",
-		 (unsigned long long)seed, m.legal, m.illegal);
-	ok(good && m.legal > 1000 && m.illegal > 1000, what);
+/* The edu hold and drain against its memory model (core_model.h). */
+static bool hold_step(void *p, u64 r)
+{
+	return imm_hold_model_step(p, r & 0xff, (r >> 8) & 0xff);
+}
+
+static bool hold_enough(void *p, char *what, size_t len)
+{
+	struct imm_hold_model *m = p;
+
+	snprintf(what, len,
+		 "hold model run (%lu legal, %lu illegal, %lu moves, %lu held issues)",
+		 m->legal, m->illegal, m->moves, m->waits);
+	return m->moves > 100 && m->waits > 100 && m->illegal > 1000;
+}
+
+static void hold_run(u64 seed, unsigned long nops)
+{
+	static struct imm_hold_model m;
+
+	imm_hold_model_init(&m);
+	run_model(seed, nops, &m, m.why, hold_step, hold_enough);
+}
+
+/* The hold's rules, one case each. */
+static void hold_rules(void)
+{
+	struct imm_hold h;
+
+	imm_hold_init(&h);
+	ok(!imm_hold_issue(&h, 1) && imm_hold_issue(&h, 2) == -EBUSY,
+	   "one command at a time");
+	ok(!imm_hold_begin(&h, 1) && !imm_hold_drained(&h),
+	   "a page with a command in flight is not drained");
+	ok(imm_hold_begin(&h, 2) == -EBUSY, "one held page at a time");
+	ok(!imm_hold_complete(&h) && imm_hold_drained(&h) &&
+	   imm_hold_complete(&h) == -EINVAL, "completion drains it, once");
+	ok(imm_hold_issue(&h, 1) == -EAGAIN && !imm_hold_issue(&h, 0) &&
+	   imm_hold_drained(&h), "the held page takes no command, others do");
+	ok(!imm_hold_complete(&h) && !imm_hold_end(&h) &&
+	   imm_hold_end(&h) == -EINVAL && !imm_hold_drained(&h),
+	   "the hold ends once; nothing held is not drained");
+	ok(!imm_hold_issue(&h, 1) && imm_hold_issue(&h, IMM_HOLD_NONE) == -EINVAL &&
+	   imm_hold_begin(&h, IMM_HOLD_NONE) == -EINVAL,
+	   "after it the page takes commands; IMM_HOLD_NONE is no page");
 }
 
 /* Every (state, event) pair: only the four listed transitions pass. */
@@ -154,8 +226,11 @@ int main(int argc, char **argv)
 	protocol_order();
 	abort_paths();
 	records();
-	for (c = 0; c < runs; c++)
+	hold_rules();
+	for (c = 0; c < runs; c++) {
 		random_run(seed + c, 200000);
+		hold_run(seed + c, 100000);
+	}
 	printf("1..%u\n", tests);
 	return failed ? 1 : 0;
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ptsel's per-leaf software state, one-leaf compare-and-exchange and
- * partition-level leaf iteration (part.c, walker.c, both formats), on a
- * randomized model: a window of pages with huge and small leaves under
- * maps, exchanges, protection changes and region conversions. After
+ * ptsel's per-leaf software state, one-leaf compare-and-exchange, the
+ * accessed/dirty bits and partition-level leaf iteration (part.c,
+ * walker.c, both formats), on a randomized model: a window of pages with
+ * huge and small leaves under maps, exchanges, A/D sets and clears,
+ * protection changes and region conversions. After
  * every step, lookups straight from the tables and through a walker
  * (its TLB must have forgotten what changed), the move reports of
  * ptsel_partition_lookup_update() and the leaf iteration must agree
@@ -28,7 +29,7 @@
 struct mpage {
 	bool mapped;
 	u64 target;
-	u32 prot;	/* PTSEL_PROT_* and software bits */
+	u32 prot;	/* PTSEL_PROT_*, software and A/D bits */
 	u64 moved_gen;	/* generation of the last move of this page */
 };
 
@@ -119,6 +120,7 @@ static int run(u64 seed, unsigned long nops)
 	struct ptsel_walker *w;
 	const char *why = NULL;
 	unsigned long op, exchanges = 0, refusals = 0, moves_seen = 0;
+	unsigned long ad_changes = 0, ad_refusals = 0;
 	unsigned int i;
 
 	rng = seed | 1;
@@ -179,7 +181,7 @@ static int run(u64 seed, unsigned long nops)
 				break;
 			}
 			if (m->mapped)
-				m->prot = (m->prot & PTSEL_SW_MASK) | prot;
+				m->prot = (m->prot & PTSEL_STATE_MASK) | prot;
 		} else if (k < 23) {
 			/* convert the 4M region around pg to the other format */
 			u64 base = (u64)(pg & ~1023U) * PAGE;
@@ -192,6 +194,38 @@ static int run(u64 seed, unsigned long nops)
 			}
 			if (ret)
 				ptsel_partition_set_region(p, base, 1024 * PAGE, fmt, NULL);
+		} else if (k < 40) {
+			/* A/D: set and clear some, with the right target or not */
+			bool right = rnd() % 4;
+			u32 set = (rnd() % 4) << 5, clear = (rnd() % 4) << 5;
+			u64 t = m->mapped ? m->target : 0;
+			u32 found = ~0U;
+
+			if (!right)
+				t += PAGE;
+			ret = ptsel_partition_leaf_ad(p, pg * PAGE, t, set, clear,
+						      &found);
+			if (!m->mapped) {
+				if (ret != -ENOENT)
+					why = "A/D change on a hole";
+				continue;
+			}
+			if (found != m->prot) {
+				why = "A/D change reported other bits than the leaf's";
+				continue;
+			}
+			if (!right) {
+				ad_refusals++;
+				if (ret != -EAGAIN)
+					why = "A/D change on a stale target not refused";
+				continue;
+			}
+			if (ret) {
+				why = "A/D change refused";
+				continue;
+			}
+			ad_changes += ((m->prot & ~clear) | set) != m->prot;
+			m->prot = (m->prot & ~clear) | set;
 		} else {
 			/* exchange: right or wrong expectations, new state and maybe target */
 			bool right = rnd() % 4;
@@ -259,7 +293,8 @@ static int run(u64 seed, unsigned long nops)
 	ptsel_partition_put(p);
 	if (why)
 		fprintf(stderr, "# seed %llu op %lu: %s\n", (unsigned long long)seed, op, why);
-	ok(!why && exchanges && refusals && moves_seen, "leaf state and exchange model", seed);
+	ok(!why && exchanges && refusals && moves_seen && ad_changes &&
+	   ad_refusals, "leaf state, A/D and exchange model", seed);
 	return !!why;
 }
 
@@ -300,6 +335,66 @@ static void fixed_checks(void)
 	ptsel_partition_put(p);
 }
 
+/* Accessed/dirty bits, one case each. */
+static void ad_checks(void)
+{
+	struct ptsel_partition *p = ptsel_partition_create(PTSEL_FORMAT_RADIX);
+	struct ptsel_walker *w = ptsel_walker_create();
+	const u64 t0 = 1ULL << 30;
+	struct ptsel_xlate x;
+	u32 prot = 0;
+
+	ptsel_walker_switch(w, p);
+	ok(!ptsel_partition_map(p, 0, t0, 2ULL << 20, PTSEL_PROT_READ) &&
+	   !ptsel_walker_translate(w, PAGE, &x) && !(x.prot & PTSEL_AD_MASK),
+	   "a map starts clean", 0);
+	ok(ptsel_partition_map(p, 4ULL << 20, 0, PAGE,
+			       PTSEL_PROT_READ | PTSEL_LEAF_DIRTY) == -EINVAL,
+	   "map refuses A/D bits", 0);
+	ok(ptsel_partition_leaf_ad(p, PAGE, t0 + PAGE, PTSEL_PROT_WRITE, 0,
+				   NULL) == -EINVAL &&
+	   ptsel_partition_leaf_ad(p, PAGE, t0 + PAGE, 0, PTSEL_SW_MASK,
+				   NULL) == -EINVAL &&
+	   ptsel_partition_leaf_ad(p, PAGE + 1, t0 + PAGE, 0, 0, NULL) == -EINVAL,
+	   "bits other than A/D, a misaligned address refused", 0);
+	ok(ptsel_partition_leaf_ad(p, PAGE, t0, PTSEL_LEAF_DIRTY, 0, &prot) ==
+	   -EAGAIN && prot == PTSEL_PROT_READ,
+	   "a stale target is refused and the leaf reported", 0);
+	ok(!ptsel_partition_leaf_ad(p, PAGE, t0 + PAGE, PTSEL_AD_MASK, 0, NULL) &&
+	   !ptsel_walker_translate(w, PAGE, &x) &&
+	   (x.prot & PTSEL_AD_MASK) == PTSEL_AD_MASK && x.level == 0,
+	   "set inside a huge leaf splits it; the walker sees the bits", 0);
+	ok(!ptsel_walker_translate(w, 2 * PAGE, &x) && !(x.prot & PTSEL_AD_MASK),
+	   "the neighbour stays clean", 0);
+	ok(!ptsel_partition_protect(p, 0, 2ULL << 20,
+				    PTSEL_PROT_READ | PTSEL_PROT_WRITE) &&
+	   !ptsel_partition_leaf_cmpxchg(p, PAGE, t0 + PAGE, 0, t0 + PAGE, 1,
+					 NULL) &&
+	   !ptsel_partition_translate(p, PAGE, &x) &&
+	   (x.prot & PTSEL_AD_MASK) == PTSEL_AD_MASK,
+	   "protect and a state exchange keep A/D", 0);
+	ok(!ptsel_partition_set_region(p, 0, 2ULL << 20, PTSEL_FORMAT_RADIX, NULL) &&
+	   !ptsel_partition_convert(p, 0, 2ULL << 20, PTSEL_FORMAT_HASH, NULL) &&
+	   !ptsel_walker_translate(w, PAGE, &x) &&
+	   (x.prot & PTSEL_AD_MASK) == PTSEL_AD_MASK,
+	   "conversion to hashed keeps A/D", 0);
+	ok(!ptsel_partition_leaf_ad(p, PAGE, t0 + PAGE, 0, PTSEL_LEAF_DIRTY,
+				    &prot) && (prot & PTSEL_LEAF_DIRTY) &&
+	   !ptsel_walker_translate(w, PAGE, &x) &&
+	   (x.prot & PTSEL_AD_MASK) == PTSEL_LEAF_ACCESSED,
+	   "test and clear of dirty (hashed); the walker forgot the old bits", 0);
+	ok(!ptsel_partition_leaf_ad(p, PAGE, t0 + PAGE, PTSEL_LEAF_DIRTY,
+				    PTSEL_LEAF_DIRTY, NULL) &&
+	   !ptsel_partition_translate(p, PAGE, &x) && (x.prot & PTSEL_LEAF_DIRTY),
+	   "set wins over clear", 0);
+	ok(!ptsel_partition_leaf_cmpxchg(p, PAGE, t0 + PAGE, 1, 9 * PAGE, 0, NULL) &&
+	   !ptsel_walker_translate(w, PAGE, &x) && x.target == 9 * PAGE &&
+	   (x.prot & PTSEL_AD_MASK) == PTSEL_AD_MASK,
+	   "a move keeps A/D", 0);
+	ptsel_walker_destroy(w);
+	ptsel_partition_put(p);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long nops = 20000;
@@ -316,6 +411,7 @@ int main(int argc, char **argv)
 	}
 	printf("TAP version 13\n");
 	fixed_checks();
+	ad_checks();
 	for (c = 0; c < runs; c++)
 		rc |= run(seed + c, nops);
 	printf("1..%u\n", tests);
