@@ -46,6 +46,29 @@ static bool mc_bg_finished(struct mc_host *h, u16 op)
 	return !(r & MC_BGREG_RUNNING) && MC_BGREG_OPCODE(r) == op;
 }
 
+/*
+ * Caller holds h->bg_lock, so no background command of the host's runs.
+ * One may still run on the device: a Perform Maintenance or Scan Media
+ * whose submission timed out (stalled firmware) and that the firmware
+ * started after the host gave up on it. Nobody waits for it and nobody
+ * aborts it, and the device refuses every background command (BUSY)
+ * until it ends, which may take a minute: abort it now.
+ */
+static void mc_bg_reap(struct mc_host *h)
+{
+	u64 r = READ_ONCE(h->regs->bg_status);
+	u16 op = MC_BGREG_OPCODE(r);
+
+	lockdep_assert_held(&h->bg_lock);
+	if (!(r & MC_BGREG_RUNNING))
+		return;
+	atomic64_inc(&h->stat[MC_ST_ABORTS]);
+	reinit_completion(&h->bg_done);
+	if (!mc_mbox_send(h, MC_OP_BG_ABORT, NULL, 0, NULL, 0, NULL))
+		mc_wait(h, &h->bg_done, mc_bg_finished, op,
+			READ_ONCE(mc_cmd_timeout_ms));
+}
+
 /* Caller holds h->bg_lock: waits for the background command @op. */
 static int mc_bg_wait(struct mc_host *h, u16 op)
 {
@@ -102,14 +125,23 @@ int mc_mbox_send(struct mc_host *h, u16 opcode, const void *in, size_t in_len,
 	if (in_len > MC_PAYLOAD_MAX)
 		return -EINVAL;
 	bg = mc_ops[idx].background;
-	if (bg)
+	if (bg) {
 		mutex_lock(&h->bg_lock);
+		if (!READ_ONCE(h->dead))
+			mc_bg_reap(h);
+	}
 	mutex_lock(&h->mbox_lock);
 	if (READ_ONCE(h->dead)) {
 		ret = -ENODEV;
 		goto unlock;
 	}
-	if (READ_ONCE(r->ctrl) & MC_CTRL_DOORBELL) {
+	/*
+	 * The device still works on a command the host gave up on (it
+	 * timed out): the mailbox is the device's until it answers that
+	 * one. Wait for it as long as for a command of our own.
+	 */
+	if (mc_wait(h, &h->mbox_done, mc_doorbell_clear, opcode,
+		    READ_ONCE(mc_cmd_timeout_ms))) {
 		ret = -EBUSY;
 		goto unlock;
 	}

@@ -712,11 +712,36 @@ static int model_stats_show(struct seq_file *s, void *unused)
 		   atomic64_read(&m->unadvertised),
 		   atomic64_read(&m->ppr_done[0]), atomic64_read(&m->ppr_done[1]),
 		   atomic64_read(&m->spare_done));
-	seq_printf(s, "ops %#x\nfeats %#x\nhost_caps %#x\n", m->ops, m->feats,
-		   m->host_caps);
+	seq_printf(s, "ops %#x\nfeats %#x\nhost_caps %#x\nbg_running %d\n",
+		   m->ops, m->feats, m->host_caps, fw_bg_running(m));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(model_stats);
+
+/*
+ * model_stall: the firmware stops answering, or answers again. Clearing
+ * it wakes the firmware, which otherwise would notice only at its next
+ * doorbell or idle tick and leave the mailbox busy meanwhile.
+ */
+static int model_stall_get(void *data, u64 *val)
+{
+	struct mc_model *m = data;
+
+	*val = READ_ONCE(m->stall);
+	return 0;
+}
+
+static int model_stall_set(void *data, u64 val)
+{
+	struct mc_model *m = data;
+
+	if (val > 1)
+		return -EINVAL;
+	WRITE_ONCE(m->stall, val);
+	wake_up(&m->fw_wait);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(model_stall_fops, model_stall_get, model_stall_set, "%llu\n");
 
 /* The model's files, in the device's debugfs directory. */
 void mc_model_debugfs(struct mc_model *m, struct dentry *dir)
@@ -726,5 +751,5 @@ void mc_model_debugfs(struct mc_model *m, struct dentry *dir)
 	debugfs_create_file("model_stats", 0400, dir, m, &model_stats_fops);
 	debugfs_create_u32("model_cmd_latency_us", 0600, dir, &m->cmd_latency_us);
 	debugfs_create_u32("model_ppr_latency_ms", 0600, dir, &m->ppr_latency_ms);
-	debugfs_create_bool("model_stall", 0600, dir, &m->stall);
+	debugfs_create_file_unsafe("model_stall", 0600, dir, m, &model_stall_fops);
 }
