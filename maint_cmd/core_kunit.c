@@ -167,7 +167,14 @@ static void policy_table(struct kunit *test)
 		  MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_OFFLINE |
 		  MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_UNPOISON },
 		/* uncorrectable: hard offline, PPR, clear, back */
+		{ 1, 0, 1, 0, 1, 0, 0, MC_HOST_ALL, 3,
+		  MAINT_CMD_ACT_HARD_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+		  MAINT_CMD_ACT_CLEAR_POISON | MAINT_CMD_ACT_UNPOISON },
+		/* ... on a page iommu_migrate maps: DMA blocked, no repair */
 		{ 1, 0, 1, 1, 1, 0, 0, MC_HOST_ALL, 3,
+		  MAINT_CMD_ACT_BLOCK_DMA | MAINT_CMD_ACT_HARD_OFFLINE },
+		/* ... without iommu_migrate: as on any page */
+		{ 1, 0, 1, 1, 1, 0, 0, MC_HOST_ALL & ~MC_HOST_EVACUATE, 3,
 		  MAINT_CMD_ACT_HARD_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
 		  MAINT_CMD_ACT_CLEAR_POISON | MAINT_CMD_ACT_UNPOISON },
 		/* uncorrectable, no repair */

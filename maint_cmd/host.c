@@ -166,6 +166,27 @@ static int mc_evacuate(struct mc_host *h, unsigned long pfn)
 	return ret;
 }
 
+/*
+ * Lost data a domain maps: its devices must not go on writing poisoned
+ * memory. 0 once blocked; -ENOENT if no domain maps it any more.
+ */
+static int mc_block_dma(struct mc_host *h, unsigned long pfn)
+{
+	int (*block)(unsigned long pfn) = symbol_get(iommu_migrate_block);
+	int ret;
+
+	if (!block)
+		return -ENODEV;
+	ret = block(pfn);
+	symbol_put(iommu_migrate_block);
+	/* Blocked all the same: the accesses in flight end on their own. */
+	if (ret == -ETIMEDOUT)
+		ret = 0;
+	if (!ret)
+		atomic64_inc(&h->stat[MC_ST_DMA_BLOCKED]);
+	return ret;
+}
+
 /* --- page actions ----------------------------------------------------------- */
 
 static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
@@ -196,8 +217,9 @@ static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 	return ret;
 }
 
-static int mc_hard_offline(struct mc_host *h, unsigned long pfn)
+static int mc_hard_offline(struct mc_host *h, unsigned long pfn, bool blocked)
 {
+	struct page *page = pfn_to_online_page(pfn);
 	int ret;
 
 	/*
@@ -206,6 +228,13 @@ static int mc_hard_offline(struct mc_host *h, unsigned long pfn)
 	 */
 	ret = memory_failure(pfn, h->simulated ? MF_SW_SIMULATED : 0);
 	if (ret == -EHWPOISON)
+		ret = 0;
+	/*
+	 * A page iommu_migrate owns is one memory_failure() cannot handle
+	 * (-EBUSY), but it is marked: its devices are blocked, and freed,
+	 * it never returns to the allocator.
+	 */
+	if (ret == -EBUSY && blocked && page && PageHWPoison(page))
 		ret = 0;
 	if (!ret)
 		atomic64_inc(&h->stat[MC_ST_HARD_OFFLINED]);
@@ -268,6 +297,17 @@ static struct mutex *mc_page_lock(struct mc_host *h, unsigned long pfn)
 	return &h->page_lock[hash_long(pfn, MC_PAGE_LOCK_BITS)];
 }
 
+/* The plan again, for a page no iommu_migrate domain maps any more. */
+static u32 mc_replan_unmapped(struct mc_policy_in *in, bool *hard)
+{
+	u32 plan;
+
+	in->evac_mapped = false;
+	plan = mc_policy(in);
+	*hard = plan & MAINT_CMD_ACT_HARD_PPR;
+	return plan;
+}
+
 static void mc_action_fn(struct work_struct *w)
 {
 	struct mc_action *a = container_of(w, struct mc_action, work);
@@ -300,19 +340,26 @@ static void mc_action_fn(struct work_struct *w)
 		ret = mc_evacuate(h, pfn);
 		if (ret == -EAGAIN) {
 			/* No domain maps the frame now: the plain path. */
-			in.evac_mapped = false;
-			plan = mc_policy(&in);
-			hard = plan & MAINT_CMD_ACT_HARD_PPR;
+			plan = mc_replan_unmapped(&in, &hard);
 			ret = 0;
 		}
 		done |= ret ? 0 : plan & MAINT_CMD_ACT_EVACUATE;
+	}
+	if (plan & MAINT_CMD_ACT_BLOCK_DMA) {
+		ret = mc_block_dma(h, pfn);
+		if (ret == -ENOENT) {
+			/* Unmapped meanwhile: no device left to fence. */
+			plan = mc_replan_unmapped(&in, &hard);
+			ret = 0;
+		}
+		done |= ret ? 0 : plan & MAINT_CMD_ACT_BLOCK_DMA;
 	}
 	if (!ret && plan & MAINT_CMD_ACT_SOFT_OFFLINE) {
 		ret = mc_soft_offline(h, pfn);
 		done |= ret ? 0 : MAINT_CMD_ACT_SOFT_OFFLINE;
 	}
 	if (!ret && plan & MAINT_CMD_ACT_HARD_OFFLINE) {
-		ret = mc_hard_offline(h, pfn);
+		ret = mc_hard_offline(h, pfn, done & MAINT_CMD_ACT_BLOCK_DMA);
 		done |= ret ? 0 : MAINT_CMD_ACT_HARD_OFFLINE;
 	}
 	/* Reported by the device just now: the repair rule holds. */

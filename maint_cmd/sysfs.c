@@ -44,6 +44,7 @@ const char * const mc_stat_names[MC_NR_STATS] = {
 	[MC_ST_UNSUPPORTED] = "unsupported",
 	[MC_ST_MALFORMED] = "malformed",
 	[MC_ST_EVENTS_DROPPED] = "events_dropped",
+	[MC_ST_DMA_BLOCKED] = "dma_blocked",
 };
 
 /* --- per device: capabilities ------------------------------------------ */
@@ -256,6 +257,7 @@ MC_STAT(aborts, MC_ST_ABORTS);
 MC_STAT(unsupported, MC_ST_UNSUPPORTED);
 MC_STAT(malformed, MC_ST_MALFORMED);
 MC_STAT(events_dropped, MC_ST_EVENTS_DROPPED);
+MC_STAT(dma_blocked, MC_ST_DMA_BLOCKED);
 
 static struct attribute *mc_dev_attrs[] = {
 	&dev_attr_capabilities.attr,
@@ -285,6 +287,7 @@ static struct attribute *mc_dev_attrs[] = {
 	&mc_stat_unsupported.attr.attr,
 	&mc_stat_malformed.attr.attr,
 	&mc_stat_events_dropped.attr.attr,
+	&mc_stat_dma_blocked.attr.attr,
 	NULL,
 };
 
