@@ -1437,19 +1437,3 @@ int mc_bg_status_decode(const u8 *p, size_t len, u16 *opcode, u8 *percent,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_bg_status_decode);
-
-/**
- * mc_bg_expired() - has a wait run out?
- * @start: when it began
- * @now: current time, same clock and unit
- * @timeout: how long it may take
- *
- * Context: any; pure.
- * Return: true once @timeout has elapsed since @start; false before, and
- * false if @now is before @start (a clock that went backwards).
- */
-bool mc_bg_expired(u64 start, u64 now, u64 timeout)
-{
-	return now >= start && now - start >= timeout;
-}
-EXPORT_SYMBOL_IF_KUNIT(mc_bg_expired);

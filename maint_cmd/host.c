@@ -668,6 +668,34 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 	return ret;
 }
 
+/**
+ * mc_host_bg_status() - the device's background operation, as it reports it
+ * @h: the device
+ * @op: the command running or last run, 0 if none
+ * @percent: its progress
+ * @running: whether it still runs
+ * @rc: its return code once done
+ *
+ * Sends Background Operation Status; a malformed answer is counted.
+ *
+ * Return: 0, -EPROTO for a malformed answer, or the command's error.
+ */
+int mc_host_bg_status(struct mc_host *h, u16 *op, u8 *percent, bool *running,
+		      u16 *rc)
+{
+	u8 out[MC_BG_STATUS_LEN];
+	size_t len;
+	int ret;
+
+	ret = mc_mbox_send(h, MC_OP_BG_STATUS, NULL, 0, out, sizeof(out), &len);
+	if (ret)
+		return ret;
+	ret = mc_bg_status_decode(out, len, op, percent, running, rc);
+	if (ret)
+		atomic64_inc(&h->stat[MC_ST_MALFORMED]);
+	return ret;
+}
+
 /* Inject Poison or Clear Poison, as CXL's debugfs files send them. */
 int mc_host_inject_poison(struct mc_host *h, u64 dpa, bool clear)
 {

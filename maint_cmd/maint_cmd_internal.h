@@ -284,6 +284,8 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 int mc_host_inject_poison(struct mc_host *h, u64 dpa, bool clear);
 int mc_host_poison_list(struct mc_host *h);
 int mc_host_scan_media(struct mc_host *h);
+int mc_host_bg_status(struct mc_host *h, u16 *op, u8 *percent, bool *running,
+		      u16 *rc);
 void mc_host_event(struct mc_host *h, const struct maint_cmd_event *e);
 extern const struct class mc_class;
 

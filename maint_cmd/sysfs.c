@@ -191,6 +191,23 @@ static ssize_t max_actions_store(struct device *dev, struct device_attribute *a,
 }
 static DEVICE_ATTR_ADMIN_RW(max_actions);
 
+/* Background Operation Status: "opcode percent running|done|idle rc". */
+static ssize_t bg_operation_show(struct device *dev, struct device_attribute *a,
+				 char *buf)
+{
+	bool running;
+	u16 op, rc;
+	u8 pct;
+	int ret;
+
+	ret = mc_host_bg_status(to_mc_host(dev), &op, &pct, &running, &rc);
+	if (ret)
+		return ret;
+	return sysfs_emit(buf, "%#06x %u %s %#x\n", op, pct,
+			  running ? "running" : op ? "done" : "idle", rc);
+}
+static DEVICE_ATTR_ADMIN_RO(bg_operation);
+
 static ssize_t trigger_poison_list_store(struct device *dev,
 					 struct device_attribute *a,
 					 const char *buf, size_t count)
@@ -271,6 +288,7 @@ static struct attribute *mc_dev_attrs[] = {
 	&dev_attr_max_actions.attr,
 	&dev_attr_use_irq.attr,
 	&dev_attr_trigger_poison_list.attr,
+	&dev_attr_bg_operation.attr,
 	&dev_attr_scan_media.attr,
 	&mc_stat_indications.attr.attr,
 	&mc_stat_offlined.attr.attr,

@@ -692,6 +692,54 @@ TEST_F(mf, abandoned_background_repair_is_aborted_first)
 	munmap(buf, MC_PAGE);
 }
 
+/* bg_operation: Background Operation Status while a repair runs, and after. */
+TEST_F(mf, background_status_follows_a_repair)
+{
+	struct maint_cmd_event e;
+	char path[256], st[64];
+	int fd, i, status, running = 0;
+	long long dpa;
+	unsigned int pct = 100;
+	uint8_t *buf;
+	pid_t pid;
+
+	mv_knobs_save(&self->knobs, "bg_timeout_ms");
+	ASSERT_EQ(0, mv_write_knob(MC_MM, "bg_timeout_ms", "10000"));
+	snprintf(path, sizeof(path), MC_CLASS "%s/bg_operation", self->dev);
+	ASSERT_EQ(0, mc_read_file(path, st, sizeof(st)));
+	EXPECT_STREQ("0x0000 0 idle 0x0\n", st);
+	buf = mc_node_pages(1, 1);
+	ASSERT_NE(NULL, buf);
+	dpa = mc_dpa_of(self->dev, mc_pfn_of(buf));
+	ASSERT_LE(0, dpa);
+	ASSERT_EQ(0, mc_dev_write(self->dev, "auto_repair", "0"));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	snprintf(st, sizeof(st), "dram %#llx 1 maint", dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", st));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_DRAM, dpa, 20000));
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_ppr_latency_ms", "2000"));
+	ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(mc_dev_write(self->dev, "mem_repair0/repair", "1") ? 1 : 0);
+	for (i = 0; i < 2000 && !running; i++) {
+		ASSERT_EQ(0, mc_read_file(path, st, sizeof(st)));
+		running = sscanf(st, "0x0600 %u running 0x0", &pct) == 1;
+		usleep(1000);
+	}
+	EXPECT_TRUE(running) TH_LOG("last status: %s", st);
+	EXPECT_GT(100, pct);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, mc_read_file(path, st, sizeof(st)));
+	EXPECT_STREQ("0x0600 100 done 0x0\n", st);
+	EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+	close(fd);
+	munmap(buf, MC_PAGE);
+}
+
 /*
  * A command the host gave up on still holds the mailbox until the
  * firmware answers it. The next command waits for that answer (as
