@@ -327,6 +327,12 @@ static void mc_action_fn(struct work_struct *w)
 	int ret = 0;
 
 	mutex_lock(lock);
+	/* The device is going (rmmod, destroy): no new page action. */
+	if (READ_ONCE(h->dead)) {
+		plan = 0;
+		ret = -ENODEV;
+		goto unlock;
+	}
 	page = pfn_to_online_page(pfn);
 	in.page_online = page && !PageHWPoison(page);
 	in.evac_mapped = in.page_online && mc_evac_mapped(pfn);
@@ -378,6 +384,7 @@ static void mc_action_fn(struct work_struct *w)
 		ret = mc_unpoison(h, pfn);
 		done |= ret ? 0 : MAINT_CMD_ACT_UNPOISON;
 	}
+unlock:
 	mutex_unlock(lock);
 	if (ret)
 		atomic64_inc(&h->stat[MC_ST_FAILED]);
@@ -388,9 +395,15 @@ static void mc_action_fn(struct work_struct *w)
 	kfree(a);
 }
 
-static void mc_indication(struct mc_host *h, const struct mc_event *ev, u64 t0)
+/*
+ * One record on its way to an action. noinline: the debug tier's tests
+ * fail its allocations by its address range (failslab's stack filter).
+ */
+static noinline void mc_indication(struct mc_host *h, const struct mc_event *ev,
+				   u64 t0)
 {
 	struct mc_action *a;
+	int err = -ENOSPC;
 
 	atomic64_inc(&h->stat[MC_ST_INDICATIONS]);
 	trace_maint_cmd_indication(h->id, ev->kind, ev->dpa, mc_hpa(h, ev->dpa),
@@ -404,8 +417,10 @@ static void mc_indication(struct mc_host *h, const struct mc_event *ev, u64 t0)
 	if (atomic_inc_return(&h->pending) > READ_ONCE(mc_max_pending))
 		goto drop;
 	a = kmalloc(sizeof(*a), GFP_KERNEL);
-	if (!a)
+	if (!a) {
+		err = -ENOMEM;
 		goto drop;
+	}
 	a->h = h;
 	a->ev = *ev;
 	a->t0 = t0;
@@ -415,8 +430,8 @@ static void mc_indication(struct mc_host *h, const struct mc_event *ev, u64 t0)
 drop:
 	atomic_dec(&h->pending);
 	atomic64_inc(&h->stat[MC_ST_FAILED]);
-	mc_emit(h, ev->kind, ev, ev->dpa, t0, 0, 0, -ENOSPC);
-	trace_maint_cmd_repair_done(h->id, ev->dpa, ev->handle, 0, 0, -ENOSPC,
+	mc_emit(h, ev->kind, ev, ev->dpa, t0, 0, 0, err);
+	trace_maint_cmd_repair_done(h->id, ev->dpa, ev->handle, 0, 0, err,
 				    ktime_get_ns() - t0);
 }
 

@@ -656,12 +656,8 @@ TEST_F(mf, abandoned_background_repair_is_aborted_first)
 	mv_knobs_save(&self->knobs, "cmd_timeout_ms");
 	ASSERT_EQ(0, mv_write_knob(MC_MM, "bg_timeout_ms", "5000"));
 	ASSERT_EQ(0, mv_write_knob(MC_MM, "cmd_timeout_ms", "100"));
-	buf = mc_node_pages(1, 1);
+	buf = mc_dev_page(self->dev, 7, &pfn, &dpa);
 	ASSERT_NE(NULL, buf);
-	mc_fill(buf, 7);
-	pfn = mc_pfn_of(buf);
-	dpa = mc_dpa_of(self->dev, pfn);
-	ASSERT_LE(0, dpa);
 	/* Reported this boot and offline; the repair is the administrator's. */
 	ASSERT_EQ(0, mc_dev_write(self->dev, "auto_repair", "0"));
 	fd = mc_open_events(self->dev, O_RDONLY);
@@ -692,14 +688,77 @@ TEST_F(mf, abandoned_background_repair_is_aborted_first)
 	munmap(buf, MC_PAGE);
 }
 
+/*
+ * rmmod while actions are in flight: records queued, pages being
+ * soft-offlined, a repair in its background phase. The module waits for
+ * the running actions (max_actions of them) and starts no queued one;
+ * it goes and loads again; no data is lost, and the pages the running
+ * actions left offline are repaired by a new device (allowed: offline).
+ * Splats and leaks are the tier's kernel-log and kmemleak checks.
+ */
+TEST_F(mf, removal_with_actions_in_flight)
+{
+	enum { N = 16 };
+	const char *build = getenv("MEMVIRT_BUILD");
+	long long dpa[N];
+	char ko[512], cmd[96], dev2[16];
+	uint64_t pfn[N];
+	uint8_t *buf;
+	int fd, i, left = 0;
+
+	snprintf(ko, sizeof(ko), "%s/mod/maint_cmd/maint_cmd.ko", build ? build : "");
+	if (!build || access(ko, R_OK))
+		SKIP(return, "no maint_cmd.ko to load again (MEMVIRT_BUILD)");
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_ppr_latency_ms", "500"));
+	buf = mc_node_pages(N, 1);
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < N; i++) {
+		mc_fill(buf + i * MC_PAGE, 500 + i);
+		pfn[i] = mc_pfn_of(buf + i * MC_PAGE);
+		dpa[i] = mc_dpa_of(self->dev, pfn[i]);
+		ASSERT_LE(0, dpa[i]);
+	}
+	for (i = 0; i < N; i++) {
+		snprintf(cmd, sizeof(cmd), "dram %#llx 1 maint", dpa[i]);
+		ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	}
+	/* A repair is in its background phase. */
+	for (i = 0; i < 5000 && mc_model_stat(self->dev, "bg_running") != 1; i++)
+		usleep(1000);
+	ASSERT_EQ(1, mc_model_stat(self->dev, "bg_running"));
+	ASSERT_EQ(0, syscall(SYS_delete_module, "maint_cmd", O_NONBLOCK));
+	self->dev[0] = 0;
+	EXPECT_NE(0, access(MC_DBG "create", F_OK));
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, syscall(SYS_finit_module, fd, "", 0));
+	close(fd);
+	for (i = 0; i < N; i++)
+		EXPECT_TRUE(mc_check(buf + i * MC_PAGE, 500 + i)) TH_LOG("page %d", i);
+	ASSERT_EQ(0, mc_create("nid=1", dev2, sizeof(dev2)));
+	for (i = 0; i < N; i++) {
+		if (!mc_hwpoisoned(pfn[i]))
+			continue;
+		left++;
+		EXPECT_EQ(0, mc_dev_write_num(dev2, "mem_repair0/dpa", dpa[i]));
+		EXPECT_EQ(0, mc_dev_write(dev2, "mem_repair0/repair", "1"));
+		EXPECT_EQ(0, mc_hwpoisoned(pfn[i])) TH_LOG("page %d", i);
+	}
+	TH_LOG("%d of %d pages left offline by the removal, repaired after", left, N);
+	EXPECT_GE(4, left);	/* max_actions */
+	mc_destroy(dev2);
+	munmap(buf, N * MC_PAGE);
+}
+
 /* bg_operation: Background Operation Status while a repair runs, and after. */
 TEST_F(mf, background_status_follows_a_repair)
 {
 	struct maint_cmd_event e;
 	char path[256], st[64];
 	int fd, i, status, running = 0;
-	long long dpa;
 	unsigned int pct = 100;
+	long long dpa;
+	uint64_t pfn;
 	uint8_t *buf;
 	pid_t pid;
 
@@ -708,10 +767,8 @@ TEST_F(mf, background_status_follows_a_repair)
 	snprintf(path, sizeof(path), MC_CLASS "%s/bg_operation", self->dev);
 	ASSERT_EQ(0, mc_read_file(path, st, sizeof(st)));
 	EXPECT_STREQ("0x0000 0 idle 0x0\n", st);
-	buf = mc_node_pages(1, 1);
+	buf = mc_dev_page(self->dev, 8, &pfn, &dpa);
 	ASSERT_NE(NULL, buf);
-	dpa = mc_dpa_of(self->dev, mc_pfn_of(buf));
-	ASSERT_LE(0, dpa);
 	ASSERT_EQ(0, mc_dev_write(self->dev, "auto_repair", "0"));
 	fd = mc_open_events(self->dev, O_RDONLY);
 	ASSERT_LE(0, fd);
