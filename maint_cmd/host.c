@@ -486,12 +486,17 @@ static bool mc_drain_log(struct mc_host *h, u8 log, u8 *buf, struct mc_event *ev
 		ret = mc_events_decode(&hdr, ev, MC_EVENTS_MAX, buf, len,
 				       h->capacity);
 		if (ret) {
-			/* Its handles cannot be trusted: clear the log. */
 			atomic64_inc(&h->stat[MC_ST_MALFORMED]);
+			/* Asked again later: a glitch must not cost the records. */
+			if (++h->bad_gets[log] < MC_BAD_GETS_MAX)
+				return false;
+			/* Garbage every time: its handles cannot be trusted. */
+			h->bad_gets[log] = 0;
 			n = mc_clear_encode(in, sizeof(in), log, NULL, 0);
 			mc_mbox_send(h, MC_OP_CLEAR_EVENTS, in, n, NULL, 0, NULL);
 			return true;
 		}
+		h->bad_gets[log] = 0;
 		/*
 		 * A running total: what it grew by since the last answer
 		 * we read is new, whatever answers were lost in between.

@@ -116,6 +116,7 @@ int mc_mbox_send(struct mc_host *h, u16 opcode, const void *in, size_t in_len,
 	u64 t0 = ktime_get_ns();
 	bool bg;
 	u32 len;
+	u64 cmd;
 	u16 rc = MC_RC_INTERNAL;
 
 	if (!mc_caps_allow(&h->caps, opcode)) {
@@ -164,10 +165,12 @@ int mc_mbox_send(struct mc_host *h, u16 opcode, const void *in, size_t in_len,
 	}
 	smp_rmb();	/* the answer after the doorbell cleared */
 	rc = MC_STATUS_RC(READ_ONCE(r->status));
-	len = MC_CMD_LEN(READ_ONCE(r->cmd));
+	cmd = READ_ONCE(r->cmd);
+	len = MC_CMD_LEN(cmd);
 	ret = mc_rc_errno(rc);
-	if ((rc == MC_RC_BG_STARTED && !bg) || len > MC_PAYLOAD_MAX ||
-	    (!ret && len > out_size)) {
+	/* An answer to another command, or longer than the registers. */
+	if ((rc == MC_RC_BG_STARTED && !bg) || MC_CMD_OPCODE(cmd) != opcode ||
+	    len > MC_PAYLOAD_MAX || (!ret && len > out_size)) {
 		atomic64_inc(&h->stat[MC_ST_MALFORMED]);
 		ret = -EPROTO;
 		goto unlock;

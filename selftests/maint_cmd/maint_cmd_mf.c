@@ -670,6 +670,8 @@ TEST_F(mf, abandoned_background_repair_is_aborted_first)
 
 	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_ppr_latency_ms", "1000"));
 	ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
+	/* The drain of the record is over: the stall catches the repair. */
+	mc_wait_idle(self->dev);
 	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_stall", "1"));
 	EXPECT_EQ(-ETIMEDOUT, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
 	aborts = mc_dev_read(self->dev, "aborts");
@@ -750,6 +752,67 @@ TEST_F(mf, removal_with_actions_in_flight)
 	munmap(buf, N * MC_PAGE);
 }
 
+/*
+ * model_corrupt: the device garbles one reply that carries records, in
+ * each way. The host rejects it (EPROTO, counted in malformed), reports
+ * nothing from it, and loses nothing: the poison list is read again in
+ * full, and a record whose Get Event Records answer was garbled is
+ * asked for again and acted on once.
+ */
+TEST_F(mf, malformed_replies_are_rejected_and_lose_nothing)
+{
+	static const char * const how[] = { "len", "opcode", "truncate", "count" };
+	static const long long pdpa[] = { 0x5000, 0x6040 };
+	struct maint_cmd_event e;
+	long long bad, dpa;
+	int fd, i, k, got;
+	uint64_t pfn;
+	uint8_t *buf;
+	char cmd[96];
+
+	for (k = 0; k < 2; k++) {
+		snprintf(cmd, sizeof(cmd), "%#llx", pdpa[k]);
+		ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_poison", cmd));
+	}
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 4; i++) {
+		bad = mc_dev_read(self->dev, "malformed");
+		ASSERT_EQ(0, mc_dbg_write(self->dev, "model_corrupt", how[i]));
+		EXPECT_EQ(-EPROTO, mc_dev_write(self->dev, "trigger_poison_list", "1"))
+			TH_LOG("%s", how[i]);
+		EXPECT_EQ(bad + 1, mc_dev_read(self->dev, "malformed")) TH_LOG("%s", how[i]);
+		EXPECT_EQ(-ETIMEDOUT, mc_next_event(fd, &e, 100)) TH_LOG("%s", how[i]);
+		/* Asked again: all of it. */
+		EXPECT_EQ(0, mc_dev_write(self->dev, "trigger_poison_list", "1"));
+		for (got = 0; got < 2 && !mc_next_event(fd, &e, 5000); got++)
+			EXPECT_EQ(pdpa[got], e.dpa) TH_LOG("%s", how[i]);
+		EXPECT_EQ(2, got) TH_LOG("%s", how[i]);
+	}
+
+	buf = mc_dev_page(self->dev, 9, &pfn, &dpa);
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < 4; i++) {
+		bad = mc_dev_read(self->dev, "malformed");
+		ASSERT_EQ(0, mc_dbg_write(self->dev, "model_corrupt", how[i]));
+		snprintf(cmd, sizeof(cmd), "dram %#llx 1 maint", dpa);
+		ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+		ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_DRAM, dpa, 20000))
+			TH_LOG("%s", how[i]);
+		EXPECT_EQ(0, e.result) TH_LOG("%s", how[i]);
+		EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+			  MAINT_CMD_ACT_UNPOISON, e.actions) TH_LOG("%s", how[i]);
+		EXPECT_EQ(bad + 1, mc_dev_read(self->dev, "malformed")) TH_LOG("%s", how[i]);
+		/* Once: no second record for it. */
+		EXPECT_EQ(-ETIMEDOUT, mc_next_event(fd, &e, 200)) TH_LOG("%s", how[i]);
+	}
+	EXPECT_EQ(4, mc_dev_read(self->dev, "indications"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "failed"));
+	EXPECT_TRUE(mc_check(buf, 9));
+	close(fd);
+	munmap(buf, MC_PAGE);
+}
+
 /* bg_operation: Background Operation Status while a repair runs, and after. */
 TEST_F(mf, background_status_follows_a_repair)
 {
@@ -811,6 +874,8 @@ TEST_F(mf, a_command_waits_out_an_abandoned_one)
 	ASSERT_EQ(0, mv_write_knob(MC_MM, "cmd_timeout_ms", "500"));
 	/* Each command takes the firmware 100 ms. */
 	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_cmd_latency_us", "100000"));
+	/* The drain at creation is over: the stall catches the Inject. */
+	mc_wait_idle(self->dev);
 	t0 = mc_dev_read(self->dev, "timeouts");
 	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_stall", "1"));
 	EXPECT_EQ(-ETIMEDOUT, mc_dbg_write(self->dev, "inject_poison", "0x1000"));
