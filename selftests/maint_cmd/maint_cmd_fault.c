@@ -36,7 +36,7 @@ FIXTURE_SETUP(fault)
 	if (access(MC_DBG "create", W_OK) && !getenv("MEMVIRT_REQUIRE"))
 		SKIP(return, "maint_cmd not loaded");
 	if (access(FS "require-start", W_OK))
-		SKIP(return, "no failslab with a stack filter in this kernel");
+		SKIP(return, "no fault injection with a stack filter in this kernel");
 	ASSERT_EQ(0, mc_create("nid=1", self->dev, sizeof(self->dev)));
 	/* No stack dump per injected failure: the log must stay clean. */
 	ASSERT_EQ(0, mc_write_file(FS "verbose", "0"));
