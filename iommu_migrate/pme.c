@@ -14,6 +14,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
@@ -669,6 +670,70 @@ edu:
 	return ret;
 }
 EXPORT_SYMBOL_GPL(iommu_migrate_evacuate);
+
+/**
+ * iommu_migrate_block() - refuse device access to a page frame
+ * @pfn: the frame, mapped by an IOMMU domain
+ *
+ * For maint_cmd, when the memory device reports that the data of @pfn
+ * is lost (uncorrectable poison): the page's RMT entry and I/O PTE
+ * become blocked, so every device access to it faults from now on, and
+ * the call waits for the accesses already in flight. The PME does not
+ * move a blocked page. It stays blocked until its buffer is unmapped.
+ *
+ * Context: process context, may sleep; takes the buffer's lock.
+ * Return: 0 if @pfn is blocked, now or already; -ENOENT if no domain
+ * maps @pfn; -ETIMEDOUT if accesses in flight did not drain within
+ * max_drain_wait_ms (the page is blocked all the same).
+ */
+int iommu_migrate_block(unsigned long pfn)
+{
+	u64 pa = (u64)pfn << PAGE_SHIFT;
+	unsigned long end;
+	struct imm_buf *b = NULL;
+	struct imm_rmt_ent *e;
+	struct imm_rmt r;
+	int ret = 0;
+
+	rcu_read_lock();
+	e = xa_load(&imm_rmt_xa, pfn);
+	if (e && READ_ONCE(e->r.domain) && kref_get_unless_zero(&e->buf->ref))
+		b = e->buf;
+	rcu_read_unlock();
+	if (!b)
+		return -ENOENT;
+	mutex_lock(&b->lock);
+	/* Under the lock no move is half done: normal or blocked. */
+	e = b->dom ? xa_load(&imm_rmt_xa, pfn) : NULL;
+	if (!e || e->buf != b || b->rmt[e->idx] != e) {
+		ret = -ENOENT;
+		goto out;
+	}
+	imm_rmt_snapshot(e, &r);
+	if (r.state == IMM_BLOCKED)
+		goto out;
+	r.state = imm_state_next(r.state, IMM_EV_BLOCK);
+	imm_rmt_publish(e, &r);
+	ptsel_partition_leaf_cmpxchg(b->dom->part, b->iova + e->idx * PAGE_SIZE,
+				     pa, IMM_NORMAL, pa, IMM_BLOCKED, NULL);
+	/* Pairs with the device's barrier between in-flight and RMT check. */
+	smp_mb();
+	/* Devices wake imm_drain_wq for moves only: poll, accesses are short. */
+	end = jiffies + msecs_to_jiffies(READ_ONCE(imm_max_drain_wait_ms));
+	while (atomic_read(&e->inflight)) {
+		if (time_after(jiffies, end)) {
+			atomic64_inc(&imm_stats.drain_timeouts);
+			ret = -ETIMEDOUT;
+			break;
+		}
+		usleep_range(50, 100);
+	}
+out:
+	mutex_unlock(&b->lock);
+	imm_buf_put(b);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iommu_migrate_block);
 
 /**
  * imm_pme_start() - start the PME kthread

@@ -1199,7 +1199,9 @@ EXPORT_SYMBOL_IF_KUNIT(mc_caps_can_spare);
  * An informational record with nothing to repair is only logged.
  * Otherwise the page first leaves service: evacuated by iommu_migrate
  * when it maps it and the data is good, soft-offlined when the error
- * was corrected, hard-offlined (memory_failure) when the data is lost.
+ * was corrected, hard-offlined (memory_failure) when the data is lost;
+ * lost data iommu_migrate maps has its DMA blocked first, and nothing
+ * more is done to it.
  * A repair follows when auto_repair is on, the device advertises the
  * repair and did not flag the address as not repairable: row sparing
  * when the device asks for it and both sides handle it, otherwise PPR
@@ -1222,10 +1224,18 @@ u32 mc_policy(const struct mc_policy_in *in)
 	if (!lost && !needs)
 		return 0;
 	if (in->page_online) {
-		if (lost)
+		if (lost) {
 			offline = c->host & MC_HOST_HARD_OFFLINE ?
 				  MAINT_CMD_ACT_HARD_OFFLINE : 0;
-		else if (in->evac_mapped && c->host & MC_HOST_EVACUATE)
+			/*
+			 * Devices write it through iommu_migrate: they are
+			 * fenced off first, memory_failure() cannot take the
+			 * page from its owner. It stays the owner's, poisoned:
+			 * not repaired and not returned to service here.
+			 */
+			if (in->evac_mapped && c->host & MC_HOST_EVACUATE)
+				return MAINT_CMD_ACT_BLOCK_DMA | offline;
+		} else if (in->evac_mapped && c->host & MC_HOST_EVACUATE)
 			act |= MAINT_CMD_ACT_EVACUATE;
 		else
 			offline = c->host & MC_HOST_SOFT_OFFLINE ?
@@ -1427,19 +1437,3 @@ int mc_bg_status_decode(const u8 *p, size_t len, u16 *opcode, u8 *percent,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_bg_status_decode);
-
-/**
- * mc_bg_expired() - has a wait run out?
- * @start: when it began
- * @now: current time, same clock and unit
- * @timeout: how long it may take
- *
- * Context: any; pure.
- * Return: true once @timeout has elapsed since @start; false before, and
- * false if @now is before @start (a clock that went backwards).
- */
-bool mc_bg_expired(u64 start, u64 now, u64 timeout)
-{
-	return now >= start && now - start >= timeout;
-}
-EXPORT_SYMBOL_IF_KUNIT(mc_bg_expired);

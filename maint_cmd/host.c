@@ -166,6 +166,27 @@ static int mc_evacuate(struct mc_host *h, unsigned long pfn)
 	return ret;
 }
 
+/*
+ * Lost data a domain maps: its devices must not go on writing poisoned
+ * memory. 0 once blocked; -ENOENT if no domain maps it any more.
+ */
+static int mc_block_dma(struct mc_host *h, unsigned long pfn)
+{
+	int (*block)(unsigned long pfn) = symbol_get(iommu_migrate_block);
+	int ret;
+
+	if (!block)
+		return -ENODEV;
+	ret = block(pfn);
+	symbol_put(iommu_migrate_block);
+	/* Blocked all the same: the accesses in flight end on their own. */
+	if (ret == -ETIMEDOUT)
+		ret = 0;
+	if (!ret)
+		atomic64_inc(&h->stat[MC_ST_DMA_BLOCKED]);
+	return ret;
+}
+
 /* --- page actions ----------------------------------------------------------- */
 
 static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
@@ -196,8 +217,9 @@ static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 	return ret;
 }
 
-static int mc_hard_offline(struct mc_host *h, unsigned long pfn)
+static int mc_hard_offline(struct mc_host *h, unsigned long pfn, bool blocked)
 {
+	struct page *page = pfn_to_online_page(pfn);
 	int ret;
 
 	/*
@@ -206,6 +228,13 @@ static int mc_hard_offline(struct mc_host *h, unsigned long pfn)
 	 */
 	ret = memory_failure(pfn, h->simulated ? MF_SW_SIMULATED : 0);
 	if (ret == -EHWPOISON)
+		ret = 0;
+	/*
+	 * A page iommu_migrate owns is one memory_failure() cannot handle
+	 * (-EBUSY), but it is marked: its devices are blocked, and freed,
+	 * it never returns to the allocator.
+	 */
+	if (ret == -EBUSY && blocked && page && PageHWPoison(page))
 		ret = 0;
 	if (!ret)
 		atomic64_inc(&h->stat[MC_ST_HARD_OFFLINED]);
@@ -268,6 +297,17 @@ static struct mutex *mc_page_lock(struct mc_host *h, unsigned long pfn)
 	return &h->page_lock[hash_long(pfn, MC_PAGE_LOCK_BITS)];
 }
 
+/* The plan again, for a page no iommu_migrate domain maps any more. */
+static u32 mc_replan_unmapped(struct mc_policy_in *in, bool *hard)
+{
+	u32 plan;
+
+	in->evac_mapped = false;
+	plan = mc_policy(in);
+	*hard = plan & MAINT_CMD_ACT_HARD_PPR;
+	return plan;
+}
+
 static void mc_action_fn(struct work_struct *w)
 {
 	struct mc_action *a = container_of(w, struct mc_action, work);
@@ -287,6 +327,12 @@ static void mc_action_fn(struct work_struct *w)
 	int ret = 0;
 
 	mutex_lock(lock);
+	/* The device is going (rmmod, destroy): no new page action. */
+	if (READ_ONCE(h->dead)) {
+		plan = 0;
+		ret = -ENODEV;
+		goto unlock;
+	}
 	page = pfn_to_online_page(pfn);
 	in.page_online = page && !PageHWPoison(page);
 	in.evac_mapped = in.page_online && mc_evac_mapped(pfn);
@@ -300,19 +346,26 @@ static void mc_action_fn(struct work_struct *w)
 		ret = mc_evacuate(h, pfn);
 		if (ret == -EAGAIN) {
 			/* No domain maps the frame now: the plain path. */
-			in.evac_mapped = false;
-			plan = mc_policy(&in);
-			hard = plan & MAINT_CMD_ACT_HARD_PPR;
+			plan = mc_replan_unmapped(&in, &hard);
 			ret = 0;
 		}
 		done |= ret ? 0 : plan & MAINT_CMD_ACT_EVACUATE;
+	}
+	if (plan & MAINT_CMD_ACT_BLOCK_DMA) {
+		ret = mc_block_dma(h, pfn);
+		if (ret == -ENOENT) {
+			/* Unmapped meanwhile: no device left to fence. */
+			plan = mc_replan_unmapped(&in, &hard);
+			ret = 0;
+		}
+		done |= ret ? 0 : plan & MAINT_CMD_ACT_BLOCK_DMA;
 	}
 	if (!ret && plan & MAINT_CMD_ACT_SOFT_OFFLINE) {
 		ret = mc_soft_offline(h, pfn);
 		done |= ret ? 0 : MAINT_CMD_ACT_SOFT_OFFLINE;
 	}
 	if (!ret && plan & MAINT_CMD_ACT_HARD_OFFLINE) {
-		ret = mc_hard_offline(h, pfn);
+		ret = mc_hard_offline(h, pfn, done & MAINT_CMD_ACT_BLOCK_DMA);
 		done |= ret ? 0 : MAINT_CMD_ACT_HARD_OFFLINE;
 	}
 	/* Reported by the device just now: the repair rule holds. */
@@ -331,6 +384,7 @@ static void mc_action_fn(struct work_struct *w)
 		ret = mc_unpoison(h, pfn);
 		done |= ret ? 0 : MAINT_CMD_ACT_UNPOISON;
 	}
+unlock:
 	mutex_unlock(lock);
 	if (ret)
 		atomic64_inc(&h->stat[MC_ST_FAILED]);
@@ -341,9 +395,15 @@ static void mc_action_fn(struct work_struct *w)
 	kfree(a);
 }
 
-static void mc_indication(struct mc_host *h, const struct mc_event *ev, u64 t0)
+/*
+ * One record on its way to an action. noinline: the debug tier's tests
+ * fail its allocations by its address range (failslab's stack filter).
+ */
+static noinline void mc_indication(struct mc_host *h, const struct mc_event *ev,
+				   u64 t0)
 {
 	struct mc_action *a;
+	int err = -ENOSPC;
 
 	atomic64_inc(&h->stat[MC_ST_INDICATIONS]);
 	trace_maint_cmd_indication(h->id, ev->kind, ev->dpa, mc_hpa(h, ev->dpa),
@@ -357,8 +417,10 @@ static void mc_indication(struct mc_host *h, const struct mc_event *ev, u64 t0)
 	if (atomic_inc_return(&h->pending) > READ_ONCE(mc_max_pending))
 		goto drop;
 	a = kmalloc(sizeof(*a), GFP_KERNEL);
-	if (!a)
+	if (!a) {
+		err = -ENOMEM;
 		goto drop;
+	}
 	a->h = h;
 	a->ev = *ev;
 	a->t0 = t0;
@@ -368,8 +430,8 @@ static void mc_indication(struct mc_host *h, const struct mc_event *ev, u64 t0)
 drop:
 	atomic_dec(&h->pending);
 	atomic64_inc(&h->stat[MC_ST_FAILED]);
-	mc_emit(h, ev->kind, ev, ev->dpa, t0, 0, 0, -ENOSPC);
-	trace_maint_cmd_repair_done(h->id, ev->dpa, ev->handle, 0, 0, -ENOSPC,
+	mc_emit(h, ev->kind, ev, ev->dpa, t0, 0, 0, err);
+	trace_maint_cmd_repair_done(h->id, ev->dpa, ev->handle, 0, 0, err,
 				    ktime_get_ns() - t0);
 }
 
@@ -424,12 +486,17 @@ static bool mc_drain_log(struct mc_host *h, u8 log, u8 *buf, struct mc_event *ev
 		ret = mc_events_decode(&hdr, ev, MC_EVENTS_MAX, buf, len,
 				       h->capacity);
 		if (ret) {
-			/* Its handles cannot be trusted: clear the log. */
 			atomic64_inc(&h->stat[MC_ST_MALFORMED]);
+			/* Asked again later: a glitch must not cost the records. */
+			if (++h->bad_gets[log] < MC_BAD_GETS_MAX)
+				return false;
+			/* Garbage every time: its handles cannot be trusted. */
+			h->bad_gets[log] = 0;
 			n = mc_clear_encode(in, sizeof(in), log, NULL, 0);
 			mc_mbox_send(h, MC_OP_CLEAR_EVENTS, in, n, NULL, 0, NULL);
 			return true;
 		}
+		h->bad_gets[log] = 0;
 		/*
 		 * A running total: what it grew by since the last answer
 		 * we read is new, whatever answers were lost in between.
@@ -618,6 +685,34 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 	mc_emit(h, MAINT_CMD_EV_REPAIR, NULL, r->dpa, t0, plan, done, ret);
 	trace_maint_cmd_repair_done(h->id, r->dpa, 0, plan, done, ret,
 				    ktime_get_ns() - t0);
+	return ret;
+}
+
+/**
+ * mc_host_bg_status() - the device's background operation, as it reports it
+ * @h: the device
+ * @op: the command running or last run, 0 if none
+ * @percent: its progress
+ * @running: whether it still runs
+ * @rc: its return code once done
+ *
+ * Sends Background Operation Status; a malformed answer is counted.
+ *
+ * Return: 0, -EPROTO for a malformed answer, or the command's error.
+ */
+int mc_host_bg_status(struct mc_host *h, u16 *op, u8 *percent, bool *running,
+		      u16 *rc)
+{
+	u8 out[MC_BG_STATUS_LEN];
+	size_t len;
+	int ret;
+
+	ret = mc_mbox_send(h, MC_OP_BG_STATUS, NULL, 0, out, sizeof(out), &len);
+	if (ret)
+		return ret;
+	ret = mc_bg_status_decode(out, len, op, percent, running, rc);
+	if (ret)
+		atomic64_inc(&h->stat[MC_ST_MALFORMED]);
 	return ret;
 }
 

@@ -383,6 +383,5 @@ u64 mc_bg_reg(const struct mc_bg *bg);
 int mc_bg_status_encode(u8 *out, const struct mc_bg *bg);
 int mc_bg_status_decode(const u8 *p, size_t len, u16 *opcode, u8 *percent,
 			bool *running, u16 *rc);
-bool mc_bg_expired(u64 start, u64 now, u64 timeout);
 
 #endif /* _MAINT_CMD_CORE_H */

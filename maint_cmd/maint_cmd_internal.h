@@ -26,6 +26,7 @@
 #define MC_PAGE_LOCK_BITS	4	/* 16 locks serialise the actions by page */
 #define MC_MODEL_POISON_MAX	256	/* the model's poison list */
 #define MC_REPORTED_MAX		65536	/* DPAs remembered as reported */
+#define MC_BAD_GETS_MAX		3	/* malformed Get Event Records before a clear */
 
 /* ctrl */
 #define MC_CTRL_DOORBELL	(1U << 0)
@@ -63,6 +64,16 @@ struct mc_regs {
 
 struct mc_host;
 
+/* How the model garbles a reply (debugfs model_corrupt). */
+enum mc_corrupt {
+	MC_CORRUPT_NONE,
+	MC_CORRUPT_LEN,		/* a length beyond the payload register */
+	MC_CORRUPT_OPCODE,	/* the reply names another command */
+	MC_CORRUPT_TRUNCATE,	/* the payload cut short */
+	MC_CORRUPT_COUNT,	/* one record more than the payload holds */
+	MC_NR_CORRUPT
+};
+
 /**
  * struct mc_model - the memory-device model behind a mailbox
  * @regs: its registers
@@ -98,6 +109,8 @@ struct mc_host;
  * @ppr_latency_ms: how long a soft PPR takes, as its maintenance feature
  *	reports it (capped at 60 s when run)
  * @stall: the firmware stops answering (tests timeouts)
+ * @corrupt: enum mc_corrupt, for the next Get Event Records or Get
+ *	Poison List reply with a record in it (tests malformed replies)
  * @unadvertised: commands received that it did not advertise
  * @ppr_done: PPR operations completed, soft and hard
  * @spare_done: row sparing operations completed
@@ -131,6 +144,7 @@ struct mc_model {
 	u32 cmd_latency_us;
 	u32 ppr_latency_ms;
 	bool stall;
+	u32 corrupt;
 	atomic64_t unadvertised;
 	atomic64_t ppr_done[2];
 	atomic64_t spare_done;
@@ -141,7 +155,7 @@ enum mc_stat {
 	MC_ST_INDICATIONS, MC_ST_OFFLINED, MC_ST_HARD_OFFLINED, MC_ST_EVACUATED,
 	MC_ST_REPAIRED, MC_ST_SPARED, MC_ST_UNPOISONED, MC_ST_POISON_CLEARED, MC_ST_FAILED,
 	MC_ST_COMMANDS, MC_ST_TIMEOUTS, MC_ST_ABORTS, MC_ST_UNSUPPORTED,
-	MC_ST_MALFORMED, MC_ST_EVENTS_DROPPED, MC_NR_STATS,
+	MC_ST_MALFORMED, MC_ST_EVENTS_DROPPED, MC_ST_DMA_BLOCKED, MC_NR_STATS,
 };
 
 /* The host-initiated repair functions, after EDAC's mem_repairN. */
@@ -185,6 +199,7 @@ struct mc_repair_fn {
  * @acked: handles of records acted on, not yet cleared (@event_work's)
  * @nr_acked: entries in @acked, per log
  * @overflow_seen: the device's dropped-record total last read, per log
+ * @bad_gets: malformed Get Event Records answers in a row, per log
  * @wq: runs the actions, max_actions at once
  * @pending: actions queued or running
  * @dead: going away; no new command or action
@@ -230,6 +245,7 @@ struct mc_host {
 	u16 acked[MC_NR_LOGS][MC_EVENTS_MAX];
 	u8 nr_acked[MC_NR_LOGS];
 	u16 overflow_seen[MC_NR_LOGS];
+	u8 bad_gets[MC_NR_LOGS];
 	struct workqueue_struct *wq;
 	atomic_t pending;
 	bool dead;
@@ -284,6 +300,8 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 int mc_host_inject_poison(struct mc_host *h, u64 dpa, bool clear);
 int mc_host_poison_list(struct mc_host *h);
 int mc_host_scan_media(struct mc_host *h);
+int mc_host_bg_status(struct mc_host *h, u16 *op, u8 *percent, bool *running,
+		      u16 *rc);
 void mc_host_event(struct mc_host *h, const struct maint_cmd_event *e);
 extern const struct class mc_class;
 

@@ -46,6 +46,29 @@ static bool mc_bg_finished(struct mc_host *h, u16 op)
 	return !(r & MC_BGREG_RUNNING) && MC_BGREG_OPCODE(r) == op;
 }
 
+/*
+ * Caller holds h->bg_lock, so no background command of the host's runs.
+ * One may still run on the device: a Perform Maintenance or Scan Media
+ * whose submission timed out (stalled firmware) and that the firmware
+ * started after the host gave up on it. Nobody waits for it and nobody
+ * aborts it, and the device refuses every background command (BUSY)
+ * until it ends, which may take a minute: abort it now.
+ */
+static void mc_bg_reap(struct mc_host *h)
+{
+	u64 r = READ_ONCE(h->regs->bg_status);
+	u16 op = MC_BGREG_OPCODE(r);
+
+	lockdep_assert_held(&h->bg_lock);
+	if (!(r & MC_BGREG_RUNNING))
+		return;
+	atomic64_inc(&h->stat[MC_ST_ABORTS]);
+	reinit_completion(&h->bg_done);
+	if (!mc_mbox_send(h, MC_OP_BG_ABORT, NULL, 0, NULL, 0, NULL))
+		mc_wait(h, &h->bg_done, mc_bg_finished, op,
+			READ_ONCE(mc_cmd_timeout_ms));
+}
+
 /* Caller holds h->bg_lock: waits for the background command @op. */
 static int mc_bg_wait(struct mc_host *h, u16 op)
 {
@@ -93,6 +116,7 @@ int mc_mbox_send(struct mc_host *h, u16 opcode, const void *in, size_t in_len,
 	u64 t0 = ktime_get_ns();
 	bool bg;
 	u32 len;
+	u64 cmd;
 	u16 rc = MC_RC_INTERNAL;
 
 	if (!mc_caps_allow(&h->caps, opcode)) {
@@ -102,14 +126,23 @@ int mc_mbox_send(struct mc_host *h, u16 opcode, const void *in, size_t in_len,
 	if (in_len > MC_PAYLOAD_MAX)
 		return -EINVAL;
 	bg = mc_ops[idx].background;
-	if (bg)
+	if (bg) {
 		mutex_lock(&h->bg_lock);
+		if (!READ_ONCE(h->dead))
+			mc_bg_reap(h);
+	}
 	mutex_lock(&h->mbox_lock);
 	if (READ_ONCE(h->dead)) {
 		ret = -ENODEV;
 		goto unlock;
 	}
-	if (READ_ONCE(r->ctrl) & MC_CTRL_DOORBELL) {
+	/*
+	 * The device still works on a command the host gave up on (it
+	 * timed out): the mailbox is the device's until it answers that
+	 * one. Wait for it as long as for a command of our own.
+	 */
+	if (mc_wait(h, &h->mbox_done, mc_doorbell_clear, opcode,
+		    READ_ONCE(mc_cmd_timeout_ms))) {
 		ret = -EBUSY;
 		goto unlock;
 	}
@@ -132,10 +165,12 @@ int mc_mbox_send(struct mc_host *h, u16 opcode, const void *in, size_t in_len,
 	}
 	smp_rmb();	/* the answer after the doorbell cleared */
 	rc = MC_STATUS_RC(READ_ONCE(r->status));
-	len = MC_CMD_LEN(READ_ONCE(r->cmd));
+	cmd = READ_ONCE(r->cmd);
+	len = MC_CMD_LEN(cmd);
 	ret = mc_rc_errno(rc);
-	if ((rc == MC_RC_BG_STARTED && !bg) || len > MC_PAYLOAD_MAX ||
-	    (!ret && len > out_size)) {
+	/* An answer to another command, or longer than the registers. */
+	if ((rc == MC_RC_BG_STARTED && !bg) || MC_CMD_OPCODE(cmd) != opcode ||
+	    len > MC_PAYLOAD_MAX || (!ret && len > out_size)) {
 		atomic64_inc(&h->stat[MC_ST_MALFORMED]);
 		ret = -EPROTO;
 		goto unlock;

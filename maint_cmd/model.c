@@ -482,12 +482,41 @@ static u16 fw_execute(struct mc_model *m, u16 op, u8 *in, u32 len, u8 *out,
 	}
 }
 
+/*
+ * model_corrupt: garble the next reply that carries records (Get Event
+ * Records, Get Poison List, with at least one record), as a faulty
+ * device would.
+ */
+static void fw_corrupt(struct mc_model *m, u16 *op, u32 *olen)
+{
+	u8 *p = m->regs.payload;
+	unsigned int at = *op == MC_OP_GET_EVENTS ? 20 : 10;
+
+	if ((*op != MC_OP_GET_EVENTS && *op != MC_OP_GET_POISON) ||
+	    *olen < MC_EVENTS_HDR || !get_unaligned_le16(p + at))
+		return;
+	switch (xchg(&m->corrupt, MC_CORRUPT_NONE)) {
+	case MC_CORRUPT_LEN:
+		*olen = MC_PAYLOAD_MAX + 1;
+		break;
+	case MC_CORRUPT_OPCODE:
+		*op = *op == MC_OP_GET_EVENTS ? MC_OP_GET_POISON : MC_OP_GET_EVENTS;
+		break;
+	case MC_CORRUPT_TRUNCATE:
+		*olen -= 1;
+		break;
+	case MC_CORRUPT_COUNT:
+		put_unaligned_le16(get_unaligned_le16(p + at) + 1, p + at);
+		break;
+	}
+}
+
 /* One command from the doorbell to its completion interrupt. */
 static void fw_command(struct mc_model *m)
 {
 	u64 cmd = READ_ONCE(m->regs.cmd);
 	u32 len = MC_CMD_LEN(cmd), olen = 0, us;
-	u16 rc;
+	u16 rc, op = MC_CMD_OPCODE(cmd);
 
 	smp_rmb();	/* the payload after the doorbell */
 	if (len > MC_PAYLOAD_MAX) {
@@ -497,10 +526,11 @@ static void fw_command(struct mc_model *m)
 		us = min_t(u32, READ_ONCE(m->cmd_latency_us), 100000);
 		if (us)
 			usleep_range(us, us + 10);
-		rc = fw_execute(m, MC_CMD_OPCODE(cmd), m->buf, len,
-				m->regs.payload, &olen);
+		rc = fw_execute(m, op, m->buf, len, m->regs.payload, &olen);
+		if (rc == MC_RC_SUCCESS)
+			fw_corrupt(m, &op, &olen);
 	}
-	WRITE_ONCE(m->regs.cmd, MC_CMD(MC_CMD_OPCODE(cmd), olen));
+	WRITE_ONCE(m->regs.cmd, MC_CMD(op, olen));
 	WRITE_ONCE(m->regs.status, (u64)rc << 32);
 	smp_wmb();	/* the answer before the doorbell clears */
 	WRITE_ONCE(m->regs.ctrl, READ_ONCE(m->regs.ctrl) & ~MC_CTRL_DOORBELL);
@@ -712,11 +742,79 @@ static int model_stats_show(struct seq_file *s, void *unused)
 		   atomic64_read(&m->unadvertised),
 		   atomic64_read(&m->ppr_done[0]), atomic64_read(&m->ppr_done[1]),
 		   atomic64_read(&m->spare_done));
-	seq_printf(s, "ops %#x\nfeats %#x\nhost_caps %#x\n", m->ops, m->feats,
-		   m->host_caps);
+	seq_printf(s, "ops %#x\nfeats %#x\nhost_caps %#x\nbg_running %d\n",
+		   m->ops, m->feats, m->host_caps, fw_bg_running(m));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(model_stats);
+
+/*
+ * model_stall: the firmware stops answering, or answers again. Clearing
+ * it wakes the firmware, which otherwise would notice only at its next
+ * doorbell or idle tick and leave the mailbox busy meanwhile.
+ */
+static int model_stall_get(void *data, u64 *val)
+{
+	struct mc_model *m = data;
+
+	*val = READ_ONCE(m->stall);
+	return 0;
+}
+
+static int model_stall_set(void *data, u64 val)
+{
+	struct mc_model *m = data;
+
+	if (val > 1)
+		return -EINVAL;
+	WRITE_ONCE(m->stall, val);
+	wake_up(&m->fw_wait);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(model_stall_fops, model_stall_get, model_stall_set, "%llu\n");
+
+static const char * const mc_corrupt_names[MC_NR_CORRUPT] = {
+	"none", "len", "opcode", "truncate", "count",
+};
+
+static ssize_t model_corrupt_write(struct file *file, const char __user *ubuf,
+				   size_t count, loff_t *ppos)
+{
+	struct mc_model *m = file->private_data;
+	char buf[16];
+	int i;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = 0;
+	i = sysfs_match_string(mc_corrupt_names, buf);
+	if (i < 0)
+		return i;
+	WRITE_ONCE(m->corrupt, i);
+	return count;
+}
+
+static ssize_t model_corrupt_read(struct file *file, char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct mc_model *m = file->private_data;
+	u32 c = READ_ONCE(m->corrupt);
+	char buf[16];
+	int n;
+
+	n = scnprintf(buf, sizeof(buf), "%s\n",
+		      mc_corrupt_names[c < MC_NR_CORRUPT ? c : 0]);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, n);
+}
+
+static const struct file_operations model_corrupt_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = model_corrupt_read,
+	.write = model_corrupt_write,
+};
 
 /* The model's files, in the device's debugfs directory. */
 void mc_model_debugfs(struct mc_model *m, struct dentry *dir)
@@ -726,5 +824,6 @@ void mc_model_debugfs(struct mc_model *m, struct dentry *dir)
 	debugfs_create_file("model_stats", 0400, dir, m, &model_stats_fops);
 	debugfs_create_u32("model_cmd_latency_us", 0600, dir, &m->cmd_latency_us);
 	debugfs_create_u32("model_ppr_latency_ms", 0600, dir, &m->ppr_latency_ms);
-	debugfs_create_bool("model_stall", 0600, dir, &m->stall);
+	debugfs_create_file_unsafe("model_stall", 0600, dir, m, &model_stall_fops);
+	debugfs_create_file("model_corrupt", 0600, dir, m, &model_corrupt_fops);
 }

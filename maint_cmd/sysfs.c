@@ -44,6 +44,7 @@ const char * const mc_stat_names[MC_NR_STATS] = {
 	[MC_ST_UNSUPPORTED] = "unsupported",
 	[MC_ST_MALFORMED] = "malformed",
 	[MC_ST_EVENTS_DROPPED] = "events_dropped",
+	[MC_ST_DMA_BLOCKED] = "dma_blocked",
 };
 
 /* --- per device: capabilities ------------------------------------------ */
@@ -190,6 +191,23 @@ static ssize_t max_actions_store(struct device *dev, struct device_attribute *a,
 }
 static DEVICE_ATTR_ADMIN_RW(max_actions);
 
+/* Background Operation Status: "opcode percent running|done|idle rc". */
+static ssize_t bg_operation_show(struct device *dev, struct device_attribute *a,
+				 char *buf)
+{
+	bool running;
+	u16 op, rc;
+	u8 pct;
+	int ret;
+
+	ret = mc_host_bg_status(to_mc_host(dev), &op, &pct, &running, &rc);
+	if (ret)
+		return ret;
+	return sysfs_emit(buf, "%#06x %u %s %#x\n", op, pct,
+			  running ? "running" : op ? "done" : "idle", rc);
+}
+static DEVICE_ATTR_ADMIN_RO(bg_operation);
+
 static ssize_t trigger_poison_list_store(struct device *dev,
 					 struct device_attribute *a,
 					 const char *buf, size_t count)
@@ -256,6 +274,7 @@ MC_STAT(aborts, MC_ST_ABORTS);
 MC_STAT(unsupported, MC_ST_UNSUPPORTED);
 MC_STAT(malformed, MC_ST_MALFORMED);
 MC_STAT(events_dropped, MC_ST_EVENTS_DROPPED);
+MC_STAT(dma_blocked, MC_ST_DMA_BLOCKED);
 
 static struct attribute *mc_dev_attrs[] = {
 	&dev_attr_capabilities.attr,
@@ -269,6 +288,7 @@ static struct attribute *mc_dev_attrs[] = {
 	&dev_attr_max_actions.attr,
 	&dev_attr_use_irq.attr,
 	&dev_attr_trigger_poison_list.attr,
+	&dev_attr_bg_operation.attr,
 	&dev_attr_scan_media.attr,
 	&mc_stat_indications.attr.attr,
 	&mc_stat_offlined.attr.attr,
@@ -285,6 +305,7 @@ static struct attribute *mc_dev_attrs[] = {
 	&mc_stat_unsupported.attr.attr,
 	&mc_stat_malformed.attr.attr,
 	&mc_stat_events_dropped.attr.attr,
+	&mc_stat_dma_blocked.attr.attr,
 	NULL,
 };
 

@@ -2,7 +2,8 @@
 /*
  * iommu_migrate's in-kernel API for other memvirt modules: evacuate
  * device-mapped pages out of a physical range before that memory is
- * repaired or taken offline. maint_cmd is the consumer.
+ * repaired or taken offline, and block device access to a page whose
+ * data is lost. maint_cmd is the consumer.
  */
 #ifndef _MEMVIRT_IOMMU_MIGRATE_H
 #define _MEMVIRT_IOMMU_MIGRATE_H
@@ -27,5 +28,6 @@ struct iommu_migrate_evac_result {
 bool iommu_migrate_pfn_mapped(unsigned long pfn);
 int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 			   int nid, struct iommu_migrate_evac_result *res);
+int iommu_migrate_block(unsigned long pfn);
 
 #endif /* _MEMVIRT_IOMMU_MIGRATE_H */

@@ -187,6 +187,44 @@ static int inject(const char *dev, long long dpa)
 	return mc_dbg_write(dev, "inject_event", cmd);
 }
 
+/**
+ * struct one_page - a test of one indication on buffer page @k
+ * @old: the page's frame before the indication
+ * @dpa: its address on the device
+ * @ev: the device's evacuated counter before it
+ * @rep: repaired
+ * @off: offlined
+ * @fail: failed
+ * @imm: iommu_migrate's counters before it
+ * @fd: the device's event stream
+ */
+struct one_page {
+	uint64_t old;
+	long long dpa, ev, rep, off, fail;
+	struct iommu_migrate_stats imm;
+	int fd;
+};
+
+/* The engines run; page @k's frame, address and counters; the stream. */
+static void one_page_setup(struct __test_metadata *_metadata,
+			   struct _test_data_evac *self, int k, struct one_page *p)
+{
+	struct iommu_migrate_page pg;
+
+	start_engines(_metadata, self->imm, self->dom, self->eng);
+	where(_metadata, self->imm, self->buf, k, &pg);
+	p->old = pg.pfn;
+	p->dpa = mc_dpa_of(self->dev, p->old);
+	ASSERT_LE(0, p->dpa);
+	p->ev = mc_dev_read(self->dev, "evacuated");
+	p->rep = mc_dev_read(self->dev, "repaired");
+	p->off = mc_dev_read(self->dev, "offlined");
+	p->fail = mc_dev_read(self->dev, "failed");
+	ASSERT_EQ(0, imm_ioctl(self->imm, IOMMU_MIGRATE_IOC_STATS, &p->imm));
+	p->fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, p->fd);
+}
+
 TEST_F_TIMEOUT(evac, indications_on_dma_pages_evacuate_repair_and_return, 240)
 {
 	static const int page[WINS * HITS] = { 3, 28, 32 + 7, 32 + 21, 64 + 1, 64 + 30 };
@@ -295,60 +333,46 @@ TEST_F_TIMEOUT(evac, indications_on_dma_pages_evacuate_repair_and_return, 240)
 TEST_F_TIMEOUT(evac, failed_evacuation_leaves_the_page_in_place, 240)
 {
 	const int k = 32 + 9;
-	long long dpa, ev0, rep0, off0, fail0;
-	struct iommu_migrate_stats s0, s1;
+	struct iommu_migrate_stats s1;
 	struct iommu_migrate_page pg;
 	struct maint_cmd_event e;
-	uint64_t old;
-	int fd;
+	struct one_page p;
 
-	start_engines(_metadata, self->imm, self->dom, self->eng);
-	where(_metadata, self->imm, self->buf, k, &pg);
-	old = pg.pfn;
-	dpa = mc_dpa_of(self->dev, old);
-	ASSERT_LE(0, dpa);
-	ev0 = mc_dev_read(self->dev, "evacuated");
-	rep0 = mc_dev_read(self->dev, "repaired");
-	off0 = mc_dev_read(self->dev, "offlined");
-	fail0 = mc_dev_read(self->dev, "failed");
-	ASSERT_EQ(0, imm_ioctl(self->imm, IOMMU_MIGRATE_IOC_STATS, &s0));
-	fd = mc_open_events(self->dev, O_RDONLY);
-	ASSERT_LE(0, fd);
-
+	one_page_setup(_metadata, self, k, &p);
 	ASSERT_EQ(0, write_knob("fail_next_allocs", "1"));
-	ASSERT_EQ(0, inject(self->dev, dpa));
-	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
+	ASSERT_EQ(0, inject(self->dev, p.dpa));
+	ASSERT_EQ(0, mc_wait_event(p.fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, p.dpa, 30000));
 	EXPECT_EQ(-EBUSY, e.result);
 	EXPECT_EQ(MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_PPR, e.planned);
 	EXPECT_EQ(0, e.actions);
 	where(_metadata, self->imm, self->buf, k, &pg);
-	EXPECT_EQ(old, pg.pfn);
+	EXPECT_EQ(p.old, pg.pfn);
 	EXPECT_EQ(0, pg.state);
-	EXPECT_EQ(0, mc_hwpoisoned(old));
-	EXPECT_EQ(ev0, mc_dev_read(self->dev, "evacuated"));
-	EXPECT_EQ(rep0, mc_dev_read(self->dev, "repaired"));
-	EXPECT_EQ(off0, mc_dev_read(self->dev, "offlined"));
-	EXPECT_EQ(fail0 + 1, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(0, mc_hwpoisoned(p.old));
+	EXPECT_EQ(p.ev, mc_dev_read(self->dev, "evacuated"));
+	EXPECT_EQ(p.rep, mc_dev_read(self->dev, "repaired"));
+	EXPECT_EQ(p.off, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(p.fail + 1, mc_dev_read(self->dev, "failed"));
 	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
 	ASSERT_EQ(0, imm_ioctl(self->imm, IOMMU_MIGRATE_IOC_STATS, &s1));
-	EXPECT_EQ(1, s1.migrations_aborted - s0.migrations_aborted);
-	EXPECT_EQ(0, s1.pages_migrated - s0.pages_migrated);
+	EXPECT_EQ(1, s1.migrations_aborted - p.imm.migrations_aborted);
+	EXPECT_EQ(0, s1.pages_migrated - p.imm.pages_migrated);
 
 	/* Again, with the allocator willing: moved, repaired. */
-	ASSERT_EQ(0, inject(self->dev, dpa));
-	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
+	ASSERT_EQ(0, inject(self->dev, p.dpa));
+	ASSERT_EQ(0, mc_wait_event(p.fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, p.dpa, 30000));
 	EXPECT_EQ(0, e.result);
 	EXPECT_EQ(MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_PPR, e.actions);
 	where(_metadata, self->imm, self->buf, k, &pg);
-	EXPECT_NE(old, pg.pfn);
-	EXPECT_EQ(ev0 + 1, mc_dev_read(self->dev, "evacuated"));
-	EXPECT_EQ(rep0 + 1, mc_dev_read(self->dev, "repaired"));
+	EXPECT_NE(p.old, pg.pfn);
+	EXPECT_EQ(p.ev + 1, mc_dev_read(self->dev, "evacuated"));
+	EXPECT_EQ(p.rep + 1, mc_dev_read(self->dev, "repaired"));
 	ASSERT_EQ(0, imm_ioctl(self->imm, IOMMU_MIGRATE_IOC_STATS, &s1));
-	EXPECT_EQ(1, s1.pages_migrated - s0.pages_migrated);
-	EXPECT_EQ(0, s1.rmt_violations - s0.rmt_violations);
+	EXPECT_EQ(1, s1.pages_migrated - p.imm.pages_migrated);
+	EXPECT_EQ(0, s1.rmt_violations - p.imm.rmt_violations);
 
 	stop_and_check_all(_metadata, self->imm, self->buf, self->eng);
-	close(fd);
+	close(p.fd);
 }
 
 /*
@@ -360,43 +384,93 @@ TEST_F_TIMEOUT(evac, failed_evacuation_leaves_the_page_in_place, 240)
 TEST_F_TIMEOUT(evac, page_gone_before_evacuation_takes_the_plain_path, 240)
 {
 	const int k = 64 + 5;
-	long long dpa, ev0, off0, fail0;
 	struct iommu_migrate_migrate m;
 	struct iommu_migrate_page pg;
 	struct maint_cmd_event e;
-	uint64_t old;
-	int fd;
+	struct one_page p;
 
-	start_engines(_metadata, self->imm, self->dom, self->eng);
-	where(_metadata, self->imm, self->buf, k, &pg);
-	old = pg.pfn;
-	dpa = mc_dpa_of(self->dev, old);
-	ASSERT_LE(0, dpa);
-	ev0 = mc_dev_read(self->dev, "evacuated");
-	off0 = mc_dev_read(self->dev, "offlined");
-	fail0 = mc_dev_read(self->dev, "failed");
-	fd = mc_open_events(self->dev, O_RDONLY);
-	ASSERT_LE(0, fd);
+	one_page_setup(_metadata, self, k, &p);
 	ASSERT_EQ(0, mc_dbg_write(self->dev, "action_delay_ms", "1500"));
-	ASSERT_EQ(0, inject(self->dev, dpa));
+	ASSERT_EQ(0, inject(self->dev, p.dpa));
 	/* The action has planned the evacuation and waits: move it first. */
 	usleep(500 * 1000);
 	ASSERT_EQ(0, imm_migrate(self->imm, self->buf, 0, k * PAGE, PAGE, &m));
 	EXPECT_EQ(1, m.moved);
-	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
+	ASSERT_EQ(0, mc_wait_event(p.fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, p.dpa, 30000));
 	mc_dbg_write(self->dev, "action_delay_ms", "0");
 	EXPECT_EQ(0, e.result);
 	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
 		  MAINT_CMD_ACT_UNPOISON, e.actions);
 	EXPECT_EQ(e.planned, e.actions);
-	EXPECT_EQ(ev0, mc_dev_read(self->dev, "evacuated"));
-	EXPECT_EQ(off0 + 1, mc_dev_read(self->dev, "offlined"));
-	EXPECT_EQ(fail0, mc_dev_read(self->dev, "failed"));
-	EXPECT_EQ(0, mc_hwpoisoned(old));
+	EXPECT_EQ(p.ev, mc_dev_read(self->dev, "evacuated"));
+	EXPECT_EQ(p.off + 1, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(p.fail, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(0, mc_hwpoisoned(p.old));
 	where(_metadata, self->imm, self->buf, k, &pg);
 	EXPECT_EQ(0, pg.node);
 	stop_and_check_all(_metadata, self->imm, self->buf, self->eng);
-	close(fd);
+	close(p.fd);
+}
+
+/*
+ * Uncorrectable poison on a page an engine is writing: the data is
+ * lost, and no device may go on writing poisoned memory. iommu_migrate
+ * blocks the page: the engine, which writes its window in order, faults
+ * on the page's first record and writes nothing more; the page is
+ * marked poisoned and stays on its frame, in its buffer, not repaired.
+ * The other engines go on.
+ */
+TEST_F_TIMEOUT(evac, poison_on_a_dma_page_blocks_its_devices, 240)
+{
+	const int k = 10;	/* in ENG_RUN's window */
+	struct iommu_migrate_engine_stats st0, st1, mx0, mx1;
+	struct iommu_migrate_stats s1;
+	struct iommu_migrate_page pg;
+	struct maint_cmd_event e;
+	struct one_page p;
+	char cmd[96];
+	int i;
+
+	one_page_setup(_metadata, self, k, &p);
+	snprintf(cmd, sizeof(cmd), "gm %#llx 2 uncorrectable", p.dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(p.fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, p.dpa, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_BLOCK_DMA | MAINT_CMD_ACT_HARD_OFFLINE, e.planned);
+	EXPECT_EQ(e.planned, e.actions);
+	EXPECT_EQ(1, mc_dev_read(self->dev, "dma_blocked"));
+	where(_metadata, self->imm, self->buf, k, &pg);
+	EXPECT_EQ(p.old, pg.pfn);
+	EXPECT_EQ(2, pg.state);		/* blocked */
+	EXPECT_EQ(1, mc_hwpoisoned(p.old));
+	/* Within a wrap of its window the engine reaches the page. */
+	for (i = 0; i < 3000; i++) {
+		ASSERT_EQ(0, engine_stats(self->imm, self->eng[ENG_RUN], &st0));
+		if (st0.faults)
+			break;
+		usleep(10000);
+	}
+	ASSERT_LT(0, st0.faults);
+	ASSERT_EQ(0, engine_stats(self->imm, self->eng[ENG_MIXED], &mx0));
+	usleep(300 * 1000);
+	ASSERT_EQ(0, engine_stats(self->imm, self->eng[ENG_RUN], &st1));
+	ASSERT_EQ(0, engine_stats(self->imm, self->eng[ENG_MIXED], &mx1));
+	/* Stuck on the page's first record, faulting, writing nothing. */
+	EXPECT_EQ(st0.writes, st1.writes);
+	EXPECT_LT(st0.faults, st1.faults);
+	EXPECT_EQ(k * PAGE / REC, st1.writes % SLOTS);
+	EXPECT_EQ(0, st1.rmt_violations);
+	EXPECT_LT(mx0.writes, mx1.writes);
+	/* Lost data is not copied elsewhere, nor repaired under its owner. */
+	ASSERT_EQ(0, imm_ioctl(self->imm, IOMMU_MIGRATE_IOC_STATS, &s1));
+	EXPECT_EQ(0, s1.pages_migrated - p.imm.pages_migrated);
+	EXPECT_EQ(0, s1.rmt_violations - p.imm.rmt_violations);
+	EXPECT_EQ(p.ev, mc_dev_read(self->dev, "evacuated"));
+	EXPECT_EQ(p.rep, mc_dev_read(self->dev, "repaired"));
+	EXPECT_EQ(p.fail, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(1, mc_dev_read(self->dev, "hard_offlined"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	close(p.fd);
 }
 
 TEST_HARNESS_MAIN

@@ -270,6 +270,27 @@ static inline long long mc_dpa_of(const char *dev, uint64_t pfn)
 	return hpa - min;
 }
 
+/*
+ * One page of ours on node 1, filled with mc_fill(@seq), with its frame
+ * and its address on device @dev; NULL if any of it fails.
+ */
+static inline uint8_t *mc_dev_page(const char *dev, uint64_t seq, uint64_t *pfn,
+				   long long *dpa)
+{
+	uint8_t *buf = mc_node_pages(1, 1);
+
+	if (!buf)
+		return NULL;
+	mc_fill(buf, seq);
+	*pfn = mc_pfn_of(buf);
+	*dpa = mc_dpa_of(dev, *pfn);
+	if (*dpa < 0) {
+		munmap(buf, MC_PAGE);
+		return NULL;
+	}
+	return buf;
+}
+
 static inline double mc_now(void)
 {
 	struct timespec t;

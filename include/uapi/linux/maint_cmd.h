@@ -31,7 +31,10 @@
 #define MAINT_CMD_EVF_THRESHOLD		(1U << 2)	/* a corrected-error threshold */
 #define MAINT_CMD_EVF_HPA_VALID		(1U << 3)	/* hpa is set */
 
-/* maint_cmd_event.actions: what the host did, in this order */
+/*
+ * maint_cmd_event.actions: what the host did, in this order (BLOCK_DMA,
+ * when planned, comes first: before the hard offline)
+ */
 #define MAINT_CMD_ACT_EVACUATE		(1U << 0)	/* iommu_migrate moved the page */
 #define MAINT_CMD_ACT_SOFT_OFFLINE	(1U << 1)	/* migrated and taken out */
 #define MAINT_CMD_ACT_HARD_OFFLINE	(1U << 2)	/* memory_failure(): mappers lose it */
@@ -40,6 +43,7 @@
 #define MAINT_CMD_ACT_CLEAR_POISON	(1U << 5)	/* Clear Poison sent, after the repair */
 #define MAINT_CMD_ACT_UNPOISON		(1U << 6)	/* page back in service */
 #define MAINT_CMD_ACT_SPARE		(1U << 7)	/* Perform Maintenance, row sparing */
+#define MAINT_CMD_ACT_BLOCK_DMA		(1U << 8)	/* iommu_migrate blocked the page's DMA */
 
 /**
  * struct maint_cmd_event - one record of /dev/maint_cmd/mcN
