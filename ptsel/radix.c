@@ -744,7 +744,6 @@ int ptsel_radix_translate_wc(const struct ptsel_radix *r,
 	 */
 	if (wc->sampler.skip) {
 		wc->sampler.skip--;
-		wc->stats.bypassed++;
 		return walk_plain(r->root, r->levels - 1, addr, out);
 	}
 	if (!wc->fast)

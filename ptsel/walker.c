@@ -130,7 +130,7 @@ static void add_stats(struct ptsel_walker_stats *sum,
 		/* A walk stops probing the walk cache at its first hit. */
 		sum->wc_hits += w->wc.stats.hits;
 		/* One that bypassed it started at the root like a miss. */
-		sum->wc_misses += w->wc.stats.bypassed + w->wc.stats.root_walks;
+		sum->wc_misses += ptsel_wc_bypassed(&w->wc) + w->wc.stats.root_walks;
 	}
 	sum->walks += w->walks;
 	sum->walk_mem_refs += w->walk_mem_refs;

@@ -29,7 +29,9 @@
  * one probed walk in PTSEL_WC_MIN_HIT_RATE over a window of
  * PTSEL_SAMPLER_WINDOW walks (a trace without locality) is bypassed
  * for the next window: only one walk in PTSEL_SAMPLER_SAMPLE probes
- * it, to notice when locality comes back (struct ptsel_sampler).
+ * it, and ever fewer while the trace stays without locality, to notice
+ * when locality comes back (struct ptsel_sampler). A bypassed walk
+ * keeps no count of its own and reads no entry.
  */
 #include <linux/build_bug.h>
 #include <linux/errno.h>
@@ -227,7 +229,11 @@ static void unhash(struct ptsel_wcache *wc, u32 i)
 	*p = e->hnext;
 }
 
-/* The entry stops being its walker's tracked entry. */
+/*
+ * The entry stops being its walker's tracked entry. An owner whose
+ * walker has begun another search (ptsel_wc_walk_begin()) since is
+ * stale: the walker tracks another entry or none, and nothing changes.
+ */
 static void untrack(struct ptsel_wcache *wc, u32 i)
 {
 	struct ptsel_wc_entry *e = &wc->e[i];
@@ -252,16 +258,6 @@ static u32 victim(struct ptsel_wcache *wc)
 		wc->e[i].ref = 0;
 	}
 }
-
-/*
- * The search on @walker ends (ptsel_wc_walk_begin()): its tracked entry
- * stays cached but is no longer its own.
- */
-void ptsel_wc_end_search(struct ptsel_wcache *wc, unsigned int walker)
-{
-	untrack(wc, wc->track[walker]);
-}
-PTSEL_EXPORT_FOR_TESTS(ptsel_wc_end_search);
 
 static u32 wc_find(const struct ptsel_wcache *wc, u64 asid, u64 tag)
 {
