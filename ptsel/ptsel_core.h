@@ -709,6 +709,13 @@ void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 		     unsigned int level, u64 addr, const u64 *table);
 void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 			  unsigned int level, u64 addr, const u64 *table);
+const u64 *ptsel_wc_lookup_chain(struct ptsel_wcache *wc, u64 asid,
+				 unsigned int level, u64 addr);
+void ptsel_wc_insert_new(struct ptsel_wcache *wc, unsigned int walker,
+			 u64 asid, unsigned int level, u64 addr,
+			 const u64 *table);
+void ptsel_wc_insert_cold_new(struct ptsel_wcache *wc, u64 asid,
+			      unsigned int level, u64 addr, const u64 *table);
 void ptsel_wc_touch(struct ptsel_wcache *wc, u8 *ref);
 void ptsel_wc_flush_asid(struct ptsel_wcache *wc, u64 asid);
 void ptsel_wc_flush_all(struct ptsel_wcache *wc);

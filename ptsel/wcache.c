@@ -284,18 +284,26 @@ const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 			   unsigned int level, u64 addr)
 {
 	const u64 *t;
-	u64 tag;
-	u32 i;
 
 	if (level >= PTSEL_WC_LEVELS) {
 		wc->stats.misses++;
 		return NULL;
 	}
 	t = ptsel_wc_front_probe(wc, asid, level, addr);
-	if (t)
-		return t;
-	tag = wc_tag(level, addr);
-	i = wc_find(wc, asid, tag);
+	return t ? t : ptsel_wc_lookup_chain(wc, asid, level, addr);
+}
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_lookup);
+
+/*
+ * ptsel_wc_lookup() after a front miss: the hash chain alone, for a
+ * caller that has probed the front itself (the walkers' miss path).
+ * @level is below PTSEL_WC_LEVELS.
+ */
+const u64 *ptsel_wc_lookup_chain(struct ptsel_wcache *wc, u64 asid,
+				 unsigned int level, u64 addr)
+{
+	u32 i = wc_find(wc, asid, wc_tag(level, addr));
+
 	if (i == WC_NIL) {
 		wc->stats.misses++;
 		if (!level)
@@ -307,7 +315,7 @@ const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 	touch(wc, i);
 	return wc->e[i].table;
 }
-PTSEL_EXPORT_FOR_TESTS(ptsel_wc_lookup);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_lookup_chain);
 
 /* Take an entry for a new key: tracked, free, or the policy's victim. */
 static u32 wc_place(struct ptsel_wcache *wc, unsigned int walker)
@@ -383,17 +391,31 @@ void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 
 	if (level >= PTSEL_WC_LEVELS || !table)
 		return;
-	wc->stats.inserts++;
 	i = wc_find(wc, asid, tag);
 	if (i != WC_NIL) {
+		wc->stats.inserts++;
 		wc->e[i].table = table;
 		front_set(wc, i);
 		touch(wc, i);
 		return;
 	}
-	wc_fill(wc, wc_place(wc, walker), asid, tag, table, 1);
+	ptsel_wc_insert_new(wc, walker, asid, level, addr, table);
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert);
+
+/*
+ * ptsel_wc_insert() of a key the caller knows is not cached: it has
+ * just looked it up and missed, and inserted nothing since. No search
+ * of the hash chain. @level is below PTSEL_WC_LEVELS, @table not NULL.
+ */
+void ptsel_wc_insert_new(struct ptsel_wcache *wc, unsigned int walker,
+			 u64 asid, unsigned int level, u64 addr,
+			 const u64 *table)
+{
+	wc->stats.inserts++;
+	wc_fill(wc, wc_place(wc, walker), asid, wc_tag(level, addr), table, 1);
+}
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert_new);
 
 /**
  * ptsel_wc_insert_cold() - cache a table at the lowest priority
@@ -416,20 +438,31 @@ void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 			  unsigned int level, u64 addr, const u64 *table)
 {
 	u64 tag = wc_tag(level, addr);
-	struct ptsel_wc_entry *e;
 	u32 i;
 
 	if (level >= PTSEL_WC_LEVELS || !table)
 		return;
-	wc->stats.inserts++;
 	i = wc_find(wc, asid, tag);
 	if (i != WC_NIL) {
+		wc->stats.inserts++;
 		wc->e[i].table = table;
 		front_set(wc, i);
 		return;
 	}
+	ptsel_wc_insert_cold_new(wc, asid, level, addr, table);
+}
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert_cold);
+
+/* ptsel_wc_insert_cold() of a key known not cached (ptsel_wc_insert_new()). */
+void ptsel_wc_insert_cold_new(struct ptsel_wcache *wc, u64 asid,
+			      unsigned int level, u64 addr, const u64 *table)
+{
+	struct ptsel_wc_entry *e;
+	u32 i;
+
+	wc->stats.inserts++;
 	i = wc_place(wc, PTSEL_WC_WALKERS);
-	e = wc_fill(wc, i, asid, tag, table, 0);
+	e = wc_fill(wc, i, asid, wc_tag(level, addr), table, 0);
 	if (wc->policy == PTSEL_WC_LRU && wc->lru != i) {
 		lru_unlink(wc, i);
 		e->next = WC_NIL;
@@ -438,7 +471,7 @@ void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 		wc->lru = i;
 	}
 }
-PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert_cold);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert_cold_new);
 
 
 /**
