@@ -416,7 +416,9 @@ static void uninject(struct pm *m, unsigned int pi)
 		return;
 	if (m->hooks->fail_allocs)
 		m->hooks->fail_allocs(m->hooks->priv, -1);
-	ptsel_partition_set_limits(m->part[pi].p, 0, m->part[pi].mapped_limit);
+	/* Back to the knob, as before the injection. */
+	ptsel_partition_set_limits(m->part[pi].p, PTSEL_LIMIT_KNOB,
+				   m->part[pi].mapped_limit);
 }
 
 /*

@@ -416,6 +416,7 @@ int ptsel_tlb_init(struct ptsel_tlb *tlb, struct ptsel_tlb_entry *entries,
 bool ptsel_tlb_switch(struct ptsel_tlb *tlb, u64 ctx);
 void ptsel_tlb_flush_range(struct ptsel_tlb *tlb, u64 ctx, u64 addr, u64 size);
 void ptsel_tlb_flush_ctx(struct ptsel_tlb *tlb, u64 ctx);
+bool ptsel_tlb_forget_ctx(struct ptsel_tlb *tlb, u64 ctx);
 void ptsel_tlb_flush_all(struct ptsel_tlb *tlb);
 
 /*
