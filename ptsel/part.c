@@ -544,6 +544,22 @@ int ptsel_partition_protect(struct ptsel_partition *p, u64 addr, u64 size,
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_protect, PTSEL);
 
+/*
+ * The move log's "the caller serializes writers and readers" is
+ * @p->move_lock: every use of @p->moves goes through these two.
+ */
+static u64 part_move_add(struct ptsel_partition *p, u64 addr, u64 size)
+{
+	lockdep_assert_held(&p->move_lock);
+	return ptsel_move_log_add(&p->moves, addr, size);
+}
+
+static bool part_moved(struct ptsel_partition *p, u64 since, u64 addr)
+{
+	lockdep_assert_held(&p->move_lock);
+	return ptsel_move_log_moved(&p->moves, since, addr);
+}
+
 /**
  * ptsel_partition_remap() - move a mapped range to new output addresses
  * @p: the partition
@@ -601,7 +617,7 @@ int ptsel_partition_remap(struct ptsel_partition *p, u64 addr, u64 size,
 	moved = size;
 	/* The tables first: a reader that sees the generation sees them. */
 	spin_lock_irq(&p->move_lock);
-	ptsel_move_log_add(&p->moves, addr, size);
+	part_move_add(p, addr, size);
 	spin_unlock_irq(&p->move_lock);
 out:
 	hash_note(p, order);
@@ -842,7 +858,7 @@ int ptsel_partition_lookup_update(struct ptsel_partition *p, u64 addr,
 	/* Generation first: a later move makes the next call say so. */
 	spin_lock_irqsave(&p->move_lock, flags);
 	now = p->moves.gen;
-	moved = ptsel_move_log_moved(&p->moves, *gen, addr);
+	moved = part_moved(p, *gen, addr);
 	spin_unlock_irqrestore(&p->move_lock, flags);
 	ret = ptsel_partition_translate(p, addr, out);
 	if (ret)
@@ -945,7 +961,7 @@ int ptsel_partition_leaf_cmpxchg(struct ptsel_partition *p, u64 addr,
 	spin_lock_irq(&p->move_lock);
 	/* The table first: a reader that sees the generation sees it. */
 	if (moved)
-		ptsel_move_log_add(&p->moves, addr, PTSEL_PAGE_SIZE);
+		part_move_add(p, addr, PTSEL_PAGE_SIZE);
 	if (gen)
 		*gen = p->moves.gen;
 	spin_unlock_irq(&p->move_lock);
