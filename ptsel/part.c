@@ -238,11 +238,21 @@ static void part_release(struct kref *ref)
 	kfree(p);
 }
 
+/* A limit as ptsel_partition_set_limits() takes it, as @p keeps it. */
+static unsigned long own_limit(unsigned long pages)
+{
+	if (pages == PTSEL_LIMIT_KNOB)
+		return 0;
+	return pages ?: ULONG_MAX;
+}
+
 /**
  * ptsel_partition_set_limits() - give a partition limits of its own
  * @p: the partition
- * @table_pages: most table memory, in pages; 0 for no limit
- * @mapped_pages: most 4 KiB pages mapped; 0 for no limit
+ * @table_pages: most table memory, in pages; 0 for no limit;
+ *		 PTSEL_LIMIT_KNOB to follow the max_table_pages knob
+ * @mapped_pages: most 4 KiB pages mapped; 0 for no limit;
+ *		  PTSEL_LIMIT_KNOB to follow the max_mapped_pages knob
  *
  * A partition starts out bounded by the max_table_pages and
  * max_mapped_pages knobs, which bound what user space can make the
@@ -250,8 +260,10 @@ static void part_release(struct kref *ref)
  * partition sets its own bounds instead: after this call, @table_pages
  * and @mapped_pages replace both knobs for @p, and a 0 leaves the
  * partition bounded only by memory (table memory is charged to the
- * memcg of the task that makes it grow). Limits below what the
- * partition holds already only stop it from growing.
+ * memcg of the task that makes it grow). PTSEL_LIMIT_KNOB gives a limit
+ * back to its knob, as at creation: the knob's value at each later
+ * check applies. Limits below what the partition holds already only
+ * stop it from growing.
  *
  * Context: process context, may sleep.
  */
@@ -260,8 +272,8 @@ void ptsel_partition_set_limits(struct ptsel_partition *p,
 				unsigned long mapped_pages)
 {
 	mutex_lock(&p->lock);
-	p->max_table_pages = table_pages ?: ULONG_MAX;
-	p->max_mapped_pages = mapped_pages ?: ULONG_MAX;
+	p->max_table_pages = own_limit(table_pages);
+	p->max_mapped_pages = own_limit(mapped_pages);
 	mutex_unlock(&p->lock);
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_set_limits, PTSEL);
@@ -532,6 +544,22 @@ int ptsel_partition_protect(struct ptsel_partition *p, u64 addr, u64 size,
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_protect, PTSEL);
 
+/*
+ * The move log's "the caller serializes writers and readers" is
+ * @p->move_lock: every use of @p->moves goes through these two.
+ */
+static u64 part_move_add(struct ptsel_partition *p, u64 addr, u64 size)
+{
+	lockdep_assert_held(&p->move_lock);
+	return ptsel_move_log_add(&p->moves, addr, size);
+}
+
+static bool part_moved(struct ptsel_partition *p, u64 since, u64 addr)
+{
+	lockdep_assert_held(&p->move_lock);
+	return ptsel_move_log_moved(&p->moves, since, addr);
+}
+
 /**
  * ptsel_partition_remap() - move a mapped range to new output addresses
  * @p: the partition
@@ -570,16 +598,26 @@ int ptsel_partition_remap(struct ptsel_partition *p, u64 addr, u64 size,
 	if (ret)
 		goto out;
 	/*
-	 * The dry pass split every leaf that the move needs split, so this
-	 * one needs no memory. Should it fail all the same, what it moved
-	 * is logged like a whole move.
+	 * This pass cannot fail, by construction, so it needs no undo:
+	 * - under @p->lock nothing changed since the dry pass, which ran
+	 *   over the same spans with the same targets;
+	 * - each format's remap first splits what the move needs split
+	 *   (leaves cut by the span's ends, leaves whose new target is
+	 *   misaligned for their size) and only then rewrites leaves; the
+	 *   dry pass made those splits, so here the split steps find
+	 *   nothing to split and allocate nothing;
+	 * - the rewrite itself is one store per leaf and returns 0;
+	 * - the -EINVAL checks passed in the dry pass on the same values.
+	 * Userspace ptsel_part_api fails the n-th allocation for every n
+	 * and finds each remap whole or not at all. Should it fail all the
+	 * same, what it moved is logged like a whole move.
 	 */
 	op.dry = false;
 	ret = ptsel_region_spans(rs, addr, addr + size, span_remap, &op);
 	moved = size;
 	/* The tables first: a reader that sees the generation sees them. */
 	spin_lock_irq(&p->move_lock);
-	ptsel_move_log_add(&p->moves, addr, size);
+	part_move_add(p, addr, size);
 	spin_unlock_irq(&p->move_lock);
 out:
 	hash_note(p, order);
@@ -820,7 +858,7 @@ int ptsel_partition_lookup_update(struct ptsel_partition *p, u64 addr,
 	/* Generation first: a later move makes the next call say so. */
 	spin_lock_irqsave(&p->move_lock, flags);
 	now = p->moves.gen;
-	moved = ptsel_move_log_moved(&p->moves, *gen, addr);
+	moved = part_moved(p, *gen, addr);
 	spin_unlock_irqrestore(&p->move_lock, flags);
 	ret = ptsel_partition_translate(p, addr, out);
 	if (ret)
@@ -909,7 +947,7 @@ gen:
 	spin_lock_irq(&p->move_lock);
 	/* The table first: a reader that sees the generation sees it. */
 	if (moved)
-		ptsel_move_log_add(&p->moves, addr, PTSEL_PAGE_SIZE);
+		part_move_add(p, addr, PTSEL_PAGE_SIZE);
 	if (gen)
 		*gen = p->moves.gen;
 	spin_unlock_irq(&p->move_lock);

@@ -568,8 +568,8 @@ static void failed_split_changes_nothing(struct kunit *test)
 }
 
 /*
- * Limits of its own replace the knobs for a partition, and 0 lifts
- * them. With the knobs at their defaults (4096 table pages, 2^24
+ * Limits of its own replace the knobs for a partition, 0 lifts them,
+ * and PTSEL_LIMIT_KNOB gives them back to the knobs. With the knobs at their defaults (4096 table pages, 2^24
  * mapped pages), this partition goes past both.
  */
 static void own_limits_replace_knobs(struct kunit *test)
@@ -594,6 +594,13 @@ static void own_limits_replace_knobs(struct kunit *test)
 	ptsel_partition_set_limits(p, 0, st.mapped_pages);
 	KUNIT_EXPECT_EQ(test, ptsel_partition_map(p, 65 * SZ_1G_ULL, 0, SZ_4K_ULL, RW),
 			-ENOSPC);
+	/* PTSEL_LIMIT_KNOB gives both back to the knobs, which it exceeds. */
+	ptsel_partition_set_limits(p, 0, PTSEL_LIMIT_KNOB);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_map(p, 65 * SZ_1G_ULL, 0, SZ_4K_ULL, RW),
+			-ENOSPC);
+	ptsel_partition_set_limits(p, PTSEL_LIMIT_KNOB, 0);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_map(p, 4097 * SZ_1G_ULL, 0, SZ_4K_ULL, RW),
+			-ENOMEM);
 	ptsel_partition_put(p);
 }
 

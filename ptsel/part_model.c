@@ -106,58 +106,19 @@ static u64 wend(const struct pm *m)
 
 /* The model: disjoint extents, in no particular order. */
 
-static const struct pm_ext *model_find(const struct pm_part *pp, u64 a)
+static const struct ptsel_ext *model_find(const struct pm_part *pp, u64 a)
 {
-	unsigned int i;
-
-	for (i = 0; i < pp->n_ext; i++)
-		if (a >= pp->ext[i].start && a < pp->ext[i].end)
-			return &pp->ext[i];
-	return NULL;
+	return ptsel_ext_find(pp->ext, pp->n_ext, a);
 }
 
 static u64 model_bytes(const struct pm_part *pp, u64 s, u64 e)
 {
-	u64 sum = 0;
-	unsigned int i;
-
-	for (i = 0; i < pp->n_ext; i++) {
-		u64 lo = max(pp->ext[i].start, s), hi = min(pp->ext[i].end, e);
-
-		if (lo < hi)
-			sum += hi - lo;
-	}
-	return sum;
+	return ptsel_ext_bytes(pp->ext, pp->n_ext, s, e);
 }
 
 static void model_remove(struct pm_part *pp, u64 s, u64 e)
 {
-	unsigned int i = 0;
-
-	while (i < pp->n_ext) {
-		struct pm_ext *x = &pp->ext[i];
-
-		if (e <= x->start || x->end <= s) {
-			i++;
-		} else if (x->start < s && e < x->end) {
-			struct pm_ext *tail = &pp->ext[pp->n_ext++];
-
-			*tail = *x;
-			tail->start = e;
-			tail->target = x->target + (e - x->start);
-			x->end = s;
-			i++;
-		} else if (x->start < s) {
-			x->end = s;
-			i++;
-		} else if (e < x->end) {
-			x->target += e - x->start;
-			x->start = e;
-			i++;
-		} else {
-			*x = pp->ext[--pp->n_ext];
-		}
-	}
+	ptsel_ext_remove(pp->ext, &pp->n_ext, s, e);
 }
 
 /*
@@ -167,24 +128,14 @@ static void model_remove(struct pm_part *pp, u64 s, u64 e)
 static void model_rewrite(struct pm *m, struct pm_part *pp, u64 s, u64 e,
 			  u32 prot, bool remap, u64 t)
 {
-	struct pm_ext *in = m->scratch;
-	unsigned int i, n = 0;
+	struct ptsel_ext *in = m->scratch;
+	unsigned int i, n = ptsel_ext_clip(pp->ext, pp->n_ext, s, e, in);
 
-	for (i = 0; i < pp->n_ext; i++) {
-		struct pm_ext x = pp->ext[i];
-
-		if (e <= x.start || x.end <= s)
-			continue;
-		if (x.start < s) {
-			x.target += s - x.start;
-			x.start = s;
-		}
-		x.end = min(x.end, e);
+	for (i = 0; i < n; i++) {
 		if (remap)
-			x.target = t + (x.start - s);
+			in[i].target = t + (in[i].start - s);
 		else
-			x.prot = prot;
-		in[n++] = x;
+			in[i].prot = prot;
 	}
 	model_remove(pp, s, e);
 	for (i = 0; i < n; i++)
@@ -253,7 +204,7 @@ static void region_apply(struct pm_part *pp, u64 base, u64 size, u32 format)
 static bool xlate_ok(struct pm *m, const char *who, unsigned int pi, u64 a,
 		     int ret, const struct ptsel_xlate *out)
 {
-	const struct pm_ext *x = model_find(&m->part[pi], a);
+	const struct ptsel_ext *x = model_find(&m->part[pi], a);
 
 	if (!x) {
 		if (ret != -ENOENT)
@@ -328,7 +279,7 @@ static void check_step(struct pm *m, unsigned int pi, u64 s, u64 e)
 	if (e > s)
 		check_range(m, pi, s, e);
 	for (i = 0; i < pp->n_ext && n < 16; i++) {
-		const struct pm_ext *x = &pp->ext[i];
+		const struct ptsel_ext *x = &pp->ext[i];
 
 		if (x->end <= lo || hi <= x->start)
 			continue;
@@ -336,7 +287,7 @@ static void check_step(struct pm *m, unsigned int pi, u64 s, u64 e)
 		n++;
 	}
 	for (i = 0; i < 4 && pp->n_ext; i++) {
-		const struct pm_ext *x = &pp->ext[pm_rand(m) % pp->n_ext];
+		const struct ptsel_ext *x = &pp->ext[pm_rand(m) % pp->n_ext];
 
 		check_addr(m, pi, x->start + pm_rand(m) % (x->end - x->start));
 	}
@@ -416,7 +367,9 @@ static void uninject(struct pm *m, unsigned int pi)
 		return;
 	if (m->hooks->fail_allocs)
 		m->hooks->fail_allocs(m->hooks->priv, -1);
-	ptsel_partition_set_limits(m->part[pi].p, 0, m->part[pi].mapped_limit);
+	/* Back to the knob, as before the injection. */
+	ptsel_partition_set_limits(m->part[pi].p, PTSEL_LIMIT_KNOB,
+				   m->part[pi].mapped_limit);
 }
 
 /*
@@ -456,7 +409,7 @@ static u64 pick_addr(struct pm *m, const struct pm_part *pp, const u8 *op, u64 a
 	u64 a = get32(op + 2), edge;
 
 	if (anchor == 2 && pp->n_ext) {
-		const struct pm_ext *x = &pp->ext[a % pp->n_ext];
+		const struct ptsel_ext *x = &pp->ext[a % pp->n_ext];
 
 		edge = (a & BIT(20)) ? x->end : x->start;
 	} else if (anchor == 3 && pp->n_reg) {
@@ -531,7 +484,7 @@ static void op_map(struct pm *m, struct pm_args *r)
 	if (full && busy && ret == -EEXIST)
 		want = ret;
 	if (result(m, PM_MAP, ret, want))
-		pp->ext[pp->n_ext++] = (struct pm_ext){ r->s, r->e, r->t, r->prot };
+		pp->ext[pp->n_ext++] = (struct ptsel_ext){ r->s, r->e, r->t, r->prot };
 }
 
 static void op_unmap(struct pm *m, struct pm_args *r)
@@ -564,7 +517,7 @@ static void op_remap(struct pm *m, const u8 *op, struct pm_args *r)
 
 	/* Mostly a part of an extent, which is all mapped. */
 	if ((op[15] & 3) && pp->n_ext) {
-		const struct pm_ext *x = &pp->ext[get32(op + 2) % pp->n_ext];
+		const struct ptsel_ext *x = &pp->ext[get32(op + 2) % pp->n_ext];
 		u64 pages = (x->end - x->start) / PG, off, len;
 
 		off = get32(op + 6) % pages;
@@ -577,7 +530,7 @@ static void op_remap(struct pm *m, const u8 *op, struct pm_args *r)
 		r->e = min(r->s + len * PG, x->end);
 		/* Sometimes on to the end of the extents right after it. */
 		for (i = 0; (op[15] & 3) == 3 && r->e == x->end && i < 4; i++) {
-			const struct pm_ext *next = model_find(pp, x->end);
+			const struct ptsel_ext *next = model_find(pp, x->end);
 
 			if (!next)
 				break;
@@ -630,7 +583,7 @@ static void op_region(struct pm *m, const u8 *op, struct pm_args *r, bool conver
 		 * half the time in the format the address has already.
 		 */
 		if (pp->n_ext) {
-			const struct pm_ext *x = &pp->ext[a % pp->n_ext];
+			const struct ptsel_ext *x = &pp->ext[a % pp->n_ext];
 
 			r->s = (x->start + get32(op + 6) % (x->end - x->start)) &
 			       ~(size - 1);
@@ -728,7 +681,7 @@ bool pm_step(struct pm *m, const u8 op[PM_OP_BYTES])
 	if (full && (cls == PM_MAP || cls == PM_PROTECT || cls == PM_REMAP))
 		cls = PM_UNMAP;
 	if (full && cls == PM_UNMAP && m->part[r.pi].n_ext) {
-		const struct pm_ext *x = &m->part[r.pi].ext[get32(op + 2) %
+		const struct ptsel_ext *x = &m->part[r.pi].ext[get32(op + 2) %
 							    m->part[r.pi].n_ext];
 
 		r.s = x->start;

@@ -13,6 +13,7 @@
 #include <linux/types.h>
 #include <memvirt/ptsel.h>
 
+#include "ext_model.h"
 #include "ptsel_core.h"
 
 #define PM_PARTS	2	/* one radix by default, one hashed */
@@ -43,11 +44,6 @@ struct pm_hooks {
 	void *priv;
 };
 
-struct pm_ext {
-	u64 start, end, target;
-	u32 prot;
-};
-
 struct pm_region {
 	u64 base, size;
 	u32 format;
@@ -58,7 +54,7 @@ struct pm_part {
 	u32 dflt;
 	unsigned int n_ext, n_reg;
 	u64 mapped_limit;	/* pages; 0 for none */
-	struct pm_ext ext[PM_MAX_EXT];
+	struct ptsel_ext ext[PM_MAX_EXT];
 	struct pm_region reg[PTSEL_MAX_REGIONS];
 };
 
@@ -96,7 +92,7 @@ struct pm {
 	struct ptsel_walker *w[PM_WALKERS];
 	unsigned int wpart[PM_WALKERS];
 	unsigned long ops[PM_NR_OPS], ok[PM_NR_OPS], enomem[PM_NR_OPS];
-	struct pm_ext scratch[PM_MAX_EXT];
+	struct ptsel_ext scratch[PM_MAX_EXT];
 	char desc[160];
 	char msg[PM_MSG];
 };

@@ -288,21 +288,34 @@ bool ptsel_move_log_moved(const struct ptsel_move_log *log, u64 since,
  *	      probed makes the next one bypassed
  * @adaptive: bypass at all (true after init; a test that counts every
  *	      probe turns it off)
- * @bypass: this window uses the cache once in PTSEL_SAMPLER_SAMPLE, to
- *	    notice when hits come back
+ * @bypass: this window uses the cache once in PTSEL_SAMPLER_SAMPLE <<
+ *	    @backoff, to notice when hits come back
+ * @backoff: bypassed windows in a row, up to PTSEL_SAMPLER_MAX_BACKOFF:
+ *	     each is twice as long as the one before and samples half as
+ *	     often, so the same number of uses decides it
+ * @skipped: uses bypassed, counted when a run of skips is decided: the
+ *	     next @skip are in it already
  *
  * A cache must not slow down the lookups it cannot help: where nothing
  * is reused, probing and filling cost more than they save. A bypassed
- * use costs one decrement.
+ * use costs one decrement. A sampled use costs the whole probe, miss
+ * and fill, hundreds of instructions where a bypassed walk takes a few
+ * dozen, so a trace that stays without locality samples ever more
+ * rarely: one use in PTSEL_SAMPLER_SAMPLE, then in twice that, up to
+ * PTSEL_SAMPLER_SAMPLE << PTSEL_SAMPLER_MAX_BACKOFF. Locality that
+ * comes back is then noticed within PTSEL_SAMPLER_WINDOW <<
+ * PTSEL_SAMPLER_MAX_BACKOFF uses.
  */
 struct ptsel_sampler {
 	u32 skip, win_uses, win_misses;
-	u8 min_rate;
+	u8 min_rate, backoff;
 	bool adaptive, bypass;
+	u64 skipped;
 };
 
 #define PTSEL_SAMPLER_WINDOW	1024	/* uses per bypass decision */
-#define PTSEL_SAMPLER_SAMPLE	64	/* a bypassed window uses 1 in 64 */
+#define PTSEL_SAMPLER_SAMPLE	64	/* a bypassed window uses 1 in 64... */
+#define PTSEL_SAMPLER_MAX_BACKOFF 3	/* ...then 1 in 128, 256, 512 */
 
 void ptsel_sampler_init(struct ptsel_sampler *s, u8 min_rate);
 void ptsel_sampler_window_end(struct ptsel_sampler *s);
@@ -316,12 +329,13 @@ static inline bool ptsel_sampler_skip(struct ptsel_sampler *s)
 	}
 	if (!s->adaptive)
 		return false;
-	if (++s->win_uses >= PTSEL_SAMPLER_WINDOW)
+	if (++s->win_uses >= PTSEL_SAMPLER_WINDOW << s->backoff)
 		ptsel_sampler_window_end(s);
 	if (s->bypass) {
-		/* The next PTSEL_SAMPLER_SAMPLE - 1 uses of the window skip. */
-		s->skip = PTSEL_SAMPLER_SAMPLE - 1;
-		s->win_uses += PTSEL_SAMPLER_SAMPLE - 1;
+		/* The next uses up to the next sample skip. */
+		s->skip = (PTSEL_SAMPLER_SAMPLE << s->backoff) - 1;
+		s->win_uses += s->skip;
+		s->skipped += s->skip;
 	}
 	return false;
 }
@@ -402,6 +416,7 @@ int ptsel_tlb_init(struct ptsel_tlb *tlb, struct ptsel_tlb_entry *entries,
 bool ptsel_tlb_switch(struct ptsel_tlb *tlb, u64 ctx);
 void ptsel_tlb_flush_range(struct ptsel_tlb *tlb, u64 ctx, u64 addr, u64 size);
 void ptsel_tlb_flush_ctx(struct ptsel_tlb *tlb, u64 ctx);
+bool ptsel_tlb_forget_ctx(struct ptsel_tlb *tlb, u64 ctx);
 void ptsel_tlb_flush_all(struct ptsel_tlb *tlb);
 
 /*
@@ -597,13 +612,11 @@ enum ptsel_wc_policy { PTSEL_WC_LRU, PTSEL_WC_CLOCK };
  *	last, instead of applying the default policy
  * @evictions: inserts that replaced a valid entry by the default policy
  * @flushes: flush_asid and flush_all calls
- * @bypassed: walks that did not use the cache (ptsel_wc_bypass())
  * @root_walks: walks that used it, found no table and started at the
  *		root (ptsel_radix_translate_wc())
  */
 struct ptsel_wc_stats {
-	u64 hits, misses, inserts, overrides, evictions, flushes, bypassed;
-	u64 root_walks;
+	u64 hits, misses, inserts, overrides, evictions, flushes, root_walks;
 };
 
 /**
@@ -691,13 +704,19 @@ struct ptsel_wcache {
 size_t ptsel_wc_bytes(unsigned int nr_entries);
 int ptsel_wc_init(struct ptsel_wcache *wc, void *mem, unsigned int nr_entries,
 		  enum ptsel_wc_policy policy, bool tracking);
-void ptsel_wc_end_search(struct ptsel_wcache *wc, unsigned int walker);
 const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 			   unsigned int level, u64 addr);
 void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 		     unsigned int level, u64 addr, const u64 *table);
 void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 			  unsigned int level, u64 addr, const u64 *table);
+const u64 *ptsel_wc_lookup_chain(struct ptsel_wcache *wc, u64 asid,
+				 unsigned int level, u64 addr);
+void ptsel_wc_insert_new(struct ptsel_wcache *wc, unsigned int walker,
+			 u64 asid, unsigned int level, u64 addr,
+			 const u64 *table);
+void ptsel_wc_insert_cold_new(struct ptsel_wcache *wc, u64 asid,
+			      unsigned int level, u64 addr, const u64 *table);
 void ptsel_wc_touch(struct ptsel_wcache *wc, u8 *ref);
 void ptsel_wc_flush_asid(struct ptsel_wcache *wc, u64 asid);
 void ptsel_wc_flush_all(struct ptsel_wcache *wc);
@@ -762,8 +781,12 @@ static inline const u64 *ptsel_wc_front_probe(struct ptsel_wcache *wc,
 static inline void ptsel_wc_walk_begin(struct ptsel_wcache *wc,
 				       unsigned int walker)
 {
-	if (walker < PTSEL_WC_WALKERS && wc->track[walker] != PTSEL_WC_NIL)
-		ptsel_wc_end_search(wc, walker);
+	/*
+	 * One store, no load: the entry keeps its stale owner, which
+	 * untrack() ignores once the walker tracks another entry or none.
+	 */
+	if (walker < PTSEL_WC_WALKERS)
+		wc->track[walker] = PTSEL_WC_NIL;
 }
 
 /**
@@ -780,10 +803,17 @@ static inline void ptsel_wc_walk_begin(struct ptsel_wcache *wc,
  */
 static inline bool ptsel_wc_bypass(struct ptsel_wcache *wc)
 {
-	if (!ptsel_sampler_skip(&wc->sampler))
-		return false;
-	wc->stats.bypassed++;
-	return true;
+	return ptsel_sampler_skip(&wc->sampler);
+}
+
+/*
+ * Walks that did not use the cache (ptsel_wc_bypass()). Counted in
+ * bulk when a run of them is decided, so that a bypassed walk keeps no
+ * count of its own.
+ */
+static inline u64 ptsel_wc_bypassed(const struct ptsel_wcache *wc)
+{
+	return wc->sampler.skipped - wc->sampler.skip;
 }
 
 int ptsel_radix_translate_wc(const struct ptsel_radix *r,

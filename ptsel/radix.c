@@ -374,8 +374,9 @@ int ptsel_radix_unmap(struct ptsel_radix *r, u64 addr, u64 size)
 PTSEL_EXPORT_FOR_TESTS(ptsel_radix_unmap);
 
 /*
- * Cache the tables a walk entered, @seen[@from - 1] down to @seen[@to].
- * With tracking, the search keeps the deepest one as its tracked entry
+ * Cache the tables a walk entered, @seen[@from - 1] down to @seen[@to],
+ * none of them cached: the walk looked each up and missed
+ * (translate_wc_probe()), so no chain is searched again. With tracking, the search keeps the deepest one as its tracked entry
  * and the upper ones go in cold, so they stay only if other searches
  * share them; the deepest upper table goes in last, as the one a cold
  * insert of this walk does not evict. Without tracking, each goes in by
@@ -389,12 +390,12 @@ static void wc_fill(struct ptsel_wcache *wc, u64 asid, unsigned int walker,
 
 	if (!wc->tracking) {
 		for (level = from; level-- > to;)
-			ptsel_wc_insert(wc, walker, asid, level, addr, seen[level]);
+			ptsel_wc_insert_new(wc, walker, asid, level, addr, seen[level]);
 		return;
 	}
-	ptsel_wc_insert(wc, walker, asid, to, addr, seen[to]);
+	ptsel_wc_insert_new(wc, walker, asid, to, addr, seen[to]);
 	for (level = from; level-- > to + 1;)
-		ptsel_wc_insert_cold(wc, asid, level, addr, seen[level]);
+		ptsel_wc_insert_cold_new(wc, asid, level, addr, seen[level]);
 }
 
 /*
@@ -659,7 +660,8 @@ PTSEL_EXPORT_FOR_TESTS(ptsel_radix_walk_leaves);
 /*
  * The rest of ptsel_radix_translate_wc(), out of line so that its fast
  * paths need no stack frame: probe every level through the hash
- * chains, then walk from the deepest table found and fill.
+ * chains, then walk from the deepest table found and fill. The caller
+ * has probed level 0 in the front already.
  */
 static noinline int translate_wc_probe(const struct ptsel_radix *r,
 				       struct ptsel_wcache *wc, u64 asid,
@@ -670,7 +672,8 @@ static noinline int translate_wc_probe(const struct ptsel_radix *r,
 	const u64 *t;
 
 	for (level = 0; level + 1 < r->levels; level++) {
-		t = ptsel_wc_lookup(wc, asid, level, addr);
+		t = level ? ptsel_wc_lookup(wc, asid, level, addr) :
+			    ptsel_wc_lookup_chain(wc, asid, 0, addr);
 		if (t)
 			return walk_from(t, level, addr, out, wc, asid, walker);
 	}
@@ -745,7 +748,6 @@ int ptsel_radix_translate_wc(const struct ptsel_radix *r,
 	 */
 	if (wc->sampler.skip) {
 		wc->sampler.skip--;
-		wc->stats.bypassed++;
 		return walk_plain(r->root, r->levels - 1, addr, out);
 	}
 	if (!wc->fast)

@@ -2,7 +2,8 @@
 /*
  * ptsel sampler: lets a cache (the TLB, a walk cache) bypass itself in
  * windows where it does not hit, and sample one use in
- * PTSEL_SAMPLER_SAMPLE to notice when hits come back. The per-use part
+ * PTSEL_SAMPLER_SAMPLE (more rarely as bypassed windows follow each
+ * other) to notice when hits come back. The per-use part
  * is ptsel_sampler_skip(), inline in ptsel_core.h.
  */
 #include <linux/build_bug.h>
@@ -30,11 +31,19 @@ PTSEL_EXPORT_FOR_TESTS(ptsel_sampler_init);
  */
 void ptsel_sampler_window_end(struct ptsel_sampler *s)
 {
-	/* A bypassed window probed one use in PTSEL_SAMPLER_SAMPLE. */
+	/*
+	 * A bypassed window, PTSEL_SAMPLER_WINDOW << backoff uses long,
+	 * probed one use in PTSEL_SAMPLER_SAMPLE << backoff.
+	 */
 	u32 probed = s->bypass ? PTSEL_SAMPLER_WINDOW / PTSEL_SAMPLER_SAMPLE :
 				 PTSEL_SAMPLER_WINDOW;
+	bool was = s->bypass;
 
 	s->bypass = (probed - min(s->win_misses, probed)) * s->min_rate < probed;
+	if (!s->bypass)
+		s->backoff = 0;
+	else if (was && s->backoff < PTSEL_SAMPLER_MAX_BACKOFF)
+		s->backoff++;
 	s->win_uses = 0;
 	s->win_misses = 0;
 }

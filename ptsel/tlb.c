@@ -204,6 +204,33 @@ void ptsel_tlb_flush_ctx(struct ptsel_tlb *tlb, u64 ctx)
 PTSEL_EXPORT_FOR_TESTS(ptsel_tlb_flush_ctx);
 
 /**
+ * ptsel_tlb_forget_ctx() - an address space is gone for good
+ * @tlb: the TLB
+ * @ctx: address space, not the current one; nothing happens if it is
+ *	 not in the list
+ *
+ * Drops its entries and frees its slot in the list of recently active
+ * address spaces, so that the next new one takes this slot rather than
+ * a live one's.
+ *
+ * Return: true if @ctx had a slot.
+ */
+bool ptsel_tlb_forget_ctx(struct ptsel_tlb *tlb, u64 ctx)
+{
+	int slot = find_slot(tlb, ctx);
+
+	if (slot < 0 || slot == tlb->cur)
+		return false;
+	tlb->stats.invalidations++;
+	bump_gen(tlb, slot);
+	tlb->asids[slot].used = false;
+	/* Unused slots have the oldest time of all (ptsel_tlb_switch()). */
+	tlb->asids[slot].last = 0;
+	return true;
+}
+PTSEL_EXPORT_FOR_TESTS(ptsel_tlb_forget_ctx);
+
+/**
  * ptsel_tlb_flush_all() - drop every entry of every address space
  * @tlb: the TLB
  */

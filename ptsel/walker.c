@@ -130,7 +130,7 @@ static void add_stats(struct ptsel_walker_stats *sum,
 		/* A walk stops probing the walk cache at its first hit. */
 		sum->wc_hits += w->wc.stats.hits;
 		/* One that bypassed it started at the root like a miss. */
-		sum->wc_misses += w->wc.stats.bypassed + w->wc.stats.root_walks;
+		sum->wc_misses += ptsel_wc_bypassed(&w->wc) + w->wc.stats.root_walks;
 	}
 	sum->walks += w->walks;
 	sum->walk_mem_refs += w->walk_mem_refs;
@@ -384,9 +384,28 @@ void ptsel_walkers_invalidate(struct ptsel_partition *p, u64 addr, u64 size,
 /*
  * @p is going away. No walker is switched to it (each holds a
  * reference), and what others kept of it is tagged by an ASID that is
- * never used again, so no lookup can reach it: nothing to flush.
+ * never used again, so no lookup can reach it. Still, it would hold
+ * their TLB's slots and walk-cache entries until evicted, pushing out
+ * live partitions': every walker that kept something of @p drops it.
+ * Any walker may have, not only @p's users of the moment, so this
+ * visits them all; it runs once per partition, at its end.
  */
 void ptsel_walkers_forget(struct ptsel_partition *p)
 {
-	trace_ptsel_tlb_flush(p->asid, 0, 0, true, 0);
+	struct ptsel_walker *w;
+	unsigned int n = 0;
+
+	spin_lock(&ptsel_walkers_lock);
+	list_for_each_entry(w, &ptsel_walkers, node) {
+		bool kept;
+
+		spin_lock(&w->lock);
+		kept = ptsel_tlb_forget_ctx(&w->tlb, p->asid);
+		if (w->wc_mem)
+			ptsel_wc_flush_asid(&w->wc, p->asid);
+		spin_unlock(&w->lock);
+		n += kept;
+	}
+	spin_unlock(&ptsel_walkers_lock);
+	trace_ptsel_tlb_flush(p->asid, 0, 0, true, n);
 }

@@ -29,7 +29,9 @@
  * one probed walk in PTSEL_WC_MIN_HIT_RATE over a window of
  * PTSEL_SAMPLER_WINDOW walks (a trace without locality) is bypassed
  * for the next window: only one walk in PTSEL_SAMPLER_SAMPLE probes
- * it, to notice when locality comes back (struct ptsel_sampler).
+ * it, and ever fewer while the trace stays without locality, to notice
+ * when locality comes back (struct ptsel_sampler). A bypassed walk
+ * keeps no count of its own and reads no entry.
  */
 #include <linux/build_bug.h>
 #include <linux/errno.h>
@@ -227,7 +229,11 @@ static void unhash(struct ptsel_wcache *wc, u32 i)
 	*p = e->hnext;
 }
 
-/* The entry stops being its walker's tracked entry. */
+/*
+ * The entry stops being its walker's tracked entry. An owner whose
+ * walker has begun another search (ptsel_wc_walk_begin()) since is
+ * stale: the walker tracks another entry or none, and nothing changes.
+ */
 static void untrack(struct ptsel_wcache *wc, u32 i)
 {
 	struct ptsel_wc_entry *e = &wc->e[i];
@@ -252,16 +258,6 @@ static u32 victim(struct ptsel_wcache *wc)
 		wc->e[i].ref = 0;
 	}
 }
-
-/*
- * The search on @walker ends (ptsel_wc_walk_begin()): its tracked entry
- * stays cached but is no longer its own.
- */
-void ptsel_wc_end_search(struct ptsel_wcache *wc, unsigned int walker)
-{
-	untrack(wc, wc->track[walker]);
-}
-PTSEL_EXPORT_FOR_TESTS(ptsel_wc_end_search);
 
 static u32 wc_find(const struct ptsel_wcache *wc, u64 asid, u64 tag)
 {
@@ -288,18 +284,26 @@ const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 			   unsigned int level, u64 addr)
 {
 	const u64 *t;
-	u64 tag;
-	u32 i;
 
 	if (level >= PTSEL_WC_LEVELS) {
 		wc->stats.misses++;
 		return NULL;
 	}
 	t = ptsel_wc_front_probe(wc, asid, level, addr);
-	if (t)
-		return t;
-	tag = wc_tag(level, addr);
-	i = wc_find(wc, asid, tag);
+	return t ? t : ptsel_wc_lookup_chain(wc, asid, level, addr);
+}
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_lookup);
+
+/*
+ * ptsel_wc_lookup() after a front miss: the hash chain alone, for a
+ * caller that has probed the front itself (the walkers' miss path).
+ * @level is below PTSEL_WC_LEVELS.
+ */
+const u64 *ptsel_wc_lookup_chain(struct ptsel_wcache *wc, u64 asid,
+				 unsigned int level, u64 addr)
+{
+	u32 i = wc_find(wc, asid, wc_tag(level, addr));
+
 	if (i == WC_NIL) {
 		wc->stats.misses++;
 		if (!level)
@@ -311,7 +315,7 @@ const u64 *ptsel_wc_lookup(struct ptsel_wcache *wc, u64 asid,
 	touch(wc, i);
 	return wc->e[i].table;
 }
-PTSEL_EXPORT_FOR_TESTS(ptsel_wc_lookup);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_lookup_chain);
 
 /* Take an entry for a new key: tracked, free, or the policy's victim. */
 static u32 wc_place(struct ptsel_wcache *wc, unsigned int walker)
@@ -387,17 +391,31 @@ void ptsel_wc_insert(struct ptsel_wcache *wc, unsigned int walker, u64 asid,
 
 	if (level >= PTSEL_WC_LEVELS || !table)
 		return;
-	wc->stats.inserts++;
 	i = wc_find(wc, asid, tag);
 	if (i != WC_NIL) {
+		wc->stats.inserts++;
 		wc->e[i].table = table;
 		front_set(wc, i);
 		touch(wc, i);
 		return;
 	}
-	wc_fill(wc, wc_place(wc, walker), asid, tag, table, 1);
+	ptsel_wc_insert_new(wc, walker, asid, level, addr, table);
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert);
+
+/*
+ * ptsel_wc_insert() of a key the caller knows is not cached: it has
+ * just looked it up and missed, and inserted nothing since. No search
+ * of the hash chain. @level is below PTSEL_WC_LEVELS, @table not NULL.
+ */
+void ptsel_wc_insert_new(struct ptsel_wcache *wc, unsigned int walker,
+			 u64 asid, unsigned int level, u64 addr,
+			 const u64 *table)
+{
+	wc->stats.inserts++;
+	wc_fill(wc, wc_place(wc, walker), asid, wc_tag(level, addr), table, 1);
+}
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert_new);
 
 /**
  * ptsel_wc_insert_cold() - cache a table at the lowest priority
@@ -420,20 +438,31 @@ void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 			  unsigned int level, u64 addr, const u64 *table)
 {
 	u64 tag = wc_tag(level, addr);
-	struct ptsel_wc_entry *e;
 	u32 i;
 
 	if (level >= PTSEL_WC_LEVELS || !table)
 		return;
-	wc->stats.inserts++;
 	i = wc_find(wc, asid, tag);
 	if (i != WC_NIL) {
+		wc->stats.inserts++;
 		wc->e[i].table = table;
 		front_set(wc, i);
 		return;
 	}
+	ptsel_wc_insert_cold_new(wc, asid, level, addr, table);
+}
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert_cold);
+
+/* ptsel_wc_insert_cold() of a key known not cached (ptsel_wc_insert_new()). */
+void ptsel_wc_insert_cold_new(struct ptsel_wcache *wc, u64 asid,
+			      unsigned int level, u64 addr, const u64 *table)
+{
+	struct ptsel_wc_entry *e;
+	u32 i;
+
+	wc->stats.inserts++;
 	i = wc_place(wc, PTSEL_WC_WALKERS);
-	e = wc_fill(wc, i, asid, tag, table, 0);
+	e = wc_fill(wc, i, asid, wc_tag(level, addr), table, 0);
 	if (wc->policy == PTSEL_WC_LRU && wc->lru != i) {
 		lru_unlink(wc, i);
 		e->next = WC_NIL;
@@ -442,7 +471,7 @@ void ptsel_wc_insert_cold(struct ptsel_wcache *wc, u64 asid,
 		wc->lru = i;
 	}
 }
-PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert_cold);
+PTSEL_EXPORT_FOR_TESTS(ptsel_wc_insert_cold_new);
 
 
 /**

@@ -175,6 +175,9 @@ struct ptsel_walker_stats {
 	u64 walks, walk_mem_refs;
 };
 
+/* ptsel_partition_set_limits(): follow the knob, as a new partition does. */
+#define PTSEL_LIMIT_KNOB	(~0UL)
+
 struct ptsel_partition *ptsel_partition_create(u32 format);
 void ptsel_partition_put(struct ptsel_partition *p);
 void ptsel_partition_set_limits(struct ptsel_partition *p,

@@ -175,14 +175,9 @@ int ops_leaves(struct ops_env *env, u64 start, u64 end, ptsel_leaf_fn fn,
 	return ptsel_radix_walk_leaves(&env->r, start, end, fn, priv);
 }
 
-static const struct ops_ext *model_find(const struct ops_env *env, u64 a)
+static const struct ptsel_ext *model_find(const struct ops_env *env, u64 a)
 {
-	unsigned int i;
-
-	for (i = 0; i < env->n_ext; i++)
-		if (a >= env->ext[i].start && a < env->ext[i].end)
-			return &env->ext[i];
-	return NULL;
+	return ptsel_ext_find(env->ext, env->n_ext, a);
 }
 
 static bool model_overlaps(const struct ops_env *env, u64 s, u64 e)
@@ -197,56 +192,17 @@ static bool model_overlaps(const struct ops_env *env, u64 s, u64 e)
 
 static void model_remove(struct ops_env *env, u64 s, u64 e)
 {
-	unsigned int i = 0;
-
-	while (i < env->n_ext) {
-		struct ops_ext *x = &env->ext[i];
-
-		if (e <= x->start || x->end <= s) {
-			i++;
-			continue;
-		}
-		if (x->start < s && e < x->end) {	/* hole in the middle */
-			struct ops_ext *tail = &env->ext[env->n_ext++];
-
-			*tail = *x;
-			tail->start = e;
-			tail->target = x->target + (e - x->start);
-			x->end = s;
-			i++;
-		} else if (x->start < s) {
-			x->end = s;
-			i++;
-		} else if (e < x->end) {
-			x->target += e - x->start;
-			x->start = e;
-			i++;
-		} else {
-			*x = env->ext[--env->n_ext];
-		}
-	}
+	ptsel_ext_remove(env->ext, &env->n_ext, s, e);
 }
 
 /* Give every mapped part of [s, e) protection @prot. */
 static void model_protect(struct ops_env *env, u64 s, u64 e, u32 prot)
 {
-	struct ops_ext in[OPS_MAX_EXT];
-	unsigned int i, n = 0;
+	struct ptsel_ext in[OPS_MAX_EXT];
+	unsigned int i, n = ptsel_ext_clip(env->ext, env->n_ext, s, e, in);
 
-	for (i = 0; i < env->n_ext; i++) {
-		struct ops_ext x = env->ext[i];
-
-		if (e <= x.start || x.end <= s)
-			continue;
-		if (x.start < s) {
-			x.target += s - x.start;
-			x.start = s;
-		}
-		if (x.end > e)
-			x.end = e;
-		x.prot = prot;
-		in[n++] = x;
-	}
+	for (i = 0; i < n; i++)
+		in[i].prot = prot;
 	model_remove(env, s, e);
 	for (i = 0; i < n; i++)
 		env->ext[env->n_ext++] = in[i];
@@ -255,22 +211,12 @@ static void model_protect(struct ops_env *env, u64 s, u64 e, u32 prot)
 /* Bytes of [s, e) that the model maps. */
 static u64 model_bytes(const struct ops_env *env, u64 s, u64 e)
 {
-	u64 sum = 0;
-	unsigned int i;
-
-	for (i = 0; i < env->n_ext; i++) {
-		u64 lo = env->ext[i].start > s ? env->ext[i].start : s;
-		u64 hi = env->ext[i].end < e ? env->ext[i].end : e;
-
-		if (lo < hi)
-			sum += hi - lo;
-	}
-	return sum;
+	return ptsel_ext_bytes(env->ext, env->n_ext, s, e);
 }
 
 static void check_addr(struct ops_env *env, u64 a)
 {
-	const struct ops_ext *x = model_find(env, a);
+	const struct ptsel_ext *x = model_find(env, a);
 	struct ptsel_xlate out;
 	int ret = ops_translate(env, a, &out);
 
@@ -352,13 +298,13 @@ static int leaf_cmp(const void *a, const void *b)
 
 static int ext_cmp(const void *a, const void *b)
 {
-	const struct ops_ext *x = a, *y = b;
+	const struct ptsel_ext *x = a, *y = b;
 
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
 /* The extent of @sorted (by start, disjoint) that holds @a, or NULL. */
-static const struct ops_ext *sorted_find(const struct ops_ext *sorted,
+static const struct ptsel_ext *sorted_find(const struct ptsel_ext *sorted,
 					 unsigned int n, u64 a)
 {
 	unsigned int lo = 0, hi = n;
@@ -383,7 +329,7 @@ static void check_leaves(struct ops_env *env, u64 s, u64 e, unsigned long stop)
 {
 	struct leaf_list l = { 0 };
 	u64 covered = 0, prev_end = 0;
-	struct ops_ext sorted[OPS_MAX_EXT];
+	struct ptsel_ext sorted[OPS_MAX_EXT];
 	unsigned long i;
 	int ret;
 
@@ -412,7 +358,7 @@ static void check_leaves(struct ops_env *env, u64 s, u64 e, unsigned long stop)
 		      (unsigned long long)f->addr);
 		prev_end = f->addr + f->size;
 		for (a = lo; a < hi; ) {
-			const struct ops_ext *x = sorted_find(sorted, env->n_ext, a);
+			const struct ptsel_ext *x = sorted_find(sorted, env->n_ext, a);
 
 			CHECK(x, "leaf %#llx: %#llx not in the model",
 			      (unsigned long long)f->addr, (unsigned long long)a);
@@ -452,7 +398,7 @@ void ops_check(struct ops_env *env)
 		      "reachable tables differ from live ones");
 	}
 	for (i = 0; i < env->n_ext; i++) {
-		const struct ops_ext *x = &env->ext[i];
+		const struct ptsel_ext *x = &env->ext[i];
 
 		check_addr(env, x->start);
 		check_addr(env, x->end - 1);
@@ -526,7 +472,7 @@ size_t ops_step(struct ops_env *env, const uint8_t *buf, size_t len)
 		if (busy)
 			CHECK(ret == -EEXIST, "map over mapped range: %d", ret);
 		else if (update_ok(env, ret, "map"))
-			env->ext[env->n_ext++] = (struct ops_ext){ s, e, t * PG, prot };
+			env->ext[env->n_ext++] = (struct ptsel_ext){ s, e, t * PG, prot };
 		break;
 	}
 	case 1:

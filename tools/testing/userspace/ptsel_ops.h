@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "ext_model.h"
 #include "ptsel_core.h"
 
 #define OPS_MAX_EXT	256
@@ -27,10 +28,6 @@
 	}								\
 } while (0)
 
-struct ops_ext {
-	u64 start, end, target;
-	u32 prot;
-};
 
 enum ops_fmt { OPS_RADIX, OPS_HASH };
 
@@ -38,7 +35,7 @@ struct ops_env {
 	enum ops_fmt fmt;
 	struct ptsel_radix r;
 	struct ptsel_hash h;
-	struct ops_ext ext[OPS_MAX_EXT];
+	struct ptsel_ext ext[OPS_MAX_EXT];
 	unsigned int n_ext;
 	long fail_after;	/* table allocations until one fails; <0 never */
 	unsigned long live;	/* tables handed out and not freed */

@@ -243,9 +243,11 @@ static bool walker_lookup(struct ptsel_tlb *tlb, unsigned int page,
 /*
  * A TLB must not cost its lookups where nothing is reused, and must
  * come back when reuse does: a stream of pages never seen again makes
- * it stop probing and filling but one lookup in PTSEL_SAMPLER_SAMPLE;
- * then a working set that fits it makes it hit again within a few
- * windows, and hits stay exact throughout.
+ * it stop probing and filling but one lookup in PTSEL_SAMPLER_SAMPLE,
+ * then, as bypassed windows follow each other, in twice, four and
+ * eight times that (windows 1, 2-3, 4-7, 8-15 of the stream); then a
+ * working set that fits it makes it hit again within a few windows,
+ * and hits stay exact throughout.
  */
 static void self_bypass(void)
 {
@@ -254,20 +256,24 @@ static void self_bypass(void)
 	struct ptsel_tlb tlb;
 
 	ptsel_tlb_init(&tlb, store, 256, 6);
-	/* 8 windows of pages that never come back. */
-	for (w = 0; w < 8; w++) {
+	/* 16 windows of pages that never come back. */
+	for (w = 0; w < 16; w++) {
 		u64 f = tlb.stats.fills;
 
 		for (i = 0; i < WIN; i++)
 			walker_lookup(&tlb, 1000 + w * WIN + i, &stale);
 		fills[w] = tlb.stats.fills - f;
 	}
-	printf("# stream: fills per window %llu, %llu, ... %llu\n",
+	printf("# stream: fills per window %llu, %llu, %llu, %llu, %llu\n",
 	       (unsigned long long)fills[0], (unsigned long long)fills[1],
-	       (unsigned long long)fills[7]);
-	ok(fills[0] == WIN && fills[7] == WIN / PTSEL_SAMPLER_SAMPLE &&
-	   tlb.stats.hits + tlb.stats.misses == 8 * WIN,
-	   "no reuse: the TLB fills one lookup in PTSEL_SAMPLER_SAMPLE, and every lookup counts");
+	       (unsigned long long)fills[3], (unsigned long long)fills[7],
+	       (unsigned long long)fills[15]);
+	ok(fills[0] == WIN && fills[1] == WIN / PTSEL_SAMPLER_SAMPLE &&
+	   fills[3] == WIN / PTSEL_SAMPLER_SAMPLE / 2 &&
+	   fills[7] == WIN / PTSEL_SAMPLER_SAMPLE / 4 &&
+	   fills[15] == WIN / (PTSEL_SAMPLER_SAMPLE << PTSEL_SAMPLER_MAX_BACKOFF) &&
+	   tlb.stats.hits + tlb.stats.misses == 16 * WIN,
+	   "no reuse: the TLB fills one lookup in PTSEL_SAMPLER_SAMPLE, then ever fewer, and every lookup counts");
 	/* Now 64 pages, over and over: the TLB must come back to them. */
 	for (w = 0; w < 40 && !back; w++) {
 		hits = 0;

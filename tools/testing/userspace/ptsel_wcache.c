@@ -285,9 +285,15 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 		 (unsigned long long)wc.stats.hits,
 		 (unsigned long long)wc.stats.evictions,
 		 (unsigned long long)wc.stats.overrides,
-		 (unsigned long long)wc.stats.bypassed);
-	ok(!bad && wc.stats.hits > 0 && (adaptive ? wc.stats.bypassed > 0 :
-	   wc.stats.evictions > 0 && !wc.stats.bypassed &&
+		 (unsigned long long)ptsel_wc_bypassed(&wc));
+	/*
+	 * Every walk is counted once: a hit (it stops at its first), a
+	 * root walk, or bypassed (counted in bulk, ahead of the walks).
+	 */
+	ok(!bad && wc.stats.hits > 0 &&
+	   wc.stats.hits + wc.stats.root_walks + ptsel_wc_bypassed(&wc) == xl &&
+	   (adaptive ? ptsel_wc_bypassed(&wc) > 0 :
+	   wc.stats.evictions > 0 && !ptsel_wc_bypassed(&wc) &&
 	   tracking == (wc.stats.overrides > 0)), what);
 	free(mem);
 }

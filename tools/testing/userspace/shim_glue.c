@@ -4,6 +4,7 @@
  * headers in include/: allocation with fault injection, RCU for
  * single-threaded tests, WARN and BUG reporting.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,7 @@
 
 long shim_fail_after = -1;
 unsigned long shim_live_allocs, shim_failed_allocs, shim_warnings;
-int shim_rcu_depth;
+__thread int shim_rcu_depth;
 
 void shim_bug(const char *file, int line, const char *what)
 {
@@ -131,12 +132,15 @@ void __free_page(struct page *page)
 }
 
 static struct rcu_head *rcu_queue;
+static pthread_mutex_t rcu_queue_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
 {
 	head->func = func;
+	pthread_mutex_lock(&rcu_queue_lock);
 	head->next = rcu_queue;
 	rcu_queue = head;
+	pthread_mutex_unlock(&rcu_queue_lock);
 }
 
 /* Run the queued callbacks: a grace period has passed for all of them. */
@@ -144,10 +148,16 @@ void shim_rcu_quiesce(void)
 {
 	if (shim_rcu_depth)
 		shim_bug(__FILE__, __LINE__, "grace period inside rcu_read_lock()");
-	while (rcu_queue) {
-		struct rcu_head *head = rcu_queue;
+	for (;;) {
+		struct rcu_head *head;
 
-		rcu_queue = head->next;
+		pthread_mutex_lock(&rcu_queue_lock);
+		head = rcu_queue;
+		if (head)
+			rcu_queue = head->next;
+		pthread_mutex_unlock(&rcu_queue_lock);
+		if (!head)
+			break;
 		head->func(head);
 	}
 }

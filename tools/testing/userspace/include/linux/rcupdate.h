@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Userspace shim: RCU for single-threaded tests. Readers are free;
+ * Userspace shim: RCU for tests. Readers are free;
  * call_rcu() queues its callback, and the queue runs at
  * synchronize_rcu(), rcu_barrier() and shim_rcu_quiesce() (which a
  * test calls between operations, when no reader can be inside a
  * read-side section). Memory freed through RCU thus stays valid for
  * the rest of the update, and ASan catches any use after the next
- * quiescent state.
+ * quiescent state. A test with reader threads calls none of the three
+ * until they are done: the nesting depth is per thread, and the queue
+ * takes callbacks from any thread.
  */
 #ifndef _SHIM_LINUX_RCUPDATE_H
 #define _SHIM_LINUX_RCUPDATE_H
@@ -19,7 +21,7 @@ struct rcu_head {
 	void (*func)(struct rcu_head *head);
 };
 
-extern int shim_rcu_depth;
+extern __thread int shim_rcu_depth;
 void shim_bug(const char *file, int line, const char *what);
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
 void synchronize_rcu(void);
