@@ -534,10 +534,15 @@ TEST_F_TIMEOUT(kvm, svm_after_protect_reported, 300)
  * An SMI: KVM saves the vCPU's state at SMBASE + 0xfe00 with
  * kvm_vcpu_write_guest(), past the notifier, and the vCPU runs in SMM.
  * The entry check reports it. The SMM handler is a HLT (no in-kernel
- * irqchip: an exit to the VMM).
+ * irqchip: an exit to the VMM). SMM sees address space 1: the same
+ * memory is slotted there too, as a VMM with SMM does (with no memslot
+ * there, KVM's state save fails and KVM kills the VM).
  */
 TEST_F_TIMEOUT(kvm, smm_entry_reported, 300)
 {
+	struct kvm_userspace_memory_region smram = {
+		.slot = 1U << 16, .memory_size = MEM_SIZE,	/* address space 1 */
+	};
 	struct pvm *p = &self->p;
 	struct kvm_regs regs;
 	struct pwsp_stats st;
@@ -550,6 +555,8 @@ TEST_F_TIMEOUT(kvm, smm_entry_reported, 300)
 		SKIP(return, "KVM without SMM");
 	p->ctl->rounds = 10;
 	p->mem[SMBASE + 0x8000] = (char)0xf4;	/* hlt */
+	smram.userspace_addr = (unsigned long)p->mem;
+	ASSERT_EQ(0, ioctl(p->vm, KVM_SET_USER_MEMORY_REGION, &smram));
 	ASSERT_EQ(0, pvm_protect(p, 0, -1, NULL));
 	ASSERT_EQ(PORT_DONE, pvm_run(p)) TH_LOG("%s", p->why);
 	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
