@@ -12,14 +12,9 @@
 #include <linux/export.h>
 #include <linux/ptsel.h>
 
+#include "gpte_rules.h"
 #include "ptsel_core.h"
 
-#define X86_P		BIT_ULL(0)
-#define X86_RW		BIT_ULL(1)
-#define X86_US		BIT_ULL(2)
-#define X86_PS		BIT_ULL(7)
-#define X86_PAT_LARGE	BIT_ULL(12)
-#define X86_NX		BIT_ULL(63)
 /* Physical address bits 12-51 (MAXPHYADDR 52). */
 #define X86_ADDR_MASK	(((1ULL << 52) - 1) & ~((1ULL << PTSEL_SHIFT) - 1))
 
@@ -42,7 +37,10 @@ static bool canonical(u64 gva, unsigned int levels)
  *
  * Permissions accumulate the way the MMU does it: writable and user
  * only if every level says so, executable unless some level sets NX.
- * Accessed and dirty bits are neither checked nor set.
+ * Accessed and dirty bits are neither checked nor set. Each entry is
+ * decoded by the rules of ptsel_guest_pte_check() (gpte_rules.h), in
+ * the most permissive paging mode: MAXPHYADDR 52, NXE, 1 GiB pages.
+ * The caller does not say the guest's.
  *
  * Return: 0; -EINVAL for bad @levels or a non-canonical @gva; -ENOENT
  * at a non-present entry; -EIO at an entry with reserved bits (PS at
@@ -52,7 +50,12 @@ static bool canonical(u64 gva, unsigned int levels)
 int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
 		     unsigned int levels, u64 gva, struct ptsel_gwalk *out)
 {
+	const struct ptsel_genv env = {
+		.levels = levels, .maxphyaddr = 52, .nxe = true, .gbpages = true,
+	};
 	u64 table = cr3 & X86_ADDR_MASK;
+	enum ptsel_gpte_err err;
+	struct ptsel_gpte g;
 	int level, ret;
 
 	out->nr_ptes = 0;
@@ -72,25 +75,24 @@ int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
 			return ret;
 		out->pte[out->nr_ptes] = pte;
 		out->pte_gpa[out->nr_ptes++] = gpa;
-		if (!(pte & X86_P))
+		err = ptsel_gpte_decode(&env, level, pte, &g);
+		if (!g.present)
 			return -ENOENT;
-		if (!(pte & X86_RW))
+		if (!g.writable)
 			out->prot &= ~PTSEL_PROT_WRITE;
-		if (pte & X86_NX)
+		if (g.nx)
 			out->prot &= ~PTSEL_PROT_EXEC;
-		if (!(pte & X86_US))
+		if (!g.user)
 			out->user = false;
+		/* in the permissive mode: PS at the top levels, misalignment */
+		if (err)
+			return -EIO;
 
-		if (level > 0 && (pte & X86_PS)) {
-			u64 sz = 1ULL << shift;
-			u64 base = pte & X86_ADDR_MASK & ~X86_PAT_LARGE;
-
-			if (level > PTSEL_MAX_LEAF_LEVEL || (base & (sz - 1)))
-				return -EIO;
-			out->gpa = base + (gva & (sz - 1));
+		if (level > 0 && g.leaf) {
+			out->gpa = g.addr + (gva & (g.size - 1));
 			return 0;
 		}
-		table = pte & X86_ADDR_MASK;
+		table = g.addr;
 	}
 	out->level = 0;
 	out->gpa = table + (gva & (PTSEL_PAGE_SIZE - 1));

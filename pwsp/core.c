@@ -130,6 +130,17 @@ u8 pwsp_child_mask(u8 mask, const struct ptsel_gpte *g)
 }
 EXPORT_SYMBOL_IF_KUNIT(pwsp_child_mask);
 
+/* A page-table page at @gfn: RAM, and no host-protected frame. */
+static u32 check_table_frame(const struct pwsp_kpolicy *pol, u64 gfn)
+{
+	if (any_overlap(pol, PWSP_RANGE_PROTECTED, gfn, 1) ||
+	    any_overlap(pol, PWSP_RANGE_PROTECTED_RO, gfn, 1))
+		return PWSP_R_PROTECTED;
+	if (!any_inside(pol, PWSP_RANGE_RAM, gfn, 1))
+		return PWSP_R_NOT_RAM;
+	return 0;
+}
+
 /* The leaf rules for one rights combination. */
 static u32 check_leaf(const struct pwsp_kpolicy *pol, u64 gfn, u64 n, int c)
 {
@@ -179,14 +190,8 @@ u32 pwsp_check_entry(const struct pwsp_kpolicy *pol, unsigned int level,
 	n = g->size >> PWSP_PAGE_SHIFT;
 	if (table_gfn >= gfn && table_gfn < gfn + n)
 		return PWSP_R_SELF_MAP;
-	if (!g->leaf) {
-		if (any_overlap(pol, PWSP_RANGE_PROTECTED, gfn, 1) ||
-		    any_overlap(pol, PWSP_RANGE_PROTECTED_RO, gfn, 1))
-			return PWSP_R_PROTECTED;
-		if (!any_inside(pol, PWSP_RANGE_RAM, gfn, 1))
-			return PWSP_R_NOT_RAM;
-		return 0;
-	}
+	if (!g->leaf)
+		return check_table_frame(pol, gfn);
 	cm = pwsp_child_mask(mask, g);
 	for (c = 0; c < 8; c++) {
 		if (!(cm & (1U << c)))
@@ -683,6 +688,12 @@ int pwsp_core_protect_root(struct pwsp_core *c, u64 gpa, u32 *reason)
 		return p && p->st.root ? -EEXIST : -EINVAL;
 	if (c->nr_roots >= PWSP_MAX_ROOTS)
 		return -ENOSPC;
+	/* the root table obeys the rules of every other table's frame */
+	r = check_table_frame(&c->pol, gfn);
+	if (r) {
+		*reason = r;
+		return -EACCES;
+	}
 	memset(&lv, 0, sizeof(lv));
 	lv.c = c;
 	lv.limit = c->max_pages > c->nr_pages ? c->max_pages - c->nr_pages : 0;

@@ -342,6 +342,18 @@ static void link_verification(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, test_bit(23, k->tracked));
 	KUNIT_EXPECT_EQ(test, pwsp_core_protect_root(c, 20 << 12, &reason), -EEXIST);
 	KUNIT_EXPECT_EQ(test, pwsp_core_protect_root(c, 21 << 12, &reason), -EINVAL);
+	/* a root's own frame: RAM, not host-protected (each side) */
+	KUNIT_EXPECT_EQ(test, pwsp_core_protect_root(c, (u64)PROT << 12, &reason), -EACCES);
+	KUNIT_EXPECT_EQ(test, reason, (u32)PWSP_R_PROTECTED);
+	KUNIT_EXPECT_EQ(test, pwsp_core_protect_root(c, (u64)(PROT + 1) << 12, &reason),
+			-EACCES);
+	KUNIT_EXPECT_EQ(test, reason, (u32)PWSP_R_PROTECTED);
+	KUNIT_EXPECT_EQ(test, pwsp_core_protect_root(c, 48ULL << 12, &reason), -EACCES);
+	KUNIT_EXPECT_EQ(test, reason, (u32)PWSP_R_NOT_RAM);
+	KUNIT_EXPECT_FALSE(test, test_bit(48, k->tracked));
+	KUNIT_EXPECT_EQ(test, pwsp_core_protect_root(c, 47ULL << 12, &reason), 0);
+	KUNIT_EXPECT_EQ(test, pwsp_core_unprotect_root(c, 47ULL << 12), 0);
+	KUNIT_EXPECT_EQ(test, c->nr_pages, 4ULL);
 
 	/* size limit: a subtree of exactly max_link_pages links */
 	c->max_link_pages = 2;

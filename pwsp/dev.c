@@ -38,9 +38,14 @@ static long pwsp_ioc_policy(struct pwsp_vm *v, void __user *argp)
 		return -EFAULT;
 	if (!up.nr_ranges || up.nr_ranges > PWSP_MAX_RANGES)
 		return -EINVAL;
-	r = memdup_array_user(u64_to_user_ptr(up.ranges), up.nr_ranges, sizeof(*r));
-	if (IS_ERR(r))
-		return PTR_ERR(r);
+	/* bounded by PWSP_MAX_RANGES, and charged to the caller */
+	r = kmalloc_array(up.nr_ranges, sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return -ENOMEM;
+	if (copy_from_user(r, u64_to_user_ptr(up.ranges), up.nr_ranges * sizeof(*r))) {
+		kfree(r);
+		return -EFAULT;
+	}
 	ret = pwsp_vm_set_policy(v, &up, r);
 	kfree(r);
 	return ret;
@@ -57,7 +62,7 @@ static long pwsp_ioc_log(struct pwsp_vm *v, void __user *argp)
 		return -EFAULT;
 	if (!lr.nr || lr.nr > PWSP_MAX_LOG_READ || lr.out_nr || lr.lost || lr.reserved)
 		return -EINVAL;
-	e = kvcalloc(lr.nr, sizeof(*e), GFP_KERNEL);
+	e = kvcalloc(lr.nr, sizeof(*e), GFP_KERNEL_ACCOUNT);
 	if (!e)
 		return -ENOMEM;
 	n = pwsp_vm_read_log(v, e, lr.nr, &lr.lost);

@@ -17,9 +17,12 @@ static int __init pwsp_init(void)
 {
 	int ret;
 
-	ret = pwsp_sysfs_init();
+	ret = pwsp_wq_init();
 	if (ret)
 		return ret;
+	ret = pwsp_sysfs_init();
+	if (ret)
+		goto wq;
 	ret = pwsp_cr3_init();
 	if (ret)
 		goto sysfs;
@@ -29,6 +32,8 @@ static int __init pwsp_init(void)
 	pwsp_cr3_exit();
 sysfs:
 	pwsp_sysfs_exit();
+wq:
+	pwsp_wq_exit();
 	return ret;
 }
 
@@ -37,7 +42,9 @@ static void __exit pwsp_exit(void)
 	/* No session is left: each holds a module reference through its file. */
 	pwsp_dev_exit();
 	pwsp_cr3_exit();
+	/* after the sysfs files: effective_mode's reads queue work */
 	pwsp_sysfs_exit();
+	pwsp_wq_exit();
 }
 
 module_init(pwsp_init);

@@ -27,6 +27,7 @@ struct pwsp_counters {
 	atomic64_t repairs_raced;
 	atomic64_t cr3_checks;
 	atomic64_t tracking_lost;
+	atomic64_t rechecks;
 	atomic64_t violations[PWSP_R_MAX + 1];
 };
 
@@ -34,10 +35,13 @@ extern struct pwsp_counters pwsp_cnt;
 extern unsigned int pwsp_max_link_pages;
 extern unsigned int pwsp_log_size;
 extern unsigned int pwsp_max_vm_pages;
+extern unsigned int pwsp_recheck_ms;
 extern bool pwsp_force_audit;
 
 struct pwsp_vm;
 
+int pwsp_wq_init(void);
+void pwsp_wq_exit(void);
 int pwsp_host_mode(void);
 struct pwsp_vm *pwsp_vm_create(void);
 void pwsp_vm_release(struct pwsp_vm *v);

@@ -18,6 +18,7 @@ struct pwsp_counters pwsp_cnt;
 unsigned int pwsp_max_link_pages = 512;
 unsigned int pwsp_log_size = 256;
 unsigned int pwsp_max_vm_pages = 65536;
+unsigned int pwsp_recheck_ms;
 bool pwsp_force_audit;
 
 static struct kobject *pwsp_kobj, *pwsp_viol_kobj;
@@ -25,6 +26,7 @@ static struct kobject *pwsp_kobj, *pwsp_viol_kobj;
 MEMVIRT_KNOB(max_link_pages, pwsp_max_link_pages, false, false, 1, 1U << 20, NULL);
 MEMVIRT_KNOB(log_size, pwsp_log_size, false, false, 16, 65536, NULL);
 MEMVIRT_KNOB(max_vm_pages, pwsp_max_vm_pages, false, false, 16, 1U << 22, NULL);
+MEMVIRT_KNOB(recheck_ms, pwsp_recheck_ms, false, false, 0, 60000, NULL);
 
 /* mode: "auto" (follow KVM's MMU) or "audit" (never enforce), for new sessions */
 static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
@@ -70,6 +72,7 @@ COUNTER(reverts, &pwsp_cnt.reverts);
 COUNTER(repairs_raced, &pwsp_cnt.repairs_raced);
 COUNTER(cr3_checks, &pwsp_cnt.cr3_checks);
 COUNTER(tracking_lost, &pwsp_cnt.tracking_lost);
+COUNTER(rechecks, &pwsp_cnt.rechecks);
 COUNTER(rsvd, &pwsp_cnt.violations[PWSP_R_RSVD]);
 COUNTER(ps_top, &pwsp_cnt.violations[PWSP_R_PS_TOP]);
 COUNTER(align, &pwsp_cnt.violations[PWSP_R_ALIGN]);
@@ -83,6 +86,7 @@ COUNTER(user_kernel, &pwsp_cnt.violations[PWSP_R_USER_KERNEL]);
 COUNTER(too_large, &pwsp_cnt.violations[PWSP_R_TOO_LARGE]);
 COUNTER(cr3, &pwsp_cnt.violations[PWSP_R_CR3]);
 COUNTER(fault, &pwsp_cnt.violations[PWSP_R_FAULT]);
+COUNTER(unseen, &pwsp_cnt.violations[PWSP_R_UNSEEN]);
 
 static struct attribute *pwsp_attrs[] = {
 	&mode_attr.attr,
@@ -90,6 +94,7 @@ static struct attribute *pwsp_attrs[] = {
 	&max_link_pages_knob.attr.attr,
 	&log_size_knob.attr.attr,
 	&max_vm_pages_knob.attr.attr,
+	&recheck_ms_knob.attr.attr,
 	&pages_v_counter.attr.attr,
 	&pages_to_v_counter.attr.attr,
 	&pages_to_w_counter.attr.attr,
@@ -99,6 +104,7 @@ static struct attribute *pwsp_attrs[] = {
 	&repairs_raced_counter.attr.attr,
 	&cr3_checks_counter.attr.attr,
 	&tracking_lost_counter.attr.attr,
+	&rechecks_counter.attr.attr,
 	NULL,
 };
 
@@ -120,6 +126,7 @@ static struct attribute *pwsp_viol_attrs[] = {
 	&too_large_counter.attr.attr,
 	&cr3_counter.attr.attr,
 	&fault_counter.attr.attr,
+	&unseen_counter.attr.attr,
 	NULL,
 };
 

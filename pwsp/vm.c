@@ -28,7 +28,9 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kvm_host.h>
+#include <linux/kthread.h>
 #include <linux/rculist.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/tracepoint.h>
 #include <linux/workqueue.h>
@@ -42,6 +44,10 @@
 #endif
 
 #define PWSP_CR3_ADDR	(((1ULL << 52) - 1) & ~0xfffULL)
+
+/* struct pwsp_vm.unseen[] */
+#define PWSP_UNSEEN_CPUID_OK	1	/* no SVM in the vCPU's CPUID */
+#define PWSP_UNSEEN_REPORTED	2	/* reported: not checked again */
 
 /**
  * struct pwsp_vm - a session
@@ -58,6 +64,7 @@
  * @roots: the protected roots' gpas, for the CR3 check
  * @nr_roots: entries in @roots
  * @last_cr3: per vCPU, the CR3 seen at its last entry
+ * @unseen: per vCPU, PWSP_UNSEEN_* (see pwsp_unseen_check())
  * @log: ring of @log_size violations
  * @log_size: its size
  * @log_head: oldest entry
@@ -68,6 +75,8 @@
  * @rip: RIP of the vCPU whose write is being verified
  * @vcpu: its index, or -1
  * @nviol: violations of the write being verified
+ * @recheck: the periodic verification (enforcement mode), see
+ *	     pwsp_recheck_work()
  */
 struct pwsp_vm {
 	struct mutex lock;
@@ -83,6 +92,7 @@ struct pwsp_vm {
 	u64 roots[PWSP_MAX_ROOTS];
 	u32 nr_roots;
 	u64 last_cr3[PWSP_CR3_SLOTS];
+	u8 unseen[PWSP_CR3_SLOTS];
 	struct pwsp_log_entry *log;
 	u32 log_size, log_head, log_count;
 	u64 seq, lost;
@@ -90,6 +100,7 @@ struct pwsp_vm {
 	u64 rip;
 	int vcpu;
 	unsigned int nviol;
+	struct delayed_work recheck;
 };
 
 static LIST_HEAD(pwsp_vms);
@@ -121,12 +132,18 @@ static void pwsp_report(struct pwsp_vm *v, const struct pwsp_log_entry *e)
 
 /* --- the core's host operations ------------------------------------- */
 
+/* The memslots the operations use are kvm->srcu's. */
+#define pwsp_assert_srcu(v)						\
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&(v)->kvm->srcu),		\
+			 "pwsp: guest memory access outside kvm->srcu")
+
 /* The core runs under the session's lock, within kvm->srcu. */
 static int pwsp_op_read(void *priv, u64 gpa, void *buf, unsigned int len)
 {
 	struct pwsp_vm *v = priv;
 
 	lockdep_assert_held(&v->lock);
+	pwsp_assert_srcu(v);
 	return kvm_read_guest(v->kvm, gpa, buf, len);
 }
 
@@ -144,6 +161,7 @@ static int pwsp_op_cmpxchg(void *priv, u64 gpa, u64 *old, u64 val)
 	int ret;
 
 	lockdep_assert_held(&v->lock);
+	pwsp_assert_srcu(v);
 	if (current->mm != v->kvm->mm || !IS_ALIGNED(gpa, sizeof(u64)))
 		return -EFAULT;
 	hva = gfn_to_hva(v->kvm, gpa_to_gfn(gpa));
@@ -163,6 +181,7 @@ static int pwsp_op_track(void *priv, u64 gfn, bool on)
 	struct pwsp_vm *v = priv;
 
 	lockdep_assert_held(&v->lock);
+	pwsp_assert_srcu(v);
 	if (!v->tracking)
 		return 0;
 	return on ? kvm_write_track_add_gfn(v->kvm, gfn) :
@@ -279,7 +298,129 @@ static void pwsp_track_remove_region(gfn_t gfn, unsigned long nr_pages,
 	mutex_unlock(&v->lock);
 }
 
-/* --- the CR3 check ------------------------------------------------------ */
+/* --- the periodic verification --------------------------------------------- */
+
+/* With recheck_ms at 0, the work only looks at the knob again this often. */
+#define PWSP_RECHECK_IDLE_MS	1000
+
+static struct workqueue_struct *pwsp_wq;
+
+/*
+ * Stores that KVM emulates without calling the notifier (SGDT, SIDT,
+ * FXSAVE, task switches: see the admin guide's Limits) change V pages
+ * unseen. Every recheck_ms this verifies every V page against guest
+ * memory, as PWSP_IOC_VERIFY does: refused entries are reported, not
+ * reverted (KVM's shadow entries built from them would outlive a
+ * revert), and with PWSP_ATTACH_STOP_VM the VM stops. Guest memory is
+ * read through the VMM's mm, borrowed for the scan.
+ */
+static void pwsp_recheck_work(struct work_struct *work)
+{
+	struct pwsp_vm *v = container_of(to_delayed_work(work), struct pwsp_vm,
+					 recheck);
+	unsigned int ms = READ_ONCE(pwsp_recheck_ms);
+	struct mm_struct *mm = v->kvm->mm;
+	int idx;
+
+	if (ms && mmget_not_zero(mm)) {
+		kthread_use_mm(mm);
+		mutex_lock(&v->lock);
+		if (v->core.nr_roots) {
+			pwsp_apply_knobs(v);
+			v->nviol = 0;
+			idx = srcu_read_lock(&v->kvm->srcu);
+			if (!pwsp_core_rescan(&v->core))
+				atomic64_inc(&pwsp_cnt.rechecks);
+			srcu_read_unlock(&v->kvm->srcu, idx);
+		}
+		mutex_unlock(&v->lock);
+		kthread_unuse_mm(mm);
+		mmput(mm);
+	}
+	queue_delayed_work(pwsp_wq, &v->recheck,
+			   msecs_to_jiffies(ms ? ms : PWSP_RECHECK_IDLE_MS));
+}
+
+/* --- the CR3 check and the unseen-write check ---------------------------- */
+
+/* CPUID 0x80000001 ECX bit 2: SVM */
+#define PWSP_CPUID_SVM_LEAF	0x80000001
+#define PWSP_CPUID_SVM_BIT	BIT(2)
+
+/*
+ * Does @vcpu's CPUID give it SVM? Then its EFER.SVME can be set, and
+ * VMSAVE, VMRUN and the nested exits write guest memory through
+ * kvm_vcpu_map(), which no page-track notifier sees. The caller holds
+ * vcpu->mutex (KVM_SET_CPUID2 swaps the entries under it), or is the
+ * vCPU's thread in KVM_RUN.
+ */
+static bool pwsp_vcpu_has_svm(struct kvm_vcpu *vcpu)
+{
+	int i;
+
+	for (i = 0; i < vcpu->arch.cpuid_nent; i++)
+		if (vcpu->arch.cpuid_entries[i].function == PWSP_CPUID_SVM_LEAF)
+			return vcpu->arch.cpuid_entries[i].ecx & PWSP_CPUID_SVM_BIT;
+	return false;
+}
+
+/* Is @vcpu in SMM? Never, in a KVM built without it. */
+static bool pwsp_vcpu_in_smm(struct kvm_vcpu *vcpu)
+{
+#ifdef CONFIG_KVM_SMM
+	return vcpu->arch.hflags & HF_SMM_MASK;
+#else
+	return false;
+#endif
+}
+
+/*
+ * Stop the whole VM from the kvm_entry probe, where interrupts are off:
+ * kvm_vm_dead() would wait for IPIs. As it does, mark the VM dead (every
+ * later KVM_RUN fails with EIO) and request the exit of each vCPU; the
+ * kick's IPI is not waited for (KVM kicks vCPUs from hard interrupts
+ * too). The current vCPU leaves the guest at its next exit.
+ */
+static void pwsp_stop_vm_atomic(struct kvm *kvm)
+{
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+
+	WRITE_ONCE(kvm->vm_dead, true);
+	kvm_for_each_vcpu(i, vcpu, kvm) {
+		kvm_make_request(KVM_REQ_VM_DEAD, vcpu);
+		kvm_vcpu_kick(vcpu);
+	}
+}
+
+/*
+ * Enforcement relies on every guest write to a V page reaching the
+ * notifier. A vCPU that can make KVM write guest memory past it (SVM in
+ * its CPUID, or SMM: the state save goes through kvm_vcpu_write_guest())
+ * is reported once per vCPU, while a root is protected. The CPUID cannot
+ * change once the vCPU has run, so a clean result is remembered.
+ * Called with @v->slock held; returns true to report.
+ */
+static bool pwsp_unseen_check(struct pwsp_vm *v, struct kvm_vcpu *vcpu)
+{
+	int idx = vcpu->vcpu_idx;
+	u8 *st = idx < PWSP_CR3_SLOTS ? &v->unseen[idx] : NULL;
+	bool bad;
+
+	lockdep_assert_held(&v->slock);
+	if (v->mode != PWSP_MODE_ENFORCE || (v->flags & PWSP_ATTACH_TRACK_ONLY) ||
+	    !v->nr_roots || (st && *st == PWSP_UNSEEN_REPORTED))
+		return false;
+	bad = pwsp_vcpu_in_smm(vcpu);
+	if (!bad && !(st && *st == PWSP_UNSEEN_CPUID_OK)) {
+		bad = pwsp_vcpu_has_svm(vcpu);
+		if (!bad && st)
+			*st = PWSP_UNSEEN_CPUID_OK;
+	}
+	if (bad && st)
+		*st = PWSP_UNSEEN_REPORTED;
+	return bad;
+}
 
 static void pwsp_cr3_check(struct pwsp_vm *v, struct kvm_vcpu *vcpu)
 {
@@ -289,14 +430,18 @@ static void pwsp_cr3_check(struct pwsp_vm *v, struct kvm_vcpu *vcpu)
 		.gpa = cr3, .reason = PWSP_R_CR3, .level = -1, .vcpu = idx,
 		.rip = vcpu->arch.regs[VCPU_REGS_RIP],
 	};
+	struct pwsp_log_entry u = {
+		.reason = PWSP_R_UNSEEN, .level = -1, .vcpu = idx, .rip = e.rip,
+	};
+	bool bad = false, unseen;
 	unsigned long flags;
-	bool bad = false;
 	u32 i;
 
-	if (!(vcpu->arch.efer & EFER_LMA) || !(vcpu->arch.cr0 & X86_CR0_PG))
-		return;
 	spin_lock_irqsave(&v->slock, flags);
-	if (idx >= PWSP_CR3_SLOTS || v->last_cr3[idx] != cr3) {
+	unseen = pwsp_unseen_check(v, vcpu);
+	if (!(vcpu->arch.efer & EFER_LMA) || !(vcpu->arch.cr0 & X86_CR0_PG)) {
+		/* not in 64-bit paging: no CR3 of a 4- or 5-level root */
+	} else if (idx >= PWSP_CR3_SLOTS || v->last_cr3[idx] != cr3) {
 		if (idx < PWSP_CR3_SLOTS)
 			v->last_cr3[idx] = cr3;
 		if (v->nr_roots) {
@@ -309,14 +454,12 @@ static void pwsp_cr3_check(struct pwsp_vm *v, struct kvm_vcpu *vcpu)
 		}
 	}
 	spin_unlock_irqrestore(&v->slock, flags);
-	if (!bad)
-		return;
-	pwsp_report(v, &e);
-	if (v->flags & PWSP_ATTACH_STOP_VM) {
-		/* Interrupts are off: no IPIs; this vCPU stops at its next exit. */
-		WRITE_ONCE(vcpu->kvm->vm_dead, true);
-		kvm_make_request(KVM_REQ_VM_DEAD, vcpu);
-	}
+	if (unseen)
+		pwsp_report(v, &u);
+	if (bad)
+		pwsp_report(v, &e);
+	if ((bad || unseen) && (v->flags & PWSP_ATTACH_STOP_VM))
+		pwsp_stop_vm_atomic(vcpu->kvm);
 }
 
 /* kvm_entry's probe: TP_PROTO(struct kvm_vcpu *vcpu, bool force_immediate_exit) */
@@ -359,6 +502,29 @@ void pwsp_cr3_exit(void)
 }
 
 /* --- sessions ------------------------------------------------------------- */
+
+/*
+ * The mode reads and the rechecks run on pwsp_wq: the module's own
+ * queue, destroyed (after the last work) when the module goes, so that
+ * no work of the module runs after its text is gone.
+ */
+
+/**
+ * pwsp_wq_init() - create the module's workqueue
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int pwsp_wq_init(void)
+{
+	pwsp_wq = alloc_workqueue("pwsp", WQ_UNBOUND, 0);
+	return pwsp_wq ? 0 : -ENOMEM;
+}
+
+/** pwsp_wq_exit() - flush and destroy the module's workqueue */
+void pwsp_wq_exit(void)
+{
+	destroy_workqueue(pwsp_wq);
+}
 
 struct pwsp_mode_read {
 	struct work_struct work;
@@ -420,7 +586,7 @@ int pwsp_host_mode(void)
 		return -ENOMEM;
 	INIT_WORK(&r->work, pwsp_mode_work);
 	init_completion(&r->done);
-	schedule_work(&r->work);
+	queue_work(pwsp_wq, &r->work);
 	wait_for_completion(&r->done);
 	/* complete() was the worker's last access to @r */
 	mode = r->mode;
@@ -443,6 +609,7 @@ struct pwsp_vm *pwsp_vm_create(void)
 	spin_lock_init(&v->slock);
 	INIT_LIST_HEAD(&v->link);
 	v->vcpu = -1;
+	INIT_DELAYED_WORK(&v->recheck, pwsp_recheck_work);
 	pwsp_core_init(&v->core, &pwsp_kvm_ops, v);
 	return v;
 }
@@ -463,6 +630,8 @@ void pwsp_vm_release(struct pwsp_vm *v)
 		mutex_unlock(&pwsp_vms_lock);
 		/* the CR3 probe runs under RCU with interrupts off */
 		synchronize_rcu();
+		/* it takes v->lock; it re-arms itself, which this stops */
+		cancel_delayed_work_sync(&v->recheck);
 		/* waits for running notifiers; they take v->lock */
 		if (v->tracking)
 			kvm_page_track_unregister_notifier(v->kvm, &v->node);
@@ -587,6 +756,8 @@ int pwsp_vm_attach(struct pwsp_vm *v, struct pwsp_attach *a)
 	mutex_unlock(&v->lock);
 	list_add_rcu(&v->link, &pwsp_vms);
 	mutex_unlock(&pwsp_vms_lock);
+	if (mode == PWSP_MODE_ENFORCE && !(a->flags & PWSP_ATTACH_TRACK_ONLY))
+		queue_delayed_work(pwsp_wq, &v->recheck, 0);
 	a->mode = mode;
 	return 0;
 unlock:
@@ -629,6 +800,29 @@ int pwsp_vm_set_policy(struct pwsp_vm *v, const struct pwsp_policy *up,
 	return ret;
 }
 
+/*
+ * Has a vCPU of @kvm SVM in its CPUID? A vCPU in KVM_RUN holds its
+ * mutex and is not waited for: pwsp_unseen_check() sees it at its next
+ * entry instead. The caller holds no lock of the session (the notifier
+ * takes the session's lock under vcpu->mutex).
+ */
+static bool pwsp_vm_has_svm(struct kvm *kvm)
+{
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+	bool svm = false;
+
+	kvm_for_each_vcpu(i, vcpu, kvm) {
+		if (!mutex_trylock(&vcpu->mutex))
+			continue;
+		svm = pwsp_vcpu_has_svm(vcpu);
+		mutex_unlock(&vcpu->mutex);
+		if (svm)
+			break;
+	}
+	return svm;
+}
+
 /**
  * pwsp_vm_protect() - protect or unprotect a root
  * @v: the session
@@ -636,19 +830,29 @@ int pwsp_vm_set_policy(struct pwsp_vm *v, const struct pwsp_policy *up,
  * @on: protect
  *
  * Return: as pwsp_core_protect_root() or pwsp_core_unprotect_root();
- * -EBADFD if not attached. A refused tree is logged as a violation.
+ * -EBADFD if not attached; -EOPNOTSUPP to protect in enforcement mode
+ * when a vCPU has SVM in its CPUID (nested SVM writes guest memory
+ * past the page-track notifier). A refused tree is logged as a
+ * violation.
  */
 int pwsp_vm_protect(struct pwsp_vm *v, u64 gpa, bool on)
 {
 	unsigned long flags;
+	struct kvm *kvm;
 	int idx, ret;
 	u32 reason, i;
+	bool enforce;
 
+	/* v->kvm and v->mode do not change once attached */
 	mutex_lock(&v->lock);
-	if (!v->kvm) {
-		mutex_unlock(&v->lock);
+	kvm = v->kvm;
+	enforce = v->mode == PWSP_MODE_ENFORCE && !(v->flags & PWSP_ATTACH_TRACK_ONLY);
+	mutex_unlock(&v->lock);
+	if (!kvm)
 		return -EBADFD;
-	}
+	if (on && enforce && pwsp_vm_has_svm(kvm))
+		return -EOPNOTSUPP;
+	mutex_lock(&v->lock);
 	pwsp_apply_knobs(v);
 	idx = srcu_read_lock(&v->kvm->srcu);
 	if (on)

@@ -343,6 +343,85 @@ static void scenario_race(u32 cpu)
 		CTL->b_lost++;
 }
 
+/*
+ * Stores KVM emulates without telling the page-track notifier: SGDT and
+ * SIDT write a 2-byte limit and an 8-byte base, and the guest chooses
+ * both with LGDT and LIDT. With the destination 2 bytes before an
+ * entry, the base is the entry and the limit the previous entry's top
+ * bytes, written unchanged. No exception may come while the tables
+ * hold the chosen values: interrupts are off and nothing faults. The
+ * operands are a 16-bit limit, then the 64-bit base (as in setup_idt()).
+ */
+static void store_table_reg_onto(u64 e, u64 val, int idt)
+{
+	u16 saved[5], bad[5] = { (u16)(rd(e - 8) >> 48), (u16)val, (u16)(val >> 16),
+				 (u16)(val >> 32), (u16)(val >> 48) };
+
+	if (idt) {
+		__asm__ __volatile__("sidt %0" : "=m"(saved) : : "memory");
+		__asm__ __volatile__("lidt %0" : : "m"(bad) : "memory");
+		__asm__ __volatile__("sidt (%0)" : : "r"(e - 2) : "memory");
+		__asm__ __volatile__("lidt %0" : : "m"(saved) : "memory");
+	} else {
+		__asm__ __volatile__("sgdt %0" : "=m"(saved) : : "memory");
+		__asm__ __volatile__("lgdt %0" : : "m"(bad) : "memory");
+		__asm__ __volatile__("sgdt (%0)" : : "r"(e - 2) : "memory");
+		__asm__ __volatile__("lgdt %0" : : "m"(saved) : "memory");
+	}
+}
+
+/*
+ * SGDT puts a leaf onto the host-protected frame, SIDT makes kernel text
+ * writable, both into the protected PT0. The agent reports the entries
+ * and whether the MMU follows them, waits for the VMM's verification,
+ * then undoes them with plain (legal) writes.
+ */
+static void scenario_unseen(void)
+{
+	unsigned int pf;
+
+	CHECK(rd(UNSEEN_PTE0) == 0);
+	store_table_reg_onto(UNSEEN_PTE0, PROT_GPA | X_P, 0);
+	store_table_reg_onto(UNSEEN_PTE1, TEXT_SPARE | X_P | X_RW, 1);
+	CTL->unseen_pte[0] = rd(UNSEEN_PTE0);
+	CTL->unseen_pte[1] = rd(UNSEEN_PTE1);
+	pf = CTL->pf_count;
+	flush_va(SPARE_VA);
+	if (probe_read(SPARE_VA) == PROT_MAGIC && CTL->pf_count == pf)
+		CTL->unseen_mmu++;
+	flush_va(TEXT_SPARE);
+	probe_write(TEXT_SPARE, MAGIC);
+	if (CTL->pf_count == pf && rd(TEXT_SPARE) == MAGIC)
+		CTL->unseen_mmu++;
+	__asm__ __volatile__("outb %%al, %0" : : "i"(PORT_SYNC) : "memory");
+	wr(UNSEEN_PTE0, 0);
+	wr(UNSEEN_PTE1, TEXT_SPARE | X_P);
+}
+
+/*
+ * vCPU 1 spins until told to stop; vCPU 0 then loads an unprotected
+ * root and spins too: a VM stopped on the CR3 check stops both.
+ */
+static void scenario_cr3_stop(u32 cpu)
+{
+	int i;
+
+	if (cpu == 1) {
+		wr32((u64)&CTL->b_ready, 1);
+		while (!rd32((u64)&CTL->a_done))
+			__asm__ __volatile__("pause");
+		return;
+	}
+	while (!rd32((u64)&CTL->b_ready))
+		__asm__ __volatile__("pause");
+	for (i = 0; i < 512; i++)
+		wr(PTE(ALT_PML4_GPA, i), rd(PTE(PML4_GPA, i)));
+	CTL->cr3_bad++;
+	__asm__ __volatile__("mov %0, %%cr3" : : "r"(ALT_PML4_GPA) : "memory");
+	while (!rd32((u64)&CTL->a_done))
+		__asm__ __volatile__("pause");
+}
+
 /* @cpu: the vCPU's index, in RDI from the VMM */
 void agent_main(u64 cpu)
 {
@@ -351,6 +430,8 @@ void agent_main(u64 cpu)
 	setup_idt();
 	if (CTL->scenario == SC_RACE)
 		return scenario_race(cpu);
+	if (CTL->scenario == SC_CR3_STOP)
+		return scenario_cr3_stop(cpu);
 	__asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000008));
 	CTL->maxphyaddr = a & 0xff;
 	if (CTL->scenario == SC_ENFORCE)
@@ -361,6 +442,8 @@ void agent_main(u64 cpu)
 		scenario_bench();
 	else if (CTL->scenario == SC_PROBE)
 		scenario_probe();
+	else if (CTL->scenario == SC_UNSEEN)
+		scenario_unseen();
 	else
 		fail(__LINE__);
 }

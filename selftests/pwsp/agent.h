@@ -51,6 +51,14 @@
 #define SC_BENCH	3		/* ctl.rounds map/unmap pairs */
 #define SC_PROBE	4		/* NPT probe: ctl.rounds, then 3x, reads */
 #define SC_RACE		5		/* two vCPUs write halves of one entry */
+#define SC_UNSEEN	6		/* SGDT/SIDT onto page-table entries */
+#define SC_CR3_STOP	7		/* vCPU 0 loads a bad CR3, vCPU 1 spins */
+
+/* SC_UNSEEN: what the host-protected frame holds */
+#define PROT_MAGIC	0x0badf00d5eed0001ULL
+/* SC_UNSEEN: the entries the stores land on */
+#define UNSEEN_PTE0	(PT0_GPA + (SPARE_VA >> 12) * 8)
+#define UNSEEN_PTE1	(PT0_GPA + (TEXT_SPARE >> 12) * 8)
 
 /* SC_RACE: the entry, and vCPU 1's stack */
 #define RACE_VA		TEXT_SPARE
@@ -83,6 +91,10 @@
  * @a_done: SC_RACE: vCPU 0 made its ctl.rounds illegal writes
  * @b_writes: SC_RACE: vCPU 1's legal writes
  * @b_lost: SC_RACE: of them, the ones not found in place at its next write
+ * @unseen_pte: SC_UNSEEN: the two entries as the agent read them after
+ *		the stores
+ * @unseen_mmu: SC_UNSEEN: accesses the stored entries allowed (a read of
+ *		the protected frame, a write to kernel text)
  */
 struct agent_ctl {
 	unsigned int scenario;
@@ -104,6 +116,8 @@ struct agent_ctl {
 	unsigned int a_done;
 	unsigned int b_writes;
 	unsigned int b_lost;
+	unsigned long long unseen_pte[2];
+	unsigned int unseen_mmu;
 };
 
 /* agent_entry.S, for the agent */

@@ -69,7 +69,14 @@ static inline void pvm_tables(struct pvm *p)
 	}
 }
 
-static inline int pvm_cpuid(struct pvm *p)
+#define CPUID_SVM_LEAF	0x80000001
+#define CPUID_SVM_ECX	(1U << 2)
+
+/*
+ * KVM's supported CPUID on vCPU @fd, with SVM (nested virtualization)
+ * only if @svm: pwsp refuses to enforce for a guest that has it.
+ */
+static inline int pvm_cpuid_fd(struct pvm *p, int fd, bool svm)
 {
 	struct kvm_cpuid2 *c;
 	unsigned int i;
@@ -79,14 +86,25 @@ static inline int pvm_cpuid(struct pvm *p)
 	if (!c)
 		return -ENOMEM;
 	c->nent = 200;
-	if (ioctl(p->kvm, KVM_GET_SUPPORTED_CPUID, c) ||
-	    ioctl(p->vcpu, KVM_SET_CPUID2, c))
-		ret = -errno;
-	for (i = 0; i < c->nent; i++)
+	if (ioctl(p->kvm, KVM_GET_SUPPORTED_CPUID, c)) {
+		free(c);
+		return -errno;
+	}
+	for (i = 0; i < c->nent; i++) {
 		if (c->entries[i].function == 0x80000008)
 			p->maxphyaddr = c->entries[i].eax & 0xff;
+		if (c->entries[i].function == CPUID_SVM_LEAF && !svm)
+			c->entries[i].ecx &= ~CPUID_SVM_ECX;
+	}
+	if (ioctl(fd, KVM_SET_CPUID2, c))
+		ret = -errno;
 	free(c);
 	return ret;
+}
+
+static inline int pvm_cpuid(struct pvm *p)
+{
+	return pvm_cpuid_fd(p, p->vcpu, false);
 }
 
 static inline void seg64(struct kvm_segment *s, unsigned int type, unsigned int sel,

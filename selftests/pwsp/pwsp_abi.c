@@ -5,6 +5,7 @@
  * out of range; root-only access. A VM with one memslot and no vCPU is
  * enough: nothing here runs a guest.
  */
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
 
@@ -13,7 +14,7 @@
 #include "pvm.h"
 
 static const char *const knobs[] = {
-	"mode", "max_link_pages", "log_size", "max_vm_pages",
+	"mode", "max_link_pages", "log_size", "max_vm_pages", "recheck_ms",
 };
 
 FIXTURE(abi) {
@@ -229,6 +230,204 @@ TEST_F(abi, log_and_stats)
 	EXPECT_EQ(0, st.pages_v);
 }
 
+/* The root's own frame obeys the rules of every table frame. */
+TEST_F(abi, root_frame_checked)
+{
+	struct pwsp_attach a = { .vm_fd = self->p.vm, .eventfd = -1,
+				 .flags = PWSP_ATTACH_AUDIT };
+	struct pwsp_log_entry e[4];
+	struct pwsp_log_read lr = { .entries = (unsigned long)e, .nr = 4 };
+	struct pwsp_stats st;
+
+	ASSERT_EQ(0, attach(&self->p, &a));
+	ASSERT_EQ(0, pvm_policy(&self->p));
+	/* empty tables: only the frame can be wrong */
+	EXPECT_EQ(-EACCES, root(&self->p, PWSP_IOC_PROTECT_ROOT, PROT_GPA, 0));
+	EXPECT_EQ(-EACCES, root(&self->p, PWSP_IOC_PROTECT_ROOT, PROT_RO_GPA, 0));
+	EXPECT_EQ(-EACCES, root(&self->p, PWSP_IOC_PROTECT_ROOT, MEM_SIZE, 0));
+	ASSERT_EQ(0, ioctl(self->p.dev, PWSP_IOC_READ_LOG, &lr));
+	ASSERT_EQ(3, lr.out_nr);
+	EXPECT_EQ(PWSP_R_PROTECTED, e[0].reason);
+	EXPECT_EQ(PROT_GPA, e[0].gpa);
+	EXPECT_EQ(PWSP_R_PROTECTED, e[1].reason);
+	EXPECT_EQ(PWSP_R_NOT_RAM, e[2].reason);
+	EXPECT_EQ(MEM_SIZE, e[2].gpa);
+	ASSERT_EQ(0, ioctl(self->p.dev, PWSP_IOC_STATS, &st));
+	EXPECT_EQ(0, st.pages_v);
+	EXPECT_EQ(0, st.roots);
+	/* the frames next to them are RAM */
+	EXPECT_EQ(0, root(&self->p, PWSP_IOC_PROTECT_ROOT, PROT_RO_GPA + 4096, 0));
+	EXPECT_EQ(0, root(&self->p, PWSP_IOC_PROTECT_ROOT, MEM_SIZE - 4096, 0));
+}
+
+/* --- every ioctl of a session, and sessions coming and going, at once --- */
+
+#define RACE_ITERS	400
+
+struct race {
+	struct pvm *p;		/* the shared session's VM */
+	int shared;		/* its /dev/pwsp file, used by every thread */
+	int vm2;		/* a second VM, for sessions of their own */
+	unsigned int seed;
+	unsigned int bad;	/* results outside the documented ones */
+	char what[96];
+};
+
+static void race_bad(struct race *r, const char *op, int ret)
+{
+	if (!r->bad++)
+		snprintf(r->what, sizeof(r->what), "%s: %d", op, ret);
+}
+
+static int race_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+/* One ioctl on the shared session; each may fail only as documented. */
+static void race_op(struct race *r, int op)
+{
+	struct pwsp_attach a = { .vm_fd = r->p->vm, .eventfd = -1 };
+	struct pwsp_root rt = { .gpa = PML4_GPA };
+	struct pwsp_log_entry e[8];
+	struct pwsp_log_read lr = { .entries = (unsigned long)e, .nr = 8 };
+	struct pwsp_stats st;
+	struct pvm q = *r->p;
+	int ret;
+
+	q.dev = r->shared;
+	switch (op) {
+	case 0:
+		ret = race_ioctl(r->shared, PWSP_IOC_ATTACH, &a);
+		if (ret && ret != -EBUSY)
+			race_bad(r, "attach", ret);
+		break;
+	case 1:
+		ret = pvm_policy(&q);
+		if (ret && ret != -EBUSY && ret != -EBADFD)
+			race_bad(r, "set_policy", ret);
+		break;
+	case 2:
+		ret = race_ioctl(r->shared, PWSP_IOC_PROTECT_ROOT, &rt);
+		if (ret && ret != -EEXIST && ret != -EBADFD && ret != -EINVAL)
+			race_bad(r, "protect", ret);
+		break;
+	case 3:
+		ret = race_ioctl(r->shared, PWSP_IOC_UNPROTECT_ROOT, &rt);
+		if (ret && ret != -ENOENT && ret != -EBADFD)
+			race_bad(r, "unprotect", ret);
+		break;
+	case 4:
+		ret = race_ioctl(r->shared, PWSP_IOC_READ_LOG, &lr);
+		if (ret || lr.out_nr > 8)
+			race_bad(r, "read_log", ret);
+		break;
+	case 5:
+		ret = race_ioctl(r->shared, PWSP_IOC_STATS, &st);
+		/* a tree is all of its four pages or none */
+		if (ret || st.roots > 1 || st.pages_v != 4 * st.roots)
+			race_bad(r, "stats", ret ? ret : (int)st.pages_v);
+		break;
+	default:
+		ret = race_ioctl(r->shared, PWSP_IOC_VERIFY, NULL);
+		if (ret && ret != -EBADFD)
+			race_bad(r, "verify", ret);
+		break;
+	}
+}
+
+static void *race_shared(void *arg)
+{
+	struct race *r = arg;
+	int i;
+
+	for (i = 0; i < RACE_ITERS; i++)
+		race_op(r, rand_r(&r->seed) % 7);
+	return NULL;
+}
+
+/*
+ * Sessions opened, attached, used and closed: on the shared session's
+ * VM (EBUSY once the shared one is attached) and on a second VM of
+ * their own (attach succeeds each time: the last close detached).
+ */
+static void *race_sessions(void *arg)
+{
+	struct race *r = arg;
+	struct pwsp_attach a = { .eventfd = -1 };
+	struct pwsp_root rt = { .gpa = PML4_GPA };
+	struct pvm q = *r->p;
+	int i, fd, ret;
+
+	for (i = 0; i < RACE_ITERS / 4; i++) {
+		fd = open(DEV, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			race_bad(r, "open", -errno);
+			continue;
+		}
+		a.vm_fd = i % 2 ? r->p->vm : r->vm2;
+		a.mode = 0;
+		ret = race_ioctl(fd, PWSP_IOC_ATTACH, &a);
+		if (ret && (ret != -EBUSY || a.vm_fd == r->vm2))
+			race_bad(r, "session attach", ret);
+		q.dev = fd;
+		if (!ret && a.vm_fd == r->vm2) {
+			if (pvm_policy(&q))
+				race_bad(r, "session policy", -errno);
+			ret = race_ioctl(fd, PWSP_IOC_PROTECT_ROOT, &rt);
+			if (ret)
+				race_bad(r, "session protect", ret);
+			if (i % 3)
+				race_ioctl(fd, PWSP_IOC_UNPROTECT_ROOT, &rt);
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+/*
+ * Two threads issue every ioctl at random on one session while a third
+ * opens and closes sessions: each call ends as documented, the shared
+ * session's tree is whole or absent, and once every file is closed the
+ * module's V pages are back where they were. The tier's log check sees
+ * no splat (lockdep, KASAN on the debug tier).
+ */
+TEST_F(abi, threaded_ioctls)
+{
+	struct race r[3];
+	struct kvm_userspace_memory_region slot = { .slot = 0, .memory_size = MEM_SIZE };
+	long v0 = mv_read_knob(SYSFS, "pages_v");
+	pthread_t th[3];
+	char *mem2;
+	int vm2, i;
+
+	pvm_tables(&self->p);
+	vm2 = ioctl(self->p.kvm, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, vm2);
+	mem2 = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem2);
+	memcpy(mem2, self->p.mem, MEM_SIZE);
+	slot.userspace_addr = (unsigned long)mem2;
+	ASSERT_EQ(0, ioctl(vm2, KVM_SET_USER_MEMORY_REGION, &slot));
+	for (i = 0; i < 3; i++) {
+		r[i] = (struct race){ .p = &self->p, .shared = self->p.dev, .vm2 = vm2,
+				      .seed = 15 + i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, i < 2 ? race_shared : race_sessions,
+					    &r[i]));
+	}
+	for (i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(0, r[i].bad) TH_LOG("thread %d: %s", i, r[i].what);
+	}
+	race_op(&r[0], 5);
+	EXPECT_EQ(0, r[0].bad) TH_LOG("%s", r[0].what);
+	close(self->p.dev);
+	self->p.dev = -1;
+	EXPECT_EQ(v0, mv_read_knob(SYSFS, "pages_v"));
+	close(vm2);
+	munmap(mem2, MEM_SIZE);
+}
+
 TEST_F(abi, knobs)
 {
 	char buf[32] = "";
@@ -245,6 +444,11 @@ TEST_F(abi, knobs)
 	EXPECT_EQ(0, mv_write_knob(SYSFS, "log_size", "65536"));
 	EXPECT_EQ(-EINVAL, mv_write_knob(SYSFS, "max_vm_pages", "-1"));
 	EXPECT_GT(0, mv_write_knob(SYSFS, "max_vm_pages", "99999999999999999999"));
+	mv_knobs_save(&self->k, "recheck_ms");
+	EXPECT_EQ(-EINVAL, mv_write_knob(SYSFS, "recheck_ms", "60001"));
+	EXPECT_EQ(-EINVAL, mv_write_knob(SYSFS, "recheck_ms", "-1"));
+	EXPECT_EQ(0, mv_write_knob(SYSFS, "recheck_ms", "60000"));
+	EXPECT_EQ(0, mv_write_knob(SYSFS, "recheck_ms", "0"));
 	EXPECT_EQ(-EINVAL, mv_write_knob(SYSFS, "mode", "enforce"));
 	EXPECT_EQ(-EINVAL, mv_write_knob(SYSFS, "mode", "x"));
 	EXPECT_EQ(0, mv_write_knob(SYSFS, "mode", "audit"));

@@ -13,7 +13,11 @@
  * counters, log and eventfd equal the agent's counts. Audit mode
  * verifies on request and reverts nothing.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* pthread_timedjoin_np() */
+#endif
 #include <pthread.h>
+#include <time.h>
 #include <sys/eventfd.h>
 
 #include "kselftest_harness.h"
@@ -42,7 +46,7 @@ static const char *const reasons[PWSP_R_MAX + 1] = {
 	[PWSP_R_EXEC_NONTEXT] = "violations/exec_nontext",
 	[PWSP_R_USER_KERNEL] = "violations/user_kernel",
 	[PWSP_R_TOO_LARGE] = "violations/too_large", [PWSP_R_CR3] = "violations/cr3",
-	[PWSP_R_FAULT] = "violations/fault",
+	[PWSP_R_FAULT] = "violations/fault", [PWSP_R_UNSEEN] = "violations/unseen",
 };
 
 /* Enforcement needs the shadow MMU: reload kvm_amd with npt=0. */
@@ -312,6 +316,314 @@ TEST_F_TIMEOUT(kvm, two_vcpus_one_entry, 300)
 	e = *pvm_pte(p, PT0_GPA, RACE_VA >> 12);
 	EXPECT_EQ(RACE_VA | X_P, e & 0xffffffffULL & ~X_AD);
 	EXPECT_EQ(p->ctl->b_writes & 0x7f, (e >> 52) & 0x7f);
+	munmap(t[1].run, run_size);
+	close(t[1].fd);
+}
+
+/* --- writes KVM makes past the page-track notifier ------------------------- */
+
+/*
+ * SGDT and SIDT onto a V page: KVM emulates them (the write faults on
+ * the tracked frame; unprotect-and-retry re-executes once, then KVM
+ * emulates) and stores through kvm_write_guest_virt_helper(), which
+ * calls no page-track notifier. This asserts what happens on 6.12: the
+ * chosen entries land, the MMU uses them, pwsp sees nothing; and that
+ * PWSP_IOC_VERIFY finds both.
+ */
+TEST_F_TIMEOUT(kvm, emulated_store_skips_notifier, 300)
+{
+	struct pvm *p = &self->p;
+	struct pwsp_log_entry log[8];
+	struct pwsp_log_read lr = { .entries = (unsigned long)log, .nr = 8 };
+	struct pwsp_stats st;
+	unsigned int mode, i;
+	uint64_t n;
+
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
+	ASSERT_EQ(0, pvm_create(p, SC_UNSEEN));
+	*(uint64_t *)(p->mem + PROT_GPA) = PROT_MAGIC;
+	ASSERT_EQ(0, pvm_protect(p, 0, -1, &mode));
+	ASSERT_EQ(PWSP_MODE_ENFORCE, mode);
+	ASSERT_EQ(PORT_SYNC, pvm_run(p)) TH_LOG("%s; agent line %u", p->why,
+						 p->ctl->fail_line);
+
+	/* the stores landed, unverified, and the MMU walks them */
+	EXPECT_EQ(PROT_GPA | X_P, p->ctl->unseen_pte[0] & ~X_AD);
+	EXPECT_EQ(TEXT_SPARE | X_P | X_RW, p->ctl->unseen_pte[1] & ~X_AD);
+	EXPECT_EQ(PROT_GPA | X_P, *(uint64_t *)(p->mem + UNSEEN_PTE0) & ~X_AD);
+	EXPECT_EQ(2, p->ctl->unseen_mmu);
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+	EXPECT_EQ(0, st.writes_verified);
+	EXPECT_EQ(0, st.violations);
+
+	/* the verification on request finds both */
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_VERIFY));
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+	EXPECT_EQ(2, st.violations);
+	EXPECT_EQ(1, st.by_reason[PWSP_R_PROTECTED]);
+	EXPECT_EQ(1, st.by_reason[PWSP_R_TEXT_WRITABLE]);
+	EXPECT_EQ(0, st.reverts);
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_READ_LOG, &lr));
+	ASSERT_EQ(2, lr.out_nr);
+	for (i = 0; i < lr.out_nr; i++) {
+		if (log[i].reason == PWSP_R_PROTECTED) {
+			EXPECT_EQ(UNSEEN_PTE0, log[i].gpa);
+			EXPECT_EQ(PROT_GPA | X_P, log[i].new_val & ~X_AD);
+			EXPECT_EQ(0, log[i].old_val);
+		} else {
+			EXPECT_EQ(PWSP_R_TEXT_WRITABLE, log[i].reason);
+			EXPECT_EQ(UNSEEN_PTE1, log[i].gpa);
+		}
+		EXPECT_EQ(0, log[i].level);
+		EXPECT_EQ(0, log[i].flags);	/* reported, not reverted */
+	}
+	/* the agent undoes them with plain writes: legal, verified */
+	n = st.writes_verified;
+	ASSERT_EQ(PORT_DONE, pvm_run(p)) TH_LOG("%s", p->why);
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+	EXPECT_EQ(2, st.violations);
+	EXPECT_EQ(n + 2, st.writes_verified);
+}
+
+/*
+ * The same stores, found without the VMM's request: with recheck_ms
+ * set, the periodic verification reports both while the agent waits,
+ * at each pass while they stay (a report is not a repair).
+ */
+TEST_F_TIMEOUT(kvm, recheck_finds_unseen_store, 300)
+{
+	struct pvm *p = &self->p;
+	long rechecks0 = knob("rechecks"), period = knob("recheck_ms");
+	struct pwsp_stats st = { 0 };
+	int i;
+
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
+	ASSERT_EQ(0, pvm_create(p, SC_UNSEEN));
+	*(uint64_t *)(p->mem + PROT_GPA) = PROT_MAGIC;
+	ASSERT_EQ(0, pvm_protect(p, 0, -1, NULL));
+	ASSERT_EQ(PORT_SYNC, pvm_run(p)) TH_LOG("%s; agent line %u", p->why,
+						 p->ctl->fail_line);
+	EXPECT_EQ(2, p->ctl->unseen_mmu);
+	ASSERT_EQ(0, mv_write_knob(SYSFS, "recheck_ms", "20"));
+	/* the recheck's first run comes within a second (the idle period) */
+	for (i = 0; i < 600 && st.violations < 2; i++) {
+		usleep(50 * 1000);
+		ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+	}
+	EXPECT_EQ(0, mv_write_knob_num(SYSFS, "recheck_ms", period));
+	/* a pass under way ends; none starts for a second */
+	usleep(300 * 1000);
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+	TH_LOG("%llu reports of the 2 entries", (unsigned long long)st.violations);
+	EXPECT_LE(2, st.violations);
+	/* each pass reports both entries, and nothing else */
+	EXPECT_EQ(st.violations, 2 * st.by_reason[PWSP_R_PROTECTED]);
+	EXPECT_EQ(st.violations, 2 * st.by_reason[PWSP_R_TEXT_WRITABLE]);
+	EXPECT_EQ(0, st.reverts);
+	EXPECT_LT(rechecks0, knob("rechecks"));
+	ASSERT_EQ(PORT_DONE, pvm_run(p)) TH_LOG("%s", p->why);
+}
+
+/* Does KVM offer SVM to its guests (kvm_amd nested=1)? */
+static bool kvm_offers_svm(struct pvm *p)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 200 * sizeof(c->entries[0]));
+	bool svm = false;
+	unsigned int i;
+
+	if (!c)
+		return false;
+	c->nent = 200;
+	if (!ioctl(p->kvm, KVM_GET_SUPPORTED_CPUID, c))
+		for (i = 0; i < c->nent; i++)
+			if (c->entries[i].function == CPUID_SVM_LEAF)
+				svm = c->entries[i].ecx & CPUID_SVM_ECX;
+	free(c);
+	return svm;
+}
+
+/*
+ * A guest with SVM in its CPUID can make KVM write guest memory past
+ * the notifier (VMSAVE, the nested state saves): enforcement refuses to
+ * protect its roots; audit and track-only sessions may.
+ */
+TEST_F_TIMEOUT(kvm, nested_svm_refused, 300)
+{
+	struct pvm *p = &self->p;
+	long v0 = knob("pages_v");
+	unsigned int mode;
+
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
+	ASSERT_EQ(0, pvm_create(p, SC_ENFORCE));
+	if (!kvm_offers_svm(p))
+		SKIP(return, "KVM offers no nested SVM");
+	ASSERT_EQ(0, pvm_cpuid_fd(p, p->vcpu, true));
+	EXPECT_EQ(-EOPNOTSUPP, pvm_protect(p, 0, -1, &mode));
+	EXPECT_EQ(PWSP_MODE_ENFORCE, mode);
+	EXPECT_EQ(v0, knob("pages_v"));
+	close(p->dev);
+	p->dev = -1;
+	EXPECT_EQ(0, pvm_protect(p, PWSP_ATTACH_AUDIT, -1, &mode));
+	EXPECT_EQ(PWSP_MODE_AUDIT, mode);
+	close(p->dev);
+	p->dev = -1;
+	EXPECT_EQ(0, pvm_protect(p, PWSP_ATTACH_TRACK_ONLY, -1, &mode));
+	/* without SVM, enforcement protects */
+	close(p->dev);
+	p->dev = -1;
+	ASSERT_EQ(0, pvm_cpuid_fd(p, p->vcpu, false));
+	EXPECT_EQ(0, pvm_protect(p, 0, -1, &mode));
+}
+
+/*
+ * SVM given to the vCPU after the root was protected (KVM allows
+ * KVM_SET_CPUID2 until the first KVM_RUN): the check at the vCPU's
+ * entry reports it, once; with PWSP_ATTACH_STOP_VM the VM stops.
+ */
+TEST_F_TIMEOUT(kvm, svm_after_protect_reported, 300)
+{
+	struct pvm *p = &self->p;
+	struct pwsp_log_entry log[4];
+	struct pwsp_log_read lr = { .entries = (unsigned long)log, .nr = 4 };
+	long unseen0 = knob("violations/unseen");
+	struct pwsp_stats st;
+	int r;
+
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
+	ASSERT_EQ(0, pvm_create(p, SC_BENCH));
+	if (!kvm_offers_svm(p))
+		SKIP(return, "KVM offers no nested SVM");
+	p->ctl->rounds = 200;
+	ASSERT_EQ(0, pvm_protect(p, 0, -1, NULL));
+	ASSERT_EQ(0, pvm_cpuid_fd(p, p->vcpu, true));
+	ASSERT_EQ(PORT_DONE, pvm_run(p)) TH_LOG("%s", p->why);
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+	/* 400 verified writes and many entries, one report */
+	EXPECT_EQ(400, st.writes_verified);
+	EXPECT_EQ(1, st.violations);
+	EXPECT_EQ(1, st.by_reason[PWSP_R_UNSEEN]);
+	EXPECT_EQ(unseen0 + 1, knob("violations/unseen"));
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_READ_LOG, &lr));
+	ASSERT_EQ(1, lr.out_nr);
+	EXPECT_EQ(PWSP_R_UNSEEN, log[0].reason);
+	EXPECT_EQ(0, log[0].vcpu);
+	EXPECT_EQ(-1, log[0].level);
+
+	/* and stopped, when asked */
+	pvm_destroy(p);
+	ASSERT_EQ(0, pvm_create(p, SC_BENCH));
+	p->ctl->rounds = 200;
+	ASSERT_EQ(0, pvm_protect(p, PWSP_ATTACH_STOP_VM, -1, NULL));
+	ASSERT_EQ(0, pvm_cpuid_fd(p, p->vcpu, true));
+	r = pvm_run(p);
+	/* the vCPU entered once: it stops at its next exit */
+	if (r == PORT_DONE)
+		r = pvm_run(p);
+	EXPECT_EQ(-EIO, r) TH_LOG("%s", p->why);
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+	EXPECT_EQ(1, st.by_reason[PWSP_R_UNSEEN]);
+}
+
+#define SMBASE		0x30000ULL	/* the reset value */
+
+/*
+ * An SMI: KVM saves the vCPU's state at SMBASE + 0xfe00 with
+ * kvm_vcpu_write_guest(), past the notifier, and the vCPU runs in SMM.
+ * The entry check reports it. The SMM handler is a HLT (no in-kernel
+ * irqchip: an exit to the VMM). SMM sees address space 1: the same
+ * memory is slotted there too, as a VMM with SMM does (with no memslot
+ * there, KVM's state save fails and KVM kills the VM).
+ */
+TEST_F_TIMEOUT(kvm, smm_entry_reported, 300)
+{
+	struct kvm_userspace_memory_region smram = {
+		.slot = 1U << 16, .memory_size = MEM_SIZE,	/* address space 1 */
+	};
+	struct pvm *p = &self->p;
+	struct kvm_regs regs;
+	struct pwsp_stats st;
+	int r;
+
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
+	ASSERT_EQ(0, pvm_create(p, SC_BENCH));
+	if (ioctl(p->kvm, KVM_CHECK_EXTENSION, KVM_CAP_X86_SMM) <= 0)
+		SKIP(return, "KVM without SMM");
+	p->ctl->rounds = 10;
+	p->mem[SMBASE + 0x8000] = (char)0xf4;	/* hlt */
+	smram.userspace_addr = (unsigned long)p->mem;
+	ASSERT_EQ(0, ioctl(p->vm, KVM_SET_USER_MEMORY_REGION, &smram));
+	ASSERT_EQ(0, pvm_protect(p, 0, -1, NULL));
+	ASSERT_EQ(PORT_DONE, pvm_run(p)) TH_LOG("%s", p->why);
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+	EXPECT_EQ(0, st.violations);
+	ASSERT_EQ(0, ioctl(p->vcpu, KVM_SMI));
+	r = pvm_run(p);
+	EXPECT_EQ(-1000, r);
+	EXPECT_EQ(KVM_EXIT_HLT, p->run->exit_reason) TH_LOG("%s", p->why);
+	/* the HLT of the SMM handler, at SMBASE + 0x8000 */
+	ASSERT_EQ(0, ioctl(p->vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0x8001, regs.rip);
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+	EXPECT_EQ(1, st.violations);
+	EXPECT_EQ(1, st.by_reason[PWSP_R_UNSEEN]);
+}
+
+/* --- a violation on the CR3 check stops every vCPU ------------------------- */
+
+/* Join @th within @secs seconds; false if it is still running. */
+static bool join_within(pthread_t th, int secs)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += secs;
+	return pthread_timedjoin_np(th, NULL, &ts) == 0;
+}
+
+/*
+ * vCPU 0 loads an unprotected root while vCPU 1 spins in the guest with
+ * no exit of its own to wait for: with PWSP_ATTACH_STOP_VM both KVM_RUNs
+ * end with EIO. (If vCPU 1 is still running after a minute, the test
+ * releases it and fails.)
+ */
+TEST_F_TIMEOUT(kvm, cr3_violation_stops_all_vcpus, 300)
+{
+	struct pvm *p = &self->p;
+	struct vcpu_thread t[2] = { { .fd = -1 }, { .fd = -1 } };
+	struct pwsp_stats st;
+	size_t run_size = 0;
+	pthread_t th[2];
+	bool stopped;
+	int i;
+
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
+	ASSERT_EQ(0, pvm_create(p, SC_CR3_STOP));
+	ASSERT_EQ(0, add_vcpu(p, 1, &t[1], &run_size));
+	ASSERT_EQ(0, pvm_protect(p, PWSP_ATTACH_STOP_VM, -1, NULL));
+	t[0].fd = p->vcpu;
+	t[0].run = p->run;
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, vcpu_loop, &t[i]));
+	stopped = join_within(th[0], 60) && join_within(th[1], 60);
+	if (!stopped) {
+		__atomic_store_n(&p->ctl->a_done, 1, __ATOMIC_SEQ_CST);
+		for (i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+	}
+	EXPECT_TRUE(stopped);
+	EXPECT_EQ(-EIO, t[0].port);
+	EXPECT_EQ(-EIO, t[1].port);
+	EXPECT_EQ(0, p->ctl->fail_line);
+	EXPECT_EQ(1, p->ctl->cr3_bad);
+	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+	EXPECT_EQ(1, st.violations);
+	EXPECT_EQ(1, st.by_reason[PWSP_R_CR3]);
 	munmap(t[1].run, run_size);
 	close(t[1].fd);
 }

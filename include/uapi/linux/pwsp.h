@@ -118,7 +118,13 @@ struct pwsp_policy {
 #define PWSP_R_TOO_LARGE	11	/* subtree beyond max_link_pages */
 #define PWSP_R_CR3		12	/* CR3 loaded with an unprotected root */
 #define PWSP_R_FAULT		13	/* guest memory unreadable, or no memory for a link */
-#define PWSP_R_MAX		13
+/*
+ * A vCPU can make KVM write guest memory without a tracked write: its
+ * CPUID has SVM (nested VMSAVE, VMRUN state saves) or it entered SMM
+ * (the SMM state save). @gpa is 0, @level -1.
+ */
+#define PWSP_R_UNSEEN		14
+#define PWSP_R_MAX		14
 
 /* struct pwsp_log_entry.flags */
 #define PWSP_LOG_REVERTED	(1U << 0)	/* the entry was repaired */

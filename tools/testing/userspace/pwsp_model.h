@@ -249,6 +249,11 @@ static int ref_verify(struct model *m, u64 root)
 {
 	memset(m->ref_level, -1, sizeof(m->ref_level));
 	m->ref_paths = 0;
+	/* the root's frame, as any table's */
+	if (r_in(root, 1, M_PROT, 20))
+		return PWSP_R_PROTECTED;
+	if (root >= M_FRAMES)
+		return PWSP_R_NOT_RAM;
 	return ref_table(m, root, 3, true, true, true);
 }
 

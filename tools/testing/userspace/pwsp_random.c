@@ -275,6 +275,7 @@ int main(int argc, char **argv)
 	unsigned int trial, accept_mismatch = 0, write_mismatch = 0;
 	unsigned int inv_bad = 0, accepted = 0, refused = 0, skipped = 0;
 	unsigned int w_kept = 0, w_reverted = 0, halves = 0, rev_count_bad = 0;
+	unsigned int root_bad = 0;
 	unsigned int trials = argc > 1 ? atoi(argv[1]) : 150;
 	const char *why = NULL;
 
@@ -283,7 +284,8 @@ int main(int argc, char **argv)
 	srandom(15);
 	for (trial = 0; trial < trials; trial++) {
 		bool nxe = random() % 10;
-		u64 root = M_TABLES;
+		/* one tree in eight has its root on a host-protected frame */
+		u64 root = trial % 8 == 7 ? M_PROT + random() % 20 : M_TABLES;
 		int step, rv, r;
 		u32 reason;
 
@@ -298,6 +300,8 @@ int main(int argc, char **argv)
 		rv = pwsp_core_protect_root(&m.core, root << 12, &reason);
 		if ((rv == 0) != (r == 0))
 			accept_mismatch++;
+		if (root != M_TABLES)
+			root_bad += rv == -EACCES && reason == PWSP_R_PROTECTED ? 0 : 1;
 		if (rv) {
 			refused++;
 			if (model_invariants(&m, false))
@@ -457,6 +461,7 @@ int main(int argc, char **argv)
 	printf("# %u trees accepted, %u refused, %u skipped; writes kept %u, reverted %u, %u halves\n",
 	       accepted, refused, skipped, w_kept, w_reverted, halves);
 	ok(accept_mismatch == 0, "protect_root accepts exactly the trees the reference accepts");
+	ok(root_bad == 0, "a root on a host-protected frame is refused as protected");
 	ok(accepted > trials / 4 && refused > trials / 20,
 	   "the random trees include both sound and unsound ones");
 	ok(write_mismatch == 0, "a write is kept exactly when the reference accepts the result, else reverted");
