@@ -49,6 +49,8 @@ NN_COUNTER(walk_cache_hits, &nn_stats.walk_hits);
 NN_COUNTER(deferred_deliveries, &nn_stats.deferred);
 NN_COUNTER(interrupts, &nn_stats.interrupts);
 NN_COUNTER(unowned_doorbells, &nn_stats.unowned);
+NN_COUNTER(loaded_deliveries, &nn_stats.loaded);
+NN_COUNTER(dropped_doorbells, &nn_stats.dropped);
 
 static ssize_t contexts_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
@@ -69,6 +71,8 @@ static struct attribute *nn_attrs[] = {
 	&deferred_deliveries_counter.attr.attr,
 	&interrupts_counter.attr.attr,
 	&unowned_doorbells_counter.attr.attr,
+	&loaded_deliveries_counter.attr.attr,
+	&dropped_doorbells_counter.attr.attr,
 	&contexts_attr.attr,
 	NULL,
 };

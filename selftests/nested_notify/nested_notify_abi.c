@@ -16,7 +16,7 @@
 static const char * const counters[] = {
 	"doorbells", "records", "events_delivered", "events_coalesced", "overflows",
 	"translation_faults", "walk_cache_hits", "deferred_deliveries", "interrupts",
-	"unowned_doorbells", "contexts",
+	"unowned_doorbells", "loaded_deliveries", "dropped_doorbells", "contexts",
 };
 
 FIXTURE(abi) {
@@ -172,6 +172,7 @@ TEST_F(abi, user_space_doorbell_is_counted_and_pending)
 	struct nested_notify_info info;
 	uint64_t three = 3, one = 1, got;
 	long unowned = mv_read_knob(NN_SYSFS, "unowned_doorbells");
+	long dropped = mv_read_knob(NN_SYSFS, "dropped_doorbells");
 	int db = eventfd(0, EFD_NONBLOCK);
 
 	/* Rung before the device exists: taken over when it is added. */
@@ -187,6 +188,14 @@ TEST_F(abi, user_space_doorbell_is_counted_and_pending)
 	EXPECT_EQ(4, info.pending);
 	EXPECT_EQ(0, info.records);
 	EXPECT_EQ(unowned + 4, mv_read_knob(NN_SYSFS, "unowned_doorbells"));
+	/* Removed with them pending: dropped, and counted so. */
+	ASSERT_EQ(0, ioc(self->ctx, NESTED_NOTIFY_IOC_REMOVE_DEVICE, &d));
+	ASSERT_EQ(0, ioc(self->ctx, NESTED_NOTIFY_IOC_INFO, &info));
+	EXPECT_EQ(4, info.doorbells);
+	EXPECT_EQ(0, info.pending);
+	EXPECT_EQ(4, info.dropped);
+	EXPECT_EQ(info.doorbells, info.delivered + info.pending + info.dropped);
+	EXPECT_EQ(dropped + 4, mv_read_knob(NN_SYSFS, "dropped_doorbells"));
 	close(db);
 }
 
