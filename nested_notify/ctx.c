@@ -59,6 +59,7 @@
 #include "trace.h"
 
 DECLARE_FAULT_ATTR(nn_fail_read);
+DECLARE_FAULT_ATTR(nn_fail_walk);
 
 static DEFINE_MUTEX(nn_consumers_lock);
 static LIST_HEAD(nn_consumers);
@@ -146,6 +147,14 @@ static int nn_kvm_read(void *priv, u64 gpa, void *buf, unsigned int len)
 	return kvm_read_guest(kvm, gpa, buf, len);
 }
 
+/* The reads of the ring's translation: fail_walk injects faults there. */
+static int nn_kvm_walk_read(void *priv, u64 gpa, void *buf, unsigned int len)
+{
+	if (should_fail(&nn_fail_walk, len))
+		return -EFAULT;
+	return kvm_read_guest(priv, gpa, buf, len);
+}
+
 static int nn_kvm_write(void *priv, u64 gpa, const void *buf, unsigned int len)
 {
 	return kvm_write_guest(priv, gpa, buf, len);
@@ -171,7 +180,7 @@ static void nn_device_deliver(struct nn_device *nd, bool loaded)
 {
 	struct nn_ctx *ctx = nd->ctx;
 	struct kvm *kvm = ctx->kvm;
-	struct nn_env env = { nn_kvm_read, nn_kvm_write, kvm };
+	struct nn_env env = { nn_kvm_read, nn_kvm_write, kvm, nn_kvm_walk_read };
 	struct nn_stats before;
 	u64 seq, n;
 	int ret, idx;

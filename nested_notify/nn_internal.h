@@ -46,6 +46,7 @@ struct nn_global_stats {
 
 extern struct nn_global_stats nn_stats;
 extern struct fault_attr nn_fail_read;
+extern struct fault_attr nn_fail_walk;
 
 int nn_dev_init_misc(void);
 void nn_dev_exit_misc(void);

@@ -100,6 +100,7 @@ int nn_sysfs_init(void)
 	nn_debugfs = debugfs_create_dir("nested_notify", NULL);
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	fault_create_debugfs_attr("fail_read", nn_debugfs, &nn_fail_read);
+	fault_create_debugfs_attr("fail_walk", nn_debugfs, &nn_fail_walk);
 #endif
 	nn_ctx_debugfs(nn_debugfs);
 	return 0;

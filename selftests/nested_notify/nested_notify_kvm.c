@@ -447,6 +447,122 @@ TEST_F_TIMEOUT(nn, c_injected_read_faults_lose_nothing, 300)
 	vmm_destroy(&v);
 }
 
+#define FAIL_WALK	NN_DEBUGFS "fail_walk/"
+#define FAIL_TIMES	1000000
+
+/* rmmod tried over and over while a test runs. */
+struct rmmod_loop {
+	pthread_t th;
+	int stop;
+	unsigned int tries, refused, unloaded;
+};
+
+static void *rmmod_loop_fn(void *arg)
+{
+	struct rmmod_loop *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		r->tries++;
+		if (!syscall(__NR_delete_module, "nested_notify", O_NONBLOCK))
+			r->unloaded++;
+		else if (errno == EWOULDBLOCK || errno == EBUSY)
+			r->refused++;
+		usleep(20000);
+	}
+	return NULL;
+}
+
+/* Arm @dir: @percent of its calls fail, counted down from FAIL_TIMES. */
+static int fail_arm(const char *dir, const char *percent)
+{
+	mv_write_knob(dir, "verbose", "0");
+	if (mv_write_knob(dir, "interval", "1") ||
+	    mv_write_knob_num(dir, "times", FAIL_TIMES))
+		return -1;
+	return mv_write_knob(dir, "probability", percent);
+}
+
+/* Faults @dir injected since fail_arm(); disarms it. */
+static long fail_count(const char *dir)
+{
+	mv_write_knob(dir, "probability", "0");
+	return FAIL_TIMES - mv_read_knob(dir, "times");
+}
+
+/*
+ * Debug kernel: the 10,000-doorbell stream with faults injected in the
+ * translation itself (fail_walk, the reads of L1's page tables) and in
+ * the other reads (fail_read: the entry, the ring header; each such
+ * fault drops the cached walk, so the ring is walked again and again
+ * through the stream), with rmmod tried throughout. Every doorbell
+ * arrives once, in order (L1 rings again at the end for what the last
+ * faults left pending); records + pending + dropped == doorbells;
+ * rmmod is refused while the VM's context lives and succeeds after.
+ */
+TEST_F_TIMEOUT(nn, c_walk_faults_on_the_stream_lose_nothing, 300)
+{
+	struct ag_ctl c = { .mode = MODE_PORT, .n = N_DOORBELLS, .slots = 1024, .nudge = 1 };
+	long sys_faults = mv_read_knob(NN_SYSFS, "translation_faults");
+	const char *build = getenv("MEMVIRT_BUILD");
+	struct rmmod_loop rl = { 0 };
+	struct nested_notify_info info;
+	long walk_faults, read_faults;
+	char ko[512];
+	int i, fd, ret;
+	struct vmm v;
+
+	require(_metadata, true);
+	if (access(FAIL_WALK "probability", W_OK))
+		SKIP(return, "no fault injection (stock kernel)");
+	/* The module is loaded again from the build after the unload. */
+	ASSERT_NE(NULL, build);
+	snprintf(ko, sizeof(ko), "%s/mod/nested_notify/nested_notify.ko", build);
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vmm_create(&v, VMM_MODULE, &c));
+	ASSERT_EQ(0, fail_arm(FAIL_READ, "1"));
+	ASSERT_EQ(0, fail_arm(FAIL_WALK, "2"));
+	ASSERT_EQ(0, pthread_create(&rl.th, NULL, rmmod_loop_fn, &rl));
+	ret = run(&v);
+	__atomic_store_n(&rl.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(rl.th, NULL);
+	walk_faults = fail_count(FAIL_WALK);
+	read_faults = fail_count(FAIL_READ);
+	ASSERT_EQ(0, ret);
+	info = vmm_info(&v);
+	TH_LOG("walk faults %ld, read faults %ld, deliveries faulted %llu, walks %llu, flushes %llu, rmmod refused %u/%u",
+	       walk_faults, read_faults, (unsigned long long)info.faults,
+	       (unsigned long long)info.walks, v.ctl->flushes, rl.refused, rl.tries);
+	EXPECT_LT(0, walk_faults);
+	EXPECT_LT(0, read_faults);
+	/* Each injected fault stops one delivery (an armed read only interrupts anyway). */
+	EXPECT_LE(walk_faults, info.faults);
+	EXPECT_GE(walk_faults + read_faults, info.faults);
+	EXPECT_EQ(sys_faults + (long)info.faults, mv_read_knob(NN_SYSFS, "translation_faults"));
+	check_delivery_faulted(_metadata, &v, N_DOORBELLS);
+	EXPECT_EQ(0, v.ctl->bad_entry);
+	EXPECT_EQ(info.doorbells, info.delivered + info.pending + info.dropped);
+	EXPECT_EQ(0, info.dropped);
+	EXPECT_EQ(v.ctl->records, info.records);
+	EXPECT_LT(0, rl.tries);
+	EXPECT_EQ(rl.tries, rl.refused);
+	vmm_destroy(&v);
+
+	/* Unused now: it unloads (its last file goes in a deferred fput). */
+	for (i = 0; i < 500; i++) {
+		if (!syscall(__NR_delete_module, "nested_notify", O_NONBLOCK))
+			break;
+		ASSERT_TRUE(errno == EWOULDBLOCK || errno == EBUSY);
+		usleep(10000);
+	}
+	ASSERT_GT(500, i);
+	EXPECT_NE(0, access(NN_DEV, F_OK));
+	/* Loaded again for the tests after this one. */
+	EXPECT_EQ(0, syscall(__NR_finit_module, fd, "", 0));
+	close(fd);
+	EXPECT_EQ(0, access(NN_DEV, F_OK));
+}
+
 /* The module stays while a context holds it; it unloads once all are gone. */
 TEST_F_TIMEOUT(nn, c_rmmod_refused_while_in_use, 120)
 {
