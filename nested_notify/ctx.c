@@ -85,6 +85,8 @@ static atomic_t nn_ctx_ids = ATOMIC_INIT(0);
  * @node: in ctx->devs (ctx->lock)
  * @consumer: in nn_consumers (nn_consumers_lock)
  * @dead: removed from the context (ctx->lock)
+ * @contended: vfs_poll() found another exclusive priority waiter on @db
+ *	       and did not register @wait
  */
 struct nn_device {
 	struct nn_ctx *ctx;
@@ -102,6 +104,7 @@ struct nn_device {
 	struct list_head node;
 	struct list_head consumer;
 	bool dead;
+	bool contended;
 };
 
 /*
@@ -182,7 +185,7 @@ static void nn_device_deliver(struct nn_device *nd, bool loaded)
 	struct kvm *kvm = ctx->kvm;
 	struct nn_env env = { nn_kvm_read, nn_kvm_write, kvm, nn_kvm_walk_read };
 	struct nn_stats before;
-	u64 seq, n;
+	u64 seq, n, count, pending;
 	int ret, idx;
 
 	mutex_lock(&ctx->lock);
@@ -203,18 +206,20 @@ static void nn_device_deliver(struct nn_device *nd, bool loaded)
 		ctx->interrupts++;
 	else
 		ret &= ~NN_IRQ;
+	/* For the tracepoints: the device is ctx->lock's once unlocked. */
+	count = nd->core.next_seq - seq;
+	pending = nd->core.pending;
 	mutex_unlock(&ctx->lock);
 
 	atomic64_inc(&nn_stats.deferred);
 	if (loaded)
 		atomic64_inc(&nn_stats.loaded);
 	if (ret < 0) {
-		trace_nn_fault(ctx->id, nd->core.index, ret, nd->core.pending);
+		trace_nn_fault(ctx->id, nd->core.index, ret, pending);
 		return;
 	}
 	if (ret & NN_WROTE)
-		trace_nn_deliver(ctx->id, nd->core.index, seq,
-				 nd->core.next_seq - seq, ret);
+		trace_nn_deliver(ctx->id, nd->core.index, seq, count, ret);
 	/* Plain task context: signalling the irqfd cannot nest. */
 	if (ret & NN_IRQ) {
 		eventfd_signal(nd->irq);
@@ -341,7 +346,8 @@ static void nn_twork_fn(struct callback_head *cb)
 	struct nn_device *nd = container_of(cb, struct nn_device, twork);
 	struct file *file = nd->ctx->file;
 	struct kvm_vcpu *rang = nd->rang;
-	bool hold = xchg(&nn_hold_armed, false);
+	/* The test hook costs a read, not an atomic, when it is off. */
+	bool hold = READ_ONCE(nn_hold_armed) && xchg(&nn_hold_armed, false);
 
 	clear_bit(NN_QUEUED, &nd->flags);
 	/* A doorbell after the clear queues again; one before is ours. */
@@ -408,12 +414,51 @@ static int nn_wake(wait_queue_entry_t *wait, unsigned int mode, int sync, void *
 	return 1;
 }
 
+/*
+ * Register @nd as the doorbell's exclusive priority waiter, as
+ * add_wait_queue_priority() does, unless another one is there already:
+ * a KVM irqfd on the same eventfd, say. Priority waiters go first, and
+ * the first exclusive one takes every wakeup, so the two would steal
+ * doorbells from each other (whichever came last wins). 6.12 does not
+ * refuse the second one itself.
+ */
 static void nn_queue_proc(struct file *file, wait_queue_head_t *wqh, poll_table *pt)
 {
 	struct nn_device *nd = container_of(pt, struct nn_device, pt);
+	wait_queue_entry_t *w;
+	unsigned long flags;
 
 	nd->wqh = wqh;
-	add_wait_queue_priority(wqh, &nd->wait);
+	nd->wait.flags |= WQ_FLAG_EXCLUSIVE | WQ_FLAG_PRIORITY;
+	spin_lock_irqsave(&wqh->lock, flags);
+	list_for_each_entry(w, &wqh->head, entry) {
+		if (w->flags & WQ_FLAG_PRIORITY) {
+			nd->contended = true;
+			break;
+		}
+	}
+	if (!nd->contended)
+		__add_wait_queue(wqh, &nd->wait);
+	spin_unlock_irqrestore(&wqh->lock, flags);
+}
+
+/*
+ * Would @nd close a loop of devices? An interrupt eventfd that is a
+ * doorbell (its own or another device's), or a doorbell that is another
+ * device's interrupt eventfd: a delivery would ring a device again from
+ * its task work, and a cycle of them would never end.
+ */
+static bool nn_device_loops(const struct nn_device *nd)
+{
+	const struct nn_device *other;
+
+	lockdep_assert_held(&nn_consumers_lock);
+	if (nd->irq == nd->db)
+		return true;
+	list_for_each_entry(other, &nn_consumers, consumer)
+		if ((nd->irq && other->db == nd->irq) || other->irq == nd->db)
+			return true;
+	return false;
 }
 
 /**
@@ -518,11 +563,13 @@ static void nn_device_unlink(struct nn_ctx *ctx, struct nn_device *nd)
  * @ctx: the context
  * @a: the device
  *
- * Return: 0; -EINVAL for flags, an entry out of range or an interrupt
- * eventfd that is the doorbell; -EBADF or -EINVAL for an fd that is no
- * eventfd; -EEXIST for an entry that has
- * a device; -EBUSY for a doorbell that has a consumer already; -ENOSPC
- * past NESTED_NOTIFY_MAX_DEVICES; -ENOMEM.
+ * Return: 0; -EINVAL for flags or an entry out of range; -EBADF or
+ * -EINVAL for an fd that is no eventfd; -EEXIST for an entry that has a
+ * device; -EBUSY for a doorbell that has a consumer already (a device,
+ * or another exclusive priority waiter such as a KVM irqfd); -ELOOP for
+ * an interrupt eventfd that is a doorbell of this or another device, or
+ * a doorbell that is another device's interrupt eventfd; -ENOSPC past
+ * NESTED_NOTIFY_MAX_DEVICES; -ENOMEM.
  */
 int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
 {
@@ -553,10 +600,6 @@ int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
 			nd->irq = NULL;
 			goto put_db;
 		}
-		/* Its own interrupt would ring it again: a device loop. */
-		ret = -EINVAL;
-		if (nd->irq == nd->db)
-			goto put_irq;
 	}
 	nd->ctx = ctx;
 	nn_dev_init(&nd->core, a->entry);
@@ -572,19 +615,23 @@ int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
 	if (nn_ctx_find(ctx, a->entry))
 		goto unlock;
 	mutex_lock(&nn_consumers_lock);
-	list_for_each_entry(other, &nn_consumers, consumer) {
-		if (other->db == nd->db) {
-			mutex_unlock(&nn_consumers_lock);
-			ret = -EBUSY;
-			goto unlock;
-		}
-	}
+	ret = -EBUSY;
+	list_for_each_entry(other, &nn_consumers, consumer)
+		if (other->db == nd->db)
+			goto unlock_consumers;
+	ret = -ELOOP;
+	if (nn_device_loops(nd))
+		goto unlock_consumers;
+	/* Registered under the lock: no other ADD takes this doorbell meanwhile. */
+	events = vfs_poll(file, &nd->pt);
+	ret = -EBUSY;
+	if (nd->contended)
+		goto unlock_consumers;
 	list_add(&nd->consumer, &nn_consumers);
 	mutex_unlock(&nn_consumers_lock);
 	kref_get(&ctx->ref);
 	list_add(&nd->node, &ctx->devs);
 	ctx->nr_devs++;
-	events = vfs_poll(file, &nd->pt);
 	if (events & EPOLLIN) {
 		u64 cnt = 0;
 
@@ -599,9 +646,10 @@ int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
 	mutex_unlock(&ctx->lock);
 	fput(file);
 	return 0;
+unlock_consumers:
+	mutex_unlock(&nn_consumers_lock);
 unlock:
 	mutex_unlock(&ctx->lock);
-put_irq:
 	if (nd->irq)
 		eventfd_ctx_put(nd->irq);
 put_db:

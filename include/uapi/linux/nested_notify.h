@@ -135,8 +135,9 @@ struct nested_notify_table {
 /**
  * struct nested_notify_device - NESTED_NOTIFY_IOC_ADD_DEVICE / REMOVE_DEVICE
  * @doorbell_fd: eventfd the doorbell signals (ADD); one consumer per eventfd
- * @irq_fd: eventfd to signal for an armed ring, an irqfd of the VM (not
- *	    @doorbell_fd), or -1
+ *		 (EBUSY), not another device's @irq_fd (ELOOP)
+ * @irq_fd: eventfd to signal for an armed ring, an irqfd of the VM (not a
+ *	    device's doorbell: ELOOP), or -1
  * @entry: table entry of the device; also names it for REMOVE
  * @flags: zero
  */
