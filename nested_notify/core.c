@@ -62,6 +62,8 @@ static int nn_walk_read(void *priv, u64 gpa, u64 *val)
 {
 	const struct nn_env *env = priv;
 
+	if (env->walk_read)
+		return env->walk_read(env->priv, gpa, val, sizeof(*val));
 	return env->read(env->priv, gpa, val, sizeof(*val));
 }
 
@@ -173,15 +175,18 @@ static int nn_append(struct nn_dev *d, u32 slots, const struct nn_env *env,
 	/*
 	 * Arming handshake: L1 writes armed, then reads prod; L0 wrote
 	 * prod above, then reads armed. With a full barrier on both sides
-	 * one of them sees the other's write: no wakeup is lost.
+	 * one of them sees the other's write: no wakeup is lost. When
+	 * armed cannot be read or cleared, interrupt anyway: a spurious
+	 * interrupt costs L1 a look at its ring, a lost one a stall.
 	 */
 	smp_mb();
 	ret = env->read(env->priv, hdr_gpa + offsetof(struct nested_notify_ring, armed),
 			&armed, sizeof(armed));
-	if (ret || !armed)
+	if (ret)
+		return NN_WROTE | NN_IRQ;
+	if (!armed)
 		return NN_WROTE;
-	if (nn_put32(env, hdr_gpa + offsetof(struct nested_notify_ring, armed), 0))
-		return NN_WROTE;
+	nn_put32(env, hdr_gpa + offsetof(struct nested_notify_ring, armed), 0);
 	return NN_WROTE | NN_IRQ;
 }
 

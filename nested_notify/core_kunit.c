@@ -47,7 +47,7 @@ static struct nn_fake *nn_fake_new(struct kunit *test, unsigned int slots)
 	KUNIT_ASSERT_NOT_NULL(test, f->m.mem);
 	f->m.size = MEM_SIZE;
 	f->m.next_table = 0x10000;
-	f->env = (struct nn_env){ nnm_read, nnm_write, &f->m };
+	f->env = (struct nn_env){ nnm_read, nnm_write, &f->m, nnm_walk_read };
 	f->t = (struct nn_table){ TABLE_GPA, 4 };
 	f->cr3 = nnm_new_table(&f->m);
 	f->e = (void *)(f->m.mem + TABLE_GPA + NN_ENTRY_SIZE);

@@ -24,6 +24,10 @@
  * 6.12 gives a module no way to write guest memory there without the
  * dirty-tracking WARN. The next doorbell rung by a vCPU delivers it.
  *
+ * A signal pending in the vCPU thread ends KVM_RUN before the task work
+ * runs; the delivery then loads the vCPU that rang itself, as a vCPU
+ * ioctl would (nn_device_deliver_loaded()).
+ *
  * Lifetime: a context lives as long as its file; the file's module
  * reference (its fops owner) keeps the module. A queued delivery holds
  * a reference to the file, not only to its device: the task work may
@@ -47,6 +51,7 @@
 #include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/task_work.h>
 
@@ -54,6 +59,7 @@
 #include "trace.h"
 
 DECLARE_FAULT_ATTR(nn_fail_read);
+DECLARE_FAULT_ATTR(nn_fail_walk);
 
 static DEFINE_MUTEX(nn_consumers_lock);
 static LIST_HEAD(nn_consumers);
@@ -73,11 +79,14 @@ static atomic_t nn_ctx_ids = ATOMIC_INIT(0);
  * @signalled: doorbells consumed from @db, not yet given to the core
  * @flags: NN_QUEUED
  * @twork: the delivery queued on a vCPU thread
+ * @rang: the vCPU whose thread @twork is queued on (NN_QUEUED's owner)
  * @ref: references: the context's list, a queued @twork (which also
  *	 holds the context's file)
  * @node: in ctx->devs (ctx->lock)
  * @consumer: in nn_consumers (nn_consumers_lock)
  * @dead: removed from the context (ctx->lock)
+ * @contended: vfs_poll() found another exclusive priority waiter on @db
+ *	       and did not register @wait
  */
 struct nn_device {
 	struct nn_ctx *ctx;
@@ -90,10 +99,12 @@ struct nn_device {
 	atomic64_t signalled;
 	unsigned long flags;
 	struct callback_head twork;
+	struct kvm_vcpu *rang;
 	struct kref ref;
 	struct list_head node;
 	struct list_head consumer;
 	bool dead;
+	bool contended;
 };
 
 /*
@@ -139,6 +150,14 @@ static int nn_kvm_read(void *priv, u64 gpa, void *buf, unsigned int len)
 	return kvm_read_guest(kvm, gpa, buf, len);
 }
 
+/* The reads of the ring's translation: fail_walk injects faults there. */
+static int nn_kvm_walk_read(void *priv, u64 gpa, void *buf, unsigned int len)
+{
+	if (should_fail(&nn_fail_walk, len))
+		return -EFAULT;
+	return kvm_read_guest(priv, gpa, buf, len);
+}
+
 static int nn_kvm_write(void *priv, u64 gpa, const void *buf, unsigned int len)
 {
 	return kvm_write_guest(priv, gpa, buf, len);
@@ -157,21 +176,18 @@ static void nn_account(const struct nn_stats *a, const struct nn_stats *b)
 
 /*
  * Deliver what @nd has pending. Runs in a vCPU thread of the context's
- * VM, with that vCPU loaded (the task work), so that kvm_write_guest()
- * dirties pages through it.
+ * VM, with a vCPU of that VM loaded (nn_device_deliver_loaded()), so
+ * that kvm_write_guest() dirties pages through it.
  */
-static void nn_device_deliver(struct nn_device *nd)
+static void nn_device_deliver(struct nn_device *nd, bool loaded)
 {
 	struct nn_ctx *ctx = nd->ctx;
 	struct kvm *kvm = ctx->kvm;
-	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
-	struct nn_env env = { nn_kvm_read, nn_kvm_write, kvm };
+	struct nn_env env = { nn_kvm_read, nn_kvm_write, kvm, nn_kvm_walk_read };
 	struct nn_stats before;
-	u64 seq, n;
+	u64 seq, n, count, pending;
 	int ret, idx;
 
-	if (!vcpu || vcpu->kvm != kvm)
-		return;
 	mutex_lock(&ctx->lock);
 	if (nd->dead) {
 		mutex_unlock(&ctx->lock);
@@ -185,25 +201,64 @@ static void nn_device_deliver(struct nn_device *nd)
 	srcu_read_unlock(&kvm->srcu, idx);
 	nn_account(&before, &ctx->st);
 	ctx->deferred++;
+	ctx->loaded += loaded;
 	if (ret > 0 && (ret & NN_IRQ) && nd->irq)
 		ctx->interrupts++;
 	else
 		ret &= ~NN_IRQ;
+	/* For the tracepoints: the device is ctx->lock's once unlocked. */
+	count = nd->core.next_seq - seq;
+	pending = nd->core.pending;
 	mutex_unlock(&ctx->lock);
 
 	atomic64_inc(&nn_stats.deferred);
+	if (loaded)
+		atomic64_inc(&nn_stats.loaded);
 	if (ret < 0) {
-		trace_nn_fault(ctx->id, nd->core.index, ret, nd->core.pending);
+		trace_nn_fault(ctx->id, nd->core.index, ret, pending);
 		return;
 	}
 	if (ret & NN_WROTE)
-		trace_nn_deliver(ctx->id, nd->core.index, seq,
-				 nd->core.next_seq - seq, ret);
+		trace_nn_deliver(ctx->id, nd->core.index, seq, count, ret);
 	/* Plain task context: signalling the irqfd cannot nest. */
 	if (ret & NN_IRQ) {
 		eventfd_signal(nd->irq);
 		atomic64_inc(&nn_stats.interrupts);
 	}
+}
+
+/*
+ * The delivery needs a loaded vCPU of the context's VM. Usually the task
+ * work runs from xfer_to_guest_mode_handle_work(), inside KVM_RUN, with
+ * the vCPU that rang still loaded. But a signal pending then makes
+ * KVM_RUN return -EINTR first: the task work runs on the way back to
+ * user space, after vcpu_put(). Then load the vCPU that rang the way a
+ * vCPU ioctl does (kvm_vcpu_ioctl(): not for a dead VM, under the
+ * vCPU's mutex, which this thread does not hold outside an ioctl). The
+ * thread is that vCPU's, so its mm is the VM's. Only a fatal signal
+ * leaves the doorbell pending, and then the VM goes with the process.
+ */
+static void nn_device_deliver_loaded(struct nn_device *nd, struct kvm_vcpu *rang)
+{
+	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
+
+	if (vcpu) {
+		/*
+		 * A task work runs inside the KVM_RUN that queued it or after
+		 * it returned: never under another VM's vCPU.
+		 */
+		if (vcpu->kvm == nd->ctx->kvm)
+			nn_device_deliver(nd, false);
+		return;
+	}
+	if (READ_ONCE(rang->kvm->vm_dead) || rang->kvm->mm != current->mm)
+		return;
+	if (mutex_lock_killable(&rang->mutex))
+		return;
+	vcpu_load(rang);
+	nn_device_deliver(nd, true);
+	vcpu_put(rang);
+	mutex_unlock(&rang->mutex);
 }
 
 /*
@@ -262,6 +317,15 @@ static const struct file_operations nn_hold_fops = {
 	.llseek = default_llseek,
 };
 
+/*
+ * Test hook, debugfs signal_doorbell (root only): while set, the thread
+ * that rings a doorbell gets SIGUSR1 as the delivery is queued, as if
+ * the VMM had signalled it then; its KVM_RUN returns -EINTR before the
+ * delivery runs (see nn_device_deliver_loaded()). The VMM must handle
+ * SIGUSR1.
+ */
+static bool nn_signal_doorbell;
+
 /**
  * nn_ctx_debugfs() - the contexts' debugfs files
  * @dir: the module's debugfs directory
@@ -269,6 +333,7 @@ static const struct file_operations nn_hold_fops = {
 void nn_ctx_debugfs(struct dentry *dir)
 {
 	debugfs_create_file("hold_delivery", 0600, dir, NULL, &nn_hold_fops);
+	debugfs_create_bool("signal_doorbell", 0600, dir, &nn_signal_doorbell);
 }
 
 /*
@@ -280,13 +345,15 @@ static void nn_twork_fn(struct callback_head *cb)
 {
 	struct nn_device *nd = container_of(cb, struct nn_device, twork);
 	struct file *file = nd->ctx->file;
-	bool hold = xchg(&nn_hold_armed, false);
+	struct kvm_vcpu *rang = nd->rang;
+	/* The test hook costs a read, not an atomic, when it is off. */
+	bool hold = READ_ONCE(nn_hold_armed) && xchg(&nn_hold_armed, false);
 
 	clear_bit(NN_QUEUED, &nd->flags);
 	/* A doorbell after the clear queues again; one before is ours. */
 	smp_mb__after_atomic();
 	if (!(current->flags & PF_EXITING))
-		nn_device_deliver(nd);
+		nn_device_deliver_loaded(nd, rang);
 	if (hold)
 		nn_hold_at(1);
 	nn_device_put(nd);
@@ -334,22 +401,64 @@ static int nn_wake(wait_queue_entry_t *wait, unsigned int mode, int sync, void *
 	}
 	/* The list's reference outlives this wakeup: never the last here. */
 	kref_get(&nd->ref);
+	nd->rang = vcpu;
 	init_task_work(&nd->twork, nn_twork_fn);
 	if (task_work_add(current, &nd->twork, TWA_RESUME)) {
 		clear_bit(NN_QUEUED, &nd->flags);
 		kref_put(&nd->ref, nn_device_free);
 		/* A last reference is released from a work item: no sleep here. */
 		fput(file);
+	} else if (READ_ONCE(nn_signal_doorbell)) {
+		send_sig(SIGUSR1, current, 0);
 	}
 	return 1;
 }
 
+/*
+ * Register @nd as the doorbell's exclusive priority waiter, as
+ * add_wait_queue_priority() does, unless another one is there already:
+ * a KVM irqfd on the same eventfd, say. Priority waiters go first, and
+ * the first exclusive one takes every wakeup, so the two would steal
+ * doorbells from each other (whichever came last wins). 6.12 does not
+ * refuse the second one itself.
+ */
 static void nn_queue_proc(struct file *file, wait_queue_head_t *wqh, poll_table *pt)
 {
 	struct nn_device *nd = container_of(pt, struct nn_device, pt);
+	wait_queue_entry_t *w;
+	unsigned long flags;
 
 	nd->wqh = wqh;
-	add_wait_queue_priority(wqh, &nd->wait);
+	nd->wait.flags |= WQ_FLAG_EXCLUSIVE | WQ_FLAG_PRIORITY;
+	spin_lock_irqsave(&wqh->lock, flags);
+	list_for_each_entry(w, &wqh->head, entry) {
+		if (w->flags & WQ_FLAG_PRIORITY) {
+			nd->contended = true;
+			break;
+		}
+	}
+	if (!nd->contended)
+		__add_wait_queue(wqh, &nd->wait);
+	spin_unlock_irqrestore(&wqh->lock, flags);
+}
+
+/*
+ * Would @nd close a loop of devices? An interrupt eventfd that is a
+ * doorbell (its own or another device's), or a doorbell that is another
+ * device's interrupt eventfd: a delivery would ring a device again from
+ * its task work, and a cycle of them would never end.
+ */
+static bool nn_device_loops(const struct nn_device *nd)
+{
+	const struct nn_device *other;
+
+	lockdep_assert_held(&nn_consumers_lock);
+	if (nd->irq == nd->db)
+		return true;
+	list_for_each_entry(other, &nn_consumers, consumer)
+		if ((nd->irq && other->db == nd->irq) || other->irq == nd->db)
+			return true;
+	return false;
 }
 
 /**
@@ -421,15 +530,26 @@ static struct nn_device *nn_ctx_find(struct nn_ctx *ctx, u32 entry)
 	return NULL;
 }
 
-/* Take @nd off its eventfd and its context; drops the list's reference. */
+/*
+ * Take @nd off its eventfd and its context; drops the list's reference.
+ * What it still has pending is dropped, and counted so: a context's
+ * delivered + pending + dropped stays its doorbells.
+ */
 static void nn_device_unlink(struct nn_ctx *ctx, struct nn_device *nd)
 {
-	u64 cnt;
+	u64 cnt = 0, sig;
 
 	lockdep_assert_held(&ctx->lock);
 	/* After this no wakeup runs: a queued task work finds @dead. */
 	eventfd_ctx_remove_wait_queue(nd->db, &nd->wait, &cnt);
 	nd->dead = true;
+	/* What the eventfd held was consumed here: a doorbell too. */
+	sig = atomic64_xchg(&nd->signalled, 0) + cnt;
+	ctx->st.doorbells += sig;
+	ctx->dropped += sig + nd->core.pending;
+	atomic64_add(cnt, &nn_stats.doorbells);
+	atomic64_add(sig + nd->core.pending, &nn_stats.dropped);
+	nd->core.pending = 0;
 	list_del(&nd->node);
 	ctx->nr_devs--;
 	mutex_lock(&nn_consumers_lock);
@@ -443,11 +563,13 @@ static void nn_device_unlink(struct nn_ctx *ctx, struct nn_device *nd)
  * @ctx: the context
  * @a: the device
  *
- * Return: 0; -EINVAL for flags, an entry out of range or an interrupt
- * eventfd that is the doorbell; -EBADF or -EINVAL for an fd that is no
- * eventfd; -EEXIST for an entry that has
- * a device; -EBUSY for a doorbell that has a consumer already; -ENOSPC
- * past NESTED_NOTIFY_MAX_DEVICES; -ENOMEM.
+ * Return: 0; -EINVAL for flags or an entry out of range; -EBADF or
+ * -EINVAL for an fd that is no eventfd; -EEXIST for an entry that has a
+ * device; -EBUSY for a doorbell that has a consumer already (a device,
+ * or another exclusive priority waiter such as a KVM irqfd); -ELOOP for
+ * an interrupt eventfd that is a doorbell of this or another device, or
+ * a doorbell that is another device's interrupt eventfd; -ENOSPC past
+ * NESTED_NOTIFY_MAX_DEVICES; -ENOMEM.
  */
 int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
 {
@@ -478,10 +600,6 @@ int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
 			nd->irq = NULL;
 			goto put_db;
 		}
-		/* Its own interrupt would ring it again: a device loop. */
-		ret = -EINVAL;
-		if (nd->irq == nd->db)
-			goto put_irq;
 	}
 	nd->ctx = ctx;
 	nn_dev_init(&nd->core, a->entry);
@@ -497,19 +615,23 @@ int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
 	if (nn_ctx_find(ctx, a->entry))
 		goto unlock;
 	mutex_lock(&nn_consumers_lock);
-	list_for_each_entry(other, &nn_consumers, consumer) {
-		if (other->db == nd->db) {
-			mutex_unlock(&nn_consumers_lock);
-			ret = -EBUSY;
-			goto unlock;
-		}
-	}
+	ret = -EBUSY;
+	list_for_each_entry(other, &nn_consumers, consumer)
+		if (other->db == nd->db)
+			goto unlock_consumers;
+	ret = -ELOOP;
+	if (nn_device_loops(nd))
+		goto unlock_consumers;
+	/* Registered under the lock: no other ADD takes this doorbell meanwhile. */
+	events = vfs_poll(file, &nd->pt);
+	ret = -EBUSY;
+	if (nd->contended)
+		goto unlock_consumers;
 	list_add(&nd->consumer, &nn_consumers);
 	mutex_unlock(&nn_consumers_lock);
 	kref_get(&ctx->ref);
 	list_add(&nd->node, &ctx->devs);
 	ctx->nr_devs++;
-	events = vfs_poll(file, &nd->pt);
 	if (events & EPOLLIN) {
 		u64 cnt = 0;
 
@@ -524,9 +646,10 @@ int nn_ctx_add_device(struct nn_ctx *ctx, const struct nested_notify_device *a)
 	mutex_unlock(&ctx->lock);
 	fput(file);
 	return 0;
+unlock_consumers:
+	mutex_unlock(&nn_consumers_lock);
 unlock:
 	mutex_unlock(&ctx->lock);
-put_irq:
 	if (nd->irq)
 		eventfd_ctx_put(nd->irq);
 put_db:
@@ -582,6 +705,8 @@ void nn_ctx_info(struct nn_ctx *ctx, struct nested_notify_info *info)
 	info->walk_hits = ctx->st.walk_hits;
 	info->walks = ctx->st.walks;
 	info->deferred = ctx->deferred;
+	info->loaded = ctx->loaded;
+	info->dropped = ctx->dropped;
 	info->interrupts = ctx->interrupts;
 	info->devices = ctx->nr_devs;
 	info->table_gpa = ctx->table.gpa;

@@ -30,12 +30,15 @@
  * struct nn_env - how the core reaches L1 memory
  * @read: copy @len bytes at L1 guest-physical @gpa into @buf; 0 or -errno
  * @write: copy @len bytes from @buf to L1 guest-physical @gpa; 0 or -errno
- * @priv: cookie for both
+ * @priv: cookie for all three
+ * @walk_read: as @read, for the reads of the ring's translation (L1's
+ *	       page tables); NULL: @read
  */
 struct nn_env {
 	int (*read)(void *priv, u64 gpa, void *buf, unsigned int len);
 	int (*write)(void *priv, u64 gpa, const void *buf, unsigned int len);
 	void *priv;
+	int (*walk_read)(void *priv, u64 gpa, void *buf, unsigned int len);
 };
 
 /**

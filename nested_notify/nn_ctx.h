@@ -23,6 +23,8 @@ struct kvm;
  * @table: L1's table
  * @st: the core's counters
  * @deferred: deliveries run in a vCPU thread
+ * @loaded: of @deferred, those that loaded the vCPU that rang
+ * @dropped: doorbells pending in devices removed
  * @interrupts: interrupts raised
  * @devs: the devices
  * @nr_devs: their number
@@ -36,6 +38,8 @@ struct nn_ctx {
 	struct nn_table table;
 	struct nn_stats st;
 	u64 deferred;
+	u64 loaded;
+	u64 dropped;
 	u64 interrupts;
 	struct list_head devs;
 	unsigned int nr_devs;

@@ -22,6 +22,8 @@
  * @faults: deliveries stopped by a bad entry, ring or translation
  * @walk_hits: deliveries that reused a cached walk
  * @deferred: deliveries run in the ringing vCPU's thread
+ * @loaded: of @deferred, those that loaded the vCPU that rang themselves
+ * @dropped: doorbells pending in devices removed before a delivery
  * @interrupts: interrupts raised into L1
  * @unowned: doorbells signalled outside a vCPU of their VM (left pending)
  * @contexts: contexts alive
@@ -35,6 +37,8 @@ struct nn_global_stats {
 	atomic64_t faults;
 	atomic64_t walk_hits;
 	atomic64_t deferred;
+	atomic64_t loaded;
+	atomic64_t dropped;
 	atomic64_t interrupts;
 	atomic64_t unowned;
 	atomic_t contexts;
@@ -42,6 +46,7 @@ struct nn_global_stats {
 
 extern struct nn_global_stats nn_stats;
 extern struct fault_attr nn_fail_read;
+extern struct fault_attr nn_fail_walk;
 
 int nn_dev_init_misc(void);
 void nn_dev_exit_misc(void);

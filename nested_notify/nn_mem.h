@@ -21,6 +21,7 @@ struct nn_mem {
 	u64 size;
 	u64 next_table;		/* bump allocator for page tables */
 	unsigned long reads, writes;
+	unsigned long walk_reads;	/* of @reads, those of a translation */
 	/* called after every write, for observers */
 	void (*after_write)(struct nn_mem *m, u64 gpa, unsigned int len);
 };
@@ -34,6 +35,15 @@ static inline int nnm_read(void *priv, u64 gpa, void *buf, unsigned int len)
 	m->reads++;
 	memcpy(buf, m->mem + gpa, len);
 	return 0;
+}
+
+/* nn_env.walk_read: the reads of L1's page tables, counted apart. */
+static inline int nnm_walk_read(void *priv, u64 gpa, void *buf, unsigned int len)
+{
+	struct nn_mem *m = priv;
+
+	m->walk_reads++;
+	return nnm_read(priv, gpa, buf, len);
 }
 
 static inline int nnm_write(void *priv, u64 gpa, const void *buf, unsigned int len)

@@ -49,6 +49,8 @@ NN_COUNTER(walk_cache_hits, &nn_stats.walk_hits);
 NN_COUNTER(deferred_deliveries, &nn_stats.deferred);
 NN_COUNTER(interrupts, &nn_stats.interrupts);
 NN_COUNTER(unowned_doorbells, &nn_stats.unowned);
+NN_COUNTER(loaded_deliveries, &nn_stats.loaded);
+NN_COUNTER(dropped_doorbells, &nn_stats.dropped);
 
 static ssize_t contexts_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
@@ -69,6 +71,8 @@ static struct attribute *nn_attrs[] = {
 	&deferred_deliveries_counter.attr.attr,
 	&interrupts_counter.attr.attr,
 	&unowned_doorbells_counter.attr.attr,
+	&loaded_deliveries_counter.attr.attr,
+	&dropped_doorbells_counter.attr.attr,
 	&contexts_attr.attr,
 	NULL,
 };
@@ -96,6 +100,7 @@ int nn_sysfs_init(void)
 	nn_debugfs = debugfs_create_dir("nested_notify", NULL);
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	fault_create_debugfs_attr("fail_read", nn_debugfs, &nn_fail_read);
+	fault_create_debugfs_attr("fail_walk", nn_debugfs, &nn_fail_walk);
 #endif
 	nn_ctx_debugfs(nn_debugfs);
 	return 0;

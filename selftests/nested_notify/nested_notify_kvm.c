@@ -239,6 +239,38 @@ TEST_F_TIMEOUT(nn, c_full_ring_overflows_and_loses_nothing, 300)
 	vmm_destroy(&v);
 }
 
+/*
+ * Removed while the ring is full: what waits in the device (in the core,
+ * past a full ring) is dropped and counted, and the accounting holds.
+ */
+TEST_F_TIMEOUT(nn, c_removed_device_counts_what_it_drops, 300)
+{
+	struct ag_ctl c = { .mode = MODE_PORT, .n = 300, .slots = 8, .hold = 1 };
+	long before = mv_read_knob(NN_SYSFS, "dropped_doorbells");
+	struct nested_notify_device d = { .entry = AG_ENTRY };
+	struct nested_notify_info info;
+	struct vmm v;
+
+	require(_metadata, true);
+	ASSERT_EQ(0, vmm_create(&v, VMM_MODULE, &c));
+	ASSERT_EQ(0, vmm_start(&v));
+	/* L1's consumer holds: the ring fills and the rest stays pending. */
+	ASSERT_EQ(1, vmm_wait(&v, 0, VM_WAIT_S));
+	info = vmm_info(&v);
+	EXPECT_EQ(300, info.doorbells);
+	EXPECT_LT(0, info.pending);
+	EXPECT_EQ(info.doorbells, info.delivered + info.pending);
+	ASSERT_EQ(0, ioctl(v.ctx, NESTED_NOTIFY_IOC_REMOVE_DEVICE, &d));
+	info = vmm_info(&v);
+	EXPECT_EQ(0, info.devices);
+	EXPECT_EQ(0, info.pending);
+	EXPECT_LT(0, info.dropped);
+	EXPECT_EQ(300, info.doorbells);
+	EXPECT_EQ(info.doorbells, info.delivered + info.pending + info.dropped);
+	EXPECT_EQ(before + (long)info.dropped, mv_read_knob(NN_SYSFS, "dropped_doorbells"));
+	vmm_destroy(&v);
+}
+
 TEST_F_TIMEOUT(nn, c_new_generation_is_walked_again, 300)
 {
 	struct ag_ctl c = { .mode = MODE_PORT, .n = 400, .slots = 256, .remap_at = 200 };
@@ -302,7 +334,94 @@ TEST_F_TIMEOUT(nn, c_killed_vmm_leaks_nothing, 300)
 	EXPECT_EQ(before, mv_read_knob(NN_SYSFS, "contexts"));
 }
 
-#define FAIL_READ	"/sys/kernel/debug/nested_notify/fail_read/"
+#define NN_DEBUGFS	"/sys/kernel/debug/nested_notify/"
+
+/* Paced doorbells for the signal test: one in flight at a time. */
+#define N_PACED		300
+/* A doorbell pending with no delivery for this long is stuck. */
+#define STUCK_S		30
+
+/*
+ * Run a paced stream (L2 rings once L1 saw the last doorbell) while this
+ * thread sends SIGUSR1 to vCPU 0's thread, the one that rings, over and
+ * over. A doorbell left pending in the module with no delivery running
+ * for it is a stall: L2 would wait for it forever, since nothing rings
+ * again. (The guest clock here is unsteady under TCG, so a slow record
+ * alone is no stall: the module must hold the doorbell pending with no
+ * delivery all that time.) A stall is counted, and the rest of the
+ * stream goes unpaced so that the run ends. Return: the stalls, or -1 if
+ * the run failed.
+ */
+static int run_signalled(struct vmm *v, unsigned int *stalled_at)
+{
+	unsigned long long deferred = 0;
+	double since = now_s();
+	int stalls = 0, s1;
+
+	if (vmm_start(v))
+		return -1;
+	while (!__atomic_load_n(&v->state[0], __ATOMIC_ACQUIRE)) {
+		struct nested_notify_info info;
+
+		pthread_kill(v->th[0], SIGUSR1);
+		usleep(500);
+		info = vmm_info(v);
+		if (!info.pending || info.deferred != deferred) {
+			deferred = info.deferred;
+			since = now_s();
+		} else if (v->ctl->paced && now_s() - since > STUCK_S) {
+			stalls++;
+			*stalled_at = v->ctl->consumed + 1;
+			__atomic_store_n(&v->ctl->paced, 0, __ATOMIC_RELEASE);
+		}
+	}
+	s1 = vmm_wait(v, 1, VM_WAIT_S);
+	if (v->state[0] != 1 || s1 != 1) {
+		fprintf(stderr, "# vcpu0 %d (%s) vcpu1 %d (%s)\n", v->state[0], v->why[0],
+			s1, v->why[1]);
+		return -1;
+	}
+	return stalls;
+}
+
+/*
+ * A doorbell rung while the vCPU thread has a signal pending: KVM_RUN
+ * returns -EINTR before the queued delivery runs, which then runs after
+ * vcpu_put(). It must deliver there and then: every paced doorbell gets
+ * its record with no further doorbell. The VMM signals vCPU 0's thread
+ * all along; with debugfs signal_doorbell, the module also signals the
+ * thread as every doorbell is queued, so each delivery takes that path
+ * (counted in loaded).
+ */
+TEST_F_TIMEOUT(nn, c_signalled_vcpu_thread_delivers_every_doorbell, 300)
+{
+	struct ag_ctl c = { .mode = MODE_PORT, .n = N_PACED, .slots = 64, .paced = 1 };
+	bool hook = !access(NN_DEBUGFS "signal_doorbell", W_OK);
+	struct nested_notify_info info;
+	unsigned int stalled_at = 0;
+	struct vmm v;
+
+	require(_metadata, true);
+	ASSERT_EQ(0, vmm_create(&v, VMM_MODULE, &c));
+	if (hook)
+		ASSERT_EQ(0, mv_write_knob(NN_DEBUGFS, "signal_doorbell", "1"));
+	EXPECT_EQ(0, run_signalled(&v, &stalled_at));
+	if (hook)
+		mv_write_knob(NN_DEBUGFS, "signal_doorbell", "0");
+	EXPECT_EQ(0, stalled_at);
+	check_delivery(_metadata, &v, N_PACED);
+	info = vmm_info(&v);
+	/* Paced: one delivery per doorbell, each at once. */
+	EXPECT_EQ(N_PACED, info.records);
+	EXPECT_EQ(0, info.coalesced);
+	if (hook)
+		EXPECT_EQ(N_PACED, info.loaded);
+	TH_LOG("deliveries %llu, of which loaded the vCPU %llu (hook %d)",
+	       (unsigned long long)info.deferred, (unsigned long long)info.loaded, hook);
+	vmm_destroy(&v);
+}
+
+#define FAIL_READ	NN_DEBUGFS "fail_read/"
 
 /* Debug kernel: reads of L1 memory fail for a while; nothing is lost. */
 TEST_F_TIMEOUT(nn, c_injected_read_faults_lose_nothing, 300)
@@ -328,6 +447,122 @@ TEST_F_TIMEOUT(nn, c_injected_read_faults_lose_nothing, 300)
 	vmm_destroy(&v);
 }
 
+#define FAIL_WALK	NN_DEBUGFS "fail_walk/"
+#define FAIL_TIMES	1000000
+
+/* rmmod tried over and over while a test runs. */
+struct rmmod_loop {
+	pthread_t th;
+	int stop;
+	unsigned int tries, refused, unloaded;
+};
+
+static void *rmmod_loop_fn(void *arg)
+{
+	struct rmmod_loop *r = arg;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		r->tries++;
+		if (!syscall(__NR_delete_module, "nested_notify", O_NONBLOCK))
+			r->unloaded++;
+		else if (errno == EWOULDBLOCK || errno == EBUSY)
+			r->refused++;
+		usleep(20000);
+	}
+	return NULL;
+}
+
+/* Arm @dir: @percent of its calls fail, counted down from FAIL_TIMES. */
+static int fail_arm(const char *dir, const char *percent)
+{
+	mv_write_knob(dir, "verbose", "0");
+	if (mv_write_knob(dir, "interval", "1") ||
+	    mv_write_knob_num(dir, "times", FAIL_TIMES))
+		return -1;
+	return mv_write_knob(dir, "probability", percent);
+}
+
+/* Faults @dir injected since fail_arm(); disarms it. */
+static long fail_count(const char *dir)
+{
+	mv_write_knob(dir, "probability", "0");
+	return FAIL_TIMES - mv_read_knob(dir, "times");
+}
+
+/*
+ * Debug kernel: the 10,000-doorbell stream with faults injected in the
+ * translation itself (fail_walk, the reads of L1's page tables) and in
+ * the other reads (fail_read: the entry, the ring header; each such
+ * fault drops the cached walk, so the ring is walked again and again
+ * through the stream), with rmmod tried throughout. Every doorbell
+ * arrives once, in order (L1 rings again at the end for what the last
+ * faults left pending); records + pending + dropped == doorbells;
+ * rmmod is refused while the VM's context lives and succeeds after.
+ */
+TEST_F_TIMEOUT(nn, c_walk_faults_on_the_stream_lose_nothing, 300)
+{
+	struct ag_ctl c = { .mode = MODE_PORT, .n = N_DOORBELLS, .slots = 1024, .nudge = 1 };
+	long sys_faults = mv_read_knob(NN_SYSFS, "translation_faults");
+	const char *build = getenv("MEMVIRT_BUILD");
+	struct rmmod_loop rl = { 0 };
+	struct nested_notify_info info;
+	long walk_faults, read_faults;
+	char ko[512];
+	int i, fd, ret;
+	struct vmm v;
+
+	require(_metadata, true);
+	if (access(FAIL_WALK "probability", W_OK))
+		SKIP(return, "no fault injection (stock kernel)");
+	/* The module is loaded again from the build after the unload. */
+	ASSERT_NE(NULL, build);
+	snprintf(ko, sizeof(ko), "%s/mod/nested_notify/nested_notify.ko", build);
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, vmm_create(&v, VMM_MODULE, &c));
+	ASSERT_EQ(0, fail_arm(FAIL_READ, "1"));
+	ASSERT_EQ(0, fail_arm(FAIL_WALK, "2"));
+	ASSERT_EQ(0, pthread_create(&rl.th, NULL, rmmod_loop_fn, &rl));
+	ret = run(&v);
+	__atomic_store_n(&rl.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(rl.th, NULL);
+	walk_faults = fail_count(FAIL_WALK);
+	read_faults = fail_count(FAIL_READ);
+	ASSERT_EQ(0, ret);
+	info = vmm_info(&v);
+	TH_LOG("walk faults %ld, read faults %ld, deliveries faulted %llu, walks %llu, flushes %llu, rmmod refused %u/%u",
+	       walk_faults, read_faults, (unsigned long long)info.faults,
+	       (unsigned long long)info.walks, v.ctl->flushes, rl.refused, rl.tries);
+	EXPECT_LT(0, walk_faults);
+	EXPECT_LT(0, read_faults);
+	/* Each injected fault stops one delivery (an armed read only interrupts anyway). */
+	EXPECT_LE(walk_faults, info.faults);
+	EXPECT_GE(walk_faults + read_faults, info.faults);
+	EXPECT_EQ(sys_faults + (long)info.faults, mv_read_knob(NN_SYSFS, "translation_faults"));
+	check_delivery_faulted(_metadata, &v, N_DOORBELLS);
+	EXPECT_EQ(0, v.ctl->bad_entry);
+	EXPECT_EQ(info.doorbells, info.delivered + info.pending + info.dropped);
+	EXPECT_EQ(0, info.dropped);
+	EXPECT_EQ(v.ctl->records, info.records);
+	EXPECT_LT(0, rl.tries);
+	EXPECT_EQ(rl.tries, rl.refused);
+	vmm_destroy(&v);
+
+	/* Unused now: it unloads (its last file goes in a deferred fput). */
+	for (i = 0; i < 500; i++) {
+		if (!syscall(__NR_delete_module, "nested_notify", O_NONBLOCK))
+			break;
+		ASSERT_TRUE(errno == EWOULDBLOCK || errno == EBUSY);
+		usleep(10000);
+	}
+	ASSERT_GT(500, i);
+	EXPECT_NE(0, access(NN_DEV, F_OK));
+	/* Loaded again for the tests after this one. */
+	EXPECT_EQ(0, syscall(__NR_finit_module, fd, "", 0));
+	close(fd);
+	EXPECT_EQ(0, access(NN_DEV, F_OK));
+}
+
 /* The module stays while a context holds it; it unloads once all are gone. */
 TEST_F_TIMEOUT(nn, c_rmmod_refused_while_in_use, 120)
 {
@@ -342,8 +577,6 @@ TEST_F_TIMEOUT(nn, c_rmmod_refused_while_in_use, 120)
 	EXPECT_EQ(0, access(NN_DEV, F_OK));
 	vmm_destroy(&v);
 }
-
-#define NN_DEBUGFS	"/sys/kernel/debug/nested_notify/"
 
 /* Wait until the held delivery reads @stage in hold_delivery: true if so. */
 static bool held_at(long stage)

@@ -99,6 +99,8 @@ struct ag_ctl {
 	unsigned long long lat_n;	/* doorbells in lat_tsc */
 	unsigned int why;		/* PORT_FAIL reason */
 	unsigned int why_val;
+	/* VMM -> agent */
+	unsigned int nudge;		/* L2 done: L1 rings again while records are missing */
 };
 
 #endif /* _NN_AGENT_H */

@@ -135,8 +135,9 @@ struct nested_notify_table {
 /**
  * struct nested_notify_device - NESTED_NOTIFY_IOC_ADD_DEVICE / REMOVE_DEVICE
  * @doorbell_fd: eventfd the doorbell signals (ADD); one consumer per eventfd
- * @irq_fd: eventfd to signal for an armed ring, an irqfd of the VM (not
- *	    @doorbell_fd), or -1
+ *		 (EBUSY), not another device's @irq_fd (ELOOP)
+ * @irq_fd: eventfd to signal for an armed ring, an irqfd of the VM (not a
+ *	    device's doorbell: ELOOP), or -1
  * @entry: table entry of the device; also names it for REMOVE
  * @flags: zero
  */
@@ -152,7 +153,8 @@ struct nested_notify_device {
  * @doorbells: doorbells consumed
  * @records: records written
  * @delivered: doorbells the records stand for
- * @pending: doorbells not in a record yet (@delivered + @pending == @doorbells)
+ * @pending: doorbells not in a record yet
+ *	(@delivered + @pending + @dropped == @doorbells)
  * @coalesced: doorbells that shared a record with an earlier one
  * @overflows: deliveries that found a ring full
  * @faults: deliveries stopped by a bad entry, ring or translation
@@ -163,6 +165,9 @@ struct nested_notify_device {
  * @devices: devices in the context
  * @table_gpa: the table's base, or 0
  * @nr_entries: the table's entries, or 0
+ * @loaded: of @deferred, those that loaded the vCPU that rang themselves,
+ *	   as a signal had ended its KVM_RUN first
+ * @dropped: doorbells pending in devices removed before a delivery
  * @reserved: zero
  */
 struct nested_notify_info {
@@ -180,7 +185,9 @@ struct nested_notify_info {
 	__u32 devices;
 	__u32 nr_entries;
 	__u64 table_gpa;
-	__u64 reserved[4];
+	__u64 loaded;
+	__u64 dropped;
+	__u64 reserved[2];
 };
 
 #define NESTED_NOTIFY_IOC_MAGIC		0xBD

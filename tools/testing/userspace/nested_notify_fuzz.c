@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static unsigned char mem[MEM_SIZE];
 	struct nn_mem m = { .mem = mem, .size = MEM_SIZE };
-	struct nn_env env = { nnm_read, nnm_write, &m };
+	struct nn_env env = { nnm_read, nnm_write, &m, nnm_walk_read };
 	struct nn_table t = { 0x1000, 4 };
 	struct nn_stats st = { 0 };
 	struct nn_dev d;

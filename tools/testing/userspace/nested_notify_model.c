@@ -32,7 +32,7 @@ static void ok(int cond, const char *what)
 }
 
 static struct nn_mem m;
-static struct nn_env env = { nnm_read, nnm_write, &m };
+static struct nn_env env = { nnm_read, nnm_write, &m, nnm_walk_read };
 static u64 cr3, next_pool;
 static struct nested_notify_entry *ent;
 static u64 ring_gva, ring_pages[NN_RING_MAX_PAGES], old_pages[4096];
@@ -295,6 +295,8 @@ int main(void)
 	ok(!s.bad_hostile && s.hostile > 100, "hostile entries and rings: errno, no write, pending kept");
 	ok(!s.lost_irq && !s.spurious_irq && s.irqs > 100, "an armed ring gets exactly one interrupt");
 	ok(s.full > 100 && s.coalesced_recs > 100, "full rings coalesce their pending doorbells");
+	ok(m.walk_reads > 0 && m.walk_reads < m.reads,
+	   "the translation reads through walk_read, the rest through read");
 	printf("# last trial: rung %llu; all: hostile %llu irqs %llu full %llu coalesced records %llu\n",
 	       (unsigned long long)s.rung, (unsigned long long)s.hostile,
 	       (unsigned long long)s.irqs, (unsigned long long)s.full,
