@@ -253,6 +253,11 @@ static void nn_device_deliver_loaded(struct nn_device *nd, struct kvm_vcpu *rang
 	}
 	if (READ_ONCE(rang->kvm->vm_dead) || rang->kvm->mm != current->mm)
 		return;
+	/*
+	 * This may wait, on the way back to user space, for another of the
+	 * VMM's threads to finish an ioctl on this vCPU; the wait is
+	 * killable, and the doorbell stays pending if it is cut short.
+	 */
 	if (mutex_lock_killable(&rang->mutex))
 		return;
 	vcpu_load(rang);

@@ -65,7 +65,9 @@ struct nested_notify_entry {
  * @flags: NESTED_NOTIFY_RING_*
  * @armed: L1 sets it to 1 to ask for one interrupt, then reads @prod
  *	   again; L0 clears it and raises the device's interrupt after it
- *	   wrote @prod. One interrupt per arming.
+ *	   wrote @prod. One interrupt per arming, plus a spurious one
+ *	   when L0 cannot read or clear @armed (a fault in L1's memory):
+ *	   L0 then raises the interrupt rather than risk losing a wakeup.
  * @reserved: zero
  */
 struct nested_notify_ring {
