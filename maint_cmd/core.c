@@ -7,6 +7,7 @@
  * -EPROTO (a reply the host cannot trust) or -EINVAL (a request the
  * device must refuse); it reads nothing past @len.
  */
+#include <linux/atomic.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/export.h>
@@ -1437,3 +1438,20 @@ int mc_bg_status_decode(const u8 *p, size_t len, u16 *opcode, u8 *percent,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_bg_status_decode);
+
+/**
+ * mc_count_take() - take one of @max slots counted by @n
+ * @n: the slots in use
+ * @max: the cap
+ *
+ * The counter never passes @max, however many callers race: a caller
+ * that finds it full takes nothing and leaves it as it was.
+ *
+ * Context: any.
+ * Return: true if a slot was taken (give it back with atomic_dec()).
+ */
+bool mc_count_take(atomic_t *n, int max)
+{
+	return atomic_add_unless(n, 1, max);
+}
+EXPORT_SYMBOL_IF_KUNIT(mc_count_take);

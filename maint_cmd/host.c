@@ -409,10 +409,11 @@ static noinline void mc_indication(struct mc_host *h, const struct mc_event *ev,
 	trace_maint_cmd_indication(h->id, ev->kind, ev->dpa, mc_hpa(h, ev->dpa),
 				   ev->severity, ev->flags, ev->descriptor,
 				   ev->handle);
+	/* Remembered once, and never more than MC_REPORTED_MAX addresses. */
 	if (!xa_load(&h->reported, ev->dpa / MC_LINE) &&
-	    atomic_inc_return(&h->nr_reported) <= MC_REPORTED_MAX &&
-	    xa_err(xa_store(&h->reported, ev->dpa / MC_LINE, xa_mk_value(1),
-			    GFP_KERNEL)))
+	    mc_count_take(&h->nr_reported, MC_REPORTED_MAX) &&
+	    xa_insert(&h->reported, ev->dpa / MC_LINE, xa_mk_value(1),
+		      GFP_KERNEL))
 		atomic_dec(&h->nr_reported);
 	if (atomic_inc_return(&h->pending) > READ_ONCE(mc_max_pending))
 		goto drop;

@@ -13,6 +13,7 @@
 #ifndef _MAINT_CMD_CORE_H
 #define _MAINT_CMD_CORE_H
 
+#include <linux/atomic.h>
 #include <linux/types.h>
 #include <linux/maint_cmd.h>
 
@@ -355,6 +356,7 @@ struct mc_policy_in {
 
 u32 mc_policy(const struct mc_policy_in *in);
 bool mc_repair_allowed(bool reported_this_boot, bool memory_offline);
+bool mc_count_take(atomic_t *n, int max);
 
 /* --- Background-operation state machine -------------------------------- */
 enum mc_bg_state { MC_BG_IDLE, MC_BG_RUNNING, MC_BG_DONE };
