@@ -865,7 +865,7 @@ static void mc_host_teardown(struct mc_host *h)
 {
 	WRITE_ONCE(h->dead, true);
 	debugfs_remove_recursive(h->dbg);
-	WRITE_ONCE(h->regs->ctrl, READ_ONCE(h->regs->ctrl) & ~MC_CTRL_IRQ_EN);
+	clear_bit(MC_CTRL_IRQ_EN, &h->regs->ctrl);
 	irq_work_sync(&h->model->irq);
 	cancel_delayed_work_sync(&h->event_work);
 	if (h->wq)
@@ -950,7 +950,7 @@ int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 		ret = PTR_ERR(m->fw);
 		goto fail;
 	}
-	WRITE_ONCE(h->regs->ctrl, MC_CTRL_IRQ_EN);
+	set_bit(MC_CTRL_IRQ_EN, &h->regs->ctrl);
 	ret = mc_discover(h, buf);
 	if (ret)
 		goto fail;

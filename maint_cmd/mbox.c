@@ -36,7 +36,7 @@ static int mc_wait(struct mc_host *h, struct completion *c,
 
 static bool mc_doorbell_clear(struct mc_host *h, u16 op)
 {
-	return !(READ_ONCE(h->regs->ctrl) & MC_CTRL_DOORBELL);
+	return !test_bit(MC_CTRL_DOORBELL, &h->regs->ctrl);
 }
 
 static bool mc_bg_finished(struct mc_host *h, u16 op)
@@ -153,7 +153,7 @@ int mc_mbox_send(struct mc_host *h, u16 opcode, const void *in, size_t in_len,
 	if (bg)
 		reinit_completion(&h->bg_done);
 	smp_wmb();	/* command and payload before the doorbell */
-	WRITE_ONCE(r->ctrl, READ_ONCE(r->ctrl) | MC_CTRL_DOORBELL);
+	set_bit(MC_CTRL_DOORBELL, &r->ctrl);
 	mc_model_doorbell(h->model);
 	atomic64_inc(&h->stat[MC_ST_COMMANDS]);
 	trace_maint_cmd_command_submit(h->id, opcode, in_len);
