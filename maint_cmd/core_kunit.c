@@ -604,6 +604,22 @@ static void count_cap(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, mc_count_take(&n, 4));
 }
 
+/* Poison list paging goes on after the end of the last record. */
+static void poison_next(struct kunit *test)
+{
+	struct mc_poison_hdr h = { .flags = MC_POISON_MORE, .count = 2 };
+	struct mc_poison last = { .dpa = 0x1000, .lines = 8 };
+	u64 next = 0;
+
+	KUNIT_EXPECT_EQ(test, mc_poison_next(0, &h, &last, &next), 1);
+	KUNIT_EXPECT_EQ(test, next, 0x1000 + 8 * MC_LINE);
+	KUNIT_EXPECT_EQ(test, mc_poison_next(0x1200, &h, &last, &next), -EPROTO);
+	h.count = 0;
+	KUNIT_EXPECT_EQ(test, mc_poison_next(0, &h, &last, &next), -EPROTO);
+	h.flags = 0;
+	KUNIT_EXPECT_EQ(test, mc_poison_next(0, &h, &last, &next), 0);
+}
+
 static struct kunit_case mc_core_cases[] = {
 	KUNIT_CASE(event_codec),
 	KUNIT_CASE(poison_and_maint_codec),
@@ -618,6 +634,7 @@ static struct kunit_case mc_core_cases[] = {
 	KUNIT_CASE(clear_events_codec),
 	KUNIT_CASE(range_codec),
 	KUNIT_CASE(count_cap),
+	KUNIT_CASE(poison_next),
 	{}
 };
 

@@ -279,6 +279,8 @@ struct mc_poison_hdr {
 };
 
 int mc_range_encode(u8 *in, u64 dpa, u64 lines);
+int mc_poison_next(u64 from, const struct mc_poison_hdr *h,
+		   const struct mc_poison *last, u64 *next);
 int mc_range_decode(const u8 *p, size_t len, u64 capacity, u64 *dpa,
 		    u64 *lines);
 int mc_poison_encode(u8 *out, size_t size, const struct mc_poison_hdr *h,
