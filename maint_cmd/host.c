@@ -992,6 +992,8 @@ fail:
 
 static void mc_host_destroy(struct mc_host *h)
 {
+	/* Before the sysfs files go: a repair written to one stops now. */
+	WRITE_ONCE(h->dead, true);
 	cdev_device_del(&h->cdev, &h->dev);
 	mc_host_teardown(h);
 	atomic_dec(&mc_nr_devices);
