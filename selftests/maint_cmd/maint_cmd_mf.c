@@ -867,7 +867,7 @@ TEST_F(mf, background_status_follows_a_repair)
  * repair is aborted and its writer gets ENODEV; had the removal waited,
  * the repair would have run to its end and the write succeeded.
  */
-TEST_F(mf, removal_aborts_a_running_repair)
+TEST_F_TIMEOUT(mf, removal_aborts_a_running_repair, 120)
 {
 	struct maint_cmd_event e;
 	char path[256], st[64];
