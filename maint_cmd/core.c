@@ -7,6 +7,7 @@
  * -EPROTO (a reply the host cannot trust) or -EINVAL (a request the
  * device must refuse); it reads nothing past @len.
  */
+#include <linux/atomic.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/export.h>
@@ -1437,3 +1438,55 @@ int mc_bg_status_decode(const u8 *p, size_t len, u16 *opcode, u8 *percent,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_bg_status_decode);
+
+/**
+ * mc_count_take() - take one of @max slots counted by @n
+ * @n: the slots in use
+ * @max: the cap
+ *
+ * The counter never passes @max, however many callers race: a caller
+ * that finds it full takes nothing and leaves it as it was.
+ *
+ * Context: any.
+ * Return: true if a slot was taken (give it back with atomic_dec()).
+ */
+bool mc_count_take(atomic_t *n, int max)
+{
+	return atomic_add_unless(n, 1, max);
+}
+EXPORT_SYMBOL_IF_KUNIT(mc_count_take);
+
+/**
+ * mc_poison_next() - where the next page of a poison list starts
+ * @from: the DPA the page was asked from
+ * @h: the page's decoded header
+ * @last: its last record (unused when it has none)
+ * @next: set to the DPA to ask the next page from
+ *
+ * A page with More Records set goes on right after the end of its last
+ * record, which may span many lines: nothing is asked for twice and
+ * nothing is skipped. A failed page is not passed to this; the caller
+ * stops there with nothing of that page reported.
+ *
+ * Context: any; pure. @last comes from mc_poison_decode(), so its range
+ * lies inside the device.
+ * Return: 1 with @next set if another page follows; 0 if the list is
+ * complete; -EPROTO if the page claims more records but has none, or
+ * its last record ends at or before @from (the list would not advance).
+ */
+int mc_poison_next(u64 from, const struct mc_poison_hdr *h,
+		   const struct mc_poison *last, u64 *next)
+{
+	u64 end;
+
+	if (!(h->flags & MC_POISON_MORE))
+		return 0;
+	if (!h->count)
+		return -EPROTO;
+	end = last->dpa + (u64)last->lines * MC_LINE;
+	if (end <= from)
+		return -EPROTO;
+	*next = end;
+	return 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(mc_poison_next);

@@ -589,6 +589,37 @@ static void range_codec(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mc_range_decode(in, 0, CAP, &dpa, &lines), -EINVAL);
 }
 
+/* The reported-address cap: the counter stops at the cap. */
+static void count_cap(struct kunit *test)
+{
+	atomic_t n = ATOMIC_INIT(0);
+	int i, won = 0;
+
+	for (i = 0; i < 10; i++)
+		won += mc_count_take(&n, 4);
+	KUNIT_EXPECT_EQ(test, won, 4);
+	KUNIT_EXPECT_EQ(test, atomic_read(&n), 4);
+	atomic_dec(&n);
+	KUNIT_EXPECT_TRUE(test, mc_count_take(&n, 4));
+	KUNIT_EXPECT_FALSE(test, mc_count_take(&n, 4));
+}
+
+/* Poison list paging goes on after the end of the last record. */
+static void poison_next(struct kunit *test)
+{
+	struct mc_poison_hdr h = { .flags = MC_POISON_MORE, .count = 2 };
+	struct mc_poison last = { .dpa = 0x1000, .lines = 8 };
+	u64 next = 0;
+
+	KUNIT_EXPECT_EQ(test, mc_poison_next(0, &h, &last, &next), 1);
+	KUNIT_EXPECT_EQ(test, next, 0x1000 + 8 * MC_LINE);
+	KUNIT_EXPECT_EQ(test, mc_poison_next(0x1200, &h, &last, &next), -EPROTO);
+	h.count = 0;
+	KUNIT_EXPECT_EQ(test, mc_poison_next(0, &h, &last, &next), -EPROTO);
+	h.flags = 0;
+	KUNIT_EXPECT_EQ(test, mc_poison_next(0, &h, &last, &next), 0);
+}
+
 static struct kunit_case mc_core_cases[] = {
 	KUNIT_CASE(event_codec),
 	KUNIT_CASE(poison_and_maint_codec),
@@ -602,6 +633,8 @@ static struct kunit_case mc_core_cases[] = {
 	KUNIT_CASE(maint_feat_codec),
 	KUNIT_CASE(clear_events_codec),
 	KUNIT_CASE(range_codec),
+	KUNIT_CASE(count_cap),
+	KUNIT_CASE(poison_next),
 	{}
 };
 

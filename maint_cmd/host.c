@@ -409,10 +409,11 @@ static noinline void mc_indication(struct mc_host *h, const struct mc_event *ev,
 	trace_maint_cmd_indication(h->id, ev->kind, ev->dpa, mc_hpa(h, ev->dpa),
 				   ev->severity, ev->flags, ev->descriptor,
 				   ev->handle);
+	/* Remembered once, and never more than MC_REPORTED_MAX addresses. */
 	if (!xa_load(&h->reported, ev->dpa / MC_LINE) &&
-	    atomic_inc_return(&h->nr_reported) <= MC_REPORTED_MAX &&
-	    xa_err(xa_store(&h->reported, ev->dpa / MC_LINE, xa_mk_value(1),
-			    GFP_KERNEL)))
+	    mc_count_take(&h->nr_reported, MC_REPORTED_MAX) &&
+	    xa_insert(&h->reported, ev->dpa / MC_LINE, xa_mk_value(1),
+		      GFP_KERNEL))
 		atomic_dec(&h->nr_reported);
 	if (atomic_inc_return(&h->pending) > READ_ONCE(mc_max_pending))
 		goto drop;
@@ -729,9 +730,12 @@ int mc_host_inject_poison(struct mc_host *h, u64 dpa, bool clear)
 	return mc_mbox_send(h, MC_OP_INJECT_POISON, in, MC_INJECT_LEN, NULL, 0, NULL);
 }
 
-/* Records of a poison list or scan result reply go to the stream. */
+/*
+ * Records of a poison list or scan result reply go to the stream; @last
+ * gets the last record, if there is one.
+ */
 static int mc_report_poison(struct mc_host *h, u32 kind, u8 *buf, size_t len,
-			    struct mc_poison_hdr *hdr)
+			    struct mc_poison_hdr *hdr, struct mc_poison *last)
 {
 	struct mc_poison *rec;
 	u64 t0 = ktime_get_ns();
@@ -754,6 +758,8 @@ static int mc_report_poison(struct mc_host *h, u32 kind, u8 *buf, size_t len,
 		trace_maint_cmd_poison(h->id, rec[i].dpa, rec[i].lines, rec[i].source);
 		mc_host_event(h, &e);
 	}
+	if (!ret && hdr->count && last)
+		*last = rec[hdr->count - 1];
 	kfree(rec);
 	return ret;
 }
@@ -762,6 +768,7 @@ static int mc_report_poison(struct mc_host *h, u32 kind, u8 *buf, size_t len,
 int mc_host_poison_list(struct mc_host *h)
 {
 	struct mc_poison_hdr hdr;
+	struct mc_poison last = { 0 };
 	u8 *buf, in[MC_POISON_IN_LEN];
 	u64 dpa = 0;
 	unsigned int round;
@@ -776,17 +783,19 @@ int mc_host_poison_list(struct mc_host *h)
 		ret = mc_mbox_send(h, MC_OP_GET_POISON, in, sizeof(in), buf,
 				   MC_PAYLOAD_MAX, &len);
 		if (!ret)
-			ret = mc_report_poison(h, MAINT_CMD_EV_POISON, buf, len, &hdr);
-		if (ret || !(hdr.flags & MC_POISON_MORE) || !hdr.count)
+			ret = mc_report_poison(h, MAINT_CMD_EV_POISON, buf, len,
+					       &hdr, &last);
+		/* The next page starts where this one ended. */
+		if (!ret) {
+			ret = mc_poison_next(dpa, &hdr, &last, &dpa);
+			if (ret == -EPROTO)
+				atomic64_inc(&h->stat[MC_ST_MALFORMED]);
+		}
+		if (ret <= 0)
 			break;
-		/* Go on after the last record. */
-		dpa = get_unaligned_le64(buf + MC_POISON_HDR +
-					 (hdr.count - 1) * MC_POISON_REC_LEN) &
-		      ~(u64)(MC_LINE - 1);
-		dpa += MC_LINE;
 	}
 	kfree(buf);
-	return ret;
+	return min(ret, 0);
 }
 
 /* scan_media: a background Scan Media of the device, then its results. */
@@ -807,7 +816,7 @@ int mc_host_scan_media(struct mc_host *h)
 		ret = mc_mbox_send(h, MC_OP_SCAN_RESULTS, NULL, 0, buf,
 				   MC_PAYLOAD_MAX, &len);
 	if (!ret)
-		ret = mc_report_poison(h, MAINT_CMD_EV_SCAN, buf, len, &hdr);
+		ret = mc_report_poison(h, MAINT_CMD_EV_SCAN, buf, len, &hdr, NULL);
 	kfree(buf);
 	return ret;
 }
@@ -864,7 +873,7 @@ static void mc_host_teardown(struct mc_host *h)
 {
 	WRITE_ONCE(h->dead, true);
 	debugfs_remove_recursive(h->dbg);
-	WRITE_ONCE(h->regs->ctrl, READ_ONCE(h->regs->ctrl) & ~MC_CTRL_IRQ_EN);
+	clear_bit(MC_CTRL_IRQ_EN, &h->regs->ctrl);
 	irq_work_sync(&h->model->irq);
 	cancel_delayed_work_sync(&h->event_work);
 	if (h->wq)
@@ -949,7 +958,7 @@ int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 		ret = PTR_ERR(m->fw);
 		goto fail;
 	}
-	WRITE_ONCE(h->regs->ctrl, MC_CTRL_IRQ_EN);
+	set_bit(MC_CTRL_IRQ_EN, &h->regs->ctrl);
 	ret = mc_discover(h, buf);
 	if (ret)
 		goto fail;
@@ -983,6 +992,8 @@ fail:
 
 static void mc_host_destroy(struct mc_host *h)
 {
+	/* Before the sysfs files go: a repair written to one stops now. */
+	WRITE_ONCE(h->dead, true);
 	cdev_device_del(&h->cdev, &h->dev);
 	mc_host_teardown(h);
 	atomic_dec(&mc_nr_devices);

@@ -13,6 +13,7 @@
 #ifndef _MAINT_CMD_CORE_H
 #define _MAINT_CMD_CORE_H
 
+#include <linux/atomic.h>
 #include <linux/types.h>
 #include <linux/maint_cmd.h>
 
@@ -278,6 +279,8 @@ struct mc_poison_hdr {
 };
 
 int mc_range_encode(u8 *in, u64 dpa, u64 lines);
+int mc_poison_next(u64 from, const struct mc_poison_hdr *h,
+		   const struct mc_poison *last, u64 *next);
 int mc_range_decode(const u8 *p, size_t len, u64 capacity, u64 *dpa,
 		    u64 *lines);
 int mc_poison_encode(u8 *out, size_t size, const struct mc_poison_hdr *h,
@@ -355,6 +358,7 @@ struct mc_policy_in {
 
 u32 mc_policy(const struct mc_policy_in *in);
 bool mc_repair_allowed(bool reported_this_boot, bool memory_offline);
+bool mc_count_take(atomic_t *n, int max);
 
 /* --- Background-operation state machine -------------------------------- */
 enum mc_bg_state { MC_BG_IDLE, MC_BG_RUNNING, MC_BG_DONE };

@@ -28,9 +28,9 @@
 #define MC_REPORTED_MAX		65536	/* DPAs remembered as reported */
 #define MC_BAD_GETS_MAX		3	/* malformed Get Event Records before a clear */
 
-/* ctrl */
-#define MC_CTRL_DOORBELL	(1U << 0)
-#define MC_CTRL_IRQ_EN		(1U << 1)
+/* ctrl bits; each side changes only its bits, with atomic bitops */
+#define MC_CTRL_DOORBELL	0
+#define MC_CTRL_IRQ_EN		1
 /* irq_status bits */
 #define MC_IRQ_MBOX		0
 #define MC_IRQ_BG		1
@@ -44,7 +44,9 @@
 
 /**
  * struct mc_regs - the mailbox, as a device would expose it in MMIO
- * @ctrl: MC_CTRL_*; the host sets the doorbell, the device clears it
+ * @ctrl: MC_CTRL_* bits; the host sets the doorbell, the device clears it,
+ *	the host sets and clears IRQ_EN: set_bit()/clear_bit() only, so that
+ *	no side's read-modify-write undoes the other's bit
  * @irq_status: MC_IRQ_* raised by the device, cleared by the host
  * @cmd: opcode and payload length (in, then out)
  * @status: return code of the last command
@@ -53,7 +55,7 @@
  * @payload: input, then output, of a command
  */
 struct mc_regs {
-	u32 ctrl;
+	unsigned long ctrl;
 	unsigned long irq_status;
 	u64 cmd;
 	u64 status;

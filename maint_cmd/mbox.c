@@ -36,7 +36,7 @@ static int mc_wait(struct mc_host *h, struct completion *c,
 
 static bool mc_doorbell_clear(struct mc_host *h, u16 op)
 {
-	return !(READ_ONCE(h->regs->ctrl) & MC_CTRL_DOORBELL);
+	return !test_bit(MC_CTRL_DOORBELL, &h->regs->ctrl);
 }
 
 static bool mc_bg_finished(struct mc_host *h, u16 op)
@@ -69,14 +69,30 @@ static void mc_bg_reap(struct mc_host *h)
 			READ_ONCE(mc_cmd_timeout_ms));
 }
 
-/* Caller holds h->bg_lock: waits for the background command @op. */
+static bool mc_bg_finished_or_dead(struct mc_host *h, u16 op)
+{
+	return READ_ONCE(h->dead) || mc_bg_finished(h, op);
+}
+
+/*
+ * Caller holds h->bg_lock: waits for the background command @op. A
+ * device going away does not wait out bg_timeout_ms: the command is
+ * aborted at once and the caller gets -ENODEV.
+ */
 static int mc_bg_wait(struct mc_host *h, u16 op)
 {
 	int ret;
 
 	lockdep_assert_held(&h->bg_lock);
-	ret = mc_wait(h, &h->bg_done, mc_bg_finished, op,
+	ret = mc_wait(h, &h->bg_done, mc_bg_finished_or_dead, op,
 		      READ_ONCE(mc_bg_timeout_ms));
+	if (!ret && !mc_bg_finished(h, op)) {
+		atomic64_inc(&h->stat[MC_ST_ABORTS]);
+		mc_mbox_send(h, MC_OP_BG_ABORT, NULL, 0, NULL, 0, NULL);
+		mc_wait(h, &h->bg_done, mc_bg_finished, op,
+			READ_ONCE(mc_cmd_timeout_ms));
+		return -ENODEV;
+	}
 	if (ret) {
 		/* Overran: abort it, and the abort is awaited too. */
 		atomic64_inc(&h->stat[MC_ST_TIMEOUTS]);
@@ -132,7 +148,8 @@ int mc_mbox_send(struct mc_host *h, u16 opcode, const void *in, size_t in_len,
 			mc_bg_reap(h);
 	}
 	mutex_lock(&h->mbox_lock);
-	if (READ_ONCE(h->dead)) {
+	/* Going away, the host still aborts what runs in the background. */
+	if (READ_ONCE(h->dead) && opcode != MC_OP_BG_ABORT) {
 		ret = -ENODEV;
 		goto unlock;
 	}
@@ -153,7 +170,7 @@ int mc_mbox_send(struct mc_host *h, u16 opcode, const void *in, size_t in_len,
 	if (bg)
 		reinit_completion(&h->bg_done);
 	smp_wmb();	/* command and payload before the doorbell */
-	WRITE_ONCE(r->ctrl, READ_ONCE(r->ctrl) | MC_CTRL_DOORBELL);
+	set_bit(MC_CTRL_DOORBELL, &r->ctrl);
 	mc_model_doorbell(h->model);
 	atomic64_inc(&h->stat[MC_ST_COMMANDS]);
 	trace_maint_cmd_command_submit(h->id, opcode, in_len);

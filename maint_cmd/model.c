@@ -33,7 +33,7 @@ static u64 now_ms(void)
 static void mc_model_raise(struct mc_model *m, int bit)
 {
 	set_bit(bit, &m->regs.irq_status);
-	if (READ_ONCE(m->regs.ctrl) & MC_CTRL_IRQ_EN)
+	if (test_bit(MC_CTRL_IRQ_EN, &m->regs.ctrl))
 		irq_work_queue(&m->irq);
 }
 
@@ -514,11 +514,14 @@ static void fw_corrupt(struct mc_model *m, u16 *op, u32 *olen)
 /* One command from the doorbell to its completion interrupt. */
 static void fw_command(struct mc_model *m)
 {
-	u64 cmd = READ_ONCE(m->regs.cmd);
-	u32 len = MC_CMD_LEN(cmd), olen = 0, us;
-	u16 rc, op = MC_CMD_OPCODE(cmd);
+	u64 cmd;
+	u32 len, olen = 0, us;
+	u16 rc, op;
 
-	smp_rmb();	/* the payload after the doorbell */
+	smp_rmb();	/* the command and payload after the doorbell */
+	cmd = READ_ONCE(m->regs.cmd);
+	len = MC_CMD_LEN(cmd);
+	op = MC_CMD_OPCODE(cmd);
 	if (len > MC_PAYLOAD_MAX) {
 		rc = MC_RC_INVALID_LEN;
 	} else {
@@ -533,7 +536,7 @@ static void fw_command(struct mc_model *m)
 	WRITE_ONCE(m->regs.cmd, MC_CMD(op, olen));
 	WRITE_ONCE(m->regs.status, (u64)rc << 32);
 	smp_wmb();	/* the answer before the doorbell clears */
-	WRITE_ONCE(m->regs.ctrl, READ_ONCE(m->regs.ctrl) & ~MC_CTRL_DOORBELL);
+	clear_bit(MC_CTRL_DOORBELL, &m->regs.ctrl);
 	mc_model_raise(m, MC_IRQ_MBOX);
 }
 
@@ -550,7 +553,7 @@ static int mc_firmware(void *data)
 	while (!kthread_should_stop()) {
 		wait_event_interruptible_timeout(m->fw_wait,
 			kthread_should_stop() ||
-			(READ_ONCE(m->regs.ctrl) & MC_CTRL_DOORBELL &&
+			(test_bit(MC_CTRL_DOORBELL, &m->regs.ctrl) &&
 			 !READ_ONCE(m->stall)),
 			fw_bg_running(m) ? msecs_to_jiffies(2) : HZ);
 		if (fw_bg_running(m)) {
@@ -564,7 +567,8 @@ static int mc_firmware(void *data)
 			if (fin)
 				mc_model_raise(m, MC_IRQ_BG);
 		}
-		if (READ_ONCE(m->regs.ctrl) & MC_CTRL_DOORBELL && !READ_ONCE(m->stall))
+		if (test_bit(MC_CTRL_DOORBELL, &m->regs.ctrl) &&
+		    !READ_ONCE(m->stall))
 			fw_command(m);
 	}
 	return 0;

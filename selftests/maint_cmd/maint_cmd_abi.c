@@ -284,6 +284,44 @@ TEST_F(mc, poison_list_round_trip)
 	close(fd);
 }
 
+/*
+ * A poison list longer than one reply (62 records): the host pages on
+ * after each reply's last record, and every entry arrives exactly once.
+ */
+#define MC_LONG_LIST	150
+
+TEST_F(mc, poison_list_longer_than_a_page)
+{
+	static unsigned char seen[MC_LONG_LIST];
+	struct maint_cmd_event e;
+	int fd = mc_open_events(self->dev, O_RDONLY);
+	unsigned int i, got = 0, dup = 0, stray = 0;
+	char v[32];
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < MC_LONG_LIST; i++) {
+		snprintf(v, sizeof(v), "0x%x", 0x1000 + i * 0x140);
+		ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_poison", v));
+	}
+	ASSERT_EQ(0, mc_dev_write(self->dev, "trigger_poison_list", "1"));
+	while (!mc_next_event(fd, &e, 1000)) {
+		if (e.kind != MAINT_CMD_EV_POISON)
+			continue;
+		i = (e.dpa - 0x1000) / 0x140;
+		if (e.dpa < 0x1000 || i >= MC_LONG_LIST ||
+		    e.dpa != 0x1000 + i * 0x140) {
+			stray++;
+			continue;
+		}
+		dup += seen[i]++ != 0;
+		got++;
+	}
+	EXPECT_EQ(MC_LONG_LIST, got);
+	EXPECT_EQ(0, dup);
+	EXPECT_EQ(0, stray);
+	close(fd);
+}
+
 /* Whether the device's sysfs folder has the subdirectory @name. */
 static bool mc_has_dir(const char *dev, const char *name)
 {

@@ -861,6 +861,62 @@ TEST_F(mf, background_status_follows_a_repair)
 }
 
 /*
+ * The device goes away while a repair is in its background phase, with
+ * bg_timeout_ms far beyond the test's timeout and the repair's 60 s run
+ * longer than the rest of the test: removal does not wait it out. The
+ * repair is aborted and its writer gets ENODEV; had the removal waited,
+ * the repair would have run to its end and the write succeeded.
+ */
+TEST_F_TIMEOUT(mf, removal_aborts_a_running_repair, 120)
+{
+	struct maint_cmd_event e;
+	char path[256], st[64];
+	int fd, i, status, running = 0;
+	unsigned int pct;
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf;
+	pid_t pid;
+
+	mv_knobs_save(&self->knobs, "bg_timeout_ms");
+	ASSERT_EQ(0, mv_write_knob(MC_MM, "bg_timeout_ms", "600000"));
+	snprintf(path, sizeof(path), MC_CLASS "%s/bg_operation", self->dev);
+	buf = mc_dev_page(self->dev, 9, &pfn, &dpa);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, mc_dev_write(self->dev, "auto_repair", "0"));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	snprintf(st, sizeof(st), "dram %#llx 1 maint", dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", st));
+	ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_DRAM, dpa, 20000));
+	close(fd);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_ppr_latency_ms", "60000"));
+	ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(-mc_dev_write(self->dev, "mem_repair0/repair", "1") & 0xff);
+	for (i = 0; i < 5000 && !running; i++) {
+		ASSERT_EQ(0, mc_read_file(path, st, sizeof(st)));
+		running = sscanf(st, "0x0600 %u running 0x0", &pct) == 1;
+		usleep(1000);
+	}
+	ASSERT_TRUE(running) TH_LOG("last status: %s", st);
+	EXPECT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(ENODEV, WEXITSTATUS(status));
+	/* A new device repairs the page the aborted repair left offline. */
+	ASSERT_EQ(0, mc_create("nid=1", self->dev, sizeof(self->dev)));
+	EXPECT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
+	EXPECT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_TRUE(mc_check(buf, 9));
+	munmap(buf, MC_PAGE);
+}
+
+/*
  * A command the host gave up on still holds the mailbox until the
  * firmware answers it. The next command waits for that answer (as
  * long as for its own) rather than failing at once with EBUSY.

@@ -8,6 +8,7 @@
  * starts, ticks and aborts. Prints TAP.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,6 +432,163 @@ static void bg_model(void)
 	   "background operations: BUSY while one runs, abort, completion, progress");
 }
 
+/*
+ * Poison list paging against a device model whose list is several pages
+ * long, with records of many lines and pages cut at random sizes: the
+ * host pages through with mc_poison_next() and sees every record once.
+ * A page garbled in transit stops the pass with a strict prefix of the
+ * list reported, no record twice; the next pass sees the whole list.
+ */
+#define PL_NR		300
+
+static struct mc_poison pl[PL_NR];
+
+/* The device: records of [from, CAP) at most @max of them, as a reply. */
+static int pl_page(u64 from, unsigned int max, u8 *out)
+{
+	struct mc_poison rec[MC_POISON_MAX];
+	struct mc_poison_hdr h = { 0 };
+	unsigned int i;
+
+	for (i = 0; i < PL_NR; i++) {
+		if (pl[i].dpa + (u64)pl[i].lines * 64 <= from)
+			continue;
+		if (h.count == max) {
+			h.flags |= MC_POISON_MORE;
+			break;
+		}
+		rec[h.count++] = pl[i];
+	}
+	return mc_poison_encode(out, MC_PAYLOAD_MAX, &h, rec);
+}
+
+/* One pass; seen[] counts each record; whether it completed. */
+static int pl_pass(unsigned int *seen, int garble_round, unsigned int *rounds)
+{
+	static u8 buf[MC_PAYLOAD_MAX];
+	struct mc_poison rec[MC_POISON_MAX];
+	struct mc_poison_hdr h;
+	u64 from = 0;
+	int n, r, round, i, j;
+
+	for (round = 0; round < 1024; round++) {
+		n = pl_page(from, 1 + random() % MC_POISON_MAX, buf);
+		if (round == garble_round)
+			buf[0] |= 0x80;		/* an unknown flag */
+		if (n < 0 || mc_poison_decode(&h, rec, MC_POISON_MAX, buf, n, CAP))
+			return -EPROTO;
+		for (i = 0; i < h.count; i++)
+			for (j = 0; j < PL_NR; j++)
+				seen[j] += pl[j].dpa == rec[i].dpa;
+		r = mc_poison_next(from, &h, h.count ? &rec[h.count - 1] : NULL, &from);
+		*rounds = round + 1;
+		if (r <= 0)
+			return r;
+	}
+	return -ELOOP;
+}
+
+static void poison_paging(void)
+{
+	unsigned int seen[PL_NR], trial, i, rounds = 0, bad = 0, multi = 0;
+	unsigned int failed_ok = 0, max_rounds = 0;
+	struct mc_poison_hdr h = { .flags = MC_POISON_MORE, .count = 1 };
+	struct mc_poison last = { .dpa = 4096, .lines = 1 };
+	u64 next = 0;
+	int ret;
+
+	for (trial = 0; trial < 200; trial++) {
+		u64 dpa = 0;
+
+		for (i = 0; i < PL_NR; i++) {
+			dpa += 64 * (random() % 4);
+			pl[i].dpa = dpa;
+			pl[i].lines = 1 + (random() % 4 ? 0 : random() % 16);
+			pl[i].source = random() % 4;
+			dpa += 64ULL * pl[i].lines;
+			multi += pl[i].lines > 1;
+		}
+		memset(seen, 0, sizeof(seen));
+		ret = pl_pass(seen, -1, &rounds);
+		max_rounds = rounds > max_rounds ? rounds : max_rounds;
+		for (i = 0; i < PL_NR; i++)
+			bad += seen[i] != 1;
+		bad += ret != 0;
+		/* A pass broken by a garbled page, then a full one. */
+		memset(seen, 0, sizeof(seen));
+		ret = pl_pass(seen, 1 + random() % 3, &rounds);
+		if (ret == -EPROTO) {
+			unsigned int k = 0;
+
+			while (k < PL_NR && seen[k] == 1)
+				k++;
+			for (i = k; i < PL_NR; i++)
+				bad += seen[i] != 0;
+			bad += k == PL_NR;
+			failed_ok++;
+		}
+		memset(seen, 0, sizeof(seen));
+		bad += pl_pass(seen, -1, &rounds) != 0;
+		for (i = 0; i < PL_NR; i++)
+			bad += seen[i] != 1;
+	}
+	printf("# paging: %u multi-line records, up to %u pages a pass, %u broken passes\n",
+	       multi, max_rounds, failed_ok);
+	ok(!bad && multi && max_rounds > 2 && failed_ok,
+	   "poison list paging: every record once, a broken pass a prefix, the next whole");
+	h.count = 0;
+	ok(mc_poison_next(0, &h, &last, &next) == -EPROTO,
+	   "poison list paging: More Records with no record is -EPROTO");
+	h.count = 1;
+	ok(mc_poison_next(8192, &h, &last, &next) == -EPROTO,
+	   "poison list paging: a page that does not advance is -EPROTO");
+}
+
+/*
+ * The cap on remembered addresses: threads race to take slots of a small
+ * cap many times over; the counter ends at the cap exactly, never above,
+ * and exactly the cap's worth of takes succeeded.
+ */
+#define CAP_SLOTS	64
+#define CAP_TRIES	20000
+
+static atomic_t cap_n;
+static atomic_long_t cap_won;
+static int cap_over;
+
+static void *cap_taker(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < CAP_TRIES; i++) {
+		if (mc_count_take(&cap_n, CAP_SLOTS))
+			atomic_long_inc(&cap_won);
+		if (atomic_read(&cap_n) > CAP_SLOTS)
+			__atomic_store_n(&cap_over, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void count_cap(void)
+{
+	pthread_t t[4];
+	int i, n;
+
+	for (i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, cap_taker, NULL);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	n = atomic_read(&cap_n);
+	printf("# cap: counter %d, %ld taken, cap %d\n", n,
+	       atomic_long_read(&cap_won), CAP_SLOTS);
+	ok(n == CAP_SLOTS && atomic_long_read(&cap_won) == CAP_SLOTS && !cap_over,
+	   "reported-address cap: the counter stops at the cap under racing takers");
+	atomic_dec(&cap_n);
+	ok(mc_count_take(&cap_n, CAP_SLOTS) && !mc_count_take(&cap_n, CAP_SLOTS),
+	   "reported-address cap: a slot given back is taken once");
+}
+
 int main(void)
 {
 	printf("TAP version 13\n");
@@ -441,6 +599,8 @@ int main(void)
 	policy_rules();
 	caps_gating();
 	bg_model();
+	count_cap();
+	poison_paging();
 	printf("1..%u\n", tests);
 	return failed ? 1 : 0;
 }
