@@ -46,7 +46,7 @@
 #define PWSP_CR3_ADDR	(((1ULL << 52) - 1) & ~0xfffULL)
 
 /* struct pwsp_vm.unseen[] */
-#define PWSP_UNSEEN_CPUID_OK	1	/* no SVM in the vCPU's CPUID */
+#define PWSP_UNSEEN_CPUID_OK	1	/* no SVM, VMX in the CPUID */
 #define PWSP_UNSEEN_REPORTED	2	/* reported: not checked again */
 
 /**
@@ -343,24 +343,33 @@ static void pwsp_recheck_work(struct work_struct *work)
 
 /* --- the CR3 check and the unseen-write check ---------------------------- */
 
-/* CPUID 0x80000001 ECX bit 2: SVM */
+/* CPUID 0x80000001 ECX bit 2: SVM; CPUID 1 ECX bit 5: VMX */
 #define PWSP_CPUID_SVM_LEAF	0x80000001
 #define PWSP_CPUID_SVM_BIT	BIT(2)
+#define PWSP_CPUID_VMX_LEAF	0x1
+#define PWSP_CPUID_VMX_BIT	BIT(5)
 
 /*
- * Does @vcpu's CPUID give it SVM? Then its EFER.SVME can be set, and
- * VMSAVE, VMRUN and the nested exits write guest memory through
- * kvm_vcpu_map(), which no page-track notifier sees. The caller holds
- * vcpu->mutex (KVM_SET_CPUID2 swaps the entries under it), or is the
- * vCPU's thread in KVM_RUN.
+ * Does @vcpu's CPUID give it SVM or VMX? Then it can run a nested
+ * guest, and KVM writes guest memory through kvm_vcpu_map() or
+ * kvm_vcpu_write_guest(), which no page-track notifier sees: with SVM,
+ * VMSAVE, VMRUN and the nested exits; with VMX, VMCLEAR and a VMPTRLD
+ * that switches VMCS (the cached 4 KiB VMCS is written back), VMREAD
+ * to memory and VMPTRST. The caller holds vcpu->mutex (KVM_SET_CPUID2
+ * swaps the entries under it), or is the vCPU's thread in KVM_RUN.
  */
-static bool pwsp_vcpu_has_svm(struct kvm_vcpu *vcpu)
+static bool pwsp_vcpu_has_nested_virt(struct kvm_vcpu *vcpu)
 {
+	struct kvm_cpuid_entry2 *e;
 	int i;
 
-	for (i = 0; i < vcpu->arch.cpuid_nent; i++)
-		if (vcpu->arch.cpuid_entries[i].function == PWSP_CPUID_SVM_LEAF)
-			return vcpu->arch.cpuid_entries[i].ecx & PWSP_CPUID_SVM_BIT;
+	for (i = 0; i < vcpu->arch.cpuid_nent; i++) {
+		e = &vcpu->arch.cpuid_entries[i];
+		if (e->function == PWSP_CPUID_SVM_LEAF && (e->ecx & PWSP_CPUID_SVM_BIT))
+			return true;
+		if (e->function == PWSP_CPUID_VMX_LEAF && (e->ecx & PWSP_CPUID_VMX_BIT))
+			return true;
+	}
 	return false;
 }
 
@@ -395,8 +404,8 @@ static void pwsp_stop_vm_atomic(struct kvm *kvm)
 
 /*
  * Enforcement relies on every guest write to a V page reaching the
- * notifier. A vCPU that can make KVM write guest memory past it (SVM in
- * its CPUID, or SMM: the state save goes through kvm_vcpu_write_guest())
+ * notifier. A vCPU that can make KVM write guest memory past it (SVM or
+ * VMX in its CPUID, or SMM: the state save goes through kvm_vcpu_write_guest())
  * is reported once per vCPU, while a root is protected. The CPUID cannot
  * change once the vCPU has run, so a clean result is remembered.
  * Called with @v->slock held; returns true to report.
@@ -413,7 +422,7 @@ static bool pwsp_unseen_check(struct pwsp_vm *v, struct kvm_vcpu *vcpu)
 		return false;
 	bad = pwsp_vcpu_in_smm(vcpu);
 	if (!bad && !(st && *st == PWSP_UNSEEN_CPUID_OK)) {
-		bad = pwsp_vcpu_has_svm(vcpu);
+		bad = pwsp_vcpu_has_nested_virt(vcpu);
 		if (!bad && st)
 			*st = PWSP_UNSEEN_CPUID_OK;
 	}
@@ -801,26 +810,26 @@ int pwsp_vm_set_policy(struct pwsp_vm *v, const struct pwsp_policy *up,
 }
 
 /*
- * Has a vCPU of @kvm SVM in its CPUID? A vCPU in KVM_RUN holds its
+ * Has a vCPU of @kvm SVM or VMX in its CPUID? A vCPU in KVM_RUN holds its
  * mutex and is not waited for: pwsp_unseen_check() sees it at its next
  * entry instead. The caller holds no lock of the session (the notifier
  * takes the session's lock under vcpu->mutex).
  */
-static bool pwsp_vm_has_svm(struct kvm *kvm)
+static bool pwsp_vm_has_nested_virt(struct kvm *kvm)
 {
 	struct kvm_vcpu *vcpu;
 	unsigned long i;
-	bool svm = false;
+	bool nested = false;
 
 	kvm_for_each_vcpu(i, vcpu, kvm) {
 		if (!mutex_trylock(&vcpu->mutex))
 			continue;
-		svm = pwsp_vcpu_has_svm(vcpu);
+		nested = pwsp_vcpu_has_nested_virt(vcpu);
 		mutex_unlock(&vcpu->mutex);
-		if (svm)
+		if (nested)
 			break;
 	}
-	return svm;
+	return nested;
 }
 
 /**
@@ -831,8 +840,8 @@ static bool pwsp_vm_has_svm(struct kvm *kvm)
  *
  * Return: as pwsp_core_protect_root() or pwsp_core_unprotect_root();
  * -EBADFD if not attached; -EOPNOTSUPP to protect in enforcement mode
- * when a vCPU has SVM in its CPUID (nested SVM writes guest memory
- * past the page-track notifier). A refused tree is logged as a
+ * when a vCPU has SVM or VMX in its CPUID (nested virtualization
+ * writes guest memory past the page-track notifier). A refused tree is logged as a
  * violation.
  */
 int pwsp_vm_protect(struct pwsp_vm *v, u64 gpa, bool on)
@@ -850,7 +859,7 @@ int pwsp_vm_protect(struct pwsp_vm *v, u64 gpa, bool on)
 	mutex_unlock(&v->lock);
 	if (!kvm)
 		return -EBADFD;
-	if (on && enforce && pwsp_vm_has_svm(kvm))
+	if (on && enforce && pwsp_vm_has_nested_virt(kvm))
 		return -EOPNOTSUPP;
 	mutex_lock(&v->lock);
 	pwsp_apply_knobs(v);

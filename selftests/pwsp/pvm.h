@@ -71,12 +71,19 @@ static inline void pvm_tables(struct pvm *p)
 
 #define CPUID_SVM_LEAF	0x80000001
 #define CPUID_SVM_ECX	(1U << 2)
+#define CPUID_VMX_LEAF	0x1
+#define CPUID_VMX_ECX	(1U << 5)
+
+/* pvm_cpuid_fd()'s @nested */
+#define NESTED_SVM	(1U << 0)	/* keep SVM, if KVM offers it */
+#define NESTED_VMX	(1U << 1)	/* set VMX (KVM accepts it on AMD) */
 
 /*
- * KVM's supported CPUID on vCPU @fd, with SVM (nested virtualization)
- * only if @svm: pwsp refuses to enforce for a guest that has it.
+ * KVM's supported CPUID on vCPU @fd, with SVM or VMX (nested
+ * virtualization) only as @nested asks: pwsp refuses to enforce for a
+ * guest that has either.
  */
-static inline int pvm_cpuid_fd(struct pvm *p, int fd, bool svm)
+static inline int pvm_cpuid_fd(struct pvm *p, int fd, unsigned int nested)
 {
 	struct kvm_cpuid2 *c;
 	unsigned int i;
@@ -93,8 +100,13 @@ static inline int pvm_cpuid_fd(struct pvm *p, int fd, bool svm)
 	for (i = 0; i < c->nent; i++) {
 		if (c->entries[i].function == 0x80000008)
 			p->maxphyaddr = c->entries[i].eax & 0xff;
-		if (c->entries[i].function == CPUID_SVM_LEAF && !svm)
+		if (c->entries[i].function == CPUID_SVM_LEAF && !(nested & NESTED_SVM))
 			c->entries[i].ecx &= ~CPUID_SVM_ECX;
+		if (c->entries[i].function == CPUID_VMX_LEAF) {
+			c->entries[i].ecx &= ~CPUID_VMX_ECX;
+			if (nested & NESTED_VMX)
+				c->entries[i].ecx |= CPUID_VMX_ECX;
+		}
 	}
 	if (ioctl(fd, KVM_SET_CPUID2, c))
 		ret = -errno;
@@ -104,7 +116,7 @@ static inline int pvm_cpuid_fd(struct pvm *p, int fd, bool svm)
 
 static inline int pvm_cpuid(struct pvm *p)
 {
-	return pvm_cpuid_fd(p, p->vcpu, false);
+	return pvm_cpuid_fd(p, p->vcpu, 0);
 }
 
 static inline void seg64(struct kvm_segment *s, unsigned int type, unsigned int sel,

@@ -326,9 +326,9 @@ TEST_F_TIMEOUT(kvm, two_vcpus_one_entry, 300)
  * SGDT and SIDT onto a V page: KVM emulates them (the write faults on
  * the tracked frame; unprotect-and-retry re-executes once, then KVM
  * emulates) and stores through kvm_write_guest_virt_helper(), which
- * calls no page-track notifier. This asserts what happens on 6.12: the
- * chosen entries land, the MMU uses them, pwsp sees nothing; and that
- * PWSP_IOC_VERIFY finds both.
+ * calls no page-track notifier. On 6.12 the chosen entries land and the
+ * MMU uses them; whether pwsp saw the stores is KVM's behaviour, logged,
+ * not asserted. PWSP_IOC_VERIFY must find both.
  */
 TEST_F_TIMEOUT(kvm, emulated_store_skips_notifier, 300)
 {
@@ -354,8 +354,9 @@ TEST_F_TIMEOUT(kvm, emulated_store_skips_notifier, 300)
 	EXPECT_EQ(PROT_GPA | X_P, *(uint64_t *)(p->mem + UNSEEN_PTE0) & ~X_AD);
 	EXPECT_EQ(2, p->ctl->unseen_mmu);
 	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
-	EXPECT_EQ(0, st.writes_verified);
-	EXPECT_EQ(0, st.violations);
+	TH_LOG("seen by the notifier: %llu writes, %llu violations (6.12: 0, 0)",
+	       (unsigned long long)st.writes_verified,
+	       (unsigned long long)st.violations);
 
 	/* the verification on request finds both */
 	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_VERIFY));
@@ -445,22 +446,17 @@ static bool kvm_offers_svm(struct pvm *p)
 }
 
 /*
- * A guest with SVM in its CPUID can make KVM write guest memory past
- * the notifier (VMSAVE, the nested state saves): enforcement refuses to
- * protect its roots; audit and track-only sessions may.
+ * A guest with SVM or VMX in its CPUID can make KVM write guest memory
+ * past the notifier: enforcement refuses to protect its roots; audit and
+ * track-only sessions may. Without either, enforcement protects.
  */
-TEST_F_TIMEOUT(kvm, nested_svm_refused, 300)
+static void nested_refused(struct __test_metadata *_metadata, struct pvm *p,
+			   unsigned int nested)
 {
-	struct pvm *p = &self->p;
 	long v0 = knob("pages_v");
 	unsigned int mode;
 
-	if (npt_set(0))
-		SKIP(return, NO_SHADOW_MMU);
-	ASSERT_EQ(0, pvm_create(p, SC_ENFORCE));
-	if (!kvm_offers_svm(p))
-		SKIP(return, "KVM offers no nested SVM");
-	ASSERT_EQ(0, pvm_cpuid_fd(p, p->vcpu, true));
+	ASSERT_EQ(0, pvm_cpuid_fd(p, p->vcpu, nested));
 	EXPECT_EQ(-EOPNOTSUPP, pvm_protect(p, 0, -1, &mode));
 	EXPECT_EQ(PWSP_MODE_ENFORCE, mode);
 	EXPECT_EQ(v0, knob("pages_v"));
@@ -471,61 +467,100 @@ TEST_F_TIMEOUT(kvm, nested_svm_refused, 300)
 	close(p->dev);
 	p->dev = -1;
 	EXPECT_EQ(0, pvm_protect(p, PWSP_ATTACH_TRACK_ONLY, -1, &mode));
-	/* without SVM, enforcement protects */
 	close(p->dev);
 	p->dev = -1;
-	ASSERT_EQ(0, pvm_cpuid_fd(p, p->vcpu, false));
+	ASSERT_EQ(0, pvm_cpuid_fd(p, p->vcpu, 0));
 	EXPECT_EQ(0, pvm_protect(p, 0, -1, &mode));
 }
 
+/* SVM, from VMSAVE and the nested state saves */
+TEST_F_TIMEOUT(kvm, nested_svm_refused, 300)
+{
+	struct pvm *p = &self->p;
+
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
+	ASSERT_EQ(0, pvm_create(p, SC_ENFORCE));
+	if (!kvm_offers_svm(p))
+		SKIP(return, "KVM offers no nested SVM");
+	nested_refused(_metadata, p, NESTED_SVM);
+}
+
 /*
- * SVM given to the vCPU after the root was protected (KVM allows
+ * VMX, set by the VMM (KVM accepts it on AMD too): under kvm_intel
+ * ept=0 VMCLEAR, VMPTRLD, VMREAD to memory and VMPTRST write guest
+ * memory past the notifier.
+ */
+TEST_F_TIMEOUT(kvm, nested_vmx_refused, 300)
+{
+	struct pvm *p = &self->p;
+
+	if (npt_set(0))
+		SKIP(return, NO_SHADOW_MMU);
+	ASSERT_EQ(0, pvm_create(p, SC_ENFORCE));
+	nested_refused(_metadata, p, NESTED_VMX);
+}
+
+/*
+ * SVM or VMX given to the vCPU after the root was protected (KVM allows
  * KVM_SET_CPUID2 until the first KVM_RUN): the check at the vCPU's
- * entry reports it, once; with PWSP_ATTACH_STOP_VM the VM stops.
+ * entry reports it, once; with PWSP_ATTACH_STOP_VM the VM stops. VMX
+ * always; SVM when KVM offers it.
  */
 TEST_F_TIMEOUT(kvm, svm_after_protect_reported, 300)
 {
+	static const unsigned int kinds[] = { NESTED_VMX, NESTED_SVM };
 	struct pvm *p = &self->p;
 	struct pwsp_log_entry log[4];
-	struct pwsp_log_read lr = { .entries = (unsigned long)log, .nr = 4 };
-	long unseen0 = knob("violations/unseen");
+	struct pwsp_log_read lr;
 	struct pwsp_stats st;
+	unsigned int k;
+	long unseen0;
 	int r;
 
 	if (npt_set(0))
 		SKIP(return, NO_SHADOW_MMU);
-	ASSERT_EQ(0, pvm_create(p, SC_BENCH));
-	if (!kvm_offers_svm(p))
-		SKIP(return, "KVM offers no nested SVM");
-	p->ctl->rounds = 200;
-	ASSERT_EQ(0, pvm_protect(p, 0, -1, NULL));
-	ASSERT_EQ(0, pvm_cpuid_fd(p, p->vcpu, true));
-	ASSERT_EQ(PORT_DONE, pvm_run(p)) TH_LOG("%s", p->why);
-	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
-	/* 400 verified writes and many entries, one report */
-	EXPECT_EQ(400, st.writes_verified);
-	EXPECT_EQ(1, st.violations);
-	EXPECT_EQ(1, st.by_reason[PWSP_R_UNSEEN]);
-	EXPECT_EQ(unseen0 + 1, knob("violations/unseen"));
-	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_READ_LOG, &lr));
-	ASSERT_EQ(1, lr.out_nr);
-	EXPECT_EQ(PWSP_R_UNSEEN, log[0].reason);
-	EXPECT_EQ(0, log[0].vcpu);
-	EXPECT_EQ(-1, log[0].level);
+	for (k = 0; k < 2; k++) {
+		unseen0 = knob("violations/unseen");
+		ASSERT_EQ(0, pvm_create(p, SC_BENCH));
+		if (kinds[k] == NESTED_SVM && !kvm_offers_svm(p)) {
+			TH_LOG("KVM offers no nested SVM: VMX case only");
+			break;
+		}
+		TH_LOG("case %s", kinds[k] == NESTED_VMX ? "VMX" : "SVM");
+		p->ctl->rounds = 200;
+		ASSERT_EQ(0, pvm_protect(p, 0, -1, NULL));
+		ASSERT_EQ(0, pvm_cpuid_fd(p, p->vcpu, kinds[k]));
+		ASSERT_EQ(PORT_DONE, pvm_run(p)) TH_LOG("%s", p->why);
+		ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+		/* READ_LOG fills out_nr: a fresh request per case */
+		lr = (struct pwsp_log_read){ .entries = (unsigned long)log, .nr = 4 };
+		/* 400 verified writes and many entries, one report */
+		EXPECT_EQ(400, st.writes_verified);
+		EXPECT_EQ(1, st.violations);
+		EXPECT_EQ(1, st.by_reason[PWSP_R_UNSEEN]);
+		EXPECT_EQ(unseen0 + 1, knob("violations/unseen"));
+		ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_READ_LOG, &lr));
+		ASSERT_EQ(1, lr.out_nr);
+		EXPECT_EQ(PWSP_R_UNSEEN, log[0].reason);
+		EXPECT_EQ(0, log[0].vcpu);
+		EXPECT_EQ(-1, log[0].level);
 
-	/* and stopped, when asked */
-	pvm_destroy(p);
-	ASSERT_EQ(0, pvm_create(p, SC_BENCH));
-	p->ctl->rounds = 200;
-	ASSERT_EQ(0, pvm_protect(p, PWSP_ATTACH_STOP_VM, -1, NULL));
-	ASSERT_EQ(0, pvm_cpuid_fd(p, p->vcpu, true));
-	r = pvm_run(p);
-	/* the vCPU entered once: it stops at its next exit */
-	if (r == PORT_DONE)
+		/* and stopped, when asked */
+		pvm_destroy(p);
+		ASSERT_EQ(0, pvm_create(p, SC_BENCH));
+		p->ctl->rounds = 200;
+		ASSERT_EQ(0, pvm_protect(p, PWSP_ATTACH_STOP_VM, -1, NULL));
+		ASSERT_EQ(0, pvm_cpuid_fd(p, p->vcpu, kinds[k]));
 		r = pvm_run(p);
-	EXPECT_EQ(-EIO, r) TH_LOG("%s", p->why);
-	ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
-	EXPECT_EQ(1, st.by_reason[PWSP_R_UNSEEN]);
+		/* the vCPU entered once: it stops at its next exit */
+		if (r == PORT_DONE)
+			r = pvm_run(p);
+		EXPECT_EQ(-EIO, r) TH_LOG("%s", p->why);
+		ASSERT_EQ(0, ioctl(p->dev, PWSP_IOC_STATS, &st));
+		EXPECT_EQ(1, st.by_reason[PWSP_R_UNSEEN]);
+		pvm_destroy(p);
+	}
 }
 
 #define SMBASE		0x30000ULL	/* the reset value */

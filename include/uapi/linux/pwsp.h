@@ -120,8 +120,10 @@ struct pwsp_policy {
 #define PWSP_R_FAULT		13	/* guest memory unreadable, or no memory for a link */
 /*
  * A vCPU can make KVM write guest memory without a tracked write: its
- * CPUID has SVM (nested VMSAVE, VMRUN state saves) or it entered SMM
- * (the SMM state save). @gpa is 0, @level -1.
+ * CPUID has SVM (nested VMSAVE, VMRUN state saves) or VMX (VMCLEAR and
+ * a VMPTRLD that switches VMCS write back the 4 KiB VMCS; VMREAD to
+ * memory; VMPTRST), or it entered SMM (the SMM state save). @gpa is 0,
+ * @level -1.
  */
 #define PWSP_R_UNSEEN		14
 #define PWSP_R_MAX		14
@@ -204,6 +206,10 @@ struct pwsp_root {
 #define PWSP_IOC_MAGIC		'W'
 #define PWSP_IOC_ATTACH		_IOWR(PWSP_IOC_MAGIC, 1, struct pwsp_attach)
 #define PWSP_IOC_SET_POLICY	_IOW(PWSP_IOC_MAGIC, 2, struct pwsp_policy)
+/*
+ * PWSP_IOC_PROTECT_ROOT fails with EOPNOTSUPP in enforcement mode while
+ * a vCPU has SVM or VMX in its CPUID (see PWSP_R_UNSEEN).
+ */
 #define PWSP_IOC_PROTECT_ROOT	_IOW(PWSP_IOC_MAGIC, 3, struct pwsp_root)
 #define PWSP_IOC_UNPROTECT_ROOT	_IOW(PWSP_IOC_MAGIC, 4, struct pwsp_root)
 #define PWSP_IOC_READ_LOG	_IOWR(PWSP_IOC_MAGIC, 5, struct pwsp_log_read)
