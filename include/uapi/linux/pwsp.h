@@ -122,7 +122,9 @@ struct pwsp_policy {
  * A vCPU can make KVM write guest memory without a tracked write: its
  * CPUID has SVM (nested VMSAVE, VMRUN state saves) or VMX (VMCLEAR and
  * a VMPTRLD that switches VMCS write back the 4 KiB VMCS; VMREAD to
- * memory; VMPTRST), or it entered SMM (the SMM state save). @gpa is 0,
+ * memory; VMPTRST; nested VM-exits, the virtual-APIC page and the
+ * posted-interrupt descriptor), or it entered SMM (the SMM state save,
+ * and any write in SMM's untracked address space). @gpa is 0,
  * @level -1.
  */
 #define PWSP_R_UNSEEN		14
