@@ -230,6 +230,10 @@ static void l2_main(void)
 		/* Latency runs: one doorbell in flight at a time, no queue. */
 		while (CTL->paced && CTL->consumed < i + 1)
 			pause();
+		if (CTL->paced) {	/* the round trip, on this vCPU's clock */
+			CTL->rt_tsc += rdtsc() - ((u64 *)AG_TSC)[i % AG_TSC_N];
+			CTL->rt_n++;
+		}
 		if (CTL->remap_at && i + 1 == CTL->remap_at)
 			vmmcall(1);
 	}
@@ -279,7 +283,13 @@ static void drain(void)
 			u64 now = rdtsc(), k;
 
 			for (k = seq; k < seq + count && k - 1 < CTL->n; k++) {
-				CTL->lat_tsc += now - ((u64 *)AG_TSC)[(k - 1) % AG_TSC_N];
+				long long d = now - ((u64 *)AG_TSC)[(k - 1) % AG_TSC_N];
+
+				if (d <= 0) {	/* the two vCPUs' TSCs disagree */
+					CTL->lat_bad++;
+					continue;
+				}
+				CTL->lat_tsc += d;
 				CTL->lat_n++;
 			}
 		}

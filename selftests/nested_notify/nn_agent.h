@@ -97,6 +97,14 @@ struct ag_ctl {
 	unsigned long long l2_tsc;	/* TSC cycles L2 spent ringing */
 	unsigned long long lat_tsc;	/* sum over doorbells: TSC from ringing to L1 seeing it */
 	unsigned long long lat_n;	/* doorbells in lat_tsc */
+	/*
+	 * lat_tsc compares vCPU 0's TSC (L2) with vCPU 1's (L1's consumer):
+	 * on a host whose TSC KVM finds unstable the two drift apart. Deltas
+	 * that are not positive are counted here, never summed.
+	 */
+	unsigned long long lat_bad;
+	unsigned long long rt_tsc;	/* paced: TSC from ringing to L2 seeing it consumed */
+	unsigned long long rt_n;	/* doorbells in rt_tsc (one clock: vCPU 0's) */
 	unsigned int why;		/* PORT_FAIL reason */
 	unsigned int why_val;
 	/* VMM -> agent */
