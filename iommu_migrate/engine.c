@@ -28,6 +28,29 @@ DECLARE_WAIT_QUEUE_HEAD(imm_release_wq);
 DECLARE_WAIT_QUEUE_HEAD(imm_drain_wq);
 atomic64_t imm_release_seq = ATOMIC64_INIT(0);
 atomic64_t imm_move_seq = ATOMIC64_INIT(0);
+atomic_t imm_hold_access = ATOMIC_INIT(IMM_HOLD_OFF);
+
+/* The longest the hold_access test hook keeps an access in flight. */
+#define IMM_HOLD_MAX_MS	5000
+
+/*
+ * The hold_access test hook: when armed, the next access of a slow
+ * engine stays in flight, its RMT entry's count held, until the hook
+ * is written 0, the engine stops or IMM_HOLD_MAX_MS pass. It spins,
+ * as the caller is inside the RCU read side that keeps the entry.
+ */
+static void hold_point(void)
+{
+	unsigned int ms;
+
+	if (atomic_cmpxchg(&imm_hold_access, IMM_HOLD_ARMED,
+			   IMM_HOLD_HELD) != IMM_HOLD_ARMED)
+		return;
+	for (ms = 0; ms < IMM_HOLD_MAX_MS && !kthread_should_stop() &&
+	     atomic_read(&imm_hold_access) == IMM_HOLD_HELD; ms++)
+		mdelay(1);
+	atomic_cmpxchg(&imm_hold_access, IMM_HOLD_HELD, IMM_HOLD_OFF);
+}
 
 /**
  * imm_rmt_retire() - say that RMT entries are about to go or change owner
@@ -206,6 +229,7 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		if (e->hold_us) {
 			mdelay(e->hold_us / USEC_PER_MSEC);
 			udelay(e->hold_us % USEC_PER_MSEC);
+			hold_point();
 		}
 		access_done(ent);
 		rcu_read_unlock();

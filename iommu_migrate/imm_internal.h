@@ -177,6 +177,14 @@ extern wait_queue_head_t imm_release_wq;
 extern wait_queue_head_t imm_drain_wq;
 extern atomic64_t imm_release_seq;
 extern atomic64_t imm_move_seq;
+
+/* The debugfs hold_access test hook's states (engine.c). */
+enum {
+	IMM_HOLD_OFF,
+	IMM_HOLD_ARMED,
+	IMM_HOLD_HELD,
+};
+extern atomic_t imm_hold_access;
 void imm_rmt_retire(void);
 
 /**

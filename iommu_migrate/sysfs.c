@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iommu_migrate ABI: /sys/kernel/mm/iommu_migrate/ knobs and counters
- * (see Documentation/ABI/testing/sysfs-kernel-mm-iommu_migrate).
+ * (see Documentation/ABI/testing/sysfs-kernel-mm-iommu_migrate), and
+ * in debugfs the hold_access test hook (engine.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
 
@@ -90,6 +92,31 @@ static const struct attribute_group imm_group = {
 	.attrs = imm_attrs,
 };
 
+static struct dentry *imm_debugfs;
+
+static int hold_access_get(void *data, u64 *val)
+{
+	*val = atomic_read(&imm_hold_access);
+	return 0;
+}
+
+/* 1 arms the hook (-EBUSY while an access is held), 0 releases it. */
+static int hold_access_set(void *data, u64 val)
+{
+	if (val == IMM_HOLD_OFF) {
+		atomic_set(&imm_hold_access, IMM_HOLD_OFF);
+		return 0;
+	}
+	if (val != IMM_HOLD_ARMED)
+		return -EINVAL;
+	if (atomic_cmpxchg(&imm_hold_access, IMM_HOLD_OFF, IMM_HOLD_ARMED) ==
+	    IMM_HOLD_HELD)
+		return -EBUSY;
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(hold_access_fops, hold_access_get, hold_access_set,
+			 "%llu\n");
+
 int imm_sysfs_init(void)
 {
 	struct kobject *mm = memvirt_mm_kobj_get();
@@ -102,13 +129,19 @@ int imm_sysfs_init(void)
 	if (!imm_kobj)
 		return -ENOMEM;
 	ret = sysfs_create_group(imm_kobj, &imm_group);
-	if (ret)
+	if (ret) {
 		kobject_put(imm_kobj);
-	return ret;
+		return ret;
+	}
+	imm_debugfs = debugfs_create_dir("iommu_migrate", NULL);
+	debugfs_create_file_unsafe("hold_access", 0600, imm_debugfs, NULL,
+				   &hold_access_fops);
+	return 0;
 }
 
 void imm_sysfs_exit(void)
 {
+	debugfs_remove_recursive(imm_debugfs);
 	sysfs_remove_group(imm_kobj, &imm_group);
 	kobject_put(imm_kobj);
 }

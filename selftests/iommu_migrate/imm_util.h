@@ -24,6 +24,7 @@
 
 #define DEV	"/dev/iommu_migrate"
 #define SYSFS	"/sys/kernel/mm/iommu_migrate/"
+#define DEBUGFS	"/sys/kernel/debug/iommu_migrate/"
 #define PAGE	4096ULL
 #define MB	(1ULL << 20)
 #define REC	sizeof(struct iommu_migrate_record)

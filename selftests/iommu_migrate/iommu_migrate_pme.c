@@ -214,10 +214,11 @@ TEST_F_TIMEOUT(pme, fatal_signal_cancels_the_rest, 240)
 }
 
 /*
- * A slow device holds each access to its one page for 50 ms; the PME
- * waits 1 ms for the drain, gives up and aborts: the page stays on its
- * frame in normal state, the device goes on writing to it. With a wait
- * longer than one access the next migration moves it.
+ * A slow device holds each access to its one page for 50 ms, and the
+ * debugfs hold_access hook keeps its first one in flight for the whole
+ * migration; the PME waits 1 ms for the drain, gives up and aborts: the
+ * page stays on its frame in normal state, the device goes on writing
+ * to it. With a wait longer than one access the next migration moves it.
  */
 TEST_F_TIMEOUT(pme, drain_timeout_aborts_and_dma_goes_on, 120)
 {
@@ -229,28 +230,27 @@ TEST_F_TIMEOUT(pme, drain_timeout_aborts_and_dma_goes_on, 120)
 	struct iommu_migrate_stats s0, s1;
 	struct iommu_migrate_migrate m;
 	struct iommu_migrate_page pg0, pg;
-	int buf;
+	int buf, i;
 
 	mv_knobs_save(&self->knobs, "max_drain_wait_ms");
 	buf = mapped_buf(_metadata, self->dev, self->dom, 1, 0, 1ULL << 32);
 	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg0));
-	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_START, &e));
 	ASSERT_EQ(0, write_knob("max_drain_wait_ms", "1"));
 	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
 	/*
-	 * Once its first write is done the device is in its next access
-	 * almost all the time: each holds the page 50 ms, the gaps are
-	 * a translation long. (The first access also sets the PTE's A/D
-	 * bits, which on a slow kernel can take longer than the 20 ms
-	 * this used to wait.)
+	 * The device's first access stays in flight on the page until
+	 * released: the gaps between accesses, however long a loaded
+	 * kernel makes them, cannot let the drain succeed.
 	 */
-	do {
-		usleep(20000);
-		memset(&st0, 0, sizeof(st0));
-		st0.id = e.id;
-		ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, &st0));
-	} while (!st0.writes);
+	ASSERT_EQ(0, mv_write_knob(DEBUGFS, "hold_access", "1"));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_START, &e));
+	for (i = 0; i < 6000 && mv_read_knob(DEBUGFS, "hold_access") != 2; i++)
+		usleep(10000);
+	ASSERT_EQ(2, mv_read_knob(DEBUGFS, "hold_access"));
 	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, PAGE, &m));
+	/* Held through the whole migration, then released. */
+	EXPECT_EQ(2, mv_read_knob(DEBUGFS, "hold_access"));
+	ASSERT_EQ(0, mv_write_knob(DEBUGFS, "hold_access", "0"));
 	EXPECT_EQ(0, m.moved);
 	EXPECT_EQ(1, m.aborted);
 	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
