@@ -710,6 +710,16 @@ static void copy_req(struct agent_ctl *ctl, struct thp_encvm_copy_req *q,
 		 */
 		if (n == 512 && !ctl->no_poison_check) {
 			poisoned = all_words(d, THP_ENCVM_POISON);
+			/*
+			 * A rollback cancels the request before it puts the
+			 * window's own pages back: a page found without the
+			 * poison of a request cancelled since then is one of
+			 * those, not a fresh page.
+			 */
+			if (!poisoned && !live(q, seq)) {
+				ctl->cancelled++;
+				return;
+			}
 			if (poisoned)
 				ctl->poison_ok++;
 			else
