@@ -703,9 +703,17 @@ int iommu_migrate_block(unsigned long pfn)
 	if (!b)
 		return -ENOENT;
 	mutex_lock(&b->lock);
-	/* Under the lock no move is half done: normal or blocked. */
+	/*
+	 * Under the lock no move is half done: normal or blocked, and @b's
+	 * entries stay. An entry of another buffer may be freed (RCU) while
+	 * it is looked at: only RCU keeps it until it is known to be @b's.
+	 */
+	rcu_read_lock();
 	e = b->dom ? xa_load(&imm_rmt_xa, pfn) : NULL;
-	if (!e || e->buf != b || b->rmt[e->idx] != e) {
+	if (e && (e->buf != b || b->rmt[e->idx] != e))
+		e = NULL;
+	rcu_read_unlock();
+	if (!e) {
 		ret = -ENOENT;
 		goto out;
 	}
