@@ -355,14 +355,15 @@ static void pwsp_recheck_work(struct work_struct *work)
  * kvm_vcpu_write_guest(), which no page-track notifier sees: with SVM,
  * VMSAVE, VMRUN and the nested exits; with VMX, VMCLEAR and a VMPTRLD
  * that switches VMCS (the cached 4 KiB VMCS is written back), VMREAD
- * to memory and VMPTRST. The caller holds vcpu->mutex (KVM_SET_CPUID2
- * swaps the entries under it), or is the vCPU's thread in KVM_RUN.
+ * to memory and VMPTRST. The caller holds vcpu->mutex: KVM_SET_CPUID2
+ * swaps the entries under it, and KVM_RUN holds it too.
  */
 static bool pwsp_vcpu_has_nested_virt(struct kvm_vcpu *vcpu)
 {
 	struct kvm_cpuid_entry2 *e;
 	int i;
 
+	lockdep_assert_held(&vcpu->mutex);
 	for (i = 0; i < vcpu->arch.cpuid_nent; i++) {
 		e = &vcpu->arch.cpuid_entries[i];
 		if (e->function == PWSP_CPUID_SVM_LEAF && (e->ecx & PWSP_CPUID_SVM_BIT))
