@@ -19,6 +19,7 @@
  * the rights exact when a page loses one of several parents.
  */
 #include <linux/errno.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -960,6 +961,8 @@ int pwsp_core_rescan(struct pwsp_core *c)
 		for (p = c->hash[b]; p; p = p->next)
 			gfns[n++] = p->gfn;
 	for (k = 0; k < n; k++) {
+		/* up to max_vm_pages pages, each read from guest memory */
+		cond_resched();
 		p = pwsp_core_find(c, gfns[k]);
 		if (!p || c->ops->read(c->priv, p->gfn << PWSP_PAGE_SHIFT, buf,
 				       PWSP_ENTRIES * ENTRY_BYTES))

@@ -40,7 +40,11 @@ extern bool pwsp_force_audit;
 
 struct pwsp_vm;
 
+/* recheck_ms: 0 (off), or this to 60000 */
+#define PWSP_RECHECK_MIN_MS	10
+
 int pwsp_wq_init(void);
+void pwsp_recheck_kick(void);
 void pwsp_wq_exit(void);
 int pwsp_host_mode(void);
 struct pwsp_vm *pwsp_vm_create(void);

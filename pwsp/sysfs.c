@@ -26,7 +26,8 @@ static struct kobject *pwsp_kobj, *pwsp_viol_kobj;
 MEMVIRT_KNOB(max_link_pages, pwsp_max_link_pages, false, false, 1, 1U << 20, NULL);
 MEMVIRT_KNOB(log_size, pwsp_log_size, false, false, 16, 65536, NULL);
 MEMVIRT_KNOB(max_vm_pages, pwsp_max_vm_pages, false, false, 16, 1U << 22, NULL);
-MEMVIRT_KNOB(recheck_ms, pwsp_recheck_ms, false, false, 0, 60000, NULL);
+MEMVIRT_KNOB_OFF(recheck_ms, pwsp_recheck_ms, PWSP_RECHECK_MIN_MS, 60000,
+		 pwsp_recheck_kick);
 
 /* mode: "auto" (follow KVM's MMU) or "audit" (never enforce), for new sessions */
 static ssize_t mode_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)

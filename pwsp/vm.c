@@ -300,9 +300,6 @@ static void pwsp_track_remove_region(gfn_t gfn, unsigned long nr_pages,
 
 /* --- the periodic verification --------------------------------------------- */
 
-/* With recheck_ms at 0, the work only looks at the knob again this often. */
-#define PWSP_RECHECK_IDLE_MS	1000
-
 static struct workqueue_struct *pwsp_wq;
 
 /*
@@ -312,7 +309,9 @@ static struct workqueue_struct *pwsp_wq;
  * memory, as PWSP_IOC_VERIFY does: refused entries are reported, not
  * reverted (KVM's shadow entries built from them would outlive a
  * revert), and with PWSP_ATTACH_STOP_VM the VM stops. Guest memory is
- * read through the VMM's mm, borrowed for the scan.
+ * read through the VMM's mm, borrowed for the scan. With recheck_ms at
+ * 0 the work does not re-arm itself; pwsp_recheck_kick() starts it
+ * again when the knob is set.
  */
 static void pwsp_recheck_work(struct work_struct *work)
 {
@@ -337,8 +336,26 @@ static void pwsp_recheck_work(struct work_struct *work)
 		kthread_unuse_mm(mm);
 		mmput(mm);
 	}
-	queue_delayed_work(pwsp_wq, &v->recheck,
-			   msecs_to_jiffies(ms ? ms : PWSP_RECHECK_IDLE_MS));
+	if (ms)
+		queue_delayed_work(pwsp_wq, &v->recheck, msecs_to_jiffies(ms));
+}
+
+/*
+ * recheck_ms was written: each session in enforcement mode starts a
+ * pass now and counts the new period from it. A session being released
+ * is off the list before its work is cancelled, so none is re-armed
+ * after that.
+ */
+void pwsp_recheck_kick(void)
+{
+	struct pwsp_vm *v;
+
+	mutex_lock(&pwsp_vms_lock);
+	list_for_each_entry(v, &pwsp_vms, link)
+		if (v->mode == PWSP_MODE_ENFORCE &&
+		    !(v->flags & PWSP_ATTACH_TRACK_ONLY))
+			mod_delayed_work(pwsp_wq, &v->recheck, 0);
+	mutex_unlock(&pwsp_vms_lock);
 }
 
 /* --- the CR3 check and the unseen-write check ---------------------------- */

@@ -19,6 +19,7 @@
  * @pow2: only powers of two are accepted
  * @min: smallest value accepted
  * @max: largest value accepted
+ * @zero_off: 0 is accepted too (it turns the feature off)
  * @changed: called after a successful write, or NULL
  */
 struct memvirt_knob {
@@ -26,6 +27,7 @@ struct memvirt_knob {
 	void *val;
 	bool is_long;
 	bool pow2;
+	bool zero_off;
 	unsigned long min, max;
 	void (*changed)(void);
 };
@@ -51,7 +53,8 @@ static ssize_t memvirt_knob_store(struct kobject *kobj,
 	ret = kstrtoul(buf, 0, &val);
 	if (ret)
 		return ret;
-	if (val < k->min || val > k->max || (k->pow2 && (val & (val - 1))))
+	if (!(k->zero_off && !val) &&
+	    (val < k->min || val > k->max || (k->pow2 && (val & (val - 1)))))
 		return -EINVAL;
 	if (k->is_long)
 		WRITE_ONCE(*(unsigned long *)k->val, val);
@@ -86,6 +89,14 @@ static inline ssize_t memvirt_counter_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%lld\n",
 			  atomic64_read(container_of(attr, struct memvirt_counter,
 						     attr)->v));
+}
+
+/* As MEMVIRT_KNOB(), and 0 (off) is accepted besides @_min to @_max. */
+#define MEMVIRT_KNOB_OFF(_name, _var, _min, _max, _changed)		\
+static struct memvirt_knob _name##_knob = {				\
+	.attr = __ATTR(_name, 0600, memvirt_knob_show, memvirt_knob_store), \
+	.val = &(_var), .zero_off = true,				\
+	.min = _min, .max = _max, .changed = _changed,			\
 }
 
 /* A counter file named @_name showing the atomic64_t at @_v. */

@@ -447,6 +447,9 @@ TEST_F(abi, knobs)
 	mv_knobs_save(&self->k, "recheck_ms");
 	EXPECT_EQ(-EINVAL, mv_write_knob(SYSFS, "recheck_ms", "60001"));
 	EXPECT_EQ(-EINVAL, mv_write_knob(SYSFS, "recheck_ms", "-1"));
+	EXPECT_EQ(-EINVAL, mv_write_knob(SYSFS, "recheck_ms", "1"));
+	EXPECT_EQ(-EINVAL, mv_write_knob(SYSFS, "recheck_ms", "9"));
+	EXPECT_EQ(0, mv_write_knob(SYSFS, "recheck_ms", "10"));
 	EXPECT_EQ(0, mv_write_knob(SYSFS, "recheck_ms", "60000"));
 	EXPECT_EQ(0, mv_write_knob(SYSFS, "recheck_ms", "0"));
 	EXPECT_EQ(-EINVAL, mv_write_knob(SYSFS, "mode", "enforce"));
