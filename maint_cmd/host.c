@@ -31,12 +31,14 @@ static struct mc_host *mc_hosts[MC_MAX_DEVICES];
 /**
  * struct mc_action - one indication on its way to resolution
  * @work: runs on the device's action workqueue
+ * @node: in the device's queue of actions not yet started
  * @h: the device
  * @ev: the decoded record
  * @t0: when the host received it (ns, monotonic)
  */
 struct mc_action {
 	struct work_struct work;
+	struct list_head node;
 	struct mc_host *h;
 	struct mc_event ev;
 	u64 t0;
@@ -200,13 +202,13 @@ static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 	/* soft_offline_page() is not exported: queue it, and see it done. */
 	memory_failure_queue(pfn, MF_SOFT_OFFLINE);
 	while (!PageHWPoison(page)) {
+		/*
+		 * Waited for even while the device goes: the page goes
+		 * offline whether or not this action sees it, and the
+		 * action must say which it did.
+		 */
 		if (time_after(jiffies, end)) {
 			ret = -ETIMEDOUT;
-			break;
-		}
-		/* The device is going: do not hold its removal up. */
-		if (READ_ONCE(h->dead)) {
-			ret = -ENODEV;
 			break;
 		}
 		usleep_range(1000, 2000);
@@ -308,6 +310,45 @@ static u32 mc_replan_unmapped(struct mc_policy_in *in, bool *hard)
 	return plan;
 }
 
+/* Reports and counts how an action ended, and frees it. */
+static void mc_action_end(struct mc_action *a, u32 plan, u32 done, int ret)
+{
+	struct mc_host *h = a->h;
+
+	if (ret)
+		atomic64_inc(&h->stat[MC_ST_FAILED]);
+	mc_emit(h, a->ev.kind, &a->ev, a->ev.dpa, a->t0, plan, done, ret);
+	trace_maint_cmd_repair_done(h->id, a->ev.dpa, a->ev.handle, plan, done,
+				    ret, ktime_get_ns() - a->t0);
+	atomic_dec(&h->pending);
+	kfree(a);
+}
+
+/**
+ * mc_host_actions_start() - start queued actions, max_actions at most running
+ * @h: the device
+ *
+ * The limit is the host's own, not the workqueue's: an unbound
+ * workqueue enforces max_active per NUMA node, with at least
+ * min(max_active, WQ_DFL_MIN_ACTIVE) on every node, so on a machine of
+ * two nodes it would run twice max_actions actions at once.
+ */
+void mc_host_actions_start(struct mc_host *h)
+{
+	struct mc_action *a;
+
+	spin_lock(&h->act_lock);
+	while (h->act_running < READ_ONCE(h->max_actions)) {
+		a = list_first_entry_or_null(&h->act_queue, struct mc_action, node);
+		if (!a)
+			break;
+		list_del(&a->node);
+		h->act_running++;
+		queue_work(h->wq, &a->work);
+	}
+	spin_unlock(&h->act_lock);
+}
+
 static void mc_action_fn(struct work_struct *w)
 {
 	struct mc_action *a = container_of(w, struct mc_action, work);
@@ -386,13 +427,12 @@ static void mc_action_fn(struct work_struct *w)
 	}
 unlock:
 	mutex_unlock(lock);
-	if (ret)
-		atomic64_inc(&h->stat[MC_ST_FAILED]);
-	mc_emit(h, a->ev.kind, &a->ev, a->ev.dpa, a->t0, plan, done, ret);
-	trace_maint_cmd_repair_done(h->id, a->ev.dpa, a->ev.handle, plan, done,
-				    ret, ktime_get_ns() - a->t0);
-	atomic_dec(&h->pending);
-	kfree(a);
+	mc_action_end(a, plan, done, ret);
+	/* One running action less: a queued one may start. */
+	spin_lock(&h->act_lock);
+	h->act_running--;
+	spin_unlock(&h->act_lock);
+	mc_host_actions_start(h);
 }
 
 /*
@@ -426,7 +466,10 @@ static noinline void mc_indication(struct mc_host *h, const struct mc_event *ev,
 	a->ev = *ev;
 	a->t0 = t0;
 	INIT_WORK(&a->work, mc_action_fn);
-	queue_work(h->wq, &a->work);
+	spin_lock(&h->act_lock);
+	list_add_tail(&a->node, &h->act_queue);
+	spin_unlock(&h->act_lock);
+	mc_host_actions_start(h);
 	return;
 drop:
 	atomic_dec(&h->pending);
@@ -871,11 +914,20 @@ static const struct file_operations clear_poison_fops = {
 
 static void mc_host_teardown(struct mc_host *h)
 {
+	struct mc_action *a, *tmp;
+	LIST_HEAD(queued);
+
 	WRITE_ONCE(h->dead, true);
 	debugfs_remove_recursive(h->dbg);
 	clear_bit(MC_CTRL_IRQ_EN, &h->regs->ctrl);
 	irq_work_sync(&h->model->irq);
 	cancel_delayed_work_sync(&h->event_work);
+	/* No new action: the queued ones end unstarted, the running ones end. */
+	spin_lock(&h->act_lock);
+	list_splice_init(&h->act_queue, &queued);
+	spin_unlock(&h->act_lock);
+	list_for_each_entry_safe(a, tmp, &queued, node)
+		mc_action_end(a, 0, 0, -ENODEV);
 	if (h->wq)
 		destroy_workqueue(h->wq);
 	mc_model_destroy(h->model);
@@ -920,6 +972,8 @@ int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 		mutex_init(&h->page_lock[i]);
 	init_completion(&h->mbox_done);
 	init_completion(&h->bg_done);
+	spin_lock_init(&h->act_lock);
+	INIT_LIST_HEAD(&h->act_queue);
 	INIT_DELAYED_WORK(&h->event_work, mc_event_work);
 	xa_init(&h->reported);
 	spin_lock_init(&h->ev_lock);
@@ -947,7 +1001,8 @@ int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 	h->dev.devt = MKDEV(MAJOR(mc_devt), id);
 	ret = dev_set_name(&h->dev, "mc%d", id);
 	h->ring = kcalloc(MC_EVENT_RING, sizeof(*h->ring), GFP_KERNEL);
-	h->wq = alloc_workqueue("maint_cmd_mc%d", WQ_UNBOUND, h->max_actions, id);
+	/* Its own limit is above any max_actions: mc_host_actions_start()'s rules. */
+	h->wq = alloc_workqueue("maint_cmd_mc%d", WQ_UNBOUND, MC_MAX_ACTIONS, id);
 	buf = kmalloc(MC_PAYLOAD_MAX, GFP_KERNEL);
 	if (ret || !h->ring || !h->wq || !buf) {
 		ret = ret ?: -ENOMEM;

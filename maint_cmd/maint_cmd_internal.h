@@ -21,6 +21,7 @@
 #include "maint_cmd_core.h"
 
 #define MC_MAX_DEVICES		16
+#define MC_MAX_ACTIONS		64	/* max_actions at most */
 #define MC_EVENT_RING		256	/* records kept for /dev/maint_cmd/mcN */
 #define MC_MODEL_LOG		32	/* records per event log in the model */
 #define MC_PAGE_LOCK_BITS	4	/* 16 locks serialise the actions by page */
@@ -202,7 +203,10 @@ struct mc_repair_fn {
  * @nr_acked: entries in @acked, per log
  * @overflow_seen: the device's dropped-record total last read, per log
  * @bad_gets: malformed Get Event Records answers in a row, per log
- * @wq: runs the actions, max_actions at once
+ * @wq: runs the actions mc_host_actions_start() starts
+ * @act_lock: @act_queue and @act_running
+ * @act_queue: actions not yet started
+ * @act_running: actions started and not ended, max_actions at most
  * @pending: actions queued or running
  * @dead: going away; no new command or action
  * @auto_repair: knob
@@ -249,6 +253,9 @@ struct mc_host {
 	u16 overflow_seen[MC_NR_LOGS];
 	u8 bad_gets[MC_NR_LOGS];
 	struct workqueue_struct *wq;
+	spinlock_t act_lock;
+	struct list_head act_queue;
+	unsigned int act_running;
 	atomic_t pending;
 	bool dead;
 	unsigned int auto_repair, hard_repair, max_actions, use_irq;
@@ -296,6 +303,7 @@ void mc_host_irq(struct mc_host *h);
 /* host.c */
 int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask);
 int mc_host_destroy_id(int id);
+void mc_host_actions_start(struct mc_host *h);
 void mc_host_destroy_all(void);
 int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 		   const struct mc_repair_fn *r);

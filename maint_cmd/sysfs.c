@@ -182,11 +182,12 @@ static ssize_t max_actions_store(struct device *dev, struct device_attribute *a,
 				 const char *buf, size_t count)
 {
 	struct mc_host *h = to_mc_host(dev);
-	int ret = mc_store_uint(buf, 1, 64, &h->max_actions);
+	int ret = mc_store_uint(buf, 1, MC_MAX_ACTIONS, &h->max_actions);
 
 	if (ret)
 		return ret;
-	workqueue_set_max_active(h->wq, READ_ONCE(h->max_actions));
+	/* Raised: queued actions may start now. */
+	mc_host_actions_start(h);
 	return count;
 }
 static DEVICE_ATTR_ADMIN_RW(max_actions);

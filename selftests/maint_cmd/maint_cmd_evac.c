@@ -390,10 +390,17 @@ TEST_F_TIMEOUT(evac, page_gone_before_evacuation_takes_the_plain_path, 240)
 	struct one_page p;
 
 	one_page_setup(_metadata, self, k, &p);
-	ASSERT_EQ(0, mc_dbg_write(self->dev, "action_delay_ms", "1500"));
+	long long looked = mv_read_knob(MC_MM, "evac_path_iommu_migrate");
+	double end;
+
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "action_delay_ms", "5000"));
 	ASSERT_EQ(0, inject(self->dev, p.dpa));
-	/* The action has planned the evacuation and waits: move it first. */
-	usleep(500 * 1000);
+	/* The action has looked the page up, planned the evacuation and waits. */
+	for (end = mc_now() + 60; mc_now() < end; usleep(1000))
+		if (mv_read_knob(MC_MM, "evac_path_iommu_migrate") > looked)
+			break;
+	ASSERT_LT(looked, mv_read_knob(MC_MM, "evac_path_iommu_migrate"));
+	/* Moved first, within the action's 5 s wait. */
 	ASSERT_EQ(0, imm_migrate(self->imm, self->buf, 0, k * PAGE, PAGE, &m));
 	EXPECT_EQ(1, m.moved);
 	ASSERT_EQ(0, mc_wait_event(p.fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, p.dpa, 30000));
@@ -455,10 +462,15 @@ TEST_F_TIMEOUT(evac, poison_on_a_dma_page_blocks_its_devices, 240)
 	usleep(300 * 1000);
 	ASSERT_EQ(0, engine_stats(self->imm, self->eng[ENG_RUN], &st1));
 	ASSERT_EQ(0, engine_stats(self->imm, self->eng[ENG_MIXED], &mx1));
-	/* Stuck on the page's first record, faulting, writing nothing. */
+	/* Stuck on a record of the page, faulting, writing nothing. */
 	EXPECT_EQ(st0.writes, st1.writes);
 	EXPECT_LT(st0.faults, st1.faults);
-	EXPECT_EQ(k * PAGE / REC, st1.writes % SLOTS);
+	/*
+	 * On a record of the page: its first, unless the engine was in
+	 * the page already when the block came (a slow machine).
+	 */
+	EXPECT_LE(k * PAGE / REC, st1.writes % SLOTS);
+	EXPECT_GT((k + 1) * PAGE / REC, st1.writes % SLOTS);
 	EXPECT_EQ(0, st1.rmt_violations);
 	EXPECT_LT(mx0.writes, mx1.writes);
 	/* Lost data is not copied elsewhere, nor repaired under its owner. */

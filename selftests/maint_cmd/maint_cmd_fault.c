@@ -174,7 +174,7 @@ TEST_F_TIMEOUT(fault, drain_without_memory_is_retried, 120)
 	EXPECT_EQ(0, mc_dev_read(self->dev, "indications"));
 	ASSERT_EQ(0, mc_write_file(FS "probability", "0"));
 	EXPECT_GT(100000, fail_left());
-	while (got < N && !mc_next_event(fd, &e, 5000)) {
+	while (got < N && !mc_next_event(fd, &e, 30000)) {
 		EXPECT_EQ((unsigned int)MAINT_CMD_EV_GENERAL_MEDIA, e.kind);
 		EXPECT_EQ(0, e.result);
 		EXPECT_EQ(0, e.lost);
@@ -212,7 +212,7 @@ TEST_F_TIMEOUT(fault, poison_report_without_memory_fails_cleanly, 120)
 	EXPECT_EQ(-ETIMEDOUT, mc_next_event(fd, &e, 300));
 
 	EXPECT_EQ(0, mc_dev_write(self->dev, "trigger_poison_list", "1"));
-	while (got < 3 && !mc_next_event(fd, &e, 5000)) {
+	while (got < 3 && !mc_next_event(fd, &e, 30000)) {
 		EXPECT_EQ((unsigned int)MAINT_CMD_EV_POISON, e.kind);
 		EXPECT_EQ(dpa[got], e.dpa);
 		got++;

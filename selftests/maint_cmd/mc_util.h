@@ -167,6 +167,42 @@ static inline int mc_wait_event(int fd, struct maint_cmd_event *e, uint32_t kind
 	return ret;
 }
 
+static inline double mc_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/*
+ * Waits, up to @sec seconds, until the model's @key reads @want;
+ * returns the last value read. Generous: a slow machine is not a
+ * failure.
+ */
+static inline long long mc_wait_model_stat(const char *dev, const char *key,
+					   long long want, double sec)
+{
+	double end = mc_now() + sec;
+	long long v;
+
+	while ((v = mc_model_stat(dev, key)) != want && mc_now() < end)
+		usleep(1000);
+	return v;
+}
+
+/* The same for the device's counter @file, until it reaches @min. */
+static inline long long mc_wait_dev_stat(const char *dev, const char *file,
+					 long long min, double sec)
+{
+	double end = mc_now() + sec;
+	long long v;
+
+	while ((v = mc_dev_read(dev, file)) < min && mc_now() < end)
+		usleep(10000);
+	return v;
+}
+
 /* Until the device's mailbox has been quiet for 200 ms. */
 static inline void mc_wait_idle(const char *dev)
 {
@@ -289,14 +325,6 @@ static inline uint8_t *mc_dev_page(const char *dev, uint64_t seq, uint64_t *pfn,
 		return NULL;
 	}
 	return buf;
-}
-
-static inline double mc_now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
 #endif /* _MC_UTIL_H */
