@@ -44,8 +44,8 @@ struct pwsp_vm;
 #define PWSP_RECHECK_MIN_MS	10
 
 int pwsp_wq_init(void);
-void pwsp_recheck_kick(void);
 void pwsp_wq_exit(void);
+void pwsp_recheck_kick(void);
 int pwsp_host_mode(void);
 struct pwsp_vm *pwsp_vm_create(void);
 void pwsp_vm_release(struct pwsp_vm *v);
