@@ -43,6 +43,11 @@
  * of the streams that do reuse theirs; a stream pays one more full
  * walk at its start. @recent holds keys, never a table: a stale or
  * colliding key only lets a fill in early, so flushes leave it alone.
+ *
+ * The walkers also keep the level-0 table of the last walk through the
+ * cache (@last): a stream of walks in one table takes it with one
+ * compare, before the front, and its hits are credited to the
+ * sampler's window. It holds a table, so every flush empties it.
  */
 #include <linux/build_bug.h>
 #include <linux/errno.h>

@@ -290,7 +290,7 @@ static void last_hits_keep_cache(void)
 		CHECK(!ops_map(&env, SZ_1G + i * SZ_2M, SZ_1G, PG,
 			       PTSEL_PROT_READ), "map");
 	for (i = 0; i < n; i++) {
-		u64 a = i % 8 == 7 ? SZ_1G + (i * 2654435761UL % 512) * SZ_2M :
+		u64 a = i % 8 == 7 ? SZ_1G + (i / 8 * 7919 % 512) * SZ_2M :
 				     (i * PG) % (64 * SZ_2M);
 
 		CHECK(!xl_wc(&env, &wc, a, &x), "translate 0x%llx", (unsigned long long)a);
