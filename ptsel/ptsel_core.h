@@ -859,6 +859,17 @@ static inline void ptsel_wc_walk_begin(struct ptsel_wcache *wc,
 		wc->track[walker] = PTSEL_WC_NIL;
 }
 
+/*
+ * Has the current search of @walker filled an entry it still tracks
+ * (with tracking on)? Then its next table continues a stream.
+ */
+static inline bool ptsel_wc_tracks(const struct ptsel_wcache *wc,
+				   unsigned int walker)
+{
+	return wc->tracking && walker < PTSEL_WC_WALKERS &&
+	       wc->track[walker] != PTSEL_WC_NIL;
+}
+
 /**
  * ptsel_wc_bypass() - should the next walk leave the cache alone?
  * @wc: the cache

@@ -676,7 +676,11 @@ static noinline int translate_wc_probe(const struct ptsel_radix *r,
 	unsigned int level;
 	const u64 *t;
 
-	if (!ptsel_wc_admit(wc, asid, addr)) {
+	/*
+	 * A search that filled before is a stream going on into its next
+	 * table, which it will read again: no need to see it miss twice.
+	 */
+	if (!ptsel_wc_tracks(wc, walker) && !ptsel_wc_admit(wc, asid, addr)) {
 		/* A first miss: a walk that reads and fills nothing more. */
 		wc->stats.root_walks++;
 		return walk_plain(r->root, r->levels - 1, addr, out);

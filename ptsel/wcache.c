@@ -41,7 +41,9 @@
  * into memory that is not reused, then costs one store instead of an
  * eviction and a fill of every level, and does not push out the tables
  * of the streams that do reuse theirs; a stream pays one more full
- * walk at its start. @recent holds keys, never a table: a stale or
+ * walk at its start; with tracking, a search that goes on into its
+ * next table (it still tracks the entry it filled) pays none, as it
+ * will read that table again. @recent holds keys, never a table: a stale or
  * colliding key only lets a fill in early, so flushes leave it alone.
  *
  * The walkers also keep the level-0 table of the last walk through the

@@ -270,6 +270,41 @@ static void admission_and_last(void)
 }
 
 /*
+ * With tracking, a search that goes on into its next table (no new
+ * ptsel_wc_walk_begin()) has that table cached on its first miss.
+ */
+static void stream_admitted(void)
+{
+	static struct ops_env env;
+	struct ptsel_wcache wc;
+	void *mem = wc_new(&wc, 8, PTSEL_WC_CLOCK, true);
+	const u64 b = 7 * SZ_1G;
+	struct ptsel_xlate x;
+	bool good;
+
+	CHECK(!ops_env_init(&env, OPS_RADIX, 4, 0), "init");
+	CHECK(!ops_map(&env, b, SZ_1G + PG, 2 * SZ_2M, PTSEL_PROT_READ), "map");
+	ptsel_wc_walk_begin(&wc, 0);
+	ptsel_radix_translate_wc(&env.r, &wc, 1, 0, b, &x);
+	ptsel_radix_translate_wc(&env.r, &wc, 1, 0, b + PG, &x);
+	good = wc.stats.refused == 1 && wc.stats.inserts == 3;
+	/* On into the next table: one miss, and it is cached. */
+	good &= !ptsel_radix_translate_wc(&env.r, &wc, 1, 0, b + SZ_2M, &x) &&
+		wc.stats.refused == 1 && wc.stats.inserts == 4 && x.mem_refs == 2;
+	good &= !ptsel_radix_translate_wc(&env.r, &wc, 1, 0, b + SZ_2M + PG, &x) &&
+		x.mem_refs == 1 && x.target == SZ_1G + SZ_2M + 2 * PG;
+	ok(good, "tracking: a stream's next table is cached on its first miss");
+	/* A new search in a new table: refused again. */
+	ptsel_wc_walk_begin(&wc, 0);
+	ptsel_radix_translate_wc(&env.r, &wc, 1, 0, b + 2 * SZ_2M - PG, &x);
+	ok(wc.stats.refused == 1 && wc.stats.last_hits == 2,
+	   "a new search in the stream's table hits it from last");
+	ptsel_wc_flush_asid(&wc, 1);
+	ops_env_fini(&env);
+	free(mem);
+}
+
+/*
  * A stream through one table at a time, with a jump to a table of its
  * own after every 7 walks: the jumps miss, the stream hits in @last.
  * The sampler must count those hits and never bypass the cache.
@@ -435,6 +470,7 @@ int main(void)
 				   50 + p * 2 + t);
 	randomized(24, PTSEL_WC_CLOCK, true, ADAPTIVE, 99);
 	admission_and_last();
+	stream_admitted();
 	last_hits_keep_cache();
 	printf("1..%u\n", tests);
 	return failed != 0;
