@@ -349,11 +349,28 @@ static void last_hits_keep_cache(void)
  */
 enum { FILL_ALL, ADMIT, ADAPTIVE };
 
+/*
+ * Entries holding the same key twice: fills of a key known absent
+ * (ptsel_wc_insert_new()) skip the chain search, so a walk that filled
+ * a table it had not probed would leave one.
+ */
+static unsigned int twins(const struct ptsel_wcache *wc)
+{
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i < wc->nr_entries; i++)
+		for (j = i + 1; j < wc->nr_entries; j++)
+			n += wc->e[i].table && wc->e[j].table &&
+			     wc->e[i].tag == wc->e[j].tag &&
+			     wc->e[i].asid == wc->e[j].asid;
+	return n;
+}
+
 static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 		       bool tracking, int mode, unsigned int seed)
 {
 	static struct side side[2];
-	unsigned long xl = 0, bad = 0, i, refs = 0, refs_wc = 0;
+	unsigned long xl = 0, bad = 0, i, refs = 0, refs_wc = 0, dups = 0;
 	struct ptsel_wcache wc;
 	void *mem = wc_new(&wc, n, policy, tracking);
 	char what[200];
@@ -405,6 +422,7 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 				wc.sampler.win_uses = 0;
 			r2 = ptsel_radix_translate_wc(r, &wc, s->asid, walker, a, &x2);
 			xl++;
+			dups += twins(&wc);
 			refs += x1.mem_refs;
 			refs_wc += x2.mem_refs;
 			if (!same(r1, &x1, r2, &x2) && !bad++)
@@ -426,7 +444,7 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 		ops_env_fini(&side[k].env);
 	}
 	snprintf(what, sizeof(what),
-		 "%u entries, %s%s%s: %lu translations equal (refs %.2f -> %.2f), %llu hits, %llu last, %llu evictions, %llu overrides, %llu bypassed",
+		 "%u entries, %s%s%s: %lu translations equal (refs %.2f -> %.2f), %llu hits, %llu last, %llu evictions, %llu overrides, %llu bypassed, %lu twins",
 		 n, policy == PTSEL_WC_LRU ? "LRU" : "CLOCK",
 		 tracking ? "+tracking" : "",
 		 mode == ADMIT ? ", admission" : mode == ADAPTIVE ? ", adaptive" : "", xl,
@@ -435,13 +453,13 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 		 (unsigned long long)wc.stats.last_hits,
 		 (unsigned long long)wc.stats.evictions,
 		 (unsigned long long)wc.stats.overrides,
-		 (unsigned long long)ptsel_wc_bypassed(&wc));
+		 (unsigned long long)ptsel_wc_bypassed(&wc), dups);
 	/*
 	 * Every walk is counted once: a hit (it stops at its first), a
 	 * hit of the last walk's level-0 table, a root walk, or bypassed
 	 * (counted in bulk, ahead of the walks).
 	 */
-	ok(!bad && wc.stats.hits > 0 &&
+	ok(!bad && !dups && wc.stats.hits > 0 &&
 	   wc.stats.hits + wc.stats.last_hits + wc.stats.root_walks +
 	   ptsel_wc_bypassed(&wc) == xl &&
 	   (mode == ADAPTIVE ? ptsel_wc_bypassed(&wc) > 0 :
