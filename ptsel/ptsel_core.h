@@ -286,8 +286,9 @@ bool ptsel_move_log_moved(const struct ptsel_move_log *log, u64 since,
  *		on its slower miss path)
  * @min_rate: a window with fewer than one hit in @min_rate uses that
  *	      probed makes the next one bypassed
- * @adaptive: bypass at all (true after init; a test that counts every
- *	      probe turns it off)
+ * @adaptive: bypass at all, and for a walk cache, fill on a second
+ *	      miss only (ptsel_wc_admit()); true after init, a test that
+ *	      counts every probe and fill turns it off
  * @bypass: this window uses the cache once in PTSEL_SAMPLER_SAMPLE <<
  *	    @backoff, to notice when hits come back
  * @backoff: bypassed windows in a row, up to PTSEL_SAMPLER_MAX_BACKOFF:
@@ -295,6 +296,10 @@ bool ptsel_move_log_moved(const struct ptsel_move_log *log, u64 since,
  *	     often, so the same number of uses decides it
  * @skipped: uses bypassed, counted when a run of skips is decided: the
  *	     next @skip are in it already
+ * @win_free: hits in the current window that did not go through the
+ *	      sampler (a walk cache's @last, see struct ptsel_wcache),
+ *	      added by the cache before its next use: counted as uses
+ *	      that hit, so that they keep the cache from being bypassed
  *
  * A cache must not slow down the lookups it cannot help: where nothing
  * is reused, probing and filling cost more than they save. A bypassed
@@ -310,7 +315,7 @@ struct ptsel_sampler {
 	u32 skip, win_uses, win_misses;
 	u8 min_rate, backoff;
 	bool adaptive, bypass;
-	u64 skipped;
+	u64 skipped, win_free;
 };
 
 #define PTSEL_SAMPLER_WINDOW	1024	/* uses per bypass decision */
@@ -612,11 +617,16 @@ enum ptsel_wc_policy { PTSEL_WC_LRU, PTSEL_WC_CLOCK };
  *	last, instead of applying the default policy
  * @evictions: inserts that replaced a valid entry by the default policy
  * @flushes: flush_asid and flush_all calls
+ * @last_hits: walks that found their level-0 table in @last (struct
+ *	       ptsel_wcache), without a probe
  * @root_walks: walks that used it, found no table and started at the
  *		root (ptsel_radix_translate_wc())
+ * @refused: of those, walks that filled nothing: their level-0 table
+ *	     had not been missed recently (ptsel_wc_admit())
  */
 struct ptsel_wc_stats {
 	u64 hits, misses, inserts, overrides, evictions, flushes, root_walks;
+	u64 last_hits, refused;
 };
 
 /**
@@ -678,8 +688,18 @@ struct ptsel_wc_front {
  * @front: per level, PTSEL_WC_FRONT slots in caller memory: a
  *	   direct-mapped index of entries in use, probed before the hash
  *	   chain (see struct ptsel_wc_front)
+ * @recent: @bucket_mask + 1 hashed keys of level-0 tables recently
+ *	    missed, in caller memory; keys only, never a table
+ *	    (ptsel_wc_admit())
  * @sampler: bypasses the cache in windows without locality; its
  *	     misses are walks that found no level-0 table
+ * @last: the level-0 table the last walk through the cache found or
+ *	  filled, and its key (tag PTSEL_WC_NO_TAG: none); the next walk
+ *	  in the same table takes it with one compare, before the front,
+ *	  and is not a use of @sampler. A table, so emptied by every flush
+ *	  like the entries, but not when its entry is evicted: a table
+ *	  stays valid until a flush (see the rules above)
+ * @last_credited: @stats.last_hits already added to @sampler's window
  * @fast: walks left in the sampler's window that may take the fast
  *	  path of ptsel_radix_translate_wc(), already counted as uses
  * @gen: bumped by every flush (see the rules above)
@@ -695,7 +715,13 @@ struct ptsel_wcache {
 	u32 free, mru, lru, hand;
 	u32 track[PTSEL_WC_WALKERS];
 	struct ptsel_wc_front *front;
+	u64 *recent;
 	struct ptsel_sampler sampler;
+	struct {
+		u64 tag, asid;
+		const u64 *table;
+	} last;
+	u64 last_credited;
 	u32 fast;
 	u64 gen;
 	struct ptsel_wc_stats stats;
@@ -767,6 +793,50 @@ static inline const u64 *ptsel_wc_front_probe(struct ptsel_wcache *wc,
 
 #define PTSEL_WC_NIL		0xffffffffU	/* no entry */
 
+/* Hash of a key: its bucket, and its slot in @recent. */
+static inline u64 ptsel_wc_key_hash(u64 asid, u64 tag)
+{
+	return (tag ^ (asid * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+}
+
+/**
+ * ptsel_wc_admit() - may a walk that found no level-0 table fill?
+ * @wc: the cache
+ * @asid: address-space tag
+ * @addr: the walk's input address
+ *
+ * Called by a walk whose level-0 table for @addr is not in @wc->last or
+ * the front. A key missed for the first time since it last left
+ * @wc->recent is recorded there and refused: the walk counts as a miss
+ * and neither probes further nor fills. A key found there is admitted.
+ * With @wc->sampler.adaptive off, every walk is admitted.
+ *
+ * Return: true if the walk should probe the hash chains and fill.
+ */
+static inline bool ptsel_wc_admit(struct ptsel_wcache *wc, u64 asid, u64 addr)
+{
+	/* Never 0, the value of an empty slot. */
+	u64 h = ptsel_wc_key_hash(asid, ptsel_wc_tag(0, addr)) | 1;
+	u64 *slot = &wc->recent[(h >> 32) & wc->bucket_mask];
+
+	if (*slot == h || !wc->sampler.adaptive)
+		return true;
+	*slot = h;
+	wc->stats.refused++;
+	wc->stats.misses++;
+	wc->sampler.win_misses++;
+	return false;
+}
+
+/* The walk in @asid with level-0 key @tag found or filled @table. */
+static inline void ptsel_wc_set_last(struct ptsel_wcache *wc, u64 asid,
+				     u64 tag, const u64 *table)
+{
+	wc->last.tag = tag;
+	wc->last.asid = asid;
+	wc->last.table = table;
+}
+
 /**
  * ptsel_wc_walk_begin() - a new search starts on @walker
  * @wc: the cache
@@ -787,6 +857,17 @@ static inline void ptsel_wc_walk_begin(struct ptsel_wcache *wc,
 	 */
 	if (walker < PTSEL_WC_WALKERS)
 		wc->track[walker] = PTSEL_WC_NIL;
+}
+
+/*
+ * Has the current search of @walker filled an entry it still tracks
+ * (with tracking on)? Then its next table continues a stream.
+ */
+static inline bool ptsel_wc_tracks(const struct ptsel_wcache *wc,
+				   unsigned int walker)
+{
+	return wc->tracking && walker < PTSEL_WC_WALKERS &&
+	       wc->track[walker] != PTSEL_WC_NIL;
 }
 
 /**

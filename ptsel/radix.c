@@ -459,8 +459,11 @@ static int walk_from(const u64 *t, unsigned int level, u64 addr,
 	unsigned int top = level < PTSEL_WC_LEVELS ? level : PTSEL_WC_LEVELS;
 	int ret = walk_down(t, level, addr, out, seen, &level);
 
-	if (level < top)
+	if (level < top) {
 		wc_fill(wc, asid, walker, addr, seen, top, level);
+		if (!level)
+			ptsel_wc_set_last(wc, asid, ptsel_wc_tag(0, addr), seen[0]);
+	}
 	return ret;
 }
 
@@ -659,9 +662,11 @@ PTSEL_EXPORT_FOR_TESTS(ptsel_radix_walk_leaves);
 
 /*
  * The rest of ptsel_radix_translate_wc(), out of line so that its fast
- * paths need no stack frame: probe every level through the hash
- * chains, then walk from the deepest table found and fill. The caller
- * has probed level 0 in the front already.
+ * paths need no stack frame. A first miss of the level-0 table walks
+ * from the root and fills nothing (ptsel_wc_admit()); otherwise probe
+ * every level through the hash chains, walk from the deepest table
+ * found and fill. The caller has probed level 0 in @wc->last and the
+ * front already.
  */
 static noinline int translate_wc_probe(const struct ptsel_radix *r,
 				       struct ptsel_wcache *wc, u64 asid,
@@ -671,9 +676,22 @@ static noinline int translate_wc_probe(const struct ptsel_radix *r,
 	unsigned int level;
 	const u64 *t;
 
-	for (level = 0; level + 1 < r->levels; level++) {
-		t = level ? ptsel_wc_lookup(wc, asid, level, addr) :
-			    ptsel_wc_lookup_chain(wc, asid, 0, addr);
+	/*
+	 * A search that filled before is a stream going on into its next
+	 * table, which it will read again: no need to see it miss twice.
+	 */
+	if (!ptsel_wc_tracks(wc, walker) && !ptsel_wc_admit(wc, asid, addr)) {
+		/* A first miss: a walk that reads and fills nothing more. */
+		wc->stats.root_walks++;
+		return walk_plain(r->root, r->levels - 1, addr, out);
+	}
+	t = ptsel_wc_lookup_chain(wc, asid, 0, addr);
+	if (t) {
+		ptsel_wc_set_last(wc, asid, ptsel_wc_tag(0, addr), t);
+		return walk_plain(t, 0, addr, out);
+	}
+	for (level = 1; level + 1 < r->levels; level++) {
+		t = ptsel_wc_lookup(wc, asid, level, addr);
 		if (t)
 			return walk_from(t, level, addr, out, wc, asid, walker);
 	}
@@ -690,6 +708,9 @@ static noinline int translate_wc_full(const struct ptsel_radix *r,
 	struct ptsel_sampler *s = &wc->sampler;
 	const u64 *t;
 
+	/* The hits in @wc->last since the last use count in its window. */
+	s->win_free += wc->stats.last_hits - wc->last_credited;
+	wc->last_credited = wc->stats.last_hits;
 	if (ptsel_wc_bypass(wc))
 		return walk_plain(r->root, r->levels - 1, addr, out);
 	/*
@@ -702,9 +723,10 @@ static noinline int translate_wc_full(const struct ptsel_radix *r,
 		s->win_uses += wc->fast;
 	}
 	t = ptsel_wc_front_probe(wc, asid, 0, addr);
-	if (t)
-		return walk_plain(t, 0, addr, out);
-	return translate_wc_probe(r, wc, asid, walker, addr, out);
+	if (!t)
+		return translate_wc_probe(r, wc, asid, walker, addr, out);
+	ptsel_wc_set_last(wc, asid, ptsel_wc_tag(0, addr), t);
+	return walk_plain(t, 0, addr, out);
 }
 
 /**
@@ -750,15 +772,20 @@ int ptsel_radix_translate_wc(const struct ptsel_radix *r,
 		wc->sampler.skip--;
 		return walk_plain(r->root, r->levels - 1, addr, out);
 	}
+	tag = ptsel_wc_tag(0, addr);
+	if (tag == wc->last.tag && asid == wc->last.asid) {
+		wc->stats.last_hits++;
+		return walk_plain(wc->last.table, 0, addr, out);
+	}
 	if (!wc->fast)
 		return translate_wc_full(r, wc, asid, walker, addr, out);
 	wc->fast--;
-	tag = ptsel_wc_tag(0, addr);
 	f = ptsel_wc_front_of(wc, 0, tag);
 	if (f->tag != tag || f->asid != asid)
 		return translate_wc_probe(r, wc, asid, walker, addr, out);
 	wc->stats.hits++;
 	*f->ref = 1;
+	ptsel_wc_set_last(wc, asid, tag, f->table);
 	return walk_plain(f->table, 0, addr, out);
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_radix_translate_wc);

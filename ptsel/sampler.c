@@ -37,14 +37,16 @@ void ptsel_sampler_window_end(struct ptsel_sampler *s)
 	 */
 	u32 probed = s->bypass ? PTSEL_SAMPLER_WINDOW / PTSEL_SAMPLER_SAMPLE :
 				 PTSEL_SAMPLER_WINDOW;
+	u64 hits = probed - min(s->win_misses, probed) + s->win_free;
 	bool was = s->bypass;
 
-	s->bypass = (probed - min(s->win_misses, probed)) * s->min_rate < probed;
+	s->bypass = hits * s->min_rate < probed + s->win_free;
 	if (!s->bypass)
 		s->backoff = 0;
 	else if (was && s->backoff < PTSEL_SAMPLER_MAX_BACKOFF)
 		s->backoff++;
 	s->win_uses = 0;
 	s->win_misses = 0;
+	s->win_free = 0;
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_sampler_window_end);

@@ -128,7 +128,7 @@ static void add_stats(struct ptsel_walker_stats *sum,
 	if (w->wc_mem) {
 		sum->wc_overrides += w->wc.stats.overrides;
 		/* A walk stops probing the walk cache at its first hit. */
-		sum->wc_hits += w->wc.stats.hits;
+		sum->wc_hits += w->wc.stats.hits + w->wc.stats.last_hits;
 		/* One that bypassed it started at the root like a miss. */
 		sum->wc_misses += ptsel_wc_bypassed(&w->wc) + w->wc.stats.root_walks;
 	}

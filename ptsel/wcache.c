@@ -32,6 +32,24 @@
  * it, and ever fewer while the trace stays without locality, to notice
  * when locality comes back (struct ptsel_sampler). A bypassed walk
  * keeps no count of its own and reads no entry.
+ *
+ * A walk that finds no level-0 table fills the cache only on a second
+ * miss: the cache keeps the hashed keys of the level-0 tables missed
+ * recently (@recent, direct-mapped, as many as there are buckets), and
+ * a walk whose key is not there records it, walks from the root and
+ * inserts nothing (ptsel_wc_admit()). A table used once, by a jump
+ * into memory that is not reused, then costs one store instead of an
+ * eviction and a fill of every level, and does not push out the tables
+ * of the streams that do reuse theirs; a stream pays one more full
+ * walk at its start; with tracking, a search that goes on into its
+ * next table (it still tracks the entry it filled) pays none, as it
+ * will read that table again. @recent holds keys, never a table: a stale or
+ * colliding key only lets a fill in early, so flushes leave it alone.
+ *
+ * The walkers also keep the level-0 table of the last walk through the
+ * cache (@last): a stream of walks in one table takes it with one
+ * compare, before the front, and its hits are credited to the
+ * sampler's window. It holds a table, so every flush empties it.
  */
 #include <linux/build_bug.h>
 #include <linux/errno.h>
@@ -55,9 +73,7 @@ static inline unsigned int tag_level(u64 tag)
 
 static inline u32 *bucket_of(const struct ptsel_wcache *wc, u64 asid, u64 tag)
 {
-	u64 h = (tag ^ (asid * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
-
-	return &wc->bucket[(h >> 32) & wc->bucket_mask];
+	return &wc->bucket[(ptsel_wc_key_hash(asid, tag) >> 32) & wc->bucket_mask];
 }
 
 static unsigned int nr_buckets(unsigned int nr_entries)
@@ -88,6 +104,7 @@ size_t ptsel_wc_bytes(unsigned int nr_entries)
 	if (!size_ok(nr_entries))
 		return 0;
 	return PTSEL_WC_LEVELS * PTSEL_WC_FRONT * sizeof(struct ptsel_wc_front) +
+	       nr_buckets(nr_entries) * sizeof(u64) +
 	       nr_entries * sizeof(struct ptsel_wc_entry) +
 	       nr_buckets(nr_entries) * sizeof(u32);
 }
@@ -104,12 +121,15 @@ static void wc_reset(struct ptsel_wcache *wc)
 		wc->e[i].prev = WC_NIL;
 		wc->e[i].next = WC_NIL;
 	}
-	for (i = 0; i <= wc->bucket_mask; i++)
+	for (i = 0; i <= wc->bucket_mask; i++) {
 		wc->bucket[i] = WC_NIL;
+		wc->recent[i] = 0;
+	}
 	for (i = 0; i < PTSEL_WC_WALKERS; i++)
 		wc->track[i] = WC_NIL;
 	for (i = 0; i < PTSEL_WC_LEVELS * PTSEL_WC_FRONT; i++)
 		wc->front[i].tag = PTSEL_WC_NO_TAG;
+	wc->last.tag = PTSEL_WC_NO_TAG;
 	wc->free = 0;
 	wc->mru = WC_NIL;
 	wc->lru = WC_NIL;
@@ -133,15 +153,17 @@ int ptsel_wc_init(struct ptsel_wcache *wc, void *mem, unsigned int nr_entries,
 	if (!size_ok(nr_entries) ||
 	    (policy != PTSEL_WC_LRU && policy != PTSEL_WC_CLOCK))
 		return -EINVAL;
-	wc->front = mem;
-	wc->e = (struct ptsel_wc_entry *)(wc->front + PTSEL_WC_LEVELS * PTSEL_WC_FRONT);
-	wc->bucket = (u32 *)(wc->e + nr_entries);
 	wc->nr_entries = nr_entries;
 	wc->bucket_mask = nr_buckets(nr_entries) - 1;
+	wc->front = mem;
+	wc->recent = (u64 *)(wc->front + PTSEL_WC_LEVELS * PTSEL_WC_FRONT);
+	wc->e = (struct ptsel_wc_entry *)(wc->recent + wc->bucket_mask + 1);
+	wc->bucket = (u32 *)(wc->e + nr_entries);
 	wc->policy = policy;
 	wc->tracking = tracking;
 	wc->gen = 0;
 	wc->stats = (struct ptsel_wc_stats){ 0 };
+	wc->last_credited = 0;
 	ptsel_sampler_init(&wc->sampler, PTSEL_WC_MIN_HIT_RATE);
 	wc->fast = 0;
 	wc_reset(wc);
@@ -487,6 +509,8 @@ void ptsel_wc_flush_asid(struct ptsel_wcache *wc, u64 asid)
 
 	wc->stats.flushes++;
 	wc->gen++;
+	if (wc->last.asid == asid)
+		wc->last.tag = PTSEL_WC_NO_TAG;
 	for (i = 0; i < wc->nr_entries; i++) {
 		struct ptsel_wc_entry *e = &wc->e[i];
 

@@ -351,6 +351,50 @@ static void wc_mem_refs(struct kunit *test)
 	radix_teardown(test, f);
 }
 
+/*
+ * As the walkers run it (adaptive): a level-0 table is cached on its
+ * second miss, not its first; the next walk in it reads it from
+ * @wc->last; first misses of other tables evict nothing; and a flush
+ * empties @wc->last before the table it names is freed.
+ */
+static void wc_admission_and_last(struct kunit *test)
+{
+	struct radix_fixture *f = radix_setup(test, 4);
+	struct ptsel_radix *r = &f->r;
+	struct ptsel_wcache *wc = wc_setup(test, 8, PTSEL_WC_CLOCK, true);
+	const u64 a = 5 * SZ_1G_ULL, o = 6 * SZ_1G_ULL;
+	struct ptsel_xlate x;
+	unsigned int i;
+
+	wc->sampler.adaptive = true;
+	KUNIT_ASSERT_EQ(test, ptsel_radix_map(r, a, SZ_1G_ULL, 4 * SZ_4K_ULL, RW), 0);
+	for (i = 0; i < 100; i++)
+		KUNIT_ASSERT_EQ(test, ptsel_radix_map(r, o + i * SZ_2M_ULL, SZ_1G_ULL,
+						      SZ_4K_ULL, RW), 0);
+	expect_refs(test, r, wc, a, 4);
+	KUNIT_EXPECT_EQ(test, wc->stats.refused, 1ULL);
+	KUNIT_EXPECT_EQ(test, wc->stats.inserts, 0ULL);
+	expect_refs(test, r, wc, a + SZ_4K_ULL, 4);	/* admitted: filled */
+	KUNIT_EXPECT_EQ(test, wc->stats.inserts, 3ULL);
+	expect_refs(test, r, wc, a + 2 * SZ_4K_ULL, 1);
+	KUNIT_EXPECT_EQ(test, wc->stats.last_hits, 1ULL);
+	for (i = 0; i < 100; i++)
+		expect_refs(test, r, wc, o + i * SZ_2M_ULL, 4);
+	KUNIT_EXPECT_EQ(test, wc->stats.refused, 101ULL);
+	KUNIT_EXPECT_EQ(test, wc->stats.inserts, 3ULL);
+	KUNIT_EXPECT_EQ(test, wc->stats.evictions, 0ULL);
+	expect_refs(test, r, wc, a + 3 * SZ_4K_ULL, 1);
+	KUNIT_EXPECT_EQ(test, wc->stats.last_hits, 2ULL);
+
+	/* The unmap frees a's level-0 table: the flush must forget it. */
+	KUNIT_ASSERT_EQ(test, ptsel_radix_unmap(r, a, 4 * SZ_4K_ULL), 0);
+	ptsel_wc_flush_asid(wc, 1);
+	KUNIT_EXPECT_EQ(test, ptsel_radix_translate_wc(r, wc, 1, 0, a, &x), -ENOENT);
+	KUNIT_EXPECT_EQ(test, wc->stats.last_hits, 2ULL);
+	ptsel_wc_flush_asid(wc, 1);
+	radix_teardown(test, f);
+}
+
 static struct kunit_case ptsel_wcache_cases[] = {
 	KUNIT_CASE(wc_init_sizes),
 	KUNIT_CASE(wc_tracking),
@@ -359,6 +403,7 @@ static struct kunit_case ptsel_wcache_cases[] = {
 	KUNIT_CASE(wc_asids),
 	KUNIT_CASE(wc_translate),
 	KUNIT_CASE(wc_mem_refs),
+	KUNIT_CASE(wc_admission_and_last),
 	{}
 };
 

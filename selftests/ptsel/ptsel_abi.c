@@ -682,9 +682,13 @@ TEST_F(ptsel, knobs_apply)
 	ASSERT_EQ(0, write_knob("walk_cache_size", "64"));
 	fd2 = open(DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, do_map(fd2, 0, 0, 2 * SZ_4K, RW));
+	ASSERT_EQ(0, do_map(fd2, 0, 0, 3 * SZ_4K, RW));
+	/* A PTE table goes in on its second miss, not its first. */
 	ASSERT_EQ(0, do_xlate(fd2, 0, &t));
+	EXPECT_EQ(4, t.mem_refs);
 	ASSERT_EQ(0, do_xlate(fd2, SZ_4K, &t));
+	EXPECT_EQ(4, t.mem_refs);
+	ASSERT_EQ(0, do_xlate(fd2, 2 * SZ_4K, &t));
 	EXPECT_EQ(1, t.mem_refs);	/* the walk cache held the PTE table */
 	ASSERT_EQ(0, do_stats(fd2, &st));
 	EXPECT_EQ(1, st.wc_hits);

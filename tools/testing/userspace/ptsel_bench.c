@@ -311,7 +311,7 @@ static int walker_init(void)
 
 static double run_walker(const struct ptsel_radix *r, u64 *sum, u64 *refs)
 {
-	u64 probes = wk_wc.stats.hits + wk_wc.stats.misses;
+	u64 probes = wk_wc.stats.hits + wk_wc.stats.last_hits + wk_wc.stats.misses;
 	struct ptsel_xlate x;
 	double t0 = now_ns();
 	unsigned long i;
@@ -329,7 +329,7 @@ static double run_walker(const struct ptsel_radix *r, u64 *sum, u64 *refs)
 		*refs += x.mem_refs;
 	}
 	t0 = (now_ns() - t0) / NLOOKUP;
-	*refs += wk_wc.stats.hits + wk_wc.stats.misses - probes;
+	*refs += wk_wc.stats.hits + wk_wc.stats.last_hits + wk_wc.stats.misses - probes;
 	return t0;
 }
 
@@ -537,7 +537,7 @@ static void run_interleaved(const struct ptsel_radix *r,
 
 	for (v = 0; v < nv; v++) {
 		ns[v] = 0;
-		probes[v] = wc[v] ? wc[v]->stats.hits + wc[v]->stats.misses : 0;
+		probes[v] = wc[v] ? wc[v]->stats.hits + wc[v]->stats.last_hits + wc[v]->stats.misses : 0;
 	}
 	for (turn = 0; turn < NCHUNK; turn++) {
 		for (i = 0; i < nv; i++) {
@@ -559,7 +559,7 @@ static void run_interleaved(const struct ptsel_radix *r,
 		if (v)
 			ratio[v] = median(turn_ratio[v], NCHUNK);
 		if (wc[v])
-			refs[v] += wc[v]->stats.hits + wc[v]->stats.misses - probes[v];
+			refs[v] += wc[v]->stats.hits + wc[v]->stats.last_hits + wc[v]->stats.misses - probes[v];
 	}
 }
 
@@ -817,7 +817,8 @@ static int trace_table(const char *title, const struct ptsel_radix *r,
 		/* refs and counters: the last run, the same as every other */
 		printf("%-30s %9.2f %7.2f %8.1f %5.1f%% %7.2f %5.1f%% %8.1f%% %10llu %10llu\n",
 		       label, ref[v], ref[v] / none, st.med, 100 * st.spread,
-		       sr.med, 100 * sr.spread, 100.0 * c->hits / (c->hits + c->misses),
+		       sr.med, 100 * sr.spread, 100.0 * (c->hits + c->last_hits) /
+		       (c->hits + c->last_hits + c->misses),
 		       (unsigned long long)c->evictions,
 		       (unsigned long long)c->overrides);
 	}

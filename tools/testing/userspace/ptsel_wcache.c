@@ -163,7 +163,7 @@ static void policies(void)
 
 struct side {
 	struct ops_env env;
-	u64 asid, lo;
+	u64 asid, lo, prev;
 };
 
 /* An address in @s's 8 GiB window, 2M or 1G aligned now and then. */
@@ -207,18 +207,177 @@ static bool same(int r1, const struct ptsel_xlate *x1, int r2,
 	       x2->mem_refs <= x1->mem_refs;
 }
 
+/* One translation of @a through @wc (ASID 1, walker 0, its own search). */
+static int xl_wc(struct ops_env *env, struct ptsel_wcache *wc, u64 a,
+		 struct ptsel_xlate *x)
+{
+	ptsel_wc_walk_begin(wc, 0);
+	return ptsel_radix_translate_wc(&env->r, wc, 1, 0, a, x);
+}
+
+/*
+ * Admission on a second miss, and the last walk's level-0 table: a
+ * table missed once is not cached; missed twice, it is, and the next
+ * walk in it reads it from @last; first misses of other tables evict
+ * nothing; a flush empties @last before the tables it names are freed.
+ */
+static void admission_and_last(void)
+{
+	static struct ops_env env;
+	struct ptsel_wcache wc;
+	void *mem = wc_new(&wc, 8, PTSEL_WC_CLOCK, true);
+	const u64 a = 5 * SZ_1G;
+	struct ptsel_xlate x;
+	unsigned int i;
+	bool good;
+
+	CHECK(!ops_env_init(&env, OPS_RADIX, 4, 0), "init");
+	CHECK(!ops_map(&env, a, SZ_1G, 4 * PG, PTSEL_PROT_READ), "map");
+	for (i = 0; i < 200; i++)
+		CHECK(!ops_map(&env, 6 * SZ_1G + i * SZ_2M, SZ_1G, PG,
+			       PTSEL_PROT_READ), "map");
+	good = !xl_wc(&env, &wc, a, &x) && x.mem_refs == 4 &&
+	       wc.stats.refused == 1 && !wc.stats.inserts;
+	ok(good, "first miss of a table: a full walk, refused, nothing cached");
+	good = !xl_wc(&env, &wc, a + PG, &x) && x.mem_refs == 4 &&
+	       wc.stats.refused == 1 && wc.stats.inserts == 3;
+	ok(good, "second miss: admitted, its three tables cached");
+	good = !xl_wc(&env, &wc, a + 2 * PG, &x) && x.mem_refs == 1 &&
+	       x.target == SZ_1G + 2 * PG && wc.stats.last_hits == 1;
+	ok(good, "the next walk in that table takes it from last: one ref");
+	/* 200 first misses, each in a table of its own. */
+	for (i = 0; i < 200; i++)
+		xl_wc(&env, &wc, 6 * SZ_1G + i * SZ_2M, &x);
+	good = wc.stats.refused == 201 && wc.stats.inserts == 3 &&
+	       !wc.stats.evictions && !xl_wc(&env, &wc, a + 3 * PG, &x) &&
+	       x.mem_refs == 1 && wc.stats.last_hits == 2;
+	ok(good, "first misses of 200 other tables evict nothing, fill nothing");
+	/* Another table admitted takes @last: back to a by the front. */
+	xl_wc(&env, &wc, 6 * SZ_1G, &x);
+	xl_wc(&env, &wc, 6 * SZ_1G, &x);
+	good = !xl_wc(&env, &wc, a, &x) && x.mem_refs == 1 &&
+	       wc.stats.hits >= 1 && wc.stats.last_hits == 2;
+	ok(good, "a cached table that is not last: a front hit, one ref");
+	/* Unmapping a's pages frees its level-0 table; the flush forgets it. */
+	CHECK(!ptsel_radix_unmap(&env.r, a, 4 * PG), "unmap");
+	ptsel_wc_flush_asid(&wc, 1);
+	good = xl_wc(&env, &wc, a + PG, &x) == -ENOENT &&
+	       wc.stats.last_hits == 2;
+	ok(good, "a flush empties last: the freed table is not read");
+	ptsel_wc_flush_asid(&wc, 1);
+	ops_env_fini(&env);
+	free(mem);
+}
+
+/*
+ * With tracking, a search that goes on into its next table (no new
+ * ptsel_wc_walk_begin()) has that table cached on its first miss.
+ */
+static void stream_admitted(void)
+{
+	static struct ops_env env;
+	struct ptsel_wcache wc;
+	void *mem = wc_new(&wc, 8, PTSEL_WC_CLOCK, true);
+	const u64 b = 7 * SZ_1G;
+	struct ptsel_xlate x;
+	bool good;
+
+	CHECK(!ops_env_init(&env, OPS_RADIX, 4, 0), "init");
+	CHECK(!ops_map(&env, b, SZ_1G + PG, 2 * SZ_2M, PTSEL_PROT_READ), "map");
+	ptsel_wc_walk_begin(&wc, 0);
+	ptsel_radix_translate_wc(&env.r, &wc, 1, 0, b, &x);
+	ptsel_radix_translate_wc(&env.r, &wc, 1, 0, b + PG, &x);
+	good = wc.stats.refused == 1 && wc.stats.inserts == 3;
+	/* On into the next table: one miss, and it is cached. */
+	good &= !ptsel_radix_translate_wc(&env.r, &wc, 1, 0, b + SZ_2M, &x) &&
+		wc.stats.refused == 1 && wc.stats.inserts == 4 && x.mem_refs == 2;
+	good &= !ptsel_radix_translate_wc(&env.r, &wc, 1, 0, b + SZ_2M + PG, &x) &&
+		x.mem_refs == 1 && x.target == SZ_1G + SZ_2M + 2 * PG;
+	ok(good, "tracking: a stream's next table is cached on its first miss");
+	/* A new search in a new table: refused again. */
+	ptsel_wc_walk_begin(&wc, 0);
+	ptsel_radix_translate_wc(&env.r, &wc, 1, 0, b + 2 * SZ_2M - PG, &x);
+	ok(wc.stats.refused == 1 && wc.stats.last_hits == 2,
+	   "a new search in the stream's table hits it from last");
+	ptsel_wc_flush_asid(&wc, 1);
+	ops_env_fini(&env);
+	free(mem);
+}
+
+/*
+ * A stream through one table at a time, with a jump to a table of its
+ * own after every 7 walks: the jumps miss, the stream hits in @last.
+ * The sampler must count those hits and never bypass the cache.
+ */
+static void last_hits_keep_cache(void)
+{
+	static struct ops_env env;
+	struct ptsel_wcache wc;
+	void *mem = wc_new(&wc, 64, PTSEL_WC_CLOCK, true);
+	unsigned long i, n = 64 * PTSEL_SAMPLER_WINDOW;
+	struct ptsel_xlate x;
+	char what[160];
+
+	CHECK(!ops_env_init(&env, OPS_RADIX, 4, 0), "init");
+	/* A target off 2M alignment: 4K leaves, in level-0 tables. */
+	CHECK(!ops_map(&env, 0, SZ_1G + PG, 64 * SZ_2M, PTSEL_PROT_READ), "map");
+	for (i = 0; i < 512; i++)
+		CHECK(!ops_map(&env, SZ_1G + i * SZ_2M, SZ_1G, PG,
+			       PTSEL_PROT_READ), "map");
+	for (i = 0; i < n; i++) {
+		u64 a = i % 8 == 7 ? SZ_1G + (i / 8 * 7919 % 512) * SZ_2M :
+				     (i * PG) % (64 * SZ_2M);
+
+		CHECK(!xl_wc(&env, &wc, a, &x), "translate 0x%llx", (unsigned long long)a);
+	}
+	snprintf(what, sizeof(what),
+		 "a stream with jumps: %llu last hits, %llu misses, %llu bypassed",
+		 (unsigned long long)wc.stats.last_hits,
+		 (unsigned long long)wc.stats.misses,
+		 (unsigned long long)ptsel_wc_bypassed(&wc));
+	ok(wc.stats.last_hits > n / 2 && !ptsel_wc_bypassed(&wc), what);
+	ptsel_wc_flush_asid(&wc, 1);
+	ops_env_fini(&env);
+	free(mem);
+}
+
+/*
+ * Sampler modes of the randomized runs: none (every miss fills, as the
+ * policy checks need), admission and bypass windows that never close
+ * (every walk uses the cache, first misses are refused), and the
+ * cache as the walkers run it.
+ */
+enum { FILL_ALL, ADMIT, ADAPTIVE };
+
+/*
+ * Entries holding the same key twice: fills of a key known absent
+ * (ptsel_wc_insert_new()) skip the chain search, so a walk that filled
+ * a table it had not probed would leave one.
+ */
+static unsigned int twins(const struct ptsel_wcache *wc)
+{
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i < wc->nr_entries; i++)
+		for (j = i + 1; j < wc->nr_entries; j++)
+			n += wc->e[i].table && wc->e[j].table &&
+			     wc->e[i].tag == wc->e[j].tag &&
+			     wc->e[i].asid == wc->e[j].asid;
+	return n;
+}
+
 static void randomized(unsigned int n, enum ptsel_wc_policy policy,
-		       bool tracking, bool adaptive, unsigned int seed)
+		       bool tracking, int mode, unsigned int seed)
 {
 	static struct side side[2];
-	unsigned long xl = 0, bad = 0, i, refs = 0, refs_wc = 0;
+	unsigned long xl = 0, bad = 0, i, refs = 0, refs_wc = 0, dups = 0;
 	struct ptsel_wcache wc;
 	void *mem = wc_new(&wc, n, policy, tracking);
 	char what[200];
 	unsigned int k;
 
 	/* Random addresses rarely reuse a table: they would bypass it. */
-	wc.sampler.adaptive = adaptive;
+	wc.sampler.adaptive = mode != FILL_ALL;
 
 	side[0].asid = 11;
 	side[0].lo = (1ULL << 39) - 4 * SZ_1G;
@@ -252,11 +411,18 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 
 			/* Near the last address now and then: hits. */
 			a += rand_r(&seed) % (4 * PG) + (op & 7);
+			/* Admission needs second misses: streams. */
+			if (mode == ADMIT && rand_r(&seed) % 4)
+				a = s->prev + rand_r(&seed) % (4 * PG);
+			s->prev = a;
 			if (rand_r(&seed) % 3 == 0)
 				ptsel_wc_walk_begin(&wc, walker);
 			r1 = ptsel_radix_translate(r, a, &x1);
+			if (mode == ADMIT)
+				wc.sampler.win_uses = 0;
 			r2 = ptsel_radix_translate_wc(r, &wc, s->asid, walker, a, &x2);
 			xl++;
+			dups += twins(&wc);
 			refs += x1.mem_refs;
 			refs_wc += x2.mem_refs;
 			if (!same(r1, &x1, r2, &x2) && !bad++)
@@ -278,23 +444,28 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 		ops_env_fini(&side[k].env);
 	}
 	snprintf(what, sizeof(what),
-		 "%u entries, %s%s%s: %lu translations equal (refs %.2f -> %.2f), %llu hits, %llu evictions, %llu overrides, %llu bypassed",
+		 "%u entries, %s%s%s: %lu translations equal (refs %.2f -> %.2f), %llu hits, %llu last, %llu evictions, %llu overrides, %llu bypassed, %lu twins",
 		 n, policy == PTSEL_WC_LRU ? "LRU" : "CLOCK",
-		 tracking ? "+tracking" : "", adaptive ? ", adaptive" : "", xl,
+		 tracking ? "+tracking" : "",
+		 mode == ADMIT ? ", admission" : mode == ADAPTIVE ? ", adaptive" : "", xl,
 		 (double)refs / xl, (double)refs_wc / xl,
 		 (unsigned long long)wc.stats.hits,
+		 (unsigned long long)wc.stats.last_hits,
 		 (unsigned long long)wc.stats.evictions,
 		 (unsigned long long)wc.stats.overrides,
-		 (unsigned long long)ptsel_wc_bypassed(&wc));
+		 (unsigned long long)ptsel_wc_bypassed(&wc), dups);
 	/*
 	 * Every walk is counted once: a hit (it stops at its first), a
-	 * root walk, or bypassed (counted in bulk, ahead of the walks).
+	 * hit of the last walk's level-0 table, a root walk, or bypassed
+	 * (counted in bulk, ahead of the walks).
 	 */
-	ok(!bad && wc.stats.hits > 0 &&
-	   wc.stats.hits + wc.stats.root_walks + ptsel_wc_bypassed(&wc) == xl &&
-	   (adaptive ? ptsel_wc_bypassed(&wc) > 0 :
+	ok(!bad && !dups && wc.stats.hits > 0 &&
+	   wc.stats.hits + wc.stats.last_hits + wc.stats.root_walks +
+	   ptsel_wc_bypassed(&wc) == xl &&
+	   (mode == ADAPTIVE ? ptsel_wc_bypassed(&wc) > 0 :
 	   wc.stats.evictions > 0 && !ptsel_wc_bypassed(&wc) &&
-	   tracking == (wc.stats.overrides > 0)), what);
+	   tracking == (wc.stats.overrides > 0) &&
+	   (mode == ADMIT) == (wc.stats.refused > 0)), what);
 	free(mem);
 }
 
@@ -310,8 +481,15 @@ int main(void)
 		for (p = 0; p < 2; p++)
 			for (t = 0; t < 2; t++)
 				randomized(n[i], p ? PTSEL_WC_CLOCK : PTSEL_WC_LRU, t,
-					   false, i * 4 + p * 2 + t + 1);
-	randomized(24, PTSEL_WC_CLOCK, true, true, 99);
+					   FILL_ALL, i * 4 + p * 2 + t + 1);
+	for (p = 0; p < 2; p++)
+		for (t = 0; t < 2; t++)
+			randomized(3, p ? PTSEL_WC_CLOCK : PTSEL_WC_LRU, t, ADMIT,
+				   50 + p * 2 + t);
+	randomized(24, PTSEL_WC_CLOCK, true, ADAPTIVE, 99);
+	admission_and_last();
+	stream_admitted();
+	last_hits_keep_cache();
 	printf("1..%u\n", tests);
 	return failed != 0;
 }
