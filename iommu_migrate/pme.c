@@ -672,28 +672,69 @@ edu:
 EXPORT_SYMBOL_GPL(iommu_migrate_evacuate);
 
 /**
+ * imm_block_entry() - block one device-mapped page: PTE, then RMT entry
+ * @b: the buffer, mapped in a domain
+ * @e: the RMT entry of one of its pages
+ *
+ * The PTE goes first: if its exchange fails, nothing has changed, and
+ * a device never meets a blocked RMT entry behind a PTE that is not.
+ * A device that translated before the exchange finds the RMT entry
+ * blocked, or holds its in-flight count: the caller drains it.
+ *
+ * Context: the caller holds @b->lock, so no move is half done.
+ * Return: 0 if the page is blocked, now or already; -EBUSY if its RMT
+ * entry or PTE is in a state that cannot become blocked (nothing
+ * changed); -ENOMEM if the PTE's huge leaf could not be split, or
+ * another ptsel_partition_leaf_cmpxchg() error (nothing changed).
+ */
+VISIBLE_IF_KUNIT int imm_block_entry(struct imm_buf *b, struct imm_rmt_ent *e)
+{
+	u64 pa = (u64)page_to_pfn(b->pages[e->idx]) << PAGE_SHIFT;
+	struct imm_rmt r;
+	int next, ret;
+
+	lockdep_assert_held(&b->lock);
+	imm_rmt_snapshot(e, &r);
+	if (r.state == IMM_BLOCKED)
+		return 0;
+	next = imm_state_next(r.state, IMM_EV_BLOCK);
+	if (next < 0)
+		return -EBUSY;
+	ret = ptsel_partition_leaf_cmpxchg(b->dom->part,
+					   b->iova + e->idx * PAGE_SIZE, pa,
+					   IMM_NORMAL, pa, IMM_BLOCKED, NULL);
+	if (ret)
+		return ret == -EAGAIN ? -EBUSY : ret;
+	r.state = next;
+	imm_rmt_publish(e, &r);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_block_entry);
+
+/**
  * iommu_migrate_block() - refuse device access to a page frame
  * @pfn: the frame, mapped by an IOMMU domain
  *
  * For maint_cmd, when the memory device reports that the data of @pfn
- * is lost (uncorrectable poison): the page's RMT entry and I/O PTE
+ * is lost (uncorrectable poison): the page's I/O PTE and RMT entry
  * become blocked, so every device access to it faults from now on, and
  * the call waits for the accesses already in flight. The PME does not
  * move a blocked page. It stays blocked until its buffer is unmapped.
+ * A block that fails changes nothing: the page stays normal.
  *
  * Context: process context, may sleep; takes the buffer's lock.
  * Return: 0 if @pfn is blocked, now or already; -ENOENT if no domain
- * maps @pfn; -ETIMEDOUT if accesses in flight did not drain within
- * max_drain_wait_ms (the page is blocked all the same).
+ * maps @pfn; -EBUSY if its PTE or RMT entry cannot become blocked
+ * (they disagree), -ENOMEM if its PTE could not be split (in both
+ * cases nothing changed); -ETIMEDOUT if accesses in flight did not
+ * drain within max_drain_wait_ms (the page is blocked all the same).
  */
 int iommu_migrate_block(unsigned long pfn)
 {
-	u64 pa = (u64)pfn << PAGE_SHIFT;
 	unsigned long end;
 	struct imm_buf *b = NULL;
 	struct imm_rmt_ent *e;
-	struct imm_rmt r;
-	int ret = 0;
+	int ret;
 
 	rcu_read_lock();
 	e = xa_load(&imm_rmt_xa, pfn);
@@ -717,13 +758,9 @@ int iommu_migrate_block(unsigned long pfn)
 		ret = -ENOENT;
 		goto out;
 	}
-	imm_rmt_snapshot(e, &r);
-	if (r.state == IMM_BLOCKED)
+	ret = imm_block_entry(b, e);
+	if (ret)
 		goto out;
-	r.state = imm_state_next(r.state, IMM_EV_BLOCK);
-	imm_rmt_publish(e, &r);
-	ptsel_partition_leaf_cmpxchg(b->dom->part, b->iova + e->idx * PAGE_SIZE,
-				     pa, IMM_NORMAL, pa, IMM_BLOCKED, NULL);
 	/* Pairs with the device's barrier between in-flight and RMT check. */
 	smp_mb();
 	/* Devices wake imm_drain_wq for moves only: poll, accesses are short. */
