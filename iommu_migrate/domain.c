@@ -430,6 +430,8 @@ int imm_buf_page(struct imm_buf *b, struct iommu_migrate_page *pg)
 	pg->node = page_to_nid(b->pages[pg->index]);
 	pg->state = b->rmt[pg->index] ? READ_ONCE(b->rmt[pg->index]->r.state) : -1;
 	pg->ad = 0;
+	if (iommu_migrate_pfn_mapped(pg->pfn))
+		pg->flags |= IOMMU_MIGRATE_PAGE_DEV_MAPPED;
 	if (b->dom)
 		ret = buf_page_ad(b, pg->index,
 				  pg->flags & IOMMU_MIGRATE_PAGE_CLEAR_AD, &pg->ad);

@@ -224,6 +224,7 @@ void imm_edu_release(void *owner);
 int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);
 void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
 		      unsigned long *moved, unsigned long *failed);
+bool imm_edu_pfn_mapped(unsigned long pfn);
 
 /* dev.c, sysfs.c */
 int imm_dev_init(void);

@@ -580,8 +580,12 @@ static int item_cmp(const void *a, const void *b)
  * iommu_migrate_pfn_mapped() - is a page frame mapped by an IOMMU domain?
  * @pfn: the frame
  *
+ * The frames iommu_migrate_evacuate() moves: those of the model's
+ * domains, and the buffer pages the edu device's domain maps.
+ *
  * Context: any context.
- * Return: true if the RMT has an owned entry for @pfn.
+ * Return: true if the RMT has an owned entry for @pfn, or @pfn is a
+ * page of the edu device's buffer.
  */
 bool iommu_migrate_pfn_mapped(unsigned long pfn)
 {
@@ -592,7 +596,7 @@ bool iommu_migrate_pfn_mapped(unsigned long pfn)
 	e = xa_load(&imm_rmt_xa, pfn);
 	mapped = e && READ_ONCE(e->r.domain);
 	rcu_read_unlock();
-	return mapped;
+	return mapped || imm_edu_pfn_mapped(pfn);
 }
 EXPORT_SYMBOL_GPL(iommu_migrate_pfn_mapped);
 

@@ -253,7 +253,8 @@ struct iommu_migrate_evacuate {
 };
 
 /* Flags of struct iommu_migrate_page */
-#define IOMMU_MIGRATE_PAGE_CLEAR_AD	(1U << 0)
+#define IOMMU_MIGRATE_PAGE_CLEAR_AD	(1U << 0)	/* in */
+#define IOMMU_MIGRATE_PAGE_DEV_MAPPED	(1U << 1)	/* out */
 
 /* Bits of iommu_migrate_page.ad: what devices did since the last clear */
 #define IOMMU_MIGRATE_AD_ACCESSED	(1U << 0)
@@ -262,8 +263,12 @@ struct iommu_migrate_evacuate {
 /**
  * struct iommu_migrate_page - where one buffer page is now
  * @buf_fd: the buffer
- * @flags: IOMMU_MIGRATE_PAGE_CLEAR_AD: clear the accessed and dirty
- *	   bits of the page's I/O PTE after reading them into @ad
+ * @flags: in: IOMMU_MIGRATE_PAGE_CLEAR_AD: clear the accessed and dirty
+ *	   bits of the page's I/O PTE after reading them into @ad;
+ *	   out: IOMMU_MIGRATE_PAGE_DEV_MAPPED is added if a device's
+ *	   domain maps the frame (a domain of the model, or the edu
+ *	   device's), as the in-kernel iommu_migrate_pfn_mapped() says;
+ *	   it is ignored on input
  * @index: page index in the buffer
  * @pfn: output: its frame
  * @node: output: its NUMA node
