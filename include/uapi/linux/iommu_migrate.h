@@ -209,13 +209,23 @@ struct iommu_migrate_id {
  * @aborted: output: pages left where they were (allocation failure,
  *	     drain timeout); devices went on using them
  * @already: output: pages already on @node
- * @flags: must be zero
+ * @flags: IOMMU_MIGRATE_MIGRATE_KEEP_COPY: keep each moved page's old
+ *	   frame as a copy of it. A later move of the page back to that
+ *	   copy's node switches to the copy without copying again when
+ *	   neither a device (the dirty bit of its I/O PTE) nor the CPU
+ *	   wrote the page since. The copies cost memory; an unmap of the
+ *	   buffer, an evacuation of their frames or a move without the
+ *	   flag frees them. Only for pages mapped in a domain of the
+ *	   model.
  * @reserved: must be zero
  *
  * Runs on the PME kthread, in batches of pme_batch_pages; the call
  * waits for it. A fatal signal cancels what has not started, and the
  * call returns -EINTR; the counts say how far it got.
  */
+/* Flags of struct iommu_migrate_migrate */
+#define IOMMU_MIGRATE_MIGRATE_KEEP_COPY	(1U << 0)
+
 struct iommu_migrate_migrate {
 	__s32 buf_fd;
 	__s32 node;
