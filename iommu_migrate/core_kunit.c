@@ -195,6 +195,7 @@ static struct kunit_suite imm_core_suite = {
 
 kunit_test_suites(&imm_core_suite);
 
-MODULE_DESCRIPTION("KUnit tests for the iommu_migrate core");
+MODULE_DESCRIPTION("KUnit tests for the iommu_migrate core and its block step");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(PTSEL);

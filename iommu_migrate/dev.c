@@ -271,6 +271,8 @@ static long do_buf_op(unsigned int cmd, void __user *argp)
 	}
 	if (copy_from_user(&pg, argp, sizeof(pg)))
 		return -EFAULT;
+	/* DEV_MAPPED is an output: a struct used before may come back. */
+	pg.flags &= ~IOMMU_MIGRATE_PAGE_DEV_MAPPED;
 	if (pg.reserved || pg.flags & ~IOMMU_MIGRATE_PAGE_CLEAR_AD)
 		return -EINVAL;
 	b = imm_buf_from_fd(pg.buf_fd);

@@ -13,6 +13,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/nodemask.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 
 #include "imm_internal.h"
@@ -101,18 +102,95 @@ void imm_domain_put(struct imm_domain *d)
 	kref_put(&d->ref, domain_release);
 }
 
+DEFINE_XARRAY(imm_copy_xa);
+
+/**
+ * imm_copy_drop() - forget the kept copy of a buffer page
+ * @b: the buffer
+ * @idx: the page
+ *
+ * Context: the caller holds @b->lock.
+ */
+void imm_copy_drop(struct imm_buf *b, unsigned long idx)
+{
+	struct page *c;
+
+	lockdep_assert_held(&b->lock);
+	if (!b->copies || !b->copies[idx].page)
+		return;
+	c = b->copies[idx].page;
+	b->copies[idx].page = NULL;
+	xa_erase(&imm_copy_xa, page_to_pfn(c));
+	put_page(c);
+	atomic64_dec(&imm_stats.copies_kept);
+}
+
+/* Forget every kept copy of @b, and the dirty bits the PME kept. */
+static void copies_reset(struct imm_buf *b)
+{
+	unsigned long i;
+
+	lockdep_assert_held(&b->lock);
+	for (i = 0; b->copies && i < b->nr_pages; i++) {
+		imm_copy_drop(b, i);
+		b->copies[i].ad = 0;
+	}
+}
+
+/**
+ * imm_copies_evacuate() - free the kept copies in a frame range
+ * @lo: first frame
+ * @hi: end of the range
+ *
+ * Context: process context, takes the buffers' locks.
+ */
+void imm_copies_evacuate(unsigned long lo, unsigned long hi)
+{
+	unsigned long pfn = lo, i;
+	struct imm_buf *b;
+
+	while (pfn < hi) {
+		rcu_read_lock();
+		b = xa_find(&imm_copy_xa, &pfn, hi - 1, XA_PRESENT);
+		if (b && !kref_get_unless_zero(&b->ref)) {
+			/* Being freed: its copies go with it. */
+			rcu_read_unlock();
+			pfn++;
+			continue;
+		}
+		rcu_read_unlock();
+		if (!b)
+			break;
+		mutex_lock(&b->lock);
+		for (i = 0; b->copies && i < b->nr_pages; i++) {
+			struct page *c = b->copies[i].page;
+
+			if (c && page_to_pfn(c) >= lo && page_to_pfn(c) < hi)
+				imm_copy_drop(b, i);
+		}
+		mutex_unlock(&b->lock);
+		imm_buf_put(b);
+		pfn++;
+	}
+}
+
 static void buf_release(struct kref *ref)
 {
 	struct imm_buf *b = container_of(ref, struct imm_buf, ref);
 	unsigned long i;
 
 	/* Unmapped before the last reference went: no RMT entry is left. */
+	mutex_lock(&b->lock);
+	copies_reset(b);
+	mutex_unlock(&b->lock);
 	for (i = 0; i < b->nr_pages; i++)
 		if (b->pages[i])
 			put_page(b->pages[i]);
 	kvfree(b->pages);
 	kvfree(b->rmt);
-	kfree(b);
+	kvfree(b->copies);
+	/* Evacuations look buffers up in imm_copy_xa under RCU. */
+	kfree_rcu(b, rcu);
 }
 
 /**
@@ -145,8 +223,31 @@ static vm_fault_t buf_fault(struct vm_fault *vmf)
 	return 0;
 }
 
+/*
+ * A CPU write to a page: the mapping is write-protected until the
+ * first write (the file has page_mkwrite), and every move zaps it, so
+ * the page's kept copy goes before any CPU write can land.
+ */
+static vm_fault_t buf_mkwrite(struct vm_fault *vmf)
+{
+	struct imm_buf *b = vmf->vma->vm_file->private_data;
+	struct page *page = vmf->page;
+
+	mutex_lock(&b->lock);
+	if (b->pages[vmf->pgoff] != page) {
+		/* Moved since the fault: fault again onto the new page. */
+		mutex_unlock(&b->lock);
+		return VM_FAULT_NOPAGE;
+	}
+	imm_copy_drop(b, vmf->pgoff);
+	mutex_unlock(&b->lock);
+	lock_page(page);
+	return VM_FAULT_LOCKED;
+}
+
 static const struct vm_operations_struct buf_vm_ops = {
 	.fault = buf_fault,
+	.page_mkwrite = buf_mkwrite,
 };
 
 static int buf_mmap(struct file *file, struct vm_area_struct *vma)
@@ -378,6 +479,8 @@ int imm_buf_unmap(struct imm_buf *b, struct imm_domain *d)
 	/* Holes are fine and no split is needed: 4K leaves, whole range. */
 	ptsel_partition_unmap(d->part, b->iova, b->nr_pages << PAGE_SHIFT);
 	rmt_drop(b, b->nr_pages);
+	/* Without a PTE no dirty bit says whether a copy is still good. */
+	copies_reset(b);
 	b->dom = NULL;
 	mutex_unlock(&b->lock);
 	imm_domain_put(d);
@@ -406,6 +509,14 @@ static int buf_page_ad(struct imm_buf *b, unsigned long idx, bool clear,
 	}
 	if (ret)
 		return ret;
+	if (b->copies) {
+		prot |= b->copies[idx].ad;
+		/* A dirty bit cleared under the PME's feet: the copy goes. */
+		if (clear) {
+			b->copies[idx].ad = 0;
+			imm_copy_drop(b, idx);
+		}
+	}
 	*ad = (prot & PTSEL_LEAF_ACCESSED ? IOMMU_MIGRATE_AD_ACCESSED : 0) |
 	      (prot & PTSEL_LEAF_DIRTY ? IOMMU_MIGRATE_AD_DIRTY : 0);
 	return 0;
@@ -430,6 +541,8 @@ int imm_buf_page(struct imm_buf *b, struct iommu_migrate_page *pg)
 	pg->node = page_to_nid(b->pages[pg->index]);
 	pg->state = b->rmt[pg->index] ? READ_ONCE(b->rmt[pg->index]->r.state) : -1;
 	pg->ad = 0;
+	if (iommu_migrate_pfn_mapped(pg->pfn))
+		pg->flags |= IOMMU_MIGRATE_PAGE_DEV_MAPPED;
 	if (b->dom)
 		ret = buf_page_ad(b, pg->index,
 				  pg->flags & IOMMU_MIGRATE_PAGE_CLEAR_AD, &pg->ad);

@@ -116,6 +116,36 @@ struct imm_edu {
 static DEFINE_MUTEX(edu_lock);	/* protects edu_dev */
 static struct imm_edu *edu_dev;
 
+/*
+ * The frames of the session's buffer that the device's domain maps,
+ * each with its page index, for iommu_migrate_pfn_mapped() in any
+ * context. A frame is in it from before its iommu_map() until after
+ * its iommu_unmap(). The staging page, the driver's own, is not.
+ */
+static DEFINE_XARRAY(edu_pfns);
+
+/**
+ * imm_edu_pfn_mapped() - does the edu device's domain map a buffer frame?
+ * @pfn: the frame
+ *
+ * Context: any context.
+ * Return: true if @pfn is a page of the session's buffer.
+ */
+bool imm_edu_pfn_mapped(unsigned long pfn)
+{
+	return xa_load(&edu_pfns, pfn) != NULL;
+}
+
+/* Forget the first @n frames of @b (its lock held). */
+static void edu_pfns_erase(struct imm_buf *b, unsigned long n)
+{
+	unsigned long i;
+
+	lockdep_assert_held(&b->lock);
+	for (i = 0; i < n; i++)
+		xa_erase(&edu_pfns, page_to_pfn(b->pages[i]));
+}
+
 static void edu_free(struct kref *ref)
 {
 	kfree(container_of(ref, struct imm_edu, ref));
@@ -297,6 +327,7 @@ static void edu_session_end(struct imm_edu *e)
 	e->task = NULL;
 	mutex_lock(&b->lock);
 	iommu_unmap(e->dom, e->iova, b->nr_pages << PAGE_SHIFT);
+	edu_pfns_erase(b, b->nr_pages);
 	b->edu = NULL;
 	mutex_unlock(&b->lock);
 	e->buf = NULL;
@@ -339,11 +370,21 @@ static int edu_session_start(struct imm_edu *e, struct imm_buf *b,
 		mutex_unlock(&b->lock);
 		return -EBUSY;
 	}
-	for (i = 0; i < b->nr_pages && !ret; i++)
+	for (i = 0; i < b->nr_pages; i++) {
+		ret = xa_insert(&edu_pfns, page_to_pfn(b->pages[i]),
+				xa_mk_value(i), GFP_KERNEL_ACCOUNT);
+		if (ret)
+			break;
 		ret = edu_map_page(e, req->iova + i * PAGE_SIZE, b->pages[i]);
+		if (ret) {
+			xa_erase(&edu_pfns, page_to_pfn(b->pages[i]));
+			break;
+		}
+	}
 	if (ret) {
-		if (i > 1)
-			iommu_unmap(e->dom, req->iova, (i - 1) << PAGE_SHIFT);
+		if (i)
+			iommu_unmap(e->dom, req->iova, i << PAGE_SHIFT);
+		edu_pfns_erase(b, i);
 		mutex_unlock(&b->lock);
 		return ret;
 	}
@@ -370,6 +411,7 @@ static int edu_session_start(struct imm_edu *e, struct imm_buf *b,
 		/* kthread_stop() of no task: unmap by hand. */
 		mutex_lock(&b->lock);
 		iommu_unmap(e->dom, e->iova, size);
+		edu_pfns_erase(b, b->nr_pages);
 		b->edu = NULL;
 		mutex_unlock(&b->lock);
 		e->buf = NULL;
@@ -481,6 +523,11 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx,
 		return 1;
 	/* As for the PME, with its test knob (fail_next_allocs). */
 	new = imm_alloc_dest(d);
+	if (new && xa_insert(&edu_pfns, page_to_pfn(new), xa_mk_value(idx),
+			     GFP_KERNEL_ACCOUNT)) {
+		__free_page(new);
+		new = NULL;
+	}
 	if (!new) {
 		atomic64_inc(&imm_stats.alloc_failures);
 		ret = -ENOMEM;
@@ -503,6 +550,7 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx,
 				       left > 0);
 	if (!left) {
 		atomic64_inc(&imm_stats.drain_timeouts);
+		xa_erase(&edu_pfns, page_to_pfn(new));
 		__free_page(new);
 		ret = -ETIMEDOUT;
 		goto resume;
@@ -530,6 +578,8 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx,
 		trace_iommu_migrate_switch(0, iova, page_to_pfn(old),
 					   page_to_pfn(new), ++e->moves);
 	}
+	/* The frame the IOVA no longer leads to. */
+	xa_erase(&edu_pfns, page_to_pfn(ret ? new : old));
 	mutex_unlock(&b->lock);
 	if (ret)
 		__free_page(new);

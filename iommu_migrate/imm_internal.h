@@ -46,7 +46,7 @@ extern unsigned int imm_edu_copy_delay_ms;
 struct imm_counters {
 	atomic64_t pages_migrated, bytes_migrated, dma_stalls, dma_stall_ns;
 	atomic64_t rmt_violations, migrations_aborted, alloc_failures;
-	atomic64_t drain_timeouts;
+	atomic64_t drain_timeouts, copies_skipped, copies_kept;
 	atomic64_t blocked_hist[IOMMU_MIGRATE_STALL_BUCKETS];
 };
 extern struct imm_counters imm_stats;
@@ -70,6 +70,21 @@ struct imm_rmt_ent {
 
 /* The RMT: page frame number -> struct imm_rmt_ent. */
 extern struct xarray imm_rmt_xa;
+
+/**
+ * struct imm_copy - a buffer page's kept copy (IOMMU_MIGRATE_MIGRATE_KEEP_COPY)
+ * @page: a frame with the page's contents as of its last copy, or NULL;
+ *	  valid while neither a device nor the CPU wrote the page since
+ * @ad: dirty bits the PME took from the page's PTE for its own
+ *	tracking, still reported by IOMMU_MIGRATE_IOC_PAGE
+ */
+struct imm_copy {
+	struct page *page;
+	u32 ad;
+};
+
+/* Kept copies: page frame number -> struct imm_buf, for evacuations. */
+extern struct xarray imm_copy_xa;
 
 void imm_rmt_publish(struct imm_rmt_ent *e, const struct imm_rmt *val);
 void imm_rmt_snapshot(struct imm_rmt_ent *e, struct imm_rmt *val);
@@ -100,6 +115,8 @@ struct imm_domain {
  * @prot: PTSEL_PROT_* of the mapping
  * @edu: the edu device's session that maps it, or NULL (edu.c); it
  *	 and a domain of the model exclude each other
+ * @copies: per page, its kept copy; NULL until the first move that keeps
+ * @rcu: freed after a grace period: evacuations find it in imm_copy_xa
  */
 struct imm_buf {
 	struct kref ref;
@@ -113,6 +130,8 @@ struct imm_buf {
 	u64 iova;
 	u32 prot;
 	struct imm_edu *edu;
+	struct imm_copy *copies;
+	struct rcu_head rcu;
 };
 
 /**
@@ -164,6 +183,8 @@ int imm_buf_map(struct imm_buf *b, struct imm_domain *d, u64 iova, u32 prot);
 int imm_buf_unmap(struct imm_buf *b, struct imm_domain *d);
 int imm_buf_page(struct imm_buf *b, struct iommu_migrate_page *pg);
 int imm_probe(struct imm_domain *d, u64 iova, u64 pfn);
+void imm_copy_drop(struct imm_buf *b, unsigned long idx);
+void imm_copies_evacuate(unsigned long lo, unsigned long hi);
 
 /* engine.c */
 struct imm_engine *imm_engine_start(struct imm_domain *d,
@@ -212,6 +233,9 @@ void imm_dest_release(struct imm_dest *d);
 int imm_pme_start(void);
 void imm_pme_stop(void);
 int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);
+#if IS_ENABLED(CONFIG_KUNIT)
+int imm_block_entry(struct imm_buf *b, struct imm_rmt_ent *e);
+#endif
 
 /* edu.c: QEMU's edu device behind a real IOMMU */
 int imm_edu_init(void);
@@ -221,6 +245,7 @@ void imm_edu_release(void *owner);
 int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);
 void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
 		      unsigned long *moved, unsigned long *failed);
+bool imm_edu_pfn_mapped(unsigned long pfn);
 
 /* dev.c, sysfs.c */
 int imm_dev_init(void);

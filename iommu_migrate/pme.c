@@ -44,6 +44,7 @@ struct imm_item {
  * @aborted: pages given up
  * @already: pages already where they should be
  * @cancel: stop before the next batch
+ * @keep: IOMMU_MIGRATE_MIGRATE_KEEP_COPY: old frames stay as copies
  * @done: completed by the PME
  */
 struct imm_req {
@@ -53,6 +54,7 @@ struct imm_req {
 	struct imm_dest dest;
 	u64 moved, aborted, already;
 	bool cancel;
+	bool keep;
 	struct completion done;
 };
 
@@ -70,6 +72,8 @@ struct pme_page {
 	struct imm_rmt snap;
 	u64 gen;		/* the move's, from the switch */
 	bool live;		/* still being moved */
+	bool reuse;		/* @new is the page's kept copy */
+	bool dirty;		/* written since that copy was made */
 };
 
 /**
@@ -185,7 +189,9 @@ static void pme_abort(struct imm_req *rq, struct imm_buf *b,
 		xa_erase(&imm_rmt_xa, page_to_pfn(pp->new));
 		kfree_rcu(pp->nent, rcu);
 	}
-	if (pp->new)
+	if (pp->reuse)
+		b->copies[pp->idx].page = pp->new;	/* still a good copy */
+	else if (pp->new)
 		__free_page(pp->new);
 	pp->live = false;
 	rq->aborted++;
@@ -272,10 +278,72 @@ static int pme_prepare(struct imm_buf *b, struct pme_page *pp)
 	return 0;
 }
 
-/* Step 3: the copy. */
-static int pme_copy(struct pme_page *pp)
+/*
+ * The destination of a page: its kept copy if that is where the
+ * request wants it (the copy step may then skip the copy), else a new
+ * page. A copy elsewhere, or any copy for a request that keeps none,
+ * is dropped.
+ */
+static struct page *pme_dest(struct imm_req *rq, struct imm_buf *b,
+			     struct pme_page *pp)
 {
-	copy_highpage(pp->new, pp->old);
+	struct page *c = b->copies ? b->copies[pp->idx].page : NULL;
+
+	if (c && rq->keep && b->rmt[pp->idx] && !imm_dest_wanted(&rq->dest, c)) {
+		/* In imm_copy_xa until the switch: an abort puts it back. */
+		b->copies[pp->idx].page = NULL;
+		pp->reuse = true;
+		return c;
+	}
+	imm_copy_drop(b, pp->idx);
+	return imm_alloc_dest(&rq->dest);
+}
+
+/*
+ * Before the mark, for a request that keeps copies: test and clear the
+ * PTE's dirty bit. A device writes only through a translation with the
+ * bit set, setting it first if it lacks it: a write between this and
+ * the mark lands on the old page before the copy, and any write to
+ * the new page after the switch sets the bit again (the switch keeps
+ * it, fresh translations lack it). Return: the page was written since
+ * the last clear (true too if the bit could not be read).
+ */
+static bool pme_test_clear_dirty(struct imm_buf *b, struct pme_page *pp)
+{
+	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
+	u32 prot;
+
+	if (ptsel_partition_leaf_ad(b->dom->part, b->iova + pp->idx * PAGE_SIZE,
+				    old, 0, PTSEL_LEAF_DIRTY, &prot))
+		return true;
+	/* IOMMU_MIGRATE_IOC_PAGE still reports it. */
+	b->copies[pp->idx].ad |= prot & PTSEL_LEAF_DIRTY;
+	return prot & PTSEL_LEAF_DIRTY;
+}
+
+/* In the window, drained: did a device write the page since the clear? */
+static bool pme_dirty_now(struct imm_buf *b, struct pme_page *pp)
+{
+	struct ptsel_xlate x;
+
+	if (ptsel_partition_translate(b->dom->part,
+				      b->iova + pp->idx * PAGE_SIZE, &x))
+		return true;
+	return x.prot & PTSEL_LEAF_DIRTY;
+}
+
+/*
+ * Step 3: the copy, unless the destination is the page's kept copy and
+ * nothing wrote the page since that copy was made: no device (the
+ * dirty bit, before and since pme_test_clear_dirty()), no CPU (a CPU
+ * write drops the copy).
+ */
+static int pme_copy(struct imm_buf *b, struct pme_page *pp)
+{
+	if (pp->reuse && !pp->dirty && !pme_dirty_now(b, pp))
+		atomic64_inc(&imm_stats.copies_skipped);
+	else
+		copy_highpage(pp->new, pp->old);
 	trace_iommu_migrate_copy(page_to_pfn(pp->old), page_to_pfn(pp->new),
 				 page_to_nid(pp->new));
 	return pp->ent ? imm_mig_copied(&pp->mig) : 0;
@@ -320,8 +388,11 @@ static void pme_release(void)
 		wake_up_all(&imm_release_wq);
 }
 
-/* After the release: the old page's RMT entry and the page itself go. */
-static void pme_retire_old(struct imm_buf *b, struct pme_page *pp)
+/*
+ * After the release: the old RMT entry goes, and the page itself, or
+ * it stays as the page's copy (@keep). A reused copy is the page now.
+ */
+static void pme_retire_old(struct imm_buf *b, struct pme_page *pp, bool keep)
 {
 	if (pp->ent) {
 		xa_erase(&imm_rmt_xa, page_to_pfn(pp->old));
@@ -330,6 +401,16 @@ static void pme_retire_old(struct imm_buf *b, struct pme_page *pp)
 					   b->iova + pp->idx * PAGE_SIZE,
 					   page_to_pfn(pp->old),
 					   page_to_pfn(pp->new), pp->gen);
+	}
+	if (pp->reuse) {
+		xa_erase(&imm_copy_xa, page_to_pfn(pp->new));
+		atomic64_dec(&imm_stats.copies_kept);
+	}
+	if (keep && pp->ent &&
+	    !xa_insert(&imm_copy_xa, page_to_pfn(pp->old), b, GFP_KERNEL)) {
+		b->copies[pp->idx].page = pp->old;
+		atomic64_inc(&imm_stats.copies_kept);
+		return;
 	}
 	put_page(pp->old);
 }
@@ -369,8 +450,16 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 {
 	struct imm_buf *b = it[0].buf;
 	unsigned int i;
+	bool keep;
 
 	mutex_lock(&b->lock);
+	keep = rq->keep && b->dom;
+	if (keep && !b->copies) {
+		b->copies = kvcalloc(b->nr_pages, sizeof(*b->copies),
+				     GFP_KERNEL_ACCOUNT);
+		/* No copies then: plain moves. */
+		keep = b->copies;
+	}
 	if (b->edu) {
 		/* Queued before the edu device took the buffer: edu.c moves it. */
 		rq->aborted += n;
@@ -389,7 +478,7 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 			continue;
 		}
 		pp[i].live = true;
-		pp[i].new = imm_alloc_dest(&rq->dest);
+		pp[i].new = pme_dest(rq, b, &pp[i]);
 		if (!pp[i].new || pme_prepare(b, &pp[i])) {
 			atomic64_inc(&imm_stats.alloc_failures);
 			pme_abort(rq, b, &pp[i]);
@@ -413,6 +502,8 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		/* Timed: the windows of device-mapped pages only. */
 		mapped = b->rmt[pp[i].idx];
 		steps = mapped && trace_iommu_migrate_window_enabled();
+		if (keep && mapped)
+			pp[i].dirty = pme_test_clear_dirty(b, &pp[i]);
 		if (mapped)
 			t[0] = ktime_get();
 		if (pme_mark(b, &pp[i]))
@@ -425,7 +516,7 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 			goto abort;
 		if (steps)
 			t[2] = ktime_get();
-		if (pme_copy(&pp[i]))
+		if (pme_copy(b, &pp[i]))
 			goto abort;
 		if (steps)
 			t[3] = ktime_get();
@@ -438,7 +529,7 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 			t[5] = ktime_get();
 			pme_account(b, &pp[i], t, steps);
 		}
-		pme_retire_old(b, &pp[i]);
+		pme_retire_old(b, &pp[i], keep);
 		rq->moved++;
 		atomic64_inc(&imm_stats.pages_migrated);
 		atomic64_add(PAGE_SIZE, &imm_stats.bytes_migrated);
@@ -539,7 +630,8 @@ int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 	unsigned long i, first;
 	int ret;
 
-	if (req->flags || req->reserved || !req->size ||
+	if (req->flags & ~IOMMU_MIGRATE_MIGRATE_KEEP_COPY || req->reserved ||
+	    !req->size ||
 	    (req->offset | req->size) % PAGE_SIZE ||
 	    req->offset + req->size < req->offset ||
 	    req->offset + req->size > (u64)b->nr_pages << PAGE_SHIFT ||
@@ -550,6 +642,7 @@ int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 	if (READ_ONCE(b->edu))
 		return imm_edu_migrate(b, req);
 	imm_dest_init(&rq.dest, req->node, 0, 0);
+	rq.keep = req->flags & IOMMU_MIGRATE_MIGRATE_KEEP_COPY;
 	first = req->offset >> PAGE_SHIFT;
 	rq.nr = req->size >> PAGE_SHIFT;
 	rq.items = kvmalloc_array(rq.nr, sizeof(*rq.items), GFP_KERNEL_ACCOUNT);
@@ -580,8 +673,12 @@ static int item_cmp(const void *a, const void *b)
  * iommu_migrate_pfn_mapped() - is a page frame mapped by an IOMMU domain?
  * @pfn: the frame
  *
+ * The frames iommu_migrate_evacuate() moves: those of the model's
+ * domains, and the buffer pages the edu device's domain maps.
+ *
  * Context: any context.
- * Return: true if the RMT has an owned entry for @pfn.
+ * Return: true if the RMT has an owned entry for @pfn, or @pfn is a
+ * page of the edu device's buffer.
  */
 bool iommu_migrate_pfn_mapped(unsigned long pfn)
 {
@@ -592,7 +689,7 @@ bool iommu_migrate_pfn_mapped(unsigned long pfn)
 	e = xa_load(&imm_rmt_xa, pfn);
 	mapped = e && READ_ONCE(e->r.domain);
 	rcu_read_unlock();
-	return mapped;
+	return mapped || imm_edu_pfn_mapped(pfn);
 }
 EXPORT_SYMBOL_GPL(iommu_migrate_pfn_mapped);
 
@@ -663,6 +760,8 @@ int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 	res->failed = rq.aborted;
 	req_put_items(&rq);
 edu:
+	/* Kept copies hold frames too; nothing maps them. */
+	imm_copies_evacuate(start_pfn, end);
 	/* The edu device's pages: no RMT entries, the real IOMMU's. */
 	imm_dest_init(&d, nid, start_pfn, end);
 	imm_edu_evacuate(&d, &res->mapped, &res->moved, &res->failed);
@@ -672,28 +771,69 @@ edu:
 EXPORT_SYMBOL_GPL(iommu_migrate_evacuate);
 
 /**
+ * imm_block_entry() - block one device-mapped page: PTE, then RMT entry
+ * @b: the buffer, mapped in a domain
+ * @e: the RMT entry of one of its pages
+ *
+ * The PTE goes first: if its exchange fails, nothing has changed, and
+ * a device never meets a blocked RMT entry behind a PTE that is not.
+ * A device that translated before the exchange finds the RMT entry
+ * blocked, or holds its in-flight count: the caller drains it.
+ *
+ * Context: the caller holds @b->lock, so no move is half done.
+ * Return: 0 if the page is blocked, now or already; -EBUSY if its RMT
+ * entry or PTE is in a state that cannot become blocked (nothing
+ * changed); -ENOMEM if the PTE's huge leaf could not be split, or
+ * another ptsel_partition_leaf_cmpxchg() error (nothing changed).
+ */
+VISIBLE_IF_KUNIT int imm_block_entry(struct imm_buf *b, struct imm_rmt_ent *e)
+{
+	u64 pa = (u64)page_to_pfn(b->pages[e->idx]) << PAGE_SHIFT;
+	struct imm_rmt r;
+	int next, ret;
+
+	lockdep_assert_held(&b->lock);
+	imm_rmt_snapshot(e, &r);
+	if (r.state == IMM_BLOCKED)
+		return 0;
+	next = imm_state_next(r.state, IMM_EV_BLOCK);
+	if (next < 0)
+		return -EBUSY;
+	ret = ptsel_partition_leaf_cmpxchg(b->dom->part,
+					   b->iova + e->idx * PAGE_SIZE, pa,
+					   IMM_NORMAL, pa, IMM_BLOCKED, NULL);
+	if (ret)
+		return ret == -EAGAIN ? -EBUSY : ret;
+	r.state = next;
+	imm_rmt_publish(e, &r);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_block_entry);
+
+/**
  * iommu_migrate_block() - refuse device access to a page frame
  * @pfn: the frame, mapped by an IOMMU domain
  *
  * For maint_cmd, when the memory device reports that the data of @pfn
- * is lost (uncorrectable poison): the page's RMT entry and I/O PTE
+ * is lost (uncorrectable poison): the page's I/O PTE and RMT entry
  * become blocked, so every device access to it faults from now on, and
  * the call waits for the accesses already in flight. The PME does not
  * move a blocked page. It stays blocked until its buffer is unmapped.
+ * A block that fails changes nothing: the page stays normal.
  *
  * Context: process context, may sleep; takes the buffer's lock.
  * Return: 0 if @pfn is blocked, now or already; -ENOENT if no domain
- * maps @pfn; -ETIMEDOUT if accesses in flight did not drain within
- * max_drain_wait_ms (the page is blocked all the same).
+ * maps @pfn; -EBUSY if its PTE or RMT entry cannot become blocked
+ * (they disagree), -ENOMEM if its PTE could not be split (in both
+ * cases nothing changed); -ETIMEDOUT if accesses in flight did not
+ * drain within max_drain_wait_ms (the page is blocked all the same).
  */
 int iommu_migrate_block(unsigned long pfn)
 {
-	u64 pa = (u64)pfn << PAGE_SHIFT;
 	unsigned long end;
 	struct imm_buf *b = NULL;
 	struct imm_rmt_ent *e;
-	struct imm_rmt r;
-	int ret = 0;
+	int ret;
 
 	rcu_read_lock();
 	e = xa_load(&imm_rmt_xa, pfn);
@@ -717,13 +857,9 @@ int iommu_migrate_block(unsigned long pfn)
 		ret = -ENOENT;
 		goto out;
 	}
-	imm_rmt_snapshot(e, &r);
-	if (r.state == IMM_BLOCKED)
+	ret = imm_block_entry(b, e);
+	if (ret)
 		goto out;
-	r.state = imm_state_next(r.state, IMM_EV_BLOCK);
-	imm_rmt_publish(e, &r);
-	ptsel_partition_leaf_cmpxchg(b->dom->part, b->iova + e->idx * PAGE_SIZE,
-				     pa, IMM_NORMAL, pa, IMM_BLOCKED, NULL);
 	/* Pairs with the device's barrier between in-flight and RMT check. */
 	smp_mb();
 	/* Devices wake imm_drain_wq for moves only: poll, accesses are short. */

@@ -67,6 +67,8 @@ COUNTER(rmt_violations);
 COUNTER(migrations_aborted);
 COUNTER(alloc_failures);
 COUNTER(drain_timeouts);
+COUNTER(copies_skipped);
+COUNTER(copies_kept);
 
 static struct attribute *imm_attrs[] = {
 	&pme_batch_pages_knob.attr.attr,
@@ -85,6 +87,8 @@ static struct attribute *imm_attrs[] = {
 	&migrations_aborted_counter.attr.attr,
 	&alloc_failures_counter.attr.attr,
 	&drain_timeouts_counter.attr.attr,
+	&copies_skipped_counter.attr.attr,
+	&copies_kept_counter.attr.attr,
 	NULL,
 };
 

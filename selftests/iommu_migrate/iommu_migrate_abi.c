@@ -68,6 +68,7 @@ TEST_F(imm, buffer_bad_input)
 	struct iommu_migrate_buf b = { .size = PAGE, .node = -1, .flags = 1 };
 	struct iommu_migrate_map m = { 0 };
 	struct iommu_migrate_id id = { 0 };
+	struct iommu_migrate_page pg;
 	int dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX), buf, other;
 	long max_mb = read_knob("max_buffer_mb");
 	void *p;
@@ -104,7 +105,12 @@ TEST_F(imm, buffer_bad_input)
 	EXPECT_EQ(-EBADF, imm_map(self->dev, -1, dom, 0, IOMMU_MIGRATE_PROT_READ));
 	EXPECT_EQ(-EBADF, imm_map(self->dev, self->dev, dom, 0, IOMMU_MIGRATE_PROT_READ));
 	EXPECT_EQ(-ENOENT, imm_map(self->dev, buf, 77, 0, IOMMU_MIGRATE_PROT_READ));
+	EXPECT_EQ(0, imm_page(self->dev, buf, 0, &pg));
+	EXPECT_EQ(0, pg.flags & IOMMU_MIGRATE_PAGE_DEV_MAPPED);
 	EXPECT_EQ(0, imm_map(self->dev, buf, dom, 0x100000, IOMMU_MIGRATE_PROT_READ));
+	/* iommu_migrate_pfn_mapped() sees a mapped frame, until the unmap. */
+	EXPECT_EQ(0, imm_page(self->dev, buf, 0, &pg));
+	EXPECT_EQ(IOMMU_MIGRATE_PAGE_DEV_MAPPED, pg.flags);
 	EXPECT_EQ(-EBUSY, imm_map(self->dev, buf, dom, 0x200000, IOMMU_MIGRATE_PROT_READ));
 	EXPECT_EQ(-EEXIST, imm_map(self->dev, other, dom, 0x102000, IOMMU_MIGRATE_PROT_READ));
 	EXPECT_EQ(-ENOENT, imm_unmap(self->dev, other, dom));
@@ -115,6 +121,10 @@ TEST_F(imm, buffer_bad_input)
 	id.id = dom;
 	EXPECT_EQ(-EBUSY, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_DOMAIN_DESTROY, &id));
 	EXPECT_EQ(0, imm_unmap(self->dev, buf, dom));
+	/* An output flag passed back in is ignored, and recomputed. */
+	pg.flags = IOMMU_MIGRATE_PAGE_DEV_MAPPED;
+	EXPECT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_PAGE, &pg));
+	EXPECT_EQ(0, pg.flags);
 	EXPECT_EQ(-ENOENT, imm_unmap(self->dev, buf, dom));
 	/* The range is free again. */
 	EXPECT_EQ(0, imm_map(self->dev, other, dom, 0x102000, IOMMU_MIGRATE_PROT_READ));
@@ -192,7 +202,7 @@ TEST_F(imm, migrate_and_evacuate_bad_input)
 	EXPECT_EQ(-EBADF, imm_migrate(self->dev, -1, 0, 0, PAGE, &m));
 	EXPECT_EQ(-EBADF, imm_migrate(self->dev, self->dev, 0, 0, PAGE, &m));
 	m.buf_fd = buf;
-	m.flags = 1;
+	m.flags = 2;
 	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_MIGRATE, &m));
 	EXPECT_EQ(0, imm_migrate(self->dev, buf, 0, 0, 4 * PAGE, &m));
 	EXPECT_EQ(4, m.moved + m.already);
@@ -216,7 +226,7 @@ TEST_F(imm, migrate_and_evacuate_bad_input)
 	EXPECT_EQ(0, imm_page(self->dev, buf, 3, &pg));
 	EXPECT_EQ(-1, pg.state);	/* not mapped */
 	EXPECT_EQ(0, pg.ad);
-	pg = (struct iommu_migrate_page){ .buf_fd = buf, .flags = 2 };
+	pg = (struct iommu_migrate_page){ .buf_fd = buf, .flags = 4 };
 	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_PAGE, &pg));
 	pg = (struct iommu_migrate_page){ .buf_fd = buf, .reserved = 1 };
 	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_PAGE, &pg));

@@ -167,6 +167,19 @@ FIXTURE_TEARDOWN(edu)
 	write_file(path, "\n");
 }
 
+/*
+ * Does the kernel's iommu_migrate_pfn_mapped() see page @idx of @buf's
+ * frame as device-mapped (IOMMU_MIGRATE_PAGE_DEV_MAPPED)? -1 on error.
+ */
+static int dev_mapped(int dev, int buf, unsigned long idx)
+{
+	struct iommu_migrate_page pg;
+
+	if (imm_page(dev, buf, idx, &pg))
+		return -1;
+	return !!(pg.flags & IOMMU_MIGRATE_PAGE_DEV_MAPPED);
+}
+
 /* Every page of @buf on @node, as the module and move_pages() see it. */
 static int pages_on(int dev, int buf, const void *map, int node)
 {
@@ -421,6 +434,9 @@ TEST_F(edu, bad_input)
  * An evacuation of a frame range finds the pages the device writes to
  * (they have no RMT entry: the real IOMMU maps them) and moves them
  * out under its DMA, with the hold and the drain; nothing is lost.
+ * iommu_migrate_pfn_mapped(), which maint_cmd asks before it
+ * evacuates, sees those frames from the session's start to its end,
+ * the new one after each move.
  */
 TEST_F_TIMEOUT(edu, evacuation_moves_device_pages, 120)
 {
@@ -438,7 +454,12 @@ TEST_F_TIMEOUT(edu, evacuation_moves_device_pages, 120)
 		return;
 	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg0));
 	ASSERT_EQ(0, imm_page(self->dev, buf, 1, &pg1));
+	/* Not device-mapped before the session, both pages during it. */
+	EXPECT_EQ(0, dev_mapped(self->dev, buf, 0));
+	EXPECT_EQ(0, dev_mapped(self->dev, buf, 1));
 	ASSERT_EQ(0, edu_start(self->dev, buf, EDU_IOVA, count));
+	EXPECT_EQ(1, dev_mapped(self->dev, buf, 0));
+	EXPECT_EQ(1, dev_mapped(self->dev, buf, 1));
 	/* Page 0's frame, to any node, while the device writes page 0. */
 	ev = (struct iommu_migrate_evacuate){
 		.start_pfn = pg0.pfn, .nr_pages = 1, .node = -1,
@@ -449,6 +470,8 @@ TEST_F_TIMEOUT(edu, evacuation_moves_device_pages, 120)
 	EXPECT_EQ(0, ev.failed);
 	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg));
 	EXPECT_NE(pg0.pfn, pg.pfn);
+	/* The new frame is device-mapped as the old one was. */
+	EXPECT_NE(0, pg.flags & IOMMU_MIGRATE_PAGE_DEV_MAPPED);
 	/* Page 1's frame, to node 1. */
 	ev = (struct iommu_migrate_evacuate){
 		.start_pfn = pg1.pfn, .nr_pages = 1, .node = 1,
@@ -459,6 +482,7 @@ TEST_F_TIMEOUT(edu, evacuation_moves_device_pages, 120)
 	ASSERT_EQ(0, imm_page(self->dev, buf, 1, &pg));
 	EXPECT_NE(pg1.pfn, pg.pfn);
 	EXPECT_EQ(1, pg.node);
+	EXPECT_NE(0, pg.flags & IOMMU_MIGRATE_PAGE_DEV_MAPPED);
 	/* Nothing of the session is left in the frames it left. */
 	ev = (struct iommu_migrate_evacuate){
 		.start_pfn = pg0.pfn, .nr_pages = 1, .node = -1,
@@ -467,6 +491,9 @@ TEST_F_TIMEOUT(edu, evacuation_moves_device_pages, 120)
 	EXPECT_EQ(0, ev.mapped);
 	ASSERT_EQ(0, edu_wait(self->dev, &st));
 	ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	/* The session's end unmaps them. */
+	EXPECT_EQ(0, dev_mapped(self->dev, buf, 0));
+	EXPECT_EQ(0, dev_mapped(self->dev, buf, 1));
 	EXPECT_EQ(2, st.migrated);
 	EXPECT_EQ(0, st.dma_errors);
 	check_records(map, EDU_IOVA, 2 * PAGE / REC, IOMMU_MIGRATE_EDU_ENGINE,

@@ -364,4 +364,118 @@ TEST_F(pme, accessed_dirty_bits_follow_devices)
 	close(buf);
 }
 
+/* A migration of @buf's first @pages that keeps the old frames as copies. */
+static long migrate_keep(int dev, int buf, int node, unsigned long pages,
+			 struct iommu_migrate_migrate *m)
+{
+	*m = (struct iommu_migrate_migrate){
+		.buf_fd = buf, .node = node, .size = pages * PAGE,
+		.flags = IOMMU_MIGRATE_MIGRATE_KEEP_COPY,
+	};
+	return imm_ioctl(dev, IOMMU_MIGRATE_IOC_MIGRATE, m);
+}
+
+/*
+ * IOMMU_MIGRATE_MIGRATE_KEEP_COPY: a page moves back onto its kept copy
+ * without a copy only if neither a device (dirty bit) nor the CPU wrote
+ * it since; the written pages are copied, and their data is there.
+ */
+TEST_F(pme, kept_copies_skip_only_clean_pages)
+{
+	enum { N = 8 };
+	const unsigned long long iova = 1ULL << 34;
+	int buf = mapped_buf(_metadata, self->dev, self->dom, N, 0, iova);
+	long skipped0 = read_knob("copies_skipped");
+	long kept0 = read_knob("copies_kept");
+	struct iommu_migrate_engine_stats st;
+	struct iommu_migrate_migrate m;
+	struct rec_result r;
+	char *map;
+	long id;
+
+	/* Nothing to reuse yet: every page copied, its old frame kept. */
+	ASSERT_EQ(0, migrate_keep(self->dev, buf, 1, N, &m));
+	EXPECT_EQ(N, m.moved);
+	EXPECT_EQ(skipped0, read_knob("copies_skipped"));
+	EXPECT_EQ(kept0 + N, read_knob("copies_kept"));
+	/* Back: nothing wrote, no page is copied again. */
+	ASSERT_EQ(0, migrate_keep(self->dev, buf, 0, N, &m));
+	EXPECT_EQ(N, m.moved);
+	EXPECT_EQ(skipped0 + N, read_knob("copies_skipped"));
+	EXPECT_EQ(kept0 + N, read_knob("copies_kept"));
+	EXPECT_EQ(N, on_node(_metadata, self->dev, buf, N, 0));
+	/* A device writes page 0, the CPU page 5. */
+	id = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+			iova, PAGE, PAGE / REC, 0);
+	ASSERT_LT(0, id);
+	do {
+		usleep(1000);
+		memset(&st, 0, sizeof(st));
+		st.id = id;
+		ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, &st));
+	} while (st.running);
+	ASSERT_EQ(0, imm_engine_stop(self->dev, id, &st));
+	ASSERT_EQ(PAGE / REC, st.writes);
+	map = mmap(NULL, N * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	map[5 * PAGE + 7] = 0x5a;
+	/* Those two are copied; the six others switch to their copies. */
+	ASSERT_EQ(0, migrate_keep(self->dev, buf, 1, N, &m));
+	EXPECT_EQ(N, m.moved);
+	EXPECT_EQ(skipped0 + 2 * N - 2, read_knob("copies_skipped"));
+	EXPECT_EQ(N, on_node(_metadata, self->dev, buf, N, 1));
+	EXPECT_EQ(0x5a, map[5 * PAGE + 7]);
+	check_records(map, iova, PAGE / REC, id, st.writes, &r);
+	EXPECT_EQ(PAGE / REC, r.ok);
+	/* The PME took the dirty bit for itself; the page still reports it. */
+	EXPECT_NE(0, page_ad(_metadata, self->dev, buf, 0, false) &
+		  IOMMU_MIGRATE_AD_DIRTY);
+	/* A move without the flag frees the copies; so does the unmap. */
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 0, 0, 4 * PAGE, &m));
+	EXPECT_EQ(4, m.moved);
+	EXPECT_EQ(kept0 + N - 4, read_knob("copies_kept"));
+	EXPECT_EQ(0, imm_unmap(self->dev, buf, self->dom));
+	EXPECT_EQ(kept0, read_knob("copies_kept"));
+	EXPECT_EQ(0x5a, map[5 * PAGE + 7]);
+	munmap(map, N * PAGE);
+	close(buf);
+}
+
+/*
+ * No lost write: an engine keeps writing sequence-numbered records
+ * while the buffer hops between the nodes on its kept copies. Some
+ * pages are written between two hops and must be copied, the others
+ * may switch to their copies; every record must be there at the end.
+ */
+TEST_F_TIMEOUT(pme, kept_copies_lose_no_write, 120)
+{
+	enum { N = 8, ROUNDS = 40 };
+	const unsigned long long iova = 1ULL << 35;
+	int buf = mapped_buf(_metadata, self->dev, self->dom, N, 0, iova);
+	long skipped0 = read_knob("copies_skipped"), skipped;
+	struct iommu_migrate_migrate m;
+	unsigned long moved = 0;
+	int i;
+	long id;
+
+	id = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+			iova, N * PAGE, 0, 2000);
+	ASSERT_LT(0, id);
+	for (i = 0; i < ROUNDS; i++) {
+		usleep(10000);
+		ASSERT_EQ(0, migrate_keep(self->dev, buf, !(i & 1), N, &m));
+		EXPECT_EQ(0, m.aborted);
+		moved += m.moved;
+	}
+	expect_intact(_metadata, self->dev, id, buf, N, iova);
+	skipped = read_knob("copies_skipped") - skipped0;
+	TH_LOG("%lu pages moved, %ld copies skipped", moved, skipped);
+	EXPECT_EQ(ROUNDS * N, moved);
+	/* Both paths ran: clean pages switched, written ones copied. */
+	EXPECT_LT(0, skipped);
+	EXPECT_LT(N, moved - skipped);
+	EXPECT_EQ(0, imm_unmap(self->dev, buf, self->dom));
+	close(buf);
+}
+
 TEST_HARNESS_MAIN

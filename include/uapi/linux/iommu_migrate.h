@@ -209,13 +209,23 @@ struct iommu_migrate_id {
  * @aborted: output: pages left where they were (allocation failure,
  *	     drain timeout); devices went on using them
  * @already: output: pages already on @node
- * @flags: must be zero
+ * @flags: IOMMU_MIGRATE_MIGRATE_KEEP_COPY: keep each moved page's old
+ *	   frame as a copy of it. A later move of the page back to that
+ *	   copy's node switches to the copy without copying again when
+ *	   neither a device (the dirty bit of its I/O PTE) nor the CPU
+ *	   wrote the page since. The copies cost memory; an unmap of the
+ *	   buffer, an evacuation of their frames or a move without the
+ *	   flag frees them. Only for pages mapped in a domain of the
+ *	   model.
  * @reserved: must be zero
  *
  * Runs on the PME kthread, in batches of pme_batch_pages; the call
  * waits for it. A fatal signal cancels what has not started, and the
  * call returns -EINTR; the counts say how far it got.
  */
+/* Flags of struct iommu_migrate_migrate */
+#define IOMMU_MIGRATE_MIGRATE_KEEP_COPY	(1U << 0)
+
 struct iommu_migrate_migrate {
 	__s32 buf_fd;
 	__s32 node;
@@ -253,7 +263,8 @@ struct iommu_migrate_evacuate {
 };
 
 /* Flags of struct iommu_migrate_page */
-#define IOMMU_MIGRATE_PAGE_CLEAR_AD	(1U << 0)
+#define IOMMU_MIGRATE_PAGE_CLEAR_AD	(1U << 0)	/* in */
+#define IOMMU_MIGRATE_PAGE_DEV_MAPPED	(1U << 1)	/* out */
 
 /* Bits of iommu_migrate_page.ad: what devices did since the last clear */
 #define IOMMU_MIGRATE_AD_ACCESSED	(1U << 0)
@@ -262,8 +273,12 @@ struct iommu_migrate_evacuate {
 /**
  * struct iommu_migrate_page - where one buffer page is now
  * @buf_fd: the buffer
- * @flags: IOMMU_MIGRATE_PAGE_CLEAR_AD: clear the accessed and dirty
- *	   bits of the page's I/O PTE after reading them into @ad
+ * @flags: in: IOMMU_MIGRATE_PAGE_CLEAR_AD: clear the accessed and dirty
+ *	   bits of the page's I/O PTE after reading them into @ad;
+ *	   out: IOMMU_MIGRATE_PAGE_DEV_MAPPED is added if a device's
+ *	   domain maps the frame (a domain of the model, or the edu
+ *	   device's), as the in-kernel iommu_migrate_pfn_mapped() says;
+ *	   it is ignored on input
  * @index: page index in the buffer
  * @pfn: output: its frame
  * @node: output: its NUMA node
