@@ -228,6 +228,23 @@ static void nn_device_deliver(struct nn_device *nd, bool loaded)
 }
 
 /*
+ * A queued delivery that cannot run (@err: -ESRCH, no VM or thread to
+ * run it in; -EINTR, a fatal signal cut the wait for the vCPU short):
+ * its doorbells stay pending in the device, counted and traced here.
+ */
+static void nn_device_strand(struct nn_device *nd, int err)
+{
+	struct nn_ctx *ctx = nd->ctx;
+	u64 pending;
+
+	mutex_lock(&ctx->lock);
+	pending = nd->core.pending + atomic64_read(&nd->signalled);
+	mutex_unlock(&ctx->lock);
+	atomic64_inc(&nn_stats.stranded);
+	trace_nn_fault(ctx->id, nd->core.index, err, pending);
+}
+
+/*
  * The delivery needs a loaded vCPU of the context's VM. Usually the task
  * work runs from xfer_to_guest_mode_handle_work(), inside KVM_RUN, with
  * the vCPU that rang still loaded. But a signal pending then makes
@@ -251,15 +268,19 @@ static void nn_device_deliver_loaded(struct nn_device *nd, struct kvm_vcpu *rang
 			nn_device_deliver(nd, false);
 		return;
 	}
-	if (READ_ONCE(rang->kvm->vm_dead) || rang->kvm->mm != current->mm)
+	if (READ_ONCE(rang->kvm->vm_dead) || rang->kvm->mm != current->mm) {
+		nn_device_strand(nd, -ESRCH);
 		return;
+	}
 	/*
 	 * This may wait, on the way back to user space, for another of the
 	 * VMM's threads to finish an ioctl on this vCPU; the wait is
 	 * killable, and the doorbell stays pending if it is cut short.
 	 */
-	if (mutex_lock_killable(&rang->mutex))
+	if (mutex_lock_killable(&rang->mutex)) {
+		nn_device_strand(nd, -EINTR);
 		return;
+	}
 	vcpu_load(rang);
 	nn_device_deliver(nd, true);
 	vcpu_put(rang);
@@ -359,6 +380,8 @@ static void nn_twork_fn(struct callback_head *cb)
 	smp_mb__after_atomic();
 	if (!(current->flags & PF_EXITING))
 		nn_device_deliver_loaded(nd, rang);
+	else
+		nn_device_strand(nd, -ESRCH);
 	if (hold)
 		nn_hold_at(1);
 	nn_device_put(nd);

@@ -26,6 +26,7 @@
  * @dropped: doorbells pending in devices removed before a delivery
  * @interrupts: interrupts raised into L1
  * @unowned: doorbells signalled outside a vCPU of their VM (left pending)
+ * @stranded: queued deliveries that could not run (left pending)
  * @contexts: contexts alive
  */
 struct nn_global_stats {
@@ -41,6 +42,7 @@ struct nn_global_stats {
 	atomic64_t dropped;
 	atomic64_t interrupts;
 	atomic64_t unowned;
+	atomic64_t stranded;
 	atomic_t contexts;
 };
 

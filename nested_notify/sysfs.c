@@ -51,6 +51,7 @@ NN_COUNTER(interrupts, &nn_stats.interrupts);
 NN_COUNTER(unowned_doorbells, &nn_stats.unowned);
 NN_COUNTER(loaded_deliveries, &nn_stats.loaded);
 NN_COUNTER(dropped_doorbells, &nn_stats.dropped);
+NN_COUNTER(stranded_deliveries, &nn_stats.stranded);
 
 static ssize_t contexts_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
@@ -73,6 +74,7 @@ static struct attribute *nn_attrs[] = {
 	&unowned_doorbells_counter.attr.attr,
 	&loaded_deliveries_counter.attr.attr,
 	&dropped_doorbells_counter.attr.attr,
+	&stranded_deliveries_counter.attr.attr,
 	&contexts_attr.attr,
 	NULL,
 };

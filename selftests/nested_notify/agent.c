@@ -231,7 +231,10 @@ static void l2_main(void)
 		while (CTL->paced && CTL->consumed < i + 1)
 			pause();
 		if (CTL->paced) {	/* the round trip, on this vCPU's clock */
-			CTL->rt_tsc += rdtsc() - ((u64 *)AG_TSC)[i % AG_TSC_N];
+			u64 rt = rdtsc() - ((u64 *)AG_TSC)[i % AG_TSC_N];
+
+			((u64 *)AG_RT)[i % AG_TSC_N] = rt;
+			CTL->rt_tsc += rt;
 			CTL->rt_n++;
 		}
 		if (CTL->remap_at && i + 1 == CTL->remap_at)
@@ -327,6 +330,33 @@ static void remap(void)
 	CTL->remaps++;
 }
 
+/*
+ * Poll the ring up to ctl->poll_tsc cycles for a record (or the end of
+ * the run); true if there is one. A driver with adaptive polling
+ * (haltpoll, NAPI) does the same before it sleeps: no interrupt is
+ * needed for what comes meanwhile.
+ */
+static int poll_ring(void)
+{
+	u64 t0, bound = CTL->poll_tsc;
+
+	if (!bound)
+		return 0;
+	t0 = rdtsc();
+	do {
+		barrier();
+		if (RING->cons != RING->prod) {
+			CTL->polled++;
+			return 1;
+		}
+		if ((CTL->phase0 == 2 && CTL->consumed == CTL->l2_rung + CTL->flushes) ||
+		    CTL->hold || (CTL->remap_req && !CTL->remaps))
+			return 1;
+		pause();
+	} while (rdtsc() - t0 < bound);
+	return 0;
+}
+
 static void consumer(void)
 {
 	cpu_setup();
@@ -353,6 +383,8 @@ static void consumer(void)
 		}
 		if (CTL->phase0 == 2 && CTL->consumed == CTL->l2_rung + CTL->flushes)
 			break;
+		if (poll_ring())
+			continue;
 		arm(1);
 		if (RING->cons != RING->prod)
 			continue;

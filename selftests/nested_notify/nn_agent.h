@@ -38,6 +38,7 @@
 #define AG_RING_GPA2	0x600000ULL	/* after the remap */
 #define AG_TSC		0x700000ULL	/* L2's TSC at each doorbell, AG_TSC_N of them */
 #define AG_TSC_N	4096
+#define AG_RT		0x780000ULL	/* paced: L2's round trip of each doorbell, AG_TSC_N */
 #define AG_MEM		0x800000ULL	/* slot 0 size */
 
 #define RING_VA		0x8000000000ULL	/* PML4 slot 1 */
@@ -109,6 +110,15 @@ struct ag_ctl {
 	unsigned int why_val;
 	/* VMM -> agent */
 	unsigned int nudge;		/* L2 done: L1 rings again while records are missing */
+	/*
+	 * The consumer polls the ring this many TSC cycles (its own clock)
+	 * before it arms it and sleeps in HLT, as a driver with adaptive
+	 * polling would (0: never polls). Whatever fills the ring, the
+	 * consumer is the same.
+	 */
+	unsigned long long poll_tsc;
+	/* agent -> VMM */
+	unsigned long long polled;	/* records found while polling, not woken for */
 };
 
 #endif /* _NN_AGENT_H */
