@@ -1384,6 +1384,44 @@ u64 mc_bg_reg(const struct mc_bg *bg)
 EXPORT_SYMBOL_IF_KUNIT(mc_bg_reg);
 
 /**
+ * mc_bg_judge() - the host's decision about the background command it waits for
+ * @reg: the background status register, read once
+ * @opcode: the command the host started
+ * @dead: the device is going away
+ * @now: the time now
+ * @deadline: when the command overruns (bg_timeout_ms after its start,
+ *	same unit as @now); at @deadline it is still in time
+ * @err: the result the host returns, 0 while it waits
+ *
+ * An ended command is the answer, even on a device going away or past
+ * its time: it is not aborted. A register that shows another command,
+ * or this one still running, means waiting, unless the device goes
+ * (aborted at once, -ENODEV) or the time is over (aborted, -ETIMEDOUT).
+ *
+ * Context: any; pure.
+ * Return: MC_BGV_WAIT, MC_BGV_DONE or MC_BGV_ABORT.
+ */
+enum mc_bg_verdict mc_bg_judge(u64 reg, u16 opcode, bool dead, u64 now,
+			       u64 deadline, int *err)
+{
+	if (!(reg & MC_BGREG_RUNNING) && MC_BGREG_OPCODE(reg) == opcode) {
+		*err = mc_rc_errno(MC_BGREG_RC(reg));
+		return MC_BGV_DONE;
+	}
+	if (dead) {
+		*err = -ENODEV;
+		return MC_BGV_ABORT;
+	}
+	if (now > deadline) {
+		*err = -ETIMEDOUT;
+		return MC_BGV_ABORT;
+	}
+	*err = 0;
+	return MC_BGV_WAIT;
+}
+EXPORT_SYMBOL_IF_KUNIT(mc_bg_judge);
+
+/**
  * mc_bg_status_encode() - build a Background Operation Status reply
  * @out: payload buffer of at least MC_BG_STATUS_LEN bytes
  * @bg: the device's background state

@@ -259,6 +259,49 @@ static void bg_state_machine(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mc_rc_errno(MC_RC_BUSY), -EBUSY);
 }
 
+/* The host's wait for its background command: wait, done, or abort. */
+static void bg_judge(struct kunit *test)
+{
+	const u16 pm = MC_OP_PERFORM_MAINT;
+	struct mc_bg bg = { 0 }, other = { 0 };
+	int err = 1;
+
+	KUNIT_ASSERT_EQ(test, mc_bg_start(&bg, pm, 0, 100), 0);
+	KUNIT_EXPECT_EQ(test, mc_bg_judge(mc_bg_reg(&bg), pm, false, 50, 80, &err),
+			MC_BGV_WAIT);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	/* At the deadline still in time; past it, overrun. */
+	KUNIT_EXPECT_EQ(test, mc_bg_judge(mc_bg_reg(&bg), pm, false, 80, 80, &err),
+			MC_BGV_WAIT);
+	KUNIT_EXPECT_EQ(test, mc_bg_judge(mc_bg_reg(&bg), pm, false, 81, 80, &err),
+			MC_BGV_ABORT);
+	KUNIT_EXPECT_EQ(test, err, -ETIMEDOUT);
+	/* The device going: aborted at once, long before its time. */
+	KUNIT_EXPECT_EQ(test, mc_bg_judge(mc_bg_reg(&bg), pm, true, 1, 80, &err),
+			MC_BGV_ABORT);
+	KUNIT_EXPECT_EQ(test, err, -ENODEV);
+	/* Ended: the answer, even late and with the device going. */
+	KUNIT_EXPECT_TRUE(test, mc_bg_tick(&bg, 100));
+	KUNIT_EXPECT_EQ(test, mc_bg_judge(mc_bg_reg(&bg), pm, true, 500, 80, &err),
+			MC_BGV_DONE);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	/* Ended by an abort: its return code's errno. */
+	KUNIT_ASSERT_EQ(test, mc_bg_start(&bg, pm, 200, 100), 0);
+	KUNIT_ASSERT_EQ(test, mc_bg_abort(&bg), 0);
+	KUNIT_EXPECT_EQ(test, mc_bg_judge(mc_bg_reg(&bg), pm, false, 210, 300, &err),
+			MC_BGV_DONE);
+	KUNIT_EXPECT_EQ(test, err, -ECANCELED);
+	/* Another command's end, or an idle register, is not ours. */
+	KUNIT_ASSERT_EQ(test, mc_bg_start(&other, MC_OP_SCAN_MEDIA, 0, 1), 0);
+	KUNIT_EXPECT_TRUE(test, mc_bg_tick(&other, 1));
+	KUNIT_EXPECT_EQ(test, mc_bg_judge(mc_bg_reg(&other), pm, false, 5, 10, &err),
+			MC_BGV_WAIT);
+	KUNIT_EXPECT_EQ(test, mc_bg_judge(mc_bg_reg(&other), pm, false, 11, 10, &err),
+			MC_BGV_ABORT);
+	KUNIT_EXPECT_EQ(test, err, -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, mc_bg_judge(0, pm, false, 0, 10, &err), MC_BGV_WAIT);
+}
+
 static void identify_codec(struct kunit *test)
 {
 	struct mc_identify id = { "fw", CAP, 64, 8 }, ib;
@@ -626,6 +669,7 @@ static struct kunit_case mc_core_cases[] = {
 	KUNIT_CASE(caps_gating),
 	KUNIT_CASE(policy_table),
 	KUNIT_CASE(bg_state_machine),
+	KUNIT_CASE(bg_judge),
 	KUNIT_CASE(identify_codec),
 	KUNIT_CASE(cel_codec),
 	KUNIT_CASE(supp_feat_codec),

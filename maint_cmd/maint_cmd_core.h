@@ -388,4 +388,14 @@ int mc_bg_status_encode(u8 *out, const struct mc_bg *bg);
 int mc_bg_status_decode(const u8 *p, size_t len, u16 *opcode, u8 *percent,
 			bool *running, u16 *rc);
 
+/* What the host does next about the background command it waits for. */
+enum mc_bg_verdict {
+	MC_BGV_WAIT,	/* it runs, within its time */
+	MC_BGV_DONE,	/* it ended; the result is its return code's errno */
+	MC_BGV_ABORT,	/* abort it: -ENODEV (device going) or -ETIMEDOUT */
+};
+
+enum mc_bg_verdict mc_bg_judge(u64 reg, u16 opcode, bool dead, u64 now,
+			       u64 deadline, int *err);
+
 #endif /* _MAINT_CMD_CORE_H */

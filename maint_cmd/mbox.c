@@ -69,41 +69,38 @@ static void mc_bg_reap(struct mc_host *h)
 			READ_ONCE(mc_cmd_timeout_ms));
 }
 
-static bool mc_bg_finished_or_dead(struct mc_host *h, u16 op)
-{
-	return READ_ONCE(h->dead) || mc_bg_finished(h, op);
-}
-
 /*
- * Caller holds h->bg_lock: waits for the background command @op. A
- * device going away does not wait out bg_timeout_ms: the command is
- * aborted at once and the caller gets -ENODEV.
+ * Caller holds h->bg_lock: waits for the background command @op, as
+ * mc_bg_judge() decides. A device going away does not wait out
+ * bg_timeout_ms: the command is aborted at once and the caller gets
+ * -ENODEV; one that overruns is aborted too, and the abort is awaited.
  */
 static int mc_bg_wait(struct mc_host *h, u16 op)
 {
-	int ret;
+	u64 deadline = ktime_get_ns() +
+		       (u64)READ_ONCE(mc_bg_timeout_ms) * NSEC_PER_MSEC;
+	enum mc_bg_verdict v;
+	int err;
 
 	lockdep_assert_held(&h->bg_lock);
-	ret = mc_wait(h, &h->bg_done, mc_bg_finished_or_dead, op,
-		      READ_ONCE(mc_bg_timeout_ms));
-	if (!ret && !mc_bg_finished(h, op)) {
-		atomic64_inc(&h->stat[MC_ST_ABORTS]);
-		mc_mbox_send(h, MC_OP_BG_ABORT, NULL, 0, NULL, 0, NULL);
-		mc_wait(h, &h->bg_done, mc_bg_finished, op,
-			READ_ONCE(mc_cmd_timeout_ms));
-		return -ENODEV;
+	for (;;) {
+		v = mc_bg_judge(READ_ONCE(h->regs->bg_status), op,
+				READ_ONCE(h->dead), ktime_get_ns(), deadline, &err);
+		if (v != MC_BGV_WAIT)
+			break;
+		if (READ_ONCE(h->use_irq))
+			wait_for_completion_timeout(&h->bg_done, msecs_to_jiffies(10));
+		else
+			usleep_range(100, 200);
 	}
-	if (ret) {
-		/* Overran: abort it, and the abort is awaited too. */
+	if (v == MC_BGV_DONE)
+		return err;
+	if (err == -ETIMEDOUT)
 		atomic64_inc(&h->stat[MC_ST_TIMEOUTS]);
-		atomic64_inc(&h->stat[MC_ST_ABORTS]);
-		mc_mbox_send(h, MC_OP_BG_ABORT, NULL, 0, NULL, 0, NULL);
-		mc_wait(h, &h->bg_done, mc_bg_finished, op,
-			READ_ONCE(mc_cmd_timeout_ms));
-		return -ETIMEDOUT;
-	}
-	smp_rmb();	/* the result after the status said "done" */
-	return mc_rc_errno(MC_BGREG_RC(READ_ONCE(h->regs->bg_status)));
+	atomic64_inc(&h->stat[MC_ST_ABORTS]);
+	mc_mbox_send(h, MC_OP_BG_ABORT, NULL, 0, NULL, 0, NULL);
+	mc_wait(h, &h->bg_done, mc_bg_finished, op, READ_ONCE(mc_cmd_timeout_ms));
+	return err;
 }
 
 /**

@@ -433,6 +433,70 @@ static void bg_model(void)
 }
 
 /*
+ * The host's wait (mc_bg_judge()) against the device's state machine:
+ * a command of random length, a random bg_timeout, the device going at
+ * a random time, the register read at random times. The host answers
+ * with the command's own result once it ended, whatever else holds;
+ * never waits past the deadline nor on a going device; aborts only a
+ * command that has not ended; and an abort ends the command.
+ */
+static void bg_judge_model(void)
+{
+	static const u16 ops[] = { MC_OP_PERFORM_MAINT, MC_OP_SCAN_MEDIA };
+	unsigned int trial, bad = 0, n[3] = { 0 }, gone = 0, late = 0;
+
+	for (trial = 0; trial < 20000; trial++) {
+		struct mc_bg bg = { 0 };
+		u16 op = ops[random() % 2];
+		u64 t0 = random() % 1000, dur = 1 + random() % 200;
+		u64 deadline = t0 + random() % 300, die = t0 + random() % 600;
+		u64 now = t0;
+		enum mc_bg_verdict v;
+		int err, want;
+
+		/* Now and then the register still shows an earlier command. */
+		if (random() % 4 == 0) {
+			mc_bg_start(&bg, ops[random() % 2], 0, 1);
+			mc_bg_tick(&bg, 1);
+		}
+		bad += mc_bg_start(&bg, op, t0, dur) != 0;
+		for (;;) {
+			bool dead = now >= die, ended;
+
+			mc_bg_tick(&bg, now);
+			ended = bg.state == MC_BG_DONE;
+			v = mc_bg_judge(mc_bg_reg(&bg), op, dead, now, deadline, &err);
+			if (ended) {
+				want = mc_rc_errno(bg.rc);
+				bad += v != MC_BGV_DONE || err != want;
+			} else if (dead) {
+				bad += v != MC_BGV_ABORT || err != -ENODEV;
+			} else if (now > deadline) {
+				bad += v != MC_BGV_ABORT || err != -ETIMEDOUT;
+			} else {
+				bad += v != MC_BGV_WAIT || err;
+			}
+			if (v != MC_BGV_WAIT)
+				break;
+			now += 1 + random() % 20;
+		}
+		n[v]++;
+		gone += v == MC_BGV_ABORT && err == -ENODEV;
+		late += v == MC_BGV_ABORT && err == -ETIMEDOUT;
+		if (v == MC_BGV_ABORT) {
+			/* The host's abort ends it; the next look says so. */
+			bad += mc_bg_abort(&bg) != 0;
+			v = mc_bg_judge(mc_bg_reg(&bg), op, true, now, deadline, &err);
+			bad += v != MC_BGV_DONE || err != -ECANCELED;
+		}
+	}
+	printf("# judge: %u done, %u aborted (%u device gone, %u overran)\n",
+	       n[MC_BGV_DONE], n[MC_BGV_ABORT], gone, late);
+	ok(!bad && n[MC_BGV_DONE] && gone && late,
+	   "background wait: its own result once ended, abort when gone or overrun, never late");
+}
+
+/*
  * Poison list paging against a device model whose list is several pages
  * long, with records of many lines and pages cut at random sizes: the
  * host pages through with mc_poison_next() and sees every record once.
@@ -599,6 +663,7 @@ int main(void)
 	policy_rules();
 	caps_gating();
 	bg_model();
+	bg_judge_model();
 	count_cap();
 	poison_paging();
 	printf("1..%u\n", tests);

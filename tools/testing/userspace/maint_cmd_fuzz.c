@@ -6,6 +6,7 @@
  * ASan sees any read past it). A decoder that accepts must return
  * fields inside their bounds.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const u8 *d;
 	u16 handles[MC_CLEAR_MAX], a16, b16, rc;
 	u32 mask, u;
-	u64 dpa, lines;
+	u64 dpa, lines, u64b;
 	u8 *p, log, pct;
 	bool all, run;
 	unsigned int i;
@@ -46,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	p = malloc(size ? size : 1);
 	memcpy(p, data + 1, size);
-	switch (sel % 14) {
+	switch (sel % 15) {
 	case 0:
 		if (!mc_events_decode(&eh, ev, MC_EVENTS_MAX, p, size, CAP)) {
 			check(eh.count <= MC_EVENTS_MAX);
@@ -110,6 +111,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!mc_dpa_decode(p, size, sel & 1 ? MC_CLEAR_POISON_LEN : MC_INJECT_LEN,
 				   CAP, &dpa))
 			check(dpa < CAP);
+		break;
+	case 14:
+		if (size < 26)
+			break;
+		memcpy(&dpa, p, 8);		/* the register */
+		memcpy(&lines, p + 8, 8);	/* now */
+		memcpy(&u64b, p + 16, 8);	/* deadline */
+		memcpy(&a16, p + 24, 2);	/* the opcode waited for */
+		switch (mc_bg_judge(dpa, a16, sel & 1, lines, u64b, &ret)) {
+		case MC_BGV_DONE:
+			check(!(dpa & MC_BGREG_RUNNING) && MC_BGREG_OPCODE(dpa) == a16 &&
+			      ret == mc_rc_errno(MC_BGREG_RC(dpa)));
+			break;
+		case MC_BGV_ABORT:
+			check(ret == ((sel & 1) ? -ENODEV : -ETIMEDOUT));
+			check((sel & 1) || lines > u64b);
+			break;
+		case MC_BGV_WAIT:
+			check(!ret && !(sel & 1) && lines <= u64b);
+			break;
+		default:
+			check(0);
+		}
 		break;
 	}
 	free(p);
