@@ -24,6 +24,7 @@ const char * const te_fail_names[TE_FAIL_NR] = {
 	[TE_FAIL_PINNED] = "pinned",
 	[TE_FAIL_DISABLED] = "disabled",
 	[TE_FAIL_KVM_WRITES] = "kvm_writes",
+	[TE_FAIL_GPA_SPLIT] = "gpa_split",
 };
 
 static bool page_aligned(u64 v)

@@ -72,6 +72,7 @@ enum te_fail {
 	TE_FAIL_PINNED,		/* a page stayed referenced by someone else */
 	TE_FAIL_DISABLED,	/* "enabled" went to 0 during the collapse */
 	TE_FAIL_KVM_WRITES,	/* KVM itself writes a page (KVM write tracking) */
+	TE_FAIL_GPA_SPLIT,	/* memslots map the window at unrelated addresses */
 	TE_FAIL_NR,
 };
 
