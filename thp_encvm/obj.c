@@ -345,84 +345,6 @@ static struct thp_encvm_ring *te_ring(struct te_obj *o)
 }
 
 /**
- * te_gmap_gfn() - the gfn of an object page
- * @m: the object's guest-physical map
- * @page: the page
- * @gfn: set to its gfn
- *
- * Return: true if @m maps @page.
- */
-bool te_gmap_gfn(const struct te_gmap *m, u64 page, u64 *gfn)
-{
-	unsigned int i;
-
-	for (i = 0; i < m->nr; i++) {
-		if (page - m->seg[i].first < m->seg[i].n) {
-			*gfn = m->seg[i].gfn + (page - m->seg[i].first);
-			return true;
-		}
-	}
-	return false;
-}
-
-/**
- * te_gmap_page() - the object page at a gfn
- * @m: the object's guest-physical map
- * @gfn: the gfn
- * @page: set to the page
- *
- * Return: true if @m maps a page at @gfn.
- */
-bool te_gmap_page(const struct te_gmap *m, u64 gfn, u64 *page)
-{
-	unsigned int i;
-
-	for (i = 0; i < m->nr; i++) {
-		if (gfn - m->seg[i].gfn < m->seg[i].n) {
-			*page = m->seg[i].first + (gfn - m->seg[i].gfn);
-			return true;
-		}
-	}
-	return false;
-}
-
-/**
- * te_gmap_contig() - are object pages at consecutive gfns?
- * @m: the object's guest-physical map
- * @first: first page
- * @n: pages, at least one
- *
- * A window that two memslots map at unrelated guest-physical addresses
- * (across QEMU's PCI hole, say) is not: KVM cannot map it with one
- * 2 MiB entry, and a guest cannot copy it as one run.
- *
- * Return: true if one run of @m holds them all.
- */
-bool te_gmap_contig(const struct te_gmap *m, u64 first, u64 n)
-{
-	unsigned int i;
-
-	for (i = 0; i < m->nr; i++)
-		if (first - m->seg[i].first < m->seg[i].n)
-			return n <= m->seg[i].first + m->seg[i].n - first;
-	return false;
-}
-
-/* Sort @m's runs by object page (a handful: insertion sort). */
-static void te_gmap_sort(struct te_gmap *m)
-{
-	struct te_seg t;
-	unsigned int i, j;
-
-	for (i = 1; i < m->nr; i++) {
-		t = m->seg[i];
-		for (j = i; j && m->seg[j - 1].first > t.first; j--)
-			m->seg[j] = m->seg[j - 1];
-		m->seg[j] = t;
-	}
-}
-
-/**
  * te_obj_gmap() - where do @kvm's memslots map @o?
  * @o: the object
  * @kvm: the VM, in a kvm->srcu read section
@@ -449,8 +371,6 @@ int te_obj_gmap(struct te_obj *o, struct kvm *kvm, u64 gpa,
 	struct kvm_memslots *slots = kvm_memslots(kvm);
 	unsigned long size = o->l.nr_pages << PAGE_SHIFT, lo, hi, s_lo, s_hi;
 	struct kvm_memory_slot *slot;
-	u64 next = 0;
-	unsigned int i, j;
 	int bkt;
 
 	*gen = slots->generation;
@@ -470,29 +390,11 @@ int te_obj_gmap(struct te_obj *o, struct kvm *kvm, u64 gpa,
 			continue;
 		if (slot->flags & KVM_MEMSLOT_INVALID)
 			return -ENOENT;
-		if (m->nr == TE_MAX_SEGS)
+		if (te_gmap_add(m, (lo - *hva) >> PAGE_SHIFT, (hi - lo) >> PAGE_SHIFT,
+				slot->base_gfn + ((lo - s_lo) >> PAGE_SHIFT)))
 			return -E2BIG;
-		m->seg[m->nr++] = (struct te_seg){
-			.first = (lo - *hva) >> PAGE_SHIFT,
-			.n = (hi - lo) >> PAGE_SHIFT,
-			.gfn = slot->base_gfn + ((lo - s_lo) >> PAGE_SHIFT),
-		};
 	}
-	te_gmap_sort(m);
-	/* Each page once: no gap, no overlap; then merge what is consecutive. */
-	for (i = 0, j = 0; i < m->nr; i++) {
-		if (m->seg[i].first != next)
-			return -ENOENT;
-		next += m->seg[i].n;
-		if (j && m->seg[j - 1].gfn + m->seg[j - 1].n == m->seg[i].gfn)
-			m->seg[j - 1].n += m->seg[i].n;
-		else
-			m->seg[j++] = m->seg[i];
-	}
-	m->nr = j;
-	if (next != o->l.nr_pages || m->seg[0].gfn != gpa >> PAGE_SHIFT)
-		return -ENOENT;
-	return 0;
+	return te_gmap_finish(m, o->l.nr_pages, gpa >> PAGE_SHIFT);
 }
 
 /**

@@ -21,40 +21,6 @@ struct mem_cgroup;
 struct te_track;
 struct te_enc;
 
-/*
- * Memslots that may map parts of one object: QEMU maps its RAM with two
- * (below the PCI hole and above 4 GiB); more than a few is a layout
- * the module refuses.
- */
-#define TE_MAX_SEGS	8
-
-/**
- * struct te_seg - a run of object pages at consecutive gfns
- * @first: first object page
- * @n: pages
- * @gfn: gfn of page @first
- */
-struct te_seg {
-	u64 first;
-	u64 n;
-	u64 gfn;
-};
-
-/**
- * struct te_gmap - where the VM's memslots map an object's pages
- * @nr: runs in @seg
- * @seg: the runs, by object page, covering the object without overlap;
- *	 runs at consecutive gfns are merged
- */
-struct te_gmap {
-	unsigned int nr;
-	struct te_seg seg[TE_MAX_SEGS];
-};
-
-bool te_gmap_gfn(const struct te_gmap *m, u64 page, u64 *gfn);
-bool te_gmap_page(const struct te_gmap *m, u64 gfn, u64 *page);
-bool te_gmap_contig(const struct te_gmap *m, u64 first, u64 n);
-
 /**
  * struct te_obj - one guest-memory object
  * @ref: the inode's reference, one while attached, plus one per
