@@ -276,7 +276,7 @@ static enum te_fail stage(struct te_run *r)
 	 * whether they changed while the guest copied.
 	 */
 	idx = srcu_read_lock(&o->kvm->srcu);
-	ok = te_obj_slots_ok(o, o->kvm, o->gpa, o->hva, &r->slots_gen);
+	ok = te_obj_slots_ok(o, &r->slots_gen);
 	srcu_read_unlock(&o->kvm->srcu, idx);
 	if (!ok)
 		return TE_FAIL_MEMSLOT;
@@ -376,8 +376,9 @@ static enum te_fail post(struct te_run *r)
 		 * @done or @flags reset reads @seq 0 or the new one.
 		 */
 		smp_wmb();
-		WRITE_ONCE(q->src_gpa, o->gpa + ((r->first + first) << PAGE_SHIFT));
-		WRITE_ONCE(q->dst_gpa, o->gpa + ((o->l.staging_first + first) << PAGE_SHIFT));
+		/* Both windows are at consecutive gfns: scan, attach. */
+		WRITE_ONCE(q->src_gpa, te_obj_gpa(o, r->first + first));
+		WRITE_ONCE(q->dst_gpa, te_obj_gpa(o, o->l.staging_first + first));
 		WRITE_ONCE(q->nr_pages, n);
 		WRITE_ONCE(q->done, 0);
 		WRITE_ONCE(q->flags, 0);
@@ -899,8 +900,16 @@ static unsigned int scan_obj(struct te_obj *o, unsigned int budget,
 			scanned += TE_WIN_PAGES;
 			break;
 		}
-		if (kind == TE_WIN_ELIGIBLE && o->track &&
-		    te_track_kvm_writes(o, win * TE_WIN_PAGES, TE_WIN_PAGES)) {
+		if (kind == TE_WIN_ELIGIBLE &&
+		    !te_gmap_contig(&o->gmap, win * TE_WIN_PAGES, TE_WIN_PAGES)) {
+			/*
+			 * Two memslots map it at unrelated guest-physical
+			 * addresses: KVM could not map it huge. Counted each
+			 * time the scan passes the window.
+			 */
+			atomic64_inc(&te_stats.failed[TE_FAIL_GPA_SPLIT]);
+		} else if (kind == TE_WIN_ELIGIBLE && o->track &&
+			   te_track_kvm_writes(o, win * TE_WIN_PAGES, TE_WIN_PAGES)) {
 			/*
 			 * KVM writes a page of it itself, unseen by its
 			 * write tracking: not a collapse, counted each time

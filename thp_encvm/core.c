@@ -24,6 +24,7 @@ const char * const te_fail_names[TE_FAIL_NR] = {
 	[TE_FAIL_PINNED] = "pinned",
 	[TE_FAIL_DISABLED] = "disabled",
 	[TE_FAIL_KVM_WRITES] = "kvm_writes",
+	[TE_FAIL_GPA_SPLIT] = "gpa_split",
 };
 
 static bool page_aligned(u64 v)
@@ -299,6 +300,139 @@ bool te_collapse_done(const struct te_collapse *c)
 	return c->nr_switched == TE_WIN_PAGES;
 }
 EXPORT_SYMBOL_IF_KUNIT(te_collapse_done);
+
+/**
+ * te_gmap_gfn() - the gfn of an object page
+ * @m: the object's guest-physical map
+ * @page: the page
+ * @gfn: set to its gfn
+ *
+ * Return: true if @m maps @page.
+ */
+bool te_gmap_gfn(const struct te_gmap *m, u64 page, u64 *gfn)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr; i++) {
+		if (page - m->seg[i].first < m->seg[i].n) {
+			*gfn = m->seg[i].gfn + (page - m->seg[i].first);
+			return true;
+		}
+	}
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(te_gmap_gfn);
+
+/**
+ * te_gmap_page() - the object page at a gfn
+ * @m: the object's guest-physical map
+ * @gfn: the gfn
+ * @page: set to the page
+ *
+ * Return: true if @m maps a page at @gfn.
+ */
+bool te_gmap_page(const struct te_gmap *m, u64 gfn, u64 *page)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr; i++) {
+		if (gfn - m->seg[i].gfn < m->seg[i].n) {
+			*page = m->seg[i].first + (gfn - m->seg[i].gfn);
+			return true;
+		}
+	}
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(te_gmap_page);
+
+/**
+ * te_gmap_contig() - are object pages at consecutive gfns?
+ * @m: the object's guest-physical map
+ * @first: first page
+ * @n: pages, at least one
+ *
+ * A window that two memslots map at unrelated guest-physical addresses
+ * (across QEMU's PCI hole, say) is not: KVM cannot map it with one
+ * 2 MiB entry, and a guest cannot copy it as one run.
+ *
+ * Return: true if one run of @m holds them all.
+ */
+bool te_gmap_contig(const struct te_gmap *m, u64 first, u64 n)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr; i++)
+		if (first - m->seg[i].first < m->seg[i].n)
+			return n <= m->seg[i].first + m->seg[i].n - first;
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(te_gmap_contig);
+
+/* Sort @m's runs by object page (a handful: insertion sort). */
+static void te_gmap_sort(struct te_gmap *m)
+{
+	struct te_seg t;
+	unsigned int i, j;
+
+	for (i = 1; i < m->nr; i++) {
+		t = m->seg[i];
+		for (j = i; j && m->seg[j - 1].first > t.first; j--)
+			m->seg[j] = m->seg[j - 1];
+		m->seg[j] = t;
+	}
+}
+
+/**
+ * te_gmap_add() - record a run of object pages that a memslot maps
+ * @m: the map being built (@m->nr zero to start)
+ * @first: first object page
+ * @n: pages, at least one
+ * @gfn: gfn of page @first
+ *
+ * Return: 0, or -E2BIG if @m has TE_MAX_SEGS runs already.
+ */
+int te_gmap_add(struct te_gmap *m, u64 first, u64 n, u64 gfn)
+{
+	if (m->nr == TE_MAX_SEGS)
+		return -E2BIG;
+	m->seg[m->nr++] = (struct te_seg){ .first = first, .n = n, .gfn = gfn };
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(te_gmap_add);
+
+/**
+ * te_gmap_finish() - check and merge the runs te_gmap_add() recorded
+ * @m: the map
+ * @nr_pages: the object's pages
+ * @gfn0: where page 0 must be
+ *
+ * The runs must map each page of [0, @nr_pages) exactly once, page 0 at
+ * @gfn0. Runs that continue each other in both page and gfn are merged.
+ *
+ * Return: 0, or -ENOENT if a page is unmapped or mapped twice, or page 0
+ * is elsewhere; @m is then undefined.
+ */
+int te_gmap_finish(struct te_gmap *m, u64 nr_pages, u64 gfn0)
+{
+	unsigned int i, j;
+	u64 next = 0;
+
+	te_gmap_sort(m);
+	for (i = 0, j = 0; i < m->nr; i++) {
+		if (m->seg[i].first != next || !m->seg[i].n)
+			return -ENOENT;
+		next += m->seg[i].n;
+		if (j && m->seg[j - 1].gfn + m->seg[j - 1].n == m->seg[i].gfn)
+			m->seg[j - 1].n += m->seg[i].n;
+		else
+			m->seg[j++] = m->seg[i];
+	}
+	m->nr = j;
+	if (!j || next != nr_pages || m->seg[0].gfn != gfn0)
+		return -ENOENT;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(te_gmap_finish);
 
 /**
  * te_ring_done() - has the guest completed request @seq in slot @r

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests for the thp_encvm core: layout checks, window selection,
- * and the copy state machine's retry and abort rules.
+ * the copy state machine's retry and abort rules, and the guest-physical
+ * map of an object that several memslots map.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -192,12 +193,57 @@ static void clean_copy_completes(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, te_ring_done(&req, 7));
 }
 
+/*
+ * QEMU's layout: pages [0, 768) below a hole, the rest 256 pages
+ * higher, given in the other order; aliases, gaps and too many runs.
+ */
+static void gpa_map(struct kunit *test)
+{
+	struct te_gmap m = { 0 };
+	unsigned int i;
+	u64 v;
+
+	KUNIT_EXPECT_EQ(test, te_gmap_add(&m, 768, 256, 0x1000 + 1024), 0);
+	KUNIT_EXPECT_EQ(test, te_gmap_add(&m, 0, 512, 0x1000), 0);
+	KUNIT_EXPECT_EQ(test, te_gmap_add(&m, 512, 256, 0x1000 + 512), 0);
+	KUNIT_EXPECT_EQ(test, te_gmap_finish(&m, 1024, 0x1000), 0);
+	KUNIT_EXPECT_EQ(test, m.nr, 2U);	/* the first two merged */
+	KUNIT_EXPECT_TRUE(test, te_gmap_gfn(&m, 767, &v));
+	KUNIT_EXPECT_EQ(test, v, 0x1000ULL + 767);
+	KUNIT_EXPECT_TRUE(test, te_gmap_gfn(&m, 768, &v));
+	KUNIT_EXPECT_EQ(test, v, 0x1000ULL + 1024);
+	KUNIT_EXPECT_FALSE(test, te_gmap_gfn(&m, 1024, &v));
+	KUNIT_EXPECT_TRUE(test, te_gmap_page(&m, 0x1000 + 1024, &v));
+	KUNIT_EXPECT_EQ(test, v, 768ULL);
+	KUNIT_EXPECT_FALSE(test, te_gmap_page(&m, 0x1000 + 768, &v));	/* the hole */
+	KUNIT_EXPECT_TRUE(test, te_gmap_contig(&m, 0, 768));
+	KUNIT_EXPECT_FALSE(test, te_gmap_contig(&m, 512, 512));	/* straddles */
+	KUNIT_EXPECT_TRUE(test, te_gmap_contig(&m, 768, 256));
+	/* A gap, an alias, page 0 elsewhere, too many runs. */
+	m.nr = 0;
+	te_gmap_add(&m, 0, 512, 0x1000);
+	te_gmap_add(&m, 600, 424, 0x9000);
+	KUNIT_EXPECT_EQ(test, te_gmap_finish(&m, 1024, 0x1000), -ENOENT);
+	m.nr = 0;
+	te_gmap_add(&m, 0, 1024, 0x1000);
+	te_gmap_add(&m, 100, 1, 0x9000);
+	KUNIT_EXPECT_EQ(test, te_gmap_finish(&m, 1024, 0x1000), -ENOENT);
+	m.nr = 0;
+	te_gmap_add(&m, 0, 1024, 0x1000);
+	KUNIT_EXPECT_EQ(test, te_gmap_finish(&m, 1024, 0x2000), -ENOENT);
+	m.nr = 0;
+	for (i = 0; i < TE_MAX_SEGS; i++)
+		KUNIT_EXPECT_EQ(test, te_gmap_add(&m, i, 1, 0x1000 + 2 * i), 0);
+	KUNIT_EXPECT_EQ(test, te_gmap_add(&m, i, 1, 0x1000 + 2 * i), -E2BIG);
+}
+
 static struct kunit_case te_core_cases[] = {
 	KUNIT_CASE(layout_checks),
 	KUNIT_CASE(encrypted_layout_checks),
 	KUNIT_CASE(window_selection),
 	KUNIT_CASE(copy_state_machine),
 	KUNIT_CASE(clean_copy_completes),
+	KUNIT_CASE(gpa_map),
 	{}
 };
 

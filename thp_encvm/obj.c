@@ -345,39 +345,88 @@ static struct thp_encvm_ring *te_ring(struct te_obj *o)
 }
 
 /**
- * te_obj_slots_ok() - do @kvm's memslots map all of @o at one offset
+ * te_obj_gmap() - where do @kvm's memslots map @o?
  * @o: the object
  * @kvm: the VM, in a kvm->srcu read section
- * @gpa: the object's guest-physical base
- * @hva: where its first page must be mapped
+ * @gpa: guest-physical address of the object's first page
+ * @m: set to the map of every page
+ * @hva: set to where the memslot at @gpa maps the first page
  * @gen: set to the memslots' generation
  *
- * Every page of the object, staging window and shared range included,
- * must be in a valid memslot, at @hva plus its offset in the object:
- * one memslot or several, as long as the offset is the same. A
+ * The memslot at @gpa gives the object's host address; every memslot
+ * that maps part of [@hva, @hva + object size) gives a run of pages.
+ * Together they must map each page of the object exactly once: one
+ * memslot, several at one offset, or several at unrelated guest-
+ * physical addresses, as QEMU's RAM split around the PCI hole is. A
+ * page mapped twice (an alias) is refused: KVM's write tracking, and
+ * the MSR check of te_track_kvm_writes(), know one gfn per page. A
  * memslot update in progress counts as a mismatch.
  *
- * Return: true if so.
+ * Return: 0; -ENOENT if some page is unmapped, mapped twice, or an
+ * update is in progress; -E2BIG for more than TE_MAX_SEGS runs.
  */
-bool te_obj_slots_ok(struct te_obj *o, struct kvm *kvm, u64 gpa,
-		     unsigned long hva, u64 *gen)
+int te_obj_gmap(struct te_obj *o, struct kvm *kvm, u64 gpa,
+		struct te_gmap *m, unsigned long *hva, u64 *gen)
 {
 	struct kvm_memslots *slots = kvm_memslots(kvm);
-	gfn_t gfn0 = gpa >> PAGE_SHIFT, gfn = gfn0, end = gfn0 + o->l.nr_pages;
+	unsigned long size = o->l.nr_pages << PAGE_SHIFT, lo, hi, s_lo, s_hi;
 	struct kvm_memory_slot *slot;
+	int bkt;
 
 	*gen = slots->generation;
 	if (*gen & KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS)
-		return false;
-	while (gfn < end) {
-		slot = __gfn_to_memslot(slots, gfn);
-		if (!slot || slot->flags & KVM_MEMSLOT_INVALID ||
-		    slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT) !=
-		    hva + ((gfn - gfn0) << PAGE_SHIFT))
-			return false;
-		gfn = slot->base_gfn + slot->npages;
+		return -ENOENT;
+	slot = __gfn_to_memslot(slots, gpa >> PAGE_SHIFT);
+	if (!slot || slot->flags & KVM_MEMSLOT_INVALID)
+		return -ENOENT;
+	*hva = slot->userspace_addr + (((gpa >> PAGE_SHIFT) - slot->base_gfn) << PAGE_SHIFT);
+	m->nr = 0;
+	kvm_for_each_memslot(slot, bkt, slots) {
+		s_lo = slot->userspace_addr;
+		s_hi = s_lo + (slot->npages << PAGE_SHIFT);
+		lo = max(s_lo, *hva);
+		hi = min(s_hi, *hva + size);
+		if (lo >= hi)
+			continue;
+		if (slot->flags & KVM_MEMSLOT_INVALID)
+			return -ENOENT;
+		if (te_gmap_add(m, (lo - *hva) >> PAGE_SHIFT, (hi - lo) >> PAGE_SHIFT,
+				slot->base_gfn + ((lo - s_lo) >> PAGE_SHIFT)))
+			return -E2BIG;
 	}
-	return true;
+	return te_gmap_finish(m, o->l.nr_pages, gpa >> PAGE_SHIFT);
+}
+
+/**
+ * te_obj_slots_ok() - do the VM's memslots still map @o as at attach?
+ * @o: the object, attached, in a kvm->srcu read section of its VM
+ * @gen: set to the memslots' generation
+ *
+ * Return: true if so.
+ */
+bool te_obj_slots_ok(struct te_obj *o, u64 *gen)
+{
+	struct te_gmap m;
+	unsigned long hva;
+
+	return !te_obj_gmap(o, o->kvm, o->gpa, &m, &hva, gen) && hva == o->hva &&
+	       m.nr == o->gmap.nr &&
+	       !memcmp(m.seg, o->gmap.seg, m.nr * sizeof(m.seg[0]));
+}
+
+/**
+ * te_obj_gpa() - guest-physical address of an object page
+ * @o: the object, attached
+ * @page: the page
+ *
+ * Return: the address, or 0 if no memslot mapped @page at attach (which
+ * the attach refused).
+ */
+u64 te_obj_gpa(struct te_obj *o, u64 page)
+{
+	u64 gfn;
+
+	return te_gmap_gfn(&o->gmap, page, &gfn) ? gfn << PAGE_SHIFT : 0;
 }
 
 /*
@@ -404,32 +453,40 @@ static bool te_obj_mapped_at(struct te_obj *o, struct mm_struct *mm,
 }
 
 /*
- * The hva of @kvm's memslot at @gpa if the VM's memslots map the whole
- * object there (te_obj_slots_ok()), through mappings of @o in the VM's
- * own mm: the caller may be the VMM, or any process that holds the VM
- * fd. Any file of the object may back the mapping. Called without
- * @o->lock, which faults take under mmap_lock.
+ * The object's guest-physical map in @kvm (te_obj_gmap()), and its host
+ * address in @hva, if those memslots map it through mappings of @o in
+ * the VM's own mm: the caller may be the VMM, or any process that holds
+ * the VM fd. Any file of the object may back the mapping. Called
+ * without @o->lock, which faults take under mmap_lock.
  */
-static unsigned long te_obj_slot_hva(struct te_obj *o, struct kvm *kvm, u64 gpa)
+static int te_obj_slot_map(struct te_obj *o, struct kvm *kvm, u64 gpa,
+			   struct te_gmap *m, unsigned long *hva)
 {
 	struct mm_struct *mm = kvm->mm;
-	unsigned long hva;
+	int idx, ret;
 	bool ok;
 	u64 gen;
-	int idx;
 
 	idx = srcu_read_lock(&kvm->srcu);
-	hva = gfn_to_hva(kvm, gpa >> PAGE_SHIFT);
-	ok = !kvm_is_error_hva(hva) && te_obj_slots_ok(o, kvm, gpa, hva, &gen);
+	ret = te_obj_gmap(o, kvm, gpa, m, hva, &gen);
 	srcu_read_unlock(&kvm->srcu, idx);
+	if (ret)
+		return ret;
+	/*
+	 * The runs a guest uses as one: the shared range, and the staging
+	 * window, which the guest copies into a request at a time.
+	 */
+	if (!te_gmap_contig(m, o->l.shared_first, o->l.shared_count) ||
+	    !te_gmap_contig(m, o->l.staging_first, TE_WIN_PAGES))
+		return -ENOENT;
 	/* A VMM that has exited has no memslot mapping left to check. */
-	if (!ok || !mmget_not_zero(mm))
-		return KVM_HVA_ERR_BAD;
+	if (!mmget_not_zero(mm))
+		return -ENOENT;
 	mmap_read_lock(mm);
-	ok = te_obj_mapped_at(o, mm, hva);
+	ok = te_obj_mapped_at(o, mm, *hva);
 	mmap_read_unlock(mm);
 	mmput(mm);
-	return ok ? hva : KVM_HVA_ERR_BAD;
+	return ok ? 0 : -ENOENT;
 }
 
 /**
@@ -438,8 +495,11 @@ static unsigned long te_obj_slot_hva(struct te_obj *o, struct kvm *kvm, u64 gpa)
  * @a: the request
  *
  * The VM's memslot at @a->gpa must be a mapping of the object, starting
- * at its first page, in the VM's mm (kvm->mm). The caller need not be
- * the VMM: a process that holds the VM fd (pidfd_getfd()) may attach.
+ * at its first page, in the VM's mm (kvm->mm); the object's other pages
+ * may be in that memslot or in others, at any guest-physical address
+ * (te_obj_gmap()), but the shared range and the staging window must
+ * each be at consecutive addresses. The caller need not be the VMM: a
+ * process that holds the VM fd (pidfd_getfd()) may attach.
  *
  * With THP_ENCVM_ATTACH_KVM_WRITE_TRACK, the guest's writes to pages
  * being copied are tracked by KVM (track.c) rather than through the
@@ -448,8 +508,9 @@ static unsigned long te_obj_slot_hva(struct te_obj *o, struct kvm *kvm, u64 gpa)
  * Return: 0; -EBADF for a bad fd; -EINVAL for a fd that is not a KVM
  * VM, a misaligned or overflowing @a->gpa, unknown flags or non-zero
  * reserved fields; -EOPNOTSUPP for KVM write tracking on a kernel
- * without it; -EBUSY if attached already; -ENOENT if the memslot is
- * not there, does not map the object, or its VMM has exited; -ENOMEM.
+ * without it; -EBUSY if attached already; -ENOENT if the memslots do
+ * not map every page of the object once, or its VMM has exited; -E2BIG
+ * if they map it in more than TE_MAX_SEGS runs; -ENOMEM.
  */
 int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 {
@@ -457,6 +518,7 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	struct eventfd_ctx *ev = NULL;
 	struct te_track *track = NULL;
 	struct thp_encvm_ring *ring;
+	struct te_gmap m;
 	struct kvm *kvm;
 	unsigned long hva;
 	struct fd f;
@@ -487,11 +549,10 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 			return PTR_ERR(ev);
 		}
 	}
-	hva = te_obj_slot_hva(o, kvm, a->gpa);
-	ret = kvm_is_error_hva(hva) ? -ENOENT : 0;
+	ret = te_obj_slot_map(o, kvm, a->gpa, &m, &hva);
 	/* Registered before the lock: KVM's notifiers take it. */
 	if (!ret && a->flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK) {
-		track = te_track_register(o, kvm, a->gpa);
+		track = te_track_register(o, kvm, &m);
 		ret = PTR_ERR_OR_ZERO(track);
 		if (ret)
 			track = NULL;
@@ -513,6 +574,7 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	o->track = track;
 	o->track_lost = false;
 	o->gpa = a->gpa;
+	o->gmap = m;
 	o->hva = hva;
 	mmgrab(kvm->mm);
 	o->mm = kvm->mm;
@@ -601,6 +663,7 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
 	u64 first = o->l.shared_first << PAGE_SHIFT, off, done, n;
 	u64 end = (o->l.shared_first + o->l.shared_count) << PAGE_SHIFT;
 	int ret = 0;
+	u64 page = 0;
 	char *buf;
 
 	if (!x->len || x->len > THP_ENCVM_XFER_MAX || x->write > 1 || x->reserved)
@@ -613,10 +676,13 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
 		return -EFAULT;
 	}
 	mutex_lock(&o->lock);
-	off = x->gpa - o->gpa;
+	/* The shared range is at consecutive gfns (te_obj_slot_map()). */
 	if (!o->kvm)
 		ret = -ENOENT;
-	else if (x->gpa < o->gpa || off < first || off > end || x->len > end - off)
+	else if (!te_gmap_page(&o->gmap, x->gpa >> PAGE_SHIFT, &page))
+		ret = -EACCES;
+	off = (page << PAGE_SHIFT) + (x->gpa & ~PAGE_MASK);
+	if (!ret && (off < first || off > end || x->len > end - off))
 		ret = -EACCES;
 	for (done = 0; !ret && done < x->len; done += n) {
 		u64 in = (off + done) & ~PAGE_MASK;

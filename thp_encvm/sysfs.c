@@ -59,6 +59,7 @@ COUNTER(memslot, &te_stats.failed[TE_FAIL_MEMSLOT]);
 COUNTER(pinned, &te_stats.failed[TE_FAIL_PINNED]);
 COUNTER(disabled, &te_stats.failed[TE_FAIL_DISABLED]);
 COUNTER(kvm_writes, &te_stats.failed[TE_FAIL_KVM_WRITES]);
+COUNTER(gpa_split, &te_stats.failed[TE_FAIL_GPA_SPLIT]);
 
 static ssize_t objects_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -102,6 +103,7 @@ static struct attribute *te_failed_attrs[] = {
 	&pinned_counter.attr.attr,
 	&disabled_counter.attr.attr,
 	&kvm_writes_counter.attr.attr,
+	&gpa_split_counter.attr.attr,
 	NULL,
 };
 

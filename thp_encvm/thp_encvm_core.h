@@ -72,6 +72,7 @@ enum te_fail {
 	TE_FAIL_PINNED,		/* a page stayed referenced by someone else */
 	TE_FAIL_DISABLED,	/* "enabled" went to 0 during the collapse */
 	TE_FAIL_KVM_WRITES,	/* KVM itself writes a page (KVM write tracking) */
+	TE_FAIL_GPA_SPLIT,	/* memslots map the window at unrelated addresses */
 	TE_FAIL_NR,
 };
 
@@ -111,6 +112,43 @@ int te_collapse_complete(struct te_collapse *c, unsigned int first,
 			 unsigned int n, const unsigned long *dirty,
 			 unsigned long *to_switch);
 bool te_collapse_done(const struct te_collapse *c);
+
+/*
+ * Memslots that may map parts of one object: QEMU maps its RAM with two
+ * (below the PCI hole and above 4 GiB); more than a few is a layout
+ * the module refuses.
+ */
+#define TE_MAX_SEGS	8
+
+/**
+ * struct te_seg - a run of object pages at consecutive gfns
+ * @first: first object page
+ * @n: pages
+ * @gfn: gfn of page @first
+ */
+struct te_seg {
+	u64 first;
+	u64 n;
+	u64 gfn;
+};
+
+/**
+ * struct te_gmap - where the VM's memslots map an object's pages
+ * @nr: runs in @seg
+ * @seg: the runs, by object page, covering the object without overlap;
+ *	 runs at consecutive gfns are merged (once te_gmap_finish() has
+ *	 accepted them)
+ */
+struct te_gmap {
+	unsigned int nr;
+	struct te_seg seg[TE_MAX_SEGS];
+};
+
+bool te_gmap_gfn(const struct te_gmap *m, u64 page, u64 *gfn);
+bool te_gmap_page(const struct te_gmap *m, u64 gfn, u64 *page);
+bool te_gmap_contig(const struct te_gmap *m, u64 first, u64 n);
+int te_gmap_add(struct te_gmap *m, u64 first, u64 n, u64 gfn);
+int te_gmap_finish(struct te_gmap *m, u64 nr_pages, u64 gfn0);
 
 /* Ring slot validation: what the guest wrote is only ever compared. */
 bool te_ring_done(const struct thp_encvm_copy_req *r, u32 seq);

@@ -55,7 +55,8 @@ struct te_enc;
  * @track_lost: KVM dropped some of @ktrack (memslot deleted), or the
  *		memslot was gone (or recreated elsewhere) when a page was
  *		armed: the collapse in progress rolls back
- * @gpa: guest-physical base while attached
+ * @gpa: guest-physical address of page 0 while attached
+ * @gmap: guest-physical address of every page while attached
  * @mm: the VM's mm (kvm->mm, the VMM's) while attached (mmgrab)
  * @hva: where the VMM maps the object for its memslot
  * @seq: last ring request sequence number
@@ -104,6 +105,7 @@ struct te_obj {
 	struct te_track *track;
 	bool track_lost;
 	u64 gpa;
+	struct te_gmap gmap;
 	struct mm_struct *mm;
 	unsigned long hva;
 	u32 seq;
@@ -188,8 +190,10 @@ int te_obj_remap(struct te_obj *o);
 u64 te_home_pfn(struct te_obj *o, u64 i);
 struct te_obj *te_obj_from_file(struct file *file);
 void te_obj_zap(struct te_obj *o, u64 first, u64 n);
-bool te_obj_slots_ok(struct te_obj *o, struct kvm *kvm, u64 gpa,
-		     unsigned long hva, u64 *gen);
+int te_obj_gmap(struct te_obj *o, struct kvm *kvm, u64 gpa,
+		struct te_gmap *m, unsigned long *hva, u64 *gen);
+bool te_obj_slots_ok(struct te_obj *o, u64 *gen);
+u64 te_obj_gpa(struct te_obj *o, u64 page);
 long te_obj_dev_ioctl(struct te_obj *o, fmode_t mode, unsigned int cmd,
 		      void __user *argp);
 
@@ -210,7 +214,8 @@ void te_fw_tweaks_end(struct te_obj *o);
 
 /* track.c: guest writes tracked by KVM (THP_ENCVM_ATTACH_KVM_WRITE_TRACK) */
 #ifdef CONFIG_KVM_EXTERNAL_WRITE_TRACKING
-struct te_track *te_track_register(struct te_obj *o, struct kvm *kvm, u64 gpa);
+struct te_track *te_track_register(struct te_obj *o, struct kvm *kvm,
+				   const struct te_gmap *m);
 void te_track_unregister(struct kvm *kvm, struct te_track *t);
 int te_track_page(struct te_obj *o, u64 page);
 void te_track_sync(struct te_obj *o);
@@ -218,7 +223,8 @@ void te_track_release(struct te_obj *o, u64 first, u64 n);
 bool te_track_kvm_writes(struct te_obj *o, u64 first, u64 n);
 #else
 static inline struct te_track *te_track_register(struct te_obj *o,
-						 struct kvm *kvm, u64 gpa)
+						 struct kvm *kvm,
+						 const struct te_gmap *m)
 {
 	return ERR_PTR(-EOPNOTSUPP);
 }

@@ -45,33 +45,17 @@
  * struct te_track - an object's KVM page-track notifier
  * @node: registered with KVM while the object is attached
  * @o: the object (outlives the registration)
- * @gfn: the object's first gfn
- * @nr_pages: the object's pages
+ * @map: where the memslots map the object's pages, as at attach
  */
 struct te_track {
 	struct kvm_page_track_notifier_node node;
 	struct te_obj *o;
-	u64 gfn;
-	u64 nr_pages;
+	struct te_gmap map;
 };
 
 static struct te_track *to_track(struct kvm_page_track_notifier_node *node)
 {
 	return container_of(node, struct te_track, node);
-}
-
-/*
- * The object pages [*first, *last] that gfns [gfn, gfn + n) cover, or
- * false if none.
- */
-static bool track_pages(const struct te_track *t, u64 gfn, u64 n,
-			u64 *first, u64 *last)
-{
-	if (!n || gfn + n <= t->gfn || gfn >= t->gfn + t->nr_pages)
-		return false;
-	*first = gfn > t->gfn ? gfn - t->gfn : 0;
-	*last = min(gfn + n - t->gfn, t->nr_pages) - 1;
-	return true;
 }
 
 static void te_track_drop(struct te_obj *o, u64 page);
@@ -88,18 +72,17 @@ static void te_track_write(gpa_t gpa, const u8 *new, int bytes,
 {
 	struct te_track *t = to_track(node);
 	struct te_obj *o = t->o;
-	u64 first, last, i;
+	u64 gfn, page;
 
-	if (bytes <= 0 ||
-	    !track_pages(t, gpa >> PAGE_SHIFT,
-			 ((gpa + bytes - 1) >> PAGE_SHIFT) - (gpa >> PAGE_SHIFT) + 1,
-			 &first, &last))
+	if (bytes <= 0)
 		return;
 	mutex_lock(&o->lock);
-	for (i = first; i <= last; i++) {
-		if (test_bit(i, o->wp))
-			__set_bit(i, o->dirty);
-		te_track_drop(o, i);
+	for (gfn = gpa >> PAGE_SHIFT; gfn <= (gpa + bytes - 1) >> PAGE_SHIFT; gfn++) {
+		if (!te_gmap_page(&t->map, gfn, &page))
+			continue;
+		if (test_bit(page, o->wp))
+			__set_bit(page, o->dirty);
+		te_track_drop(o, page);
 	}
 	mutex_unlock(&o->lock);
 }
@@ -110,14 +93,22 @@ static void te_track_remove_region(gfn_t gfn, unsigned long nr_pages,
 {
 	struct te_track *t = to_track(node);
 	struct te_obj *o = t->o;
-	u64 first, last;
+	const struct te_seg *sg;
+	u64 lo, hi, first;
+	unsigned int i;
 
-	if (!track_pages(t, gfn, nr_pages, &first, &last))
-		return;
 	mutex_lock(&o->lock);
-	if (find_next_bit(o->ktrack, last + 1, first) <= last) {
-		bitmap_clear(o->ktrack, first, last + 1 - first);
-		o->track_lost = true;
+	for (i = 0; i < t->map.nr; i++) {
+		sg = &t->map.seg[i];
+		lo = max_t(u64, gfn, sg->gfn);
+		hi = min_t(u64, gfn + nr_pages, sg->gfn + sg->n);
+		if (lo >= hi)
+			continue;
+		first = sg->first + (lo - sg->gfn);
+		if (find_next_bit(o->ktrack, first + (hi - lo), first) < first + (hi - lo)) {
+			bitmap_clear(o->ktrack, first, hi - lo);
+			o->track_lost = true;
+		}
 	}
 	mutex_unlock(&o->lock);
 }
@@ -164,7 +155,7 @@ static void te_track_reg_work(struct work_struct *work)
  * te_track_register() - track an object's guest writes through KVM
  * @o: the object, not attached yet
  * @kvm: the VM it is being attached to, referenced by the caller
- * @gpa: the object's guest-physical base
+ * @m: where the VM's memslots map the object's pages (te_obj_gmap())
  *
  * The caller need not be the VMM: from another process the notifier
  * is registered by a worker that borrows the VM's mm.
@@ -172,7 +163,8 @@ static void te_track_reg_work(struct work_struct *work)
  * Return: the registration, or an ERR_PTR: -ENOMEM, or -ENOENT if the
  * VMM has exited.
  */
-struct te_track *te_track_register(struct te_obj *o, struct kvm *kvm, u64 gpa)
+struct te_track *te_track_register(struct te_obj *o, struct kvm *kvm,
+				   const struct te_gmap *m)
 {
 	struct te_track_reg r = { .kvm = kvm };
 	struct te_track *t;
@@ -181,8 +173,7 @@ struct te_track *te_track_register(struct te_obj *o, struct kvm *kvm, u64 gpa)
 	if (!t)
 		return ERR_PTR(-ENOMEM);
 	t->o = o;
-	t->gfn = gpa >> PAGE_SHIFT;
-	t->nr_pages = o->l.nr_pages;
+	t->map = *m;
 	t->node.track_write = te_track_write;
 	t->node.track_remove_region = te_track_remove_region;
 	r.t = t;
@@ -211,7 +202,7 @@ struct te_track *te_track_register(struct te_obj *o, struct kvm *kvm, u64 gpa)
  */
 void te_track_unregister(struct kvm *kvm, struct te_track *t)
 {
-	WARN_ON_ONCE(find_first_bit(t->o->ktrack, t->nr_pages) < t->nr_pages);
+	WARN_ON_ONCE(find_first_bit(t->o->ktrack, t->o->l.nr_pages) < t->o->l.nr_pages);
 	kvm_page_track_unregister_notifier(kvm, &t->node);
 	kfree(t);
 }
@@ -223,11 +214,12 @@ void te_track_unregister(struct kvm *kvm, struct te_track *t)
  */
 static int te_track_gfn(struct te_obj *o, u64 page, bool add)
 {
-	struct te_track *t = o->track;
-	gfn_t gfn = t->gfn + page;
 	int idx, ret = -ENOENT;
+	u64 gfn;
 
 	lockdep_assert_held(&o->lock);
+	if (!te_gmap_gfn(&o->track->map, page, &gfn))
+		return ret;
 	idx = srcu_read_lock(&o->kvm->srcu);
 	if (gfn_to_hva(o->kvm, gfn) == o->hva + (page << PAGE_SHIFT))
 		ret = add ? kvm_write_track_add_gfn(o->kvm, gfn) :
@@ -311,29 +303,12 @@ static bool gpa_overlaps(u64 gpa, u64 len, u64 lo, u64 hi)
 	return gpa < hi && gpa + len > lo;
 }
 
-/**
- * te_track_kvm_writes() - does KVM itself write some of these pages?
- * @o: the object, attached with KVM write tracking, claimed by the
- *     daemon (so @o->kvm stays)
- * @first: first page
- * @n: number of pages
- *
- * KVM writes some guest memory itself, at addresses the guest (or the
- * VMM) registered with an MSR: each vCPU's steal time, kvmclock
- * (pvclock), PV EOI flag and async page fault data, and the VM's wall
- * clock. These writes bypass KVM's write tracking, so a page holding
- * one must not be copied in this mode. The MSR values are read without
- * KVM's locks: each is one aligned word, written by its vCPU's thread,
- * and the caller checks again before any page switches.
- *
- * Return: true if a registered area overlaps the pages.
- */
-bool te_track_kvm_writes(struct te_obj *o, u64 first, u64 n)
+/* Does KVM itself write into [@lo, @hi) of @kvm's guest memory? */
+static bool kvm_writes_gpa(struct kvm *kvm, u64 lo, u64 hi)
 {
-	u64 lo = o->gpa + (first << PAGE_SHIFT), hi = lo + (n << PAGE_SHIFT), v;
-	struct kvm *kvm = o->kvm;
 	struct kvm_vcpu *vcpu;
 	unsigned long i;
+	u64 v;
 
 	v = READ_ONCE(kvm->arch.wall_clock);
 	if (v && gpa_overlaps(v, sizeof(struct pvclock_wall_clock), lo, hi))
@@ -357,6 +332,41 @@ bool te_track_kvm_writes(struct te_obj *o, u64 first, u64 n)
 		if ((v & KVM_ASYNC_PF_ENABLED) &&
 		    gpa_overlaps(v & ~0x3fULL,
 				 sizeof(struct kvm_vcpu_pv_apf_data), lo, hi))
+			return true;
+	}
+	return false;
+}
+
+/**
+ * te_track_kvm_writes() - does KVM itself write some of these pages?
+ * @o: the object, attached with KVM write tracking, claimed by the
+ *     daemon (so @o->kvm stays)
+ * @first: first page
+ * @n: number of pages
+ *
+ * KVM writes some guest memory itself, at addresses the guest (or the
+ * VMM) registered with an MSR: each vCPU's steal time, kvmclock
+ * (pvclock), PV EOI flag and async page fault data, and the VM's wall
+ * clock. These writes bypass KVM's write tracking, so a page holding
+ * one must not be copied in this mode. The MSR values are read without
+ * KVM's locks: each is one aligned word, written by its vCPU's thread,
+ * and the caller checks again before any page switches.
+ *
+ * Return: true if a registered area overlaps the pages.
+ */
+bool te_track_kvm_writes(struct te_obj *o, u64 first, u64 n)
+{
+	const struct te_seg *sg;
+	unsigned int i;
+	u64 lo, hi;
+
+	for (i = 0; i < o->gmap.nr; i++) {
+		sg = &o->gmap.seg[i];
+		lo = max(first, sg->first);
+		hi = min(first + n, sg->first + sg->n);
+		if (lo < hi &&
+		    kvm_writes_gpa(o->kvm, (sg->gfn + lo - sg->first) << PAGE_SHIFT,
+				   (sg->gfn + hi - sg->first) << PAGE_SHIFT))
 			return true;
 	}
 	return false;

@@ -393,9 +393,12 @@ static void port_out(unsigned short port, unsigned char v)
 	__asm__ __volatile__("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
+/* Where page @p of the object is: see agent_gpa(). */
 static unsigned int *page_ptr(unsigned int p)
 {
-	return (unsigned int *)(OBJ_GPA + p * PAGE);
+	const struct agent_ctl *ctl = (void *)(OBJ_GPA + OBJ_CTL);
+
+	return (unsigned int *)agent_gpa(ctl, p);
 }
 
 /*
@@ -729,14 +732,14 @@ static void copy_req(struct agent_ctl *ctl, struct thp_encvm_copy_req *q,
 		if (i == HOLD_MID_PAGE)
 			hold(ctl, HOLD_MID);
 		if (enc)
-			enc_copy((dst - OBJ_GPA) / PAGE + i, (src - OBJ_GPA) / PAGE + i);
+			enc_copy(agent_page(ctl, dst) + i, agent_page(ctl, src) + i);
 		else
 			copy_page(d, s);
 		ctl->pages++;
 	}
 	/* A whole window's first copy: write two sources after the fact. */
 	if (n == 512) {
-		unsigned int p = (src - OBJ_GPA) / PAGE;
+		unsigned int p = agent_page(ctl, src);
 
 		if (ctl->avx) {
 			rewrite_avx(p + 5);

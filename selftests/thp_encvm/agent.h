@@ -25,6 +25,13 @@
 #define OBJ_STAGING	(14 << 20)	/* the 8th window */
 #define OBJ_WINDOWS	8
 #define OBJ_ELIGIBLE	6		/* all but the shared and staging ones */
+/*
+ * With TVM_SPLIT (tvm.h), a second memslot maps the object from 9 MiB
+ * on, 64 MiB higher in guest-physical space: window 4 straddles the
+ * hole, windows 1-3 are below it, 5 and 6 (and staging) above it.
+ */
+#define SPLIT_PAGE	(9 << 8)
+#define SPLIT_HOLE	(64 << 20)
 
 #define PORT_FILLED	0x10
 #define PORT_VERIFIED	0x11
@@ -110,6 +117,10 @@ static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
  *	      for steal time or kvmclock; 0 for none
  * @exc: agent: the vector of an exception the agent took, and the two
  *	 words above it on the stack (EIP, or the error code and EIP)
+ * @split_page: VMM: 0, or the first object page that a second memslot
+ *		maps, @split_hole bytes above where the first one would
+ *		(a hole in guest-physical space, like QEMU's PCI hole)
+ * @split_hole: VMM: the hole's size
  */
 struct agent_ctl {
 	unsigned int mode;
@@ -145,7 +156,25 @@ struct agent_ctl {
 	unsigned int windows;
 	unsigned int kvm_page[2];
 	unsigned int exc[3];
+	unsigned int split_page;
+	unsigned int split_hole;
 };
+
+/* Guest-physical address of object page @p. */
+static inline unsigned int agent_gpa(const struct agent_ctl *ctl, unsigned int p)
+{
+	unsigned int hole = ctl->split_page && p >= ctl->split_page ? ctl->split_hole : 0;
+
+	return OBJ_GPA + p * 4096u + hole;
+}
+
+/* The object page at guest-physical address @gpa. */
+static inline unsigned int agent_page(const struct agent_ctl *ctl, unsigned int gpa)
+{
+	if (ctl->split_page && gpa >= OBJ_GPA + ctl->split_page * 4096u + ctl->split_hole)
+		gpa -= ctl->split_hole;
+	return (gpa - OBJ_GPA) / 4096u;
+}
 
 /* Word @k of page @p at version @v: any lost or torn write shows. */
 static inline unsigned int agent_word(unsigned int p, unsigned int k,

@@ -621,15 +621,17 @@ static int set_slot(int vm, unsigned int slot, unsigned long long gpa,
 
 /*
  * ATTACH checks the whole object, not only its first page: every page
- * must be mapped by a memslot at the same offset from the object's
- * mapping, through a mapping of this object. Two memslots that do so
- * are fine; memslots that cover part of the object, split it around a
- * hole in guest-physical space (as QEMU does around the PCI hole), or
- * map something else over part of it are refused.
+ * must be mapped once by some memslot, through the mapping of this
+ * object that the memslot at the base maps page 0 from. Memslots that
+ * do so are fine at any guest-physical address (QEMU splits RAM around
+ * the PCI hole); memslots that cover part of the object, map part of it
+ * twice, split the staging window, or map something else over part of
+ * it are refused.
  */
 TEST_F(te, attach_checks_every_memslot)
 {
 	struct thp_encvm_attach a = { .eventfd = -1, .gpa = 1ULL << 30 };
+	struct thp_encvm_info info;
 	unsigned long long g = 1ULL << 30;
 	struct te_vm v;
 	char *anon;
@@ -646,19 +648,44 @@ TEST_F(te, attach_checks_every_memslot)
 	ASSERT_EQ(0, set_slot(v.vm, 0, g, 8 * MB, v.m));
 	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(ENOENT, errno);
-	/* The second half elsewhere in guest-physical space. */
+	/*
+	 * The second half elsewhere in guest-physical space, as QEMU maps
+	 * RAM above its PCI hole: attached, page 0 at the base. A third
+	 * memslot that maps part of it again (an alias) is refused.
+	 */
 	ASSERT_EQ(0, set_slot(v.vm, 1, g + 64 * MB, 8 * MB, v.m + 8 * MB));
+	EXPECT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_INFO, &info));
+	EXPECT_EQ(g, info.gpa);
+	EXPECT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_DETACH));
+	ASSERT_EQ(0, set_slot(v.vm, 2, g + 128 * MB, 2 * MB, v.m + 10 * MB));
 	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, set_slot(v.vm, 2, 0, 0, NULL));
+	/* The base must be where page 0 is, not where the second half is. */
+	a.gpa = g + 64 * MB;
+	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(ENOENT, errno);
+	a.gpa = g;
 	/* Right after the first, but anonymous memory. */
 	ASSERT_EQ(0, set_slot(v.vm, 1, 0, 0, NULL));
 	ASSERT_EQ(0, set_slot(v.vm, 1, g + 8 * MB, 8 * MB, anon));
 	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(ENOENT, errno);
-	/* Right after the first, the object's second half at another hva. */
+	/*
+	 * The object's second half in two memslots, in the other order in
+	 * guest-physical space: each page once, so attached.
+	 */
 	ASSERT_EQ(0, set_slot(v.vm, 1, 0, 0, NULL));
 	ASSERT_EQ(0, set_slot(v.vm, 1, g + 8 * MB, 6 * MB, v.m + 10 * MB));
 	ASSERT_EQ(0, set_slot(v.vm, 2, g + 14 * MB, 2 * MB, v.m + 8 * MB));
+	EXPECT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_DETACH));
+	/* The staging window (14-16M) across two memslots apart: refused. */
+	ASSERT_EQ(0, set_slot(v.vm, 1, 0, 0, NULL));
+	ASSERT_EQ(0, set_slot(v.vm, 2, 0, 0, NULL));
+	ASSERT_EQ(0, set_slot(v.vm, 1, g + 8 * MB, 7 * MB, v.m + 8 * MB));
+	ASSERT_EQ(0, set_slot(v.vm, 2, g + 64 * MB, 1 * MB, v.m + 15 * MB));
 	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(ENOENT, errno);
 	/* Two memslots at one offset: the object as a whole. */

@@ -178,7 +178,9 @@ static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned i
 #define TVM_ENCRYPTED	(1U << 31)
 #define TVM_BLOCKS	(1U << 30)
 #define TVM_AVX		(1U << 29)
-#define TVM_FLAGS	(TVM_ENCRYPTED | TVM_BLOCKS | TVM_AVX)
+/* Two memslots map the object, with a hole between them (SPLIT_PAGE). */
+#define TVM_SPLIT	(1U << 28)
+#define TVM_FLAGS	(TVM_ENCRYPTED | TVM_BLOCKS | TVM_AVX | TVM_SPLIT)
 
 /* Give the vCPU every CPUID feature KVM supports. */
 static inline int tvm_set_cpuid(struct tvm *t)
@@ -213,7 +215,8 @@ static inline int tvm_set_cpuid(struct tvm *t)
  * the eventfd given to ATTACH; otherwise ATTACH gets @notify_fd.
  * ATTACH gets @flags (THP_ENCVM_ATTACH_*); with TVM_ENCRYPTED in them
  * the object is THP_ENCVM_CREATE_ENCRYPTED, and its agent uses its
- * accessors.
+ * accessors; with TVM_SPLIT, slot 2 maps the object from SPLIT_PAGE on,
+ * SPLIT_HOLE bytes higher than slot 1 would.
  */
 static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attach,
 				    unsigned int notify, int notify_fd,
@@ -269,10 +272,20 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 		return -errno;
 	slot.slot = 1;
 	slot.guest_phys_addr = OBJ_GPA;
-	slot.memory_size = OBJ_SIZE;
+	slot.memory_size = flags & TVM_SPLIT ? SPLIT_PAGE * 4096ULL : OBJ_SIZE;
 	slot.userspace_addr = (unsigned long)t->map;
 	if (ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot))
 		return -errno;
+	if (flags & TVM_SPLIT) {
+		slot.slot = 2;
+		slot.guest_phys_addr = OBJ_GPA + SPLIT_PAGE * 4096ULL + SPLIT_HOLE;
+		slot.memory_size = OBJ_SIZE - SPLIT_PAGE * 4096ULL;
+		slot.userspace_addr = (unsigned long)t->map + SPLIT_PAGE * 4096ULL;
+		if (ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot))
+			return -errno;
+		t->ctl->split_page = SPLIT_PAGE;
+		t->ctl->split_hole = SPLIT_HOLE;
+	}
 	if (notify == NOTIFY_IRQ) {
 		struct kvm_irqfd irqfd = { .gsi = AGENT_GSI };
 

@@ -117,7 +117,9 @@ struct thp_encvm_create {
  * @vm_fd: the VM's file descriptor (from KVM_CREATE_VM)
  * @eventfd: signalled when copy requests are posted (the VMM wires it
  *	     as an irqfd), or -1 if the guest polls the ring
- * @gpa: guest-physical address of the object's first byte, 2 MiB aligned
+ * @gpa: guest-physical address of the object's first byte, 2 MiB aligned;
+ *	 the memslot there maps it, other memslots may map the rest of
+ *	 the object at other addresses (QEMU's RAM around the PCI hole)
  * @flags: THP_ENCVM_ATTACH_*
  * @reserved: must be zero
  */

@@ -5,7 +5,9 @@
  * exactly one of pending, in flight or switched; a page is switched
  * only by a clean completion; retries never pass the limit; a collapse
  * is done exactly when every page is switched. Then random create
- * requests, plain and encrypted, against the layout model. Prints TAP.
+ * requests, plain and encrypted, against the layout model, and random
+ * memslot layouts against a page-by-page model of the guest-physical
+ * map. Prints TAP.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -70,6 +72,102 @@ static void layouts(void)
 	}
 	ok(!bad, why ? why : "create requests: the code agrees with the model");
 	ok(accepted > 1000 && enc_ok > 100, "create requests: some accepted, encrypted among them");
+}
+
+#define GM_PAGES	64
+
+/*
+ * Random memslot runs over an object of up to GM_PAGES pages: mostly a
+ * partition in random order at random gfns (some consecutive, as one
+ * memslot split in two), now and then with a gap, an overlap or page 0
+ * elsewhere. Model: each page's gfn, or a refusal.
+ */
+static void gmaps(void)
+{
+	unsigned int trial, bad_accept = 0, bad_map = 0, accepted = 0, merged = 0;
+
+	for (trial = 0; trial < 100000; trial++) {
+		u64 nr = random() % GM_PAGES + 1, gfn0 = random() % 4 * 512;
+		u64 model[GM_PAGES], cover[GM_PAGES] = { 0 }, first, n, g, p, q;
+		struct te_gmap m = { 0 };
+		bool want = true, got_ok;
+		unsigned int runs = 0, i;
+		int ret = 0;
+
+		for (first = 0; first < nr; first += n) {
+			n = random() % (nr - first) + 1;
+			/* Memslots never overlap in guest-physical space. */
+			g = !first ? gfn0 : random() % 2 ? model[first - 1] + 1 :
+			    4096 * (runs + 1) + random() % 2048;
+			for (p = first; p < first + n; p++)
+				model[p] = g + (p - first);
+			ret = ret ? ret : te_gmap_add(&m, first, n, g);
+			runs++;
+		}
+		switch (random() % 8) {
+		case 0:		/* drop a run: a gap */
+			if (m.nr) {
+				m.seg[random() % m.nr] = m.seg[m.nr - 1];
+				m.nr--;
+				want = false;
+			}
+			break;
+		case 1:		/* an alias over some pages */
+			p = random() % nr;
+			ret = ret ? ret : te_gmap_add(&m, p, random() % (nr - p) + 1, 100000);
+			runs++;
+			want = false;
+			break;
+		case 2:		/* page 0 not at the base */
+			gfn0 += 1;
+			want = false;
+			break;
+		default:
+			break;
+		}
+		/* Shuffle: memslots come in hash order. */
+		for (i = m.nr; i > 1; i--) {
+			struct te_seg t = m.seg[i - 1];
+			unsigned int j = random() % i;
+
+			m.seg[i - 1] = m.seg[j];
+			m.seg[j] = t;
+		}
+		if (runs > TE_MAX_SEGS) {
+			bad_accept += ret != -E2BIG;
+			continue;
+		}
+		bad_accept += ret != 0;
+		got_ok = !te_gmap_finish(&m, nr, gfn0);
+		bad_accept += got_ok != want;
+		if (!got_ok || !want)
+			continue;
+		accepted++;
+		merged += m.nr < runs;
+		for (p = 0; p < nr; p++) {
+			bad_map += !te_gmap_gfn(&m, p, &g) || g != model[p];
+			bad_map += !te_gmap_page(&m, model[p], &q) || q != p;
+			cover[p]++;
+		}
+		bad_map += te_gmap_gfn(&m, nr, &g);
+		bad_map += te_gmap_page(&m, 99999, &q);
+		/* Contiguous: every page of the range right after the one before. */
+		for (i = 0; i < 16; i++) {
+			bool c = true;
+
+			first = random() % nr;
+			n = random() % (nr - first) + 1;
+			for (p = first + 1; p < first + n; p++)
+				c = c && model[p] == model[p - 1] + 1;
+			bad_map += te_gmap_contig(&m, first, n) != c;
+		}
+		bad_map += te_gmap_contig(&m, nr, 1) || te_gmap_contig(&m, 0, nr + 1);
+		for (p = 0; p < nr; p++)
+			bad_map += cover[p] != 1;
+	}
+	ok(!bad_accept, "gmap: a layout is accepted exactly when it maps each page once");
+	ok(!bad_map, "gmap: each page translates to its memslot's gfn and back");
+	ok(accepted > 1000 && merged > 100, "gmap: accepted and merged layouts happened");
 }
 
 int main(void)
@@ -162,6 +260,7 @@ int main(void)
 	ok(aborts && dones, "both outcomes happened");
 	ok(subsets && !bad_subset, "in place: only the displaced pages are copied");
 	layouts();
+	gmaps();
 	printf("1..%u\n", tests);
 	return failed ? 1 : 0;
 }
