@@ -569,8 +569,9 @@ static void failed_split_changes_nothing(struct kunit *test)
 
 /*
  * Limits of its own replace the knobs for a partition, 0 lifts them,
- * and PTSEL_LIMIT_KNOB gives them back to the knobs. With the knobs at their defaults (4096 table pages, 2^24
- * mapped pages), this partition goes past both.
+ * and PTSEL_LIMIT_KNOB gives them back to the knobs. With the knobs at
+ * their defaults (4096 table pages, 2^24 mapped pages), this partition
+ * goes past both.
  */
 static void own_limits_replace_knobs(struct kunit *test)
 {
@@ -617,7 +618,7 @@ static struct kunit_case ptsel_part_cases[] = {
 	KUNIT_CASE(limits_mid_update),
 	KUNIT_CASE(same_format_region_splits),
 	KUNIT_CASE(failed_split_changes_nothing),
-	KUNIT_CASE(own_limits_replace_knobs),
+	KUNIT_CASE_SLOW(own_limits_replace_knobs),
 	{}
 };
 
