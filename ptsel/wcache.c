@@ -31,7 +31,9 @@
  * for the next window: only one walk in PTSEL_SAMPLER_SAMPLE probes
  * it, and ever fewer while the trace stays without locality, to notice
  * when locality comes back (struct ptsel_sampler). A bypassed walk
- * keeps no count of its own and reads no entry.
+ * keeps no count of its own and probes neither the front nor the
+ * chains; only @last, below, is still compared once the window's
+ * sampled walks have begun.
  *
  * A walk that finds no level-0 table fills the cache only on a second
  * miss: the cache keeps the hashed keys of the level-0 tables missed
@@ -41,15 +43,22 @@
  * into memory that is not reused, then costs one store instead of an
  * eviction and a fill of every level, and does not push out the tables
  * of the streams that do reuse theirs; a stream pays one more full
- * walk at its start; with tracking, a search that goes on into its
- * next table (it still tracks the entry it filled) pays none, as it
- * will read that table again. @recent holds keys, never a table: a stale or
- * colliding key only lets a fill in early, so flushes leave it alone.
+ * walk at its start. Admission looks at @last and the front only: a
+ * cached table whose front slot a colliding entry took is found on no
+ * chain here, so its walk counts as refused and goes from the root.
+ * With tracking, a search that goes on into its next table (it still
+ * tracks the entry it filled) pays no extra walk, as it will read that
+ * table again. That applies to callers that make one search of a
+ * stream of walks; ptsel's walkers make each translation a search of
+ * its own (ptsel_partition_walk()), so for them every table is
+ * admitted on its second miss. @recent holds keys, never a table: a
+ * stale or colliding key only lets a fill in early, so flushes leave
+ * it alone.
  *
- * The walkers also keep the level-0 table of the last walk through the
- * cache (@last): a stream of walks in one table takes it with one
- * compare, before the front, and its hits are credited to the
- * sampler's window. It holds a table, so every flush empties it.
+ * The cache also keeps the level-0 table of the last walk through it
+ * (@last): a stream of walks in one table takes it with one compare,
+ * before the front, and its hits are credited to the sampler's window.
+ * It holds a table, so every flush empties it.
  */
 #include <linux/build_bug.h>
 #include <linux/errno.h>
