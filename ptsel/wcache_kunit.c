@@ -351,6 +351,14 @@ static void wc_mem_refs(struct kunit *test)
 	radix_teardown(test, f);
 }
 
+/* As a walker translates: every translation is a search of its own. */
+static void expect_walk(struct kunit *test, struct ptsel_radix *r,
+			struct ptsel_wcache *wc, u64 addr, u32 refs)
+{
+	ptsel_wc_walk_begin(wc, 0);
+	expect_refs(test, r, wc, addr, refs);
+}
+
 /*
  * As the walkers run it (adaptive): a level-0 table is cached on its
  * second miss, not its first; the next walk in it reads it from
@@ -371,26 +379,38 @@ static void wc_admission_and_last(struct kunit *test)
 	for (i = 0; i < 100; i++)
 		KUNIT_ASSERT_EQ(test, ptsel_radix_map(r, o + i * SZ_2M_ULL, SZ_1G_ULL,
 						      SZ_4K_ULL, RW), 0);
-	expect_refs(test, r, wc, a, 4);
+	expect_walk(test, r, wc, a, 4);
 	KUNIT_EXPECT_EQ(test, wc->stats.refused, 1ULL);
 	KUNIT_EXPECT_EQ(test, wc->stats.inserts, 0ULL);
-	expect_refs(test, r, wc, a + SZ_4K_ULL, 4);	/* admitted: filled */
+	expect_walk(test, r, wc, a + SZ_4K_ULL, 4);	/* admitted: filled */
 	KUNIT_EXPECT_EQ(test, wc->stats.inserts, 3ULL);
-	expect_refs(test, r, wc, a + 2 * SZ_4K_ULL, 1);
+	expect_walk(test, r, wc, a + 2 * SZ_4K_ULL, 1);
 	KUNIT_EXPECT_EQ(test, wc->stats.last_hits, 1ULL);
 	for (i = 0; i < 100; i++)
-		expect_refs(test, r, wc, o + i * SZ_2M_ULL, 4);
+		expect_walk(test, r, wc, o + i * SZ_2M_ULL, 4);
 	KUNIT_EXPECT_EQ(test, wc->stats.refused, 101ULL);
 	KUNIT_EXPECT_EQ(test, wc->stats.inserts, 3ULL);
 	KUNIT_EXPECT_EQ(test, wc->stats.evictions, 0ULL);
-	expect_refs(test, r, wc, a + 3 * SZ_4K_ULL, 1);
+	expect_walk(test, r, wc, a + 3 * SZ_4K_ULL, 1);
 	KUNIT_EXPECT_EQ(test, wc->stats.last_hits, 2ULL);
+	/*
+	 * Dropping every entry drops @wc->last and the recent misses too:
+	 * the table is refused, then filled, then in @wc->last again.
+	 */
+	ptsel_wc_flush_all(wc);
+	expect_walk(test, r, wc, a + 3 * SZ_4K_ULL, 4);
+	KUNIT_EXPECT_EQ(test, wc->stats.refused, 102ULL);
+	expect_walk(test, r, wc, a + 3 * SZ_4K_ULL, 4);
+	KUNIT_EXPECT_EQ(test, wc->stats.last_hits, 2ULL);
+	expect_walk(test, r, wc, a + 3 * SZ_4K_ULL, 1);
+	KUNIT_EXPECT_EQ(test, wc->stats.last_hits, 3ULL);
 
 	/* The unmap frees a's level-0 table: the flush must forget it. */
 	KUNIT_ASSERT_EQ(test, ptsel_radix_unmap(r, a, 4 * SZ_4K_ULL), 0);
 	ptsel_wc_flush_asid(wc, 1);
+	ptsel_wc_walk_begin(wc, 0);
 	KUNIT_EXPECT_EQ(test, ptsel_radix_translate_wc(r, wc, 1, 0, a, &x), -ENOENT);
-	KUNIT_EXPECT_EQ(test, wc->stats.last_hits, 2ULL);
+	KUNIT_EXPECT_EQ(test, wc->stats.last_hits, 3ULL);
 	ptsel_wc_flush_asid(wc, 1);
 	radix_teardown(test, f);
 }
