@@ -168,9 +168,10 @@ static void check_delivery(struct __test_metadata *_metadata, struct vmm *v,
 	EXPECT_EQ(info.interrupts, c->irqs);
 	EXPECT_EQ(c->irqs_unacked, c->irqs_nested);
 	EXPECT_EQ(0, c->irqs_at_entry);
-	TH_LOG("interrupts raised %llu, disarms seen %llu, APIC-delivered %llu (nested %llu), unacked runs %llu (at entry %llu, last ip %llx irr %llx)",
+	TH_LOG("interrupts raised %llu, disarms seen %llu, APIC-delivered %llu (nested %llu), unacked runs %llu (at entry %llu, last ip %llx irr %llx), taken in the STI shadow %llu",
 	       (unsigned long long)info.interrupts, c->disarms, c->irqs, c->irqs_nested,
-	       c->irqs_unacked, c->irqs_at_entry, c->unacked_ip, c->unacked_irr);
+	       c->irqs_unacked, c->irqs_at_entry, c->unacked_ip, c->unacked_irr,
+	       c->irqs_in_shadow);
 }
 
 /* As check_delivery(), when some deliveries faulted. */
