@@ -248,6 +248,7 @@ static int measure(const char *name, struct result *med)
 	double pl[RUNS], pf[RUNS], p50[RUNS], p90[RUNS], p99[RUNS];
 	double pp50[RUNS], pp90[RUNS], pp99[RUNS];
 	double out = 0, pout = 0;
+	unsigned long long shadow0 = in_shadow;
 	struct result res, paced, polled;
 	int i;
 
@@ -303,6 +304,8 @@ static int measure(const char *name, struct result *med)
 	printf("nested_notify_bench: %s, one in flight, consumer polling up to %llu TSC before HLT (each a median of %d runs' statistic): median %.0f (headline), mean %.0f, 90th percentile %.0f, 99th percentile %.0f TSC; %.0f%% of records found by polling; %.0f of %d round trips over 10x their run's median\n",
 	       name, poll_tsc, RUNS, med->polled_p50, med->polled_latency, med->polled_p90,
 	       med->polled_p99, 100 * med->polled, med->polled_outliers, RUNS * N_PACED);
+	printf("nested_notify_bench: %s: interrupts L1's consumer took inside its STI shadow, over the %d runs of each kind: %llu\n",
+	       name, RUNS, in_shadow - shadow0);
 	if (med->bad)
 		printf("nested_notify_bench: %s: %llu of %llu burst latency samples not positive: the vCPUs' TSCs disagree (host TSC unstable?), burst latency not measured\n",
 		       name, med->bad, med->samples);
