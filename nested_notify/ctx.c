@@ -291,8 +291,10 @@ static void nn_device_deliver_loaded(struct nn_device *nd, struct kvm_vcpu *rang
  * Test hook, debugfs hold_delivery (root only): writing 1 makes the
  * next delivery wait before it drops its references (reads 1 then);
  * writing 2 lets it drop them and wait again, just before it returns
- * (reads 2); writing 0 lets it return. A held delivery waits at most
- * NN_HOLD_MAX, and not for a fatal signal.
+ * (reads 2); writing 0 lets it return. Writing 3 makes the next
+ * delivery wait while it is still queued, before it delivers anything
+ * (reads 3), so that its device can be removed under it. A held
+ * delivery waits at most NN_HOLD_MAX, and not for a fatal signal.
  */
 #define NN_HOLD_MAX	(60 * HZ)
 static DECLARE_WAIT_QUEUE_HEAD(nn_hold_wq);
@@ -319,9 +321,9 @@ static ssize_t nn_hold_write(struct file *file, const char __user *buf,
 	ret = kstrtouint_from_user(buf, len, 0, &v);
 	if (ret)
 		return ret;
-	if (v > 2)
+	if (v > 3)
 		return -EINVAL;
-	WRITE_ONCE(nn_hold_armed, v == 1);
+	WRITE_ONCE(nn_hold_armed, v == 1 || v == 3);
 	WRITE_ONCE(nn_hold_mode, v);
 	wake_up_all(&nn_hold_wq);
 	return len;
@@ -375,6 +377,8 @@ static void nn_twork_fn(struct callback_head *cb)
 	/* The test hook costs a read, not an atomic, when it is off. */
 	bool hold = READ_ONCE(nn_hold_armed) && xchg(&nn_hold_armed, false);
 
+	if (hold)
+		nn_hold_at(3);
 	clear_bit(NN_QUEUED, &nd->flags);
 	/* A doorbell after the clear queues again; one before is ours. */
 	smp_mb__after_atomic();

@@ -108,6 +108,35 @@ __attribute__((interrupt)) static void isr_fault(struct iframe *f)
 __attribute__((interrupt)) static void isr_msi(struct iframe *f);
 
 /*
+ * Sleep until an interrupt: STI, then HLT in its interrupt shadow, so
+ * that an interrupt is taken only once HLT has begun and returns past
+ * it. Each copy notes its HLT's address (halt_ip) first. An interrupt
+ * whose frame returns to the HLT itself was
+ * delivered inside the shadow, before HLT ran, and would return to a
+ * HLT that nothing wakes any more. The handlers count that
+ * (irqs_in_shadow) and return past the HLT, so a run never hangs on it
+ * (see the admin guide).
+ */
+static u64 halt_ip;
+
+static void halt(void)
+{
+	__asm__ __volatile__("leaq 1f(%%rip), %%rax\n\t"
+			     "movq %%rax, %0\n\t"
+			     "sti\n"
+			     "1:\thlt\n\t"
+			     "cli" : "=m"(halt_ip) : : "rax", "memory");
+}
+
+static void past_halt(struct iframe *f)
+{
+	if (f->ip == halt_ip) {
+		CTL->irqs_in_shadow++;
+		f->ip++;	/* HLT is one byte */
+	}
+}
+
+/*
  * The device's MSI. A delivery the local APIC made has AG_VEC in
  * service (x2APIC ISR bits 64..95: MSR 0x812, bit 0): count it and end
  * it with an EOI. irqs_nested counts those whose frame returns to this
@@ -125,6 +154,7 @@ __attribute__((interrupt)) static void isr_msi(struct iframe *f);
  */
 __attribute__((interrupt)) static void isr_msi(struct iframe *f)
 {
+	past_halt(f);
 	if (rdmsr(0x812) & 1) {
 		CTL->irqs++;
 		if (f->ip == (u64)isr_msi)
@@ -156,7 +186,7 @@ static void disarmed(void)
 	CTL->disarms++;
 	/* B1's wakeup is vCPU 0's IPI (ipis also counts its other ones). */
 	while ((CTL->l1_intercept ? CTL->ipis : CTL->irqs) < CTL->disarms)
-		__asm__ __volatile__("sti; hlt; cli" : : : "memory");
+		halt();
 }
 
 static void arm(u32 v)
@@ -176,6 +206,7 @@ static void arm(u32 v)
 
 __attribute__((interrupt)) static void isr_ipi(struct iframe *f)
 {
+	past_halt(f);
 	CTL->ipis++;
 	wrmsr(0x80b, 0);
 }
@@ -391,7 +422,7 @@ static void consumer(void)
 		if (CTL->phase0 == 2 && CTL->consumed == CTL->l2_rung + CTL->flushes)
 			break;
 		CTL->sleeps++;
-		__asm__ __volatile__("sti; hlt; cli" : : : "memory");
+		halt();
 	}
 	arm(0);
 	CTL->phase1 = 2;

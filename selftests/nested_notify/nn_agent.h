@@ -119,6 +119,7 @@ struct ag_ctl {
 	unsigned long long poll_tsc;
 	/* agent -> VMM */
 	unsigned long long polled;	/* records found while polling, not woken for */
+	unsigned long long irqs_in_shadow;	/* interrupts taken between STI and HLT */
 };
 
 #endif /* _NN_AGENT_H */

@@ -34,6 +34,8 @@
 #define NN_DEV		"/dev/nested_notify"
 #define NN_SYSFS	"/sys/kernel/mm/nested_notify/"
 #define VM_WAIT_S	240
+/* No progress at all for this long is a stall (vmm_wait()). */
+#define VM_STALL_S	60
 
 extern const char _binary_agent_bin_start[], _binary_agent_bin_end[];
 
@@ -311,17 +313,6 @@ static inline void vmm_kick(struct vmm *v)
 		perror("irqfd");
 }
 
-/* Wait until vCPU @i is done or failed: its state. */
-static inline int vmm_wait(struct vmm *v, int i, double secs)
-{
-	double end = now_s() + secs;
-	int s;
-
-	while (!(s = __atomic_load_n(&v->state[i], __ATOMIC_ACQUIRE)) && now_s() < end)
-		usleep(2000);
-	return s;
-}
-
 static inline struct nested_notify_info vmm_info(struct vmm *v)
 {
 	struct nested_notify_info info = { 0 };
@@ -329,6 +320,59 @@ static inline struct nested_notify_info vmm_info(struct vmm *v)
 	if (v->ctx >= 0)
 		ioctl(v->ctx, NESTED_NOTIFY_IOC_INFO, &info);
 	return info;
+}
+
+/* Everything the agent counts as it goes: unchanged means no progress. */
+static inline unsigned long long vmm_progress(const struct ag_ctl *c)
+{
+	return c->l2_rung + c->consumed + c->records + c->irqs + c->irqs_unacked +
+	       c->disarms + c->sleeps + c->flushes + c->ipis + c->polled + c->remaps;
+}
+
+/* What a stalled run was doing, on stderr: the agent's, the ring's and L0's side. */
+static inline void vmm_report_stall(struct vmm *v, int i, double secs)
+{
+	const struct ag_ctl *c = v->ctl;
+	const struct nested_notify_ring *r = (const void *)(v->mem +
+		(c->remaps ? AG_RING_GPA2 : AG_RING_GPA));
+	struct nested_notify_info info = vmm_info(v);
+
+	snprintf(v->why[i], sizeof(v->why[i]), "vcpu %d: no progress for %.0f s", i, secs);
+	fprintf(stderr,
+		"# stalled: vcpu %d, no progress for %.0f s: L2 rang %llu, L1 consumed %llu in %llu records, irqs %llu (unacked %llu), disarms %llu, sleeps %llu, flushes %llu; ring prod %u cons %u armed %u flags %#x; module doorbells %llu pending %llu interrupts %llu\n",
+		i, secs, c->l2_rung, c->consumed, c->records, c->irqs, c->irqs_unacked,
+		c->disarms, c->sleeps, c->flushes, r->prod, r->cons, r->armed, r->flags,
+		(unsigned long long)info.doorbells, (unsigned long long)info.pending,
+		(unsigned long long)info.interrupts);
+}
+
+/*
+ * Wait until vCPU @i is done or failed: its state; 0 when it is not
+ * done after @secs, or when the agent made no progress at all for
+ * VM_STALL_S (a stall, reported on stderr), so that a wakeup lost under
+ * the emulator fails the run within a bounded time instead of hanging.
+ */
+static inline int vmm_wait(struct vmm *v, int i, double secs)
+{
+	double now = now_s(), end = now + secs, moved = now;
+	unsigned long long seen = vmm_progress(v->ctl);
+	int s;
+
+	while (!(s = __atomic_load_n(&v->state[i], __ATOMIC_ACQUIRE)) && now < end) {
+		unsigned long long p;
+
+		usleep(2000);
+		now = now_s();
+		p = vmm_progress(v->ctl);
+		if (p != seen) {
+			seen = p;
+			moved = now;
+		} else if (now - moved > VM_STALL_S) {
+			vmm_report_stall(v, i, now - moved);
+			return 0;
+		}
+	}
+	return s;
 }
 
 static inline void vmm_destroy(struct vmm *v)
