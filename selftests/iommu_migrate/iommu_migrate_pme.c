@@ -449,7 +449,7 @@ TEST_F(pme, kept_copies_skip_only_clean_pages)
  */
 TEST_F_TIMEOUT(pme, kept_copies_lose_no_write, 120)
 {
-	enum { N = 8, ROUNDS = 40 };
+	enum { N = 8, ROUNDS = 20 };
 	const unsigned long long iova = 1ULL << 35;
 	int buf = mapped_buf(_metadata, self->dev, self->dom, N, 0, iova);
 	long skipped0 = read_knob("copies_skipped"), skipped;
