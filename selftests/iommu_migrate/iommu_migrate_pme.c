@@ -170,7 +170,7 @@ TEST_F_TIMEOUT(pme, concurrent_evacuations_count_each_page_once, 240)
  */
 TEST_F_TIMEOUT(pme, fatal_signal_cancels_the_rest, 240)
 {
-	enum { PAGES = 8192 };
+	enum { PAGES = 2048 };
 	struct iommu_migrate_stats s0, s1;
 	struct iommu_migrate_migrate m;
 	unsigned long moved, there;
