@@ -87,12 +87,18 @@ static void refresh(struct imm_engine *e, u64 iova)
 	e->st.refreshes++;
 }
 
-/* Wait for the PME to release a migrating page, then refresh. */
-static void dev_stall(struct imm_engine *e, u64 iova, u64 seq)
+/*
+ * Wait for the PME to release a migrating page, then refresh. @met is
+ * when the access first met the page migrating: set here if still 0.
+ */
+static void dev_stall(struct imm_engine *e, u64 iova, u64 seq, u64 *met)
 {
 	ktime_t t0 = ktime_get();
 	struct ptsel_xlate x;
 	u64 ns;
+
+	if (!*met)
+		*met = ktime_to_ns(t0);
 
 	wait_event_interruptible_timeout(imm_release_wq,
 					 atomic64_read(&imm_release_seq) != seq ||
@@ -109,6 +115,22 @@ static void dev_stall(struct imm_engine *e, u64 iova, u64 seq)
 	/* The IOTLB was invalidated; refresh what the device holds. */
 	if (ptsel_partition_lookup_update(e->dom->part, iova, &e->gen, &x) > 0)
 		e->st.refreshes++;
+}
+
+/*
+ * An access that stalled goes through: trace how long it waited, from
+ * @met, when it first met the page migrating, to the release of the
+ * entry it now uses (@released). The time since the release is the
+ * engine kthread's wake-up, which a device that retries in hardware
+ * does not have. If the PME has not stamped the entry yet, or the
+ * stamp is an older move's: up to now, an upper bound.
+ */
+static void dev_waited(struct imm_engine *e, u64 iova, u64 met, u64 released)
+{
+	u64 now = ktime_get_ns();
+
+	trace_iommu_migrate_dma_wait(e->st.id, iova,
+		(released > met && released < now ? released : now) - met);
 }
 
 /* Outcomes of an access; one cut short by the engine's stop is no fault. */
@@ -135,7 +157,7 @@ static void access_done(struct imm_rmt_ent *ent)
 static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		      bool write)
 {
-	u64 page_iova = iova & PAGE_MASK;
+	u64 page_iova = iova & PAGE_MASK, met = 0;
 
 	for (;;) {
 		u64 seq = atomic64_read(&imm_release_seq);
@@ -153,7 +175,7 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		if (ptsel_walker_translate(e->walker, iova, &x))
 			return DEV_FAULT;
 		if (ptsel_sw(x.prot) == IMM_MIGRATING) {
-			dev_stall(e, page_iova, seq);
+			dev_stall(e, page_iova, seq, &met);
 			continue;
 		}
 		if (ptsel_sw(x.prot) != IMM_NORMAL ||
@@ -198,7 +220,7 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 			access_done(ent);
 			rcu_read_unlock();
 			if (v == IMM_ACCESS_STALL) {
-				dev_stall(e, page_iova, seq);
+				dev_stall(e, page_iova, seq, &met);
 				continue;
 			}
 			if (v == IMM_ACCESS_STALE) {
@@ -222,6 +244,8 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		else
 			memcpy(buf, va + offset_in_page(x.target), len);
 		kunmap_local(va);
+		if (met && trace_iommu_migrate_dma_wait_enabled())
+			dev_waited(e, page_iova, met, READ_ONCE(ent->released_ns));
 		/*
 		 * A slow device: the access stays in flight a while. It
 		 * spins, as it is inside the RCU read side that keeps @ent.

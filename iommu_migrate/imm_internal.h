@@ -58,6 +58,10 @@ extern struct imm_counters imm_stats;
  * @inflight: device accesses to the page in progress
  * @buf: the buffer the page belongs to
  * @idx: its index there
+ * @released_ns: ktime (ns) at which the PME released the devices that
+ *		 waited for this entry's page (the move that made it, or an
+ *		 aborted one); written after the release, read by devices
+ *		 for their wait_hist only
  * @rcu: freed after a grace period: devices look entries up under RCU
  */
 struct imm_rmt_ent {
@@ -65,6 +69,7 @@ struct imm_rmt_ent {
 	atomic_t inflight;
 	struct imm_buf *buf;
 	unsigned long idx;
+	u64 released_ns;
 	struct rcu_head rcu;
 };
 

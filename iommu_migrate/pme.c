@@ -69,7 +69,8 @@ struct pme_page {
 	struct page *old, *new;
 	struct imm_rmt_ent *ent, *nent;
 	struct imm_mig mig;
-	struct imm_rmt snap;
+	struct imm_rmt snap;	/* the old entry's, marked before the window */
+	struct imm_rmt nsnap;	/* the new entry's, as pme_prepare() made it */
 	u64 gen;		/* the move's, from the switch */
 	bool live;		/* still being moved */
 	bool reuse;		/* @new is the page's kept copy */
@@ -198,12 +199,13 @@ static void pme_abort(struct imm_req *rq, struct imm_buf *b,
 	atomic64_inc(&imm_stats.migrations_aborted);
 }
 
-/* Step 1 for one page: PTE and RMT migrating, IOTLBs invalidated. */
-static int pme_mark(struct imm_buf *b, struct pme_page *pp)
+/*
+ * Before the window: the state machine's mark, in @pp only. Under the
+ * buffer's lock nothing else writes the entry, so what pme_mark()
+ * publishes is still the transition checked here.
+ */
+static int pme_mark_prep(struct imm_buf *b, struct pme_page *pp)
 {
-	u64 iova = b->iova + pp->idx * PAGE_SIZE;
-	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
-
 	pp->ent = b->rmt[pp->idx];
 	if (!pp->ent)
 		return 0;	/* not device-mapped: a plain move */
@@ -212,6 +214,17 @@ static int pme_mark(struct imm_buf *b, struct pme_page *pp)
 		pp->ent = NULL;
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* Step 1 for one page: PTE and RMT migrating, IOTLBs invalidated. */
+static int pme_mark(struct imm_buf *b, struct pme_page *pp)
+{
+	u64 iova = b->iova + pp->idx * PAGE_SIZE;
+	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
+
+	if (!pp->ent)
+		return 0;
 	imm_rmt_publish(pp->ent, &pp->snap);
 	trace_iommu_migrate_migrate_begin(pp->snap.domain, iova,
 					  page_to_pfn(pp->old));
@@ -269,6 +282,7 @@ static int pme_prepare(struct imm_buf *b, struct pme_page *pp)
 	pp->nent->buf = b;
 	pp->nent->idx = pp->idx;
 	imm_rmt_publish(pp->nent, &r);
+	pp->nsnap = r;
 	if (xa_insert(&imm_rmt_xa, page_to_pfn(pp->new), pp->nent,
 		      GFP_KERNEL_ACCOUNT)) {
 		kfree(pp->nent);
@@ -359,18 +373,17 @@ static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 	u64 iova = b->iova + pp->idx * PAGE_SIZE;
 	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
 	u64 new = (u64)page_to_pfn(pp->new) << PAGE_SHIFT;
-	struct imm_rmt nr;
+	struct imm_rmt *nr = &pp->nsnap;
 
 	if (pp->ent) {
-		imm_rmt_snapshot(pp->nent, &nr);
 		if (ptsel_partition_leaf_cmpxchg(b->dom->part, iova, old,
 						 IMM_MIGRATING, new, IMM_NORMAL,
 						 &pp->gen))
 			return -EIO;
 		/* Cannot fail: copied, migrating, and the gen is a new move. */
-		WARN_ON_ONCE(imm_mig_switch(&pp->mig, &pp->snap, &nr, pp->gen));
+		WARN_ON_ONCE(imm_mig_switch(&pp->mig, &pp->snap, nr, pp->gen));
 		imm_rmt_retire();
-		imm_rmt_publish(pp->nent, &nr);
+		imm_rmt_publish(pp->nent, nr);
 		imm_rmt_publish(pp->ent, &pp->snap);
 		b->rmt[pp->idx] = pp->nent;
 		imm_mig_release(&pp->mig);
@@ -379,10 +392,17 @@ static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 	return 0;
 }
 
-/* Step 5: release the devices stalled on a page (moved or given up). */
-static void pme_release(void)
+/*
+ * Step 5: release the devices stalled on a page (moved or given up).
+ * The count is the release: a device that retries sees it. @t, if not
+ * NULL, is set to its time; the wake-up of the emulated engines that
+ * sleep on it comes after, as their scheduler's cost, not the page's.
+ */
+static void pme_release(ktime_t *t)
 {
 	atomic64_inc(&imm_release_seq);
+	if (t)
+		*t = ktime_get();
 	/* Full barrier: a device that did not see the count is queued. */
 	if (wq_has_sleeper(&imm_release_wq))
 		wake_up_all(&imm_release_wq);
@@ -427,6 +447,7 @@ static void pme_account(struct imm_buf *b, struct pme_page *pp,
 
 	atomic64_inc(&imm_stats.blocked_hist[min_t(unsigned int,
 		ns ? ilog2(ns) : 0, IOMMU_MIGRATE_STALL_BUCKETS - 1)]);
+	trace_iommu_migrate_blocked(b->iova + pp->idx * PAGE_SIZE, ns);
 	if (steps)
 		trace_iommu_migrate_window(b->iova + pp->idx * PAGE_SIZE,
 				   ktime_to_ns(ktime_sub(t[1], t[0])),
@@ -494,6 +515,7 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 					    (loff_t)pp[i].idx << PAGE_SHIFT,
 					    PAGE_SIZE, 1);
 	for (i = 0; i < n; i++) {
+		struct imm_rmt_ent *ent;
 		bool mapped, steps;
 		ktime_t t[6];
 
@@ -504,6 +526,8 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		steps = mapped && trace_iommu_migrate_window_enabled();
 		if (keep && mapped)
 			pp[i].dirty = pme_test_clear_dirty(b, &pp[i]);
+		if (pme_mark_prep(b, &pp[i]))
+			goto abort;
 		if (mapped)
 			t[0] = ktime_get();
 		if (pme_mark(b, &pp[i]))
@@ -524,9 +548,9 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 			goto abort;
 		if (steps)
 			t[4] = ktime_get();
-		pme_release();
+		pme_release(mapped ? &t[5] : NULL);
 		if (mapped) {
-			t[5] = ktime_get();
+			WRITE_ONCE(pp[i].nent->released_ns, ktime_to_ns(t[5]));
 			pme_account(b, &pp[i], t, steps);
 		}
 		pme_retire_old(b, &pp[i], keep);
@@ -535,8 +559,11 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		atomic64_add(PAGE_SIZE, &imm_stats.bytes_migrated);
 		continue;
 abort:
+		ent = pp[i].ent;
 		pme_abort(rq, b, &pp[i]);
-		pme_release();
+		pme_release(NULL);
+		if (ent)
+			WRITE_ONCE(ent->released_ns, ktime_get_ns());
 	}
 	mutex_unlock(&b->lock);
 }

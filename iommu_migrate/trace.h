@@ -114,7 +114,23 @@ TRACE_EVENT(iommu_migrate_window,
 		  __entry->window_ns)
 );
 
-TRACE_EVENT(iommu_migrate_dma_stall,
+/* Per moved device-mapped page: mark to release, no step clocks. */
+TRACE_EVENT(iommu_migrate_blocked,
+	TP_PROTO(u64 iova, u64 ns),
+	TP_ARGS(iova, ns),
+	TP_STRUCT__entry(
+		__field(u64, iova)
+		__field(u64, ns)
+	),
+	TP_fast_assign(
+		__entry->iova = iova;
+		__entry->ns = ns;
+	),
+	TP_printk("iova=0x%llx ns=%llu", __entry->iova, __entry->ns)
+);
+
+/* A time a device (an emulated engine) spent on a migrating page. */
+DECLARE_EVENT_CLASS(iommu_migrate_dma_time,
 	TP_PROTO(u32 engine, u64 iova, u64 ns),
 	TP_ARGS(engine, iova, ns),
 	TP_STRUCT__entry(
@@ -129,6 +145,21 @@ TRACE_EVENT(iommu_migrate_dma_stall,
 	),
 	TP_printk("engine=%u iova=0x%llx ns=%llu", __entry->engine,
 		  __entry->iova, __entry->ns)
+);
+
+/*
+ * Per device access that stalled and then went through: from its first
+ * meeting of the migrating PTE or RMT entry to the PME's release.
+ */
+DEFINE_EVENT(iommu_migrate_dma_time, iommu_migrate_dma_wait,
+	TP_PROTO(u32 engine, u64 iova, u64 ns),
+	TP_ARGS(engine, iova, ns)
+);
+
+/* Per stall: the engine's whole wait, its kthread's wake-up included. */
+DEFINE_EVENT(iommu_migrate_dma_time, iommu_migrate_dma_stall,
+	TP_PROTO(u32 engine, u64 iova, u64 ns),
+	TP_ARGS(engine, iova, ns)
 );
 
 TRACE_EVENT(iommu_migrate_rmt_violation,
