@@ -191,14 +191,47 @@ static int mc_block_dma(struct mc_host *h, unsigned long pfn)
 
 /* --- page actions ----------------------------------------------------------- */
 
+/*
+ * The pages this device took offline, and only those, may be put back
+ * in service (unpoison_memory()). A page poisoned by anyone else, or one
+ * memory_failure() marked but could not take from its owner (a kernel
+ * page, an iommu_migrate buffer's page), still belongs to its owner:
+ * unpoisoning it would drop the owner's reference and free the page
+ * under it. Caller holds the page's lock (mc_page_lock()).
+ *
+ * mc_offline_reserve() makes room before the page goes offline, so that
+ * a page once offline is always recorded; mc_offline_record() then
+ * records it (ok) or gives the room back.
+ */
+static int mc_offline_reserve(struct mc_host *h, unsigned long pfn)
+{
+	return xa_reserve(&h->offlined, pfn, GFP_KERNEL);
+}
+
+static void mc_offline_record(struct mc_host *h, unsigned long pfn, bool ok)
+{
+	if (ok)
+		xa_store(&h->offlined, pfn, xa_mk_value(1), GFP_KERNEL);
+	else
+		xa_release(&h->offlined, pfn);
+}
+
+static bool mc_offlined_by_us(struct mc_host *h, unsigned long pfn)
+{
+	return xa_load(&h->offlined, pfn);
+}
+
 static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 {
 	unsigned long end = jiffies + msecs_to_jiffies(READ_ONCE(mc_offline_timeout_ms));
 	struct page *page = pfn_to_online_page(pfn);
-	int ret = 0;
+	int ret;
 
 	if (!page)
 		return -ENXIO;
+	ret = mc_offline_reserve(h, pfn);
+	if (ret)
+		return ret;
 	/* soft_offline_page() is not exported: queue it, and see it done. */
 	memory_failure_queue(pfn, MF_SOFT_OFFLINE);
 	while (!PageHWPoison(page)) {
@@ -213,6 +246,11 @@ static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 		}
 		usleep_range(1000, 2000);
 	}
+	/*
+	 * Given up on, it may still go offline later: then it stays
+	 * offline, not recorded, and is never put back by this host.
+	 */
+	mc_offline_record(h, pfn, !ret);
 	if (!ret)
 		atomic64_inc(&h->stat[MC_ST_OFFLINED]);
 	trace_maint_cmd_page_offline(h->id, pfn, false, ret);
@@ -222,13 +260,21 @@ static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 static int mc_hard_offline(struct mc_host *h, unsigned long pfn, bool blocked)
 {
 	struct page *page = pfn_to_online_page(pfn);
+	bool taken;
 	int ret;
 
+	ret = mc_offline_reserve(h, pfn);
+	if (ret)
+		return ret;
 	/*
 	 * The model's errors are simulated: saying so keeps
 	 * unpoison_memory() usable for the rest of the boot.
 	 */
 	ret = memory_failure(pfn, h->simulated ? MF_SW_SIMULATED : 0);
+	/* 0: the page is isolated from its users; this host may return it. */
+	taken = !ret;
+	mc_offline_record(h, pfn, taken);
+	/* Poisoned already, by someone else: offline, but not ours. */
 	if (ret == -EHWPOISON)
 		ret = 0;
 	/*
@@ -280,12 +326,18 @@ static int mc_clear_poison(struct mc_host *h, u64 dpa)
 	return ret;
 }
 
+/* Back into service, only a page this host took offline (-EBUSY otherwise). */
 static int mc_unpoison(struct mc_host *h, unsigned long pfn)
 {
-	int ret = unpoison_memory(pfn);
+	int ret;
 
-	if (!ret)
+	if (!mc_offlined_by_us(h, pfn))
+		return -EBUSY;
+	ret = unpoison_memory(pfn);
+	if (!ret) {
+		xa_erase(&h->offlined, pfn);
 		atomic64_inc(&h->stat[MC_ST_UNPOISONED]);
+	}
 	return ret;
 }
 
@@ -682,9 +734,15 @@ static int mc_discover(struct mc_host *h, u8 *buf)
  * @r: its address, nibble mask and persist mode
  *
  * Online memory is repaired only at an address the device reported
- * this boot; a page the host took offline comes back afterwards.
+ * this boot, and only if the repair's feature allows it on memory in
+ * use; a page this host took offline counts as offline, and comes back
+ * afterwards. A page poisoned otherwise (by someone else, or marked by
+ * memory_failure() but still held by its owner) is in use: it may be
+ * repaired by the same rule, but its poison stays and it stays its
+ * owner's.
  *
- * Return: 0, -EPERM when the repair rule forbids it, -EOPNOTSUPP when
+ * Return: 0, -EPERM when the repair rule forbids it, -EBUSY when the
+ * memory is in use and the feature wants it offline, -EOPNOTSUPP when
  * the device does not advertise the repair, or the command's error.
  */
 int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
@@ -693,25 +751,30 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 	bool spare = fn == MC_REPAIR_SPARE;
 	unsigned long pfn = mc_pfn(h, r->dpa);
 	struct mutex *lock = mc_page_lock(h, pfn);
+	enum mc_feature_id feat = spare ? MC_FEAT_ROW_SPARING :
+				  r->hard ? MC_FEAT_HARD_PPR : MC_FEAT_SOFT_PPR;
 	struct page *page;
 	u64 t0 = ktime_get_ns();
 	u32 plan, done = 0;
-	bool offline;
+	bool ours;
 	int ret;
 
 	mutex_lock(lock);
 	page = pfn_to_online_page(pfn);
-	offline = !page || PageHWPoison(page);
-	if (!mc_repair_allowed(xa_load(&h->reported, r->dpa / MC_LINE), offline)) {
+	ours = page && mc_offlined_by_us(h, pfn);
+	ret = mc_repair_check(&h->caps, feat,
+			      xa_load(&h->reported, r->dpa / MC_LINE),
+			      !page || ours);
+	if (ret) {
 		mutex_unlock(lock);
-		return -EPERM;
+		return ret;
 	}
 	plan = spare ? MAINT_CMD_ACT_SPARE :
 	       r->hard ? MAINT_CMD_ACT_HARD_PPR : MAINT_CMD_ACT_SOFT_PPR;
 	ret = mc_ppr(h, r->dpa, r->hard, spare, r->nibble);
 	if (!ret)
 		done = plan;
-	if (!ret && page && PageHWPoison(page)) {
+	if (!ret && ours) {
 		plan |= MAINT_CMD_ACT_UNPOISON;
 		if (mc_caps_allow(&h->caps, MC_OP_CLEAR_POISON)) {
 			plan |= MAINT_CMD_ACT_CLEAR_POISON;
@@ -871,6 +934,7 @@ static void mc_host_release(struct device *dev)
 	struct mc_host *h = to_mc_host(dev);
 
 	xa_destroy(&h->reported);
+	xa_destroy(&h->offlined);
 	kfree(h->ring);
 	kfree(h);
 }
@@ -976,6 +1040,7 @@ int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 	INIT_LIST_HEAD(&h->act_queue);
 	INIT_DELAYED_WORK(&h->event_work, mc_event_work);
 	xa_init(&h->reported);
+	xa_init(&h->offlined);
 	spin_lock_init(&h->ev_lock);
 	mutex_init(&h->ev_read_lock);
 	init_waitqueue_head(&h->ev_wait);

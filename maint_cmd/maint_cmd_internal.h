@@ -215,6 +215,8 @@ struct mc_repair_fn {
  * @use_irq: knob: interrupts, or polling the doorbell
  * @reported: DPAs (/64) the device reported this boot
  * @nr_reported: entries in @reported
+ * @offlined: pfns this host took offline and has not put back; only
+ *	these are ever unpoisoned. Lost with the device (destroy, rmmod)
  * @ev_lock: the event ring
  * @ev_read_lock: one read() at a time takes records off the ring
  * @ring: the event ring
@@ -261,6 +263,7 @@ struct mc_host {
 	unsigned int auto_repair, hard_repair, max_actions, use_irq;
 	struct xarray reported;
 	atomic_t nr_reported;
+	struct xarray offlined;
 	spinlock_t ev_lock;
 	struct mutex ev_read_lock;
 	struct maint_cmd_event *ring;

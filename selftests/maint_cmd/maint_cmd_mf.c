@@ -45,6 +45,18 @@ FIXTURE_TEARDOWN_PARENT(mf)
 		mc_destroy(self->dev);
 }
 
+/* The fixture's device replaced by a new one made from @spec. */
+static void mf_recreate(struct __test_metadata *_metadata,
+			FIXTURE_DATA(mf) *self, const char *spec)
+{
+	char dev2[16];
+
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	ASSERT_EQ(0, mc_create(spec, dev2, sizeof(dev2)));
+	memcpy(self->dev, dev2, sizeof(dev2));
+}
+
 TEST_F(mf, corrected_error_soft_offlines_repairs_and_returns_the_page)
 {
 	struct maint_cmd_event e;
@@ -105,7 +117,7 @@ TEST_F(mf, corrected_error_soft_offlines_repairs_and_returns_the_page)
 TEST_F(mf, device_requested_sparing)
 {
 	struct maint_cmd_event e;
-	char cmd[96], dev2[16];
+	char cmd[96];
 	long long dpa;
 	uint64_t pfn;
 	uint8_t *buf;
@@ -132,10 +144,7 @@ TEST_F(mf, device_requested_sparing)
 	EXPECT_TRUE(mc_check(buf, 5));
 	close(fd);
 	/* No sparing feature (soft and hard PPR, host caps only). */
-	ASSERT_EQ(0, mc_destroy(self->dev));
-	self->dev[0] = 0;
-	ASSERT_EQ(0, mc_create("nid=1 feats=7", dev2, sizeof(dev2)));
-	memcpy(self->dev, dev2, sizeof(dev2));
+	mf_recreate(_metadata, self, "nid=1 feats=7");
 	pfn = mc_pfn_of(buf);
 	dpa = mc_dpa_of(self->dev, pfn);
 	fd = mc_open_events(self->dev, O_RDONLY);
@@ -252,10 +261,7 @@ TEST_F(mf, device_asks_only_what_the_host_handles)
 	EXPECT_TRUE(mc_check(buf, 31));
 	close(fd);
 	/* A host that repairs nothing is not asked for maintenance. */
-	ASSERT_EQ(0, mc_destroy(self->dev));
-	self->dev[0] = 0;
-	ASSERT_EQ(0, mc_create("nid=1 host_caps=0x7", dev2, sizeof(dev2)));
-	memcpy(self->dev, dev2, sizeof(dev2));
+	mf_recreate(_metadata, self, "nid=1 host_caps=0x7");
 	EXPECT_EQ(0x7, mc_model_stat(self->dev, "host_caps"));
 	fd = mc_open_events(self->dev, O_RDONLY);
 	ASSERT_LE(0, fd);
@@ -362,7 +368,7 @@ static int read_str(const char *dev, const char *file, char *buf, size_t size)
 TEST_F(mf, host_initiated_sparing)
 {
 	struct maint_cmd_event e;
-	char dev2[16], type[32];
+	char type[32];
 	long long dpa;
 	uint64_t pfn;
 	uint8_t *buf;
@@ -399,10 +405,7 @@ TEST_F(mf, host_initiated_sparing)
 	EXPECT_TRUE(mc_check(buf, 11));
 	close(fd);
 	/* No sparing feature: no mem_repair1, nothing unadvertised sent. */
-	ASSERT_EQ(0, mc_destroy(self->dev));
-	self->dev[0] = 0;
-	ASSERT_EQ(0, mc_create("nid=1 feats=7", dev2, sizeof(dev2)));
-	memcpy(self->dev, dev2, sizeof(dev2));
+	mf_recreate(_metadata, self, "nid=1 feats=7");
 	EXPECT_EQ(-ENOENT, read_str(self->dev, "mem_repair1/repair_type", type,
 				    sizeof(type)));
 	EXPECT_EQ(0, read_str(self->dev, "mem_repair0/repair_type", type, sizeof(type)));
@@ -529,7 +532,7 @@ TEST_F(mf, uncorrectable_poison_sigbus_on_touch_then_repair)
  * Indications on 64 pages of ours while every repair overruns and is
  * aborted and the firmware stalls now and then; the module will not
  * unload while its stream is open; the device goes away under the
- * flood. Then the pages that stayed offline are repaired and return.
+ * flood. The pages that stayed offline stay so.
  */
 TEST_F(mf, flood_with_timeouts_and_removal)
 {
@@ -617,18 +620,21 @@ TEST_F(mf, flood_with_timeouts_and_removal)
 	/* The data survived every move. */
 	for (i = 0; i <= N; i++)
 		EXPECT_TRUE(mc_check(buf + i * MC_PAGE, i)) TH_LOG("page %d", i);
-	/* Pages left offline are repaired by a new device: it is allowed. */
+	/*
+	 * Pages left offline stay so: a new device does not know them as
+	 * taken offline (that record went with the old one).
+	 */
 	ASSERT_EQ(0, mv_write_knob(MC_MM, "bg_timeout_ms", "5000"));
 	ASSERT_EQ(0, mc_create("nid=1", dev2, sizeof(dev2)));
 	for (i = 0; i <= N; i++) {
 		if (!mc_hwpoisoned(pfn[i]))
 			continue;
 		EXPECT_EQ(0, mc_dev_write_num(dev2, "mem_repair0/dpa", dpa[i]));
-		EXPECT_EQ(0, mc_dev_write(dev2, "mem_repair0/repair", "1"));
-		EXPECT_EQ(0, mc_hwpoisoned(pfn[i]));
+		EXPECT_EQ(-EPERM, mc_dev_write(dev2, "mem_repair0/repair", "1"));
+		EXPECT_EQ(1, mc_hwpoisoned(pfn[i]));
 		back++;
 	}
-	TH_LOG("%d records, %d refused by a full log, %d pages repaired after",
+	TH_LOG("%d records, %d refused by a full log, %d pages left offline",
 	       got, refused, back);
 	EXPECT_EQ(0, mc_model_stat(dev2, "unadvertised"));
 	mc_destroy(dev2);
@@ -690,8 +696,9 @@ TEST_F(mf, abandoned_background_repair_is_aborted_first)
  * rmmod while actions are in flight: records queued, pages being
  * soft-offlined, a repair in its background phase. The module waits for
  * the running actions (max_actions of them) and starts no queued one;
- * it goes and loads again; no data is lost, and the pages the running
- * actions left offline are repaired by a new device (allowed: offline).
+ * it goes and loads again; no data is lost. The pages the running
+ * actions left offline stay offline: the record of the pages a device
+ * took offline goes with it, and a new device repairs none of them.
  * Splats and leaks are the tier's kernel-log and kmemleak checks.
  *
  * Only the removal may end an action here: the timeouts are far beyond
@@ -750,11 +757,16 @@ TEST_F(mf, removal_with_actions_in_flight)
 		if (!mc_hwpoisoned(pfn[i]))
 			continue;
 		left++;
+		/*
+		 * The record of the pages the old device took offline went
+		 * with it: to the new one such a page is not known offline
+		 * (in use, for all it knows) nor reported this boot.
+		 */
 		EXPECT_EQ(0, mc_dev_write_num(dev2, "mem_repair0/dpa", dpa[i]));
-		EXPECT_EQ(0, mc_dev_write(dev2, "mem_repair0/repair", "1"));
-		EXPECT_EQ(0, mc_hwpoisoned(pfn[i])) TH_LOG("page %d", i);
+		EXPECT_EQ(-EPERM, mc_dev_write(dev2, "mem_repair0/repair", "1"));
+		EXPECT_EQ(1, mc_hwpoisoned(pfn[i])) TH_LOG("page %d", i);
 	}
-	TH_LOG("%d of %d pages left offline by the removal, repaired after", left, N);
+	TH_LOG("%d of %d pages left offline by the removal, and kept offline", left, N);
 	/* At least the one whose repair ran; no more than ran at once. */
 	EXPECT_LE(1, left);
 	EXPECT_GE(MAX_ACTIONS, left);
@@ -920,11 +932,14 @@ TEST_F_TIMEOUT(mf, removal_aborts_a_running_repair, 120)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(ENODEV, WEXITSTATUS(status));
-	/* A new device repairs the page the aborted repair left offline. */
+	/*
+	 * The page the aborted repair left offline stays offline: a new
+	 * device does not know it as taken offline, nor as reported.
+	 */
 	ASSERT_EQ(0, mc_create("nid=1", self->dev, sizeof(self->dev)));
 	EXPECT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
-	EXPECT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
-	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_EQ(-EPERM, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(1, mc_hwpoisoned(pfn));
 	EXPECT_TRUE(mc_check(buf, 9));
 	munmap(buf, MC_PAGE);
 }
@@ -997,6 +1012,69 @@ TEST_F(mf, dropped_records_survive_an_abandoned_get)
 	EXPECT_EQ(EXTRA, mc_wait_dev_stat(self->dev, "events_dropped", EXTRA, 60));
 	EXPECT_EQ(LOG, mc_dev_read(self->dev, "indications"));
 	close(fd);
+}
+
+/*
+ * The repair's feature says the memory must be offline (offline_only):
+ * the administrator's repair of memory in use is refused with EBUSY,
+ * even at an address the device reported, and runs once the host took
+ * the page offline. A device whose feature allows it repairs the same
+ * memory in use, under its user, who keeps the page and its data.
+ */
+TEST_F(mf, repair_in_use_follows_the_offline_only_flag)
+{
+	struct maint_cmd_event e;
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf;
+	int fd;
+
+	buf = mf_page(_metadata, self->dev, 31, &pfn, &dpa);
+	EXPECT_EQ(1, mc_dev_read(self->dev, "mem_repair0/repair_safe_when_in_use"));
+	EXPECT_EQ(1, mc_dev_read(self->dev, "mem_repair1/repair_safe_when_in_use"));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	/* Corrected, no maintenance asked: reported, logged, left in use. */
+	mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "1", &e);
+	EXPECT_EQ(0, e.planned);
+	ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
+	EXPECT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_EQ(pfn, mc_pfn_of(buf));
+	EXPECT_TRUE(mc_check(buf, 31));
+	close(fd);
+
+	/* Soft PPR wants the memory offline; hard PPR does not. */
+	mf_recreate(_metadata, self, "nid=1 offline_only=1");
+	EXPECT_EQ(0, mc_dev_read(self->dev, "mem_repair0/repair_safe_when_in_use"));
+	ASSERT_EQ(0, mc_dev_write(self->dev, "mem_repair0/persist_mode", "1"));
+	EXPECT_EQ(1, mc_dev_read(self->dev, "mem_repair0/repair_safe_when_in_use"));
+	ASSERT_EQ(0, mc_dev_write(self->dev, "mem_repair0/persist_mode", "0"));
+	/* Read-only. */
+	EXPECT_EQ(-EACCES, mc_dev_write(self->dev, "mem_repair0/repair_safe_when_in_use", "1"));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "1", &e);
+	EXPECT_EQ(0, e.planned);
+	ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
+	EXPECT_EQ(-EBUSY, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	/* Taken offline by the host: now it runs, and the page returns. */
+	ASSERT_EQ(0, mc_dev_write(self->dev, "auto_repair", "0"));
+	mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "1 maint", &e);
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE, e.actions);
+	EXPECT_EQ(1, mc_hwpoisoned(pfn));
+	EXPECT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_EQ(1, mc_dev_read(self->dev, "unpoisoned"));
+	EXPECT_TRUE(mc_check(buf, 31));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "unadvertised"));
+	close(fd);
+	munmap(buf, MC_PAGE);
 }
 
 TEST_HARNESS_MAIN
