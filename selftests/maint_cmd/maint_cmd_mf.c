@@ -1077,4 +1077,81 @@ TEST_F(mf, repair_in_use_follows_the_offline_only_flag)
 	munmap(buf, MC_PAGE);
 }
 
+/* The lock mc_page_lock() gives @pfn: hash_long(pfn, MC_PAGE_LOCK_BITS). */
+static unsigned int page_lock_of(uint64_t pfn)
+{
+	return (pfn * 0x61C8864680B583EBULL) >> (64 - 4);
+}
+
+/*
+ * max_actions is the host's own limit, read whenever an action may
+ * start. Lowered to 1, one action runs (its page offline, its repair
+ * in the background) and the others wait queued. Raised, the queued
+ * ones start at once: all their pages go offline while the first
+ * repair still runs (the count, not a time, shows it). The pages are
+ * ones whose page locks differ, so that no action waits on another's.
+ */
+TEST_F(mf, raising_max_actions_starts_queued_actions)
+{
+	enum { N = 4, POOL = 32 };
+	struct maint_cmd_event e;
+	long long dpa[N];
+	unsigned int used = 0;
+	int fd, i, n = 0, got = 0;
+	uint64_t pfn[N];
+	char cmd[96];
+	uint8_t *buf;
+	int idx[N];
+
+	buf = mc_node_pages(POOL, 1);
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < POOL && n < N; i++) {
+		uint64_t p = mc_pfn_of(buf + i * MC_PAGE);
+
+		if (!p || used & 1U << page_lock_of(p))
+			continue;
+		used |= 1U << page_lock_of(p);
+		mc_fill(buf + i * MC_PAGE, 600 + i);
+		idx[n] = i;
+		pfn[n] = p;
+		dpa[n] = mc_dpa_of(self->dev, p);
+		ASSERT_LE(0, dpa[n]);
+		n++;
+	}
+	ASSERT_EQ(N, n);
+	ASSERT_EQ(0, mc_dev_write(self->dev, "max_actions", "1"));
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_ppr_latency_ms", "3000"));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < N; i++) {
+		snprintf(cmd, sizeof(cmd), "dram %#llx 1 maint", dpa[i]);
+		ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	}
+	/* One runs, in its repair; the others are held. */
+	ASSERT_EQ(1, mc_wait_model_stat(self->dev, "bg_running", 1, 60));
+	usleep(300 * 1000);
+	EXPECT_EQ(1, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	/* Raised: the rest start now, before the first repair ends. */
+	ASSERT_EQ(0, mc_dev_write(self->dev, "max_actions", "8"));
+	EXPECT_EQ(N, mc_wait_dev_stat(self->dev, "offlined", N, 60));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_ppr_latency_ms", "0"));
+	while (got < N && !mc_next_event(fd, &e, 30000)) {
+		if (e.kind != MAINT_CMD_EV_DRAM)
+			continue;
+		EXPECT_EQ(0, e.result);
+		EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+			  MAINT_CMD_ACT_UNPOISON, e.actions);
+		got++;
+	}
+	EXPECT_EQ(N, got);
+	for (i = 0; i < N; i++) {
+		EXPECT_EQ(0, mc_hwpoisoned(pfn[i])) TH_LOG("page %d", i);
+		EXPECT_TRUE(mc_check(buf + idx[i] * MC_PAGE, 600 + idx[i]));
+	}
+	close(fd);
+	munmap(buf, POOL * MC_PAGE);
+}
+
 TEST_HARNESS_MAIN
