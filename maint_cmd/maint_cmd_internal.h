@@ -108,6 +108,8 @@ enum mc_corrupt {
  * @log_overflow_told: the total the last Get Event Records reported
  * @next_handle: handle of the next record
  * @buf: the firmware's copy of a command's payload
+ * @scratch: the firmware thread's scratch for the command it runs (records
+ *	of an answer, handles of a request), kept off its stack
  * @cmd_latency_us: how long a foreground command takes
  * @ppr_latency_ms: how long a soft PPR takes, as its maintenance feature
  *	reports it (capped at 60 s when run)
@@ -144,6 +146,11 @@ struct mc_model {
 	u16 log_overflow[MC_NR_LOGS], log_overflow_told[MC_NR_LOGS];
 	u16 next_handle;
 	u8 buf[MC_PAYLOAD_MAX];
+	union {
+		struct mc_event ev[MC_EVENTS_MAX];
+		u16 handles[MC_CLEAR_MAX];
+		struct mc_poison rec[MC_POISON_MAX];
+	} scratch;
 	u32 cmd_latency_us;
 	u32 ppr_latency_ms;
 	bool stall;
