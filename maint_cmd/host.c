@@ -27,6 +27,11 @@
 
 static DEFINE_MUTEX(mc_hosts_lock);
 static struct mc_host *mc_hosts[MC_MAX_DEVICES];
+/*
+ * Numbers the indications of every device, for the tracepoints: a
+ * record's handle is the device's (per log, and reused), this is not.
+ */
+static atomic64_t mc_indication_seq;
 
 /**
  * struct mc_action - one indication on its way to resolution
@@ -35,6 +40,7 @@ static struct mc_host *mc_hosts[MC_MAX_DEVICES];
  * @h: the device
  * @ev: the decoded record
  * @t0: when the host received it (ns, monotonic)
+ * @seq: its number in the indication and repair_done tracepoints
  */
 struct mc_action {
 	struct work_struct work;
@@ -42,6 +48,7 @@ struct mc_action {
 	struct mc_host *h;
 	struct mc_event ev;
 	u64 t0;
+	u64 seq;
 };
 
 static unsigned long mc_pfn(struct mc_host *h, u64 dpa)
@@ -370,7 +377,7 @@ static void mc_action_end(struct mc_action *a, u32 plan, u32 done, int ret)
 	if (ret)
 		atomic64_inc(&h->stat[MC_ST_FAILED]);
 	mc_emit(h, a->ev.kind, &a->ev, a->ev.dpa, a->t0, plan, done, ret);
-	trace_maint_cmd_repair_done(h->id, a->ev.dpa, a->ev.handle, plan, done,
+	trace_maint_cmd_repair_done(h->id, a->seq, a->ev.dpa, a->ev.handle, plan, done,
 				    ret, ktime_get_ns() - a->t0);
 	atomic_dec(&h->pending);
 	kfree(a);
@@ -494,11 +501,12 @@ unlock:
 static noinline void mc_indication(struct mc_host *h, const struct mc_event *ev,
 				   u64 t0)
 {
+	u64 seq = atomic64_inc_return(&mc_indication_seq);
 	struct mc_action *a;
 	int err = -ENOSPC;
 
 	atomic64_inc(&h->stat[MC_ST_INDICATIONS]);
-	trace_maint_cmd_indication(h->id, ev->kind, ev->dpa, mc_hpa(h, ev->dpa),
+	trace_maint_cmd_indication(h->id, seq, ev->kind, ev->dpa, mc_hpa(h, ev->dpa),
 				   ev->severity, ev->flags, ev->descriptor,
 				   ev->handle);
 	/* Remembered once, and never more than MC_REPORTED_MAX addresses. */
@@ -517,6 +525,7 @@ static noinline void mc_indication(struct mc_host *h, const struct mc_event *ev,
 	a->h = h;
 	a->ev = *ev;
 	a->t0 = t0;
+	a->seq = seq;
 	INIT_WORK(&a->work, mc_action_fn);
 	spin_lock(&h->act_lock);
 	list_add_tail(&a->node, &h->act_queue);
@@ -527,7 +536,7 @@ drop:
 	atomic_dec(&h->pending);
 	atomic64_inc(&h->stat[MC_ST_FAILED]);
 	mc_emit(h, ev->kind, ev, ev->dpa, t0, 0, 0, err);
-	trace_maint_cmd_repair_done(h->id, ev->dpa, ev->handle, 0, 0, err,
+	trace_maint_cmd_repair_done(h->id, seq, ev->dpa, ev->handle, 0, 0, err,
 				    ktime_get_ns() - t0);
 }
 
@@ -790,7 +799,8 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 	if (ret)
 		atomic64_inc(&h->stat[MC_ST_FAILED]);
 	mc_emit(h, MAINT_CMD_EV_REPAIR, NULL, r->dpa, t0, plan, done, ret);
-	trace_maint_cmd_repair_done(h->id, r->dpa, 0, plan, done, ret,
+	/* No indication: seq 0. */
+	trace_maint_cmd_repair_done(h->id, 0, r->dpa, 0, plan, done, ret,
 				    ktime_get_ns() - t0);
 	return ret;
 }
