@@ -47,7 +47,7 @@ FIXTURE_TEARDOWN_PARENT(mf)
 
 /* The fixture's device replaced by a new one made from @spec. */
 static void mf_recreate(struct __test_metadata *_metadata,
-			FIXTURE_DATA(mf) *self, const char *spec)
+			struct _test_data_mf *self, const char *spec)
 {
 	char dev2[16];
 
@@ -605,6 +605,15 @@ TEST_F(mf, flood_with_timeouts_and_removal)
 	EXPECT_TRUE(e.planned & MAINT_CMD_ACT_SOFT_PPR);
 	TH_LOG("%lld repairs aborted in the flood", aborts);
 	EXPECT_LE(aborts + 1, mc_dev_read(self->dev, "aborts"));
+	/*
+	 * Its page stays offline; this device took it, so the
+	 * administrator's repair returns it.
+	 */
+	EXPECT_EQ(1, mc_hwpoisoned(pfn[N]));
+	ASSERT_EQ(0, mv_write_knob(MC_MM, "bg_timeout_ms", "5000"));
+	EXPECT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa[N]));
+	EXPECT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn[N]));
 	/* Another burst, and the device goes while it is handled. */
 	for (i = 0; i < N / 2; i++) {
 		snprintf(cmd, sizeof(cmd), "gm %#llx 1 maint", dpa[i]);
