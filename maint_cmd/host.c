@@ -239,7 +239,13 @@ static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 	ret = mc_offline_reserve(h, pfn);
 	if (ret)
 		return ret;
-	/* soft_offline_page() is not exported: queue it, and see it done. */
+	/*
+	 * soft_offline_page() is not exported: queue it, and see it done.
+	 * The queue (16 requests per CPU) drops a request when full, with
+	 * only a log line, and soft_offline_page() refuses pages it cannot
+	 * migrate without a word to the caller: either way the page is
+	 * never poisoned, and the wait ends counted in offline_timeouts.
+	 */
 	memory_failure_queue(pfn, MF_SOFT_OFFLINE);
 	while (!PageHWPoison(page)) {
 		/*
@@ -253,6 +259,8 @@ static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 		}
 		usleep_range(1000, 2000);
 	}
+	if (ret)
+		atomic64_inc(&h->stat[MC_ST_OFFLINE_TIMEOUTS]);
 	/*
 	 * Given up on, it may still go offline later: then it stays
 	 * offline, not recorded, and is never put back by this host.

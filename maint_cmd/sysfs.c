@@ -45,6 +45,7 @@ const char * const mc_stat_names[MC_NR_STATS] = {
 	[MC_ST_MALFORMED] = "malformed",
 	[MC_ST_EVENTS_DROPPED] = "events_dropped",
 	[MC_ST_DMA_BLOCKED] = "dma_blocked",
+	[MC_ST_OFFLINE_TIMEOUTS] = "offline_timeouts",
 };
 
 /* --- per device: capabilities ------------------------------------------ */
@@ -276,6 +277,7 @@ MC_STAT(unsupported, MC_ST_UNSUPPORTED);
 MC_STAT(malformed, MC_ST_MALFORMED);
 MC_STAT(events_dropped, MC_ST_EVENTS_DROPPED);
 MC_STAT(dma_blocked, MC_ST_DMA_BLOCKED);
+MC_STAT(offline_timeouts, MC_ST_OFFLINE_TIMEOUTS);
 
 static struct attribute *mc_dev_attrs[] = {
 	&dev_attr_capabilities.attr,
@@ -307,6 +309,7 @@ static struct attribute *mc_dev_attrs[] = {
 	&mc_stat_malformed.attr.attr,
 	&mc_stat_events_dropped.attr.attr,
 	&mc_stat_dma_blocked.attr.attr,
+	&mc_stat_offline_timeouts.attr.attr,
 	NULL,
 };
 

@@ -563,4 +563,44 @@ TEST_F_TIMEOUT(evac, repair_leaves_a_page_poisoned_under_its_owner, 120)
 	munmap(p + (B + 1) * PAGE, (BUF_PAGES - B - 1) * PAGE);
 }
 
+/*
+ * A soft offline the kernel refuses says nothing to its caller
+ * (memory_failure_queue() returns nothing): a page of an iommu_migrate
+ * buffer that no domain maps is not evacuated, and soft_offline_page()
+ * cannot migrate it. The host's wait ends, the action fails with
+ * ETIMEDOUT, and offline_timeouts counts it; the page stays in service.
+ */
+TEST_F_TIMEOUT(evac, refused_soft_offline_is_counted, 60)
+{
+	char knob[32] = "";
+	struct iommu_migrate_page pg;
+	struct maint_cmd_event e;
+	long long dpa, fail0;
+	char cmd[96];
+	int buf, fd;
+
+	buf = imm_buf(self->imm, PAGE, 1);
+	ASSERT_LE(0, buf);
+	where(_metadata, self->imm, buf, 0, &pg);
+	dpa = mc_dpa_of(self->dev, pg.pfn);
+	ASSERT_LE(0, dpa);
+	ASSERT_EQ(0, mc_read_file(MC_MM "offline_timeout_ms", knob, sizeof(knob)));
+	ASSERT_EQ(0, mc_write_file(MC_MM "offline_timeout_ms", "200"));
+	fail0 = mc_dev_read(self->dev, "failed");
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	snprintf(cmd, sizeof(cmd), "gm %#llx 1 maint", dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	EXPECT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
+	mc_write_file(MC_MM "offline_timeout_ms", knob);
+	EXPECT_EQ(-ETIMEDOUT, e.result);
+	EXPECT_TRUE(e.planned & MAINT_CMD_ACT_SOFT_OFFLINE);
+	EXPECT_EQ(0, e.actions);
+	EXPECT_EQ(1, mc_dev_read(self->dev, "offline_timeouts"));
+	EXPECT_EQ(fail0 + 1, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(0, mc_hwpoisoned(pg.pfn));
+	close(fd);
+	close(buf);
+}
+
 TEST_HARNESS_MAIN

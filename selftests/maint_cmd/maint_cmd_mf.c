@@ -57,6 +57,26 @@ static void mf_recreate(struct __test_metadata *_metadata,
 	memcpy(self->dev, dev2, sizeof(dev2));
 }
 
+/*
+ * @n pages of node 1, page i holding pattern @seq + i, with their
+ * frames and their addresses on device @dev.
+ */
+static uint8_t *mf_pages(struct __test_metadata *_metadata, const char *dev,
+			 int n, int seq, uint64_t *pfn, long long *dpa)
+{
+	uint8_t *buf = mc_node_pages(n, 1);
+	int i;
+
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < n; i++) {
+		mc_fill(buf + i * MC_PAGE, seq + i);
+		pfn[i] = mc_pfn_of(buf + i * MC_PAGE);
+		dpa[i] = mc_dpa_of(dev, pfn[i]);
+		ASSERT_LE(0, dpa[i]);
+	}
+	return buf;
+}
+
 TEST_F(mf, corrected_error_soft_offlines_repairs_and_returns_the_page)
 {
 	struct maint_cmd_event e;
@@ -736,14 +756,7 @@ TEST_F(mf, removal_with_actions_in_flight)
 	ASSERT_EQ(0, mv_write_knob(MC_MM, "offline_timeout_ms", "600000"));
 	ASSERT_EQ(MAX_ACTIONS, mc_dev_read(self->dev, "max_actions"));
 	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_ppr_latency_ms", "500"));
-	buf = mc_node_pages(N, 1);
-	ASSERT_NE(NULL, buf);
-	for (i = 0; i < N; i++) {
-		mc_fill(buf + i * MC_PAGE, 500 + i);
-		pfn[i] = mc_pfn_of(buf + i * MC_PAGE);
-		dpa[i] = mc_dpa_of(self->dev, pfn[i]);
-		ASSERT_LE(0, dpa[i]);
-	}
+	buf = mf_pages(_metadata, self->dev, N, 500, pfn, dpa);
 	for (i = 0; i < N; i++) {
 		snprintf(cmd, sizeof(cmd), "dram %#llx 1 maint", dpa[i]);
 		ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
