@@ -1290,6 +1290,51 @@ bool mc_repair_allowed(bool reported_this_boot, bool memory_offline)
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_repair_allowed);
 
+/**
+ * mc_repair_safe_when_in_use() - may the repair run on memory in use?
+ * @c: what discovery found
+ * @feat: the repair's feature (MC_FEAT_SOFT_PPR, _HARD_PPR, _ROW_SPARING)
+ *
+ * EDAC's repair_safe_when_in_use: the feature does not say the memory
+ * must be offline (CXL: the media stays accessible and the data is
+ * retained during the repair).
+ *
+ * Return: true if the device allows the repair on memory in use.
+ */
+bool mc_repair_safe_when_in_use(const struct mc_caps *c, enum mc_feature_id feat)
+{
+	if (feat >= MC_NR_FEATS)
+		return false;
+	return !(c->mfeat[feat].flags & MC_MFEAT_OFFLINE_ONLY);
+}
+EXPORT_SYMBOL_IF_KUNIT(mc_repair_safe_when_in_use);
+
+/**
+ * mc_repair_check() - may an administrator's repair be issued now?
+ * @c: what discovery found
+ * @feat: the repair's feature
+ * @reported_this_boot: the device reported an error at the address
+ *	since boot
+ * @memory_offline: the memory is not in use (the host took it offline)
+ *
+ * The upstream CXL rule first (mc_repair_allowed()), then the
+ * feature's own restriction: a repair that wants the memory offline
+ * is not run on memory in use, even at a reported address.
+ *
+ * Return: 0, -EPERM when the rule forbids it, -EBUSY when the memory is
+ * in use and the feature needs it offline.
+ */
+int mc_repair_check(const struct mc_caps *c, enum mc_feature_id feat,
+		    bool reported_this_boot, bool memory_offline)
+{
+	if (!mc_repair_allowed(reported_this_boot, memory_offline))
+		return -EPERM;
+	if (!memory_offline && !mc_repair_safe_when_in_use(c, feat))
+		return -EBUSY;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(mc_repair_check);
+
 /* --- Background operations ----------------------------------------------- */
 
 /**

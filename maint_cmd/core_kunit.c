@@ -220,6 +220,28 @@ static void policy_table(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, mc_repair_allowed(false, false));
 }
 
+/* The administrator's repair: the upstream rule, then OFFLINE_ONLY. */
+static void repair_check(struct kunit *test)
+{
+	struct mc_caps c = { 0 };
+	int f;
+
+	c.mfeat[MC_FEAT_HARD_PPR].flags = MC_MFEAT_OFFLINE_ONLY | MC_MFEAT_INDICATE;
+	c.mfeat[MC_FEAT_SOFT_PPR].flags = MC_MFEAT_INDICATE;
+	KUNIT_EXPECT_TRUE(test, mc_repair_safe_when_in_use(&c, MC_FEAT_SOFT_PPR));
+	KUNIT_EXPECT_FALSE(test, mc_repair_safe_when_in_use(&c, MC_FEAT_HARD_PPR));
+	KUNIT_EXPECT_FALSE(test, mc_repair_safe_when_in_use(&c, MC_NR_FEATS));
+	for (f = MC_FEAT_SOFT_PPR; f <= MC_FEAT_HARD_PPR; f++) {
+		bool safe = f == MC_FEAT_SOFT_PPR;
+
+		KUNIT_EXPECT_EQ(test, mc_repair_check(&c, f, false, false), -EPERM);
+		KUNIT_EXPECT_EQ(test, mc_repair_check(&c, f, true, false),
+				safe ? 0 : -EBUSY);
+		KUNIT_EXPECT_EQ(test, mc_repair_check(&c, f, false, true), 0);
+		KUNIT_EXPECT_EQ(test, mc_repair_check(&c, f, true, true), 0);
+	}
+}
+
 static void bg_state_machine(struct kunit *test)
 {
 	struct mc_bg bg = { 0 };
@@ -668,6 +690,7 @@ static struct kunit_case mc_core_cases[] = {
 	KUNIT_CASE(poison_and_maint_codec),
 	KUNIT_CASE(caps_gating),
 	KUNIT_CASE(policy_table),
+	KUNIT_CASE(repair_check),
 	KUNIT_CASE(bg_state_machine),
 	KUNIT_CASE(bg_judge),
 	KUNIT_CASE(identify_codec),

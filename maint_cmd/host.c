@@ -27,6 +27,11 @@
 
 static DEFINE_MUTEX(mc_hosts_lock);
 static struct mc_host *mc_hosts[MC_MAX_DEVICES];
+/*
+ * Numbers the indications of every device, for the tracepoints: a
+ * record's handle is the device's (per log, and reused), this is not.
+ */
+static atomic64_t mc_indication_seq;
 
 /**
  * struct mc_action - one indication on its way to resolution
@@ -35,6 +40,7 @@ static struct mc_host *mc_hosts[MC_MAX_DEVICES];
  * @h: the device
  * @ev: the decoded record
  * @t0: when the host received it (ns, monotonic)
+ * @seq: its number in the indication and repair_done tracepoints
  */
 struct mc_action {
 	struct work_struct work;
@@ -42,6 +48,7 @@ struct mc_action {
 	struct mc_host *h;
 	struct mc_event ev;
 	u64 t0;
+	u64 seq;
 };
 
 static unsigned long mc_pfn(struct mc_host *h, u64 dpa)
@@ -191,15 +198,54 @@ static int mc_block_dma(struct mc_host *h, unsigned long pfn)
 
 /* --- page actions ----------------------------------------------------------- */
 
+/*
+ * The pages this device took offline, and only those, may be put back
+ * in service (unpoison_memory()). A page poisoned by anyone else, or one
+ * memory_failure() marked but could not take from its owner (a kernel
+ * page, an iommu_migrate buffer's page), still belongs to its owner:
+ * unpoisoning it would drop the owner's reference and free the page
+ * under it. Caller holds the page's lock (mc_page_lock()).
+ *
+ * mc_offline_reserve() makes room before the page goes offline, so that
+ * a page once offline is always recorded; mc_offline_record() then
+ * records it (ok) or gives the room back.
+ */
+static int mc_offline_reserve(struct mc_host *h, unsigned long pfn)
+{
+	return xa_reserve(&h->offlined, pfn, GFP_KERNEL);
+}
+
+static void mc_offline_record(struct mc_host *h, unsigned long pfn, bool ok)
+{
+	if (ok)
+		xa_store(&h->offlined, pfn, xa_mk_value(1), GFP_KERNEL);
+	else
+		xa_release(&h->offlined, pfn);
+}
+
+static bool mc_offlined_by_us(struct mc_host *h, unsigned long pfn)
+{
+	return xa_load(&h->offlined, pfn);
+}
+
 static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 {
 	unsigned long end = jiffies + msecs_to_jiffies(READ_ONCE(mc_offline_timeout_ms));
 	struct page *page = pfn_to_online_page(pfn);
-	int ret = 0;
+	int ret;
 
 	if (!page)
 		return -ENXIO;
-	/* soft_offline_page() is not exported: queue it, and see it done. */
+	ret = mc_offline_reserve(h, pfn);
+	if (ret)
+		return ret;
+	/*
+	 * soft_offline_page() is not exported: queue it, and see it done.
+	 * The queue (16 requests per CPU) drops a request when full, with
+	 * only a log line, and soft_offline_page() refuses pages it cannot
+	 * migrate without a word to the caller: either way the page is
+	 * never poisoned, and the wait ends counted in offline_timeouts.
+	 */
 	memory_failure_queue(pfn, MF_SOFT_OFFLINE);
 	while (!PageHWPoison(page)) {
 		/*
@@ -213,6 +259,13 @@ static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 		}
 		usleep_range(1000, 2000);
 	}
+	if (ret)
+		atomic64_inc(&h->stat[MC_ST_OFFLINE_TIMEOUTS]);
+	/*
+	 * Given up on, it may still go offline later: then it stays
+	 * offline, not recorded, and is never put back by this host.
+	 */
+	mc_offline_record(h, pfn, !ret);
 	if (!ret)
 		atomic64_inc(&h->stat[MC_ST_OFFLINED]);
 	trace_maint_cmd_page_offline(h->id, pfn, false, ret);
@@ -222,13 +275,21 @@ static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 static int mc_hard_offline(struct mc_host *h, unsigned long pfn, bool blocked)
 {
 	struct page *page = pfn_to_online_page(pfn);
+	bool taken;
 	int ret;
 
+	ret = mc_offline_reserve(h, pfn);
+	if (ret)
+		return ret;
 	/*
 	 * The model's errors are simulated: saying so keeps
 	 * unpoison_memory() usable for the rest of the boot.
 	 */
 	ret = memory_failure(pfn, h->simulated ? MF_SW_SIMULATED : 0);
+	/* 0: the page is isolated from its users; this host may return it. */
+	taken = !ret;
+	mc_offline_record(h, pfn, taken);
+	/* Poisoned already, by someone else: offline, but not ours. */
 	if (ret == -EHWPOISON)
 		ret = 0;
 	/*
@@ -280,12 +341,18 @@ static int mc_clear_poison(struct mc_host *h, u64 dpa)
 	return ret;
 }
 
+/* Back into service, only a page this host took offline (-EBUSY otherwise). */
 static int mc_unpoison(struct mc_host *h, unsigned long pfn)
 {
-	int ret = unpoison_memory(pfn);
+	int ret;
 
-	if (!ret)
+	if (!mc_offlined_by_us(h, pfn))
+		return -EBUSY;
+	ret = unpoison_memory(pfn);
+	if (!ret) {
+		xa_erase(&h->offlined, pfn);
 		atomic64_inc(&h->stat[MC_ST_UNPOISONED]);
+	}
 	return ret;
 }
 
@@ -318,7 +385,7 @@ static void mc_action_end(struct mc_action *a, u32 plan, u32 done, int ret)
 	if (ret)
 		atomic64_inc(&h->stat[MC_ST_FAILED]);
 	mc_emit(h, a->ev.kind, &a->ev, a->ev.dpa, a->t0, plan, done, ret);
-	trace_maint_cmd_repair_done(h->id, a->ev.dpa, a->ev.handle, plan, done,
+	trace_maint_cmd_repair_done(h->id, a->seq, a->ev.dpa, a->ev.handle, plan, done,
 				    ret, ktime_get_ns() - a->t0);
 	atomic_dec(&h->pending);
 	kfree(a);
@@ -442,11 +509,12 @@ unlock:
 static noinline void mc_indication(struct mc_host *h, const struct mc_event *ev,
 				   u64 t0)
 {
+	u64 seq = atomic64_inc_return(&mc_indication_seq);
 	struct mc_action *a;
 	int err = -ENOSPC;
 
 	atomic64_inc(&h->stat[MC_ST_INDICATIONS]);
-	trace_maint_cmd_indication(h->id, ev->kind, ev->dpa, mc_hpa(h, ev->dpa),
+	trace_maint_cmd_indication(h->id, seq, ev->kind, ev->dpa, mc_hpa(h, ev->dpa),
 				   ev->severity, ev->flags, ev->descriptor,
 				   ev->handle);
 	/* Remembered once, and never more than MC_REPORTED_MAX addresses. */
@@ -465,6 +533,7 @@ static noinline void mc_indication(struct mc_host *h, const struct mc_event *ev,
 	a->h = h;
 	a->ev = *ev;
 	a->t0 = t0;
+	a->seq = seq;
 	INIT_WORK(&a->work, mc_action_fn);
 	spin_lock(&h->act_lock);
 	list_add_tail(&a->node, &h->act_queue);
@@ -475,7 +544,7 @@ drop:
 	atomic_dec(&h->pending);
 	atomic64_inc(&h->stat[MC_ST_FAILED]);
 	mc_emit(h, ev->kind, ev, ev->dpa, t0, 0, 0, err);
-	trace_maint_cmd_repair_done(h->id, ev->dpa, ev->handle, 0, 0, err,
+	trace_maint_cmd_repair_done(h->id, seq, ev->dpa, ev->handle, 0, 0, err,
 				    ktime_get_ns() - t0);
 }
 
@@ -682,9 +751,15 @@ static int mc_discover(struct mc_host *h, u8 *buf)
  * @r: its address, nibble mask and persist mode
  *
  * Online memory is repaired only at an address the device reported
- * this boot; a page the host took offline comes back afterwards.
+ * this boot, and only if the repair's feature allows it on memory in
+ * use; a page this host took offline counts as offline, and comes back
+ * afterwards. A page poisoned otherwise (by someone else, or marked by
+ * memory_failure() but still held by its owner) is in use: it may be
+ * repaired by the same rule, but its poison stays and it stays its
+ * owner's.
  *
- * Return: 0, -EPERM when the repair rule forbids it, -EOPNOTSUPP when
+ * Return: 0, -EPERM when the repair rule forbids it, -EBUSY when the
+ * memory is in use and the feature wants it offline, -EOPNOTSUPP when
  * the device does not advertise the repair, or the command's error.
  */
 int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
@@ -693,25 +768,30 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 	bool spare = fn == MC_REPAIR_SPARE;
 	unsigned long pfn = mc_pfn(h, r->dpa);
 	struct mutex *lock = mc_page_lock(h, pfn);
+	enum mc_feature_id feat = spare ? MC_FEAT_ROW_SPARING :
+				  r->hard ? MC_FEAT_HARD_PPR : MC_FEAT_SOFT_PPR;
 	struct page *page;
 	u64 t0 = ktime_get_ns();
 	u32 plan, done = 0;
-	bool offline;
+	bool ours;
 	int ret;
 
 	mutex_lock(lock);
 	page = pfn_to_online_page(pfn);
-	offline = !page || PageHWPoison(page);
-	if (!mc_repair_allowed(xa_load(&h->reported, r->dpa / MC_LINE), offline)) {
+	ours = page && mc_offlined_by_us(h, pfn);
+	ret = mc_repair_check(&h->caps, feat,
+			      xa_load(&h->reported, r->dpa / MC_LINE),
+			      !page || ours);
+	if (ret) {
 		mutex_unlock(lock);
-		return -EPERM;
+		return ret;
 	}
 	plan = spare ? MAINT_CMD_ACT_SPARE :
 	       r->hard ? MAINT_CMD_ACT_HARD_PPR : MAINT_CMD_ACT_SOFT_PPR;
 	ret = mc_ppr(h, r->dpa, r->hard, spare, r->nibble);
 	if (!ret)
 		done = plan;
-	if (!ret && page && PageHWPoison(page)) {
+	if (!ret && ours) {
 		plan |= MAINT_CMD_ACT_UNPOISON;
 		if (mc_caps_allow(&h->caps, MC_OP_CLEAR_POISON)) {
 			plan |= MAINT_CMD_ACT_CLEAR_POISON;
@@ -727,7 +807,8 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 	if (ret)
 		atomic64_inc(&h->stat[MC_ST_FAILED]);
 	mc_emit(h, MAINT_CMD_EV_REPAIR, NULL, r->dpa, t0, plan, done, ret);
-	trace_maint_cmd_repair_done(h->id, r->dpa, 0, plan, done, ret,
+	/* No indication: seq 0. */
+	trace_maint_cmd_repair_done(h->id, 0, r->dpa, 0, plan, done, ret,
 				    ktime_get_ns() - t0);
 	return ret;
 }
@@ -871,6 +952,7 @@ static void mc_host_release(struct device *dev)
 	struct mc_host *h = to_mc_host(dev);
 
 	xa_destroy(&h->reported);
+	xa_destroy(&h->offlined);
 	kfree(h->ring);
 	kfree(h);
 }
@@ -976,6 +1058,7 @@ int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 	INIT_LIST_HEAD(&h->act_queue);
 	INIT_DELAYED_WORK(&h->event_work, mc_event_work);
 	xa_init(&h->reported);
+	xa_init(&h->offlined);
 	spin_lock_init(&h->ev_lock);
 	mutex_init(&h->ev_read_lock);
 	init_waitqueue_head(&h->ev_wait);

@@ -358,6 +358,9 @@ struct mc_policy_in {
 
 u32 mc_policy(const struct mc_policy_in *in);
 bool mc_repair_allowed(bool reported_this_boot, bool memory_offline);
+bool mc_repair_safe_when_in_use(const struct mc_caps *c, enum mc_feature_id feat);
+int mc_repair_check(const struct mc_caps *c, enum mc_feature_id feat,
+		    bool reported_this_boot, bool memory_offline);
 bool mc_count_take(atomic_t *n, int max);
 
 /* --- Background-operation state machine -------------------------------- */

@@ -108,6 +108,8 @@ enum mc_corrupt {
  * @log_overflow_told: the total the last Get Event Records reported
  * @next_handle: handle of the next record
  * @buf: the firmware's copy of a command's payload
+ * @scratch: the firmware thread's scratch for the command it runs (records
+ *	of an answer, handles of a request), kept off its stack
  * @cmd_latency_us: how long a foreground command takes
  * @ppr_latency_ms: how long a soft PPR takes, as its maintenance feature
  *	reports it (capped at 60 s when run)
@@ -144,6 +146,11 @@ struct mc_model {
 	u16 log_overflow[MC_NR_LOGS], log_overflow_told[MC_NR_LOGS];
 	u16 next_handle;
 	u8 buf[MC_PAYLOAD_MAX];
+	union {
+		struct mc_event ev[MC_EVENTS_MAX];
+		u16 handles[MC_CLEAR_MAX];
+		struct mc_poison rec[MC_POISON_MAX];
+	} scratch;
 	u32 cmd_latency_us;
 	u32 ppr_latency_ms;
 	bool stall;
@@ -158,7 +165,8 @@ enum mc_stat {
 	MC_ST_INDICATIONS, MC_ST_OFFLINED, MC_ST_HARD_OFFLINED, MC_ST_EVACUATED,
 	MC_ST_REPAIRED, MC_ST_SPARED, MC_ST_UNPOISONED, MC_ST_POISON_CLEARED, MC_ST_FAILED,
 	MC_ST_COMMANDS, MC_ST_TIMEOUTS, MC_ST_ABORTS, MC_ST_UNSUPPORTED,
-	MC_ST_MALFORMED, MC_ST_EVENTS_DROPPED, MC_ST_DMA_BLOCKED, MC_NR_STATS,
+	MC_ST_MALFORMED, MC_ST_EVENTS_DROPPED, MC_ST_DMA_BLOCKED,
+	MC_ST_OFFLINE_TIMEOUTS, MC_NR_STATS,
 };
 
 /* The host-initiated repair functions, after EDAC's mem_repairN. */
@@ -215,6 +223,8 @@ struct mc_repair_fn {
  * @use_irq: knob: interrupts, or polling the doorbell
  * @reported: DPAs (/64) the device reported this boot
  * @nr_reported: entries in @reported
+ * @offlined: pfns this host took offline and has not put back; only
+ *	these are ever unpoisoned. Lost with the device (destroy, rmmod)
  * @ev_lock: the event ring
  * @ev_read_lock: one read() at a time takes records off the ring
  * @ring: the event ring
@@ -261,6 +271,7 @@ struct mc_host {
 	unsigned int auto_repair, hard_repair, max_actions, use_irq;
 	struct xarray reported;
 	atomic_t nr_reported;
+	struct xarray offlined;
 	spinlock_t ev_lock;
 	struct mutex ev_read_lock;
 	struct maint_cmd_event *ring;

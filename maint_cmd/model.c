@@ -155,7 +155,7 @@ out:
 
 static u16 fw_get_events(struct mc_model *m, u8 *in, u32 len, u8 *out, u32 *olen)
 {
-	struct mc_event ev[MC_EVENTS_MAX];
+	struct mc_event *ev = m->scratch.ev;
 	struct mc_events_hdr h = { 0 };
 	unsigned int log, i;
 
@@ -189,7 +189,7 @@ static u16 fw_get_events(struct mc_model *m, u8 *in, u32 len, u8 *out, u32 *olen
 
 static u16 fw_clear_events(struct mc_model *m, u8 *in, u32 len)
 {
-	u16 handles[MC_CLEAR_MAX];
+	u16 *handles = m->scratch.handles;
 	unsigned int i, log_n;
 	bool all, pending;
 	u8 log;
@@ -303,7 +303,7 @@ static u16 fw_features(struct mc_model *m, u16 op, u8 *in, u32 len, u8 *out,
 static u16 fw_poison(struct mc_model *m, u16 op, u8 *in, u32 len, u8 *out,
 		     u32 *olen)
 {
-	struct mc_poison rec[MC_POISON_MAX];
+	struct mc_poison *rec = m->scratch.rec;
 	struct mc_poison_hdr h = { 0 };
 	u64 dpa, lines;
 	bool more;

@@ -45,6 +45,7 @@ const char * const mc_stat_names[MC_NR_STATS] = {
 	[MC_ST_MALFORMED] = "malformed",
 	[MC_ST_EVENTS_DROPPED] = "events_dropped",
 	[MC_ST_DMA_BLOCKED] = "dma_blocked",
+	[MC_ST_OFFLINE_TIMEOUTS] = "offline_timeouts",
 };
 
 /* --- per device: capabilities ------------------------------------------ */
@@ -276,6 +277,7 @@ MC_STAT(unsupported, MC_ST_UNSUPPORTED);
 MC_STAT(malformed, MC_ST_MALFORMED);
 MC_STAT(events_dropped, MC_ST_EVENTS_DROPPED);
 MC_STAT(dma_blocked, MC_ST_DMA_BLOCKED);
+MC_STAT(offline_timeouts, MC_ST_OFFLINE_TIMEOUTS);
 
 static struct attribute *mc_dev_attrs[] = {
 	&dev_attr_capabilities.attr,
@@ -307,6 +309,7 @@ static struct attribute *mc_dev_attrs[] = {
 	&mc_stat_malformed.attr.attr,
 	&mc_stat_events_dropped.attr.attr,
 	&mc_stat_dma_blocked.attr.attr,
+	&mc_stat_offline_timeouts.attr.attr,
 	NULL,
 };
 
@@ -333,6 +336,21 @@ static ssize_t repair_type_show(struct device *dev, struct device_attribute *a,
 {
 	return sysfs_emit(buf, "%s\n", to_fn(a) == MC_REPAIR_SPARE ?
 			  "row_sparing" : "ppr");
+}
+
+/*
+ * EDAC's repair_safe_when_in_use: 0 when the repair's feature (for
+ * mem_repair0, the PPR persist_mode selects) needs the memory offline.
+ */
+static ssize_t repair_safe_when_in_use_show(struct device *dev,
+					    struct device_attribute *a, char *buf)
+{
+	struct mc_host *h = to_mc_host(dev);
+	enum mc_feature_id feat = to_fn(a) == MC_REPAIR_SPARE ? MC_FEAT_ROW_SPARING :
+				  READ_ONCE(h->repair[MC_REPAIR_PPR].hard) ?
+				  MC_FEAT_HARD_PPR : MC_FEAT_SOFT_PPR;
+
+	return sysfs_emit(buf, "%d\n", mc_repair_safe_when_in_use(&h->caps, feat));
 }
 
 static ssize_t persist_mode_show(struct device *dev, struct device_attribute *a,
@@ -474,6 +492,7 @@ static struct mc_repair_attr mc_repair##_fn##_##_name = {		\
 #define MC_REPAIR_FN(_fn)						\
 MC_REPAIR_RO(_fn, repair_type);						\
 MC_REPAIR_RW(_fn, persist_mode);					\
+MC_REPAIR_RO(_fn, repair_safe_when_in_use);				\
 MC_REPAIR_RW(_fn, dpa);							\
 MC_REPAIR_RW(_fn, hpa);							\
 MC_REPAIR_RW(_fn, nibble_mask);						\
@@ -485,6 +504,7 @@ MC_REPAIR_ATTR(_fn, repair, 0200, NULL, repair_store);			\
 static struct attribute *mc_repair##_fn##_attrs[] = {			\
 	&mc_repair##_fn##_repair_type.attr.attr,			\
 	&mc_repair##_fn##_persist_mode.attr.attr,			\
+	&mc_repair##_fn##_repair_safe_when_in_use.attr.attr,		\
 	&mc_repair##_fn##_dpa.attr.attr,				\
 	&mc_repair##_fn##_hpa.attr.attr,				\
 	&mc_repair##_fn##_nibble_mask.attr.attr,			\

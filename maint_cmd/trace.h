@@ -9,11 +9,12 @@
 
 /* A device event record the host drained (dev, handle) -> repair_done. */
 TRACE_EVENT(maint_cmd_indication,
-	TP_PROTO(int dev, u8 kind, u64 dpa, u64 hpa, u8 severity, u8 flags,
-		 u8 descriptor, u16 handle),
-	TP_ARGS(dev, kind, dpa, hpa, severity, flags, descriptor, handle),
+	TP_PROTO(int dev, u64 seq, u8 kind, u64 dpa, u64 hpa, u8 severity,
+		 u8 flags, u8 descriptor, u16 handle),
+	TP_ARGS(dev, seq, kind, dpa, hpa, severity, flags, descriptor, handle),
 	TP_STRUCT__entry(
 		__field(int, dev)
+		__field(u64, seq)
 		__field(u8, kind)
 		__field(u64, dpa)
 		__field(u64, hpa)
@@ -24,6 +25,7 @@ TRACE_EVENT(maint_cmd_indication,
 	),
 	TP_fast_assign(
 		__entry->dev = dev;
+		__entry->seq = seq;
 		__entry->kind = kind;
 		__entry->dpa = dpa;
 		__entry->hpa = hpa;
@@ -32,8 +34,8 @@ TRACE_EVENT(maint_cmd_indication,
 		__entry->descriptor = descriptor;
 		__entry->handle = handle;
 	),
-	TP_printk("mc%d kind=%u dpa=%#llx hpa=%#llx severity=%u flags=%#x descriptor=%#x handle=%u",
-		  __entry->dev, __entry->kind, __entry->dpa, __entry->hpa,
+	TP_printk("mc%d seq=%llu kind=%u dpa=%#llx hpa=%#llx severity=%u flags=%#x descriptor=%#x handle=%u",
+		  __entry->dev, __entry->seq, __entry->kind, __entry->dpa, __entry->hpa,
 		  __entry->severity, __entry->flags, __entry->descriptor,
 		  __entry->handle)
 );
@@ -120,11 +122,12 @@ TRACE_EVENT(maint_cmd_page_evacuate,
 
 /* The resolution of an indication (handle != 0) or of a host repair. */
 TRACE_EVENT(maint_cmd_repair_done,
-	TP_PROTO(int dev, u64 dpa, u16 handle, u32 planned, u32 done, int ret,
-		 u64 ns),
-	TP_ARGS(dev, dpa, handle, planned, done, ret, ns),
+	TP_PROTO(int dev, u64 seq, u64 dpa, u16 handle, u32 planned, u32 done,
+		 int ret, u64 ns),
+	TP_ARGS(dev, seq, dpa, handle, planned, done, ret, ns),
 	TP_STRUCT__entry(
 		__field(int, dev)
+		__field(u64, seq)
 		__field(u64, dpa)
 		__field(u16, handle)
 		__field(u32, planned)
@@ -134,6 +137,7 @@ TRACE_EVENT(maint_cmd_repair_done,
 	),
 	TP_fast_assign(
 		__entry->dev = dev;
+		__entry->seq = seq;
 		__entry->dpa = dpa;
 		__entry->handle = handle;
 		__entry->planned = planned;
@@ -141,8 +145,8 @@ TRACE_EVENT(maint_cmd_repair_done,
 		__entry->ret = ret;
 		__entry->ns = ns;
 	),
-	TP_printk("mc%d dpa=%#llx handle=%u planned=%#x done=%#x ret=%d ns=%llu",
-		  __entry->dev, __entry->dpa, __entry->handle, __entry->planned,
+	TP_printk("mc%d seq=%llu dpa=%#llx handle=%u planned=%#x done=%#x ret=%d ns=%llu",
+		  __entry->dev, __entry->seq, __entry->dpa, __entry->handle, __entry->planned,
 		  __entry->done, __entry->ret, __entry->ns)
 );
 

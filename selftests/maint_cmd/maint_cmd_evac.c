@@ -485,4 +485,122 @@ TEST_F_TIMEOUT(evac, poison_on_a_dma_page_blocks_its_devices, 240)
 	close(p.fd);
 }
 
+/*
+ * Pages poisoned but still held by their owner, here an iommu_migrate
+ * buffer (memory_failure() cannot take them): the administrator's
+ * repair of their addresses (allowed: the device reported them) must not
+ * put them back in service. Unpoisoning would drop the buffer's
+ * reference and hand the frame to the allocator under it (page B, not
+ * mapped by any process) or fail on the owner's mapping (page A, mapped
+ * here). Both stay poisoned, in their buffer, on their frames; no frame
+ * is given to anyone else; A's data reads back intact.
+ */
+TEST_F_TIMEOUT(evac, repair_leaves_a_page_poisoned_under_its_owner, 120)
+{
+	enum { A = 40, B = 41, CHURN = 512 };
+	const int k[2] = { A, B };
+	struct iommu_migrate_page pg;
+	struct maint_cmd_event e;
+	uint64_t pfn[2];
+	long long dpa[2];
+	uint8_t *p, *churn;
+	char cmd[96];
+	int fd, i, j, given = 0;
+
+	p = mmap(NULL, BUF_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->buf, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < 2; i++)
+		mc_fill(p + k[i] * PAGE, 900 + i);
+	/* B: no process maps it; A stays mapped here. */
+	ASSERT_EQ(0, munmap(p + B * PAGE, PAGE));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 2; i++) {
+		where(_metadata, self->imm, self->buf, k[i], &pg);
+		pfn[i] = pg.pfn;
+		dpa[i] = mc_dpa_of(self->dev, pfn[i]);
+		ASSERT_LE(0, dpa[i]);
+		snprintf(cmd, sizeof(cmd), "gm %#llx 2 uncorrectable", dpa[i]);
+		ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+		ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA,
+					   dpa[i], 30000));
+		EXPECT_EQ(0, e.result);
+		EXPECT_EQ(MAINT_CMD_ACT_BLOCK_DMA | MAINT_CMD_ACT_HARD_OFFLINE,
+			  e.actions);
+		EXPECT_EQ(1, mc_hwpoisoned(pfn[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa[i]));
+		EXPECT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+		ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_REPAIR, dpa[i], 30000));
+		EXPECT_EQ(0, e.result);
+		EXPECT_EQ(MAINT_CMD_ACT_SOFT_PPR, e.planned) TH_LOG("page %d", k[i]);
+		EXPECT_EQ(e.planned, e.actions);
+		EXPECT_EQ(1, mc_hwpoisoned(pfn[i])) TH_LOG("page %d", k[i]);
+	}
+	EXPECT_EQ(2, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "unpoisoned"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "poison_cleared"));
+	/* A freed frame would go to the next allocations on this CPU. */
+	churn = mc_node_pages(CHURN, 1);
+	ASSERT_NE(NULL, churn);
+	for (j = 0; j < CHURN; j++) {
+		uint64_t got = mc_pfn_of(churn + j * MC_PAGE);
+
+		given += got == pfn[0] || got == pfn[1];
+	}
+	EXPECT_EQ(0, given);
+	munmap(churn, CHURN * MC_PAGE);
+	for (i = 0; i < 2; i++) {
+		where(_metadata, self->imm, self->buf, k[i], &pg);
+		EXPECT_EQ(pfn[i], pg.pfn);
+		EXPECT_EQ(2, pg.state);		/* blocked */
+	}
+	EXPECT_TRUE(mc_check(p + A * PAGE, 900));
+	close(fd);
+	munmap(p, A * PAGE + PAGE);
+	munmap(p + (B + 1) * PAGE, (BUF_PAGES - B - 1) * PAGE);
+}
+
+/*
+ * A soft offline the kernel refuses says nothing to its caller
+ * (memory_failure_queue() returns nothing): a page of an iommu_migrate
+ * buffer that no domain maps is not evacuated, and soft_offline_page()
+ * cannot migrate it. The host's wait ends, the action fails with
+ * ETIMEDOUT, and offline_timeouts counts it; the page stays in service.
+ */
+TEST_F_TIMEOUT(evac, refused_soft_offline_is_counted, 60)
+{
+	char knob[32] = "";
+	struct iommu_migrate_page pg;
+	struct maint_cmd_event e;
+	long long dpa, fail0;
+	char cmd[96];
+	int buf, fd;
+
+	buf = imm_buf(self->imm, PAGE, 1);
+	ASSERT_LE(0, buf);
+	where(_metadata, self->imm, buf, 0, &pg);
+	dpa = mc_dpa_of(self->dev, pg.pfn);
+	ASSERT_LE(0, dpa);
+	ASSERT_EQ(0, mc_read_file(MC_MM "offline_timeout_ms", knob, sizeof(knob)));
+	ASSERT_EQ(0, mc_write_file(MC_MM "offline_timeout_ms", "200"));
+	fail0 = mc_dev_read(self->dev, "failed");
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	snprintf(cmd, sizeof(cmd), "gm %#llx 1 maint", dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	EXPECT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
+	mc_write_file(MC_MM "offline_timeout_ms", knob);
+	EXPECT_EQ(-ETIMEDOUT, e.result);
+	EXPECT_TRUE(e.planned & MAINT_CMD_ACT_SOFT_OFFLINE);
+	EXPECT_EQ(0, e.actions);
+	EXPECT_EQ(1, mc_dev_read(self->dev, "offline_timeouts"));
+	EXPECT_EQ(fail0 + 1, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(0, mc_hwpoisoned(pg.pfn));
+	close(fd);
+	close(buf);
+}
+
 TEST_HARNESS_MAIN

@@ -45,6 +45,38 @@ FIXTURE_TEARDOWN_PARENT(mf)
 		mc_destroy(self->dev);
 }
 
+/* The fixture's device replaced by a new one made from @spec. */
+static void mf_recreate(struct __test_metadata *_metadata,
+			struct _test_data_mf *self, const char *spec)
+{
+	char dev2[16];
+
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	ASSERT_EQ(0, mc_create(spec, dev2, sizeof(dev2)));
+	memcpy(self->dev, dev2, sizeof(dev2));
+}
+
+/*
+ * @n pages of node 1, page i holding pattern @seq + i, with their
+ * frames and their addresses on device @dev.
+ */
+static uint8_t *mf_pages(struct __test_metadata *_metadata, const char *dev,
+			 int n, int seq, uint64_t *pfn, long long *dpa)
+{
+	uint8_t *buf = mc_node_pages(n, 1);
+	int i;
+
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < n; i++) {
+		mc_fill(buf + i * MC_PAGE, seq + i);
+		pfn[i] = mc_pfn_of(buf + i * MC_PAGE);
+		dpa[i] = mc_dpa_of(dev, pfn[i]);
+		ASSERT_LE(0, dpa[i]);
+	}
+	return buf;
+}
+
 TEST_F(mf, corrected_error_soft_offlines_repairs_and_returns_the_page)
 {
 	struct maint_cmd_event e;
@@ -105,7 +137,7 @@ TEST_F(mf, corrected_error_soft_offlines_repairs_and_returns_the_page)
 TEST_F(mf, device_requested_sparing)
 {
 	struct maint_cmd_event e;
-	char cmd[96], dev2[16];
+	char cmd[96];
 	long long dpa;
 	uint64_t pfn;
 	uint8_t *buf;
@@ -132,10 +164,7 @@ TEST_F(mf, device_requested_sparing)
 	EXPECT_TRUE(mc_check(buf, 5));
 	close(fd);
 	/* No sparing feature (soft and hard PPR, host caps only). */
-	ASSERT_EQ(0, mc_destroy(self->dev));
-	self->dev[0] = 0;
-	ASSERT_EQ(0, mc_create("nid=1 feats=7", dev2, sizeof(dev2)));
-	memcpy(self->dev, dev2, sizeof(dev2));
+	mf_recreate(_metadata, self, "nid=1 feats=7");
 	pfn = mc_pfn_of(buf);
 	dpa = mc_dpa_of(self->dev, pfn);
 	fd = mc_open_events(self->dev, O_RDONLY);
@@ -252,10 +281,7 @@ TEST_F(mf, device_asks_only_what_the_host_handles)
 	EXPECT_TRUE(mc_check(buf, 31));
 	close(fd);
 	/* A host that repairs nothing is not asked for maintenance. */
-	ASSERT_EQ(0, mc_destroy(self->dev));
-	self->dev[0] = 0;
-	ASSERT_EQ(0, mc_create("nid=1 host_caps=0x7", dev2, sizeof(dev2)));
-	memcpy(self->dev, dev2, sizeof(dev2));
+	mf_recreate(_metadata, self, "nid=1 host_caps=0x7");
 	EXPECT_EQ(0x7, mc_model_stat(self->dev, "host_caps"));
 	fd = mc_open_events(self->dev, O_RDONLY);
 	ASSERT_LE(0, fd);
@@ -362,7 +388,7 @@ static int read_str(const char *dev, const char *file, char *buf, size_t size)
 TEST_F(mf, host_initiated_sparing)
 {
 	struct maint_cmd_event e;
-	char dev2[16], type[32];
+	char type[32];
 	long long dpa;
 	uint64_t pfn;
 	uint8_t *buf;
@@ -399,10 +425,7 @@ TEST_F(mf, host_initiated_sparing)
 	EXPECT_TRUE(mc_check(buf, 11));
 	close(fd);
 	/* No sparing feature: no mem_repair1, nothing unadvertised sent. */
-	ASSERT_EQ(0, mc_destroy(self->dev));
-	self->dev[0] = 0;
-	ASSERT_EQ(0, mc_create("nid=1 feats=7", dev2, sizeof(dev2)));
-	memcpy(self->dev, dev2, sizeof(dev2));
+	mf_recreate(_metadata, self, "nid=1 feats=7");
 	EXPECT_EQ(-ENOENT, read_str(self->dev, "mem_repair1/repair_type", type,
 				    sizeof(type)));
 	EXPECT_EQ(0, read_str(self->dev, "mem_repair0/repair_type", type, sizeof(type)));
@@ -529,7 +552,7 @@ TEST_F(mf, uncorrectable_poison_sigbus_on_touch_then_repair)
  * Indications on 64 pages of ours while every repair overruns and is
  * aborted and the firmware stalls now and then; the module will not
  * unload while its stream is open; the device goes away under the
- * flood. Then the pages that stayed offline are repaired and return.
+ * flood. The pages that stayed offline stay so.
  */
 TEST_F(mf, flood_with_timeouts_and_removal)
 {
@@ -602,6 +625,15 @@ TEST_F(mf, flood_with_timeouts_and_removal)
 	EXPECT_TRUE(e.planned & MAINT_CMD_ACT_SOFT_PPR);
 	TH_LOG("%lld repairs aborted in the flood", aborts);
 	EXPECT_LE(aborts + 1, mc_dev_read(self->dev, "aborts"));
+	/*
+	 * Its page stays offline; this device took it, so the
+	 * administrator's repair returns it.
+	 */
+	EXPECT_EQ(1, mc_hwpoisoned(pfn[N]));
+	ASSERT_EQ(0, mv_write_knob(MC_MM, "bg_timeout_ms", "5000"));
+	EXPECT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa[N]));
+	EXPECT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn[N]));
 	/* Another burst, and the device goes while it is handled. */
 	for (i = 0; i < N / 2; i++) {
 		snprintf(cmd, sizeof(cmd), "gm %#llx 1 maint", dpa[i]);
@@ -617,18 +649,21 @@ TEST_F(mf, flood_with_timeouts_and_removal)
 	/* The data survived every move. */
 	for (i = 0; i <= N; i++)
 		EXPECT_TRUE(mc_check(buf + i * MC_PAGE, i)) TH_LOG("page %d", i);
-	/* Pages left offline are repaired by a new device: it is allowed. */
+	/*
+	 * Pages left offline stay so: a new device does not know them as
+	 * taken offline (that record went with the old one).
+	 */
 	ASSERT_EQ(0, mv_write_knob(MC_MM, "bg_timeout_ms", "5000"));
 	ASSERT_EQ(0, mc_create("nid=1", dev2, sizeof(dev2)));
 	for (i = 0; i <= N; i++) {
 		if (!mc_hwpoisoned(pfn[i]))
 			continue;
 		EXPECT_EQ(0, mc_dev_write_num(dev2, "mem_repair0/dpa", dpa[i]));
-		EXPECT_EQ(0, mc_dev_write(dev2, "mem_repair0/repair", "1"));
-		EXPECT_EQ(0, mc_hwpoisoned(pfn[i]));
+		EXPECT_EQ(-EPERM, mc_dev_write(dev2, "mem_repair0/repair", "1"));
+		EXPECT_EQ(1, mc_hwpoisoned(pfn[i]));
 		back++;
 	}
-	TH_LOG("%d records, %d refused by a full log, %d pages repaired after",
+	TH_LOG("%d records, %d refused by a full log, %d pages left offline",
 	       got, refused, back);
 	EXPECT_EQ(0, mc_model_stat(dev2, "unadvertised"));
 	mc_destroy(dev2);
@@ -690,8 +725,9 @@ TEST_F(mf, abandoned_background_repair_is_aborted_first)
  * rmmod while actions are in flight: records queued, pages being
  * soft-offlined, a repair in its background phase. The module waits for
  * the running actions (max_actions of them) and starts no queued one;
- * it goes and loads again; no data is lost, and the pages the running
- * actions left offline are repaired by a new device (allowed: offline).
+ * it goes and loads again; no data is lost. The pages the running
+ * actions left offline stay offline: the record of the pages a device
+ * took offline goes with it, and a new device repairs none of them.
  * Splats and leaks are the tier's kernel-log and kmemleak checks.
  *
  * Only the removal may end an action here: the timeouts are far beyond
@@ -720,14 +756,7 @@ TEST_F(mf, removal_with_actions_in_flight)
 	ASSERT_EQ(0, mv_write_knob(MC_MM, "offline_timeout_ms", "600000"));
 	ASSERT_EQ(MAX_ACTIONS, mc_dev_read(self->dev, "max_actions"));
 	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_ppr_latency_ms", "500"));
-	buf = mc_node_pages(N, 1);
-	ASSERT_NE(NULL, buf);
-	for (i = 0; i < N; i++) {
-		mc_fill(buf + i * MC_PAGE, 500 + i);
-		pfn[i] = mc_pfn_of(buf + i * MC_PAGE);
-		dpa[i] = mc_dpa_of(self->dev, pfn[i]);
-		ASSERT_LE(0, dpa[i]);
-	}
+	buf = mf_pages(_metadata, self->dev, N, 500, pfn, dpa);
 	for (i = 0; i < N; i++) {
 		snprintf(cmd, sizeof(cmd), "dram %#llx 1 maint", dpa[i]);
 		ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
@@ -750,11 +779,16 @@ TEST_F(mf, removal_with_actions_in_flight)
 		if (!mc_hwpoisoned(pfn[i]))
 			continue;
 		left++;
+		/*
+		 * The record of the pages the old device took offline went
+		 * with it: to the new one such a page is not known offline
+		 * (in use, for all it knows) nor reported this boot.
+		 */
 		EXPECT_EQ(0, mc_dev_write_num(dev2, "mem_repair0/dpa", dpa[i]));
-		EXPECT_EQ(0, mc_dev_write(dev2, "mem_repair0/repair", "1"));
-		EXPECT_EQ(0, mc_hwpoisoned(pfn[i])) TH_LOG("page %d", i);
+		EXPECT_EQ(-EPERM, mc_dev_write(dev2, "mem_repair0/repair", "1"));
+		EXPECT_EQ(1, mc_hwpoisoned(pfn[i])) TH_LOG("page %d", i);
 	}
-	TH_LOG("%d of %d pages left offline by the removal, repaired after", left, N);
+	TH_LOG("%d of %d pages left offline by the removal, and kept offline", left, N);
 	/* At least the one whose repair ran; no more than ran at once. */
 	EXPECT_LE(1, left);
 	EXPECT_GE(MAX_ACTIONS, left);
@@ -920,11 +954,14 @@ TEST_F_TIMEOUT(mf, removal_aborts_a_running_repair, 120)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(ENODEV, WEXITSTATUS(status));
-	/* A new device repairs the page the aborted repair left offline. */
+	/*
+	 * The page the aborted repair left offline stays offline: a new
+	 * device does not know it as taken offline, nor as reported.
+	 */
 	ASSERT_EQ(0, mc_create("nid=1", self->dev, sizeof(self->dev)));
 	EXPECT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
-	EXPECT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
-	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_EQ(-EPERM, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(1, mc_hwpoisoned(pfn));
 	EXPECT_TRUE(mc_check(buf, 9));
 	munmap(buf, MC_PAGE);
 }
@@ -997,6 +1034,146 @@ TEST_F(mf, dropped_records_survive_an_abandoned_get)
 	EXPECT_EQ(EXTRA, mc_wait_dev_stat(self->dev, "events_dropped", EXTRA, 60));
 	EXPECT_EQ(LOG, mc_dev_read(self->dev, "indications"));
 	close(fd);
+}
+
+/*
+ * The repair's feature says the memory must be offline (offline_only):
+ * the administrator's repair of memory in use is refused with EBUSY,
+ * even at an address the device reported, and runs once the host took
+ * the page offline. A device whose feature allows it repairs the same
+ * memory in use, under its user, who keeps the page and its data.
+ */
+TEST_F(mf, repair_in_use_follows_the_offline_only_flag)
+{
+	struct maint_cmd_event e;
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf;
+	int fd;
+
+	buf = mf_page(_metadata, self->dev, 31, &pfn, &dpa);
+	EXPECT_EQ(1, mc_dev_read(self->dev, "mem_repair0/repair_safe_when_in_use"));
+	EXPECT_EQ(1, mc_dev_read(self->dev, "mem_repair1/repair_safe_when_in_use"));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	/* Corrected, no maintenance asked: reported, logged, left in use. */
+	mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "1", &e);
+	EXPECT_EQ(0, e.planned);
+	ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
+	EXPECT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_EQ(pfn, mc_pfn_of(buf));
+	EXPECT_TRUE(mc_check(buf, 31));
+	close(fd);
+
+	/* Soft PPR wants the memory offline; hard PPR does not. */
+	mf_recreate(_metadata, self, "nid=1 offline_only=1");
+	EXPECT_EQ(0, mc_dev_read(self->dev, "mem_repair0/repair_safe_when_in_use"));
+	ASSERT_EQ(0, mc_dev_write(self->dev, "mem_repair0/persist_mode", "1"));
+	EXPECT_EQ(1, mc_dev_read(self->dev, "mem_repair0/repair_safe_when_in_use"));
+	ASSERT_EQ(0, mc_dev_write(self->dev, "mem_repair0/persist_mode", "0"));
+	/* Read-only. */
+	EXPECT_EQ(-EACCES, mc_dev_write(self->dev, "mem_repair0/repair_safe_when_in_use", "1"));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "1", &e);
+	EXPECT_EQ(0, e.planned);
+	ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
+	EXPECT_EQ(-EBUSY, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	/* Taken offline by the host: now it runs, and the page returns. */
+	ASSERT_EQ(0, mc_dev_write(self->dev, "auto_repair", "0"));
+	mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "1 maint", &e);
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE, e.actions);
+	EXPECT_EQ(1, mc_hwpoisoned(pfn));
+	EXPECT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_EQ(1, mc_dev_read(self->dev, "unpoisoned"));
+	EXPECT_TRUE(mc_check(buf, 31));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "unadvertised"));
+	close(fd);
+	munmap(buf, MC_PAGE);
+}
+
+/* The lock mc_page_lock() gives @pfn: hash_long(pfn, MC_PAGE_LOCK_BITS). */
+static unsigned int page_lock_of(uint64_t pfn)
+{
+	return (pfn * 0x61C8864680B583EBULL) >> (64 - 4);
+}
+
+/*
+ * max_actions is the host's own limit, read whenever an action may
+ * start. Lowered to 1, one action runs (its page offline, its repair
+ * in the background) and the others wait queued. Raised, the queued
+ * ones start at once: all their pages go offline while the first
+ * repair still runs (the count, not a time, shows it). The pages are
+ * ones whose page locks differ, so that no action waits on another's.
+ */
+TEST_F(mf, raising_max_actions_starts_queued_actions)
+{
+	enum { N = 4, POOL = 32 };
+	struct maint_cmd_event e;
+	long long dpa[N];
+	unsigned int used = 0;
+	int fd, i, n = 0, got = 0;
+	uint64_t pfn[N];
+	char cmd[96];
+	uint8_t *buf;
+	int idx[N];
+
+	buf = mc_node_pages(POOL, 1);
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < POOL && n < N; i++) {
+		uint64_t p = mc_pfn_of(buf + i * MC_PAGE);
+
+		if (!p || used & 1U << page_lock_of(p))
+			continue;
+		used |= 1U << page_lock_of(p);
+		mc_fill(buf + i * MC_PAGE, 600 + i);
+		idx[n] = i;
+		pfn[n] = p;
+		dpa[n] = mc_dpa_of(self->dev, p);
+		ASSERT_LE(0, dpa[n]);
+		n++;
+	}
+	ASSERT_EQ(N, n);
+	ASSERT_EQ(0, mc_dev_write(self->dev, "max_actions", "1"));
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_ppr_latency_ms", "3000"));
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < N; i++) {
+		snprintf(cmd, sizeof(cmd), "dram %#llx 1 maint", dpa[i]);
+		ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	}
+	/* One runs, in its repair; the others are held. */
+	ASSERT_EQ(1, mc_wait_model_stat(self->dev, "bg_running", 1, 60));
+	usleep(300 * 1000);
+	EXPECT_EQ(1, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	/* Raised: the rest start now, before the first repair ends. */
+	ASSERT_EQ(0, mc_dev_write(self->dev, "max_actions", "8"));
+	EXPECT_EQ(N, mc_wait_dev_stat(self->dev, "offlined", N, 60));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "model_ppr_latency_ms", "0"));
+	while (got < N && !mc_next_event(fd, &e, 30000)) {
+		if (e.kind != MAINT_CMD_EV_DRAM)
+			continue;
+		EXPECT_EQ(0, e.result);
+		EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+			  MAINT_CMD_ACT_UNPOISON, e.actions);
+		got++;
+	}
+	EXPECT_EQ(N, got);
+	for (i = 0; i < N; i++) {
+		EXPECT_EQ(0, mc_hwpoisoned(pfn[i])) TH_LOG("page %d", i);
+		EXPECT_TRUE(mc_check(buf + idx[i] * MC_PAGE, 600 + idx[i]));
+	}
+	close(fd);
+	munmap(buf, POOL * MC_PAGE);
 }
 
 TEST_HARNESS_MAIN

@@ -227,6 +227,32 @@ static void codec_small(void)
 }
 
 /* The policy's rules, over every combination of its inputs. */
+/*
+ * The administrator's repair over every input: refused (EPERM) unless
+ * reported this boot or offline, and refused (EBUSY) on memory in use
+ * whenever the repair's feature says offline only.
+ */
+static void repair_check_model(void)
+{
+	struct mc_caps c = { 0 };
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < 64; i++) {
+		bool reported = i & 1, offline = i & 2;
+		int f = (i >> 2) & 3, ret;
+		bool oo;
+
+		c.mfeat[f].flags = (i >> 4) & 1 ? MC_MFEAT_OFFLINE_ONLY : 0;
+		c.mfeat[f].flags |= (i >> 5) & 1 ? MC_MFEAT_INDICATE : 0;
+		oo = c.mfeat[f].flags & MC_MFEAT_OFFLINE_ONLY;
+		ret = mc_repair_check(&c, f, reported, offline);
+		bad += ret != (!reported && !offline ? -EPERM :
+			       !offline && oo ? -EBUSY : 0);
+		bad += mc_repair_safe_when_in_use(&c, f) == oo;
+	}
+	ok(!bad, "repair: offline-only features are never run on memory in use");
+}
+
 static void policy_rules(void)
 {
 	unsigned int x, bad = 0, n = 0, repairs = 0;
@@ -344,6 +370,7 @@ static void policy_rules(void)
 	ok(mc_repair_allowed(true, false) && mc_repair_allowed(false, true) &&
 	   !mc_repair_allowed(false, false),
 	   "repair: reported this boot, or offline memory");
+	repair_check_model();
 }
 
 static void caps_gating(void)
