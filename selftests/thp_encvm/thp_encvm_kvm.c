@@ -743,7 +743,7 @@ TEST_F_TIMEOUT(kvm, guest_writes_race_unmaps, 600)
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
 	ASSERT_EQ(0, write_knob("enabled", "1"));
-	end = now_s() + 30;
+	end = now_s() + 20;
 	while (now_s() < end && __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) >= 0)
 		usleep(100000);
 	ASSERT_EQ(0, write_knob("enabled", "0"));
@@ -765,7 +765,7 @@ TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 600)
 	uint64_t aborts;
 	double end;
 
-	ASSERT_EQ(0, write_knob("copy_timeout_ms", "100"));
+	ASSERT_EQ(0, write_knob("copy_timeout_ms", "10"));
 	ASSERT_EQ(0, write_knob("scan_sleep_millisecs", "10"));
 	ASSERT_EQ(0, tvm_create(t, MODE_IGNORE, true));
 	ASSERT_EQ(0, tvm_start(t));
@@ -778,7 +778,7 @@ TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 600)
 	/*
 	 * Disabled, the daemon stops after the window it works on, which
 	 * times out too. Each collapse posted one request and rolled back:
-	 * quiet when they match, and stay so for ten timeouts.
+	 * quiet when they match, and stay so for a second.
 	 */
 	ASSERT_EQ(0, write_knob("enabled", "0"));
 	end = now_s() + VM_WAIT_S;	/* each step waits on its own */
