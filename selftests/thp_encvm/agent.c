@@ -101,6 +101,7 @@ static unsigned int *page_ptr(unsigned int p);
 static void exc_setup(void);
 static void irq_setup(void);
 static int ring_busy(struct agent_ctl *ctl, struct thp_encvm_ring *ring);
+static int poll_ring(struct agent_ctl *ctl, struct thp_encvm_ring *ring);
 static void hold(struct agent_ctl *ctl, unsigned int where);
 static void serve(struct agent_ctl *ctl, struct thp_encvm_ring *ring);
 
@@ -163,6 +164,8 @@ void start(void)
 			ctl->copy_tsc += rdtsc() - t0;
 			continue;
 		}
+		if (ctl->notify == NOTIFY_IRQ && poll_ring(ctl, ring))
+			continue;
 		if (ctl->notify == NOTIFY_IRQ) {
 			/*
 			 * Sleep unless there is work: STI takes effect after
@@ -181,7 +184,8 @@ void start(void)
 		barrier();
 		if (ctl->quiet)
 			continue;
-		if (ctl->notify == NOTIFY_IRQ || ++tick % (1 << 20) == 0) {
+		if (ctl->notify == NOTIFY_IRQ ||
+		    ++tick % (1u << (ctl->hot_shift ? ctl->hot_shift : 20)) == 0) {
 			p = 512 * (1 + hot % (OBJ_ELIGIBLE)) + 17 + hot % 3;
 			rewrite(p);
 			ctl->hot_writes++;
@@ -249,14 +253,13 @@ static unsigned long long gdt[3] = {
 };
 static struct gate idt[AGENT_VEC_BASE + 16];
 
+/*
+ * The master PIC is in auto-EOI mode: no EOI to write, each of which
+ * would be an exit to KVM (its PIC is in-kernel, but the exit is not).
+ */
 static void __attribute__((naked)) irq_entry(void)
 {
-	__asm__ __volatile__("pushl %eax\n"
-			     "incl wakeups\n"
-			     "movb $0x20, %al\n"	/* non-specific EOI */
-			     "outb %al, $0x20\n"
-			     "outb %al, $0xa0\n"
-			     "popl %eax\n"
+	__asm__ __volatile__("incl wakeups\n"
 			     "iret\n");
 }
 
@@ -346,7 +349,7 @@ static void irq_setup(void)
 	port_out(0x20, 0x11);		/* ICW1: edge, cascade, ICW4 */
 	port_out(0x21, AGENT_VEC_BASE);	/* ICW2: vectors */
 	port_out(0x21, 0x04);		/* ICW3: slave on IR2 */
-	port_out(0x21, 0x01);		/* ICW4: 8086 mode */
+	port_out(0x21, 0x03);		/* ICW4: 8086 mode, auto-EOI */
 	port_out(0xa0, 0x11);
 	port_out(0xa1, AGENT_VEC_BASE + 8);
 	port_out(0xa1, 0x02);
@@ -384,6 +387,23 @@ static int ring_busy(struct agent_ctl *ctl, struct thp_encvm_ring *ring)
 		ctl->rewind = 0;
 	}
 	return cons != prod;
+}
+
+/*
+ * Before sleeping: look at the ring for up to ctl->poll_tsc TSC cycles
+ * (RDTSC does not exit). Returns 1 if a request came meanwhile.
+ */
+static int poll_ring(struct agent_ctl *ctl, struct thp_encvm_ring *ring)
+{
+	unsigned long long t0 = rdtsc();
+
+	while (rdtsc() - t0 < ctl->poll_tsc && !ctl->stop) {
+		if (ring_busy(ctl, ring)) {
+			ctl->polled++;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* Tell the VMM: an I/O exit. */

@@ -121,6 +121,12 @@ static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
  *		maps, @split_hole bytes above where the first one would
  *		(a hole in guest-physical space, like QEMU's PCI hole)
  * @split_hole: VMM: the hole's size
+ * @poll_tsc: VMM: with NOTIFY_IRQ, look at the ring for up to this many
+ *	      TSC cycles after the last request before sleeping in HLT
+ *	      (0: sleep at once), as a guest driver's bounded busy poll
+ * @polled: agent: requests found by that poll, without an interrupt
+ * @hot_shift: VMM: a background rewrite every 2^@hot_shift turns of the
+ *	       polling loop (0: every 2^20)
  */
 struct agent_ctl {
 	unsigned int mode;
@@ -158,6 +164,9 @@ struct agent_ctl {
 	unsigned int exc[3];
 	unsigned int split_page;
 	unsigned int split_hole;
+	unsigned int poll_tsc;
+	unsigned int polled;
+	unsigned int hot_shift;
 };
 
 /* Guest-physical address of object page @p. */

@@ -16,20 +16,19 @@
  * reads as it grows; the test tells the guest to go on through the
  * object itself (struct l2_page).
  *
- * Opt-in (MEMVIRT_QEMU_BOOT=1, which make check passes into its VM):
- * in the test VM's single-threaded TCG, the nested guest's boot stalls
- * in about half of the tries on a scattered object, at no fixed point,
- * with or without kvmclock, pinned to one CPU or not; its vCPU then
- * keeps the test VM's CPU without exits. Plain memory-backend-ram
- * does the same: with this file's QEMU arguments, on a loaded host
- * (load 7 to 11), 0 of 4 boots on plain RAM reached init within 90 s;
- * their first console byte came after 30 to 75 s, and their longest
- * silences were 33 to 69 s, each past SILENT_S. In the same VM right
- * after, this test's 3 tries were all killed at 12 s of silence. So
- * the silence is not thp_encvm's; on a quiet host it was not compared.
- * A stalled try is killed after SILENT_S of console silence and
- * started again, but BOOT_TRIES tries still fail too often for make
- * check.
+ * boots_on_an_object is opt-in (MEMVIRT_QEMU_BOOT=1, which make check
+ * passes into its VM). Its attach is refused (ENOENT) as long as ATTACH
+ * requires every page of the object mapped: QEMU's pc machine leaves
+ * the legacy range 0xa0000-0xfffff and the windows past RAM unmapped
+ * (paused_machine_on_an_object shows it). And in the test VM's
+ * single-threaded TCG the nested guest's boot stalls in about half of
+ * the tries, at no fixed point; plain memory-backend-ram does the same
+ * (see the admin guide for the measurements), so the stall is not
+ * thp_encvm's. A stalled try is killed after SILENT_S of console
+ * silence and started again, up to BOOT_TRIES times.
+ *
+ * paused_machine_on_an_object runs by default: the same machine,
+ * stopped before its vCPU first runs, so it depends on no boot.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -38,6 +37,8 @@
 #include <libgen.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -85,8 +86,6 @@ FIXTURE_SETUP(qemu)
 	r->len = 0;
 	if (access("/dev/kvm", R_OK | W_OK))
 		SKIP(return, "no /dev/kvm");
-	if (!getenv("MEMVIRT_QEMU_BOOT") || strcmp(getenv("MEMVIRT_QEMU_BOOT"), "1"))
-		SKIP(return, "opt-in: nested boots under TCG stall too often (MEMVIRT_QEMU_BOOT=1)");
 	if (access(DEV, R_OK | W_OK) && !getenv("MEMVIRT_REQUIRE"))
 		SKIP(return, "thp_encvm not loaded");
 	ASSERT_EQ(0, access(DEV, R_OK | W_OK));
@@ -313,6 +312,12 @@ static int splats(struct __test_metadata *_metadata, int fd)
 	return found;
 }
 
+/*
+ * QEMU with object @obj as its RAM, booting @kernel with @initrd; with
+ * @kernel NULL, stopped before its vCPU first runs (-S), with its QMP
+ * monitor on the Unix socket at path @initrd, the machine otherwise set
+ * up the same.
+ */
 static pid_t spawn_qemu(int obj, const char *kernel, const char *initrd,
 			const char *console, unsigned int nonce, int *out)
 {
@@ -339,7 +344,7 @@ static pid_t spawn_qemu(int obj, const char *kernel, const char *initrd,
 		 * TSC; on an unscattered object, or with the TSC as its
 		 * clock, it boots in about 17 s.
 		 */
-		char *const argv[] = {
+		char *const boot[] = {
 			"qemu-system-x86_64", "-nodefaults", "-no-reboot",
 			"-display", "none", "-accel", "kvm", "-cpu", "qemu64,-kvmclock",
 			"-smp", "1", "-m", size,
@@ -347,6 +352,17 @@ static pid_t spawn_qemu(int obj, const char *kernel, const char *initrd,
 			"-kernel", (char *)kernel, "-initrd", (char *)initrd,
 			"-append", append, "-serial", serial, NULL,
 		};
+		char qmp[96];
+		char *const paused[] = {
+			"qemu-system-x86_64", "-nodefaults", "-no-reboot", "-S",
+			"-display", "none", "-accel", "kvm", "-cpu", "qemu64",
+			"-smp", "1", "-m", size,
+			"-machine", "pc,memory-backend=ram0", "-object", mem,
+			"-serial", serial, "-qmp", qmp, NULL,
+		};
+		char *const *argv = kernel ? boot : paused;
+
+		snprintf(qmp, sizeof(qmp), "unix:%s,server=on,wait=off", initrd);
 		int nul = open("/dev/null", O_RDONLY);
 		cpu_set_t cpus;
 
@@ -444,9 +460,10 @@ static int boot_guest(struct __test_metadata *_metadata, struct qrun *r,
 	return 0;
 }
 
-TEST_F_TIMEOUT(qemu, boots_on_an_object, 900)
+/* The object QEMU takes as its RAM: windows past RAM, scattered. */
+static struct thp_encvm_create qemu_create(void)
 {
-	struct thp_encvm_create c = {
+	return (struct thp_encvm_create){
 		.size = OBJ_MB * MB,
 		.shared_offset = SHARED_MB * MB,
 		.shared_size = 64 * 1024,
@@ -455,6 +472,11 @@ TEST_F_TIMEOUT(qemu, boots_on_an_object, 900)
 		.flags = THP_ENCVM_CREATE_SCATTER,
 		.node = -1,
 	};
+}
+
+TEST_F_TIMEOUT(qemu, boots_on_an_object, 900)
+{
+	struct thp_encvm_create c = qemu_create();
 	struct thp_encvm_attach a = { .eventfd = -1, .gpa = 0 };
 	char kernel[256], initrd[PATH_MAX], exe[PATH_MAX];
 	long objects0, timeouts0, pages4k;
@@ -467,6 +489,8 @@ TEST_F_TIMEOUT(qemu, boots_on_an_object, 900)
 	int dev, status, got, tries;
 	ssize_t n;
 
+	if (!getenv("MEMVIRT_QEMU_BOOT") || strcmp(getenv("MEMVIRT_QEMU_BOOT"), "1"))
+		SKIP(return, "opt-in: nested boots under TCG stall too often (MEMVIRT_QEMU_BOOT=1)");
 	ASSERT_EQ(0, find_kernel(kernel, sizeof(kernel)));
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	ASSERT_LT(0, n);
@@ -558,6 +582,105 @@ TEST_F_TIMEOUT(qemu, boots_on_an_object, 900)
 	close(r->obj);
 	r->obj = -1;
 	EXPECT_EQ(objects0, read_knob("objects"));
+	EXPECT_EQ(0, splats(_metadata, r->kmsg));
+}
+
+/*
+ * Wait until QEMU's QMP monitor at @path greets: QEMU serves it only
+ * once its machine is set up, memslots included. Returns 0 or -1.
+ */
+static int qmp_greeted(const char *path, double secs)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	double end = now_s() + secs;
+	char buf[512];
+	ssize_t n;
+	int fd;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	while (now_s() < end) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		if (!connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			n = poll(&p, 1, (int)((end - now_s()) * 1000)) > 0 ?
+			    read(fd, buf, sizeof(buf) - 1) : -1;
+			close(fd);
+			if (n <= 0)
+				return -1;
+			buf[n] = 0;
+			return strstr(buf, "\"QMP\"") ? 0 : -1;
+		}
+		close(fd);
+		usleep(100000);
+	}
+	return -1;
+}
+
+/*
+ * The machine of boots_on_an_object, stopped before its vCPU first runs
+ * (-S): no guest boot, so nothing here depends on how a nested boot
+ * fares under the test VM's TCG, and it runs by default. QEMU takes the
+ * object as its RAM by path; the test takes QEMU's VM fd from another
+ * process once QEMU's monitor says the machine is set up. The attach is
+ * refused with ENOENT: QEMU's pc machine maps no object page at
+ * 0xa0000-0xfffff to the object (the legacy VGA window, and option and
+ * BIOS ROM until the firmware makes it RAM), nor the windows past the
+ * guest's RAM, and ATTACH requires every page mapped (see the admin
+ * guide). The object stays detached and intact; QEMU's exit (SIGTERM)
+ * and the last close free everything, with no splat.
+ */
+TEST_F_TIMEOUT(qemu, paused_machine_on_an_object, 300)
+{
+	struct thp_encvm_create c = qemu_create();
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = 0 };
+	struct qrun *r = &self->r;
+	char qmp[80];
+	long objects0;
+	int dev, status;
+
+	r->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, r->kmsg);
+	lseek(r->kmsg, 0, SEEK_END);
+	objects0 = wait_objects(0);
+	dev = open(DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	r->obj = te_create(dev, &c);
+	close(dev);
+	ASSERT_LE(0, r->obj);
+	snprintf(r->serial_path, sizeof(r->serial_path), "/tmp/thp_encvm_qemu.XXXXXX");
+	r->serial = mkstemp(r->serial_path);
+	ASSERT_LE(0, r->serial);
+	snprintf(qmp, sizeof(qmp), "%s.qmp", r->serial_path);
+	r->pid = spawn_qemu(r->obj, NULL, qmp, r->serial_path, 0, &r->out);
+	ASSERT_LT(0, r->pid);
+	fcntl(r->out, F_SETFL, O_NONBLOCK);
+	ASSERT_EQ(0, qmp_greeted(qmp, STEP_WAIT_S)) {
+		pump(_metadata, r, 100);
+		TH_LOG("no QMP greeting; QEMU said:\n%s", r->log);
+	}
+	unlink(qmp);
+	r->vm = take_vm_fd(r->pid);
+	ASSERT_LE(0, r->vm);
+	a.vm_fd = r->vm;
+	EXPECT_EQ(-1, ioctl(r->obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(THP_ENCVM_DETACHED, info_of(r->obj).state);
+
+	/* QEMU shuts down on SIGTERM, then raises it again to end. */
+	ASSERT_EQ(0, kill(r->pid, SIGTERM));
+	status = wait_exit(_metadata, r, STEP_WAIT_S);
+	ASSERT_NE(-1, status) TH_LOG("QEMU did not exit");
+	EXPECT_TRUE(WIFEXITED(status) ? !WEXITSTATUS(status) :
+		    WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)
+		TH_LOG("QEMU ended with status %#x; it said:\n%s", status, r->log);
+	close(r->vm);
+	r->vm = -1;
+	close(r->obj);
+	r->obj = -1;
+	EXPECT_EQ(objects0, wait_objects(objects0));
 	EXPECT_EQ(0, splats(_metadata, r->kmsg));
 }
 

@@ -46,7 +46,19 @@ struct tvm {
 	unsigned char pio_xfer[PIO_LEN];	/* OBJ_PIO, read with IOC_XFER */
 	int pio_xfer_err[2];	/* errno of IOC_XFER: exclusion range, private */
 	char why[128];		/* what ended the vCPU, for the log */
+	unsigned long efaults;	/* KVM_RUN's EFAULTs retried (see vcpu_thread) */
 };
+
+/*
+ * KVM_RUN fails with EFAULT when the module unmaps a page of the object
+ * right while KVM faults it in: KVM's hva_to_pfn_remapped() faults the
+ * page into the VMM's mapping, then looks it up again, and that second
+ * lookup finds it gone; KVM (6.12) reports the error instead of trying
+ * again. The guest's instruction did not run, so the VMM runs the vCPU
+ * again. Only so many times in a row: an address that really is bad
+ * fails every time.
+ */
+#define TVM_EFAULT_RETRIES	1000
 
 /* Say what the vCPU's last exit was, and where. */
 static inline void tvm_explain(struct tvm *t)
@@ -118,12 +130,19 @@ static inline void tvm_pio(struct tvm *t)
 static inline void *vcpu_thread(void *arg)
 {
 	struct tvm *t = arg;
+	unsigned int efaults = 0;
 
 	for (;;) {
 		int ret = ioctl(t->vcpu, KVM_RUN, 0);
 
 		if (ret < 0 && errno == EINTR)
 			continue;
+		if (ret < 0 && errno == EFAULT && ++efaults <= TVM_EFAULT_RETRIES) {
+			__atomic_fetch_add(&t->efaults, 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (!ret)
+			efaults = 0;
 		if (ret < 0) {
 			snprintf(t->why, sizeof(t->why), "KVM_RUN: %s", strerror(errno));
 			__atomic_store_n(&t->state, -errno, __ATOMIC_RELEASE);
