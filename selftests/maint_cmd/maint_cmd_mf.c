@@ -217,10 +217,12 @@ static void mf_inject_wait(struct __test_metadata *_metadata, const char *dev,
  */
 TEST_F(mf, two_records_on_one_page_are_handled_in_turn)
 {
+	const uint32_t all = MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+			     MAINT_CMD_ACT_UNPOISON;
 	struct maint_cmd_event e;
-	int fd, i, got = 0;
+	int fd, i, got = 0, second_ok = 1;
 	long long dpa;
-	uint64_t pfn;
+	uint64_t pfn, flags;
 	uint8_t *buf = mf_page(_metadata, self->dev, 21, &pfn, &dpa);
 	char cmd[96];
 
@@ -233,17 +235,37 @@ TEST_F(mf, two_records_on_one_page_are_handled_in_turn)
 	while (got < 2 && !mc_next_event(fd, &e, 30000)) {
 		if (e.kind != MAINT_CMD_EV_GENERAL_MEDIA)
 			continue;
-		EXPECT_EQ(0, e.result) TH_LOG("record at %#llx", (unsigned long long)e.dpa);
-		EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
-			  MAINT_CMD_ACT_UNPOISON, e.actions);
+		/*
+		 * The first action moves the data away, repairs the frame
+		 * and returns it to the allocator. Until the second runs,
+		 * the kernel may have allocated the frame for itself (a
+		 * slab page, say), which soft offline cannot migrate: then
+		 * the second action ends in ETIMEDOUT with nothing undone,
+		 * as it must. Anything else is a failure.
+		 */
+		if (got == 1 && e.result == -ETIMEDOUT) {
+			flags = mc_kpageflags(pfn);
+			TH_LOG("frame %#llx reused by the kernel before the second record: kpageflags %#llx",
+			       (unsigned long long)pfn, (unsigned long long)flags);
+			EXPECT_EQ(0, (flags >> KPF_BUDDY) & 1);
+			EXPECT_EQ(all, e.planned);
+			EXPECT_EQ(0, e.actions & MAINT_CMD_ACT_UNPOISON);
+			second_ok = 0;
+		} else {
+			EXPECT_EQ(0, e.result) TH_LOG("record at %#llx",
+						      (unsigned long long)e.dpa);
+			EXPECT_EQ(all, e.actions);
+		}
 		got++;
 	}
 	EXPECT_EQ(2, got);
-	EXPECT_EQ(2, mc_dev_read(self->dev, "offlined"));
-	EXPECT_EQ(2, mc_dev_read(self->dev, "repaired"));
-	EXPECT_EQ(2, mc_dev_read(self->dev, "unpoisoned"));
-	EXPECT_EQ(0, mc_dev_read(self->dev, "failed"));
-	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_EQ(1 + second_ok, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(1 + second_ok, mc_dev_read(self->dev, "repaired"));
+	EXPECT_EQ(1 + second_ok, mc_dev_read(self->dev, "unpoisoned"));
+	EXPECT_EQ(!second_ok, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(!second_ok, mc_dev_read(self->dev, "offline_timeouts"));
+	if (second_ok)
+		EXPECT_EQ(0, mc_hwpoisoned(pfn));
 	EXPECT_TRUE(mc_check(buf, 21));
 	close(fd);
 	munmap(buf, MC_PAGE);
