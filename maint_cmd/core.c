@@ -1255,7 +1255,11 @@ u32 mc_policy(const struct mc_policy_in *in)
 		/* A page still in service is not repaired under its user. */
 		if (!(act & MAINT_CMD_ACT_EVACUATE))
 			return act;
-		/* Evacuated: repairs that want the memory idle take it out. */
+		/*
+		 * Evacuated: the vacated frame went back to the allocator
+		 * and is repaired in service (a reported address), unless
+		 * the repair wants the memory idle: then it goes offline.
+		 */
 		if (c->mfeat[feat].flags & MC_MFEAT_OFFLINE_ONLY) {
 			if (!(c->host & MC_HOST_SOFT_OFFLINE))
 				return act;

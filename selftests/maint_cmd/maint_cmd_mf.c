@@ -212,8 +212,9 @@ static void mf_inject_wait(struct __test_metadata *_metadata, const char *dev,
 
 /*
  * Two records for one page, back to back: their actions run one after
- * the other, the second on the page the first returned to service.
- * Both succeed; each record is offlined and repaired once.
+ * the other, the second on the frame the first returned to service.
+ * Each record is offlined and repaired once, unless the kernel took
+ * the frame for itself in between (see below).
  */
 TEST_F(mf, two_records_on_one_page_are_handled_in_turn)
 {
@@ -241,13 +242,13 @@ TEST_F(mf, two_records_on_one_page_are_handled_in_turn)
 		 * the kernel may have allocated the frame for itself (a
 		 * slab page, say), which soft offline cannot migrate: then
 		 * the second action ends in ETIMEDOUT with nothing undone,
-		 * as it must. Anything else is a failure.
+		 * as it must. The frame's flags are logged, not asserted:
+		 * the kernel may have freed it again by now.
 		 */
 		if (got == 1 && e.result == -ETIMEDOUT) {
 			flags = mc_kpageflags(pfn);
 			TH_LOG("frame %#llx reused by the kernel before the second record: kpageflags %#llx",
 			       (unsigned long long)pfn, (unsigned long long)flags);
-			EXPECT_EQ(0, (flags >> KPF_BUDDY) & 1);
 			EXPECT_EQ(all, e.planned);
 			EXPECT_EQ(0, e.actions & MAINT_CMD_ACT_UNPOISON);
 			second_ok = 0;

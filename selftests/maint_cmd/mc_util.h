@@ -27,7 +27,6 @@
 #define MC_MM		"/sys/kernel/mm/maint_cmd/"
 #define MC_PAGE		4096UL
 #define KPF_HWPOISON	19
-#define KPF_BUDDY	10
 
 static inline int mc_write_file(const char *path, const char *val)
 {
