@@ -7,7 +7,7 @@
 
 #include <linux/tracepoint.h>
 
-/* A device event record the host drained (dev, handle) -> repair_done. */
+/* A device event record the host drained; @seq ties it to repair_done. */
 TRACE_EVENT(maint_cmd_indication,
 	TP_PROTO(int dev, u64 seq, u8 kind, u64 dpa, u64 hpa, u8 severity,
 		 u8 flags, u8 descriptor, u16 handle),
@@ -120,7 +120,7 @@ TRACE_EVENT(maint_cmd_page_evacuate,
 		  __entry->moved, __entry->ret)
 );
 
-/* The resolution of an indication (handle != 0) or of a host repair. */
+/* The resolution of an indication (@seq != 0) or of a host repair (0). */
 TRACE_EVENT(maint_cmd_repair_done,
 	TP_PROTO(int dev, u64 seq, u64 dpa, u16 handle, u32 planned, u32 done,
 		 int ret, u64 ns),
