@@ -598,6 +598,7 @@ int ptsel_hash_walk_leaves(const struct ptsel_hash *h, u64 start, u64 end,
 #define PTSEL_WC_WALKERS	8
 #define PTSEL_WC_MAX_ENTRIES	65536
 #define PTSEL_WC_LEVELS		4	/* levels 0-3: all but a 5-level root */
+#define PTSEL_WC_BURST		4	/* walks that look at @last after a sample */
 #define PTSEL_WC_MIN_HIT_RATE	4	/* bypass below 1 level-0 hit in 4 */
 
 /**
@@ -702,6 +703,11 @@ struct ptsel_wc_front {
  * @last_credited: @stats.last_hits already added to @sampler's window
  * @fast: walks left in the sampler's window that may take the fast
  *	  path of ptsel_radix_translate_wc(), already counted as uses
+ * @burst: walks left that look at @last before the bypass resumes: a
+ *	   sampled walk of a bypassed window that admission refused put
+ *	   its table there, and holds the window's @sampler.skip in
+ *	   @held_skip meanwhile
+ * @held_skip: @sampler.skip, while @burst lasts
  * @gen: bumped by every flush (see the rules above)
  * @stats: counters
  */
@@ -722,7 +728,7 @@ struct ptsel_wcache {
 		const u64 *table;
 	} last;
 	u64 last_credited;
-	u32 fast;
+	u32 fast, burst, held_skip;
 	u64 gen;
 	struct ptsel_wc_stats stats;
 };

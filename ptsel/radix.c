@@ -406,7 +406,7 @@ static void wc_fill(struct ptsel_wcache *wc, u64 asid, unsigned int walker,
  */
 static inline int walk_down(const u64 *t, unsigned int level, u64 addr,
 			    struct ptsel_xlate *out, const u64 **seen,
-			    unsigned int *stop)
+			    unsigned int *stop, const u64 **at)
 {
 	int ret = -ENOENT;
 	u32 refs = 0;
@@ -438,13 +438,47 @@ static inline int walk_down(const u64 *t, unsigned int level, u64 addr,
 	out->mem_refs = refs;
 	if (stop)
 		*stop = level;
+	if (at)
+		*at = t;
 	return ret;
 }
 
 static inline int walk_plain(const u64 *t, unsigned int level, u64 addr,
 			     struct ptsel_xlate *out)
 {
-	return walk_down(t, level, addr, out, NULL, NULL);
+	return walk_down(t, level, addr, out, NULL, NULL, NULL);
+}
+
+/*
+ * A sampled walk of a bypassed window whose level-0 table admission
+ * refused (a first miss). A bypassed cache sees a stream again only
+ * through such walks, which lie further apart than the walks of one
+ * table and are each refused as a first miss, so they alone would
+ * never hit and the cache would stay bypassed for good. So the walk
+ * keeps its table in @wc->last, which evicts nothing, and the next
+ * PTSEL_WC_BURST walks that miss it run before the bypass resumes:
+ * a stream in that table hits @wc->last meanwhile, and those hits,
+ * credited to the window, end the bypass. A trace without locality
+ * pays a compare on PTSEL_WC_BURST walks per sample.
+ */
+static noinline int walk_refused(const struct ptsel_radix *r,
+				 struct ptsel_wcache *wc, u64 asid, u64 addr,
+				 struct ptsel_xlate *out)
+{
+	unsigned int level;
+	const u64 *t;
+	int ret = walk_down(r->root, r->levels - 1, addr, out, NULL, &level, &t);
+
+	/* A one-level table stops in its root, which is never cached. */
+	if (level || r->levels < 2)
+		return ret;
+	ptsel_wc_set_last(wc, asid, ptsel_wc_tag(0, addr), t);
+	if (!wc->burst) {
+		wc->held_skip = wc->sampler.skip;
+		wc->sampler.skip = 0;
+	}
+	wc->burst = PTSEL_WC_BURST;
+	return ret;
 }
 
 /*
@@ -457,7 +491,7 @@ static int walk_from(const u64 *t, unsigned int level, u64 addr,
 {
 	const u64 *seen[PTSEL_WC_LEVELS];
 	unsigned int top = level < PTSEL_WC_LEVELS ? level : PTSEL_WC_LEVELS;
-	int ret = walk_down(t, level, addr, out, seen, &level);
+	int ret = walk_down(t, level, addr, out, seen, &level, NULL);
 
 	if (level < top) {
 		wc_fill(wc, asid, walker, addr, seen, top, level);
@@ -681,9 +715,12 @@ static noinline int translate_wc_probe(const struct ptsel_radix *r,
 	 * table, which it will read again: no need to see it miss twice.
 	 */
 	if (!ptsel_wc_tracks(wc, walker) && !ptsel_wc_admit(wc, asid, addr)) {
-		/* A first miss: a walk that reads and fills nothing more. */
+		/* A first miss: a walk that reads and fills nothing more... */
 		wc->stats.root_walks++;
-		return walk_plain(r->root, r->levels - 1, addr, out);
+		if (!wc->sampler.bypass)
+			return walk_plain(r->root, r->levels - 1, addr, out);
+		/* ... but in a bypassed window, @wc->last and a burst. */
+		return walk_refused(r, wc, asid, addr, out);
 	}
 	t = ptsel_wc_lookup_chain(wc, asid, 0, addr);
 	if (t) {
@@ -711,6 +748,13 @@ static noinline int translate_wc_full(const struct ptsel_radix *r,
 	/* The hits in @wc->last since the last use count in its window. */
 	s->win_free += wc->stats.last_hits - wc->last_credited;
 	wc->last_credited = wc->stats.last_hits;
+	/* A burst after a refused sample: bypassed all the same. */
+	if (wc->burst) {
+		if (!--wc->burst)
+			s->skip = wc->held_skip;
+		s->skipped++;
+		return walk_plain(r->root, r->levels - 1, addr, out);
+	}
 	if (ptsel_wc_bypass(wc))
 		return walk_plain(r->root, r->levels - 1, addr, out);
 	/*

@@ -139,6 +139,9 @@ static void wc_reset(struct ptsel_wcache *wc)
 	for (i = 0; i < PTSEL_WC_LEVELS * PTSEL_WC_FRONT; i++)
 		wc->front[i].tag = PTSEL_WC_NO_TAG;
 	wc->last.tag = PTSEL_WC_NO_TAG;
+	if (wc->burst)
+		wc->sampler.skip = wc->held_skip;
+	wc->burst = 0;
 	wc->free = 0;
 	wc->mru = WC_NIL;
 	wc->lru = WC_NIL;
@@ -172,6 +175,7 @@ int ptsel_wc_init(struct ptsel_wcache *wc, void *mem, unsigned int nr_entries,
 	wc->tracking = tracking;
 	wc->gen = 0;
 	wc->stats = (struct ptsel_wc_stats){ 0 };
+	wc->burst = 0;
 	wc->last_credited = 0;
 	ptsel_sampler_init(&wc->sampler, PTSEL_WC_MIN_HIT_RATE);
 	wc->fast = 0;

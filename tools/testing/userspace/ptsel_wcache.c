@@ -342,6 +342,52 @@ static void last_hits_keep_cache(void)
 }
 
 /*
+ * A sparse sequential scan after a trace without locality, as the
+ * walker's benchmark makes them: 64 walks per level-0 table, fewer than
+ * the walks between two samples of a bypassed cache. The scan must
+ * bring the cache back (most of its walks hit), not stay bypassed.
+ */
+static void stream_ends_bypass(void)
+{
+	static struct ops_env env;
+	struct ptsel_wcache wc;
+	void *mem = wc_new(&wc, 64, PTSEL_WC_CLOCK, true);
+	unsigned long i, n = 64 * PTSEL_SAMPLER_WINDOW, tables = 1024;
+	u64 hits0, bypassed0, hits, bypassed;
+	unsigned int seed = 5;
+	struct ptsel_xlate x;
+	char what[200];
+
+	CHECK(!ops_env_init(&env, OPS_RADIX, 4, 0), "init");
+	/* Every 8th page of 1024 level-0 tables: 64 pages per table. */
+	for (i = 0; i < tables * 64; i++)
+		CHECK(!ops_map(&env, i * 8 * PG, SZ_1G + i * PG, PG, PTSEL_PROT_READ),
+		      "map");
+	for (i = 0; i < n; i++) {
+		u64 a = (u64)(rand_r(&seed) % (tables * 64)) * 8 * PG;
+
+		CHECK(!xl_wc(&env, &wc, a, &x), "translate 0x%llx", (unsigned long long)a);
+	}
+	hits0 = wc.stats.hits + wc.stats.last_hits;
+	bypassed0 = ptsel_wc_bypassed(&wc);
+	for (i = 0; i < n; i++) {
+		u64 a = (u64)(i % (tables * 64)) * 8 * PG;
+
+		CHECK(!xl_wc(&env, &wc, a, &x), "translate 0x%llx", (unsigned long long)a);
+	}
+	hits = wc.stats.hits + wc.stats.last_hits - hits0;
+	bypassed = ptsel_wc_bypassed(&wc) - bypassed0;
+	snprintf(what, sizeof(what),
+		 "a sparse scan after random walks: %llu of %lu hit, %llu bypassed (random: %llu bypassed)",
+		 (unsigned long long)hits, n, (unsigned long long)bypassed,
+		 (unsigned long long)bypassed0);
+	ok(bypassed0 > n / 2 && hits > n / 2, what);
+	ptsel_wc_flush_asid(&wc, 1);
+	ops_env_fini(&env);
+	free(mem);
+}
+
+/*
  * Sampler modes of the randomized runs: none (every miss fills, as the
  * policy checks need), admission and bypass windows that never close
  * (every walk uses the cache, first misses are refused), and the
@@ -494,6 +540,7 @@ int main(void)
 	admission_and_last();
 	stream_admitted();
 	last_hits_keep_cache();
+	stream_ends_bypass();
 	printf("1..%u\n", tests);
 	return failed != 0;
 }
