@@ -376,11 +376,12 @@ PTSEL_EXPORT_FOR_TESTS(ptsel_radix_unmap);
 /*
  * Cache the tables a walk entered, @seen[@from - 1] down to @seen[@to],
  * none of them cached: the walk looked each up and missed
- * (translate_wc_probe()), so no chain is searched again. With tracking, the search keeps the deepest one as its tracked entry
- * and the upper ones go in cold, so they stay only if other searches
- * share them; the deepest upper table goes in last, as the one a cold
- * insert of this walk does not evict. Without tracking, each goes in by
- * the default policy, top down.
+ * (translate_wc_probe()), so no chain is searched again. With
+ * tracking, the search keeps the deepest one as its tracked entry and
+ * the upper ones go in cold, so they stay only if other searches share
+ * them; the deepest upper table goes in last, as the one a cold insert
+ * of this walk does not evict. Without tracking, each goes in by the
+ * default policy, top down.
  */
 static void wc_fill(struct ptsel_wcache *wc, u64 asid, unsigned int walker,
 		    u64 addr, const u64 *const *seen, unsigned int from,
@@ -473,10 +474,12 @@ static noinline int walk_refused(const struct ptsel_radix *r,
 	if (level || r->levels < 2)
 		return ret;
 	ptsel_wc_set_last(wc, asid, ptsel_wc_tag(0, addr), t);
-	if (!wc->burst) {
-		wc->held_skip = wc->sampler.skip;
-		wc->sampler.skip = 0;
-	}
+	/*
+	 * No burst runs here: translate_wc_full() takes a burst's walks
+	 * before any probe, and a bypassed window has no @wc->fast walks.
+	 */
+	wc->held_skip = wc->sampler.skip;
+	wc->sampler.skip = 0;
 	wc->burst = PTSEL_WC_BURST;
 	return ret;
 }

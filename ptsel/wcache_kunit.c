@@ -6,6 +6,7 @@
  */
 #include <kunit/test.h>
 #include <linux/module.h>
+#include <linux/prandom.h>
 #include <linux/slab.h>
 
 #include "ptsel_core.h"
@@ -415,6 +416,51 @@ static void wc_admission_and_last(struct kunit *test)
 	radix_teardown(test, f);
 }
 
+/*
+ * A sparse sequential scan after a trace without locality, as the
+ * walker's benchmark makes them: 64 walks per level-0 table, fewer than
+ * the walks between two samples of a bypassed cache. The scan must
+ * bring the cache back, most of its walks hitting, not stay bypassed.
+ */
+static void wc_stream_ends_bypass(struct kunit *test)
+{
+	struct radix_fixture *f = radix_setup(test, 4);
+	struct ptsel_radix *r = &f->r;
+	struct ptsel_wcache *wc = wc_setup(test, 64, PTSEL_WC_CLOCK, true);
+	const unsigned int n = 64 * PTSEL_SAMPLER_WINDOW, pages = 1024 * 64;
+	u64 hits0, bypassed0, hits, bypassed;
+	struct rnd_state rnd;
+	struct ptsel_xlate x;
+	unsigned int i;
+
+	wc->sampler.adaptive = true;
+	prandom_seed_state(&rnd, 5);
+	/* 1024 level-0 tables of 4K leaves (the target is off 2M). */
+	KUNIT_ASSERT_EQ(test, ptsel_radix_map(r, 0, SZ_1G_ULL + SZ_4K_ULL,
+					      1024 * SZ_2M_ULL, RW), 0);
+	for (i = 0; i < n; i++) {
+		u64 a = (u64)prandom_u32_state(&rnd) % pages * 8 * SZ_4K_ULL;
+
+		ptsel_wc_walk_begin(wc, 0);
+		KUNIT_ASSERT_EQ(test, ptsel_radix_translate_wc(r, wc, 1, 0, a, &x), 0);
+	}
+	hits0 = wc->stats.hits + wc->stats.last_hits;
+	bypassed0 = ptsel_wc_bypassed(wc);
+	KUNIT_EXPECT_GT(test, bypassed0, (u64)n / 2);
+	for (i = 0; i < n; i++) {
+		u64 a = (u64)(i % pages) * 8 * SZ_4K_ULL;
+
+		ptsel_wc_walk_begin(wc, 0);
+		KUNIT_ASSERT_EQ(test, ptsel_radix_translate_wc(r, wc, 1, 0, a, &x), 0);
+		KUNIT_ASSERT_EQ(test, x.target, SZ_1G_ULL + SZ_4K_ULL + a);
+	}
+	hits = wc->stats.hits + wc->stats.last_hits - hits0;
+	bypassed = ptsel_wc_bypassed(wc) - bypassed0;
+	KUNIT_EXPECT_GT_MSG(test, hits, (u64)n / 2, "%llu bypassed", bypassed);
+	ptsel_wc_flush_asid(wc, 1);
+	radix_teardown(test, f);
+}
+
 static struct kunit_case ptsel_wcache_cases[] = {
 	KUNIT_CASE(wc_init_sizes),
 	KUNIT_CASE(wc_tracking),
@@ -424,6 +470,7 @@ static struct kunit_case ptsel_wcache_cases[] = {
 	KUNIT_CASE(wc_translate),
 	KUNIT_CASE(wc_mem_refs),
 	KUNIT_CASE(wc_admission_and_last),
+	KUNIT_CASE(wc_stream_ends_bypass),
 	{}
 };
 

@@ -6,8 +6,9 @@
  * holes again, flips the protection of parts of them (splits too, and
  * rewrites of live leaves), and maps and unmaps a churn region (which
  * makes a hashed table grow and shrink). A lookup that misses, returns
- * a wrong target or a protection never set fails the test. Freed tables are parked until the end, which
- * is what the kernel's RCU grace period provides. Prints TAP.
+ * a wrong target or a protection never set fails the test. Freed
+ * tables are parked until the end, which is what the kernel's RCU grace
+ * period provides. Prints TAP.
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -163,7 +163,7 @@ static void policies(void)
 
 struct side {
 	struct ops_env env;
-	u64 asid, lo, prev;
+	u64 asid, lo, prev, off;
 };
 
 /* An address in @s's 8 GiB window, 2M or 1G aligned now and then. */
@@ -391,9 +391,13 @@ static void stream_ends_bypass(void)
  * Sampler modes of the randomized runs: none (every miss fills, as the
  * policy checks need), admission and bypass windows that never close
  * (every walk uses the cache, first misses are refused), and the
- * cache as the walkers run it.
+ * cache as the walkers run it, on random addresses (ADAPTIVE) or on a
+ * trace that switches between streams and random jumps every few
+ * windows (PHASES), so that the sampler bypasses the cache and brings
+ * it back again and again, bursts after refused samples among it, with
+ * the unmaps and flushes in between.
  */
-enum { FILL_ALL, ADMIT, ADAPTIVE };
+enum { FILL_ALL, ADMIT, ADAPTIVE, PHASES };
 
 /*
  * Entries holding the same key twice: fills of a key known absent
@@ -417,6 +421,8 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 {
 	static struct side side[2];
 	unsigned long xl = 0, bad = 0, i, refs = 0, refs_wc = 0, dups = 0;
+	unsigned long on = 0, off = 0;
+	bool bypass = false;
 	struct ptsel_wcache wc;
 	void *mem = wc_new(&wc, n, policy, tracking);
 	char what[200];
@@ -433,15 +439,28 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 	 * that only the ASID tells their entries apart.
 	 */
 	side[1].lo = seed & 1 ? side[0].lo : (1ULL << 52) + 3 * SZ_1G;
-	for (k = 0; k < 2; k++)
+	for (k = 0; k < 2; k++) {
 		CHECK(!ops_env_init(&side[k].env, OPS_RADIX, 4 + k, 0), "init");
-	for (i = 0; i < 60000; i++) {
+		/* The streams' 64M, in 4K leaves: 32 level-0 tables. */
+		side[k].off = 0;
+		CHECK(mode != PHASES ||
+		      !ops_map(&side[k].env, side[k].lo, side[k].lo + (1ULL << 40) + PG,
+			       32 * SZ_2M, PTSEL_PROT_READ), "map");
+	}
+	for (i = 0; i < (mode == PHASES ? 120000 : 60000); i++) {
 		struct side *s = &side[rand_r(&seed) % 2];
 		struct ptsel_radix *r = &s->env.r;
 		unsigned int op = rand_r(&seed) % 100;
 		u64 a = rand_addr(s, &seed);
+		/* Phases as long as two bypassed windows at most. */
+		bool stream = mode == PHASES &&
+			      (i / (16 * PTSEL_SAMPLER_WINDOW)) % 2;
 		struct ptsel_xlate x1, x2;
 		int r1, r2;
+
+		/* Streams see an eighth of the updates and flushes. */
+		if (stream && op < 11 && rand_r(&seed) % 8)
+			op = 50;
 
 		if (op < 8) {
 			if (op == 0)
@@ -464,6 +483,10 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 			/* Admission needs second misses: streams. */
 			if (mode == ADMIT && rand_r(&seed) % 4)
 				a = s->prev + rand_r(&seed) % (4 * PG);
+			if (stream) {
+				s->off += rand_r(&seed) % (2 * PG);
+				a = s->lo + s->off % (32 * SZ_2M);
+			}
 			s->prev = a;
 			if (rand_r(&seed) % 3 == 0)
 				ptsel_wc_walk_begin(&wc, walker);
@@ -472,6 +495,11 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 				wc.sampler.win_uses = 0;
 			r2 = ptsel_radix_translate_wc(r, &wc, s->asid, walker, a, &x2);
 			xl++;
+			if (wc.sampler.bypass != bypass) {
+				bypass = wc.sampler.bypass;
+				on += bypass;
+				off += !bypass;
+			}
 			dups += twins(&wc);
 			refs += x1.mem_refs;
 			refs_wc += x2.mem_refs;
@@ -494,16 +522,17 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 		ops_env_fini(&side[k].env);
 	}
 	snprintf(what, sizeof(what),
-		 "%u entries, %s%s%s: %lu translations equal (refs %.2f -> %.2f), %llu hits, %llu last, %llu evictions, %llu overrides, %llu bypassed, %lu twins",
+		 "%u entries, %s%s%s: %lu translations equal (refs %.2f -> %.2f), %llu hits, %llu last, %llu evictions, %llu overrides, %llu bypassed (%lu on, %lu off), %lu twins",
 		 n, policy == PTSEL_WC_LRU ? "LRU" : "CLOCK",
 		 tracking ? "+tracking" : "",
-		 mode == ADMIT ? ", admission" : mode == ADAPTIVE ? ", adaptive" : "", xl,
+		 mode == ADMIT ? ", admission" : mode == ADAPTIVE ? ", adaptive" :
+		 mode == PHASES ? ", adaptive, phases" : "", xl,
 		 (double)refs / xl, (double)refs_wc / xl,
 		 (unsigned long long)wc.stats.hits,
 		 (unsigned long long)wc.stats.last_hits,
 		 (unsigned long long)wc.stats.evictions,
 		 (unsigned long long)wc.stats.overrides,
-		 (unsigned long long)ptsel_wc_bypassed(&wc), dups);
+		 (unsigned long long)ptsel_wc_bypassed(&wc), on, off, dups);
 	/*
 	 * Every walk is counted once: a hit (it stops at its first), a
 	 * hit of the last walk's level-0 table, a root walk, or bypassed
@@ -512,7 +541,8 @@ static void randomized(unsigned int n, enum ptsel_wc_policy policy,
 	ok(!bad && !dups && wc.stats.hits > 0 &&
 	   wc.stats.hits + wc.stats.last_hits + wc.stats.root_walks +
 	   ptsel_wc_bypassed(&wc) == xl &&
-	   (mode == ADAPTIVE ? ptsel_wc_bypassed(&wc) > 0 :
+	   (mode == PHASES ? on >= 3 && off >= 3 && wc.stats.refused > 0 :
+	    mode == ADAPTIVE ? ptsel_wc_bypassed(&wc) > 0 :
 	   wc.stats.evictions > 0 && !ptsel_wc_bypassed(&wc) &&
 	   tracking == (wc.stats.overrides > 0) &&
 	   (mode == ADMIT) == (wc.stats.refused > 0)), what);
@@ -537,6 +567,10 @@ int main(void)
 			randomized(3, p ? PTSEL_WC_CLOCK : PTSEL_WC_LRU, t, ADMIT,
 				   50 + p * 2 + t);
 	randomized(24, PTSEL_WC_CLOCK, true, ADAPTIVE, 99);
+	for (p = 0; p < 2; p++)
+		for (t = 0; t < 2; t++)
+			randomized(24, p ? PTSEL_WC_CLOCK : PTSEL_WC_LRU, t, PHASES,
+				   70 + p * 2 + t);
 	admission_and_last();
 	stream_admitted();
 	last_hits_keep_cache();
