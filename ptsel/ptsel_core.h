@@ -598,7 +598,7 @@ int ptsel_hash_walk_leaves(const struct ptsel_hash *h, u64 start, u64 end,
 #define PTSEL_WC_WALKERS	8
 #define PTSEL_WC_MAX_ENTRIES	65536
 #define PTSEL_WC_LEVELS		4	/* levels 0-3: all but a 5-level root */
-#define PTSEL_WC_BURST		4	/* walks that look at @last after a sample */
+#define PTSEL_WC_BURST		4	/* walks that miss @last after a sample */
 #define PTSEL_WC_MIN_HIT_RATE	4	/* bypass below 1 level-0 hit in 4 */
 
 /**
@@ -703,7 +703,7 @@ struct ptsel_wc_front {
  * @last_credited: @stats.last_hits already added to @sampler's window
  * @fast: walks left in the sampler's window that may take the fast
  *	  path of ptsel_radix_translate_wc(), already counted as uses
- * @burst: walks left that look at @last before the bypass resumes: a
+ * @burst: walks that miss @last left before the skips resume: a
  *	   sampled walk of a bypassed window that admission refused put
  *	   its table there, and holds the window's @sampler.skip in
  *	   @held_skip meanwhile
@@ -896,7 +896,8 @@ static inline bool ptsel_wc_bypass(struct ptsel_wcache *wc)
 /*
  * Walks that did not use the cache (ptsel_wc_bypass()). Counted in
  * bulk when a run of them is decided, so that a bypassed walk keeps no
- * count of its own.
+ * count of its own; the walks of a burst count one by one, and the
+ * skips a burst holds count again when it ends.
  */
 static inline u64 ptsel_wc_bypassed(const struct ptsel_wcache *wc)
 {

@@ -402,7 +402,7 @@ static void wc_fill(struct ptsel_wcache *wc, u64 asid, unsigned int walker,
 /*
  * Walk down from table @t at @level; with @seen, note every table
  * entered below @level there, by level. Returns the level it stopped
- * at in @stop. Inline: without @seen it is the whole translation of a
+ * at in @stop, and with @at the table it stopped in. Inline: without @seen it is the whole translation of a
  * walk that caches nothing, and compiles to the bare loop.
  */
 static inline int walk_down(const u64 *t, unsigned int level, u64 addr,
@@ -457,10 +457,12 @@ static inline int walk_plain(const u64 *t, unsigned int level, u64 addr,
  * table and are each refused as a first miss, so they alone would
  * never hit and the cache would stay bypassed for good. So the walk
  * keeps its table in @wc->last, which evicts nothing, and the next
- * PTSEL_WC_BURST walks that miss it run before the bypass resumes:
- * a stream in that table hits @wc->last meanwhile, and those hits,
- * credited to the window, end the bypass. A trace without locality
- * pays a compare on PTSEL_WC_BURST walks per sample.
+ * PTSEL_WC_BURST walks that miss @wc->last are bypassed one by one
+ * before the window's skips resume: a stream in that table hits
+ * @wc->last meanwhile, and those hits, credited to the window, end the
+ * bypass. A trace without locality pays, per sample, PTSEL_WC_BURST
+ * walks through translate_wc_full() (a call, the window's credit and a
+ * decrement) in place of the inline skip.
  */
 static noinline int walk_refused(const struct ptsel_radix *r,
 				 struct ptsel_wcache *wc, u64 asid, u64 addr,
@@ -470,15 +472,19 @@ static noinline int walk_refused(const struct ptsel_radix *r,
 	const u64 *t;
 	int ret = walk_down(r->root, r->levels - 1, addr, out, NULL, &level, &t);
 
-	/* A one-level table stops in its root, which is never cached. */
-	if (level || r->levels < 2)
+	/* A hole or a huge leaf above level 0: no table to keep. */
+	if (level)
 		return ret;
 	ptsel_wc_set_last(wc, asid, ptsel_wc_tag(0, addr), t);
 	/*
 	 * No burst runs here: translate_wc_full() takes a burst's walks
-	 * before any probe, and a bypassed window has no @wc->fast walks.
+	 * before any probe, and @wc->fast walks, the other way to a probe,
+	 * end one use before their window does, which is never a bypassed
+	 * one. @sampler.skipped counts the held skips already: take them
+	 * out until they resume, so that ptsel_wc_bypassed() stays exact.
 	 */
 	wc->held_skip = wc->sampler.skip;
+	wc->sampler.skipped -= wc->sampler.skip;
 	wc->sampler.skip = 0;
 	wc->burst = PTSEL_WC_BURST;
 	return ret;
@@ -753,8 +759,10 @@ static noinline int translate_wc_full(const struct ptsel_radix *r,
 	wc->last_credited = wc->stats.last_hits;
 	/* A burst after a refused sample: bypassed all the same. */
 	if (wc->burst) {
-		if (!--wc->burst)
+		if (!--wc->burst) {
 			s->skip = wc->held_skip;
+			s->skipped += wc->held_skip;
+		}
 		s->skipped++;
 		return walk_plain(r->root, r->levels - 1, addr, out);
 	}

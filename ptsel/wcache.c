@@ -35,6 +35,16 @@
  * chains; only @last, below, is still compared once the window's
  * sampled walks have begun.
  *
+ * A stream whose walks each read one level-0 table fewer times than a
+ * bypassed window's walks between two samples (a sequential scan of a
+ * sparsely mapped range) gives every sample a table of its own, which
+ * admission (below) refuses as a first miss, so no sample would ever
+ * hit and the cache would stay bypassed. So a refused sample keeps its
+ * table in @last and starts a burst: the next PTSEL_WC_BURST walks
+ * that miss @last are bypassed one at a time, each counted and
+ * comparing @last, before the window's skips resume; a stream hits
+ * @last meanwhile, and those hits end the bypass.
+ *
  * A walk that finds no level-0 table fills the cache only on a second
  * miss: the cache keeps the hashed keys of the level-0 tables missed
  * recently (@recent, direct-mapped, as many as there are buckets), and
@@ -119,7 +129,10 @@ size_t ptsel_wc_bytes(unsigned int nr_entries)
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_wc_bytes);
 
-/* Empty every entry and bucket, and forget every tracked entry. */
+/*
+ * Empty every entry and bucket, forget every tracked entry, and end a
+ * burst (its walks look at @last, which is gone).
+ */
 static void wc_reset(struct ptsel_wcache *wc)
 {
 	unsigned int i;
@@ -139,8 +152,10 @@ static void wc_reset(struct ptsel_wcache *wc)
 	for (i = 0; i < PTSEL_WC_LEVELS * PTSEL_WC_FRONT; i++)
 		wc->front[i].tag = PTSEL_WC_NO_TAG;
 	wc->last.tag = PTSEL_WC_NO_TAG;
-	if (wc->burst)
+	if (wc->burst) {
 		wc->sampler.skip = wc->held_skip;
+		wc->sampler.skipped += wc->held_skip;
+	}
 	wc->burst = 0;
 	wc->free = 0;
 	wc->mru = WC_NIL;
