@@ -199,6 +199,16 @@ static int mc_block_dma(struct mc_host *h, unsigned long pfn)
 /* --- page actions ----------------------------------------------------------- */
 
 /*
+ * Actions and administrator repairs of one page run one at a time: a
+ * second record for a page must see the state the first one left (the
+ * page offline, or back in service), not race it.
+ */
+static struct mutex *mc_page_lock(struct mc_host *h, unsigned long pfn)
+{
+	return &h->page_lock[hash_long(pfn, MC_PAGE_LOCK_BITS)];
+}
+
+/*
  * The pages this device took offline, and only those, may be put back
  * in service (unpoison_memory()). A page poisoned by anyone else, or one
  * memory_failure() marked but could not take from its owner (a kernel
@@ -226,6 +236,24 @@ static void mc_offline_record(struct mc_host *h, unsigned long pfn, bool ok)
 static bool mc_offlined_by_us(struct mc_host *h, unsigned long pfn)
 {
 	return xa_load(&h->offlined, pfn);
+}
+
+/*
+ * Offline by this host's hand: recorded, and poisoned still. A recorded
+ * page someone else put back in service (hwpoison's unpoison-pfn) is in
+ * use again and no longer this host's: its record goes, lest a poison
+ * someone else sets later be taken for this host's.
+ */
+static bool mc_offline_ours(struct mc_host *h, unsigned long pfn,
+			    struct page *page)
+{
+	lockdep_assert_held(mc_page_lock(h, pfn));
+	if (!page || !mc_offlined_by_us(h, pfn))
+		return false;
+	if (PageHWPoison(page))
+		return true;
+	xa_erase(&h->offlined, pfn);
+	return false;
 }
 
 static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
@@ -356,16 +384,6 @@ static int mc_unpoison(struct mc_host *h, unsigned long pfn)
 	return ret;
 }
 
-/*
- * Actions and administrator repairs of one page run one at a time: a
- * second record for a page must see the state the first one left (the
- * page offline, or back in service), not race it.
- */
-static struct mutex *mc_page_lock(struct mc_host *h, unsigned long pfn)
-{
-	return &h->page_lock[hash_long(pfn, MC_PAGE_LOCK_BITS)];
-}
-
 /* The plan again, for a page no iommu_migrate domain maps any more. */
 static u32 mc_replan_unmapped(struct mc_policy_in *in, bool *hard)
 {
@@ -431,7 +449,7 @@ static void mc_action_fn(struct work_struct *w)
 	};
 	u32 plan, done = 0;
 	unsigned int delay;
-	bool hard;
+	bool hard, poisoned;
 	int ret = 0;
 
 	mutex_lock(lock);
@@ -442,7 +460,14 @@ static void mc_action_fn(struct work_struct *w)
 		goto unlock;
 	}
 	page = pfn_to_online_page(pfn);
-	in.page_online = page && !PageHWPoison(page);
+	poisoned = page && PageHWPoison(page);
+	in.page_online = page && !poisoned;
+	/*
+	 * Poisoned, but not by this host: its owner's still. Neither
+	 * online (an offline would take the poison for this host's) nor
+	 * offline (a repair would run under its owner): see mc_policy().
+	 */
+	in.poisoned_foreign = !mc_offline_ours(h, pfn, page) && poisoned;
 	in.evac_mapped = in.page_online && mc_evac_mapped(pfn);
 	plan = mc_policy(&in);
 	hard = plan & MAINT_CMD_ACT_HARD_PPR;
@@ -752,8 +777,8 @@ static int mc_discover(struct mc_host *h, u8 *buf)
  *
  * Online memory is repaired only at an address the device reported
  * this boot, and only if the repair's feature allows it on memory in
- * use; a page this host took offline counts as offline, and comes back
- * afterwards. A page poisoned otherwise (by someone else, or marked by
+ * use; a page this host took offline, and still poisoned, counts as
+ * offline, and comes back afterwards. A page poisoned otherwise (by someone else, or marked by
  * memory_failure() but still held by its owner) is in use: it may be
  * repaired by the same rule, but its poison stays and it stays its
  * owner's.
@@ -778,7 +803,7 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 
 	mutex_lock(lock);
 	page = pfn_to_online_page(pfn);
-	ours = page && mc_offlined_by_us(h, pfn);
+	ours = mc_offline_ours(h, pfn, page);
 	ret = mc_repair_check(&h->caps, feat,
 			      xa_load(&h->reported, r->dpa / MC_LINE),
 			      !page || ours);
