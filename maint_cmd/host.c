@@ -40,7 +40,8 @@ static atomic64_t mc_indication_seq;
  * @h: the device
  * @ev: the decoded record
  * @t0: when the host received it (ns, monotonic)
- * @seq: its number in the indication and repair_done tracepoints
+ * @seq: its number in the indication, page_offline, page_evacuate and
+ *	repair_done tracepoints
  */
 struct mc_action {
 	struct work_struct work;
@@ -139,7 +140,7 @@ static bool mc_evac_present(void)
 	return true;
 }
 
-static int mc_evacuate(struct mc_host *h, unsigned long pfn)
+static int mc_evacuate(struct mc_host *h, u64 seq, unsigned long pfn)
 {
 	int (*evac)(unsigned long start_pfn, unsigned long nr_pages, int nid,
 		    struct iommu_migrate_evac_result *res);
@@ -148,7 +149,7 @@ static int mc_evacuate(struct mc_host *h, unsigned long pfn)
 
 	evac = symbol_get(iommu_migrate_evacuate);
 	if (!evac) {
-		trace_maint_cmd_page_evacuate(h->id, pfn, false, 0, -ENODEV);
+		trace_maint_cmd_page_evacuate(h->id, seq, pfn, false, 0, -ENODEV);
 		return -ENODEV;
 	}
 	/* Out of the device's node, if there is another. */
@@ -171,7 +172,7 @@ static int mc_evacuate(struct mc_host *h, unsigned long pfn)
 	else if (!ret && !res.moved)
 		ret = -EAGAIN;
 	atomic64_add(res.moved, &h->stat[MC_ST_EVACUATED]);
-	trace_maint_cmd_page_evacuate(h->id, pfn, true, res.moved, ret);
+	trace_maint_cmd_page_evacuate(h->id, seq, pfn, true, res.moved, ret);
 	return ret;
 }
 
@@ -256,7 +257,7 @@ static bool mc_offline_ours(struct mc_host *h, unsigned long pfn,
 	return false;
 }
 
-static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
+static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
 {
 	unsigned long end = jiffies + msecs_to_jiffies(READ_ONCE(mc_offline_timeout_ms));
 	struct page *page = pfn_to_online_page(pfn);
@@ -296,11 +297,12 @@ static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 	mc_offline_record(h, pfn, !ret);
 	if (!ret)
 		atomic64_inc(&h->stat[MC_ST_OFFLINED]);
-	trace_maint_cmd_page_offline(h->id, pfn, false, ret);
+	trace_maint_cmd_page_offline(h->id, seq, pfn, false, ret);
 	return ret;
 }
 
-static int mc_hard_offline(struct mc_host *h, unsigned long pfn, bool blocked)
+static int mc_hard_offline(struct mc_host *h, u64 seq, unsigned long pfn,
+			   bool blocked)
 {
 	struct page *page = pfn_to_online_page(pfn);
 	bool taken;
@@ -329,7 +331,7 @@ static int mc_hard_offline(struct mc_host *h, unsigned long pfn, bool blocked)
 		ret = 0;
 	if (!ret)
 		atomic64_inc(&h->stat[MC_ST_HARD_OFFLINED]);
-	trace_maint_cmd_page_offline(h->id, pfn, true, ret);
+	trace_maint_cmd_page_offline(h->id, seq, pfn, true, ret);
 	return ret;
 }
 
@@ -476,7 +478,7 @@ static void mc_action_fn(struct work_struct *w)
 		delay = min(READ_ONCE(h->action_delay_ms), 10000U);
 		if (delay)
 			msleep(delay);
-		ret = mc_evacuate(h, pfn);
+		ret = mc_evacuate(h, a->seq, pfn);
 		if (ret == -EAGAIN) {
 			/* No domain maps the frame now: the plain path. */
 			plan = mc_replan_unmapped(&in, &hard);
@@ -494,11 +496,11 @@ static void mc_action_fn(struct work_struct *w)
 		done |= ret ? 0 : plan & MAINT_CMD_ACT_BLOCK_DMA;
 	}
 	if (!ret && plan & MAINT_CMD_ACT_SOFT_OFFLINE) {
-		ret = mc_soft_offline(h, pfn);
+		ret = mc_soft_offline(h, a->seq, pfn);
 		done |= ret ? 0 : MAINT_CMD_ACT_SOFT_OFFLINE;
 	}
 	if (!ret && plan & MAINT_CMD_ACT_HARD_OFFLINE) {
-		ret = mc_hard_offline(h, pfn, done & MAINT_CMD_ACT_BLOCK_DMA);
+		ret = mc_hard_offline(h, a->seq, pfn, done & MAINT_CMD_ACT_BLOCK_DMA);
 		done |= ret ? 0 : MAINT_CMD_ACT_HARD_OFFLINE;
 	}
 	/* Reported by the device just now: the repair rule holds. */
