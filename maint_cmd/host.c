@@ -259,15 +259,32 @@ static bool mc_offline_ours(struct mc_host *h, unsigned long pfn,
 
 static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
 {
-	unsigned long end = jiffies + msecs_to_jiffies(READ_ONCE(mc_offline_timeout_ms));
 	struct page *page = pfn_to_online_page(pfn);
+	unsigned int delay;
+	unsigned long end;
 	int ret;
 
 	if (!page)
 		return -ENXIO;
+	/* Test hook (debugfs offline_delay_ms): a slow start. */
+	delay = min(READ_ONCE(h->offline_delay_ms), 10000U);
+	if (delay)
+		msleep(delay);
+	/*
+	 * Poisoned already, by someone else: the page lock keeps this
+	 * host's other actions off the page, so the poison is not this
+	 * host's, and the wait below would take it for its own. A frame
+	 * an evacuation just vacated went back to the allocator, and
+	 * anyone may have poisoned it since.
+	 */
+	if (PageHWPoison(page)) {
+		ret = -EBUSY;
+		goto out;
+	}
 	ret = mc_offline_reserve(h, pfn);
 	if (ret)
 		return ret;
+	end = jiffies + msecs_to_jiffies(READ_ONCE(mc_offline_timeout_ms));
 	/*
 	 * soft_offline_page() is not exported: queue it, and see it done.
 	 * The queue (16 requests per CPU) drops a request when full, with
@@ -297,6 +314,7 @@ static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
 	mc_offline_record(h, pfn, !ret);
 	if (!ret)
 		atomic64_inc(&h->stat[MC_ST_OFFLINED]);
+out:
 	trace_maint_cmd_page_offline(h->id, seq, pfn, false, ret);
 	return ret;
 }
@@ -1136,6 +1154,7 @@ int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 	debugfs_create_file("inject_poison", 0200, h->dbg, h, &inject_poison_fops);
 	debugfs_create_file("clear_poison", 0200, h->dbg, h, &clear_poison_fops);
 	debugfs_create_u32("action_delay_ms", 0600, h->dbg, &h->action_delay_ms);
+	debugfs_create_u32("offline_delay_ms", 0600, h->dbg, &h->offline_delay_ms);
 	mc_model_debugfs(m, h->dbg);
 	atomic_inc(&mc_nr_devices);
 	mutex_lock(&mc_hosts_lock);

@@ -1202,17 +1202,12 @@ TEST_F(mf, raising_max_actions_starts_queued_actions)
 #ifndef MADV_SOFT_OFFLINE
 #define MADV_SOFT_OFFLINE	101
 #endif
-#define MF_UNPOISON	"/sys/kernel/debug/hwpoison/unpoison-pfn"
+#define MF_UNPOISON	MC_HWPOISON "unpoison-pfn"
 
 /* Someone else than the host puts @pfn back in service; 0 or -errno. */
 static int mf_unpoison_other(uint64_t pfn)
 {
-	char v[32];
-
-	if (access(MF_UNPOISON, W_OK) && system("modprobe -q hwpoison_inject 2>/dev/null"))
-		return -ENOENT;
-	snprintf(v, sizeof(v), "%#llx", (unsigned long long)pfn);
-	return mc_write_file(MF_UNPOISON, v);
+	return mc_hwpoison_other("unpoison-pfn", pfn);
 }
 
 /*
