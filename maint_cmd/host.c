@@ -1174,12 +1174,36 @@ fail:
 	return ret;
 }
 
+/*
+ * The pages this device took offline and never returned: their repair
+ * did not happen (auto_repair off, or it failed), so the memory still
+ * needs maintenance. They stay offline, as Linux's own soft offline
+ * leaves a page for the rest of the boot: returning them would put
+ * memory with a known error back in service unrepaired. The log names
+ * them, since the record goes with the device; an administrator who
+ * knows better returns one with hwpoison's unpoison-pfn.
+ */
+static void mc_offline_report(struct mc_host *h)
+{
+	unsigned long pfn, n = 0;
+	void *entry;
+
+	xa_for_each(&h->offlined, pfn, entry) {
+		if (n++ < 16)
+			dev_notice(&h->dev, "pfn %#lx stays offline: not repaired\n", pfn);
+	}
+	if (n)
+		dev_notice(&h->dev, "pages left offline for this boot: %lu\n", n);
+}
+
 static void mc_host_destroy(struct mc_host *h)
 {
 	/* Before the sysfs files go: a repair written to one stops now. */
 	WRITE_ONCE(h->dead, true);
 	cdev_device_del(&h->cdev, &h->dev);
 	mc_host_teardown(h);
+	/* No action runs and no repair file is open: the record is final. */
+	mc_offline_report(h);
 	atomic_dec(&mc_nr_devices);
 	put_device(&h->dev);
 }

@@ -1284,6 +1284,30 @@ TEST_F(mf, record_on_a_page_poisoned_by_another_leaves_it_to_its_owner)
 }
 
 /*
+ * A page of node 1 holding pattern @seq, which the host took offline
+ * and, auto_repair off, left unrepaired: its frame and DPA.
+ */
+static uint8_t *mf_offline_unrepaired(struct __test_metadata *_metadata,
+				      const char *dev, int seq, uint64_t *pfn,
+				      long long *dpa)
+{
+	struct maint_cmd_event e;
+	uint8_t *buf;
+	int fd;
+
+	ASSERT_EQ(0, mc_dev_write(dev, "auto_repair", "0"));
+	buf = mf_page(_metadata, dev, seq, pfn, dpa);
+	fd = mc_open_events(dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	mf_inject_wait(_metadata, dev, fd, "gm", *dpa, "1 maint", &e);
+	close(fd);
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE, e.actions);
+	ASSERT_EQ(1, mc_hwpoisoned(*pfn));
+	return buf;
+}
+
+/*
  * A page the host took offline and someone else put back in service
  * (unpoison-pfn) is in use again, not the host's: the administrator's
  * repair that wants the memory offline is refused, and the host does
@@ -1291,21 +1315,12 @@ TEST_F(mf, record_on_a_page_poisoned_by_another_leaves_it_to_its_owner)
  */
 TEST_F(mf, page_returned_by_another_is_no_longer_the_hosts)
 {
-	struct maint_cmd_event e;
 	long long dpa;
 	uint64_t pfn;
 	uint8_t *buf;
-	int fd;
 
 	mf_recreate(_metadata, self, "nid=1 offline_only=1");
-	ASSERT_EQ(0, mc_dev_write(self->dev, "auto_repair", "0"));
-	buf = mf_page(_metadata, self->dev, 61, &pfn, &dpa);
-	fd = mc_open_events(self->dev, O_RDONLY);
-	ASSERT_LE(0, fd);
-	mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "1 maint", &e);
-	EXPECT_EQ(0, e.result);
-	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE, e.actions);
-	ASSERT_EQ(1, mc_hwpoisoned(pfn));
+	buf = mf_offline_unrepaired(_metadata, self->dev, 61, &pfn, &dpa);
 	if (mf_unpoison_other(pfn))
 		SKIP(goto out, "no %s", MF_UNPOISON);
 	ASSERT_EQ(0, mc_hwpoisoned(pfn));
@@ -1316,8 +1331,56 @@ TEST_F(mf, page_returned_by_another_is_no_longer_the_hosts)
 	EXPECT_EQ(0, mc_hwpoisoned(pfn));
 	EXPECT_TRUE(mc_check(buf, 61));
 out:
-	close(fd);
 	munmap(buf, MC_PAGE);
+}
+
+/* Whether the kernel log, from @fd (/dev/kmsg, at its end) on, has @text. */
+static int mf_kmsg_has(int fd, const char *text)
+{
+	char rec[1024];
+	ssize_t n;
+	int found = 0;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = 0;
+		found |= !!strstr(rec, text);
+	}
+	return found;
+}
+
+/*
+ * A page the host took offline and never repaired (auto_repair off)
+ * stays offline when the device goes: the memory still needs
+ * maintenance, and the record goes with the device. The kernel log
+ * names it; the administrator can return it with unpoison-pfn.
+ */
+TEST_F(mf, unrepaired_page_stays_offline_after_removal_and_is_named)
+{
+	char text[96], name[16];
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf;
+	int kmsg;
+
+	buf = mf_offline_unrepaired(_metadata, self->dev, 71, &pfn, &dpa);
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	memcpy(name, self->dev, sizeof(name));
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	EXPECT_EQ(1, mc_hwpoisoned(pfn));
+	snprintf(text, sizeof(text), "%s: pfn %#llx stays offline: not repaired",
+		 name, (unsigned long long)pfn);
+	EXPECT_TRUE(mf_kmsg_has(kmsg, text)) TH_LOG("no \"%s\" in the log", text);
+	close(kmsg);
+	EXPECT_TRUE(mc_check(buf, 71));
+	munmap(buf, MC_PAGE);
+	/* The administrator's way back, where the tier has it. */
+	if (!mf_unpoison_other(pfn))
+		EXPECT_EQ(0, mc_hwpoisoned(pfn));
 }
 
 TEST_HARNESS_MAIN
