@@ -1210,6 +1210,17 @@ EXPORT_SYMBOL_IF_KUNIT(mc_caps_can_spare);
  * an uncorrectable address then has its poison cleared, and a page
  * that was taken offline comes back.
  *
+ * A page poisoned, but not by this host (@in->poisoned_foreign: one
+ * memory_failure() marked but could not take from its owner, or one
+ * poisoned by someone else) is still its owner's, in use as far as
+ * the host knows. It gets no page action: poisoned already, it cannot
+ * be taken offline, and an offline's wait would take the poison for
+ * this host's and later return the page. Its poison is not cleared
+ * under its owner and it is not returned to service. It is repaired
+ * only as memory in use is: not when the repair's feature wants the
+ * memory offline (the rule mc_repair_check() applies to the
+ * administrator's repair).
+ *
  * Return: MAINT_CMD_ACT_* in the order the host carries them out.
  */
 u32 mc_policy(const struct mc_policy_in *in)
@@ -1218,13 +1229,14 @@ u32 mc_policy(const struct mc_policy_in *in)
 	const struct mc_caps *c = in->caps;
 	bool lost = ev->descriptor & MC_DESC_UNCORRECTABLE;
 	bool needs = ev->flags & MC_EVF_MAINT_NEEDED;
-	u32 act = 0, offline = 0;
+	bool foreign = in->poisoned_foreign;
+	u32 act = 0, offline = 0, fix;
 	enum mc_feature_id feat;
 	bool spare;
 
 	if (!lost && !needs)
 		return 0;
-	if (in->page_online) {
+	if (in->page_online && !foreign) {
 		if (lost) {
 			offline = c->host & MC_HOST_HARD_OFFLINE ?
 				  MAINT_CMD_ACT_HARD_OFFLINE : 0;
@@ -1251,6 +1263,11 @@ u32 mc_policy(const struct mc_policy_in *in)
 	    (!spare && (!(c->host & MC_HOST_PPR) ||
 			!mc_caps_can_repair(c, in->hard_repair))))
 		return act | offline;
+	fix = spare ? MAINT_CMD_ACT_SPARE : in->hard_repair ?
+	      MAINT_CMD_ACT_HARD_PPR : MAINT_CMD_ACT_SOFT_PPR;
+	/* Its owner's: repaired in use, or not at all. */
+	if (foreign)
+		return mc_repair_safe_when_in_use(c, feat) ? fix : 0;
 	if (in->page_online && !offline) {
 		/* A page still in service is not repaired under its user. */
 		if (!(act & MAINT_CMD_ACT_EVACUATE))
@@ -1266,8 +1283,7 @@ u32 mc_policy(const struct mc_policy_in *in)
 			offline = MAINT_CMD_ACT_SOFT_OFFLINE;
 		}
 	}
-	act |= spare ? MAINT_CMD_ACT_SPARE : in->hard_repair ?
-	       MAINT_CMD_ACT_HARD_PPR : MAINT_CMD_ACT_SOFT_PPR;
+	act |= fix;
 	/* Lost data stays out of service until the device drops its poison. */
 	if (lost) {
 		if (!mc_caps_allow(c, MC_OP_CLEAR_POISON))

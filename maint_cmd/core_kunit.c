@@ -220,6 +220,55 @@ static void policy_table(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, mc_repair_allowed(false, false));
 }
 
+/*
+ * A page poisoned, but not by this host: no page action, no clear, no
+ * return to service; a repair only when the feature allows memory in
+ * use, whatever page_online says.
+ */
+static void policy_poisoned_foreign(struct kunit *test)
+{
+	static const struct {
+		bool lost, evac, online, offline_only, auto_repair;
+		u32 want;
+	} rows[] = {
+		/* corrected, needs maintenance: PPR in use, nothing else */
+		{ 0, 0, 0, 0, 1, MAINT_CMD_ACT_SOFT_PPR },
+		/* ... the feature wants the memory offline: nothing */
+		{ 0, 0, 0, 1, 1, 0 },
+		/* ... whatever page_online says */
+		{ 0, 0, 1, 1, 1, 0 },
+		{ 0, 0, 1, 0, 1, MAINT_CMD_ACT_SOFT_PPR },
+		/* mapped by iommu_migrate: not evacuated either */
+		{ 0, 1, 0, 0, 1, MAINT_CMD_ACT_SOFT_PPR },
+		{ 0, 1, 0, 1, 1, 0 },
+		/* lost data: no DMA block, no hard offline, no clear */
+		{ 1, 0, 0, 0, 1, MAINT_CMD_ACT_SOFT_PPR },
+		{ 1, 1, 0, 0, 1, MAINT_CMD_ACT_SOFT_PPR },
+		{ 1, 0, 0, 1, 1, 0 },
+		/* auto_repair off: nothing */
+		{ 0, 0, 0, 0, 0, 0 },
+		{ 1, 0, 0, 0, 0, 0 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct mc_caps c = { .ops = MC_ALL_OPS, .discovered = true,
+				     .host = MC_HOST_ALL, .feats = 3 };
+		struct mc_event ev = gm;
+		struct mc_policy_in in = {
+			.ev = &ev, .page_online = rows[i].online,
+			.poisoned_foreign = true, .evac_mapped = rows[i].evac,
+			.auto_repair = rows[i].auto_repair, .caps = &c,
+		};
+
+		ev.flags = MC_EVF_MAINT_NEEDED;
+		ev.descriptor = rows[i].lost ? MC_DESC_UNCORRECTABLE : 0;
+		c.mfeat[MC_FEAT_SOFT_PPR].flags = rows[i].offline_only ?
+						  MC_MFEAT_OFFLINE_ONLY : 0;
+		KUNIT_EXPECT_EQ_MSG(test, mc_policy(&in), rows[i].want, "row %u", i);
+	}
+}
+
 /* The administrator's repair: the upstream rule, then OFFLINE_ONLY. */
 static void repair_check(struct kunit *test)
 {
@@ -690,6 +739,7 @@ static struct kunit_case mc_core_cases[] = {
 	KUNIT_CASE(poison_and_maint_codec),
 	KUNIT_CASE(caps_gating),
 	KUNIT_CASE(policy_table),
+	KUNIT_CASE(policy_poisoned_foreign),
 	KUNIT_CASE(repair_check),
 	KUNIT_CASE(bg_state_machine),
 	KUNIT_CASE(bg_judge),

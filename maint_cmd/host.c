@@ -40,7 +40,8 @@ static atomic64_t mc_indication_seq;
  * @h: the device
  * @ev: the decoded record
  * @t0: when the host received it (ns, monotonic)
- * @seq: its number in the indication and repair_done tracepoints
+ * @seq: its number in the indication, page_offline, page_evacuate and
+ *	repair_done tracepoints
  */
 struct mc_action {
 	struct work_struct work;
@@ -139,7 +140,7 @@ static bool mc_evac_present(void)
 	return true;
 }
 
-static int mc_evacuate(struct mc_host *h, unsigned long pfn)
+static int mc_evacuate(struct mc_host *h, u64 seq, unsigned long pfn)
 {
 	int (*evac)(unsigned long start_pfn, unsigned long nr_pages, int nid,
 		    struct iommu_migrate_evac_result *res);
@@ -148,7 +149,7 @@ static int mc_evacuate(struct mc_host *h, unsigned long pfn)
 
 	evac = symbol_get(iommu_migrate_evacuate);
 	if (!evac) {
-		trace_maint_cmd_page_evacuate(h->id, pfn, false, 0, -ENODEV);
+		trace_maint_cmd_page_evacuate(h->id, seq, pfn, false, 0, -ENODEV);
 		return -ENODEV;
 	}
 	/* Out of the device's node, if there is another. */
@@ -171,7 +172,7 @@ static int mc_evacuate(struct mc_host *h, unsigned long pfn)
 	else if (!ret && !res.moved)
 		ret = -EAGAIN;
 	atomic64_add(res.moved, &h->stat[MC_ST_EVACUATED]);
-	trace_maint_cmd_page_evacuate(h->id, pfn, true, res.moved, ret);
+	trace_maint_cmd_page_evacuate(h->id, seq, pfn, true, res.moved, ret);
 	return ret;
 }
 
@@ -197,6 +198,16 @@ static int mc_block_dma(struct mc_host *h, unsigned long pfn)
 }
 
 /* --- page actions ----------------------------------------------------------- */
+
+/*
+ * Actions and administrator repairs of one page run one at a time: a
+ * second record for a page must see the state the first one left (the
+ * page offline, or back in service), not race it.
+ */
+static struct mutex *mc_page_lock(struct mc_host *h, unsigned long pfn)
+{
+	return &h->page_lock[hash_long(pfn, MC_PAGE_LOCK_BITS)];
+}
 
 /*
  * The pages this device took offline, and only those, may be put back
@@ -228,17 +239,52 @@ static bool mc_offlined_by_us(struct mc_host *h, unsigned long pfn)
 	return xa_load(&h->offlined, pfn);
 }
 
-static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
+/*
+ * Offline by this host's hand: recorded, and poisoned still. A recorded
+ * page someone else put back in service (hwpoison's unpoison-pfn) is in
+ * use again and no longer this host's: its record goes, lest a poison
+ * someone else sets later be taken for this host's.
+ */
+static bool mc_offline_ours(struct mc_host *h, unsigned long pfn,
+			    struct page *page)
 {
-	unsigned long end = jiffies + msecs_to_jiffies(READ_ONCE(mc_offline_timeout_ms));
+	lockdep_assert_held(mc_page_lock(h, pfn));
+	if (!page || !mc_offlined_by_us(h, pfn))
+		return false;
+	if (PageHWPoison(page))
+		return true;
+	xa_erase(&h->offlined, pfn);
+	return false;
+}
+
+static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
+{
 	struct page *page = pfn_to_online_page(pfn);
+	unsigned int delay;
+	unsigned long end;
 	int ret;
 
 	if (!page)
 		return -ENXIO;
+	/* Test hook (debugfs offline_delay_ms): a slow start. */
+	delay = min(READ_ONCE(h->offline_delay_ms), 10000U);
+	if (delay)
+		msleep(delay);
+	/*
+	 * Poisoned already, by someone else: the page lock keeps this
+	 * host's other actions off the page, so the poison is not this
+	 * host's, and the wait below would take it for its own. A frame
+	 * an evacuation just vacated went back to the allocator, and
+	 * anyone may have poisoned it since.
+	 */
+	if (PageHWPoison(page)) {
+		ret = -EBUSY;
+		goto out;
+	}
 	ret = mc_offline_reserve(h, pfn);
 	if (ret)
 		return ret;
+	end = jiffies + msecs_to_jiffies(READ_ONCE(mc_offline_timeout_ms));
 	/*
 	 * soft_offline_page() is not exported: queue it, and see it done.
 	 * The queue (16 requests per CPU) drops a request when full, with
@@ -268,11 +314,13 @@ static int mc_soft_offline(struct mc_host *h, unsigned long pfn)
 	mc_offline_record(h, pfn, !ret);
 	if (!ret)
 		atomic64_inc(&h->stat[MC_ST_OFFLINED]);
-	trace_maint_cmd_page_offline(h->id, pfn, false, ret);
+out:
+	trace_maint_cmd_page_offline(h->id, seq, pfn, false, ret);
 	return ret;
 }
 
-static int mc_hard_offline(struct mc_host *h, unsigned long pfn, bool blocked)
+static int mc_hard_offline(struct mc_host *h, u64 seq, unsigned long pfn,
+			   bool blocked)
 {
 	struct page *page = pfn_to_online_page(pfn);
 	bool taken;
@@ -301,7 +349,7 @@ static int mc_hard_offline(struct mc_host *h, unsigned long pfn, bool blocked)
 		ret = 0;
 	if (!ret)
 		atomic64_inc(&h->stat[MC_ST_HARD_OFFLINED]);
-	trace_maint_cmd_page_offline(h->id, pfn, true, ret);
+	trace_maint_cmd_page_offline(h->id, seq, pfn, true, ret);
 	return ret;
 }
 
@@ -354,16 +402,6 @@ static int mc_unpoison(struct mc_host *h, unsigned long pfn)
 		atomic64_inc(&h->stat[MC_ST_UNPOISONED]);
 	}
 	return ret;
-}
-
-/*
- * Actions and administrator repairs of one page run one at a time: a
- * second record for a page must see the state the first one left (the
- * page offline, or back in service), not race it.
- */
-static struct mutex *mc_page_lock(struct mc_host *h, unsigned long pfn)
-{
-	return &h->page_lock[hash_long(pfn, MC_PAGE_LOCK_BITS)];
 }
 
 /* The plan again, for a page no iommu_migrate domain maps any more. */
@@ -431,7 +469,7 @@ static void mc_action_fn(struct work_struct *w)
 	};
 	u32 plan, done = 0;
 	unsigned int delay;
-	bool hard;
+	bool hard, poisoned;
 	int ret = 0;
 
 	mutex_lock(lock);
@@ -442,7 +480,14 @@ static void mc_action_fn(struct work_struct *w)
 		goto unlock;
 	}
 	page = pfn_to_online_page(pfn);
-	in.page_online = page && !PageHWPoison(page);
+	poisoned = page && PageHWPoison(page);
+	in.page_online = page && !poisoned;
+	/*
+	 * Poisoned, but not by this host: its owner's still. Neither
+	 * online (an offline would take the poison for this host's) nor
+	 * offline (a repair would run under its owner): see mc_policy().
+	 */
+	in.poisoned_foreign = !mc_offline_ours(h, pfn, page) && poisoned;
 	in.evac_mapped = in.page_online && mc_evac_mapped(pfn);
 	plan = mc_policy(&in);
 	hard = plan & MAINT_CMD_ACT_HARD_PPR;
@@ -451,7 +496,7 @@ static void mc_action_fn(struct work_struct *w)
 		delay = min(READ_ONCE(h->action_delay_ms), 10000U);
 		if (delay)
 			msleep(delay);
-		ret = mc_evacuate(h, pfn);
+		ret = mc_evacuate(h, a->seq, pfn);
 		if (ret == -EAGAIN) {
 			/* No domain maps the frame now: the plain path. */
 			plan = mc_replan_unmapped(&in, &hard);
@@ -469,11 +514,11 @@ static void mc_action_fn(struct work_struct *w)
 		done |= ret ? 0 : plan & MAINT_CMD_ACT_BLOCK_DMA;
 	}
 	if (!ret && plan & MAINT_CMD_ACT_SOFT_OFFLINE) {
-		ret = mc_soft_offline(h, pfn);
+		ret = mc_soft_offline(h, a->seq, pfn);
 		done |= ret ? 0 : MAINT_CMD_ACT_SOFT_OFFLINE;
 	}
 	if (!ret && plan & MAINT_CMD_ACT_HARD_OFFLINE) {
-		ret = mc_hard_offline(h, pfn, done & MAINT_CMD_ACT_BLOCK_DMA);
+		ret = mc_hard_offline(h, a->seq, pfn, done & MAINT_CMD_ACT_BLOCK_DMA);
 		done |= ret ? 0 : MAINT_CMD_ACT_HARD_OFFLINE;
 	}
 	/* Reported by the device just now: the repair rule holds. */
@@ -752,8 +797,8 @@ static int mc_discover(struct mc_host *h, u8 *buf)
  *
  * Online memory is repaired only at an address the device reported
  * this boot, and only if the repair's feature allows it on memory in
- * use; a page this host took offline counts as offline, and comes back
- * afterwards. A page poisoned otherwise (by someone else, or marked by
+ * use; a page this host took offline, and still poisoned, counts as
+ * offline, and comes back afterwards. A page poisoned otherwise (by someone else, or marked by
  * memory_failure() but still held by its owner) is in use: it may be
  * repaired by the same rule, but its poison stays and it stays its
  * owner's.
@@ -778,7 +823,7 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 
 	mutex_lock(lock);
 	page = pfn_to_online_page(pfn);
-	ours = page && mc_offlined_by_us(h, pfn);
+	ours = mc_offline_ours(h, pfn, page);
 	ret = mc_repair_check(&h->caps, feat,
 			      xa_load(&h->reported, r->dpa / MC_LINE),
 			      !page || ours);
@@ -1109,6 +1154,7 @@ int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 	debugfs_create_file("inject_poison", 0200, h->dbg, h, &inject_poison_fops);
 	debugfs_create_file("clear_poison", 0200, h->dbg, h, &clear_poison_fops);
 	debugfs_create_u32("action_delay_ms", 0600, h->dbg, &h->action_delay_ms);
+	debugfs_create_u32("offline_delay_ms", 0600, h->dbg, &h->offline_delay_ms);
 	mc_model_debugfs(m, h->dbg);
 	atomic_inc(&mc_nr_devices);
 	mutex_lock(&mc_hosts_lock);
@@ -1128,12 +1174,36 @@ fail:
 	return ret;
 }
 
+/*
+ * The pages this device took offline and never returned: their repair
+ * did not happen (auto_repair off, or it failed), so the memory still
+ * needs maintenance. They stay offline, as Linux's own soft offline
+ * leaves a page for the rest of the boot: returning them would put
+ * memory with a known error back in service unrepaired. The log names
+ * them, since the record goes with the device; an administrator who
+ * knows better returns one with hwpoison's unpoison-pfn.
+ */
+static void mc_offline_report(struct mc_host *h)
+{
+	unsigned long pfn, n = 0;
+	void *entry;
+
+	xa_for_each(&h->offlined, pfn, entry) {
+		if (n++ < 16)
+			dev_notice(&h->dev, "pfn %#lx stays offline: not repaired\n", pfn);
+	}
+	if (n)
+		dev_notice(&h->dev, "pages left offline for this boot: %lu\n", n);
+}
+
 static void mc_host_destroy(struct mc_host *h)
 {
 	/* Before the sysfs files go: a repair written to one stops now. */
 	WRITE_ONCE(h->dead, true);
 	cdev_device_del(&h->cdev, &h->dev);
 	mc_host_teardown(h);
+	/* No action runs and no repair file is open: the record is final. */
+	mc_offline_report(h);
 	atomic_dec(&mc_nr_devices);
 	put_device(&h->dev);
 }

@@ -342,7 +342,12 @@ bool mc_caps_can_spare(const struct mc_caps *c);
  * struct mc_policy_in - what the policy decides on
  * @ev: the decoded record
  * @evac_mapped: iommu_migrate maps the page (and is loaded)
- * @page_online: the HPA is an online page of the machine
+ * @page_online: the HPA is an online page of the machine, not poisoned
+ * @poisoned_foreign: the HPA is an online page, poisoned, but not
+ *	taken offline by this host (memory_failure() could not take it
+ *	from its owner, or someone else poisoned it); @page_online is
+ *	then ignored. A page this host took offline, or memory that is
+ *	not online, has neither set.
  * @auto_repair: the device's auto_repair knob
  * @hard_repair: repair_mode is "hard"
  * @caps: the device's capabilities
@@ -351,6 +356,7 @@ struct mc_policy_in {
 	const struct mc_event *ev;
 	bool evac_mapped;
 	bool page_online;
+	bool poisoned_foreign;
 	bool auto_repair;
 	bool hard_repair;
 	const struct mc_caps *caps;

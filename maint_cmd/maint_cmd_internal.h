@@ -237,6 +237,8 @@ struct mc_repair_fn {
  * @repair_lock: the mem_repairN attributes
  * @page_lock: actions and repairs of one page run one at a time (hashed)
  * @action_delay_ms: debugfs test hook: an action waits before evacuating
+ * @offline_delay_ms: debugfs test hook: an action waits before its soft
+ *	offline
  * @repair: mem_repair0 (PPR) and mem_repair1 (row sparing)
  * @stat: counters
  * @dbg: debugfs directory
@@ -284,6 +286,7 @@ struct mc_host {
 	struct mc_repair_fn repair[MC_NR_REPAIR_FNS];
 	struct mutex page_lock[1 << MC_PAGE_LOCK_BITS];
 	u32 action_delay_ms;
+	u32 offline_delay_ms;
 	atomic64_t stat[MC_NR_STATS];
 	struct dentry *dbg;
 };

@@ -78,31 +78,36 @@ TRACE_EVENT(maint_cmd_command_complete,
 		  __entry->opcode, __entry->rc, __entry->ret, __entry->us)
 );
 
+/* A page the action of indication @seq took offline (or tried to). */
 TRACE_EVENT(maint_cmd_page_offline,
-	TP_PROTO(int dev, unsigned long pfn, bool hard, int ret),
-	TP_ARGS(dev, pfn, hard, ret),
+	TP_PROTO(int dev, u64 seq, unsigned long pfn, bool hard, int ret),
+	TP_ARGS(dev, seq, pfn, hard, ret),
 	TP_STRUCT__entry(
 		__field(int, dev)
+		__field(u64, seq)
 		__field(unsigned long, pfn)
 		__field(bool, hard)
 		__field(int, ret)
 	),
 	TP_fast_assign(
 		__entry->dev = dev;
+		__entry->seq = seq;
 		__entry->pfn = pfn;
 		__entry->hard = hard;
 		__entry->ret = ret;
 	),
-	TP_printk("mc%d pfn=%#lx %s ret=%d", __entry->dev, __entry->pfn,
-		  __entry->hard ? "hard" : "soft", __entry->ret)
+	TP_printk("mc%d seq=%llu pfn=%#lx %s ret=%d", __entry->dev, __entry->seq,
+		  __entry->pfn, __entry->hard ? "hard" : "soft", __entry->ret)
 );
 
+/* A page the action of indication @seq evacuated (or tried to). */
 TRACE_EVENT(maint_cmd_page_evacuate,
-	TP_PROTO(int dev, unsigned long pfn, bool iommu_migrate, unsigned long moved,
-		 int ret),
-	TP_ARGS(dev, pfn, iommu_migrate, moved, ret),
+	TP_PROTO(int dev, u64 seq, unsigned long pfn, bool iommu_migrate,
+		 unsigned long moved, int ret),
+	TP_ARGS(dev, seq, pfn, iommu_migrate, moved, ret),
 	TP_STRUCT__entry(
 		__field(int, dev)
+		__field(u64, seq)
 		__field(unsigned long, pfn)
 		__field(bool, iommu_migrate)
 		__field(unsigned long, moved)
@@ -110,13 +115,15 @@ TRACE_EVENT(maint_cmd_page_evacuate,
 	),
 	TP_fast_assign(
 		__entry->dev = dev;
+		__entry->seq = seq;
 		__entry->pfn = pfn;
 		__entry->iommu_migrate = iommu_migrate;
 		__entry->moved = moved;
 		__entry->ret = ret;
 	),
-	TP_printk("mc%d pfn=%#lx path=%s moved=%lu ret=%d", __entry->dev,
-		  __entry->pfn, __entry->iommu_migrate ? "iommu_migrate" : "absent",
+	TP_printk("mc%d seq=%llu pfn=%#lx path=%s moved=%lu ret=%d", __entry->dev,
+		  __entry->seq, __entry->pfn,
+		  __entry->iommu_migrate ? "iommu_migrate" : "absent",
 		  __entry->moved, __entry->ret)
 );
 

@@ -603,4 +603,107 @@ TEST_F_TIMEOUT(evac, refused_soft_offline_is_counted, 60)
 	close(buf);
 }
 
+/* The fixture's device replaced by one whose PPR wants the memory idle. */
+static void offline_only_device(struct __test_metadata *_metadata,
+				struct _test_data_evac *self)
+{
+	char dev2[16];
+
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	ASSERT_EQ(0, mc_create("nid=1 offline_only=1", dev2, sizeof(dev2)));
+	memcpy(self->dev, dev2, sizeof(dev2));
+}
+
+/*
+ * A repair whose feature wants the memory idle (offline_only): the page
+ * under DMA is evacuated, then the vacated frame is soft-offlined
+ * before its PPR and comes back to service after it. DMA goes on
+ * throughout and no record is lost. The frame went back to the
+ * allocator as the evacuation ended: if the kernel took it for itself
+ * before the soft offline (a page soft offline cannot migrate), the
+ * wait ends in ETIMEDOUT with nothing done after the evacuation.
+ */
+TEST_F_TIMEOUT(evac, offline_only_repair_offlines_the_vacated_frame, 240)
+{
+	const uint32_t all = MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_OFFLINE |
+			     MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_UNPOISON;
+	const int k = 32 + 13;
+	struct iommu_migrate_page pg;
+	struct maint_cmd_event e;
+	struct one_page p;
+
+	offline_only_device(_metadata, self);
+	EXPECT_EQ(0, mc_dev_read(self->dev, "mem_repair0/repair_safe_when_in_use"));
+	one_page_setup(_metadata, self, k, &p);
+	ASSERT_EQ(0, inject(self->dev, p.dpa));
+	ASSERT_EQ(0, mc_wait_event(p.fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, p.dpa, 30000));
+	EXPECT_EQ(all, e.planned);
+	where(_metadata, self->imm, self->buf, k, &pg);
+	EXPECT_NE(p.old, pg.pfn);
+	EXPECT_EQ(p.ev + 1, mc_dev_read(self->dev, "evacuated"));
+	if (e.result == -ETIMEDOUT) {
+		TH_LOG("vacated frame %#llx taken by the kernel before its soft offline: kpageflags %#llx",
+		       (unsigned long long)p.old,
+		       (unsigned long long)mc_kpageflags(p.old));
+		EXPECT_EQ(MAINT_CMD_ACT_EVACUATE, e.actions);
+		EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+		EXPECT_EQ(1, mc_dev_read(self->dev, "offline_timeouts"));
+	} else {
+		EXPECT_EQ(0, e.result);
+		EXPECT_EQ(all, e.actions);
+		EXPECT_EQ(p.off + 1, mc_dev_read(self->dev, "offlined"));
+		EXPECT_EQ(1, mc_dev_read(self->dev, "unpoisoned"));
+		EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+		EXPECT_EQ(0, mc_hwpoisoned(p.old));
+		EXPECT_EQ(p.fail, mc_dev_read(self->dev, "failed"));
+	}
+	EXPECT_EQ(0, frame_mapped(self->imm, p.old));
+	stop_and_check_all(_metadata, self->imm, self->buf, self->eng);
+	close(p.fd);
+}
+
+/*
+ * The frame an evacuation vacated goes back to the allocator; before
+ * the soft offline an OFFLINE_ONLY repair wants, another agent poisons
+ * it (hwpoison's corrupt-pfn). The poison is not the host's: the soft
+ * offline ends with EBUSY instead of taking it for its own, so the
+ * frame is neither repaired as offline memory nor unpoisoned by the
+ * host. DMA is unaffected.
+ */
+TEST_F_TIMEOUT(evac, vacated_frame_poisoned_by_another_is_not_taken, 240)
+{
+	const int k = 64 + 11;
+	struct maint_cmd_event e;
+	struct one_page p;
+
+	offline_only_device(_metadata, self);
+	one_page_setup(_metadata, self, k, &p);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "offline_delay_ms", "3000"));
+	ASSERT_EQ(0, inject(self->dev, p.dpa));
+	/* Evacuated; the action waits before its soft offline. */
+	ASSERT_EQ(p.ev + 1, mc_wait_dev_stat(self->dev, "evacuated", p.ev + 1, 60));
+	if (mc_hwpoison_other("corrupt-pfn", p.old))
+		SKIP(goto out, "no " MC_HWPOISON "corrupt-pfn");
+	ASSERT_EQ(1, mc_hwpoisoned(p.old));
+	ASSERT_EQ(0, mc_wait_event(p.fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, p.dpa, 30000));
+	EXPECT_EQ(-EBUSY, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_EVACUATE, e.actions);
+	EXPECT_EQ(p.off, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "unpoisoned"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "offline_timeouts"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(1, mc_hwpoisoned(p.old));
+	/* The host's repair of it is refused: in use, not the host's. */
+	ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", p.dpa));
+	EXPECT_EQ(-EBUSY, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(1, mc_hwpoisoned(p.old));
+	/* Back to node 1 by the agent that poisoned it (not asserted). */
+	mc_hwpoison_other("unpoison-pfn", p.old);
+out:
+	mc_dbg_write(self->dev, "offline_delay_ms", "0");
+	stop_and_check_all(_metadata, self->imm, self->buf, self->eng);
+	close(p.fd);
+}
+
 TEST_HARNESS_MAIN

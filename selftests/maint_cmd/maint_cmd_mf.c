@@ -1199,4 +1199,188 @@ TEST_F(mf, raising_max_actions_starts_queued_actions)
 	munmap(buf, POOL * MC_PAGE);
 }
 
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE	101
+#endif
+#define MF_UNPOISON	MC_HWPOISON "unpoison-pfn"
+
+/* Someone else than the host puts @pfn back in service; 0 or -errno. */
+static int mf_unpoison_other(uint64_t pfn)
+{
+	return mc_hwpoison_other("unpoison-pfn", pfn);
+}
+
+/*
+ * A frame of node 1 poisoned by someone else than the host: the kernel
+ * soft-offlined it for this process (madvise(MADV_SOFT_OFFLINE)), which
+ * now reads its data from another frame. Returns the process's page;
+ * the old frame and its DPA in @pfn and @dpa.
+ */
+static uint8_t *mf_foreign_poison(struct __test_metadata *_metadata,
+				  const char *dev, int seq, uint64_t *pfn,
+				  long long *dpa)
+{
+	uint8_t *buf = mf_page(_metadata, dev, seq, pfn, dpa);
+
+	ASSERT_EQ(0, madvise(buf, MC_PAGE, MADV_SOFT_OFFLINE));
+	ASSERT_EQ(1, mc_hwpoisoned(*pfn));
+	EXPECT_NE(*pfn, mc_pfn_of(buf));
+	EXPECT_TRUE(mc_check(buf, seq));
+	return buf;
+}
+
+/*
+ * A record on a page poisoned, but not by the host: it is its owner's
+ * (here the kernel's soft offline holds it), not offline memory. The
+ * host does nothing to the page: no offline (whose wait would take the
+ * poison for the host's), no clear of the poison, no return to
+ * service. The repair runs only as on memory in use: not at all when
+ * the feature wants the memory offline, as the administrator's repair
+ * is refused (EBUSY).
+ */
+TEST_F(mf, record_on_a_page_poisoned_by_another_leaves_it_to_its_owner)
+{
+	struct maint_cmd_event e;
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf;
+	int fd, round;
+
+	for (round = 0; round < 2; round++) {
+		bool oo = !round;
+
+		mf_recreate(_metadata, self, oo ? "nid=1 offline_only=1" : "nid=1");
+		buf = mf_foreign_poison(_metadata, self->dev, 51 + round, &pfn, &dpa);
+		fd = mc_open_events(self->dev, O_RDONLY);
+		ASSERT_LE(0, fd);
+		mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "1 maint", &e);
+		EXPECT_EQ(0, e.result);
+		EXPECT_EQ(oo ? 0 : MAINT_CMD_ACT_SOFT_PPR, e.planned) TH_LOG("offline_only %d", oo);
+		EXPECT_EQ(e.planned, e.actions);
+		mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "2 uncorrectable", &e);
+		EXPECT_EQ(0, e.result);
+		EXPECT_EQ(oo ? 0 : MAINT_CMD_ACT_SOFT_PPR, e.planned) TH_LOG("offline_only %d", oo);
+		EXPECT_EQ(e.planned, e.actions);
+		EXPECT_EQ(oo ? 0 : 2, mc_model_stat(self->dev, "soft_ppr"));
+		/* The administrator's repair follows the same rule. */
+		ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
+		EXPECT_EQ(oo ? -EBUSY : 0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+		/* Still poisoned, never the host's. */
+		EXPECT_EQ(1, mc_hwpoisoned(pfn));
+		EXPECT_EQ(0, mc_dev_read(self->dev, "offlined"));
+		EXPECT_EQ(0, mc_dev_read(self->dev, "hard_offlined"));
+		EXPECT_EQ(0, mc_dev_read(self->dev, "offline_timeouts"));
+		EXPECT_EQ(0, mc_dev_read(self->dev, "poison_cleared"));
+		EXPECT_EQ(0, mc_dev_read(self->dev, "unpoisoned"));
+		EXPECT_EQ(0, mc_dev_read(self->dev, "failed"));
+		EXPECT_TRUE(mc_check(buf, 51 + round));
+		close(fd);
+		munmap(buf, MC_PAGE);
+		/* Not asserted: the frame back to node 1, where the tier allows it. */
+		if (mf_unpoison_other(pfn))
+			TH_LOG("frame %#llx stays poisoned (no %s)",
+			       (unsigned long long)pfn, MF_UNPOISON);
+	}
+}
+
+/*
+ * A page of node 1 holding pattern @seq, which the host took offline
+ * and, auto_repair off, left unrepaired: its frame and DPA.
+ */
+static uint8_t *mf_offline_unrepaired(struct __test_metadata *_metadata,
+				      const char *dev, int seq, uint64_t *pfn,
+				      long long *dpa)
+{
+	struct maint_cmd_event e;
+	uint8_t *buf;
+	int fd;
+
+	ASSERT_EQ(0, mc_dev_write(dev, "auto_repair", "0"));
+	buf = mf_page(_metadata, dev, seq, pfn, dpa);
+	fd = mc_open_events(dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	mf_inject_wait(_metadata, dev, fd, "gm", *dpa, "1 maint", &e);
+	close(fd);
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE, e.actions);
+	ASSERT_EQ(1, mc_hwpoisoned(*pfn));
+	return buf;
+}
+
+/*
+ * A page the host took offline and someone else put back in service
+ * (unpoison-pfn) is in use again, not the host's: the administrator's
+ * repair that wants the memory offline is refused, and the host does
+ * not unpoison it.
+ */
+TEST_F(mf, page_returned_by_another_is_no_longer_the_hosts)
+{
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf;
+
+	mf_recreate(_metadata, self, "nid=1 offline_only=1");
+	buf = mf_offline_unrepaired(_metadata, self->dev, 61, &pfn, &dpa);
+	if (mf_unpoison_other(pfn))
+		SKIP(goto out, "no %s", MF_UNPOISON);
+	ASSERT_EQ(0, mc_hwpoisoned(pfn));
+	ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
+	EXPECT_EQ(-EBUSY, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "unpoisoned"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_TRUE(mc_check(buf, 61));
+out:
+	munmap(buf, MC_PAGE);
+}
+
+/* Whether the kernel log, from @fd (/dev/kmsg, at its end) on, has @text. */
+static int mf_kmsg_has(int fd, const char *text)
+{
+	char rec[1024];
+	ssize_t n;
+	int found = 0;
+
+	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = 0;
+		found |= !!strstr(rec, text);
+	}
+	return found;
+}
+
+/*
+ * A page the host took offline and never repaired (auto_repair off)
+ * stays offline when the device goes: the memory still needs
+ * maintenance, and the record goes with the device. The kernel log
+ * names it; the administrator can return it with unpoison-pfn.
+ */
+TEST_F(mf, unrepaired_page_stays_offline_after_removal_and_is_named)
+{
+	char text[96], name[16];
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf;
+	int kmsg;
+
+	buf = mf_offline_unrepaired(_metadata, self->dev, 71, &pfn, &dpa);
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	memcpy(name, self->dev, sizeof(name));
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	EXPECT_EQ(1, mc_hwpoisoned(pfn));
+	snprintf(text, sizeof(text), "%s: pfn %#llx stays offline: not repaired",
+		 name, (unsigned long long)pfn);
+	EXPECT_TRUE(mf_kmsg_has(kmsg, text)) TH_LOG("no \"%s\" in the log", text);
+	close(kmsg);
+	EXPECT_TRUE(mc_check(buf, 71));
+	munmap(buf, MC_PAGE);
+	/* The administrator's way back, where the tier has it. */
+	if (!mf_unpoison_other(pfn))
+		EXPECT_EQ(0, mc_hwpoisoned(pfn));
+}
+
 TEST_HARNESS_MAIN

@@ -327,4 +327,22 @@ static inline uint8_t *mc_dev_page(const char *dev, uint64_t seq, uint64_t *pfn,
 	return buf;
 }
 
+#define MC_HWPOISON	"/sys/kernel/debug/hwpoison/"
+
+/*
+ * hwpoison injection, as an agent other than maint_cmd: @file is
+ * "corrupt-pfn" (memory_failure(), simulated) or "unpoison-pfn". Loads
+ * hwpoison_inject if it is a module. 0, -ENOENT without it, or -errno.
+ */
+static inline int mc_hwpoison_other(const char *file, uint64_t pfn)
+{
+	char path[128], v[32];
+
+	snprintf(path, sizeof(path), MC_HWPOISON "%s", file);
+	if (access(path, W_OK) && system("modprobe -q hwpoison_inject 2>/dev/null"))
+		return -ENOENT;
+	snprintf(v, sizeof(v), "%#llx", (unsigned long long)pfn);
+	return mc_write_file(path, v);
+}
+
 #endif /* _MC_UTIL_H */

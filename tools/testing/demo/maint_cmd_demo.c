@@ -8,7 +8,10 @@
  *     mapped in a domain, which an emulated DMA engine keeps writing
  *     with sequence-numbered records. The page is evacuated by
  *     iommu_migrate while the engine goes on, then repaired; every
- *     record is checked from the CPU mapping afterwards.
+ *     record is checked from the CPU mapping afterwards. The vacated
+ *     frame is shown too: out of the buffer, back in the allocator
+ *     (free, or already someone else's), repaired in service and not
+ *     poisoned.
  * Shows the counters, where the data is and whether it is intact,
  * before and after. Prints "metric|before|after" rows for demo.sh's
  * table; exits non-zero if either flow fails or loses data.
@@ -24,6 +27,30 @@
 static void row(const char *what, long long before, long long after)
 {
 	printf("maint_cmd: %s|%lld|%lld\n", what, before, after);
+}
+
+#define KPF_BUDDY	10
+
+/*
+ * What became of the frame an evacuation left: still one of the
+ * buffer's pages (it must not be), poisoned (it must not be: it was
+ * repaired in service), and free or already someone else's.
+ */
+static void vacated_frame(int imm, int buf, uint64_t pfn)
+{
+	struct iommu_migrate_page pg;
+	uint64_t flags = mc_kpageflags(pfn);
+	int i, held = 0;
+
+	for (i = 0; i < DMA_PAGES; i++)
+		held += !imm_page(imm, buf, i, &pg) && pg.pfn == pfn;
+	printf("maint_cmd: vacated frame %#llx (kpageflags %#llx)|-|-\n",
+	       (unsigned long long)pfn, (unsigned long long)flags);
+	row("vacated frame: still in the buffer (1 yes)", 1, held);
+	row("vacated frame: hwpoisoned (0 = in service)", 0, mc_hwpoisoned(pfn));
+	/* Free pages show no flag but buddy (and not even that on a pcp list). */
+	row("vacated frame: a user's per kpageflags (1 yes, 0 free or untyped)", 0,
+	    (flags & ~(1ULL << KPF_BUDDY)) != 0);
 }
 
 /*
@@ -89,6 +116,7 @@ static int dma_page(const char *dev, int fd)
 	row("DMA records intact (of the window's slots)", 0, r.ok);
 	row("DMA records lost, torn or misplaced", 0, r.lost + r.torn + r.misplaced);
 	row("DMA faults, RMT violations", 0, st.faults + st.rmt_violations);
+	vacated_frame(imm, buf, pg0.pfn);
 	close(buf);
 	close(imm);
 	return e.result || e.actions != (MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_PPR) ||

@@ -255,19 +255,22 @@ static void repair_check_model(void)
 
 static void policy_rules(void)
 {
-	unsigned int x, bad = 0, n = 0, repairs = 0;
+	unsigned int x, bad = 0, n = 0, repairs = 0, foreign = 0;
 
-	for (x = 0; x < (1U << 22); x++) {
+	for (x = 0; x < (1U << 23); x++) {
 		struct mc_event ev = { 0 };
 		struct mc_caps c = { .discovered = true };
 		struct mc_policy_in in = { .ev = &ev, .caps = &c };
 		bool lost = x & 1, needs = x & 2, canclear, canppr, offline_only;
-		bool askspare = x & (1 << 18), canspare, spare, block;
+		bool askspare = x & (1 << 18), canspare, spare, block, online;
 		u32 a, page, fix;
 
 		ev.descriptor = lost ? MC_DESC_UNCORRECTABLE : 0;
 		ev.flags = needs ? MC_EVF_MAINT_NEEDED : 0;
 		in.page_online = x & 4;
+		in.poisoned_foreign = x & (1 << 22);
+		/* poisoned, not ours: page_online does not count */
+		online = in.page_online && !in.poisoned_foreign;
 		in.evac_mapped = x & 8;
 		in.auto_repair = x & 16;
 		in.hard_repair = x & 32;
@@ -328,24 +331,24 @@ static void policy_rules(void)
 		bad += (a & fix) && (ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE);
 		/* lost data is never copied elsewhere, always hard-offlined */
 		bad += lost && (a & (MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_OFFLINE));
-		bad += lost && in.page_online && (c.host & MC_HOST_HARD_OFFLINE) &&
+		bad += lost && online && (c.host & MC_HOST_HARD_OFFLINE) &&
 		       !(a & MAINT_CMD_ACT_HARD_OFFLINE);
 		/* lost data a domain maps: DMA blocked first, nothing after */
-		block = lost && in.page_online && in.evac_mapped &&
+		block = lost && online && in.evac_mapped &&
 			(c.host & MC_HOST_EVACUATE);
 		bad += !!(a & MAINT_CMD_ACT_BLOCK_DMA) != block;
 		bad += block && (a & ~(MAINT_CMD_ACT_BLOCK_DMA | MAINT_CMD_ACT_HARD_OFFLINE));
 		/* no page action on memory that is not online */
-		bad += !in.page_online && page;
+		bad += !online && page;
 		/* a corrected error needing repair takes the page out */
-		bad += !lost && needs && in.page_online && in.evac_mapped &&
+		bad += !lost && needs && online && in.evac_mapped &&
 		       (c.host & MC_HOST_EVACUATE) && !(a & MAINT_CMD_ACT_EVACUATE);
-		bad += !lost && needs && in.page_online &&
+		bad += !lost && needs && online &&
 		       !(in.evac_mapped && (c.host & MC_HOST_EVACUATE)) &&
 		       (c.host & MC_HOST_SOFT_OFFLINE) && !(a & MAINT_CMD_ACT_SOFT_OFFLINE);
 		/* an online page is repaired only once out of service */
-		bad += in.page_online && (a & fix) && !page;
-		bad += in.page_online && offline_only && (a & fix) &&
+		bad += online && (a & fix) && !page;
+		bad += online && offline_only && (a & fix) &&
 		       !(a & (MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_HARD_OFFLINE));
 		/* back in service only after a repair, and lost data after a clear */
 		bad += (a & MAINT_CMD_ACT_UNPOISON) && !(a & fix);
@@ -354,19 +357,34 @@ static void policy_rules(void)
 		bad += (a & MAINT_CMD_ACT_UNPOISON) &&
 		       !(a & (MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_HARD_OFFLINE));
 		bad += (a & MAINT_CMD_ACT_CLEAR_POISON) && !lost;
+		/*
+		 * poisoned, not ours: its owner's. Nothing done to the page
+		 * (no offline, evacuation, DMA block, clear or return), and
+		 * a repair only where the feature allows memory in use.
+		 */
+		bad += in.poisoned_foreign && (a & ~fix);
+		bad += in.poisoned_foreign && offline_only && (a & fix);
+		if (in.poisoned_foreign && (lost || needs) && in.auto_repair &&
+		    !offline_only && !(ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE) &&
+		    (spare || (canppr && (c.host & MC_HOST_PPR)))) {
+			foreign++;
+			bad += !(a & fix);
+		}
 		/* and it does repair when everything allows it */
 		if (needs && !lost && in.auto_repair &&
 		    (spare || (canppr && (c.host & MC_HOST_PPR))) &&
 		    (c.host & MC_HOST_SOFT_OFFLINE) &&
-		    !in.evac_mapped && !(ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE)) {
+		    !in.evac_mapped && !(ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE) &&
+		    !(in.poisoned_foreign && offline_only)) {
 			repairs++;
 			bad += !(a & (spare ? MAINT_CMD_ACT_SPARE :
 				      MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR));
-			bad += in.page_online && !(a & MAINT_CMD_ACT_UNPOISON);
+			bad += online && !(a & MAINT_CMD_ACT_UNPOISON);
 		}
 	}
-	printf("# policy: %u inputs, %u with a repair expected\n", n, repairs);
-	ok(!bad && repairs, "the policy keeps its rules over every input");
+	printf("# policy: %u inputs, %u with a repair expected, %u repairs expected on a page poisoned by another\n",
+	       n, repairs, foreign);
+	ok(!bad && repairs && foreign, "the policy keeps its rules over every input");
 	ok(mc_repair_allowed(true, false) && mc_repair_allowed(false, true) &&
 	   !mc_repair_allowed(false, false),
 	   "repair: reported this boot, or offline memory");
