@@ -926,6 +926,22 @@ static struct te_obj *vma_obj(struct vm_area_struct *vma)
 	return vma->vm_file->private_data;
 }
 
+/* debugfs fault_unmap: kernel faults left to unmap again (see te_fault()). */
+u32 te_fault_unmap;
+
+static bool te_fault_unmap_take(void)
+{
+	u32 n = READ_ONCE(te_fault_unmap), old;
+
+	while (n) {
+		old = cmpxchg(&te_fault_unmap, n, n - 1);
+		if (old == n)
+			return true;
+		n = old;
+	}
+	return false;
+}
+
 static vm_fault_t te_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -960,6 +976,15 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 	}
 	ret = vmf_insert_pfn_prot(vma, vmf->address, o->pfn[i], prot);
 	mutex_unlock(&o->lock);
+	/*
+	 * debugfs fault_unmap: a kernel fault (KVM's fixup_user_fault())
+	 * finds its page unmapped again right after, as when the daemon's
+	 * zap comes between KVM's fault and its second look at the page
+	 * table, which then fails KVM_RUN with EFAULT.
+	 */
+	if (ret == VM_FAULT_NOPAGE && !(vmf->flags & FAULT_FLAG_USER) &&
+	    te_fault_unmap_take())
+		zap_vma_ptes(vma, vmf->address & PAGE_MASK, PAGE_SIZE);
 	return ret;
 }
 

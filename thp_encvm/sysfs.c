@@ -141,6 +141,7 @@ int te_sysfs_init(void)
 	debugfs_create_bool("host_copy", 0600, te_debugfs, &te_host_copy);
 	debugfs_create_bool("hold_complete", 0600, te_debugfs, &te_hold_complete);
 	debugfs_create_u32("complete_held", 0400, te_debugfs, &te_complete_held);
+	debugfs_create_u32("fault_unmap", 0600, te_debugfs, &te_fault_unmap);
 	return 0;
 remove:
 	sysfs_remove_group(te_kobj, &te_group);

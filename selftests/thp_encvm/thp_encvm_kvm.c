@@ -126,6 +126,7 @@ FIXTURE_TEARDOWN(kvm)
 	mv_write_path("/sys/kernel/debug/thp_encvm/hold_ref", "0");
 	mv_write_path("/sys/kernel/debug/thp_encvm/host_copy", "0");
 	mv_write_path(DEBUGFS "hold_complete", "0");
+	mv_write_path(DEBUGFS "fault_unmap", "0");
 	memcg_leave();
 }
 
@@ -743,6 +744,29 @@ TEST_F_TIMEOUT(kvm, guest_writes_race_unmaps, 600)
 	TH_LOG("%u rewrites, %llu rollbacks, %lu EFAULTs retried", t->ctl->hot_writes,
 	       (unsigned long long)info_of(t->obj).aborts, t->efaults);
 	EXPECT_EQ(0, info_of(t->obj).collapses);
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
+}
+
+/*
+ * The same race, made to happen (debugfs fault_unmap): the first three
+ * faults KVM takes on the object find their page unmapped again before
+ * KVM's second look at the page table, so KVM_RUN fails with EFAULT
+ * three times in a row. The guest's instruction did not run: the VMM
+ * runs the vCPU again each time, and the guest fills and checks all its
+ * memory.
+ */
+TEST_F_TIMEOUT(kvm, efault_from_a_racing_unmap_is_retried, 300)
+{
+	struct tvm *t = &self->t;
+
+	ASSERT_EQ(0, tvm_create(t, MODE_SERVE, true));
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "fault_unmap", "3"));
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, mv_read_knob(DEBUGFS, "fault_unmap"));
+	EXPECT_EQ(3, __atomic_load_n(&t->efaults, __ATOMIC_ACQUIRE));
 	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
 	EXPECT_EQ(0, t->ctl->bad_words);
 	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
