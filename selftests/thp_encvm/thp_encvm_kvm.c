@@ -1254,7 +1254,7 @@ TEST_F_TIMEOUT(kvm, two_memslots_with_a_gpa_hole, 300)
 }
 
 /*
- * Pages no memslot maps, as QEMU's pc machine leaves 0xa0000-0xfffff of
+ * Pages no memslot maps, as QEMU's pc machine leaves 0xc0000-0xfffff of
  * its RAM (TVM_GAP: two memslots around 16 pages of window 3), with the
  * default write tracking. ATTACH accepts them; the guest cannot reach
  * them, so the window that holds them is not eligible and is never

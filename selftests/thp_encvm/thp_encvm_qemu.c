@@ -620,14 +620,65 @@ static int qmp_greeted(const char *path, double secs)
 }
 
 /*
+ * QEMU's flat view of guest-physical memory ("info mtree -f" through
+ * QMP at @path) into @buf. QEMU updates KVM's memslots in the same step
+ * as the flat view, on the thread that answers. Returns 0 or -1.
+ */
+static int qmp_flat_view(const char *path, char *buf, size_t len)
+{
+	static const char caps[] = "{\"execute\":\"qmp_capabilities\"}\n";
+	static const char cmd[] =
+		"{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"info mtree -f\"}}\n";
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	size_t got = 0;
+	int fd, step;
+	ssize_t n;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return -1;
+	}
+	/* Greeting, then the capabilities' reply, then the view. */
+	for (step = 0; step < 3; step++) {
+		const char *want = step ? "\"return\"" : "\"QMP\"";
+
+		got = 0;
+		buf[0] = 0;
+		do {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			if (poll(&p, 1, 10000) <= 0)
+				goto fail;
+			n = read(fd, buf + got, len - 1 - got);
+			if (n <= 0)
+				goto fail;
+			got += n;
+			buf[got] = 0;
+		} while (got < len - 1 && (!strstr(buf, want) || buf[got - 1] != '\n'));
+		if (step < 2 && write(fd, step ? cmd : caps, step ? sizeof(cmd) - 1 :
+				      sizeof(caps) - 1) <= 0)
+			goto fail;
+	}
+	close(fd);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+/*
  * The machine of boots_on_an_object, stopped before its vCPU first runs
  * (-S): no guest boot, so nothing here depends on how a nested boot
  * fares under the test VM's TCG, and it runs by default. QEMU takes the
  * object as its RAM by path; the test takes QEMU's VM fd from another
  * process once QEMU's monitor says the machine is set up, and attaches.
  * QEMU's pc machine maps no memslot onto the object's pages at
- * 0xa0000-0xfffff (the legacy VGA window, and option and BIOS ROM until
- * the firmware makes it RAM): ATTACH accepts them, and the window that
+ * 0xc0000-0xfffff (option ROM and BIOS until the firmware makes it RAM;
+ * -nodefaults: no VGA window): ATTACH accepts them, and the window that
  * holds them (window 0) is not eligible, while every other window but
  * the staging and shared ones is. QEMU's exit (SIGTERM) with the object
  * attached, and the last close, free everything, with no splat.
@@ -637,6 +688,9 @@ TEST_F_TIMEOUT(qemu, paused_machine_on_an_object, 300)
 	struct thp_encvm_create c = qemu_create();
 	struct thp_encvm_attach a = { .eventfd = -1, .gpa = 0 };
 	struct thp_encvm_info info;
+	static char view[65536];
+	bool flat = false;
+	double end;
 	struct qrun *r = &self->r;
 	char qmp[80];
 	long objects0;
@@ -662,6 +716,16 @@ TEST_F_TIMEOUT(qemu, paused_machine_on_an_object, 300)
 		pump(_metadata, r, 100);
 		TH_LOG("no QMP greeting; QEMU said:\n%s", r->log);
 	}
+	/*
+	 * QEMU may set up its legacy range after it greets: wait until its
+	 * flat view (and its memslots with it) has the option and BIOS ROM
+	 * at 0xc0000-0xfffff and its RAM, ram0, going on at 1 MiB.
+	 */
+	end = now_s() + STEP_WAIT_S;
+	while (!(flat = !qmp_flat_view(qmp, view, sizeof(view)) &&
+		 strstr(view, "ram0 @0000000000100000")) && now_s() < end)
+		usleep(100000);
+	ASSERT_TRUE(flat) TH_LOG("QEMU's flat view:\n%.2000s", view);
 	unlink(qmp);
 	r->vm = take_vm_fd(r->pid);
 	ASSERT_LE(0, r->vm);
