@@ -867,6 +867,7 @@ static unsigned int scan_obj(struct te_obj *o, unsigned int budget,
 	u64 nr = o->l.nr_pages / TE_WIN_PAGES;
 	unsigned int scanned = 0, eligible = 0;
 	enum te_window_kind kind;
+	enum te_span span;
 
 	while (scanned < budget && !kthread_should_stop()) {
 		u64 win = o->scan_win;
@@ -900,14 +901,18 @@ static unsigned int scan_obj(struct te_obj *o, unsigned int budget,
 			scanned += TE_WIN_PAGES;
 			break;
 		}
-		if (kind == TE_WIN_ELIGIBLE &&
-		    !te_gmap_contig(&o->gmap, win * TE_WIN_PAGES, TE_WIN_PAGES)) {
+		span = te_gmap_span(&o->gmap, win * TE_WIN_PAGES, TE_WIN_PAGES);
+		if (kind == TE_WIN_ELIGIBLE && span != TE_SPAN_ONE) {
 			/*
 			 * Two memslots map it at unrelated guest-physical
-			 * addresses: KVM could not map it huge. Counted each
-			 * time the scan passes the window.
+			 * addresses, or none maps some page of it: KVM
+			 * could not map it huge, and the guest could not
+			 * copy what it cannot reach. Counted each time the
+			 * scan passes the window.
 			 */
-			atomic64_inc(&te_stats.failed[TE_FAIL_GPA_SPLIT]);
+			atomic64_inc(&te_stats.failed[span == TE_SPAN_SPLIT ?
+						      TE_FAIL_GPA_SPLIT :
+						      TE_FAIL_UNMAPPED]);
 		} else if (kind == TE_WIN_ELIGIBLE && o->track &&
 			   te_track_kvm_writes(o, win * TE_WIN_PAGES, TE_WIN_PAGES)) {
 			/*

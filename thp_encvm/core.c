@@ -25,6 +25,7 @@ const char * const te_fail_names[TE_FAIL_NR] = {
 	[TE_FAIL_DISABLED] = "disabled",
 	[TE_FAIL_KVM_WRITES] = "kvm_writes",
 	[TE_FAIL_GPA_SPLIT] = "gpa_split",
+	[TE_FAIL_UNMAPPED] = "unmapped",
 };
 
 static bool page_aligned(u64 v)
@@ -346,25 +347,51 @@ bool te_gmap_page(const struct te_gmap *m, u64 gfn, u64 *page)
 EXPORT_SYMBOL_IF_KUNIT(te_gmap_page);
 
 /**
+ * te_gmap_span() - how the memslots map a range of object pages
+ * @m: the object's guest-physical map
+ * @first: first page
+ * @n: pages, at least one
+ *
+ * Return: TE_SPAN_ONE if one run of @m holds them all (consecutive
+ * gfns); TE_SPAN_UNMAPPED if some page of the range is in no run (no
+ * memslot maps it, as QEMU leaves its legacy VGA and ROM range);
+ * TE_SPAN_SPLIT if they are all mapped, but by several runs at
+ * unrelated guest-physical addresses (across QEMU's PCI hole).
+ */
+enum te_span te_gmap_span(const struct te_gmap *m, u64 first, u64 n)
+{
+	u64 p = first, end = first + n;
+	unsigned int i, runs = 0;
+
+	while (p < end) {
+		for (i = 0; i < m->nr; i++)
+			if (p - m->seg[i].first < m->seg[i].n)
+				break;
+		if (i == m->nr)
+			return TE_SPAN_UNMAPPED;
+		runs++;
+		p = m->seg[i].first + m->seg[i].n;
+	}
+	return runs == 1 ? TE_SPAN_ONE : TE_SPAN_SPLIT;
+}
+EXPORT_SYMBOL_IF_KUNIT(te_gmap_span);
+
+/**
  * te_gmap_contig() - are object pages at consecutive gfns?
  * @m: the object's guest-physical map
  * @first: first page
  * @n: pages, at least one
  *
  * A window that two memslots map at unrelated guest-physical addresses
- * (across QEMU's PCI hole, say) is not: KVM cannot map it with one
- * 2 MiB entry, and a guest cannot copy it as one run.
+ * (across QEMU's PCI hole, say), or that holds a page no memslot maps,
+ * is not: KVM cannot map it with one 2 MiB entry, and a guest cannot
+ * copy it as one run.
  *
  * Return: true if one run of @m holds them all.
  */
 bool te_gmap_contig(const struct te_gmap *m, u64 first, u64 n)
 {
-	unsigned int i;
-
-	for (i = 0; i < m->nr; i++)
-		if (first - m->seg[i].first < m->seg[i].n)
-			return n <= m->seg[i].first + m->seg[i].n - first;
-	return false;
+	return te_gmap_span(m, first, n) == TE_SPAN_ONE;
 }
 EXPORT_SYMBOL_IF_KUNIT(te_gmap_contig);
 
@@ -402,33 +429,41 @@ EXPORT_SYMBOL_IF_KUNIT(te_gmap_add);
 
 /**
  * te_gmap_finish() - check and merge the runs te_gmap_add() recorded
- * @m: the map
+ * @m: the map being built
  * @nr_pages: the object's pages
  * @gfn0: where page 0 must be
  *
- * The runs must map each page of [0, @nr_pages) exactly once, page 0 at
- * @gfn0. Runs that continue each other in both page and gfn are merged.
+ * The runs must lie in [0, @nr_pages) and map no page twice (an alias,
+ * which write tracking by gfn would miss), and page 0 must be at
+ * @gfn0. Pages in no run are allowed: no memslot maps them, the guest
+ * cannot reach them, and no window that holds one is collapsed. Runs
+ * that continue each other in both page and gfn are merged.
  *
- * Return: 0, or -ENOENT if a page is unmapped or mapped twice, or page 0
- * is elsewhere; @m is then undefined.
+ * Return: 0, or -ENOENT if a page is mapped twice, a run is empty or
+ * past the end, or page 0 is unmapped or elsewhere; @m is then
+ * undefined.
  */
 int te_gmap_finish(struct te_gmap *m, u64 nr_pages, u64 gfn0)
 {
 	unsigned int i, j;
+	struct te_seg s;
 	u64 next = 0;
 
 	te_gmap_sort(m);
 	for (i = 0, j = 0; i < m->nr; i++) {
-		if (m->seg[i].first != next || !m->seg[i].n)
+		s = m->seg[i];
+		if (!s.n || s.first < next || s.first >= nr_pages ||
+		    s.n > nr_pages - s.first)
 			return -ENOENT;
-		next += m->seg[i].n;
-		if (j && m->seg[j - 1].gfn + m->seg[j - 1].n == m->seg[i].gfn)
-			m->seg[j - 1].n += m->seg[i].n;
+		next = s.first + s.n;
+		if (j && m->seg[j - 1].first + m->seg[j - 1].n == s.first &&
+		    m->seg[j - 1].gfn + m->seg[j - 1].n == s.gfn)
+			m->seg[j - 1].n += s.n;
 		else
-			m->seg[j++] = m->seg[i];
+			m->seg[j++] = s;
 	}
 	m->nr = j;
-	if (!j || next != nr_pages || m->seg[0].gfn != gfn0)
+	if (!j || m->seg[0].first || m->seg[0].gfn != gfn0)
 		return -ENOENT;
 	return 0;
 }

@@ -195,7 +195,8 @@ static void clean_copy_completes(struct kunit *test)
 
 /*
  * QEMU's layout: pages [0, 768) below a hole, the rest 256 pages
- * higher, given in the other order; aliases, gaps and too many runs.
+ * higher, given in the other order; pages no memslot maps; aliases,
+ * page 0 unmapped or elsewhere, and too many runs.
  */
 static void gpa_map(struct kunit *test)
 {
@@ -219,10 +220,36 @@ static void gpa_map(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, te_gmap_contig(&m, 0, 768));
 	KUNIT_EXPECT_FALSE(test, te_gmap_contig(&m, 512, 512));	/* straddles */
 	KUNIT_EXPECT_TRUE(test, te_gmap_contig(&m, 768, 256));
-	/* A gap, an alias, page 0 elsewhere, too many runs. */
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 512, 512), TE_SPAN_SPLIT);
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 0, 512), TE_SPAN_ONE);
+	/*
+	 * Pages no memslot maps (QEMU's legacy range): accepted, not
+	 * translated, and a window holding one is not contiguous.
+	 */
 	m.nr = 0;
-	te_gmap_add(&m, 0, 512, 0x1000);
 	te_gmap_add(&m, 600, 424, 0x9000);
+	te_gmap_add(&m, 0, 160, 0x1000);
+	te_gmap_add(&m, 256, 344, 0x1000 + 256);
+	KUNIT_EXPECT_EQ(test, te_gmap_finish(&m, 1024, 0x1000), 0);
+	KUNIT_EXPECT_EQ(test, m.nr, 3U);
+	KUNIT_EXPECT_TRUE(test, te_gmap_gfn(&m, 159, &v));
+	KUNIT_EXPECT_FALSE(test, te_gmap_gfn(&m, 160, &v));
+	KUNIT_EXPECT_FALSE(test, te_gmap_gfn(&m, 255, &v));
+	KUNIT_EXPECT_TRUE(test, te_gmap_gfn(&m, 256, &v));
+	KUNIT_EXPECT_EQ(test, v, 0x1000ULL + 256);
+	KUNIT_EXPECT_FALSE(test, te_gmap_page(&m, 0x1000 + 200, &v));
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 0, 512), TE_SPAN_UNMAPPED);
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 200, 1), TE_SPAN_UNMAPPED);
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 512, 512), TE_SPAN_SPLIT);
+	KUNIT_EXPECT_FALSE(test, te_gmap_contig(&m, 0, 512));
+	KUNIT_EXPECT_TRUE(test, te_gmap_contig(&m, 256, 344));
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 1000, 24), TE_SPAN_ONE);
+	/* Page 0 unmapped, a run past the end, an alias, page 0 elsewhere, too many runs. */
+	m.nr = 0;
+	te_gmap_add(&m, 1, 1023, 0x1001);
+	KUNIT_EXPECT_EQ(test, te_gmap_finish(&m, 1024, 0x1000), -ENOENT);
+	m.nr = 0;
+	te_gmap_add(&m, 0, 1025, 0x1000);
 	KUNIT_EXPECT_EQ(test, te_gmap_finish(&m, 1024, 0x1000), -ENOENT);
 	m.nr = 0;
 	te_gmap_add(&m, 0, 1024, 0x1000);

@@ -354,16 +354,18 @@ static struct thp_encvm_ring *te_ring(struct te_obj *o)
  * @gen: set to the memslots' generation
  *
  * The memslot at @gpa gives the object's host address; every memslot
- * that maps part of [@hva, @hva + object size) gives a run of pages.
- * Together they must map each page of the object exactly once: one
- * memslot, several at one offset, or several at unrelated guest-
- * physical addresses, as QEMU's RAM split around the PCI hole is. A
- * page mapped twice (an alias) is refused: KVM's write tracking, and
- * the MSR check of te_track_kvm_writes(), know one gfn per page. A
- * memslot update in progress counts as a mismatch.
+ * that maps part of [@hva, @hva + object size) gives a run of pages:
+ * one memslot, several at one offset, or several at unrelated guest-
+ * physical addresses, as QEMU's RAM split around the PCI hole is.
+ * Pages that no memslot maps (QEMU's legacy VGA and ROM range) are in
+ * no run: the guest cannot reach them, and no window that holds one is
+ * collapsed. A page mapped twice (an alias) is refused: KVM's write
+ * tracking, and the MSR check of te_track_kvm_writes(), know one gfn
+ * per page. A memslot update in progress counts as a mismatch.
  *
- * Return: 0; -ENOENT if some page is unmapped, mapped twice, or an
- * update is in progress; -E2BIG for more than TE_MAX_SEGS runs.
+ * Return: 0; -ENOENT if page 0 is not at @gpa, some page is mapped
+ * twice, or an update is in progress; -E2BIG for more than TE_MAX_SEGS
+ * runs.
  */
 int te_obj_gmap(struct te_obj *o, struct kvm *kvm, u64 gpa,
 		struct te_gmap *m, unsigned long *hva, u64 *gen)
@@ -419,8 +421,8 @@ bool te_obj_slots_ok(struct te_obj *o, u64 *gen)
  * @o: the object, attached
  * @page: the page
  *
- * Return: the address, or 0 if no memslot mapped @page at attach (which
- * the attach refused).
+ * Return: the address, or 0 if no memslot mapped @page at attach (the
+ * scan collapses no window that holds such a page).
  */
 u64 te_obj_gpa(struct te_obj *o, u64 page)
 {
@@ -496,9 +498,9 @@ static int te_obj_slot_map(struct te_obj *o, struct kvm *kvm, u64 gpa,
  *
  * The VM's memslot at @a->gpa must be a mapping of the object, starting
  * at its first page, in the VM's mm (kvm->mm); the object's other pages
- * may be in that memslot or in others, at any guest-physical address
- * (te_obj_gmap()), but the shared range and the staging window must
- * each be at consecutive addresses. The caller need not be the VMM: a
+ * may be in that memslot or in others, at any guest-physical address,
+ * or in none (te_obj_gmap()), but the shared range and the staging
+ * window must each be mapped, at consecutive addresses. The caller need not be the VMM: a
  * process that holds the VM fd (pidfd_getfd()) may attach.
  *
  * With THP_ENCVM_ATTACH_KVM_WRITE_TRACK, the guest's writes to pages
@@ -509,7 +511,9 @@ static int te_obj_slot_map(struct te_obj *o, struct kvm *kvm, u64 gpa,
  * VM, a misaligned or overflowing @a->gpa, unknown flags or non-zero
  * reserved fields; -EOPNOTSUPP for KVM write tracking on a kernel
  * without it; -EBUSY if attached already; -ENOENT if the memslots do
- * not map every page of the object once, or its VMM has exited; -E2BIG
+ * not map page 0 at @a->gpa, map a page twice, leave part of the shared
+ * range or of the staging window unmapped or split, map something else
+ * than the object in its range, or the VMM has exited; -E2BIG
  * if they map it in more than TE_MAX_SEGS runs; -ENOMEM.
  */
 int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
@@ -883,6 +887,7 @@ int te_obj_remap(struct te_obj *o)
 void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 {
 	u64 w, nr = o->l.nr_pages / TE_WIN_PAGES;
+	enum te_window_kind kind;
 
 	memset(info, 0, sizeof(*info));
 	mutex_lock(&o->lock);
@@ -891,18 +896,18 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 	info->state = o->kvm ? THP_ENCVM_ATTACHED : THP_ENCVM_DETACHED;
 	info->windows = nr;
 	for (w = 0; w < nr; w++) {
-		switch (te_window_classify(&o->l, o->pfn, o->touched, w,
-					   TE_WIN_PAGES)) {
-		case TE_WIN_HUGE:
+		kind = te_window_classify(&o->l, o->pfn, o->touched, w, TE_WIN_PAGES);
+		if (kind == TE_WIN_HUGE)
 			info->huge++;
-			fallthrough;
-		case TE_WIN_ELIGIBLE:
-		case TE_WIN_SPARSE:
+		if (kind == TE_WIN_STAGING || kind == TE_WIN_SHARED)
+			continue;
+		/*
+		 * Attached, a window counts only if the memslots map it at
+		 * consecutive guest-physical addresses: none with a page
+		 * no memslot maps, none across a hole between memslots.
+		 */
+		if (!o->kvm || te_gmap_contig(&o->gmap, w * TE_WIN_PAGES, TE_WIN_PAGES))
 			info->eligible++;
-			break;
-		default:
-			break;
-		}
 	}
 	info->collapses = o->collapses;
 	info->aborts = o->aborts;
@@ -919,6 +924,22 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 static struct te_obj *vma_obj(struct vm_area_struct *vma)
 {
 	return vma->vm_file->private_data;
+}
+
+/* debugfs fault_unmap: kernel faults left to unmap again (see te_fault()). */
+u32 te_fault_unmap;
+
+static bool te_fault_unmap_take(void)
+{
+	u32 n = READ_ONCE(te_fault_unmap), old;
+
+	while (n) {
+		old = cmpxchg(&te_fault_unmap, n, n - 1);
+		if (old == n)
+			return true;
+		n = old;
+	}
+	return false;
 }
 
 static vm_fault_t te_fault(struct vm_fault *vmf)
@@ -955,6 +976,15 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 	}
 	ret = vmf_insert_pfn_prot(vma, vmf->address, o->pfn[i], prot);
 	mutex_unlock(&o->lock);
+	/*
+	 * debugfs fault_unmap: a kernel fault (KVM's fixup_user_fault())
+	 * finds its page unmapped again right after, as when the daemon's
+	 * zap comes between KVM's fault and its second look at the page
+	 * table, which then fails KVM_RUN with EFAULT.
+	 */
+	if (ret == VM_FAULT_NOPAGE && !(vmf->flags & FAULT_FLAG_USER) &&
+	    te_fault_unmap_take())
+		zap_vma_ptes(vma, vmf->address & PAGE_MASK, PAGE_SIZE);
 	return ret;
 }
 

@@ -60,6 +60,7 @@ COUNTER(pinned, &te_stats.failed[TE_FAIL_PINNED]);
 COUNTER(disabled, &te_stats.failed[TE_FAIL_DISABLED]);
 COUNTER(kvm_writes, &te_stats.failed[TE_FAIL_KVM_WRITES]);
 COUNTER(gpa_split, &te_stats.failed[TE_FAIL_GPA_SPLIT]);
+COUNTER(unmapped, &te_stats.failed[TE_FAIL_UNMAPPED]);
 
 static ssize_t objects_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -104,6 +105,7 @@ static struct attribute *te_failed_attrs[] = {
 	&disabled_counter.attr.attr,
 	&kvm_writes_counter.attr.attr,
 	&gpa_split_counter.attr.attr,
+	&unmapped_counter.attr.attr,
 	NULL,
 };
 
@@ -139,6 +141,7 @@ int te_sysfs_init(void)
 	debugfs_create_bool("host_copy", 0600, te_debugfs, &te_host_copy);
 	debugfs_create_bool("hold_complete", 0600, te_debugfs, &te_hold_complete);
 	debugfs_create_u32("complete_held", 0400, te_debugfs, &te_complete_held);
+	debugfs_create_u32("fault_unmap", 0600, te_debugfs, &te_fault_unmap);
 	return 0;
 remove:
 	sysfs_remove_group(te_kobj, &te_group);

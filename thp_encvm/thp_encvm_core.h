@@ -73,6 +73,7 @@ enum te_fail {
 	TE_FAIL_DISABLED,	/* "enabled" went to 0 during the collapse */
 	TE_FAIL_KVM_WRITES,	/* KVM itself writes a page (KVM write tracking) */
 	TE_FAIL_GPA_SPLIT,	/* memslots map the window at unrelated addresses */
+	TE_FAIL_UNMAPPED,	/* no memslot maps some page of the window */
 	TE_FAIL_NR,
 };
 
@@ -135,9 +136,9 @@ struct te_seg {
 /**
  * struct te_gmap - where the VM's memslots map an object's pages
  * @nr: runs in @seg
- * @seg: the runs, by object page, covering the object without overlap;
- *	 runs at consecutive gfns are merged (once te_gmap_finish() has
- *	 accepted them)
+ * @seg: the runs, by object page, without overlap; pages in no run
+ *	 are mapped by no memslot; runs at consecutive gfns are merged
+ *	 (once te_gmap_finish() has accepted them)
  */
 struct te_gmap {
 	unsigned int nr;
@@ -147,6 +148,15 @@ struct te_gmap {
 bool te_gmap_gfn(const struct te_gmap *m, u64 page, u64 *gfn);
 bool te_gmap_page(const struct te_gmap *m, u64 gfn, u64 *page);
 bool te_gmap_contig(const struct te_gmap *m, u64 first, u64 n);
+
+/* How the memslots map a range of pages (te_gmap_span()). */
+enum te_span {
+	TE_SPAN_ONE,		/* one run: consecutive gfns */
+	TE_SPAN_SPLIT,		/* all mapped, by several runs */
+	TE_SPAN_UNMAPPED,	/* some page mapped by no memslot */
+};
+
+enum te_span te_gmap_span(const struct te_gmap *m, u64 first, u64 n);
 int te_gmap_add(struct te_gmap *m, u64 first, u64 n, u64 gfn);
 int te_gmap_finish(struct te_gmap *m, u64 nr_pages, u64 gfn0);
 

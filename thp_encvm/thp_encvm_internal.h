@@ -165,6 +165,11 @@ extern struct fault_attr te_fail_alloc;
  */
 extern u32 te_hold_ref;
 /*
+ * debugfs fault_unmap: so many kernel faults on objects (KVM's, through
+ * fixup_user_fault()) unmap their page again right after mapping it.
+ */
+extern u32 te_fault_unmap;
+/*
  * debugfs host_copy: the daemon copies windows itself, byte for byte,
  * instead of asking the guest: a fault injection whose result the
  * guest must detect on an encrypted object.

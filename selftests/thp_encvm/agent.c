@@ -121,6 +121,8 @@ static unsigned int cons, epoch;
 
 /* ctl->kvm_page: pages KVM writes, which are not the agent's. */
 static unsigned int kvm_page[2];
+/* ctl->gap_*: pages no memslot maps, which the agent cannot reach. */
+static unsigned int gap_first, gap_pages;
 
 /* The entry point: first in the file, so first in the binary. */
 void start(void)
@@ -134,6 +136,8 @@ void start(void)
 	ring->busy = 0;
 	kvm_page[0] = ctl->kvm_page[0];
 	kvm_page[1] = ctl->kvm_page[1];
+	gap_first = ctl->gap_first;
+	gap_pages = ctl->gap_pages;
 	if (ctl->enc)
 		enc_setup();
 	exc_setup();
@@ -423,12 +427,12 @@ static unsigned int *page_ptr(unsigned int p)
 
 /*
  * Private pages: not shared, not the staging window, not the secret,
- * not written by KVM.
+ * not written by KVM, mapped by a memslot.
  */
 static int private(unsigned int p)
 {
 	return p >= OBJ_SHARED / PAGE && !(enc && p == OBJ_SECRET / PAGE) &&
-	       p != kvm_page[0] && p != kvm_page[1] &&
+	       p != kvm_page[0] && p != kvm_page[1] && p - gap_first >= gap_pages &&
 	       (p < OBJ_STAGING / PAGE || p >= OBJ_STAGING / PAGE + 512);
 }
 

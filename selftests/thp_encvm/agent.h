@@ -32,6 +32,14 @@
  */
 #define SPLIT_PAGE	(9 << 8)
 #define SPLIT_HOLE	(64 << 20)
+/*
+ * With TVM_GAP (tvm.h), no memslot maps GAP_PAGES pages of window 3
+ * from GAP_PAGE on (as QEMU leaves its legacy VGA and ROM range): two
+ * memslots map the object around them, at its own guest-physical
+ * addresses.
+ */
+#define GAP_PAGE	(3 * 512 + 256)
+#define GAP_PAGES	16
 
 #define PORT_FILLED	0x10
 #define PORT_VERIFIED	0x11
@@ -127,6 +135,9 @@ static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
  * @polled: agent: requests found by that poll, without an interrupt
  * @hot_shift: VMM: a background rewrite every 2^@hot_shift turns of the
  *	       polling loop (0: every 2^20)
+ * @gap_first: VMM: with @gap_pages, the first object page no memslot
+ *	       maps; the agent neither fills nor verifies those
+ * @gap_pages: VMM: how many (0: none)
  */
 struct agent_ctl {
 	unsigned int mode;
@@ -167,6 +178,8 @@ struct agent_ctl {
 	unsigned int poll_tsc;
 	unsigned int polled;
 	unsigned int hot_shift;
+	unsigned int gap_first;
+	unsigned int gap_pages;
 };
 
 /* Guest-physical address of object page @p. */

@@ -624,13 +624,15 @@ static int set_slot(int vm, unsigned int slot, unsigned long long gpa,
 }
 
 /*
- * ATTACH checks the whole object, not only its first page: every page
- * must be mapped once by some memslot, through the mapping of this
- * object that the memslot at the base maps page 0 from. Memslots that
- * do so are fine at any guest-physical address (QEMU splits RAM around
- * the PCI hole); memslots that cover part of the object, map part of it
- * twice, split the staging window, or map something else over part of
- * it are refused.
+ * ATTACH checks the whole object, not only its first page: no page may
+ * be mapped twice, and the memslots must map it through the mapping of
+ * this object that the memslot at the base maps page 0 from. Memslots
+ * that do so are fine at any guest-physical address (QEMU splits RAM
+ * around the PCI hole), and pages no memslot maps are fine outside the
+ * shared range and the staging window (QEMU leaves its legacy range
+ * unmapped); memslots that leave part of the shared range or of the
+ * staging window unmapped, map part of the object twice, split the
+ * staging window, or map something else over part of it are refused.
  */
 TEST_F(te, attach_checks_every_memslot)
 {
@@ -648,7 +650,34 @@ TEST_F(te, attach_checks_every_memslot)
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, anon);
 
-	/* Only the first half has a memslot. */
+	/*
+	 * No memslot maps 64K in window 3 (as QEMU leaves its legacy VGA
+	 * and ROM range): attached, and window 3 is not eligible. The
+	 * shared range (the first 64K) with a gap: refused.
+	 */
+	ASSERT_EQ(0, set_slot(v.vm, 0, g, 7 * MB, v.m));
+	ASSERT_EQ(0, set_slot(v.vm, 1, g + 7 * MB + 64 * 1024, 9 * MB - 64 * 1024,
+			      v.m + 7 * MB + 64 * 1024));
+	EXPECT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_INFO, &info));
+	EXPECT_EQ(8, info.windows);
+	EXPECT_EQ(5, info.eligible);
+	EXPECT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_INFO, &info));
+	EXPECT_EQ(6, info.eligible);	/* detached: the layout's */
+	ASSERT_EQ(0, set_slot(v.vm, 0, 0, 0, NULL));
+	ASSERT_EQ(0, set_slot(v.vm, 1, 0, 0, NULL));
+	ASSERT_EQ(0, set_slot(v.vm, 0, g, 32 * 1024, v.m));
+	ASSERT_EQ(0, set_slot(v.vm, 2, g + 64 * 1024, 16 * MB - 64 * 1024, v.m + 64 * 1024));
+	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(ENOENT, errno);
+	/* Page 0 unmapped: no memslot at the base maps the object. */
+	ASSERT_EQ(0, set_slot(v.vm, 0, 0, 0, NULL));
+	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(ENOENT, errno);
+	ASSERT_EQ(0, set_slot(v.vm, 2, 0, 0, NULL));
+
+	/* Only the first half has a memslot: the staging window has none. */
 	ASSERT_EQ(0, set_slot(v.vm, 0, g, 8 * MB, v.m));
 	EXPECT_EQ(-1, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(ENOENT, errno);

@@ -199,7 +199,9 @@ static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned i
 #define TVM_AVX		(1U << 29)
 /* Two memslots map the object, with a hole between them (SPLIT_PAGE). */
 #define TVM_SPLIT	(1U << 28)
-#define TVM_FLAGS	(TVM_ENCRYPTED | TVM_BLOCKS | TVM_AVX | TVM_SPLIT)
+/* No memslot maps the object's pages [GAP_PAGE, GAP_PAGE + GAP_PAGES). */
+#define TVM_GAP		(1U << 27)
+#define TVM_FLAGS	(TVM_ENCRYPTED | TVM_BLOCKS | TVM_AVX | TVM_SPLIT | TVM_GAP)
 
 /* Give the vCPU every CPUID feature KVM supports. */
 static inline int tvm_set_cpuid(struct tvm *t)
@@ -235,7 +237,10 @@ static inline int tvm_set_cpuid(struct tvm *t)
  * ATTACH gets @flags (THP_ENCVM_ATTACH_*); with TVM_ENCRYPTED in them
  * the object is THP_ENCVM_CREATE_ENCRYPTED, and its agent uses its
  * accessors; with TVM_SPLIT, slot 2 maps the object from SPLIT_PAGE on,
- * SPLIT_HOLE bytes higher than slot 1 would.
+ * SPLIT_HOLE bytes higher than slot 1 would; with TVM_GAP, slot 1 maps
+ * it up to GAP_PAGE and slot 2 from GAP_PAGE + GAP_PAGES on, each at
+ * the object's own guest-physical addresses, and nothing the pages in
+ * between.
  */
 static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attach,
 				    unsigned int notify, int notify_fd,
@@ -291,10 +296,23 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 		return -errno;
 	slot.slot = 1;
 	slot.guest_phys_addr = OBJ_GPA;
-	slot.memory_size = flags & TVM_SPLIT ? SPLIT_PAGE * 4096ULL : OBJ_SIZE;
+	slot.memory_size = flags & TVM_SPLIT ? SPLIT_PAGE * 4096ULL :
+			   flags & TVM_GAP ? GAP_PAGE * 4096ULL : OBJ_SIZE;
 	slot.userspace_addr = (unsigned long)t->map;
 	if (ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot))
 		return -errno;
+	if (flags & TVM_GAP) {
+		unsigned long long off = (GAP_PAGE + GAP_PAGES) * 4096ULL;
+
+		slot.slot = 2;
+		slot.guest_phys_addr = OBJ_GPA + off;
+		slot.memory_size = OBJ_SIZE - off;
+		slot.userspace_addr = (unsigned long)t->map + off;
+		if (ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot))
+			return -errno;
+		t->ctl->gap_first = GAP_PAGE;
+		t->ctl->gap_pages = GAP_PAGES;
+	}
 	if (flags & TVM_SPLIT) {
 		slot.slot = 2;
 		slot.guest_phys_addr = OBJ_GPA + SPLIT_PAGE * 4096ULL + SPLIT_HOLE;

@@ -119,7 +119,10 @@ struct thp_encvm_create {
  *	     as an irqfd), or -1 if the guest polls the ring
  * @gpa: guest-physical address of the object's first byte, 2 MiB aligned;
  *	 the memslot there maps it, other memslots may map the rest of
- *	 the object at other addresses (QEMU's RAM around the PCI hole)
+ *	 the object at other addresses (QEMU's RAM around the PCI hole),
+ *	 and some pages may have none (QEMU's legacy range): their windows
+ *	 are not collapsed. The shared range and the staging window must
+ *	 be mapped, each at consecutive addresses.
  * @flags: THP_ENCVM_ATTACH_*
  * @reserved: must be zero
  */
@@ -141,7 +144,9 @@ struct thp_encvm_attach {
  * @gpa: guest-physical base while attached
  * @state: THP_ENCVM_DETACHED or THP_ENCVM_ATTACHED
  * @windows: 2 MiB windows of the object
- * @eligible: windows the daemon may collapse (not shared, not staging)
+ * @eligible: windows the daemon may collapse (not shared, not staging;
+ *	      while attached, also not holding a page that no memslot maps,
+ *	      nor split between memslots at unrelated addresses)
  * @huge: windows whose pages are one aligned 2 MiB host page now
  * @collapses: collapses of this object that completed
  * @aborts: collapses of this object that were rolled back

@@ -79,19 +79,20 @@ static void layouts(void)
 /*
  * Random memslot runs over an object of up to GM_PAGES pages: mostly a
  * partition in random order at random gfns (some consecutive, as one
- * memslot split in two), now and then with a gap, an overlap or page 0
- * elsewhere. Model: each page's gfn, or a refusal.
+ * memslot split in two), now and then with a gap (pages no memslot
+ * maps), an overlap or page 0 elsewhere. Model: each page's gfn or
+ * none, or a refusal.
  */
 static void gmaps(void)
 {
-	unsigned int trial, bad_accept = 0, bad_map = 0, accepted = 0, merged = 0;
+	unsigned int trial, bad_accept = 0, bad_map = 0, accepted = 0, merged = 0, gaps = 0;
 
 	for (trial = 0; trial < 100000; trial++) {
 		u64 nr = random() % GM_PAGES + 1, gfn0 = random() % 4 * 512;
-		u64 model[GM_PAGES], cover[GM_PAGES] = { 0 }, first, n, g, p, q;
+		u64 model[GM_PAGES], first, n, g, p, q;
+		bool mapped[GM_PAGES], want = true, got_ok, gap = false;
 		struct te_gmap m = { 0 };
-		bool want = true, got_ok;
-		unsigned int runs = 0, i;
+		unsigned int runs = 0, i, k;
 		int ret = 0;
 
 		for (first = 0; first < nr; first += n) {
@@ -99,17 +100,24 @@ static void gmaps(void)
 			/* Memslots never overlap in guest-physical space. */
 			g = !first ? gfn0 : random() % 2 ? model[first - 1] + 1 :
 			    4096 * (runs + 1) + random() % 2048;
-			for (p = first; p < first + n; p++)
+			for (p = first; p < first + n; p++) {
 				model[p] = g + (p - first);
+				mapped[p] = true;
+			}
 			ret = ret ? ret : te_gmap_add(&m, first, n, g);
 			runs++;
 		}
 		switch (random() % 8) {
-		case 0:		/* drop a run: a gap */
+		case 0:		/* drop a run: a gap, refused if it held page 0 */
+		case 3:
 			if (m.nr) {
-				m.seg[random() % m.nr] = m.seg[m.nr - 1];
+				k = random() % m.nr;
+				for (p = m.seg[k].first; p < m.seg[k].first + m.seg[k].n; p++)
+					mapped[p] = false;
+				want = m.seg[k].first != 0;
+				gap = true;
+				m.seg[k] = m.seg[m.nr - 1];
 				m.nr--;
-				want = false;
 			}
 			break;
 		case 1:		/* an alias over some pages */
@@ -143,31 +151,42 @@ static void gmaps(void)
 		if (!got_ok || !want)
 			continue;
 		accepted++;
-		merged += m.nr < runs;
+		merged += m.nr < runs - gap;
+		gaps += gap;
 		for (p = 0; p < nr; p++) {
+			if (!mapped[p]) {
+				bad_map += te_gmap_gfn(&m, p, &g);
+				continue;
+			}
 			bad_map += !te_gmap_gfn(&m, p, &g) || g != model[p];
 			bad_map += !te_gmap_page(&m, model[p], &q) || q != p;
-			cover[p]++;
 		}
 		bad_map += te_gmap_gfn(&m, nr, &g);
 		bad_map += te_gmap_page(&m, 99999, &q);
-		/* Contiguous: every page of the range right after the one before. */
+		/*
+		 * One run: every page mapped, each right after the one
+		 * before; unmapped: some page in no run; split otherwise.
+		 */
 		for (i = 0; i < 16; i++) {
-			bool c = true;
+			bool c = true, all = true;
+			enum te_span want_span;
 
 			first = random() % nr;
 			n = random() % (nr - first) + 1;
+			for (p = first; p < first + n; p++)
+				all = all && mapped[p];
 			for (p = first + 1; p < first + n; p++)
 				c = c && model[p] == model[p - 1] + 1;
-			bad_map += te_gmap_contig(&m, first, n) != c;
+			want_span = !all ? TE_SPAN_UNMAPPED : c ? TE_SPAN_ONE : TE_SPAN_SPLIT;
+			bad_map += te_gmap_span(&m, first, n) != want_span;
+			bad_map += te_gmap_contig(&m, first, n) != (want_span == TE_SPAN_ONE);
 		}
 		bad_map += te_gmap_contig(&m, nr, 1) || te_gmap_contig(&m, 0, nr + 1);
-		for (p = 0; p < nr; p++)
-			bad_map += cover[p] != 1;
 	}
-	ok(!bad_accept, "gmap: a layout is accepted exactly when it maps each page once");
-	ok(!bad_map, "gmap: each page translates to its memslot's gfn and back");
-	ok(accepted > 1000 && merged > 100, "gmap: accepted and merged layouts happened");
+	ok(!bad_accept, "gmap: a layout is accepted exactly when it maps page 0 at the base and no page twice");
+	ok(!bad_map, "gmap: each page translates to its memslot's gfn and back, unmapped ones to none");
+	ok(accepted > 1000 && merged > 100 && gaps > 1000,
+	   "gmap: accepted, merged and gapped layouts happened");
 }
 
 int main(void)

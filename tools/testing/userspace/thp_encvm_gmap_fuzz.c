@@ -4,6 +4,7 @@
  * map (te_gmap_add(), te_gmap_finish() and the lookups, thp_encvm
  * core), against a page-by-page model. The input: the object's pages
  * (byte 0), then runs of 4 bytes each: first page, pages, gfn (16 bits).
+ * Pages no run maps are allowed, as pages no memslot maps.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,13 +51,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 	}
-	want = !zero && runs;
+	/* Pages no run maps are allowed; page 0 must be mapped. */
+	want = !zero && runs && cover[0] == 1;
 	for (p = 0; p < nr; p++)
-		want = want && cover[p] == 1;
+		want = want && cover[p] <= 1;
 	if (want)
 		for (p = 0; p < nr; p++)
 			for (q = p + 1; q < nr; q++)
-				unique = unique && model[p] != model[q];
+				unique = unique && (!cover[p] || !cover[q] || model[p] != model[q]);
 	if (!want) {
 		if (te_gmap_finish(&m, nr, data[0]) != -ENOENT)
 			abort();
@@ -69,6 +71,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (te_gmap_finish(&m, nr, model[0]) || m.nr > runs)
 		abort();
 	for (p = 0; p < nr; p++) {
+		if (!cover[p]) {
+			if (te_gmap_gfn(&m, p, &g))
+				abort();
+			continue;
+		}
 		if (!te_gmap_gfn(&m, p, &g) || g != model[p])
 			abort();
 		if (unique && (!te_gmap_page(&m, model[p], &q) || q != p))
@@ -78,11 +85,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (first = 0; first < nr; first++)
 		for (n = 1; first + n <= nr; n += 7) {
-			bool c = true;
+			bool c = true, all = true;
+			enum te_span span;
 
+			for (p = first; p < first + n; p++)
+				all = all && cover[p];
 			for (p = first + 1; p < first + n; p++)
 				c = c && model[p] == model[p - 1] + 1;
-			if (te_gmap_contig(&m, first, n) != c)
+			span = !all ? TE_SPAN_UNMAPPED : c ? TE_SPAN_ONE : TE_SPAN_SPLIT;
+			if (te_gmap_span(&m, first, n) != span ||
+			    te_gmap_contig(&m, first, n) != (span == TE_SPAN_ONE))
 				abort();
 		}
 	return 0;
