@@ -955,6 +955,9 @@ EXPORT_SYMBOL_NS_GPL(ptsel_partition_stats, PTSEL);
 static int format_leaf_update(struct ptsel_partition *p, u32 format,
 			      struct ptsel_leaf_cx *cx)
 {
+	/* Rule (a) or (b) at part_lock(). */
+	lockdep_assert((lockdep_is_held(&p->lock) && p->updating) ||
+		       (lockdep_is_held(&p->xchg_lock) && !p->updating));
 	if (format == PTSEL_FORMAT_HASH)
 		return ptsel_hash_leaf_update(&p->hash, cx);
 	return ptsel_radix_leaf_update(&p->radix, cx);
