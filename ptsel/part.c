@@ -67,7 +67,6 @@ static atomic64_t ptsel_next_asid = ATOMIC64_INIT(0);
  * after @p->xchg_lock is dropped.
  */
 static void part_lock(struct ptsel_partition *p)
-	__acquires(&p->lock)
 {
 	mutex_lock(&p->lock);
 	spin_lock(&p->xchg_lock);
@@ -76,7 +75,6 @@ static void part_lock(struct ptsel_partition *p)
 }
 
 static void part_unlock(struct ptsel_partition *p)
-	__releases(&p->lock)
 {
 	lockdep_assert_held(&p->lock);
 	spin_lock(&p->xchg_lock);
