@@ -100,7 +100,7 @@ static int rmt_event(struct imm_rmt *e, u32 event)
  * @m: the migration, idle
  * @e: the page's RMT entry, normal and owned
  *
- * The caller then marks the PTE (ptsel_partition_leaf_cmpxchg(), which
+ * The caller then marks the PTE (ptsel_partition_leaf_try_cmpxchg(), which
  * invalidates the IOTLBs).
  *
  * Return: 0; -EINVAL if @m is not idle or @e not owned and normal.

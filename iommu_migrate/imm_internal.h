@@ -8,7 +8,10 @@
  * entries; the PME holds it for a whole batch), then ptsel's partition
  * lock inside ptsel calls. Devices (engine kthreads) take none of
  * these: they translate through a ptsel walker and check the RMT under
- * RCU, holding the entry's in-flight count for the access itself.
+ * RCU, holding the entry's in-flight count for the access itself. The
+ * PTE exchanges of the PME's window, and the devices' A/D updates, take
+ * ptsel's leaf exchange spinlock instead of its partition lock while no
+ * update of the domain runs (ptsel_partition_leaf_try_cmpxchg()).
  */
 #ifndef _IMM_INTERNAL_H
 #define _IMM_INTERNAL_H

@@ -171,6 +171,25 @@ void imm_dest_release(struct imm_dest *d)
 	d->nr_rejects = 0;
 }
 
+/*
+ * A PTE exchange of the PME: without ptsel's partition mutex, as the
+ * window's two exchanges must not wait for other users of the domain
+ * (devices setting A/D bits, maps and unmaps of other buffers). Should
+ * an update of the domain be running, or the page sit in a huge leaf,
+ * ptsel says -EBUSY, and the exchange takes the mutex.
+ */
+static int pme_pte_xchg(struct imm_buf *b, u64 iova, u64 old, u32 old_sw,
+			u64 new, u32 new_sw, u64 *gen)
+{
+	int ret = ptsel_partition_leaf_try_cmpxchg(b->dom->part, iova, old,
+						   old_sw, new, new_sw, gen);
+
+	if (ret == -EBUSY)
+		ret = ptsel_partition_leaf_cmpxchg(b->dom->part, iova, old,
+						   old_sw, new, new_sw, gen);
+	return ret;
+}
+
 /* Put the PTE and RMT entry of @pp back to normal on the old page. */
 static void pme_abort(struct imm_req *rq, struct imm_buf *b,
 		      struct pme_page *pp)
@@ -180,9 +199,7 @@ static void pme_abort(struct imm_req *rq, struct imm_buf *b,
 
 	if (pp->ent) {
 		/* The PTE first: no device can see normal before the RMT. */
-		ptsel_partition_leaf_cmpxchg(b->dom->part, iova, old,
-					     IMM_MIGRATING, old, IMM_NORMAL,
-					     NULL);
+		pme_pte_xchg(b, iova, old, IMM_MIGRATING, old, IMM_NORMAL, NULL);
 		if (!imm_mig_abort(&pp->mig, &pp->snap))
 			imm_rmt_publish(pp->ent, &pp->snap);
 	}
@@ -228,8 +245,7 @@ static int pme_mark(struct imm_buf *b, struct pme_page *pp)
 	imm_rmt_publish(pp->ent, &pp->snap);
 	trace_iommu_migrate_migrate_begin(pp->snap.domain, iova,
 					  page_to_pfn(pp->old));
-	if (ptsel_partition_leaf_cmpxchg(b->dom->part, iova, old, IMM_NORMAL,
-					 old, IMM_MIGRATING, NULL))
+	if (pme_pte_xchg(b, iova, old, IMM_NORMAL, old, IMM_MIGRATING, NULL))
 		return -EIO;
 	return 0;
 }
@@ -376,9 +392,8 @@ static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 	struct imm_rmt *nr = &pp->nsnap;
 
 	if (pp->ent) {
-		if (ptsel_partition_leaf_cmpxchg(b->dom->part, iova, old,
-						 IMM_MIGRATING, new, IMM_NORMAL,
-						 &pp->gen))
+		if (pme_pte_xchg(b, iova, old, IMM_MIGRATING, new, IMM_NORMAL,
+				 &pp->gen))
 			return -EIO;
 		/* Cannot fail: copied, migrating, and the gen is a new move. */
 		WARN_ON_ONCE(imm_mig_switch(&pp->mig, &pp->snap, nr, pp->gen));

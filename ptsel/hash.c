@@ -688,55 +688,48 @@ int ptsel_hash_walk_leaves(const struct ptsel_hash *h, u64 start, u64 end,
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_hash_walk_leaves);
 
-static int hpte_cmpxchg(void *priv, struct ptsel_hpte *e)
+static int hpte_update(void *priv, struct ptsel_hpte *e)
 {
 	struct ptsel_leaf_cx *cx = priv;
-	u64 r = e->r;
+	unsigned int level = (e->v & V_LEVEL_MASK) >> V_LEVEL_SHIFT;
+	u64 r = e->r, target = (r & ADDR_MASK) + (cx->addr - (e->v & ADDR_MASK));
+	u32 bits;
 
-	if ((r & ADDR_MASK) != cx->old_target ||
-	    ((r >> R_PROT_SHIFT) & PTSEL_LEAF_BITS) != cx->old_prot)
-		cx->ret = -EAGAIN;
-	else
-		cx->ret = 0;
+	cx->ret = ptsel_leaf_cx_check(cx, target,
+				      (r >> R_PROT_SHIFT) & PTSEL_LEAF_BITS,
+				      level, &bits);
 	/* @v stays as it is; see lookup(). */
-	if (!cx->ret)
-		WRITE_ONCE(e->r, cx->new_target |
-			   (u64)cx->new_prot << R_PROT_SHIFT);
+	if (cx->ret > 0) {
+		WRITE_ONCE(e->r, cx->new_target | (u64)bits << R_PROT_SHIFT);
+		cx->ret = 0;
+	}
 	return 1;
 }
 
 /**
- * ptsel_hash_leaf_cmpxchg() - replace one 4K leaf if it is as expected
+ * ptsel_hash_leaf_update() - compare and exchange the leaf of one page
  * @h: the table; the caller serializes updates
- * @addr: input address of the leaf, 4K aligned
- * @old_target: output address the leaf must hold
- * @old_prot: PTSEL_PROT_* and software bits the leaf must hold
- * @new_target: new output address, 4K aligned
- * @new_prot: new PTSEL_PROT_* (READ included) and software bits
+ * @cx: the page, what its leaf must hold and what it gets; the outcome
  *
- * Same rules as ptsel_radix_leaf_cmpxchg(): one store of @r, which a
- * concurrent lookup sees whole.
+ * Same rules as ptsel_radix_leaf_update(): a 4K leaf's @r is replaced
+ * in one store, which a concurrent lookup sees whole; a huge leaf is
+ * compared and left alone.
  *
- * Return: 0; -EINVAL for a bad request; -ENOENT if @addr is not mapped;
- * -EBUSY if a huge leaf maps it (split first); -EAGAIN if the leaf
- * holds something else (it is left alone).
+ * Return: @cx->ret (see struct ptsel_leaf_cx); -EINVAL for a bad
+ * address or new target.
  */
-int ptsel_hash_leaf_cmpxchg(struct ptsel_hash *h, u64 addr, u64 old_target,
-			    u32 old_prot, u64 new_target, u32 new_prot)
+int ptsel_hash_leaf_update(struct ptsel_hash *h, struct ptsel_leaf_cx *cx)
 {
-	struct ptsel_leaf_cx cx = {
-		.old_target = old_target, .new_target = new_target,
-		.old_prot = old_prot, .new_prot = new_prot, .ret = -ENOENT,
-	};
-	unsigned int level;
+	int level;
 
-	if (!ptsel_map_ok(addr, new_target, PTSEL_PAGE_SIZE,
-			  new_prot & ~PTSEL_STATE_MASK, h->limit))
+	if (!ptsel_map_ok(cx->addr, cx->new_target, PTSEL_PAGE_SIZE,
+			  PTSEL_PROT_READ, h->limit))
 		return -EINVAL;
-	for (level = 1; level <= PTSEL_MAX_LEAF_LEVEL; level++)
-		if (overlap(h, level, addr, addr + PTSEL_PAGE_SIZE))
-			return -EBUSY;
-	visit(h, 0, addr, addr + PTSEL_PAGE_SIZE, hpte_cmpxchg, &cx);
-	return cx.ret;
+	cx->ret = -ENOENT;
+	for (level = PTSEL_MAX_LEAF_LEVEL; level >= 0; level--)
+		if (visit(h, level, cx->addr, cx->addr + PTSEL_PAGE_SIZE,
+			  hpte_update, cx))
+			break;
+	return cx->ret;
 }
-PTSEL_EXPORT_FOR_TESTS(ptsel_hash_leaf_cmpxchg);
+PTSEL_EXPORT_FOR_TESTS(ptsel_hash_leaf_update);

@@ -2,7 +2,8 @@
 /*
  * KUnit tests for ptsel's per-leaf software state, the one-leaf
  * compare-and-exchange (both formats, on huge leaves too) and the
- * partition-level leaf iteration, the accessed/dirty bits; walkers must
+ * partition-level leaf iteration, the accessed/dirty bits, the exchange
+ * without the partition's mutex (refused while an update runs); walkers must
  * forget an exchanged leaf, and a change of target must be reported as
  * a move.
  */
@@ -228,12 +229,87 @@ static void accessed_dirty_hash(struct kunit *test)
 	accessed_dirty(test, PTSEL_FORMAT_HASH);
 }
 
+/* Called under the partition's update lock: its exchange gate is closed. */
+static int try_in_iter(void *priv, u64 addr, u64 target, u64 size, u32 prot)
+{
+	return ptsel_partition_leaf_try_cmpxchg(priv, addr, target,
+						ptsel_sw(prot), target, 3, NULL);
+}
+
+/* The exchange without the partition's mutex. */
+static void try_exchange(struct kunit *test, u32 format)
+{
+	struct ptsel_partition *p = new_part(test, format);
+	struct ptsel_walker *w = ptsel_walker_create();
+	const u64 a = SZ_4K_ULL, t = T0 + SZ_4K_ULL;
+	struct ptsel_xlate x;
+	u64 gen = 0, seen = 0;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(w));
+	ptsel_walker_switch(w, p);
+	KUNIT_ASSERT_EQ(test, ptsel_partition_map(p, 0, T0, SZ_2M_ULL, RW), 0);
+	/* A huge leaf: compared, never split. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_try_cmpxchg(p, a, t, 0, t, 1,
+							       NULL), -EBUSY);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_try_cmpxchg(p, a, T0, 0, t, 1,
+							       NULL), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_translate(p, a, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.level, 1U);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_try_cmpxchg(p, SZ_2M_ULL, 0, 0,
+							       0, 1, NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_try_cmpxchg(p, a, t, 0, t,
+							       PTSEL_SW_MAX + 1,
+							       NULL), -EINVAL);
+	/* The locked exchange splits; then a 4K leaf changes without it. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_cmpxchg(p, a, t, 0, t, 1,
+							   NULL), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, a, &x), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 1U);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_try_cmpxchg(p, a, t, 1, t, 2,
+							       &gen), 0);
+	KUNIT_EXPECT_EQ(test, gen, 0ULL);
+	/* The walker (switched to @p) forgot the page. */
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, a, &x), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 2U);
+	KUNIT_EXPECT_EQ(test, x.prot & PTSEL_PROT_MASK, RW);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_try_cmpxchg(p, a, t, 1, t, 0,
+							       NULL), -EAGAIN);
+	/* A new target: a move, with a generation. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_try_cmpxchg(p, a, t, 2,
+							       5 * SZ_4K_ULL, 0,
+							       &gen), 0);
+	KUNIT_EXPECT_EQ(test, gen, 1ULL);
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, a, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.target, 5 * SZ_4K_ULL);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_lookup_update(p, a, &seen, &x), 1);
+	KUNIT_EXPECT_EQ(test, seen, 1ULL);
+	/* While an update holds the partition: -EBUSY, nothing changes. */
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaves(p, a, 2 * a, try_in_iter, p),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_translate(p, a, &x), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 0U);
+	ptsel_walker_destroy(w);
+	ptsel_partition_put(p);
+}
+
+static void try_exchange_radix(struct kunit *test)
+{
+	try_exchange(test, PTSEL_FORMAT_RADIX);
+}
+
+static void try_exchange_hash(struct kunit *test)
+{
+	try_exchange(test, PTSEL_FORMAT_HASH);
+}
+
 static struct kunit_case ptsel_leaf_cases[] = {
 	KUNIT_CASE(exchange_radix),
 	KUNIT_CASE(exchange_hash),
 	KUNIT_CASE(iterate_and_convert),
 	KUNIT_CASE(accessed_dirty_radix),
 	KUNIT_CASE(accessed_dirty_hash),
+	KUNIT_CASE(try_exchange_radix),
+	KUNIT_CASE(try_exchange_hash),
 	{}
 };
 

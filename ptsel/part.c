@@ -32,6 +32,65 @@ atomic64_t ptsel_nr_hash_resizes = ATOMIC64_INIT(0);
 static atomic64_t ptsel_next_asid = ATOMIC64_INIT(0);
 
 /*
+ * The leaf exchange gate: how ptsel_partition_leaf_try_cmpxchg()
+ * changes a leaf without the partition's mutex.
+ *
+ * Rule: the tables of @p (both formats, the region set, the hashed
+ * table's generation) change only
+ *  (a) between part_lock() and part_unlock(): @p->lock held and
+ *      @p->updating set, or
+ *  (b) under @p->xchg_lock with @p->updating clear, and then only by
+ *      an exchange of one existing 4K leaf, in one store.
+ * @p->updating changes only under both @p->lock and @p->xchg_lock.
+ *
+ * Hence a holder of @p->xchg_lock that finds @p->updating clear runs
+ * alone: no update is running (it would have set @p->updating before
+ * its first change, under @p->xchg_lock), none can start before it
+ * drops @p->xchg_lock, and other exchanges wait for that lock. The
+ * tables it walks are live and stay so: no table is unlinked or freed
+ * (unmaps, failed maps, conversions, hashed-table resizes all run
+ * under (a)), no leaf is split, moved to the other format or to another
+ * hashed generation, and no read-modify-write of an update (protect,
+ * remap, the A/D and exchange paths under the mutex) can overwrite the
+ * exchange, because none is between its read and its write. It needs
+ * neither RCU nor the migration state of the page it changes: the rule
+ * holds for every caller. Lookups still run under RCU alone and see the
+ * old or the new leaf.
+ *
+ * An update sets @p->updating at its start and may sleep with it set
+ * (allocations, a conversion's grace period): an exchange that finds
+ * it set does not wait, it returns -EBUSY and its caller takes the
+ * mutex (ptsel_partition_leaf_cmpxchg()).
+ *
+ * Lock order: @p->lock, then @p->xchg_lock, then @p->move_lock. The
+ * walkers' invalidation (@p->users_lock, then a walker's lock) comes
+ * after @p->xchg_lock is dropped.
+ */
+static void part_lock(struct ptsel_partition *p)
+{
+	mutex_lock(&p->lock);
+	spin_lock(&p->xchg_lock);
+	p->updating = true;
+	spin_unlock(&p->xchg_lock);
+}
+
+static void part_unlock(struct ptsel_partition *p)
+{
+	lockdep_assert_held(&p->lock);
+	spin_lock(&p->xchg_lock);
+	p->updating = false;
+	spin_unlock(&p->xchg_lock);
+	mutex_unlock(&p->lock);
+}
+
+/* Rule (a) above, for the code that changes tables under the mutex. */
+static void assert_updating(struct ptsel_partition *p)
+{
+	lockdep_assert_held(&p->lock);
+	lockdep_assert(p->updating);
+}
+
+/*
  * Table memory is charged to the caller's memcg and limited per
  * partition. Radix tables freed by an update wait on @pending until
  * every walk cache has dropped them; hashed generations do not enter
@@ -56,7 +115,7 @@ static u64 *radix_alloc(void *priv)
 	struct ptsel_partition *p = priv;
 	unsigned long page;
 
-	lockdep_assert_held(&p->lock);
+	assert_updating(p);
 	if (!table_room(p, PAGE_SIZE))
 		return NULL;
 	page = get_zeroed_page(GFP_KERNEL_ACCOUNT);
@@ -71,7 +130,7 @@ static void radix_free(void *priv, u64 *table)
 {
 	struct ptsel_partition *p = priv;
 
-	lockdep_assert_held(&p->lock);
+	assert_updating(p);
 	p->radix_bytes -= PAGE_SIZE;
 	atomic_long_dec(&ptsel_table_pages);
 	list_add(&virt_to_page(table)->lru, &p->pending);
@@ -89,7 +148,7 @@ static void *hash_alloc(void *priv, size_t bytes)
 
 	/* kvzalloc() refuses more, and PTSEL_HASH_MAX_ORDER stays below. */
 	BUILD_BUG_ON(ptsel_htab_bytes(PTSEL_HASH_MAX_ORDER) > INT_MAX);
-	lockdep_assert_held(&p->lock);
+	assert_updating(p);
 	if (!table_room(p, bytes))
 		return NULL;
 	/*
@@ -109,7 +168,7 @@ static void hash_free(void *priv, void *mem, size_t bytes)
 {
 	struct ptsel_partition *p = priv;
 
-	lockdep_assert_held(&p->lock);
+	assert_updating(p);
 	p->hash_bytes -= bytes;
 	atomic_long_sub(DIV_ROUND_UP(bytes, PAGE_SIZE), &ptsel_table_pages);
 	kvfree_rcu_mightsleep(mem);
@@ -145,7 +204,7 @@ static void part_finish(struct ptsel_partition *p, u64 addr, u64 size)
 {
 	bool tables = !list_empty(&p->pending);
 
-	lockdep_assert_held(&p->lock);
+	assert_updating(p);
 	if (size || tables)
 		ptsel_walkers_invalidate(p, addr, size, tables);
 	release_pending(p);
@@ -195,11 +254,12 @@ struct ptsel_partition *ptsel_partition_create(u32 format)
 	kref_init(&p->ref);
 	mutex_init(&p->lock);
 	spin_lock_init(&p->move_lock);
+	spin_lock_init(&p->xchg_lock);
 	INIT_LIST_HEAD(&p->pending);
 	ptsel_walkers_part_init(p);
 	p->asid = atomic64_inc_return(&ptsel_next_asid);
 	/* Nobody else sees @p yet; the lock is for the providers' checks. */
-	mutex_lock(&p->lock);
+	part_lock(p);
 	if (ptsel_radix_init(&p->radix, 4, &radix_ops, p))
 		goto unlock;
 	if (ptsel_hash_init(&p->hash, PTSEL_HASH_MIN_ORDER, PTSEL_LIMIT,
@@ -208,11 +268,11 @@ struct ptsel_partition *ptsel_partition_create(u32 format)
 		release_pending(p);
 		goto unlock;
 	}
-	mutex_unlock(&p->lock);
+	part_unlock(p);
 	atomic_long_inc(&ptsel_nr_partitions);
 	return p;
 unlock:
-	mutex_unlock(&p->lock);
+	part_unlock(p);
 	mutex_destroy(&p->lock);
 nomem:
 	kfree(rs);
@@ -226,12 +286,12 @@ static void part_release(struct kref *ref)
 	struct ptsel_partition *p = container_of(ref, struct ptsel_partition, ref);
 
 	/* No walker is switched to @p, but their caches may hold it. */
-	mutex_lock(&p->lock);
+	part_lock(p);
 	ptsel_radix_destroy(&p->radix);
 	ptsel_hash_destroy(&p->hash);
 	ptsel_walkers_forget(p);
 	release_pending(p);
-	mutex_unlock(&p->lock);
+	part_unlock(p);
 	mutex_destroy(&p->lock);
 	kfree(rcu_dereference_protected(p->regions, true));
 	atomic_long_dec(&ptsel_nr_partitions);
@@ -437,7 +497,7 @@ int ptsel_partition_map(struct ptsel_partition *p, u64 addr, u64 target,
 
 	if (!ptsel_map_ok(addr, target, size, prot, PTSEL_LIMIT))
 		return -EINVAL;
-	mutex_lock(&p->lock);
+	part_lock(p);
 	if (p->mapped_pages + (size >> PTSEL_SHIFT) >
 	    (p->max_mapped_pages ?: READ_ONCE(ptsel_max_mapped_pages))) {
 		ret = -ENOSPC;
@@ -461,7 +521,7 @@ int ptsel_partition_map(struct ptsel_partition *p, u64 addr, u64 target,
 	hash_note(p, order);
 	part_finish(p, 0, 0);
 out:
-	mutex_unlock(&p->lock);
+	part_unlock(p);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_map, PTSEL);
@@ -480,7 +540,7 @@ static int range_update(struct ptsel_partition *p, u64 addr, u64 size,
 	unsigned int order;
 	int ret;
 
-	mutex_lock(&p->lock);
+	part_lock(p);
 	rs = part_regions(p);
 	order = p->hash.tab->order;
 	ret = ptsel_region_spans(rs, addr, end, span_split, op);
@@ -494,7 +554,7 @@ static int range_update(struct ptsel_partition *p, u64 addr, u64 size,
 	}
 	hash_note(p, order);
 	part_finish(p, addr, size);
-	mutex_unlock(&p->lock);
+	part_unlock(p);
 	return ret;
 }
 
@@ -585,7 +645,7 @@ int ptsel_partition_remap(struct ptsel_partition *p, u64 addr, u64 size,
 
 	if (!ptsel_map_ok(addr, target, size, PTSEL_PROT_READ, PTSEL_LIMIT))
 		return -EINVAL;
-	mutex_lock(&p->lock);
+	part_lock(p);
 	rs = part_regions(p);
 	order = p->hash.tab->order;
 	if (mapped_in(p, addr, addr + size) != size >> PTSEL_SHIFT) {
@@ -622,7 +682,7 @@ int ptsel_partition_remap(struct ptsel_partition *p, u64 addr, u64 size,
 out:
 	hash_note(p, order);
 	part_finish(p, addr, moved);
-	mutex_unlock(&p->lock);
+	part_unlock(p);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_remap, PTSEL);
@@ -705,7 +765,7 @@ static int set_region(struct ptsel_partition *p, u64 addr, u64 size,
 	new = kmalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 	if (!new)
 		return -ENOMEM;
-	mutex_lock(&p->lock);
+	part_lock(p);
 	old = part_regions(p);
 	*new = *old;
 	if (size) {
@@ -750,7 +810,7 @@ static int set_region(struct ptsel_partition *p, u64 addr, u64 size,
 	if (leaves)
 		*leaves = op.count;
 out:
-	mutex_unlock(&p->lock);
+	part_unlock(p);
 	kfree(new);
 	return ret;
 }
@@ -889,73 +949,121 @@ void ptsel_partition_stats(struct ptsel_partition *p,
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_stats, PTSEL);
 
-/*
- * One 4K leaf at @addr: if it maps @old_target and its bits under
- * @mask are @match, it maps @new_target with its bits under @clear
- * replaced by @set. A huge leaf is split first. @seen gets the leaf's
- * bits as found; @gen the move generation afterwards. An exchange that
- * would change nothing stores nothing and invalidates nothing.
- */
-static int leaf_update(struct ptsel_partition *p, u64 addr, u64 old_target,
-		       u32 mask, u32 match, u64 new_target, u32 clear, u32 set,
-		       u64 *gen, u32 *seen)
+/* The leaf exchange of @cx in the table of @format. */
+static int format_leaf_update(struct ptsel_partition *p, u32 format,
+			      struct ptsel_leaf_cx *cx)
 {
-	struct span_op op = { .p = p };
-	const struct ptsel_region_set *rs;
-	struct ptsel_xlate x;
-	u32 format, new_prot;
-	bool moved = false, changed = false;
-	unsigned int order;
-	int ret;
-
-	mutex_lock(&p->lock);
-	rs = part_regions(p);
-	order = p->hash.tab->order;
-	format = ptsel_region_format(rs, addr);
-	rcu_read_lock();
-	ret = ptsel_partition_walk(p, NULL, addr, &x);
-	rcu_read_unlock();
-	if (ret)
-		goto out;
-	if (seen)
-		*seen = x.prot;
-	if (x.target != old_target || (x.prot & mask) != match) {
-		ret = -EAGAIN;
-		goto out;
-	}
-	new_prot = (x.prot & ~clear) | set;
-	moved = new_target != old_target;
-	changed = moved || new_prot != x.prot;
-	if (!changed)
-		goto gen;
-	if (x.level) {
-		ret = span_split(&op, addr, addr + PTSEL_PAGE_SIZE, format);
-		if (ret)
-			goto out;
-	}
+	/* Rule (a) or (b) at part_lock(). */
+	lockdep_assert((lockdep_is_held(&p->lock) && p->updating) ||
+		       (lockdep_is_held(&p->xchg_lock) && !p->updating));
 	if (format == PTSEL_FORMAT_HASH)
-		ret = ptsel_hash_leaf_cmpxchg(&p->hash, addr, old_target,
-					      x.prot, new_target, new_prot);
-	else
-		ret = ptsel_radix_leaf_cmpxchg(&p->radix, addr, old_target,
-					       x.prot, new_target, new_prot);
-	if (ret)
-		goto out;
-gen:
-	if (!moved && !gen)
-		goto out;
-	spin_lock_irq(&p->move_lock);
-	/* The table first: a reader that sees the generation sees it. */
-	if (moved)
-		part_move_add(p, addr, PTSEL_PAGE_SIZE);
+		return ptsel_hash_leaf_update(&p->hash, cx);
+	return ptsel_radix_leaf_update(&p->radix, cx);
+}
+
+/*
+ * After a leaf exchange that stored: a new target is a move, logged
+ * after the table (a reader that sees the generation sees it); @gen,
+ * if not NULL, gets the generation.
+ */
+static void leaf_moved(struct ptsel_partition *p, const struct ptsel_leaf_cx *cx,
+		       u64 *gen)
+{
+	unsigned long flags;
+
+	if (cx->new_target == cx->old_target && !gen)
+		return;
+	spin_lock_irqsave(&p->move_lock, flags);
+	if (cx->new_target != cx->old_target)
+		part_move_add(p, cx->addr, PTSEL_PAGE_SIZE);
 	if (gen)
 		*gen = p->moves.gen;
-	spin_unlock_irq(&p->move_lock);
-out:
-	hash_note(p, order);
-	part_finish(p, addr, !ret && changed ? PTSEL_PAGE_SIZE : 0);
-	mutex_unlock(&p->lock);
+	spin_unlock_irqrestore(&p->move_lock, flags);
+}
+
+static bool leaf_changed(const struct ptsel_leaf_cx *cx)
+{
+	return cx->new_target != cx->old_target ||
+	       ((cx->seen & ~cx->clear) | cx->set) != cx->seen;
+}
+
+/*
+ * The exchange of @cx without the mutex, under the leaf exchange gate
+ * (rule (b) at part_lock()): -EBUSY if an update is running or a huge
+ * leaf maps the page, else the exchange's outcome.
+ */
+static int leaf_update_nolock(struct ptsel_partition *p,
+			      struct ptsel_leaf_cx *cx, u64 *gen)
+{
+	const struct ptsel_region_set *rs;
+	bool changed;
+	int ret;
+
+	spin_lock(&p->xchg_lock);
+	if (p->updating) {
+		spin_unlock(&p->xchg_lock);
+		return -EBUSY;
+	}
+	/* Only a conversion publishes another region set: rule (a). */
+	rs = rcu_dereference_protected(p->regions,
+				       lockdep_is_held(&p->xchg_lock));
+	ret = format_leaf_update(p, ptsel_region_format(rs, cx->addr), cx);
+	changed = !ret && leaf_changed(cx);
+	if (!ret)
+		leaf_moved(p, cx, gen);
+	spin_unlock(&p->xchg_lock);
+	if (changed)
+		ptsel_walkers_invalidate(p, cx->addr, PTSEL_PAGE_SIZE, false);
 	return ret;
+}
+
+/*
+ * The exchange of @cx under the mutex: a huge leaf that must change is
+ * split first, without changing any translation, so the exchange acts
+ * on this page alone. An exchange that would change nothing stores
+ * nothing and invalidates nothing.
+ */
+static int leaf_update(struct ptsel_partition *p, struct ptsel_leaf_cx *cx,
+		       u64 *gen)
+{
+	struct span_op op = { .p = p };
+	unsigned int order;
+	bool changed;
+	u32 format;
+	int ret;
+
+	part_lock(p);
+	order = p->hash.tab->order;
+	format = ptsel_region_format(part_regions(p), cx->addr);
+	ret = format_leaf_update(p, format, cx);
+	if (ret == -EBUSY) {
+		ret = span_split(&op, cx->addr, cx->addr + PTSEL_PAGE_SIZE,
+				 format);
+		if (!ret)
+			ret = format_leaf_update(p, format, cx);
+	}
+	changed = !ret && leaf_changed(cx);
+	if (!ret)
+		leaf_moved(p, cx, gen);
+	hash_note(p, order);
+	part_finish(p, cx->addr, changed ? PTSEL_PAGE_SIZE : 0);
+	part_unlock(p);
+	return ret;
+}
+
+/* The request of ptsel_partition_leaf_cmpxchg() and _try_cmpxchg(). */
+static bool leaf_cx_init(struct ptsel_leaf_cx *cx, u64 addr, u64 old_target,
+			 u32 old_sw, u64 new_target, u32 new_sw)
+{
+	*cx = (struct ptsel_leaf_cx){
+		.addr = addr, .old_target = old_target,
+		.new_target = new_target, .mask = PTSEL_SW_MASK,
+		.match = old_sw << PTSEL_SW_SHIFT, .clear = PTSEL_SW_MASK,
+		.set = new_sw << PTSEL_SW_SHIFT,
+	};
+	return ptsel_map_ok(addr, new_target, PTSEL_PAGE_SIZE, PTSEL_PROT_READ,
+			    PTSEL_LIMIT) && !(old_target & (PTSEL_PAGE_SIZE - 1)) &&
+	       old_sw <= PTSEL_SW_MAX && new_sw <= PTSEL_SW_MAX;
 }
 
 /**
@@ -978,6 +1086,10 @@ out:
  * ptsel_partition_lookup_update() reports it to holders of older
  * generations, as after ptsel_partition_remap().
  *
+ * Takes the partition's mutex, like every update; for an existing 4K
+ * leaf, ptsel_partition_leaf_try_cmpxchg() does the same without it.
+ *
+ * Context: process context, may sleep.
  * Return: 0; -EINVAL for a bad request; -ENOENT if @addr is not mapped;
  * -EAGAIN if the page is mapped to another target or holds another
  * state (nothing changed); -ENOMEM if a huge leaf could not be split.
@@ -986,15 +1098,60 @@ int ptsel_partition_leaf_cmpxchg(struct ptsel_partition *p, u64 addr,
 				 u64 old_target, u32 old_sw, u64 new_target,
 				 u32 new_sw, u64 *gen)
 {
-	if (!ptsel_map_ok(addr, new_target, PTSEL_PAGE_SIZE, PTSEL_PROT_READ,
-			  PTSEL_LIMIT) || (old_target & (PTSEL_PAGE_SIZE - 1)) ||
-	    old_sw > PTSEL_SW_MAX || new_sw > PTSEL_SW_MAX)
+	struct ptsel_leaf_cx cx;
+
+	if (!leaf_cx_init(&cx, addr, old_target, old_sw, new_target, new_sw))
 		return -EINVAL;
-	return leaf_update(p, addr, old_target, PTSEL_SW_MASK,
-			   old_sw << PTSEL_SW_SHIFT, new_target, PTSEL_SW_MASK,
-			   new_sw << PTSEL_SW_SHIFT, gen, NULL);
+	return leaf_update(p, &cx, gen);
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaf_cmpxchg, PTSEL);
+
+/**
+ * ptsel_partition_leaf_try_cmpxchg() - compare and exchange one 4K leaf
+ *					without the partition's mutex
+ * @p: the partition
+ * @addr: input address of the page, 4 KiB aligned
+ * @old_target: output address the page must be mapped to
+ * @old_sw: software state (0..PTSEL_SW_MAX) its leaf must hold
+ * @new_target: new output address, 4 KiB aligned
+ * @new_sw: new software state
+ * @gen: if not NULL, set to the partition's move generation after the
+ *	 exchange (a new one if the target changed)
+ *
+ * ptsel_partition_leaf_cmpxchg() for a page that a 4K leaf maps, at the
+ * cost of one walk, one store and the invalidation: it neither takes
+ * the partition's mutex nor sleeps, and never allocates. It runs under
+ * the partition's leaf exchange spinlock, which updates of @p close
+ * while they run (see part_lock() in part.c for the rule and why it
+ * keeps the leaf's table alive), so it is atomic with respect to every
+ * other update of @p and to other exchanges, whoever calls them. When
+ * it cannot act alone it changes nothing and says -EBUSY: the caller
+ * may retry, or call ptsel_partition_leaf_cmpxchg(), which waits for
+ * the update and splits.
+ *
+ * As with ptsel_partition_leaf_cmpxchg(), lookups see the old or the new
+ * leaf; every walker switched to @p forgets the page before this returns
+ * (the others on their next switch to @p); a change of target is a move
+ * that ptsel_partition_lookup_update() reports.
+ *
+ * Context: any context but hard or soft interrupt; never sleeps.
+ * Return: 0; -EINVAL for a bad request; -ENOENT if @addr is not mapped;
+ * -EAGAIN if the page is mapped to another target or holds another
+ * state; -EBUSY if an update of @p is running, or if a huge leaf maps
+ * @addr and the exchange would change it (nothing changed in any case
+ * but 0).
+ */
+int ptsel_partition_leaf_try_cmpxchg(struct ptsel_partition *p, u64 addr,
+				     u64 old_target, u32 old_sw,
+				     u64 new_target, u32 new_sw, u64 *gen)
+{
+	struct ptsel_leaf_cx cx;
+
+	if (!leaf_cx_init(&cx, addr, old_target, old_sw, new_target, new_sw))
+		return -EINVAL;
+	return leaf_update_nolock(p, &cx, gen);
+}
+EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaf_try_cmpxchg, PTSEL);
 
 /**
  * ptsel_partition_leaf_ad() - set or clear the A/D bits of one 4K leaf
@@ -1012,7 +1169,9 @@ EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaf_cmpxchg, PTSEL);
  * software state stay. A huge leaf is split first. A change makes every
  * walker switched to @p forget the page, as ptsel_partition_leaf_cmpxchg()
  * does, so a device whose translation lacks a bit sets it again on its
- * next access; no change stores nothing and invalidates nothing.
+ * next access; no change stores nothing and invalidates nothing. A 4K
+ * leaf changes without the partition's mutex when no update of @p is
+ * running, as in ptsel_partition_leaf_try_cmpxchg().
  *
  * Context: process context, may sleep.
  * Return: 0; -EINVAL for a bad request; -ENOENT if @addr is not mapped;
@@ -1023,11 +1182,21 @@ EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaf_cmpxchg, PTSEL);
 int ptsel_partition_leaf_ad(struct ptsel_partition *p, u64 addr, u64 target,
 			    u32 set, u32 clear, u32 *prot)
 {
+	struct ptsel_leaf_cx cx = {
+		.addr = addr, .old_target = target, .new_target = target,
+		.clear = clear | set, .set = set,
+	};
+	int ret;
+
 	if (!ptsel_map_ok(addr, target, PTSEL_PAGE_SIZE, PTSEL_PROT_READ,
 			  PTSEL_LIMIT) || ((set | clear) & ~PTSEL_AD_MASK))
 		return -EINVAL;
-	return leaf_update(p, addr, target, 0, 0, target, clear | set, set,
-			   NULL, prot);
+	ret = leaf_update_nolock(p, &cx, NULL);
+	if (ret == -EBUSY)
+		ret = leaf_update(p, &cx, NULL);
+	if (prot && ret != -ENOENT)
+		*prot = cx.seen;
+	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaf_ad, PTSEL);
 
@@ -1082,9 +1251,9 @@ int ptsel_partition_leaves(struct ptsel_partition *p, u64 start, u64 end,
 
 	if (start >= end || end > PTSEL_LIMIT)
 		return -EINVAL;
-	mutex_lock(&p->lock);
+	part_lock(p);
 	ret = ptsel_region_spans(part_regions(p), start, end, span_leaves, &si);
-	mutex_unlock(&p->lock);
+	part_unlock(p);
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaves, PTSEL);

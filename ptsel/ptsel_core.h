@@ -14,6 +14,7 @@
 #define _PTSEL_CORE_H
 
 #include <linux/bits.h>
+#include <linux/errno.h>
 #include <linux/types.h>
 #include <linux/ptsel.h>
 #include <kunit/visibility.h>
@@ -912,32 +913,62 @@ int ptsel_radix_translate_wc(const struct ptsel_radix *r,
 /**
  * struct ptsel_leaf_cx - one leaf compare-and-exchange, as the formats
  *			  carry it out
- * @old_target: output address the leaf must hold
+ * @addr: input address of the 4K page, 4K aligned
+ * @old_target: output address the page must be mapped to
  * @new_target: output address it gets
- * @old_prot: PTSEL_PROT_* and software bits it must hold
- * @new_prot: those it gets
- * @ret: the outcome (-ENOENT until the leaf is found)
+ * @mask: bits of the leaf (PTSEL_LEAF_BITS) that are compared
+ * @match: what they must be
+ * @clear: bits the exchange clears...
+ * @set: ...and those it sets (@set wins): the leaf gets
+ *	 (bits & ~@clear) | @set
+ * @seen: out: the leaf's bits as found (when @ret is not -ENOENT)
+ * @ret: out: 0; -ENOENT if no leaf maps @addr; -EAGAIN if it does not
+ *	 hold what the caller expects; -EBUSY if it does, but a huge leaf
+ *	 maps @addr and would have to be split first (the caller splits, or
+ *	 cannot); -EINVAL if the new bits are not valid bits of a leaf
+ *
+ * A leaf that would not change is left alone (0, nothing stored, huge
+ * or not).
  */
 struct ptsel_leaf_cx {
+	u64 addr;
 	u64 old_target, new_target;
-	u32 old_prot, new_prot;
+	u32 mask, match, clear, set;
+	u32 seen;
 	int ret;
 };
 
 /*
- * One 4K leaf replaced in one store if it holds what the caller saw:
- * @old_prot and @new_prot carry PTSEL_PROT_* and the software bits
- * (PTSEL_LEAF_BITS). The leaf must be a 4K one (split first).
+ * One leaf compared and, if it is a 4K one, replaced in one store: a
+ * concurrent lookup sees the old or the new leaf. The caller
+ * serializes updates; @cx->ret is also returned.
  */
-int ptsel_radix_leaf_cmpxchg(struct ptsel_radix *r, u64 addr, u64 old_target,
-			     u32 old_prot, u64 new_target, u32 new_prot);
-int ptsel_hash_leaf_cmpxchg(struct ptsel_hash *h, u64 addr, u64 old_target,
-			    u32 old_prot, u64 new_target, u32 new_prot);
+int ptsel_radix_leaf_update(struct ptsel_radix *r, struct ptsel_leaf_cx *cx);
+int ptsel_hash_leaf_update(struct ptsel_hash *h, struct ptsel_leaf_cx *cx);
 
 /* Protections plus software and A/D bits: what a leaf may hold. */
 static inline bool ptsel_leaf_prot_ok(u32 prot)
 {
 	return ptsel_prot_ok(prot & ~PTSEL_STATE_MASK) && !(prot & ~PTSEL_LEAF_BITS);
+}
+
+/*
+ * A leaf compare-and-exchange meets the leaf that maps @cx->addr, of
+ * @level, whose page there maps @target with @bits: 1 to store
+ * *@new_bits, 0 if nothing changes, or the @cx->ret error.
+ */
+static inline int ptsel_leaf_cx_check(struct ptsel_leaf_cx *cx, u64 target,
+				      u32 bits, unsigned int level, u32 *new_bits)
+{
+	cx->seen = bits;
+	if (target != cx->old_target || (bits & cx->mask) != cx->match)
+		return -EAGAIN;
+	*new_bits = (bits & ~cx->clear) | cx->set;
+	if (!ptsel_leaf_prot_ok(*new_bits))
+		return -EINVAL;
+	if (cx->new_target == target && *new_bits == bits)
+		return 0;
+	return level ? -EBUSY : 1;
 }
 
 #endif /* _PTSEL_CORE_H */

@@ -39,6 +39,11 @@
  * @hash_bytes: memory of @hash
  * @conversions: completed conversions
  * @hash_resizes: resizes of @hash
+ * @xchg_lock: the leaf exchange gate: taken to set or clear @updating,
+ *	       and by ptsel_partition_leaf_try_cmpxchg() for its whole
+ *	       exchange (the rule is at part_lock() in part.c)
+ * @updating: an update holds @lock and may change the tables: exchanges
+ *	      without @lock wait for none and say -EBUSY
  * @move_lock: protects @moves
  * @moves: mappings moved by ptsel_partition_remap(), by generation
  * @users_lock: protects @users and @flush_gen; taken before a walker's lock
@@ -62,6 +67,8 @@ struct ptsel_partition {
 	unsigned long hash_bytes;
 	u64 conversions;
 	u64 hash_resizes;
+	spinlock_t xchg_lock;
+	bool updating;
 	spinlock_t move_lock;
 	struct ptsel_move_log moves;
 	spinlock_t users_lock;

@@ -845,51 +845,41 @@ int ptsel_radix_translate_wc(const struct ptsel_radix *r,
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_radix_translate_wc);
 
-static int leaf_cmpxchg(void *priv, u64 *slot, u64 addr, unsigned int level)
+static int leaf_update(void *priv, u64 *slot, u64 addr, unsigned int level)
 {
 	struct ptsel_leaf_cx *cx = priv;
 	u64 e = *slot;
+	u64 target = (e & E_ADDR_MASK) + (cx->addr - addr);
+	u32 bits;
 
-	if (level)
-		cx->ret = -EBUSY;
-	else if ((e & E_ADDR_MASK) != cx->old_target ||
-		 entry_prot(e) != cx->old_prot)
-		cx->ret = -EAGAIN;
-	else
-		cx->ret = 0;
+	cx->ret = ptsel_leaf_cx_check(cx, target, entry_prot(e), level, &bits);
 	/* One store: a concurrent walk sees the old or the new leaf. */
-	if (!cx->ret)
-		set_entry(slot, make_leaf(cx->new_target, cx->new_prot));
+	if (cx->ret > 0) {
+		set_entry(slot, make_leaf(cx->new_target, bits));
+		cx->ret = 0;
+	}
 	return 1;
 }
 
 /**
- * ptsel_radix_leaf_cmpxchg() - replace one 4K leaf if it is as expected
+ * ptsel_radix_leaf_update() - compare and exchange the leaf of one page
  * @r: the table; the caller serializes updates
- * @addr: input address of the leaf, 4K aligned
- * @old_target: output address the leaf must hold
- * @old_prot: PTSEL_PROT_* and software bits the leaf must hold
- * @new_target: new output address, 4K aligned
- * @new_prot: new PTSEL_PROT_* (READ included) and software bits
+ * @cx: the page, what its leaf must hold and what it gets; the outcome
  *
- * Concurrent lookups see the old or the new leaf, never a mix.
+ * A 4K leaf is replaced in one store, which concurrent lookups see
+ * whole. A huge leaf is compared (for the page's part of it) and never
+ * changed: -EBUSY if it should be, and the caller splits it first.
  *
- * Return: 0; -EINVAL for a bad request; -ENOENT if @addr is not mapped;
- * -EBUSY if a huge leaf maps it (split first); -EAGAIN if the leaf
- * holds something else (it is left alone).
+ * Return: @cx->ret (see struct ptsel_leaf_cx); -EINVAL for a bad
+ * address or new target.
  */
-int ptsel_radix_leaf_cmpxchg(struct ptsel_radix *r, u64 addr, u64 old_target,
-			     u32 old_prot, u64 new_target, u32 new_prot)
+int ptsel_radix_leaf_update(struct ptsel_radix *r, struct ptsel_leaf_cx *cx)
 {
-	struct ptsel_leaf_cx cx = {
-		.old_target = old_target, .new_target = new_target,
-		.old_prot = old_prot, .new_prot = new_prot, .ret = -ENOENT,
-	};
-
-	if (!ptsel_map_ok(addr, new_target, PTSEL_PAGE_SIZE,
-			  new_prot & ~PTSEL_STATE_MASK, ptsel_radix_limit(r)))
+	if (!ptsel_map_ok(cx->addr, cx->new_target, PTSEL_PAGE_SIZE,
+			  PTSEL_PROT_READ, ptsel_radix_limit(r)))
 		return -EINVAL;
-	visit_range(r, addr, addr + PTSEL_PAGE_SIZE, leaf_cmpxchg, &cx);
-	return cx.ret;
+	cx->ret = -ENOENT;
+	visit_range(r, cx->addr, cx->addr + PTSEL_PAGE_SIZE, leaf_update, cx);
+	return cx->ret;
 }
-PTSEL_EXPORT_FOR_TESTS(ptsel_radix_leaf_cmpxchg);
+PTSEL_EXPORT_FOR_TESTS(ptsel_radix_leaf_update);

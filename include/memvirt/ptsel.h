@@ -213,7 +213,8 @@ void ptsel_walker_stats(struct ptsel_walker *w, struct ptsel_walker_stats *st);
  * to its protection (an IOMMU's migration state, say). They travel with
  * the leaf through splits, protection changes and region conversions,
  * and come back in struct ptsel_xlate.prot above the PTSEL_PROT_* bits.
- * Only ptsel_partition_leaf_cmpxchg() changes them; a map starts with 0.
+ * Only ptsel_partition_leaf_cmpxchg() and _try_cmpxchg() change them; a
+ * map starts with 0.
  */
 #define PTSEL_SW_SHIFT		3
 #define PTSEL_SW_MASK		(3U << PTSEL_SW_SHIFT)
@@ -252,6 +253,9 @@ typedef int (*ptsel_part_leaf_fn)(void *priv, u64 addr, u64 target, u64 size,
 int ptsel_partition_leaf_cmpxchg(struct ptsel_partition *p, u64 addr,
 				 u64 old_target, u32 old_sw, u64 new_target,
 				 u32 new_sw, u64 *gen);
+int ptsel_partition_leaf_try_cmpxchg(struct ptsel_partition *p, u64 addr,
+				     u64 old_target, u32 old_sw,
+				     u64 new_target, u32 new_sw, u64 *gen);
 int ptsel_partition_leaf_ad(struct ptsel_partition *p, u64 addr, u64 target,
 			    u32 set, u32 clear, u32 *prot);
 int ptsel_partition_leaves(struct ptsel_partition *p, u64 start, u64 end,

@@ -120,10 +120,10 @@ static int run(u64 seed, unsigned long nops)
 	struct ptsel_walker *w;
 	const char *why = NULL;
 	unsigned long op, exchanges = 0, refusals = 0, moves_seen = 0;
-	unsigned long ad_changes = 0, ad_refusals = 0;
+	unsigned long ad_changes = 0, ad_refusals = 0, tries = 0, busy = 0;
 	unsigned int i;
 
-	rng = seed | 1;
+	rng = seed * 2 + 1;
 	memset(model, 0, sizeof(model));
 	memset(gens, 0, sizeof(gens));
 	memset(seen, 0, sizeof(seen));
@@ -150,6 +150,15 @@ static int run(u64 seed, unsigned long nops)
 
 			if (n > WIN_PAGES - first)
 				n = WIN_PAGES - first;
+			/* Make room for huge leaves, or they would be rare. */
+			if (huge && rnd() % 4 == 0) {
+				if (ptsel_partition_unmap(p, first * PAGE, n * PAGE)) {
+					why = "unmap for a huge map failed";
+					break;
+				}
+				for (i = first; i < first + n; i++)
+					model[i].mapped = false;
+			}
 			for (i = first; free && i < first + n; i++)
 				free = !model[i].mapped;
 			ret = ptsel_partition_map(p, first * PAGE, target, n * PAGE,
@@ -233,6 +242,8 @@ static int run(u64 seed, unsigned long nops)
 			u64 old_t = m->mapped ? m->target : 0;
 			u32 new_sw = rnd() % (PTSEL_SW_MAX + 1);
 			u64 new_t = rnd() & 1 ? old_t : (rnd() % 100000) * PAGE;
+			struct ptsel_xlate hx;
+			bool try, huge;
 			u64 gen = 0;
 
 			if (!right) {
@@ -241,8 +252,18 @@ static int run(u64 seed, unsigned long nops)
 				else
 					old_t += PAGE;
 			}
-			ret = ptsel_partition_leaf_cmpxchg(p, pg * PAGE, old_t, old_sw,
-							   new_t, new_sw, &gen);
+			/* Half without the mutex: -EBUSY where a huge leaf would split. */
+			try = rnd() & 1;
+			huge = m->mapped && !ptsel_partition_translate(p, pg * PAGE, &hx) &&
+			       hx.level;
+			if (try)
+				ret = ptsel_partition_leaf_try_cmpxchg(p, pg * PAGE, old_t,
+								       old_sw, new_t,
+								       new_sw, &gen);
+			else
+				ret = ptsel_partition_leaf_cmpxchg(p, pg * PAGE, old_t,
+								   old_sw, new_t,
+								   new_sw, &gen);
 			if (!m->mapped) {
 				if (ret != -ENOENT)
 					why = "exchange on a hole";
@@ -254,10 +275,17 @@ static int run(u64 seed, unsigned long nops)
 					why = "a wrong expectation was not refused";
 				continue;
 			}
+			if (try && huge && (new_t != old_t || new_sw != old_sw)) {
+				busy++;
+				if (ret != -EBUSY)
+					why = "a try on a huge leaf was not -EBUSY";
+				continue;
+			}
 			if (ret) {
 				why = "a right expectation was refused";
 				continue;
 			}
+			tries += try;
 			exchanges++;
 			m->prot = (m->prot & ~PTSEL_SW_MASK) | new_sw << PTSEL_SW_SHIFT;
 			if (new_t != m->target) {
@@ -293,8 +321,12 @@ static int run(u64 seed, unsigned long nops)
 	ptsel_partition_put(p);
 	if (why)
 		fprintf(stderr, "# seed %llu op %lu: %s\n", (unsigned long long)seed, op, why);
+	printf("# %lu exchanges (%lu without the mutex), %lu refused, %lu -EBUSY on huge leaves\n",
+	       exchanges, tries, refusals, busy);
 	ok(!why && exchanges && refusals && moves_seen && ad_changes &&
-	   ad_refusals, "leaf state, A/D and exchange model", seed);
+	   ad_refusals && tries && busy,
+	   "leaf state, A/D and exchange model (with and without the mutex)",
+	   seed);
 	return !!why;
 }
 
@@ -395,6 +427,69 @@ static void ad_checks(void)
 	ptsel_partition_put(p);
 }
 
+/* Called under the partition's update lock: the gate is closed. */
+static int try_in_iter(void *priv, u64 addr, u64 target, u64 size, u32 prot)
+{
+	struct ptsel_partition *p = priv;
+
+	return ptsel_partition_leaf_try_cmpxchg(p, addr, target, ptsel_sw(prot),
+						target, 3, NULL);
+}
+
+/* The exchange without the mutex, one case each. */
+static void try_checks(void)
+{
+	struct ptsel_partition *p = ptsel_partition_create(PTSEL_FORMAT_RADIX);
+	struct ptsel_walker *w = ptsel_walker_create();
+	const u64 t0 = 1ULL << 30;
+	struct ptsel_xlate x;
+	u64 gen = 0, seen = 0;
+
+	ptsel_walker_switch(w, p);
+	ok(!ptsel_partition_map(p, 0, t0, 2ULL << 20, PTSEL_PROT_READ) &&
+	   !ptsel_walker_translate(w, PAGE, &x) && x.level == 1,
+	   "try: a huge leaf, cached by the walker", 0);
+	ok(ptsel_partition_leaf_try_cmpxchg(p, PAGE, t0 + PAGE, 0, t0 + PAGE, 1,
+					    NULL) == -EBUSY &&
+	   !ptsel_partition_translate(p, PAGE, &x) && x.level == 1 &&
+	   !ptsel_sw(x.prot), "try: a huge leaf is -EBUSY, not split", 0);
+	ok(ptsel_partition_leaf_try_cmpxchg(p, PAGE, t0, 0, t0 + PAGE, 1,
+					    NULL) == -EAGAIN &&
+	   ptsel_partition_leaf_try_cmpxchg(p, PAGE, t0 + PAGE, 0, t0 + PAGE, 0,
+					    &gen) == 0 && gen == 0,
+	   "try: a huge leaf is compared; no change is no split", 0);
+	ok(ptsel_partition_leaf_try_cmpxchg(p, 4ULL << 20, 0, 0, 0, 1, NULL) ==
+	   -ENOENT && ptsel_partition_leaf_try_cmpxchg(p, PAGE, t0, 4, t0, 0,
+							NULL) == -EINVAL,
+	   "try: a hole, a bad state", 0);
+	ok(!ptsel_partition_leaf_cmpxchg(p, PAGE, t0 + PAGE, 0, t0 + PAGE, 1,
+					 NULL) &&
+	   !ptsel_walker_translate(w, PAGE, &x) && ptsel_sw(x.prot) == 1,
+	   "try: the locked exchange splits", 0);
+	ok(!ptsel_partition_leaf_try_cmpxchg(p, PAGE, t0 + PAGE, 1, t0 + PAGE, 2,
+					     NULL) &&
+	   !ptsel_walker_translate(w, PAGE, &x) && ptsel_sw(x.prot) == 2,
+	   "try: a 4K leaf changes; the walker forgot the old state", 0);
+	ok(ptsel_partition_leaf_try_cmpxchg(p, PAGE, t0 + PAGE, 1, t0 + PAGE, 0,
+					    NULL) == -EAGAIN,
+	   "try: a stale state is refused", 0);
+	ok(!ptsel_partition_leaf_try_cmpxchg(p, PAGE, t0 + PAGE, 2, 7 * PAGE, 0,
+					     &gen) && gen == 1 &&
+	   !ptsel_walker_translate(w, PAGE, &x) && x.target == 7 * PAGE &&
+	   ptsel_partition_lookup_update(p, PAGE, &seen, &x) == 1 && seen == 1,
+	   "try: a new target is a move with a generation", 0);
+	ok(ptsel_partition_leaves(p, PAGE, 2 * PAGE, try_in_iter, p) == -EBUSY &&
+	   !ptsel_partition_translate(p, PAGE, &x) && !ptsel_sw(x.prot),
+	   "try: -EBUSY while an update holds the partition", 0);
+	ok(!ptsel_partition_set_region(p, 0, 2ULL << 20, PTSEL_FORMAT_HASH, NULL) &&
+	   !ptsel_partition_leaf_try_cmpxchg(p, PAGE, 7 * PAGE, 0, 8 * PAGE, 3,
+					     NULL) &&
+	   !ptsel_walker_translate(w, PAGE, &x) && x.target == 8 * PAGE &&
+	   ptsel_sw(x.prot) == 3, "try: a hashed 4K leaf changes", 0);
+	ptsel_walker_destroy(w);
+	ptsel_partition_put(p);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long nops = 20000;
@@ -412,6 +507,7 @@ int main(int argc, char **argv)
 	printf("TAP version 13\n");
 	fixed_checks();
 	ad_checks();
+	try_checks();
 	for (c = 0; c < runs; c++)
 		rc |= run(seed + c, nops);
 	printf("1..%u\n", tests);

@@ -17,6 +17,11 @@ void shim_bug(const char *file, int line, const char *what);
 	 pthread_equal((l)->owner, pthread_self()))
 #define SINGLE_DEPTH_NESTING	1
 
+#define lockdep_assert(c) do {						\
+	if (!(c))							\
+		shim_bug(__FILE__, __LINE__, "lockdep_assert: " #c);	\
+} while (0)
+
 #define lockdep_assert_held(l) do {					\
 	if (!lockdep_is_held(l))					\
 		shim_bug(__FILE__, __LINE__, "lock not held: " #l);	\
