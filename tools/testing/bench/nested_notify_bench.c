@@ -29,6 +29,13 @@
  * L0's side (the module's task work, B2's relay thread in poll()) is
  * event-driven in both.
  *
+ * Whether a way costs more exits or kicks: KVM's statistics of both
+ * vCPUs over each paced run with the consumer in HLT, per doorbell:
+ * L0 exits of vCPU 0 (L2's) and of vCPU 1 (the consumer's), the
+ * consumer's HLT exits, those that KVM's halt polling ended (the MSI
+ * came while it polled) and the kicks that had to wake its sleeping
+ * thread.
+ *
  * Where the time goes: one paced run of B2 and of nested_notify with
  * the consumer in HLT, traced in L0 (kvm_exit, kvm_apic_accept_irq,
  * kvm_vcpu_wakeup, nn_deliver) on the trace clock "mono", one clock
@@ -65,6 +72,14 @@ struct result {
 	double rt_p50, rt_p90, rt_p99;	/* paced: quantiles of the doorbells' round trips */
 	double polled_p50, polled_p90, polled_p99;
 	double outliers, polled_outliers;	/* paced: round trips over 10x the median */
+	/*
+	 * Paced runs, per doorbell, from KVM's vCPU statistics: exits of
+	 * vCPU 0 (L2's, in L0) and vCPU 1 (the consumer's); the consumer's
+	 * HLT exits, those that KVM's halt polling ended (the interrupt
+	 * came while it polled, no sleep) and the kicks that had to wake
+	 * its sleeping thread.
+	 */
+	double x_vcpu0, x_vcpu1, halts, halt_polled, halt_woken;
 	unsigned long long bad, samples;
 };
 
@@ -134,9 +149,12 @@ static int one_run(const char *name, bool paced, bool poll, struct result *res)
 			    .paced = paced, .poll_tsc = poll ? poll_tsc : 0 };
 	struct relay r = { 0 };
 	pthread_t rt;
-	long x0;
+	static const char * const st1[] = { "exits", "halt_exits", "halt_successful_poll",
+					    "halt_wakeup" };
+	long x0, s1[4];
 	struct vmm v;
-	int sfd, ret;
+	int sfd, sfd1, ret;
+	unsigned int k;
 
 	ret = vmm_create(&v, nn ? VMM_MODULE : 0, &c);
 	if (ret) {
@@ -145,7 +163,10 @@ static int one_run(const char *name, bool paced, bool poll, struct result *res)
 		return -1;
 	}
 	sfd = ioctl(v.vcpu[0], KVM_GET_STATS_FD, NULL);
+	sfd1 = ioctl(v.vcpu[1], KVM_GET_STATS_FD, NULL);
 	x0 = mv_kvm_stat(sfd, "exits");
+	for (k = 0; k < 4; k++)
+		s1[k] = mv_kvm_stat(sfd1, st1[k]);
 	r.v = &v;
 	if (!nn && !b1)
 		pthread_create(&rt, NULL, relay_thread, &r);
@@ -164,9 +185,17 @@ static int one_run(const char *name, bool paced, bool poll, struct result *res)
 			v.ctl->irqs, v.ctl->irqs_unacked, v.ctl->disarms, v.ctl->sleeps,
 			v.ctl->polled);
 		close(sfd);
+		close(sfd1);
 		vmm_destroy(&v);
 		return -1;
 	}
+	for (k = 0; k < 4; k++)
+		s1[k] = mv_kvm_stat(sfd1, st1[k]) - s1[k];
+	res->x_vcpu1 = (double)s1[0] / n;
+	res->halts = (double)s1[1] / n;
+	res->halt_polled = (double)s1[2] / n;
+	res->halt_woken = (double)s1[3] / n;
+	close(sfd1);
 	in_shadow += v.ctl->irqs_in_shadow;
 	res->stall = (double)v.ctl->l2_tsc / n;
 	if (paced) {
@@ -191,6 +220,7 @@ static int one_run(const char *name, bool paced, bool poll, struct result *res)
 	res->l1_exits = (double)v.ctl->l1_exits_other / n;
 	/* L0 exits while L2 ran, per doorbell (L1's own exits included). */
 	res->l0_exits = (double)(mv_kvm_stat(sfd, "exits") - x0) / n;
+	res->x_vcpu0 = res->l0_exits;
 	/* Exits to the VMM: ioeventfd doorbells never leave the kernel. */
 	res->vmm_exits = nn || b1 ? 0 : (double)r.wakeups / n;
 	close(sfd);
@@ -247,6 +277,7 @@ static int measure(const char *name, struct result *med)
 	double s[RUNS], l[RUNS], bl[RUNS], r[RUNS], x1[RUNS], x0[RUNS], xv[RUNS];
 	double pl[RUNS], pf[RUNS], p50[RUNS], p90[RUNS], p99[RUNS];
 	double pp50[RUNS], pp90[RUNS], pp99[RUNS];
+	double kx0[RUNS], kx1[RUNS], kh[RUNS], khp[RUNS], khw[RUNS];
 	double out = 0, pout = 0;
 	unsigned long long shadow0 = in_shadow;
 	struct result res, paced, polled;
@@ -268,6 +299,11 @@ static int measure(const char *name, struct result *med)
 		pp50[i] = polled.rt_p50;
 		pp90[i] = polled.rt_p90;
 		pp99[i] = polled.rt_p99;
+		kx0[i] = paced.x_vcpu0;
+		kx1[i] = paced.x_vcpu1;
+		kh[i] = paced.halts;
+		khp[i] = paced.halt_polled;
+		khw[i] = paced.halt_woken;
 		out += paced.outliers;
 		pout += polled.outliers;
 		bl[i] = res.latency;
@@ -290,6 +326,11 @@ static int measure(const char *name, struct result *med)
 	med->polled_p99 = median(pp99);
 	med->outliers = out;
 	med->polled_outliers = pout;
+	med->x_vcpu0 = median(kx0);
+	med->x_vcpu1 = median(kx1);
+	med->halts = median(kh);
+	med->halt_polled = median(khp);
+	med->halt_woken = median(khw);
 	med->burst_latency = median(bl);
 	med->rate = median(r);
 	med->l1_exits = median(x1);
@@ -304,6 +345,9 @@ static int measure(const char *name, struct result *med)
 	printf("nested_notify_bench: %s, one in flight, consumer polling up to %llu TSC before HLT (each a median of %d runs' statistic): median %.0f (headline), mean %.0f, 90th percentile %.0f, 99th percentile %.0f TSC; %.0f%% of records found by polling; %.0f of %d round trips over 10x their run's median\n",
 	       name, poll_tsc, RUNS, med->polled_p50, med->polled_latency, med->polled_p90,
 	       med->polled_p99, 100 * med->polled, med->polled_outliers, RUNS * N_PACED);
+	printf("nested_notify_bench: %s, one in flight, consumer in HLT, per doorbell (KVM's vCPU statistics, each a median of %d runs): L0 exits of vCPU 0 (L2) %.2f, of vCPU 1 (consumer) %.2f; consumer's HLT exits %.2f, of which ended by KVM's halt polling %.2f; kicks that woke its sleeping thread %.2f\n",
+	       name, RUNS, med->x_vcpu0, med->x_vcpu1, med->halts, med->halt_polled,
+	       med->halt_woken);
 	printf("nested_notify_bench: %s: interrupts L1's consumer took inside its STI shadow, over the %d runs of each kind: %llu\n",
 	       name, RUNS, in_shadow - shadow0);
 	if (med->bad)
