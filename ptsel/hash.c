@@ -32,6 +32,7 @@
 #include <linux/bits.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
+#include <linux/build_bug.h>
 #include <linux/export.h>
 #include <linux/ptsel.h>
 #include <asm/barrier.h>
@@ -95,6 +96,9 @@ static int rehash(struct ptsel_hash *h, unsigned int order)
 	if (!t)
 		return -ENOMEM;
 	t->order = order;
+	/* Counts included that insert() took for an entry not yet placed. */
+	for (i = 0; i <= PTSEL_MAX_LEAF_LEVEL; i++)
+		t->nr_level[i] = old->nr_level[i];
 	for (i = 0; i < capacity(old->order); i++) {
 		u64 v = old->e[i].v;
 
@@ -118,15 +122,24 @@ static int insert(struct ptsel_hash *h, u64 addr, unsigned int level, u64 r)
 	unsigned int order = h->tab->order;
 	int ret;
 
-	/* Counted first: a lookup that can see the entry sees the count. */
-	WRITE_ONCE(h->nr_level[level], h->nr_level[level] + 1);
-	smp_wmb();	/* the count before the entry: see ptsel_hash_translate() */
+	/*
+	 * Counted first: a lookup that can see the entry sees the count. A
+	 * rehash below copies the count into the new generation.
+	 */
+	WRITE_ONCE(h->tab->nr_level[level], h->tab->nr_level[level] + 1);
+	/*
+	 * The count before the entry, and before any later store (a split
+	 * removes the big leaf after this). Pairs with the acquire of the
+	 * counts in ptsel_hash_translate().
+	 */
+	smp_wmb();
 	while (!hpte_place(h->tab, addr, level, r)) {
 		do {
 			ret = order < PTSEL_HASH_MAX_ORDER ? rehash(h, ++order) : -ENOMEM;
 		} while (ret == -ENOSPC);
 		if (ret) {
-			WRITE_ONCE(h->nr_level[level], h->nr_level[level] - 1);
+			WRITE_ONCE(h->tab->nr_level[level],
+				   h->tab->nr_level[level] - 1);
 			return ret;
 		}
 	}
@@ -141,7 +154,8 @@ static void remove_entry(struct ptsel_hash *h, struct ptsel_hpte *e)
 	/* Release: entries inserted before (by a split) are visible first. */
 	smp_store_release(&e->v, 0);
 	h->nr_entries--;
-	WRITE_ONCE(h->nr_level[level], h->nr_level[level] - 1);
+	/* After the release: see the acquire in ptsel_hash_translate(). */
+	WRITE_ONCE(h->tab->nr_level[level], h->tab->nr_level[level] - 1);
 }
 
 /* Halve the table while it is less than 1/8 full. Best effort. */
@@ -167,7 +181,6 @@ static void maybe_shrink(struct ptsel_hash *h)
 int ptsel_hash_init(struct ptsel_hash *h, unsigned int order, u64 limit,
 		    const struct ptsel_hash_ops *ops, void *priv)
 {
-	unsigned int i;
 
 	if (order < PTSEL_HASH_MIN_ORDER || order > PTSEL_HASH_MAX_ORDER ||
 	    limit < PTSEL_PAGE_SIZE || (limit & (limit - 1)) ||
@@ -176,9 +189,10 @@ int ptsel_hash_init(struct ptsel_hash *h, unsigned int order, u64 limit,
 	h->ops = ops;
 	h->priv = priv;
 	h->limit = limit;
+	/* The header is one line: see struct ptsel_htab. */
+	BUILD_BUG_ON(sizeof(struct ptsel_htab) != PTSEL_HLINE_BYTES);
 	h->nr_entries = 0;
-	for (i = 0; i <= PTSEL_MAX_LEAF_LEVEL; i++)
-		h->nr_level[i] = 0;
+	/* Zeroed: no entry, and no count. */
 	h->tab = ops->alloc(priv, ptsel_htab_bytes(order));
 	if (!h->tab)
 		return -ENOMEM;
@@ -232,7 +246,7 @@ static int visit(const struct ptsel_hash *h, unsigned int level, u64 start,
 	unsigned long i;
 	int ret;
 
-	if (!h->nr_level[level])
+	if (!t->nr_level[level])
 		return 0;
 	/* A probe reads up to two groups; a scan reads the whole table. */
 	if ((end - a) / sz * 2 * PTSEL_HPTEG_SLOTS <= capacity(t->order)) {
@@ -466,7 +480,14 @@ static bool lookup(const struct ptsel_htab *t, u64 addr, unsigned int level,
 			/* Old or new @r of a protection change: same target. */
 			*r = READ_ONCE(e[i].r);
 			smp_rmb();	/* @r before the second look at @v */
-			if (READ_ONCE(e[i].v) == v)
+			/*
+			 * Acquire: if the entry went away in between, the
+			 * loads after this one (the counts and entries of
+			 * the levels below, where a split put what
+			 * replaced it) see what remove_entry()'s release
+			 * published before the removal.
+			 */
+			if (smp_load_acquire(&e[i].v) == v)
 				return true;
 		}
 	}
@@ -496,7 +517,18 @@ int ptsel_hash_translate(const struct ptsel_hash *h, u64 addr,
 		return -EINVAL;
 	lines.n = 0;
 	for (level = PTSEL_MAX_LEAF_LEVEL; level >= 0; level--) {
-		if (!READ_ONCE(h->nr_level[level]))
+		/*
+		 * The counts of the generation @t, not of the current one:
+		 * an older generation is not changed after it is replaced,
+		 * and its counts match its entries. Acquire: the counts of
+		 * the levels below are read after this one. A split counts
+		 * its small leaves (the smp_wmb() in insert()) before
+		 * remove_entry() takes the count of the big one down: a
+		 * lookup that sees the big leaf's count drop must also see
+		 * the small leaves' count rise, or it skips both levels and
+		 * misses.
+		 */
+		if (!smp_load_acquire(&t->nr_level[level]))
 			continue;
 		if (lookup(t, addr, level, &r, &lines)) {
 			u64 sz = ptsel_level_size(level);

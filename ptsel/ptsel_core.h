@@ -93,14 +93,25 @@ struct ptsel_hpte {
 /**
  * struct ptsel_htab - one generation of a hashed table
  * @order: the table has 2^@order groups of PTSEL_HPTEG_SLOTS entries
- * @pad: fills the header to one line, so that with a table that starts
- *	 PTSEL_HLINE_BYTES aligned (the memory providers must see to it)
- *	 every half group is exactly one cache line
+ * @nr_level: valid entries of this generation per leaf level; an entry
+ *	      is counted before it is inserted and uncounted after it is
+ *	      removed. A lookup skips the levels whose count is zero, so
+ *	      the counts live with the entries they count: a lookup that
+ *	      loaded an older generation reads that generation's counts,
+ *	      frozen when it was replaced.
+ * @header: fills the header to one line, so that with a table that
+ *	    starts PTSEL_HLINE_BYTES aligned (the memory providers must see
+ *	    to it) every half group is exactly one cache line
  * @e: the entries, group by group
  */
 struct ptsel_htab {
-	unsigned int order;
-	u8 pad[PTSEL_HLINE_BYTES - sizeof(unsigned int)];
+	union {
+		struct {
+			unsigned int order;
+			unsigned long nr_level[PTSEL_MAX_LEAF_LEVEL + 1];
+		};
+		u8 header[PTSEL_HLINE_BYTES];
+	};
 	struct ptsel_hpte e[];
 };
 
@@ -121,8 +132,6 @@ struct ptsel_hash_ops {
  * struct ptsel_hash - a hashed (POWER style) table
  * @tab: current generation; lookups load it with acquire semantics
  * @nr_entries: valid entries
- * @nr_level: valid entries per leaf level; an entry is counted before
- *	      it is inserted and uncounted after it is removed
  * @limit: first input address that cannot be mapped
  * @ops: memory provider
  * @priv: cookie for @ops
@@ -130,7 +139,6 @@ struct ptsel_hash_ops {
 struct ptsel_hash {
 	struct ptsel_htab *tab;
 	unsigned long nr_entries;
-	unsigned long nr_level[PTSEL_MAX_LEAF_LEVEL + 1];
 	u64 limit;
 	const struct ptsel_hash_ops *ops;
 	void *priv;

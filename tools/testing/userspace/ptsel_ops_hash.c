@@ -45,8 +45,8 @@ void ops_check_hash(const struct ptsel_hash *h)
 	CHECK(n == h->nr_entries, "%lu valid entries, nr_entries %lu", n,
 	      h->nr_entries);
 	for (i = 0; i <= PTSEL_MAX_LEAF_LEVEL; i++)
-		CHECK(per[i] == h->nr_level[i], "level %lu: %lu entries, count %lu",
-		      i, per[i], h->nr_level[i]);
+		CHECK(per[i] == h->tab->nr_level[i], "level %lu: %lu entries, count %lu",
+		      i, per[i], h->tab->nr_level[i]);
 }
 
 

@@ -3,8 +3,14 @@
 #ifndef _SHIM_LINUX_COMPILER_H
 #define _SHIM_LINUX_COMPILER_H
 
+#ifdef SHIM_WEAKMEM
+#include <shim_weakmem.h>
+#define READ_ONCE(x)		shim_wm_read(&(x), __ATOMIC_RELAXED, false)
+#define WRITE_ONCE(x, val)	shim_wm_write(&(x), (val), __ATOMIC_RELAXED)
+#else
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WRITE_ONCE(x, val)	__atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
+#endif
 
 /* sparse's lock context annotations; nothing to check here. */
 #define __acquires(...)

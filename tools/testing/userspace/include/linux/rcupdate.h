@@ -25,6 +25,8 @@ extern __thread int shim_rcu_depth;
 void shim_bug(const char *file, int line, const char *what);
 void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
 void synchronize_rcu(void);
+/* If set, synchronize_rcu() calls it first, from the updater's thread. */
+extern void (*shim_sync_hook)(void);
 void rcu_barrier(void);
 void shim_rcu_quiesce(void);
 void kvfree_rcu_mightsleep(void *mem);
@@ -40,8 +42,16 @@ static inline void rcu_read_unlock(void)
 		shim_bug(__FILE__, __LINE__, "read-side section closed twice");
 }
 
+#ifdef SHIM_WEAKMEM
+/*
+ * As in the kernel, only loads through the pointer are ordered after
+ * it: the model takes it as a plain load.
+ */
+#define rcu_dereference(p)	shim_wm_read(&(p), __ATOMIC_ACQUIRE, false)
+#else
 /* Pairs with rcu_assign_pointer(): the pointee is initialized. */
 #define rcu_dereference(p)	smp_load_acquire(&(p))
+#endif
 #define rcu_dereference_protected(p, c) ({				\
 	if (!(c))							\
 		shim_bug(__FILE__, __LINE__, "unprotected: " #c);	\
