@@ -98,7 +98,7 @@ int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
 	out->gpa = table + (gva & (PTSEL_PAGE_SIZE - 1));
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_guest_walk, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_guest_walk);
 
 /*
  * The guest-walk cache: the translations of one guest-virtual range,

@@ -221,3 +221,4 @@ kunit_test_suites(&ptsel_gwalk_cache_suite);
 MODULE_DESCRIPTION("KUnit tests for ptsel's guest-walk cache");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PTSEL);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

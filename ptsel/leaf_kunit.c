@@ -323,3 +323,4 @@ kunit_test_suites(&ptsel_leaf_suite);
 MODULE_DESCRIPTION("KUnit tests for ptsel's leaf state and exchange");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(PTSEL);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

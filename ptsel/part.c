@@ -602,7 +602,7 @@ int ptsel_partition_protect(struct ptsel_partition *p, u64 addr, u64 size,
 		return -EINVAL;
 	return range_update(p, addr, size, span_protect, &op);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_partition_protect, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_partition_protect);
 
 /*
  * The move log's "the caller serializes writers and readers" is
@@ -685,7 +685,7 @@ out:
 	part_unlock(p);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_partition_remap, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_partition_remap);
 
 static int copy_leaf(void *priv, const struct ptsel_leaf *l)
 {
@@ -839,7 +839,7 @@ int ptsel_partition_set_region(struct ptsel_partition *p, u64 addr, u64 size,
 {
 	return set_region(p, addr, size, format, leaves, false);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_partition_set_region, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_partition_set_region);
 
 /**
  * ptsel_partition_convert() - convert a declared region to a format
@@ -862,7 +862,7 @@ int ptsel_partition_convert(struct ptsel_partition *p, u64 addr, u64 size,
 		return -EINVAL;
 	return set_region(p, addr, size, format, leaves, true);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_partition_convert, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_partition_convert);
 
 
 /**
@@ -947,7 +947,7 @@ void ptsel_partition_stats(struct ptsel_partition *p,
 	spin_unlock_irq(&p->move_lock);
 	mutex_unlock(&p->lock);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_partition_stats, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_partition_stats);
 
 /* The leaf exchange of @cx in the table of @format. */
 static int format_leaf_update(struct ptsel_partition *p, u32 format,
@@ -1256,4 +1256,4 @@ int ptsel_partition_leaves(struct ptsel_partition *p, u64 start, u64 end,
 	part_unlock(p);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaves, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_partition_leaves);

@@ -34,6 +34,70 @@
 #define PTSEL_EXPORT_FOR_TESTS(sym)	EXPORT_SYMBOL_IF_KUNIT(sym)
 #endif
 
+/*
+ * Partition, walker and guest-walk calls that no consumer makes: the
+ * ioctl ABI (dev.c), the sysfs counters and the tests use them. They
+ * are exported for the KUnit suites only (PTSEL_EXPORT_FOR_TESTS).
+ */
+/**
+ * struct ptsel_partition_stats - state of one partition
+ * @mapped_pages: 4 KiB pages mapped
+ * @table_bytes: table memory held (radix tables and hashed table)
+ * @regions: regions declared
+ * @conversions: completed region conversions
+ * @hash_resizes: resizes of the hashed table
+ * @generation: move generation (bumped by every ptsel_partition_remap())
+ */
+struct ptsel_partition_stats {
+	u64 mapped_pages;
+	u64 table_bytes;
+	u64 regions;
+	u64 conversions;
+	u64 hash_resizes;
+	u64 generation;
+};
+
+/**
+ * struct ptsel_walker_stats - counters of one walker
+ * @tlb: the TLB's counters
+ * @wc_hits: walks that the walk cache let start below the root
+ * @wc_misses: walks that started at the root
+ * @wc_overrides: walk-cache fills that replaced the same walk's entry
+ * @walks: translations that reached the tables
+ * @walk_mem_refs: table cache lines those walks read
+ */
+struct ptsel_walker_stats {
+	struct ptsel_tlb_stats tlb;
+	u64 wc_hits, wc_misses, wc_overrides;
+	u64 walks, walk_mem_refs;
+};
+
+int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
+		     unsigned int levels, u64 gva, struct ptsel_gwalk *out);
+
+int ptsel_partition_set_region(struct ptsel_partition *p, u64 addr, u64 size,
+			       u32 format, u32 *leaves);
+int ptsel_partition_convert(struct ptsel_partition *p, u64 addr, u64 size,
+			    u32 format, u32 *leaves);
+int ptsel_partition_protect(struct ptsel_partition *p, u64 addr, u64 size,
+			    u32 prot);
+int ptsel_partition_remap(struct ptsel_partition *p, u64 addr, u64 size,
+			  u64 target);
+void ptsel_partition_stats(struct ptsel_partition *p,
+			   struct ptsel_partition_stats *st);
+void ptsel_walker_stats(struct ptsel_walker *w, struct ptsel_walker_stats *st);
+
+/*
+ * Called once per leaf by ptsel_partition_leaves(): the leaf's
+ * first input address, its output address, its size (4K, 2M or 1G) and
+ * its PTSEL_PROT_* and software bits. Non-zero stops the iteration.
+ */
+typedef int (*ptsel_part_leaf_fn)(void *priv, u64 addr, u64 target, u64 size,
+				  u32 prot);
+
+int ptsel_partition_leaves(struct ptsel_partition *p, u64 start, u64 end,
+				  ptsel_part_leaf_fn fn, void *priv);
+
 #define PTSEL_SHIFT		12
 #define PTSEL_PAGE_SIZE		(1ULL << PTSEL_SHIFT)
 #define PTSEL_LEVEL_BITS	9

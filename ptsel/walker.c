@@ -324,7 +324,7 @@ void ptsel_walker_stats(struct ptsel_walker *w, struct ptsel_walker_stats *st)
 	add_stats(st, w);
 	spin_unlock(&w->lock);
 }
-EXPORT_SYMBOL_NS_GPL(ptsel_walker_stats, PTSEL);
+PTSEL_EXPORT_FOR_TESTS(ptsel_walker_stats);
 
 /* Sum over every walker, gone ones included. */
 void ptsel_walkers_stats(struct ptsel_walker_stats *st)

@@ -86,9 +86,6 @@ struct ptsel_gwalk {
 	u64 pte_gpa[5];
 };
 
-int ptsel_guest_walk(const struct ptsel_gwalk_ops *ops, void *priv, u64 cr3,
-		     unsigned int levels, u64 gva, struct ptsel_gwalk *out);
-
 /**
  * struct ptsel_gwalk_key - what a cached guest walk was made for
  * @cr3: guest CR3 of the walk
@@ -141,40 +138,6 @@ int ptsel_gwalk_cache_gpa(const struct ptsel_gwalk_cache *c, u64 gva, u32 len,
 			  u64 *gpa);
 void ptsel_gwalk_cache_invalidate(struct ptsel_gwalk_cache *c);
 
-
-/**
- * struct ptsel_partition_stats - state of one partition
- * @mapped_pages: 4 KiB pages mapped
- * @table_bytes: table memory held (radix tables and hashed table)
- * @regions: regions declared
- * @conversions: completed region conversions
- * @hash_resizes: resizes of the hashed table
- * @generation: move generation (bumped by every ptsel_partition_remap())
- */
-struct ptsel_partition_stats {
-	u64 mapped_pages;
-	u64 table_bytes;
-	u64 regions;
-	u64 conversions;
-	u64 hash_resizes;
-	u64 generation;
-};
-
-/**
- * struct ptsel_walker_stats - counters of one walker
- * @tlb: the TLB's counters
- * @wc_hits: walks that the walk cache let start below the root
- * @wc_misses: walks that started at the root
- * @wc_overrides: walk-cache fills that replaced the same walk's entry
- * @walks: translations that reached the tables
- * @walk_mem_refs: table cache lines those walks read
- */
-struct ptsel_walker_stats {
-	struct ptsel_tlb_stats tlb;
-	u64 wc_hits, wc_misses, wc_overrides;
-	u64 walks, walk_mem_refs;
-};
-
 /* ptsel_partition_set_limits(): follow the knob, as a new partition does. */
 #define PTSEL_LIMIT_KNOB	(~0UL)
 
@@ -183,30 +146,19 @@ void ptsel_partition_put(struct ptsel_partition *p);
 void ptsel_partition_set_limits(struct ptsel_partition *p,
 				unsigned long table_pages,
 				unsigned long mapped_pages);
-int ptsel_partition_set_region(struct ptsel_partition *p, u64 addr, u64 size,
-			       u32 format, u32 *leaves);
-int ptsel_partition_convert(struct ptsel_partition *p, u64 addr, u64 size,
-			    u32 format, u32 *leaves);
 int ptsel_partition_map(struct ptsel_partition *p, u64 addr, u64 target,
 			u64 size, u32 prot);
 int ptsel_partition_unmap(struct ptsel_partition *p, u64 addr, u64 size);
-int ptsel_partition_protect(struct ptsel_partition *p, u64 addr, u64 size,
-			    u32 prot);
-int ptsel_partition_remap(struct ptsel_partition *p, u64 addr, u64 size,
-			  u64 target);
 int ptsel_partition_translate(struct ptsel_partition *p, u64 addr,
 			      struct ptsel_xlate *out);
 int ptsel_partition_lookup_update(struct ptsel_partition *p, u64 addr,
 				  u64 *gen, struct ptsel_xlate *out);
-void ptsel_partition_stats(struct ptsel_partition *p,
-			   struct ptsel_partition_stats *st);
 
 struct ptsel_walker *ptsel_walker_create(void);
 void ptsel_walker_destroy(struct ptsel_walker *w);
 bool ptsel_walker_switch(struct ptsel_walker *w, struct ptsel_partition *p);
 int ptsel_walker_translate(struct ptsel_walker *w, u64 addr,
 			   struct ptsel_xlate *out);
-void ptsel_walker_stats(struct ptsel_walker *w, struct ptsel_walker_stats *st);
 
 /*
  * Per-leaf software state: two bits a consumer keeps in each leaf next
@@ -242,14 +194,6 @@ static inline u32 ptsel_sw(u32 prot)
 	return (prot & PTSEL_SW_MASK) >> PTSEL_SW_SHIFT;
 }
 
-/*
- * Called once per leaf by ptsel_partition_leaves(): the leaf's
- * first input address, its output address, its size (4K, 2M or 1G) and
- * its PTSEL_PROT_* and software bits. Non-zero stops the iteration.
- */
-typedef int (*ptsel_part_leaf_fn)(void *priv, u64 addr, u64 target, u64 size,
-				  u32 prot);
-
 int ptsel_partition_leaf_cmpxchg(struct ptsel_partition *p, u64 addr,
 				 u64 old_target, u32 old_sw, u64 new_target,
 				 u32 new_sw, u64 *gen);
@@ -258,7 +202,5 @@ int ptsel_partition_leaf_try_cmpxchg(struct ptsel_partition *p, u64 addr,
 				     u64 new_target, u32 new_sw, u64 *gen);
 int ptsel_partition_leaf_ad(struct ptsel_partition *p, u64 addr, u64 target,
 			    u32 set, u32 clear, u32 *prot);
-int ptsel_partition_leaves(struct ptsel_partition *p, u64 start, u64 end,
-				  ptsel_part_leaf_fn fn, void *priv);
 
 #endif /* _MEMVIRT_PTSEL_H */
