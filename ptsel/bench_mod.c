@@ -397,6 +397,7 @@ static int setup(struct bench *b)
 		return -ENOMEM;
 	/* No limit of the knobs should stop a benchmark that fits memory. */
 	ptsel_partition_set_limits(b->radix, 0, 0);
+	ptsel_partition_set_limits(b->hash, 0, 0);
 	ptsel_walker_switch(b->walker, b->radix);
 	for (i = 0; i < b->n; i++) {
 		u64 a = key_addr(get_random_u32_below(4 * b->n));

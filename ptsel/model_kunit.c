@@ -74,10 +74,16 @@ static void model_below_limit(struct kunit *test)
 	model_window(test, 2);
 }
 
+static void model_at_37g(struct kunit *test)
+{
+	model_window(test, 3);
+}
+
 static struct kunit_case ptsel_model_cases[] = {
 	KUNIT_CASE_SLOW(model_low),
 	KUNIT_CASE_SLOW(model_across_512g),
 	KUNIT_CASE_SLOW(model_below_limit),
+	KUNIT_CASE_SLOW(model_at_37g),
 	{}
 };
 

@@ -45,7 +45,7 @@ const u64 pm_window[PM_WINDOWS] = {
 	0,				/* low */
 	(1ULL << 39) - (4ULL << 30),	/* across a top-level radix entry */
 	PM_SPACE - PM_WINDOW,		/* right below the limit */
-	37ULL << 30,
+	37ULL << 30,			/* 1G aligned, not 512G: 1G leaves */
 };
 
 #define pm_fail(m, fmt, ...) do {					\

@@ -402,8 +402,9 @@ static void wc_fill(struct ptsel_wcache *wc, u64 asid, unsigned int walker,
 /*
  * Walk down from table @t at @level; with @seen, note every table
  * entered below @level there, by level. Returns the level it stopped
- * at in @stop, and with @at the table it stopped in. Inline: without @seen it is the whole translation of a
- * walk that caches nothing, and compiles to the bare loop.
+ * at in @stop, and with @at the table it stopped in. Inline: without
+ * @seen it is the whole translation of a walk that caches nothing, and
+ * compiles to the bare loop.
  */
 static inline int walk_down(const u64 *t, unsigned int level, u64 addr,
 			    struct ptsel_xlate *out, const u64 **seen,

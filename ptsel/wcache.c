@@ -131,7 +131,8 @@ PTSEL_EXPORT_FOR_TESTS(ptsel_wc_bytes);
 
 /*
  * Empty every entry and bucket, forget every tracked entry, and end a
- * burst (its walks look at @last, which is gone).
+ * burst: the cache starts afresh. (A burst's walks read no entry, so
+ * ptsel_wc_flush_asid() lets one go on.)
  */
 static void wc_reset(struct ptsel_wcache *wc)
 {
@@ -537,6 +538,7 @@ void ptsel_wc_flush_asid(struct ptsel_wcache *wc, u64 asid)
 
 	wc->stats.flushes++;
 	wc->gen++;
+	/* A burst goes on: its walks start at the root and read no entry. */
 	if (wc->last.asid == asid)
 		wc->last.tag = PTSEL_WC_NO_TAG;
 	for (i = 0; i < wc->nr_entries; i++) {
