@@ -226,10 +226,15 @@ static int mc_offline_reserve(struct mc_host *h, unsigned long pfn)
 	return xa_reserve(&h->offlined, pfn, GFP_KERNEL);
 }
 
-static void mc_offline_record(struct mc_host *h, unsigned long pfn, bool ok)
+/* How a recorded page went offline: its record's value. */
+enum { MC_OFF_NONE, MC_OFF_SOFT, MC_OFF_LOST };
+
+/* @how: MC_OFF_SOFT (data moved) or MC_OFF_LOST (memory_failure()). */
+static void mc_offline_record(struct mc_host *h, unsigned long pfn, bool ok,
+			      unsigned int how)
 {
 	if (ok)
-		xa_store(&h->offlined, pfn, xa_mk_value(1), GFP_KERNEL);
+		xa_store(&h->offlined, pfn, xa_mk_value(how), GFP_KERNEL);
 	else
 		xa_release(&h->offlined, pfn);
 }
@@ -244,17 +249,22 @@ static bool mc_offlined_by_us(struct mc_host *h, unsigned long pfn)
  * page someone else put back in service (hwpoison's unpoison-pfn) is in
  * use again and no longer this host's: its record goes, lest a poison
  * someone else sets later be taken for this host's.
+ *
+ * Return: MC_OFF_NONE if not, else how it went offline (MC_OFF_*).
  */
-static bool mc_offline_ours(struct mc_host *h, unsigned long pfn,
-			    struct page *page)
+static unsigned int mc_offline_ours(struct mc_host *h, unsigned long pfn,
+				    struct page *page)
 {
+	void *entry;
+
 	lockdep_assert_held(mc_page_lock(h, pfn));
-	if (!page || !mc_offlined_by_us(h, pfn))
-		return false;
+	entry = page ? xa_load(&h->offlined, pfn) : NULL;
+	if (!entry)
+		return MC_OFF_NONE;
 	if (PageHWPoison(page))
-		return true;
+		return xa_to_value(entry);
 	xa_erase(&h->offlined, pfn);
-	return false;
+	return MC_OFF_NONE;
 }
 
 static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
@@ -311,7 +321,7 @@ static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
 	 * Given up on, it may still go offline later: then it stays
 	 * offline, not recorded, and is never put back by this host.
 	 */
-	mc_offline_record(h, pfn, !ret);
+	mc_offline_record(h, pfn, !ret, MC_OFF_SOFT);
 	if (!ret)
 		atomic64_inc(&h->stat[MC_ST_OFFLINED]);
 out:
@@ -336,7 +346,7 @@ static int mc_hard_offline(struct mc_host *h, u64 seq, unsigned long pfn,
 	ret = memory_failure(pfn, h->simulated ? MF_SW_SIMULATED : 0);
 	/* 0: the page is isolated from its users; this host may return it. */
 	taken = !ret;
-	mc_offline_record(h, pfn, taken);
+	mc_offline_record(h, pfn, taken, MC_OFF_LOST);
 	/* Poisoned already, by someone else: offline, but not ours. */
 	if (ret == -EHWPOISON)
 		ret = 0;
@@ -467,8 +477,8 @@ static void mc_action_fn(struct work_struct *w)
 		.hard_repair = READ_ONCE(h->hard_repair),
 		.caps = &h->caps,
 	};
+	unsigned int delay, how;
 	u32 plan, done = 0;
-	unsigned int delay;
 	bool hard, poisoned;
 	int ret = 0;
 
@@ -483,11 +493,18 @@ static void mc_action_fn(struct work_struct *w)
 	poisoned = page && PageHWPoison(page);
 	in.page_online = page && !poisoned;
 	/*
+	 * Taken offline by this host under an earlier record: offline
+	 * memory, repaired and returned to service (see mc_policy()).
+	 */
+	how = mc_offline_ours(h, pfn, page);
+	in.offline_ours = how != MC_OFF_NONE;
+	in.offline_lost = how == MC_OFF_LOST;
+	/*
 	 * Poisoned, but not by this host: its owner's still. Neither
 	 * online (an offline would take the poison for this host's) nor
 	 * offline (a repair would run under its owner): see mc_policy().
 	 */
-	in.poisoned_foreign = !mc_offline_ours(h, pfn, page) && poisoned;
+	in.poisoned_foreign = !in.offline_ours && poisoned;
 	in.evac_mapped = in.page_online && mc_evac_mapped(pfn);
 	plan = mc_policy(&in);
 	hard = plan & MAINT_CMD_ACT_HARD_PPR;

@@ -348,6 +348,11 @@ bool mc_caps_can_spare(const struct mc_caps *c);
  *	from its owner, or someone else poisoned it); @page_online is
  *	then ignored. A page this host took offline, or memory that is
  *	not online, has neither set.
+ * @offline_ours: the HPA is a page this host took offline under an
+ *	earlier record, recorded and poisoned still; @page_online is then
+ *	ignored. Never set with @poisoned_foreign (which wins if it is).
+ * @offline_lost: with @offline_ours, the page went offline for lost
+ *	data (memory_failure()): the device may hold its poison still.
  * @auto_repair: the device's auto_repair knob
  * @hard_repair: repair_mode is "hard"
  * @caps: the device's capabilities
@@ -357,6 +362,8 @@ struct mc_policy_in {
 	bool evac_mapped;
 	bool page_online;
 	bool poisoned_foreign;
+	bool offline_ours;
+	bool offline_lost;
 	bool auto_repair;
 	bool hard_repair;
 	const struct mc_caps *caps;

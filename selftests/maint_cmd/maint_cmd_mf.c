@@ -1285,11 +1285,13 @@ TEST_F(mf, record_on_a_page_poisoned_by_another_leaves_it_to_its_owner)
 
 /*
  * A page of node 1 holding pattern @seq, which the host took offline
- * and, auto_repair off, left unrepaired: its frame and DPA.
+ * and, auto_repair off, left unrepaired: its frame and DPA. With
+ * @lost, the record was uncorrectable: the page went offline by
+ * memory_failure() and its data is gone (the caller must not touch it).
  */
 static uint8_t *mf_offline_unrepaired(struct __test_metadata *_metadata,
-				      const char *dev, int seq, uint64_t *pfn,
-				      long long *dpa)
+				      const char *dev, int seq, bool lost,
+				      uint64_t *pfn, long long *dpa)
 {
 	struct maint_cmd_event e;
 	uint8_t *buf;
@@ -1299,12 +1301,64 @@ static uint8_t *mf_offline_unrepaired(struct __test_metadata *_metadata,
 	buf = mf_page(_metadata, dev, seq, pfn, dpa);
 	fd = mc_open_events(dev, O_RDONLY);
 	ASSERT_LE(0, fd);
-	mf_inject_wait(_metadata, dev, fd, "gm", *dpa, "1 maint", &e);
+	mf_inject_wait(_metadata, dev, fd, "gm", *dpa,
+		       lost ? "2 uncorrectable" : "1 maint", &e);
 	close(fd);
 	EXPECT_EQ(0, e.result);
-	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE, e.actions);
+	EXPECT_EQ(lost ? MAINT_CMD_ACT_HARD_OFFLINE : MAINT_CMD_ACT_SOFT_OFFLINE,
+		  e.actions);
 	ASSERT_EQ(1, mc_hwpoisoned(*pfn));
 	return buf;
+}
+
+/*
+ * A page the host took offline under an earlier record and left
+ * unrepaired (auto_repair off) is offline memory: when a later record
+ * for it comes with auto_repair on, the page is repaired and returned
+ * to service. A page that went offline for lost data comes back only
+ * after its poison is cleared, even when the later record is a
+ * corrected error.
+ */
+TEST_F(mf, page_offline_from_an_earlier_record_is_repaired_and_returned)
+{
+	struct maint_cmd_event e;
+	long long dpa;
+	uint64_t pfn;
+	uint32_t want;
+	uint8_t *buf;
+	int fd, round;
+
+	for (round = 0; round < 2; round++) {
+		bool lost = round;
+
+		if (round)
+			mf_recreate(_metadata, self, "nid=1");
+		buf = mf_offline_unrepaired(_metadata, self->dev, 81 + round,
+					    lost, &pfn, &dpa);
+		EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+		ASSERT_EQ(0, mc_dev_write(self->dev, "auto_repair", "1"));
+		fd = mc_open_events(self->dev, O_RDONLY);
+		ASSERT_LE(0, fd);
+		mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "1 maint", &e);
+		want = MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_UNPOISON |
+		       (lost ? MAINT_CMD_ACT_CLEAR_POISON : 0);
+		EXPECT_EQ(0, e.result) TH_LOG("lost %d", lost);
+		EXPECT_EQ(want, e.planned) TH_LOG("lost %d", lost);
+		EXPECT_EQ(want, e.actions) TH_LOG("lost %d", lost);
+		EXPECT_EQ(0, mc_hwpoisoned(pfn)) TH_LOG("lost %d", lost);
+		EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+		EXPECT_EQ(1, mc_dev_read(self->dev, "repaired"));
+		EXPECT_EQ(lost, mc_dev_read(self->dev, "poison_cleared"));
+		EXPECT_EQ(1, mc_dev_read(self->dev, "unpoisoned"));
+		EXPECT_EQ(!lost, mc_dev_read(self->dev, "offlined"));
+		EXPECT_EQ(lost, mc_dev_read(self->dev, "hard_offlined"));
+		EXPECT_EQ(0, mc_dev_read(self->dev, "failed"));
+		/* Moved intact by the soft offline; lost otherwise. */
+		if (!lost)
+			EXPECT_TRUE(mc_check(buf, 81));
+		close(fd);
+		munmap(buf, MC_PAGE);
+	}
 }
 
 /*
@@ -1320,7 +1374,7 @@ TEST_F(mf, page_returned_by_another_is_no_longer_the_hosts)
 	uint8_t *buf;
 
 	mf_recreate(_metadata, self, "nid=1 offline_only=1");
-	buf = mf_offline_unrepaired(_metadata, self->dev, 61, &pfn, &dpa);
+	buf = mf_offline_unrepaired(_metadata, self->dev, 61, false, &pfn, &dpa);
 	if (mf_unpoison_other(pfn))
 		SKIP(goto out, "no %s", MF_UNPOISON);
 	ASSERT_EQ(0, mc_hwpoisoned(pfn));
@@ -1364,7 +1418,7 @@ TEST_F(mf, unrepaired_page_stays_offline_after_removal_and_is_named)
 	uint8_t *buf;
 	int kmsg;
 
-	buf = mf_offline_unrepaired(_metadata, self->dev, 71, &pfn, &dpa);
+	buf = mf_offline_unrepaired(_metadata, self->dev, 71, false, &pfn, &dpa);
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_LE(0, kmsg);
 	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));

@@ -255,22 +255,29 @@ static void repair_check_model(void)
 
 static void policy_rules(void)
 {
-	unsigned int x, bad = 0, n = 0, repairs = 0, foreign = 0;
+	unsigned int x, bad = 0, n = 0, repairs = 0, foreign = 0, returns = 0;
 
-	for (x = 0; x < (1U << 23); x++) {
+	for (x = 0; x < (1U << 24); x++) {
 		struct mc_event ev = { 0 };
 		struct mc_caps c = { .discovered = true };
 		struct mc_policy_in in = { .ev = &ev, .caps = &c };
 		bool lost = x & 1, needs = x & 2, canclear, canppr, offline_only;
 		bool askspare = x & (1 << 18), canspare, spare, block, online;
+		bool ours, held;
 		u32 a, page, fix;
 
 		ev.descriptor = lost ? MC_DESC_UNCORRECTABLE : 0;
 		ev.flags = needs ? MC_EVF_MAINT_NEEDED : 0;
 		in.page_online = x & 4;
-		in.poisoned_foreign = x & (1 << 22);
-		/* poisoned, not ours: page_online does not count */
-		online = in.page_online && !in.poisoned_foreign;
+		/* the page's state: neither, poisoned by another, or ours */
+		in.poisoned_foreign = ((x >> 22) & 3) == 1;
+		in.offline_ours = (x >> 23) & 1;
+		in.offline_lost = ((x >> 22) & 3) == 3;
+		ours = in.offline_ours;
+		/* the device may hold poison there: this record's or earlier */
+		held = lost || in.offline_lost;
+		/* poisoned, not ours, or offline by our hand: not online */
+		online = in.page_online && !in.poisoned_foreign && !ours;
 		in.evac_mapped = x & 8;
 		in.auto_repair = x & 16;
 		in.hard_repair = x & 32;
@@ -350,13 +357,29 @@ static void policy_rules(void)
 		bad += online && (a & fix) && !page;
 		bad += online && offline_only && (a & fix) &&
 		       !(a & (MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_HARD_OFFLINE));
-		/* back in service only after a repair, and lost data after a clear */
+		/*
+		 * back in service only after a repair, lost data (now or
+		 * when it went offline) after a clear, and only a page
+		 * this host took offline, in this action or earlier
+		 */
 		bad += (a & MAINT_CMD_ACT_UNPOISON) && !(a & fix);
-		bad += (a & MAINT_CMD_ACT_UNPOISON) && lost &&
+		bad += (a & MAINT_CMD_ACT_UNPOISON) && held &&
 		       !(a & MAINT_CMD_ACT_CLEAR_POISON);
-		bad += (a & MAINT_CMD_ACT_UNPOISON) &&
+		bad += (a & MAINT_CMD_ACT_UNPOISON) && !ours &&
 		       !(a & (MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_HARD_OFFLINE));
-		bad += (a & MAINT_CMD_ACT_CLEAR_POISON) && !lost;
+		bad += (a & MAINT_CMD_ACT_CLEAR_POISON) && !held;
+		/*
+		 * offline by this host's hand under an earlier record: once
+		 * repaired, it comes back, after a clear where one is due
+		 */
+		if (ours && (a & fix)) {
+			returns++;
+			bad += !(a & MAINT_CMD_ACT_UNPOISON) != (held && !canclear);
+		}
+		/* and it is repaired when everything allows it */
+		bad += ours && (lost || needs) && in.auto_repair &&
+		       !(ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE) &&
+		       (spare || (canppr && (c.host & MC_HOST_PPR))) && !(a & fix);
 		/*
 		 * poisoned, not ours: its owner's. Nothing done to the page
 		 * (no offline, evacuation, DMA block, clear or return), and
@@ -382,9 +405,9 @@ static void policy_rules(void)
 			bad += online && !(a & MAINT_CMD_ACT_UNPOISON);
 		}
 	}
-	printf("# policy: %u inputs, %u with a repair expected, %u repairs expected on a page poisoned by another\n",
-	       n, repairs, foreign);
-	ok(!bad && repairs && foreign, "the policy keeps its rules over every input");
+	printf("# policy: %u inputs, %u with a repair expected, %u repairs expected on a page poisoned by another, %u repairs of a page offline by our hand\n",
+	       n, repairs, foreign, returns);
+	ok(!bad && repairs && foreign && returns, "the policy keeps its rules over every input");
 	ok(mc_repair_allowed(true, false) && mc_repair_allowed(false, true) &&
 	   !mc_repair_allowed(false, false),
 	   "repair: reported this boot, or offline memory");
