@@ -1604,3 +1604,23 @@ int mc_poison_next(u64 from, const struct mc_poison_hdr *h,
 	return 1;
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_poison_next);
+
+/**
+ * mc_media_overlap() - do two devices' media share a page?
+ * @a: first pfn of one
+ * @na: its pages
+ * @b: first pfn of the other
+ * @nb: its pages
+ *
+ * Context: any; pure.
+ * Return: true if [@a, @a + @na) and [@b, @b + @nb) intersect; an
+ * empty range intersects nothing.
+ */
+bool mc_media_overlap(unsigned long a, unsigned long na, unsigned long b,
+		      unsigned long nb)
+{
+	if (!na || !nb)
+		return false;
+	return a < b ? b - a < na : a - b < nb;
+}
+EXPORT_SYMBOL_IF_KUNIT(mc_media_overlap);

@@ -790,6 +790,25 @@ static void count_cap(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, mc_count_take(&n, 4));
 }
 
+/* Two devices' media: one page in common is an overlap, a touch is not. */
+static void media_overlap(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, mc_media_overlap(100, 10, 100, 10));
+	KUNIT_EXPECT_TRUE(test, mc_media_overlap(100, 10, 109, 1));
+	KUNIT_EXPECT_TRUE(test, mc_media_overlap(109, 1, 100, 10));
+	KUNIT_EXPECT_TRUE(test, mc_media_overlap(100, 10, 95, 6));
+	KUNIT_EXPECT_TRUE(test, mc_media_overlap(100, 1, 0, ULONG_MAX));
+	KUNIT_EXPECT_FALSE(test, mc_media_overlap(100, 10, 110, 10));
+	KUNIT_EXPECT_FALSE(test, mc_media_overlap(110, 10, 100, 10));
+	KUNIT_EXPECT_FALSE(test, mc_media_overlap(100, 10, 90, 10));
+	/* an empty range has no page */
+	KUNIT_EXPECT_FALSE(test, mc_media_overlap(100, 0, 100, 10));
+	KUNIT_EXPECT_FALSE(test, mc_media_overlap(100, 10, 105, 0));
+	/* no wrap at the top */
+	KUNIT_EXPECT_FALSE(test, mc_media_overlap(ULONG_MAX - 1, 1, 0, 1));
+	KUNIT_EXPECT_TRUE(test, mc_media_overlap(ULONG_MAX - 1, 1, ULONG_MAX - 2, 2));
+}
+
 /* Poison list paging goes on after the end of the last record. */
 static void poison_next(struct kunit *test)
 {
@@ -824,6 +843,7 @@ static struct kunit_case mc_core_cases[] = {
 	KUNIT_CASE(clear_events_codec),
 	KUNIT_CASE(range_codec),
 	KUNIT_CASE(count_cap),
+	KUNIT_CASE(media_overlap),
 	KUNIT_CASE(poison_next),
 	{}
 };

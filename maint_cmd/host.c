@@ -28,6 +28,13 @@
 static DEFINE_MUTEX(mc_hosts_lock);
 static struct mc_host *mc_hosts[MC_MAX_DEVICES];
 /*
+ * The media of every device, from its creation until its removal is
+ * done (mc_hosts_lock). Devices never share a page: the page lock and
+ * the record of pages taken offline are a device's, and one page must
+ * have one of each.
+ */
+static LIST_HEAD(mc_media);
+/*
  * Numbers the indications of every device, for the tracepoints: a
  * record's handle is the device's (per log, and reused), this is not.
  */
@@ -1079,13 +1086,29 @@ static void mc_host_teardown(struct mc_host *h)
 	wake_up_interruptible(&h->ev_wait);
 }
 
+/* @h's media, unless another device's shares a page of it (-EBUSY). */
+static int mc_media_claim(struct mc_host *h)
+{
+	struct mc_host *o;
+
+	lockdep_assert_held(&mc_hosts_lock);
+	list_for_each_entry(o, &mc_media, media)
+		if (mc_media_overlap(o->base_pfn, o->media_pages, h->base_pfn,
+				     h->media_pages))
+			return -EBUSY;
+	list_add_tail(&h->media, &mc_media);
+	return 0;
+}
+
 /**
  * mc_host_create() - bring up the host driver over a device model
  * @m: the model; owned by the host from here on, even on failure
  * @simulated: the device's errors are simulated (memory_failure())
  * @host_mask: MC_HOST_* the host may offer the device at most
  *
- * Return: the new device's number N (mcN), or -errno.
+ * Return: the new device's number N (mcN), or -errno: -EBUSY if its
+ * media shares a page with another device's (one still being removed
+ * counts).
  */
 int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 {
@@ -1103,6 +1126,8 @@ int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 	h->simulated = simulated;
 	h->host_mask = host_mask;
 	h->base_pfn = m->base_pfn;
+	h->media_pages = m->capacity >> PAGE_SHIFT;
+	INIT_LIST_HEAD(&h->media);
 	h->nid = m->nid;
 	h->auto_repair = 1;
 	h->max_actions = 4;
@@ -1130,13 +1155,18 @@ int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 	h->dev.release = mc_host_release;
 
 	mutex_lock(&mc_hosts_lock);
-	for (id = 0; id < MC_MAX_DEVICES && mc_hosts[id]; id++)
+	ret = mc_media_claim(h);
+	for (id = 0; !ret && id < MC_MAX_DEVICES && mc_hosts[id]; id++)
 		;
-	if (id == MC_MAX_DEVICES) {
+	if (!ret && id == MC_MAX_DEVICES) {
+		list_del_init(&h->media);
+		ret = -ENOSPC;
+	}
+	if (ret) {
 		mutex_unlock(&mc_hosts_lock);
 		mc_model_destroy(m);
 		put_device(&h->dev);
-		return -ENOSPC;
+		return ret;
 	}
 	h->id = id;
 	/* Reserved: not destroyable until it is complete. */
@@ -1186,6 +1216,7 @@ fail:
 	mc_host_teardown(h);
 	mutex_lock(&mc_hosts_lock);
 	mc_hosts[id] = NULL;
+	list_del_init(&h->media);
 	mutex_unlock(&mc_hosts_lock);
 	put_device(&h->dev);
 	return ret;
@@ -1221,6 +1252,10 @@ static void mc_host_destroy(struct mc_host *h)
 	mc_host_teardown(h);
 	/* No action runs and no repair file is open: the record is final. */
 	mc_offline_report(h);
+	/* Its pages may be another device's from now on. */
+	mutex_lock(&mc_hosts_lock);
+	list_del_init(&h->media);
+	mutex_unlock(&mc_hosts_lock);
 	atomic_dec(&mc_nr_devices);
 	put_device(&h->dev);
 }

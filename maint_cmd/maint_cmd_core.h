@@ -375,6 +375,8 @@ bool mc_repair_safe_when_in_use(const struct mc_caps *c, enum mc_feature_id feat
 int mc_repair_check(const struct mc_caps *c, enum mc_feature_id feat,
 		    bool reported_this_boot, bool memory_offline);
 bool mc_count_take(atomic_t *n, int max);
+bool mc_media_overlap(unsigned long a, unsigned long na, unsigned long b,
+		      unsigned long nb);
 
 /* --- Background-operation state machine -------------------------------- */
 enum mc_bg_state { MC_BG_IDLE, MC_BG_RUNNING, MC_BG_DONE };

@@ -68,9 +68,42 @@ TEST_F(mc, create_rejects_bad_input)
 	big[sizeof(big) - 1] = 0;
 	EXPECT_EQ(-EINVAL, mc_create(big, name, sizeof(name)));
 	/* A device without Identify cannot be discovered. */
-	EXPECT_EQ(-EOPNOTSUPP, mc_create("nid=1 pages=16 ops=0xfdff", name, sizeof(name)));
+	EXPECT_EQ(-EOPNOTSUPP, mc_create("nid=1 first=2048 pages=16 ops=0xfdff", name,
+					 sizeof(name)));
 	EXPECT_EQ(-ENOENT, mc_destroy("mc15"));
 	EXPECT_EQ(-EINVAL, mc_destroy("zz"));
+}
+
+/* 0 or -errno: a device made from @spec, destroyed again. */
+static int mc_create_gone(const char *spec)
+{
+	char name[16];
+	int ret = mc_create(spec, name, sizeof(name));
+
+	/* Made after all: not left behind for the next test. */
+	if (!ret)
+		mc_destroy(name);
+	return ret;
+}
+
+/*
+ * No two devices share a page: each page has one device's lock and
+ * record of pages taken offline. A device whose media overlaps one
+ * that exists is refused (EBUSY); one next to it is not, and the pages
+ * of a removed device are free again.
+ */
+TEST_F(mc, overlapping_media_is_refused)
+{
+	EXPECT_EQ(-EBUSY, mc_create_gone("nid=1"));
+	EXPECT_EQ(-EBUSY, mc_create_gone("nid=1 first=1023 pages=1"));
+	EXPECT_EQ(-EBUSY, mc_create_gone("nid=1 first=512 pages=4096"));
+	ASSERT_EQ(0, mc_create("nid=1 first=1024 pages=1024", self->dev2,
+			       sizeof(self->dev2)));
+	EXPECT_EQ(-EBUSY, mc_create_gone("nid=1 first=1000 pages=48"));
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	ASSERT_EQ(0, mc_create("nid=1 first=1023 pages=1", self->dev, sizeof(self->dev)));
+	EXPECT_EQ(-EBUSY, mc_create_gone("nid=1 first=1023 pages=2"));
 }
 
 /*
@@ -84,6 +117,7 @@ TEST_F_TIMEOUT(mc, create_survives_allocation_failures, 240)
 	const char *fp = "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait";
 	const char *vs = "/sys/kernel/debug/failslab/verbose";
 	const char *vp = "/sys/kernel/debug/fail_page_alloc/verbose";
+	const char *spec = "nid=1 first=2048 pages=64";
 	int nth, fd, nfd, ret, failed = 0, done = 0;
 	char val[16], name[16], old_s[8] = "", old_p[8] = "";
 	char old_vs[8] = "", old_vp[8] = "";
@@ -106,7 +140,8 @@ TEST_F_TIMEOUT(mc, create_survives_allocation_failures, 240)
 		ASSERT_LE(0, fd);
 		snprintf(val, sizeof(val), "%d", nth);
 		ASSERT_LT(0, pwrite(nfd, val, strlen(val), 0));
-		ret = write(fd, "nid=1 pages=64", 14) < 0 ? -errno : 0;
+		/* Beside the fixture's device: media never overlap. */
+		ret = write(fd, spec, strlen(spec)) < 0 ? -errno : 0;
 		/* Not consumed: creation makes fewer than nth allocations. */
 		ASSERT_LT(0, pread(nfd, val, sizeof(val) - 1, 0));
 		done = atoi(val) != 0;
@@ -341,7 +376,7 @@ TEST_F(mc, repair_dirs_follow_the_advertised_features)
 {
 	EXPECT_TRUE(mc_has_dir(self->dev, "mem_repair0"));
 	EXPECT_TRUE(mc_has_dir(self->dev, "mem_repair1"));
-	ASSERT_EQ(0, mc_create("nid=1 pages=1024 feats=0x8", self->dev2,
+	ASSERT_EQ(0, mc_create("nid=1 first=1024 pages=1024 feats=0x8", self->dev2,
 			       sizeof(self->dev2)));
 	EXPECT_FALSE(mc_has_dir(self->dev2, "mem_repair0"));
 	EXPECT_EQ(-ENOENT, mc_dev_write(self->dev2, "mem_repair0/dpa", "0x3000"));
@@ -362,7 +397,7 @@ TEST_F(mc, nothing_goes_out_that_the_device_did_not_advertise)
 	char path[256], buf[512];
 	int fd;
 
-	ASSERT_EQ(0, mc_create("nid=1 pages=1024 ops=" OPS_NO_REPAIR, self->dev2,
+	ASSERT_EQ(0, mc_create("nid=1 first=1024 pages=1024 ops=" OPS_NO_REPAIR, self->dev2,
 			       sizeof(self->dev2)));
 	snprintf(path, sizeof(path), MC_CLASS "%s/capabilities", self->dev2);
 	ASSERT_EQ(0, mc_read_file(path, buf, sizeof(buf)));

@@ -8,6 +8,7 @@
  * starts, ticks and aborts. Prints TAP.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -721,6 +722,32 @@ static void count_cap(void)
 	   "reported-address cap: a slot given back is taken once");
 }
 
+/*
+ * Two devices' media against a page-by-page model: they overlap when
+ * some page is in both. Small ranges near 0 and near the top of the
+ * pfn space.
+ */
+static void media_overlap_model(void)
+{
+	unsigned int i, bad = 0, hits = 0;
+
+	for (i = 0; i < 200000; i++) {
+		unsigned long base = i & 1 ? ULONG_MAX - 64 : 0;
+		unsigned long a = base + random() % 48, na = random() % 17;
+		unsigned long b = base + random() % 48, nb = random() % 17;
+		unsigned long p;
+		bool want = false;
+
+		for (p = a; p - a < na; p++)
+			want |= p - b < nb;
+		hits += want;
+		bad += mc_media_overlap(a, na, b, nb) != want;
+		bad += mc_media_overlap(b, nb, a, na) != want;
+	}
+	printf("# media: %u of 200000 pairs overlap\n", hits);
+	ok(!bad && hits, "media overlap: some page in both, and only then");
+}
+
 int main(void)
 {
 	printf("TAP version 13\n");
@@ -733,6 +760,7 @@ int main(void)
 	bg_model();
 	bg_judge_model();
 	count_cap();
+	media_overlap_model();
 	poison_paging();
 	printf("1..%u\n", tests);
 	return failed ? 1 : 0;
