@@ -1230,6 +1230,32 @@ static uint8_t *mf_foreign_poison(struct __test_metadata *_metadata,
 }
 
 /*
+ * The tests' poisoning of a frame they do not own (a vacated one) must
+ * never hit a page in use: mc_hwpoison_free_frame() leaves this
+ * process's page alone, and the filter is off again after it.
+ */
+TEST_F(mf, test_poisoning_spares_a_page_in_use)
+{
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf = mf_page(_metadata, self->dev, 41, &pfn, &dpa);
+	int ret = mc_hwpoison_free_frame(pfn);
+
+	if (ret == -ENOENT)
+		SKIP(goto out, "no " MC_HWPOISON "corrupt-pfn or its filter");
+	EXPECT_EQ(0, ret);
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_EQ(0, mv_read_knob(MC_HWPOISON, "corrupt-filter-enable"));
+	/* Poisoned after all, its data is gone (SIGBUS): the frame put back. */
+	if (ret > 0)
+		mf_unpoison_other(pfn);
+	else
+		EXPECT_TRUE(mc_check(buf, 41));
+out:
+	munmap(buf, MC_PAGE);
+}
+
+/*
  * A record on a page poisoned, but not by the host: it is its owner's
  * (here the kernel's soft offline holds it), not offline memory. The
  * host does nothing to the page: no offline (whose wait would take the

@@ -22,10 +22,13 @@
 
 #include <linux/maint_cmd.h>
 
+#include "memvirt_ksft.h"
+
 #define MC_DBG		"/sys/kernel/debug/maint_cmd/"
 #define MC_CLASS	"/sys/class/maint_cmd/"
 #define MC_MM		"/sys/kernel/mm/maint_cmd/"
 #define MC_PAGE		4096UL
+#define KPF_BUDDY	10
 #define KPF_HWPOISON	19
 
 static inline int mc_write_file(const char *path, const char *val)
@@ -343,6 +346,43 @@ static inline int mc_hwpoison_other(const char *file, uint64_t pfn)
 		return -ENOENT;
 	snprintf(v, sizeof(v), "%#llx", (unsigned long long)pfn);
 	return mc_write_file(path, v);
+}
+
+/*
+ * hwpoison's corrupt-pfn on @pfn only if it is a free page: the
+ * kernel's own filter (corrupt-filter-flags-* = KPF_BUDDY), which
+ * memory_failure() applies again under the page lock, keeps it off a
+ * page the kernel or another process holds. The filter is global (it
+ * filters soft offlines too), so it is on only for the injection.
+ * Return: 1 if @pfn is now poisoned, 0 if it was not free (nothing
+ * done), -ENOENT without hwpoison_inject, or -errno.
+ */
+static inline int mc_hwpoison_free_frame(uint64_t pfn)
+{
+	struct mv_knobs k = { .dir = MC_HWPOISON };
+	char v[32];
+	int ret;
+
+	if (access(MC_HWPOISON "corrupt-pfn", W_OK) &&
+	    system("modprobe -q hwpoison_inject 2>/dev/null"))
+		return -ENOENT;
+	if (access(MC_HWPOISON "corrupt-filter-flags-mask", W_OK))
+		return -ENOENT;
+	mv_knobs_save(&k, "corrupt-filter-flags-mask");
+	mv_knobs_save(&k, "corrupt-filter-flags-value");
+	mv_knobs_save(&k, "corrupt-filter-enable");
+	snprintf(v, sizeof(v), "%llu", 1ULL << KPF_BUDDY);
+	ret = mc_write_file(MC_HWPOISON "corrupt-filter-flags-mask", v);
+	ret = ret ?: mc_write_file(MC_HWPOISON "corrupt-filter-flags-value", v);
+	ret = ret ?: mc_write_file(MC_HWPOISON "corrupt-filter-enable", "1");
+	if (!ret) {
+		/* Filtered out, the write still succeeds: the flag tells. */
+		snprintf(v, sizeof(v), "%#llx", (unsigned long long)pfn);
+		ret = mc_write_file(MC_HWPOISON "corrupt-pfn", v);
+	}
+	/* The filter off first. */
+	mv_knobs_restore(&k);
+	return ret ?: mc_hwpoisoned(pfn);
 }
 
 #endif /* _MC_UTIL_H */
