@@ -268,7 +268,7 @@ static unsigned int mc_offline_ours(struct mc_host *h, unsigned long pfn,
 	entry = page ? xa_load(&h->offlined, pfn) : NULL;
 	if (!entry)
 		return MC_OFF_NONE;
-	if (PageHWPoison(page))
+	if (is_page_hwpoison(page))
 		return xa_to_value(entry);
 	xa_erase(&h->offlined, pfn);
 	return MC_OFF_NONE;
@@ -294,7 +294,7 @@ static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
 	 * an evacuation just vacated went back to the allocator, and
 	 * anyone may have poisoned it since.
 	 */
-	if (PageHWPoison(page)) {
+	if (is_page_hwpoison(page)) {
 		ret = -EBUSY;
 		goto out;
 	}
@@ -310,7 +310,7 @@ static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
 	 * never poisoned, and the wait ends counted in offline_timeouts.
 	 */
 	memory_failure_queue(pfn, MF_SOFT_OFFLINE);
-	while (!PageHWPoison(page)) {
+	while (!is_page_hwpoison(page)) {
 		/*
 		 * Waited for even while the device goes: the page goes
 		 * offline whether or not this action sees it, and the
@@ -362,7 +362,7 @@ static int mc_hard_offline(struct mc_host *h, u64 seq, unsigned long pfn,
 	 * (-EBUSY), but it is marked: its devices are blocked, and freed,
 	 * it never returns to the allocator.
 	 */
-	if (ret == -EBUSY && blocked && page && PageHWPoison(page))
+	if (ret == -EBUSY && blocked && page && is_page_hwpoison(page))
 		ret = 0;
 	if (!ret)
 		atomic64_inc(&h->stat[MC_ST_HARD_OFFLINED]);
@@ -497,7 +497,11 @@ static void mc_action_fn(struct work_struct *w)
 		goto unlock;
 	}
 	page = pfn_to_online_page(pfn);
-	poisoned = page && PageHWPoison(page);
+	/*
+	 * is_page_hwpoison(): memory_failure() marks a huge page's head,
+	 * and hugetlbfs may keep the page whole, with no flag on @page.
+	 */
+	poisoned = page && is_page_hwpoison(page);
 	in.page_online = page && !poisoned;
 	/*
 	 * Taken offline by this host under an earlier record: offline

@@ -22,15 +22,24 @@
 
 #define PAGES	16
 
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB	4U
+#endif
+#define MF_HUGE		(2UL << 20)
+#define MF_NODE1_HUGE	"/sys/devices/system/node/node1/hugepages/hugepages-2048kB/"
+#define KPF_HUGE	17
+
 FIXTURE(mf) {
 	char dev[16];
 	struct mv_knobs knobs;
+	struct mv_knobs huge;
 };
 
 FIXTURE_SETUP(mf)
 {
 	self->dev[0] = 0;
 	self->knobs = (struct mv_knobs){ .dir = MC_MM };
+	self->huge = (struct mv_knobs){ .dir = MF_NODE1_HUGE };
 	if (access(MC_DBG "create", W_OK) && !getenv("MEMVIRT_REQUIRE"))
 		SKIP(return, "maint_cmd not loaded");
 	ASSERT_EQ(0, access("/sys/devices/system/node/node1", F_OK));
@@ -43,6 +52,7 @@ FIXTURE_TEARDOWN_PARENT(mf)
 	mv_knobs_restore(&self->knobs);
 	if (self->dev[0])
 		mc_destroy(self->dev);
+	mv_knobs_restore(&self->huge);
 }
 
 /* The fixture's device replaced by a new one made from @spec. */
@@ -1307,6 +1317,72 @@ TEST_F(mf, record_on_a_page_poisoned_by_another_leaves_it_to_its_owner)
 			TH_LOG("frame %#llx stays poisoned (no %s)",
 			       (unsigned long long)pfn, MF_UNPOISON);
 	}
+}
+
+/*
+ * A huge page poisoned by another agent (hwpoison's corrupt-pfn on one
+ * of its small pages): memory_failure() marks the huge page's head, and
+ * hugetlbfs keeps the page whole in its file, so the small page's own
+ * flags show no poison. The host must still see it poisoned, and not
+ * by itself: a corrected error there gets the repair in use and nothing
+ * else (no soft offline, whose wait would time out; no clear, no
+ * return to service).
+ */
+TEST_F(mf, record_on_a_poisoned_huge_page_leaves_it_to_its_owner)
+{
+	struct mv_knobs *hp = &self->huge;
+	struct maint_cmd_event e;
+	int fd = -1, efd, ret;
+	uint8_t *buf = MAP_FAILED;
+	long long dpa;
+	uint64_t pfn;
+
+	mv_knobs_save(&self->knobs, "offline_timeout_ms");
+	ASSERT_EQ(0, mv_write_knob(MC_MM, "offline_timeout_ms", "1000"));
+	mv_knobs_save(hp, "nr_hugepages");
+	if (hp->val[0] < 0)
+		SKIP(return, "no 2 MiB huge pages on node 1");
+	mv_write_knob_num(MF_NODE1_HUGE, "nr_hugepages", hp->val[0] + 1);
+	if (mv_read_knob(MF_NODE1_HUGE, "free_hugepages") < 1)
+		SKIP(goto out, "no free huge page on node 1");
+	fd = syscall(SYS_memfd_create, "mc_huge", MFD_HUGETLB);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, MF_HUGE));
+	buf = mmap(NULL, MF_HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, mc_bind_node(buf, MF_HUGE, 1));
+	memset(buf, 0x5a, MF_HUGE);
+	pfn = mc_pfn_of(buf + 3 * MC_PAGE);
+	dpa = mc_dpa_of(self->dev, pfn);
+	ASSERT_LE(0, dpa);
+	ASSERT_TRUE(mc_kpageflags(pfn) >> KPF_HUGE & 1);
+	ret = mc_hwpoison_other("corrupt-pfn", pfn);
+	if (ret == -ENOENT)
+		SKIP(goto out, "no " MC_HWPOISON "corrupt-pfn");
+	/* -EBUSY: memory_failure() marked the page, but its file keeps it. */
+	ASSERT_TRUE(!ret || ret == -EBUSY) TH_LOG("corrupt-pfn: %d", ret);
+	/* kpageflags reports a huge page's poison from its head. */
+	ASSERT_EQ(1, mc_hwpoisoned(pfn));
+	efd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, efd);
+	mf_inject_wait(_metadata, self->dev, efd, "gm", dpa, "1 maint", &e);
+	close(efd);
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_PPR, e.planned);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_PPR, e.actions);
+	EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "offline_timeouts"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "poison_cleared"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "unpoisoned"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(1, mc_hwpoisoned(pfn));
+out:
+	/* Freed, the huge page splits; its poisoned page stays out. */
+	if (buf != MAP_FAILED)
+		munmap(buf, MF_HUGE);
+	if (fd >= 0)
+		close(fd);
 }
 
 /*
