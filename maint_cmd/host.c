@@ -1238,9 +1238,14 @@ fail:
 static void mc_offline_report(struct mc_host *h)
 {
 	unsigned long pfn, n = 0;
+	struct page *page;
 	void *entry;
 
 	xa_for_each(&h->offlined, pfn, entry) {
+		/* Put back by someone else (unpoison-pfn) since: in use. */
+		page = pfn_to_online_page(pfn);
+		if (!page || !is_page_hwpoison(page))
+			continue;
 		if (n++ < 16)
 			dev_notice(&h->dev, "pfn %#lx stays offline: not repaired\n", pfn);
 	}

@@ -1490,8 +1490,11 @@ out:
 	munmap(buf, MC_PAGE);
 }
 
-/* Whether the kernel log, from @fd (/dev/kmsg, at its end) on, has @text. */
-static int mf_kmsg_has(int fd, const char *text)
+/*
+ * Whether the kernel log, from @fd (/dev/kmsg, at its end) on, has
+ * @text: bit 0; and @text2, if not NULL: bit 1.
+ */
+static int mf_kmsg_has2(int fd, const char *text, const char *text2)
 {
 	char rec[1024];
 	ssize_t n;
@@ -1502,8 +1505,16 @@ static int mf_kmsg_has(int fd, const char *text)
 			continue;
 		rec[n] = 0;
 		found |= !!strstr(rec, text);
+		if (text2 && strstr(rec, text2))
+			found |= 2;
 	}
 	return found;
+}
+
+/* Whether the kernel log, from @fd (/dev/kmsg, at its end) on, has @text. */
+static int mf_kmsg_has(int fd, const char *text)
+{
+	return mf_kmsg_has2(fd, text, NULL);
 }
 
 /*
@@ -1537,6 +1548,48 @@ TEST_F(mf, unrepaired_page_stays_offline_after_removal_and_is_named)
 	/* The administrator's way back, where the tier has it. */
 	if (!mf_unpoison_other(pfn))
 		EXPECT_EQ(0, mc_hwpoisoned(pfn));
+}
+
+/*
+ * Of two pages the host took offline and left unrepaired, someone else
+ * put one back in service (unpoison-pfn) before the device went: the
+ * removal's log names only the one still offline.
+ */
+TEST_F(mf, removal_names_only_pages_still_offline)
+{
+	char text[96], other[96], name[16];
+	int kmsg, i, found;
+	long long dpa[2];
+	uint64_t pfn[2];
+	uint8_t *buf[2];
+
+	for (i = 0; i < 2; i++)
+		buf[i] = mf_offline_unrepaired(_metadata, self->dev, 91 + i, false,
+					       &pfn[i], &dpa[i]);
+	if (mf_unpoison_other(pfn[1]))
+		SKIP(goto out, "no %s", MF_UNPOISON);
+	ASSERT_EQ(0, mc_hwpoisoned(pfn[1]));
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	memcpy(name, self->dev, sizeof(name));
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	snprintf(text, sizeof(text), "%s: pages left offline for this boot: 1", name);
+	snprintf(other, sizeof(other), "%s: pfn %#llx stays offline", name,
+		 (unsigned long long)pfn[1]);
+	found = mf_kmsg_has2(kmsg, text, other);
+	close(kmsg);
+	EXPECT_EQ(1, found & 1) TH_LOG("no \"%s\" in the log", text);
+	EXPECT_EQ(0, found & 2) TH_LOG("\"%s\" in the log", other);
+	EXPECT_EQ(1, mc_hwpoisoned(pfn[0]));
+	for (i = 0; i < 2; i++)
+		EXPECT_TRUE(mc_check(buf[i], 91 + i));
+	/* The administrator's way back for the other, where the tier has it. */
+	mf_unpoison_other(pfn[0]);
+out:
+	for (i = 0; i < 2; i++)
+		munmap(buf[i], MC_PAGE);
 }
 
 TEST_HARNESS_MAIN
