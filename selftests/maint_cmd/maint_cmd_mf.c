@@ -1518,6 +1518,23 @@ static int mf_kmsg_has(int fd, const char *text)
 }
 
 /*
+ * Removes the fixture's device, whose name goes to @name; returns
+ * /dev/kmsg opened at the log's end before the removal.
+ */
+static int mf_destroy_logged(struct __test_metadata *_metadata,
+			     struct _test_data_mf *self, char *name)
+{
+	int kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	memcpy(name, self->dev, sizeof(self->dev));
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	return kmsg;
+}
+
+/*
  * A page the host took offline and never repaired (auto_repair off)
  * stays offline when the device goes: the memory still needs
  * maintenance, and the record goes with the device. The kernel log
@@ -1532,12 +1549,7 @@ TEST_F(mf, unrepaired_page_stays_offline_after_removal_and_is_named)
 	int kmsg;
 
 	buf = mf_offline_unrepaired(_metadata, self->dev, 71, false, &pfn, &dpa);
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	ASSERT_LE(0, kmsg);
-	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
-	memcpy(name, self->dev, sizeof(name));
-	ASSERT_EQ(0, mc_destroy(self->dev));
-	self->dev[0] = 0;
+	kmsg = mf_destroy_logged(_metadata, self, name);
 	EXPECT_EQ(1, mc_hwpoisoned(pfn));
 	snprintf(text, sizeof(text), "%s: pfn %#llx stays offline: not repaired",
 		 name, (unsigned long long)pfn);
@@ -1569,12 +1581,7 @@ TEST_F(mf, removal_names_only_pages_still_offline)
 	if (mf_unpoison_other(pfn[1]))
 		SKIP(goto out, "no %s", MF_UNPOISON);
 	ASSERT_EQ(0, mc_hwpoisoned(pfn[1]));
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	ASSERT_LE(0, kmsg);
-	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
-	memcpy(name, self->dev, sizeof(name));
-	ASSERT_EQ(0, mc_destroy(self->dev));
-	self->dev[0] = 0;
+	kmsg = mf_destroy_logged(_metadata, self, name);
 	snprintf(text, sizeof(text), "%s: pages left offline for this boot: 1", name);
 	snprintf(other, sizeof(other), "%s: pfn %#llx stays offline", name,
 		 (unsigned long long)pfn[1]);
