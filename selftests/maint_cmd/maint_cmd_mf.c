@@ -1240,6 +1240,18 @@ static uint8_t *mf_foreign_poison(struct __test_metadata *_metadata,
 }
 
 /*
+ * The page flag helpers say when they cannot read the flags, rather
+ * than report every bit set (which read as poisoned).
+ */
+TEST_F(mf, unreadable_page_flags_are_an_error)
+{
+	const uint64_t beyond = 1ULL << 50;
+
+	EXPECT_EQ(MC_KPF_ERR, mc_kpageflags(beyond));
+	EXPECT_EQ(-1, mc_hwpoisoned(beyond));
+}
+
+/*
  * The tests' poisoning of a frame they do not own (a vacated one) must
  * never hit a page in use: mc_hwpoison_free_frame() leaves this
  * process's page alone, and the filter is off again after it.
@@ -1355,6 +1367,7 @@ TEST_F(mf, record_on_a_poisoned_huge_page_leaves_it_to_its_owner)
 	pfn = mc_pfn_of(buf + 3 * MC_PAGE);
 	dpa = mc_dpa_of(self->dev, pfn);
 	ASSERT_LE(0, dpa);
+	ASSERT_NE(MC_KPF_ERR, mc_kpageflags(pfn));
 	ASSERT_TRUE(mc_kpageflags(pfn) >> KPF_HUGE & 1);
 	ret = mc_hwpoison_other("corrupt-pfn", pfn);
 	if (ret == -ENOENT)

@@ -231,22 +231,29 @@ static inline uint64_t mc_pfn_of(void *addr)
 	return ent >> 63 ? ent & ((1ULL << 55) - 1) : 0;
 }
 
+/* No flags to be had (no /proc/kpageflags, or no such pfn). */
+#define MC_KPF_ERR	(~0ULL)
+
+/* @pfn's /proc/kpageflags, or MC_KPF_ERR: test for it before any bit. */
 static inline uint64_t mc_kpageflags(uint64_t pfn)
 {
 	uint64_t f = 0;
 	int fd = open("/proc/kpageflags", O_RDONLY);
 
 	if (fd < 0)
-		return ~0ULL;
+		return MC_KPF_ERR;
 	if (pread(fd, &f, 8, pfn * 8) != 8)
-		f = ~0ULL;
+		f = MC_KPF_ERR;
 	close(fd);
 	return f;
 }
 
+/* 1 if @pfn is poisoned, 0 if not, -1 if its flags cannot be read. */
 static inline int mc_hwpoisoned(uint64_t pfn)
 {
-	return (mc_kpageflags(pfn) >> KPF_HWPOISON) & 1;
+	uint64_t f = mc_kpageflags(pfn);
+
+	return f == MC_KPF_ERR ? -1 : (f >> KPF_HWPOISON) & 1;
 }
 
 /* @len bytes at @addr onto node @nid, moved there now. 0 or -errno. */
