@@ -205,13 +205,12 @@ struct one_page {
 	int fd;
 };
 
-/* The engines run; page @k's frame, address and counters; the stream. */
-static void one_page_setup(struct __test_metadata *_metadata,
-			   struct _test_data_evac *self, int k, struct one_page *p)
+/* Page @k's frame, address and counters; the stream. */
+static void one_page_at(struct __test_metadata *_metadata,
+			struct _test_data_evac *self, int k, struct one_page *p)
 {
 	struct iommu_migrate_page pg;
 
-	start_engines(_metadata, self->imm, self->dom, self->eng);
 	where(_metadata, self->imm, self->buf, k, &pg);
 	p->old = pg.pfn;
 	p->dpa = mc_dpa_of(self->dev, p->old);
@@ -223,6 +222,14 @@ static void one_page_setup(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, imm_ioctl(self->imm, IOMMU_MIGRATE_IOC_STATS, &p->imm));
 	p->fd = mc_open_events(self->dev, O_RDONLY);
 	ASSERT_LE(0, p->fd);
+}
+
+/* The engines run; then one_page_at(). */
+static void one_page_setup(struct __test_metadata *_metadata,
+			   struct _test_data_evac *self, int k, struct one_page *p)
+{
+	start_engines(_metadata, self->imm, self->dom, self->eng);
+	one_page_at(_metadata, self, k, p);
 }
 
 TEST_F_TIMEOUT(evac, indications_on_dma_pages_evacuate_repair_and_return, 240)
@@ -622,45 +629,62 @@ static void offline_only_device(struct __test_metadata *_metadata,
  * throughout and no record is lost. The frame went back to the
  * allocator as the evacuation ended: if the kernel took it for itself
  * before the soft offline (a page soft offline cannot migrate), the
- * wait ends in ETIMEDOUT with nothing done after the evacuation.
+ * wait ends in ETIMEDOUT with nothing done after the evacuation. That
+ * is correct, but it is not the path under test: the test tries
+ * another page then, and fails if the main path never ran.
  */
+#define OO_TRIES	3
+
 TEST_F_TIMEOUT(evac, offline_only_repair_offlines_the_vacated_frame, 240)
 {
 	const uint32_t all = MAINT_CMD_ACT_EVACUATE | MAINT_CMD_ACT_SOFT_OFFLINE |
 			     MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_UNPOISON;
 	const int k = 32 + 13;
+	long long ppr, tmo, unp;
 	struct iommu_migrate_page pg;
 	struct maint_cmd_event e;
 	struct one_page p;
+	int try, main_path = 0;
 
 	offline_only_device(_metadata, self);
 	EXPECT_EQ(0, mc_dev_read(self->dev, "mem_repair0/repair_safe_when_in_use"));
-	one_page_setup(_metadata, self, k, &p);
-	ASSERT_EQ(0, inject(self->dev, p.dpa));
-	ASSERT_EQ(0, mc_wait_event(p.fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, p.dpa, 30000));
-	EXPECT_EQ(all, e.planned);
-	where(_metadata, self->imm, self->buf, k, &pg);
-	EXPECT_NE(p.old, pg.pfn);
-	EXPECT_EQ(p.ev + 1, mc_dev_read(self->dev, "evacuated"));
-	if (e.result == -ETIMEDOUT) {
-		TH_LOG("vacated frame %#llx taken by the kernel before its soft offline: kpageflags %#llx",
-		       (unsigned long long)p.old,
-		       (unsigned long long)mc_kpageflags(p.old));
-		EXPECT_EQ(MAINT_CMD_ACT_EVACUATE, e.actions);
-		EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
-		EXPECT_EQ(1, mc_dev_read(self->dev, "offline_timeouts"));
-	} else {
+	start_engines(_metadata, self->imm, self->dom, self->eng);
+	for (try = 0; try < OO_TRIES && !main_path; try++) {
+		one_page_at(_metadata, self, k + try, &p);
+		ppr = mc_model_stat(self->dev, "soft_ppr");
+		tmo = mc_dev_read(self->dev, "offline_timeouts");
+		unp = mc_dev_read(self->dev, "unpoisoned");
+		ASSERT_EQ(0, inject(self->dev, p.dpa));
+		ASSERT_EQ(0, mc_wait_event(p.fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, p.dpa, 30000));
+		close(p.fd);
+		EXPECT_EQ(all, e.planned);
+		where(_metadata, self->imm, self->buf, k + try, &pg);
+		EXPECT_NE(p.old, pg.pfn);
+		EXPECT_EQ(p.ev + 1, mc_dev_read(self->dev, "evacuated"));
+		EXPECT_EQ(0, frame_mapped(self->imm, p.old));
+		if (e.result == -ETIMEDOUT) {
+			TH_LOG("try %d: timeout branch: vacated frame %#llx taken by the kernel before its soft offline: kpageflags %#llx",
+			       try, (unsigned long long)p.old,
+			       (unsigned long long)mc_kpageflags(p.old));
+			EXPECT_EQ(MAINT_CMD_ACT_EVACUATE, e.actions);
+			EXPECT_EQ(ppr, mc_model_stat(self->dev, "soft_ppr"));
+			EXPECT_EQ(tmo + 1, mc_dev_read(self->dev, "offline_timeouts"));
+			continue;
+		}
+		TH_LOG("try %d: main branch: vacated frame %#llx offlined, repaired, back",
+		       try, (unsigned long long)p.old);
+		main_path = 1;
 		EXPECT_EQ(0, e.result);
 		EXPECT_EQ(all, e.actions);
 		EXPECT_EQ(p.off + 1, mc_dev_read(self->dev, "offlined"));
-		EXPECT_EQ(1, mc_dev_read(self->dev, "unpoisoned"));
-		EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+		EXPECT_EQ(unp + 1, mc_dev_read(self->dev, "unpoisoned"));
+		EXPECT_EQ(ppr + 1, mc_model_stat(self->dev, "soft_ppr"));
 		EXPECT_EQ(0, mc_hwpoisoned(p.old));
 		EXPECT_EQ(p.fail, mc_dev_read(self->dev, "failed"));
 	}
-	EXPECT_EQ(0, frame_mapped(self->imm, p.old));
+	EXPECT_TRUE(main_path) TH_LOG("the kernel took the vacated frame in all %d tries",
+				      OO_TRIES);
 	stop_and_check_all(_metadata, self->imm, self->buf, self->eng);
-	close(p.fd);
 }
 
 /*
