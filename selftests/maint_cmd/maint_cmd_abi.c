@@ -537,7 +537,12 @@ static int documented(const char *doc, const char *what)
 	return found;
 }
 
-static int count_undocumented(const char *dir, const char *sub, const char *doc)
+/*
+ * The regular files of @dir@sub not documented in @doc as @as@sub<name>
+ * (@as: how the ABI file names @dir, with mcN for the device).
+ */
+static int count_undocumented_as(const char *dir, const char *sub, const char *doc,
+				 const char *as)
 {
 	char path[512], what[512];
 	struct dirent *de;
@@ -558,7 +563,7 @@ static int count_undocumented(const char *dir, const char *sub, const char *doc)
 		snprintf(path, sizeof(path), "%s%s%s", dir, sub, de->d_name);
 		if (lstat(path, &st) || !S_ISREG(st.st_mode))
 			continue;
-		snprintf(what, sizeof(what), MC_CLASS "mcN/%s%s", sub, de->d_name);
+		snprintf(what, sizeof(what), "%s%s%s", as, sub, de->d_name);
 		if (documented(doc, what) != 1) {
 			fprintf(stderr, "# undocumented: %s\n", what);
 			bad++;
@@ -566,6 +571,11 @@ static int count_undocumented(const char *dir, const char *sub, const char *doc)
 	}
 	closedir(d);
 	return bad;
+}
+
+static int count_undocumented(const char *dir, const char *sub, const char *doc)
+{
+	return count_undocumented_as(dir, sub, doc, MC_CLASS "mcN/");
 }
 
 TEST_F(mc, every_device_file_is_documented)
@@ -578,6 +588,18 @@ TEST_F(mc, every_device_file_is_documented)
 	EXPECT_EQ(0, count_undocumented(dir, "", doc));
 	EXPECT_EQ(0, count_undocumented(dir, "mem_repair0/", doc));
 	EXPECT_EQ(0, count_undocumented(dir, "mem_repair1/", doc));
+}
+
+/* ... and every debugfs file, the module's and the device's. */
+TEST_F(mc, every_debugfs_file_is_documented)
+{
+	const char *doc = MEMVIRT_TOP "/Documentation/ABI/testing/debugfs-maint_cmd";
+	char dir[64];
+
+	ASSERT_EQ(0, access(doc, R_OK));
+	EXPECT_EQ(0, count_undocumented_as(MC_DBG, "", doc, MC_DBG));
+	snprintf(dir, sizeof(dir), MC_DBG "%s/", self->dev);
+	EXPECT_EQ(0, count_undocumented_as(dir, "", doc, MC_DBG "mcN/"));
 }
 
 TEST_HARNESS_MAIN
