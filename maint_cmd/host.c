@@ -826,10 +826,10 @@ static int mc_discover(struct mc_host *h, u8 *buf)
  * Online memory is repaired only at an address the device reported
  * this boot, and only if the repair's feature allows it on memory in
  * use; a page this host took offline, and still poisoned, counts as
- * offline, and comes back afterwards. A page poisoned otherwise (by someone else, or marked by
- * memory_failure() but still held by its owner) is in use: it may be
- * repaired by the same rule, but its poison stays and it stays its
- * owner's.
+ * offline, and comes back afterwards. A page poisoned otherwise (by
+ * someone else, or marked by memory_failure() but still held by its
+ * owner) is in use: it may be repaired by the same rule, but its
+ * poison stays and it stays its owner's.
  *
  * Return: 0, -EPERM when the repair rule forbids it, -EBUSY when the
  * memory is in use and the feature wants it offline, -EOPNOTSUPP when
