@@ -1226,7 +1226,10 @@ EXPORT_SYMBOL_IF_KUNIT(mc_caps_can_spare);
  * under its owner and it is not returned to service. It is repaired
  * only as memory in use is: not when the repair's feature wants the
  * memory offline (the rule mc_repair_check() applies to the
- * administrator's repair).
+ * administrator's repair). Lost data on it that iommu_migrate maps is
+ * the exception: its DMA is blocked (devices must not go on writing
+ * poisoned memory, whoever poisoned it first), and nothing more is
+ * done, as for lost data on a page in service.
  *
  * Return: MAINT_CMD_ACT_* in the order the host carries them out.
  */
@@ -1246,6 +1249,9 @@ u32 mc_policy(const struct mc_policy_in *in)
 
 	if (!lost && !needs)
 		return 0;
+	/* Lost data on its owner's page that devices write: fenced only. */
+	if (foreign && lost && in->evac_mapped && c->host & MC_HOST_EVACUATE)
+		return MAINT_CMD_ACT_BLOCK_DMA;
 	if (in->page_online && !foreign && !ours) {
 		if (lost) {
 			offline = c->host & MC_HOST_HARD_OFFLINE ?

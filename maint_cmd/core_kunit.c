@@ -223,7 +223,8 @@ static void policy_table(struct kunit *test)
 /*
  * A page poisoned, but not by this host: no page action, no clear, no
  * return to service; a repair only when the feature allows memory in
- * use, whatever page_online says.
+ * use, whatever page_online says. Lost data iommu_migrate maps has its
+ * DMA blocked, and nothing else.
  */
 static void policy_poisoned_foreign(struct kunit *test)
 {
@@ -241,10 +242,13 @@ static void policy_poisoned_foreign(struct kunit *test)
 		/* mapped by iommu_migrate: not evacuated either */
 		{ 0, 1, 0, 0, 1, MAINT_CMD_ACT_SOFT_PPR },
 		{ 0, 1, 0, 1, 1, 0 },
-		/* lost data: no DMA block, no hard offline, no clear */
+		/* lost data: no hard offline, no clear */
 		{ 1, 0, 0, 0, 1, MAINT_CMD_ACT_SOFT_PPR },
-		{ 1, 1, 0, 0, 1, MAINT_CMD_ACT_SOFT_PPR },
 		{ 1, 0, 0, 1, 1, 0 },
+		/* ... but devices writing it are fenced off, and only that */
+		{ 1, 1, 0, 0, 1, MAINT_CMD_ACT_BLOCK_DMA },
+		{ 1, 1, 0, 1, 1, MAINT_CMD_ACT_BLOCK_DMA },
+		{ 1, 1, 0, 0, 0, MAINT_CMD_ACT_BLOCK_DMA },
 		/* auto_repair off: nothing */
 		{ 0, 0, 0, 0, 0, 0 },
 		{ 1, 0, 0, 0, 0, 0 },

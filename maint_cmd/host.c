@@ -516,7 +516,8 @@ static void mc_action_fn(struct work_struct *w)
 	 * offline (a repair would run under its owner): see mc_policy().
 	 */
 	in.poisoned_foreign = !in.offline_ours && poisoned;
-	in.evac_mapped = in.page_online && mc_evac_mapped(pfn);
+	/* Its owner's lost data may still be written by devices: see mc_policy(). */
+	in.evac_mapped = (in.page_online || in.poisoned_foreign) && mc_evac_mapped(pfn);
 	plan = mc_policy(&in);
 	hard = plan & MAINT_CMD_ACT_HARD_PPR;
 	if (plan & MAINT_CMD_ACT_EVACUATE) {

@@ -341,7 +341,8 @@ bool mc_caps_can_spare(const struct mc_caps *c);
 /**
  * struct mc_policy_in - what the policy decides on
  * @ev: the decoded record
- * @evac_mapped: iommu_migrate maps the page (and is loaded)
+ * @evac_mapped: iommu_migrate maps the page (and is loaded); looked up
+ *	for a page online or @poisoned_foreign
  * @page_online: the HPA is an online page of the machine, not poisoned
  * @poisoned_foreign: the HPA is an online page, poisoned, but not
  *	taken offline by this host (memory_failure() could not take it

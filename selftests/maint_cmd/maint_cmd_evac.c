@@ -427,6 +427,23 @@ TEST_F_TIMEOUT(evac, page_gone_before_evacuation_takes_the_plain_path, 240)
 }
 
 /*
+ * Engine @eng's stats once it faulted, or after 30 s: within a wrap of
+ * its window the engine reaches a blocked page.
+ */
+static void wait_fault(struct __test_metadata *_metadata, int imm, int eng,
+		       struct iommu_migrate_engine_stats *st)
+{
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		ASSERT_EQ(0, engine_stats(imm, eng, st));
+		if (st->faults)
+			break;
+		usleep(10000);
+	}
+}
+
+/*
  * Uncorrectable poison on a page an engine is writing: the data is
  * lost, and no device may go on writing poisoned memory. iommu_migrate
  * blocks the page: the engine, which writes its window in order, faults
@@ -443,7 +460,6 @@ TEST_F_TIMEOUT(evac, poison_on_a_dma_page_blocks_its_devices, 240)
 	struct maint_cmd_event e;
 	struct one_page p;
 	char cmd[96];
-	int i;
 
 	one_page_setup(_metadata, self, k, &p);
 	snprintf(cmd, sizeof(cmd), "gm %#llx 2 uncorrectable", p.dpa);
@@ -457,13 +473,7 @@ TEST_F_TIMEOUT(evac, poison_on_a_dma_page_blocks_its_devices, 240)
 	EXPECT_EQ(p.old, pg.pfn);
 	EXPECT_EQ(2, pg.state);		/* blocked */
 	EXPECT_EQ(1, mc_hwpoisoned(p.old));
-	/* Within a wrap of its window the engine reaches the page. */
-	for (i = 0; i < 3000; i++) {
-		ASSERT_EQ(0, engine_stats(self->imm, self->eng[ENG_RUN], &st0));
-		if (st0.faults)
-			break;
-		usleep(10000);
-	}
+	wait_fault(_metadata, self->imm, self->eng[ENG_RUN], &st0);
 	ASSERT_LT(0, st0.faults);
 	ASSERT_EQ(0, engine_stats(self->imm, self->eng[ENG_MIXED], &mx0));
 	usleep(300 * 1000);
@@ -489,6 +499,54 @@ TEST_F_TIMEOUT(evac, poison_on_a_dma_page_blocks_its_devices, 240)
 	EXPECT_EQ(p.fail, mc_dev_read(self->dev, "failed"));
 	EXPECT_EQ(1, mc_dev_read(self->dev, "hard_offlined"));
 	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	close(p.fd);
+}
+
+/*
+ * Lost data on a page of a buffer an engine writes, which another agent
+ * poisoned first (hwpoison's corrupt-pfn: memory_failure() marks the
+ * page but cannot take it from iommu_migrate). The page is its owner's,
+ * not the host's, but no device may go on writing poisoned memory: the
+ * host blocks its DMA and does nothing else (no offline, repair, clear
+ * or return); the engine faults on the page.
+ */
+TEST_F_TIMEOUT(evac, lost_data_on_a_page_poisoned_by_another_is_fenced, 240)
+{
+	const int k = 12;	/* in ENG_RUN's window */
+	struct iommu_migrate_engine_stats st;
+	struct iommu_migrate_page pg;
+	struct maint_cmd_event e;
+	struct one_page p;
+	char cmd[96];
+	int ret;
+
+	one_page_setup(_metadata, self, k, &p);
+	ret = mc_hwpoison_other("corrupt-pfn", p.old);
+	if (ret == -ENOENT)
+		SKIP(goto out, "no " MC_HWPOISON "corrupt-pfn");
+	/* Marked, but not taken from its owner. */
+	EXPECT_EQ(-EBUSY, ret);
+	ASSERT_EQ(1, mc_hwpoisoned(p.old));
+	snprintf(cmd, sizeof(cmd), "gm %#llx 2 uncorrectable", p.dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(p.fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, p.dpa, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_BLOCK_DMA, e.planned);
+	EXPECT_EQ(MAINT_CMD_ACT_BLOCK_DMA, e.actions);
+	EXPECT_EQ(1, mc_dev_read(self->dev, "dma_blocked"));
+	where(_metadata, self->imm, self->buf, k, &pg);
+	EXPECT_EQ(p.old, pg.pfn);
+	EXPECT_EQ(2, pg.state);		/* blocked */
+	wait_fault(_metadata, self->imm, self->eng[ENG_RUN], &st);
+	EXPECT_LT(0, st.faults);
+	EXPECT_EQ(1, mc_hwpoisoned(p.old));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "hard_offlined"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "poison_cleared"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "unpoisoned"));
+	EXPECT_EQ(p.rep, mc_dev_read(self->dev, "repaired"));
+	EXPECT_EQ(p.fail, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+out:
 	close(p.fd);
 }
 

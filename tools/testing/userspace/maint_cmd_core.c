@@ -342,7 +342,7 @@ static void policy_rules(void)
 		bad += lost && online && (c.host & MC_HOST_HARD_OFFLINE) &&
 		       !(a & MAINT_CMD_ACT_HARD_OFFLINE);
 		/* lost data a domain maps: DMA blocked first, nothing after */
-		block = lost && online && in.evac_mapped &&
+		block = lost && (online || in.poisoned_foreign) && in.evac_mapped &&
 			(c.host & MC_HOST_EVACUATE);
 		bad += !!(a & MAINT_CMD_ACT_BLOCK_DMA) != block;
 		bad += block && (a & ~(MAINT_CMD_ACT_BLOCK_DMA | MAINT_CMD_ACT_HARD_OFFLINE));
@@ -383,12 +383,13 @@ static void policy_rules(void)
 		       (spare || (canppr && (c.host & MC_HOST_PPR))) && !(a & fix);
 		/*
 		 * poisoned, not ours: its owner's. Nothing done to the page
-		 * (no offline, evacuation, DMA block, clear or return), and
-		 * a repair only where the feature allows memory in use.
+		 * (no offline, evacuation, clear or return) but the DMA
+		 * block of lost data a domain maps (above), and a repair
+		 * only where the feature allows memory in use.
 		 */
-		bad += in.poisoned_foreign && (a & ~fix);
+		bad += in.poisoned_foreign && (a & ~(fix | MAINT_CMD_ACT_BLOCK_DMA));
 		bad += in.poisoned_foreign && offline_only && (a & fix);
-		if (in.poisoned_foreign && (lost || needs) && in.auto_repair &&
+		if (in.poisoned_foreign && (lost || needs) && in.auto_repair && !block &&
 		    !offline_only && !(ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE) &&
 		    (spare || (canppr && (c.host & MC_HOST_PPR)))) {
 			foreign++;
