@@ -748,12 +748,13 @@ TEST_F_TIMEOUT(evac, offline_only_repair_offlines_the_vacated_frame, 240)
 /*
  * The frame an evacuation vacated goes back to the allocator; before
  * the soft offline an OFFLINE_ONLY repair wants, another agent poisons
- * it (hwpoison's corrupt-pfn). The poison is not the host's: the soft
+ * it (mc_poison_unowned(): the kernel's soft offline, or hwpoison's
+ * corrupt-pfn on a free frame). The poison is not the host's: the soft
  * offline ends with EBUSY instead of taking it for its own, so the
  * frame is neither repaired as offline memory nor unpoisoned by the
- * host. DMA is unaffected. The frame is poisoned only while it is free
- * (hwpoison's own filter), never under the kernel or another process
- * that took it meanwhile: then the test skips, having done nothing.
+ * host. DMA is unaffected. Whoever took the frame meanwhile loses
+ * nothing: the poisoning moves a user's data first, or is refused (then
+ * the test skips, having done nothing).
  */
 TEST_F_TIMEOUT(evac, vacated_frame_poisoned_by_another_is_not_taken, 240)
 {
@@ -770,12 +771,12 @@ TEST_F_TIMEOUT(evac, vacated_frame_poisoned_by_another_is_not_taken, 240)
 	/* Evacuated; the action waits before its soft offline. */
 	ASSERT_EQ(p.ev + 1, mc_wait_dev_stat(self->dev, "evacuated", p.ev + 1, 60));
 	flags = mc_kpageflags(p.old);
-	ret = mc_hwpoison_free_frame(p.old);
+	ret = mc_poison_unowned(p.old);
 	if (ret == -ENOENT)
-		SKIP(goto out, "no " MC_HWPOISON "corrupt-pfn or its filter");
-	ASSERT_LE(0, ret) TH_LOG("corrupt-pfn %#llx: %d", (unsigned long long)p.old, ret);
+		SKIP(goto out, "no way to poison a frame as another agent");
+	ASSERT_LE(0, ret) TH_LOG("poisoning %#llx: %d", (unsigned long long)p.old, ret);
 	if (!ret)
-		SKIP(goto out, "vacated frame %#llx not free, not poisoned: kpageflags %#llx",
+		SKIP(goto out, "vacated frame %#llx not poisoned (refused): kpageflags %#llx",
 		     (unsigned long long)p.old, (unsigned long long)flags);
 	ASSERT_EQ(0, mc_wait_event(p.fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, p.dpa, 30000));
 	EXPECT_EQ(-EBUSY, e.result);

@@ -355,21 +355,35 @@ static inline int mc_hwpoison_other(const char *file, uint64_t pfn)
 	return mc_write_file(path, v);
 }
 
+#define MC_SOFT_OFFLINE	"/sys/devices/system/memory/soft_offline_page"
+
 /*
- * hwpoison's corrupt-pfn on @pfn only if it is a free page: the
- * kernel's own filter (corrupt-filter-flags-* = KPF_BUDDY), which
- * memory_failure() applies again under the page lock, keeps it off a
- * page the kernel or another process holds. The filter is global (it
- * filters soft offlines too), so it is on only for the injection.
- * Return: 1 if @pfn is now poisoned, 0 if it was not free (nothing
- * done), -ENOENT without hwpoison_inject, or -errno.
+ * Poisons @pfn as an agent other than maint_cmd, never at the cost of
+ * a page in use. Where the kernel has it, by the memory subsystem's
+ * soft_offline_page: a page in use has its data moved first (a page
+ * that cannot be moved, such as a kernel page, is refused and left
+ * alone), and a free page is taken even from a CPU's free list (the
+ * kernel drains those first). Otherwise by hwpoison's corrupt-pfn, on
+ * a free page only: the kernel's own filter (corrupt-filter-flags-* =
+ * KPF_BUDDY), which memory_failure() applies again under the page
+ * lock; it is global (it filters soft offlines too), so it is on only
+ * for the injection, and a page on a CPU's free list is not taken.
+ * Return: 1 if @pfn is now poisoned, 0 if it was refused (nothing
+ * done), -ENOENT with neither interface, or -errno.
  */
-static inline int mc_hwpoison_free_frame(uint64_t pfn)
+static inline int mc_poison_unowned(uint64_t pfn)
 {
 	struct mv_knobs k = { .dir = MC_HWPOISON };
 	char v[32];
 	int ret;
 
+	if (!access(MC_SOFT_OFFLINE, W_OK)) {
+		snprintf(v, sizeof(v), "%#llx", (unsigned long long)pfn * MC_PAGE);
+		ret = mc_write_file(MC_SOFT_OFFLINE, v);
+		if (ret == -EBUSY || ret == -EIO)
+			return 0;
+		return ret ?: mc_hwpoisoned(pfn);
+	}
 	if (access(MC_HWPOISON "corrupt-pfn", W_OK) &&
 	    system("modprobe -q hwpoison_inject 2>/dev/null"))
 		return -ENOENT;
