@@ -1210,6 +1210,13 @@ EXPORT_SYMBOL_IF_KUNIT(mc_caps_can_spare);
  * an uncorrectable address then has its poison cleared, and a page
  * that was taken offline comes back.
  *
+ * A page this host took offline under an earlier record
+ * (@in->offline_ours) is offline memory: repaired in place, and then
+ * returned to service like a page this action took offline; when it
+ * went offline for lost data (@in->offline_lost), the device may hold
+ * the poison still, so it is returned only after a Clear Poison, as
+ * an uncorrectable record's page is.
+ *
  * A page poisoned, but not by this host (@in->poisoned_foreign: one
  * memory_failure() marked but could not take from its owner, or one
  * poisoned by someone else) is still its owner's, in use as far as
@@ -1219,7 +1226,10 @@ EXPORT_SYMBOL_IF_KUNIT(mc_caps_can_spare);
  * under its owner and it is not returned to service. It is repaired
  * only as memory in use is: not when the repair's feature wants the
  * memory offline (the rule mc_repair_check() applies to the
- * administrator's repair).
+ * administrator's repair). Lost data on it that iommu_migrate maps is
+ * the exception: its DMA is blocked (devices must not go on writing
+ * poisoned memory, whoever poisoned it first), and nothing more is
+ * done, as for lost data on a page in service.
  *
  * Return: MAINT_CMD_ACT_* in the order the host carries them out.
  */
@@ -1230,13 +1240,19 @@ u32 mc_policy(const struct mc_policy_in *in)
 	bool lost = ev->descriptor & MC_DESC_UNCORRECTABLE;
 	bool needs = ev->flags & MC_EVF_MAINT_NEEDED;
 	bool foreign = in->poisoned_foreign;
+	bool ours = in->offline_ours && !foreign;
+	/* The device may hold poison at the address: cleared before a return. */
+	bool held = lost || (ours && in->offline_lost);
 	u32 act = 0, offline = 0, fix;
 	enum mc_feature_id feat;
 	bool spare;
 
 	if (!lost && !needs)
 		return 0;
-	if (in->page_online && !foreign) {
+	/* Lost data on its owner's page that devices write: fenced only. */
+	if (foreign && lost && in->evac_mapped && c->host & MC_HOST_EVACUATE)
+		return MAINT_CMD_ACT_BLOCK_DMA;
+	if (in->page_online && !foreign && !ours) {
 		if (lost) {
 			offline = c->host & MC_HOST_HARD_OFFLINE ?
 				  MAINT_CMD_ACT_HARD_OFFLINE : 0;
@@ -1268,7 +1284,7 @@ u32 mc_policy(const struct mc_policy_in *in)
 	/* Its owner's: repaired in use, or not at all. */
 	if (foreign)
 		return mc_repair_safe_when_in_use(c, feat) ? fix : 0;
-	if (in->page_online && !offline) {
+	if (in->page_online && !ours && !offline) {
 		/* A page still in service is not repaired under its user. */
 		if (!(act & MAINT_CMD_ACT_EVACUATE))
 			return act;
@@ -1285,12 +1301,13 @@ u32 mc_policy(const struct mc_policy_in *in)
 	}
 	act |= fix;
 	/* Lost data stays out of service until the device drops its poison. */
-	if (lost) {
+	if (held) {
 		if (!mc_caps_allow(c, MC_OP_CLEAR_POISON))
 			return act | offline;
 		act |= MAINT_CMD_ACT_CLEAR_POISON;
 	}
-	if (offline)
+	/* Offline by this host's hand, now or earlier: back in service. */
+	if (offline || ours)
 		act |= MAINT_CMD_ACT_UNPOISON;
 	return act | offline;
 }
@@ -1593,3 +1610,23 @@ int mc_poison_next(u64 from, const struct mc_poison_hdr *h,
 	return 1;
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_poison_next);
+
+/**
+ * mc_media_overlap() - do two devices' media share a page?
+ * @a: first pfn of one
+ * @na: its pages
+ * @b: first pfn of the other
+ * @nb: its pages
+ *
+ * Context: any; pure.
+ * Return: true if [@a, @a + @na) and [@b, @b + @nb) intersect; an
+ * empty range intersects nothing.
+ */
+bool mc_media_overlap(unsigned long a, unsigned long na, unsigned long b,
+		      unsigned long nb)
+{
+	if (!na || !nb)
+		return false;
+	return a < b ? b - a < na : a - b < nb;
+}
+EXPORT_SYMBOL_IF_KUNIT(mc_media_overlap);

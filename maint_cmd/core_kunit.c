@@ -223,7 +223,8 @@ static void policy_table(struct kunit *test)
 /*
  * A page poisoned, but not by this host: no page action, no clear, no
  * return to service; a repair only when the feature allows memory in
- * use, whatever page_online says.
+ * use, whatever page_online says. Lost data iommu_migrate maps has its
+ * DMA blocked, and nothing else.
  */
 static void policy_poisoned_foreign(struct kunit *test)
 {
@@ -241,10 +242,13 @@ static void policy_poisoned_foreign(struct kunit *test)
 		/* mapped by iommu_migrate: not evacuated either */
 		{ 0, 1, 0, 0, 1, MAINT_CMD_ACT_SOFT_PPR },
 		{ 0, 1, 0, 1, 1, 0 },
-		/* lost data: no DMA block, no hard offline, no clear */
+		/* lost data: no hard offline, no clear */
 		{ 1, 0, 0, 0, 1, MAINT_CMD_ACT_SOFT_PPR },
-		{ 1, 1, 0, 0, 1, MAINT_CMD_ACT_SOFT_PPR },
 		{ 1, 0, 0, 1, 1, 0 },
+		/* ... but devices writing it are fenced off, and only that */
+		{ 1, 1, 0, 0, 1, MAINT_CMD_ACT_BLOCK_DMA },
+		{ 1, 1, 0, 1, 1, MAINT_CMD_ACT_BLOCK_DMA },
+		{ 1, 1, 0, 0, 0, MAINT_CMD_ACT_BLOCK_DMA },
 		/* auto_repair off: nothing */
 		{ 0, 0, 0, 0, 0, 0 },
 		{ 1, 0, 0, 0, 0, 0 },
@@ -263,6 +267,78 @@ static void policy_poisoned_foreign(struct kunit *test)
 
 		ev.flags = MC_EVF_MAINT_NEEDED;
 		ev.descriptor = rows[i].lost ? MC_DESC_UNCORRECTABLE : 0;
+		c.mfeat[MC_FEAT_SOFT_PPR].flags = rows[i].offline_only ?
+						  MC_MFEAT_OFFLINE_ONLY : 0;
+		KUNIT_EXPECT_EQ_MSG(test, mc_policy(&in), rows[i].want, "row %u", i);
+	}
+}
+
+/*
+ * A page this host took offline under an earlier record: offline
+ * memory, repaired in place and returned to service; lost data (this
+ * record's or the earlier offline's) only after a Clear Poison.
+ */
+static void policy_offline_ours(struct kunit *test)
+{
+	static const struct {
+		bool lost, needs, offline_lost, auto_repair, offline_only;
+		bool noclear, online, evac, foreign, notrep;
+		u32 want;
+	} rows[] = {
+		/* corrected, needs maintenance, soft-offlined earlier */
+		{ 0, 1, 0, 1, 0, 0, 0, 0, 0, 0,
+		  MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_UNPOISON },
+		/* uncorrectable now */
+		{ 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+		  MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_CLEAR_POISON |
+		  MAINT_CMD_ACT_UNPOISON },
+		/* corrected now, but hard-offlined earlier: clear first */
+		{ 0, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+		  MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_CLEAR_POISON |
+		  MAINT_CMD_ACT_UNPOISON },
+		/* ... and no Clear Poison: repaired, kept offline */
+		{ 0, 1, 1, 1, 0, 1, 0, 0, 0, 0, MAINT_CMD_ACT_SOFT_PPR },
+		{ 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, MAINT_CMD_ACT_SOFT_PPR },
+		/* no Clear Poison needed for a corrected error */
+		{ 0, 1, 0, 1, 0, 1, 0, 0, 0, 0,
+		  MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_UNPOISON },
+		/* a repair that wants the memory idle: it is */
+		{ 0, 1, 0, 1, 1, 0, 0, 0, 0, 0,
+		  MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_UNPOISON },
+		/* page_online and evac_mapped are ignored */
+		{ 0, 1, 0, 1, 0, 0, 1, 1, 0, 0,
+		  MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_UNPOISON },
+		{ 1, 0, 0, 1, 0, 0, 1, 1, 0, 0,
+		  MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_CLEAR_POISON |
+		  MAINT_CMD_ACT_UNPOISON },
+		/* auto_repair off, not repairable, informational: nothing */
+		{ 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+		{ 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0 },
+		{ 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0 },
+		{ 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0 },
+		/* poisoned_foreign wins */
+		{ 0, 1, 0, 1, 0, 0, 0, 0, 1, 0, MAINT_CMD_ACT_SOFT_PPR },
+		{ 1, 1, 1, 1, 0, 0, 0, 0, 1, 0, MAINT_CMD_ACT_SOFT_PPR },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct mc_caps c = { .ops = MC_ALL_OPS, .discovered = true,
+				     .host = MC_HOST_ALL, .feats = 3 };
+		struct mc_event ev = gm;
+		struct mc_policy_in in = {
+			.ev = &ev, .page_online = rows[i].online,
+			.evac_mapped = rows[i].evac, .offline_ours = true,
+			.offline_lost = rows[i].offline_lost,
+			.poisoned_foreign = rows[i].foreign,
+			.auto_repair = rows[i].auto_repair, .caps = &c,
+		};
+
+		ev.flags = rows[i].needs ? MC_EVF_MAINT_NEEDED : 0;
+		ev.descriptor = rows[i].lost ? MC_DESC_UNCORRECTABLE : 0;
+		ev.dpa_flags = rows[i].notrep ? MC_DPAF_NOT_REPAIRABLE : 0;
+		if (rows[i].noclear)
+			c.ops &= ~(1U << MC_I_CLEAR_POISON);
 		c.mfeat[MC_FEAT_SOFT_PPR].flags = rows[i].offline_only ?
 						  MC_MFEAT_OFFLINE_ONLY : 0;
 		KUNIT_EXPECT_EQ_MSG(test, mc_policy(&in), rows[i].want, "row %u", i);
@@ -718,6 +794,25 @@ static void count_cap(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, mc_count_take(&n, 4));
 }
 
+/* Two devices' media: one page in common is an overlap, a touch is not. */
+static void media_overlap(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, mc_media_overlap(100, 10, 100, 10));
+	KUNIT_EXPECT_TRUE(test, mc_media_overlap(100, 10, 109, 1));
+	KUNIT_EXPECT_TRUE(test, mc_media_overlap(109, 1, 100, 10));
+	KUNIT_EXPECT_TRUE(test, mc_media_overlap(100, 10, 95, 6));
+	KUNIT_EXPECT_TRUE(test, mc_media_overlap(100, 1, 0, ULONG_MAX));
+	KUNIT_EXPECT_FALSE(test, mc_media_overlap(100, 10, 110, 10));
+	KUNIT_EXPECT_FALSE(test, mc_media_overlap(110, 10, 100, 10));
+	KUNIT_EXPECT_FALSE(test, mc_media_overlap(100, 10, 90, 10));
+	/* an empty range has no page */
+	KUNIT_EXPECT_FALSE(test, mc_media_overlap(100, 0, 100, 10));
+	KUNIT_EXPECT_FALSE(test, mc_media_overlap(100, 10, 105, 0));
+	/* no wrap at the top */
+	KUNIT_EXPECT_FALSE(test, mc_media_overlap(ULONG_MAX - 1, 1, 0, 1));
+	KUNIT_EXPECT_TRUE(test, mc_media_overlap(ULONG_MAX - 1, 1, ULONG_MAX - 2, 2));
+}
+
 /* Poison list paging goes on after the end of the last record. */
 static void poison_next(struct kunit *test)
 {
@@ -740,6 +835,7 @@ static struct kunit_case mc_core_cases[] = {
 	KUNIT_CASE(caps_gating),
 	KUNIT_CASE(policy_table),
 	KUNIT_CASE(policy_poisoned_foreign),
+	KUNIT_CASE(policy_offline_ours),
 	KUNIT_CASE(repair_check),
 	KUNIT_CASE(bg_state_machine),
 	KUNIT_CASE(bg_judge),
@@ -751,6 +847,7 @@ static struct kunit_case mc_core_cases[] = {
 	KUNIT_CASE(clear_events_codec),
 	KUNIT_CASE(range_codec),
 	KUNIT_CASE(count_cap),
+	KUNIT_CASE(media_overlap),
 	KUNIT_CASE(poison_next),
 	{}
 };

@@ -28,6 +28,13 @@
 static DEFINE_MUTEX(mc_hosts_lock);
 static struct mc_host *mc_hosts[MC_MAX_DEVICES];
 /*
+ * The media of every device, from its creation until its removal is
+ * done (mc_hosts_lock). Devices never share a page: the page lock and
+ * the record of pages taken offline are a device's, and one page must
+ * have one of each.
+ */
+static LIST_HEAD(mc_media);
+/*
  * Numbers the indications of every device, for the tracepoints: a
  * record's handle is the device's (per log, and reused), this is not.
  */
@@ -226,10 +233,15 @@ static int mc_offline_reserve(struct mc_host *h, unsigned long pfn)
 	return xa_reserve(&h->offlined, pfn, GFP_KERNEL);
 }
 
-static void mc_offline_record(struct mc_host *h, unsigned long pfn, bool ok)
+/* How a recorded page went offline: its record's value. */
+enum { MC_OFF_NONE, MC_OFF_SOFT, MC_OFF_LOST };
+
+/* @how: MC_OFF_SOFT (data moved) or MC_OFF_LOST (memory_failure()). */
+static void mc_offline_record(struct mc_host *h, unsigned long pfn, bool ok,
+			      unsigned int how)
 {
 	if (ok)
-		xa_store(&h->offlined, pfn, xa_mk_value(1), GFP_KERNEL);
+		xa_store(&h->offlined, pfn, xa_mk_value(how), GFP_KERNEL);
 	else
 		xa_release(&h->offlined, pfn);
 }
@@ -244,17 +256,22 @@ static bool mc_offlined_by_us(struct mc_host *h, unsigned long pfn)
  * page someone else put back in service (hwpoison's unpoison-pfn) is in
  * use again and no longer this host's: its record goes, lest a poison
  * someone else sets later be taken for this host's.
+ *
+ * Return: MC_OFF_NONE if not, else how it went offline (MC_OFF_*).
  */
-static bool mc_offline_ours(struct mc_host *h, unsigned long pfn,
-			    struct page *page)
+static unsigned int mc_offline_ours(struct mc_host *h, unsigned long pfn,
+				    struct page *page)
 {
+	void *entry;
+
 	lockdep_assert_held(mc_page_lock(h, pfn));
-	if (!page || !mc_offlined_by_us(h, pfn))
-		return false;
-	if (PageHWPoison(page))
-		return true;
+	entry = page ? xa_load(&h->offlined, pfn) : NULL;
+	if (!entry)
+		return MC_OFF_NONE;
+	if (is_page_hwpoison(page))
+		return xa_to_value(entry);
 	xa_erase(&h->offlined, pfn);
-	return false;
+	return MC_OFF_NONE;
 }
 
 static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
@@ -277,7 +294,7 @@ static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
 	 * an evacuation just vacated went back to the allocator, and
 	 * anyone may have poisoned it since.
 	 */
-	if (PageHWPoison(page)) {
+	if (is_page_hwpoison(page)) {
 		ret = -EBUSY;
 		goto out;
 	}
@@ -293,7 +310,7 @@ static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
 	 * never poisoned, and the wait ends counted in offline_timeouts.
 	 */
 	memory_failure_queue(pfn, MF_SOFT_OFFLINE);
-	while (!PageHWPoison(page)) {
+	while (!is_page_hwpoison(page)) {
 		/*
 		 * Waited for even while the device goes: the page goes
 		 * offline whether or not this action sees it, and the
@@ -311,7 +328,7 @@ static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
 	 * Given up on, it may still go offline later: then it stays
 	 * offline, not recorded, and is never put back by this host.
 	 */
-	mc_offline_record(h, pfn, !ret);
+	mc_offline_record(h, pfn, !ret, MC_OFF_SOFT);
 	if (!ret)
 		atomic64_inc(&h->stat[MC_ST_OFFLINED]);
 out:
@@ -336,7 +353,7 @@ static int mc_hard_offline(struct mc_host *h, u64 seq, unsigned long pfn,
 	ret = memory_failure(pfn, h->simulated ? MF_SW_SIMULATED : 0);
 	/* 0: the page is isolated from its users; this host may return it. */
 	taken = !ret;
-	mc_offline_record(h, pfn, taken);
+	mc_offline_record(h, pfn, taken, MC_OFF_LOST);
 	/* Poisoned already, by someone else: offline, but not ours. */
 	if (ret == -EHWPOISON)
 		ret = 0;
@@ -345,7 +362,7 @@ static int mc_hard_offline(struct mc_host *h, u64 seq, unsigned long pfn,
 	 * (-EBUSY), but it is marked: its devices are blocked, and freed,
 	 * it never returns to the allocator.
 	 */
-	if (ret == -EBUSY && blocked && page && PageHWPoison(page))
+	if (ret == -EBUSY && blocked && page && is_page_hwpoison(page))
 		ret = 0;
 	if (!ret)
 		atomic64_inc(&h->stat[MC_ST_HARD_OFFLINED]);
@@ -467,8 +484,8 @@ static void mc_action_fn(struct work_struct *w)
 		.hard_repair = READ_ONCE(h->hard_repair),
 		.caps = &h->caps,
 	};
+	unsigned int delay, how;
 	u32 plan, done = 0;
-	unsigned int delay;
 	bool hard, poisoned;
 	int ret = 0;
 
@@ -480,15 +497,27 @@ static void mc_action_fn(struct work_struct *w)
 		goto unlock;
 	}
 	page = pfn_to_online_page(pfn);
-	poisoned = page && PageHWPoison(page);
+	/*
+	 * is_page_hwpoison(): memory_failure() marks a huge page's head,
+	 * and hugetlbfs may keep the page whole, with no flag on @page.
+	 */
+	poisoned = page && is_page_hwpoison(page);
 	in.page_online = page && !poisoned;
+	/*
+	 * Taken offline by this host under an earlier record: offline
+	 * memory, repaired and returned to service (see mc_policy()).
+	 */
+	how = mc_offline_ours(h, pfn, page);
+	in.offline_ours = how != MC_OFF_NONE;
+	in.offline_lost = how == MC_OFF_LOST;
 	/*
 	 * Poisoned, but not by this host: its owner's still. Neither
 	 * online (an offline would take the poison for this host's) nor
 	 * offline (a repair would run under its owner): see mc_policy().
 	 */
-	in.poisoned_foreign = !mc_offline_ours(h, pfn, page) && poisoned;
-	in.evac_mapped = in.page_online && mc_evac_mapped(pfn);
+	in.poisoned_foreign = !in.offline_ours && poisoned;
+	/* Its owner's lost data may still be written by devices: see mc_policy(). */
+	in.evac_mapped = (in.page_online || in.poisoned_foreign) && mc_evac_mapped(pfn);
 	plan = mc_policy(&in);
 	hard = plan & MAINT_CMD_ACT_HARD_PPR;
 	if (plan & MAINT_CMD_ACT_EVACUATE) {
@@ -798,10 +827,10 @@ static int mc_discover(struct mc_host *h, u8 *buf)
  * Online memory is repaired only at an address the device reported
  * this boot, and only if the repair's feature allows it on memory in
  * use; a page this host took offline, and still poisoned, counts as
- * offline, and comes back afterwards. A page poisoned otherwise (by someone else, or marked by
- * memory_failure() but still held by its owner) is in use: it may be
- * repaired by the same rule, but its poison stays and it stays its
- * owner's.
+ * offline, and comes back afterwards. A page poisoned otherwise (by
+ * someone else, or marked by memory_failure() but still held by its
+ * owner) is in use: it may be repaired by the same rule, but its
+ * poison stays and it stays its owner's.
  *
  * Return: 0, -EPERM when the repair rule forbids it, -EBUSY when the
  * memory is in use and the feature wants it offline, -EOPNOTSUPP when
@@ -1062,13 +1091,29 @@ static void mc_host_teardown(struct mc_host *h)
 	wake_up_interruptible(&h->ev_wait);
 }
 
+/* @h's media, unless another device's shares a page of it (-EBUSY). */
+static int mc_media_claim(struct mc_host *h)
+{
+	struct mc_host *o;
+
+	lockdep_assert_held(&mc_hosts_lock);
+	list_for_each_entry(o, &mc_media, media)
+		if (mc_media_overlap(o->base_pfn, o->media_pages, h->base_pfn,
+				     h->media_pages))
+			return -EBUSY;
+	list_add_tail(&h->media, &mc_media);
+	return 0;
+}
+
 /**
  * mc_host_create() - bring up the host driver over a device model
  * @m: the model; owned by the host from here on, even on failure
  * @simulated: the device's errors are simulated (memory_failure())
  * @host_mask: MC_HOST_* the host may offer the device at most
  *
- * Return: the new device's number N (mcN), or -errno.
+ * Return: the new device's number N (mcN), or -errno: -EBUSY if its
+ * media shares a page with another device's (one still being removed
+ * counts).
  */
 int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 {
@@ -1086,6 +1131,8 @@ int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 	h->simulated = simulated;
 	h->host_mask = host_mask;
 	h->base_pfn = m->base_pfn;
+	h->media_pages = m->capacity >> PAGE_SHIFT;
+	INIT_LIST_HEAD(&h->media);
 	h->nid = m->nid;
 	h->auto_repair = 1;
 	h->max_actions = 4;
@@ -1113,13 +1160,18 @@ int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 	h->dev.release = mc_host_release;
 
 	mutex_lock(&mc_hosts_lock);
-	for (id = 0; id < MC_MAX_DEVICES && mc_hosts[id]; id++)
+	ret = mc_media_claim(h);
+	for (id = 0; !ret && id < MC_MAX_DEVICES && mc_hosts[id]; id++)
 		;
-	if (id == MC_MAX_DEVICES) {
+	if (!ret && id == MC_MAX_DEVICES) {
+		list_del_init(&h->media);
+		ret = -ENOSPC;
+	}
+	if (ret) {
 		mutex_unlock(&mc_hosts_lock);
 		mc_model_destroy(m);
 		put_device(&h->dev);
-		return -ENOSPC;
+		return ret;
 	}
 	h->id = id;
 	/* Reserved: not destroyable until it is complete. */
@@ -1169,6 +1221,7 @@ fail:
 	mc_host_teardown(h);
 	mutex_lock(&mc_hosts_lock);
 	mc_hosts[id] = NULL;
+	list_del_init(&h->media);
 	mutex_unlock(&mc_hosts_lock);
 	put_device(&h->dev);
 	return ret;
@@ -1186,9 +1239,14 @@ fail:
 static void mc_offline_report(struct mc_host *h)
 {
 	unsigned long pfn, n = 0;
+	struct page *page;
 	void *entry;
 
 	xa_for_each(&h->offlined, pfn, entry) {
+		/* Put back by someone else (unpoison-pfn) since: in use. */
+		page = pfn_to_online_page(pfn);
+		if (!page || !is_page_hwpoison(page))
+			continue;
 		if (n++ < 16)
 			dev_notice(&h->dev, "pfn %#lx stays offline: not repaired\n", pfn);
 	}
@@ -1204,6 +1262,10 @@ static void mc_host_destroy(struct mc_host *h)
 	mc_host_teardown(h);
 	/* No action runs and no repair file is open: the record is final. */
 	mc_offline_report(h);
+	/* Its pages may be another device's from now on. */
+	mutex_lock(&mc_hosts_lock);
+	list_del_init(&h->media);
+	mutex_unlock(&mc_hosts_lock);
 	atomic_dec(&mc_nr_devices);
 	put_device(&h->dev);
 }

@@ -341,13 +341,19 @@ bool mc_caps_can_spare(const struct mc_caps *c);
 /**
  * struct mc_policy_in - what the policy decides on
  * @ev: the decoded record
- * @evac_mapped: iommu_migrate maps the page (and is loaded)
+ * @evac_mapped: iommu_migrate maps the page (and is loaded); looked up
+ *	for a page online or @poisoned_foreign
  * @page_online: the HPA is an online page of the machine, not poisoned
  * @poisoned_foreign: the HPA is an online page, poisoned, but not
  *	taken offline by this host (memory_failure() could not take it
  *	from its owner, or someone else poisoned it); @page_online is
  *	then ignored. A page this host took offline, or memory that is
  *	not online, has neither set.
+ * @offline_ours: the HPA is a page this host took offline under an
+ *	earlier record, recorded and poisoned still; @page_online is then
+ *	ignored. Never set with @poisoned_foreign (which wins if it is).
+ * @offline_lost: with @offline_ours, the page went offline for lost
+ *	data (memory_failure()): the device may hold its poison still.
  * @auto_repair: the device's auto_repair knob
  * @hard_repair: repair_mode is "hard"
  * @caps: the device's capabilities
@@ -357,6 +363,8 @@ struct mc_policy_in {
 	bool evac_mapped;
 	bool page_online;
 	bool poisoned_foreign;
+	bool offline_ours;
+	bool offline_lost;
 	bool auto_repair;
 	bool hard_repair;
 	const struct mc_caps *caps;
@@ -368,6 +376,8 @@ bool mc_repair_safe_when_in_use(const struct mc_caps *c, enum mc_feature_id feat
 int mc_repair_check(const struct mc_caps *c, enum mc_feature_id feat,
 		    bool reported_this_boot, bool memory_offline);
 bool mc_count_take(atomic_t *n, int max);
+bool mc_media_overlap(unsigned long a, unsigned long na, unsigned long b,
+		      unsigned long nb);
 
 /* --- Background-operation state machine -------------------------------- */
 enum mc_bg_state { MC_BG_IDLE, MC_BG_RUNNING, MC_BG_DONE };

@@ -199,6 +199,9 @@ struct mc_repair_fn {
  * @host_mask: MC_HOST_* the host may offer (create's host_caps=)
  * @base_pfn: first pfn of the device's memory (its HDM range)
  * @capacity: bytes, from Identify
+ * @media_pages: pages of its memory, as created
+ * @media: in the list of every device's media (mc_hosts_lock); no two
+ *	devices share a page, so each page has one device's lock and record
  * @nid: NUMA node of its memory
  * @ident: Identify's answer
  * @caps: what discovery found; read-only once the device is registered
@@ -253,6 +256,8 @@ struct mc_host {
 	u32 host_mask;
 	unsigned long base_pfn;
 	u64 capacity;
+	unsigned long media_pages;
+	struct list_head media;
 	int nid;
 	struct mc_identify ident;
 	struct mc_caps caps;

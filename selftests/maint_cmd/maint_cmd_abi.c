@@ -68,9 +68,42 @@ TEST_F(mc, create_rejects_bad_input)
 	big[sizeof(big) - 1] = 0;
 	EXPECT_EQ(-EINVAL, mc_create(big, name, sizeof(name)));
 	/* A device without Identify cannot be discovered. */
-	EXPECT_EQ(-EOPNOTSUPP, mc_create("nid=1 pages=16 ops=0xfdff", name, sizeof(name)));
+	EXPECT_EQ(-EOPNOTSUPP, mc_create("nid=1 first=2048 pages=16 ops=0xfdff", name,
+					 sizeof(name)));
 	EXPECT_EQ(-ENOENT, mc_destroy("mc15"));
 	EXPECT_EQ(-EINVAL, mc_destroy("zz"));
+}
+
+/* 0 or -errno: a device made from @spec, destroyed again. */
+static int mc_create_gone(const char *spec)
+{
+	char name[16];
+	int ret = mc_create(spec, name, sizeof(name));
+
+	/* Made after all: not left behind for the next test. */
+	if (!ret)
+		mc_destroy(name);
+	return ret;
+}
+
+/*
+ * No two devices share a page: each page has one device's lock and
+ * record of pages taken offline. A device whose media overlaps one
+ * that exists is refused (EBUSY); one next to it is not, and the pages
+ * of a removed device are free again.
+ */
+TEST_F(mc, overlapping_media_is_refused)
+{
+	EXPECT_EQ(-EBUSY, mc_create_gone("nid=1"));
+	EXPECT_EQ(-EBUSY, mc_create_gone("nid=1 first=1023 pages=1"));
+	EXPECT_EQ(-EBUSY, mc_create_gone("nid=1 first=512 pages=4096"));
+	ASSERT_EQ(0, mc_create("nid=1 first=1024 pages=1024", self->dev2,
+			       sizeof(self->dev2)));
+	EXPECT_EQ(-EBUSY, mc_create_gone("nid=1 first=1000 pages=48"));
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	ASSERT_EQ(0, mc_create("nid=1 first=1023 pages=1", self->dev, sizeof(self->dev)));
+	EXPECT_EQ(-EBUSY, mc_create_gone("nid=1 first=1023 pages=2"));
 }
 
 /*
@@ -84,6 +117,7 @@ TEST_F_TIMEOUT(mc, create_survives_allocation_failures, 240)
 	const char *fp = "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait";
 	const char *vs = "/sys/kernel/debug/failslab/verbose";
 	const char *vp = "/sys/kernel/debug/fail_page_alloc/verbose";
+	const char *spec = "nid=1 first=2048 pages=64";
 	int nth, fd, nfd, ret, failed = 0, done = 0;
 	char val[16], name[16], old_s[8] = "", old_p[8] = "";
 	char old_vs[8] = "", old_vp[8] = "";
@@ -106,7 +140,8 @@ TEST_F_TIMEOUT(mc, create_survives_allocation_failures, 240)
 		ASSERT_LE(0, fd);
 		snprintf(val, sizeof(val), "%d", nth);
 		ASSERT_LT(0, pwrite(nfd, val, strlen(val), 0));
-		ret = write(fd, "nid=1 pages=64", 14) < 0 ? -errno : 0;
+		/* Beside the fixture's device: media never overlap. */
+		ret = write(fd, spec, strlen(spec)) < 0 ? -errno : 0;
 		/* Not consumed: creation makes fewer than nth allocations. */
 		ASSERT_LT(0, pread(nfd, val, sizeof(val) - 1, 0));
 		done = atoi(val) != 0;
@@ -341,7 +376,7 @@ TEST_F(mc, repair_dirs_follow_the_advertised_features)
 {
 	EXPECT_TRUE(mc_has_dir(self->dev, "mem_repair0"));
 	EXPECT_TRUE(mc_has_dir(self->dev, "mem_repair1"));
-	ASSERT_EQ(0, mc_create("nid=1 pages=1024 feats=0x8", self->dev2,
+	ASSERT_EQ(0, mc_create("nid=1 first=1024 pages=1024 feats=0x8", self->dev2,
 			       sizeof(self->dev2)));
 	EXPECT_FALSE(mc_has_dir(self->dev2, "mem_repair0"));
 	EXPECT_EQ(-ENOENT, mc_dev_write(self->dev2, "mem_repair0/dpa", "0x3000"));
@@ -362,7 +397,7 @@ TEST_F(mc, nothing_goes_out_that_the_device_did_not_advertise)
 	char path[256], buf[512];
 	int fd;
 
-	ASSERT_EQ(0, mc_create("nid=1 pages=1024 ops=" OPS_NO_REPAIR, self->dev2,
+	ASSERT_EQ(0, mc_create("nid=1 first=1024 pages=1024 ops=" OPS_NO_REPAIR, self->dev2,
 			       sizeof(self->dev2)));
 	snprintf(path, sizeof(path), MC_CLASS "%s/capabilities", self->dev2);
 	ASSERT_EQ(0, mc_read_file(path, buf, sizeof(buf)));
@@ -502,7 +537,12 @@ static int documented(const char *doc, const char *what)
 	return found;
 }
 
-static int count_undocumented(const char *dir, const char *sub, const char *doc)
+/*
+ * The regular files of @dir@sub not documented in @doc as @as@sub<name>
+ * (@as: how the ABI file names @dir, with mcN for the device).
+ */
+static int count_undocumented_as(const char *dir, const char *sub, const char *doc,
+				 const char *as)
 {
 	char path[512], what[512];
 	struct dirent *de;
@@ -523,7 +563,7 @@ static int count_undocumented(const char *dir, const char *sub, const char *doc)
 		snprintf(path, sizeof(path), "%s%s%s", dir, sub, de->d_name);
 		if (lstat(path, &st) || !S_ISREG(st.st_mode))
 			continue;
-		snprintf(what, sizeof(what), MC_CLASS "mcN/%s%s", sub, de->d_name);
+		snprintf(what, sizeof(what), "%s%s%s", as, sub, de->d_name);
 		if (documented(doc, what) != 1) {
 			fprintf(stderr, "# undocumented: %s\n", what);
 			bad++;
@@ -531,6 +571,11 @@ static int count_undocumented(const char *dir, const char *sub, const char *doc)
 	}
 	closedir(d);
 	return bad;
+}
+
+static int count_undocumented(const char *dir, const char *sub, const char *doc)
+{
+	return count_undocumented_as(dir, sub, doc, MC_CLASS "mcN/");
 }
 
 TEST_F(mc, every_device_file_is_documented)
@@ -543,6 +588,18 @@ TEST_F(mc, every_device_file_is_documented)
 	EXPECT_EQ(0, count_undocumented(dir, "", doc));
 	EXPECT_EQ(0, count_undocumented(dir, "mem_repair0/", doc));
 	EXPECT_EQ(0, count_undocumented(dir, "mem_repair1/", doc));
+}
+
+/* ... and every debugfs file, the module's and the device's. */
+TEST_F(mc, every_debugfs_file_is_documented)
+{
+	const char *doc = MEMVIRT_TOP "/Documentation/ABI/testing/debugfs-maint_cmd";
+	char dir[64];
+
+	ASSERT_EQ(0, access(doc, R_OK));
+	EXPECT_EQ(0, count_undocumented_as(MC_DBG, "", doc, MC_DBG));
+	snprintf(dir, sizeof(dir), MC_DBG "%s/", self->dev);
+	EXPECT_EQ(0, count_undocumented_as(dir, "", doc, MC_DBG "mcN/"));
 }
 
 TEST_HARNESS_MAIN

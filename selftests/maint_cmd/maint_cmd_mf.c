@@ -22,15 +22,24 @@
 
 #define PAGES	16
 
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB	4U
+#endif
+#define MF_HUGE		(2UL << 20)
+#define MF_NODE1_HUGE	"/sys/devices/system/node/node1/hugepages/hugepages-2048kB/"
+#define KPF_HUGE	17
+
 FIXTURE(mf) {
 	char dev[16];
 	struct mv_knobs knobs;
+	struct mv_knobs huge;
 };
 
 FIXTURE_SETUP(mf)
 {
 	self->dev[0] = 0;
 	self->knobs = (struct mv_knobs){ .dir = MC_MM };
+	self->huge = (struct mv_knobs){ .dir = MF_NODE1_HUGE };
 	if (access(MC_DBG "create", W_OK) && !getenv("MEMVIRT_REQUIRE"))
 		SKIP(return, "maint_cmd not loaded");
 	ASSERT_EQ(0, access("/sys/devices/system/node/node1", F_OK));
@@ -43,6 +52,7 @@ FIXTURE_TEARDOWN_PARENT(mf)
 	mv_knobs_restore(&self->knobs);
 	if (self->dev[0])
 		mc_destroy(self->dev);
+	mv_knobs_restore(&self->huge);
 }
 
 /* The fixture's device replaced by a new one made from @spec. */
@@ -1230,6 +1240,46 @@ static uint8_t *mf_foreign_poison(struct __test_metadata *_metadata,
 }
 
 /*
+ * The page flag helpers say when they cannot read the flags, rather
+ * than report every bit set (which read as poisoned).
+ */
+TEST_F(mf, unreadable_page_flags_are_an_error)
+{
+	const uint64_t beyond = 1ULL << 50;
+
+	EXPECT_EQ(MC_KPF_ERR, mc_kpageflags(beyond));
+	EXPECT_EQ(-1, mc_hwpoisoned(beyond));
+}
+
+/*
+ * The tests' poisoning of a frame they do not own must never cost a
+ * page in use its data: mc_poison_unowned() on this process's page
+ * either moves the data first or leaves the page alone.
+ */
+TEST_F(mf, test_poisoning_spares_a_page_in_use)
+{
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf = mf_page(_metadata, self->dev, 41, &pfn, &dpa);
+	int ret = mc_poison_unowned(pfn);
+
+	if (ret == -ENOENT)
+		SKIP(goto out, "no way to poison a frame as another agent");
+	ASSERT_LE(0, ret);
+	TH_LOG("%s: frame %s", access(MC_SOFT_OFFLINE, W_OK) ? "corrupt-pfn" : "soft offline",
+	       ret ? "poisoned, data moved" : "left alone");
+	EXPECT_EQ(ret, mc_hwpoisoned(pfn));
+	EXPECT_EQ(0, mv_read_knob(MC_HWPOISON, "corrupt-filter-enable") > 0);
+	/* The data is still there, wherever it is now. */
+	EXPECT_TRUE(mc_check(buf, 41));
+	EXPECT_EQ(!ret, mc_pfn_of(buf) == pfn);
+	if (ret)
+		mf_unpoison_other(pfn);
+out:
+	munmap(buf, MC_PAGE);
+}
+
+/*
  * A record on a page poisoned, but not by the host: it is its owner's
  * (here the kernel's soft offline holds it), not offline memory. The
  * host does nothing to the page: no offline (whose wait would take the
@@ -1284,12 +1334,81 @@ TEST_F(mf, record_on_a_page_poisoned_by_another_leaves_it_to_its_owner)
 }
 
 /*
+ * A huge page poisoned by another agent (hwpoison's corrupt-pfn on one
+ * of its small pages): memory_failure() marks the huge page's head, and
+ * hugetlbfs keeps the page whole in its file, so the small page's own
+ * flags show no poison. The host must still see it poisoned, and not
+ * by itself: a corrected error there gets the repair in use and nothing
+ * else (no soft offline, whose wait would time out; no clear, no
+ * return to service).
+ */
+TEST_F(mf, record_on_a_poisoned_huge_page_leaves_it_to_its_owner)
+{
+	struct mv_knobs *hp = &self->huge;
+	struct maint_cmd_event e;
+	int fd = -1, efd, ret;
+	uint8_t *buf = MAP_FAILED;
+	long long dpa;
+	uint64_t pfn;
+
+	mv_knobs_save(&self->knobs, "offline_timeout_ms");
+	ASSERT_EQ(0, mv_write_knob(MC_MM, "offline_timeout_ms", "1000"));
+	mv_knobs_save(hp, "nr_hugepages");
+	if (hp->val[0] < 0)
+		SKIP(return, "no 2 MiB huge pages on node 1");
+	mv_write_knob_num(MF_NODE1_HUGE, "nr_hugepages", hp->val[0] + 1);
+	if (mv_read_knob(MF_NODE1_HUGE, "free_hugepages") < 1)
+		SKIP(goto out, "no free huge page on node 1");
+	fd = syscall(SYS_memfd_create, "mc_huge", MFD_HUGETLB);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, MF_HUGE));
+	buf = mmap(NULL, MF_HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, mc_bind_node(buf, MF_HUGE, 1));
+	memset(buf, 0x5a, MF_HUGE);
+	pfn = mc_pfn_of(buf + 3 * MC_PAGE);
+	dpa = mc_dpa_of(self->dev, pfn);
+	ASSERT_LE(0, dpa);
+	ASSERT_NE(MC_KPF_ERR, mc_kpageflags(pfn));
+	ASSERT_TRUE(mc_kpageflags(pfn) >> KPF_HUGE & 1);
+	ret = mc_hwpoison_other("corrupt-pfn", pfn);
+	if (ret == -ENOENT)
+		SKIP(goto out, "no " MC_HWPOISON "corrupt-pfn");
+	/* -EBUSY: memory_failure() marked the page, but its file keeps it. */
+	ASSERT_TRUE(!ret || ret == -EBUSY) TH_LOG("corrupt-pfn: %d", ret);
+	/* kpageflags reports a huge page's poison from its head. */
+	ASSERT_EQ(1, mc_hwpoisoned(pfn));
+	efd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, efd);
+	mf_inject_wait(_metadata, self->dev, efd, "gm", dpa, "1 maint", &e);
+	close(efd);
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_PPR, e.planned);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_PPR, e.actions);
+	EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "offline_timeouts"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "poison_cleared"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "unpoisoned"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(1, mc_hwpoisoned(pfn));
+out:
+	/* Freed, the huge page splits; its poisoned page stays out. */
+	if (buf != MAP_FAILED)
+		munmap(buf, MF_HUGE);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
  * A page of node 1 holding pattern @seq, which the host took offline
- * and, auto_repair off, left unrepaired: its frame and DPA.
+ * and, auto_repair off, left unrepaired: its frame and DPA. With
+ * @lost, the record was uncorrectable: the page went offline by
+ * memory_failure() and its data is gone (the caller must not touch it).
  */
 static uint8_t *mf_offline_unrepaired(struct __test_metadata *_metadata,
-				      const char *dev, int seq, uint64_t *pfn,
-				      long long *dpa)
+				      const char *dev, int seq, bool lost,
+				      uint64_t *pfn, long long *dpa)
 {
 	struct maint_cmd_event e;
 	uint8_t *buf;
@@ -1299,12 +1418,70 @@ static uint8_t *mf_offline_unrepaired(struct __test_metadata *_metadata,
 	buf = mf_page(_metadata, dev, seq, pfn, dpa);
 	fd = mc_open_events(dev, O_RDONLY);
 	ASSERT_LE(0, fd);
-	mf_inject_wait(_metadata, dev, fd, "gm", *dpa, "1 maint", &e);
+	mf_inject_wait(_metadata, dev, fd, "gm", *dpa,
+		       lost ? "2 uncorrectable" : "1 maint", &e);
 	close(fd);
 	EXPECT_EQ(0, e.result);
-	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE, e.actions);
+	EXPECT_EQ(lost ? MAINT_CMD_ACT_HARD_OFFLINE : MAINT_CMD_ACT_SOFT_OFFLINE,
+		  e.actions);
 	ASSERT_EQ(1, mc_hwpoisoned(*pfn));
 	return buf;
+}
+
+/*
+ * A page the host took offline under an earlier record and left
+ * unrepaired (auto_repair off) is offline memory: when a later record
+ * for it comes with auto_repair on, the page is repaired and returned
+ * to service. A page that went offline for lost data comes back only
+ * after its poison is cleared, even when the later record is a
+ * corrected error.
+ */
+TEST_F(mf, page_offline_from_an_earlier_record_is_repaired_and_returned)
+{
+	struct maint_cmd_event e;
+	long long dpa;
+	uint64_t pfn;
+	uint32_t want;
+	uint8_t *buf;
+	int fd, round;
+
+	for (round = 0; round < 2; round++) {
+		bool lost = round;
+
+		if (round)
+			mf_recreate(_metadata, self, "nid=1");
+		buf = mf_offline_unrepaired(_metadata, self->dev, 81 + round,
+					    lost, &pfn, &dpa);
+		EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+		/* Lost: nothing to keep, and no mapping left to hold the frame. */
+		if (lost) {
+			munmap(buf, MC_PAGE);
+			buf = NULL;
+		}
+		ASSERT_EQ(0, mc_dev_write(self->dev, "auto_repair", "1"));
+		fd = mc_open_events(self->dev, O_RDONLY);
+		ASSERT_LE(0, fd);
+		mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "1 maint", &e);
+		want = MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_UNPOISON |
+		       (lost ? MAINT_CMD_ACT_CLEAR_POISON : 0);
+		EXPECT_EQ(0, e.result) TH_LOG("lost %d", lost);
+		EXPECT_EQ(want, e.planned) TH_LOG("lost %d", lost);
+		EXPECT_EQ(want, e.actions) TH_LOG("lost %d", lost);
+		EXPECT_EQ(0, mc_hwpoisoned(pfn)) TH_LOG("lost %d", lost);
+		EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+		EXPECT_EQ(1, mc_dev_read(self->dev, "repaired"));
+		EXPECT_EQ(lost, mc_dev_read(self->dev, "poison_cleared"));
+		EXPECT_EQ(1, mc_dev_read(self->dev, "unpoisoned"));
+		EXPECT_EQ(!lost, mc_dev_read(self->dev, "offlined"));
+		EXPECT_EQ(lost, mc_dev_read(self->dev, "hard_offlined"));
+		EXPECT_EQ(0, mc_dev_read(self->dev, "failed"));
+		/* Moved intact by the soft offline. */
+		if (buf) {
+			EXPECT_TRUE(mc_check(buf, 81));
+			munmap(buf, MC_PAGE);
+		}
+		close(fd);
+	}
 }
 
 /*
@@ -1320,7 +1497,7 @@ TEST_F(mf, page_returned_by_another_is_no_longer_the_hosts)
 	uint8_t *buf;
 
 	mf_recreate(_metadata, self, "nid=1 offline_only=1");
-	buf = mf_offline_unrepaired(_metadata, self->dev, 61, &pfn, &dpa);
+	buf = mf_offline_unrepaired(_metadata, self->dev, 61, false, &pfn, &dpa);
 	if (mf_unpoison_other(pfn))
 		SKIP(goto out, "no %s", MF_UNPOISON);
 	ASSERT_EQ(0, mc_hwpoisoned(pfn));
@@ -1334,8 +1511,11 @@ out:
 	munmap(buf, MC_PAGE);
 }
 
-/* Whether the kernel log, from @fd (/dev/kmsg, at its end) on, has @text. */
-static int mf_kmsg_has(int fd, const char *text)
+/*
+ * Whether the kernel log, from @fd (/dev/kmsg, at its end) on, has
+ * @text: bit 0; and @text2, if not NULL: bit 1.
+ */
+static int mf_kmsg_has2(int fd, const char *text, const char *text2)
 {
 	char rec[1024];
 	ssize_t n;
@@ -1346,8 +1526,33 @@ static int mf_kmsg_has(int fd, const char *text)
 			continue;
 		rec[n] = 0;
 		found |= !!strstr(rec, text);
+		if (text2 && strstr(rec, text2))
+			found |= 2;
 	}
 	return found;
+}
+
+/* Whether the kernel log, from @fd (/dev/kmsg, at its end) on, has @text. */
+static int mf_kmsg_has(int fd, const char *text)
+{
+	return mf_kmsg_has2(fd, text, NULL);
+}
+
+/*
+ * Removes the fixture's device, whose name goes to @name; returns
+ * /dev/kmsg opened at the log's end before the removal.
+ */
+static int mf_destroy_logged(struct __test_metadata *_metadata,
+			     struct _test_data_mf *self, char *name)
+{
+	int kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	memcpy(name, self->dev, sizeof(self->dev));
+	ASSERT_EQ(0, mc_destroy(self->dev));
+	self->dev[0] = 0;
+	return kmsg;
 }
 
 /*
@@ -1364,13 +1569,8 @@ TEST_F(mf, unrepaired_page_stays_offline_after_removal_and_is_named)
 	uint8_t *buf;
 	int kmsg;
 
-	buf = mf_offline_unrepaired(_metadata, self->dev, 71, &pfn, &dpa);
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	ASSERT_LE(0, kmsg);
-	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
-	memcpy(name, self->dev, sizeof(name));
-	ASSERT_EQ(0, mc_destroy(self->dev));
-	self->dev[0] = 0;
+	buf = mf_offline_unrepaired(_metadata, self->dev, 71, false, &pfn, &dpa);
+	kmsg = mf_destroy_logged(_metadata, self, name);
 	EXPECT_EQ(1, mc_hwpoisoned(pfn));
 	snprintf(text, sizeof(text), "%s: pfn %#llx stays offline: not repaired",
 		 name, (unsigned long long)pfn);
@@ -1381,6 +1581,43 @@ TEST_F(mf, unrepaired_page_stays_offline_after_removal_and_is_named)
 	/* The administrator's way back, where the tier has it. */
 	if (!mf_unpoison_other(pfn))
 		EXPECT_EQ(0, mc_hwpoisoned(pfn));
+}
+
+/*
+ * Of two pages the host took offline and left unrepaired, someone else
+ * put one back in service (unpoison-pfn) before the device went: the
+ * removal's log names only the one still offline.
+ */
+TEST_F(mf, removal_names_only_pages_still_offline)
+{
+	char text[96], other[96], name[16];
+	int kmsg, i, found;
+	long long dpa[2];
+	uint64_t pfn[2];
+	uint8_t *buf[2];
+
+	for (i = 0; i < 2; i++)
+		buf[i] = mf_offline_unrepaired(_metadata, self->dev, 91 + i, false,
+					       &pfn[i], &dpa[i]);
+	if (mf_unpoison_other(pfn[1]))
+		SKIP(goto out, "no %s", MF_UNPOISON);
+	ASSERT_EQ(0, mc_hwpoisoned(pfn[1]));
+	kmsg = mf_destroy_logged(_metadata, self, name);
+	snprintf(text, sizeof(text), "%s: pages left offline for this boot: 1", name);
+	snprintf(other, sizeof(other), "%s: pfn %#llx stays offline", name,
+		 (unsigned long long)pfn[1]);
+	found = mf_kmsg_has2(kmsg, text, other);
+	close(kmsg);
+	EXPECT_EQ(1, found & 1) TH_LOG("no \"%s\" in the log", text);
+	EXPECT_EQ(0, found & 2) TH_LOG("\"%s\" in the log", other);
+	EXPECT_EQ(1, mc_hwpoisoned(pfn[0]));
+	for (i = 0; i < 2; i++)
+		EXPECT_TRUE(mc_check(buf[i], 91 + i));
+	/* The administrator's way back for the other, where the tier has it. */
+	mf_unpoison_other(pfn[0]);
+out:
+	for (i = 0; i < 2; i++)
+		munmap(buf[i], MC_PAGE);
 }
 
 TEST_HARNESS_MAIN

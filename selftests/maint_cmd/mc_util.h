@@ -22,10 +22,13 @@
 
 #include <linux/maint_cmd.h>
 
+#include "memvirt_ksft.h"
+
 #define MC_DBG		"/sys/kernel/debug/maint_cmd/"
 #define MC_CLASS	"/sys/class/maint_cmd/"
 #define MC_MM		"/sys/kernel/mm/maint_cmd/"
 #define MC_PAGE		4096UL
+#define KPF_BUDDY	10
 #define KPF_HWPOISON	19
 
 static inline int mc_write_file(const char *path, const char *val)
@@ -228,22 +231,29 @@ static inline uint64_t mc_pfn_of(void *addr)
 	return ent >> 63 ? ent & ((1ULL << 55) - 1) : 0;
 }
 
+/* No flags to be had (no /proc/kpageflags, or no such pfn). */
+#define MC_KPF_ERR	(~0ULL)
+
+/* @pfn's /proc/kpageflags, or MC_KPF_ERR: test for it before any bit. */
 static inline uint64_t mc_kpageflags(uint64_t pfn)
 {
 	uint64_t f = 0;
 	int fd = open("/proc/kpageflags", O_RDONLY);
 
 	if (fd < 0)
-		return ~0ULL;
+		return MC_KPF_ERR;
 	if (pread(fd, &f, 8, pfn * 8) != 8)
-		f = ~0ULL;
+		f = MC_KPF_ERR;
 	close(fd);
 	return f;
 }
 
+/* 1 if @pfn is poisoned, 0 if not, -1 if its flags cannot be read. */
 static inline int mc_hwpoisoned(uint64_t pfn)
 {
-	return (mc_kpageflags(pfn) >> KPF_HWPOISON) & 1;
+	uint64_t f = mc_kpageflags(pfn);
+
+	return f == MC_KPF_ERR ? -1 : (f >> KPF_HWPOISON) & 1;
 }
 
 /* @len bytes at @addr onto node @nid, moved there now. 0 or -errno. */
@@ -343,6 +353,57 @@ static inline int mc_hwpoison_other(const char *file, uint64_t pfn)
 		return -ENOENT;
 	snprintf(v, sizeof(v), "%#llx", (unsigned long long)pfn);
 	return mc_write_file(path, v);
+}
+
+#define MC_SOFT_OFFLINE	"/sys/devices/system/memory/soft_offline_page"
+
+/*
+ * Poisons @pfn as an agent other than maint_cmd, never at the cost of
+ * a page in use. Where the kernel has it, by the memory subsystem's
+ * soft_offline_page: a page in use has its data moved first (a page
+ * that cannot be moved, such as a kernel page, is refused and left
+ * alone), and a free page is taken even from a CPU's free list (the
+ * kernel drains those first). Otherwise by hwpoison's corrupt-pfn, on
+ * a free page only: the kernel's own filter (corrupt-filter-flags-* =
+ * KPF_BUDDY), which memory_failure() applies again under the page
+ * lock; it is global (it filters soft offlines too), so it is on only
+ * for the injection, and a page on a CPU's free list is not taken.
+ * Return: 1 if @pfn is now poisoned, 0 if it was refused (nothing
+ * done), -ENOENT with neither interface, or -errno.
+ */
+static inline int mc_poison_unowned(uint64_t pfn)
+{
+	struct mv_knobs k = { .dir = MC_HWPOISON };
+	char v[32];
+	int ret;
+
+	if (!access(MC_SOFT_OFFLINE, W_OK)) {
+		snprintf(v, sizeof(v), "%#llx", (unsigned long long)pfn * MC_PAGE);
+		ret = mc_write_file(MC_SOFT_OFFLINE, v);
+		if (ret == -EBUSY || ret == -EIO)
+			return 0;
+		return ret ?: mc_hwpoisoned(pfn);
+	}
+	if (access(MC_HWPOISON "corrupt-pfn", W_OK) &&
+	    system("modprobe -q hwpoison_inject 2>/dev/null"))
+		return -ENOENT;
+	if (access(MC_HWPOISON "corrupt-filter-flags-mask", W_OK))
+		return -ENOENT;
+	mv_knobs_save(&k, "corrupt-filter-flags-mask");
+	mv_knobs_save(&k, "corrupt-filter-flags-value");
+	mv_knobs_save(&k, "corrupt-filter-enable");
+	snprintf(v, sizeof(v), "%llu", 1ULL << KPF_BUDDY);
+	ret = mc_write_file(MC_HWPOISON "corrupt-filter-flags-mask", v);
+	ret = ret ?: mc_write_file(MC_HWPOISON "corrupt-filter-flags-value", v);
+	ret = ret ?: mc_write_file(MC_HWPOISON "corrupt-filter-enable", "1");
+	if (!ret) {
+		/* Filtered out, the write still succeeds: the flag tells. */
+		snprintf(v, sizeof(v), "%#llx", (unsigned long long)pfn);
+		ret = mc_write_file(MC_HWPOISON "corrupt-pfn", v);
+	}
+	/* The filter off first. */
+	mv_knobs_restore(&k);
+	return ret ?: mc_hwpoisoned(pfn);
 }
 
 #endif /* _MC_UTIL_H */

@@ -180,7 +180,7 @@ int main(void)
 		uint64_t p = i < N ? pfn[i] : bpfn[i - N];
 		long long d = mc_dpa_of(dev, p);
 
-		if (d < 0 || !mc_hwpoisoned(p))
+		if (d < 0 || mc_hwpoisoned(p) != 1)
 			continue;
 		mc_dev_write_num(dev, "mem_repair0/dpa", d);
 		mc_dev_write(dev, "mem_repair0/repair", "1");

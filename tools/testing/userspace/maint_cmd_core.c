@@ -8,6 +8,7 @@
  * starts, ticks and aborts. Prints TAP.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,22 +256,29 @@ static void repair_check_model(void)
 
 static void policy_rules(void)
 {
-	unsigned int x, bad = 0, n = 0, repairs = 0, foreign = 0;
+	unsigned int x, bad = 0, n = 0, repairs = 0, foreign = 0, returns = 0;
 
-	for (x = 0; x < (1U << 23); x++) {
+	for (x = 0; x < (1U << 24); x++) {
 		struct mc_event ev = { 0 };
 		struct mc_caps c = { .discovered = true };
 		struct mc_policy_in in = { .ev = &ev, .caps = &c };
 		bool lost = x & 1, needs = x & 2, canclear, canppr, offline_only;
 		bool askspare = x & (1 << 18), canspare, spare, block, online;
+		bool ours, held;
 		u32 a, page, fix;
 
 		ev.descriptor = lost ? MC_DESC_UNCORRECTABLE : 0;
 		ev.flags = needs ? MC_EVF_MAINT_NEEDED : 0;
 		in.page_online = x & 4;
-		in.poisoned_foreign = x & (1 << 22);
-		/* poisoned, not ours: page_online does not count */
-		online = in.page_online && !in.poisoned_foreign;
+		/* the page's state: neither, poisoned by another, or ours */
+		in.poisoned_foreign = ((x >> 22) & 3) == 1;
+		in.offline_ours = (x >> 23) & 1;
+		in.offline_lost = ((x >> 22) & 3) == 3;
+		ours = in.offline_ours;
+		/* the device may hold poison there: this record's or earlier */
+		held = lost || in.offline_lost;
+		/* poisoned, not ours, or offline by our hand: not online */
+		online = in.page_online && !in.poisoned_foreign && !ours;
 		in.evac_mapped = x & 8;
 		in.auto_repair = x & 16;
 		in.hard_repair = x & 32;
@@ -334,7 +342,7 @@ static void policy_rules(void)
 		bad += lost && online && (c.host & MC_HOST_HARD_OFFLINE) &&
 		       !(a & MAINT_CMD_ACT_HARD_OFFLINE);
 		/* lost data a domain maps: DMA blocked first, nothing after */
-		block = lost && online && in.evac_mapped &&
+		block = lost && (online || in.poisoned_foreign) && in.evac_mapped &&
 			(c.host & MC_HOST_EVACUATE);
 		bad += !!(a & MAINT_CMD_ACT_BLOCK_DMA) != block;
 		bad += block && (a & ~(MAINT_CMD_ACT_BLOCK_DMA | MAINT_CMD_ACT_HARD_OFFLINE));
@@ -350,21 +358,38 @@ static void policy_rules(void)
 		bad += online && (a & fix) && !page;
 		bad += online && offline_only && (a & fix) &&
 		       !(a & (MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_HARD_OFFLINE));
-		/* back in service only after a repair, and lost data after a clear */
+		/*
+		 * back in service only after a repair, lost data (now or
+		 * when it went offline) after a clear, and only a page
+		 * this host took offline, in this action or earlier
+		 */
 		bad += (a & MAINT_CMD_ACT_UNPOISON) && !(a & fix);
-		bad += (a & MAINT_CMD_ACT_UNPOISON) && lost &&
+		bad += (a & MAINT_CMD_ACT_UNPOISON) && held &&
 		       !(a & MAINT_CMD_ACT_CLEAR_POISON);
-		bad += (a & MAINT_CMD_ACT_UNPOISON) &&
+		bad += (a & MAINT_CMD_ACT_UNPOISON) && !ours &&
 		       !(a & (MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_HARD_OFFLINE));
-		bad += (a & MAINT_CMD_ACT_CLEAR_POISON) && !lost;
+		bad += (a & MAINT_CMD_ACT_CLEAR_POISON) && !held;
+		/*
+		 * offline by this host's hand under an earlier record: once
+		 * repaired, it comes back, after a clear where one is due
+		 */
+		if (ours && (a & fix)) {
+			returns++;
+			bad += !(a & MAINT_CMD_ACT_UNPOISON) != (held && !canclear);
+		}
+		/* and it is repaired when everything allows it */
+		bad += ours && (lost || needs) && in.auto_repair &&
+		       !(ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE) &&
+		       (spare || (canppr && (c.host & MC_HOST_PPR))) && !(a & fix);
 		/*
 		 * poisoned, not ours: its owner's. Nothing done to the page
-		 * (no offline, evacuation, DMA block, clear or return), and
-		 * a repair only where the feature allows memory in use.
+		 * (no offline, evacuation, clear or return) but the DMA
+		 * block of lost data a domain maps (above), and a repair
+		 * only where the feature allows memory in use.
 		 */
-		bad += in.poisoned_foreign && (a & ~fix);
+		bad += in.poisoned_foreign && (a & ~(fix | MAINT_CMD_ACT_BLOCK_DMA));
 		bad += in.poisoned_foreign && offline_only && (a & fix);
-		if (in.poisoned_foreign && (lost || needs) && in.auto_repair &&
+		if (in.poisoned_foreign && (lost || needs) && in.auto_repair && !block &&
 		    !offline_only && !(ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE) &&
 		    (spare || (canppr && (c.host & MC_HOST_PPR)))) {
 			foreign++;
@@ -382,9 +407,9 @@ static void policy_rules(void)
 			bad += online && !(a & MAINT_CMD_ACT_UNPOISON);
 		}
 	}
-	printf("# policy: %u inputs, %u with a repair expected, %u repairs expected on a page poisoned by another\n",
-	       n, repairs, foreign);
-	ok(!bad && repairs && foreign, "the policy keeps its rules over every input");
+	printf("# policy: %u inputs, %u with a repair expected, %u repairs expected on a page poisoned by another, %u repairs of a page offline by our hand\n",
+	       n, repairs, foreign, returns);
+	ok(!bad && repairs && foreign && returns, "the policy keeps its rules over every input");
 	ok(mc_repair_allowed(true, false) && mc_repair_allowed(false, true) &&
 	   !mc_repair_allowed(false, false),
 	   "repair: reported this boot, or offline memory");
@@ -698,6 +723,32 @@ static void count_cap(void)
 	   "reported-address cap: a slot given back is taken once");
 }
 
+/*
+ * Two devices' media against a page-by-page model: they overlap when
+ * some page is in both. Small ranges near 0 and near the top of the
+ * pfn space.
+ */
+static void media_overlap_model(void)
+{
+	unsigned int i, bad = 0, hits = 0;
+
+	for (i = 0; i < 200000; i++) {
+		unsigned long base = i & 1 ? ULONG_MAX - 64 : 0;
+		unsigned long a = base + random() % 48, na = random() % 17;
+		unsigned long b = base + random() % 48, nb = random() % 17;
+		unsigned long p;
+		bool want = false;
+
+		for (p = a; p - a < na; p++)
+			want |= p - b < nb;
+		hits += want;
+		bad += mc_media_overlap(a, na, b, nb) != want;
+		bad += mc_media_overlap(b, nb, a, na) != want;
+	}
+	printf("# media: %u of 200000 pairs overlap\n", hits);
+	ok(!bad && hits, "media overlap: some page in both, and only then");
+}
+
 int main(void)
 {
 	printf("TAP version 13\n");
@@ -710,6 +761,7 @@ int main(void)
 	bg_model();
 	bg_judge_model();
 	count_cap();
+	media_overlap_model();
 	poison_paging();
 	printf("1..%u\n", tests);
 	return failed ? 1 : 0;
