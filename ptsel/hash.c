@@ -30,9 +30,9 @@
  * the new protection, with the right target either way.
  */
 #include <linux/bits.h>
+#include <linux/build_bug.h>
 #include <linux/compiler.h>
 #include <linux/errno.h>
-#include <linux/build_bug.h>
 #include <linux/export.h>
 #include <linux/ptsel.h>
 #include <asm/barrier.h>
@@ -128,9 +128,11 @@ static int insert(struct ptsel_hash *h, u64 addr, unsigned int level, u64 r)
 	 */
 	WRITE_ONCE(h->tab->nr_level[level], h->tab->nr_level[level] + 1);
 	/*
-	 * The count before the entry, and before any later store (a split
-	 * removes the big leaf after this). Pairs with the acquire of the
-	 * counts in ptsel_hash_translate().
+	 * The count before the entry: whoever sees the entry sees it
+	 * counted. A lookup of a page that stays mapped does not need
+	 * this: it reads the counts first, and remove_entry()'s release
+	 * orders a split's small leaves and their counts before the big
+	 * leaf's count drops.
 	 */
 	smp_wmb();
 	while (!hpte_place(h->tab, addr, level, r)) {
@@ -151,11 +153,21 @@ static void remove_entry(struct ptsel_hash *h, struct ptsel_hpte *e)
 {
 	unsigned int level = (e->v & V_LEVEL_MASK) >> V_LEVEL_SHIFT;
 
-	/* Release: entries inserted before (by a split) are visible first. */
+	/*
+	 * Release: entries inserted before (by a split) are visible first.
+	 * Pairs with the acquire of @e->v in lookup().
+	 */
 	smp_store_release(&e->v, 0);
 	h->nr_entries--;
-	/* After the release: see the acquire in ptsel_hash_translate(). */
-	WRITE_ONCE(h->tab->nr_level[level], h->tab->nr_level[level] - 1);
+	/*
+	 * Release as well: a lookup that sees the count drop sees every
+	 * entry placed before, the last small leaf of a split included
+	 * (the release above orders those before @e->v only, not before
+	 * this store). Pairs with the acquire of the counts in
+	 * ptsel_hash_translate().
+	 */
+	smp_store_release(&h->tab->nr_level[level],
+			  h->tab->nr_level[level] - 1);
 }
 
 /* Halve the table while it is less than 1/8 full. Best effort. */
@@ -181,7 +193,6 @@ static void maybe_shrink(struct ptsel_hash *h)
 int ptsel_hash_init(struct ptsel_hash *h, unsigned int order, u64 limit,
 		    const struct ptsel_hash_ops *ops, void *priv)
 {
-
 	if (order < PTSEL_HASH_MIN_ORDER || order > PTSEL_HASH_MAX_ORDER ||
 	    limit < PTSEL_PAGE_SIZE || (limit & (limit - 1)) ||
 	    limit > 1ULL << 57)

@@ -58,6 +58,20 @@ struct ptsel_partition_stats {
 };
 
 /**
+ * struct ptsel_tlb_stats - counters of a TLB
+ * @hits: lookups answered from the TLB
+ * @misses: lookups that were not
+ * @fills: entries written
+ * @flushes_avoided: switches to an address space still in the list,
+ *	whose entries were kept
+ * @asid_evictions: switches that had to recycle a slot
+ * @invalidations: invalidation requests of any kind
+ */
+struct ptsel_tlb_stats {
+	u64 hits, misses, fills, flushes_avoided, asid_evictions, invalidations;
+};
+
+/**
  * struct ptsel_walker_stats - counters of one walker
  * @tlb: the TLB's counters
  * @wc_hits: walks that the walk cache let start below the root
@@ -162,7 +176,9 @@ struct ptsel_hpte {
  *	      removed. A lookup skips the levels whose count is zero, so
  *	      the counts live with the entries they count: a lookup that
  *	      loaded an older generation reads that generation's counts,
- *	      frozen when it was replaced.
+ *	      frozen when it was replaced. They may count one entry more
+ *	      than it holds (one insert() counted, then placed in the next
+ *	      generation), never fewer.
  * @header: fills the header to one line, so that with a table that
  *	    starts PTSEL_HLINE_BYTES aligned (the memory providers must see
  *	    to it) every half group is exactly one cache line

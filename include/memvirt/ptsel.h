@@ -43,20 +43,6 @@ struct ptsel_xlate {
 };
 
 /**
- * struct ptsel_tlb_stats - counters of a TLB
- * @hits: lookups answered from the TLB
- * @misses: lookups that were not
- * @fills: entries written
- * @flushes_avoided: switches to an address space still in the list,
- *	whose entries were kept
- * @asid_evictions: switches that had to recycle a slot
- * @invalidations: invalidation requests of any kind
- */
-struct ptsel_tlb_stats {
-	u64 hits, misses, fills, flushes_avoided, asid_evictions, invalidations;
-};
-
-/**
  * struct ptsel_gwalk_ops - how the guest page-table walker reads
  * @read: load the 8-byte entry at guest-physical @gpa into @val;
  *	  0 or a negative errno (a KVM user calls kvm_read_guest())

@@ -238,6 +238,19 @@ static int run(u64 seed, unsigned long nops, u32 format)
 			ptsel_walker_translate(w, addr_of(rnd(&s) % NR_OWNED), &x);
 		}
 	}
+	/*
+	 * On a loaded host the updater can keep every exchange busy: with
+	 * no update running, one must succeed (for up to 10 s).
+	 */
+	for (op = 0; !why && op < 10000; op++) {
+		unsigned long done_ok = 0;
+
+		for (k = 0; k < NR_XCHG; k++)
+			done_ok += __atomic_load_n(&st[k].ok, __ATOMIC_RELAXED);
+		if (done_ok)
+			break;
+		usleep(1000);
+	}
 	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 	for (k = 0; k < NR_XCHG; k++) {
 		pthread_join(th[k], NULL);

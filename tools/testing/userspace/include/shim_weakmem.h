@@ -1,21 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Userspace shim: a model of a weakly ordered CPU's loads, for tests
- * that run a lock-free reader in one thread right after, or in the
- * middle of, an update (ptsel_weakmem).
+ * Userspace shim: a model of a weakly ordered CPU, for tests that run
+ * a lock-free reader in one thread right after, or in the middle of,
+ * an update (ptsel_weakmem).
  *
- * While recording, every marked store (WRITE_ONCE(), smp_store_release(),
- * rcu_assign_pointer()) logs the value its location held before the
- * update. While a reader runs, each marked load of a logged location
- * that the update changed may return either value, as a reader on
- * arm64 or POWER may see an update in part, unless the reader's own
- * barriers forbid it: once a load has seen a new value, a load ordered
- * after it (by an acquire load, smp_rmb() or smp_mb()) sees new values
- * only. A location read new stays new (coherence). Loads through a
- * freshly allocated object are never logged, which stands for the
- * address dependency rcu_dereference() relies on. Plain C accesses are
- * not modelled. The model only relaxes the reader: it assumes that the
- * updater orders its own stores.
+ * While recording, every marked store of the updater (WRITE_ONCE(),
+ * smp_store_release(), rcu_assign_pointer()) is logged in order with
+ * its value, after the value its location held before the update, and
+ * so are the updater's store barriers (smp_wmb(), smp_mb(); a release
+ * store orders the stores before it before itself only). While a
+ * reader runs, each marked
+ * load of a logged location returns the value of any store to it that
+ * the reader may see, at random: a store S is one a load must see once
+ * the reader has seen, through a load ordered before this one (by an
+ * acquire load, smp_rmb() or smp_mb()), a store that a store barrier
+ * of the updater put after S. A location never goes back to an older
+ * value (coherence). Plain C accesses are not modelled, nor address
+ * dependencies: a reader that reached logged stores through
+ * rcu_dereference() alone would see what a CPU cannot show (a false
+ * alarm); ptsel's readers load every table pointer with acquire, and
+ * new region sets are filled with plain stores.
  */
 #ifndef _SHIM_WEAKMEM_H
 #define _SHIM_WEAKMEM_H
@@ -23,10 +27,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-void shim_wm_store(void *p, size_t size);
-void shim_wm_load(const void *p, void *val, size_t size,
-		  bool acquire);
-void shim_wm_fence(int order);
+void shim_wm_store(void *p, const void *val, size_t size, bool release);
+void shim_wm_load(const void *p, void *val, size_t size, bool acquire);
+void shim_wm_fence(int order, bool loads, bool stores);
 
 #define shim_wm_read(p, order, acquire) ({				\
 	__typeof__(__atomic_load_n(p, __ATOMIC_RELAXED)) __wm_v =	\
@@ -36,8 +39,10 @@ void shim_wm_fence(int order);
 })
 
 #define shim_wm_write(p, v, order) ({					\
-	shim_wm_store(p, sizeof(*(p)));					\
-	__atomic_store_n(p, v, order);					\
+	__typeof__(*(p)) __wm_n = (v);					\
+	shim_wm_store(p, &__wm_n, sizeof(*(p)),				\
+		      (order) == __ATOMIC_RELEASE);			\
+	__atomic_store_n(p, __wm_n, order);				\
 })
 
 /* The test's controls. */
