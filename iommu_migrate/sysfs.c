@@ -23,6 +23,7 @@ unsigned int imm_max_buffer_mb = 256;
 unsigned int imm_max_engine_rate = 1000000;
 unsigned int imm_fail_next_allocs;
 unsigned int imm_edu_copy_delay_ms;
+unsigned int imm_precopy_delay_ms;
 
 struct imm_counters imm_stats;
 
@@ -39,6 +40,7 @@ KNOB(max_buffer_mb, imm_max_buffer_mb, 1, 4096);
 KNOB(max_engine_rate, imm_max_engine_rate, 1, 100 * 1000 * 1000);
 KNOB(fail_next_allocs, imm_fail_next_allocs, 0, 1000 * 1000);
 KNOB(edu_copy_delay_ms, imm_edu_copy_delay_ms, 0, 10 * 1000);
+KNOB(precopy_delay_ms, imm_precopy_delay_ms, 0, 1000);
 
 /* Counters: the attribute points at its atomic. */
 struct counter {
@@ -69,6 +71,7 @@ COUNTER(alloc_failures);
 COUNTER(drain_timeouts);
 COUNTER(copies_skipped);
 COUNTER(copies_kept);
+COUNTER(precopies_redone);
 
 static struct attribute *imm_attrs[] = {
 	&pme_batch_pages_knob.attr.attr,
@@ -79,6 +82,7 @@ static struct attribute *imm_attrs[] = {
 	&max_engine_rate_knob.attr.attr,
 	&fail_next_allocs_knob.attr.attr,
 	&edu_copy_delay_ms_knob.attr.attr,
+	&precopy_delay_ms_knob.attr.attr,
 	&pages_migrated_counter.attr.attr,
 	&bytes_migrated_counter.attr.attr,
 	&dma_stalls_counter.attr.attr,
@@ -89,6 +93,7 @@ static struct attribute *imm_attrs[] = {
 	&drain_timeouts_counter.attr.attr,
 	&copies_skipped_counter.attr.attr,
 	&copies_kept_counter.attr.attr,
+	&precopies_redone_counter.attr.attr,
 	NULL,
 };
 

@@ -366,16 +366,18 @@ TEST(sysfs_bad_writes_and_root_only)
 		{ "max_engine_rate", "0" }, { "fail_next_allocs", "1000001" },
 		{ "pme_batch_pages", "99999999999999999999" },
 		{ "edu_copy_delay_ms", "10001" }, { "edu_copy_delay_ms", "-1" },
+		{ "precopy_delay_ms", "1001" }, { "precopy_delay_ms", "-1" },
 	};
 	static const char * const knobs[] = {
 		"pme_batch_pages", "max_drain_wait_ms", "max_engines",
 		"max_domains", "max_buffer_mb", "max_engine_rate",
-		"fail_next_allocs", "edu_copy_delay_ms",
+		"fail_next_allocs", "edu_copy_delay_ms", "precopy_delay_ms",
 	};
 	static const char * const counters[] = {
 		"pages_migrated", "bytes_migrated", "dma_stalls", "dma_stall_ns",
 		"rmt_violations", "migrations_aborted", "alloc_failures",
-		"drain_timeouts",
+		"drain_timeouts", "copies_skipped", "copies_kept",
+		"precopies_redone",
 	};
 	long saved[ARRAY_SIZE(knobs)];
 	unsigned int k;
