@@ -246,6 +246,7 @@ void imm_dest_release(struct imm_dest *d);
 int imm_pme_start(void);
 void imm_pme_stop(void);
 int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);
+int imm_copy_baseline_ns(u64 *ns);
 #if IS_ENABLED(CONFIG_KUNIT)
 int imm_block_entry(struct imm_buf *b, struct imm_rmt_ent *e);
 #endif

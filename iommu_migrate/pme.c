@@ -970,6 +970,96 @@ out:
 }
 EXPORT_SYMBOL_GPL(iommu_migrate_block);
 
+/* Pairs per round of imm_copy_baseline_ns(), and rounds. */
+#define COPY_PAIRS	256
+#define COPY_ROUNDS	9
+
+static int u64_cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A page on @nid (any node if it has no memory), or NULL. */
+static struct page *copy_page_on(int nid)
+{
+	gfp_t gfp = GFP_HIGHUSER | __GFP_NOWARN;
+
+	if (nid != NUMA_NO_NODE && node_state(nid, N_MEMORY))
+		return alloc_pages_node(nid, gfp | __GFP_THISNODE, 0);
+	return alloc_page(gfp);
+}
+
+/**
+ * imm_copy_baseline_ns() - the time of one 4 KiB copy as the PME makes it
+ * @ns: set to the median over COPY_ROUNDS rounds of the mean ns per copy
+ *
+ * The bench's baseline for the DMA stall: copy_highpage(), the PME's
+ * copy, of cold page pairs, as the PME meets them: every source written
+ * first (a buffer's pages, last written a while ago), then the
+ * destinations, fresh pages on the other node, taken and copied to
+ * imm_pme_batch_pages at a time, as pme_batch() does. Only the copies
+ * are timed, one clock pair per group. Rounds alternate between node 0
+ * to node 1 and back, as the bench's hops do.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -ENOMEM.
+ */
+int imm_copy_baseline_ns(u64 *ns)
+{
+	unsigned int batch = clamp(READ_ONCE(imm_pme_batch_pages), 1U,
+				   (unsigned int)COPY_PAIRS);
+	struct page **src, **dst;
+	u64 per[COPY_ROUNDS];
+	int r, i, j, ret = 0;
+
+	src = kvcalloc(2 * COPY_PAIRS, sizeof(*src), GFP_KERNEL);
+	if (!src)
+		return -ENOMEM;
+	dst = src + COPY_PAIRS;
+	for (r = 0; r < COPY_ROUNDS && !ret; r++) {
+		u64 total = 0;
+
+		for (i = 0; i < COPY_PAIRS; i++) {
+			src[i] = copy_page_on(r & 1);
+			if (!src[i]) {
+				ret = -ENOMEM;
+				break;
+			}
+			memset_page(src[i], 0, i + r + 1, PAGE_SIZE);
+		}
+		for (i = 0; i < COPY_PAIRS && !ret; i += batch) {
+			unsigned int n = min_t(unsigned int, batch, COPY_PAIRS - i);
+			ktime_t t0;
+
+			for (j = 0; j < n && !ret; j++) {
+				dst[i + j] = copy_page_on(!(r & 1));
+				if (!dst[i + j])
+					ret = -ENOMEM;
+			}
+			if (ret)
+				break;
+			t0 = ktime_get();
+			for (j = 0; j < n; j++)
+				copy_highpage(dst[i + j], src[i + j]);
+			total += ktime_to_ns(ktime_sub(ktime_get(), t0));
+			cond_resched();
+		}
+		per[r] = div_u64(total, COPY_PAIRS);
+		for (i = 0; i < 2 * COPY_PAIRS; i++)
+			if (src[i])
+				__free_page(src[i]);
+		memset(src, 0, 2 * COPY_PAIRS * sizeof(*src));
+	}
+	kvfree(src);
+	if (ret)
+		return ret;
+	sort(per, COPY_ROUNDS, sizeof(per[0]), u64_cmp, NULL);
+	*ns = per[COPY_ROUNDS / 2];
+	return 0;
+}
+
 /**
  * imm_pme_start() - start the PME kthread
  *

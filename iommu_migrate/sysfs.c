@@ -2,7 +2,8 @@
 /*
  * iommu_migrate ABI: /sys/kernel/mm/iommu_migrate/ knobs and counters
  * (see Documentation/ABI/testing/sysfs-kernel-mm-iommu_migrate), and
- * in debugfs the hold_access test hook (engine.c).
+ * in debugfs the hold_access test hook (engine.c) and copy_ns, the
+ * bench's copy baseline (pme.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -126,6 +127,13 @@ static int hold_access_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(hold_access_fops, hold_access_get, hold_access_set,
 			 "%llu\n");
 
+/* Reading it measures the bench's baseline: imm_copy_baseline_ns(). */
+static int copy_ns_get(void *data, u64 *val)
+{
+	return imm_copy_baseline_ns(val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(copy_ns_fops, copy_ns_get, NULL, "%llu\n");
+
 int imm_sysfs_init(void)
 {
 	struct kobject *mm = memvirt_mm_kobj_get();
@@ -145,6 +153,8 @@ int imm_sysfs_init(void)
 	imm_debugfs = debugfs_create_dir("iommu_migrate", NULL);
 	debugfs_create_file_unsafe("hold_access", 0600, imm_debugfs, NULL,
 				   &hold_access_fops);
+	debugfs_create_file_unsafe("copy_ns", 0400, imm_debugfs, NULL,
+				   &copy_ns_fops);
 	return 0;
 }
 
