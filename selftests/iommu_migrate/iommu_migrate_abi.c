@@ -400,4 +400,25 @@ TEST(sysfs_bad_writes_and_root_only)
 	EXPECT_ROOT_ONLY(DEV, SYSFS, knobs, ARRAY_SIZE(knobs), "1");
 }
 
+/*
+ * debugfs copy_ns, the bench's copy baseline: each read measures the
+ * PME's copy of cold page pairs and says how long one took; it takes
+ * no write.
+ */
+TEST(copy_ns_measures_a_page_copy)
+{
+	long a = mv_read_knob(DEBUGFS, "copy_ns");
+	long b = mv_read_knob(DEBUGFS, "copy_ns");
+
+	if (a == -1 && access(DEBUGFS, F_OK))
+		SKIP(return, "no debugfs");
+	TH_LOG("one 4 KiB copy: %ld ns, then %ld ns", a, b);
+	/* Under TCG and KASAN too, one 4 KiB copy takes well under 1 ms. */
+	EXPECT_LT(0, a);
+	EXPECT_GT(1000000, a);
+	EXPECT_LT(0, b);
+	EXPECT_GT(1000000, b);
+	EXPECT_NE(0, mv_write_knob(DEBUGFS, "copy_ns", "1"));
+}
+
 TEST_HARNESS_MAIN
