@@ -346,6 +346,10 @@ static void exact_print(const char *what, const char *name,
 	printf("iommu_migrate_bench: %s: %s, %lu events, p50 %llu ns, p99 %llu ns; one 4 KiB copy %.0f ns: p50 ratio %.1f, p99 ratio %.1f (target <= 3)\n",
 	       what, name, n, v[n / 2], v[n * 99 / 100], copy, v[n / 2] / copy,
 	       v[n * 99 / 100] / copy);
+	/* Where the tail starts. */
+	printf("iommu_migrate_bench: %s: %s, tail ns: p90 %llu, p95 %llu, p98 %llu, p99 %llu, p99.5 %llu, p99.9 %llu, max %llu\n",
+	       what, name, v[n * 90 / 100], v[n * 95 / 100], v[n * 98 / 100],
+	       v[n * 99 / 100], v[n * 995 / 1000], v[n * 999 / 1000], v[n - 1]);
 }
 
 static void windows_print(const char *what, unsigned long long (*w)[MAX_WIN],
