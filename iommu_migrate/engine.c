@@ -244,6 +244,16 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		else
 			memcpy(buf, va + offset_in_page(x.target), len);
 		kunmap_local(va);
+		/*
+		 * The RMT's write count, after the data: the PME that reads
+		 * it unchanged across its pre-copy and drain knows the
+		 * pre-copy holds every write (see pme_precopy()).
+		 */
+		if (write) {
+			/* The data before the count: pairs with pme_precopy(). */
+			smp_mb__before_atomic();
+			atomic_inc(&ent->writes);
+		}
 		if (met && trace_iommu_migrate_dma_wait_enabled())
 			dev_waited(e, page_iova, met, READ_ONCE(ent->released_ns));
 		/*

@@ -44,12 +44,14 @@ extern unsigned int imm_max_buffer_mb;
 extern unsigned int imm_max_engine_rate;
 extern unsigned int imm_fail_next_allocs;
 extern unsigned int imm_edu_copy_delay_ms;
+extern unsigned int imm_precopy_delay_ms;
 
 /* Counters (sysfs.c shows them, IOMMU_MIGRATE_IOC_STATS copies them) */
 struct imm_counters {
 	atomic64_t pages_migrated, bytes_migrated, dma_stalls, dma_stall_ns;
 	atomic64_t rmt_violations, migrations_aborted, alloc_failures;
 	atomic64_t drain_timeouts, copies_skipped, copies_kept;
+	atomic64_t precopies_redone;
 	atomic64_t blocked_hist[IOMMU_MIGRATE_STALL_BUCKETS];
 };
 extern struct imm_counters imm_stats;
@@ -59,6 +61,8 @@ extern struct imm_counters imm_stats;
  * @r: the checked fields; written by the PME and map/unmap under the
  *     buffer's lock (imm_rmt_publish()), read by devices locklessly
  * @inflight: device accesses to the page in progress
+ * @writes: device writes to the page, counted after their data; the
+ *	    PME's pre-copy is current while it does not change
  * @buf: the buffer the page belongs to
  * @idx: its index there
  * @released_ns: ktime (ns) at which the PME released the devices that
@@ -70,6 +74,7 @@ extern struct imm_counters imm_stats;
 struct imm_rmt_ent {
 	struct imm_rmt r;
 	atomic_t inflight;
+	atomic_t writes;
 	struct imm_buf *buf;
 	unsigned long idx;
 	u64 released_ns;
@@ -241,6 +246,7 @@ void imm_dest_release(struct imm_dest *d);
 int imm_pme_start(void);
 void imm_pme_stop(void);
 int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);
+int imm_copy_baseline_ns(u64 *ns);
 #if IS_ENABLED(CONFIG_KUNIT)
 int imm_block_entry(struct imm_buf *b, struct imm_rmt_ent *e);
 #endif

@@ -5,7 +5,10 @@
  * devices keep doing DMA, with the five-step protocol of the core
  * (imm_mig_*): mark the PTE and RMT entry migrating and invalidate the
  * IOTLBs; drain the accesses in flight; copy; switch PTE and RMT to the
- * new page with a new generation; release the stalled devices. A page
+ * new page with a new generation; release the stalled devices. The
+ * copy is made before the mark, while devices go on, and redone in the
+ * window only if a device wrote the page since (the RMT entry's write
+ * count, see pme_precopy()). A page
  * whose destination cannot be allocated, or whose accesses do not
  * drain in time, is given up: its PTE and RMT entry go back to normal
  * on the old page, which devices go on using.
@@ -72,9 +75,12 @@ struct pme_page {
 	struct imm_rmt snap;	/* the old entry's, marked before the window */
 	struct imm_rmt nsnap;	/* the new entry's, as pme_prepare() made it */
 	u64 gen;		/* the move's, from the switch */
+	u32 wseq;		/* the RMT entry's write count before @early */
 	bool live;		/* still being moved */
 	bool reuse;		/* @new is the page's kept copy */
 	bool dirty;		/* written since that copy was made */
+	bool early;		/* @new held the page when @wseq was read */
+	bool precopied;		/* @early by a copy before the window */
 };
 
 /**
@@ -207,9 +213,15 @@ static void pme_abort(struct imm_req *rq, struct imm_buf *b,
 		xa_erase(&imm_rmt_xa, page_to_pfn(pp->new));
 		kfree_rcu(pp->nent, rcu);
 	}
-	if (pp->reuse)
+	if (pp->reuse) {
 		b->copies[pp->idx].page = pp->new;	/* still a good copy */
-	else if (pp->new)
+		/*
+		 * Unless a pre-copy refreshed it: a write in flight then may
+		 * have missed it without setting the dirty bit again.
+		 */
+		if (pp->precopied)
+			imm_copy_drop(b, pp->idx);
+	} else if (pp->new)
 		__free_page(pp->new);
 	pp->live = false;
 	rq->aborted++;
@@ -332,11 +344,12 @@ static struct page *pme_dest(struct imm_req *rq, struct imm_buf *b,
 /*
  * Before the mark, for a request that keeps copies: test and clear the
  * PTE's dirty bit. A device writes only through a translation with the
- * bit set, setting it first if it lacks it: a write between this and
- * the mark lands on the old page before the copy, and any write to
- * the new page after the switch sets the bit again (the switch keeps
- * it, fresh translations lack it). Return: the page was written since
- * the last clear (true too if the bit could not be read).
+ * bit set, setting it first if it lacks it: a write after this is
+ * counted in the RMT entry after pme_precopy() read the count, so the
+ * window copies the page, and any write to the new page after the
+ * switch sets the bit again (the switch keeps it, fresh translations
+ * lack it). Return: the page was written since the last clear (true
+ * too if the bit could not be read).
  */
 static bool pme_test_clear_dirty(struct imm_buf *b, struct pme_page *pp)
 {
@@ -351,29 +364,64 @@ static bool pme_test_clear_dirty(struct imm_buf *b, struct pme_page *pp)
 	return prot & PTSEL_LEAF_DIRTY;
 }
 
-/* In the window, drained: did a device write the page since the clear? */
-static bool pme_dirty_now(struct imm_buf *b, struct pme_page *pp)
+/*
+ * Before the window, while devices go on with the page: its contents
+ * go to the destination here, so that the window only checks that no
+ * device wrote the page since (pme_copy()). First the RMT entry's write
+ * count: a device counts a write after its data (dev_access()), so a
+ * write counted by now is in the copy, and one counted later, in
+ * flight now or before the mark, changes the count the window reads
+ * once the accesses drained (the mark stops every later one). For a
+ * request that keeps copies the count is read before the dirty bit's
+ * test and clear: a kept copy that the bit calls clean holds every
+ * write counted by now, and a write after the clear is counted later.
+ * The CPU cannot write: its mapping is zapped, its faults wait for the
+ * buffer's lock. A page no device maps only gets its copy here.
+ */
+static void pme_precopy(struct imm_buf *b, struct pme_page *pp, bool keep)
 {
-	struct ptsel_xlate x;
+	struct imm_rmt_ent *ent = b->rmt[pp->idx];
+	unsigned int delay;
 
-	if (ptsel_partition_translate(b->dom->part,
-				      b->iova + pp->idx * PAGE_SIZE, &x))
-		return true;
-	return x.prot & PTSEL_LEAF_DIRTY;
+	if (ent) {
+		pp->wseq = atomic_read(&ent->writes);
+		/* The count before the copy, and before the clear. */
+		smp_mb();
+	}
+	if (keep && ent)
+		pp->dirty = pme_test_clear_dirty(b, pp);
+	pp->early = true;
+	if (keep && ent && pp->reuse && !pp->dirty)
+		return;	/* the kept copy is the page */
+	copy_highpage(pp->new, pp->old);
+	pp->precopied = true;
+	/* The test knob: let devices write between the copy and the mark. */
+	delay = READ_ONCE(imm_precopy_delay_ms);
+	if (delay && ent)
+		msleep(delay);
 }
 
 /*
- * Step 3: the copy, unless the destination is the page's kept copy and
- * nothing wrote the page since that copy was made: no device (the
- * dirty bit, before and since pme_test_clear_dirty()), no CPU (a CPU
- * write drops the copy).
+ * Step 3, drained: the copy was made before the window (pme_precopy());
+ * it is redone here only if a device wrote the page since. So is a
+ * kept copy's skip, when a device wrote the page since the dirty bit
+ * said it clean.
  */
 static int pme_copy(struct imm_buf *b, struct pme_page *pp)
 {
-	if (pp->reuse && !pp->dirty && !pme_dirty_now(b, pp))
-		atomic64_inc(&imm_stats.copies_skipped);
-	else
+	bool written;
+
+	/* After the drain's read of the in-flight counts. */
+	smp_rmb();
+	written = !pp->early ||
+		  (pp->ent && atomic_read(&pp->ent->writes) != pp->wseq);
+	if (written) {
 		copy_highpage(pp->new, pp->old);
+		if (pp->precopied)
+			atomic64_inc(&imm_stats.precopies_redone);
+	} else if (!pp->precopied) {
+		atomic64_inc(&imm_stats.copies_skipped);
+	}
 	trace_iommu_migrate_copy(page_to_pfn(pp->old), page_to_pfn(pp->new),
 				 page_to_nid(pp->new));
 	return pp->ent ? imm_mig_copied(&pp->mig) : 0;
@@ -479,7 +527,9 @@ static void pme_account(struct imm_buf *b, struct pme_page *pp,
  * steps 1-5 run page by page, so a device stalls for the move of its
  * own page only, not for the rest of the batch. The window of a page,
  * from its mark to its release, holds only what the protocol needs:
- * the old page's RMT entry and the page itself go after the release.
+ * the copy is made just before it (pme_precopy()) and redone inside it
+ * only if a device wrote the page meanwhile; the old page's RMT entry
+ * and the page itself go after the release.
  */
 static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		      struct pme_page *pp)
@@ -539,8 +589,7 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		/* Timed: the windows of device-mapped pages only. */
 		mapped = b->rmt[pp[i].idx];
 		steps = mapped && trace_iommu_migrate_window_enabled();
-		if (keep && mapped)
-			pp[i].dirty = pme_test_clear_dirty(b, &pp[i]);
+		pme_precopy(b, &pp[i], keep);
 		if (pme_mark_prep(b, &pp[i]))
 			goto abort;
 		if (mapped)
@@ -920,6 +969,96 @@ out:
 	return ret;
 }
 EXPORT_SYMBOL_GPL(iommu_migrate_block);
+
+/* Pairs per round of imm_copy_baseline_ns(), and rounds. */
+#define COPY_PAIRS	256
+#define COPY_ROUNDS	9
+
+static int u64_cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A page on @nid (any node if it has no memory), or NULL. */
+static struct page *copy_page_on(int nid)
+{
+	gfp_t gfp = GFP_HIGHUSER | __GFP_NOWARN;
+
+	if (nid != NUMA_NO_NODE && node_state(nid, N_MEMORY))
+		return alloc_pages_node(nid, gfp | __GFP_THISNODE, 0);
+	return alloc_page(gfp);
+}
+
+/**
+ * imm_copy_baseline_ns() - the time of one 4 KiB copy as the PME makes it
+ * @ns: set to the median over COPY_ROUNDS rounds of the mean ns per copy
+ *
+ * The bench's baseline for the DMA stall: copy_highpage(), the PME's
+ * copy, of cold page pairs, as the PME meets them: every source written
+ * first (a buffer's pages, last written a while ago), then the
+ * destinations, fresh pages on the other node, taken and copied to
+ * imm_pme_batch_pages at a time, as pme_batch() does. Only the copies
+ * are timed, one clock pair per group. Rounds alternate between node 0
+ * to node 1 and back, as the bench's hops do.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -ENOMEM.
+ */
+int imm_copy_baseline_ns(u64 *ns)
+{
+	unsigned int batch = clamp(READ_ONCE(imm_pme_batch_pages), 1U,
+				   (unsigned int)COPY_PAIRS);
+	struct page **src, **dst;
+	u64 per[COPY_ROUNDS];
+	int r, i, j, ret = 0;
+
+	src = kvcalloc(2 * COPY_PAIRS, sizeof(*src), GFP_KERNEL);
+	if (!src)
+		return -ENOMEM;
+	dst = src + COPY_PAIRS;
+	for (r = 0; r < COPY_ROUNDS && !ret; r++) {
+		u64 total = 0;
+
+		for (i = 0; i < COPY_PAIRS; i++) {
+			src[i] = copy_page_on(r & 1);
+			if (!src[i]) {
+				ret = -ENOMEM;
+				break;
+			}
+			memset_page(src[i], 0, i + r + 1, PAGE_SIZE);
+		}
+		for (i = 0; i < COPY_PAIRS && !ret; i += batch) {
+			unsigned int n = min_t(unsigned int, batch, COPY_PAIRS - i);
+			ktime_t t0;
+
+			for (j = 0; j < n && !ret; j++) {
+				dst[i + j] = copy_page_on(!(r & 1));
+				if (!dst[i + j])
+					ret = -ENOMEM;
+			}
+			if (ret)
+				break;
+			t0 = ktime_get();
+			for (j = 0; j < n; j++)
+				copy_highpage(dst[i + j], src[i + j]);
+			total += ktime_to_ns(ktime_sub(ktime_get(), t0));
+			cond_resched();
+		}
+		per[r] = div_u64(total, COPY_PAIRS);
+		for (i = 0; i < 2 * COPY_PAIRS; i++)
+			if (src[i])
+				__free_page(src[i]);
+		memset(src, 0, 2 * COPY_PAIRS * sizeof(*src));
+	}
+	kvfree(src);
+	if (ret)
+		return ret;
+	sort(per, COPY_ROUNDS, sizeof(per[0]), u64_cmp, NULL);
+	*ns = per[COPY_ROUNDS / 2];
+	return 0;
+}
 
 /**
  * imm_pme_start() - start the PME kthread

@@ -2,7 +2,8 @@
 /*
  * iommu_migrate ABI: /sys/kernel/mm/iommu_migrate/ knobs and counters
  * (see Documentation/ABI/testing/sysfs-kernel-mm-iommu_migrate), and
- * in debugfs the hold_access test hook (engine.c).
+ * in debugfs the hold_access test hook (engine.c) and copy_ns, the
+ * bench's copy baseline (pme.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,6 +24,7 @@ unsigned int imm_max_buffer_mb = 256;
 unsigned int imm_max_engine_rate = 1000000;
 unsigned int imm_fail_next_allocs;
 unsigned int imm_edu_copy_delay_ms;
+unsigned int imm_precopy_delay_ms;
 
 struct imm_counters imm_stats;
 
@@ -39,6 +41,7 @@ KNOB(max_buffer_mb, imm_max_buffer_mb, 1, 4096);
 KNOB(max_engine_rate, imm_max_engine_rate, 1, 100 * 1000 * 1000);
 KNOB(fail_next_allocs, imm_fail_next_allocs, 0, 1000 * 1000);
 KNOB(edu_copy_delay_ms, imm_edu_copy_delay_ms, 0, 10 * 1000);
+KNOB(precopy_delay_ms, imm_precopy_delay_ms, 0, 1000);
 
 /* Counters: the attribute points at its atomic. */
 struct counter {
@@ -69,6 +72,7 @@ COUNTER(alloc_failures);
 COUNTER(drain_timeouts);
 COUNTER(copies_skipped);
 COUNTER(copies_kept);
+COUNTER(precopies_redone);
 
 static struct attribute *imm_attrs[] = {
 	&pme_batch_pages_knob.attr.attr,
@@ -79,6 +83,7 @@ static struct attribute *imm_attrs[] = {
 	&max_engine_rate_knob.attr.attr,
 	&fail_next_allocs_knob.attr.attr,
 	&edu_copy_delay_ms_knob.attr.attr,
+	&precopy_delay_ms_knob.attr.attr,
 	&pages_migrated_counter.attr.attr,
 	&bytes_migrated_counter.attr.attr,
 	&dma_stalls_counter.attr.attr,
@@ -89,6 +94,7 @@ static struct attribute *imm_attrs[] = {
 	&drain_timeouts_counter.attr.attr,
 	&copies_skipped_counter.attr.attr,
 	&copies_kept_counter.attr.attr,
+	&precopies_redone_counter.attr.attr,
 	NULL,
 };
 
@@ -121,6 +127,13 @@ static int hold_access_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(hold_access_fops, hold_access_get, hold_access_set,
 			 "%llu\n");
 
+/* Reading it measures the bench's baseline: imm_copy_baseline_ns(). */
+static int copy_ns_get(void *data, u64 *val)
+{
+	return imm_copy_baseline_ns(val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(copy_ns_fops, copy_ns_get, NULL, "%llu\n");
+
 int imm_sysfs_init(void)
 {
 	struct kobject *mm = memvirt_mm_kobj_get();
@@ -140,6 +153,8 @@ int imm_sysfs_init(void)
 	imm_debugfs = debugfs_create_dir("iommu_migrate", NULL);
 	debugfs_create_file_unsafe("hold_access", 0600, imm_debugfs, NULL,
 				   &hold_access_fops);
+	debugfs_create_file_unsafe("copy_ns", 0400, imm_debugfs, NULL,
+				   &copy_ns_fops);
 	return 0;
 }
 

@@ -366,16 +366,18 @@ TEST(sysfs_bad_writes_and_root_only)
 		{ "max_engine_rate", "0" }, { "fail_next_allocs", "1000001" },
 		{ "pme_batch_pages", "99999999999999999999" },
 		{ "edu_copy_delay_ms", "10001" }, { "edu_copy_delay_ms", "-1" },
+		{ "precopy_delay_ms", "1001" }, { "precopy_delay_ms", "-1" },
 	};
 	static const char * const knobs[] = {
 		"pme_batch_pages", "max_drain_wait_ms", "max_engines",
 		"max_domains", "max_buffer_mb", "max_engine_rate",
-		"fail_next_allocs", "edu_copy_delay_ms",
+		"fail_next_allocs", "edu_copy_delay_ms", "precopy_delay_ms",
 	};
 	static const char * const counters[] = {
 		"pages_migrated", "bytes_migrated", "dma_stalls", "dma_stall_ns",
 		"rmt_violations", "migrations_aborted", "alloc_failures",
-		"drain_timeouts",
+		"drain_timeouts", "copies_skipped", "copies_kept",
+		"precopies_redone",
 	};
 	long saved[ARRAY_SIZE(knobs)];
 	unsigned int k;
@@ -396,6 +398,27 @@ TEST(sysfs_bad_writes_and_root_only)
 		EXPECT_EQ(-EACCES, write_knob(counters[k], "0")) TH_LOG("%s", counters[k]);
 	}
 	EXPECT_ROOT_ONLY(DEV, SYSFS, knobs, ARRAY_SIZE(knobs), "1");
+}
+
+/*
+ * debugfs copy_ns, the bench's copy baseline: each read measures the
+ * PME's copy of cold page pairs and says how long one took; it takes
+ * no write.
+ */
+TEST(copy_ns_measures_a_page_copy)
+{
+	long a = mv_read_knob(DEBUGFS, "copy_ns");
+	long b = mv_read_knob(DEBUGFS, "copy_ns");
+
+	if (a == -1 && access(DEBUGFS, F_OK))
+		SKIP(return, "no debugfs");
+	TH_LOG("one 4 KiB copy: %ld ns, then %ld ns", a, b);
+	/* Under TCG and KASAN too, one 4 KiB copy takes well under 1 ms. */
+	EXPECT_LT(0, a);
+	EXPECT_GT(1000000, a);
+	EXPECT_LT(0, b);
+	EXPECT_GT(1000000, b);
+	EXPECT_NE(0, mv_write_knob(DEBUGFS, "copy_ns", "1"));
 }
 
 TEST_HARNESS_MAIN

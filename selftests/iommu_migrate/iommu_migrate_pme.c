@@ -11,7 +11,11 @@
  *    max_drain_wait_ms is given up: the migration aborts, the device
  *    goes on with the old page, and a later migration moves it;
  *  - the accessed/dirty bits of the I/O PTEs say which pages devices
- *    read and wrote, survive moves, and clear.
+ *    read and wrote, survive moves, and clear;
+ *  - a device write between a page's pre-copy and its mark is not
+ *    lost: the window copies the page again;
+ *  - a move that refreshed a kept copy with its pre-copy and then
+ *    aborts drops that copy.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -33,6 +37,7 @@ FIXTURE_SETUP(pme)
 		return;
 	self->dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
 	ASSERT_LT(0, self->dom);
+	mv_knobs_save(&self->knobs, "precopy_delay_ms");
 }
 
 FIXTURE_TEARDOWN_PARENT(pme)
@@ -491,6 +496,100 @@ TEST_F_TIMEOUT(pme, kept_copies_lose_no_write, 120)
 	/* Both paths ran: clean pages switched, written ones copied. */
 	EXPECT_LT(0, skipped);
 	EXPECT_LT(N, moved - skipped);
+	EXPECT_EQ(0, imm_unmap(self->dev, buf, self->dom));
+	close(buf);
+}
+
+/*
+ * The PME copies a page before its window, while devices go on, and
+ * again inside only if a device wrote the page since (the RMT entry's
+ * write count). precopy_delay_ms makes the PME sleep between the two,
+ * so that a device that writes all the time writes in between: every
+ * such write must reach the new page. The engine writes each slot once
+ * (count == slots), so a lost write is never written over.
+ */
+TEST_F_TIMEOUT(pme, precopy_redone_when_a_device_writes, 120)
+{
+	enum { N = 4, SLOTS = N * PAGE / REC };
+	const unsigned long long iova = 1ULL << 36;
+	int buf = mapped_buf(_metadata, self->dev, self->dom, N, 0, iova);
+	long redone0 = read_knob("precopies_redone"), redone;
+	struct iommu_migrate_migrate m;
+	unsigned long moved = 0;
+	int i = 0;
+	long id;
+
+	ASSERT_EQ(0, write_knob("precopy_delay_ms", "2"));
+	id = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+			iova, N * PAGE, SLOTS, 500);
+	ASSERT_LT(0, id);
+	/* Hop while the engine writes, and a little after. */
+	do {
+		memset(&m, 0, sizeof(m));
+		m.buf_fd = buf;
+		m.node = !(i++ & 1);
+		m.size = N * PAGE;
+		ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_MIGRATE, &m));
+		EXPECT_EQ(0, m.aborted);
+		moved += m.moved;
+	} while (engine_writes(_metadata, self->dev, id) < SLOTS && i < 2000);
+	ASSERT_EQ(0, write_knob("precopy_delay_ms", "0"));
+	expect_intact(_metadata, self->dev, id, buf, N, iova);
+	redone = read_knob("precopies_redone") - redone0;
+	TH_LOG("%d hops, %lu pages moved, %ld pre-copies redone", i, moved,
+	       redone);
+	EXPECT_EQ((unsigned long)i * N, moved);
+	/* Writes did land between a pre-copy and its mark. */
+	EXPECT_LT(0, redone);
+	EXPECT_EQ(0, imm_unmap(self->dev, buf, self->dom));
+	close(buf);
+}
+
+/*
+ * A kept copy that a move's pre-copy refreshed is dropped when that
+ * move aborts: a write in flight during the pre-copy may have missed
+ * it without setting the dirty bit again, so the copy can no longer be
+ * trusted as clean. A slow device writes the page all along; its held
+ * access makes the move back onto the kept copy time out its drain.
+ */
+TEST_F_TIMEOUT(pme, aborted_move_drops_the_copy_it_refreshed, 120)
+{
+	struct iommu_migrate_engine e = {
+		.domain = self->dom, .pattern = IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+		.iova = 1ULL << 37, .size = PAGE, .hold_us = 20000,
+	};
+	int buf = mapped_buf(_metadata, self->dev, self->dom, 1, 0, 1ULL << 37);
+	long kept0 = read_knob("copies_kept");
+	long skipped0 = read_knob("copies_skipped");
+	struct iommu_migrate_migrate m;
+	int i;
+
+	mv_knobs_save(&self->knobs, "max_drain_wait_ms");
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_START, &e));
+	usleep(100000);
+	/* Away to node 1; the node-0 frame stays as the page's copy. */
+	ASSERT_EQ(0, migrate_keep(self->dev, buf, 1, 1, &m));
+	ASSERT_EQ(1, m.moved);
+	EXPECT_EQ(kept0 + 1, read_knob("copies_kept"));
+	/* Written since (dirty): the move back pre-copies onto the copy. */
+	usleep(100000);
+	ASSERT_EQ(0, write_knob("max_drain_wait_ms", "1"));
+	ASSERT_EQ(0, mv_write_knob(DEBUGFS, "hold_access", "1"));
+	for (i = 0; i < 6000 && mv_read_knob(DEBUGFS, "hold_access") != 2; i++)
+		usleep(10000);
+	ASSERT_EQ(2, mv_read_knob(DEBUGFS, "hold_access"));
+	ASSERT_EQ(0, migrate_keep(self->dev, buf, 0, 1, &m));
+	ASSERT_EQ(0, mv_write_knob(DEBUGFS, "hold_access", "0"));
+	EXPECT_EQ(0, m.moved);
+	EXPECT_EQ(1, m.aborted);
+	EXPECT_EQ(kept0, read_knob("copies_kept"));
+	/* The next move copies the page to a new frame; nothing is lost. */
+	ASSERT_EQ(0, write_knob("max_drain_wait_ms", "2000"));
+	ASSERT_EQ(0, migrate_keep(self->dev, buf, 0, 1, &m));
+	EXPECT_EQ(1, m.moved);
+	EXPECT_EQ(skipped0, read_knob("copies_skipped"));
+	EXPECT_EQ(1, on_node(_metadata, self->dev, buf, 1, 0));
+	expect_intact(_metadata, self->dev, e.id, buf, 1, 1ULL << 37);
 	EXPECT_EQ(0, imm_unmap(self->dev, buf, self->dom));
 	close(buf);
 }
