@@ -1194,6 +1194,38 @@ EXPORT_SYMBOL_IF_KUNIT(mc_caps_can_spare);
 /* --- Policy ------------------------------------------------------------- */
 
 /**
+ * mc_after_repair() - what follows a repair: Clear Poison, return to service
+ * @c: what discovery found
+ * @held: the device may hold poison at the address: the record reports
+ *	lost data, or the page went offline for lost data (memory_failure())
+ * @back: the page is one this host took offline, in this action or
+ *	earlier, and comes back to service once repaired
+ *
+ * The rule mc_policy() and the administrator's repair (mem_repairN)
+ * share: lost data is returned to service only after a Clear Poison.
+ * When @held and the device does not advertise Clear Poison, nothing
+ * follows the repair: the page stays offline, and the host's record of
+ * it stays.
+ *
+ * Context: any; pure.
+ * Return: MAINT_CMD_ACT_CLEAR_POISON when @held and the device can
+ * clear poison, with MAINT_CMD_ACT_UNPOISON when @back too;
+ * MAINT_CMD_ACT_UNPOISON alone when @back and not @held; else 0.
+ */
+u32 mc_after_repair(const struct mc_caps *c, bool held, bool back)
+{
+	u32 act = 0;
+
+	if (held) {
+		if (!mc_caps_allow(c, MC_OP_CLEAR_POISON))
+			return 0;
+		act = MAINT_CMD_ACT_CLEAR_POISON;
+	}
+	return back ? act | MAINT_CMD_ACT_UNPOISON : act;
+}
+EXPORT_SYMBOL_IF_KUNIT(mc_after_repair);
+
+/**
  * mc_policy() - the actions an indication asks for
  * @in: the record and the state of its page
  *
@@ -1215,7 +1247,8 @@ EXPORT_SYMBOL_IF_KUNIT(mc_caps_can_spare);
  * returned to service like a page this action took offline; when it
  * went offline for lost data (@in->offline_lost), the device may hold
  * the poison still, so it is returned only after a Clear Poison, as
- * an uncorrectable record's page is.
+ * an uncorrectable record's page is (mc_after_repair(), the rule the
+ * administrator's repair follows too).
  *
  * A page poisoned, but not by this host (@in->poisoned_foreign: one
  * memory_failure() marked but could not take from its owner, or one
@@ -1299,17 +1332,11 @@ u32 mc_policy(const struct mc_policy_in *in)
 			offline = MAINT_CMD_ACT_SOFT_OFFLINE;
 		}
 	}
-	act |= fix;
-	/* Lost data stays out of service until the device drops its poison. */
-	if (held) {
-		if (!mc_caps_allow(c, MC_OP_CLEAR_POISON))
-			return act | offline;
-		act |= MAINT_CMD_ACT_CLEAR_POISON;
-	}
-	/* Offline by this host's hand, now or earlier: back in service. */
-	if (offline || ours)
-		act |= MAINT_CMD_ACT_UNPOISON;
-	return act | offline;
+	/*
+	 * Offline by this host's hand, now or earlier: back in service,
+	 * lost data only once the device drops its poison.
+	 */
+	return act | fix | offline | mc_after_repair(c, held, offline || ours);
 }
 EXPORT_SYMBOL_IF_KUNIT(mc_policy);
 

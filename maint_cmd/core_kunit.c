@@ -345,6 +345,41 @@ static void policy_offline_ours(struct kunit *test)
 	}
 }
 
+/*
+ * What follows a repair, for the policy and the administrator's repair
+ * alike: lost data comes back only after a Clear Poison; without one
+ * it stays offline.
+ */
+static void after_repair(struct kunit *test)
+{
+	static const struct {
+		bool held, back, noclear, undiscovered;
+		u32 want;
+	} rows[] = {
+		{ 0, 1, 0, 0, MAINT_CMD_ACT_UNPOISON },
+		{ 0, 1, 1, 0, MAINT_CMD_ACT_UNPOISON },
+		{ 1, 1, 0, 0, MAINT_CMD_ACT_CLEAR_POISON | MAINT_CMD_ACT_UNPOISON },
+		/* lost data, no Clear Poison: kept offline */
+		{ 1, 1, 1, 0, 0 },
+		/* before discovery Clear Poison is not sent */
+		{ 1, 1, 0, 1, 0 },
+		/* not the host's to return */
+		{ 0, 0, 0, 0, 0 },
+		{ 1, 0, 0, 0, MAINT_CMD_ACT_CLEAR_POISON },
+		{ 1, 0, 1, 0, 0 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct mc_caps c = { .ops = MC_ALL_OPS, .discovered = !rows[i].undiscovered };
+
+		if (rows[i].noclear)
+			c.ops &= ~(1U << MC_I_CLEAR_POISON);
+		KUNIT_EXPECT_EQ_MSG(test, mc_after_repair(&c, rows[i].held, rows[i].back),
+				    rows[i].want, "row %u", i);
+	}
+}
+
 /* The administrator's repair: the upstream rule, then OFFLINE_ONLY. */
 static void repair_check(struct kunit *test)
 {
@@ -836,6 +871,7 @@ static struct kunit_case mc_core_cases[] = {
 	KUNIT_CASE(policy_table),
 	KUNIT_CASE(policy_poisoned_foreign),
 	KUNIT_CASE(policy_offline_ours),
+	KUNIT_CASE(after_repair),
 	KUNIT_CASE(repair_check),
 	KUNIT_CASE(bg_state_machine),
 	KUNIT_CASE(bg_judge),

@@ -233,8 +233,12 @@ static int mc_offline_reserve(struct mc_host *h, unsigned long pfn)
 	return xa_reserve(&h->offlined, pfn, GFP_KERNEL);
 }
 
-/* How a recorded page went offline: its record's value. */
-enum { MC_OFF_NONE, MC_OFF_SOFT, MC_OFF_LOST };
+/*
+ * How a recorded page went offline: its record's value, with
+ * MC_OFF_REPAIRED once repaired but kept offline (lost data the device
+ * cannot clear poison from: see mc_after_repair()).
+ */
+enum { MC_OFF_NONE, MC_OFF_SOFT, MC_OFF_LOST, MC_OFF_HOW = 3, MC_OFF_REPAIRED };
 
 /* @how: MC_OFF_SOFT (data moved) or MC_OFF_LOST (memory_failure()). */
 static void mc_offline_record(struct mc_host *h, unsigned long pfn, bool ok,
@@ -269,9 +273,26 @@ static unsigned int mc_offline_ours(struct mc_host *h, unsigned long pfn,
 	if (!entry)
 		return MC_OFF_NONE;
 	if (is_page_hwpoison(page))
-		return xa_to_value(entry);
+		return xa_to_value(entry) & MC_OFF_HOW;
 	xa_erase(&h->offlined, pfn);
 	return MC_OFF_NONE;
+}
+
+/*
+ * A recorded page repaired but kept offline: still this host's, and
+ * named so at removal. Caller holds the page's lock (mc_page_lock()).
+ */
+static void mc_offline_repaired(struct mc_host *h, unsigned long pfn)
+{
+	void *entry;
+
+	lockdep_assert_held(mc_page_lock(h, pfn));
+	entry = xa_load(&h->offlined, pfn);
+	/* Replaces a value entry in place: nothing to allocate. */
+	if (entry)
+		xa_store(&h->offlined, pfn,
+			 xa_mk_value(xa_to_value(entry) | MC_OFF_REPAIRED),
+			 GFP_KERNEL);
 }
 
 static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
@@ -566,6 +587,11 @@ static void mc_action_fn(struct work_struct *w)
 		ret = mc_unpoison(h, pfn);
 		done |= ret ? 0 : MAINT_CMD_ACT_UNPOISON;
 	}
+	/* Repaired, but lost data the device cannot clear: kept offline. */
+	if (!ret && done & (MAINT_CMD_ACT_SOFT_PPR | MAINT_CMD_ACT_HARD_PPR |
+			    MAINT_CMD_ACT_SPARE) &&
+	    !(plan & MAINT_CMD_ACT_UNPOISON))
+		mc_offline_repaired(h, pfn);
 unlock:
 	mutex_unlock(lock);
 	mc_action_end(a, plan, done, ret);
@@ -827,14 +853,19 @@ static int mc_discover(struct mc_host *h, u8 *buf)
  * Online memory is repaired only at an address the device reported
  * this boot, and only if the repair's feature allows it on memory in
  * use; a page this host took offline, and still poisoned, counts as
- * offline, and comes back afterwards. A page poisoned otherwise (by
- * someone else, or marked by memory_failure() but still held by its
- * owner) is in use: it may be repaired by the same rule, but its
- * poison stays and it stays its owner's.
+ * offline, and comes back afterwards by mc_policy()'s rule
+ * (mc_after_repair()): a page that went offline for lost data only
+ * after a Clear Poison. When the device cannot clear poison, such a
+ * page is repaired and stays offline, recorded, with no
+ * MAINT_CMD_ACT_UNPOISON planned; that is a success (0). A page
+ * poisoned otherwise (by someone else, or marked by memory_failure()
+ * but still held by its owner) is in use: it may be repaired by the
+ * same rule, but its poison stays and it stays its owner's.
  *
- * Return: 0, -EPERM when the repair rule forbids it, -EBUSY when the
- * memory is in use and the feature wants it offline, -EOPNOTSUPP when
- * the device does not advertise the repair, or the command's error.
+ * Return: 0 (also for a page kept offline, as above), -EPERM when the
+ * repair rule forbids it, -EBUSY when the memory is in use and the
+ * feature wants it offline, -EOPNOTSUPP when the device does not
+ * advertise the repair, or the command's error.
  */
 int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 		   const struct mc_repair_fn *r)
@@ -846,16 +877,16 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 				  r->hard ? MC_FEAT_HARD_PPR : MC_FEAT_SOFT_PPR;
 	struct page *page;
 	u64 t0 = ktime_get_ns();
-	u32 plan, done = 0;
-	bool ours;
+	u32 plan, after, done = 0;
+	unsigned int how;
 	int ret;
 
 	mutex_lock(lock);
 	page = pfn_to_online_page(pfn);
-	ours = mc_offline_ours(h, pfn, page);
+	how = mc_offline_ours(h, pfn, page);
 	ret = mc_repair_check(&h->caps, feat,
 			      xa_load(&h->reported, r->dpa / MC_LINE),
-			      !page || ours);
+			      !page || how != MC_OFF_NONE);
 	if (ret) {
 		mutex_unlock(lock);
 		return ret;
@@ -865,18 +896,24 @@ int mc_host_repair(struct mc_host *h, enum mc_repair_fn_id fn,
 	ret = mc_ppr(h, r->dpa, r->hard, spare, r->nibble);
 	if (!ret)
 		done = plan;
-	if (!ret && ours) {
-		plan |= MAINT_CMD_ACT_UNPOISON;
-		if (mc_caps_allow(&h->caps, MC_OP_CLEAR_POISON)) {
-			plan |= MAINT_CMD_ACT_CLEAR_POISON;
-			ret = mc_clear_poison(h, r->dpa);
-			done |= ret ? 0 : MAINT_CMD_ACT_CLEAR_POISON;
-		}
-		if (!ret) {
-			ret = mc_unpoison(h, pfn);
-			done |= ret ? 0 : MAINT_CMD_ACT_UNPOISON;
-		}
+	/*
+	 * Offline by this host's hand: back in service, lost data only
+	 * after a Clear Poison, as mc_policy() returns it.
+	 */
+	after = ret ? 0 : mc_after_repair(&h->caps, how == MC_OFF_LOST,
+					  how != MC_OFF_NONE);
+	plan |= after;
+	if (after & MAINT_CMD_ACT_CLEAR_POISON) {
+		ret = mc_clear_poison(h, r->dpa);
+		done |= ret ? 0 : MAINT_CMD_ACT_CLEAR_POISON;
 	}
+	if (!ret && after & MAINT_CMD_ACT_UNPOISON) {
+		ret = mc_unpoison(h, pfn);
+		done |= ret ? 0 : MAINT_CMD_ACT_UNPOISON;
+	}
+	/* Repaired, but the device may hold the poison: kept offline. */
+	if (!ret && how != MC_OFF_NONE && !(after & MAINT_CMD_ACT_UNPOISON))
+		mc_offline_repaired(h, pfn);
 	mutex_unlock(lock);
 	if (ret)
 		atomic64_inc(&h->stat[MC_ST_FAILED]);
@@ -1230,9 +1267,11 @@ fail:
 /*
  * The pages this device took offline and never returned: their repair
  * did not happen (auto_repair off, or it failed), so the memory still
- * needs maintenance. They stay offline, as Linux's own soft offline
- * leaves a page for the rest of the boot: returning them would put
- * memory with a known error back in service unrepaired. The log names
+ * needs maintenance; or it did, but the data was lost and the device
+ * cannot clear its poison (mc_after_repair()). They stay offline, as
+ * Linux's own soft offline leaves a page for the rest of the boot:
+ * returning them would put memory with a known error, or poison the
+ * device may still hold, back in service. The log names
  * them, since the record goes with the device; an administrator who
  * knows better returns one with hwpoison's unpoison-pfn.
  */
@@ -1247,7 +1286,12 @@ static void mc_offline_report(struct mc_host *h)
 		page = pfn_to_online_page(pfn);
 		if (!page || !is_page_hwpoison(page))
 			continue;
-		if (n++ < 16)
+		if (n++ >= 16)
+			continue;
+		if (xa_to_value(entry) & MC_OFF_REPAIRED)
+			dev_notice(&h->dev, "pfn %#lx stays offline: repaired, poison not cleared\n",
+				   pfn);
+		else
 			dev_notice(&h->dev, "pfn %#lx stays offline: not repaired\n", pfn);
 	}
 	if (n)

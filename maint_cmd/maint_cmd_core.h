@@ -370,6 +370,7 @@ struct mc_policy_in {
 	const struct mc_caps *caps;
 };
 
+u32 mc_after_repair(const struct mc_caps *c, bool held, bool back);
 u32 mc_policy(const struct mc_policy_in *in);
 bool mc_repair_allowed(bool reported_this_boot, bool memory_offline);
 bool mc_repair_safe_when_in_use(const struct mc_caps *c, enum mc_feature_id feat);

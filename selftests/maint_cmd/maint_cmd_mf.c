@@ -1620,4 +1620,70 @@ out:
 		munmap(buf[i], MC_PAGE);
 }
 
+
+/* Every command but Clear Poison (bit 12, enum mc_op_idx). */
+#define MF_OPS_NO_CLEAR	"0xefff"
+
+/*
+ * The administrator's repair of a page the host took offline for lost
+ * data (memory_failure(), under an earlier record) follows the
+ * policy's rule: lost data comes back only after a Clear Poison. On a
+ * device without Clear Poison the write succeeds, the page is repaired
+ * and stays offline: hwpoisoned, no return planned, not unpoisoned,
+ * and still in the host's record, which the removal's log shows. On a
+ * device with Clear Poison the page comes back.
+ */
+TEST_F(mf, admin_repair_returns_lost_data_only_after_a_clear)
+{
+	char text[128], name[16];
+	struct maint_cmd_event e;
+	int fd, kmsg, clear;
+	uint64_t pfn[2];
+	long long dpa;
+	uint32_t want;
+	uint8_t *buf;
+
+	for (clear = 0; clear < 2; clear++) {
+		if (!clear)
+			mf_recreate(_metadata, self, "nid=1 ops=" MF_OPS_NO_CLEAR);
+		else
+			ASSERT_EQ(0, mc_create("nid=1", self->dev, sizeof(self->dev)));
+		buf = mf_offline_unrepaired(_metadata, self->dev, 101 + clear, true,
+					    &pfn[clear], &dpa);
+		/* Lost: nothing to keep, and no mapping left to hold the frame. */
+		munmap(buf, MC_PAGE);
+		fd = mc_open_events(self->dev, O_RDONLY);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
+		EXPECT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"))
+			TH_LOG("clear %d", clear);
+		ASSERT_EQ(0, mc_wait_event(fd, &e, MAINT_CMD_EV_REPAIR, dpa, 30000));
+		close(fd);
+		want = MAINT_CMD_ACT_SOFT_PPR |
+		       (clear ? MAINT_CMD_ACT_CLEAR_POISON | MAINT_CMD_ACT_UNPOISON : 0);
+		EXPECT_EQ(0, e.result) TH_LOG("clear %d", clear);
+		EXPECT_EQ(want, e.planned) TH_LOG("clear %d", clear);
+		EXPECT_EQ(want, e.actions) TH_LOG("clear %d", clear);
+		EXPECT_EQ(!clear, mc_hwpoisoned(pfn[clear])) TH_LOG("clear %d", clear);
+		EXPECT_EQ(clear, mc_dev_read(self->dev, "unpoisoned")) TH_LOG("clear %d", clear);
+		EXPECT_EQ(clear, mc_dev_read(self->dev, "poison_cleared"));
+		EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+		EXPECT_EQ(1, mc_dev_read(self->dev, "repaired"));
+		EXPECT_EQ(0, mc_dev_read(self->dev, "failed"));
+		EXPECT_EQ(0, mc_model_stat(self->dev, "unadvertised"));
+		if (clear)
+			break;
+		/* Still the host's: the removal names it, repaired. */
+		kmsg = mf_destroy_logged(_metadata, self, name);
+		snprintf(text, sizeof(text),
+			 "%s: pfn %#llx stays offline: repaired, poison not cleared",
+			 name, (unsigned long long)pfn[0]);
+		EXPECT_TRUE(mf_kmsg_has(kmsg, text)) TH_LOG("no \"%s\" in the log", text);
+		close(kmsg);
+		EXPECT_EQ(1, mc_hwpoisoned(pfn[0]));
+	}
+	/* The administrator's way back for the kept page, where the tier has it. */
+	mf_unpoison_other(pfn[0]);
+}
+
 TEST_HARNESS_MAIN

@@ -227,6 +227,36 @@ static void codec_small(void)
 	   "a known feature with the wrong size is -EPROTO");
 }
 
+/*
+ * What follows a repair (mc_after_repair(), the rule the policy and the
+ * administrator's repair share), over random capabilities: lost data
+ * comes back only after a Clear Poison, never without one; a page not
+ * taken offline by the host is never returned; a Clear Poison only
+ * for lost data, and only when advertised.
+ */
+static void after_repair_model(void)
+{
+	unsigned int i, bad = 0, kept = 0, back = 0;
+
+	for (i = 0; i < 4096; i++) {
+		struct mc_caps c = { .discovered = i & 4 };
+		bool held = i & 1, ours = i & 2, canclear;
+		u32 a;
+
+		c.ops = random() & MC_ALL_OPS;
+		canclear = mc_caps_allow(&c, MC_OP_CLEAR_POISON);
+		a = mc_after_repair(&c, held, ours);
+		bad += !!(a & MAINT_CMD_ACT_UNPOISON) != (ours && (!held || canclear));
+		bad += !!(a & MAINT_CMD_ACT_CLEAR_POISON) != (held && canclear);
+		bad += !!(a & ~(MAINT_CMD_ACT_UNPOISON | MAINT_CMD_ACT_CLEAR_POISON));
+		kept += ours && held && !canclear;
+		back += ours && held && canclear;
+	}
+	printf("# after repair: %u lost pages kept offline, %u returned after a clear\n",
+	       kept, back);
+	ok(!bad && kept && back, "after a repair: lost data returns only after a Clear Poison");
+}
+
 /* The policy's rules, over every combination of its inputs. */
 /*
  * The administrator's repair over every input: refused (EPERM) unless
@@ -377,6 +407,11 @@ static void policy_rules(void)
 			returns++;
 			bad += !(a & MAINT_CMD_ACT_UNPOISON) != (held && !canclear);
 		}
+		/* the rule the administrator's repair shares, once repaired */
+		if (!in.poisoned_foreign && (a & fix))
+			bad += (a & (MAINT_CMD_ACT_CLEAR_POISON | MAINT_CMD_ACT_UNPOISON)) !=
+			       mc_after_repair(&c, held, ours || (a & (MAINT_CMD_ACT_SOFT_OFFLINE |
+							    MAINT_CMD_ACT_HARD_OFFLINE)));
 		/* and it is repaired when everything allows it */
 		bad += ours && (lost || needs) && in.auto_repair &&
 		       !(ev.dpa_flags & MC_DPAF_NOT_REPAIRABLE) &&
@@ -414,6 +449,7 @@ static void policy_rules(void)
 	   !mc_repair_allowed(false, false),
 	   "repair: reported this boot, or offline memory");
 	repair_check_model();
+	after_repair_model();
 }
 
 static void caps_gating(void)
