@@ -360,6 +360,10 @@ static double run_displaced(unsigned int n, double base, unsigned int flags,
 	if (pfd.fd < 0 || vstats < 0 || info_of(t.obj).huge != OBJ_ELIGIBLE || tvm_start(&t) ||
 	    tvm_wait(&t, 1, VM_WAIT_S) != 1) {
 		fprintf(stderr, "thp_encvm_bench: VM setup failed (displaced) %s\n", t.why);
+		if (pfd.fd >= 0)
+			close(pfd.fd);
+		if (vstats >= 0)
+			close(vstats);
 		tvm_destroy(&t);
 		return -1;
 	}
