@@ -981,6 +981,8 @@ static bool scan(void)
 		atomic64_inc(&te_stats.full_scans);
 	}
 	mutex_unlock(&te_objs_lock);
+	if (full)
+		te_sysfs_full_scan();
 	return false;
 }
 

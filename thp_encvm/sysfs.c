@@ -70,6 +70,18 @@ static ssize_t objects_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute objects_attr = __ATTR_RO(objects);
 
+/**
+ * te_sysfs_full_scan() - a full scan completed
+ *
+ * Wakes poll(2) and select(2) on full_scans, so that a tool can wait for
+ * the daemon's scan instead of polling the counter (kernfs wakes them
+ * from a work item: the daemon does not wait for them).
+ */
+void te_sysfs_full_scan(void)
+{
+	sysfs_notify(te_kobj, NULL, "full_scans");
+}
+
 static struct attribute *te_attrs[] = {
 	&enabled_knob.attr.attr,
 	&pages_to_scan_knob.attr.attr,

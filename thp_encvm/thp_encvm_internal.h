@@ -263,5 +263,6 @@ int te_dev_init(void);
 void te_dev_exit(void);
 int te_sysfs_init(void);
 void te_sysfs_exit(void);
+void te_sysfs_full_scan(void);
 
 #endif /* _THP_ENCVM_INTERNAL_H */

@@ -18,6 +18,7 @@
  * an injected allocation failure (debug kernel), and teardown in any
  * order.
  */
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
@@ -1629,6 +1630,40 @@ TEST_F_TIMEOUT(kvm, displaced_pages_copied_back_in_place, 300)
 	EXPECT_EQ(0, t->ctl->bad_words);
 	EXPECT_EQ(PRIVATE_PAGES - 1, t->ctl->checked);
 	EXPECT_EQ(0, t->ctl->poison_bad);
+}
+
+/*
+ * poll(2) on full_scans wakes up when the daemon completes a full scan
+ * (make bench waits so, rather than polling the counter from the VM's
+ * CPUs that the daemon and the guest need).
+ */
+TEST_F_TIMEOUT(kvm, full_scans_wakes_poll, 120)
+{
+	struct pollfd p = { .events = POLLPRI };
+	char buf[32] = "";
+	long before;
+
+	ASSERT_EQ(0, tvm_create_notify(&self->t, MODE_SERVE, true, NOTIFY_POLL, -1,
+				       TVM_BLOCKS));
+	/* Nothing to collapse, so no scan waits for the guest. */
+	if (info_of(self->t.obj).huge != OBJ_ELIGIBLE)
+		SKIP(return, "no free 2 MiB blocks for the object");
+	/* No scan but the one enabling starts. */
+	ASSERT_EQ(0, write_knob("scan_sleep_millisecs", "600000"));
+	p.fd = open(SYSFS "full_scans", O_RDONLY);
+	ASSERT_LE(0, p.fd);
+	/* Reading it arms the notification. */
+	ASSERT_LT(0, read(p.fd, buf, sizeof(buf) - 1));
+	before = atol(buf);
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	EXPECT_EQ(1, poll(&p, 1, 20000));
+	EXPECT_TRUE(p.revents & POLLPRI);
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(0, lseek(p.fd, 0, SEEK_SET));
+	ASSERT_LT(0, read(p.fd, buf, sizeof(buf) - 1));
+	EXPECT_LT(before, atol(buf));
+	close(p.fd);
 }
 
 TEST_HARNESS_MAIN
