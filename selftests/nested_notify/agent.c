@@ -149,8 +149,9 @@ static void past_halt(struct iframe *f)
  * Under QEMU TCG the emulated CPU can deliver an injected interrupt
  * twice (see the admin guide): the second delivery interrupts the
  * first at this handler's entry and runs with the vector in service;
- * the first then runs with it ended. Each unacked run then comes with
- * one nested run, which the test checks.
+ * the first then runs with it ended. Each nested run comes with one
+ * unacked run, which the test checks; an unacked run may also come
+ * alone, elsewhere.
  */
 __attribute__((interrupt)) static void isr_msi(struct iframe *f)
 {

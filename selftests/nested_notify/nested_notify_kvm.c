@@ -159,14 +159,16 @@ static void check_delivery(struct __test_metadata *_metadata, struct vmm *v,
 	 * Every interrupt raised reaches L1's handler, delivered once by its
 	 * APIC: L1 saw exactly as many arms consumed (disarms), and its
 	 * handler ran with AG_VEC in service exactly that often. A run with
-	 * AG_VEC not in service (irqs_unacked, seen only under QEMU TCG on
-	 * the debug kernel) is the emulator delivering an injected
-	 * interrupt a second time: its first delivery is then interrupted
-	 * at the handler's entry by the second (irqs_nested), one for one.
+	 * AG_VEC not in service (irqs_unacked, seen only under QEMU TCG) is
+	 * the emulator delivering an injected interrupt a second time:
+	 * mostly its first delivery is then interrupted at the handler's
+	 * entry by the second (irqs_nested), but a stock run of 2026-12-04
+	 * had 2 unacked runs and 1 nested, the other elsewhere (ip 0x10966).
+	 * Such runs end no interrupt and count in neither check above.
 	 */
 	EXPECT_EQ(info.interrupts, c->disarms);
 	EXPECT_EQ(info.interrupts, c->irqs);
-	EXPECT_EQ(c->irqs_unacked, c->irqs_nested);
+	EXPECT_LE(c->irqs_nested, c->irqs_unacked);
 	EXPECT_EQ(0, c->irqs_at_entry);
 	TH_LOG("interrupts raised %llu, disarms seen %llu, APIC-delivered %llu (nested %llu), unacked runs %llu (at entry %llu, last ip %llx irr %llx), taken in the STI shadow %llu",
 	       (unsigned long long)info.interrupts, c->disarms, c->irqs, c->irqs_nested,
