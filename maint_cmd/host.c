@@ -186,6 +186,11 @@ static int mc_evacuate(struct mc_host *h, u64 seq, unsigned long pfn)
 /*
  * Lost data a domain maps: its devices must not go on writing poisoned
  * memory. 0 once blocked; -ENOENT if no domain maps it any more.
+ *
+ * dma_blocked counts pages, not records: iommu_migrate_block() says 0
+ * for a page blocked now or already, so the host remembers the pages it
+ * blocked (@h->blocked) and counts each once, however many records come
+ * for it.
  */
 static int mc_block_dma(struct mc_host *h, unsigned long pfn)
 {
@@ -199,7 +204,8 @@ static int mc_block_dma(struct mc_host *h, unsigned long pfn)
 	/* Blocked all the same: the accesses in flight end on their own. */
 	if (ret == -ETIMEDOUT)
 		ret = 0;
-	if (!ret)
+	/* Not remembered (no memory): counted all the same. */
+	if (!ret && xa_insert(&h->blocked, pfn, xa_mk_value(1), GFP_KERNEL) != -EBUSY)
 		atomic64_inc(&h->stat[MC_ST_DMA_BLOCKED]);
 	return ret;
 }
@@ -1064,6 +1070,7 @@ static void mc_host_release(struct device *dev)
 
 	xa_destroy(&h->reported);
 	xa_destroy(&h->offlined);
+	xa_destroy(&h->blocked);
 	kfree(h->ring);
 	kfree(h);
 }
@@ -1188,6 +1195,7 @@ int mc_host_create(struct mc_model *m, bool simulated, u32 host_mask)
 	INIT_DELAYED_WORK(&h->event_work, mc_event_work);
 	xa_init(&h->reported);
 	xa_init(&h->offlined);
+	xa_init(&h->blocked);
 	spin_lock_init(&h->ev_lock);
 	mutex_init(&h->ev_read_lock);
 	init_waitqueue_head(&h->ev_wait);

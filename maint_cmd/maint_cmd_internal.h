@@ -228,6 +228,8 @@ struct mc_repair_fn {
  * @nr_reported: entries in @reported
  * @offlined: pfns this host took offline and has not put back; only
  *	these are ever unpoisoned. Lost with the device (destroy, rmmod)
+ * @blocked: pfns whose DMA this host had iommu_migrate block, each
+ *	counted once in dma_blocked; kept while the device exists
  * @ev_lock: the event ring
  * @ev_read_lock: one read() at a time takes records off the ring
  * @ring: the event ring
@@ -279,6 +281,7 @@ struct mc_host {
 	struct xarray reported;
 	atomic_t nr_reported;
 	struct xarray offlined;
+	struct xarray blocked;
 	spinlock_t ev_lock;
 	struct mutex ev_read_lock;
 	struct maint_cmd_event *ring;

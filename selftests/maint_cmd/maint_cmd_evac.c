@@ -449,7 +449,8 @@ static void wait_fault(struct __test_metadata *_metadata, int imm, int eng,
  * blocks the page: the engine, which writes its window in order, faults
  * on the page's first record and writes nothing more; the page is
  * marked poisoned and stays on its frame, in its buffer, not repaired.
- * The other engines go on.
+ * The other engines go on. A second record for the page does not count
+ * it in dma_blocked again.
  */
 TEST_F_TIMEOUT(evac, poison_on_a_dma_page_blocks_its_devices, 240)
 {
@@ -473,6 +474,17 @@ TEST_F_TIMEOUT(evac, poison_on_a_dma_page_blocks_its_devices, 240)
 	EXPECT_EQ(p.old, pg.pfn);
 	EXPECT_EQ(2, pg.state);		/* blocked */
 	EXPECT_EQ(1, mc_hwpoisoned(p.old));
+	/*
+	 * A second record, on another line of the page: blocked again
+	 * (it is poisoned, and mapped), but dma_blocked counts pages.
+	 */
+	snprintf(cmd, sizeof(cmd), "gm %#llx 2 uncorrectable", p.dpa + 64);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", cmd));
+	ASSERT_EQ(0, mc_wait_event(p.fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, p.dpa + 64, 30000));
+	EXPECT_EQ(0, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_BLOCK_DMA, e.planned);
+	EXPECT_EQ(e.planned, e.actions);
+	EXPECT_EQ(1, mc_dev_read(self->dev, "dma_blocked"));
 	wait_fault(_metadata, self->imm, self->eng[ENG_RUN], &st0);
 	ASSERT_LT(0, st0.faults);
 	ASSERT_EQ(0, engine_stats(self->imm, self->eng[ENG_MIXED], &mx0));
@@ -595,6 +607,8 @@ TEST_F_TIMEOUT(evac, repair_leaves_a_page_poisoned_under_its_owner, 120)
 			  e.actions);
 		EXPECT_EQ(1, mc_hwpoisoned(pfn[i]));
 	}
+	/* Two pages, two blocked. */
+	EXPECT_EQ(2, mc_dev_read(self->dev, "dma_blocked"));
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa[i]));
 		EXPECT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
