@@ -301,6 +301,19 @@ static void mc_offline_repaired(struct mc_host *h, unsigned long pfn)
 			 GFP_KERNEL);
 }
 
+/*
+ * The host's soft offline of @page is done: the page itself poisoned,
+ * as a small page. soft_offline_page() dissolves a hugetlb page before
+ * it marks the small page. A hugetlb page's flag on its head is the
+ * whole page's: memory_failure() sets it for a poison on any of its
+ * small pages, so it is someone else's poison unless it lands on @page
+ * once the page is small (is_page_hwpoison() would take it for ours).
+ */
+static bool mc_soft_offlined(struct page *page)
+{
+	return PageHWPoison(page) && !folio_test_hugetlb(page_folio(page));
+}
+
 static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
 {
 	struct page *page = pfn_to_online_page(pfn);
@@ -337,7 +350,7 @@ static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
 	 * never poisoned, and the wait ends counted in offline_timeouts.
 	 */
 	memory_failure_queue(pfn, MF_SOFT_OFFLINE);
-	while (!is_page_hwpoison(page)) {
+	while (!mc_soft_offlined(page)) {
 		/*
 		 * Waited for even while the device goes: the page goes
 		 * offline whether or not this action sees it, and the

@@ -27,12 +27,14 @@
 #endif
 #define MF_HUGE		(2UL << 20)
 #define MF_NODE1_HUGE	"/sys/devices/system/node/node1/hugepages/hugepages-2048kB/"
+#define KPF_COMPOUND_HEAD	15
 #define KPF_HUGE	17
 
 FIXTURE(mf) {
 	char dev[16];
 	struct mv_knobs knobs;
 	struct mv_knobs huge;
+	struct mv_knobs hwp;
 };
 
 FIXTURE_SETUP(mf)
@@ -40,6 +42,7 @@ FIXTURE_SETUP(mf)
 	self->dev[0] = 0;
 	self->knobs = (struct mv_knobs){ .dir = MC_MM };
 	self->huge = (struct mv_knobs){ .dir = MF_NODE1_HUGE };
+	self->hwp = (struct mv_knobs){ .dir = MC_HWPOISON };
 	if (access(MC_DBG "create", W_OK) && !getenv("MEMVIRT_REQUIRE"))
 		SKIP(return, "maint_cmd not loaded");
 	ASSERT_EQ(0, access("/sys/devices/system/node/node1", F_OK));
@@ -49,6 +52,8 @@ FIXTURE_SETUP(mf)
 
 FIXTURE_TEARDOWN_PARENT(mf)
 {
+	/* hwpoison's filter first: it filters soft offlines too. */
+	mv_knobs_restore(&self->hwp);
 	mv_knobs_restore(&self->knobs);
 	if (self->dev[0])
 		mc_destroy(self->dev);
@@ -1334,6 +1339,43 @@ TEST_F(mf, record_on_a_page_poisoned_by_another_leaves_it_to_its_owner)
 }
 
 /*
+ * A 2 MiB hugetlbfs page of node 1 (one more in node 1's pool, put back
+ * by the fixture), mapped shared and filled; its file in @fd. MAP_FAILED
+ * when node 1 has no huge page to give.
+ */
+static uint8_t *mf_huge_page(struct __test_metadata *_metadata,
+			     struct _test_data_mf *self, int *fd)
+{
+	struct mv_knobs *hp = &self->huge;
+	uint8_t *buf;
+
+	mv_knobs_save(hp, "nr_hugepages");
+	if (hp->val[0] < 0)
+		return MAP_FAILED;
+	mv_write_knob_num(MF_NODE1_HUGE, "nr_hugepages", hp->val[0] + 1);
+	if (mv_read_knob(MF_NODE1_HUGE, "free_hugepages") < 1)
+		return MAP_FAILED;
+	*fd = syscall(SYS_memfd_create, "mc_huge", MFD_HUGETLB);
+	ASSERT_LE(0, *fd);
+	ASSERT_EQ(0, ftruncate(*fd, MF_HUGE));
+	buf = mmap(NULL, MF_HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, mc_bind_node(buf, MF_HUGE, 1));
+	memset(buf, 0x5a, MF_HUGE);
+	return buf;
+}
+
+/* mf_huge_page()'s page unmapped and its file closed, if there are. */
+static void mf_huge_page_put(uint8_t *buf, int fd)
+{
+	/* Freed, the huge page splits; a poisoned small page stays out. */
+	if (buf != MAP_FAILED)
+		munmap(buf, MF_HUGE);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
  * A huge page poisoned by another agent (hwpoison's corrupt-pfn on one
  * of its small pages): memory_failure() marks the huge page's head, and
  * hugetlbfs keeps the page whole in its file, so the small page's own
@@ -1344,7 +1386,6 @@ TEST_F(mf, record_on_a_page_poisoned_by_another_leaves_it_to_its_owner)
  */
 TEST_F(mf, record_on_a_poisoned_huge_page_leaves_it_to_its_owner)
 {
-	struct mv_knobs *hp = &self->huge;
 	struct maint_cmd_event e;
 	int fd = -1, efd, ret;
 	uint8_t *buf = MAP_FAILED;
@@ -1353,19 +1394,9 @@ TEST_F(mf, record_on_a_poisoned_huge_page_leaves_it_to_its_owner)
 
 	mv_knobs_save(&self->knobs, "offline_timeout_ms");
 	ASSERT_EQ(0, mv_write_knob(MC_MM, "offline_timeout_ms", "1000"));
-	mv_knobs_save(hp, "nr_hugepages");
-	if (hp->val[0] < 0)
-		SKIP(return, "no 2 MiB huge pages on node 1");
-	mv_write_knob_num(MF_NODE1_HUGE, "nr_hugepages", hp->val[0] + 1);
-	if (mv_read_knob(MF_NODE1_HUGE, "free_hugepages") < 1)
-		SKIP(goto out, "no free huge page on node 1");
-	fd = syscall(SYS_memfd_create, "mc_huge", MFD_HUGETLB);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ftruncate(fd, MF_HUGE));
-	buf = mmap(NULL, MF_HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ASSERT_NE(MAP_FAILED, buf);
-	ASSERT_EQ(0, mc_bind_node(buf, MF_HUGE, 1));
-	memset(buf, 0x5a, MF_HUGE);
+	buf = mf_huge_page(_metadata, self, &fd);
+	if (buf == MAP_FAILED)
+		SKIP(goto out, "no free 2 MiB huge page on node 1");
 	pfn = mc_pfn_of(buf + 3 * MC_PAGE);
 	dpa = mc_dpa_of(self->dev, pfn);
 	ASSERT_LE(0, dpa);
@@ -1393,11 +1424,78 @@ TEST_F(mf, record_on_a_poisoned_huge_page_leaves_it_to_its_owner)
 	EXPECT_EQ(0, mc_dev_read(self->dev, "failed"));
 	EXPECT_EQ(1, mc_hwpoisoned(pfn));
 out:
-	/* Freed, the huge page splits; its poisoned page stays out. */
-	if (buf != MAP_FAILED)
-		munmap(buf, MF_HUGE);
-	if (fd >= 0)
-		close(fd);
+	mf_huge_page_put(buf, fd);
+}
+
+/*
+ * Another agent poisons a huge page while the host waits for its soft
+ * offline of one of its small pages. memory_failure() marks the huge
+ * page's head, for a poison on any of its small pages; the host's own
+ * soft offline would have split the huge page and marked the small
+ * page itself. So the head's mark is not the host's: the wait goes on
+ * and ends in a timeout, the page is not recorded as the host's, not
+ * repaired as offline memory and not unpoisoned.
+ *
+ * hwpoison's filter (compound-head pages only) makes the kernel refuse
+ * the host's soft offline of the small page (a tail) while it lets the
+ * corrupt-pfn of the head through.
+ */
+TEST_F(mf, huge_page_poisoned_during_a_soft_offline_is_not_taken)
+{
+	struct maint_cmd_event e;
+	uint8_t *buf = MAP_FAILED;
+	uint64_t pfn, head;
+	int fd = -1, efd, ret;
+	long long dpa;
+	char v[32];
+
+	mv_knobs_save(&self->knobs, "offline_timeout_ms");
+	ASSERT_EQ(0, mv_write_knob(MC_MM, "offline_timeout_ms", "3000"));
+	if (access(MC_HWPOISON "corrupt-filter-flags-mask", W_OK) &&
+	    (system("modprobe -q hwpoison_inject 2>/dev/null") ||
+	     access(MC_HWPOISON "corrupt-filter-flags-mask", W_OK)))
+		SKIP(return, "no " MC_HWPOISON "corrupt-filter-flags-mask");
+	buf = mf_huge_page(_metadata, self, &fd);
+	if (buf == MAP_FAILED)
+		SKIP(goto out, "no free 2 MiB huge page on node 1");
+	head = mc_pfn_of(buf);
+	pfn = mc_pfn_of(buf + 3 * MC_PAGE);
+	ASSERT_EQ(head + 3, pfn);
+	dpa = mc_dpa_of(self->dev, pfn);
+	ASSERT_LE(0, dpa);
+	ASSERT_TRUE(mc_kpageflags(pfn) >> KPF_HUGE & 1);
+	ASSERT_EQ(0, mc_hwpoisoned(pfn));
+	mv_knobs_save(&self->hwp, "corrupt-filter-flags-mask");
+	mv_knobs_save(&self->hwp, "corrupt-filter-flags-value");
+	mv_knobs_save(&self->hwp, "corrupt-filter-enable");
+	snprintf(v, sizeof(v), "%llu", 1ULL << KPF_COMPOUND_HEAD);
+	ASSERT_EQ(0, mv_write_knob(MC_HWPOISON, "corrupt-filter-flags-mask", v));
+	ASSERT_EQ(0, mv_write_knob(MC_HWPOISON, "corrupt-filter-flags-value", v));
+	ASSERT_EQ(0, mv_write_knob(MC_HWPOISON, "corrupt-filter-enable", "1"));
+	efd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, efd);
+	snprintf(v, sizeof(v), "gm %#llx 1 maint", dpa);
+	ASSERT_EQ(0, mc_dbg_write(self->dev, "inject_event", v));
+	/* The action has started, found the page clean, and waits. */
+	ASSERT_EQ(1, mc_wait_dev_stat(self->dev, "indications", 1, 30));
+	usleep(500 * 1000);
+	ret = mc_hwpoison_other("corrupt-pfn", head);
+	/* The filter off again at once. */
+	mv_knobs_restore(&self->hwp);
+	/* -EBUSY: memory_failure() marked the page, but its file keeps it. */
+	ASSERT_TRUE(!ret || ret == -EBUSY) TH_LOG("corrupt-pfn: %d", ret);
+	ASSERT_EQ(1, mc_hwpoisoned(pfn));
+	ASSERT_EQ(0, mc_wait_event(efd, &e, MAINT_CMD_EV_GENERAL_MEDIA, dpa, 30000));
+	close(efd);
+	EXPECT_EQ(-ETIMEDOUT, e.result);
+	EXPECT_EQ(0, e.actions);
+	EXPECT_EQ(1, mc_dev_read(self->dev, "offline_timeouts"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "unpoisoned"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(1, mc_hwpoisoned(pfn));
+out:
+	mf_huge_page_put(buf, fd);
 }
 
 /*
