@@ -13,6 +13,7 @@
 
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/fs.h>
 #include <linux/hash.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
@@ -314,6 +315,27 @@ static bool mc_soft_offlined(struct page *page)
 	return PageHWPoison(page) && !folio_test_hugetlb(page_folio(page));
 }
 
+/*
+ * vm.enable_soft_offline: at 0, soft_offline_page() refuses every page
+ * (EOPNOTSUPP) and tells memory_failure_queue()'s caller nothing. The
+ * variable is not exported: read its sysctl file. True when it cannot
+ * be read (no /proc where the workers look): then the host queues the
+ * soft offline and waits for it, as with the setting at 1.
+ */
+static bool mc_soft_offline_enabled(void)
+{
+	struct file *f = filp_open("/proc/sys/vm/enable_soft_offline", O_RDONLY, 0);
+	char buf[4] = "";
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (IS_ERR(f))
+		return true;
+	n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
+	filp_close(f, NULL);
+	return n <= 0 || buf[0] != '0';
+}
+
 static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
 {
 	struct page *page = pfn_to_online_page(pfn);
@@ -336,6 +358,16 @@ static int mc_soft_offline(struct mc_host *h, u64 seq, unsigned long pfn)
 	 */
 	if (is_page_hwpoison(page)) {
 		ret = -EBUSY;
+		goto out;
+	}
+	/*
+	 * Soft offline is off: the kernel would refuse the page, and the
+	 * wait below would end in a timeout. Refused now, as the kernel
+	 * refuses it: the page stays in service, unrepaired.
+	 */
+	if (!mc_soft_offline_enabled()) {
+		dev_notice_once(&h->dev, "vm.enable_soft_offline is 0: corrected errors are not taken offline\n");
+		ret = -EOPNOTSUPP;
 		goto out;
 	}
 	ret = mc_offline_reserve(h, pfn);

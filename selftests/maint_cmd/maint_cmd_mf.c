@@ -34,6 +34,7 @@ FIXTURE(mf) {
 	char dev[16];
 	struct mv_knobs knobs;
 	struct mv_knobs huge;
+	struct mv_knobs vm;
 	struct mv_knobs hwp;
 };
 
@@ -42,6 +43,7 @@ FIXTURE_SETUP(mf)
 	self->dev[0] = 0;
 	self->knobs = (struct mv_knobs){ .dir = MC_MM };
 	self->huge = (struct mv_knobs){ .dir = MF_NODE1_HUGE };
+	self->vm = (struct mv_knobs){ .dir = MC_VM };
 	self->hwp = (struct mv_knobs){ .dir = MC_HWPOISON };
 	if (access(MC_DBG "create", W_OK) && !getenv("MEMVIRT_REQUIRE"))
 		SKIP(return, "maint_cmd not loaded");
@@ -58,6 +60,7 @@ FIXTURE_TEARDOWN_PARENT(mf)
 	if (self->dev[0])
 		mc_destroy(self->dev);
 	mv_knobs_restore(&self->huge);
+	mv_knobs_restore(&self->vm);
 }
 
 /* The fixture's device replaced by a new one made from @spec. */
@@ -1259,28 +1262,94 @@ TEST_F(mf, unreadable_page_flags_are_an_error)
 /*
  * The tests' poisoning of a frame they do not own must never cost a
  * page in use its data: mc_poison_unowned() on this process's page
- * either moves the data first or leaves the page alone.
+ * either moves the data first or leaves the page alone. With soft
+ * offline off (vm.enable_soft_offline 0), where the kernel refuses it,
+ * the helper takes hwpoison's way instead of failing (EOPNOTSUPP).
  */
 TEST_F(mf, test_poisoning_spares_a_page_in_use)
 {
 	long long dpa;
 	uint64_t pfn;
-	uint8_t *buf = mf_page(_metadata, self->dev, 41, &pfn, &dpa);
-	int ret = mc_poison_unowned(pfn);
+	uint8_t *buf;
+	int ret, round;
+	bool off;
 
-	if (ret == -ENOENT)
-		SKIP(goto out, "no way to poison a frame as another agent");
-	ASSERT_LE(0, ret);
-	TH_LOG("%s: frame %s", access(MC_SOFT_OFFLINE, W_OK) ? "corrupt-pfn" : "soft offline",
-	       ret ? "poisoned, data moved" : "left alone");
-	EXPECT_EQ(ret, mc_hwpoisoned(pfn));
-	EXPECT_EQ(0, mv_read_knob(MC_HWPOISON, "corrupt-filter-enable") > 0);
-	/* The data is still there, wherever it is now. */
-	EXPECT_TRUE(mc_check(buf, 41));
-	EXPECT_EQ(!ret, mc_pfn_of(buf) == pfn);
-	if (ret)
-		mf_unpoison_other(pfn);
+	mv_knobs_save(&self->vm, "enable_soft_offline");
+	for (round = 0; round < 2; round++) {
+		off = round;
+		if (off && self->vm.val[0] < 0)
+			SKIP(return, "no vm.enable_soft_offline");
+		if (off)
+			ASSERT_EQ(0, mv_write_knob(MC_VM, "enable_soft_offline", "0"));
+		buf = mf_page(_metadata, self->dev, 41 + round, &pfn, &dpa);
+		ret = mc_poison_unowned(pfn);
+		if (ret == -ENOENT)
+			SKIP(goto out, "no way to poison a frame as another agent");
+		ASSERT_LE(0, ret) TH_LOG("enable_soft_offline %ld", mv_read_knob(MC_VM, "enable_soft_offline"));
+		TH_LOG("%s: frame %s", access(MC_SOFT_OFFLINE, W_OK) || off ? "corrupt-pfn" :
+		       "soft offline", ret ? "poisoned, data moved" : "left alone");
+		EXPECT_EQ(ret, mc_hwpoisoned(pfn));
+		EXPECT_EQ(0, mv_read_knob(MC_HWPOISON, "corrupt-filter-enable") > 0);
+		/* The data is still there, wherever it is now. */
+		EXPECT_TRUE(mc_check(buf, 41 + round));
+		EXPECT_EQ(!ret, mc_pfn_of(buf) == pfn);
+		if (ret)
+			mf_unpoison_other(pfn);
+		munmap(buf, MC_PAGE);
+	}
+	mv_knobs_restore(&self->vm);
+	return;
 out:
+	munmap(buf, MC_PAGE);
+}
+
+/*
+ * With vm.enable_soft_offline at 0 the kernel refuses every soft
+ * offline (EOPNOTSUPP), and says nothing to memory_failure_queue()'s
+ * caller. The host reads the setting: a corrected error's action ends
+ * at once with EOPNOTSUPP (not a wait counted in offline_timeouts), the
+ * page stays in service with its data, unrepaired, and the
+ * administrator may repair it in use.
+ */
+TEST_F(mf, soft_offline_turned_off_is_refused_at_once)
+{
+	struct maint_cmd_event e;
+	long long dpa;
+	uint64_t pfn;
+	uint8_t *buf;
+	int fd;
+
+	mv_knobs_save(&self->vm, "enable_soft_offline");
+	if (self->vm.val[0] < 0)
+		SKIP(return, "no vm.enable_soft_offline");
+	/* Short: the wait the host must not make. */
+	mv_knobs_save(&self->knobs, "offline_timeout_ms");
+	ASSERT_EQ(0, mv_write_knob(MC_MM, "offline_timeout_ms", "1000"));
+	ASSERT_EQ(0, mv_write_knob(MC_VM, "enable_soft_offline", "0"));
+	buf = mf_page(_metadata, self->dev, 61, &pfn, &dpa);
+	fd = mc_open_events(self->dev, O_RDONLY);
+	ASSERT_LE(0, fd);
+	mf_inject_wait(_metadata, self->dev, fd, "gm", dpa, "1 maint", &e);
+	EXPECT_EQ(-EOPNOTSUPP, e.result);
+	EXPECT_EQ(MAINT_CMD_ACT_SOFT_OFFLINE | MAINT_CMD_ACT_SOFT_PPR |
+		  MAINT_CMD_ACT_UNPOISON, e.planned);
+	EXPECT_EQ(0, e.actions);
+	EXPECT_EQ(0, mc_dev_read(self->dev, "offline_timeouts"));
+	EXPECT_EQ(0, mc_dev_read(self->dev, "offlined"));
+	EXPECT_EQ(1, mc_dev_read(self->dev, "failed"));
+	EXPECT_EQ(0, mc_model_stat(self->dev, "soft_ppr"));
+	/* In service, where it was, with its data. */
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_EQ(pfn, mc_pfn_of(buf));
+	EXPECT_TRUE(mc_check(buf, 61));
+	/* The administrator repairs it in use: a reported address. */
+	ASSERT_EQ(0, mc_dev_write_num(self->dev, "mem_repair0/dpa", dpa));
+	EXPECT_EQ(0, mc_dev_write(self->dev, "mem_repair0/repair", "1"));
+	EXPECT_EQ(1, mc_model_stat(self->dev, "soft_ppr"));
+	EXPECT_EQ(0, mc_hwpoisoned(pfn));
+	EXPECT_TRUE(mc_check(buf, 61));
+	mv_knobs_restore(&self->vm);
+	close(fd);
 	munmap(buf, MC_PAGE);
 }
 

@@ -356,6 +356,7 @@ static inline int mc_hwpoison_other(const char *file, uint64_t pfn)
 }
 
 #define MC_SOFT_OFFLINE	"/sys/devices/system/memory/soft_offline_page"
+#define MC_VM		"/proc/sys/vm/"
 
 /*
  * Poisons @pfn as an agent other than maint_cmd, never at the cost of
@@ -363,11 +364,13 @@ static inline int mc_hwpoison_other(const char *file, uint64_t pfn)
  * soft_offline_page: a page in use has its data moved first (a page
  * that cannot be moved, such as a kernel page, is refused and left
  * alone), and a free page is taken even from a CPU's free list (the
- * kernel drains those first). Otherwise by hwpoison's corrupt-pfn, on
- * a free page only: the kernel's own filter (corrupt-filter-flags-* =
- * KPF_BUDDY), which memory_failure() applies again under the page
- * lock; it is global (it filters soft offlines too), so it is on only
- * for the injection, and a page on a CPU's free list is not taken.
+ * kernel drains those first). Otherwise, or when soft offline is off
+ * (vm.enable_soft_offline 0: the kernel refuses every soft offline with
+ * EOPNOTSUPP), by hwpoison's corrupt-pfn, on a free page only: the
+ * kernel's own filter (corrupt-filter-flags-* = KPF_BUDDY), which
+ * memory_failure() applies again under the page lock; it is global (it
+ * filters soft offlines too), so it is on only for the injection, and a
+ * page on a CPU's free list is not taken.
  * Return: 1 if @pfn is now poisoned, 0 if it was refused (nothing
  * done), -ENOENT with neither interface, or -errno.
  */
@@ -377,12 +380,15 @@ static inline int mc_poison_unowned(uint64_t pfn)
 	char v[32];
 	int ret;
 
-	if (!access(MC_SOFT_OFFLINE, W_OK)) {
+	if (!access(MC_SOFT_OFFLINE, W_OK) &&
+	    mv_read_knob(MC_VM, "enable_soft_offline") != 0) {
 		snprintf(v, sizeof(v), "%#llx", (unsigned long long)pfn * MC_PAGE);
 		ret = mc_write_file(MC_SOFT_OFFLINE, v);
 		if (ret == -EBUSY || ret == -EIO)
 			return 0;
-		return ret ?: mc_hwpoisoned(pfn);
+		/* Turned off since it was read, or filtered: the other way. */
+		if (ret != -EOPNOTSUPP)
+			return ret ?: mc_hwpoisoned(pfn);
 	}
 	if (access(MC_HWPOISON "corrupt-pfn", W_OK) &&
 	    system("modprobe -q hwpoison_inject 2>/dev/null"))
