@@ -236,8 +236,10 @@ static void zero_exits(struct __test_metadata *_metadata, unsigned int flags,
 	/* The consumer slept and its interrupt woke it. */
 	EXPECT_LT(0, v.ctl->irqs);
 	EXPECT_LE(n, vmm_info(&v).deferred);
-	TH_LOG("doorbells %u records %llu irqs %llu sleeps %llu walk hits %llu",
-	       n, v.ctl->records, v.ctl->irqs, v.ctl->sleeps, vmm_info(&v).walk_hits);
+	TH_LOG("doorbells %u records %llu irqs %llu sleeps %llu walk hits %llu deferred %llu overflows %llu flushes %llu",
+	       n, v.ctl->records, v.ctl->irqs, v.ctl->sleeps, vmm_info(&v).walk_hits,
+	       (unsigned long long)vmm_info(&v).deferred,
+	       (unsigned long long)vmm_info(&v).overflows, v.ctl->flushes);
 	vmm_destroy(&v);
 }
 
