@@ -128,6 +128,8 @@ static void halt(void)
 			     "cli" : "=m"(halt_ip) : : "rax", "memory");
 }
 
+#define X86_EFLAGS_IF	(1ULL << 9)
+
 static void past_halt(struct iframe *f)
 {
 	if (f->ip == halt_ip) {
@@ -138,36 +140,56 @@ static void past_halt(struct iframe *f)
 
 /*
  * The device's MSI. A delivery the local APIC made has AG_VEC in
- * service (x2APIC ISR bits 64..95: MSR 0x812, bit 0): count it and end
- * it with an EOI. irqs_nested counts those whose frame returns to this
- * handler's first instruction: they interrupted another run before it
- * ran anything. A run with AG_VEC not in service was not accepted by
- * the APIC: count it apart (irqs_unacked), with no EOI, which would end
- * some other interrupt. irqs_at_entry counts those whose frame returns
- * to this handler's first instruction.
+ * service (x2APIC ISR bits 64..95: MSR 0x812, bit 0): count it (irqs)
+ * and end it with an EOI. A run with AG_VEC not in service was not
+ * accepted by the APIC: count it apart (irqs_unacked), with no EOI,
+ * which would end some other interrupt.
  *
- * Under QEMU TCG the emulated CPU can deliver an injected interrupt
- * twice (see the admin guide): the second delivery interrupts the
- * first at this handler's entry and runs with the vector in service;
- * the first then runs with it ended. Each nested run comes with one
- * unacked run, which the test checks; an unacked run may also come
- * alone, elsewhere.
+ * Under QEMU TCG the emulated CPU can deliver an interrupt that KVM
+ * injected twice (see the admin guide): QEMU's VMRUN delivers it and
+ * leaves it pending as an exception, which the CPU loop raises again
+ * at its next stop between translated blocks, unless an intercept
+ * (this handler's ISR read is the first) comes first. The second
+ * delivery therefore always interrupts this handler before its ISR
+ * read, with interrupts disabled (an interrupt gate), and runs with
+ * AG_VEC still in service: it counts in irqs and ends the interrupt;
+ * the first then runs with it ended. So each run is classified by
+ * where it interrupted:
+ *  - irqs_nested: AG_VEC in service, interrupted code with IF clear
+ *    (no APIC delivery can: the consumer sets IF only for its HLT),
+ *    anywhere in this handler (nested_ip: the last);
+ *  - irqs_unacked_halt: AG_VEC not in service, returning right after
+ *    L1's HLT: the first delivery, whose interrupt a nested run ended;
+ *  - irqs_unacked_other: AG_VEC not in service, anywhere else
+ *    (unacked_ip: the last); nothing makes one.
+ * The test checks irqs_unacked_halt == irqs_nested and
+ * irqs_unacked_other == 0. ctl->isr_spin widens the window before
+ * the ISR read, to make second deliveries frequent.
  */
 __attribute__((interrupt)) static void isr_msi(struct iframe *f)
 {
+	unsigned int i;
+
 	past_halt(f);
+	for (i = 0; i < CTL->isr_spin; i++)
+		barrier();	/* no intercept: the window stays open */
 	if (rdmsr(0x812) & 1) {
 		CTL->irqs++;
-		if (f->ip == (u64)isr_msi)
+		if (!(f->flags & X86_EFLAGS_IF)) {
 			CTL->irqs_nested++;
+			CTL->nested_ip = f->ip;
+		}
 		wrmsr(0x80b, 0);	/* x2APIC EOI */
 		return;
 	}
 	CTL->irqs_unacked++;
-	CTL->unacked_ip = f->ip;
 	CTL->unacked_irr = rdmsr(0x822);
-	if (f->ip == (u64)isr_msi)
-		CTL->irqs_at_entry++;
+	if (f->ip == halt_ip + 1) {
+		CTL->irqs_unacked_halt++;
+	} else {
+		CTL->irqs_unacked_other++;
+		CTL->unacked_ip = f->ip;
+	}
 }
 
 /*

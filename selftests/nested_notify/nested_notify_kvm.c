@@ -13,6 +13,8 @@
  *       a new generation is walked again; killing the VMM leaks nothing.
  * Counts only, no timing.
  */
+#define _GNU_SOURCE		/* CPU_SET(), pthread_setaffinity_np() */
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -25,6 +27,13 @@
 #define N_DOORBELLS	10000
 /* Paced doorbells (one in flight at a time) of the signal and polling tests. */
 #define N_PACED		300
+/*
+ * c_second_deliveries_pair_up: paced doorbells (one interrupt each), and
+ * the handler's loop before its ISR read. On the stock tier of
+ * 2026-12-04 they gave 9 to 58 second deliveries a run.
+ */
+#define N_SPIN		300
+#define ISR_SPIN	400000
 
 static void require(struct __test_metadata *_metadata, bool module)
 {
@@ -47,13 +56,24 @@ FIXTURE_TEARDOWN(nn)
 {
 }
 
-/* Run the agent to the end of both vCPUs; 0 or the failing state. */
-static int run(struct vmm *v)
+/*
+ * Run the agent to the end of both vCPUs; 0 or the failing state. With
+ * @spread, vCPU i's thread runs on CPU i only (where there are two), so
+ * that the two vCPUs never share a CPU.
+ */
+static int run_spread(struct vmm *v, bool spread)
 {
-	int s0, s1;
+	int s0, s1, i;
 
 	if (vmm_start(v))
 		return -1;
+	for (i = 0; spread && i < 2 && sysconf(_SC_NPROCESSORS_ONLN) > 1; i++) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(i, &set);
+		pthread_setaffinity_np(v->th[i], sizeof(set), &set);
+	}
 	s0 = vmm_wait(v, 0, VM_WAIT_S);
 	if (s0 == 1 && v->ctl->hold)
 		__atomic_store_n(&v->ctl->hold, 0, __ATOMIC_RELEASE);
@@ -64,6 +84,11 @@ static int run(struct vmm *v)
 		return s0 != 1 ? s0 : s1;
 	}
 	return 0;
+}
+
+static int run(struct vmm *v)
+{
+	return run_spread(v, false);
 }
 
 static uint64_t eventfd_count(int fd)
@@ -158,22 +183,24 @@ static void check_delivery(struct __test_metadata *_metadata, struct vmm *v,
 	/*
 	 * Every interrupt raised reaches L1's handler, delivered once by its
 	 * APIC: L1 saw exactly as many arms consumed (disarms), and its
-	 * handler ran with AG_VEC in service exactly that often. A run with
-	 * AG_VEC not in service (irqs_unacked, seen only under QEMU TCG) is
-	 * the emulator delivering an injected interrupt a second time:
-	 * mostly its first delivery is then interrupted at the handler's
-	 * entry by the second (irqs_nested), but a stock run of 2026-12-04
-	 * had 2 unacked runs and 1 nested, the other elsewhere (ip 0x10966).
-	 * Such runs end no interrupt and count in neither check above.
+	 * handler ran with AG_VEC in service exactly that often. Under QEMU
+	 * TCG a delivery KVM injected can come a second time, as an
+	 * exception, before the handler's first intercepted instruction
+	 * (agent.c, isr_msi()): that second run interrupts the first inside
+	 * the handler, with IF clear, while AG_VEC is in service
+	 * (irqs_nested) and ends it; the first then runs without it,
+	 * returning right after L1's HLT (irqs_unacked_halt). One for one.
+	 * A run without AG_VEC anywhere else has no cause (irqs_unacked_other).
 	 */
 	EXPECT_EQ(info.interrupts, c->disarms);
 	EXPECT_EQ(info.interrupts, c->irqs);
-	EXPECT_LE(c->irqs_nested, c->irqs_unacked);
-	EXPECT_EQ(0, c->irqs_at_entry);
-	TH_LOG("interrupts raised %llu, disarms seen %llu, APIC-delivered %llu (nested %llu), unacked runs %llu (at entry %llu, last ip %llx irr %llx), taken in the STI shadow %llu",
+	EXPECT_EQ(c->irqs_unacked_halt, c->irqs_nested);
+	EXPECT_EQ(0, c->irqs_unacked_other);
+	EXPECT_EQ(c->irqs_unacked, c->irqs_unacked_halt + c->irqs_unacked_other);
+	TH_LOG("interrupts raised %llu, disarms seen %llu, APIC-delivered %llu (second deliveries %llu, last ip %llx), unacked runs after HLT %llu, elsewhere %llu (last ip %llx irr %llx), taken in the STI shadow %llu",
 	       (unsigned long long)info.interrupts, c->disarms, c->irqs, c->irqs_nested,
-	       c->irqs_unacked, c->irqs_at_entry, c->unacked_ip, c->unacked_irr,
-	       c->irqs_in_shadow);
+	       c->nested_ip, c->irqs_unacked_halt, c->irqs_unacked_other, c->unacked_ip,
+	       c->unacked_irr, c->irqs_in_shadow);
 }
 
 /* As check_delivery(), when some deliveries faulted. */
@@ -209,8 +236,10 @@ static void zero_exits(struct __test_metadata *_metadata, unsigned int flags,
 	/* The consumer slept and its interrupt woke it. */
 	EXPECT_LT(0, v.ctl->irqs);
 	EXPECT_LE(n, vmm_info(&v).deferred);
-	TH_LOG("doorbells %u records %llu irqs %llu sleeps %llu walk hits %llu",
-	       n, v.ctl->records, v.ctl->irqs, v.ctl->sleeps, vmm_info(&v).walk_hits);
+	TH_LOG("doorbells %u records %llu irqs %llu sleeps %llu walk hits %llu deferred %llu overflows %llu flushes %llu",
+	       n, v.ctl->records, v.ctl->irqs, v.ctl->sleeps, vmm_info(&v).walk_hits,
+	       (unsigned long long)vmm_info(&v).deferred,
+	       (unsigned long long)vmm_info(&v).overflows, v.ctl->flushes);
 	vmm_destroy(&v);
 }
 
@@ -222,6 +251,34 @@ TEST_F_TIMEOUT(nn, c_port_doorbells_in_order_zero_l1_exits, 300)
 TEST_F_TIMEOUT(nn, c_mmio_doorbells_in_order_zero_l1_exits, 300)
 {
 	zero_exits(_metadata, VMM_MMIO_DB, MODE_MMIO, N_DOORBELLS);
+}
+
+/*
+ * The emulator's second deliveries made frequent: L1's handler loops
+ * before its ISR read, so the window in which QEMU TCG raises an
+ * injected interrupt again stays open much longer than the few
+ * instructions it lasts otherwise, and most second deliveries land
+ * inside the loop rather than at the handler's entry. The vCPU threads
+ * run on separate CPUs: QEMU stops the CPU loop (and raises the
+ * interrupt again) when, for one, the other CPU gets an interrupt, which
+ * it does only while busy. Every one must be paired with the run it
+ * interrupted (check_delivery()). With
+ * hardware virtualization there are none: the pairing holds as 0 == 0,
+ * so their number is logged, not asserted.
+ */
+TEST_F_TIMEOUT(nn, c_second_deliveries_pair_up, 300)
+{
+	struct ag_ctl c = { .mode = MODE_PORT, .n = N_SPIN, .slots = 64, .paced = 1,
+			    .isr_spin = ISR_SPIN };
+	struct vmm v;
+
+	require(_metadata, true);
+	ASSERT_EQ(0, vmm_create(&v, VMM_MODULE, &c));
+	ASSERT_EQ(0, run_spread(&v, true));
+	check_delivery(_metadata, &v, c.n);
+	EXPECT_EQ(1, v.ctl->l1_exits);
+	EXPECT_LT(0, v.ctl->irqs);
+	vmm_destroy(&v);
 }
 
 /*

@@ -87,10 +87,10 @@ struct ag_ctl {
 	unsigned long long flushes;	/* doorbells L1 rang after an overflow */
 	unsigned long long irqs;	/* MSIs vCPU 1's APIC delivered (AG_VEC in service) */
 	unsigned long long irqs_unacked;	/* handler runs with AG_VEC not in service */
-	unsigned long long irqs_at_entry;	/* of which returning to the handler's entry */
-	unsigned long long irqs_nested;	/* APIC-delivered runs that interrupted the handler's entry */
+	unsigned long long irqs_unacked_other;	/* of which not returning right after L1's HLT */
+	unsigned long long irqs_nested;	/* runs with AG_VEC in service that interrupted the handler */
 	unsigned long long disarms;	/* armed cleared by L0: interrupts it raised */
-	unsigned long long unacked_ip;	/* last unacked run: the interrupted rip */
+	unsigned long long unacked_ip;	/* last of irqs_unacked_other: the interrupted rip */
 	unsigned long long unacked_irr;	/* ... and IRR bits 64..95 then */
 	unsigned long long ipis;	/* wakeups from vCPU 0 */
 	unsigned long long sleeps;	/* HLTs of vCPU 1 */
@@ -120,6 +120,10 @@ struct ag_ctl {
 	/* agent -> VMM */
 	unsigned long long polled;	/* records found while polling, not woken for */
 	unsigned long long irqs_in_shadow;	/* interrupts taken between STI and HLT */
+	unsigned long long irqs_unacked_halt;	/* of irqs_unacked: returning right after L1's HLT */
+	unsigned long long nested_ip;	/* last of irqs_nested: the interrupted rip */
+	/* VMM -> agent */
+	unsigned int isr_spin;		/* MSI handler: loop this often before its ISR read */
 };
 
 #endif /* _NN_AGENT_H */
