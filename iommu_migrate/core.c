@@ -388,4 +388,5 @@ bool imm_precopy_current(bool early, bool mapped, u32 wseq, u32 writes)
 {
 	return early && (!mapped || writes == wseq);
 }
+EXPORT_SYMBOL_IF_KUNIT(imm_precopy_current);
 
