@@ -368,3 +368,25 @@ enum imm_rec_verdict imm_rec_check(const struct iommu_migrate_record *r,
 	return IMM_REC_OK;
 }
 EXPORT_SYMBOL_IF_KUNIT(imm_rec_check);
+
+/**
+ * imm_precopy_current() - does the copy made before the window still
+ *			   hold the page, so that the window need not copy?
+ * @early: the destination was filled (copied, or a kept clean copy)
+ *	   before the window, after @wseq was read
+ * @mapped: the page is device-mapped (it has an RMT entry)
+ * @wseq: the entry's write count read before that copy
+ * @writes: the entry's write count read in the window, after the drain
+ *
+ * A device counts a write after its data, and the window's read comes
+ * after every access drained: a count that did not move means no write
+ * landed after the copy read the page.
+ *
+ * Return: true if the window can skip its copy.
+ */
+bool imm_precopy_current(bool early, bool mapped, u32 wseq, u32 writes)
+{
+	return early && (!mapped || writes == wseq);
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_precopy_current);
+

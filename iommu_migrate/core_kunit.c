@@ -9,6 +9,7 @@
 #include <kunit/test.h>
 #include <linux/module.h>
 #include <linux/prandom.h>
+#include <linux/random.h>
 
 #include "imm_core.h"
 #include "core_model.h"
@@ -177,6 +178,26 @@ static void hold(struct kunit *test)
 	KUNIT_EXPECT_GT(test, m.waits, 100UL);
 }
 
+/* The pre-copy decision in random interleavings (core_model.h). */
+static void precopy(struct kunit *test)
+{
+	u64 state = get_random_u64() | 1;
+	unsigned int i, stale = 0, redone = 0;
+	bool r;
+
+	KUNIT_EXPECT_TRUE(test, imm_precopy_current(true, false, 1, 2));
+	KUNIT_EXPECT_FALSE(test, imm_precopy_current(false, true, 1, 1));
+	KUNIT_EXPECT_FALSE(test, imm_precopy_current(true, true, 1, 2));
+	for (i = 0; i < 20000; i++) {
+		stale += imm_precopy_sim(&state, &r);
+		redone += r;
+	}
+	KUNIT_EXPECT_EQ(test, stale, 0U);
+	/* Both outcomes came up. */
+	KUNIT_EXPECT_GT(test, redone, 0U);
+	KUNIT_EXPECT_LT(test, redone, 20000U);
+}
+
 static struct kunit_case imm_core_cases[] = {
 	KUNIT_CASE(every_transition),
 	KUNIT_CASE(generations),
@@ -185,6 +206,7 @@ static struct kunit_case imm_core_cases[] = {
 	KUNIT_CASE(records),
 	KUNIT_CASE(model),
 	KUNIT_CASE(hold),
+	KUNIT_CASE(precopy),
 	{}
 };
 

@@ -338,4 +338,54 @@ static inline bool imm_hold_model_step(struct imm_hold_model *m, u8 op, u8 a)
 	return true;
 }
 
+/*
+ * The pre-copy decision (imm_precopy_current()) in one random
+ * interleaving of a page's move with device writes: a write stores its
+ * data (the page's version goes up), then its count, as dev_access()
+ * does; the PME reads the count, copies (the copy takes the version),
+ * marks (no write starts after it), drains (writes in flight count),
+ * reads the count and copies again only if the decision says so. The
+ * destination must end with the page's last version. Returns 0, or 1
+ * if the decision kept a stale copy; *@redone says if it copied again.
+ */
+static inline int imm_precopy_sim(u64 *state, bool *redone)
+{
+	u32 version = 0, copy = 0, writes = 0, wseq = 0, pending = 0;
+	int step = 0;
+
+	*redone = false;
+	while (step < 4) {
+		u64 r = *state ^= *state << 13;
+
+		r = *state ^= *state >> 7;
+		r = *state ^= *state << 17;
+		if (r % 3 == 0 && step < 3) {
+			/* A device write: its data now, its count later. */
+			version++;
+			pending++;
+		} else if (r % 3 == 1 && pending) {
+			pending--;
+			writes++;
+		} else if (step == 0) {
+			wseq = writes;
+			step++;
+		} else if (step == 1) {
+			copy = version;
+			step++;
+		} else if (step == 2) {
+			step++;	/* the mark */
+		} else {
+			/* The drain: what is in flight counts, then the check. */
+			writes += pending;
+			pending = 0;
+			if (!imm_precopy_current(true, true, wseq, writes)) {
+				copy = version;
+				*redone = true;
+			}
+			step++;
+		}
+	}
+	return copy != version;
+}
+
 #endif /* _IMM_CORE_MODEL_H */

@@ -131,6 +131,7 @@ enum imm_rec_verdict {
 
 void imm_rec_fill(struct iommu_migrate_record *r, u32 engine, u64 seq,
 		  u64 iova);
+bool imm_precopy_current(bool early, bool mapped, u32 wseq, u32 writes);
 enum imm_rec_verdict imm_rec_check(const struct iommu_migrate_record *r,
 				   u32 engine, u64 base, u64 slot, u64 slots);
 

@@ -413,8 +413,8 @@ static int pme_copy(struct imm_buf *b, struct pme_page *pp)
 
 	/* After the drain's read of the in-flight counts. */
 	smp_rmb();
-	written = !pp->early ||
-		  (pp->ent && atomic_read(&pp->ent->writes) != pp->wseq);
+	written = !imm_precopy_current(pp->early, pp->ent, pp->wseq,
+				       pp->ent ? atomic_read(&pp->ent->writes) : 0);
 	if (written) {
 		copy_highpage(pp->new, pp->old);
 		if (pp->precopied)

@@ -435,6 +435,37 @@ static inline bool ptsel_sampler_skip(struct ptsel_sampler *s)
 }
 
 #define PTSEL_TLB_WAYS		4
+
+/*
+ * Fill masks: which parts of an address space a walker's TLB may hold
+ * entries of, one bit per 2 MiB granule, the granules of every 128 MiB
+ * sharing the 64 bits (granule g is bit g % 64). A leaf invalidation
+ * need only visit the walkers whose mask has a bit of its range.
+ */
+#define PTSEL_FILL_SHIFT	21
+#define PTSEL_FILL_ALL		(~0ULL)
+
+/**
+ * ptsel_fill_mask() - the fill-mask bits of a range
+ * @addr: start of the range
+ * @size: its length, not 0
+ *
+ * Return: the bits of the granules that [@addr, @addr + @size) touches;
+ * every bit for a range of 64 granules or more.
+ */
+static inline u64 ptsel_fill_mask(u64 addr, u64 size)
+{
+	u64 first = addr >> PTSEL_FILL_SHIFT;
+	u64 n = ((addr + size - 1) >> PTSEL_FILL_SHIFT) - first + 1;
+	u64 run;
+
+	if (n >= 64)
+		return PTSEL_FILL_ALL;
+	run = (1ULL << n) - 1;
+	first &= 63;
+	/* The run of @n bits from bit @first, wrapping past bit 63. */
+	return run << first | (first ? run >> (64 - first) : 0);
+}
 #define PTSEL_TLB_MAX_ASIDS	64
 #define PTSEL_TLB_FLUSH_CEILING	64	/* default; see ptsel_tlb_flush_range() */
 #define PTSEL_TLB_MIN_HIT_RATE	8	/* bypass below 1 hit in 8 */

@@ -85,6 +85,7 @@ extern unsigned int ptsel_tlb_entries;
 extern unsigned int ptsel_retained_asids;
 extern unsigned int ptsel_walk_cache_size;
 extern unsigned int ptsel_tlb_flush_ceiling;
+extern unsigned int ptsel_targeted_invalidation;
 
 /* Global counters (part.c, walker.c), shown in sysfs */
 extern atomic_long_t ptsel_table_pages;

@@ -24,6 +24,7 @@ unsigned int ptsel_tlb_entries = 512;
 unsigned int ptsel_retained_asids = 6;		/* like x86's dynamic ASIDs */
 unsigned int ptsel_walk_cache_size = 64;
 unsigned int ptsel_tlb_flush_ceiling = PTSEL_TLB_FLUSH_CEILING;
+unsigned int ptsel_targeted_invalidation = 1;
 
 static struct kobject *ptsel_kobj;
 static struct kobject *ptsel_stats_kobj;
@@ -40,6 +41,7 @@ KNOB(retained_asids, false, false, 1, PTSEL_TLB_MAX_ASIDS);
 KNOB(walk_cache_size, false, false, 0, 65536);
 /* Past the largest TLB (65536 entries) a full flush is always cheaper. */
 KNOB(tlb_flush_ceiling, false, false, 0, 65536);
+KNOB(targeted_invalidation, false, false, 0, 1);
 
 /* PTSEL_FORMAT_RADIX (1) and _HASH (2), in that order. */
 static const char * const format_names[] = { "radix", "hash" };
@@ -81,6 +83,7 @@ static struct attribute *ptsel_attrs[] = {
 	&retained_asids_knob.attr.attr,
 	&walk_cache_size_knob.attr.attr,
 	&tlb_flush_ceiling_knob.attr.attr,
+	&targeted_invalidation_knob.attr.attr,
 	&default_format_attr.attr,
 	NULL,
 };

@@ -22,6 +22,21 @@
  * A walker whose TLB recycled the partition's slot in the meantime has
  * no record; it drops the partition's walk-cache tables on the switch.
  *
+ * A leaf invalidation (an update that frees no table) is narrower
+ * still: it visits only the users whose TLB may hold an entry of its
+ * range, by the fill mask the walker keeps per TLB slot
+ * (ptsel_fill_mask(): a bit per 2 MiB granule, modulo 128 MiB). A
+ * walker fills its TLB only from a walk that its leaf's bits preceded,
+ * with a full barrier between when a bit was new (the bit of the
+ * address before the walk; a 1G leaf's, after it, and then it walks
+ * again); an invalidation runs a
+ * full barrier between the update's stores and its loads of the masks.
+ * So either the invalidation sees the bit, and visits the walker under
+ * its lock, or the walker's walk sees the update (store buffering, both
+ * sides fenced). Bits are cleared only when the slot loses every entry
+ * (a new slot, or an address space that changed while away), under the
+ * users_lock that every invalidation of the partition holds.
+ *
  * Lock order: partition users_lock (two of them, lower ASID first,
  * while a walker switches), then walker lock.
  */
@@ -45,6 +60,10 @@
  *	 changes under @lock and both partitions' users_lock
  * @synced: per TLB slot, the flush_gen of the slot's partition when the
  *	    walker switched away from it
+ * @fills: per TLB slot, the fill mask of the granules its TLB entries
+ *	   may cover; set under @lock, cleared under @lock and the slot's
+ *	   partition's users_lock, read by invalidations under that
+ *	   users_lock alone
  * @tlb: the TLB
  * @tlb_mem: its entries
  * @wc: the walk cache, if @wc_mem
@@ -59,6 +78,7 @@ struct ptsel_walker {
 	struct list_head user;
 	struct ptsel_partition *cur;
 	u64 synced[PTSEL_TLB_MAX_ASIDS];
+	u64 fills[PTSEL_TLB_MAX_ASIDS];
 	struct ptsel_tlb tlb;
 	struct ptsel_tlb_entry *tlb_mem;
 	struct ptsel_wcache wc;
@@ -239,6 +259,9 @@ bool ptsel_walker_switch(struct ptsel_walker *w, struct ptsel_partition *p)
 		/* No record of when we left: its tables may be stale. */
 		ptsel_wc_flush_asid(&w->wc, p->asid);
 	}
+	/* The slot holds no entry of @p: no invalidation need visit us. */
+	if (!kept)
+		WRITE_ONCE(w->fills[w->tlb.cur], 0);
 	w->cur = p;
 	spin_unlock(&w->lock);
 	users_unlock2(old, p);
@@ -263,6 +286,28 @@ struct ptsel_partition *ptsel_walker_partition(struct ptsel_walker *w)
 	p = w->cur;
 	spin_unlock(&w->lock);
 	return p;
+}
+
+/*
+ * Before a walk whose leaf may fill the TLB: the fill mask of the
+ * current slot gets the bits of @need first. A new bit is ordered
+ * before the walk's loads of the tables by a full barrier, which pairs
+ * with the one in ptsel_walkers_invalidate() (store buffering): an
+ * invalidation that does not see the bit ran after our walk saw its
+ * update. A bit already set was, before an earlier walk, ordered so.
+ * Return: true if a bit was new.
+ */
+static bool fill_note(struct ptsel_walker *w, u64 need)
+{
+	u64 *fills = &w->fills[w->tlb.cur];
+
+	lockdep_assert_held(&w->lock);
+	if (!(need & ~*fills))
+		return false;
+	WRITE_ONCE(*fills, *fills | need);
+	/* The bit before the walk: pairs with ptsel_walkers_invalidate(). */
+	smp_mb();
+	return true;
 }
 
 /**
@@ -298,13 +343,29 @@ int ptsel_walker_translate(struct ptsel_walker *w, u64 addr,
 		hit = true;
 		ret = 0;
 	} else {
-		rcu_read_lock();
-		ret = ptsel_partition_walk(p, w->wc_mem ? &w->wc : NULL, addr, out);
-		rcu_read_unlock();
+		if (use_tlb)
+			fill_note(w, ptsel_fill_mask(addr, PTSEL_PAGE_SIZE));
+		for (;;) {
+			rcu_read_lock();
+			ret = ptsel_partition_walk(p, w->wc_mem ? &w->wc : NULL,
+						   addr, out);
+			rcu_read_unlock();
+			w->walks++;
+			w->walk_mem_refs += out->mem_refs;
+			if (ret || !use_tlb)
+				break;
+			/*
+			 * The fill mask must have the leaf's bits before the
+			 * walk whose result fills the TLB: a leaf wider than
+			 * a granule (1G) with a new bit walks again.
+			 */
+			if (!fill_note(w, ptsel_fill_mask(ptsel_tlb_leaf_base(addr, out->level),
+							  ptsel_level_size(out->level))))
+				break;
+			memset(out, 0, sizeof(*out));
+		}
 		if (!ret && use_tlb)
 			ptsel_tlb_fill(&w->tlb, addr, out);
-		w->walks++;
-		w->walk_mem_refs += out->mem_refs;
 	}
 	spin_unlock(&w->lock);
 	trace_ptsel_walk(asid, addr, ret, out->level, out->mem_refs, hit);
@@ -353,7 +414,9 @@ void ptsel_walkers_part_init(struct ptsel_partition *p)
  * After an update of @p: the walkers switched to @p drop their TLB
  * entries of @p in [@addr, @addr + @size) and, with @tables, every
  * walk-cache entry of @p, because radix tables of @p are about to be
- * freed. Walkers elsewhere are left alone; @flush_gen tells them when
+ * freed. Without @tables, and with the targeted_invalidation knob set,
+ * only those whose fill mask has a bit of the range are visited (see
+ * the top of this file). Walkers elsewhere are left alone; @flush_gen tells them when
  * they come back. The cost grows with @p's users, not with the walkers
  * of other partitions.
  */
@@ -361,12 +424,22 @@ void ptsel_walkers_invalidate(struct ptsel_partition *p, u64 addr, u64 size,
 			      bool tables)
 {
 	u64 ceiling = READ_ONCE(ptsel_tlb_flush_ceiling);
+	bool targeted = size && !tables && READ_ONCE(ptsel_targeted_invalidation);
+	u64 mask = targeted ? ptsel_fill_mask(addr, size) : 0;
 	struct ptsel_walker *w;
 	unsigned int n = 0;
 
 	spin_lock(&p->users_lock);
 	p->flush_gen++;
+	/*
+	 * The update's stores before the loads of the fill masks: pairs
+	 * with the barrier in fill_note().
+	 */
+	smp_mb();
 	list_for_each_entry(w, &p->users, user) {
+		/* Its TLB holds nothing of the range: nothing to drop. */
+		if (targeted && !(READ_ONCE(w->fills[w->tlb.cur]) & mask))
+			continue;
 		spin_lock(&w->lock);
 		if (size) {
 			w->tlb.flush_ceiling = ceiling;

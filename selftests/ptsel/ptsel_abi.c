@@ -1052,6 +1052,8 @@ TEST_F(ptsel, sysfs_bad_writes)
 		{ "walk_cache_size", "1x" },
 		{ "tlb_flush_ceiling", "65537" },
 		{ "tlb_flush_ceiling", "-1" },
+		{ "targeted_invalidation", "2" },
+		{ "targeted_invalidation", "-1" },
 		{ "default_format", "\n" },
 		{ "default_format", "radixx" },
 		{ "default_format", "0" },
@@ -1059,16 +1061,16 @@ TEST_F(ptsel, sysfs_bad_writes)
 	static const char * const knobs[] = {
 		"max_table_pages", "max_mapped_pages", "max_partitions_per_fd",
 		"tlb_entries", "retained_asids", "walk_cache_size",
-		"tlb_flush_ceiling", "default_format",
+		"tlb_flush_ceiling", "targeted_invalidation", "default_format",
 	};
-	long saved[7];
+	long saved[ARRAY_SIZE(knobs)];
 	unsigned int k;
 
-	for (k = 0; k < 7; k++)
+	for (k = 0; k < ARRAY_SIZE(knobs); k++)
 		saved[k] = read_knob(knobs[k]);
 	for (k = 0; k < ARRAY_SIZE(bad); k++)
 		EXPECT_EQ(-EINVAL, write_knob(bad[k].knob, bad[k].val));
-	for (k = 0; k < 7; k++)
+	for (k = 0; k < ARRAY_SIZE(knobs); k++)
 		EXPECT_EQ(saved[k], read_knob(knobs[k]));
 	EXPECT_EQ(-EACCES, write_knob("stats/tlb_hits", "0"));
 

@@ -335,6 +335,23 @@ static unsigned long trace_ns(const char *event, unsigned long long *v,
 	return n;
 }
 
+/*
+ * With IMM_BENCH_KEEP_TRACE=PREFIX, the trace of run @k is copied to
+ * PREFIX.@k, with whatever other events the caller enabled (the tail
+ * analysis enables scheduler and interrupt events beside ours).
+ */
+static void keep_trace(int k)
+{
+	const char *prefix = getenv("IMM_BENCH_KEEP_TRACE");
+	char cmd[512];
+
+	if (!prefix)
+		return;
+	snprintf(cmd, sizeof(cmd), "cp " TRACING "trace '%s.%d'", prefix, k);
+	if (system(cmd))
+		fprintf(stderr, "iommu_migrate_bench: %s failed\n", cmd);
+}
+
 static void exact_print(const char *what, const char *name,
 			const unsigned long long *v, unsigned long n, double copy)
 {
@@ -527,6 +544,7 @@ int main(void)
 		if (tracing) {
 			nblk[k] = trace_ns("iommu_migrate_blocked:", blk[k], MAX_WIN);
 			nwait[k] = trace_ns("iommu_migrate_dma_wait:", wait[k], MAX_WAIT);
+			keep_trace(k);
 		}
 		if (windows_start(1))
 			continue;

@@ -211,6 +211,24 @@ static void records(void)
 	ok(imm_rec_check(&r, 2, base, 2, slots) == IMM_REC_TORN, "a mix is torn");
 }
 
+/* The pre-copy decision in random interleavings (core_model.h). */
+static void precopy_run(u64 seed)
+{
+	unsigned int i, stale = 0, redone = 0;
+	u64 state = seed * 2 + 1;
+	char what[128];
+	bool r;
+
+	for (i = 0; i < 100000; i++) {
+		stale += imm_precopy_sim(&state, &r);
+		redone += r;
+	}
+	snprintf(what, sizeof(what),
+		 "pre-copy decision: %u stale copies in 100000 moves, want 0 (%u copied again; seed %llu)",
+		 stale, redone, (unsigned long long)seed);
+	ok(!stale && redone && redone < 100000, what);
+}
+
 int main(int argc, char **argv)
 {
 	u64 seed = time(NULL);
@@ -230,6 +248,7 @@ int main(int argc, char **argv)
 	for (c = 0; c < runs; c++) {
 		random_run(seed + c, 200000);
 		hold_run(seed + c, 100000);
+		precopy_run(seed + c);
 	}
 	printf("1..%u\n", tests);
 	return failed ? 1 : 0;

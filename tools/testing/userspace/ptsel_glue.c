@@ -15,3 +15,4 @@ unsigned int ptsel_tlb_entries = 512;
 unsigned int ptsel_retained_asids = 6;
 unsigned int ptsel_walk_cache_size = 64;
 unsigned int ptsel_tlb_flush_ceiling = PTSEL_TLB_FLUSH_CEILING;
+unsigned int ptsel_targeted_invalidation = 1;
