@@ -251,6 +251,11 @@ struct iommu_migrate_migrate {
  *
  * The other @mapped - @moved - @failed pages had left the range by other
  * means (another request moved them) before this call reached them.
+ * Destinations are never taken from the range; the call sets aside at
+ * most 1024 pages of the range that the allocator hands out (per path:
+ * model domains, edu device), then a page that gets only those fails.
+ * ENOSPC, before anything is done: @node (with -1, every node with
+ * memory) lies wholly inside the range.
  */
 struct iommu_migrate_evacuate {
 	__u64 start_pfn;
