@@ -165,7 +165,8 @@ static inline __u32 iommu_migrate_record_csum(const struct iommu_migrate_record 
  * @ops: operations done
  * @writes: records written; the last one has sequence @writes - 1
  * @checks: records read and checked
- * @check_errors: records that failed a check (torn, misplaced)
+ * @check_errors: records that failed a check (torn, misplaced; for a
+ *		  mixed engine also stale: older than the last it wrote there)
  * @stalls: accesses that met a migrating PTE or RMT entry and waited
  * @stall_ns: time spent waiting
  * @faults: accesses refused (unmapped, blocked, no write permission)
