@@ -390,3 +390,50 @@ bool imm_precopy_current(bool early, bool mapped, u32 wseq, u32 writes)
 }
 EXPORT_SYMBOL_IF_KUNIT(imm_precopy_current);
 
+/**
+ * imm_rec_want() - the sequence number a single writer's slot must hold
+ * @slot: the slot, below @writes and @slots
+ * @slots: slots in the window
+ * @writes: records the writer wrote, numbered from 0, n into n % @slots
+ *
+ * Return: the last n < @writes with n % @slots == @slot.
+ */
+u64 imm_rec_want(u64 slot, u64 slots, u64 writes)
+{
+	return slot + (writes - 1 - slot) / slots * slots;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_rec_want);
+
+/**
+ * imm_rec_check_own() - check a record its only writer reads back
+ * @r: what was read
+ * @engine: the writer, the engine whose window it is in
+ * @base: IOVA of the window's first slot
+ * @slot: the slot it was read from
+ * @slots: slots in the window
+ * @writes: records the writer has written (each complete), @slot among
+ *	    them (@slot < @writes)
+ *
+ * As imm_rec_check(), and the writer knows which record is the last in
+ * @slot: an older one means a write was lost.
+ *
+ * Return: enum imm_rec_verdict: EMPTY (nothing, though written), TORN,
+ * MISPLACED (also a record newer than any written), STALE or OK.
+ */
+enum imm_rec_verdict imm_rec_check_own(const struct iommu_migrate_record *r,
+				       u32 engine, u64 base, u64 slot,
+				       u64 slots, u64 writes)
+{
+	enum imm_rec_verdict v = imm_rec_check(r, engine, base, slot, slots);
+	u64 want;
+
+	if (v != IMM_REC_OK)
+		return v;
+	if (slot >= writes)
+		return IMM_REC_MISPLACED;
+	want = imm_rec_want(slot, slots, writes);
+	if (r->seq > want)
+		return IMM_REC_MISPLACED;
+	return r->seq < want ? IMM_REC_STALE : IMM_REC_OK;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_rec_check_own);

@@ -119,6 +119,27 @@ static void records(struct kunit *test)
 			IMM_REC_MISPLACED);
 	r.seq++;
 	KUNIT_EXPECT_EQ(test, imm_rec_check(&r, 1, 0x1000, 14, 64), IMM_REC_TORN);
+	/* Its writer's check: seq 77 is the last of slot 13 for 78..141 writes. */
+	imm_rec_fill(&r, 1, 77, 0x1000 + 13 * IMM_REC_SIZE);
+	KUNIT_EXPECT_EQ(test, imm_rec_want(13, 64, 78), 77);
+	KUNIT_EXPECT_EQ(test, imm_rec_want(13, 64, 141), 77);
+	KUNIT_EXPECT_EQ(test, imm_rec_want(13, 64, 142), 141);
+	KUNIT_EXPECT_EQ(test, imm_rec_want(13, 64, 14), 13);
+	KUNIT_EXPECT_EQ(test, imm_rec_check_own(&r, 1, 0x1000, 13, 64, 78),
+			IMM_REC_OK);
+	KUNIT_EXPECT_EQ(test, imm_rec_check_own(&r, 1, 0x1000, 13, 64, 141),
+			IMM_REC_OK);
+	KUNIT_EXPECT_EQ(test, imm_rec_check_own(&r, 1, 0x1000, 13, 64, 142),
+			IMM_REC_STALE);
+	KUNIT_EXPECT_EQ(test, imm_rec_check_own(&r, 1, 0x1000, 13, 64, 77),
+			IMM_REC_MISPLACED);
+	KUNIT_EXPECT_EQ(test, imm_rec_check_own(&r, 1, 0x1000, 13, 64, 13),
+			IMM_REC_MISPLACED);
+	KUNIT_EXPECT_EQ(test, imm_rec_check_own(&r, 2, 0x1000, 13, 64, 78),
+			IMM_REC_MISPLACED);
+	memset(&r, 0, sizeof(r));
+	KUNIT_EXPECT_EQ(test, imm_rec_check_own(&r, 1, 0x1000, 13, 64, 78),
+			IMM_REC_EMPTY);
 }
 
 static void model(struct kunit *test)

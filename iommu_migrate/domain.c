@@ -7,6 +7,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -207,10 +208,18 @@ void imm_buf_put(struct imm_buf *b)
  * mapping of a page before it copies it and holds the buffer's lock
  * until the switch, so a CPU access waits here for the move and then
  * lands on the new page.
+ *
+ * The page is locked before b->lock is dropped and returned locked:
+ * the core installs the PTE under that lock (finish_fault()), and a
+ * move zaps the page's CPU mapping with the same lock held
+ * (imm_buf_zap()), so a fault that found the old page has either not
+ * installed its PTE yet (the zap waits for it, then removes it) or
+ * has (the zap removes it). Lock order: b->lock, then the page lock.
  */
 static vm_fault_t buf_fault(struct vm_fault *vmf)
 {
 	struct imm_buf *b = vmf->vma->vm_file->private_data;
+	unsigned int delay;
 	struct page *page;
 
 	if (vmf->pgoff >= b->nr_pages)
@@ -218,9 +227,34 @@ static vm_fault_t buf_fault(struct vm_fault *vmf)
 	mutex_lock(&b->lock);
 	page = b->pages[vmf->pgoff];
 	get_page(page);
+	lock_page(page);
 	mutex_unlock(&b->lock);
+	/* The test hook: widen the window between the lookup and the PTE. */
+	delay = min_t(u32, READ_ONCE(imm_fault_delay_us),
+		      IMM_MAX_FAULT_DELAY_US);
+	if (delay)
+		usleep_range(delay, delay + 10);
 	vmf->page = page;
-	return 0;
+	return VM_FAULT_LOCKED;
+}
+
+/**
+ * imm_buf_zap() - remove the CPU mappings of one buffer page
+ * @b: the buffer, its lock held
+ * @idx: the page's index
+ *
+ * Under the page lock, which a fault holds from its lookup of
+ * b->pages[@idx] until its PTE is in (see buf_fault()): no fault that
+ * found this page can install a PTE to it after the zap.
+ */
+void imm_buf_zap(struct imm_buf *b, unsigned long idx)
+{
+	struct page *page = b->pages[idx];
+
+	lockdep_assert_held(&b->lock);
+	lock_page(page);
+	unmap_mapping_range(b->mapping, (loff_t)idx << PAGE_SHIFT, PAGE_SIZE, 1);
+	unlock_page(page);
 }
 
 /*
@@ -240,8 +274,9 @@ static vm_fault_t buf_mkwrite(struct vm_fault *vmf)
 		return VM_FAULT_NOPAGE;
 	}
 	imm_copy_drop(b, vmf->pgoff);
-	mutex_unlock(&b->lock);
+	/* Before b->lock goes, as in buf_fault(): a zap waits for the PTE. */
 	lock_page(page);
+	mutex_unlock(&b->lock);
 	return VM_FAULT_LOCKED;
 }
 

@@ -557,7 +557,7 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx,
 	}
 	/* 3. Copy; the CPU faults again afterwards and waits on b->lock. */
 	mutex_lock(&b->lock);
-	unmap_mapping_range(b->mapping, (loff_t)idx << PAGE_SHIFT, PAGE_SIZE, 1);
+	imm_buf_zap(b, idx);
 	copy_highpage(new, old);
 	trace_iommu_migrate_copy(page_to_pfn(old), page_to_pfn(new),
 				 page_to_nid(new));

@@ -297,7 +297,8 @@ static void op_write(struct imm_engine *e)
 
 /*
  * Read a random slot and check it. A read-verify engine checks records
- * any engine wrote; a mixed one, only its own, among the slots written.
+ * any engine wrote; a mixed one, only its own, among the slots written,
+ * and each must be the last it wrote there (not stale).
  */
 static void op_check(struct imm_engine *e, struct rnd_state *rs)
 {
@@ -320,10 +321,14 @@ static void op_check(struct imm_engine *e, struct rnd_state *rs)
 	if (ret != DEV_OK)
 		return;
 	e->st.checks++;
-	v = imm_rec_check(&rec, owner == U32_MAX ? rec.engine : owner, e->base,
-			  slot, e->slots);
+	/* Its own records: the engine knows the last one in each slot. */
+	if (owner != U32_MAX)
+		v = imm_rec_check_own(&rec, owner, e->base, slot, e->slots,
+				      e->st.writes);
+	else
+		v = imm_rec_check(&rec, rec.engine, e->base, slot, e->slots);
 	if (v == IMM_REC_TORN || v == IMM_REC_MISPLACED ||
-	    (v == IMM_REC_EMPTY && owner != U32_MAX))
+	    v == IMM_REC_STALE || (v == IMM_REC_EMPTY && owner != U32_MAX))
 		e->st.check_errors++;
 }
 

@@ -127,6 +127,7 @@ enum imm_rec_verdict {
 	IMM_REC_EMPTY,		/* never written */
 	IMM_REC_TORN,		/* bad magic or checksum */
 	IMM_REC_MISPLACED,	/* another engine's, or meant for elsewhere */
+	IMM_REC_STALE,		/* older than the last one written there */
 };
 
 void imm_rec_fill(struct iommu_migrate_record *r, u32 engine, u64 seq,
@@ -134,5 +135,9 @@ void imm_rec_fill(struct iommu_migrate_record *r, u32 engine, u64 seq,
 bool imm_precopy_current(bool early, bool mapped, u32 wseq, u32 writes);
 enum imm_rec_verdict imm_rec_check(const struct iommu_migrate_record *r,
 				   u32 engine, u64 base, u64 slot, u64 slots);
+u64 imm_rec_want(u64 slot, u64 slots, u64 writes);
+enum imm_rec_verdict imm_rec_check_own(const struct iommu_migrate_record *r,
+				       u32 engine, u64 base, u64 slot,
+				       u64 slots, u64 writes);
 
 #endif /* _IMM_CORE_H */

@@ -45,6 +45,9 @@ extern unsigned int imm_max_engine_rate;
 extern unsigned int imm_fail_next_allocs;
 extern unsigned int imm_edu_copy_delay_ms;
 extern unsigned int imm_precopy_delay_ms;
+/* debugfs fault_delay_us: the test hook of buf_fault() (domain.c). */
+extern u32 imm_fault_delay_us;
+#define IMM_MAX_FAULT_DELAY_US	100000
 
 /* Counters (sysfs.c shows them, IOMMU_MIGRATE_IOC_STATS copies them) */
 struct imm_counters {
@@ -192,6 +195,7 @@ void imm_domain_put(struct imm_domain *d);
 int imm_buf_create(const struct iommu_migrate_buf *req);
 struct imm_buf *imm_buf_from_fd(int fd);
 void imm_buf_put(struct imm_buf *b);
+void imm_buf_zap(struct imm_buf *b, unsigned long idx);
 int imm_buf_map(struct imm_buf *b, struct imm_domain *d, u64 iova, u32 prot);
 int imm_buf_unmap(struct imm_buf *b, struct imm_domain *d);
 int imm_buf_page(struct imm_buf *b, struct iommu_migrate_page *pg);
@@ -224,23 +228,30 @@ void imm_rmt_retire(void);
 /**
  * struct imm_dest - where a request's pages go
  * @nid: destination node, NUMA_NO_NODE for any
+ * @any_nid: with @nid NUMA_NO_NODE: the node to allocate on, once the
+ *	     allocator's preferred one handed out a page of the range
+ *	     (NUMA_NO_NODE until then)
  * @avoid_lo: evacuation: first frame the pages must leave
  * @avoid_hi: evacuation: end of that range (0: not an evacuation)
  * @rejects: evacuation: pages in the range the allocator offered
  * @nr_rejects: how many
  */
 struct imm_dest {
-	int nid;
+	int nid, any_nid;
 	unsigned long avoid_lo, avoid_hi;
 	struct list_head rejects;
 	unsigned long nr_rejects;
 };
+
+/* The most pages of its range one evacuation sets aside: 4 MiB. */
+#define IMM_MAX_REJECTS	1024
 
 /* pme.c */
 void imm_dest_init(struct imm_dest *d, int nid, unsigned long avoid_lo,
 		   unsigned long avoid_hi);
 bool imm_dest_avoids(const struct imm_dest *d, struct page *page);
 bool imm_dest_wanted(const struct imm_dest *d, struct page *page);
+bool imm_dest_possible(const struct imm_dest *d);
 struct page *imm_alloc_dest(struct imm_dest *d);
 void imm_dest_release(struct imm_dest *d);
 int imm_pme_start(void);

@@ -94,7 +94,7 @@ void imm_dest_init(struct imm_dest *d, int nid, unsigned long avoid_lo,
 		   unsigned long avoid_hi)
 {
 	*d = (struct imm_dest){ .nid = nid, .avoid_lo = avoid_lo,
-				.avoid_hi = avoid_hi };
+				.avoid_hi = avoid_hi, .any_nid = NUMA_NO_NODE };
 	INIT_LIST_HEAD(&d->rejects);
 }
 
@@ -126,16 +126,65 @@ bool imm_dest_wanted(const struct imm_dest *d, struct page *page)
 			     page_to_nid(page) != d->nid;
 }
 
+/* Does the evacuation of @d leave node @nid no frame to go to? */
+static bool imm_dest_fills_node(const struct imm_dest *d, int nid)
+{
+	return node_start_pfn(nid) >= d->avoid_lo &&
+	       node_end_pfn(nid) <= d->avoid_hi;
+}
+
+/**
+ * imm_dest_possible() - can an evacuation's pages go anywhere?
+ * @d: the destination, an evacuation (imm_dest_init())
+ *
+ * Return: false if the node it asks for, or with NUMA_NO_NODE every
+ * node with memory, lies wholly inside the evacuated range.
+ */
+bool imm_dest_possible(const struct imm_dest *d)
+{
+	int nid;
+
+	if (d->nid != NUMA_NO_NODE)
+		return !imm_dest_fills_node(d, d->nid);
+	for_each_node_state(nid, N_MEMORY)
+		if (!imm_dest_fills_node(d, nid))
+			return true;
+	return false;
+}
+
+/*
+ * Any node, and the allocator handed out a page of the range on node
+ * @nid: the next node with memory not wholly in the range (@nid itself
+ * if there is none).
+ */
+static int imm_dest_next_node(const struct imm_dest *d, int nid)
+{
+	int next = nid, i;
+
+	for (i = 0; i < MAX_NUMNODES; i++) {
+		next = next_node_in(next, node_states[N_MEMORY]);
+		if (next == MAX_NUMNODES || next == nid)
+			break;
+		if (!imm_dest_fills_node(d, next))
+			return next;
+	}
+	return nid;
+}
+
 /**
  * imm_alloc_dest() - a destination page
  * @d: the destination
  *
  * An evacuation never takes one in its range: it keeps the in-range
  * pages the allocator hands out (the range's pages it has just freed
- * come back first) until imm_dest_release().
+ * come back first) until imm_dest_release(), at most
+ * IMM_MAX_REJECTS of them for the whole request, so that a range
+ * holding most of a node cannot make it set aside the node's free
+ * memory. With NUMA_NO_NODE, a page of the range moves the request
+ * on to the next node with memory outside it.
  *
  * Return: the page, or NULL (also when the fail_next_allocs test knob
- * says so).
+ * says so, or the request has set aside IMM_MAX_REJECTS pages).
  */
 struct page *imm_alloc_dest(struct imm_dest *d)
 {
@@ -147,18 +196,23 @@ struct page *imm_alloc_dest(struct imm_dest *d)
 	if (fail && cmpxchg(&imm_fail_next_allocs, fail, fail - 1) == fail)
 		return NULL;
 	for (;;) {
-		if (d->nid == NUMA_NO_NODE)
+		int nid = d->nid == NUMA_NO_NODE ? d->any_nid : d->nid;
+
+		if (nid == NUMA_NO_NODE)
 			page = alloc_page(gfp);
 		else
-			page = alloc_pages_node(d->nid, gfp | __GFP_THISNODE, 0);
+			page = alloc_pages_node(nid, gfp | __GFP_THISNODE, 0);
 		if (!page || !imm_dest_avoids(d, page))
 			return page;
-		if (d->nr_rejects >= d->avoid_hi - d->avoid_lo) {
+		if (d->nr_rejects >= min(d->avoid_hi - d->avoid_lo,
+					 (unsigned long)IMM_MAX_REJECTS)) {
 			__free_page(page);
 			return NULL;
 		}
 		list_add(&page->lru, &d->rejects);
 		d->nr_rejects++;
+		if (d->nid == NUMA_NO_NODE)
+			d->any_nid = imm_dest_next_node(d, page_to_nid(page));
 	}
 }
 
@@ -576,9 +630,7 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 	 */
 	for (i = 0; i < n; i++)
 		if (pp[i].live)
-			unmap_mapping_range(b->mapping,
-					    (loff_t)pp[i].idx << PAGE_SHIFT,
-					    PAGE_SIZE, 1);
+			imm_buf_zap(b, pp[i].idx);
 	for (i = 0; i < n; i++) {
 		struct imm_rmt_ent *ent;
 		bool mapped, steps;
@@ -803,8 +855,15 @@ EXPORT_SYMBOL_GPL(iommu_migrate_pfn_mapped);
  * rest of @res->mapped had left the range by other means (another
  * request moved them) before the PME reached them.
  *
+ * A destination page is never taken from the range: the pages the
+ * allocator hands out from it are set aside until the call returns, at
+ * most IMM_MAX_REJECTS (1024) of them per call and device, and a page
+ * that cannot get one fails (@res->failed, counted in alloc_failures).
+ *
  * Context: process context, may sleep for as long as the moves take.
- * Return: 0 (see @res); -EINVAL for a bad range or node; -ENOMEM.
+ * Return: 0 (see @res); -EINVAL for a bad range or node; -ENOSPC if
+ * @nid (with NUMA_NO_NODE: every node with memory) lies wholly inside
+ * the range, before anything is done; -ENOMEM.
  */
 int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 			   int nid, struct iommu_migrate_evac_result *res)
@@ -820,6 +879,9 @@ int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 	     (nid < 0 || nid >= MAX_NUMNODES || !node_state(nid, N_MEMORY))))
 		return -EINVAL;
 	memset(res, 0, sizeof(*res));
+	imm_dest_init(&d, nid, start_pfn, end);
+	if (!imm_dest_possible(&d))
+		return -ENOSPC;
 	/* Count, allocate, then collect: the RMT may change in between. */
 	rcu_read_lock();
 	xa_for_each_range(&imm_rmt_xa, pfn, e, start_pfn, end - 1)

@@ -2,8 +2,9 @@
 /*
  * iommu_migrate ABI: /sys/kernel/mm/iommu_migrate/ knobs and counters
  * (see Documentation/ABI/testing/sysfs-kernel-mm-iommu_migrate), and
- * in debugfs the hold_access test hook (engine.c) and copy_ns, the
- * bench's copy baseline (pme.c).
+ * in debugfs the hold_access test hook (engine.c), copy_ns, the
+ * bench's copy baseline (pme.c), and the fault_delay_us test hook
+ * (domain.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,6 +26,7 @@ unsigned int imm_max_engine_rate = 1000000;
 unsigned int imm_fail_next_allocs;
 unsigned int imm_edu_copy_delay_ms;
 unsigned int imm_precopy_delay_ms;
+u32 imm_fault_delay_us;
 
 struct imm_counters imm_stats;
 
@@ -155,6 +157,8 @@ int imm_sysfs_init(void)
 				   &hold_access_fops);
 	debugfs_create_file_unsafe("copy_ns", 0400, imm_debugfs, NULL,
 				   &copy_ns_fops);
+	debugfs_create_u32("fault_delay_us", 0600, imm_debugfs,
+			   &imm_fault_delay_us);
 	return 0;
 }
 

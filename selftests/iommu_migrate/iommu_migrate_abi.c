@@ -2,11 +2,15 @@
 /*
  * iommu_migrate user ABI: every ioctl with bad input (sizes, overflows,
  * bad fds, unknown ids, limits), the RMT check of forged accesses, the
- * CPU mapping across moves, a migration aborted by failed destination
- * allocations, and the sysfs knobs.
+ * CPU mapping across moves (also with CPU faults racing the moves), a
+ * migration aborted by failed destination allocations, an evacuation
+ * with nowhere to go, and the sysfs knobs.
  */
 #include "kselftest_harness.h"
 #include "imm_util.h"
+
+#include <pthread.h>
+#include <time.h>
 
 FIXTURE(imm) {
 	int dev;
@@ -306,6 +310,282 @@ TEST_F(imm, cpu_mapping_follows_moves)
 			EXPECT_EQ(to, status[i]);
 	}
 	munmap(p, n * PAGE);
+	close(buf);
+}
+
+/* A CPU toucher of cpu_mapping_races_moves: its own word of each page. */
+struct toucher {
+	uint64_t *p;
+	unsigned long n, t;
+	uint64_t *last;		/* the last value it wrote to each page */
+	unsigned long errors;	/* reads that did not find that value */
+	int *stop;
+};
+
+static void *touch_pages(void *arg)
+{
+	struct toucher *c = arg;
+	uint64_t v = 0;
+	unsigned long i;
+
+	while (!__atomic_load_n(c->stop, __ATOMIC_RELAXED))
+		for (i = 0; i < c->n; i++) {
+			uint64_t *w = c->p + i * (PAGE / 8) + c->t;
+
+			/* A read fault, then a write (page_mkwrite). */
+			if (__atomic_load_n(w, __ATOMIC_RELAXED) != c->last[i])
+				c->errors++;
+			c->last[i] = ++v;
+			__atomic_store_n(w, v, __ATOMIC_RELAXED);
+		}
+	return NULL;
+}
+
+/* The frame /proc/self/pagemap gives for @addr; 0 if none is mapped. */
+static unsigned long long pagemap_pfn(int fd, const void *addr)
+{
+	uint64_t e;
+
+	if (pread(fd, &e, sizeof(e), (uintptr_t)addr / PAGE * 8) != sizeof(e))
+		return ~0ULL;
+	return e >> 63 ? e & ((1ULL << 55) - 1) : 0;
+}
+
+/*
+ * CPU threads fault on the pages while the buffer hops between nodes,
+ * each fault held in the window between its lookup of the page and its
+ * PTE by the fault_delay_us hook: afterwards every page mapped must be
+ * on the module's frame, and every value written must be in the
+ * module's page (seen through a fresh mapping).
+ */
+TEST_F(imm, cpu_mapping_races_moves)
+{
+	const unsigned long n = 32, hops = 20, threads = 2;
+	int dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+	int buf = imm_buf(self->dev, n * PAGE, 0), pm, to = 0;
+	unsigned long i, t, h, stale = 0, lost = 0, mapped = 0;
+	uint64_t last[2][32] = { { 0 } };
+	struct iommu_migrate_migrate m;
+	struct iommu_migrate_page pg;
+	struct toucher c[2];
+	bool done[2] = { false };
+	struct timespec dl;
+	pthread_t th[2];
+	int stop = 0;
+	uint64_t *p, *q;
+
+	if (nr_nodes() < 2)
+		SKIP(return, "one NUMA node");
+	ASSERT_LE(0, buf);
+	ASSERT_EQ(0, imm_map(self->dev, buf, dom, 0, IOMMU_MIGRATE_PROT_READ |
+			     IOMMU_MIGRATE_PROT_WRITE));
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, pm);
+	p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "fault_delay_us", "2000"));
+	for (t = 0; t < threads; t++) {
+		c[t] = (struct toucher){ .p = p, .n = n, .t = t,
+					 .last = last[t], .stop = &stop };
+		ASSERT_EQ(0, pthread_create(&th[t], NULL, touch_pages, &c[t]));
+	}
+	for (h = 0; h < hops; h++) {
+		usleep(5000 + h * 1000);
+		to = !to;
+		EXPECT_EQ(0, imm_migrate(self->dev, buf, to, 0, n * PAGE, &m));
+		EXPECT_EQ(n, m.moved);
+	}
+	/* The faults in flight at the last move complete, then a sweep or two. */
+	usleep(300000);
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	/*
+	 * A thread whose write meets a stale read-only PTE never gets
+	 * past it: page_mkwrite sees another page than the buffer's and
+	 * has the write fault again, on the same PTE.
+	 */
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += 5;
+	for (t = 0; t < threads; t++) {
+		done[t] = !pthread_timedjoin_np(th[t], NULL, &dl);
+		EXPECT_TRUE(done[t]) TH_LOG("thread %lu stuck in a fault", t);
+		if (done[t])
+			EXPECT_EQ(0, c[t].errors) TH_LOG("thread %lu: %lu reads missed its last write",
+							 t, c[t].errors);
+	}
+	EXPECT_EQ(0, mv_write_path(DEBUGFS "fault_delay_us", "0"));
+	q = mmap(NULL, n * PAGE, PROT_READ, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	for (i = 0; i < n; i++) {
+		unsigned long long pfn = pagemap_pfn(pm, p + i * (PAGE / 8));
+
+		ASSERT_EQ(0, imm_page(self->dev, buf, i, &pg));
+		EXPECT_EQ(to, pg.node);
+		ASSERT_NE(~0ULL, pfn);
+		if (pfn) {
+			mapped++;
+			if (pfn != pg.pfn) {
+				stale++;
+				TH_LOG("page %lu: CPU maps frame %#llx, the module's is %#llx",
+				       i, pfn, (unsigned long long)pg.pfn);
+			}
+		}
+		for (t = 0; t < threads; t++)
+			if (done[t] && q[i * (PAGE / 8) + t] != last[t][i]) {
+				lost++;
+				TH_LOG("page %lu thread %lu: wrote %llu, the page holds %llu",
+				       i, t, (unsigned long long)last[t][i],
+				       (unsigned long long)q[i * (PAGE / 8) + t]);
+			}
+	}
+	TH_LOG("%lu hops; %lu pages mapped at the end, %lu on a stale frame, %lu values lost",
+	       hops, mapped, stale, lost);
+	EXPECT_LT(0, mapped);
+	EXPECT_EQ(0, stale);
+	EXPECT_EQ(0, lost);
+	munmap(q, n * PAGE);
+	munmap(p, n * PAGE);
+	close(pm);
+	close(buf);
+}
+
+/* Node @nid's frames [*lo, *hi), from /proc/zoneinfo; false if unknown. */
+static bool node_span(int nid, unsigned long long *lo, unsigned long long *hi)
+{
+	FILE *f = fopen("/proc/zoneinfo", "r");
+	unsigned long long spanned = 0, start;
+	char line[256];
+	int node = -1;
+
+	*lo = ~0ULL;
+	*hi = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "Node %d,", &node) == 1)
+			spanned = 0;
+		else if (node == nid && sscanf(line, " spanned %llu", &spanned) == 1)
+			;
+		else if (node == nid && spanned &&
+			 sscanf(line, " start_pfn: %llu", &start) == 1) {
+			if (start < *lo)
+				*lo = start;
+			if (start + spanned > *hi)
+				*hi = start + spanned;
+		}
+	}
+	if (f)
+		fclose(f);
+	return *hi > *lo;
+}
+
+/* MemFree of node @nid in KiB, or -1. */
+static long node_memfree_kb(int nid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%d/meminfo", nid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Node %*d MemFree: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* The lowest MemFree of node 0 while an evacuation runs. */
+struct memfree_watch {
+	int stop;
+	long min_kb;
+};
+
+static void *watch_memfree(void *arg)
+{
+	struct memfree_watch *w = arg;
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
+		long kb = node_memfree_kb(0);
+
+		if (kb >= 0 && kb < w->min_kb)
+			w->min_kb = kb;
+		usleep(1000);
+	}
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * An evacuation with nowhere to go fails fast and sets aside no memory:
+ * a target node wholly inside the range (or, for any node, every node)
+ * is refused with ENOSPC; a range holding all of node 0 but one frame,
+ * towards node 0, fails its page after at most 1024 pages set aside,
+ * and node 0's MemFree stays where it was.
+ */
+TEST_F(imm, evacuate_whole_node_fails_fast)
+{
+	int dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+	int buf = imm_buf(self->dev, PAGE, 0);
+	struct iommu_migrate_evacuate ev = { 0 };
+	struct memfree_watch w = { 0 };
+	unsigned long long lo, hi;
+	struct iommu_migrate_page pg;
+	long f0 = read_knob("alloc_failures"), before;
+	pthread_t th;
+	double t0;
+
+	if (nr_nodes() < 2)
+		SKIP(return, "one NUMA node");
+	ASSERT_LE(0, buf);
+	ASSERT_EQ(0, imm_map(self->dev, buf, dom, 0, IOMMU_MIGRATE_PROT_READ |
+			     IOMMU_MIGRATE_PROT_WRITE));
+	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg));
+	ASSERT_EQ(0, pg.node);
+	ASSERT_TRUE(node_span(0, &lo, &hi));
+	ASSERT_TRUE(pg.pfn >= lo && pg.pfn < hi);
+	/* Nowhere to go: refused before anything is done. */
+	ev.start_pfn = lo;
+	ev.nr_pages = hi - lo;
+	ev.node = 0;
+	EXPECT_EQ(-ENOSPC, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	ev.start_pfn = 0;
+	ev.nr_pages = 1ULL << 40;
+	ev.node = -1;
+	EXPECT_EQ(-ENOSPC, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	ev.node = 1;
+	EXPECT_EQ(-ENOSPC, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	/* One frame of node 0 outside (not the page's): the reject list is capped. */
+	ev.start_pfn = pg.pfn == lo ? lo : lo + 1;
+	ev.nr_pages = hi - lo - 1;
+	ev.node = 0;
+	before = node_memfree_kb(0);
+	ASSERT_LT(0, before);
+	w.min_kb = before;
+	ASSERT_EQ(0, pthread_create(&th, NULL, watch_memfree, &w));
+	t0 = now_s();
+	EXPECT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_EVACUATE, &ev));
+	t0 = now_s() - t0;
+	__atomic_store_n(&w.stop, 1, __ATOMIC_RELAXED);
+	pthread_join(th, NULL);
+	TH_LOG("%.2f s; node 0 MemFree %ld kB before, %ld kB at its lowest; mapped %llu moved %llu failed %llu",
+	       t0, before, w.min_kb, (unsigned long long)ev.mapped,
+	       (unsigned long long)ev.moved, (unsigned long long)ev.failed);
+	EXPECT_EQ(1, ev.mapped);
+	EXPECT_EQ(ev.mapped, ev.moved + ev.failed);
+	if (ev.failed)
+		EXPECT_LT(f0, read_knob("alloc_failures"));
+	EXPECT_GT(5.0, t0);
+	/* 1024 pages set aside are 4 MiB; allow other tasks 28 MiB. */
+	EXPECT_GT(32 * 1024, before - w.min_kb);
+	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg));
+	EXPECT_FALSE(ev.moved && pg.pfn >= ev.start_pfn &&
+		     pg.pfn < ev.start_pfn + ev.nr_pages);
 	close(buf);
 }
 

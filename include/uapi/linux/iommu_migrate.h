@@ -165,7 +165,8 @@ static inline __u32 iommu_migrate_record_csum(const struct iommu_migrate_record 
  * @ops: operations done
  * @writes: records written; the last one has sequence @writes - 1
  * @checks: records read and checked
- * @check_errors: records that failed a check (torn, misplaced)
+ * @check_errors: records that failed a check (torn, misplaced; for a
+ *		  mixed engine also stale: older than the last it wrote there)
  * @stalls: accesses that met a migrating PTE or RMT entry and waited
  * @stall_ns: time spent waiting
  * @faults: accesses refused (unmapped, blocked, no write permission)
@@ -251,6 +252,11 @@ struct iommu_migrate_migrate {
  *
  * The other @mapped - @moved - @failed pages had left the range by other
  * means (another request moved them) before this call reached them.
+ * Destinations are never taken from the range; the call sets aside at
+ * most 1024 pages of the range that the allocator hands out (per path:
+ * model domains, edu device), then a page that gets only those fails.
+ * ENOSPC, before anything is done: @node (with -1, every node with
+ * memory) lies wholly inside the range.
  */
 struct iommu_migrate_evacuate {
 	__u64 start_pfn;
