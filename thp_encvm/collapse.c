@@ -288,6 +288,7 @@ static enum te_fail stage(struct te_run *r)
 		if (!page)
 			return TE_FAIL_ALLOC;
 		split_page(page, PMD_ORDER);
+		atomic64_add(TE_WIN_PAGES, &te_stats.frames);
 		r->new_pfn = page_to_pfn(page);
 	}
 	/* The only write to private memory: a copy destination's poison. */
@@ -412,6 +413,7 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 {
 	unsigned int first = r->req[k].first, n = r->req[k].n, i;
 	struct te_obj *o = r->o;
+	struct te_homes h = te_obj_homes(o);
 	enum te_fail f;
 	int ret, idx;
 
@@ -461,10 +463,9 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 	}
 	ret = te_collapse_complete(&r->c, first, n, r->dirty, r->to_switch);
 	for_each_set_bit(i, r->to_switch, TE_WIN_PAGES) {
-		r->old[i] = o->pfn[r->first + i];
-		o->pfn[r->first + i] = r->new_pfn + i;
+		/* Home again in place; a fresh block's te_home_finish() frees the home frame. */
+		r->old[i] = te_home_switch(&h, r->first + i, r->new_pfn + i, r->in_place);
 		te_fw_tweaks_update(o, r->first + i, 1);
-		__clear_bit(r->first + i, o->away);
 		__clear_bit(r->first + i, o->wp);
 		__clear_bit(i, r->armed);
 	}
@@ -660,6 +661,7 @@ static bool guest_busy(struct te_obj *o)
 static void rollback(struct te_run *r)
 {
 	struct te_obj *o = r->o;
+	struct te_homes h = te_obj_homes(o);
 	unsigned int i;
 
 	cancel(r);
@@ -672,43 +674,19 @@ static void rollback(struct te_run *r)
 		te_track_release(o, r->first, TE_WIN_PAGES);
 	/* Read-only entries go; the pages refault writable. */
 	te_obj_zap(o, r->first, TE_WIN_PAGES);
-	if (!r->new_pfn)
-		return;
-	/* In place, an unswitched page's home frame stays reserved. */
-	for_each_set_bit(i, r->copy, TE_WIN_PAGES) {
-		if (test_bit(i, r->c.switched))
-			__free_page(pfn_to_page(r->old[i]));
-		else if (!r->in_place)
-			__free_page(pfn_to_page(r->new_pfn + i));
-	}
-}
-
-/*
- * A window collapsed into a fresh block: that is its home now. The old
- * block's frames still reserved for displaced pages go.
- */
-static void rehome(struct te_run *r)
-{
-	DECLARE_BITMAP(away, TE_WIN_PAGES);
-	struct te_obj *o = r->o;
-	u64 i, old_home;
-
+	/*
+	 * In place, an unswitched page's home frame stays reserved; into a
+	 * fresh block, a switched page's too (it is still marked away).
+	 */
 	mutex_lock(&o->lock);
-	old_home = o->home[r->c.win];
-	for (i = 0; i < TE_WIN_PAGES; i++) {
-		__assign_bit(i, away, test_bit(r->first + i, o->away));
-		__clear_bit(r->first + i, o->away);
-		__clear_bit(r->first + i, o->home_bad);
-	}
-	o->home[r->c.win] = r->new_pfn;
+	te_home_rollback(&h, r->in_place, r->new_pfn, r->copy, r->c.switched, r->old,
+			 te_frame_free, NULL);
 	mutex_unlock(&o->lock);
-	for_each_set_bit(i, away, TE_WIN_PAGES)
-		__free_page(pfn_to_page(old_home + i));
 }
 
 static enum te_fail collapse(struct te_run *r)
 {
-	unsigned int i;
+	struct te_homes h = te_obj_homes(r->o);
 	enum te_fail f;
 
 	r->t = ktime_get_ns();
@@ -734,10 +712,14 @@ static enum te_fail collapse(struct te_run *r)
 	 * replaces its mapping (THP_ENCVM_IOC_REMAP, te_obj_remap()).
 	 */
 	te_obj_zap(r->o, r->first, TE_WIN_PAGES);
-	for_each_set_bit(i, r->copy, TE_WIN_PAGES)
-		__free_page(pfn_to_page(r->old[i]));
-	if (!r->in_place)
-		rehome(r);
+	/*
+	 * The old frames go; a fresh block becomes the window's home, and
+	 * the old block's frames still reserved for displaced pages go.
+	 */
+	mutex_lock(&r->o->lock);
+	te_home_finish(&h, r->c.win, r->in_place, r->new_pfn, r->copy, r->old,
+		       te_frame_free, NULL);
+	mutex_unlock(&r->o->lock);
 	phase(r, TE_PH_FINISH);
 	trace_thp_encvm_collapse_phases(r->o->id, r->c.win, r->ns);
 	return TE_FAIL_NONE;
@@ -750,20 +732,10 @@ static enum te_fail collapse(struct te_run *r)
  */
 static bool in_place(struct te_obj *o, u64 win, unsigned long *copy)
 {
-	u64 first = win * TE_WIN_PAGES, i;
+	struct te_homes h = te_obj_homes(o);
 
 	lockdep_assert_held(&o->lock);
-	bitmap_zero(copy, TE_WIN_PAGES);
-	if (!o->home[win])
-		return false;
-	for (i = 0; i < TE_WIN_PAGES; i++) {
-		if (o->pfn[first + i] == o->home[win] + i)
-			continue;
-		if (!test_bit(first + i, o->away) || test_bit(first + i, o->home_bad))
-			return false;
-		__set_bit(i, copy);
-	}
-	return !bitmap_empty(copy, TE_WIN_PAGES);
+	return te_home_in_place(&h, win, copy);
 }
 
 /*
@@ -824,6 +796,9 @@ static enum te_fail collapse_window(struct te_obj *o, u64 win)
 		atomic64_inc(&te_stats.windows_collapsed);
 		atomic64_inc(r->in_place ? &te_stats.windows_in_place :
 			     &te_stats.windows_fresh);
+		/* Each page once: its re-copies are in dirty_retries. */
+		atomic64_add(bitmap_weight(r->copy, TE_WIN_PAGES),
+			     &te_stats.collapsed_pages_copied);
 	}
 	mutex_unlock(&o->lock);
 	trace_thp_encvm_collapse_end(o->id, win, te_fail_names[f],

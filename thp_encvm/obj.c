@@ -56,15 +56,6 @@ struct te_obj *te_obj_from_file(struct file *file)
 }
 
 /**
- * te_obj_zap() - drop every user mapping of some pages of an object
- * @o: the object, attached (so its inode is there)
- * @first: first page
- * @n: number of pages
- *
- * Mappings through every file of the object go; KVM follows through
- * its mmu notifier.
- */
-/**
  * te_host_page() - the module's access to a page of an object
  * @o: the object
  * @page: a page of its shared (exclusion) range
@@ -95,25 +86,47 @@ void *te_host_fresh(struct page *page)
 	return page_address(page);
 }
 
+/**
+ * te_obj_zap() - drop every user mapping of some pages of an object
+ * @o: the object, attached (so its inode is there)
+ * @first: first page
+ * @n: number of pages
+ *
+ * Mappings through every file of the object go; KVM follows through
+ * its mmu notifier.
+ */
 void te_obj_zap(struct te_obj *o, u64 first, u64 n)
 {
 	unmap_mapping_range(o->mapping, (loff_t)first << PAGE_SHIFT,
 			    (loff_t)n << PAGE_SHIFT, 1);
 }
 
+/**
+ * te_frame_free() - free a frame of an object's
+ * @pfn: the frame, an order-0 page that no mapping refers to any more
+ * @unused: for te_home_finish() and friends
+ *
+ * Every frame an object allocates is counted in te_stats.frames (the
+ * debugfs "frames"), and freed here.
+ */
+void te_frame_free(u64 pfn, void *unused)
+{
+	__free_page(pfn_to_page(pfn));
+	atomic64_dec(&te_stats.frames);
+}
+
 static void te_obj_free(struct kref *ref)
 {
 	struct te_obj *o = container_of(ref, struct te_obj, ref);
-	u64 i;
+	struct te_homes h = te_obj_homes(o);
 
-	/* No mapping is left: VMAs hold the file, and the file is gone. */
-	for (i = 0; o->pfn && i < o->l.nr_pages; i++) {
-		if (o->pfn[i])
-			__free_page(pfn_to_page(o->pfn[i]));
-		/* A displaced page's reserved home frame */
-		if (o->away && test_bit(i, o->away))
-			__free_page(pfn_to_page(te_home_pfn(o, i)));
-	}
+	/*
+	 * No mapping is left: VMAs hold the file, and the file is gone.
+	 * The pages, and the reserved home frames of displaced ones; no
+	 * frame was allocated unless every array was.
+	 */
+	if (o->pfn && o->home && o->away && o->home_bad)
+		te_home_release(&h, o->l.nr_pages, te_frame_free, NULL);
 	kvfree(o->pfn);
 	kvfree(o->home);
 	bitmap_free(o->away);
@@ -167,6 +180,7 @@ static int te_obj_populate(struct te_obj *o, bool scatter)
 		if (!blk)
 			continue;
 		split_page(blk, PMD_ORDER);
+		atomic64_add(TE_WIN_PAGES, &te_stats.frames);
 		o->home[w] = page_to_pfn(blk);
 		for (j = 0; j < TE_WIN_PAGES; j++)
 			o->pfn[w * TE_WIN_PAGES + j] = o->home[w] + j;
@@ -181,6 +195,7 @@ static int te_obj_populate(struct te_obj *o, bool scatter)
 					__GFP_NOWARN, 0);
 		if (!page)
 			return -ENOMEM;
+		atomic64_inc(&te_stats.frames);
 		o->pfn[i] = page_to_pfn(page);
 		cond_resched();
 	}
@@ -705,12 +720,6 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
 	return ret;
 }
 
-/* The home frame of page @i: its place in its window's 2 MiB block. */
-u64 te_home_pfn(struct te_obj *o, u64 i)
-{
-	return o->home[i / TE_WIN_PAGES] + i % TE_WIN_PAGES;
-}
-
 /**
  * te_obj_displace() - move one page out of its 2 MiB block
  * @o: the object
@@ -730,6 +739,7 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 {
 	bool migrate = d->event == THP_ENCVM_DISPLACE_MIGRATE;
 	u64 i = d->offset >> PAGE_SHIFT, old, to_free = 0;
+	struct te_homes h = te_obj_homes(o);
 	int node = migrate ? d->node : o->node, ret = 0;
 	struct mem_cgroup *memcg;
 	struct page *np;
@@ -746,6 +756,7 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 	set_active_memcg(memcg);
 	if (!np)
 		return -ENOMEM;
+	atomic64_inc(&te_stats.frames);
 	mutex_lock(&o->lock);
 	if (READ_ONCE(o->collapsing)) {
 		ret = -EBUSY;
@@ -756,23 +767,18 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 	te_obj_zap(o, i, 1);
 	old = o->pfn[i];
 	te_fw_move(o, page_to_pfn(np), old);
-	o->pfn[i] = page_to_pfn(np);
+	/* A home frame stays reserved; another frame goes. */
+	to_free = te_home_displace(&h, i, page_to_pfn(np),
+				   d->event == THP_ENCVM_DISPLACE_SOFT_OFFLINE);
 	te_fw_tweaks_update(o, i, 1);
 	te_fw_tweaks_end(o);
 	np = NULL;
-	if (old == te_home_pfn(o, i)) {
-		__set_bit(i, o->away);
-		if (d->event == THP_ENCVM_DISPLACE_SOFT_OFFLINE)
-			__set_bit(i, o->home_bad);
-	} else {
-		to_free = old;
-	}
 out:
 	mutex_unlock(&o->lock);
 	if (np)
-		__free_page(np);
+		te_frame_free(page_to_pfn(np), NULL);
 	if (to_free)
-		__free_page(pfn_to_page(to_free));
+		te_frame_free(to_free, NULL);
 	return ret;
 }
 

@@ -150,10 +150,18 @@ struct te_stats {
 	atomic64_t dirty_retries;
 	atomic64_t windows_in_place;
 	atomic64_t windows_fresh;
+	atomic64_t collapsed_pages_copied;
 	atomic64_t failed[TE_FAIL_NR];
 	atomic_t objects;
+	atomic64_t frames;
 };
 extern struct te_stats te_stats;
+
+/* The home bookkeeping's view of @o (core.c); @o->lock protects it. */
+static inline struct te_homes te_obj_homes(struct te_obj *o)
+{
+	return (struct te_homes){ o->pfn, o->home, o->away, o->home_bad };
+}
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 extern struct fault_attr te_fail_alloc;
@@ -192,7 +200,7 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info);
 int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x);
 int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d);
 int te_obj_remap(struct te_obj *o);
-u64 te_home_pfn(struct te_obj *o, u64 i);
+void te_frame_free(u64 pfn, void *unused);
 struct te_obj *te_obj_from_file(struct file *file);
 void te_obj_zap(struct te_obj *o, u64 first, u64 n);
 int te_obj_gmap(struct te_obj *o, struct kvm *kvm, u64 gpa,

@@ -229,7 +229,7 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 			 unsigned int flags)
 {
 	bool kvm_wt = flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK;
-	long collapsed0, copied0, retries0, p2m0, p2m, pf0, pf, hot;
+	long collapsed0, copied0, retries0, wcopied0, p2m0, p2m, pf0, pf, hot;
 	struct mmap_racer racer = { 0 };
 	long long mem0 = -1, mem;
 	struct thp_encvm_info info;
@@ -261,6 +261,7 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
 	collapsed0 = read_knob("windows_collapsed");
+	wcopied0 = read_knob("collapsed_pages_copied");
 	copied0 = read_knob("pages_copied");
 	retries0 = read_knob("dirty_retries");
 	p2m0 = vm_stat(t->vm, "pages_2m");
@@ -359,6 +360,8 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	EXPECT_EQ(512 * (info.collapses + info.aborts), t->ctl->poison_ok);
 	/* The module counts what the guest did. */
 	EXPECT_EQ(OBJ_ELIGIBLE, read_knob("windows_collapsed") - collapsed0);
+	/* Scattered: every collapsed window had all 512 pages copied. */
+	EXPECT_EQ(512 * OBJ_ELIGIBLE, read_knob("collapsed_pages_copied") - wcopied0);
 	EXPECT_EQ(t->ctl->pages, read_knob("pages_copied") - copied0);
 	/* Two sources written right after each window's first copy. */
 	EXPECT_EQ(2 * (info.collapses + info.aborts), t->ctl->dirty_writes);
@@ -1123,6 +1126,8 @@ TEST_F_TIMEOUT(kvm, referenced_page_is_not_switched, 300)
 {
 	const char *hold = "/sys/kernel/debug/thp_encvm/hold_ref";
 	long pinned0 = read_knob("collapse_failed/pinned");
+	long wcopied0 = read_knob("collapsed_pages_copied");
+	long copied0 = read_knob("pages_copied");
 	struct tvm *t = &self->t;
 
 	ASSERT_EQ(0, write_knob("max_copy_retries", "2"));
@@ -1134,6 +1139,9 @@ TEST_F_TIMEOUT(kvm, referenced_page_is_not_switched, 300)
 	EXPECT_LE(pinned0 + 1, wait_counter("collapse_failed/pinned", pinned0 + 1, 120));
 	ASSERT_EQ(0, mv_write_path(hold, "0"));
 	nothing_collapsed(_metadata, t, 1);
+	/* The guest copied pages of the windows rolled back: no collapse's. */
+	EXPECT_LT(copied0 + 511, read_knob("pages_copied"));
+	EXPECT_EQ(wcopied0, read_knob("collapsed_pages_copied"));
 }
 
 /*
@@ -1578,14 +1586,17 @@ static int displace(struct tvm *t, unsigned long long off, unsigned int event, i
 TEST_F_TIMEOUT(kvm, displaced_pages_copied_back_in_place, 300)
 {
 	long inplace0 = read_knob("windows_in_place"), fresh0 = read_knob("windows_fresh");
+	long frames0 = mv_read_knob(DEBUGFS, "frames"), objects0 = read_knob("objects");
 	struct tvm *t = &self->t;
 	struct thp_encvm_info info;
-	long copied0, retries0;
+	long copied0, retries0, wcopied0;
 	unsigned int i;
 	double end;
 
+	ASSERT_LE(0, frames0);
 	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1,
 				       TVM_ENCRYPTED | TVM_BLOCKS));
+	EXPECT_EQ(frames0 + OBJ_SIZE / 4096, mv_read_knob(DEBUGFS, "frames"));
 	if (info_of(t->obj).huge != OBJ_ELIGIBLE)
 		SKIP(return, "no free 2 MiB blocks for the object");
 	ASSERT_EQ(0, tvm_start(t));
@@ -1607,7 +1618,10 @@ TEST_F_TIMEOUT(kvm, displaced_pages_copied_back_in_place, 300)
 	info = info_of(t->obj);
 	EXPECT_EQ(OBJ_ELIGIBLE - 3, info.huge);
 	EXPECT_EQ(18, info.displaced);
+	/* Each displaced page holds a new frame, and its home one. */
+	EXPECT_EQ(frames0 + OBJ_SIZE / 4096 + 18, mv_read_knob(DEBUGFS, "frames"));
 
+	wcopied0 = read_knob("collapsed_pages_copied");
 	copied0 = read_knob("pages_copied");
 	retries0 = read_knob("dirty_retries");
 	ASSERT_EQ(0, write_knob("enabled", "1"));
@@ -1626,10 +1640,21 @@ TEST_F_TIMEOUT(kvm, displaced_pages_copied_back_in_place, 300)
 	/* Copies that stuck: the displaced pages, and the fresh window's. */
 	EXPECT_EQ(1 + 16 + 512, read_knob("pages_copied") - copied0 -
 				(read_knob("dirty_retries") - retries0));
+	EXPECT_EQ(1 + 16 + 512, read_knob("collapsed_pages_copied") - wcopied0);
+	/*
+	 * Home again, or in a new home: the fresh window's old block went
+	 * whole, the soft-offlined page's reserved frame with it.
+	 */
+	EXPECT_EQ(frames0 + OBJ_SIZE / 4096, mv_read_knob(DEBUGFS, "frames"));
 	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
 	EXPECT_EQ(0, t->ctl->bad_words);
 	EXPECT_EQ(PRIVATE_PAGES - 1, t->ctl->checked);
 	EXPECT_EQ(0, t->ctl->poison_bad);
+	/* Every frame goes with the object. */
+	tvm_destroy(t);
+	memset(t, 0, sizeof(*t));
+	EXPECT_EQ(objects0, wait_objects(objects0));
+	EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
 }
 
 /*
