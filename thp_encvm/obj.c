@@ -525,7 +525,7 @@ static int te_obj_slot_map(struct te_obj *o, struct kvm *kvm, u64 gpa,
  * Return: 0; -EBADF for a bad fd; -EINVAL for a fd that is not a KVM
  * VM, a misaligned or overflowing @a->gpa, unknown flags or non-zero
  * reserved fields; -EOPNOTSUPP for KVM write tracking on a kernel
- * without it; -EBUSY if attached already; -ENOENT if the memslots do
+ * without it; -EBUSY if attached already, or being attached; -ENOENT if the memslots do
  * not map page 0 at @a->gpa, map a page twice, leave part of the shared
  * range or of the staging window unmapped or split, map something else
  * than the object in its range, or the VMM has exited; -E2BIG
@@ -541,6 +541,7 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	struct kvm *kvm;
 	unsigned long hva;
 	struct fd f;
+	bool mine;
 	int ret;
 
 	if (a->flags & ~THP_ENCVM_ATTACH_FLAGS || memchr_inv(a->reserved, 0, sizeof(a->reserved)) ||
@@ -568,21 +569,27 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 			return PTR_ERR(ev);
 		}
 	}
-	ret = te_obj_slot_map(o, kvm, a->gpa, &m, &hva);
+	/*
+	 * One attach at a time, decided before anything is registered: a
+	 * loser's page-track notifier would act on the object (and on the
+	 * write tracking of the current attachment's collapse).
+	 */
+	mutex_lock(&o->lock);
+	mine = !o->kvm && !o->attaching;
+	if (mine)
+		o->attaching = true;
+	mutex_unlock(&o->lock);
+	ret = mine ? te_obj_slot_map(o, kvm, a->gpa, &m, &hva) : -EBUSY;
 	/* Registered before the lock: KVM's notifiers take it. */
 	if (!ret && a->flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK) {
 		track = te_track_register(o, kvm, &m);
 		ret = PTR_ERR_OR_ZERO(track);
-		if (ret)
-			track = NULL;
 	}
 	mutex_lock(&o->lock);
-	if (!ret && o->kvm)
-		ret = -EBUSY;
+	if (mine)
+		o->attaching = false;
 	if (ret) {
 		mutex_unlock(&o->lock);
-		if (track)
-			te_track_unregister(kvm, track);
 		if (ev)
 			eventfd_ctx_put(ev);
 		kvm_put_kvm(kvm);

@@ -49,6 +49,8 @@ struct te_enc;
  *		    or copying entries that faults made, so it is set
  *		    whenever one exists
  * @kvm: the VM, while attached (a reference)
+ * @attaching: an attach is under way (te_obj_attach()); another one
+ *	       fails with -EBUSY before it registers anything
  * @notify: eventfd to signal on new requests, or NULL
  * @track: KVM page-track registration, while attached with
  *	   THP_ENCVM_ATTACH_KVM_WRITE_TRACK, or NULL
@@ -101,6 +103,7 @@ struct te_obj {
 	bool staging_ptes;
 	bool staging_mapped;
 	struct kvm *kvm;
+	bool attaching;
 	struct eventfd_ctx *notify;
 	struct te_track *track;
 	bool track_lost;

@@ -198,7 +198,10 @@ struct te_track *te_track_register(struct te_obj *o, struct kvm *kvm,
  * @t: the registration
  *
  * Called without the object's lock: this waits for the notifiers that
- * are running, and they take it. No gfn may be tracked any more.
+ * are running, and they take it. Only a detach unregisters (an attach
+ * that loses never registered: te_obj_attach()), after the daemon's
+ * collapse rolled back or completed, which released every gfn it had
+ * tracked: none may be tracked any more.
  */
 void te_track_unregister(struct kvm *kvm, struct te_track *t)
 {

@@ -706,6 +706,47 @@ static void reattach_busy(struct __test_metadata *_metadata, struct tvm *t,
 	       read_knob("collapse_failed/guest_busy") - busy0);
 }
 
+/*
+ * A second ATTACH with KVM write tracking while the attachment's
+ * write-tracked collapse is in flight (the guest holds its request):
+ * -EBUSY, decided before it registers a page-track notifier of its
+ * own, which would have found the object's tracked pages and warned
+ * (the tier's splat scan), and could have dropped them. The first
+ * attachment's collapse then completes.
+ */
+TEST_F_TIMEOUT(kvm, second_write_tracked_attach_during_collapse_is_busy, 300)
+{
+	struct thp_encvm_attach a = {
+		.eventfd = -1, .gpa = OBJ_GPA, .flags = THP_ENCVM_ATTACH_KVM_WRITE_TRACK,
+	};
+	struct tvm *t = &self->t;
+	struct thp_encvm_info info;
+
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1, a.flags));
+	t->ctl->hold = HOLD_BEFORE;
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	/* The first request is posted, its pages tracked, and held. */
+	ASSERT_EQ(1, wait_set(&t->ctl->held, VM_WAIT_S));
+	a.vm_fd = t->vm;
+	EXPECT_EQ(-1, ioctl(t->obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EBUSY, errno);
+	a.flags = 0;
+	EXPECT_EQ(-1, ioctl(t->obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(THP_ENCVM_ATTACH_KVM_WRITE_TRACK, info_of(t->obj).attach_flags);
+	__atomic_store_n(&t->ctl->hold, 0, __ATOMIC_RELEASE);
+	info = collapse_n(t, 1);
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	EXPECT_LE(1, info.collapses);
+	EXPECT_EQ(0, info.aborts);
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(PRIVATE_PAGES, t->ctl->checked);
+	EXPECT_EQ(0, t->ctl->poison_bad);
+}
+
 TEST_F_TIMEOUT(kvm, reattached_while_guest_holds_copy, 600)
 {
 	reattach_busy(_metadata, &self->t, HOLD_AFTER);
