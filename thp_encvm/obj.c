@@ -962,6 +962,7 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 	pgoff_t i = vmf->pgoff;
 	pgprot_t prot;
 	vm_fault_t ret;
+	bool secret;
 
 	if (i >= o->l.nr_pages)
 		return VM_FAULT_SIGBUS;
@@ -969,10 +970,14 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 	/*
 	 * The launch-secret page is for the guest while it holds a key:
 	 * KVM's faults on it (not FAULT_FLAG_USER) map it, the VMM's own
-	 * do not.
+	 * do not. Only the firmware writes it: it is mapped read-only,
+	 * and ->pfn_mkwrite refuses every write, KVM's and the VMM's.
+	 * (KVM's fault maps it in the VMM's page table, where the VMM
+	 * can read it then; so can the VMM's kernel-mode accesses, such
+	 * as write(2) from it: see the uapi header.)
 	 */
-	if (i == o->l.secret_page && te_fw_loaded(o->enc) &&
-	    vmf->flags & FAULT_FLAG_USER) {
+	secret = i == o->l.secret_page && te_fw_loaded(o->enc);
+	if (secret && vmf->flags & FAULT_FLAG_USER) {
 		mutex_unlock(&o->lock);
 		return VM_FAULT_SIGBUS;
 	}
@@ -981,7 +986,7 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 		o->staging_ptes = true;
 		o->staging_mapped = true;
 	}
-	if (test_bit(i, o->wp)) {
+	if (test_bit(i, o->wp) || secret) {
 		/* Read-only: a write comes back through ->pfn_mkwrite. */
 		prot = vma->vm_page_prot;
 	} else {
@@ -1012,6 +1017,8 @@ static vm_fault_t te_pfn_mkwrite(struct vm_fault *vmf)
 	mutex_lock(&o->lock);
 	if (pte_pfn(vmf->orig_pte) != o->pfn[i])
 		ret = VM_FAULT_NOPAGE;	/* switched under us: refault */
+	else if (i == o->l.secret_page && te_fw_loaded(o->enc))
+		ret = VM_FAULT_SIGBUS;	/* only the firmware writes it */
 	else if (test_bit(i, o->wp))
 		__set_bit(i, o->dirty);
 	mutex_unlock(&o->lock);
@@ -1033,8 +1040,8 @@ static vm_fault_t te_huge_fault(struct vm_fault *vmf, unsigned int order)
 	first = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	if (first % TE_WIN_PAGES || first >= o->l.nr_pages)
 		return VM_FAULT_FALLBACK;
-	if (o->enc && o->l.secret_page - first < TE_WIN_PAGES &&
-	    vmf->flags & FAULT_FLAG_USER)
+	/* The secret page's window: its page is mapped alone, read-only. */
+	if (o->enc && o->l.secret_page - first < TE_WIN_PAGES)
 		return VM_FAULT_FALLBACK;
 	mutex_lock(&o->lock);
 	if (te_pfns_huge(o->pfn + first) &&

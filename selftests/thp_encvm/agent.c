@@ -145,6 +145,19 @@ void start(void)
 		avx_setup();
 	if (ctl->notify == NOTIFY_IRQ)
 		irq_setup();
+	/* The launch image, through the accessors: before anything else. */
+	for (p = LAUNCH_PAGE; ctl->launch && p < LAUNCH_PAGE + LAUNCH_PAGES; p++) {
+		unsigned int *w = page_ptr(p), bad = 0;
+
+		if (enc) {
+			enc_read(p, plain);
+			w = plain;
+		}
+		for (k = 0; k < WORDS; k++)
+			bad += w[k] != agent_word(p, k, 0);
+		ctl->launch_bad += bad;
+		ctl->launch_ok += !bad;
+	}
 	for (p = 0; p < NPAGES; p++) {
 		if (!private(p))
 			continue;

@@ -1398,6 +1398,56 @@ static int sigbus_on_read(const char *p)
 }
 
 /*
+ * Store a byte at @p in a child, which inherits the parent's page table
+ * entries of the object's (shared) mapping: 1 if that died of SIGBUS,
+ * 0 if it wrote, -1 otherwise.
+ */
+static int sigbus_on_write(char *p)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (!pid) {
+		__atomic_store_n(p, (char)0x5a, __ATOMIC_RELAXED);
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
+		return 1;
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+/* A system call writes 32 bytes at @p: 0, or -errno. */
+static int syscall_write_at(char *p)
+{
+	char junk[32];
+	int fd[2], ret;
+
+	memset(junk, 0x5a, sizeof(junk));
+	if (pipe(fd))
+		return -errno;
+	ret = write(fd[1], junk, sizeof(junk)) == sizeof(junk) ? 0 : -EIO;
+	if (!ret && read(fd[0], p, sizeof(junk)) != sizeof(junk))
+		ret = -errno;
+	close(fd[0]);
+	close(fd[1]);
+	return ret;
+}
+
+/*
+ * The launch secret, once the guest has its key (KVM mapped the page
+ * for it): only the firmware writes it. The VMM's store and a system
+ * call's write both fail, and the key the page holds is unchanged.
+ */
+static void secret_is_read_only(struct __test_metadata *_metadata, struct tvm *t)
+{
+	EXPECT_EQ(1, sigbus_on_write(t->map + OBJ_SECRET));
+	EXPECT_EQ(-EFAULT, syscall_write_at(t->map + OBJ_SECRET));
+	EXPECT_EQ(THP_ENCVM_ENC_ENCRYPTED | THP_ENCVM_ENC_KEY, info_of(t->obj).enc_state);
+}
+
+/*
  * Words of the guest's private pages that the VMM reads, through its
  * mapping, as the agent's plaintext; the OBJ_SECRET page, a data page
  * of a plaintext object, is left out.
@@ -1416,6 +1466,19 @@ static unsigned long plaintext_words(struct tvm *t)
 		for (k = 0; k < 1024; k++)
 			n += w[k] == agent_word(p, k, ver[p]);
 	}
+	return n;
+}
+
+/* Words of the launch image (TVM_LAUNCH) that the VMM reads as written. */
+static unsigned long launch_words(struct tvm *t)
+{
+	unsigned long n = 0;
+	unsigned int p, k;
+
+	for (p = LAUNCH_PAGE; p < LAUNCH_PAGE + LAUNCH_PAGES; p++)
+		for (k = 0; k < 1024; k++)
+			n += ((const unsigned int *)(t->map + p * 4096UL))[k] ==
+			     agent_word(p, k, 0);
 	return n;
 }
 
@@ -1447,10 +1510,13 @@ static void check_pio(struct __test_metadata *_metadata, struct tvm *t, bool enc
 }
 
 /*
- * An encrypted object: ATTACH launches it with a key only the guest
- * (its agent, through the launch-secret page) learns; the VMM's fault
- * on the secret page fails, and no word of private memory it reads is
- * the guest's plaintext, before or after the collapses. The guest's
+ * An encrypted object: ATTACH launches it with a key the guest (its
+ * agent) reads in the launch-secret page, which only the firmware
+ * writes; the VMM's user fault on the secret page fails, and so do its
+ * writes there once KVM has mapped it. ATTACH encrypts in place the
+ * launch image the VMM wrote before: the VMM no longer reads it, the
+ * guest decrypts it. No word of private memory the VMM reads is the
+ * guest's plaintext, before or after the collapses. The guest's
  * copies decrypt with each source frame's tweak and encrypt with the
  * new frame's: windows collapse and every byte verifies; the daemon,
  * turned off in the middle of a collapse, leaves none uncounted. DETACH
@@ -1468,13 +1534,20 @@ TEST_F_TIMEOUT(kvm, encrypted_guest_copies_windows, 600)
 	unsigned int k, nonzero = 0, held;
 	double end;
 
-	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1, TVM_ENCRYPTED));
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1,
+				       TVM_ENCRYPTED | TVM_LAUNCH));
 	EXPECT_EQ(THP_ENCVM_ENC_ENCRYPTED | THP_ENCVM_ENC_KEY, info_of(t->obj).enc_state);
 	EXPECT_EQ(1, sigbus_on_read(t->map + OBJ_SECRET));
+	/* The launch image the VMM wrote is encrypted in place by ATTACH. */
+	EXPECT_EQ(0, launch_words(t));
 	t->ctl->pio = 1;
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	/* ... and the guest decrypts it with its key, word for word. */
+	EXPECT_EQ(LAUNCH_PAGES, t->ctl->launch_ok);
+	EXPECT_EQ(0, t->ctl->launch_bad);
 	check_pio(_metadata, t, true);
+	secret_is_read_only(_metadata, t);
 	EXPECT_EQ(0, plaintext_words(t));
 	/*
 	 * Two windows tell as much as six, in a third of the time. Then
@@ -1642,6 +1715,8 @@ TEST_F_TIMEOUT(kvm, displaced_pages_copied_back_in_place, 300)
 		SKIP(return, "no free 2 MiB blocks for the object");
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	/* Its window is one 2 MiB block: still one read-only 4 KiB page. */
+	secret_is_read_only(_metadata, t);
 	EXPECT_EQ(0, displace(t, WIN(1) + 5 * 4096, THP_ENCVM_DISPLACE_MIGRATE, 0));
 	for (i = 0; i < 16; i++)
 		EXPECT_EQ(0, displace(t, WIN(2) + (100 + i) * 4096, THP_ENCVM_DISPLACE_CONVERT, -1));

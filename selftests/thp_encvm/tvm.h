@@ -201,7 +201,10 @@ static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned i
 #define TVM_SPLIT	(1U << 28)
 /* No memslot maps the object's pages [GAP_PAGE, GAP_PAGE + GAP_PAGES). */
 #define TVM_GAP		(1U << 27)
-#define TVM_FLAGS	(TVM_ENCRYPTED | TVM_BLOCKS | TVM_AVX | TVM_SPLIT | TVM_GAP)
+/* The VMM writes the launch image (LAUNCH_PAGE) before ATTACH. */
+#define TVM_LAUNCH	(1U << 26)
+#define TVM_FLAGS	(TVM_ENCRYPTED | TVM_BLOCKS | TVM_AVX | TVM_SPLIT | TVM_GAP | \
+			 TVM_LAUNCH)
 
 /* Give the vCPU every CPUID feature KVM supports. */
 static inline int tvm_set_cpuid(struct tvm *t)
@@ -337,6 +340,14 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 			return -errno;
 		notify_fd = t->efd;
 		t->ctl->notify = NOTIFY_IRQ;
+	}
+	if (flags & TVM_LAUNCH) {
+		unsigned int p, k;
+
+		for (p = LAUNCH_PAGE; p < LAUNCH_PAGE + LAUNCH_PAGES; p++)
+			for (k = 0; k < 1024; k++)
+				((unsigned int *)(t->map + p * 4096UL))[k] = agent_word(p, k, 0);
+		t->ctl->launch = 1;
 	}
 	if (attach) {
 		a.eventfd = notify_fd;

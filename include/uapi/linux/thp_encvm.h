@@ -195,8 +195,16 @@ struct thp_encvm_tweaks {
 
 /*
  * The launch-secret page of an encrypted object: the module writes the
- * VM's key there at ATTACH, in plaintext, and zeroes it at DETACH. The
- * VMM's own faults on the page fail (SIGBUS).
+ * VM's key there at ATTACH, in plaintext, and zeroes it at DETACH. While
+ * a key is loaded, only the module writes it: the page is mapped read-only,
+ * and every write to it, the VMM's and KVM's (for the guest), fails
+ * (SIGBUS, or EFAULT from a system call). The VMM's own user-mode faults
+ * on it fail too (SIGBUS), but it is not hidden from the VMM: once KVM
+ * has faulted it in for the guest, the mapping is in the VMM's page table
+ * and the VMM reads it; a kernel-mode access through the VMM's mapping
+ * (write(2) from it, for one) reads it even before that. A real SEV
+ * launch secret is encrypted with the guest's key; this model does not
+ * keep the key from the VMM.
  */
 #define THP_ENCVM_SECRET_MAGIC	0x54485053	/* "THPS" */
 
