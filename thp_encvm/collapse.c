@@ -751,6 +751,7 @@ static enum te_fail collapse_window(struct te_obj *o, u64 win)
 	enum te_fail f;
 	u64 t0 = ktime_get_ns();
 
+	lockdep_assert(READ_ONCE(o->collapsing));
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return TE_FAIL_ALLOC;

@@ -523,8 +523,9 @@ static int te_obj_slot_map(struct te_obj *o, struct kvm *kvm, u64 gpa,
  * host mapping.
  *
  * Return: 0; -EBADF for a bad fd; -EINVAL for a fd that is not a KVM
- * VM, a misaligned or overflowing @a->gpa, unknown flags or non-zero
- * reserved fields; -EOPNOTSUPP for KVM write tracking on a kernel
+ * VM, a misaligned or overflowing @a->gpa, an object mapped at a host
+ * address that is not 2 MiB aligned, an eventfd below -1, unknown flags
+ * or non-zero reserved fields; -EOPNOTSUPP for KVM write tracking on a kernel
  * without it; -EBUSY if attached already, or being attached; -ENOENT if the memslots do
  * not map page 0 at @a->gpa, map a page twice, leave part of the shared
  * range or of the staging window unmapped or split, map something else
@@ -545,7 +546,7 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	int ret;
 
 	if (a->flags & ~THP_ENCVM_ATTACH_FLAGS || memchr_inv(a->reserved, 0, sizeof(a->reserved)) ||
-	    a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) || a->gpa + size < a->gpa)
+	    a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) || a->gpa + size < a->gpa || a->eventfd < -1)
 		return -EINVAL;
 	if (a->flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK &&
 	    !IS_ENABLED(CONFIG_KVM_EXTERNAL_WRITE_TRACKING))
@@ -580,6 +581,12 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 		o->attaching = true;
 	mutex_unlock(&o->lock);
 	ret = mine ? te_obj_slot_map(o, kvm, a->gpa, &m, &hva) : -EBUSY;
+	/*
+	 * Mapped off a 2 MiB boundary, no window could ever be mapped huge
+	 * by KVM: each collapse would cost a guest copy for nothing.
+	 */
+	if (!ret && hva & (THP_ENCVM_WINDOW_SIZE - 1))
+		ret = -EINVAL;
 	/* Registered before the lock: KVM's notifiers take it. */
 	if (!ret && a->flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK) {
 		track = te_track_register(o, kvm, &m);

@@ -243,6 +243,7 @@ int te_track_page(struct te_obj *o, u64 page)
 {
 	int ret;
 
+	lockdep_assert_held(&o->lock);
 	if (test_bit(page, o->ktrack))
 		return 0;
 	ret = te_track_gfn(o, page, true);

@@ -116,8 +116,10 @@ struct thp_encvm_create {
  * struct thp_encvm_attach - tie an object to a KVM VM
  * @vm_fd: the VM's file descriptor (from KVM_CREATE_VM)
  * @eventfd: signalled when copy requests are posted (the VMM wires it
- *	     as an irqfd), or -1 if the guest polls the ring
- * @gpa: guest-physical address of the object's first byte, 2 MiB aligned;
+ *	     as an irqfd), or -1 if the guest polls the ring (below -1:
+ *	     EINVAL)
+ * @gpa: guest-physical address of the object's first byte, 2 MiB aligned,
+ *	 as the VMM's mapping of it must be (EINVAL otherwise);
  *	 the memslot there maps it, other memslots may map the rest of
  *	 the object at other addresses (QEMU's RAM around the PCI hole),
  *	 and some pages may have none (QEMU's legacy range): their windows
