@@ -1378,16 +1378,20 @@ TEST_F_TIMEOUT(kvm, tracking_lost_before_completion_rolls_back, 300)
 }
 
 /*
- * Read a byte at @p in a child: 1 if that died of SIGBUS, 0 if it read,
- * -1 otherwise.
+ * Read (or with @write, store) a byte at @p in a child, which inherits
+ * the parent's page table entries of the object's (shared) mapping: 1
+ * if that died of SIGBUS, 0 if it got through, -1 otherwise.
  */
-static int sigbus_on_read(const char *p)
+static int sigbus_on(char *p, bool write)
 {
 	int status;
 	pid_t pid = fork();
 
 	if (!pid) {
-		(void)__atomic_load_n(p, __ATOMIC_RELAXED);
+		if (write)
+			__atomic_store_n(p, (char)0x5a, __ATOMIC_RELAXED);
+		else
+			(void)__atomic_load_n(p, __ATOMIC_RELAXED);
 		_exit(0);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
@@ -1397,25 +1401,14 @@ static int sigbus_on_read(const char *p)
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
 }
 
-/*
- * Store a byte at @p in a child, which inherits the parent's page table
- * entries of the object's (shared) mapping: 1 if that died of SIGBUS,
- * 0 if it wrote, -1 otherwise.
- */
+static int sigbus_on_read(char *p)
+{
+	return sigbus_on(p, false);
+}
+
 static int sigbus_on_write(char *p)
 {
-	int status;
-	pid_t pid = fork();
-
-	if (!pid) {
-		__atomic_store_n(p, (char)0x5a, __ATOMIC_RELAXED);
-		_exit(0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
-		return 1;
-	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+	return sigbus_on(p, true);
 }
 
 /* A system call writes 32 bytes at @p: 0, or -errno. */
