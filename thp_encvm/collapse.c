@@ -68,6 +68,10 @@ static u32 te_wakeup;		/* generation of the current wakeup */
 /* The daemon works on a window (see te_daemon_quiesce()). */
 static bool te_working;
 static DECLARE_WAIT_QUEUE_HEAD(te_idle);
+/* Where the daemon waits for the guest's doorbell. */
+static DECLARE_WAIT_QUEUE_HEAD(te_bell_wait);
+/* With a doorbell, the daemon still looks at the ring this often. */
+#define TE_BELL_LOOK_MS	10
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 DECLARE_FAULT_ATTR(te_fail_alloc);
@@ -76,6 +80,7 @@ u32 te_hold_ref;
 bool te_host_copy;
 bool te_hold_complete;
 u32 te_complete_held;
+u32 te_look_us = 200;
 
 /* The phases of a collapse, timed for trace_thp_encvm_collapse_phases(). */
 enum te_phase { TE_PH_STAGE, TE_PH_POST, TE_PH_GUEST, TE_PH_FENCE, TE_PH_SWITCH,
@@ -87,6 +92,7 @@ enum te_phase { TE_PH_STAGE, TE_PH_POST, TE_PH_GUEST, TE_PH_FENCE, TE_PH_SWITCH,
  * @c: copy state
  * @first: first page of the window
  * @kvm_wt: guest writes are tracked by KVM, not through the host mapping
+ * @bell: the guest rings a doorbell when it completes requests
  * @new_pfn: first pfn of the new 2 MiB page
  * @staged: the staging window maps the new page
  * @saved: the staging window's own pfns meanwhile
@@ -111,6 +117,7 @@ struct te_run {
 	struct te_collapse c;
 	u64 first;
 	bool kvm_wt;
+	bool bell;
 	u64 new_pfn;
 	bool staged;
 	u64 saved[TE_WIN_PAGES];
@@ -145,6 +152,21 @@ void te_daemon_kick(void)
 {
 	WRITE_ONCE(te_kicked, true);
 	wake_up_interruptible(&te_wait);
+	/* A collapse waiting for the doorbell sees @abort or "enabled". */
+	wake_up_interruptible(&te_bell_wait);
+}
+
+/**
+ * te_daemon_ring() - the guest rang @o's doorbell
+ * @o: the object
+ *
+ * Called from the eventfd's wakeup, in atomic context: a collapse of
+ * @o waiting for its requests looks at the ring now.
+ */
+void te_daemon_ring(struct te_obj *o)
+{
+	WRITE_ONCE(o->rung, 1);
+	wake_up_interruptible(&te_bell_wait);
 }
 
 /* The daemon is done with its window. */
@@ -397,7 +419,9 @@ static enum te_fail post(struct te_run *r)
 		prod++;
 	}
 	o->prod = prod;
-	/* The slots before the producer index. */
+	/* A ring before these requests is not theirs. */
+	WRITE_ONCE(o->rung, 0);
+	/* The slots, and @rung, before the producer index. */
 	smp_store_release(&ring->prod, prod);
 	if (o->notify)
 		eventfd_signal(o->notify);
@@ -533,6 +557,7 @@ static enum te_fail wait_copies(struct te_run *r)
 	struct thp_encvm_ring *ring = ring_of(r->o);
 	unsigned int k, left = r->nr_req;
 	u64 done_mask = 0, newly;
+	unsigned int rung;
 	enum te_fail f;
 
 	BUILD_BUG_ON(THP_ENCVM_RING_SLOTS > 64);
@@ -546,6 +571,8 @@ static enum te_fail wait_copies(struct te_run *r)
 			return TE_FAIL_DISABLED;
 		if (READ_ONCE(ring->magic) != THP_ENCVM_RING_MAGIC)
 			return TE_FAIL_RING;
+		/* Did the doorbell bring this look? Then clear it, then look. */
+		rung = xchg(&r->o->rung, 0);
 		newly = 0;
 		for (k = 0; k < r->nr_req; k++)
 			if (!(done_mask & BIT_ULL(k)) &&
@@ -553,6 +580,10 @@ static enum te_fail wait_copies(struct te_run *r)
 				newly |= BIT_ULL(k);
 		done_mask |= newly;
 		left -= hweight64(newly);
+		if (newly)
+			atomic64_add(hweight64(newly), rung ?
+				     &te_stats.completions_doorbell :
+				     &te_stats.completions_looked);
 		phase(r, TE_PH_GUEST);
 		if (newly && r->kvm_wt) {
 			fence(r, newly);
@@ -585,10 +616,19 @@ static enum te_fail wait_copies(struct te_run *r)
 		if (time_after(jiffies, deadline))
 			return TE_FAIL_TIMEOUT;
 		/*
-		 * A guest copies a window in a few ms, and a second copy of
-		 * a written page in far less: look again soon.
+		 * A guest that rings the doorbell wakes the daemon as soon
+		 * as it completes a request: look at the ring on its own
+		 * only now and then. Otherwise: a guest copies a window in
+		 * a few ms, and a second copy of a written page in far
+		 * less: look again soon.
 		 */
-		usleep_range(200, 400);
+		if (r->bell)
+			wait_event_interruptible_hrtimeout(te_bell_wait,
+				READ_ONCE(r->o->rung) || READ_ONCE(r->o->abort) ||
+				!READ_ONCE(te_enabled) || kthread_should_stop(),
+				ms_to_ktime(TE_BELL_LOOK_MS));
+		else
+			usleep_range(READ_ONCE(te_look_us), 2 * READ_ONCE(te_look_us));
 	}
 	return TE_FAIL_NONE;
 }
@@ -759,6 +799,7 @@ static enum te_fail collapse_window(struct te_obj *o, u64 win)
 	r->first = win * TE_WIN_PAGES;
 	/* Stable while the object is claimed: detach waits for the daemon. */
 	r->kvm_wt = !!o->track;
+	r->bell = !!o->bell;
 	if (r->kvm_wt) {
 		mutex_lock(&o->lock);
 		o->track_lost = false;

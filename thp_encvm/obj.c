@@ -30,6 +30,7 @@
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/pfn_t.h>
+#include <linux/poll.h>
 #include <linux/pseudo_fs.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -315,9 +316,91 @@ put:
 struct te_attachment {
 	struct kvm *kvm;
 	struct eventfd_ctx *notify;
+	struct te_bell *bell;
 	struct mm_struct *mm;
 	struct te_track *track;
 };
+
+/**
+ * struct te_bell - the guest's completion doorbell, an eventfd
+ * @wait: our entry on the eventfd's wait queue
+ * @pt: how vfs_poll() hands us that queue
+ * @ctx: the eventfd (a reference)
+ * @o: the object whose daemon it wakes; the attachment that holds the
+ *     doorbell holds a reference to it
+ */
+struct te_bell {
+	wait_queue_entry_t wait;
+	poll_table pt;
+	struct eventfd_ctx *ctx;
+	struct te_obj *o;
+};
+
+/*
+ * An eventfd_signal(), from KVM's ioeventfd when the guest rings: called
+ * with the eventfd's wait-queue lock held, as KVM's irqfd_wakeup() is.
+ */
+static int te_bell_wakeup(wait_queue_entry_t *wait, unsigned int mode,
+			  int sync, void *key)
+{
+	struct te_bell *b = container_of(wait, struct te_bell, wait);
+	u64 cnt;
+
+	if (!(key_to_poll(key) & EPOLLIN))
+		return 0;
+	eventfd_ctx_do_read(b->ctx, &cnt);
+	te_daemon_ring(b->o);
+	return 0;
+}
+
+static void te_bell_queue(struct file *file, wait_queue_head_t *wqh,
+			  poll_table *pt)
+{
+	struct te_bell *b = container_of(pt, struct te_bell, pt);
+
+	add_wait_queue(wqh, &b->wait);
+}
+
+/* Wait on eventfd @fd for @o's daemon, as KVM's irqfd does. */
+static struct te_bell *te_bell_get(struct te_obj *o, int fd)
+{
+	struct fd f = fdget(fd);
+	struct te_bell *b;
+	int ret;
+
+	if (!fd_file(f))
+		return ERR_PTR(-EBADF);
+	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+	if (!b) {
+		fdput(f);
+		return ERR_PTR(-ENOMEM);
+	}
+	b->ctx = eventfd_ctx_fileget(fd_file(f));
+	if (IS_ERR(b->ctx)) {
+		ret = PTR_ERR(b->ctx);
+		fdput(f);
+		kfree(b);
+		return ERR_PTR(ret);
+	}
+	b->o = o;
+	init_waitqueue_func_entry(&b->wait, te_bell_wakeup);
+	init_poll_funcptr(&b->pt, te_bell_queue);
+	vfs_poll(fd_file(f), &b->pt);
+	fdput(f);
+	return b;
+}
+
+/* Off the eventfd's queue: no wakeup runs after this returns. */
+static void te_bell_put(struct te_bell *b)
+{
+	u64 cnt;
+
+	if (!b)
+		return;
+	eventfd_ctx_remove_wait_queue(b->ctx, &b->wait, &cnt);
+	eventfd_ctx_put(b->ctx);
+	kfree(b);
+}
 
 /*
  * The attachment, and with it the reference the attachment holds on the
@@ -327,7 +410,7 @@ struct te_attachment {
  */
 static struct te_attachment te_obj_take(struct te_obj *o)
 {
-	struct te_attachment a = { o->kvm, o->notify, o->mm, o->track };
+	struct te_attachment a = { o->kvm, o->notify, o->bell, o->mm, o->track };
 
 	lockdep_assert_held(&o->lock);
 	mutex_lock(&te_objs_lock);
@@ -335,6 +418,7 @@ static struct te_attachment te_obj_take(struct te_obj *o)
 	mutex_unlock(&te_objs_lock);
 	o->kvm = NULL;
 	o->notify = NULL;
+	o->bell = NULL;
 	o->mm = NULL;
 	o->track = NULL;
 	return a;
@@ -345,6 +429,7 @@ static void te_attachment_put(struct te_attachment *a)
 {
 	if (a->notify)
 		eventfd_ctx_put(a->notify);
+	te_bell_put(a->bell);
 	if (a->track)
 		te_track_unregister(a->kvm, a->track);
 	if (a->kvm)
@@ -520,13 +605,16 @@ static int te_obj_slot_map(struct te_obj *o, struct kvm *kvm, u64 gpa,
  *
  * With THP_ENCVM_ATTACH_KVM_WRITE_TRACK, the guest's writes to pages
  * being copied are tracked by KVM (track.c) rather than through the
- * host mapping.
+ * host mapping. With THP_ENCVM_ATTACH_DOORBELL, the daemon waits on
+ * the eventfd @a->doorbell while requests are out.
  *
  * Return: 0; -EBADF for a bad fd; -EINVAL for a fd that is not a KVM
- * VM, a misaligned or overflowing @a->gpa, an object mapped at a host
- * address that is not 2 MiB aligned, an eventfd below -1, unknown flags
- * or non-zero reserved fields; -EOPNOTSUPP for KVM write tracking on a kernel
- * without it; -EBUSY if attached already, or being attached; -ENOENT if the memslots do
+ * VM, a doorbell that is not an eventfd, a misaligned or overflowing
+ * @a->gpa, an object mapped at a host address that is not 2 MiB
+ * aligned, an eventfd below -1, unknown flags, a doorbell without its
+ * flag or non-zero reserved fields; -EOPNOTSUPP for KVM write tracking
+ * on a kernel without it; -EBUSY if attached already, or being
+ * attached; -ENOENT if the memslots do
  * not map page 0 at @a->gpa, map a page twice, leave part of the shared
  * range or of the staging window unmapped or split, map something else
  * than the object in its range, or the VMM has exited; -E2BIG
@@ -536,6 +624,7 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 {
 	u64 size = o->l.nr_pages << PAGE_SHIFT;
 	struct eventfd_ctx *ev = NULL;
+	struct te_bell *bell = NULL;
 	struct te_track *track = NULL;
 	struct thp_encvm_ring *ring;
 	struct te_gmap m;
@@ -546,6 +635,7 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	int ret;
 
 	if (a->flags & ~THP_ENCVM_ATTACH_FLAGS || memchr_inv(a->reserved, 0, sizeof(a->reserved)) ||
+	    (!(a->flags & THP_ENCVM_ATTACH_DOORBELL) && a->doorbell) ||
 	    a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) || a->gpa + size < a->gpa || a->eventfd < -1)
 		return -EINVAL;
 	if (a->flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK &&
@@ -568,6 +658,15 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 		if (IS_ERR(ev)) {
 			kvm_put_kvm(kvm);
 			return PTR_ERR(ev);
+		}
+	}
+	if (a->flags & THP_ENCVM_ATTACH_DOORBELL) {
+		bell = te_bell_get(o, a->doorbell);
+		if (IS_ERR(bell)) {
+			if (ev)
+				eventfd_ctx_put(ev);
+			kvm_put_kvm(kvm);
+			return PTR_ERR(bell);
 		}
 	}
 	/*
@@ -597,6 +696,7 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 		o->attaching = false;
 	if (ret) {
 		mutex_unlock(&o->lock);
+		te_bell_put(bell);
 		if (ev)
 			eventfd_ctx_put(ev);
 		kvm_put_kvm(kvm);
@@ -604,6 +704,7 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	}
 	o->kvm = kvm;
 	o->notify = ev;
+	o->bell = bell;
 	o->track = track;
 	o->track_lost = false;
 	o->gpa = a->gpa;
@@ -931,7 +1032,8 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 	}
 	info->collapses = o->collapses;
 	info->aborts = o->aborts;
-	info->attach_flags = o->track ? THP_ENCVM_ATTACH_KVM_WRITE_TRACK : 0;
+	info->attach_flags = (o->track ? THP_ENCVM_ATTACH_KVM_WRITE_TRACK : 0) |
+			     (o->bell ? THP_ENCVM_ATTACH_DOORBELL : 0);
 	info->displaced = bitmap_weight(o->away, o->l.nr_pages);
 	info->remap_pending = o->remap_pending;
 	info->enc_state = (o->enc ? THP_ENCVM_ENC_ENCRYPTED : 0) |

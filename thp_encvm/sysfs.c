@@ -50,6 +50,8 @@ COUNTER(dirty_retries, &te_stats.dirty_retries);
 COUNTER(windows_in_place, &te_stats.windows_in_place);
 COUNTER(windows_fresh, &te_stats.windows_fresh);
 COUNTER(collapsed_pages_copied, &te_stats.collapsed_pages_copied);
+COUNTER(completions_doorbell, &te_stats.completions_doorbell);
+COUNTER(completions_looked, &te_stats.completions_looked);
 COUNTER(alloc, &te_stats.failed[TE_FAIL_ALLOC]);
 COUNTER(timeout, &te_stats.failed[TE_FAIL_TIMEOUT]);
 COUNTER(retries, &te_stats.failed[TE_FAIL_RETRIES]);
@@ -107,6 +109,8 @@ static struct attribute *te_attrs[] = {
 	&windows_in_place_counter.attr.attr,
 	&windows_fresh_counter.attr.attr,
 	&collapsed_pages_copied_counter.attr.attr,
+	&completions_doorbell_counter.attr.attr,
+	&completions_looked_counter.attr.attr,
 	&objects_attr.attr,
 	NULL,
 };
@@ -165,6 +169,7 @@ int te_sysfs_init(void)
 	debugfs_create_u32("complete_held", 0400, te_debugfs, &te_complete_held);
 	debugfs_create_u32("fault_unmap", 0600, te_debugfs, &te_fault_unmap);
 	debugfs_create_file_unsafe("frames", 0400, te_debugfs, NULL, &te_frames_fops);
+	debugfs_create_u32("look_us", 0600, te_debugfs, &te_look_us);
 	return 0;
 remove:
 	sysfs_remove_group(te_kobj, &te_group);

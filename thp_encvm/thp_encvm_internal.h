@@ -20,6 +20,7 @@ struct eventfd_ctx;
 struct mem_cgroup;
 struct te_track;
 struct te_enc;
+struct te_bell;
 
 /**
  * struct te_obj - one guest-memory object
@@ -52,6 +53,9 @@ struct te_enc;
  * @attaching: an attach is under way (te_obj_attach()); another one
  *	       fails with -EBUSY before it registers anything
  * @notify: eventfd to signal on new requests, or NULL
+ * @bell: the guest's completion doorbell (THP_ENCVM_ATTACH_DOORBELL),
+ *	  or NULL
+ * @rung: the doorbell rang since the daemon last looked at the ring
  * @track: KVM page-track registration, while attached with
  *	   THP_ENCVM_ATTACH_KVM_WRITE_TRACK, or NULL
  * @track_lost: KVM dropped some of @ktrack (memslot deleted), or the
@@ -105,6 +109,8 @@ struct te_obj {
 	struct kvm *kvm;
 	bool attaching;
 	struct eventfd_ctx *notify;
+	struct te_bell *bell;
+	unsigned int rung;
 	struct te_track *track;
 	bool track_lost;
 	u64 gpa;
@@ -154,6 +160,8 @@ struct te_stats {
 	atomic64_t windows_in_place;
 	atomic64_t windows_fresh;
 	atomic64_t collapsed_pages_copied;
+	atomic64_t completions_doorbell;
+	atomic64_t completions_looked;
 	atomic64_t failed[TE_FAIL_NR];
 	atomic_t objects;
 	atomic64_t frames;
@@ -193,6 +201,12 @@ extern bool te_host_copy;
  */
 extern bool te_hold_complete;
 extern u32 te_complete_held;
+/*
+ * debugfs look_us: without a doorbell, the daemon looks at the ring
+ * every @te_look_us to 2 * @te_look_us microseconds while requests are
+ * out (default 200).
+ */
+extern u32 te_look_us;
 
 /* obj.c */
 int te_obj_create(const struct thp_encvm_create *c);
@@ -265,6 +279,7 @@ static inline bool te_track_kvm_writes(struct te_obj *o, u64 first, u64 n)
 extern struct list_head te_objs;
 extern struct mutex te_objs_lock;
 void te_daemon_kick(void);
+void te_daemon_ring(struct te_obj *o);
 void te_daemon_quiesce(void);
 int te_daemon_start(void);
 void te_daemon_stop(void);

@@ -179,6 +179,11 @@ void start(void)
 
 			serve(ctl, ring);
 			ctl->copy_tsc += rdtsc() - t0;
+			/* Done with what was posted: tell the host. */
+			if (ctl->doorbell && !ring_busy(ctl, ring)) {
+				ctl->rings++;
+				port_out(PORT_DOORBELL, 1);
+			}
 			continue;
 		}
 		if (ctl->notify == NOTIFY_IRQ && poll_ring(ctl, ring))

@@ -53,6 +53,7 @@
 #define PORT_VERIFIED	0x11
 #define PORT_PIO	0x12		/* rep outsb / rep insb (ctl.pio) */
 #define PORT_EXC	0x13		/* an exception: ctl.exc, then HLT */
+#define PORT_DOORBELL	0x14		/* requests completed (ctl.doorbell) */
 
 /* Byte @i the VMM hands the guest's rep insb, and writes after it. */
 static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
@@ -150,6 +151,10 @@ static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
  *	    the agent reads, decrypted if encrypted, before it fills
  * @launch_ok: agent: launch pages that read as the image, word for word
  * @launch_bad: agent: words of launch pages that did not
+ * @doorbell: VMM: after completing requests, with no more in the ring,
+ *	      write PORT_DOORBELL (the VMM's ioeventfd for the module's
+ *	      THP_ENCVM_ATTACH_DOORBELL)
+ * @rings: agent: doorbell writes
  */
 struct agent_ctl {
 	unsigned int mode;
@@ -195,6 +200,8 @@ struct agent_ctl {
 	unsigned int launch;
 	unsigned int launch_ok;
 	unsigned int launch_bad;
+	unsigned int doorbell;
+	unsigned int rings;
 };
 
 /* Guest-physical address of object page @p. */

@@ -205,10 +205,20 @@ TEST_F(te, attach_bad_input)
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(EINVAL, errno);
 	a.reserved[0] = 0;
-	a.reserved[2] = 1U << 31;
+	a.reserved[1] = 1U << 31;
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(EINVAL, errno);
-	a.reserved[2] = 0;
+	a.reserved[1] = 0;
+	a.doorbell = nul;			/* a doorbell, but not the flag */
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.flags = THP_ENCVM_ATTACH_DOORBELL;	/* not an eventfd */
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.doorbell = -1;
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EBADF, errno);
+	a.doorbell = 0;
 	a.flags = THP_ENCVM_ATTACH_FLAGS + 1;	/* unknown */
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(EINVAL, errno);

@@ -1767,6 +1767,62 @@ TEST_F_TIMEOUT(kvm, displaced_pages_copied_back_in_place, 300)
 }
 
 /*
+ * The guest rings its doorbell (PORT_DOORBELL, a KVM_IOEVENTFD of the
+ * eventfd ATTACH got) when it has completed the requests posted: the
+ * daemon, which with a doorbell looks at the ring on its own only every
+ * 10 ms, learns of each completion from it. Counted, not timed:
+ * completions_doorbell counts the completions found in a look that the
+ * doorbell brought, completions_looked those the daemon's own looks
+ * found. One displaced page a window: one request each, as in the bench.
+ */
+TEST_F_TIMEOUT(kvm, doorbell_wakes_daemon_before_its_look, 300)
+{
+	long bell0 = read_knob("completions_doorbell"), look0 = read_knob("completions_looked");
+	struct tvm *t = &self->t;
+	struct thp_encvm_info info;
+	long bell, look;
+	unsigned int w;
+	double end;
+
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_IRQ, -1,
+				       TVM_BLOCKS | THP_ENCVM_ATTACH_DOORBELL));
+	if (info_of(t->obj).huge != OBJ_ELIGIBLE)
+		SKIP(return, "no free 2 MiB blocks for the object");
+	EXPECT_EQ(THP_ENCVM_ATTACH_DOORBELL, info_of(t->obj).attach_flags);
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	/* Quiet: no background rewrite makes a copy go again. */
+	t->ctl->quiet = 1;
+	for (w = 1; w <= OBJ_ELIGIBLE; w++)
+		ASSERT_EQ(0, displace(t, WIN(w) + 9 * 4096, THP_ENCVM_DISPLACE_CONVERT, -1));
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	end = now_s() + VM_WAIT_S;
+	while (info_of(t->obj).collapses < OBJ_ELIGIBLE && now_s() < end &&
+	       __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) >= 0)
+		usleep(50000);
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	info = info_of(t->obj);
+	EXPECT_EQ(OBJ_ELIGIBLE, info.collapses);
+	EXPECT_EQ(0, info.aborts);
+	bell = read_knob("completions_doorbell") - bell0;
+	look = read_knob("completions_looked") - look0;
+	/* Every request completed was seen once, one way or the other. */
+	EXPECT_EQ(t->ctl->requests, bell + look);
+	EXPECT_LE(OBJ_ELIGIBLE, bell + look);
+	EXPECT_LE(1, t->ctl->rings);
+	/*
+	 * The doorbell rings within a guest exit of the completion; a look
+	 * of the daemon's own gets there first only if it falls in between.
+	 */
+	EXPECT_LT(look, bell) TH_LOG("%ld completions seen through the doorbell, %ld by looking",
+				    bell, look);
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+	TH_LOG("%ld completions seen through the doorbell, %ld by looking, %u rings",
+	       bell, look, t->ctl->rings);
+}
+
+/*
  * poll(2) on full_scans wakes up when the daemon completes a full scan
  * (make bench waits so, rather than polling the counter from the VM's
  * CPUs that the daemon and the guest need).
