@@ -1812,10 +1812,13 @@ TEST_F_TIMEOUT(kvm, doorbell_wakes_daemon_before_its_look, 300)
 	EXPECT_LE(1, t->ctl->rings);
 	/*
 	 * The doorbell rings within a guest exit of the completion; a look
-	 * of the daemon's own gets there first only if it falls in between.
+	 * of the daemon's own gets there first only if it falls in between,
+	 * which a loaded host makes likelier (the vCPU thread preempted
+	 * right there): most of them in quiet runs (5 and 6 of 6), at least
+	 * one always. Without the doorbell's wakeup, none.
 	 */
-	EXPECT_LT(look, bell) TH_LOG("%ld completions seen through the doorbell, %ld by looking",
-				    bell, look);
+	EXPECT_LE(1, bell) TH_LOG("%ld completions seen through the doorbell, %ld by looking",
+				  bell, look);
 	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
 	EXPECT_EQ(0, t->ctl->bad_words);
 	TH_LOG("%ld completions seen through the doorbell, %ld by looking, %u rings",
