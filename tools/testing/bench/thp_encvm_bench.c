@@ -456,6 +456,9 @@ static double run_displaced(unsigned int n, double base, unsigned int flags,
 static int displaced(double hz, unsigned int only_n, int only_f)
 {
 	static const unsigned int n[] = { 1, 16, 512 };
+	/* THP_ENCVM_BENCH_POLL_US: another poll, to see what it costs. */
+	const char *env = getenv("THP_ENCVM_BENCH_POLL_US");
+	double poll_us = env ? atof(env) : POLL_MS * 1000.0;
 	unsigned int f, poll;
 	int i, ret = 0;
 
@@ -463,7 +466,7 @@ static int displaced(double hz, unsigned int only_n, int only_f)
 		for (i = 0; i < 3; i++) {
 			if ((only_n && n[i] != only_n) || (only_f >= 0 && f != (unsigned int)only_f))
 				continue;
-			poll = f == 2 ? (unsigned int)(hz * POLL_MS / 1000) : 0;
+			poll = f == 2 ? (unsigned int)(hz * poll_us / 1e6) : 0;
 			ret |= run_displaced(n[i], madv_collapse_median(),
 					     f == 1 ? THP_ENCVM_ATTACH_KVM_WRITE_TRACK : 0,
 					     poll) < 0;
