@@ -68,6 +68,10 @@ static u32 te_wakeup;		/* generation of the current wakeup */
 /* The daemon works on a window (see te_daemon_quiesce()). */
 static bool te_working;
 static DECLARE_WAIT_QUEUE_HEAD(te_idle);
+/* Where the daemon waits for the guest's doorbell. */
+static DECLARE_WAIT_QUEUE_HEAD(te_bell_wait);
+/* With a doorbell, the daemon still looks at the ring this often. */
+#define TE_BELL_LOOK_MS	10
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 DECLARE_FAULT_ATTR(te_fail_alloc);
@@ -76,6 +80,7 @@ u32 te_hold_ref;
 bool te_host_copy;
 bool te_hold_complete;
 u32 te_complete_held;
+u32 te_look_us = 200;
 
 /* The phases of a collapse, timed for trace_thp_encvm_collapse_phases(). */
 enum te_phase { TE_PH_STAGE, TE_PH_POST, TE_PH_GUEST, TE_PH_FENCE, TE_PH_SWITCH,
@@ -87,6 +92,7 @@ enum te_phase { TE_PH_STAGE, TE_PH_POST, TE_PH_GUEST, TE_PH_FENCE, TE_PH_SWITCH,
  * @c: copy state
  * @first: first page of the window
  * @kvm_wt: guest writes are tracked by KVM, not through the host mapping
+ * @bell: the guest rings a doorbell when it completes requests
  * @new_pfn: first pfn of the new 2 MiB page
  * @staged: the staging window maps the new page
  * @saved: the staging window's own pfns meanwhile
@@ -111,6 +117,7 @@ struct te_run {
 	struct te_collapse c;
 	u64 first;
 	bool kvm_wt;
+	bool bell;
 	u64 new_pfn;
 	bool staged;
 	u64 saved[TE_WIN_PAGES];
@@ -145,6 +152,21 @@ void te_daemon_kick(void)
 {
 	WRITE_ONCE(te_kicked, true);
 	wake_up_interruptible(&te_wait);
+	/* A collapse waiting for the doorbell sees @abort or "enabled". */
+	wake_up_interruptible(&te_bell_wait);
+}
+
+/**
+ * te_daemon_ring() - the guest rang @o's doorbell
+ * @o: the object
+ *
+ * Called from the eventfd's wakeup, in atomic context: a collapse of
+ * @o waiting for its requests looks at the ring now.
+ */
+void te_daemon_ring(struct te_obj *o)
+{
+	WRITE_ONCE(o->rung, 1);
+	wake_up_interruptible(&te_bell_wait);
 }
 
 /* The daemon is done with its window. */
@@ -288,6 +310,7 @@ static enum te_fail stage(struct te_run *r)
 		if (!page)
 			return TE_FAIL_ALLOC;
 		split_page(page, PMD_ORDER);
+		atomic64_add(TE_WIN_PAGES, &te_stats.frames);
 		r->new_pfn = page_to_pfn(page);
 	}
 	/* The only write to private memory: a copy destination's poison. */
@@ -396,7 +419,9 @@ static enum te_fail post(struct te_run *r)
 		prod++;
 	}
 	o->prod = prod;
-	/* The slots before the producer index. */
+	/* A ring before these requests is not theirs. */
+	WRITE_ONCE(o->rung, 0);
+	/* The slots, and @rung, before the producer index. */
 	smp_store_release(&ring->prod, prod);
 	if (o->notify)
 		eventfd_signal(o->notify);
@@ -412,6 +437,7 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 {
 	unsigned int first = r->req[k].first, n = r->req[k].n, i;
 	struct te_obj *o = r->o;
+	struct te_homes h = te_obj_homes(o);
 	enum te_fail f;
 	int ret, idx;
 
@@ -461,10 +487,9 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 	}
 	ret = te_collapse_complete(&r->c, first, n, r->dirty, r->to_switch);
 	for_each_set_bit(i, r->to_switch, TE_WIN_PAGES) {
-		r->old[i] = o->pfn[r->first + i];
-		o->pfn[r->first + i] = r->new_pfn + i;
+		/* Home again in place; a fresh block's te_home_finish() frees the home frame. */
+		r->old[i] = te_home_switch(&h, r->first + i, r->new_pfn + i, r->in_place);
 		te_fw_tweaks_update(o, r->first + i, 1);
-		__clear_bit(r->first + i, o->away);
 		__clear_bit(r->first + i, o->wp);
 		__clear_bit(i, r->armed);
 	}
@@ -532,6 +557,7 @@ static enum te_fail wait_copies(struct te_run *r)
 	struct thp_encvm_ring *ring = ring_of(r->o);
 	unsigned int k, left = r->nr_req;
 	u64 done_mask = 0, newly;
+	unsigned int rung;
 	enum te_fail f;
 
 	BUILD_BUG_ON(THP_ENCVM_RING_SLOTS > 64);
@@ -545,6 +571,8 @@ static enum te_fail wait_copies(struct te_run *r)
 			return TE_FAIL_DISABLED;
 		if (READ_ONCE(ring->magic) != THP_ENCVM_RING_MAGIC)
 			return TE_FAIL_RING;
+		/* Did the doorbell bring this look? Then clear it, then look. */
+		rung = xchg(&r->o->rung, 0);
 		newly = 0;
 		for (k = 0; k < r->nr_req; k++)
 			if (!(done_mask & BIT_ULL(k)) &&
@@ -552,6 +580,10 @@ static enum te_fail wait_copies(struct te_run *r)
 				newly |= BIT_ULL(k);
 		done_mask |= newly;
 		left -= hweight64(newly);
+		if (newly)
+			atomic64_add(hweight64(newly), rung ?
+				     &te_stats.completions_doorbell :
+				     &te_stats.completions_looked);
 		phase(r, TE_PH_GUEST);
 		if (newly && r->kvm_wt) {
 			fence(r, newly);
@@ -584,10 +616,19 @@ static enum te_fail wait_copies(struct te_run *r)
 		if (time_after(jiffies, deadline))
 			return TE_FAIL_TIMEOUT;
 		/*
-		 * A guest copies a window in a few ms, and a second copy of
-		 * a written page in far less: look again soon.
+		 * A guest that rings the doorbell wakes the daemon as soon
+		 * as it completes a request: look at the ring on its own
+		 * only now and then. Otherwise: a guest copies a window in
+		 * a few ms, and a second copy of a written page in far
+		 * less: look again soon.
 		 */
-		usleep_range(200, 400);
+		if (r->bell)
+			wait_event_interruptible_hrtimeout(te_bell_wait,
+				READ_ONCE(r->o->rung) || READ_ONCE(r->o->abort) ||
+				!READ_ONCE(te_enabled) || kthread_should_stop(),
+				ms_to_ktime(TE_BELL_LOOK_MS));
+		else
+			usleep_range(READ_ONCE(te_look_us), 2 * READ_ONCE(te_look_us));
 	}
 	return TE_FAIL_NONE;
 }
@@ -660,6 +701,7 @@ static bool guest_busy(struct te_obj *o)
 static void rollback(struct te_run *r)
 {
 	struct te_obj *o = r->o;
+	struct te_homes h = te_obj_homes(o);
 	unsigned int i;
 
 	cancel(r);
@@ -672,43 +714,19 @@ static void rollback(struct te_run *r)
 		te_track_release(o, r->first, TE_WIN_PAGES);
 	/* Read-only entries go; the pages refault writable. */
 	te_obj_zap(o, r->first, TE_WIN_PAGES);
-	if (!r->new_pfn)
-		return;
-	/* In place, an unswitched page's home frame stays reserved. */
-	for_each_set_bit(i, r->copy, TE_WIN_PAGES) {
-		if (test_bit(i, r->c.switched))
-			__free_page(pfn_to_page(r->old[i]));
-		else if (!r->in_place)
-			__free_page(pfn_to_page(r->new_pfn + i));
-	}
-}
-
-/*
- * A window collapsed into a fresh block: that is its home now. The old
- * block's frames still reserved for displaced pages go.
- */
-static void rehome(struct te_run *r)
-{
-	DECLARE_BITMAP(away, TE_WIN_PAGES);
-	struct te_obj *o = r->o;
-	u64 i, old_home;
-
+	/*
+	 * In place, an unswitched page's home frame stays reserved; into a
+	 * fresh block, a switched page's too (it is still marked away).
+	 */
 	mutex_lock(&o->lock);
-	old_home = o->home[r->c.win];
-	for (i = 0; i < TE_WIN_PAGES; i++) {
-		__assign_bit(i, away, test_bit(r->first + i, o->away));
-		__clear_bit(r->first + i, o->away);
-		__clear_bit(r->first + i, o->home_bad);
-	}
-	o->home[r->c.win] = r->new_pfn;
+	te_home_rollback(&h, r->in_place, r->new_pfn, r->copy, r->c.switched, r->old,
+			 te_frame_free, NULL);
 	mutex_unlock(&o->lock);
-	for_each_set_bit(i, away, TE_WIN_PAGES)
-		__free_page(pfn_to_page(old_home + i));
 }
 
 static enum te_fail collapse(struct te_run *r)
 {
-	unsigned int i;
+	struct te_homes h = te_obj_homes(r->o);
 	enum te_fail f;
 
 	r->t = ktime_get_ns();
@@ -734,10 +752,14 @@ static enum te_fail collapse(struct te_run *r)
 	 * replaces its mapping (THP_ENCVM_IOC_REMAP, te_obj_remap()).
 	 */
 	te_obj_zap(r->o, r->first, TE_WIN_PAGES);
-	for_each_set_bit(i, r->copy, TE_WIN_PAGES)
-		__free_page(pfn_to_page(r->old[i]));
-	if (!r->in_place)
-		rehome(r);
+	/*
+	 * The old frames go; a fresh block becomes the window's home, and
+	 * the old block's frames still reserved for displaced pages go.
+	 */
+	mutex_lock(&r->o->lock);
+	te_home_finish(&h, r->c.win, r->in_place, r->new_pfn, r->copy, r->old,
+		       te_frame_free, NULL);
+	mutex_unlock(&r->o->lock);
 	phase(r, TE_PH_FINISH);
 	trace_thp_encvm_collapse_phases(r->o->id, r->c.win, r->ns);
 	return TE_FAIL_NONE;
@@ -750,20 +772,10 @@ static enum te_fail collapse(struct te_run *r)
  */
 static bool in_place(struct te_obj *o, u64 win, unsigned long *copy)
 {
-	u64 first = win * TE_WIN_PAGES, i;
+	struct te_homes h = te_obj_homes(o);
 
 	lockdep_assert_held(&o->lock);
-	bitmap_zero(copy, TE_WIN_PAGES);
-	if (!o->home[win])
-		return false;
-	for (i = 0; i < TE_WIN_PAGES; i++) {
-		if (o->pfn[first + i] == o->home[win] + i)
-			continue;
-		if (!test_bit(first + i, o->away) || test_bit(first + i, o->home_bad))
-			return false;
-		__set_bit(i, copy);
-	}
-	return !bitmap_empty(copy, TE_WIN_PAGES);
+	return te_home_in_place(&h, win, copy);
 }
 
 /*
@@ -779,6 +791,7 @@ static enum te_fail collapse_window(struct te_obj *o, u64 win)
 	enum te_fail f;
 	u64 t0 = ktime_get_ns();
 
+	lockdep_assert(READ_ONCE(o->collapsing));
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return TE_FAIL_ALLOC;
@@ -786,6 +799,7 @@ static enum te_fail collapse_window(struct te_obj *o, u64 win)
 	r->first = win * TE_WIN_PAGES;
 	/* Stable while the object is claimed: detach waits for the daemon. */
 	r->kvm_wt = !!o->track;
+	r->bell = !!o->bell;
 	if (r->kvm_wt) {
 		mutex_lock(&o->lock);
 		o->track_lost = false;
@@ -824,6 +838,9 @@ static enum te_fail collapse_window(struct te_obj *o, u64 win)
 		atomic64_inc(&te_stats.windows_collapsed);
 		atomic64_inc(r->in_place ? &te_stats.windows_in_place :
 			     &te_stats.windows_fresh);
+		/* Each page once: its re-copies are in dirty_retries. */
+		atomic64_add(bitmap_weight(r->copy, TE_WIN_PAGES),
+			     &te_stats.collapsed_pages_copied);
 	}
 	mutex_unlock(&o->lock);
 	trace_thp_encvm_collapse_end(o->id, win, te_fail_names[f],

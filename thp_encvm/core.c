@@ -482,3 +482,197 @@ bool te_ring_done(const struct thp_encvm_copy_req *r, u32 seq)
 	return READ_ONCE(r->done) == seq;
 }
 EXPORT_SYMBOL_IF_KUNIT(te_ring_done);
+
+/*
+ * Home frames. Every frame an object holds is owned exactly once: by
+ * pfn[] (the page's current frame), or as the reserved home frame of a
+ * displaced page (its bit in @away, the frame at home + i). The
+ * functions below are every change of that bookkeeping; a frame they
+ * no longer own goes to @free.
+ */
+
+/**
+ * te_home_frame() - the home frame of page @i
+ * @h: the object's frames
+ * @i: the page
+ *
+ * Return: the pfn, or 0 if its window has no home block.
+ */
+u64 te_home_frame(const struct te_homes *h, u64 i)
+{
+	u64 home = h->home[i / TE_WIN_PAGES];
+
+	return home ? home + i % TE_WIN_PAGES : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(te_home_frame);
+
+/**
+ * te_home_displace() - page @i moves to frame @to
+ * @h: the object's frames
+ * @i: the page, in a window with a home block
+ * @to: its new frame
+ * @offline: its old frame was soft-offlined
+ *
+ * A page that leaves its home frame keeps it reserved (marked bad if
+ * @offline); a page already away frees the frame it leaves.
+ *
+ * Return: the frame to free, or 0.
+ */
+u64 te_home_displace(const struct te_homes *h, u64 i, u64 to, bool offline)
+{
+	u64 old = h->pfn[i];
+
+	h->pfn[i] = to;
+	if (old != te_home_frame(h, i))
+		return old;
+	__set_bit(i, h->away);
+	if (offline)
+		__set_bit(i, h->home_bad);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(te_home_displace);
+
+/**
+ * te_home_in_place() - can window @win collapse in place?
+ * @h: the object's frames
+ * @win: the window
+ * @copy: set to the pages to copy back (window relative)
+ *
+ * Return: true if every page is in its home frame but the displaced
+ * ones, set in @copy, whose home frames are usable, and there is one.
+ */
+bool te_home_in_place(const struct te_homes *h, u64 win, unsigned long *copy)
+{
+	u64 first = win * TE_WIN_PAGES, i;
+
+	bitmap_zero(copy, TE_WIN_PAGES);
+	if (!h->home[win])
+		return false;
+	for (i = 0; i < TE_WIN_PAGES; i++) {
+		if (h->pfn[first + i] == h->home[win] + i)
+			continue;
+		if (!test_bit(first + i, h->away) || test_bit(first + i, h->home_bad))
+			return false;
+		__set_bit(i, copy);
+	}
+	return find_first_bit(copy, TE_WIN_PAGES) < TE_WIN_PAGES;
+}
+EXPORT_SYMBOL_IF_KUNIT(te_home_in_place);
+
+/**
+ * te_home_switch() - page @i of a collapse switches to frame @to
+ * @h: the object's frames
+ * @i: the page
+ * @to: its frame in the collapse's block
+ * @in_place: the block is the window's home: the page is home again
+ *
+ * Into a fresh block, the page stays marked away: its home frame is
+ * still reserved, until te_home_finish() frees it, or for a later
+ * collapse if this one rolls back.
+ *
+ * Return: the frame it leaves, the caller's until the collapse ends.
+ */
+u64 te_home_switch(const struct te_homes *h, u64 i, u64 to, bool in_place)
+{
+	u64 old = h->pfn[i];
+
+	h->pfn[i] = to;
+	if (in_place) {
+		__clear_bit(i, h->away);
+		__clear_bit(i, h->home_bad);
+	}
+	return old;
+}
+EXPORT_SYMBOL_IF_KUNIT(te_home_switch);
+
+/**
+ * te_home_finish() - a collapse of window @win completed
+ * @h: the object's frames
+ * @win: the window
+ * @in_place: it collapsed into its home block
+ * @block: the block's first frame
+ * @copy: the pages copied (window relative), all switched
+ * @old: the frames they left (te_home_switch())
+ * @free: called for each frame no longer owned
+ * @arg: @free's argument
+ *
+ * The frames the copied pages left go. A fresh block is the window's
+ * home from now on: the old block's frames reserved for displaced
+ * pages go too.
+ */
+void te_home_finish(const struct te_homes *h, u64 win, bool in_place, u64 block,
+		    const unsigned long *copy, const u64 *old,
+		    void (*free)(u64 pfn, void *arg), void *arg)
+{
+	u64 first = win * TE_WIN_PAGES;
+	unsigned int i;
+
+	for (i = 0; i < TE_WIN_PAGES; i++)
+		if (test_bit(i, copy))
+			free(old[i], arg);
+	if (in_place)
+		return;
+	for (i = 0; i < TE_WIN_PAGES; i++) {
+		if (test_bit(first + i, h->away))
+			free(h->home[win] + i, arg);
+		__clear_bit(first + i, h->away);
+		__clear_bit(first + i, h->home_bad);
+	}
+	h->home[win] = block;
+}
+EXPORT_SYMBOL_IF_KUNIT(te_home_finish);
+
+/**
+ * te_home_rollback() - a collapse of window @win rolled back
+ * @h: the object's frames
+ * @in_place: it collapsed into its home block
+ * @block: the block's first frame, or 0 if it had none yet
+ * @copy: the pages to copy (window relative)
+ * @switched: those switched (te_home_switch())
+ * @old: the frames they left
+ * @free: called for each frame no longer owned
+ * @arg: @free's argument
+ *
+ * A switched page keeps its new frame, and the frame it left goes. The
+ * new frame of a page not switched goes, unless it is the page's
+ * reserved home frame.
+ */
+void te_home_rollback(const struct te_homes *h, bool in_place, u64 block,
+		      const unsigned long *copy, const unsigned long *switched,
+		      const u64 *old, void (*free)(u64 pfn, void *arg), void *arg)
+{
+	unsigned int i;
+
+	if (!block)
+		return;
+	for (i = 0; i < TE_WIN_PAGES; i++) {
+		if (!test_bit(i, copy))
+			continue;
+		if (test_bit(i, switched))
+			free(old[i], arg);
+		else if (!in_place)
+			free(block + i, arg);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(te_home_rollback);
+
+/**
+ * te_home_release() - an object goes: every frame it owns
+ * @h: the object's frames
+ * @nr_pages: its pages
+ * @free: called for each frame
+ * @arg: @free's argument
+ */
+void te_home_release(const struct te_homes *h, u64 nr_pages,
+		     void (*free)(u64 pfn, void *arg), void *arg)
+{
+	u64 i;
+
+	for (i = 0; i < nr_pages; i++) {
+		if (h->pfn[i])
+			free(h->pfn[i], arg);
+		if (test_bit(i, h->away))
+			free(te_home_frame(h, i), arg);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(te_home_release);

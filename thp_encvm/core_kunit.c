@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests for the thp_encvm core: layout checks, window selection,
- * the copy state machine's retry and abort rules, and the guest-physical
- * map of an object that several memslots map.
+ * the copy state machine's retry and abort rules, the guest-physical
+ * map of an object that several memslots map, and the home frames of
+ * displaced pages across fresh-block collapses and rollbacks.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -264,6 +265,98 @@ static void gpa_map(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, te_gmap_add(&m, i, 1, 0x1000 + 2 * i), -E2BIG);
 }
 
+/* Frames freed: how many, and their sum (which frames, near enough). */
+struct freed {
+	unsigned int n;
+	u64 sum;
+};
+
+static void count_free(u64 pfn, void *arg)
+{
+	struct freed *f = arg;
+
+	f->n++;
+	f->sum += pfn;
+}
+
+/*
+ * One window in its home block: a soft-offlined page and a converted
+ * one make it go fresh. A fresh collapse rolled back after 10 switches
+ * frees the frames those left and the block's other 502, and keeps both
+ * home frames reserved; a completed one frees the 512 frames left and
+ * both home frames. Then the object frees what it holds.
+ */
+static void home_frames(struct kunit *test)
+{
+	const u64 home = 0x100000, blk = 0x200000, blk2 = 0x300000;
+	DECLARE_BITMAP(away, TE_WIN_PAGES);
+	DECLARE_BITMAP(bad, TE_WIN_PAGES);
+	DECLARE_BITMAP(copy, TE_WIN_PAGES);
+	DECLARE_BITMAP(sw, TE_WIN_PAGES);
+	u64 *pfn, *old, hw = home, i, sum;
+	struct te_homes h;
+	struct freed f = { 0 };
+
+	pfn = kunit_kcalloc(test, TE_WIN_PAGES, sizeof(u64), GFP_KERNEL);
+	old = kunit_kcalloc(test, TE_WIN_PAGES, sizeof(u64), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pfn);
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	h = (struct te_homes){ pfn, &hw, away, bad };
+	bitmap_zero(away, TE_WIN_PAGES);
+	bitmap_zero(bad, TE_WIN_PAGES);
+	for (i = 0; i < TE_WIN_PAGES; i++)
+		pfn[i] = home + i;
+	KUNIT_EXPECT_EQ(test, te_home_displace(&h, 3, 5, false), 0ULL);
+	KUNIT_EXPECT_EQ(test, te_home_displace(&h, 4, 6, true), 0ULL);
+	/* Displaced again: the frame it leaves goes, home stays reserved. */
+	KUNIT_EXPECT_EQ(test, te_home_displace(&h, 3, 7, false), 5ULL);
+	KUNIT_EXPECT_FALSE(test, te_home_in_place(&h, 0, copy));
+
+	/* Fresh, rolled back after pages 0-9 switched. */
+	bitmap_fill(copy, TE_WIN_PAGES);
+	bitmap_zero(sw, TE_WIN_PAGES);
+	for (i = 0; i < 10; i++) {
+		old[i] = te_home_switch(&h, i, blk + i, false);
+		__set_bit(i, sw);
+	}
+	te_home_rollback(&h, false, blk, copy, sw, old, count_free, &f);
+	for (sum = 0, i = 0; i < 10; i++)
+		sum += old[i];
+	for (i = 10; i < TE_WIN_PAGES; i++)
+		sum += blk + i;
+	KUNIT_EXPECT_EQ(test, f.n, 512U);
+	KUNIT_EXPECT_EQ(test, f.sum, sum);
+	KUNIT_EXPECT_EQ(test, bitmap_weight(away, TE_WIN_PAGES), 2U);
+	KUNIT_EXPECT_EQ(test, pfn[3], blk + 3);
+
+	/* Fresh again, completed: the old home block goes whole. */
+	f = (struct freed){ 0 };
+	for (sum = 0, i = 0; i < TE_WIN_PAGES; i++) {
+		old[i] = te_home_switch(&h, i, blk2 + i, false);
+		sum += old[i];
+	}
+	KUNIT_EXPECT_EQ(test, bitmap_weight(away, TE_WIN_PAGES), 2U);
+	te_home_finish(&h, 0, false, blk2, copy, old, count_free, &f);
+	KUNIT_EXPECT_EQ(test, f.n, 514U);
+	KUNIT_EXPECT_EQ(test, f.sum, sum + home + 3 + home + 4);
+	KUNIT_EXPECT_EQ(test, bitmap_weight(away, TE_WIN_PAGES), 0U);
+	KUNIT_EXPECT_EQ(test, bitmap_weight(bad, TE_WIN_PAGES), 0U);
+	KUNIT_EXPECT_EQ(test, hw, blk2);
+
+	/* In place now: a page displaced comes home; nothing else goes. */
+	KUNIT_EXPECT_EQ(test, te_home_displace(&h, 9, 8, false), 0ULL);
+	KUNIT_EXPECT_TRUE(test, te_home_in_place(&h, 0, copy));
+	KUNIT_EXPECT_EQ(test, bitmap_weight(copy, TE_WIN_PAGES), 1U);
+	f = (struct freed){ 0 };
+	old[9] = te_home_switch(&h, 9, blk2 + 9, true);
+	te_home_finish(&h, 0, true, blk2, copy, old, count_free, &f);
+	KUNIT_EXPECT_EQ(test, f.n, 1U);
+	KUNIT_EXPECT_EQ(test, f.sum, 8ULL);
+	f = (struct freed){ 0 };
+	te_home_release(&h, TE_WIN_PAGES, count_free, &f);
+	KUNIT_EXPECT_EQ(test, f.n, 512U);
+}
+
 static struct kunit_case te_core_cases[] = {
 	KUNIT_CASE(layout_checks),
 	KUNIT_CASE(encrypted_layout_checks),
@@ -271,6 +364,7 @@ static struct kunit_case te_core_cases[] = {
 	KUNIT_CASE(copy_state_machine),
 	KUNIT_CASE(clean_copy_completes),
 	KUNIT_CASE(gpa_map),
+	KUNIT_CASE(home_frames),
 	{}
 };
 

@@ -30,6 +30,7 @@
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/pfn_t.h>
+#include <linux/poll.h>
 #include <linux/pseudo_fs.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -55,15 +56,6 @@ struct te_obj *te_obj_from_file(struct file *file)
 	return file->f_op == &te_obj_fops ? file->private_data : NULL;
 }
 
-/**
- * te_obj_zap() - drop every user mapping of some pages of an object
- * @o: the object, attached (so its inode is there)
- * @first: first page
- * @n: number of pages
- *
- * Mappings through every file of the object go; KVM follows through
- * its mmu notifier.
- */
 /**
  * te_host_page() - the module's access to a page of an object
  * @o: the object
@@ -95,25 +87,47 @@ void *te_host_fresh(struct page *page)
 	return page_address(page);
 }
 
+/**
+ * te_obj_zap() - drop every user mapping of some pages of an object
+ * @o: the object, attached (so its inode is there)
+ * @first: first page
+ * @n: number of pages
+ *
+ * Mappings through every file of the object go; KVM follows through
+ * its mmu notifier.
+ */
 void te_obj_zap(struct te_obj *o, u64 first, u64 n)
 {
 	unmap_mapping_range(o->mapping, (loff_t)first << PAGE_SHIFT,
 			    (loff_t)n << PAGE_SHIFT, 1);
 }
 
+/**
+ * te_frame_free() - free a frame of an object's
+ * @pfn: the frame, an order-0 page that no mapping refers to any more
+ * @unused: for te_home_finish() and friends
+ *
+ * Every frame an object allocates is counted in te_stats.frames (the
+ * debugfs "frames"), and freed here.
+ */
+void te_frame_free(u64 pfn, void *unused)
+{
+	__free_page(pfn_to_page(pfn));
+	atomic64_dec(&te_stats.frames);
+}
+
 static void te_obj_free(struct kref *ref)
 {
 	struct te_obj *o = container_of(ref, struct te_obj, ref);
-	u64 i;
+	struct te_homes h = te_obj_homes(o);
 
-	/* No mapping is left: VMAs hold the file, and the file is gone. */
-	for (i = 0; o->pfn && i < o->l.nr_pages; i++) {
-		if (o->pfn[i])
-			__free_page(pfn_to_page(o->pfn[i]));
-		/* A displaced page's reserved home frame */
-		if (o->away && test_bit(i, o->away))
-			__free_page(pfn_to_page(te_home_pfn(o, i)));
-	}
+	/*
+	 * No mapping is left: VMAs hold the file, and the file is gone.
+	 * The pages, and the reserved home frames of displaced ones; no
+	 * frame was allocated unless every array was.
+	 */
+	if (o->pfn && o->home && o->away && o->home_bad)
+		te_home_release(&h, o->l.nr_pages, te_frame_free, NULL);
 	kvfree(o->pfn);
 	kvfree(o->home);
 	bitmap_free(o->away);
@@ -167,6 +181,7 @@ static int te_obj_populate(struct te_obj *o, bool scatter)
 		if (!blk)
 			continue;
 		split_page(blk, PMD_ORDER);
+		atomic64_add(TE_WIN_PAGES, &te_stats.frames);
 		o->home[w] = page_to_pfn(blk);
 		for (j = 0; j < TE_WIN_PAGES; j++)
 			o->pfn[w * TE_WIN_PAGES + j] = o->home[w] + j;
@@ -181,6 +196,7 @@ static int te_obj_populate(struct te_obj *o, bool scatter)
 					__GFP_NOWARN, 0);
 		if (!page)
 			return -ENOMEM;
+		atomic64_inc(&te_stats.frames);
 		o->pfn[i] = page_to_pfn(page);
 		cond_resched();
 	}
@@ -300,9 +316,91 @@ put:
 struct te_attachment {
 	struct kvm *kvm;
 	struct eventfd_ctx *notify;
+	struct te_bell *bell;
 	struct mm_struct *mm;
 	struct te_track *track;
 };
+
+/**
+ * struct te_bell - the guest's completion doorbell, an eventfd
+ * @wait: our entry on the eventfd's wait queue
+ * @pt: how vfs_poll() hands us that queue
+ * @ctx: the eventfd (a reference)
+ * @o: the object whose daemon it wakes; the attachment that holds the
+ *     doorbell holds a reference to it
+ */
+struct te_bell {
+	wait_queue_entry_t wait;
+	poll_table pt;
+	struct eventfd_ctx *ctx;
+	struct te_obj *o;
+};
+
+/*
+ * An eventfd_signal(), from KVM's ioeventfd when the guest rings: called
+ * with the eventfd's wait-queue lock held, as KVM's irqfd_wakeup() is.
+ */
+static int te_bell_wakeup(wait_queue_entry_t *wait, unsigned int mode,
+			  int sync, void *key)
+{
+	struct te_bell *b = container_of(wait, struct te_bell, wait);
+	u64 cnt;
+
+	if (!(key_to_poll(key) & EPOLLIN))
+		return 0;
+	eventfd_ctx_do_read(b->ctx, &cnt);
+	te_daemon_ring(b->o);
+	return 0;
+}
+
+static void te_bell_queue(struct file *file, wait_queue_head_t *wqh,
+			  poll_table *pt)
+{
+	struct te_bell *b = container_of(pt, struct te_bell, pt);
+
+	add_wait_queue(wqh, &b->wait);
+}
+
+/* Wait on eventfd @fd for @o's daemon, as KVM's irqfd does. */
+static struct te_bell *te_bell_get(struct te_obj *o, int fd)
+{
+	struct fd f = fdget(fd);
+	struct te_bell *b;
+	int ret;
+
+	if (!fd_file(f))
+		return ERR_PTR(-EBADF);
+	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+	if (!b) {
+		fdput(f);
+		return ERR_PTR(-ENOMEM);
+	}
+	b->ctx = eventfd_ctx_fileget(fd_file(f));
+	if (IS_ERR(b->ctx)) {
+		ret = PTR_ERR(b->ctx);
+		fdput(f);
+		kfree(b);
+		return ERR_PTR(ret);
+	}
+	b->o = o;
+	init_waitqueue_func_entry(&b->wait, te_bell_wakeup);
+	init_poll_funcptr(&b->pt, te_bell_queue);
+	vfs_poll(fd_file(f), &b->pt);
+	fdput(f);
+	return b;
+}
+
+/* Off the eventfd's queue: no wakeup runs after this returns. */
+static void te_bell_put(struct te_bell *b)
+{
+	u64 cnt;
+
+	if (!b)
+		return;
+	eventfd_ctx_remove_wait_queue(b->ctx, &b->wait, &cnt);
+	eventfd_ctx_put(b->ctx);
+	kfree(b);
+}
 
 /*
  * The attachment, and with it the reference the attachment holds on the
@@ -312,7 +410,7 @@ struct te_attachment {
  */
 static struct te_attachment te_obj_take(struct te_obj *o)
 {
-	struct te_attachment a = { o->kvm, o->notify, o->mm, o->track };
+	struct te_attachment a = { o->kvm, o->notify, o->bell, o->mm, o->track };
 
 	lockdep_assert_held(&o->lock);
 	mutex_lock(&te_objs_lock);
@@ -320,6 +418,7 @@ static struct te_attachment te_obj_take(struct te_obj *o)
 	mutex_unlock(&te_objs_lock);
 	o->kvm = NULL;
 	o->notify = NULL;
+	o->bell = NULL;
 	o->mm = NULL;
 	o->track = NULL;
 	return a;
@@ -330,6 +429,7 @@ static void te_attachment_put(struct te_attachment *a)
 {
 	if (a->notify)
 		eventfd_ctx_put(a->notify);
+	te_bell_put(a->bell);
 	if (a->track)
 		te_track_unregister(a->kvm, a->track);
 	if (a->kvm)
@@ -505,12 +605,16 @@ static int te_obj_slot_map(struct te_obj *o, struct kvm *kvm, u64 gpa,
  *
  * With THP_ENCVM_ATTACH_KVM_WRITE_TRACK, the guest's writes to pages
  * being copied are tracked by KVM (track.c) rather than through the
- * host mapping.
+ * host mapping. With THP_ENCVM_ATTACH_DOORBELL, the daemon waits on
+ * the eventfd @a->doorbell while requests are out.
  *
  * Return: 0; -EBADF for a bad fd; -EINVAL for a fd that is not a KVM
- * VM, a misaligned or overflowing @a->gpa, unknown flags or non-zero
- * reserved fields; -EOPNOTSUPP for KVM write tracking on a kernel
- * without it; -EBUSY if attached already; -ENOENT if the memslots do
+ * VM, a doorbell that is not an eventfd, a misaligned or overflowing
+ * @a->gpa, an object mapped at a host address that is not 2 MiB
+ * aligned, an eventfd below -1, unknown flags, a doorbell without its
+ * flag or non-zero reserved fields; -EOPNOTSUPP for KVM write tracking
+ * on a kernel without it; -EBUSY if attached already, or being
+ * attached; -ENOENT if the memslots do
  * not map page 0 at @a->gpa, map a page twice, leave part of the shared
  * range or of the staging window unmapped or split, map something else
  * than the object in its range, or the VMM has exited; -E2BIG
@@ -520,16 +624,19 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 {
 	u64 size = o->l.nr_pages << PAGE_SHIFT;
 	struct eventfd_ctx *ev = NULL;
+	struct te_bell *bell = NULL;
 	struct te_track *track = NULL;
 	struct thp_encvm_ring *ring;
 	struct te_gmap m;
 	struct kvm *kvm;
 	unsigned long hva;
 	struct fd f;
+	bool mine;
 	int ret;
 
 	if (a->flags & ~THP_ENCVM_ATTACH_FLAGS || memchr_inv(a->reserved, 0, sizeof(a->reserved)) ||
-	    a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) || a->gpa + size < a->gpa)
+	    (!(a->flags & THP_ENCVM_ATTACH_DOORBELL) && a->doorbell) ||
+	    a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) || a->gpa + size < a->gpa || a->eventfd < -1)
 		return -EINVAL;
 	if (a->flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK &&
 	    !IS_ENABLED(CONFIG_KVM_EXTERNAL_WRITE_TRACKING))
@@ -553,21 +660,43 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 			return PTR_ERR(ev);
 		}
 	}
-	ret = te_obj_slot_map(o, kvm, a->gpa, &m, &hva);
+	if (a->flags & THP_ENCVM_ATTACH_DOORBELL) {
+		bell = te_bell_get(o, a->doorbell);
+		if (IS_ERR(bell)) {
+			if (ev)
+				eventfd_ctx_put(ev);
+			kvm_put_kvm(kvm);
+			return PTR_ERR(bell);
+		}
+	}
+	/*
+	 * One attach at a time, decided before anything is registered: a
+	 * loser's page-track notifier would act on the object (and on the
+	 * write tracking of the current attachment's collapse).
+	 */
+	mutex_lock(&o->lock);
+	mine = !o->kvm && !o->attaching;
+	if (mine)
+		o->attaching = true;
+	mutex_unlock(&o->lock);
+	ret = mine ? te_obj_slot_map(o, kvm, a->gpa, &m, &hva) : -EBUSY;
+	/*
+	 * Mapped off a 2 MiB boundary, no window could ever be mapped huge
+	 * by KVM: each collapse would cost a guest copy for nothing.
+	 */
+	if (!ret && hva & (THP_ENCVM_WINDOW_SIZE - 1))
+		ret = -EINVAL;
 	/* Registered before the lock: KVM's notifiers take it. */
 	if (!ret && a->flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK) {
 		track = te_track_register(o, kvm, &m);
 		ret = PTR_ERR_OR_ZERO(track);
-		if (ret)
-			track = NULL;
 	}
 	mutex_lock(&o->lock);
-	if (!ret && o->kvm)
-		ret = -EBUSY;
+	if (mine)
+		o->attaching = false;
 	if (ret) {
 		mutex_unlock(&o->lock);
-		if (track)
-			te_track_unregister(kvm, track);
+		te_bell_put(bell);
 		if (ev)
 			eventfd_ctx_put(ev);
 		kvm_put_kvm(kvm);
@@ -575,6 +704,7 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	}
 	o->kvm = kvm;
 	o->notify = ev;
+	o->bell = bell;
 	o->track = track;
 	o->track_lost = false;
 	o->gpa = a->gpa;
@@ -705,12 +835,6 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
 	return ret;
 }
 
-/* The home frame of page @i: its place in its window's 2 MiB block. */
-u64 te_home_pfn(struct te_obj *o, u64 i)
-{
-	return o->home[i / TE_WIN_PAGES] + i % TE_WIN_PAGES;
-}
-
 /**
  * te_obj_displace() - move one page out of its 2 MiB block
  * @o: the object
@@ -730,6 +854,7 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 {
 	bool migrate = d->event == THP_ENCVM_DISPLACE_MIGRATE;
 	u64 i = d->offset >> PAGE_SHIFT, old, to_free = 0;
+	struct te_homes h = te_obj_homes(o);
 	int node = migrate ? d->node : o->node, ret = 0;
 	struct mem_cgroup *memcg;
 	struct page *np;
@@ -746,6 +871,7 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 	set_active_memcg(memcg);
 	if (!np)
 		return -ENOMEM;
+	atomic64_inc(&te_stats.frames);
 	mutex_lock(&o->lock);
 	if (READ_ONCE(o->collapsing)) {
 		ret = -EBUSY;
@@ -756,23 +882,18 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 	te_obj_zap(o, i, 1);
 	old = o->pfn[i];
 	te_fw_move(o, page_to_pfn(np), old);
-	o->pfn[i] = page_to_pfn(np);
+	/* A home frame stays reserved; another frame goes. */
+	to_free = te_home_displace(&h, i, page_to_pfn(np),
+				   d->event == THP_ENCVM_DISPLACE_SOFT_OFFLINE);
 	te_fw_tweaks_update(o, i, 1);
 	te_fw_tweaks_end(o);
 	np = NULL;
-	if (old == te_home_pfn(o, i)) {
-		__set_bit(i, o->away);
-		if (d->event == THP_ENCVM_DISPLACE_SOFT_OFFLINE)
-			__set_bit(i, o->home_bad);
-	} else {
-		to_free = old;
-	}
 out:
 	mutex_unlock(&o->lock);
 	if (np)
-		__free_page(np);
+		te_frame_free(page_to_pfn(np), NULL);
 	if (to_free)
-		__free_page(pfn_to_page(to_free));
+		te_frame_free(to_free, NULL);
 	return ret;
 }
 
@@ -911,7 +1032,8 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 	}
 	info->collapses = o->collapses;
 	info->aborts = o->aborts;
-	info->attach_flags = o->track ? THP_ENCVM_ATTACH_KVM_WRITE_TRACK : 0;
+	info->attach_flags = (o->track ? THP_ENCVM_ATTACH_KVM_WRITE_TRACK : 0) |
+			     (o->bell ? THP_ENCVM_ATTACH_DOORBELL : 0);
 	info->displaced = bitmap_weight(o->away, o->l.nr_pages);
 	info->remap_pending = o->remap_pending;
 	info->enc_state = (o->enc ? THP_ENCVM_ENC_ENCRYPTED : 0) |
@@ -949,6 +1071,7 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 	pgoff_t i = vmf->pgoff;
 	pgprot_t prot;
 	vm_fault_t ret;
+	bool secret;
 
 	if (i >= o->l.nr_pages)
 		return VM_FAULT_SIGBUS;
@@ -956,10 +1079,14 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 	/*
 	 * The launch-secret page is for the guest while it holds a key:
 	 * KVM's faults on it (not FAULT_FLAG_USER) map it, the VMM's own
-	 * do not.
+	 * do not. Only the firmware writes it: it is mapped read-only,
+	 * and ->pfn_mkwrite refuses every write, KVM's and the VMM's.
+	 * (KVM's fault maps it in the VMM's page table, where the VMM
+	 * can read it then; so can the VMM's kernel-mode accesses, such
+	 * as write(2) from it: see the uapi header.)
 	 */
-	if (i == o->l.secret_page && te_fw_loaded(o->enc) &&
-	    vmf->flags & FAULT_FLAG_USER) {
+	secret = i == o->l.secret_page && te_fw_loaded(o->enc);
+	if (secret && vmf->flags & FAULT_FLAG_USER) {
 		mutex_unlock(&o->lock);
 		return VM_FAULT_SIGBUS;
 	}
@@ -968,7 +1095,7 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 		o->staging_ptes = true;
 		o->staging_mapped = true;
 	}
-	if (test_bit(i, o->wp)) {
+	if (test_bit(i, o->wp) || secret) {
 		/* Read-only: a write comes back through ->pfn_mkwrite. */
 		prot = vma->vm_page_prot;
 	} else {
@@ -999,6 +1126,8 @@ static vm_fault_t te_pfn_mkwrite(struct vm_fault *vmf)
 	mutex_lock(&o->lock);
 	if (pte_pfn(vmf->orig_pte) != o->pfn[i])
 		ret = VM_FAULT_NOPAGE;	/* switched under us: refault */
+	else if (i == o->l.secret_page && te_fw_loaded(o->enc))
+		ret = VM_FAULT_SIGBUS;	/* only the firmware writes it */
 	else if (test_bit(i, o->wp))
 		__set_bit(i, o->dirty);
 	mutex_unlock(&o->lock);
@@ -1020,8 +1149,8 @@ static vm_fault_t te_huge_fault(struct vm_fault *vmf, unsigned int order)
 	first = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	if (first % TE_WIN_PAGES || first >= o->l.nr_pages)
 		return VM_FAULT_FALLBACK;
-	if (o->enc && o->l.secret_page - first < TE_WIN_PAGES &&
-	    vmf->flags & FAULT_FLAG_USER)
+	/* The secret page's window: its page is mapped alone, read-only. */
+	if (o->enc && o->l.secret_page - first < TE_WIN_PAGES)
 		return VM_FAULT_FALLBACK;
 	mutex_lock(&o->lock);
 	if (te_pfns_huge(o->pfn + first) &&

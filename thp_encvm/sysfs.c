@@ -49,6 +49,9 @@ COUNTER(pages_copied, &te_stats.pages_copied);
 COUNTER(dirty_retries, &te_stats.dirty_retries);
 COUNTER(windows_in_place, &te_stats.windows_in_place);
 COUNTER(windows_fresh, &te_stats.windows_fresh);
+COUNTER(collapsed_pages_copied, &te_stats.collapsed_pages_copied);
+COUNTER(completions_doorbell, &te_stats.completions_doorbell);
+COUNTER(completions_looked, &te_stats.completions_looked);
 COUNTER(alloc, &te_stats.failed[TE_FAIL_ALLOC]);
 COUNTER(timeout, &te_stats.failed[TE_FAIL_TIMEOUT]);
 COUNTER(retries, &te_stats.failed[TE_FAIL_RETRIES]);
@@ -69,6 +72,14 @@ static ssize_t objects_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 static struct kobj_attribute objects_attr = __ATTR_RO(objects);
+
+/* debugfs frames: every frame the objects hold (te_frame_free()). */
+static int te_frames_get(void *data, u64 *val)
+{
+	*val = atomic64_read(&te_stats.frames);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(te_frames_fops, te_frames_get, NULL, "%llu\n");
 
 /**
  * te_sysfs_full_scan() - a full scan completed
@@ -97,6 +108,9 @@ static struct attribute *te_attrs[] = {
 	&dirty_retries_counter.attr.attr,
 	&windows_in_place_counter.attr.attr,
 	&windows_fresh_counter.attr.attr,
+	&collapsed_pages_copied_counter.attr.attr,
+	&completions_doorbell_counter.attr.attr,
+	&completions_looked_counter.attr.attr,
 	&objects_attr.attr,
 	NULL,
 };
@@ -154,6 +168,8 @@ int te_sysfs_init(void)
 	debugfs_create_bool("hold_complete", 0600, te_debugfs, &te_hold_complete);
 	debugfs_create_u32("complete_held", 0400, te_debugfs, &te_complete_held);
 	debugfs_create_u32("fault_unmap", 0600, te_debugfs, &te_fault_unmap);
+	debugfs_create_file_unsafe("frames", 0400, te_debugfs, NULL, &te_frames_fops);
+	debugfs_create_u32("look_us", 0600, te_debugfs, &te_look_us);
 	return 0;
 remove:
 	sysfs_remove_group(te_kobj, &te_group);

@@ -163,4 +163,32 @@ int te_gmap_finish(struct te_gmap *m, u64 nr_pages, u64 gfn0);
 /* Ring slot validation: what the guest wrote is only ever compared. */
 bool te_ring_done(const struct thp_encvm_copy_req *r, u32 seq);
 
+/**
+ * struct te_homes - an object's frames, as the home bookkeeping sees them
+ * @pfn: the current frame of every page
+ * @home: per window, the first frame of the 2 MiB block it was
+ *	  allocated as (its home), or 0
+ * @away: pages displaced from their home frame, which stays reserved
+ * @home_bad: of those, pages whose home frame was soft-offlined
+ */
+struct te_homes {
+	u64 *pfn;
+	u64 *home;
+	unsigned long *away;
+	unsigned long *home_bad;
+};
+
+u64 te_home_frame(const struct te_homes *h, u64 i);
+u64 te_home_displace(const struct te_homes *h, u64 i, u64 to, bool offline);
+bool te_home_in_place(const struct te_homes *h, u64 win, unsigned long *copy);
+u64 te_home_switch(const struct te_homes *h, u64 i, u64 to, bool in_place);
+void te_home_finish(const struct te_homes *h, u64 win, bool in_place, u64 block,
+		    const unsigned long *copy, const u64 *old,
+		    void (*free)(u64 pfn, void *arg), void *arg);
+void te_home_rollback(const struct te_homes *h, bool in_place, u64 block,
+		      const unsigned long *copy, const unsigned long *switched,
+		      const u64 *old, void (*free)(u64 pfn, void *arg), void *arg);
+void te_home_release(const struct te_homes *h, u64 nr_pages,
+		     void (*free)(u64 pfn, void *arg), void *arg);
+
 #endif /* _THP_ENCVM_CORE_H */

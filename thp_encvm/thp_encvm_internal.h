@@ -20,6 +20,7 @@ struct eventfd_ctx;
 struct mem_cgroup;
 struct te_track;
 struct te_enc;
+struct te_bell;
 
 /**
  * struct te_obj - one guest-memory object
@@ -49,7 +50,12 @@ struct te_enc;
  *		    or copying entries that faults made, so it is set
  *		    whenever one exists
  * @kvm: the VM, while attached (a reference)
+ * @attaching: an attach is under way (te_obj_attach()); another one
+ *	       fails with -EBUSY before it registers anything
  * @notify: eventfd to signal on new requests, or NULL
+ * @bell: the guest's completion doorbell (THP_ENCVM_ATTACH_DOORBELL),
+ *	  or NULL
+ * @rung: the doorbell rang since the daemon last looked at the ring
  * @track: KVM page-track registration, while attached with
  *	   THP_ENCVM_ATTACH_KVM_WRITE_TRACK, or NULL
  * @track_lost: KVM dropped some of @ktrack (memslot deleted), or the
@@ -101,7 +107,10 @@ struct te_obj {
 	bool staging_ptes;
 	bool staging_mapped;
 	struct kvm *kvm;
+	bool attaching;
 	struct eventfd_ctx *notify;
+	struct te_bell *bell;
+	unsigned int rung;
 	struct te_track *track;
 	bool track_lost;
 	u64 gpa;
@@ -150,10 +159,20 @@ struct te_stats {
 	atomic64_t dirty_retries;
 	atomic64_t windows_in_place;
 	atomic64_t windows_fresh;
+	atomic64_t collapsed_pages_copied;
+	atomic64_t completions_doorbell;
+	atomic64_t completions_looked;
 	atomic64_t failed[TE_FAIL_NR];
 	atomic_t objects;
+	atomic64_t frames;
 };
 extern struct te_stats te_stats;
+
+/* The home bookkeeping's view of @o (core.c); @o->lock protects it. */
+static inline struct te_homes te_obj_homes(struct te_obj *o)
+{
+	return (struct te_homes){ o->pfn, o->home, o->away, o->home_bad };
+}
 
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 extern struct fault_attr te_fail_alloc;
@@ -182,6 +201,12 @@ extern bool te_host_copy;
  */
 extern bool te_hold_complete;
 extern u32 te_complete_held;
+/*
+ * debugfs look_us: without a doorbell, the daemon looks at the ring
+ * every @te_look_us to 2 * @te_look_us microseconds while requests are
+ * out (default 200).
+ */
+extern u32 te_look_us;
 
 /* obj.c */
 int te_obj_create(const struct thp_encvm_create *c);
@@ -192,7 +217,7 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info);
 int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x);
 int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d);
 int te_obj_remap(struct te_obj *o);
-u64 te_home_pfn(struct te_obj *o, u64 i);
+void te_frame_free(u64 pfn, void *unused);
 struct te_obj *te_obj_from_file(struct file *file);
 void te_obj_zap(struct te_obj *o, u64 first, u64 n);
 int te_obj_gmap(struct te_obj *o, struct kvm *kvm, u64 gpa,
@@ -254,6 +279,7 @@ static inline bool te_track_kvm_writes(struct te_obj *o, u64 first, u64 n)
 extern struct list_head te_objs;
 extern struct mutex te_objs_lock;
 void te_daemon_kick(void);
+void te_daemon_ring(struct te_obj *o);
 void te_daemon_quiesce(void);
 int te_daemon_start(void);
 void te_daemon_stop(void);

@@ -198,7 +198,10 @@ struct te_track *te_track_register(struct te_obj *o, struct kvm *kvm,
  * @t: the registration
  *
  * Called without the object's lock: this waits for the notifiers that
- * are running, and they take it. No gfn may be tracked any more.
+ * are running, and they take it. Only a detach unregisters (an attach
+ * that loses never registered: te_obj_attach()), after the daemon's
+ * collapse rolled back or completed, which released every gfn it had
+ * tracked: none may be tracked any more.
  */
 void te_track_unregister(struct kvm *kvm, struct te_track *t)
 {
@@ -240,6 +243,7 @@ int te_track_page(struct te_obj *o, u64 page)
 {
 	int ret;
 
+	lockdep_assert_held(&o->lock);
 	if (test_bit(page, o->ktrack))
 		return 0;
 	ret = te_track_gfn(o, page, true);

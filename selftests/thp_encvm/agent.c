@@ -145,6 +145,19 @@ void start(void)
 		avx_setup();
 	if (ctl->notify == NOTIFY_IRQ)
 		irq_setup();
+	/* The launch image, through the accessors: before anything else. */
+	for (p = LAUNCH_PAGE; ctl->launch && p < LAUNCH_PAGE + LAUNCH_PAGES; p++) {
+		unsigned int *w = page_ptr(p), bad = 0;
+
+		if (enc) {
+			enc_read(p, plain);
+			w = plain;
+		}
+		for (k = 0; k < WORDS; k++)
+			bad += w[k] != agent_word(p, k, 0);
+		ctl->launch_bad += bad;
+		ctl->launch_ok += !bad;
+	}
 	for (p = 0; p < NPAGES; p++) {
 		if (!private(p))
 			continue;
@@ -166,6 +179,11 @@ void start(void)
 
 			serve(ctl, ring);
 			ctl->copy_tsc += rdtsc() - t0;
+			/* Done with what was posted: tell the host. */
+			if (ctl->doorbell && !ring_busy(ctl, ring)) {
+				ctl->rings++;
+				port_out(PORT_DOORBELL, 1);
+			}
 			continue;
 		}
 		if (ctl->notify == NOTIFY_IRQ && poll_ring(ctl, ring))

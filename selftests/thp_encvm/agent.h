@@ -41,10 +41,19 @@
 #define GAP_PAGE	(3 * 512 + 256)
 #define GAP_PAGES	16
 
+/*
+ * ctl.launch: the VMM's launch image, private pages [LAUNCH_PAGE,
+ * LAUNCH_PAGE + LAUNCH_PAGES) at version 0 (agent_word(p, k, 0)),
+ * written before ATTACH, as SEV's LAUNCH_UPDATE_DATA measures it in.
+ */
+#define LAUNCH_PAGE	(512 + 40)
+#define LAUNCH_PAGES	4
+
 #define PORT_FILLED	0x10
 #define PORT_VERIFIED	0x11
 #define PORT_PIO	0x12		/* rep outsb / rep insb (ctl.pio) */
 #define PORT_EXC	0x13		/* an exception: ctl.exc, then HLT */
+#define PORT_DOORBELL	0x14		/* requests completed (ctl.doorbell) */
 
 /* Byte @i the VMM hands the guest's rep insb, and writes after it. */
 static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
@@ -138,6 +147,14 @@ static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
  * @gap_first: VMM: with @gap_pages, the first object page no memslot
  *	       maps; the agent neither fills nor verifies those
  * @gap_pages: VMM: how many (0: none)
+ * @launch: VMM: the object holds the launch image (LAUNCH_PAGE), which
+ *	    the agent reads, decrypted if encrypted, before it fills
+ * @launch_ok: agent: launch pages that read as the image, word for word
+ * @launch_bad: agent: words of launch pages that did not
+ * @doorbell: VMM: after completing requests, with no more in the ring,
+ *	      write PORT_DOORBELL (the VMM's ioeventfd for the module's
+ *	      THP_ENCVM_ATTACH_DOORBELL)
+ * @rings: agent: doorbell writes
  */
 struct agent_ctl {
 	unsigned int mode;
@@ -180,6 +197,11 @@ struct agent_ctl {
 	unsigned int hot_shift;
 	unsigned int gap_first;
 	unsigned int gap_pages;
+	unsigned int launch;
+	unsigned int launch_ok;
+	unsigned int launch_bad;
+	unsigned int doorbell;
+	unsigned int rings;
 };
 
 /* Guest-physical address of object page @p. */

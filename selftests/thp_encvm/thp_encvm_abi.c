@@ -170,7 +170,7 @@ TEST_F(te, attach_bad_input)
 	};
 	struct thp_encvm_attach a = { .eventfd = -1, .gpa = 1ULL << 30 };
 	int kvm, vm, obj, nul, ev;
-	char *m;
+	char *m, *r, *mis;
 
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm < 0)
@@ -205,10 +205,20 @@ TEST_F(te, attach_bad_input)
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(EINVAL, errno);
 	a.reserved[0] = 0;
-	a.reserved[2] = 1U << 31;
+	a.reserved[1] = 1U << 31;
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(EINVAL, errno);
-	a.reserved[2] = 0;
+	a.reserved[1] = 0;
+	a.doorbell = nul;			/* a doorbell, but not the flag */
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.flags = THP_ENCVM_ATTACH_DOORBELL;	/* not an eventfd */
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.doorbell = -1;
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EBADF, errno);
+	a.doorbell = 0;
 	a.flags = THP_ENCVM_ATTACH_FLAGS + 1;	/* unknown */
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(EINVAL, errno);
@@ -216,6 +226,10 @@ TEST_F(te, attach_bad_input)
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
 	EXPECT_EQ(EINVAL, errno);
 	a.flags = 0;
+	a.eventfd = -2;			/* -1 is "none", nothing below */
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.eventfd = -1;
 	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, NULL));
 	EXPECT_EQ(EFAULT, errno);
 
@@ -265,6 +279,28 @@ TEST_F(te, attach_bad_input)
 	EXPECT_EQ(THP_ENCVM_ATTACH_KVM_WRITE_TRACK, info_flags(obj));
 	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_DETACH));
 	EXPECT_EQ(0, info_flags(obj));
+	/*
+	 * Mapped 4 KiB past a 2 MiB boundary (gpa aligned): KVM could map
+	 * no window of it huge, so refused.
+	 */
+	slot.memory_size = 0;
+	ASSERT_EQ(0, ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot));
+	r = mmap(NULL, 18 * MB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	mis = (char *)(((unsigned long)r + 2 * MB - 1) & ~(2 * MB - 1)) + 4096;
+	ASSERT_EQ(mis, mmap(mis, 16 * MB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			    obj, 0));
+	slot.memory_size = 16 * MB;
+	slot.userspace_addr = (unsigned long)mis;
+	ASSERT_EQ(0, ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot));
+	EXPECT_EQ(-1, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
+	EXPECT_EQ(EINVAL, errno);
+	slot.memory_size = 0;
+	ASSERT_EQ(0, ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot));
+	munmap(r, 18 * MB);
+	slot.memory_size = 16 * MB;
+	slot.userspace_addr = (unsigned long)m;
+	ASSERT_EQ(0, ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot));
 	/* Attached again, then everything closed while attached. */
 	a.flags = THP_ENCVM_ATTACH_KVM_WRITE_TRACK;
 	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a));
@@ -914,7 +950,7 @@ TEST(sysfs_bad_writes_and_root_only)
 	};
 	static const char * const reasons[] = {
 		"alloc", "timeout", "retries", "detached", "ring", "guest_busy",
-		"memslot", "pinned",
+		"memslot", "pinned", "disabled", "kvm_writes", "gpa_split", "unmapped",
 	};
 	long saved[ARRAY_SIZE(knobs)];
 	unsigned int k;

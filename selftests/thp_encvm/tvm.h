@@ -32,6 +32,7 @@ extern const char _binary_agent_bin_start[], _binary_agent_bin_end[];
 struct tvm {
 	int kvm, vm, vcpu, dev, obj;
 	int efd;		/* the irqfd, or -1 (0: never created) */
+	int dfd;		/* the doorbell's ioeventfd, or -1 (0: never created) */
 	struct kvm_run *run;
 	size_t run_size;
 	void *slot0;
@@ -201,7 +202,10 @@ static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned i
 #define TVM_SPLIT	(1U << 28)
 /* No memslot maps the object's pages [GAP_PAGE, GAP_PAGE + GAP_PAGES). */
 #define TVM_GAP		(1U << 27)
-#define TVM_FLAGS	(TVM_ENCRYPTED | TVM_BLOCKS | TVM_AVX | TVM_SPLIT | TVM_GAP)
+/* The VMM writes the launch image (LAUNCH_PAGE) before ATTACH. */
+#define TVM_LAUNCH	(1U << 26)
+#define TVM_FLAGS	(TVM_ENCRYPTED | TVM_BLOCKS | TVM_AVX | TVM_SPLIT | TVM_GAP | \
+			 TVM_LAUNCH)
 
 /* Give the vCPU every CPUID feature KVM supports. */
 static inline int tvm_set_cpuid(struct tvm *t)
@@ -240,7 +244,9 @@ static inline int tvm_set_cpuid(struct tvm *t)
  * SPLIT_HOLE bytes higher than slot 1 would; with TVM_GAP, slot 1 maps
  * it up to GAP_PAGE and slot 2 from GAP_PAGE + GAP_PAGES on, each at
  * the object's own guest-physical addresses, and nothing the pages in
- * between.
+ * between. With THP_ENCVM_ATTACH_DOORBELL in them, the agent writes
+ * PORT_DOORBELL when it has completed requests, which a KVM_IOEVENTFD
+ * turns into a signal of the eventfd ATTACH gets as its doorbell.
  */
 static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attach,
 				    unsigned int notify, int notify_fd,
@@ -257,6 +263,7 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 
 	memset(t, 0, sizeof(*t));
 	t->efd = -1;
+	t->dfd = -1;
 	t->dev = open(DEV, O_RDWR | O_CLOEXEC);
 	t->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (t->dev < 0 || t->kvm < 0)
@@ -337,6 +344,27 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 			return -errno;
 		notify_fd = t->efd;
 		t->ctl->notify = NOTIFY_IRQ;
+	}
+	if (flags & TVM_LAUNCH) {
+		unsigned int p, k;
+
+		for (p = LAUNCH_PAGE; p < LAUNCH_PAGE + LAUNCH_PAGES; p++)
+			for (k = 0; k < 1024; k++)
+				((unsigned int *)(t->map + p * 4096UL))[k] = agent_word(p, k, 0);
+		t->ctl->launch = 1;
+	if (flags & THP_ENCVM_ATTACH_DOORBELL) {
+		struct kvm_ioeventfd io = {
+			.addr = PORT_DOORBELL, .len = 1, .flags = KVM_IOEVENTFD_FLAG_PIO,
+		};
+
+		t->dfd = eventfd(0, EFD_CLOEXEC);
+		if (t->dfd < 0)
+			return -errno;
+		io.fd = t->dfd;
+		if (ioctl(t->vm, KVM_IOEVENTFD, &io))
+			return -errno;
+		a.doorbell = t->dfd;
+		t->ctl->doorbell = 1;
 	}
 	if (attach) {
 		a.eventfd = notify_fd;
@@ -454,6 +482,8 @@ static inline void tvm_destroy(struct tvm *t)
 		close(t->kvm);
 	if (t->efd > 0)
 		close(t->efd);
+	if (t->dfd > 0)
+		close(t->dfd);
 }
 
 /* Statistic @name from a KVM binary stats fd, or -1. */

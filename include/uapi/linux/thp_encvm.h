@@ -110,20 +110,36 @@ struct thp_encvm_create {
  * if one is registered before its pages switch.
  */
 #define THP_ENCVM_ATTACH_KVM_WRITE_TRACK	(1U << 0)
-#define THP_ENCVM_ATTACH_FLAGS			THP_ENCVM_ATTACH_KVM_WRITE_TRACK
+/*
+ * THP_ENCVM_ATTACH_DOORBELL: @doorbell is an eventfd that is signalled
+ * when the guest has completed copy requests (the VMM wires it to a
+ * port or MMIO address the guest writes, with KVM_IOEVENTFD, so that
+ * the write exits to KVM only, not to the VMM). While requests are out,
+ * the daemon sleeps until the doorbell rings, and looks at the ring on
+ * its own only every 10 ms, instead of every 200-400 us. Counters
+ * completions_doorbell and completions_looked tell which way the daemon
+ * saw each completion.
+ */
+#define THP_ENCVM_ATTACH_DOORBELL		(1U << 1)
+#define THP_ENCVM_ATTACH_FLAGS			(THP_ENCVM_ATTACH_KVM_WRITE_TRACK | \
+						 THP_ENCVM_ATTACH_DOORBELL)
 
 /**
  * struct thp_encvm_attach - tie an object to a KVM VM
  * @vm_fd: the VM's file descriptor (from KVM_CREATE_VM)
  * @eventfd: signalled when copy requests are posted (the VMM wires it
- *	     as an irqfd), or -1 if the guest polls the ring
- * @gpa: guest-physical address of the object's first byte, 2 MiB aligned;
+ *	     as an irqfd), or -1 if the guest polls the ring (below -1:
+ *	     EINVAL)
+ * @gpa: guest-physical address of the object's first byte, 2 MiB aligned,
+ *	 as the VMM's mapping of it must be (EINVAL otherwise);
  *	 the memslot there maps it, other memslots may map the rest of
  *	 the object at other addresses (QEMU's RAM around the PCI hole),
  *	 and some pages may have none (QEMU's legacy range): their windows
  *	 are not collapsed. The shared range and the staging window must
  *	 be mapped, each at consecutive addresses.
  * @flags: THP_ENCVM_ATTACH_*
+ * @doorbell: with THP_ENCVM_ATTACH_DOORBELL, an eventfd the guest
+ *	      signals when it has completed requests; ignored otherwise
  * @reserved: must be zero
  */
 struct thp_encvm_attach {
@@ -131,7 +147,8 @@ struct thp_encvm_attach {
 	__s32 eventfd;
 	__u64 gpa;
 	__u32 flags;
-	__u32 reserved[3];
+	__s32 doorbell;
+	__u32 reserved[2];
 };
 
 /* struct thp_encvm_info.state */
@@ -195,8 +212,16 @@ struct thp_encvm_tweaks {
 
 /*
  * The launch-secret page of an encrypted object: the module writes the
- * VM's key there at ATTACH, in plaintext, and zeroes it at DETACH. The
- * VMM's own faults on the page fail (SIGBUS).
+ * VM's key there at ATTACH, in plaintext, and zeroes it at DETACH. While
+ * a key is loaded, only the module writes it: the page is mapped read-only,
+ * and every write to it, the VMM's and KVM's (for the guest), fails
+ * (SIGBUS, or EFAULT from a system call). The VMM's own user-mode faults
+ * on it fail too (SIGBUS), but it is not hidden from the VMM: once KVM
+ * has faulted it in for the guest, the mapping is in the VMM's page table
+ * and the VMM reads it; a kernel-mode access through the VMM's mapping
+ * (write(2) from it, for one) reads it even before that. A real SEV
+ * launch secret is encrypted with the guest's key; this model does not
+ * keep the key from the VMM.
  */
 #define THP_ENCVM_SECRET_MAGIC	0x54485053	/* "THPS" */
 

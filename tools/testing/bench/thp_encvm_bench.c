@@ -342,6 +342,15 @@ static double run_displaced(unsigned int n, double base, unsigned int flags,
 				    "KVM write tracking") :
 			   (poll_tsc ? "host-mapping write protection, guest polls" :
 			    "host-mapping write protection");
+	/*
+	 * The guest rings the doorbell after its copies, unless
+	 * THP_ENCVM_BENCH_LOOK_US is set: then the daemon finds them by
+	 * looking at the ring every so many microseconds (debugfs look_us),
+	 * the other way measured for the admin guide.
+	 */
+	const char *look_us = getenv("THP_ENCVM_BENCH_LOOK_US");
+	unsigned int bell = look_us ? 0 : THP_ENCVM_ATTACH_DOORBELL;
+	long bell0 = read_knob("completions_doorbell"), look0 = read_knob("completions_looked");
 	long exits = 0, pf = 0, e0, p0;
 	struct pollfd pfd = { .events = POLLPRI };
 	struct thp_encvm_info info;
@@ -355,7 +364,15 @@ static double run_displaced(unsigned int n, double base, unsigned int flags,
 	write_knob("scan_sleep_millisecs", "10");
 	write_knob("copy_timeout_ms", "120000");
 	pfd.fd = open(SYSFS "full_scans", O_RDONLY);
-	if (!tvm_create_notify(&t, MODE_SERVE, true, NOTIFY_IRQ, -1, flags | TVM_BLOCKS))
+	if (look_us) {
+		FILE *f = fopen("/sys/kernel/debug/thp_encvm/look_us", "w");
+
+		if (!f || fprintf(f, "%s\n", look_us) < 0 || fclose(f)) {
+			fprintf(stderr, "thp_encvm_bench: cannot set look_us\n");
+			return -1;
+		}
+	}
+	if (!tvm_create_notify(&t, MODE_SERVE, true, NOTIFY_IRQ, -1, flags | TVM_BLOCKS | bell))
 		vstats = ioctl(t.vcpu, KVM_GET_STATS_FD, NULL);
 	if (pfd.fd < 0 || vstats < 0 || info_of(t.obj).huge != OBJ_ELIGIBLE || tvm_start(&t) ||
 	    tvm_wait(&t, 1, VM_WAIT_S) != 1) {
@@ -418,6 +435,11 @@ static double run_displaced(unsigned int n, double base, unsigned int flags,
 	printf("thp_encvm_bench: %s, %u displaced pages a window: guest exits %.1f/window, of which KVM page faults %.1f; %u of %u requests found by polling\n",
 	       mode, n, (double)exits / (ROUNDS * OBJ_ELIGIBLE),
 	       (double)pf / (ROUNDS * OBJ_ELIGIBLE), polled, requests);
+	printf("thp_encvm_bench: %s, %u displaced pages a window: %s; completions seen through it %ld, by looking %ld\n",
+	       mode, n, bell ? "the guest rings the doorbell" : "no doorbell, look_us",
+	       read_knob("completions_doorbell") - bell0, read_knob("completions_looked") - look0);
+	if (look_us)
+		printf("thp_encvm_bench: look_us %s\n", look_us);
 	tvm_destroy(&t);
 	return base > 0 ? med / base : -1;
 }
@@ -434,6 +456,9 @@ static double run_displaced(unsigned int n, double base, unsigned int flags,
 static int displaced(double hz, unsigned int only_n, int only_f)
 {
 	static const unsigned int n[] = { 1, 16, 512 };
+	/* THP_ENCVM_BENCH_POLL_US: another poll, to see what it costs. */
+	const char *env = getenv("THP_ENCVM_BENCH_POLL_US");
+	double poll_us = env ? atof(env) : POLL_MS * 1000.0;
 	unsigned int f, poll;
 	int i, ret = 0;
 
@@ -441,7 +466,7 @@ static int displaced(double hz, unsigned int only_n, int only_f)
 		for (i = 0; i < 3; i++) {
 			if ((only_n && n[i] != only_n) || (only_f >= 0 && f != (unsigned int)only_f))
 				continue;
-			poll = f == 2 ? (unsigned int)(hz * POLL_MS / 1000) : 0;
+			poll = f == 2 ? (unsigned int)(hz * poll_us / 1e6) : 0;
 			ret |= run_displaced(n[i], madv_collapse_median(),
 					     f == 1 ? THP_ENCVM_ATTACH_KVM_WRITE_TRACK : 0,
 					     poll) < 0;

@@ -7,11 +7,16 @@
  * is done exactly when every page is switched. Then random create
  * requests, plain and encrypted, against the layout model, and random
  * memslot layouts against a page-by-page model of the guest-physical
- * map. Prints TAP.
+ * map. Then the home-frame bookkeeping: random displacements and
+ * collapses, in place and into fresh blocks, completed or rolled back
+ * at a random point, after which every frame allocated is owned
+ * exactly once (by a page, or as a displaced page's reserved home
+ * frame) and every frame freed was owned. Prints TAP.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "thp_encvm_layout_model.h"
 
@@ -189,6 +194,162 @@ static void gmaps(void)
 	   "gmap: accepted, merged and gapped layouts happened");
 }
 
+#define HM_WINS		4
+#define HM_PAGES	(HM_WINS * TE_WIN_PAGES)
+#define HM_FRAMES	(1 << 20)
+
+/* Frames: a bump allocator; live[] says which are allocated. */
+static unsigned char hm_live[HM_FRAMES];
+static u64 hm_next;
+static unsigned int hm_bad_free;
+
+static u64 hm_alloc(unsigned int n)
+{
+	u64 f, i;
+
+	if (n > 1)
+		hm_next = (hm_next + TE_WIN_PAGES - 1) / TE_WIN_PAGES * TE_WIN_PAGES;
+	f = hm_next;
+	hm_next += n;
+	if (hm_next >= HM_FRAMES)
+		abort();
+	for (i = f; i < f + n; i++)
+		hm_live[i] = 1;
+	return f;
+}
+
+static void hm_free(u64 pfn, void *arg)
+{
+	unsigned int *nr = arg;
+
+	if (!pfn || pfn >= HM_FRAMES || hm_live[pfn] != 1)
+		hm_bad_free++;
+	else
+		hm_live[pfn] = 0;
+	(*nr)++;
+}
+
+/*
+ * Every allocated frame owned exactly once, and every owner's frame
+ * allocated: 0 if so.
+ */
+static unsigned int hm_check(const struct te_homes *h)
+{
+	static unsigned char owners[HM_FRAMES];
+	unsigned int bad = 0;
+	u64 i, f;
+
+	memset(owners, 0, hm_next);
+	for (i = 0; i < HM_PAGES; i++) {
+		owners[h->pfn[i]]++;
+		if (test_bit(i, h->away)) {
+			f = te_home_frame(h, i);
+			bad += !f || f == h->pfn[i];
+			owners[f]++;
+		}
+		bad += test_bit(i, h->home_bad) && !test_bit(i, h->away);
+	}
+	for (f = 1; f < hm_next; f++)
+		bad += owners[f] != hm_live[f];
+	return bad;
+}
+
+/* One collapse of window @win, as collapse.c drives it. */
+static void hm_collapse(const struct te_homes *h, u64 win, unsigned int *frees,
+			unsigned int *inplace, unsigned int *fresh, unsigned int *rolled)
+{
+	DECLARE_BITMAP(copy, TE_WIN_PAGES);
+	static struct te_collapse c;
+	static u64 old[TE_WIN_PAGES];
+	bool in_place = te_home_in_place(h, win, copy);
+	u64 first = win * TE_WIN_PAGES, block;
+	unsigned int i, n, s, stop;
+	int ret = 0;
+
+	if (!in_place)
+		bitmap_fill(copy, TE_WIN_PAGES);
+	te_collapse_init_subset(&c, win, random() % 3, copy);
+	/* No 2 MiB block now and then: nothing was switched. */
+	block = in_place ? h->home[win] : random() % 8 ? hm_alloc(TE_WIN_PAGES) : 0;
+	/* Rolled back after so many completions (detach, memslot...), or never. */
+	stop = random() % 2 ? random() % 600 : ~0U;
+	while (block && !ret && !te_collapse_done(&c) && stop) {
+		DECLARE_BITMAP(dirty, TE_WIN_PAGES);
+		DECLARE_BITMAP(sw, TE_WIN_PAGES);
+
+		n = te_collapse_next_run(&c, &s);
+		bitmap_zero(dirty, TE_WIN_PAGES);
+		bitmap_zero(sw, TE_WIN_PAGES);
+		for (i = s; i < s + n; i++)
+			if (!(random() % 16))
+				__set_bit(i, dirty);
+		ret = te_collapse_complete(&c, s, n, dirty, sw);
+		for (i = 0; i < TE_WIN_PAGES; i++)
+			if (test_bit(i, sw))
+				old[i] = te_home_switch(h, first + i, block + i, in_place);
+		stop--;
+	}
+	if (block && !ret && te_collapse_done(&c)) {
+		te_home_finish(h, win, in_place, block, copy, old, hm_free, frees);
+		*inplace += in_place;
+		*fresh += !in_place;
+	} else {
+		te_home_rollback(h, in_place, block, copy, c.switched, old, hm_free, frees);
+		(*rolled)++;
+	}
+}
+
+static void homes(void)
+{
+	static u64 pfn[HM_PAGES], home[HM_WINS];
+	DECLARE_BITMAP(away, HM_PAGES);
+	DECLARE_BITMAP(bad, HM_PAGES);
+	struct te_homes h = { pfn, home, away, bad };
+	unsigned int trial, step, bad_own = 0, leaked = 0, frees = 0;
+	unsigned int inplace = 0, fresh = 0, rolled = 0, offline = 0;
+	u64 i, w, f;
+
+	for (trial = 0; trial < 300; trial++) {
+		memset(hm_live, 0, sizeof(hm_live));
+		hm_next = 1;
+		bitmap_zero(away, HM_PAGES);
+		bitmap_zero(bad, HM_PAGES);
+		/* Windows of one block each, or scattered pages (no home). */
+		for (w = 0; w < HM_WINS; w++) {
+			home[w] = random() % 4 ? hm_alloc(TE_WIN_PAGES) : 0;
+			for (i = 0; i < TE_WIN_PAGES; i++)
+				pfn[w * TE_WIN_PAGES + i] = home[w] ? home[w] + i : hm_alloc(1);
+		}
+		for (step = 0; step < 40; step++) {
+			w = random() % HM_WINS;
+			if (random() % 3) {
+				/* DISPLACE: a few pages of a window with a block. */
+				unsigned int k, nr = random() % 3 ? 1 : random() % 40 + 1;
+
+				for (k = 0; home[w] && k < nr; k++) {
+					bool off = !(random() % 6);
+
+					i = w * TE_WIN_PAGES + random() % TE_WIN_PAGES;
+					offline += off;
+					f = te_home_displace(&h, i, hm_alloc(1), off);
+					if (f)
+						hm_free(f, &frees);
+				}
+			} else {
+				hm_collapse(&h, w, &frees, &inplace, &fresh, &rolled);
+			}
+			bad_own += hm_check(&h);
+		}
+		te_home_release(&h, HM_PAGES, hm_free, &frees);
+		for (f = 1; f < hm_next; f++)
+			leaked += hm_live[f];
+	}
+	ok(!bad_own, "home frames: after every step each frame is owned exactly once");
+	ok(!hm_bad_free && !leaked, "home frames: no frame freed twice or unowned, none leaked");
+	ok(inplace > 100 && fresh > 100 && rolled > 100 && offline > 100 && frees,
+	   "home frames: in-place, fresh, rolled-back collapses and soft-offlines happened");
+}
+
 int main(void)
 {
 	static struct te_collapse c;
@@ -280,6 +441,7 @@ int main(void)
 	ok(subsets && !bad_subset, "in place: only the displaced pages are copied");
 	layouts();
 	gmaps();
+	homes();
 	printf("1..%u\n", tests);
 	return failed ? 1 : 0;
 }
