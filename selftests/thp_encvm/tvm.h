@@ -352,6 +352,7 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 			for (k = 0; k < 1024; k++)
 				((unsigned int *)(t->map + p * 4096UL))[k] = agent_word(p, k, 0);
 		t->ctl->launch = 1;
+	}
 	if (flags & THP_ENCVM_ATTACH_DOORBELL) {
 		struct kvm_ioeventfd io = {
 			.addr = PORT_DOORBELL, .len = 1, .flags = KVM_IOEVENTFD_FLAG_PIO,
