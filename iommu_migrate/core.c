@@ -84,6 +84,59 @@ enum imm_verdict imm_rmt_check(const struct imm_rmt *e, u32 domain, u64 iova,
 }
 EXPORT_SYMBOL_IF_KUNIT(imm_rmt_check);
 
+/**
+ * imm_retired_set() - record what a retired RMT entry mapped
+ * @ret: the entry's retire record
+ * @e: the entry's fields before the retirement (owned)
+ * @seq: the retirement's sequence number, taken after the PTE changed
+ */
+void imm_retired_set(struct imm_retired *ret, const struct imm_rmt *e,
+		     u64 seq)
+{
+	ret->domain = e->domain;
+	ret->iova = e->iova;
+	ret->seq = seq;
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_retired_set);
+
+/**
+ * imm_rmt_check_retired() - the RMT check, with stale translations told
+ *			     apart from violations
+ * @e: the RMT entry found at the frame the access translated to, or
+ *     NULL if there is none
+ * @ret: that entry's retire record (ignored with @e NULL or owned)
+ * @domain: domain the access comes from
+ * @iova: its IOVA, 4 KiB aligned
+ * @dev_gen: generation of the device's translation
+ * @since: the retire sequence number the device read before it
+ *	   translated
+ *
+ * As imm_rmt_check(), except for an entry without owner: if a move (or
+ * unmap) retired it from this very (@domain, @iova) after the device
+ * read @since, the device translated before the PTE changed, and its
+ * translation is merely stale (IMM_ACCESS_STALE: refresh). Anything
+ * else is a violation: no entry at all (the caller keeps a retired
+ * entry until no device can hold a translation from before its
+ * retirement), another owner's entry, an entry retired from another
+ * (domain, IOVA), or one retired before the device translated (its
+ * IOTLB should have forgotten the frame by then).
+ *
+ * Return: enum imm_verdict.
+ */
+enum imm_verdict imm_rmt_check_retired(const struct imm_rmt *e,
+				       const struct imm_retired *ret,
+				       u32 domain, u64 iova, u64 dev_gen,
+				       u64 since)
+{
+	if (!e)
+		return IMM_ACCESS_VIOLATION;
+	if (!e->domain && ret->domain && ret->domain == domain &&
+	    ret->iova == iova && ret->seq > since)
+		return IMM_ACCESS_STALE;
+	return imm_rmt_check(e, domain, iova, dev_gen);
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_rmt_check_retired);
+
 /* Apply @event to @e's state; the caller checked it is legal. */
 static int rmt_event(struct imm_rmt *e, u32 event)
 {

@@ -219,6 +219,41 @@ static void precopy(struct kunit *test)
 	KUNIT_EXPECT_LT(test, redone, 20000U);
 }
 
+/*
+ * A retired entry excuses only a translation of its own domain and IOVA
+ * made before its retirement; random cases against the model's rule.
+ */
+static void retired(struct kunit *test)
+{
+	struct imm_rmt e = { .domain = 0 };
+	struct imm_rmt owned = { .domain = 3, .iova = 0x5000 };
+	struct imm_retired ret;
+	unsigned long i, stale = 0, refused = 0;
+	char why[256] = "";
+	bool good = true;
+	u64 r;
+
+	imm_retired_set(&ret, &owned, 12);
+	KUNIT_EXPECT_EQ(test, imm_rmt_check_retired(&e, &ret, 3, 0x5000, 0, 11),
+			IMM_ACCESS_STALE);
+	KUNIT_EXPECT_EQ(test, imm_rmt_check_retired(&e, &ret, 3, 0x5000, 0, 12),
+			IMM_ACCESS_VIOLATION);
+	KUNIT_EXPECT_EQ(test, imm_rmt_check_retired(&e, &ret, 4, 0x5000, 0, 11),
+			IMM_ACCESS_VIOLATION);
+	KUNIT_EXPECT_EQ(test, imm_rmt_check_retired(&e, &ret, 3, 0x6000, 0, 11),
+			IMM_ACCESS_VIOLATION);
+	KUNIT_EXPECT_EQ(test, imm_rmt_check_retired(NULL, &ret, 3, 0x5000, 0, 0),
+			IMM_ACCESS_VIOLATION);
+	for (i = 0; i < 50000 && good; i++) {
+		r = get_random_u64();
+		good = imm_retired_model_step(why, sizeof(why), r, &stale,
+					      &refused);
+	}
+	KUNIT_EXPECT_TRUE_MSG(test, good, "%s", why);
+	KUNIT_EXPECT_GT(test, stale, 0UL);
+	KUNIT_EXPECT_GT(test, refused, 0UL);
+}
+
 static struct kunit_case imm_core_cases[] = {
 	KUNIT_CASE(every_transition),
 	KUNIT_CASE(generations),
@@ -228,6 +263,7 @@ static struct kunit_case imm_core_cases[] = {
 	KUNIT_CASE(model),
 	KUNIT_CASE(hold),
 	KUNIT_CASE(precopy),
+	KUNIT_CASE(retired),
 	{}
 };
 

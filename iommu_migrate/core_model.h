@@ -210,6 +210,58 @@ static inline bool imm_model_step(struct imm_model *m, u8 op, u8 a, u64 b)
 }
 
 /*
+ * The RMT check of an access whose frame's entry may be gone or
+ * retired (imm_rmt_check_retired()), on a random entry, retire record
+ * and access, against the rule written out: stale only if the entry
+ * has no owner and was retired from this very domain and IOVA after
+ * the device read @since; with no entry, or any other mismatch, a
+ * violation; an owned entry as imm_rmt_check() says. Returns false
+ * (with @why) on a disagreement; counts the stale verdicts in *@stale
+ * and the violations of unowned entries in *@refused.
+ */
+static inline bool imm_retired_model_step(char *why, size_t len, u64 r,
+					  unsigned long *stale,
+					  unsigned long *refused)
+{
+	struct imm_rmt e = {
+		.domain = r & 3, .iova = ((r >> 2) & 1) << 12,
+		.state = (r >> 3) % IMM_NR_STATES, .gen = (r >> 5) & 3,
+	};
+	struct imm_retired ret = {
+		.domain = (r >> 7) & 3, .iova = ((r >> 9) & 1) << 12,
+		.seq = (r >> 10) & 7,
+	};
+	u32 dom = 1 + ((r >> 13) & 1);
+	u64 iova = ((r >> 15) & 1) << 12, dgen = (r >> 16) & 3;
+	u64 since = (r >> 18) & 7;
+	bool none = !((r >> 21) & 7);
+	enum imm_verdict v, w;
+
+	v = imm_rmt_check_retired(none ? NULL : &e, &ret, dom, iova, dgen,
+				  since);
+	if (none)
+		w = IMM_ACCESS_VIOLATION;
+	else if (!e.domain)
+		w = ret.domain == dom && ret.iova == iova && ret.seq > since ?
+		    IMM_ACCESS_STALE : IMM_ACCESS_VIOLATION;
+	else
+		w = imm_rmt_check(&e, dom, iova, dgen);
+	if (!none && !e.domain) {
+		*stale += w == IMM_ACCESS_STALE;
+		*refused += w == IMM_ACCESS_VIOLATION;
+	}
+	if (v == w)
+		return true;
+	snprintf(why, len,
+		 "entry %s{dom %u iova %#llx st %u} retired {dom %u iova %#llx seq %llu}, access {dom %u iova %#llx since %llu}: core %d, model %d",
+		 none ? "none " : "", e.domain, (unsigned long long)e.iova,
+		 e.state, ret.domain, (unsigned long long)ret.iova,
+		 (unsigned long long)ret.seq, dom, (unsigned long long)iova,
+		 (unsigned long long)since, v, w);
+	return false;
+}
+
+/*
  * The edu hold and drain (imm_hold_*) against a model of the device's
  * memory: each page has two frames, the one mapped and the spare a
  * move copies to. A command writes the value it carries to the frame

@@ -396,13 +396,32 @@ struct imm_buf *imm_buf_from_fd(int fd)
 	return b;
 }
 
-/* Drop the RMT entries of pages [0, @n) and wait out their accesses. */
+/*
+ * Drop the RMT entries of pages [0, @n) and wait out their accesses.
+ * They are retired first and stay in the RMT for a grace period, so
+ * that a device that translated before the unmap finds its page's
+ * entry retired (stale), not gone (a violation).
+ */
 static void rmt_drop(struct imm_buf *b, unsigned long n)
 {
+	static const struct imm_rmt none;
 	unsigned long i;
+	struct imm_rmt r;
+	u64 seq;
 
 	lockdep_assert_held(&b->lock);
-	imm_rmt_retire();
+	seq = imm_rmt_retire();
+	for (i = 0; i < n; i++) {
+		struct imm_rmt_ent *e = b->rmt[i];
+
+		if (!e)
+			continue;
+		imm_rmt_snapshot(e, &r);
+		imm_rmt_set_retired(e, &r, seq);
+		imm_rmt_publish(e, &none);
+	}
+	/* Device accesses run under RCU: none started before this is left. */
+	synchronize_rcu();
 	for (i = 0; i < n; i++) {
 		struct imm_rmt_ent *e = b->rmt[i];
 
@@ -412,8 +431,6 @@ static void rmt_drop(struct imm_buf *b, unsigned long n)
 		kfree_rcu(e, rcu);
 		b->rmt[i] = NULL;
 	}
-	/* Device accesses run under RCU: none is left on these pages. */
-	synchronize_rcu();
 }
 
 /**
@@ -457,9 +474,11 @@ int imm_buf_map(struct imm_buf *b, struct imm_domain *d, u64 iova, u32 prot)
 		e->buf = b;
 		e->idx = i;
 		imm_rmt_publish(e, &r);
-		/* A page is in one buffer, mapped once: the slot is free. */
-		ret = xa_insert(&imm_rmt_xa, page_to_pfn(b->pages[i]), e,
-				GFP_KERNEL_ACCOUNT);
+		/*
+		 * A page is in one buffer, mapped once: the slot is free, or
+		 * holds a retired entry of the frame's last owner.
+		 */
+		ret = imm_rmt_insert(page_to_pfn(b->pages[i]), e);
 		if (ret) {
 			kfree(e);
 			break;

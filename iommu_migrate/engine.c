@@ -55,27 +55,61 @@ static void hold_point(void)
 /**
  * imm_rmt_retire() - say that RMT entries are about to go or change owner
  *
- * Called before a frame's entry is erased (a switch, an unmap). A device
- * that translated before and finds the entry gone or someone else's
- * afterwards sees the count move: its translation was stale, not a
- * violation, and it translates again.
+ * Called after the PTEs of the entries changed (a switch, an unmap) and
+ * before the entries lose their owner. A device reads the count before
+ * it translates; a retired entry whose retirement is newer than what
+ * the device read excuses its access as stale (imm_rmt_check_retired()).
+ *
+ * Return: the retirement's sequence number, for imm_rmt_set_retired().
  */
-void imm_rmt_retire(void)
+u64 imm_rmt_retire(void)
 {
-	atomic64_inc(&imm_move_seq);
-	/* Orders the count before the erase that follows. */
-	smp_mb__after_atomic();
+	/* Fully ordered: after the PTE change, before the entries change. */
+	return atomic64_inc_return(&imm_move_seq);
+}
+
+/**
+ * imm_rmt_set_retired() - record what a retiring RMT entry mapped
+ * @e: the entry, about to be published without owner
+ * @was: its fields while owned
+ * @seq: from imm_rmt_retire()
+ *
+ * Before the publication of the unowned fields, whose release orders
+ * it for the devices that read the state with acquire.
+ */
+void imm_rmt_set_retired(struct imm_rmt_ent *e, const struct imm_rmt *was,
+			 u64 seq)
+{
+	struct imm_retired ret;
+
+	imm_retired_set(&ret, was, seq);
+	WRITE_ONCE(e->ret.domain, ret.domain);
+	WRITE_ONCE(e->ret.iova, ret.iova);
+	WRITE_ONCE(e->ret.seq, ret.seq);
 }
 
 /*
- * A lookup that found no entry, or another page's: a violation, unless
- * an entry was retired since the device translated (@moves).
+ * The entry a lookup found, or none: the RMT verdict, with a retired
+ * entry telling a stale translation (of its page, from before its
+ * retirement) from a violation.
  */
-static bool translation_stale(u64 moves)
+static enum imm_verdict rmt_verdict(struct imm_engine *e,
+				    struct imm_rmt_ent *ent, u64 page_iova,
+				    u64 since)
 {
-	/* Pairs with the barrier in imm_rmt_retire(). */
-	smp_rmb();
-	return atomic64_read(&imm_move_seq) != moves;
+	struct imm_retired ret = { };
+	struct imm_rmt r;
+
+	if (!ent)
+		return imm_rmt_check_retired(NULL, &ret, e->dom->id, page_iova,
+					     e->gen, since);
+	imm_rmt_snapshot(ent, &r);
+	/* After the acquire of the state: pairs with imm_rmt_publish(). */
+	ret.domain = READ_ONCE(ent->ret.domain);
+	ret.iova = READ_ONCE(ent->ret.iova);
+	ret.seq = READ_ONCE(ent->ret.seq);
+	return imm_rmt_check_retired(&r, &ret, e->dom->id, page_iova, e->gen,
+				     since);
 }
 
 /* Replace a stale translation (ptsel's updatable lookup). */
@@ -152,7 +186,11 @@ static void access_done(struct imm_rmt_ent *ent)
 
 /*
  * One device access of @len bytes (inside one page) at @iova: copy
- * @buf to the page (@write) or the page to @buf.
+ * @buf to the page (@write) or the page to @buf. Each try runs under
+ * RCU from before its translation to its RMT check, so that an entry
+ * retired after the translation is still there, retired, when the
+ * check looks (pme_retire_old(), rmt_drop()), and on to the end of the
+ * access.
  */
 static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		      bool write)
@@ -161,26 +199,33 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 
 	for (;;) {
 		u64 seq = atomic64_read(&imm_release_seq);
-		u64 moves = atomic64_read(&imm_move_seq);
 		struct imm_rmt_ent *ent;
 		struct ptsel_xlate x;
 		enum imm_verdict v;
-		struct imm_rmt r;
+		u64 since;
 		u32 want;
 		void *va;
 		int ret;
 
 		if (kthread_should_stop())
 			return DEV_STOPPED;
-		if (ptsel_walker_translate(e->walker, iova, &x))
+		rcu_read_lock();
+		/* Before the translation: pairs with imm_rmt_retire(). */
+		since = atomic64_read_acquire(&imm_move_seq);
+		if (ptsel_walker_translate(e->walker, iova, &x)) {
+			rcu_read_unlock();
 			return DEV_FAULT;
+		}
 		if (ptsel_sw(x.prot) == IMM_MIGRATING) {
+			rcu_read_unlock();
 			dev_stall(e, page_iova, seq, &met);
 			continue;
 		}
 		if (ptsel_sw(x.prot) != IMM_NORMAL ||
-		    (write && !(x.prot & PTSEL_PROT_WRITE)))
+		    (write && !(x.prot & PTSEL_PROT_WRITE))) {
+			rcu_read_unlock();
 			return DEV_FAULT;
+		}
 		/*
 		 * A translation without the accessed (or, for a write, the
 		 * dirty) bit: set it in the PTE, as an IOMMU with A/D
@@ -188,6 +233,7 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		 */
 		want = PTSEL_LEAF_ACCESSED | (write ? PTSEL_LEAF_DIRTY : 0);
 		if ((x.prot & want) != want) {
+			rcu_read_unlock();
 			ret = ptsel_partition_leaf_ad(e->dom->part, page_iova,
 						      x.target & PAGE_MASK,
 						      want, 0, NULL);
@@ -198,26 +244,16 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 			continue;
 		}
 
-		rcu_read_lock();
 		ent = xa_load(&imm_rmt_xa, x.target >> PAGE_SHIFT);
-		if (!ent) {
-			rcu_read_unlock();
-			if (translation_stale(moves)) {
-				refresh(e, iova);
-				continue;
-			}
-			trace_iommu_migrate_rmt_violation(e->dom->id, iova,
-							  x.target >> PAGE_SHIFT,
-							  IMM_ACCESS_VIOLATION);
-			return DEV_VIOLATION;
+		if (ent) {
+			atomic_inc(&ent->inflight);
+			/* Pairs with the PME's barrier between marking and draining. */
+			smp_mb__after_atomic();
 		}
-		atomic_inc(&ent->inflight);
-		/* Pairs with the PME's barrier between marking and draining. */
-		smp_mb__after_atomic();
-		imm_rmt_snapshot(ent, &r);
-		v = imm_rmt_check(&r, e->dom->id, page_iova, e->gen);
+		v = rmt_verdict(e, ent, page_iova, since);
 		if (v != IMM_ACCESS_OK) {
-			access_done(ent);
+			if (ent)
+				access_done(ent);
 			rcu_read_unlock();
 			if (v == IMM_ACCESS_STALL) {
 				dev_stall(e, page_iova, seq, &met);
@@ -229,10 +265,6 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 			}
 			if (v == IMM_ACCESS_BLOCKED)
 				return DEV_FAULT;
-			if (translation_stale(moves)) {
-				refresh(e, iova);
-				continue;
-			}
 			trace_iommu_migrate_rmt_violation(e->dom->id, iova,
 							  x.target >> PAGE_SHIFT,
 							  v);

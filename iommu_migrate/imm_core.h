@@ -63,6 +63,26 @@ enum imm_verdict {
 enum imm_verdict imm_rmt_check(const struct imm_rmt *e, u32 domain, u64 iova,
 			       u64 dev_gen);
 
+/**
+ * struct imm_retired - what an RMT entry mapped before a move retired it
+ * @domain: its owner then (0: never retired)
+ * @iova: its IOVA then
+ * @seq: the retire sequence number of that move (or unmap), from a
+ *	 counter that every retirement increments after the PTE changed
+ */
+struct imm_retired {
+	u32 domain;
+	u64 iova;
+	u64 seq;
+};
+
+void imm_retired_set(struct imm_retired *ret, const struct imm_rmt *e,
+		     u64 seq);
+enum imm_verdict imm_rmt_check_retired(const struct imm_rmt *e,
+				       const struct imm_retired *ret,
+				       u32 domain, u64 iova, u64 dev_gen,
+				       u64 since);
+
 /* Steps of the PME protocol for one page, in order. */
 enum imm_phase {
 	IMM_PH_IDLE,

@@ -72,6 +72,16 @@ extern struct imm_counters imm_stats;
  *		 waited for this entry's page (the move that made it, or an
  *		 aborted one); written after the release, read by devices
  *		 for their wait_hist only
+ * @ret: what it mapped before a move or an unmap retired it (it then has
+ *	 no owner); written before the unowned fields are published
+ *	 (imm_rmt_set_retired()), read by devices locklessly
+ * @dead: retired by a move: on the PME's list until a grace period
+ *	  passed, when it leaves the RMT (pme_reap()); the PME's only
+ * @dead_pfn: the frame it stays at in the RMT until then
+ * @dead_page: the old page to free then, or NULL (kept as a copy)
+ * @dead_gp: the RCU state at its retirement
+ * @retired: set once it is on that list; a new entry for the frame
+ *	     may take its place (imm_rmt_insert())
  * @rcu: freed after a grace period: devices look entries up under RCU
  */
 struct imm_rmt_ent {
@@ -81,6 +91,12 @@ struct imm_rmt_ent {
 	struct imm_buf *buf;
 	unsigned long idx;
 	u64 released_ns;
+	struct imm_retired ret;
+	struct list_head dead;
+	unsigned long dead_pfn;
+	struct page *dead_page;
+	unsigned long dead_gp;
+	bool retired;
 	struct rcu_head rcu;
 };
 
@@ -223,7 +239,9 @@ enum {
 	IMM_HOLD_HELD,
 };
 extern atomic_t imm_hold_access;
-void imm_rmt_retire(void);
+u64 imm_rmt_retire(void);
+void imm_rmt_set_retired(struct imm_rmt_ent *e, const struct imm_rmt *was,
+			 u64 seq);
 
 /**
  * struct imm_dest - where a request's pages go
@@ -254,6 +272,7 @@ bool imm_dest_wanted(const struct imm_dest *d, struct page *page);
 bool imm_dest_possible(const struct imm_dest *d);
 struct page *imm_alloc_dest(struct imm_dest *d);
 void imm_dest_release(struct imm_dest *d);
+int imm_rmt_insert(unsigned long pfn, struct imm_rmt_ent *e);
 int imm_pme_start(void);
 void imm_pme_stop(void);
 int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);

@@ -62,6 +62,8 @@ struct imm_req {
 };
 
 static LIST_HEAD(pme_queue);
+/* RMT entries retired by moves, oldest first (the PME kthread's). */
+static LIST_HEAD(pme_dead);
 static DEFINE_SPINLOCK(pme_lock);
 static DECLARE_WAIT_QUEUE_HEAD(pme_wq);
 static struct task_struct *pme_task;
@@ -365,8 +367,7 @@ static int pme_prepare(struct imm_buf *b, struct pme_page *pp)
 	pp->nent->idx = pp->idx;
 	imm_rmt_publish(pp->nent, &r);
 	pp->nsnap = r;
-	if (xa_insert(&imm_rmt_xa, page_to_pfn(pp->new), pp->nent,
-		      GFP_KERNEL_ACCOUNT)) {
+	if (imm_rmt_insert(page_to_pfn(pp->new), pp->nent)) {
 		kfree(pp->nent);
 		pp->nent = NULL;
 		return -ENOMEM;
@@ -483,8 +484,8 @@ static int pme_copy(struct imm_buf *b, struct pme_page *pp)
 
 /*
  * Step 4: PTE and RMT to the new page, with the move's generation. The
- * old entry is left unowned in the RMT until pme_retire_old(), after
- * the release.
+ * old entry is left unowned in the RMT, with a record of what it mapped,
+ * until a grace period after pme_retire_old() (pme_defer()).
  */
 static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 {
@@ -492,6 +493,7 @@ static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
 	u64 new = (u64)page_to_pfn(pp->new) << PAGE_SHIFT;
 	struct imm_rmt *nr = &pp->nsnap;
+	struct imm_rmt was = pp->snap;
 
 	if (pp->ent) {
 		if (pme_pte_xchg(b, iova, old, IMM_MIGRATING, new, IMM_NORMAL,
@@ -499,7 +501,8 @@ static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 			return -EIO;
 		/* Cannot fail: copied, migrating, and the gen is a new move. */
 		WARN_ON_ONCE(imm_mig_switch(&pp->mig, &pp->snap, nr, pp->gen));
-		imm_rmt_retire();
+		/* Devices that translated before the exchange: stale. */
+		imm_rmt_set_retired(pp->ent, &was, imm_rmt_retire());
 		imm_rmt_publish(pp->nent, nr);
 		imm_rmt_publish(pp->ent, &pp->snap);
 		b->rmt[pp->idx] = pp->nent;
@@ -526,19 +529,93 @@ static void pme_release(ktime_t *t)
 }
 
 /*
- * After the release: the old RMT entry goes, and the page itself, or
- * it stays as the page's copy (@keep). A reused copy is the page now.
+ * A retired entry stays in the RMT, retired, until a grace period has
+ * passed: a device that translated to its frame before the switch
+ * checks it under RCU and finds it (imm_rmt_check_retired()). Its old
+ * page, if freed, waits with it, so the frame gets no other owner
+ * meanwhile.
+ */
+static void pme_defer(struct imm_rmt_ent *ent, unsigned long pfn,
+		      struct page *page)
+{
+	ent->dead_pfn = pfn;
+	ent->dead_page = page;
+	ent->dead_gp = get_state_synchronize_rcu();
+	WRITE_ONCE(ent->retired, true);
+	list_add_tail(&ent->dead, &pme_dead);
+}
+
+/*
+ * Retired entries whose grace period has passed leave the RMT (unless
+ * a new entry took the frame) and their pages are freed; with @all,
+ * every one, waiting for the grace periods.
+ */
+static void pme_reap(bool all)
+{
+	struct imm_rmt_ent *ent, *next;
+
+	list_for_each_entry_safe(ent, next, &pme_dead, dead) {
+		if (all)
+			cond_synchronize_rcu(ent->dead_gp);
+		else if (!poll_state_synchronize_rcu(ent->dead_gp))
+			break;
+		xa_cmpxchg(&imm_rmt_xa, ent->dead_pfn, ent, NULL, 0);
+		list_del(&ent->dead);
+		if (ent->dead_page)
+			put_page(ent->dead_page);
+		kfree_rcu(ent, rcu);
+	}
+}
+
+/**
+ * imm_rmt_insert() - put a new entry in the RMT
+ * @pfn: its frame
+ * @e: the entry
+ *
+ * A retired entry still at @pfn (its frame's last owner, waiting for
+ * its grace period in pme_reap()) gives way: the frame came back to a
+ * buffer, through a kept copy.
+ *
+ * Return: 0; -EBUSY if a live entry holds @pfn; -ENOMEM.
+ */
+int imm_rmt_insert(unsigned long pfn, struct imm_rmt_ent *e)
+{
+	struct imm_rmt_ent *cur;
+	bool retired;
+
+	for (;;) {
+		cur = xa_cmpxchg(&imm_rmt_xa, pfn, NULL, e, GFP_KERNEL_ACCOUNT);
+		if (!cur)
+			return 0;
+		if (xa_is_err(cur))
+			return xa_err(cur);
+		/* pme_reap() frees it after a grace period. */
+		rcu_read_lock();
+		cur = xa_load(&imm_rmt_xa, pfn);
+		retired = cur && READ_ONCE(cur->retired);
+		rcu_read_unlock();
+		if (cur && !retired)
+			return -EBUSY;
+		if (cur && xa_cmpxchg(&imm_rmt_xa, pfn, cur, e,
+				      GFP_KERNEL_ACCOUNT) == cur)
+			return 0;
+	}
+}
+
+/*
+ * After the release: the old RMT entry goes after a grace period
+ * (pme_defer()), and the page itself with it, or it stays as the
+ * page's copy (@keep). A reused copy is the page now.
  */
 static void pme_retire_old(struct imm_buf *b, struct pme_page *pp, bool keep)
 {
-	if (pp->ent) {
-		xa_erase(&imm_rmt_xa, page_to_pfn(pp->old));
-		kfree_rcu(pp->ent, rcu);
+	struct page *old = pp->old;
+
+	if (pp->ent)
 		trace_iommu_migrate_switch(b->dom->id,
 					   b->iova + pp->idx * PAGE_SIZE,
 					   page_to_pfn(pp->old),
 					   page_to_pfn(pp->new), pp->gen);
-	}
 	if (pp->reuse) {
 		xa_erase(&imm_copy_xa, page_to_pfn(pp->new));
 		atomic64_dec(&imm_stats.copies_kept);
@@ -547,9 +624,12 @@ static void pme_retire_old(struct imm_buf *b, struct pme_page *pp, bool keep)
 	    !xa_insert(&imm_copy_xa, page_to_pfn(pp->old), b, GFP_KERNEL)) {
 		b->copies[pp->idx].page = pp->old;
 		atomic64_inc(&imm_stats.copies_kept);
-		return;
+		old = NULL;
 	}
-	put_page(pp->old);
+	if (pp->ent)
+		pme_defer(pp->ent, page_to_pfn(pp->old), old);
+	else
+		put_page(old);
 }
 
 /*
@@ -696,6 +776,7 @@ static void pme_run(struct imm_req *rq, struct pme_page *pp)
 		while (i + n < rq->nr && n < max &&
 		       rq->items[i + n].buf == rq->items[i].buf)
 			n++;
+		pme_reap(false);
 		pme_batch(rq, &rq->items[i], n, pp);
 		i += n;
 		cond_resched();
@@ -710,8 +791,17 @@ static int pme_fn(void *unused)
 	while (!kthread_should_stop()) {
 		struct imm_req *rq = NULL;
 
-		wait_event_interruptible(pme_wq, !list_empty_careful(&pme_queue) ||
-					 kthread_should_stop());
+		/* Retired entries left: look again every 10 ms while idle. */
+		pme_reap(false);
+		if (list_empty(&pme_dead))
+			wait_event_interruptible(pme_wq,
+						 !list_empty_careful(&pme_queue) ||
+						 kthread_should_stop());
+		else
+			wait_event_interruptible_timeout(pme_wq,
+						 !list_empty_careful(&pme_queue) ||
+						 kthread_should_stop(),
+						 msecs_to_jiffies(10));
 		spin_lock(&pme_lock);
 		if (!list_empty(&pme_queue)) {
 			rq = list_first_entry(&pme_queue, struct imm_req, node);
@@ -726,6 +816,7 @@ static int pme_fn(void *unused)
 			rq->aborted = rq->nr;
 		complete(&rq->done);
 	}
+	pme_reap(true);
 	kvfree(pp);
 	return 0;
 }
@@ -944,8 +1035,6 @@ VISIBLE_IF_KUNIT int imm_block_entry(struct imm_buf *b, struct imm_rmt_ent *e)
 	u64 pa = (u64)page_to_pfn(b->pages[e->idx]) << PAGE_SHIFT;
 	struct imm_rmt r;
 	int next, ret;
-
-	lockdep_assert_held(&b->lock);
 	imm_rmt_snapshot(e, &r);
 	if (r.state == IMM_BLOCKED)
 		return 0;

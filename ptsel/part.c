@@ -987,6 +987,38 @@ static bool leaf_changed(const struct ptsel_leaf_cx *cx)
 	       ((cx->seen & ~cx->clear) | cx->set) != cx->seen;
 }
 
+#ifdef CONFIG_FAULT_INJECTION
+/*
+ * debugfs skip_invalidations and skip_invalidation_addr (sysfs.c): the
+ * next this many leaf exchanges of ptsel_partition_leaf_try_cmpxchg()
+ * that change the 4K leaf at that input address (of any partition)
+ * leave every walker's TLB as it was: a missed IOTLB invalidation, for
+ * the consumers' tests. Fault-injection kernels only.
+ */
+atomic_t ptsel_skip_invalidations = ATOMIC_INIT(0);
+u64 ptsel_skip_invalidation_addr;
+/*
+ * debugfs skip_invalidation_delay_us: a walker's translation of that
+ * address returns this much later (at most 1000 us), a slow IOTLB that
+ * widens the window between a consumer's translation and its own
+ * check. 0: off.
+ */
+unsigned int ptsel_skip_invalidation_delay_us;
+
+static bool skip_invalidation(const struct ptsel_leaf_cx *cx)
+{
+	/* Exchanges only (a software-state mask): A/D updates invalidate. */
+	return cx->mask &&
+	       cx->addr == READ_ONCE(ptsel_skip_invalidation_addr) &&
+	       atomic_add_unless(&ptsel_skip_invalidations, -1, 0);
+}
+#else
+static bool skip_invalidation(const struct ptsel_leaf_cx *cx)
+{
+	return false;
+}
+#endif
+
 /*
  * The exchange of @cx without the mutex, under the leaf exchange gate
  * (rule (b) at part_lock()): -EBUSY if an update is running or a huge
@@ -1012,7 +1044,7 @@ static int leaf_update_nolock(struct ptsel_partition *p,
 	if (!ret)
 		leaf_moved(p, cx, gen);
 	spin_unlock(&p->xchg_lock);
-	if (changed)
+	if (changed && !skip_invalidation(cx))
 		ptsel_walkers_invalidate(p, cx->addr, PTSEL_PAGE_SIZE, false);
 	return ret;
 }

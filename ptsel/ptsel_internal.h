@@ -86,6 +86,12 @@ extern unsigned int ptsel_retained_asids;
 extern unsigned int ptsel_walk_cache_size;
 extern unsigned int ptsel_tlb_flush_ceiling;
 extern unsigned int ptsel_targeted_invalidation;
+#ifdef CONFIG_FAULT_INJECTION
+/* debugfs skip_invalidations: the fault injection of part.c */
+extern atomic_t ptsel_skip_invalidations;
+extern u64 ptsel_skip_invalidation_addr;
+extern unsigned int ptsel_skip_invalidation_delay_us;
+#endif
 
 /* Global counters (part.c, walker.c), shown in sysfs */
 extern atomic_long_t ptsel_table_pages;

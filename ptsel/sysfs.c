@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ptsel ABI: /sys/kernel/mm/ptsel/ knobs and /sys/kernel/mm/ptsel/stats/
- * counters (see Documentation/ABI/testing/sysfs-kernel-mm-ptsel).
+ * counters (see Documentation/ABI/testing/sysfs-kernel-mm-ptsel); on a
+ * kernel with fault injection, /sys/kernel/debug/ptsel/ (see
+ * Documentation/ABI/testing/debugfs-ptsel).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/debugfs.h>
 #include <linux/kobject.h>
 #include <linux/mm.h>
 #include <linux/ptsel.h>
@@ -28,6 +31,7 @@ unsigned int ptsel_targeted_invalidation = 1;
 
 static struct kobject *ptsel_kobj;
 static struct kobject *ptsel_stats_kobj;
+static struct dentry *ptsel_debugfs;
 
 /* A partition always owns its radix root and its first hashed table. */
 #define KNOB(_name, _long, _pow2, _min, _max)				\
@@ -208,8 +212,21 @@ int ptsel_sysfs_init(void)
 	if (ret)
 		goto put_stats;
 	ret = sysfs_create_group(ptsel_stats_kobj, &ptsel_stat_group);
-	if (!ret)
+	if (!ret) {
+#ifdef CONFIG_FAULT_INJECTION
+		ptsel_debugfs = debugfs_create_dir("ptsel", NULL);
+		debugfs_create_atomic_t("skip_invalidations", 0600,
+					ptsel_debugfs,
+					&ptsel_skip_invalidations);
+		debugfs_create_x64("skip_invalidation_addr", 0600,
+				   ptsel_debugfs,
+				   &ptsel_skip_invalidation_addr);
+		debugfs_create_u32("skip_invalidation_delay_us", 0600,
+				   ptsel_debugfs,
+				   &ptsel_skip_invalidation_delay_us);
+#endif
 		return 0;
+	}
 	sysfs_remove_group(ptsel_kobj, &ptsel_attr_group);
 put_stats:
 	kobject_put(ptsel_stats_kobj);
@@ -220,6 +237,7 @@ put:
 
 void ptsel_sysfs_exit(void)
 {
+	debugfs_remove_recursive(ptsel_debugfs);
 	sysfs_remove_group(ptsel_stats_kobj, &ptsel_stat_group);
 	sysfs_remove_group(ptsel_kobj, &ptsel_attr_group);
 	kobject_put(ptsel_stats_kobj);

@@ -49,6 +49,10 @@
 #include "ptsel_internal.h"
 #include "trace.h"
 
+#ifdef CONFIG_FAULT_INJECTION
+#include <linux/delay.h>
+#endif
+
 /**
  * struct ptsel_walker - TLB and walk cache of one user
  * @lock: held for a whole lookup, a switch and an invalidation
@@ -369,6 +373,16 @@ int ptsel_walker_translate(struct ptsel_walker *w, u64 addr,
 	}
 	spin_unlock(&w->lock);
 	trace_ptsel_walk(asid, addr, ret, out->level, out->mem_refs, hit);
+#ifdef CONFIG_FAULT_INJECTION
+	/* The fault injection's slow translation (part.c). */
+	if (unlikely((addr & ~(PTSEL_PAGE_SIZE - 1)) ==
+		     READ_ONCE(ptsel_skip_invalidation_addr))) {
+		unsigned int us = READ_ONCE(ptsel_skip_invalidation_delay_us);
+
+		if (us)
+			udelay(min(us, 1000U));
+	}
+#endif
 	return ret;
 }
 EXPORT_SYMBOL_NS_GPL(ptsel_walker_translate, PTSEL);

@@ -15,11 +15,15 @@
  *  - a device write between a page's pre-copy and its mark is not
  *    lost: the window copies the page again;
  *  - a move that refreshed a kept copy with its pre-copy and then
- *    aborts drops that copy.
+ *    aborts drops that copy;
+ *  - an access through a translation whose invalidation was skipped
+ *    (ptsel's fault injection) is a counted RMT violation while other
+ *    pages move.
  */
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "imm_util.h"
@@ -326,6 +330,114 @@ static unsigned long long engine_writes(struct __test_metadata *_metadata,
 
 	EXPECT_EQ(0, imm_ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, &st));
 	return st.writes;
+}
+
+/* Engine @id's counters so far. */
+static void engine_stats(struct __test_metadata *_metadata, int dev, long id,
+			 struct iommu_migrate_engine_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->id = id;
+	ASSERT_EQ(0, imm_ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, st));
+}
+
+#define PTSEL_DEBUGFS "/sys/kernel/debug/ptsel/"
+
+struct hopper {
+	int dev, buf, stop;
+	unsigned long pages, moves;
+};
+
+/* Move a buffer between nodes 0 and 1 until told to stop. */
+static void *hop(void *arg)
+{
+	struct hopper *hp = arg;
+	struct iommu_migrate_migrate m;
+	int node = 1;
+
+	while (!__atomic_load_n(&hp->stop, __ATOMIC_ACQUIRE)) {
+		if (imm_migrate(hp->dev, hp->buf, node, 0, hp->pages * PAGE, &m))
+			break;
+		hp->moves += m.moved;
+		node = !node;
+	}
+	return NULL;
+}
+
+/*
+ * An access through a translation the IOTLB should have forgotten is
+ * a violation, counted, even while other pages move all the time: the
+ * fault injection in ptsel leaves the walkers' TLBs as they were for
+ * the two PTE exchanges of one page's move (mark and switch), so the
+ * device keeps writing through its cached translation to the old
+ * frame, and makes each translation of the page 200 us slow, so that
+ * other pages' moves land between the device's translation and its
+ * RMT check. The old frame's entry is retired, then gone or another
+ * page's: the access faults and rmt_violations rises. The frame was
+ * retired before the device translated, so no move excuses it as
+ * stale: after the move no access goes through and none is retried
+ * as stale (refreshes). (With a global "some page moved since" excuse,
+ * about half of the tries were excused and retried.)
+ */
+TEST_F_TIMEOUT(pme, missed_invalidation_is_a_violation, 120)
+{
+	const unsigned long long iova = 1ULL << 44;
+	struct iommu_migrate_engine_stats st0, st1;
+	struct iommu_migrate_stats s0, s1;
+	struct iommu_migrate_migrate m;
+	struct hopper hp = { .dev = self->dev, .pages = 64 };
+	pthread_t th;
+	char addr[32];
+	int buf, i;
+	long w;
+
+	if (access(PTSEL_DEBUGFS "skip_invalidations", F_OK))
+		SKIP(return, "no fault injection (ptsel's skip_invalidations)");
+	buf = mapped_buf(_metadata, self->dev, self->dom, 1, 0, iova);
+	hp.buf = mapped_buf(_metadata, self->dev, self->dom, hp.pages, 0,
+			    iova + (8ULL << 20));
+	w = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+		       iova, PAGE, 0, 2000);
+	ASSERT_LT(0, w);
+	/* Its IOTLB holds the page's translation. */
+	for (i = 0; i < 1000 && engine_writes(_metadata, self->dev, w) < 16; i++)
+		usleep(1000);
+	ASSERT_EQ(0, pthread_create(&th, NULL, hop, &hp));
+	usleep(100000);
+	engine_stats(_metadata, self->dev, w, &st0);
+	EXPECT_EQ(0, st0.rmt_violations);
+	snprintf(addr, sizeof(addr), "0x%llx", iova);
+	ASSERT_EQ(0, mv_write_knob(PTSEL_DEBUGFS, "skip_invalidation_addr", addr));
+	/* A slow IOTLB: other pages' moves land between translation and check. */
+	ASSERT_EQ(0, mv_write_knob(PTSEL_DEBUGFS, "skip_invalidation_delay_us", "200"));
+	ASSERT_EQ(0, mv_write_knob(PTSEL_DEBUGFS, "skip_invalidations", "2"));
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, PAGE, &m));
+	EXPECT_EQ(1, m.moved);
+	EXPECT_EQ(0, mv_read_knob(PTSEL_DEBUGFS, "skip_invalidations"));
+	/* The move and its own stalls are over; from now on only stale. */
+	usleep(50000);
+	engine_stats(_metadata, self->dev, w, &st0);
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
+	usleep(300000);
+	engine_stats(_metadata, self->dev, w, &st1);
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
+	__atomic_store_n(&hp.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, mv_write_knob(PTSEL_DEBUGFS, "skip_invalidations", "0"));
+	ASSERT_EQ(0, mv_write_knob(PTSEL_DEBUGFS, "skip_invalidation_delay_us", "0"));
+	TH_LOG("%lu pages moved meanwhile; in 300 ms after the move: %llu violations, %llu writes, %llu refreshes",
+	       hp.moves, (unsigned long long)(st1.rmt_violations - st0.rmt_violations),
+	       (unsigned long long)(st1.writes - st0.writes),
+	       (unsigned long long)(st1.refreshes - st0.refreshes));
+	EXPECT_LT(0, hp.moves);
+	EXPECT_LT(0, st1.rmt_violations - st0.rmt_violations);
+	EXPECT_LT(0, s1.rmt_violations - s0.rmt_violations);
+	/* Nothing served through it, and no retry excused as stale. */
+	EXPECT_EQ(0, st1.writes - st0.writes);
+	EXPECT_EQ(0, st1.refreshes - st0.refreshes);
+	ASSERT_EQ(0, imm_engine_stop(self->dev, w, &st1));
+	close(hp.buf);
+	close(buf);
 }
 
 TEST_F(pme, accessed_dirty_bits_follow_devices)
