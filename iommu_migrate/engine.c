@@ -123,32 +123,42 @@ static void refresh(struct imm_engine *e, u64 iova)
 
 /*
  * Wait for the PME to release a migrating page, then refresh. @met is
- * when the access first met the page migrating: set here if still 0.
+ * when the access first met the page migrating: set here if still 0,
+ * and then the access is counted as stalled, once however many rounds
+ * it waits; each round's time adds to the stall time and to *@waited.
  */
-static void dev_stall(struct imm_engine *e, u64 iova, u64 seq, u64 *met)
+static void dev_stall(struct imm_engine *e, u64 iova, u64 seq, u64 *met,
+		      u64 *waited)
 {
 	ktime_t t0 = ktime_get();
 	struct ptsel_xlate x;
 	u64 ns;
 
-	if (!*met)
+	if (!*met) {
 		*met = ktime_to_ns(t0);
+		e->st.stalls++;
+		atomic64_inc(&imm_stats.dma_stalls);
+	}
 
 	wait_event_interruptible_timeout(imm_release_wq,
 					 atomic64_read(&imm_release_seq) != seq ||
 					 kthread_should_stop(),
 					 msecs_to_jiffies(10));
 	ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
-	e->st.stalls++;
+	*waited += ns;
 	e->st.stall_ns += ns;
-	e->st.stall_hist[min_t(unsigned int, ns ? ilog2(ns) : 0,
-			       IOMMU_MIGRATE_STALL_BUCKETS - 1)]++;
-	atomic64_inc(&imm_stats.dma_stalls);
 	atomic64_add(ns, &imm_stats.dma_stall_ns);
 	trace_iommu_migrate_dma_stall(e->st.id, iova, ns);
 	/* The IOTLB was invalidated; refresh what the device holds. */
 	if (ptsel_partition_lookup_update(e->dom->part, iova, &e->gen, &x) > 0)
 		e->st.refreshes++;
+}
+
+/* A stalled access is over: its whole wait goes to the histogram. */
+static void dev_stall_hist(struct imm_engine *e, u64 waited)
+{
+	e->st.stall_hist[min_t(unsigned int, waited ? ilog2(waited) : 0,
+			       IOMMU_MIGRATE_STALL_BUCKETS - 1)]++;
 }
 
 /*
@@ -192,10 +202,10 @@ static void access_done(struct imm_rmt_ent *ent)
  * check looks (pme_retire_old(), rmt_drop()), and on to the end of the
  * access.
  */
-static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
-		      bool write)
+static int __dev_access(struct imm_engine *e, u64 iova, void *buf,
+			size_t len, bool write, u64 *met, u64 *waited)
 {
-	u64 page_iova = iova & PAGE_MASK, met = 0;
+	u64 page_iova = iova & PAGE_MASK;
 
 	for (;;) {
 		u64 seq = atomic64_read(&imm_release_seq);
@@ -218,7 +228,7 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		}
 		if (ptsel_sw(x.prot) == IMM_MIGRATING) {
 			rcu_read_unlock();
-			dev_stall(e, page_iova, seq, &met);
+			dev_stall(e, page_iova, seq, met, waited);
 			continue;
 		}
 		if (ptsel_sw(x.prot) != IMM_NORMAL ||
@@ -256,7 +266,7 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 				access_done(ent);
 			rcu_read_unlock();
 			if (v == IMM_ACCESS_STALL) {
-				dev_stall(e, page_iova, seq, &met);
+				dev_stall(e, page_iova, seq, met, waited);
 				continue;
 			}
 			if (v == IMM_ACCESS_STALE) {
@@ -286,8 +296,8 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 			smp_mb__before_atomic();
 			atomic_inc(&ent->writes);
 		}
-		if (met && trace_iommu_migrate_dma_wait_enabled())
-			dev_waited(e, page_iova, met, READ_ONCE(ent->released_ns));
+		if (*met && trace_iommu_migrate_dma_wait_enabled())
+			dev_waited(e, page_iova, *met, READ_ONCE(ent->released_ns));
 		/*
 		 * A slow device: the access stays in flight a while. It
 		 * spins, as it is inside the RCU read side that keeps @ent.
@@ -301,6 +311,17 @@ static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		rcu_read_unlock();
 		return DEV_OK;
 	}
+}
+
+static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
+		      bool write)
+{
+	u64 met = 0, waited = 0;
+	int ret = __dev_access(e, iova, buf, len, write, &met, &waited);
+
+	if (met)
+		dev_stall_hist(e, waited);
+	return ret;
 }
 
 static void count_outcome(struct imm_engine *e, int ret)

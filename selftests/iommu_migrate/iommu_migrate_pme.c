@@ -16,6 +16,7 @@
  *    lost: the window copies the page again;
  *  - a move that refreshed a kept copy with its pre-copy and then
  *    aborts drops that copy;
+ *  - one access that waits through many rounds is one stall;
  *  - an access through a translation whose invalidation was skipped
  *    (ptsel's fault injection) is a counted RMT violation while other
  *    pages move.
@@ -339,6 +340,73 @@ static void engine_stats(struct __test_metadata *_metadata, int dev, long id,
 	memset(st, 0, sizeof(*st));
 	st->id = id;
 	ASSERT_EQ(0, imm_ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, st));
+}
+
+/* Start slow engine @e with the hold_access hook armed; wait until held. */
+static void start_held(struct __test_metadata *_metadata, int dev,
+		       struct iommu_migrate_engine *e)
+{
+	int i;
+
+	ASSERT_EQ(0, mv_write_knob(DEBUGFS, "hold_access", "1"));
+	ASSERT_EQ(0, imm_ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_START, e));
+	for (i = 0; i < 6000 && mv_read_knob(DEBUGFS, "hold_access") != 2; i++)
+		usleep(10000);
+	ASSERT_EQ(2, mv_read_knob(DEBUGFS, "hold_access"));
+}
+
+/*
+ * One access that waits through many rounds counts once: a slow device
+ * holds page 0 (hold_access) while the PME waits 300 ms for its drain;
+ * a second engine writing the page meets it migrating and waits, 10 ms
+ * a round, until the drain times out and the abort releases it. That is
+ * one stalled access in dma_stalls and in the engine's stalls; the
+ * whole wait is in the stall time.
+ */
+TEST_F_TIMEOUT(pme, one_access_stalls_once_however_long, 120)
+{
+	const unsigned long long iova = 1ULL << 42;
+	struct iommu_migrate_engine h = {
+		.domain = self->dom, .pattern = IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+		.iova = iova, .size = PAGE, .hold_us = 1,
+	};
+	struct iommu_migrate_engine_stats st0, st1;
+	struct iommu_migrate_stats s0, s1;
+	struct iommu_migrate_migrate m;
+	int buf, i;
+	long w;
+
+	mv_knobs_save(&self->knobs, "max_drain_wait_ms");
+	buf = mapped_buf(_metadata, self->dev, self->dom, 1, 0, iova);
+	ASSERT_EQ(0, write_knob("max_drain_wait_ms", "300"));
+	start_held(_metadata, self->dev, &h);
+	w = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+		       iova, PAGE, 0, 0);
+	ASSERT_LT(0, w);
+	for (i = 0; i < 1000 && engine_writes(_metadata, self->dev, w) < 16; i++)
+		usleep(1000);
+	engine_stats(_metadata, self->dev, w, &st0);
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, PAGE, &m));
+	EXPECT_EQ(1, m.aborted);
+	/* Its stalled write went through after the release. */
+	for (i = 0; i < 1000 &&
+	     engine_writes(_metadata, self->dev, w) < st0.writes + 16; i++)
+		usleep(1000);
+	engine_stats(_metadata, self->dev, w, &st1);
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
+	ASSERT_EQ(0, mv_write_knob(DEBUGFS, "hold_access", "0"));
+	TH_LOG("%llu stalled accesses, %llu ms of stall",
+	       (unsigned long long)(s1.dma_stalls - s0.dma_stalls),
+	       (unsigned long long)(s1.dma_stall_ns - s0.dma_stall_ns) / 1000000);
+	EXPECT_EQ(1, s1.dma_stalls - s0.dma_stalls);
+	EXPECT_EQ(1, st1.stalls - st0.stalls);
+	/* Many 10 ms rounds, all summed. */
+	EXPECT_LE(100000000ULL, s1.dma_stall_ns - s0.dma_stall_ns);
+	EXPECT_LE(100000000ULL, st1.stall_ns - st0.stall_ns);
+	ASSERT_EQ(0, imm_engine_stop(self->dev, w, &st1));
+	ASSERT_EQ(0, imm_engine_stop(self->dev, h.id, &st1));
+	close(buf);
 }
 
 #define PTSEL_DEBUGFS "/sys/kernel/debug/ptsel/"

@@ -167,13 +167,15 @@ static inline __u32 iommu_migrate_record_csum(const struct iommu_migrate_record 
  * @checks: records read and checked
  * @check_errors: records that failed a check (torn, misplaced; for a
  *		  mixed engine also stale: older than the last it wrote there)
- * @stalls: accesses that met a migrating PTE or RMT entry and waited
- * @stall_ns: time spent waiting
+ * @stalls: accesses that met a migrating PTE or RMT entry and waited,
+ *	    each once however many wait rounds it took
+ * @stall_ns: time spent waiting, every round summed
  * @faults: accesses refused (unmapped, blocked, no write permission)
  * @rmt_violations: accesses whose RMT entry disagreed with them
  * @refreshes: translations replaced after a move (ptsel lookup_update)
- * @stall_hist: stalls by duration: entry i counts those of less than
- *		2^(i+1) ns (the last one, the longer ones too)
+ * @stall_hist: stalled accesses by their whole wait: entry i counts
+ *		those of less than 2^(i+1) ns (the last one, the longer
+ *		ones too)
  */
 struct iommu_migrate_engine_stats {
 	__u32 id;
@@ -328,8 +330,9 @@ struct iommu_migrate_probe {
  * struct iommu_migrate_stats - the module's counters (as in sysfs)
  * @pages_migrated: pages the PME switched to a new frame
  * @bytes_migrated: their bytes
- * @dma_stalls: device accesses that waited on a migrating page
- * @dma_stall_ns: time they waited
+ * @dma_stalls: device accesses that waited on a migrating page (each
+ *	        once, however many wait rounds it took)
+ * @dma_stall_ns: time they waited, every round summed
  * @rmt_violations: device accesses the RMT refused
  * @migrations_aborted: page migrations given up (old page kept)
  * @alloc_failures: destination allocations that failed
