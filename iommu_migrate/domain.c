@@ -400,7 +400,8 @@ struct imm_buf *imm_buf_from_fd(int fd)
  * Drop the RMT entries of pages [0, @n) and wait out their accesses.
  * They are retired first and stay in the RMT for a grace period, so
  * that a device that translated before the unmap finds its page's
- * entry retired (stale), not gone (a violation).
+ * entry retired (stale), not gone (a violation); an access that passed
+ * its check holds the entry by its in-flight count until it is done.
  */
 static void rmt_drop(struct imm_buf *b, unsigned long n)
 {
@@ -420,7 +421,7 @@ static void rmt_drop(struct imm_buf *b, unsigned long n)
 		imm_rmt_set_retired(e, &r, seq);
 		imm_rmt_publish(e, &none);
 	}
-	/* Device accesses run under RCU: none started before this is left. */
+	/* Device lookups run under RCU: none started before this is left. */
 	synchronize_rcu();
 	for (i = 0; i < n; i++) {
 		struct imm_rmt_ent *e = b->rmt[i];
@@ -428,6 +429,7 @@ static void rmt_drop(struct imm_buf *b, unsigned long n)
 		if (!e)
 			continue;
 		xa_erase(&imm_rmt_xa, page_to_pfn(b->pages[i]));
+		imm_rmt_wait_idle(e);
 		kfree_rcu(e, rcu);
 		b->rmt[i] = NULL;
 	}

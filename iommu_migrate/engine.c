@@ -36,19 +36,20 @@ atomic_t imm_hold_access = ATOMIC_INIT(IMM_HOLD_OFF);
 /*
  * The hold_access test hook: when armed, the next access of a slow
  * engine stays in flight, its RMT entry's count held, until the hook
- * is written 0, the engine stops or IMM_HOLD_MAX_MS pass. It spins,
- * as the caller is inside the RCU read side that keeps the entry.
+ * is written 0, the engine stops or IMM_HOLD_MAX_MS pass. It sleeps:
+ * the in-flight count, not RCU, keeps the entry (see dev_access()).
  */
 static void hold_point(void)
 {
 	unsigned int ms;
 
+	might_sleep();
 	if (atomic_cmpxchg(&imm_hold_access, IMM_HOLD_ARMED,
 			   IMM_HOLD_HELD) != IMM_HOLD_ARMED)
 		return;
 	for (ms = 0; ms < IMM_HOLD_MAX_MS && !kthread_should_stop() &&
 	     atomic_read(&imm_hold_access) == IMM_HOLD_HELD; ms++)
-		mdelay(1);
+		usleep_range(1000, 1100);
 	atomic_cmpxchg(&imm_hold_access, IMM_HOLD_HELD, IMM_HOLD_OFF);
 }
 
@@ -86,6 +87,20 @@ void imm_rmt_set_retired(struct imm_rmt_ent *e, const struct imm_rmt *was,
 	WRITE_ONCE(e->ret.domain, ret.domain);
 	WRITE_ONCE(e->ret.iova, ret.iova);
 	WRITE_ONCE(e->ret.seq, ret.seq);
+}
+
+/**
+ * imm_rmt_wait_idle() - wait until no device access holds an entry
+ * @e: the entry, unreachable for new accesses (erased from the RMT, or
+ *     unowned and a grace period past its publication)
+ *
+ * An access that passed its check holds the entry by its in-flight
+ * count, outside RCU; the entry may be freed once this returns.
+ */
+void imm_rmt_wait_idle(struct imm_rmt_ent *e)
+{
+	while (atomic_read(&e->inflight))
+		usleep_range(100, 200);
 }
 
 /*
@@ -183,10 +198,13 @@ enum { DEV_OK, DEV_FAULT, DEV_VIOLATION, DEV_STOPPED };
 /*
  * The access is over. The decrement is a full barrier: either the PME,
  * which marks the entry migrating before it looks at the count, sees
- * zero, or this sees the mark and wakes it.
+ * zero, or this sees the mark and wakes it. The caller is inside an
+ * RCU read side: once the count is zero the entry may be freed, after
+ * a grace period (kfree_rcu()).
  */
 static void access_done(struct imm_rmt_ent *ent)
 {
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "an access ends outside RCU");
 	if (!atomic_dec_and_test(&ent->inflight))
 		return;
 	/* Pairs with the release in imm_rmt_publish() of the mark. */
@@ -199,8 +217,8 @@ static void access_done(struct imm_rmt_ent *ent)
  * @buf to the page (@write) or the page to @buf. Each try runs under
  * RCU from before its translation to its RMT check, so that an entry
  * retired after the translation is still there, retired, when the
- * check looks (pme_retire_old(), rmt_drop()), and on to the end of the
- * access.
+ * check looks (pme_retire_old(), rmt_drop()); the access itself holds
+ * the entry by its in-flight count and may sleep.
  */
 static int __dev_access(struct imm_engine *e, u64 iova, void *buf,
 			size_t len, bool write, u64 *met, u64 *waited)
@@ -280,6 +298,11 @@ static int __dev_access(struct imm_engine *e, u64 iova, void *buf,
 							  v);
 			return DEV_VIOLATION;
 		}
+		/*
+		 * Checked: the in-flight count keeps @ent and its page (the
+		 * PME drains it before a switch, rmt_drop() waits for it).
+		 */
+		rcu_read_unlock();
 		va = kmap_local_pfn(x.target >> PAGE_SHIFT);
 		if (write)
 			memcpy(va + offset_in_page(x.target), buf, len);
@@ -298,15 +321,12 @@ static int __dev_access(struct imm_engine *e, u64 iova, void *buf,
 		}
 		if (*met && trace_iommu_migrate_dma_wait_enabled())
 			dev_waited(e, page_iova, *met, READ_ONCE(ent->released_ns));
-		/*
-		 * A slow device: the access stays in flight a while. It
-		 * spins, as it is inside the RCU read side that keeps @ent.
-		 */
+		/* A slow device: the access stays in flight a while, asleep. */
 		if (e->hold_us) {
-			mdelay(e->hold_us / USEC_PER_MSEC);
-			udelay(e->hold_us % USEC_PER_MSEC);
+			fsleep(e->hold_us);
 			hold_point();
 		}
+		rcu_read_lock();
 		access_done(ent);
 		rcu_read_unlock();
 		return DEV_OK;

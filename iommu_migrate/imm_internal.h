@@ -242,6 +242,7 @@ extern atomic_t imm_hold_access;
 u64 imm_rmt_retire(void);
 void imm_rmt_set_retired(struct imm_rmt_ent *e, const struct imm_rmt *was,
 			 u64 seq);
+void imm_rmt_wait_idle(struct imm_rmt_ent *e);
 
 /**
  * struct imm_dest - where a request's pages go

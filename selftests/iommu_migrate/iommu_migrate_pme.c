@@ -17,6 +17,7 @@
  *  - a move that refreshed a kept copy with its pre-copy and then
  *    aborts drops that copy;
  *  - one access that waits through many rounds is one stall;
+ *  - a held access does not hold up a grace period;
  *  - an access through a translation whose invalidation was skipped
  *    (ptsel's fault injection) is a counted RMT violation while other
  *    pages move.
@@ -406,6 +407,43 @@ TEST_F_TIMEOUT(pme, one_access_stalls_once_however_long, 120)
 	EXPECT_LE(100000000ULL, st1.stall_ns - st0.stall_ns);
 	ASSERT_EQ(0, imm_engine_stop(self->dev, w, &st1));
 	ASSERT_EQ(0, imm_engine_stop(self->dev, h.id, &st1));
+	close(buf);
+}
+
+/*
+ * A held access sleeps outside RCU: while the hold_access hook keeps a
+ * slow device's access in flight, the unmap of another buffer, whose
+ * RMT drop waits for a grace period, completes at once, and the access
+ * is still held.
+ */
+TEST_F_TIMEOUT(pme, held_access_does_not_hold_up_rcu, 120)
+{
+	const unsigned long long iova = 1ULL << 43;
+	struct iommu_migrate_engine h = {
+		.domain = self->dom, .pattern = IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+		.iova = iova, .size = PAGE, .hold_us = 1,
+	};
+	struct iommu_migrate_engine_stats st;
+	struct timespec t0, t1;
+	int buf, other;
+	double s;
+
+	buf = mapped_buf(_metadata, self->dev, self->dom, 1, 0, iova);
+	other = mapped_buf(_metadata, self->dev, self->dom, 1, 0,
+			   iova + (64ULL << 20));
+	start_held(_metadata, self->dev, &h);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, imm_unmap(self->dev, other, self->dom));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	TH_LOG("unmap with an access held: %.3f s", s);
+	EXPECT_EQ(2, mv_read_knob(DEBUGFS, "hold_access"));
+	EXPECT_GT(1.0, s);
+	ASSERT_EQ(0, mv_write_knob(DEBUGFS, "hold_access", "0"));
+	ASSERT_EQ(0, imm_engine_stop(self->dev, h.id, &st));
+	EXPECT_EQ(0, st.faults);
+	EXPECT_EQ(0, st.rmt_violations);
+	close(other);
 	close(buf);
 }
 
