@@ -241,6 +241,32 @@ int imm_mig_switch(struct imm_mig *m, struct imm_rmt *old, struct imm_rmt *new,
 EXPORT_SYMBOL_IF_KUNIT(imm_mig_switch);
 
 /**
+ * imm_mig_switch_check() - would step 4 pass, with a new generation?
+ * @m: the migration
+ * @old: RMT entry of the old page
+ * @new: RMT entry of the new page
+ *
+ * imm_mig_switch() on copies, with the smallest generation newer than
+ * the page's: what the caller checks before it changes the PTE, the
+ * switch's point of no return. The PTE exchange then gives a newer
+ * generation still (ptsel's move generations only grow).
+ *
+ * Return: 0 if the switch would pass; -EINVAL as imm_mig_switch()
+ * says, nothing changed.
+ */
+int imm_mig_switch_check(const struct imm_mig *m, const struct imm_rmt *old,
+			 const struct imm_rmt *new)
+{
+	struct imm_mig mc = *m;
+	struct imm_rmt oc = *old, nc = *new;
+
+	if (m->gen == ~0ULL)
+		return -EINVAL;
+	return imm_mig_switch(&mc, &oc, &nc, m->gen + 1);
+}
+EXPORT_SYMBOL_IF_KUNIT(imm_mig_switch_check);
+
+/**
  * imm_mig_release() - step 5: stalled devices may go on
  * @m: the migration, switched
  *

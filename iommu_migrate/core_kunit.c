@@ -42,6 +42,13 @@ static void generations(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, imm_rmt_check(&e, 9, 0x7000, 3), IMM_ACCESS_STALL);
 	KUNIT_ASSERT_EQ(test, imm_mig_drained(&m), 0);
 	KUNIT_ASSERT_EQ(test, imm_mig_copied(&m), 0);
+	/* The check before the PTE exchange: refused, nothing changed. */
+	KUNIT_EXPECT_EQ(test, imm_mig_switch_check(&m, &e, &other), -EINVAL);
+	KUNIT_EXPECT_EQ(test, other.domain, 8U);
+	KUNIT_EXPECT_EQ(test, imm_mig_switch_check(&m, &e, &spare), 0);
+	KUNIT_EXPECT_EQ(test, e.state, (u32)IMM_MIGRATING);
+	KUNIT_EXPECT_EQ(test, spare.state, (u32)IMM_MIGRATING);
+	KUNIT_EXPECT_EQ(test, m.phase, (u32)IMM_PH_COPIED);
 	KUNIT_EXPECT_EQ(test, imm_mig_switch(&m, &e, &other, 4), -EINVAL);
 	KUNIT_EXPECT_EQ(test, imm_mig_switch(&m, &e, &spare, 3), -EINVAL);
 	KUNIT_EXPECT_EQ(test, e.state, (u32)IMM_MIGRATING);

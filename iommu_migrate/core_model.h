@@ -140,6 +140,22 @@ static inline bool imm_model_step(struct imm_model *m, u8 op, u8 a, u64 b)
 		if (b & 8)
 			p->spare.domain = p->owner + 100;
 		spare_ok = !(b & 8) && (!(b & 4) || p->state == IMM_MIGRATING);
+		/* The check before the PTE changes: no change, the verdict. */
+		{
+			struct imm_rmt o = p->rmt, n = p->spare;
+			struct imm_mig mg = p->mig;
+
+			got = imm_mig_switch_check(&p->mig, &p->rmt, &p->spare);
+			want = p->phase == IMM_PH_COPIED &&
+			       p->state == IMM_MIGRATING && p->gen == p->mgen &&
+			       spare_ok ? 0 : -EINVAL;
+			if (got != want)
+				return imm_model_fail(m, "switch_check", got, want);
+			if (memcmp(&o, &p->rmt, sizeof(o)) ||
+			    memcmp(&n, &p->spare, sizeof(n)) ||
+			    memcmp(&mg, &p->mig, sizeof(mg)))
+				return imm_model_fail(m, "switch_check changed", 1, 0);
+		}
 		got = imm_mig_switch(&p->mig, &p->rmt, &p->spare, gen);
 		want = p->phase == IMM_PH_COPIED && p->state == IMM_MIGRATING &&
 		       gen > p->mgen && p->gen == p->mgen && spare_ok ?

@@ -110,6 +110,8 @@ int imm_mig_drained(struct imm_mig *m);
 int imm_mig_copied(struct imm_mig *m);
 int imm_mig_switch(struct imm_mig *m, struct imm_rmt *old, struct imm_rmt *new,
 		   u64 gen);
+int imm_mig_switch_check(const struct imm_mig *m, const struct imm_rmt *old,
+			 const struct imm_rmt *new);
 int imm_mig_release(struct imm_mig *m);
 int imm_mig_abort(struct imm_mig *m, struct imm_rmt *e);
 

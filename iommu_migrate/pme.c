@@ -496,11 +496,28 @@ static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 	struct imm_rmt was = pp->snap;
 
 	if (pp->ent) {
+		/*
+		 * The core's check first, on copies: once the PTE leads to
+		 * the new page there is no way back but another exchange.
+		 * A refusal aborts the page cleanly.
+		 */
+		if (imm_mig_switch_check(&pp->mig, &pp->snap, nr))
+			return -EINVAL;
 		if (pme_pte_xchg(b, iova, old, IMM_MIGRATING, new, IMM_NORMAL,
 				 &pp->gen))
 			return -EIO;
-		/* Cannot fail: copied, migrating, and the gen is a new move. */
-		WARN_ON_ONCE(imm_mig_switch(&pp->mig, &pp->snap, nr, pp->gen));
+		/*
+		 * Only a generation that is not newer than the page's can
+		 * fail now: ptsel's move generations only grow. Should that
+		 * promise break, the PTE goes back and the page aborts.
+		 */
+		if (imm_mig_switch(&pp->mig, &pp->snap, nr, pp->gen)) {
+			pr_err_once("move generation %llu not newer than %llu\n",
+				    pp->gen, pp->mig.gen);
+			pme_pte_xchg(b, iova, new, IMM_NORMAL, old,
+				     IMM_MIGRATING, NULL);
+			return -EIO;
+		}
 		/* Devices that translated before the exchange: stale. */
 		imm_rmt_set_retired(pp->ent, &was, imm_rmt_retire());
 		imm_rmt_publish(pp->nent, nr);

@@ -157,6 +157,19 @@ static void protocol_order(void)
 	ok(imm_mig_copied(&mg) == -EINVAL && !imm_mig_drained(&mg) &&
 	   !imm_mig_copied(&mg), "drain before copy");
 	saved = e;
+	{
+		struct imm_rmt other = { .domain = 4, .iova = 0x5000,
+					 .state = IMM_MIGRATING }, o2 = other;
+		struct imm_mig m2 = mg;
+
+		ok(imm_mig_switch_check(&mg, &e, &other) == -EINVAL &&
+		   !memcmp(&o2, &other, sizeof(o2)) && !memcmp(&saved, &e, sizeof(e)) &&
+		   !memcmp(&m2, &mg, sizeof(mg)),
+		   "the check before the PTE exchange refuses a new entry owned by another, changing nothing");
+		ok(!imm_mig_switch_check(&mg, &e, &n) && !memcmp(&saved, &e, sizeof(e)) &&
+		   !n.domain && !memcmp(&m2, &mg, sizeof(mg)),
+		   "and passes a free one, changing nothing");
+	}
 	ok(imm_mig_switch(&mg, &e, &n, 7) == -EINVAL &&
 	   !memcmp(&saved, &e, sizeof(e)), "a switch without a newer generation is refused");
 	ok(!imm_mig_switch(&mg, &e, &n, 9) && n.gen == 9 && n.domain == 3 &&
