@@ -7,6 +7,7 @@
  * Every function leaves its arguments unchanged when it refuses a
  * request, so a caller that gets -EINVAL has nothing to undo.
  */
+#include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/export.h>
 #include <linux/kernel.h>
@@ -306,7 +307,7 @@ EXPORT_SYMBOL_IF_KUNIT(imm_mig_abort);
  */
 void imm_hold_init(struct imm_hold *h)
 {
-	h->held = IMM_HOLD_NONE;
+	WRITE_ONCE(h->held, IMM_HOLD_NONE);
 	h->inflight = IMM_HOLD_NONE;
 }
 EXPORT_SYMBOL_IF_KUNIT(imm_hold_init);
@@ -362,7 +363,7 @@ int imm_hold_begin(struct imm_hold *h, u64 page)
 		return -EINVAL;
 	if (h->held != IMM_HOLD_NONE)
 		return -EBUSY;
-	h->held = page;
+	WRITE_ONCE(h->held, page);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(imm_hold_begin);
@@ -389,7 +390,7 @@ int imm_hold_end(struct imm_hold *h)
 {
 	if (h->held == IMM_HOLD_NONE)
 		return -EINVAL;
-	h->held = IMM_HOLD_NONE;
+	WRITE_ONCE(h->held, IMM_HOLD_NONE);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(imm_hold_end);

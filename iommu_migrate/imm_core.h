@@ -125,7 +125,9 @@ int imm_mig_abort(struct imm_mig *m, struct imm_rmt *e);
 
 /**
  * struct imm_hold - held page and command in flight of one device
- * @held: page index held for a move, or IMM_HOLD_NONE
+ * @held: page index held for a move, or IMM_HOLD_NONE; written with
+ *	  WRITE_ONCE() (the caller's lock held), as the device's side
+ *	  may read it without that lock (edu_holds())
  * @inflight: page index the command in flight targets, or IMM_HOLD_NONE
  */
 struct imm_hold {

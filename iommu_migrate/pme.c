@@ -259,6 +259,8 @@ static void pme_abort(struct imm_req *rq, struct imm_buf *b,
 	u64 iova = b->iova + pp->idx * PAGE_SIZE;
 	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
 
+	lockdep_assert_held(&b->lock);
+
 	if (pp->ent) {
 		/* The PTE first: no device can see normal before the RMT. */
 		pme_pte_xchg(b, iova, old, IMM_MIGRATING, old, IMM_NORMAL, NULL);
@@ -355,6 +357,8 @@ static int pme_prepare(struct imm_buf *b, struct pme_page *pp)
 	struct imm_rmt_ent *ent = b->rmt[pp->idx];
 	struct imm_rmt r;
 
+	lockdep_assert_held(&b->lock);
+
 	if (!ent)
 		return 0;
 	imm_rmt_snapshot(ent, &r);
@@ -386,6 +390,8 @@ static struct page *pme_dest(struct imm_req *rq, struct imm_buf *b,
 {
 	struct page *c = b->copies ? b->copies[pp->idx].page : NULL;
 
+	lockdep_assert_held(&b->lock);
+
 	if (c && rq->keep && b->rmt[pp->idx] && !imm_dest_wanted(&rq->dest, c)) {
 		/* In imm_copy_xa until the switch: an abort puts it back. */
 		b->copies[pp->idx].page = NULL;
@@ -410,6 +416,8 @@ static bool pme_test_clear_dirty(struct imm_buf *b, struct pme_page *pp)
 {
 	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
 	u32 prot;
+
+	lockdep_assert_held(&b->lock);
 
 	if (ptsel_partition_leaf_ad(b->dom->part, b->iova + pp->idx * PAGE_SIZE,
 				    old, 0, PTSEL_LEAF_DIRTY, &prot))
@@ -437,6 +445,8 @@ static void pme_precopy(struct imm_buf *b, struct pme_page *pp, bool keep)
 {
 	struct imm_rmt_ent *ent = b->rmt[pp->idx];
 	unsigned int delay;
+
+	lockdep_assert_held(&b->lock);
 
 	if (ent) {
 		pp->wseq = atomic_read(&ent->writes);
@@ -494,6 +504,8 @@ static int pme_switch(struct imm_buf *b, struct pme_page *pp)
 	u64 new = (u64)page_to_pfn(pp->new) << PAGE_SHIFT;
 	struct imm_rmt *nr = &pp->nsnap;
 	struct imm_rmt was = pp->snap;
+
+	lockdep_assert_held(&b->lock);
 
 	if (pp->ent) {
 		/*
@@ -627,6 +639,8 @@ int imm_rmt_insert(unsigned long pfn, struct imm_rmt_ent *e)
 static void pme_retire_old(struct imm_buf *b, struct pme_page *pp, bool keep)
 {
 	struct page *old = pp->old;
+
+	lockdep_assert_held(&b->lock);
 
 	if (pp->ent)
 		trace_iommu_migrate_switch(b->dom->id,
@@ -1052,6 +1066,8 @@ VISIBLE_IF_KUNIT int imm_block_entry(struct imm_buf *b, struct imm_rmt_ent *e)
 	u64 pa = (u64)page_to_pfn(b->pages[e->idx]) << PAGE_SHIFT;
 	struct imm_rmt r;
 	int next, ret;
+
+	lockdep_assert_held(&b->lock);
 	imm_rmt_snapshot(e, &r);
 	if (r.state == IMM_BLOCKED)
 		return 0;
