@@ -1166,6 +1166,15 @@ EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaf_cmpxchg, PTSEL);
  * (the others on their next switch to @p); a change of target is a move
  * that ptsel_partition_lookup_update() reports.
  *
+ * The walkers are invalidated after the leaf exchange spinlock is
+ * dropped: between the store and their invalidation, a walker that
+ * cached the page still translates it to the old leaf, target and
+ * software state. Only the return of this call promises that no walker
+ * does. A consumer that must not act on the old leaf in that window
+ * cannot rely on the PTE alone: it needs a check of its own that is
+ * authoritative and changed first, as iommu_migrate's reverse map,
+ * whose entry is published migrating before the PTE is exchanged.
+ *
  * Context: any context but hard or soft interrupt; never sleeps.
  * Return: 0; -EINVAL for a bad request; -ENOENT if @addr is not mapped;
  * -EAGAIN if the page is mapped to another target or holds another
