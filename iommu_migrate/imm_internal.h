@@ -174,6 +174,9 @@ struct imm_buf {
  * @task: its kthread
  * @pattern: IOMMU_MIGRATE_PATTERN_*
  * @rate: operations per second at most, 0 for no limit
+ * @hold_us: a slow device: each access stays in flight this long after
+ *	     its data is copied, asleep (the hold_access hook applies to
+ *	     engines with a non-zero @hold_us only)
  * @base: IOVA of its window
  * @slots: records in the window
  * @count: operations before it idles, 0 for never

@@ -202,6 +202,9 @@ struct iommu_migrate_id {
 	__u32 reserved;
 };
 
+/* Flags of struct iommu_migrate_migrate */
+#define IOMMU_MIGRATE_MIGRATE_KEEP_COPY	(1U << 0)
+
 /**
  * struct iommu_migrate_migrate - move buffer pages to a NUMA node
  * @buf_fd: the buffer
@@ -226,9 +229,6 @@ struct iommu_migrate_id {
  * waits for it. A fatal signal cancels what has not started, and the
  * call returns -EINTR; the counts say how far it got.
  */
-/* Flags of struct iommu_migrate_migrate */
-#define IOMMU_MIGRATE_MIGRATE_KEEP_COPY	(1U << 0)
-
 struct iommu_migrate_migrate {
 	__s32 buf_fd;
 	__s32 node;
