@@ -240,7 +240,7 @@ static void edu_issue(struct imm_edu *e, unsigned long idx)
 		atomic64_add(ns, &e->st.stall_ns);
 		atomic64_inc(&imm_stats.dma_stalls);
 		atomic64_add(ns, &imm_stats.dma_stall_ns);
-		trace_iommu_migrate_dma_stall(0, e->iova + idx * PAGE_SIZE, ns);
+		trace_iommu_migrate_dma_stall(0, 0, e->iova + idx * PAGE_SIZE, ns);
 	}
 }
 

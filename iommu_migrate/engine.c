@@ -163,7 +163,7 @@ static void dev_stall(struct imm_engine *e, u64 iova, u64 seq, u64 *met,
 	*waited += ns;
 	e->st.stall_ns += ns;
 	atomic64_add(ns, &imm_stats.dma_stall_ns);
-	trace_iommu_migrate_dma_stall(e->st.id, iova, ns);
+	trace_iommu_migrate_dma_stall(e->st.id, e->dom->id, iova, ns);
 	/* The IOTLB was invalidated; refresh what the device holds. */
 	if (ptsel_partition_lookup_update(e->dom->part, iova, &e->gen, &x) > 0)
 		e->st.refreshes++;

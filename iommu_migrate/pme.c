@@ -262,6 +262,8 @@ static void pme_abort(struct imm_req *rq, struct imm_buf *b,
 	lockdep_assert_held(&b->lock);
 
 	if (pp->ent) {
+		trace_iommu_migrate_abort(pp->snap.domain, iova,
+					  page_to_pfn(pp->old));
 		/* The PTE first: no device can see normal before the RMT. */
 		pme_pte_xchg(b, iova, old, IMM_MIGRATING, old, IMM_NORMAL, NULL);
 		if (!imm_mig_abort(&pp->mig, &pp->snap))

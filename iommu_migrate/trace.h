@@ -7,7 +7,8 @@
 
 #include <linux/tracepoint.h>
 
-TRACE_EVENT(iommu_migrate_migrate_begin,
+/* A page of a domain, at its frame. */
+DECLARE_EVENT_CLASS(iommu_migrate_page,
 	TP_PROTO(u32 domain, u64 iova, u64 pfn),
 	TP_ARGS(domain, iova, pfn),
 	TP_STRUCT__entry(
@@ -22,6 +23,17 @@ TRACE_EVENT(iommu_migrate_migrate_begin,
 	),
 	TP_printk("domain=%u iova=0x%llx pfn=0x%llx", __entry->domain,
 		  __entry->iova, __entry->pfn)
+);
+
+DEFINE_EVENT(iommu_migrate_page, iommu_migrate_migrate_begin,
+	TP_PROTO(u32 domain, u64 iova, u64 pfn),
+	TP_ARGS(domain, iova, pfn)
+);
+
+/* A page's move given up after its mark: it stays on @pfn. */
+DEFINE_EVENT(iommu_migrate_page, iommu_migrate_abort,
+	TP_PROTO(u32 domain, u64 iova, u64 pfn),
+	TP_ARGS(domain, iova, pfn)
 );
 
 TRACE_EVENT(iommu_migrate_drain_wait,
@@ -156,10 +168,28 @@ DEFINE_EVENT(iommu_migrate_dma_time, iommu_migrate_dma_wait,
 	TP_ARGS(engine, iova, ns)
 );
 
-/* Per stall: the engine's whole wait, its kthread's wake-up included. */
-DEFINE_EVENT(iommu_migrate_dma_time, iommu_migrate_dma_stall,
-	TP_PROTO(u32 engine, u64 iova, u64 ns),
-	TP_ARGS(engine, iova, ns)
+/*
+ * Per wait round of a stalled access: the engine's wait, its kthread's
+ * wake-up included, with the domain (0: the edu device's) so that a
+ * page is known by its domain and IOVA.
+ */
+TRACE_EVENT(iommu_migrate_dma_stall,
+	TP_PROTO(u32 engine, u32 domain, u64 iova, u64 ns),
+	TP_ARGS(engine, domain, iova, ns),
+	TP_STRUCT__entry(
+		__field(u32, engine)
+		__field(u32, domain)
+		__field(u64, iova)
+		__field(u64, ns)
+	),
+	TP_fast_assign(
+		__entry->engine = engine;
+		__entry->domain = domain;
+		__entry->iova = iova;
+		__entry->ns = ns;
+	),
+	TP_printk("engine=%u domain=%u iova=0x%llx ns=%llu", __entry->engine,
+		  __entry->domain, __entry->iova, __entry->ns)
 );
 
 TRACE_EVENT(iommu_migrate_rmt_violation,
