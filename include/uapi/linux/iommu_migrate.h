@@ -11,8 +11,10 @@
  * (IOMMU_MIGRATE_IOC_BUF_CREATE), mmap-able by their owner, so a page
  * stays readable from the CPU while it moves. Reserved fields and
  * unknown flags must be zero. Limits come from the knobs in
- * /sys/kernel/mm/iommu_migrate/ (max_domains, max_engines,
- * max_buffer_mb).
+ * /sys/kernel/mm/iommu_migrate/: max_domains and max_engines per open
+ * file of the device (root may open it many times: no system-wide
+ * total), max_buffer_mb per buffer (no total either), max_engine_rate
+ * per engine.
  */
 #ifndef _UAPI_LINUX_IOMMU_MIGRATE_H
 #define _UAPI_LINUX_IOMMU_MIGRATE_H
