@@ -271,6 +271,7 @@ int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);
 void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
 		      unsigned long *moved, unsigned long *failed);
 bool imm_edu_pfn_mapped(unsigned long pfn);
+int imm_edu_block(unsigned long pfn);
 
 /* dev.c, sysfs.c */
 int imm_dev_init(void);

@@ -972,11 +972,15 @@ EXPORT_SYMBOL_IF_KUNIT(imm_block_entry);
  * become blocked, so every device access to it faults from now on, and
  * the call waits for the accesses already in flight. The PME does not
  * move a blocked page. It stays blocked until its buffer is unmapped.
- * A block that fails changes nothing: the page stays normal.
+ * A block that fails changes nothing: the page stays normal. A page of
+ * the edu device's buffer (behind the real IOMMU, no RMT entry) is
+ * blocked by its driver: its commands drain, its IOVA is unmapped and
+ * the driver refuses every later command to it, until the session
+ * ends (imm_edu_block()).
  *
  * Context: process context, may sleep; takes the buffer's lock.
  * Return: 0 if @pfn is blocked, now or already; -ENOENT if no domain
- * maps @pfn; -EBUSY if its PTE or RMT entry cannot become blocked
+ * maps @pfn (neither a model domain nor the edu device's); -EBUSY if its PTE or RMT entry cannot become blocked
  * (they disagree), -ENOMEM if its PTE could not be split (in both
  * cases nothing changed); -ETIMEDOUT if accesses in flight did not
  * drain within max_drain_wait_ms (the page is blocked all the same).
@@ -993,8 +997,9 @@ int iommu_migrate_block(unsigned long pfn)
 	if (e && READ_ONCE(e->r.domain) && kref_get_unless_zero(&e->buf->ref))
 		b = e->buf;
 	rcu_read_unlock();
+	/* Not the model's: perhaps a page the edu device writes to. */
 	if (!b)
-		return -ENOENT;
+		return imm_edu_block(pfn);
 	mutex_lock(&b->lock);
 	/*
 	 * Under the lock no move is half done: normal or blocked, and @b's

@@ -3,8 +3,8 @@
  * iommu_migrate ABI: /sys/kernel/mm/iommu_migrate/ knobs and counters
  * (see Documentation/ABI/testing/sysfs-kernel-mm-iommu_migrate), and
  * in debugfs the hold_access test hook (engine.c), copy_ns, the
- * bench's copy baseline (pme.c), and the fault_delay_us test hook
- * (domain.c).
+ * bench's copy baseline (pme.c), the fault_delay_us test hook
+ * (domain.c), and block_pfn, a trigger of iommu_migrate_block().
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -136,6 +136,16 @@ static int copy_ns_get(void *data, u64 *val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(copy_ns_fops, copy_ns_get, NULL, "%llu\n");
 
+/*
+ * Writing a frame number blocks it as maint_cmd does on lost data:
+ * iommu_migrate_block(), whose error the write returns.
+ */
+static int block_pfn_set(void *data, u64 val)
+{
+	return iommu_migrate_block(val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(block_pfn_fops, NULL, block_pfn_set, "%llu\n");
+
 int imm_sysfs_init(void)
 {
 	struct kobject *mm = memvirt_mm_kobj_get();
@@ -159,6 +169,8 @@ int imm_sysfs_init(void)
 				   &copy_ns_fops);
 	debugfs_create_u32("fault_delay_us", 0600, imm_debugfs,
 			   &imm_fault_delay_us);
+	debugfs_create_file_unsafe("block_pfn", 0200, imm_debugfs, NULL,
+				   &block_pfn_fops);
 	return 0;
 }
 

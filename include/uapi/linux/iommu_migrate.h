@@ -401,7 +401,8 @@ struct iommu_migrate_edu {
 /**
  * struct iommu_migrate_edu_stats - the edu session's counters
  * @running: 1 while records are left to write
- * @reserved: zero
+ * @refused: record writes the driver refused because their page is
+ *	     blocked (iommu_migrate_block(), lost data): never issued
  * @written: records the device wrote (their DMA completed)
  * @dma_ops: DMA commands completed: record writes and the loads of the
  *	     device's buffer that precede them
@@ -414,7 +415,7 @@ struct iommu_migrate_edu {
  */
 struct iommu_migrate_edu_stats {
 	__u32 running;
-	__u32 reserved;
+	__u32 refused;
 	__u64 written;
 	__u64 dma_ops;
 	__u64 stalls;
