@@ -42,6 +42,7 @@ extern unsigned int imm_max_engines;
 extern unsigned int imm_max_domains;
 extern unsigned int imm_max_buffer_mb;
 extern unsigned int imm_max_engine_rate;
+/* Test hooks in debugfs (sysfs.c), not production knobs. */
 extern unsigned int imm_fail_next_allocs;
 extern unsigned int imm_edu_copy_delay_ms;
 extern unsigned int imm_precopy_delay_ms;

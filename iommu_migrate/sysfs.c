@@ -4,7 +4,9 @@
  * (see Documentation/ABI/testing/sysfs-kernel-mm-iommu_migrate), and
  * in debugfs the hold_access test hook (engine.c), copy_ns, the
  * bench's copy baseline (pme.c), the fault_delay_us test hook
- * (domain.c), and block_pfn, a trigger of iommu_migrate_block().
+ * (domain.c), block_pfn, a trigger of iommu_migrate_block(), and the
+ * test hooks fail_next_allocs, edu_copy_delay_ms and precopy_delay_ms
+ * (not production knobs: see debugfs-iommu_migrate).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -41,9 +43,6 @@ KNOB(max_engines, imm_max_engines, 1, 64);
 KNOB(max_domains, imm_max_domains, 1, 64);
 KNOB(max_buffer_mb, imm_max_buffer_mb, 1, 4096);
 KNOB(max_engine_rate, imm_max_engine_rate, 1, 100 * 1000 * 1000);
-KNOB(fail_next_allocs, imm_fail_next_allocs, 0, 1000 * 1000);
-KNOB(edu_copy_delay_ms, imm_edu_copy_delay_ms, 0, 10 * 1000);
-KNOB(precopy_delay_ms, imm_precopy_delay_ms, 0, 1000);
 
 /* Counters: the attribute points at its atomic. */
 struct counter {
@@ -83,9 +82,6 @@ static struct attribute *imm_attrs[] = {
 	&max_domains_knob.attr.attr,
 	&max_buffer_mb_knob.attr.attr,
 	&max_engine_rate_knob.attr.attr,
-	&fail_next_allocs_knob.attr.attr,
-	&edu_copy_delay_ms_knob.attr.attr,
-	&precopy_delay_ms_knob.attr.attr,
 	&pages_migrated_counter.attr.attr,
 	&bytes_migrated_counter.attr.attr,
 	&dma_stalls_counter.attr.attr,
@@ -136,6 +132,37 @@ static int copy_ns_get(void *data, u64 *val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(copy_ns_fops, copy_ns_get, NULL, "%llu\n");
 
+/* Test hooks in debugfs: a u32 and its bound; writes above it: EINVAL. */
+struct imm_test_knob {
+	unsigned int *v;
+	unsigned int max;
+};
+
+static struct imm_test_knob fail_next_allocs_tk = {
+	&imm_fail_next_allocs, 1000 * 1000 };
+static struct imm_test_knob edu_copy_delay_ms_tk = {
+	&imm_edu_copy_delay_ms, 10 * 1000 };
+static struct imm_test_knob precopy_delay_ms_tk = {
+	&imm_precopy_delay_ms, 1000 };
+
+static int test_knob_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(*((struct imm_test_knob *)data)->v);
+	return 0;
+}
+
+static int test_knob_set(void *data, u64 val)
+{
+	struct imm_test_knob *k = data;
+
+	if (val > k->max)
+		return -EINVAL;
+	WRITE_ONCE(*k->v, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(test_knob_fops, test_knob_get, test_knob_set,
+			 "%llu\n");
+
 /*
  * Writing a frame number blocks it as maint_cmd does on lost data:
  * iommu_migrate_block(), whose error the write returns.
@@ -171,6 +198,12 @@ int imm_sysfs_init(void)
 			   &imm_fault_delay_us);
 	debugfs_create_file_unsafe("block_pfn", 0200, imm_debugfs, NULL,
 				   &block_pfn_fops);
+	debugfs_create_file_unsafe("fail_next_allocs", 0600, imm_debugfs,
+				   &fail_next_allocs_tk, &test_knob_fops);
+	debugfs_create_file_unsafe("edu_copy_delay_ms", 0600, imm_debugfs,
+				   &edu_copy_delay_ms_tk, &test_knob_fops);
+	debugfs_create_file_unsafe("precopy_delay_ms", 0600, imm_debugfs,
+				   &precopy_delay_ms_tk, &test_knob_fops);
 	return 0;
 }
 

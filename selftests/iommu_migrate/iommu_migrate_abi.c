@@ -14,12 +14,13 @@
 
 FIXTURE(imm) {
 	int dev;
-	struct mv_knobs knobs;
+	struct mv_knobs knobs, hooks;
 };
 
 FIXTURE_SETUP(imm)
 {
 	self->knobs.dir = SYSFS;
+	self->hooks.dir = DEBUGFS;
 	self->dev = open(DEV, O_RDWR | O_CLOEXEC);
 	if (self->dev < 0 && errno == ENOENT && !getenv("MEMVIRT_REQUIRE"))
 		SKIP(return, "iommu_migrate not loaded");
@@ -30,6 +31,7 @@ FIXTURE_TEARDOWN(imm)
 {
 	if (self->dev >= 0)
 		close(self->dev);
+	mv_knobs_restore(&self->hooks);
 	mv_knobs_restore(&self->knobs);
 }
 
@@ -613,8 +615,8 @@ TEST_F(imm, failed_allocation_aborts)
 	eng = imm_engine(self->dev, dom, IOMMU_MIGRATE_PATTERN_MIXED, 0,
 			 n * PAGE, 0, 0);
 	ASSERT_LT(0, eng);
-	mv_knobs_save(&self->knobs, "fail_next_allocs");
-	ASSERT_EQ(0, write_knob("fail_next_allocs", "5"));
+	mv_knobs_save(&self->hooks, "fail_next_allocs");
+	ASSERT_EQ(0, write_hook("fail_next_allocs", "5"));
 	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, n * PAGE, &m));
 	EXPECT_EQ(5, m.aborted);
 	EXPECT_EQ(n - 5, m.moved);
@@ -643,14 +645,14 @@ TEST(sysfs_bad_writes_and_root_only)
 		{ "max_engines", "0" }, { "max_engines", "65" },
 		{ "max_domains", "0" }, { "max_domains", "-1" },
 		{ "max_buffer_mb", "4097" }, { "max_buffer_mb", "x" },
-		{ "max_engine_rate", "0" }, { "fail_next_allocs", "1000001" },
+		{ "max_engine_rate", "0" },
 		{ "pme_batch_pages", "99999999999999999999" },
-		{ "edu_copy_delay_ms", "10001" }, { "edu_copy_delay_ms", "-1" },
-		{ "precopy_delay_ms", "1001" }, { "precopy_delay_ms", "-1" },
 	};
 	static const char * const knobs[] = {
 		"pme_batch_pages", "max_drain_wait_ms", "max_engines",
 		"max_domains", "max_buffer_mb", "max_engine_rate",
+	};
+	static const char * const test_hooks[] = {
 		"fail_next_allocs", "edu_copy_delay_ms", "precopy_delay_ms",
 	};
 	static const char * const counters[] = {
@@ -678,6 +680,47 @@ TEST(sysfs_bad_writes_and_root_only)
 		EXPECT_EQ(-EACCES, write_knob(counters[k], "0")) TH_LOG("%s", counters[k]);
 	}
 	EXPECT_ROOT_ONLY(DEV, SYSFS, knobs, ARRAY_SIZE(knobs), "1");
+	/* The test hooks are in debugfs, not in the production ABI. */
+	for (k = 0; k < ARRAY_SIZE(test_hooks); k++) {
+		char path[256];
+
+		snprintf(path, sizeof(path), SYSFS "%s", test_hooks[k]);
+		EXPECT_EQ(-1, access(path, F_OK)) TH_LOG("%s", test_hooks[k]);
+		EXPECT_EQ(ENOENT, errno);
+	}
+}
+
+/*
+ * The test hooks in debugfs: in range they read back what was written,
+ * out of range they refuse with EINVAL and keep their value; root only.
+ */
+TEST(debugfs_test_hooks)
+{
+	static const struct { const char *hook, *max, *bad; } h[] = {
+		{ "fail_next_allocs", "1000000", "1000001" },
+		{ "edu_copy_delay_ms", "10000", "10001" },
+		{ "precopy_delay_ms", "1000", "1001" },
+	};
+	static const char * const names[] = {
+		"fail_next_allocs", "edu_copy_delay_ms", "precopy_delay_ms",
+	};
+	MV_SAVE_KNOB(saved, DEBUGFS, h[0].hook);
+	unsigned int k;
+
+	if (access(DEBUGFS "fail_next_allocs", F_OK) && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "iommu_migrate or debugfs not there");
+	mv_knobs_save(&saved, h[1].hook);
+	mv_knobs_save(&saved, h[2].hook);
+	for (k = 0; k < ARRAY_SIZE(h); k++) {
+		EXPECT_EQ(0, write_hook(h[k].hook, h[k].max)) TH_LOG("%s", h[k].hook);
+		EXPECT_EQ(strtol(h[k].max, NULL, 0), read_hook(h[k].hook));
+		EXPECT_EQ(-EINVAL, write_hook(h[k].hook, h[k].bad)) TH_LOG("%s", h[k].hook);
+		EXPECT_EQ(-EINVAL, write_hook(h[k].hook, "x")) TH_LOG("%s", h[k].hook);
+		EXPECT_EQ(strtol(h[k].max, NULL, 0), read_hook(h[k].hook));
+		EXPECT_EQ(0, write_hook(h[k].hook, "0"));
+		EXPECT_EQ(0, read_hook(h[k].hook));
+	}
+	EXPECT_ROOT_ONLY(DEV, DEBUGFS, names, ARRAY_SIZE(names), "1");
 }
 
 /*

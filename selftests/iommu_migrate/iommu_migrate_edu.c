@@ -10,7 +10,7 @@
  * record is where it belongs, none lost, torn or misplaced; every page
  * is on the node of the last move; the counters agree; and the kernel
  * logged no DMAR fault. An evacuation of a frame range moves the
- * device's pages out the same way. edu_copy_delay_ms keeps each page 150 ms
+ * device's pages out the same way. debugfs edu_copy_delay_ms keeps each page 150 ms
  * between copy and switch, longer than one of edu's DMA commands
  * (100 ms), so a move without the hold or the drain loses records.
  *
@@ -123,7 +123,7 @@ static long edu_wait(int dev, struct iommu_migrate_edu_stats *st)
 FIXTURE(edu) {
 	int dev;
 	char bdf[256];
-	struct mv_knobs knobs;
+	struct mv_knobs knobs, hooks;
 };
 
 FIXTURE_SETUP(edu)
@@ -131,6 +131,7 @@ FIXTURE_SETUP(edu)
 	char drv[64], path[512];
 
 	self->knobs = (struct mv_knobs){ .dir = SYSFS };
+	self->hooks = (struct mv_knobs){ .dir = DEBUGFS };
 	self->bdf[0] = 0;
 	self->dev = open(DEV, O_RDWR | O_CLOEXEC);
 	if (self->dev < 0 && errno == ENOENT && !getenv("MEMVIRT_REQUIRE"))
@@ -148,7 +149,7 @@ FIXTURE_SETUP(edu)
 		bound_driver(self->bdf, drv, sizeof(drv));
 	}
 	ASSERT_STREQ(EDU_DRV, drv);
-	mv_knobs_save(&self->knobs, "edu_copy_delay_ms");
+	mv_knobs_save(&self->hooks, "edu_copy_delay_ms");
 }
 
 FIXTURE_TEARDOWN(edu)
@@ -157,6 +158,7 @@ FIXTURE_TEARDOWN(edu)
 
 	if (self->dev >= 0)
 		close(self->dev);
+	mv_knobs_restore(&self->hooks);
 	mv_knobs_restore(&self->knobs);
 	if (!self->bdf[0])
 		return;
@@ -216,7 +218,7 @@ TEST_F_TIMEOUT(edu, records_survive_migrations, 240)
 		SKIP(return, "one NUMA node");
 	faults0 = dmar_faults();
 	ASSERT_LE(0, faults0);
-	ASSERT_EQ(0, write_knob("edu_copy_delay_ms", "150"));
+	ASSERT_EQ(0, write_hook("edu_copy_delay_ms", "150"));
 	buf = imm_buf(self->dev, EDU_PAGES * PAGE, 0);
 	ASSERT_LE(0, buf);
 	map = mmap(NULL, EDU_PAGES * PAGE, PROT_READ, MAP_SHARED, buf, 0);
@@ -308,14 +310,14 @@ TEST_F_TIMEOUT(edu, failed_allocation_keeps_the_old_page, 120)
 	buf = mapped_pair(_metadata, self->dev, &map, &faults0);
 	if (buf < 0)
 		return;
-	mv_knobs_save(&self->knobs, "fail_next_allocs");
+	mv_knobs_save(&self->hooks, "fail_next_allocs");
 	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
 	ASSERT_EQ(0, edu_start(self->dev, buf, EDU_IOVA, count));
-	ASSERT_EQ(0, write_knob("fail_next_allocs", "1"));
+	ASSERT_EQ(0, write_hook("fail_next_allocs", "1"));
 	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, 2 * PAGE, &m));
 	EXPECT_EQ(1, m.aborted);
 	EXPECT_EQ(1, m.moved);
-	EXPECT_EQ(0, read_knob("fail_next_allocs"));
+	EXPECT_EQ(0, read_hook("fail_next_allocs"));
 	ASSERT_EQ(0, edu_wait(self->dev, &st));
 	ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
 	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));

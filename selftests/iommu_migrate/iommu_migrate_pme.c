@@ -26,22 +26,24 @@
 
 FIXTURE(pme) {
 	int dev, dom;
-	struct mv_knobs knobs;
+	struct mv_knobs knobs, hooks;
 };
 
 FIXTURE_SETUP(pme)
 {
 	self->knobs = (struct mv_knobs){ .dir = SYSFS };
+	self->hooks = (struct mv_knobs){ .dir = DEBUGFS };
 	self->dev = imm_open_two_nodes(_metadata);
 	if (self->dev < 0)
 		return;
 	self->dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
 	ASSERT_LT(0, self->dom);
-	mv_knobs_save(&self->knobs, "precopy_delay_ms");
+	mv_knobs_save(&self->hooks, "precopy_delay_ms");
 }
 
 FIXTURE_TEARDOWN_PARENT(pme)
 {
+	mv_knobs_restore(&self->hooks);
 	mv_knobs_restore(&self->knobs);
 	if (self->dev >= 0)
 		close(self->dev);
@@ -519,7 +521,7 @@ TEST_F_TIMEOUT(pme, precopy_redone_when_a_device_writes, 120)
 	int i = 0;
 	long id;
 
-	ASSERT_EQ(0, write_knob("precopy_delay_ms", "2"));
+	ASSERT_EQ(0, write_hook("precopy_delay_ms", "2"));
 	id = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
 			iova, N * PAGE, SLOTS, 500);
 	ASSERT_LT(0, id);
@@ -533,7 +535,7 @@ TEST_F_TIMEOUT(pme, precopy_redone_when_a_device_writes, 120)
 		EXPECT_EQ(0, m.aborted);
 		moved += m.moved;
 	} while (engine_writes(_metadata, self->dev, id) < SLOTS && i < 2000);
-	ASSERT_EQ(0, write_knob("precopy_delay_ms", "0"));
+	ASSERT_EQ(0, write_hook("precopy_delay_ms", "0"));
 	expect_intact(_metadata, self->dev, id, buf, N, iova);
 	redone = read_knob("precopies_redone") - redone0;
 	TH_LOG("%d hops, %lu pages moved, %ld pre-copies redone", i, moved,
