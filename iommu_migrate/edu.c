@@ -618,6 +618,14 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx,
 	/* 3. Copy; the CPU faults again afterwards and waits on b->lock. */
 	mutex_lock(&b->lock);
 	imm_buf_zap(b, idx);
+	/* Pinned through the CPU mapping: not moved (imm_page_pinned()). */
+	if (imm_page_pinned(old)) {
+		xa_erase(&edu_pfns, page_to_pfn(new));
+		mutex_unlock(&b->lock);
+		__free_page(new);
+		ret = -EBUSY;
+		goto resume;
+	}
 	copy_highpage(new, old);
 	trace_iommu_migrate_copy(page_to_pfn(old), page_to_pfn(new),
 				 page_to_nid(new));
@@ -625,7 +633,9 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx,
 	if (READ_ONCE(imm_edu_copy_delay_ms))
 		msleep(READ_ONCE(imm_edu_copy_delay_ms));
 	/* 4. Switch: unmap flushes the IOTLB before the new page is mapped. */
-	if (iommu_unmap(e->dom, iova, PAGE_SIZE) != PAGE_SIZE) {
+	if (imm_page_pinned(old)) {
+		ret = -EBUSY;
+	} else if (iommu_unmap(e->dom, iova, PAGE_SIZE) != PAGE_SIZE) {
 		ret = -EIO;
 	} else {
 		ret = edu_map_page(e, iova, new);

@@ -55,7 +55,7 @@ struct imm_counters {
 	atomic64_t pages_migrated, bytes_migrated, dma_stalls, dma_stall_ns;
 	atomic64_t rmt_violations, migrations_aborted, alloc_failures;
 	atomic64_t drain_timeouts, copies_skipped, copies_kept;
-	atomic64_t precopies_redone;
+	atomic64_t precopies_redone, pinned_aborts;
 	atomic64_t blocked_hist[IOMMU_MIGRATE_STALL_BUCKETS];
 };
 extern struct imm_counters imm_stats;
@@ -273,6 +273,7 @@ void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
 		      unsigned long *moved, unsigned long *failed);
 bool imm_edu_pfn_mapped(unsigned long pfn);
 int imm_edu_block(unsigned long pfn);
+bool imm_page_pinned(struct page *page);
 
 /* dev.c, sysfs.c */
 int imm_dev_init(void);

@@ -574,6 +574,29 @@ static void pme_account(struct imm_buf *b, struct pme_page *pp,
 				   ktime_to_ns(ktime_sub(t[5], t[4])), ns);
 }
 
+/**
+ * imm_page_pinned() - must a move give up a pinned buffer page?
+ * @page: the page the move would leave
+ *
+ * A page pinned through the CPU mapping (FOLL_PIN: O_DIRECT, io_uring
+ * fixed buffers, RDMA) may go on being read or written by its pinner
+ * after a move, on the old frame: as Linux does not migrate such a
+ * page, neither do the PME and the edu driver. Asked after the zap of
+ * the CPU mapping, under the buffer's lock, before the copy and again
+ * before the switch: no new pin can come through the mapping then (a
+ * fault waits for the lock), so the second look is a safety net.
+ *
+ * Context: the caller holds the buffer's lock.
+ * Return: true if @page may be pinned (counted in pinned_aborts).
+ */
+bool imm_page_pinned(struct page *page)
+{
+	if (!folio_maybe_dma_pinned(page_folio(page)))
+		return false;
+	atomic64_inc(&imm_stats.pinned_aborts);
+	return true;
+}
+
 /*
  * Up to imm_pme_batch_pages pages of one buffer, under its lock: their
  * destinations and RMT entries are allocated first, so a page that
@@ -641,6 +664,8 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		/* Timed: the windows of device-mapped pages only. */
 		mapped = b->rmt[pp[i].idx];
 		steps = mapped && trace_iommu_migrate_window_enabled();
+		if (imm_page_pinned(pp[i].old))
+			goto abort;
 		pme_precopy(b, &pp[i], keep);
 		if (pme_mark_prep(b, &pp[i]))
 			goto abort;
@@ -660,7 +685,7 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 			goto abort;
 		if (steps)
 			t[3] = ktime_get();
-		if (pme_switch(b, &pp[i]))
+		if (imm_page_pinned(pp[i].old) || pme_switch(b, &pp[i]))
 			goto abort;
 		if (steps)
 			t[4] = ktime_get();

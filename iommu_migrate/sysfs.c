@@ -5,14 +5,16 @@
  * in debugfs the hold_access test hook (engine.c), copy_ns, the
  * bench's copy baseline (pme.c), the fault_delay_us test hook
  * (domain.c), block_pfn, a trigger of iommu_migrate_block(), and the
- * test hooks fail_next_allocs, edu_copy_delay_ms and precopy_delay_ms
- * (not production knobs: see debugfs-iommu_migrate).
+ * test hooks fail_next_allocs, edu_copy_delay_ms, precopy_delay_ms
+ * and pin_pages (not production knobs: see debugfs-iommu_migrate).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
 #include <linux/kobject.h>
+#include <linux/mm.h>
 #include <linux/sysfs.h>
+#include <linux/uaccess.h>
 
 #include <memvirt/mm_kobj.h>
 #include <memvirt/sysfs_knob.h>
@@ -74,6 +76,7 @@ COUNTER(drain_timeouts);
 COUNTER(copies_skipped);
 COUNTER(copies_kept);
 COUNTER(precopies_redone);
+COUNTER(pinned_aborts);
 
 static struct attribute *imm_attrs[] = {
 	&pme_batch_pages_knob.attr.attr,
@@ -93,6 +96,7 @@ static struct attribute *imm_attrs[] = {
 	&copies_skipped_counter.attr.attr,
 	&copies_kept_counter.attr.attr,
 	&precopies_redone_counter.attr.attr,
+	&pinned_aborts_counter.attr.attr,
 	NULL,
 };
 
@@ -173,6 +177,72 @@ static int block_pfn_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(block_pfn_fops, NULL, block_pfn_set, "%llu\n");
 
+/*
+ * pin_pages: pages of the writer's memory pinned as O_DIRECT pins a
+ * read's destination (pin_user_pages_fast(FOLL_WRITE)), held until
+ * "0 0" is written or the module goes; a test of pinned buffer pages.
+ */
+#define IMM_MAX_TEST_PINS	64
+static DEFINE_MUTEX(test_pins_lock);
+static struct page *test_pins[IMM_MAX_TEST_PINS];
+static unsigned int nr_test_pins;
+
+static ssize_t pin_pages_read(struct file *file, char __user *ubuf,
+			      size_t len, loff_t *ppos)
+{
+	char buf[16];
+	int n;
+
+	mutex_lock(&test_pins_lock);
+	n = scnprintf(buf, sizeof(buf), "%u\n", nr_test_pins);
+	mutex_unlock(&test_pins_lock);
+	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
+}
+
+/* "ADDR NR" (hex address, decimal count) pins; NR 0 unpins all. */
+static ssize_t pin_pages_write(struct file *file, const char __user *ubuf,
+			       size_t len, loff_t *ppos)
+{
+	unsigned long addr;
+	unsigned int nr;
+	char buf[48];
+	int ret;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = 0;
+	if (sscanf(buf, "%lx %u", &addr, &nr) != 2 || nr > IMM_MAX_TEST_PINS)
+		return -EINVAL;
+	mutex_lock(&test_pins_lock);
+	if (!nr) {
+		unpin_user_pages(test_pins, nr_test_pins);
+		nr_test_pins = 0;
+		ret = len;
+	} else if (nr_test_pins) {
+		ret = -EBUSY;
+	} else {
+		ret = pin_user_pages_fast(addr, nr, FOLL_WRITE, test_pins);
+		if (ret >= 0 && ret < nr) {
+			unpin_user_pages(test_pins, ret);
+			ret = -EFAULT;
+		} else if (ret == nr) {
+			nr_test_pins = nr;
+			ret = len;
+		}
+	}
+	mutex_unlock(&test_pins_lock);
+	return ret;
+}
+
+static const struct file_operations pin_pages_fops = {
+	.owner = THIS_MODULE,
+	.read = pin_pages_read,
+	.write = pin_pages_write,
+	.llseek = default_llseek,
+};
+
 int imm_sysfs_init(void)
 {
 	struct kobject *mm = memvirt_mm_kobj_get();
@@ -204,12 +274,16 @@ int imm_sysfs_init(void)
 				   &edu_copy_delay_ms_tk, &test_knob_fops);
 	debugfs_create_file_unsafe("precopy_delay_ms", 0600, imm_debugfs,
 				   &precopy_delay_ms_tk, &test_knob_fops);
+	debugfs_create_file("pin_pages", 0600, imm_debugfs, NULL,
+			    &pin_pages_fops);
 	return 0;
 }
 
 void imm_sysfs_exit(void)
 {
 	debugfs_remove_recursive(imm_debugfs);
+	unpin_user_pages(test_pins, nr_test_pins);
+	nr_test_pins = 0;
 	sysfs_remove_group(imm_kobj, &imm_group);
 	kobject_put(imm_kobj);
 }

@@ -659,7 +659,7 @@ TEST(sysfs_bad_writes_and_root_only)
 		"pages_migrated", "bytes_migrated", "dma_stalls", "dma_stall_ns",
 		"rmt_violations", "migrations_aborted", "alloc_failures",
 		"drain_timeouts", "copies_skipped", "copies_kept",
-		"precopies_redone",
+		"precopies_redone", "pinned_aborts",
 	};
 	long saved[ARRAY_SIZE(knobs)];
 	unsigned int k;

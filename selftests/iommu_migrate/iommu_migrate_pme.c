@@ -596,4 +596,73 @@ TEST_F_TIMEOUT(pme, aborted_move_drops_the_copy_it_refreshed, 120)
 	close(buf);
 }
 
+/* Pin @n pages at @addr as O_DIRECT pins its destination (debugfs pin_pages). */
+static int pin_pages(void *addr, unsigned int n)
+{
+	char val[64];
+
+	snprintf(val, sizeof(val), "%lx %u", (unsigned long)addr, n);
+	return mv_write_path(DEBUGFS "pin_pages", val);
+}
+
+/*
+ * Pages pinned through the CPU mapping (FOLL_PIN, as O_DIRECT, io_uring
+ * fixed buffers or RDMA pin them) are not moved: the request reports
+ * them aborted, pinned_aborts counts them, they stay on their frames
+ * with their data, and the others move. Unpinned, they move too. The
+ * buffer is device-mapped.
+ */
+TEST_F_TIMEOUT(pme, pinned_pages_are_not_moved, 120)
+{
+	const unsigned long pages = 16, first = 4, npin = 5;
+	struct iommu_migrate_page pg0[16], pg;
+	struct iommu_migrate_migrate m;
+	long pinned0, aborted0;
+	unsigned long i, j;
+	int buf;
+	char *p;
+
+	if (access(DEBUGFS "pin_pages", W_OK))
+		SKIP(return, "no debugfs pin_pages");
+	buf = mapped_buf(_metadata, self->dev, self->dom, pages, 0, 0x100000);
+	p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < pages * PAGE; i++)
+		p[i] = (char)(i * 7 + i / PAGE);
+	for (i = 0; i < pages; i++)
+		ASSERT_EQ(0, imm_page(self->dev, buf, i, &pg0[i]));
+	pinned0 = read_knob("pinned_aborts");
+	aborted0 = read_knob("migrations_aborted");
+	ASSERT_EQ(0, pin_pages(p + first * PAGE, npin));
+	EXPECT_EQ(npin, read_hook("pin_pages"));
+	EXPECT_EQ(-EBUSY, pin_pages(p, 1));
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, pages * PAGE, &m));
+	EXPECT_EQ(npin, m.aborted);
+	EXPECT_EQ(pages - npin, m.moved);
+	EXPECT_EQ(pinned0 + npin, read_knob("pinned_aborts"));
+	EXPECT_EQ(aborted0 + npin, read_knob("migrations_aborted"));
+	for (i = 0; i < pages; i++) {
+		bool pinned = i >= first && i < first + npin;
+
+		ASSERT_EQ(0, imm_page(self->dev, buf, i, &pg));
+		EXPECT_EQ(pinned ? 0 : 1, pg.node) TH_LOG("page %lu", i);
+		if (pinned)
+			EXPECT_EQ(pg0[i].pfn, pg.pfn) TH_LOG("page %lu", i);
+		EXPECT_EQ(0, pg.state);
+	}
+	/* Unpinned, they move; the data everywhere as written. */
+	ASSERT_EQ(0, pin_pages(p, 0));
+	EXPECT_EQ(0, read_hook("pin_pages"));
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, pages * PAGE, &m));
+	EXPECT_EQ(0, m.aborted);
+	EXPECT_EQ(npin, m.moved);
+	EXPECT_EQ(pages, on_node(_metadata, self->dev, buf, pages, 1));
+	EXPECT_EQ(pinned0 + npin, read_knob("pinned_aborts"));
+	for (i = 0, j = 0; i < pages * PAGE; i++)
+		j += p[i] != (char)(i * 7 + i / PAGE);
+	EXPECT_EQ(0, j);
+	munmap(p, pages * PAGE);
+	close(buf);
+}
+
 TEST_HARNESS_MAIN
