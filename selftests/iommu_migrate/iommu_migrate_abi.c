@@ -10,6 +10,7 @@
 #include "imm_util.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <time.h>
 
 FIXTURE(imm) {
@@ -742,6 +743,61 @@ TEST(copy_ns_measures_a_page_copy)
 	EXPECT_LT(0, b);
 	EXPECT_GT(1000000, b);
 	EXPECT_NE(0, mv_write_knob(DEBUGFS, "copy_ns", "1"));
+}
+
+/* IOMMU_MIGRATE_IOC_STATS for a struct of @size bytes. */
+#define STATS_CMD(size)	_IOC(_IOC_READ, IOMMU_MIGRATE_IOC_MAGIC, \
+			     _IOC_NR(IOMMU_MIGRATE_IOC_STATS), (size))
+
+/*
+ * The stats grow at their end: a caller of the first version's size
+ * gets its fields and nothing past them, a caller with a larger struct
+ * gets zeros past the kernel's and the kernel's size in @size; sizes
+ * below the first version's, or not a multiple of 8, are refused, and
+ * so is another direction.
+ */
+TEST_F(imm, stats_sizes)
+{
+	const size_t v1 = IOMMU_MIGRATE_STATS_SIZE_V1;
+	const size_t cur = sizeof(struct iommu_migrate_stats);
+	static unsigned char big[sizeof(struct iommu_migrate_stats) + 64];
+	struct iommu_migrate_stats *st = (void *)big;
+	size_t i;
+
+	EXPECT_EQ(v1, offsetof(struct iommu_migrate_stats, copies_skipped));
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, STATS_CMD(v1 - 8), big));
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, STATS_CMD(v1 + 4), big));
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, STATS_CMD(0), big));
+	EXPECT_EQ(-ENOTTY, imm_ioctl(self->dev, _IOC(_IOC_WRITE,
+		  IOMMU_MIGRATE_IOC_MAGIC, _IOC_NR(IOMMU_MIGRATE_IOC_STATS),
+		  cur), big));
+	EXPECT_EQ(-EFAULT, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, NULL));
+	/* The first version: its bytes only. */
+	memset(big, 0xa5, sizeof(big));
+	ASSERT_EQ(0, imm_ioctl(self->dev, STATS_CMD(v1), big));
+	EXPECT_EQ(read_knob("pages_migrated"), (long)st->pages_migrated);
+	for (i = v1; i < sizeof(big); i++)
+		if (big[i] != 0xa5)
+			break;
+	EXPECT_EQ(sizeof(big), i);
+	/* The current one, with the counters sysfs has. */
+	memset(big, 0xa5, sizeof(big));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, big));
+	EXPECT_EQ(cur, st->size);
+	EXPECT_EQ(0, st->reserved);
+	EXPECT_EQ(read_knob("copies_kept"), (long)st->copies_kept);
+	EXPECT_EQ(read_knob("copies_skipped"), (long)st->copies_skipped);
+	EXPECT_EQ(read_knob("precopies_redone"), (long)st->precopies_redone);
+	EXPECT_EQ(read_knob("pinned_aborts"), (long)st->pinned_aborts);
+	EXPECT_EQ(0xa5, big[cur]);
+	/* A larger struct than the kernel's: zeros past it. */
+	memset(big, 0xa5, sizeof(big));
+	ASSERT_EQ(0, imm_ioctl(self->dev, STATS_CMD(sizeof(big)), big));
+	EXPECT_EQ(cur, st->size);
+	for (i = cur; i < sizeof(big); i++)
+		if (big[i])
+			break;
+	EXPECT_EQ(sizeof(big), i);
 }
 
 TEST_HARNESS_MAIN
