@@ -728,10 +728,11 @@ static void pme_run(struct imm_req *rq, struct pme_page *pp)
 	imm_dest_release(&rq->dest);
 }
 
+/* The PME's per-page state of one batch: imm_pme_start() allocates it. */
+static struct pme_page *pme_pages;
+
 static int pme_fn(void *unused)
 {
-	struct pme_page *pp = kvcalloc(IMM_MAX_BATCH, sizeof(*pp), GFP_KERNEL);
-
 	while (!kthread_should_stop()) {
 		struct imm_req *rq = NULL;
 
@@ -745,13 +746,9 @@ static int pme_fn(void *unused)
 		spin_unlock(&pme_lock);
 		if (!rq)
 			continue;
-		if (pp)
-			pme_run(rq, pp);
-		else
-			rq->aborted = rq->nr;
+		pme_run(rq, pme_pages);
 		complete(&rq->done);
 	}
-	kvfree(pp);
 	return 0;
 }
 
@@ -1155,12 +1152,23 @@ int imm_copy_baseline_ns(u64 *ns)
 /**
  * imm_pme_start() - start the PME kthread
  *
- * Return: 0 or the kthread_run() error.
+ * Its batch state is allocated here, so that a module that cannot have
+ * it fails to load rather than abort every request.
+ *
+ * Return: 0, -ENOMEM or the kthread_run() error.
  */
 int imm_pme_start(void)
 {
+	pme_pages = kvcalloc(IMM_MAX_BATCH, sizeof(*pme_pages), GFP_KERNEL);
+	if (!pme_pages)
+		return -ENOMEM;
 	pme_task = kthread_run(pme_fn, NULL, "imm_pme");
-	return PTR_ERR_OR_ZERO(pme_task);
+	if (IS_ERR(pme_task)) {
+		kvfree(pme_pages);
+		pme_pages = NULL;
+		return PTR_ERR(pme_task);
+	}
+	return 0;
 }
 
 /**
@@ -1172,4 +1180,6 @@ int imm_pme_start(void)
 void imm_pme_stop(void)
 {
 	kthread_stop(pme_task);
+	kvfree(pme_pages);
+	pme_pages = NULL;
 }
