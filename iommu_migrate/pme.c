@@ -616,19 +616,19 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 	bool keep;
 
 	mutex_lock(&b->lock);
-	keep = rq->keep && b->dom;
-	if (keep && !b->copies) {
-		b->copies = kvcalloc(b->nr_pages, sizeof(*b->copies),
-				     GFP_KERNEL_ACCOUNT);
-		/* No copies then: plain moves. */
-		keep = b->copies;
-	}
 	if (b->edu) {
 		/* Queued before the edu device took the buffer: edu.c moves it. */
 		rq->aborted += n;
 		atomic64_add(n, &imm_stats.migrations_aborted);
 		mutex_unlock(&b->lock);
 		return;
+	}
+	keep = rq->keep && b->dom;
+	if (keep && !b->copies) {
+		b->copies = kvcalloc(b->nr_pages, sizeof(*b->copies),
+				     GFP_KERNEL_ACCOUNT);
+		/* No copies then: plain moves. */
+		keep = b->copies;
 	}
 	for (i = 0; i < n; i++) {
 		struct page *old = b->pages[it[i].idx];
