@@ -109,7 +109,8 @@ void imm_rmt_snapshot(struct imm_rmt_ent *e, struct imm_rmt *val);
 /**
  * struct imm_domain - an IOMMU domain: I/O page tables and an owner id
  * @ref: the file's, and one per engine and per mapped buffer
- * @id: RMT owner id, unique while the module is loaded, never 0
+ * @id: RMT owner id, unique among the live domains, never 0, taken
+ *	cyclically from 1 to U32_MAX
  * @part: the I/O page tables (a ptsel partition)
  */
 struct imm_domain {
@@ -192,6 +193,7 @@ struct imm_ctx {
 
 /* domain.c */
 struct imm_domain *imm_domain_create(u32 format);
+void imm_domain_set_next_id(u32 id);
 void imm_domain_put(struct imm_domain *d);
 int imm_buf_create(const struct iommu_migrate_buf *req);
 struct imm_buf *imm_buf_from_fd(int fd);

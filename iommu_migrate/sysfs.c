@@ -6,7 +6,8 @@
  * bench's copy baseline (pme.c), the fault_delay_us test hook
  * (domain.c), block_pfn, a trigger of iommu_migrate_block(), and the
  * test hooks fail_next_allocs, edu_copy_delay_ms, precopy_delay_ms
- * and pin_pages (not production knobs: see debugfs-iommu_migrate).
+ * pin_pages and next_domain_id (not production knobs: see
+ * debugfs-iommu_migrate).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -177,6 +178,17 @@ static int block_pfn_set(void *data, u64 val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(block_pfn_fops, NULL, block_pfn_set, "%llu\n");
 
+/* Where the next domain id is looked for: a test of their wrap. */
+static int next_domain_id_set(void *data, u64 val)
+{
+	if (val > U32_MAX)
+		return -EINVAL;
+	imm_domain_set_next_id(val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(next_domain_id_fops, NULL, next_domain_id_set,
+			 "%llu\n");
+
 /*
  * pin_pages: pages of the writer's memory pinned as O_DIRECT pins a
  * read's destination (pin_user_pages_fast(FOLL_WRITE)), held until
@@ -276,6 +288,8 @@ int imm_sysfs_init(void)
 				   &precopy_delay_ms_tk, &test_knob_fops);
 	debugfs_create_file("pin_pages", 0600, imm_debugfs, NULL,
 			    &pin_pages_fops);
+	debugfs_create_file_unsafe("next_domain_id", 0200, imm_debugfs, NULL,
+				   &next_domain_id_fops);
 	return 0;
 }
 

@@ -800,4 +800,43 @@ TEST_F(imm, stats_sizes)
 	EXPECT_EQ(sizeof(big), i);
 }
 
+/*
+ * Domain ids (the RMT's owners) wrap past U32_MAX to 1, never to 0,
+ * the RMT's "no owner": a buffer mapped in each domain created across
+ * the wrap is device-mapped, and a device access from its domain is
+ * the owner's. debugfs next_domain_id moves where ids are looked for.
+ */
+TEST_F(imm, domain_ids_wrap_past_zero)
+{
+	struct iommu_migrate_page pg;
+	int i, dom[3], buf[3];
+
+	if (access(DEBUGFS "next_domain_id", W_OK) && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "no debugfs next_domain_id");
+	EXPECT_EQ(-EINVAL, write_hook("next_domain_id", "4294967296"));
+	ASSERT_EQ(0, write_hook("next_domain_id", "4294967294"));
+	for (i = 0; i < 3; i++) {
+		dom[i] = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+		ASSERT_LT(0, dom[i]);
+	}
+	for (i = 0; i < 3; i++) {
+		struct iommu_migrate_probe pr = {
+			.domain = dom[i], .iova = 0x100000,
+		};
+
+		buf[i] = imm_buf(self->dev, PAGE, 0);
+		ASSERT_LE(0, buf[i]);
+		ASSERT_EQ(0, imm_map(self->dev, buf[i], dom[i], 0x100000,
+				     IOMMU_MIGRATE_PROT_READ));
+		ASSERT_EQ(0, imm_page(self->dev, buf[i], 0, &pg));
+		EXPECT_NE(0, pg.flags & IOMMU_MIGRATE_PAGE_DEV_MAPPED)
+			TH_LOG("domain %d of 3", i + 1);
+		pr.pfn = pg.pfn;
+		EXPECT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_PROBE, &pr))
+			TH_LOG("domain %d of 3", i + 1);
+	}
+	for (i = 0; i < 3; i++)
+		close(buf[i]);
+}
+
 TEST_HARNESS_MAIN
