@@ -679,10 +679,10 @@ abort:
  * @req: range and node in; counts out
  *
  * Moves the pages one by one in the caller's context, with the hold and
- * drain of the device's commands (see the top of this file). A fatal
- * signal stops before the next page.
+ * drain of the device's commands (see the top of this file). A signal
+ * stops before the next page.
  *
- * Return: 0; -EINTR if a fatal signal stopped it; -EAGAIN if the
+ * Return: 0; -EINTR if a signal stopped it (@req's counts set); -EAGAIN if the
  * buffer's edu session ended meanwhile.
  */
 int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
@@ -707,7 +707,7 @@ int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 	for (i = 0; i < n; i++) {
 		int r;
 
-		if (fatal_signal_pending(current)) {
+		if (signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}

@@ -752,8 +752,11 @@ static int pme_fn(void *unused)
 	return 0;
 }
 
-/* Queue @rq and wait; a fatal signal cancels the batches not started. */
-static int pme_submit(struct imm_req *rq, bool killable)
+/*
+ * Queue @rq and wait; with @interruptible, any signal cancels the
+ * batches not started (the counts say what was done).
+ */
+static int pme_submit(struct imm_req *rq, bool interruptible)
 {
 	int ret = 0;
 
@@ -762,8 +765,8 @@ static int pme_submit(struct imm_req *rq, bool killable)
 	list_add_tail(&rq->node, &pme_queue);
 	spin_unlock(&pme_lock);
 	wake_up(&pme_wq);
-	if (!killable || wait_for_completion_killable(&rq->done)) {
-		if (killable) {
+	if (!interruptible || wait_for_completion_interruptible(&rq->done)) {
+		if (interruptible) {
 			WRITE_ONCE(rq->cancel, true);
 			ret = -EINTR;
 		}
@@ -786,8 +789,12 @@ static void req_put_items(struct imm_req *rq)
  * @b: the buffer
  * @req: the range and node in; the counts out
  *
- * Return: 0; -EINVAL for a bad request; -EINTR if a fatal signal
- * cancelled part of it; -ENOMEM.
+ * The request's progress is its counts: a signal (any, not only a
+ * fatal one) cancels the batches not started, and the counts then say
+ * what was done.
+ *
+ * Return: 0; -EINVAL for a bad request; -EINTR if a signal cancelled
+ * part of it (@req's counts set all the same); -ENOMEM.
  */
 int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 {

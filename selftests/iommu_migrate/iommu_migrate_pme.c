@@ -665,4 +665,59 @@ TEST_F_TIMEOUT(pme, pinned_pages_are_not_moved, 120)
 	close(buf);
 }
 
+static void on_usr1(int sig)
+{
+}
+
+struct migrate_thread {
+	int dev, buf;
+	unsigned long pages;
+	struct iommu_migrate_migrate m;
+	long ret;
+};
+
+static void *migrate_thread_fn(void *arg)
+{
+	struct migrate_thread *t = arg;
+
+	t->ret = imm_migrate(t->dev, t->buf, 1, 0, t->pages * PAGE, &t->m);
+	return NULL;
+}
+
+/*
+ * Any signal, not only a fatal one, cancels a migration between
+ * batches: a thread's long request, interrupted by SIGUSR1 (a handler,
+ * no SA_RESTART needed: EINTR is not restarted), returns -EINTR with
+ * the counts of what it did, and they agree with where the pages are.
+ */
+TEST_F_TIMEOUT(pme, any_signal_cancels_with_the_counts, 240)
+{
+	enum { PAGES = 2048 };
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct migrate_thread t = { .pages = PAGES };
+	struct sigaction old;
+	long migrated0;
+	pthread_t th;
+	int i;
+
+	t.dev = self->dev;
+	t.buf = mapped_buf(_metadata, self->dev, self->dom, PAGES, 0, 1ULL << 32);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, &old));
+	migrated0 = read_knob("pages_migrated");
+	ASSERT_EQ(0, pthread_create(&th, NULL, migrate_thread_fn, &t));
+	for (i = 0; i < 3000 && read_knob("pages_migrated") == migrated0; i++)
+		usleep(1000);
+	ASSERT_EQ(0, pthread_kill(th, SIGUSR1));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	sigaction(SIGUSR1, &old, NULL);
+	TH_LOG("%llu of %d pages moved before the signal took effect",
+	       (unsigned long long)t.m.moved, PAGES);
+	EXPECT_EQ(-EINTR, t.ret);
+	EXPECT_LT(0, t.m.moved);
+	EXPECT_GT(PAGES, t.m.moved + t.m.already + t.m.aborted);
+	EXPECT_EQ(0, t.m.aborted);
+	EXPECT_EQ(t.m.moved, on_node(_metadata, self->dev, t.buf, PAGES, 1));
+	close(t.buf);
+}
+
 TEST_HARNESS_MAIN

@@ -221,7 +221,7 @@ struct iommu_migrate_id {
  * @reserved: must be zero
  *
  * Runs on the PME kthread, in batches of pme_batch_pages; the call
- * waits for it. A fatal signal cancels what has not started, and the
+ * waits for it. A signal (any) cancels what has not started, and the
  * call returns -EINTR; the counts say how far it got.
  */
 /* Flags of struct iommu_migrate_migrate */
