@@ -323,7 +323,12 @@ static long do_probe(struct imm_ctx *c, void __user *argp)
 	return ret;
 }
 
-static long do_stats(void __user *argp)
+/*
+ * IOMMU_MIGRATE_IOC_STATS of any size the caller's struct has (from
+ * IOMMU_MIGRATE_STATS_SIZE_V1 on): what fits is filled in, a larger
+ * struct's tail is zeroed.
+ */
+static long do_stats(void __user *argp, size_t usize)
 {
 	struct iommu_migrate_stats st = {
 		.pages_migrated = atomic64_read(&imm_stats.pages_migrated),
@@ -334,12 +339,24 @@ static long do_stats(void __user *argp)
 		.migrations_aborted = atomic64_read(&imm_stats.migrations_aborted),
 		.alloc_failures = atomic64_read(&imm_stats.alloc_failures),
 		.drain_timeouts = atomic64_read(&imm_stats.drain_timeouts),
+		.copies_skipped = atomic64_read(&imm_stats.copies_skipped),
+		.copies_kept = atomic64_read(&imm_stats.copies_kept),
+		.precopies_redone = atomic64_read(&imm_stats.precopies_redone),
+		.pinned_aborts = atomic64_read(&imm_stats.pinned_aborts),
+		.size = sizeof(st),
 	};
 	int i;
 
+	if (usize < IOMMU_MIGRATE_STATS_SIZE_V1 || usize % 8)
+		return -EINVAL;
 	for (i = 0; i < IOMMU_MIGRATE_STALL_BUCKETS; i++)
 		st.blocked_hist[i] = atomic64_read(&imm_stats.blocked_hist[i]);
-	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+	if (copy_to_user(argp, &st, min(usize, sizeof(st))))
+		return -EFAULT;
+	if (usize > sizeof(st) &&
+	    clear_user(argp + sizeof(st), usize - sizeof(st)))
+		return -EFAULT;
+	return 0;
 }
 
 static long imm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -348,6 +365,9 @@ static long imm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	void __user *argp = (void __user *)arg;
 	struct iommu_migrate_buf req;
 
+	/* STATS of any version: the caller's size is in the number. */
+	if ((cmd & ~IOCSIZE_MASK) == (IOMMU_MIGRATE_IOC_STATS & ~IOCSIZE_MASK))
+		return do_stats(argp, _IOC_SIZE(cmd));
 	switch (cmd) {
 	case IOMMU_MIGRATE_IOC_DOMAIN_CREATE:
 		return do_domain_create(c, argp);
@@ -374,8 +394,6 @@ static long imm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return do_evacuate(argp);
 	case IOMMU_MIGRATE_IOC_PROBE:
 		return do_probe(c, argp);
-	case IOMMU_MIGRATE_IOC_STATS:
-		return do_stats(argp);
 	case IOMMU_MIGRATE_IOC_EDU_START:
 	case IOMMU_MIGRATE_IOC_EDU_STOP:
 	case IOMMU_MIGRATE_IOC_EDU_STATS:

@@ -21,7 +21,27 @@
 #include "trace.h"
 
 DEFINE_XARRAY(imm_rmt_xa);
-static atomic_t imm_next_domain = ATOMIC_INIT(0);
+
+/*
+ * Domain ids, 1 to U32_MAX, taken cyclically: 0 ("no owner" in the RMT)
+ * is never one, and an id is not handed out again until the others
+ * have been, long after its domain went.
+ */
+static DEFINE_XARRAY_ALLOC1(imm_domain_ids);
+static u32 imm_next_domain_id = 1;
+
+/**
+ * imm_domain_set_next_id() - where the next domain id is looked for
+ * @id: the id (0 means 1)
+ *
+ * For the debugfs test hook next_domain_id: the wrap of the ids.
+ */
+void imm_domain_set_next_id(u32 id)
+{
+	xa_lock(&imm_domain_ids);
+	imm_next_domain_id = id;
+	xa_unlock(&imm_domain_ids);
+}
 
 /**
  * imm_rmt_publish() - write an RMT entry's checked fields
@@ -59,11 +79,13 @@ void imm_rmt_snapshot(struct imm_rmt_ent *e, struct imm_rmt *val)
  * imm_domain_create() - a new IOMMU domain
  * @format: IOMMU_MIGRATE_FORMAT_* of its I/O page tables
  *
- * Return: the domain, or ERR_PTR(-EINVAL or -ENOMEM).
+ * Return: the domain, or ERR_PTR(-EINVAL, -ENOMEM, or -EBUSY if every
+ * id is in use).
  */
 struct imm_domain *imm_domain_create(u32 format)
 {
 	struct imm_domain *d;
+	int ret;
 
 	if (format != IOMMU_MIGRATE_FORMAT_RADIX &&
 	    format != IOMMU_MIGRATE_FORMAT_HASH)
@@ -82,7 +104,13 @@ struct imm_domain *imm_domain_create(u32 format)
 	/* Enough table memory for the largest buffers a file may map. */
 	ptsel_partition_set_limits(d->part, ULONG_MAX, ULONG_MAX);
 	kref_init(&d->ref);
-	d->id = atomic_inc_return(&imm_next_domain);
+	ret = xa_alloc_cyclic(&imm_domain_ids, &d->id, d, XA_LIMIT(1, U32_MAX),
+			      &imm_next_domain_id, GFP_KERNEL_ACCOUNT);
+	if (ret < 0) {
+		ptsel_partition_put(d->part);
+		kfree(d);
+		return ERR_PTR(ret);
+	}
 	return d;
 }
 
@@ -90,6 +118,7 @@ static void domain_release(struct kref *ref)
 {
 	struct imm_domain *d = container_of(ref, struct imm_domain, ref);
 
+	xa_erase(&imm_domain_ids, d->id);
 	ptsel_partition_put(d->part);
 	kfree(d);
 }

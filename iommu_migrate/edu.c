@@ -24,6 +24,13 @@
  *      iommu_map() of the new page;
  *   5. resume: the held commands go on, translated to the new page.
  *
+ * A page whose data is lost (iommu_migrate_block(), for maint_cmd) is
+ * blocked the same way: held, drained, its IOVA unmapped, and from
+ * then on every command to it is refused by the driver (counted in
+ * the session's refused count) instead of being issued to a device
+ * that would write poisoned memory or, through the unmapped IOVA,
+ * fault in the IOMMU.
+ *
  * The driver has no ID table: it binds only to a device whose
  * driver_override names it, so loading the module never takes an edu
  * device away from anyone. One device is driven at a time.
@@ -86,6 +93,9 @@
  * @wq: waits for @hold to change
  * @running: records are left to write
  * @moves: page moves so far: the generation of the switch tracepoint
+ * @blocked: the session's pages blocked by imm_edu_block(), one bit
+ *	     per page of @buf; set under @mutex and @lock, read under
+ *	     either
  * @st: the session's counters
  */
 struct imm_edu {
@@ -107,9 +117,10 @@ struct imm_edu {
 	wait_queue_head_t wq;
 	bool running;
 	u64 moves;
+	unsigned long *blocked;
 	struct {
 		atomic64_t written, dma_ops, stalls, stall_ns;
-		atomic64_t migrated, aborted, dma_errors;
+		atomic64_t migrated, aborted, dma_errors, refused;
 	} st;
 };
 
@@ -219,13 +230,21 @@ static bool edu_holds(struct imm_edu *e, unsigned long idx)
 /*
  * Wait while page @idx is held for a move; then mark it in flight. The
  * session thread alone issues, one command at a time: never -EBUSY.
+ * Return: 0, or -EIO if the page is blocked: no command may touch it.
  */
-static void edu_issue(struct imm_edu *e, unsigned long idx)
+static int edu_issue(struct imm_edu *e, unsigned long idx)
 {
 	ktime_t t0 = 0;
+	int ret = 0;
 
 	spin_lock(&e->lock);
-	while (imm_hold_issue(&e->hold, idx) == -EAGAIN) {
+	for (;;) {
+		if (test_bit(idx, e->blocked)) {
+			ret = -EIO;
+			break;
+		}
+		if (imm_hold_issue(&e->hold, idx) != -EAGAIN)
+			break;
 		spin_unlock(&e->lock);
 		if (!t0)
 			t0 = ktime_get();
@@ -242,6 +261,7 @@ static void edu_issue(struct imm_edu *e, unsigned long idx)
 		atomic64_add(ns, &imm_stats.dma_stall_ns);
 		trace_iommu_migrate_dma_stall(0, 0, e->iova + idx * PAGE_SIZE, ns);
 	}
+	return ret;
 }
 
 static void edu_complete(struct imm_edu *e)
@@ -287,7 +307,11 @@ static int edu_session_fn(void *data)
 			u64 off = (seq + i) * sizeof(*stage);
 			int ret;
 
-			edu_issue(e, off >> PAGE_SHIFT);
+			if (edu_issue(e, off >> PAGE_SHIFT)) {
+				/* Its page is blocked: the record is refused. */
+				atomic64_inc(&e->st.refused);
+				continue;
+			}
 			ret = edu_dma(e, EDU_BUF + i * sizeof(*stage),
 				      e->iova + off, sizeof(*stage), true);
 			edu_complete(e);
@@ -315,6 +339,24 @@ static int edu_map_page(struct imm_edu *e, u64 iova, struct page *page)
 			 IOMMU_READ | IOMMU_WRITE, GFP_KERNEL_ACCOUNT);
 }
 
+/*
+ * Unmap the session's first @n pages from the device's domain: each run
+ * of pages between blocked ones (those are unmapped already).
+ */
+static void edu_unmap_pages(struct imm_edu *e, unsigned long n)
+{
+	unsigned long i = 0, end;
+
+	while (i < n) {
+		i = find_next_zero_bit(e->blocked, n, i);
+		if (i >= n)
+			break;
+		end = find_next_bit(e->blocked, n, i);
+		iommu_unmap(e->dom, e->iova + i * PAGE_SIZE, (end - i) << PAGE_SHIFT);
+		i = end;
+	}
+}
+
 /* End the session: the device idles, the buffer leaves the domain. */
 static void edu_session_end(struct imm_edu *e)
 {
@@ -326,12 +368,14 @@ static void edu_session_end(struct imm_edu *e)
 	kthread_stop(e->task);
 	e->task = NULL;
 	mutex_lock(&b->lock);
-	iommu_unmap(e->dom, e->iova, b->nr_pages << PAGE_SHIFT);
+	edu_unmap_pages(e, b->nr_pages);
 	edu_pfns_erase(b, b->nr_pages);
 	b->edu = NULL;
 	mutex_unlock(&b->lock);
 	e->buf = NULL;
 	e->owner = NULL;
+	bitmap_free(e->blocked);
+	e->blocked = NULL;
 	imm_buf_put(b);
 }
 
@@ -346,6 +390,7 @@ static void edu_stats(struct imm_edu *e, struct iommu_migrate_edu_stats *st)
 	st->migrated = atomic64_read(&e->st.migrated);
 	st->aborted = atomic64_read(&e->st.aborted);
 	st->dma_errors = atomic64_read(&e->st.dma_errors);
+	st->refused = atomic64_read(&e->st.refused);
 }
 
 static int edu_session_start(struct imm_edu *e, struct imm_buf *b,
@@ -370,6 +415,11 @@ static int edu_session_start(struct imm_edu *e, struct imm_buf *b,
 		mutex_unlock(&b->lock);
 		return -EBUSY;
 	}
+	e->blocked = bitmap_zalloc(b->nr_pages, GFP_KERNEL_ACCOUNT);
+	if (!e->blocked) {
+		mutex_unlock(&b->lock);
+		return -ENOMEM;
+	}
 	for (i = 0; i < b->nr_pages; i++) {
 		ret = xa_insert(&edu_pfns, page_to_pfn(b->pages[i]),
 				xa_mk_value(i), GFP_KERNEL_ACCOUNT);
@@ -386,6 +436,8 @@ static int edu_session_start(struct imm_edu *e, struct imm_buf *b,
 			iommu_unmap(e->dom, req->iova, i << PAGE_SHIFT);
 		edu_pfns_erase(b, i);
 		mutex_unlock(&b->lock);
+		bitmap_free(e->blocked);
+		e->blocked = NULL;
 		return ret;
 	}
 	b->edu = e;
@@ -403,6 +455,7 @@ static int edu_session_start(struct imm_edu *e, struct imm_buf *b,
 	atomic64_set(&e->st.migrated, 0);
 	atomic64_set(&e->st.aborted, 0);
 	atomic64_set(&e->st.dma_errors, 0);
+	atomic64_set(&e->st.refused, 0);
 	WRITE_ONCE(e->running, true);
 	task = kthread_run(edu_session_fn, e, "imm_edu");
 	if (IS_ERR(task)) {
@@ -416,6 +469,8 @@ static int edu_session_start(struct imm_edu *e, struct imm_buf *b,
 		mutex_unlock(&b->lock);
 		e->buf = NULL;
 		e->owner = NULL;
+		bitmap_free(e->blocked);
+		e->blocked = NULL;
 		imm_buf_put(b);
 		return PTR_ERR(task);
 	}
@@ -521,6 +576,11 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx,
 	mutex_unlock(&b->lock);
 	if (!imm_dest_wanted(d, old))
 		return 1;
+	/* A blocked page does not move: its data is lost. */
+	if (test_bit(idx, e->blocked)) {
+		ret = -EBUSY;
+		goto abort;
+	}
 	/* As for the PME, with its test knob (fail_next_allocs). */
 	new = imm_alloc_dest(d);
 	if (new && xa_insert(&edu_pfns, page_to_pfn(new), xa_mk_value(idx),
@@ -558,6 +618,14 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx,
 	/* 3. Copy; the CPU faults again afterwards and waits on b->lock. */
 	mutex_lock(&b->lock);
 	imm_buf_zap(b, idx);
+	/* Pinned through the CPU mapping: not moved (imm_page_pinned()). */
+	if (imm_page_pinned(old)) {
+		xa_erase(&edu_pfns, page_to_pfn(new));
+		mutex_unlock(&b->lock);
+		__free_page(new);
+		ret = -EBUSY;
+		goto resume;
+	}
 	copy_highpage(new, old);
 	trace_iommu_migrate_copy(page_to_pfn(old), page_to_pfn(new),
 				 page_to_nid(new));
@@ -565,7 +633,9 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx,
 	if (READ_ONCE(imm_edu_copy_delay_ms))
 		msleep(READ_ONCE(imm_edu_copy_delay_ms));
 	/* 4. Switch: unmap flushes the IOTLB before the new page is mapped. */
-	if (iommu_unmap(e->dom, iova, PAGE_SIZE) != PAGE_SIZE) {
+	if (imm_page_pinned(old)) {
+		ret = -EBUSY;
+	} else if (iommu_unmap(e->dom, iova, PAGE_SIZE) != PAGE_SIZE) {
 		ret = -EIO;
 	} else {
 		ret = edu_map_page(e, iova, new);
@@ -609,10 +679,10 @@ abort:
  * @req: range and node in; counts out
  *
  * Moves the pages one by one in the caller's context, with the hold and
- * drain of the device's commands (see the top of this file). A fatal
- * signal stops before the next page.
+ * drain of the device's commands (see the top of this file). A signal
+ * stops before the next page.
  *
- * Return: 0; -EINTR if a fatal signal stopped it; -EAGAIN if the
+ * Return: 0; -EINTR if a signal stopped it (@req's counts set); -EAGAIN if the
  * buffer's edu session ended meanwhile.
  */
 int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
@@ -637,7 +707,7 @@ int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 	for (i = 0; i < n; i++) {
 		int r;
 
-		if (fatal_signal_pending(current)) {
+		if (signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
@@ -696,6 +766,74 @@ void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
 	}
 	mutex_unlock(&e->mutex);
 	edu_put(e);
+}
+
+/**
+ * imm_edu_block() - block the edu device's access to a buffer frame
+ * @pfn: the frame
+ *
+ * The edu half of iommu_migrate_block(): if @pfn is a page of the
+ * session's buffer, hold the page (the session issues no new command
+ * to it), wait for the command in flight to it, unmap its IOVA from
+ * the device's domain (iommu_unmap() flushes the IOTLB), and mark it
+ * blocked: from now on the session refuses every command to it
+ * (counted in the session's refused). The frame stays the buffer's
+ * and iommu_migrate_pfn_mapped() still reports it; the page does not
+ * move. It stays blocked until the session ends.
+ *
+ * Context: process context, may sleep; takes the device's session
+ * mutex (after a move of the device's pages in progress).
+ * Return: 0 if the page is blocked, now or already; -ENOENT if @pfn
+ * is not a page of the session's buffer; -ETIMEDOUT if the command in
+ * flight did not complete within max_drain_wait_ms (the page is
+ * blocked all the same).
+ */
+int imm_edu_block(unsigned long pfn)
+{
+	struct imm_edu *e = edu_get();
+	unsigned long idx;
+	struct imm_buf *b;
+	void *ent;
+	long left;
+	int ret = 0;
+
+	if (!e)
+		return -ENOENT;
+	mutex_lock(&e->mutex);
+	b = e->buf;
+	ent = xa_load(&edu_pfns, pfn);
+	if (!b || !ent) {
+		ret = -ENOENT;
+		goto out;
+	}
+	idx = xa_to_value(ent);
+	/* Frames change under e->mutex only: @pfn is page @idx's. */
+	if (test_bit(idx, e->blocked))
+		goto out;
+	spin_lock(&e->lock);
+	imm_hold_begin(&e->hold, idx);
+	spin_unlock(&e->lock);
+	left = wait_event_timeout(e->wq, edu_drained(e),
+				  msecs_to_jiffies(READ_ONCE(imm_max_drain_wait_ms)));
+	if (!left) {
+		atomic64_inc(&imm_stats.drain_timeouts);
+		ret = -ETIMEDOUT;
+	}
+	/* Refused from now on: the held command sees the bit, not the IOVA. */
+	spin_lock(&e->lock);
+	set_bit(idx, e->blocked);
+	imm_hold_end(&e->hold);
+	spin_unlock(&e->lock);
+	wake_up_all(&e->wq);
+	if (iommu_unmap(e->dom, e->iova + idx * PAGE_SIZE, PAGE_SIZE) != PAGE_SIZE)
+		dev_err(&e->pdev->dev, "blocked IOVA %#llx still mapped\n",
+			e->iova + idx * PAGE_SIZE);
+	dev_info(&e->pdev->dev, "IOVA %#llx (pfn %#lx) blocked\n",
+		 e->iova + idx * PAGE_SIZE, pfn);
+out:
+	mutex_unlock(&e->mutex);
+	edu_put(e);
+	return ret;
 }
 
 static int edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)

@@ -42,6 +42,7 @@ extern unsigned int imm_max_engines;
 extern unsigned int imm_max_domains;
 extern unsigned int imm_max_buffer_mb;
 extern unsigned int imm_max_engine_rate;
+/* Test hooks in debugfs (sysfs.c), not production knobs. */
 extern unsigned int imm_fail_next_allocs;
 extern unsigned int imm_edu_copy_delay_ms;
 extern unsigned int imm_precopy_delay_ms;
@@ -54,7 +55,7 @@ struct imm_counters {
 	atomic64_t pages_migrated, bytes_migrated, dma_stalls, dma_stall_ns;
 	atomic64_t rmt_violations, migrations_aborted, alloc_failures;
 	atomic64_t drain_timeouts, copies_skipped, copies_kept;
-	atomic64_t precopies_redone;
+	atomic64_t precopies_redone, pinned_aborts;
 	atomic64_t blocked_hist[IOMMU_MIGRATE_STALL_BUCKETS];
 };
 extern struct imm_counters imm_stats;
@@ -124,7 +125,8 @@ void imm_rmt_snapshot(struct imm_rmt_ent *e, struct imm_rmt *val);
 /**
  * struct imm_domain - an IOMMU domain: I/O page tables and an owner id
  * @ref: the file's, and one per engine and per mapped buffer
- * @id: RMT owner id, unique while the module is loaded, never 0
+ * @id: RMT owner id, unique among the live domains, never 0, taken
+ *	cyclically from 1 to U32_MAX
  * @part: the I/O page tables (a ptsel partition)
  */
 struct imm_domain {
@@ -210,6 +212,7 @@ struct imm_ctx {
 
 /* domain.c */
 struct imm_domain *imm_domain_create(u32 format);
+void imm_domain_set_next_id(u32 id);
 void imm_domain_put(struct imm_domain *d);
 int imm_buf_create(const struct iommu_migrate_buf *req);
 struct imm_buf *imm_buf_from_fd(int fd);
@@ -294,6 +297,8 @@ int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);
 void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
 		      unsigned long *moved, unsigned long *failed);
 bool imm_edu_pfn_mapped(unsigned long pfn);
+int imm_edu_block(unsigned long pfn);
+bool imm_page_pinned(struct page *page);
 
 /* dev.c, sysfs.c */
 int imm_dev_init(void);

@@ -687,6 +687,29 @@ static void pme_account(struct imm_buf *b, struct pme_page *pp,
 				   ktime_to_ns(ktime_sub(t[5], t[4])), ns);
 }
 
+/**
+ * imm_page_pinned() - must a move give up a pinned buffer page?
+ * @page: the page the move would leave
+ *
+ * A page pinned through the CPU mapping (FOLL_PIN: O_DIRECT, io_uring
+ * fixed buffers, RDMA) may go on being read or written by its pinner
+ * after a move, on the old frame: as Linux does not migrate such a
+ * page, neither do the PME and the edu driver. Asked after the zap of
+ * the CPU mapping, under the buffer's lock, before the copy and again
+ * before the switch: no new pin can come through the mapping then (a
+ * fault waits for the lock), so the second look is a safety net.
+ *
+ * Context: the caller holds the buffer's lock.
+ * Return: true if @page may be pinned (counted in pinned_aborts).
+ */
+bool imm_page_pinned(struct page *page)
+{
+	if (!folio_maybe_dma_pinned(page_folio(page)))
+		return false;
+	atomic64_inc(&imm_stats.pinned_aborts);
+	return true;
+}
+
 /*
  * Up to imm_pme_batch_pages pages of one buffer, under its lock: their
  * destinations and RMT entries are allocated first, so a page that
@@ -706,19 +729,19 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 	bool keep;
 
 	mutex_lock(&b->lock);
-	keep = rq->keep && b->dom;
-	if (keep && !b->copies) {
-		b->copies = kvcalloc(b->nr_pages, sizeof(*b->copies),
-				     GFP_KERNEL_ACCOUNT);
-		/* No copies then: plain moves. */
-		keep = b->copies;
-	}
 	if (b->edu) {
 		/* Queued before the edu device took the buffer: edu.c moves it. */
 		rq->aborted += n;
 		atomic64_add(n, &imm_stats.migrations_aborted);
 		mutex_unlock(&b->lock);
 		return;
+	}
+	keep = rq->keep && b->dom;
+	if (keep && !b->copies) {
+		b->copies = kvcalloc(b->nr_pages, sizeof(*b->copies),
+				     GFP_KERNEL_ACCOUNT);
+		/* No copies then: plain moves. */
+		keep = b->copies;
 	}
 	for (i = 0; i < n; i++) {
 		struct page *old = b->pages[it[i].idx];
@@ -754,6 +777,8 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 		/* Timed: the windows of device-mapped pages only. */
 		mapped = b->rmt[pp[i].idx];
 		steps = mapped && trace_iommu_migrate_window_enabled();
+		if (imm_page_pinned(pp[i].old))
+			goto abort;
 		pme_precopy(b, &pp[i], keep);
 		if (pme_mark_prep(b, &pp[i]))
 			goto abort;
@@ -773,7 +798,7 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 			goto abort;
 		if (steps)
 			t[3] = ktime_get();
-		if (pme_switch(b, &pp[i]))
+		if (imm_page_pinned(pp[i].old) || pme_switch(b, &pp[i]))
 			goto abort;
 		if (steps)
 			t[4] = ktime_get();
@@ -817,10 +842,11 @@ static void pme_run(struct imm_req *rq, struct pme_page *pp)
 	imm_dest_release(&rq->dest);
 }
 
+/* The PME's per-page state of one batch: imm_pme_start() allocates it. */
+static struct pme_page *pme_pages;
+
 static int pme_fn(void *unused)
 {
-	struct pme_page *pp = kvcalloc(IMM_MAX_BATCH, sizeof(*pp), GFP_KERNEL);
-
 	while (!kthread_should_stop()) {
 		struct imm_req *rq = NULL;
 
@@ -843,19 +869,18 @@ static int pme_fn(void *unused)
 		spin_unlock(&pme_lock);
 		if (!rq)
 			continue;
-		if (pp)
-			pme_run(rq, pp);
-		else
-			rq->aborted = rq->nr;
+		pme_run(rq, pme_pages);
 		complete(&rq->done);
 	}
 	pme_reap(true);
-	kvfree(pp);
 	return 0;
 }
 
-/* Queue @rq and wait; a fatal signal cancels the batches not started. */
-static int pme_submit(struct imm_req *rq, bool killable)
+/*
+ * Queue @rq and wait; with @interruptible, any signal cancels the
+ * batches not started (the counts say what was done).
+ */
+static int pme_submit(struct imm_req *rq, bool interruptible)
 {
 	int ret = 0;
 
@@ -864,8 +889,8 @@ static int pme_submit(struct imm_req *rq, bool killable)
 	list_add_tail(&rq->node, &pme_queue);
 	spin_unlock(&pme_lock);
 	wake_up(&pme_wq);
-	if (!killable || wait_for_completion_killable(&rq->done)) {
-		if (killable) {
+	if (!interruptible || wait_for_completion_interruptible(&rq->done)) {
+		if (interruptible) {
 			WRITE_ONCE(rq->cancel, true);
 			ret = -EINTR;
 		}
@@ -888,8 +913,12 @@ static void req_put_items(struct imm_req *rq)
  * @b: the buffer
  * @req: the range and node in; the counts out
  *
- * Return: 0; -EINVAL for a bad request; -EINTR if a fatal signal
- * cancelled part of it; -ENOMEM.
+ * The request's progress is its counts: a signal (any, not only a
+ * fatal one) cancels the batches not started, and the counts then say
+ * what was done.
+ *
+ * Return: 0; -EINVAL for a bad request; -EINTR if a signal cancelled
+ * part of it (@req's counts set all the same); -ENOMEM.
  */
 int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 {
@@ -1096,11 +1125,15 @@ EXPORT_SYMBOL_IF_KUNIT(imm_block_entry);
  * become blocked, so every device access to it faults from now on, and
  * the call waits for the accesses already in flight. The PME does not
  * move a blocked page. It stays blocked until its buffer is unmapped.
- * A block that fails changes nothing: the page stays normal.
+ * A block that fails changes nothing: the page stays normal. A page of
+ * the edu device's buffer (behind the real IOMMU, no RMT entry) is
+ * blocked by its driver: its commands drain, its IOVA is unmapped and
+ * the driver refuses every later command to it, until the session
+ * ends (imm_edu_block()).
  *
  * Context: process context, may sleep; takes the buffer's lock.
  * Return: 0 if @pfn is blocked, now or already; -ENOENT if no domain
- * maps @pfn; -EBUSY if its PTE or RMT entry cannot become blocked
+ * maps @pfn (neither a model domain nor the edu device's); -EBUSY if its PTE or RMT entry cannot become blocked
  * (they disagree), -ENOMEM if its PTE could not be split (in both
  * cases nothing changed); -ETIMEDOUT if accesses in flight did not
  * drain within max_drain_wait_ms (the page is blocked all the same).
@@ -1117,8 +1150,9 @@ int iommu_migrate_block(unsigned long pfn)
 	if (e && READ_ONCE(e->r.domain) && kref_get_unless_zero(&e->buf->ref))
 		b = e->buf;
 	rcu_read_unlock();
+	/* Not the model's: perhaps a page the edu device writes to. */
 	if (!b)
-		return -ENOENT;
+		return imm_edu_block(pfn);
 	mutex_lock(&b->lock);
 	/*
 	 * Under the lock no move is half done: normal or blocked, and @b's
@@ -1249,12 +1283,23 @@ int imm_copy_baseline_ns(u64 *ns)
 /**
  * imm_pme_start() - start the PME kthread
  *
- * Return: 0 or the kthread_run() error.
+ * Its batch state is allocated here, so that a module that cannot have
+ * it fails to load rather than abort every request.
+ *
+ * Return: 0, -ENOMEM or the kthread_run() error.
  */
 int imm_pme_start(void)
 {
+	pme_pages = kvcalloc(IMM_MAX_BATCH, sizeof(*pme_pages), GFP_KERNEL);
+	if (!pme_pages)
+		return -ENOMEM;
 	pme_task = kthread_run(pme_fn, NULL, "imm_pme");
-	return PTR_ERR_OR_ZERO(pme_task);
+	if (IS_ERR(pme_task)) {
+		kvfree(pme_pages);
+		pme_pages = NULL;
+		return PTR_ERR(pme_task);
+	}
+	return 0;
 }
 
 /**
@@ -1266,4 +1311,6 @@ int imm_pme_start(void)
 void imm_pme_stop(void)
 {
 	kthread_stop(pme_task);
+	kvfree(pme_pages);
+	pme_pages = NULL;
 }

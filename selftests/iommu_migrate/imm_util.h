@@ -39,6 +39,17 @@ static inline int write_knob(const char *name, const char *val)
 	return mv_write_knob(SYSFS, name, val);
 }
 
+/* The test hooks (fail_next_allocs, ...) are in debugfs. */
+static inline long read_hook(const char *name)
+{
+	return mv_read_knob(DEBUGFS, name);
+}
+
+static inline int write_hook(const char *name, const char *val)
+{
+	return mv_write_knob(DEBUGFS, name, val);
+}
+
 /* The ioctl's result: its return value, or -errno. */
 static inline long imm_ioctl(int fd, unsigned long cmd, void *arg)
 {

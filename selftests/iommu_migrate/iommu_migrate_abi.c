@@ -10,16 +10,18 @@
 #include "imm_util.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <time.h>
 
 FIXTURE(imm) {
 	int dev;
-	struct mv_knobs knobs;
+	struct mv_knobs knobs, hooks;
 };
 
 FIXTURE_SETUP(imm)
 {
 	self->knobs.dir = SYSFS;
+	self->hooks.dir = DEBUGFS;
 	self->dev = open(DEV, O_RDWR | O_CLOEXEC);
 	if (self->dev < 0 && errno == ENOENT && !getenv("MEMVIRT_REQUIRE"))
 		SKIP(return, "iommu_migrate not loaded");
@@ -30,6 +32,7 @@ FIXTURE_TEARDOWN(imm)
 {
 	if (self->dev >= 0)
 		close(self->dev);
+	mv_knobs_restore(&self->hooks);
 	mv_knobs_restore(&self->knobs);
 }
 
@@ -613,8 +616,8 @@ TEST_F(imm, failed_allocation_aborts)
 	eng = imm_engine(self->dev, dom, IOMMU_MIGRATE_PATTERN_MIXED, 0,
 			 n * PAGE, 0, 0);
 	ASSERT_LT(0, eng);
-	mv_knobs_save(&self->knobs, "fail_next_allocs");
-	ASSERT_EQ(0, write_knob("fail_next_allocs", "5"));
+	mv_knobs_save(&self->hooks, "fail_next_allocs");
+	ASSERT_EQ(0, write_hook("fail_next_allocs", "5"));
 	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, n * PAGE, &m));
 	EXPECT_EQ(5, m.aborted);
 	EXPECT_EQ(n - 5, m.moved);
@@ -643,21 +646,21 @@ TEST(sysfs_bad_writes_and_root_only)
 		{ "max_engines", "0" }, { "max_engines", "65" },
 		{ "max_domains", "0" }, { "max_domains", "-1" },
 		{ "max_buffer_mb", "4097" }, { "max_buffer_mb", "x" },
-		{ "max_engine_rate", "0" }, { "fail_next_allocs", "1000001" },
+		{ "max_engine_rate", "0" },
 		{ "pme_batch_pages", "99999999999999999999" },
-		{ "edu_copy_delay_ms", "10001" }, { "edu_copy_delay_ms", "-1" },
-		{ "precopy_delay_ms", "1001" }, { "precopy_delay_ms", "-1" },
 	};
 	static const char * const knobs[] = {
 		"pme_batch_pages", "max_drain_wait_ms", "max_engines",
 		"max_domains", "max_buffer_mb", "max_engine_rate",
+	};
+	static const char * const test_hooks[] = {
 		"fail_next_allocs", "edu_copy_delay_ms", "precopy_delay_ms",
 	};
 	static const char * const counters[] = {
 		"pages_migrated", "bytes_migrated", "dma_stalls", "dma_stall_ns",
 		"rmt_violations", "migrations_aborted", "alloc_failures",
 		"drain_timeouts", "copies_skipped", "copies_kept",
-		"precopies_redone",
+		"precopies_redone", "pinned_aborts",
 	};
 	long saved[ARRAY_SIZE(knobs)];
 	unsigned int k;
@@ -678,6 +681,47 @@ TEST(sysfs_bad_writes_and_root_only)
 		EXPECT_EQ(-EACCES, write_knob(counters[k], "0")) TH_LOG("%s", counters[k]);
 	}
 	EXPECT_ROOT_ONLY(DEV, SYSFS, knobs, ARRAY_SIZE(knobs), "1");
+	/* The test hooks are in debugfs, not in the production ABI. */
+	for (k = 0; k < ARRAY_SIZE(test_hooks); k++) {
+		char path[256];
+
+		snprintf(path, sizeof(path), SYSFS "%s", test_hooks[k]);
+		EXPECT_EQ(-1, access(path, F_OK)) TH_LOG("%s", test_hooks[k]);
+		EXPECT_EQ(ENOENT, errno);
+	}
+}
+
+/*
+ * The test hooks in debugfs: in range they read back what was written,
+ * out of range they refuse with EINVAL and keep their value; root only.
+ */
+TEST(debugfs_test_hooks)
+{
+	static const struct { const char *hook, *max, *bad; } h[] = {
+		{ "fail_next_allocs", "1000000", "1000001" },
+		{ "edu_copy_delay_ms", "10000", "10001" },
+		{ "precopy_delay_ms", "1000", "1001" },
+	};
+	static const char * const names[] = {
+		"fail_next_allocs", "edu_copy_delay_ms", "precopy_delay_ms",
+	};
+	MV_SAVE_KNOB(saved, DEBUGFS, h[0].hook);
+	unsigned int k;
+
+	if (access(DEBUGFS "fail_next_allocs", F_OK) && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "iommu_migrate or debugfs not there");
+	mv_knobs_save(&saved, h[1].hook);
+	mv_knobs_save(&saved, h[2].hook);
+	for (k = 0; k < ARRAY_SIZE(h); k++) {
+		EXPECT_EQ(0, write_hook(h[k].hook, h[k].max)) TH_LOG("%s", h[k].hook);
+		EXPECT_EQ(strtol(h[k].max, NULL, 0), read_hook(h[k].hook));
+		EXPECT_EQ(-EINVAL, write_hook(h[k].hook, h[k].bad)) TH_LOG("%s", h[k].hook);
+		EXPECT_EQ(-EINVAL, write_hook(h[k].hook, "x")) TH_LOG("%s", h[k].hook);
+		EXPECT_EQ(strtol(h[k].max, NULL, 0), read_hook(h[k].hook));
+		EXPECT_EQ(0, write_hook(h[k].hook, "0"));
+		EXPECT_EQ(0, read_hook(h[k].hook));
+	}
+	EXPECT_ROOT_ONLY(DEV, DEBUGFS, names, ARRAY_SIZE(names), "1");
 }
 
 /*
@@ -699,6 +743,100 @@ TEST(copy_ns_measures_a_page_copy)
 	EXPECT_LT(0, b);
 	EXPECT_GT(1000000, b);
 	EXPECT_NE(0, mv_write_knob(DEBUGFS, "copy_ns", "1"));
+}
+
+/* IOMMU_MIGRATE_IOC_STATS for a struct of @size bytes. */
+#define STATS_CMD(size)	_IOC(_IOC_READ, IOMMU_MIGRATE_IOC_MAGIC, \
+			     _IOC_NR(IOMMU_MIGRATE_IOC_STATS), (size))
+
+/*
+ * The stats grow at their end: a caller of the first version's size
+ * gets its fields and nothing past them, a caller with a larger struct
+ * gets zeros past the kernel's and the kernel's size in @size; sizes
+ * below the first version's, or not a multiple of 8, are refused, and
+ * so is another direction.
+ */
+TEST_F(imm, stats_sizes)
+{
+	const size_t v1 = IOMMU_MIGRATE_STATS_SIZE_V1;
+	const size_t cur = sizeof(struct iommu_migrate_stats);
+	static unsigned char big[sizeof(struct iommu_migrate_stats) + 64];
+	struct iommu_migrate_stats *st = (void *)big;
+	size_t i;
+
+	EXPECT_EQ(v1, offsetof(struct iommu_migrate_stats, copies_skipped));
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, STATS_CMD(v1 - 8), big));
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, STATS_CMD(v1 + 4), big));
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, STATS_CMD(0), big));
+	EXPECT_EQ(-ENOTTY, imm_ioctl(self->dev, _IOC(_IOC_WRITE,
+		  IOMMU_MIGRATE_IOC_MAGIC, _IOC_NR(IOMMU_MIGRATE_IOC_STATS),
+		  cur), big));
+	EXPECT_EQ(-EFAULT, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, NULL));
+	/* The first version: its bytes only. */
+	memset(big, 0xa5, sizeof(big));
+	ASSERT_EQ(0, imm_ioctl(self->dev, STATS_CMD(v1), big));
+	EXPECT_EQ(read_knob("pages_migrated"), (long)st->pages_migrated);
+	for (i = v1; i < sizeof(big); i++)
+		if (big[i] != 0xa5)
+			break;
+	EXPECT_EQ(sizeof(big), i);
+	/* The current one, with the counters sysfs has. */
+	memset(big, 0xa5, sizeof(big));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, big));
+	EXPECT_EQ(cur, st->size);
+	EXPECT_EQ(0, st->reserved);
+	EXPECT_EQ(read_knob("copies_kept"), (long)st->copies_kept);
+	EXPECT_EQ(read_knob("copies_skipped"), (long)st->copies_skipped);
+	EXPECT_EQ(read_knob("precopies_redone"), (long)st->precopies_redone);
+	EXPECT_EQ(read_knob("pinned_aborts"), (long)st->pinned_aborts);
+	EXPECT_EQ(0xa5, big[cur]);
+	/* A larger struct than the kernel's: zeros past it. */
+	memset(big, 0xa5, sizeof(big));
+	ASSERT_EQ(0, imm_ioctl(self->dev, STATS_CMD(sizeof(big)), big));
+	EXPECT_EQ(cur, st->size);
+	for (i = cur; i < sizeof(big); i++)
+		if (big[i])
+			break;
+	EXPECT_EQ(sizeof(big), i);
+}
+
+/*
+ * Domain ids (the RMT's owners) wrap past U32_MAX to 1, never to 0,
+ * the RMT's "no owner": a buffer mapped in each domain created across
+ * the wrap is device-mapped, and a device access from its domain is
+ * the owner's. debugfs next_domain_id moves where ids are looked for.
+ */
+TEST_F(imm, domain_ids_wrap_past_zero)
+{
+	struct iommu_migrate_page pg;
+	int i, dom[3], buf[3];
+
+	if (access(DEBUGFS "next_domain_id", W_OK) && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "no debugfs next_domain_id");
+	EXPECT_EQ(-EINVAL, write_hook("next_domain_id", "4294967296"));
+	ASSERT_EQ(0, write_hook("next_domain_id", "4294967294"));
+	for (i = 0; i < 3; i++) {
+		dom[i] = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+		ASSERT_LT(0, dom[i]);
+	}
+	for (i = 0; i < 3; i++) {
+		struct iommu_migrate_probe pr = {
+			.domain = dom[i], .iova = 0x100000,
+		};
+
+		buf[i] = imm_buf(self->dev, PAGE, 0);
+		ASSERT_LE(0, buf[i]);
+		ASSERT_EQ(0, imm_map(self->dev, buf[i], dom[i], 0x100000,
+				     IOMMU_MIGRATE_PROT_READ));
+		ASSERT_EQ(0, imm_page(self->dev, buf[i], 0, &pg));
+		EXPECT_NE(0, pg.flags & IOMMU_MIGRATE_PAGE_DEV_MAPPED)
+			TH_LOG("domain %d of 3", i + 1);
+		pr.pfn = pg.pfn;
+		EXPECT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_PROBE, &pr))
+			TH_LOG("domain %d of 3", i + 1);
+	}
+	for (i = 0; i < 3; i++)
+		close(buf[i]);
 }
 
 TEST_HARNESS_MAIN

@@ -10,7 +10,7 @@
  * record is where it belongs, none lost, torn or misplaced; every page
  * is on the node of the last move; the counters agree; and the kernel
  * logged no DMAR fault. An evacuation of a frame range moves the
- * device's pages out the same way. edu_copy_delay_ms keeps each page 150 ms
+ * device's pages out the same way. debugfs edu_copy_delay_ms keeps each page 150 ms
  * between copy and switch, longer than one of edu's DMA commands
  * (100 ms), so a move without the hold or the drain loses records.
  *
@@ -123,7 +123,7 @@ static long edu_wait(int dev, struct iommu_migrate_edu_stats *st)
 FIXTURE(edu) {
 	int dev;
 	char bdf[256];
-	struct mv_knobs knobs;
+	struct mv_knobs knobs, hooks;
 };
 
 FIXTURE_SETUP(edu)
@@ -131,6 +131,7 @@ FIXTURE_SETUP(edu)
 	char drv[64], path[512];
 
 	self->knobs = (struct mv_knobs){ .dir = SYSFS };
+	self->hooks = (struct mv_knobs){ .dir = DEBUGFS };
 	self->bdf[0] = 0;
 	self->dev = open(DEV, O_RDWR | O_CLOEXEC);
 	if (self->dev < 0 && errno == ENOENT && !getenv("MEMVIRT_REQUIRE"))
@@ -148,7 +149,7 @@ FIXTURE_SETUP(edu)
 		bound_driver(self->bdf, drv, sizeof(drv));
 	}
 	ASSERT_STREQ(EDU_DRV, drv);
-	mv_knobs_save(&self->knobs, "edu_copy_delay_ms");
+	mv_knobs_save(&self->hooks, "edu_copy_delay_ms");
 }
 
 FIXTURE_TEARDOWN(edu)
@@ -157,6 +158,7 @@ FIXTURE_TEARDOWN(edu)
 
 	if (self->dev >= 0)
 		close(self->dev);
+	mv_knobs_restore(&self->hooks);
 	mv_knobs_restore(&self->knobs);
 	if (!self->bdf[0])
 		return;
@@ -216,7 +218,7 @@ TEST_F_TIMEOUT(edu, records_survive_migrations, 240)
 		SKIP(return, "one NUMA node");
 	faults0 = dmar_faults();
 	ASSERT_LE(0, faults0);
-	ASSERT_EQ(0, write_knob("edu_copy_delay_ms", "150"));
+	ASSERT_EQ(0, write_hook("edu_copy_delay_ms", "150"));
 	buf = imm_buf(self->dev, EDU_PAGES * PAGE, 0);
 	ASSERT_LE(0, buf);
 	map = mmap(NULL, EDU_PAGES * PAGE, PROT_READ, MAP_SHARED, buf, 0);
@@ -308,14 +310,14 @@ TEST_F_TIMEOUT(edu, failed_allocation_keeps_the_old_page, 120)
 	buf = mapped_pair(_metadata, self->dev, &map, &faults0);
 	if (buf < 0)
 		return;
-	mv_knobs_save(&self->knobs, "fail_next_allocs");
+	mv_knobs_save(&self->hooks, "fail_next_allocs");
 	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
 	ASSERT_EQ(0, edu_start(self->dev, buf, EDU_IOVA, count));
-	ASSERT_EQ(0, write_knob("fail_next_allocs", "1"));
+	ASSERT_EQ(0, write_hook("fail_next_allocs", "1"));
 	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, 2 * PAGE, &m));
 	EXPECT_EQ(1, m.aborted);
 	EXPECT_EQ(1, m.moved);
-	EXPECT_EQ(0, read_knob("fail_next_allocs"));
+	EXPECT_EQ(0, read_hook("fail_next_allocs"));
 	ASSERT_EQ(0, edu_wait(self->dev, &st));
 	ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
 	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
@@ -505,6 +507,92 @@ TEST_F_TIMEOUT(edu, evacuation_moves_device_pages, 120)
 	EXPECT_EQ(0, r.misplaced);
 	EXPECT_EQ(faults0, dmar_faults());
 	munmap(map, 2 * PAGE);
+	close(buf);
+}
+
+/* iommu_migrate_block() of frame @pfn, as maint_cmd calls it on lost data. */
+static int block_pfn(unsigned long long pfn)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%llu", pfn);
+	return mv_write_path(DEBUGFS "block_pfn", val);
+}
+
+/*
+ * iommu_migrate_block() of a page the device writes to (maint_cmd's
+ * call on lost data, through the debugfs trigger): the command in
+ * flight drains, the IOVA is unmapped, and every later record for the
+ * page is refused by the driver, counted, never issued: not one lands
+ * in the page after the block, and the IOMMU logs no fault. The other
+ * page goes on. A blocked page is not moved; a second block says 0.
+ */
+TEST_F_TIMEOUT(edu, blocked_page_refuses_the_device, 120)
+{
+	const unsigned long long per_page = PAGE / REC;
+	const unsigned long long count = per_page + 8;
+	struct iommu_migrate_stats s0, s1;
+	struct iommu_migrate_edu_stats st;
+	struct iommu_migrate_page pg0, pg;
+	struct iommu_migrate_migrate m;
+	unsigned long long landed = 0, i;
+	static char before[PAGE];
+	struct rec_result r;
+	long faults0;
+	int buf, other;
+	void *map;
+
+	buf = mapped_pair(_metadata, self->dev, &map, &faults0);
+	if (buf < 0)
+		return;
+	other = imm_buf(self->dev, PAGE, 0);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, imm_page(self->dev, other, 0, &pg));
+	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg0));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
+	/* No domain maps a frame of a buffer the device does not have. */
+	EXPECT_EQ(-ENOENT, block_pfn(pg.pfn));
+	/* Page 0's records, then 8 in page 1; page 0 blocked at once. */
+	ASSERT_EQ(0, edu_start(self->dev, buf, EDU_IOVA, count));
+	ASSERT_EQ(0, block_pfn(pg0.pfn));
+	memcpy(before, map, PAGE);
+	EXPECT_EQ(0, block_pfn(pg0.pfn));
+	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg));
+	EXPECT_EQ(pg0.pfn, pg.pfn);
+	EXPECT_NE(0, pg.flags & IOMMU_MIGRATE_PAGE_DEV_MAPPED);
+	/* The blocked page stays where it is; the other one moves. */
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, 2 * PAGE, &m));
+	EXPECT_EQ(1, m.aborted);
+	EXPECT_EQ(1, m.moved);
+	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg));
+	EXPECT_EQ(pg0.pfn, pg.pfn);
+	ASSERT_EQ(0, edu_wait(self->dev, &st));
+	ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
+	/* Not one byte of page 0 changed after the block returned. */
+	EXPECT_EQ(0, memcmp(before, map, PAGE));
+	for (i = 0; i < per_page; i++)
+		if (((const struct iommu_migrate_record *)map)[i].magic)
+			landed++;
+	check_records(map, EDU_IOVA, 2 * per_page, IOMMU_MIGRATE_EDU_ENGINE,
+		      count, &r);
+	TH_LOG("%llu records landed in page 0 before its block, %u refused, %llu written",
+	       landed, st.refused, st.written);
+	/* At most the command in flight when the block came. */
+	EXPECT_GE(1, landed);
+	EXPECT_EQ(per_page - landed, st.refused);
+	EXPECT_EQ(count - st.refused, st.written);
+	EXPECT_EQ(landed + 8, r.ok);
+	EXPECT_EQ(per_page - landed, r.lost);
+	EXPECT_EQ(0, r.torn + r.misplaced);
+	EXPECT_EQ(0, st.dma_errors);
+	EXPECT_EQ(1, st.aborted);
+	EXPECT_EQ(1, s1.migrations_aborted - s0.migrations_aborted);
+	/* The session's end unmapped the rest and forgot the frame. */
+	EXPECT_EQ(-ENOENT, block_pfn(pg0.pfn));
+	EXPECT_EQ(faults0, dmar_faults());
+	munmap(map, 2 * PAGE);
+	close(other);
 	close(buf);
 }
 

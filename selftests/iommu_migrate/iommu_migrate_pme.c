@@ -32,22 +32,24 @@
 
 FIXTURE(pme) {
 	int dev, dom;
-	struct mv_knobs knobs;
+	struct mv_knobs knobs, hooks;
 };
 
 FIXTURE_SETUP(pme)
 {
 	self->knobs = (struct mv_knobs){ .dir = SYSFS };
+	self->hooks = (struct mv_knobs){ .dir = DEBUGFS };
 	self->dev = imm_open_two_nodes(_metadata);
 	if (self->dev < 0)
 		return;
 	self->dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
 	ASSERT_LT(0, self->dom);
-	mv_knobs_save(&self->knobs, "precopy_delay_ms");
+	mv_knobs_save(&self->hooks, "precopy_delay_ms");
 }
 
 FIXTURE_TEARDOWN_PARENT(pme)
 {
+	mv_knobs_restore(&self->hooks);
 	mv_knobs_restore(&self->knobs);
 	if (self->dev >= 0)
 		close(self->dev);
@@ -737,7 +739,7 @@ TEST_F_TIMEOUT(pme, precopy_redone_when_a_device_writes, 120)
 	int i = 0;
 	long id;
 
-	ASSERT_EQ(0, write_knob("precopy_delay_ms", "2"));
+	ASSERT_EQ(0, write_hook("precopy_delay_ms", "2"));
 	id = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
 			iova, N * PAGE, SLOTS, 500);
 	ASSERT_LT(0, id);
@@ -751,7 +753,7 @@ TEST_F_TIMEOUT(pme, precopy_redone_when_a_device_writes, 120)
 		EXPECT_EQ(0, m.aborted);
 		moved += m.moved;
 	} while (engine_writes(_metadata, self->dev, id) < SLOTS && i < 2000);
-	ASSERT_EQ(0, write_knob("precopy_delay_ms", "0"));
+	ASSERT_EQ(0, write_hook("precopy_delay_ms", "0"));
 	expect_intact(_metadata, self->dev, id, buf, N, iova);
 	redone = read_knob("precopies_redone") - redone0;
 	TH_LOG("%d hops, %lu pages moved, %ld pre-copies redone", i, moved,
@@ -810,6 +812,130 @@ TEST_F_TIMEOUT(pme, aborted_move_drops_the_copy_it_refreshed, 120)
 	expect_intact(_metadata, self->dev, e.id, buf, 1, 1ULL << 37);
 	EXPECT_EQ(0, imm_unmap(self->dev, buf, self->dom));
 	close(buf);
+}
+
+/* Pin @n pages at @addr as O_DIRECT pins its destination (debugfs pin_pages). */
+static int pin_pages(void *addr, unsigned int n)
+{
+	char val[64];
+
+	snprintf(val, sizeof(val), "%lx %u", (unsigned long)addr, n);
+	return mv_write_path(DEBUGFS "pin_pages", val);
+}
+
+/*
+ * Pages pinned through the CPU mapping (FOLL_PIN, as O_DIRECT, io_uring
+ * fixed buffers or RDMA pin them) are not moved: the request reports
+ * them aborted, pinned_aborts counts them, they stay on their frames
+ * with their data, and the others move. Unpinned, they move too. The
+ * buffer is device-mapped.
+ */
+TEST_F_TIMEOUT(pme, pinned_pages_are_not_moved, 120)
+{
+	const unsigned long pages = 16, first = 4, npin = 5;
+	struct iommu_migrate_page pg0[16], pg;
+	struct iommu_migrate_migrate m;
+	long pinned0, aborted0;
+	unsigned long i, j;
+	int buf;
+	char *p;
+
+	if (access(DEBUGFS "pin_pages", W_OK))
+		SKIP(return, "no debugfs pin_pages");
+	buf = mapped_buf(_metadata, self->dev, self->dom, pages, 0, 0x100000);
+	p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < pages * PAGE; i++)
+		p[i] = (char)(i * 7 + i / PAGE);
+	for (i = 0; i < pages; i++)
+		ASSERT_EQ(0, imm_page(self->dev, buf, i, &pg0[i]));
+	pinned0 = read_knob("pinned_aborts");
+	aborted0 = read_knob("migrations_aborted");
+	ASSERT_EQ(0, pin_pages(p + first * PAGE, npin));
+	EXPECT_EQ(npin, read_hook("pin_pages"));
+	EXPECT_EQ(-EBUSY, pin_pages(p, 1));
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, pages * PAGE, &m));
+	EXPECT_EQ(npin, m.aborted);
+	EXPECT_EQ(pages - npin, m.moved);
+	EXPECT_EQ(pinned0 + npin, read_knob("pinned_aborts"));
+	EXPECT_EQ(aborted0 + npin, read_knob("migrations_aborted"));
+	for (i = 0; i < pages; i++) {
+		bool pinned = i >= first && i < first + npin;
+
+		ASSERT_EQ(0, imm_page(self->dev, buf, i, &pg));
+		EXPECT_EQ(pinned ? 0 : 1, pg.node) TH_LOG("page %lu", i);
+		if (pinned)
+			EXPECT_EQ(pg0[i].pfn, pg.pfn) TH_LOG("page %lu", i);
+		EXPECT_EQ(0, pg.state);
+	}
+	/* Unpinned, they move; the data everywhere as written. */
+	ASSERT_EQ(0, pin_pages(p, 0));
+	EXPECT_EQ(0, read_hook("pin_pages"));
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, pages * PAGE, &m));
+	EXPECT_EQ(0, m.aborted);
+	EXPECT_EQ(npin, m.moved);
+	EXPECT_EQ(pages, on_node(_metadata, self->dev, buf, pages, 1));
+	EXPECT_EQ(pinned0 + npin, read_knob("pinned_aborts"));
+	for (i = 0, j = 0; i < pages * PAGE; i++)
+		j += p[i] != (char)(i * 7 + i / PAGE);
+	EXPECT_EQ(0, j);
+	munmap(p, pages * PAGE);
+	close(buf);
+}
+
+static void on_usr1(int sig)
+{
+}
+
+struct migrate_thread {
+	int dev, buf;
+	unsigned long pages;
+	struct iommu_migrate_migrate m;
+	long ret;
+};
+
+static void *migrate_thread_fn(void *arg)
+{
+	struct migrate_thread *t = arg;
+
+	t->ret = imm_migrate(t->dev, t->buf, 1, 0, t->pages * PAGE, &t->m);
+	return NULL;
+}
+
+/*
+ * Any signal, not only a fatal one, cancels a migration between
+ * batches: a thread's long request, interrupted by SIGUSR1 (a handler,
+ * no SA_RESTART needed: EINTR is not restarted), returns -EINTR with
+ * the counts of what it did, and they agree with where the pages are.
+ */
+TEST_F_TIMEOUT(pme, any_signal_cancels_with_the_counts, 240)
+{
+	enum { PAGES = 2048 };
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct migrate_thread t = { .pages = PAGES };
+	struct sigaction old;
+	long migrated0;
+	pthread_t th;
+	int i;
+
+	t.dev = self->dev;
+	t.buf = mapped_buf(_metadata, self->dev, self->dom, PAGES, 0, 1ULL << 32);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, &old));
+	migrated0 = read_knob("pages_migrated");
+	ASSERT_EQ(0, pthread_create(&th, NULL, migrate_thread_fn, &t));
+	for (i = 0; i < 3000 && read_knob("pages_migrated") == migrated0; i++)
+		usleep(1000);
+	ASSERT_EQ(0, pthread_kill(th, SIGUSR1));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	sigaction(SIGUSR1, &old, NULL);
+	TH_LOG("%llu of %d pages moved before the signal took effect",
+	       (unsigned long long)t.m.moved, PAGES);
+	EXPECT_EQ(-EINTR, t.ret);
+	EXPECT_LT(0, t.m.moved);
+	EXPECT_GT(PAGES, t.m.moved + t.m.already + t.m.aborted);
+	EXPECT_EQ(0, t.m.aborted);
+	EXPECT_EQ(t.m.moved, on_node(_metadata, self->dev, t.buf, PAGES, 1));
+	close(t.buf);
 }
 
 TEST_HARNESS_MAIN

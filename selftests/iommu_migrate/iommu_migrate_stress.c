@@ -14,7 +14,8 @@
  *
  * IMM_STRESS_SECONDS sets the duration of the stress (default 30).
  * The same stress runs again, shorter, with destination allocations
- * failing (fail_page_alloc, on the debug kernel).
+ * failing (fail_page_alloc, on the debug kernel); and a smaller one
+ * with slab allocations failing (failslab) in the map and the PME.
  */
 #include <dirent.h>
 #include <sys/wait.h>
@@ -274,6 +275,28 @@ static int pme_pid(void)
 }
 
 /*
+ * Fault injection of @dir (a debugfs fault_attr folder) for the tasks
+ * that ask for it (make-it-fail), sleeping allocations included, no
+ * limit on the count, quiet.
+ */
+static bool arm_task_faults(const char *dir)
+{
+	static const char * const set[][2] = {
+		{ "verbose", "0" }, { "ignore-gfp-wait", "N" },
+		{ "task-filter", "Y" }, { "times", "-1" },
+	};
+	char path[128];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(set); i++) {
+		snprintf(path, sizeof(path), "%s%s", dir, set[i][0]);
+		if (!put(path, set[i][1]))
+			return false;
+	}
+	return true;
+}
+
+/*
  * The stress, on half the memory, with fail_page_alloc failing 1 in 20
  * of the PME kthread's page allocations, order 0 included (the
  * destinations; a debug kernel has fault injection).
@@ -288,11 +311,8 @@ TEST_F_TIMEOUT(stress, dma_with_failing_destinations, 600)
 		SKIP(return, "no fault injection (fail_page_alloc)");
 	ASSERT_LT(0, pid);
 	snprintf(mif, sizeof(mif), "/proc/%d/make-it-fail", pid);
-	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "verbose", "0"));
-	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "ignore-gfp-wait", "N"));
+	ASSERT_TRUE(arm_task_faults(FAIL_PAGE_ALLOC));
 	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "ignore-gfp-highmem", "N"));
-	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "task-filter", "Y"));
-	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "times", "-1"));
 	ASSERT_TRUE(put(FAIL_PAGE_ALLOC "min-order", "0"));
 	ASSERT_TRUE(put(path, "5"));
 	ASSERT_TRUE(put(mif, "1"));
@@ -351,6 +371,147 @@ TEST_F_TIMEOUT(stress, evacuate_pfn_range_under_dma, 300)
 	EXPECT_EQ(0, st.rmt_violations);
 	EXPECT_EQ(0, st.faults);
 	EXPECT_EQ(0, r.lost + r.torn + r.misplaced);
+	close(buf);
+}
+
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+
+/*
+ * Set this task's make-it-fail through @fd, opened beforehand: opening
+ * the file with failslab armed could itself fail.
+ */
+static bool make_it_fail(int fd, bool on)
+{
+	return pwrite(fd, on ? "1" : "0", 1, 0) == 1;
+}
+
+/*
+ * Slab allocations failing (failslab, task-filtered, on the debug
+ * kernel): first 1 in 20 of those of IOMMU_MIGRATE_IOC_MAP in this task
+ * (the RMT entries and their xarray slots of imm_buf_map(), the I/O
+ * page table), each failed map leaving nothing behind; then 1 in
+ * 10 of the PME kthread's (the new RMT entry and its xarray slot in
+ * pme_prepare(), the kept copy's slot in pme_retire_old(), the copy
+ * table) while two engines write and the PME hops the buffer between
+ * the nodes keeping copies. Afterwards no record lost, torn, misplaced
+ * or stale, no RMT violation, the failed moves counted in
+ * alloc_failures and migrations_aborted, and, once the buffer is
+ * closed, copies_kept back where it was (kmemleak, scanned by the
+ * tier, finds what else leaked).
+ */
+TEST_F_TIMEOUT(stress, dma_with_failing_slab, 300)
+{
+	const unsigned long long bytes = 256 * PAGE, half = bytes / 2;
+	struct iommu_migrate_stats s0, s1;
+	struct iommu_migrate_engine_stats st[2];
+	unsigned long long moved = 0, aborted = 0;
+	int dom, buf, small, eng[2], pme, self_fd, i, tries, map_fails = 0;
+	long kept0 = read_knob("copies_kept");
+	char mif[64];
+	struct rec_result r;
+	void *p;
+
+	if (access(FAILSLAB "probability", W_OK))
+		SKIP(return, "no fault injection (failslab)");
+	pme = pme_pid();
+	ASSERT_LT(0, pme);
+	snprintf(mif, sizeof(mif), "/proc/%d/make-it-fail", pme);
+	ASSERT_TRUE(arm_task_faults(FAILSLAB));
+	ASSERT_TRUE(put(FAILSLAB "interval", "1"));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
+	dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+	ASSERT_LT(0, dom);
+	buf = imm_buf(self->dev, bytes, 0);
+	ASSERT_LE(0, buf);
+
+	/*
+	 * Maps of a small buffer, 1 in 20 of their allocations failing,
+	 * until five failed; each failure must leave nothing behind, so
+	 * the buffer maps cleanly afterwards (a leftover RMT entry or leaf
+	 * would make that map fail with EBUSY or EEXIST).
+	 */
+	small = imm_buf(self->dev, 8 * PAGE, 0);
+	ASSERT_LE(0, small);
+	self_fd = open("/proc/self/make-it-fail", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, self_fd);
+	ASSERT_TRUE(put(FAILSLAB "probability", "5"));
+	for (tries = 0; tries < 500 && map_fails < 5; tries++) {
+		long ret;
+
+		ASSERT_TRUE(make_it_fail(self_fd, true));
+		ret = imm_map(self->dev, small, dom, 1ULL << 31,
+			      IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE);
+		ASSERT_TRUE(make_it_fail(self_fd, false));
+		if (!ret) {
+			ASSERT_EQ(0, imm_unmap(self->dev, small, dom));
+			continue;
+		}
+		ASSERT_EQ(-ENOMEM, ret);
+		map_fails++;
+	}
+	close(self_fd);
+	ASSERT_TRUE(put(FAILSLAB "probability", "0"));
+	TH_LOG("%d of %d maps failed", map_fails, tries);
+	EXPECT_EQ(5, map_fails);
+	ASSERT_EQ(0, imm_map(self->dev, small, dom, 1ULL << 31,
+			     IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE));
+	close(small);
+	ASSERT_EQ(0, imm_map(self->dev, buf, dom, 1ULL << 32,
+			     IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE));
+
+	/* One engine writes each slot of its half once, one hammers the other. */
+	eng[0] = engine_start(self->dev, dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+			      1ULL << 32, half, half / REC, half / REC / 4 + 1, 0);
+	ASSERT_LT(0, eng[0]);
+	eng[1] = engine_start(self->dev, dom, IOMMU_MIGRATE_PATTERN_MIXED,
+			      (1ULL << 32) + half, half, 0, 0, 0);
+	ASSERT_LT(0, eng[1]);
+	ASSERT_TRUE(put(FAILSLAB "probability", "10"));
+	ASSERT_TRUE(put(mif, "1"));
+	for (i = 0; i < 20; i++) {
+		struct iommu_migrate_migrate m = {
+			.buf_fd = buf, .node = !(i & 1), .size = bytes,
+			.flags = IOMMU_MIGRATE_MIGRATE_KEEP_COPY,
+		};
+
+		ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_MIGRATE, &m));
+		EXPECT_EQ(bytes / PAGE, m.moved + m.aborted + m.already);
+		moved += m.moved;
+		aborted += m.aborted;
+	}
+	put(mif, "0");
+	put(FAILSLAB "probability", "0");
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, imm_engine_stop(self->dev, eng[i], &st[i]));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
+	TH_LOG("%llu pages moved, %llu aborted, %lld allocations failed, %lld copies kept",
+	       moved, aborted, (long long)(s1.alloc_failures - s0.alloc_failures),
+	       (long long)read_knob("copies_kept"));
+	EXPECT_LT(0, moved);
+	EXPECT_LT(0, aborted);
+	EXPECT_EQ(aborted, s1.migrations_aborted - s0.migrations_aborted);
+	/* Every abort here is a failed allocation (no drain is slow enough). */
+	EXPECT_EQ(aborted, s1.alloc_failures - s0.alloc_failures);
+	EXPECT_EQ(moved, s1.pages_migrated - s0.pages_migrated);
+
+	p = mmap(NULL, bytes, PROT_READ, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(0, st[i].rmt_violations);
+		EXPECT_EQ(0, st[i].faults);
+		EXPECT_EQ(0, st[i].check_errors);
+		check_records((char *)p + i * half, (1ULL << 32) + i * half,
+			      half / REC, eng[i], st[i].writes, &r);
+		EXPECT_EQ(0, r.lost);
+		EXPECT_EQ(0, r.torn);
+		EXPECT_EQ(0, r.misplaced);
+		if (!i)
+			EXPECT_EQ(st[i].writes, r.ok);
+	}
+	munmap(p, bytes);
+	/* The unmap frees the buffer's kept copies; the close, the buffer. */
+	ASSERT_EQ(0, imm_unmap(self->dev, buf, dom));
+	EXPECT_EQ(kept0, read_knob("copies_kept"));
 	close(buf);
 }
 

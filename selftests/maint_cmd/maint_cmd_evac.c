@@ -34,7 +34,7 @@ enum { ENG_RUN, ENG_ONCE, ENG_MIXED };
 FIXTURE(evac) {
 	int imm, dom, buf, eng[WINS];
 	char dev[16];
-	struct mv_knobs knobs;
+	struct mv_knobs knobs;	/* iommu_migrate's debugfs test hooks */
 };
 
 FIXTURE_SETUP(evac)
@@ -46,7 +46,7 @@ FIXTURE_SETUP(evac)
 	self->dev[0] = 0;
 	for (i = 0; i < WINS; i++)
 		self->eng[i] = -1;
-	self->knobs = (struct mv_knobs){ .dir = SYSFS };
+	self->knobs = (struct mv_knobs){ .dir = DEBUGFS };
 	if (access(MC_DBG "create", W_OK) && !getenv("MEMVIRT_REQUIRE"))
 		SKIP(return, "maint_cmd not loaded");
 	self->imm = open(DEV, O_RDWR | O_CLOEXEC);
@@ -346,7 +346,7 @@ TEST_F_TIMEOUT(evac, failed_evacuation_leaves_the_page_in_place, 240)
 	struct one_page p;
 
 	one_page_setup(_metadata, self, k, &p);
-	ASSERT_EQ(0, write_knob("fail_next_allocs", "1"));
+	ASSERT_EQ(0, write_hook("fail_next_allocs", "1"));
 	ASSERT_EQ(0, inject(self->dev, p.dpa));
 	ASSERT_EQ(0, mc_wait_event(p.fd, &e, MAINT_CMD_EV_GENERAL_MEDIA, p.dpa, 30000));
 	EXPECT_EQ(-EBUSY, e.result);

@@ -228,7 +228,7 @@ struct iommu_migrate_id {
  * @reserved: must be zero
  *
  * Runs on the PME kthread, in batches of pme_batch_pages; the call
- * waits for it. A fatal signal cancels what has not started, and the
+ * waits for it. A signal (any) cancels what has not started, and the
  * call returns -EINTR; the counts say how far it got.
  */
 struct iommu_migrate_migrate {
@@ -343,6 +343,21 @@ struct iommu_migrate_probe {
  *		  PTE said "migrating" (no device could access it): from
  *		  the mark to the release, in log2 buckets of ns as
  *		  @stall_hist of struct iommu_migrate_engine_stats
+ * @copies_skipped: moves that skipped the copy (a clean kept copy)
+ * @copies_kept: old frames kept as copies now
+ * @precopies_redone: pre-copies made again in the migrating window
+ * @pinned_aborts: moves given up because the page may be pinned
+ *		   through its CPU mapping (also in @migrations_aborted)
+ * @size: out: the bytes of this structure the kernel filled in, i.e.
+ *	  the size of its own struct iommu_migrate_stats (a caller's
+ *	  larger struct gets zeros past it)
+ * @reserved: zero
+ *
+ * The structure grows at its end. IOMMU_MIGRATE_IOC_STATS encodes the
+ * caller's size (_IOC_SIZE()); the kernel fills in what fits in it:
+ * the fields up to @blocked_hist (IOMMU_MIGRATE_STATS_SIZE_V1 bytes,
+ * the first version, which has no @size) at least. A size below that,
+ * or not a multiple of 8: -EINVAL.
  */
 struct iommu_migrate_stats {
 	__u64 pages_migrated;
@@ -354,7 +369,17 @@ struct iommu_migrate_stats {
 	__u64 alloc_failures;
 	__u64 drain_timeouts;
 	__u64 blocked_hist[IOMMU_MIGRATE_STALL_BUCKETS];
+	/* Since the second version. */
+	__u64 copies_skipped;
+	__u64 copies_kept;
+	__u64 precopies_redone;
+	__u64 pinned_aborts;
+	__u32 size;
+	__u32 reserved;
 };
+
+/* The size of the first version of struct iommu_migrate_stats. */
+#define IOMMU_MIGRATE_STATS_SIZE_V1	(8 * (8 + IOMMU_MIGRATE_STALL_BUCKETS))
 
 /*
  * The real device: QEMU's "edu" PCI device (1234:11e8) behind the
@@ -406,7 +431,8 @@ struct iommu_migrate_edu {
 /**
  * struct iommu_migrate_edu_stats - the edu session's counters
  * @running: 1 while records are left to write
- * @reserved: zero
+ * @refused: record writes the driver refused because their page is
+ *	     blocked (iommu_migrate_block(), lost data): never issued
  * @written: records the device wrote (their DMA completed)
  * @dma_ops: DMA commands completed: record writes and the loads of the
  *	     device's buffer that precede them
@@ -419,7 +445,7 @@ struct iommu_migrate_edu {
  */
 struct iommu_migrate_edu_stats {
 	__u32 running;
-	__u32 reserved;
+	__u32 refused;
 	__u64 written;
 	__u64 dma_ops;
 	__u64 stalls;
