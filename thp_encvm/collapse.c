@@ -474,13 +474,8 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 	r->pinned = false;
 	for (i = first; i < first + n; i++) {
 		__assign_bit(i, r->dirty, test_bit(r->first + i, o->dirty));
-		/*
-		 * Only the object refers to its pages (faults map them
-		 * without a reference); another reference, such as a
-		 * kvm_vcpu_map() of the page, may still write it: copy it
-		 * again, as khugepaged's is_refcount_suitable() refuses.
-		 */
-		if (page_ref_count(pfn_to_page(o->pfn[r->first + i])) != 1) {
+		/* Held by another (te_frame_held()): copy it again. */
+		if (te_frame_held(o->pfn[r->first + i])) {
 			__set_bit(i, r->dirty);
 			r->pinned = true;
 		}

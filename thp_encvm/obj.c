@@ -848,12 +848,15 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
  *
  * Return: 0; -EINVAL for a bad offset, event, node or reserved field,
  * a shared, staging or secret page, or a window without a block; -EBUSY
- * while the daemon works on the object; -ENOMEM.
+ * while the daemon works on the object, or while another reference on
+ * the page (te_frame_held()) may still write it; -ENOMEM.
  */
 int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 {
 	bool migrate = d->event == THP_ENCVM_DISPLACE_MIGRATE;
 	u64 i = d->offset >> PAGE_SHIFT, old, to_free = 0;
+	u32 hold = READ_ONCE(te_hold_ref);
+	struct page *held = NULL;
 	struct te_homes h = te_obj_homes(o);
 	int node = migrate ? d->node : o->node, ret = 0;
 	struct mem_cgroup *memcg;
@@ -877,10 +880,20 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 		ret = -EBUSY;
 		goto out;
 	}
+	old = o->pfn[i];
+	/* debugfs hold_ref: a kvm_vcpu_map() user of the page, say. */
+	if (hold == i % TE_WIN_PAGES + 1) {
+		held = pfn_to_page(old);
+		get_page(held);
+	}
+	/* Another holder may still write it: nothing moves, nothing is scrubbed. */
+	if (te_frame_held(old)) {
+		ret = -EBUSY;
+		goto out;
+	}
 	/* No mapping while the contents move: accesses wait in the fault. */
 	te_fw_tweaks_begin(o);
 	te_obj_zap(o, i, 1);
-	old = o->pfn[i];
 	te_fw_move(o, page_to_pfn(np), old);
 	/* A home frame stays reserved; another frame goes. */
 	to_free = te_home_displace(&h, i, page_to_pfn(np),
@@ -890,6 +903,8 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 	np = NULL;
 out:
 	mutex_unlock(&o->lock);
+	if (held)
+		put_page(held);
 	if (np)
 		te_frame_free(page_to_pfn(np), NULL);
 	if (to_free)

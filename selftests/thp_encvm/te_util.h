@@ -23,6 +23,7 @@
 
 #define DEV	"/dev/thp_encvm"
 #define SYSFS	"/sys/kernel/mm/thp_encvm/"
+#define DEBUGFS	"/sys/kernel/debug/thp_encvm/"
 #define MB	(1ULL << 20)
 
 static inline long read_knob(const char *name)

@@ -34,6 +34,7 @@ FIXTURE_SETUP(te)
 
 FIXTURE_TEARDOWN(te)
 {
+	mv_write_path(DEBUGFS "hold_ref", "0");
 	if (self->dev >= 0)
 		close(self->dev);
 	/* Every object of the test is gone with its fds and mappings. */
@@ -928,6 +929,83 @@ TEST_F(te, racing_attach_and_detach_leak_nothing)
 	/* Attached once more, then closed: the last file detaches. */
 	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &a));
 	te_vm_close(&v);
+	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
+}
+
+/* DISPLACE of page @off of @obj: 0 or -errno. */
+static int displace_at(int obj, unsigned long long off)
+{
+	struct thp_encvm_displace d = {
+		.offset = off, .event = THP_ENCVM_DISPLACE_CONVERT, .node = -1,
+	};
+
+	return ioctl(obj, THP_ENCVM_IOC_DISPLACE, &d) ? -errno : 0;
+}
+
+/* Pages of @m (16 MiB) whose pattern word is not (page * 2654435761). */
+static unsigned int bad_pattern(const char *m)
+{
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < 4096; i++)
+		bad += *(const unsigned int *)(m + i * 4096 + 8) != i * 2654435761u;
+	return bad;
+}
+
+/*
+ * A page someone else holds a reference on (debugfs hold_ref, standing
+ * in for a kvm_vcpu_map() user that may still write it) is not
+ * displaced: EBUSY, and nothing moves, is scrubbed or freed. Without
+ * the reference it moves, its contents with it.
+ */
+TEST_F(te, displace_refuses_a_referenced_page)
+{
+	struct thp_encvm_create c = te_default_create();
+	unsigned long long page = 2 * MB + 5 * 4096;
+	struct thp_encvm_info info;
+	long frames0;
+	unsigned int i;
+	char *m;
+	int obj;
+
+	frames0 = mv_read_knob(DEBUGFS, "frames");
+	if (frames0 < 0)
+		SKIP(return, "no debugfs " DEBUGFS);
+	c.flags = 0;	/* a 2 MiB block per window */
+	obj = te_create(self->dev, &c);
+	ASSERT_LE(0, obj);
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+	if (info.huge != info.eligible) {
+		close(obj);
+		SKIP(return, "no free 2 MiB blocks for the object");
+	}
+	m = te_map(obj, 16 * MB);
+	ASSERT_NE(MAP_FAILED, m);
+	for (i = 0; i < 4096; i++)
+		*(unsigned int *)(m + i * 4096 + 8) = i * 2654435761u;
+	frames0 = mv_read_knob(DEBUGFS, "frames");
+	/* Page 5 of each window is held. */
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref", "6"));
+	EXPECT_EQ(-EBUSY, displace_at(obj, page));
+	EXPECT_EQ(-EBUSY, displace_at(obj, 3 * 2 * MB + 5 * 4096));
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+	EXPECT_EQ(0, info.displaced);
+	EXPECT_EQ(info.eligible, info.huge);
+	/* Not even the new frame stays allocated. */
+	EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
+	EXPECT_EQ(0, bad_pattern(m));
+	/* Another page of the window is not held. */
+	EXPECT_EQ(0, displace_at(obj, page + 4096));
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref", "0"));
+	EXPECT_EQ(0, displace_at(obj, page));
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+	EXPECT_EQ(2, info.displaced);
+	EXPECT_EQ(info.eligible - 1, info.huge);
+	/* A new frame each; the home frames stay reserved. */
+	EXPECT_EQ(frames0 + 2, mv_read_knob(DEBUGFS, "frames"));
+	EXPECT_EQ(0, bad_pattern(m));
+	munmap(m, 16 * MB);
+	close(obj);
 	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
 }
 

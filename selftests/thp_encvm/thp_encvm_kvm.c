@@ -32,7 +32,6 @@
 #include "tvm.h"
 
 #define PRIVATE_PAGES	(OBJ_SIZE / 4096 - OBJ_SHARED / 4096 - 512)
-#define DEBUGFS		"/sys/kernel/debug/thp_encvm/"
 
 #define CG_ROOT	"/sys/fs/cgroup"
 #define CG_TEST	CG_ROOT "/thp_encvm_kvm"

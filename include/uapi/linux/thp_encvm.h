@@ -322,6 +322,9 @@ struct thp_encvm_xfer {
  * (re-encrypting them for it, on an encrypted object) and scrubs the
  * old one. The page's home frame in its block stays reserved for it,
  * except after SOFT_OFFLINE; a collapse copies the page back there.
+ * A page someone else holds a reference on (a kvm_vcpu_map() user,
+ * say), who might still write it, is refused with EBUSY, as migration
+ * refuses it; so is any page while the daemon collapses the object.
  */
 struct thp_encvm_displace {
 	__u64 offset;
