@@ -965,11 +965,13 @@ static bool te_obj_next_vma(struct te_obj *o, struct mm_struct *mm,
  * daemon never changes an address space; like any mmap(MAP_FIXED) of
  * the VMM, this one must not race the VMM's own changes to the range.
  * The VMAs' memory policies are not kept (the object's node decides
- * where its pages are).
+ * where its pages are), nor mlock() (VM_LOCKED) or a userfaultfd
+ * registration: the new VMA has neither.
  *
  * Return: the number of mappings replaced, or a negative errno (-EINTR
  * on a fatal signal, or vm_mmap()'s, e.g. -EPERM for a sealed mapping);
- * remap_pending drops only when every mapping was replaced.
+ * remap_pending drops only when every mapping was replaced, and at
+ * least one was: a caller with no mapping of the object leaves it.
  */
 int te_obj_remap(struct te_obj *o)
 {
@@ -1010,7 +1012,12 @@ int te_obj_remap(struct te_obj *o)
 			n++;
 		start = v.end;
 	}
-	if (pending && n >= 0) {
+	/*
+	 * The count is per object, the mappings per mm: a caller without
+	 * a mapping of the object (another process, or one that had
+	 * unmapped it) replaced nothing and leaves it for the VMM.
+	 */
+	if (pending && n > 0) {
 		mutex_lock(&o->lock);
 		o->remap_pending -= pending;
 		o->staging_ptes = false;

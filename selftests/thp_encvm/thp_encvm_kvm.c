@@ -302,6 +302,20 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	 * MADV_DONTFORK, which a child shows by having no mapping there.
 	 */
 	EXPECT_EQ(OBJ_ELIGIBLE, info.remap_pending);
+	/*
+	 * A process without a mapping of the object (MADV_DONTFORK) has
+	 * nothing to replace: the count stays for the VMM's call.
+	 */
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		count_vmas(&ovmas);
+		_exit(ovmas ? 100 : ioctl(t->obj, THP_ENCVM_IOC_REMAP) ? 101 : 0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(OBJ_ELIGIBLE, info_of(t->obj).remap_pending);
 	EXPECT_EQ(1, ioctl(t->obj, THP_ENCVM_IOC_REMAP));
 	EXPECT_EQ(0, info_of(t->obj).remap_pending);
 	EXPECT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_REMAP));	/* nothing left */

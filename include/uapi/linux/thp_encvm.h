@@ -349,8 +349,11 @@ struct thp_encvm_displace {
  * MADV_[NO]HUGEPAGE state, if windows were collapsed since the last
  * call (remap_pending). That frees their empty 4 KiB page tables, so
  * that collapsed windows fault in with PMDs. Like mmap(MAP_FIXED), it
- * must not race the caller's own changes to those ranges. Returns the
- * number of VMAs replaced.
+ * must not race the caller's own changes to those ranges. The new VMAs
+ * are neither mlock()ed (VM_LOCKED) nor registered with a userfaultfd:
+ * a VMM that uses either sets it again after the call. Returns the
+ * number of VMAs replaced; remap_pending falls to 0 only if that is at
+ * least 1 (a process without a mapping of the object leaves it).
  */
 #define THP_ENCVM_IOC_REMAP	_IO(THP_ENCVM_IOC_MAGIC, 0x07)
 
