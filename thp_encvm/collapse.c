@@ -776,9 +776,11 @@ static bool in_place(struct te_obj *o, u64 win, unsigned long *copy)
 /*
  * Collapse window @win of @o; the caller holds a reference on @o and has
  * claimed it. Returns why it failed, or TE_FAIL_NONE; it does not sleep
- * after a failed allocation, the caller does, with @o released.
+ * after a failed allocation, the caller does, with @o released. Not
+ * inlined: failslab's stack filter finds its allocations by its address
+ * (kvm.injected_collapse_state_alloc_failure).
  */
-static enum te_fail collapse_window(struct te_obj *o, u64 win)
+static noinline enum te_fail collapse_window(struct te_obj *o, u64 win)
 {
 	u32 hold = READ_ONCE(te_hold_ref);
 	struct page *held = NULL;
@@ -788,8 +790,14 @@ static enum te_fail collapse_window(struct te_obj *o, u64 win)
 
 	lockdep_assert(READ_ONCE(o->collapsing));
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r)
+	if (!r) {
+		/* Counted as the 2 MiB allocation's failure is. */
+		mutex_lock(&o->lock);
+		o->aborts++;
+		mutex_unlock(&o->lock);
+		atomic64_inc(&te_stats.failed[TE_FAIL_ALLOC]);
 		return TE_FAIL_ALLOC;
+	}
 	r->o = o;
 	r->first = win * TE_WIN_PAGES;
 	/* Stable while the object is claimed: detach waits for the daemon. */

@@ -247,12 +247,13 @@ int te_obj_create(const struct thp_encvm_create *c)
 	/* The object's pages are charged here; so are the new 2 MiB pages. */
 	o->memcg = get_mem_cgroup_from_mm(current->mm);
 	o->node = c->node == NUMA_NO_NODE ? numa_node_id() : c->node;
-	o->pfn = kvcalloc(o->l.nr_pages, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	o->pfn = kvcalloc(o->l.nr_pages, sizeof(u64), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	o->touched = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->wp = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->dirty = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->ktrack = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
-	o->home = kvcalloc(o->l.nr_pages / TE_WIN_PAGES, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	o->home = kvcalloc(o->l.nr_pages / TE_WIN_PAGES, sizeof(u64),
+			   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	o->away = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->home_bad = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->enc = te_fw_alloc(&o->l);
@@ -802,7 +803,7 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
 
 	if (!x->len || x->len > THP_ENCVM_XFER_MAX || x->write > 1 || x->reserved)
 		return -EINVAL;
-	buf = kvmalloc(x->len, GFP_KERNEL_ACCOUNT);
+	buf = kvmalloc(x->len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!buf)
 		return -ENOMEM;
 	if (x->write && copy_from_user(buf, ubuf, x->len)) {
