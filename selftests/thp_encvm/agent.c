@@ -120,7 +120,7 @@ static unsigned int plain[WORDS];
 static unsigned int cons, epoch;
 
 /* ctl->kvm_page: pages KVM writes, which are not the agent's. */
-static unsigned int kvm_page[2];
+static unsigned int kvm_page[KVM_PAGES];
 /* ctl->gap_*: pages no memslot maps, which the agent cannot reach. */
 static unsigned int gap_first, gap_pages;
 
@@ -134,8 +134,8 @@ void start(void)
 
 	/* A driver starting up copies nothing. */
 	ring->busy = 0;
-	kvm_page[0] = ctl->kvm_page[0];
-	kvm_page[1] = ctl->kvm_page[1];
+	for (p = 0; p < KVM_PAGES; p++)
+		kvm_page[p] = ctl->kvm_page[p];
 	gap_first = ctl->gap_first;
 	gap_pages = ctl->gap_pages;
 	if (ctl->enc)
@@ -443,6 +443,17 @@ static unsigned int *page_ptr(unsigned int p)
 	return (unsigned int *)agent_gpa(ctl, p);
 }
 
+/* Is page @p one KVM writes itself? */
+static int kvm_writes(unsigned int p)
+{
+	unsigned int k;
+
+	for (k = 0; k < KVM_PAGES; k++)
+		if (p == kvm_page[k])
+			return 1;
+	return 0;
+}
+
 /*
  * Private pages: not shared, not the staging window, not the secret,
  * not written by KVM, mapped by a memslot.
@@ -450,7 +461,7 @@ static unsigned int *page_ptr(unsigned int p)
 static int private(unsigned int p)
 {
 	return p >= OBJ_SHARED / PAGE && !(enc && p == OBJ_SECRET / PAGE) &&
-	       p != kvm_page[0] && p != kvm_page[1] && p - gap_first >= gap_pages &&
+	       !kvm_writes(p) && p - gap_first >= gap_pages &&
 	       (p < OBJ_STAGING / PAGE || p >= OBJ_STAGING / PAGE + 512);
 }
 

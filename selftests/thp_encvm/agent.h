@@ -84,6 +84,9 @@ static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
 #define MODE_SERVE	0		/* service the ring */
 #define MODE_IGNORE	1		/* never answer */
 
+/* Pages KVM writes itself (agent_ctl.kvm_page): one per MSR. */
+#define KVM_PAGES	5
+
 /**
  * struct agent_ctl - the control block
  * @mode: MODE_* (VMM)
@@ -131,7 +134,7 @@ static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
  *	     collapse's first request) taken, cancelled or not
  * @kvm_page: VMM: pages the agent leaves alone (neither fills nor
  *	      verifies), since KVM writes them: the VMM registered them
- *	      for steal time or kvmclock; 0 for none
+ *	      with one of the MSRs of KVM's own writes; 0 for none
  * @exc: agent: the vector of an exception the agent took, and the two
  *	 words above it on the stack (EIP, or the error code and EIP)
  * @split_page: VMM: 0, or the first object page that a second memslot
@@ -188,7 +191,7 @@ struct agent_ctl {
 	unsigned int avx_writes;
 	unsigned int avx_ud;
 	unsigned int windows;
-	unsigned int kvm_page[2];
+	unsigned int kvm_page[KVM_PAGES];
 	unsigned int exc[3];
 	unsigned int split_page;
 	unsigned int split_hole;

@@ -492,61 +492,94 @@ TEST_F_TIMEOUT(kvm, kvm_write_tracking_avx_store_exits, 300)
 }
 
 /*
- * KVM's own writes into guest memory bypass its write tracking. The VMM
- * registers the vCPU's steal time in window 2 and its kvmclock in
- * window 3 (the MSRs a guest kernel writes), which KVM then writes on
- * every vCPU entry. Under KVM write tracking the daemon must leave
- * those two windows alone, counting each pass over them
- * (collapse_failed/kvm_writes), and collapse the other four.
+ * KVM's own writes into guest memory bypass its write tracking: the
+ * areas registered with these MSRs (track.c, kvm_writes_gpa()), one
+ * page of each in a window of its own, windows 2 to 6. The last three
+ * need the in-kernel LAPIC (NOTIFY_IRQ). KVM writes the first two on
+ * every vCPU entry and the wall clock at once; PV EOI and async page
+ * faults only when it has an event to tell, but they are registered.
  */
-#define STEAL_PAGE	(2 * 512 + 100)
-#define CLOCK_PAGE	(3 * 512 + 200)
+static const struct kvm_write_area {
+	const char *name;
+	unsigned int msr, page;
+	unsigned long long flags;
+	bool written;	/* KVM surely wrote it (a nonzero version) */
+} kvm_write_areas[KVM_PAGES] = {
+	{ "steal time", MSR_KVM_STEAL_TIME, 2 * 512 + 100, KVM_MSR_ENABLED, true },
+	{ "kvmclock", MSR_KVM_SYSTEM_TIME_NEW, 3 * 512 + 200, 1, true },
+	{ "PV EOI", MSR_KVM_PV_EOI_EN, 4 * 512 + 300, KVM_MSR_ENABLED, false },
+	/* Registered, not delivered (no DELIVERY_AS_INT): the guest takes none. */
+	{ "async PF", MSR_KVM_ASYNC_PF_EN, 5 * 512 + 400, KVM_ASYNC_PF_ENABLED, false },
+	{ "wall clock", MSR_KVM_WALL_CLOCK_NEW, 6 * 512 + 500, 0, true },
+};
 
+/*
+ * Under KVM write tracking the daemon must leave each window holding
+ * one of those areas alone, counting each pass over it
+ * (collapse_failed/kvm_writes), and collapse the only other one
+ * (window 1). One window a MSR: a check missing collapses its window.
+ */
 TEST_F_TIMEOUT(kvm, kvm_write_tracking_skips_pages_kvm_writes, 600)
 {
 	long kvm_writes0 = read_knob("collapse_failed/kvm_writes"), scans0;
 	struct {
 		struct kvm_msrs h;
-		struct kvm_msr_entry e[2];
-	} msrs = {
-		.h.nmsrs = 2,
-		.e = {
-			{ .index = MSR_KVM_STEAL_TIME,
-			  .data = OBJ_GPA + STEAL_PAGE * 4096ULL + KVM_MSR_ENABLED },
-			{ .index = MSR_KVM_SYSTEM_TIME_NEW,
-			  .data = OBJ_GPA + CLOCK_PAGE * 4096ULL + 1 },
-		},
-	};
+		struct kvm_msr_entry e[KVM_PAGES];
+	} msrs = { .h.nmsrs = KVM_PAGES };
+	const unsigned int others = OBJ_ELIGIBLE - KVM_PAGES;
+	const struct kvm_write_area *k;
 	struct tvm *t = &self->t;
 	struct thp_encvm_info info;
+	unsigned int i;
+	int n;
 
-	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1,
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_IRQ, -1,
 				       THP_ENCVM_ATTACH_KVM_WRITE_TRACK));
-	t->ctl->kvm_page[0] = STEAL_PAGE;
-	t->ctl->kvm_page[1] = CLOCK_PAGE;
-	ASSERT_EQ(2, ioctl(t->vcpu, KVM_SET_MSRS, &msrs));
+	for (i = 0; i < KVM_PAGES; i++) {
+		k = &kvm_write_areas[i];
+		t->ctl->kvm_page[i] = k->page;
+		msrs.e[i].index = k->msr;
+		msrs.e[i].data = OBJ_GPA + k->page * 4096ULL + k->flags;
+	}
+	/* KVM_SET_MSRS stops at the first MSR it refuses. */
+	n = ioctl(t->vcpu, KVM_SET_MSRS, &msrs);
+	ASSERT_EQ(KVM_PAGES, n) TH_LOG("KVM refused the MSR of %s",
+				       n >= 0 && n < KVM_PAGES ? kvm_write_areas[n].name : "all");
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
 	ASSERT_EQ(0, write_knob("enabled", "1"));
-	info = collapse_n(t, OBJ_ELIGIBLE - 2);
-	EXPECT_EQ(OBJ_ELIGIBLE - 2, info.collapses);
+	info = collapse_n(t, others);
+	EXPECT_EQ(others, info.collapses);
 	/* Two more full scans: every window was looked at again. */
 	scans0 = read_knob("full_scans");
 	EXPECT_LE(scans0 + 2, wait_counter("full_scans", scans0 + 2, VM_WAIT_S));
 	ASSERT_EQ(0, write_knob("enabled", "0"));
 	info = info_of(t->obj);
-	EXPECT_EQ(OBJ_ELIGIBLE - 2, info.huge);
-	EXPECT_EQ(OBJ_ELIGIBLE - 2, info.collapses);
-	EXPECT_EQ(0, info.aborts);
-	EXPECT_LE(kvm_writes0 + 2 * 2, read_knob("collapse_failed/kvm_writes"));
-	/* KVM did write there: the version fields of both areas. */
-	EXPECT_NE(0, __atomic_load_n((unsigned int *)(t->map + STEAL_PAGE * 4096UL),
-				     __ATOMIC_RELAXED));
-	EXPECT_NE(0, __atomic_load_n((unsigned int *)(t->map + CLOCK_PAGE * 4096UL),
-				     __ATOMIC_RELAXED));
+	EXPECT_EQ(others, info.huge);
+	EXPECT_EQ(others, info.collapses);
+	EXPECT_EQ(0, info.aborts) {
+		static const char *const why[] = {
+			"alloc", "timeout", "retries", "detached", "ring", "memslot",
+			"pinned", "disabled", "kvm_writes",
+		};
+		char name[64];
+
+		for (i = 0; i < ARRAY_SIZE(why); i++) {
+			snprintf(name, sizeof(name), "collapse_failed/%s", why[i]);
+			TH_LOG("%s %ld", name, read_knob(name));
+		}
+	}
+	EXPECT_LE(kvm_writes0 + 2 * KVM_PAGES, read_knob("collapse_failed/kvm_writes"));
+	for (i = 0; i < KVM_PAGES; i++) {
+		k = &kvm_write_areas[i];
+		/* KVM did write there: the version field. */
+		if (k->written)
+			EXPECT_NE(0, __atomic_load_n((unsigned int *)(t->map + k->page * 4096UL),
+						     __ATOMIC_RELAXED)) TH_LOG("%s", k->name);
+	}
 	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
 	EXPECT_EQ(0, t->ctl->bad_words);
-	EXPECT_EQ(PRIVATE_PAGES - 2, t->ctl->checked);
+	EXPECT_EQ(PRIVATE_PAGES - KVM_PAGES, t->ctl->checked);
 }
 
 /*

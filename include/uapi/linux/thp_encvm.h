@@ -107,7 +107,14 @@ struct thp_encvm_create {
  * async page fault data, wall clock, at the addresses registered with
  * their MSRs) bypass KVM's write tracking: in this mode a window
  * holding such an address is not collapsed, and a collapse rolls back
- * if one is registered before its pages switch.
+ * if one is registered before its pages switch. KVM writes other guest
+ * memory itself that the module does not check: the VAPIC page
+ * (KVM_SET_VAPIC_ADDR), Hyper-V pages (TSC page, VP assist page,
+ * SynIC message and event pages), Xen shared and vCPU info, the output
+ * of KVM_HC_CLOCK_PAIRING, and a nested guest's VMCB or VMCS12. In this
+ * mode each of those must lie in the shared (exclusion) range, as an
+ * SEV guest's decrypted pages do; in a private page a KVM write during
+ * a copy would be lost.
  */
 #define THP_ENCVM_ATTACH_KVM_WRITE_TRACK	(1U << 0)
 /*
