@@ -932,6 +932,8 @@ static unsigned int scan_obj(struct te_obj *o, unsigned int budget,
 			 */
 			atomic64_inc(&te_stats.failed[span == TE_SPAN_SPLIT ?
 						      TE_FAIL_GPA_SPLIT :
+						      span == TE_SPAN_SKEWED ?
+						      TE_FAIL_MISALIGNED :
 						      TE_FAIL_UNMAPPED]);
 		} else if (kind == TE_WIN_ELIGIBLE && o->track &&
 			   te_track_kvm_writes(o, win * TE_WIN_PAGES, TE_WIN_PAGES)) {

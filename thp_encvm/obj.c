@@ -1047,10 +1047,12 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 			continue;
 		/*
 		 * Attached, a window counts only if the memslots map it at
-		 * consecutive guest-physical addresses: none with a page
-		 * no memslot maps, none across a hole between memslots.
+		 * consecutive guest-physical addresses, 2 MiB aligned:
+		 * none with a page no memslot maps, none across a hole
+		 * between memslots, none KVM could not map huge.
 		 */
-		if (!o->kvm || te_gmap_contig(&o->gmap, w * TE_WIN_PAGES, TE_WIN_PAGES))
+		if (!o->kvm ||
+		    te_gmap_span(&o->gmap, w * TE_WIN_PAGES, TE_WIN_PAGES) == TE_SPAN_ONE)
 			info->eligible++;
 	}
 	info->collapses = o->collapses;

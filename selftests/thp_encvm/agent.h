@@ -32,6 +32,8 @@
  */
 #define SPLIT_PAGE	(9 << 8)
 #define SPLIT_HOLE	(64 << 20)
+/* With TVM_SKEW as well, the hole is 64 KiB larger: off 2 MiB alignment. */
+#define SKEW_HOLE	(SPLIT_HOLE + (64 << 10))
 /*
  * With TVM_GAP (tvm.h), no memslot maps GAP_PAGES pages of window 3
  * from GAP_PAGE on (as QEMU leaves its legacy VGA and ROM range): two

@@ -1325,6 +1325,7 @@ TEST(sysfs_bad_writes_and_root_only)
 	static const char * const reasons[] = {
 		"alloc", "timeout", "retries", "detached", "ring", "guest_busy",
 		"memslot", "pinned", "disabled", "kvm_writes", "gpa_split", "unmapped",
+		"misaligned",
 	};
 	long saved[ARRAY_SIZE(knobs)];
 	unsigned int k;

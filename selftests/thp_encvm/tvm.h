@@ -204,8 +204,10 @@ static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned i
 #define TVM_GAP		(1U << 27)
 /* The VMM writes the launch image (LAUNCH_PAGE) before ATTACH. */
 #define TVM_LAUNCH	(1U << 26)
+/* With TVM_SPLIT: the hole is SKEW_HOLE, not a multiple of 2 MiB. */
+#define TVM_SKEW	(1U << 25)
 #define TVM_FLAGS	(TVM_ENCRYPTED | TVM_BLOCKS | TVM_AVX | TVM_SPLIT | TVM_GAP | \
-			 TVM_LAUNCH)
+			 TVM_LAUNCH | TVM_SKEW)
 
 /* Give the vCPU every CPUID feature KVM supports. */
 static inline int tvm_set_cpuid(struct tvm *t)
@@ -321,14 +323,16 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 		t->ctl->gap_pages = GAP_PAGES;
 	}
 	if (flags & TVM_SPLIT) {
+		unsigned int hole = flags & TVM_SKEW ? SKEW_HOLE : SPLIT_HOLE;
+
 		slot.slot = 2;
-		slot.guest_phys_addr = OBJ_GPA + SPLIT_PAGE * 4096ULL + SPLIT_HOLE;
+		slot.guest_phys_addr = OBJ_GPA + SPLIT_PAGE * 4096ULL + hole;
 		slot.memory_size = OBJ_SIZE - SPLIT_PAGE * 4096ULL;
 		slot.userspace_addr = (unsigned long)t->map + SPLIT_PAGE * 4096ULL;
 		if (ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot))
 			return -errno;
 		t->ctl->split_page = SPLIT_PAGE;
-		t->ctl->split_hole = SPLIT_HOLE;
+		t->ctl->split_hole = hole;
 	}
 	if (notify == NOTIFY_IRQ) {
 		struct kvm_irqfd irqfd = { .gsi = AGENT_GSI };
