@@ -1089,6 +1089,19 @@ static bool te_fault_unmap_take(void)
 	return false;
 }
 
+/*
+ * Is this fault KVM's, for a vCPU of @o's VM: made inside KVM_RUN (or
+ * another vCPU ioctl), where KVM marks the vCPU running on this CPU
+ * (kvm_get_running_vcpu())? The caller holds @o->lock.
+ */
+static bool te_fault_for_guest(struct te_obj *o)
+{
+	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
+
+	lockdep_assert_held(&o->lock);
+	return vcpu && o->kvm && vcpu->kvm == o->kvm;
+}
+
 static vm_fault_t te_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -1103,15 +1116,17 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 	mutex_lock(&o->lock);
 	/*
 	 * The launch-secret page is for the guest while it holds a key:
-	 * KVM's faults on it (not FAULT_FLAG_USER) map it, the VMM's own
-	 * do not. Only the firmware writes it: it is mapped read-only,
-	 * and ->pfn_mkwrite refuses every write, KVM's and the VMM's.
-	 * (KVM's fault maps it in the VMM's page table, where the VMM
-	 * can read it then; so can the VMM's kernel-mode accesses, such
-	 * as write(2) from it: see the uapi header.)
+	 * only KVM's faults on it for a vCPU of the object's VM map it
+	 * (te_fault_for_guest()); the VMM's own do not, user-mode (a load)
+	 * or kernel-mode (write(2) from it). Only the firmware writes it:
+	 * it is mapped read-only, and ->pfn_mkwrite refuses every write,
+	 * KVM's and the VMM's. GUP (process_vm_writev(), /proc/pid/mem)
+	 * never reaches it: the mapping is VM_PFNMAP, with no ->access.
+	 * (KVM's fault maps it in the VMM's page table, where the VMM can
+	 * read it then: see the uapi header.)
 	 */
 	secret = i == o->l.secret_page && te_fw_loaded(o->enc);
-	if (secret && vmf->flags & FAULT_FLAG_USER) {
+	if (secret && (vmf->flags & FAULT_FLAG_USER || !te_fault_for_guest(o))) {
 		mutex_unlock(&o->lock);
 		return VM_FAULT_SIGBUS;
 	}

@@ -18,6 +18,7 @@
  * an injected allocation failure (debug kernel), and teardown in any
  * order.
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include <sys/eventfd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include <linux/kvm_para.h>
@@ -1613,6 +1615,62 @@ static int syscall_write_at(char *p)
  * for it): only the firmware writes it. The VMM's store and a system
  * call's write both fail, and the key the page holds is unchanged.
  */
+/* write(2) from @p: 0, or -errno. */
+static int syscall_read_at(char *p)
+{
+	int fd[2], ret = 0;
+
+	if (pipe(fd))
+		return -errno;
+	if (write(fd[1], p, 32) != 32)
+		ret = -errno;
+	close(fd[0]);
+	close(fd[1]);
+	return ret;
+}
+
+/* process_vm_writev() of 32 bytes to @p in this process: 0, or -errno. */
+static int vm_writev_at(char *p)
+{
+	char junk[32];
+	struct iovec local = { junk, sizeof(junk) }, remote = { p, sizeof(junk) };
+
+	memset(junk, 0x5a, sizeof(junk));
+	return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == sizeof(junk) ? 0 : -errno;
+}
+
+/* pwrite() of 32 bytes to @p through /proc/self/mem: 0, or -errno. */
+static int proc_mem_write_at(char *p)
+{
+	char junk[32];
+	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(junk, 0x5a, sizeof(junk));
+	if (pwrite(fd, junk, sizeof(junk), (off_t)(unsigned long)p) != sizeof(junk))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Before the guest runs, the VMM reaches the loaded secret neither
+ * through a system call that reads it (write(2) from it: a kernel-mode
+ * fault, not KVM's) nor one that writes it: read(2) into it, and GUP's
+ * process_vm_writev() and /proc/self/mem (FOLL_FORCE), which never map
+ * a VM_PFNMAP page.
+ */
+static void secret_is_out_of_reach(struct __test_metadata *_metadata, struct tvm *t)
+{
+	char *p = t->map + OBJ_SECRET;
+
+	EXPECT_EQ(-EFAULT, syscall_read_at(p));
+	EXPECT_EQ(-EFAULT, syscall_write_at(p));
+	EXPECT_EQ(-EFAULT, vm_writev_at(p));
+	EXPECT_GT(0, proc_mem_write_at(p));
+}
+
 static void secret_is_read_only(struct __test_metadata *_metadata, struct tvm *t)
 {
 	EXPECT_EQ(1, sigbus_on_write(t->map + OBJ_SECRET));
@@ -1711,6 +1769,7 @@ TEST_F_TIMEOUT(kvm, encrypted_guest_copies_windows, 600)
 				       TVM_ENCRYPTED | TVM_LAUNCH));
 	EXPECT_EQ(THP_ENCVM_ENC_ENCRYPTED | THP_ENCVM_ENC_KEY, info_of(t->obj).enc_state);
 	EXPECT_EQ(1, sigbus_on_read(t->map + OBJ_SECRET));
+	secret_is_out_of_reach(_metadata, t);
 	/* The launch image the VMM wrote is encrypted in place by ATTACH. */
 	EXPECT_EQ(0, launch_words(t));
 	t->ctl->pio = 1;

@@ -222,13 +222,15 @@ struct thp_encvm_tweaks {
  * VM's key there at ATTACH, in plaintext, and zeroes it at DETACH. While
  * a key is loaded, only the module writes it: the page is mapped read-only,
  * and every write to it, the VMM's and KVM's (for the guest), fails
- * (SIGBUS, or EFAULT from a system call). The VMM's own user-mode faults
- * on it fail too (SIGBUS), but it is not hidden from the VMM: once KVM
- * has faulted it in for the guest, the mapping is in the VMM's page table
- * and the VMM reads it; a kernel-mode access through the VMM's mapping
- * (write(2) from it, for one) reads it even before that. A real SEV
- * launch secret is encrypted with the guest's key; this model does not
- * keep the key from the VMM.
+ * (SIGBUS, or EFAULT from a system call; process_vm_writev() and
+ * /proc/pid/mem never reach the object's VM_PFNMAP pages). Only KVM's
+ * faults for a vCPU of the attached VM (inside a vCPU ioctl) map it:
+ * the VMM's own faults on it fail too, user-mode (SIGBUS) or
+ * kernel-mode (write(2) from it: EFAULT). It is still not hidden from
+ * the VMM: once KVM has faulted it in for the guest, the mapping is in
+ * the VMM's page table and the VMM reads it. A real SEV launch secret
+ * is encrypted with the guest's key; this model does not keep the key
+ * from the VMM once the guest has run.
  */
 #define THP_ENCVM_SECRET_MAGIC	0x54485053	/* "THPS" */
 
