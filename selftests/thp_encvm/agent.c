@@ -87,6 +87,7 @@ static inline int all_words(const unsigned int *p, unsigned int v)
 }
 
 static void port_out(unsigned short port, unsigned char v);
+static unsigned int map_gpa(unsigned int gpa, unsigned int attrs);
 static void enc_setup(void);
 static void pio(struct agent_ctl *ctl);
 static void enc_read(unsigned int p, unsigned int *buf);
@@ -163,6 +164,13 @@ void start(void)
 			continue;
 		ver[p] = 1;
 		fill(p, 1);
+	}
+	/* Private -> shared -> private: the VMM hears of it (KVM_EXIT_HYPERCALL). */
+	if (ctl->convert_page) {
+		unsigned int gpa = agent_gpa(ctl, ctl->convert_page);
+
+		ctl->converted = !map_gpa(gpa, AGENT_MAP_DECRYPTED) +
+				 !map_gpa(gpa, AGENT_MAP_ENCRYPTED);
 	}
 	ctl->phase = 1;
 	port_out(PORT_FILLED, 1);
@@ -835,4 +843,20 @@ static void pio(struct agent_ctl *ctl)
 	for (i = 0; i < PIO_LEN; i++)
 		ok &= in[i] == pio_byte(i, 0) && reply[i] == pio_byte(i, 1);
 	ctl->pio_in_ok = ok;
+}
+
+/*
+ * KVM_HC_MAP_GPA_RANGE of the page at @gpa to @attrs: KVM passes it to
+ * the VMM (KVM_CAP_EXIT_HYPERCALL), whose answer comes back in eax.
+ * VMCALL: KVM takes the #UD on AMD and emulates it.
+ */
+static unsigned int map_gpa(unsigned int gpa, unsigned int attrs)
+{
+	unsigned int ret = AGENT_HC_MAP_GPA_RANGE;
+
+	__asm__ __volatile__("vmcall"
+			     : "+a"(ret)
+			     : "b"(gpa), "c"(1), "d"(attrs), "S"(0)
+			     : "memory");
+	return ret;
 }

@@ -55,6 +55,10 @@
 #define PORT_VERIFIED	0x11
 #define PORT_PIO	0x12		/* rep outsb / rep insb (ctl.pio) */
 #define PORT_EXC	0x13		/* an exception: ctl.exc, then HLT */
+/* KVM_HC_MAP_GPA_RANGE (linux/kvm_para.h) and its attributes. */
+#define AGENT_HC_MAP_GPA_RANGE	12
+#define AGENT_MAP_DECRYPTED	0
+#define AGENT_MAP_ENCRYPTED	(1 << 4)
 #define PORT_DOORBELL	0x14		/* requests completed (ctl.doorbell) */
 
 /* Byte @i the VMM hands the guest's rep insb, and writes after it. */
@@ -137,6 +141,10 @@ static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
  * @kvm_page: VMM: pages the agent leaves alone (neither fills nor
  *	      verifies), since KVM writes them: the VMM registered them
  *	      with one of the MSRs of KVM's own writes; 0 for none
+ * @convert_page: VMM: 0, or a private page the agent converts to shared
+ *		  and back (KVM_HC_MAP_GPA_RANGE, twice) once it has filled
+ *		  its pages, as an SEV guest does for a bounce buffer
+ * @converted: agent: those hypercalls that returned 0
  * @exc: agent: the vector of an exception the agent took, and the two
  *	 words above it on the stack (EIP, or the error code and EIP)
  * @split_page: VMM: 0, or the first object page that a second memslot
@@ -207,6 +215,8 @@ struct agent_ctl {
 	unsigned int launch_bad;
 	unsigned int doorbell;
 	unsigned int rings;
+	unsigned int convert_page;
+	unsigned int converted;
 };
 
 /* Guest-physical address of object page @p. */

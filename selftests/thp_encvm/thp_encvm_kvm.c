@@ -2006,6 +2006,53 @@ TEST_F_TIMEOUT(kvm, displaced_pages_copied_back_in_place, 300)
 }
 
 /*
+ * A conversion the guest makes itself: after filling its pages it turns
+ * one private page shared and back (KVM_HC_MAP_GPA_RANGE, twice), as an
+ * SEV guest does for a bounce buffer. KVM passes both to the VMM
+ * (KVM_CAP_EXIT_HYPERCALL), which on the way back to private moves the
+ * page out of its 2 MiB block (DISPLACE, CONVERT). The collapse then
+ * copies that one page back in place, and the guest's data is intact.
+ */
+TEST_F_TIMEOUT(kvm, guest_conversion_is_copied_back_in_place, 300)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_EXIT_HYPERCALL, .args = { 1ULL << KVM_HC_MAP_GPA_RANGE },
+	};
+	long inplace0 = read_knob("windows_in_place"), wcopied0;
+	const unsigned int page = 2 * 512 + 33;
+	struct tvm *t = &self->t;
+	struct thp_encvm_info info;
+
+	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1,
+				       TVM_ENCRYPTED | TVM_BLOCKS));
+	if (info_of(t->obj).huge != OBJ_ELIGIBLE)
+		SKIP(return, "no free 2 MiB blocks for the object");
+	if (ioctl(t->vm, KVM_ENABLE_CAP, &cap))
+		SKIP(return, "no KVM_CAP_EXIT_HYPERCALL for KVM_HC_MAP_GPA_RANGE: %s",
+		     strerror(errno));
+	t->ctl->convert_page = page;
+	ASSERT_EQ(0, tvm_start(t));
+	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	EXPECT_EQ(2, t->ctl->converted);
+	EXPECT_EQ(1, __atomic_load_n(&t->displaced, __ATOMIC_RELAXED));
+	info = info_of(t->obj);
+	EXPECT_EQ(1, info.displaced);
+	EXPECT_EQ(OBJ_ELIGIBLE - 1, info.huge);
+	wcopied0 = read_knob("collapsed_pages_copied");
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	info = collapse_n(t, 1);
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	EXPECT_EQ(1, info.collapses);
+	EXPECT_EQ(0, info.displaced);
+	EXPECT_EQ(OBJ_ELIGIBLE, info.huge);
+	EXPECT_EQ(inplace0 + 1, read_knob("windows_in_place"));
+	EXPECT_EQ(1, read_knob("collapsed_pages_copied") - wcopied0);
+	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
+	EXPECT_EQ(0, t->ctl->bad_words);
+	EXPECT_EQ(0, t->ctl->poison_bad);
+}
+
+/*
  * The guest rings its doorbell (PORT_DOORBELL, a KVM_IOEVENTFD of the
  * eventfd ATTACH got) when it has completed the requests posted: the
  * daemon, which with a doorbell looks at the ring on its own only every
