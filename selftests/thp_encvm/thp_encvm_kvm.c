@@ -1664,10 +1664,15 @@ static int proc_mem_write_at(char *p)
 static void secret_is_out_of_reach(struct __test_metadata *_metadata, struct tvm *t)
 {
 	char *p = t->map + OBJ_SECRET;
+	int ret;
 
 	EXPECT_EQ(-EFAULT, syscall_read_at(p));
 	EXPECT_EQ(-EFAULT, syscall_write_at(p));
-	EXPECT_EQ(-EFAULT, vm_writev_at(p));
+	/* EFAULT; the debug kernel has no CROSS_MEMORY_ATTACH at all. */
+	ret = vm_writev_at(p);
+	EXPECT_GT(0, ret);
+	if (ret != -EFAULT)
+		TH_LOG("process_vm_writev: %s", strerror(-ret));
 	EXPECT_GT(0, proc_mem_write_at(p));
 }
 
