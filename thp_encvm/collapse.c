@@ -474,13 +474,8 @@ static enum te_fail complete_req(struct te_run *r, unsigned int k)
 	r->pinned = false;
 	for (i = first; i < first + n; i++) {
 		__assign_bit(i, r->dirty, test_bit(r->first + i, o->dirty));
-		/*
-		 * Only the object refers to its pages (faults map them
-		 * without a reference); another reference, such as a
-		 * kvm_vcpu_map() of the page, may still write it: copy it
-		 * again, as khugepaged's is_refcount_suitable() refuses.
-		 */
-		if (page_ref_count(pfn_to_page(o->pfn[r->first + i])) != 1) {
+		/* Held by another (te_frame_held()): copy it again. */
+		if (te_frame_held(o->pfn[r->first + i])) {
 			__set_bit(i, r->dirty);
 			r->pinned = true;
 		}
@@ -781,9 +776,11 @@ static bool in_place(struct te_obj *o, u64 win, unsigned long *copy)
 /*
  * Collapse window @win of @o; the caller holds a reference on @o and has
  * claimed it. Returns why it failed, or TE_FAIL_NONE; it does not sleep
- * after a failed allocation, the caller does, with @o released.
+ * after a failed allocation, the caller does, with @o released. Not
+ * inlined: failslab's stack filter finds its allocations by its address
+ * (kvm.injected_collapse_state_alloc_failure).
  */
-static enum te_fail collapse_window(struct te_obj *o, u64 win)
+static noinline enum te_fail collapse_window(struct te_obj *o, u64 win)
 {
 	u32 hold = READ_ONCE(te_hold_ref);
 	struct page *held = NULL;
@@ -793,8 +790,14 @@ static enum te_fail collapse_window(struct te_obj *o, u64 win)
 
 	lockdep_assert(READ_ONCE(o->collapsing));
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r)
+	if (!r) {
+		/* Counted as the 2 MiB allocation's failure is. */
+		mutex_lock(&o->lock);
+		o->aborts++;
+		mutex_unlock(&o->lock);
+		atomic64_inc(&te_stats.failed[TE_FAIL_ALLOC]);
 		return TE_FAIL_ALLOC;
+	}
 	r->o = o;
 	r->first = win * TE_WIN_PAGES;
 	/* Stable while the object is claimed: detach waits for the daemon. */
@@ -929,6 +932,8 @@ static unsigned int scan_obj(struct te_obj *o, unsigned int budget,
 			 */
 			atomic64_inc(&te_stats.failed[span == TE_SPAN_SPLIT ?
 						      TE_FAIL_GPA_SPLIT :
+						      span == TE_SPAN_SKEWED ?
+						      TE_FAIL_MISALIGNED :
 						      TE_FAIL_UNMAPPED]);
 		} else if (kind == TE_WIN_ELIGIBLE && o->track &&
 			   te_track_kvm_writes(o, win * TE_WIN_PAGES, TE_WIN_PAGES)) {

@@ -25,6 +25,7 @@ const char * const te_fail_names[TE_FAIL_NR] = {
 	[TE_FAIL_DISABLED] = "disabled",
 	[TE_FAIL_KVM_WRITES] = "kvm_writes",
 	[TE_FAIL_GPA_SPLIT] = "gpa_split",
+	[TE_FAIL_MISALIGNED] = "misaligned",
 	[TE_FAIL_UNMAPPED] = "unmapped",
 };
 
@@ -353,15 +354,19 @@ EXPORT_SYMBOL_IF_KUNIT(te_gmap_page);
  * @n: pages, at least one
  *
  * Return: TE_SPAN_ONE if one run of @m holds them all (consecutive
- * gfns); TE_SPAN_UNMAPPED if some page of the range is in no run (no
- * memslot maps it, as QEMU leaves its legacy VGA and ROM range);
- * TE_SPAN_SPLIT if they are all mapped, but by several runs at
- * unrelated guest-physical addresses (across QEMU's PCI hole).
+ * gfns), at gfns congruent to the pages modulo TE_WIN_PAGES;
+ * TE_SPAN_SKEWED if one run holds them all at gfns that are not (a
+ * memslot at a guest-physical address off a 2 MiB boundary relative to
+ * the object: KVM could never map a window of it with one 2 MiB entry);
+ * TE_SPAN_UNMAPPED if some page of the range is in no run (no memslot
+ * maps it, as QEMU leaves its legacy VGA and ROM range); TE_SPAN_SPLIT
+ * if they are all mapped, but by several runs at unrelated
+ * guest-physical addresses (across QEMU's PCI hole).
  */
 enum te_span te_gmap_span(const struct te_gmap *m, u64 first, u64 n)
 {
 	u64 p = first, end = first + n;
-	unsigned int i, runs = 0;
+	unsigned int i, runs = 0, last = 0;
 
 	while (p < end) {
 		for (i = 0; i < m->nr; i++)
@@ -370,9 +375,13 @@ enum te_span te_gmap_span(const struct te_gmap *m, u64 first, u64 n)
 		if (i == m->nr)
 			return TE_SPAN_UNMAPPED;
 		runs++;
+		last = i;
 		p = m->seg[i].first + m->seg[i].n;
 	}
-	return runs == 1 ? TE_SPAN_ONE : TE_SPAN_SPLIT;
+	if (runs > 1)
+		return TE_SPAN_SPLIT;
+	return (m->seg[last].gfn - m->seg[last].first) % TE_WIN_PAGES ?
+	       TE_SPAN_SKEWED : TE_SPAN_ONE;
 }
 EXPORT_SYMBOL_IF_KUNIT(te_gmap_span);
 
@@ -387,11 +396,13 @@ EXPORT_SYMBOL_IF_KUNIT(te_gmap_span);
  * is not: KVM cannot map it with one 2 MiB entry, and a guest cannot
  * copy it as one run.
  *
- * Return: true if one run of @m holds them all.
+ * Return: true if one run of @m holds them all, congruent or not.
  */
 bool te_gmap_contig(const struct te_gmap *m, u64 first, u64 n)
 {
-	return te_gmap_span(m, first, n) == TE_SPAN_ONE;
+	enum te_span s = te_gmap_span(m, first, n);
+
+	return s == TE_SPAN_ONE || s == TE_SPAN_SKEWED;
 }
 EXPORT_SYMBOL_IF_KUNIT(te_gmap_contig);
 

@@ -244,7 +244,26 @@ static void gpa_map(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 512, 512), TE_SPAN_SPLIT);
 	KUNIT_EXPECT_FALSE(test, te_gmap_contig(&m, 0, 512));
 	KUNIT_EXPECT_TRUE(test, te_gmap_contig(&m, 256, 344));
-	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 1000, 24), TE_SPAN_ONE);
+	/* One run, but at 0x9000 for page 600: not congruent mod 512. */
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 1000, 24), TE_SPAN_SKEWED);
+	KUNIT_EXPECT_TRUE(test, te_gmap_contig(&m, 1000, 24));
+	/*
+	 * A second memslot 2 MiB aligned relative to the object: its
+	 * window can map huge. A third, 16 pages off: its window never
+	 * can, though its gfns are consecutive.
+	 */
+	m.nr = 0;
+	te_gmap_add(&m, 0, 512, 0x1000);
+	te_gmap_add(&m, 512, 512, 0x8000 + 512);
+	te_gmap_add(&m, 1024, 512, 0x20000 + 1024 + 16);
+	KUNIT_EXPECT_EQ(test, te_gmap_finish(&m, 1536, 0x1000), 0);
+	KUNIT_EXPECT_EQ(test, m.nr, 3U);
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 0, 512), TE_SPAN_ONE);
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 512, 512), TE_SPAN_ONE);
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 1024, 512), TE_SPAN_SKEWED);
+	KUNIT_EXPECT_TRUE(test, te_gmap_contig(&m, 1024, 512));
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 1100, 8), TE_SPAN_SKEWED);
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 1000, 512), TE_SPAN_SPLIT);
 	/* Page 0 unmapped, a run past the end, an alias, page 0 elsewhere, too many runs. */
 	m.nr = 0;
 	te_gmap_add(&m, 1, 1023, 0x1001);

@@ -247,12 +247,13 @@ int te_obj_create(const struct thp_encvm_create *c)
 	/* The object's pages are charged here; so are the new 2 MiB pages. */
 	o->memcg = get_mem_cgroup_from_mm(current->mm);
 	o->node = c->node == NUMA_NO_NODE ? numa_node_id() : c->node;
-	o->pfn = kvcalloc(o->l.nr_pages, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	o->pfn = kvcalloc(o->l.nr_pages, sizeof(u64), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	o->touched = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->wp = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->dirty = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->ktrack = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
-	o->home = kvcalloc(o->l.nr_pages / TE_WIN_PAGES, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	o->home = kvcalloc(o->l.nr_pages / TE_WIN_PAGES, sizeof(u64),
+			   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	o->away = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->home_bad = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
 	o->enc = te_fw_alloc(&o->l);
@@ -802,7 +803,7 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
 
 	if (!x->len || x->len > THP_ENCVM_XFER_MAX || x->write > 1 || x->reserved)
 		return -EINVAL;
-	buf = kvmalloc(x->len, GFP_KERNEL_ACCOUNT);
+	buf = kvmalloc(x->len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!buf)
 		return -ENOMEM;
 	if (x->write && copy_from_user(buf, ubuf, x->len)) {
@@ -848,12 +849,15 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
  *
  * Return: 0; -EINVAL for a bad offset, event, node or reserved field,
  * a shared, staging or secret page, or a window without a block; -EBUSY
- * while the daemon works on the object; -ENOMEM.
+ * while the daemon works on the object, or while another reference on
+ * the page (te_frame_held()) may still write it; -ENOMEM.
  */
 int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 {
 	bool migrate = d->event == THP_ENCVM_DISPLACE_MIGRATE;
 	u64 i = d->offset >> PAGE_SHIFT, old, to_free = 0;
+	u32 hold = READ_ONCE(te_hold_ref);
+	struct page *held = NULL;
 	struct te_homes h = te_obj_homes(o);
 	int node = migrate ? d->node : o->node, ret = 0;
 	struct mem_cgroup *memcg;
@@ -877,10 +881,20 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 		ret = -EBUSY;
 		goto out;
 	}
+	old = o->pfn[i];
+	/* debugfs hold_ref: a kvm_vcpu_map() user of the page, say. */
+	if (hold == i % TE_WIN_PAGES + 1) {
+		held = pfn_to_page(old);
+		get_page(held);
+	}
+	/* Another holder may still write it: nothing moves, nothing is scrubbed. */
+	if (te_frame_held(old)) {
+		ret = -EBUSY;
+		goto out;
+	}
 	/* No mapping while the contents move: accesses wait in the fault. */
 	te_fw_tweaks_begin(o);
 	te_obj_zap(o, i, 1);
-	old = o->pfn[i];
 	te_fw_move(o, page_to_pfn(np), old);
 	/* A home frame stays reserved; another frame goes. */
 	to_free = te_home_displace(&h, i, page_to_pfn(np),
@@ -890,6 +904,8 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 	np = NULL;
 out:
 	mutex_unlock(&o->lock);
+	if (held)
+		put_page(held);
 	if (np)
 		te_frame_free(page_to_pfn(np), NULL);
 	if (to_free)
@@ -950,11 +966,13 @@ static bool te_obj_next_vma(struct te_obj *o, struct mm_struct *mm,
  * daemon never changes an address space; like any mmap(MAP_FIXED) of
  * the VMM, this one must not race the VMM's own changes to the range.
  * The VMAs' memory policies are not kept (the object's node decides
- * where its pages are).
+ * where its pages are), nor mlock() (VM_LOCKED) or a userfaultfd
+ * registration: the new VMA has neither.
  *
  * Return: the number of mappings replaced, or a negative errno (-EINTR
  * on a fatal signal, or vm_mmap()'s, e.g. -EPERM for a sealed mapping);
- * remap_pending drops only when every mapping was replaced.
+ * remap_pending drops only when every mapping was replaced, and at
+ * least one was: a caller with no mapping of the object leaves it.
  */
 int te_obj_remap(struct te_obj *o)
 {
@@ -995,7 +1013,12 @@ int te_obj_remap(struct te_obj *o)
 			n++;
 		start = v.end;
 	}
-	if (pending && n >= 0) {
+	/*
+	 * The count is per object, the mappings per mm: a caller without
+	 * a mapping of the object (another process, or one that had
+	 * unmapped it) replaced nothing and leaves it for the VMM.
+	 */
+	if (pending && n > 0) {
 		mutex_lock(&o->lock);
 		o->remap_pending -= pending;
 		o->staging_ptes = false;
@@ -1024,10 +1047,12 @@ void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 			continue;
 		/*
 		 * Attached, a window counts only if the memslots map it at
-		 * consecutive guest-physical addresses: none with a page
-		 * no memslot maps, none across a hole between memslots.
+		 * consecutive guest-physical addresses, 2 MiB aligned:
+		 * none with a page no memslot maps, none across a hole
+		 * between memslots, none KVM could not map huge.
 		 */
-		if (!o->kvm || te_gmap_contig(&o->gmap, w * TE_WIN_PAGES, TE_WIN_PAGES))
+		if (!o->kvm ||
+		    te_gmap_span(&o->gmap, w * TE_WIN_PAGES, TE_WIN_PAGES) == TE_SPAN_ONE)
 			info->eligible++;
 	}
 	info->collapses = o->collapses;
@@ -1064,6 +1089,19 @@ static bool te_fault_unmap_take(void)
 	return false;
 }
 
+/*
+ * Is this fault KVM's, for a vCPU of @o's VM: made inside KVM_RUN (or
+ * another vCPU ioctl), where KVM marks the vCPU running on this CPU
+ * (kvm_get_running_vcpu())? The caller holds @o->lock.
+ */
+static bool te_fault_for_guest(struct te_obj *o)
+{
+	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
+
+	lockdep_assert_held(&o->lock);
+	return vcpu && o->kvm && vcpu->kvm == o->kvm;
+}
+
 static vm_fault_t te_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -1078,15 +1116,17 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 	mutex_lock(&o->lock);
 	/*
 	 * The launch-secret page is for the guest while it holds a key:
-	 * KVM's faults on it (not FAULT_FLAG_USER) map it, the VMM's own
-	 * do not. Only the firmware writes it: it is mapped read-only,
-	 * and ->pfn_mkwrite refuses every write, KVM's and the VMM's.
-	 * (KVM's fault maps it in the VMM's page table, where the VMM
-	 * can read it then; so can the VMM's kernel-mode accesses, such
-	 * as write(2) from it: see the uapi header.)
+	 * only KVM's faults on it for a vCPU of the object's VM map it
+	 * (te_fault_for_guest()); the VMM's own do not, user-mode (a load)
+	 * or kernel-mode (write(2) from it). Only the firmware writes it:
+	 * it is mapped read-only, and ->pfn_mkwrite refuses every write,
+	 * KVM's and the VMM's. GUP (process_vm_writev(), /proc/pid/mem)
+	 * never reaches it: the mapping is VM_PFNMAP, with no ->access.
+	 * (KVM's fault maps it in the VMM's page table, where the VMM can
+	 * read it then: see the uapi header.)
 	 */
 	secret = i == o->l.secret_page && te_fw_loaded(o->enc);
-	if (secret && vmf->flags & FAULT_FLAG_USER) {
+	if (secret && (vmf->flags & FAULT_FLAG_USER || !te_fault_for_guest(o))) {
 		mutex_unlock(&o->lock);
 		return VM_FAULT_SIGBUS;
 	}

@@ -63,6 +63,7 @@ COUNTER(pinned, &te_stats.failed[TE_FAIL_PINNED]);
 COUNTER(disabled, &te_stats.failed[TE_FAIL_DISABLED]);
 COUNTER(kvm_writes, &te_stats.failed[TE_FAIL_KVM_WRITES]);
 COUNTER(gpa_split, &te_stats.failed[TE_FAIL_GPA_SPLIT]);
+COUNTER(misaligned, &te_stats.failed[TE_FAIL_MISALIGNED]);
 COUNTER(unmapped, &te_stats.failed[TE_FAIL_UNMAPPED]);
 
 static ssize_t objects_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -131,6 +132,7 @@ static struct attribute *te_failed_attrs[] = {
 	&disabled_counter.attr.attr,
 	&kvm_writes_counter.attr.attr,
 	&gpa_split_counter.attr.attr,
+	&misaligned_counter.attr.attr,
 	&unmapped_counter.attr.attr,
 	NULL,
 };

@@ -73,6 +73,7 @@ enum te_fail {
 	TE_FAIL_DISABLED,	/* "enabled" went to 0 during the collapse */
 	TE_FAIL_KVM_WRITES,	/* KVM itself writes a page (KVM write tracking) */
 	TE_FAIL_GPA_SPLIT,	/* memslots map the window at unrelated addresses */
+	TE_FAIL_MISALIGNED,	/* its run's gfns are not congruent mod 512 */
 	TE_FAIL_UNMAPPED,	/* no memslot maps some page of the window */
 	TE_FAIL_NR,
 };
@@ -151,7 +152,8 @@ bool te_gmap_contig(const struct te_gmap *m, u64 first, u64 n);
 
 /* How the memslots map a range of pages (te_gmap_span()). */
 enum te_span {
-	TE_SPAN_ONE,		/* one run: consecutive gfns */
+	TE_SPAN_ONE,		/* one run: consecutive gfns, congruent mod 512 */
+	TE_SPAN_SKEWED,		/* one run, not congruent to the pages mod 512 */
 	TE_SPAN_SPLIT,		/* all mapped, by several runs */
 	TE_SPAN_UNMAPPED,	/* some page mapped by no memslot */
 };

@@ -10,6 +10,7 @@
 #include <linux/fault-inject.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/wait.h>
 
@@ -183,6 +184,22 @@ extern struct fault_attr te_fail_alloc;
  * user of the page would.
  */
 extern u32 te_hold_ref;
+
+/**
+ * te_frame_held() - does someone besides the object hold frame @pfn?
+ * @pfn: a frame of an object
+ *
+ * Only the object refers to its pages (faults map them without a
+ * reference); another reference, such as a kvm_vcpu_map() of the page,
+ * may still write it, so it must not move, as khugepaged's
+ * is_refcount_suitable() and migration's refcount check refuse.
+ *
+ * Return: true if the page's reference count is not the object's one.
+ */
+static inline bool te_frame_held(u64 pfn)
+{
+	return page_ref_count(pfn_to_page(pfn)) != 1;
+}
 /*
  * debugfs fault_unmap: so many kernel faults on objects (KVM's, through
  * fixup_user_fault()) unmap their page again right after mapping it.

@@ -87,6 +87,7 @@ static inline int all_words(const unsigned int *p, unsigned int v)
 }
 
 static void port_out(unsigned short port, unsigned char v);
+static unsigned int map_gpa(unsigned int gpa, unsigned int attrs);
 static void enc_setup(void);
 static void pio(struct agent_ctl *ctl);
 static void enc_read(unsigned int p, unsigned int *buf);
@@ -120,7 +121,7 @@ static unsigned int plain[WORDS];
 static unsigned int cons, epoch;
 
 /* ctl->kvm_page: pages KVM writes, which are not the agent's. */
-static unsigned int kvm_page[2];
+static unsigned int kvm_page[KVM_PAGES];
 /* ctl->gap_*: pages no memslot maps, which the agent cannot reach. */
 static unsigned int gap_first, gap_pages;
 
@@ -134,8 +135,8 @@ void start(void)
 
 	/* A driver starting up copies nothing. */
 	ring->busy = 0;
-	kvm_page[0] = ctl->kvm_page[0];
-	kvm_page[1] = ctl->kvm_page[1];
+	for (p = 0; p < KVM_PAGES; p++)
+		kvm_page[p] = ctl->kvm_page[p];
 	gap_first = ctl->gap_first;
 	gap_pages = ctl->gap_pages;
 	if (ctl->enc)
@@ -163,6 +164,13 @@ void start(void)
 			continue;
 		ver[p] = 1;
 		fill(p, 1);
+	}
+	/* Private -> shared -> private: the VMM hears of it (KVM_EXIT_HYPERCALL). */
+	if (ctl->convert_page) {
+		unsigned int gpa = agent_gpa(ctl, ctl->convert_page);
+
+		ctl->converted = !map_gpa(gpa, AGENT_MAP_DECRYPTED) +
+				 !map_gpa(gpa, AGENT_MAP_ENCRYPTED);
 	}
 	ctl->phase = 1;
 	port_out(PORT_FILLED, 1);
@@ -443,6 +451,17 @@ static unsigned int *page_ptr(unsigned int p)
 	return (unsigned int *)agent_gpa(ctl, p);
 }
 
+/* Is page @p one KVM writes itself? */
+static int kvm_writes(unsigned int p)
+{
+	unsigned int k;
+
+	for (k = 0; k < KVM_PAGES; k++)
+		if (p == kvm_page[k])
+			return 1;
+	return 0;
+}
+
 /*
  * Private pages: not shared, not the staging window, not the secret,
  * not written by KVM, mapped by a memslot.
@@ -450,7 +469,7 @@ static unsigned int *page_ptr(unsigned int p)
 static int private(unsigned int p)
 {
 	return p >= OBJ_SHARED / PAGE && !(enc && p == OBJ_SECRET / PAGE) &&
-	       p != kvm_page[0] && p != kvm_page[1] && p - gap_first >= gap_pages &&
+	       !kvm_writes(p) && p - gap_first >= gap_pages &&
 	       (p < OBJ_STAGING / PAGE || p >= OBJ_STAGING / PAGE + 512);
 }
 
@@ -824,4 +843,20 @@ static void pio(struct agent_ctl *ctl)
 	for (i = 0; i < PIO_LEN; i++)
 		ok &= in[i] == pio_byte(i, 0) && reply[i] == pio_byte(i, 1);
 	ctl->pio_in_ok = ok;
+}
+
+/*
+ * KVM_HC_MAP_GPA_RANGE of the page at @gpa to @attrs: KVM passes it to
+ * the VMM (KVM_CAP_EXIT_HYPERCALL), whose answer comes back in eax.
+ * VMCALL: KVM takes the #UD on AMD and emulates it.
+ */
+static unsigned int map_gpa(unsigned int gpa, unsigned int attrs)
+{
+	unsigned int ret = AGENT_HC_MAP_GPA_RANGE;
+
+	__asm__ __volatile__("vmcall"
+			     : "+a"(ret)
+			     : "b"(gpa), "c"(1), "d"(attrs), "S"(0)
+			     : "memory");
+	return ret;
 }

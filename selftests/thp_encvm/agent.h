@@ -32,6 +32,8 @@
  */
 #define SPLIT_PAGE	(9 << 8)
 #define SPLIT_HOLE	(64 << 20)
+/* With TVM_SKEW as well, the hole is 64 KiB larger: off 2 MiB alignment. */
+#define SKEW_HOLE	(SPLIT_HOLE + (64 << 10))
 /*
  * With TVM_GAP (tvm.h), no memslot maps GAP_PAGES pages of window 3
  * from GAP_PAGE on (as QEMU leaves its legacy VGA and ROM range): two
@@ -53,6 +55,10 @@
 #define PORT_VERIFIED	0x11
 #define PORT_PIO	0x12		/* rep outsb / rep insb (ctl.pio) */
 #define PORT_EXC	0x13		/* an exception: ctl.exc, then HLT */
+/* KVM_HC_MAP_GPA_RANGE (linux/kvm_para.h) and its attributes. */
+#define AGENT_HC_MAP_GPA_RANGE	12
+#define AGENT_MAP_DECRYPTED	0
+#define AGENT_MAP_ENCRYPTED	(1 << 4)
 #define PORT_DOORBELL	0x14		/* requests completed (ctl.doorbell) */
 
 /* Byte @i the VMM hands the guest's rep insb, and writes after it. */
@@ -83,6 +89,9 @@ static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
 /* ctl.mode */
 #define MODE_SERVE	0		/* service the ring */
 #define MODE_IGNORE	1		/* never answer */
+
+/* Pages KVM writes itself (agent_ctl.kvm_page): one per MSR. */
+#define KVM_PAGES	5
 
 /**
  * struct agent_ctl - the control block
@@ -131,7 +140,11 @@ static inline unsigned char pio_byte(unsigned int i, unsigned int xfer)
  *	     collapse's first request) taken, cancelled or not
  * @kvm_page: VMM: pages the agent leaves alone (neither fills nor
  *	      verifies), since KVM writes them: the VMM registered them
- *	      for steal time or kvmclock; 0 for none
+ *	      with one of the MSRs of KVM's own writes; 0 for none
+ * @convert_page: VMM: 0, or a private page the agent converts to shared
+ *		  and back (KVM_HC_MAP_GPA_RANGE, twice) once it has filled
+ *		  its pages, as an SEV guest does for a bounce buffer
+ * @converted: agent: those hypercalls that returned 0
  * @exc: agent: the vector of an exception the agent took, and the two
  *	 words above it on the stack (EIP, or the error code and EIP)
  * @split_page: VMM: 0, or the first object page that a second memslot
@@ -188,7 +201,7 @@ struct agent_ctl {
 	unsigned int avx_writes;
 	unsigned int avx_ud;
 	unsigned int windows;
-	unsigned int kvm_page[2];
+	unsigned int kvm_page[KVM_PAGES];
 	unsigned int exc[3];
 	unsigned int split_page;
 	unsigned int split_hole;
@@ -202,6 +215,8 @@ struct agent_ctl {
 	unsigned int launch_bad;
 	unsigned int doorbell;
 	unsigned int rings;
+	unsigned int convert_page;
+	unsigned int converted;
 };
 
 /* Guest-physical address of object page @p. */

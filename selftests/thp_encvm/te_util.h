@@ -23,6 +23,7 @@
 
 #define DEV	"/dev/thp_encvm"
 #define SYSFS	"/sys/kernel/mm/thp_encvm/"
+#define DEBUGFS	"/sys/kernel/debug/thp_encvm/"
 #define MB	(1ULL << 20)
 
 static inline long read_knob(const char *name)
@@ -161,6 +162,58 @@ static inline int vma_has_flag(const void *addr, const char *flag)
 	}
 	fclose(f);
 	return ret;
+}
+
+/*
+ * Fault injection (debug kernel): failslab and fail_page_alloc. Their
+ * settings for a test, and the kernel's defaults, which te_fi_reset()
+ * puts back: nothing fails, and a failure is reported with a stack.
+ */
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+#define FAILPAGE	"/sys/kernel/debug/fail_page_alloc/"
+
+static inline void te_fi_reset(void)
+{
+	static const char *const def[][2] = {
+		{ FAILSLAB "probability", "0" }, { FAILSLAB "times", "1" },
+		{ FAILSLAB "task-filter", "N" }, { FAILSLAB "ignore-gfp-wait", "Y" },
+		{ FAILSLAB "verbose", "2" }, { FAILSLAB "require-start", "0" },
+		{ FAILSLAB "require-end", "0xffffffffffffffff" },
+		{ FAILPAGE "probability", "0" }, { FAILPAGE "times", "1" },
+		{ FAILPAGE "task-filter", "N" }, { FAILPAGE "ignore-gfp-wait", "Y" },
+		{ FAILPAGE "ignore-gfp-highmem", "Y" }, { FAILPAGE "min-order", "1" },
+		{ FAILPAGE "verbose", "2" }, { FAILPAGE "require-start", "0" },
+		{ FAILPAGE "require-end", "0xffffffffffffffff" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(def); i++)
+		mv_write_path(def[i][0], def[i][1]);
+}
+
+/*
+ * Both attributes fail any allocation that reaches them (sleeping,
+ * highmem and order-0 ones too) without a stack dump, each only for
+ * this thread's fail-nth or a task with make-it-fail set; 0 or -1.
+ */
+static inline int te_fi_quiet(void)
+{
+	static const char *const set[][2] = {
+		{ FAILSLAB "verbose", "0" }, { FAILSLAB "ignore-gfp-wait", "N" },
+		{ FAILSLAB "task-filter", "Y" }, { FAILSLAB "interval", "1" },
+		{ FAILPAGE "verbose", "0" }, { FAILPAGE "ignore-gfp-wait", "N" },
+		{ FAILPAGE "ignore-gfp-highmem", "N" }, { FAILPAGE "min-order", "0" },
+		{ FAILPAGE "task-filter", "Y" }, { FAILPAGE "interval", "1" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(set); i++)
+		if (mv_write_path(set[i][0], set[i][1]))
+			return -1;
+	return 0;
 }
 
 #endif /* _TE_UTIL_H */

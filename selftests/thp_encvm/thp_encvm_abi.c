@@ -34,6 +34,8 @@ FIXTURE_SETUP(te)
 
 FIXTURE_TEARDOWN(te)
 {
+	mv_write_path(DEBUGFS "hold_ref", "0");
+	te_fi_reset();
 	if (self->dev >= 0)
 		close(self->dev);
 	/* Every object of the test is gone with its fds and mappings. */
@@ -879,6 +881,301 @@ static void *detach_thread(void *arg)
 }
 
 /*
+ * One call of an ioctl under fault injection: @fn makes it (>= 0 or
+ * -errno), @undo takes back a success made while an allocation failed
+ * (one with a fallback, say).
+ */
+struct fi_call {
+	const char *what;
+	int (*fn)(struct fi_call *c);
+	void (*undo)(struct fi_call *c, int ret);
+	int dev, obj;
+	struct thp_encvm_create create;
+	struct thp_encvm_attach attach;
+	struct thp_encvm_xfer xfer;
+	struct thp_encvm_displace displace;
+};
+
+static int fi_create(struct fi_call *c)
+{
+	return te_create(c->dev, &c->create);
+}
+
+static void fi_close(struct fi_call *c, int fd)
+{
+	close(fd);
+}
+
+static int fi_attach(struct fi_call *c)
+{
+	return ioctl(c->obj, THP_ENCVM_IOC_ATTACH, &c->attach) ? -errno : 0;
+}
+
+static void fi_detach(struct fi_call *c, int ret)
+{
+	ioctl(c->obj, THP_ENCVM_IOC_DETACH);
+}
+
+static int fi_xfer(struct fi_call *c)
+{
+	return ioctl(c->obj, THP_ENCVM_IOC_XFER, &c->xfer) ? -errno : 0;
+}
+
+static int fi_displace(struct fi_call *c)
+{
+	return ioctl(c->obj, THP_ENCVM_IOC_DISPLACE, &c->displace) ? -errno : 0;
+}
+
+/*
+ * Make @c's call with its first n allocations failing (failslab and
+ * fail_page_alloc, each "times" n, for this thread: make-it-fail, @mfd)
+ * for n = 1, 2, ... until it fails, checked as in fi_each(). Returns
+ * the n it failed at, or 0; a success is taken back.
+ */
+static int fi_first(struct __test_metadata *_metadata, int mfd, struct fi_call *c)
+{
+	long frames, objects, left;
+	char v[16];
+	int n, ret;
+
+	for (n = 1; n <= 64; n++) {
+		frames = mv_read_knob(DEBUGFS, "frames");
+		objects = read_knob("objects");
+		snprintf(v, sizeof(v), "%d", n);
+		if (mv_write_path(FAILSLAB "times", v) || mv_write_path(FAILPAGE "times", v) ||
+		    mv_write_path(FAILSLAB "probability", "100") ||
+		    mv_write_path(FAILPAGE "probability", "100") || pwrite(mfd, "1", 1, 0) != 1)
+			break;
+		ret = c->fn(c);
+		pwrite(mfd, "0", 1, 0);
+		mv_write_path(FAILSLAB "probability", "0");
+		mv_write_path(FAILPAGE "probability", "0");
+		left = mv_read_knob(FAILSLAB, "times") + mv_read_knob(FAILPAGE, "times");
+		if (ret >= 0 && c->undo)
+			c->undo(c, ret);
+		/* Nothing injected: it allocates nothing any more. */
+		if (ret >= 0 && left == 2 * n)
+			break;
+		if (ret >= 0)
+			continue;
+		EXPECT_EQ(-ENOMEM, ret) TH_LOG("%s: first %d allocations", c->what, n);
+		EXPECT_EQ(objects, wait_objects(objects)) TH_LOG("%s: first %d", c->what, n);
+		EXPECT_EQ(frames, mv_read_knob(DEBUGFS, "frames"))
+			TH_LOG("%s: first %d allocations", c->what, n);
+		TH_LOG("%s: ENOMEM with the first %d allocations failing", c->what, n);
+		return n;
+	}
+	return 0;
+}
+
+/*
+ * Make @c's call with each allocation of it failing in turn: the nth
+ * fault point of this thread (fail-nth, @nfd), slab or page allocator,
+ * for n = 1, 2, ... until the call makes fewer than n (every one of the
+ * first 64, then every 61st: a scattered object's pages), after
+ * fi_first(). A call that fails must fail with ENOMEM and leave the
+ * object count and the module's frames as they were. Returns the result of the last call,
+ * which nothing failed.
+ */
+static int fi_each(struct __test_metadata *_metadata, int nfd, int mfd, struct fi_call *c)
+{
+	int nth, ret = -1, failed = 0, first_fail;
+	long frames, objects;
+	bool reached = true;
+	char v[16];
+
+	/* A fallback failing too (kvmalloc()'s vmalloc()): ENOMEM at last. */
+	first_fail = fi_first(_metadata, mfd, c);
+	for (nth = 1; nth < 5000 && reached; nth += nth < 64 ? 1 : 61) {
+		frames = mv_read_knob(DEBUGFS, "frames");
+		objects = read_knob("objects");
+		snprintf(v, sizeof(v), "%d", nth);
+		if (pwrite(nfd, v, strlen(v), 0) < 0)
+			break;
+		ret = c->fn(c);
+		memset(v, 0, sizeof(v));
+		if (pread(nfd, v, sizeof(v) - 1, 0) <= 0)
+			break;
+		/* Not consumed: the call made fewer than nth allocations. */
+		reached = !atoi(v);
+		pwrite(nfd, "0", 1, 0);
+		if (reached && ret >= 0 && c->undo)
+			c->undo(c, ret);
+		if (!reached || ret >= 0)
+			continue;
+		failed++;
+		EXPECT_EQ(-ENOMEM, ret) TH_LOG("%s: allocation %d", c->what, nth);
+		EXPECT_EQ(objects, wait_objects(objects)) TH_LOG("%s: allocation %d", c->what, nth);
+		EXPECT_EQ(frames, mv_read_knob(DEBUGFS, "frames"))
+			TH_LOG("%s: allocation %d", c->what, nth);
+	}
+	EXPECT_FALSE(reached) TH_LOG("%s: still allocating at %d", c->what, nth);
+	EXPECT_LE(0, ret) TH_LOG("%s: %d without a failure", c->what, ret);
+	TH_LOG("%s: allocations 1 to %d failed in turn, %d with ENOMEM", c->what, nth - 1, failed);
+	EXPECT_LE(1, failed + !!first_fail) TH_LOG("%s: no allocation failed", c->what);
+	return ret;
+}
+
+/* Leaks kmemleak reports with thp_encvm in their stack, or -1. */
+static int kmemleak_ours(void)
+{
+	const char *kml = "/sys/kernel/debug/kmemleak";
+	static char buf[1 << 16];
+	int fd, n = 0;
+	ssize_t len;
+	char *p;
+
+	/* Only objects older than 5 s are reported. */
+	sleep(6);
+	if (mv_write_path(kml, "scan"))
+		return -1;
+	fd = open(kml, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[len > 0 ? len : 0] = 0;
+	for (p = buf; (p = strstr(p, "[thp_encvm]")); p++)
+		n++;
+	return n;
+}
+
+/*
+ * The ENOMEM paths of CREATE (the object's state, its blocks, its
+ * pages, the encryption state, its file), ATTACH (KVM write tracking's
+ * registration, the doorbell), XFER and DISPLACE, each allocation
+ * failing in turn: ENOMEM, nothing left behind (objects, frames,
+ * kmemleak), and the object works after. Debug kernel only.
+ */
+TEST_F_TIMEOUT(te, allocation_failures_leave_nothing, 300)
+{
+	const unsigned int wt = THP_ENCVM_ATTACH_KVM_WRITE_TRACK;
+	struct fi_call call = { .dev = self->dev };
+	static char out[32768], back[32768];
+	struct thp_encvm_info info;
+	long frames0, enabled, objects0;
+	int nfd, mfd, obj, efd, leaks;
+	unsigned int i;
+	struct te_vm v;
+	char *m;
+
+	nfd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	mfd = open("/proc/thread-self/make-it-fail", O_RDWR | O_CLOEXEC);
+	if (nfd < 0 || mfd < 0 || access(FAILSLAB "probability", W_OK) ||
+	    access(FAILPAGE "probability", W_OK))
+		SKIP(return, "no fault injection (fail-nth, failslab, fail_page_alloc)");
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	frames0 = mv_read_knob(DEBUGFS, "frames");
+	ASSERT_LE(0, frames0);
+	objects0 = read_knob("objects");
+	enabled = read_knob("enabled");
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	mv_write_path("/sys/kernel/debug/kmemleak", "clear");
+	/* Its object keeps the objects' file system mounted meanwhile. */
+	ASSERT_EQ(0, te_vm_open(&v, self->dev));
+	ASSERT_EQ(0, set_slot(v.vm, 0, 1ULL << 30, 16 * MB, v.m));
+	/* KVM sets its write tracking up at the VM's first registration. */
+	call.attach = (struct thp_encvm_attach){
+		.vm_fd = v.vm, .eventfd = -1, .gpa = 1ULL << 30, .flags = wt,
+	};
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_ATTACH, &call.attach));
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_DETACH));
+	memset(out, 0x5a, sizeof(out));
+	memset(back, 0, sizeof(back));
+	ASSERT_EQ(0, te_fi_quiet());
+
+	/* CREATE: one 6 MiB object of 2 MiB blocks, of pages, encrypted. */
+	call.create = te_default_create();
+	call.create.size = 6 * MB;
+	call.create.staging_offset = 4 * MB;
+	call.create.flags = THP_ENCVM_CREATE_SCATTER;
+	call.what = "CREATE (pages)";
+	call.fn = fi_create;
+	call.undo = fi_close;
+	obj = fi_each(_metadata, nfd, mfd, &call);
+	if (obj >= 0)
+		close(obj);
+	call.create.flags = THP_ENCVM_CREATE_ENCRYPTED;
+	call.create.tweak_offset = 0x2000;
+	call.create.secret_offset = 0x10000;
+	call.what = "CREATE (encrypted)";
+	obj = fi_each(_metadata, nfd, mfd, &call);
+	if (obj >= 0)
+		close(obj);
+	call.create.flags = 0;
+	call.create.tweak_offset = 0;
+	call.create.secret_offset = 0;
+	call.what = "CREATE (blocks)";
+	obj = fi_each(_metadata, nfd, mfd, &call);
+	ASSERT_LE(0, obj);
+	m = te_map(obj, 6 * MB);
+	ASSERT_NE(MAP_FAILED, m);
+	for (i = 0; i < 1536; i++)
+		*(unsigned int *)(m + i * 4096 + 8) = i * 2654435761u;
+
+	/* DISPLACE, of a page of its block. */
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+	if (info.huge == info.eligible) {
+		call.obj = obj;
+		call.displace = (struct thp_encvm_displace){
+			.offset = 2 * MB + 5 * 4096, .event = THP_ENCVM_DISPLACE_CONVERT,
+			.node = -1,
+		};
+		call.what = "DISPLACE";
+		call.fn = fi_displace;
+		call.undo = NULL;
+		EXPECT_EQ(0, fi_each(_metadata, nfd, mfd, &call));
+		ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+		EXPECT_EQ(1, info.displaced);
+	} else {
+		TH_LOG("DISPLACE not tried: no free 2 MiB blocks for the object");
+	}
+	for (i = 0; i < 1536; i++)
+		ASSERT_EQ(i * 2654435761u, *(unsigned int *)(m + i * 4096 + 8));
+	munmap(m, 6 * MB);
+	close(obj);
+
+	/* ATTACH with KVM write tracking and a doorbell, then XFER. */
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	call.obj = v.obj;
+	call.attach.flags = wt | THP_ENCVM_ATTACH_DOORBELL;
+	call.attach.doorbell = efd;
+	call.what = "ATTACH";
+	call.fn = fi_attach;
+	call.undo = fi_detach;
+	EXPECT_EQ(0, fi_each(_metadata, nfd, mfd, &call));
+	EXPECT_EQ(THP_ENCVM_ATTACHED, info_state(v.obj));
+	EXPECT_EQ(wt | THP_ENCVM_ATTACH_DOORBELL, info_flags(v.obj));
+	call.xfer = (struct thp_encvm_xfer){
+		.gpa = (1ULL << 30) + 32768, .len = sizeof(out), .buf = (unsigned long)out,
+		.write = 1,
+	};
+	call.what = "XFER";
+	call.fn = fi_xfer;
+	call.undo = NULL;
+	EXPECT_EQ(0, fi_each(_metadata, nfd, mfd, &call));
+	EXPECT_EQ(0, xfer(v.obj, (1ULL << 30) + 32768, back, sizeof(back), 0));
+	EXPECT_EQ(0, memcmp(out, back, sizeof(out)));
+	EXPECT_EQ(0, memcmp(out, v.m + 32768, sizeof(out)));
+	EXPECT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_DETACH));
+	te_fi_reset();
+	close(nfd);
+	close(mfd);
+	close(efd);
+	te_vm_close(&v);
+	EXPECT_EQ(objects0, wait_objects(objects0));
+	EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
+	leaks = kmemleak_ours();
+	if (leaks < 0)
+		TH_LOG("kmemleak not checked: no kmemleak");
+	else
+		EXPECT_EQ(0, leaks);
+	write_knob("enabled", enabled ? "1" : "0");
+}
+
+/*
  * Two DETACHes at once, and ATTACH against DETACH: exactly one DETACH
  * of an attachment succeeds, and once everything is closed every
  * object is gone, so none kept its attachment's reference.
@@ -931,6 +1228,83 @@ TEST_F(te, racing_attach_and_detach_leak_nothing)
 	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
 }
 
+/* DISPLACE of page @off of @obj: 0 or -errno. */
+static int displace_at(int obj, unsigned long long off)
+{
+	struct thp_encvm_displace d = {
+		.offset = off, .event = THP_ENCVM_DISPLACE_CONVERT, .node = -1,
+	};
+
+	return ioctl(obj, THP_ENCVM_IOC_DISPLACE, &d) ? -errno : 0;
+}
+
+/* Pages of @m (16 MiB) whose pattern word is not (page * 2654435761). */
+static unsigned int bad_pattern(const char *m)
+{
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < 4096; i++)
+		bad += *(const unsigned int *)(m + i * 4096 + 8) != i * 2654435761u;
+	return bad;
+}
+
+/*
+ * A page someone else holds a reference on (debugfs hold_ref, standing
+ * in for a kvm_vcpu_map() user that may still write it) is not
+ * displaced: EBUSY, and nothing moves, is scrubbed or freed. Without
+ * the reference it moves, its contents with it.
+ */
+TEST_F(te, displace_refuses_a_referenced_page)
+{
+	struct thp_encvm_create c = te_default_create();
+	unsigned long long page = 2 * MB + 5 * 4096;
+	struct thp_encvm_info info;
+	long frames0;
+	unsigned int i;
+	char *m;
+	int obj;
+
+	frames0 = mv_read_knob(DEBUGFS, "frames");
+	if (frames0 < 0)
+		SKIP(return, "no debugfs " DEBUGFS);
+	c.flags = 0;	/* a 2 MiB block per window */
+	obj = te_create(self->dev, &c);
+	ASSERT_LE(0, obj);
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+	if (info.huge != info.eligible) {
+		close(obj);
+		SKIP(return, "no free 2 MiB blocks for the object");
+	}
+	m = te_map(obj, 16 * MB);
+	ASSERT_NE(MAP_FAILED, m);
+	for (i = 0; i < 4096; i++)
+		*(unsigned int *)(m + i * 4096 + 8) = i * 2654435761u;
+	frames0 = mv_read_knob(DEBUGFS, "frames");
+	/* Page 5 of each window is held. */
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref", "6"));
+	EXPECT_EQ(-EBUSY, displace_at(obj, page));
+	EXPECT_EQ(-EBUSY, displace_at(obj, 3 * 2 * MB + 5 * 4096));
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+	EXPECT_EQ(0, info.displaced);
+	EXPECT_EQ(info.eligible, info.huge);
+	/* Not even the new frame stays allocated. */
+	EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
+	EXPECT_EQ(0, bad_pattern(m));
+	/* Another page of the window is not held. */
+	EXPECT_EQ(0, displace_at(obj, page + 4096));
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref", "0"));
+	EXPECT_EQ(0, displace_at(obj, page));
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+	EXPECT_EQ(2, info.displaced);
+	EXPECT_EQ(info.eligible - 1, info.huge);
+	/* A new frame each; the home frames stay reserved. */
+	EXPECT_EQ(frames0 + 2, mv_read_knob(DEBUGFS, "frames"));
+	EXPECT_EQ(0, bad_pattern(m));
+	munmap(m, 16 * MB);
+	close(obj);
+	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
+}
+
 TEST(sysfs_bad_writes_and_root_only)
 {
 	static const struct { const char *knob, *val; } bad[] = {
@@ -951,6 +1325,7 @@ TEST(sysfs_bad_writes_and_root_only)
 	static const char * const reasons[] = {
 		"alloc", "timeout", "retries", "detached", "ring", "guest_busy",
 		"memslot", "pinned", "disabled", "kvm_writes", "gpa_split", "unmapped",
+		"misaligned",
 	};
 	long saved[ARRAY_SIZE(knobs)];
 	unsigned int k;

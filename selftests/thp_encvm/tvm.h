@@ -48,6 +48,7 @@ struct tvm {
 	int pio_xfer_err[2];	/* errno of IOC_XFER: exclusion range, private */
 	char why[128];		/* what ended the vCPU, for the log */
 	unsigned long efaults;	/* KVM_RUN's EFAULTs retried (see vcpu_thread) */
+	unsigned int displaced;	/* pages the guest's conversions displaced */
 };
 
 /*
@@ -91,6 +92,32 @@ static inline int tvm_xfer(struct tvm *t, unsigned long long gpa, void *buf,
 	};
 
 	return ioctl(t->obj, THP_ENCVM_IOC_XFER, &x) ? errno : 0;
+}
+
+/*
+ * The guest's KVM_HC_MAP_GPA_RANGE (KVM_CAP_EXIT_HYPERCALL): a page that
+ * goes back to private is one the conversion moved out of its 2 MiB
+ * block (THP_ENCVM_IOC_DISPLACE, CONVERT), as SEV's host moves a page
+ * it had shared; going shared changes nothing in this model. The
+ * hypercall returns DISPLACE's errno, or 0.
+ */
+static inline void tvm_map_gpa(struct tvm *t)
+{
+	unsigned long long gpa = t->run->hypercall.args[0];
+	struct thp_encvm_displace d = { .event = THP_ENCVM_DISPLACE_CONVERT, .node = -1 };
+	unsigned long long i;
+	long ret = 0;
+
+	for (i = 0; i < t->run->hypercall.args[1] && !ret; i++) {
+		if (!(t->run->hypercall.args[2] & AGENT_MAP_ENCRYPTED))
+			break;
+		d.offset = agent_page(t->ctl, gpa + i * 4096) * 4096ULL;
+		if (ioctl(t->obj, THP_ENCVM_IOC_DISPLACE, &d))
+			ret = errno;
+		else
+			__atomic_fetch_add(&t->displaced, 1, __ATOMIC_RELAXED);
+	}
+	t->run->hypercall.ret = ret;
 }
 
 /*
@@ -162,6 +189,11 @@ static inline void *vcpu_thread(void *arg)
 			__atomic_store_n(&t->state, -1001, __ATOMIC_RELEASE);
 			return NULL;
 		}
+		if (t->run->exit_reason == KVM_EXIT_HYPERCALL &&
+		    t->run->hypercall.nr == AGENT_HC_MAP_GPA_RANGE) {
+			tvm_map_gpa(t);
+			continue;
+		}
 		if (t->run->exit_reason == KVM_EXIT_IO &&
 		    t->run->io.port == PORT_FILLED) {
 			__atomic_store_n(&t->state, 1, __ATOMIC_RELEASE);
@@ -204,8 +236,10 @@ static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned i
 #define TVM_GAP		(1U << 27)
 /* The VMM writes the launch image (LAUNCH_PAGE) before ATTACH. */
 #define TVM_LAUNCH	(1U << 26)
+/* With TVM_SPLIT: the hole is SKEW_HOLE, not a multiple of 2 MiB. */
+#define TVM_SKEW	(1U << 25)
 #define TVM_FLAGS	(TVM_ENCRYPTED | TVM_BLOCKS | TVM_AVX | TVM_SPLIT | TVM_GAP | \
-			 TVM_LAUNCH)
+			 TVM_LAUNCH | TVM_SKEW)
 
 /* Give the vCPU every CPUID feature KVM supports. */
 static inline int tvm_set_cpuid(struct tvm *t)
@@ -321,14 +355,16 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 		t->ctl->gap_pages = GAP_PAGES;
 	}
 	if (flags & TVM_SPLIT) {
+		unsigned int hole = flags & TVM_SKEW ? SKEW_HOLE : SPLIT_HOLE;
+
 		slot.slot = 2;
-		slot.guest_phys_addr = OBJ_GPA + SPLIT_PAGE * 4096ULL + SPLIT_HOLE;
+		slot.guest_phys_addr = OBJ_GPA + SPLIT_PAGE * 4096ULL + hole;
 		slot.memory_size = OBJ_SIZE - SPLIT_PAGE * 4096ULL;
 		slot.userspace_addr = (unsigned long)t->map + SPLIT_PAGE * 4096ULL;
 		if (ioctl(t->vm, KVM_SET_USER_MEMORY_REGION, &slot))
 			return -errno;
 		t->ctl->split_page = SPLIT_PAGE;
-		t->ctl->split_hole = SPLIT_HOLE;
+		t->ctl->split_hole = hole;
 	}
 	if (notify == NOTIFY_IRQ) {
 		struct kvm_irqfd irqfd = { .gsi = AGENT_GSI };

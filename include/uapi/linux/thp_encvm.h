@@ -107,7 +107,14 @@ struct thp_encvm_create {
  * async page fault data, wall clock, at the addresses registered with
  * their MSRs) bypass KVM's write tracking: in this mode a window
  * holding such an address is not collapsed, and a collapse rolls back
- * if one is registered before its pages switch.
+ * if one is registered before its pages switch. KVM writes other guest
+ * memory itself that the module does not check: the VAPIC page
+ * (KVM_SET_VAPIC_ADDR), Hyper-V pages (TSC page, VP assist page,
+ * SynIC message and event pages), Xen shared and vCPU info, the output
+ * of KVM_HC_CLOCK_PAIRING, and a nested guest's VMCB or VMCS12. In this
+ * mode each of those must lie in the shared (exclusion) range, as an
+ * SEV guest's decrypted pages do; in a private page a KVM write during
+ * a copy would be lost.
  */
 #define THP_ENCVM_ATTACH_KVM_WRITE_TRACK	(1U << 0)
 /*
@@ -215,13 +222,15 @@ struct thp_encvm_tweaks {
  * VM's key there at ATTACH, in plaintext, and zeroes it at DETACH. While
  * a key is loaded, only the module writes it: the page is mapped read-only,
  * and every write to it, the VMM's and KVM's (for the guest), fails
- * (SIGBUS, or EFAULT from a system call). The VMM's own user-mode faults
- * on it fail too (SIGBUS), but it is not hidden from the VMM: once KVM
- * has faulted it in for the guest, the mapping is in the VMM's page table
- * and the VMM reads it; a kernel-mode access through the VMM's mapping
- * (write(2) from it, for one) reads it even before that. A real SEV
- * launch secret is encrypted with the guest's key; this model does not
- * keep the key from the VMM.
+ * (SIGBUS, or EFAULT from a system call; process_vm_writev() and
+ * /proc/pid/mem never reach the object's VM_PFNMAP pages). Only KVM's
+ * faults for a vCPU of the attached VM (inside a vCPU ioctl) map it:
+ * the VMM's own faults on it fail too, user-mode (SIGBUS) or
+ * kernel-mode (write(2) from it: EFAULT). It is still not hidden from
+ * the VMM: once KVM has faulted it in for the guest, the mapping is in
+ * the VMM's page table and the VMM reads it. A real SEV launch secret
+ * is encrypted with the guest's key; this model does not keep the key
+ * from the VMM once the guest has run.
  */
 #define THP_ENCVM_SECRET_MAGIC	0x54485053	/* "THPS" */
 
@@ -322,6 +331,9 @@ struct thp_encvm_xfer {
  * (re-encrypting them for it, on an encrypted object) and scrubs the
  * old one. The page's home frame in its block stays reserved for it,
  * except after SOFT_OFFLINE; a collapse copies the page back there.
+ * A page someone else holds a reference on (a kvm_vcpu_map() user,
+ * say), who might still write it, is refused with EBUSY, as migration
+ * refuses it; so is any page while the daemon collapses the object.
  */
 struct thp_encvm_displace {
 	__u64 offset;
@@ -346,8 +358,11 @@ struct thp_encvm_displace {
  * MADV_[NO]HUGEPAGE state, if windows were collapsed since the last
  * call (remap_pending). That frees their empty 4 KiB page tables, so
  * that collapsed windows fault in with PMDs. Like mmap(MAP_FIXED), it
- * must not race the caller's own changes to those ranges. Returns the
- * number of VMAs replaced.
+ * must not race the caller's own changes to those ranges. The new VMAs
+ * are neither mlock()ed (VM_LOCKED) nor registered with a userfaultfd:
+ * a VMM that uses either sets it again after the call. Returns the
+ * number of VMAs replaced; remap_pending falls to 0 only if that is at
+ * least 1 (a process without a mapping of the object leaves it).
  */
 #define THP_ENCVM_IOC_REMAP	_IO(THP_ENCVM_IOC_MAGIC, 0x07)
 

@@ -91,6 +91,7 @@ static void layouts(void)
 static void gmaps(void)
 {
 	unsigned int trial, bad_accept = 0, bad_map = 0, accepted = 0, merged = 0, gaps = 0;
+	unsigned int skewed = 0, congruent = 0;
 
 	for (trial = 0; trial < 100000; trial++) {
 		u64 nr = random() % GM_PAGES + 1, gfn0 = random() % 4 * 512;
@@ -170,7 +171,9 @@ static void gmaps(void)
 		bad_map += te_gmap_page(&m, 99999, &q);
 		/*
 		 * One run: every page mapped, each right after the one
-		 * before; unmapped: some page in no run; split otherwise.
+		 * before, skewed if its gfns are not congruent to the
+		 * pages mod 512; unmapped: some page in no run; split
+		 * otherwise.
 		 */
 		for (i = 0; i < 16; i++) {
 			bool c = true, all = true;
@@ -182,9 +185,13 @@ static void gmaps(void)
 				all = all && mapped[p];
 			for (p = first + 1; p < first + n; p++)
 				c = c && model[p] == model[p - 1] + 1;
-			want_span = !all ? TE_SPAN_UNMAPPED : c ? TE_SPAN_ONE : TE_SPAN_SPLIT;
+			want_span = !all ? TE_SPAN_UNMAPPED : !c ? TE_SPAN_SPLIT :
+				    (model[first] - first) % 512 ? TE_SPAN_SKEWED : TE_SPAN_ONE;
 			bad_map += te_gmap_span(&m, first, n) != want_span;
-			bad_map += te_gmap_contig(&m, first, n) != (want_span == TE_SPAN_ONE);
+			bad_map += te_gmap_contig(&m, first, n) !=
+				   (want_span == TE_SPAN_ONE || want_span == TE_SPAN_SKEWED);
+			skewed += want_span == TE_SPAN_SKEWED;
+			congruent += want_span == TE_SPAN_ONE && first;
 		}
 		bad_map += te_gmap_contig(&m, nr, 1) || te_gmap_contig(&m, 0, nr + 1);
 	}
@@ -192,6 +199,8 @@ static void gmaps(void)
 	ok(!bad_map, "gmap: each page translates to its memslot's gfn and back, unmapped ones to none");
 	ok(accepted > 1000 && merged > 100 && gaps > 1000,
 	   "gmap: accepted, merged and gapped layouts happened");
+	ok(skewed > 1000 && congruent > 1000,
+	   "gmap: ranges in runs congruent mod 512 and skewed ones happened");
 }
 
 #define HM_WINS		4
