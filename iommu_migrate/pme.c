@@ -571,7 +571,8 @@ static void pme_defer(struct imm_rmt_ent *ent, unsigned long pfn,
 {
 	ent->dead_pfn = pfn;
 	ent->dead_page = page;
-	ent->dead_gp = get_state_synchronize_rcu();
+	/* Start the grace period: a quiet system would not start one. */
+	ent->dead_gp = start_poll_synchronize_rcu();
 	WRITE_ONCE(ent->retired, true);
 	list_add_tail(&ent->dead, &pme_dead);
 }
@@ -839,6 +840,12 @@ static void pme_run(struct imm_req *rq, struct pme_page *pp)
 		i += n;
 		cond_resched();
 	}
+	/*
+	 * An evacuation's caller (maint_cmd) offlines or repairs the
+	 * vacated frames as soon as it returns: free them first.
+	 */
+	if (rq->dest.avoid_hi)
+		pme_reap(true);
 	imm_dest_release(&rq->dest);
 }
 
@@ -1012,6 +1019,9 @@ EXPORT_SYMBOL_GPL(iommu_migrate_pfn_mapped);
  * allocator hands out from it are set aside until the call returns, at
  * most IMM_MAX_REJECTS (1024) of them per call and device, and a page
  * that cannot get one fails (@res->failed, counted in alloc_failures).
+ * The frames the moved pages leave are back with the page allocator
+ * when this returns: the call waits for the RCU grace period that their
+ * retired RMT entries wait for.
  *
  * Context: process context, may sleep for as long as the moves take.
  * Return: 0 (see @res); -EINVAL for a bad range or node; -ENOSPC if
