@@ -48,7 +48,7 @@ static void run_model(u64 seed, unsigned long nops, void *m, const char *why,
 	bool good = true;
 	int n;
 
-	rng = seed | 1;
+	rng = seed * 2 + 1;
 	for (i = 0; i < nops && good; i++)
 		good = step(m, rnd());
 	if (!good)
@@ -318,7 +318,7 @@ static void retired_run(u64 seed)
 	char why[256] = "", what[320];
 	bool good = true;
 
-	rng = seed | 1;
+	rng = seed * 2 + 1;
 	for (i = 0; i < 200000 && good; i++)
 		good = imm_retired_model_step(why, sizeof(why), rnd(), &stale,
 					      &refused);
