@@ -509,7 +509,7 @@ int imm_buf_map(struct imm_buf *b, struct imm_domain *d, u64 iova, u32 prot)
 		 * A page is in one buffer, mapped once: the slot is free, or
 		 * holds a retired entry of the frame's last owner.
 		 */
-		ret = imm_rmt_insert(page_to_pfn(b->pages[i]), e);
+		ret = imm_rmt_insert(page_to_pfn(b->pages[i]), e, NULL);
 		if (ret) {
 			kfree(e);
 			break;

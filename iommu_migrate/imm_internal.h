@@ -79,7 +79,8 @@ extern struct imm_counters imm_stats;
  * @dead: retired by a move: on the PME's list until a grace period
  *	  passed, when it leaves the RMT (pme_reap()); the PME's only
  * @dead_pfn: the frame it stays at in the RMT until then
- * @dead_page: the old page to free then, or NULL (kept as a copy)
+ * @dead_page: the old page, whose reference it drops then (its own, also
+ *	       while the page is kept as a copy)
  * @dead_gp: the RCU state at its retirement
  * @retired: set once it is on that list; a new entry for the frame
  *	     may take its place (imm_rmt_insert())
@@ -279,7 +280,8 @@ bool imm_dest_wanted(const struct imm_dest *d, struct page *page);
 bool imm_dest_possible(const struct imm_dest *d);
 struct page *imm_alloc_dest(struct imm_dest *d);
 void imm_dest_release(struct imm_dest *d);
-int imm_rmt_insert(unsigned long pfn, struct imm_rmt_ent *e);
+int imm_rmt_insert(unsigned long pfn, struct imm_rmt_ent *e,
+		   struct imm_rmt_ent **gave_way);
 int imm_pme_start(void);
 void imm_pme_stop(void);
 int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req);

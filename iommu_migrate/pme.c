@@ -73,6 +73,7 @@ struct pme_page {
 	unsigned long idx;
 	struct page *old, *new;
 	struct imm_rmt_ent *ent, *nent;
+	struct imm_rmt_ent *gave_way;	/* a retired entry @nent took over */
 	struct imm_mig mig;
 	struct imm_rmt snap;	/* the old entry's, marked before the window */
 	struct imm_rmt nsnap;	/* the new entry's, as pme_prepare() made it */
@@ -270,7 +271,14 @@ static void pme_abort(struct imm_req *rq, struct imm_buf *b,
 			imm_rmt_publish(pp->ent, &pp->snap);
 	}
 	if (pp->nent) {
-		xa_erase(&imm_rmt_xa, page_to_pfn(pp->new));
+		/*
+		 * A retired entry that gave way to @nent (a kept copy's
+		 * frame) takes it back: a device that translated to the
+		 * frame before that retirement must still find it stale.
+		 * It waits in pme_dead, reaped between batches only.
+		 */
+		xa_cmpxchg(&imm_rmt_xa, page_to_pfn(pp->new), pp->nent,
+			   pp->gave_way, 0);
 		kfree_rcu(pp->nent, rcu);
 	}
 	if (pp->reuse) {
@@ -373,7 +381,7 @@ static int pme_prepare(struct imm_buf *b, struct pme_page *pp)
 	pp->nent->idx = pp->idx;
 	imm_rmt_publish(pp->nent, &r);
 	pp->nsnap = r;
-	if (imm_rmt_insert(page_to_pfn(pp->new), pp->nent)) {
+	if (imm_rmt_insert(page_to_pfn(pp->new), pp->nent, &pp->gave_way)) {
 		kfree(pp->nent);
 		pp->nent = NULL;
 		return -ENOMEM;
@@ -562,9 +570,9 @@ static void pme_release(ktime_t *t)
 /*
  * A retired entry stays in the RMT, retired, until a grace period has
  * passed: a device that translated to its frame before the switch
- * checks it under RCU and finds it (imm_rmt_check_retired()). Its old
- * page, if freed, waits with it, so the frame gets no other owner
- * meanwhile.
+ * checks it under RCU and finds it (imm_rmt_check_retired()). It holds
+ * a reference on its old page until then, also when the page stays as a
+ * kept copy, so the frame gets no other owner meanwhile.
  */
 static void pme_defer(struct imm_rmt_ent *ent, unsigned long pfn,
 		      struct page *page)
@@ -603,14 +611,17 @@ static void pme_reap(bool all)
  * imm_rmt_insert() - put a new entry in the RMT
  * @pfn: its frame
  * @e: the entry
+ * @gave_way: if not NULL, set to the retired entry @e replaced, if any
  *
  * A retired entry still at @pfn (its frame's last owner, waiting for
  * its grace period in pme_reap()) gives way: the frame came back to a
- * buffer, through a kept copy.
+ * buffer, through a kept copy. It stays on the PME's list of retired
+ * entries, so a move that aborts can put it back.
  *
  * Return: 0; -EBUSY if a live entry holds @pfn; -ENOMEM.
  */
-int imm_rmt_insert(unsigned long pfn, struct imm_rmt_ent *e)
+int imm_rmt_insert(unsigned long pfn, struct imm_rmt_ent *e,
+		   struct imm_rmt_ent **gave_way)
 {
 	struct imm_rmt_ent *cur;
 	bool retired;
@@ -629,8 +640,11 @@ int imm_rmt_insert(unsigned long pfn, struct imm_rmt_ent *e)
 		if (cur && !retired)
 			return -EBUSY;
 		if (cur && xa_cmpxchg(&imm_rmt_xa, pfn, cur, e,
-				      GFP_KERNEL_ACCOUNT) == cur)
+				      GFP_KERNEL_ACCOUNT) == cur) {
+			if (gave_way)
+				*gave_way = cur;
 			return 0;
+		}
 	}
 }
 
@@ -641,8 +655,6 @@ int imm_rmt_insert(unsigned long pfn, struct imm_rmt_ent *e)
  */
 static void pme_retire_old(struct imm_buf *b, struct pme_page *pp, bool keep)
 {
-	struct page *old = pp->old;
-
 	lockdep_assert_held(&b->lock);
 
 	if (pp->ent)
@@ -658,12 +670,17 @@ static void pme_retire_old(struct imm_buf *b, struct pme_page *pp, bool keep)
 	    !xa_insert(&imm_copy_xa, page_to_pfn(pp->old), b, GFP_KERNEL)) {
 		b->copies[pp->idx].page = pp->old;
 		atomic64_inc(&imm_stats.copies_kept);
-		old = NULL;
+		/*
+		 * The copy may be dropped and freed before the grace
+		 * period ends: the retired entry keeps a reference of its
+		 * own, so the frame gets no other owner meanwhile.
+		 */
+		get_page(pp->old);
 	}
 	if (pp->ent)
-		pme_defer(pp->ent, page_to_pfn(pp->old), old);
+		pme_defer(pp->ent, page_to_pfn(pp->old), pp->old);
 	else
-		put_page(old);
+		put_page(pp->old);
 }
 
 /*

@@ -6,7 +6,9 @@
 #ifndef _IMM_UTIL_H
 #define _IMM_UTIL_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>

@@ -20,9 +20,13 @@
  *  - a held access does not hold up a grace period;
  *  - an access through a translation whose invalidation was skipped
  *    (ptsel's fault injection) is a counted RMT violation while other
- *    pages move.
+ *    pages move;
+ *  - a dropped kept copy's frame gets no new owner while a device that
+ *    translated to it before the move has not checked it.
  */
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -615,6 +619,77 @@ static long migrate_keep(int dev, int buf, int node, unsigned long pages,
 		.flags = IOMMU_MIGRATE_MIGRATE_KEEP_COPY,
 	};
 	return imm_ioctl(dev, IOMMU_MIGRATE_IOC_MIGRATE, m);
+}
+
+/*
+ * A moved page's old frame stays its retired RMT entry's until the
+ * grace period ends, also when it stays as a kept copy: dropping the
+ * copy (a CPU write) must not give the frame to another page while a
+ * device that translated to it before the move has not checked yet.
+ * ptsel's fault injection makes each translation of the page 1 ms
+ * slow, so the engine nearly always holds one; right after each move
+ * the CPU writes the page (its kept copy goes) and a new one-page
+ * buffer on the old frame's node is mapped, which takes that frame at
+ * once when it is free (the allocator's per-CPU list). Such a frame
+ * with a new owner turns the late check of a stale translation into a
+ * counted violation.
+ */
+TEST_F_TIMEOUT(pme, dropped_copy_frame_keeps_its_retired_entry, 120)
+{
+	const unsigned long long iova = 1ULL << 45, iova2 = 1ULL << 46;
+	struct iommu_migrate_engine_stats st;
+	struct iommu_migrate_migrate m;
+	struct iommu_migrate_page pg;
+	int buf, node = 1, tries, reowned = 0;
+	char addr[32], *map;
+	cpu_set_t set;
+	long w;
+
+	if (access(PTSEL_DEBUGFS "skip_invalidation_delay_us", F_OK))
+		SKIP(return, "no fault injection (ptsel's skip_invalidation_delay_us)");
+	/* The drop and the new buffer's allocation on one CPU's list. */
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
+	buf = mapped_buf(_metadata, self->dev, self->dom, 1, 0, iova);
+	map = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	w = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+		       iova, PAGE, 0, 0);
+	ASSERT_LT(0, w);
+	snprintf(addr, sizeof(addr), "0x%llx", iova);
+	ASSERT_EQ(0, mv_write_knob(PTSEL_DEBUGFS, "skip_invalidation_addr", addr));
+	ASSERT_EQ(0, mv_write_knob(PTSEL_DEBUGFS, "skip_invalidation_delay_us", "1000"));
+	for (tries = 0; tries < 40; tries++) {
+		unsigned long long old;
+		int b2;
+
+		ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg));
+		old = pg.pfn;
+		ASSERT_EQ(0, migrate_keep(self->dev, buf, node, 1, &m));
+		ASSERT_EQ(1, m.moved);
+		map[PAGE - 1] ^= 1;
+		b2 = mapped_buf(_metadata, self->dev, self->dom, 1, !node,
+				iova2 + tries * PAGE);
+		ASSERT_EQ(0, imm_page(self->dev, b2, 0, &pg));
+		reowned += pg.pfn == old;
+		usleep(5000);
+		EXPECT_EQ(0, imm_unmap(self->dev, b2, self->dom));
+		close(b2);
+		node = !node;
+	}
+	ASSERT_EQ(0, mv_write_knob(PTSEL_DEBUGFS, "skip_invalidation_delay_us", "0"));
+	ASSERT_EQ(0, mv_write_knob(PTSEL_DEBUGFS, "skip_invalidation_addr", "0"));
+	engine_stats(_metadata, self->dev, w, &st);
+	TH_LOG("%d moves: a dropped copy's frame went to the new buffer %d times; %llu writes, %llu refreshes, %llu violations",
+	       tries, reowned, (unsigned long long)st.writes,
+	       (unsigned long long)st.refreshes, (unsigned long long)st.rmt_violations);
+	EXPECT_LT(0, st.writes);
+	EXPECT_EQ(0, st.rmt_violations);
+	ASSERT_EQ(0, imm_engine_stop(self->dev, w, &st));
+	EXPECT_EQ(0, st.rmt_violations);
+	munmap(map, PAGE);
+	close(buf);
 }
 
 /*
