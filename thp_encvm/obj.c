@@ -1090,16 +1090,19 @@ static bool te_fault_unmap_take(void)
 }
 
 /*
- * Is this fault KVM's, for a vCPU of @o's VM: made inside KVM_RUN (or
- * another vCPU ioctl), where KVM marks the vCPU running on this CPU
- * (kvm_get_running_vcpu())? The caller holds @o->lock.
+ * Is this fault KVM's, for a vCPU of @o's VM running the guest: made
+ * inside KVM_RUN, where KVM marks the vCPU running on this CPU
+ * (kvm_get_running_vcpu()) and wanting to run? x86 loads the vCPU for
+ * every vCPU ioctl, so the running vCPU alone would also let a
+ * KVM_GET_MSRS whose buffer is the secret fault it in for the VMM.
+ * The caller holds @o->lock.
  */
 static bool te_fault_for_guest(struct te_obj *o)
 {
 	struct kvm_vcpu *vcpu = kvm_get_running_vcpu();
 
 	lockdep_assert_held(&o->lock);
-	return vcpu && o->kvm && vcpu->kvm == o->kvm;
+	return vcpu && o->kvm && vcpu->kvm == o->kvm && READ_ONCE(vcpu->wants_to_run);
 }
 
 static vm_fault_t te_fault(struct vm_fault *vmf)

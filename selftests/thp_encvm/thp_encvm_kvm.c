@@ -1674,6 +1674,10 @@ static void secret_is_out_of_reach(struct __test_metadata *_metadata, struct tvm
 	if (ret != -EFAULT)
 		TH_LOG("process_vm_writev: %s", strerror(-ret));
 	EXPECT_GT(0, proc_mem_write_at(p));
+	/* A vCPU ioctl loads the vCPU, but does not run the guest. */
+	EXPECT_EQ(-1, ioctl(t->vcpu, KVM_GET_MSRS, p));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(1, sigbus_on_read(p));
 }
 
 static void secret_is_read_only(struct __test_metadata *_metadata, struct tvm *t)

@@ -224,13 +224,16 @@ struct thp_encvm_tweaks {
  * and every write to it, the VMM's and KVM's (for the guest), fails
  * (SIGBUS, or EFAULT from a system call; process_vm_writev() and
  * /proc/pid/mem never reach the object's VM_PFNMAP pages). Only KVM's
- * faults for a vCPU of the attached VM (inside a vCPU ioctl) map it:
+ * faults for a vCPU of the attached VM inside KVM_RUN map it (not those
+ * of its other ioctls, which also load the vCPU):
  * the VMM's own faults on it fail too, user-mode (SIGBUS) or
  * kernel-mode (write(2) from it: EFAULT). It is still not hidden from
  * the VMM: once KVM has faulted it in for the guest, the mapping is in
  * the VMM's page table and the VMM reads it. A real SEV launch secret
  * is encrypted with the guest's key; this model does not keep the key
- * from the VMM once the guest has run.
+ * from the VMM once the guest has run, nor from a VMM that makes the
+ * guest's code or a KVM-read area touch it (there is no launch
+ * measurement).
  */
 #define THP_ENCVM_SECRET_MAGIC	0x54485053	/* "THPS" */
 
