@@ -92,9 +92,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				all = all && cover[p];
 			for (p = first + 1; p < first + n; p++)
 				c = c && model[p] == model[p - 1] + 1;
-			span = !all ? TE_SPAN_UNMAPPED : c ? TE_SPAN_ONE : TE_SPAN_SPLIT;
+			span = !all ? TE_SPAN_UNMAPPED : !c ? TE_SPAN_SPLIT :
+			       (model[first] - first) % TE_WIN_PAGES ? TE_SPAN_SKEWED :
+			       TE_SPAN_ONE;
 			if (te_gmap_span(&m, first, n) != span ||
-			    te_gmap_contig(&m, first, n) != (span == TE_SPAN_ONE))
+			    te_gmap_contig(&m, first, n) !=
+			    (span == TE_SPAN_ONE || span == TE_SPAN_SKEWED))
 				abort();
 		}
 	return 0;
