@@ -223,9 +223,12 @@ static void zero_exits(struct __test_metadata *_metadata, unsigned int flags,
 		       unsigned int mode, unsigned int n)
 {
 	struct ag_ctl c = { .mode = mode, .n = n, .slots = 1024 };
+	long unowned, stranded;
 	struct vmm v;
 
 	require(_metadata, true);
+	unowned = mv_read_knob(NN_SYSFS, "unowned_doorbells");
+	stranded = mv_read_knob(NN_SYSFS, "stranded_deliveries");
 	ASSERT_EQ(0, vmm_create(&v, VMM_MODULE | flags, &c));
 	ASSERT_EQ(0, run(&v));
 	check_delivery(_metadata, &v, n);
@@ -235,6 +238,12 @@ static void zero_exits(struct __test_metadata *_metadata, unsigned int flags,
 	EXPECT_EQ(0, v.ctl->l1_exits_other);
 	/* The consumer slept and its interrupt woke it. */
 	EXPECT_LT(0, v.ctl->irqs);
+	/*
+	 * One delivery per doorbell, each in the thread of the vCPU that
+	 * rang it: none was left pending for a later one to carry.
+	 */
+	EXPECT_EQ(unowned, mv_read_knob(NN_SYSFS, "unowned_doorbells"));
+	EXPECT_EQ(stranded, mv_read_knob(NN_SYSFS, "stranded_deliveries"));
 	EXPECT_LE(n, vmm_info(&v).deferred);
 	TH_LOG("doorbells %u records %llu irqs %llu sleeps %llu walk hits %llu deferred %llu overflows %llu flushes %llu",
 	       n, v.ctl->records, v.ctl->irqs, v.ctl->sleeps, vmm_info(&v).walk_hits,
