@@ -839,4 +839,119 @@ TEST_F(imm, domain_ids_wrap_past_zero)
 		close(buf[i]);
 }
 
+#define TEST_HOOKS_PARAM	"/sys/module/iommu_migrate/parameters/test_hooks"
+
+/* Every debugfs file that changes what the module does. */
+static const char * const test_hook_files[] = {
+	"hold_access", "fault_delay_us", "block_pfn", "fail_next_allocs",
+	"edu_copy_delay_ms", "precopy_delay_ms", "pin_pages", "next_domain_id",
+};
+
+/* The test_hooks parameter as the module shows it: 'Y', 'N', or 0. */
+static char test_hooks_param(void)
+{
+	FILE *f = fopen(TEST_HOOKS_PARAM, "r");
+	int c;
+
+	if (!f)
+		return 0;
+	c = fgetc(f);
+	fclose(f);
+	return c == EOF ? 0 : c;
+}
+
+/* Hook files of test_hook_files[] in debugfs. */
+static int test_hooks_there(void)
+{
+	unsigned int i;
+	int n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(test_hook_files); i++) {
+		char path[256];
+
+		snprintf(path, sizeof(path), DEBUGFS "%s", test_hook_files[i]);
+		n += !access(path, F_OK);
+	}
+	return n;
+}
+
+/*
+ * Unload iommu_migrate and load @ko with @params. A file the tests
+ * before closed may still hold the module for a moment: retry.
+ * Return: 0 or -errno.
+ */
+static int imm_reload(const char *ko, const char *params)
+{
+	int fd, i, ret;
+
+	for (i = 0; i < 100; i++) {
+		ret = syscall(SYS_delete_module, "iommu_migrate", O_NONBLOCK);
+		if (!ret || (errno != EWOULDBLOCK && errno != EBUSY))
+			break;
+		usleep(50000);
+	}
+	if (ret && errno != ENOENT)
+		return -errno;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+FIXTURE(reload) {
+	char ko[512];
+};
+
+FIXTURE_SETUP(reload)
+{
+	const char *build = getenv("MEMVIRT_BUILD");
+
+	if (!build)
+		SKIP(return, "MEMVIRT_BUILD unset: where is iommu_migrate.ko?");
+	snprintf(self->ko, sizeof(self->ko), "%s/mod/iommu_migrate/iommu_migrate.ko",
+		 build);
+	ASSERT_EQ(0, access(self->ko, R_OK)) TH_LOG("%s", self->ko);
+}
+
+/* Whatever happened, the module is back as the harness loaded it. */
+FIXTURE_TEARDOWN(reload)
+{
+	if (self->ko[0] && test_hooks_param() != 'Y')
+		imm_reload(self->ko, "test_hooks=1");
+}
+
+/*
+ * The debugfs test hooks (each changes what the module does: pins
+ * pages, blocks frames, fails allocations, slows moves) exist only
+ * when the module is loaded with test_hooks=1, which cannot change
+ * while it is loaded. Loaded without it, none of them is there, and
+ * copy_ns (a measurement) and the sysfs knobs are; loaded with it
+ * again, as the harness loads it, they are all back.
+ */
+TEST_F_TIMEOUT(reload, test_hooks_need_the_module_parameter, 120)
+{
+	const unsigned int all = ARRAY_SIZE(test_hook_files);
+
+	ASSERT_EQ('Y', test_hooks_param())
+		TH_LOG("the harness loads iommu_migrate with test_hooks=1");
+	EXPECT_EQ(all, test_hooks_there());
+	EXPECT_NE(0, mv_write_path(TEST_HOOKS_PARAM, "0"));
+	EXPECT_EQ('Y', test_hooks_param());
+
+	ASSERT_EQ(0, imm_reload(self->ko, ""));
+	EXPECT_EQ('N', test_hooks_param());
+	EXPECT_EQ(0, test_hooks_there());
+	EXPECT_EQ(0, access(DEBUGFS "copy_ns", R_OK));
+	EXPECT_EQ(0, access(SYSFS "pages_migrated", R_OK));
+	EXPECT_EQ(0, access(DEV, R_OK));
+	EXPECT_NE(0, mv_write_path(TEST_HOOKS_PARAM, "1"));
+	EXPECT_EQ(0, test_hooks_there());
+
+	ASSERT_EQ(0, imm_reload(self->ko, "test_hooks=1"));
+	EXPECT_EQ('Y', test_hooks_param());
+	EXPECT_EQ(all, test_hooks_there());
+}
+
 TEST_HARNESS_MAIN

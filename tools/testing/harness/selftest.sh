@@ -142,6 +142,16 @@ st=$?
 [ $st != 0 ] && [ "$(echo "$out" | grep -c '^not ok')" = 2 ]
 res $? "a module that will not load fails" "$out"
 
+mkdir -p "$tmp/repo/selftests/beta"
+printf '# the test hooks\nhooks=1 # on\nlevel=2\n' > "$tmp/repo/selftests/beta/module-params"
+printf '#!/bin/bash\necho "$*" >> "%s"\n' "$tmp/insmod.log" > "$tmp/insmod"
+chmod +x "$tmp/insmod"
+out=$(MEMVIRT_REPO=$tmp/repo SUITE_INSMOD=$tmp/insmod \
+	bash -c ". '$testing/vm/suite-lib.sh'; suite_load /b 0" 2>&1)
+st=$?
+[ $st = 0 ] && [ "$(cat "$tmp/insmod.log")" = "$(printf '/b/mod/alpha/alpha.ko\n/b/mod/beta/beta.ko hooks=1 level=2')" ]
+res $? "each module is loaded with the parameters of its module-params" "$out $(cat "$tmp/insmod.log")"
+
 # --- selftests/run_tests.sh: a hang, a crash, a skipped binary
 mkdir -p "$tmp/ksft/src" "$tmp/ksft/out" "$tmp/ksft/results"
 echo "timeout=2" > "$tmp/ksft/src/settings"
