@@ -303,6 +303,8 @@ static void pme_abort(struct imm_req *rq, struct imm_buf *b,
  */
 static int pme_mark_prep(struct imm_buf *b, struct pme_page *pp)
 {
+	lockdep_assert_held(&b->lock);
+
 	pp->ent = b->rmt[pp->idx];
 	if (!pp->ent)
 		return 0;	/* not device-mapped: a plain move */
@@ -314,11 +316,16 @@ static int pme_mark_prep(struct imm_buf *b, struct pme_page *pp)
 	return 0;
 }
 
-/* Step 1 for one page: PTE and RMT migrating, IOTLBs invalidated. */
+/*
+ * Step 1 for one page: PTE and RMT migrating, IOTLBs invalidated. Under
+ * the buffer's lock: @b's domain and IOVA, and the entry, stay.
+ */
 static int pme_mark(struct imm_buf *b, struct pme_page *pp)
 {
 	u64 iova = b->iova + pp->idx * PAGE_SIZE;
 	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
+
+	lockdep_assert_held(&b->lock);
 
 	if (!pp->ent)
 		return 0;
@@ -330,11 +337,16 @@ static int pme_mark(struct imm_buf *b, struct pme_page *pp)
 	return 0;
 }
 
-/* Step 2: wait until no device access to the page is in flight. */
+/*
+ * Step 2: wait until no device access to the page is in flight. Under
+ * the buffer's lock, which keeps the entry in @b's RMT.
+ */
 static int pme_drain(struct imm_buf *b, struct pme_page *pp)
 {
 	ktime_t t0;
 	long left;
+
+	lockdep_assert_held(&b->lock);
 
 	if (!pp->ent)
 		return 0;
@@ -480,11 +492,14 @@ static void pme_precopy(struct imm_buf *b, struct pme_page *pp, bool keep)
  * Step 3, drained: the copy was made before the window (pme_precopy());
  * it is redone here only if a device wrote the page since. So is a
  * kept copy's skip, when a device wrote the page since the dirty bit
- * said it clean.
+ * said it clean. Under the buffer's lock: the CPU cannot write the
+ * page (its faults wait for the lock), and the entry stays.
  */
 static int pme_copy(struct imm_buf *b, struct pme_page *pp)
 {
 	bool written;
+
+	lockdep_assert_held(&b->lock);
 
 	/* After the drain's read of the in-flight counts. */
 	smp_rmb();
@@ -1160,10 +1175,11 @@ EXPORT_SYMBOL_IF_KUNIT(imm_block_entry);
  *
  * Context: process context, may sleep; takes the buffer's lock.
  * Return: 0 if @pfn is blocked, now or already; -ENOENT if no domain
- * maps @pfn (neither a model domain nor the edu device's); -EBUSY if its PTE or RMT entry cannot become blocked
- * (they disagree), -ENOMEM if its PTE could not be split (in both
- * cases nothing changed); -ETIMEDOUT if accesses in flight did not
- * drain within max_drain_wait_ms (the page is blocked all the same).
+ * maps @pfn (neither a model domain nor the edu device's); -EBUSY if
+ * its PTE or RMT entry cannot become blocked (they disagree), -ENOMEM
+ * if its PTE could not be split (in both cases nothing changed);
+ * -ETIMEDOUT if accesses in flight did not drain within
+ * max_drain_wait_ms (the page is blocked all the same).
  */
 int iommu_migrate_block(unsigned long pfn)
 {
