@@ -916,10 +916,11 @@ static int pme_fn(void *unused)
 }
 
 /*
- * Queue @rq and wait; with @interruptible, any signal cancels the
- * batches not started (the counts say what was done).
+ * Queue @rq and wait. A signal of @state (TASK_KILLABLE: a fatal one,
+ * TASK_INTERRUPTIBLE: any) cancels the batches not started (the counts
+ * say what was done); with @state 0, none does.
  */
-static int pme_submit(struct imm_req *rq, bool interruptible)
+static int pme_submit(struct imm_req *rq, unsigned int state)
 {
 	int ret = 0;
 
@@ -928,8 +929,8 @@ static int pme_submit(struct imm_req *rq, bool interruptible)
 	list_add_tail(&rq->node, &pme_queue);
 	spin_unlock(&pme_lock);
 	wake_up(&pme_wq);
-	if (!interruptible || wait_for_completion_interruptible(&rq->done)) {
-		if (interruptible) {
+	if (!state || wait_for_completion_state(&rq->done, state)) {
+		if (state) {
 			WRITE_ONCE(rq->cancel, true);
 			ret = -EINTR;
 		}
@@ -952,9 +953,9 @@ static void req_put_items(struct imm_req *rq)
  * @b: the buffer
  * @req: the range and node in; the counts out
  *
- * The request's progress is its counts: a signal (any, not only a
- * fatal one) cancels the batches not started, and the counts then say
- * what was done.
+ * The request's progress is its counts: a fatal signal, or with
+ * IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE any signal, cancels the batches
+ * not started, and the counts then say what was done.
  *
  * Return: 0; -EINVAL for a bad request; -EINTR if a signal cancelled
  * part of it (@req's counts set all the same); -ENOMEM.
@@ -965,7 +966,8 @@ int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 	unsigned long i, first;
 	int ret;
 
-	if (req->flags & ~IOMMU_MIGRATE_MIGRATE_KEEP_COPY || req->reserved ||
+	if (req->flags & ~(IOMMU_MIGRATE_MIGRATE_KEEP_COPY |
+			   IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE) || req->reserved ||
 	    !req->size ||
 	    (req->offset | req->size) % PAGE_SIZE ||
 	    req->offset + req->size < req->offset ||
@@ -987,7 +989,8 @@ int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 		kref_get(&b->ref);
 		rq.items[i] = (struct imm_item){ b, first + i };
 	}
-	ret = pme_submit(&rq, true);
+	ret = pme_submit(&rq, req->flags & IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE ?
+			 TASK_INTERRUPTIBLE : TASK_KILLABLE);
 	req->moved = rq.moved;
 	req->aborted = rq.aborted;
 	req->already = rq.already;
@@ -1101,7 +1104,7 @@ int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 	rq.nr = n;
 	imm_dest_init(&rq.dest, nid, start_pfn, end);
 	sort(rq.items, n, sizeof(*rq.items), item_cmp, NULL);
-	ret = pme_submit(&rq, false);
+	ret = pme_submit(&rq, 0);
 	res->mapped = n;
 	/* Pages another request moved out first are not this one's. */
 	res->moved = rq.moved;

@@ -209,8 +209,13 @@ TEST_F(imm, migrate_and_evacuate_bad_input)
 	EXPECT_EQ(-EBADF, imm_migrate(self->dev, -1, 0, 0, PAGE, &m));
 	EXPECT_EQ(-EBADF, imm_migrate(self->dev, self->dev, 0, 0, PAGE, &m));
 	m.buf_fd = buf;
-	m.flags = 2;
+	/* Flags other than KEEP_COPY and INTERRUPTIBLE are refused. */
+	m.flags = 4;
 	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_MIGRATE, &m));
+	m.flags = 1U << 31 | IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_MIGRATE, &m));
+	m.flags = IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE | IOMMU_MIGRATE_MIGRATE_KEEP_COPY;
+	EXPECT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_MIGRATE, &m));
 	EXPECT_EQ(0, imm_migrate(self->dev, buf, 0, 0, 4 * PAGE, &m));
 	EXPECT_EQ(4, m.moved + m.already);
 
