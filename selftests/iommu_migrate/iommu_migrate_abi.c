@@ -805,6 +805,63 @@ TEST_F(imm, stats_sizes)
 	EXPECT_EQ(sizeof(big), i);
 }
 
+static long probe(int dev, int dom, unsigned long long iova,
+		  unsigned long long pfn)
+{
+	struct iommu_migrate_probe pr = { .domain = dom, .iova = iova, .pfn = pfn };
+
+	return imm_ioctl(dev, IOMMU_MIGRATE_IOC_PROBE, &pr);
+}
+
+/*
+ * Two domains map the same IOVA, each to a buffer of its own, and the
+ * pages move, 2 times in one domain and 3 in the other: each move
+ * leaves the other domain's page alone (the RMT owns each frame to its
+ * own domain and IOVA: a probe from the other domain is a violation).
+ * The switch tracepoint names the domain with the IOVA, so the stall
+ * bpftrace script keeps the two pages apart: its test runs this one
+ * and expects 2 and 3 switches at this IOVA (5918720).
+ */
+TEST_F(imm, two_domains_one_iova)
+{
+	const unsigned long long iova = 0x5a5000;
+	static const int hops[2][3] = { { 1, 0, -1 }, { 1, 0, 1 } };
+	struct iommu_migrate_page pg[2];
+	struct iommu_migrate_migrate m;
+	int dom[2], buf[2], i, j, k;
+
+	if (nr_nodes() < 2)
+		SKIP(return, "one NUMA node");
+	for (i = 0; i < 2; i++) {
+		dom[i] = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+		ASSERT_LT(0, dom[i]);
+		buf[i] = imm_buf(self->dev, PAGE, 0);
+		ASSERT_LE(0, buf[i]);
+		ASSERT_EQ(0, imm_map(self->dev, buf[i], dom[i], iova,
+				     IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE));
+	}
+	for (j = 0; j < 3; j++) {
+		for (i = 0; i < 2; i++) {
+			if (hops[i][j] < 0)
+				continue;
+			ASSERT_EQ(0, imm_migrate(self->dev, buf[i], hops[i][j], 0, PAGE, &m));
+			EXPECT_EQ(1, m.moved) TH_LOG("domain %d, move %d", i, j);
+			for (k = 0; k < 2; k++)
+				ASSERT_EQ(0, imm_page(self->dev, buf[k], 0, &pg[k]));
+			for (k = 0; k < 2; k++) {
+				EXPECT_EQ(0, probe(self->dev, dom[k], iova, pg[k].pfn))
+					TH_LOG("domain %d after move %d of %d", k, j, i);
+				EXPECT_EQ(-EFAULT, probe(self->dev, dom[!k], iova, pg[k].pfn))
+					TH_LOG("domain %d after move %d of %d", !k, j, i);
+			}
+		}
+	}
+	EXPECT_EQ(0, pg[0].node);
+	EXPECT_EQ(1, pg[1].node);
+	for (i = 0; i < 2; i++)
+		close(buf[i]);
+}
+
 /*
  * Domain ids (the RMT's owners) wrap past U32_MAX to 1, never to 0,
  * the RMT's "no owner": a buffer mapped in each domain created across
