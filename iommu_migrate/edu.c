@@ -29,7 +29,10 @@
  * then on every command to it is refused by the driver (counted in
  * the session's refused count) instead of being issued to a device
  * that would write poisoned memory or, through the unmapped IOVA,
- * fault in the IOMMU.
+ * fault in the IOMMU. A block does not wait behind a migration
+ * request: it marks the page first (@blocking), which makes a move of
+ * that page in progress give up before its copy or its switch, and a
+ * request lets it in between two of its pages.
  *
  * The driver has no ID table: it binds only to a device whose
  * driver_override names it, so loading the module never takes an edu
@@ -81,13 +84,14 @@
  * @stage: the staging page, mapped at EDU_STAGE_IOVA
  * @irq: its MSI, or 0 to poll
  * @irq_wq: woken by the interrupt
- * @mutex: the session: @buf, @iova, @owner, @task, the page moves
+ * @mutex: the session: @buf, @iova, @owner, @task, the page moves;
+ *	   taken for one page move at a time
  * @buf: the IO buffer of the session, or NULL
  * @iova: where @buf is mapped
  * @owner: the file that started the session
  * @task: the session kthread
  * @count: records to write
- * @lock: protects @hold
+ * @lock: protects @hold and @blocking
  * @hold: the page of @buf held for a move and the page the command in
  *	  flight writes to (the core's imm_hold_*)
  * @wq: waits for @hold to change
@@ -96,6 +100,13 @@
  * @blocked: the session's pages blocked by imm_edu_block(), one bit
  *	     per page of @buf; set under @mutex and @lock, read under
  *	     either
+ * @blocking: pages imm_edu_block() was asked to block and has not
+ *	      blocked yet, one bit per page of @buf: a move of one gives
+ *	      up; set and cleared under @lock, freed (with @blocked) under
+ *	      @mutex and @lock
+ * @blocks_waiting: imm_edu_block() calls waiting for @mutex: a
+ *		    request of many pages lets them in between two pages
+ * @session: sessions started so far; changes under @mutex and @lock
  * @st: the session's counters
  */
 struct imm_edu {
@@ -118,6 +129,9 @@ struct imm_edu {
 	bool running;
 	u64 moves;
 	unsigned long *blocked;
+	unsigned long *blocking;
+	atomic_t blocks_waiting;
+	u64 session;
 	struct {
 		atomic64_t written, dma_ops, stalls, stall_ns;
 		atomic64_t migrated, aborted, dma_errors, refused;
@@ -357,6 +371,38 @@ static void edu_unmap_pages(struct imm_edu *e, unsigned long n)
 	}
 }
 
+/*
+ * The session's @blocked and @blocking bitmaps, in one allocation, for
+ * @nr pages; @blocking is read under @lock alone (imm_edu_block()).
+ */
+static int edu_bitmaps_alloc(struct imm_edu *e, unsigned long nr)
+{
+	unsigned long *map = bitmap_zalloc(2 * BITS_TO_LONGS(nr) * BITS_PER_LONG,
+					   GFP_KERNEL_ACCOUNT);
+
+	lockdep_assert_held(&e->mutex);
+	if (!map)
+		return -ENOMEM;
+	spin_lock(&e->lock);
+	e->blocked = map;
+	e->blocking = map + BITS_TO_LONGS(nr);
+	e->session++;
+	spin_unlock(&e->lock);
+	return 0;
+}
+
+static void edu_bitmaps_free(struct imm_edu *e)
+{
+	unsigned long *map = e->blocked;
+
+	lockdep_assert_held(&e->mutex);
+	spin_lock(&e->lock);
+	e->blocked = NULL;
+	e->blocking = NULL;
+	spin_unlock(&e->lock);
+	bitmap_free(map);
+}
+
 /* End the session: the device idles, the buffer leaves the domain. */
 static void edu_session_end(struct imm_edu *e)
 {
@@ -374,8 +420,7 @@ static void edu_session_end(struct imm_edu *e)
 	mutex_unlock(&b->lock);
 	e->buf = NULL;
 	e->owner = NULL;
-	bitmap_free(e->blocked);
-	e->blocked = NULL;
+	edu_bitmaps_free(e);
 	imm_buf_put(b);
 }
 
@@ -415,10 +460,10 @@ static int edu_session_start(struct imm_edu *e, struct imm_buf *b,
 		mutex_unlock(&b->lock);
 		return -EBUSY;
 	}
-	e->blocked = bitmap_zalloc(b->nr_pages, GFP_KERNEL_ACCOUNT);
-	if (!e->blocked) {
+	ret = edu_bitmaps_alloc(e, b->nr_pages);
+	if (ret) {
 		mutex_unlock(&b->lock);
-		return -ENOMEM;
+		return ret;
 	}
 	for (i = 0; i < b->nr_pages; i++) {
 		ret = xa_insert(&edu_pfns, page_to_pfn(b->pages[i]),
@@ -436,8 +481,7 @@ static int edu_session_start(struct imm_edu *e, struct imm_buf *b,
 			iommu_unmap(e->dom, req->iova, i << PAGE_SHIFT);
 		edu_pfns_erase(b, i);
 		mutex_unlock(&b->lock);
-		bitmap_free(e->blocked);
-		e->blocked = NULL;
+		edu_bitmaps_free(e);
 		return ret;
 	}
 	b->edu = e;
@@ -469,8 +513,7 @@ static int edu_session_start(struct imm_edu *e, struct imm_buf *b,
 		mutex_unlock(&b->lock);
 		e->buf = NULL;
 		e->owner = NULL;
-		bitmap_free(e->blocked);
-		e->blocked = NULL;
+		edu_bitmaps_free(e);
 		imm_buf_put(b);
 		return PTR_ERR(task);
 	}
@@ -556,8 +599,23 @@ void imm_edu_release(void *owner)
 	edu_put(e);
 }
 
+/* Has imm_edu_block() been asked to block page @idx? Then it must not move. */
+static bool edu_block_asked(struct imm_edu *e, unsigned long idx)
+{
+	bool asked;
+
+	spin_lock(&e->lock);
+	asked = test_bit(idx, e->blocking);
+	spin_unlock(&e->lock);
+	return asked;
+}
+
 /*
- * Steps 1-5 for page @idx of the session's buffer, towards @d.
+ * Steps 1-5 for page @idx of the session's buffer, towards @d. Every
+ * exit after the migrate_begin tracepoint that does not switch fires
+ * the abort tracepoint. A page imm_edu_block() was asked to block is
+ * given up before its copy, or before its switch if the block came
+ * during the copy: the lost data is neither read again nor followed.
  * Return: 0 moved; 1 already where @d wants it; a negative errno.
  */
 static int edu_move_page(struct imm_edu *e, unsigned long idx,
@@ -577,7 +635,7 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx,
 	if (!imm_dest_wanted(d, old))
 		return 1;
 	/* A blocked page does not move: its data is lost. */
-	if (test_bit(idx, e->blocked)) {
+	if (test_bit(idx, e->blocked) || edu_block_asked(e, idx)) {
 		ret = -EBUSY;
 		goto abort;
 	}
@@ -595,12 +653,18 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx,
 	}
 	/*
 	 * 1. Hold: the session issues no new command to the page. Moves
-	 * are serialized by e->mutex: nothing else is held.
+	 * and blocks are serialized by e->mutex: nothing else is held.
 	 */
 	trace_iommu_migrate_migrate_begin(0, iova, page_to_pfn(old));
 	spin_lock(&e->lock);
-	imm_hold_begin(&e->hold, idx);
+	ret = imm_hold_begin(&e->hold, idx);
 	spin_unlock(&e->lock);
+	if (ret) {
+		xa_erase(&edu_pfns, page_to_pfn(new));
+		__free_page(new);
+		trace_iommu_migrate_abort(0, iova, page_to_pfn(old));
+		goto abort;
+	}
 	/* 2. Drain: the command in flight to the page completes. */
 	t0 = ktime_get();
 	left = wait_event_timeout(e->wq, edu_drained(e),
@@ -610,9 +674,13 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx,
 				       left > 0);
 	if (!left) {
 		atomic64_inc(&imm_stats.drain_timeouts);
+		ret = -ETIMEDOUT;
+	} else if (edu_block_asked(e, idx)) {
+		ret = -EBUSY;	/* no copy of the lost data */
+	}
+	if (ret) {
 		xa_erase(&edu_pfns, page_to_pfn(new));
 		__free_page(new);
-		ret = -ETIMEDOUT;
 		goto resume;
 	}
 	/* 3. Copy; the CPU faults again afterwards and waits on b->lock. */
@@ -632,8 +700,11 @@ static int edu_move_page(struct imm_edu *e, unsigned long idx,
 	/* The test knob: a slower copy, a wider window for 1 and 2 to cover. */
 	if (READ_ONCE(imm_edu_copy_delay_ms))
 		msleep(READ_ONCE(imm_edu_copy_delay_ms));
-	/* 4. Switch: unmap flushes the IOTLB before the new page is mapped. */
-	if (imm_page_pinned(old)) {
+	/*
+	 * 4. Switch: unmap flushes the IOTLB before the new page is mapped.
+	 * Not if a block was asked meanwhile: its frame is the old one.
+	 */
+	if (edu_block_asked(e, idx) || imm_page_pinned(old)) {
 		ret = -EBUSY;
 	} else if (iommu_unmap(e->dom, iova, PAGE_SIZE) != PAGE_SIZE) {
 		ret = -EIO;
@@ -667,10 +738,25 @@ resume:
 		atomic64_add(PAGE_SIZE, &imm_stats.bytes_migrated);
 		return 0;
 	}
+	trace_iommu_migrate_abort(0, iova, page_to_pfn(old));
 abort:
 	atomic64_inc(&e->st.aborted);
 	atomic64_inc(&imm_stats.migrations_aborted);
 	return ret;
+}
+
+/*
+ * Between two pages of a request: imm_edu_block() calls waiting for
+ * e->mutex go first, so a block waits for one page move at most.
+ */
+static void edu_let_blocks_in(struct imm_edu *e)
+{
+	lockdep_assert_held(&e->mutex);
+	if (!atomic_read(&e->blocks_waiting))
+		return;
+	mutex_unlock(&e->mutex);
+	wait_event(e->wq, !atomic_read(&e->blocks_waiting));
+	mutex_lock(&e->mutex);
 }
 
 /**
@@ -679,16 +765,19 @@ abort:
  * @req: range and node in; counts out
  *
  * Moves the pages one by one in the caller's context, with the hold and
- * drain of the device's commands (see the top of this file). A signal
- * stops before the next page.
+ * drain of the device's commands (see the top of this file). A fatal
+ * signal, or with IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE any signal, stops
+ * before the next page. Between two pages, imm_edu_block() calls that
+ * wait go first.
  *
  * Return: 0; -EINTR if a signal stopped it (@req's counts set); -EAGAIN if the
- * buffer's edu session ended meanwhile.
+ * buffer's edu session ended before or meanwhile.
  */
 int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 {
 	unsigned long i, first = req->offset >> PAGE_SHIFT;
 	unsigned long n = req->size >> PAGE_SHIFT;
+	bool any = req->flags & IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE;
 	struct imm_edu *e = edu_get();
 	struct imm_dest d;
 	int ret = 0;
@@ -700,14 +789,14 @@ int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 	if (!e)
 		return -EAGAIN;
 	mutex_lock(&e->mutex);
-	if (e->buf != b) {
-		ret = -EAGAIN;
-		goto out;
-	}
 	for (i = 0; i < n; i++) {
 		int r;
 
-		if (signal_pending(current)) {
+		if (e->buf != b) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (any ? signal_pending(current) : fatal_signal_pending(current)) {
 			ret = -EINTR;
 			break;
 		}
@@ -718,8 +807,8 @@ int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 			req->aborted++;
 		else
 			req->moved++;
+		edu_let_blocks_in(e);
 	}
-out:
 	mutex_unlock(&e->mutex);
 	imm_dest_release(&d);
 	edu_put(e);
@@ -742,18 +831,23 @@ void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
 		      unsigned long *moved, unsigned long *failed)
 {
 	struct imm_edu *e = edu_get();
+	struct imm_buf *b;
 	unsigned long i;
 
 	if (!e)
 		return;
 	mutex_lock(&e->mutex);
-	for (i = 0; e->buf && i < e->buf->nr_pages; i++) {
+	b = e->buf;
+	if (b)
+		kref_get(&b->ref);
+	/* The session's pages, while that session lasts. */
+	for (i = 0; b && e->buf == b && i < b->nr_pages; i++) {
 		struct page *page;
 		int r;
 
-		mutex_lock(&e->buf->lock);
-		page = e->buf->pages[i];
-		mutex_unlock(&e->buf->lock);
+		mutex_lock(&b->lock);
+		page = b->pages[i];
+		mutex_unlock(&b->lock);
 		if (!imm_dest_avoids(d, page))
 			continue;
 		(*mapped)++;
@@ -762,9 +856,12 @@ void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
 			(*moved)++;
 		else if (r < 0)
 			(*failed)++;
+		edu_let_blocks_in(e);
 		cond_resched();
 	}
 	mutex_unlock(&e->mutex);
+	if (b)
+		imm_buf_put(b);
 	edu_put(e);
 }
 
@@ -782,7 +879,9 @@ void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
  * move. It stays blocked until the session ends.
  *
  * Context: process context, may sleep; takes the device's session
- * mutex (after a move of the device's pages in progress).
+ * mutex. It waits for one page move at most: it asks for the page
+ * first, so that a move of that very page gives up before its copy or
+ * switch, and a migration request lets it in between two pages.
  * Return: 0 if the page is blocked, now or already; -ENOENT if @pfn
  * is not a page of the session's buffer; -ETIMEDOUT if the command in
  * flight did not complete within max_drain_wait_ms (the page is
@@ -791,15 +890,32 @@ void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
 int imm_edu_block(unsigned long pfn)
 {
 	struct imm_edu *e = edu_get();
-	unsigned long idx;
+	unsigned long idx, asked = 0;
 	struct imm_buf *b;
+	u64 session = 0;
 	void *ent;
 	long left;
 	int ret = 0;
 
 	if (!e)
 		return -ENOENT;
+	/*
+	 * Ask first, without e->mutex: a move of the page in progress gives
+	 * up before its copy or its switch, and a request of many pages lets
+	 * this call in after the page it is at.
+	 */
+	spin_lock(&e->lock);
+	ent = xa_load(&edu_pfns, pfn);
+	if (ent && e->blocking) {
+		asked = xa_to_value(ent);
+		set_bit(asked, e->blocking);
+		session = e->session;
+	}
+	spin_unlock(&e->lock);
+	atomic_inc(&e->blocks_waiting);
 	mutex_lock(&e->mutex);
+	atomic_dec(&e->blocks_waiting);
+	wake_up_all(&e->wq);
 	b = e->buf;
 	ent = xa_load(&edu_pfns, pfn);
 	if (!b || !ent) {
@@ -811,8 +927,11 @@ int imm_edu_block(unsigned long pfn)
 	if (test_bit(idx, e->blocked))
 		goto out;
 	spin_lock(&e->lock);
-	imm_hold_begin(&e->hold, idx);
+	ret = imm_hold_begin(&e->hold, idx);
 	spin_unlock(&e->lock);
+	/* Moves hold a page under e->mutex only: not now. */
+	if (ret)
+		goto out;
 	left = wait_event_timeout(e->wq, edu_drained(e),
 				  msecs_to_jiffies(READ_ONCE(imm_max_drain_wait_ms)));
 	if (!left) {
@@ -831,6 +950,11 @@ int imm_edu_block(unsigned long pfn)
 	dev_info(&e->pdev->dev, "IOVA %#llx (pfn %#lx) blocked\n",
 		 e->iova + idx * PAGE_SIZE, pfn);
 out:
+	/* Blocked or not, the page is no longer being asked about. */
+	spin_lock(&e->lock);
+	if (session && e->blocking && e->session == session)
+		clear_bit(asked, e->blocking);
+	spin_unlock(&e->lock);
 	mutex_unlock(&e->mutex);
 	edu_put(e);
 	return ret;

@@ -303,6 +303,8 @@ static void pme_abort(struct imm_req *rq, struct imm_buf *b,
  */
 static int pme_mark_prep(struct imm_buf *b, struct pme_page *pp)
 {
+	lockdep_assert_held(&b->lock);
+
 	pp->ent = b->rmt[pp->idx];
 	if (!pp->ent)
 		return 0;	/* not device-mapped: a plain move */
@@ -314,11 +316,16 @@ static int pme_mark_prep(struct imm_buf *b, struct pme_page *pp)
 	return 0;
 }
 
-/* Step 1 for one page: PTE and RMT migrating, IOTLBs invalidated. */
+/*
+ * Step 1 for one page: PTE and RMT migrating, IOTLBs invalidated. Under
+ * the buffer's lock: @b's domain and IOVA, and the entry, stay.
+ */
 static int pme_mark(struct imm_buf *b, struct pme_page *pp)
 {
 	u64 iova = b->iova + pp->idx * PAGE_SIZE;
 	u64 old = (u64)page_to_pfn(pp->old) << PAGE_SHIFT;
+
+	lockdep_assert_held(&b->lock);
 
 	if (!pp->ent)
 		return 0;
@@ -330,11 +337,16 @@ static int pme_mark(struct imm_buf *b, struct pme_page *pp)
 	return 0;
 }
 
-/* Step 2: wait until no device access to the page is in flight. */
+/*
+ * Step 2: wait until no device access to the page is in flight. Under
+ * the buffer's lock, which keeps the entry in @b's RMT.
+ */
 static int pme_drain(struct imm_buf *b, struct pme_page *pp)
 {
 	ktime_t t0;
 	long left;
+
+	lockdep_assert_held(&b->lock);
 
 	if (!pp->ent)
 		return 0;
@@ -480,11 +492,14 @@ static void pme_precopy(struct imm_buf *b, struct pme_page *pp, bool keep)
  * Step 3, drained: the copy was made before the window (pme_precopy());
  * it is redone here only if a device wrote the page since. So is a
  * kept copy's skip, when a device wrote the page since the dirty bit
- * said it clean.
+ * said it clean. Under the buffer's lock: the CPU cannot write the
+ * page (its faults wait for the lock), and the entry stays.
  */
 static int pme_copy(struct imm_buf *b, struct pme_page *pp)
 {
 	bool written;
+
+	lockdep_assert_held(&b->lock);
 
 	/* After the drain's read of the in-flight counts. */
 	smp_rmb();
@@ -901,10 +916,11 @@ static int pme_fn(void *unused)
 }
 
 /*
- * Queue @rq and wait; with @interruptible, any signal cancels the
- * batches not started (the counts say what was done).
+ * Queue @rq and wait. A signal of @state (TASK_KILLABLE: a fatal one,
+ * TASK_INTERRUPTIBLE: any) cancels the batches not started (the counts
+ * say what was done); with @state 0, none does.
  */
-static int pme_submit(struct imm_req *rq, bool interruptible)
+static int pme_submit(struct imm_req *rq, unsigned int state)
 {
 	int ret = 0;
 
@@ -913,8 +929,8 @@ static int pme_submit(struct imm_req *rq, bool interruptible)
 	list_add_tail(&rq->node, &pme_queue);
 	spin_unlock(&pme_lock);
 	wake_up(&pme_wq);
-	if (!interruptible || wait_for_completion_interruptible(&rq->done)) {
-		if (interruptible) {
+	if (!state || wait_for_completion_state(&rq->done, state)) {
+		if (state) {
 			WRITE_ONCE(rq->cancel, true);
 			ret = -EINTR;
 		}
@@ -937,9 +953,9 @@ static void req_put_items(struct imm_req *rq)
  * @b: the buffer
  * @req: the range and node in; the counts out
  *
- * The request's progress is its counts: a signal (any, not only a
- * fatal one) cancels the batches not started, and the counts then say
- * what was done.
+ * The request's progress is its counts: a fatal signal, or with
+ * IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE any signal, cancels the batches
+ * not started, and the counts then say what was done.
  *
  * Return: 0; -EINVAL for a bad request; -EINTR if a signal cancelled
  * part of it (@req's counts set all the same); -ENOMEM.
@@ -950,7 +966,8 @@ int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 	unsigned long i, first;
 	int ret;
 
-	if (req->flags & ~IOMMU_MIGRATE_MIGRATE_KEEP_COPY || req->reserved ||
+	if (req->flags & ~(IOMMU_MIGRATE_MIGRATE_KEEP_COPY |
+			   IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE) || req->reserved ||
 	    !req->size ||
 	    (req->offset | req->size) % PAGE_SIZE ||
 	    req->offset + req->size < req->offset ||
@@ -972,7 +989,8 @@ int imm_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 		kref_get(&b->ref);
 		rq.items[i] = (struct imm_item){ b, first + i };
 	}
-	ret = pme_submit(&rq, true);
+	ret = pme_submit(&rq, req->flags & IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE ?
+			 TASK_INTERRUPTIBLE : TASK_KILLABLE);
 	req->moved = rq.moved;
 	req->aborted = rq.aborted;
 	req->already = rq.already;
@@ -1086,7 +1104,7 @@ int iommu_migrate_evacuate(unsigned long start_pfn, unsigned long nr_pages,
 	rq.nr = n;
 	imm_dest_init(&rq.dest, nid, start_pfn, end);
 	sort(rq.items, n, sizeof(*rq.items), item_cmp, NULL);
-	ret = pme_submit(&rq, false);
+	ret = pme_submit(&rq, 0);
 	res->mapped = n;
 	/* Pages another request moved out first are not this one's. */
 	res->moved = rq.moved;
@@ -1160,10 +1178,11 @@ EXPORT_SYMBOL_IF_KUNIT(imm_block_entry);
  *
  * Context: process context, may sleep; takes the buffer's lock.
  * Return: 0 if @pfn is blocked, now or already; -ENOENT if no domain
- * maps @pfn (neither a model domain nor the edu device's); -EBUSY if its PTE or RMT entry cannot become blocked
- * (they disagree), -ENOMEM if its PTE could not be split (in both
- * cases nothing changed); -ETIMEDOUT if accesses in flight did not
- * drain within max_drain_wait_ms (the page is blocked all the same).
+ * maps @pfn (neither a model domain nor the edu device's); -EBUSY if
+ * its PTE or RMT entry cannot become blocked (they disagree), -ENOMEM
+ * if its PTE could not be split (in both cases nothing changed);
+ * -ETIMEDOUT if accesses in flight did not drain within
+ * max_drain_wait_ms (the page is blocked all the same).
  */
 int iommu_migrate_block(unsigned long pfn)
 {

@@ -7,13 +7,16 @@
  * (domain.c), block_pfn, a trigger of iommu_migrate_block(), and the
  * test hooks fail_next_allocs, edu_copy_delay_ms, precopy_delay_ms
  * pin_pages and next_domain_id (not production knobs: see
- * debugfs-iommu_migrate).
+ * debugfs-iommu_migrate). Every file of debugfs but copy_ns changes
+ * what the module does: they exist only when the module is loaded
+ * with test_hooks=1 (sysfs-module-iommu_migrate).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
 #include <linux/kobject.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 
@@ -34,6 +37,16 @@ unsigned int imm_precopy_delay_ms;
 u32 imm_fault_delay_us;
 
 struct imm_counters imm_stats;
+
+/*
+ * The debugfs test hooks: off by default, read-only once loaded. The
+ * kselftests' harness loads the module with test_hooks=1
+ * (selftests/iommu_migrate/module-params).
+ */
+static bool test_hooks;
+module_param(test_hooks, bool, 0444);
+MODULE_PARM_DESC(test_hooks,
+		 "Create the debugfs test hooks, which change what the module does (default: off)");
 
 static struct kobject *imm_kobj;
 
@@ -272,10 +285,13 @@ int imm_sysfs_init(void)
 		return ret;
 	}
 	imm_debugfs = debugfs_create_dir("iommu_migrate", NULL);
-	debugfs_create_file_unsafe("hold_access", 0600, imm_debugfs, NULL,
-				   &hold_access_fops);
+	/* A measurement only, for make bench: always there. */
 	debugfs_create_file_unsafe("copy_ns", 0400, imm_debugfs, NULL,
 				   &copy_ns_fops);
+	if (!test_hooks)
+		return 0;
+	debugfs_create_file_unsafe("hold_access", 0600, imm_debugfs, NULL,
+				   &hold_access_fops);
 	debugfs_create_u32("fault_delay_us", 0600, imm_debugfs,
 			   &imm_fault_delay_us);
 	debugfs_create_file_unsafe("block_pfn", 0200, imm_debugfs, NULL,

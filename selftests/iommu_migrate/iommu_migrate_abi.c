@@ -209,8 +209,13 @@ TEST_F(imm, migrate_and_evacuate_bad_input)
 	EXPECT_EQ(-EBADF, imm_migrate(self->dev, -1, 0, 0, PAGE, &m));
 	EXPECT_EQ(-EBADF, imm_migrate(self->dev, self->dev, 0, 0, PAGE, &m));
 	m.buf_fd = buf;
-	m.flags = 2;
+	/* Flags other than KEEP_COPY and INTERRUPTIBLE are refused. */
+	m.flags = 4;
 	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_MIGRATE, &m));
+	m.flags = 1U << 31 | IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE;
+	EXPECT_EQ(-EINVAL, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_MIGRATE, &m));
+	m.flags = IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE | IOMMU_MIGRATE_MIGRATE_KEEP_COPY;
+	EXPECT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_MIGRATE, &m));
 	EXPECT_EQ(0, imm_migrate(self->dev, buf, 0, 0, 4 * PAGE, &m));
 	EXPECT_EQ(4, m.moved + m.already);
 
@@ -800,6 +805,63 @@ TEST_F(imm, stats_sizes)
 	EXPECT_EQ(sizeof(big), i);
 }
 
+static long probe(int dev, int dom, unsigned long long iova,
+		  unsigned long long pfn)
+{
+	struct iommu_migrate_probe pr = { .domain = dom, .iova = iova, .pfn = pfn };
+
+	return imm_ioctl(dev, IOMMU_MIGRATE_IOC_PROBE, &pr);
+}
+
+/*
+ * Two domains map the same IOVA, each to a buffer of its own, and the
+ * pages move, 2 times in one domain and 3 in the other: each move
+ * leaves the other domain's page alone (the RMT owns each frame to its
+ * own domain and IOVA: a probe from the other domain is a violation).
+ * The switch tracepoint names the domain with the IOVA, so the stall
+ * bpftrace script keeps the two pages apart: its test runs this one
+ * and expects 2 and 3 switches at this IOVA (5918720).
+ */
+TEST_F(imm, two_domains_one_iova)
+{
+	const unsigned long long iova = 0x5a5000;
+	static const int hops[2][3] = { { 1, 0, -1 }, { 1, 0, 1 } };
+	struct iommu_migrate_page pg[2];
+	struct iommu_migrate_migrate m;
+	int dom[2], buf[2], i, j, k;
+
+	if (nr_nodes() < 2)
+		SKIP(return, "one NUMA node");
+	for (i = 0; i < 2; i++) {
+		dom[i] = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+		ASSERT_LT(0, dom[i]);
+		buf[i] = imm_buf(self->dev, PAGE, 0);
+		ASSERT_LE(0, buf[i]);
+		ASSERT_EQ(0, imm_map(self->dev, buf[i], dom[i], iova,
+				     IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE));
+	}
+	for (j = 0; j < 3; j++) {
+		for (i = 0; i < 2; i++) {
+			if (hops[i][j] < 0)
+				continue;
+			ASSERT_EQ(0, imm_migrate(self->dev, buf[i], hops[i][j], 0, PAGE, &m));
+			EXPECT_EQ(1, m.moved) TH_LOG("domain %d, move %d", i, j);
+			for (k = 0; k < 2; k++)
+				ASSERT_EQ(0, imm_page(self->dev, buf[k], 0, &pg[k]));
+			for (k = 0; k < 2; k++) {
+				EXPECT_EQ(0, probe(self->dev, dom[k], iova, pg[k].pfn))
+					TH_LOG("domain %d after move %d of %d", k, j, i);
+				EXPECT_EQ(-EFAULT, probe(self->dev, dom[!k], iova, pg[k].pfn))
+					TH_LOG("domain %d after move %d of %d", !k, j, i);
+			}
+		}
+	}
+	EXPECT_EQ(0, pg[0].node);
+	EXPECT_EQ(1, pg[1].node);
+	for (i = 0; i < 2; i++)
+		close(buf[i]);
+}
+
 /*
  * Domain ids (the RMT's owners) wrap past U32_MAX to 1, never to 0,
  * the RMT's "no owner": a buffer mapped in each domain created across
@@ -837,6 +899,121 @@ TEST_F(imm, domain_ids_wrap_past_zero)
 	}
 	for (i = 0; i < 3; i++)
 		close(buf[i]);
+}
+
+#define TEST_HOOKS_PARAM	"/sys/module/iommu_migrate/parameters/test_hooks"
+
+/* Every debugfs file that changes what the module does. */
+static const char * const test_hook_files[] = {
+	"hold_access", "fault_delay_us", "block_pfn", "fail_next_allocs",
+	"edu_copy_delay_ms", "precopy_delay_ms", "pin_pages", "next_domain_id",
+};
+
+/* The test_hooks parameter as the module shows it: 'Y', 'N', or 0. */
+static char test_hooks_param(void)
+{
+	FILE *f = fopen(TEST_HOOKS_PARAM, "r");
+	int c;
+
+	if (!f)
+		return 0;
+	c = fgetc(f);
+	fclose(f);
+	return c == EOF ? 0 : c;
+}
+
+/* Hook files of test_hook_files[] in debugfs. */
+static int test_hooks_there(void)
+{
+	unsigned int i;
+	int n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(test_hook_files); i++) {
+		char path[256];
+
+		snprintf(path, sizeof(path), DEBUGFS "%s", test_hook_files[i]);
+		n += !access(path, F_OK);
+	}
+	return n;
+}
+
+/*
+ * Unload iommu_migrate and load @ko with @params. A file the tests
+ * before closed may still hold the module for a moment: retry.
+ * Return: 0 or -errno.
+ */
+static int imm_reload(const char *ko, const char *params)
+{
+	int fd, i, ret;
+
+	for (i = 0; i < 100; i++) {
+		ret = syscall(SYS_delete_module, "iommu_migrate", O_NONBLOCK);
+		if (!ret || (errno != EWOULDBLOCK && errno != EBUSY))
+			break;
+		usleep(50000);
+	}
+	if (ret && errno != ENOENT)
+		return -errno;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+FIXTURE(reload) {
+	char ko[512];
+};
+
+FIXTURE_SETUP(reload)
+{
+	const char *build = getenv("MEMVIRT_BUILD");
+
+	if (!build)
+		SKIP(return, "MEMVIRT_BUILD unset: where is iommu_migrate.ko?");
+	snprintf(self->ko, sizeof(self->ko), "%s/mod/iommu_migrate/iommu_migrate.ko",
+		 build);
+	ASSERT_EQ(0, access(self->ko, R_OK)) TH_LOG("%s", self->ko);
+}
+
+/* Whatever happened, the module is back as the harness loaded it. */
+FIXTURE_TEARDOWN(reload)
+{
+	if (self->ko[0] && test_hooks_param() != 'Y')
+		imm_reload(self->ko, "test_hooks=1");
+}
+
+/*
+ * The debugfs test hooks (each changes what the module does: pins
+ * pages, blocks frames, fails allocations, slows moves) exist only
+ * when the module is loaded with test_hooks=1, which cannot change
+ * while it is loaded. Loaded without it, none of them is there, and
+ * copy_ns (a measurement) and the sysfs knobs are; loaded with it
+ * again, as the harness loads it, they are all back.
+ */
+TEST_F_TIMEOUT(reload, test_hooks_need_the_module_parameter, 120)
+{
+	const unsigned int all = ARRAY_SIZE(test_hook_files);
+
+	ASSERT_EQ('Y', test_hooks_param())
+		TH_LOG("the harness loads iommu_migrate with test_hooks=1");
+	EXPECT_EQ(all, test_hooks_there());
+	EXPECT_NE(0, mv_write_path(TEST_HOOKS_PARAM, "0"));
+	EXPECT_EQ('Y', test_hooks_param());
+
+	ASSERT_EQ(0, imm_reload(self->ko, ""));
+	EXPECT_EQ('N', test_hooks_param());
+	EXPECT_EQ(0, test_hooks_there());
+	EXPECT_EQ(0, access(DEBUGFS "copy_ns", R_OK));
+	EXPECT_EQ(0, access(SYSFS "pages_migrated", R_OK));
+	EXPECT_EQ(0, access(DEV, R_OK));
+	EXPECT_NE(0, mv_write_path(TEST_HOOKS_PARAM, "1"));
+	EXPECT_EQ(0, test_hooks_there());
+
+	ASSERT_EQ(0, imm_reload(self->ko, "test_hooks=1"));
+	EXPECT_EQ('Y', test_hooks_param());
+	EXPECT_EQ(all, test_hooks_there());
 }
 
 TEST_HARNESS_MAIN

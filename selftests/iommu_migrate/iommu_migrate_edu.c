@@ -14,12 +14,20 @@
  * between copy and switch, longer than one of edu's DMA commands
  * (100 ms), so a move without the hold or the drain loses records.
  *
+ * Blocks of a page (maint_cmd's call on lost data) do not wait behind
+ * a migration request, and a page being blocked is not moved; a move
+ * given up after its migrate_begin tracepoint fires the abort
+ * tracepoint.
+ *
  * Skips where there is no edu device.
  */
 #define _GNU_SOURCE	/* strcasestr() */
 #include <dirent.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "imm_util.h"
@@ -158,6 +166,9 @@ FIXTURE_TEARDOWN(edu)
 
 	if (self->dev >= 0)
 		close(self->dev);
+	/* What a test cut short may have left: pins, a trace instance. */
+	mv_write_path(DEBUGFS "pin_pages", "0 0");
+	rmdir("/sys/kernel/tracing/instances/iommu_migrate_edu/");
 	mv_knobs_restore(&self->hooks);
 	mv_knobs_restore(&self->knobs);
 	if (!self->bdf[0])
@@ -593,6 +604,237 @@ TEST_F_TIMEOUT(edu, blocked_page_refuses_the_device, 120)
 	EXPECT_EQ(faults0, dmar_faults());
 	munmap(map, 2 * PAGE);
 	close(other);
+	close(buf);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct edu_migrate_thread {
+	int dev, buf, node;
+	unsigned long pages;
+	struct iommu_migrate_migrate m;
+	long ret;
+	double secs;
+};
+
+static void *edu_migrate_fn(void *arg)
+{
+	struct edu_migrate_thread *t = arg;
+	double t0 = now_s();
+
+	t->ret = imm_migrate(t->dev, t->buf, t->node, 0, t->pages * PAGE, &t->m);
+	t->secs = now_s() - t0;
+	return NULL;
+}
+
+/*
+ * iommu_migrate_block() of the last page of a buffer while a request
+ * moves the whole buffer, each page slowed to 250 ms between copy and
+ * switch: the block does not wait for the request (many seconds), only
+ * for the page move in progress; the blocked page is then given up by
+ * the request (aborted, not moved), the others move.
+ */
+TEST_F_TIMEOUT(edu, block_does_not_wait_for_a_migration, 120)
+{
+	enum { PAGES = 16 };
+	struct edu_migrate_thread t = { .node = 1, .pages = PAGES };
+	struct iommu_migrate_edu_stats st;
+	struct iommu_migrate_page last, pg;
+	double tb, block_s;
+	pthread_t th;
+	int i;
+
+	if (nr_nodes() < 2)
+		SKIP(return, "one NUMA node");
+	t.dev = self->dev;
+	t.buf = imm_buf(self->dev, PAGES * PAGE, 0);
+	ASSERT_LE(0, t.buf);
+	ASSERT_EQ(0, imm_page(self->dev, t.buf, PAGES - 1, &last));
+	ASSERT_EQ(0, write_hook("edu_copy_delay_ms", "250"));
+	ASSERT_EQ(0, edu_start(self->dev, t.buf, EDU_IOVA, PAGES * PAGE / REC));
+	ASSERT_EQ(0, pthread_create(&th, NULL, edu_migrate_fn, &t));
+	/* Once the request has moved its first page. */
+	for (i = 0; i < 3000; i++) {
+		ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STATS, &st));
+		if (st.migrated)
+			break;
+		usleep(5000);
+	}
+	ASSERT_LT(0, st.migrated);
+	tb = now_s();
+	EXPECT_EQ(0, block_pfn(last.pfn));
+	block_s = now_s() - tb;
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	TH_LOG("the block took %.3f s, the request of %d pages %.3f s",
+	       block_s, PAGES, t.secs);
+	/* One page move (250 ms and a drain) at most, not the request. */
+	EXPECT_GT(1.0, block_s);
+	EXPECT_LT(2.0, t.secs);
+	EXPECT_EQ(0, t.ret);
+	EXPECT_EQ(1, t.m.aborted);
+	EXPECT_EQ(PAGES - 1, t.m.moved);
+	ASSERT_EQ(0, imm_page(self->dev, t.buf, PAGES - 1, &pg));
+	EXPECT_EQ(last.pfn, pg.pfn);
+	EXPECT_EQ(0, pg.node);
+	ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	EXPECT_EQ(1, st.aborted);
+	EXPECT_EQ(PAGES - 1, st.migrated);
+	EXPECT_EQ(0, st.dma_errors);
+	close(t.buf);
+}
+
+/* A tracefs instance of our own, with iommu_migrate events enabled. */
+#define TRACE_INST	"/sys/kernel/tracing/instances/iommu_migrate_edu/"
+
+static int trace_start(const char * const *events, unsigned int n)
+{
+	unsigned int i;
+	char path[256];
+
+	rmdir(TRACE_INST);
+	if (mkdir(TRACE_INST, 0700))
+		return -errno;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), TRACE_INST "events/iommu_migrate/%s/enable",
+			 events[i]);
+		if (mv_write_path(path, "1"))
+			return -1;
+	}
+	return 0;
+}
+
+/* Lines of the instance's trace that hold @what; -1 on error. */
+static long trace_count(const char *what)
+{
+	FILE *f = fopen(TRACE_INST "trace", "r");
+	char line[512];
+	long n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, what);
+	fclose(f);
+	return n;
+}
+
+/*
+ * A page blocked while it is being moved, between its copy and its
+ * switch (found by the copy tracepoint; the copy is slowed to 1 s): the
+ * move gives up, the IOVA stays on the frame the block names, and the
+ * block blocks it. The other page moves.
+ */
+TEST_F_TIMEOUT(edu, block_during_its_move_keeps_the_page, 120)
+{
+	static const char * const ev[] = { "iommu_migrate_copy" };
+	struct edu_migrate_thread t = { .node = 1, .pages = 2 };
+	struct iommu_migrate_edu_stats st;
+	struct iommu_migrate_page pg0, pg;
+	char copy_of[64];
+	long faults0;
+	pthread_t th;
+	void *map;
+	int i;
+
+	t.buf = mapped_pair(_metadata, self->dev, &map, &faults0);
+	if (t.buf < 0)
+		return;
+	t.dev = self->dev;
+	ASSERT_EQ(0, imm_page(self->dev, t.buf, 0, &pg0));
+	snprintf(copy_of, sizeof(copy_of), "iommu_migrate_copy: old=0x%llx ",
+		 (unsigned long long)pg0.pfn);
+	ASSERT_EQ(0, trace_start(ev, 1));
+	ASSERT_EQ(0, write_hook("edu_copy_delay_ms", "1000"));
+	ASSERT_EQ(0, edu_start(self->dev, t.buf, EDU_IOVA, PAGE / REC - 1));
+	ASSERT_EQ(0, pthread_create(&th, NULL, edu_migrate_fn, &t));
+	for (i = 0; i < 1000 && trace_count(copy_of) < 1; i++)
+		usleep(5000);
+	EXPECT_EQ(1, trace_count(copy_of));
+	EXPECT_EQ(0, block_pfn(pg0.pfn));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	rmdir(TRACE_INST);
+	EXPECT_EQ(0, t.ret);
+	EXPECT_EQ(1, t.m.aborted);
+	EXPECT_EQ(1, t.m.moved);
+	ASSERT_EQ(0, imm_page(self->dev, t.buf, 0, &pg));
+	EXPECT_EQ(pg0.pfn, pg.pfn);
+	EXPECT_EQ(0, pg.node);
+	ASSERT_EQ(0, imm_page(self->dev, t.buf, 1, &pg));
+	EXPECT_EQ(1, pg.node);
+	/* Blocked: a second block says so, a move leaves it. */
+	EXPECT_EQ(0, block_pfn(pg0.pfn));
+	ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	EXPECT_EQ(0, st.dma_errors);
+	EXPECT_EQ(1, st.aborted);
+	EXPECT_EQ(faults0, dmar_faults());
+	munmap(map, 2 * PAGE);
+	close(t.buf);
+}
+
+/*
+ * A move the driver gives up after its migrate_begin tracepoint (the
+ * page is pinned through the CPU mapping, as O_DIRECT pins it) fires
+ * the abort tracepoint, so that a tool keyed on begin (the stall
+ * bpftrace script) forgets the page: every begin ends in a switch or
+ * an abort. The pinned page stays; unpinned, it moves.
+ */
+TEST_F_TIMEOUT(edu, aborted_move_fires_the_abort_tracepoint, 120)
+{
+	static const char * const ev[] = {
+		"iommu_migrate_migrate_begin", "iommu_migrate_switch",
+		"iommu_migrate_abort",
+	};
+	const unsigned long long count = PAGE / REC - 1;	/* one load */
+	struct iommu_migrate_edu_stats st;
+	struct iommu_migrate_migrate m;
+	struct iommu_migrate_page pg0, pg;
+	long faults0, pinned0;
+	char val[64];
+	int buf;
+	void *map, *rw;
+
+	buf = mapped_pair(_metadata, self->dev, &map, &faults0);
+	if (buf < 0)
+		return;
+	rw = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, rw);
+	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg0));
+	pinned0 = read_knob("pinned_aborts");
+	ASSERT_EQ(0, edu_start(self->dev, buf, EDU_IOVA, count));
+	snprintf(val, sizeof(val), "%lx 1", (unsigned long)rw);
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "pin_pages", val));
+	ASSERT_EQ(0, trace_start(ev, 3));
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, 2 * PAGE, &m));
+	EXPECT_EQ(1, m.aborted);
+	EXPECT_EQ(1, m.moved);
+	EXPECT_EQ(pinned0 + 1, read_knob("pinned_aborts"));
+	EXPECT_EQ(2, trace_count("iommu_migrate_migrate_begin: domain=0 "));
+	EXPECT_EQ(1, trace_count("iommu_migrate_switch: domain=0 "));
+	EXPECT_EQ(1, trace_count("iommu_migrate_abort: domain=0 "));
+	ASSERT_EQ(0, imm_page(self->dev, buf, 0, &pg));
+	EXPECT_EQ(pg0.pfn, pg.pfn);
+	/* Unpinned, it moves. */
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "pin_pages", "0 0"));
+	ASSERT_EQ(0, imm_migrate(self->dev, buf, 1, 0, 2 * PAGE, &m));
+	EXPECT_EQ(0, m.aborted);
+	EXPECT_EQ(1, m.moved);
+	EXPECT_EQ(3, trace_count("iommu_migrate_migrate_begin: domain=0 "));
+	EXPECT_EQ(2, trace_count("iommu_migrate_switch: domain=0 "));
+	EXPECT_EQ(1, trace_count("iommu_migrate_abort: domain=0 "));
+	rmdir(TRACE_INST);
+	ASSERT_EQ(0, edu_wait(self->dev, &st));
+	ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	EXPECT_EQ(count, st.written);
+	EXPECT_EQ(0, st.dma_errors);
+	EXPECT_EQ(faults0, dmar_faults());
+	munmap(rw, 2 * PAGE);
+	munmap(map, 2 * PAGE);
 	close(buf);
 }
 

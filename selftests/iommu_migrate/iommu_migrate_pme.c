@@ -6,7 +6,9 @@
  *  - a fatal signal to the task that asked for a migration cancels the
  *    batches not yet started; the pages moved so far are where the
  *    module says, the rest stayed, nothing was aborted or lost, and the
- *    PME serves the next request;
+ *    PME serves the next request; any signal does with
+ *    IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE, and another one does not
+ *    without it;
  *  - a page whose device access does not drain within
  *    max_drain_wait_ms is given up: the migration aborts, the device
  *    goes on with the old page, and a later migration moves it;
@@ -965,51 +967,94 @@ static void on_usr1(int sig)
 struct migrate_thread {
 	int dev, buf;
 	unsigned long pages;
+	unsigned int flags;
 	struct iommu_migrate_migrate m;
 	long ret;
+	long at_signal;		/* pages the PME had moved then */
 };
 
 static void *migrate_thread_fn(void *arg)
 {
 	struct migrate_thread *t = arg;
 
-	t->ret = imm_migrate(t->dev, t->buf, 1, 0, t->pages * PAGE, &t->m);
+	t->m = (struct iommu_migrate_migrate){
+		.buf_fd = t->buf, .node = 1, .size = t->pages * PAGE,
+		.flags = t->flags,
+	};
+	t->ret = imm_ioctl(t->dev, IOMMU_MIGRATE_IOC_MIGRATE, &t->m);
 	return NULL;
 }
 
 /*
- * Any signal, not only a fatal one, cancels a migration between
- * batches: a thread's long request, interrupted by SIGUSR1 (a handler,
- * no SA_RESTART needed: EINTR is not restarted), returns -EINTR with
- * the counts of what it did, and they agree with where the pages are.
+ * A thread's long request of @t, interrupted by SIGUSR1 (a handler, no
+ * SA_RESTART) once the PME has moved its first page.
  */
-TEST_F_TIMEOUT(pme, any_signal_cancels_with_the_counts, 240)
+static void migrate_and_signal(struct __test_metadata *_metadata,
+			       struct migrate_thread *t)
 {
-	enum { PAGES = 2048 };
 	struct sigaction sa = { .sa_handler = on_usr1 };
-	struct migrate_thread t = { .pages = PAGES };
 	struct sigaction old;
 	long migrated0;
 	pthread_t th;
 	int i;
 
-	t.dev = self->dev;
-	t.buf = mapped_buf(_metadata, self->dev, self->dom, PAGES, 0, 1ULL << 32);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, &old));
 	migrated0 = read_knob("pages_migrated");
-	ASSERT_EQ(0, pthread_create(&th, NULL, migrate_thread_fn, &t));
+	ASSERT_EQ(0, pthread_create(&th, NULL, migrate_thread_fn, t));
 	for (i = 0; i < 3000 && read_knob("pages_migrated") == migrated0; i++)
 		usleep(1000);
 	ASSERT_EQ(0, pthread_kill(th, SIGUSR1));
+	t->at_signal = read_knob("pages_migrated") - migrated0;
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	sigaction(SIGUSR1, &old, NULL);
-	TH_LOG("%llu of %d pages moved before the signal took effect",
-	       (unsigned long long)t.m.moved, PAGES);
+	TH_LOG("%llu of %lu pages moved (%ld at the signal), flags %#x, returned %ld",
+	       (unsigned long long)t->m.moved, t->pages, t->at_signal, t->flags,
+	       t->ret);
+}
+
+/*
+ * With IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE any signal, not only a fatal
+ * one, cancels a migration between batches: the request returns -EINTR
+ * (not restarted) with the counts of what it did, and they agree with
+ * where the pages are.
+ */
+TEST_F_TIMEOUT(pme, any_signal_cancels_with_the_counts, 240)
+{
+	enum { PAGES = 2048 };
+	struct migrate_thread t = {
+		.pages = PAGES, .flags = IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE,
+	};
+
+	t.dev = self->dev;
+	t.buf = mapped_buf(_metadata, self->dev, self->dom, PAGES, 0, 1ULL << 32);
+	migrate_and_signal(_metadata, &t);
 	EXPECT_EQ(-EINTR, t.ret);
 	EXPECT_LT(0, t.m.moved);
 	EXPECT_GT(PAGES, t.m.moved + t.m.already + t.m.aborted);
 	EXPECT_EQ(0, t.m.aborted);
 	EXPECT_EQ(t.m.moved, on_node(_metadata, self->dev, t.buf, PAGES, 1));
+	close(t.buf);
+}
+
+/*
+ * Without the flag, a signal that is not fatal (SIGUSR1 with a handler,
+ * as Go's SIGURG or a profiler's SIGPROF) does not cancel: the request
+ * moves every page, and the handler runs once it returns.
+ */
+TEST_F_TIMEOUT(pme, other_signals_do_not_cancel_without_the_flag, 240)
+{
+	enum { PAGES = 2048 };
+	struct migrate_thread t = { .pages = PAGES };
+
+	t.dev = self->dev;
+	t.buf = mapped_buf(_metadata, self->dev, self->dom, PAGES, 0, 1ULL << 32);
+	migrate_and_signal(_metadata, &t);
+	/* The signal came in the middle of the request. */
+	EXPECT_GT(PAGES, t.at_signal);
+	EXPECT_EQ(0, t.ret);
+	EXPECT_EQ(PAGES, t.m.moved);
+	EXPECT_EQ(0, t.m.aborted + t.m.already);
+	EXPECT_EQ(PAGES, on_node(_metadata, self->dev, t.buf, PAGES, 1));
 	close(t.buf);
 }
 

@@ -206,6 +206,7 @@ struct iommu_migrate_id {
 
 /* Flags of struct iommu_migrate_migrate */
 #define IOMMU_MIGRATE_MIGRATE_KEEP_COPY	(1U << 0)
+#define IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE	(1U << 1)
 
 /**
  * struct iommu_migrate_migrate - move buffer pages to a NUMA node
@@ -225,11 +226,20 @@ struct iommu_migrate_id {
  *	   buffer, an evacuation of their frames or a move without the
  *	   flag frees them. Only for pages mapped in a domain of the
  *	   model.
+ *	   IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE: any signal cancels the
+ *	   request, not only a fatal one (see below).
+ *	   Other bits: EINVAL.
  * @reserved: must be zero
  *
- * Runs on the PME kthread, in batches of pme_batch_pages; the call
- * waits for it. A signal (any) cancels what has not started, and the
- * call returns -EINTR; the counts say how far it got.
+ * Runs on the PME kthread, in batches of pme_batch_pages (the edu
+ * device's buffer: page by page in the caller's context); the call
+ * waits for it. A fatal signal cancels what has not started. Other
+ * signals do not: a runtime that signals its threads all the time (Go's
+ * preemption with SIGURG, profilers' SIGPROF) does not see requests cut
+ * short, and the handler runs once the call returns. With
+ * IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE any signal cancels what has not
+ * started. A cancelled call returns -EINTR (it is not restarted, even
+ * with SA_RESTART) with the counts set: they say how far it got.
  */
 struct iommu_migrate_migrate {
 	__s32 buf_fd;
@@ -261,6 +271,9 @@ struct iommu_migrate_migrate {
  * model domains, edu device), then a page that gets only those fails.
  * ENOSPC, before anything is done: @node (with -1, every node with
  * memory) lies wholly inside the range.
+ *
+ * No signal cancels an evacuation, a fatal one neither: maint_cmd's
+ * repair needs the pages out, and the request is bounded by the range.
  */
 struct iommu_migrate_evacuate {
 	__u64 start_pfn;

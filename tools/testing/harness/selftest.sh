@@ -142,6 +142,37 @@ st=$?
 [ $st != 0 ] && [ "$(echo "$out" | grep -c '^not ok')" = 2 ]
 res $? "a module that will not load fails" "$out"
 
+mkdir -p "$tmp/repo/selftests/beta"
+printf '# the test hooks\nhooks=1 # on\nlevel=2\n' > "$tmp/repo/selftests/beta/module-params"
+printf '#!/bin/bash\necho "$*" >> "%s"\n' "$tmp/insmod.log" > "$tmp/insmod"
+chmod +x "$tmp/insmod"
+out=$(MEMVIRT_REPO=$tmp/repo SUITE_INSMOD=$tmp/insmod \
+	bash -c ". '$testing/vm/suite-lib.sh'; suite_load /b 0" 2>&1)
+st=$?
+[ $st = 0 ] && [ "$(cat "$tmp/insmod.log")" = "$(printf '/b/mod/alpha/alpha.ko\n/b/mod/beta/beta.ko hooks=1 level=2')" ]
+res $? "each module is loaded with the parameters of its module-params" "$out $(cat "$tmp/insmod.log")"
+
+# --- tier.sh's bpftrace step: each "// expect:" line must match
+mkdir -p "$tmp/bt/repo/tools/bpftrace" "$tmp/bt/bin" "$tmp/bt/res"
+printf '// trigger: true\n// expect: ^@a: [0-9]+$\n// expect: ^@b\\[1, 7\\]: 2$\n' \
+	> "$tmp/bt/repo/tools/bpftrace/alpha_x.bt"
+printf '#!/bin/bash\nprintf "@a: 3\\n%%s\\n" "$(cat %s)"\n' "$tmp/bt/line" > "$tmp/bt/bin/bpftrace"
+chmod +x "$tmp/bt/bin/bpftrace"
+{ sed -n '/^bpftrace_all() {/,/^}/p' "$testing/vm/tier.sh"
+  echo 'now() { date +%s; }; took() { :; }; bpftrace_all'; } > "$tmp/bt/run.sh"
+bt_run() {	# bt_run LINE: the step's TAP with LINE as the output's second line
+	echo "$1" > "$tmp/bt/line"
+	PATH=$tmp/bt/bin:$PATH repo=$tmp/bt/repo results=$tmp/bt/res mods=alpha \
+		bash "$tmp/bt/run.sh"
+	cat "$tmp/bt/res/bpftrace.tap"
+}
+out=$(bt_run '@b[1, 7]: 2')
+echo "$out" | grep -q '^ok 1 - alpha_x.bt'
+res $? "a bpftrace script passes when each of its expect lines matches" "$out"
+out=$(bt_run '@b[0, 7]: 2')
+echo "$out" | grep -q '^not ok 1 - alpha_x.bt' && echo "$out" | grep -q 'not matched: ^@b'
+res $? "a bpftrace script whose second expect line matches nothing fails" "$out"
+
 # --- selftests/run_tests.sh: a hang, a crash, a skipped binary
 mkdir -p "$tmp/ksft/src" "$tmp/ksft/out" "$tmp/ksft/results"
 echo "timeout=2" > "$tmp/ksft/src/settings"

@@ -5,7 +5,8 @@
 #
 # For development: build the suite and the kselftests for the tier's
 # kernel into build/vm-<tier> (as make vm does), boot the VM without a
-# shell, load the suite (MODULES order, after kvm_amd) and run SCRIPT
+# shell, load the suite (MODULES order, after kvm_amd, each module with
+# its selftests/<module>/module-params) and run SCRIPT
 # in the guest with bash. MEMVIRT_BUILD points at the build folder, so
 # SCRIPT finds the kselftests in $MEMVIRT_BUILD/selftests/<module>/.
 # The exit status is SCRIPT's; the console is in build/vm-<tier>/console.log.
@@ -24,10 +25,12 @@ MEMVIRT_NO_BOOT=1 "$here/tier-host.sh" "$tier" "$out" ||
 mods=$(MEMVIRT_REPO=$repo bash -c ". '$here/suite-lib.sh'; suite_modules" | tr '\n' ' ')
 cat > "$out/guest-cmd.sh" <<EOS
 export MEMVIRT_BUILD=$out MEMVIRT_REPO=$repo MEMVIRT_TIER=$tier
+. '$here/suite-lib.sh'
 modprobe kvm_amd 2>/dev/null
 if [ -z "${MEMVIRT_RUN_NOLOAD:-}" ]; then
 	for m in $mods; do
-		insmod "$out/mod/\$m/\$m.ko" || { echo "insmod \$m failed"; exit 1; }
+		insmod "$out/mod/\$m/\$m.ko" \$(suite_module_params \$m) ||
+			{ echo "insmod \$m failed"; exit 1; }
 	done
 fi
 bash "$script"

@@ -16,8 +16,11 @@ MEMVIRT_NO_BOOT=1 "$here/tier-host.sh" "$tier" "$out" ||
 cat > "$out/guest-cmd.sh" <<EOS
 # The suite uses KVM's exports; Debian builds KVM as modules.
 modprobe kvm_amd 2>/dev/null
-for m in $(MEMVIRT_REPO=$repo bash -c ". '$here/suite-lib.sh'; suite_modules" | tr '\n' ' '); do
-	insmod "$out/mod/\$m/\$m.ko" && echo "loaded \$m"
+export MEMVIRT_REPO=$repo
+. '$here/suite-lib.sh'
+for m in \$(suite_modules); do
+	# with the test hooks of its module-params, as the tiers load it
+	insmod "$out/mod/\$m/\$m.ko" \$(suite_module_params \$m) && echo "loaded \$m"
 done
 export MEMVIRT_BUILD=$out
 echo "kselftests: $out/selftests   bpftrace scripts: $repo/tools/bpftrace"

@@ -13,18 +13,28 @@ suite_modules() {
 	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "${MEMVIRT_REPO:?}/MODULES"
 }
 
+# suite_module_params NAME: the insmod arguments NAME gets wherever the
+# suite is loaded for tests, from selftests/NAME/module-params (one or
+# more name=value words; # comments), on one line; nothing if none.
+suite_module_params() {
+	local f=${MEMVIRT_REPO:?}/selftests/$1/module-params
+	[ -r "$f" ] || return 0
+	sed -e 's/#.*//' "$f" | xargs
+}
+
 suite_loaded() {	# suite_loaded NAME: is NAME in the module list?
 	grep -q "^$1 " "${SUITE_PROC_MODULES:-/proc/modules}"
 }
 
 # suite_load BUILD TAPVAR-PREFIX: insmod BUILD/mod/<m>/<m>.ko for every
-# module; prints one TAP result line per module (numbered from $2) and
+# module, with its suite_module_params; prints one TAP result line per module (numbered from $2) and
 # returns non-zero if any failed.
 suite_load() {
 	local build=$1 n=$2 m rc=0
 	for m in $(suite_modules); do
 		n=$((n + 1))
-		if ${SUITE_INSMOD:-insmod} "$build/mod/$m/$m.ko"; then
+		# shellcheck disable=SC2046 # the parameters are words
+		if ${SUITE_INSMOD:-insmod} "$build/mod/$m/$m.ko" $(suite_module_params "$m"); then
 			echo "ok $n - insmod $m"
 		else
 			echo "not ok $n - insmod $m"

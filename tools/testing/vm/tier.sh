@@ -58,7 +58,8 @@ suite_modload() {
 			for m in $mods; do
 				n=$((n + 1))
 				start=$(now)
-				if insmod "$build/mod/$m/$m.ko"; then
+				# shellcheck disable=SC2046 # the parameters are words
+				if insmod "$build/mod/$m/$m.ko" $(suite_module_params "$m"); then
 					echo "ok $n - insmod $m (cycle $cycle)"
 				else
 					echo "not ok $n - insmod $m (cycle $cycle)"
@@ -126,8 +127,9 @@ kselftest_all() {
 # Each tools/bpftrace/<module>_*.bt names in its header:
 #   // trigger: <shell command that makes the traced events happen>
 #   // expect: <extended regex the script's output must match>
+# (one or more expect lines: a line of the output must match each)
 bpftrace_all() {
-	local out=$results/bpftrace.tap n=0 bt trig exp log start m b
+	local out=$results/bpftrace.tap n=0 bt trig exp log start m b e missing
 	local scripts=("$repo"/tools/bpftrace/*.bt)
 	[ -e "${scripts[0]}" ] || scripts=()
 	{
@@ -142,7 +144,7 @@ bpftrace_all() {
 			done
 			start=$(now)
 			trig=$(sed -n 's|^// trigger: ||p' "$bt" | head -n 1)
-			exp=$(sed -n 's|^// expect: ||p' "$bt" | head -n 1)
+			exp=$(sed -n 's|^// expect: ||p' "$bt")
 			log=$results/bpftrace-$b.log
 			# bpftrace -c starts the trigger once the probes are
 			# attached and stops when it exits; the timeout only
@@ -150,10 +152,15 @@ bpftrace_all() {
 			printf 'cd %q\n%s\n' "$repo" "$trig" > "$log.trigger.sh"
 			timeout -k 10 300 bpftrace -c "/bin/bash $log.trigger.sh" "$bt" \
 				> "$log" 2>&1
-			if [ -n "$trig" ] && [ -n "$exp" ] && grep -Eq -- "$exp" "$log"; then
+			missing=
+			while IFS= read -r e; do
+				grep -Eq -- "$e" "$log" || missing="$missing $e"
+			done <<< "$exp"
+			if [ -n "$trig" ] && [ -n "$exp" ] && [ -z "$missing" ]; then
 				echo "ok $n - $b.bt"
 			else
 				echo "not ok $n - $b.bt (no expected event; see $log)"
+				[ -z "$missing" ] || echo "# not matched:$missing"
 			fi
 			took "$m" "bpftrace/$b" "$start"
 		done
