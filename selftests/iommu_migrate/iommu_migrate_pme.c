@@ -24,9 +24,13 @@
  *    (ptsel's fault injection) is a counted RMT violation while other
  *    pages move;
  *  - a dropped kept copy's frame gets no new owner while a device that
- *    translated to it before the move has not checked it.
+ *    translated to it before the move has not checked it;
+ *  - an emulated engine runs as SCHED_IDLE (a device's DMA takes no
+ *    CPU from the PME) and still makes progress while every CPU is
+ *    busy with other work.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -1056,6 +1060,90 @@ TEST_F_TIMEOUT(pme, other_signals_do_not_cancel_without_the_flag, 240)
 	EXPECT_EQ(0, t.m.aborted + t.m.already);
 	EXPECT_EQ(PAGES, on_node(_metadata, self->dev, t.buf, PAGES, 1));
 	close(t.buf);
+}
+
+/* The pid of the kthread named @comm, or -1. */
+static int kthread_pid(const char *comm)
+{
+	DIR *d = opendir("/proc");
+	char path[300], name[64];
+	struct dirent *de;
+	int pid = -1;
+
+	while (d && (de = readdir(d))) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f)) {
+			name[strcspn(name, "\n")] = 0;
+			if (!strcmp(name, comm))
+				pid = atoi(de->d_name);
+		}
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return pid;
+}
+
+static int hogs_stop;
+
+static void *hog(void *arg)
+{
+	while (!__atomic_load_n(&hogs_stop, __ATOMIC_RELAXED))
+		;
+	return NULL;
+}
+
+/*
+ * A device's DMA takes no CPU: an emulated engine must not take the
+ * PME's. Its kthread runs as SCHED_IDLE; an unthrottled one still
+ * writes while a busy task of the default policy holds each CPU (a
+ * weight of 3 against 1024: a few ms of CPU a second, under TCG with
+ * the debug kernel's checks some 100 writes a second).
+ */
+TEST_F_TIMEOUT(pme, engines_use_only_spare_cpu, 120)
+{
+	enum { HOGS = 2, WRITES = 100 };
+	unsigned long long w0, w;
+	struct timespec t0, t1;
+	char comm[32];
+	pthread_t th[HOGS];
+	long id;
+	int buf, pid, i;
+
+	buf = mapped_buf(_metadata, self->dev, self->dom, 1, 0, 1ULL << 32);
+	id = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+			1ULL << 32, PAGE, 0, 0);
+	ASSERT_LT(0, id);
+	snprintf(comm, sizeof(comm), "imm_dma/%ld", id);
+	pid = kthread_pid(comm);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(SCHED_IDLE, sched_getscheduler(pid));
+	__atomic_store_n(&hogs_stop, 0, __ATOMIC_RELAXED);
+	for (i = 0; i < HOGS; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, hog, NULL));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	w0 = engine_writes(_metadata, self->dev, id);
+	/* At most 30 s. */
+	for (i = 0; i < 3000; i++) {
+		usleep(10000);
+		w = engine_writes(_metadata, self->dev, id);
+		if (w >= w0 + WRITES)
+			break;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	__atomic_store_n(&hogs_stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < HOGS; i++)
+		pthread_join(th[i], NULL);
+	TH_LOG("%llu writes in %.2f s beside %d busy tasks", w - w0,
+	       t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9, HOGS);
+	EXPECT_LE(w0 + WRITES, w);
+	expect_intact(_metadata, self->dev, id, buf, 1, 1ULL << 32);
+	close(buf);
 }
 
 TEST_HARNESS_MAIN

@@ -56,9 +56,9 @@
 #define RUNS	4
 /*
  * Emulated engines are kthreads: unlike real DMA they take CPU time,
- * on the two vCPUs the PME runs on. The main figures run them at a
- * fixed rate (64 bytes per operation); the unthrottled run is also
- * reported.
+ * on the two vCPUs the PME runs on. They run as SCHED_IDLE, so they
+ * take what the PME leaves. The main figures run them at a fixed rate
+ * (64 bytes per operation); the unthrottled run is also reported.
  */
 #define RATE	20000
 #define RATE_S	"20000"
@@ -564,7 +564,7 @@ int main(void)
 	for (k = 0; k < RUNS; k++) {
 		static const char *const whats[] = {
 			"engines at " RATE_S " ops/s each",
-			"engines unthrottled (they take the CPU the PME needs)",
+			"engines unthrottled (SCHED_IDLE: the CPU the PME leaves)",
 			"no DMA running (the protocol alone)",
 			"engines at " RATE_S " ops/s each, kept copies",
 		};
