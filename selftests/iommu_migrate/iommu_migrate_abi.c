@@ -4,7 +4,8 @@
  * bad fds, unknown ids, limits), the RMT check of forged accesses, the
  * CPU mapping across moves (also with CPU faults racing the moves), a
  * migration aborted by failed destination allocations, an evacuation
- * with nowhere to go, and the sysfs knobs.
+ * with nowhere to go, the stall of a device released after its page's
+ * switch, and the sysfs knobs.
  */
 #include "kselftest_harness.h"
 #include "imm_util.h"
@@ -860,6 +861,133 @@ TEST_F(imm, two_domains_one_iova)
 	EXPECT_EQ(1, pg[1].node);
 	for (i = 0; i < 2; i++)
 		close(buf[i]);
+}
+
+struct migrate_call {
+	int dev, buf, node;
+	struct iommu_migrate_migrate m;
+	long ret;
+};
+
+static void *migrate_thread(void *arg)
+{
+	struct migrate_call *c = arg;
+
+	c->ret = imm_migrate(c->dev, c->buf, c->node, 0, PAGE, &c->m);
+	return NULL;
+}
+
+/* Engine @id's counters so far. */
+static long engine_stats(int dev, long id,
+			 struct iommu_migrate_engine_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->id = id;
+	return imm_ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, st);
+}
+
+/*
+ * A device stalled on a page is released after the page's switch, so
+ * the last wait round of its stall ends after the switch. A slow
+ * engine's access to the page is held in flight (hold_access), so the
+ * page's move waits in its drain; a second engine writing the page
+ * meets it migrating and stalls. 1 ms after the stall shows in that
+ * engine's counters, the hold ends and the page switches: one stalled
+ * access of at least 1 ms, in the engine's counters and the module's.
+ * The page then moves back with the engines stopped. The stall
+ * bpftrace script runs this test: its histogram gets the first move
+ * when the second begins, and its expect wants @max_stall_us >= 1000,
+ * which a script that histograms at the switch misses: the wait round
+ * the release ends is then the only one, unless a 10 ms round timed
+ * out before it.
+ */
+TEST_F(imm, switched_move_keeps_its_late_stall)
+{
+	const unsigned long long iova = 1ULL << 42, hold_ns = 1000000;
+	struct iommu_migrate_engine h = {
+		.pattern = IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+		.iova = iova, .size = PAGE, .hold_us = 1,
+	};
+	struct iommu_migrate_engine_stats st0, mid, st1;
+	struct iommu_migrate_stats s0, s1;
+	struct migrate_call c = { .dev = self->dev, .node = 1 };
+	struct iommu_migrate_migrate m;
+	struct iommu_migrate_page pg;
+	pthread_t t;
+	int dom, i;
+	long w;
+
+	if (nr_nodes() < 2)
+		SKIP(return, "one NUMA node");
+	mv_knobs_save(&self->knobs, "max_drain_wait_ms");
+	mv_knobs_save(&self->hooks, "hold_access");
+	ASSERT_EQ(0, write_knob("max_drain_wait_ms", "2000"));
+	dom = imm_domain(self->dev, IOMMU_MIGRATE_FORMAT_RADIX);
+	ASSERT_LT(0, dom);
+	c.buf = imm_buf(self->dev, PAGE, 0);
+	ASSERT_LE(0, c.buf);
+	ASSERT_EQ(0, imm_map(self->dev, c.buf, dom, iova,
+			     IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE));
+	h.domain = dom;
+	ASSERT_EQ(0, write_hook("hold_access", "1"));
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_ENGINE_START, &h));
+	for (i = 0; i < 500 && read_hook("hold_access") != 2; i++)
+		usleep(10000);
+	ASSERT_EQ(2, read_hook("hold_access"));
+	w = imm_engine(self->dev, dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE, iova,
+		       PAGE, 0, 0);
+	ASSERT_LT(0, w);
+	for (i = 0; i < 1000; i++) {
+		ASSERT_EQ(0, engine_stats(self->dev, w, &st0));
+		if (st0.writes >= 16)
+			break;
+		usleep(1000);
+	}
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, migrate_thread, &c));
+	for (i = 0; i < 5000; i++) {
+		ASSERT_EQ(0, engine_stats(self->dev, w, &mid));
+		if (mid.stalls > st0.stalls)
+			break;
+		usleep(1000);
+	}
+	EXPECT_LT(st0.stalls, mid.stalls);
+	usleep(hold_ns / 1000);
+	ASSERT_EQ(0, write_hook("hold_access", "0"));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(0, c.ret);
+	EXPECT_EQ(1, c.m.moved);
+	EXPECT_EQ(0, c.m.aborted);
+	/*
+	 * The stalled write (not in mid.writes) went through after the
+	 * release, its stall time counted, and more followed.
+	 */
+	for (i = 0; i < 5000; i++) {
+		ASSERT_EQ(0, engine_stats(self->dev, w, &st1));
+		if (st1.writes >= mid.writes + 16)
+			break;
+		usleep(1000);
+	}
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
+	TH_LOG("%llu stalled accesses, %llu us of stall",
+	       (unsigned long long)(s1.dma_stalls - s0.dma_stalls),
+	       (unsigned long long)(s1.dma_stall_ns - s0.dma_stall_ns) / 1000);
+	EXPECT_LE(mid.writes + 16, st1.writes);
+	EXPECT_EQ(1, st1.stalls - st0.stalls);
+	EXPECT_LE(hold_ns, st1.stall_ns - st0.stall_ns);
+	EXPECT_LE(1, s1.dma_stalls - s0.dma_stalls);
+	EXPECT_LE(hold_ns, s1.dma_stall_ns - s0.dma_stall_ns);
+	EXPECT_EQ(0, st1.faults);
+	EXPECT_EQ(0, st1.rmt_violations);
+	ASSERT_EQ(0, imm_engine_stop(self->dev, w, &st1));
+	ASSERT_EQ(0, imm_engine_stop(self->dev, h.id, &st1));
+
+	ASSERT_EQ(0, imm_migrate(self->dev, c.buf, 0, 0, PAGE, &m));
+	EXPECT_EQ(1, m.moved);
+	ASSERT_EQ(0, imm_page(self->dev, c.buf, 0, &pg));
+	EXPECT_EQ(0, pg.node);
+	close(c.buf);
 }
 
 /*
