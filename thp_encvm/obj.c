@@ -836,6 +836,9 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
 	return ret;
 }
 
+/* debugfs hold_ref_at_zap (see thp_encvm_internal.h) */
+bool te_hold_ref_at_zap;
+
 /**
  * te_obj_displace() - move one page out of its 2 MiB block
  * @o: the object
@@ -847,6 +850,13 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
  * stays reserved for the page (not after a soft-offline), so that a
  * collapse can copy it back in place.
  *
+ * The page is unmapped before its reference count is checked, as
+ * khugepaged and migration do: a kvm_vcpu_map() user that took its
+ * reference through the mapping did so before the zap, and is seen;
+ * after it, a new reference needs a fault (te_fault() waits on
+ * @o->lock; GUP-fast refuses pfnmap entries). A refused page faults
+ * in again where it was.
+ *
  * Return: 0; -EINVAL for a bad offset, event, node or reserved field,
  * a shared, staging or secret page, or a window without a block; -EBUSY
  * while the daemon works on the object, or while another reference on
@@ -857,6 +867,7 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 	bool migrate = d->event == THP_ENCVM_DISPLACE_MIGRATE;
 	u64 i = d->offset >> PAGE_SHIFT, old, to_free = 0;
 	u32 hold = READ_ONCE(te_hold_ref);
+	bool hold_late = READ_ONCE(te_hold_ref_at_zap);
 	struct page *held = NULL;
 	struct te_homes h = te_obj_homes(o);
 	int node = migrate ? d->node : o->node, ret = 0;
@@ -868,7 +879,7 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 	    node < 0 || node >= MAX_NUMNODES || !node_online(node))
 		return -EINVAL;
 	if (te_page_shared(&o->l, i) || i - o->l.staging_first < TE_WIN_PAGES ||
-	    (o->enc && i == o->l.secret_page) || !o->home[i / TE_WIN_PAGES])
+	    (o->enc && i == o->l.secret_page))
 		return -EINVAL;
 	memcg = set_active_memcg(o->memcg);
 	np = alloc_pages_node(node, GFP_KERNEL_ACCOUNT | __GFP_THISNODE | __GFP_NOWARN, 0);
@@ -877,24 +888,41 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 		return -ENOMEM;
 	atomic64_inc(&te_stats.frames);
 	mutex_lock(&o->lock);
+	/* @home changes under the lock (te_home_finish()). */
+	if (!o->home[i / TE_WIN_PAGES]) {
+		ret = -EINVAL;
+		goto out;
+	}
 	if (READ_ONCE(o->collapsing)) {
 		ret = -EBUSY;
 		goto out;
 	}
 	old = o->pfn[i];
-	/* debugfs hold_ref: a kvm_vcpu_map() user of the page, say. */
-	if (hold == i % TE_WIN_PAGES + 1) {
+	/*
+	 * debugfs hold_ref: a kvm_vcpu_map() user of the page, say, that
+	 * took its reference before DISPLACE began, or (hold_ref_at_zap)
+	 * through the mapping, right before the zap.
+	 */
+	if (hold == i % TE_WIN_PAGES + 1 && !hold_late) {
 		held = pfn_to_page(old);
 		get_page(held);
 	}
-	/* Another holder may still write it: nothing moves, nothing is scrubbed. */
+	/* No mapping while the contents move: accesses wait in the fault. */
+	te_fw_tweaks_begin(o);
+	if (hold == i % TE_WIN_PAGES + 1 && hold_late) {
+		held = pfn_to_page(old);
+		get_page(held);
+	}
+	te_obj_zap(o, i, 1);
+	/*
+	 * Another holder may still write it: nothing moves, nothing is
+	 * scrubbed; the page faults in again, in the same frame.
+	 */
 	if (te_frame_held(old)) {
+		te_fw_tweaks_end(o);
 		ret = -EBUSY;
 		goto out;
 	}
-	/* No mapping while the contents move: accesses wait in the fault. */
-	te_fw_tweaks_begin(o);
-	te_obj_zap(o, i, 1);
 	te_fw_move(o, page_to_pfn(np), old);
 	/* A home frame stays reserved; another frame goes. */
 	to_free = te_home_displace(&h, i, page_to_pfn(np),

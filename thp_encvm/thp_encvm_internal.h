@@ -184,6 +184,12 @@ extern struct fault_attr te_fail_alloc;
  * user of the page would.
  */
 extern u32 te_hold_ref;
+/*
+ * debugfs hold_ref_at_zap: THP_ENCVM_IOC_DISPLACE takes the hold_ref
+ * reference right before it unmaps the page (as a kvm_vcpu_map() user
+ * reading the still-present entry would), instead of on entry.
+ */
+extern bool te_hold_ref_at_zap;
 
 /**
  * te_frame_held() - does someone besides the object hold frame @pfn?

@@ -35,6 +35,7 @@ FIXTURE_SETUP(te)
 FIXTURE_TEARDOWN(te)
 {
 	mv_write_path(DEBUGFS "hold_ref", "0");
+	mv_write_path(DEBUGFS "hold_ref_at_zap", "0");
 	te_fi_reset();
 	if (self->dev >= 0)
 		close(self->dev);
@@ -1251,16 +1252,21 @@ static unsigned int bad_pattern(const char *m)
 /*
  * A page someone else holds a reference on (debugfs hold_ref, standing
  * in for a kvm_vcpu_map() user that may still write it) is not
- * displaced: EBUSY, and nothing moves, is scrubbed or freed. Without
- * the reference it moves, its contents with it.
+ * displaced: EBUSY, and nothing moves, is scrubbed or freed. The holder
+ * may have taken its reference before DISPLACE, or through the mapping
+ * right before DISPLACE unmaps the page (hold_ref_at_zap): the count is
+ * checked after the unmap. Without the reference the page moves, its
+ * contents with it.
  */
 TEST_F(te, displace_refuses_a_referenced_page)
 {
+	static const char * const hooks[] = { "hold_ref", "hold_ref_at_zap" };
 	struct thp_encvm_create c = te_default_create();
 	unsigned long long page = 2 * MB + 5 * 4096;
 	struct thp_encvm_info info;
 	long frames0;
 	unsigned int i;
+	int at_zap;
 	char *m;
 	int obj;
 
@@ -1280,19 +1286,25 @@ TEST_F(te, displace_refuses_a_referenced_page)
 	for (i = 0; i < 4096; i++)
 		*(unsigned int *)(m + i * 4096 + 8) = i * 2654435761u;
 	frames0 = mv_read_knob(DEBUGFS, "frames");
-	/* Page 5 of each window is held. */
+	/* Page 5 of each window is held: on entry, then in the window. */
 	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref", "6"));
-	EXPECT_EQ(-EBUSY, displace_at(obj, page));
-	EXPECT_EQ(-EBUSY, displace_at(obj, 3 * 2 * MB + 5 * 4096));
-	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
-	EXPECT_EQ(0, info.displaced);
-	EXPECT_EQ(info.eligible, info.huge);
-	/* Not even the new frame stays allocated. */
-	EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
-	EXPECT_EQ(0, bad_pattern(m));
+	for (at_zap = 0; at_zap < 2; at_zap++) {
+		ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref_at_zap", at_zap ? "1" : "0"));
+		EXPECT_EQ(-EBUSY, displace_at(obj, page)) TH_LOG("hold_ref_at_zap %d", at_zap);
+		EXPECT_EQ(-EBUSY, displace_at(obj, 3 * 2 * MB + 5 * 4096))
+			TH_LOG("hold_ref_at_zap %d", at_zap);
+		ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+		EXPECT_EQ(0, info.displaced);
+		EXPECT_EQ(info.eligible, info.huge);
+		/* Not even the new frame stays allocated. */
+		EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
+		/* The refused page faults in again, contents intact. */
+		EXPECT_EQ(0, bad_pattern(m));
+	}
 	/* Another page of the window is not held. */
 	EXPECT_EQ(0, displace_at(obj, page + 4096));
 	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref", "0"));
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref_at_zap", "0"));
 	EXPECT_EQ(0, displace_at(obj, page));
 	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
 	EXPECT_EQ(2, info.displaced);
@@ -1303,6 +1315,8 @@ TEST_F(te, displace_refuses_a_referenced_page)
 	munmap(m, 16 * MB);
 	close(obj);
 	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
+	/* The hooks are root's. */
+	EXPECT_ROOT_ONLY(DEV, DEBUGFS, hooks, ARRAY_SIZE(hooks), "1");
 }
 
 TEST(sysfs_bad_writes_and_root_only)
