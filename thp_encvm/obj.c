@@ -130,12 +130,12 @@ static void te_obj_free(struct kref *ref)
 		te_home_release(&h, o->l.nr_pages, te_frame_free, NULL);
 	kvfree(o->pfn);
 	kvfree(o->home);
-	bitmap_free(o->away);
-	bitmap_free(o->home_bad);
-	bitmap_free(o->touched);
-	bitmap_free(o->wp);
-	bitmap_free(o->dirty);
-	bitmap_free(o->ktrack);
+	kvfree(o->away);
+	kvfree(o->home_bad);
+	kvfree(o->touched);
+	kvfree(o->wp);
+	kvfree(o->dirty);
+	kvfree(o->ktrack);
 	te_fw_free(o->enc);
 	mem_cgroup_put(o->memcg);
 	mutex_destroy(&o->remap_lock);
@@ -150,9 +150,31 @@ static void te_obj_free(struct kref *ref)
 	simple_release_fs(&te_mnt, &te_mnt_count);
 }
 
+/**
+ * te_obj_put() - drop a reference on an object
+ * @o: the object
+ *
+ * The inode's, an attachment's or a daemon user's reference. The last
+ * one frees the object's frames, arrays and firmware state, and drops
+ * its pin on the objects' filesystem. May sleep.
+ */
 void te_obj_put(struct te_obj *o)
 {
 	kref_put(&o->ref, te_obj_free);
+}
+
+/*
+ * For allocations whose size the creator chose (up to the max_object_mb
+ * knob, 1 TiB): from vmalloc when kmalloc has no such block, no warning
+ * when there is no memory, and no OOM killer (the memory cgroup's or
+ * the system's): a CREATE that does not fit fails with -ENOMEM.
+ */
+#define TE_GFP_USER_SIZED	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+
+/* A zeroed bitmap of @n bits, freed with kvfree(). */
+static unsigned long *te_bitmap_alloc(u64 n)
+{
+	return kvcalloc(BITS_TO_LONGS(n), sizeof(long), TE_GFP_USER_SIZED);
 }
 
 static int cmp_desc(const void *a, const void *b)
@@ -192,8 +214,7 @@ static int te_obj_populate(struct te_obj *o, bool scatter)
 
 		if (o->pfn[i])
 			continue;
-		page = alloc_pages_node(o->node, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
-					__GFP_NOWARN, 0);
+		page = alloc_pages_node(o->node, TE_GFP_USER_SIZED | __GFP_ZERO, 0);
 		if (!page)
 			return -ENOMEM;
 		atomic64_inc(&te_stats.frames);
@@ -247,15 +268,14 @@ int te_obj_create(const struct thp_encvm_create *c)
 	/* The object's pages are charged here; so are the new 2 MiB pages. */
 	o->memcg = get_mem_cgroup_from_mm(current->mm);
 	o->node = c->node == NUMA_NO_NODE ? numa_node_id() : c->node;
-	o->pfn = kvcalloc(o->l.nr_pages, sizeof(u64), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	o->touched = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
-	o->wp = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
-	o->dirty = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
-	o->ktrack = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
-	o->home = kvcalloc(o->l.nr_pages / TE_WIN_PAGES, sizeof(u64),
-			   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	o->away = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
-	o->home_bad = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
+	o->pfn = kvcalloc(o->l.nr_pages, sizeof(u64), TE_GFP_USER_SIZED);
+	o->touched = te_bitmap_alloc(o->l.nr_pages);
+	o->wp = te_bitmap_alloc(o->l.nr_pages);
+	o->dirty = te_bitmap_alloc(o->l.nr_pages);
+	o->ktrack = te_bitmap_alloc(o->l.nr_pages);
+	o->home = kvcalloc(o->l.nr_pages / TE_WIN_PAGES, sizeof(u64), TE_GFP_USER_SIZED);
+	o->away = te_bitmap_alloc(o->l.nr_pages);
+	o->home_bad = te_bitmap_alloc(o->l.nr_pages);
 	o->enc = te_fw_alloc(&o->l);
 	if (IS_ERR(o->enc)) {
 		o->enc = NULL;

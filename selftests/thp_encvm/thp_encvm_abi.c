@@ -96,6 +96,101 @@ TEST_F(te, create_bad_input)
 	EXPECT_EQ(ENOTTY, errno);
 }
 
+#define CG_BIG	"/sys/fs/cgroup/thp_encvm_abi_big"
+
+/*
+ * A memory cgroup of 64 MiB for create_too_big_fails_quietly: 0, 1 if
+ * the kernel has no memory controller (the debug tier's), -1.
+ */
+static int cg_big_make(void)
+{
+	int ret = te_memcg_ready();
+
+	if (ret)
+		return ret;
+	if ((mkdir(CG_BIG, 0755) && errno != EEXIST) ||
+	    mv_write_path(CG_BIG "/memory.max", "67108864"))
+		return -1;
+	mv_write_path(CG_BIG "/memory.swap.max", "0");
+	return 0;
+}
+
+/*
+ * The child of create_too_big_fails_quietly: CREATE of objects too big
+ * for the machine or for the child's memory cgroup (@cg), each ENOMEM.
+ * Exits 0, or the number of the object that got something else.
+ */
+static void create_too_big(int dev, bool cg)
+{
+	static const unsigned long long mb[] = { 1ULL << 20, 256ULL << 10, 128 };
+	struct thp_encvm_create c = te_default_create();
+	char pid[32];
+	unsigned int i;
+	int ret;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (cg && mv_write_path(CG_BIG "/cgroup.procs", pid))
+		_exit(100);
+	c.flags = 0;
+	for (i = 0; i < (cg ? 3 : 1); i++) {
+		c.size = mb[i] * MB;
+		ret = te_create(dev, &c);
+		if (ret != -ENOMEM) {
+			fprintf(stderr, "# CREATE of %llu MiB: %d\n", mb[i], ret);
+			_exit(i + 1);
+		}
+	}
+	_exit(0);
+}
+
+/*
+ * CREATE of an object whose page arrays do not fit fails with ENOMEM,
+ * quietly: no warning of the page allocator (a bitmap of an object over
+ * 128 GiB is more than kmalloc's largest block, 4 MiB), no OOM killer,
+ * nothing left behind. On every kernel, 1 TiB (max_object_mb's top):
+ * its pfn array (2 GiB) is more than kvmalloc() takes. In a memory
+ * cgroup of 64 MiB, where there is one, also 256 GiB (the arrays do
+ * not fit) and 128 MiB (the pages do not).
+ */
+TEST_F(te, create_too_big_fails_quietly)
+{
+	long max0 = read_knob("max_object_mb"), frames0;
+	int kmsg, status, cg, splat = 0;
+	char rec[2048], val[32];
+	pid_t pid;
+
+	frames0 = mv_read_knob(DEBUGFS, "frames");
+	if (frames0 < 0)
+		SKIP(return, "no debugfs " DEBUGFS);
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, kmsg);
+	lseek(kmsg, 0, SEEK_END);
+	cg = cg_big_make();
+	ASSERT_LE(0, cg);
+	if (cg)
+		TH_LOG("no memory controller: only the 1 TiB object");
+	ASSERT_EQ(0, write_knob("max_object_mb", "1048576"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		create_too_big(self->dev, !cg);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	snprintf(val, sizeof(val), "%ld", max0);
+	EXPECT_EQ(0, write_knob("max_object_mb", val));
+	if (!cg)
+		rmdir(CG_BIG);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child status %#x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
+	EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
+	while (te_kmsg_next_splat(kmsg, rec, sizeof(rec))) {
+		TH_LOG("kernel: %s", rec);
+		splat++;
+	}
+	EXPECT_EQ(0, splat);
+	close(kmsg);
+}
+
 TEST_F(te, object_mapping_and_info)
 {
 	struct thp_encvm_create c = te_default_create();

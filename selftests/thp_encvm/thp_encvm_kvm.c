@@ -47,22 +47,11 @@
  */
 static int memcg_enter(void)
 {
-	char pid[32], ctl[256] = "";
-	FILE *f;
+	char pid[32];
+	int ret = te_memcg_ready();
 
-	if (access(CG_ROOT "/cgroup.controllers", R_OK) &&
-	    mount("none", CG_ROOT, "cgroup2", 0, NULL))
-		return access("/proc/cgroups", R_OK) ? 1 : -1;
-	f = fopen(CG_ROOT "/cgroup.controllers", "r");
-	if (!f)
-		return -1;
-	if (!fgets(ctl, sizeof(ctl), f))
-		ctl[0] = 0;
-	fclose(f);
-	if (!strstr(ctl, "memory"))
-		return 1;
-	if (mv_write_path(CG_ROOT "/cgroup.subtree_control", "+memory"))
-		return -1;
+	if (ret)
+		return ret;
 	if (mkdir(CG_TEST, 0755) && errno != EEXIST)
 		return -1;
 	snprintf(pid, sizeof(pid), "%d", getpid());

@@ -53,6 +53,8 @@
 /**
  * struct thp_encvm_create - make a guest-memory object (returns its fd)
  * @size: bytes, a non-zero multiple of 2 MiB, at most the max_object_mb knob
+ *	  (E2BIG); ENOMEM, without the OOM killer, if the object does not
+ *	  fit in memory or in the caller's memory cgroup
  * @shared_offset: start of the shared (exclusion) range, 4 KiB aligned
  * @shared_size: its length, 4 KiB aligned, non-zero; the host may read
  *		 and write only here
