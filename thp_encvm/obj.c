@@ -51,6 +51,13 @@ static struct file_system_type te_fs_type;
 static struct vfsmount *te_mnt;
 static int te_mnt_count;
 
+/**
+ * te_obj_from_file() - the object behind a file, if it is an object's
+ * @file: any file (the caller holds a reference on it)
+ *
+ * Return: the object, valid while @file is, or NULL if @file is not a
+ * file of an object.
+ */
 struct te_obj *te_obj_from_file(struct file *file)
 {
 	return file->f_op == &te_obj_fops ? file->private_data : NULL;
@@ -1019,8 +1026,9 @@ static bool te_obj_next_vma(struct te_obj *o, struct mm_struct *mm,
  *
  * Return: the number of mappings replaced, or a negative errno (-EINTR
  * on a fatal signal, or vm_mmap()'s, e.g. -EPERM for a sealed mapping);
- * remap_pending drops only when every mapping was replaced, and at
- * least one was: a caller with no mapping of the object leaves it.
+ * remap_pending drops only when the caller is the attached VMM (its mm
+ * is the VM's), every mapping was replaced, and at least one was: a
+ * caller with no mapping of the object, or another process, leaves it.
  */
 int te_obj_remap(struct te_obj *o)
 {
@@ -1062,20 +1070,32 @@ int te_obj_remap(struct te_obj *o)
 		start = v.end;
 	}
 	/*
-	 * The count is per object, the mappings per mm: a caller without
-	 * a mapping of the object (another process, or one that had
-	 * unmapped it) replaced nothing and leaves it for the VMM.
+	 * The count is per object, the mappings per mm, and it is the
+	 * VMM's memslot mapping that KVM maps huge through: only the
+	 * attached VMM's call (the VM's mm) takes it down, and only when
+	 * it replaced a mapping. Another process (a child, one that
+	 * opened the object by path) replaces its own mappings and leaves
+	 * the count for the VMM.
 	 */
 	if (pending && n > 0) {
 		mutex_lock(&o->lock);
-		o->remap_pending -= pending;
-		o->staging_ptes = false;
+		if (mm == o->mm)
+			o->remap_pending -= pending;
 		mutex_unlock(&o->lock);
 	}
 	mutex_unlock(&o->remap_lock);
 	return n;
 }
 
+/**
+ * te_obj_info() - the state of an object, for THP_ENCVM_IOC_INFO
+ * @o: the object
+ * @info: filled in whole (zeroed first)
+ *
+ * A snapshot under @o->lock: size, attachment, windows (eligible ones
+ * as the daemon's scan would see them), collapses and rollbacks,
+ * displaced pages, remap_pending and the encryption state.
+ */
 void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 {
 	u64 w, nr = o->l.nr_pages / TE_WIN_PAGES;
@@ -1182,10 +1202,8 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	}
 	__set_bit(i, o->touched);
-	if (i - o->l.staging_first < TE_WIN_PAGES) {
-		o->staging_ptes = true;
+	if (i - o->l.staging_first < TE_WIN_PAGES)
 		o->staging_mapped = true;
-	}
 	if (test_bit(i, o->wp) || secret) {
 		/* Read-only: a write comes back through ->pfn_mkwrite. */
 		prot = vma->vm_page_prot;

@@ -42,9 +42,6 @@ struct te_bell;
  * @wp: pages being copied: mapped read-only, writes are tracked
  * @dirty: pages written since they were write-protected
  * @ktrack: pages this object added to KVM's write tracking (track.c)
- * @staging_ptes: a 4 KiB fault in the staging window left a page table
- *		  there, which keeps the next collapse from mapping the
- *		  window with a PMD
  * @staging_mapped: the staging window may be mapped somewhere: it was
  *		    faulted in since its pages last changed. Entries come
  *		    only from faults, or from fork() and mremap() moving
@@ -105,7 +102,6 @@ struct te_obj {
 	unsigned long *wp;
 	unsigned long *dirty;
 	unsigned long *ktrack;
-	bool staging_ptes;
 	bool staging_mapped;
 	struct kvm *kvm;
 	bool attaching;

@@ -309,6 +309,21 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(OBJ_ELIGIBLE, info_of(t->obj).remap_pending);
+	/*
+	 * Nor does another process with a mapping of its own: it replaces
+	 * that one, but the VMM's still has the empty page tables.
+	 */
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		if (mmap(NULL, OBJ_SIZE, PROT_READ, MAP_SHARED, t->obj, 0) == MAP_FAILED)
+			_exit(102);
+		_exit(ioctl(t->obj, THP_ENCVM_IOC_REMAP) == 1 ? 0 : 103);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(OBJ_ELIGIBLE, info_of(t->obj).remap_pending);
 	EXPECT_EQ(1, ioctl(t->obj, THP_ENCVM_IOC_REMAP));
 	EXPECT_EQ(0, info_of(t->obj).remap_pending);
 	EXPECT_EQ(0, ioctl(t->obj, THP_ENCVM_IOC_REMAP));	/* nothing left */

@@ -367,7 +367,9 @@ struct thp_encvm_displace {
  * are neither mlock()ed (VM_LOCKED) nor registered with a userfaultfd:
  * a VMM that uses either sets it again after the call. Returns the
  * number of VMAs replaced; remap_pending falls to 0 only if that is at
- * least 1 (a process without a mapping of the object leaves it).
+ * least 1 and the caller is the attached VMM (the process whose mm the
+ * VM has): a process without a mapping of the object, or any other
+ * process, leaves it.
  */
 #define THP_ENCVM_IOC_REMAP	_IO(THP_ENCVM_IOC_MAGIC, 0x07)
 
