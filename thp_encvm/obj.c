@@ -65,20 +65,23 @@ struct te_obj *te_obj_from_file(struct file *file)
 
 /**
  * te_host_page() - the module's access to a page of an object
- * @o: the object
- * @page: a page of its shared (exclusion) range
+ * @o: the object, attached (or being attached or detached), its
+ *     exclusion range register stable (under @o->lock, or in the
+ *     daemon's collapse)
+ * @page: a page of its exclusion range
  *
  * Every access of the module to an object's pages goes through here
  * or te_host_fresh(), except the firmware model's (fw.c): the host
  * never touches private memory. The callers pass pages that the
- * layout (te_layout_init()) put in the shared range.
+ * latched register holds: the ring's and the tweak table's, which
+ * te_layout_excl() requires in it, and XFER's, which it checks.
  *
  * Return: the page's kernel address, or NULL (with a warning) for a
- * private page.
+ * page outside the register.
  */
 void *te_host_page(struct te_obj *o, u64 page)
 {
-	if (WARN_ON_ONCE(!te_page_shared(&o->l, page)))
+	if (WARN_ON_ONCE(page - o->excl_first >= o->excl_count))
 		return NULL;
 	return page_address(pfn_to_page(o->pfn[page]));
 }
@@ -658,13 +661,15 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	struct te_gmap m;
 	struct kvm *kvm;
 	unsigned long hva;
+	u64 excl_first, excl_count;
 	struct fd f;
 	bool mine;
 	int ret;
 
 	if (a->flags & ~THP_ENCVM_ATTACH_FLAGS || memchr_inv(a->reserved, 0, sizeof(a->reserved)) ||
 	    (!(a->flags & THP_ENCVM_ATTACH_DOORBELL) && a->doorbell) ||
-	    a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) || a->gpa + size < a->gpa || a->eventfd < -1)
+	    a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) || a->gpa + size < a->gpa || a->eventfd < -1 ||
+	    te_layout_excl(&o->l, a->excl_offset, a->excl_size, &excl_first, &excl_count))
 		return -EINVAL;
 	if (a->flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK &&
 	    !IS_ENABLED(CONFIG_KVM_EXTERNAL_WRITE_TRACKING))
@@ -741,7 +746,9 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	mmgrab(kvm->mm);
 	o->mm = kvm->mm;
 	o->abort = false;
-	/* An encrypted object: the VM's launch. */
+	/* The launch: the exclusion range register, then the firmware. */
+	o->excl_first = excl_first;
+	o->excl_count = excl_count;
 	te_fw_launch(o);
 	ring = te_ring(o);
 	WRITE_ONCE(ring->epoch, ++o->epoch);
@@ -799,6 +806,9 @@ int te_obj_detach(struct te_obj *o)
 	WRITE_ONCE(te_ring(o)->magic, 0);
 	te_fw_wipe(o);
 	a = te_obj_take(o);
+	/* The VM is gone: no exclusion range until the next launch. */
+	o->excl_first = 0;
+	o->excl_count = 0;
 	mutex_unlock(&o->lock);
 	te_attachment_put(&a);
 	te_obj_put(o);
@@ -810,8 +820,8 @@ int te_obj_detach(struct te_obj *o)
  * @o: the object
  * @x: the request
  *
- * The hypervisor's only way to the guest's data: the exclusion (shared)
- * range, by guest-physical address, through te_host_page(). The bytes
+ * The hypervisor's only way to the guest's data: the exclusion range
+ * latched at ATTACH, by guest-physical address, through te_host_page(). The bytes
  * go through a bounce buffer, so that no user fault (which may be on
  * this very object) happens under the object's lock.
  *
@@ -822,8 +832,7 @@ int te_obj_detach(struct te_obj *o)
 int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
 {
 	void __user *ubuf = u64_to_user_ptr(x->buf);
-	u64 first = o->l.shared_first << PAGE_SHIFT, off, done, n;
-	u64 end = (o->l.shared_first + o->l.shared_count) << PAGE_SHIFT;
+	u64 first, end, off, done, n;
 	int ret = 0;
 	u64 page = 0;
 	char *buf;
@@ -838,7 +847,12 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
 		return -EFAULT;
 	}
 	mutex_lock(&o->lock);
-	/* The shared range is at consecutive gfns (te_obj_slot_map()). */
+	/*
+	 * The latched exclusion range, inside the shared range, which is
+	 * at consecutive gfns (te_obj_slot_map()).
+	 */
+	first = o->excl_first << PAGE_SHIFT;
+	end = (o->excl_first + o->excl_count) << PAGE_SHIFT;
 	if (!o->kvm)
 		ret = -ENOENT;
 	else if (!te_gmap_page(&o->gmap, x->gpa >> PAGE_SHIFT, &page))

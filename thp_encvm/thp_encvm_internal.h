@@ -59,6 +59,11 @@ struct te_bell;
  * @track_lost: KVM dropped some of @ktrack (memslot deleted), or the
  *		memslot was gone (or recreated elsewhere) when a page was
  *		armed: the collapse in progress rolls back
+ * @excl_first: the exclusion range register, latched at ATTACH (the
+ *		launch, te_layout_excl()) and cleared at DETACH: its first
+ *		page; the host's accesses (te_host_page()) and the
+ *		firmware's plaintext pages are those of the register
+ * @excl_count: its pages, 0 while detached
  * @gpa: guest-physical address of page 0 while attached
  * @gmap: guest-physical address of every page while attached
  * @mm: the VM's mm (kvm->mm, the VMM's) while attached (mmgrab)
@@ -110,6 +115,8 @@ struct te_obj {
 	unsigned int rung;
 	struct te_track *track;
 	bool track_lost;
+	u64 excl_first;
+	u64 excl_count;
 	u64 gpa;
 	struct te_gmap gmap;
 	struct mm_struct *mm;

@@ -943,6 +943,131 @@ TEST_F(te, xfer_reaches_only_the_exclusion_range)
 	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
 }
 
+/* ATTACH with exclusion range [@off, @off + @size): 0 or -errno. */
+static int attach_excl(int obj, int vm, unsigned long long off, unsigned long long size)
+{
+	struct thp_encvm_attach a = {
+		.vm_fd = vm, .eventfd = -1, .gpa = 1ULL << 30,
+		.excl_offset = off, .excl_size = size,
+	};
+
+	return ioctl(obj, THP_ENCVM_IOC_ATTACH, &a) ? -errno : 0;
+}
+
+/*
+ * Each ATTACH, the launch, latches an exclusion range register: the
+ * shared range of CREATE, or a part of it named in ATTACH's argument
+ * that holds the ring and the tweak table. A range that is not one is
+ * refused (EINVAL). XFER and the firmware model follow the latched
+ * range: XFER reaches only it, and an encrypted object's launch leaves
+ * only it in plaintext, with tweak 0. It cannot change while attached;
+ * DETACH clears it. The first version's ATTACH (24 bytes) gets CREATE's.
+ */
+TEST_F(te, launch_latches_its_exclusion_range)
+{
+	static const unsigned long long bad[][2] = {
+		{ 4096, 0 },			/* 0 bytes */
+		{ 0, 100 }, { 100, 8192 },	/* not 4 KiB aligned */
+		{ 8192, -4096ULL },		/* overflows */
+		{ 0, 32 * MB }, { 16 * MB, 4096 }, /* outside the object */
+		{ 0, 68 * 1024 },		/* past the shared range */
+		{ 4096, 8192 },			/* without the ring */
+	};
+	struct thp_encvm_create c = te_default_create();
+	unsigned long long g = 1ULL << 30;
+	char buf[8192], back[8192], pat[64];
+	struct thp_encvm_tweaks *tw;
+	struct thp_encvm_attach v0;
+	unsigned int i, nonzero;
+	struct te_vm v;
+	int enc;
+	char *m;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	ASSERT_EQ(0, te_vm_open(&v, self->dev));
+	ASSERT_EQ(0, set_slot(v.vm, 0, g, 16 * MB, v.m));
+	/* (Braces: a TH_LOG after an EXPECT runs after the statement.) */
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(-EINVAL, attach_excl(v.obj, v.vm, bad[i][0], bad[i][1]))
+			TH_LOG("range %#llx + %#llx", bad[i][0], bad[i][1]);
+	}
+	EXPECT_EQ(THP_ENCVM_DETACHED, info_state(v.obj));
+
+	/* Pages 0 and 1 of the shared 16: XFER reaches those only. */
+	memset(buf, 0x3c, sizeof(buf));
+	ASSERT_EQ(0, attach_excl(v.obj, v.vm, 0, 8192));
+	EXPECT_EQ(0, xfer(v.obj, g + 4096, buf, 4096, 1));
+	EXPECT_EQ(0, memcmp(v.m + 4096, buf, 4096));
+	EXPECT_EQ(-EACCES, xfer(v.obj, g + 8192, back, 16, 0));
+	EXPECT_EQ(-EACCES, xfer(v.obj, g + 4096, buf, 8192, 1));
+	/* Attached: no other launch, no other range. */
+	EXPECT_EQ(-EBUSY, attach_excl(v.obj, v.vm, 0, 0));
+	EXPECT_EQ(-EACCES, xfer(v.obj, g + 8192, back, 16, 0));
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(-ENOENT, xfer(v.obj, g + 4096, back, 16, 0));
+	/*
+	 * The first version's ATTACH, 24 bytes (what follows them is not
+	 * read): CREATE's shared range, all 64K.
+	 */
+	v0 = (struct thp_encvm_attach){ .vm_fd = v.vm, .eventfd = -1, .gpa = g };
+	memset((char *)&v0 + THP_ENCVM_ATTACH_SIZE_VER0, 0x77,
+	       sizeof(v0) - THP_ENCVM_ATTACH_SIZE_VER0);
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_ATTACH_VER0, &v0));
+	EXPECT_EQ(0, xfer(v.obj, g + 8192, buf, 8192, 1));
+	EXPECT_EQ(0, memcmp(v.m + 8192, buf, 8192));
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_DETACH));
+
+	/*
+	 * Encrypted (tweak table on pages 2 to 10, secret page 16): the
+	 * secret page and a range without the whole table are refused; a
+	 * launch with pages 0 to 10 leaves those in plaintext, tweak 0,
+	 * and encrypts pages 11 to 15 of the shared range like any other.
+	 */
+	ASSERT_EQ(0, set_slot(v.vm, 0, g, 0, v.m));
+	c.flags = THP_ENCVM_CREATE_ENCRYPTED;
+	c.tweak_offset = 0x2000;
+	c.secret_offset = 64 * 1024;
+	enc = te_create(self->dev, &c);
+	ASSERT_LE(0, enc);
+	m = te_map(enc, 16 * MB);
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_EQ(0, set_slot(v.vm, 0, g, 16 * MB, m));
+	EXPECT_EQ(-EINVAL, attach_excl(enc, v.vm, 0, 40 * 1024));
+	EXPECT_EQ(-EINVAL, attach_excl(enc, v.vm, 0, 68 * 1024));
+	memset(pat, 0x5a, sizeof(pat));
+	for (i = 1; i < 16; i++)
+		memcpy(m + i * 4096 + 64, pat, sizeof(pat));
+	ASSERT_EQ(0, attach_excl(enc, v.vm, 0, 44 * 1024));
+	tw = (struct thp_encvm_tweaks *)(m + 0x2000);
+	ASSERT_EQ(4096, tw->nr_pages);
+	for (i = 0; i < 16; i++) {
+		EXPECT_EQ(i < 11, !tw->tweak[i])
+			TH_LOG("page %u tweak %#llx", i, (unsigned long long)tw->tweak[i]);
+	}
+	/* Page 1 in plaintext (2 to 10 hold the table now), 11 to 15 not. */
+	EXPECT_EQ(0, memcmp(m + 4096 + 64, pat, sizeof(pat)));
+	for (i = 11; i < 16; i++) {
+		EXPECT_NE(0, memcmp(m + i * 4096 + 64, pat, sizeof(pat)))
+			TH_LOG("page %u left in plaintext", i);
+	}
+	EXPECT_EQ(-EACCES, xfer(enc, g + 11 * 4096, back, 16, 0));
+	EXPECT_EQ(0, xfer(enc, g + 4096, back, 128, 0));
+	EXPECT_EQ((char)0x5a, back[64]);
+	ASSERT_EQ(0, ioctl(enc, THP_ENCVM_IOC_DETACH));
+	/* The next launch, with CREATE's range: tweak 0 for all 16. */
+	ASSERT_EQ(0, attach_excl(enc, v.vm, 0, 0));
+	for (i = 0, nonzero = 0; i < 16; i++)
+		nonzero += !!tw->tweak[i];
+	EXPECT_EQ(0, nonzero);
+	EXPECT_EQ(0, xfer(enc, g + 11 * 4096, back, 16, 0));
+	ASSERT_EQ(0, ioctl(enc, THP_ENCVM_IOC_DETACH));
+	munmap(m, 16 * MB);
+	close(enc);
+	te_vm_close(&v);
+	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
+}
+
 struct detacher {
 	pthread_barrier_t *go;
 	int obj, rounds, ok, enoent, other;
