@@ -111,6 +111,55 @@ int te_layout_init(struct te_layout *l, const struct thp_encvm_create *c,
 EXPORT_SYMBOL_IF_KUNIT(te_layout_init);
 
 /**
+ * te_layout_excl() - check the exclusion range a launch latches
+ * @l: the object's layout
+ * @offset: first byte of the range, from ATTACH's argument
+ * @size: its bytes; with @offset, 0 for the shared range of CREATE
+ * @first: set to the range's first page
+ * @count: set to its pages
+ *
+ * ATTACH, the VM's launch, latches the exclusion range register: the
+ * pages the firmware leaves in plaintext, which the host's accesses
+ * (XFER, the ring, the tweak table) may reach. It lies inside the
+ * shared range CREATE declared, the pages the daemon never collapses
+ * (a collapse re-encrypts what it copies), so it is inside the object,
+ * off the secret page and off the staging window; and it holds the
+ * pages the host writes: the ring's, and an encrypted object's tweak
+ * table.
+ *
+ * Return: 0, or -EINVAL for a range of 0 bytes at a non-zero offset, or
+ * one that is not 4 KiB aligned, overflows, reaches outside the object
+ * or the shared range, holds the secret page, or leaves out the ring or
+ * the tweak table.
+ */
+int te_layout_excl(const struct te_layout *l, u64 offset, u64 size,
+		   u64 *first, u64 *count)
+{
+	u64 f = offset >> TE_PAGE_SHIFT, n = size >> TE_PAGE_SHIFT;
+
+	if (!offset && !size) {
+		*first = l->shared_first;
+		*count = l->shared_count;
+		return 0;
+	}
+	if (!size || !page_aligned(offset) || !page_aligned(size) ||
+	    offset + size < offset || f + n > l->nr_pages)
+		return -EINVAL;
+	if (l->encrypted && l->secret_page - f < n)
+		return -EINVAL;
+	if (f < l->shared_first || f + n > l->shared_first + l->shared_count ||
+	    l->ring_page - f >= n)
+		return -EINVAL;
+	if (l->encrypted && (l->tweak_first < f ||
+			     l->tweak_first + l->tweak_count > f + n))
+		return -EINVAL;
+	*first = f;
+	*count = n;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(te_layout_excl);
+
+/**
  * te_page_shared() - may the host touch this page
  * @l: layout
  * @page: page index in the object

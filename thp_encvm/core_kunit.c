@@ -92,6 +92,41 @@ static void encrypted_layout_checks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, te_layout_init(&l, &c, 16 * MB), -EINVAL);
 }
 
+/*
+ * The exclusion range a launch latches: CREATE's shared range by
+ * default, or a part of it that holds the ring and the tweak table.
+ */
+static void exclusion_range(struct kunit *test)
+{
+	struct thp_encvm_create c = good;
+	struct te_layout l;
+	u64 first, count;
+
+	KUNIT_ASSERT_EQ(test, te_layout_init(&l, &c, 16 * MB), 0);
+	KUNIT_EXPECT_EQ(test, te_layout_excl(&l, 0, 0, &first, &count), 0);
+	KUNIT_EXPECT_EQ(test, first, 0ULL);
+	KUNIT_EXPECT_EQ(test, count, 16ULL);
+	KUNIT_EXPECT_EQ(test, te_layout_excl(&l, 0, 8192, &first, &count), 0);
+	KUNIT_EXPECT_EQ(test, first, 0ULL);
+	KUNIT_EXPECT_EQ(test, count, 2ULL);
+	/* without the ring; 0 bytes; unaligned; overflowing; too far */
+	KUNIT_EXPECT_EQ(test, te_layout_excl(&l, 4096, 8192, &first, &count), -EINVAL);
+	KUNIT_EXPECT_EQ(test, te_layout_excl(&l, 4096, 0, &first, &count), -EINVAL);
+	KUNIT_EXPECT_EQ(test, te_layout_excl(&l, 0, 100, &first, &count), -EINVAL);
+	KUNIT_EXPECT_EQ(test, te_layout_excl(&l, 0, -4096ULL, &first, &count), -EINVAL);
+	KUNIT_EXPECT_EQ(test, te_layout_excl(&l, 0, 68 * 1024, &first, &count), -EINVAL);
+	KUNIT_EXPECT_EQ(test, te_layout_excl(&l, 0, 32 * MB, &first, &count), -EINVAL);
+	c.flags = THP_ENCVM_CREATE_ENCRYPTED;
+	c.tweak_offset = 0x2000;	/* pages 2 to 10 */
+	c.secret_offset = 64 * 1024;	/* page 16 */
+	KUNIT_ASSERT_EQ(test, te_layout_init(&l, &c, 16 * MB), 0);
+	KUNIT_EXPECT_EQ(test, te_layout_excl(&l, 0, 44 * 1024, &first, &count), 0);
+	KUNIT_EXPECT_EQ(test, count, 11ULL);
+	/* the tweak table's last page left out; the secret page in */
+	KUNIT_EXPECT_EQ(test, te_layout_excl(&l, 0, 40 * 1024, &first, &count), -EINVAL);
+	KUNIT_EXPECT_EQ(test, te_layout_excl(&l, 0, 68 * 1024, &first, &count), -EINVAL);
+}
+
 static void window_selection(struct kunit *test)
 {
 	unsigned long *touched = kunit_kzalloc(test, 4096 / 8, GFP_KERNEL);
@@ -379,6 +414,7 @@ static void home_frames(struct kunit *test)
 static struct kunit_case te_core_cases[] = {
 	KUNIT_CASE(layout_checks),
 	KUNIT_CASE(encrypted_layout_checks),
+	KUNIT_CASE(exclusion_range),
 	KUNIT_CASE(window_selection),
 	KUNIT_CASE(copy_state_machine),
 	KUNIT_CASE(clean_copy_completes),

@@ -34,12 +34,17 @@ long te_obj_dev_ioctl(struct te_obj *o, fmode_t mode, unsigned int cmd,
 	struct thp_encvm_xfer x;
 	struct thp_encvm_displace d;
 
+	int ret;
+
 	switch (cmd) {
+	case THP_ENCVM_IOC_ATTACH_VER0:
 	case THP_ENCVM_IOC_ATTACH:
 		if (!(mode & FMODE_WRITE))
 			return -EBADF;
-		if (copy_from_user(&a, argp, sizeof(a)))
-			return -EFAULT;
+		/* The first version's struct: the exclusion range reads as 0. */
+		ret = copy_struct_from_user(&a, sizeof(a), argp, _IOC_SIZE(cmd));
+		if (ret)
+			return ret;
 		return te_obj_attach(o, &a);
 	case THP_ENCVM_IOC_DETACH:
 		if (!(mode & FMODE_WRITE))

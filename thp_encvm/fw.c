@@ -10,9 +10,11 @@
  * that holds the page's host frame number and the block's index, so
  * ciphertext is bound to the host frame, as SEV binds it to the system
  * physical address. (AES, as in SEV, is not in every kernel this builds
- * for; BLAKE2s is, since the random driver uses it.) The shared range is the VM's exclusion range: left
- * in plaintext, and reserved for the ring and the tweak table, where the
- * firmware publishes the frame of every page. The key goes into the
+ * for; BLAKE2s is, since the random driver uses it.) The exclusion
+ * range, a register that each ATTACH latches (the shared range CREATE
+ * declared, or a part of it that the VMM names), is left in plaintext,
+ * and holds the ring and the tweak table, where the firmware publishes
+ * the frame of every page. The key goes into the
  * launch-secret page for the guest's accessors (the stand-in for the
  * memory controller). DETACH (the VM going) wipes the key with
  * memzero_explicit() and zeroes the secret page; the private pages keep
@@ -39,14 +41,13 @@
  * @keyed: BLAKE2s keyed with the VM's key, its key block compressed,
  *	   while loaded
  * @loaded: a VM is launched: @keyed holds its key
- * @excl_first: exclusion range register: first page (the shared range)
- * @excl_count: its pages
+ *
+ * The exclusion range register is the object's (@o->excl_first,
+ * @o->excl_count), latched at each launch.
  */
 struct te_enc {
 	struct blake2s_state keyed;
 	bool loaded;
-	u64 excl_first;
-	u64 excl_count;
 };
 
 struct te_enc *te_fw_alloc(const struct te_layout *l)
@@ -58,8 +59,6 @@ struct te_enc *te_fw_alloc(const struct te_layout *l)
 	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
 	if (!e)
 		return ERR_PTR(-ENOMEM);
-	e->excl_first = l->shared_first;
-	e->excl_count = l->shared_count;
 	return e;
 }
 
@@ -143,7 +142,7 @@ static void te_fw_set_tweak(struct te_obj *o, u64 i)
 	u64 *t = te_host_page(o, o->l.tweak_first + (off >> PAGE_SHIFT));
 
 	t += (off & ~PAGE_MASK) / sizeof(u64);
-	WRITE_ONCE(*t, i - o->enc->excl_first < o->enc->excl_count ? 0 : o->pfn[i]);
+	WRITE_ONCE(*t, i - o->excl_first < o->excl_count ? 0 : o->pfn[i]);
 }
 
 /**
@@ -207,8 +206,9 @@ void te_fw_tweaks_end(struct te_obj *o)
  * te_fw_launch() - launch an encrypted object for a VM
  * @o: the object, locked, being attached
  *
- * A fresh key; every private page encrypted in place with it; every
- * page's frame published; the key in the launch-secret page.
+ * A fresh key; every page outside the exclusion range register (just
+ * latched, te_layout_excl()) encrypted in place with it; every page's
+ * frame published; the key in the launch-secret page.
  */
 void te_fw_launch(struct te_obj *o)
 {
@@ -233,7 +233,7 @@ void te_fw_launch(struct te_obj *o)
 	blake2s_compress_generic(&e->keyed, e->keyed.buf, 1, BLAKE2S_BLOCK_SIZE);
 	e->keyed.buflen = 0;
 	for (i = 0; i < o->l.nr_pages; i++) {
-		if (i - e->excl_first < e->excl_count)
+		if (i - o->excl_first < o->excl_count)
 			continue;
 		te_fw_crypt(e, page_address(pfn_to_page(o->pfn[i])), o->pfn[i]);
 		cond_resched();

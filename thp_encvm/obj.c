@@ -51,6 +51,13 @@ static struct file_system_type te_fs_type;
 static struct vfsmount *te_mnt;
 static int te_mnt_count;
 
+/**
+ * te_obj_from_file() - the object behind a file, if it is an object's
+ * @file: any file (the caller holds a reference on it)
+ *
+ * Return: the object, valid while @file is, or NULL if @file is not a
+ * file of an object.
+ */
 struct te_obj *te_obj_from_file(struct file *file)
 {
 	return file->f_op == &te_obj_fops ? file->private_data : NULL;
@@ -58,20 +65,23 @@ struct te_obj *te_obj_from_file(struct file *file)
 
 /**
  * te_host_page() - the module's access to a page of an object
- * @o: the object
- * @page: a page of its shared (exclusion) range
+ * @o: the object, attached (or being attached or detached), its
+ *     exclusion range register stable (under @o->lock, or in the
+ *     daemon's collapse)
+ * @page: a page of its exclusion range
  *
  * Every access of the module to an object's pages goes through here
  * or te_host_fresh(), except the firmware model's (fw.c): the host
  * never touches private memory. The callers pass pages that the
- * layout (te_layout_init()) put in the shared range.
+ * latched register holds: the ring's and the tweak table's, which
+ * te_layout_excl() requires in it, and XFER's, which it checks.
  *
  * Return: the page's kernel address, or NULL (with a warning) for a
- * private page.
+ * page outside the register.
  */
 void *te_host_page(struct te_obj *o, u64 page)
 {
-	if (WARN_ON_ONCE(!te_page_shared(&o->l, page)))
+	if (WARN_ON_ONCE(page - o->excl_first >= o->excl_count))
 		return NULL;
 	return page_address(pfn_to_page(o->pfn[page]));
 }
@@ -130,12 +140,12 @@ static void te_obj_free(struct kref *ref)
 		te_home_release(&h, o->l.nr_pages, te_frame_free, NULL);
 	kvfree(o->pfn);
 	kvfree(o->home);
-	bitmap_free(o->away);
-	bitmap_free(o->home_bad);
-	bitmap_free(o->touched);
-	bitmap_free(o->wp);
-	bitmap_free(o->dirty);
-	bitmap_free(o->ktrack);
+	kvfree(o->away);
+	kvfree(o->home_bad);
+	kvfree(o->touched);
+	kvfree(o->wp);
+	kvfree(o->dirty);
+	kvfree(o->ktrack);
 	te_fw_free(o->enc);
 	mem_cgroup_put(o->memcg);
 	mutex_destroy(&o->remap_lock);
@@ -150,9 +160,31 @@ static void te_obj_free(struct kref *ref)
 	simple_release_fs(&te_mnt, &te_mnt_count);
 }
 
+/**
+ * te_obj_put() - drop a reference on an object
+ * @o: the object
+ *
+ * The inode's, an attachment's or a daemon user's reference. The last
+ * one frees the object's frames, arrays and firmware state, and drops
+ * its pin on the objects' filesystem. May sleep.
+ */
 void te_obj_put(struct te_obj *o)
 {
 	kref_put(&o->ref, te_obj_free);
+}
+
+/*
+ * For allocations whose size the creator chose (up to the max_object_mb
+ * knob, 1 TiB): from vmalloc when kmalloc has no such block, no warning
+ * when there is no memory, and no OOM killer (the memory cgroup's or
+ * the system's): a CREATE that does not fit fails with -ENOMEM.
+ */
+#define TE_GFP_USER_SIZED	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+
+/* A zeroed bitmap of @n bits, freed with kvfree(). */
+static unsigned long *te_bitmap_alloc(u64 n)
+{
+	return kvcalloc(BITS_TO_LONGS(n), sizeof(long), TE_GFP_USER_SIZED);
 }
 
 static int cmp_desc(const void *a, const void *b)
@@ -192,8 +224,7 @@ static int te_obj_populate(struct te_obj *o, bool scatter)
 
 		if (o->pfn[i])
 			continue;
-		page = alloc_pages_node(o->node, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
-					__GFP_NOWARN, 0);
+		page = alloc_pages_node(o->node, TE_GFP_USER_SIZED | __GFP_ZERO, 0);
 		if (!page)
 			return -ENOMEM;
 		atomic64_inc(&te_stats.frames);
@@ -247,15 +278,14 @@ int te_obj_create(const struct thp_encvm_create *c)
 	/* The object's pages are charged here; so are the new 2 MiB pages. */
 	o->memcg = get_mem_cgroup_from_mm(current->mm);
 	o->node = c->node == NUMA_NO_NODE ? numa_node_id() : c->node;
-	o->pfn = kvcalloc(o->l.nr_pages, sizeof(u64), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	o->touched = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
-	o->wp = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
-	o->dirty = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
-	o->ktrack = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
-	o->home = kvcalloc(o->l.nr_pages / TE_WIN_PAGES, sizeof(u64),
-			   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	o->away = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
-	o->home_bad = bitmap_zalloc(o->l.nr_pages, GFP_KERNEL_ACCOUNT);
+	o->pfn = kvcalloc(o->l.nr_pages, sizeof(u64), TE_GFP_USER_SIZED);
+	o->touched = te_bitmap_alloc(o->l.nr_pages);
+	o->wp = te_bitmap_alloc(o->l.nr_pages);
+	o->dirty = te_bitmap_alloc(o->l.nr_pages);
+	o->ktrack = te_bitmap_alloc(o->l.nr_pages);
+	o->home = kvcalloc(o->l.nr_pages / TE_WIN_PAGES, sizeof(u64), TE_GFP_USER_SIZED);
+	o->away = te_bitmap_alloc(o->l.nr_pages);
+	o->home_bad = te_bitmap_alloc(o->l.nr_pages);
 	o->enc = te_fw_alloc(&o->l);
 	if (IS_ERR(o->enc)) {
 		o->enc = NULL;
@@ -631,13 +661,15 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	struct te_gmap m;
 	struct kvm *kvm;
 	unsigned long hva;
+	u64 excl_first, excl_count;
 	struct fd f;
 	bool mine;
 	int ret;
 
 	if (a->flags & ~THP_ENCVM_ATTACH_FLAGS || memchr_inv(a->reserved, 0, sizeof(a->reserved)) ||
 	    (!(a->flags & THP_ENCVM_ATTACH_DOORBELL) && a->doorbell) ||
-	    a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) || a->gpa + size < a->gpa || a->eventfd < -1)
+	    a->gpa & (THP_ENCVM_WINDOW_SIZE - 1) || a->gpa + size < a->gpa || a->eventfd < -1 ||
+	    te_layout_excl(&o->l, a->excl_offset, a->excl_size, &excl_first, &excl_count))
 		return -EINVAL;
 	if (a->flags & THP_ENCVM_ATTACH_KVM_WRITE_TRACK &&
 	    !IS_ENABLED(CONFIG_KVM_EXTERNAL_WRITE_TRACKING))
@@ -714,7 +746,9 @@ int te_obj_attach(struct te_obj *o, const struct thp_encvm_attach *a)
 	mmgrab(kvm->mm);
 	o->mm = kvm->mm;
 	o->abort = false;
-	/* An encrypted object: the VM's launch. */
+	/* The launch: the exclusion range register, then the firmware. */
+	o->excl_first = excl_first;
+	o->excl_count = excl_count;
 	te_fw_launch(o);
 	ring = te_ring(o);
 	WRITE_ONCE(ring->epoch, ++o->epoch);
@@ -772,6 +806,9 @@ int te_obj_detach(struct te_obj *o)
 	WRITE_ONCE(te_ring(o)->magic, 0);
 	te_fw_wipe(o);
 	a = te_obj_take(o);
+	/* The VM is gone: no exclusion range until the next launch. */
+	o->excl_first = 0;
+	o->excl_count = 0;
 	mutex_unlock(&o->lock);
 	te_attachment_put(&a);
 	te_obj_put(o);
@@ -783,8 +820,8 @@ int te_obj_detach(struct te_obj *o)
  * @o: the object
  * @x: the request
  *
- * The hypervisor's only way to the guest's data: the exclusion (shared)
- * range, by guest-physical address, through te_host_page(). The bytes
+ * The hypervisor's only way to the guest's data: the exclusion range
+ * latched at ATTACH, by guest-physical address, through te_host_page(). The bytes
  * go through a bounce buffer, so that no user fault (which may be on
  * this very object) happens under the object's lock.
  *
@@ -795,8 +832,7 @@ int te_obj_detach(struct te_obj *o)
 int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
 {
 	void __user *ubuf = u64_to_user_ptr(x->buf);
-	u64 first = o->l.shared_first << PAGE_SHIFT, off, done, n;
-	u64 end = (o->l.shared_first + o->l.shared_count) << PAGE_SHIFT;
+	u64 first, end, off, done, n;
 	int ret = 0;
 	u64 page = 0;
 	char *buf;
@@ -811,7 +847,12 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
 		return -EFAULT;
 	}
 	mutex_lock(&o->lock);
-	/* The shared range is at consecutive gfns (te_obj_slot_map()). */
+	/*
+	 * The latched exclusion range, inside the shared range, which is
+	 * at consecutive gfns (te_obj_slot_map()).
+	 */
+	first = o->excl_first << PAGE_SHIFT;
+	end = (o->excl_first + o->excl_count) << PAGE_SHIFT;
 	if (!o->kvm)
 		ret = -ENOENT;
 	else if (!te_gmap_page(&o->gmap, x->gpa >> PAGE_SHIFT, &page))
@@ -836,6 +877,9 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
 	return ret;
 }
 
+/* debugfs hold_ref_at_zap (see thp_encvm_internal.h) */
+bool te_hold_ref_at_zap;
+
 /**
  * te_obj_displace() - move one page out of its 2 MiB block
  * @o: the object
@@ -847,6 +891,13 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
  * stays reserved for the page (not after a soft-offline), so that a
  * collapse can copy it back in place.
  *
+ * The page is unmapped before its reference count is checked, as
+ * khugepaged and migration do: a kvm_vcpu_map() user that took its
+ * reference through the mapping did so before the zap, and is seen;
+ * after it, a new reference needs a fault (te_fault() waits on
+ * @o->lock; GUP-fast refuses pfnmap entries). A refused page faults
+ * in again where it was.
+ *
  * Return: 0; -EINVAL for a bad offset, event, node or reserved field,
  * a shared, staging or secret page, or a window without a block; -EBUSY
  * while the daemon works on the object, or while another reference on
@@ -857,6 +908,7 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 	bool migrate = d->event == THP_ENCVM_DISPLACE_MIGRATE;
 	u64 i = d->offset >> PAGE_SHIFT, old, to_free = 0;
 	u32 hold = READ_ONCE(te_hold_ref);
+	bool hold_late = READ_ONCE(te_hold_ref_at_zap);
 	struct page *held = NULL;
 	struct te_homes h = te_obj_homes(o);
 	int node = migrate ? d->node : o->node, ret = 0;
@@ -868,7 +920,7 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 	    node < 0 || node >= MAX_NUMNODES || !node_online(node))
 		return -EINVAL;
 	if (te_page_shared(&o->l, i) || i - o->l.staging_first < TE_WIN_PAGES ||
-	    (o->enc && i == o->l.secret_page) || !o->home[i / TE_WIN_PAGES])
+	    (o->enc && i == o->l.secret_page))
 		return -EINVAL;
 	memcg = set_active_memcg(o->memcg);
 	np = alloc_pages_node(node, GFP_KERNEL_ACCOUNT | __GFP_THISNODE | __GFP_NOWARN, 0);
@@ -877,24 +929,41 @@ int te_obj_displace(struct te_obj *o, const struct thp_encvm_displace *d)
 		return -ENOMEM;
 	atomic64_inc(&te_stats.frames);
 	mutex_lock(&o->lock);
+	/* @home changes under the lock (te_home_finish()). */
+	if (!o->home[i / TE_WIN_PAGES]) {
+		ret = -EINVAL;
+		goto out;
+	}
 	if (READ_ONCE(o->collapsing)) {
 		ret = -EBUSY;
 		goto out;
 	}
 	old = o->pfn[i];
-	/* debugfs hold_ref: a kvm_vcpu_map() user of the page, say. */
-	if (hold == i % TE_WIN_PAGES + 1) {
+	/*
+	 * debugfs hold_ref: a kvm_vcpu_map() user of the page, say, that
+	 * took its reference before DISPLACE began, or (hold_ref_at_zap)
+	 * through the mapping, right before the zap.
+	 */
+	if (hold == i % TE_WIN_PAGES + 1 && !hold_late) {
 		held = pfn_to_page(old);
 		get_page(held);
 	}
-	/* Another holder may still write it: nothing moves, nothing is scrubbed. */
+	/* No mapping while the contents move: accesses wait in the fault. */
+	te_fw_tweaks_begin(o);
+	if (hold == i % TE_WIN_PAGES + 1 && hold_late) {
+		held = pfn_to_page(old);
+		get_page(held);
+	}
+	te_obj_zap(o, i, 1);
+	/*
+	 * Another holder may still write it: nothing moves, nothing is
+	 * scrubbed; the page faults in again, in the same frame.
+	 */
 	if (te_frame_held(old)) {
+		te_fw_tweaks_end(o);
 		ret = -EBUSY;
 		goto out;
 	}
-	/* No mapping while the contents move: accesses wait in the fault. */
-	te_fw_tweaks_begin(o);
-	te_obj_zap(o, i, 1);
 	te_fw_move(o, page_to_pfn(np), old);
 	/* A home frame stays reserved; another frame goes. */
 	to_free = te_home_displace(&h, i, page_to_pfn(np),
@@ -971,8 +1040,9 @@ static bool te_obj_next_vma(struct te_obj *o, struct mm_struct *mm,
  *
  * Return: the number of mappings replaced, or a negative errno (-EINTR
  * on a fatal signal, or vm_mmap()'s, e.g. -EPERM for a sealed mapping);
- * remap_pending drops only when every mapping was replaced, and at
- * least one was: a caller with no mapping of the object leaves it.
+ * remap_pending drops only when the caller is the attached VMM (its mm
+ * is the VM's), every mapping was replaced, and at least one was: a
+ * caller with no mapping of the object, or another process, leaves it.
  */
 int te_obj_remap(struct te_obj *o)
 {
@@ -1014,20 +1084,32 @@ int te_obj_remap(struct te_obj *o)
 		start = v.end;
 	}
 	/*
-	 * The count is per object, the mappings per mm: a caller without
-	 * a mapping of the object (another process, or one that had
-	 * unmapped it) replaced nothing and leaves it for the VMM.
+	 * The count is per object, the mappings per mm, and it is the
+	 * VMM's memslot mapping that KVM maps huge through: only the
+	 * attached VMM's call (the VM's mm) takes it down, and only when
+	 * it replaced a mapping. Another process (a child, one that
+	 * opened the object by path) replaces its own mappings and leaves
+	 * the count for the VMM.
 	 */
 	if (pending && n > 0) {
 		mutex_lock(&o->lock);
-		o->remap_pending -= pending;
-		o->staging_ptes = false;
+		if (mm == o->mm)
+			o->remap_pending -= pending;
 		mutex_unlock(&o->lock);
 	}
 	mutex_unlock(&o->remap_lock);
 	return n;
 }
 
+/**
+ * te_obj_info() - the state of an object, for THP_ENCVM_IOC_INFO
+ * @o: the object
+ * @info: filled in whole (zeroed first)
+ *
+ * A snapshot under @o->lock: size, attachment, windows (eligible ones
+ * as the daemon's scan would see them), collapses and rollbacks,
+ * displaced pages, remap_pending and the encryption state.
+ */
 void te_obj_info(struct te_obj *o, struct thp_encvm_info *info)
 {
 	u64 w, nr = o->l.nr_pages / TE_WIN_PAGES;
@@ -1134,10 +1216,8 @@ static vm_fault_t te_fault(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	}
 	__set_bit(i, o->touched);
-	if (i - o->l.staging_first < TE_WIN_PAGES) {
-		o->staging_ptes = true;
+	if (i - o->l.staging_first < TE_WIN_PAGES)
 		o->staging_mapped = true;
-	}
 	if (test_bit(i, o->wp) || secret) {
 		/* Read-only: a write comes back through ->pfn_mkwrite. */
 		prot = vma->vm_page_prot;

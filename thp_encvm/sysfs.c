@@ -166,6 +166,7 @@ int te_sysfs_init(void)
 	fault_create_debugfs_attr("fail_alloc", te_debugfs, &te_fail_alloc);
 #endif
 	debugfs_create_u32("hold_ref", 0600, te_debugfs, &te_hold_ref);
+	debugfs_create_bool("hold_ref_at_zap", 0600, te_debugfs, &te_hold_ref_at_zap);
 	debugfs_create_bool("host_copy", 0600, te_debugfs, &te_host_copy);
 	debugfs_create_bool("hold_complete", 0600, te_debugfs, &te_hold_complete);
 	debugfs_create_u32("complete_held", 0400, te_debugfs, &te_complete_held);

@@ -43,6 +43,8 @@ struct te_layout {
 int te_layout_init(struct te_layout *l, const struct thp_encvm_create *c,
 		   u64 max_bytes);
 bool te_page_shared(const struct te_layout *l, u64 page);
+int te_layout_excl(const struct te_layout *l, u64 offset, u64 size,
+		   u64 *first, u64 *count);
 
 /* What the daemon makes of a window. */
 enum te_window_kind {

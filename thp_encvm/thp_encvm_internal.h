@@ -42,9 +42,6 @@ struct te_bell;
  * @wp: pages being copied: mapped read-only, writes are tracked
  * @dirty: pages written since they were write-protected
  * @ktrack: pages this object added to KVM's write tracking (track.c)
- * @staging_ptes: a 4 KiB fault in the staging window left a page table
- *		  there, which keeps the next collapse from mapping the
- *		  window with a PMD
  * @staging_mapped: the staging window may be mapped somewhere: it was
  *		    faulted in since its pages last changed. Entries come
  *		    only from faults, or from fork() and mremap() moving
@@ -62,6 +59,11 @@ struct te_bell;
  * @track_lost: KVM dropped some of @ktrack (memslot deleted), or the
  *		memslot was gone (or recreated elsewhere) when a page was
  *		armed: the collapse in progress rolls back
+ * @excl_first: the exclusion range register, latched at ATTACH (the
+ *		launch, te_layout_excl()) and cleared at DETACH: its first
+ *		page; the host's accesses (te_host_page()) and the
+ *		firmware's plaintext pages are those of the register
+ * @excl_count: its pages, 0 while detached
  * @gpa: guest-physical address of page 0 while attached
  * @gmap: guest-physical address of every page while attached
  * @mm: the VM's mm (kvm->mm, the VMM's) while attached (mmgrab)
@@ -105,7 +107,6 @@ struct te_obj {
 	unsigned long *wp;
 	unsigned long *dirty;
 	unsigned long *ktrack;
-	bool staging_ptes;
 	bool staging_mapped;
 	struct kvm *kvm;
 	bool attaching;
@@ -114,6 +115,8 @@ struct te_obj {
 	unsigned int rung;
 	struct te_track *track;
 	bool track_lost;
+	u64 excl_first;
+	u64 excl_count;
 	u64 gpa;
 	struct te_gmap gmap;
 	struct mm_struct *mm;
@@ -184,6 +187,12 @@ extern struct fault_attr te_fail_alloc;
  * user of the page would.
  */
 extern u32 te_hold_ref;
+/*
+ * debugfs hold_ref_at_zap: THP_ENCVM_IOC_DISPLACE takes the hold_ref
+ * reference right before it unmaps the page (as a kvm_vcpu_map() user
+ * reading the still-present entry would), instead of on entry.
+ */
+extern bool te_hold_ref_at_zap;
 
 /**
  * te_frame_held() - does someone besides the object hold frame @pfn?

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -214,6 +215,57 @@ static inline int te_fi_quiet(void)
 		if (mv_write_path(set[i][0], set[i][1]))
 			return -1;
 	return 0;
+}
+
+/*
+ * The next record of the kernel log from @fd (/dev/kmsg, opened
+ * O_NONBLOCK) that looks like a splat, into @rec (@len bytes); 1, or 0
+ * when no record is left.
+ */
+static inline int te_kmsg_next_splat(int fd, char *rec, size_t len)
+{
+	static const char * const bad[] = {
+		"BUG:", "WARNING:", "KASAN", "UBSAN", "Oops", "Call Trace",
+		"possible circular locking", "possible recursive locking",
+		"inconsistent lock state", "suspicious RCU usage", "INFO: task",
+		"general protection fault", "soft lockup",
+	};
+	unsigned int i;
+	ssize_t n;
+
+	while ((n = read(fd, rec, len - 1)) > 0 || (n < 0 && errno == EPIPE)) {
+		if (n <= 0)
+			continue;
+		rec[n] = 0;
+		for (i = 0; i < ARRAY_SIZE(bad); i++)
+			if (strstr(rec, bad[i]))
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * The memory controller, ready for a child cgroup: cgroup2 mounted at
+ * /sys/fs/cgroup if need be, "memory" in its subtree_control. Returns
+ * 0, 1 if the kernel has no memory controller (the debug tier's), or -1.
+ */
+static inline int te_memcg_ready(void)
+{
+	char ctl[256] = "";
+	FILE *f;
+
+	if (access("/sys/fs/cgroup/cgroup.controllers", R_OK) &&
+	    mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL))
+		return access("/proc/cgroups", R_OK) ? 1 : -1;
+	f = fopen("/sys/fs/cgroup/cgroup.controllers", "r");
+	if (!f)
+		return -1;
+	if (!fgets(ctl, sizeof(ctl), f))
+		ctl[0] = 0;
+	fclose(f);
+	if (!strstr(ctl, "memory"))
+		return 1;
+	return mv_write_path("/sys/fs/cgroup/cgroup.subtree_control", "+memory") ? -1 : 0;
 }
 
 #endif /* _TE_UTIL_H */

@@ -35,6 +35,7 @@ FIXTURE_SETUP(te)
 FIXTURE_TEARDOWN(te)
 {
 	mv_write_path(DEBUGFS "hold_ref", "0");
+	mv_write_path(DEBUGFS "hold_ref_at_zap", "0");
 	te_fi_reset();
 	if (self->dev >= 0)
 		close(self->dev);
@@ -93,6 +94,101 @@ TEST_F(te, create_bad_input)
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(self->dev, _IOW(THP_ENCVM_IOC_MAGIC, 0x01, __u64), &c));
 	EXPECT_EQ(ENOTTY, errno);
+}
+
+#define CG_BIG	"/sys/fs/cgroup/thp_encvm_abi_big"
+
+/*
+ * A memory cgroup of 64 MiB for create_too_big_fails_quietly: 0, 1 if
+ * the kernel has no memory controller (the debug tier's), -1.
+ */
+static int cg_big_make(void)
+{
+	int ret = te_memcg_ready();
+
+	if (ret)
+		return ret;
+	if ((mkdir(CG_BIG, 0755) && errno != EEXIST) ||
+	    mv_write_path(CG_BIG "/memory.max", "67108864"))
+		return -1;
+	mv_write_path(CG_BIG "/memory.swap.max", "0");
+	return 0;
+}
+
+/*
+ * The child of create_too_big_fails_quietly: CREATE of objects too big
+ * for the machine or for the child's memory cgroup (@cg), each ENOMEM.
+ * Exits 0, or the number of the object that got something else.
+ */
+static void create_too_big(int dev, bool cg)
+{
+	static const unsigned long long mb[] = { 1ULL << 20, 256ULL << 10, 128 };
+	struct thp_encvm_create c = te_default_create();
+	char pid[32];
+	unsigned int i;
+	int ret;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (cg && mv_write_path(CG_BIG "/cgroup.procs", pid))
+		_exit(100);
+	c.flags = 0;
+	for (i = 0; i < (cg ? 3 : 1); i++) {
+		c.size = mb[i] * MB;
+		ret = te_create(dev, &c);
+		if (ret != -ENOMEM) {
+			fprintf(stderr, "# CREATE of %llu MiB: %d\n", mb[i], ret);
+			_exit(i + 1);
+		}
+	}
+	_exit(0);
+}
+
+/*
+ * CREATE of an object whose page arrays do not fit fails with ENOMEM,
+ * quietly: no warning of the page allocator (a bitmap of an object over
+ * 128 GiB is more than kmalloc's largest block, 4 MiB), no OOM killer,
+ * nothing left behind. On every kernel, 1 TiB (max_object_mb's top):
+ * its pfn array (2 GiB) is more than kvmalloc() takes. In a memory
+ * cgroup of 64 MiB, where there is one, also 256 GiB (the arrays do
+ * not fit) and 128 MiB (the pages do not).
+ */
+TEST_F(te, create_too_big_fails_quietly)
+{
+	long max0 = read_knob("max_object_mb"), frames0;
+	int kmsg, status, cg, splat = 0;
+	char rec[2048], val[32];
+	pid_t pid;
+
+	frames0 = mv_read_knob(DEBUGFS, "frames");
+	if (frames0 < 0)
+		SKIP(return, "no debugfs " DEBUGFS);
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, kmsg);
+	lseek(kmsg, 0, SEEK_END);
+	cg = cg_big_make();
+	ASSERT_LE(0, cg);
+	if (cg)
+		TH_LOG("no memory controller: only the 1 TiB object");
+	ASSERT_EQ(0, write_knob("max_object_mb", "1048576"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		create_too_big(self->dev, !cg);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	snprintf(val, sizeof(val), "%ld", max0);
+	EXPECT_EQ(0, write_knob("max_object_mb", val));
+	if (!cg)
+		rmdir(CG_BIG);
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child status %#x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
+	EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
+	while (te_kmsg_next_splat(kmsg, rec, sizeof(rec))) {
+		TH_LOG("kernel: %s", rec);
+		splat++;
+	}
+	EXPECT_EQ(0, splat);
+	close(kmsg);
 }
 
 TEST_F(te, object_mapping_and_info)
@@ -847,6 +943,135 @@ TEST_F(te, xfer_reaches_only_the_exclusion_range)
 	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
 }
 
+/* ATTACH with exclusion range [@off, @off + @size): 0 or -errno. */
+static int attach_excl(int obj, int vm, unsigned long long off, unsigned long long size)
+{
+	struct thp_encvm_attach a = {
+		.vm_fd = vm, .eventfd = -1, .gpa = 1ULL << 30,
+		.excl_offset = off, .excl_size = size,
+	};
+
+	return ioctl(obj, THP_ENCVM_IOC_ATTACH, &a) ? -errno : 0;
+}
+
+/*
+ * Each ATTACH, the launch, latches an exclusion range register: the
+ * shared range of CREATE, or a part of it named in ATTACH's argument
+ * that holds the ring and the tweak table. A range that is not one is
+ * refused (EINVAL). XFER and the firmware model follow the latched
+ * range: XFER reaches only it, and an encrypted object's launch leaves
+ * only it in plaintext, with tweak 0. It cannot change while attached;
+ * DETACH clears it. The first version's ATTACH (24 bytes) gets CREATE's.
+ */
+TEST_F(te, launch_latches_its_exclusion_range)
+{
+	static const unsigned long long bad[][2] = {
+		{ 4096, 0 },			/* 0 bytes */
+		{ 0, 100 }, { 100, 8192 },	/* not 4 KiB aligned */
+		{ 8192, -4096ULL },		/* overflows */
+		{ 0, 32 * MB }, { 16 * MB, 4096 }, /* outside the object */
+		{ 0, 68 * 1024 },		/* past the shared range */
+		{ 4096, 8192 },			/* without the ring */
+	};
+	struct thp_encvm_create c = te_default_create();
+	unsigned long long g = 1ULL << 30;
+	char buf[8192], back[8192], pat[64];
+	struct thp_encvm_tweaks *tw;
+	struct thp_encvm_attach v0;
+	unsigned int i, nonzero;
+	struct te_vm v;
+	int enc;
+	char *m;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	ASSERT_EQ(0, te_vm_open(&v, self->dev));
+	ASSERT_EQ(0, set_slot(v.vm, 0, g, 16 * MB, v.m));
+	/* (Braces: a TH_LOG after an EXPECT runs after the statement.) */
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(-EINVAL, attach_excl(v.obj, v.vm, bad[i][0], bad[i][1]))
+			TH_LOG("range %#llx + %#llx", bad[i][0], bad[i][1]);
+	}
+	EXPECT_EQ(THP_ENCVM_DETACHED, info_state(v.obj));
+
+	/* Pages 0 and 1 of the shared 16: XFER reaches those only. */
+	memset(buf, 0x3c, sizeof(buf));
+	ASSERT_EQ(0, attach_excl(v.obj, v.vm, 0, 8192));
+	EXPECT_EQ(0, xfer(v.obj, g + 4096, buf, 4096, 1));
+	EXPECT_EQ(0, memcmp(v.m + 4096, buf, 4096));
+	EXPECT_EQ(-EACCES, xfer(v.obj, g + 8192, back, 16, 0));
+	EXPECT_EQ(-EACCES, xfer(v.obj, g + 4096, buf, 8192, 1));
+	/* Attached: no other launch, no other range. */
+	EXPECT_EQ(-EBUSY, attach_excl(v.obj, v.vm, 0, 0));
+	EXPECT_EQ(-EACCES, xfer(v.obj, g + 8192, back, 16, 0));
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_DETACH));
+	EXPECT_EQ(-ENOENT, xfer(v.obj, g + 4096, back, 16, 0));
+	/*
+	 * The first version's ATTACH, 24 bytes (what follows them is not
+	 * read): CREATE's shared range, all 64K.
+	 */
+	v0 = (struct thp_encvm_attach){ .vm_fd = v.vm, .eventfd = -1, .gpa = g };
+	memset((char *)&v0 + THP_ENCVM_ATTACH_SIZE_VER0, 0x77,
+	       sizeof(v0) - THP_ENCVM_ATTACH_SIZE_VER0);
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_ATTACH_VER0, &v0));
+	EXPECT_EQ(0, xfer(v.obj, g + 8192, buf, 8192, 1));
+	EXPECT_EQ(0, memcmp(v.m + 8192, buf, 8192));
+	ASSERT_EQ(0, ioctl(v.obj, THP_ENCVM_IOC_DETACH));
+
+	/*
+	 * Encrypted, 4 MiB (a launch encrypts every page: few, for the
+	 * debug kernel's sake), the tweak table on pages 2 to 4, the
+	 * secret page 16: the secret page and a range without the whole
+	 * table are refused; a launch with pages 0 to 4 leaves those in
+	 * plaintext, tweak 0, and encrypts pages 5 to 15 of the shared
+	 * range like any other.
+	 */
+	ASSERT_EQ(0, set_slot(v.vm, 0, g, 0, v.m));
+	c.size = 4 * MB;
+	c.staging_offset = 2 * MB;
+	c.flags = THP_ENCVM_CREATE_ENCRYPTED;
+	c.tweak_offset = 0x2000;
+	c.secret_offset = 64 * 1024;
+	enc = te_create(self->dev, &c);
+	ASSERT_LE(0, enc);
+	m = te_map(enc, 4 * MB);
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_EQ(0, set_slot(v.vm, 0, g, 4 * MB, m));
+	EXPECT_EQ(-EINVAL, attach_excl(enc, v.vm, 0, 16 * 1024));
+	EXPECT_EQ(-EINVAL, attach_excl(enc, v.vm, 0, 68 * 1024));
+	memset(pat, 0x5a, sizeof(pat));
+	for (i = 1; i < 16; i++)
+		memcpy(m + i * 4096 + 64, pat, sizeof(pat));
+	ASSERT_EQ(0, attach_excl(enc, v.vm, 0, 20 * 1024));
+	tw = (struct thp_encvm_tweaks *)(m + 0x2000);
+	ASSERT_EQ(1024, tw->nr_pages);
+	for (i = 0; i < 16; i++) {
+		EXPECT_EQ(i < 5, !tw->tweak[i])
+			TH_LOG("page %u tweak %#llx", i, (unsigned long long)tw->tweak[i]);
+	}
+	/* Page 1 in plaintext (2 to 4 hold the table now), 5 to 15 not. */
+	EXPECT_EQ(0, memcmp(m + 4096 + 64, pat, sizeof(pat)));
+	for (i = 5; i < 16; i++) {
+		EXPECT_NE(0, memcmp(m + i * 4096 + 64, pat, sizeof(pat)))
+			TH_LOG("page %u left in plaintext", i);
+	}
+	EXPECT_EQ(-EACCES, xfer(enc, g + 5 * 4096, back, 16, 0));
+	EXPECT_EQ(0, xfer(enc, g + 4096, back, 128, 0));
+	EXPECT_EQ((char)0x5a, back[64]);
+	ASSERT_EQ(0, ioctl(enc, THP_ENCVM_IOC_DETACH));
+	/* The next launch, with CREATE's range: tweak 0 for all 16. */
+	ASSERT_EQ(0, attach_excl(enc, v.vm, 0, 0));
+	for (i = 0, nonzero = 0; i < 16; i++)
+		nonzero += !!tw->tweak[i];
+	EXPECT_EQ(0, nonzero);
+	EXPECT_EQ(0, xfer(enc, g + 5 * 4096, back, 16, 0));
+	ASSERT_EQ(0, ioctl(enc, THP_ENCVM_IOC_DETACH));
+	munmap(m, 4 * MB);
+	close(enc);
+	te_vm_close(&v);
+	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
+}
+
 struct detacher {
 	pthread_barrier_t *go;
 	int obj, rounds, ok, enoent, other;
@@ -1251,16 +1476,21 @@ static unsigned int bad_pattern(const char *m)
 /*
  * A page someone else holds a reference on (debugfs hold_ref, standing
  * in for a kvm_vcpu_map() user that may still write it) is not
- * displaced: EBUSY, and nothing moves, is scrubbed or freed. Without
- * the reference it moves, its contents with it.
+ * displaced: EBUSY, and nothing moves, is scrubbed or freed. The holder
+ * may have taken its reference before DISPLACE, or through the mapping
+ * right before DISPLACE unmaps the page (hold_ref_at_zap): the count is
+ * checked after the unmap. Without the reference the page moves, its
+ * contents with it.
  */
 TEST_F(te, displace_refuses_a_referenced_page)
 {
+	static const char * const hooks[] = { "hold_ref", "hold_ref_at_zap" };
 	struct thp_encvm_create c = te_default_create();
 	unsigned long long page = 2 * MB + 5 * 4096;
 	struct thp_encvm_info info;
 	long frames0;
 	unsigned int i;
+	int at_zap;
 	char *m;
 	int obj;
 
@@ -1280,19 +1510,25 @@ TEST_F(te, displace_refuses_a_referenced_page)
 	for (i = 0; i < 4096; i++)
 		*(unsigned int *)(m + i * 4096 + 8) = i * 2654435761u;
 	frames0 = mv_read_knob(DEBUGFS, "frames");
-	/* Page 5 of each window is held. */
+	/* Page 5 of each window is held: on entry, then in the window. */
 	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref", "6"));
-	EXPECT_EQ(-EBUSY, displace_at(obj, page));
-	EXPECT_EQ(-EBUSY, displace_at(obj, 3 * 2 * MB + 5 * 4096));
-	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
-	EXPECT_EQ(0, info.displaced);
-	EXPECT_EQ(info.eligible, info.huge);
-	/* Not even the new frame stays allocated. */
-	EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
-	EXPECT_EQ(0, bad_pattern(m));
+	for (at_zap = 0; at_zap < 2; at_zap++) {
+		ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref_at_zap", at_zap ? "1" : "0"));
+		EXPECT_EQ(-EBUSY, displace_at(obj, page)) TH_LOG("hold_ref_at_zap %d", at_zap);
+		EXPECT_EQ(-EBUSY, displace_at(obj, 3 * 2 * MB + 5 * 4096))
+			TH_LOG("hold_ref_at_zap %d", at_zap);
+		ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+		EXPECT_EQ(0, info.displaced);
+		EXPECT_EQ(info.eligible, info.huge);
+		/* Not even the new frame stays allocated. */
+		EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
+		/* The refused page faults in again, contents intact. */
+		EXPECT_EQ(0, bad_pattern(m));
+	}
 	/* Another page of the window is not held. */
 	EXPECT_EQ(0, displace_at(obj, page + 4096));
 	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref", "0"));
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref_at_zap", "0"));
 	EXPECT_EQ(0, displace_at(obj, page));
 	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
 	EXPECT_EQ(2, info.displaced);
@@ -1303,6 +1539,8 @@ TEST_F(te, displace_refuses_a_referenced_page)
 	munmap(m, 16 * MB);
 	close(obj);
 	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
+	/* The hooks are root's. */
+	EXPECT_ROOT_ONLY(DEV, DEBUGFS, hooks, ARRAY_SIZE(hooks), "1");
 }
 
 TEST(sysfs_bad_writes_and_root_only)

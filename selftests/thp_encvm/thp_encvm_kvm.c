@@ -47,22 +47,11 @@
  */
 static int memcg_enter(void)
 {
-	char pid[32], ctl[256] = "";
-	FILE *f;
+	char pid[32];
+	int ret = te_memcg_ready();
 
-	if (access(CG_ROOT "/cgroup.controllers", R_OK) &&
-	    mount("none", CG_ROOT, "cgroup2", 0, NULL))
-		return access("/proc/cgroups", R_OK) ? 1 : -1;
-	f = fopen(CG_ROOT "/cgroup.controllers", "r");
-	if (!f)
-		return -1;
-	if (!fgets(ctl, sizeof(ctl), f))
-		ctl[0] = 0;
-	fclose(f);
-	if (!strstr(ctl, "memory"))
-		return 1;
-	if (mv_write_path(CG_ROOT "/cgroup.subtree_control", "+memory"))
-		return -1;
+	if (ret)
+		return ret;
 	if (mkdir(CG_TEST, 0755) && errno != EEXIST)
 		return -1;
 	snprintf(pid, sizeof(pid), "%d", getpid());
@@ -315,6 +304,21 @@ static void guest_copies(struct __test_metadata *_metadata, struct tvm *t, bool 
 	if (!child) {
 		count_vmas(&ovmas);
 		_exit(ovmas ? 100 : ioctl(t->obj, THP_ENCVM_IOC_REMAP) ? 101 : 0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(OBJ_ELIGIBLE, info_of(t->obj).remap_pending);
+	/*
+	 * Nor does another process with a mapping of its own: it replaces
+	 * that one, but the VMM's still has the empty page tables.
+	 */
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		if (mmap(NULL, OBJ_SIZE, PROT_READ, MAP_SHARED, t->obj, 0) == MAP_FAILED)
+			_exit(102);
+		_exit(ioctl(t->obj, THP_ENCVM_IOC_REMAP) == 1 ? 0 : 103);
 	}
 	ASSERT_EQ(child, waitpid(child, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));

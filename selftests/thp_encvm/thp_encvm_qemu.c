@@ -286,27 +286,12 @@ static int tell_guest(int obj, off_t first, unsigned int nonce)
 /* Kernel log lines since @fd was opened that look like a splat. */
 static int splats(struct __test_metadata *_metadata, int fd)
 {
-	static const char * const bad[] = {
-		"BUG:", "WARNING:", "KASAN", "UBSAN", "Oops", "Call Trace",
-		"possible circular locking", "possible recursive locking",
-		"inconsistent lock state", "suspicious RCU usage", "INFO: task",
-		"general protection fault", "soft lockup",
-	};
 	char rec[2048];
-	unsigned int i;
 	int found = 0;
-	ssize_t n;
 
-	while ((n = read(fd, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
-		if (n <= 0)
-			continue;
-		rec[n] = 0;
-		for (i = 0; i < ARRAY_SIZE(bad); i++)
-			if (strstr(rec, bad[i])) {
-				TH_LOG("kernel: %s", rec);
-				found++;
-				break;
-			}
+	while (te_kmsg_next_splat(fd, rec, sizeof(rec))) {
+		TH_LOG("kernel: %s", rec);
+		found++;
 	}
 	return found;
 }

@@ -40,11 +40,13 @@
 #define THP_ENCVM_CREATE_SCATTER	(1U << 0)
 /*
  * A software model of SEV-style memory encryption (see the admin guide):
- * each ATTACH launches the object with a fresh per-VM key, encrypts its
- * private pages in place (a keyed BLAKE2s key stream in counter mode,
- * the counter block bound to the page's host frame), writes the key into the launch-secret
- * page for the guest and keeps the frame tweak of every page in a table
- * in the shared (exclusion) range. DETACH wipes the key.
+ * each ATTACH launches the object with a fresh per-VM key and latches
+ * its exclusion range (struct thp_encvm_attach), encrypts every page
+ * outside that range in place (a keyed BLAKE2s key stream in counter
+ * mode, the counter block bound to the page's host frame), writes the
+ * key into the launch-secret page for the guest and keeps the frame
+ * tweak of every page in a table in the exclusion range. DETACH wipes
+ * the key.
  */
 #define THP_ENCVM_CREATE_ENCRYPTED	(1U << 1)
 #define THP_ENCVM_CREATE_FLAGS		(THP_ENCVM_CREATE_SCATTER | \
@@ -53,9 +55,13 @@
 /**
  * struct thp_encvm_create - make a guest-memory object (returns its fd)
  * @size: bytes, a non-zero multiple of 2 MiB, at most the max_object_mb knob
- * @shared_offset: start of the shared (exclusion) range, 4 KiB aligned
+ *	  (E2BIG); ENOMEM, without the OOM killer, if the object does not
+ *	  fit in memory or in the caller's memory cgroup
+ * @shared_offset: start of the shared range, 4 KiB aligned: the most the
+ *		   VM may share (never collapsed), and the exclusion range
+ *		   of a launch that names none (struct thp_encvm_attach)
  * @shared_size: its length, 4 KiB aligned, non-zero; the host may read
- *		 and write only here
+ *		 and write only here, within the launch's exclusion range
  * @ring_offset: the cooperation ring's page, inside the shared range
  * @staging_offset: a 2 MiB window of the object, 2 MiB aligned, outside
  *		    the shared range, that the guest gives up for copies
@@ -148,6 +154,23 @@ struct thp_encvm_create {
  * @doorbell: with THP_ENCVM_ATTACH_DOORBELL, an eventfd the guest
  *	      signals when it has completed requests; ignored otherwise
  * @reserved: must be zero
+ * @excl_offset: the exclusion range register this launch latches: its
+ *		 first byte, as an object offset
+ * @excl_size: its bytes. Both 0 (as in the first version of this
+ *	       struct, THP_ENCVM_ATTACH_SIZE_VER0 bytes): the shared range
+ *	       of CREATE. Otherwise 4 KiB aligned, not overflowing, inside
+ *	       the shared range of CREATE (so inside the object, off the
+ *	       staging window and the secret page), holding the ring's
+ *	       page and an encrypted object's tweak table: EINVAL else.
+ *
+ * Each ATTACH is a launch of the VM: it latches the exclusion range,
+ * which stays as it is while attached and is cleared by DETACH. On an
+ * encrypted object, the firmware model leaves the range in plaintext
+ * and encrypts every other page, publishes tweak 0 for the range's
+ * pages only, and the launch-secret page holds the key; on every
+ * object, THP_ENCVM_IOC_XFER and the module's own accesses reach only
+ * the range. Pages of CREATE's shared range outside it are private for
+ * this launch (and, being shared, are never collapsed).
  */
 struct thp_encvm_attach {
 	__s32 vm_fd;
@@ -156,7 +179,12 @@ struct thp_encvm_attach {
 	__u32 flags;
 	__s32 doorbell;
 	__u32 reserved[2];
+	__u64 excl_offset;
+	__u64 excl_size;
 };
+
+/* sizeof() of the first struct thp_encvm_attach, without the range */
+#define THP_ENCVM_ATTACH_SIZE_VER0	24
 
 /* struct thp_encvm_info.state */
 #define THP_ENCVM_DETACHED	0
@@ -299,7 +327,7 @@ struct thp_encvm_ring {
  *			   through the exclusion range only
  * @gpa: guest-physical address of the first byte, while attached
  * @len: bytes, 1 to THP_ENCVM_XFER_MAX; [@gpa, @gpa + @len) must lie
- *	 inside the object's shared (exclusion) range
+ *	 inside the exclusion range that the ATTACH latched (EACCES)
  * @buf: the caller's buffer
  * @write: 1: copy @buf into the guest; 0: copy the guest's bytes to @buf
  * @reserved: must be zero
@@ -350,6 +378,9 @@ struct thp_encvm_displace {
 #define THP_ENCVM_IOC_CREATE	_IOW(THP_ENCVM_IOC_MAGIC, 0x01, struct thp_encvm_create)
 /* On an object fd (ATTACH and DETACH want it open for writing): */
 #define THP_ENCVM_IOC_ATTACH	_IOW(THP_ENCVM_IOC_MAGIC, 0x02, struct thp_encvm_attach)
+/* ATTACH as binaries built before @excl_offset and @excl_size call it */
+#define THP_ENCVM_IOC_ATTACH_VER0 \
+	_IOC(_IOC_WRITE, THP_ENCVM_IOC_MAGIC, 0x02, THP_ENCVM_ATTACH_SIZE_VER0)
 #define THP_ENCVM_IOC_DETACH	_IO(THP_ENCVM_IOC_MAGIC, 0x03)
 #define THP_ENCVM_IOC_INFO	_IOR(THP_ENCVM_IOC_MAGIC, 0x04, struct thp_encvm_info)
 /* Writing to the guest wants a file open for writing. */
@@ -365,7 +396,9 @@ struct thp_encvm_displace {
  * are neither mlock()ed (VM_LOCKED) nor registered with a userfaultfd:
  * a VMM that uses either sets it again after the call. Returns the
  * number of VMAs replaced; remap_pending falls to 0 only if that is at
- * least 1 (a process without a mapping of the object leaves it).
+ * least 1 and the caller is the attached VMM (the process whose mm the
+ * VM has): a process without a mapping of the object, or any other
+ * process, leaves it.
  */
 #define THP_ENCVM_IOC_REMAP	_IO(THP_ENCVM_IOC_MAGIC, 0x07)
 

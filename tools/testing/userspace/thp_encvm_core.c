@@ -45,10 +45,46 @@ static u64 rnd_off(u64 size)
 	}
 }
 
+/*
+ * Random exclusion ranges for the launches of @c's object (@l): mostly
+ * inside its shared range, page aligned, now and then anything.
+ * Returns what disagreed with the model, or NULL; counts the ranges
+ * other than CREATE's that were accepted in *@narrowed.
+ */
+static const char *launches(const struct thp_encvm_create *c, const struct te_layout *l,
+			    unsigned int *narrowed)
+{
+	const char *w;
+	unsigned int i;
+	u64 off, size;
+
+	for (i = 0; i < 8; i++) {
+		switch (random() % 4) {
+		case 0:
+			off = random() % 8 ? 0 : rnd_off(c->size);
+			size = random() % 8 ? 0 : rnd_off(c->size);
+			break;
+		case 1:
+			off = rnd_off(c->size);
+			size = rnd_off(c->size);
+			break;
+		default:
+			off = c->shared_offset + random() % (c->shared_size / 4096 + 1) * 4096;
+			size = random() % (c->shared_size / 4096 + 2) * 4096;
+			break;
+		}
+		w = te_excl_check(c, l, off, size);
+		if (w)
+			return w;
+		*narrowed += (off || size) && !te_excl_model(c, off, size);
+	}
+	return NULL;
+}
+
 static void layouts(void)
 {
-	unsigned int trial, bad = 0, accepted = 0, enc_ok = 0;
-	const char *why = NULL, *w;
+	unsigned int trial, bad = 0, accepted = 0, enc_ok = 0, bad_excl = 0, narrowed = 0;
+	const char *why = NULL, *why_excl = NULL, *w;
 
 	for (trial = 0; trial < 200000; trial++) {
 		struct thp_encvm_create c = { 0 };
@@ -74,9 +110,22 @@ static void layouts(void)
 		}
 		accepted += !te_layout_model(&c, max);
 		enc_ok += !te_layout_model(&c, max) && c.flags;
+		if (!te_layout_model(&c, max)) {
+			struct te_layout l;
+
+			te_layout_init(&l, &c, max);
+			w = launches(&c, &l, &narrowed);
+			if (w) {
+				bad_excl++;
+				why_excl = w;
+			}
+		}
 	}
 	ok(!bad, why ? why : "create requests: the code agrees with the model");
 	ok(accepted > 1000 && enc_ok > 100, "create requests: some accepted, encrypted among them");
+	ok(!bad_excl, why_excl ? why_excl :
+	   "launch exclusion ranges: the code agrees with the model");
+	ok(narrowed > 1000, "launch exclusion ranges: some other than CREATE's accepted");
 }
 
 #define GM_PAGES	64

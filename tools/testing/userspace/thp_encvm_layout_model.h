@@ -84,4 +84,56 @@ static inline const char *te_layout_check(const struct thp_encvm_create *c, u64 
 	return NULL;
 }
 
+/*
+ * What te_layout_excl() must return for the exclusion range [@off,
+ * @off + @size) that a launch of @c's object (one te_layout_model()
+ * accepts) names: 0 and 0 are CREATE's shared range; any other range
+ * must lie in that shared range and hold the ring's page and the whole
+ * tweak table. The secret page and the staging window lie outside the
+ * shared range, so such a range holds neither.
+ */
+static inline int te_excl_model(const struct thp_encvm_create *c, u64 off, u64 size)
+{
+	const unsigned __int128 pg = THP_ENCVM_PAGE_SIZE;
+	unsigned __int128 tw_bytes = 16 + (unsigned __int128)c->size / pg * 8;
+
+	if (!off && !size)
+		return 0;
+	if (!size || off % pg || size % pg ||
+	    !te_inside(off, size, c->shared_offset, c->shared_size) ||
+	    !te_inside(c->ring_offset, pg, off, size))
+		return -EINVAL;
+	if ((c->flags & THP_ENCVM_CREATE_ENCRYPTED) &&
+	    !te_inside(c->tweak_offset, (tw_bytes + pg - 1) / pg * pg, off, size))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Run te_layout_excl() on @l (the layout of @c) and the range, and
+ * compare. Returns NULL, or what disagreed.
+ */
+static inline const char *te_excl_check(const struct thp_encvm_create *c,
+					const struct te_layout *l, u64 off, u64 size)
+{
+	int want = te_excl_model(c, off, size);
+	u64 first = ~0ULL, count = ~0ULL;
+	int got = te_layout_excl(l, off, size, &first, &count);
+
+	if (want != got)
+		return "exclusion range accepted or refused unlike the model";
+	if (got)
+		return NULL;
+	if (!off && !size)
+		return first == l->shared_first && count == l->shared_count ?
+		       NULL : "exclusion range 0, 0 is not the shared range";
+	if (first != off / THP_ENCVM_PAGE_SIZE || count != size / THP_ENCVM_PAGE_SIZE)
+		return "exclusion range pages";
+	/* The shared range is one run: its ends tell. */
+	if (!count || !te_page_shared(l, first) || !te_page_shared(l, first + count - 1) ||
+	    (l->encrypted && l->secret_page - first < count))
+		return "exclusion range outside the shared range";
+	return NULL;
+}
+
 #endif /* _THP_ENCVM_LAYOUT_MODEL_H */
