@@ -1611,8 +1611,8 @@ static int sigbus_on_write(char *p)
 	return sigbus_on(p, true);
 }
 
-/* A system call writes 32 bytes at @p: 0, or -errno. */
-static int syscall_write_at(char *p)
+/* The kernel stores 32 bytes at @p (read(2) into it): 0, or -errno. */
+static int kernel_store_at(char *p)
 {
 	char junk[32];
 	int fd[2], ret;
@@ -1628,13 +1628,8 @@ static int syscall_write_at(char *p)
 	return ret;
 }
 
-/*
- * The launch secret, once the guest has its key (KVM mapped the page
- * for it): only the firmware writes it. The VMM's store and a system
- * call's write both fail, and the key the page holds is unchanged.
- */
-/* write(2) from @p: 0, or -errno. */
-static int syscall_read_at(char *p)
+/* The kernel loads 32 bytes from @p (write(2) from it): 0, or -errno. */
+static int kernel_load_at(char *p)
 {
 	int fd[2], ret = 0;
 
@@ -1684,8 +1679,8 @@ static void secret_is_out_of_reach(struct __test_metadata *_metadata, struct tvm
 	char *p = t->map + OBJ_SECRET;
 	int ret;
 
-	EXPECT_EQ(-EFAULT, syscall_read_at(p));
-	EXPECT_EQ(-EFAULT, syscall_write_at(p));
+	EXPECT_EQ(-EFAULT, kernel_load_at(p));
+	EXPECT_EQ(-EFAULT, kernel_store_at(p));
 	/* EFAULT; the debug kernel has no CROSS_MEMORY_ATTACH at all. */
 	ret = vm_writev_at(p);
 	EXPECT_GT(0, ret);
@@ -1698,10 +1693,16 @@ static void secret_is_out_of_reach(struct __test_metadata *_metadata, struct tvm
 	EXPECT_EQ(1, sigbus_on_read(p));
 }
 
+/*
+ * The launch secret, once the guest has its key (KVM mapped the page
+ * for it): only the firmware writes it. The VMM's store and the
+ * kernel's store for a system call both fail, and the object still
+ * holds its key.
+ */
 static void secret_is_read_only(struct __test_metadata *_metadata, struct tvm *t)
 {
 	EXPECT_EQ(1, sigbus_on_write(t->map + OBJ_SECRET));
-	EXPECT_EQ(-EFAULT, syscall_write_at(t->map + OBJ_SECRET));
+	EXPECT_EQ(-EFAULT, kernel_store_at(t->map + OBJ_SECRET));
 	EXPECT_EQ(THP_ENCVM_ENC_ENCRYPTED | THP_ENCVM_ENC_KEY, info_of(t->obj).enc_state);
 }
 
