@@ -148,6 +148,14 @@ static void phase(struct te_run *r, enum te_phase ph)
 	r->t = now;
 }
 
+/**
+ * te_daemon_kick() - wake the daemon now
+ *
+ * For a knob written, an object attached or detached: the daemon cuts
+ * its sleep short and scans again, and a collapse waiting for the
+ * guest's doorbell sees whether it was aborted or "enabled" was
+ * cleared. It only wakes, so it may be called from any context.
+ */
 void te_daemon_kick(void)
 {
 	WRITE_ONCE(te_kicked, true);
@@ -777,7 +785,9 @@ static bool in_place(struct te_obj *o, u64 win, unsigned long *copy)
  * Collapse window @win of @o; the caller holds a reference on @o and has
  * claimed it. Returns why it failed, or TE_FAIL_NONE; it does not sleep
  * after a failed allocation, the caller does, with @o released. Not
- * inlined: failslab's stack filter finds its allocations by its address
+ * inlined: fail_page_alloc's stack filter (require-start/-end) finds its
+ * allocations by its address; struct te_run is larger than any slab
+ * cache's objects, so its kzalloc() goes to the page allocator
  * (kvm.injected_collapse_state_alloc_failure).
  */
 static noinline enum te_fail collapse_window(struct te_obj *o, u64 win)
@@ -1024,12 +1034,25 @@ static int te_daemon(void *unused)
 	return 0;
 }
 
+/**
+ * te_daemon_start() - start the daemon, thp_encvmd
+ *
+ * At module load. It scans only while "enabled" is set.
+ *
+ * Return: 0, or the error of kthread_run().
+ */
 int te_daemon_start(void)
 {
 	te_thread = kthread_run(te_daemon, NULL, "thp_encvmd");
 	return PTR_ERR_OR_ZERO(te_thread);
 }
 
+/**
+ * te_daemon_stop() - stop the daemon and wait for it
+ *
+ * At module unload, once no object is left, or when loading failed
+ * after te_daemon_start().
+ */
 void te_daemon_stop(void)
 {
 	kthread_stop(te_thread);

@@ -402,20 +402,24 @@ EXPORT_SYMBOL_IF_KUNIT(te_gmap_page);
  * @first: first page
  * @n: pages, at least one
  *
- * Return: TE_SPAN_ONE if one run of @m holds them all (consecutive
- * gfns), at gfns congruent to the pages modulo TE_WIN_PAGES;
- * TE_SPAN_SKEWED if one run holds them all at gfns that are not (a
- * memslot at a guest-physical address off a 2 MiB boundary relative to
- * the object: KVM could never map a window of it with one 2 MiB entry);
- * TE_SPAN_UNMAPPED if some page of the range is in no run (no memslot
- * maps it, as QEMU leaves its legacy VGA and ROM range); TE_SPAN_SPLIT
- * if they are all mapped, but by several runs at unrelated
- * guest-physical addresses (across QEMU's PCI hole).
+ * Return: TE_SPAN_ONE if they are all mapped at consecutive gfns,
+ * congruent to the pages modulo TE_WIN_PAGES, with no memslot edge
+ * inside the range that is not 2 MiB aligned; TE_SPAN_SKEWED if they
+ * are all at consecutive gfns but either not congruent (a memslot at a
+ * guest-physical address off a 2 MiB boundary relative to the object)
+ * or with an edge between two memslots off a 2 MiB boundary inside the
+ * range (one memslot split in two there): KVM never maps a 2 MiB entry
+ * across a memslot edge, nor off alignment, so it could never map such
+ * a window huge; TE_SPAN_UNMAPPED if some page of the range is in no
+ * run (no memslot maps it, as QEMU leaves its legacy VGA and ROM
+ * range); TE_SPAN_SPLIT if they are all mapped, but not at consecutive
+ * gfns (across QEMU's PCI hole).
  */
 enum te_span te_gmap_span(const struct te_gmap *m, u64 first, u64 n)
 {
-	u64 p = first, end = first + n;
-	unsigned int i, runs = 0, last = 0;
+	u64 p = first, end = first + n, next_gfn = 0;
+	bool split = false, edge = false;
+	unsigned int i;
 
 	while (p < end) {
 		for (i = 0; i < m->nr; i++)
@@ -423,14 +427,19 @@ enum te_span te_gmap_span(const struct te_gmap *m, u64 first, u64 n)
 				break;
 		if (i == m->nr)
 			return TE_SPAN_UNMAPPED;
-		runs++;
-		last = i;
+		/* A later run starts at p: it continues the last one, or not. */
+		if (p != first) {
+			split |= m->seg[i].gfn != next_gfn;
+			edge |= m->seg[i].gfn % TE_WIN_PAGES != 0;
+		}
+		next_gfn = m->seg[i].gfn + m->seg[i].n;
 		p = m->seg[i].first + m->seg[i].n;
 	}
-	if (runs > 1)
+	if (split)
 		return TE_SPAN_SPLIT;
-	return (m->seg[last].gfn - m->seg[last].first) % TE_WIN_PAGES ?
-	       TE_SPAN_SKEWED : TE_SPAN_ONE;
+	if (edge || (next_gfn - p) % TE_WIN_PAGES)
+		return TE_SPAN_SKEWED;
+	return TE_SPAN_ONE;
 }
 EXPORT_SYMBOL_IF_KUNIT(te_gmap_span);
 
@@ -445,7 +454,8 @@ EXPORT_SYMBOL_IF_KUNIT(te_gmap_span);
  * is not: KVM cannot map it with one 2 MiB entry, and a guest cannot
  * copy it as one run.
  *
- * Return: true if one run of @m holds them all, congruent or not.
+ * Return: true if they are all at consecutive gfns, in one memslot or
+ * in several that continue each other, congruent or not.
  */
 bool te_gmap_contig(const struct te_gmap *m, u64 first, u64 n)
 {
@@ -488,7 +498,7 @@ int te_gmap_add(struct te_gmap *m, u64 first, u64 n, u64 gfn)
 EXPORT_SYMBOL_IF_KUNIT(te_gmap_add);
 
 /**
- * te_gmap_finish() - check and merge the runs te_gmap_add() recorded
+ * te_gmap_finish() - check and sort the runs te_gmap_add() recorded
  * @m: the map being built
  * @nr_pages: the object's pages
  * @gfn0: where page 0 must be
@@ -497,7 +507,8 @@ EXPORT_SYMBOL_IF_KUNIT(te_gmap_add);
  * which write tracking by gfn would miss), and page 0 must be at
  * @gfn0. Pages in no run are allowed: no memslot maps them, the guest
  * cannot reach them, and no window that holds one is collapsed. Runs
- * that continue each other in both page and gfn are merged.
+ * that continue each other in both page and gfn stay apart: the edge
+ * between two memslots is where KVM stops a 2 MiB entry (te_gmap_span()).
  *
  * Return: 0, or -ENOENT if a page is mapped twice, a run is empty or
  * past the end, or page 0 is unmapped or elsewhere; @m is then
@@ -505,25 +516,19 @@ EXPORT_SYMBOL_IF_KUNIT(te_gmap_add);
  */
 int te_gmap_finish(struct te_gmap *m, u64 nr_pages, u64 gfn0)
 {
-	unsigned int i, j;
+	unsigned int i;
 	struct te_seg s;
 	u64 next = 0;
 
 	te_gmap_sort(m);
-	for (i = 0, j = 0; i < m->nr; i++) {
+	for (i = 0; i < m->nr; i++) {
 		s = m->seg[i];
 		if (!s.n || s.first < next || s.first >= nr_pages ||
 		    s.n > nr_pages - s.first)
 			return -ENOENT;
 		next = s.first + s.n;
-		if (j && m->seg[j - 1].first + m->seg[j - 1].n == s.first &&
-		    m->seg[j - 1].gfn + m->seg[j - 1].n == s.gfn)
-			m->seg[j - 1].n += s.n;
-		else
-			m->seg[j++] = s;
 	}
-	m->nr = j;
-	if (!j || m->seg[0].first || m->seg[0].gfn != gfn0)
+	if (!m->nr || m->seg[0].first || m->seg[0].gfn != gfn0)
 		return -ENOENT;
 	return 0;
 }

@@ -231,8 +231,9 @@ static void clean_copy_completes(struct kunit *test)
 
 /*
  * QEMU's layout: pages [0, 768) below a hole, the rest 256 pages
- * higher, given in the other order; pages no memslot maps; aliases,
- * page 0 unmapped or elsewhere, and too many runs.
+ * higher, given in the other order; one memslot split in two inside a
+ * window; pages no memslot maps; aliases, page 0 unmapped or elsewhere,
+ * and too many runs.
  */
 static void gpa_map(struct kunit *test)
 {
@@ -244,7 +245,7 @@ static void gpa_map(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, te_gmap_add(&m, 0, 512, 0x1000), 0);
 	KUNIT_EXPECT_EQ(test, te_gmap_add(&m, 512, 256, 0x1000 + 512), 0);
 	KUNIT_EXPECT_EQ(test, te_gmap_finish(&m, 1024, 0x1000), 0);
-	KUNIT_EXPECT_EQ(test, m.nr, 2U);	/* the first two merged */
+	KUNIT_EXPECT_EQ(test, m.nr, 3U);	/* the first two kept apart */
 	KUNIT_EXPECT_TRUE(test, te_gmap_gfn(&m, 767, &v));
 	KUNIT_EXPECT_EQ(test, v, 0x1000ULL + 767);
 	KUNIT_EXPECT_TRUE(test, te_gmap_gfn(&m, 768, &v));
@@ -258,6 +259,27 @@ static void gpa_map(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, te_gmap_contig(&m, 768, 256));
 	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 512, 512), TE_SPAN_SPLIT);
 	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 0, 512), TE_SPAN_ONE);
+	/* Across the edge of two memslots at a 2 MiB aligned gfn: fine. */
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 256, 512), TE_SPAN_ONE);
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 0, 768), TE_SPAN_ONE);
+	/*
+	 * One memslot split in two at page 256, gfns consecutive: KVM
+	 * maps no 2 MiB entry across the edge, which is off 2 MiB
+	 * alignment, so window 0 is skewed; window 1 is one memslot's.
+	 */
+	m.nr = 0;
+	te_gmap_add(&m, 256, 768, 0x1000 + 256);
+	te_gmap_add(&m, 0, 256, 0x1000);
+	KUNIT_EXPECT_EQ(test, te_gmap_finish(&m, 1024, 0x1000), 0);
+	KUNIT_EXPECT_EQ(test, m.nr, 2U);
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 0, 512), TE_SPAN_SKEWED);
+	KUNIT_EXPECT_TRUE(test, te_gmap_contig(&m, 0, 512));
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 512, 512), TE_SPAN_ONE);
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 0, 256), TE_SPAN_ONE);
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 256, 100), TE_SPAN_ONE);
+	KUNIT_EXPECT_EQ(test, te_gmap_span(&m, 255, 2), TE_SPAN_SKEWED);
+	KUNIT_EXPECT_TRUE(test, te_gmap_gfn(&m, 300, &v));
+	KUNIT_EXPECT_EQ(test, v, 0x1000ULL + 300);
 	/*
 	 * Pages no memslot maps (QEMU's legacy range): accepted, not
 	 * translated, and a window holding one is not contiguous.

@@ -97,11 +97,22 @@ static struct miscdevice te_misc = {
 	.mode = 0600,
 };
 
+/**
+ * te_dev_init() - register /dev/thp_encvm
+ *
+ * Return: 0, or the error of misc_register().
+ */
 int te_dev_init(void)
 {
 	return misc_register(&te_misc);
 }
 
+/**
+ * te_dev_exit() - unregister /dev/thp_encvm
+ *
+ * At unload, when no object is left: each holds a module reference
+ * through its file.
+ */
 void te_dev_exit(void)
 {
 	misc_deregister(&te_misc);

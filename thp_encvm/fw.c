@@ -50,6 +50,16 @@ struct te_enc {
 	bool loaded;
 };
 
+/**
+ * te_fw_alloc() - the firmware's state of a new object
+ * @l: the object's layout
+ *
+ * An encrypted object gets its state, with the exclusion range register
+ * set to the shared range and no key loaded (te_fw_launch() loads one).
+ *
+ * Return: the state; NULL for a plaintext object, which has none;
+ * ERR_PTR(-ENOMEM).
+ */
 struct te_enc *te_fw_alloc(const struct te_layout *l)
 {
 	struct te_enc *e;
@@ -62,12 +72,24 @@ struct te_enc *te_fw_alloc(const struct te_layout *l)
 	return e;
 }
 
+/**
+ * te_fw_free() - free what te_fw_alloc() returned
+ * @e: the state, or NULL
+ *
+ * Wiped as it is freed: it may still hold a key.
+ */
 void te_fw_free(struct te_enc *e)
 {
 	if (e)
 		kfree_sensitive(e);
 }
 
+/**
+ * te_fw_loaded() - does the object's firmware state hold a key?
+ * @e: the state, or NULL (a plaintext object)
+ *
+ * Return: true from te_fw_launch() to te_fw_wipe().
+ */
 bool te_fw_loaded(const struct te_enc *e)
 {
 	return e && e->loaded;
@@ -93,19 +115,6 @@ static void te_fw_crypt(const struct te_enc *e, void *kaddr, u64 pfn)
 		crypto_xor(p + b * BLAKE2S_HASH_SIZE, ks, BLAKE2S_HASH_SIZE);
 	}
 	memzero_explicit(ks, sizeof(ks));
-}
-
-/**
- * te_fw_crypt_page() - encrypt or decrypt one page in place
- * @o: an encrypted object, launched
- * @kaddr: the page's contents
- * @pfn: the frame the contents are bound to
- *
- * Counter mode: the same call encrypts and decrypts.
- */
-void te_fw_crypt_page(struct te_obj *o, void *kaddr, u64 pfn)
-{
-	te_fw_crypt(o->enc, kaddr, pfn);
 }
 
 /**

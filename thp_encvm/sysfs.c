@@ -141,6 +141,16 @@ static const struct attribute_group te_failed_group = {
 	.attrs = te_failed_attrs,
 };
 
+/**
+ * te_sysfs_init() - create the knobs and counters, and the debugfs nodes
+ *
+ * /sys/kernel/mm/thp_encvm/ and its collapse_failed/ (under memvirt's
+ * shared mm kobject), and /sys/kernel/debug/thp_encvm/, whose nodes are
+ * best effort, as debugfs is.
+ *
+ * Return: 0; -ENOENT without memvirt's mm kobject; -ENOMEM, or the
+ * error of sysfs_create_group().
+ */
 int te_sysfs_init(void)
 {
 	struct kobject *mm = memvirt_mm_kobj_get();
@@ -183,6 +193,9 @@ put:
 	return ret;
 }
 
+/**
+ * te_sysfs_exit() - remove what te_sysfs_init() created
+ */
 void te_sysfs_exit(void)
 {
 	debugfs_remove_recursive(te_debugfs);

@@ -139,9 +139,10 @@ struct te_seg {
 /**
  * struct te_gmap - where the VM's memslots map an object's pages
  * @nr: runs in @seg
- * @seg: the runs, by object page, without overlap; pages in no run
- *	 are mapped by no memslot; runs at consecutive gfns are merged
- *	 (once te_gmap_finish() has accepted them)
+ * @seg: the runs, one a memslot's part, by object page (once
+ *	 te_gmap_finish() has accepted them), without overlap; pages in
+ *	 no run are mapped by no memslot; runs at consecutive gfns are
+ *	 kept apart, for the memslot edge between them
  */
 struct te_gmap {
 	unsigned int nr;
@@ -154,9 +155,9 @@ bool te_gmap_contig(const struct te_gmap *m, u64 first, u64 n);
 
 /* How the memslots map a range of pages (te_gmap_span()). */
 enum te_span {
-	TE_SPAN_ONE,		/* one run: consecutive gfns, congruent mod 512 */
-	TE_SPAN_SKEWED,		/* one run, not congruent to the pages mod 512 */
-	TE_SPAN_SPLIT,		/* all mapped, by several runs */
+	TE_SPAN_ONE,		/* consecutive gfns, congruent mod 512 */
+	TE_SPAN_SKEWED,		/* consecutive, not congruent mod 512, or an edge off 2 MiB */
+	TE_SPAN_SPLIT,		/* all mapped, not at consecutive gfns */
 	TE_SPAN_UNMAPPED,	/* some page mapped by no memslot */
 };
 

@@ -262,7 +262,6 @@ void te_fw_free(struct te_enc *e);
 bool te_fw_loaded(const struct te_enc *e);
 void te_fw_launch(struct te_obj *o);
 void te_fw_wipe(struct te_obj *o);
-void te_fw_crypt_page(struct te_obj *o, void *kaddr, u64 pfn);
 void te_fw_move(struct te_obj *o, u64 to, u64 from);
 void te_fw_tweaks_begin(struct te_obj *o);
 void te_fw_tweaks_update(struct te_obj *o, u64 first, u64 n);

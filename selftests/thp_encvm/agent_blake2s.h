@@ -60,6 +60,13 @@ static inline void b2s_compress(unsigned int *h, const unsigned int *m,
 	v[12] ^= t;
 	if (last)
 		v[14] = ~v[14];
+	/*
+	 * Unrolled, the message schedule is constants and the counter
+	 * block's zero words fold away: about a third fewer instructions
+	 * and half the memory accesses, which is what the agent's time
+	 * under TCG goes by.
+	 */
+#pragma GCC unroll 10
 	for (r = 0; r < 10; r++) {
 		B2S_G(r, 0, v[0], v[4], v[8], v[12]);
 		B2S_G(r, 1, v[1], v[5], v[9], v[13]);

@@ -49,6 +49,7 @@ struct tvm {
 	char why[128];		/* what ended the vCPU, for the log */
 	unsigned long efaults;	/* KVM_RUN's EFAULTs retried (see vcpu_thread) */
 	unsigned int displaced;	/* pages the guest's conversions displaced */
+	bool fault_in_guest;	/* no tvm_prefault(): the guest's own accesses fault */
 };
 
 /*
@@ -460,8 +461,76 @@ static inline void tvm_kick(struct tvm *t)
 		perror("eventfd");
 }
 
+#ifndef KVM_PRE_FAULT_MEMORY
+struct kvm_pre_fault_memory {
+	__u64 gpa;
+	__u64 size;
+	__u64 flags;
+	__u64 padding[5];
+};
+#define KVM_PRE_FAULT_MEMORY	_IOWR(KVMIO, 0xd5, struct kvm_pre_fault_memory)
+#endif
+
+/* Pre-fault @size bytes at @gpa; false if KVM cannot (then stop trying). */
+static inline bool tvm_prefault_run(struct tvm *t, unsigned long long gpa,
+				    unsigned long long size)
+{
+	struct kvm_pre_fault_memory r = { .gpa = gpa, .size = size };
+	unsigned long long end = gpa + size;
+
+	while (r.gpa < end) {
+		r.size = end - r.gpa;
+		if (!ioctl(t->vcpu, KVM_PRE_FAULT_MEMORY, &r) || errno == EINTR ||
+		    errno == EAGAIN)
+			continue;
+		if (errno == ENOTTY || errno == EOPNOTSUPP || errno == EINVAL)
+			return false;
+		r.gpa += 4096;	/* KVM stopped at this page: the guest's fault */
+	}
+	return true;
+}
+
+/*
+ * Map the pages the agent fills into KVM's nested page table before the
+ * guest runs (KVM_PRE_FAULT_MEMORY): KVM faults each one in as it would
+ * for the guest's first access, through the object's fault handler,
+ * without the guest exit, which under TCG costs more than the fault.
+ * Skipped: the staging window, which the daemon maps itself; the
+ * secret page, which only KVM_RUN's faults map; and what no memslot
+ * maps. A page that fails is left to the guest's fault. Faults taken
+ * later, while the daemon collapses, are the guest's as before.
+ */
+static inline void tvm_prefault(struct tvm *t)
+{
+	unsigned long long gpa = 0, size = 0;
+	unsigned int p;
+
+	for (p = OBJ_SHARED / 4096; p < OBJ_SIZE / 4096; p++) {
+		if (p * 4096ULL - OBJ_STAGING < 2 << 20 ||
+		    (t->ctl->enc && p == OBJ_SECRET / 4096) ||
+		    p - t->ctl->gap_first < t->ctl->gap_pages)
+			continue;
+		/* Runs of consecutive gfns: one call each. */
+		if (size && agent_gpa(t->ctl, p) == gpa + size) {
+			size += 4096;
+			continue;
+		}
+		if (size && !tvm_prefault_run(t, gpa, size))
+			return;
+		gpa = agent_gpa(t->ctl, p);
+		size = 4096;
+	}
+	if (size)
+		tvm_prefault_run(t, gpa, size);
+}
+
+/* Set by the kselftests: tvm_start() pre-faults (the bench and demo do not). */
+static bool tvm_prefaults;
+
 static inline int tvm_start(struct tvm *t)
 {
+	if (tvm_prefaults && !t->fault_in_guest)
+		tvm_prefault(t);
 	if (pthread_create(&t->th, NULL, vcpu_thread, t))
 		return -1;
 	t->th_started = true;

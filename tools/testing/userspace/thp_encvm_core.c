@@ -139,13 +139,14 @@ static void layouts(void)
  */
 static void gmaps(void)
 {
-	unsigned int trial, bad_accept = 0, bad_map = 0, accepted = 0, merged = 0, gaps = 0;
-	unsigned int skewed = 0, congruent = 0;
+	unsigned int trial, bad_accept = 0, bad_map = 0, accepted = 0, joined = 0, gaps = 0;
+	unsigned int skewed = 0, congruent = 0, edged = 0;
 
 	for (trial = 0; trial < 100000; trial++) {
 		u64 nr = random() % GM_PAGES + 1, gfn0 = random() % 4 * 512;
 		u64 model[GM_PAGES], first, n, g, p, q;
-		bool mapped[GM_PAGES], want = true, got_ok, gap = false;
+		bool mapped[GM_PAGES], edge[GM_PAGES] = { false }, want = true, got_ok;
+		bool gap = false, join = false;
 		struct te_gmap m = { 0 };
 		unsigned int runs = 0, i, k;
 		int ret = 0;
@@ -155,6 +156,9 @@ static void gmaps(void)
 			/* Memslots never overlap in guest-physical space. */
 			g = !first ? gfn0 : random() % 2 ? model[first - 1] + 1 :
 			    4096 * (runs + 1) + random() % 2048;
+			/* A memslot starts here: its edge with the one before. */
+			edge[first] = first != 0;
+			join |= first && g == model[first - 1] + 1;
 			for (p = first; p < first + n; p++) {
 				model[p] = g + (p - first);
 				mapped[p] = true;
@@ -206,7 +210,9 @@ static void gmaps(void)
 		if (!got_ok || !want)
 			continue;
 		accepted++;
-		merged += m.nr < runs - gap;
+		/* Each memslot's run stays apart, next to its neighbour or not. */
+		bad_map += m.nr != runs - gap;
+		joined += join;
 		gaps += gap;
 		for (p = 0; p < nr; p++) {
 			if (!mapped[p]) {
@@ -221,21 +227,27 @@ static void gmaps(void)
 		/*
 		 * One run: every page mapped, each right after the one
 		 * before, skewed if its gfns are not congruent to the
-		 * pages mod 512; unmapped: some page in no run; split
+		 * pages mod 512 or a memslot edge inside the range is at
+		 * a gfn off 2 MiB alignment (KVM maps no 2 MiB entry
+		 * across it); unmapped: some page in no run; split
 		 * otherwise.
 		 */
 		for (i = 0; i < 16; i++) {
-			bool c = true, all = true;
+			bool c = true, all = true, inner = false;
 			enum te_span want_span;
 
 			first = random() % nr;
 			n = random() % (nr - first) + 1;
 			for (p = first; p < first + n; p++)
 				all = all && mapped[p];
-			for (p = first + 1; p < first + n; p++)
+			for (p = first + 1; p < first + n; p++) {
 				c = c && model[p] == model[p - 1] + 1;
+				inner = inner || (edge[p] && model[p] % 512);
+			}
 			want_span = !all ? TE_SPAN_UNMAPPED : !c ? TE_SPAN_SPLIT :
-				    (model[first] - first) % 512 ? TE_SPAN_SKEWED : TE_SPAN_ONE;
+				    (model[first] - first) % 512 || inner ? TE_SPAN_SKEWED :
+				    TE_SPAN_ONE;
+			edged += all && c && inner && !((model[first] - first) % 512);
 			bad_map += te_gmap_span(&m, first, n) != want_span;
 			bad_map += te_gmap_contig(&m, first, n) !=
 				   (want_span == TE_SPAN_ONE || want_span == TE_SPAN_SKEWED);
@@ -246,10 +258,10 @@ static void gmaps(void)
 	}
 	ok(!bad_accept, "gmap: a layout is accepted exactly when it maps page 0 at the base and no page twice");
 	ok(!bad_map, "gmap: each page translates to its memslot's gfn and back, unmapped ones to none");
-	ok(accepted > 1000 && merged > 100 && gaps > 1000,
-	   "gmap: accepted, merged and gapped layouts happened");
-	ok(skewed > 1000 && congruent > 1000,
-	   "gmap: ranges in runs congruent mod 512 and skewed ones happened");
+	ok(accepted > 1000 && joined > 100 && gaps > 1000,
+	   "gmap: accepted layouts happened, with memslots next to each other and with gaps");
+	ok(skewed > 1000 && congruent > 1000 && edged > 1000,
+	   "gmap: ranges congruent mod 512, skewed ones, and congruent ones across a memslot edge happened");
 }
 
 #define HM_WINS		4
