@@ -864,6 +864,11 @@ int te_obj_xfer(struct te_obj *o, const struct thp_encvm_xfer *x)
 		u64 in = (off + done) & ~PAGE_MASK;
 		char *p = te_host_page(o, (off + done) >> PAGE_SHIFT);
 
+		/* Checked above; te_host_page() has warned if not. */
+		if (!p) {
+			ret = -EACCES;
+			break;
+		}
 		n = min_t(u64, PAGE_SIZE - in, x->len - done);
 		if (x->write)
 			memcpy(p + in, buf + done, n);
