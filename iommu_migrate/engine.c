@@ -221,12 +221,21 @@ static void access_done(struct imm_rmt_ent *ent)
  * RCU from before its translation to its RMT check, so that an entry
  * retired after the translation is still there, retired, when the
  * check looks (pme_retire_old(), rmt_drop()); the access itself holds
- * the entry by its in-flight count and may sleep.
+ * the entry by its in-flight count.
+ *
+ * A device's access, once in flight, ends in bounded time. The engine
+ * is a SCHED_IDLE kthread: preempted while it holds the count, it could
+ * wait for the CPU as long as busy tasks keep it (about a second at a
+ * weight of 3 against 1024), and the PME would wait in its drain for
+ * it. So the count is held with preemption off, from its increment to
+ * its decrement, except by a slow device (@e->hold_us), whose access
+ * sleeps in flight on purpose (and whose wake-up may then be late).
  */
 static int __dev_access(struct imm_engine *e, u64 iova, void *buf,
 			size_t len, bool write, u64 *met, u64 *waited)
 {
 	u64 page_iova = iova & PAGE_MASK;
+	bool slow = e->hold_us;
 
 	for (;;) {
 		u64 seq = atomic64_read(&imm_release_seq);
@@ -275,6 +284,8 @@ static int __dev_access(struct imm_engine *e, u64 iova, void *buf,
 			continue;
 		}
 
+		if (!slow)
+			preempt_disable();
 		ent = xa_load(&imm_rmt_xa, x.target >> PAGE_SHIFT);
 		if (ent) {
 			atomic_inc(&ent->inflight);
@@ -286,6 +297,8 @@ static int __dev_access(struct imm_engine *e, u64 iova, void *buf,
 			if (ent)
 				access_done(ent);
 			rcu_read_unlock();
+			if (!slow)
+				preempt_enable();
 			if (v == IMM_ACCESS_STALL) {
 				dev_stall(e, page_iova, seq, met, waited);
 				continue;
@@ -325,13 +338,15 @@ static int __dev_access(struct imm_engine *e, u64 iova, void *buf,
 		if (*met && trace_iommu_migrate_dma_wait_enabled())
 			dev_waited(e, page_iova, *met, READ_ONCE(ent->released_ns));
 		/* A slow device: the access stays in flight a while, asleep. */
-		if (e->hold_us) {
+		if (slow) {
 			fsleep(e->hold_us);
 			hold_point();
 		}
 		rcu_read_lock();
 		access_done(ent);
 		rcu_read_unlock();
+		if (!slow)
+			preempt_enable();
 		return DEV_OK;
 	}
 }

@@ -1146,4 +1146,60 @@ TEST_F_TIMEOUT(pme, engines_use_only_spare_cpu, 120)
 	close(buf);
 }
 
+/*
+ * An access in flight ends in bounded time, as a device's does, even
+ * when busy tasks keep the SCHED_IDLE engine off the CPU: it holds its
+ * in-flight count with preemption off. Preempted inside an access, it
+ * would wait for the CPU about a second (a weight of 3 against 1024),
+ * and a move of its page would time out in the drain. One page, written
+ * by an unthrottled engine, moved back and forth for 6 s beside a busy
+ * task per CPU, with a drain bound of 50 ms: nothing aborts. (Only a
+ * preemptible kernel, the debug tier's, can preempt the engine there.)
+ */
+TEST_F_TIMEOUT(pme, busy_cpus_do_not_stall_the_drain, 120)
+{
+	enum { HOGS = 2 };
+	const unsigned long long iova = 1ULL << 32;
+	struct iommu_migrate_stats s0, s1;
+	struct iommu_migrate_migrate m;
+	unsigned long long moved = 0, aborted = 0;
+	struct timespec t0, t;
+	pthread_t th[HOGS];
+	int buf, i, n;
+	long id;
+
+	mv_knobs_save(&self->knobs, "max_drain_wait_ms");
+	ASSERT_EQ(0, write_knob("max_drain_wait_ms", "50"));
+	buf = mapped_buf(_metadata, self->dev, self->dom, 1, 0, iova);
+	id = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+			iova, PAGE, 0, 0);
+	ASSERT_LT(0, id);
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s0));
+	__atomic_store_n(&hogs_stop, 0, __ATOMIC_RELAXED);
+	for (i = 0; i < HOGS; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, hog, NULL));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (n = 0;; n++) {
+		ASSERT_EQ(0, imm_migrate(self->dev, buf, !(n & 1), 0, PAGE, &m));
+		moved += m.moved;
+		aborted += m.aborted;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec >= 6)
+			break;
+	}
+	__atomic_store_n(&hogs_stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < HOGS; i++)
+		pthread_join(th[i], NULL);
+	ASSERT_EQ(0, imm_ioctl(self->dev, IOMMU_MIGRATE_IOC_STATS, &s1));
+	TH_LOG("%d moves: %llu moved, %llu aborted, %llu drain timeouts, %llu engine writes",
+	       n + 1, moved, aborted,
+	       (unsigned long long)(s1.drain_timeouts - s0.drain_timeouts),
+	       engine_writes(_metadata, self->dev, id));
+	EXPECT_EQ(0, aborted);
+	EXPECT_EQ(0, s1.drain_timeouts - s0.drain_timeouts);
+	EXPECT_LE(n / 2, moved);
+	expect_intact(_metadata, self->dev, id, buf, 1, iova);
+	close(buf);
+}
+
 TEST_HARNESS_MAIN
