@@ -113,6 +113,15 @@ static inline long imm_engine_stop(int dev, unsigned int id,
 	return imm_ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_STOP, st);
 }
 
+/* Engine @id's counters so far. */
+static inline long imm_engine_stats(int dev, long id,
+				    struct iommu_migrate_engine_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->id = id;
+	return imm_ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, st);
+}
+
 static inline long imm_migrate(int dev, int buf, int node,
 			       unsigned long long off, unsigned long long size,
 			       struct iommu_migrate_migrate *m)

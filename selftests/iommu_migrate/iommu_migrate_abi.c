@@ -877,15 +877,6 @@ static void *migrate_thread(void *arg)
 	return NULL;
 }
 
-/* Engine @id's counters so far. */
-static long engine_stats(int dev, long id,
-			 struct iommu_migrate_engine_stats *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->id = id;
-	return imm_ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, st);
-}
-
 /*
  * A device stalled on a page is released after the page's switch, so
  * the last wait round of its stall ends after the switch. A slow
@@ -938,7 +929,7 @@ TEST_F(imm, switched_move_keeps_its_late_stall)
 		       PAGE, 0, 0);
 	ASSERT_LT(0, w);
 	for (i = 0; i < 1000; i++) {
-		ASSERT_EQ(0, engine_stats(self->dev, w, &st0));
+		ASSERT_EQ(0, imm_engine_stats(self->dev, w, &st0));
 		if (st0.writes >= 16)
 			break;
 		usleep(1000);
@@ -947,7 +938,7 @@ TEST_F(imm, switched_move_keeps_its_late_stall)
 
 	ASSERT_EQ(0, pthread_create(&t, NULL, migrate_thread, &c));
 	for (i = 0; i < 5000; i++) {
-		ASSERT_EQ(0, engine_stats(self->dev, w, &mid));
+		ASSERT_EQ(0, imm_engine_stats(self->dev, w, &mid));
 		if (mid.stalls > st0.stalls)
 			break;
 		usleep(1000);
@@ -964,7 +955,7 @@ TEST_F(imm, switched_move_keeps_its_late_stall)
 	 * release, its stall time counted, and more followed.
 	 */
 	for (i = 0; i < 5000; i++) {
-		ASSERT_EQ(0, engine_stats(self->dev, w, &st1));
+		ASSERT_EQ(0, imm_engine_stats(self->dev, w, &st1));
 		if (st1.writes >= mid.writes + 16)
 			break;
 		usleep(1000);

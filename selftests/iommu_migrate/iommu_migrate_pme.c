@@ -350,9 +350,7 @@ static unsigned long long engine_writes(struct __test_metadata *_metadata,
 static void engine_stats(struct __test_metadata *_metadata, int dev, long id,
 			 struct iommu_migrate_engine_stats *st)
 {
-	memset(st, 0, sizeof(*st));
-	st->id = id;
-	ASSERT_EQ(0, imm_ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_STATS, st));
+	ASSERT_EQ(0, imm_engine_stats(dev, id, st));
 }
 
 /* Start slow engine @e with the hold_access hook armed; wait until held. */
