@@ -42,6 +42,7 @@
 
 #include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/freezer.h>
 #include <linux/highmem.h>
 #include <linux/interrupt.h>
 #include <linux/iommu.h>
@@ -747,15 +748,22 @@ abort:
 
 /*
  * Between two pages of a request: imm_edu_block() calls waiting for
- * e->mutex go first, so a block waits for one page move at most.
+ * e->mutex go first, so a block waits for one page move at most. With
+ * @freeze (a request, whose caller holds no other lock), the caller is
+ * also frozen here if the freezer asks (suspend, hibernation), without
+ * e->mutex: a request of many slow pages does not make suspend fail.
+ * The caller re-checks the session afterwards: it may have ended, or
+ * another one started, meanwhile.
  */
-static void edu_let_blocks_in(struct imm_edu *e)
+static void edu_let_blocks_in(struct imm_edu *e, bool freeze)
 {
 	lockdep_assert_held(&e->mutex);
-	if (!atomic_read(&e->blocks_waiting))
+	if (!atomic_read(&e->blocks_waiting) && !(freeze && freezing(current)))
 		return;
 	mutex_unlock(&e->mutex);
 	wait_event(e->wq, !atomic_read(&e->blocks_waiting));
+	if (freeze)
+		try_to_freeze();
 	mutex_lock(&e->mutex);
 }
 
@@ -768,7 +776,8 @@ static void edu_let_blocks_in(struct imm_edu *e)
  * drain of the device's commands (see the top of this file). A fatal
  * signal, or with IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE any signal, stops
  * before the next page. Between two pages, imm_edu_block() calls that
- * wait go first.
+ * wait go first, and the caller is frozen if the freezer asks (without
+ * the device's mutex).
  *
  * Return: 0; -EINTR if a signal stopped it (@req's counts set); -EAGAIN if the
  * buffer's edu session ended before or meanwhile.
@@ -807,7 +816,7 @@ int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 			req->aborted++;
 		else
 			req->moved++;
-		edu_let_blocks_in(e);
+		edu_let_blocks_in(e, true);
 	}
 	mutex_unlock(&e->mutex);
 	imm_dest_release(&d);
@@ -856,7 +865,8 @@ void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
 			(*moved)++;
 		else if (r < 0)
 			(*failed)++;
-		edu_let_blocks_in(e);
+		/* Not frozen: maint_cmd may evacuate with its own locks held. */
+		edu_let_blocks_in(e, false);
 		cond_resched();
 	}
 	mutex_unlock(&e->mutex);
