@@ -17,7 +17,7 @@
  * Blocks of a page (maint_cmd's call on lost data) do not wait behind
  * a migration request, and a page being blocked is not moved; a move
  * given up after its migrate_begin tracepoint fires the abort
- * tracepoint.
+ * tracepoint. A request does not hold up suspend.
  *
  * Skips where there is no edu device.
  */
@@ -132,6 +132,7 @@ FIXTURE(edu) {
 	int dev;
 	char bdf[256];
 	struct mv_knobs knobs, hooks;
+	struct imm_pm pm;
 };
 
 FIXTURE_SETUP(edu)
@@ -169,6 +170,7 @@ FIXTURE_TEARDOWN(edu)
 	/* What a test cut short may have left: pins, a trace instance. */
 	mv_write_path(DEBUGFS "pin_pages", "0 0");
 	rmdir("/sys/kernel/tracing/instances/iommu_migrate_edu/");
+	imm_pm_restore(&self->pm);
 	mv_knobs_restore(&self->hooks);
 	mv_knobs_restore(&self->knobs);
 	if (!self->bdf[0])
@@ -634,6 +636,30 @@ static void *edu_migrate_fn(void *arg)
 }
 
 /*
+ * With each page held 250 ms between copy and switch: a session of
+ * @count records on @t's buffer, and @t's request in thread @th.
+ * Returns once the request has moved its first page.
+ */
+static void edu_slow_request(struct __test_metadata *_metadata,
+			     struct edu_migrate_thread *t,
+			     unsigned long long count, pthread_t *th)
+{
+	struct iommu_migrate_edu_stats st;
+	int i;
+
+	ASSERT_EQ(0, write_hook("edu_copy_delay_ms", "250"));
+	ASSERT_EQ(0, edu_start(t->dev, t->buf, EDU_IOVA, count));
+	ASSERT_EQ(0, pthread_create(th, NULL, edu_migrate_fn, t));
+	for (i = 0; i < 3000; i++) {
+		ASSERT_EQ(0, edu_stats(t->dev, IOMMU_MIGRATE_IOC_EDU_STATS, &st));
+		if (st.migrated)
+			break;
+		usleep(5000);
+	}
+	ASSERT_LT(0, st.migrated);
+}
+
+/*
  * iommu_migrate_block() of the last page of a buffer while a request
  * moves the whole buffer, each page slowed to 250 ms between copy and
  * switch: the block does not wait for the request (many seconds), only
@@ -648,7 +674,6 @@ TEST_F_TIMEOUT(edu, block_does_not_wait_for_a_migration, 120)
 	struct iommu_migrate_page last, pg;
 	double tb, block_s;
 	pthread_t th;
-	int i;
 
 	if (nr_nodes() < 2)
 		SKIP(return, "one NUMA node");
@@ -656,17 +681,7 @@ TEST_F_TIMEOUT(edu, block_does_not_wait_for_a_migration, 120)
 	t.buf = imm_buf(self->dev, PAGES * PAGE, 0);
 	ASSERT_LE(0, t.buf);
 	ASSERT_EQ(0, imm_page(self->dev, t.buf, PAGES - 1, &last));
-	ASSERT_EQ(0, write_hook("edu_copy_delay_ms", "250"));
-	ASSERT_EQ(0, edu_start(self->dev, t.buf, EDU_IOVA, PAGES * PAGE / REC));
-	ASSERT_EQ(0, pthread_create(&th, NULL, edu_migrate_fn, &t));
-	/* Once the request has moved its first page. */
-	for (i = 0; i < 3000; i++) {
-		ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STATS, &st));
-		if (st.migrated)
-			break;
-		usleep(5000);
-	}
-	ASSERT_LT(0, st.migrated);
+	edu_slow_request(_metadata, &t, PAGES * PAGE / REC, &th);
 	tb = now_s();
 	EXPECT_EQ(0, block_pfn(last.pfn));
 	block_s = now_s() - tb;
@@ -686,6 +701,64 @@ TEST_F_TIMEOUT(edu, block_does_not_wait_for_a_migration, 120)
 	EXPECT_EQ(1, st.aborted);
 	EXPECT_EQ(PAGES - 1, st.migrated);
 	EXPECT_EQ(0, st.dma_errors);
+	close(t.buf);
+}
+
+/*
+ * A request does not hold up suspend on the edu path either: its
+ * caller moves page after page in its own context, under the device's
+ * mutex, and is frozen between two pages without it. The freezer stage
+ * of a suspend (pm_test "freezer", pm_freeze_timeout 1000 ms) during a
+ * request of 8 pages slowed to 250 ms each succeeds, and the request
+ * then moves every page with no record lost. Needs CONFIG_PM_DEBUG.
+ */
+TEST_F_TIMEOUT(edu, request_does_not_hold_up_suspend, 120)
+{
+	enum { PAGES = 8 };
+	struct edu_migrate_thread t = { .node = 1, .pages = PAGES };
+	const unsigned long long count = PAGE / REC - 1;	/* one load */
+	struct iommu_migrate_edu_stats st;
+	const char *state, *why;
+	struct rec_result res;
+	double secs = 0;
+	long faults0;
+	pthread_t th;
+	void *map;
+	int ret;
+
+	state = imm_pm_state(&why);
+	if (!state)
+		SKIP(return, "%s", why);
+	if (nr_nodes() < 2)
+		SKIP(return, "one NUMA node");
+	faults0 = dmar_faults();
+	ASSERT_LE(0, faults0);
+	t.dev = self->dev;
+	t.buf = imm_buf(self->dev, PAGES * PAGE, 0);
+	ASSERT_LE(0, t.buf);
+	map = mmap(NULL, PAGES * PAGE, PROT_READ, MAP_SHARED, t.buf, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	edu_slow_request(_metadata, &t, count, &th);
+	ret = imm_freezer_test(&self->pm, state, &secs);
+	ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STATS, &st));
+	TH_LOG("%s with the freezer test: %d (%s) in %.2f s, %llu pages moved after it",
+	       state, ret, ret ? strerror(-ret) : "ok", secs,
+	       (unsigned long long)st.migrated);
+	EXPECT_EQ(0, ret);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(0, t.ret);
+	EXPECT_EQ(PAGES, t.m.moved);
+	EXPECT_EQ(0, t.m.aborted + t.m.already);
+	ASSERT_EQ(0, edu_wait(self->dev, &st));
+	ASSERT_EQ(0, edu_stats(self->dev, IOMMU_MIGRATE_IOC_EDU_STOP, &st));
+	EXPECT_EQ(count, st.written);
+	EXPECT_EQ(0, st.dma_errors);
+	check_records(map, EDU_IOVA, PAGES * PAGE / REC, IOMMU_MIGRATE_EDU_ENGINE,
+		      st.written, &res);
+	EXPECT_EQ(count, res.ok);
+	EXPECT_EQ(0, res.lost + res.torn + res.misplaced);
+	EXPECT_EQ(faults0, dmar_faults());
+	munmap(map, PAGES * PAGE);
 	close(t.buf);
 }
 

@@ -42,13 +42,10 @@
 #include "kselftest_harness.h"
 #include "imm_util.h"
 
-#define POWER		"/sys/power/"
-#define SUSPEND_PARAMS	"/sys/module/suspend/parameters/"
-
 FIXTURE(pme) {
 	int dev, dom;
-	struct mv_knobs knobs, hooks, power, suspend;
-	bool pm_test_set;	/* /sys/power/pm_test to be set back to none */
+	struct mv_knobs knobs, hooks;
+	struct imm_pm pm;
 };
 
 FIXTURE_SETUP(pme)
@@ -65,10 +62,7 @@ FIXTURE_SETUP(pme)
 
 FIXTURE_TEARDOWN_PARENT(pme)
 {
-	if (self->pm_test_set)
-		mv_write_knob(POWER, "pm_test", "none");
-	mv_knobs_restore(&self->suspend);
-	mv_knobs_restore(&self->power);
+	imm_pm_restore(&self->pm);
 	mv_knobs_restore(&self->hooks);
 	mv_knobs_restore(&self->knobs);
 	if (self->dev >= 0)
@@ -1070,23 +1064,6 @@ TEST_F_TIMEOUT(pme, other_signals_do_not_cancel_without_the_flag, 240)
 	close(t.buf);
 }
 
-/* Is @word one of the words of the file @path? */
-static bool file_has_word(const char *path, const char *word)
-{
-	char buf[256], *w, *save;
-	bool found = false;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return false;
-	if (fgets(buf, sizeof(buf), f))
-		for (w = strtok_r(buf, " []\n", &save); w && !found;
-		     w = strtok_r(NULL, " []\n", &save))
-			found = !strcmp(w, word);
-	fclose(f);
-	return found;
-}
-
 /*
  * A request does not hold up suspend: its caller waits freezable. While
  * a request of several seconds runs (precopy_delay_ms makes the PME
@@ -1103,25 +1080,15 @@ TEST_F_TIMEOUT(pme, request_does_not_hold_up_suspend, 120)
 	enum { PAGES = 400 };
 	const unsigned long long iova = 1ULL << 32;
 	struct migrate_thread t = { .pages = PAGES };
-	struct timespec t0, t1;
 	long migrated0, before, after;
-	const char *state;
+	const char *state, *why;
 	pthread_t th;
 	int eng, ret, i;
+	double secs = 0;
 
-	if (access(POWER "pm_test", W_OK))
-		SKIP(return, "no /sys/power/pm_test (CONFIG_PM_DEBUG)");
-	state = file_has_word(POWER "state", "freeze") ? "freeze" :
-		file_has_word(POWER "state", "mem") ? "mem" : NULL;
+	state = imm_pm_state(&why);
 	if (!state)
-		SKIP(return, "neither freeze nor mem in /sys/power/state");
-	self->power = (struct mv_knobs){ .dir = POWER };
-	mv_knobs_save(&self->power, "pm_freeze_timeout");
-	self->suspend = (struct mv_knobs){ .dir = SUSPEND_PARAMS };
-	/* The test stage's wait with every task frozen: 1 s, not 5. */
-	if (!access(SUSPEND_PARAMS "pm_test_delay", W_OK))
-		mv_knobs_save(&self->suspend, "pm_test_delay");
-
+		SKIP(return, "%s", why);
 	t.dev = self->dev;
 	t.buf = mapped_buf(_metadata, self->dev, self->dom, PAGES, 0, iova);
 	eng = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
@@ -1132,22 +1099,11 @@ TEST_F_TIMEOUT(pme, request_does_not_hold_up_suspend, 120)
 	ASSERT_EQ(0, pthread_create(&th, NULL, migrate_thread_fn, &t));
 	for (i = 0; i < 3000 && read_knob("pages_migrated") == migrated0; i++)
 		usleep(1000);
-	ASSERT_EQ(0, mv_write_knob(POWER, "pm_freeze_timeout", "1000"));
-	if (self->suspend.n)
-		ASSERT_EQ(0, mv_write_knob(SUSPEND_PARAMS, "pm_test_delay", "1"));
-	self->pm_test_set = true;
-	ASSERT_EQ(0, mv_write_knob(POWER, "pm_test", "freezer"));
 	before = read_knob("pages_migrated") - migrated0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = mv_write_knob(POWER, "state", state);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ret = imm_freezer_test(&self->pm, state, &secs);
 	after = read_knob("pages_migrated") - migrated0;
-	ASSERT_EQ(0, mv_write_knob(POWER, "pm_test", "none"));
-	self->pm_test_set = false;
 	TH_LOG("%s with the freezer test: %d (%s) in %.2f s, pages moved %ld before, %ld after",
-	       state, ret, ret ? strerror(-ret) : "ok",
-	       t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9,
-	       before, after);
+	       state, ret, ret ? strerror(-ret) : "ok", secs, before, after);
 	/* The request was running when the tasks were frozen. */
 	EXPECT_LT(0, before);
 	EXPECT_GT(PAGES, before);
