@@ -912,7 +912,13 @@ int imm_edu_block(unsigned long pfn)
 	/*
 	 * Ask first, without e->mutex: a move of the page in progress gives
 	 * up before its copy or its switch, and a request of many pages lets
-	 * this call in after the page it is at.
+	 * this call in after the page it is at. Every caller counts in
+	 * @blocks_waiting, not only one whose @pfn is a page of the session:
+	 * iommu_migrate_block() ends here for every frame the model's RMT
+	 * does not own. Such a call costs a request one unlock and relock of
+	 * e->mutex; the wake_up_all() after the decrement, for every caller,
+	 * wakes a request waiting in edu_let_blocks_in() for the count to
+	 * drop.
 	 */
 	spin_lock(&e->lock);
 	ent = xa_load(&edu_pfns, pfn);
@@ -960,7 +966,21 @@ int imm_edu_block(unsigned long pfn)
 	dev_info(&e->pdev->dev, "IOVA %#llx (pfn %#lx) blocked\n",
 		 e->iova + idx * PAGE_SIZE, pfn);
 out:
-	/* Blocked or not, the page is no longer being asked about. */
+	/*
+	 * Blocked or not, the page is no longer being asked about. The bit
+	 * may be another caller's too: two calls for the same page set the
+	 * same bit, and the first through e->mutex clears it while the
+	 * second still waits. That is safe because each way here leaves the
+	 * page needing no ask: either it is blocked now or was already (the
+	 * @blocked bit, set under e->mutex, which edu_move_page() tests
+	 * first, under e->mutex, so no move of it starts again in this
+	 * session), or @pfn is no longer a page of the session (ended, or
+	 * the page switched before the ask), and the second call looks @pfn
+	 * up again under e->mutex: it blocks the page the frame is now, if
+	 * any, or returns -ENOENT. imm_hold_begin() cannot fail here:
+	 * only holders of e->mutex hold a page. A bit of an earlier session
+	 * is never cleared in a later one's bitmap (@session).
+	 */
 	spin_lock(&e->lock);
 	if (session && e->blocking && e->session == session)
 		clear_bit(asked, e->blocking);
