@@ -42,6 +42,7 @@
 
 #include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/freezer.h>
 #include <linux/highmem.h>
 #include <linux/interrupt.h>
 #include <linux/iommu.h>
@@ -747,15 +748,22 @@ abort:
 
 /*
  * Between two pages of a request: imm_edu_block() calls waiting for
- * e->mutex go first, so a block waits for one page move at most.
+ * e->mutex go first, so a block waits for one page move at most. With
+ * @freeze (a request, whose caller holds no other lock), the caller is
+ * also frozen here if the freezer asks (suspend, hibernation), without
+ * e->mutex: a request of many slow pages does not make suspend fail.
+ * The caller re-checks the session afterwards: it may have ended, or
+ * another one started, meanwhile.
  */
-static void edu_let_blocks_in(struct imm_edu *e)
+static void edu_let_blocks_in(struct imm_edu *e, bool freeze)
 {
 	lockdep_assert_held(&e->mutex);
-	if (!atomic_read(&e->blocks_waiting))
+	if (!atomic_read(&e->blocks_waiting) && !(freeze && freezing(current)))
 		return;
 	mutex_unlock(&e->mutex);
 	wait_event(e->wq, !atomic_read(&e->blocks_waiting));
+	if (freeze)
+		try_to_freeze();
 	mutex_lock(&e->mutex);
 }
 
@@ -768,7 +776,8 @@ static void edu_let_blocks_in(struct imm_edu *e)
  * drain of the device's commands (see the top of this file). A fatal
  * signal, or with IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE any signal, stops
  * before the next page. Between two pages, imm_edu_block() calls that
- * wait go first.
+ * wait go first, and the caller is frozen if the freezer asks (without
+ * the device's mutex).
  *
  * Return: 0; -EINTR if a signal stopped it (@req's counts set); -EAGAIN if the
  * buffer's edu session ended before or meanwhile.
@@ -807,7 +816,7 @@ int imm_edu_migrate(struct imm_buf *b, struct iommu_migrate_migrate *req)
 			req->aborted++;
 		else
 			req->moved++;
-		edu_let_blocks_in(e);
+		edu_let_blocks_in(e, true);
 	}
 	mutex_unlock(&e->mutex);
 	imm_dest_release(&d);
@@ -856,7 +865,8 @@ void imm_edu_evacuate(struct imm_dest *d, unsigned long *mapped,
 			(*moved)++;
 		else if (r < 0)
 			(*failed)++;
-		edu_let_blocks_in(e);
+		/* Not frozen: maint_cmd may evacuate with its own locks held. */
+		edu_let_blocks_in(e, false);
 		cond_resched();
 	}
 	mutex_unlock(&e->mutex);
@@ -902,7 +912,13 @@ int imm_edu_block(unsigned long pfn)
 	/*
 	 * Ask first, without e->mutex: a move of the page in progress gives
 	 * up before its copy or its switch, and a request of many pages lets
-	 * this call in after the page it is at.
+	 * this call in after the page it is at. Every caller counts in
+	 * @blocks_waiting, not only one whose @pfn is a page of the session:
+	 * iommu_migrate_block() ends here for every frame the model's RMT
+	 * does not own. Such a call costs a request one unlock and relock of
+	 * e->mutex; the wake_up_all() after the decrement, for every caller,
+	 * wakes a request waiting in edu_let_blocks_in() for the count to
+	 * drop.
 	 */
 	spin_lock(&e->lock);
 	ent = xa_load(&edu_pfns, pfn);
@@ -950,7 +966,21 @@ int imm_edu_block(unsigned long pfn)
 	dev_info(&e->pdev->dev, "IOVA %#llx (pfn %#lx) blocked\n",
 		 e->iova + idx * PAGE_SIZE, pfn);
 out:
-	/* Blocked or not, the page is no longer being asked about. */
+	/*
+	 * Blocked or not, the page is no longer being asked about. The bit
+	 * may be another caller's too: two calls for the same page set the
+	 * same bit, and the first through e->mutex clears it while the
+	 * second still waits. That is safe because each way here leaves the
+	 * page needing no ask: either it is blocked now or was already (the
+	 * @blocked bit, set under e->mutex, which edu_move_page() tests
+	 * first, under e->mutex, so no move of it starts again in this
+	 * session), or @pfn is no longer a page of the session (ended, or
+	 * the page switched before the ask), and the second call looks @pfn
+	 * up again under e->mutex: it blocks the page the frame is now, if
+	 * any, or returns -ENOENT. imm_hold_begin() cannot fail here:
+	 * only holders of e->mutex hold a page. A bit of an earlier session
+	 * is never cleared in a later one's bitmap (@session).
+	 */
 	spin_lock(&e->lock);
 	if (session && e->blocking && e->session == session)
 		clear_bit(asked, e->blocking);

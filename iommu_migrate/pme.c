@@ -918,7 +918,11 @@ static int pme_fn(void *unused)
 /*
  * Queue @rq and wait. A signal of @state (TASK_KILLABLE: a fatal one,
  * TASK_INTERRUPTIBLE: any) cancels the batches not started (the counts
- * say what was done); with @state 0, none does.
+ * say what was done); with @state 0, none does. With a @state the wait
+ * is also freezable: the caller holds no lock across it and the PME
+ * (not freezable) goes on, so a long request does not make suspend or
+ * hibernation fail ("Freezing of tasks failed"); the freezer's fake
+ * signal cancels only an interruptible wait it finds running.
  */
 static int pme_submit(struct imm_req *rq, unsigned int state)
 {
@@ -929,7 +933,8 @@ static int pme_submit(struct imm_req *rq, unsigned int state)
 	list_add_tail(&rq->node, &pme_queue);
 	spin_unlock(&pme_lock);
 	wake_up(&pme_wq);
-	if (!state || wait_for_completion_state(&rq->done, state)) {
+	if (!state ||
+	    wait_for_completion_state(&rq->done, state | TASK_FREEZABLE)) {
 		if (state) {
 			WRITE_ONCE(rq->cancel, true);
 			ret = -EINTR;

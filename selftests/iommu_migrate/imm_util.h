@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers of the iommu_migrate kselftests: the device, domains,
- * buffers, engines, and the check of DMA records from the CPU mapping.
+ * buffers, engines, the check of DMA records from the CPU mapping, and
+ * the freezer stage of a suspend.
  */
 #ifndef _IMM_UTIL_H
 #define _IMM_UTIL_H
@@ -18,6 +19,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/iommu_migrate.h>
@@ -294,6 +296,95 @@ static inline long stop_and_check(int dev, int eng, int buf,
 	check_records(p, base, bytes / REC, eng, st->writes, r);
 	munmap(p, bytes);
 	return 0;
+}
+
+#define POWER		"/sys/power/"
+#define SUSPEND_PARAMS	"/sys/module/suspend/parameters/"
+
+/*
+ * The freezer stage of a suspend (imm_freezer_test()): the knobs it
+ * changes, put back by imm_pm_restore() (from a fixture's teardown, so
+ * that a failed ASSERT does not leave them).
+ */
+struct imm_pm {
+	struct mv_knobs power, suspend;
+	bool pm_test_set;	/* /sys/power/pm_test to be set back to none */
+};
+
+/* Is @word one of the words of the file @path ("[none] core ...")? */
+static inline bool file_has_word(const char *path, const char *word)
+{
+	char buf[256], *w, *save;
+	bool found = false;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	if (fgets(buf, sizeof(buf), f))
+		for (w = strtok_r(buf, " []\n", &save); w && !found;
+		     w = strtok_r(NULL, " []\n", &save))
+			found = !strcmp(w, word);
+	fclose(f);
+	return found;
+}
+
+/*
+ * The sleep state the freezer test can enter ("freeze", else "mem"),
+ * or NULL, with the reason in @why, when there is no pm_test
+ * (CONFIG_PM_DEBUG) or no such state.
+ */
+static inline const char *imm_pm_state(const char **why)
+{
+	*why = "no /sys/power/pm_test (CONFIG_PM_DEBUG)";
+	if (access(POWER "pm_test", W_OK))
+		return NULL;
+	*why = "neither freeze nor mem in /sys/power/state";
+	return file_has_word(POWER "state", "freeze") ? "freeze" :
+	       file_has_word(POWER "state", "mem") ? "mem" : NULL;
+}
+
+/*
+ * Suspend to @state with pm_test "freezer": every task is frozen, then
+ * (after pm_test_delay, made 1 s) thawed, without suspending devices.
+ * The freezer gives up after pm_freeze_timeout, made 1000 ms. Return:
+ * the write's 0 or -errno (-EBUSY: "Freezing of tasks failed"); its
+ * time in @secs.
+ */
+static inline int imm_freezer_test(struct imm_pm *pm, const char *state,
+				   double *secs)
+{
+	struct timespec t0, t1;
+	int ret;
+
+	pm->power = (struct mv_knobs){ .dir = POWER };
+	mv_knobs_save(&pm->power, "pm_freeze_timeout");
+	pm->suspend = (struct mv_knobs){ .dir = SUSPEND_PARAMS };
+	if (!access(SUSPEND_PARAMS "pm_test_delay", W_OK))
+		mv_knobs_save(&pm->suspend, "pm_test_delay");
+	if (mv_write_knob(POWER, "pm_freeze_timeout", "1000") ||
+	    (pm->suspend.n &&
+	     mv_write_knob(SUSPEND_PARAMS, "pm_test_delay", "1")))
+		return -EIO;
+	pm->pm_test_set = true;
+	ret = mv_write_knob(POWER, "pm_test", "freezer");
+	if (ret)
+		return ret;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = mv_write_knob(POWER, "state", state);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (!mv_write_knob(POWER, "pm_test", "none"))
+		pm->pm_test_set = false;
+	return ret;
+}
+
+static inline void imm_pm_restore(struct imm_pm *pm)
+{
+	if (pm->pm_test_set)
+		mv_write_knob(POWER, "pm_test", "none");
+	pm->pm_test_set = false;
+	mv_knobs_restore(&pm->suspend);
+	mv_knobs_restore(&pm->power);
 }
 
 #endif /* _IMM_UTIL_H */

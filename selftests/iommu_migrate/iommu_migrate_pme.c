@@ -27,7 +27,9 @@
  *    translated to it before the move has not checked it;
  *  - an emulated engine runs as SCHED_IDLE (a device's DMA takes no
  *    CPU from the PME) and still makes progress while every CPU is
- *    busy with other work.
+ *    busy with other work;
+ *  - a request in progress does not make the freezer stage of a
+ *    suspend fail, and completes after the thaw.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -43,6 +45,7 @@
 FIXTURE(pme) {
 	int dev, dom;
 	struct mv_knobs knobs, hooks;
+	struct imm_pm pm;
 };
 
 FIXTURE_SETUP(pme)
@@ -59,6 +62,7 @@ FIXTURE_SETUP(pme)
 
 FIXTURE_TEARDOWN_PARENT(pme)
 {
+	imm_pm_restore(&self->pm);
 	mv_knobs_restore(&self->hooks);
 	mv_knobs_restore(&self->knobs);
 	if (self->dev >= 0)
@@ -1057,6 +1061,60 @@ TEST_F_TIMEOUT(pme, other_signals_do_not_cancel_without_the_flag, 240)
 	EXPECT_EQ(PAGES, t.m.moved);
 	EXPECT_EQ(0, t.m.aborted + t.m.already);
 	EXPECT_EQ(PAGES, on_node(_metadata, self->dev, t.buf, PAGES, 1));
+	close(t.buf);
+}
+
+/*
+ * A request does not hold up suspend: its caller waits freezable. While
+ * a request of several seconds runs (precopy_delay_ms makes the PME
+ * sleep 10 ms per page, an engine writes all along), the freezer stage
+ * of a suspend to idle (pm_test "freezer": tasks are frozen, then
+ * thawed without suspending devices) must freeze every task within a 1 s
+ * pm_freeze_timeout: the write to /sys/power/state returns 0, where a
+ * wait the freezer cannot freeze fails it with EBUSY ("Freezing of tasks
+ * failed"). After the thaw the request completes: every page moved,
+ * none aborted, no record lost. Needs CONFIG_PM_DEBUG (pm_test).
+ */
+TEST_F_TIMEOUT(pme, request_does_not_hold_up_suspend, 120)
+{
+	enum { PAGES = 400 };
+	const unsigned long long iova = 1ULL << 32;
+	struct migrate_thread t = { .pages = PAGES };
+	long migrated0, before, after;
+	const char *state, *why;
+	pthread_t th;
+	int eng, ret, i;
+	double secs = 0;
+
+	state = imm_pm_state(&why);
+	if (!state)
+		SKIP(return, "%s", why);
+	t.dev = self->dev;
+	t.buf = mapped_buf(_metadata, self->dev, self->dom, PAGES, 0, iova);
+	eng = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+			 iova, PAGES * PAGE, 0, 0);
+	ASSERT_LT(0, eng);
+	ASSERT_EQ(0, write_hook("precopy_delay_ms", "10"));
+	migrated0 = read_knob("pages_migrated");
+	ASSERT_EQ(0, pthread_create(&th, NULL, migrate_thread_fn, &t));
+	for (i = 0; i < 3000 && read_knob("pages_migrated") == migrated0; i++)
+		usleep(1000);
+	before = read_knob("pages_migrated") - migrated0;
+	ret = imm_freezer_test(&self->pm, state, &secs);
+	after = read_knob("pages_migrated") - migrated0;
+	TH_LOG("%s with the freezer test: %d (%s) in %.2f s, pages moved %ld before, %ld after",
+	       state, ret, ret ? strerror(-ret) : "ok", secs, before, after);
+	/* The request was running when the tasks were frozen. */
+	EXPECT_LT(0, before);
+	EXPECT_GT(PAGES, before);
+	EXPECT_EQ(0, ret);
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_EQ(0, write_hook("precopy_delay_ms", "0"));
+	EXPECT_EQ(0, t.ret);
+	EXPECT_EQ(PAGES, t.m.moved);
+	EXPECT_EQ(0, t.m.aborted + t.m.already);
+	EXPECT_EQ(PAGES, on_node(_metadata, self->dev, t.buf, PAGES, 1));
+	expect_intact(_metadata, self->dev, eng, t.buf, PAGES, iova);
 	close(t.buf);
 }
 

@@ -240,6 +240,16 @@ struct iommu_migrate_id {
  * IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE any signal cancels what has not
  * started. A cancelled call returns -EINTR (it is not restarted, even
  * with SA_RESTART) with the counts set: they say how far it got.
+ *
+ * While it waits, the calling task sleeps in D state (uninterruptible
+ * in ps and /proc/PID/stat) and counts in the load average, as any
+ * task waiting for I/O does. A request does not hold up suspend or
+ * hibernation: the task is frozen where it waits (the edu device's
+ * buffer: between two pages, without the device's lock), the PME goes
+ * on, and the call returns its full counts after the thaw. With
+ * IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE the freezer's wakeup may count
+ * as a signal and cancel the rest (-EINTR), as for other interruptible
+ * calls; without the flag it never does.
  */
 struct iommu_migrate_migrate {
 	__s32 buf_fd;

@@ -152,6 +152,21 @@ st=$?
 [ $st = 0 ] && [ "$(cat "$tmp/insmod.log")" = "$(printf '/b/mod/alpha/alpha.ko\n/b/mod/beta/beta.ko hooks=1 level=2')" ]
 res $? "each module is loaded with the parameters of its module-params" "$out $(cat "$tmp/insmod.log")"
 
+# A word the blanks would split or the shell would glob is refused, and
+# the module is not loaded with what is left (review-s12 N-a).
+for bad in 'pat=*.ko' 'msg="two words"' "name='x'"; do
+	printf 'level=2 %s\n' "$bad" > "$tmp/repo/selftests/beta/module-params"
+	: > "$tmp/insmod.log"
+	out=$(cd "$tmp" && MEMVIRT_REPO=$tmp/repo SUITE_INSMOD=$tmp/insmod \
+		bash -c ". '$testing/vm/suite-lib.sh'; suite_load /b 0" 2>&1)
+	st=$?
+	[ $st != 0 ] && echo "$out" | grep -q '^not ok 2 - insmod beta' &&
+		echo "$out" | grep -q "module-params: '.*' is not a name=value word" &&
+		[ "$(cat "$tmp/insmod.log")" = /b/mod/alpha/alpha.ko ]
+	res $? "a module-params word with a glob, a quote or a blank fails ($bad)" \
+		"$out $(cat "$tmp/insmod.log")"
+done
+
 # --- tier.sh's bpftrace step: each "// expect:" line must match
 mkdir -p "$tmp/bt/repo/tools/bpftrace" "$tmp/bt/bin" "$tmp/bt/res"
 printf '// trigger: true\n// expect: ^@a: [0-9]+$\n// expect: ^@b\\[1, 7\\]: 2$\n' \

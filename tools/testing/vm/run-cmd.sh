@@ -29,7 +29,7 @@ export MEMVIRT_BUILD=$out MEMVIRT_REPO=$repo MEMVIRT_TIER=$tier
 modprobe kvm_amd 2>/dev/null
 if [ -z "${MEMVIRT_RUN_NOLOAD:-}" ]; then
 	for m in $mods; do
-		insmod "$out/mod/\$m/\$m.ko" \$(suite_module_params \$m) ||
+		suite_insmod "$out/mod/\$m/\$m.ko" "\$m" ||
 			{ echo "insmod \$m failed"; exit 1; }
 	done
 fi

@@ -20,7 +20,7 @@ export MEMVIRT_REPO=$repo
 . '$here/suite-lib.sh'
 for m in \$(suite_modules); do
 	# with the test hooks of its module-params, as the tiers load it
-	insmod "$out/mod/\$m/\$m.ko" \$(suite_module_params \$m) && echo "loaded \$m"
+	suite_insmod "$out/mod/\$m/\$m.ko" "\$m" && echo "loaded \$m"
 done
 export MEMVIRT_BUILD=$out
 echo "kselftests: $out/selftests   bpftrace scripts: $repo/tools/bpftrace"

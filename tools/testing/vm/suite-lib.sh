@@ -14,12 +14,30 @@ suite_modules() {
 }
 
 # suite_module_params NAME: the insmod arguments NAME gets wherever the
-# suite is loaded for tests, from selftests/NAME/module-params (one or
-# more name=value words; # comments), on one line; nothing if none.
+# suite is loaded for tests, from selftests/NAME/module-params (words
+# name=value or a bare name, no spaces, quotes or glob characters in a
+# value; # comments), on one line; nothing if none. Any other word is
+# an error (on stderr, status 1): the words are split at blanks.
 suite_module_params() {
-	local f=${MEMVIRT_REPO:?}/selftests/$1/module-params
+	local f=${MEMVIRT_REPO:?}/selftests/$1/module-params w words=()
 	[ -r "$f" ] || return 0
-	sed -e 's/#.*//' "$f" | xargs
+	read -ra words <<< "$(sed -e 's/#.*//' "$f" | tr '\n' ' ')"
+	for w in "${words[@]}"; do
+		if ! [[ $w =~ ^[A-Za-z_][A-Za-z0-9_.]*(=[A-Za-z0-9_.,:+@%/-]*)?$ ]]; then
+			echo "$f: '$w' is not a name=value word (no spaces, quotes or glob characters)" >&2
+			return 1
+		fi
+	done
+	echo "${words[*]}"
+}
+
+# suite_insmod KO NAME: insmod KO with NAME's suite_module_params, each
+# word one argument; fails without loading if they are bad.
+suite_insmod() {
+	local p params=()
+	p=$(suite_module_params "$2") || return 1
+	read -ra params <<< "$p"
+	${SUITE_INSMOD:-insmod} "$1" "${params[@]}"
 }
 
 suite_loaded() {	# suite_loaded NAME: is NAME in the module list?
@@ -33,8 +51,7 @@ suite_load() {
 	local build=$1 n=$2 m rc=0
 	for m in $(suite_modules); do
 		n=$((n + 1))
-		# shellcheck disable=SC2046 # the parameters are words
-		if ${SUITE_INSMOD:-insmod} "$build/mod/$m/$m.ko" $(suite_module_params "$m"); then
+		if suite_insmod "$build/mod/$m/$m.ko" "$m"; then
 			echo "ok $n - insmod $m"
 		else
 			echo "not ok $n - insmod $m"

@@ -58,8 +58,7 @@ suite_modload() {
 			for m in $mods; do
 				n=$((n + 1))
 				start=$(now)
-				# shellcheck disable=SC2046 # the parameters are words
-				if insmod "$build/mod/$m/$m.ko" $(suite_module_params "$m"); then
+				if suite_insmod "$build/mod/$m/$m.ko" "$m"; then
 					echo "ok $n - insmod $m (cycle $cycle)"
 				else
 					echo "not ok $n - insmod $m (cycle $cycle)"
