@@ -901,7 +901,13 @@ bool te_hold_ref_at_zap;
  * reference through the mapping did so before the zap, and is seen;
  * after it, a new reference needs a fault (te_fault() waits on
  * @o->lock; GUP-fast refuses pfnmap entries). A refused page faults
- * in again where it was.
+ * in again where it was; on an encrypted object the frame-tweak update
+ * begun for it is ended, so @seq of the table is even again. The zap
+ * costs a refused page's window its huge mappings: unmapping one page
+ * of a window mapped with a PMD clears the whole PMD in the VMM's
+ * mapping (a pfnmap PMD is not split into PTEs), and KVM drops its
+ * 2 MiB entry through its mmu notifier. Both come back only as the
+ * VMM and the guest fault the window in again.
  *
  * Return: 0; -EINVAL for a bad offset, event, node or reserved field,
  * a shared, staging or secret page, or a window without a block; -EBUSY

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -16,6 +17,7 @@
 #include <linux/kvm.h>
 
 #include "kselftest_harness.h"
+#include "agent_blake2s.h"
 #include "te_util.h"
 
 FIXTURE(te) {
@@ -1500,6 +1502,25 @@ static unsigned int bad_pattern(const char *m)
 }
 
 /*
+ * CREATE of @c, whose windows should each be a 2 MiB block (no SCATTER):
+ * the object's fd; -ENOSPC if its node had not that many free blocks
+ * (the object is closed again); -errno.
+ */
+static int create_in_blocks(int dev, const struct thp_encvm_create *c)
+{
+	struct thp_encvm_info info;
+	int obj = te_create(dev, c);
+
+	if (obj < 0)
+		return obj;
+	if (ioctl(obj, THP_ENCVM_IOC_INFO, &info) || info.huge != info.eligible) {
+		close(obj);
+		return -ENOSPC;
+	}
+	return obj;
+}
+
+/*
  * A page someone else holds a reference on (debugfs hold_ref, standing
  * in for a kvm_vcpu_map() user that may still write it) is not
  * displaced: EBUSY, and nothing moves, is scrubbed or freed. The holder
@@ -1524,13 +1545,10 @@ TEST_F(te, displace_refuses_a_referenced_page)
 	if (frames0 < 0)
 		SKIP(return, "no debugfs " DEBUGFS);
 	c.flags = 0;	/* a 2 MiB block per window */
-	obj = te_create(self->dev, &c);
-	ASSERT_LE(0, obj);
-	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
-	if (info.huge != info.eligible) {
-		close(obj);
+	obj = create_in_blocks(self->dev, &c);
+	if (obj == -ENOSPC)
 		SKIP(return, "no free 2 MiB blocks for the object");
-	}
+	ASSERT_LE(0, obj);
 	m = te_map(obj, 16 * MB);
 	ASSERT_NE(MAP_FAILED, m);
 	for (i = 0; i < 4096; i++)
@@ -1567,6 +1585,248 @@ TEST_F(te, displace_refuses_a_referenced_page)
 	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
 	/* The hooks are root's. */
 	EXPECT_ROOT_ONLY(DEV, DEBUGFS, hooks, ARRAY_SIZE(hooks), "1");
+}
+
+/* Minor faults of this thread while it reads a byte of @n pages at @p. */
+static long touch_faults(const char *p, unsigned int n)
+{
+	struct rusage r0, r1;
+	unsigned int i;
+
+	getrusage(RUSAGE_THREAD, &r0);
+	for (i = 0; i < n; i++)
+		(void)__atomic_load_n(p + i * 4096, __ATOMIC_RELAXED);
+	getrusage(RUSAGE_THREAD, &r1);
+	return r1.ru_minflt - r0.ru_minflt;
+}
+
+/* May a fault map an object's window with a PMD (THP not "never")? */
+static bool thp_faults_huge(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	return buf[0] && !strstr(buf, "[never]");
+}
+
+/*
+ * One vCPU of @vm (32-bit protected mode, no paging) runs code at guest
+ * address @code, whose bytes the VMM writes at @hva: a load of the dword
+ * at @gpa, then HLT. 0 on the HLT exit, else -1.
+ */
+static int guest_load(int kvm, int vm, unsigned int code, char *hva, unsigned int gpa)
+{
+	struct kvm_regs regs = { .rip = code, .rflags = 2 };
+	struct kvm_segment flat = {
+		.limit = 0xffffffff, .present = 1, .db = 1, .s = 1, .g = 1,
+	};
+	struct kvm_sregs sregs;
+	struct kvm_run *run;
+	int vcpu, size, ret = -1;
+
+	hva[0] = (char)0xa1;		/* mov eax, [gpa] */
+	memcpy(hva + 1, &gpa, 4);
+	hva[5] = (char)0xf4;		/* hlt */
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vcpu < 0 || size <= 0)
+		goto out;
+	run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED)
+		goto out;
+	if (!ioctl(vcpu, KVM_GET_SREGS, &sregs)) {
+		sregs.cs = flat;
+		sregs.cs.type = 11;
+		sregs.cs.selector = 8;
+		sregs.ds = flat;
+		sregs.ds.type = 3;
+		sregs.ds.selector = 16;
+		sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+		sregs.cr0 |= 1;
+		if (!ioctl(vcpu, KVM_SET_SREGS, &sregs) && !ioctl(vcpu, KVM_SET_REGS, &regs) &&
+		    !ioctl(vcpu, KVM_RUN, 0) && run->exit_reason == KVM_EXIT_HLT)
+			ret = 0;
+	}
+	munmap(run, size);
+out:
+	if (vcpu >= 0)
+		close(vcpu);
+	return ret;
+}
+
+/*
+ * Decrypt @src, a page of ciphertext in frame @pfn, into @dst, as the
+ * guest's accessors do (struct thp_encvm_tweaks): block b of 32 bytes
+ * XORed with keyed BLAKE2s of (pfn, b).
+ */
+static void te_decrypt(const struct b2s_key *k, unsigned long long pfn,
+		       const void *src, unsigned int *dst)
+{
+	unsigned int ks[8], b, i;
+
+	memcpy(dst, src, 4096);
+	for (b = 0; b < 4096 / 32; b++) {
+		b2s_ctr_words(k, pfn, b, ks);
+		for (i = 0; i < 8; i++)
+			dst[b * 8 + i] ^= ks[i];
+	}
+}
+
+/* Word @j of the plaintext the test writes to page @i. */
+static unsigned int plain_word(unsigned int i, unsigned int j)
+{
+	return (i * 2654435761u) ^ (j * 40503u) ^ 0x5a5a0000u;
+}
+
+/* Words of page @i, decrypted from @src in frame @pfn, that are not plain_word(). */
+static unsigned int bad_plain(const struct b2s_key *k, unsigned long long pfn,
+			      const void *src, unsigned int i)
+{
+	unsigned int dst[1024], j, bad = 0;
+
+	te_decrypt(k, pfn, src, dst);
+	for (j = 0; j < 1024; j++)
+		bad += dst[j] != plain_word(i, j);
+	return bad;
+}
+
+/* The tweak table's header and page @i's tweak, through XFER: 0 or -errno. */
+static int read_tweak(int obj, unsigned long long g, unsigned int i,
+		      unsigned int *seq, unsigned long long *tweak)
+{
+	struct thp_encvm_tweaks t;
+	int ret = xfer(obj, g + 0x2000, &t, sizeof(t), 0);
+
+	*seq = t.seq;
+	return ret ? ret : xfer(obj, g + 0x2000 + sizeof(t) + i * 8ULL, tweak, 8, 0);
+}
+
+/*
+ * DISPLACE refusing a referenced page of an encrypted, attached object
+ * (both hold_ref modes, as displace_refuses_a_referenced_page): the
+ * frame-tweak table's update that DISPLACE began is ended: @seq is even
+ * again and grew by exactly 2 (odd, every guest accessor would retry
+ * forever), the page's tweak is its frame as before, and the page
+ * decrypts, with the VM's key and that tweak, to what was written
+ * before the launch. The refusal has zapped the page first: the
+ * window's PMD in the VMM's mapping is gone (its other pages fault
+ * too), and one fault maps the whole window with a PMD again. Without
+ * the reference the page moves: a new tweak, the same plaintext.
+ */
+TEST_F(te, displace_refusal_of_an_encrypted_page_ends_its_tweak_update)
+{
+	struct thp_encvm_create c = te_default_create();
+	unsigned long long g = 1ULL << 30, tweak0, tweak;
+	unsigned int i, pg = 512 + 5, seq0, seq, key[8];
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = g };
+	struct thp_encvm_secret *s;
+	struct thp_encvm_info info;
+	int kvm, vm, obj, at_zap;
+	bool huge = thp_faults_huge();
+	struct b2s_key k;
+	long frames0;
+	char *m, *win;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	if (mv_read_knob(DEBUGFS, "frames") < 0)
+		SKIP(return, "no debugfs " DEBUGFS);
+	/*
+	 * 6 MiB in 2 MiB blocks: window 0 holds the shared range (the
+	 * ring, the tweak table on pages 2 to 5, the guest's code on page
+	 * 1) and the secret page 16; page 5 of window 1 is displaced;
+	 * window 2 is the staging window.
+	 */
+	c.size = 6 * MB;
+	c.staging_offset = 4 * MB;
+	c.flags = THP_ENCVM_CREATE_ENCRYPTED;
+	c.tweak_offset = 0x2000;
+	c.secret_offset = 64 * 1024;
+	obj = create_in_blocks(self->dev, &c);
+	if (obj == -ENOSPC)
+		SKIP(return, "no free 2 MiB blocks for the object");
+	ASSERT_LE(0, obj);
+	m = te_map(obj, 6 * MB);
+	ASSERT_NE(MAP_FAILED, m);
+	win = m + 2 * MB;
+	if (huge)
+		EXPECT_EQ(0, madvise(m, 6 * MB, MADV_HUGEPAGE)) TH_LOG("%s", strerror(errno));
+	/* The plaintext of window 1, encrypted in place by the launch. */
+	for (i = 0; i < 512 * 1024; i++)
+		((unsigned int *)win)[i] = plain_word(512 + i / 1024, i % 1024);
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, kvm);
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, vm);
+	ASSERT_EQ(0, set_slot(vm, 0, g, 6 * MB, m));
+	a.vm_fd = vm;
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a)) TH_LOG("%s", strerror(errno));
+	/* The guest touches the secret page: KVM's fault maps it for us too. */
+	ASSERT_EQ(0, guest_load(kvm, vm, g + 4096, m + 4096, g + 64 * 1024));
+	s = (struct thp_encvm_secret *)(m + 64 * 1024);
+	ASSERT_EQ(THP_ENCVM_SECRET_MAGIC, s->magic);
+	ASSERT_EQ(32, s->key_len);
+	memcpy(key, s->key, sizeof(key));
+	b2s_setup(&k, key);
+	ASSERT_EQ(0, read_tweak(obj, g, pg, &seq, &tweak0));
+	EXPECT_EQ(0, seq & 1);
+	ASSERT_NE(0, tweak0);
+	EXPECT_EQ(0, bad_plain(&k, tweak0, win + 5 * 4096, pg));
+	/* Window 1 is mapped with one PMD, from the writes above. */
+	if (huge) {
+		EXPECT_GE(1, touch_faults(win, 512));
+		EXPECT_EQ(0, touch_faults(win, 512));
+	}
+	frames0 = mv_read_knob(DEBUGFS, "frames");
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref", "6"));
+	for (at_zap = 0; at_zap < 2; at_zap++) {
+		ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref_at_zap", at_zap ? "1" : "0"));
+		ASSERT_EQ(0, read_tweak(obj, g, pg, &seq0, &tweak));
+		EXPECT_EQ(-EBUSY, displace_at(obj, pg * 4096ULL)) TH_LOG("hold_ref_at_zap %d", at_zap);
+		ASSERT_EQ(0, read_tweak(obj, g, pg, &seq, &tweak));
+		EXPECT_EQ(0, seq & 1) TH_LOG("hold_ref_at_zap %d: seq %u", at_zap, seq);
+		EXPECT_EQ(seq0 + 2, seq) TH_LOG("hold_ref_at_zap %d", at_zap);
+		EXPECT_EQ(tweak0, tweak) TH_LOG("hold_ref_at_zap %d", at_zap);
+		ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+		EXPECT_EQ(0, info.displaced);
+		EXPECT_EQ(info.eligible, info.huge);
+		EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
+		/*
+		 * Page 0 of the window faults (the PMD went, not only page
+		 * 5's entry); that one fault maps all 512 pages again.
+		 */
+		if (huge) {
+			EXPECT_EQ(1, touch_faults(win, 1)) TH_LOG("hold_ref_at_zap %d", at_zap);
+			EXPECT_EQ(0, touch_faults(win, 512)) TH_LOG("hold_ref_at_zap %d", at_zap);
+		}
+		EXPECT_EQ(0, bad_plain(&k, tweak, win + 5 * 4096, pg))
+			TH_LOG("hold_ref_at_zap %d", at_zap);
+	}
+	if (!huge)
+		TH_LOG("THP is \"never\": the window's PMD is not checked");
+	/* Not held: the page moves, re-encrypted for its new frame. */
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref", "0"));
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref_at_zap", "0"));
+	ASSERT_EQ(0, read_tweak(obj, g, pg, &seq0, &tweak));
+	EXPECT_EQ(0, displace_at(obj, pg * 4096ULL));
+	ASSERT_EQ(0, read_tweak(obj, g, pg, &seq, &tweak));
+	EXPECT_EQ(seq0 + 2, seq);
+	EXPECT_NE(tweak0, tweak);
+	EXPECT_EQ(0, bad_plain(&k, tweak, win + 5 * 4096, pg));
+	EXPECT_NE(0, bad_plain(&k, tweak0, win + 5 * 4096, pg));
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+	EXPECT_EQ(1, info.displaced);
+	EXPECT_EQ(0, ioctl(obj, THP_ENCVM_IOC_DETACH));
+	close(vm);
+	close(kvm);
+	munmap(m, 6 * MB);
+	close(obj);
+	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
 }
 
 TEST(sysfs_bad_writes_and_root_only)

@@ -365,6 +365,9 @@ struct thp_encvm_xfer {
  * A page someone else holds a reference on (a kvm_vcpu_map() user,
  * say), who might still write it, is refused with EBUSY, as migration
  * refuses it; so is any page while the daemon collapses the object.
+ * The page is unmapped before its references are counted, so a refused
+ * page's window loses its huge mappings (the VMM's PMD, KVM's 2 MiB
+ * entry) until they are faulted in again.
  */
 struct thp_encvm_displace {
 	__u64 offset;
