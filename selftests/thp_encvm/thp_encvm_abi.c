@@ -99,10 +99,18 @@ TEST_F(te, create_bad_input)
 }
 
 #define CG_BIG	"/sys/fs/cgroup/thp_encvm_abi_big"
+/*
+ * What create_too_big_fails_quietly's objects may take: 64 MiB, in bytes
+ * for a memory cgroup, in pages for fail_page_alloc's "space".
+ */
+#define BIG_BUDGET	"67108864"
+#define BIG_BUDGET_PAGES "16384"
+/* max_object_mb's top: the largest object kvmalloc() can make arrays for. */
+#define TOP_MB		1048574ULL
 
 /*
- * A memory cgroup of 64 MiB for create_too_big_fails_quietly: 0, 1 if
- * the kernel has no memory controller (the debug tier's), -1.
+ * A memory cgroup of BIG_BUDGET for create_too_big_fails_quietly: 0, 1
+ * if the kernel has no memory controller (the debug tier's), -1.
  */
 static int cg_big_make(void)
 {
@@ -111,7 +119,7 @@ static int cg_big_make(void)
 	if (ret)
 		return ret;
 	if ((mkdir(CG_BIG, 0755) && errno != EEXIST) ||
-	    mv_write_path(CG_BIG "/memory.max", "67108864"))
+	    mv_write_path(CG_BIG "/memory.max", BIG_BUDGET))
 		return -1;
 	mv_write_path(CG_BIG "/memory.swap.max", "0");
 	return 0;
@@ -119,24 +127,36 @@ static int cg_big_make(void)
 
 /*
  * The child of create_too_big_fails_quietly: CREATE of objects too big
- * for the machine or for the child's memory cgroup (@cg), each ENOMEM.
+ * for its budget of BIG_BUDGET bytes, each ENOMEM. The budget is its
+ * memory cgroup's (@cg), or else fail_page_alloc's "space" (every page
+ * allocation of the child's CREATEs fails once that many bytes went).
  * Exits 0, or the number of the object that got something else.
  */
 static void create_too_big(int dev, bool cg)
 {
-	static const unsigned long long mb[] = { 1ULL << 20, 256ULL << 10, 128 };
+	static const unsigned long long mb[] = { TOP_MB, 256ULL << 10, 128 };
 	struct thp_encvm_create c = te_default_create();
 	char pid[32];
 	unsigned int i;
-	int ret;
+	int ret, mfd = -1;
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	if (cg && mv_write_path(CG_BIG "/cgroup.procs", pid))
 		_exit(100);
+	if (!cg) {
+		mfd = open("/proc/thread-self/make-it-fail", O_RDWR | O_CLOEXEC);
+		if (mfd < 0)
+			_exit(101);
+	}
 	c.flags = 0;
-	for (i = 0; i < (cg ? 3 : 1); i++) {
+	for (i = 0; i < ARRAY_SIZE(mb); i++) {
 		c.size = mb[i] * MB;
+		if (!cg && (mv_write_path(FAILPAGE "space", BIG_BUDGET_PAGES) ||
+			    pwrite(mfd, "1", 1, 0) != 1))
+			_exit(102);
 		ret = te_create(dev, &c);
+		if (!cg)
+			pwrite(mfd, "0", 1, 0);
 		if (ret != -ENOMEM) {
 			fprintf(stderr, "# CREATE of %llu MiB: %d\n", mb[i], ret);
 			_exit(i + 1);
@@ -146,43 +166,71 @@ static void create_too_big(int dev, bool cg)
 }
 
 /*
- * CREATE of an object whose page arrays do not fit fails with ENOMEM,
- * quietly: no warning of the page allocator (a bitmap of an object over
- * 128 GiB is more than kmalloc's largest block, 4 MiB), no OOM killer,
- * nothing left behind. On every kernel, 1 TiB (max_object_mb's top):
- * its pfn array (2 GiB) is more than kvmalloc() takes. In a memory
- * cgroup of 64 MiB, where there is one, also 256 GiB (the arrays do
- * not fit) and 128 MiB (the pages do not).
+ * max_object_mb's top is the largest object whose page arrays kvmalloc()
+ * can make, 1048574 MiB (its array of frames is 2 GiB - 4 KiB, just
+ * under INT_MAX bytes): the knob takes it, and refuses 1 TiB (2 GiB of
+ * frames, which could never be created) with EINVAL. CREATE of an
+ * object that does not fit fails with ENOMEM, quietly: no warning of
+ * the page allocator (a bitmap of an object over 128 GiB is more than
+ * kmalloc's largest block, 4 MiB), no OOM killer, nothing left behind.
+ * In a budget of 64 MiB (a memory cgroup where there is one, else
+ * fail_page_alloc's "space" on a kernel with fault injection): the top
+ * (its bitmaps, 32 MiB each, do not fit), 256 GiB (the bitmaps, 8 MiB
+ * each, fit, its frames, 512 MiB, do not) and 128 MiB (the pages do
+ * not). With neither, only the knob is checked. A child that outlived
+ * the test would go on allocating once the budget is reset: hence the
+ * timeout, far above the seconds it takes.
  */
-TEST_F(te, create_too_big_fails_quietly)
+TEST_F_TIMEOUT(te, create_too_big_fails_quietly, 180)
 {
+	struct thp_encvm_create c = te_default_create();
 	long max0 = read_knob("max_object_mb"), frames0;
 	int kmsg, status, cg, splat = 0;
 	char rec[2048], val[32];
+	bool fi;
 	pid_t pid;
 
 	frames0 = mv_read_knob(DEBUGFS, "frames");
 	if (frames0 < 0)
 		SKIP(return, "no debugfs " DEBUGFS);
+	EXPECT_EQ(-EINVAL, write_knob("max_object_mb", "1048576"));
+	EXPECT_EQ(-EINVAL, write_knob("max_object_mb", "1048575"));
+	EXPECT_EQ(max0, read_knob("max_object_mb"));
+	ASSERT_EQ(0, write_knob("max_object_mb", "1048574"));
+	EXPECT_EQ(TOP_MB, read_knob("max_object_mb"));
+	c.flags = 0;
+	c.size = (TOP_MB + 2) * MB;
+	EXPECT_EQ(-E2BIG, te_create(self->dev, &c));
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_LE(0, kmsg);
 	lseek(kmsg, 0, SEEK_END);
 	cg = cg_big_make();
 	ASSERT_LE(0, cg);
-	if (cg)
-		TH_LOG("no memory controller: only the 1 TiB object");
-	ASSERT_EQ(0, write_knob("max_object_mb", "1048576"));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		create_too_big(self->dev, !cg);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	fi = cg && !access(FAILPAGE "space", W_OK) &&
+	     !access("/proc/thread-self/make-it-fail", W_OK);
+	if (fi) {
+		TH_LOG("no memory controller: a budget of fail_page_alloc's space");
+		ASSERT_EQ(0, te_fi_quiet());
+		ASSERT_EQ(0, mv_write_path(FAILPAGE "times", "-1"));
+		ASSERT_EQ(0, mv_write_path(FAILPAGE "probability", "100"));
+	}
+	if (cg && !fi) {
+		TH_LOG("no memory controller, no fault injection: only the knob");
+	} else {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			create_too_big(self->dev, !cg);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child status %#x", status);
+		EXPECT_EQ(0, WEXITSTATUS(status));
+	}
+	te_fi_reset();
+	mv_write_path(FAILPAGE "space", "0");
 	snprintf(val, sizeof(val), "%ld", max0);
 	EXPECT_EQ(0, write_knob("max_object_mb", val));
 	if (!cg)
 		rmdir(CG_BIG);
-	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child status %#x", status);
-	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
 	EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
 	while (te_kmsg_next_splat(kmsg, rec, sizeof(rec))) {
@@ -191,6 +239,81 @@ TEST_F(te, create_too_big_fails_quietly)
 	}
 	EXPECT_EQ(0, splat);
 	close(kmsg);
+}
+
+/*
+ * CREATE stops at its first failed allocation: from the nth slab
+ * allocation of this thread on (fail-nth n, then failslab at
+ * probability 100 for this thread), every slab allocation fails, and
+ * failslab's "times" counts how many were tried. A CREATE that fails tries at most 3: the
+ * one that failed, for a kvmalloc() its vmalloc() fallback's first, and
+ * a debug kernel's kmemleak record of the allocation before (which
+ * kmemleak takes from its pool when it fails), and none of its arrays
+ * after the one that failed (there are 8; the frames, 8 KiB, a
+ * kvmalloc(), last). Each fails with ENOMEM and
+ * leaves nothing. The objects' file system stays mounted meanwhile (an
+ * object of the test holds it), so that its mount is not counted.
+ * Debug kernel only.
+ */
+TEST_F(te, create_stops_at_its_first_failed_allocation)
+{
+	struct thp_encvm_create c = te_default_create();
+	long frames, objects, tried, most = 0;
+	int nfd, mfd, n, ret, hold, failed = 0;
+	bool reached = true;
+	char v[16];
+
+	nfd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	mfd = open("/proc/thread-self/make-it-fail", O_RDWR | O_CLOEXEC);
+	if (nfd < 0 || mfd < 0 || access(FAILSLAB "probability", W_OK) ||
+	    mv_read_knob(DEBUGFS, "frames") < 0)
+		SKIP(return, "no fault injection (fail-nth, failslab)");
+	c.size = 4 * MB;
+	c.staging_offset = 2 * MB;
+	c.flags = 0;
+	hold = te_create(self->dev, &c);
+	ASSERT_LE(0, hold);
+	ASSERT_EQ(0, te_fi_quiet());
+	/* No page allocation is a fault point: the pages are not counted. */
+	ASSERT_EQ(0, mv_write_path(FAILPAGE "min-order", "11"));
+	for (n = 1; n < 200 && reached; n++) {
+		frames = mv_read_knob(DEBUGFS, "frames");
+		objects = read_knob("objects");
+		snprintf(v, sizeof(v), "%d", n);
+		ASSERT_EQ(0, mv_write_path(FAILSLAB "times", "1000"));
+		ASSERT_EQ(0, mv_write_path(FAILSLAB "probability", "100"));
+		ASSERT_EQ(1, pwrite(mfd, "1", 1, 0));
+		ASSERT_LT(0, pwrite(nfd, v, strlen(v), 0));
+		ret = te_create(self->dev, &c);
+		pwrite(mfd, "0", 1, 0);
+		memset(v, 0, sizeof(v));
+		ASSERT_LT(0, pread(nfd, v, sizeof(v) - 1, 0));
+		/* Not consumed: CREATE made fewer than n allocations. */
+		reached = !atoi(v);
+		pwrite(nfd, "0", 1, 0);
+		mv_write_path(FAILSLAB "probability", "0");
+		tried = 1000 - mv_read_knob(FAILSLAB, "times");
+		if (ret >= 0) {
+			close(ret);
+			continue;
+		}
+		failed++;
+		most = tried > most ? tried : most;
+		EXPECT_EQ(-ENOMEM, ret) TH_LOG("allocation %d", n);
+		EXPECT_GE(3, tried) TH_LOG("allocation %d failed, then %ld more were tried",
+					  n, tried - 1);
+		EXPECT_EQ(objects, wait_objects(objects)) TH_LOG("allocation %d", n);
+		EXPECT_EQ(frames, mv_read_knob(DEBUGFS, "frames")) TH_LOG("allocation %d", n);
+	}
+	te_fi_reset();
+	EXPECT_FALSE(reached) TH_LOG("still allocating at %d", n);
+	/* The object, its 8 arrays, its inode and file at least. */
+	EXPECT_LE(11, failed);
+	TH_LOG("%d of %d allocations failed CREATE, each after at most %ld tries",
+	       failed, n - 1, most);
+	close(hold);
+	close(nfd);
+	close(mfd);
 }
 
 TEST_F(te, object_mapping_and_info)
@@ -1839,7 +1962,7 @@ TEST(sysfs_bad_writes_and_root_only)
 		{ "alloc_sleep_millisecs", "86400001" },
 		{ "max_ptes_none", "512" }, { "max_copy_retries", "256" },
 		{ "copy_timeout_ms", "9" }, { "copy_timeout_ms", "600001" },
-		{ "max_object_mb", "1" }, { "max_object_mb", "1048577" },
+		{ "max_object_mb", "1" }, { "max_object_mb", "1048575" },
 	};
 	static const char * const knobs[] = {
 		"enabled", "pages_to_scan", "scan_sleep_millisecs",
