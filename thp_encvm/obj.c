@@ -175,9 +175,10 @@ void te_obj_put(struct te_obj *o)
 
 /*
  * For allocations whose size the creator chose (up to the max_object_mb
- * knob, 1 TiB): from vmalloc when kmalloc has no such block, no warning
- * when there is no memory, and no OOM killer (the memory cgroup's or
- * the system's): a CREATE that does not fit fails with -ENOMEM.
+ * knob, at most TE_MAX_OBJECT_MB): from vmalloc when kmalloc has no such
+ * block, no warning when there is no memory, and no OOM killer (the
+ * memory cgroup's or the system's): a CREATE that does not fit fails
+ * with -ENOMEM.
  */
 #define TE_GFP_USER_SIZED	(GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
@@ -238,6 +239,35 @@ static int te_obj_populate(struct te_obj *o, bool scatter)
 	return 0;
 }
 
+/*
+ * The page arrays of a new object, each checked as it is made, so that
+ * none is tried after one failed. What was made is freed with the
+ * object. The frames take 8 bytes a page, the most: TE_MAX_OBJECT_MB
+ * keeps them within kvmalloc()'s INT_MAX bytes, and every other array
+ * is smaller. They come last: an object whose frames do not fit (in a
+ * memory cgroup, say) has tried its bitmaps, 1/64 of their size, first.
+ */
+static int te_obj_arrays(struct te_obj *o)
+{
+	unsigned long **bitmaps[] = {
+		&o->touched, &o->wp, &o->dirty, &o->ktrack, &o->away, &o->home_bad,
+	};
+	u64 n = o->l.nr_pages;
+	unsigned int i;
+
+	BUILD_BUG_ON(((u64)TE_MAX_OBJECT_MB << 20 >> PAGE_SHIFT) * sizeof(u64) > INT_MAX);
+	for (i = 0; i < ARRAY_SIZE(bitmaps); i++) {
+		*bitmaps[i] = te_bitmap_alloc(n);
+		if (!*bitmaps[i])
+			return -ENOMEM;
+	}
+	o->home = kvcalloc(n / TE_WIN_PAGES, sizeof(u64), TE_GFP_USER_SIZED);
+	if (!o->home)
+		return -ENOMEM;
+	o->pfn = kvcalloc(n, sizeof(u64), TE_GFP_USER_SIZED);
+	return o->pfn ? 0 : -ENOMEM;
+}
+
 /**
  * te_obj_create() - make an object and install its file descriptor
  * @c: the request, checked here
@@ -278,24 +308,15 @@ int te_obj_create(const struct thp_encvm_create *c)
 	/* The object's pages are charged here; so are the new 2 MiB pages. */
 	o->memcg = get_mem_cgroup_from_mm(current->mm);
 	o->node = c->node == NUMA_NO_NODE ? numa_node_id() : c->node;
-	o->pfn = kvcalloc(o->l.nr_pages, sizeof(u64), TE_GFP_USER_SIZED);
-	o->touched = te_bitmap_alloc(o->l.nr_pages);
-	o->wp = te_bitmap_alloc(o->l.nr_pages);
-	o->dirty = te_bitmap_alloc(o->l.nr_pages);
-	o->ktrack = te_bitmap_alloc(o->l.nr_pages);
-	o->home = kvcalloc(o->l.nr_pages / TE_WIN_PAGES, sizeof(u64), TE_GFP_USER_SIZED);
-	o->away = te_bitmap_alloc(o->l.nr_pages);
-	o->home_bad = te_bitmap_alloc(o->l.nr_pages);
+	ret = te_obj_arrays(o);
+	if (ret)
+		goto put;
 	o->enc = te_fw_alloc(&o->l);
 	if (IS_ERR(o->enc)) {
 		o->enc = NULL;
 		ret = -ENOMEM;
 		goto put;
 	}
-	ret = -ENOMEM;
-	if (!o->pfn || !o->touched || !o->wp || !o->dirty || !o->ktrack || !o->home ||
-	    !o->away || !o->home_bad)
-		goto put;
 	ret = te_obj_populate(o, c->flags & THP_ENCVM_CREATE_SCATTER);
 	if (ret)
 		goto put;
@@ -901,7 +922,13 @@ bool te_hold_ref_at_zap;
  * reference through the mapping did so before the zap, and is seen;
  * after it, a new reference needs a fault (te_fault() waits on
  * @o->lock; GUP-fast refuses pfnmap entries). A refused page faults
- * in again where it was.
+ * in again where it was; on an encrypted object the frame-tweak update
+ * begun for it is ended, so @seq of the table is even again. The zap
+ * costs a refused page's window its huge mappings: unmapping one page
+ * of a window mapped with a PMD clears the whole PMD in the VMM's
+ * mapping (a pfnmap PMD is not split into PTEs), and KVM drops its
+ * 2 MiB entry through its mmu notifier. Both come back only as the
+ * VMM and the guest fault the window in again.
  *
  * Return: 0; -EINVAL for a bad offset, event, node or reserved field,
  * a shared, staging or secret page, or a window without a block; -EBUSY

@@ -39,7 +39,7 @@ KNOB(alloc_sleep_millisecs, te_alloc_sleep_ms, 0, 24 * 3600 * 1000);
 KNOB(max_ptes_none, te_max_ptes_none, 0, TE_WIN_PAGES - 1);
 KNOB(max_copy_retries, te_max_copy_retries, 0, 255);
 KNOB(copy_timeout_ms, te_copy_timeout_ms, 10, 600 * 1000);
-KNOB(max_object_mb, te_max_object_mb, 2, 1U << 20);
+KNOB(max_object_mb, te_max_object_mb, 2, TE_MAX_OBJECT_MB);
 
 #define COUNTER(_name, _v)	MEMVIRT_COUNTER(_name, _v)
 

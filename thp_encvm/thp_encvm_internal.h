@@ -155,6 +155,15 @@ extern unsigned int te_max_copy_retries;
 extern unsigned int te_copy_timeout_ms;
 extern unsigned int te_max_object_mb;
 
+/*
+ * The largest object that can be created, in MiB, max_object_mb's top:
+ * te_obj_create()'s largest array, the frame of each page (8 bytes a
+ * page), may take at most INT_MAX bytes, all that kvmalloc() gives; in
+ * whole 2 MiB windows, 1048574 MiB (1 TiB - 2 MiB).
+ */
+#define TE_MAX_OBJECT_MB \
+	((INT_MAX / sizeof(u64) / TE_WIN_PAGES) * (THP_ENCVM_WINDOW_SIZE >> 20))
+
 /* Counters (collapse.c), shown in sysfs */
 struct te_stats {
 	atomic64_t full_scans;

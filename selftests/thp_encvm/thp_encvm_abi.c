@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -16,6 +17,7 @@
 #include <linux/kvm.h>
 
 #include "kselftest_harness.h"
+#include "agent_blake2s.h"
 #include "te_util.h"
 
 FIXTURE(te) {
@@ -97,10 +99,18 @@ TEST_F(te, create_bad_input)
 }
 
 #define CG_BIG	"/sys/fs/cgroup/thp_encvm_abi_big"
+/*
+ * What create_too_big_fails_quietly's objects may take: 64 MiB, in bytes
+ * for a memory cgroup, in pages for fail_page_alloc's "space".
+ */
+#define BIG_BUDGET	"67108864"
+#define BIG_BUDGET_PAGES "16384"
+/* max_object_mb's top: the largest object kvmalloc() can make arrays for. */
+#define TOP_MB		1048574ULL
 
 /*
- * A memory cgroup of 64 MiB for create_too_big_fails_quietly: 0, 1 if
- * the kernel has no memory controller (the debug tier's), -1.
+ * A memory cgroup of BIG_BUDGET for create_too_big_fails_quietly: 0, 1
+ * if the kernel has no memory controller (the debug tier's), -1.
  */
 static int cg_big_make(void)
 {
@@ -109,7 +119,7 @@ static int cg_big_make(void)
 	if (ret)
 		return ret;
 	if ((mkdir(CG_BIG, 0755) && errno != EEXIST) ||
-	    mv_write_path(CG_BIG "/memory.max", "67108864"))
+	    mv_write_path(CG_BIG "/memory.max", BIG_BUDGET))
 		return -1;
 	mv_write_path(CG_BIG "/memory.swap.max", "0");
 	return 0;
@@ -117,24 +127,36 @@ static int cg_big_make(void)
 
 /*
  * The child of create_too_big_fails_quietly: CREATE of objects too big
- * for the machine or for the child's memory cgroup (@cg), each ENOMEM.
+ * for its budget of BIG_BUDGET bytes, each ENOMEM. The budget is its
+ * memory cgroup's (@cg), or else fail_page_alloc's "space" (every page
+ * allocation of the child's CREATEs fails once that many bytes went).
  * Exits 0, or the number of the object that got something else.
  */
 static void create_too_big(int dev, bool cg)
 {
-	static const unsigned long long mb[] = { 1ULL << 20, 256ULL << 10, 128 };
+	static const unsigned long long mb[] = { TOP_MB, 256ULL << 10, 128 };
 	struct thp_encvm_create c = te_default_create();
 	char pid[32];
 	unsigned int i;
-	int ret;
+	int ret, mfd = -1;
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	if (cg && mv_write_path(CG_BIG "/cgroup.procs", pid))
 		_exit(100);
+	if (!cg) {
+		mfd = open("/proc/thread-self/make-it-fail", O_RDWR | O_CLOEXEC);
+		if (mfd < 0)
+			_exit(101);
+	}
 	c.flags = 0;
-	for (i = 0; i < (cg ? 3 : 1); i++) {
+	for (i = 0; i < ARRAY_SIZE(mb); i++) {
 		c.size = mb[i] * MB;
+		if (!cg && (mv_write_path(FAILPAGE "space", BIG_BUDGET_PAGES) ||
+			    pwrite(mfd, "1", 1, 0) != 1))
+			_exit(102);
 		ret = te_create(dev, &c);
+		if (!cg)
+			pwrite(mfd, "0", 1, 0);
 		if (ret != -ENOMEM) {
 			fprintf(stderr, "# CREATE of %llu MiB: %d\n", mb[i], ret);
 			_exit(i + 1);
@@ -144,43 +166,71 @@ static void create_too_big(int dev, bool cg)
 }
 
 /*
- * CREATE of an object whose page arrays do not fit fails with ENOMEM,
- * quietly: no warning of the page allocator (a bitmap of an object over
- * 128 GiB is more than kmalloc's largest block, 4 MiB), no OOM killer,
- * nothing left behind. On every kernel, 1 TiB (max_object_mb's top):
- * its pfn array (2 GiB) is more than kvmalloc() takes. In a memory
- * cgroup of 64 MiB, where there is one, also 256 GiB (the arrays do
- * not fit) and 128 MiB (the pages do not).
+ * max_object_mb's top is the largest object whose page arrays kvmalloc()
+ * can make, 1048574 MiB (its array of frames is 2 GiB - 4 KiB, just
+ * under INT_MAX bytes): the knob takes it, and refuses 1 TiB (2 GiB of
+ * frames, which could never be created) with EINVAL. CREATE of an
+ * object that does not fit fails with ENOMEM, quietly: no warning of
+ * the page allocator (a bitmap of an object over 128 GiB is more than
+ * kmalloc's largest block, 4 MiB), no OOM killer, nothing left behind.
+ * In a budget of 64 MiB (a memory cgroup where there is one, else
+ * fail_page_alloc's "space" on a kernel with fault injection): the top
+ * (its bitmaps, 32 MiB each, do not fit), 256 GiB (the bitmaps, 8 MiB
+ * each, fit, its frames, 512 MiB, do not) and 128 MiB (the pages do
+ * not). With neither, only the knob is checked. A child that outlived
+ * the test would go on allocating once the budget is reset: hence the
+ * timeout, far above the seconds it takes.
  */
-TEST_F(te, create_too_big_fails_quietly)
+TEST_F_TIMEOUT(te, create_too_big_fails_quietly, 180)
 {
+	struct thp_encvm_create c = te_default_create();
 	long max0 = read_knob("max_object_mb"), frames0;
 	int kmsg, status, cg, splat = 0;
 	char rec[2048], val[32];
+	bool fi;
 	pid_t pid;
 
 	frames0 = mv_read_knob(DEBUGFS, "frames");
 	if (frames0 < 0)
 		SKIP(return, "no debugfs " DEBUGFS);
+	EXPECT_EQ(-EINVAL, write_knob("max_object_mb", "1048576"));
+	EXPECT_EQ(-EINVAL, write_knob("max_object_mb", "1048575"));
+	EXPECT_EQ(max0, read_knob("max_object_mb"));
+	ASSERT_EQ(0, write_knob("max_object_mb", "1048574"));
+	EXPECT_EQ(TOP_MB, read_knob("max_object_mb"));
+	c.flags = 0;
+	c.size = (TOP_MB + 2) * MB;
+	EXPECT_EQ(-E2BIG, te_create(self->dev, &c));
 	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	ASSERT_LE(0, kmsg);
 	lseek(kmsg, 0, SEEK_END);
 	cg = cg_big_make();
 	ASSERT_LE(0, cg);
-	if (cg)
-		TH_LOG("no memory controller: only the 1 TiB object");
-	ASSERT_EQ(0, write_knob("max_object_mb", "1048576"));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		create_too_big(self->dev, !cg);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	fi = cg && !access(FAILPAGE "space", W_OK) &&
+	     !access("/proc/thread-self/make-it-fail", W_OK);
+	if (fi) {
+		TH_LOG("no memory controller: a budget of fail_page_alloc's space");
+		ASSERT_EQ(0, te_fi_quiet());
+		ASSERT_EQ(0, mv_write_path(FAILPAGE "times", "-1"));
+		ASSERT_EQ(0, mv_write_path(FAILPAGE "probability", "100"));
+	}
+	if (cg && !fi) {
+		TH_LOG("no memory controller, no fault injection: only the knob");
+	} else {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			create_too_big(self->dev, !cg);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child status %#x", status);
+		EXPECT_EQ(0, WEXITSTATUS(status));
+	}
+	te_fi_reset();
+	mv_write_path(FAILPAGE "space", "0");
 	snprintf(val, sizeof(val), "%ld", max0);
 	EXPECT_EQ(0, write_knob("max_object_mb", val));
 	if (!cg)
 		rmdir(CG_BIG);
-	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("child status %#x", status);
-	EXPECT_EQ(0, WEXITSTATUS(status));
 	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
 	EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
 	while (te_kmsg_next_splat(kmsg, rec, sizeof(rec))) {
@@ -189,6 +239,81 @@ TEST_F(te, create_too_big_fails_quietly)
 	}
 	EXPECT_EQ(0, splat);
 	close(kmsg);
+}
+
+/*
+ * CREATE stops at its first failed allocation: from the nth slab
+ * allocation of this thread on (fail-nth n, then failslab at
+ * probability 100 for this thread), every slab allocation fails, and
+ * failslab's "times" counts how many were tried. A CREATE that fails tries at most 3: the
+ * one that failed, for a kvmalloc() its vmalloc() fallback's first, and
+ * a debug kernel's kmemleak record of the allocation before (which
+ * kmemleak takes from its pool when it fails), and none of its arrays
+ * after the one that failed (there are 8; the frames, 8 KiB, a
+ * kvmalloc(), last). Each fails with ENOMEM and
+ * leaves nothing. The objects' file system stays mounted meanwhile (an
+ * object of the test holds it), so that its mount is not counted.
+ * Debug kernel only.
+ */
+TEST_F(te, create_stops_at_its_first_failed_allocation)
+{
+	struct thp_encvm_create c = te_default_create();
+	long frames, objects, tried, most = 0;
+	int nfd, mfd, n, ret, hold, failed = 0;
+	bool reached = true;
+	char v[16];
+
+	nfd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	mfd = open("/proc/thread-self/make-it-fail", O_RDWR | O_CLOEXEC);
+	if (nfd < 0 || mfd < 0 || access(FAILSLAB "probability", W_OK) ||
+	    mv_read_knob(DEBUGFS, "frames") < 0)
+		SKIP(return, "no fault injection (fail-nth, failslab)");
+	c.size = 4 * MB;
+	c.staging_offset = 2 * MB;
+	c.flags = 0;
+	hold = te_create(self->dev, &c);
+	ASSERT_LE(0, hold);
+	ASSERT_EQ(0, te_fi_quiet());
+	/* No page allocation is a fault point: the pages are not counted. */
+	ASSERT_EQ(0, mv_write_path(FAILPAGE "min-order", "11"));
+	for (n = 1; n < 200 && reached; n++) {
+		frames = mv_read_knob(DEBUGFS, "frames");
+		objects = read_knob("objects");
+		snprintf(v, sizeof(v), "%d", n);
+		ASSERT_EQ(0, mv_write_path(FAILSLAB "times", "1000"));
+		ASSERT_EQ(0, mv_write_path(FAILSLAB "probability", "100"));
+		ASSERT_EQ(1, pwrite(mfd, "1", 1, 0));
+		ASSERT_LT(0, pwrite(nfd, v, strlen(v), 0));
+		ret = te_create(self->dev, &c);
+		pwrite(mfd, "0", 1, 0);
+		memset(v, 0, sizeof(v));
+		ASSERT_LT(0, pread(nfd, v, sizeof(v) - 1, 0));
+		/* Not consumed: CREATE made fewer than n allocations. */
+		reached = !atoi(v);
+		pwrite(nfd, "0", 1, 0);
+		mv_write_path(FAILSLAB "probability", "0");
+		tried = 1000 - mv_read_knob(FAILSLAB, "times");
+		if (ret >= 0) {
+			close(ret);
+			continue;
+		}
+		failed++;
+		most = tried > most ? tried : most;
+		EXPECT_EQ(-ENOMEM, ret) TH_LOG("allocation %d", n);
+		EXPECT_GE(3, tried) TH_LOG("allocation %d failed, then %ld more were tried",
+					  n, tried - 1);
+		EXPECT_EQ(objects, wait_objects(objects)) TH_LOG("allocation %d", n);
+		EXPECT_EQ(frames, mv_read_knob(DEBUGFS, "frames")) TH_LOG("allocation %d", n);
+	}
+	te_fi_reset();
+	EXPECT_FALSE(reached) TH_LOG("still allocating at %d", n);
+	/* The object, its 8 arrays, its inode and file at least. */
+	EXPECT_LE(11, failed);
+	TH_LOG("%d of %d allocations failed CREATE, each after at most %ld tries",
+	       failed, n - 1, most);
+	close(hold);
+	close(nfd);
+	close(mfd);
 }
 
 TEST_F(te, object_mapping_and_info)
@@ -1500,6 +1625,25 @@ static unsigned int bad_pattern(const char *m)
 }
 
 /*
+ * CREATE of @c, whose windows should each be a 2 MiB block (no SCATTER):
+ * the object's fd; -ENOSPC if its node had not that many free blocks
+ * (the object is closed again); -errno.
+ */
+static int create_in_blocks(int dev, const struct thp_encvm_create *c)
+{
+	struct thp_encvm_info info;
+	int obj = te_create(dev, c);
+
+	if (obj < 0)
+		return obj;
+	if (ioctl(obj, THP_ENCVM_IOC_INFO, &info) || info.huge != info.eligible) {
+		close(obj);
+		return -ENOSPC;
+	}
+	return obj;
+}
+
+/*
  * A page someone else holds a reference on (debugfs hold_ref, standing
  * in for a kvm_vcpu_map() user that may still write it) is not
  * displaced: EBUSY, and nothing moves, is scrubbed or freed. The holder
@@ -1524,13 +1668,10 @@ TEST_F(te, displace_refuses_a_referenced_page)
 	if (frames0 < 0)
 		SKIP(return, "no debugfs " DEBUGFS);
 	c.flags = 0;	/* a 2 MiB block per window */
-	obj = te_create(self->dev, &c);
-	ASSERT_LE(0, obj);
-	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
-	if (info.huge != info.eligible) {
-		close(obj);
+	obj = create_in_blocks(self->dev, &c);
+	if (obj == -ENOSPC)
 		SKIP(return, "no free 2 MiB blocks for the object");
-	}
+	ASSERT_LE(0, obj);
 	m = te_map(obj, 16 * MB);
 	ASSERT_NE(MAP_FAILED, m);
 	for (i = 0; i < 4096; i++)
@@ -1569,6 +1710,248 @@ TEST_F(te, displace_refuses_a_referenced_page)
 	EXPECT_ROOT_ONLY(DEV, DEBUGFS, hooks, ARRAY_SIZE(hooks), "1");
 }
 
+/* Minor faults of this thread while it reads a byte of @n pages at @p. */
+static long touch_faults(const char *p, unsigned int n)
+{
+	struct rusage r0, r1;
+	unsigned int i;
+
+	getrusage(RUSAGE_THREAD, &r0);
+	for (i = 0; i < n; i++)
+		(void)__atomic_load_n(p + i * 4096, __ATOMIC_RELAXED);
+	getrusage(RUSAGE_THREAD, &r1);
+	return r1.ru_minflt - r0.ru_minflt;
+}
+
+/* May a fault map an object's window with a PMD (THP not "never")? */
+static bool thp_faults_huge(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	return buf[0] && !strstr(buf, "[never]");
+}
+
+/*
+ * One vCPU of @vm (32-bit protected mode, no paging) runs code at guest
+ * address @code, whose bytes the VMM writes at @hva: a load of the dword
+ * at @gpa, then HLT. 0 on the HLT exit, else -1.
+ */
+static int guest_load(int kvm, int vm, unsigned int code, char *hva, unsigned int gpa)
+{
+	struct kvm_regs regs = { .rip = code, .rflags = 2 };
+	struct kvm_segment flat = {
+		.limit = 0xffffffff, .present = 1, .db = 1, .s = 1, .g = 1,
+	};
+	struct kvm_sregs sregs;
+	struct kvm_run *run;
+	int vcpu, size, ret = -1;
+
+	hva[0] = (char)0xa1;		/* mov eax, [gpa] */
+	memcpy(hva + 1, &gpa, 4);
+	hva[5] = (char)0xf4;		/* hlt */
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vcpu < 0 || size <= 0)
+		goto out;
+	run = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	if (run == MAP_FAILED)
+		goto out;
+	if (!ioctl(vcpu, KVM_GET_SREGS, &sregs)) {
+		sregs.cs = flat;
+		sregs.cs.type = 11;
+		sregs.cs.selector = 8;
+		sregs.ds = flat;
+		sregs.ds.type = 3;
+		sregs.ds.selector = 16;
+		sregs.es = sregs.fs = sregs.gs = sregs.ss = sregs.ds;
+		sregs.cr0 |= 1;
+		if (!ioctl(vcpu, KVM_SET_SREGS, &sregs) && !ioctl(vcpu, KVM_SET_REGS, &regs) &&
+		    !ioctl(vcpu, KVM_RUN, 0) && run->exit_reason == KVM_EXIT_HLT)
+			ret = 0;
+	}
+	munmap(run, size);
+out:
+	if (vcpu >= 0)
+		close(vcpu);
+	return ret;
+}
+
+/*
+ * Decrypt @src, a page of ciphertext in frame @pfn, into @dst, as the
+ * guest's accessors do (struct thp_encvm_tweaks): block b of 32 bytes
+ * XORed with keyed BLAKE2s of (pfn, b).
+ */
+static void te_decrypt(const struct b2s_key *k, unsigned long long pfn,
+		       const void *src, unsigned int *dst)
+{
+	unsigned int ks[8], b, i;
+
+	memcpy(dst, src, 4096);
+	for (b = 0; b < 4096 / 32; b++) {
+		b2s_ctr_words(k, pfn, b, ks);
+		for (i = 0; i < 8; i++)
+			dst[b * 8 + i] ^= ks[i];
+	}
+}
+
+/* Word @j of the plaintext the test writes to page @i. */
+static unsigned int plain_word(unsigned int i, unsigned int j)
+{
+	return (i * 2654435761u) ^ (j * 40503u) ^ 0x5a5a0000u;
+}
+
+/* Words of page @i, decrypted from @src in frame @pfn, that are not plain_word(). */
+static unsigned int bad_plain(const struct b2s_key *k, unsigned long long pfn,
+			      const void *src, unsigned int i)
+{
+	unsigned int dst[1024], j, bad = 0;
+
+	te_decrypt(k, pfn, src, dst);
+	for (j = 0; j < 1024; j++)
+		bad += dst[j] != plain_word(i, j);
+	return bad;
+}
+
+/* The tweak table's header and page @i's tweak, through XFER: 0 or -errno. */
+static int read_tweak(int obj, unsigned long long g, unsigned int i,
+		      unsigned int *seq, unsigned long long *tweak)
+{
+	struct thp_encvm_tweaks t;
+	int ret = xfer(obj, g + 0x2000, &t, sizeof(t), 0);
+
+	*seq = t.seq;
+	return ret ? ret : xfer(obj, g + 0x2000 + sizeof(t) + i * 8ULL, tweak, 8, 0);
+}
+
+/*
+ * DISPLACE refusing a referenced page of an encrypted, attached object
+ * (both hold_ref modes, as displace_refuses_a_referenced_page): the
+ * frame-tweak table's update that DISPLACE began is ended: @seq is even
+ * again and grew by exactly 2 (odd, every guest accessor would retry
+ * forever), the page's tweak is its frame as before, and the page
+ * decrypts, with the VM's key and that tweak, to what was written
+ * before the launch. The refusal has zapped the page first: the
+ * window's PMD in the VMM's mapping is gone (its other pages fault
+ * too), and one fault maps the whole window with a PMD again. Without
+ * the reference the page moves: a new tweak, the same plaintext.
+ */
+TEST_F(te, displace_refusal_of_an_encrypted_page_ends_its_tweak_update)
+{
+	struct thp_encvm_create c = te_default_create();
+	unsigned long long g = 1ULL << 30, tweak0, tweak;
+	unsigned int i, pg = 512 + 5, seq0, seq, key[8];
+	struct thp_encvm_attach a = { .eventfd = -1, .gpa = g };
+	struct thp_encvm_secret *s;
+	struct thp_encvm_info info;
+	int kvm, vm, obj, at_zap;
+	bool huge = thp_faults_huge();
+	struct b2s_key k;
+	long frames0;
+	char *m, *win;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	if (mv_read_knob(DEBUGFS, "frames") < 0)
+		SKIP(return, "no debugfs " DEBUGFS);
+	/*
+	 * 6 MiB in 2 MiB blocks: window 0 holds the shared range (the
+	 * ring, the tweak table on pages 2 to 5, the guest's code on page
+	 * 1) and the secret page 16; page 5 of window 1 is displaced;
+	 * window 2 is the staging window.
+	 */
+	c.size = 6 * MB;
+	c.staging_offset = 4 * MB;
+	c.flags = THP_ENCVM_CREATE_ENCRYPTED;
+	c.tweak_offset = 0x2000;
+	c.secret_offset = 64 * 1024;
+	obj = create_in_blocks(self->dev, &c);
+	if (obj == -ENOSPC)
+		SKIP(return, "no free 2 MiB blocks for the object");
+	ASSERT_LE(0, obj);
+	m = te_map(obj, 6 * MB);
+	ASSERT_NE(MAP_FAILED, m);
+	win = m + 2 * MB;
+	if (huge)
+		EXPECT_EQ(0, madvise(m, 6 * MB, MADV_HUGEPAGE)) TH_LOG("%s", strerror(errno));
+	/* The plaintext of window 1, encrypted in place by the launch. */
+	for (i = 0; i < 512 * 1024; i++)
+		((unsigned int *)win)[i] = plain_word(512 + i / 1024, i % 1024);
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, kvm);
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, vm);
+	ASSERT_EQ(0, set_slot(vm, 0, g, 6 * MB, m));
+	a.vm_fd = vm;
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_ATTACH, &a)) TH_LOG("%s", strerror(errno));
+	/* The guest touches the secret page: KVM's fault maps it for us too. */
+	ASSERT_EQ(0, guest_load(kvm, vm, g + 4096, m + 4096, g + 64 * 1024));
+	s = (struct thp_encvm_secret *)(m + 64 * 1024);
+	ASSERT_EQ(THP_ENCVM_SECRET_MAGIC, s->magic);
+	ASSERT_EQ(32, s->key_len);
+	memcpy(key, s->key, sizeof(key));
+	b2s_setup(&k, key);
+	ASSERT_EQ(0, read_tweak(obj, g, pg, &seq, &tweak0));
+	EXPECT_EQ(0, seq & 1);
+	ASSERT_NE(0, tweak0);
+	EXPECT_EQ(0, bad_plain(&k, tweak0, win + 5 * 4096, pg));
+	/* Window 1 is mapped with one PMD, from the writes above. */
+	if (huge) {
+		EXPECT_GE(1, touch_faults(win, 512));
+		EXPECT_EQ(0, touch_faults(win, 512));
+	}
+	frames0 = mv_read_knob(DEBUGFS, "frames");
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref", "6"));
+	for (at_zap = 0; at_zap < 2; at_zap++) {
+		ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref_at_zap", at_zap ? "1" : "0"));
+		ASSERT_EQ(0, read_tweak(obj, g, pg, &seq0, &tweak));
+		EXPECT_EQ(-EBUSY, displace_at(obj, pg * 4096ULL)) TH_LOG("hold_ref_at_zap %d", at_zap);
+		ASSERT_EQ(0, read_tweak(obj, g, pg, &seq, &tweak));
+		EXPECT_EQ(0, seq & 1) TH_LOG("hold_ref_at_zap %d: seq %u", at_zap, seq);
+		EXPECT_EQ(seq0 + 2, seq) TH_LOG("hold_ref_at_zap %d", at_zap);
+		EXPECT_EQ(tweak0, tweak) TH_LOG("hold_ref_at_zap %d", at_zap);
+		ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+		EXPECT_EQ(0, info.displaced);
+		EXPECT_EQ(info.eligible, info.huge);
+		EXPECT_EQ(frames0, mv_read_knob(DEBUGFS, "frames"));
+		/*
+		 * Page 0 of the window faults (the PMD went, not only page
+		 * 5's entry); that one fault maps all 512 pages again.
+		 */
+		if (huge) {
+			EXPECT_EQ(1, touch_faults(win, 1)) TH_LOG("hold_ref_at_zap %d", at_zap);
+			EXPECT_EQ(0, touch_faults(win, 512)) TH_LOG("hold_ref_at_zap %d", at_zap);
+		}
+		EXPECT_EQ(0, bad_plain(&k, tweak, win + 5 * 4096, pg))
+			TH_LOG("hold_ref_at_zap %d", at_zap);
+	}
+	if (!huge)
+		TH_LOG("THP is \"never\": the window's PMD is not checked");
+	/* Not held: the page moves, re-encrypted for its new frame. */
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref", "0"));
+	ASSERT_EQ(0, mv_write_path(DEBUGFS "hold_ref_at_zap", "0"));
+	ASSERT_EQ(0, read_tweak(obj, g, pg, &seq0, &tweak));
+	EXPECT_EQ(0, displace_at(obj, pg * 4096ULL));
+	ASSERT_EQ(0, read_tweak(obj, g, pg, &seq, &tweak));
+	EXPECT_EQ(seq0 + 2, seq);
+	EXPECT_NE(tweak0, tweak);
+	EXPECT_EQ(0, bad_plain(&k, tweak, win + 5 * 4096, pg));
+	EXPECT_NE(0, bad_plain(&k, tweak0, win + 5 * 4096, pg));
+	ASSERT_EQ(0, ioctl(obj, THP_ENCVM_IOC_INFO, &info));
+	EXPECT_EQ(1, info.displaced);
+	EXPECT_EQ(0, ioctl(obj, THP_ENCVM_IOC_DETACH));
+	close(vm);
+	close(kvm);
+	munmap(m, 6 * MB);
+	close(obj);
+	EXPECT_EQ(self->objects0, wait_objects(self->objects0));
+}
+
 TEST(sysfs_bad_writes_and_root_only)
 {
 	static const struct { const char *knob, *val; } bad[] = {
@@ -1579,7 +1962,7 @@ TEST(sysfs_bad_writes_and_root_only)
 		{ "alloc_sleep_millisecs", "86400001" },
 		{ "max_ptes_none", "512" }, { "max_copy_retries", "256" },
 		{ "copy_timeout_ms", "9" }, { "copy_timeout_ms", "600001" },
-		{ "max_object_mb", "1" }, { "max_object_mb", "1048577" },
+		{ "max_object_mb", "1" }, { "max_object_mb", "1048575" },
 	};
 	static const char * const knobs[] = {
 		"enabled", "pages_to_scan", "scan_sleep_millisecs",

@@ -55,8 +55,11 @@
 /**
  * struct thp_encvm_create - make a guest-memory object (returns its fd)
  * @size: bytes, a non-zero multiple of 2 MiB, at most the max_object_mb knob
- *	  (E2BIG); ENOMEM, without the OOM killer, if the object does not
- *	  fit in memory or in the caller's memory cgroup
+ *	  (E2BIG), whose top, 1048574 MiB (1 TiB - 2 MiB), is the largest
+ *	  object the kernel can make (its array of page frames must fit
+ *	  kvmalloc()'s INT_MAX bytes); ENOMEM, without a warning or the OOM
+ *	  killer, if the object does not fit in memory or in the caller's
+ *	  memory cgroup
  * @shared_offset: start of the shared range, 4 KiB aligned: the most the
  *		   VM may share (never collapsed), and the exclusion range
  *		   of a launch that names none (struct thp_encvm_attach)
@@ -365,6 +368,9 @@ struct thp_encvm_xfer {
  * A page someone else holds a reference on (a kvm_vcpu_map() user,
  * say), who might still write it, is refused with EBUSY, as migration
  * refuses it; so is any page while the daemon collapses the object.
+ * The page is unmapped before its references are counted, so a refused
+ * page's window loses its huge mappings (the VMM's PMD, KVM's 2 MiB
+ * entry) until they are faulted in again.
  */
 struct thp_encvm_displace {
 	__u64 offset;
