@@ -4,8 +4,9 @@
  * compare-and-exchange (both formats, on huge leaves too) and the
  * partition-level leaf iteration, the accessed/dirty bits, the exchange
  * without the partition's mutex (refused while an update runs); walkers must
- * forget an exchanged leaf, and a change of target must be reported as
- * a move.
+ * forget an exchanged leaf, cache none in a software state (so that an
+ * exchange from one invalidates nothing), and a change of target must be
+ * reported as a move.
  */
 #include <kunit/test.h>
 #include <linux/err.h>
@@ -15,6 +16,7 @@
 #include <memvirt/ptsel.h>
 
 #include "ptsel_core.h"
+#include "ptsel_internal.h"
 
 #define SZ_4K_ULL	(1ULL << 12)
 #define SZ_2M_ULL	(1ULL << 21)
@@ -243,7 +245,7 @@ static void try_exchange(struct kunit *test, u32 format)
 	struct ptsel_walker *w = ptsel_walker_create();
 	const u64 a = SZ_4K_ULL, t = T0 + SZ_4K_ULL;
 	struct ptsel_xlate x;
-	u64 gen = 0, seen = 0;
+	u64 gen = 0, seen = 0, flush_gen;
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(w));
 	ptsel_walker_switch(w, p);
@@ -265,9 +267,15 @@ static void try_exchange(struct kunit *test, u32 format)
 							   NULL), 0);
 	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, a, &x), 0);
 	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 1U);
+	/* A leaf in a software state is not cached: walked again. */
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, a, &x), 0);
+	KUNIT_EXPECT_NE(test, x.mem_refs, 0U);
+	flush_gen = p->flush_gen;
 	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_try_cmpxchg(p, a, t, 1, t, 2,
 							       &gen), 0);
 	KUNIT_EXPECT_EQ(test, gen, 0ULL);
+	/* So an exchange from it invalidates no walker. */
+	KUNIT_EXPECT_EQ(test, p->flush_gen, flush_gen);
 	/* The walker (switched to @p) forgot the page. */
 	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, a, &x), 0);
 	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 2U);
@@ -281,6 +289,23 @@ static void try_exchange(struct kunit *test, u32 format)
 	KUNIT_EXPECT_EQ(test, gen, 1ULL);
 	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, a, &x), 0);
 	KUNIT_EXPECT_EQ(test, x.target, 5 * SZ_4K_ULL);
+	/* Back in state 0: cached, the next translation is a TLB hit. */
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, a, &x), 0);
+	KUNIT_EXPECT_EQ(test, x.mem_refs, 0U);
+	KUNIT_EXPECT_EQ(test, x.target, 5 * SZ_4K_ULL);
+	/* Into a state: the walkers forget the page. */
+	flush_gen = p->flush_gen;
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_try_cmpxchg(p, a,
+							       5 * SZ_4K_ULL, 0,
+							       5 * SZ_4K_ULL, 1,
+							       NULL), 0);
+	KUNIT_EXPECT_NE(test, p->flush_gen, flush_gen);
+	KUNIT_EXPECT_EQ(test, ptsel_walker_translate(w, a, &x), 0);
+	KUNIT_EXPECT_EQ(test, ptsel_sw(x.prot), 1U);
+	KUNIT_EXPECT_EQ(test, ptsel_partition_leaf_try_cmpxchg(p, a,
+							       5 * SZ_4K_ULL, 1,
+							       5 * SZ_4K_ULL, 0,
+							       NULL), 0);
 	KUNIT_EXPECT_EQ(test, ptsel_partition_lookup_update(p, a, &seen, &x), 1);
 	KUNIT_EXPECT_EQ(test, seen, 1ULL);
 	/* While an update holds the partition: -EBUSY, nothing changes. */

@@ -1044,7 +1044,12 @@ static int leaf_update_nolock(struct ptsel_partition *p,
 	if (!ret)
 		leaf_moved(p, cx, gen);
 	spin_unlock(&p->xchg_lock);
-	if (changed && !skip_invalidation(cx))
+	/*
+	 * No walker caches a leaf in a software state other than 0
+	 * (ptsel_walker_translate()), and the change into that state
+	 * invalidated the walkers: a change from it has nothing to drop.
+	 */
+	if (changed && !skip_invalidation(cx) && !ptsel_sw(cx->seen))
 		ptsel_walkers_invalidate(p, cx->addr, PTSEL_PAGE_SIZE, false);
 	return ret;
 }
@@ -1164,7 +1169,9 @@ EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaf_cmpxchg, PTSEL);
  * As with ptsel_partition_leaf_cmpxchg(), lookups see the old or the new
  * leaf; every walker switched to @p forgets the page before this returns
  * (the others on their next switch to @p); a change of target is a move
- * that ptsel_partition_lookup_update() reports.
+ * that ptsel_partition_lookup_update() reports. Walkers never cache a
+ * leaf whose software state is not 0, so an exchange from such a leaf
+ * invalidates none: it costs one walk and one store.
  *
  * The walkers are invalidated after the leaf exchange spinlock is
  * dropped: between the store and their invalidation, a walker that

@@ -368,7 +368,13 @@ int ptsel_walker_translate(struct ptsel_walker *w, u64 addr,
 				break;
 			memset(out, 0, sizeof(*out));
 		}
-		if (!ret && use_tlb)
+		/*
+		 * A leaf in a software state other than 0 is not cached: its
+		 * owner changes it again soon (a page being migrated), and
+		 * an exchange from it then has no TLB entry to drop (see
+		 * leaf_update_nolock()).
+		 */
+		if (!ret && use_tlb && !ptsel_sw(out->prot))
 			ptsel_tlb_fill(&w->tlb, addr, out);
 	}
 	spin_unlock(&w->lock);

@@ -152,7 +152,9 @@ int ptsel_walker_translate(struct ptsel_walker *w, u64 addr,
  * the leaf through splits, protection changes and region conversions,
  * and come back in struct ptsel_xlate.prot above the PTSEL_PROT_* bits.
  * Only ptsel_partition_leaf_cmpxchg() and _try_cmpxchg() change them; a
- * map starts with 0.
+ * map starts with 0. A walker's TLB caches only leaves in state 0: one
+ * in another state is walked on every translation, so an exchange from
+ * it has no walker to invalidate.
  */
 #define PTSEL_SW_SHIFT		3
 #define PTSEL_SW_MASK		(3U << PTSEL_SW_SHIFT)

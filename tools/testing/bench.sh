@@ -9,7 +9,8 @@
 #  3. in the same VM, thp_encvm against MADV_COLLAPSE (bench/*.c);
 #  4. iommu_migrate: migration under DMA against move_pages() of
 #     unpinned memory, DMA stalls against a 4 KiB copy, and move_pages()
-#     on FOLL_LONGTERM-pinned memory (bench/iommu_migrate_bench.c);
+#     on FOLL_LONGTERM-pinned memory (bench/iommu_migrate_bench.c); its
+#     hot-page run again in a VM with multi-threaded TCG (without KVM);
 #  5. maint_cmd: its indication path against the kernel's soft offline,
 #     and evacuate+repair under DMA against soft offline+repair
 #     (bench/maint_cmd_bench.c);
@@ -77,4 +78,17 @@ CMD
 prio "$here/vm/run-vm.sh" --kernel "$(cat "$vm/kernel")" --initrd "$vm/initramfs.cpio.gz" \
 	--out "$vm" --cmd "$vm/guest-cmd.sh" --timeout 2400 --prealloc ||
 	{ echo "bench: VM run failed; see $vm/console.log" >&2; exit 1; }
+# iommu_migrate's devices meet a migrating page only while their vCPU
+# and the PME's run at the same time, which single-threaded TCG never
+# does: its hot-page run goes again in a VM with multi-threaded TCG.
+mkdir -p "$vm/mt"
+printf 'set -e\ninsmod %s\ninsmod %s\n%s hot > %s\n' "$vm/mod/ptsel/ptsel.ko" \
+	"$vm/mod/iommu_migrate/iommu_migrate.ko" "$vm/iommu_migrate_bench" \
+	"$vm/mt/rows" > "$vm/mt/guest-cmd.sh"
+[ "$("$here/vm/probe-accel.sh" "$(cat "$vm/kernel")" "$vm/initramfs.cpio.gz")" = kvm ] ||
+	MEMVIRT_ACCEL=tcg,thread=multi prio "$here/vm/run-vm.sh" --kernel "$(cat "$vm/kernel")" \
+		--initrd "$vm/initramfs.cpio.gz" --out "$vm/mt" --cmd "$vm/mt/guest-cmd.sh" \
+		--timeout 600 --prealloc ||
+	echo "bench: the multi-threaded TCG VM failed; see $vm/mt/console.log" >&2
 cat "$vm/rows"
+[ ! -s "$vm/mt/rows" ] || sed 's/^iommu_migrate_bench: /&multi-threaded TCG: /' "$vm/mt/rows"

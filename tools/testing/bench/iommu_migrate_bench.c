@@ -30,12 +30,31 @@
  *  3. what plain Linux does with DMA-pinned pages: move_pages() of
  *     anonymous memory pinned with FOLL_LONGTERM (io_uring registered
  *     buffers pin that way), fraction moved, beside ours.
+ *
+ * A device meets a migrating page only if its engine runs while the
+ * PME's window (about 3 us) is open on another CPU. Under QEMU's
+ * single-threaded TCG (what make bench boots without KVM) only one vCPU
+ * runs at a time: QEMU switches vCPUs only when one halts or an
+ * interrupt or its 100 ms kick timer makes it leave its loop
+ * (accel/tcg/tcg-accel-ops-rr.c), and the PME does not sleep in its
+ * window, so an engine on the other vCPU almost never runs inside it,
+ * nor can an engine on the PME's vCPU (it is SCHED_IDLE and the window
+ * is not preempted). The bench measures how much of the time the two
+ * vCPUs run at the same time (vcpu_overlap()) and prints it with the
+ * headline: with no overlap, "no events" is the emulator, not the
+ * protocol, and the window is the bound that stands. The hot-page run
+ * pins the PME to CPU 0 and its engines, unthrottled, to CPU 1, so
+ * that with overlapping vCPUs (multi-threaded TCG, KVM) their device
+ * accesses do meet the windows.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <linux/mempolicy.h>
+#include <dirent.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +89,114 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * How much of the time the two vCPUs run at the same time: a thread on
+ * each CPU bumps its own counter and samples the other's; a sample
+ * that finds the other's counter moved since its last sample saw both
+ * vCPUs run in between. Returns that fraction of samples (about 1
+ * where the vCPUs run in parallel, near 0 under single-threaded TCG,
+ * where the other's counter moves only across QEMU's vCPU switches),
+ * or -1 if the threads could not be pinned.
+ */
+struct overlap_arg {
+	int cpu;
+	unsigned long *mine, *other;	/* relaxed atomics */
+	int *stop;
+	unsigned long samples, moved;
+	int ok;
+};
+
+static void *overlap_fn(void *p)
+{
+	struct overlap_arg *a = p;
+	unsigned long last;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(a->cpu, &set);
+	a->ok = !sched_setaffinity(0, sizeof(set), &set);
+	last = __atomic_load_n(a->other, __ATOMIC_RELAXED);
+	while (!__atomic_load_n(a->stop, __ATOMIC_RELAXED)) {
+		unsigned long v, m = *a->mine;
+		int i;
+
+		for (i = 0; i < 64; i++)
+			__atomic_store_n(a->mine, ++m, __ATOMIC_RELAXED);
+		v = __atomic_load_n(a->other, __ATOMIC_RELAXED);
+		a->samples++;
+		a->moved += v != last;
+		last = v;
+	}
+	return NULL;
+}
+
+static double vcpu_overlap(void)
+{
+	static unsigned long cnt[2][16];
+	static int stop;
+	struct overlap_arg a[2];
+	pthread_t t[2];
+	int i;
+
+	stop = 0;
+	for (i = 0; i < 2; i++) {
+		a[i] = (struct overlap_arg){ .cpu = i, .mine = cnt[i],
+					     .other = cnt[!i], .stop = &stop };
+		if (pthread_create(&t[i], NULL, overlap_fn, &a[i]))
+			return -1;
+	}
+	usleep(300000);
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	if (!a[0].ok || !a[1].ok || !a[0].samples || !a[1].samples)
+		return -1;
+	return ((double)a[0].moved / a[0].samples +
+		(double)a[1].moved / a[1].samples) / 2;
+}
+
+/* The pid of the kthread called @comm, or -1. */
+static int kthread_pid(const char *comm)
+{
+	struct dirent *d;
+	char path[300], name[32];
+	DIR *dir = opendir("/proc");
+	int pid = -1;
+
+	while (dir && pid < 0 && (d = readdir(dir))) {
+		FILE *f;
+
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f)) {
+			name[strcspn(name, "\n")] = 0;
+			if (!strcmp(name, comm))
+				pid = atoi(d->d_name);
+		}
+		fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return pid;
+}
+
+/* Pin the kthread called @comm to @cpu (-1: every CPU); 0 or -1. */
+static int pin_kthread(const char *comm, int cpu)
+{
+	int pid = kthread_pid(comm), i;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < 2; i++)
+		if (cpu < 0 || cpu == i)
+			CPU_SET(i, &set);
+	return pid < 0 ? -1 : sched_setaffinity(pid, sizeof(set), &set);
 }
 
 /* move_pages() of @n pages at @p to @node; pages that moved. */
@@ -353,12 +480,19 @@ static void keep_trace(int k)
 		fprintf(stderr, "iommu_migrate_bench: %s failed\n", cmd);
 }
 
+/*
+ * The vCPU overlap of this run: the highest of vcpu_overlap()'s probes
+ * (the host's load makes it vary), -1 if they could not run.
+ */
+static double overlap;
+/* Below this the vCPUs do not run at the same time in any useful sense. */
+#define OVERLAP_NONE	0.01
+
 static void exact_print(const char *what, const char *name,
 			const unsigned long long *v, unsigned long n, double copy)
 {
 	if (!n) {
-		printf("iommu_migrate_bench: %s: %s: no events (tracefs?)\n",
-		       what, name);
+		printf("iommu_migrate_bench: %s: %s: no events\n", what, name);
 		return;
 	}
 	printf("iommu_migrate_bench: %s: %s, %lu events, p50 %llu ns, p99 %llu ns; one 4 KiB copy %.0f ns: p50 ratio %.1f, p99 ratio %.1f (target <= 3)\n",
@@ -368,6 +502,41 @@ static void exact_print(const char *what, const char *name,
 	printf("iommu_migrate_bench: %s: %s, tail ns: p90 %llu, p95 %llu, p98 %llu, p99 %llu, p99.5 %llu, p99.9 %llu, max %llu\n",
 	       what, name, v[n * 90 / 100], v[n * 95 / 100], v[n * 98 / 100],
 	       v[n * 99 / 100], v[n * 995 / 1000], v[n * 999 / 1000], v[n - 1]);
+}
+
+/*
+ * The headline, what devices waited: @n events of @v, from @stalls
+ * stalled accesses of the engines, while @windows pages were in their
+ * window (@tracing: tracefs recorded them). Where there is no event
+ * it says why, rather than a figure it does not have.
+ */
+static void headline_print(const char *what, const unsigned long long *v,
+			   unsigned long n, unsigned long long stalls,
+			   unsigned long windows, int tracing, double copy)
+{
+	static const char name[] = "HEADLINE: DMA wait per stalled device access, met migrating to release (iommu_migrate_dma_wait)";
+
+	if (!tracing) {
+		printf("iommu_migrate_bench: %s: %s: not measured (no tracefs at " TRACING ")\n",
+		       what, name);
+		return;
+	}
+	if (n) {
+		exact_print(what, name, v, n, copy);
+		printf("iommu_migrate_bench: %s: %lu of %lu windows met by a device access (%llu stalled accesses); the vCPUs ran at the same time %.2f%% of the probe%s\n",
+		       what, n, windows, stalls, overlap * 100,
+		       overlap >= 0 && overlap < OVERLAP_NONE ?
+		       ": with vCPUs that do not run at the same time an access meets a window only when the PME's vCPU was switched out inside it (QEMU's round robin, or the host), and waits until it runs again, so these few figures measure that switch, not the protocol" : "");
+		return;
+	}
+	printf("iommu_migrate_bench: %s: %s: no events: no device access met a migrating page (%llu engine stalls, %lu windows traced)",
+	       what, name, stalls, windows);
+	if (overlap >= 0 && overlap < OVERLAP_NONE)
+		printf(", as the vCPUs ran at the same time %.2f%% of the probe (single-threaded TCG runs one vCPU at a time; a loaded host may too): a device cannot meet a window on another vCPU, so no device-wait figure; the window is what a device could wait\n",
+		       overlap * 100);
+	else
+		printf("; the vCPUs ran at the same time %.1f%% of the probe\n",
+		       overlap * 100);
 }
 
 static void windows_print(const char *what, unsigned long long (*w)[MAX_WIN],
@@ -396,7 +565,8 @@ static void windows_print(const char *what, unsigned long long (*w)[MAX_WIN],
  */
 static double run(int dev, int buf, unsigned int dom, int engines,
 		  unsigned int rate, unsigned int flags, unsigned long long *hist,
-		  unsigned long long *blocked, unsigned long long *moved)
+		  unsigned long long *blocked, unsigned long long *moved,
+		  unsigned long long *stalls)
 {
 	struct iommu_migrate_stats s0, s1;
 	int ids[ENGINES], i, r;
@@ -439,36 +609,45 @@ static double run(int dev, int buf, unsigned int dom, int engines,
 			return perror("iommu_migrate_bench: stop"), -1;
 		for (k = 0; k < IOMMU_MIGRATE_STALL_BUCKETS; k++)
 			hist[k] += st.stall_hist[k];
+		*stalls += st.stalls;
 	}
 	return *moved ? t / *moved : -1;
 }
 
 /*
  * Devices that do meet migrating pages: each engine writes one page of
- * the first HOT_PAGES, paced, while those pages hop nodes HOT_HOPS
- * times. Records the two step-less tracepoints into @blk and @wait.
+ * the first HOT_PAGES, unthrottled, while those pages hop nodes
+ * HOT_HOPS times. The PME runs on CPU 0 and the engines on CPU 1, so
+ * that an engine runs while a window is open whenever the vCPUs run at
+ * the same time (not under single-threaded TCG: see the top). Records
+ * the two step-less tracepoints into @blk and @wait; @pinned says
+ * whether the pinning worked.
  */
 #define HOT_PAGES	4
 #define HOT_HOPS	500
 static int hot_run(int dev, int buf, unsigned int dom,
 		   unsigned long long *blk, unsigned long *nblk,
-		   unsigned long long *wait, unsigned long *nwait)
+		   unsigned long long *wait, unsigned long *nwait,
+		   unsigned long long *stalls, int *pinned)
 {
 	struct iommu_migrate_engine_stats st;
-	unsigned long long stalls = 0;
 	int ids[HOT_PAGES], i, r;
+	char comm[32];
 
+	*stalls = 0;
 	if (windows_start(0))
 		return -1;
+	*pinned = !pin_kthread("imm_pme", 0);
 	for (i = 0; i < HOT_PAGES; i++) {
 		struct iommu_migrate_engine e = {
 			.domain = dom, .iova = i * 4096ULL, .size = 4096,
-			.rate = RATE,
 		};
 
 		if (ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_START, &e))
 			return perror("iommu_migrate_bench: engine"), -1;
 		ids[i] = e.id;
+		snprintf(comm, sizeof(comm), "imm_dma/%u", e.id);
+		*pinned &= !pin_kthread(comm, 1);
 	}
 	for (r = 0; r < HOT_HOPS; r++) {
 		struct iommu_migrate_migrate m = {
@@ -483,16 +662,100 @@ static int hot_run(int dev, int buf, unsigned int dom,
 		st.id = ids[i];
 		if (ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_STOP, &st))
 			return perror("iommu_migrate_bench: stop"), -1;
-		stalls += st.stalls;
+		*stalls += st.stalls;
 	}
+	pin_kthread("imm_pme", -1);
 	*nblk = trace_ns("iommu_migrate_blocked:", blk, MAX_WIN);
 	*nwait = trace_ns("iommu_migrate_dma_wait:", wait, MAX_WAIT);
-	printf("iommu_migrate_bench: hot pages: %d engines, one page each at " RATE_S " ops/s, %d hops of those pages: %llu engine stalls\n",
-	       HOT_PAGES, HOT_HOPS, stalls);
 	return 0;
 }
 
-int main(void)
+/*
+ * Open the device, create the domain @d and the buffer @b, and map it
+ * whole into @d: 0, or -1 with the error printed.
+ */
+static int setup(int *dev, struct iommu_migrate_domain *d,
+		 struct iommu_migrate_buf *b, int *buf)
+{
+	struct iommu_migrate_map m = {
+		.prot = IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE,
+	};
+
+	*dev = open("/dev/iommu_migrate", O_RDWR);
+	if (*dev < 0 || ioctl(*dev, IOMMU_MIGRATE_IOC_DOMAIN_CREATE, d))
+		return perror("iommu_migrate_bench"), -1;
+	*buf = ioctl(*dev, IOMMU_MIGRATE_IOC_BUF_CREATE, b);
+	m.buf_fd = *buf;
+	m.domain = d->id;
+	if (*buf < 0 || ioctl(*dev, IOMMU_MIGRATE_IOC_MAP, &m))
+		return perror("iommu_migrate_bench: buffer"), -1;
+	return 0;
+}
+
+/* The probes' figures, and the highest into @overlap. */
+static void overlap_print(const double *ov)
+{
+	int i;
+
+	overlap = ov[0];
+	for (i = 1; i < 3; i++)
+		overlap = ov[i] < 0 || overlap < 0 ? -1 :
+			  ov[i] > overlap ? ov[i] : overlap;
+	if (overlap < 0) {
+		printf("iommu_migrate_bench: vCPU overlap probe: threads could not be pinned to CPUs 0 and 1\n");
+		return;
+	}
+	printf("iommu_migrate_bench: vCPU overlap probe (a thread per CPU for 0.3 s, before the runs, before and after the hot-page run): the two vCPUs ran at the same time %.2f%%, %.2f%%, %.2f%% of the time (single-threaded TCG: about 0; multi-threaded TCG or KVM: up to 100, less when the host is loaded)\n",
+	       ov[0] * 100, ov[1] * 100, ov[2] * 100);
+}
+
+static void hot_print(const unsigned long long *hwait, unsigned long nhwait,
+		      unsigned long long hstalls, const unsigned long long *hblk,
+		      unsigned long nhblk, int hpinned, double copy)
+{
+	printf("iommu_migrate_bench: hot pages: %d unthrottled engines, one page each, %s, %d hops of those pages: %llu engine stalls\n",
+	       HOT_PAGES, hpinned ? "on CPU 1, the PME on CPU 0" :
+	       "not pinned (the PME or an engine could not be)",
+	       HOT_HOPS, hstalls);
+	headline_print("hot pages", hwait, nhwait, hstalls, nhblk, 1, copy);
+	exact_print("hot pages", "migrating window per moved page, mark to release (iommu_migrate_blocked)",
+		    hblk, nhblk, copy);
+}
+
+/*
+ * "iommu_migrate_bench hot": the hot-page run alone, with its probes
+ * and its baseline, for a VM whose vCPUs run in parallel (make bench
+ * boots one with multi-threaded TCG for it).
+ */
+static int hot_only(void)
+{
+	struct iommu_migrate_domain d = { .format = IOMMU_MIGRATE_FORMAT_RADIX };
+	struct iommu_migrate_buf b = { .size = HOT_PAGES * 4096, .node = 0 };
+	static unsigned long long hblk[MAX_WIN], hwait[MAX_WAIT];
+	unsigned long nhblk = 0, nhwait = 0;
+	unsigned long long hstalls = 0;
+	int dev, buf, hpinned = 0;
+	double ov[3], copy;
+
+	ov[0] = vcpu_overlap();
+	if (setup(&dev, &d, &b, &buf))
+		return 1;
+	ov[1] = vcpu_overlap();
+	if (hot_run(dev, buf, d.id, hblk, &nhblk, hwait, &nhwait, &hstalls,
+		    &hpinned))
+		return 1;
+	ov[2] = vcpu_overlap();
+	overlap_print(ov);
+	copy = kernel_copy_ns();
+	printf("iommu_migrate_bench: hot pages alone: one 4 KiB copy, the PME's copy_highpage() of cold page pairs (debugfs copy_ns, the baseline) %.0f ns\n",
+	       copy);
+	if (copy <= 0)
+		copy = copy_4k_ns();
+	hot_print(hwait, nhwait, hstalls, hblk, nhblk, hpinned, copy);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	struct iommu_migrate_domain d = { .format = IOMMU_MIGRATE_FORMAT_RADIX };
 	struct iommu_migrate_buf b = { .size = BYTES, .node = 0 };
@@ -505,24 +768,18 @@ int main(void)
 	unsigned long long b2[IOMMU_MIGRATE_STALL_BUCKETS], m2;
 	static unsigned long long hblk[MAX_WIN], hwait[MAX_WAIT];
 	unsigned long nhblk = 0, nhwait = 0;
-	int hot;
+	unsigned long long stalls[RUNS] = { 0 }, hstalls = 0, s2;
+	int hot, hpinned = 0, traced[RUNS] = { 0 };
+	double ov[3];
 	long skipped[RUNS], redone[RUNS];
 	double ours[RUNS], anon[RUNS], copy, ucopy, pinned;
 	int dev, buf, k, tracing;
 
-	dev = open("/dev/iommu_migrate", O_RDWR);
-	if (dev < 0 || ioctl(dev, IOMMU_MIGRATE_IOC_DOMAIN_CREATE, &d))
-		return perror("iommu_migrate_bench"), 1;
-	buf = ioctl(dev, IOMMU_MIGRATE_IOC_BUF_CREATE, &b);
-	{
-		struct iommu_migrate_map m = {
-			.buf_fd = buf, .domain = d.id,
-			.prot = IOMMU_MIGRATE_PROT_READ | IOMMU_MIGRATE_PROT_WRITE,
-		};
-
-		if (buf < 0 || ioctl(dev, IOMMU_MIGRATE_IOC_MAP, &m))
-			return perror("iommu_migrate_bench: buffer"), 1;
-	}
+	if (argc > 1 && !strcmp(argv[1], "hot"))
+		return hot_only();
+	ov[0] = vcpu_overlap();
+	if (setup(&dev, &d, &b, &buf))
+		return 1;
 	/*
 	 * Paced engines, unthrottled engines, no DMA at all, then paced
 	 * engines again with kept copies. Each twice: the figures, then
@@ -536,8 +793,9 @@ int main(void)
 		long r0 = read_counter("precopies_redone");
 
 		tracing = !windows_start(0);
+		traced[k] = tracing;
 		ours[k] = run(dev, buf, d.id, engines, rate, flags, hist[k],
-			      blocked[k], &moved[k]);
+			      blocked[k], &moved[k], &stalls[k]);
 		if (ours[k] < 0)
 			return 1;
 		skipped[k] = read_counter("copies_skipped") - s0;
@@ -551,11 +809,15 @@ int main(void)
 		}
 		if (windows_start(1))
 			continue;
-		if (run(dev, buf, d.id, engines, rate, flags, h2, b2, &m2) < 0)
+		if (run(dev, buf, d.id, engines, rate, flags, h2, b2, &m2, &s2) < 0)
 			return 1;
 		nwin[k] = windows_read(win[k]);
 	}
-	hot = hot_run(dev, buf, d.id, hblk, &nhblk, hwait, &nhwait);
+	ov[1] = vcpu_overlap();
+	hot = hot_run(dev, buf, d.id, hblk, &nhblk, hwait, &nhwait, &hstalls,
+		      &hpinned);
+	ov[2] = vcpu_overlap();
+	overlap_print(ov);
 	ucopy = copy_4k_ns();
 	copy = kernel_copy_ns();
 	printf("iommu_migrate_bench: one 4 KiB copy: the PME's copy_highpage() of cold page pairs, node to node (debugfs copy_ns, the baseline of every ratio below) %.0f ns; userspace memcpy() of one hot 4 KiB buffer in a loop (the baseline before) %.0f ns\n",
@@ -580,18 +842,14 @@ int main(void)
 		       what, b50, b99, copy, copy ? b99 / copy : 0);
 		printf("iommu_migrate_bench: %s: stall seen by the emulated engines p50 <= %.0f ns, p99 <= %.0f ns (adds the engine kthread's wake-up, across vCPUs under single-threaded TCG)\n",
 		       what, percentile(hist[k], 0.5), percentile(hist[k], 0.99));
-		exact_print(what, "HEADLINE: DMA wait per stalled device access, met migrating to release (iommu_migrate_dma_wait)",
-			    wait[k], nwait[k], copy);
+		headline_print(what, wait[k], nwait[k], stalls[k], nblk[k],
+			       traced[k], copy);
 		exact_print(what, "migrating window per moved page, mark to release (iommu_migrate_blocked)",
 			    blk[k], nblk[k], copy);
 		windows_print(what, win[k], nwin[k], copy);
 	}
-	if (!hot) {
-		exact_print("hot pages", "HEADLINE: DMA wait per stalled device access, met migrating to release (iommu_migrate_dma_wait)",
-			    hwait, nhwait, copy);
-		exact_print("hot pages", "migrating window per moved page, mark to release (iommu_migrate_blocked)",
-			    hblk, nhblk, copy);
-	}
+	if (!hot)
+		hot_print(hwait, nhwait, hstalls, hblk, nhblk, hpinned, copy);
 	printf("iommu_migrate_bench: FOLL_LONGTERM-pinned pages moved by move_pages(): %.0f%%; device-mapped pages moved here: %.0f%%\n",
 	       pinned * 100, (moved[0] + moved[1] + moved[3]) * 100.0 /
 	       (3 * ROUNDS * PAGES));

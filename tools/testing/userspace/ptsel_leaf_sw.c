@@ -443,7 +443,7 @@ static void try_checks(void)
 	struct ptsel_walker *w = ptsel_walker_create();
 	const u64 t0 = 1ULL << 30;
 	struct ptsel_xlate x;
-	u64 gen = 0, seen = 0;
+	u64 gen = 0, seen = 0, fgen;
 
 	ptsel_walker_switch(w, p);
 	ok(!ptsel_partition_map(p, 0, t0, 2ULL << 20, PTSEL_PROT_READ) &&
@@ -466,9 +466,13 @@ static void try_checks(void)
 					 NULL) &&
 	   !ptsel_walker_translate(w, PAGE, &x) && ptsel_sw(x.prot) == 1,
 	   "try: the locked exchange splits", 0);
-	ok(!ptsel_partition_leaf_try_cmpxchg(p, PAGE, t0 + PAGE, 1, t0 + PAGE, 2,
-					     NULL) &&
-	   !ptsel_walker_translate(w, PAGE, &x) && ptsel_sw(x.prot) == 2,
+	fgen = p->flush_gen;
+	ok(!ptsel_walker_translate(w, PAGE, &x) && x.mem_refs &&
+	   !ptsel_partition_leaf_try_cmpxchg(p, PAGE, t0 + PAGE, 1, t0 + PAGE, 2,
+					     NULL) && p->flush_gen == fgen,
+	   "try: a leaf in a software state is walked, not cached; an exchange from it invalidates no walker",
+	   0);
+	ok(!ptsel_walker_translate(w, PAGE, &x) && ptsel_sw(x.prot) == 2,
 	   "try: a 4K leaf changes; the walker forgot the old state", 0);
 	ok(ptsel_partition_leaf_try_cmpxchg(p, PAGE, t0 + PAGE, 1, t0 + PAGE, 0,
 					    NULL) == -EAGAIN,
