@@ -71,7 +71,7 @@ extern struct imm_counters imm_stats;
  * @idx: its index there
  * @released_ns: ktime (ns) at which the PME released the devices that
  *		 waited for this entry's page (the move that made it, or an
- *		 aborted one); written after the release, read by devices
+ *		 aborted one); written just before the release, read by devices
  *		 for their wait_hist only
  * @ret: what it mapped before a move or an unmap retired it (it then has
  *	 no owner); written before the unowned fields are published

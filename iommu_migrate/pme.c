@@ -571,12 +571,25 @@ static int pme_switch(struct imm_buf *b, struct pme_page *pp)
  * The count is the release: a device that retries sees it. @t, if not
  * NULL, is set to its time; the wake-up of the emulated engines that
  * sleep on it comes after, as their scheduler's cost, not the page's.
+ * The time is stamped in @ent (if not NULL), the entry the released
+ * devices use next, before the count, so that a device that sees the
+ * count finds its release time there (its wait_hist and
+ * iommu_migrate_dma_wait), not a stale one that makes it count up to
+ * its own wake-up.
  */
-static void pme_release(ktime_t *t)
+static void pme_release(ktime_t *t, struct imm_rmt_ent *ent)
 {
-	atomic64_inc(&imm_release_seq);
+	ktime_t now = 0;
+
+	if (t || ent)
+		now = ktime_get();
 	if (t)
-		*t = ktime_get();
+		*t = now;
+	if (ent)
+		WRITE_ONCE(ent->released_ns, ktime_to_ns(now));
+	/* The stamp before the count, for the devices that see the count. */
+	smp_mb__before_atomic();
+	atomic64_inc(&imm_release_seq);
 	/* Full barrier: a device that did not see the count is queued. */
 	if (wq_has_sleeper(&imm_release_wq))
 		wake_up_all(&imm_release_wq);
@@ -835,11 +848,9 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 			goto abort;
 		if (steps)
 			t[4] = ktime_get();
-		pme_release(mapped ? &t[5] : NULL);
-		if (mapped) {
-			WRITE_ONCE(pp[i].nent->released_ns, ktime_to_ns(t[5]));
+		pme_release(mapped ? &t[5] : NULL, mapped ? pp[i].nent : NULL);
+		if (mapped)
 			pme_account(b, &pp[i], t, steps);
-		}
 		pme_retire_old(b, &pp[i], keep);
 		rq->moved++;
 		atomic64_inc(&imm_stats.pages_migrated);
@@ -848,9 +859,7 @@ static void pme_batch(struct imm_req *rq, struct imm_item *it, unsigned int n,
 abort:
 		ent = pp[i].ent;
 		pme_abort(rq, b, &pp[i]);
-		pme_release(NULL);
-		if (ent)
-			WRITE_ONCE(ent->released_ns, ktime_get_ns());
+		pme_release(NULL, ent);
 	}
 	mutex_unlock(&b->lock);
 }
