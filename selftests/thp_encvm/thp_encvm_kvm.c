@@ -1430,24 +1430,28 @@ TEST_F_TIMEOUT(kvm, memslot_change_rolls_collapse_back, 300)
 
 /*
  * Every eligible window but @left collapses with the guest's help
- * (ATTACH gets @flags); those the memslots do not map at consecutive,
- * 2 MiB aligned guest-physical addresses never do: the scan passes them
- * again, counted in collapse_failed/@skipped, after the others are
- * done, and collapse_failed/@other stays. The guest cannot reach
- * @unreachable of its pages, which it neither fills nor checks.
+ * (ATTACH gets @flags), in one full scan of the object: one wakeup of
+ * the daemon (scan_sleep_millisecs a day, pages_to_scan the whole
+ * object) passes each window exactly once. Those the memslots do not
+ * map at consecutive, 2 MiB aligned guest-physical addresses never
+ * collapse: that pass skips them, counted in collapse_failed/@skipped,
+ * which rises by exactly @skips, and collapse_failed/@other stays. The
+ * guest cannot reach @unreachable of its pages, which it neither fills
+ * nor checks.
  */
 static void all_but_collapse(struct __test_metadata *_metadata, struct tvm *t,
 			     unsigned int flags, unsigned int left, const char *skipped,
-			     const char *other, unsigned int unreachable)
+			     unsigned int skips, const char *other, unsigned int unreachable)
 {
-	char skip_name[64], other_name[64];
-	long skip, other0, p2m0, p2m;
+	char skip_name[64], other_name[64], pages[32];
+	long skip0, other0, scans0, p2m0, p2m;
 	struct thp_encvm_info info;
 
 	snprintf(skip_name, sizeof(skip_name), "collapse_failed/%s", skipped);
 	snprintf(other_name, sizeof(other_name), "collapse_failed/%s", other);
-	other0 = read_knob(other_name);
-	ASSERT_LE(0, other0);
+	snprintf(pages, sizeof(pages), "%d", OBJ_SIZE / 4096);
+	ASSERT_EQ(0, write_knob("pages_to_scan", pages));
+	ASSERT_EQ(0, write_knob("scan_sleep_millisecs", "86400000"));
 	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1, flags));
 	info = info_of(t->obj);
 	EXPECT_EQ(THP_ENCVM_ATTACHED, info.state);
@@ -1457,18 +1461,24 @@ static void all_but_collapse(struct __test_metadata *_metadata, struct tvm *t,
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
 	p2m0 = vm_stat(t->vm, "pages_2m");
 	ASSERT_LE(0, p2m0);
+	skip0 = read_knob(skip_name);
+	other0 = read_knob(other_name);
+	scans0 = read_knob("full_scans");
+	ASSERT_LE(0, skip0);
+	ASSERT_LE(0, other0);
+	ASSERT_LE(0, scans0);
+	/* The write wakes the daemon: its one scan, then a day's sleep. */
 	ASSERT_EQ(0, write_knob("enabled", "1"));
-	info = collapse_n(t, OBJ_ELIGIBLE - left);
-	EXPECT_EQ(OBJ_ELIGIBLE - left, info.collapses) TH_LOG("%s", t->why);
-	/* The scan passes the window again, with nothing else left to do. */
-	skip = read_knob(skip_name);
-	EXPECT_LT(skip, wait_counter(skip_name, skip + 1, 60));
+	EXPECT_EQ(scans0 + 1, wait_counter("full_scans", scans0 + 1, VM_WAIT_S))
+		TH_LOG("%s", t->why);
 	ASSERT_EQ(0, write_knob("enabled", "0"));
+	EXPECT_EQ(scans0 + 1, read_knob("full_scans"));
+	EXPECT_EQ(skip0 + skips, read_knob(skip_name));
+	EXPECT_EQ(other0, read_knob(other_name));
 	info = info_of(t->obj);
 	EXPECT_EQ(OBJ_ELIGIBLE - left, info.collapses);
 	EXPECT_EQ(0, info.aborts);
 	EXPECT_EQ(OBJ_ELIGIBLE - left, info.huge);
-	EXPECT_EQ(other0, read_knob(other_name));
 	EXPECT_EQ(1, ioctl(t->obj, THP_ENCVM_IOC_REMAP));
 	ASSERT_EQ(2, tvm_finish(t)) TH_LOG("%s", t->why);
 	EXPECT_EQ(0, t->ctl->bad_words);
@@ -1483,12 +1493,12 @@ static void all_but_collapse(struct __test_metadata *_metadata, struct tvm *t,
 		TH_LOG("pages_2m %ld before, %ld after", p2m0, p2m);
 }
 
-/* ... all but one. */
+/* ... all but one, skipped once. */
 static void all_but_one_collapse(struct __test_metadata *_metadata, struct tvm *t,
 				 unsigned int flags, const char *skipped, const char *other,
 				 unsigned int unreachable)
 {
-	all_but_collapse(_metadata, t, flags, 1, skipped, other, unreachable);
+	all_but_collapse(_metadata, t, flags, 1, skipped, 1, other, unreachable);
 }
 
 /*
@@ -1523,8 +1533,27 @@ TEST_F_TIMEOUT(kvm, second_memslot_off_2m_alignment_is_not_collapsed, 300)
 
 	all_but_collapse(_metadata, &self->t,
 			 THP_ENCVM_ATTACH_KVM_WRITE_TRACK | TVM_SPLIT | TVM_SKEW, 3,
-			 "misaligned", "unmapped", 0);
-	EXPECT_LT(split0, read_knob("collapse_failed/gpa_split"));
+			 "misaligned", 2, "unmapped", 0);
+	EXPECT_EQ(split0 + 1, read_knob("collapse_failed/gpa_split"));
+}
+
+/*
+ * One memslot split in two at consecutive gfns (TVM_SPLIT | TVM_EDGE:
+ * slot 2 goes on where slot 1 ends, SPLIT_PAGE, 1 MiB into window 4),
+ * as a VMM that registers its RAM in pieces does. Every page is where
+ * one memslot would put it, but KVM never maps a 2 MiB entry across a
+ * memslot edge (its disallow_lpage for the two partial 2 MiB ranges),
+ * so window 4 can never be huge: not eligible, skipped by the pass
+ * (collapse_failed/misaligned, exactly once), never gpa_split; the
+ * other five collapse, each one more 2 MiB entry in KVM (pages_2m).
+ * Under KVM write tracking, whose collapses cost the debug tier less
+ * than the host mapping's: the edge check is the same for both.
+ */
+TEST_F_TIMEOUT(kvm, memslot_edge_inside_a_window_is_not_collapsed, 300)
+{
+	all_but_one_collapse(_metadata, &self->t,
+			     THP_ENCVM_ATTACH_KVM_WRITE_TRACK | TVM_SPLIT | TVM_EDGE,
+			     "misaligned", "gpa_split", 0);
 }
 
 /*
