@@ -2091,16 +2091,29 @@ TEST_F_TIMEOUT(kvm, displaced_pages_copied_back_in_place, 300)
  * (KVM_CAP_EXIT_HYPERCALL), which on the way back to private moves the
  * page out of its 2 MiB block (DISPLACE, CONVERT). The collapse then
  * copies that one page back in place, and the guest's data is intact.
+ *
+ * Nothing is prefaulted here (fault_in_guest): the guest's first touch
+ * of each encrypted page, a store through its accessors, is a nested
+ * page fault in KVM_RUN that KVM takes to the object's fault handler,
+ * as a real guest's is. Window 0 holds the secret page, so it is
+ * mapped page by page (te_fault()); the others, one 2 MiB block each,
+ * with one PMD. So KVM_RUN takes at least one fault for each private
+ * page of window 0 and one for each other window before the guest has
+ * filled them (vCPU statistic pf_taken, which KVM_PRE_FAULT_MEMORY
+ * does not count: prefaulted, the guest would take about none).
  */
 TEST_F_TIMEOUT(kvm, guest_conversion_is_copied_back_in_place, 300)
 {
 	struct kvm_enable_cap cap = {
 		.cap = KVM_CAP_EXIT_HYPERCALL, .args = { 1ULL << KVM_HC_MAP_GPA_RANGE },
 	};
-	long inplace0 = read_knob("windows_in_place"), wcopied0;
+	/* The private pages of window 0, the secret among them. */
+	const long win0 = 512 - OBJ_SHARED / 4096;
+	long inplace0 = read_knob("windows_in_place"), wcopied0, pf0, pf;
 	const unsigned int page = 2 * 512 + 33;
 	struct tvm *t = &self->t;
 	struct thp_encvm_info info;
+	int vstats;
 
 	ASSERT_EQ(0, tvm_create_notify(t, MODE_SERVE, true, NOTIFY_POLL, -1,
 				       TVM_ENCRYPTED | TVM_BLOCKS));
@@ -2110,8 +2123,18 @@ TEST_F_TIMEOUT(kvm, guest_conversion_is_copied_back_in_place, 300)
 		SKIP(return, "no KVM_CAP_EXIT_HYPERCALL for KVM_HC_MAP_GPA_RANGE: %s",
 		     strerror(errno));
 	t->ctl->convert_page = page;
+	t->fault_in_guest = true;
+	/* Taken before KVM_RUN, which vCPU ioctls would wait for. */
+	vstats = ioctl(t->vcpu, KVM_GET_STATS_FD, NULL);
+	ASSERT_LE(0, vstats);
+	pf0 = stats_read(vstats, "pf_taken");
+	ASSERT_LE(0, pf0);
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	pf = stats_read(vstats, "pf_taken") - pf0;
+	close(vstats);
+	TH_LOG("%ld KVM page faults while the guest filled its memory", pf);
+	EXPECT_LE(win0 + OBJ_ELIGIBLE, pf);
 	EXPECT_EQ(2, t->ctl->converted);
 	EXPECT_EQ(1, __atomic_load_n(&t->displaced, __ATOMIC_RELAXED));
 	info = info_of(t->obj);

@@ -506,6 +506,17 @@ static inline bool tvm_prefault_run(struct tvm *t, unsigned long long gpa,
  * secret page, which only KVM_RUN's faults map; and what no memslot
  * maps. A page that fails is left to the guest's fault. Faults taken
  * later, while the daemon collapses, are the guest's as before.
+ *
+ * What it changes: the object's fault handler marks each prefaulted
+ * page touched (te_fault() sets its bit in the object's touched
+ * bitmap), so every window but the staging one is fully touched before
+ * the guest runs, and te_window_classify()'s max_ptes_none check only
+ * ever sees fully touched windows; and the guest's first access to a
+ * page takes no nested page fault. A test about untouched pages or
+ * about KVM's first-touch faults must set fault_in_guest (as
+ * efault_from_a_racing_unmap_is_retried does, and, on an encrypted
+ * object, guest_conversion_is_copied_back_in_place, whose agent's first
+ * touches go through its accessors, KVM's NPF and te_fault()).
  */
 static inline void tvm_prefault(struct tvm *t)
 {
