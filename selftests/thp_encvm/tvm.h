@@ -239,8 +239,13 @@ static inline void flat_seg(struct kvm_segment *s, unsigned int type, unsigned i
 #define TVM_LAUNCH	(1U << 26)
 /* With TVM_SPLIT: the hole is SKEW_HOLE, not a multiple of 2 MiB. */
 #define TVM_SKEW	(1U << 25)
+/*
+ * With TVM_SPLIT: no hole. Slot 2 continues slot 1 at consecutive gfns,
+ * its edge at SPLIT_PAGE, 1 MiB into window 4: one memslot split in two.
+ */
+#define TVM_EDGE	(1U << 24)
 #define TVM_FLAGS	(TVM_ENCRYPTED | TVM_BLOCKS | TVM_AVX | TVM_SPLIT | TVM_GAP | \
-			 TVM_LAUNCH | TVM_SKEW)
+			 TVM_LAUNCH | TVM_SKEW | TVM_EDGE)
 
 /* Give the vCPU every CPUID feature KVM supports. */
 static inline int tvm_set_cpuid(struct tvm *t)
@@ -276,7 +281,8 @@ static inline int tvm_set_cpuid(struct tvm *t)
  * ATTACH gets @flags (THP_ENCVM_ATTACH_*); with TVM_ENCRYPTED in them
  * the object is THP_ENCVM_CREATE_ENCRYPTED, and its agent uses its
  * accessors; with TVM_SPLIT, slot 2 maps the object from SPLIT_PAGE on,
- * SPLIT_HOLE bytes higher than slot 1 would; with TVM_GAP, slot 1 maps
+ * SPLIT_HOLE bytes higher than slot 1 would (SKEW_HOLE with TVM_SKEW,
+ * none with TVM_EDGE); with TVM_GAP, slot 1 maps
  * it up to GAP_PAGE and slot 2 from GAP_PAGE + GAP_PAGES on, each at
  * the object's own guest-physical addresses, and nothing the pages in
  * between. With THP_ENCVM_ATTACH_DOORBELL in them, the agent writes
@@ -356,7 +362,8 @@ static inline int tvm_create_notify(struct tvm *t, unsigned int mode, bool attac
 		t->ctl->gap_pages = GAP_PAGES;
 	}
 	if (flags & TVM_SPLIT) {
-		unsigned int hole = flags & TVM_SKEW ? SKEW_HOLE : SPLIT_HOLE;
+		unsigned int hole = flags & TVM_EDGE ? 0 :
+				    flags & TVM_SKEW ? SKEW_HOLE : SPLIT_HOLE;
 
 		slot.slot = 2;
 		slot.guest_phys_addr = OBJ_GPA + SPLIT_PAGE * 4096ULL + hole;
@@ -499,6 +506,17 @@ static inline bool tvm_prefault_run(struct tvm *t, unsigned long long gpa,
  * secret page, which only KVM_RUN's faults map; and what no memslot
  * maps. A page that fails is left to the guest's fault. Faults taken
  * later, while the daemon collapses, are the guest's as before.
+ *
+ * What it changes: the object's fault handler marks each prefaulted
+ * page touched (te_fault() sets its bit in the object's touched
+ * bitmap), so every window but the staging one is fully touched before
+ * the guest runs, and te_window_classify()'s max_ptes_none check only
+ * ever sees fully touched windows; and the guest's first access to a
+ * page takes no nested page fault. A test about untouched pages or
+ * about KVM's first-touch faults must set fault_in_guest (as
+ * efault_from_a_racing_unmap_is_retried does, and, on an encrypted
+ * object, guest_conversion_is_copied_back_in_place, whose agent's first
+ * touches go through its accessors, KVM's NPF and te_fault()).
  */
 static inline void tvm_prefault(struct tvm *t)
 {
