@@ -158,6 +158,8 @@ static void phase(struct te_run *r, enum te_phase ph)
  */
 void te_daemon_kick(void)
 {
+	/* What the caller changed before the flag; pairs with wait_kicked(). */
+	smp_mb();
 	WRITE_ONCE(te_kicked, true);
 	wake_up_interruptible(&te_wait);
 	/* A collapse waiting for the doorbell sees @abort or "enabled". */
@@ -223,6 +225,37 @@ static void sleep_ms(unsigned int ms)
 	wait_event_freezable_timeout(te_wait, kthread_should_stop() ||
 				     READ_ONCE(te_kicked), msecs_to_jiffies(ms));
 	WRITE_ONCE(te_kicked, false);
+}
+
+/*
+ * Nothing to scan ("enabled" is 0, or no object is attached): sleep until
+ * a kick (a knob written, an attach) or the stop, whatever
+ * scan_sleep_millisecs says, as khugepaged waits while no mm is
+ * registered. With the clear ordered before the caller's next look at
+ * "enabled" and te_objs, and te_daemon_kick() ordering its caller's
+ * change before the flag, either that look sees the change or the next
+ * wait sees the flag.
+ */
+static void wait_kicked(void)
+{
+	wait_event_freezable(te_wait, kthread_should_stop() ||
+			     READ_ONCE(te_kicked));
+	WRITE_ONCE(te_kicked, false);
+	/* The clear before the next look; pairs with te_daemon_kick(). */
+	smp_mb();
+}
+
+/* Whether the daemon has anything to scan. */
+static bool te_have_work(void)
+{
+	bool any;
+
+	if (!READ_ONCE(te_enabled))
+		return false;
+	mutex_lock(&te_objs_lock);
+	any = !list_empty(&te_objs);
+	mutex_unlock(&te_objs_lock);
+	return any;
 }
 
 static struct thp_encvm_ring *ring_of(struct te_obj *o)
@@ -1022,11 +1055,15 @@ static int te_daemon(void *unused)
 {
 	set_freezable();
 	while (!kthread_should_stop()) {
+		if (!te_have_work()) {
+			wait_kicked();
+			continue;
+		}
 		/*
 		 * After a failed allocation, as khugepaged: a longer sleep,
 		 * holding no object (a detach or a knob write cuts it short).
 		 */
-		if (READ_ONCE(te_enabled) && scan())
+		if (scan())
 			sleep_ms(READ_ONCE(te_alloc_sleep_ms));
 		else
 			sleep_ms(READ_ONCE(te_scan_sleep_ms));

@@ -5,6 +5,7 @@
  * the sysfs knobs, with bad input of every kind.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <sys/eventfd.h>
@@ -1999,6 +2000,75 @@ TEST(sysfs_bad_writes_and_root_only)
 	}
 
 	EXPECT_ROOT_ONLY(DEV, SYSFS, knobs, ARRAY_SIZE(knobs), "1");
+}
+
+/* Clock ticks of CPU time the daemon, thp_encvmd, has used, or -1. */
+static long daemon_ticks(void)
+{
+	char path[300], buf[512], *p;
+	unsigned long ut, st;
+	struct dirent *d;
+	long ret = -1;
+	DIR *dir;
+	FILE *f;
+
+	dir = opendir("/proc");
+	if (!dir)
+		return -1;
+	while (ret < 0 && (d = readdir(dir))) {
+		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && strstr(buf, "(thp_encvmd)")) {
+			/* After the comm: state, then fields 4-13, then 14 and 15. */
+			p = strrchr(buf, ')');
+			if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+					&ut, &st) == 2)
+				ret = ut + st;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return ret;
+}
+
+static long daemon_ticks_in_1s(void)
+{
+	long t0 = daemon_ticks();
+
+	usleep(1000000);
+	return daemon_ticks() - t0;
+}
+
+/*
+ * With nothing to scan (disabled, or no object attached) the daemon
+ * sleeps until it is kicked, whatever scan_sleep_millisecs says: at 0 it
+ * used to spin, taking a CPU from the guests it serves.
+ */
+TEST(idle_daemon_does_not_spin)
+{
+	long enabled, sleep_ms, ticks;
+	char v[32];
+
+	enabled = read_knob("enabled");
+	if (enabled < 0 && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "thp_encvm not loaded");
+	sleep_ms = read_knob("scan_sleep_millisecs");
+	ASSERT_LE(0, daemon_ticks());
+	ASSERT_EQ(0, write_knob("enabled", "0"));
+	ASSERT_EQ(0, write_knob("scan_sleep_millisecs", "0"));
+	ticks = daemon_ticks_in_1s();
+	TH_LOG("disabled, scan_sleep_millisecs 0: %ld ticks in 1 s", ticks);
+	EXPECT_GE(5, ticks);
+	/* Enabled, with no object attached (no other test runs meanwhile). */
+	ASSERT_EQ(0, write_knob("enabled", "1"));
+	ticks = daemon_ticks_in_1s();
+	TH_LOG("enabled, no object attached: %ld ticks in 1 s", ticks);
+	EXPECT_GE(5, ticks);
+	snprintf(v, sizeof(v), "%ld", sleep_ms);
+	EXPECT_EQ(0, write_knob("scan_sleep_millisecs", v));
+	EXPECT_EQ(0, write_knob("enabled", enabled ? "1" : "0"));
 }
 
 TEST_HARNESS_MAIN
