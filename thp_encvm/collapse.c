@@ -220,29 +220,37 @@ void te_daemon_quiesce(void)
 		wait_event_killable(te_idle, !READ_ONCE(te_working));
 }
 
+/*
+ * The daemon's clear of the kick flag, ordered before its next look at
+ * "enabled" and te_objs; pairs with te_daemon_kick(), which orders its
+ * caller's change before setting the flag. Either the look sees the
+ * change or the next wait sees the flag: a kick is never lost.
+ */
+static void clear_kicked(void)
+{
+	/* The clear, then a full barrier; pairs with te_daemon_kick(). */
+	smp_store_mb(te_kicked, false);
+}
+
 static void sleep_ms(unsigned int ms)
 {
 	wait_event_freezable_timeout(te_wait, kthread_should_stop() ||
 				     READ_ONCE(te_kicked), msecs_to_jiffies(ms));
-	WRITE_ONCE(te_kicked, false);
+	clear_kicked();
 }
 
 /*
  * Nothing to scan ("enabled" is 0, or no object is attached): sleep until
  * a kick (a knob written, an attach) or the stop, whatever
  * scan_sleep_millisecs says, as khugepaged waits while no mm is
- * registered. With the clear ordered before the caller's next look at
- * "enabled" and te_objs, and te_daemon_kick() ordering its caller's
- * change before the flag, either that look sees the change or the next
- * wait sees the flag.
+ * registered. Every clear of the flag is clear_kicked()'s, so a kick
+ * that came after the daemon's last look is seen here.
  */
 static void wait_kicked(void)
 {
 	wait_event_freezable(te_wait, kthread_should_stop() ||
 			     READ_ONCE(te_kicked));
-	WRITE_ONCE(te_kicked, false);
-	/* The clear before the next look; pairs with te_daemon_kick(). */
-	smp_mb();
+	clear_kicked();
 }
 
 /* Whether the daemon has anything to scan. */
