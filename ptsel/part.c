@@ -1171,7 +1171,12 @@ EXPORT_SYMBOL_NS_GPL(ptsel_partition_leaf_cmpxchg, PTSEL);
  * (the others on their next switch to @p); a change of target is a move
  * that ptsel_partition_lookup_update() reports. Walkers never cache a
  * leaf whose software state is not 0, so an exchange from such a leaf
- * invalidates none: it costs one walk and one store.
+ * invalidates none: it costs one walk and one store. That relies on the
+ * exchange into the state having returned (its invalidation done):
+ * callers must serialize the exchanges of one leaf, as iommu_migrate
+ * does under its buffer's lock. An exchange from a state that races
+ * with the one into it may return while a walker still holds the
+ * leaf's state-0 translation.
  *
  * The walkers are invalidated after the leaf exchange spinlock is
  * dropped: between the store and their invalidation, a walker that

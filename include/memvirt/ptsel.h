@@ -154,7 +154,8 @@ int ptsel_walker_translate(struct ptsel_walker *w, u64 addr,
  * Only ptsel_partition_leaf_cmpxchg() and _try_cmpxchg() change them; a
  * map starts with 0. A walker's TLB caches only leaves in state 0: one
  * in another state is walked on every translation, so an exchange from
- * it has no walker to invalidate.
+ * it has no walker to invalidate, provided the exchange into it has
+ * returned: callers serialize the exchanges of one leaf.
  */
 #define PTSEL_SW_SHIFT		3
 #define PTSEL_SW_MASK		(3U << PTSEL_SW_SHIFT)

@@ -241,9 +241,10 @@ struct iommu_migrate_id {
  * started. A cancelled call returns -EINTR (it is not restarted, even
  * with SA_RESTART) with the counts set: they say how far it got.
  *
- * While it waits, the calling task sleeps in D state (uninterruptible
- * in ps and /proc/PID/stat) and counts in the load average, as any
- * task waiting for I/O does. A request does not hold up suspend or
+ * Without IOMMU_MIGRATE_MIGRATE_INTERRUPTIBLE, the calling task sleeps
+ * in D state while it waits (uninterruptible in ps and /proc/PID/stat)
+ * and counts in the load average, as any task waiting for I/O does;
+ * with it, the PME path sleeps in S state. A request does not hold up suspend or
  * hibernation: the task is frozen where it waits (the edu device's
  * buffer: between two pages, without the device's lock), the PME goes
  * on, and the call returns its full counts after the thaw. With
