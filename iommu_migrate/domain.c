@@ -135,6 +135,22 @@ void imm_domain_put(struct imm_domain *d)
 DEFINE_XARRAY(imm_copy_xa);
 
 /**
+ * imm_domain_exit() - free what the module's frame maps still hold
+ *
+ * At module unload, once every buffer, domain and RMT entry is gone.
+ * The maps hold no entry then, but an insert that failed for memory
+ * leaves the empty nodes it had linked into the tree (xas_create() does
+ * not take them back), and nothing else would free them: kmemleak
+ * found them after a failslab stress.
+ */
+void imm_domain_exit(void)
+{
+	xa_destroy(&imm_copy_xa);
+	xa_destroy(&imm_rmt_xa);
+	xa_destroy(&imm_domain_ids);
+}
+
+/**
  * imm_copy_drop() - forget the kept copy of a buffer page
  * @b: the buffer
  * @idx: the page

@@ -1140,4 +1140,6 @@ int imm_edu_init(void)
 void imm_edu_exit(void)
 {
 	pci_unregister_driver(&edu_driver);
+	/* Empty nodes a failed insert left (see imm_domain_exit()). */
+	xa_destroy(&edu_pfns);
 }

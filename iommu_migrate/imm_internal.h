@@ -215,6 +215,7 @@ struct imm_ctx {
 struct imm_domain *imm_domain_create(u32 format);
 void imm_domain_set_next_id(u32 id);
 void imm_domain_put(struct imm_domain *d);
+void imm_domain_exit(void);
 int imm_buf_create(const struct iommu_migrate_buf *req);
 struct imm_buf *imm_buf_from_fd(int fd);
 void imm_buf_put(struct imm_buf *b);

@@ -50,6 +50,7 @@ static void __exit imm_exit(void)
 	imm_pme_stop();
 	imm_sysfs_exit();
 	rcu_barrier();	/* the kfree_rcu() of RMT entries */
+	imm_domain_exit();
 }
 
 module_init(imm_init);
