@@ -59,7 +59,7 @@ static void *shim_alloc(size_t size, bool zero)
 		return NULL;
 	b->size = size;
 	memset(b->mem, zero ? 0 : 0x6b, size);
-	shim_live_allocs++;
+	__atomic_fetch_add(&shim_live_allocs, 1, __ATOMIC_RELAXED);
 	return b->mem;
 }
 
@@ -71,7 +71,7 @@ static void shim_free(const void *mem)
 		return;
 	b = container_of((void *)mem, struct shim_blk, mem);
 	memset(b->mem, 0xa5, b->size);
-	shim_live_allocs--;
+	__atomic_fetch_sub(&shim_live_allocs, 1, __ATOMIC_RELAXED);
 	free(b);
 }
 
@@ -118,7 +118,7 @@ unsigned long get_zeroed_page(gfp_t gfp)
 	if (!p)
 		return 0;
 	memset(p, 0, 2 * PAGE_SIZE);
-	shim_live_allocs++;
+	__atomic_fetch_add(&shim_live_allocs, 1, __ATOMIC_RELAXED);
 	return (unsigned long)p;
 }
 
@@ -127,7 +127,7 @@ void __free_page(struct page *page)
 	char *p = (char *)page - PAGE_SIZE;
 
 	memset(p, 0xa5, 2 * PAGE_SIZE);
-	shim_live_allocs--;
+	__atomic_fetch_sub(&shim_live_allocs, 1, __ATOMIC_RELAXED);
 	free(p);
 }
 

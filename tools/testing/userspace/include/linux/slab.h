@@ -4,7 +4,10 @@
  * injection hook. Every allocation goes through shim_may_alloc(): set
  * shim_fail_after to n >= 0 and the allocation after the next n ones
  * fails (and every later one, until it is set back to -1).
- * shim_live_allocs counts what is not freed yet, for leak checks.
+ * shim_live_allocs counts what is not freed yet, for leak checks; it is
+ * updated atomically, as the concurrent tests allocate and free from
+ * several threads (a plain ++ lost counts there). The fault injection
+ * is for one thread at a time.
  */
 #ifndef _SHIM_LINUX_SLAB_H
 #define _SHIM_LINUX_SLAB_H
