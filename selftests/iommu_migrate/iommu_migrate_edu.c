@@ -846,12 +846,13 @@ TEST_F_TIMEOUT(edu, session_restart_during_a_request, 120)
  * caller moves page after page in its own context, under the device's
  * mutex, and is frozen between two pages without it. The freezer stage
  * of a suspend (pm_test "freezer", pm_freeze_timeout 1000 ms) during a
- * request of 8 pages slowed to 250 ms each succeeds, and the request
- * then moves every page with no record lost. Needs CONFIG_PM_DEBUG.
+ * request of 16 pages slowed to 250 ms each succeeds while the request
+ * still runs, and the request then moves every page with no record
+ * lost. Needs CONFIG_PM_DEBUG.
  */
 TEST_F_TIMEOUT(edu, request_does_not_hold_up_suspend, 120)
 {
-	enum { PAGES = 8 };
+	enum { PAGES = 16 };
 	struct edu_migrate_thread t = { .node = 1, .pages = PAGES };
 	const unsigned long long count = PAGE / REC - 1;	/* one load */
 	struct iommu_migrate_edu_stats st;
@@ -882,6 +883,13 @@ TEST_F_TIMEOUT(edu, request_does_not_hold_up_suspend, 120)
 	       state, ret, ret ? strerror(-ret) : "ok", secs,
 	       (unsigned long long)st.migrated);
 	EXPECT_EQ(0, ret);
+	/*
+	 * The request was still running when the write returned, so it
+	 * ran across the whole freeze: the write did not merely start
+	 * after it (the sync before the freeze can take seconds).
+	 */
+	EXPECT_FALSE(__atomic_load_n(&t.done, __ATOMIC_ACQUIRE));
+	EXPECT_GT(PAGES, st.migrated);
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	EXPECT_EQ(0, t.ret);
 	EXPECT_EQ(PAGES, t.m.moved);
