@@ -2,7 +2,8 @@
 /*
  * Helpers shared by the memvirt kselftests, benchmarks and demos: a
  * module's sysfs knobs (read, write, save and restore), and the check
- * that its device node and knobs are root-only; a KVM statistic.
+ * that its device node and knobs are root-only; a KVM statistic; a
+ * kernel thread's pid.
  *
  * Every helper takes the module's sysfs directory, with its trailing
  * slash ("/sys/kernel/mm/<module>/"); a module's tests wrap them in
@@ -11,6 +12,7 @@
 #ifndef _MEMVIRT_KSFT_H
 #define _MEMVIRT_KSFT_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -198,6 +200,35 @@ static inline long mv_kvm_stat(int fd, const char *name)
 	}
 	free(d);
 	return val;
+}
+
+/* The pid of the (kernel) thread whose comm is @comm, or -1. */
+static inline int mv_kthread_pid(const char *comm)
+{
+	char path[300], name[64];
+	DIR *dir = opendir("/proc");
+	struct dirent *d;
+	int pid = -1;
+
+	while (dir && pid < 0 && (d = readdir(dir))) {
+		FILE *f;
+
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f)) {
+			name[strcspn(name, "\n")] = 0;
+			if (!strcmp(name, comm))
+				pid = atoi(d->d_name);
+		}
+		fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return pid;
 }
 
 #endif /* _MEMVIRT_KSFT_H */

@@ -32,7 +32,6 @@
  *    suspend fail, and completes after the thaw.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -1123,33 +1122,6 @@ TEST_F_TIMEOUT(pme, request_does_not_hold_up_suspend, 120)
 	close(t.buf);
 }
 
-/* The pid of the kthread named @comm, or -1. */
-static int kthread_pid(const char *comm)
-{
-	DIR *d = opendir("/proc");
-	char path[300], name[64];
-	struct dirent *de;
-	int pid = -1;
-
-	while (d && (de = readdir(d))) {
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(name, sizeof(name), f)) {
-			name[strcspn(name, "\n")] = 0;
-			if (!strcmp(name, comm))
-				pid = atoi(de->d_name);
-		}
-		fclose(f);
-	}
-	if (d)
-		closedir(d);
-	return pid;
-}
-
 static int hogs_stop;
 
 static void *hog(void *arg)
@@ -1181,7 +1153,7 @@ TEST_F_TIMEOUT(pme, engines_use_only_spare_cpu, 120)
 			1ULL << 32, PAGE, 0, 0);
 	ASSERT_LT(0, id);
 	snprintf(comm, sizeof(comm), "imm_dma/%ld", id);
-	pid = kthread_pid(comm);
+	pid = mv_kthread_pid(comm);
 	ASSERT_LT(0, pid);
 	EXPECT_EQ(SCHED_IDLE, sched_getscheduler(pid));
 	__atomic_store_n(&hogs_stop, 0, __ATOMIC_RELAXED);

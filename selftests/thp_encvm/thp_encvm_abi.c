@@ -5,7 +5,6 @@
  * the sysfs knobs, with bad input of every kind.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <sys/eventfd.h>
@@ -2013,31 +2012,24 @@ TEST(sysfs_bad_writes_and_root_only)
 /* Clock ticks of CPU time the daemon, thp_encvmd, has used, or -1. */
 static long daemon_ticks(void)
 {
-	char path[300], buf[512], *p;
+	int pid = mv_kthread_pid("thp_encvmd");
+	char path[64], buf[512], *p;
 	unsigned long ut, st;
-	struct dirent *d;
 	long ret = -1;
-	DIR *dir;
 	FILE *f;
 
-	dir = opendir("/proc");
-	if (!dir)
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = pid > 0 ? fopen(path, "r") : NULL;
+	if (!f)
 		return -1;
-	while (ret < 0 && (d = readdir(dir))) {
-		snprintf(path, sizeof(path), "/proc/%s/stat", d->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) && strstr(buf, "(thp_encvmd)")) {
-			/* After the comm: state, then fields 4-13, then 14 and 15. */
-			p = strrchr(buf, ')');
-			if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-					&ut, &st) == 2)
-				ret = ut + st;
-		}
-		fclose(f);
+	/* After the comm: state, then fields 4-13, then 14 and 15. */
+	if (fgets(buf, sizeof(buf), f)) {
+		p = strrchr(buf, ')');
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+				&ut, &st) == 2)
+			ret = ut + st;
 	}
-	closedir(dir);
+	fclose(f);
 	return ret;
 }
 

@@ -46,7 +46,7 @@ cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
 	-I"$repo/selftests/thp_encvm" -Wl,-z,noexecstack \
 	-o "$vm/thp_encvm_bench" "$here/bench/thp_encvm_bench.c" \
 	"$vm/selftests/thp_encvm/agent/agent.o" -pthread
-cc -O2 -Wall -I"$repo/include/uapi" -Wl,-z,noexecstack \
+cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" -Wl,-z,noexecstack \
 	-o "$vm/iommu_migrate_bench" "$here/bench/iommu_migrate_bench.c"
 cc -O2 -Wall -I"$repo/include/uapi" -I"$repo/selftests/include" \
 	-I"$repo/selftests/iommu_migrate" -o "$vm/maint_cmd_bench" "$here/bench/maint_cmd_bench.c"

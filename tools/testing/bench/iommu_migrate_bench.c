@@ -52,7 +52,6 @@
 #include <fcntl.h>
 #include <linux/io_uring.h>
 #include <linux/mempolicy.h>
-#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -67,6 +66,8 @@
 #include <unistd.h>
 
 #include <linux/iommu_migrate.h>
+
+#include "memvirt_ksft.h"
 
 #define BYTES	(16ULL << 20)
 #define PAGES	(BYTES / 4096)
@@ -157,39 +158,10 @@ static double vcpu_overlap(void)
 		(double)a[1].moved / a[1].samples) / 2;
 }
 
-/* The pid of the kthread called @comm, or -1. */
-static int kthread_pid(const char *comm)
-{
-	struct dirent *d;
-	char path[300], name[32];
-	DIR *dir = opendir("/proc");
-	int pid = -1;
-
-	while (dir && pid < 0 && (d = readdir(dir))) {
-		FILE *f;
-
-		if (d->d_name[0] < '1' || d->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(name, sizeof(name), f)) {
-			name[strcspn(name, "\n")] = 0;
-			if (!strcmp(name, comm))
-				pid = atoi(d->d_name);
-		}
-		fclose(f);
-	}
-	if (dir)
-		closedir(dir);
-	return pid;
-}
-
 /* Pin the kthread called @comm to @cpu (-1: every CPU); 0 or -1. */
 static int pin_kthread(const char *comm, int cpu)
 {
-	int pid = kthread_pid(comm), i;
+	int pid = mv_kthread_pid(comm), i;
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
