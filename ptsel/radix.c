@@ -876,11 +876,36 @@ static int leaf_update(void *priv, u64 *slot, u64 addr, unsigned int level)
  */
 int ptsel_radix_leaf_update(struct ptsel_radix *r, struct ptsel_leaf_cx *cx)
 {
+	unsigned int level = r->levels - 1;
+	u64 *t = r->root;
+
 	if (!ptsel_map_ok(cx->addr, cx->new_target, PTSEL_PAGE_SIZE,
 			  PTSEL_PROT_READ, ptsel_radix_limit(r)))
 		return -EINVAL;
+	/*
+	 * One page: the walk goes straight down to its leaf, as a lookup
+	 * does, rather than through visit_range() (iommu_migrate makes two
+	 * of these inside each page's migration window). The caller
+	 * serializes updates, so the tables read here stay.
+	 */
+	for (;;) {
+		u64 *slot = &t[level_index(cx->addr, level)];
+		u64 e = *slot;
+
+		if (!(e & E_PRESENT))
+			break;
+		if (e & E_LEAF) {
+			leaf_update(cx, slot,
+				    cx->addr & ~(ptsel_level_size(level) - 1),
+				    level);
+			return cx->ret;
+		}
+		if (!level)
+			break;
+		t = entry_table(e);
+		level--;
+	}
 	cx->ret = -ENOENT;
-	visit_range(r, cx->addr, cx->addr + PTSEL_PAGE_SIZE, leaf_update, cx);
 	return cx->ret;
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_radix_leaf_update);
