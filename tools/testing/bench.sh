@@ -11,6 +11,7 @@
 #     unpinned memory, DMA stalls against a 4 KiB copy, and move_pages()
 #     on FOLL_LONGTERM-pinned memory (bench/iommu_migrate_bench.c); its
 #     hot-page run again in a VM with multi-threaded TCG (without KVM);
+#     both VMs boot with tsc=reliable so that it can run on the TSC;
 #  5. maint_cmd: its indication path against the kernel's soft offline,
 #     and evacuate+repair under DMA against soft offline+repair
 #     (bench/maint_cmd_bench.c);

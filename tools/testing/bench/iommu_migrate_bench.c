@@ -46,6 +46,12 @@
  * pins the PME to CPU 0 and its engines, unthrottled, to CPU 1, so
  * that with overlapping vCPUs (multi-threaded TCG, KVM) their device
  * accesses do meet the windows.
+ *
+ * Before the runs the bench selects the TSC as clocksource if the
+ * kernel offers it (clock_use_tsc()) and measures how often each vCPU
+ * stops for 4 us or more (gap_probe()); each case then prints the
+ * share of its windows that such a gap lengthened next to the share
+ * the probe predicts.
  */
 #define _GNU_SOURCE
 #include <errno.h>
