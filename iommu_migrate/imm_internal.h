@@ -44,7 +44,7 @@ extern unsigned int imm_max_buffer_mb;
 extern unsigned int imm_max_engine_rate;
 extern unsigned int imm_dma_retry_poll_us;
 /* dma_retry_poll_us: its default and its largest value (engine.c). */
-#define IMM_DMA_RETRY_POLL_US		20
+#define IMM_DMA_RETRY_POLL_US		50
 #define IMM_MAX_DMA_RETRY_POLL_US	1000
 /* Test hooks in debugfs (sysfs.c), not production knobs. */
 extern unsigned int imm_fail_next_allocs;
