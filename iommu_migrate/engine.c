@@ -3,13 +3,15 @@
  * iommu_migrate glue: emulated DMA engines. Each is a kthread that
  * reads and writes through the IOMMU as a device would: IOVA -> IOTLB
  * (a ptsel walker) or I/O page table -> RMT check -> page. A PTE or
- * RMT entry in the migrating state makes it stall and translate again;
- * after a move it refreshes its translation with ptsel's
- * lookup_update. It never touches a page whose RMT entry it has not
- * checked, and holds the entry's in-flight count for the access so
- * that the PME can drain it. A real device's DMA takes no CPU time, so
- * the kthreads run as SCHED_IDLE: they take only the CPU that nothing
- * else wants (see engine_sched_idle()).
+ * RMT entry in the migrating state makes it stall and translate again:
+ * it polls for the PME's release, as a device retrying in hardware
+ * does, for up to dma_retry_poll_us, then sleeps until it; after a
+ * move it refreshes its translation with ptsel's lookup_update. It
+ * never touches a page whose RMT entry it has not checked, and holds
+ * the entry's in-flight count for the access so that the PME can
+ * drain it. A real device's DMA takes no CPU time, so the kthreads run
+ * as SCHED_IDLE: they take only the CPU that nothing else wants (see
+ * engine_sched_idle()).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -21,6 +23,7 @@
 #include <linux/mm.h>
 #include <linux/prandom.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <uapi/linux/sched/types.h>
 
@@ -139,31 +142,109 @@ static void refresh(struct imm_engine *e, u64 iova)
 	e->st.refreshes++;
 }
 
-/*
- * Wait for the PME to release a migrating page, then refresh. @met is
- * when the access first met the page migrating: set here if still 0,
- * and then the access is counted as stalled, once however many rounds
- * it waits; each round's time adds to the stall time and to *@waited.
+/**
+ * struct dev_wait - how a device access waits for migrating pages
+ * @met: when it first met its page migrating (ktime ns), 0 until then
+ * @waited: its wait rounds' time so far (ns)
+ * @poll_end: until when (local_clock() ns) it polls for the release
+ *	      before it sleeps, from @met; 0 once spent (or never set:
+ *	      dma_retry_poll_us 0), U64_MAX with the retry_poll_unbounded
+ *	      test hook
  */
-static void dev_stall(struct imm_engine *e, u64 iova, u64 seq, u64 *met,
-		      u64 *waited)
+struct dev_wait {
+	u64 met;
+	u64 waited;
+	u64 poll_end;
+};
+
+/*
+ * The poll reads the clock once every IMM_POLL_CLOCK_EVERY spins. The
+ * clock is local_clock(): the TSC where there is one, never the
+ * clocksource (under QEMU that may be the emulated HPET, whose
+ * ktime_get() takes about 1 us, longer than the release it would
+ * delay). Read on each spin, even the cheap clock would be most of a
+ * spin's cost; one read in 8 spins keeps the loop to two loads and a
+ * PAUSE, and overshoots the bound by at most 8 spins: 0.1-1 us on
+ * hardware (a PAUSE is 10-140 cycles), a few us under TCG (a PAUSE
+ * leaves the translated code, and single-threaded TCG runs the other
+ * vCPU then). local_clock() of two CPUs may differ slightly if the
+ * engine moves: the bound is approximate, a sleep follows anyway.
+ */
+#define IMM_POLL_CLOCK_EVERY	8
+
+/*
+ * Poll for the release as a device retrying in hardware does: spin on
+ * the release count, not the clock, until it moves from @seq, the
+ * engine stops, or the access's poll time (@w->poll_end) is spent.
+ * Outside RCU and preemptible: the caller holds no entry; a task
+ * woken on this CPU (the PME) runs at once (cond_resched(); the engine
+ * is SCHED_IDLE). Engines are not freezable (no set_freezable()): the
+ * poll needs no try_to_freeze(), as the sleep has none.
+ *
+ * Return: true if the release (or the stop) came while it polled;
+ * false if it must sleep.
+ */
+static bool dev_poll(struct dev_wait *w, u64 seq)
+{
+	unsigned int i;
+
+	if (!w->poll_end)
+		return false;
+	for (i = 0; ; i++) {
+		/*
+		 * Acquire: the release's stamp in the entry (pme_release())
+		 * before what the access reads after the count.
+		 */
+		if (atomic64_read_acquire(&imm_release_seq) != seq ||
+		    kthread_should_stop())
+			return true;
+		if (!(i % IMM_POLL_CLOCK_EVERY) && local_clock() >= w->poll_end) {
+			/* Spent for this access: its later rounds sleep. */
+			w->poll_end = 0;
+			return false;
+		}
+		cond_resched();
+		cpu_relax();
+	}
+}
+
+/*
+ * Wait for the PME to release a migrating page, then refresh. The
+ * first round of an access sets @w->met and counts the access as
+ * stalled, once however many rounds it waits. A round polls for the
+ * release while the access's poll time lasts (dma_retry_poll_us from
+ * @w->met), then sleeps until the release, at most 10 ms. Its time
+ * adds to the stall time and to @w->waited. Called outside RCU and
+ * with preemption on (see __dev_access()).
+ */
+static void dev_stall(struct imm_engine *e, u64 iova, u64 seq,
+		      struct dev_wait *w)
 {
 	ktime_t t0 = ktime_get();
 	struct ptsel_xlate x;
 	u64 ns;
 
-	if (!*met) {
-		*met = ktime_to_ns(t0);
+	might_sleep();
+	if (!w->met) {
+		unsigned int us = READ_ONCE(imm_dma_retry_poll_us);
+
+		w->met = ktime_to_ns(t0);
+		w->poll_end = READ_ONCE(imm_retry_poll_unbounded) ? U64_MAX :
+			      us ? local_clock() + (u64)us * NSEC_PER_USEC : 0;
 		e->st.stalls++;
 		atomic64_inc(&imm_stats.dma_stalls);
 	}
-
-	wait_event_interruptible_timeout(imm_release_wq,
-					 atomic64_read(&imm_release_seq) != seq ||
-					 kthread_should_stop(),
-					 msecs_to_jiffies(10));
+	if (dev_poll(w, seq)) {
+		atomic64_inc(&imm_stats.dma_stall_polls);
+	} else {
+		atomic64_inc(&imm_stats.dma_stall_sleeps);
+		wait_event_interruptible_timeout(imm_release_wq,
+						 atomic64_read(&imm_release_seq) != seq ||
+						 kthread_should_stop(),
+						 msecs_to_jiffies(10));
+	}
 	ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
-	*waited += ns;
+	w->waited += ns;
 	e->st.stall_ns += ns;
 	atomic64_add(ns, &imm_stats.dma_stall_ns);
 	trace_iommu_migrate_dma_stall(e->st.id, e->dom->id, iova, ns);
@@ -232,7 +313,7 @@ static void access_done(struct imm_rmt_ent *ent)
  * sleeps in flight on purpose (and whose wake-up may then be late).
  */
 static int __dev_access(struct imm_engine *e, u64 iova, void *buf,
-			size_t len, bool write, u64 *met, u64 *waited)
+			size_t len, bool write, struct dev_wait *w)
 {
 	u64 page_iova = iova & PAGE_MASK;
 	bool slow = e->hold_us;
@@ -258,7 +339,7 @@ static int __dev_access(struct imm_engine *e, u64 iova, void *buf,
 		}
 		if (ptsel_sw(x.prot) == IMM_MIGRATING) {
 			rcu_read_unlock();
-			dev_stall(e, page_iova, seq, met, waited);
+			dev_stall(e, page_iova, seq, w);
 			continue;
 		}
 		if (ptsel_sw(x.prot) != IMM_NORMAL ||
@@ -300,7 +381,7 @@ static int __dev_access(struct imm_engine *e, u64 iova, void *buf,
 			if (!slow)
 				preempt_enable();
 			if (v == IMM_ACCESS_STALL) {
-				dev_stall(e, page_iova, seq, met, waited);
+				dev_stall(e, page_iova, seq, w);
 				continue;
 			}
 			if (v == IMM_ACCESS_STALE) {
@@ -335,8 +416,8 @@ static int __dev_access(struct imm_engine *e, u64 iova, void *buf,
 			smp_mb__before_atomic();
 			atomic_inc(&ent->writes);
 		}
-		if (*met && trace_iommu_migrate_dma_wait_enabled())
-			dev_waited(e, page_iova, *met, READ_ONCE(ent->released_ns));
+		if (w->met && trace_iommu_migrate_dma_wait_enabled())
+			dev_waited(e, page_iova, w->met, READ_ONCE(ent->released_ns));
 		/* A slow device: the access stays in flight a while, asleep. */
 		if (slow) {
 			fsleep(e->hold_us);
@@ -354,11 +435,11 @@ static int __dev_access(struct imm_engine *e, u64 iova, void *buf,
 static int dev_access(struct imm_engine *e, u64 iova, void *buf, size_t len,
 		      bool write)
 {
-	u64 met = 0, waited = 0;
-	int ret = __dev_access(e, iova, buf, len, write, &met, &waited);
+	struct dev_wait w = { };
+	int ret = __dev_access(e, iova, buf, len, write, &w);
 
-	if (met)
-		dev_stall_hist(e, waited);
+	if (w.met)
+		dev_stall_hist(e, w.waited);
 	return ret;
 }
 

@@ -42,10 +42,15 @@ extern unsigned int imm_max_engines;
 extern unsigned int imm_max_domains;
 extern unsigned int imm_max_buffer_mb;
 extern unsigned int imm_max_engine_rate;
+extern unsigned int imm_dma_retry_poll_us;
+/* dma_retry_poll_us: its default and its largest value (engine.c). */
+#define IMM_DMA_RETRY_POLL_US		50
+#define IMM_MAX_DMA_RETRY_POLL_US	1000
 /* Test hooks in debugfs (sysfs.c), not production knobs. */
 extern unsigned int imm_fail_next_allocs;
 extern unsigned int imm_edu_copy_delay_ms;
 extern unsigned int imm_precopy_delay_ms;
+extern unsigned int imm_retry_poll_unbounded;
 /* debugfs fault_delay_us: the test hook of buf_fault() (domain.c). */
 extern u32 imm_fault_delay_us;
 #define IMM_MAX_FAULT_DELAY_US	100000
@@ -56,6 +61,7 @@ struct imm_counters {
 	atomic64_t rmt_violations, migrations_aborted, alloc_failures;
 	atomic64_t drain_timeouts, copies_skipped, copies_kept;
 	atomic64_t precopies_redone, pinned_aborts;
+	atomic64_t dma_stall_polls, dma_stall_sleeps;
 	atomic64_t blocked_hist[IOMMU_MIGRATE_STALL_BUCKETS];
 };
 extern struct imm_counters imm_stats;

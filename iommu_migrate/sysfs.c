@@ -5,11 +5,11 @@
  * in debugfs the hold_access test hook (engine.c), copy_ns, the
  * bench's copy baseline (pme.c), the fault_delay_us test hook
  * (domain.c), block_pfn, a trigger of iommu_migrate_block(), and the
- * test hooks fail_next_allocs, edu_copy_delay_ms, precopy_delay_ms
- * pin_pages and next_domain_id (not production knobs: see
- * debugfs-iommu_migrate). Every file of debugfs but copy_ns changes
- * what the module does: they exist only when the module is loaded
- * with test_hooks=1 (sysfs-module-iommu_migrate).
+ * test hooks fail_next_allocs, edu_copy_delay_ms, precopy_delay_ms,
+ * retry_poll_unbounded (engine.c), pin_pages and next_domain_id (not
+ * production knobs: see debugfs-iommu_migrate). Every file of debugfs
+ * but copy_ns changes what the module does: they exist only when the
+ * module is loaded with test_hooks=1 (sysfs-module-iommu_migrate).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -31,9 +31,11 @@ unsigned int imm_max_engines = 8;
 unsigned int imm_max_domains = 8;
 unsigned int imm_max_buffer_mb = 256;
 unsigned int imm_max_engine_rate = 1000000;
+unsigned int imm_dma_retry_poll_us = IMM_DMA_RETRY_POLL_US;
 unsigned int imm_fail_next_allocs;
 unsigned int imm_edu_copy_delay_ms;
 unsigned int imm_precopy_delay_ms;
+unsigned int imm_retry_poll_unbounded;
 u32 imm_fault_delay_us;
 
 struct imm_counters imm_stats;
@@ -59,6 +61,7 @@ KNOB(max_engines, imm_max_engines, 1, 64);
 KNOB(max_domains, imm_max_domains, 1, 64);
 KNOB(max_buffer_mb, imm_max_buffer_mb, 1, 4096);
 KNOB(max_engine_rate, imm_max_engine_rate, 1, 100 * 1000 * 1000);
+KNOB(dma_retry_poll_us, imm_dma_retry_poll_us, 0, IMM_MAX_DMA_RETRY_POLL_US);
 
 /* Counters: the attribute points at its atomic. */
 struct counter {
@@ -91,6 +94,8 @@ COUNTER(copies_skipped);
 COUNTER(copies_kept);
 COUNTER(precopies_redone);
 COUNTER(pinned_aborts);
+COUNTER(dma_stall_polls);
+COUNTER(dma_stall_sleeps);
 
 static struct attribute *imm_attrs[] = {
 	&pme_batch_pages_knob.attr.attr,
@@ -99,6 +104,7 @@ static struct attribute *imm_attrs[] = {
 	&max_domains_knob.attr.attr,
 	&max_buffer_mb_knob.attr.attr,
 	&max_engine_rate_knob.attr.attr,
+	&dma_retry_poll_us_knob.attr.attr,
 	&pages_migrated_counter.attr.attr,
 	&bytes_migrated_counter.attr.attr,
 	&dma_stalls_counter.attr.attr,
@@ -111,6 +117,8 @@ static struct attribute *imm_attrs[] = {
 	&copies_kept_counter.attr.attr,
 	&precopies_redone_counter.attr.attr,
 	&pinned_aborts_counter.attr.attr,
+	&dma_stall_polls_counter.attr.attr,
+	&dma_stall_sleeps_counter.attr.attr,
 	NULL,
 };
 
@@ -162,6 +170,8 @@ static struct imm_test_knob edu_copy_delay_ms_tk = {
 	&imm_edu_copy_delay_ms, 10 * 1000 };
 static struct imm_test_knob precopy_delay_ms_tk = {
 	&imm_precopy_delay_ms, 1000 };
+static struct imm_test_knob retry_poll_unbounded_tk = {
+	&imm_retry_poll_unbounded, 1 };
 
 static int test_knob_get(void *data, u64 *val)
 {
@@ -302,6 +312,8 @@ int imm_sysfs_init(void)
 				   &edu_copy_delay_ms_tk, &test_knob_fops);
 	debugfs_create_file_unsafe("precopy_delay_ms", 0600, imm_debugfs,
 				   &precopy_delay_ms_tk, &test_knob_fops);
+	debugfs_create_file_unsafe("retry_poll_unbounded", 0600, imm_debugfs,
+				   &retry_poll_unbounded_tk, &test_knob_fops);
 	debugfs_create_file("pin_pages", 0600, imm_debugfs, NULL,
 			    &pin_pages_fops);
 	debugfs_create_file_unsafe("next_domain_id", 0200, imm_debugfs, NULL,

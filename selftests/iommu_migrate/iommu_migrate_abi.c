@@ -654,19 +654,23 @@ TEST(sysfs_bad_writes_and_root_only)
 		{ "max_buffer_mb", "4097" }, { "max_buffer_mb", "x" },
 		{ "max_engine_rate", "0" },
 		{ "pme_batch_pages", "99999999999999999999" },
+		{ "dma_retry_poll_us", "1001" },
 	};
 	static const char * const knobs[] = {
 		"pme_batch_pages", "max_drain_wait_ms", "max_engines",
 		"max_domains", "max_buffer_mb", "max_engine_rate",
+		"dma_retry_poll_us",
 	};
 	static const char * const test_hooks[] = {
 		"fail_next_allocs", "edu_copy_delay_ms", "precopy_delay_ms",
+		"retry_poll_unbounded",
 	};
 	static const char * const counters[] = {
 		"pages_migrated", "bytes_migrated", "dma_stalls", "dma_stall_ns",
 		"rmt_violations", "migrations_aborted", "alloc_failures",
 		"drain_timeouts", "copies_skipped", "copies_kept",
-		"precopies_redone", "pinned_aborts",
+		"precopies_redone", "pinned_aborts", "dma_stall_polls",
+		"dma_stall_sleeps",
 	};
 	long saved[ARRAY_SIZE(knobs)];
 	unsigned int k;
@@ -698,6 +702,44 @@ TEST(sysfs_bad_writes_and_root_only)
 }
 
 /*
+ * dma_retry_poll_us, the engines' poll for the release: 0 (sleep at
+ * once) to 1000 us, decimal or hex, with a newline or not, read back
+ * as written. Above the bound (also past 32 bits, where a truncated
+ * value would pass) and negative: EINVAL; an overflow of the parse:
+ * ERANGE; anything but a number: EINVAL; each keeps the value before.
+ */
+TEST(dma_retry_poll_us_bad_input)
+{
+	static const struct { const char *val; int err; } bad[] = {
+		{ "1001", EINVAL }, { "4294967296", EINVAL },
+		{ "4294967297", EINVAL }, { "-1", EINVAL },
+		{ "99999999999999999999", ERANGE }, { "x", EINVAL },
+		{ "20us", EINVAL }, { "1 2", EINVAL }, { " 5", EINVAL },
+		{ "0x", EINVAL }, { "1.5", EINVAL },
+	};
+	MV_SAVE_KNOB(saved, SYSFS, "dma_retry_poll_us");
+	unsigned int k;
+
+	if (read_knob("dma_retry_poll_us") < 0 && !getenv("MEMVIRT_REQUIRE"))
+		SKIP(return, "iommu_migrate not loaded");
+	EXPECT_EQ(0, write_knob("dma_retry_poll_us", "0"));
+	EXPECT_EQ(0, read_knob("dma_retry_poll_us"));
+	EXPECT_EQ(0, write_knob("dma_retry_poll_us", "1000"));
+	EXPECT_EQ(1000, read_knob("dma_retry_poll_us"));
+	EXPECT_EQ(0, write_knob("dma_retry_poll_us", "0x10"));
+	EXPECT_EQ(16, read_knob("dma_retry_poll_us"));
+	EXPECT_EQ(0, write_knob("dma_retry_poll_us", "50\n"));
+	EXPECT_EQ(50, read_knob("dma_retry_poll_us"));
+	EXPECT_EQ(0, write_knob("dma_retry_poll_us", "7"));
+	for (k = 0; k < ARRAY_SIZE(bad); k++) {
+		EXPECT_EQ(-bad[k].err, write_knob("dma_retry_poll_us", bad[k].val))
+			TH_LOG("\"%s\"", bad[k].val);
+		EXPECT_EQ(7, read_knob("dma_retry_poll_us"))
+			TH_LOG("after \"%s\"", bad[k].val);
+	}
+}
+
+/*
  * The test hooks in debugfs: in range they read back what was written,
  * out of range they refuse with EINVAL and keep their value; root only.
  */
@@ -707,17 +749,19 @@ TEST(debugfs_test_hooks)
 		{ "fail_next_allocs", "1000000", "1000001" },
 		{ "edu_copy_delay_ms", "10000", "10001" },
 		{ "precopy_delay_ms", "1000", "1001" },
+		{ "retry_poll_unbounded", "1", "2" },
 	};
 	static const char * const names[] = {
 		"fail_next_allocs", "edu_copy_delay_ms", "precopy_delay_ms",
+		"retry_poll_unbounded",
 	};
 	MV_SAVE_KNOB(saved, DEBUGFS, h[0].hook);
 	unsigned int k;
 
 	if (access(DEBUGFS "fail_next_allocs", F_OK) && !getenv("MEMVIRT_REQUIRE"))
 		SKIP(return, "iommu_migrate or debugfs not there");
-	mv_knobs_save(&saved, h[1].hook);
-	mv_knobs_save(&saved, h[2].hook);
+	for (k = 1; k < ARRAY_SIZE(h); k++)
+		mv_knobs_save(&saved, h[k].hook);
 	for (k = 0; k < ARRAY_SIZE(h); k++) {
 		EXPECT_EQ(0, write_hook(h[k].hook, h[k].max)) TH_LOG("%s", h[k].hook);
 		EXPECT_EQ(strtol(h[k].max, NULL, 0), read_hook(h[k].hook));
@@ -1026,6 +1070,7 @@ TEST_F(imm, domain_ids_wrap_past_zero)
 static const char * const test_hook_files[] = {
 	"hold_access", "fault_delay_us", "block_pfn", "fail_next_allocs",
 	"edu_copy_delay_ms", "precopy_delay_ms", "pin_pages", "next_domain_id",
+	"retry_poll_unbounded",
 };
 
 /* The test_hooks parameter as the module shows it: 'Y', 'N', or 0. */

@@ -19,6 +19,11 @@
  *  - a move that refreshed a kept copy with its pre-copy and then
  *    aborts drops that copy;
  *  - one access that waits through many rounds is one stall;
+ *  - a device that meets a page migrating polls for the release
+ *    (dma_retry_poll_us): it writes nothing while the window is held
+ *    open, no poll round ends before the release, every round ends at
+ *    it, and its records are intact on the new page; with a short
+ *    poll it falls back to sleeping, with the same guarantees;
  *  - a held access does not hold up a grace period;
  *  - an access through a translation whose invalidation was skipped
  *    (ptsel's fault injection) is a counted RMT violation while other
@@ -421,6 +426,149 @@ TEST_F_TIMEOUT(pme, one_access_stalls_once_however_long, 120)
 	ASSERT_EQ(0, imm_engine_stop(self->dev, w, &st1));
 	ASSERT_EQ(0, imm_engine_stop(self->dev, h.id, &st1));
 	close(buf);
+}
+
+/* dma_stalls and the engines' poll and sleep rounds, from sysfs. */
+struct poll_counts {
+	long stalls, polls, sleeps;
+};
+
+static void poll_counts(struct poll_counts *c)
+{
+	c->stalls = read_knob("dma_stalls");
+	c->polls = read_knob("dma_stall_polls");
+	c->sleeps = read_knob("dma_stall_sleeps");
+}
+
+/*
+ * A window held open, met by a device that polls: a slow device holds
+ * an access to the first half of page 0 (hold_access) while a second
+ * engine writes records to the other half; a migration of the page
+ * marks it and waits in its drain for the held access. The writer
+ * meets the page migrating and polls, with dma_retry_poll_us at 50:
+ * with @unbounded (the retry_poll_unbounded hook) until the release,
+ * else for 50 us, then it sleeps. While the window is open the writer
+ * writes nothing and no poll round ends (no release has come). The
+ * hold ends, the page moves, the writer goes on: no RMT violation,
+ * and its records are intact on the new page (a write to the old page
+ * after the copy would be lost there). The counters' changes in @d.
+ */
+static void held_window(struct __test_metadata *_metadata,
+			struct _test_data_pme *self, bool unbounded,
+			struct poll_counts *d)
+{
+	const unsigned long long iova = 1ULL << 44, half = PAGE / 2;
+	struct iommu_migrate_engine h = {
+		.domain = self->dom, .pattern = IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+		.iova = iova, .size = half, .hold_us = 1,
+	};
+	struct iommu_migrate_migrate m = { .node = 1, .size = PAGE };
+	struct ioc c = { self->dev, IOMMU_MIGRATE_IOC_MIGRATE, &m };
+	struct iommu_migrate_engine_stats st, hst;
+	unsigned long long w0, w1;
+	struct poll_counts c0, c1;
+	struct rec_result r;
+	pthread_t t;
+	int buf, i;
+	long w;
+	void *p;
+
+	mv_knobs_save(&self->knobs, "max_drain_wait_ms");
+	mv_knobs_save(&self->knobs, "dma_retry_poll_us");
+	mv_knobs_save(&self->hooks, "retry_poll_unbounded");
+	buf = mapped_buf(_metadata, self->dev, self->dom, 1, 0, iova);
+	m.buf_fd = buf;
+	/* The drain waits as long as the hold (which ends within 5 s). */
+	ASSERT_EQ(0, write_knob("max_drain_wait_ms", "60000"));
+	ASSERT_EQ(0, write_knob("dma_retry_poll_us", "50"));
+	ASSERT_EQ(0, write_hook("retry_poll_unbounded", unbounded ? "1" : "0"));
+	start_held(_metadata, self->dev, &h);
+	w = imm_engine(self->dev, self->dom, IOMMU_MIGRATE_PATTERN_SEQ_WRITE,
+		       iova + half, half, 0, 0);
+	ASSERT_LT(0, w);
+	for (i = 0; i < 1000 && engine_writes(_metadata, self->dev, w) < 16; i++)
+		usleep(1000);
+	poll_counts(&c0);
+	ASSERT_EQ(0, pthread_create(&t, NULL, run_ioctl, &c));
+	/* The writer meets the page: polling, or asleep once its poll ended. */
+	for (i = 0; i < 3000; i++) {
+		poll_counts(&c1);
+		if (unbounded ? c1.stalls > c0.stalls : c1.sleeps > c0.sleeps)
+			break;
+		usleep(1000);
+	}
+	w0 = engine_writes(_metadata, self->dev, w);
+	usleep(100000);
+	w1 = engine_writes(_metadata, self->dev, w);
+	poll_counts(&c1);
+	/* Still held: the window is open. */
+	EXPECT_EQ(2, read_hook("hold_access"));
+	EXPECT_LT(c0.stalls, c1.stalls);
+	EXPECT_EQ(w0, w1) TH_LOG("the device wrote while its page migrated");
+	EXPECT_EQ(c0.polls, c1.polls) TH_LOG("a poll ended before the release");
+	/* Unbounded it never slept; else its poll ended and it sleeps. */
+	EXPECT_EQ(!unbounded, c1.sleeps > c0.sleeps);
+	ASSERT_EQ(0, write_hook("hold_access", "0"));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	ASSERT_EQ(0, c.ret);
+	EXPECT_EQ(1, m.moved);
+	EXPECT_EQ(1, on_node(_metadata, self->dev, buf, 1, 1));
+	/* The writer goes on after the release. */
+	for (i = 0; i < 1000 &&
+	     engine_writes(_metadata, self->dev, w) < w1 + 16; i++)
+		usleep(1000);
+	EXPECT_LE(w1 + 16, engine_writes(_metadata, self->dev, w))
+		TH_LOG("the device did not go on after the release");
+	ASSERT_EQ(0, imm_engine_stop(self->dev, w, &st));
+	ASSERT_EQ(0, imm_engine_stop(self->dev, h.id, &hst));
+	poll_counts(&c1);
+	d->stalls = c1.stalls - c0.stalls;
+	d->polls = c1.polls - c0.polls;
+	d->sleeps = c1.sleeps - c0.sleeps;
+	TH_LOG("%ld stalled accesses, %ld rounds ended polling, %ld slept",
+	       d->stalls, d->polls, d->sleeps);
+	EXPECT_EQ(d->stalls, (long)(st.stalls + hst.stalls));
+	EXPECT_EQ(0, st.rmt_violations + hst.rmt_violations);
+	EXPECT_EQ(0, st.faults + hst.faults);
+	p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, buf, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	check_records((char *)p + half, iova + half, half / REC, w, st.writes,
+		      &r);
+	EXPECT_EQ(0, r.lost);
+	EXPECT_EQ(0, r.torn);
+	EXPECT_EQ(0, r.misplaced);
+	munmap(p, PAGE);
+	close(buf);
+}
+
+/*
+ * With the window held and the poll unbounded: one release, so every
+ * stalled access (the writer's, maybe the slow device's after its hold)
+ * waits one round, and each ended polling, none asleep.
+ */
+TEST_F_TIMEOUT(pme, polling_device_waits_for_the_release, 120)
+{
+	struct poll_counts d;
+
+	held_window(_metadata, self, true, &d);
+	EXPECT_LE(1, d.stalls);
+	EXPECT_EQ(d.stalls, d.polls);
+	EXPECT_EQ(0, d.sleeps);
+}
+
+/*
+ * With the window held longer than the poll (50 us): the writer's poll
+ * ends without a release and it sleeps, 10 ms a round, until it; every
+ * stalled access has a round, polled or slept.
+ */
+TEST_F_TIMEOUT(pme, polling_device_falls_back_to_sleep, 120)
+{
+	struct poll_counts d;
+
+	held_window(_metadata, self, false, &d);
+	EXPECT_LE(1, d.stalls);
+	EXPECT_LE(1, d.sleeps);
+	EXPECT_LE(d.stalls, d.polls + d.sleeps);
 }
 
 /*

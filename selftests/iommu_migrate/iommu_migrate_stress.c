@@ -13,9 +13,12 @@
  * change nothing. Also the evacuation of a PFN range under DMA.
  *
  * IMM_STRESS_SECONDS sets the duration of the stress (default 30).
- * The same stress runs again, shorter, with destination allocations
- * failing (fail_page_alloc, on the debug kernel); and a smaller one
- * with slab allocations failing (failslab) in the map and the PME.
+ * The same stress runs again, shorter, on an eighth of the memory
+ * with the engines polling for the release up to the bound of
+ * dma_retry_poll_us (the poll path under DMA); again, shorter, with
+ * destination allocations failing (fail_page_alloc, on the debug
+ * kernel); and a smaller one with slab allocations failing (failslab)
+ * in the map and the PME.
  */
 #include <dirent.h>
 #include <sys/wait.h>
@@ -112,6 +115,9 @@ static void stress(struct __test_metadata *_metadata, int dev,
 	struct iommu_migrate_engine_stats st[ENGINES];
 	struct iommu_migrate_stats s0, s1;
 	unsigned long long moved = 0, aborted = 0, stalls = 0, passes = 0;
+	long polls0 = read_knob("dma_stall_polls");
+	long sleeps0 = read_knob("dma_stall_sleeps");
+	long polls, sleeps;
 	int dom, buf, eng[ENGINES], to = 0, i, h, rmmod = -1;
 	int *status = calloc(pages, sizeof(int));
 	double t0;
@@ -168,8 +174,11 @@ static void stress(struct __test_metadata *_metadata, int dev,
 		stalls += st[i].stalls;
 	}
 	ASSERT_EQ(0, imm_ioctl(dev, IOMMU_MIGRATE_IOC_STATS, &s1));
-	TH_LOG("%.0f s: %llu passes, %llu pages moved, %llu aborted, %llu stalls",
-	       now() - t0, passes, moved, aborted, stalls);
+	polls = read_knob("dma_stall_polls") - polls0;
+	sleeps = read_knob("dma_stall_sleeps") - sleeps0;
+	TH_LOG("%.0f s: %llu passes, %llu pages moved, %llu aborted, %llu stalls (wait rounds: %ld ended polling, %ld slept; dma_retry_poll_us %ld)",
+	       now() - t0, passes, moved, aborted, stalls, polls, sleeps,
+	       read_knob("dma_retry_poll_us"));
 	EXPECT_NE(0, rmmod);
 	if (!failures)
 		EXPECT_EQ(0, aborted);
@@ -228,6 +237,8 @@ static void stress(struct __test_metadata *_metadata, int dev,
 	EXPECT_EQ(moved, s1.pages_migrated - s0.pages_migrated);
 	EXPECT_EQ(moved * PAGE, s1.bytes_migrated - s0.bytes_migrated);
 	EXPECT_EQ(stalls, s1.dma_stalls - s0.dma_stalls);
+	/* Each stalled access waited at least one round, polled or slept. */
+	EXPECT_LE(stalls, polls + sleeps);
 	EXPECT_EQ(0, s1.rmt_violations - s0.rmt_violations);
 	EXPECT_EQ(aborted, s1.migrations_aborted - s0.migrations_aborted);
 	EXPECT_EQ(s1.pages_migrated, read_knob("pages_migrated"));
@@ -242,6 +253,22 @@ TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes, 600)
 
 	stress(_metadata, self->dev, stress_bytes(), secs ? atof(secs) : 30,
 	       false);
+}
+
+/*
+ * The stress, on an eighth of the memory, for 5 s, with the engines
+ * polling for the release for up to dma_retry_poll_us's bound (1000
+ * us): the same records intact, no violation, counters in agreement;
+ * and the poll path ran (a stall round ended polling).
+ */
+TEST_F_TIMEOUT(stress, dma_while_pages_hop_nodes_polling, 300)
+{
+	MV_SAVE_KNOB(saved, SYSFS, "dma_retry_poll_us");
+	long polls0 = read_knob("dma_stall_polls");
+
+	ASSERT_EQ(0, write_knob("dma_retry_poll_us", "1000"));
+	stress(_metadata, self->dev, stress_bytes() / 8, 5, false);
+	EXPECT_LT(polls0, read_knob("dma_stall_polls"));
 }
 
 /* Write @val to @path; false if it cannot be. */

@@ -742,32 +742,60 @@ static double run(int dev, int buf, unsigned int dom, int engines,
  * the first HOT_PAGES, unthrottled, while those pages hop nodes
  * HOT_HOPS times. The PME runs on CPU 0 and the engines on CPU 1, so
  * that an engine runs while a window is open whenever the vCPUs run at
- * the same time (not under single-threaded TCG: see the top). Records
- * the two step-less tracepoints into @blk and @wait; @pinned says
- * whether the pinning worked.
+ * the same time (not under single-threaded TCG: see the top). A device
+ * that meets a window polls for the release, as a device retrying in
+ * hardware does, for up to @hp->us (dma_retry_poll_us, set for the run
+ * and put back after), then sleeps: its wait is then the protocol's,
+ * not the engine kthread's wake-up. Records the two step-less
+ * tracepoints into @blk and @wait, the wait rounds that ended polling
+ * and that slept into @hp; @pinned says whether the pinning worked.
  */
 #define HOT_PAGES	4
 #define HOT_HOPS	500
+#define POLL_KNOB	"/sys/kernel/mm/iommu_migrate/dma_retry_poll_us"
+/*
+ * The hot-page run's poll, in us: the knob's largest value. A device
+ * retrying in hardware retries as long as the page migrates; the
+ * bound only ends the poll of a window the host stretched (the QEMU
+ * thread descheduled), which a sleep then waits out.
+ */
+#define HOT_POLL_US	1000
+
+struct hot_polls {
+	long us, polls, sleeps;
+};
+
 static int hot_run(int dev, int buf, unsigned int dom,
 		   unsigned long long *blk, unsigned long *nblk,
 		   unsigned long long *wait, unsigned long *nwait,
-		   unsigned long long *stalls, int *pinned)
+		   unsigned long long *stalls, int *pinned, struct hot_polls *hp)
 {
 	struct iommu_migrate_engine_stats st;
-	int ids[HOT_PAGES], i, r;
-	char comm[32];
+	long old = read_number(POLL_KNOB), p0, s0;
+	int ids[HOT_PAGES], i, r, ret = -1;
+	char comm[32], us[24];
 
 	*stalls = 0;
-	if (windows_start(0))
+	snprintf(us, sizeof(us), "%ld", hp->us);
+	if (old < 0 || put_file(POLL_KNOB, us)) {
+		fprintf(stderr, "iommu_migrate_bench: cannot set dma_retry_poll_us to %s\n",
+			us);
 		return -1;
+	}
+	p0 = read_counter("dma_stall_polls");
+	s0 = read_counter("dma_stall_sleeps");
+	if (windows_start(0))
+		goto out;
 	*pinned = !pin_kthread("imm_pme", 0);
 	for (i = 0; i < HOT_PAGES; i++) {
 		struct iommu_migrate_engine e = {
 			.domain = dom, .iova = i * 4096ULL, .size = 4096,
 		};
 
-		if (ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_START, &e))
-			return perror("iommu_migrate_bench: engine"), -1;
+		if (ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_START, &e)) {
+			perror("iommu_migrate_bench: engine");
+			goto out;
+		}
 		ids[i] = e.id;
 		snprintf(comm, sizeof(comm), "imm_dma/%u", e.id);
 		*pinned &= !pin_kthread(comm, 1);
@@ -777,20 +805,30 @@ static int hot_run(int dev, int buf, unsigned int dom,
 			.buf_fd = buf, .node = !(r & 1), .size = HOT_PAGES * 4096,
 		};
 
-		if (ioctl(dev, IOMMU_MIGRATE_IOC_MIGRATE, &m))
-			return perror("iommu_migrate_bench: migrate"), -1;
+		if (ioctl(dev, IOMMU_MIGRATE_IOC_MIGRATE, &m)) {
+			perror("iommu_migrate_bench: migrate");
+			goto out;
+		}
 	}
 	for (i = 0; i < HOT_PAGES; i++) {
 		memset(&st, 0, sizeof(st));
 		st.id = ids[i];
-		if (ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_STOP, &st))
-			return perror("iommu_migrate_bench: stop"), -1;
+		if (ioctl(dev, IOMMU_MIGRATE_IOC_ENGINE_STOP, &st)) {
+			perror("iommu_migrate_bench: stop");
+			goto out;
+		}
 		*stalls += st.stalls;
 	}
 	pin_kthread("imm_pme", -1);
 	*nblk = trace_ns("iommu_migrate_blocked:", blk, MAX_WIN);
 	*nwait = trace_ns("iommu_migrate_dma_wait:", wait, MAX_WAIT);
-	return 0;
+	hp->polls = read_counter("dma_stall_polls") - p0;
+	hp->sleeps = read_counter("dma_stall_sleeps") - s0;
+	ret = 0;
+out:
+	snprintf(us, sizeof(us), "%ld", old);
+	put_file(POLL_KNOB, us);
+	return ret;
 }
 
 /*
@@ -834,30 +872,36 @@ static void overlap_print(const double *ov)
 
 static void hot_print(const unsigned long long *hwait, unsigned long nhwait,
 		      unsigned long long hstalls, const unsigned long long *hblk,
-		      unsigned long nhblk, int hpinned, double copy)
+		      unsigned long nhblk, int hpinned, const struct hot_polls *hp,
+		      double copy)
 {
 	printf("iommu_migrate_bench: hot pages: %d unthrottled engines, one page each, %s, %d hops of those pages: %llu engine stalls\n",
 	       HOT_PAGES, hpinned ? "on CPU 1, the PME on CPU 0" :
 	       "not pinned (the PME or an engine could not be)",
 	       HOT_HOPS, hstalls);
+	printf("iommu_migrate_bench: hot pages: a device that meets a window polls for the release up to %ld us (dma_retry_poll_us), then sleeps: %ld wait rounds ended polling, %ld slept\n",
+	       hp->us, hp->polls, hp->sleeps);
 	headline_print("hot pages", hwait, nhwait, hstalls, nhblk, 1, copy);
 	exact_print("hot pages", WINDOWS, hblk, nhblk, copy);
 	gap_print("hot pages", WINDOWS, hblk, nhblk);
 }
 
 /*
- * "iommu_migrate_bench hot": the hot-page run alone, with its probes
- * and its baseline, for a VM whose vCPUs run in parallel (make bench
- * boots one with multi-threaded TCG for it).
+ * "iommu_migrate_bench hot [US...]": the hot-page run alone, with its
+ * probes and its baseline, for a VM whose vCPUs run in parallel (make
+ * bench boots one with multi-threaded TCG for it); once per poll bound
+ * US given (dma_retry_poll_us; 0: devices sleep at once), in that order
+ * in one boot, else once with HOT_POLL_US.
  */
-static int hot_only(void)
+static int hot_only(int argc, char **argv)
 {
 	struct iommu_migrate_domain d = { .format = IOMMU_MIGRATE_FORMAT_RADIX };
 	struct iommu_migrate_buf b = { .size = HOT_PAGES * 4096, .node = 0 };
 	static unsigned long long hblk[MAX_WIN], hwait[MAX_WAIT];
 	unsigned long nhblk = 0, nhwait = 0;
 	unsigned long long hstalls = 0;
-	int dev, buf, hpinned = 0;
+	struct hot_polls hp = { .us = HOT_POLL_US };
+	int dev, buf, hpinned = 0, k = 2;
 	double ov[3], copy;
 
 	clock_use_tsc();
@@ -865,18 +909,24 @@ static int hot_only(void)
 	ov[0] = vcpu_overlap();
 	if (setup(&dev, &d, &b, &buf))
 		return 1;
-	ov[1] = vcpu_overlap();
-	if (hot_run(dev, buf, d.id, hblk, &nhblk, hwait, &nhwait, &hstalls,
-		    &hpinned))
-		return 1;
-	ov[2] = vcpu_overlap();
-	overlap_print(ov);
-	copy = kernel_copy_ns();
-	printf("iommu_migrate_bench: hot pages alone: one 4 KiB copy, the PME's copy_highpage() of cold page pairs (debugfs copy_ns, the baseline) %.0f ns\n",
-	       copy);
-	if (copy <= 0)
-		copy = copy_4k_ns();
-	hot_print(hwait, nhwait, hstalls, hblk, nhblk, hpinned, copy);
+	do {
+		if (k < argc)
+			hp.us = strtol(argv[k], NULL, 0);
+		ov[1] = vcpu_overlap();
+		if (hot_run(dev, buf, d.id, hblk, &nhblk, hwait, &nhwait,
+			    &hstalls, &hpinned, &hp))
+			return 1;
+		ov[2] = vcpu_overlap();
+		overlap_print(ov);
+		copy = kernel_copy_ns();
+		printf("iommu_migrate_bench: hot pages alone: one 4 KiB copy, the PME's copy_highpage() of cold page pairs (debugfs copy_ns, the baseline) %.0f ns\n",
+		       copy);
+		if (copy <= 0)
+			copy = copy_4k_ns();
+		hot_print(hwait, nhwait, hstalls, hblk, nhblk, hpinned, &hp,
+			  copy);
+		ov[0] = ov[2];
+	} while (++k < argc);
 	return 0;
 }
 
@@ -894,6 +944,7 @@ int main(int argc, char **argv)
 	static unsigned long long hblk[MAX_WIN], hwait[MAX_WAIT];
 	unsigned long nhblk = 0, nhwait = 0;
 	unsigned long long stalls[RUNS] = { 0 }, hstalls = 0, s2;
+	struct hot_polls hp = { .us = HOT_POLL_US };
 	int hot, hpinned = 0, traced[RUNS] = { 0 };
 	double ov[3];
 	long skipped[RUNS], redone[RUNS];
@@ -901,7 +952,7 @@ int main(int argc, char **argv)
 	int dev, buf, k, tracing;
 
 	if (argc > 1 && !strcmp(argv[1], "hot"))
-		return hot_only();
+		return hot_only(argc, argv);
 	clock_use_tsc();
 	gap_probe();
 	ov[0] = vcpu_overlap();
@@ -942,7 +993,7 @@ int main(int argc, char **argv)
 	}
 	ov[1] = vcpu_overlap();
 	hot = hot_run(dev, buf, d.id, hblk, &nhblk, hwait, &nhwait, &hstalls,
-		      &hpinned);
+		      &hpinned, &hp);
 	ov[2] = vcpu_overlap();
 	overlap_print(ov);
 	ucopy = copy_4k_ns();
@@ -976,7 +1027,8 @@ int main(int argc, char **argv)
 		windows_print(what, win[k], nwin[k], copy);
 	}
 	if (!hot)
-		hot_print(hwait, nhwait, hstalls, hblk, nhblk, hpinned, copy);
+		hot_print(hwait, nhwait, hstalls, hblk, nhblk, hpinned, &hp,
+			  copy);
 	printf("iommu_migrate_bench: FOLL_LONGTERM-pinned pages moved by move_pages(): %.0f%%; device-mapped pages moved here: %.0f%%\n",
 	       pinned * 100, (moved[0] + moved[1] + moved[3]) * 100.0 /
 	       (3 * ROUNDS * PAGES));
