@@ -419,8 +419,16 @@ static int nn_wake(wait_queue_entry_t *wait, unsigned int mode, int sync, void *
 		atomic64_add(cnt, &nn_stats.unowned);
 		return 1;
 	}
-	if (test_and_set_bit(NN_QUEUED, &nd->flags))
+	/*
+	 * A delivery of this device is queued already, on this thread or on
+	 * another vCPU's (an L1 vCPU that rang too): it has not taken
+	 * @signalled yet (nn_twork_fn() clears NN_QUEUED first), so it
+	 * carries this doorbell, in its own thread, and none is queued here.
+	 */
+	if (test_and_set_bit(NN_QUEUED, &nd->flags)) {
+		atomic64_add(cnt, &nn_stats.merged);
 		return 1;
+	}
 	/*
 	 * The file is not freed before its release has taken @nd off this
 	 * wait queue; with no reference left it is being released, and the

@@ -27,6 +27,8 @@
  * @interrupts: interrupts raised into L1
  * @unowned: doorbells signalled outside a vCPU of their VM (left pending)
  * @stranded: queued deliveries that could not run (left pending)
+ * @merged: doorbells rung by a vCPU of the VM that found a delivery of
+ *	    their device queued already (it carries them)
  * @contexts: contexts alive
  */
 struct nn_global_stats {
@@ -43,6 +45,7 @@ struct nn_global_stats {
 	atomic64_t interrupts;
 	atomic64_t unowned;
 	atomic64_t stranded;
+	atomic64_t merged;
 	atomic_t contexts;
 };
 

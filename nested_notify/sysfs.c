@@ -52,6 +52,7 @@ NN_COUNTER(unowned_doorbells, &nn_stats.unowned);
 NN_COUNTER(loaded_deliveries, &nn_stats.loaded);
 NN_COUNTER(dropped_doorbells, &nn_stats.dropped);
 NN_COUNTER(stranded_deliveries, &nn_stats.stranded);
+NN_COUNTER(merged_doorbells, &nn_stats.merged);
 
 static ssize_t contexts_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
@@ -75,6 +76,7 @@ static struct attribute *nn_attrs[] = {
 	&loaded_deliveries_counter.attr.attr,
 	&dropped_doorbells_counter.attr.attr,
 	&stranded_deliveries_counter.attr.attr,
+	&merged_doorbells_counter.attr.attr,
 	&contexts_attr.attr,
 	NULL,
 };

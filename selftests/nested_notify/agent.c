@@ -274,6 +274,8 @@ static void l2_main(void)
 
 	if (mode == MODE_VMMCALL)
 		vmmcall(0);
+	while (CTL->gate == 1)		/* the VMM opens it */
+		pause();
 	for (i = 0; i < n; i++) {
 		((u64 *)AG_TSC)[i % AG_TSC_N] = rdtsc();
 		if (mode == MODE_MMIO)
@@ -422,6 +424,8 @@ static void consumer(void)
 	}
 	while (!ENTRY->flags)
 		pause();
+	if (CTL->ring_first)	/* counted as a flush: consumed, like L2's */
+		l1_ring();
 	for (;;) {
 		while (CTL->hold && !CTL->stop)
 			pause();

@@ -18,7 +18,7 @@ static const char * const counters[] = {
 	"doorbells", "records", "events_delivered", "events_coalesced", "overflows",
 	"translation_faults", "walk_cache_hits", "deferred_deliveries", "interrupts",
 	"unowned_doorbells", "loaded_deliveries", "dropped_doorbells", "stranded_deliveries",
-	"contexts",
+	"merged_doorbells", "contexts",
 };
 
 FIXTURE(abi) {

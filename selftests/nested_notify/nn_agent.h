@@ -84,7 +84,7 @@ struct ag_ctl {
 	unsigned long long coalesced_records;	/* records with count > 1 */
 	unsigned long long bad_seq, bad_check, bad_entry;
 	unsigned long long overflows_seen;
-	unsigned long long flushes;	/* doorbells L1 rang after an overflow */
+	unsigned long long flushes;	/* doorbells L1 rang itself (after an overflow) */
 	unsigned long long irqs;	/* MSIs vCPU 1's APIC delivered (AG_VEC in service) */
 	unsigned long long irqs_unacked;	/* handler runs with AG_VEC not in service */
 	unsigned long long irqs_unacked_other;	/* of which not returning right after L1's HLT */
@@ -124,6 +124,8 @@ struct ag_ctl {
 	unsigned long long nested_ip;	/* last of irqs_nested: the interrupted rip */
 	/* VMM -> agent */
 	unsigned int isr_spin;		/* MSI handler: loop this often before its ISR read */
+	unsigned int ring_first;	/* the consumer rings once itself before it consumes */
+	unsigned int gate;		/* L2 waits before its first doorbell while this is 1 */
 };
 
 #endif /* _NN_AGENT_H */
