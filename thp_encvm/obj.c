@@ -244,8 +244,10 @@ static int te_obj_populate(struct te_obj *o, bool scatter)
  * none is tried after one failed. What was made is freed with the
  * object. The frames take 8 bytes a page, the most: TE_MAX_OBJECT_MB
  * keeps them within kvmalloc()'s INT_MAX bytes, and every other array
- * is smaller. They come last: an object whose frames do not fit (in a
- * memory cgroup, say) has tried its bitmaps, 1/64 of their size, first.
+ * is smaller. The largest come first, so that a failure costs least: an
+ * object whose frames do not fit (in a memory cgroup, say) fails before
+ * it made its bitmaps (1/64 of their size), and the homes (one a
+ * window, 1/8 of a bitmap) come last.
  */
 static int te_obj_arrays(struct te_obj *o)
 {
@@ -256,16 +258,16 @@ static int te_obj_arrays(struct te_obj *o)
 	unsigned int i;
 
 	BUILD_BUG_ON(((u64)TE_MAX_OBJECT_MB << 20 >> PAGE_SHIFT) * sizeof(u64) > INT_MAX);
+	o->pfn = kvcalloc(n, sizeof(u64), TE_GFP_USER_SIZED);
+	if (!o->pfn)
+		return -ENOMEM;
 	for (i = 0; i < ARRAY_SIZE(bitmaps); i++) {
 		*bitmaps[i] = te_bitmap_alloc(n);
 		if (!*bitmaps[i])
 			return -ENOMEM;
 	}
 	o->home = kvcalloc(n / TE_WIN_PAGES, sizeof(u64), TE_GFP_USER_SIZED);
-	if (!o->home)
-		return -ENOMEM;
-	o->pfn = kvcalloc(n, sizeof(u64), TE_GFP_USER_SIZED);
-	return o->pfn ? 0 : -ENOMEM;
+	return o->home ? 0 : -ENOMEM;
 }
 
 /**

@@ -183,9 +183,10 @@ static void create_too_big(int dev, bool cg)
  * kmalloc's largest block, 4 MiB), no OOM killer, nothing left behind.
  * In a budget of 64 MiB (a memory cgroup where there is one, else
  * fail_page_alloc's "space" on a kernel with fault injection, a looser
- * bound, see create_too_big()): the top (its bitmaps, 32 MiB each, do
- * not fit; in the cgroup only), 256 GiB (the bitmaps, 8 MiB each, fit,
- * its frames, 512 MiB, do not) and 128 MiB (the pages do not). With neither, only the knob is checked. A child that outlived
+ * bound, see create_too_big()): the top (its frames, 2 GiB, made first,
+ * do not fit; in the cgroup only), 256 GiB (its frames, 512 MiB, do not
+ * fit, where its bitmaps, 8 MiB each, would) and 128 MiB (the pages do
+ * not). With neither, only the knob is checked. A child that outlived
  * the test would go on allocating once the budget is reset: hence the
  * timeout, far above the seconds it takes.
  */
@@ -257,8 +258,8 @@ TEST_F_TIMEOUT(te, create_too_big_fails_quietly, 180)
  * one that failed, for a kvmalloc() its vmalloc() fallback's first, and
  * a debug kernel's kmemleak record of the allocation before (which
  * kmemleak takes from its pool when it fails), and none of its arrays
- * after the one that failed (there are 8; the frames, 8 KiB, a
- * kvmalloc(), last). Each fails with ENOMEM and
+ * after the one that failed (there are 8, the largest first: the
+ * frames, 8 KiB, a kvmalloc()). Each fails with ENOMEM and
  * leaves nothing. The objects' file system stays mounted meanwhile (an
  * object of the test holds it), so that its mount is not counted.
  * Debug kernel only.

@@ -891,8 +891,8 @@ TEST_F_TIMEOUT(kvm, efault_from_a_racing_unmap_is_retried, 300)
 
 /*
  * A guest that falls more than two rings behind: it ignores the ring
- * while collapse after collapse times out, then starts serving from
- * its old index. Each slot holds a cancelled request, which it
+ * (its vCPU does not even run: tvm_pause()) while collapse after
+ * collapse times out, then starts serving from its old index. Each slot holds a cancelled request, which it
  * abandons (and completes) the first time round and finds completed
  * the next: it copies nothing, and no fresh 2 MiB page of the
  * collapses that follow finds anything but poison, nor any page a byte
@@ -913,6 +913,7 @@ TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 600)
 	ASSERT_EQ(0, tvm_create(t, MODE_IGNORE, true));
 	ASSERT_EQ(0, tvm_start(t));
 	ASSERT_EQ(1, tvm_wait(t, 1, VM_WAIT_S)) TH_LOG("%s", t->why);
+	ASSERT_EQ(0, tvm_pause(t)) TH_LOG("%s", t->why);
 	ASSERT_EQ(0, write_knob("enabled", "1"));
 	end = now_s() + VM_WAIT_S;
 	while (__atomic_load_n(&t->ring->prod, __ATOMIC_ACQUIRE) < 2 * THP_ENCVM_RING_SLOTS + 8 &&
@@ -940,6 +941,7 @@ TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 600)
 
 	/* More than two laps of cancelled requests: all skipped. */
 	__atomic_store_n(&t->ctl->mode, MODE_SERVE, __ATOMIC_RELEASE);
+	tvm_resume(t);
 	end = now_s() + VM_WAIT_S;
 	while (__atomic_load_n(&t->ring->cons, __ATOMIC_ACQUIRE) != prod && now_s() < end &&
 	       __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) >= 0)

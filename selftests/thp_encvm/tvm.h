@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 
@@ -50,6 +51,7 @@ struct tvm {
 	unsigned long efaults;	/* KVM_RUN's EFAULTs retried (see vcpu_thread) */
 	unsigned int displaced;	/* pages the guest's conversions displaced */
 	bool fault_in_guest;	/* no tvm_prefault(): the guest's own accesses fault */
+	bool pause, paused;	/* tvm_pause(): the vCPU stays out of KVM_RUN */
 };
 
 /*
@@ -162,8 +164,15 @@ static inline void *vcpu_thread(void *arg)
 	unsigned int efaults = 0;
 
 	for (;;) {
-		int ret = ioctl(t->vcpu, KVM_RUN, 0);
+		int ret;
 
+		if (__atomic_load_n(&t->pause, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&t->paused, true, __ATOMIC_RELEASE);
+			while (__atomic_load_n(&t->pause, __ATOMIC_ACQUIRE))
+				usleep(1000);
+			__atomic_store_n(&t->paused, false, __ATOMIC_RELEASE);
+		}
+		ret = ioctl(t->vcpu, KVM_RUN, 0);
 		if (ret < 0 && errno == EINTR)
 			continue;
 		if (ret < 0 && errno == EFAULT && ++efaults <= TVM_EFAULT_RETRIES) {
@@ -553,6 +562,39 @@ static inline int tvm_start(struct tvm *t)
 		return -1;
 	t->th_started = true;
 	return 0;
+}
+
+static inline void tvm_sigusr1(int sig)
+{
+}
+
+/*
+ * Take the vCPU out of KVM_RUN and keep it out, as a host that does not
+ * schedule it would: the guest runs no instruction until tvm_resume().
+ * Under single-threaded TCG a polling guest otherwise takes the CPU
+ * from the host's work half the time. A signal ends KVM_RUN (EINTR);
+ * one that comes before the vCPU thread enters it is lost, so it is
+ * sent again until the thread says it stopped. 0, or -1.
+ */
+static inline int tvm_pause(struct tvm *t)
+{
+	struct sigaction sa = { .sa_handler = tvm_sigusr1 };
+	double end = now_s() + VM_WAIT_S;
+
+	if (sigaction(SIGUSR1, &sa, NULL))
+		return -1;
+	__atomic_store_n(&t->pause, true, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&t->paused, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) >= 0 && now_s() < end) {
+		pthread_kill(t->th, SIGUSR1);
+		usleep(1000);
+	}
+	return __atomic_load_n(&t->paused, __ATOMIC_ACQUIRE) ? 0 : -1;
+}
+
+static inline void tvm_resume(struct tvm *t)
+{
+	__atomic_store_n(&t->pause, false, __ATOMIC_RELEASE);
 }
 
 /* Wait until the agent reached @state (or failed); returns the state. */
