@@ -900,13 +900,17 @@ TEST_F_TIMEOUT(kvm, efault_from_a_racing_unmap_is_retried, 300)
 
 /*
  * A guest that falls more than two rings behind: it ignores the ring
- * (its vCPU does not even run: tvm_pause()) while collapse after
- * collapse times out, then starts serving from its old index. Each slot holds a cancelled request, which it
- * abandons (and completes) the first time round and finds completed
- * the next: it copies nothing, and no fresh 2 MiB page of the
- * collapses that follow finds anything but poison, nor any page a byte
- * the guest did not write. Sent back to slot 0 after them, it finds
- * every request completed and copies none again.
+ * while collapse after collapse times out, then starts serving from its
+ * old index. Its vCPU does not even run meanwhile (tvm_pause(): under
+ * single-threaded TCG a spinning guest took the host thread from the
+ * daemon); a guest that runs while it ignores the ring is left to
+ * unanswered_collapse_times_out and its write-tracking twin. Each slot
+ * holds a cancelled request, which it abandons (and completes) the
+ * first time round and finds completed the next: it copies nothing,
+ * and no fresh 2 MiB page of the collapses that follow finds anything
+ * but poison, nor any page a byte the guest did not write. Sent back
+ * to slot 0 after them, it finds every request completed and copies
+ * none again.
  */
 TEST_F_TIMEOUT(kvm, lagging_guest_skips_old_requests, 600)
 {

@@ -589,9 +589,14 @@ static inline int tvm_pause(struct tvm *t)
 		pthread_kill(t->th, SIGUSR1);
 		usleep(1000);
 	}
-	return __atomic_load_n(&t->paused, __ATOMIC_ACQUIRE) ? 0 : -1;
+	if (__atomic_load_n(&t->paused, __ATOMIC_ACQUIRE))
+		return 0;
+	/* Not paused in time: let it run rather than park it later. */
+	__atomic_store_n(&t->pause, false, __ATOMIC_RELEASE);
+	return -1;
 }
 
+/* Also before any join: a paused vCPU thread would never end. */
 static inline void tvm_resume(struct tvm *t)
 {
 	__atomic_store_n(&t->pause, false, __ATOMIC_RELEASE);
@@ -615,6 +620,7 @@ static inline int tvm_finish(struct tvm *t)
 	int s;
 
 	__atomic_store_n(&t->ctl->stop, 1, __ATOMIC_RELEASE);
+	tvm_resume(t);
 	tvm_kick(t);
 	s = tvm_wait(t, 2, VM_WAIT_S);
 	if (t->th_started)
@@ -627,6 +633,7 @@ static inline void tvm_destroy(struct tvm *t)
 {
 	if (t->th_started) {
 		__atomic_store_n(&t->ctl->stop, 1, __ATOMIC_RELEASE);
+		tvm_resume(t);
 		tvm_kick(t);
 		pthread_join(t->th, NULL);
 	}
