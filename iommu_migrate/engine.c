@@ -164,11 +164,13 @@ struct dev_wait {
  * ktime_get() takes about 1 us, longer than the release it would
  * delay). Read on each spin, even the cheap clock would be most of a
  * spin's cost; one read in 8 spins keeps the loop to two loads and a
- * PAUSE, and overshoots the bound by at most 8 spins: 0.1-1 us on
- * hardware (a PAUSE is 10-140 cycles), a few us under TCG (a PAUSE
- * leaves the translated code, and single-threaded TCG runs the other
- * vCPU then). local_clock() of two CPUs may differ slightly if the
- * engine moves: the bound is approximate, a sleep follows anyway.
+ * PAUSE, and overshoots the bound by at most 8 spins while the engine
+ * runs: 0.1-1 us on hardware (a PAUSE is 10-140 cycles). Under an
+ * emulator a spin can last much longer: single-threaded TCG leaves the
+ * vCPU at a PAUSE and runs the other one, for milliseconds at times,
+ * and a round that then sees the release counts as polled.
+ * local_clock() of two CPUs may differ slightly if the engine moves:
+ * the bound is approximate, a sleep follows anyway.
  */
 #define IMM_POLL_CLOCK_EVERY	8
 

@@ -47,11 +47,10 @@
  * that with overlapping vCPUs (multi-threaded TCG, KVM) their device
  * accesses do meet the windows.
  *
- * Before the runs the bench selects the TSC as clocksource if the
- * kernel offers it (clock_use_tsc()) and measures how often each vCPU
- * stops for 4 us or more (gap_probe()); each case then prints the
- * share of its windows that such a gap lengthened next to the share
- * the probe predicts.
+ * Before the runs the bench prints the clocksource (clock_print())
+ * and measures how often each vCPU stops for 4 us or more
+ * (gap_probe()); each case then prints the share of its windows that
+ * such a gap lengthened next to a model's estimate from the probe.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -170,10 +169,12 @@ static double vcpu_overlap(void)
  * gaps between two reads of at least GAP_NS. Nothing in the guest
  * sleeps there, so a gap is an interrupt, QEMU running the other vCPU
  * (single-threaded TCG), QEMU's own work, or the host taking the QEMU
- * thread off its CPU. The PME does not sleep inside a window either:
- * a window of w ns starts such a gap with a probability of about
- * rate * w, and is then longer by the gap. That is what the p99 of
- * the windows is made of when that product nears 1%.
+ * thread off its CPU. The PME does not sleep inside a window either,
+ * so a model: a window of w ns starts such a gap with a probability of
+ * about rate * w, and is then longer by the gap; where that share
+ * passes 1% the gaps make the p99. It is a model (the probe runs
+ * before the cases, and the gaps need not be independent of them):
+ * the bench prints it beside the share it measured.
  */
 #define GAP_NS		4000
 #define GAP_SECS	0.5
@@ -239,53 +240,30 @@ static void gap_probe(void)
 /*
  * The windows are timed with the kernel's clock, which the PME also
  * reads once inside each (pme_release()'s stamp). QEMU's -cpu max has
- * no constant-TSC flag and is not Intel, so the kernel distrusts its
- * TSC by rule and keeps the HPET, each of whose reads is an emulated
- * MMIO access (about 0.15 us more than the TSC's in the window, more
- * for the clocks of the steps pass). On a real host the clocksource is
- * the TSC. Under TCG every vCPU reads the host's TSC, so it is one
- * clock: make bench boots with tsc=reliable clocksource=hpet (the other
- * benches keep the kernel's choice) and this bench selects the TSC for
- * its own runs, and puts the old clocksource back at exit.
+ * no constant-TSC flag and is not Intel, so under TCG the kernel
+ * distrusts its TSC by rule and keeps the HPET, each of whose reads is
+ * an emulated MMIO access (about 0.15 us more than the TSC's in the
+ * window, more for the clocks of the steps pass). On a real host the
+ * clocksource is the TSC (kvm-clock in a KVM guest). Under TCG every
+ * vCPU reads the host's TSC, so make bench boots this bench's VMs with
+ * tsc=reliable; the bench says which clocksource it ran on.
  */
 #define CLOCKSOURCE	"/sys/devices/system/clocksource/clocksource0/"
-static char cs_was[64];
-static int put_file(const char *path, const char *val);
 
-static void cs_restore(void)
+static void clock_print(void)
 {
-	if (cs_was[0] && put_file(CLOCKSOURCE "current_clocksource", cs_was))
-		fprintf(stderr, "iommu_migrate_bench: clocksource %s not restored\n",
-			cs_was);
-}
-
-static void clock_use_tsc(void)
-{
-	char avail[256] = "", cur[64] = "";
+	char cur[64] = "";
 	FILE *f;
 
-	f = fopen(CLOCKSOURCE "available_clocksource", "r");
-	if (f) {
-		if (!fgets(avail, sizeof(avail), f))
-			avail[0] = 0;
-		fclose(f);
-	}
 	f = fopen(CLOCKSOURCE "current_clocksource", "r");
 	if (f) {
-		if (!fscanf(f, "%63s", cur))
+		if (fscanf(f, "%63s", cur) != 1)
 			cur[0] = 0;
 		fclose(f);
 	}
-	if (strcmp(cur, "tsc") && strstr(avail, "tsc ") &&
-	    !put_file(CLOCKSOURCE "current_clocksource", "tsc")) {
-		snprintf(cs_was, sizeof(cs_was), "%s", cur);
-		atexit(cs_restore);
-		printf("iommu_migrate_bench: clocksource tsc for this bench (the kernel chose %s)\n",
-		       cur);
-		return;
-	}
 	printf("iommu_migrate_bench: clocksource %s%s\n", cur[0] ? cur : "unknown",
-	       strcmp(cur, "tsc") ? " (tsc not available: boot with tsc=reliable; each window holds one read of this clock)" : "");
+	       !strcmp(cur, "hpet") || !strcmp(cur, "acpi_pm") ?
+	       " (emulated by QEMU: each window holds one read; under TCG boot with tsc=reliable)" : "");
 }
 
 /* Pin the kthread called @comm to @cpu (-1: every CPU); 0 or -1. */
@@ -606,7 +584,7 @@ static void gap_print(const char *what, const char *name,
 		return;
 	while (i && v[i - 1] >= lim)
 		i--;
-	printf("iommu_migrate_bench: %s: %s: %.2f%% longer than p50 + %d us; the gap probe predicts about %.2f%% for windows of that p50 (p99 is set by such gaps once this passes 1%%)\n",
+	printf("iommu_migrate_bench: %s: %s: %.2f%% longer than p50 + %d us; a model (the probe's gap rate times the p50) estimates %.2f%%; above 1%% such gaps would set the p99\n",
 	       what, name, (n - i) * 100.0 / n, GAP_NS / 1000,
 	       rate * v[n / 2] / 1e9 * 100);
 }
@@ -762,7 +740,7 @@ static double run(int dev, int buf, unsigned int dom, int engines,
 #define HOT_POLL_US	1000
 
 struct hot_polls {
-	long us, polls, sleeps;
+	long us, polls, sleeps, was;
 };
 
 static int hot_run(int dev, int buf, unsigned int dom,
@@ -775,6 +753,7 @@ static int hot_run(int dev, int buf, unsigned int dom,
 	int ids[HOT_PAGES], i, r, ret = -1;
 	char comm[32], us[24];
 
+	hp->was = old;
 	*stalls = 0;
 	snprintf(us, sizeof(us), "%ld", hp->us);
 	if (old < 0 || put_file(POLL_KNOB, us)) {
@@ -879,8 +858,8 @@ static void hot_print(const unsigned long long *hwait, unsigned long nhwait,
 	       HOT_PAGES, hpinned ? "on CPU 1, the PME on CPU 0" :
 	       "not pinned (the PME or an engine could not be)",
 	       HOT_HOPS, hstalls);
-	printf("iommu_migrate_bench: hot pages: a device that meets a window polls for the release up to %ld us (dma_retry_poll_us), then sleeps: %ld wait rounds ended polling, %ld slept\n",
-	       hp->us, hp->polls, hp->sleeps);
+	printf("iommu_migrate_bench: hot pages: a device that meets a window polls for the release up to %ld us (dma_retry_poll_us, set for this run; it was %ld), then sleeps: %ld wait rounds ended polling, %ld slept\n",
+	       hp->us, hp->was, hp->polls, hp->sleeps);
 	headline_print("hot pages", hwait, nhwait, hstalls, nhblk, 1, copy);
 	exact_print("hot pages", WINDOWS, hblk, nhblk, copy);
 	gap_print("hot pages", WINDOWS, hblk, nhblk);
@@ -904,7 +883,7 @@ static int hot_only(int argc, char **argv)
 	int dev, buf, hpinned = 0, k = 2;
 	double ov[3], copy;
 
-	clock_use_tsc();
+	clock_print();
 	gap_probe();
 	ov[0] = vcpu_overlap();
 	if (setup(&dev, &d, &b, &buf))
@@ -953,7 +932,7 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "hot"))
 		return hot_only(argc, argv);
-	clock_use_tsc();
+	clock_print();
 	gap_probe();
 	ov[0] = vcpu_overlap();
 	if (setup(&dev, &d, &b, &buf))
