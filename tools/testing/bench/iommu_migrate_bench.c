@@ -806,7 +806,11 @@ static int hot_run(int dev, int buf, unsigned int dom,
 	ret = 0;
 out:
 	snprintf(us, sizeof(us), "%ld", old);
-	put_file(POLL_KNOB, us);
+	if (put_file(POLL_KNOB, us)) {
+		fprintf(stderr, "iommu_migrate_bench: dma_retry_poll_us not set back to %s\n",
+			us);
+		ret = -1;
+	}
 	return ret;
 }
 
