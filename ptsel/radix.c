@@ -876,36 +876,26 @@ static int leaf_update(void *priv, u64 *slot, u64 addr, unsigned int level)
  */
 int ptsel_radix_leaf_update(struct ptsel_radix *r, struct ptsel_leaf_cx *cx)
 {
-	unsigned int level = r->levels - 1;
-	u64 *t = r->root;
+	struct ptsel_xlate x;
+	unsigned int level;
+	const u64 *t;
 
 	if (!ptsel_map_ok(cx->addr, cx->new_target, PTSEL_PAGE_SIZE,
 			  PTSEL_PROT_READ, ptsel_radix_limit(r)))
 		return -EINVAL;
 	/*
-	 * One page: the walk goes straight down to its leaf, as a lookup
-	 * does, rather than through visit_range() (iommu_migrate makes two
+	 * One page: the lookup's own walk finds its leaf and the table
+	 * that holds it, rather than visit_range() (iommu_migrate makes two
 	 * of these inside each page's migration window). The caller
-	 * serializes updates, so the tables read here stay.
+	 * serializes updates, so that table stays.
 	 */
-	for (;;) {
-		u64 *slot = &t[level_index(cx->addr, level)];
-		u64 e = *slot;
-
-		if (!(e & E_PRESENT))
-			break;
-		if (e & E_LEAF) {
-			leaf_update(cx, slot,
-				    cx->addr & ~(ptsel_level_size(level) - 1),
-				    level);
-			return cx->ret;
-		}
-		if (!level)
-			break;
-		t = entry_table(e);
-		level--;
+	if (walk_down(r->root, r->levels - 1, cx->addr, &x, NULL, &level, &t)) {
+		cx->ret = -ENOENT;
+		return cx->ret;
 	}
-	cx->ret = -ENOENT;
+	/* The walk reads; the table is ours to write. */
+	leaf_update(cx, (u64 *)&t[level_index(cx->addr, level)],
+		    cx->addr & ~(ptsel_level_size(level) - 1), level);
 	return cx->ret;
 }
 PTSEL_EXPORT_FOR_TESTS(ptsel_radix_leaf_update);
