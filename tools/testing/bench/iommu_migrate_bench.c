@@ -114,15 +114,22 @@ struct overlap_arg {
 	int ok;
 };
 
+/* Pin the calling thread to @cpu: 1, or 0 if it could not be. */
+static int pin_self(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return !sched_setaffinity(0, sizeof(set), &set);
+}
+
 static void *overlap_fn(void *p)
 {
 	struct overlap_arg *a = p;
 	unsigned long last;
-	cpu_set_t set;
 
-	CPU_ZERO(&set);
-	CPU_SET(a->cpu, &set);
-	a->ok = !sched_setaffinity(0, sizeof(set), &set);
+	a->ok = pin_self(a->cpu);
 	last = __atomic_load_n(a->other, __ATOMIC_RELAXED);
 	while (!__atomic_load_n(a->stop, __ATOMIC_RELAXED)) {
 		unsigned long v, m = *a->mine;
@@ -191,11 +198,8 @@ static void *gap_fn(void *p)
 	struct gap_arg *a = p;
 	struct timespec ts;
 	double t0, last, t;
-	cpu_set_t set;
 
-	CPU_ZERO(&set);
-	CPU_SET(a->cpu, &set);
-	a->ok = !sched_setaffinity(0, sizeof(set), &set);
+	a->ok = pin_self(a->cpu);
 	t0 = last = now();
 	do {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
